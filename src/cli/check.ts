@@ -1,0 +1,51 @@
+import { Command } from 'commander';
+import { DefinitionError, loadDefinition } from '../definition/loader.ts';
+import { loadConfig } from '../config/config.ts';
+import { resolveRegisterFile } from '../runtime.ts';
+
+export function checkCommand(): Command {
+  return new Command('check')
+    .description(
+      'Validate a register definition: print every problem and exit 1, or a summary and exit 0',
+    )
+    .argument('[file]', 'the definition (default: REKISTERI_REGISTER or ./register.yaml)')
+    .action(async (file?: string) => {
+      const target = file ?? (await resolveRegisterFile(loadConfig())).file;
+      try {
+        const reg = await loadDefinition(target);
+        const d = reg.definition;
+        const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+        console.log(`${target}: valid`);
+        console.log(`  controller   ${d.controller.name} (${d.controller.businessId})`);
+        console.log(
+          `  register     ${d.register.name.en} / ${d.register.name.fi} / ${d.register.name.sv}`,
+        );
+        console.log(`  subjects     ${d.register.subjectGroups.map((g) => g.id).join(', ')}`);
+        console.log(
+          `  categories   ${count(d.categories.length, 'category').replace('categorys', 'categories')}, ${count(
+            d.categories.reduce((n, c) => n + c.fields.length, 0),
+            'field',
+          )}`,
+        );
+        for (const p of d.purposes) {
+          console.log(
+            `  purpose      ${p.id.padEnd(24)} ${p.legalBasis.padEnd(20)} ${p.categories.join(', ')}`,
+          );
+        }
+        console.log(
+          `  recipients   ${count(d.recipients.length, 'recipient')}, ${count(d.transfers.length, 'transfer')} outside the EU/EEA`,
+        );
+        console.log(
+          `  retention    ${count(d.retention.rules.length, 'rule')}, ${count(d.retention.legalHolds.length, 'legal hold')}`,
+        );
+        console.log(`  version      ${reg.digest.slice(0, 12)}`);
+      } catch (err) {
+        if (err instanceof DefinitionError) {
+          console.error(err.message);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+    });
+}

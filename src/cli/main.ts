@@ -1,0 +1,51 @@
+/**
+ * The `rekisteri` command. Each subcommand is a thin shell over the same services the API uses.
+ */
+import { Command, CommanderError } from 'commander';
+import { DefinitionError } from '../definition/loader.ts';
+import { AppError } from '../lib/errors.ts';
+import { apikeyCommand } from './apikey.ts';
+import { checkCommand } from './check.ts';
+import { exportCommand } from './export.ts';
+import { importCommand } from './import.ts';
+import { initCommand } from './init.ts';
+import { migrateCommand } from './migrate.ts';
+import { seedCommand } from './seed.ts';
+import { startCommand } from './start.ts';
+
+const program = new Command()
+  .name('rekisteri')
+  .description('A register of personal data that keeps its own privacy promises')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+for (const add of [
+  initCommand,
+  checkCommand,
+  startCommand,
+  migrateCommand,
+  importCommand,
+  exportCommand,
+  seedCommand,
+  apikeyCommand,
+]) {
+  program.addCommand(add());
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof DefinitionError) {
+    console.error(err.message);
+    process.exitCode = 1;
+  } else if (err instanceof AppError) {
+    console.error(`rekisteri: ${err.message}`);
+    process.exitCode = 1;
+  } else {
+    console.error(`rekisteri: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Configuration from the environment, checked once at start. Fails fast with advice.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
+  REKISTERI_DATA: z.string().min(1).default('./data'),
+  REKISTERI_REGISTER: z.string().min(1).default('./register.yaml'),
+  REKISTERI_MASTER_KEY: z.string().min(1).optional(),
+  REKISTERI_KEY_FILE: z.string().min(1).default('./rekisteri.key'),
+  REKISTERI_DEMO_PEOPLE: z.coerce.number().int().min(0).max(1_000_000).default(2000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  REKISTERI_BODY_LIMIT: z.coerce.number().int().min(1024).default(1_048_576),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  registerFile: string;
+  masterKey: string | undefined;
+  keyFile: string;
+  demoPeople: number;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  trustProxy: boolean;
+  bodyLimit: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(
+      `invalid configuration in the environment:\n${lines.join('\n')}\nSee the configuration table in README.md.`,
+    );
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: resolve(e.REKISTERI_DATA),
+    registerFile: resolve(e.REKISTERI_REGISTER),
+    masterKey: e.REKISTERI_MASTER_KEY,
+    keyFile: resolve(e.REKISTERI_KEY_FILE),
+    demoPeople: e.REKISTERI_DEMO_PEOPLE,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    bodyLimit: e.REKISTERI_BODY_LIMIT,
+  });
+}

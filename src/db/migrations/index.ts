@@ -1,0 +1,7 @@
+/** Migrations, indexed statically so bundling and tests need no file-system scan. */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_core.ts';
+
+export const migrations: Record<string, Migration> = {
+  '0001_core': m0001,
+};

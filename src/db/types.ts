@@ -1,0 +1,88 @@
+/** Table types for Kysely. Keep in step with migrations/. */
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Bytes = ColumnType<Buffer, Buffer | Uint8Array, Buffer | Uint8Array>;
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface SubjectsTable {
+  id: string;
+  wrapped_key: ColumnType<Buffer | null, Buffer | Uint8Array | null, Buffer | Uint8Array | null>;
+  blind_index: ColumnType<string[], string[] | undefined, string[]>;
+  restricted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  restriction_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  erased_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** Where each field of a category row came from; no personal data. */
+export interface FieldMeta {
+  source: string;
+  purpose: string;
+  collectedAt: string;
+}
+
+export interface SubjectValuesTable {
+  subject_id: string;
+  category: string;
+  sealed: Bytes;
+  meta: ColumnType<Record<string, FieldMeta>, string, string>;
+  updated_at: Timestamp;
+}
+
+export interface SubjectHistoryTable {
+  subject_id: string;
+  id: Generated<string>;
+  category: string;
+  field: string;
+  sealed_change: Bytes;
+  purpose: string;
+  source: string;
+  actor: string;
+  changed_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  secret_hash: Bytes;
+  purposes: string[];
+  actions: string[];
+  created_at: Timestamp;
+  created_by: string;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface ImportRunsTable {
+  id: string;
+  file_name: string;
+  started_at: Timestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  lines_committed: ColumnType<string, number | string | undefined, number | string>;
+  created: ColumnType<string, number | string | undefined, number | string>;
+  merged: ColumnType<string, number | string | undefined, number | string>;
+  skipped: ColumnType<string, number | string | undefined, number | string>;
+  rejected: ColumnType<string, number | string | undefined, number | string>;
+}
+
+export interface ImportRejectionsTable {
+  run_id: string;
+  line: ColumnType<string, number | string, number | string>;
+  reason: string;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  subjects: SubjectsTable;
+  subject_values: SubjectValuesTable;
+  subject_history: SubjectHistoryTable;
+  api_keys: ApiKeysTable;
+  import_runs: ImportRunsTable;
+  import_rejections: ImportRejectionsTable;
+}

@@ -1,0 +1,244 @@
+/**
+ * Checks a schema-valid definition against itself and against the law: references between
+ * sections, a stated legitimate interest, transfer mechanisms, repealed laws, unused categories.
+ */
+import type { RegisterDefinition } from './schema.ts';
+import type { DefinitionProblem } from './loader.ts';
+
+/** EU member states and the three other EEA states (Iceland, Liechtenstein, Norway). */
+export const EEA_COUNTRIES: ReadonlySet<string> = new Set([
+  'AT',
+  'BE',
+  'BG',
+  'HR',
+  'CY',
+  'CZ',
+  'DK',
+  'EE',
+  'FI',
+  'FR',
+  'DE',
+  'GR',
+  'HU',
+  'IE',
+  'IT',
+  'LV',
+  'LT',
+  'LU',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SK',
+  'SI',
+  'ES',
+  'SE',
+  'IS',
+  'LI',
+  'NO',
+]);
+
+/** Laws that no longer apply, with what replaced them. */
+const REPEALED_LAWS: ReadonlyArray<{ pattern: RegExp; message: string }> = [
+  {
+    pattern: /523\/1999|henkilötietolaki|personuppgiftslag(en)? \(523/i,
+    message:
+      'refers to the Finnish Personal Data Act 523/1999, repealed on 1 January 2019 and replaced by the Data Protection Act 1050/2018',
+  },
+  {
+    pattern: /95\/46\/EC/i,
+    message: 'refers to Directive 95/46/EC, repealed by the GDPR (EU) 2016/679 on 25 May 2018',
+  },
+];
+
+function duplicates<T>(items: readonly T[], key: (item: T) => string): number[] {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (seen.has(k)) {
+      out.push(i);
+    }
+    seen.add(k);
+  });
+  return out;
+}
+
+export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+
+  const categoryIds = new Set(def.categories.map((c) => c.id));
+  const purposeIds = new Set(def.purposes.map((p) => p.id));
+  const ruleIds = new Set(def.retention.rules.map((r) => r.id));
+  const recipientIds = new Set(def.recipients.map((r) => r.id));
+
+  for (const [section, list] of [
+    ['categories', def.categories],
+    ['purposes', def.purposes],
+    ['sources', def.sources],
+    ['recipients', def.recipients],
+    ['retention.rules', def.retention.rules],
+    ['retention.legalHolds', def.retention.legalHolds],
+    ['register.subjectGroups', def.register.subjectGroups],
+  ] as const) {
+    for (const i of duplicates<{ id: string }>(list, (x) => x.id)) {
+      add(`${section}[${i}].id`, `duplicate id "${list[i]?.id}"`);
+    }
+  }
+
+  def.categories.forEach((c, ci) => {
+    for (const i of duplicates(c.fields, (f) => f.id)) {
+      add(`categories[${ci}].fields[${i}].id`, `duplicate field id "${c.fields[i]?.id}"`);
+    }
+    c.fields.forEach((f, fi) => {
+      if (f.type === 'enum' && !f.values) {
+        add(`categories[${ci}].fields[${fi}].values`, 'an enum field needs its list of values');
+      }
+      if (f.type !== 'enum' && f.values) {
+        add(
+          `categories[${ci}].fields[${fi}].values`,
+          `values are only allowed on enum fields, not ${f.type}`,
+        );
+      }
+    });
+  });
+
+  const usedCategories = new Set<string>();
+  def.purposes.forEach((p, pi) => {
+    p.categories.forEach((c, ci) => {
+      usedCategories.add(c);
+      if (!categoryIds.has(c)) {
+        add(
+          `purposes[${pi}].categories[${ci}]`,
+          `uses category "${c}", which is not declared in categories`,
+        );
+      }
+    });
+    if (p.legalBasis === 'legitimate_interest' && !p.legitimateInterest) {
+      add(
+        `purposes[${pi}].legitimateInterest`,
+        'a purpose based on legitimate interest must state the interest (Art. 13(1)(d))',
+      );
+    }
+    if (p.legalBasis === 'legal_obligation' && !p.law) {
+      add(
+        `purposes[${pi}].law`,
+        'a purpose based on a legal obligation must name the law that imposes it',
+      );
+    }
+    if (!ruleIds.has(p.retention)) {
+      add(
+        `purposes[${pi}].retention`,
+        `refers to retention rule "${p.retention}", which is not declared in retention.rules`,
+      );
+    }
+    if (p.directMarketing && !['consent', 'legitimate_interest'].includes(p.legalBasis)) {
+      add(
+        `purposes[${pi}].legalBasis`,
+        `direct marketing rests on consent or legitimate interest, not ${p.legalBasis}`,
+      );
+    }
+  });
+
+  def.categories.forEach((c, ci) => {
+    if (!usedCategories.has(c.id)) {
+      add(
+        `categories[${ci}]`,
+        `category "${c.id}" is used by no purpose: data without a purpose may not be kept (Art. 5(1)(b))`,
+      );
+    }
+  });
+
+  def.recipients.forEach((r, ri) => {
+    r.categories.forEach((c, i) => {
+      if (!categoryIds.has(c)) {
+        add(`recipients[${ri}].categories[${i}]`, `category "${c}" is not declared`);
+      }
+    });
+    r.purposes.forEach((p, i) => {
+      if (!purposeIds.has(p)) {
+        add(`recipients[${ri}].purposes[${i}]`, `purpose "${p}" is not declared`);
+      }
+    });
+    if ((r.role === 'processor' || r.role === 'subprocessor') && !r.dpaDate) {
+      add(
+        `recipients[${ri}].dpaDate`,
+        'a processor acts on a data processing agreement (Art. 28(3)); give its date',
+      );
+    }
+    if (!EEA_COUNTRIES.has(r.country) && !def.transfers.some((t) => t.recipient === r.id)) {
+      add(
+        `recipients[${ri}].country`,
+        `recipient is in ${r.country}, outside the EU/EEA, but no transfer declares how data reaches it`,
+      );
+    }
+  });
+
+  def.transfers.forEach((t, ti) => {
+    if (!recipientIds.has(t.recipient)) {
+      add(`transfers[${ti}].recipient`, `recipient "${t.recipient}" is not declared in recipients`);
+    }
+    if (EEA_COUNTRIES.has(t.country)) {
+      return;
+    }
+    if (!t.mechanism) {
+      add(
+        `transfers[${ti}].mechanism`,
+        `a transfer to ${t.country}, outside the EU/EEA, needs a mechanism (adequacy, dpf, scc, bcr or derogation; Art. 44–49)`,
+      );
+    } else if (t.mechanism === 'privacy_shield') {
+      add(
+        `transfers[${ti}].mechanism`,
+        'the EU-US Privacy Shield was invalidated on 16 July 2020 (CJEU C-311/18, Schrems II); use dpf, scc or another mechanism',
+      );
+    } else if (t.mechanism === 'scc' && t.sccModule === undefined) {
+      add(
+        `transfers[${ti}].sccModule`,
+        'name the module (1–4) of the standard contractual clauses 2021/914',
+      );
+    } else if (t.mechanism === 'derogation' && !t.derogation) {
+      add(`transfers[${ti}].derogation`, 'name the Art. 49(1) derogation relied on');
+    } else if (t.mechanism === 'dpf' && t.country !== 'US') {
+      add(
+        `transfers[${ti}].mechanism`,
+        'the EU-US Data Privacy Framework covers transfers to the United States only',
+      );
+    }
+  });
+
+  def.retention.legalHolds.forEach((h, hi) => {
+    h.categories.forEach((c, i) => {
+      if (!categoryIds.has(c)) {
+        add(`retention.legalHolds[${hi}].categories[${i}]`, `category "${c}" is not declared`);
+      }
+    });
+  });
+
+  const lawTexts: Array<[string, string]> = [
+    ...def.retention.legalHolds.map((h, i): [string, string] => [
+      `retention.legalHolds[${i}].law`,
+      h.law,
+    ]),
+    ...def.purposes.flatMap((p, i): Array<[string, string]> =>
+      p.law ? [[`purposes[${i}].law`, p.law]] : [],
+    ),
+  ];
+  for (const [path, text] of lawTexts) {
+    for (const law of REPEALED_LAWS) {
+      if (law.pattern.test(text)) {
+        add(path, law.message);
+      }
+    }
+  }
+
+  if (!def.purposes.some((p) => p.allowedDuringRestriction)) {
+    add(
+      'purposes',
+      'no purpose is allowed during restriction: mark at least storage or legal claims with allowedDuringRestriction',
+    );
+  }
+
+  return problems;
+}

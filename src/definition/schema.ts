@@ -1,0 +1,279 @@
+/**
+ * The register definition: one YAML file that says who the controller is, what is kept about
+ * whom, why, on which legal basis, who receives it, where it goes and for how long. Everything
+ * else in Rekisteri reads it; the data layer enforces it.
+ */
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, 'expected an identifier of lowercase letters, digits and _');
+
+const fieldId = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'expected an identifier of letters, digits and _');
+
+/** A text in the three languages every notice is published in. */
+export const localized = z.object({
+  sv: z.string().min(1),
+  fi: z.string().min(1),
+  en: z.string().min(1),
+});
+export type Localized = z.infer<typeof localized>;
+
+/** ISO 8601 duration of whole years, months, weeks or days: P10Y, P6M, P2Y6M, P30D. */
+const duration = z
+  .string()
+  .regex(
+    /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$/,
+    'expected an ISO 8601 duration such as P2Y, P6M or P30D',
+  );
+
+const country = z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code');
+
+const address = z.object({
+  street: z.string().min(1),
+  postalCode: z.string().min(1),
+  city: z.string().min(1),
+  country,
+});
+
+const contactPerson = z.object({
+  name: z.string().min(1),
+  role: z.string().optional(),
+  email: z.email().optional(),
+  phone: z.string().optional(),
+});
+
+export const FIELD_TYPES = [
+  'text',
+  'email',
+  'phone',
+  'address',
+  'date',
+  'datetime',
+  'number',
+  'boolean',
+  'enum',
+  'json',
+  'url',
+  'ip',
+  'file',
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+const field = z.object({
+  id: fieldId,
+  type: z.enum(FIELD_TYPES),
+  label: localized,
+  /** Largest accepted value, in characters (bytes of JSON for json). Defaults by type. */
+  maxLength: z.number().int().positive().max(1_000_000).optional(),
+  /** Allowed values of an enum field. */
+  values: z.array(z.string().min(1)).min(1).optional(),
+  /** Name-like text: tokens and their prefixes go into the blind search index. */
+  searchable: z.boolean().default(false),
+  required: z.boolean().default(false),
+  fideslang: z.string().optional(),
+});
+export type FieldDefinition = z.infer<typeof field>;
+
+const category = z.object({
+  id,
+  label: localized,
+  description: localized.optional(),
+  /** Art. 9 special category of personal data. */
+  special: z.boolean().default(false),
+  /** May concern children. */
+  children: z.boolean().default(false),
+  fideslang: z.string().optional(),
+  fields: z.array(field).min(1),
+});
+export type CategoryDefinition = z.infer<typeof category>;
+
+export const SOURCE_KINDS = [
+  'subject',
+  'public_register',
+  'social_network',
+  'partner',
+  'automatic',
+  'staff',
+] as const;
+
+const source = z.object({
+  id,
+  kind: z.enum(SOURCE_KINDS),
+  label: localized,
+});
+
+export const LEGAL_BASES = [
+  'consent',
+  'contract',
+  'legal_obligation',
+  'vital_interest',
+  'public_task',
+  'legitimate_interest',
+] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
+const purpose = z.object({
+  id,
+  label: localized,
+  description: localized,
+  legalBasis: z.enum(LEGAL_BASES),
+  /** The legitimate interest pursued, required when legalBasis is legitimate_interest. */
+  legitimateInterest: localized.optional(),
+  /** For legal_obligation: the law that imposes it. */
+  law: z.string().optional(),
+  categories: z.array(id).min(1),
+  directMarketing: z.boolean().default(false),
+  profiling: z.boolean().default(false),
+  marketResearch: z.boolean().default(false),
+  /** Whether data of a restricted subject may still be processed for this purpose (Art. 18(2)). */
+  allowedDuringRestriction: z.boolean().default(false),
+  retention: id,
+});
+export type PurposeDefinition = z.infer<typeof purpose>;
+
+export const RECIPIENT_ROLES = [
+  'processor',
+  'subprocessor',
+  'controller',
+  'joint_controller',
+  'authority',
+  'other',
+] as const;
+
+const recipient = z.object({
+  id,
+  name: z.string().min(1),
+  role: z.enum(RECIPIENT_ROLES),
+  country,
+  description: localized,
+  categories: z.array(id).default([]),
+  purposes: z.array(id).default([]),
+  /** Date of the data processing agreement (Art. 28(3)), for processors. */
+  dpaDate: z.iso.date().optional(),
+});
+
+export const TRANSFER_MECHANISMS = [
+  'adequacy',
+  'dpf',
+  'scc',
+  'bcr',
+  'derogation',
+  'privacy_shield',
+] as const;
+
+const transfer = z.object({
+  recipient: id,
+  country,
+  mechanism: z.enum(TRANSFER_MECHANISMS).optional(),
+  /** SCC 2021/914 module 1–4 when mechanism is scc. */
+  sccModule: z.number().int().min(1).max(4).optional(),
+  /** The Art. 49 derogation relied on when mechanism is derogation. */
+  derogation: z.string().optional(),
+  description: localized.optional(),
+});
+
+export const RETENTION_EVENTS = [
+  'collection',
+  'end_of_relationship',
+  'last_activity',
+  'end_of_financial_year',
+  'withdrawal',
+  'request_closed',
+] as const;
+
+const retentionRule = z.object({
+  id,
+  duration,
+  from: z.enum(RETENTION_EVENTS),
+  label: localized,
+});
+
+const legalHold = z.object({
+  id,
+  law: z.string().min(1),
+  categories: z.array(id).min(1),
+  duration,
+  from: z.enum(RETENTION_EVENTS),
+  label: localized,
+});
+
+export const COOKIE_CATEGORIES = ['necessary', 'preferences', 'statistics', 'marketing'] as const;
+
+const cookie = z.object({
+  name: z.string().min(1),
+  provider: z.string().min(1),
+  category: z.enum(COOKIE_CATEGORIES),
+  purpose: localized,
+  duration: z.string().min(1),
+});
+
+const supervisoryAuthority = z.object({
+  name: localized,
+  website: z.url(),
+  email: z.email().optional(),
+  phone: z.string().optional(),
+  address: address.optional(),
+});
+
+const DEFAULT_AUTHORITY = {
+  name: {
+    sv: 'Dataombudsmannens byrå',
+    fi: 'Tietosuojavaltuutetun toimisto',
+    en: 'Office of the Data Protection Ombudsman',
+  },
+  website: 'https://tietosuoja.fi',
+};
+
+export const definitionSchema = z
+  .object({
+    version: z.literal(1),
+    controller: z.object({
+      name: z.string().min(1),
+      businessId: z.string().min(1),
+      address,
+      phone: z.string().min(1),
+      email: z.email(),
+      website: z.url().optional(),
+      contact: contactPerson,
+      dpo: contactPerson.optional(),
+      representative: contactPerson.optional(),
+    }),
+    register: z.object({
+      name: localized,
+      /** The controller also processes its customers' registers on their behalf (Art. 28). */
+      processorFor: localized.optional(),
+      subjectGroups: z.array(z.object({ id, label: localized })).min(1),
+    }),
+    /** Country code whose trunk prefix `0` local phone numbers are normalised with. */
+    defaultCountryCallingCode: z
+      .string()
+      .regex(/^\+\d{1,3}$/, 'expected a calling code such as +358')
+      .default('+358'),
+    categories: z.array(category).min(1),
+    sources: z.array(source).min(1),
+    purposes: z.array(purpose).min(1),
+    recipients: z.array(recipient).default([]),
+    transfers: z.array(transfer).default([]),
+    retention: z.object({
+      rules: z.array(retentionRule).min(1),
+      legalHolds: z.array(legalHold).default([]),
+    }),
+    security: z.array(localized).default([]),
+    cookies: z.array(cookie).default([]),
+    supervisoryAuthority: supervisoryAuthority.default(DEFAULT_AUTHORITY),
+    requests: z
+      .object({
+        email: z.email().optional(),
+        web: z.url().optional(),
+        postal: z.boolean().default(true),
+        inPerson: z.boolean().default(false),
+      })
+      .default({ postal: true, inPerson: false }),
+  })
+  .strict();
+
+export type RegisterDefinition = z.infer<typeof definitionSchema>;
+export type RegisterDefinitionInput = z.input<typeof definitionSchema>;

@@ -1,0 +1,39 @@
+/**
+ * Domain errors. They know nothing of HTTP: the HTTP layer maps each code to a status
+ * (src/http/problem.ts) and the CLI prints the message.
+ */
+export type AppErrorCode =
+  | 'validation_failed'
+  | 'not_found'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'subject_restricted'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'definition_invalid';
+
+export interface FieldIssue {
+  /** Dotted path of the offending input, e.g. `values.contact.email`. */
+  field: string;
+  detail: string;
+}
+
+export class AppError extends Error {
+  readonly code: AppErrorCode;
+  readonly issues: FieldIssue[];
+
+  constructor(code: AppErrorCode, message: string, issues: FieldIssue[] = []) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.issues = issues;
+  }
+}
+
+export function invalid(field: string, detail: string): AppError {
+  return new AppError('validation_failed', `${field}: ${detail}`, [{ field, detail }]);
+}
+
+export function assertUnreachable(value: never): never {
+  throw new Error(`Unhandled case: ${String(value)}`);
+}

@@ -1,0 +1,53 @@
+/**
+ * The server: loadConfig → open the runtime → seed the demo on first start → createApp → listen.
+ */
+import { createApp, loggerOptions } from './app.ts';
+import { loadConfig } from './config/config.ts';
+import { inventPeople, seedPurpose } from './demo/people.ts';
+import { system } from './lib/actor.ts';
+import { openRuntime } from './runtime.ts';
+
+export async function startServer(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const config = loadConfig(env);
+  const runtime = await openRuntime(config);
+  for (const note of runtime.notes) {
+    console.log(`rekisteri: ${note}`);
+  }
+  const { services, register } = runtime;
+  if (runtime.demo && config.demoPeople > 0 && (await services.subjects.countSubjects()) === 0) {
+    const purpose = seedPurpose(register);
+    const source = register.definition.sources[0]?.id;
+    if (purpose && source) {
+      console.log(
+        `rekisteri: first start on the demo register: inventing ${config.demoPeople} people...`,
+      );
+      await services.imports.createMany(system, {
+        purpose,
+        source,
+        records: inventPeople(register, purpose, config.demoPeople),
+      });
+    }
+  }
+  const app = await createApp(services, {
+    logger: loggerOptions(config.logLevel),
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimit,
+  });
+  const address = await app.listen({ port: config.port, host: config.host });
+  const url = address.replace('127.0.0.1', 'localhost');
+  console.log(
+    `rekisteri: serving ${register.definition.controller.name} at ${url} (API docs at ${url}/api/docs)`,
+  );
+  const stop = async () => {
+    await app.close();
+    await runtime.close();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void stop().then(() => process.exit(0));
+    });
+  }
+  return { url, stop };
+}

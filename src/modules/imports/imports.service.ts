@@ -1,0 +1,425 @@
+/**
+ * Imports people from CSV or JSON Lines through a mapping. Rows are checked, sealed and indexed
+ * like any other write; each batch is one transaction that also records how far the file has got,
+ * so re-running an interrupted import (even after kill -9) resumes after the last committed line
+ * and neither duplicates nor loses rows. Rejected rows are kept with their line number and reason
+ * (never their content) and written to an error file at the end.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/types.ts';
+import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { FieldValue } from '../subjects/field-types.ts';
+import type { CategoryValues, SubjectCodec, ValuesInput } from '../subjects/subject-codec.ts';
+import type { NewSubjectRow, SubjectsRepo } from '../subjects/subjects.repo.ts';
+import type { SubjectsService } from '../subjects/subjects.service.ts';
+import type { Mapping } from './mapping.ts';
+import { readCsv, readJsonLines, type RawRecord, type ReadProgress } from './readers.ts';
+
+export interface ImportSummary {
+  runId: string;
+  resumedAfterLine: number;
+  alreadyImported: boolean;
+  created: number;
+  merged: number;
+  skipped: number;
+  rejected: number;
+  lines: number;
+  errorFile: string | null;
+}
+
+export interface ImportProgress {
+  bytes: number;
+  totalBytes: number;
+  created: number;
+  merged: number;
+  skipped: number;
+  rejected: number;
+}
+
+/** A record ready for the database, or rejected with a reason. */
+export type PreparedRecord =
+  { line: number; values: CategoryValues } | { line: number; error: string };
+
+const DEFAULT_BATCH = 1000;
+
+function fileDigest(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file)
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** CSV cells are text; turn them into the JSON types their fields expect. */
+function coerce(type: string, text: string): unknown {
+  switch (type) {
+    case 'number':
+      return text.trim() === '' || Number.isNaN(Number(text)) ? text : Number(text);
+    case 'boolean':
+      return (
+        { true: true, yes: true, '1': true, false: false, no: false, '0': false }[
+          text.trim().toLowerCase()
+        ] ?? text
+      );
+    case 'json':
+    case 'address':
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    default:
+      return text;
+  }
+}
+
+export function createImportService(deps: {
+  db: Kysely<Database>;
+  repo: SubjectsRepo;
+  codec: SubjectCodec;
+  subjects: Pick<SubjectsService, 'applyChanges'>;
+  clock: Clock;
+}) {
+  const { db, repo, codec, clock } = deps;
+
+  /** Checks one raw record against the mapping and the definition. */
+  const prepare = (
+    mapping: Mapping,
+    raw: RawRecord,
+    fieldType: (target: string) => string,
+  ): PreparedRecord => {
+    if ('error' in raw) {
+      return raw;
+    }
+    const values: ValuesInput = {};
+    for (const [column, target] of Object.entries(mapping.columns)) {
+      const cell = raw.fields[column];
+      if (cell === undefined || cell === null || cell === '') {
+        continue;
+      }
+      const [category, field] = target.split('.') as [string, string];
+      (values[category] ??= {})[field] =
+        typeof cell === 'string' ? coerce(fieldType(target), cell) : cell;
+    }
+    try {
+      return {
+        line: raw.line,
+        values: codec.checkValues(mapping.purpose, values, 'create', 'row'),
+      };
+    } catch (err) {
+      if (err instanceof AppError) {
+        return {
+          line: raw.line,
+          error:
+            err.issues.map((i) => `${i.field.replace(/^row\./, '')}: ${i.detail}`).join('; ') ||
+            err.message,
+        };
+      }
+      throw err;
+    }
+  };
+
+  /**
+   * Writes prepared records in batches. The ledger row of `runId` records the last committed line
+   * in the same transaction as the rows, which is what makes re-running safe.
+   */
+  const writeBatches = async (
+    actor: Actor,
+    mapping: Pick<Mapping, 'purpose' | 'source' | 'dedupe'>,
+    runId: string,
+    records: AsyncIterable<PreparedRecord>,
+    opts: {
+      batchSize?: number;
+      onBatch?: (counts: Omit<ImportProgress, 'bytes' | 'totalBytes'>) => void;
+    },
+  ) => {
+    const counts = { created: 0, merged: 0, skipped: 0, rejected: 0 };
+    const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+    let batch: PreparedRecord[] = [];
+    let lastLine = 0;
+
+    const flush = async () => {
+      if (batch.length === 0) {
+        return;
+      }
+      const now = clock.now();
+      const meta = {
+        source: mapping.source,
+        purpose: mapping.purpose,
+        collectedAt: now.toISOString(),
+      };
+      const rejected: Array<{ line: number; reason: string }> = [];
+      // Duplicates inside the batch are folded before sealing: first one wins for skip, later
+      // values overwrite earlier ones for merge.
+      const byEmail = new Map<string, { line: number; values: CategoryValues }>();
+      const fresh: Array<{ line: number; values: CategoryValues }> = [];
+      let skippedHere = 0;
+      let mergedInBatch = 0;
+      for (const r of batch) {
+        if ('error' in r) {
+          rejected.push({ line: r.line, reason: r.error });
+          continue;
+        }
+        const emails = codec.blindIndex(r.values).emails;
+        const first = emails.map((e) => byEmail.get(e)).find((x) => x !== undefined);
+        if (first) {
+          if (mapping.dedupe === 'merge') {
+            for (const [c, fields] of r.values) {
+              const into = first.values.get(c) ?? new Map<string, FieldValue | null>();
+              for (const [f, v] of fields) {
+                into.set(f, v);
+              }
+              first.values.set(c, into);
+            }
+          }
+          skippedHere += mapping.dedupe === 'skip' ? 1 : 0;
+          mergedInBatch += mapping.dedupe === 'merge' ? 1 : 0;
+          continue;
+        }
+        emails.forEach((e) => byEmail.set(e, r));
+        fresh.push(r);
+      }
+      const prepared = fresh.map((r) => ({
+        line: r.line,
+        values: r.values,
+        row: codec.newSubject(randomUUID(), r.values, meta),
+      }));
+      const created: NewSubjectRow[] = [];
+      let merged = mergedInBatch;
+      await db.transaction().execute(async (tx) => {
+        const emailIndexes = prepared.flatMap((p) => p.row.emailIndexes);
+        await repo.lockForDedupe(tx, emailIndexes);
+        const existing = await repo.findByAnyIndex(tx, emailIndexes);
+        const owner = new Map<string, string>();
+        for (const s of existing) {
+          for (const i of s.blind_index) {
+            owner.set(i, s.id);
+          }
+        }
+        for (const p of prepared) {
+          const match = p.row.emailIndexes.map((e) => owner.get(e)).find((x) => x !== undefined);
+          if (!match) {
+            created.push(p.row);
+          } else if (mapping.dedupe === 'skip') {
+            skippedHere++;
+          } else {
+            try {
+              await deps.subjects.applyChanges(tx, match, p.values, {
+                purpose: mapping.purpose,
+                source: mapping.source,
+                reason: `import ${runId.slice(0, 12)}`,
+                actor,
+                now,
+              });
+              merged++;
+            } catch (err) {
+              if (!(err instanceof AppError)) {
+                throw err;
+              }
+              rejected.push({ line: p.line, reason: err.message });
+            }
+          }
+        }
+        await repo.insertMany(tx, created, now);
+        if (rejected.length > 0) {
+          await tx
+            .insertInto('import_rejections')
+            .values(rejected.map((r) => ({ run_id: runId, line: r.line, reason: r.reason })))
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        }
+        await tx
+          .updateTable('import_runs')
+          .set((eb) => ({
+            lines_committed: lastLine,
+            created: eb('created', '+', String(created.length)),
+            merged: eb('merged', '+', String(merged)),
+            skipped: eb('skipped', '+', String(skippedHere)),
+            rejected: eb('rejected', '+', String(rejected.length)),
+          }))
+          .where('id', '=', runId)
+          .execute();
+      });
+      counts.created += created.length;
+      counts.merged += merged;
+      counts.skipped += skippedHere;
+      counts.rejected += rejected.length;
+      batch = [];
+      opts.onBatch?.({ ...counts });
+    };
+
+    for await (const r of records) {
+      batch.push(r);
+      lastLine = r.line;
+      if (batch.length >= batchSize) {
+        await flush();
+      }
+    }
+    await flush();
+    return { counts, lastLine };
+  };
+
+  const startRun = async (runId: string, fileName: string) => {
+    const existing = await db
+      .selectFrom('import_runs')
+      .select(['lines_committed', 'finished_at', 'created', 'merged', 'skipped', 'rejected'])
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (!existing) {
+      await db.insertInto('import_runs').values({ id: runId, file_name: fileName }).execute();
+    }
+    return existing;
+  };
+
+  const finishRun = async (runId: string) => {
+    return db
+      .updateTable('import_runs')
+      .set({ finished_at: clock.now() })
+      .where('id', '=', runId)
+      .returning(['lines_committed', 'created', 'merged', 'skipped', 'rejected'])
+      .executeTakeFirstOrThrow();
+  };
+
+  return {
+    prepare,
+    writeBatches,
+
+    async importFile(
+      actor: Actor,
+      input: {
+        file: string;
+        mapping: Mapping;
+        errorFile?: string;
+        batchSize?: number;
+        onProgress?: (p: ImportProgress) => void;
+      },
+    ): Promise<ImportSummary> {
+      requireAction(actor, 'write');
+      requirePurpose(actor, input.mapping.purpose);
+      const { mapping } = input;
+      let totalBytes: number;
+      try {
+        totalBytes = (await stat(input.file)).size;
+      } catch {
+        throw new AppError('validation_failed', `file ${input.file} cannot be read`, [
+          { field: 'file', detail: 'not found or not readable' },
+        ]);
+      }
+      const format =
+        mapping.format ??
+        (['.jsonl', '.ndjson'].includes(extname(input.file).toLowerCase()) ? 'jsonl' : 'csv');
+      const runId = createHash('sha256')
+        .update(await fileDigest(input.file))
+        .update(JSON.stringify(mapping))
+        .digest('hex');
+      const previous = await startRun(runId, basename(input.file));
+      const errorFile = input.errorFile ?? `${input.file}.errors.csv`;
+      if (previous?.finished_at) {
+        return {
+          runId,
+          resumedAfterLine: Number(previous.lines_committed),
+          alreadyImported: true,
+          created: 0,
+          merged: 0,
+          skipped: 0,
+          rejected: 0,
+          lines: Number(previous.lines_committed),
+          errorFile: null,
+        };
+      }
+      const resumeAfter = Number(previous?.lines_committed ?? 0);
+      const progress: ReadProgress = { bytes: 0 };
+      const reader =
+        format === 'csv'
+          ? readCsv(input.file, mapping.delimiter, progress)
+          : readJsonLines(input.file, progress);
+      const types = (target: string) => {
+        const [c, f] = target.split('.') as [string, string];
+        return codec.fieldType(c, f);
+      };
+      async function* prepared(): AsyncGenerator<PreparedRecord> {
+        for await (const raw of reader) {
+          if (raw.line > resumeAfter) {
+            yield prepare(mapping, raw, types);
+          }
+        }
+      }
+      await writeBatches(actor, mapping, runId, prepared(), {
+        ...(input.batchSize ? { batchSize: input.batchSize } : {}),
+        onBatch: (c) => input.onProgress?.({ ...c, bytes: progress.bytes, totalBytes }),
+      });
+      const totals = await finishRun(runId);
+      const rejections = await db
+        .selectFrom('import_rejections')
+        .select(['line', 'reason'])
+        .where('run_id', '=', runId)
+        .orderBy('line')
+        .execute();
+      if (rejections.length > 0) {
+        const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
+        await writeFile(
+          errorFile,
+          `line,reason\n${rejections.map((r) => `${r.line},${quote(r.reason)}`).join('\n')}\n`,
+        );
+      }
+      return {
+        runId,
+        resumedAfterLine: resumeAfter,
+        alreadyImported: false,
+        created: Number(totals.created),
+        merged: Number(totals.merged),
+        skipped: Number(totals.skipped),
+        rejected: Number(totals.rejected),
+        lines: Number(totals.lines_committed),
+        errorFile: rejections.length > 0 ? errorFile : null,
+      };
+    },
+
+    /** Bulk-creates already-built value sets (the seeder), through the same batches. */
+    async createMany(
+      actor: Actor,
+      input: {
+        purpose: string;
+        source: string;
+        records: AsyncIterable<ValuesInput> | Iterable<ValuesInput>;
+        batchSize?: number;
+        onBatch?: (created: number) => void;
+      },
+    ) {
+      requireAction(actor, 'write');
+      requirePurpose(actor, input.purpose);
+      const runId = `seed-${randomUUID()}`;
+      await startRun(runId, 'seed');
+      const purpose = input.purpose;
+      async function* prepared(): AsyncGenerator<PreparedRecord> {
+        let line = 0;
+        for await (const values of input.records) {
+          line++;
+          yield { line, values: codec.checkValues(purpose, values, 'create') };
+        }
+      }
+      const result = await writeBatches(
+        actor,
+        { purpose, source: input.source, dedupe: 'skip' },
+        runId,
+        prepared(),
+        {
+          ...(input.batchSize ? { batchSize: input.batchSize } : {}),
+          onBatch: (c) => input.onBatch?.(c.created),
+        },
+      );
+      await finishRun(runId);
+      return result.counts;
+    },
+  };
+}
+
+export type ImportService = ReturnType<typeof createImportService>;

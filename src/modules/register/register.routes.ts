@@ -1,0 +1,63 @@
+/**
+ * The register definition, published: what is kept, why and on which basis. Public, as the
+ * privacy notice is.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Register } from '../../definition/register.ts';
+
+const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
+
+export function registerRoutes(app: FastifyInstance, register: Register): void {
+  const def = register.definition;
+  const summary = {
+    version: register.digest.slice(0, 12),
+    controller: { name: def.controller.name, businessId: def.controller.businessId },
+    name: def.register.name,
+    categories: def.categories.map((c) => ({
+      id: c.id,
+      label: c.label,
+      fields: c.fields.map((f) => ({ id: f.id, type: f.type, label: f.label })),
+    })),
+    purposes: def.purposes.map((p) => ({
+      id: p.id,
+      label: p.label,
+      legalBasis: p.legalBasis,
+      categories: [...p.categories],
+      allowedDuringRestriction: p.allowedDuringRestriction,
+    })),
+    sources: def.sources.map((s) => ({ id: s.id, kind: s.kind, label: s.label })),
+  };
+  app.withTypeProvider<ZodTypeProvider>().get('/definition', {
+    schema: {
+      tags: ['register'],
+      summary: 'The categories, fields, purposes and sources of this register',
+      response: {
+        200: z.object({
+          version: z.string(),
+          controller: z.object({ name: z.string(), businessId: z.string() }),
+          name: localized,
+          categories: z.array(
+            z.object({
+              id: z.string(),
+              label: localized,
+              fields: z.array(z.object({ id: z.string(), type: z.string(), label: localized })),
+            }),
+          ),
+          purposes: z.array(
+            z.object({
+              id: z.string(),
+              label: localized,
+              legalBasis: z.string(),
+              categories: z.array(z.string()),
+              allowedDuringRestriction: z.boolean(),
+            }),
+          ),
+          sources: z.array(z.object({ id: z.string(), kind: z.string(), label: localized })),
+        }),
+      },
+    },
+    handler: () => summary,
+  });
+}

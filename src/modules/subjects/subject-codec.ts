@@ -1,0 +1,281 @@
+/**
+ * Turns input values into sealed category rows and back, checking them against the register
+ * definition on the way in. Shared by the subjects service, the importer and the seeder.
+ */
+import type { FieldMeta } from '../../db/types.ts';
+import type { Register } from '../../definition/register.ts';
+import { AppError, type FieldIssue } from '../../lib/errors.ts';
+import type { Vault } from '../../vault/vault.ts';
+import { checkFieldValue, type FieldValue } from './field-types.ts';
+import type { NewSubjectRow, ValueRow } from './subjects.repo.ts';
+
+/** category → field → value; `null` removes a field in an update. */
+export type ValuesInput = Record<string, Record<string, unknown>>;
+export type CategoryValues = Map<string, Map<string, FieldValue | null>>;
+
+export interface StoredField {
+  value: FieldValue;
+  source: string;
+  purpose: string;
+  collectedAt: string;
+}
+export type OpenedCategories = Record<string, Record<string, StoredField>>;
+
+export function createSubjectCodec(register: Register, vault: Vault) {
+  const def = register.definition;
+  const callingCode = def.defaultCountryCallingCode;
+  /** Categories holding a field that feeds the blind index. */
+  const indexedCategories = def.categories
+    .filter((c) => c.fields.some((f) => f.type === 'email' || f.type === 'phone' || f.searchable))
+    .map((c) => c.id);
+
+  const valueAad = (subjectId: string, category: string) => `value:${subjectId}:${category}`;
+  const historyAad = (subjectId: string, category: string, field: string) =>
+    `history:${subjectId}:${category}.${field}`;
+
+  return {
+    indexedCategories,
+
+    fieldType(categoryId: string, fieldId: string): string {
+      return register.field(categoryId, fieldId)?.type ?? 'text';
+    },
+
+    requirePurpose(purpose: string, field = 'purpose') {
+      const p = register.purpose(purpose);
+      if (!p) {
+        throw new AppError('validation_failed', `${field}: unknown purpose "${purpose}"`, [
+          {
+            field,
+            detail: `unknown purpose "${purpose}"; expected one of ${def.purposes.map((x) => x.id).join(', ')}`,
+          },
+        ]);
+      }
+      return p;
+    },
+
+    requireSource(source: string, field = 'source') {
+      if (!register.source(source)) {
+        throw new AppError('validation_failed', `${field}: unknown source "${source}"`, [
+          {
+            field,
+            detail: `unknown source "${source}"; expected one of ${def.sources.map((x) => x.id).join(', ')}`,
+          },
+        ]);
+      }
+    },
+
+    /**
+     * Checks values against the definition and the purpose they are collected for. Collects every
+     * problem before refusing, so one answer names them all.
+     */
+    checkValues(
+      purpose: string,
+      input: ValuesInput,
+      mode: 'create' | 'update',
+      prefix = 'values',
+    ): CategoryValues {
+      const allowed = register.categoriesOf(purpose);
+      const issues: FieldIssue[] = [];
+      const out: CategoryValues = new Map();
+      for (const [categoryId, fields] of Object.entries(input)) {
+        const category = register.category(categoryId);
+        const at = `${prefix}.${categoryId}`;
+        if (!category) {
+          issues.push({
+            field: at,
+            detail: `no category "${categoryId}" in the register definition`,
+          });
+          continue;
+        }
+        if (!allowed.has(categoryId)) {
+          issues.push({
+            field: at,
+            detail: `category "${categoryId}" is not used by purpose "${purpose}"`,
+          });
+          continue;
+        }
+        if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+          issues.push({ field: at, detail: 'expected an object of field values' });
+          continue;
+        }
+        const checked = new Map<string, FieldValue | null>();
+        for (const [fieldId, value] of Object.entries(fields)) {
+          const field = register.field(categoryId, fieldId);
+          if (!field) {
+            issues.push({
+              field: `${at}.${fieldId}`,
+              detail: `no field "${fieldId}" in category "${categoryId}"`,
+            });
+            continue;
+          }
+          if (value === null && mode === 'update') {
+            if (field.required) {
+              issues.push({
+                field: `${at}.${fieldId}`,
+                detail: 'is required and cannot be removed',
+              });
+            }
+            checked.set(fieldId, null);
+            continue;
+          }
+          const result = checkFieldValue(field, value, callingCode);
+          if (result.ok) {
+            checked.set(fieldId, result.value);
+          } else {
+            issues.push({ field: `${at}.${fieldId}`, detail: result.detail });
+          }
+        }
+        if (mode === 'create') {
+          for (const f of category.fields) {
+            if (f.required && !checked.has(f.id)) {
+              issues.push({ field: `${at}.${f.id}`, detail: 'is required' });
+            }
+          }
+        }
+        if (checked.size > 0) {
+          out.set(categoryId, checked);
+        }
+      }
+      if (issues.length === 0 && out.size === 0 && mode === 'create') {
+        issues.push({ field: prefix, detail: 'at least one value is needed' });
+      }
+      if (issues.length > 0) {
+        throw new AppError(
+          'validation_failed',
+          issues.map((i) => `${i.field}: ${i.detail}`).join('; '),
+          issues,
+        );
+      }
+      return out;
+    },
+
+    /** Blind indexes of every indexable value of a subject. */
+    blindIndex(values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>): {
+      all: string[];
+      emails: string[];
+    } {
+      const all = new Set<string>();
+      const emails: string[] = [];
+      for (const [categoryId, fields] of values) {
+        for (const [fieldId, value] of fields) {
+          const field = register.field(categoryId, fieldId);
+          if (!field || typeof value !== 'string') {
+            continue;
+          }
+          if (field.type === 'email') {
+            const i = vault.emailIndex(value);
+            if (i) {
+              all.add(i);
+              emails.push(i);
+            }
+          } else if (field.type === 'phone') {
+            const i = vault.phoneIndex(value);
+            if (i) {
+              all.add(i);
+            }
+          } else if (field.searchable) {
+            for (const i of vault.tokenIndexes(value)) {
+              all.add(i);
+            }
+          }
+        }
+      }
+      return { all: [...all], emails };
+    },
+
+    /** A new subject ready to insert: key, sealed category rows and blind index. */
+    newSubject(
+      id: string,
+      values: CategoryValues,
+      meta: FieldMeta,
+    ): NewSubjectRow & { emailIndexes: string[] } {
+      const { key, wrapped } = vault.newSubjectKey(id);
+      const rows = [...values].map(([category, fields]) => {
+        const plain: Record<string, FieldValue> = {};
+        const fieldMeta: Record<string, FieldMeta> = {};
+        for (const [f, v] of fields) {
+          if (v !== null) {
+            plain[f] = v;
+            fieldMeta[f] = meta;
+          }
+        }
+        return {
+          category,
+          sealed: vault.seal(key, valueAad(id, category), JSON.stringify(plain)),
+          meta: fieldMeta,
+        };
+      });
+      const index = this.blindIndex(values);
+      return {
+        id,
+        wrappedKey: wrapped,
+        blindIndex: index.all,
+        values: rows,
+        emailIndexes: index.emails,
+      };
+    },
+
+    key(subjectId: string, wrapped: Buffer | null): Buffer {
+      if (!wrapped) {
+        throw new AppError('not_found', 'subject not found');
+      }
+      return vault.unwrapSubjectKey(subjectId, wrapped);
+    },
+
+    openRow(key: Buffer, row: ValueRow): Record<string, FieldValue> {
+      return JSON.parse(
+        vault.open(key, valueAad(row.subject_id, row.category), row.sealed).toString('utf8'),
+      ) as Record<string, FieldValue>;
+    },
+
+    sealRow(
+      key: Buffer,
+      subjectId: string,
+      category: string,
+      plain: Record<string, FieldValue>,
+    ): Buffer {
+      return vault.seal(key, valueAad(subjectId, category), JSON.stringify(plain));
+    },
+
+    openRows(key: Buffer, rows: readonly ValueRow[]): OpenedCategories {
+      const out: OpenedCategories = {};
+      for (const row of rows) {
+        const plain = this.openRow(key, row);
+        const fields: Record<string, StoredField> = {};
+        for (const [f, value] of Object.entries(plain)) {
+          const m = row.meta[f];
+          fields[f] = {
+            value,
+            source: m?.source ?? 'unknown',
+            purpose: m?.purpose ?? 'unknown',
+            collectedAt: m?.collectedAt ?? row.updated_at.toISOString(),
+          };
+        }
+        out[row.category] = fields;
+      }
+      return out;
+    },
+
+    sealChange(
+      key: Buffer,
+      subjectId: string,
+      category: string,
+      field: string,
+      change: { old: FieldValue | null; new: FieldValue | null; reason: string | null },
+    ): Buffer {
+      return vault.seal(key, historyAad(subjectId, category, field), JSON.stringify(change));
+    },
+
+    openChange(key: Buffer, subjectId: string, category: string, field: string, sealed: Buffer) {
+      return JSON.parse(
+        vault.open(key, historyAad(subjectId, category, field), sealed).toString('utf8'),
+      ) as {
+        old: FieldValue | null;
+        new: FieldValue | null;
+        reason: string | null;
+      };
+    },
+  };
+}
+
+export type SubjectCodec = ReturnType<typeof createSubjectCodec>;

@@ -1,0 +1,217 @@
+/**
+ * HTTP routes for subjects under /api/v1. Thin: check input with zod, call the service, answer
+ * through the response schema.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../http/auth.ts';
+import { problemSchema } from '../../http/problem.ts';
+import type { SubjectsService } from './subjects.service.ts';
+
+const id = z.uuid().describe('Subject id');
+const purposeId = z
+  .string()
+  .min(1)
+  .max(100)
+  .describe('The purpose the data is processed for, from the register definition');
+
+const valuesInput = z
+  .record(z.string().max(100), z.record(z.string().max(100), z.unknown()))
+  .describe('category id → field id → value, as declared in the register definition');
+
+const storedField = z
+  .object({
+    value: z.unknown(),
+    source: z.string(),
+    purpose: z.string(),
+    collectedAt: z.string(),
+  })
+  .meta({ id: 'StoredField' });
+
+const subjectView = z
+  .object({
+    id: z.uuid(),
+    purpose: z.string(),
+    restricted: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    categories: z
+      .record(z.string(), z.record(z.string(), storedField))
+      .describe('Only the categories the purpose may use'),
+  })
+  .meta({ id: 'Subject' });
+
+const historyEntry = z.object({
+  category: z.string(),
+  field: z.string(),
+  old: z.unknown(),
+  new: z.unknown(),
+  reason: z.string().nullable(),
+  purpose: z.string(),
+  source: z.string(),
+  actor: z.string(),
+  changedAt: z.string(),
+});
+
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+
+export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['subjects'];
+  const security = [{ bearer: [] }];
+
+  r.post('/subjects', {
+    schema: {
+      tags,
+      security,
+      summary: 'Create a subject, collecting values for one purpose',
+      body: z
+        .object({
+          purpose: purposeId,
+          source: z
+            .string()
+            .min(1)
+            .max(100)
+            .describe('Where the values came from: a source id of the definition'),
+          collectedAt: z.iso.datetime({ offset: true }).optional(),
+          values: valuesInput,
+        })
+        .strict(),
+      response: { 201: subjectView, ...errors, 409: problemSchema },
+    },
+    handler: async (req, reply) =>
+      reply.code(201).send(await service.createSubject(actorOf(req), req.body)),
+  });
+
+  r.get('/subjects', {
+    schema: {
+      tags,
+      security,
+      summary: 'Find subjects by e-mail, phone or name words, or list them, for one purpose',
+      querystring: z
+        .object({
+          purpose: purposeId,
+          email: z.string().max(254).optional(),
+          phone: z.string().max(32).optional(),
+          q: z
+            .string()
+            .min(1)
+            .max(200)
+            .optional()
+            .describe(
+              'Words of a name or organisation; each word may be a prefix of 3+ characters',
+            ),
+          cursor: z.string().max(200).optional(),
+          limit: z.coerce.number().int().min(1).max(100).default(20),
+        })
+        .strict(),
+      response: {
+        200: z.object({ items: z.array(subjectView), nextCursor: z.string().nullable() }),
+        ...errors,
+      },
+    },
+    handler: async (req) => service.findSubjects(actorOf(req), req.query),
+  });
+
+  r.get('/subjects/:id', {
+    schema: {
+      tags,
+      security,
+      summary: 'Read a subject for one purpose',
+      params: z.object({ id }),
+      querystring: z.object({ purpose: purposeId }).strict(),
+      response: { 200: subjectView, ...errors },
+    },
+    handler: async (req) => service.getSubject(actorOf(req), req.params.id, req.query.purpose),
+  });
+
+  r.patch('/subjects/:id', {
+    schema: {
+      tags,
+      security,
+      summary:
+        'Rectify or complete values (null removes a field); the old values go to the history',
+      params: z.object({ id }),
+      body: z
+        .object({
+          purpose: purposeId,
+          source: z.string().min(1).max(100),
+          reason: z.string().max(1000).optional(),
+          values: valuesInput,
+        })
+        .strict(),
+      response: { 200: subjectView, ...errors, 409: problemSchema },
+    },
+    handler: async (req) => service.updateSubject(actorOf(req), req.params.id, req.body),
+  });
+
+  r.delete('/subjects/:id', {
+    schema: {
+      tags,
+      security,
+      summary: 'Erase a subject: values deleted and their key destroyed',
+      params: z.object({ id }),
+      response: { 204: z.null(), ...errors },
+    },
+    handler: async (req, reply) => {
+      await service.eraseSubject(actorOf(req), req.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+
+  r.get('/subjects/:id/history', {
+    schema: {
+      tags,
+      security,
+      summary: "Changes to the subject's values in the purpose's categories",
+      params: z.object({ id }),
+      querystring: z.object({ purpose: purposeId }).strict(),
+      response: { 200: z.object({ items: z.array(historyEntry) }), ...errors },
+    },
+    handler: async (req) => ({
+      items: await service.getHistory(actorOf(req), req.params.id, req.query.purpose),
+    }),
+  });
+
+  r.put('/subjects/:id/restriction', {
+    schema: {
+      tags,
+      security,
+      summary:
+        'Restrict processing (Art. 18): only purposes allowed during restriction see the subject',
+      params: z.object({ id }),
+      body: z.object({ reason: z.string().min(1).max(1000) }).strict(),
+      response: { 204: z.null(), ...errors },
+    },
+    handler: async (req, reply) => {
+      await service.setRestriction(actorOf(req), req.params.id, req.body.reason);
+      return reply.code(204).send(null);
+    },
+  });
+
+  r.delete('/subjects/:id/restriction', {
+    schema: {
+      tags,
+      security,
+      summary: 'Lift a restriction',
+      params: z.object({ id }),
+      response: { 204: z.null(), ...errors },
+    },
+    handler: async (req, reply) => {
+      await service.setRestriction(actorOf(req), req.params.id, null);
+      return reply.code(204).send(null);
+    },
+  });
+
+  r.get('/subjects/:id/export', {
+    schema: {
+      tags,
+      security,
+      summary: 'Everything held about the subject, as JSON (access copy, portability)',
+      params: z.object({ id }),
+      response: { 200: z.record(z.string(), z.unknown()), ...errors },
+    },
+    handler: async (req) => service.exportSubject(actorOf(req), req.params.id),
+  });
+}

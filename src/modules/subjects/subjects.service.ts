@@ -1,0 +1,418 @@
+/**
+ * People and their values: the use cases behind the API and the CLI. Every read names a purpose
+ * and returns only that purpose's categories; every write names the purpose it collects for.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/types.ts';
+import type { Register } from '../../definition/register.ts';
+import { actorLabel, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
+import { AppError, invalid } from '../../lib/errors.ts';
+import type { Vault } from '../../vault/vault.ts';
+import { normaliseEmail, normalisePhone, searchTokens } from '../../vault/normalise.ts';
+import type { FieldValue } from './field-types.ts';
+import {
+  createSubjectCodec,
+  type CategoryValues,
+  type OpenedCategories,
+  type ValuesInput,
+} from './subject-codec.ts';
+import type { SubjectRow, SubjectsRepo, ValueRow } from './subjects.repo.ts';
+
+export interface SubjectView {
+  id: string;
+  purpose: string;
+  restricted: boolean;
+  createdAt: string;
+  updatedAt: string;
+  categories: OpenedCategories;
+}
+
+export interface HistoryEntry {
+  category: string;
+  field: string;
+  old: FieldValue | null;
+  new: FieldValue | null;
+  reason: string | null;
+  purpose: string;
+  source: string;
+  actor: string;
+  changedAt: string;
+}
+
+export interface SubjectsDeps {
+  db: Kysely<Database>;
+  repo: SubjectsRepo;
+  register: Register;
+  vault: Vault;
+  clock: Clock;
+}
+
+const MAX_PAGE = 100;
+
+export function createSubjectsService(deps: SubjectsDeps) {
+  const { db, repo, register, clock } = deps;
+  const codec = createSubjectCodec(register, deps.vault);
+  const callingCode = register.definition.defaultCountryCallingCode;
+
+  /** Checks the actor and the purpose; returns the categories it may see. */
+  const authorise = (actor: Actor, action: 'read' | 'write', purpose: string) => {
+    requireAction(actor, action);
+    const p = codec.requirePurpose(purpose);
+    requirePurpose(actor, purpose);
+    return { purpose: p, categories: [...register.categoriesOf(purpose)] };
+  };
+
+  const view = (
+    subject: SubjectRow,
+    purpose: string,
+    values: readonly ValueRow[],
+  ): SubjectView => ({
+    id: subject.id,
+    purpose,
+    restricted: subject.restricted_at !== null,
+    createdAt: subject.created_at.toISOString(),
+    updatedAt: subject.updated_at.toISOString(),
+    categories: codec.openRows(codec.key(subject.id, subject.wrapped_key), values),
+  });
+
+  const loadForPurpose = async (
+    tx: Kysely<Database>,
+    id: string,
+    purpose: string,
+    forUpdate = false,
+  ) => {
+    const subject = await repo.findById(tx, id, forUpdate);
+    if (!subject) {
+      throw new AppError('not_found', `no subject with id ${id}`);
+    }
+    if (subject.restricted_at && !register.purpose(purpose)?.allowedDuringRestriction) {
+      throw new AppError(
+        'subject_restricted',
+        `processing of this subject is restricted; purpose "${purpose}" is not allowed during restriction`,
+        [{ field: 'purpose', detail: 'not allowed while the subject is restricted' }],
+      );
+    }
+    return subject;
+  };
+
+  const ensureNoDuplicateEmail = async (tx: Kysely<Database>, emails: string[], self?: string) => {
+    if (emails.length === 0) {
+      return;
+    }
+    await repo.lockForDedupe(tx, emails);
+    const existing = (await repo.findByAnyIndex(tx, emails)).filter((s) => s.id !== self);
+    if (existing.length > 0) {
+      throw new AppError('conflict', 'a subject with this e-mail address already exists', [
+        { field: 'values', detail: `e-mail address already belongs to subject ${existing[0]?.id}` },
+      ]);
+    }
+  };
+
+  /**
+   * Applies checked changes to one subject inside a transaction: re-seals the touched categories,
+   * keeps each old value in the sealed history, refreshes the blind index. Used by rectification
+   * and by imports that merge into an existing subject.
+   */
+  const applyChanges = async (
+    tx: Kysely<Database>,
+    id: string,
+    changes: CategoryValues,
+    ctx: { purpose: string; source: string; reason: string | null; actor: Actor; now: Date },
+  ): Promise<void> => {
+    const subject = await loadForPurpose(tx, id, ctx.purpose, true);
+    const key = codec.key(subject.id, subject.wrapped_key);
+    const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
+    const rows = await repo.values(tx, id, [...touched]);
+    const current = new Map(
+      rows.map((r) => [r.category, { row: r, plain: codec.openRow(key, r) }]),
+    );
+    const history: Parameters<SubjectsRepo['addHistory']>[1] = [];
+    for (const [category, fields] of changes) {
+      const existing = current.get(category);
+      const plain: Record<string, FieldValue> = { ...(existing?.plain ?? {}) };
+      const meta = { ...(existing?.row.meta ?? {}) };
+      for (const [field, value] of fields) {
+        const old = plain[field] ?? null;
+        if (JSON.stringify(old) === JSON.stringify(value)) {
+          continue;
+        }
+        if (value === null) {
+          delete plain[field];
+          delete meta[field];
+        } else {
+          plain[field] = value;
+          meta[field] = {
+            source: ctx.source,
+            purpose: ctx.purpose,
+            collectedAt: ctx.now.toISOString(),
+          };
+        }
+        history.push({
+          subjectId: id,
+          category,
+          field,
+          sealedChange: codec.sealChange(key, id, category, field, {
+            old,
+            new: value,
+            reason: ctx.reason,
+          }),
+          purpose: ctx.purpose,
+          source: ctx.source,
+          actor: actorLabel(ctx.actor),
+        });
+      }
+      if (Object.keys(plain).length === 0) {
+        await repo.deleteValue(tx, id, category);
+      } else {
+        await repo.upsertValue(
+          tx,
+          { subjectId: id, category, sealed: codec.sealRow(key, id, category, plain), meta },
+          ctx.now,
+        );
+      }
+      current.set(category, {
+        row: existing?.row ?? {
+          subject_id: id,
+          category,
+          meta,
+          sealed: Buffer.alloc(0),
+          updated_at: ctx.now,
+        },
+        plain,
+      });
+    }
+    const all = new Map([...current].map(([c, v]) => [c, new Map(Object.entries(v.plain))]));
+    const index = codec.blindIndex(all);
+    await ensureNoDuplicateEmail(tx, index.emails, id);
+    await repo.setBlindIndex(tx, id, index.all, ctx.now);
+    await repo.addHistory(tx, history, ctx.now);
+  };
+
+  const getSubject = async (actor: Actor, id: string, purpose: string): Promise<SubjectView> => {
+    const { categories } = authorise(actor, 'read', purpose);
+    const subject = await loadForPurpose(db, id, purpose);
+    return view(subject, purpose, await repo.values(db, id, categories));
+  };
+
+  return {
+    codec,
+    getSubject,
+    applyChanges,
+
+    async createSubject(
+      actor: Actor,
+      input: { purpose: string; source: string; collectedAt?: string; values: ValuesInput },
+    ): Promise<SubjectView> {
+      authorise(actor, 'write', input.purpose);
+      codec.requireSource(input.source);
+      const values = codec.checkValues(input.purpose, input.values, 'create');
+      const now = clock.now();
+      const collectedAt = input.collectedAt ?? now.toISOString();
+      const row = codec.newSubject(randomUUID(), values, {
+        source: input.source,
+        purpose: input.purpose,
+        collectedAt,
+      });
+      await db.transaction().execute(async (tx) => {
+        await ensureNoDuplicateEmail(tx, row.emailIndexes);
+        await repo.insertMany(tx, [row], now);
+      });
+      return getSubject(actor, row.id, input.purpose);
+    },
+
+    /** By e-mail, phone or words of a name or organisation; without a criterion, everyone. */
+    async findSubjects(
+      actor: Actor,
+      query: {
+        purpose: string;
+        email?: string;
+        phone?: string;
+        q?: string;
+        cursor?: string;
+        limit?: number;
+      },
+    ): Promise<{ items: SubjectView[]; nextCursor: string | null }> {
+      const { purpose, categories } = authorise(actor, 'read', query.purpose);
+      const includeRestricted = purpose.allowedDuringRestriction;
+      const given = (['email', 'phone', 'q'] as const).filter((k) => query[k] !== undefined);
+      if (given.length > 1) {
+        throw invalid(given[1] as string, 'give only one of email, phone and q');
+      }
+      if (query.email !== undefined || query.phone !== undefined) {
+        let index: string | undefined;
+        if (query.email !== undefined) {
+          index = normaliseEmail(query.email) ? deps.vault.emailIndex(query.email) : undefined;
+          if (!index) {
+            throw invalid('email', 'expected an e-mail address');
+          }
+        } else {
+          index = normalisePhone(query.phone ?? '', callingCode)
+            ? deps.vault.phoneIndex(query.phone ?? '')
+            : undefined;
+          if (!index) {
+            throw invalid('phone', 'expected a phone number such as +358 40 123 4567');
+          }
+        }
+        const found = await repo.findByIndexWithValues(index, categories, includeRestricted);
+        return { items: found.map((s) => view(s, purpose.id, s.values)), nextCursor: null };
+      }
+      let indexes: string[] = [];
+      if (query.q !== undefined) {
+        const words = searchTokens(query.q);
+        if (words.length === 0) {
+          throw invalid('q', 'expected at least one word to search for');
+        }
+        indexes = words.map((w) => deps.vault.tokenIndex(w));
+      }
+      const limit = Math.min(query.limit ?? 20, MAX_PAGE);
+      let after: string | undefined;
+      if (query.cursor !== undefined) {
+        const c = decodeCursor(query.cursor);
+        if (typeof c !== 'string') {
+          throw invalid('cursor', 'not a cursor this server issued');
+        }
+        after = c;
+      }
+      const rows = await repo.search({
+        indexes,
+        includeRestricted,
+        limit: limit + 1,
+        ...(after ? { after } : {}),
+      });
+      const page = rows.slice(0, limit);
+      const values = await repo.valuesOf(
+        page.map((s) => s.id),
+        categories,
+      );
+      const bySubject = new Map<string, ValueRow[]>();
+      for (const v of values) {
+        bySubject.set(v.subject_id, [...(bySubject.get(v.subject_id) ?? []), v]);
+      }
+      return {
+        items: page.map((s) => view(s, purpose.id, bySubject.get(s.id) ?? [])),
+        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]?.id) : null,
+      };
+    },
+
+    /** Rectification: changes values, keeping each old value in the history with who and why. */
+    async updateSubject(
+      actor: Actor,
+      id: string,
+      input: { purpose: string; source: string; reason?: string; values: ValuesInput },
+    ): Promise<SubjectView> {
+      authorise(actor, 'write', input.purpose);
+      codec.requireSource(input.source);
+      const changes = codec.checkValues(input.purpose, input.values, 'update');
+      if (changes.size === 0) {
+        throw invalid('values', 'nothing to change');
+      }
+      const now = clock.now();
+      await db.transaction().execute((tx) =>
+        applyChanges(tx, id, changes, {
+          purpose: input.purpose,
+          source: input.source,
+          reason: input.reason ?? null,
+          actor,
+          now,
+        }),
+      );
+      return getSubject(actor, id, input.purpose);
+    },
+
+    async getHistory(actor: Actor, id: string, purpose: string): Promise<HistoryEntry[]> {
+      const { categories } = authorise(actor, 'read', purpose);
+      const subject = await loadForPurpose(db, id, purpose);
+      const key = codec.key(subject.id, subject.wrapped_key);
+      const rows = await repo.history(db, id, categories);
+      return rows.map((r) => ({
+        category: r.category,
+        field: r.field,
+        ...codec.openChange(key, id, r.category, r.field, r.sealed_change),
+        purpose: r.purpose,
+        source: r.source,
+        actor: r.actor,
+        changedAt: r.changed_at.toISOString(),
+      }));
+    },
+
+    /** Erasure by crypto-shredding: values and history deleted, the subject's key destroyed. */
+    async eraseSubject(actor: Actor, id: string): Promise<void> {
+      requireAction(actor, 'erase');
+      await db.transaction().execute(async (tx) => {
+        const subject = await repo.findById(tx, id, true);
+        if (!subject) {
+          throw new AppError('not_found', `no subject with id ${id}`);
+        }
+        await repo.erase(tx, id, clock.now());
+      });
+    },
+
+    async setRestriction(actor: Actor, id: string, reason: string | null): Promise<void> {
+      requireAction(actor, 'write');
+      await db.transaction().execute(async (tx) => {
+        const subject = await repo.findById(tx, id, true);
+        if (!subject) {
+          throw new AppError('not_found', `no subject with id ${id}`);
+        }
+        await repo.setRestriction(tx, id, reason, clock.now());
+      });
+    },
+
+    /** Everything held about one person, for an access copy or portability. */
+    async exportSubject(actor: Actor, id: string) {
+      requireAction(actor, 'export');
+      const subject = await repo.findById(db, id);
+      if (!subject) {
+        throw new AppError('not_found', `no subject with id ${id}`);
+      }
+      const key = codec.key(subject.id, subject.wrapped_key);
+      const categories = codec.openRows(key, await repo.values(db, id));
+      const history = await repo.history(db, id);
+      const def = register.definition;
+      return {
+        exportedAt: clock.now().toISOString(),
+        controller: { name: def.controller.name, businessId: def.controller.businessId },
+        subject: {
+          id: subject.id,
+          createdAt: subject.created_at.toISOString(),
+          updatedAt: subject.updated_at.toISOString(),
+          restricted: subject.restricted_at !== null,
+          restrictionReason: subject.restriction_reason,
+        },
+        categories: Object.fromEntries(
+          Object.entries(categories).map(([c, fields]) => [
+            c,
+            {
+              label: register.category(c)?.label,
+              purposes: def.purposes
+                .filter((p) => p.categories.includes(c))
+                .map((p) => ({
+                  id: p.id,
+                  label: p.label,
+                  legalBasis: p.legalBasis,
+                  retention: p.retention,
+                })),
+              fields,
+            },
+          ]),
+        ),
+        history: history.map((r) => ({
+          category: r.category,
+          field: r.field,
+          ...codec.openChange(key, id, r.category, r.field, r.sealed_change),
+          purpose: r.purpose,
+          source: r.source,
+          changedAt: r.changed_at.toISOString(),
+        })),
+      };
+    },
+
+    countSubjects: () => repo.countLive(),
+    ping: () => repo.ping(),
+  };
+}
+
+export type SubjectsService = ReturnType<typeof createSubjectsService>;

@@ -1,0 +1,100 @@
+/**
+ * Opens everything a command needs: the definition, the master key, the database (migrated), the
+ * vault and the services. Shared by the server and every CLI command.
+ */
+import { access } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Config } from './config/config.ts';
+import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { loadDefinition } from './definition/loader.ts';
+import type { Register } from './definition/register.ts';
+import { createServices, type Services } from './services.ts';
+import { loadOrCreateMasterKey } from './vault/master-key.ts';
+import { createVault } from './vault/vault.ts';
+
+export const DEMO_REGISTER = fileURLToPath(new URL('../examples/demo.yaml', import.meta.url));
+
+export interface Runtime {
+  config: Readonly<Config>;
+  database: DatabaseHandle;
+  register: Register;
+  services: Services;
+  /** True when no register.yaml exists and the demo register runs instead. */
+  demo: boolean;
+  notes: string[];
+  close(): Promise<void>;
+}
+
+export async function resolveRegisterFile(
+  config: Readonly<Config>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ file: string; demo: boolean }> {
+  try {
+    await access(config.registerFile);
+    return { file: config.registerFile, demo: false };
+  } catch {
+    if (env.REKISTERI_REGISTER) {
+      throw new Error(`REKISTERI_REGISTER points at ${config.registerFile}, which does not exist`);
+    }
+    return { file: DEMO_REGISTER, demo: true };
+  }
+}
+
+export async function openRuntime(
+  config: Readonly<Config>,
+  opts: { createKey?: boolean } = {},
+): Promise<Runtime> {
+  const notes: string[] = [];
+  const { file, demo } = await resolveRegisterFile(config);
+  if (demo) {
+    notes.push(
+      `no ${config.registerFile}: running the demo register (${file}); \`rekisteri init\` writes one of your own`,
+    );
+  }
+  const register = await loadDefinition(file);
+  const master = await loadOrCreateMasterKey({
+    fromEnv: config.masterKey,
+    file: config.keyFile,
+    create: opts.createKey ?? true,
+  });
+  if (master.origin === 'created') {
+    notes.push(
+      `created the master key file ${config.keyFile} (mode 0600): back it up, without it the data cannot be read`,
+    );
+  }
+  const vault = createVault(master.key, register.definition.defaultCountryCallingCode);
+  const database = await openDatabase(
+    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+  );
+  try {
+    await migrateToLatest(database.db);
+    await verifyMasterKey(database, vault.keyCheck());
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const services = createServices({ database, register, vault });
+  return { config, database, register, services, demo, notes, close: () => database.close() };
+}
+
+/** Refuses a master key other than the one the database was sealed with. */
+async function verifyMasterKey(database: DatabaseHandle, check: string): Promise<void> {
+  const db = database.db;
+  const row = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', 'key_check')
+    .executeTakeFirst();
+  if (!row) {
+    await db
+      .insertInto('settings')
+      .values({ key: 'key_check', value: check })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  } else if (row.value !== check) {
+    throw new Error(
+      'the master key does not match the one this database was sealed with: restore the original key file or REKISTERI_MASTER_KEY',
+    );
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Plain-factory wiring: repos → services. No container, no singletons: each caller (server, CLI,
+ * test) builds its own from its own database.
+ */
+import type { DatabaseHandle } from './db/database.ts';
+import type { Register } from './definition/register.ts';
+import type { Clock } from './lib/clock.ts';
+import { systemClock } from './lib/clock.ts';
+import { createApiKeysRepo } from './modules/apikeys/apikeys.repo.ts';
+import { createApiKeysService } from './modules/apikeys/apikeys.service.ts';
+import { createImportService } from './modules/imports/imports.service.ts';
+import { createSubjectsRepo } from './modules/subjects/subjects.repo.ts';
+import { createSubjectsService } from './modules/subjects/subjects.service.ts';
+import type { Vault } from './vault/vault.ts';
+
+export function createServices(deps: {
+  database: DatabaseHandle;
+  register: Register;
+  vault: Vault;
+  clock?: Clock;
+}) {
+  const { database, register, vault } = deps;
+  const clock = deps.clock ?? systemClock;
+  const db = database.db;
+  const subjectsRepo = createSubjectsRepo(db);
+  const subjects = createSubjectsService({ db, repo: subjectsRepo, register, vault, clock });
+  const apiKeys = createApiKeysService({ repo: createApiKeysRepo(db), register, clock });
+  const imports = createImportService({
+    db,
+    repo: subjectsRepo,
+    codec: subjects.codec,
+    subjects,
+    clock,
+  });
+  return { register, vault, clock, subjects, apiKeys, imports };
+}
+
+export type Services = ReturnType<typeof createServices>;

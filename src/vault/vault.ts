@@ -1,0 +1,113 @@
+/**
+ * The vault seals personal data at rest. Each subject has a random 256-bit data key, stored only
+ * wrapped (AES-256-GCM) under a key derived from the master key; values are sealed with the data
+ * key, bound by associated data to the subject and category they belong to. Destroying a subject's
+ * wrapped key makes every copy of their values (backups included) unreadable: crypto-shredding.
+ *
+ * Lookup without decryption goes through blind indexes: a keyed HMAC-SHA256 of a normalised value,
+ * truncated to 64 bits so it fits a bigint column. Collisions are possible but rare; callers check
+ * candidates after opening them.
+ */
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { normaliseEmail, normalisePhone, searchTokens } from './normalise.ts';
+
+const VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface Vault {
+  /** A fresh data key and its wrapped form, for a new subject. */
+  newSubjectKey(subjectId: string): { key: Buffer; wrapped: Buffer };
+  unwrapSubjectKey(subjectId: string, wrapped: Uint8Array): Buffer;
+  seal(key: Buffer, aad: string, plaintext: Buffer | string): Buffer;
+  open(key: Buffer, aad: string, sealed: Uint8Array): Buffer;
+  /** Blind index of an e-mail address, as a decimal string for a bigint column. */
+  emailIndex(email: string): string | undefined;
+  phoneIndex(phone: string): string | undefined;
+  /** Blind indexes of each token of a name-like text and of each token's prefixes. */
+  tokenIndexes(text: string): string[];
+  /** Blind index of one already-normalised search token. */
+  tokenIndex(token: string): string;
+  /** A value that tells whether a database was sealed with this master key. */
+  keyCheck(): string;
+}
+
+export class VaultError extends Error {
+  override name = 'VaultError';
+}
+
+export function createVault(masterKey: Buffer, defaultCallingCode = '+358'): Vault {
+  if (masterKey.length !== 32) {
+    throw new VaultError('the master key must be 32 bytes');
+  }
+  const derive = (info: string) =>
+    Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `rekisteri/${info}/v1`, 32));
+  const wrapKey = derive('wrap');
+  const indexKey = derive('blind-index');
+
+  const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([Buffer.from([VERSION]), iv, body, cipher.getAuthTag()]);
+  };
+
+  const open = (key: Buffer, aad: string, sealed: Uint8Array): Buffer => {
+    const buf = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed);
+    if (buf.length < 1 + IV_BYTES + TAG_BYTES || buf[0] !== VERSION) {
+      throw new VaultError('sealed value has an unknown format');
+    }
+    const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(1, 1 + IV_BYTES));
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
+    try {
+      return Buffer.concat([
+        decipher.update(buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
+    } catch {
+      throw new VaultError('sealed value failed authentication (wrong key or tampered data)');
+    }
+  };
+
+  const blind = (domain: string, value: string): string =>
+    createHmac('sha256', indexKey)
+      .update(`${domain}\u0000${value}`)
+      .digest()
+      .readBigInt64BE(0)
+      .toString();
+
+  return {
+    newSubjectKey(subjectId) {
+      const key = randomBytes(32);
+      return { key, wrapped: seal(wrapKey, `subject-key:${subjectId}`, key) };
+    },
+    unwrapSubjectKey(subjectId, wrapped) {
+      return open(wrapKey, `subject-key:${subjectId}`, wrapped);
+    },
+    seal,
+    open,
+    emailIndex(email) {
+      const n = normaliseEmail(email);
+      return n ? blind('email', n) : undefined;
+    },
+    phoneIndex(phone) {
+      const n = normalisePhone(phone, defaultCallingCode);
+      return n ? blind('phone', n) : undefined;
+    },
+    tokenIndexes(text) {
+      const out = new Set<string>();
+      for (const t of searchTokens(text, true)) {
+        out.add(blind('token', t));
+      }
+      return [...out];
+    },
+    tokenIndex(token) {
+      return blind('token', token);
+    },
+    keyCheck() {
+      return blind('key-check', 'rekisteri');
+    },
+  };
+}
