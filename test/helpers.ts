@@ -1,0 +1,132 @@
+/**
+ * Test support: a fresh database per suite (embedded PGlite always; a new PostgreSQL database on
+ * the TEST_DATABASE_URL server when it is set), the demo register, a random master key, and the
+ * real HTTP app driven through inject().
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createApp } from '../src/app.ts';
+import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { loadDefinition } from '../src/definition/loader.ts';
+import type { Register } from '../src/definition/register.ts';
+import { createServices, type Services } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
+import type { FastifyInstance } from 'fastify';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DEMO = fileURLToPath(new URL('../examples/demo.yaml', import.meta.url));
+
+export interface TestDatabase {
+  kind: 'pglite' | 'postgres';
+  /** For postgres: the URL of the fresh database. */
+  url?: string;
+  handle: DatabaseHandle;
+  dispose(): Promise<void>;
+}
+
+/** The databases every integration suite runs on. */
+export const DATABASES: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+/** A new, empty PostgreSQL database on the test server. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) {
+    throw new Error('TEST_DATABASE_URL is not set');
+  }
+  const name = `rekisteri_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export async function openTestDatabase(kind: 'pglite' | 'postgres'): Promise<TestDatabase> {
+  if (kind === 'pglite') {
+    const handle = await openDatabase({});
+    await migrateToLatest(handle.db);
+    return { kind, handle, dispose: () => handle.close() };
+  }
+  const created = await createPostgresDatabase();
+  const handle = await openDatabase({ url: created.url, poolSize: 4 });
+  await migrateToLatest(handle.db);
+  return {
+    kind,
+    url: created.url,
+    handle,
+    async dispose() {
+      await handle.close();
+      await created.drop();
+    },
+  };
+}
+
+export interface TestContext {
+  db: TestDatabase;
+  register: Register;
+  services: Services;
+  app: FastifyInstance;
+  masterKey: Buffer;
+  /** A fresh API key's bearer header. */
+  key(purposes: string[], actions: string[]): Promise<{ authorization: string }>;
+  close(): Promise<void>;
+}
+
+export async function createTestContext(kind: 'pglite' | 'postgres', registerFile = DEMO): Promise<TestContext> {
+  const db = await openTestDatabase(kind);
+  const register = await loadDefinition(registerFile);
+  const masterKey = randomBytes(32);
+  const services = createServices({ database: db.handle, register, vault: createVault(masterKey) });
+  const app = await createApp(services);
+  return {
+    db,
+    register,
+    services,
+    app,
+    masterKey,
+    async key(purposes, actions) {
+      const { token } = await services.apiKeys.createApiKey({ name: 'test', purposes, actions, createdBy: 'test' });
+      return { authorization: `Bearer ${token}` };
+    },
+    async close() {
+      await app.close();
+      await db.dispose();
+    },
+  };
+}
+
+/** Counts of every table a change could touch, to prove a refusal changed nothing. */
+export async function snapshot(handle: DatabaseHandle): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of ['subjects', 'subject_values', 'subject_history', 'import_runs', 'import_rejections'] as const) {
+    const r = await handle.db
+      .selectFrom(t)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    out[t] = Number(r.n);
+  }
+  const touched = await handle.db
+    .selectFrom('subjects')
+    .select((eb) => eb.fn.max('updated_at').as('m'))
+    .executeTakeFirstOrThrow();
+  out.lastUpdate = touched.m ? new Date(touched.m as unknown as string).getTime() : 0;
+  return out;
+}
+
+export const anna = {
+  identity: { firstName: 'Anna-Liisa', lastName: 'Kuusisto' },
+  contact: { email: 'Anna-Liisa.Kuusisto@Example.com', phone: '040 765 4321' },
+  organisation: { organisation: 'Lumipallo Kahvila Oy', title: 'Yrittäjä' },
+};
