@@ -27,7 +27,9 @@ export interface TestDatabase {
 }
 
 /** The databases every integration suite runs on. */
-export const DATABASES: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+export const DATABASES: Array<'pglite' | 'postgres'> = process.env.TEST_DATABASE_URL
+  ? ['pglite', 'postgres']
+  : ['pglite'];
 
 /** A new, empty PostgreSQL database on the test server. */
 export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -84,7 +86,10 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
-export async function createTestContext(kind: 'pglite' | 'postgres', registerFile = DEMO): Promise<TestContext> {
+export async function createTestContext(
+  kind: 'pglite' | 'postgres',
+  registerFile = DEMO,
+): Promise<TestContext> {
   const db = await openTestDatabase(kind);
   const register = await loadDefinition(registerFile);
   const masterKey = randomBytes(32);
@@ -97,7 +102,12 @@ export async function createTestContext(kind: 'pglite' | 'postgres', registerFil
     app,
     masterKey,
     async key(purposes, actions) {
-      const { token } = await services.apiKeys.createApiKey({ name: 'test', purposes, actions, createdBy: 'test' });
+      const { token } = await services.apiKeys.createApiKey({
+        name: 'test',
+        purposes,
+        actions,
+        createdBy: 'test',
+      });
       return { authorization: `Bearer ${token}` };
     },
     async close() {
@@ -110,7 +120,13 @@ export async function createTestContext(kind: 'pglite' | 'postgres', registerFil
 /** Counts of every table a change could touch, to prove a refusal changed nothing. */
 export async function snapshot(handle: DatabaseHandle): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const t of ['subjects', 'subject_values', 'subject_history', 'import_runs', 'import_rejections'] as const) {
+  for (const t of [
+    'subjects',
+    'subject_values',
+    'subject_history',
+    'import_runs',
+    'import_rejections',
+  ] as const) {
     const r = await handle.db
       .selectFrom(t)
       .select((eb) => eb.fn.countAll<string>().as('n'))
@@ -121,7 +137,7 @@ export async function snapshot(handle: DatabaseHandle): Promise<Record<string, n
     .selectFrom('subjects')
     .select((eb) => eb.fn.max('updated_at').as('m'))
     .executeTakeFirstOrThrow();
-  out.lastUpdate = touched.m ? new Date(touched.m as unknown as string).getTime() : 0;
+  out.lastUpdate = touched.m ? new Date(touched.m).getTime() : 0;
   return out;
 }
 

@@ -15,54 +15,99 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
     await t?.close();
   });
 
-  const create = (values: Record<string, unknown>, purpose = 'customer_relationship', headers = writer) =>
-    t.app.inject({ method: 'POST', url: '/api/v1/subjects', headers, payload: { purpose, source: 'subject', values } });
+  const create = (
+    values: Record<string, unknown>,
+    purpose = 'customer_relationship',
+    headers = writer,
+  ) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/subjects',
+      headers,
+      payload: { purpose, source: 'subject', values },
+    });
 
   it('creates a person and reads them back for one purpose without the categories of another', async () => {
     const res = await create(anna);
     expect(res.statusCode).toBe(201);
-    const created = res.json<{ id: string; categories: Record<string, Record<string, { value: unknown; source: string; purpose: string }>> }>();
+    const created = res.json<{
+      id: string;
+      categories: Record<
+        string,
+        Record<string, { value: unknown; source: string; purpose: string }>
+      >;
+    }>();
     expect(created.categories.contact?.email?.value).toBe(anna.contact.email);
     expect(created.categories.contact?.email?.source).toBe('subject');
     expect(created.categories.contact?.email?.purpose).toBe('customer_relationship');
 
-    const forNewsletter = await t.app.inject({ url: `/api/v1/subjects/${created.id}?purpose=newsletter`, headers: reader });
+    const forNewsletter = await t.app.inject({
+      url: `/api/v1/subjects/${created.id}?purpose=newsletter`,
+      headers: reader,
+    });
     expect(forNewsletter.statusCode).toBe(200);
     const body = forNewsletter.json<{ categories: Record<string, unknown> }>();
     expect(Object.keys(body.categories).sort()).toEqual(['contact', 'identity']);
     expect(body.categories).not.toHaveProperty('organisation');
 
-    const forAnalytics = await t.app.inject({ url: `/api/v1/subjects/${created.id}?purpose=analytics`, headers: reader });
+    const forAnalytics = await t.app.inject({
+      url: `/api/v1/subjects/${created.id}?purpose=analytics`,
+      headers: reader,
+    });
     expect(forAnalytics.json<{ categories: Record<string, unknown> }>().categories).toEqual({});
   });
 
   it('finds a person by e-mail however it is written, by phone, and by name prefix', async () => {
-    const byEmail = await t.app.inject({ url: `/api/v1/subjects?purpose=newsletter&email=${encodeURIComponent('  anna-liisa.kuusisto@EXAMPLE.com ')}`, headers: reader });
+    const byEmail = await t.app.inject({
+      url: `/api/v1/subjects?purpose=newsletter&email=${encodeURIComponent('  anna-liisa.kuusisto@EXAMPLE.com ')}`,
+      headers: reader,
+    });
     expect(byEmail.statusCode).toBe(200);
-    const items = byEmail.json<{ items: Array<{ categories: { identity: { lastName: { value: string } } } }> }>().items;
+    const items = byEmail.json<{
+      items: Array<{ categories: { identity: { lastName: { value: string } } } }>;
+    }>().items;
     expect(items).toHaveLength(1);
     expect(items[0]?.categories.identity.lastName.value).toBe('Kuusisto');
 
-    const byPhone = await t.app.inject({ url: `/api/v1/subjects?purpose=customer_relationship&phone=${encodeURIComponent('+358407654321')}`, headers: reader });
+    const byPhone = await t.app.inject({
+      url: `/api/v1/subjects?purpose=customer_relationship&phone=${encodeURIComponent('+358407654321')}`,
+      headers: reader,
+    });
     expect(byPhone.json<{ items: unknown[] }>().items).toHaveLength(1);
 
     for (const q of ['kuus', 'Anna', 'liisa kuusisto', 'lumipallo']) {
-      const res = await t.app.inject({ url: `/api/v1/subjects?purpose=customer_relationship&q=${encodeURIComponent(q)}`, headers: reader });
+      const res = await t.app.inject({
+        url: `/api/v1/subjects?purpose=customer_relationship&q=${encodeURIComponent(q)}`,
+        headers: reader,
+      });
       expect(res.json<{ items: unknown[] }>().items, q).toHaveLength(1);
     }
-    const none = await t.app.inject({ url: `/api/v1/subjects?purpose=customer_relationship&q=kuusikko`, headers: reader });
+    const none = await t.app.inject({
+      url: `/api/v1/subjects?purpose=customer_relationship&q=kuusikko`,
+      headers: reader,
+    });
     expect(none.json<{ items: unknown[] }>().items).toHaveLength(0);
   });
 
   it('pages through everyone with a cursor', async () => {
     for (let i = 0; i < 4; i++) {
-      expect((await create({ identity: { firstName: `Pekka${i}` }, contact: { email: `pekka.${i}@example.org` } })).statusCode).toBe(201);
+      expect(
+        (
+          await create({
+            identity: { firstName: `Pekka${i}` },
+            contact: { email: `pekka.${i}@example.org` },
+          })
+        ).statusCode,
+      ).toBe(201);
     }
     const seen = new Set<string>();
     let cursor: string | null = null;
     do {
       const url: string = `/api/v1/subjects?purpose=customer_relationship&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = (await t.app.inject({ url, headers: reader })).json<{ items: Array<{ id: string }>; nextCursor: string | null }>();
+      const page = (await t.app.inject({ url, headers: reader })).json<{
+        items: Array<{ id: string }>;
+        nextCursor: string | null;
+      }>();
       page.items.forEach((s) => seen.add(s.id));
       cursor = page.nextCursor;
     } while (cursor);
@@ -70,135 +115,415 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
   });
 
   it('rectifies a value, keeping the old one in the history with who and why', async () => {
-    const id = (await create({ identity: { firstName: 'Ville', lastName: 'Vanha' }, contact: { email: 'ville@example.net' } })).json<{ id: string }>().id;
+    const id = (
+      await create({
+        identity: { firstName: 'Ville', lastName: 'Vanha' },
+        contact: { email: 'ville@example.net' },
+      })
+    ).json<{ id: string }>().id;
     const res = await t.app.inject({
       method: 'PATCH',
       url: `/api/v1/subjects/${id}`,
       headers: writer,
-      payload: { purpose: 'customer_relationship', source: 'staff', reason: 'name changed at marriage', values: { identity: { lastName: 'Uusi' } } },
+      payload: {
+        purpose: 'customer_relationship',
+        source: 'staff',
+        reason: 'name changed at marriage',
+        values: { identity: { lastName: 'Uusi' } },
+      },
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json<{ categories: { identity: { lastName: { value: string; source: string } } } }>().categories.identity.lastName).toMatchObject({ value: 'Uusi', source: 'staff' });
-    const history = (await t.app.inject({ url: `/api/v1/subjects/${id}/history?purpose=customer_relationship`, headers: reader })).json<{ items: unknown[] }>();
+    expect(
+      res.json<{ categories: { identity: { lastName: { value: string; source: string } } } }>()
+        .categories.identity.lastName,
+    ).toMatchObject({ value: 'Uusi', source: 'staff' });
+    const history = (
+      await t.app.inject({
+        url: `/api/v1/subjects/${id}/history?purpose=customer_relationship`,
+        headers: reader,
+      })
+    ).json<{ items: unknown[] }>();
     expect(history.items).toEqual([
-      expect.objectContaining({ category: 'identity', field: 'lastName', old: 'Vanha', new: 'Uusi', reason: 'name changed at marriage', actor: expect.stringMatching(/^api_key:/) }),
+      expect.objectContaining({
+        category: 'identity',
+        field: 'lastName',
+        old: 'Vanha',
+        new: 'Uusi',
+        reason: 'name changed at marriage',
+        actor: expect.stringMatching(/^api_key:/),
+      }),
     ]);
     // the old name no longer finds them; the new one does
-    const old = await t.app.inject({ url: `/api/v1/subjects?purpose=customer_relationship&q=vanha`, headers: reader });
+    const old = await t.app.inject({
+      url: `/api/v1/subjects?purpose=customer_relationship&q=vanha`,
+      headers: reader,
+    });
     expect(old.json<{ items: unknown[] }>().items).toHaveLength(0);
-    const renamed = await t.app.inject({ url: `/api/v1/subjects?purpose=customer_relationship&q=uusi`, headers: reader });
+    const renamed = await t.app.inject({
+      url: `/api/v1/subjects?purpose=customer_relationship&q=uusi`,
+      headers: reader,
+    });
     expect(renamed.json<{ items: unknown[] }>().items).toHaveLength(1);
   });
 
   it('returns a restricted person only for purposes allowed during restriction', async () => {
-    const id = (await create({ identity: { firstName: 'Rauha' }, contact: { email: 'rauha@example.com' } })).json<{ id: string }>().id;
-    const put = await t.app.inject({ method: 'PUT', url: `/api/v1/subjects/${id}/restriction`, headers: writer, payload: { reason: 'accuracy contested' } });
+    const id = (
+      await create({ identity: { firstName: 'Rauha' }, contact: { email: 'rauha@example.com' } })
+    ).json<{ id: string }>().id;
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/subjects/${id}/restriction`,
+      headers: writer,
+      payload: { reason: 'accuracy contested' },
+    });
     expect(put.statusCode).toBe(204);
-    const refused = await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=newsletter`, headers: reader });
+    const refused = await t.app.inject({
+      url: `/api/v1/subjects/${id}?purpose=newsletter`,
+      headers: reader,
+    });
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ status: 403, errors: [{ field: 'purpose' }] });
-    const hidden = await t.app.inject({ url: `/api/v1/subjects?purpose=newsletter&email=rauha@example.com`, headers: reader });
+    const hidden = await t.app.inject({
+      url: `/api/v1/subjects?purpose=newsletter&email=rauha@example.com`,
+      headers: reader,
+    });
     expect(hidden.json<{ items: unknown[] }>().items).toHaveLength(0);
-    const allowed = await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=legal_claims`, headers: reader });
+    const allowed = await t.app.inject({
+      url: `/api/v1/subjects/${id}?purpose=legal_claims`,
+      headers: reader,
+    });
     expect(allowed.statusCode).toBe(200);
     expect(allowed.json<{ restricted: boolean }>().restricted).toBe(true);
-    await t.app.inject({ method: 'DELETE', url: `/api/v1/subjects/${id}/restriction`, headers: writer });
-    expect((await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=newsletter`, headers: reader })).statusCode).toBe(200);
+    await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/subjects/${id}/restriction`,
+      headers: writer,
+    });
+    expect(
+      (await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=newsletter`, headers: reader }))
+        .statusCode,
+    ).toBe(200);
   });
 
   it('erases a person by destroying their key', async () => {
-    const id = (await create({ identity: { firstName: 'Eero' }, contact: { email: 'eero.poistuva@example.com' } })).json<{ id: string }>().id;
-    const del = await t.app.inject({ method: 'DELETE', url: `/api/v1/subjects/${id}`, headers: writer });
+    const id = (
+      await create({
+        identity: { firstName: 'Eero' },
+        contact: { email: 'eero.poistuva@example.com' },
+      })
+    ).json<{ id: string }>().id;
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/subjects/${id}`,
+      headers: writer,
+    });
     expect(del.statusCode).toBe(204);
-    expect((await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=customer_relationship`, headers: reader })).statusCode).toBe(404);
-    const row = await t.db.handle.db.selectFrom('subjects').select(['wrapped_key', 'erased_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(
+      (
+        await t.app.inject({
+          url: `/api/v1/subjects/${id}?purpose=customer_relationship`,
+          headers: reader,
+        })
+      ).statusCode,
+    ).toBe(404);
+    const row = await t.db.handle.db
+      .selectFrom('subjects')
+      .select(['wrapped_key', 'erased_at'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(row.wrapped_key).toBeNull();
     expect(row.erased_at).not.toBeNull();
-    const values = await t.db.handle.db.selectFrom('subject_values').select('category').where('subject_id', '=', id).execute();
+    const values = await t.db.handle.db
+      .selectFrom('subject_values')
+      .select('category')
+      .where('subject_id', '=', id)
+      .execute();
     expect(values).toEqual([]);
     // the address is free again
-    expect((await create({ identity: { firstName: 'Eero' }, contact: { email: 'eero.poistuva@example.com' } })).statusCode).toBe(201);
+    expect(
+      (
+        await create({
+          identity: { firstName: 'Eero' },
+          contact: { email: 'eero.poistuva@example.com' },
+        })
+      ).statusCode,
+    ).toBe(201);
   });
 
   it('exports everything held about one person', async () => {
-    const id = (await create(anna, 'customer_relationship').then(() => create({ identity: { firstName: 'Kaisa' }, contact: { email: 'kaisa@example.org' }, orders: { orderCount: 3 } }))).json<{ id: string }>().id;
+    const id = (
+      await create(anna, 'customer_relationship').then(() =>
+        create({
+          identity: { firstName: 'Kaisa' },
+          contact: { email: 'kaisa@example.org' },
+          orders: { orderCount: 3 },
+        }),
+      )
+    ).json<{ id: string }>().id;
     const res = await t.app.inject({ url: `/api/v1/subjects/${id}/export`, headers: writer });
     expect(res.statusCode).toBe(200);
-    const body = res.json<{ categories: Record<string, { purposes: Array<{ id: string; legalBasis: string }>; fields: Record<string, { value: unknown }> }> }>();
+    const body = res.json<{
+      categories: Record<
+        string,
+        {
+          purposes: Array<{ id: string; legalBasis: string }>;
+          fields: Record<string, { value: unknown }>;
+        }
+      >;
+    }>();
     expect(body.categories.orders?.fields.orderCount?.value).toBe(3);
     expect(body.categories.orders?.purposes.map((p) => p.id)).toContain('billing');
-    expect((await t.app.inject({ url: `/api/v1/subjects/${id}/export`, headers: reader })).statusCode).toBe(403);
+    expect(
+      (await t.app.inject({ url: `/api/v1/subjects/${id}/export`, headers: reader })).statusCode,
+    ).toBe(403);
   });
 
   describe('refuses bad input with problem+json naming the field, and changes nothing', () => {
-    const cases: Array<{ name: string; payload: Record<string, unknown>; status: number; field: RegExp }> = [
-      { name: 'an undeclared category', payload: { purpose: 'customer_relationship', source: 'subject', values: { shoeSize: { eu: 42 } } }, status: 400, field: /^values\.shoeSize$/ },
-      { name: 'a category the purpose does not use', payload: { purpose: 'newsletter', source: 'subject', values: { identity: { firstName: 'A' }, organisation: { title: 'CEO' } } }, status: 400, field: /^values\.organisation$/ },
-      { name: 'an undeclared field', payload: { purpose: 'customer_relationship', source: 'subject', values: { identity: { firstName: 'A', nickname: 'B' } } }, status: 400, field: /^values\.identity\.nickname$/ },
-      { name: 'a wrong type', payload: { purpose: 'customer_relationship', source: 'subject', values: { identity: { firstName: 'A' }, orders: { orderCount: 'many' } } }, status: 400, field: /^values\.orders\.orderCount$/ },
-      { name: 'a malformed e-mail', payload: { purpose: 'customer_relationship', source: 'subject', values: { identity: { firstName: 'A' }, contact: { email: 'not-an-address' } } }, status: 400, field: /^values\.contact\.email$/ },
-      { name: 'an oversize value', payload: { purpose: 'customer_relationship', source: 'subject', values: { identity: { firstName: 'x'.repeat(5000) } } }, status: 400, field: /^values\.identity\.firstName$/ },
-      { name: 'a missing required field', payload: { purpose: 'customer_relationship', source: 'subject', values: { identity: { lastName: 'Only' } } }, status: 400, field: /^values\.identity\.firstName$/ },
-      { name: 'an unknown purpose', payload: { purpose: 'world_domination', source: 'subject', values: { identity: { firstName: 'A' } } }, status: 400, field: /^purpose$/ },
-      { name: 'an unknown source', payload: { purpose: 'customer_relationship', source: 'rumour', values: { identity: { firstName: 'A' } } }, status: 400, field: /^source$/ },
-      { name: 'a missing purpose', payload: { source: 'subject', values: { identity: { firstName: 'A' } } }, status: 400, field: /^purpose$/ },
-      { name: 'an unknown top-level key', payload: { purpose: 'customer_relationship', source: 'subject', values: { identity: { firstName: 'A' } }, admin: true }, status: 400, field: /^(body|admin)$/ },
-      { name: 'a duplicate e-mail address', payload: { purpose: 'customer_relationship', source: 'subject', values: { identity: { firstName: 'A' }, contact: { email: 'ANNA-LIISA.kuusisto@example.com' } } }, status: 409, field: /^values/ },
+    const cases: Array<{
+      name: string;
+      payload: Record<string, unknown>;
+      status: number;
+      field: RegExp;
+    }> = [
+      {
+        name: 'an undeclared category',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: { shoeSize: { eu: 42 } },
+        },
+        status: 400,
+        field: /^values\.shoeSize$/,
+      },
+      {
+        name: 'a category the purpose does not use',
+        payload: {
+          purpose: 'newsletter',
+          source: 'subject',
+          values: { identity: { firstName: 'A' }, organisation: { title: 'CEO' } },
+        },
+        status: 400,
+        field: /^values\.organisation$/,
+      },
+      {
+        name: 'an undeclared field',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: { identity: { firstName: 'A', nickname: 'B' } },
+        },
+        status: 400,
+        field: /^values\.identity\.nickname$/,
+      },
+      {
+        name: 'a wrong type',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: { identity: { firstName: 'A' }, orders: { orderCount: 'many' } },
+        },
+        status: 400,
+        field: /^values\.orders\.orderCount$/,
+      },
+      {
+        name: 'a malformed e-mail',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: { identity: { firstName: 'A' }, contact: { email: 'not-an-address' } },
+        },
+        status: 400,
+        field: /^values\.contact\.email$/,
+      },
+      {
+        name: 'an oversize value',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: { identity: { firstName: 'x'.repeat(5000) } },
+        },
+        status: 400,
+        field: /^values\.identity\.firstName$/,
+      },
+      {
+        name: 'a missing required field',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: { identity: { lastName: 'Only' } },
+        },
+        status: 400,
+        field: /^values\.identity\.firstName$/,
+      },
+      {
+        name: 'an unknown purpose',
+        payload: {
+          purpose: 'world_domination',
+          source: 'subject',
+          values: { identity: { firstName: 'A' } },
+        },
+        status: 400,
+        field: /^purpose$/,
+      },
+      {
+        name: 'an unknown source',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'rumour',
+          values: { identity: { firstName: 'A' } },
+        },
+        status: 400,
+        field: /^source$/,
+      },
+      {
+        name: 'a missing purpose',
+        payload: { source: 'subject', values: { identity: { firstName: 'A' } } },
+        status: 400,
+        field: /^purpose$/,
+      },
+      {
+        name: 'an unknown top-level key',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: { identity: { firstName: 'A' } },
+          admin: true,
+        },
+        status: 400,
+        field: /^(body|admin)$/,
+      },
+      {
+        name: 'a duplicate e-mail address',
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: {
+            identity: { firstName: 'A' },
+            contact: { email: 'ANNA-LIISA.kuusisto@example.com' },
+          },
+        },
+        status: 409,
+        field: /^values/,
+      },
     ];
     for (const c of cases) {
       it(`refuses ${c.name}`, async () => {
         const before = await snapshot(t.db.handle);
-        const res = await t.app.inject({ method: 'POST', url: '/api/v1/subjects', headers: writer, payload: c.payload });
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/subjects',
+          headers: writer,
+          payload: c.payload,
+        });
         expect(res.statusCode).toBe(c.status);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-        const body = res.json<{ status: number; title: string; errors: Array<{ field: string; detail: string }> }>();
+        const body = res.json<{
+          status: number;
+          title: string;
+          errors: Array<{ field: string; detail: string }>;
+        }>();
         expect(body.status).toBe(c.status);
-        expect(body.errors.map((e) => e.field).some((f) => c.field.test(f)), JSON.stringify(body.errors)).toBe(true);
+        expect(
+          body.errors.map((e) => e.field).some((f) => c.field.test(f)),
+          JSON.stringify(body.errors),
+        ).toBe(true);
         expect(await snapshot(t.db.handle)).toEqual(before);
       });
     }
 
     it('refuses a rectification of a field that does not exist, leaving the person as they were', async () => {
-      const id = (await create({ identity: { firstName: 'Matti' }, contact: { email: 'matti.m@example.com' } })).json<{ id: string }>().id;
+      const id = (
+        await create({
+          identity: { firstName: 'Matti' },
+          contact: { email: 'matti.m@example.com' },
+        })
+      ).json<{ id: string }>().id;
       const before = await snapshot(t.db.handle);
       const res = await t.app.inject({
         method: 'PATCH',
         url: `/api/v1/subjects/${id}`,
         headers: writer,
-        payload: { purpose: 'customer_relationship', source: 'staff', values: { identity: { firstName: 'Mauri', shoe: 42 } } },
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'staff',
+          values: { identity: { firstName: 'Mauri', shoe: 42 } },
+        },
       });
       expect(res.statusCode).toBe(400);
-      expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('values.identity.shoe');
+      expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+        'values.identity.shoe',
+      );
       expect(await snapshot(t.db.handle)).toEqual(before);
-      const read = await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=customer_relationship`, headers: reader });
-      expect(read.json<{ categories: { identity: { firstName: { value: string } } } }>().categories.identity.firstName.value).toBe('Matti');
+      const read = await t.app.inject({
+        url: `/api/v1/subjects/${id}?purpose=customer_relationship`,
+        headers: reader,
+      });
+      expect(
+        read.json<{ categories: { identity: { firstName: { value: string } } } }>().categories
+          .identity.firstName.value,
+      ).toBe('Matti');
     });
 
     it('refuses a read without a purpose, or with an unknown one', async () => {
       const list = await t.app.inject({ url: '/api/v1/subjects', headers: reader });
       expect(list.statusCode).toBe(400);
       expect(list.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('purpose');
-      const unknown = await t.app.inject({ url: '/api/v1/subjects?purpose=gossip', headers: reader });
+      const unknown = await t.app.inject({
+        url: '/api/v1/subjects?purpose=gossip',
+        headers: reader,
+      });
       expect(unknown.statusCode).toBe(400);
-      expect(unknown.json<{ errors: Array<{ field: string; detail: string }> }>().errors[0]).toMatchObject({ field: 'purpose', detail: expect.stringContaining('unknown purpose') });
+      expect(
+        unknown.json<{ errors: Array<{ field: string; detail: string }> }>().errors[0],
+      ).toMatchObject({ field: 'purpose', detail: expect.stringContaining('unknown purpose') });
     });
 
     it('refuses a malformed id, cursor and e-mail query', async () => {
-      expect((await t.app.inject({ url: '/api/v1/subjects/not-a-uuid?purpose=newsletter', headers: reader })).json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('id');
-      expect((await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter&cursor=%%%', headers: reader })).json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('cursor');
-      expect((await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter&email=nope', headers: reader })).json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('email');
+      expect(
+        (
+          await t.app.inject({
+            url: '/api/v1/subjects/not-a-uuid?purpose=newsletter',
+            headers: reader,
+          })
+        ).json<{ errors: Array<{ field: string }> }>().errors[0]?.field,
+      ).toBe('id');
+      expect(
+        (
+          await t.app.inject({
+            url: '/api/v1/subjects?purpose=newsletter&cursor=%%%',
+            headers: reader,
+          })
+        ).json<{ errors: Array<{ field: string }> }>().errors[0]?.field,
+      ).toBe('cursor');
+      expect(
+        (
+          await t.app.inject({
+            url: '/api/v1/subjects?purpose=newsletter&email=nope',
+            headers: reader,
+          })
+        ).json<{ errors: Array<{ field: string }> }>().errors[0]?.field,
+      ).toBe('email');
     });
 
     it('refuses a body that is not JSON, or too large', async () => {
       const before = await snapshot(t.db.handle);
-      const bad = await t.app.inject({ method: 'POST', url: '/api/v1/subjects', headers: { ...writer, 'content-type': 'application/json' }, payload: '{"purpose":' });
+      const bad = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/subjects',
+        headers: { ...writer, 'content-type': 'application/json' },
+        payload: '{"purpose":',
+      });
       expect(bad.statusCode).toBe(400);
       expect(bad.headers['content-type']).toMatch(/problem\+json/);
       const big = await t.app.inject({
         method: 'POST',
         url: '/api/v1/subjects',
         headers: writer,
-        payload: { purpose: 'customer_relationship', source: 'subject', values: { notes: { note: 'x'.repeat(2_000_000) } } },
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: { notes: { note: 'x'.repeat(2_000_000) } },
+        },
       });
       expect(big.statusCode).toBe(413);
       expect(await snapshot(t.db.handle)).toEqual(before);
@@ -210,14 +535,25 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
       const res = await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter' });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
-      expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('authorization');
+      expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+        'authorization',
+      );
     });
 
     it('refuses a wrong or malformed key', async () => {
       const forged = writer.authorization.slice(0, -4) + 'AAAA';
       for (const authorization of [forged, 'Bearer rk_nonsense', 'Basic dXNlcjpwYXNz']) {
         const before = await snapshot(t.db.handle);
-        const res = await t.app.inject({ method: 'POST', url: '/api/v1/subjects', headers: { authorization }, payload: { purpose: 'newsletter', source: 'subject', values: { identity: { firstName: 'X' } } } });
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/subjects',
+          headers: { authorization },
+          payload: {
+            purpose: 'newsletter',
+            source: 'subject',
+            values: { identity: { firstName: 'X' } },
+          },
+        });
         expect(res.statusCode, authorization).toBe(401);
         expect(await snapshot(t.db.handle)).toEqual(before);
       }
@@ -226,31 +562,58 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
     it('refuses a key without the purpose, or without the action', async () => {
       const newsletterOnly = await t.key(['newsletter'], ['read', 'write']);
       const before = await snapshot(t.db.handle);
-      const wrongPurpose = await create({ identity: { firstName: 'X' }, orders: { orderCount: 1 } }, 'customer_relationship', newsletterOnly);
+      const wrongPurpose = await create(
+        { identity: { firstName: 'X' }, orders: { orderCount: 1 } },
+        'customer_relationship',
+        newsletterOnly,
+      );
       expect(wrongPurpose.statusCode).toBe(403);
-      expect(wrongPurpose.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('purpose');
+      expect(wrongPurpose.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+        'purpose',
+      );
       const readOnly = await create({ identity: { firstName: 'X' } }, 'newsletter', reader);
       expect(readOnly.statusCode).toBe(403);
-      const eraseWithoutRight = await t.app.inject({ method: 'DELETE', url: '/api/v1/subjects/00000000-0000-4000-8000-000000000000', headers: reader });
+      const eraseWithoutRight = await t.app.inject({
+        method: 'DELETE',
+        url: '/api/v1/subjects/00000000-0000-4000-8000-000000000000',
+        headers: reader,
+      });
       expect(eraseWithoutRight.statusCode).toBe(403);
       expect(await snapshot(t.db.handle)).toEqual(before);
-      const list = await t.app.inject({ url: '/api/v1/subjects?purpose=analytics', headers: newsletterOnly });
+      const list = await t.app.inject({
+        url: '/api/v1/subjects?purpose=analytics',
+        headers: newsletterOnly,
+      });
       expect(list.statusCode).toBe(403);
     });
 
     it('refuses a revoked key at once', async () => {
       const h = await t.key(['newsletter'], ['read']);
-      expect((await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter', headers: h })).statusCode).toBe(200);
+      expect(
+        (await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter', headers: h })).statusCode,
+      ).toBe(200);
       const [row] = (await t.services.apiKeys.listApiKeys()).slice(-1);
       await t.services.apiKeys.revokeApiKey(row?.id ?? '');
-      expect((await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter', headers: h })).statusCode).toBe(401);
+      expect(
+        (await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter', headers: h })).statusCode,
+      ).toBe(401);
     });
   });
 
   it('publishes an OpenAPI 3.1 document, a docs page and a health check', async () => {
-    const doc = (await t.app.inject({ url: '/api/openapi.json' })).json<{ openapi: string; paths: Record<string, unknown> }>();
+    const doc = (await t.app.inject({ url: '/api/openapi.json' })).json<{
+      openapi: string;
+      paths: Record<string, unknown>;
+    }>();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/subjects', '/api/v1/subjects/{id}', '/api/v1/subjects/{id}/history', '/healthz']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/subjects',
+        '/api/v1/subjects/{id}',
+        '/api/v1/subjects/{id}/history',
+        '/healthz',
+      ]),
+    );
     expect((await t.app.inject({ url: '/api/docs/' })).statusCode).toBe(200);
     expect((await t.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const missing = await t.app.inject({ url: '/api/v1/nothing-here' });

@@ -12,6 +12,8 @@ export interface SettingsTable {
 export interface SubjectsTable {
   id: string;
   wrapped_key: ColumnType<Buffer | null, Buffer | Uint8Array | null, Buffer | Uint8Array | null>;
+  email_index: string | null;
+  phone_index: string | null;
   blind_index: ColumnType<string[], string[] | undefined, string[]>;
   restricted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   restriction_reason: string | null;
@@ -31,7 +33,10 @@ export interface SubjectValuesTable {
   subject_id: string;
   category: string;
   sealed: Bytes;
-  meta: ColumnType<Record<string, FieldMeta>, string, string>;
+  source: string;
+  purpose: string;
+  collected_at: ColumnType<Date, Date | string, Date | string>;
+  field_meta: ColumnType<Record<string, FieldMeta> | null, string | null, string | null>;
   updated_at: Timestamp;
 }
 

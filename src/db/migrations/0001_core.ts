@@ -16,6 +16,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     create table subjects (
       id uuid primary key,
       wrapped_key bytea,
+      email_index bigint,
+      phone_index bigint,
       blind_index bigint[] not null default '{}',
       restricted_at timestamptz,
       restriction_reason text,
@@ -23,6 +25,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       updated_at timestamptz not null default now(),
       erased_at timestamptz
     )`.execute(db);
+  // The primary e-mail address identifies a person: one subject per address.
+  await sql`create unique index subjects_email_index on subjects (email_index)`.execute(db);
+  await sql`create index subjects_phone_index on subjects (phone_index)`.execute(db);
+  // Name and organisation words and their prefixes.
   await sql`create index subjects_blind_index on subjects using gin (blind_index)`.execute(db);
 
   await sql`
@@ -30,7 +36,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       subject_id uuid not null references subjects (id) on delete cascade,
       category text not null,
       sealed bytea not null,
-      meta jsonb not null,
+      -- where the values came from: the row's default, and per field only where a later change differs
+      source text not null,
+      purpose text not null,
+      collected_at timestamptz not null,
+      field_meta jsonb,
       updated_at timestamptz not null default now(),
       primary key (subject_id, category)
     )`.execute(db);

@@ -6,6 +6,7 @@
  * (never their content) and written to an error file at the end.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { uuidv7 } from '../../lib/ids.ts';
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -168,8 +169,8 @@ export function createImportService(deps: {
           rejected.push({ line: r.line, reason: r.error });
           continue;
         }
-        const emails = codec.blindIndex(r.values).emails;
-        const first = emails.map((e) => byEmail.get(e)).find((x) => x !== undefined);
+        const email = codec.emailIndex(r.values);
+        const first = email === null ? undefined : byEmail.get(email);
         if (first) {
           if (mapping.dedupe === 'merge') {
             for (const [c, fields] of r.values) {
@@ -184,28 +185,28 @@ export function createImportService(deps: {
           mergedInBatch += mapping.dedupe === 'merge' ? 1 : 0;
           continue;
         }
-        emails.forEach((e) => byEmail.set(e, r));
+        if (email !== null) {
+          byEmail.set(email, r);
+        }
         fresh.push(r);
       }
       const prepared = fresh.map((r) => ({
         line: r.line,
         values: r.values,
-        row: codec.newSubject(randomUUID(), r.values, meta),
+        row: codec.newSubject(uuidv7(), r.values, meta),
       }));
       const created: NewSubjectRow[] = [];
       let merged = mergedInBatch;
       await db.transaction().execute(async (tx) => {
-        const emailIndexes = prepared.flatMap((p) => p.row.emailIndexes);
+        const emailIndexes = prepared.flatMap((p) =>
+          p.row.indexes.email === null ? [] : [p.row.indexes.email],
+        );
         await repo.lockForDedupe(tx, emailIndexes);
-        const existing = await repo.findByAnyIndex(tx, emailIndexes);
-        const owner = new Map<string, string>();
-        for (const s of existing) {
-          for (const i of s.blind_index) {
-            owner.set(i, s.id);
-          }
-        }
+        const owner = new Map(
+          (await repo.findByEmailIndexes(tx, emailIndexes)).map((s) => [s.email_index, s.id]),
+        );
         for (const p of prepared) {
-          const match = p.row.emailIndexes.map((e) => owner.get(e)).find((x) => x !== undefined);
+          const match = p.row.indexes.email === null ? undefined : owner.get(p.row.indexes.email);
           if (!match) {
             created.push(p.row);
           } else if (mapping.dedupe === 'skip') {

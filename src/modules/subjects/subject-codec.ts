@@ -3,11 +3,12 @@
  * definition on the way in. Shared by the subjects service, the importer and the seeder.
  */
 import type { FieldMeta } from '../../db/types.ts';
+import type { FieldDefinition } from '../../definition/schema.ts';
 import type { Register } from '../../definition/register.ts';
 import { AppError, type FieldIssue } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
 import { checkFieldValue, type FieldValue } from './field-types.ts';
-import type { NewSubjectRow, ValueRow } from './subjects.repo.ts';
+import type { NewSubjectRow, SubjectIndexes, ValueRow } from './subjects.repo.ts';
 
 /** category → field → value; `null` removes a field in an update. */
 export type ValuesInput = Record<string, Record<string, unknown>>;
@@ -24,10 +25,30 @@ export type OpenedCategories = Record<string, Record<string, StoredField>>;
 export function createSubjectCodec(register: Register, vault: Vault) {
   const def = register.definition;
   const callingCode = def.defaultCountryCallingCode;
-  /** Categories holding a field that feeds the blind index. */
-  const indexedCategories = def.categories
-    .filter((c) => c.fields.some((f) => f.type === 'email' || f.type === 'phone' || f.searchable))
-    .map((c) => c.id);
+  /** Fields in definition order, by what feeds the blind indexes. */
+  const fieldsOf = (pred: (f: FieldDefinition) => boolean) =>
+    def.categories.flatMap((c) =>
+      c.fields.filter(pred).map((f) => ({ category: c.id, field: f.id })),
+    );
+  const emailFields = fieldsOf((f) => f.type === 'email');
+  const phoneFields = fieldsOf((f) => f.type === 'phone');
+  const searchable = fieldsOf((f) => f.searchable);
+  /** Categories holding a field that feeds a blind index. */
+  const indexedCategories = [
+    ...new Set([...emailFields, ...phoneFields, ...searchable].map((f) => f.category)),
+  ];
+  const primary = (
+    values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>,
+    kind: 'email' | 'phone',
+  ) => {
+    for (const { category, field } of kind === 'email' ? emailFields : phoneFields) {
+      const v = values.get(category)?.get(field);
+      if (typeof v === 'string') {
+        return v;
+      }
+    }
+    return undefined;
+  };
 
   const valueAad = (subjectId: string, category: string) => `value:${subjectId}:${category}`;
   const historyAad = (subjectId: string, category: string, field: string) =>
@@ -149,70 +170,53 @@ export function createSubjectCodec(register: Register, vault: Vault) {
       return out;
     },
 
-    /** Blind indexes of every indexable value of a subject. */
-    blindIndex(values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>): {
-      all: string[];
-      emails: string[];
-    } {
-      const all = new Set<string>();
-      const emails: string[] = [];
-      for (const [categoryId, fields] of values) {
-        for (const [fieldId, value] of fields) {
-          const field = register.field(categoryId, fieldId);
-          if (!field || typeof value !== 'string') {
-            continue;
-          }
-          if (field.type === 'email') {
-            const i = vault.emailIndex(value);
-            if (i) {
-              all.add(i);
-              emails.push(i);
-            }
-          } else if (field.type === 'phone') {
-            const i = vault.phoneIndex(value);
-            if (i) {
-              all.add(i);
-            }
-          } else if (field.searchable) {
-            for (const i of vault.tokenIndexes(value)) {
-              all.add(i);
-            }
+    /**
+     * Blind indexes of a subject's values: the primary e-mail address and phone number (the first
+     * e-mail and phone fields of the definition that hold a value) and the words of searchable
+     * fields with their prefixes.
+     */
+    indexes(values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>): SubjectIndexes {
+      const email = primary(values, 'email');
+      const phone = primary(values, 'phone');
+      const tokens = new Set<string>();
+      for (const { category, field } of searchable) {
+        const value = values.get(category)?.get(field);
+        if (typeof value === 'string') {
+          for (const i of vault.tokenIndexes(value)) {
+            tokens.add(i);
           }
         }
       }
-      return { all: [...all], emails };
+      return {
+        email: email === undefined ? null : (vault.emailIndex(email) ?? null),
+        phone: phone === undefined ? null : (vault.phoneIndex(phone) ?? null),
+        tokens: [...tokens],
+      };
+    },
+
+    /** Only the primary e-mail's index: the dedupe key, cheap to compute. */
+    emailIndex(values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>): string | null {
+      const email = primary(values, 'email');
+      return email === undefined ? null : (vault.emailIndex(email) ?? null);
     },
 
     /** A new subject ready to insert: key, sealed category rows and blind index. */
-    newSubject(
-      id: string,
-      values: CategoryValues,
-      meta: FieldMeta,
-    ): NewSubjectRow & { emailIndexes: string[] } {
+    newSubject(id: string, values: CategoryValues, meta: FieldMeta): NewSubjectRow {
       const { key, wrapped } = vault.newSubjectKey(id);
       const rows = [...values].map(([category, fields]) => {
         const plain: Record<string, FieldValue> = {};
-        const fieldMeta: Record<string, FieldMeta> = {};
         for (const [f, v] of fields) {
           if (v !== null) {
             plain[f] = v;
-            fieldMeta[f] = meta;
           }
         }
         return {
           category,
           sealed: vault.seal(key, valueAad(id, category), JSON.stringify(plain)),
-          meta: fieldMeta,
+          meta,
         };
       });
-      const index = this.blindIndex(values);
-      return {
-        id,
-        wrappedKey: wrapped,
-        blindIndex: index.all,
-        values: rows,
-        emailIndexes: index.emails,
-      };
+      return { id, wrappedKey: wrapped, indexes: this.indexes(values), values: rows };
     },
 
     key(subjectId: string, wrapped: Buffer | null): Buffer {
@@ -243,7 +247,7 @@ export function createSubjectCodec(register: Register, vault: Vault) {
         const plain = this.openRow(key, row);
         const fields: Record<string, StoredField> = {};
         for (const [f, value] of Object.entries(plain)) {
-          const m = row.meta[f];
+          const m = row.meta.fields[f] ?? row.meta.default;
           fields[f] = {
             value,
             source: m?.source ?? 'unknown',

@@ -14,19 +14,67 @@ export interface SubjectRow {
   updated_at: Date;
 }
 
+/** Provenance of a category row: the row's default and the fields that differ from it. */
+export interface RowMeta {
+  default: FieldMeta;
+  fields: Record<string, FieldMeta>;
+}
+
 export interface ValueRow {
   subject_id: string;
   category: string;
   sealed: Buffer;
-  meta: Record<string, FieldMeta>;
+  meta: RowMeta;
   updated_at: Date;
+}
+
+interface ValueRecord {
+  subject_id: string;
+  category: string;
+  sealed: Buffer;
+  source: string;
+  purpose: string;
+  collected_at: Date;
+  field_meta: Record<string, FieldMeta> | null;
+  updated_at: Date;
+}
+
+const valueColumns = [
+  'subject_id',
+  'category',
+  'sealed',
+  'source',
+  'purpose',
+  'collected_at',
+  'field_meta',
+  'updated_at',
+] as const;
+
+/** Splits per-field provenance into the row default (the first field's) and the differing fields. */
+export function splitMeta(meta: Record<string, FieldMeta>): RowMeta {
+  const entries = Object.entries(meta);
+  const first = entries[0]?.[1] ?? {
+    source: 'unknown',
+    purpose: 'unknown',
+    collectedAt: new Date(0).toISOString(),
+  };
+  const same = (a: FieldMeta, b: FieldMeta) =>
+    a.source === b.source && a.purpose === b.purpose && a.collectedAt === b.collectedAt;
+  return { default: first, fields: Object.fromEntries(entries.filter(([, m]) => !same(m, first))) };
+}
+
+/** Blind indexes of one subject (decimal strings of bigints). */
+export interface SubjectIndexes {
+  email: string | null;
+  phone: string | null;
+  tokens: string[];
 }
 
 export interface NewSubjectRow {
   id: string;
   wrappedKey: Buffer;
-  blindIndex: string[];
-  values: Array<{ category: string; sealed: Buffer; meta: Record<string, FieldMeta> }>;
+  indexes: SubjectIndexes;
+  values: Array<{ category: string; sealed: Buffer; meta: FieldMeta }>;
 }
 
 export interface HistoryRow {
@@ -61,7 +109,20 @@ export function createSubjectsRepo(db: Kysely<Database>) {
     ...r,
     wrapped_key: r.wrapped_key ? buf(r.wrapped_key) : null,
   });
-  const mapValue = (r: ValueRow): ValueRow => ({ ...r, sealed: buf(r.sealed) });
+  const mapValue = (r: ValueRecord): ValueRow => ({
+    subject_id: r.subject_id,
+    category: r.category,
+    sealed: buf(r.sealed),
+    meta: {
+      default: {
+        source: r.source,
+        purpose: r.purpose,
+        collectedAt: new Date(r.collected_at).toISOString(),
+      },
+      fields: r.field_meta ?? {},
+    },
+    updated_at: r.updated_at,
+  });
 
   return {
     async findById(
@@ -91,7 +152,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       }
       let q = tx
         .selectFrom('subject_values')
-        .select(['subject_id', 'category', 'sealed', 'meta', 'updated_at'])
+        .select(valueColumns)
         .where('subject_id', '=', subjectId);
       if (categories) {
         q = q.where('category', 'in', categories);
@@ -109,7 +170,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       }
       const rows = await db
         .selectFrom('subject_values')
-        .select(['subject_id', 'category', 'sealed', 'meta', 'updated_at'])
+        .select(valueColumns)
         .where('subject_id', 'in', subjectIds)
         .where('category', 'in', categories)
         .execute();
@@ -120,7 +181,8 @@ export function createSubjectsRepo(db: Kysely<Database>) {
      * One subject by blind index together with the values of the given categories: the lookup by
      * e-mail or phone, as one indexed query.
      */
-    async findByIndexWithValues(
+    async findByLookupWithValues(
+      kind: 'email' | 'phone',
       index: string,
       categories: readonly string[],
       includeRestricted: boolean,
@@ -129,15 +191,18 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         SubjectRow & {
           category: string | null;
           sealed: Buffer | null;
-          meta: Record<string, FieldMeta> | null;
+          source: string | null;
+          purpose: string | null;
+          collected_at: Date | null;
+          field_meta: Record<string, FieldMeta> | null;
           v_updated_at: Date | null;
         }
       >`
         select s.id, s.wrapped_key, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
-               v.category, v.sealed, v.meta, v.updated_at as v_updated_at
+               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.updated_at as v_updated_at
           from subjects s
           left join subject_values v on v.subject_id = s.id and v.category = any(${toArray([...categories])}::text[])
-         where s.blind_index @> array[${index}]::bigint[]
+         where ${kind === 'email' ? sql`s.email_index` : sql`s.phone_index`} = ${index}
            and s.erased_at is null
            ${includeRestricted ? sql`` : sql`and s.restricted_at is null`}
          order by s.id`.execute(db);
@@ -148,14 +213,19 @@ export function createSubjectsRepo(db: Kysely<Database>) {
           s = { ...mapSubject(r), values: [] };
           out.set(r.id, s);
         }
-        if (r.category && r.sealed && r.meta && r.v_updated_at) {
-          s.values.push({
-            subject_id: r.id,
-            category: r.category,
-            sealed: buf(r.sealed),
-            meta: r.meta,
-            updated_at: r.v_updated_at,
-          });
+        if (r.category && r.sealed && r.source && r.purpose && r.collected_at && r.v_updated_at) {
+          s.values.push(
+            mapValue({
+              subject_id: r.id,
+              category: r.category,
+              sealed: r.sealed,
+              source: r.source,
+              purpose: r.purpose,
+              collected_at: r.collected_at,
+              field_meta: r.field_meta,
+              updated_at: r.v_updated_at,
+            }),
+          );
         }
       }
       return [...out.values()];
@@ -182,31 +252,40 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       return rows.map(mapSubject);
     },
 
-    /** Ids (with blind indexes) of live subjects sharing any of the given indexes. */
-    async findByAnyIndex(
+    /** Live subjects owning any of the given primary e-mail indexes. */
+    async findByEmailIndexes(
       tx: Kysely<Database>,
       indexes: string[],
-    ): Promise<Array<{ id: string; blind_index: string[] }>> {
+    ): Promise<Array<{ id: string; email_index: string }>> {
       if (indexes.length === 0) {
         return [];
       }
-      return tx
-        .selectFrom('subjects')
-        .select(['id', 'blind_index'])
-        .where(sql<boolean>`blind_index && ${toArray(indexes)}::bigint[]`)
-        .where('erased_at', 'is', null)
-        .execute();
+      const rows = await sql<{ id: string; email_index: string }>`
+        select id, email_index from subjects where email_index = any(${toArray(indexes)}::bigint[])`.execute(
+        tx,
+      );
+      return rows.rows;
     },
 
+    /**
+     * Serialises the creation of subjects with the same e-mail address across transactions: one
+     * advisory lock per stripe, taken in a fixed order so two batches cannot deadlock.
+     */
     async lockForDedupe(tx: Kysely<Database>, emailIndexes: string[]): Promise<void> {
+      if (emailIndexes.length === 0) {
+        return;
+      }
       const stripes = [
         ...new Set(
-          emailIndexes.map((i) => Number(BigInt.asUintN(64, BigInt(i)) % BigInt(DEDUPE_STRIPES))),
+          emailIndexes.map(
+            (i) =>
+              DEDUPE_LOCK_BASE + Number(BigInt.asUintN(64, BigInt(i)) % BigInt(DEDUPE_STRIPES)),
+          ),
         ),
-      ].sort((a, b) => a - b);
-      for (const s of stripes) {
-        await sql`select pg_advisory_xact_lock(${DEDUPE_LOCK_BASE + s})`.execute(tx);
-      }
+      ];
+      await sql`select pg_advisory_xact_lock(s) from (select s from unnest(${toArray(stripes.map(String))}::bigint[]) as s order by s) as ordered`.execute(
+        tx,
+      );
     },
 
     async insertMany(tx: Kysely<Database>, rows: NewSubjectRow[], at: Date): Promise<void> {
@@ -214,19 +293,21 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         return;
       }
       await sql`
-        insert into subjects (id, wrapped_key, blind_index, created_at, updated_at)
-        select id, decode(k, 'hex'), b::bigint[], ${at}, ${at}
+        insert into subjects (id, wrapped_key, email_index, phone_index, blind_index, created_at, updated_at)
+        select id, decode(k, 'hex'), e, p, b::bigint[], ${at}, ${at}
           from unnest(${toArray(rows.map((r) => r.id))}::uuid[], ${toArray(rows.map((r) => r.wrappedKey.toString('hex')))}::text[],
-                      ${rows.map((r) => toArray(r.blindIndex))}::text[]) as t(id, k, b)`.execute(
+                      ${toArray(rows.map((r) => r.indexes.email ?? 'NULL'))}::bigint[], ${toArray(rows.map((r) => r.indexes.phone ?? 'NULL'))}::bigint[],
+                      ${rows.map((r) => toArray(r.indexes.tokens))}::text[]) as t(id, k, e, p, b)`.execute(
         tx,
       );
       const values = rows.flatMap((r) => r.values.map((v) => ({ id: r.id, ...v })));
       if (values.length > 0) {
         await sql`
-          insert into subject_values (subject_id, category, sealed, meta, updated_at)
-          select id, c, decode(s, 'hex'), m::jsonb, ${at}
+          insert into subject_values (subject_id, category, sealed, source, purpose, collected_at, updated_at)
+          select id, c, decode(s, 'hex'), src, pur, col, ${at}
             from unnest(${toArray(values.map((v) => v.id))}::uuid[], ${values.map((v) => v.category)}::text[],
-                        ${values.map((v) => v.sealed.toString('hex'))}::text[], ${values.map((v) => JSON.stringify(v.meta))}::text[]) as t(id, c, s, m)`.execute(
+                        ${values.map((v) => v.sealed.toString('hex'))}::text[], ${values.map((v) => v.meta.source)}::text[],
+                        ${values.map((v) => v.meta.purpose)}::text[], ${values.map((v) => v.meta.collectedAt)}::timestamptz[]) as t(id, c, s, src, pur, col)`.execute(
           tx,
         );
       }
@@ -237,20 +318,19 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       row: { subjectId: string; category: string; sealed: Buffer; meta: Record<string, FieldMeta> },
       at: Date,
     ): Promise<void> {
+      const { default: d, fields } = splitMeta(row.meta);
+      const columns = {
+        sealed: row.sealed,
+        source: d.source,
+        purpose: d.purpose,
+        collected_at: d.collectedAt,
+        field_meta: Object.keys(fields).length > 0 ? JSON.stringify(fields) : null,
+        updated_at: at,
+      };
       await tx
         .insertInto('subject_values')
-        .values({
-          subject_id: row.subjectId,
-          category: row.category,
-          sealed: row.sealed,
-          meta: JSON.stringify(row.meta),
-          updated_at: at,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['subject_id', 'category'])
-            .doUpdateSet({ sealed: row.sealed, meta: JSON.stringify(row.meta), updated_at: at }),
-        )
+        .values({ subject_id: row.subjectId, category: row.category, ...columns })
+        .onConflict((oc) => oc.columns(['subject_id', 'category']).doUpdateSet(columns))
         .execute();
     },
 
@@ -262,15 +342,20 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         .execute();
     },
 
-    async setBlindIndex(
+    async setIndexes(
       tx: Kysely<Database>,
       subjectId: string,
-      blindIndex: string[],
+      indexes: SubjectIndexes,
       at: Date,
     ): Promise<void> {
       await tx
         .updateTable('subjects')
-        .set({ blind_index: sql<string[]>`${toArray(blindIndex)}::bigint[]`, updated_at: at })
+        .set({
+          email_index: indexes.email,
+          phone_index: indexes.phone,
+          blind_index: sql<string[]>`${toArray(indexes.tokens)}::bigint[]`,
+          updated_at: at,
+        })
         .where('id', '=', subjectId)
         .execute();
     },
@@ -361,6 +446,8 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         .updateTable('subjects')
         .set({
           wrapped_key: null,
+          email_index: null,
+          phone_index: null,
           blind_index: sql<string[]>`'{}'::bigint[]`,
           restricted_at: null,
           restriction_reason: null,

@@ -2,9 +2,9 @@
  * People and their values: the use cases behind the API and the CLI. Every read names a purpose
  * and returns only that purpose's categories; every write names the purpose it collects for.
  */
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../../lib/ids.ts';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/types.ts';
+import type { Database, FieldMeta } from '../../db/types.ts';
 import type { Register } from '../../definition/register.ts';
 import { actorLabel, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -98,12 +98,16 @@ export function createSubjectsService(deps: SubjectsDeps) {
     return subject;
   };
 
-  const ensureNoDuplicateEmail = async (tx: Kysely<Database>, emails: string[], self?: string) => {
-    if (emails.length === 0) {
+  const ensureNoDuplicateEmail = async (
+    tx: Kysely<Database>,
+    email: string | null,
+    self?: string,
+  ) => {
+    if (email === null) {
       return;
     }
-    await repo.lockForDedupe(tx, emails);
-    const existing = (await repo.findByAnyIndex(tx, emails)).filter((s) => s.id !== self);
+    await repo.lockForDedupe(tx, [email]);
+    const existing = (await repo.findByEmailIndexes(tx, [email])).filter((s) => s.id !== self);
     if (existing.length > 0) {
       throw new AppError('conflict', 'a subject with this e-mail address already exists', [
         { field: 'values', detail: `e-mail address already belongs to subject ${existing[0]?.id}` },
@@ -125,20 +129,28 @@ export function createSubjectsService(deps: SubjectsDeps) {
     const subject = await loadForPurpose(tx, id, ctx.purpose, true);
     const key = codec.key(subject.id, subject.wrapped_key);
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
-    const rows = await repo.values(tx, id, [...touched]);
-    const current = new Map(
-      rows.map((r) => [r.category, { row: r, plain: codec.openRow(key, r) }]),
-    );
+    const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
+    const current = new Map([...rows].map(([c, r]) => [c, codec.openRow(key, r)]));
     const history: Parameters<SubjectsRepo['addHistory']>[1] = [];
     for (const [category, fields] of changes) {
-      const existing = current.get(category);
-      const plain: Record<string, FieldValue> = { ...(existing?.plain ?? {}) };
-      const meta = { ...(existing?.row.meta ?? {}) };
+      const row = rows.get(category);
+      const plain: Record<string, FieldValue> = { ...(current.get(category) ?? {}) };
+      const meta: Record<string, FieldMeta> = {};
+      for (const f of Object.keys(plain)) {
+        meta[f] = row?.meta.fields[f] ??
+          row?.meta.default ?? {
+            source: ctx.source,
+            purpose: ctx.purpose,
+            collectedAt: ctx.now.toISOString(),
+          };
+      }
+      let changed = false;
       for (const [field, value] of fields) {
         const old = plain[field] ?? null;
         if (JSON.stringify(old) === JSON.stringify(value)) {
           continue;
         }
+        changed = true;
         if (value === null) {
           delete plain[field];
           delete meta[field];
@@ -164,6 +176,9 @@ export function createSubjectsService(deps: SubjectsDeps) {
           actor: actorLabel(ctx.actor),
         });
       }
+      if (!changed) {
+        continue;
+      }
       if (Object.keys(plain).length === 0) {
         await repo.deleteValue(tx, id, category);
       } else {
@@ -173,21 +188,12 @@ export function createSubjectsService(deps: SubjectsDeps) {
           ctx.now,
         );
       }
-      current.set(category, {
-        row: existing?.row ?? {
-          subject_id: id,
-          category,
-          meta,
-          sealed: Buffer.alloc(0),
-          updated_at: ctx.now,
-        },
-        plain,
-      });
+      current.set(category, plain);
     }
-    const all = new Map([...current].map(([c, v]) => [c, new Map(Object.entries(v.plain))]));
-    const index = codec.blindIndex(all);
-    await ensureNoDuplicateEmail(tx, index.emails, id);
-    await repo.setBlindIndex(tx, id, index.all, ctx.now);
+    const all = new Map([...current].map(([c, plain]) => [c, new Map(Object.entries(plain))]));
+    const indexes = codec.indexes(all);
+    await ensureNoDuplicateEmail(tx, indexes.email, id);
+    await repo.setIndexes(tx, id, indexes, ctx.now);
     await repo.addHistory(tx, history, ctx.now);
   };
 
@@ -211,13 +217,13 @@ export function createSubjectsService(deps: SubjectsDeps) {
       const values = codec.checkValues(input.purpose, input.values, 'create');
       const now = clock.now();
       const collectedAt = input.collectedAt ?? now.toISOString();
-      const row = codec.newSubject(randomUUID(), values, {
+      const row = codec.newSubject(uuidv7(), values, {
         source: input.source,
         purpose: input.purpose,
         collectedAt,
       });
       await db.transaction().execute(async (tx) => {
-        await ensureNoDuplicateEmail(tx, row.emailIndexes);
+        await ensureNoDuplicateEmail(tx, row.indexes.email);
         await repo.insertMany(tx, [row], now);
       });
       return getSubject(actor, row.id, input.purpose);
@@ -256,7 +262,12 @@ export function createSubjectsService(deps: SubjectsDeps) {
             throw invalid('phone', 'expected a phone number such as +358 40 123 4567');
           }
         }
-        const found = await repo.findByIndexWithValues(index, categories, includeRestricted);
+        const found = await repo.findByLookupWithValues(
+          query.email !== undefined ? 'email' : 'phone',
+          index,
+          categories,
+          includeRestricted,
+        );
         return { items: found.map((s) => view(s, purpose.id, s.values)), nextCursor: null };
       }
       let indexes: string[] = [];
