@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Database } from './types.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 
@@ -15,6 +16,8 @@ export interface DatabaseHandle {
   kind: DatabaseKind;
   /** For the server only: the pool, used by bulk paths that stream (COPY). */
   pool?: pg.Pool;
+  /** For the embedded database only: the PGlite instance (dumps, tests). */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -40,5 +43,5 @@ export async function openDatabase(opts: {
     parsers: { 20: (v: string) => v },
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  return { db, kind: 'pglite', pglite: instance, close: () => db.destroy() };
 }

@@ -137,7 +137,7 @@ export function parseDefinition(text: string, file = 'register.yaml'): Register 
     throw new DefinitionError(
       file,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
         return {
           path: '',
           message: `YAML syntax: ${e.message.split('\n')[0] ?? e.code}`,

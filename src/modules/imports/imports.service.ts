@@ -353,10 +353,20 @@ export function createImportService(deps: {
           }
         }
       }
-      await writeBatches(actor, mapping, runId, prepared(), {
-        ...(input.batchSize ? { batchSize: input.batchSize } : {}),
-        onBatch: (c) => input.onProgress?.({ ...c, bytes: progress.bytes, totalBytes }),
-      });
+      try {
+        await writeBatches(actor, mapping, runId, prepared(), {
+          ...(input.batchSize ? { batchSize: input.batchSize } : {}),
+          onBatch: (c) => input.onProgress?.({ ...c, bytes: progress.bytes, totalBytes }),
+        });
+      } catch (err) {
+        // A file that fails before anything was committed leaves no trace, not even its ledger row.
+        await db
+          .deleteFrom('import_runs')
+          .where('id', '=', runId)
+          .where('lines_committed', '=', '0')
+          .execute();
+        throw err;
+      }
       const totals = await finishRun(runId);
       const rejections = await db
         .selectFrom('import_rejections')
