@@ -1,0 +1,232 @@
+/**
+ * Target: import 1,000,000 rows at >= 50 % of the rate of a plain COPY of the same rows into an
+ * equivalent plaintext table, measured side by side.
+ *
+ * 1. Writes one CSV of --rows invented people (deterministic, unique e-mail addresses) to
+ *    bench/.work/.
+ * 2. Baseline: a fresh database with a plaintext table of the same six text columns, a unique
+ *    index on email and a btree index on phone (what Rekisteri indexes uniquely and plainly), and
+ *    `COPY … FROM STDIN (FORMAT csv, HEADER true)` of the file, timed.
+ * 3. Rekisteri: another fresh database, the runtime as the server builds it, and
+ *    services.imports.importFile of the same file through a mapping, timed: reading, checking,
+ *    sealing, blind-indexing, deduplicating and writing in batches with resumable bookkeeping.
+ *
+ *   node --import tsx bench/import.ts [--rows 1000000] [--batch-size 1000]
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { progressBar } from '../src/cli/progress.ts';
+import { inventPerson, randomGenerator } from '../src/demo/people.ts';
+import { operator } from '../src/lib/actor.ts';
+import { checkMapping } from '../src/modules/imports/mapping.ts';
+import {
+  checkpoint,
+  createDatabase,
+  databaseSize,
+  dropDatabase,
+  fmt,
+  intOption,
+  log,
+  mb,
+  newMasterKey,
+  openBenchRuntime,
+  options,
+  SEED_PURPOSE,
+  SEED_SOURCE,
+  seconds,
+  timed,
+  WORK_DIR,
+} from './lib.ts';
+
+const USAGE = `usage: node --import tsx bench/import.ts [options]
+
+  --rows <n>          rows in the CSV (default 1000000)
+  --batch-size <n>    rows per import transaction (default: the importer's own, 1000)
+  --seed <n>          seed of the invented people (default 1)
+  --keep              keep both databases and the CSV`;
+
+const opts = options(
+  {
+    rows: { type: 'string' },
+    'batch-size': { type: 'string' },
+    seed: { type: 'string' },
+    keep: { type: 'boolean' },
+  },
+  USAGE,
+);
+const rows = intOption(opts.rows, 'rows', 1_000_000);
+const batchSize = opts['batch-size']
+  ? intOption(opts['batch-size'], 'batch-size', 1000)
+  : undefined;
+const seed = intOption(opts.seed, 'seed', 1);
+
+const COLUMNS = ['first_name', 'last_name', 'email', 'phone', 'organisation', 'title'] as const;
+const COPY_DB = 'rekisteri_bench_import_copy';
+const REKISTERI_DB = 'rekisteri_bench_import';
+
+/** RFC 4180 quoting, only where a cell needs it. */
+const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+
+/** Writes the CSV of people 1..rows; e-mail addresses are unique because they carry n. */
+async function writeCsv(file: string): Promise<void> {
+  const out = createWriteStream(file);
+  const rnd = randomGenerator(seed);
+  out.write(`${COLUMNS.join(',')}\n`);
+  let chunk: string[] = [];
+  for (let n = 1; n <= rows; n++) {
+    const p = inventPerson(n, rnd);
+    chunk.push(
+      [p.firstName, p.lastName, p.email, p.phone, p.organisation, p.title].map(csvCell).join(','),
+    );
+    if (chunk.length === 10_000 || n === rows) {
+      if (!out.write(`${chunk.join('\n')}\n`)) {
+        await once(out, 'drain');
+      }
+      chunk = [];
+    }
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** The baseline: COPY into a plaintext table with the same indexes. */
+async function copyBaseline(file: string): Promise<number> {
+  const url = await createDatabase(COPY_DB);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`create table people (${COLUMNS.map((c) => `${c} text`).join(', ')})`);
+    await client.query('create unique index people_email on people (email)');
+    await client.query('create index people_phone on people (phone)');
+    await checkpoint();
+    log(`COPY of ${fmt(rows)} rows into a plaintext table...`);
+    const { ms } = await timed(() =>
+      pipeline(
+        createReadStream(file, { highWaterMark: 1 << 20 }),
+        client.query(
+          copyFrom(`copy people (${COLUMNS.join(', ')}) from stdin (format csv, header true)`),
+        ),
+      ),
+    );
+    const count = await client.query<{ n: string }>('select count(*)::text as n from people');
+    if (Number(count.rows[0]?.n) !== rows) {
+      throw new Error(`COPY loaded ${count.rows[0]?.n} rows, expected ${rows}`);
+    }
+    return ms;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The same file through Rekisteri's importer, as `rekisteri import` runs it. */
+async function rekisteriImport(file: string): Promise<number> {
+  const url = await createDatabase(REKISTERI_DB);
+  const rt = await openBenchRuntime(url, newMasterKey());
+  try {
+    const mapping = checkMapping(
+      {
+        purpose: SEED_PURPOSE,
+        source: SEED_SOURCE,
+        dedupe: 'skip',
+        columns: {
+          first_name: 'identity.firstName',
+          last_name: 'identity.lastName',
+          email: 'contact.email',
+          phone: 'contact.phone',
+          organisation: 'organisation.organisation',
+          title: 'organisation.title',
+        },
+      },
+      rt.register,
+    );
+    await checkpoint();
+    log(`Rekisteri import of the same file...`);
+    let bar: ReturnType<typeof progressBar> | undefined;
+    const { result: summary, ms } = await timed(() =>
+      rt.services.imports.importFile(operator, {
+        file,
+        mapping,
+        errorFile: `${WORK_DIR}import-${rows}.errors.csv`,
+        ...(batchSize ? { batchSize } : {}),
+        onProgress: (p) => {
+          bar ??= progressBar('importing', Math.max(1, Math.round(p.totalBytes / 1024)), ' KiB');
+          bar.update(Math.round(p.bytes / 1024), { info: `${fmt(p.created)} created` });
+        },
+      }),
+    );
+    bar?.stop();
+    if (summary.created !== rows || summary.rejected + summary.skipped + summary.merged > 0) {
+      throw new Error(`the import did not create every row: ${JSON.stringify(summary)}`);
+    }
+    const live = await rt.services.subjects.countSubjects();
+    if (live !== rows) {
+      throw new Error(`the register holds ${live} people after the import, expected ${rows}`);
+    }
+    return ms;
+  } finally {
+    await rt.close();
+  }
+}
+
+async function main() {
+  await mkdir(WORK_DIR, { recursive: true });
+  const file = `${WORK_DIR}import-${rows}.csv`;
+  try {
+    log(`writing ${fmt(rows)} invented people to ${file}...`);
+    const generate = await timed(() => writeCsv(file));
+    log(`written in ${fmt(seconds(generate.ms), 1)} s`);
+
+    const copyMs = await copyBaseline(file);
+    const importMs = await rekisteriImport(file);
+    const copyRate = rows / seconds(copyMs);
+    const importRate = rows / seconds(importMs);
+    const ratio = importRate / copyRate;
+    const [copySize, importSize] = await Promise.all([
+      databaseSize(COPY_DB),
+      databaseSize(REKISTERI_DB),
+    ]);
+
+    console.log('');
+    console.log(`import of ${fmt(rows)} rows (CSV written in ${fmt(seconds(generate.ms), 1)} s)`);
+    console.log(
+      `  COPY, plaintext   ${fmt(seconds(copyMs), 1).padStart(7)} s  ${fmt(copyRate).padStart(9)} rows/s  (database ${fmt(mb(copySize))} MB)`,
+    );
+    console.log(
+      `  Rekisteri import  ${fmt(seconds(importMs), 1).padStart(7)} s  ${fmt(importRate).padStart(9)} rows/s  (database ${fmt(mb(importSize))} MB)`,
+    );
+    console.log(
+      `  ratio             ${(ratio * 100).toFixed(1)} % of COPY (target >= 50 %): ${ratio >= 0.5 ? 'PASS' : 'FAIL'}`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'import',
+        rows,
+        batchSize: batchSize ?? null,
+        generateSeconds: Number(seconds(generate.ms).toFixed(3)),
+        copy: { seconds: Number(seconds(copyMs).toFixed(3)), rowsPerSecond: Math.round(copyRate) },
+        rekisteri: {
+          seconds: Number(seconds(importMs).toFixed(3)),
+          rowsPerSecond: Math.round(importRate),
+        },
+        ratio: Number(ratio.toFixed(4)),
+        target: 0.5,
+        pass: ratio >= 0.5,
+      }),
+    );
+  } finally {
+    if (opts.keep) {
+      log(`kept ${COPY_DB}, ${REKISTERI_DB} and ${file}`);
+    } else {
+      await dropDatabase(COPY_DB);
+      await dropDatabase(REKISTERI_DB);
+      await rm(file, { force: true });
+      log(`dropped ${COPY_DB} and ${REKISTERI_DB}`);
+    }
+  }
+}
+
+await main();

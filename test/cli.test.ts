@@ -1,0 +1,190 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.ts';
+import { DEMO, ROOT } from './helpers.ts';
+
+const exec = promisify(execFile);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `rekisteri` command in a scratch directory with the embedded database. */
+async function rekisteri(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Result> {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !['DATABASE_URL', 'REKISTERI_MASTER_KEY', 'REKISTERI_REGISTER'].includes(k),
+    ),
+  );
+  try {
+    const { stdout, stderr } = await exec(
+      process.execPath,
+      [join(ROOT, 'bin/rekisteri.js'), ...args],
+      { cwd, env: { ...base, ...env }, timeout: 60_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('rekisteri CLI', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rekisteri-cli-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('check: prints a summary and exits 0 for a valid definition', async () => {
+    const r = await rekisteri(dir, ['check', DEMO]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('valid');
+    expect(r.stdout).toMatch(/purpose\s+newsletter\s+consent/);
+  });
+
+  it('check: points at the broken line and exits 1', async () => {
+    const text = (await readFile(DEMO, 'utf8')).replace(
+      'legalBasis: consent',
+      'legalBasis: concent',
+    );
+    const file = join(dir, 'broken.yaml');
+    await writeFile(file, text);
+    const line = text.split('\n').findIndex((l) => l.includes('concent')) + 1;
+    const r = await rekisteri(dir, ['check', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `broken\\.yaml:${line}:\\d+  purposes\\[\\d+\\]\\.legalBasis: expected one of consent, contract, .*found "concent"`,
+      ),
+    );
+  });
+
+  it('check: says so when the file does not exist', async () => {
+    const r = await rekisteri(dir, ['check', join(dir, 'nope.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('file not found');
+  });
+
+  it('every command has --help', async () => {
+    for (const cmd of ['init', 'check', 'start', 'migrate', 'import', 'export', 'seed', 'apikey']) {
+      const r = await rekisteri(dir, [cmd, '--help']);
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout, cmd).toContain(`Usage: rekisteri ${cmd}`);
+    }
+  });
+
+  it('init writes register.yaml and a key file readable only by its owner', async () => {
+    const r = await rekisteri(dir, ['init']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(join(dir, 'register.yaml'), 'utf8')).toContain('controller:');
+    expect((await stat(join(dir, 'rekisteri.key'))).mode & 0o777).toBe(0o600);
+    const again = await rekisteri(dir, ['init']);
+    expect(again.stdout).toContain('exists; leaving it');
+  });
+
+  it('seed, apikey and export work on the embedded database', { timeout: 120_000 }, async () => {
+    const seeded = await rekisteri(dir, ['seed', '--count', '25', '--seed', '3']);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    expect(seeded.stdout).toMatch(/created 25 people/);
+
+    const bad = await rekisteri(dir, ['seed', '--count', 'many']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('expected a whole number');
+
+    const created = await rekisteri(dir, [
+      'apikey',
+      'create',
+      '--name',
+      'web shop',
+      '--purposes',
+      'newsletter',
+      '--actions',
+      'read,write',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^rk_[0-9a-f]{32}_\S{43}$/m);
+    const refused = await rekisteri(dir, [
+      'apikey',
+      'create',
+      '--name',
+      'x',
+      '--purposes',
+      'gossip',
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('purposes[0]: unknown purpose "gossip"');
+
+    const id = /created API key ([0-9a-f-]{36})/.exec(created.stdout)?.[1] ?? '';
+    expect((await rekisteri(dir, ['apikey', 'list'])).stdout).toMatch(
+      new RegExp(`${id}\\s+active\\s+web shop`),
+    );
+    expect((await rekisteri(dir, ['apikey', 'revoke', id])).code).toBe(0);
+    expect((await rekisteri(dir, ['apikey', 'list'])).stdout).toMatch(
+      new RegExp(`${id}\\s+revoked`),
+    );
+    expect((await rekisteri(dir, ['apikey', 'list'])).stdout).not.toMatch(/rk_[0-9a-f]{32}_/);
+
+    const csv = join(dir, 'one.csv');
+    await writeFile(csv, 'name,email\nSirpa,sirpa.export@example.com\n');
+    const mapping = join(dir, 'map.yaml');
+    await writeFile(
+      mapping,
+      'purpose: customer_relationship\nsource: subject\ncolumns:\n  name: identity.firstName\n  email: contact.email\n',
+    );
+    const imported = await rekisteri(dir, ['import', csv, '--mapping', mapping]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain('1 created, 0 merged, 0 skipped, 0 rejected');
+
+    const badMapping = join(dir, 'bad-map.yaml');
+    await writeFile(
+      badMapping,
+      'purpose: customer_relationship\nsource: subject\ncolumns:\n  name: identity.nickname\n',
+    );
+    const refusedImport = await rekisteri(dir, ['import', csv, '--mapping', badMapping]);
+    expect(refusedImport.code).toBe(1);
+    expect(refusedImport.stderr).toContain('columns.name: no field identity.nickname');
+
+    const database = await openDatabase({ dataDir: join(dir, 'data') });
+    const row = await database.db
+      .selectFrom('subjects')
+      .select('id')
+      .where('email_index', 'is not', null)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirstOrThrow();
+    await database.close();
+    const out = join(dir, 'export.json');
+    const exported = await rekisteri(dir, ['export', '--subject', row.id, '--out', out]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    const body = JSON.parse(await readFile(out, 'utf8')) as {
+      subject: { id: string };
+      categories: { contact: { fields: { email: { value: string; source: string } } } };
+    };
+    expect(body.subject.id).toBe(row.id);
+    expect(body.categories.contact.fields.email).toMatchObject({
+      value: 'sirpa.export@example.com',
+      source: 'subject',
+    });
+
+    const missing = await rekisteri(dir, [
+      'export',
+      '--subject',
+      '00000000-0000-4000-8000-000000000000',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no subject with id');
+  });
+});
