@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,4 +187,63 @@ describe('rekisteri CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no subject with id');
   });
+});
+
+describe('rekisteri start', () => {
+  it(
+    'serves the demo register on the embedded database with invented people, and guards the database',
+    { timeout: 120_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rekisteri-start-'));
+      const base = Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([k]) => !['DATABASE_URL', 'REKISTERI_MASTER_KEY', 'REKISTERI_REGISTER'].includes(k),
+        ),
+      );
+      const server = spawn(process.execPath, [join(ROOT, 'bin/rekisteri.js'), 'start'], {
+        cwd: dir,
+        env: { ...base, PORT: '0', REKISTERI_DEMO_PEOPLE: '40' },
+        stdio: 'pipe',
+      });
+      let out = '';
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`server did not start:\n${out}`)),
+            90_000,
+          );
+          const onData = (d: Buffer) => {
+            out += d.toString();
+            const m = /serving .*? at (http:\/\/\S+)/.exec(out);
+            if (m) {
+              clearTimeout(timer);
+              resolve(m[1] as string);
+            }
+          };
+          server.stdout.on('data', onData);
+          server.stderr.on('data', onData);
+          server.on('exit', () => reject(new Error(`server exited:\n${out}`)));
+        });
+        expect(out).toContain('running the demo register');
+        expect(out).toContain('inventing 40 people');
+        expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+        const def = (await (await fetch(`${url}/api/v1/definition`)).json()) as {
+          controller: { name: string };
+        };
+        expect(def.controller.name).toBe('Revontuli Kahvipaahtimo Oy');
+        expect((await fetch(`${url}/api/v1/subjects?purpose=newsletter`)).status).toBe(401);
+        const docs = await fetch(`${url}/api/docs/`);
+        expect(docs.status).toBe(200);
+        expect(docs.headers.get('content-security-policy')).toContain("default-src 'self'");
+
+        const blocked = await rekisteri(dir, ['apikey', 'list']);
+        expect(blocked.code).toBe(1);
+        expect(blocked.stderr).toMatch(/in use by process \d+/);
+      } finally {
+        server.kill('SIGTERM');
+        await new Promise((r) => server.on('exit', r));
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -2,7 +2,8 @@
  * Opens the database: a PostgreSQL server when a URL is given, otherwise the embedded PGlite in
  * a data directory. Both get the same Kysely interface, migrations and queries.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
@@ -36,12 +37,62 @@ export async function openDatabase(opts: {
     return { db, kind: 'postgres', pool, close: () => db.destroy() };
   }
   const { PGlite } = await import('@electric-sql/pglite');
+  let unlock = () => Promise.resolve();
   if (opts.dataDir) {
     await mkdir(opts.dataDir, { recursive: true });
+    unlock = await lockDataDir(opts.dataDir);
   }
-  const instance = await PGlite.create(opts.dataDir ?? 'memory://', {
-    parsers: { 20: (v: string) => v },
-  });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
-  return { db, kind: 'pglite', pglite: instance, close: () => db.destroy() };
+  try {
+    const instance = await PGlite.create(opts.dataDir ?? 'memory://', {
+      parsers: { 20: (v: string) => v },
+    });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
+    return {
+      db,
+      kind: 'pglite',
+      pglite: instance,
+      close: async () => {
+        await db.destroy();
+        await unlock();
+      },
+    };
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The embedded database belongs to one process at a time. A lock file holds the owner's pid; a
+ * lock left by a process that no longer runs (a crash) is taken over.
+ */
+async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  const file = join(dir, 'rekisteri.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw err;
+      }
+      const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new Error(
+          `the embedded database in ${dir} is in use by process ${owner} (a running server?). Stop it first, or set DATABASE_URL to a PostgreSQL server, which many processes can share.`,
+        );
+      }
+      await rm(file, { force: true });
+    }
+  }
+  throw new Error(`cannot lock the embedded database in ${dir}`);
 }
