@@ -194,6 +194,17 @@ export function createSubjectCodec(register: Register, vault: Vault) {
       };
     },
 
+    /** The primary e-mail or phone among opened values, when the reader may see it. */
+    primaryValue(opened: OpenedCategories, kind: 'email' | 'phone'): string | undefined {
+      for (const { category, field } of kind === 'email' ? emailFields : phoneFields) {
+        const v = opened[category]?.[field]?.value;
+        if (typeof v === 'string') {
+          return v;
+        }
+      }
+      return undefined;
+    },
+
     /** Only the primary e-mail's index: the dedupe key, cheap to compute. */
     emailIndex(values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>): string | null {
       const email = primary(values, 'email');

@@ -268,7 +268,20 @@ export function createSubjectsService(deps: SubjectsDeps) {
           categories,
           includeRestricted,
         );
-        return { items: found.map((s) => view(s, purpose.id, s.values)), nextCursor: null };
+        // A 64-bit index can collide in principle; where the purpose may read the value, the
+        // opened value must match what was asked for.
+        const wanted = query.email !== undefined ? normaliseEmail(query.email) : normalisePhone(query.phone ?? '', callingCode);
+        const items = found
+          .map((s) => view(s, purpose.id, s.values))
+          .filter((v) => {
+            const kind = query.email !== undefined ? 'email' : 'phone';
+            const stored = codec.primaryValue(v.categories, kind);
+            if (stored === undefined) {
+              return true;
+            }
+            return (kind === 'email' ? normaliseEmail(stored) : normalisePhone(stored, callingCode)) === wanted;
+          });
+        return { items, nextCursor: null };
       }
       let indexes: string[] = [];
       if (query.q !== undefined) {
