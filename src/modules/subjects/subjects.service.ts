@@ -270,7 +270,10 @@ export function createSubjectsService(deps: SubjectsDeps) {
         );
         // A 64-bit index can collide in principle; where the purpose may read the value, the
         // opened value must match what was asked for.
-        const wanted = query.email !== undefined ? normaliseEmail(query.email) : normalisePhone(query.phone ?? '', callingCode);
+        const wanted =
+          query.email !== undefined
+            ? normaliseEmail(query.email)
+            : normalisePhone(query.phone ?? '', callingCode);
         const items = found
           .map((s) => view(s, purpose.id, s.values))
           .filter((v) => {
@@ -279,7 +282,10 @@ export function createSubjectsService(deps: SubjectsDeps) {
             if (stored === undefined) {
               return true;
             }
-            return (kind === 'email' ? normaliseEmail(stored) : normalisePhone(stored, callingCode)) === wanted;
+            return (
+              (kind === 'email' ? normaliseEmail(stored) : normalisePhone(stored, callingCode)) ===
+              wanted
+            );
           });
         return { items, nextCursor: null };
       }
