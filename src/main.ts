@@ -40,7 +40,20 @@ export async function startServer(
   console.log(
     `rekisteri: serving ${register.definition.controller.name} at ${url} (API docs at ${url}/api/docs)`,
   );
+  // Chain committed access-log entries every second; verification and export also seal on demand.
+  const sealer = setInterval(() => {
+    services.audit
+      .seal()
+      .catch((err: unknown) =>
+        app.log.error(
+          { err: { message: err instanceof Error ? err.message : 'unknown' } },
+          'sealing the access log failed',
+        ),
+      );
+  }, 1000);
+  sealer.unref();
   const stop = async () => {
+    clearInterval(sealer);
     await app.close();
     await runtime.close();
   };

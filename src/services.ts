@@ -6,6 +6,8 @@ import type { DatabaseHandle } from './db/database.ts';
 import type { Register } from './definition/register.ts';
 import type { Clock } from './lib/clock.ts';
 import { systemClock } from './lib/clock.ts';
+import { createAuditRepo } from './modules/audit/audit.repo.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
 import { createApiKeysRepo } from './modules/apikeys/apikeys.repo.ts';
 import { createApiKeysService } from './modules/apikeys/apikeys.service.ts';
 import { createImportService } from './modules/imports/imports.service.ts';
@@ -22,17 +24,19 @@ export function createServices(deps: {
   const { database, register, vault } = deps;
   const clock = deps.clock ?? systemClock;
   const db = database.db;
+  const audit = createAuditService({ db, repo: createAuditRepo(db), vault, clock });
   const subjectsRepo = createSubjectsRepo(db);
-  const subjects = createSubjectsService({ db, repo: subjectsRepo, register, vault, clock });
+  const subjects = createSubjectsService({ db, repo: subjectsRepo, register, vault, clock, audit });
   const apiKeys = createApiKeysService({ repo: createApiKeysRepo(db), register, clock });
   const imports = createImportService({
     db,
     repo: subjectsRepo,
     codec: subjects.codec,
     subjects,
+    audit,
     clock,
   });
-  return { register, vault, clock, subjects, apiKeys, imports };
+  return { register, vault, clock, audit, subjects, apiKeys, imports };
 }
 
 export type Services = ReturnType<typeof createServices>;

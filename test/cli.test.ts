@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { openDatabase } from '../src/db/database.ts';
 import { DEMO, ROOT } from './helpers.ts';
 
@@ -79,7 +80,17 @@ describe('rekisteri CLI', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of ['init', 'check', 'start', 'migrate', 'import', 'export', 'seed', 'apikey']) {
+    for (const cmd of [
+      'init',
+      'check',
+      'start',
+      'migrate',
+      'import',
+      'export',
+      'seed',
+      'apikey',
+      'audit',
+    ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toContain(`Usage: rekisteri ${cmd}`);
@@ -178,6 +189,26 @@ describe('rekisteri CLI', () => {
       value: 'sirpa.export@example.com',
       source: 'subject',
     });
+
+    const intact = await rekisteri(dir, ['audit', 'verify']);
+    expect(intact.code, intact.stderr).toBe(0);
+    expect(intact.stdout).toMatch(/the access log is intact: \d+ entries verified/);
+    const tamper = await openDatabase({ dataDir: join(dir, 'data') });
+    const victim = await tamper.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'subject.export')
+      .executeTakeFirstOrThrow();
+    await sql`alter table audit_events disable trigger audit_events_append_only`.execute(tamper.db);
+    await sql`update audit_events set actor_id = 'someone-else' where id = ${victim.id}`.execute(
+      tamper.db,
+    );
+    await tamper.close();
+    const tampered = await rekisteri(dir, ['audit', 'verify']);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain(
+      `(event ${victim.id}): event ${victim.id} does not match its hash`,
+    );
 
     const missing = await rekisteri(dir, [
       'export',

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { DefinitionError } from '../definition/loader.ts';
 import { AppError } from '../lib/errors.ts';
 import { apikeyCommand } from './apikey.ts';
+import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
@@ -28,6 +29,7 @@ for (const add of [
   importCommand,
   exportCommand,
   seedCommand,
+  auditCommand,
   apikeyCommand,
 ]) {
   program.addCommand(add());

@@ -82,7 +82,33 @@ export interface ImportRejectionsTable {
   reason: string;
 }
 
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor_kind: string;
+  actor_id: string;
+  role: string | null;
+  purpose: string | null;
+  subject_id: string | null;
+  action: string;
+  categories: ColumnType<string[], string[] | undefined, never>;
+  fields: ColumnType<string[], string[] | undefined, never>;
+  outcome: string;
+  request_id: string | null;
+  detail: string | null;
+  xid: ColumnType<string, never, never>;
+}
+
+export interface AuditChainTable {
+  seq: string;
+  event_id: string;
+  hash: Bytes;
+  sealed_at: Timestamp;
+}
+
 export interface Database {
+  audit_events: AuditEventsTable;
+  audit_chain: AuditChainTable;
   settings: SettingsTable;
   subjects: SubjectsTable;
   subject_values: SubjectValuesTable;

@@ -34,5 +34,5 @@ export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) {
     throw new AppError('unauthenticated', 'not authenticated');
   }
-  return request.actor;
+  return { ...request.actor, requestId: request.id };
 }

@@ -13,6 +13,10 @@ export interface Actor {
   /** Purposes the actor may act under; `*` for all. */
   purposes: ReadonlySet<string> | '*';
   actions: ReadonlySet<Action> | '*';
+  /** The staff role acting, when a person signed in to the console acts. */
+  role?: string;
+  /** The HTTP request this action belongs to, for the access log. */
+  requestId?: string;
 }
 
 /** The person at the server's own command line: the CLI runs with full rights. */

@@ -30,6 +30,8 @@ export interface Vault {
   tokenIndex(token: string): string;
   /** A value that tells whether a database was sealed with this master key. */
   keyCheck(): string;
+  /** HMAC-SHA256 of the access log chain: covers the previous entry's hash and this entry. */
+  auditHash(previous: Buffer, entry: string): Buffer;
 }
 
 export class VaultError extends Error {
@@ -44,6 +46,7 @@ export function createVault(masterKey: Buffer, defaultCallingCode = '+358'): Vau
     Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `rekisteri/${info}/v1`, 32));
   const wrapKey = derive('wrap');
   const indexKey = derive('blind-index');
+  const auditKey = derive('audit-chain');
 
   const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
     const iv = randomBytes(IV_BYTES);
@@ -108,6 +111,9 @@ export function createVault(masterKey: Buffer, defaultCallingCode = '+358'): Vau
     },
     keyCheck() {
       return blind('key-check', 'rekisteri');
+    },
+    auditHash(previous, entry) {
+      return createHmac('sha256', auditKey).update(previous).update(entry).digest();
     },
   };
 }

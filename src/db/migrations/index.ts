@@ -1,7 +1,9 @@
 /** Migrations, indexed statically so bundling and tests need no file-system scan. */
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_core.ts';
+import * as m0002 from './0002_audit.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
+  '0002_audit': m0002,
 };

@@ -19,6 +19,7 @@ import type { FieldValue } from '../subjects/field-types.ts';
 import type { CategoryValues, SubjectCodec, ValuesInput } from '../subjects/subject-codec.ts';
 import type { NewSubjectRow, SubjectsRepo } from '../subjects/subjects.repo.ts';
 import type { SubjectsService } from '../subjects/subjects.service.ts';
+import type { AuditService } from '../audit/audit.service.ts';
 import type { Mapping } from './mapping.ts';
 import { readCsv, readJsonLines, type RawRecord, type ReadProgress } from './readers.ts';
 
@@ -87,6 +88,7 @@ export function createImportService(deps: {
   repo: SubjectsRepo;
   codec: SubjectCodec;
   subjects: Pick<SubjectsService, 'applyChanges'>;
+  audit: AuditService;
   clock: Clock;
 }) {
   const { db, repo, codec, clock } = deps;
@@ -230,6 +232,17 @@ export function createImportService(deps: {
           }
         }
         await repo.insertMany(tx, created, now);
+        await deps.audit.record(
+          tx,
+          created.map((row) => ({
+            actor,
+            action: 'subject.import' as const,
+            purpose: mapping.purpose,
+            subjectId: row.id,
+            categories: row.values.map((v) => v.category),
+            detail: `run ${runId.slice(0, 12)}`,
+          })),
+        );
         if (rejected.length > 0) {
           await tx
             .insertInto('import_rejections')

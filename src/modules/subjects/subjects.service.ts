@@ -11,6 +11,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
 import { AppError, invalid } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
+import type { AuditService } from '../audit/audit.service.ts';
 import { normaliseEmail, normalisePhone, searchTokens } from '../../vault/normalise.ts';
 import type { FieldValue } from './field-types.ts';
 import {
@@ -44,6 +45,7 @@ export interface HistoryEntry {
 
 export interface SubjectsDeps {
   db: Kysely<Database>;
+  audit: AuditService;
   repo: SubjectsRepo;
   register: Register;
   vault: Vault;
@@ -53,7 +55,15 @@ export interface SubjectsDeps {
 const MAX_PAGE = 100;
 
 export function createSubjectsService(deps: SubjectsDeps) {
-  const { db, repo, register, clock } = deps;
+  const { db, repo, register, clock, audit } = deps;
+
+  /** `category.field` of every value in an opened view: what an access log entry says was touched. */
+  const touched = (categories: OpenedCategories) => ({
+    categories: Object.keys(categories),
+    fields: Object.entries(categories).flatMap(([c, fields]) =>
+      Object.keys(fields).map((f) => `${c}.${f}`),
+    ),
+  });
   const codec = createSubjectCodec(register, deps.vault);
   const callingCode = register.definition.defaultCountryCallingCode;
 
@@ -195,12 +205,39 @@ export function createSubjectsService(deps: SubjectsDeps) {
     await ensureNoDuplicateEmail(tx, indexes.email, id);
     await repo.setIndexes(tx, id, indexes, ctx.now);
     await repo.addHistory(tx, history, ctx.now);
+    if (history.length > 0) {
+      await audit.record(tx, {
+        actor: ctx.actor,
+        action: 'subject.update',
+        purpose: ctx.purpose,
+        subjectId: id,
+        categories: [...new Set(history.map((h) => h.category))],
+        fields: history.map((h) => `${h.category}.${h.field}`),
+        detail: ctx.reason === null ? null : 'with reason',
+      });
+    }
   };
 
-  const getSubject = async (actor: Actor, id: string, purpose: string): Promise<SubjectView> => {
+  /** `record: false` for the answer to a write, whose own log entry already covers it. */
+  const getSubject = async (
+    actor: Actor,
+    id: string,
+    purpose: string,
+    record = true,
+  ): Promise<SubjectView> => {
     const { categories } = authorise(actor, 'read', purpose);
     const subject = await loadForPurpose(db, id, purpose);
-    return view(subject, purpose, await repo.values(db, id, categories));
+    const result = view(subject, purpose, await repo.values(db, id, categories));
+    if (record) {
+      await audit.record(db, {
+        actor,
+        action: 'subject.read',
+        purpose,
+        subjectId: id,
+        ...touched(result.categories),
+      });
+    }
+    return result;
   };
 
   return {
@@ -225,8 +262,16 @@ export function createSubjectsService(deps: SubjectsDeps) {
       await db.transaction().execute(async (tx) => {
         await ensureNoDuplicateEmail(tx, row.indexes.email);
         await repo.insertMany(tx, [row], now);
+        await audit.record(tx, {
+          actor,
+          action: 'subject.create',
+          purpose: input.purpose,
+          subjectId: row.id,
+          categories: [...values.keys()],
+          fields: [...values].flatMap(([c, f]) => [...f.keys()].map((k) => `${c}.${k}`)),
+        });
       });
-      return getSubject(actor, row.id, input.purpose);
+      return getSubject(actor, row.id, input.purpose, false);
     },
 
     /** By e-mail, phone or words of a name or organisation; without a criterion, everyone. */
@@ -287,6 +332,17 @@ export function createSubjectsService(deps: SubjectsDeps) {
               wanted
             );
           });
+        await audit.record(
+          db,
+          items.map((v) => ({
+            actor,
+            action: 'subject.search' as const,
+            purpose: purpose.id,
+            subjectId: v.id,
+            detail: 'lookup',
+            ...touched(v.categories),
+          })),
+        );
         return { items, nextCursor: null };
       }
       let indexes: string[] = [];
@@ -321,8 +377,20 @@ export function createSubjectsService(deps: SubjectsDeps) {
       for (const v of values) {
         bySubject.set(v.subject_id, [...(bySubject.get(v.subject_id) ?? []), v]);
       }
+      const items = page.map((s) => view(s, purpose.id, bySubject.get(s.id) ?? []));
+      await audit.record(
+        db,
+        items.map((v) => ({
+          actor,
+          action: 'subject.search' as const,
+          purpose: purpose.id,
+          subjectId: v.id,
+          detail: query.q === undefined ? 'list' : 'search',
+          ...touched(v.categories),
+        })),
+      );
       return {
-        items: page.map((s) => view(s, purpose.id, bySubject.get(s.id) ?? [])),
+        items,
         nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]?.id) : null,
       };
     },
@@ -349,7 +417,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
           now,
         }),
       );
-      return getSubject(actor, id, input.purpose);
+      return getSubject(actor, id, input.purpose, false);
     },
 
     async getHistory(actor: Actor, id: string, purpose: string): Promise<HistoryEntry[]> {
@@ -357,6 +425,14 @@ export function createSubjectsService(deps: SubjectsDeps) {
       const subject = await loadForPurpose(db, id, purpose);
       const key = codec.key(subject.id, subject.wrapped_key);
       const rows = await repo.history(db, id, categories);
+      await audit.record(db, {
+        actor,
+        action: 'subject.history',
+        purpose,
+        subjectId: id,
+        categories: [...new Set(rows.map((r) => r.category))],
+        fields: [...new Set(rows.map((r) => `${r.category}.${r.field}`))],
+      });
       return rows.map((r) => ({
         category: r.category,
         field: r.field,
@@ -377,6 +453,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
           throw new AppError('not_found', `no subject with id ${id}`);
         }
         await repo.erase(tx, id, clock.now());
+        await audit.record(tx, { actor, action: 'subject.erase', subjectId: id });
       });
     },
 
@@ -388,6 +465,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
           throw new AppError('not_found', `no subject with id ${id}`);
         }
         await repo.setRestriction(tx, id, reason, clock.now());
+        await audit.record(tx, {
+          actor,
+          action: reason === null ? 'subject.unrestrict' : 'subject.restrict',
+          subjectId: id,
+        });
       });
     },
 
@@ -401,6 +483,14 @@ export function createSubjectsService(deps: SubjectsDeps) {
       const key = codec.key(subject.id, subject.wrapped_key);
       const categories = codec.openRows(key, await repo.values(db, id));
       const history = await repo.history(db, id);
+      await audit.record(db, {
+        actor,
+        action: 'subject.export',
+        subjectId: id,
+        ...touched(categories),
+      });
+      await audit.seal();
+      const accessLog = await audit.forSubject(id);
       const def = register.definition;
       return {
         exportedAt: clock.now().toISOString(),
@@ -437,6 +527,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
           source: r.source,
           changedAt: r.changed_at.toISOString(),
         })),
+        accessLog,
       };
     },
 

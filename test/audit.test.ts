@@ -1,0 +1,114 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anna, createTestContext, DATABASES, type TestContext } from './helpers.ts';
+
+describe.each(DATABASES)('access log on %s', (kind) => {
+  let t: TestContext;
+  let headers: { authorization: string };
+  let id: string;
+
+  beforeAll(async () => {
+    t = await createTestContext(kind);
+    headers = await t.key(['*'], ['read', 'write', 'export']);
+    id = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/subjects',
+        headers,
+        payload: { purpose: 'customer_relationship', source: 'subject', values: anna },
+      })
+    ).json<{ id: string }>().id;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('records every read and write with purpose, categories, fields and request id, and no personal data', async () => {
+    const read = await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=newsletter`, headers });
+    await t.app.inject({
+      url: `/api/v1/subjects?purpose=newsletter&email=${encodeURIComponent(anna.contact.email)}`,
+      headers,
+    });
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/subjects/${id}`,
+      headers,
+      payload: {
+        purpose: 'customer_relationship',
+        source: 'staff',
+        values: { contact: { phone: '+358 50 111 2222' } },
+      },
+    });
+    const events = await t.services.audit.list({ subjectId: id, limit: 50 });
+    const actions = events.map((e) => e.action).reverse();
+    expect(actions).toEqual(['subject.create', 'subject.read', 'subject.search', 'subject.update']);
+    const readEvent = events.find((e) => e.action === 'subject.read');
+    expect(readEvent).toMatchObject({
+      purpose: 'newsletter',
+      actor_kind: 'api_key',
+      request_id: read.headers['x-request-id'] ?? expect.any(String),
+    });
+    expect(readEvent?.categories.sort()).toEqual(['contact', 'identity']);
+    expect(readEvent?.fields).toContain('contact.email');
+    expect(events.find((e) => e.action === 'subject.update')?.fields).toEqual(['contact.phone']);
+    const dump = JSON.stringify(
+      await t.db.handle.db.selectFrom('audit_events').selectAll().execute(),
+    );
+    for (const s of [anna.contact.email, 'Kuusisto', '111 2222']) {
+      expect(dump).not.toContain(s);
+    }
+  });
+
+  it('refuses UPDATE and DELETE of the log', async () => {
+    await expect(
+      sql`update audit_events set purpose = 'x'`.execute(t.db.handle.db),
+    ).rejects.toThrow(/append-only/);
+    await expect(sql`delete from audit_events`.execute(t.db.handle.db)).rejects.toThrow(
+      /append-only/,
+    );
+    await t.services.audit.seal();
+    await expect(sql`delete from audit_chain`.execute(t.db.handle.db)).rejects.toThrow(
+      /append-only/,
+    );
+  });
+
+  it('gives the person their own view of the log without naming who looked', async () => {
+    const copy = (await t.app.inject({ url: `/api/v1/subjects/${id}/export`, headers })).json<{
+      accessLog: Array<Record<string, unknown>>;
+    }>();
+    expect(copy.accessLog.length).toBeGreaterThanOrEqual(4);
+    expect(copy.accessLog).toContainEqual(
+      expect.objectContaining({
+        action: 'subject.read',
+        purpose: 'newsletter',
+        role: 'integration',
+      }),
+    );
+    expect(JSON.stringify(copy.accessLog)).not.toMatch(/api_key:|actor/);
+  });
+
+  it('verifies the chain, and names the entry edited behind its back', async () => {
+    const ok = await t.services.audit.verify();
+    expect(ok).toMatchObject({ ok: true, unsealed: 0 });
+    expect(ok.checked).toBeGreaterThanOrEqual(5);
+    const victim = (await t.services.audit.list({ subjectId: id, limit: 50 })).find(
+      (e) => e.action === 'subject.read',
+    );
+    // A database superuser can switch the trigger off; the chain still tells.
+    await sql`alter table audit_events disable trigger audit_events_append_only`.execute(
+      t.db.handle.db,
+    );
+    await sql`update audit_events set purpose = 'legal_claims' where id = ${victim?.id}`.execute(
+      t.db.handle.db,
+    );
+    await sql`alter table audit_events enable trigger audit_events_append_only`.execute(
+      t.db.handle.db,
+    );
+    const result = await t.services.audit.verify();
+    expect(result.ok).toBe(false);
+    expect(result.broken).toMatchObject({
+      eventId: victim?.id,
+      reason: expect.stringContaining('changed after it was sealed'),
+    });
+  });
+});
