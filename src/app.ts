@@ -1,7 +1,11 @@
 /**
  * Builds the Fastify application from services. Never listens: main.ts does, tests inject.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -13,7 +17,9 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { bearerAuth } from './http/auth.ts';
+import { authenticate } from './http/auth.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { registerErrorHandling } from './http/problem.ts';
 import { registerRoutes } from './modules/register/register.routes.ts';
 import { subjectsRoutes } from './modules/subjects/subjects.routes.ts';
@@ -24,6 +30,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   bodyLimit?: number;
   version?: string;
+  /** The built staff console (web/dist/console); served at /admin when it exists. */
+  consoleDir?: string;
 }
 
 /**
@@ -62,6 +70,7 @@ export async function createApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  await app.register(fastifyCookie);
 
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -92,6 +101,13 @@ export async function createApp(
             scheme: 'bearer',
             description: 'An API key from `rekisteri apikey create`',
           },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'rk_session',
+            description:
+              'A staff session from POST /api/v1/auth/login; state-changing requests also send X-CSRF-Token',
+          },
         },
       },
     },
@@ -119,15 +135,34 @@ export async function createApp(
   await app.register(
     async (api) => {
       registerRoutes(api, services.register);
+      staffRoutes(api, { staff: services.staff, apiKeys: services.apiKeys });
       await api.register((secured, _opts, done) => {
-        secured.addHook('onRequest', bearerAuth(services.apiKeys));
+        secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
+        auditRoutes(secured, { audit: services.audit, staff: services.staff });
         done();
       });
     },
     { prefix: '/api/v1' },
   );
 
-  app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/api/docs'));
+  const consoleDir = opts.consoleDir;
+  if (consoleDir && existsSync(join(consoleDir, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: consoleDir,
+      prefix: '/admin/',
+      decorateReply: true,
+      index: 'index.html',
+      wildcard: false,
+    });
+    // Any other path under /admin is a route of the single-page app.
+    app.get('/admin', { schema: { hide: true } }, (_req, reply) => reply.redirect('/admin/'));
+    app.get('/admin/*', { schema: { hide: true } }, (_req, reply) =>
+      reply.type('text/html').sendFile('index.html', consoleDir),
+    );
+    app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/admin/'));
+  } else {
+    app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/api/docs'));
+  }
   return app;
 }

@@ -5,7 +5,7 @@ import { createApp, loggerOptions } from './app.ts';
 import { loadConfig } from './config/config.ts';
 import { inventPeople, seedPurpose } from './demo/people.ts';
 import { system } from './lib/actor.ts';
-import { openRuntime } from './runtime.ts';
+import { CONSOLE_DIR, openRuntime } from './runtime.ts';
 
 export async function startServer(
   env: NodeJS.ProcessEnv = process.env,
@@ -30,15 +30,22 @@ export async function startServer(
       });
     }
   }
+  const admin = await services.staff.ensureFirstAdmin();
+  if (admin) {
+    console.log(
+      `rekisteri: created the first administrator. Sign in at /admin as "${admin.username}" with the password\n\n    ${admin.password}\n\nIt is shown only now: change it after signing in, and turn on two-factor sign-in.\n`,
+    );
+  }
   const app = await createApp(services, {
     logger: loggerOptions(config.logLevel),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
+    consoleDir: CONSOLE_DIR,
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('127.0.0.1', 'localhost');
   console.log(
-    `rekisteri: serving ${register.definition.controller.name} at ${url} (API docs at ${url}/api/docs)`,
+    `rekisteri: serving ${register.definition.controller.name} at ${url} (staff console at ${url}/admin, API docs at ${url}/api/docs)`,
   );
   // Chain committed access-log entries every second; verification and export also seal on demand.
   const sealer = setInterval(() => {

@@ -14,6 +14,8 @@ import { loadOrCreateMasterKey } from './vault/master-key.ts';
 import { createVault } from './vault/vault.ts';
 
 export const DEMO_REGISTER = fileURLToPath(new URL('../examples/demo.yaml', import.meta.url));
+/** The built staff console (`npm run build:web`). */
+export const CONSOLE_DIR = fileURLToPath(new URL('../web/dist/console', import.meta.url));
 
 export interface Runtime {
   config: Readonly<Config>;

@@ -11,6 +11,8 @@ import { createAuditService } from './modules/audit/audit.service.ts';
 import { createApiKeysRepo } from './modules/apikeys/apikeys.repo.ts';
 import { createApiKeysService } from './modules/apikeys/apikeys.service.ts';
 import { createImportService } from './modules/imports/imports.service.ts';
+import { createStaffRepo } from './modules/staff/staff.repo.ts';
+import { createStaffService } from './modules/staff/staff.service.ts';
 import { createSubjectsRepo } from './modules/subjects/subjects.repo.ts';
 import { createSubjectsService } from './modules/subjects/subjects.service.ts';
 import type { Vault } from './vault/vault.ts';
@@ -36,7 +38,15 @@ export function createServices(deps: {
     audit,
     clock,
   });
-  return { register, vault, clock, audit, subjects, apiKeys, imports };
+  const staff = createStaffService({
+    db,
+    repo: createStaffRepo(db),
+    register,
+    vault,
+    audit,
+    clock,
+  });
+  return { register, vault, clock, audit, subjects, apiKeys, imports, staff };
 }
 
 export type Services = ReturnType<typeof createServices>;

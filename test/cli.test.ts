@@ -257,6 +257,15 @@ describe('rekisteri start', () => {
         });
         expect(out).toContain('running the demo register');
         expect(out).toContain('inventing 40 people');
+        const password = /created the first administrator[\s\S]*?\n\n\s+(\S+)\n/.exec(out)?.[1];
+        expect(password).toMatch(/^\S{20}$/);
+        const signIn = await fetch(`${url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'admin', password }),
+        });
+        expect(signIn.status).toBe(200);
+        expect(signIn.headers.get('set-cookie')).toMatch(/rk_session=.*HttpOnly.*SameSite=Strict/i);
         expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
         const def = (await (await fetch(`${url}/api/v1/definition`)).json()) as {
           controller: { name: string };

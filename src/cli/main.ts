@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { DefinitionError } from '../definition/loader.ts';
 import { AppError } from '../lib/errors.ts';
+import { adminCommand } from './admin.ts';
 import { apikeyCommand } from './apikey.ts';
 import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
@@ -31,6 +32,7 @@ for (const add of [
   seedCommand,
   auditCommand,
   apikeyCommand,
+  adminCommand,
 ]) {
   program.addCommand(add());
 }

@@ -106,7 +106,38 @@ export interface AuditChainTable {
   sealed_at: Timestamp;
 }
 
+type NullableTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export interface StaffTable {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  password_hash: string;
+  totp_secret: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+  totp_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  totp_last_step: ColumnType<string, string | number | undefined, string | number>;
+  recovery_codes: ColumnType<string[], string[] | undefined, string[]>;
+  failed_logins: ColumnType<number, number | undefined, number>;
+  locked_until: NullableTime;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  disabled_at: NullableTime;
+}
+
+export interface StaffSessionsTable {
+  id_hash: Bytes;
+  staff_id: string;
+  csrf_token: string;
+  mfa_passed: boolean;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface Database {
+  staff: StaffTable;
+  staff_sessions: StaffSessionsTable;
   audit_events: AuditEventsTable;
   audit_chain: AuditChainTable;
   settings: SettingsTable;

@@ -233,6 +233,24 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
     }
   }
 
+  (def.roles ?? []).forEach((r, ri) => {
+    for (const mode of ['read', 'write'] as const) {
+      r[mode].forEach((p, i) => {
+        if (p !== '*' && !purposeIds.has(p)) {
+          add(`roles[${ri}].${mode}[${i}]`, `purpose "${p}" is not declared`);
+        }
+      });
+    }
+  });
+  if (def.roles) {
+    for (const i of duplicates(def.roles, (r) => r.id)) {
+      add(`roles[${i}].id`, `duplicate id "${def.roles[i]?.id}"`);
+    }
+    if (!def.roles.some((r) => r.actions.includes('manage_staff'))) {
+      add('roles', 'no role may manage staff: nobody could ever add or change a staff account');
+    }
+  }
+
   if (!def.purposes.some((p) => p.allowedDuringRestriction)) {
     add(
       'purposes',

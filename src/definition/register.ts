@@ -2,8 +2,10 @@
  * The loaded register definition with lookup tables, shared read-only by every service.
  */
 import { createHash } from 'node:crypto';
+import { defaultRoles } from './roles.ts';
 import type {
   CategoryDefinition,
+  RoleDefinition,
   FieldDefinition,
   PurposeDefinition,
   RegisterDefinition,
@@ -19,6 +21,9 @@ export interface Register {
   source(id: string): RegisterDefinition['sources'][number] | undefined;
   /** Categories a purpose may use. */
   categoriesOf(purposeId: string): ReadonlySet<string>;
+  /** Staff roles: declared, or the defaults. */
+  readonly roles: readonly RoleDefinition[];
+  role(id: string): RoleDefinition | undefined;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -43,6 +48,8 @@ export function createRegister(definition: RegisterDefinition, text: string): Re
     definition.purposes.map((p) => [p.id, new Set(p.categories) as ReadonlySet<string>]),
   );
   const empty: ReadonlySet<string> = new Set();
+  const roles = definition.roles ?? deepFreeze(defaultRoles(definition));
+  const rolesById = new Map(roles.map((r) => [r.id, r]));
   return {
     definition,
     digest: createHash('sha256').update(text).digest('hex'),
@@ -51,5 +58,7 @@ export function createRegister(definition: RegisterDefinition, text: string): Re
     purpose: (id) => purposes.get(id),
     source: (id) => sources.get(id),
     categoriesOf: (id) => purposeCategories.get(id) ?? empty,
+    roles,
+    role: (id) => rolesById.get(id),
   };
 }

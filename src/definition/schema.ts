@@ -227,6 +227,26 @@ const DEFAULT_AUTHORITY = {
   website: 'https://tietosuoja.fi',
 };
 
+export const STAFF_ACTIONS = [
+  'manage_staff',
+  'manage_definition',
+  'handle_requests',
+  'export_audiences',
+  'read_audit',
+] as const;
+export type StaffAction = (typeof STAFF_ACTIONS)[number];
+
+/** A staff role: the purposes it may read and write under, and what else it may do. */
+const role = z.object({
+  id,
+  label: localized,
+  /** Purpose ids, or `*` for all. */
+  read: z.array(z.string().min(1)).default([]),
+  write: z.array(z.string().min(1)).default([]),
+  actions: z.array(z.enum(STAFF_ACTIONS)).default([]),
+});
+export type RoleDefinition = z.infer<typeof role>;
+
 export const definitionSchema = z
   .object({
     version: z.literal(1),
@@ -262,6 +282,8 @@ export const definitionSchema = z
       legalHolds: z.array(legalHold).default([]),
     }),
     security: z.array(localized).default([]),
+    /** Staff roles; when left out, the five default roles are derived from the purposes. */
+    roles: z.array(role).optional(),
     cookies: z.array(cookie).default([]),
     supervisoryAuthority: supervisoryAuthority.default(DEFAULT_AUTHORITY),
     requests: z

@@ -34,6 +34,10 @@ function status(code: AppErrorCode): number {
       return 409;
     case 'payload_too_large':
       return 413;
+    case 'locked':
+      return 423;
+    case 'too_many_requests':
+      return 429;
     default:
       return assertUnreachable(code);
   }
@@ -48,6 +52,8 @@ const TITLES: Record<AppErrorCode, string> = {
   not_found: 'Not found',
   conflict: 'Conflict',
   payload_too_large: 'The request is too large',
+  locked: 'The account is locked',
+  too_many_requests: 'Too many attempts',
 };
 
 export function sendProblem(

@@ -10,6 +10,8 @@ export type AppErrorCode =
   | 'subject_restricted'
   | 'conflict'
   | 'payload_too_large'
+  | 'locked'
+  | 'too_many_requests'
   | 'definition_invalid';
 
 export interface FieldIssue {

@@ -8,7 +8,13 @@
  * truncated to 64 bits so it fits a bigint column. Collisions are possible but rare; callers check
  * candidates after opening them.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomFillSync } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomFillSync,
+} from 'node:crypto';
 import { normaliseEmail, normalisePhone, searchTokens } from './normalise.ts';
 
 const VERSION = 1;
@@ -30,6 +36,9 @@ export interface Vault {
   tokenIndex(token: string): string;
   /** A value that tells whether a database was sealed with this master key. */
   keyCheck(): string;
+  /** Seals a server secret (a staff member's TOTP secret) under a key derived for that use. */
+  sealSecret(aad: string, plaintext: Buffer | string): Buffer;
+  openSecret(aad: string, sealed: Uint8Array): Buffer;
   /** HMAC-SHA256 of the access log chain: covers the previous entry's hash and this entry. */
   auditHash(previous: Buffer, entry: string): Buffer;
 }
@@ -63,6 +72,7 @@ export function createVault(masterKey: Buffer, defaultCallingCode = '+358'): Vau
   const wrapKey = derive('wrap');
   const indexKey = derive('blind-index');
   const auditKey = derive('audit-chain');
+  const secretKey = derive('staff-secrets');
 
   const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
     const iv = random(IV_BYTES);
@@ -128,6 +138,8 @@ export function createVault(masterKey: Buffer, defaultCallingCode = '+358'): Vau
     keyCheck() {
       return blind('key-check', 'rekisteri');
     },
+    sealSecret: (aad, plaintext) => seal(secretKey, aad, plaintext),
+    openSecret: (aad, sealed) => open(secretKey, aad, sealed),
     auditHash(previous, entry) {
       return createHmac('sha256', auditKey).update(previous).update(entry).digest();
     },

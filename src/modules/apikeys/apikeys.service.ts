@@ -135,10 +135,12 @@ export function createApiKeysService(deps: {
       if (row.revoked_at) {
         throw new AppError('unauthenticated', 'the API key has been revoked');
       }
+      const purposes = row.purposes.includes('*') ? '*' : new Set(row.purposes);
       const actor: Actor = {
         kind: 'api_key',
         id: row.id,
-        purposes: row.purposes.includes('*') ? '*' : new Set(row.purposes),
+        read: purposes,
+        write: purposes,
         actions: new Set(row.actions as Action[]),
       };
       if (cache.size > 10_000) {

@@ -140,6 +140,15 @@ export function createAuditService(deps: {
       );
     },
 
+    /** Writes events on their own, outside any transaction of the caller. */
+    async log(events: AuditEvent | AuditEvent[]): Promise<void> {
+      const at = clock.now();
+      await repo.insert(
+        db,
+        (Array.isArray(events) ? events : [events]).map((e) => toRow(e, at)),
+      );
+    },
+
     seal,
 
     /** Seals what is pending, then recomputes the whole chain from its start. */

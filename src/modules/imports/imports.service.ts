@@ -317,7 +317,7 @@ export function createImportService(deps: {
       },
     ): Promise<ImportSummary> {
       requireAction(actor, 'write');
-      requirePurpose(actor, input.mapping.purpose);
+      requirePurpose(actor, input.mapping.purpose, 'write');
       const { mapping } = input;
       let totalBytes: number;
       try {
@@ -419,7 +419,7 @@ export function createImportService(deps: {
       },
     ) {
       requireAction(actor, 'write');
-      requirePurpose(actor, input.purpose);
+      requirePurpose(actor, input.purpose, 'write');
       const runId = `seed-${randomUUID()}`;
       await startRun(runId, 'seed');
       const purpose = input.purpose;

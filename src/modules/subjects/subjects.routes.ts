@@ -59,7 +59,7 @@ const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404
 export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['subjects'];
-  const security = [{ bearer: [] }];
+  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { session: [] }];
 
   r.post('/subjects', {
     schema: {

@@ -71,7 +71,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
   const authorise = (actor: Actor, action: 'read' | 'write', purpose: string) => {
     requireAction(actor, action);
     const p = codec.requirePurpose(purpose);
-    requirePurpose(actor, purpose);
+    requirePurpose(actor, purpose, action);
     return { purpose: p, categories: [...register.categoriesOf(purpose)] };
   };
 

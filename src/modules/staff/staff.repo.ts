@@ -1,0 +1,154 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/types.ts';
+
+export interface StaffRow {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  password_hash: string;
+  totp_secret: Buffer | null;
+  totp_enabled: boolean;
+  totp_last_step: string;
+  recovery_codes: string[];
+  failed_logins: number;
+  locked_until: Date | null;
+  created_at: Date;
+  disabled_at: Date | null;
+}
+
+export interface SessionRow {
+  staff_id: string;
+  csrf_token: string;
+  mfa_passed: boolean;
+  last_seen_at: Date;
+  expires_at: Date;
+}
+
+const staffColumns = [
+  'id',
+  'username',
+  'display_name',
+  'role',
+  'password_hash',
+  'totp_secret',
+  'totp_enabled',
+  'totp_last_step',
+  'recovery_codes',
+  'failed_logins',
+  'locked_until',
+  'created_at',
+  'disabled_at',
+] as const;
+
+export function createStaffRepo(db: Kysely<Database>) {
+  const map = (r: StaffRow): StaffRow => ({
+    ...r,
+    totp_secret: r.totp_secret ? Buffer.from(r.totp_secret) : null,
+  });
+  return {
+    async count(): Promise<number> {
+      const r = await db
+        .selectFrom('staff')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .executeTakeFirstOrThrow();
+      return r.n;
+    },
+    async insert(
+      tx: Kysely<Database>,
+      row: {
+        id: string;
+        username: string;
+        display_name: string;
+        role: string;
+        password_hash: string;
+      },
+    ): Promise<void> {
+      await tx.insertInto('staff').values(row).execute();
+    },
+    async findById(id: string, tx: Kysely<Database> = db): Promise<StaffRow | undefined> {
+      const r = await tx
+        .selectFrom('staff')
+        .select(staffColumns)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r ? map(r) : undefined;
+    },
+    async findByUsername(username: string): Promise<StaffRow | undefined> {
+      const r = await db
+        .selectFrom('staff')
+        .select(staffColumns)
+        .where(sql`lower(username)`, '=', username.toLowerCase())
+        .executeTakeFirst();
+      return r ? map(r) : undefined;
+    },
+    async list(): Promise<StaffRow[]> {
+      return (
+        await db.selectFrom('staff').select(staffColumns).orderBy('created_at').execute()
+      ).map(map);
+    },
+    async update(
+      tx: Kysely<Database>,
+      id: string,
+      set: Partial<Omit<StaffRow, 'id' | 'created_at'>>,
+    ): Promise<void> {
+      await tx
+        .updateTable('staff')
+        .set({ ...set, updated_at: new Date() })
+        .where('id', '=', id)
+        .execute();
+    },
+    async namesOf(ids: string[]): Promise<Map<string, string>> {
+      if (ids.length === 0) {
+        return new Map();
+      }
+      const rows = await db
+        .selectFrom('staff')
+        .select(['id', 'display_name'])
+        .where('id', 'in', ids)
+        .execute();
+      return new Map(rows.map((r) => [r.id, r.display_name]));
+    },
+
+    async insertSession(
+      tx: Kysely<Database>,
+      row: {
+        id_hash: Buffer;
+        staff_id: string;
+        csrf_token: string;
+        mfa_passed: boolean;
+        created_at: Date;
+        last_seen_at: Date;
+        expires_at: Date;
+      },
+    ): Promise<void> {
+      await tx.insertInto('staff_sessions').values(row).execute();
+    },
+    async findSession(idHash: Buffer): Promise<SessionRow | undefined> {
+      return db
+        .selectFrom('staff_sessions')
+        .select(['staff_id', 'csrf_token', 'mfa_passed', 'last_seen_at', 'expires_at'])
+        .where('id_hash', '=', idHash)
+        .executeTakeFirst();
+    },
+    async touchSession(idHash: Buffer, at: Date): Promise<void> {
+      await db
+        .updateTable('staff_sessions')
+        .set({ last_seen_at: at })
+        .where('id_hash', '=', idHash)
+        .execute();
+    },
+    async deleteSession(tx: Kysely<Database>, idHash: Buffer): Promise<void> {
+      await tx.deleteFrom('staff_sessions').where('id_hash', '=', idHash).execute();
+    },
+    async deleteSessionsOf(tx: Kysely<Database>, staffId: string, except?: Buffer): Promise<void> {
+      let q = tx.deleteFrom('staff_sessions').where('staff_id', '=', staffId);
+      if (except) {
+        q = q.where('id_hash', '!=', except);
+      }
+      await q.execute();
+    },
+  };
+}
+
+export type StaffRepo = ReturnType<typeof createStaffRepo>;

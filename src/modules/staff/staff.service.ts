@@ -1,0 +1,531 @@
+/**
+ * Staff accounts, sign-in and sessions. Passwords are argon2id hashes; a second factor (TOTP,
+ * RFC 6238) with one-time recovery codes is optional per account. Failed sign-ins count per
+ * account (five in a row lock it for fifteen minutes) and per address (a sliding window); every
+ * sign-in, failure, lockout and change to an account goes to the access log.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import * as OTPAuth from 'otpauth';
+import type { Database } from '../../db/types.ts';
+import type { Register } from '../../definition/register.ts';
+import type { RoleDefinition } from '../../definition/schema.ts';
+import { requireAction, type Action, type Actor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError, invalid } from '../../lib/errors.ts';
+import { uuidv7 } from '../../lib/ids.ts';
+import type { Vault } from '../../vault/vault.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import type { StaffRepo, StaffRow } from './staff.repo.ts';
+
+export interface StaffView {
+  id: string;
+  username: string;
+  displayName: string;
+  role: string;
+  totpEnabled: boolean;
+  lockedUntil: string | null;
+  disabledAt: string | null;
+  createdAt: string;
+}
+
+export interface SessionInfo {
+  staff: StaffView;
+  actor: Actor;
+  csrfToken: string;
+  mfaPassed: boolean;
+}
+
+export const SESSION_COOKIE = 'rk_session';
+const LOCK_AFTER = 5;
+const LOCK_MS = 15 * 60_000;
+const ADDRESS_WINDOW_MS = 5 * 60_000;
+const ADDRESS_MAX = 20;
+const TOUCH_MS = 60_000;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+const token = (bytes = 32) => randomBytes(bytes).toString('base64url');
+
+export function present(r: StaffRow): StaffView {
+  return {
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    role: r.role,
+    totpEnabled: r.totp_enabled,
+    lockedUntil: r.locked_until?.toISOString() ?? null,
+    disabledAt: r.disabled_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+/** A random password of 20 characters from an alphabet without look-alikes. */
+export function generatePassword(): string {
+  const alphabet = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const bytes = randomBytes(20);
+  return [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+export function actorForRole(id: string, role: RoleDefinition): Actor {
+  const set = (list: string[]) => (list.includes('*') ? '*' : new Set(list));
+  const data: Action[] = [];
+  if (role.read.length > 0) {
+    data.push('read');
+  }
+  if (role.write.length > 0) {
+    data.push('write');
+  }
+  if (role.actions.includes('handle_requests')) {
+    data.push('erase', 'export');
+  }
+  return {
+    kind: 'staff',
+    id,
+    role: role.id,
+    read: set(role.read),
+    write: set(role.write),
+    actions: new Set([...data, ...role.actions]),
+  };
+}
+
+export function createStaffService(deps: {
+  db: Kysely<Database>;
+  repo: StaffRepo;
+  register: Register;
+  vault: Vault;
+  audit: AuditService;
+  clock: Clock;
+  sessionIdleMinutes?: number;
+  sessionMaxHours?: number;
+}) {
+  const { db, repo, register, vault, audit, clock } = deps;
+  const idleMs = (deps.sessionIdleMinutes ?? 30) * 60_000;
+  const maxMs = (deps.sessionMaxHours ?? 12) * 3_600_000;
+  const attempts = new Map<string, number[]>();
+  let dummyHash: Promise<string> | undefined;
+  const anonymous = { kind: 'staff' as const, id: 'unknown' };
+
+  const checkAddress = (address: string) => {
+    const now = Date.now();
+    const recent = (attempts.get(address) ?? []).filter((t) => t > now - ADDRESS_WINDOW_MS);
+    if (recent.length >= ADDRESS_MAX) {
+      throw new AppError(
+        'too_many_requests',
+        `too many sign-in attempts from this address; try again in ${(Math.ceil((recent[0] ?? now) + ADDRESS_WINDOW_MS - now) / 1000) | 0} s`,
+      );
+    }
+    recent.push(now);
+    attempts.set(address, recent);
+    if (attempts.size > 10_000) {
+      attempts.clear();
+    }
+  };
+
+  /** Counts a failure; the fifth in a row locks the account. */
+  const fail = async (staff: StaffRow, requestId?: string) => {
+    const failures = staff.failed_logins + 1;
+    const lock = failures >= LOCK_AFTER;
+    await db.transaction().execute(async (tx) => {
+      await repo.update(tx, staff.id, {
+        failed_logins: lock ? 0 : failures,
+        ...(lock ? { locked_until: new Date(clock.now().getTime() + LOCK_MS) } : {}),
+      });
+      await audit.record(tx, {
+        actor: { kind: 'staff', id: staff.id, role: staff.role, requestId },
+        action: lock ? 'staff.lockout' : 'staff.login_failed',
+        outcome: 'denied',
+      });
+    });
+  };
+
+  const newSession = async (tx: Kysely<Database>, staff: StaffRow, mfaPassed: boolean) => {
+    const sessionToken = token();
+    const now = clock.now();
+    const csrfToken = token(24);
+    await repo.insertSession(tx, {
+      id_hash: sha256(sessionToken),
+      staff_id: staff.id,
+      csrf_token: csrfToken,
+      mfa_passed: mfaPassed,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: new Date(now.getTime() + maxMs),
+    });
+    return { sessionToken, csrfToken };
+  };
+
+  const checkTotp = async (staff: StaffRow, code: string): Promise<boolean> => {
+    const trimmed = code.replace(/\s/g, '');
+    if (/^\d{6}$/.test(trimmed) && staff.totp_secret) {
+      const secret = vault.openSecret(`totp:${staff.id}`, staff.totp_secret).toString('utf8');
+      const totp = new OTPAuth.TOTP({
+        secret: OTPAuth.Secret.fromBase32(secret),
+        digits: 6,
+        period: 30,
+      });
+      const delta = totp.validate({ token: trimmed, window: 1 });
+      if (delta === null) {
+        return false;
+      }
+      const step = Math.floor(clock.now().getTime() / 30_000) + delta;
+      if (step <= Number(staff.totp_last_step)) {
+        return false; // a code is good once
+      }
+      await repo.update(db, staff.id, { totp_last_step: String(step) });
+      return true;
+    }
+    const hashed = sha256(trimmed.toUpperCase()).toString('hex');
+    if (staff.recovery_codes.includes(hashed)) {
+      await repo.update(db, staff.id, {
+        recovery_codes: staff.recovery_codes.filter((c) => c !== hashed),
+      });
+      return true;
+    }
+    return false;
+  };
+
+  const requireStaff = async (id: string) => {
+    const staff = await repo.findById(id);
+    if (!staff) {
+      throw new AppError('not_found', `no staff member with id ${id}`);
+    }
+    return staff;
+  };
+
+  const createStaff = async (
+    actor: Actor,
+    input: { username: string; displayName: string; role: string; password?: string },
+  ): Promise<{ staff: StaffView; password: string }> => {
+    requireAction(actor, 'manage_staff');
+    const username = input.username.trim();
+    if (!/^[a-zA-Z0-9._-]{3,64}$/.test(username)) {
+      throw invalid('username', 'expected 3 to 64 letters, digits, dots, dashes or underscores');
+    }
+    if (input.displayName.trim().length === 0 || input.displayName.length > 200) {
+      throw invalid('displayName', 'expected a name of 1 to 200 characters');
+    }
+    if (!register.role(input.role)) {
+      throw invalid(
+        'role',
+        `unknown role "${input.role}"; expected one of ${register.roles.map((r) => r.id).join(', ')}`,
+      );
+    }
+    const password = input.password ?? generatePassword();
+    const problem = passwordProblem(password, username);
+    if (problem) {
+      throw invalid('password', problem);
+    }
+    if (await repo.findByUsername(username)) {
+      throw new AppError('conflict', `the username "${username}" is taken`, [
+        { field: 'username', detail: 'already taken' },
+      ]);
+    }
+    const row = {
+      id: uuidv7(),
+      username,
+      display_name: input.displayName.trim(),
+      role: input.role,
+      password_hash: await hashPassword(password),
+    };
+    await db.transaction().execute(async (tx) => {
+      await repo.insert(tx, row);
+      await audit.record(tx, {
+        actor,
+        action: 'staff.create',
+        detail: `staff ${row.id} as ${row.role}`,
+      });
+    });
+    return { staff: present((await repo.findById(row.id)) as StaffRow), password };
+  };
+
+  return {
+    createStaff,
+    actorForRole,
+
+    async listStaff(actor: Actor): Promise<StaffView[]> {
+      requireAction(actor, 'manage_staff');
+      return (await repo.list()).map(present);
+    },
+
+    async updateStaff(
+      actor: Actor,
+      id: string,
+      input: { role?: string; displayName?: string; disabled?: boolean },
+    ): Promise<StaffView> {
+      requireAction(actor, 'manage_staff');
+      const staff = await requireStaff(id);
+      if (id === actor.id && (input.role !== undefined || input.disabled === true)) {
+        throw new AppError(
+          'forbidden',
+          'you cannot change your own role or disable yourself; ask another administrator',
+          [
+            {
+              field: input.role !== undefined ? 'role' : 'disabled',
+              detail: 'not on your own account',
+            },
+          ],
+        );
+      }
+      if (input.role !== undefined && !register.role(input.role)) {
+        throw invalid('role', `unknown role "${input.role}"`);
+      }
+      if (
+        input.displayName !== undefined &&
+        (input.displayName.trim().length === 0 || input.displayName.length > 200)
+      ) {
+        throw invalid('displayName', 'expected a name of 1 to 200 characters');
+      }
+      await db.transaction().execute(async (tx) => {
+        await repo.update(tx, id, {
+          ...(input.role !== undefined ? { role: input.role } : {}),
+          ...(input.displayName !== undefined ? { display_name: input.displayName.trim() } : {}),
+          ...(input.disabled !== undefined
+            ? { disabled_at: input.disabled ? clock.now() : null }
+            : {}),
+        });
+        if (input.disabled === true || input.role !== undefined) {
+          await repo.deleteSessionsOf(tx, id);
+        }
+        const changes = [
+          input.role !== undefined ? `role ${staff.role} → ${input.role}` : '',
+          input.disabled !== undefined ? (input.disabled ? 'disabled' : 'enabled') : '',
+          input.displayName !== undefined ? 'name' : '',
+        ].filter(Boolean);
+        await audit.record(tx, {
+          actor,
+          action: 'staff.update',
+          detail: `staff ${id}: ${changes.join(', ')}`,
+        });
+      });
+      return present(await requireStaff(id));
+    },
+
+    roles(actor: Actor) {
+      if (actor.kind !== 'staff' && actor.kind !== 'operator') {
+        requireAction(actor, 'manage_staff');
+      }
+      return register.roles;
+    },
+
+    /** The first administrator, made on a fresh database; returns the one-time password. */
+    async ensureFirstAdmin(): Promise<{ username: string; password: string } | undefined> {
+      if ((await repo.count()) > 0) {
+        return undefined;
+      }
+      const admin = register.roles.find((r) => r.actions.includes('manage_staff'));
+      const { password } = await createStaff(
+        { kind: 'system', id: 'system', read: '*', write: '*', actions: '*' },
+        { username: 'admin', displayName: 'Administrator', role: admin?.id ?? 'admin' },
+      );
+      return { username: 'admin', password };
+    },
+
+    async login(input: {
+      username: string;
+      password: string;
+      address: string;
+      requestId?: string;
+      previousSession?: string;
+    }) {
+      checkAddress(input.address);
+      const staff = await repo.findByUsername(input.username);
+      if (!staff || staff.disabled_at) {
+        dummyHash ??= hashPassword(generatePassword());
+        await verifyPassword(await dummyHash, input.password);
+        await audit.record(db, {
+          actor: { ...anonymous, requestId: input.requestId },
+          action: 'staff.login_failed',
+          outcome: 'denied',
+          detail: staff ? 'disabled account' : 'unknown username',
+        });
+        throw new AppError('unauthenticated', 'wrong username or password');
+      }
+      if (staff.locked_until && staff.locked_until > clock.now()) {
+        await audit.record(db, {
+          actor: { kind: 'staff', id: staff.id, role: staff.role, requestId: input.requestId },
+          action: 'staff.login_failed',
+          outcome: 'denied',
+          detail: 'locked',
+        });
+        throw new AppError(
+          'locked',
+          `too many failed sign-ins: the account is locked until ${staff.locked_until.toISOString()}`,
+        );
+      }
+      if (!(await verifyPassword(staff.password_hash, input.password))) {
+        await fail(staff, input.requestId);
+        throw new AppError('unauthenticated', 'wrong username or password');
+      }
+      const mfaPassed = !staff.totp_enabled;
+      const session = await db.transaction().execute(async (tx) => {
+        if (input.previousSession) {
+          await repo.deleteSession(tx, sha256(input.previousSession));
+        }
+        await repo.update(tx, staff.id, { failed_logins: 0, locked_until: null });
+        await audit.record(tx, {
+          actor: { kind: 'staff', id: staff.id, role: staff.role, requestId: input.requestId },
+          action: 'staff.login',
+          detail: mfaPassed ? 'password' : 'password; second factor pending',
+        });
+        return newSession(tx, staff, mfaPassed);
+      });
+      return { ...session, staff: present(staff), mfaRequired: !mfaPassed };
+    },
+
+    /** The second step: a TOTP or recovery code; the session is replaced by a full one. */
+    async completeMfa(sessionToken: string, code: string, requestId?: string) {
+      const session = await repo.findSession(sha256(sessionToken));
+      const staff = session ? await repo.findById(session.staff_id) : undefined;
+      if (!session || !staff || session.expires_at < clock.now()) {
+        throw new AppError('unauthenticated', 'sign in with your password first');
+      }
+      if (staff.locked_until && staff.locked_until > clock.now()) {
+        throw new AppError(
+          'locked',
+          `too many failed sign-ins: the account is locked until ${staff.locked_until.toISOString()}`,
+        );
+      }
+      if (!(await checkTotp(staff, code))) {
+        await fail(staff, requestId);
+        throw new AppError('unauthenticated', 'the code is not valid', [
+          { field: 'code', detail: 'not valid' },
+        ]);
+      }
+      const next = await db.transaction().execute(async (tx) => {
+        await repo.deleteSession(tx, sha256(sessionToken));
+        await repo.update(tx, staff.id, { failed_logins: 0 });
+        await audit.record(tx, {
+          actor: { kind: 'staff', id: staff.id, role: staff.role, requestId },
+          action: 'staff.login',
+          detail: 'second factor',
+        });
+        return newSession(tx, staff, true);
+      });
+      return { ...next, staff: present(staff), mfaRequired: false };
+    },
+
+    /** The session a cookie stands for, or undefined when there is none or it has expired. */
+    async session(sessionToken: string): Promise<SessionInfo | undefined> {
+      const idHash = sha256(sessionToken);
+      const session = await repo.findSession(idHash);
+      const now = clock.now();
+      if (!session) {
+        return undefined;
+      }
+      if (session.expires_at < now || session.last_seen_at.getTime() + idleMs < now.getTime()) {
+        await repo.deleteSession(db, idHash);
+        return undefined;
+      }
+      const staff = await repo.findById(session.staff_id);
+      const role = staff ? register.role(staff.role) : undefined;
+      if (!staff || staff.disabled_at || !role) {
+        return undefined;
+      }
+      if (session.last_seen_at.getTime() + TOUCH_MS < now.getTime()) {
+        await repo.touchSession(idHash, now);
+      }
+      return {
+        staff: present(staff),
+        actor: actorForRole(staff.id, role),
+        csrfToken: session.csrf_token,
+        mfaPassed: session.mfa_passed,
+      };
+    },
+
+    csrfMatches(expected: string, given: string | undefined): boolean {
+      return (
+        given !== undefined &&
+        given.length === expected.length &&
+        timingSafeEqual(Buffer.from(given), Buffer.from(expected))
+      );
+    },
+
+    async logout(actor: Actor, sessionToken: string): Promise<void> {
+      await db.transaction().execute(async (tx) => {
+        await repo.deleteSession(tx, sha256(sessionToken));
+        await audit.record(tx, { actor, action: 'staff.logout' });
+      });
+    },
+
+    async changePassword(
+      actor: Actor,
+      sessionToken: string,
+      input: { current: string; next: string },
+    ): Promise<void> {
+      const staff = await requireStaff(actor.id);
+      if (!(await verifyPassword(staff.password_hash, input.current))) {
+        throw new AppError('forbidden', 'the current password is wrong', [
+          { field: 'current', detail: 'wrong password' },
+        ]);
+      }
+      const problem = passwordProblem(input.next, staff.username);
+      if (problem) {
+        throw invalid('next', problem);
+      }
+      const hashed = await hashPassword(input.next);
+      await db.transaction().execute(async (tx) => {
+        await repo.update(tx, staff.id, { password_hash: hashed });
+        await repo.deleteSessionsOf(tx, staff.id, sha256(sessionToken));
+        await audit.record(tx, { actor, action: 'staff.password' });
+      });
+    },
+
+    /** Starts second-factor enrolment: a new secret, not yet in force until a code confirms it. */
+    async setupTotp(
+      actor: Actor,
+      password: string,
+    ): Promise<{ secret: string; otpauthUrl: string }> {
+      const staff = await requireStaff(actor.id);
+      if (!(await verifyPassword(staff.password_hash, password))) {
+        throw new AppError('forbidden', 'the password is wrong', [
+          { field: 'password', detail: 'wrong password' },
+        ]);
+      }
+      if (staff.totp_enabled) {
+        throw new AppError('conflict', 'two-factor sign-in is already on');
+      }
+      const secret = new OTPAuth.Secret({ size: 20 });
+      const totp = new OTPAuth.TOTP({
+        issuer: `Rekisteri ${register.definition.controller.name}`,
+        label: staff.username,
+        secret,
+        digits: 6,
+        period: 30,
+      });
+      await repo.update(db, staff.id, {
+        totp_secret: vault.sealSecret(`totp:${staff.id}`, secret.base32),
+      });
+      return { secret: secret.base32, otpauthUrl: totp.toString() };
+    },
+
+    async enableTotp(actor: Actor, code: string): Promise<{ recoveryCodes: string[] }> {
+      const staff = await requireStaff(actor.id);
+      if (staff.totp_enabled || !staff.totp_secret) {
+        throw new AppError(
+          'conflict',
+          staff.totp_enabled ? 'two-factor sign-in is already on' : 'start with the setup step',
+        );
+      }
+      if (
+        !/^\d{6}$/.test(code.replace(/\s/g, '')) ||
+        !(await checkTotp({ ...staff, recovery_codes: [] }, code))
+      ) {
+        throw invalid('code', 'the code does not match; check the time on your device');
+      }
+      const codes = Array.from({ length: 10 }, () => randomBytes(5).toString('hex').toUpperCase());
+      await db.transaction().execute(async (tx) => {
+        await repo.update(tx, staff.id, {
+          totp_enabled: true,
+          recovery_codes: codes.map((c) => sha256(c).toString('hex')),
+        });
+        await audit.record(tx, { actor, action: 'staff.totp', detail: 'enabled' });
+      });
+      return { recoveryCodes: codes };
+    },
+
+    namesOf: (ids: string[]) => repo.namesOf(ids),
+  };
+}
+
+export type StaffService = ReturnType<typeof createStaffService>;

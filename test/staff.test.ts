@@ -1,0 +1,615 @@
+import type { LightMyRequestResponse } from 'fastify';
+import * as OTPAuth from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { operator } from '../src/lib/actor.ts';
+import { anna, createTestContext, DATABASES, type TestContext } from './helpers.ts';
+
+interface Session {
+  cookie: string;
+  csrf: string;
+  headers: Record<string, string>;
+}
+
+function cookieOf(res: LightMyRequestResponse): string {
+  const set = res.cookies.find((c) => c.name === 'rk_session');
+  expect(set, 'a session cookie').toBeDefined();
+  return `rk_session=${set?.value ?? ''}`;
+}
+
+describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
+  let t: TestContext;
+  const passwords = new Map<string, string>();
+
+  const login = async (
+    username: string,
+    password = passwords.get(username) ?? '',
+    address = '10.0.0.1',
+  ) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username, password },
+      remoteAddress: address,
+    });
+
+  const signIn = async (username: string): Promise<Session> => {
+    const res = await login(username);
+    expect(res.statusCode, res.body).toBe(200);
+    const cookie = cookieOf(res);
+    const csrf = res.json<{ csrfToken: string }>().csrfToken;
+    return { cookie, csrf, headers: { cookie, 'x-csrf-token': csrf } };
+  };
+
+  beforeAll(async () => {
+    t = await createTestContext(kind);
+    for (const role of ['admin', 'dpo', 'support', 'marketing', 'auditor']) {
+      const { password } = await t.services.staff.createStaff(operator, {
+        username: role,
+        displayName: `Test ${role}`,
+        role,
+      });
+      passwords.set(role, password);
+    }
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('signs in with a password, in an HttpOnly SameSite cookie rotated at each sign-in', async () => {
+    const first = await login('support');
+    expect(first.statusCode).toBe(200);
+    const cookie = first.cookies.find((c) => c.name === 'rk_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(cookie?.secure).toBeFalsy();
+    const second = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'support', password: passwords.get('support') },
+      headers: { cookie: cookieOf(first) },
+    });
+    expect(cookieOf(second)).not.toBe(cookieOf(first));
+    // the session of the first sign-in no longer works
+    expect(
+      (await t.app.inject({ url: '/api/v1/auth/me', headers: { cookie: cookieOf(first) } }))
+        .statusCode,
+    ).toBe(401);
+    const me = await t.app.inject({
+      url: '/api/v1/auth/me',
+      headers: { cookie: cookieOf(second) },
+    });
+    expect(me.json()).toMatchObject({
+      staff: { username: 'support', role: 'support' },
+      mfaRequired: false,
+      role: { id: 'support' },
+    });
+  });
+
+  it('marks the cookie Secure behind a TLS proxy it trusts', async () => {
+    const app = await createApp(t.services, { trustProxy: true });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'auditor', password: passwords.get('auditor') },
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(res.cookies.find((c) => c.name === 'rk_session')?.secure).toBe(true);
+    await app.close();
+  });
+
+  it('refuses a wrong password the same way as an unknown user, and records both', async () => {
+    for (const payload of [
+      { username: 'support', password: 'not the password' },
+      { username: 'nobody', password: 'whatever-it-is' },
+    ]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload,
+        remoteAddress: '10.0.0.2',
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json<{ detail: string }>().detail).toBe('wrong username or password');
+      expect(res.cookies).toHaveLength(0);
+    }
+    const log = await t.services.audit.list({ limit: 20 });
+    expect(log.filter((e) => e.action === 'staff.login_failed').length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(log)).not.toContain('nobody');
+  });
+
+  it('locks an account after five failures in a row, even against the right password', async () => {
+    await t.services.staff.createStaff(operator, {
+      username: 'clumsy',
+      displayName: 'Clumsy',
+      role: 'support',
+      password: 'a-long-enough-passphrase',
+    });
+    for (let i = 0; i < 5; i++) {
+      expect((await login('clumsy', 'wrong-guess-number-' + i, '10.0.1.' + i)).statusCode).toBe(
+        401,
+      );
+    }
+    const locked = await login('clumsy', 'a-long-enough-passphrase', '10.0.2.1');
+    expect(locked.statusCode).toBe(423);
+    expect(locked.json<{ detail: string }>().detail).toMatch(/locked until/);
+    expect((await t.services.audit.list({ limit: 10 })).map((e) => e.action)).toContain(
+      'staff.lockout',
+    );
+  });
+
+  it('limits sign-in attempts per address', async () => {
+    let last = 0;
+    for (let i = 0; i < 21; i++) {
+      last = (await login(`someone${i}`, 'wrong-password-here', '10.9.9.9')).statusCode;
+    }
+    expect(last).toBe(429);
+    expect((await login('support', undefined, '10.9.9.10')).statusCode).toBe(200);
+  });
+
+  it('requires the CSRF token on state-changing requests made with the session', async () => {
+    const s = await signIn('admin');
+    const body = {
+      purpose: 'customer_relationship',
+      source: 'staff',
+      values: { identity: { firstName: 'Csrf' } },
+    };
+    const without = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/subjects',
+      headers: { cookie: s.cookie },
+      payload: body,
+    });
+    expect(without.statusCode).toBe(403);
+    expect(without.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+      'x-csrf-token',
+    );
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/subjects',
+      headers: { cookie: s.cookie, 'x-csrf-token': 'x'.repeat(32) },
+      payload: body,
+    });
+    expect(wrong.statusCode).toBe(403);
+    const right = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/subjects',
+      headers: s.headers,
+      payload: body,
+    });
+    expect(right.statusCode).toBe(201);
+    // a read with the session needs no token, and lands in the log under the staff member and role
+    const id = right.json<{ id: string }>().id;
+    const read = await t.app.inject({
+      url: `/api/v1/subjects/${id}?purpose=customer_relationship`,
+      headers: { cookie: s.cookie },
+    });
+    expect(read.statusCode).toBe(200);
+    const entry = (await t.services.audit.list({ subjectId: id, limit: 5 })).find(
+      (e) => e.action === 'subject.read',
+    );
+    expect(entry).toMatchObject({
+      actor_kind: 'staff',
+      role: 'admin',
+      purpose: 'customer_relationship',
+    });
+  });
+
+  it('signs in with a second factor, refuses a reused code, and accepts a recovery code once', async () => {
+    const { password } = await t.services.staff.createStaff(operator, {
+      username: 'twofactor',
+      displayName: 'Two Factor',
+      role: 'dpo',
+    });
+    const pending = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'twofactor', password },
+      remoteAddress: '10.1.0.1',
+    });
+    const s = { cookie: cookieOf(pending), csrf: pending.json<{ csrfToken: string }>().csrfToken };
+    const headers = { cookie: s.cookie, 'x-csrf-token': s.csrf };
+    const wrongPassword = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/totp/setup',
+      headers,
+      payload: { password: 'not-my-password' },
+    });
+    expect(wrongPassword.statusCode).toBe(403);
+    const setup = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/totp/setup',
+        headers,
+        payload: { password },
+      })
+    ).json<{ secret: string; otpauthUrl: string }>();
+    expect(setup.otpauthUrl).toMatch(/^otpauth:\/\/totp\//);
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(setup.secret) });
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/totp/enable',
+          headers,
+          payload: { code: '000000' },
+        })
+      ).statusCode,
+    ).toBe(400);
+    const enabled = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/totp/enable',
+      headers,
+      payload: { code: totp.generate({ timestamp: Date.now() - 30_000 }) },
+    });
+    expect(enabled.statusCode, enabled.body).toBe(200);
+    const codes = enabled.json<{ recoveryCodes: string[] }>().recoveryCodes;
+    expect(codes).toHaveLength(10);
+
+    const step1 = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'twofactor', password },
+      remoteAddress: '10.1.0.2',
+    });
+    expect(step1.json()).toMatchObject({ mfaRequired: true });
+    const half = {
+      cookie: cookieOf(step1),
+      'x-csrf-token': step1.json<{ csrfToken: string }>().csrfToken,
+    };
+    expect(
+      (await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter', headers: half }))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/mfa',
+          headers: half,
+          payload: { code: '123456' },
+        })
+      ).statusCode,
+    ).toBe(401);
+    const code = totp.generate();
+    const done = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa',
+      headers: half,
+      payload: { code },
+    });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(
+      (
+        await t.app.inject({
+          url: '/api/v1/subjects?purpose=newsletter',
+          headers: { cookie: cookieOf(done) },
+        })
+      ).statusCode,
+    ).toBe(200);
+
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'twofactor', password },
+      remoteAddress: '10.1.0.3',
+    });
+    const againHeaders = {
+      cookie: cookieOf(again),
+      'x-csrf-token': again.json<{ csrfToken: string }>().csrfToken,
+    };
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/mfa',
+          headers: againHeaders,
+          payload: { code },
+        })
+      ).statusCode,
+    ).toBe(401);
+    const recovered = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa',
+      headers: againHeaders,
+      payload: { code: codes[0] },
+    });
+    expect(recovered.statusCode).toBe(200);
+    const reuse = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'twofactor', password },
+      remoteAddress: '10.1.0.4',
+    });
+    const reuseHeaders = {
+      cookie: cookieOf(reuse),
+      'x-csrf-token': reuse.json<{ csrfToken: string }>().csrfToken,
+    };
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/mfa',
+          headers: reuseHeaders,
+          payload: { code: codes[0] },
+        })
+      ).statusCode,
+    ).toBe(401);
+  });
+
+  it('changes a password only to a long, uncommon one, ending other sessions', async () => {
+    await t.services.staff.createStaff(operator, {
+      username: 'changer',
+      displayName: 'Changer',
+      role: 'support',
+      password: 'first-long-passphrase',
+    });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'changer', password: 'first-long-passphrase' },
+      remoteAddress: '10.2.0.1',
+    });
+    const other = { cookie: cookieOf(res) };
+    const b = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'changer', password: 'first-long-passphrase' },
+      remoteAddress: '10.2.0.2',
+    });
+    const headers = {
+      cookie: cookieOf(b),
+      'x-csrf-token': b.json<{ csrfToken: string }>().csrfToken,
+    };
+    for (const [next, detail] of [
+      ['short', 'at least 12'],
+      ['password1234', 'attackers try first'],
+      ['changer-is-my-name', 'username'],
+    ] as const) {
+      const refused = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password',
+        headers,
+        payload: { current: 'first-long-passphrase', next },
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(
+        refused.json<{ errors: Array<{ field: string; detail: string }> }>().errors[0],
+      ).toMatchObject({ field: 'next', detail: expect.stringContaining(detail) });
+    }
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/password',
+          headers,
+          payload: { current: 'wrong', next: 'a-new-long-passphrase' },
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/password',
+          headers,
+          payload: { current: 'first-long-passphrase', next: 'a-new-long-passphrase' },
+        })
+      ).statusCode,
+    ).toBe(204);
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers: other })).statusCode).toBe(401);
+    expect((await t.app.inject({ url: '/api/v1/auth/me', headers })).statusCode).toBe(200);
+  });
+
+  it('signs out', async () => {
+    const s = await signIn('auditor');
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: s.headers }))
+        .statusCode,
+    ).toBe(204);
+    expect(
+      (await t.app.inject({ url: '/api/v1/auth/me', headers: { cookie: s.cookie } })).statusCode,
+    ).toBe(401);
+  });
+
+  describe('every route with every role', () => {
+    type Allowed = Record<
+      'admin' | 'dpo' | 'support' | 'marketing' | 'auditor' | 'apikey',
+      boolean
+    >;
+    const everyone: Allowed = {
+      admin: true,
+      dpo: true,
+      support: true,
+      marketing: true,
+      auditor: true,
+      apikey: true,
+    };
+    const only = (...who: Array<keyof Allowed>): Allowed =>
+      Object.fromEntries(
+        Object.keys(everyone).map((k) => [k, who.includes(k as keyof Allowed)]),
+      ) as Allowed;
+
+    let subjectFor: (who: string) => Promise<string>;
+    beforeAll(() => {
+      subjectFor = async (who) =>
+        (
+          await t.services.subjects.createSubject(operator, {
+            purpose: 'customer_relationship',
+            source: 'staff',
+            values: {
+              ...anna,
+              contact: { email: `${who}.${Math.random().toString(36).slice(2)}@example.com` },
+            },
+          })
+        ).id;
+    });
+
+    const routes: Array<{
+      name: string;
+      method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+      url: (id: string) => string;
+      body?: (id: string) => object;
+      allowed: Allowed;
+    }> = [
+      {
+        name: 'read a person for customer service',
+        method: 'GET',
+        url: (id) => `/api/v1/subjects/${id}?purpose=customer_relationship`,
+        allowed: only('admin', 'dpo', 'support'),
+      },
+      {
+        name: 'read marketing analytics',
+        method: 'GET',
+        url: (id) => `/api/v1/subjects/${id}?purpose=analytics`,
+        allowed: only('admin', 'dpo', 'marketing'),
+      },
+      {
+        name: 'search for customer service',
+        method: 'GET',
+        url: () => `/api/v1/subjects?purpose=customer_relationship&q=kuus`,
+        allowed: only('admin', 'dpo', 'support'),
+      },
+      {
+        name: 'list for the newsletter',
+        method: 'GET',
+        url: () => `/api/v1/subjects?purpose=newsletter`,
+        allowed: only('admin', 'dpo', 'marketing', 'apikey'),
+      },
+      {
+        name: 'history for customer service',
+        method: 'GET',
+        url: (id) => `/api/v1/subjects/${id}/history?purpose=customer_relationship`,
+        allowed: only('admin', 'dpo', 'support'),
+      },
+      {
+        name: 'create for customer service',
+        method: 'POST',
+        url: () => '/api/v1/subjects',
+        body: () => ({
+          purpose: 'customer_relationship',
+          source: 'staff',
+          values: { identity: { firstName: 'Matrix' } },
+        }),
+        allowed: only('admin', 'support'),
+      },
+      {
+        name: 'rectify for customer service',
+        method: 'PATCH',
+        url: (id) => `/api/v1/subjects/${id}`,
+        body: () => ({
+          purpose: 'customer_relationship',
+          source: 'staff',
+          values: { identity: { lastName: 'Muutettu' } },
+        }),
+        allowed: only('admin', 'support'),
+      },
+      {
+        name: 'rectify for the newsletter',
+        method: 'PATCH',
+        url: (id) => `/api/v1/subjects/${id}`,
+        body: () => ({
+          purpose: 'newsletter',
+          source: 'staff',
+          values: { identity: { lastName: 'Uutiskirje' } },
+        }),
+        allowed: only('admin', 'marketing', 'apikey'),
+      },
+      {
+        name: 'restrict',
+        method: 'PUT',
+        url: (id) => `/api/v1/subjects/${id}/restriction`,
+        body: () => ({ reason: 'contested' }),
+        allowed: only('admin', 'support', 'marketing', 'apikey'),
+      },
+      {
+        name: 'erase',
+        method: 'DELETE',
+        url: (id) => `/api/v1/subjects/${id}`,
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'export a person',
+        method: 'GET',
+        url: (id) => `/api/v1/subjects/${id}/export`,
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'read the access log',
+        method: 'GET',
+        url: () => '/api/v1/audit',
+        allowed: only('admin', 'dpo', 'auditor'),
+      },
+      {
+        name: 'verify the access log',
+        method: 'GET',
+        url: () => '/api/v1/audit/verify',
+        allowed: only('admin', 'dpo', 'auditor'),
+      },
+      { name: 'list staff', method: 'GET', url: () => '/api/v1/staff', allowed: only('admin') },
+      {
+        name: 'create staff',
+        method: 'POST',
+        url: () => '/api/v1/staff',
+        body: () => ({
+          username: `new${Math.random().toString(36).slice(2, 8)}`,
+          displayName: 'New',
+          role: 'auditor',
+        }),
+        allowed: only('admin'),
+      },
+      {
+        name: 'change a staff member',
+        method: 'PATCH',
+        url: () => `/api/v1/staff/${staffId}`,
+        body: () => ({ displayName: 'Renamed' }),
+        allowed: only('admin'),
+      },
+      {
+        name: 'list roles',
+        method: 'GET',
+        url: () => '/api/v1/roles',
+        allowed: only('admin', 'dpo', 'support', 'marketing', 'auditor'),
+      },
+    ];
+    let staffId = '';
+
+    for (const who of ['admin', 'dpo', 'support', 'marketing', 'auditor', 'apikey'] as const) {
+      it(`as ${who}`, async () => {
+        staffId =
+          (await t.services.staff.listStaff(operator)).find((s) => s.username === 'auditor')?.id ??
+          '';
+        const headers =
+          who === 'apikey'
+            ? await t.key(['newsletter'], ['read', 'write'])
+            : (await signIn(who)).headers;
+        for (const route of routes) {
+          const id = await subjectFor(who);
+          const res = await t.app.inject({
+            method: route.method,
+            url: route.url(id),
+            headers,
+            ...(route.body ? { payload: route.body(id) } : {}),
+          });
+          const allowed = route.allowed[who];
+          if (allowed) {
+            expect(res.statusCode, `${who}: ${route.name} → ${res.body}`).toBeLessThan(300);
+          } else {
+            expect(res.statusCode, `${who}: ${route.name} → ${res.body}`).toBe(403);
+            expect(res.headers['content-type']).toMatch(/problem\+json/);
+          }
+        }
+      });
+    }
+
+    it('refuses every route without credentials', async () => {
+      for (const route of routes) {
+        const res = await t.app.inject({
+          method: route.method,
+          url: route.url('00000000-0000-4000-8000-000000000000'),
+          ...(route.body ? { payload: route.body('x') } : {}),
+        });
+        expect(res.statusCode, route.name).toBe(401);
+      }
+    });
+  });
+});
