@@ -9,6 +9,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loadDefinition } from './definition/loader.ts';
 import type { Register } from './definition/register.ts';
+import { system } from './lib/actor.ts';
 import { createServices, type Services } from './services.ts';
 import { loadOrCreateMasterKey } from './vault/master-key.ts';
 import { createVault } from './vault/vault.ts';
@@ -77,6 +78,7 @@ export async function openRuntime(
     throw err;
   }
   const services = createServices({ database, register, vault });
+  await recordDefinitionVersion(database, services, register);
   return { config, database, register, services, demo, notes, close: () => database.close() };
 }
 
@@ -99,4 +101,33 @@ async function verifyMasterKey(database: DatabaseHandle, check: string): Promise
       'the master key does not match the one this database was sealed with: restore the original key file or REKISTERI_MASTER_KEY',
     );
   }
+}
+
+/** A changed definition is a change to roles and purposes: it goes to the access log once. */
+async function recordDefinitionVersion(
+  database: DatabaseHandle,
+  services: Services,
+  register: Register,
+): Promise<void> {
+  const db = database.db;
+  const row = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', 'definition_digest')
+    .executeTakeFirst();
+  if (row?.value === register.digest) {
+    return;
+  }
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('settings')
+      .values({ key: 'definition_digest', value: register.digest })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: register.digest }))
+      .execute();
+    await services.audit.record(tx, {
+      actor: system,
+      action: 'definition.change',
+      detail: `${row ? row.value.slice(0, 12) : 'none'} → ${register.digest.slice(0, 12)}`,
+    });
+  });
 }

@@ -29,7 +29,7 @@ export function createServices(deps: {
   const audit = createAuditService({ db, repo: createAuditRepo(db), vault, clock });
   const subjectsRepo = createSubjectsRepo(db);
   const subjects = createSubjectsService({ db, repo: subjectsRepo, register, vault, clock, audit });
-  const apiKeys = createApiKeysService({ repo: createApiKeysRepo(db), register, clock });
+  const apiKeys = createApiKeysService({ repo: createApiKeysRepo(db), register, clock, audit });
   const imports = createImportService({
     db,
     repo: subjectsRepo,

@@ -8,6 +8,7 @@ import type { Register } from '../../definition/register.ts';
 import { ACTIONS, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, type FieldIssue } from '../../lib/errors.ts';
+import type { AuditService } from '../audit/audit.service.ts';
 import type { ApiKeyRow, ApiKeysRepo } from './apikeys.repo.ts';
 
 export interface ApiKeyView {
@@ -45,6 +46,7 @@ export function createApiKeysService(deps: {
   repo: ApiKeysRepo;
   register: Register;
   clock: Clock;
+  audit: AuditService;
 }) {
   const { repo, register, clock } = deps;
   const cache = new Map<string, { actor: Actor; until: number }>();
@@ -99,6 +101,11 @@ export function createApiKeysService(deps: {
         created_by: input.createdBy,
       };
       await repo.insert(row);
+      await deps.audit.log({
+        actor: { kind: 'operator', id: input.createdBy },
+        action: 'apikey.create',
+        detail: `key ${row.id}: ${row.purposes.join(',')} / ${row.actions.join(',')}`,
+      });
       return {
         token: `rk_${id}_${secret}`,
         key: present({ ...row, last_used_at: null, revoked_at: null }),
@@ -113,6 +120,11 @@ export function createApiKeysService(deps: {
       if (!/^[0-9a-f-]{36}$/.test(id) || !(await repo.revoke(id, clock.now()))) {
         throw new AppError('not_found', `no active API key with id ${id}`);
       }
+      await deps.audit.log({
+        actor: { kind: 'operator', id: 'cli' },
+        action: 'apikey.revoke',
+        detail: `key ${id}`,
+      });
       for (const [k, v] of cache) {
         if (v.actor.id === id) {
           cache.delete(k);

@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'staff.totp',
   'apikey.create',
   'apikey.revoke',
+  'definition.change',
   'audit.read',
   'audit.verify',
 ] as const;
