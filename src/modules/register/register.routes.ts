@@ -23,11 +23,19 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
     purposes: def.purposes.map((p) => ({
       id: p.id,
       label: p.label,
+      description: p.description,
       legalBasis: p.legalBasis,
       categories: [...p.categories],
       allowedDuringRestriction: p.allowedDuringRestriction,
+      retention: p.retention,
     })),
     sources: def.sources.map((s) => ({ id: s.id, kind: s.kind, label: s.label })),
+    retentionRules: def.retention.rules.map((r) => ({
+      id: r.id,
+      duration: r.duration,
+      from: r.from,
+      label: r.label,
+    })),
   };
   app.withTypeProvider<ZodTypeProvider>().get('/definition', {
     schema: {
@@ -49,12 +57,17 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
             z.object({
               id: z.string(),
               label: localized,
+              description: localized,
               legalBasis: z.string(),
               categories: z.array(z.string()),
               allowedDuringRestriction: z.boolean(),
+              retention: z.string(),
             }),
           ),
           sources: z.array(z.object({ id: z.string(), kind: z.string(), label: localized })),
+          retentionRules: z.array(
+            z.object({ id: z.string(), duration: z.string(), from: z.string(), label: localized }),
+          ),
         }),
       },
     },
