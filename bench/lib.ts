@@ -390,7 +390,12 @@ export async function forkServer(
   env: Record<string, string>,
 ): Promise<ServerChild> {
   const child = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [mode], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_PROFILE=1 writes a CPU profile of each server to bench/.work/profiles/ on exit.
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles'] : []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -48,18 +48,20 @@ export async function startServer(
     `rekisteri: serving ${register.definition.controller.name} at ${url} (staff console at ${url}/admin, API docs at ${url}/api/docs)`,
   );
   // Chain committed access-log entries every second; verification and export also seal on demand.
+  let stopping = false;
   const sealer = setInterval(() => {
-    services.audit
-      .seal()
-      .catch((err: unknown) =>
+    services.audit.seal().catch((err: unknown) => {
+      if (!stopping) {
         app.log.error(
           { err: { message: err instanceof Error ? err.message : 'unknown' } },
           'sealing the access log failed',
-        ),
-      );
+        );
+      }
+    });
   }, 1000);
   sealer.unref();
   const stop = async () => {
+    stopping = true;
     clearInterval(sealer);
     await app.close();
     await runtime.close();

@@ -88,6 +88,7 @@ export function createAuditService(deps: {
   const { db, repo, vault, clock } = deps;
   /** Events up to this id are known to be sealed; the search for unsealed ones starts after it. */
   let floor: string | undefined;
+  const marks: Array<{ at: number; id: string }> = [];
 
   const toRow = (e: AuditEvent, at: Date): NewAuditEvent => ({
     at,
@@ -104,16 +105,47 @@ export function createAuditService(deps: {
     detail: e.detail ?? null,
   });
 
+  let pending: Array<{
+    rows: NewAuditEvent[];
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }> = [];
+  let flushing = false;
+  const flush = async (): Promise<void> => {
+    flushing = true;
+    while (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      try {
+        await repo.insert(
+          db,
+          batch.flatMap((b) => b.rows),
+        );
+        batch.forEach((b) => b.resolve());
+      } catch (err) {
+        batch.forEach((b) => b.reject(err));
+      }
+    }
+    flushing = false;
+  };
+
+  /**
+   * Chains committed events. Within one call the scan moves on from the last event chained; across
+   * calls it restarts from `floor`, which trails a minute behind, so that an event written by a
+   * transaction that was still running (invisible, with a lower id than events chained around it)
+   * is picked up once it commits.
+   */
   const seal = async (): Promise<number> => {
     floor ??= String(Math.max(0, Number(await repo.maxSealedEvent()) - 100_000));
+    let from = floor;
     let total = 0;
     for (;;) {
       const sealed = await db.transaction().execute(async (tx) => {
         if (!(await repo.tryLockSealer(tx))) {
-          return 0;
+          return [];
         }
         const tail = await repo.chainTail(tx);
-        const events = await repo.unsealed(tx, floor ?? '0', SEAL_BATCH);
+        const events = await repo.unsealed(tx, from, SEAL_BATCH);
         let prev: Buffer = tail?.hash ?? GENESIS;
         let seq = BigInt(tail?.seq ?? '0');
         const rows = events.map((e) => {
@@ -122,13 +154,23 @@ export function createAuditService(deps: {
           return { seq: seq.toString(), event_id: e.id, hash: prev };
         });
         await repo.appendChain(tx, rows);
-        return rows.length;
+        return rows;
       });
-      total += sealed;
-      if (sealed < SEAL_BATCH) {
-        return total;
+      total += sealed.length;
+      const last = sealed[sealed.length - 1];
+      if (last) {
+        from = last.event_id;
+        marks.push({ at: Date.now(), id: last.event_id });
+      }
+      if (sealed.length < SEAL_BATCH) {
+        break;
       }
     }
+    const horizon = Date.now() - 60_000;
+    while (marks.length > 0 && (marks[0]?.at ?? Infinity) < horizon) {
+      floor = marks.shift()?.id ?? floor;
+    }
+    return total;
   };
 
   return {
@@ -141,13 +183,24 @@ export function createAuditService(deps: {
       );
     },
 
-    /** Writes events on their own, outside any transaction of the caller. */
-    async log(events: AuditEvent | AuditEvent[]): Promise<void> {
+    /**
+     * Writes events on their own, outside any transaction of the caller: the log of reads. Events
+     * arriving while a write is under way are gathered and written together in the next one, so
+     * concurrent reads share one commit (and one disk flush) instead of paying one each. Each caller
+     * still waits until its event is committed.
+     */
+    log(events: AuditEvent | AuditEvent[]): Promise<void> {
       const at = clock.now();
-      await repo.insert(
-        db,
-        (Array.isArray(events) ? events : [events]).map((e) => toRow(e, at)),
-      );
+      const rows = (Array.isArray(events) ? events : [events]).map((e) => toRow(e, at));
+      if (rows.length === 0) {
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ rows, resolve, reject });
+        if (!flushing) {
+          void flush();
+        }
+      });
     },
 
     seal,

@@ -229,7 +229,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     const subject = await loadForPurpose(db, id, purpose);
     const result = view(subject, purpose, await repo.values(db, id, categories));
     if (record) {
-      await audit.record(db, {
+      await audit.log({
         actor,
         action: 'subject.read',
         purpose,
@@ -332,8 +332,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
               wanted
             );
           });
-        await audit.record(
-          db,
+        await audit.log(
           items.map((v) => ({
             actor,
             action: 'subject.search' as const,
@@ -378,8 +377,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
         bySubject.set(v.subject_id, [...(bySubject.get(v.subject_id) ?? []), v]);
       }
       const items = page.map((s) => view(s, purpose.id, bySubject.get(s.id) ?? []));
-      await audit.record(
-        db,
+      await audit.log(
         items.map((v) => ({
           actor,
           action: 'subject.search' as const,
@@ -425,7 +423,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
       const subject = await loadForPurpose(db, id, purpose);
       const key = codec.key(subject.id, subject.wrapped_key);
       const rows = await repo.history(db, id, categories);
-      await audit.record(db, {
+      await audit.log({
         actor,
         action: 'subject.history',
         purpose,
@@ -483,7 +481,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
       const key = codec.key(subject.id, subject.wrapped_key);
       const categories = codec.openRows(key, await repo.values(db, id));
       const history = await repo.history(db, id);
-      await audit.record(db, {
+      await audit.log({
         actor,
         action: 'subject.export',
         subjectId: id,

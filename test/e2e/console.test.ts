@@ -1,0 +1,345 @@
+/**
+ * The staff console in a real browser (Debian's Chromium through playwright-core) against the real
+ * server on a fresh embedded database: sign-in with two-factor authentication, finding a person
+ * and reading them for a purpose, that read in the access log, creating a staff member, the
+ * refusals a support role meets, the language switch and the phone-width layout. With
+ * UPDATE_SCREENSHOTS=1, screenshots of the main screens go to docs/screenshots/.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as OTPAuth from 'otpauth';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { loadDefinition } from '../../src/definition/loader.ts';
+import { operator } from '../../src/lib/actor.ts';
+import { createServices } from '../../src/services.ts';
+import { createVault } from '../../src/vault/vault.ts';
+import { DEMO, ROOT, anna, openTestDatabase, type TestDatabase } from '../helpers.ts';
+import type { FastifyInstance } from 'fastify';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) {
+  console.log(`browser tests skipped: ${CHROMIUM} not found`);
+}
+
+const CONSOLE_DIR = join(ROOT, 'web', 'dist', 'console');
+/** The committed screenshots are refreshed with UPDATE_SCREENSHOTS=1; other runs keep theirs aside. */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'screenshots')
+  : join(tmpdir(), 'rekisteri-screenshots');
+const WIDE = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+
+/** Builds the console once when no build is there (`npm run build:web` does the same). */
+function ensureConsoleBuilt(): void {
+  if (existsSync(join(CONSOLE_DIR, 'index.html'))) {
+    return;
+  }
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--config',
+      'web/vite.config.ts',
+    ],
+    { cwd: ROOT, stdio: 'pipe' },
+  );
+}
+
+describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
+  let db: TestDatabase;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let base: string;
+  let subjectId: string;
+  let totp: OTPAuth.TOTP;
+  let supportPassword: string;
+  const admin = { username: 'astrid.admin', password: '' };
+
+  const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
+  /** A screenshot of the whole page, or only of what is on the screen. */
+  const shot = (name: string, fullPage = true) =>
+    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
+  const focusedTag = () => page.evaluate(() => document.activeElement?.tagName ?? '');
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+
+    db = await openTestDatabase('pglite');
+    const register = await loadDefinition(DEMO);
+    const services = createServices({
+      database: db.handle,
+      register,
+      vault: createVault(randomBytes(32)),
+    });
+    app = await createApp(services, { consoleDir: CONSOLE_DIR });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+    const created = await services.staff.createStaff(operator, {
+      username: admin.username,
+      displayName: 'Astrid Admin',
+      role: 'admin',
+    });
+    admin.password = created.password;
+    const person = await services.subjects.createSubject(operator, {
+      purpose: 'customer_relationship',
+      source: 'subject',
+      values: anna,
+    });
+    subjectId = person.id;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    context = await browser.newContext({ viewport: WIDE, locale: 'en-GB' });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    // What goes wrong in the page shows in the test output.
+    page.on('pageerror', (e) => console.log('[browser error]', e.message));
+    page.on('response', (r) => {
+      if (r.status() >= 500) {
+        console.log('[server error]', r.status(), r.request().method(), r.url());
+      }
+    });
+  }, 180_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) {
+      const path = join(tmpdir(), `rekisteri-console-failure-${Date.now()}.png`);
+      await page.screenshot({ path, fullPage: true });
+      console.log(`failed at ${page.url()}; screenshot in ${path}`);
+    }
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await app?.close();
+    await db?.dispose();
+  });
+
+  const signIn = async (username: string, password: string) => {
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  const signOut = async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await heading('Sign in').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/admin/');
+  };
+
+  it('serves the console under /admin with a strict CSP', async () => {
+    const res = await page.goto(`${base}/admin/`);
+    expect(res?.status()).toBe(200);
+    const csp = res?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    await heading('Sign in').waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    await shot('sign-in');
+    // The first Tab reaches the skip link, which moves focus to the main content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+  });
+
+  it('refuses a wrong password with the reason', async () => {
+    await signIn(admin.username, 'not the password at all');
+    await page.getByRole('alert').filter({ hasText: 'Wrong username or password.' }).waitFor();
+  });
+
+  it('signs in and turns on two-factor authentication on the account page', async () => {
+    await signIn(admin.username, admin.password);
+    await heading('Search people').waitFor();
+    expect(await focusedTag()).toBe('H1');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
+    await heading('Account').waitFor();
+    expect(await focusedTag()).toBe('H1');
+    await page.getByLabel('Your password, to confirm').fill(admin.password);
+    await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+    const grouped = await page.getByTestId('totp-secret').innerText();
+    expect(grouped).toMatch(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/);
+    totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(grouped.replace(/\s+/g, '')) });
+    await page.getByLabel('6-digit code from the app').fill(totp.generate());
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    const codes = page.getByTestId('recovery-codes').getByRole('listitem');
+    await codes.first().waitFor();
+    expect(await codes.count()).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'I have stored the codes' }).click();
+    await page.getByText('Two-factor authentication is on.').waitFor();
+    await signOut();
+  }, 60_000);
+
+  it('asks for the authenticator code after the password', async () => {
+    await signIn(admin.username, admin.password);
+    await heading('Two-factor authentication').waitFor();
+    // Each code is good once: the one that turned two-factor on was this period's, so sign in
+    // with the next period's (the server accepts one step either side).
+    const code = totp.generate({ timestamp: Date.now() + 30_000 });
+    await page.getByLabel('Authentication code or recovery code').fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await heading('Search people').waitFor();
+    await expect(
+      page.getByRole('navigation').getByRole('link', { name: 'Access log' }).count(),
+    ).resolves.toBe(1);
+  }, 60_000);
+
+  it('finds a person by e-mail for a purpose and opens their page', async () => {
+    await page.getByLabel('Purpose').selectOption('customer_relationship');
+    const box = page.getByLabel('E-mail address, phone number or name');
+    await box.fill('anna-liisa.kuusisto@example.com');
+    await page.getByText('Searching by e-mail address.').first().waitFor();
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const link = page.getByRole('link', { name: 'Anna-Liisa Kuusisto' });
+    await link.waitFor();
+    await expect(page.getByRole('cell', { name: 'Lumipallo Kahvila Oy' }).count()).resolves.toBe(1);
+    await shot('search');
+
+    await link.click();
+    await heading(/Anna-Liisa Kuusisto/).waitFor();
+    expect(await focusedTag()).toBe('H1');
+    expect(page.url()).toContain(`/admin/people/${subjectId}?purpose=customer_relationship`);
+    await page.getByRole('heading', { level: 3, name: 'Contact details' }).waitFor();
+    await page.getByRole('cell', { name: 'Lumipallo Kahvila Oy' }).waitFor();
+    await page.locator('dd', { hasText: 'Contract (Art. 6(1)(b))' }).waitFor();
+    await page.getByRole('heading', { name: 'History of changes' }).waitFor();
+    await shot('person');
+
+    // Words of a name find the same person.
+    await page.getByRole('link', { name: 'Search people' }).first().click();
+    await box.fill('kuusisto');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('link', { name: 'Anna-Liisa Kuusisto' }).waitFor();
+  }, 60_000);
+
+  it('shows the read of that person in the access log, with the chain verified', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Access log' }).click();
+    await heading('Access log').waitFor();
+    await page.getByText(/Log intact ✓/).waitFor();
+    const row = page
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: subjectId }) })
+      .filter({ hasText: 'subject.read' });
+    await row.first().waitFor();
+    await expect(row.first().innerText()).resolves.toContain('Astrid Admin');
+    await shot('access-log');
+
+    // From the log to the person, and from the person to their own entries.
+    await row.first().getByRole('link', { name: subjectId }).click();
+    await heading(/Anna-Liisa Kuusisto/).waitFor();
+    await page.getByRole('link', { name: 'Access log for this person' }).click();
+    await page.getByText(`Entries about person ${subjectId}.`).waitFor();
+  }, 60_000);
+
+  it('creates a staff member and shows the one-time password once', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Staff and roles' }).click();
+    await heading('Staff and roles').waitFor();
+    await page.getByLabel('Username').fill('sam.support');
+    await page.getByLabel('Name shown in the console and the log').fill('Sam Support');
+    await page.getByLabel('Role', { exact: true }).selectOption('support');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Account created' });
+    await dialog.waitFor();
+    supportPassword = (await dialog.getByTestId('one-time-password').innerText()).trim();
+    expect(supportPassword.length).toBeGreaterThanOrEqual(12);
+    await shot('staff-created', false);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('row').filter({ hasText: 'sam.support' }).waitFor();
+    await expect(page.getByText(supportPassword).count()).resolves.toBe(0);
+    await shot('staff');
+  }, 60_000);
+
+  it('switches the language to Finnish and Swedish', async () => {
+    await page.getByLabel('Language').selectOption('fi');
+    await heading('Henkilökunta ja roolit').waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('fi');
+    await page.getByLabel('Kieli').selectOption('sv');
+    await heading('Personal och roller').waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('sv');
+    // The choice outlives a reload.
+    await page.reload();
+    await heading('Personal och roller').waitFor();
+    await page.getByLabel('Språk').selectOption('en');
+    await heading('Staff and roles').waitFor();
+  }, 60_000);
+
+  it('collapses the navigation into a menu at phone width', async () => {
+    await page.setViewportSize(PHONE);
+    await page.goto(`${base}/admin/people/${subjectId}?purpose=customer_relationship`);
+    await heading(/Anna-Liisa Kuusisto/).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main menu' });
+    const menu = page.getByRole('button', { name: 'Menu' });
+    expect(await nav.isVisible()).toBe(false);
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    await shot('phone-person', false);
+
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    await nav.getByRole('link', { name: 'Access log' }).waitFor();
+    await shot('phone-menu', false);
+    // Keyboard: the menu's links follow the button in tab order.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Search people');
+    await nav.getByRole('link', { name: 'Access log' }).click();
+    await heading('Access log').waitFor();
+    expect(await nav.isVisible()).toBe(false);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(PHONE.width);
+    await shot('phone-access-log', false);
+    await page.setViewportSize(WIDE);
+  }, 60_000);
+
+  it('refuses the access log and staff pages to the support role', async () => {
+    await signOut();
+    await signIn('sam.support', supportPassword);
+    await heading('Search people').waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main menu' });
+    await expect(nav.getByRole('link', { name: 'Access log' }).count()).resolves.toBe(0);
+    await expect(nav.getByRole('link', { name: 'Staff and roles' }).count()).resolves.toBe(0);
+
+    await page.goto(`${base}/admin/audit`);
+    await heading('Not allowed').waitFor();
+    await page.goto(`${base}/admin/staff`);
+    await heading('Not allowed').waitFor();
+
+    const statuses = await page.evaluate(async () => {
+      const get = async (path: string) =>
+        (await fetch(path, { credentials: 'same-origin' })).status;
+      return {
+        audit: await get('/api/v1/audit'),
+        verify: await get('/api/v1/audit/verify'),
+        staff: await get('/api/v1/staff'),
+      };
+    });
+    expect(statuses).toEqual({ audit: 403, verify: 403, staff: 403 });
+
+    // What support may do: read the customer relationship.
+    await page.goto(`${base}/admin/people/${subjectId}?purpose=customer_relationship`);
+    await heading(/Anna-Liisa Kuusisto/).waitFor();
+  }, 60_000);
+});

@@ -1,0 +1,236 @@
+/**
+ * The console's frame: who is signed in, the header with the language switcher, the navigation
+ * (a side bar, a collapsible top bar on narrow screens) and the page for the current path.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { Me } from '../shared/api.ts';
+import { useApi } from '../shared/api-context.tsx';
+import { useI18n } from '../shared/i18n.ts';
+import type { MessageKey } from '../shared/i18n.ts';
+import { Link, matchPath, useRouter } from '../shared/router.tsx';
+import {
+  Button,
+  ErrorAlert,
+  LanguageSwitcher,
+  Loading,
+  PageHeading,
+  SkipLink,
+  useAnnounce,
+} from '../shared/ui.tsx';
+import { AccessLogPage } from './pages/AccessLog.tsx';
+import { AccountPage } from './pages/Account.tsx';
+import { PersonPage } from './pages/Person.tsx';
+import { SearchPage } from './pages/Search.tsx';
+import { SignInPage } from './pages/SignIn.tsx';
+import { StaffPage } from './pages/Staff.tsx';
+import { SessionContext, useCan, useDefinition, useSession } from './session.tsx';
+
+export function App() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const announce = useAnnounce();
+  const { t } = useI18n();
+  const me = useQuery({ queryKey: ['me'], queryFn: () => api.me(), staleTime: Infinity });
+
+  // Any request that finds the session gone sends the person back to sign-in.
+  useEffect(() => {
+    api.setOnUnauthenticated(() => {
+      if (queryClient.getQueryData(['me'])) {
+        announce(t('error.sessionEnded'));
+      }
+      queryClient.setQueryData(['me'], null);
+    });
+    return () => api.setOnUnauthenticated(null);
+  }, [api, queryClient, announce, t]);
+
+  if (me.isPending) {
+    return (
+      <main id="main" className="centered">
+        <Loading />
+      </main>
+    );
+  }
+  if (me.isError) {
+    return (
+      <main id="main" className="centered">
+        <ErrorAlert error={me.error} onRetry={() => void me.refetch()} />
+      </main>
+    );
+  }
+  if (!me.data || me.data.mfaRequired) {
+    return <SignInPage mfaPending={me.data?.mfaRequired === true} />;
+  }
+  return (
+    <SessionContext.Provider value={me.data}>
+      <Shell me={me.data} />
+    </SessionContext.Provider>
+  );
+}
+
+interface NavItem {
+  to: string;
+  label: MessageKey;
+  /** Whether the item is current for a path. */
+  current: (path: string) => boolean;
+}
+
+function Shell({ me }: { me: Me }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const i18n = useI18n();
+  const { t, loc } = i18n;
+  const announce = useAnnounce();
+  const { location, navigate } = useRouter();
+  const definition = useDefinition();
+  const canAudit = useCan('read_audit');
+  const canStaff = useCan('manage_staff');
+  const [menuOpen, setMenuOpen] = useState(false);
+
+  // A navigation closes the menu on narrow screens.
+  useEffect(() => setMenuOpen(false), [location.key]);
+
+  const signOut = useMutation({
+    mutationFn: () => api.logout(),
+    onSettled: () => {
+      // Signed out even if the server could not be reached: forget everything that was read,
+      // and leave the page so that whoever signs in next starts afresh.
+      navigate('/', { replace: true, focus: true });
+      queryClient.setQueryData(['me'], null);
+      queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+      announce(t('app.signedOut'));
+    },
+  });
+
+  const items: NavItem[] = [
+    {
+      to: '/',
+      label: 'nav.search',
+      current: (p) => p === '/' || p.startsWith('/people/'),
+    },
+    ...(canAudit
+      ? [{ to: '/audit', label: 'nav.audit' as const, current: (p: string) => p === '/audit' }]
+      : []),
+    ...(canStaff
+      ? [{ to: '/staff', label: 'nav.staff' as const, current: (p: string) => p === '/staff' }]
+      : []),
+    { to: '/account', label: 'nav.account', current: (p) => p === '/account' },
+  ];
+
+  return (
+    <div className="app">
+      <SkipLink />
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-name">{t('app.name')}</span>
+          <span className="brand-sub">{t('app.console')}</span>
+        </div>
+        <div className="topbar-tools">
+          <LanguageSwitcher id="language-top" />
+          <button
+            type="button"
+            className="button button-secondary menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="main-nav"
+            onClick={() => setMenuOpen((o) => !o)}
+          >
+            <span aria-hidden="true" className="menu-icon" />
+            {t('nav.menu')}
+          </button>
+        </div>
+      </header>
+      <div className="layout">
+        <nav
+          id="main-nav"
+          className={menuOpen ? 'sidebar open' : 'sidebar'}
+          aria-label={t('nav.label')}
+        >
+          <ul className="nav-list">
+            {items.map((item) => (
+              <li key={item.to}>
+                <Link
+                  to={item.to}
+                  className="nav-link"
+                  aria-current={item.current(location.path) ? 'page' : undefined}
+                >
+                  {t(item.label)}
+                </Link>
+              </li>
+            ))}
+          </ul>
+          <div className="nav-user">
+            <p>
+              {t('app.signedInAs', {
+                name: me.staff.displayName,
+                role: loc(me.role.label, me.role.id),
+              })}
+            </p>
+            <Button variant="secondary" busy={signOut.isPending} onClick={() => signOut.mutate()}>
+              {t('nav.signOut')}
+            </Button>
+          </div>
+          {definition.data ? (
+            <p className="nav-controller">
+              {t('app.controller')}: {definition.data.controller.name} (
+              {definition.data.controller.businessId})
+            </p>
+          ) : null}
+        </nav>
+        <main id="main" tabIndex={-1}>
+          <Routes canAudit={canAudit} canStaff={canStaff} />
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function Routes({ canAudit, canStaff }: { canAudit: boolean; canStaff: boolean }) {
+  const { location } = useRouter();
+  const path = location.path.replace(/\/+$/, '') || '/';
+  if (path === '/') {
+    return <SearchPage />;
+  }
+  const person = matchPath('/people/:id', path);
+  if (person?.id) {
+    return <PersonPage id={person.id} />;
+  }
+  if (path === '/audit') {
+    return canAudit ? <AccessLogPage /> : <NotAllowed />;
+  }
+  if (path === '/staff') {
+    return canStaff ? <StaffPage /> : <NotAllowed />;
+  }
+  if (path === '/account') {
+    return <AccountPage />;
+  }
+  return <NotFound />;
+}
+
+function NotAllowed() {
+  const { t, loc } = useI18n();
+  const me = useSession();
+  return (
+    <section className="page">
+      <PageHeading title={t('notAllowed.title')}>{t('notAllowed.title')}</PageHeading>
+      <div className="alert alert-error" role="alert">
+        <p>{t('notAllowed.body', { role: loc(me.role.label, me.role.id) })}</p>
+      </div>
+      <p>
+        <Link to="/">{t('notFound.back')}</Link>
+      </p>
+    </section>
+  );
+}
+
+function NotFound() {
+  const { t } = useI18n();
+  return (
+    <section className="page">
+      <PageHeading title={t('notFound.title')}>{t('notFound.title')}</PageHeading>
+      <p>{t('notFound.body')}</p>
+      <p>
+        <Link to="/">{t('notFound.back')}</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,336 @@
+/**
+ * Staff accounts and roles: who may sign in and with which role, a new account with its one-time
+ * password shown once, role changes, disabling and enabling, and what each role may do.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { ApiError } from '../../shared/api.ts';
+import type { Definition, Role, Staff } from '../../shared/api.ts';
+import { useApi } from '../../shared/api-context.tsx';
+import { actionLabel } from '../../shared/format.ts';
+import { useI18n } from '../../shared/i18n.ts';
+import type { I18n } from '../../shared/i18n.ts';
+import {
+  Alert,
+  Badge,
+  Button,
+  Dialog,
+  ErrorAlert,
+  Loading,
+  PageHeading,
+  SelectField,
+  TableScroll,
+  TextField,
+  describeError,
+  useAnnounce,
+} from '../../shared/ui.tsx';
+import { useDefinition, useSession } from '../session.tsx';
+
+export function StaffPage() {
+  const api = useApi();
+  const { t } = useI18n();
+  const staff = useQuery({ queryKey: ['staff'], queryFn: () => api.listStaff() });
+  const roles = useQuery({ queryKey: ['roles'], queryFn: () => api.roles() });
+  const definition = useDefinition();
+  const roleList = roles.data?.items ?? [];
+
+  return (
+    <section className="page">
+      <PageHeading title={t('staff.title')}>{t('staff.title')}</PageHeading>
+
+      <h2>{t('staff.list')}</h2>
+      {staff.isPending ? <Loading /> : null}
+      {staff.isError ? (
+        <ErrorAlert error={staff.error} onRetry={() => void staff.refetch()} />
+      ) : null}
+      {staff.data ? <StaffTable items={staff.data.items} roles={roleList} /> : null}
+
+      <h2>{t('staff.create')}</h2>
+      {roles.isError ? (
+        <ErrorAlert error={roles.error} onRetry={() => void roles.refetch()} />
+      ) : null}
+      {roles.data ? <CreateStaff roles={roleList} /> : null}
+
+      <h2>{t('staff.roles')}</h2>
+      {roles.isPending ? <Loading /> : null}
+      {roles.data ? <RolesTable roles={roleList} def={definition.data} /> : null}
+    </section>
+  );
+}
+
+function roleName(i18n: I18n, roles: Role[], id: string): string {
+  const r = roles.find((x) => x.id === id);
+  return r ? i18n.loc(r.label, id) : id;
+}
+
+function StaffTable({ items, roles }: { items: Staff[]; roles: Role[] }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const me = useSession();
+  return (
+    <TableScroll label={t('staff.list')}>
+      <table className="table staff-table">
+        <thead>
+          <tr>
+            <th scope="col">{t('col.username')}</th>
+            <th scope="col">{t('col.displayName')}</th>
+            <th scope="col">{t('col.role')}</th>
+            <th scope="col">{t('col.twoFactor')}</th>
+            <th scope="col">{t('col.status')}</th>
+            <th scope="col">{t('col.actions')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((s) => (
+            <StaffRow key={s.id} staff={s} roles={roles} self={s.id === me.staff.id} />
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
+  );
+}
+
+function StaffRow({ staff, roles, self }: { staff: Staff; roles: Role[]; self: boolean }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const announce = useAnnounce();
+  const [role, setRole] = useState(staff.role);
+
+  const update = useMutation({
+    mutationFn: (patch: { role?: string; disabled?: boolean }) => api.updateStaff(staff.id, patch),
+    onSuccess: async (updated, patch) => {
+      if (patch.role !== undefined) {
+        announce(
+          t('staff.roleChanged', {
+            name: updated.displayName,
+            role: roleName(i18n, roles, updated.role),
+          }),
+        );
+      } else if (patch.disabled !== undefined) {
+        announce(
+          t(patch.disabled ? 'staff.disabledDone' : 'staff.enabledDone', {
+            name: updated.displayName,
+          }),
+        );
+      }
+      await queryClient.invalidateQueries({ queryKey: ['staff'] });
+    },
+  });
+
+  const locked = staff.lockedUntil !== null && new Date(staff.lockedUntil) > new Date();
+  const selectId = `role-${staff.id}`;
+
+  return (
+    <tr className={staff.disabledAt ? 'row-muted' : undefined}>
+      <th scope="row">
+        <span className="mono">{staff.username}</span>
+        {self ? <span className="muted"> ({t('common.you')})</span> : null}
+      </th>
+      <td>{staff.displayName}</td>
+      <td>{roleName(i18n, roles, staff.role)}</td>
+      <td>
+        {staff.totpEnabled ? (
+          <Badge kind="success">{t('common.on')}</Badge>
+        ) : (
+          <Badge kind="warning">{t('common.off')}</Badge>
+        )}
+      </td>
+      <td>
+        {staff.disabledAt ? (
+          <Badge kind="danger">{t('staff.disabled')}</Badge>
+        ) : locked ? (
+          <Badge kind="warning">
+            {t('staff.lockedUntil', { time: i18n.dateTime(staff.lockedUntil) })}
+          </Badge>
+        ) : (
+          <Badge>{t('staff.active')}</Badge>
+        )}
+      </td>
+      <td>
+        <form
+          className="row-actions"
+          onSubmit={(e) => {
+            e.preventDefault();
+            update.mutate({ role });
+          }}
+        >
+          <label className="visually-hidden" htmlFor={selectId}>
+            {t('staff.roleFor', { name: staff.username })}
+          </label>
+          <select id={selectId} value={role} onChange={(e) => setRole(e.target.value)}>
+            {roles.map((r) => (
+              <option key={r.id} value={r.id}>
+                {i18n.loc(r.label, r.id)}
+              </option>
+            ))}
+          </select>
+          <Button
+            type="submit"
+            variant="secondary"
+            disabled={role === staff.role}
+            busy={update.isPending && update.variables?.role !== undefined}
+          >
+            {t('staff.changeRole')}
+          </Button>
+          <Button
+            variant={staff.disabledAt ? 'secondary' : 'danger'}
+            busy={update.isPending && update.variables?.disabled !== undefined}
+            aria-label={`${t(staff.disabledAt ? 'staff.enable' : 'staff.disable')}: ${staff.username}`}
+            onClick={() => update.mutate({ disabled: !staff.disabledAt })}
+          >
+            {t(staff.disabledAt ? 'staff.enable' : 'staff.disable')}
+          </Button>
+        </form>
+        {update.isError ? <Alert>{describeError(i18n, update.error)}</Alert> : null}
+      </td>
+    </tr>
+  );
+}
+
+function CreateStaff({ roles }: { roles: Role[] }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [username, setUsername] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [role, setRole] = useState(roles[0]?.id ?? '');
+  const [created, setCreated] = useState<{ staff: Staff; password: string } | null>(null);
+
+  const create = useMutation({
+    mutationFn: () =>
+      api.createStaff({ username: username.trim(), displayName: displayName.trim(), role }),
+    onSuccess: async (result) => {
+      setCreated(result);
+      setUsername('');
+      setDisplayName('');
+      await queryClient.invalidateQueries({ queryKey: ['staff'] });
+    },
+  });
+  const fieldError = (f: string) =>
+    create.error instanceof ApiError ? (create.error.fieldError(f) ?? null) : null;
+  const general =
+    create.error &&
+    !(create.error instanceof ApiError && (create.error.problem.errors?.length ?? 0) > 0)
+      ? describeError(i18n, create.error)
+      : null;
+
+  return (
+    <>
+      <form
+        className="card stack create-staff"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate();
+        }}
+      >
+        {general ? <Alert>{general}</Alert> : null}
+        <div className="grid-3">
+          <TextField
+            id="new-username"
+            label={t('staff.username')}
+            name="username"
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+            value={username}
+            error={fieldError('username')}
+            onChange={(e) => setUsername(e.target.value)}
+          />
+          <TextField
+            id="new-display-name"
+            label={t('staff.displayName')}
+            name="displayName"
+            autoComplete="off"
+            required
+            value={displayName}
+            error={fieldError('displayName')}
+            onChange={(e) => setDisplayName(e.target.value)}
+          />
+          <SelectField
+            id="new-role"
+            label={t('staff.role')}
+            name="role"
+            required
+            value={role}
+            error={fieldError('role')}
+            onChange={(e) => setRole(e.target.value)}
+          >
+            {roles.map((r) => (
+              <option key={r.id} value={r.id}>
+                {i18n.loc(r.label, r.id)}
+              </option>
+            ))}
+          </SelectField>
+        </div>
+        <div>
+          <Button type="submit" busy={create.isPending}>
+            {t('staff.createSubmit')}
+          </Button>
+        </div>
+      </form>
+      <Dialog open={created !== null} title={t('staff.created')} onClose={() => setCreated(null)}>
+        {created ? (
+          <>
+            <p>{t('staff.passwordOnce', { name: created.staff.username })}</p>
+            <dl className="secrets">
+              <dt>{t('staff.oneTimePassword')}</dt>
+              <dd className="secret" data-testid="one-time-password">
+                <code>{created.password}</code>
+              </dd>
+            </dl>
+          </>
+        ) : null}
+      </Dialog>
+    </>
+  );
+}
+
+function RolesTable({ roles, def }: { roles: Role[]; def: Definition | undefined }) {
+  const i18n = useI18n();
+  const { t, loc } = i18n;
+  const purposeNames = (ids: string[]) => {
+    if (ids.includes('*')) {
+      return t('common.all');
+    }
+    if (ids.length === 0) {
+      return t('common.none');
+    }
+    return ids.map((id) => loc(def?.purposes.find((p) => p.id === id)?.label, id)).join(', ');
+  };
+  return (
+    <TableScroll label={t('staff.roles')}>
+      <table className="table roles-table">
+        <thead>
+          <tr>
+            <th scope="col">{t('col.id')}</th>
+            <th scope="col">{t('col.label')}</th>
+            <th scope="col">{t('col.readable')}</th>
+            <th scope="col">{t('col.writable')}</th>
+            <th scope="col">{t('col.roleActions')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {roles.map((r) => (
+            <tr key={r.id}>
+              <th scope="row">
+                <code>{r.id}</code>
+              </th>
+              <td>{loc(r.label, r.id)}</td>
+              <td className="wrap">{purposeNames(r.read)}</td>
+              <td className="wrap">{purposeNames(r.write)}</td>
+              <td className="wrap">
+                {r.actions.length > 0
+                  ? r.actions.map((a) => actionLabel(i18n, a)).join(', ')
+                  : t('common.none')}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
+  );
+}
