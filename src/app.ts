@@ -81,6 +81,10 @@ export async function createApp(
         imgSrc: ["'self'", 'data:'],
         objectSrc: ["'none'"],
         frameAncestors: ["'none'"],
+        fontSrc: ["'self'", 'data:'],
+        // Served over plain HTTP on a LAN address, this would send the console's own scripts to
+        // https:// and break it; TLS deployments get HSTS instead.
+        upgradeInsecureRequests: null,
       },
     },
   });
