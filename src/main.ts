@@ -58,6 +58,9 @@ export async function startServer(
         );
       }
     });
+    if (Date.now() % 60_000 < 1000) {
+      services.staff.pruneSessions().catch(() => undefined);
+    }
   }, 1000);
   sealer.unref();
   const stop = async () => {

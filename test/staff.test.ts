@@ -1,4 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
@@ -398,6 +399,28 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     ).toBe(204);
     expect((await t.app.inject({ url: '/api/v1/auth/me', headers: other })).statusCode).toBe(401);
     expect((await t.app.inject({ url: '/api/v1/auth/me', headers })).statusCode).toBe(200);
+  });
+
+  it('ends a session left idle for half an hour, and prunes it', async () => {
+    const s = await signIn('marketing');
+    expect(
+      (await t.app.inject({ url: '/api/v1/auth/me', headers: { cookie: s.cookie } })).statusCode,
+    ).toBe(200);
+    await sql`update staff_sessions set last_seen_at = now() - interval '31 minutes'`.execute(
+      t.db.handle.db,
+    );
+    expect(
+      (await t.app.inject({ url: '/api/v1/auth/me', headers: { cookie: s.cookie } })).statusCode,
+    ).toBe(401);
+    const other = await signIn('marketing');
+    await sql`update staff_sessions set last_seen_at = now() - interval '2 hours'`.execute(
+      t.db.handle.db,
+    );
+    expect(await t.services.staff.pruneSessions()).toBeGreaterThanOrEqual(1);
+    expect(
+      (await t.app.inject({ url: '/api/v1/auth/me', headers: { cookie: other.cookie } }))
+        .statusCode,
+    ).toBe(401);
   });
 
   it('signs out', async () => {

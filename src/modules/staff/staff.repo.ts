@@ -141,6 +141,13 @@ export function createStaffRepo(db: Kysely<Database>) {
     async deleteSession(tx: Kysely<Database>, idHash: Buffer): Promise<void> {
       await tx.deleteFrom('staff_sessions').where('id_hash', '=', idHash).execute();
     },
+    async deleteExpiredSessions(now: Date, idleSince: Date): Promise<number> {
+      const r = await db
+        .deleteFrom('staff_sessions')
+        .where((eb) => eb.or([eb('expires_at', '<', now), eb('last_seen_at', '<', idleSince)]))
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
     async deleteSessionsOf(tx: Kysely<Database>, staffId: string, except?: Buffer): Promise<void> {
       let q = tx.deleteFrom('staff_sessions').where('staff_id', '=', staffId);
       if (except) {

@@ -525,6 +525,12 @@ export function createStaffService(deps: {
     },
 
     namesOf: (ids: string[]) => repo.namesOf(ids),
+
+    /** Removes sessions that have expired or gone idle; the server runs it every minute. */
+    pruneSessions: () => {
+      const now = clock.now();
+      return repo.deleteExpiredSessions(now, new Date(now.getTime() - idleMs));
+    },
   };
 }
 
