@@ -149,10 +149,8 @@ export function createImportService(deps: {
     let batch: PreparedRecord[] = [];
     let lastLine = 0;
 
-    const flush = async () => {
-      if (batch.length === 0) {
-        return;
-      }
+    /** The CPU half of a batch: checks done, duplicates folded, new people sealed and indexed. */
+    const prepareBatch = (records: PreparedRecord[], throughLine: number) => {
       const now = clock.now();
       const meta = {
         source: mapping.source,
@@ -166,7 +164,7 @@ export function createImportService(deps: {
       const fresh: Array<{ line: number; values: CategoryValues }> = [];
       let skippedHere = 0;
       let mergedInBatch = 0;
-      for (const r of batch) {
+      for (const r of records) {
         if ('error' in r) {
           rejected.push({ line: r.line, reason: r.error });
           continue;
@@ -197,8 +195,15 @@ export function createImportService(deps: {
         values: r.values,
         row: codec.newSubject(uuidv7(), r.values, meta),
       }));
+      return { now, rejected, prepared, skippedHere, mergedInBatch, throughLine };
+    };
+
+    /** The database half: one transaction with the rows, their log entries and the ledger. */
+    const writeBatch = async (b: ReturnType<typeof prepareBatch>) => {
+      const { now, rejected, prepared, throughLine } = b;
+      let { skippedHere } = b;
       const created: NewSubjectRow[] = [];
-      let merged = mergedInBatch;
+      let merged = b.mergedInBatch;
       await db.transaction().execute(async (tx) => {
         const emailIndexes = prepared.flatMap((p) =>
           p.row.indexes.email === null ? [] : [p.row.indexes.email],
@@ -253,7 +258,7 @@ export function createImportService(deps: {
         await tx
           .updateTable('import_runs')
           .set((eb) => ({
-            lines_committed: lastLine,
+            lines_committed: throughLine,
             created: eb('created', '+', String(created.length)),
             merged: eb('merged', '+', String(merged)),
             skipped: eb('skipped', '+', String(skippedHere)),
@@ -266,8 +271,24 @@ export function createImportService(deps: {
       counts.merged += merged;
       counts.skipped += skippedHere;
       counts.rejected += rejected.length;
-      batch = [];
       opts.onBatch?.({ ...counts });
+    };
+
+    // While one batch is written, the next is read and sealed: Node's work overlaps the database's.
+    // Batches still commit one after another, in file order, each with its ledger line.
+    let writing: Promise<void> | undefined;
+    const flush = async () => {
+      if (batch.length === 0) {
+        return;
+      }
+      const next = prepareBatch(batch, lastLine);
+      batch = [];
+      if (writing) {
+        await writing;
+      }
+      writing = writeBatch(next);
+      // Its failure is reported where it is awaited: the next flush or the end.
+      writing.catch(() => undefined);
     };
 
     for await (const r of records) {
@@ -278,6 +299,9 @@ export function createImportService(deps: {
       }
     }
     await flush();
+    if (writing) {
+      await writing;
+    }
     return { counts, lastLine };
   };
 
