@@ -27,7 +27,7 @@ import type { Services } from './services.ts';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
-  trustProxy?: boolean;
+  trustProxy?: false | number | string[];
   bodyLimit?: number;
   version?: string;
   /** The built staff console (web/dist/console); served at /admin when it exists. */
@@ -56,13 +56,18 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   };
 }
 
+function trustHops(n: number) {
+  return (_address: string, hop: number) => hop < n;
+}
+
 export async function createApp(
   services: Services,
   opts: AppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
-    trustProxy: opts.trustProxy ?? false,
+    // A number n trusts the n nearest proxy hops (what Fastify does with an integer).
+    trustProxy: typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,

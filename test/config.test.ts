@@ -18,6 +18,12 @@ describe('configuration', () => {
     });
     expect(c.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(c)).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ]);
   });
 
   it('refuses bad values, naming the variable', () => {
@@ -27,6 +33,7 @@ describe('configuration', () => {
       [{ DATABASE_URL: 'mysql://localhost/x' }, 'DATABASE_URL'],
       [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
       [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+      [{ TRUST_PROXY: '10.0.0.1,evil host' }, 'TRUST_PROXY'],
     ] as const) {
       expect(() => loadConfig(env), name).toThrow(ConfigError);
       expect(() => loadConfig(env), name).toThrow(new RegExp(`${name}:`));

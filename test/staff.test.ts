@@ -87,7 +87,7 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
   });
 
   it('marks the cookie Secure behind a TLS proxy it trusts', async () => {
-    const app = await createApp(t.services, { trustProxy: true });
+    const app = await createApp(t.services, { trustProxy: 1 });
     const res = await app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
@@ -136,6 +136,24 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     expect((await t.services.audit.list({ limit: 10 })).map((e) => e.action)).toContain(
       'staff.lockout',
     );
+  });
+
+  it('locks an account even when the wrong guesses arrive all at once', async () => {
+    await t.services.staff.createStaff(operator, {
+      username: 'stormed',
+      displayName: 'Stormed',
+      role: 'support',
+      password: 'another-long-passphrase',
+    });
+    const guesses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => login('stormed', `parallel-wrong-${i}`, `10.0.3.${i}`)),
+    );
+    expect(guesses.every((r) => r.statusCode === 401)).toBe(true);
+    expect((await login('stormed', 'another-long-passphrase', '10.0.4.1')).statusCode).toBe(423);
+    // someone without the password learns nothing about the lock
+    const stranger = await login('stormed', 'still-guessing-here', '10.0.4.2');
+    expect(stranger.statusCode).toBe(401);
+    expect(stranger.json<{ detail: string }>().detail).toBe('wrong username or password');
   });
 
   it('limits sign-in attempts per address', async () => {
@@ -542,7 +560,13 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         method: 'PUT',
         url: (id) => `/api/v1/subjects/${id}/restriction`,
         body: () => ({ reason: 'contested' }),
-        allowed: only('admin', 'support', 'marketing', 'apikey'),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'lift a restriction',
+        method: 'DELETE',
+        url: (id) => `/api/v1/subjects/${id}/restriction`,
+        allowed: only('admin', 'dpo'),
       },
       {
         name: 'erase',

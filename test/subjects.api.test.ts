@@ -464,6 +464,77 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
       ).toBe('Matti');
     });
 
+    it('refuses a lookup by e-mail, phone or name under a purpose that uses none of them', async () => {
+      const analytics = await t.key(['analytics'], ['read']);
+      for (const [param, value] of [
+        ['email', anna.contact.email],
+        ['phone', '0407654321'],
+        ['q', 'kuusisto'],
+      ] as const) {
+        const res = await t.app.inject({
+          url: `/api/v1/subjects?purpose=analytics&${param}=${encodeURIComponent(value)}`,
+          headers: analytics,
+        });
+        expect(res.statusCode, param).toBe(403);
+        expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(param);
+      }
+    });
+
+    it('refuses a rectification that changes nothing, or leaves a required field out of a new category', async () => {
+      const id = (
+        await create({ contact: { email: 'only.contact@example.org' } }, 'newsletter')
+      ).json<{ id: string }>().id;
+      const before = await snapshot(t.db.handle);
+      const same = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/subjects/${id}`,
+        headers: writer,
+        payload: {
+          purpose: 'newsletter',
+          source: 'subject',
+          values: { contact: { email: 'only.contact@example.org' } },
+        },
+      });
+      expect(same.statusCode).toBe(400);
+      expect(
+        same.json<{ errors: Array<{ field: string; detail: string }> }>().errors[0],
+      ).toMatchObject({ field: 'values', detail: expect.stringContaining('nothing to change') });
+      const partial = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/subjects/${id}`,
+        headers: writer,
+        payload: {
+          purpose: 'newsletter',
+          source: 'subject',
+          values: { identity: { lastName: 'Ilman-Etunimeä' } },
+        },
+      });
+      expect(partial.statusCode).toBe(400);
+      expect(partial.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+        'values.identity.firstName',
+      );
+      expect(await snapshot(t.db.handle)).toEqual(before);
+    });
+
+    it('does not reveal who already has an e-mail address', async () => {
+      const res = await create({
+        identity: { firstName: 'Toinen' },
+        contact: { email: anna.contact.email },
+      });
+      expect(res.statusCode).toBe(409);
+      expect(res.body).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+    });
+
+    it('refuses a cursor that was not issued here', async () => {
+      const forged = Buffer.from(JSON.stringify('not-a-uuid')).toString('base64url');
+      const res = await t.app.inject({
+        url: `/api/v1/subjects?purpose=newsletter&cursor=${forged}`,
+        headers: reader,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('cursor');
+    });
+
     it('refuses a read without a purpose, or with an unknown one', async () => {
       const list = await t.app.inject({ url: '/api/v1/subjects', headers: reader });
       expect(list.statusCode).toBe(400);

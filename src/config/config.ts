@@ -17,10 +17,36 @@ const schema = z.object({
   REKISTERI_KEY_FILE: z.string().min(1).default('./rekisteri.key'),
   REKISTERI_DEMO_PEOPLE: z.coerce.number().int().min(0).max(1_000_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `false`; a number of proxy hops in front of the server (`true` means 1: only the nearest); or
+   * a comma-separated list of proxy addresses or CIDR ranges. Trusting every hop would let a
+   * client choose its own address for the sign-in limit by sending X-Forwarded-For.
+   */
   TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0'])
+    .string()
     .default('false')
-    .transform((v) => v === 'true' || v === '1'),
+    .transform((v, ctx): false | number | string[] => {
+      const t = v.trim().toLowerCase();
+      if (t === 'false' || t === '0' || t === '') {
+        return false;
+      }
+      if (t === 'true') {
+        return 1;
+      }
+      if (/^\d{1,2}$/.test(t)) {
+        return Number(t);
+      }
+      const list = t.split(',').map((x) => x.trim());
+      if (list.every((x) => /^[0-9a-f.:]+(\/\d{1,3})?$/.test(x))) {
+        return list;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'expected false, a number of proxy hops, or proxy addresses/CIDRs separated by commas',
+      });
+      return z.NEVER;
+    }),
   REKISTERI_BODY_LIMIT: z.coerce.number().int().min(1024).default(1_048_576),
 });
 
@@ -34,7 +60,7 @@ export interface Config {
   keyFile: string;
   demoPeople: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
-  trustProxy: boolean;
+  trustProxy: false | number | string[];
   bodyLimit: number;
 }
 

@@ -43,7 +43,10 @@ export function auditRoutes(
       summary: 'Access log entries, newest first (action read_audit)',
       querystring: z
         .object({
-          before: z.string().regex(/^\d+$/).optional(),
+          before: z
+            .string()
+            .regex(/^\d{1,18}$/)
+            .optional(),
           subjectId: z.uuid().optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         })

@@ -220,14 +220,18 @@ export function createImportService(deps: {
             skippedHere++;
           } else {
             try {
-              await deps.subjects.applyChanges(tx, match, p.values, {
+              const changed = await deps.subjects.applyChanges(tx, match, p.values, {
                 purpose: mapping.purpose,
                 source: mapping.source,
                 reason: `import ${runId.slice(0, 12)}`,
                 actor,
                 now,
               });
-              merged++;
+              if (changed) {
+                merged++;
+              } else {
+                skippedHere++;
+              }
             } catch (err) {
               if (!(err instanceof AppError)) {
                 throw err;

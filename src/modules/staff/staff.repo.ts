@@ -141,6 +141,36 @@ export function createStaffRepo(db: Kysely<Database>) {
     async deleteSession(tx: Kysely<Database>, idHash: Buffer): Promise<void> {
       await tx.deleteFrom('staff_sessions').where('id_hash', '=', idHash).execute();
     },
+    /** Counts one more failure atomically; returns the new count. */
+    async countFailure(tx: Kysely<Database>, id: string): Promise<number> {
+      const r = await tx
+        .updateTable('staff')
+        .set({ failed_logins: sql<number>`failed_logins + 1` })
+        .where('id', '=', id)
+        .returning('failed_logins')
+        .executeTakeFirstOrThrow();
+      return r.failed_logins;
+    },
+    /** Uses a TOTP time step only if no later or equal step was used: true when it was free. */
+    async useTotpStep(id: string, step: number): Promise<boolean> {
+      const r = await db
+        .updateTable('staff')
+        .set({ totp_last_step: String(step) })
+        .where('id', '=', id)
+        .where('totp_last_step', '<', String(step))
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
+    /** Removes a recovery code if it is still there: true when this call used it. */
+    async useRecoveryCode(id: string, hashed: string): Promise<boolean> {
+      const r = await db
+        .updateTable('staff')
+        .set({ recovery_codes: sql<string[]>`array_remove(recovery_codes, ${hashed})` })
+        .where('id', '=', id)
+        .where(sql<boolean>`${hashed} = any(recovery_codes)`)
+        .executeTakeFirst();
+      return r.numUpdatedRows > 0n;
+    },
     async deleteExpiredSessions(now: Date, idleSince: Date): Promise<number> {
       const r = await db
         .deleteFrom('staff_sessions')

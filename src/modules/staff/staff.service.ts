@@ -124,13 +124,16 @@ export function createStaffService(deps: {
 
   /** Counts a failure; the fifth in a row locks the account. */
   const fail = async (staff: StaffRow, requestId?: string) => {
-    const failures = staff.failed_logins + 1;
-    const lock = failures >= LOCK_AFTER;
     await db.transaction().execute(async (tx) => {
-      await repo.update(tx, staff.id, {
-        failed_logins: lock ? 0 : failures,
-        ...(lock ? { locked_until: new Date(clock.now().getTime() + LOCK_MS) } : {}),
-      });
+      // Counted in the database, so that parallel guesses cannot all read the same count.
+      const failures = await repo.countFailure(tx, staff.id);
+      const lock = failures >= LOCK_AFTER;
+      if (lock) {
+        await repo.update(tx, staff.id, {
+          failed_logins: 0,
+          locked_until: new Date(clock.now().getTime() + LOCK_MS),
+        });
+      }
       await audit.record(tx, {
         actor: { kind: 'staff', id: staff.id, role: staff.role, requestId },
         action: lock ? 'staff.lockout' : 'staff.login_failed',
@@ -155,7 +158,11 @@ export function createStaffService(deps: {
     return { sessionToken, csrfToken };
   };
 
-  const checkTotp = async (staff: StaffRow, code: string): Promise<boolean> => {
+  const checkTotp = async (
+    staff: StaffRow,
+    code: string,
+    allowRecovery = true,
+  ): Promise<boolean> => {
     const trimmed = code.replace(/\s/g, '');
     if (/^\d{6}$/.test(trimmed) && staff.totp_secret) {
       const secret = vault.openSecret(`totp:${staff.id}`, staff.totp_secret).toString('utf8');
@@ -168,21 +175,13 @@ export function createStaffService(deps: {
       if (delta === null) {
         return false;
       }
-      const step = Math.floor(clock.now().getTime() / 30_000) + delta;
-      if (step <= Number(staff.totp_last_step)) {
-        return false; // a code is good once
-      }
-      await repo.update(db, staff.id, { totp_last_step: String(step) });
-      return true;
+      // A code is good once, even when sent twice at the same moment.
+      return repo.useTotpStep(staff.id, Math.floor(clock.now().getTime() / 30_000) + delta);
     }
-    const hashed = sha256(trimmed.toUpperCase()).toString('hex');
-    if (staff.recovery_codes.includes(hashed)) {
-      await repo.update(db, staff.id, {
-        recovery_codes: staff.recovery_codes.filter((c) => c !== hashed),
-      });
-      return true;
+    if (!allowRecovery) {
+      return false;
     }
-    return false;
+    return repo.useRecoveryCode(staff.id, sha256(trimmed.toUpperCase()).toString('hex'));
   };
 
   const requireStaff = async (id: string) => {
@@ -342,12 +341,18 @@ export function createStaffService(deps: {
         throw new AppError('unauthenticated', 'wrong username or password');
       }
       if (staff.locked_until && staff.locked_until > clock.now()) {
+        // Only someone who knows the password learns that the account is locked; anyone else gets
+        // the answer an unknown username gets.
+        const right = await verifyPassword(staff.password_hash, input.password);
         await audit.record(db, {
           actor: { kind: 'staff', id: staff.id, role: staff.role, requestId: input.requestId },
           action: 'staff.login_failed',
           outcome: 'denied',
           detail: 'locked',
         });
+        if (!right) {
+          throw new AppError('unauthenticated', 'wrong username or password');
+        }
         throw new AppError(
           'locked',
           `too many failed sign-ins: the account is locked until ${staff.locked_until.toISOString()}`,
@@ -507,10 +512,7 @@ export function createStaffService(deps: {
           staff.totp_enabled ? 'two-factor sign-in is already on' : 'start with the setup step',
         );
       }
-      if (
-        !/^\d{6}$/.test(code.replace(/\s/g, '')) ||
-        !(await checkTotp({ ...staff, recovery_codes: [] }, code))
-      ) {
+      if (!/^\d{6}$/.test(code.replace(/\s/g, '')) || !(await checkTotp(staff, code, false))) {
         throw invalid('code', 'the code does not match; check the time on your device');
       }
       const codes = Array.from({ length: 10 }, () => randomBytes(5).toString('hex').toUpperCase());

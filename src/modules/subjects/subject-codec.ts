@@ -57,6 +57,25 @@ export function createSubjectCodec(register: Register, vault: Vault) {
   return {
     indexedCategories,
 
+    /**
+     * Whether a purpose may look people up by e-mail, phone or name words: only when it uses a
+     * category holding such fields. Otherwise a purpose that may not use names (analytics, say)
+     * could re-identify its pseudonymous data through the index.
+     */
+    mayLookUp(purpose: string, kind: 'email' | 'phone' | 'q'): boolean {
+      const allowed = register.categoriesOf(purpose);
+      const fields = kind === 'email' ? emailFields : kind === 'phone' ? phoneFields : searchable;
+      return fields.some((f) => allowed.has(f.category));
+    },
+
+    /** Required fields of a category that a set of values lacks. */
+    missingRequired(categoryId: string, present: Iterable<string>): string[] {
+      const have = new Set(present);
+      return (register.category(categoryId)?.fields ?? [])
+        .filter((f) => f.required && !have.has(f.id))
+        .map((f) => f.id);
+    },
+
     fieldType(categoryId: string, fieldId: string): string {
       return register.field(categoryId, fieldId)?.type ?? 'text';
     },

@@ -6,7 +6,7 @@ import { uuidv7 } from '../../lib/ids.ts';
 import type { Kysely } from 'kysely';
 import type { Database, FieldMeta } from '../../db/types.ts';
 import type { Register } from '../../definition/register.ts';
-import { actorLabel, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import { actorLabel, may, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
 import { AppError, invalid } from '../../lib/errors.ts';
@@ -120,7 +120,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     const existing = (await repo.findByEmailIndexes(tx, [email])).filter((s) => s.id !== self);
     if (existing.length > 0) {
       throw new AppError('conflict', 'a subject with this e-mail address already exists', [
-        { field: 'values', detail: `e-mail address already belongs to subject ${existing[0]?.id}` },
+        { field: 'values', detail: 'the e-mail address already belongs to another subject' },
       ]);
     }
   };
@@ -135,7 +135,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     id: string,
     changes: CategoryValues,
     ctx: { purpose: string; source: string; reason: string | null; actor: Actor; now: Date },
-  ): Promise<void> => {
+  ): Promise<boolean> => {
     const subject = await loadForPurpose(tx, id, ctx.purpose, true);
     const key = codec.key(subject.id, subject.wrapped_key);
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
@@ -189,6 +189,15 @@ export function createSubjectsService(deps: SubjectsDeps) {
       if (!changed) {
         continue;
       }
+      const missing =
+        Object.keys(plain).length === 0 ? [] : codec.missingRequired(category, Object.keys(plain));
+      if (missing.length > 0) {
+        throw new AppError(
+          'validation_failed',
+          missing.map((f) => `values.${category}.${f}: is required`).join('; '),
+          missing.map((f) => ({ field: `values.${category}.${f}`, detail: 'is required' })),
+        );
+      }
       if (Object.keys(plain).length === 0) {
         await repo.deleteValue(tx, id, category);
       } else {
@@ -200,22 +209,24 @@ export function createSubjectsService(deps: SubjectsDeps) {
       }
       current.set(category, plain);
     }
+    if (history.length === 0) {
+      return false;
+    }
     const all = new Map([...current].map(([c, plain]) => [c, new Map(Object.entries(plain))]));
     const indexes = codec.indexes(all);
     await ensureNoDuplicateEmail(tx, indexes.email, id);
     await repo.setIndexes(tx, id, indexes, ctx.now);
     await repo.addHistory(tx, history, ctx.now);
-    if (history.length > 0) {
-      await audit.record(tx, {
-        actor: ctx.actor,
-        action: 'subject.update',
-        purpose: ctx.purpose,
-        subjectId: id,
-        categories: [...new Set(history.map((h) => h.category))],
-        fields: history.map((h) => `${h.category}.${h.field}`),
-        detail: ctx.reason === null ? null : 'with reason',
-      });
-    }
+    await audit.record(tx, {
+      actor: ctx.actor,
+      action: 'subject.update',
+      purpose: ctx.purpose,
+      subjectId: id,
+      categories: [...new Set(history.map((h) => h.category))],
+      fields: history.map((h) => `${h.category}.${h.field}`),
+      detail: ctx.reason === null ? null : 'with reason',
+    });
+    return true;
   };
 
   /** `record: false` for the answer to a write, whose own log entry already covers it. */
@@ -289,6 +300,15 @@ export function createSubjectsService(deps: SubjectsDeps) {
       const { purpose, categories } = authorise(actor, 'read', query.purpose);
       const includeRestricted = purpose.allowedDuringRestriction;
       const given = (['email', 'phone', 'q'] as const).filter((k) => query[k] !== undefined);
+      for (const kind of given) {
+        if (!codec.mayLookUp(purpose.id, kind)) {
+          throw new AppError(
+            'forbidden',
+            `purpose "${purpose.id}" uses no ${kind === 'q' ? 'name or organisation' : kind === 'email' ? 'e-mail' : 'phone'} field, so it may not look people up by one`,
+            [{ field: kind, detail: `not a lookup purpose "${purpose.id}" may make` }],
+          );
+        }
+      }
       if (given.length > 1) {
         throw invalid(given[1] as string, 'give only one of email, phone and q');
       }
@@ -356,7 +376,10 @@ export function createSubjectsService(deps: SubjectsDeps) {
       let after: string | undefined;
       if (query.cursor !== undefined) {
         const c = decodeCursor(query.cursor);
-        if (typeof c !== 'string') {
+        if (
+          typeof c !== 'string' ||
+          !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(c)
+        ) {
           throw invalid('cursor', 'not a cursor this server issued');
         }
         after = c;
@@ -406,7 +429,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
         throw invalid('values', 'nothing to change');
       }
       const now = clock.now();
-      await db.transaction().execute((tx) =>
+      const changed = await db.transaction().execute((tx) =>
         applyChanges(tx, id, changes, {
           purpose: input.purpose,
           source: input.source,
@@ -415,7 +438,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
           now,
         }),
       );
-      return getSubject(actor, id, input.purpose, false);
+      if (!changed) {
+        throw invalid('values', 'nothing to change: every value is as given already');
+      }
+      // The answer shows the whole purpose view, so it is logged as a read as well.
+      return getSubject(actor, id, input.purpose);
     },
 
     async getHistory(actor: Actor, id: string, purpose: string): Promise<HistoryEntry[]> {
@@ -455,14 +482,30 @@ export function createSubjectsService(deps: SubjectsDeps) {
       });
     },
 
+    /**
+     * Restricting processing and lifting it answer a data subject's request (Art. 18): for staff
+     * who handle requests, and for integrations trusted with erasure.
+     */
     async setRestriction(actor: Actor, id: string, reason: string | null): Promise<void> {
-      requireAction(actor, 'write');
+      if (!(may(actor, 'handle_requests') || (actor.kind === 'api_key' && may(actor, 'erase')))) {
+        throw new AppError(
+          'forbidden',
+          'restricting processing, or lifting a restriction, is for those who handle requests',
+        );
+      }
       await db.transaction().execute(async (tx) => {
         const subject = await repo.findById(tx, id, true);
         if (!subject) {
           throw new AppError('not_found', `no subject with id ${id}`);
         }
-        await repo.setRestriction(tx, id, reason, clock.now());
+        // The reason may say something about the person: it is sealed with their key.
+        const sealed =
+          reason === null
+            ? null
+            : deps.vault
+                .seal(codec.key(id, subject.wrapped_key), `restriction:${id}`, reason)
+                .toString('base64');
+        await repo.setRestriction(tx, id, sealed, clock.now());
         await audit.record(tx, {
           actor,
           action: reason === null ? 'subject.unrestrict' : 'subject.restrict',
@@ -498,7 +541,12 @@ export function createSubjectsService(deps: SubjectsDeps) {
           createdAt: subject.created_at.toISOString(),
           updatedAt: subject.updated_at.toISOString(),
           restricted: subject.restricted_at !== null,
-          restrictionReason: subject.restriction_reason,
+          restrictionReason:
+            subject.restriction_reason === null
+              ? null
+              : deps.vault
+                  .open(key, `restriction:${id}`, Buffer.from(subject.restriction_reason, 'base64'))
+                  .toString('utf8'),
         },
         categories: Object.fromEntries(
           Object.entries(categories).map(([c, fields]) => [
