@@ -67,7 +67,8 @@ export async function createApp(
   const app = Fastify({
     logger: opts.logger ?? false,
     // A number n trusts the n nearest proxy hops (what Fastify does with an integer).
-    trustProxy: typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
+    trustProxy:
+      typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,

@@ -119,3 +119,41 @@ describe.each(DATABASES)('access log on %s', (kind) => {
     });
   });
 });
+
+describe.runIf(process.env.TEST_DATABASE_URL)(
+  'access log sealing across transactions (PostgreSQL)',
+  () => {
+    it('waits for a transaction still running, then chains its entry and the ones after it', async () => {
+      const t = await createTestContext('postgres');
+      try {
+        const actor = { kind: 'system' as const, id: 'test' };
+        let releaseA!: () => void;
+        const holdA = new Promise<void>((r) => (releaseA = r));
+        let startedA!: () => void;
+        const aStarted = new Promise<void>((r) => (startedA = r));
+        const a = t.db.handle.db.transaction().execute(async (tx) => {
+          await t.services.audit.record(tx, {
+            actor,
+            action: 'audit.read',
+            detail: 'slow transaction',
+          });
+          startedA();
+          await holdA;
+        });
+        await aStarted;
+        await t.services.audit.log({ actor, action: 'audit.read', detail: 'quick one' });
+        await t.services.audit.seal();
+        const during = await t.services.audit.verify();
+        expect(during.ok).toBe(true);
+        releaseA();
+        await a;
+        await t.services.audit.seal();
+        const after = await t.services.audit.verify();
+        expect(after).toMatchObject({ ok: true, unsealed: 0 });
+        expect(after.checked).toBe(2);
+      } finally {
+        await t.close();
+      }
+    });
+  },
+);

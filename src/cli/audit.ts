@@ -16,6 +16,12 @@ export function auditCommand(): Command {
             console.log(
               `the access log is intact: ${result.checked} entries verified${result.unsealed > 0 ? `, ${result.unsealed} not yet sealed` : ''}`,
             );
+            if (result.head) {
+              console.log(`chain head: entry ${result.head.seq}, hash ${result.head.hash}`);
+              console.log(
+                'keep this line somewhere outside the database: a later head must continue from it',
+              );
+            }
             return;
           }
           const b = result.broken;

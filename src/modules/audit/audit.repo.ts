@@ -91,6 +91,16 @@ export function createAuditRepo(db: Kysely<Database>) {
       return r.rows;
     },
 
+    /** The lowest id of a committed event not yet chained because an older transaction runs on. */
+    async oldestWaiting(after: string): Promise<string | null> {
+      const r = await sql<{ id: string | null }>`
+        select min(e.id)::text as id from audit_events e
+         where e.id > ${after}
+           and e.xid >= pg_snapshot_xmin(pg_current_snapshot())
+           and not exists (select 1 from audit_chain c where c.event_id = e.id)`.execute(db);
+      return r.rows[0]?.id ?? null;
+    },
+
     async appendChain(
       tx: Kysely<Database>,
       rows: Array<{ seq: string; event_id: string; hash: Buffer }>,

@@ -109,6 +109,7 @@ export function auditRoutes(
           checked: z.number(),
           unsealed: z.number(),
           broken: z.object({ seq: z.string(), eventId: z.string(), reason: z.string() }).optional(),
+          head: z.object({ seq: z.string(), hash: z.string() }).optional(),
         }),
         ...errors,
       },

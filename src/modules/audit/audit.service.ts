@@ -55,6 +55,11 @@ export interface VerifyResult {
   unsealed: number;
   /** The first chain entry that does not match, and why. */
   broken?: { seq: string; eventId: string; reason: string };
+  /**
+   * The last entry and its hash. Kept somewhere else (a ticket, a printout), it also reveals entries
+   * cut off the end of the chain, which the chain alone cannot show.
+   */
+  head?: { seq: string; hash: string };
 }
 
 const GENESIS = Buffer.alloc(32);
@@ -89,6 +94,7 @@ export function createAuditService(deps: {
   /** Events up to this id are known to be sealed; the search for unsealed ones starts after it. */
   let floor: string | undefined;
   const marks: Array<{ at: number; id: string }> = [];
+  let lastFullScan = Date.now();
 
   const toRow = (e: AuditEvent, at: Date): NewAuditEvent => ({
     at,
@@ -137,7 +143,13 @@ export function createAuditService(deps: {
    */
   const seal = async (): Promise<number> => {
     floor ??= String(Math.max(0, Number(await repo.maxSealedEvent()) - 100_000));
-    let from = floor;
+    // Every ten minutes a pass starts from the beginning, for events of transactions that ran
+    // longer than the floor's lag.
+    const full = Date.now() - lastFullScan > 10 * 60_000;
+    if (full) {
+      lastFullScan = Date.now();
+    }
+    let from = full ? '0' : floor;
     let total = 0;
     for (;;) {
       const sealed = await db.transaction().execute(async (tx) => {
@@ -167,8 +179,13 @@ export function createAuditService(deps: {
       }
     }
     const horizon = Date.now() - 60_000;
+    // Never past a committed event that is still waiting for an older transaction to end.
+    const due = marks.length > 0 && (marks[0]?.at ?? Infinity) < horizon;
+    const waiting = due ? await repo.oldestWaiting(floor) : null;
     while (marks.length > 0 && (marks[0]?.at ?? Infinity) < horizon) {
-      floor = marks.shift()?.id ?? floor;
+      const mark: string = marks.shift()?.id ?? floor;
+      floor =
+        waiting !== null && BigInt(waiting) <= BigInt(mark) ? String(BigInt(waiting) - 1n) : mark;
     }
     return total;
   };
@@ -242,7 +259,14 @@ export function createAuditService(deps: {
         }
         after = page[page.length - 1]?.seq ?? after;
       }
-      return { ok: true, checked, unsealed: await repo.countUnsealed() };
+      return {
+        ok: true,
+        checked,
+        unsealed: await repo.countUnsealed(),
+        ...(checked > 0
+          ? { head: { seq: String(expectedSeq - 1n), hash: prev.toString('hex') } }
+          : {}),
+      };
     },
 
     /** A page of the log, newest first, with whether each entry is sealed into the chain yet. */
