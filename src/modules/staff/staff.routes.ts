@@ -84,7 +84,7 @@ export function staffRoutes(
     onRequest: pendingMfa,
     handler: async (req, reply) => {
       const token = req.session?.token ?? '';
-      const result = await staff.completeMfa(token, req.body.code, req.id);
+      const result = await staff.completeMfa(token, req.body.code, req.ip, req.id);
       setSessionCookie(req, reply, result.sessionToken);
       return { staff: result.staff, csrfToken: result.csrfToken, mfaRequired: false };
     },

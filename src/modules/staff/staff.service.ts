@@ -379,7 +379,8 @@ export function createStaffService(deps: {
     },
 
     /** The second step: a TOTP or recovery code; the session is replaced by a full one. */
-    async completeMfa(sessionToken: string, code: string, requestId?: string) {
+    async completeMfa(sessionToken: string, code: string, address: string, requestId?: string) {
+      checkAddress(address);
       const session = await repo.findSession(sha256(sessionToken));
       const staff = session ? await repo.findById(session.staff_id) : undefined;
       if (!session || !staff || session.expires_at < clock.now()) {
