@@ -692,3 +692,45 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
     expect(missing.headers['content-type']).toMatch(/problem\+json/);
   });
 });
+
+describe.each(DATABASES)('concurrent requests on %s', (kind) => {
+  it('keeps concurrent writes and reads apart, with one subject per e-mail', async () => {
+    const t = await createTestContext(kind);
+    try {
+      const headers = await t.key(['*'], ['read', 'write']);
+      const post = (i: number) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/api/v1/subjects',
+          headers,
+          payload: {
+            purpose: 'customer_relationship',
+            source: 'subject',
+            values: {
+              identity: { firstName: `Rinnakkain${i}` },
+              contact: { email: `same.${i % 5}@example.com` },
+            },
+          },
+        });
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => post(i)));
+      const statuses = results.map((r) => r.statusCode);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(25);
+      const reads = await Promise.all(
+        results
+          .filter((r) => r.statusCode === 201)
+          .map((r) =>
+            t.app.inject({
+              url: `/api/v1/subjects/${r.json<{ id: string }>().id}?purpose=customer_relationship`,
+              headers,
+            }),
+          ),
+      );
+      expect(reads.every((r) => r.statusCode === 200)).toBe(true);
+      expect(await t.services.subjects.countSubjects()).toBe(5);
+      expect((await t.services.audit.verify()).ok).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});
