@@ -648,6 +648,39 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       });
     }
 
+    it('walks every documented route that needs credentials', async () => {
+      const doc = (await t.app.inject({ url: '/api/openapi.json' })).json<{
+        paths: Record<string, Record<string, unknown>>;
+      }>();
+      const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+      );
+      // Public, or about one's own session: tested on their own above.
+      const own = new Set([
+        'GET /healthz',
+        'GET /api/v1/definition',
+        'POST /api/v1/auth/login',
+        'POST /api/v1/auth/mfa',
+        'GET /api/v1/auth/me',
+        'POST /api/v1/auth/logout',
+        'POST /api/v1/auth/password',
+        'POST /api/v1/auth/totp/setup',
+        'POST /api/v1/auth/totp/enable',
+      ]);
+      const walked = new Set(
+        routes.map(
+          (r) =>
+            `${r.method} ${r
+              .url('{id}')
+              .split('?')[0]
+              ?.replace(/\/staff\/.*$/, '/staff/{id}')}`,
+        ),
+      );
+      expect(documented.length).toBeGreaterThan(25);
+      const missing = documented.filter((op) => !own.has(op) && !walked.has(op));
+      expect(missing).toEqual([]);
+    });
+
     it('refuses every route without credentials', async () => {
       for (const route of routes) {
         const res = await t.app.inject({
