@@ -734,3 +734,46 @@ describe.each(DATABASES)('concurrent requests on %s', (kind) => {
     }
   });
 });
+
+describe('a write-only credential', () => {
+  it('gets the created person back without being able to read anyone', async () => {
+    const t = await createTestContext('pglite');
+    try {
+      const writeOnly = await t.key(['newsletter'], ['write']);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/subjects',
+        headers: writeOnly,
+        payload: {
+          purpose: 'newsletter',
+          source: 'subject',
+          values: {
+            identity: { firstName: 'Vain' },
+            contact: { email: 'vain.kirjoitus@example.com' },
+          },
+        },
+      });
+      expect(res.statusCode).toBe(201);
+      expect(res.json()).toMatchObject({
+        purpose: 'newsletter',
+        restricted: false,
+        categories: {
+          contact: {
+            email: {
+              value: 'vain.kirjoitus@example.com',
+              source: 'subject',
+              purpose: 'newsletter',
+            },
+          },
+        },
+      });
+      const read = await t.app.inject({
+        url: `/api/v1/subjects/${res.json<{ id: string }>().id}?purpose=newsletter`,
+        headers: writeOnly,
+      });
+      expect(read.statusCode).toBe(403);
+    } finally {
+      await t.close();
+    }
+  });
+});

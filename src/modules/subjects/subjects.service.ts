@@ -18,6 +18,7 @@ import {
   createSubjectCodec,
   type CategoryValues,
   type OpenedCategories,
+  type StoredField,
   type ValuesInput,
 } from './subject-codec.ts';
 import type { SubjectRow, SubjectsRepo, ValueRow } from './subjects.repo.ts';
@@ -229,25 +230,17 @@ export function createSubjectsService(deps: SubjectsDeps) {
     return true;
   };
 
-  /** `record: false` for the answer to a write, whose own log entry already covers it. */
-  const getSubject = async (
-    actor: Actor,
-    id: string,
-    purpose: string,
-    record = true,
-  ): Promise<SubjectView> => {
+  const getSubject = async (actor: Actor, id: string, purpose: string): Promise<SubjectView> => {
     const { categories } = authorise(actor, 'read', purpose);
     const subject = await loadForPurpose(db, id, purpose);
     const result = view(subject, purpose, await repo.values(db, id, categories));
-    if (record) {
-      await audit.log({
-        actor,
-        action: 'subject.read',
-        purpose,
-        subjectId: id,
-        ...touched(result.categories),
-      });
-    }
+    await audit.log({
+      actor,
+      action: 'subject.read',
+      purpose,
+      subjectId: id,
+      ...touched(result.categories),
+    });
     return result;
   };
 
@@ -282,7 +275,27 @@ export function createSubjectsService(deps: SubjectsDeps) {
           fields: [...values].flatMap(([c, f]) => [...f.keys()].map((k) => `${c}.${k}`)),
         });
       });
-      return getSubject(actor, row.id, input.purpose, false);
+      // The answer is what was just written, built from what is in hand: no read-back, and a
+      // credential that may only write gets its answer too.
+      const meta = { source: input.source, purpose: input.purpose, collectedAt };
+      const categories: OpenedCategories = {};
+      for (const [category, fields] of values) {
+        const opened: Record<string, StoredField> = {};
+        for (const [field, value] of fields) {
+          if (value !== null) {
+            opened[field] = { value, ...meta };
+          }
+        }
+        categories[category] = opened;
+      }
+      return {
+        id: row.id,
+        purpose: input.purpose,
+        restricted: false,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        categories,
+      };
     },
 
     /** By e-mail, phone or words of a name or organisation; without a criterion, everyone. */
@@ -312,45 +325,37 @@ export function createSubjectsService(deps: SubjectsDeps) {
       if (given.length > 1) {
         throw invalid(given[1] as string, 'give only one of email, phone and q');
       }
-      if (query.email !== undefined || query.phone !== undefined) {
-        let index: string | undefined;
-        if (query.email !== undefined) {
-          index = normaliseEmail(query.email) ? deps.vault.emailIndex(query.email) : undefined;
-          if (!index) {
-            throw invalid('email', 'expected an e-mail address');
-          }
-        } else {
-          index = normalisePhone(query.phone ?? '', callingCode)
-            ? deps.vault.phoneIndex(query.phone ?? '')
-            : undefined;
-          if (!index) {
-            throw invalid('phone', 'expected a phone number such as +358 40 123 4567');
-          }
+      const lookup =
+        query.email !== undefined ? 'email' : query.phone !== undefined ? 'phone' : undefined;
+      if (lookup) {
+        const raw = query[lookup] ?? '';
+        const normalise = (x: string) =>
+          lookup === 'email' ? normaliseEmail(x) : normalisePhone(x, callingCode);
+        const wanted = normalise(raw);
+        if (!wanted) {
+          throw invalid(
+            lookup,
+            lookup === 'email'
+              ? 'expected an e-mail address'
+              : 'expected a phone number such as +358 40 123 4567',
+          );
         }
+        const index =
+          (lookup === 'email' ? deps.vault.emailIndex(wanted) : deps.vault.phoneIndex(wanted)) ??
+          '';
         const found = await repo.findByLookupWithValues(
-          query.email !== undefined ? 'email' : 'phone',
+          lookup,
           index,
           categories,
           includeRestricted,
         );
         // A 64-bit index can collide in principle; where the purpose may read the value, the
         // opened value must match what was asked for.
-        const wanted =
-          query.email !== undefined
-            ? normaliseEmail(query.email)
-            : normalisePhone(query.phone ?? '', callingCode);
         const items = found
           .map((s) => view(s, purpose.id, s.values))
           .filter((v) => {
-            const kind = query.email !== undefined ? 'email' : 'phone';
-            const stored = codec.primaryValue(v.categories, kind);
-            if (stored === undefined) {
-              return true;
-            }
-            return (
-              (kind === 'email' ? normaliseEmail(stored) : normalisePhone(stored, callingCode)) ===
-              wanted
-            );
+            const stored = codec.primaryValue(v.categories, lookup);
+            return stored === undefined || normalise(stored) === wanted;
           });
         await audit.log(
           items.map((v) => ({
@@ -397,7 +402,12 @@ export function createSubjectsService(deps: SubjectsDeps) {
       );
       const bySubject = new Map<string, ValueRow[]>();
       for (const v of values) {
-        bySubject.set(v.subject_id, [...(bySubject.get(v.subject_id) ?? []), v]);
+        const list = bySubject.get(v.subject_id);
+        if (list) {
+          list.push(v);
+        } else {
+          bySubject.set(v.subject_id, [v]);
+        }
       }
       const items = page.map((s) => view(s, purpose.id, bySubject.get(s.id) ?? []));
       await audit.log(
