@@ -19,6 +19,7 @@ import {
 import { z } from 'zod';
 import { authenticate } from './http/auth.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { SESSION_COOKIE } from './modules/staff/staff.service.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { registerErrorHandling } from './http/problem.ts';
 import { registerRoutes } from './modules/register/register.routes.ts';
@@ -114,7 +115,7 @@ export async function createApp(
           session: {
             type: 'apiKey',
             in: 'cookie',
-            name: 'rk_session',
+            name: SESSION_COOKIE,
             description:
               'A staff session from POST /api/v1/auth/login; state-changing requests also send X-CSRF-Token',
           },

@@ -10,13 +10,8 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Database } from './types.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 
-export type DatabaseKind = 'postgres' | 'pglite';
-
 export interface DatabaseHandle {
   db: Kysely<Database>;
-  kind: DatabaseKind;
-  /** For the server only: the pool, used by bulk paths that stream (COPY). */
-  pool?: pg.Pool;
   /** For the embedded database only: the PGlite instance (dumps, tests). */
   pglite?: PGlite;
   close(): Promise<void>;
@@ -34,7 +29,7 @@ export async function openDatabase(opts: {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', pool, close: () => db.destroy() };
+    return { db, close: () => db.destroy() };
   }
   const { PGlite } = await import('@electric-sql/pglite');
   let unlock = () => Promise.resolve();
@@ -49,7 +44,6 @@ export async function openDatabase(opts: {
     const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
     return {
       db,
-      kind: 'pglite',
       pglite: instance,
       close: async () => {
         await db.destroy();

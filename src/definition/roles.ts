@@ -5,9 +5,7 @@
  * marketing, profiling or market research), marketing works the marketing purposes, and the
  * auditor reads only the access log.
  */
-import type { RegisterDefinition, RoleDefinition } from './schema.ts';
-
-export const DEFAULT_ROLE_IDS = ['admin', 'dpo', 'support', 'marketing', 'auditor'] as const;
+import { STAFF_ACTIONS, type RegisterDefinition, type RoleDefinition } from './schema.ts';
 
 export function defaultRoles(def: Pick<RegisterDefinition, 'purposes'>): RoleDefinition[] {
   const marketing = (p: RegisterDefinition['purposes'][number]) =>
@@ -20,13 +18,7 @@ export function defaultRoles(def: Pick<RegisterDefinition, 'purposes'>): RoleDef
       label: { sv: 'Administratör', fi: 'Pääkäyttäjä', en: 'Administrator' },
       read: ['*'],
       write: ['*'],
-      actions: [
-        'manage_staff',
-        'manage_definition',
-        'handle_requests',
-        'export_audiences',
-        'read_audit',
-      ],
+      actions: [...STAFF_ACTIONS],
     },
     {
       id: 'dpo',

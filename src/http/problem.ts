@@ -88,9 +88,7 @@ function pathOf(
     issuePath && issuePath.length > 0
       ? issuePath.map(String)
       : instancePath.split('/').filter(Boolean);
-  const prefix =
-    context === 'querystring' || context === 'params' || context === 'headers' ? '' : '';
-  return prefix + (parts.length > 0 ? parts.join('.') : (context ?? 'body'));
+  return parts.length > 0 ? parts.join('.') : (context ?? 'body');
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

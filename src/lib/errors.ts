@@ -36,6 +36,15 @@ export function invalid(field: string, detail: string): AppError {
   return new AppError('validation_failed', `${field}: ${detail}`, [{ field, detail }]);
 }
 
+/** One refusal naming every problem found, each with its field. */
+export function invalidAll(issues: FieldIssue[]): AppError {
+  return new AppError(
+    'validation_failed',
+    issues.map((i) => `${i.field}: ${i.detail}`).join('; '),
+    issues,
+  );
+}
+
 export function assertUnreachable(value: never): never {
   throw new Error(`Unhandled case: ${String(value)}`);
 }

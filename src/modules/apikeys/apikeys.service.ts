@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { Register } from '../../definition/register.ts';
 import { ACTIONS, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { AppError, type FieldIssue } from '../../lib/errors.ts';
+import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { ApiKeyRow, ApiKeysRepo } from './apikeys.repo.ts';
 
@@ -83,11 +83,7 @@ export function createApiKeysService(deps: {
         }
       });
       if (issues.length > 0) {
-        throw new AppError(
-          'validation_failed',
-          issues.map((i) => `${i.field}: ${i.detail}`).join('; '),
-          issues,
-        );
+        throw invalidAll(issues);
       }
       const id = randomUUID().replaceAll('-', '');
       const secret = randomBytes(32).toString('base64url');

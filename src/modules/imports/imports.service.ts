@@ -331,9 +331,6 @@ export function createImportService(deps: {
   };
 
   return {
-    prepare,
-    writeBatches,
-
     async importFile(
       actor: Actor,
       input: {

@@ -5,7 +5,7 @@
 import type { FieldMeta } from '../../db/types.ts';
 import type { FieldDefinition } from '../../definition/schema.ts';
 import type { Register } from '../../definition/register.ts';
-import { AppError, type FieldIssue } from '../../lib/errors.ts';
+import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
 import { checkFieldValue, type FieldValue } from './field-types.ts';
 import type { NewSubjectRow, SubjectIndexes, ValueRow } from './subjects.repo.ts';
@@ -180,11 +180,7 @@ export function createSubjectCodec(register: Register, vault: Vault) {
         issues.push({ field: prefix, detail: 'at least one value is needed' });
       }
       if (issues.length > 0) {
-        throw new AppError(
-          'validation_failed',
-          issues.map((i) => `${i.field}: ${i.detail}`).join('; '),
-          issues,
-        );
+        throw invalidAll(issues);
       }
       return out;
     },

@@ -178,8 +178,8 @@ export function createSubjectsRepo(db: Kysely<Database>) {
     },
 
     /**
-     * One subject by blind index together with the values of the given categories: the lookup by
-     * e-mail or phone, as one indexed query.
+     * Subjects by their e-mail or phone blind index, with the values of the given categories: the
+     * lookup, as one indexed query (a phone number may be shared).
      */
     async findByLookupWithValues(
       kind: 'email' | 'phone',

@@ -9,7 +9,7 @@ import type { Register } from '../../definition/register.ts';
 import { actorLabel, may, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
-import { AppError, invalid } from '../../lib/errors.ts';
+import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { normaliseEmail, normalisePhone, searchTokens } from '../../vault/normalise.ts';
@@ -89,16 +89,22 @@ export function createSubjectsService(deps: SubjectsDeps) {
     categories: codec.openRows(codec.key(subject.id, subject.wrapped_key), values),
   });
 
+  /** A live (not erased) subject, or not_found. */
+  const requireSubject = async (tx: Kysely<Database>, id: string, forUpdate = false) => {
+    const subject = await repo.findById(tx, id, forUpdate);
+    if (!subject) {
+      throw new AppError('not_found', `no subject with id ${id}`);
+    }
+    return subject;
+  };
+
   const loadForPurpose = async (
     tx: Kysely<Database>,
     id: string,
     purpose: string,
     forUpdate = false,
   ) => {
-    const subject = await repo.findById(tx, id, forUpdate);
-    if (!subject) {
-      throw new AppError('not_found', `no subject with id ${id}`);
-    }
+    const subject = await requireSubject(tx, id, forUpdate);
     if (subject.restricted_at && !register.purpose(purpose)?.allowedDuringRestriction) {
       throw new AppError(
         'subject_restricted',
@@ -193,9 +199,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
       const missing =
         Object.keys(plain).length === 0 ? [] : codec.missingRequired(category, Object.keys(plain));
       if (missing.length > 0) {
-        throw new AppError(
-          'validation_failed',
-          missing.map((f) => `values.${category}.${f}: is required`).join('; '),
+        throw invalidAll(
           missing.map((f) => ({ field: `values.${category}.${f}`, detail: 'is required' })),
         );
       }
@@ -483,10 +487,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     async eraseSubject(actor: Actor, id: string): Promise<void> {
       requireAction(actor, 'erase');
       await db.transaction().execute(async (tx) => {
-        const subject = await repo.findById(tx, id, true);
-        if (!subject) {
-          throw new AppError('not_found', `no subject with id ${id}`);
-        }
+        await requireSubject(tx, id, true);
         await repo.erase(tx, id, clock.now());
         await audit.record(tx, { actor, action: 'subject.erase', subjectId: id });
       });
@@ -504,10 +505,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
         );
       }
       await db.transaction().execute(async (tx) => {
-        const subject = await repo.findById(tx, id, true);
-        if (!subject) {
-          throw new AppError('not_found', `no subject with id ${id}`);
-        }
+        const subject = await requireSubject(tx, id, true);
         // The reason may say something about the person: it is sealed with their key.
         const sealed =
           reason === null
@@ -527,10 +525,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     /** Everything held about one person, for an access copy or portability. */
     async exportSubject(actor: Actor, id: string) {
       requireAction(actor, 'export');
-      const subject = await repo.findById(db, id);
-      if (!subject) {
-        throw new AppError('not_found', `no subject with id ${id}`);
-      }
+      const subject = await requireSubject(db, id);
       const key = codec.key(subject.id, subject.wrapped_key);
       const categories = codec.openRows(key, await repo.values(db, id));
       const history = await repo.history(db, id);
