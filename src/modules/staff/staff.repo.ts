@@ -131,6 +131,32 @@ export function createStaffRepo(db: Kysely<Database>) {
         .where('id_hash', '=', idHash)
         .executeTakeFirst();
     },
+    /** A session and its staff member in one query: every console request asks for both. */
+    async findSessionWithStaff(
+      idHash: Buffer,
+    ): Promise<{ session: SessionRow; staff: StaffRow } | undefined> {
+      const r = await db
+        .selectFrom('staff_sessions as ss')
+        .innerJoin('staff as s', 's.id', 'ss.staff_id')
+        .select([
+          'ss.staff_id',
+          'ss.csrf_token',
+          'ss.mfa_passed',
+          'ss.last_seen_at',
+          'ss.expires_at',
+          ...staffColumns.map((c) => `s.${c}` as const),
+        ])
+        .where('ss.id_hash', '=', idHash)
+        .executeTakeFirst();
+      if (!r) {
+        return undefined;
+      }
+      const { staff_id, csrf_token, mfa_passed, last_seen_at, expires_at, ...staff } = r;
+      return {
+        session: { staff_id, csrf_token, mfa_passed, last_seen_at, expires_at },
+        staff: map(staff),
+      };
+    },
     async touchSession(idHash: Buffer, at: Date): Promise<void> {
       await db
         .updateTable('staff_sessions')

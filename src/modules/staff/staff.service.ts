@@ -103,6 +103,8 @@ export function createStaffService(deps: {
   const idleMs = (deps.sessionIdleMinutes ?? 30) * 60_000;
   const maxMs = (deps.sessionMaxHours ?? 12) * 3_600_000;
   const attempts = new Map<string, number[]>();
+  /** What each role may do, as an actor without an id: built once, shared by every request. */
+  const roleActors = new Map(register.roles.map((r) => [r.id, actorForRole('', r)]));
   let dummyHash: Promise<string> | undefined;
   const anonymous = { kind: 'staff' as const, id: 'unknown' };
 
@@ -240,7 +242,6 @@ export function createStaffService(deps: {
 
   return {
     createStaff,
-    actorForRole,
 
     async listStaff(actor: Actor): Promise<StaffView[]> {
       requireAction(actor, 'manage_staff');
@@ -414,18 +415,18 @@ export function createStaffService(deps: {
     /** The session a cookie stands for, or undefined when there is none or it has expired. */
     async session(sessionToken: string): Promise<SessionInfo | undefined> {
       const idHash = sha256(sessionToken);
-      const session = await repo.findSession(idHash);
+      const found = await repo.findSessionWithStaff(idHash);
       const now = clock.now();
-      if (!session) {
+      if (!found) {
         return undefined;
       }
+      const { session, staff } = found;
       if (session.expires_at < now || session.last_seen_at.getTime() + idleMs < now.getTime()) {
         await repo.deleteSession(db, idHash);
         return undefined;
       }
-      const staff = await repo.findById(session.staff_id);
-      const role = staff ? register.role(staff.role) : undefined;
-      if (!staff || staff.disabled_at || !role) {
+      const template = roleActors.get(staff.role);
+      if (staff.disabled_at || !template) {
         return undefined;
       }
       if (session.last_seen_at.getTime() + TOUCH_MS < now.getTime()) {
@@ -433,7 +434,7 @@ export function createStaffService(deps: {
       }
       return {
         staff: present(staff),
-        actor: actorForRole(staff.id, role),
+        actor: { ...template, id: staff.id },
         csrfToken: session.csrf_token,
         mfaPassed: session.mfa_passed,
       };

@@ -166,10 +166,8 @@ export function createSubjectCodec(register: Register, vault: Vault) {
           }
         }
         if (mode === 'create') {
-          for (const f of category.fields) {
-            if (f.required && !checked.has(f.id)) {
-              issues.push({ field: `${at}.${f.id}`, detail: 'is required' });
-            }
+          for (const f of this.missingRequired(categoryId, checked.keys())) {
+            issues.push({ field: `${at}.${f}`, detail: 'is required' });
           }
         }
         if (checked.size > 0) {
@@ -191,7 +189,6 @@ export function createSubjectCodec(register: Register, vault: Vault) {
      * fields with their prefixes.
      */
     indexes(values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>): SubjectIndexes {
-      const email = primary(values, 'email');
       const phone = primary(values, 'phone');
       const tokens = new Set<string>();
       for (const { category, field } of searchable) {
@@ -203,7 +200,7 @@ export function createSubjectCodec(register: Register, vault: Vault) {
         }
       }
       return {
-        email: email === undefined ? null : (vault.emailIndex(email) ?? null),
+        email: this.emailIndex(values),
         phone: phone === undefined ? null : (vault.phoneIndex(phone) ?? null),
         tokens: [...tokens],
       };
@@ -238,7 +235,7 @@ export function createSubjectCodec(register: Register, vault: Vault) {
         }
         return {
           category,
-          sealed: vault.seal(key, valueAad(id, category), JSON.stringify(plain)),
+          sealed: this.sealRow(key, id, category, plain),
           meta,
         };
       });

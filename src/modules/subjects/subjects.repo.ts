@@ -89,7 +89,7 @@ export interface HistoryRow {
 }
 
 const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v));
-const toArray = (list: string[]) => `{${list.join(',')}}`;
+const toArray = (list: readonly string[]) => `{${list.join(',')}}`;
 
 /** Advisory-lock stripes that serialise creation of subjects with the same e-mail address. */
 const DEDUPE_LOCK_BASE = 0x52_4b_00_00;
@@ -201,7 +201,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         select s.id, s.wrapped_key, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
                v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.updated_at as v_updated_at
           from subjects s
-          left join subject_values v on v.subject_id = s.id and v.category = any(${toArray([...categories])}::text[])
+          left join subject_values v on v.subject_id = s.id and v.category = any(${toArray(categories)}::text[])
          where ${kind === 'email' ? sql`s.email_index` : sql`s.phone_index`} = ${index}
            and s.erased_at is null
            ${includeRestricted ? sql`` : sql`and s.restricted_at is null`}

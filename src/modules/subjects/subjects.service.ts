@@ -66,6 +66,10 @@ export function createSubjectsService(deps: SubjectsDeps) {
     ),
   });
   const codec = createSubjectCodec(register, deps.vault);
+  /** Each purpose's categories as a list, made once rather than on every request. */
+  const categoryLists = new Map(
+    register.definition.purposes.map((p) => [p.id, [...register.categoriesOf(p.id)] as const]),
+  );
   const callingCode = register.definition.defaultCountryCallingCode;
 
   /** Checks the actor and the purpose; returns the categories it may see. */
@@ -73,7 +77,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     requireAction(actor, action);
     const p = codec.requirePurpose(purpose);
     requirePurpose(actor, purpose, action);
-    return { purpose: p, categories: [...register.categoriesOf(purpose)] };
+    return { purpose: p, categories: categoryLists.get(purpose) ?? [] };
   };
 
   const view = (
