@@ -693,3 +693,22 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     });
   });
 });
+
+describe.runIf(process.env.TEST_DATABASE_URL)('first administrator (PostgreSQL)', () => {
+  it('is made once even when two instances start together', async () => {
+    const t = await createTestContext('postgres');
+    try {
+      const results = await Promise.all([
+        t.services.staff.ensureFirstAdmin(),
+        t.services.staff.ensureFirstAdmin(),
+        t.services.staff.ensureFirstAdmin(),
+      ]);
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+      expect((await t.services.staff.listStaff(operator)).map((s) => s.username)).toEqual([
+        'admin',
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+});

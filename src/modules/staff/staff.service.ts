@@ -314,11 +314,19 @@ export function createStaffService(deps: {
         return undefined;
       }
       const admin = register.roles.find((r) => r.actions.includes('manage_staff'));
-      const { password } = await createStaff(
-        { kind: 'system', id: 'system', read: '*', write: '*', actions: '*' },
-        { username: 'admin', displayName: 'Administrator', role: admin?.id ?? 'admin' },
-      );
-      return { username: 'admin', password };
+      try {
+        const { password } = await createStaff(
+          { kind: 'system', id: 'system', read: '*', write: '*', actions: '*' },
+          { username: 'admin', displayName: 'Administrator', role: admin?.id ?? 'admin' },
+        );
+        return { username: 'admin', password };
+      } catch (err) {
+        // Another instance starting at the same moment made it first (the unique index says so).
+        if ((await repo.count()) > 0) {
+          return undefined;
+        }
+        throw err;
+      }
     },
 
     async login(input: {
