@@ -77,7 +77,13 @@ export async function openRuntime(
     await database.close();
     throw err;
   }
-  const services = createServices({ database, register, vault });
+  // Imports seal on two worker threads: the machine this runs on has at least two cores.
+  const services = createServices({
+    database,
+    register,
+    vault,
+    sealWorkers: { masterKey: master.key, size: 2 },
+  });
   await recordDefinitionVersion(database, services, register);
   return { config, database, register, services, demo, notes, close: () => database.close() };
 }

@@ -22,6 +22,8 @@ export function createServices(deps: {
   register: Register;
   vault: Vault;
   clock?: Clock;
+  /** Given, imports seal on worker threads, which need the master key itself. */
+  sealWorkers?: { masterKey: Buffer; size: number };
 }) {
   const { database, register, vault } = deps;
   const clock = deps.clock ?? systemClock;
@@ -37,6 +39,9 @@ export function createServices(deps: {
     subjects,
     audit,
     clock,
+    ...(deps.sealWorkers
+      ? { sealWorkers: { ...deps.sealWorkers, definition: register.definition } }
+      : {}),
   });
   const staff = createStaffService({
     db,

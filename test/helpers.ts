@@ -89,11 +89,17 @@ export interface TestContext {
 export async function createTestContext(
   kind: 'pglite' | 'postgres',
   registerFile = DEMO,
+  opts: { sealWorkers?: number } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(kind);
   const register = await loadDefinition(registerFile);
   const masterKey = randomBytes(32);
-  const services = createServices({ database: db.handle, register, vault: createVault(masterKey) });
+  const services = createServices({
+    database: db.handle,
+    register,
+    vault: createVault(masterKey),
+    ...(opts.sealWorkers ? { sealWorkers: { masterKey, size: opts.sealWorkers } } : {}),
+  });
   const app = await createApp(services);
   return {
     db,

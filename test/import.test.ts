@@ -318,3 +318,37 @@ describe.runIf(process.env.TEST_DATABASE_URL)('import killed with SIGKILL (Postg
     },
   );
 });
+
+describe('import with seal workers', () => {
+  it('seals on worker threads exactly as in the main thread: readable, indexed, de-duplicated', async () => {
+    const t = await createTestContext('pglite', DEMO, { sealWorkers: 2 });
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-workers-'));
+    try {
+      const path = join(dir, 'people.csv');
+      await writeFile(
+        path,
+        csvOf(250, 'worker') + 'Etu0,Suku0,worker.0@example.com,,Duplicate Oy\n',
+      );
+      const summary = await t.services.imports.importFile(operator, {
+        file: path,
+        mapping: checkMapping(mappingInput, t.register),
+        batchSize: 60,
+      });
+      expect(summary).toMatchObject({ created: 250, skipped: 1, rejected: 0 });
+      const found = await t.services.subjects.findSubjects(operator, {
+        purpose: 'customer_relationship',
+        email: 'worker.137@example.com',
+      });
+      expect(found.items[0]?.categories.identity?.firstName?.value).toBe('Etu137');
+      const byName = await t.services.subjects.findSubjects(operator, {
+        purpose: 'customer_relationship',
+        q: 'suku13',
+      });
+      expect(byName.items.length).toBeGreaterThanOrEqual(1);
+      expect((await t.services.audit.verify()).ok).toBe(true);
+    } finally {
+      await t.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,6 +12,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/types.ts';
+import type { RegisterDefinition } from '../../definition/schema.ts';
 import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -21,6 +22,7 @@ import type { NewSubjectRow, SubjectsRepo } from '../subjects/subjects.repo.ts';
 import type { SubjectsService } from '../subjects/subjects.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Mapping } from './mapping.ts';
+import { createSealPool, type SealPool } from './seal-pool.ts';
 import { readCsv, readJsonLines, type RawRecord, type ReadProgress } from './readers.ts';
 
 export interface ImportSummary {
@@ -90,8 +92,21 @@ export function createImportService(deps: {
   subjects: Pick<SubjectsService, 'applyChanges'>;
   audit: AuditService;
   clock: Clock;
+  /** When given, imports seal on this many worker threads (the master key and definition go there). */
+  sealWorkers?: { definition: RegisterDefinition; masterKey: Buffer; size: number };
 }) {
   const { db, repo, codec, clock } = deps;
+
+  /** Runs `fn` with a seal pool for the length of one import, when workers are configured. */
+  const withPool = async <T>(fn: (pool: SealPool | undefined) => Promise<T>): Promise<T> => {
+    const pool =
+      deps.sealWorkers && deps.sealWorkers.size > 0 ? createSealPool(deps.sealWorkers) : undefined;
+    try {
+      return await fn(pool);
+    } finally {
+      await pool?.close();
+    }
+  };
 
   /** Checks one raw record against the mapping and the definition. */
   const prepare = (
@@ -142,6 +157,7 @@ export function createImportService(deps: {
     opts: {
       batchSize?: number;
       onBatch?: (counts: Omit<ImportProgress, 'bytes' | 'totalBytes'>) => void;
+      pool?: SealPool;
     },
   ) => {
     const counts = { created: 0, merged: 0, skipped: 0, rejected: 0 };
@@ -150,7 +166,7 @@ export function createImportService(deps: {
     let lastLine = 0;
 
     /** The CPU half of a batch: checks done, duplicates folded, new people sealed and indexed. */
-    const prepareBatch = (records: PreparedRecord[], throughLine: number) => {
+    const prepareBatch = async (records: PreparedRecord[], throughLine: number) => {
       const now = clock.now();
       const meta = {
         source: mapping.source,
@@ -190,16 +206,22 @@ export function createImportService(deps: {
         }
         fresh.push(r);
       }
-      const prepared = fresh.map((r) => ({
+      const rows = opts.pool
+        ? await opts.pool.seal(
+            fresh.map((r) => r.values),
+            meta,
+          )
+        : fresh.map((r) => codec.newSubject(uuidv7(), r.values, meta));
+      const prepared = fresh.map((r, i) => ({
         line: r.line,
         values: r.values,
-        row: codec.newSubject(uuidv7(), r.values, meta),
+        row: rows[i] as NewSubjectRow,
       }));
       return { now, rejected, prepared, skippedHere, mergedInBatch, throughLine };
     };
 
     /** The database half: one transaction with the rows, their log entries and the ledger. */
-    const writeBatch = async (b: ReturnType<typeof prepareBatch>) => {
+    const writeBatch = async (b: Awaited<ReturnType<typeof prepareBatch>>) => {
       const { now, rejected, prepared, throughLine } = b;
       let { skippedHere } = b;
       const created: NewSubjectRow[] = [];
@@ -285,14 +307,24 @@ export function createImportService(deps: {
       if (batch.length === 0) {
         return;
       }
-      const next = prepareBatch(batch, lastLine);
+      // Without seal workers the preparation runs right here; with them it runs on the workers
+      // while the previous batch is written and this thread reads on.
+      const preparing = prepareBatch(batch, lastLine);
+      preparing.catch(() => undefined);
       batch = [];
-      if (writing) {
-        await writing;
-      }
-      writing = writeBatch(next);
+      const previous = writing;
+      writing = (async () => {
+        const next = await preparing;
+        if (previous) {
+          await previous;
+        }
+        await writeBatch(next);
+      })();
       // Its failure is reported where it is awaited: the next flush or the end.
       writing.catch(() => undefined);
+      if (previous) {
+        await previous;
+      }
     };
 
     for await (const r of records) {
@@ -392,10 +424,13 @@ export function createImportService(deps: {
         }
       }
       try {
-        await writeBatches(actor, mapping, runId, prepared(), {
-          ...(input.batchSize ? { batchSize: input.batchSize } : {}),
-          onBatch: (c) => input.onProgress?.({ ...c, bytes: progress.bytes, totalBytes }),
-        });
+        await withPool((pool) =>
+          writeBatches(actor, mapping, runId, prepared(), {
+            ...(input.batchSize ? { batchSize: input.batchSize } : {}),
+            ...(pool ? { pool } : {}),
+            onBatch: (c) => input.onProgress?.({ ...c, bytes: progress.bytes, totalBytes }),
+          }),
+        );
       } catch (err) {
         // A file that fails before anything was committed leaves no trace, not even its ledger row.
         await db
@@ -455,15 +490,12 @@ export function createImportService(deps: {
           yield { line, values: codec.checkValues(purpose, values, 'create') };
         }
       }
-      const result = await writeBatches(
-        actor,
-        { purpose, source: input.source, dedupe: 'skip' },
-        runId,
-        prepared(),
-        {
+      const result = await withPool((pool) =>
+        writeBatches(actor, { purpose, source: input.source, dedupe: 'skip' }, runId, prepared(), {
           ...(input.batchSize ? { batchSize: input.batchSize } : {}),
+          ...(pool ? { pool } : {}),
           onBatch: (c) => input.onBatch?.(c.created),
-        },
+        }),
       );
       await finishRun(runId);
       return result.counts;
