@@ -20,7 +20,8 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { progressBar } from '../src/cli/progress.ts';
-import { inventPerson, randomGenerator } from '../src/demo/people.ts';
+import { searchTokens } from '../src/vault/normalise.ts';
+import { contactGenerator } from './contacts.ts';
 import { operator } from '../src/lib/actor.ts';
 import { checkMapping } from '../src/modules/imports/mapping.ts';
 import {
@@ -39,6 +40,7 @@ import {
   SEED_SOURCE,
   seconds,
   timed,
+  timedCpu,
   WORK_DIR,
 } from './lib.ts';
 
@@ -68,17 +70,42 @@ const COLUMNS = ['first_name', 'last_name', 'email', 'phone', 'organisation', 't
 const COPY_DB = 'rekisteri_bench_import_copy';
 const REKISTERI_DB = 'rekisteri_bench_import';
 
+interface Measured {
+  ms: number;
+  /** CPU seconds of this process (every thread) and of PostgreSQL during the run. */
+  nodeCpu: number;
+  postgresCpu: number | null;
+}
+
+/** CPU microseconds per row, as "node X + postgres Y". */
+const perRow = (m: Measured) =>
+  `CPU per row: node ${fmt((m.nodeCpu * 1e6) / rows)} µs + postgres ${m.postgresCpu === null ? '?' : fmt((m.postgresCpu * 1e6) / rows)} µs`;
+const cpuJson = (m: Measured) => ({
+  nodeCpuMicrosPerRow: Math.round((m.nodeCpu * 1e6) / rows),
+  postgresCpuMicrosPerRow: m.postgresCpu === null ? null : Math.round((m.postgresCpu * 1e6) / rows),
+});
+
 /** RFC 4180 quoting, only where a cell needs it. */
 const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
-/** Writes the CSV of people 1..rows; e-mail addresses are unique because they carry n. */
-async function writeCsv(file: string): Promise<void> {
+/**
+ * Writes the CSV of contacts 1..rows (bench/contacts.ts: long-tailed names, unique e-mail
+ * addresses). Returns how many distinct search words (with their prefixes) the file holds: each
+ * costs the importer one HMAC per worker thread however often it recurs.
+ */
+async function writeCsv(file: string): Promise<number> {
   const out = createWriteStream(file);
-  const rnd = randomGenerator(seed);
+  const contact = contactGenerator(rows, seed);
+  const tokens = new Set<string>();
   out.write(`${COLUMNS.join(',')}\n`);
   let chunk: string[] = [];
   for (let n = 1; n <= rows; n++) {
-    const p = inventPerson(n, rnd);
+    const p = contact(n);
+    for (const text of [p.firstName, p.lastName, p.organisation]) {
+      for (const t of searchTokens(text, true)) {
+        tokens.add(t);
+      }
+    }
     chunk.push(
       [p.firstName, p.lastName, p.email, p.phone, p.organisation, p.title].map(csvCell).join(','),
     );
@@ -91,10 +118,11 @@ async function writeCsv(file: string): Promise<void> {
   }
   out.end();
   await once(out, 'finish');
+  return tokens.size;
 }
 
 /** The baseline: COPY into a plaintext table with the same indexes. */
-async function copyBaseline(file: string): Promise<number> {
+async function copyBaseline(file: string): Promise<Measured> {
   const url = await createDatabase(COPY_DB);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -104,7 +132,7 @@ async function copyBaseline(file: string): Promise<number> {
     await client.query('create index people_phone on people (phone)');
     await checkpoint();
     log(`COPY of ${fmt(rows)} rows into a plaintext table...`);
-    const { ms } = await timed(() =>
+    const measured = await timedCpu(() =>
       pipeline(
         createReadStream(file, { highWaterMark: 1 << 20 }),
         client.query(
@@ -116,14 +144,14 @@ async function copyBaseline(file: string): Promise<number> {
     if (Number(count.rows[0]?.n) !== rows) {
       throw new Error(`COPY loaded ${count.rows[0]?.n} rows, expected ${rows}`);
     }
-    return ms;
+    return measured;
   } finally {
     await client.end();
   }
 }
 
 /** The same file through Rekisteri's importer, as `rekisteri import` runs it. */
-async function rekisteriImport(file: string): Promise<number> {
+async function rekisteriImport(file: string): Promise<Measured> {
   const url = await createDatabase(REKISTERI_DB);
   const rt = await openBenchRuntime(url, newMasterKey());
   try {
@@ -146,7 +174,7 @@ async function rekisteriImport(file: string): Promise<number> {
     await checkpoint();
     log(`Rekisteri import of the same file...`);
     let bar: ReturnType<typeof progressBar> | undefined;
-    const { result: summary, ms } = await timed(() =>
+    const measured = await timedCpu(() =>
       rt.services.imports.importFile(operator, {
         file,
         mapping,
@@ -159,6 +187,7 @@ async function rekisteriImport(file: string): Promise<number> {
       }),
     );
     bar?.stop();
+    const summary = measured.result;
     if (summary.created !== rows || summary.rejected + summary.skipped + summary.merged > 0) {
       throw new Error(`the import did not create every row: ${JSON.stringify(summary)}`);
     }
@@ -166,7 +195,7 @@ async function rekisteriImport(file: string): Promise<number> {
     if (live !== rows) {
       throw new Error(`the register holds ${live} people after the import, expected ${rows}`);
     }
-    return ms;
+    return measured;
   } finally {
     await rt.close();
   }
@@ -178,10 +207,15 @@ async function main() {
   try {
     log(`writing ${fmt(rows)} invented people to ${file}...`);
     const generate = await timed(() => writeCsv(file));
-    log(`written in ${fmt(seconds(generate.ms), 1)} s`);
+    const distinctTokens = generate.result;
+    log(
+      `written in ${fmt(seconds(generate.ms), 1)} s; ${fmt(distinctTokens)} distinct search words and prefixes`,
+    );
 
-    const copyMs = await copyBaseline(file);
-    const importMs = await rekisteriImport(file);
+    const copy = await copyBaseline(file);
+    const imported = await rekisteriImport(file);
+    const copyMs = copy.ms;
+    const importMs = imported.ms;
     const copyRate = rows / seconds(copyMs);
     const importRate = rows / seconds(importMs);
     const ratio = importRate / copyRate;
@@ -193,10 +227,10 @@ async function main() {
     console.log('');
     console.log(`import of ${fmt(rows)} rows (CSV written in ${fmt(seconds(generate.ms), 1)} s)`);
     console.log(
-      `  COPY, plaintext   ${fmt(seconds(copyMs), 1).padStart(7)} s  ${fmt(copyRate).padStart(9)} rows/s  (database ${fmt(mb(copySize))} MB)`,
+      `  COPY, plaintext   ${fmt(seconds(copyMs), 1).padStart(7)} s  ${fmt(copyRate).padStart(9)} rows/s  (database ${fmt(mb(copySize))} MB; ${perRow(copy)})`,
     );
     console.log(
-      `  Rekisteri import  ${fmt(seconds(importMs), 1).padStart(7)} s  ${fmt(importRate).padStart(9)} rows/s  (database ${fmt(mb(importSize))} MB)`,
+      `  Rekisteri import  ${fmt(seconds(importMs), 1).padStart(7)} s  ${fmt(importRate).padStart(9)} rows/s  (database ${fmt(mb(importSize))} MB; ${perRow(imported)})`,
     );
     console.log(
       `  ratio             ${(ratio * 100).toFixed(1)} % of COPY (target >= 50 %): ${ratio >= 0.5 ? 'PASS' : 'FAIL'}`,
@@ -207,10 +241,16 @@ async function main() {
         rows,
         batchSize: batchSize ?? null,
         generateSeconds: Number(seconds(generate.ms).toFixed(3)),
-        copy: { seconds: Number(seconds(copyMs).toFixed(3)), rowsPerSecond: Math.round(copyRate) },
+        distinctTokens,
+        copy: {
+          seconds: Number(seconds(copyMs).toFixed(3)),
+          rowsPerSecond: Math.round(copyRate),
+          ...cpuJson(copy),
+        },
         rekisteri: {
           seconds: Number(seconds(importMs).toFixed(3)),
           rowsPerSecond: Math.round(importRate),
+          ...cpuJson(imported),
         },
         ratio: Number(ratio.toFixed(4)),
         target: 0.5,

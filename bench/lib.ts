@@ -93,6 +93,51 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; ms: n
   return { result, ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
+/** CPU seconds used so far by every PostgreSQL process on this machine (from /proc), or null. */
+export async function postgresCpuSeconds(): Promise<number | null> {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  let found = false;
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) {
+      continue;
+    }
+    // Fields after the command: state is 3rd, utime 14th and stime 15th of the whole line.
+    const rest = stat.slice(close + 2).split(' ');
+    total += (Number(rest[11]) + Number(rest[12])) / tick;
+    found = true;
+  }
+  return found ? total : null;
+}
+
+/**
+ * Times an async function and counts the CPU it cost: this process (all its threads) and the
+ * PostgreSQL processes on this machine, in seconds.
+ */
+export async function timedCpu<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; ms: number; nodeCpu: number; postgresCpu: number | null }> {
+  const pgBefore = await postgresCpuSeconds();
+  const before = process.cpuUsage();
+  const { result, ms } = await timed(fn);
+  const used = process.cpuUsage(before);
+  const pgAfter = await postgresCpuSeconds();
+  return {
+    result,
+    ms,
+    nodeCpu: (used.user + used.system) / 1e6,
+    postgresCpu: pgBefore === null || pgAfter === null ? null : pgAfter - pgBefore,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Databases
 // ---------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ export function createServices(deps: {
   const apiKeys = createApiKeysService({ repo: createApiKeysRepo(db), register, clock, audit });
   const imports = createImportService({
     db,
+    bulkTransaction: database.bulkTransaction,
     repo: subjectsRepo,
     codec: subjects.codec,
     subjects,

@@ -50,6 +50,21 @@ describe('vault', () => {
     expect(idx).not.toContain(vault.tokenIndex('vi'));
   });
 
+  it('gives the same token indexes with the import cache as without, also once it is full', () => {
+    const key = randomBytes(32);
+    const plain = createVault(key);
+    const cached = createVault(key, '+358', { tokenCache: 4 });
+    const texts = ['Virtanen', 'Anna-Kaisa', 'Virtanen', 'Öhman Oy', 'Virta', 'Anna'];
+    for (const round of [1, 2]) {
+      for (const text of texts) {
+        expect(cached.tokenIndexes(text), `${text}, round ${round}`).toEqual(
+          plain.tokenIndexes(text),
+        );
+      }
+    }
+    expect(cached.tokenIndex('virt')).toBe(plain.tokenIndex('virt'));
+  });
+
   it('refuses what is not an address or a number', () => {
     expect(normaliseEmail('not-an-address')).toBeUndefined();
     expect(normalisePhone('12')).toBeUndefined();

@@ -4,9 +4,13 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Kysely, PostgresDialect, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { PGlite } from '@electric-sql/pglite';
+import { copyStatement, copyText, type BulkTransaction } from './copy.ts';
 import type { Database } from './types.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 
@@ -14,7 +18,54 @@ export interface DatabaseHandle {
   db: Kysely<Database>;
   /** For the embedded database only: the PGlite instance (dumps, tests). */
   pglite?: PGlite;
+  /** One transaction in which rows can also be written with COPY (imports). */
+  bulkTransaction: BulkTransaction;
   close(): Promise<void>;
+}
+
+/**
+ * On a server: a connection of the pool for the whole transaction, with Kysely on top of it for
+ * the ordinary queries and COPY FROM STDIN through the same connection.
+ */
+function serverBulkTransaction(pool: pg.Pool): BulkTransaction {
+  return async (fn) => {
+    const client = await pool.connect();
+    // Kysely over this one connection; releasing it is ours to do, once, below.
+    const one = new Kysely<Database>({
+      dialect: new PostgresDialect({
+        pool: {
+          // pg's client is what PostgresDialect expects; only its release is replaced.
+          connect: () =>
+            Promise.resolve<PostgresPoolClient>({
+              query: client.query.bind(client),
+              release: () => undefined,
+            }),
+          end: () => Promise.resolve(),
+        },
+      }),
+    });
+    let broken: Error | undefined;
+    try {
+      return await one.transaction().execute((tx) =>
+        fn(tx, async (table, columns, rows) => {
+          if (rows.length > 0) {
+            await pipeline(
+              Readable.from([copyText(rows)]),
+              client.query(copyFrom(copyStatement(table, columns, 'stdin'))),
+            );
+          }
+        }),
+      );
+    } catch (err) {
+      // A connection whose transaction failed (perhaps in the middle of a COPY) is closed rather
+      // than handed out again.
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      await one.destroy();
+      client.release(broken);
+    }
+  };
 }
 
 // bigint columns come back as decimal strings on both drivers; numbers that must be numbers are
@@ -29,7 +80,7 @@ export async function openDatabase(opts: {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, close: () => db.destroy() };
+    return { db, bulkTransaction: serverBulkTransaction(pool), close: () => db.destroy() };
   }
   const { PGlite } = await import('@electric-sql/pglite');
   let unlock = () => Promise.resolve();
@@ -45,6 +96,18 @@ export async function openDatabase(opts: {
     return {
       db,
       pglite: instance,
+      // The transaction holds the embedded database's only session, so COPY from a blob issued
+      // on the instance runs inside it.
+      bulkTransaction: (fn) =>
+        db.transaction().execute((tx) =>
+          fn(tx, async (table, columns, rows) => {
+            if (rows.length > 0) {
+              await instance.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+                blob: new Blob([copyText(rows)]),
+              });
+            }
+          }),
+        ),
       close: async () => {
         await db.destroy();
         await unlock();

@@ -63,7 +63,21 @@ export class VaultError extends Error {
   override name = 'VaultError';
 }
 
-export function createVault(masterKey: Buffer, defaultCallingCode = '+358'): Vault {
+export interface VaultOptions {
+  /**
+   * Remember up to this many search-token indexes (name words and their prefixes) in memory. For
+   * bulk work only: an import sees the same first names, surnames and organisation words again and
+   * again, and one HMAC call costs several microseconds. The oldest entries make room for new ones.
+   * Off (0) by default, so a long-running server keeps no such table.
+   */
+  tokenCache?: number;
+}
+
+export function createVault(
+  masterKey: Buffer,
+  defaultCallingCode = '+358',
+  options: VaultOptions = {},
+): Vault {
   if (masterKey.length !== 32) {
     throw new VaultError('the master key must be 32 bytes');
   }
@@ -107,6 +121,23 @@ export function createVault(masterKey: Buffer, defaultCallingCode = '+358'): Vau
       .readBigInt64BE(0)
       .toString();
 
+  const cacheLimit = options.tokenCache ?? 0;
+  const tokenCache = new Map<string, string>();
+  const token = (t: string): string => {
+    if (cacheLimit <= 0) {
+      return blind('token', t);
+    }
+    let index = tokenCache.get(t);
+    if (index === undefined) {
+      index = blind('token', t);
+      if (tokenCache.size >= cacheLimit) {
+        tokenCache.delete(tokenCache.keys().next().value as string);
+      }
+      tokenCache.set(t, index);
+    }
+    return index;
+  };
+
   return {
     newSubjectKey(subjectId) {
       const key = random(32);
@@ -128,13 +159,11 @@ export function createVault(masterKey: Buffer, defaultCallingCode = '+358'): Vau
     tokenIndexes(text) {
       const out = new Set<string>();
       for (const t of searchTokens(text, true)) {
-        out.add(blind('token', t));
+        out.add(token(t));
       }
       return [...out];
     },
-    tokenIndex(token) {
-      return blind('token', token);
-    },
+    tokenIndex: token,
     keyCheck() {
       return blind('key-check', 'rekisteri');
     },

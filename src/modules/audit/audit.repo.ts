@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { CopyIn } from '../../db/copy.ts';
 import type { Database } from '../../db/types.ts';
 
 export interface AuditEventRow {
@@ -54,6 +55,16 @@ export function createAuditRepo(db: Kysely<Database>) {
           })),
         )
         .execute();
+    },
+
+    /** The same as insert, through COPY: the log entries of an import batch. */
+    async copy(copy: CopyIn, events: NewAuditEvent[]): Promise<void> {
+      const columns = eventColumns.filter((c): c is Exclude<typeof c, 'id'> => c !== 'id');
+      await copy(
+        'audit_events',
+        columns,
+        events.map((e) => columns.map((c) => e[c])),
+      );
     },
 
     async tryLockSealer(tx: Kysely<Database>): Promise<boolean> {

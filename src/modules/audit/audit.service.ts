@@ -8,6 +8,7 @@ import type { Database } from '../../db/types.ts';
 import type { Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Vault } from '../../vault/vault.ts';
+import type { CopyIn } from '../../db/copy.ts';
 import type { AuditEventRow, AuditRepo, NewAuditEvent } from './audit.repo.ts';
 
 export const AUDIT_ACTIONS = [
@@ -197,6 +198,15 @@ export function createAuditService(deps: {
       await repo.insert(
         tx,
         (Array.isArray(events) ? events : [events]).map((e) => toRow(e, at)),
+      );
+    },
+
+    /** As record, through the COPY of a bulk transaction (imports). */
+    async recordBulk(copy: CopyIn, events: AuditEvent[]): Promise<void> {
+      const at = clock.now();
+      await repo.copy(
+        copy,
+        events.map((e) => toRow(e, at)),
       );
     },
 

@@ -11,6 +11,7 @@ import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Kysely } from 'kysely';
+import type { BulkTransaction } from '../../db/copy.ts';
 import type { Database } from '../../db/types.ts';
 import type { RegisterDefinition } from '../../definition/schema.ts';
 import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
@@ -87,6 +88,8 @@ function coerce(type: string, text: string): unknown {
 
 export function createImportService(deps: {
   db: Kysely<Database>;
+  /** Batches are written in these transactions, the new rows with COPY. */
+  bulkTransaction: BulkTransaction;
   repo: SubjectsRepo;
   codec: SubjectCodec;
   subjects: Pick<SubjectsService, 'applyChanges'>;
@@ -177,7 +180,7 @@ export function createImportService(deps: {
       // Duplicates inside the batch are folded before sealing: first one wins for skip, later
       // values overwrite earlier ones for merge.
       const byEmail = new Map<string, { line: number; values: CategoryValues }>();
-      const fresh: Array<{ line: number; values: CategoryValues }> = [];
+      const fresh: Array<{ line: number; values: CategoryValues; email: string | null }> = [];
       let skippedHere = 0;
       let mergedInBatch = 0;
       for (const r of records) {
@@ -204,14 +207,11 @@ export function createImportService(deps: {
         if (email !== null) {
           byEmail.set(email, r);
         }
-        fresh.push(r);
+        fresh.push({ ...r, email });
       }
       const rows = opts.pool
-        ? await opts.pool.seal(
-            fresh.map((r) => r.values),
-            meta,
-          )
-        : fresh.map((r) => codec.newSubject(uuidv7(), r.values, meta));
+        ? await opts.pool.seal(fresh, meta)
+        : fresh.map((r) => codec.newSubject(uuidv7(), r.values, meta, r.email));
       const prepared = fresh.map((r, i) => ({
         line: r.line,
         values: r.values,
@@ -226,7 +226,7 @@ export function createImportService(deps: {
       let { skippedHere } = b;
       const created: NewSubjectRow[] = [];
       let merged = b.mergedInBatch;
-      await db.transaction().execute(async (tx) => {
+      await deps.bulkTransaction(async (tx, copy) => {
         const emailIndexes = prepared.flatMap((p) =>
           p.row.indexes.email === null ? [] : [p.row.indexes.email],
         );
@@ -262,9 +262,9 @@ export function createImportService(deps: {
             }
           }
         }
-        await repo.insertMany(tx, created, now);
-        await deps.audit.record(
-          tx,
+        await repo.copyMany(copy, created, now);
+        await deps.audit.recordBulk(
+          copy,
           created.map((row) => ({
             actor,
             action: 'subject.import' as const,

@@ -10,13 +10,25 @@ import type { NewSubjectRow } from '../subjects/subjects.repo.ts';
 import type { SealRequest } from './seal-worker.ts';
 
 export interface SealPool {
-  seal(values: CategoryValues[], meta: FieldMeta): Promise<NewSubjectRow[]>;
+  /** Seals and indexes new people; `email` is each one's e-mail index, already computed. */
+  seal(
+    people: Array<{ values: CategoryValues; email: string | null }>,
+    meta: FieldMeta,
+  ): Promise<NewSubjectRow[]>;
   close(): Promise<void>;
 }
 
 /** Maps do not survive postMessage as cheaply as arrays do. */
-const toEntries = (values: CategoryValues): SealRequest['items'][number] =>
-  [...values].map(([category, fields]) => [category, [...fields]]);
+const toItem = (p: {
+  values: CategoryValues;
+  email: string | null;
+}): SealRequest['items'][number] => ({
+  email: p.email,
+  values: [...p.values].map(([category, fields]) => [category, [...fields]]),
+});
+
+/** A view of what came over the channel as a Buffer, without copying it. */
+const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export function createSealPool(opts: {
   definition: RegisterDefinition;
@@ -40,8 +52,8 @@ export function createSealPool(opts: {
     w.on('message', (m: { id: number; rows: NewSubjectRow[] }) => {
       const rows = m.rows.map((r) => ({
         ...r,
-        wrappedKey: Buffer.from(r.wrappedKey),
-        values: r.values.map((v) => ({ ...v, sealed: Buffer.from(v.sealed) })),
+        wrappedKey: asBuffer(r.wrappedKey),
+        values: r.values.map((v) => ({ ...v, sealed: asBuffer(v.sealed) })),
       }));
       waiting.get(m.id)?.resolve(rows);
       waiting.delete(m.id);
@@ -61,16 +73,11 @@ export function createSealPool(opts: {
     });
 
   return {
-    async seal(values, meta) {
-      const size = Math.ceil(values.length / workers.length);
+    async seal(people, meta) {
+      const size = Math.ceil(people.length / workers.length);
       const slices = workers.map((w, i) => {
-        const part = values.slice(i * size, (i + 1) * size);
-        return part.length === 0
-          ? Promise.resolve([])
-          : ask(w, {
-              meta,
-              items: part.map(toEntries),
-            });
+        const part = people.slice(i * size, (i + 1) * size);
+        return part.length === 0 ? Promise.resolve([]) : ask(w, { meta, items: part.map(toItem) });
       });
       return (await Promise.all(slices)).flat();
     },

@@ -14,20 +14,31 @@ import { createSubjectCodec } from '../subjects/subject-codec.ts';
 export interface SealRequest {
   id: number;
   meta: FieldMeta;
-  /** Each person's values as entries: [category, [field, value][]][]. */
-  items: Array<Array<[string, Array<[string, FieldValue | null]>]>>;
+  /**
+   * Each person: the blind index of their primary e-mail (already computed for dedupe) and their
+   * values as entries, [category, [field, value][]][].
+   */
+  items: Array<{
+    email: string | null;
+    values: Array<[string, Array<[string, FieldValue | null]>]>;
+  }>;
 }
+
+/** Name words repeat across a file; their indexes are kept for the length of one import. */
+const TOKEN_CACHE = 200_000;
 
 const data = workerData as { definition: RegisterDefinition; masterKey: Uint8Array };
 const register = createRegister(data.definition, '');
 const codec = createSubjectCodec(
   register,
-  createVault(Buffer.from(data.masterKey), data.definition.defaultCountryCallingCode),
+  createVault(Buffer.from(data.masterKey), data.definition.defaultCountryCallingCode, {
+    tokenCache: TOKEN_CACHE,
+  }),
 );
 
 parentPort?.on('message', (msg: SealRequest) => {
-  const rows = msg.items.map((entries) =>
-    codec.newSubject(uuidv7(), new Map(entries.map(([c, f]) => [c, new Map(f)])), msg.meta),
+  const rows = msg.items.map(({ email, values }) =>
+    codec.newSubject(uuidv7(), new Map(values.map(([c, f]) => [c, new Map(f)])), msg.meta, email),
   );
   parentPort?.postMessage({ id: msg.id, rows });
 });

@@ -188,7 +188,10 @@ export function createSubjectCodec(register: Register, vault: Vault) {
      * e-mail and phone fields of the definition that hold a value) and the words of searchable
      * fields with their prefixes.
      */
-    indexes(values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>): SubjectIndexes {
+    indexes(
+      values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>,
+      emailIndex?: string | null,
+    ): SubjectIndexes {
       const phone = primary(values, 'phone');
       const tokens = new Set<string>();
       for (const { category, field } of searchable) {
@@ -200,7 +203,7 @@ export function createSubjectCodec(register: Register, vault: Vault) {
         }
       }
       return {
-        email: this.emailIndex(values),
+        email: emailIndex === undefined ? this.emailIndex(values) : emailIndex,
         phone: phone === undefined ? null : (vault.phoneIndex(phone) ?? null),
         tokens: [...tokens],
       };
@@ -223,8 +226,16 @@ export function createSubjectCodec(register: Register, vault: Vault) {
       return email === undefined ? null : (vault.emailIndex(email) ?? null);
     },
 
-    /** A new subject ready to insert: key, sealed category rows and blind index. */
-    newSubject(id: string, values: CategoryValues, meta: FieldMeta): NewSubjectRow {
+    /**
+     * A new subject ready to insert: key, sealed category rows and blind index. `emailIndex`, when
+     * the caller has already computed it (the importer's dedupe), saves computing it again.
+     */
+    newSubject(
+      id: string,
+      values: CategoryValues,
+      meta: FieldMeta,
+      emailIndex?: string | null,
+    ): NewSubjectRow {
       const { key, wrapped } = vault.newSubjectKey(id);
       const rows = [...values].map(([category, fields]) => {
         const plain: Record<string, FieldValue> = {};
@@ -239,7 +250,7 @@ export function createSubjectCodec(register: Register, vault: Vault) {
           meta,
         };
       });
-      return { id, wrappedKey: wrapped, indexes: this.indexes(values), values: rows };
+      return { id, wrappedKey: wrapped, indexes: this.indexes(values, emailIndex), values: rows };
     },
 
     key(subjectId: string, wrapped: Buffer | null): Buffer {

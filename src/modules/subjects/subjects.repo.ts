@@ -3,6 +3,7 @@
  * arrive sealed and blind indexes arrive hashed.
  */
 import { sql, type Kysely } from 'kysely';
+import type { CopyIn } from '../../db/copy.ts';
 import type { Database, FieldMeta } from '../../db/types.ts';
 
 export interface SubjectRow {
@@ -311,6 +312,46 @@ export function createSubjectsRepo(db: Kysely<Database>) {
           tx,
         );
       }
+    },
+
+    /** The same as insertMany, through COPY: the importer's batches. */
+    async copyMany(copy: CopyIn, rows: NewSubjectRow[], at: Date): Promise<void> {
+      await copy(
+        'subjects',
+        [
+          'id',
+          'wrapped_key',
+          'email_index',
+          'phone_index',
+          'blind_index',
+          'created_at',
+          'updated_at',
+        ],
+        rows.map((r) => [
+          r.id,
+          r.wrappedKey,
+          r.indexes.email,
+          r.indexes.phone,
+          r.indexes.tokens,
+          at,
+          at,
+        ]),
+      );
+      await copy(
+        'subject_values',
+        ['subject_id', 'category', 'sealed', 'source', 'purpose', 'collected_at', 'updated_at'],
+        rows.flatMap((r) =>
+          r.values.map((v) => [
+            r.id,
+            v.category,
+            v.sealed,
+            v.meta.source,
+            v.meta.purpose,
+            v.meta.collectedAt,
+            at,
+          ]),
+        ),
+      );
     },
 
     async upsertValue(
