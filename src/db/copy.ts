@@ -22,9 +22,15 @@ export type BulkTransaction = <T>(
 ) => Promise<T>;
 
 const SAFE_ELEMENT = /^[A-Za-z0-9_.:+-]+$/;
+/** A joined list of such elements: what blind-index arrays (decimal numbers) always are. */
+const SAFE_LIST = /^[A-Za-z0-9_.:+-]+(?:,[A-Za-z0-9_.:+-]+)*$/;
 
 /** An array literal: elements quoted unless they are plainly safe. */
 function arrayLiteral(items: readonly string[]): string {
+  const joined = items.join(',');
+  if (items.length === 0 || SAFE_LIST.test(joined)) {
+    return `{${joined}}`;
+  }
   return `{${items
     .map((s) =>
       SAFE_ELEMENT.test(s) ? s : `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`,
@@ -33,8 +39,9 @@ function arrayLiteral(items: readonly string[]): string {
 }
 
 /** Backslash, tab, newline and carriage return are what the text format escapes. */
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const escapeText = (s: string) =>
-  /[\\\t\n\r]/.test(s)
+  NEEDS_ESCAPE.test(s)
     ? s
         .replaceAll('\\', '\\\\')
         .replaceAll('\t', '\\t')
@@ -57,7 +64,10 @@ function field(v: CopyValue): string {
   }
   if (v instanceof Uint8Array) {
     // bytea in hex: \x… , with the backslash itself escaped for the text format.
-    return `\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+    const hex = Buffer.isBuffer(v)
+      ? v.toString('hex')
+      : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+    return `\\\\x${hex}`;
   }
   return escapeText(arrayLiteral(v));
 }
@@ -66,7 +76,10 @@ function field(v: CopyValue): string {
 export function copyText(rows: ReadonlyArray<readonly CopyValue[]>): string {
   let out = '';
   for (const row of rows) {
-    out += `${row.map(field).join('\t')}\n`;
+    for (let i = 0; i < row.length; i++) {
+      out += i === 0 ? field(row[i] as CopyValue) : `\t${field(row[i] as CopyValue)}`;
+    }
+    out += '\n';
   }
   return out;
 }

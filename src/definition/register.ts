@@ -39,8 +39,9 @@ function deepFreeze<T>(value: T): T {
 export function createRegister(definition: RegisterDefinition, text: string): Register {
   deepFreeze(definition);
   const categories = new Map(definition.categories.map((c) => [c.id, c]));
+  // category → field id → field; looked up for every value written, so no key strings are built.
   const fields = new Map(
-    definition.categories.flatMap((c) => c.fields.map((f) => [`${c.id}.${f.id}`, f] as const)),
+    definition.categories.map((c) => [c.id, new Map(c.fields.map((f) => [f.id, f]))]),
   );
   const purposes = new Map(definition.purposes.map((p) => [p.id, p]));
   const sources = new Map(definition.sources.map((s) => [s.id, s]));
@@ -54,7 +55,7 @@ export function createRegister(definition: RegisterDefinition, text: string): Re
     definition,
     digest: createHash('sha256').update(text).digest('hex'),
     category: (id) => categories.get(id),
-    field: (c, f) => fields.get(`${c}.${f}`),
+    field: (c, f) => fields.get(c)?.get(f),
     purpose: (id) => purposes.get(id),
     source: (id) => sources.get(id),
     categoriesOf: (id) => purposeCategories.get(id) ?? empty,

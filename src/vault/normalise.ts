@@ -37,13 +37,18 @@ export function searchTokens(text: string, prefixes = false): string[] {
   }
   const out: string[] = [];
   for (const w of words) {
-    const chars = [...w];
-    if (chars.length < MIN_PREFIX) {
-      out.push(w);
-      continue;
+    // Prefixes grow one character (code point) at a time.
+    let prefix = '';
+    let length = 0;
+    for (const ch of w) {
+      prefix += ch;
+      length++;
+      if (length >= MIN_PREFIX) {
+        out.push(prefix);
+      }
     }
-    for (let len = MIN_PREFIX; len <= chars.length; len++) {
-      out.push(chars.slice(0, len).join(''));
+    if (length < MIN_PREFIX) {
+      out.push(w);
     }
   }
   return out;

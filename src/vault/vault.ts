@@ -20,6 +20,7 @@ import { normaliseEmail, normalisePhone, searchTokens } from './normalise.ts';
 const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+const VERSION_BYTE = Buffer.from([VERSION]);
 
 export interface Vault {
   /** A fresh data key and its wrapped form, for a new subject. */
@@ -49,15 +50,17 @@ export interface Vault {
  */
 const pool = Buffer.alloc(65_536);
 let poolOffset = pool.length;
-function random(n: number): Buffer {
+function randomView(n: number): Buffer {
   if (poolOffset + n > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + n));
+  const out = pool.subarray(poolOffset, poolOffset + n);
   poolOffset += n;
   return out;
 }
+/** Random bytes of one's own. */
+const random = (n: number): Buffer => Buffer.from(randomView(n));
 
 export class VaultError extends Error {
   override name = 'VaultError';
@@ -89,11 +92,14 @@ export function createVault(
   const secretKey = derive('staff-secrets');
 
   const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
-    const iv = random(IV_BYTES);
+    // The nonce is a view of the random pool: both the cipher and the result copy it at once.
+    const iv = randomView(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(aad, 'utf8'));
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([Buffer.from([VERSION]), iv, body, cipher.getAuthTag()]);
+    const body = cipher.update(plaintext);
+    cipher.final(); // GCM: nothing more to write, but the tag is computed here
+    const tag = cipher.getAuthTag();
+    return Buffer.concat([VERSION_BYTE, iv, body, tag], 1 + IV_BYTES + body.length + TAG_BYTES);
   };
 
   const open = (key: Buffer, aad: string, sealed: Uint8Array): Buffer => {
@@ -105,10 +111,9 @@ export function createVault(
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
     try {
-      return Buffer.concat([
-        decipher.update(buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
+      const plain = decipher.update(buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES));
+      decipher.final(); // checks the tag; GCM has nothing more to give
+      return plain;
     } catch {
       throw new VaultError('sealed value failed authentication (wrong key or tampered data)');
     }
