@@ -2,14 +2,18 @@
  * Target: import 1,000,000 rows at >= 50 % of the rate of a plain COPY of the same rows into an
  * equivalent plaintext table, measured side by side.
  *
- * 1. Writes one CSV of --rows invented people (deterministic, unique e-mail addresses) to
- *    bench/.work/.
+ * 1. Writes one CSV of --rows invented contacts (bench/contacts.ts: deterministic, unique e-mail
+ *    addresses, long-tailed names) to bench/.work/.
  * 2. Baseline: a fresh database with a plaintext table of the same six text columns, a unique
  *    index on email and a btree index on phone (what Rekisteri indexes uniquely and plainly), and
  *    `COPY … FROM STDIN (FORMAT csv, HEADER true)` of the file, timed.
  * 3. Rekisteri: another fresh database, the runtime as the server builds it, and
  *    services.imports.importFile of the same file through a mapping, timed: reading, checking,
  *    sealing, blind-indexing, deduplicating and writing in batches with resumable bookkeeping.
+ * 4. The floor: PostgreSQL alone copying what the import stored into empty tables with the same
+ *    indexes, inside the server. No import of these rows can be faster on this machine.
+ *
+ * Each line also gives the CPU time per row of this process (all threads) and of PostgreSQL.
  *
  *   node --import tsx bench/import.ts [--rows 1000000] [--batch-size 1000]
  */
@@ -28,6 +32,7 @@ import {
   checkpoint,
   createDatabase,
   databaseSize,
+  databaseUrl,
   dropDatabase,
   fmt,
   intOption,
@@ -201,6 +206,36 @@ async function rekisteriImport(file: string): Promise<Measured> {
   }
 }
 
+/**
+ * A lower bound for the database's share: PostgreSQL copying the rows the import stored (sealed
+ * values, keys, blind indexes, log entries) into empty tables with the same indexes, in one
+ * statement per table inside the server. No client, no parsing, no encryption: whatever rate this
+ * gives, an import that has to write those rows cannot beat it on this machine.
+ */
+async function storageFloor(): Promise<Measured> {
+  const client = new pg.Client({ connectionString: databaseUrl(REKISTERI_DB) });
+  await client.connect();
+  try {
+    const tables = ['subjects', 'subject_values', 'audit_events'];
+    for (const t of tables) {
+      await client.query(
+        `create table floor_${t} (like ${t} including defaults including indexes)`,
+      );
+    }
+    await checkpoint();
+    log('PostgreSQL alone storing the same sealed rows (the floor)...');
+    return await timedCpu(async () => {
+      await client.query('begin');
+      for (const t of tables) {
+        await client.query(`insert into floor_${t} select * from ${t}`);
+      }
+      await client.query('commit');
+    });
+  } finally {
+    await client.end();
+  }
+}
+
 async function main() {
   await mkdir(WORK_DIR, { recursive: true });
   const file = `${WORK_DIR}import-${rows}.csv`;
@@ -214,15 +249,18 @@ async function main() {
 
     const copy = await copyBaseline(file);
     const imported = await rekisteriImport(file);
+    // Sizes before the floor adds its copies to the Rekisteri database.
+    const [copySize, importSize] = await Promise.all([
+      databaseSize(COPY_DB),
+      databaseSize(REKISTERI_DB),
+    ]);
+    const floor = await storageFloor();
+    const floorRate = rows / seconds(floor.ms);
     const copyMs = copy.ms;
     const importMs = imported.ms;
     const copyRate = rows / seconds(copyMs);
     const importRate = rows / seconds(importMs);
     const ratio = importRate / copyRate;
-    const [copySize, importSize] = await Promise.all([
-      databaseSize(COPY_DB),
-      databaseSize(REKISTERI_DB),
-    ]);
 
     console.log('');
     console.log(`import of ${fmt(rows)} rows (CSV written in ${fmt(seconds(generate.ms), 1)} s)`);
@@ -234,6 +272,9 @@ async function main() {
     );
     console.log(
       `  ratio             ${(ratio * 100).toFixed(1)} % of COPY (target >= 50 %): ${ratio >= 0.5 ? 'PASS' : 'FAIL'}`,
+    );
+    console.log(
+      `  floor             ${fmt(seconds(floor.ms), 1).padStart(7)} s  ${fmt(floorRate).padStart(9)} rows/s  PostgreSQL alone storing the same sealed rows: ${((floorRate / copyRate) * 100).toFixed(1)} % of COPY (${perRow(floor)})`,
     );
     console.log(
       JSON.stringify({
@@ -251,6 +292,12 @@ async function main() {
           seconds: Number(seconds(importMs).toFixed(3)),
           rowsPerSecond: Math.round(importRate),
           ...cpuJson(imported),
+        },
+        floor: {
+          seconds: Number(seconds(floor.ms).toFixed(3)),
+          rowsPerSecond: Math.round(floorRate),
+          ratio: Number((floorRate / copyRate).toFixed(4)),
+          ...cpuJson(floor),
         },
         ratio: Number(ratio.toFixed(4)),
         target: 0.5,
