@@ -25,6 +25,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { progressBar } from '../src/cli/progress.ts';
 import { searchTokens } from '../src/vault/normalise.ts';
+import { inventPerson, randomGenerator } from '../src/demo/people.ts';
 import { contactGenerator } from './contacts.ts';
 import { operator } from '../src/lib/actor.ts';
 import { checkMapping } from '../src/modules/imports/mapping.ts';
@@ -54,6 +55,8 @@ const USAGE = `usage: node --import tsx bench/import.ts [options]
   --rows <n>          rows in the CSV (default 1000000)
   --batch-size <n>    rows per import transaction (default: the importer's own, 1000)
   --seed <n>          seed of the invented people (default 1)
+  --names <kind>      long-tail (default: bench/contacts.ts, thousands of names) or demo (the
+                      demo generator's few dozen names, as the figures before 2026-11-22 used)
   --keep              keep both databases and the CSV`;
 
 const opts = options(
@@ -61,6 +64,7 @@ const opts = options(
     rows: { type: 'string' },
     'batch-size': { type: 'string' },
     seed: { type: 'string' },
+    names: { type: 'string' },
     keep: { type: 'boolean' },
   },
   USAGE,
@@ -70,6 +74,11 @@ const batchSize = opts['batch-size']
   ? intOption(opts['batch-size'], 'batch-size', 1000)
   : undefined;
 const seed = intOption(opts.seed, 'seed', 1);
+const names = opts.names ?? 'long-tail';
+if (names !== 'long-tail' && names !== 'demo') {
+  console.error(`--names: expected long-tail or demo, found "${names}"\n\n${USAGE}`);
+  process.exit(2);
+}
 
 const COLUMNS = ['first_name', 'last_name', 'email', 'phone', 'organisation', 'title'] as const;
 const COPY_DB = 'rekisteri_bench_import_copy';
@@ -100,7 +109,9 @@ const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')
  */
 async function writeCsv(file: string): Promise<number> {
   const out = createWriteStream(file);
-  const contact = contactGenerator(rows, seed);
+  const demo = randomGenerator(seed);
+  const contact =
+    names === 'demo' ? (n: number) => inventPerson(n, demo) : contactGenerator(rows, seed);
   const tokens = new Set<string>();
   out.write(`${COLUMNS.join(',')}\n`);
   let chunk: string[] = [];
@@ -212,7 +223,7 @@ async function rekisteriImport(file: string): Promise<Measured> {
  * statement per table inside the server. No client, no parsing, no encryption: whatever rate this
  * gives, an import that has to write those rows cannot beat it on this machine.
  */
-async function storageFloor(): Promise<Measured> {
+async function storageFloor(): Promise<Measured & { parts: Record<string, number> }> {
   const client = new pg.Client({ connectionString: databaseUrl(REKISTERI_DB) });
   await client.connect();
   try {
@@ -222,15 +233,29 @@ async function storageFloor(): Promise<Measured> {
         `create table floor_${t} (like ${t} including defaults including indexes)`,
       );
     }
+    // The same people without the GIN index of name words and prefixes, to show its share.
+    await client.query(
+      'create table floor_subjects_without_gin (like subjects including defaults)',
+    );
+    await client.query('alter table floor_subjects_without_gin add primary key (id)');
+    await client.query('create unique index on floor_subjects_without_gin (email_index)');
+    await client.query('create index on floor_subjects_without_gin (phone_index)');
     await checkpoint();
     log('PostgreSQL alone storing the same sealed rows (the floor)...');
-    return await timedCpu(async () => {
+    const parts: Record<string, number> = {};
+    const measured = await timedCpu(async () => {
       await client.query('begin');
       for (const t of tables) {
+        const start = performance.now();
         await client.query(`insert into floor_${t} select * from ${t}`);
+        parts[t] = performance.now() - start;
       }
       await client.query('commit');
     });
+    const start = performance.now();
+    await client.query('insert into floor_subjects_without_gin select * from subjects');
+    parts['subjects without the GIN index'] = performance.now() - start;
+    return { ...measured, parts };
   } finally {
     await client.end();
   }
@@ -238,7 +263,7 @@ async function storageFloor(): Promise<Measured> {
 
 async function main() {
   await mkdir(WORK_DIR, { recursive: true });
-  const file = `${WORK_DIR}import-${rows}.csv`;
+  const file = `${WORK_DIR}import-${rows}-${names}.csv`;
   try {
     log(`writing ${fmt(rows)} invented people to ${file}...`);
     const generate = await timed(() => writeCsv(file));
@@ -277,9 +302,15 @@ async function main() {
       `  floor             ${fmt(seconds(floor.ms), 1).padStart(7)} s  ${fmt(floorRate).padStart(9)} rows/s  PostgreSQL alone storing the same sealed rows: ${((floorRate / copyRate) * 100).toFixed(1)} % of COPY (${perRow(floor)})`,
     );
     console.log(
+      `                    of which, in µs per row: ${Object.entries(floor.parts)
+        .map(([t, ms]) => `${t} ${fmt((ms * 1000) / rows)}`)
+        .join(', ')}`,
+    );
+    console.log(
       JSON.stringify({
         bench: 'import',
         rows,
+        names,
         batchSize: batchSize ?? null,
         generateSeconds: Number(seconds(generate.ms).toFixed(3)),
         distinctTokens,
@@ -298,6 +329,9 @@ async function main() {
           rowsPerSecond: Math.round(floorRate),
           ratio: Number((floorRate / copyRate).toFixed(4)),
           ...cpuJson(floor),
+          microsPerRow: Object.fromEntries(
+            Object.entries(floor.parts).map(([t, ms]) => [t, Math.round((ms * 1000) / rows)]),
+          ),
         },
         ratio: Number(ratio.toFixed(4)),
         target: 0.5,

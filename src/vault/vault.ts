@@ -70,7 +70,7 @@ export interface VaultOptions {
   /**
    * Remember up to this many search-token indexes (name words and their prefixes) in memory. For
    * bulk work only: an import sees the same first names, surnames and organisation words again and
-   * again, and one HMAC call costs several microseconds. The oldest entries make room for new ones.
+   * again, and one HMAC call costs several microseconds. Entries not used for a while make room.
    * Off (0) by default, so a long-running server keeps no such table.
    */
   tokenCache?: number;
@@ -126,19 +126,26 @@ export function createVault(
       .readBigInt64BE(0)
       .toString();
 
-  const cacheLimit = options.tokenCache ?? 0;
-  const tokenCache = new Map<string, string>();
+  // Two generations: lookups fill the young one; when it holds half the limit it becomes the old
+  // one and the previous old one is dropped. A word still in use moves back to the young
+  // generation when it is found in the old one. Evicting one entry at a time from the front of a
+  // Map instead would cost more and more as deleted slots pile up there.
+  const half = Math.floor((options.tokenCache ?? 0) / 2);
+  let young = new Map<string, string>();
+  let old = new Map<string, string>();
   const token = (t: string): string => {
-    if (cacheLimit <= 0) {
+    if (half <= 0) {
       return blind('token', t);
     }
-    let index = tokenCache.get(t);
-    if (index === undefined) {
-      index = blind('token', t);
-      if (tokenCache.size >= cacheLimit) {
-        tokenCache.delete(tokenCache.keys().next().value as string);
-      }
-      tokenCache.set(t, index);
+    let index = young.get(t);
+    if (index !== undefined) {
+      return index;
+    }
+    index = old.get(t) ?? blind('token', t);
+    young.set(t, index);
+    if (young.size >= half) {
+      old = young;
+      young = new Map();
     }
     return index;
   };
