@@ -14,6 +14,12 @@ const awkward = [
   'comma, "quotes" and {braces}',
   'Åsa Öhman – ääkköset ✓',
   '',
+  'NULL',
+  'null',
+  'a,b',
+  '{x}',
+  ' padded ',
+  '42',
 ];
 
 describe('COPY text encoding', () => {
@@ -24,7 +30,7 @@ describe('COPY text encoding', () => {
   it('writes bytea as escaped hex, dates as ISO and arrays as literals', () => {
     expect(
       copyText([[Buffer.from([0, 255]), new Date('2026-01-31T12:00:00Z'), ['a', 'b c', '7']]]),
-    ).toBe('\\\\x00ff\t2026-01-31T12:00:00.000Z\t{a,"b c",7}\n');
+    ).toBe('\\\\x00ff\t2026-01-31T12:00:00.000Z\t{"a","b c",7}\n');
   });
 
   it('refuses a table or column that is not a plain identifier', () => {
@@ -97,6 +103,25 @@ describe.each(DATABASES)('bulk transactions on %s', (kind) => {
     }>`select count(*)::int as c from copy_probe where n = 1001`.execute(db.handle.db);
     expect(last.rows[0]?.c).toBe(1);
   });
+
+  it.runIf(kind === 'postgres')(
+    'survives the server dropping the connection in the middle of a bulk transaction',
+    async () => {
+      await expect(
+        db.handle.bulkTransaction(async (tx, copy) => {
+          await copy('copy_probe', ['n'], [[3000]]);
+          const me = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
+          // another connection of the pool ends this one, as a restart or an admin would
+          await sql`select pg_terminate_backend(${me.rows[0]?.pid})`.execute(db.handle.db);
+          await sql`select 1`.execute(tx);
+        }),
+      ).rejects.toThrow();
+      const r = await sql<{
+        c: number;
+      }>`select count(*)::int as c from copy_probe where n = 3000`.execute(db.handle.db);
+      expect(r.rows[0]?.c).toBe(0);
+    },
+  );
 
   it('refuses rows that do not fit their columns, and writes none of them', async () => {
     await expect(

@@ -21,21 +21,24 @@ export type BulkTransaction = <T>(
   fn: (tx: Kysely<Database>, copy: CopyIn) => Promise<T>,
 ) => Promise<T>;
 
-const SAFE_ELEMENT = /^[A-Za-z0-9_.:+-]+$/;
-/** A joined list of such elements: what blind-index arrays (decimal numbers) always are. */
-const SAFE_LIST = /^[A-Za-z0-9_.:+-]+(?:,[A-Za-z0-9_.:+-]+)*$/;
+/** Plain decimal integers (blind indexes) need no quotes; anything else is quoted. */
+const INTEGER = /^-?\d+$/;
 
-/** An array literal: elements quoted unless they are plainly safe. */
-function arrayLiteral(items: readonly string[]): string {
-  const joined = items.join(',');
-  if (items.length === 0 || SAFE_LIST.test(joined)) {
-    return `{${joined}}`;
+/**
+ * A one-dimensional array literal. Every element that is not a plain integer is quoted, so that
+ * a word such as NULL (which, bare, means SQL NULL), or one holding a comma, a quote, a brace or
+ * a space, comes back as it went in.
+ */
+export function arrayLiteral(items: readonly string[]): string {
+  let out = '{';
+  for (let i = 0; i < items.length; i++) {
+    const s = items[i] as string;
+    if (i > 0) {
+      out += ',';
+    }
+    out += INTEGER.test(s) ? s : `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
   }
-  return `{${items
-    .map((s) =>
-      SAFE_ELEMENT.test(s) ? s : `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`,
-    )
-    .join(',')}}`;
+  return `${out}}`;
 }
 
 /** Backslash, tab, newline and carriage return are what the text format escapes. */

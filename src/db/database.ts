@@ -79,6 +79,10 @@ export async function openDatabase(opts: {
 }): Promise<DatabaseHandle> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    // A connection the server drops reports an 'error' event, idle or in use; with no listener Node
+    // would end the process. The query under way fails on its own and the pool discards the client.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, bulkTransaction: serverBulkTransaction(pool), close: () => db.destroy() };
   }

@@ -59,8 +59,15 @@ function randomView(n: number): Buffer {
   poolOffset += n;
   return out;
 }
-/** Random bytes of one's own. */
-const random = (n: number): Buffer => Buffer.from(randomView(n));
+/**
+ * Random bytes of one's own (data keys), outside Node's shared 8 KiB allocation pool: a key must
+ * not sit in a slab that other, less secret buffers share and hand to other threads.
+ */
+function random(n: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(n);
+  randomView(n).copy(out);
+  return out;
+}
 
 export class VaultError extends Error {
   override name = 'VaultError';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { CopyIn } from '../../db/copy.ts';
+import { arrayLiteral, type CopyIn } from '../../db/copy.ts';
 import type { Database } from '../../db/types.ts';
 
 export interface AuditEventRow {
@@ -50,8 +50,8 @@ export function createAuditRepo(db: Kysely<Database>) {
         .values(
           events.map((e) => ({
             ...e,
-            categories: sql<string[]>`${`{${e.categories.join(',')}}`}::text[]`,
-            fields: sql<string[]>`${`{${e.fields.join(',')}}`}::text[]`,
+            categories: sql<string[]>`${arrayLiteral(e.categories)}::text[]`,
+            fields: sql<string[]>`${arrayLiteral(e.fields)}::text[]`,
           })),
         )
         .execute();

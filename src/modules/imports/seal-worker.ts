@@ -40,5 +40,15 @@ parentPort?.on('message', (msg: SealRequest) => {
   const rows = msg.items.map(({ email, values }) =>
     codec.newSubject(uuidv7(), new Map(values.map(([c, f]) => [c, new Map(f)])), msg.meta, email),
   );
-  parentPort?.postMessage({ id: msg.id, rows });
+  // Each buffer goes over in an ArrayBuffer of its own: Buffer.concat hands out slices of an 8 KiB
+  // slab, and sending a slice copies the whole slab, with whatever else this thread kept there.
+  const own = (b: Buffer) => new Uint8Array(b);
+  parentPort?.postMessage({
+    id: msg.id,
+    rows: rows.map((r) => ({
+      ...r,
+      wrappedKey: own(r.wrappedKey),
+      values: r.values.map((v) => ({ ...v, sealed: own(v.sealed) })),
+    })),
+  });
 });

@@ -90,6 +90,7 @@ export interface HistoryRow {
 }
 
 const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v));
+/** An array literal of uuids, hex or decimal strings, which need no quoting; NULL is SQL NULL. */
 const toArray = (list: readonly string[]) => `{${list.join(',')}}`;
 
 /** Advisory-lock stripes that serialise creation of subjects with the same e-mail address. */
