@@ -15,7 +15,7 @@
  *
  * Each line also gives the CPU time per row of this process (all threads) and of PostgreSQL.
  *
- *   node --import tsx bench/import.ts [--rows 1000000] [--batch-size 1000]
+ *   node --import tsx bench/import.ts [--rows 1000000] [--batch-size 1000] [--names long-tail|demo]
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
