@@ -13,7 +13,7 @@
  *
  * Everything is built from a seeded generator, so a run can be repeated.
  */
-import { randomGenerator } from '../src/demo/people.ts';
+import { ascii, randomGenerator } from '../src/demo/people.ts';
 
 const ONSETS = [
   '',
@@ -118,12 +118,6 @@ export interface Contact {
   organisation: string;
   title: string;
 }
-
-const ascii = (s: string) =>
-  s
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '');
 
 /** A generator of contacts 1..n; e-mail addresses are unique because they carry n. */
 export function contactGenerator(rows: number, seed: number): (n: number) => Contact {

@@ -118,7 +118,8 @@ export function randomGenerator(seed: number): () => number {
   };
 }
 
-const ascii = (s: string) =>
+/** Lower case without diacritics, for invented e-mail addresses. */
+export const ascii = (s: string) =>
   s
     .toLowerCase()
     .normalize('NFD')
