@@ -12,6 +12,16 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .optional(),
   REKISTERI_DATA: z.string().min(1).default('./data'),
+  /**
+   * The key store: person keys, the erasure journal and the access log's anchors, kept apart from
+   * the data so that a backup of the data alone opens nothing. A directory; without
+   * KEYSTORE_DATABASE_URL it also holds the key store's embedded database.
+   */
+  REKISTERI_KEYSTORE: z.string().min(1).default('./keystore'),
+  KEYSTORE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
   REKISTERI_REGISTER: z.string().min(1).default('./register.yaml'),
   REKISTERI_MASTER_KEY: z.string().min(1).optional(),
   REKISTERI_KEY_FILE: z.string().min(1).default('./rekisteri.key'),
@@ -55,6 +65,10 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Directory of the key store (its embedded database unless keystoreUrl is set, anchors). */
+  keystoreDir: string;
+  /** A PostgreSQL database for person keys; must differ from databaseUrl. */
+  keystoreUrl: string | undefined;
   registerFile: string;
   masterKey: string | undefined;
   keyFile: string;
@@ -83,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.REKISTERI_DATA),
+    keystoreDir: resolve(e.REKISTERI_KEYSTORE),
+    keystoreUrl: e.KEYSTORE_DATABASE_URL,
     registerFile: resolve(e.REKISTERI_REGISTER),
     masterKey: e.REKISTERI_MASTER_KEY,
     keyFile: resolve(e.REKISTERI_KEY_FILE),
