@@ -170,17 +170,29 @@ const ident = (name: string) => {
   return `"${name}"`;
 };
 
-/** Creates database `name` afresh (dropping a leftover of an earlier run) and returns its URL. */
+/** The key store's database beside a benchmark's data database `name`. */
+const keysName = (name: string) => `${name}_keys`;
+
+/**
+ * Creates database `name` afresh (dropping a leftover of an earlier run), with its key store's
+ * database beside it, and returns the data database's URL.
+ */
 export async function createDatabase(name: string): Promise<string> {
   await withAdmin(async (c) => {
-    await c.query(`drop database if exists ${ident(name)} with (force)`);
-    await c.query(`create database ${ident(name)}`);
+    for (const n of [name, keysName(name)]) {
+      await c.query(`drop database if exists ${ident(n)} with (force)`);
+      await c.query(`create database ${ident(n)}`);
+    }
   });
   return databaseUrl(name);
 }
 
 export async function dropDatabase(name: string): Promise<void> {
-  await withAdmin((c) => c.query(`drop database if exists ${ident(name)} with (force)`));
+  await withAdmin(async (c) => {
+    for (const n of [name, keysName(name)]) {
+      await c.query(`drop database if exists ${ident(n)} with (force)`);
+    }
+  });
 }
 
 /**
@@ -212,6 +224,7 @@ export const newMasterKey = () => randomBytes(32).toString('hex');
 export function serverEnv(url: string, masterKey: string): Record<string, string> {
   return {
     DATABASE_URL: url,
+    KEYSTORE_DATABASE_URL: databaseUrl(keysName(databaseName(url))),
     REKISTERI_MASTER_KEY: masterKey,
     REKISTERI_REGISTER: DEMO_REGISTER,
     // Never invent demo people into a benchmark database.

@@ -63,9 +63,42 @@ export async function startServer(
     }
   }, 1000);
   sealer.unref();
+  // Erasures reach the key store at once; this pass finishes any the key store missed (a crash
+  // between the two stores), then removes erased keys' bytes from the key store's files and WAL.
+  let cleaning = false;
+  const cleaner = setInterval(() => {
+    if (cleaning) {
+      return;
+    }
+    cleaning = true;
+    services.subjects
+      .reconcileErasures()
+      .then(() => runtime.keys.clean())
+      .then((result) => {
+        for (const warning of result.warnings) {
+          app.log.warn(`cleaning the key store: ${warning}`);
+        }
+      })
+      .catch((err: unknown) => {
+        if (!stopping) {
+          app.log.error(
+            { err: { message: err instanceof Error ? err.message : 'unknown' } },
+            'cleaning the key store failed',
+          );
+        }
+      })
+      .finally(() => {
+        cleaning = false;
+      });
+  }, config.keyCleanInterval * 1000);
+  cleaner.unref();
   const stop = async () => {
     stopping = true;
     clearInterval(sealer);
+    clearInterval(cleaner);
+    while (cleaning) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await app.close();
     await runtime.close();
   };

@@ -2,7 +2,9 @@
  * Opens everything a command needs: the definition, the master key, the database (migrated), the
  * vault and the services. Shared by the server and every CLI command.
  */
+import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
@@ -10,9 +12,11 @@ import { migrateToLatest } from './db/migrate.ts';
 import { loadDefinition } from './definition/loader.ts';
 import type { Register } from './definition/register.ts';
 import { system } from './lib/actor.ts';
+import { openKeyStore, type KeyStore } from './keystore/keystore.ts';
 import { createServices, type Services } from './services.ts';
 import { loadOrCreateMasterKey } from './vault/master-key.ts';
-import { createVault } from './vault/vault.ts';
+import { createVault, type Vault } from './vault/vault.ts';
+import { createSubjectsRepo } from './modules/subjects/subjects.repo.ts';
 
 export const DEMO_REGISTER = fileURLToPath(new URL('../examples/demo.yaml', import.meta.url));
 /** The built staff console (`npm run build:web`). */
@@ -21,6 +25,7 @@ export const CONSOLE_DIR = fileURLToPath(new URL('../web/dist/console', import.m
 export interface Runtime {
   config: Readonly<Config>;
   database: DatabaseHandle;
+  keys: KeyStore;
   register: Register;
   services: Services;
   /** True when no register.yaml exists and the demo register runs instead. */
@@ -70,22 +75,149 @@ export async function openRuntime(
   const database = await openDatabase(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
+  let keys: KeyStore | undefined;
   try {
     await migrateToLatest(database.db);
     await verifyMasterKey(database, vault.keyCheck());
+    keys = await openKeyStore(
+      config.keystoreUrl ? { url: config.keystoreUrl } : { dir: keystoreDatabaseDir(config) },
+    );
+    await pairKeyStore(database, keys, vault, notes);
   } catch (err) {
+    await keys?.close();
     await database.close();
     throw err;
   }
   // Imports seal on two worker threads: the machine this runs on has at least two cores.
   const services = createServices({
     database,
+    keys,
     register,
     vault,
     sealWorkers: { masterKey: master.key, size: 2 },
   });
-  await recordDefinitionVersion(database, services, register);
-  return { config, database, register, services, demo, notes, close: () => database.close() };
+  const opened = keys;
+  try {
+    const applied = await services.subjects.reconcileErasures();
+    if (applied.keysDestroyed > 0 || applied.subjectsErased > 0) {
+      notes.push(
+        `applied the erasure journal: ${applied.keysDestroyed} keys destroyed, ${applied.subjectsErased} people erased in the data`,
+      );
+    }
+    await opened.clean();
+    await recordDefinitionVersion(database, services, register);
+  } catch (err) {
+    await opened.close();
+    await database.close();
+    throw err;
+  }
+  return {
+    config,
+    database,
+    keys: opened,
+    register,
+    services,
+    demo,
+    notes,
+    close: async () => {
+      await opened.close();
+      await database.close();
+    },
+  };
+}
+
+/** The embedded key store's database, inside the key store directory. */
+export function keystoreDatabaseDir(config: Readonly<Config>): string {
+  return join(config.keystoreDir, 'keys');
+}
+
+/**
+ * Ties a key store to its data database and its master key, and refuses any other pairing: a key
+ * store of another register, or an empty one beside a data database that holds people (their keys
+ * would be missing: the wrong REKISTERI_KEYSTORE, or a key store not restored), or one whose
+ * keys were wrapped under another master key. Person keys an older version kept in the data
+ * database move to the key store here, once.
+ */
+async function pairKeyStore(
+  database: DatabaseHandle,
+  keys: KeyStore,
+  vault: Vault,
+  notes: string[],
+): Promise<void> {
+  const db = database.db;
+  const setting = async (key: string) =>
+    (await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())
+      ?.value;
+  const claimCheck = await keys.claimSetting('key_check', vault.keyCheck());
+  if (claimCheck !== vault.keyCheck()) {
+    throw new Error(
+      'the key store was made with another master key: start with the master key of this register, or the key store that belongs to it',
+    );
+  }
+  const dataId = await setting('register_id');
+  const keyId = await keys.setting('register_id');
+  if (!keyId || keyId === dataId) {
+    const moved = await moveLegacyKeys(database, keys, vault);
+    if (moved > 0) {
+      notes.push(`moved ${moved} person keys from the data database to the key store`);
+    }
+  }
+  const live = await db
+    .selectFrom('subjects')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('erased_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  const people = Number(live.n);
+  if (dataId && keyId && dataId !== keyId) {
+    throw new Error(
+      "the key store belongs to another register than this database: set REKISTERI_KEYSTORE (or KEYSTORE_DATABASE_URL) to this register's key store",
+    );
+  }
+  if (!keyId && people > 0 && (await keys.countKeys()) === 0) {
+    throw new Error(
+      `the key store is empty, but the database holds ${people} people whose keys would be missing: set REKISTERI_KEYSTORE (or KEYSTORE_DATABASE_URL) to this register's key store, or restore it with \`rekisteri restore --keys\``,
+    );
+  }
+  if (!dataId && keyId && people > 0) {
+    throw new Error(
+      "the key store belongs to another register than this database: set REKISTERI_KEYSTORE (or KEYSTORE_DATABASE_URL) to this register's key store",
+    );
+  }
+  const id = await keys.claimSetting('register_id', dataId ?? keyId ?? randomUUID());
+  await db
+    .insertInto('settings')
+    .values({ key: 'register_id', value: id })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  if ((await setting('register_id')) !== id) {
+    throw new Error('the key store belongs to another register than this database');
+  }
+}
+
+/** Moves person keys an older version stored in `subjects.wrapped_key` to the key store. */
+async function moveLegacyKeys(
+  database: DatabaseHandle,
+  keys: KeyStore,
+  vault: Vault,
+): Promise<number> {
+  const repo = createSubjectsRepo(database.db);
+  let moved = 0;
+  for (;;) {
+    const page = await repo.legacyKeys(5000);
+    if (page.length === 0) {
+      break;
+    }
+    await keys.put(
+      page.map((k) => ({ subjectId: k.id, wrapped: k.wrapped })),
+      vault.wrapKeyId(),
+    );
+    await repo.dropLegacyKeys(page.map((k) => k.id));
+    moved += page.length;
+  }
+  if (moved > 0) {
+    await repo.compactSubjects();
+  }
+  return moved;
 }
 
 /** Refuses a master key other than the one the database was sealed with. */

@@ -15,27 +15,40 @@ import { createStaffRepo } from './modules/staff/staff.repo.ts';
 import { createStaffService } from './modules/staff/staff.service.ts';
 import { createSubjectsRepo } from './modules/subjects/subjects.repo.ts';
 import { createSubjectsService } from './modules/subjects/subjects.service.ts';
+import type { KeyStore } from './keystore/keystore.ts';
 import type { Vault } from './vault/vault.ts';
 
 export function createServices(deps: {
   database: DatabaseHandle;
+  /** Person keys and the erasure journal, in a database apart from the data. */
+  keys: KeyStore;
   register: Register;
   vault: Vault;
   clock?: Clock;
   /** Given, imports seal on worker threads, which need the master key itself. */
   sealWorkers?: { masterKey: Buffer; size: number };
 }) {
-  const { database, register, vault } = deps;
+  const { database, register, vault, keys } = deps;
   const clock = deps.clock ?? systemClock;
   const db = database.db;
   const audit = createAuditService({ db, repo: createAuditRepo(db), vault, clock });
   const subjectsRepo = createSubjectsRepo(db);
-  const subjects = createSubjectsService({ db, repo: subjectsRepo, register, vault, clock, audit });
+  const subjects = createSubjectsService({
+    db,
+    keys,
+    repo: subjectsRepo,
+    register,
+    vault,
+    clock,
+    audit,
+  });
   const apiKeys = createApiKeysService({ repo: createApiKeysRepo(db), register, clock, audit });
   const imports = createImportService({
     db,
     bulkTransaction: database.bulkTransaction,
     repo: subjectsRepo,
+    keys,
+    wrapKeyId: vault.wrapKeyId(),
     codec: subjects.codec,
     subjects,
     audit,
@@ -52,7 +65,7 @@ export function createServices(deps: {
     audit,
     clock,
   });
-  return { register, vault, clock, audit, subjects, apiKeys, imports, staff };
+  return { register, vault, clock, keys, audit, subjects, apiKeys, imports, staff };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -24,7 +24,14 @@ async function rekisteri(
 ): Promise<Result> {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !['DATABASE_URL', 'REKISTERI_MASTER_KEY', 'REKISTERI_REGISTER'].includes(k),
+      ([k]) =>
+        ![
+          'DATABASE_URL',
+          'KEYSTORE_DATABASE_URL',
+          'REKISTERI_MASTER_KEY',
+          'REKISTERI_REGISTER',
+          'REKISTERI_KEYSTORE',
+        ].includes(k),
     ),
   );
   try {
@@ -228,7 +235,14 @@ describe('rekisteri start', () => {
       const dir = await mkdtemp(join(tmpdir(), 'rekisteri-start-'));
       const base = Object.fromEntries(
         Object.entries(process.env).filter(
-          ([k]) => !['DATABASE_URL', 'REKISTERI_MASTER_KEY', 'REKISTERI_REGISTER'].includes(k),
+          ([k]) =>
+            ![
+              'DATABASE_URL',
+              'KEYSTORE_DATABASE_URL',
+              'REKISTERI_MASTER_KEY',
+              'REKISTERI_REGISTER',
+              'REKISTERI_KEYSTORE',
+            ].includes(k),
         ),
       );
       const server = spawn(process.execPath, [join(ROOT, 'bin/rekisteri.js'), 'start'], {

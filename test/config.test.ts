@@ -40,30 +40,37 @@ describe('configuration', () => {
     }
   });
 
-  it('refuses a malformed master key, and a master key other than the one the data was sealed with', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-config-'));
-    try {
-      const env = {
-        REKISTERI_DATA: join(dir, 'data'),
-        REKISTERI_REGISTER: DEMO,
-        REKISTERI_KEY_FILE: join(dir, 'k.key'),
-      };
-      await expect(
-        openRuntime(loadConfig({ ...env, REKISTERI_MASTER_KEY: 'short' })),
-      ).rejects.toThrow(/REKISTERI_MASTER_KEY must be 32 bytes/);
-      const first = await openRuntime(
-        loadConfig({ ...env, REKISTERI_MASTER_KEY: randomBytes(32).toString('hex') }),
-      );
-      await first.close();
-      await expect(
-        openRuntime(loadConfig({ ...env, REKISTERI_MASTER_KEY: randomBytes(32).toString('hex') })),
-      ).rejects.toThrow(/does not match/);
-      await writeFile(join(dir, 'loose.key'), randomBytes(32).toString('hex'), { mode: 0o644 });
-      await expect(
-        openRuntime(loadConfig({ ...env, REKISTERI_KEY_FILE: join(dir, 'loose.key') })),
-      ).rejects.toThrow(/readable by others/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'refuses a malformed master key, and a master key other than the one the data was sealed with',
+    { timeout: 120_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rekisteri-config-'));
+      try {
+        const env = {
+          REKISTERI_DATA: join(dir, 'data'),
+          REKISTERI_KEYSTORE: join(dir, 'keystore'),
+          REKISTERI_REGISTER: DEMO,
+          REKISTERI_KEY_FILE: join(dir, 'k.key'),
+        };
+        await expect(
+          openRuntime(loadConfig({ ...env, REKISTERI_MASTER_KEY: 'short' })),
+        ).rejects.toThrow(/REKISTERI_MASTER_KEY must be 32 bytes/);
+        const first = await openRuntime(
+          loadConfig({ ...env, REKISTERI_MASTER_KEY: randomBytes(32).toString('hex') }),
+        );
+        await first.close();
+        await expect(
+          openRuntime(
+            loadConfig({ ...env, REKISTERI_MASTER_KEY: randomBytes(32).toString('hex') }),
+          ),
+        ).rejects.toThrow(/does not match/);
+        await writeFile(join(dir, 'loose.key'), randomBytes(32).toString('hex'), { mode: 0o644 });
+        await expect(
+          openRuntime(loadConfig({ ...env, REKISTERI_KEY_FILE: join(dir, 'loose.key') })),
+        ).rejects.toThrow(/readable by others/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -11,6 +11,7 @@ import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { loadDefinition } from '../src/definition/loader.ts';
 import type { Register } from '../src/definition/register.ts';
+import { openKeyStore, type KeyStore } from '../src/keystore/keystore.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';
 import type { FastifyInstance } from 'fastify';
@@ -55,6 +56,26 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
   };
 }
 
+/** A fresh key store beside a test database: embedded in memory, or a second new database. */
+export async function openTestKeyStore(
+  kind: 'pglite' | 'postgres',
+): Promise<{ keys: KeyStore; url?: string; dispose(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const keys = await openKeyStore({});
+    return { keys, dispose: () => keys.close() };
+  }
+  const created = await createPostgresDatabase();
+  const keys = await openKeyStore({ url: created.url });
+  return {
+    keys,
+    url: created.url,
+    async dispose() {
+      await keys.close();
+      await created.drop();
+    },
+  };
+}
+
 export async function openTestDatabase(kind: 'pglite' | 'postgres'): Promise<TestDatabase> {
   if (kind === 'pglite') {
     const handle = await openDatabase({});
@@ -77,6 +98,7 @@ export async function openTestDatabase(kind: 'pglite' | 'postgres'): Promise<Tes
 
 export interface TestContext {
   db: TestDatabase;
+  keys: KeyStore;
   register: Register;
   services: Services;
   app: FastifyInstance;
@@ -92,10 +114,12 @@ export async function createTestContext(
   opts: { sealWorkers?: number } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(kind);
+  const keyStore = await openTestKeyStore(kind);
   const register = await loadDefinition(registerFile);
   const masterKey = randomBytes(32);
   const services = createServices({
     database: db.handle,
+    keys: keyStore.keys,
     register,
     vault: createVault(masterKey),
     ...(opts.sealWorkers ? { sealWorkers: { masterKey, size: opts.sealWorkers } } : {}),
@@ -103,6 +127,7 @@ export async function createTestContext(
   const app = await createApp(services);
   return {
     db,
+    keys: keyStore.keys,
     register,
     services,
     app,
@@ -118,6 +143,7 @@ export async function createTestContext(
     },
     async close() {
       await app.close();
+      await keyStore.dispose();
       await db.dispose();
     },
   };

@@ -245,6 +245,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('import killed with SIGKILL (Postg
     async () => {
       const dir = await mkdtemp(join(tmpdir(), 'rekisteri-kill-'));
       const database = await createPostgresDatabase();
+      const keyDatabase = await createPostgresDatabase();
       const rows = 6000;
       try {
         const csv = join(dir, 'people.csv');
@@ -254,6 +255,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('import killed with SIGKILL (Postg
         const env = {
           ...process.env,
           DATABASE_URL: database.url,
+          KEYSTORE_DATABASE_URL: keyDatabase.url,
           REKISTERI_MASTER_KEY: randomBytes(32).toString('hex'),
           REKISTERI_REGISTER: DEMO,
         };
@@ -313,6 +315,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('import killed with SIGKILL (Postg
         await client.end();
       } finally {
         await database.drop();
+        await keyDatabase.drop();
         await rm(dir, { recursive: true, force: true });
       }
     },

@@ -58,6 +58,8 @@ const schema = z.object({
       return z.NEVER;
     }),
   REKISTERI_BODY_LIMIT: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Seconds between passes that clean erased keys out of the key store's storage. */
+  REKISTERI_KEY_CLEAN_INTERVAL: z.coerce.number().int().min(1).max(3600).default(60),
 });
 
 export interface Config {
@@ -76,6 +78,7 @@ export interface Config {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   trustProxy: false | number | string[];
   bodyLimit: number;
+  keyCleanInterval: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +95,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     );
   }
   const e = parsed.data;
+  if (e.DATABASE_URL && !e.KEYSTORE_DATABASE_URL) {
+    throw new ConfigError(
+      'invalid configuration in the environment:\n  KEYSTORE_DATABASE_URL: required when DATABASE_URL is set: a PostgreSQL database apart from the data (better on another server) for person keys; see docs/operations.md',
+    );
+  }
+  if (e.KEYSTORE_DATABASE_URL && e.KEYSTORE_DATABASE_URL === e.DATABASE_URL) {
+    throw new ConfigError(
+      'invalid configuration in the environment:\n  KEYSTORE_DATABASE_URL: must name another database than DATABASE_URL: a key store inside the data database would go into every dump of the data',
+    );
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -106,5 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
     bodyLimit: e.REKISTERI_BODY_LIMIT,
+    keyCleanInterval: e.REKISTERI_KEY_CLEAN_INTERVAL,
   });
 }

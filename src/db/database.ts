@@ -2,7 +2,7 @@
  * Opens the database: a PostgreSQL server when a URL is given, otherwise the embedded PGlite in
  * a data directory. Both get the same Kysely interface, migrations and queries.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,7 @@ import { PGliteDialect } from './pglite-dialect.ts';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
+  kind: 'pglite' | 'postgres';
   /** For the embedded database only: the PGlite instance (dumps, tests). */
   pglite?: PGlite;
   /** One transaction in which rows can also be written with COPY (imports). */
@@ -76,6 +77,8 @@ export async function openDatabase(opts: {
   url?: string;
   dataDir?: string;
   poolSize?: number;
+  /** Extra postgresql.conf lines for the embedded database (the key store turns off WAL reuse). */
+  postgresqlconf?: string[];
 }): Promise<DatabaseHandle> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
@@ -84,21 +87,28 @@ export async function openDatabase(opts: {
     pool.on('error', () => undefined);
     pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, bulkTransaction: serverBulkTransaction(pool), close: () => db.destroy() };
+    return {
+      db,
+      kind: 'postgres',
+      bulkTransaction: serverBulkTransaction(pool),
+      close: () => db.destroy(),
+    };
   }
   const { PGlite } = await import('@electric-sql/pglite');
   let unlock = () => Promise.resolve();
   if (opts.dataDir) {
-    await mkdir(opts.dataDir, { recursive: true });
+    await privateDirectory(opts.dataDir);
     unlock = await lockDataDir(opts.dataDir);
   }
   try {
     const instance = await PGlite.create(opts.dataDir ?? 'memory://', {
       parsers: { 20: (v: string) => v },
+      ...(opts.postgresqlconf ? { postgresqlconf: opts.postgresqlconf } : {}),
     });
     const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
     return {
       db,
+      kind: 'pglite',
       pglite: instance,
       // The transaction holds the embedded database's only session, so COPY from a blob issued
       // on the instance runs inside it.
@@ -121,6 +131,28 @@ export async function openDatabase(opts: {
     await unlock();
     throw err;
   }
+}
+
+/**
+ * An embedded database's directory belongs to this process's user alone: created 0700, files
+ * 0600. The embedded PostgreSQL creates its files with the process's umask, so the umask is
+ * narrowed for the whole process (it holds personal data; nothing it writes is for others), and
+ * what an older version left readable is narrowed too.
+ */
+async function privateDirectory(dir: string): Promise<void> {
+  process.umask(0o077);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const walk = async (path: string, isDir: boolean): Promise<void> => {
+    await chmod(path, isDir ? 0o700 : 0o600);
+    if (isDir) {
+      for (const entry of await readdir(path, { withFileTypes: true })) {
+        if (!entry.isSymbolicLink()) {
+          await walk(join(path, entry.name), entry.isDirectory());
+        }
+      }
+    }
+  };
+  await walk(dir, true);
 }
 
 function alive(pid: number): boolean {

@@ -135,7 +135,15 @@ export interface StaffSessionsTable {
   expires_at: Timestamp;
 }
 
+export interface ErasureJournalTable {
+  seq: Generated<string>;
+  subject_id: string;
+  erased_at: ColumnType<Date, Date | string, never>;
+  reason: string;
+}
+
 export interface Database {
+  erasure_journal: ErasureJournalTable;
   staff: StaffTable;
   staff_sessions: StaffSessionsTable;
   audit_events: AuditEventsTable;

@@ -37,6 +37,8 @@ export interface Vault {
   tokenIndex(token: string): string;
   /** A value that tells whether a database was sealed with this master key. */
   keyCheck(): string;
+  /** Names the key that wraps person keys, without revealing it: rotation re-wraps by it. */
+  wrapKeyId(): string;
   /** Seals a server secret (a staff member's TOTP secret) under a key derived for that use. */
   sealSecret(aad: string, plaintext: Buffer | string): Buffer;
   openSecret(aad: string, sealed: Uint8Array): Buffer;
@@ -185,6 +187,12 @@ export function createVault(
     tokenIndex: token,
     keyCheck() {
       return blind('key-check', 'rekisteri');
+    },
+    wrapKeyId() {
+      return createHmac('sha256', wrapKey)
+        .update('rekisteri/wrap-key-id')
+        .digest('hex')
+        .slice(0, 32);
     },
     sealSecret: (aad, plaintext) => seal(secretKey, aad, plaintext),
     openSecret: (aad, sealed) => open(secretKey, aad, sealed),

@@ -19,7 +19,14 @@ import { loadDefinition } from '../../src/definition/loader.ts';
 import { operator } from '../../src/lib/actor.ts';
 import { createServices } from '../../src/services.ts';
 import { createVault } from '../../src/vault/vault.ts';
-import { DEMO, ROOT, anna, openTestDatabase, type TestDatabase } from '../helpers.ts';
+import {
+  DEMO,
+  ROOT,
+  anna,
+  openTestDatabase,
+  openTestKeyStore,
+  type TestDatabase,
+} from '../helpers.ts';
 import type { FastifyInstance } from 'fastify';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -61,6 +68,7 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
   let page: Page;
   let base: string;
   let subjectId: string;
+  let keyStore: Awaited<ReturnType<typeof openTestKeyStore>> | undefined;
   let totp: OTPAuth.TOTP;
   let supportPassword: string;
   const admin = { username: 'astrid.admin', password: '' };
@@ -76,9 +84,11 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
 
     db = await openTestDatabase('pglite');
+    keyStore = await openTestKeyStore('pglite');
     const register = await loadDefinition(DEMO);
     const services = createServices({
       database: db.handle,
+      keys: keyStore.keys,
       register,
       vault: createVault(randomBytes(32)),
     });
@@ -136,6 +146,7 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await context?.close();
     await browser?.close();
     await app?.close();
+    await keyStore?.dispose();
     await db?.dispose();
   });
 

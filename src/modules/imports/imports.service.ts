@@ -19,6 +19,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { FieldValue } from '../subjects/field-types.ts';
 import type { CategoryValues, SubjectCodec, ValuesInput } from '../subjects/subject-codec.ts';
+import type { KeyStore } from '../../keystore/keystore.ts';
 import type { NewSubjectRow, SubjectsRepo } from '../subjects/subjects.repo.ts';
 import type { SubjectsService } from '../subjects/subjects.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
@@ -91,6 +92,10 @@ export function createImportService(deps: {
   /** Batches are written in these transactions, the new rows with COPY. */
   bulkTransaction: BulkTransaction;
   repo: SubjectsRepo;
+  /** New people's keys go here, committed before their data. */
+  keys: KeyStore;
+  /** The id of the key that wraps person keys (`Vault.wrapKeyId`). */
+  wrapKeyId: string;
   codec: SubjectCodec;
   subjects: Pick<SubjectsService, 'applyChanges'>;
   audit: AuditService;
@@ -262,6 +267,12 @@ export function createImportService(deps: {
             }
           }
         }
+        // The keys are committed in the key store before the people: a key without its person (a
+        // rolled-back batch) opens nothing; a person without a key could never be read.
+        await deps.keys.put(
+          created.map((r) => ({ subjectId: r.id, wrapped: r.wrappedKey })),
+          deps.wrapKeyId,
+        );
         await repo.copyMany(copy, created, now);
         await deps.audit.recordBulk(
           copy,

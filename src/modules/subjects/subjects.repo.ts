@@ -8,7 +8,6 @@ import type { Database, FieldMeta } from '../../db/types.ts';
 
 export interface SubjectRow {
   id: string;
-  wrapped_key: Buffer | null;
   restricted_at: Date | null;
   restriction_reason: string | null;
   created_at: Date;
@@ -73,6 +72,7 @@ export interface SubjectIndexes {
 
 export interface NewSubjectRow {
   id: string;
+  /** Goes to the key store, never to the data database. */
   wrappedKey: Buffer;
   indexes: SubjectIndexes;
   values: Array<{ category: string; sealed: Buffer; meta: FieldMeta }>;
@@ -100,7 +100,6 @@ const DEDUPE_STRIPES = 64;
 export function createSubjectsRepo(db: Kysely<Database>) {
   const subjectColumns = [
     'id',
-    'wrapped_key',
     'restricted_at',
     'restriction_reason',
     'created_at',
@@ -108,8 +107,11 @@ export function createSubjectsRepo(db: Kysely<Database>) {
   ] as const;
 
   const mapSubject = (r: SubjectRow): SubjectRow => ({
-    ...r,
-    wrapped_key: r.wrapped_key ? buf(r.wrapped_key) : null,
+    id: r.id,
+    restricted_at: r.restricted_at,
+    restriction_reason: r.restriction_reason,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
   });
   const mapValue = (r: ValueRecord): ValueRow => ({
     subject_id: r.subject_id,
@@ -200,7 +202,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
           v_updated_at: Date | null;
         }
       >`
-        select s.id, s.wrapped_key, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
+        select s.id, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
                v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.updated_at as v_updated_at
           from subjects s
           left join subject_values v on v.subject_id = s.id and v.category = any(${toArray(categories)}::text[])
@@ -295,11 +297,11 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         return;
       }
       await sql`
-        insert into subjects (id, wrapped_key, email_index, phone_index, blind_index, created_at, updated_at)
-        select id, decode(k, 'hex'), e, p, b::bigint[], ${at}, ${at}
-          from unnest(${toArray(rows.map((r) => r.id))}::uuid[], ${toArray(rows.map((r) => r.wrappedKey.toString('hex')))}::text[],
+        insert into subjects (id, email_index, phone_index, blind_index, created_at, updated_at)
+        select id, e, p, b::bigint[], ${at}, ${at}
+          from unnest(${toArray(rows.map((r) => r.id))}::uuid[],
                       ${toArray(rows.map((r) => r.indexes.email ?? 'NULL'))}::bigint[], ${toArray(rows.map((r) => r.indexes.phone ?? 'NULL'))}::bigint[],
-                      ${rows.map((r) => toArray(r.indexes.tokens))}::text[]) as t(id, k, e, p, b)`.execute(
+                      ${rows.map((r) => toArray(r.indexes.tokens))}::text[]) as t(id, e, p, b)`.execute(
         tx,
       );
       const values = rows.flatMap((r) => r.values.map((v) => ({ id: r.id, ...v })));
@@ -319,24 +321,8 @@ export function createSubjectsRepo(db: Kysely<Database>) {
     async copyMany(copy: CopyIn, rows: NewSubjectRow[], at: Date): Promise<void> {
       await copy(
         'subjects',
-        [
-          'id',
-          'wrapped_key',
-          'email_index',
-          'phone_index',
-          'blind_index',
-          'created_at',
-          'updated_at',
-        ],
-        rows.map((r) => [
-          r.id,
-          r.wrappedKey,
-          r.indexes.email,
-          r.indexes.phone,
-          r.indexes.tokens,
-          at,
-          at,
-        ]),
+        ['id', 'email_index', 'phone_index', 'blind_index', 'created_at', 'updated_at'],
+        rows.map((r) => [r.id, r.indexes.email, r.indexes.phone, r.indexes.tokens, at, at]),
       );
       await copy(
         'subject_values',
@@ -480,10 +466,19 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         .execute();
     },
 
-    /** Crypto-shredding: the values go, and the key that sealed every copy of them goes too. */
-    async erase(tx: Kysely<Database>, subjectId: string, at: Date): Promise<void> {
+    /**
+     * The data side of an erasure: the sealed values and history go, the person becomes a tombstone
+     * (id and time), and the erasure is journalled with its reason code. The key that opens every
+     * copy of the values is destroyed in the key store afterwards.
+     */
+    async erase(tx: Kysely<Database>, subjectId: string, at: Date, reason: string): Promise<void> {
       await tx.deleteFrom('subject_values').where('subject_id', '=', subjectId).execute();
       await tx.deleteFrom('subject_history').where('subject_id', '=', subjectId).execute();
+      await tx
+        .insertInto('erasure_journal')
+        .values({ subject_id: subjectId, erased_at: at, reason })
+        .onConflict((oc) => oc.column('subject_id').doNothing())
+        .execute();
       await tx
         .updateTable('subjects')
         .set({
@@ -498,6 +493,71 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         })
         .where('id', '=', subjectId)
         .execute();
+    },
+
+    /** The data database's erasure journal after `afterSeq`, oldest first. */
+    async erasureJournal(
+      afterSeq = '0',
+    ): Promise<Array<{ seq: string; subject_id: string; erased_at: Date; reason: string }>> {
+      return db
+        .selectFrom('erasure_journal')
+        .select(['seq', 'subject_id', 'erased_at', 'reason'])
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .execute();
+    },
+
+    /** Of these people, those the data database holds and has not erased. */
+    async live(subjectIds: readonly string[]): Promise<string[]> {
+      const out: string[] = [];
+      for (let i = 0; i < subjectIds.length; i += 5000) {
+        const rows = await db
+          .selectFrom('subjects')
+          .select('id')
+          .where('id', 'in', subjectIds.slice(i, i + 5000))
+          .where('erased_at', 'is', null)
+          .execute();
+        out.push(...rows.map((r) => r.id));
+      }
+      return out;
+    },
+
+    /** Of these people, those the erasure journal does not name. */
+    async unjournalled(subjectIds: readonly string[]): Promise<string[]> {
+      const out = new Set(subjectIds);
+      for (let i = 0; i < subjectIds.length; i += 5000) {
+        const rows = await db
+          .selectFrom('erasure_journal')
+          .select('subject_id')
+          .where('subject_id', 'in', subjectIds.slice(i, i + 5000))
+          .execute();
+        rows.forEach((r) => out.delete(r.subject_id));
+      }
+      return [...out];
+    },
+
+    /**
+     * Person keys an older version kept in the data database, a page at a time, to be moved to
+     * the key store.
+     */
+    async legacyKeys(limit: number): Promise<Array<{ id: string; wrapped: Buffer }>> {
+      const rows = await db
+        .selectFrom('subjects')
+        .select(['id', 'wrapped_key'])
+        .where('wrapped_key', 'is not', null)
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ id: r.id, wrapped: buf(r.wrapped_key as Buffer) }));
+    },
+
+    async dropLegacyKeys(ids: readonly string[]): Promise<void> {
+      await db.updateTable('subjects').set({ wrapped_key: null }).where('id', 'in', ids).execute();
+    },
+
+    /** Rewrites the subjects table so no dropped key is left in its files. */
+    async compactSubjects(): Promise<void> {
+      await sql`vacuum full subjects`.execute(db);
+      await sql`checkpoint`.execute(db).catch(() => undefined);
     },
 
     async ping(): Promise<void> {

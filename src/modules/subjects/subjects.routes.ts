@@ -7,6 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../http/auth.ts';
 import { problemSchema } from '../../http/problem.ts';
+import { ERASURE_REASONS, type ErasureReason } from '../../keystore/keystore.ts';
 import type { SubjectsService } from './subjects.service.ts';
 
 const id = z.uuid().describe('Subject id');
@@ -151,11 +152,23 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
       tags,
       security,
       summary: 'Erase a subject: values deleted and their key destroyed',
+      description:
+        'The erasure is journalled with its reason code (no personal data) in the data database and in the key store, so that restoring a backup of either made before it does not bring the person back.',
       params: z.object({ id }),
+      querystring: z
+        .object({
+          reason: z
+            .enum(
+              ERASURE_REASONS.filter((r) => r !== 'journal') as [ErasureReason, ...ErasureReason[]],
+            )
+            .default('request')
+            .describe('Why the person is erased; `request` (Art. 17) when not given'),
+        })
+        .strict(),
       response: { 204: z.null(), ...errors },
     },
     handler: async (req, reply) => {
-      await service.eraseSubject(actorOf(req), req.params.id);
+      await service.eraseSubject(actorOf(req), req.params.id, req.query.reason);
       return reply.code(204).send(null);
     },
   });

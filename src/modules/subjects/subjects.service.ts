@@ -6,12 +6,20 @@ import { uuidv7 } from '../../lib/ids.ts';
 import type { Kysely } from 'kysely';
 import type { Database, FieldMeta } from '../../db/types.ts';
 import type { Register } from '../../definition/register.ts';
-import { actorLabel, may, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import {
+  actorLabel,
+  may,
+  requireAction,
+  requirePurpose,
+  system,
+  type Actor,
+} from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
 import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import type { ErasureReason, KeyStore } from '../../keystore/keystore.ts';
 import { normaliseEmail, normalisePhone, searchTokens } from '../../vault/normalise.ts';
 import type { FieldValue } from './field-types.ts';
 import {
@@ -46,6 +54,8 @@ export interface HistoryEntry {
 
 export interface SubjectsDeps {
   db: Kysely<Database>;
+  /** Person keys live in the key store, apart from the data. */
+  keys: KeyStore;
   audit: AuditService;
   repo: SubjectsRepo;
   register: Register;
@@ -56,7 +66,7 @@ export interface SubjectsDeps {
 const MAX_PAGE = 100;
 
 export function createSubjectsService(deps: SubjectsDeps) {
-  const { db, repo, register, clock, audit } = deps;
+  const { db, repo, register, clock, audit, keys } = deps;
 
   /** `category.field` of every value in an opened view: what an access log entry says was touched. */
   const touched = (categories: OpenedCategories) => ({
@@ -80,18 +90,45 @@ export function createSubjectsService(deps: SubjectsDeps) {
     return { purpose: p, categories: categoryLists.get(purpose) ?? [] };
   };
 
+  /** How far each erasure journal has been applied to the other store by this process. */
+  const journalSeen = { data: '0', keys: '0' };
+
+  /** A person's data key, from the key store; not_found when it is gone (erased). */
+  const keyOf = async (subjectId: string): Promise<Buffer> =>
+    codec.key(subjectId, (await keys.get(subjectId)) ?? null);
+
   const view = (
     subject: SubjectRow,
     purpose: string,
     values: readonly ValueRow[],
+    key: Buffer,
   ): SubjectView => ({
     id: subject.id,
     purpose,
     restricted: subject.restricted_at !== null,
     createdAt: subject.created_at.toISOString(),
     updatedAt: subject.updated_at.toISOString(),
-    categories: codec.openRows(codec.key(subject.id, subject.wrapped_key), values),
+    categories: codec.openRows(key, values),
   });
+
+  /**
+   * Views of several people; a person whose key the key store no longer holds (erased, with the
+   * data side not yet told) is left out.
+   */
+  const views = async (
+    subjects: ReadonlyArray<SubjectRow & { values: readonly ValueRow[] }>,
+    purpose: string,
+  ): Promise<SubjectView[]> => {
+    const wrapped = await keys.getMany(subjects.map((s) => s.id));
+    const out: SubjectView[] = [];
+    for (const s of subjects) {
+      const w = wrapped.get(s.id);
+      if (w) {
+        out.push(view(s, purpose, s.values, codec.key(s.id, w)));
+      }
+    }
+    return out;
+  };
 
   /** A live (not erased) subject, or not_found. */
   const requireSubject = async (tx: Kysely<Database>, id: string, forUpdate = false) => {
@@ -147,8 +184,8 @@ export function createSubjectsService(deps: SubjectsDeps) {
     changes: CategoryValues,
     ctx: { purpose: string; source: string; reason: string | null; actor: Actor; now: Date },
   ): Promise<boolean> => {
-    const subject = await loadForPurpose(tx, id, ctx.purpose, true);
-    const key = codec.key(subject.id, subject.wrapped_key);
+    await loadForPurpose(tx, id, ctx.purpose, true);
+    const key = await keyOf(id);
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
     const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
     const current = new Map([...rows].map(([c, r]) => [c, codec.openRow(key, r)]));
@@ -241,7 +278,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
   const getSubject = async (actor: Actor, id: string, purpose: string): Promise<SubjectView> => {
     const { categories } = authorise(actor, 'read', purpose);
     const subject = await loadForPurpose(db, id, purpose);
-    const result = view(subject, purpose, await repo.values(db, id, categories));
+    const result = view(subject, purpose, await repo.values(db, id, categories), await keyOf(id));
     await audit.log({
       actor,
       action: 'subject.read',
@@ -271,6 +308,9 @@ export function createSubjectsService(deps: SubjectsDeps) {
         purpose: input.purpose,
         collectedAt,
       });
+      // The key first: a key whose person was never written (a refused duplicate, a crash) opens
+      // nothing and is harmless; a person without a key would be unreadable.
+      await keys.put([{ subjectId: row.id, wrapped: row.wrappedKey }], deps.vault.wrapKeyId());
       await db.transaction().execute(async (tx) => {
         await ensureNoDuplicateEmail(tx, row.indexes.email);
         await repo.insertMany(tx, [row], now);
@@ -359,12 +399,10 @@ export function createSubjectsService(deps: SubjectsDeps) {
         );
         // A 64-bit index can collide in principle; where the purpose may read the value, the
         // opened value must match what was asked for.
-        const items = found
-          .map((s) => view(s, purpose.id, s.values))
-          .filter((v) => {
-            const stored = codec.primaryValue(v.categories, lookup);
-            return stored === undefined || normalise(stored) === wanted;
-          });
+        const items = (await views(found, purpose.id)).filter((v) => {
+          const stored = codec.primaryValue(v.categories, lookup);
+          return stored === undefined || normalise(stored) === wanted;
+        });
         await audit.log(
           items.map((v) => ({
             actor,
@@ -417,7 +455,10 @@ export function createSubjectsService(deps: SubjectsDeps) {
           bySubject.set(v.subject_id, [v]);
         }
       }
-      const items = page.map((s) => view(s, purpose.id, bySubject.get(s.id) ?? []));
+      const items = await views(
+        page.map((s) => ({ ...s, values: bySubject.get(s.id) ?? [] })),
+        purpose.id,
+      );
       await audit.log(
         items.map((v) => ({
           actor,
@@ -465,8 +506,8 @@ export function createSubjectsService(deps: SubjectsDeps) {
 
     async getHistory(actor: Actor, id: string, purpose: string): Promise<HistoryEntry[]> {
       const { categories } = authorise(actor, 'read', purpose);
-      const subject = await loadForPurpose(db, id, purpose);
-      const key = codec.key(subject.id, subject.wrapped_key);
+      await loadForPurpose(db, id, purpose);
+      const key = await keyOf(id);
       const rows = await repo.history(db, id, categories);
       await audit.log({
         actor,
@@ -487,14 +528,69 @@ export function createSubjectsService(deps: SubjectsDeps) {
       }));
     },
 
-    /** Erasure by crypto-shredding: values and history deleted, the subject's key destroyed. */
-    async eraseSubject(actor: Actor, id: string): Promise<void> {
+    /**
+     * Erasure by crypto-shredding: values and history deleted and the erasure journalled in the
+     * data database, then the person's key destroyed in the key store. Should the second step
+     * fail, the journal entry makes `reconcileErasures` finish it.
+     */
+    async eraseSubject(actor: Actor, id: string, reason: ErasureReason = 'request'): Promise<void> {
       requireAction(actor, 'erase');
+      const at = clock.now();
       await db.transaction().execute(async (tx) => {
         await requireSubject(tx, id, true);
-        await repo.erase(tx, id, clock.now());
-        await audit.record(tx, { actor, action: 'subject.erase', subjectId: id });
+        await repo.erase(tx, id, at, reason);
+        await audit.record(tx, { actor, action: 'subject.erase', subjectId: id, detail: reason });
       });
+      await keys.erase([{ subjectId: id, erasedAt: at, reason }]);
+    },
+
+    /**
+     * Makes both erasure journals agree and applies them: a person erased in the data database
+     * loses their key (an erasure interrupted before the key store was told, or an older key store
+     * restored), and a person the key store's journal names is erased in the data database too (an
+     * older data backup restored). Answers how many were applied each way.
+     */
+    async reconcileErasures(): Promise<{ keysDestroyed: number; subjectsErased: number }> {
+      // Each call reads only what both journals gained since the last one; the first reads all.
+      const dataJournal = await repo.erasureJournal(journalSeen.data);
+      const keyJournal = await keys.journal(journalSeen.keys);
+      const inKeyJournal = new Set(keyJournal.map((e) => e.subjectId));
+      const ids = dataJournal.map((e) => e.subject_id);
+      const withKey = new Set(await keys.present(ids));
+      const toKeys = dataJournal
+        .filter((e) => withKey.has(e.subject_id) || !inKeyJournal.has(e.subject_id))
+        .map((e) => ({
+          subjectId: e.subject_id,
+          erasedAt: new Date(e.erased_at),
+          reason: e.reason as ErasureReason,
+        }));
+      await keys.erase(toKeys);
+      const named = keyJournal.map((e) => e.subjectId);
+      const live = new Set(await repo.live(named));
+      const unjournalled = new Set(await repo.unjournalled(named));
+      let subjectsErased = 0;
+      for (const e of keyJournal) {
+        if (!live.has(e.subjectId) && !unjournalled.has(e.subjectId)) {
+          continue;
+        }
+        await db.transaction().execute(async (tx) => {
+          await repo.erase(tx, e.subjectId, e.erasedAt, e.reason);
+          if (live.has(e.subjectId)) {
+            await audit.record(tx, {
+              actor: system,
+              action: 'subject.erase',
+              subjectId: e.subjectId,
+              detail: 'journal',
+            });
+          }
+        });
+        if (live.has(e.subjectId)) {
+          subjectsErased++;
+        }
+      }
+      journalSeen.data = dataJournal.at(-1)?.seq ?? journalSeen.data;
+      journalSeen.keys = keyJournal.at(-1)?.seq ?? journalSeen.keys;
+      return { keysDestroyed: withKey.size, subjectsErased };
     },
 
     /**
@@ -509,14 +605,12 @@ export function createSubjectsService(deps: SubjectsDeps) {
         );
       }
       await db.transaction().execute(async (tx) => {
-        const subject = await requireSubject(tx, id, true);
+        await requireSubject(tx, id, true);
         // The reason may say something about the person: it is sealed with their key.
         const sealed =
           reason === null
             ? null
-            : deps.vault
-                .seal(codec.key(id, subject.wrapped_key), `restriction:${id}`, reason)
-                .toString('base64');
+            : deps.vault.seal(await keyOf(id), `restriction:${id}`, reason).toString('base64');
         await repo.setRestriction(tx, id, sealed, clock.now());
         await audit.record(tx, {
           actor,
@@ -530,7 +624,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     async exportSubject(actor: Actor, id: string) {
       requireAction(actor, 'export');
       const subject = await requireSubject(db, id);
-      const key = codec.key(subject.id, subject.wrapped_key);
+      const key = await keyOf(id);
       const categories = codec.openRows(key, await repo.values(db, id));
       const history = await repo.history(db, id);
       await audit.log({

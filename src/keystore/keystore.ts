@@ -1,0 +1,295 @@
+/**
+ * The key store: each person's data key, wrapped by the master key, kept in a database of its own
+ * (a PostgreSQL database given by KEYSTORE_DATABASE_URL, or an embedded one in its own directory),
+ * never in the data database. A dump or a copy of the data alone therefore opens nothing, and an
+ * erasure, which deletes the key here, reaches every copy of the data made before it.
+ *
+ * Beside the keys: the erasure journal (person id, time, reason code: no personal data), which a
+ * restore re-applies in both directions, and the cleaning that removes an erased key's bytes from
+ * the key store's files and write-ahead log.
+ */
+import { Migrator, sql, type Kysely } from 'kysely';
+import { openDatabase, type DatabaseHandle } from '../db/database.ts';
+import type { KeyStoreDatabase } from './migrations.ts';
+import { keystoreMigrations } from './migrations.ts';
+
+export const ERASURE_REASONS = [
+  /** A data subject's erasure request (Art. 17). */
+  'request',
+  /** The retention period ended. */
+  'retention',
+  /** Consent was withdrawn and nothing else allows keeping the data. */
+  'consent_withdrawn',
+  /** The person objected and no overriding grounds remain (Art. 21). */
+  'objection',
+  /** The data was processed unlawfully. */
+  'unlawful',
+  /** Applied from the other store's journal during a restore or a start. */
+  'journal',
+  'other',
+] as const;
+export type ErasureReason = (typeof ERASURE_REASONS)[number];
+
+export interface ErasureEntry {
+  subjectId: string;
+  erasedAt: Date;
+  reason: ErasureReason;
+}
+
+export interface CleanResult {
+  /** Whether there were erasures to clean away. */
+  cleaned: boolean;
+  /** Steps the database refused (a server role without CHECKPOINT rights, say). */
+  warnings: string[];
+}
+
+/**
+ * The embedded key store's database never reuses a write-ahead log segment: a recycled segment
+ * keeps the bytes of the records it held before, wrapped keys among them, until they happen to be
+ * overwritten. New segments are zero-filled instead, and old ones are deleted after a checkpoint.
+ */
+const EMBEDDED_CONF = ['wal_recycle = off', 'wal_init_zero = on'];
+
+const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v));
+
+export async function openKeyStore(opts: { url?: string; dir?: string }): Promise<KeyStore> {
+  const handle = await openDatabase(
+    opts.url
+      ? { url: opts.url, poolSize: 4 }
+      : opts.dir
+        ? { dataDir: opts.dir, postgresqlconf: EMBEDDED_CONF }
+        : { postgresqlconf: EMBEDDED_CONF },
+  );
+  try {
+    // The handle is typed for the data database; the key store has tables of its own.
+    const db = handle.db as unknown as Kysely<KeyStoreDatabase>;
+    const dataTables = await sql<{ n: number }>`
+      select count(*)::int as n from information_schema.tables
+       where table_schema = current_schema() and table_name in ('subjects', 'subject_values')`.execute(
+      db,
+    );
+    if ((dataTables.rows[0]?.n ?? 0) > 0) {
+      throw new Error(
+        'the key store must be a database of its own: KEYSTORE_DATABASE_URL points at a database that holds the register data',
+      );
+    }
+    const { error, results } = await new Migrator({
+      db,
+      provider: { getMigrations: () => Promise.resolve(keystoreMigrations) },
+      migrationTableName: 'keystore_migration',
+      migrationLockTableName: 'keystore_migration_lock',
+    }).migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(
+        `key store migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+      );
+    }
+    return createKeyStore(handle, db);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+function createKeyStore(handle: DatabaseHandle, db: Kysely<KeyStoreDatabase>) {
+  return {
+    kind: handle.kind,
+    /** The underlying database, for backups and tests. */
+    handle,
+    db,
+
+    /** Stores new people's wrapped keys; a key already stored for the same person stays. */
+    async put(
+      keys: ReadonlyArray<{ subjectId: string; wrapped: Buffer }>,
+      wrappedBy: string,
+    ): Promise<void> {
+      for (let i = 0; i < keys.length; i += 5000) {
+        const chunk = keys.slice(i, i + 5000);
+        await db
+          .insertInto('person_keys')
+          .values(
+            chunk.map((k) => ({
+              subject_id: k.subjectId,
+              wrapped: k.wrapped,
+              wrapped_by: wrappedBy,
+            })),
+          )
+          .onConflict((oc) => oc.column('subject_id').doNothing())
+          .execute();
+      }
+    },
+
+    async get(subjectId: string): Promise<Buffer | undefined> {
+      const row = await db
+        .selectFrom('person_keys')
+        .select('wrapped')
+        .where('subject_id', '=', subjectId)
+        .executeTakeFirst();
+      return row ? buf(row.wrapped) : undefined;
+    },
+
+    async getMany(subjectIds: readonly string[]): Promise<Map<string, Buffer>> {
+      if (subjectIds.length === 0) {
+        return new Map();
+      }
+      const rows = await db
+        .selectFrom('person_keys')
+        .select(['subject_id', 'wrapped'])
+        .where('subject_id', 'in', subjectIds)
+        .execute();
+      return new Map(rows.map((r) => [r.subject_id, buf(r.wrapped)]));
+    },
+
+    /**
+     * Destroys the keys of erased people and journals each erasure, in one transaction. Erasing a
+     * person again changes nothing.
+     */
+    async erase(entries: readonly ErasureEntry[]): Promise<void> {
+      if (entries.length === 0) {
+        return;
+      }
+      await db.transaction().execute(async (tx) => {
+        for (let i = 0; i < entries.length; i += 5000) {
+          const chunk = entries.slice(i, i + 5000);
+          await tx
+            .deleteFrom('person_keys')
+            .where(
+              'subject_id',
+              'in',
+              chunk.map((e) => e.subjectId),
+            )
+            .execute();
+          await tx
+            .insertInto('erasures')
+            .values(
+              chunk.map((e) => ({
+                subject_id: e.subjectId,
+                erased_at: e.erasedAt,
+                reason: e.reason,
+              })),
+            )
+            .onConflict((oc) => oc.column('subject_id').doNothing())
+            .execute();
+        }
+      });
+    },
+
+    /** The erasure journal after `afterSeq`, oldest first. */
+    async journal(afterSeq = '0'): Promise<Array<ErasureEntry & { seq: string }>> {
+      const rows = await db
+        .selectFrom('erasures')
+        .select(['seq', 'subject_id', 'erased_at', 'reason'])
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .execute();
+      return rows.map((r) => ({
+        seq: r.seq,
+        subjectId: r.subject_id,
+        erasedAt: new Date(r.erased_at),
+        reason: r.reason as ErasureReason,
+      }));
+    },
+
+    /** Keys still held for any of these people (a restored old key store may hold erased ones). */
+    async present(subjectIds: readonly string[]): Promise<string[]> {
+      const out: string[] = [];
+      for (let i = 0; i < subjectIds.length; i += 5000) {
+        const rows = await db
+          .selectFrom('person_keys')
+          .select('subject_id')
+          .where('subject_id', 'in', subjectIds.slice(i, i + 5000))
+          .execute();
+        out.push(...rows.map((r) => r.subject_id));
+      }
+      return out;
+    },
+
+    async setting(key: string): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('keystore_settings')
+        .select('value')
+        .where('key', '=', key)
+        .executeTakeFirst();
+      return row?.value;
+    },
+
+    async setSetting(key: string, value: string): Promise<void> {
+      await db
+        .insertInto('keystore_settings')
+        .values({ key, value })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+        .execute();
+    },
+
+    /** Sets a setting unless it is set; answers the value that holds afterwards. */
+    async claimSetting(key: string, value: string): Promise<string> {
+      await db
+        .insertInto('keystore_settings')
+        .values({ key, value })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+      return (await this.setting(key)) ?? value;
+    },
+
+    async countKeys(): Promise<number> {
+      const r = await db
+        .selectFrom('person_keys')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .executeTakeFirstOrThrow();
+      return r.n;
+    },
+
+    /** Whether erasures were journalled since the last cleaning. */
+    async needsCleaning(): Promise<boolean> {
+      const [last, cleaned] = await Promise.all([
+        db
+          .selectFrom('erasures')
+          .select(sql<string | null>`max(seq)::text`.as('m'))
+          .executeTakeFirstOrThrow(),
+        this.setting('cleaned_through'),
+      ]);
+      return last.m !== null && BigInt(last.m) > BigInt(cleaned ?? '0');
+    },
+
+    /**
+     * Removes the bytes of deleted keys from the key store's storage: the table is rewritten into
+     * new files (the old ones are deleted), a checkpoint makes the rewrite durable, and a switch to
+     * a new write-ahead log segment followed by a second checkpoint lets the segments that recorded
+     * the keys' insertion be deleted. On a server, CHECKPOINT and pg_switch_wal need rights the
+     * key store's role may lack: what is refused is reported, not hidden.
+     */
+    async clean(): Promise<CleanResult> {
+      const last = await db
+        .selectFrom('erasures')
+        .select(sql<string | null>`max(seq)::text`.as('m'))
+        .executeTakeFirstOrThrow();
+      const cleaned = await this.setting('cleaned_through');
+      if (last.m === null || BigInt(last.m) <= BigInt(cleaned ?? '0')) {
+        return { cleaned: false, warnings: [] };
+      }
+      const warnings: string[] = [];
+      await sql`vacuum full person_keys`.execute(db);
+      const step = async (what: string, q: ReturnType<typeof sql>) => {
+        try {
+          await q.execute(db);
+        } catch (err) {
+          warnings.push(`${what} refused: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      };
+      await step('checkpoint', sql`checkpoint`);
+      await step('switching the write-ahead log', sql`select pg_switch_wal()`);
+      await step('checkpoint', sql`checkpoint`);
+      await this.setSetting('cleaned_through', last.m);
+      return { cleaned: true, warnings };
+    },
+
+    async ping(): Promise<void> {
+      await sql`select 1`.execute(db);
+    },
+
+    close: () => handle.close(),
+  };
+}
+
+export type KeyStore = ReturnType<typeof createKeyStore>;
