@@ -106,6 +106,9 @@ export async function openDatabase(opts: {
       ...(opts.postgresqlconf ? { postgresqlconf: opts.postgresqlconf } : {}),
     });
     const db = new Kysely<Database>({ dialect: new PGliteDialect(instance) });
+    if (opts.dataDir) {
+      await narrowPermissions(opts.dataDir);
+    }
     return {
       db,
       kind: 'pglite',
@@ -124,6 +127,9 @@ export async function openDatabase(opts: {
         ),
       close: async () => {
         await db.destroy();
+        if (opts.dataDir) {
+          await narrowPermissions(opts.dataDir).catch(() => undefined);
+        }
         await unlock();
       },
     };
@@ -142,6 +148,15 @@ export async function openDatabase(opts: {
 async function privateDirectory(dir: string): Promise<void> {
   process.umask(0o077);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await narrowPermissions(dir);
+}
+
+/**
+ * Sets 0700 on directories and 0600 on files under `dir`. The embedded PostgreSQL gives some files
+ * modes of its own (0644) whatever the umask: this runs again once it has started and when it
+ * closes. In between, the directory's own 0700 keeps every other user out of what it creates.
+ */
+async function narrowPermissions(dir: string): Promise<void> {
   const walk = async (path: string, isDir: boolean): Promise<void> => {
     await chmod(path, isDir ? 0o700 : 0o600);
     if (isDir) {

@@ -1,0 +1,442 @@
+/**
+ * Erasure that reaches copies made before it. Person keys live in a key store apart from the data;
+ * these tests attack that as a thief with a backup, a careless administrator restoring an old one,
+ * and a crash between the two stores would.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config.ts';
+import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { loadDefinition } from '../src/definition/loader.ts';
+import type { Register } from '../src/definition/register.ts';
+import { openKeyStore, type KeyStore } from '../src/keystore/keystore.ts';
+import { operator } from '../src/lib/actor.ts';
+import { AppError } from '../src/lib/errors.ts';
+import { openRuntime } from '../src/runtime.ts';
+import { createServices, type Services } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
+import { anna, createPostgresDatabase, DATABASES, DEMO } from './helpers.ts';
+
+const exec = promisify(execFile);
+
+const person = (n: number) => ({
+  identity: { firstName: 'Veikko', lastName: `Rautiainen${n}` },
+  contact: { email: `veikko.rautiainen${n}@example.fi`, phone: `040 100 ${1000 + n}` },
+});
+
+/** Every file under `dir`, read raw, that contains `needle`. */
+async function filesHolding(dir: string, needle: Buffer): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) {
+      const path = join(entry.parentPath, entry.name);
+      if ((await readFile(path)).includes(needle)) {
+        out.push(path.slice(dir.length));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * One register's two stores, and a way to copy its data store the way an operator's backup would:
+ * pg_dump on a server, the raw directory of the embedded database.
+ */
+interface Stores {
+  data: DatabaseHandle;
+  keys: KeyStore;
+  services: Services;
+  /** A copy of the data store as it is now. */
+  copyData(): Promise<{ open(): Promise<DatabaseHandle>; file?: string }>;
+  /** A copy of the key store as it is now. */
+  copyKeys(): Promise<{ open(): Promise<KeyStore> }>;
+  servicesOver(data: DatabaseHandle, keys: KeyStore): Services;
+  dispose(): Promise<void>;
+}
+
+async function openStores(kind: 'pglite' | 'postgres', register: Register): Promise<Stores> {
+  const vault = createVault(randomBytes(32));
+  const cleanup: Array<() => Promise<void>> = [];
+  const servicesOver = (data: DatabaseHandle, keys: KeyStore) =>
+    createServices({ database: data, keys, register, vault });
+  if (kind === 'postgres') {
+    const dataDb = await createPostgresDatabase();
+    const keyDb = await createPostgresDatabase();
+    const data = await openDatabase({ url: dataDb.url, poolSize: 2 });
+    await migrateToLatest(data.db);
+    const keys = await openKeyStore({ url: keyDb.url });
+    cleanup.push(
+      () => keys.close(),
+      () => data.close(),
+      () => dataDb.drop(),
+      () => keyDb.drop(),
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-dump-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const dump = async (url: string) => {
+      const file = join(dir, `${randomBytes(4).toString('hex')}.sql`);
+      await exec('pg_dump', ['--no-owner', '--file', file, url]);
+      return file;
+    };
+    const restore = async (file: string) => {
+      const fresh = await createPostgresDatabase();
+      cleanup.push(() => fresh.drop());
+      await exec('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-f', file, fresh.url]);
+      return fresh.url;
+    };
+    return {
+      data,
+      keys,
+      services: servicesOver(data, keys),
+      servicesOver,
+      async copyData() {
+        const file = await dump(dataDb.url);
+        return {
+          file,
+          open: async () => {
+            const handle = await openDatabase({ url: await restore(file), poolSize: 2 });
+            cleanup.unshift(() => handle.close());
+            return handle;
+          },
+        };
+      },
+      async copyKeys() {
+        const file = await dump(keyDb.url);
+        return {
+          open: async () => {
+            const ks = await openKeyStore({ url: await restore(file) });
+            cleanup.unshift(() => ks.close());
+            return ks;
+          },
+        };
+      },
+      async dispose() {
+        for (const fn of cleanup) {
+          await fn();
+        }
+      },
+    };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'rekisteri-stores-'));
+  let data = await openDatabase({ dataDir: join(dir, 'data') });
+  await migrateToLatest(data.db);
+  let keys = await openKeyStore({ dir: join(dir, 'keys') });
+  const stores: Stores = {
+    data,
+    keys,
+    services: servicesOver(data, keys),
+    servicesOver,
+    // The embedded database is copied as its directory, with the process that owns it stopped.
+    async copyData() {
+      const copy = join(dir, `data-${randomBytes(4).toString('hex')}`);
+      await data.close();
+      await cp(join(dir, 'data'), copy, { recursive: true });
+      data = await openDatabase({ dataDir: join(dir, 'data') });
+      stores.data = data;
+      stores.services = servicesOver(data, keys);
+      return {
+        open: async () => {
+          const handle = await openDatabase({ dataDir: copy });
+          cleanup.unshift(() => handle.close());
+          return handle;
+        },
+      };
+    },
+    async copyKeys() {
+      const copy = join(dir, `keys-${randomBytes(4).toString('hex')}`);
+      await keys.close();
+      await cp(join(dir, 'keys'), copy, { recursive: true });
+      keys = await openKeyStore({ dir: join(dir, 'keys') });
+      stores.keys = keys;
+      stores.services = servicesOver(data, keys);
+      return {
+        open: async () => {
+          const ks = await openKeyStore({ dir: copy });
+          cleanup.unshift(() => ks.close());
+          return ks;
+        },
+      };
+    },
+    async dispose() {
+      for (const fn of cleanup) {
+        await fn();
+      }
+      await stores.keys.close();
+      await stores.data.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return stores;
+}
+
+const readable = async (services: Services, id: string) => {
+  try {
+    await services.subjects.getSubject(operator, id, 'customer_relationship');
+    return true;
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'not_found') {
+      return false;
+    }
+    throw err;
+  }
+};
+
+describe.each(DATABASES)('erasure that reaches every copy, on %s', (kind) => {
+  let register: Register;
+  let s: Stores;
+  beforeAll(async () => {
+    register = await loadDefinition(DEMO);
+    s = await openStores(kind, register);
+  });
+  afterAll(async () => {
+    await s?.dispose();
+  });
+
+  const create = async (values: Record<string, Record<string, unknown>>) =>
+    (
+      await s.services.subjects.createSubject(operator, {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values,
+      })
+    ).id;
+
+  it('keeps no person key in the data database', async () => {
+    const id = await create(person(1));
+    const inData = await sql<{ n: number }>`
+      select count(*)::int as n from subjects where wrapped_key is not null`.execute(s.data.db);
+    expect(inData.rows[0]?.n).toBe(0);
+    const tables = await sql<{ table_name: string }>`
+      select table_name from information_schema.tables where table_schema = 'public'`.execute(
+      s.data.db,
+    );
+    expect(tables.rows.map((r) => r.table_name)).not.toContain('person_keys');
+    expect(await s.keys.get(id)).toBeInstanceOf(Buffer);
+  });
+
+  it('a copy of the data made before an erasure, restored after it, opens nothing of the erased person', async () => {
+    const erased = await create(person(2));
+    const kept = await create(person(3));
+    const wrapped = (await s.keys.get(erased)) as Buffer;
+    const copy = await s.copyData();
+    if (copy.file) {
+      // A thief's first look: the dump holds the sealed values but not the key that opens them.
+      const dump = await readFile(copy.file, 'utf8');
+      expect(dump).toContain(erased);
+      expect(dump).not.toContain(wrapped.toString('hex'));
+    }
+    await s.services.subjects.eraseSubject(operator, erased);
+    expect(await s.keys.get(erased)).toBeUndefined();
+
+    const restored = await copy.open();
+    // Before anything is reconciled, the restored copy still has the sealed values…
+    const values = await sql<{ n: number }>`
+      select count(*)::int as n from subject_values where subject_id = ${erased}`.execute(
+      restored.db,
+    );
+    expect(values.rows[0]?.n).toBeGreaterThan(0);
+    // …and no key anywhere opens them.
+    const services = s.servicesOver(restored, s.keys);
+    expect(await readable(services, erased)).toBe(false);
+    expect(await readable(services, kept)).toBe(true);
+    // Starting on it re-applies the key store's journal: the copy forgets the person too.
+    const applied = await services.subjects.reconcileErasures();
+    expect(applied.subjectsErased).toBe(1);
+    const after = await sql<{ n: number }>`
+      select count(*)::int as n from subject_values where subject_id = ${erased}`.execute(
+      restored.db,
+    );
+    expect(after.rows[0]?.n).toBe(0);
+    expect(await readable(services, kept)).toBe(true);
+  });
+
+  it('an old key store restored after an erasure does not bring the person back', async () => {
+    const erased = await create(person(4));
+    const kept = await create(person(5));
+    const copy = await s.copyKeys();
+    await s.services.subjects.eraseSubject(operator, erased, 'retention');
+
+    const oldKeys = await copy.open();
+    expect(await oldKeys.get(erased)).toBeInstanceOf(Buffer);
+    const services = s.servicesOver(s.data, oldKeys);
+    const applied = await services.subjects.reconcileErasures();
+    expect(applied.keysDestroyed).toBe(1);
+    expect(await oldKeys.get(erased)).toBeUndefined();
+    expect(await readable(services, erased)).toBe(false);
+    expect(await readable(services, kept)).toBe(true);
+    const journal = await oldKeys.journal();
+    expect(journal.find((e) => e.subjectId === erased)?.reason).toBe('retention');
+  });
+
+  it('finishes an erasure interrupted between the data and the key store', async () => {
+    const id = await create(person(6));
+    // The data side committed, then the process died before the key store was told.
+    await s.data.db.transaction().execute(async (tx) => {
+      await sql`delete from subject_values where subject_id = ${id}`.execute(tx);
+      await sql`insert into erasure_journal (subject_id, erased_at, reason) values (${id}, now(), 'request')`.execute(
+        tx,
+      );
+      await sql`update subjects set erased_at = now() where id = ${id}`.execute(tx);
+    });
+    expect(await s.keys.get(id)).toBeInstanceOf(Buffer);
+    await s.services.subjects.reconcileErasures();
+    expect(await s.keys.get(id)).toBeUndefined();
+  });
+
+  it('journals no personal data, and refuses to edit the journal', async () => {
+    const id = await create(anna);
+    await s.services.subjects.eraseSubject(operator, id);
+    const rows = await sql<Record<string, unknown>>`
+      select * from erasure_journal where subject_id = ${id}`.execute(s.data.db);
+    expect(Object.keys(rows.rows[0] ?? {}).sort()).toEqual([
+      'erased_at',
+      'reason',
+      'seq',
+      'subject_id',
+    ]);
+    await expect(
+      sql`delete from erasure_journal where subject_id = ${id}`.execute(s.data.db),
+    ).rejects.toThrow(/append-only/);
+    const keyJournal = await s.keys.journal();
+    expect(keyJournal.find((e) => e.subjectId === id)?.reason).toBe('request');
+  });
+});
+
+describe('the embedded key store after an erasure', () => {
+  it(
+    'holds no byte of the erased key in its files or write-ahead log once cleaned',
+    { timeout: 120_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rekisteri-residue-'));
+      const register = await loadDefinition(DEMO);
+      const data = await openDatabase({});
+      await migrateToLatest(data.db);
+      let keys = await openKeyStore({ dir });
+      try {
+        const services = createServices({
+          database: data,
+          keys,
+          register,
+          vault: createVault(randomBytes(32)),
+        });
+        const ids: string[] = [];
+        for (let i = 0; i < 20; i++) {
+          const created = await services.subjects.createSubject(operator, {
+            purpose: 'customer_relationship',
+            source: 'subject',
+            values: person(100 + i),
+          });
+          ids.push(created.id);
+        }
+        const victim = ids[7] as string;
+        const wrapped = (await keys.get(victim)) as Buffer;
+        await sql`checkpoint`.execute(keys.db);
+        // The search can see the key while it exists: in the table's file and in the WAL.
+        expect((await filesHolding(dir, wrapped)).length).toBeGreaterThan(0);
+
+        await services.subjects.eraseSubject(operator, victim);
+        const result = await keys.clean();
+        expect(result).toEqual({ cleaned: true, warnings: [] });
+        expect(await filesHolding(dir, wrapped)).toEqual([]);
+        // Nothing to do the next time, and the others are still there.
+        expect((await keys.clean()).cleaned).toBe(false);
+        expect(await keys.countKeys()).toBe(19);
+        // Still true after the key store is closed and opened again.
+        await keys.close();
+        keys = await openKeyStore({ dir });
+        expect(await filesHolding(dir, wrapped)).toEqual([]);
+        const other = (await keys.get(ids[8] as string)) as Buffer;
+        expect((await filesHolding(dir, other)).length).toBeGreaterThan(0);
+        // Private to the process's user.
+        const mode = (await stat(dir)).mode & 0o777;
+        expect(mode).toBe(0o700);
+        await keys.close();
+        for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+          const m = (await stat(join(entry.parentPath, entry.name))).mode & 0o077;
+          expect(m, join(entry.parentPath, entry.name)).toBe(0);
+        }
+      } finally {
+        await keys.close().catch(() => undefined);
+        await data.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe('pairing a key store with its data', () => {
+  it(
+    'refuses an empty key store beside people, another register’s key store, and another master key',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rekisteri-pair-'));
+      const masterKey = randomBytes(32).toString('hex');
+      const env = {
+        REKISTERI_DATA: join(dir, 'data'),
+        REKISTERI_KEYSTORE: join(dir, 'keystore'),
+        REKISTERI_REGISTER: DEMO,
+        REKISTERI_MASTER_KEY: masterKey,
+      };
+      try {
+        const first = await openRuntime(loadConfig(env));
+        await first.services.subjects.createSubject(operator, {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: person(200),
+        });
+        await first.close();
+        await expect(
+          openRuntime(loadConfig({ ...env, REKISTERI_KEYSTORE: join(dir, 'empty') })),
+        ).rejects.toThrow(/key store is empty, but the database holds 1 people/);
+
+        const other = await openRuntime(
+          loadConfig({
+            ...env,
+            REKISTERI_DATA: join(dir, 'other-data'),
+            REKISTERI_KEYSTORE: join(dir, 'other-keystore'),
+          }),
+        );
+        await other.close();
+        await expect(
+          openRuntime(loadConfig({ ...env, REKISTERI_KEYSTORE: join(dir, 'other-keystore') })),
+        ).rejects.toThrow(/belongs to another register/);
+        await expect(
+          openRuntime(
+            loadConfig({
+              ...env,
+              REKISTERI_DATA: join(dir, 'third-data'),
+              REKISTERI_MASTER_KEY: randomBytes(32).toString('hex'),
+            }),
+          ),
+        ).rejects.toThrow(/another master key/);
+        // The right pair still opens.
+        const again = await openRuntime(loadConfig(env));
+        expect(await again.services.subjects.countSubjects()).toBe(1);
+        await again.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('refuses a server database without a key store of its own', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/register' })).toThrow(
+      /KEYSTORE_DATABASE_URL: required when DATABASE_URL is set/,
+    );
+    expect(() =>
+      loadConfig({
+        DATABASE_URL: 'postgres://localhost/register',
+        KEYSTORE_DATABASE_URL: 'postgres://localhost/register',
+      }),
+    ).toThrow(/must name another database/);
+  });
+});
