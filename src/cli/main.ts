@@ -7,7 +7,9 @@ import { AppError } from '../lib/errors.ts';
 import { adminCommand } from './admin.ts';
 import { apikeyCommand } from './apikey.ts';
 import { auditCommand } from './audit.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
 import { checkCommand } from './check.ts';
+import { eraseCommand } from './erase.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
 import { initCommand } from './init.ts';
@@ -29,8 +31,11 @@ for (const add of [
   migrateCommand,
   importCommand,
   exportCommand,
+  eraseCommand,
   seedCommand,
   auditCommand,
+  backupCommand,
+  restoreCommand,
   apikeyCommand,
   adminCommand,
 ]) {

@@ -16,9 +16,27 @@ export type CopyIn = (
   rows: ReadonlyArray<readonly CopyValue[]>,
 ) => Promise<void>;
 
+/**
+ * Copies lines already in COPY text format (a backup's) into `table` inside the caller's
+ * transaction.
+ */
+export type CopyInText = (
+  table: string,
+  columns: readonly string[],
+  lines: AsyncIterable<string>,
+) => Promise<void>;
+
 /** Runs `fn` in one transaction where `copy` writes into the same transaction. */
 export type BulkTransaction = <T>(
-  fn: (tx: Kysely<Database>, copy: CopyIn) => Promise<T>,
+  fn: (tx: Kysely<Database>, copy: CopyIn, copyText: CopyInText) => Promise<T>,
+) => Promise<T>;
+
+/** A table's rows in COPY text format, in chunks of whole or partial lines. */
+export type CopyOut = (table: string, columns: readonly string[]) => AsyncIterable<string>;
+
+/** Runs `fn` on one consistent, read-only view of the database (a backup). */
+export type Snapshot = <T>(
+  fn: (tx: Kysely<Database>, copyOut: CopyOut) => Promise<T>,
 ) => Promise<T>;
 
 /** Plain decimal integers (blind indexes) need no quotes; anything else is quoted. */
@@ -88,11 +106,16 @@ export function copyText(rows: ReadonlyArray<readonly CopyValue[]>): string {
 }
 
 /** The COPY statement for a table and its columns; both are our own identifiers, checked here. */
-export function copyStatement(table: string, columns: readonly string[], source: string): string {
+export function copyStatement(
+  table: string,
+  columns: readonly string[],
+  source: string,
+  direction: 'from' | 'to' = 'from',
+): string {
   for (const name of [table, ...columns]) {
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) {
       throw new Error(`not a plain identifier: ${name}`);
     }
   }
-  return `copy ${table} (${columns.join(', ')}) from ${source}`;
+  return `copy ${table} (${columns.join(', ')}) ${direction} ${source}`;
 }

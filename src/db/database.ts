@@ -8,9 +8,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Kysely, PostgresDialect, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { PGlite } from '@electric-sql/pglite';
-import { copyStatement, copyText, type BulkTransaction } from './copy.ts';
+import { copyStatement, copyText, type BulkTransaction, type Snapshot } from './copy.ts';
 import type { Database } from './types.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
 
@@ -19,8 +19,10 @@ export interface DatabaseHandle {
   kind: 'pglite' | 'postgres';
   /** For the embedded database only: the PGlite instance (dumps, tests). */
   pglite?: PGlite;
-  /** One transaction in which rows can also be written with COPY (imports). */
+  /** One transaction in which rows can also be written with COPY (imports, restores). */
   bulkTransaction: BulkTransaction;
+  /** One consistent read-only view, with COPY out (backups). */
+  snapshot: Snapshot;
   close(): Promise<void>;
 }
 
@@ -48,18 +50,66 @@ function serverBulkTransaction(pool: pg.Pool): BulkTransaction {
     let broken: Error | undefined;
     try {
       return await one.transaction().execute((tx) =>
-        fn(tx, async (table, columns, rows) => {
-          if (rows.length > 0) {
+        fn(
+          tx,
+          async (table, columns, rows) => {
+            if (rows.length > 0) {
+              await pipeline(
+                Readable.from([copyText(rows)]),
+                client.query(copyFrom(copyStatement(table, columns, 'stdin'))),
+              );
+            }
+          },
+          async (table, columns, lines) => {
             await pipeline(
-              Readable.from([copyText(rows)]),
+              Readable.from(lines),
               client.query(copyFrom(copyStatement(table, columns, 'stdin'))),
             );
-          }
-        }),
+          },
+        ),
       );
     } catch (err) {
       // A connection whose transaction failed (perhaps in the middle of a COPY) is closed rather
       // than handed out again.
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      await one.destroy();
+      client.release(broken);
+    }
+  };
+}
+
+/**
+ * On a server: one connection in a repeatable-read, read-only transaction, so every table of a
+ * backup is read as of the same moment while the server goes on writing.
+ */
+function serverSnapshot(pool: pg.Pool): Snapshot {
+  return async (fn) => {
+    const client = await pool.connect();
+    const one = new Kysely<Database>({
+      dialect: new PostgresDialect({
+        pool: {
+          connect: () =>
+            Promise.resolve<PostgresPoolClient>({
+              query: client.query.bind(client),
+              release: () => undefined,
+            }),
+          end: () => Promise.resolve(),
+        },
+      }),
+    });
+    let broken: Error | undefined;
+    try {
+      await client.query('begin transaction isolation level repeatable read read only');
+      const result = await fn(one, (table, columns) => {
+        const stream = client.query(copyTo(copyStatement(table, columns, 'stdout', 'to')));
+        stream.setEncoding('utf8');
+        return stream as AsyncIterable<string>;
+      });
+      await client.query('commit');
+      return result;
+    } catch (err) {
       broken = err instanceof Error ? err : new Error(String(err));
       throw err;
     } finally {
@@ -91,6 +141,7 @@ export async function openDatabase(opts: {
       db,
       kind: 'postgres',
       bulkTransaction: serverBulkTransaction(pool),
+      snapshot: serverSnapshot(pool),
       close: () => db.destroy(),
     };
   }
@@ -117,11 +168,33 @@ export async function openDatabase(opts: {
       // on the instance runs inside it.
       bulkTransaction: (fn) =>
         db.transaction().execute((tx) =>
-          fn(tx, async (table, columns, rows) => {
-            if (rows.length > 0) {
+          fn(
+            tx,
+            async (table, columns, rows) => {
+              if (rows.length > 0) {
+                await instance.query(copyStatement(table, columns, "'/dev/blob'"), [], {
+                  blob: new Blob([copyText(rows)]),
+                });
+              }
+            },
+            async (table, columns, lines) => {
+              const parts: string[] = [];
+              for await (const line of lines) {
+                parts.push(line);
+              }
               await instance.query(copyStatement(table, columns, "'/dev/blob'"), [], {
-                blob: new Blob([copyText(rows)]),
+                blob: new Blob(parts),
               });
+            },
+          ),
+        ),
+      // The embedded database has one session, so any transaction sees one consistent state.
+      snapshot: (fn) =>
+        db.transaction().execute((tx) =>
+          fn(tx, async function* (table, columns) {
+            const result = await instance.query(copyStatement(table, columns, "'/dev/blob'", 'to'));
+            if (result.blob) {
+              yield await result.blob.text();
             }
           }),
         ),

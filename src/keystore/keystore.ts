@@ -48,7 +48,7 @@ export interface CleanResult {
  * keeps the bytes of the records it held before, wrapped keys among them, until they happen to be
  * overwritten. New segments are zero-filled instead, and old ones are deleted after a checkpoint.
  */
-const EMBEDDED_CONF = ['wal_recycle = off', 'wal_init_zero = on'];
+export const EMBEDDED_CONF = ['wal_recycle = off', 'wal_init_zero = on'];
 
 const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v));
 
