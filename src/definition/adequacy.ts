@@ -4,7 +4,10 @@
  * page on adequacy decisions before a release and update ADEQUACY_LIST_CHECKED.
  */
 
-/** The day this list was last compared with the Commission's published decisions. */
+/**
+ * The day this list was compiled from the Commission's announcements of adopted decisions (the
+ * newest: Brazil, 26 January 2026; the United Kingdom's renewal, 19 December 2025).
+ */
 export const ADEQUACY_LIST_CHECKED = '2026-11-30';
 
 export interface AdequacyDecision {
