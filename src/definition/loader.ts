@@ -19,8 +19,6 @@ export interface DefinitionProblem {
   column?: number;
   /** A warning is printed but does not make the definition invalid. */
   severity?: 'warning';
-  /** Internal: report at the key itself (an unknown key), not at its value. */
-  atKey?: boolean;
 }
 
 const isWarning = (p: DefinitionProblem) => p.severity === 'warning';
@@ -183,6 +181,9 @@ function distance(a: string, b: string): number {
 
 /** The declared key a misspelt one most likely meant, if one is close enough. */
 export function suggestKey(key: string, allowed: readonly string[]): string | undefined {
+  if (key.length > 64) {
+    return undefined;
+  }
   const limit = Math.max(1, Math.min(3, Math.floor(key.length / 4)));
   let best: string | undefined;
   let bestDistance = Infinity;
@@ -197,12 +198,15 @@ export function suggestKey(key: string, allowed: readonly string[]): string | un
 }
 
 interface LocatedProblem extends DefinitionProblem {
+  /** Where in the document, as keys rather than the printed path. */
   keys: PropertyKey[];
+  /** Report at the key itself (an unknown key), not at its value. */
+  atKey?: boolean;
 }
 
 /** Turns zod issues into problems phrased for a person editing YAML. */
 export function zodProblems(error: z.ZodError, raw: unknown): DefinitionProblem[] {
-  return locatableProblems(error, raw).map(({ keys: _keys, ...p }) => p);
+  return locatableProblems(error, raw).map(({ keys: _keys, atKey: _atKey, ...p }) => p);
 }
 
 function locatableProblems(error: z.ZodError, raw: unknown): LocatedProblem[] {
@@ -216,13 +220,17 @@ function locatableProblems(error: z.ZodError, raw: unknown): LocatedProblem[] {
     const allowed = keysAt(definitionSchema, issue.path);
     for (const key of issue.keys) {
       const keys = [...issue.path, key];
+      const quoted = JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key);
       const suggestion = suggestKey(key, allowed);
       let message: string;
       if (suggestion !== undefined) {
-        message = `unknown key "${key}": did you mean "${suggestion}"?`;
+        message = `unknown key ${quoted}: did you mean "${suggestion}"?`;
         meant.add(formatPath([...issue.path, suggestion]));
       } else {
-        message = `unknown key "${key}"; the keys allowed here are ${allowed.join(', ')}`;
+        message =
+          allowed.length > 0
+            ? `unknown key ${quoted}; the keys allowed here are ${allowed.join(', ')}`
+            : `unknown key ${quoted}`;
       }
       out.push({ path: formatPath(keys), message, keys, atKey: true });
     }
