@@ -80,6 +80,50 @@ describe('rekisteri CLI', () => {
     );
   });
 
+  it('check: counts only transfers that leave the EU/EEA, and prints warnings with exit 0', async () => {
+    // A transfer to a Swedish recipient processing in Sweden stays inside the EEA.
+    const text = (await readFile(DEMO, 'utf8')).replace(
+      /^transfers:\n/m,
+      'transfers:\n  - recipient: backup_storage\n    country: SE\n    mechanism: scc\n    sccModule: 3\n',
+    );
+    const file = join(dir, 'inside.yaml');
+    await writeFile(file, text);
+    const lines = text.split('\n');
+    const r = await rekisteri(dir, ['check', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('inside.yaml: valid, 2 warnings');
+    expect(r.stdout).toMatch(/recipients\s+15 recipients, 5 transfers outside the EU\/EEA/);
+    const inside = lines.findIndex((l) => l.includes('- recipient: backup_storage')) + 1;
+    expect(r.stdout).toContain(
+      `inside.yaml:${inside}:5  transfers[0]: warning: the recipient and the country are inside the EU/EEA`,
+    );
+    const dpf = lines.findIndex((l) => l.includes('mechanism: dpf')) + 1;
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `inside\\.yaml:${dpf}:\\d+  transfers\\[1\\]\\.mechanism: warning: the adequacy decision for the United States`,
+      ),
+    );
+  });
+
+  it('check: refuses a misspelt key at its own line, suggesting the key meant', async () => {
+    const text = (await readFile(DEMO, 'utf8')).replace(
+      'allowedDuringRestriction: true',
+      'alowedDuringRestriction: true',
+    );
+    const file = join(dir, 'misspelt.yaml');
+    await writeFile(file, text);
+    const line = text.split('\n').findIndex((l) => l.includes('alowedDuringRestriction')) + 1;
+    const r = await rekisteri(dir, ['check', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      `${file}: 1 problem(s) in the register definition\n  ${file}:${line}:5  purposes[`,
+    );
+    expect(r.stderr).toContain(
+      '.alowedDuringRestriction: unknown key "alowedDuringRestriction": did you mean "allowedDuringRestriction"?',
+    );
+  });
+
   it('check: says so when the file does not exist', async () => {
     const r = await rekisteri(dir, ['check', join(dir, 'nope.yaml')]);
     expect(r.code).toBe(1);

@@ -1,6 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { DefinitionError, parseDefinition } from '../src/definition/loader.ts';
+import { definitionSchema } from '../src/definition/schema.ts';
+import {
+  ADEQUACY_DECISIONS,
+  ADEQUACY_LIST_CHECKED,
+  adequacyFor,
+} from '../src/definition/adequacy.ts';
+import { EEA_COUNTRIES, ISO_COUNTRIES } from '../src/definition/countries.ts';
 import { DEMO } from './helpers.ts';
 
 const demo = await readFile(DEMO, 'utf8');
@@ -111,14 +119,25 @@ describe('register definition', () => {
   });
 
   it('refuses an unknown key, a missing section and broken YAML', () => {
-    expect(problemsOf(`${demo}\nfavouriteColour: blue\n`)).toContainEqual(
+    const text = `${demo}\nfavouriteColour: blue\n`;
+    expect(problemsOf(text)).toEqual([
       expect.objectContaining({
-        message: expect.stringContaining('unknown key(s) "favouriteColour"'),
+        path: 'favouriteColour',
+        message: expect.stringMatching(
+          /^unknown key "favouriteColour"; the keys allowed here are version, controller, /,
+        ),
+        line: lineOf(text, 'favouriteColour'),
+        column: 1,
       }),
-    );
-    expect(problemsOf(demo.replace(/^controller:/m, 'kontroller:'))).toContainEqual(
+    ]);
+    // A key far from any declared one is not taken for a misspelling: both problems are given.
+    expect(problemsOf(demo.replace(/^controller:/m, 'rekisterinpitäjä:'))).toEqual([
       expect.objectContaining({ path: 'controller', message: 'required object is missing' }),
-    );
+      expect.objectContaining({
+        path: 'rekisterinpitäjä',
+        message: expect.stringContaining('unknown key "rekisterinpitäjä"; the keys allowed here'),
+      }),
+    ]);
     const broken = problemsOf('version: 1\ncontroller: [unclosed\n');
     expect(broken[0]?.message).toMatch(/^YAML syntax/);
     expect(broken[0]?.line).toBeGreaterThan(0);
@@ -130,5 +149,334 @@ describe('register definition', () => {
       'mechanism: teleport',
     );
     expect(problemsOf(text).length).toBeGreaterThanOrEqual(2);
+  });
+
+  describe('unknown keys', () => {
+    // Each misspelling used to pass as valid while its setting was silently lost.
+    it.each([
+      {
+        name: 'marketReserch in a purpose',
+        from: /(- id: market_research[\s\S]*?)marketResearch: true/,
+        to: '$1marketReserch: true',
+        key: 'marketReserch',
+        path: /^purposes\[\d+\]\.marketReserch$/,
+        meant: 'marketResearch',
+      },
+      {
+        name: 'alowedDuringRestriction in a purpose',
+        from: 'allowedDuringRestriction: true',
+        to: 'alowedDuringRestriction: true',
+        key: 'alowedDuringRestriction',
+        path: /^purposes\[\d+\]\.alowedDuringRestriction$/,
+        meant: 'allowedDuringRestriction',
+      },
+      {
+        name: 'legalbasis in a purpose',
+        from: 'legalBasis: consent',
+        to: 'legalbasis: consent',
+        key: 'legalbasis',
+        path: /^purposes\[\d+\]\.legalbasis$/,
+        meant: 'legalBasis',
+      },
+      {
+        name: 'requried in a field',
+        from: 'required: true',
+        to: 'requried: true',
+        key: 'requried',
+        path: /^categories\[\d+\]\.fields\[\d+\]\.requried$/,
+        meant: 'required',
+      },
+      {
+        name: 'recipents at the top level',
+        from: /^recipients:/m,
+        to: 'recipents:',
+        key: 'recipents',
+        path: /^recipents$/,
+        meant: 'recipients',
+      },
+    ])(
+      'refuses $name at its own line and suggests the key meant',
+      ({ from, to, key, path, meant }) => {
+        const text = edited(from, to);
+        const line = text.split('\n').findIndex((l) => l.trimStart().startsWith(`${key}:`));
+        // One problem: the misspelt key, not also the key it meant as "missing".
+        expect(problemsOf(text)).toEqual([
+          {
+            path: expect.stringMatching(path),
+            message: `unknown key "${key}": did you mean "${meant}"?`,
+            line: line + 1,
+            column: (text.split('\n')[line]?.indexOf(key) ?? 0) + 1,
+          },
+        ]);
+      },
+    );
+
+    it('refuses unknown keys at every depth, each at its own line', () => {
+      const text = edited(
+        /(\n {2}- recipient: mailing_service\n {4}country: US\n)/,
+        '$1    safeguards: none\n',
+      )
+        .replace(/^( {2}email: .*\n)/m, '$1  fax: +358 9 123\n')
+        .replace(/(\n {6}en: Provider of our web shop platform.*\n)/, '$1      de: Anbieter\n');
+      const problems = problemsOf(text);
+      expect(problems.map((p) => [p.path, p.line])).toEqual([
+        [expect.stringMatching(/^controller\.fax$/), lineOf(text, 'fax: +358')],
+        [expect.stringMatching(/^recipients\[0\]\.description\.de$/), lineOf(text, 'de: Anbieter')],
+        [expect.stringMatching(/^transfers\[0\]\.safeguards$/), lineOf(text, 'safeguards: none')],
+      ]);
+    });
+
+    it('declares every object of the definition strict, however deeply nested', () => {
+      // Walks the schema generically (objects, arrays, records, unions, defaults, pipes…), so a
+      // section added later with z.object() instead of z.strictObject() fails here.
+      const seen = new Set<unknown>();
+      const loose: string[] = [];
+      let objects = 0;
+      const walk = (schema: z.core.$ZodType, where: string): void => {
+        if (seen.has(schema)) {
+          return;
+        }
+        seen.add(schema);
+        const def = schema._zod.def as unknown as Record<string, unknown>;
+        if (def.type === 'object') {
+          objects++;
+          const catchall = def.catchall as z.core.$ZodType | undefined;
+          if (catchall?._zod.def.type !== 'never') {
+            loose.push(where || '(root)');
+          }
+        }
+        if (def.type === 'lazy') {
+          walk((def.getter as () => z.core.$ZodType)(), where);
+        }
+        for (const [prop, value] of Object.entries(def)) {
+          const children =
+            prop === 'shape'
+              ? Object.entries(value as object)
+              : Array.isArray(value)
+                ? [...value.entries()]
+                : [[prop, value]];
+          for (const [name, child] of children as Array<[string | number, unknown]>) {
+            if (child && typeof child === 'object' && '_zod' in child) {
+              walk(child as z.core.$ZodType, prop === 'shape' ? `${where}.${name}` : where);
+            }
+          }
+        }
+      };
+      walk(definitionSchema, '');
+      expect(objects).toBeGreaterThan(15);
+      expect(loose).toEqual([]);
+    });
+  });
+
+  describe('transfers and countries', () => {
+    const mailingTransfer = /recipient: mailing_service\n(\s+)country: US\n(\s+)mechanism: dpf\n/;
+
+    it("checks the recipient's country, not a country inside the EEA that the transfer names", () => {
+      const text = edited(mailingTransfer, 'recipient: mailing_service\n$1country: FI\n');
+      const problems = problemsOf(text);
+      expect(problems).toContainEqual(
+        expect.objectContaining({
+          path: expect.stringMatching(/^transfers\[0\]\.country$/),
+          message: expect.stringContaining(
+            'recipient "mailing_service" is in US (United States), outside the EU/EEA',
+          ),
+          line: lineOf(text, '- recipient: mailing_service') + 1,
+        }),
+      );
+      expect(problems).toContainEqual(
+        expect.objectContaining({
+          path: 'transfers[0].mechanism',
+          message: expect.stringContaining(
+            'a transfer to US (United States), outside the EU/EEA, needs a mechanism',
+          ),
+        }),
+      );
+    });
+
+    it('checks the country a transfer names when the recipient is inside the EEA', () => {
+      // A Swedish recipient whose data are processed in India: the transfer goes to India.
+      const text = edited(
+        /^transfers:\n/m,
+        'transfers:\n  - recipient: backup_storage\n    country: IN\n    mechanism: adequacy\n',
+      );
+      expect(problemsOf(text)).toContainEqual(
+        expect.objectContaining({
+          path: 'transfers[0].mechanism',
+          message: expect.stringContaining('no adequacy decision for IN (India)'),
+          line: lineOf(text, 'mechanism: adequacy'),
+        }),
+      );
+    });
+
+    it.each([
+      ['ZZ', '"ZZ" is not an ISO 3166-1 alpha-2 country code (expected one such as FI, SE or US)'],
+      [
+        'UK',
+        '"UK" is not an ISO 3166-1 alpha-2 country code: the code of the United Kingdom is "GB"',
+      ],
+      ['EL', '"EL" is not an ISO 3166-1 alpha-2 country code: the code of Greece is "GR"'],
+      ['XK', '"XK" is not an ISO 3166-1 alpha-2 country code (expected one such as FI, SE or US)'],
+      ['se', 'country codes are written in capitals: "SE", not "se"'],
+      [
+        'Sweden',
+        '"Sweden" is not an ISO 3166-1 alpha-2 country code (expected one such as FI, SE or US)',
+      ],
+    ])('refuses the country code %s', (code, message) => {
+      const text = edited(/(- id: backup_storage[\s\S]*?)country: SE/, `$1country: ${code}`);
+      expect(problemsOf(text)).toEqual([
+        expect.objectContaining({
+          path: expect.stringMatching(/^recipients\[\d+\]\.country$/),
+          message,
+          line: lineOf(text, `country: ${code}`),
+        }),
+      ]);
+    });
+
+    it('keeps the 249 ISO 3166-1 codes and the 30 EEA states', () => {
+      expect(ISO_COUNTRIES.size).toBe(249);
+      expect(EEA_COUNTRIES.size).toBe(30);
+      for (const c of [...EEA_COUNTRIES, 'AX', 'GB', 'US', 'SS', 'CW', 'BQ']) {
+        expect(ISO_COUNTRIES.has(c), c).toBe(true);
+      }
+      for (const c of ['UK', 'EL', 'EU', 'XK', 'AN', 'YU', 'CS']) {
+        expect(ISO_COUNTRIES.has(c), c).toBe(false);
+      }
+    });
+
+    it('refuses adequacy for a country without a decision, and for the United States', () => {
+      const india = problemsOf(edited(/mechanism: bcr/, 'mechanism: adequacy'));
+      expect(india).toContainEqual(
+        expect.objectContaining({
+          message: `the European Commission has adopted no adequacy decision for IN (India) (list checked ${ADEQUACY_LIST_CHECKED}); use scc, bcr or a derogation`,
+        }),
+      );
+      const us = problemsOf(edited(/mechanism: dpf/, 'mechanism: adequacy'));
+      expect(us).toContainEqual(
+        expect.objectContaining({
+          path: 'transfers[0].mechanism',
+          message: expect.stringMatching(
+            /^the adequacy decision for the United States .* covers only organisations certified under the EU-US Data Privacy Framework.*: declare such a transfer with mechanism dpf/,
+          ),
+        }),
+      );
+    });
+
+    it.each([
+      ['CA', 'Canada', 'PIPEDA'],
+      ['JP', 'Japan', 'APPI'],
+      ['KR', 'the Republic of Korea', 'Personal Information Protection Act'],
+    ])(
+      'accepts adequacy for %s with a warning saying what the partial decision covers',
+      (code, name, law) => {
+        const text = edited(/country: GB/g, `country: ${code}`);
+        const reg = parseDefinition(text, 'register.yaml');
+        expect(reg.warnings).toContainEqual(
+          expect.objectContaining({
+            severity: 'warning',
+            path: expect.stringMatching(/^transfers\[\d+\]\.mechanism$/),
+            message: expect.stringMatching(
+              new RegExp(
+                `^the adequacy decision for ${name} \\(.*\\) covers only .*${law}.*: check that Lumen Metrics Ltd`,
+              ),
+            ),
+            line: lineOf(text, 'mechanism: adequacy'),
+          }),
+        );
+      },
+    );
+
+    it.each(['GB', 'CH', 'BR', 'NZ'])(
+      'accepts adequacy for %s without a warning about it',
+      (code) => {
+        const text = code === 'GB' ? demo : edited(/country: GB/g, `country: ${code}`);
+        const reg = parseDefinition(text, 'register.yaml');
+        expect(
+          reg.warnings.filter(
+            (w) =>
+              w.message.includes('adequacy decision for ') && !w.message.includes('United States'),
+          ),
+        ).toEqual([]);
+      },
+    );
+
+    it('warns that the Data Privacy Framework covers only certified organisations', () => {
+      const reg = parseDefinition(demo, 'register.yaml');
+      expect(reg.warnings).toEqual([
+        expect.objectContaining({
+          path: 'transfers[0].mechanism',
+          message: expect.stringContaining(
+            'covers only organisations certified under the EU-US Data Privacy Framework, for the data their certification covers: check that Mailfinch Inc. is on the Data Privacy Framework List',
+          ),
+          line: lineOf(demo, 'mechanism: dpf'),
+        }),
+      ]);
+    });
+
+    it("keeps the Commission's list with its date, partial decisions marked", () => {
+      expect(ADEQUACY_LIST_CHECKED).toMatch(/^2026-\d\d-\d\d$/);
+      const countries = ADEQUACY_DECISIONS.flatMap((d) => (d.country ? [d.country] : []));
+      expect(countries.sort()).toEqual(
+        [
+          'AD',
+          'AR',
+          'BR',
+          'CA',
+          'CH',
+          'FO',
+          'GB',
+          'GG',
+          'IL',
+          'IM',
+          'JE',
+          'JP',
+          'KR',
+          'NZ',
+          'US',
+          'UY',
+        ].sort(),
+      );
+      for (const c of countries) {
+        expect(ISO_COUNTRIES.has(c) && !EEA_COUNTRIES.has(c), c).toBe(true);
+      }
+      expect(ADEQUACY_DECISIONS.map((d) => d.name)).toContain('the European Patent Organisation');
+      for (const partial of ['CA', 'JP', 'US']) {
+        expect(adequacyFor(partial)?.covers, partial).toMatch(/^only /);
+      }
+      for (const full of ['CH', 'GB', 'NZ', 'UY', 'BR']) {
+        expect(adequacyFor(full)?.covers, full).toBeUndefined();
+      }
+    });
+  });
+
+  it('prints problems in line order', () => {
+    // The cross-checks find these purposes first, then the unused category above them, then the
+    // transfer: the problems come out sorted by line all the same.
+    const text = edited(/mechanism: dpf/, 'mechanism: privacy_shield')
+      .replace(/(- id: newsletter[\s\S]*?categories: \[)/, '$1shoe_sizes, ')
+      .replace(
+        /^categories:\n/m,
+        'categories:\n  - id: hobbies\n    label: { sv: Hobbyer, fi: Harrastukset, en: Hobbies }\n    fields:\n      - id: hobby\n        type: text\n        label: { sv: Hobby, fi: Harrastus, en: Hobby }\n',
+      );
+    const problems = problemsOf(text);
+    expect(problems.map((p) => p.path)).toEqual([
+      'categories[0]',
+      expect.stringMatching(/^purposes\[\d+\]\.categories\[0\]$/),
+      'transfers[0].mechanism',
+    ]);
+    const lines = problems.map((p) => p.line ?? 0);
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
+  });
+
+  it('gives one message for one YAML syntax error', () => {
+    // A stray `: ` made the parser report eleven errors on the same line.
+    const text = edited(/\n {2}- id: newsletter\n/, '\n  - id: newsletter\n   label: : x\n');
+    const problems = problemsOf(text);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: '',
+        message: expect.stringMatching(/^YAML syntax: /),
+        line: lineOf(text, 'label: : x'),
+      }),
+    ]);
   });
 });

@@ -1,12 +1,13 @@
 import { Command } from 'commander';
-import { DefinitionError, loadDefinition } from '../definition/loader.ts';
+import { DefinitionError, formatProblems, loadDefinition } from '../definition/loader.ts';
+import { countriesOutsideEea } from '../definition/cross-checks.ts';
 import { loadConfig } from '../config/config.ts';
 import { resolveRegisterFile } from '../runtime.ts';
 
 export function checkCommand(): Command {
   return new Command('check')
     .description(
-      'Validate a register definition: print every problem and exit 1, or a summary and exit 0',
+      'Validate a register definition: print every problem and exit 1, or a summary (and any warnings) and exit 0',
     )
     .argument('[file]', 'the definition (default: REKISTERI_REGISTER or ./register.yaml)')
     .action(async (file?: string) => {
@@ -15,7 +16,8 @@ export function checkCommand(): Command {
         const reg = await loadDefinition(target);
         const d = reg.definition;
         const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-        console.log(`${target}: valid`);
+        const warnings = reg.warnings.length;
+        console.log(`${target}: valid${warnings > 0 ? `, ${count(warnings, 'warning')}` : ''}`);
         console.log(`  controller   ${d.controller.name} (${d.controller.businessId})`);
         console.log(
           `  register     ${d.register.name.en} / ${d.register.name.fi} / ${d.register.name.sv}`,
@@ -32,13 +34,17 @@ export function checkCommand(): Command {
             `  purpose      ${p.id.padEnd(24)} ${p.legalBasis.padEnd(20)} ${p.categories.join(', ')}`,
           );
         }
+        const outside = d.transfers.filter((t) => countriesOutsideEea(d, t).length > 0).length;
         console.log(
-          `  recipients   ${count(d.recipients.length, 'recipient')}, ${count(d.transfers.length, 'transfer')} outside the EU/EEA`,
+          `  recipients   ${count(d.recipients.length, 'recipient')}, ${count(outside, 'transfer')} outside the EU/EEA`,
         );
         console.log(
           `  retention    ${count(d.retention.rules.length, 'rule')}, ${count(d.retention.legalHolds.length, 'legal hold')}`,
         );
         console.log(`  version      ${reg.digest.slice(0, 12)}`);
+        if (warnings > 0) {
+          console.log(formatProblems(target, [...reg.warnings]));
+        }
       } catch (err) {
         if (err instanceof DefinitionError) {
           console.error(err.message);

@@ -4,40 +4,21 @@
  */
 import type { RegisterDefinition } from './schema.ts';
 import type { DefinitionProblem } from './loader.ts';
+import { ADEQUACY_LIST_CHECKED, adequacyFor } from './adequacy.ts';
+import { EEA_COUNTRIES, describeCountry } from './countries.ts';
 
-/** EU member states and the three other EEA states (Iceland, Liechtenstein, Norway). */
-export const EEA_COUNTRIES: ReadonlySet<string> = new Set([
-  'AT',
-  'BE',
-  'BG',
-  'HR',
-  'CY',
-  'CZ',
-  'DK',
-  'EE',
-  'FI',
-  'FR',
-  'DE',
-  'GR',
-  'HU',
-  'IE',
-  'IT',
-  'LV',
-  'LT',
-  'LU',
-  'MT',
-  'NL',
-  'PL',
-  'PT',
-  'RO',
-  'SK',
-  'SI',
-  'ES',
-  'SE',
-  'IS',
-  'LI',
-  'NO',
-]);
+type Transfer = RegisterDefinition['transfers'][number];
+
+/**
+ * The countries outside the EU/EEA that a transfer takes data to: the recipient's country, and
+ * the transfer's `country` (where the data are processed) when that differs. Empty when both are
+ * inside the EU/EEA.
+ */
+export function countriesOutsideEea(def: RegisterDefinition, t: Transfer): string[] {
+  const recipient = def.recipients.find((r) => r.id === t.recipient);
+  const countries = new Set([recipient?.country ?? t.country, t.country]);
+  return [...countries].filter((c) => !EEA_COUNTRIES.has(c));
+}
 
 /** Laws that no longer apply, with what replaced them. */
 const REPEALED_LAWS: ReadonlyArray<{ pattern: RegExp; message: string }> = [
@@ -65,14 +46,23 @@ function duplicates<T>(items: readonly T[], key: (item: T) => string): number[] 
   return out;
 }
 
+/** `the adequacy decision for Canada (Decision 2002/2/EC of 20 December 2001) covers only …` */
+function coverage(country: string): string {
+  const d = adequacyFor(country);
+  return d
+    ? `the adequacy decision for ${d.name} (${d.decision}) covers ${d.covers ?? 'all transfers'}`
+    : '';
+}
+
 export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
+  const warn = (path: string, message: string) =>
+    problems.push({ path, message, severity: 'warning' });
 
   const categoryIds = new Set(def.categories.map((c) => c.id));
   const purposeIds = new Set(def.purposes.map((p) => p.id));
   const ruleIds = new Set(def.retention.rules.map((r) => r.id));
-  const recipientIds = new Set(def.recipients.map((r) => r.id));
 
   for (const [section, list] of [
     ['categories', def.categories],
@@ -171,40 +161,80 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
     if (!EEA_COUNTRIES.has(r.country) && !def.transfers.some((t) => t.recipient === r.id)) {
       add(
         `recipients[${ri}].country`,
-        `recipient is in ${r.country}, outside the EU/EEA, but no transfer declares how data reaches it`,
+        `recipient is in ${describeCountry(r.country)}, outside the EU/EEA, but no transfer declares how data reaches it`,
       );
     }
   });
 
   def.transfers.forEach((t, ti) => {
-    if (!recipientIds.has(t.recipient)) {
-      add(`transfers[${ti}].recipient`, `recipient "${t.recipient}" is not declared in recipients`);
+    const at = `transfers[${ti}]`;
+    const recipient = def.recipients.find((r) => r.id === t.recipient);
+    if (!recipient) {
+      add(`${at}.recipient`, `recipient "${t.recipient}" is not declared in recipients`);
+    } else if (!EEA_COUNTRIES.has(recipient.country) && EEA_COUNTRIES.has(t.country)) {
+      add(
+        `${at}.country`,
+        `recipient "${recipient.id}" is in ${describeCountry(recipient.country)}, outside the EU/EEA: data sent to it leave the EU/EEA whatever country the transfer names`,
+      );
     }
-    if (EEA_COUNTRIES.has(t.country)) {
+    const outside = countriesOutsideEea(def, t);
+    if (outside.length === 0) {
+      warn(
+        at,
+        `the recipient and the country are inside the EU/EEA: this is not a transfer to a third country and needs no mechanism`,
+      );
       return;
     }
+    const where = outside.map(describeCountry).join(' and ');
     if (!t.mechanism) {
       add(
-        `transfers[${ti}].mechanism`,
-        `a transfer to ${t.country}, outside the EU/EEA, needs a mechanism (adequacy, dpf, scc, bcr or derogation; Art. 44–49)`,
+        `${at}.mechanism`,
+        `a transfer to ${where}, outside the EU/EEA, needs a mechanism (adequacy, dpf, scc, bcr or derogation; Art. 44–49)`,
       );
     } else if (t.mechanism === 'privacy_shield') {
       add(
-        `transfers[${ti}].mechanism`,
+        `${at}.mechanism`,
         'the EU-US Privacy Shield was invalidated on 16 July 2020 (CJEU C-311/18, Schrems II); use dpf, scc or another mechanism',
       );
     } else if (t.mechanism === 'scc' && t.sccModule === undefined) {
-      add(
-        `transfers[${ti}].sccModule`,
-        'name the module (1–4) of the standard contractual clauses 2021/914',
-      );
+      add(`${at}.sccModule`, 'name the module (1–4) of the standard contractual clauses 2021/914');
     } else if (t.mechanism === 'derogation' && !t.derogation) {
-      add(`transfers[${ti}].derogation`, 'name the Art. 49(1) derogation relied on');
-    } else if (t.mechanism === 'dpf' && t.country !== 'US') {
-      add(
-        `transfers[${ti}].mechanism`,
-        'the EU-US Data Privacy Framework covers transfers to the United States only',
-      );
+      add(`${at}.derogation`, 'name the Art. 49(1) derogation relied on');
+    } else if (t.mechanism === 'dpf') {
+      if (outside.some((c) => c !== 'US')) {
+        add(
+          `${at}.mechanism`,
+          `the EU-US Data Privacy Framework covers transfers to the United States only, not to ${outside
+            .filter((c) => c !== 'US')
+            .map(describeCountry)
+            .join(' or ')}`,
+        );
+      } else {
+        warn(
+          `${at}.mechanism`,
+          `${coverage('US')}: check that ${recipient?.name ?? t.recipient} is on the Data Privacy Framework List for the data it receives`,
+        );
+      }
+    } else if (t.mechanism === 'adequacy') {
+      for (const c of outside) {
+        const decision = adequacyFor(c);
+        if (c === 'US') {
+          add(
+            `${at}.mechanism`,
+            `${coverage('US')}: declare such a transfer with mechanism dpf, or use scc or another mechanism`,
+          );
+        } else if (!decision) {
+          add(
+            `${at}.mechanism`,
+            `the European Commission has adopted no adequacy decision for ${describeCountry(c)} (list checked ${ADEQUACY_LIST_CHECKED}); use scc, bcr or a derogation`,
+          );
+        } else if (decision.covers) {
+          warn(
+            `${at}.mechanism`,
+            `${coverage(c)}: check that ${recipient?.name ?? t.recipient} and the data it receives fall within it, or use scc`,
+          );
+        }
+      }
     }
   });
 

@@ -4,9 +4,10 @@
  * document and, where the YAML has it, the line and column.
  */
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
+import type { Document } from 'yaml';
 import type { z } from 'zod';
-import { definitionSchema, type RegisterDefinition } from './schema.ts';
+import { definitionSchema } from './schema.ts';
 import { crossCheck } from './cross-checks.ts';
 import { createRegister, type Register } from './register.ts';
 
@@ -16,15 +17,21 @@ export interface DefinitionProblem {
   message: string;
   line?: number;
   column?: number;
+  /** A warning is printed but does not make the definition invalid. */
+  severity?: 'warning';
 }
+
+const isWarning = (p: DefinitionProblem) => p.severity === 'warning';
 
 export class DefinitionError extends Error {
   readonly problems: DefinitionProblem[];
   readonly file: string;
 
   constructor(file: string, problems: DefinitionProblem[]) {
+    const warnings = problems.filter(isWarning).length;
+    const errors = problems.length - warnings;
     super(
-      `${file}: ${problems.length} problem(s) in the register definition\n${formatProblems(file, problems)}`,
+      `${file}: ${errors} problem(s) in the register definition${warnings > 0 ? `, and ${warnings} warning(s)` : ''}\n${formatProblems(file, problems)}`,
     );
     this.name = 'DefinitionError';
     this.file = file;
@@ -36,7 +43,7 @@ export function formatProblems(file: string, problems: DefinitionProblem[]): str
   return problems
     .map((p) => {
       const where = p.line === undefined ? file : `${file}:${p.line}:${p.column ?? 1}`;
-      return `  ${where}  ${p.path || '(document)'}: ${p.message}`;
+      return `  ${where}  ${p.path || '(document)'}: ${isWarning(p) ? 'warning: ' : ''}${p.message}`;
     })
     .join('\n');
 }
@@ -83,12 +90,161 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
+type Schema = z.core.$ZodType;
+type Def = { type: string } & Record<string, unknown>;
+const defOf = (schema: Schema) => schema._zod.def as unknown as Def;
+
+/** The schemas a value may be parsed by once optional, default, pipe and union are unwrapped. */
+function unwrap(schema: Schema): Schema[] {
+  const def = defOf(schema);
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'nonoptional':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+      return unwrap(def.innerType as Schema);
+    case 'pipe':
+      return unwrap(def.in as Schema);
+    case 'lazy':
+      return unwrap((def.getter as () => Schema)());
+    case 'union':
+      return (def.options as Schema[]).flatMap(unwrap);
+    case 'intersection':
+      return [...unwrap(def.left as Schema), ...unwrap(def.right as Schema)];
+    default:
+      return [schema];
+  }
+}
+
+/** The keys an object at `path` may have, according to the schema. */
+function keysAt(schema: Schema, path: ReadonlyArray<PropertyKey>): string[] {
+  let schemas = unwrap(schema);
+  for (const key of path) {
+    schemas = schemas.flatMap((s): Schema[] => {
+      const def = defOf(s);
+      if (def.type === 'object' && typeof key === 'string') {
+        const child = (def.shape as Record<string, Schema>)[key];
+        return child ? unwrap(child) : [];
+      }
+      if (def.type === 'array' && typeof key === 'number') {
+        return unwrap(def.element as Schema);
+      }
+      if (def.type === 'tuple' && typeof key === 'number') {
+        const item = (def.items as Schema[])[key];
+        return item ? unwrap(item) : [];
+      }
+      if (def.type === 'record') {
+        return unwrap(def.valueType as Schema);
+      }
+      return [];
+    });
+  }
+  const keys = new Set<string>();
+  for (const s of schemas) {
+    const def = defOf(s);
+    if (def.type === 'object') {
+      for (const k of Object.keys(def.shape as object)) {
+        keys.add(k);
+      }
+    }
+  }
+  return [...keys];
+}
+
+/** Edit distance with transpositions (optimal string alignment), case-insensitive. */
+function distance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) =>
+    Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= s.length; i++) {
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      const row = d[i] as number[];
+      const prev = d[i - 1] as number[];
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) {
+        row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      }
+    }
+  }
+  return (d[s.length] as number[])[t.length] as number;
+}
+
+/** The declared key a misspelt one most likely meant, if one is close enough. */
+export function suggestKey(key: string, allowed: readonly string[]): string | undefined {
+  if (key.length > 64) {
+    return undefined;
+  }
+  const limit = Math.max(1, Math.min(3, Math.floor(key.length / 4)));
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of allowed) {
+    const d = distance(key, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= limit ? best : undefined;
+}
+
+interface LocatedProblem extends DefinitionProblem {
+  /** Where in the document, as keys rather than the printed path. */
+  keys: PropertyKey[];
+  /** Report at the key itself (an unknown key), not at its value. */
+  atKey?: boolean;
+}
+
 /** Turns zod issues into problems phrased for a person editing YAML. */
 export function zodProblems(error: z.ZodError, raw: unknown): DefinitionProblem[] {
-  return error.issues.map((issue) => {
+  return locatableProblems(error, raw).map(({ keys: _keys, atKey: _atKey, ...p }) => p);
+}
+
+function locatableProblems(error: z.ZodError, raw: unknown): LocatedProblem[] {
+  const out: LocatedProblem[] = [];
+  // `legalbasis` for `legalBasis`: the unknown key is the problem, not the missing one it meant.
+  const meant = new Set<string>();
+  for (const issue of error.issues) {
+    if (issue.code !== 'unrecognized_keys') {
+      continue;
+    }
+    const allowed = keysAt(definitionSchema, issue.path);
+    for (const key of issue.keys) {
+      const keys = [...issue.path, key];
+      const quoted = JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key);
+      const suggestion = suggestKey(key, allowed);
+      let message: string;
+      if (suggestion !== undefined) {
+        message = `unknown key ${quoted}: did you mean "${suggestion}"?`;
+        meant.add(formatPath([...issue.path, suggestion]));
+      } else {
+        message =
+          allowed.length > 0
+            ? `unknown key ${quoted}; the keys allowed here are ${allowed.join(', ')}`
+            : `unknown key ${quoted}`;
+      }
+      out.push({ path: formatPath(keys), message, keys, atKey: true });
+    }
+  }
+  for (const issue of error.issues) {
     const path = issue.path;
     const found = valueAt(raw, path);
     let message: string;
+    if (
+      issue.code === 'unrecognized_keys' ||
+      (found === undefined && meant.has(formatPath(path)))
+    ) {
+      continue;
+    }
     switch (issue.code) {
       case 'invalid_value':
         message = `expected one of ${issue.values.map((v) => String(v)).join(', ')}, found ${describeFound(found)}`;
@@ -99,71 +255,113 @@ export function zodProblems(error: z.ZodError, raw: unknown): DefinitionProblem[
             ? `required ${issue.expected} is missing`
             : `expected ${issue.expected}, found ${describeFound(found)}`;
         break;
-      case 'unrecognized_keys':
-        message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      case 'custom':
+        message =
+          issue.params?.quotesValue === true
+            ? issue.message
+            : `${issue.message}, found ${describeFound(found)}`;
         break;
       default:
         message = `${issue.message}, found ${describeFound(found)}`;
     }
-    return { path: formatPath(path), message };
-  });
+    out.push({ path: formatPath(path), message, keys: [...path] });
+  }
+  return out;
 }
 
-function locate(
-  doc: Document,
-  counter: LineCounter,
-  path: string,
-): { line?: number; column?: number } {
-  const keys: (string | number)[] = [];
+/** `purposes[2].legalBasis` → ['purposes', 2, 'legalBasis'] */
+function parsePath(path: string): PropertyKey[] {
+  const keys: PropertyKey[] = [];
   for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
     keys.push(m[2] === undefined ? (m[1] as string) : Number(m[2]));
   }
-  // Walk up until a node exists: a missing key is reported at its parent.
-  for (let n = keys.length; n >= 0; n--) {
-    const node: unknown = n === 0 ? doc.contents : doc.getIn(keys.slice(0, n), true);
+  return keys;
+}
+
+/**
+ * Line and column of the node at `keys`: of the key itself when `atKey`, else of its value. A
+ * path that does not exist in the YAML (a missing key) is reported at the nearest parent.
+ */
+function locate(
+  doc: Document,
+  counter: LineCounter,
+  keys: ReadonlyArray<PropertyKey>,
+  atKey = false,
+): { line?: number; column?: number } {
+  const at = (node: unknown) => {
     if (isNode(node) && node.range) {
       const pos = counter.linePos(node.range[0]);
       return { line: pos.line, column: pos.col };
     }
+    return undefined;
+  };
+  let node: unknown = doc.contents;
+  let found = at(node) ?? {};
+  for (const [i, key] of keys.entries()) {
+    if (isAlias(node)) {
+      node = node.resolve(doc);
+    }
+    let next: unknown;
+    let keyNode: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(key),
+      );
+      keyNode = pair?.key;
+      next = pair?.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      next = node.items[key];
+    }
+    if (atKey && i === keys.length - 1 && keyNode !== undefined) {
+      return at(keyNode) ?? found;
+    }
+    const pos = at(next);
+    if (pos === undefined) {
+      return found;
+    }
+    found = pos;
+    node = next;
   }
-  return {};
+  return found;
 }
 
-/** Parses and checks YAML text; throws DefinitionError with every problem found. */
+const byPosition = (a: DefinitionProblem, b: DefinitionProblem) =>
+  (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+
+/**
+ * Parses and checks YAML text; throws DefinitionError with every problem found, in line order.
+ * The returned register carries the warnings (definition.warnings).
+ */
 export function parseDefinition(text: string, file = 'register.yaml'): Register {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new DefinitionError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0]);
-        return {
-          path: '',
-          message: `YAML syntax: ${e.message.split('\n')[0] ?? e.code}`,
-          line: pos?.line,
-          column: pos?.col,
-        };
-      }),
-    );
+  const [firstError] = doc.errors;
+  if (firstError !== undefined) {
+    // One mistake (an unclosed bracket, a bad indent) makes the parser report many errors after
+    // it; only the first is reliably the one to fix.
+    const pos = firstError.linePos?.[0] ?? counter.linePos(firstError.pos[0]);
+    throw new DefinitionError(file, [
+      {
+        path: '',
+        message: `YAML syntax: ${firstError.message.split('\n')[0] ?? firstError.code}`,
+        line: pos.line,
+        column: pos.col,
+      },
+    ]);
   }
   const raw: unknown = doc.toJS();
   const parsed = definitionSchema.safeParse(raw);
-  let problems: DefinitionProblem[];
-  let definition: RegisterDefinition | undefined;
-  if (parsed.success) {
-    definition = parsed.data;
-    problems = crossCheck(definition);
-  } else {
-    problems = zodProblems(parsed.error, raw);
+  const problems: DefinitionProblem[] = parsed.success
+    ? crossCheck(parsed.data).map((p) => ({ ...p, ...locate(doc, counter, parsePath(p.path)) }))
+    : locatableProblems(parsed.error, raw).map(({ keys, atKey, ...p }) => ({
+        ...p,
+        ...locate(doc, counter, keys, atKey),
+      }));
+  problems.sort(byPosition);
+  if (!parsed.success || problems.some((p) => !isWarning(p))) {
+    throw new DefinitionError(file, problems);
   }
-  if (problems.length > 0) {
-    throw new DefinitionError(
-      file,
-      problems.map((p) => ({ ...p, ...locate(doc, counter, p.path) })),
-    );
-  }
-  return createRegister(definition as RegisterDefinition, text);
+  return createRegister(parsed.data, text, problems);
 }
 
 export async function loadDefinition(file: string): Promise<Register> {

@@ -3,6 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { defaultRoles } from './roles.ts';
+import type { DefinitionProblem } from './loader.ts';
 import type {
   CategoryDefinition,
   RoleDefinition,
@@ -15,6 +16,8 @@ export interface Register {
   readonly definition: RegisterDefinition;
   /** SHA-256 of the definition text: identifies this version. */
   readonly digest: string;
+  /** What `rekisteri check` warns about in this definition (it is valid nonetheless). */
+  readonly warnings: readonly DefinitionProblem[];
   category(id: string): CategoryDefinition | undefined;
   field(categoryId: string, fieldId: string): FieldDefinition | undefined;
   purpose(id: string): PurposeDefinition | undefined;
@@ -36,7 +39,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function createRegister(definition: RegisterDefinition, text: string): Register {
+export function createRegister(
+  definition: RegisterDefinition,
+  text: string,
+  warnings: readonly DefinitionProblem[] = [],
+): Register {
   deepFreeze(definition);
   const categories = new Map(definition.categories.map((c) => [c.id, c]));
   // category → field id → field; looked up for every value written, so no key strings are built.
@@ -54,6 +61,7 @@ export function createRegister(definition: RegisterDefinition, text: string): Re
   return {
     definition,
     digest: createHash('sha256').update(text).digest('hex'),
+    warnings: deepFreeze([...warnings]),
     category: (id) => categories.get(id),
     field: (c, f) => fields.get(c)?.get(f),
     purpose: (id) => purposes.get(id),

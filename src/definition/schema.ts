@@ -1,9 +1,11 @@
 /**
  * The register definition: one YAML file that says who the controller is, what is kept about
  * whom, why, on which legal basis, who receives it, where it goes and for how long. Everything
- * else in Rekisteri reads it; the data layer enforces it.
+ * else in Rekisteri reads it; the data layer enforces it. Every object is strict: a key that is not
+ * declared here (a misspelling such as `marketReserch`) is refused, never dropped.
  */
 import { z } from 'zod';
+import { countryProblem } from './countries.ts';
 
 const id = z
   .string()
@@ -14,7 +16,7 @@ const fieldId = z
   .regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'expected an identifier of letters, digits and _');
 
 /** A text in the three languages every notice is published in. */
-export const localized = z.object({
+export const localized = z.strictObject({
   sv: z.string().min(1),
   fi: z.string().min(1),
   en: z.string().min(1),
@@ -29,16 +31,23 @@ const duration = z
     'expected an ISO 8601 duration such as P2Y, P6M or P30D',
   );
 
-const country = z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code');
+/** An officially assigned ISO 3166-1 alpha-2 code (src/definition/countries.ts). */
+const country = z.string().superRefine((value, ctx) => {
+  const problem = countryProblem(value);
+  if (problem !== undefined) {
+    // The message already quotes the value: the loader prints it as it is.
+    ctx.addIssue({ code: 'custom', message: problem, params: { quotesValue: true } });
+  }
+});
 
-const address = z.object({
+const address = z.strictObject({
   street: z.string().min(1),
   postalCode: z.string().min(1),
   city: z.string().min(1),
   country,
 });
 
-const contactPerson = z.object({
+const contactPerson = z.strictObject({
   name: z.string().min(1),
   role: z.string().optional(),
   email: z.email().optional(),
@@ -62,7 +71,7 @@ export const FIELD_TYPES = [
 ] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
-const field = z.object({
+const field = z.strictObject({
   id: fieldId,
   type: z.enum(FIELD_TYPES),
   label: localized,
@@ -77,7 +86,7 @@ const field = z.object({
 });
 export type FieldDefinition = z.infer<typeof field>;
 
-const category = z.object({
+const category = z.strictObject({
   id,
   label: localized,
   description: localized.optional(),
@@ -99,7 +108,7 @@ export const SOURCE_KINDS = [
   'staff',
 ] as const;
 
-const source = z.object({
+const source = z.strictObject({
   id,
   kind: z.enum(SOURCE_KINDS),
   label: localized,
@@ -115,7 +124,7 @@ export const LEGAL_BASES = [
 ] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];
 
-const purpose = z.object({
+const purpose = z.strictObject({
   id,
   label: localized,
   description: localized,
@@ -143,7 +152,7 @@ export const RECIPIENT_ROLES = [
   'other',
 ] as const;
 
-const recipient = z.object({
+const recipient = z.strictObject({
   id,
   name: z.string().min(1),
   role: z.enum(RECIPIENT_ROLES),
@@ -164,7 +173,7 @@ export const TRANSFER_MECHANISMS = [
   'privacy_shield',
 ] as const;
 
-const transfer = z.object({
+const transfer = z.strictObject({
   recipient: id,
   country,
   mechanism: z.enum(TRANSFER_MECHANISMS).optional(),
@@ -184,14 +193,14 @@ export const RETENTION_EVENTS = [
   'request_closed',
 ] as const;
 
-const retentionRule = z.object({
+const retentionRule = z.strictObject({
   id,
   duration,
   from: z.enum(RETENTION_EVENTS),
   label: localized,
 });
 
-const legalHold = z.object({
+const legalHold = z.strictObject({
   id,
   law: z.string().min(1),
   categories: z.array(id).min(1),
@@ -202,7 +211,7 @@ const legalHold = z.object({
 
 export const COOKIE_CATEGORIES = ['necessary', 'preferences', 'statistics', 'marketing'] as const;
 
-const cookie = z.object({
+const cookie = z.strictObject({
   name: z.string().min(1),
   provider: z.string().min(1),
   category: z.enum(COOKIE_CATEGORIES),
@@ -210,7 +219,7 @@ const cookie = z.object({
   duration: z.string().min(1),
 });
 
-const supervisoryAuthority = z.object({
+const supervisoryAuthority = z.strictObject({
   name: localized,
   website: z.url(),
   email: z.email().optional(),
@@ -237,7 +246,7 @@ export const STAFF_ACTIONS = [
 export type StaffAction = (typeof STAFF_ACTIONS)[number];
 
 /** A staff role: the purposes it may read and write under, and what else it may do. */
-const role = z.object({
+const role = z.strictObject({
   id,
   label: localized,
   /** Purpose ids, or `*` for all. */
@@ -247,55 +256,53 @@ const role = z.object({
 });
 export type RoleDefinition = z.infer<typeof role>;
 
-export const definitionSchema = z
-  .object({
-    version: z.literal(1),
-    controller: z.object({
-      name: z.string().min(1),
-      businessId: z.string().min(1),
-      address,
-      phone: z.string().min(1),
-      email: z.email(),
-      website: z.url().optional(),
-      contact: contactPerson,
-      dpo: contactPerson.optional(),
-      representative: contactPerson.optional(),
-    }),
-    register: z.object({
-      name: localized,
-      /** The controller also processes its customers' registers on their behalf (Art. 28). */
-      processorFor: localized.optional(),
-      subjectGroups: z.array(z.object({ id, label: localized })).min(1),
-    }),
-    /** Country code whose trunk prefix `0` local phone numbers are normalised with. */
-    defaultCountryCallingCode: z
-      .string()
-      .regex(/^\+\d{1,3}$/, 'expected a calling code such as +358')
-      .default('+358'),
-    categories: z.array(category).min(1),
-    sources: z.array(source).min(1),
-    purposes: z.array(purpose).min(1),
-    recipients: z.array(recipient).default([]),
-    transfers: z.array(transfer).default([]),
-    retention: z.object({
-      rules: z.array(retentionRule).min(1),
-      legalHolds: z.array(legalHold).default([]),
-    }),
-    security: z.array(localized).default([]),
-    /** Staff roles; when left out, the five default roles are derived from the purposes. */
-    roles: z.array(role).optional(),
-    cookies: z.array(cookie).default([]),
-    supervisoryAuthority: supervisoryAuthority.default(DEFAULT_AUTHORITY),
-    requests: z
-      .object({
-        email: z.email().optional(),
-        web: z.url().optional(),
-        postal: z.boolean().default(true),
-        inPerson: z.boolean().default(false),
-      })
-      .default({ postal: true, inPerson: false }),
-  })
-  .strict();
+export const definitionSchema = z.strictObject({
+  version: z.literal(1),
+  controller: z.strictObject({
+    name: z.string().min(1),
+    businessId: z.string().min(1),
+    address,
+    phone: z.string().min(1),
+    email: z.email(),
+    website: z.url().optional(),
+    contact: contactPerson,
+    dpo: contactPerson.optional(),
+    representative: contactPerson.optional(),
+  }),
+  register: z.strictObject({
+    name: localized,
+    /** The controller also processes its customers' registers on their behalf (Art. 28). */
+    processorFor: localized.optional(),
+    subjectGroups: z.array(z.strictObject({ id, label: localized })).min(1),
+  }),
+  /** Country code whose trunk prefix `0` local phone numbers are normalised with. */
+  defaultCountryCallingCode: z
+    .string()
+    .regex(/^\+\d{1,3}$/, 'expected a calling code such as +358')
+    .default('+358'),
+  categories: z.array(category).min(1),
+  sources: z.array(source).min(1),
+  purposes: z.array(purpose).min(1),
+  recipients: z.array(recipient).default([]),
+  transfers: z.array(transfer).default([]),
+  retention: z.strictObject({
+    rules: z.array(retentionRule).min(1),
+    legalHolds: z.array(legalHold).default([]),
+  }),
+  security: z.array(localized).default([]),
+  /** Staff roles; when left out, the five default roles are derived from the purposes. */
+  roles: z.array(role).optional(),
+  cookies: z.array(cookie).default([]),
+  supervisoryAuthority: supervisoryAuthority.default(DEFAULT_AUTHORITY),
+  requests: z
+    .strictObject({
+      email: z.email().optional(),
+      web: z.url().optional(),
+      postal: z.boolean().default(true),
+      inPerson: z.boolean().default(false),
+    })
+    .default({ postal: true, inPerson: false }),
+});
 
 export type RegisterDefinition = z.infer<typeof definitionSchema>;
 export type RegisterDefinitionInput = z.input<typeof definitionSchema>;
