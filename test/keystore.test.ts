@@ -422,6 +422,14 @@ describe('pairing a key store with its data', () => {
         const again = await openRuntime(loadConfig(env));
         expect(await again.services.subjects.countSubjects()).toBe(1);
         await again.close();
+        // Both directories are the process user's alone.
+        for (const top of [join(dir, 'data'), join(dir, 'keystore')]) {
+          expect((await stat(top)).mode & 0o777, top).toBe(0o700);
+          for (const entry of await readdir(top, { withFileTypes: true, recursive: true })) {
+            const path = join(entry.parentPath, entry.name);
+            expect((await stat(path)).mode & 0o077, path).toBe(0);
+          }
+        }
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
