@@ -42,6 +42,7 @@ export async function startServer(
     bodyLimit: config.bodyLimit,
     consoleDir: CONSOLE_DIR,
   });
+  services.audit.setLogger(app.log);
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('127.0.0.1', 'localhost');
   console.log(
@@ -66,6 +67,7 @@ export async function startServer(
   const stop = async () => {
     stopping = true;
     clearInterval(sealer);
+    await services.audit.anchor().catch(() => undefined);
     await app.close();
     await runtime.close();
   };

@@ -3,6 +3,7 @@
  * vault and the services. Shared by the server and every CLI command.
  */
 import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
@@ -83,9 +84,15 @@ export async function openRuntime(
     register,
     vault,
     sealWorkers: { masterKey: master.key, size: 2 },
+    audit: { anchorFile: auditAnchorFile(config) },
   });
   await recordDefinitionVersion(database, services, register);
   return { config, database, register, services, demo, notes, close: () => database.close() };
+}
+
+/** The access log's anchors: beside the key store, never in the database. */
+export function auditAnchorFile(config: Readonly<Config>): string {
+  return join(config.keystoreDir, 'audit-anchors.jsonl');
 }
 
 /** Refuses a master key other than the one the database was sealed with. */
