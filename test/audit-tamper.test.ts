@@ -329,6 +329,27 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
     expect(chained.broken).toMatchObject({ kind: 'changed', seq, eventId: second?.id });
   });
 
+  it('a chain row deleted from the middle: a starting sealer refuses to chain on top, verify names it', async () => {
+    await setUp();
+    await asSuperuser(t.db.handle.db, async (tx) => {
+      await sql`delete from audit_chain where seq = 2`.execute(tx);
+    });
+    await t.services.audit.log({ actor: system, action: 'audit.read', detail: 'later' });
+    const before = await chainLength(t.db.handle.db);
+    const logged: AuditLogLine[] = [];
+    const fresh = restarted(logged);
+    expect(await fresh.seal()).toBe(0);
+    expect(await chainLength(t.db.handle.db)).toBe(before);
+    expect(fresh.alarms()).toContainEqual(expect.objectContaining({ kind: 'missing', seq: '2' }));
+    expect(logged.filter((l) => l.level === 'error').map((l) => l.msg)).toContainEqual(
+      expect.stringContaining('chain entry 2 has disappeared'),
+    );
+    const result = await fresh.verify();
+    expect(result.ok).toBe(false);
+    expect(result.broken).toMatchObject({ kind: 'missing', seq: '2', eventId: null });
+    expect(result.checked).toBe(1);
+  });
+
   it('anchors the head outside the database: a 0600 file of JSON lines in a 0700 directory, and the log', async () => {
     await setUp();
     const lines = (await readFile(t.anchorFile, 'utf8')).trim().split('\n');
