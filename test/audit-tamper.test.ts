@@ -4,8 +4,9 @@
  * "tampered" and naming the first bad entry, and the sealer must never chain a forged event nor
  * chain on top of a shortened chain.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { appendFile, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/types.ts';
@@ -404,5 +405,35 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
       expect(r.with_mac, r.action).toBe(r.n);
     }
     expect(await t.services.audit.verify()).toMatchObject({ ok: true, forged: [] });
+  });
+});
+
+describe('the anchor file', () => {
+  it('survives a line torn by a crash, takes the highest position, and refuses a symbolic link', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-anchors-'));
+    try {
+      const file = join(dir, 'keystore', 'audit-anchors.jsonl');
+      const store = fileAnchors(file);
+      expect(await store.latest()).toBeUndefined();
+      const hash = (c: string) => c.repeat(64);
+      await store.append({ seq: '7', hash: hash('a'), time: '2026-11-30T10:00:00.000Z' });
+      await store.append({ seq: '9', hash: hash('b'), time: '2026-11-30T10:00:10.000Z' });
+      // Another process anchored an older head after this one: the highest still counts.
+      await store.append({ seq: '8', hash: hash('c'), time: '2026-11-30T10:00:11.000Z' });
+      await appendFile(file, '{"seq":"12","hash":"dd');
+      expect(await store.latest()).toEqual({
+        seq: '9',
+        hash: hash('b'),
+        time: '2026-11-30T10:00:10.000Z',
+      });
+      const link = join(dir, 'link.jsonl');
+      await symlink(file, link);
+      await expect(fileAnchors(link).latest()).rejects.toThrow(/ELOOP|symbolic/);
+      await expect(
+        fileAnchors(link).append({ seq: '10', hash: hash('e'), time: 'now' }),
+      ).rejects.toThrow(/ELOOP|symbolic/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
