@@ -13,7 +13,7 @@ import type { Database } from '../src/db/types.ts';
 import { operator, system } from '../src/lib/actor.ts';
 import { fileAnchors } from '../src/modules/audit/audit.anchors.ts';
 import { createAuditRepo } from '../src/modules/audit/audit.repo.ts';
-import { createAuditService } from '../src/modules/audit/audit.service.ts';
+import { canonicalEvent, createAuditService } from '../src/modules/audit/audit.service.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { createVault } from '../src/vault/vault.ts';
 import {
@@ -349,6 +349,47 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
     expect(result.ok).toBe(false);
     expect(result.broken).toMatchObject({ kind: 'missing', seq: '2', eventId: null });
     expect(result.checked).toBe(1);
+  });
+
+  it('entries from before MACs count as unauthenticated; one without a MAC after MACs began is forged', async () => {
+    await setUp();
+    const vault = createVault(t.masterKey);
+    const repo = createAuditRepo(t.db.handle.db);
+    /** Drops the MAC of the given positions and rebuilds the chain, as only the key holder could. */
+    const withoutMac = async (seqs: string[]) => {
+      await asSuperuser(t.db.handle.db, async (tx) => {
+        await sql`update audit_events set mac = null
+                   where id in (select event_id from audit_chain where seq::text in (${sql.join(seqs)}))`.execute(
+          tx,
+        );
+      });
+      let prev: Buffer = Buffer.alloc(32);
+      for (const entry of await repo.chainPage('0', 1000)) {
+        if (!entry.event) {
+          throw new Error('event missing');
+        }
+        prev = vault.auditHash(prev, canonicalEvent(entry.event));
+        await asSuperuser(t.db.handle.db, async (tx) => {
+          await sql`update audit_chain set hash = ${prev} where seq = ${entry.seq}`.execute(tx);
+        });
+      }
+    };
+    // As after an upgrade: the first entries were sealed before events carried a MAC.
+    await withoutMac(['1', '2']);
+    const amnesiac = createAuditService({
+      db: t.db.handle.db,
+      repo,
+      vault,
+      clock: systemClock,
+      logger: captureLog([]),
+    });
+    const legacy = await amnesiac.verify();
+    expect(legacy).toMatchObject({ ok: true, unauthenticated: 2 });
+    await withoutMac(['4']);
+    const gap = await amnesiac.verify();
+    expect(gap.ok).toBe(false);
+    expect(gap.broken).toMatchObject({ kind: 'forged', seq: '4' });
+    expect(gap.broken?.reason).toContain('carries no MAC, although entries before it do');
   });
 
   it('anchors the head outside the database: a 0600 file of JSON lines in a 0700 directory, and the log', async () => {

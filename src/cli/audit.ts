@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { auditAnchorFile } from '../runtime.ts';
 import { withRuntime } from './with-runtime.ts';
 
 export function auditCommand(): Command {
@@ -10,7 +11,7 @@ export function auditCommand(): Command {
     )
     .action(async () => {
       await withRuntime(
-        async ({ services }) => {
+        async ({ services, config }) => {
           const result = await services.audit.verify();
           if (result.ok) {
             console.log(
@@ -26,7 +27,7 @@ export function auditCommand(): Command {
             }
             if (result.anchor) {
               console.log(
-                `checked against the anchor of entry ${result.anchor.seq} (${result.anchor.time})`,
+                `checked against the anchor of entry ${result.anchor.seq} (${result.anchor.time}) in ${auditAnchorFile(config)}`,
               );
             } else {
               console.log(
