@@ -42,6 +42,7 @@ export async function startServer(
     bodyLimit: config.bodyLimit,
     consoleDir: CONSOLE_DIR,
   });
+  services.audit.setLogger(app.log);
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('127.0.0.1', 'localhost');
   console.log(
@@ -99,6 +100,7 @@ export async function startServer(
     while (cleaning) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    await services.audit.anchor().catch(() => undefined);
     await app.close();
     await runtime.close();
   };

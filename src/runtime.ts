@@ -95,6 +95,7 @@ export async function openRuntime(
     register,
     vault,
     sealWorkers: { masterKey: master.key, size: 2 },
+    audit: { anchorFile: auditAnchorFile(config) },
   });
   const opened = keys;
   try {
@@ -218,6 +219,11 @@ async function moveLegacyKeys(
     await repo.compactSubjects();
   }
   return moved;
+}
+
+/** The access log's anchors: beside the key store, never in the database. */
+export function auditAnchorFile(config: Readonly<Config>): string {
+  return join(config.keystoreDir, 'audit-anchors.jsonl');
 }
 
 /** Refuses a master key other than the one the database was sealed with. */

@@ -7,7 +7,8 @@ import type { Register } from './definition/register.ts';
 import type { Clock } from './lib/clock.ts';
 import { systemClock } from './lib/clock.ts';
 import { createAuditRepo } from './modules/audit/audit.repo.ts';
-import { createAuditService } from './modules/audit/audit.service.ts';
+import { fileAnchors } from './modules/audit/audit.anchors.ts';
+import { createAuditService, type AuditLogger } from './modules/audit/audit.service.ts';
 import { createApiKeysRepo } from './modules/apikeys/apikeys.repo.ts';
 import { createApiKeysService } from './modules/apikeys/apikeys.service.ts';
 import { createImportService } from './modules/imports/imports.service.ts';
@@ -27,11 +28,26 @@ export function createServices(deps: {
   clock?: Clock;
   /** Given, imports seal on worker threads, which need the master key itself. */
   sealWorkers?: { masterKey: Buffer; size: number };
+  /**
+   * The access log's anchors outside the database (`<keystore>/audit-anchors.jsonl`), where the
+   * sealer reports, and how often it anchors. Without a file the sealer remembers heads in memory.
+   */
+  audit?: { anchorFile?: string; logger?: AuditLogger; anchorIntervalMs?: number };
 }) {
   const { database, register, vault, keys } = deps;
   const clock = deps.clock ?? systemClock;
   const db = database.db;
-  const audit = createAuditService({ db, repo: createAuditRepo(db), vault, clock });
+  const audit = createAuditService({
+    db,
+    repo: createAuditRepo(db),
+    vault,
+    clock,
+    ...(deps.audit?.anchorFile ? { anchors: fileAnchors(deps.audit.anchorFile) } : {}),
+    ...(deps.audit?.logger ? { logger: deps.audit.logger } : {}),
+    ...(deps.audit?.anchorIntervalMs !== undefined
+      ? { anchorIntervalMs: deps.audit.anchorIntervalMs }
+      : {}),
+  });
   const subjectsRepo = createSubjectsRepo(db);
   const subjects = createSubjectsService({
     db,

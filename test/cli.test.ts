@@ -244,6 +244,10 @@ describe('rekisteri CLI', () => {
     const intact = await rekisteri(dir, ['audit', 'verify']);
     expect(intact.code, intact.stderr).toBe(0);
     expect(intact.stdout).toMatch(/the access log is intact: \d+ entries verified/);
+    // The head is anchored outside the database, in the key store directory.
+    const anchors = join(dir, 'keystore', 'audit-anchors.jsonl');
+    expect(intact.stdout).toContain(`in ${anchors}`);
+    expect((await stat(anchors)).mode & 0o777).toBe(0o600);
     const tamper = await openDatabase({ dataDir: join(dir, 'data') });
     const victim = await tamper.db
       .selectFrom('audit_events')

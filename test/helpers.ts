@@ -4,6 +4,9 @@
  * real HTTP app driven through inject().
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createApp } from '../src/app.ts';
@@ -103,9 +106,27 @@ export interface TestContext {
   services: Services;
   app: FastifyInstance;
   masterKey: Buffer;
+  /** The access log's anchor file, in a scratch key-store directory of this context. */
+  anchorFile: string;
+  /** What the access log's sealer logged (anchors at info, alarms at error). */
+  auditLog: AuditLogLine[];
   /** A fresh API key's bearer header. */
   key(purposes: string[], actions: string[]): Promise<{ authorization: string }>;
   close(): Promise<void>;
+}
+
+export interface AuditLogLine {
+  level: 'info' | 'error';
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+/** A logger for the access log's sealer that keeps what it is told. */
+export function captureLog(into: AuditLogLine[]) {
+  return {
+    info: (obj: Record<string, unknown>, msg: string) => into.push({ level: 'info', obj, msg }),
+    error: (obj: Record<string, unknown>, msg: string) => into.push({ level: 'error', obj, msg }),
+  };
 }
 
 export async function createTestContext(
@@ -117,12 +138,16 @@ export async function createTestContext(
   const keyStore = await openTestKeyStore(kind);
   const register = await loadDefinition(registerFile);
   const masterKey = randomBytes(32);
+  const keystore = await mkdtemp(join(tmpdir(), 'rekisteri-keystore-'));
+  const anchorFile = join(keystore, 'audit-anchors.jsonl');
+  const auditLog: AuditLogLine[] = [];
   const services = createServices({
     database: db.handle,
     keys: keyStore.keys,
     register,
     vault: createVault(masterKey),
     ...(opts.sealWorkers ? { sealWorkers: { masterKey, size: opts.sealWorkers } } : {}),
+    audit: { anchorFile, logger: captureLog(auditLog) },
   });
   const app = await createApp(services);
   return {
@@ -132,6 +157,8 @@ export async function createTestContext(
     services,
     app,
     masterKey,
+    anchorFile,
+    auditLog,
     async key(purposes, actions) {
       const { token } = await services.apiKeys.createApiKey({
         name: 'test',
@@ -145,6 +172,7 @@ export async function createTestContext(
       await app.close();
       await keyStore.dispose();
       await db.dispose();
+      await rm(keystore, { recursive: true, force: true });
     },
   };
 }

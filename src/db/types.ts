@@ -97,6 +97,8 @@ export interface AuditEventsTable {
   request_id: string | null;
   detail: string | null;
   xid: ColumnType<string, never, never>;
+  /** Nonce (16 bytes) and HMAC-SHA256 (32) by the application; null on events from before it. */
+  mac: Bytes | null;
 }
 
 export interface AuditChainTable {

@@ -44,6 +44,8 @@ export interface Vault {
   openSecret(aad: string, sealed: Uint8Array): Buffer;
   /** HMAC-SHA256 of the access log chain: covers the previous entry's hash and this entry. */
   auditHash(previous: Buffer, entry: string): Buffer;
+  /** HMAC-SHA256 of one access-log event, written by the application with the event. */
+  auditMac(entry: string): Buffer;
 }
 
 /**
@@ -99,6 +101,7 @@ export function createVault(
   const indexKey = derive('blind-index');
   const auditKey = derive('audit-chain');
   const secretKey = derive('staff-secrets');
+  const auditEventKey = derive('audit-event');
 
   const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
     // The nonce is a view of the random pool: both the cipher and the result copy it at once.
@@ -198,6 +201,9 @@ export function createVault(
     openSecret: (aad, sealed) => open(secretKey, aad, sealed),
     auditHash(previous, entry) {
       return createHmac('sha256', auditKey).update(previous).update(entry).digest();
+    },
+    auditMac(entry) {
+      return createHmac('sha256', auditEventKey).update(entry).digest();
     },
   };
 }

@@ -125,7 +125,22 @@ export interface AuditVerification {
   ok: boolean;
   checked: number;
   unsealed: number;
-  broken?: { seq: string; eventId: string; reason: string };
+  /** Chained entries from before events carried a MAC. */
+  unauthenticated?: number;
+  /** seq is null for an event never chained, eventId for a chain entry that is gone. */
+  broken?: { seq: string | null; eventId: string | null; kind?: string; reason: string };
+  /** Events never chained because the application did not write them. */
+  forged?: string[];
+  /** What the server's sealer has raised: shown as a banner. */
+  alarms?: AuditAlarm[];
+}
+
+export interface AuditAlarm {
+  kind: 'forged' | 'truncated' | 'missing' | 'replaced';
+  at: string;
+  seq: string | null;
+  eventId: string | null;
+  message: string;
 }
 
 export interface Problem {

@@ -369,6 +369,26 @@ const messages = {
     sv: 'Loggen är bruten ✗ vid post {seq} (händelse {eventId}): {reason}',
     fi: 'Loki on rikki ✗ merkinnässä {seq} (tapahtuma {eventId}): {reason}',
   },
+  'audit.alarmTitle': {
+    en: 'Alarm: the access log has been tampered with in the database. Tell the data protection officer.',
+    sv: 'Larm: åtkomstloggen har manipulerats i databasen. Meddela dataskyddsombudet.',
+    fi: 'Hälytys: käyttölokia on muutettu tietokannassa. Ilmoita tietosuojavastaavalle.',
+  },
+  'audit.alarmChain': {
+    en: 'Sealed entries have disappeared or been replaced from entry {seq} on. New entries are not sealed until the log is restored.',
+    sv: 'Förseglade poster har försvunnit eller ersatts från post {seq} och framåt. Nya poster förseglas inte förrän loggen har återställts.',
+    fi: 'Sinetöityjä merkintöjä on kadonnut tai korvattu merkinnästä {seq} alkaen. Uusia merkintöjä ei sinetöidä, ennen kuin loki on palautettu.',
+  },
+  'audit.alarmForged': {
+    en: 'Event {eventId} was not written by Rekisteri (inserted or changed by SQL). It is not sealed.',
+    sv: 'Händelse {eventId} skrevs inte av Rekisteri (infogad eller ändrad med SQL). Den förseglas inte.',
+    fi: 'Tapahtumaa {eventId} ei kirjoittanut Rekisteri (lisätty tai muutettu SQL:llä). Sitä ei sinetöidä.',
+  },
+  'audit.alarmMore': {
+    en: 'and {count} more.',
+    sv: 'och {count} till.',
+    fi: 'ja {count} muuta.',
+  },
   'audit.filter': {
     en: 'Id of a registered person',
     sv: 'Den registrerades id',

@@ -3,11 +3,13 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_core.ts';
 import * as m0002 from './0002_audit.ts';
 import * as m0003 from './0003_staff.ts';
+import * as m0004 from './0004_audit_mac.ts';
 import * as m0007 from './0007_erasure_journal.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_audit': m0002,
   '0003_staff': m0003,
+  '0004_audit_mac': m0004,
   '0007_erasure_journal': m0007,
 };

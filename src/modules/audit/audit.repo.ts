@@ -16,9 +16,14 @@ export interface AuditEventRow {
   outcome: string;
   request_id: string | null;
   detail: string | null;
+  /** The application's MAC (nonce and HMAC); null on events written before MACs. */
+  mac: Buffer | null;
 }
 
 export type NewAuditEvent = Omit<AuditEventRow, 'id'>;
+
+/** An event not yet chained, and whether another event carries the same MAC before it. */
+export type UnsealedEventRow = AuditEventRow & { duplicate: boolean };
 
 const eventColumns = [
   'id',
@@ -34,7 +39,20 @@ const eventColumns = [
   'outcome',
   'request_id',
   'detail',
+  'mac',
 ] as const;
+
+/**
+ * True when another event carries the same MAC and was chained, or has a lower id: the later copy
+ * of an event is a replay.
+ */
+const duplicateOf = (e: string) => sql<boolean>`exists (
+  select 1 from audit_events d
+   where d.mac = ${sql.ref(`${e}.mac`)} and d.id <> ${sql.ref(`${e}.id`)}
+     and (d.id < ${sql.ref(`${e}.id`)} or exists (select 1 from audit_chain dc where dc.event_id = d.id)))`;
+
+const bytes = (b: Uint8Array | null): Buffer | null =>
+  b === null ? null : Buffer.isBuffer(b) ? b : Buffer.from(b);
 
 /** The advisory lock that lets one sealer at a time extend the chain. */
 const SEALER_LOCK = 0x52_4b_41_55;
@@ -90,16 +108,60 @@ export function createAuditRepo(db: Kysely<Database>) {
      * Events not yet in the chain whose transactions have ended (committed), oldest first. Events of
      * transactions still running wait for the next round, so the chain follows commit order.
      */
-    async unsealed(tx: Kysely<Database>, after: string, limit: number): Promise<AuditEventRow[]> {
-      const r = await sql<AuditEventRow>`
-        select ${sql.join(eventColumns.map((c) => sql.ref(`e.${c}`)))}
+    async unsealed(
+      tx: Kysely<Database>,
+      after: string,
+      limit: number,
+    ): Promise<UnsealedEventRow[]> {
+      const r = await sql<UnsealedEventRow>`
+        select ${sql.join(eventColumns.map((c) => sql.ref(`e.${c}`)))}, ${duplicateOf('e')} as duplicate
           from audit_events e
          where e.id > ${after}
            and e.xid < pg_snapshot_xmin(pg_current_snapshot())
            and not exists (select 1 from audit_chain c where c.event_id = e.id)
          order by e.id
          limit ${limit}`.execute(tx);
-      return r.rows;
+      return r.rows.map((row) => ({ ...row, mac: bytes(row.mac) }));
+    },
+
+    /** Every committed event not in the chain, whatever transaction wrote it (for verify). */
+    async unchained(after: string, limit: number): Promise<UnsealedEventRow[]> {
+      const r = await sql<UnsealedEventRow>`
+        select ${sql.join(eventColumns.map((c) => sql.ref(`e.${c}`)))}, ${duplicateOf('e')} as duplicate
+          from audit_events e
+         where e.id > ${after}
+           and not exists (select 1 from audit_chain c where c.event_id = e.id)
+         order by e.id
+         limit ${limit}`.execute(db);
+      return r.rows.map((row) => ({ ...row, mac: bytes(row.mac) }));
+    },
+
+    /** The chain entry at one position. */
+    async chainEntry(tx: Kysely<Database>, seq: string): Promise<{ hash: Buffer } | undefined> {
+      const row = await tx
+        .selectFrom('audit_chain')
+        .select('hash')
+        .where('seq', '=', seq)
+        .executeTakeFirst();
+      return row ? { hash: Buffer.from(row.hash) } : undefined;
+    },
+
+    /** The first position missing below the chain's last one, if any (reads the whole chain). */
+    async firstGap(tx: Kysely<Database>): Promise<string | null> {
+      const r = await sql<{ n: string; top: string | null }>`
+        select count(*)::text as n, max(seq)::text as top from audit_chain`.execute(tx);
+      const n = r.rows[0]?.n ?? '0';
+      const top = r.rows[0]?.top ?? null;
+      if (top === null || n === top) {
+        return null;
+      }
+      const g = await sql<{ gap: string }>`
+        select coalesce(
+          (select 1 where not exists (select 1 from audit_chain where seq = 1)),
+          (select min(c.seq) + 1 from audit_chain c
+            where c.seq < ${top} and not exists (select 1 from audit_chain x where x.seq = c.seq + 1))
+        )::text as gap`.execute(tx);
+      return g.rows[0]?.gap ?? null;
     },
 
     /** The lowest id of a committed event not yet chained because an older transaction runs on. */
@@ -142,7 +204,14 @@ export function createAuditRepo(db: Kysely<Database>) {
         seq: row.seq,
         hash: Buffer.from(row.hash),
         event_id: row.event_id,
-        event: row.e_id === null ? null : ({ ...row, id: row.e_id } as unknown as AuditEventRow),
+        event:
+          row.e_id === null
+            ? null
+            : ({
+                ...row,
+                id: row.e_id,
+                mac: bytes(row.mac ?? null),
+              } as unknown as AuditEventRow),
       }));
     },
 

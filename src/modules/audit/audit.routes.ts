@@ -102,14 +102,34 @@ export function auditRoutes(
     schema: {
       tags,
       security,
-      summary: 'Recompute the hash chain; names the first entry that does not match',
+      summary:
+        'Recompute the hash chain, check every MAC and the latest anchor; names the first entry that does not match',
       response: {
         200: z.object({
           ok: z.boolean(),
           checked: z.number(),
           unsealed: z.number(),
-          broken: z.object({ seq: z.string(), eventId: z.string(), reason: z.string() }).optional(),
+          unauthenticated: z.number(),
+          broken: z
+            .object({
+              seq: z.string().nullable(),
+              eventId: z.string().nullable(),
+              kind: z.enum(['missing', 'deleted', 'changed', 'forged', 'truncated', 'anchor']),
+              reason: z.string(),
+            })
+            .optional(),
+          forged: z.array(z.string()),
           head: z.object({ seq: z.string(), hash: z.string() }).optional(),
+          anchor: z.object({ seq: z.string(), hash: z.string(), time: z.string() }).optional(),
+          alarms: z.array(
+            z.object({
+              kind: z.enum(['forged', 'truncated', 'missing', 'replaced']),
+              at: z.string(),
+              seq: z.string().nullable(),
+              eventId: z.string().nullable(),
+              message: z.string(),
+            }),
+          ),
         }),
         ...errors,
       },

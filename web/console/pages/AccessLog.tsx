@@ -214,27 +214,54 @@ function VerifyBanner({
   if (error || !result) {
     return <ErrorAlert error={error} onRetry={onRetry} />;
   }
+  const alarms = result.alarms ?? [];
+  const banner =
+    alarms.length > 0 ? (
+      <Alert kind="error">
+        <p>
+          <strong>{t('audit.alarmTitle')}</strong>
+        </p>
+        <ul>
+          {alarms.slice(0, 5).map((a) => (
+            <li key={`${a.kind}:${a.seq ?? ''}:${a.eventId ?? ''}`}>
+              {a.kind === 'forged'
+                ? t('audit.alarmForged', { eventId: a.eventId ?? '—' })
+                : t('audit.alarmChain', { seq: a.seq ?? '—' })}
+            </li>
+          ))}
+        </ul>
+        {alarms.length > 5 ? (
+          <p>{t('audit.alarmMore', { count: i18n.number(alarms.length - 5) })}</p>
+        ) : null}
+      </Alert>
+    ) : null;
   if (result.ok) {
     return (
-      <Alert kind="success">
-        <p className="verify">
-          {t('audit.intact', { count: i18n.number(result.checked) })}
-          {result.unsealed > 0
-            ? ` ${t('audit.unsealed', { count: i18n.number(result.unsealed) })}`
-            : ''}
-        </p>
-      </Alert>
+      <>
+        {banner}
+        <Alert kind="success">
+          <p className="verify">
+            {t('audit.intact', { count: i18n.number(result.checked) })}
+            {result.unsealed > 0
+              ? ` ${t('audit.unsealed', { count: i18n.number(result.unsealed) })}`
+              : ''}
+          </p>
+        </Alert>
+      </>
     );
   }
   return (
-    <Alert kind="error">
-      <p className="verify">
-        {t('audit.broken', {
-          seq: result.broken?.seq ?? '?',
-          eventId: result.broken?.eventId ?? '?',
-          reason: result.broken?.reason ?? '',
-        })}
-      </p>
-    </Alert>
+    <>
+      {banner}
+      <Alert kind="error">
+        <p className="verify">
+          {t('audit.broken', {
+            seq: result.broken?.seq ?? '—',
+            eventId: result.broken?.eventId ?? '—',
+            reason: result.broken?.reason ?? '',
+          })}
+        </p>
+      </Alert>
+    </>
   );
 }
