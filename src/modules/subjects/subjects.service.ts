@@ -6,7 +6,14 @@ import { uuidv7 } from '../../lib/ids.ts';
 import type { Kysely } from 'kysely';
 import type { Database, FieldMeta } from '../../db/types.ts';
 import type { Register } from '../../definition/register.ts';
-import { actorLabel, may, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import {
+  actorLabel,
+  may,
+  requireAction,
+  requireEveryPurpose,
+  requirePurpose,
+  type Actor,
+} from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
 import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
@@ -71,6 +78,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     register.definition.purposes.map((p) => [p.id, [...register.categoriesOf(p.id)] as const]),
   );
   const callingCode = register.definition.defaultCountryCallingCode;
+  const allPurposes = register.definition.purposes.map((p) => p.id);
 
   /** Checks the actor and the purpose; returns the categories it may see. */
   const authorise = (actor: Actor, action: 'read' | 'write', purpose: string) => {
@@ -440,7 +448,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
       id: string,
       input: { purpose: string; source: string; reason?: string; values: ValuesInput },
     ): Promise<SubjectView> {
+      // Rectification reads as well as writes: it compares with the stored values (a change
+      // that changes nothing is refused, which would tell a write-only credential what is
+      // stored) and answers with the purpose's view. Both are checked before anything is written.
       authorise(actor, 'write', input.purpose);
+      authorise(actor, 'read', input.purpose);
       codec.requireSource(input.source);
       const changes = codec.checkValues(input.purpose, input.values, 'update');
       if (changes.size === 0) {
@@ -490,6 +502,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     /** Erasure by crypto-shredding: values and history deleted, the subject's key destroyed. */
     async eraseSubject(actor: Actor, id: string): Promise<void> {
       requireAction(actor, 'erase');
+      requireEveryPurpose(actor, allPurposes, 'erase a person');
       await db.transaction().execute(async (tx) => {
         await requireSubject(tx, id, true);
         await repo.erase(tx, id, clock.now());
@@ -508,6 +521,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
           'restricting processing, or lifting a restriction, is for those who handle requests',
         );
       }
+      requireEveryPurpose(
+        actor,
+        allPurposes,
+        reason === null ? 'lift a restriction' : 'restrict processing',
+      );
       await db.transaction().execute(async (tx) => {
         const subject = await requireSubject(tx, id, true);
         // The reason may say something about the person: it is sealed with their key.
@@ -529,6 +547,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     /** Everything held about one person, for an access copy or portability. */
     async exportSubject(actor: Actor, id: string) {
       requireAction(actor, 'export');
+      requireEveryPurpose(actor, allPurposes, 'export everything held about a person');
       const subject = await requireSubject(db, id);
       const key = codec.key(subject.id, subject.wrapped_key);
       const categories = codec.openRows(key, await repo.values(db, id));
