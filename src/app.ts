@@ -22,6 +22,7 @@ import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { SESSION_COOKIE } from './modules/staff/staff.service.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { registerErrorHandling } from './http/problem.ts';
+import { registerTextGuard } from './http/text-guard.ts';
 import { registerRoutes } from './modules/register/register.routes.ts';
 import { subjectsRoutes } from './modules/subjects/subjects.routes.ts';
 import type { Services } from './services.ts';
@@ -77,6 +78,7 @@ export async function createApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerTextGuard(app);
   await app.register(fastifyCookie);
 
   await app.register(fastifyHelmet, {

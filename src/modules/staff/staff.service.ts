@@ -14,6 +14,7 @@ import { requireAction, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
+import { textFault } from '../../lib/text.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
@@ -206,6 +207,10 @@ export function createStaffService(deps: {
     if (input.displayName.trim().length === 0 || input.displayName.length > 200) {
       throw invalid('displayName', 'expected a name of 1 to 200 characters');
     }
+    const nameFault = textFault(input.displayName);
+    if (nameFault) {
+      throw invalid('displayName', nameFault);
+    }
     if (!register.role(input.role)) {
       throw invalid(
         'role',
@@ -276,6 +281,10 @@ export function createStaffService(deps: {
       ) {
         throw invalid('displayName', 'expected a name of 1 to 200 characters');
       }
+      const nameFault = input.displayName === undefined ? null : textFault(input.displayName);
+      if (nameFault) {
+        throw invalid('displayName', nameFault);
+      }
       await db.transaction().execute(async (tx) => {
         await repo.update(tx, id, {
           ...(input.role !== undefined ? { role: input.role } : {}),
@@ -337,6 +346,10 @@ export function createStaffService(deps: {
       previousSession?: string;
     }) {
       checkAddress(input.address);
+      const usernameFault = textFault(input.username);
+      if (usernameFault) {
+        throw invalid('username', usernameFault);
+      }
       const staff = await repo.findByUsername(input.username);
       if (!staff || staff.disabled_at) {
         dummyHash ??= hashPassword(generatePassword());

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { FieldDefinition, FieldType } from '../../definition/schema.ts';
 import { assertUnreachable } from '../../lib/errors.ts';
+import { textFault, textFaults } from '../../lib/text.ts';
 import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 
 export const DEFAULT_MAX_LENGTH: Record<FieldType, number> = {
@@ -60,6 +61,10 @@ export function checkFieldValue(
     if (typeof value !== 'string') {
       return fail(`expected text, found ${describe(value)}`);
     }
+    const fault = textFault(value, field.type === 'text' && field.multiline === true);
+    if (fault) {
+      return fail(fault);
+    }
     if ([...value].length > max) {
       return fail(`too long: at most ${max} characters, found ${[...value].length}`);
     }
@@ -92,6 +97,10 @@ export function checkFieldValue(
       if (!parsed.success) {
         return fail('expected an address { street, postalCode, city, country? }');
       }
+      const fault = textFaults(parsed.data, '', () => false)[0];
+      if (fault) {
+        return fail(`${fault.field} ${fault.detail}`);
+      }
       return JSON.stringify(parsed.data).length > max
         ? fail(`too long: at most ${max} characters`)
         : { ok: true, value: parsed.data };
@@ -117,6 +126,10 @@ export function checkFieldValue(
         ? { ok: true, value }
         : fail(`expected one of ${(field.values ?? []).join(', ')}`);
     case 'json': {
+      const fault = textFaults(value, '', () => false)[0];
+      if (fault) {
+        return fail(fault.field === 'body' ? fault.detail : `${fault.field} ${fault.detail}`);
+      }
       const size = JSON.stringify(value ?? null).length;
       return size > max
         ? fail(`too large: at most ${max} bytes of JSON, found ${size}`)
