@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FieldDefinition, FieldType } from '../../definition/schema.ts';
 import { assertUnreachable } from '../../lib/errors.ts';
 import { textFault, textFaults } from '../../lib/text.ts';
-import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
+import { cleanEmail, normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 
 export const DEFAULT_MAX_LENGTH: Record<FieldType, number> = {
   text: 1000,
@@ -79,8 +79,9 @@ export function checkFieldValue(
       if (!t.ok) {
         return t;
       }
+      // Stored without invisible characters or a trailing dot, so that it is what it looks like.
       return normaliseEmail(value as string)
-        ? { ok: true, value: (value as string).trim() }
+        ? { ok: true, value: cleanEmail(value as string) }
         : fail('expected an e-mail address');
     }
     case 'phone': {
