@@ -23,12 +23,20 @@ export interface FieldIssue {
 export class AppError extends Error {
   readonly code: AppErrorCode;
   readonly issues: FieldIssue[];
+  /** For too_many_requests and locked: whole seconds until trying again may succeed. */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: AppErrorCode, message: string, issues: FieldIssue[] = []) {
+  constructor(
+    code: AppErrorCode,
+    message: string,
+    issues: FieldIssue[] = [],
+    opts: { retryAfter?: number } = {},
+  ) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.issues = issues;
+    this.retryAfter = opts.retryAfter;
   }
 }
 

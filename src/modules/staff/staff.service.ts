@@ -113,9 +113,12 @@ export function createStaffService(deps: {
     const now = Date.now();
     const recent = (attempts.get(address) ?? []).filter((t) => t > now - ADDRESS_WINDOW_MS);
     if (recent.length >= ADDRESS_MAX) {
+      const wait = Math.max(1, Math.ceil(((recent[0] ?? now) + ADDRESS_WINDOW_MS - now) / 1000));
       throw new AppError(
         'too_many_requests',
-        `too many sign-in attempts from this address; try again in ${(Math.ceil((recent[0] ?? now) + ADDRESS_WINDOW_MS - now) / 1000) | 0} s`,
+        `too many sign-in attempts from this address; try again in ${wait} s`,
+        [],
+        { retryAfter: wait },
       );
     }
     recent.push(now);
@@ -378,6 +381,13 @@ export function createStaffService(deps: {
         throw new AppError(
           'locked',
           `too many failed sign-ins: the account is locked until ${staff.locked_until.toISOString()}`,
+          [],
+          {
+            retryAfter: Math.max(
+              1,
+              Math.ceil((staff.locked_until.getTime() - clock.now().getTime()) / 1000),
+            ),
+          },
         );
       }
       if (!(await verifyPassword(staff.password_hash, input.password))) {
@@ -412,6 +422,13 @@ export function createStaffService(deps: {
         throw new AppError(
           'locked',
           `too many failed sign-ins: the account is locked until ${staff.locked_until.toISOString()}`,
+          [],
+          {
+            retryAfter: Math.max(
+              1,
+              Math.ceil((staff.locked_until.getTime() - clock.now().getTime()) / 1000),
+            ),
+          },
         );
       }
       if (!(await checkTotp(staff, code))) {
