@@ -30,6 +30,7 @@ function status(code: AppErrorCode): number {
       return 401;
     case 'forbidden':
     case 'subject_restricted':
+    case 'password_change_required':
       return 403;
     case 'not_found':
       return 404;
@@ -57,6 +58,7 @@ const TITLES: Record<AppErrorCode, string> = {
   payload_too_large: 'The request is too large',
   locked: 'The account is locked',
   too_many_requests: 'Too many attempts',
+  password_change_required: 'Choose a new password first',
 };
 
 interface ProblemInput {

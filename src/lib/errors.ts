@@ -12,6 +12,7 @@ export type AppErrorCode =
   | 'payload_too_large'
   | 'locked'
   | 'too_many_requests'
+  | 'password_change_required'
   | 'definition_invalid';
 
 export interface FieldIssue {

@@ -29,6 +29,8 @@ export interface StaffView {
   lockedUntil: string | null;
   disabledAt: string | null;
   createdAt: string;
+  /** Signed in with a one-time password: a new password must be chosen before anything else. */
+  mustChangePassword: boolean;
 }
 
 export interface SessionInfo {
@@ -58,6 +60,7 @@ export function present(r: StaffRow): StaffView {
     lockedUntil: r.locked_until?.toISOString() ?? null,
     disabledAt: r.disabled_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
+    mustChangePassword: r.must_change_password,
   };
 }
 
@@ -236,6 +239,9 @@ export function createStaffService(deps: {
       display_name: input.displayName.trim(),
       role: input.role,
       password_hash: await hashPassword(password),
+      // A generated password is one-time: it was shown to someone other than its owner (or
+      // printed to a terminal), so the owner replaces it at the first sign-in.
+      must_change_password: input.password === undefined,
     };
     await db.transaction().execute(async (tx) => {
       await repo.insert(tx, row);
@@ -504,13 +510,16 @@ export function createStaffService(deps: {
           { field: 'current', detail: 'wrong password' },
         ]);
       }
+      if (input.next === input.current) {
+        throw invalid('next', 'must differ from the current password');
+      }
       const problem = passwordProblem(input.next, staff.username);
       if (problem) {
         throw invalid('next', problem);
       }
       const hashed = await hashPassword(input.next);
       await db.transaction().execute(async (tx) => {
-        await repo.update(tx, staff.id, { password_hash: hashed });
+        await repo.update(tx, staff.id, { password_hash: hashed, must_change_password: false });
         await repo.deleteSessionsOf(tx, staff.id, sha256(sessionToken));
         await audit.record(tx, { actor, action: 'staff.password' });
       });
