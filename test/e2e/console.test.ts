@@ -156,6 +156,14 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     expect(res?.status()).toBe(200);
     const csp = res?.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
+    // The page is never cached; its hashed scripts may be.
+    expect(res?.headers()['cache-control']).toBe('no-store');
+    const script = await page.evaluate(
+      () => document.querySelector<HTMLScriptElement>('script[src]')?.src ?? '',
+    );
+    expect(script).toContain('/admin/assets/');
+    const asset = await page.request.get(script);
+    expect(asset.headers()['cache-control']).not.toContain('no-store');
     await heading('Sign in').waitFor();
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
     await shot('sign-in');
