@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actorForRole } from '../src/modules/staff/staff.service.ts';
 import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
 
 /** Everything a refused request could have touched, byte for byte. */
@@ -143,6 +144,27 @@ describe.each(DATABASES)('authorisation before any effect on %s', (kind) => {
         expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('purpose');
       }
     }
+    expect(await state(t)).toEqual(before);
+  });
+
+  it('refuses a staff role that handles requests but reads under fewer purposes', async () => {
+    const narrow = actorForRole('00000000-0000-7000-8000-0000000000aa', {
+      id: 'request_desk',
+      label: { sv: 'Begäranden', fi: 'Pyynnöt', en: 'Requests' },
+      read: ['customer_relationship', 'privacy_requests'],
+      write: [],
+      actions: ['handle_requests'],
+    });
+    const before = await state(t);
+    await expect(t.services.subjects.exportSubject(narrow, id)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(t.services.subjects.setRestriction(narrow, id, 'asked')).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(t.services.subjects.eraseSubject(narrow, id)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
     expect(await state(t)).toEqual(before);
   });
 
