@@ -82,10 +82,10 @@ export async function createApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  // First of the hooks, so that every answer has the headers, even one refused by a later hook.
+  registerSecurityHeaders(app);
   registerTextGuard(app);
   await app.register(fastifyCookie);
-
-  registerSecurityHeaders(app);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -196,6 +196,7 @@ describe.each(DATABASES)('text that may not be stored, on %s', (kind) => {
         const res = await t.app.inject(route.req());
         expect(res.statusCode, `${route.name}: ${res.body}`).toBe(400);
         expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
         const problem = res.json<Problem>();
         const issue = problem.errors.find((e) => e.field === route.field);
         expect(issue, `${route.name}: ${res.body}`).toBeDefined();
@@ -247,6 +248,8 @@ describe.each(DATABASES)('text that may not be stored, on %s', (kind) => {
       });
       expect(res.statusCode, q).toBe(400);
       expect(res.headers['content-type']).toMatch(/problem\+json/);
+      expect(res.headers['content-security-policy']).toBeTruthy();
+      expect(res.headers['cache-control']).toBe('no-store');
       expect(res.json<Problem>().errors[0]?.field).toBe('q');
     }
   });
