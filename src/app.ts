@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -21,7 +20,9 @@ import { authenticate } from './http/auth.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { SESSION_COOKIE } from './modules/staff/staff.service.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
-import { registerErrorHandling } from './http/problem.ts';
+import { clientError, frameworkError, registerErrorHandling } from './http/problem.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import { registerTextGuard } from './http/text-guard.ts';
 import { registerRoutes } from './modules/register/register.routes.ts';
 import { subjectsRoutes } from './modules/subjects/subjects.routes.ts';
 import type { Services } from './services.ts';
@@ -73,28 +74,18 @@ export async function createApp(
     bodyLimit: opts.bodyLimit ?? 1_048_576,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
+    // Errors met before routing, and requests Node's parser refuses, answer as problem+json with
+    // the security headers, echoing nothing of the request.
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  // First of the hooks, so that every answer has the headers, even one refused by a later hook.
+  registerSecurityHeaders(app);
+  registerTextGuard(app);
   await app.register(fastifyCookie);
-
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        fontSrc: ["'self'", 'data:'],
-        // Served over plain HTTP on a LAN address, this would send the console's own scripts to
-        // https:// and break it; TLS deployments get HSTS instead.
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
 
   await app.register(fastifySwagger, {
     openapi: {

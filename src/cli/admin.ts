@@ -18,7 +18,7 @@ export function adminCommand(): Command {
           role: opts.role,
         });
         console.log(
-          `created ${staff.username} (${staff.role}). The one-time password, shown only now:\n\n    ${password}\n`,
+          `created ${staff.username} (${staff.role}). The one-time password, shown only now:\n\n    ${password}\n\nThe first sign-in with it asks for a password of their own.\n`,
         );
       });
     });

@@ -4,7 +4,11 @@
  * imports; every other write goes through Kysely.
  */
 import type { Kysely } from 'kysely';
+import { arrayLiteral } from './array-literal.ts';
 import type { Database } from './types.ts';
+
+/** The shared encoder, also for callers that import it from here. */
+export { arrayLiteral };
 
 /** A value as a COPY column takes it. Arrays are one-dimensional arrays of text or numbers. */
 export type CopyValue = string | number | bigint | Date | Uint8Array | readonly string[] | null;
@@ -38,26 +42,6 @@ export type CopyOut = (table: string, columns: readonly string[]) => AsyncIterab
 export type Snapshot = <T>(
   fn: (tx: Kysely<Database>, copyOut: CopyOut) => Promise<T>,
 ) => Promise<T>;
-
-/** Plain decimal integers (blind indexes) need no quotes; anything else is quoted. */
-const INTEGER = /^-?\d+$/;
-
-/**
- * A one-dimensional array literal. Every element that is not a plain integer is quoted, so that
- * a word such as NULL (which, bare, means SQL NULL), or one holding a comma, a quote, a brace or
- * a space, comes back as it went in.
- */
-export function arrayLiteral(items: readonly string[]): string {
-  let out = '{';
-  for (let i = 0; i < items.length; i++) {
-    const s = items[i] as string;
-    if (i > 0) {
-      out += ',';
-    }
-    out += INTEGER.test(s) ? s : `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-  }
-  return `${out}}`;
-}
 
 /** Backslash, tab, newline and carriage return are what the text format escapes. */
 const NEEDS_ESCAPE = /[\\\t\n\r]/;

@@ -125,6 +125,7 @@ export interface StaffTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   disabled_at: NullableTime;
+  must_change_password: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface StaffSessionsTable {

@@ -81,6 +81,8 @@ const field = z.strictObject({
   values: z.array(z.string().min(1)).min(1).optional(),
   /** Name-like text: tokens and their prefixes go into the blind search index. */
   searchable: z.boolean().default(false),
+  /** Text that may hold several lines (tab and line breaks); other text is one line. */
+  multiline: z.boolean().default(false),
   required: z.boolean().default(false),
   fideslang: z.string().optional(),
 });

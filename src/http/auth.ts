@@ -25,7 +25,7 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function authenticate(
   apiKeys: ApiKeysService,
   staff: StaffService,
-  opts: { allowPendingMfa?: boolean } = {},
+  opts: { allowPendingMfa?: boolean; allowPasswordChange?: boolean } = {},
 ) {
   return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
@@ -61,6 +61,15 @@ export function authenticate(
         'forbidden',
         'missing or wrong CSRF token; send the token from sign-in in X-CSRF-Token',
         [{ field: 'x-csrf-token', detail: 'missing or wrong' }],
+      );
+    }
+    if (session.staff.mustChangePassword && !opts.allowPasswordChange) {
+      // Signed in with a one-time password: only choosing a new one (and signing out, and asking
+      // who is signed in) is open until then. The console shows its password form on this code.
+      throw new AppError(
+        'password_change_required',
+        'you signed in with a one-time password: choose your own password first',
+        [{ field: 'password', detail: 'a one-time password must be replaced' }],
       );
     }
     request.session = { ...session, token: cookie };

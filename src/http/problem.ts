@@ -2,10 +2,13 @@
  * Errors out as RFC 9457 problem details (`application/problem+json`), naming the field at fault.
  * Server errors say nothing of their cause.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, assertUnreachable, type AppErrorCode, type FieldIssue } from '../lib/errors.ts';
+import { headersFor } from './security-headers.ts';
 
 export const problemSchema = z
   .object({
@@ -27,6 +30,7 @@ function status(code: AppErrorCode): number {
       return 401;
     case 'forbidden':
     case 'subject_restricted':
+    case 'password_change_required':
       return 403;
     case 'not_found':
       return 404;
@@ -54,21 +58,35 @@ const TITLES: Record<AppErrorCode, string> = {
   payload_too_large: 'The request is too large',
   locked: 'The account is locked',
   too_many_requests: 'Too many attempts',
+  password_change_required: 'Choose a new password first',
 };
 
-export function sendProblem(
-  reply: FastifyReply,
-  request: FastifyRequest,
-  p: { code: string; status: number; title: string; detail?: string; errors?: FieldIssue[] },
-) {
-  const body = {
+interface ProblemInput {
+  code: string;
+  status: number;
+  title: string;
+  detail?: string;
+  errors?: FieldIssue[];
+  /**
+   * Whether `instance` names the request's path. Only where a route matched, so the path is one
+   * of ours with ids in it; a path no route knows is never echoed.
+   */
+  echoPath?: boolean;
+}
+
+function problemBody(p: ProblemInput, path?: string) {
+  return {
     type: `https://rekisteri.example/problems/${p.code.replaceAll('_', '-')}`,
     title: p.title,
     status: p.status,
     ...(p.detail ? { detail: p.detail } : {}),
-    instance: request.url.split('?')[0],
+    ...(path !== undefined ? { instance: path } : {}),
     ...(p.errors && p.errors.length > 0 ? { errors: p.errors } : {}),
   };
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, p: ProblemInput) {
+  const body = problemBody(p, p.echoPath === false ? undefined : request.url.split('?')[0]);
   if (p.status === 401) {
     void reply.header('www-authenticate', 'Bearer realm="rekisteri"');
   }
@@ -91,18 +109,118 @@ function pathOf(
   return parts.length > 0 ? parts.join('.') : (context ?? 'body');
 }
 
+/** Fastify's own 4xx errors: a fixed explanation each, never the error's message. */
+const FRAMEWORK_4XX: Record<string, { status: number; field: string; detail: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    field: 'content-type',
+    detail: 'this content type is not accepted; send application/json',
+  },
+  FST_ERR_CTP_INVALID_TYPE: {
+    status: 400,
+    field: 'content-type',
+    detail: 'the content type is not valid',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    field: 'body',
+    detail: 'the body is empty; send a JSON object',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    field: 'body',
+    detail: 'the body is not valid JSON',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    field: 'content-length',
+    detail: 'the length of the body is not what Content-Length says',
+  },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    field: 'url',
+    detail: 'the path is not valid: malformed percent-encoding or not UTF-8',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, field: 'url', detail: 'a part of the path is too long' },
+};
+
+/**
+ * For errors Fastify meets before routing (a path it cannot decode, a parameter too long): no
+ * hook has run, so the security headers are set here.
+ */
+export function frameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const known = FRAMEWORK_4XX[error.code];
+  let secure: FastifyRequest | undefined = request;
+  try {
+    void request.protocol;
+  } catch {
+    secure = undefined;
+  }
+  void reply.headers(headersFor(secure));
+  void sendProblem(reply, request, {
+    code: 'bad_request',
+    status: known?.status ?? 400,
+    title: 'The request is not valid',
+    detail: known?.detail ?? 'the request is not valid',
+    errors: [{ field: known?.field ?? 'url', detail: known?.detail ?? 'not valid' }],
+    echoPath: false,
+  });
+}
+
+/**
+ * For requests Node's HTTP parser refuses (headers too large, a malformed request line, a client
+ * too slow): the answer goes straight to the socket, as problem+json with the same headers.
+ */
+export function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) {
+    return;
+  }
+  const [status, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request took too long to arrive']
+        : [400, 'the request could not be read as HTTP'];
+  const title = STATUS_CODES[status] ?? 'Bad Request';
+  const body = JSON.stringify(
+    problemBody({ code: 'bad_request', status, title, detail, echoPath: false }),
+  );
+  if (socket.writable) {
+    const headers = {
+      ...headersFor(undefined),
+      'content-type': 'application/problem+json',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    };
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\n${Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('')}\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, request, {
       code: 'not_found',
       status: 404,
       title: 'Not found',
-      detail: `no route ${request.method} ${request.url.split('?')[0]}`,
+      detail: 'there is no such route (or no such method on it)',
+      echoPath: false,
     }),
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
+      if (error.retryAfter !== undefined) {
+        void reply.header('retry-after', String(error.retryAfter));
+      }
       return sendProblem(reply, request, {
         code: error.code,
         status: status(error.code),
@@ -142,17 +260,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
       });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's messages may quote the request (a content type, a path): none is passed on.
+      const known = FRAMEWORK_4XX[error.code];
+      const detail = known?.detail ?? 'the request is not valid';
       return sendProblem(reply, request, {
         code: 'bad_request',
-        status: error.statusCode,
+        status: known?.status ?? error.statusCode,
         title: 'The request is not valid',
-        detail: error.message,
-        errors: [
-          {
-            field: error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'content-type' : 'body',
-            detail: error.message,
-          },
-        ],
+        detail,
+        errors: [{ field: known?.field ?? 'body', detail }],
       });
     }
     request.log.error(

@@ -62,3 +62,27 @@ export function requirePurpose(
     );
   }
 }
+
+/**
+ * Handling a data subject's request (an access copy, restriction, erasure) reaches everything
+ * held about the person, under whichever purpose it was collected. Only an actor that may read
+ * under every purpose of the register may do it: a narrowly scoped credential must not read,
+ * freeze or destroy what its purposes cannot see. The check does not depend on the person, so a
+ * refusal tells nothing about the purposes they have data under.
+ */
+export function requireEveryPurpose(
+  actor: Actor,
+  purposes: readonly string[],
+  action: string,
+): void {
+  const allowed = actor.read;
+  const missing = allowed === '*' ? [] : purposes.filter((p) => !allowed.has(p));
+  if (missing.length > 0) {
+    const who = actor.kind === 'staff' ? `the role "${actor.role ?? '?'}"` : 'this credential';
+    throw new AppError(
+      'forbidden',
+      `${who} may not ${action}: that reaches data of every purpose, and ${who} may not read under ${missing.map((p) => `"${p}"`).join(', ')}`,
+      [{ field: 'purpose', detail: 'handling a request needs every purpose of the register (*)' }],
+    );
+  }
+}

@@ -12,6 +12,7 @@ export type AppErrorCode =
   | 'payload_too_large'
   | 'locked'
   | 'too_many_requests'
+  | 'password_change_required'
   | 'definition_invalid';
 
 export interface FieldIssue {
@@ -23,12 +24,20 @@ export interface FieldIssue {
 export class AppError extends Error {
   readonly code: AppErrorCode;
   readonly issues: FieldIssue[];
+  /** For too_many_requests and locked: whole seconds until trying again may succeed. */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: AppErrorCode, message: string, issues: FieldIssue[] = []) {
+  constructor(
+    code: AppErrorCode,
+    message: string,
+    issues: FieldIssue[] = [],
+    opts: { retryAfter?: number } = {},
+  ) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.issues = issues;
+    this.retryAfter = opts.retryAfter;
   }
 }
 

@@ -2,10 +2,31 @@
  * Normalisation before blind indexing, so that equal values written differently index alike.
  */
 
-/** Trimmed, Unicode-normalised, lower-cased; undefined when it is not an address. */
+/**
+ * Characters that display as nothing: zero-width space, non-joiner and joiner, word joiner, the
+ * byte-order mark, the soft hyphen and every other default-ignorable code point. Pasted from web
+ * pages and documents into addresses, they made `anna@…` and `an\u200bna@…` two people.
+ */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/**
+ * An e-mail address as written, without what a mail server would not see: surrounding space,
+ * invisible characters, and the trailing dot of a fully qualified domain (`example.com.`). Case is
+ * kept. This is the form stored.
+ */
+export function cleanEmail(email: string): string {
+  const n = email.replace(INVISIBLE, '').trim();
+  const at = n.lastIndexOf('@');
+  return at > 0 && n.endsWith('.') && !n.endsWith('..') ? n.slice(0, -1) : n;
+}
+
+/**
+ * Cleaned (above), Unicode-normalised and lower-cased: what the blind index and the
+ * de-duplication compare. Undefined when it is not an address.
+ */
 export function normaliseEmail(email: string): string | undefined {
-  const n = email.normalize('NFC').trim().toLowerCase();
-  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(n) ? n : undefined;
+  const n = cleanEmail(email.normalize('NFC')).toLowerCase();
+  return /^[^\s@]+@(?:[^\s@.]+\.)+[^\s@.]+$/.test(n) ? n : undefined;
 }
 
 /** E.164-like: `+` and digits. A leading trunk 0 takes the default calling code; 00 becomes +. */

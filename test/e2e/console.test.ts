@@ -167,6 +167,14 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     expect(res?.status()).toBe(200);
     const csp = res?.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");
+    // The page is never cached; its hashed scripts may be.
+    expect(res?.headers()['cache-control']).toBe('no-store');
+    const script = await page.evaluate(
+      () => document.querySelector<HTMLScriptElement>('script[src]')?.src ?? '',
+    );
+    expect(script).toContain('/admin/assets/');
+    const asset = await page.request.get(script);
+    expect(asset.headers()['cache-control']).not.toContain('no-store');
     await heading('Sign in').waitFor();
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
     await shot('sign-in');
@@ -182,14 +190,26 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await page.getByRole('alert').filter({ hasText: 'Wrong username or password.' }).waitFor();
   });
 
-  it('signs in and turns on two-factor authentication on the account page', async () => {
+  it('asks for a password of one’s own at the first sign-in, then offers two-factor authentication', async () => {
     await signIn(admin.username, admin.password);
-    await heading('Search people').waitFor();
-    expect(await focusedTag()).toBe('H1');
+    await heading('Choose your own password').waitFor();
+    // Nothing else of the console is open yet.
+    await expect(page.getByRole('navigation', { name: 'Main menu' }).count()).resolves.toBe(0);
+    const refused = await page.evaluate(async () => {
+      const res = await fetch('/api/v1/staff', { credentials: 'same-origin' });
+      return { status: res.status, type: ((await res.json()) as { type: string }).type };
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.type).toMatch(/password-change-required$/);
+    await shot('first-password');
+    const oneTime = admin.password;
+    admin.password = 'astridin-oma-aamukahvi-salasana';
+    await page.getByLabel('Current password').fill(oneTime);
+    await page.getByLabel('New password', { exact: true }).fill(admin.password);
+    await page.getByLabel('New password again').fill(admin.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Now turn on two-factor authentication').waitFor();
 
-    await page.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
-    await heading('Account').waitFor();
-    expect(await focusedTag()).toBe('H1');
     await page.getByLabel('Your password, to confirm').fill(admin.password);
     await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
     const grouped = await page.getByTestId('totp-secret').innerText();
@@ -201,6 +221,11 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await codes.first().waitFor();
     expect(await codes.count()).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'I have stored the codes' }).click();
+    // With the password replaced and the second factor on, the console opens.
+    await heading('Search people').waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
+    await heading('Account').waitFor();
+    expect(await focusedTag()).toBe('H1');
     await page.getByText('Two-factor authentication is on.').waitFor();
     await signOut();
   }, 60_000);
@@ -328,6 +353,13 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
   it('refuses the access log and staff pages to the support role', async () => {
     await signOut();
     await signIn('sam.support', supportPassword);
+    // A one-time password from the console: replaced first, two-factor offered and skipped.
+    await heading('Choose your own password').waitFor();
+    await page.getByLabel('Current password').fill(supportPassword);
+    await page.getByLabel('New password', { exact: true }).fill('samin-oma-salasana-tukeen');
+    await page.getByLabel('New password again').fill('samin-oma-salasana-tukeen');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('button', { name: 'Continue to the console' }).click();
     await heading('Search people').waitFor();
     const nav = page.getByRole('navigation', { name: 'Main menu' });
     await expect(nav.getByRole('link', { name: 'Access log' }).count()).resolves.toBe(0);

@@ -20,6 +20,7 @@ import {
 } from '../shared/ui.tsx';
 import { AccessLogPage } from './pages/AccessLog.tsx';
 import { AccountPage } from './pages/Account.tsx';
+import { FirstPasswordPage } from './pages/FirstPassword.tsx';
 import { PersonPage } from './pages/Person.tsx';
 import { SearchPage } from './pages/Search.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
@@ -63,7 +64,7 @@ export function App() {
   }
   return (
     <SessionContext.Provider value={me.data}>
-      <Shell me={me.data} />
+      {me.data.staff.mustChangePassword ? <FirstPasswordPage /> : <Shell me={me.data} />}
     </SessionContext.Provider>
   );
 }

@@ -14,6 +14,8 @@ export interface Staff {
   lockedUntil: string | null;
   disabledAt: string | null;
   createdAt: string;
+  /** Signed in with a one-time password: a new one must be chosen before anything else. */
+  mustChangePassword: boolean;
 }
 
 export interface Role {

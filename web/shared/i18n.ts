@@ -538,6 +538,26 @@ const messages = {
     fi: 'Salasana on vaihdettu.',
   },
   'account.profile': { en: 'You', sv: 'Du', fi: 'Sinä' },
+  'firstPassword.title': {
+    en: 'Choose your own password',
+    sv: 'Välj ditt eget lösenord',
+    fi: 'Valitse oma salasana',
+  },
+  'firstPassword.intro': {
+    en: 'You signed in with a one-time password. Choose a password of your own before you go on; the one-time password stops working.',
+    sv: 'Du loggade in med ett engångslösenord. Välj ett eget lösenord innan du fortsätter; engångslösenordet slutar fungera.',
+    fi: 'Kirjauduit kertakäyttöisellä salasanalla. Valitse oma salasana ennen kuin jatkat; kertakäyttöinen salasana lakkaa toimimasta.',
+  },
+  'firstPassword.offerTotp': {
+    en: 'Now turn on two-factor authentication, so that a password alone is not enough to sign in as you.',
+    sv: 'Slå nu på tvåstegsverifiering, så att ett lösenord ensamt inte räcker för att logga in som du.',
+    fi: 'Ota nyt käyttöön kaksivaiheinen tunnistautuminen, jottei pelkkä salasana riitä kirjautumiseen nimissäsi.',
+  },
+  'firstPassword.continue': {
+    en: 'Continue to the console',
+    sv: 'Fortsätt till konsolen',
+    fi: 'Jatka konsoliin',
+  },
   'totp.title': {
     en: 'Two-factor authentication',
     sv: 'Tvåstegsverifiering',

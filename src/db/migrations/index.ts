@@ -4,6 +4,7 @@ import * as m0001 from './0001_core.ts';
 import * as m0002 from './0002_audit.ts';
 import * as m0003 from './0003_staff.ts';
 import * as m0004 from './0004_audit_mac.ts';
+import * as m0005 from './0005_password_change.ts';
 import * as m0007 from './0007_erasure_journal.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -11,5 +12,6 @@ export const migrations: Record<string, Migration> = {
   '0002_audit': m0002,
   '0003_staff': m0003,
   '0004_audit_mac': m0004,
+  '0005_password_change': m0005,
   '0007_erasure_journal': m0007,
 };

@@ -4,6 +4,7 @@
  * least 12 characters, plus shapes every guessing tool starts with.
  */
 import { hash, verify } from '@node-rs/argon2';
+import { textFault } from '../../lib/text.ts';
 
 export const MIN_PASSWORD = 12;
 export const MAX_PASSWORD = 256;
@@ -72,6 +73,10 @@ export function passwordProblem(password: string, username?: string): string | u
   }
   if (length > MAX_PASSWORD) {
     return `must be at most ${MAX_PASSWORD} characters`;
+  }
+  const fault = textFault(password);
+  if (fault) {
+    return fault;
   }
   const lower = password.toLowerCase();
   if (COMMON.has(password) || COMMON.has(lower) || new Set(password).size <= 2) {

@@ -15,6 +15,7 @@ export interface StaffRow {
   locked_until: Date | null;
   created_at: Date;
   disabled_at: Date | null;
+  must_change_password: boolean;
 }
 
 export interface SessionRow {
@@ -39,6 +40,7 @@ const staffColumns = [
   'locked_until',
   'created_at',
   'disabled_at',
+  'must_change_password',
 ] as const;
 
 export function createStaffRepo(db: Kysely<Database>) {
@@ -62,6 +64,7 @@ export function createStaffRepo(db: Kysely<Database>) {
         display_name: string;
         role: string;
         password_hash: string;
+        must_change_password: boolean;
       },
     ): Promise<void> {
       await tx.insertInto('staff').values(row).execute();

@@ -21,6 +21,9 @@ const staffView = z
     lockedUntil: z.string().nullable(),
     disabledAt: z.string().nullable(),
     createdAt: z.string(),
+    mustChangePassword: z
+      .boolean()
+      .describe('Signed in with a one-time password: POST /auth/password before anything else'),
   })
   .meta({ id: 'Staff' });
 const roleView = z
@@ -42,7 +45,13 @@ export function staffRoutes(
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { staff } = deps;
   const signedIn = authenticate(deps.apiKeys, staff);
-  const pendingMfa = authenticate(deps.apiKeys, staff, { allowPendingMfa: true });
+  // Completing sign-in, asking who is signed in and signing out are open before the second
+  // factor and before a one-time password is replaced; changing the password only after both.
+  const pendingMfa = authenticate(deps.apiKeys, staff, {
+    allowPendingMfa: true,
+    allowPasswordChange: true,
+  });
+  const changingPassword = authenticate(deps.apiKeys, staff, { allowPasswordChange: true });
   const tags = ['staff'];
   const security = [{ session: [] }];
 
@@ -145,7 +154,7 @@ export function staffRoutes(
         .strict(),
       response: { 204: z.null(), ...errors },
     },
-    onRequest: signedIn,
+    onRequest: changingPassword,
     handler: async (req, reply) => {
       await staff.changePassword(actorOf(req), req.session?.token ?? '', req.body);
       return reply.code(204).send(null);

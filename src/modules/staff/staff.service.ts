@@ -14,6 +14,7 @@ import { requireAction, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
+import { textFault } from '../../lib/text.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
@@ -28,6 +29,8 @@ export interface StaffView {
   lockedUntil: string | null;
   disabledAt: string | null;
   createdAt: string;
+  /** Signed in with a one-time password: a new password must be chosen before anything else. */
+  mustChangePassword: boolean;
 }
 
 export interface SessionInfo {
@@ -57,6 +60,7 @@ export function present(r: StaffRow): StaffView {
     lockedUntil: r.locked_until?.toISOString() ?? null,
     disabledAt: r.disabled_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
+    mustChangePassword: r.must_change_password,
   };
 }
 
@@ -112,9 +116,12 @@ export function createStaffService(deps: {
     const now = Date.now();
     const recent = (attempts.get(address) ?? []).filter((t) => t > now - ADDRESS_WINDOW_MS);
     if (recent.length >= ADDRESS_MAX) {
+      const wait = Math.max(1, Math.ceil(((recent[0] ?? now) + ADDRESS_WINDOW_MS - now) / 1000));
       throw new AppError(
         'too_many_requests',
-        `too many sign-in attempts from this address; try again in ${(Math.ceil((recent[0] ?? now) + ADDRESS_WINDOW_MS - now) / 1000) | 0} s`,
+        `too many sign-in attempts from this address; try again in ${wait} s`,
+        [],
+        { retryAfter: wait },
       );
     }
     recent.push(now);
@@ -206,6 +213,10 @@ export function createStaffService(deps: {
     if (input.displayName.trim().length === 0 || input.displayName.length > 200) {
       throw invalid('displayName', 'expected a name of 1 to 200 characters');
     }
+    const nameFault = textFault(input.displayName);
+    if (nameFault) {
+      throw invalid('displayName', nameFault);
+    }
     if (!register.role(input.role)) {
       throw invalid(
         'role',
@@ -228,6 +239,9 @@ export function createStaffService(deps: {
       display_name: input.displayName.trim(),
       role: input.role,
       password_hash: await hashPassword(password),
+      // A generated password is one-time: it was shown to someone other than its owner (or
+      // printed to a terminal), so the owner replaces it at the first sign-in.
+      must_change_password: input.password === undefined,
     };
     await db.transaction().execute(async (tx) => {
       await repo.insert(tx, row);
@@ -275,6 +289,10 @@ export function createStaffService(deps: {
         (input.displayName.trim().length === 0 || input.displayName.length > 200)
       ) {
         throw invalid('displayName', 'expected a name of 1 to 200 characters');
+      }
+      const nameFault = input.displayName === undefined ? null : textFault(input.displayName);
+      if (nameFault) {
+        throw invalid('displayName', nameFault);
       }
       await db.transaction().execute(async (tx) => {
         await repo.update(tx, id, {
@@ -337,6 +355,10 @@ export function createStaffService(deps: {
       previousSession?: string;
     }) {
       checkAddress(input.address);
+      const usernameFault = textFault(input.username);
+      if (usernameFault) {
+        throw invalid('username', usernameFault);
+      }
       const staff = await repo.findByUsername(input.username);
       if (!staff || staff.disabled_at) {
         dummyHash ??= hashPassword(generatePassword());
@@ -365,6 +387,13 @@ export function createStaffService(deps: {
         throw new AppError(
           'locked',
           `too many failed sign-ins: the account is locked until ${staff.locked_until.toISOString()}`,
+          [],
+          {
+            retryAfter: Math.max(
+              1,
+              Math.ceil((staff.locked_until.getTime() - clock.now().getTime()) / 1000),
+            ),
+          },
         );
       }
       if (!(await verifyPassword(staff.password_hash, input.password))) {
@@ -399,6 +428,13 @@ export function createStaffService(deps: {
         throw new AppError(
           'locked',
           `too many failed sign-ins: the account is locked until ${staff.locked_until.toISOString()}`,
+          [],
+          {
+            retryAfter: Math.max(
+              1,
+              Math.ceil((staff.locked_until.getTime() - clock.now().getTime()) / 1000),
+            ),
+          },
         );
       }
       if (!(await checkTotp(staff, code))) {
@@ -474,13 +510,16 @@ export function createStaffService(deps: {
           { field: 'current', detail: 'wrong password' },
         ]);
       }
+      if (input.next === input.current) {
+        throw invalid('next', 'must differ from the current password');
+      }
       const problem = passwordProblem(input.next, staff.username);
       if (problem) {
         throw invalid('next', problem);
       }
       const hashed = await hashPassword(input.next);
       await db.transaction().execute(async (tx) => {
-        await repo.update(tx, staff.id, { password_hash: hashed });
+        await repo.update(tx, staff.id, { password_hash: hashed, must_change_password: false });
         await repo.deleteSessionsOf(tx, staff.id, sha256(sessionToken));
         await audit.record(tx, { actor, action: 'staff.password' });
       });

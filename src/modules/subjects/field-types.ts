@@ -6,7 +6,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { FieldDefinition, FieldType } from '../../definition/schema.ts';
 import { assertUnreachable } from '../../lib/errors.ts';
-import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
+import { textFault, textFaults } from '../../lib/text.ts';
+import { cleanEmail, normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 
 export const DEFAULT_MAX_LENGTH: Record<FieldType, number> = {
   text: 1000,
@@ -60,6 +61,10 @@ export function checkFieldValue(
     if (typeof value !== 'string') {
       return fail(`expected text, found ${describe(value)}`);
     }
+    const fault = textFault(value, field.type === 'text' && field.multiline === true);
+    if (fault) {
+      return fail(fault);
+    }
     if ([...value].length > max) {
       return fail(`too long: at most ${max} characters, found ${[...value].length}`);
     }
@@ -74,8 +79,9 @@ export function checkFieldValue(
       if (!t.ok) {
         return t;
       }
+      // Stored without invisible characters or a trailing dot, so that it is what it looks like.
       return normaliseEmail(value as string)
-        ? { ok: true, value: (value as string).trim() }
+        ? { ok: true, value: cleanEmail(value as string) }
         : fail('expected an e-mail address');
     }
     case 'phone': {
@@ -91,6 +97,10 @@ export function checkFieldValue(
       const parsed = addressSchema.safeParse(value);
       if (!parsed.success) {
         return fail('expected an address { street, postalCode, city, country? }');
+      }
+      const fault = textFaults(parsed.data, '', () => false)[0];
+      if (fault) {
+        return fail(`${fault.field} ${fault.detail}`);
       }
       return JSON.stringify(parsed.data).length > max
         ? fail(`too long: at most ${max} characters`)
@@ -117,6 +127,10 @@ export function checkFieldValue(
         ? { ok: true, value }
         : fail(`expected one of ${(field.values ?? []).join(', ')}`);
     case 'json': {
+      const fault = textFaults(value, '', () => false)[0];
+      if (fault) {
+        return fail(fault.field === 'body' ? fault.detail : `${fault.field} ${fault.detail}`);
+      }
       const size = JSON.stringify(value ?? null).length;
       return size > max
         ? fail(`too large: at most ${max} bytes of JSON, found ${size}`)

@@ -3,6 +3,7 @@
  * arrive sealed and blind indexes arrive hashed.
  */
 import { sql, type Kysely } from 'kysely';
+import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
 import type { Database, FieldMeta } from '../../db/types.ts';
 
@@ -90,8 +91,8 @@ export interface HistoryRow {
 }
 
 const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v));
-/** An array literal of uuids, hex or decimal strings, which need no quoting; NULL is SQL NULL. */
-const toArray = (list: readonly string[]) => `{${list.join(',')}}`;
+/** Arrays sent as one text value go through the shared encoder, which quotes every word. */
+const toArray = arrayLiteral;
 
 /** Advisory-lock stripes that serialise creation of subjects with the same e-mail address. */
 const DEDUPE_LOCK_BASE = 0x52_4b_00_00;
@@ -300,7 +301,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         insert into subjects (id, email_index, phone_index, blind_index, created_at, updated_at)
         select id, e, p, b::bigint[], ${at}, ${at}
           from unnest(${toArray(rows.map((r) => r.id))}::uuid[],
-                      ${toArray(rows.map((r) => r.indexes.email ?? 'NULL'))}::bigint[], ${toArray(rows.map((r) => r.indexes.phone ?? 'NULL'))}::bigint[],
+                      ${toArray(rows.map((r) => r.indexes.email))}::bigint[], ${toArray(rows.map((r) => r.indexes.phone))}::bigint[],
                       ${rows.map((r) => toArray(r.indexes.tokens))}::text[]) as t(id, e, p, b)`.execute(
         tx,
       );

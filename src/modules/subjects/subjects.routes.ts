@@ -63,6 +63,8 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { session: [] }];
 
   r.post('/subjects', {
+    // People's values are checked field by field against the definition (multi-line fields).
+    config: { multiline: ['values'] },
     schema: {
       tags,
       security,
@@ -128,6 +130,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
   });
 
   r.patch('/subjects/:id', {
+    config: { multiline: ['values', 'reason'] },
     schema: {
       tags,
       security,
@@ -188,6 +191,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
   });
 
   r.put('/subjects/:id/restriction', {
+    config: { multiline: ['reason'] },
     schema: {
       tags,
       security,

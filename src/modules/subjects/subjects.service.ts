@@ -10,6 +10,7 @@ import {
   actorLabel,
   may,
   requireAction,
+  requireEveryPurpose,
   requirePurpose,
   system,
   type Actor,
@@ -81,6 +82,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     register.definition.purposes.map((p) => [p.id, [...register.categoriesOf(p.id)] as const]),
   );
   const callingCode = register.definition.defaultCountryCallingCode;
+  const allPurposes = register.definition.purposes.map((p) => p.id);
 
   /** Checks the actor and the purpose; returns the categories it may see. */
   const authorise = (actor: Actor, action: 'read' | 'write', purpose: string) => {
@@ -481,7 +483,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
       id: string,
       input: { purpose: string; source: string; reason?: string; values: ValuesInput },
     ): Promise<SubjectView> {
+      // Rectification reads as well as writes: it compares with the stored values (a change
+      // that changes nothing is refused, which would tell a write-only credential what is
+      // stored) and answers with the purpose's view. Both are checked before anything is written.
       authorise(actor, 'write', input.purpose);
+      authorise(actor, 'read', input.purpose);
       codec.requireSource(input.source);
       const changes = codec.checkValues(input.purpose, input.values, 'update');
       if (changes.size === 0) {
@@ -535,6 +541,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
      */
     async eraseSubject(actor: Actor, id: string, reason: ErasureReason = 'request'): Promise<void> {
       requireAction(actor, 'erase');
+      requireEveryPurpose(actor, allPurposes, 'erase a person');
       const at = clock.now();
       await db.transaction().execute(async (tx) => {
         await requireSubject(tx, id, true);
@@ -604,6 +611,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
           'restricting processing, or lifting a restriction, is for those who handle requests',
         );
       }
+      requireEveryPurpose(
+        actor,
+        allPurposes,
+        reason === null ? 'lift a restriction' : 'restrict processing',
+      );
       await db.transaction().execute(async (tx) => {
         await requireSubject(tx, id, true);
         // The reason may say something about the person: it is sealed with their key.
@@ -623,6 +635,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     /** Everything held about one person, for an access copy or portability. */
     async exportSubject(actor: Actor, id: string) {
       requireAction(actor, 'export');
+      requireEveryPurpose(actor, allPurposes, 'export everything held about a person');
       const subject = await requireSubject(db, id);
       const key = await keyOf(id);
       const categories = codec.openRows(key, await repo.values(db, id));

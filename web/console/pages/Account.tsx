@@ -74,7 +74,7 @@ function UsernameForPasswordManagers() {
   );
 }
 
-function ChangePassword() {
+export function ChangePassword({ onChanged }: { onChanged?: () => void } = {}) {
   const api = useApi();
   const i18n = useI18n();
   const { t } = i18n;
@@ -97,6 +97,7 @@ function ChangePassword() {
       setChecked(false);
       setDone(true);
       announce(t('account.passwordChanged'));
+      onChanged?.();
     },
   });
   const serverField = (f: string) =>
@@ -167,7 +168,7 @@ function ChangePassword() {
   );
 }
 
-function TwoFactor({ enabled }: { enabled: boolean }) {
+export function TwoFactor({ enabled }: { enabled: boolean }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const i18n = useI18n();
