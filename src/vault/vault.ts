@@ -31,10 +31,13 @@ export interface Vault {
   /** Blind index of an e-mail address, as a decimal string for a bigint column. */
   emailIndex(email: string): string | undefined;
   phoneIndex(phone: string): string | undefined;
-  /** Blind indexes of each token of a name-like text and of each token's prefixes. */
-  tokenIndexes(text: string): string[];
-  /** Blind index of one already-normalised search token. */
-  tokenIndex(token: string): string;
+  /**
+   * Blind indexes of each token of a name-like text and of each token's prefixes, in the domain of
+   * one field (`category.field`): the same word in two fields gives two unrelated indexes.
+   */
+  tokenIndexes(field: string, text: string): string[];
+  /** Blind index of one already-normalised search token in the domain of one field. */
+  tokenIndex(field: string, token: string): string;
   /** A value that tells whether a database was sealed with this master key. */
   keyCheck(): string;
   /** Seals a server secret (a staff member's TOTP secret) under a key derived for that use. */
@@ -67,6 +70,18 @@ function random(n: number): Buffer {
   const out = Buffer.allocUnsafeSlow(n);
   randomView(n).copy(out);
   return out;
+}
+
+/**
+ * Blind indexes in ascending numeric order, without repeats: the order in which words and prefixes
+ * were indexed (`mat, matt, matti, vir, …`) would tell a reader of the database where one word ends
+ * and the next begins.
+ */
+export function sortIndexes(indexes: Iterable<string>): string[] {
+  return [...new Set(indexes)]
+    .map((i) => BigInt(i))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(String);
 }
 
 export class VaultError extends Error {
@@ -140,16 +155,18 @@ export function createVault(
   const half = Math.floor((options.tokenCache ?? 0) / 2);
   let young = new Map<string, string>();
   let old = new Map<string, string>();
-  const token = (t: string): string => {
+  const token = (field: string, t: string): string => {
+    const domain = `token:${field}`;
     if (half <= 0) {
-      return blind('token', t);
+      return blind(domain, t);
     }
-    let index = young.get(t);
+    const cacheKey = `${field}\u0000${t}`;
+    let index = young.get(cacheKey);
     if (index !== undefined) {
       return index;
     }
-    index = old.get(t) ?? blind('token', t);
-    young.set(t, index);
+    index = old.get(cacheKey) ?? blind(domain, t);
+    young.set(cacheKey, index);
     if (young.size >= half) {
       old = young;
       young = new Map();
@@ -175,12 +192,12 @@ export function createVault(
       const n = normalisePhone(phone, defaultCallingCode);
       return n ? blind('phone', n) : undefined;
     },
-    tokenIndexes(text) {
+    tokenIndexes(field, text) {
       const out = new Set<string>();
       for (const t of searchTokens(text, true)) {
-        out.add(token(t));
+        out.add(token(field, t));
       }
-      return [...out];
+      return sortIndexes(out);
     },
     tokenIndex: token,
     keyCheck() {

@@ -6,7 +6,8 @@ import type { FieldMeta } from '../../db/types.ts';
 import type { FieldDefinition } from '../../definition/schema.ts';
 import type { Register } from '../../definition/register.ts';
 import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
-import type { Vault } from '../../vault/vault.ts';
+import { searchTokens } from '../../vault/normalise.ts';
+import { sortIndexes, type Vault } from '../../vault/vault.ts';
 import { checkFieldValue, type FieldValue } from './field-types.ts';
 import type { NewSubjectRow, SubjectIndexes, ValueRow } from './subjects.repo.ts';
 
@@ -193,20 +194,33 @@ export function createSubjectCodec(register: Register, vault: Vault) {
       emailIndex?: string | null,
     ): SubjectIndexes {
       const phone = primary(values, 'phone');
-      const tokens = new Set<string>();
+      const tokens: string[] = [];
       for (const { category, field } of searchable) {
         const value = values.get(category)?.get(field);
         if (typeof value === 'string') {
-          for (const i of vault.tokenIndexes(value)) {
-            tokens.add(i);
-          }
+          tokens.push(...vault.tokenIndexes(`${category}.${field}`, value));
         }
       }
       return {
         email: emailIndex === undefined ? this.emailIndex(values) : emailIndex,
         phone: phone === undefined ? null : (vault.phoneIndex(phone) ?? null),
-        tokens: [...tokens],
+        // Sorted, so the stored order says nothing of which word or field an index came from.
+        tokens: sortIndexes(tokens),
       };
+    },
+
+    /**
+     * What a free-text search for `q` looks for on behalf of a purpose: one group per word, each
+     * the word's index in every searchable field of the categories the purpose uses. A person
+     * matches when, for every group, their blind index holds one of its indexes. Empty when the
+     * text has no words.
+     */
+    searchGroups(purpose: string, q: string): string[][] {
+      const allowed = register.categoriesOf(purpose);
+      const fields = searchable.filter((f) => allowed.has(f.category));
+      return searchTokens(q).map((word) =>
+        sortIndexes(fields.map((f) => vault.tokenIndex(`${f.category}.${f.field}`, word))),
+      );
     },
 
     /** The primary e-mail or phone among opened values, when the reader may see it. */

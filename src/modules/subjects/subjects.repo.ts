@@ -233,16 +233,19 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       return [...out.values()];
     },
 
-    /** Subjects whose blind index holds all of `indexes`, in id order after `after`. */
+    /**
+     * Subjects whose blind index holds at least one index of every group (a group is one search
+     * word in each field it may be in), in id order after `after`.
+     */
     async search(opts: {
-      indexes: string[];
+      groups: string[][];
       includeRestricted: boolean;
       after?: string;
       limit: number;
     }): Promise<SubjectRow[]> {
       let q = db.selectFrom('subjects').select(subjectColumns).where('erased_at', 'is', null);
-      if (opts.indexes.length > 0) {
-        q = q.where(sql<boolean>`blind_index @> ${toArray(opts.indexes)}::bigint[]`);
+      for (const group of opts.groups) {
+        q = q.where(sql<boolean>`blind_index && ${toArray(group)}::bigint[]`);
       }
       if (!opts.includeRestricted) {
         q = q.where('restricted_at', 'is', null);

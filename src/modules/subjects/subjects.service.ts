@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.ts';
 import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/audit.service.ts';
-import { normaliseEmail, normalisePhone, searchTokens } from '../../vault/normalise.ts';
+import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 import type { FieldValue } from './field-types.ts';
 import {
   createSubjectCodec,
@@ -377,13 +377,12 @@ export function createSubjectsService(deps: SubjectsDeps) {
         );
         return { items, nextCursor: null };
       }
-      let indexes: string[] = [];
+      let groups: string[][] = [];
       if (query.q !== undefined) {
-        const words = searchTokens(query.q);
-        if (words.length === 0) {
+        groups = codec.searchGroups(purpose.id, query.q);
+        if (groups.length === 0) {
           throw invalid('q', 'expected at least one word to search for');
         }
-        indexes = words.map((w) => deps.vault.tokenIndex(w));
       }
       const limit = Math.min(query.limit ?? 20, MAX_PAGE);
       let after: string | undefined;
@@ -398,7 +397,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
         after = c;
       }
       const rows = await repo.search({
-        indexes,
+        groups,
         includeRestricted,
         limit: limit + 1,
         ...(after ? { after } : {}),
