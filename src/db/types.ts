@@ -37,6 +37,8 @@ export interface SubjectValuesTable {
   purpose: string;
   collected_at: ColumnType<Date, Date | string, Date | string>;
   field_meta: ColumnType<Record<string, FieldMeta> | null, string | null, string | null>;
+  /** Incremented on every write; bound into the sealed value's associated data. */
+  version: ColumnType<number, number | undefined, number>;
   updated_at: Timestamp;
 }
 

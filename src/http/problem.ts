@@ -38,6 +38,9 @@ function status(code: AppErrorCode): number {
       return 423;
     case 'too_many_requests':
       return 429;
+    case 'integrity_failed':
+      // The server's own stored data is at fault, not the request; retrying will not help.
+      return 500;
     default:
       return assertUnreachable(code);
   }
@@ -54,6 +57,7 @@ const TITLES: Record<AppErrorCode, string> = {
   payload_too_large: 'The request is too large',
   locked: 'The account is locked',
   too_many_requests: 'Too many attempts',
+  integrity_failed: 'Stored data failed its integrity check',
 };
 
 export function sendProblem(
@@ -103,6 +107,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
+      if (error.code === 'integrity_failed') {
+        // An alarm for the operator: someone changed sealed rows in the database. The message
+        // names the subject's id only, never a value.
+        request.log.error({ code: error.code }, error.message);
+      }
       return sendProblem(reply, request, {
         code: error.code,
         status: status(error.code),

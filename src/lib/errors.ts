@@ -12,7 +12,9 @@ export type AppErrorCode =
   | 'payload_too_large'
   | 'locked'
   | 'too_many_requests'
-  | 'definition_invalid';
+  | 'definition_invalid'
+  /** Stored data failed its integrity check: altered, moved or rolled back in the database. */
+  | 'integrity_failed';
 
 export interface FieldIssue {
   /** Dotted path of the offending input, e.g. `values.contact.email`. */

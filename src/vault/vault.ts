@@ -17,7 +17,11 @@ import {
 } from 'node:crypto';
 import { normaliseEmail, normalisePhone, searchTokens } from './normalise.ts';
 
-const VERSION = 1;
+/**
+ * Format of a sealed value: its first byte. 2 since associated data binds each value's write
+ * counter and provenance; format 1 was written only by pre-releases and is refused.
+ */
+const VERSION = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const VERSION_BYTE = Buffer.from([VERSION]);
@@ -126,6 +130,11 @@ export function createVault(
 
   const open = (key: Buffer, aad: string, sealed: Uint8Array): Buffer => {
     const buf = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed);
+    if (buf.length >= 1 && buf[0] === 1) {
+      throw new VaultError(
+        'sealed value is in format 1, written by a pre-release of Rekisteri and no longer read; see "Format versions" in docs/sealing.md',
+      );
+    }
     if (buf.length < 1 + IV_BYTES + TAG_BYTES || buf[0] !== VERSION) {
       throw new VaultError('sealed value has an unknown format');
     }

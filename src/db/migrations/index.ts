@@ -3,9 +3,11 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_core.ts';
 import * as m0002 from './0002_audit.ts';
 import * as m0003 from './0003_staff.ts';
+import * as m0006 from './0006_value_version.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_audit': m0002,
   '0003_staff': m0003,
+  '0006_value_version': m0006,
 };

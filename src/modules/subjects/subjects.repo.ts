@@ -26,6 +26,8 @@ export interface ValueRow {
   category: string;
   sealed: Buffer;
   meta: RowMeta;
+  /** Write counter of the row, bound with `meta` into the sealed value's associated data. */
+  version: number;
   updated_at: Date;
 }
 
@@ -37,6 +39,7 @@ interface ValueRecord {
   purpose: string;
   collected_at: Date;
   field_meta: Record<string, FieldMeta> | null;
+  version: number;
   updated_at: Date;
 }
 
@@ -48,6 +51,7 @@ const valueColumns = [
   'purpose',
   'collected_at',
   'field_meta',
+  'version',
   'updated_at',
 ] as const;
 
@@ -75,6 +79,7 @@ export interface NewSubjectRow {
   id: string;
   wrappedKey: Buffer;
   indexes: SubjectIndexes;
+  /** New rows: each at version 1, its provenance the same for every field. */
   values: Array<{ category: string; sealed: Buffer; meta: FieldMeta }>;
 }
 
@@ -123,6 +128,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       },
       fields: r.field_meta ?? {},
     },
+    version: r.version,
     updated_at: r.updated_at,
   });
 
@@ -197,11 +203,12 @@ export function createSubjectsRepo(db: Kysely<Database>) {
           purpose: string | null;
           collected_at: Date | null;
           field_meta: Record<string, FieldMeta> | null;
+          version: number | null;
           v_updated_at: Date | null;
         }
       >`
         select s.id, s.wrapped_key, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
-               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.updated_at as v_updated_at
+               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.version, v.updated_at as v_updated_at
           from subjects s
           left join subject_values v on v.subject_id = s.id and v.category = any(${toArray(categories)}::text[])
          where ${kind === 'email' ? sql`s.email_index` : sql`s.phone_index`} = ${index}
@@ -215,7 +222,15 @@ export function createSubjectsRepo(db: Kysely<Database>) {
           s = { ...mapSubject(r), values: [] };
           out.set(r.id, s);
         }
-        if (r.category && r.sealed && r.source && r.purpose && r.collected_at && r.v_updated_at) {
+        if (
+          r.category &&
+          r.sealed &&
+          r.source &&
+          r.purpose &&
+          r.collected_at &&
+          r.version !== null &&
+          r.v_updated_at
+        ) {
           s.values.push(
             mapValue({
               subject_id: r.id,
@@ -225,6 +240,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
               purpose: r.purpose,
               collected_at: r.collected_at,
               field_meta: r.field_meta,
+              version: r.version,
               updated_at: r.v_updated_at,
             }),
           );
@@ -308,8 +324,8 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       const values = rows.flatMap((r) => r.values.map((v) => ({ id: r.id, ...v })));
       if (values.length > 0) {
         await sql`
-          insert into subject_values (subject_id, category, sealed, source, purpose, collected_at, updated_at)
-          select id, c, decode(s, 'hex'), src, pur, col, ${at}
+          insert into subject_values (subject_id, category, sealed, source, purpose, collected_at, version, updated_at)
+          select id, c, decode(s, 'hex'), src, pur, col, 1, ${at}
             from unnest(${toArray(values.map((v) => v.id))}::uuid[], ${values.map((v) => v.category)}::text[],
                         ${values.map((v) => v.sealed.toString('hex'))}::text[], ${values.map((v) => v.meta.source)}::text[],
                         ${values.map((v) => v.meta.purpose)}::text[], ${values.map((v) => v.meta.collectedAt)}::timestamptz[]) as t(id, c, s, src, pur, col)`.execute(
@@ -343,7 +359,16 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       );
       await copy(
         'subject_values',
-        ['subject_id', 'category', 'sealed', 'source', 'purpose', 'collected_at', 'updated_at'],
+        [
+          'subject_id',
+          'category',
+          'sealed',
+          'source',
+          'purpose',
+          'collected_at',
+          'version',
+          'updated_at',
+        ],
         rows.flatMap((r) =>
           r.values.map((v) => [
             r.id,
@@ -352,24 +377,30 @@ export function createSubjectsRepo(db: Kysely<Database>) {
             v.meta.source,
             v.meta.purpose,
             v.meta.collectedAt,
+            1,
             at,
           ]),
         ),
       );
     },
 
+    /**
+     * Writes a category row at `version`, which the caller has bound into `sealed` with `meta`:
+     * one more than the version it read under the subject's row lock, or 1 for a new row.
+     */
     async upsertValue(
       tx: Kysely<Database>,
-      row: { subjectId: string; category: string; sealed: Buffer; meta: Record<string, FieldMeta> },
+      row: { subjectId: string; category: string; sealed: Buffer; meta: RowMeta; version: number },
       at: Date,
     ): Promise<void> {
-      const { default: d, fields } = splitMeta(row.meta);
+      const { default: d, fields } = row.meta;
       const columns = {
         sealed: row.sealed,
         source: d.source,
         purpose: d.purpose,
         collected_at: d.collectedAt,
         field_meta: Object.keys(fields).length > 0 ? JSON.stringify(fields) : null,
+        version: row.version,
         updated_at: at,
       };
       await tx
@@ -405,9 +436,25 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         .execute();
     },
 
+    /**
+     * Ids for `n` new history rows, taken from the table's identity sequence before the rows are
+     * written: each row's id is bound into its sealed change.
+     */
+    async reserveHistoryIds(tx: Kysely<Database>, n: number): Promise<string[]> {
+      if (n === 0) {
+        return [];
+      }
+      const r = await sql<{ id: string }>`
+        select nextval(pg_get_serial_sequence('subject_history', 'id'))::text as id
+          from generate_series(1, ${n}::int)`.execute(tx);
+      return r.rows.map((x) => x.id);
+    },
+
+    /** History rows with the ids reserved for them (reserveHistoryIds). */
     async addHistory(
       tx: Kysely<Database>,
       rows: Array<{
+        id: string;
         subjectId: string;
         category: string;
         field: string;
@@ -421,21 +468,15 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       if (rows.length === 0) {
         return;
       }
-      await tx
-        .insertInto('subject_history')
-        .values(
-          rows.map((r) => ({
-            subject_id: r.subjectId,
-            category: r.category,
-            field: r.field,
-            sealed_change: r.sealedChange,
-            purpose: r.purpose,
-            source: r.source,
-            actor: r.actor,
-            changed_at: at,
-          })),
-        )
-        .execute();
+      await sql`
+        insert into subject_history (subject_id, id, category, field, sealed_change, purpose, source, actor, changed_at)
+        overriding system value
+        select s, i, c, f, decode(x, 'hex'), p, src, a, ${at}
+          from unnest(${rows.map((r) => r.subjectId)}::uuid[], ${rows.map((r) => r.id)}::bigint[],
+                      ${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.field)}::text[],
+                      ${rows.map((r) => r.sealedChange.toString('hex'))}::text[], ${rows.map((r) => r.purpose)}::text[],
+                      ${rows.map((r) => r.source)}::text[], ${rows.map((r) => r.actor)}::text[])
+               as t(s, i, c, f, x, p, src, a)`.execute(tx);
     },
 
     async history(
@@ -463,7 +504,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         q = q.where('category', 'in', categories);
       }
       const rows = await q.orderBy('id').execute();
-      return rows.map((r) => ({ ...r, sealed_change: buf(r.sealed_change) }));
+      return rows.map((r) => ({ ...r, id: String(r.id), sealed_change: buf(r.sealed_change) }));
     },
 
     async setRestriction(

@@ -15,13 +15,14 @@ import type { AuditService } from '../audit/audit.service.ts';
 import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 import type { FieldValue } from './field-types.ts';
 import {
+  canonicalTime,
   createSubjectCodec,
   type CategoryValues,
   type OpenedCategories,
   type StoredField,
   type ValuesInput,
 } from './subject-codec.ts';
-import type { SubjectRow, SubjectsRepo, ValueRow } from './subjects.repo.ts';
+import { splitMeta, type SubjectRow, type SubjectsRepo, type ValueRow } from './subjects.repo.ts';
 
 export interface SubjectView {
   id: string;
@@ -152,7 +153,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
     const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
     const current = new Map([...rows].map(([c, r]) => [c, codec.openRow(key, r)]));
-    const history: Parameters<SubjectsRepo['addHistory']>[1] = [];
+    const history: Array<{
+      category: string;
+      field: string;
+      change: { old: FieldValue | null; new: FieldValue | null; reason: string | null };
+    }> = [];
     for (const [category, fields] of changes) {
       const row = rows.get(category);
       const plain: Record<string, FieldValue> = { ...(current.get(category) ?? {}) };
@@ -183,19 +188,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
             collectedAt: ctx.now.toISOString(),
           };
         }
-        history.push({
-          subjectId: id,
-          category,
-          field,
-          sealedChange: codec.sealChange(key, id, category, field, {
-            old,
-            new: value,
-            reason: ctx.reason,
-          }),
-          purpose: ctx.purpose,
-          source: ctx.source,
-          actor: actorLabel(ctx.actor),
-        });
+        history.push({ category, field, change: { old, new: value, reason: ctx.reason } });
       }
       if (!changed) {
         continue;
@@ -210,9 +203,19 @@ export function createSubjectsService(deps: SubjectsDeps) {
       if (Object.keys(plain).length === 0) {
         await repo.deleteValue(tx, id, category);
       } else {
+        // The row lock taken above makes this the only writer of the row: one more than the
+        // version read is the next one.
+        const version = (row?.version ?? 0) + 1;
+        const rowMeta = splitMeta(meta);
         await repo.upsertValue(
           tx,
-          { subjectId: id, category, sealed: codec.sealRow(key, id, category, plain), meta },
+          {
+            subjectId: id,
+            category,
+            sealed: codec.sealRow(key, id, category, version, rowMeta, plain),
+            meta: rowMeta,
+            version,
+          },
           ctx.now,
         );
       }
@@ -225,7 +228,28 @@ export function createSubjectsService(deps: SubjectsDeps) {
     const indexes = codec.indexes(all);
     await ensureNoDuplicateEmail(tx, indexes.email, id);
     await repo.setIndexes(tx, id, indexes, ctx.now);
-    await repo.addHistory(tx, history, ctx.now);
+    const ids = await repo.reserveHistoryIds(tx, history.length);
+    const actor = actorLabel(ctx.actor);
+    await repo.addHistory(
+      tx,
+      history.map((h, i) => {
+        const binding = {
+          id: ids[i] as string,
+          category: h.category,
+          field: h.field,
+          purpose: ctx.purpose,
+          source: ctx.source,
+          actor,
+          changedAt: ctx.now,
+        };
+        return {
+          ...binding,
+          subjectId: id,
+          sealedChange: codec.sealChange(key, id, binding, h.change),
+        };
+      }),
+      ctx.now,
+    );
     await audit.record(tx, {
       actor: ctx.actor,
       action: 'subject.update',
@@ -265,7 +289,8 @@ export function createSubjectsService(deps: SubjectsDeps) {
       codec.requireSource(input.source);
       const values = codec.checkValues(input.purpose, input.values, 'create');
       const now = clock.now();
-      const collectedAt = input.collectedAt ?? now.toISOString();
+      // As the database will give it back, and as it is bound into the sealed rows.
+      const collectedAt = canonicalTime(input.collectedAt ?? now);
       const row = codec.newSubject(uuidv7(), values, {
         source: input.source,
         purpose: input.purpose,
@@ -478,7 +503,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
       return rows.map((r) => ({
         category: r.category,
         field: r.field,
-        ...codec.openChange(key, id, r.category, r.field, r.sealed_change),
+        ...codec.openChange(key, id, r),
         purpose: r.purpose,
         source: r.source,
         actor: r.actor,
@@ -576,7 +601,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
         history: history.map((r) => ({
           category: r.category,
           field: r.field,
-          ...codec.openChange(key, id, r.category, r.field, r.sealed_change),
+          ...codec.openChange(key, id, r),
           purpose: r.purpose,
           source: r.source,
           changedAt: r.changed_at.toISOString(),
