@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import * as OTPAuth from 'otpauth';
@@ -353,6 +354,64 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         })
       ).statusCode,
     ).toBe(401);
+
+    // Each code carries 80 random bits, in four groups a person can copy by hand.
+    for (const c of codes) {
+      expect(c).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
+    }
+    expect(new Set(codes).size).toBe(10);
+    // What the table holds is no plain hash of a code: a thief of the table cannot try codes.
+    const stored = async () =>
+      (
+        await t.db.handle.db
+          .selectFrom('staff')
+          .select('recovery_codes')
+          .where('username', '=', 'twofactor')
+          .executeTakeFirstOrThrow()
+      ).recovery_codes;
+    const held = await stored();
+    expect(held).toHaveLength(9);
+    const sha = (x: string) => createHash('sha256').update(x).digest('hex');
+    for (const c of codes) {
+      for (const form of [c, c.replaceAll('-', ''), c.toLowerCase()]) {
+        expect(held.some((h) => h.includes(sha(form)))).toBe(false);
+      }
+    }
+    expect(held.every((h) => /^hmac-sha256:[0-9a-f]{64}$/.test(h))).toBe(true);
+
+    const secondStep = async (code: string, address: string) => {
+      const step = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'twofactor', password },
+        remoteAddress: address,
+      });
+      return t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/mfa',
+        headers: {
+          cookie: cookieOf(step),
+          'x-csrf-token': step.json<{ csrfToken: string }>().csrfToken,
+        },
+        payload: { code },
+      });
+    };
+    // Typed in lower case with spaces for dashes, a code still works.
+    const typed = (codes[1] as string).toLowerCase().replaceAll('-', ' ');
+    expect((await secondStep(typed, '10.1.0.5')).statusCode).toBe(200);
+    expect(await stored()).toHaveLength(8);
+
+    // A code in the pre-release form (40 bits, stored as bare SHA-256) is refused.
+    const oldCode = 'A1B2C3D4E5';
+    await sql`update staff set recovery_codes = array_append(recovery_codes, ${sha(oldCode)})
+               where username = 'twofactor'`.execute(t.db.handle.db);
+    const refused = await secondStep(oldCode, '10.1.0.6');
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    expect(await stored()).toHaveLength(9);
+    await sql`update staff set failed_logins = 0 where username = 'twofactor'`.execute(
+      t.db.handle.db,
+    );
   });
 
   it('changes a password only to a long, uncommon one, ending other sessions', async () => {

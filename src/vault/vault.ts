@@ -49,6 +49,12 @@ export interface Vault {
   openSecret(aad: string, sealed: Uint8Array): Buffer;
   /** HMAC-SHA256 of the access log chain: covers the previous entry's hash and this entry. */
   auditHash(previous: Buffer, entry: string): Buffer;
+  /**
+   * What is stored of a staff member's recovery code: HMAC-SHA256 under a key derived for that
+   * use, bound to the staff member, as `hmac-sha256:<hex>`. Without the master key a stolen table
+   * cannot be searched for codes, even short ones.
+   */
+  recoveryCodeHash(staffId: string, code: string): string;
 }
 
 /**
@@ -116,6 +122,7 @@ export function createVault(
   const indexKey = derive('blind-index');
   const auditKey = derive('audit-chain');
   const secretKey = derive('staff-secrets');
+  const recoveryKey = derive('recovery-codes');
 
   const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
     // The nonce is a view of the random pool: both the cipher and the result copy it at once.
@@ -216,6 +223,10 @@ export function createVault(
     openSecret: (aad, sealed) => open(secretKey, aad, sealed),
     auditHash(previous, entry) {
       return createHmac('sha256', auditKey).update(previous).update(entry).digest();
+    },
+    recoveryCodeHash(staffId, code) {
+      const mac = createHmac('sha256', recoveryKey).update(`${staffId}\u0000${code}`).digest('hex');
+      return `hmac-sha256:${mac}`;
     },
   };
 }
