@@ -190,6 +190,21 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       payload: body,
     });
     expect(wrong.statusCode).toBe(403);
+    // As many characters as the real token, but more bytes: refused like any wrong token.
+    for (const forged of ['ä'.repeat(s.csrf.length), `${s.csrf.slice(0, -1)}ÿ`, 'x', '']) {
+      expect(forged.length === s.csrf.length || forged.length < 2).toBe(true);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/subjects',
+        headers: { cookie: s.cookie, 'x-csrf-token': forged },
+        payload: body,
+      });
+      expect(res.statusCode, JSON.stringify(forged)).toBe(403);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+        'x-csrf-token',
+      );
+    }
     const right = await t.app.inject({
       method: 'POST',
       url: '/api/v1/subjects',
