@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Config } from './config/config.ts';
+import { masterKeyFromEnvironment, type Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loadDefinition } from './definition/loader.ts';
@@ -57,7 +57,7 @@ export async function openRuntime(
   }
   const register = await loadDefinition(file);
   const master = await loadOrCreateMasterKey({
-    fromEnv: config.masterKey,
+    fromEnv: masterKeyFromEnvironment(config),
     file: config.keyFile,
     create: opts.createKey ?? true,
   });
@@ -67,6 +67,8 @@ export async function openRuntime(
     );
   }
   const vault = createVault(master.key, register.definition.defaultCountryCallingCode);
+  // Every key the vault needs is derived by now; the master key itself is kept nowhere.
+  master.key.fill(0);
   const database = await openDatabase(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
@@ -82,7 +84,7 @@ export async function openRuntime(
     database,
     register,
     vault,
-    sealWorkers: { masterKey: master.key, size: 2 },
+    sealWorkers: { size: 2 },
   });
   await recordDefinitionVersion(database, services, register);
   return { config, database, register, services, demo, notes, close: () => database.close() };

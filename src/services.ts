@@ -22,8 +22,8 @@ export function createServices(deps: {
   register: Register;
   vault: Vault;
   clock?: Clock;
-  /** Given, imports seal on worker threads, which need the master key itself. */
-  sealWorkers?: { masterKey: Buffer; size: number };
+  /** Given, imports seal on this many worker threads, with the vault's sealing keys only. */
+  sealWorkers?: { size: number };
 }) {
   const { database, register, vault } = deps;
   const clock = deps.clock ?? systemClock;
@@ -41,7 +41,7 @@ export function createServices(deps: {
     audit,
     clock,
     ...(deps.sealWorkers
-      ? { sealWorkers: { ...deps.sealWorkers, definition: register.definition } }
+      ? { sealWorkers: { size: deps.sealWorkers.size, definition: register.definition, vault } }
       : {}),
   });
   const staff = createStaffService({

@@ -98,7 +98,7 @@ export async function createTestContext(
     database: db.handle,
     register,
     vault: createVault(masterKey),
-    ...(opts.sealWorkers ? { sealWorkers: { masterKey, size: opts.sealWorkers } } : {}),
+    ...(opts.sealWorkers ? { sealWorkers: { size: opts.sealWorkers } } : {}),
   });
   const app = await createApp(services);
   return {

@@ -55,6 +55,17 @@ export interface Vault {
    * cannot be searched for codes, even short ones.
    */
   recoveryCodeHash(staffId: string, code: string): string;
+  /**
+   * Copies of the derived keys that sealing and indexing new people needs (the wrapping key and
+   * the index key), for a vault in another thread: never the master key, never the other keys.
+   */
+  exportSealingKeys(): SealingKeys;
+}
+
+/** What a seal worker's vault is made from: two derived keys, not the master key. */
+export interface SealingKeys {
+  wrap: Uint8Array;
+  blindIndex: Uint8Array;
 }
 
 /**
@@ -108,18 +119,47 @@ export interface VaultOptions {
   tokenCache?: number;
 }
 
+/**
+ * A vault from the master key, or from the sealing keys alone (a seal worker's): such a vault
+ * seals, wraps and indexes new people, and refuses everything that needs another key.
+ */
 export function createVault(
-  masterKey: Buffer,
+  masterKey: Buffer | { sealingKeys: SealingKeys },
   defaultCallingCode = '+358',
   options: VaultOptions = {},
 ): Vault {
-  if (masterKey.length !== 32) {
-    throw new VaultError('the master key must be 32 bytes');
+  let derive: (info: string) => Buffer | undefined;
+  if (Buffer.isBuffer(masterKey)) {
+    if (masterKey.length !== 32) {
+      throw new VaultError('the master key must be 32 bytes');
+    }
+    derive = (info) =>
+      Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `rekisteri/${info}/v1`, 32));
+  } else {
+    const given: Record<string, Uint8Array> = {
+      wrap: masterKey.sealingKeys.wrap,
+      'blind-index': masterKey.sealingKeys.blindIndex,
+    };
+    derive = (info) => {
+      const k = given[info];
+      if (k === undefined) {
+        return undefined;
+      }
+      if (k.length !== 32) {
+        throw new VaultError('a derived key must be 32 bytes');
+      }
+      return Buffer.from(k);
+    };
   }
-  const derive = (info: string) =>
-    Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `rekisteri/${info}/v1`, 32));
-  const wrapKey = derive('wrap');
-  const indexKey = derive('blind-index');
+  /** A key this vault holds, or a refusal naming it. */
+  const need = (key: Buffer | undefined, name: string): Buffer => {
+    if (!key) {
+      throw new VaultError(`this vault holds only the sealing keys, not the ${name} key`);
+    }
+    return key;
+  };
+  const wrapKey = need(derive('wrap'), 'wrapping');
+  const indexKey = need(derive('blind-index'), 'index');
   const auditKey = derive('audit-chain');
   const secretKey = derive('staff-secrets');
   const recoveryKey = derive('recovery-codes');
@@ -219,14 +259,19 @@ export function createVault(
     keyCheck() {
       return blind('key-check', 'rekisteri');
     },
-    sealSecret: (aad, plaintext) => seal(secretKey, aad, plaintext),
-    openSecret: (aad, sealed) => open(secretKey, aad, sealed),
+    sealSecret: (aad, plaintext) => seal(need(secretKey, 'staff secret'), aad, plaintext),
+    openSecret: (aad, sealed) => open(need(secretKey, 'staff secret'), aad, sealed),
     auditHash(previous, entry) {
-      return createHmac('sha256', auditKey).update(previous).update(entry).digest();
+      return createHmac('sha256', need(auditKey, 'audit')).update(previous).update(entry).digest();
     },
     recoveryCodeHash(staffId, code) {
-      const mac = createHmac('sha256', recoveryKey).update(`${staffId}\u0000${code}`).digest('hex');
+      const mac = createHmac('sha256', need(recoveryKey, 'recovery'))
+        .update(`${staffId}\u0000${code}`)
+        .digest('hex');
       return `hmac-sha256:${mac}`;
+    },
+    exportSealingKeys() {
+      return { wrap: new Uint8Array(wrapKey), blindIndex: new Uint8Array(indexKey) };
     },
   };
 }
