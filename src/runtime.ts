@@ -3,6 +3,7 @@
  * vault and the services. Shared by the server and every CLI command.
  */
 import { access } from 'node:fs/promises';
+import { sql } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import { masterKeyFromEnvironment, type Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
@@ -90,21 +91,43 @@ export async function openRuntime(
   return { config, database, register, services, demo, notes, close: () => database.close() };
 }
 
-/** Refuses a master key other than the one the database was sealed with. */
-async function verifyMasterKey(database: DatabaseHandle, check: string): Promise<void> {
+/**
+ * Refuses a master key other than the one the database was sealed with. The check value is made
+ * only on a database that has never been used (no people, staff or access log): inserted if
+ * absent, then read back, so that of two instances starting together on an empty database with
+ * different keys only the first to insert runs. A used database without its check value is
+ * refused: were it accepted, deleting one row would let any key in.
+ */
+export async function verifyMasterKey(database: DatabaseHandle, check: string): Promise<void> {
   const db = database.db;
-  const row = await db
-    .selectFrom('settings')
-    .select('value')
-    .where('key', '=', 'key_check')
-    .executeTakeFirst();
-  if (!row) {
+  const read = async () =>
+    (
+      await db
+        .selectFrom('settings')
+        .select('value')
+        .where('key', '=', 'key_check')
+        .executeTakeFirst()
+    )?.value;
+  let stored = await read();
+  if (stored === undefined) {
+    const used = await sql<{ used: boolean }>`
+      select exists (select 1 from subjects)
+          or exists (select 1 from staff)
+          or exists (select 1 from audit_events) as used`.execute(db);
+    if (used.rows[0]?.used) {
+      throw new Error(
+        'this database holds people, staff accounts or an access log but no master-key check (the key_check row of the settings table is missing): ' +
+          'refusing to start, since any key would be accepted. Restore the row, or the database, from a backup',
+      );
+    }
     await db
       .insertInto('settings')
       .values({ key: 'key_check', value: check })
-      .onConflict((oc) => oc.doNothing())
+      .onConflict((oc) => oc.column('key').doNothing())
       .execute();
-  } else if (row.value !== check) {
+    stored = await read();
+  }
+  if (stored !== check) {
     throw new Error(
       'the master key does not match the one this database was sealed with: restore the original key file or REKISTERI_MASTER_KEY',
     );
