@@ -5,6 +5,8 @@ import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { operator } from '../src/lib/actor.ts';
+import { createServices } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
 import { anna, createTestContext, DATABASES, type TestContext } from './helpers.ts';
 
 interface Session {
@@ -427,6 +429,45 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     await sql`update staff set failed_logins = 0 where username = 'twofactor'`.execute(
       t.db.handle.db,
     );
+  });
+
+  it('checks a second-factor code against the server clock it was given, not the wall clock', async () => {
+    // A clock seven hours behind the wall clock: every code is judged by it alone.
+    let now = new Date(Date.now() - 7 * 3_600_000);
+    const clock = { now: () => now };
+    const services = createServices({
+      database: t.db.handle,
+      register: t.register,
+      vault: createVault(t.masterKey),
+      clock,
+    });
+    const staff = services.staff;
+    const { staff: member, password } = await staff.createStaff(operator, {
+      username: 'clocked',
+      displayName: 'Clocked',
+      role: 'support',
+    });
+    const actor = { ...operator, kind: 'staff' as const, id: member.id };
+    const setup = await staff.setupTotp(actor, password);
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(setup.secret) });
+    const at = (d: Date) => totp.generate({ timestamp: d.getTime() });
+    // A code of the wall clock's time is not one of the server clock's.
+    await expect(staff.enableTotp(actor, at(new Date()))).rejects.toThrow(/does not match/);
+    await staff.enableTotp(actor, at(now));
+
+    const signIn = () =>
+      staff
+        .login({ username: 'clocked', password, address: '10.9.0.1' })
+        .then((r) => r.sessionToken);
+    await expect(staff.completeMfa(await signIn(), at(new Date()), '10.9.0.1')).rejects.toThrow(
+      /not valid/,
+    );
+    now = new Date(now.getTime() + 60_000);
+    const code = at(now);
+    const done = await staff.completeMfa(await signIn(), code, '10.9.0.1');
+    expect(done.mfaRequired).toBe(false);
+    // The replay guard reads the same clock: the same code again is refused.
+    await expect(staff.completeMfa(await signIn(), code, '10.9.0.1')).rejects.toThrow(/not valid/);
   });
 
   it('changes a password only to a long, uncommon one, ending other sessions', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/lib/ids.ts';
 import { normaliseEmail, normalisePhone, searchTokens } from '../src/vault/normalise.ts';
-import { createVault, VaultError } from '../src/vault/vault.ts';
+import { createVault, inspectRandomPool, VaultError } from '../src/vault/vault.ts';
 import { parseMasterKey } from '../src/vault/master-key.ts';
 
 describe('vault', () => {
@@ -20,6 +20,22 @@ describe('vault', () => {
     const tampered = Buffer.from(sealed);
     tampered[20] = (tampered[20] as number) ^ 1;
     expect(() => vault.open(key, 'value:s1:contact', tampered)).toThrow(/authentication/);
+  });
+
+  it('leaves no data key in the random pool it was drawn from', () => {
+    for (let i = 0; i < 3000; i++) {
+      // 3000 keys and nonces pass the end of the 64 KiB pool at least once.
+      const { key } = vault.newSubjectKey(`s${i}`);
+      const { pool, offset } = inspectRandomPool();
+      expect(key.equals(Buffer.alloc(32))).toBe(false);
+      expect(pool.includes(key), `key ${i}`).toBe(false);
+      // The key's slice comes just before its wrapping's 12-byte nonce.
+      if (offset >= 44) {
+        expect(pool.subarray(offset - 44, offset - 12).equals(Buffer.alloc(32)), `slice ${i}`).toBe(
+          true,
+        );
+      }
+    }
   });
 
   it('cannot open with another master key', () => {

@@ -85,12 +85,21 @@ function randomView(n: number): Buffer {
 }
 /**
  * Random bytes of one's own (data keys), outside Node's shared 8 KiB allocation pool: a key must
- * not sit in a slab that other, less secret buffers share and hand to other threads.
+ * not sit in a slab that other, less secret buffers share and hand to other threads. The slice of
+ * the pool it came from is zeroed at once, so the key's bytes do not wait in the pool for its
+ * next refill.
  */
 function random(n: number): Buffer {
   const out = Buffer.allocUnsafeSlow(n);
-  randomView(n).copy(out);
+  const view = randomView(n);
+  view.copy(out);
+  view.fill(0);
   return out;
+}
+
+/** For tests: the random pool and the offset of the next slice it will hand out. */
+export function inspectRandomPool(): { pool: Buffer; offset: number } {
+  return { pool, offset: poolOffset };
 }
 
 /**

@@ -205,12 +205,15 @@ export function createStaffService(deps: {
         digits: 6,
         period: 30,
       });
-      const delta = totp.validate({ token: trimmed, window: 1 });
+      // One reading of the clock for both the check and the replay guard: the injected clock,
+      // so that the two can never disagree about which step is now.
+      const now = clock.now().getTime();
+      const delta = totp.validate({ token: trimmed, window: 1, timestamp: now });
       if (delta === null) {
         return false;
       }
       // A code is good once, even when sent twice at the same moment.
-      return repo.useTotpStep(staff.id, Math.floor(clock.now().getTime() / 30_000) + delta);
+      return repo.useTotpStep(staff.id, Math.floor(now / 30_000) + delta);
     }
     const recovery = normaliseRecoveryCode(code);
     if (!allowRecovery || recovery === undefined) {
