@@ -53,6 +53,9 @@ export function createSealPool(opts: {
       // The environment is the process's, from which the master key variable is already gone.
       new Worker(new URL('./seal-worker-entry.mjs', import.meta.url), { workerData }),
   );
+  // Each worker has its own copy now (workerData is cloned when a Worker is constructed).
+  workerData.sealingKeys.wrap.fill(0);
+  workerData.sealingKeys.blindIndex.fill(0);
   let next = 0;
   const waiting = new Map<
     number,
