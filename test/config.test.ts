@@ -87,70 +87,82 @@ describe('the master key stays where it is needed', () => {
     REKISTERI_KEY_FILE: keyFile,
   });
 
-  it('refuses a key file that is a symbolic link, even to a good key file', async () => {
-    await withDir(async (dir) => {
-      const real = join(dir, 'real.key');
-      await writeFile(real, randomBytes(32).toString('hex'), { mode: 0o600 });
-      await symlink(real, join(dir, 'link.key'));
-      await expect(openRuntime(loadConfig(envFor(dir, join(dir, 'link.key'))))).rejects.toThrow(
-        /symbolic link/,
-      );
-      // The file itself is accepted: the refusal is the link's.
-      const rt = await openRuntime(loadConfig(envFor(dir, real)));
-      await rt.close();
-    });
-  });
-
-  it('refuses a key file its group may read, or that another user owns', async () => {
-    await withDir(async (dir) => {
-      const file = join(dir, 'k.key');
-      await writeFile(file, randomBytes(32).toString('hex'), { mode: 0o600 });
-      await chmod(file, 0o640);
-      await expect(openRuntime(loadConfig(envFor(dir, file)))).rejects.toThrow(
-        /readable by others \(mode 640\)/,
-      );
-      await chmod(file, 0o600);
-      const uid = process.getuid?.();
-      if (uid === 0) {
-        // Only root can give a file away; elsewhere this part cannot be staged.
-        await chown(file, 4321, 4321);
-        await expect(openRuntime(loadConfig(envFor(dir, file)))).rejects.toThrow(
-          /owned by uid 4321, not by the user this process runs as \(uid 0\)/,
+  it(
+    'refuses a key file that is a symbolic link, even to a good key file',
+    { timeout: 120_000 },
+    async () => {
+      await withDir(async (dir) => {
+        const real = join(dir, 'real.key');
+        await writeFile(real, randomBytes(32).toString('hex'), { mode: 0o600 });
+        await symlink(real, join(dir, 'link.key'));
+        await expect(openRuntime(loadConfig(envFor(dir, join(dir, 'link.key'))))).rejects.toThrow(
+          /symbolic link/,
         );
-      }
-    });
-  });
-
-  it('takes REKISTERI_MASTER_KEY out of the environment and keeps it out of the configuration', async () => {
-    await withDir(async (dir) => {
-      const key = randomBytes(32).toString('hex');
-      const saved = { ...process.env };
-      try {
-        Object.assign(process.env, envFor(dir, join(dir, 'absent.key')), {
-          REKISTERI_MASTER_KEY: key,
-        });
-        const config = loadConfig();
-        expect(process.env.REKISTERI_MASTER_KEY).toBeUndefined();
-        expect(JSON.stringify(config)).not.toContain(key);
-        expect(Object.values(config)).not.toContain(key);
-        expect(config).not.toHaveProperty('masterKey');
-        // The runtime still opens with it (no key file exists to fall back on)…
-        const rt = await openRuntime(config);
+        // The file itself is accepted: the refusal is the link's.
+        const rt = await openRuntime(loadConfig(envFor(dir, real)));
         await rt.close();
-        // …and the database was sealed with it: another key is refused.
-        process.env.REKISTERI_MASTER_KEY = randomBytes(32).toString('hex');
-        await expect(openRuntime(loadConfig())).rejects.toThrow(/does not match/);
-        expect(process.env.REKISTERI_MASTER_KEY).toBeUndefined();
-      } finally {
-        for (const k of Object.keys(process.env)) {
-          if (!(k in saved)) {
-            delete process.env[k];
-          }
+      });
+    },
+  );
+
+  it(
+    'refuses a key file its group may read, or that another user owns',
+    { timeout: 120_000 },
+    async () => {
+      await withDir(async (dir) => {
+        const file = join(dir, 'k.key');
+        await writeFile(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+        await chmod(file, 0o640);
+        await expect(openRuntime(loadConfig(envFor(dir, file)))).rejects.toThrow(
+          /readable by others \(mode 640\)/,
+        );
+        await chmod(file, 0o600);
+        const uid = process.getuid?.();
+        if (uid === 0) {
+          // Only root can give a file away; elsewhere this part cannot be staged.
+          await chown(file, 4321, 4321);
+          await expect(openRuntime(loadConfig(envFor(dir, file)))).rejects.toThrow(
+            /owned by uid 4321, not by the user this process runs as \(uid 0\)/,
+          );
         }
-        Object.assign(process.env, saved);
-      }
-    });
-  });
+      });
+    },
+  );
+
+  it(
+    'takes REKISTERI_MASTER_KEY out of the environment and keeps it out of the configuration',
+    { timeout: 120_000 },
+    async () => {
+      await withDir(async (dir) => {
+        const key = randomBytes(32).toString('hex');
+        const saved = { ...process.env };
+        try {
+          Object.assign(process.env, envFor(dir, join(dir, 'absent.key')), {
+            REKISTERI_MASTER_KEY: key,
+          });
+          const config = loadConfig();
+          expect(process.env.REKISTERI_MASTER_KEY).toBeUndefined();
+          expect(JSON.stringify(config)).not.toContain(key);
+          expect(Object.values(config)).not.toContain(key);
+          expect(config).not.toHaveProperty('masterKey');
+          // The runtime still opens with it (no key file exists to fall back on)…
+          const rt = await openRuntime(config);
+          await rt.close();
+          // …and the database was sealed with it: another key is refused.
+          process.env.REKISTERI_MASTER_KEY = randomBytes(32).toString('hex');
+          await expect(openRuntime(loadConfig())).rejects.toThrow(/does not match/);
+          expect(process.env.REKISTERI_MASTER_KEY).toBeUndefined();
+        } finally {
+          for (const k of Object.keys(process.env)) {
+            if (!(k in saved)) {
+              delete process.env[k];
+            }
+          }
+          Object.assign(process.env, saved);
+        }
+      });
+    },
+  );
 
   it('gives seal workers the wrapping and index keys only, never the master key', async () => {
     const master = randomBytes(32);

@@ -48,41 +48,48 @@ describe.each(DATABASES)('master-key check on %s', (kind) => {
   };
   const newKey = () => randomBytes(32).toString('hex');
 
-  it('refuses to start on a database holding people whose key check was deleted, whatever the key', async () => {
-    const p = await place();
-    const key = newKey();
-    const rt = await p.runtime(key);
-    await rt.services.subjects.createSubject(system, {
-      purpose: 'customer_relationship',
-      source: 'subject',
-      values: { identity: { firstName: 'Kerttu' }, contact: { email: 'kerttu@example.org' } },
-    });
-    await rt.close();
+  it(
+    'refuses to start on a database holding people whose key check was deleted, whatever the key',
+    { timeout: 120_000 },
+    async () => {
+      const p = await place();
+      const key = newKey();
+      const rt = await p.runtime(key);
+      await rt.services.subjects.createSubject(system, {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values: { identity: { firstName: 'Kerttu' }, contact: { email: 'kerttu@example.org' } },
+      });
+      await rt.close();
 
-    const raw = await p.raw();
-    await sql`delete from settings where key = 'key_check'`.execute(raw.db);
-    await raw.close();
+      const raw = await p.raw();
+      await sql`delete from settings where key = 'key_check'`.execute(raw.db);
+      await raw.close();
 
-    for (const k of [newKey(), key]) {
-      await expect(p.runtime(k)).rejects.toThrow(
-        /holds people, staff accounts or an access log but no master-key check/,
-      );
-    }
-    // Refused, and nothing written: the check is still missing, not made from the wrong key.
-    const after = await p.raw();
-    const rows = await sql`select 1 from settings where key = 'key_check'`.execute(after.db);
-    await after.close();
-    expect(rows.rows).toHaveLength(0);
-  });
+      for (const k of [newKey(), key]) {
+        await expect(p.runtime(k)).rejects.toThrow(
+          /holds people, staff accounts or an access log but no master-key check/,
+        );
+      }
+      // Refused, and nothing written: the check is still missing, not made from the wrong key.
+      const after = await p.raw();
+      const rows = await sql`select 1 from settings where key = 'key_check'`.execute(after.db);
+      await after.close();
+      expect(rows.rows).toHaveLength(0);
+    },
+  );
 
-  it('reads the check back after creating it, so an instance that lost the race stops', async () => {
-    const p = await place();
-    // A database superuser's stand-in for another instance that inserted its own check first:
-    // whatever this instance inserts, the row holds the other one's value.
-    const raw = await p.raw();
-    const { migrateToLatest } = await import('../src/db/migrate.ts');
-    await migrateToLatest(raw.db);
-    await sql`
+  it(
+    'reads the check back after creating it, so an instance that lost the race stops',
+    { timeout: 120_000 },
+    async () => {
+      const p = await place();
+      // A database superuser's stand-in for another instance that inserted its own check first:
+      // whatever this instance inserts, the row holds the other one's value.
+      const raw = await p.raw();
+      const { migrateToLatest } = await import('../src/db/migrate.ts');
+      await migrateToLatest(raw.db);
+      await sql`
       create function other_instance_first() returns trigger language plpgsql as $$
       begin
         if new.key = 'key_check' then
@@ -90,14 +97,16 @@ describe.each(DATABASES)('master-key check on %s', (kind) => {
         end if;
         return new;
       end $$`.execute(raw.db);
-    await sql`create trigger other_instance_first before insert on settings
+      await sql`create trigger other_instance_first before insert on settings
               for each row execute function other_instance_first()`.execute(raw.db);
-    await raw.close();
-    await expect(p.runtime(newKey())).rejects.toThrow(/does not match/);
-  });
+      await raw.close();
+      await expect(p.runtime(newKey())).rejects.toThrow(/does not match/);
+    },
+  );
 
   it.runIf(kind === 'postgres')(
     'lets only one of two instances starting together with different keys run',
+    { timeout: 120_000 },
     async () => {
       const p = await place();
       const results = await Promise.allSettled([p.runtime(newKey()), p.runtime(newKey())]);
