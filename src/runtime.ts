@@ -3,11 +3,11 @@
  * vault and the services. Shared by the server and every CLI command.
  */
 import { access } from 'node:fs/promises';
-import { sql } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import { masterKeyFromEnvironment, type Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createSettingsRepo } from './db/settings.repo.ts';
 import { loadDefinition } from './definition/loader.ts';
 import type { Register } from './definition/register.ts';
 import { system } from './lib/actor.ts';
@@ -99,33 +99,17 @@ export async function openRuntime(
  * refused: were it accepted, deleting one row would let any key in.
  */
 export async function verifyMasterKey(database: DatabaseHandle, check: string): Promise<void> {
-  const db = database.db;
-  const read = async () =>
-    (
-      await db
-        .selectFrom('settings')
-        .select('value')
-        .where('key', '=', 'key_check')
-        .executeTakeFirst()
-    )?.value;
-  let stored = await read();
+  const settings = createSettingsRepo(database.db);
+  let stored = await settings.get('key_check');
   if (stored === undefined) {
-    const used = await sql<{ used: boolean }>`
-      select exists (select 1 from subjects)
-          or exists (select 1 from staff)
-          or exists (select 1 from audit_events) as used`.execute(db);
-    if (used.rows[0]?.used) {
+    if (await settings.inUse()) {
       throw new Error(
         'this database holds people, staff accounts or an access log but no master-key check (the key_check row of the settings table is missing): ' +
           'refusing to start, since any key would be accepted. Restore the row, or the database, from a backup',
       );
     }
-    await db
-      .insertInto('settings')
-      .values({ key: 'key_check', value: check })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .execute();
-    stored = await read();
+    await settings.insertIfAbsent('key_check', check);
+    stored = await settings.get('key_check');
   }
   if (stored !== check) {
     throw new Error(
