@@ -36,8 +36,8 @@ if ((mode !== 'rekisteri' && mode !== 'bare') || !url || !masterKey) {
  * restricted-subject filter it adds for a purpose that is not allowed during restriction.
  */
 const LOOKUP_SQL = `
-        select s.id, s.wrapped_key, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
-               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.updated_at as v_updated_at
+        select s.id, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
+               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.version, v.updated_at as v_updated_at
           from subjects s
           left join subject_values v on v.subject_id = s.id and v.category = any($1::text[])
          where s.email_index = $2
@@ -47,7 +47,6 @@ const LOOKUP_SQL = `
 
 interface LookupRow {
   id: string;
-  wrapped_key: Buffer | null;
   sealed: Buffer | null;
   [column: string]: unknown;
 }
@@ -85,7 +84,6 @@ async function bareServer(
     return {
       items: rows.map((r) => ({
         ...r,
-        wrapped_key: r.wrapped_key?.toString('base64') ?? null,
         sealed: r.sealed?.toString('base64') ?? null,
       })),
     };

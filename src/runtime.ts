@@ -6,9 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from './config/config.ts';
+import { masterKeyFromEnvironment, type Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createSettingsRepo } from './db/settings.repo.ts';
 import { loadDefinition } from './definition/loader.ts';
 import type { Register } from './definition/register.ts';
 import { system } from './lib/actor.ts';
@@ -16,7 +17,6 @@ import { openKeyStore, type KeyStore } from './keystore/keystore.ts';
 import { createServices, type Services } from './services.ts';
 import { loadOrCreateMasterKey } from './vault/master-key.ts';
 import { createVault, type Vault } from './vault/vault.ts';
-import { createSubjectsRepo } from './modules/subjects/subjects.repo.ts';
 
 export const DEMO_REGISTER = fileURLToPath(new URL('../examples/demo.yaml', import.meta.url));
 /** The built staff console (`npm run build:web`). */
@@ -62,7 +62,7 @@ export async function openRuntime(
   }
   const register = await loadDefinition(file);
   const master = await loadOrCreateMasterKey({
-    fromEnv: config.masterKey,
+    fromEnv: masterKeyFromEnvironment(config),
     file: config.keyFile,
     create: opts.createKey ?? true,
   });
@@ -72,6 +72,8 @@ export async function openRuntime(
     );
   }
   const vault = createVault(master.key, register.definition.defaultCountryCallingCode);
+  // Every key the vault needs is derived by now; the master key itself is kept nowhere.
+  master.key.fill(0);
   const database = await openDatabase(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
@@ -82,7 +84,7 @@ export async function openRuntime(
     keys = await openKeyStore(
       config.keystoreUrl ? { url: config.keystoreUrl } : { dir: keystoreDatabaseDir(config) },
     );
-    await pairKeyStore(database, keys, vault, notes);
+    await pairKeyStore(database, keys, vault);
   } catch (err) {
     await keys?.close();
     await database.close();
@@ -94,7 +96,7 @@ export async function openRuntime(
     keys,
     register,
     vault,
-    sealWorkers: { masterKey: master.key, size: 2 },
+    sealWorkers: { size: 2 },
     audit: { anchorFile: auditAnchorFile(config) },
   });
   const opened = keys;
@@ -136,15 +138,9 @@ export function keystoreDatabaseDir(config: Readonly<Config>): string {
  * Ties a key store to its data database and its master key, and refuses any other pairing: a key
  * store of another register, or an empty one beside a data database that holds people (their keys
  * would be missing: the wrong REKISTERI_KEYSTORE, or a key store not restored), or one whose
- * keys were wrapped under another master key. Person keys an older version kept in the data
- * database move to the key store here, once.
+ * keys were wrapped under another master key.
  */
-async function pairKeyStore(
-  database: DatabaseHandle,
-  keys: KeyStore,
-  vault: Vault,
-  notes: string[],
-): Promise<void> {
+async function pairKeyStore(database: DatabaseHandle, keys: KeyStore, vault: Vault): Promise<void> {
   const db = database.db;
   const setting = async (key: string) =>
     (await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())
@@ -157,12 +153,6 @@ async function pairKeyStore(
   }
   const dataId = await setting('register_id');
   const keyId = await keys.setting('register_id');
-  if (!keyId || keyId === dataId) {
-    const moved = await moveLegacyKeys(database, keys, vault);
-    if (moved > 0) {
-      notes.push(`moved ${moved} person keys from the data database to the key store`);
-    }
-  }
   const live = await db
     .selectFrom('subjects')
     .select((eb) => eb.fn.countAll<string>().as('n'))
@@ -195,52 +185,32 @@ async function pairKeyStore(
   }
 }
 
-/** Moves person keys an older version stored in `subjects.wrapped_key` to the key store. */
-async function moveLegacyKeys(
-  database: DatabaseHandle,
-  keys: KeyStore,
-  vault: Vault,
-): Promise<number> {
-  const repo = createSubjectsRepo(database.db);
-  let moved = 0;
-  for (;;) {
-    const page = await repo.legacyKeys(5000);
-    if (page.length === 0) {
-      break;
-    }
-    await keys.put(
-      page.map((k) => ({ subjectId: k.id, wrapped: k.wrapped })),
-      vault.wrapKeyId(),
-    );
-    await repo.dropLegacyKeys(page.map((k) => k.id));
-    moved += page.length;
-  }
-  if (moved > 0) {
-    await repo.compactSubjects();
-  }
-  return moved;
-}
-
 /** The access log's anchors: beside the key store, never in the database. */
 export function auditAnchorFile(config: Readonly<Config>): string {
   return join(config.keystoreDir, 'audit-anchors.jsonl');
 }
 
-/** Refuses a master key other than the one the database was sealed with. */
-async function verifyMasterKey(database: DatabaseHandle, check: string): Promise<void> {
-  const db = database.db;
-  const row = await db
-    .selectFrom('settings')
-    .select('value')
-    .where('key', '=', 'key_check')
-    .executeTakeFirst();
-  if (!row) {
-    await db
-      .insertInto('settings')
-      .values({ key: 'key_check', value: check })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  } else if (row.value !== check) {
+/**
+ * Refuses a master key other than the one the database was sealed with. The check value is made
+ * only on a database that has never been used (no people, staff or access log): inserted if
+ * absent, then read back, so that of two instances starting together on an empty database with
+ * different keys only the first to insert runs. A used database without its check value is
+ * refused: were it accepted, deleting one row would let any key in.
+ */
+export async function verifyMasterKey(database: DatabaseHandle, check: string): Promise<void> {
+  const settings = createSettingsRepo(database.db);
+  let stored = await settings.get('key_check');
+  if (stored === undefined) {
+    if (await settings.inUse()) {
+      throw new Error(
+        'this database holds people, staff accounts or an access log but no master-key check (the key_check row of the settings table is missing): ' +
+          'refusing to start, since any key would be accepted. Restore the row, or the database, from a backup',
+      );
+    }
+    await settings.insertIfAbsent('key_check', check);
+    stored = await settings.get('key_check');
+  }
+  if (stored !== check) {
     throw new Error(
       'the master key does not match the one this database was sealed with: restore the original key file or REKISTERI_MASTER_KEY',
     );

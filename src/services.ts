@@ -26,8 +26,8 @@ export function createServices(deps: {
   register: Register;
   vault: Vault;
   clock?: Clock;
-  /** Given, imports seal on worker threads, which need the master key itself. */
-  sealWorkers?: { masterKey: Buffer; size: number };
+  /** Given, imports seal on this many worker threads, with the vault's sealing keys only. */
+  sealWorkers?: { size: number };
   /**
    * The access log's anchors outside the database (`<keystore>/audit-anchors.jsonl`), where the
    * sealer reports, and how often it anchors. Without a file the sealer remembers heads in memory.
@@ -70,7 +70,7 @@ export function createServices(deps: {
     audit,
     clock,
     ...(deps.sealWorkers
-      ? { sealWorkers: { ...deps.sealWorkers, definition: register.definition } }
+      ? { sealWorkers: { size: deps.sealWorkers.size, definition: register.definition, vault } }
       : {}),
   });
   const staff = createStaffService({

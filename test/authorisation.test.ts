@@ -12,7 +12,7 @@ import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
 async function state(t: TestContext) {
   const db = t.db.handle.db;
   const subjects = await sql<Record<string, unknown>>`
-    select id, encode(wrapped_key, 'hex') as k, restricted_at, restriction_reason, erased_at,
+    select id, restricted_at, restriction_reason, erased_at,
            updated_at, email_index
     from subjects order by id`.execute(db);
   const values = await sql<Record<string, unknown>>`
@@ -22,8 +22,14 @@ async function state(t: TestContext) {
     db,
   );
   const audit = await sql<{ n: string }>`select count(*)::text as n from audit_events`.execute(db);
+  const keys = await t.keys.db
+    .selectFrom('person_keys')
+    .select(['subject_id', 'wrapped'])
+    .orderBy('subject_id')
+    .execute();
   return {
     subjects: subjects.rows,
+    keys: keys.map((k) => `${k.subject_id}:${Buffer.from(k.wrapped).toString('hex')}`),
     values: values.rows,
     history: history.rows[0]?.n,
     audit: audit.rows[0]?.n,

@@ -1,10 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { serialize } from 'node:v8';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/config.ts';
 import { openRuntime } from '../src/runtime.ts';
+import { sealWorkerData } from '../src/modules/imports/seal-pool.ts';
+import { createVault } from '../src/vault/vault.ts';
+import { loadDefinition } from '../src/definition/loader.ts';
 import { DEMO } from './helpers.ts';
 
 describe('configuration', () => {
@@ -73,4 +77,125 @@ describe('configuration', () => {
       }
     },
   );
+});
+
+describe('the master key stays where it is needed', () => {
+  const withDir = async (fn: (dir: string) => Promise<void>) => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-key-'));
+    try {
+      await fn(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  const envFor = (dir: string, keyFile: string) => ({
+    REKISTERI_DATA: join(dir, 'data'),
+    REKISTERI_REGISTER: DEMO,
+    REKISTERI_KEY_FILE: keyFile,
+  });
+
+  it(
+    'refuses a key file that is a symbolic link, even to a good key file',
+    { timeout: 120_000 },
+    async () => {
+      await withDir(async (dir) => {
+        const real = join(dir, 'real.key');
+        await writeFile(real, randomBytes(32).toString('hex'), { mode: 0o600 });
+        await symlink(real, join(dir, 'link.key'));
+        await expect(openRuntime(loadConfig(envFor(dir, join(dir, 'link.key'))))).rejects.toThrow(
+          /symbolic link/,
+        );
+        // The file itself is accepted: the refusal is the link's.
+        const rt = await openRuntime(loadConfig(envFor(dir, real)));
+        await rt.close();
+      });
+    },
+  );
+
+  it(
+    'refuses a key file its group may read, or that another user owns',
+    { timeout: 120_000 },
+    async () => {
+      await withDir(async (dir) => {
+        const file = join(dir, 'k.key');
+        await writeFile(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+        await chmod(file, 0o640);
+        await expect(openRuntime(loadConfig(envFor(dir, file)))).rejects.toThrow(
+          /readable by others \(mode 640\)/,
+        );
+        await chmod(file, 0o600);
+        const uid = process.getuid?.();
+        if (uid === 0) {
+          // Only root can give a file away; elsewhere this part cannot be staged.
+          await chown(file, 4321, 4321);
+          await expect(openRuntime(loadConfig(envFor(dir, file)))).rejects.toThrow(
+            /owned by uid 4321, not by the user this process runs as \(uid 0\)/,
+          );
+        }
+      });
+    },
+  );
+
+  it(
+    'takes REKISTERI_MASTER_KEY out of the environment and keeps it out of the configuration',
+    { timeout: 120_000 },
+    async () => {
+      await withDir(async (dir) => {
+        const key = randomBytes(32).toString('hex');
+        const saved = { ...process.env };
+        try {
+          Object.assign(process.env, envFor(dir, join(dir, 'absent.key')), {
+            REKISTERI_MASTER_KEY: key,
+          });
+          const config = loadConfig();
+          expect(process.env.REKISTERI_MASTER_KEY).toBeUndefined();
+          expect(JSON.stringify(config)).not.toContain(key);
+          expect(Object.values(config)).not.toContain(key);
+          expect(config).not.toHaveProperty('masterKey');
+          // The runtime still opens with it (no key file exists to fall back on)…
+          const rt = await openRuntime(config);
+          await rt.close();
+          // …and the database was sealed with it: another key is refused.
+          process.env.REKISTERI_MASTER_KEY = randomBytes(32).toString('hex');
+          await expect(openRuntime(loadConfig())).rejects.toThrow(/does not match/);
+          expect(process.env.REKISTERI_MASTER_KEY).toBeUndefined();
+        } finally {
+          for (const k of Object.keys(process.env)) {
+            if (!(k in saved)) {
+              delete process.env[k];
+            }
+          }
+          Object.assign(process.env, saved);
+        }
+      });
+    },
+  );
+
+  it('gives seal workers the wrapping and index keys only, never the master key', async () => {
+    const master = randomBytes(32);
+    const vault = createVault(master);
+    const data = sealWorkerData((await loadDefinition(DEMO)).definition, vault);
+    const bytes = serialize(data);
+    const derived = (label: string) =>
+      Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `rekisteri/${label}/v1`, 32));
+    expect(bytes.includes(master)).toBe(false);
+    for (const label of ['audit-chain', 'staff-secrets', 'recovery-codes']) {
+      expect(bytes.includes(derived(label)), label).toBe(false);
+    }
+    expect(Object.keys(data).sort()).toEqual(['definition', 'sealingKeys']);
+    expect(Object.keys(data.sealingKeys).sort()).toEqual(['blindIndex', 'wrap']);
+    expect(Buffer.from(data.sealingKeys.wrap).equals(derived('wrap'))).toBe(true);
+
+    // A worker's vault seals and indexes as the full one does, and can do nothing else.
+    const worker = createVault({ sealingKeys: data.sealingKeys });
+    const { key, wrapped } = worker.newSubjectKey('s1');
+    expect(vault.unwrapSubjectKey('s1', wrapped).equals(key)).toBe(true);
+    expect(worker.tokenIndexes('identity.lastName', 'Virtanen')).toEqual(
+      vault.tokenIndexes('identity.lastName', 'Virtanen'),
+    );
+    expect(worker.phoneIndex('040 123 4567')).toBe(vault.phoneIndex('040 123 4567'));
+    expect(() => worker.sealSecret('totp:x', 'secret')).toThrow(/only the sealing keys/);
+    expect(() => worker.auditHash(Buffer.alloc(32), 'entry')).toThrow(/only the sealing keys/);
+    expect(() => worker.recoveryCodeHash('x', 'CODE')).toThrow(/only the sealing keys/);
+  });
 });

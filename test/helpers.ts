@@ -146,7 +146,7 @@ export async function createTestContext(
     keys: keyStore.keys,
     register,
     vault: createVault(masterKey),
-    ...(opts.sealWorkers ? { sealWorkers: { masterKey, size: opts.sealWorkers } } : {}),
+    ...(opts.sealWorkers ? { sealWorkers: { size: opts.sealWorkers } } : {}),
     audit: { anchorFile, logger: captureLog(auditLog) },
   });
   const app = await createApp(services);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import * as OTPAuth from 'otpauth';
@@ -5,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { operator } from '../src/lib/actor.ts';
 import { generatePassword } from '../src/modules/staff/staff.service.ts';
+import { createServices } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
 import { anna, createTestContext, DATABASES, type TestContext } from './helpers.ts';
 
 interface Session {
@@ -193,6 +196,21 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       payload: body,
     });
     expect(wrong.statusCode).toBe(403);
+    // As many characters as the real token, but more bytes: refused like any wrong token.
+    for (const forged of ['ä'.repeat(s.csrf.length), `${s.csrf.slice(0, -1)}ÿ`, 'x', '']) {
+      expect(forged.length === s.csrf.length || forged.length < 2).toBe(true);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/subjects',
+        headers: { cookie: s.cookie, 'x-csrf-token': forged },
+        payload: body,
+      });
+      expect(res.statusCode, JSON.stringify(forged)).toBe(403);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+        'x-csrf-token',
+      );
+    }
     const right = await t.app.inject({
       method: 'POST',
       url: '/api/v1/subjects',
@@ -358,6 +376,104 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         })
       ).statusCode,
     ).toBe(401);
+
+    // Each code carries 80 random bits, in four groups a person can copy by hand.
+    for (const c of codes) {
+      expect(c).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
+    }
+    expect(new Set(codes).size).toBe(10);
+    // What the table holds is no plain hash of a code: a thief of the table cannot try codes.
+    const stored = async () =>
+      (
+        await t.db.handle.db
+          .selectFrom('staff')
+          .select('recovery_codes')
+          .where('username', '=', 'twofactor')
+          .executeTakeFirstOrThrow()
+      ).recovery_codes;
+    const held = await stored();
+    expect(held).toHaveLength(9);
+    const sha = (x: string) => createHash('sha256').update(x).digest('hex');
+    for (const c of codes) {
+      for (const form of [c, c.replaceAll('-', ''), c.toLowerCase()]) {
+        expect(held.some((h) => h.includes(sha(form)))).toBe(false);
+      }
+    }
+    expect(held.every((h) => /^hmac-sha256:[0-9a-f]{64}$/.test(h))).toBe(true);
+
+    const secondStep = async (code: string, address: string) => {
+      const step = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'twofactor', password },
+        remoteAddress: address,
+      });
+      return t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/mfa',
+        headers: {
+          cookie: cookieOf(step),
+          'x-csrf-token': step.json<{ csrfToken: string }>().csrfToken,
+        },
+        payload: { code },
+      });
+    };
+    // Typed in lower case with spaces for dashes, a code still works.
+    const typed = (codes[1] as string).toLowerCase().replaceAll('-', ' ');
+    expect((await secondStep(typed, '10.1.0.5')).statusCode).toBe(200);
+    expect(await stored()).toHaveLength(8);
+
+    // A code in the pre-release form (40 bits, stored as bare SHA-256) is refused.
+    const oldCode = 'A1B2C3D4E5';
+    await sql`update staff set recovery_codes = array_append(recovery_codes, ${sha(oldCode)})
+               where username = 'twofactor'`.execute(t.db.handle.db);
+    const refused = await secondStep(oldCode, '10.1.0.6');
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    expect(await stored()).toHaveLength(9);
+    await sql`update staff set failed_logins = 0 where username = 'twofactor'`.execute(
+      t.db.handle.db,
+    );
+  });
+
+  it('checks a second-factor code against the server clock it was given, not the wall clock', async () => {
+    // A clock seven hours behind the wall clock: every code is judged by it alone.
+    let now = new Date(Date.now() - 7 * 3_600_000);
+    const clock = { now: () => now };
+    const services = createServices({
+      database: t.db.handle,
+      keys: t.keys,
+      register: t.register,
+      vault: createVault(t.masterKey),
+      clock,
+    });
+    const staff = services.staff;
+    const { staff: member, password } = await staff.createStaff(operator, {
+      username: 'clocked',
+      displayName: 'Clocked',
+      role: 'support',
+    });
+    const actor = { ...operator, kind: 'staff' as const, id: member.id };
+    const setup = await staff.setupTotp(actor, password);
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(setup.secret) });
+    const at = (d: Date) => totp.generate({ timestamp: d.getTime() });
+    // A code of the wall clock's time is not one of the server clock's.
+    await expect(staff.enableTotp(actor, at(new Date()))).rejects.toThrow(/does not match/);
+    await staff.enableTotp(actor, at(now));
+
+    const signIn = () =>
+      staff
+        .login({ username: 'clocked', password, address: '10.9.0.1' })
+        .then((r) => r.sessionToken);
+    await expect(staff.completeMfa(await signIn(), at(new Date()), '10.9.0.1')).rejects.toThrow(
+      /not valid/,
+    );
+    now = new Date(now.getTime() + 60_000);
+    const code = at(now);
+    const done = await staff.completeMfa(await signIn(), code, '10.9.0.1');
+    expect(done.mfaRequired).toBe(false);
+    // The replay guard reads the same clock: the same code again is refused.
+    await expect(staff.completeMfa(await signIn(), code, '10.9.0.1')).rejects.toThrow(/not valid/);
   });
 
   it('changes a password only to a long, uncommon one, ending other sessions', async () => {

@@ -114,6 +114,63 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
     expect(seen.size).toBe(5);
   });
 
+  it('stores name indexes sorted and per field, and searches only the fields a purpose uses', async () => {
+    const ids: string[] = [];
+    for (const values of [
+      {
+        identity: { firstName: 'Tuuli', lastName: 'Revontuli' },
+        organisation: { organisation: 'Revontuli Oy' },
+        contact: { email: 'tuuli@revontuli.example' },
+      },
+      {
+        organisation: { organisation: 'Revontuli Oy' },
+        contact: { email: 'info@revontuli.example' },
+      },
+      {
+        identity: { firstName: 'Aatu', lastName: 'Revontuli' },
+        contact: { email: 'aatu@example.org' },
+      },
+    ]) {
+      const res = await create(values);
+      expect(res.statusCode).toBe(201);
+      ids.push(res.json<{ id: string }>().id);
+    }
+    const stored = await t.db.handle.db
+      .selectFrom('subjects')
+      .select(['id', 'blind_index'])
+      .where('id', 'in', ids)
+      .execute();
+    const indexOf = (id: string | undefined) =>
+      (stored.find((r) => r.id === id)?.blind_index ?? []).map((i) => BigInt(i));
+    const [both, company, surname] = ids.map(indexOf) as [bigint[], bigint[], bigint[]];
+    for (const list of [both, company, surname]) {
+      expect(list).toEqual([...list].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    // tuu, tuul, tuuli + rev … revontuli as a surname (7) + the same 7 and "oy" as a company: a
+    // shared domain would have made the surname's 7 and the company's 7 the same 7.
+    expect(both).toHaveLength(3 + 7 + 7 + 1);
+    // The same word as a company name and as a surname shares no index.
+    expect(company.filter((i) => surname.includes(i))).toEqual([]);
+
+    const search = async (purpose: string, q: string) => {
+      const res = await t.app.inject({
+        url: `/api/v1/subjects?purpose=${purpose}&q=${encodeURIComponent(q)}`,
+        headers: reader,
+      });
+      expect(res.statusCode).toBe(200);
+      return res
+        .json<{ items: Array<{ id: string }> }>()
+        .items.map((i) => i.id)
+        .sort();
+    };
+    expect(await search('customer_relationship', 'revontuli')).toEqual([...ids].sort());
+    expect(await search('customer_relationship', 'revon oy')).toEqual([ids[0], ids[1]].sort());
+    expect(await search('customer_relationship', 'tuuli revontuli')).toEqual([ids[0]]);
+    // The newsletter does not use organisations: a company word finds nobody for it.
+    expect(await search('newsletter', 'revontuli')).toEqual([ids[0], ids[2]].sort());
+    expect(await search('newsletter', 'revontuli oy')).toEqual([]);
+  });
+
   it('rectifies a value, keeping the old one in the history with who and why', async () => {
     const id = (
       await create({
@@ -228,10 +285,10 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
     ).toBe(404);
     const row = await t.db.handle.db
       .selectFrom('subjects')
-      .select(['wrapped_key', 'erased_at'])
+      .select(['erased_at'])
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
-    expect(row.wrapped_key).toBeNull();
+    expect(await t.keys.get(id)).toBeUndefined();
     expect(row.erased_at).not.toBeNull();
     const values = await t.db.handle.db
       .selectFrom('subject_values')

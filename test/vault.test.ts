@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/lib/ids.ts';
 import { normaliseEmail, normalisePhone, searchTokens } from '../src/vault/normalise.ts';
-import { createVault, VaultError } from '../src/vault/vault.ts';
+import { createVault, inspectRandomPool, VaultError } from '../src/vault/vault.ts';
 import { parseMasterKey } from '../src/vault/master-key.ts';
 
 describe('vault', () => {
@@ -22,6 +22,22 @@ describe('vault', () => {
     expect(() => vault.open(key, 'value:s1:contact', tampered)).toThrow(/authentication/);
   });
 
+  it('leaves no data key in the random pool it was drawn from', () => {
+    for (let i = 0; i < 3000; i++) {
+      // 3000 keys and nonces pass the end of the 64 KiB pool at least once.
+      const { key } = vault.newSubjectKey(`s${i}`);
+      const { pool, offset } = inspectRandomPool();
+      expect(key.equals(Buffer.alloc(32))).toBe(false);
+      expect(pool.includes(key), `key ${i}`).toBe(false);
+      // The key's slice comes just before its wrapping's 12-byte nonce.
+      if (offset >= 44) {
+        expect(pool.subarray(offset - 44, offset - 12).equals(Buffer.alloc(32)), `slice ${i}`).toBe(
+          true,
+        );
+      }
+    }
+  });
+
   it('cannot open with another master key', () => {
     const { wrapped } = vault.newSubjectKey('s1');
     expect(() => createVault(randomBytes(32)).unwrapSubjectKey('s1', wrapped)).toThrow(VaultError);
@@ -35,7 +51,9 @@ describe('vault', () => {
     expect(vault.phoneIndex('00358401234567')).toBe(vault.phoneIndex('+358-40-123-4567'));
     expect(vault.emailIndex('a@example.com')).not.toBe(vault.emailIndex('b@example.com'));
     // different domains never collide: an e-mail index is not a token index of the same text
-    expect(vault.tokenIndexes('a@example.com')).not.toContain(vault.emailIndex('a@example.com'));
+    expect(vault.tokenIndexes('contact.email', 'a@example.com')).not.toContain(
+      vault.emailIndex('a@example.com'),
+    );
     expect(createVault(randomBytes(32)).emailIndex('a@example.com')).not.toBe(
       vault.emailIndex('a@example.com'),
     );
@@ -44,10 +62,33 @@ describe('vault', () => {
   it('makes words and their prefixes of three or more characters searchable', () => {
     expect(searchTokens('Åsa Öhman-Lindqvist')).toEqual(['åsa', 'öhman', 'lindqvist']);
     expect(searchTokens('Li Öhman', true)).toEqual(['li', 'öhm', 'öhma', 'öhman']);
-    const idx = vault.tokenIndexes('Virtanen');
-    expect(idx).toContain(vault.tokenIndex('vir'));
-    expect(idx).toContain(vault.tokenIndex('virtanen'));
-    expect(idx).not.toContain(vault.tokenIndex('vi'));
+    const idx = vault.tokenIndexes('identity.lastName', 'Virtanen');
+    expect(idx).toContain(vault.tokenIndex('identity.lastName', 'vir'));
+    expect(idx).toContain(vault.tokenIndex('identity.lastName', 'virtanen'));
+    expect(idx).not.toContain(vault.tokenIndex('identity.lastName', 'vi'));
+  });
+
+  it('stores token indexes in numeric order, which says nothing of where words begin and end', () => {
+    const idx = vault.tokenIndexes('identity.lastName', 'Matti Virtanen-Korhonen');
+    // mat, matt, matti, vir, …, korhonen: 3 + 6 + 6 indexes, none repeated
+    expect(idx).toHaveLength(15);
+    const numbers = idx.map((i) => BigInt(i));
+    expect(numbers).toEqual([...numbers].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    // Insertion order would have put the prefixes of "matti" first; sorted, that is chance.
+    const inOrder = searchTokens('Matti Virtanen-Korhonen', true).map((t) =>
+      vault.tokenIndex('identity.lastName', t),
+    );
+    expect(new Set(idx)).toEqual(new Set(inOrder));
+    expect(idx).not.toEqual(inOrder);
+  });
+
+  it('gives the same word different indexes in different fields', () => {
+    expect(vault.tokenIndex('identity.lastName', 'lumipallo')).not.toBe(
+      vault.tokenIndex('organisation.organisation', 'lumipallo'),
+    );
+    const surname = vault.tokenIndexes('identity.lastName', 'Lumipallo');
+    const company = vault.tokenIndexes('organisation.organisation', 'Lumipallo');
+    expect(surname.filter((i) => company.includes(i))).toEqual([]);
   });
 
   it('gives the same token indexes with the import cache as without, also once it is full', () => {
@@ -57,12 +98,19 @@ describe('vault', () => {
     const texts = ['Virtanen', 'Anna-Kaisa', 'Virtanen', 'Öhman Oy', 'Virta', 'Anna'];
     for (const round of [1, 2]) {
       for (const text of texts) {
-        expect(cached.tokenIndexes(text), `${text}, round ${round}`).toEqual(
-          plain.tokenIndexes(text),
-        );
+        for (const field of ['identity.lastName', 'organisation.organisation']) {
+          expect(cached.tokenIndexes(field, text), `${text}, round ${round}`).toEqual(
+            plain.tokenIndexes(field, text),
+          );
+        }
       }
     }
-    expect(cached.tokenIndex('virt')).toBe(plain.tokenIndex('virt'));
+    expect(cached.tokenIndex('identity.lastName', 'virt')).toBe(
+      plain.tokenIndex('identity.lastName', 'virt'),
+    );
+    expect(cached.tokenIndex('identity.lastName', 'virt')).not.toBe(
+      cached.tokenIndex('identity.firstName', 'virt'),
+    );
   });
 
   it('refuses what is not an address or a number', () => {

@@ -1,6 +1,6 @@
 import { copyFile, access } from 'node:fs/promises';
 import { Command } from 'commander';
-import { loadConfig } from '../config/config.ts';
+import { loadConfig, masterKeyFromEnvironment } from '../config/config.ts';
 import { DEMO_REGISTER } from '../runtime.ts';
 import { loadOrCreateMasterKey } from '../vault/master-key.ts';
 
@@ -27,7 +27,7 @@ export function initCommand(): Command {
         );
       }
       const key = await loadOrCreateMasterKey({
-        fromEnv: config.masterKey,
+        fromEnv: masterKeyFromEnvironment(config),
         file: config.keyFile,
         create: true,
       });

@@ -72,7 +72,6 @@ export interface Config {
   /** A PostgreSQL database for person keys; must differ from databaseUrl. */
   keystoreUrl: string | undefined;
   registerFile: string;
-  masterKey: string | undefined;
   keyFile: string;
   demoPeople: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -81,12 +80,26 @@ export interface Config {
   keyCleanInterval: number;
 }
 
+/**
+ * REKISTERI_MASTER_KEY as given, kept beside each configuration rather than in it: the
+ * configuration is passed around, printed in tests and might be logged; the key must not be.
+ */
+const masterKeys = new WeakMap<object, string>();
+
+/** The master key text from the environment the configuration was loaded from, if it had one. */
+export function masterKeyFromEnvironment(config: Readonly<Config>): string | undefined {
+  return masterKeys.get(config);
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  // Out of the environment once read, even when the rest is refused: worker threads and child
+  // processes inherit process.env.
+  delete env.REKISTERI_MASTER_KEY;
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
@@ -105,7 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'invalid configuration in the environment:\n  KEYSTORE_DATABASE_URL: must name another database than DATABASE_URL: a key store inside the data database would go into every dump of the data',
     );
   }
-  return Object.freeze({
+  const config = Object.freeze({
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
@@ -113,7 +126,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     keystoreDir: resolve(e.REKISTERI_KEYSTORE),
     keystoreUrl: e.KEYSTORE_DATABASE_URL,
     registerFile: resolve(e.REKISTERI_REGISTER),
-    masterKey: e.REKISTERI_MASTER_KEY,
     keyFile: resolve(e.REKISTERI_KEY_FILE),
     demoPeople: e.REKISTERI_DEMO_PEOPLE,
     logLevel: e.LOG_LEVEL,
@@ -121,4 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     bodyLimit: e.REKISTERI_BODY_LIMIT,
     keyCleanInterval: e.REKISTERI_KEY_CLEAN_INTERVAL,
   });
+  if (e.REKISTERI_MASTER_KEY !== undefined) {
+    masterKeys.set(config, e.REKISTERI_MASTER_KEY);
+  }
+  return config;
 }

@@ -11,7 +11,6 @@ export interface SettingsTable {
 
 export interface SubjectsTable {
   id: string;
-  wrapped_key: ColumnType<Buffer | null, Buffer | Uint8Array | null, Buffer | Uint8Array | null>;
   email_index: string | null;
   phone_index: string | null;
   blind_index: ColumnType<string[], string[] | undefined, string[]>;
@@ -37,6 +36,8 @@ export interface SubjectValuesTable {
   purpose: string;
   collected_at: ColumnType<Date, Date | string, Date | string>;
   field_meta: ColumnType<Record<string, FieldMeta> | null, string | null, string | null>;
+  /** Incremented on every write; bound into the sealed value's associated data. */
+  version: ColumnType<number, number | undefined, number>;
   updated_at: Timestamp;
 }
 

@@ -55,7 +55,7 @@ export function authenticate(
     }
     if (
       !SAFE.has(request.method) &&
-      !staff.csrfMatches(session.csrfToken, request.headers['x-csrf-token'] as string | undefined)
+      !staff.csrfMatches(session.csrfToken, request.headers['x-csrf-token'])
     ) {
       throw new AppError(
         'forbidden',

@@ -42,6 +42,9 @@ function status(code: AppErrorCode): number {
       return 423;
     case 'too_many_requests':
       return 429;
+    case 'integrity_failed':
+      // The server's own stored data is at fault, not the request; retrying will not help.
+      return 500;
     default:
       return assertUnreachable(code);
   }
@@ -59,6 +62,7 @@ const TITLES: Record<AppErrorCode, string> = {
   locked: 'The account is locked',
   too_many_requests: 'Too many attempts',
   password_change_required: 'Choose a new password first',
+  integrity_failed: 'Stored data failed its integrity check',
 };
 
 interface ProblemInput {
@@ -220,6 +224,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof AppError) {
       if (error.retryAfter !== undefined) {
         void reply.header('retry-after', String(error.retryAfter));
+      }
+      if (error.code === 'integrity_failed') {
+        // An alarm for the operator: someone changed sealed rows in the database. The message
+        // names the subject's id only, never a value.
+        request.log.error({ code: error.code }, error.message);
       }
       return sendProblem(reply, request, {
         code: error.code,

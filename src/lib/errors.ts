@@ -13,7 +13,9 @@ export type AppErrorCode =
   | 'locked'
   | 'too_many_requests'
   | 'password_change_required'
-  | 'definition_invalid';
+  | 'definition_invalid'
+  /** Stored data failed its integrity check: altered, moved or rolled back in the database. */
+  | 'integrity_failed';
 
 export interface FieldIssue {
   /** Dotted path of the offending input, e.g. `values.contact.email`. */

@@ -3,8 +3,56 @@
  * key file, created on first start with mode 0600.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
+/**
+ * The key file's text, or undefined when there is no file. Opened once, without following a
+ * symbolic link (O_NOFOLLOW), and checked on that descriptor: a regular file, owned by the user
+ * this process runs as, with no permission for group or others. Checking a path and then reading
+ * it again would let the file be swapped in between.
+ */
+async function readKeyFile(file: string): Promise<string | undefined> {
+  let handle;
+  try {
+    handle = await open(
+      file,
+      constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0),
+    );
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      return undefined;
+    }
+    if (code === 'ELOOP' || code === 'EMLINK') {
+      throw new Error(
+        `the key file ${file} is a symbolic link, which is refused: point REKISTERI_KEY_FILE at the file itself`,
+      );
+    }
+    throw err;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      throw new Error(`the key file ${file} is not a regular file`);
+    }
+    if ((st.mode & 0o077) !== 0) {
+      throw new Error(
+        `the key file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)}): run \`chmod 600 ${file}\``,
+      );
+    }
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+      throw new Error(
+        `the key file ${file} is owned by uid ${st.uid}, not by the user this process runs as (uid ${uid}): run \`chown ${uid} ${file}\` or run as its owner`,
+      );
+    }
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
 
 export function parseMasterKey(text: string): Buffer | undefined {
   const t = text.trim();
@@ -34,30 +82,22 @@ export async function loadOrCreateMasterKey(opts: {
     }
     return { key, origin: 'environment' };
   }
-  try {
-    const st = await stat(opts.file);
-    if ((st.mode & 0o077) !== 0) {
-      throw new Error(
-        `the key file ${opts.file} is readable by others; run \`chmod 600 ${opts.file}\``,
-      );
-    }
-    const key = parseMasterKey(await readFile(opts.file, 'utf8'));
+  const text = await readKeyFile(opts.file);
+  if (text !== undefined) {
+    const key = parseMasterKey(text);
     if (!key) {
       throw new Error(`the key file ${opts.file} does not hold a 32-byte key in hex`);
     }
     return { key, origin: 'file' };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw err;
-    }
-    if (!opts.create) {
-      throw new Error(
-        `no master key: set REKISTERI_MASTER_KEY or create ${opts.file} with \`rekisteri init\``,
-      );
-    }
+  }
+  if (!opts.create) {
+    throw new Error(
+      `no master key: set REKISTERI_MASTER_KEY or create ${opts.file} with \`rekisteri init\``,
+    );
   }
   const key = randomBytes(32);
   await mkdir(dirname(opts.file), { recursive: true });
+  // wx: O_CREAT | O_EXCL, which neither follows a symbolic link nor replaces an existing file.
   await writeFile(opts.file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return { key, origin: 'created' };
 }

@@ -17,7 +17,11 @@ import {
 } from 'node:crypto';
 import { normaliseEmail, normalisePhone, searchTokens } from './normalise.ts';
 
-const VERSION = 1;
+/**
+ * Format of a sealed value: its first byte. 2 since associated data binds each value's write
+ * counter and provenance; format 1 was written only by pre-releases and is refused.
+ */
+const VERSION = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const VERSION_BYTE = Buffer.from([VERSION]);
@@ -31,10 +35,13 @@ export interface Vault {
   /** Blind index of an e-mail address, as a decimal string for a bigint column. */
   emailIndex(email: string): string | undefined;
   phoneIndex(phone: string): string | undefined;
-  /** Blind indexes of each token of a name-like text and of each token's prefixes. */
-  tokenIndexes(text: string): string[];
-  /** Blind index of one already-normalised search token. */
-  tokenIndex(token: string): string;
+  /**
+   * Blind indexes of each token of a name-like text and of each token's prefixes, in the domain of
+   * one field (`category.field`): the same word in two fields gives two unrelated indexes.
+   */
+  tokenIndexes(field: string, text: string): string[];
+  /** Blind index of one already-normalised search token in the domain of one field. */
+  tokenIndex(field: string, token: string): string;
   /** A value that tells whether a database was sealed with this master key. */
   keyCheck(): string;
   /** Names the key that wraps person keys, without revealing it: rotation re-wraps by it. */
@@ -46,6 +53,23 @@ export interface Vault {
   auditHash(previous: Buffer, entry: string): Buffer;
   /** HMAC-SHA256 of one access-log event, written by the application with the event. */
   auditMac(entry: string): Buffer;
+  /**
+   * What is stored of a staff member's recovery code: HMAC-SHA256 under a key derived for that
+   * use, bound to the staff member, as `hmac-sha256:<hex>`. Without the master key a stolen table
+   * cannot be searched for codes, even short ones.
+   */
+  recoveryCodeHash(staffId: string, code: string): string;
+  /**
+   * Copies of the derived keys that sealing and indexing new people needs (the wrapping key and
+   * the index key), for a vault in another thread: never the master key, never the other keys.
+   */
+  exportSealingKeys(): SealingKeys;
+}
+
+/** What a seal worker's vault is made from: two derived keys, not the master key. */
+export interface SealingKeys {
+  wrap: Uint8Array;
+  blindIndex: Uint8Array;
 }
 
 /**
@@ -65,12 +89,33 @@ function randomView(n: number): Buffer {
 }
 /**
  * Random bytes of one's own (data keys), outside Node's shared 8 KiB allocation pool: a key must
- * not sit in a slab that other, less secret buffers share and hand to other threads.
+ * not sit in a slab that other, less secret buffers share and hand to other threads. The slice of
+ * the pool it came from is zeroed at once, so the key's bytes do not wait in the pool for its
+ * next refill.
  */
 function random(n: number): Buffer {
   const out = Buffer.allocUnsafeSlow(n);
-  randomView(n).copy(out);
+  const view = randomView(n);
+  view.copy(out);
+  view.fill(0);
   return out;
+}
+
+/** For tests: the random pool and the offset of the next slice it will hand out. */
+export function inspectRandomPool(): { pool: Buffer; offset: number } {
+  return { pool, offset: poolOffset };
+}
+
+/**
+ * Blind indexes in ascending numeric order, without repeats: the order in which words and prefixes
+ * were indexed (`mat, matt, matti, vir, …`) would tell a reader of the database where one word ends
+ * and the next begins.
+ */
+export function sortIndexes(indexes: Iterable<string>): string[] {
+  return [...new Set(indexes)]
+    .map((i) => BigInt(i))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(String);
 }
 
 export class VaultError extends Error {
@@ -87,21 +132,51 @@ export interface VaultOptions {
   tokenCache?: number;
 }
 
+/**
+ * A vault from the master key, or from the sealing keys alone (a seal worker's): such a vault
+ * seals, wraps and indexes new people, and refuses everything that needs another key.
+ */
 export function createVault(
-  masterKey: Buffer,
+  masterKey: Buffer | { sealingKeys: SealingKeys },
   defaultCallingCode = '+358',
   options: VaultOptions = {},
 ): Vault {
-  if (masterKey.length !== 32) {
-    throw new VaultError('the master key must be 32 bytes');
+  let derive: (info: string) => Buffer | undefined;
+  if (Buffer.isBuffer(masterKey)) {
+    if (masterKey.length !== 32) {
+      throw new VaultError('the master key must be 32 bytes');
+    }
+    derive = (info) =>
+      Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `rekisteri/${info}/v1`, 32));
+  } else {
+    const given: Record<string, Uint8Array> = {
+      wrap: masterKey.sealingKeys.wrap,
+      'blind-index': masterKey.sealingKeys.blindIndex,
+    };
+    derive = (info) => {
+      const k = given[info];
+      if (k === undefined) {
+        return undefined;
+      }
+      if (k.length !== 32) {
+        throw new VaultError('a derived key must be 32 bytes');
+      }
+      return Buffer.from(k);
+    };
   }
-  const derive = (info: string) =>
-    Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `rekisteri/${info}/v1`, 32));
-  const wrapKey = derive('wrap');
-  const indexKey = derive('blind-index');
+  /** A key this vault holds, or a refusal naming it. */
+  const need = (key: Buffer | undefined, name: string): Buffer => {
+    if (!key) {
+      throw new VaultError(`this vault holds only the sealing keys, not the ${name} key`);
+    }
+    return key;
+  };
+  const wrapKey = need(derive('wrap'), 'wrapping');
+  const indexKey = need(derive('blind-index'), 'index');
   const auditKey = derive('audit-chain');
   const secretKey = derive('staff-secrets');
   const auditEventKey = derive('audit-event');
+  const recoveryKey = derive('recovery-codes');
 
   const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
     // The nonce is a view of the random pool: both the cipher and the result copy it at once.
@@ -116,6 +191,11 @@ export function createVault(
 
   const open = (key: Buffer, aad: string, sealed: Uint8Array): Buffer => {
     const buf = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed);
+    if (buf.length >= 1 && buf[0] === 1) {
+      throw new VaultError(
+        'sealed value is in format 1, written by a pre-release of Rekisteri and no longer read; see "Format versions" in docs/sealing.md',
+      );
+    }
     if (buf.length < 1 + IV_BYTES + TAG_BYTES || buf[0] !== VERSION) {
       throw new VaultError('sealed value has an unknown format');
     }
@@ -145,16 +225,18 @@ export function createVault(
   const half = Math.floor((options.tokenCache ?? 0) / 2);
   let young = new Map<string, string>();
   let old = new Map<string, string>();
-  const token = (t: string): string => {
+  const token = (field: string, t: string): string => {
+    const domain = `token:${field}`;
     if (half <= 0) {
-      return blind('token', t);
+      return blind(domain, t);
     }
-    let index = young.get(t);
+    const cacheKey = `${field}\u0000${t}`;
+    let index = young.get(cacheKey);
     if (index !== undefined) {
       return index;
     }
-    index = old.get(t) ?? blind('token', t);
-    young.set(t, index);
+    index = old.get(cacheKey) ?? blind(domain, t);
+    young.set(cacheKey, index);
     if (young.size >= half) {
       old = young;
       young = new Map();
@@ -180,12 +262,12 @@ export function createVault(
       const n = normalisePhone(phone, defaultCallingCode);
       return n ? blind('phone', n) : undefined;
     },
-    tokenIndexes(text) {
+    tokenIndexes(field, text) {
       const out = new Set<string>();
       for (const t of searchTokens(text, true)) {
-        out.add(token(t));
+        out.add(token(field, t));
       }
-      return [...out];
+      return sortIndexes(out);
     },
     tokenIndex: token,
     keyCheck() {
@@ -197,13 +279,22 @@ export function createVault(
         .digest('hex')
         .slice(0, 32);
     },
-    sealSecret: (aad, plaintext) => seal(secretKey, aad, plaintext),
-    openSecret: (aad, sealed) => open(secretKey, aad, sealed),
+    sealSecret: (aad, plaintext) => seal(need(secretKey, 'staff secret'), aad, plaintext),
+    openSecret: (aad, sealed) => open(need(secretKey, 'staff secret'), aad, sealed),
     auditHash(previous, entry) {
-      return createHmac('sha256', auditKey).update(previous).update(entry).digest();
+      return createHmac('sha256', need(auditKey, 'audit')).update(previous).update(entry).digest();
+    },
+    recoveryCodeHash(staffId, code) {
+      const mac = createHmac('sha256', need(recoveryKey, 'recovery'))
+        .update(`${staffId}\u0000${code}`)
+        .digest('hex');
+      return `hmac-sha256:${mac}`;
+    },
+    exportSealingKeys() {
+      return { wrap: new Uint8Array(wrapKey), blindIndex: new Uint8Array(indexKey) };
     },
     auditMac(entry) {
-      return createHmac('sha256', auditEventKey).update(entry).digest();
+      return createHmac('sha256', need(auditEventKey, 'audit event')).update(entry).digest();
     },
   };
 }

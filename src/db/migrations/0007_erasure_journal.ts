@@ -2,8 +2,9 @@
  * The data database's copy of the erasure journal: which person was erased, when and why (a reason
  * code), nothing else. The key store keeps the same journal; a restore of either store re-applies
  * the other's, so an erasure survives the restore of a backup made before it. Append-only, like
- * the access log. Person keys no longer live in `subjects.wrapped_key` (they moved to the key
- * store, which the server does at its first start after this migration).
+ * the access log. Person keys no longer live in the data at all: `subjects.wrapped_key` is dropped
+ * (they live in the key store). Migration 0006 refuses a database holding data sealed by an earlier
+ * version, so no key is lost here: a live person of such a database never reaches this migration.
  */
 import { sql, type Kysely } from 'kysely';
 
@@ -19,8 +20,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     for each row execute function audit_refuse_change()`.execute(db);
   await sql`create trigger erasure_journal_no_truncate before truncate on erasure_journal
     for each statement execute function audit_refuse_change()`.execute(db);
+  await sql`alter table subjects drop column wrapped_key`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`alter table subjects add column wrapped_key bytea`.execute(db);
   await sql`drop table if exists erasure_journal`.execute(db);
 }

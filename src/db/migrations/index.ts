@@ -5,6 +5,7 @@ import * as m0002 from './0002_audit.ts';
 import * as m0003 from './0003_staff.ts';
 import * as m0004 from './0004_audit_mac.ts';
 import * as m0005 from './0005_password_change.ts';
+import * as m0006 from './0006_value_version.ts';
 import * as m0007 from './0007_erasure_journal.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -13,5 +14,6 @@ export const migrations: Record<string, Migration> = {
   '0003_staff': m0003,
   '0004_audit_mac': m0004,
   '0005_password_change': m0005,
+  '0006_value_version': m0006,
   '0007_erasure_journal': m0007,
 };

@@ -23,6 +23,7 @@ import type { KeyStore } from '../../keystore/keystore.ts';
 import type { NewSubjectRow, SubjectsRepo } from '../subjects/subjects.repo.ts';
 import type { SubjectsService } from '../subjects/subjects.service.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import type { Vault } from '../../vault/vault.ts';
 import type { Mapping } from './mapping.ts';
 import { createSealPool, type SealPool } from './seal-pool.ts';
 import { readCsv, readJsonLines, type RawRecord, type ReadProgress } from './readers.ts';
@@ -100,8 +101,11 @@ export function createImportService(deps: {
   subjects: Pick<SubjectsService, 'applyChanges'>;
   audit: AuditService;
   clock: Clock;
-  /** When given, imports seal on this many worker threads (the master key and definition go there). */
-  sealWorkers?: { definition: RegisterDefinition; masterKey: Buffer; size: number };
+  /**
+   * When given, imports seal on this many worker threads; the definition and the vault's sealing
+   * keys (not the master key) go there.
+   */
+  sealWorkers?: { definition: RegisterDefinition; vault: Vault; size: number };
 }) {
   const { db, repo, codec, clock } = deps;
 

@@ -7,7 +7,8 @@ import type { FieldMeta } from '../../db/types.ts';
 import type { RegisterDefinition } from '../../definition/schema.ts';
 import type { CategoryValues } from '../subjects/subject-codec.ts';
 import type { NewSubjectRow } from '../subjects/subjects.repo.ts';
-import type { SealRequest } from './seal-worker.ts';
+import type { Vault } from '../../vault/vault.ts';
+import type { SealRequest, SealWorkerData } from './seal-worker.ts';
 
 export interface SealPool {
   /** Seals and indexes new people; `email` is each one's e-mail index, already computed. */
@@ -30,19 +31,31 @@ const toItem = (p: {
 /** A view of what came over the channel as a Buffer, without copying it. */
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
+/**
+ * What each seal worker is started with: the definition and the two derived keys sealing needs.
+ * Not the master key: a worker cannot derive the keys of the access log, of staff secrets or of
+ * recovery codes, nor anything else to come.
+ */
+export function sealWorkerData(definition: RegisterDefinition, vault: Vault): SealWorkerData {
+  return { definition, sealingKeys: vault.exportSealingKeys() };
+}
+
 export function createSealPool(opts: {
   definition: RegisterDefinition;
-  masterKey: Buffer;
+  vault: Vault;
   size: number;
 }): SealPool {
+  const workerData = sealWorkerData(opts.definition, opts.vault);
   const workers = Array.from(
     { length: opts.size },
     () =>
       // The entry registers tsx in the thread, as bin/rekisteri.js does for the main program.
-      new Worker(new URL('./seal-worker-entry.mjs', import.meta.url), {
-        workerData: { definition: opts.definition, masterKey: new Uint8Array(opts.masterKey) },
-      }),
+      // The environment is the process's, from which the master key variable is already gone.
+      new Worker(new URL('./seal-worker-entry.mjs', import.meta.url), { workerData }),
   );
+  // Each worker has its own copy now (workerData is cloned when a Worker is constructed).
+  workerData.sealingKeys.wrap.fill(0);
+  workerData.sealingKeys.blindIndex.fill(0);
   let next = 0;
   const waiting = new Map<
     number,

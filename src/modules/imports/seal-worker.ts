@@ -7,7 +7,7 @@ import { createRegister } from '../../definition/register.ts';
 import type { RegisterDefinition } from '../../definition/schema.ts';
 import type { FieldMeta } from '../../db/types.ts';
 import { uuidv7 } from '../../lib/ids.ts';
-import { createVault } from '../../vault/vault.ts';
+import { createVault, type SealingKeys } from '../../vault/vault.ts';
 import type { FieldValue } from '../subjects/field-types.ts';
 import { createSubjectCodec } from '../subjects/subject-codec.ts';
 
@@ -27,11 +27,17 @@ export interface SealRequest {
 /** Name words repeat across a file; their indexes are kept for the length of one import. */
 const TOKEN_CACHE = 200_000;
 
-const data = workerData as { definition: RegisterDefinition; masterKey: Uint8Array };
+export interface SealWorkerData {
+  definition: RegisterDefinition;
+  /** The wrapping and index keys: all a worker needs, and all it gets. */
+  sealingKeys: SealingKeys;
+}
+
+const data = workerData as SealWorkerData;
 const register = createRegister(data.definition, '');
 const codec = createSubjectCodec(
   register,
-  createVault(Buffer.from(data.masterKey), data.definition.defaultCountryCallingCode, {
+  createVault({ sealingKeys: data.sealingKeys }, data.definition.defaultCountryCallingCode, {
     tokenCache: TOKEN_CACHE,
   }),
 );

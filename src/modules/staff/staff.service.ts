@@ -50,6 +50,38 @@ const TOUCH_MS = 60_000;
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 const token = (bytes = 32) => randomBytes(bytes).toString('base64url');
 
+/** Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand survives. */
+const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const CODE_CHARS = 16;
+
+/** A recovery code: 80 random bits as four groups of four base32 characters (`7KQ2-M9XD-…`). */
+export function generateRecoveryCode(): string {
+  const bytes = randomBytes(10);
+  let bits = 0;
+  let acc = 0;
+  let out = '';
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += CODE_ALPHABET[(acc >> bits) & 31];
+    }
+    acc &= (1 << bits) - 1;
+  }
+  return (out.match(/.{4}/g) as string[]).join('-');
+}
+
+/**
+ * A recovery code as typed, in the form it is hashed in: upper case, without spaces or dashes,
+ * with the look-alikes base32 leaves out read as the digits they resemble. Undefined when it
+ * cannot be a code.
+ */
+export function normaliseRecoveryCode(code: string): string | undefined {
+  const n = code.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  return n.length === CODE_CHARS && [...n].every((c) => CODE_ALPHABET.includes(c)) ? n : undefined;
+}
+
 export function present(r: StaffRow): StaffView {
   return {
     id: r.id,
@@ -180,17 +212,22 @@ export function createStaffService(deps: {
         digits: 6,
         period: 30,
       });
-      const delta = totp.validate({ token: trimmed, window: 1 });
+      // One reading of the clock for both the check and the replay guard: the injected clock,
+      // so that the two can never disagree about which step is now.
+      const now = clock.now().getTime();
+      const delta = totp.validate({ token: trimmed, window: 1, timestamp: now });
       if (delta === null) {
         return false;
       }
       // A code is good once, even when sent twice at the same moment.
-      return repo.useTotpStep(staff.id, Math.floor(clock.now().getTime() / 30_000) + delta);
+      return repo.useTotpStep(staff.id, Math.floor(now / 30_000) + delta);
     }
-    if (!allowRecovery) {
+    const recovery = normaliseRecoveryCode(code);
+    if (!allowRecovery || recovery === undefined) {
       return false;
     }
-    return repo.useRecoveryCode(staff.id, sha256(trimmed.toUpperCase()).toString('hex'));
+    // Codes stored in the pre-release form (bare SHA-256 of a 40-bit code) never match this.
+    return repo.useRecoveryCode(staff.id, vault.recoveryCodeHash(staff.id, recovery));
   };
 
   const requireStaff = async (id: string) => {
@@ -484,11 +521,16 @@ export function createStaffService(deps: {
       };
     },
 
-    csrfMatches(expected: string, given: string | undefined): boolean {
+    /**
+     * Compares digests, which are always 32 bytes, in constant time: comparing the tokens' bytes
+     * directly fails (and threw) when a token of the right length in characters has another
+     * length in bytes, and would tell an attacker the token's length.
+     */
+    csrfMatches(expected: string, given: unknown): boolean {
       return (
-        given !== undefined &&
-        given.length === expected.length &&
-        timingSafeEqual(Buffer.from(given), Buffer.from(expected))
+        typeof given === 'string' &&
+        given.length > 0 &&
+        timingSafeEqual(sha256(given), sha256(expected))
       );
     },
 
@@ -564,11 +606,13 @@ export function createStaffService(deps: {
       if (!/^\d{6}$/.test(code.replace(/\s/g, '')) || !(await checkTotp(staff, code, false))) {
         throw invalid('code', 'the code does not match; check the time on your device');
       }
-      const codes = Array.from({ length: 10 }, () => randomBytes(5).toString('hex').toUpperCase());
+      const codes = Array.from({ length: 10 }, generateRecoveryCode);
       await db.transaction().execute(async (tx) => {
         await repo.update(tx, staff.id, {
           totp_enabled: true,
-          recovery_codes: codes.map((c) => sha256(c).toString('hex')),
+          recovery_codes: codes.map((c) =>
+            vault.recoveryCodeHash(staff.id, normaliseRecoveryCode(c) as string),
+          ),
         });
         await audit.record(tx, { actor, action: 'staff.totp', detail: 'enabled' });
       });

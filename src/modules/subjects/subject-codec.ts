@@ -6,9 +6,16 @@ import type { FieldMeta } from '../../db/types.ts';
 import type { FieldDefinition } from '../../definition/schema.ts';
 import type { Register } from '../../definition/register.ts';
 import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
-import type { Vault } from '../../vault/vault.ts';
+import { searchTokens } from '../../vault/normalise.ts';
+import { sortIndexes, VaultError, type Vault } from '../../vault/vault.ts';
 import { checkFieldValue, type FieldValue } from './field-types.ts';
-import type { NewSubjectRow, SubjectIndexes, ValueRow } from './subjects.repo.ts';
+import type {
+  HistoryRow,
+  NewSubjectRow,
+  RowMeta,
+  SubjectIndexes,
+  ValueRow,
+} from './subjects.repo.ts';
 
 /** category → field → value; `null` removes a field in an update. */
 export type ValuesInput = Record<string, Record<string, unknown>>;
@@ -21,6 +28,51 @@ export interface StoredField {
   collectedAt: string;
 }
 export type OpenedCategories = Record<string, Record<string, StoredField>>;
+
+/** A time as the database gives it back: ISO 8601 in UTC with milliseconds. */
+export function canonicalTime(t: string | Date): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString();
+}
+
+/**
+ * Provenance as it is bound into a sealed row: the row's default, then each differing field in
+ * field order (jsonb keeps no key order of its own), every time in canonical form.
+ */
+function provenance(meta: RowMeta): string {
+  const one = (m: FieldMeta) => [m.source, m.purpose, canonicalTime(m.collectedAt)];
+  return JSON.stringify([
+    one(meta.default),
+    Object.keys(meta.fields)
+      .sort()
+      .map((f) => [f, ...one(meta.fields[f] as FieldMeta)]),
+  ]);
+}
+
+/** What a history row's sealed change is bound to, besides the person. */
+export interface HistoryBinding {
+  id: string;
+  category: string;
+  field: string;
+  purpose: string;
+  source: string;
+  actor: string;
+  changedAt: Date;
+}
+
+/**
+ * A sealed value that does not open under its own associated data was altered, moved or rolled back
+ * in the database (or the key is not the one it was sealed with): refused, naming no value.
+ */
+export function integrityFailed(subjectId: string, err: unknown): never {
+  if (err instanceof VaultError) {
+    throw new AppError(
+      'integrity_failed',
+      `the stored data of subject ${subjectId} failed its integrity check: it was changed outside Rekisteri, or restored from an older copy; nothing of it is shown`,
+    );
+  }
+  throw err;
+}
 
 export function createSubjectCodec(register: Register, vault: Vault) {
   const def = register.definition;
@@ -50,9 +102,14 @@ export function createSubjectCodec(register: Register, vault: Vault) {
     return undefined;
   };
 
-  const valueAad = (subjectId: string, category: string) => `value:${subjectId}:${category}`;
-  const historyAad = (subjectId: string, category: string, field: string) =>
-    `history:${subjectId}:${category}.${field}`;
+  /**
+   * A row's associated data: the person, the category, the row's write counter and its provenance.
+   * An older ciphertext under a newer counter, or provenance edited in place, does not open.
+   */
+  const valueAad = (subjectId: string, category: string, version: number, meta: RowMeta) =>
+    `value/v2:${subjectId}:${category}:${version}:${provenance(meta)}`;
+  const historyAad = (subjectId: string, h: HistoryBinding) =>
+    `history/v2:${subjectId}:${h.id}:${h.category}.${h.field}:${JSON.stringify([h.purpose, h.source, h.actor, canonicalTime(h.changedAt)])}`;
 
   return {
     indexedCategories,
@@ -193,20 +250,33 @@ export function createSubjectCodec(register: Register, vault: Vault) {
       emailIndex?: string | null,
     ): SubjectIndexes {
       const phone = primary(values, 'phone');
-      const tokens = new Set<string>();
+      const tokens: string[] = [];
       for (const { category, field } of searchable) {
         const value = values.get(category)?.get(field);
         if (typeof value === 'string') {
-          for (const i of vault.tokenIndexes(value)) {
-            tokens.add(i);
-          }
+          tokens.push(...vault.tokenIndexes(`${category}.${field}`, value));
         }
       }
       return {
         email: emailIndex === undefined ? this.emailIndex(values) : emailIndex,
         phone: phone === undefined ? null : (vault.phoneIndex(phone) ?? null),
-        tokens: [...tokens],
+        // Sorted, so the stored order says nothing of which word or field an index came from.
+        tokens: sortIndexes(tokens),
       };
+    },
+
+    /**
+     * What a free-text search for `q` looks for on behalf of a purpose: one group per word, each
+     * the word's index in every searchable field of the categories the purpose uses. A person
+     * matches when, for every group, their blind index holds one of its indexes. Empty when the
+     * text has no words.
+     */
+    searchGroups(purpose: string, q: string): string[][] {
+      const allowed = register.categoriesOf(purpose);
+      const fields = searchable.filter((f) => allowed.has(f.category));
+      return searchTokens(q).map((word) =>
+        sortIndexes(fields.map((f) => vault.tokenIndex(`${f.category}.${f.field}`, word))),
+      );
     },
 
     /** The primary e-mail or phone among opened values, when the reader may see it. */
@@ -237,6 +307,7 @@ export function createSubjectCodec(register: Register, vault: Vault) {
       emailIndex?: string | null,
     ): NewSubjectRow {
       const { key, wrapped } = vault.newSubjectKey(id);
+      const rowMeta: FieldMeta = { ...meta, collectedAt: canonicalTime(meta.collectedAt) };
       const rows = [...values].map(([category, fields]) => {
         const plain: Record<string, FieldValue> = {};
         for (const [f, v] of fields) {
@@ -246,8 +317,8 @@ export function createSubjectCodec(register: Register, vault: Vault) {
         }
         return {
           category,
-          sealed: this.sealRow(key, id, category, plain),
-          meta,
+          sealed: this.sealRow(key, id, category, 1, { default: rowMeta, fields: {} }, plain),
+          meta: rowMeta,
         };
       });
       return { id, wrappedKey: wrapped, indexes: this.indexes(values, emailIndex), values: rows };
@@ -257,22 +328,37 @@ export function createSubjectCodec(register: Register, vault: Vault) {
       if (!wrapped) {
         throw new AppError('not_found', 'subject not found');
       }
-      return vault.unwrapSubjectKey(subjectId, wrapped);
+      try {
+        return vault.unwrapSubjectKey(subjectId, wrapped);
+      } catch (err) {
+        return integrityFailed(subjectId, err);
+      }
     },
 
     openRow(key: Buffer, row: ValueRow): Record<string, FieldValue> {
-      return JSON.parse(
-        vault.open(key, valueAad(row.subject_id, row.category), row.sealed).toString('utf8'),
-      ) as Record<string, FieldValue>;
+      let plain: Buffer;
+      try {
+        plain = vault.open(
+          key,
+          valueAad(row.subject_id, row.category, row.version, row.meta),
+          row.sealed,
+        );
+      } catch (err) {
+        return integrityFailed(row.subject_id, err);
+      }
+      return JSON.parse(plain.toString('utf8')) as Record<string, FieldValue>;
     },
 
+    /** Seals a category row as it will be stored: at `version`, with provenance `meta`. */
     sealRow(
       key: Buffer,
       subjectId: string,
       category: string,
+      version: number,
+      meta: RowMeta,
       plain: Record<string, FieldValue>,
     ): Buffer {
-      return vault.seal(key, valueAad(subjectId, category), JSON.stringify(plain));
+      return vault.seal(key, valueAad(subjectId, category, version, meta), JSON.stringify(plain));
     },
 
     openRows(key: Buffer, rows: readonly ValueRow[]): OpenedCategories {
@@ -297,17 +383,32 @@ export function createSubjectCodec(register: Register, vault: Vault) {
     sealChange(
       key: Buffer,
       subjectId: string,
-      category: string,
-      field: string,
+      binding: HistoryBinding,
       change: { old: FieldValue | null; new: FieldValue | null; reason: string | null },
     ): Buffer {
-      return vault.seal(key, historyAad(subjectId, category, field), JSON.stringify(change));
+      return vault.seal(key, historyAad(subjectId, binding), JSON.stringify(change));
     },
 
-    openChange(key: Buffer, subjectId: string, category: string, field: string, sealed: Buffer) {
-      return JSON.parse(
-        vault.open(key, historyAad(subjectId, category, field), sealed).toString('utf8'),
-      ) as {
+    openChange(key: Buffer, subjectId: string, row: HistoryRow) {
+      let plain: Buffer;
+      try {
+        plain = vault.open(
+          key,
+          historyAad(subjectId, {
+            id: row.id,
+            category: row.category,
+            field: row.field,
+            purpose: row.purpose,
+            source: row.source,
+            actor: row.actor,
+            changedAt: row.changed_at,
+          }),
+          row.sealed_change,
+        );
+      } catch (err) {
+        return integrityFailed(subjectId, err);
+      }
+      return JSON.parse(plain.toString('utf8')) as {
         old: FieldValue | null;
         new: FieldValue | null;
         reason: string | null;

@@ -26,6 +26,8 @@ export interface ValueRow {
   category: string;
   sealed: Buffer;
   meta: RowMeta;
+  /** Write counter of the row, bound with `meta` into the sealed value's associated data. */
+  version: number;
   updated_at: Date;
 }
 
@@ -37,6 +39,7 @@ interface ValueRecord {
   purpose: string;
   collected_at: Date;
   field_meta: Record<string, FieldMeta> | null;
+  version: number;
   updated_at: Date;
 }
 
@@ -48,6 +51,7 @@ const valueColumns = [
   'purpose',
   'collected_at',
   'field_meta',
+  'version',
   'updated_at',
 ] as const;
 
@@ -76,6 +80,7 @@ export interface NewSubjectRow {
   /** Goes to the key store, never to the data database. */
   wrappedKey: Buffer;
   indexes: SubjectIndexes;
+  /** New rows: each at version 1, its provenance the same for every field. */
   values: Array<{ category: string; sealed: Buffer; meta: FieldMeta }>;
 }
 
@@ -126,6 +131,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       },
       fields: r.field_meta ?? {},
     },
+    version: r.version,
     updated_at: r.updated_at,
   });
 
@@ -200,11 +206,12 @@ export function createSubjectsRepo(db: Kysely<Database>) {
           purpose: string | null;
           collected_at: Date | null;
           field_meta: Record<string, FieldMeta> | null;
+          version: number | null;
           v_updated_at: Date | null;
         }
       >`
         select s.id, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
-               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.updated_at as v_updated_at
+               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.version, v.updated_at as v_updated_at
           from subjects s
           left join subject_values v on v.subject_id = s.id and v.category = any(${toArray(categories)}::text[])
          where ${kind === 'email' ? sql`s.email_index` : sql`s.phone_index`} = ${index}
@@ -218,7 +225,15 @@ export function createSubjectsRepo(db: Kysely<Database>) {
           s = { ...mapSubject(r), values: [] };
           out.set(r.id, s);
         }
-        if (r.category && r.sealed && r.source && r.purpose && r.collected_at && r.v_updated_at) {
+        if (
+          r.category &&
+          r.sealed &&
+          r.source &&
+          r.purpose &&
+          r.collected_at &&
+          r.version !== null &&
+          r.v_updated_at
+        ) {
           s.values.push(
             mapValue({
               subject_id: r.id,
@@ -228,6 +243,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
               purpose: r.purpose,
               collected_at: r.collected_at,
               field_meta: r.field_meta,
+              version: r.version,
               updated_at: r.v_updated_at,
             }),
           );
@@ -236,16 +252,19 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       return [...out.values()];
     },
 
-    /** Subjects whose blind index holds all of `indexes`, in id order after `after`. */
+    /**
+     * Subjects whose blind index holds at least one index of every group (a group is one search
+     * word in each field it may be in), in id order after `after`.
+     */
     async search(opts: {
-      indexes: string[];
+      groups: string[][];
       includeRestricted: boolean;
       after?: string;
       limit: number;
     }): Promise<SubjectRow[]> {
       let q = db.selectFrom('subjects').select(subjectColumns).where('erased_at', 'is', null);
-      if (opts.indexes.length > 0) {
-        q = q.where(sql<boolean>`blind_index @> ${toArray(opts.indexes)}::bigint[]`);
+      for (const group of opts.groups) {
+        q = q.where(sql<boolean>`blind_index && ${toArray(group)}::bigint[]`);
       }
       if (!opts.includeRestricted) {
         q = q.where('restricted_at', 'is', null);
@@ -308,8 +327,8 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       const values = rows.flatMap((r) => r.values.map((v) => ({ id: r.id, ...v })));
       if (values.length > 0) {
         await sql`
-          insert into subject_values (subject_id, category, sealed, source, purpose, collected_at, updated_at)
-          select id, c, decode(s, 'hex'), src, pur, col, ${at}
+          insert into subject_values (subject_id, category, sealed, source, purpose, collected_at, version, updated_at)
+          select id, c, decode(s, 'hex'), src, pur, col, 1, ${at}
             from unnest(${toArray(values.map((v) => v.id))}::uuid[], ${values.map((v) => v.category)}::text[],
                         ${values.map((v) => v.sealed.toString('hex'))}::text[], ${values.map((v) => v.meta.source)}::text[],
                         ${values.map((v) => v.meta.purpose)}::text[], ${values.map((v) => v.meta.collectedAt)}::timestamptz[]) as t(id, c, s, src, pur, col)`.execute(
@@ -327,7 +346,16 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       );
       await copy(
         'subject_values',
-        ['subject_id', 'category', 'sealed', 'source', 'purpose', 'collected_at', 'updated_at'],
+        [
+          'subject_id',
+          'category',
+          'sealed',
+          'source',
+          'purpose',
+          'collected_at',
+          'version',
+          'updated_at',
+        ],
         rows.flatMap((r) =>
           r.values.map((v) => [
             r.id,
@@ -336,24 +364,30 @@ export function createSubjectsRepo(db: Kysely<Database>) {
             v.meta.source,
             v.meta.purpose,
             v.meta.collectedAt,
+            1,
             at,
           ]),
         ),
       );
     },
 
+    /**
+     * Writes a category row at `version`, which the caller has bound into `sealed` with `meta`:
+     * one more than the version it read under the subject's row lock, or 1 for a new row.
+     */
     async upsertValue(
       tx: Kysely<Database>,
-      row: { subjectId: string; category: string; sealed: Buffer; meta: Record<string, FieldMeta> },
+      row: { subjectId: string; category: string; sealed: Buffer; meta: RowMeta; version: number },
       at: Date,
     ): Promise<void> {
-      const { default: d, fields } = splitMeta(row.meta);
+      const { default: d, fields } = row.meta;
       const columns = {
         sealed: row.sealed,
         source: d.source,
         purpose: d.purpose,
         collected_at: d.collectedAt,
         field_meta: Object.keys(fields).length > 0 ? JSON.stringify(fields) : null,
+        version: row.version,
         updated_at: at,
       };
       await tx
@@ -389,9 +423,25 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         .execute();
     },
 
+    /**
+     * Ids for `n` new history rows, taken from the table's identity sequence before the rows are
+     * written: each row's id is bound into its sealed change.
+     */
+    async reserveHistoryIds(tx: Kysely<Database>, n: number): Promise<string[]> {
+      if (n === 0) {
+        return [];
+      }
+      const r = await sql<{ id: string }>`
+        select nextval(pg_get_serial_sequence('subject_history', 'id'))::text as id
+          from generate_series(1, ${n}::int)`.execute(tx);
+      return r.rows.map((x) => x.id);
+    },
+
+    /** History rows with the ids reserved for them (reserveHistoryIds). */
     async addHistory(
       tx: Kysely<Database>,
       rows: Array<{
+        id: string;
         subjectId: string;
         category: string;
         field: string;
@@ -405,21 +455,15 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       if (rows.length === 0) {
         return;
       }
-      await tx
-        .insertInto('subject_history')
-        .values(
-          rows.map((r) => ({
-            subject_id: r.subjectId,
-            category: r.category,
-            field: r.field,
-            sealed_change: r.sealedChange,
-            purpose: r.purpose,
-            source: r.source,
-            actor: r.actor,
-            changed_at: at,
-          })),
-        )
-        .execute();
+      await sql`
+        insert into subject_history (subject_id, id, category, field, sealed_change, purpose, source, actor, changed_at)
+        overriding system value
+        select s, i, c, f, decode(x, 'hex'), p, src, a, ${at}
+          from unnest(${rows.map((r) => r.subjectId)}::uuid[], ${rows.map((r) => r.id)}::bigint[],
+                      ${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.field)}::text[],
+                      ${rows.map((r) => r.sealedChange.toString('hex'))}::text[], ${rows.map((r) => r.purpose)}::text[],
+                      ${rows.map((r) => r.source)}::text[], ${rows.map((r) => r.actor)}::text[])
+               as t(s, i, c, f, x, p, src, a)`.execute(tx);
     },
 
     async history(
@@ -447,7 +491,7 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         q = q.where('category', 'in', categories);
       }
       const rows = await q.orderBy('id').execute();
-      return rows.map((r) => ({ ...r, sealed_change: buf(r.sealed_change) }));
+      return rows.map((r) => ({ ...r, id: String(r.id), sealed_change: buf(r.sealed_change) }));
     },
 
     async setRestriction(
@@ -483,7 +527,6 @@ export function createSubjectsRepo(db: Kysely<Database>) {
       await tx
         .updateTable('subjects')
         .set({
-          wrapped_key: null,
           email_index: null,
           phone_index: null,
           blind_index: sql<string[]>`'{}'::bigint[]`,
@@ -535,30 +578,6 @@ export function createSubjectsRepo(db: Kysely<Database>) {
         rows.forEach((r) => out.delete(r.subject_id));
       }
       return [...out];
-    },
-
-    /**
-     * Person keys an older version kept in the data database, a page at a time, to be moved to
-     * the key store.
-     */
-    async legacyKeys(limit: number): Promise<Array<{ id: string; wrapped: Buffer }>> {
-      const rows = await db
-        .selectFrom('subjects')
-        .select(['id', 'wrapped_key'])
-        .where('wrapped_key', 'is not', null)
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({ id: r.id, wrapped: buf(r.wrapped_key as Buffer) }));
-    },
-
-    async dropLegacyKeys(ids: readonly string[]): Promise<void> {
-      await db.updateTable('subjects').set({ wrapped_key: null }).where('id', 'in', ids).execute();
-    },
-
-    /** Rewrites the subjects table so no dropped key is left in its files. */
-    async compactSubjects(): Promise<void> {
-      await sql`vacuum full subjects`.execute(db);
-      await sql`checkpoint`.execute(db).catch(() => undefined);
     },
 
     async ping(): Promise<void> {

@@ -21,16 +21,17 @@ import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/audit.service.ts';
 import type { ErasureReason, KeyStore } from '../../keystore/keystore.ts';
-import { normaliseEmail, normalisePhone, searchTokens } from '../../vault/normalise.ts';
+import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 import type { FieldValue } from './field-types.ts';
 import {
+  canonicalTime,
   createSubjectCodec,
   type CategoryValues,
   type OpenedCategories,
   type StoredField,
   type ValuesInput,
 } from './subject-codec.ts';
-import type { SubjectRow, SubjectsRepo, ValueRow } from './subjects.repo.ts';
+import { splitMeta, type SubjectRow, type SubjectsRepo, type ValueRow } from './subjects.repo.ts';
 
 export interface SubjectView {
   id: string;
@@ -191,7 +192,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
     const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
     const current = new Map([...rows].map(([c, r]) => [c, codec.openRow(key, r)]));
-    const history: Parameters<SubjectsRepo['addHistory']>[1] = [];
+    const history: Array<{
+      category: string;
+      field: string;
+      change: { old: FieldValue | null; new: FieldValue | null; reason: string | null };
+    }> = [];
     for (const [category, fields] of changes) {
       const row = rows.get(category);
       const plain: Record<string, FieldValue> = { ...(current.get(category) ?? {}) };
@@ -222,19 +227,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
             collectedAt: ctx.now.toISOString(),
           };
         }
-        history.push({
-          subjectId: id,
-          category,
-          field,
-          sealedChange: codec.sealChange(key, id, category, field, {
-            old,
-            new: value,
-            reason: ctx.reason,
-          }),
-          purpose: ctx.purpose,
-          source: ctx.source,
-          actor: actorLabel(ctx.actor),
-        });
+        history.push({ category, field, change: { old, new: value, reason: ctx.reason } });
       }
       if (!changed) {
         continue;
@@ -249,9 +242,19 @@ export function createSubjectsService(deps: SubjectsDeps) {
       if (Object.keys(plain).length === 0) {
         await repo.deleteValue(tx, id, category);
       } else {
+        // The row lock taken above makes this the only writer of the row: one more than the
+        // version read is the next one.
+        const version = (row?.version ?? 0) + 1;
+        const rowMeta = splitMeta(meta);
         await repo.upsertValue(
           tx,
-          { subjectId: id, category, sealed: codec.sealRow(key, id, category, plain), meta },
+          {
+            subjectId: id,
+            category,
+            sealed: codec.sealRow(key, id, category, version, rowMeta, plain),
+            meta: rowMeta,
+            version,
+          },
           ctx.now,
         );
       }
@@ -264,7 +267,28 @@ export function createSubjectsService(deps: SubjectsDeps) {
     const indexes = codec.indexes(all);
     await ensureNoDuplicateEmail(tx, indexes.email, id);
     await repo.setIndexes(tx, id, indexes, ctx.now);
-    await repo.addHistory(tx, history, ctx.now);
+    const ids = await repo.reserveHistoryIds(tx, history.length);
+    const actor = actorLabel(ctx.actor);
+    await repo.addHistory(
+      tx,
+      history.map((h, i) => {
+        const binding = {
+          id: ids[i] as string,
+          category: h.category,
+          field: h.field,
+          purpose: ctx.purpose,
+          source: ctx.source,
+          actor,
+          changedAt: ctx.now,
+        };
+        return {
+          ...binding,
+          subjectId: id,
+          sealedChange: codec.sealChange(key, id, binding, h.change),
+        };
+      }),
+      ctx.now,
+    );
     await audit.record(tx, {
       actor: ctx.actor,
       action: 'subject.update',
@@ -304,7 +328,8 @@ export function createSubjectsService(deps: SubjectsDeps) {
       codec.requireSource(input.source);
       const values = codec.checkValues(input.purpose, input.values, 'create');
       const now = clock.now();
-      const collectedAt = input.collectedAt ?? now.toISOString();
+      // As the database will give it back, and as it is bound into the sealed rows.
+      const collectedAt = canonicalTime(input.collectedAt ?? now);
       const row = codec.newSubject(uuidv7(), values, {
         source: input.source,
         purpose: input.purpose,
@@ -417,13 +442,12 @@ export function createSubjectsService(deps: SubjectsDeps) {
         );
         return { items, nextCursor: null };
       }
-      let indexes: string[] = [];
+      let groups: string[][] = [];
       if (query.q !== undefined) {
-        const words = searchTokens(query.q);
-        if (words.length === 0) {
+        groups = codec.searchGroups(purpose.id, query.q);
+        if (groups.length === 0) {
           throw invalid('q', 'expected at least one word to search for');
         }
-        indexes = words.map((w) => deps.vault.tokenIndex(w));
       }
       const limit = Math.min(query.limit ?? 20, MAX_PAGE);
       let after: string | undefined;
@@ -438,7 +462,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
         after = c;
       }
       const rows = await repo.search({
-        indexes,
+        groups,
         includeRestricted,
         limit: limit + 1,
         ...(after ? { after } : {}),
@@ -526,7 +550,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
       return rows.map((r) => ({
         category: r.category,
         field: r.field,
-        ...codec.openChange(key, id, r.category, r.field, r.sealed_change),
+        ...codec.openChange(key, id, r),
         purpose: r.purpose,
         source: r.source,
         actor: r.actor,
@@ -684,7 +708,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
         history: history.map((r) => ({
           category: r.category,
           field: r.field,
-          ...codec.openChange(key, id, r.category, r.field, r.sealed_change),
+          ...codec.openChange(key, id, r),
           purpose: r.purpose,
           source: r.source,
           changedAt: r.changed_at.toISOString(),
