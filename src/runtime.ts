@@ -71,24 +71,26 @@ export async function openRuntime(
       `created the master key file ${config.keyFile} (mode 0600): back it up, without it the data cannot be read`,
     );
   }
-  const vault = createVault(master.key, register.definition.defaultCountryCallingCode);
-  // Every key the vault needs is derived by now; the master key itself is kept nowhere.
-  master.key.fill(0);
   const database = await openDatabase(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
   let keys: KeyStore | undefined;
+  let vault: Vault;
   try {
     await migrateToLatest(database.db);
-    await verifyMasterKey(database, vault.keyCheck());
     keys = await openKeyStore(
       config.keystoreUrl ? { url: config.keystoreUrl } : { dir: keystoreDatabaseDir(config) },
     );
+    vault = await vaultFor(master.key, keys, register.definition.defaultCountryCallingCode);
+    await verifyMasterKey(database, vault.keyCheck());
     await pairKeyStore(database, keys, vault);
   } catch (err) {
     await keys?.close();
     await database.close();
     throw err;
+  } finally {
+    // Every key the vault needs is derived by now; the master key itself is kept nowhere.
+    master.key.fill(0);
   }
   // Imports seal on two worker threads: the machine this runs on has at least two cores.
   const services = createServices({
@@ -127,6 +129,40 @@ export async function openRuntime(
       await database.close();
     },
   };
+}
+
+/**
+ * The vault of a master key and its key store: after a rotation the key store holds the register's
+ * root sealed under the current master key, and every key but the wrapping key derives from it.
+ * A rotation left unfinished is refused until it is finished.
+ */
+export async function vaultFor(
+  master: Buffer,
+  keys: KeyStore,
+  callingCode: string,
+): Promise<Vault> {
+  if (await keys.setting('rotation')) {
+    throw new Error(
+      'a master-key rotation is unfinished: run `rekisteri key rotate --new-key-file FILE` again with the same new key, and the current key in place',
+    );
+  }
+  const sealed = await keys.setting('root_sealed');
+  if (!sealed) {
+    return createVault(master, callingCode);
+  }
+  let root: Buffer;
+  try {
+    root = createVault(master, callingCode).openRoot(Buffer.from(sealed, 'base64'));
+  } catch {
+    throw new Error(
+      'the master key does not open this key store: its key was rotated to another one, or the key store belongs to another register',
+    );
+  }
+  try {
+    return createVault(master, callingCode, { root });
+  } finally {
+    root.fill(0);
+  }
 }
 
 /** The embedded key store's database, inside the key store directory. */

@@ -62,6 +62,8 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
       username: 'auditor',
       displayName: 'Test auditor',
       role: 'auditor',
+      // A password of the auditor's own: a made-up one would first have to be replaced.
+      password: 'the auditor chose this passphrase',
     });
     const login = await t.app.inject({
       method: 'POST',

@@ -68,7 +68,9 @@ describe('configuration', () => {
             loadConfig({ ...env, REKISTERI_MASTER_KEY: randomBytes(32).toString('hex') }),
           ),
         ).rejects.toThrow(/does not match/);
-        await writeFile(join(dir, 'loose.key'), randomBytes(32).toString('hex'), { mode: 0o644 });
+        await writeFile(join(dir, 'loose.key'), randomBytes(32).toString('hex'));
+        // Whatever the process's umask: readable by the group and others.
+        await chmod(join(dir, 'loose.key'), 0o644);
         await expect(
           openRuntime(loadConfig({ ...env, REKISTERI_KEY_FILE: join(dir, 'loose.key') })),
         ).rejects.toThrow(/readable by others/);
@@ -90,6 +92,7 @@ describe('the master key stays where it is needed', () => {
   };
   const envFor = (dir: string, keyFile: string) => ({
     REKISTERI_DATA: join(dir, 'data'),
+    REKISTERI_KEYSTORE: join(dir, 'keystore'),
     REKISTERI_REGISTER: DEMO,
     REKISTERI_KEY_FILE: keyFile,
   });

@@ -27,12 +27,21 @@ describe.each(DATABASES)('master-key check on %s', (kind) => {
     const dir = await mkdtemp(join(tmpdir(), 'rekisteri-keycheck-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     let url: string | undefined;
+    let keysUrl: string | undefined;
     if (kind === 'postgres') {
       const created = await createPostgresDatabase();
-      cleanup.push(() => created.drop());
+      const keyDb = await createPostgresDatabase();
+      cleanup.push(
+        () => created.drop(),
+        () => keyDb.drop(),
+      );
       url = created.url;
+      keysUrl = keyDb.url;
     }
-    const where = url ? { DATABASE_URL: url } : { REKISTERI_DATA: join(dir, 'data') };
+    const where =
+      url && keysUrl
+        ? { DATABASE_URL: url, KEYSTORE_DATABASE_URL: keysUrl }
+        : { REKISTERI_DATA: join(dir, 'data'), REKISTERI_KEYSTORE: join(dir, 'keystore') };
     return {
       runtime: (key: string) =>
         openRuntime(

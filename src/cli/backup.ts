@@ -113,10 +113,13 @@ export function restoreCommand(): Command {
         }
       }
       // Opening the pair checks that they belong together and re-applies both erasure journals.
-      await withRuntime(async (rt) => {
-        console.log(
-          `the register opens: ${await rt.services.subjects.countSubjects()} people, ${await rt.keys.countKeys()} person keys`,
-        );
-      });
+      await withRuntime(
+        async (rt) => {
+          console.log(
+            `the register opens: ${await rt.services.subjects.countSubjects()} people, ${await rt.keys.countKeys()} person keys`,
+          );
+        },
+        { config },
+      );
     });
 }

@@ -13,6 +13,7 @@ import { eraseCommand } from './erase.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
 import { initCommand } from './init.ts';
+import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
 import { seedCommand } from './seed.ts';
 import { startCommand } from './start.ts';
@@ -38,6 +39,7 @@ for (const add of [
   restoreCommand,
   apikeyCommand,
   adminCommand,
+  keyCommand,
 ]) {
   program.addCommand(add());
 }

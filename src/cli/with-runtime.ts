@@ -1,12 +1,13 @@
-import { loadConfig } from '../config/config.ts';
+import { loadConfig, type Config } from '../config/config.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
 
 /** Opens the runtime for one command and always closes it. */
 export async function withRuntime<T>(
   fn: (rt: Runtime) => Promise<T>,
-  opts: { quiet?: boolean } = {},
+  opts: { quiet?: boolean; config?: Readonly<Config> } = {},
 ): Promise<T> {
-  const rt = await openRuntime(loadConfig());
+  // One configuration per process: loading it takes REKISTERI_MASTER_KEY out of the environment.
+  const rt = await openRuntime(opts.config ?? loadConfig());
   if (!opts.quiet) {
     for (const note of rt.notes) {
       console.error(`rekisteri: ${note}`);

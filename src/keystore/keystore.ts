@@ -253,19 +253,20 @@ function createKeyStore(handle: DatabaseHandle, db: Kysely<KeyStoreDatabase>) {
     },
 
     /**
-     * Removes the bytes of deleted keys from the key store's storage: the table is rewritten into
+     * Removes the bytes of deleted keys (and, after a rotation, of keys' old wrapped forms) from
+     * the key store's storage: the table is rewritten into
      * new files (the old ones are deleted), a checkpoint makes the rewrite durable, and a switch to
      * a new write-ahead log segment followed by a second checkpoint lets the segments that recorded
      * the keys' insertion be deleted. On a server, CHECKPOINT and pg_switch_wal need rights the
      * key store's role may lack: what is refused is reported, not hidden.
      */
-    async clean(): Promise<CleanResult> {
+    async clean(opts: { force?: boolean } = {}): Promise<CleanResult> {
       const last = await db
         .selectFrom('erasures')
         .select(sql<string | null>`max(seq)::text`.as('m'))
         .executeTakeFirstOrThrow();
       const cleaned = await this.setting('cleaned_through');
-      if (last.m === null || BigInt(last.m) <= BigInt(cleaned ?? '0')) {
+      if (!opts.force && (last.m === null || BigInt(last.m) <= BigInt(cleaned ?? '0'))) {
         return { cleaned: false, warnings: [] };
       }
       const warnings: string[] = [];
@@ -280,7 +281,9 @@ function createKeyStore(handle: DatabaseHandle, db: Kysely<KeyStoreDatabase>) {
       await step('checkpoint', sql`checkpoint`);
       await step('switching the write-ahead log', sql`select pg_switch_wal()`);
       await step('checkpoint', sql`checkpoint`);
-      await this.setSetting('cleaned_through', last.m);
+      if (last.m !== null) {
+        await this.setSetting('cleaned_through', last.m);
+      }
       return { cleaned: true, warnings };
     },
 

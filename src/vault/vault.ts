@@ -46,6 +46,12 @@ export interface Vault {
   keyCheck(): string;
   /** Names the key that wraps person keys, without revealing it: rotation re-wraps by it. */
   wrapKeyId(): string;
+  /** Wraps an existing person key under this vault's wrapping key (master-key rotation). */
+  wrapSubjectKey(subjectId: string, key: Buffer): Buffer;
+  /** Seals the register's root under this vault's wrapping key, for the key store. */
+  sealRoot(root: Buffer): Buffer;
+  /** Opens a root sealed by `sealRoot`; fails unless this is the master key that sealed it. */
+  openRoot(sealed: Uint8Array): Buffer;
   /** Seals a server secret (a staff member's TOTP secret) under a key derived for that use. */
   sealSecret(aad: string, plaintext: Buffer | string): Buffer;
   openSecret(aad: string, sealed: Uint8Array): Buffer;
@@ -130,6 +136,13 @@ export interface VaultOptions {
    * Off (0) by default, so a long-running server keeps no such table.
    */
   tokenCache?: number;
+  /**
+   * The secret every key but the wrapping key is derived from, when it is not the master key
+   * itself: after a master-key rotation the key store keeps the register's original root, sealed
+   * under the new master key, so that blind indexes, the access log's keys and staff secrets stay
+   * the same while person keys are re-wrapped.
+   */
+  root?: Buffer;
 }
 
 /**
@@ -146,8 +159,21 @@ export function createVault(
     if (masterKey.length !== 32) {
       throw new VaultError('the master key must be 32 bytes');
     }
+    const root = options.root ?? masterKey;
+    if (root.length !== 32) {
+      throw new VaultError('the root key must be 32 bytes');
+    }
+    // Person keys are wrapped under the master key itself; everything else follows the root.
     derive = (info) =>
-      Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `rekisteri/${info}/v1`, 32));
+      Buffer.from(
+        hkdfSync(
+          'sha256',
+          info === 'wrap' ? masterKey : root,
+          Buffer.alloc(0),
+          `rekisteri/${info}/v1`,
+          32,
+        ),
+      );
   } else {
     const given: Record<string, Uint8Array> = {
       wrap: masterKey.sealingKeys.wrap,
@@ -251,6 +277,15 @@ export function createVault(
     },
     unwrapSubjectKey(subjectId, wrapped) {
       return open(wrapKey, `subject-key:${subjectId}`, wrapped);
+    },
+    wrapSubjectKey(subjectId, key) {
+      return seal(wrapKey, `subject-key:${subjectId}`, key);
+    },
+    sealRoot(root) {
+      return seal(wrapKey, 'rekisteri/root', root);
+    },
+    openRoot(sealed) {
+      return open(wrapKey, 'rekisteri/root', sealed);
     },
     seal,
     open,
