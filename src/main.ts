@@ -74,7 +74,12 @@ export async function startServer(
     cleaning = true;
     services.subjects
       .reconcileErasures()
-      .then(() => runtime.keys.clean())
+      .then((applied) => {
+        if (applied.keysDestroyed > 0 || applied.subjectsErased > 0) {
+          app.log.info(applied, 'finished erasures from the erasure journal');
+        }
+        return runtime.keys.clean();
+      })
       .then((result) => {
         for (const warning of result.warnings) {
           app.log.warn(`cleaning the key store: ${warning}`);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import { masterKeyFromEnvironment, type Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -77,13 +78,25 @@ export async function openRuntime(
   let keys: KeyStore | undefined;
   let vault: Vault;
   try {
+    // Checked before anything is written: DATABASE_URL and KEYSTORE_DATABASE_URL swapped would
+    // otherwise put the data's tables into the key store's database.
+    const keyTables = await sql<{ n: number }>`
+      select count(*)::int as n from information_schema.tables
+       where table_schema = current_schema() and table_name in ('person_keys', 'keystore_settings')`.execute(
+      database.db,
+    );
+    if ((keyTables.rows[0]?.n ?? 0) > 0) {
+      throw new Error(
+        'the data database holds a key store: DATABASE_URL and KEYSTORE_DATABASE_URL are swapped, or point at the same database',
+      );
+    }
     await migrateToLatest(database.db);
     keys = await openKeyStore(
       config.keystoreUrl ? { url: config.keystoreUrl } : { dir: keystoreDatabaseDir(config) },
     );
     vault = await vaultFor(master.key, keys, register.definition.defaultCountryCallingCode);
     await verifyMasterKey(database, vault.keyCheck());
-    await pairKeyStore(database, keys, vault);
+    await pairKeyStore(database, keys, vault, notes);
   } catch (err) {
     await keys?.close();
     await database.close();
@@ -176,7 +189,12 @@ export function keystoreDatabaseDir(config: Readonly<Config>): string {
  * would be missing: the wrong REKISTERI_KEYSTORE, or a key store not restored), or one whose
  * keys were wrapped under another master key.
  */
-async function pairKeyStore(database: DatabaseHandle, keys: KeyStore, vault: Vault): Promise<void> {
+async function pairKeyStore(
+  database: DatabaseHandle,
+  keys: KeyStore,
+  vault: Vault,
+  notes: string[],
+): Promise<void> {
   const db = database.db;
   const setting = async (key: string) =>
     (await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())
@@ -208,6 +226,12 @@ async function pairKeyStore(database: DatabaseHandle, keys: KeyStore, vault: Vau
   if (!dataId && keyId && people > 0) {
     throw new Error(
       "the key store belongs to another register than this database: set REKISTERI_KEYSTORE (or KEYSTORE_DATABASE_URL) to this register's key store",
+    );
+  }
+  const keyCount = await keys.countKeys();
+  if (keyId && keyCount < people) {
+    notes.push(
+      `warning: ${people - keyCount} people have no key in the key store, so their data cannot be read: the key store is older than the data (restore a newer key-store backup, if there is one)`,
     );
   }
   const id = await keys.claimSetting('register_id', dataId ?? keyId ?? randomUUID());

@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { loadDefinition } from '../src/definition/loader.ts';
 import { backupStore, restoreStore } from '../src/backup/backup.ts';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
 import { EMBEDDED_CONF, openKeyStore } from '../src/keystore/keystore.ts';
@@ -195,6 +198,9 @@ describe.each(DATABASES)('backup and restore on %s', (kind) => {
       .executeTakeFirst()
       .catch(() => undefined);
     expect(Number(rows?.n ?? 0)).toBe(0);
+    // …and is as empty as before, so the restore can be tried again with a good file.
+    const retried = await restoreStore(target.handle, dataFile, 'data');
+    expect(retried.rows.subjects).toBeGreaterThan(0);
     // And a backup never overwrites a file.
     await expect(backupStore(t.db.handle, 'data', dataFile, registerId)).rejects.toThrow(/EEXIST/);
   });
@@ -251,6 +257,10 @@ describe('rekisteri backup and restore from the command line (embedded)', () => 
         expect(r1.code, r1.out).toBe(0);
         expect(r1.out).toContain('1 people erased in the data');
         expect(r1.out).toContain('3 people, 3 person keys');
+        // The anchors of the log the restore cut short are kept aside, and the log verifies.
+        expect(r1.out).toMatch(/anchors name entries the restored log no longer has: kept as/);
+        const verified = await run('audit', 'verify');
+        expect(verified.code, verified.out).toBe(0);
         const exported = await run('export', '--subject', id as string);
         expect(exported.code).toBe(1);
         expect(exported.out).toContain('no subject with id');
@@ -266,8 +276,99 @@ describe('rekisteri backup and restore from the command line (embedded)', () => 
         const r3 = await run('restore', '--data', 'd.rkb');
         expect(r3.code).toBe(1);
         expect(r3.out).toMatch(/is not empty: move it away first/);
+
+        // Another register's data beside this key store: refused before anything is written.
+        const other = join(dir, 'other');
+        await exec('mkdir', [other]);
+        const otherKey = randomBytes(32).toString('hex');
+        const inOther = async (...args: string[]) =>
+          exec(process.execPath, [join(ROOT, 'bin/rekisteri.js'), ...args], {
+            cwd: other,
+            env: { ...env, REKISTERI_MASTER_KEY: otherKey },
+          });
+        await inOther('seed', '--count', '1');
+        await inOther('backup', '--data', join(dir, 'foreign.rkb'));
+        await exec('mv', [join(dir, 'data'), join(dir, 'data.restored')]);
+        const r4 = await run('restore', '--data', 'foreign.rkb');
+        expect(r4.code).toBe(1);
+        expect(r4.out).toContain('belongs to another register');
+        await expect(stat(join(dir, 'data'))).rejects.toThrow(/ENOENT/);
       } finally {
         await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('times on a server with other defaults', () => {
+  it(
+    'keeps the access log genuine and backups restorable whatever DateStyle and TimeZone the database has',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const cleanup: Array<() => Promise<void>> = [];
+      const odd = async () => {
+        const created = await createPostgresDatabase();
+        const admin = await openDatabase({ url: created.url, poolSize: 1 });
+        const name = new URL(created.url).pathname.slice(1);
+        await sql`alter database ${sql.id(name)} set datestyle = 'SQL, DMY'`.execute(admin.db);
+        await sql`alter database ${sql.id(name)} set timezone = 'America/St_Johns'`.execute(
+          admin.db,
+        );
+        await admin.close();
+        const handle = await openDatabase({ url: created.url, poolSize: 2 });
+        cleanup.unshift(
+          () => handle.close(),
+          () => created.drop(),
+        );
+        return handle;
+      };
+      try {
+        const data = await odd();
+        await migrateToLatest(data.db);
+        const keyDb = await createPostgresDatabase();
+        const keys = await openKeyStore({ url: keyDb.url });
+        cleanup.unshift(
+          () => keys.close(),
+          () => keyDb.drop(),
+        );
+        const register = await loadDefinition(DEMO);
+        const masterKey = randomBytes(32);
+        const services = createServices({
+          database: data,
+          keys,
+          register,
+          vault: createVault(masterKey),
+        });
+        const created = await services.subjects.createSubject(operator, {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          collectedAt: '2026-03-05T10:00:00.000Z',
+          values: anna,
+        });
+        expect((await services.audit.verify()).ok).toBe(true);
+        const before = await services.subjects.exportSubject(operator, created.id);
+
+        const dir = await mkdtemp(join(tmpdir(), 'rekisteri-datestyle-'));
+        cleanup.push(() => rm(dir, { recursive: true, force: true }));
+        await backupStore(data, 'data', join(dir, 'd.rkb'), null);
+        const restored = await odd();
+        await restoreStore(restored, join(dir, 'd.rkb'), 'data');
+        const again = createServices({
+          database: restored,
+          keys,
+          register,
+          vault: createVault(masterKey),
+        });
+        const after = await again.subjects.exportSubject(operator, created.id);
+        expect(after.categories).toEqual(before.categories);
+        expect(JSON.stringify(after.categories)).toContain('2026-03-05T10:00:00.000Z');
+        expect((await again.audit.verify()).ok).toBe(true);
+      } finally {
+        for (const fn of cleanup) {
+          await fn();
+        }
       }
     },
   );

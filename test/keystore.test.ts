@@ -446,6 +446,40 @@ describe('pairing a key store with its data', () => {
     },
   );
 
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    'refuses DATABASE_URL and KEYSTORE_DATABASE_URL swapped, before writing to either',
+    { timeout: 120_000 },
+    async () => {
+      const data = await createPostgresDatabase();
+      const keyDb = await createPostgresDatabase();
+      const env = (d: string, k: string) => ({
+        DATABASE_URL: d,
+        KEYSTORE_DATABASE_URL: k,
+        REKISTERI_REGISTER: DEMO,
+        REKISTERI_MASTER_KEY: masterKeyHex,
+        REKISTERI_KEY_FILE: '/nonexistent/rekisteri.key',
+      });
+      const masterKeyHex = randomBytes(32).toString('hex');
+      try {
+        const first = await openRuntime(loadConfig(env(data.url, keyDb.url)));
+        await first.services.subjects.createSubject(operator, {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: person(400),
+        });
+        await first.close();
+        await expect(openRuntime(loadConfig(env(keyDb.url, data.url)))).rejects.toThrow(/swapped/);
+        // Nothing was written: the right pair still opens.
+        const again = await openRuntime(loadConfig(env(data.url, keyDb.url)));
+        expect(await again.services.subjects.countSubjects()).toBe(1);
+        await again.close();
+      } finally {
+        await data.drop();
+        await keyDb.drop();
+      }
+    },
+  );
+
   it('refuses a server database without a key store of its own', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/register' })).toThrow(
       /KEYSTORE_DATABASE_URL: required when DATABASE_URL is set/,

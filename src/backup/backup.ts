@@ -304,8 +304,12 @@ export async function restoreStore(
   try {
     await loadTables(handle, file, rows);
   } catch (err) {
-    // Leave the database as empty as it was, so that the restore can be tried again.
+    // Leave the database as empty as it was, so that the restore can be tried again: every table
+    // the migrations made goes, and so do the migrator's own.
     await migrator.migrateTo(NO_MIGRATIONS).catch(() => undefined);
+    for (const t of [migrationTable(expected), `${migrationTable(expected)}_lock`]) {
+      await sql`drop table if exists ${sql.table(t)}`.execute(handle.db).catch(() => undefined);
+    }
     throw err;
   }
   const { error } = await migrator.migrateToLatest();

@@ -1,11 +1,12 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { sql } from 'kysely';
 import { backupStore, readHeader, restoreStore, type Store } from '../backup/backup.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { EMBEDDED_CONF } from '../keystore/keystore.ts';
-import { keystoreDatabaseDir } from '../runtime.ts';
+import { auditAnchorFile, keystoreDatabaseDir } from '../runtime.ts';
 import { withRuntime } from './with-runtime.ts';
 
 const total = (rows: Record<string, number>) => Object.values(rows).reduce((a, b) => a + b, 0);
@@ -59,11 +60,17 @@ export function backupCommand(): Command {
     });
 }
 
-/** Opens the database a store is restored into, refusing a directory already in use. */
-async function openTarget(config: Readonly<Config>, store: Store): Promise<DatabaseHandle> {
+/**
+ * The database a store is restored into, refusing a directory already in use. `discard` removes
+ * an embedded directory this restore created, when the restore fails.
+ */
+async function openTarget(
+  config: Readonly<Config>,
+  store: Store,
+): Promise<{ handle: DatabaseHandle; discard(): Promise<void> }> {
   const url = store === 'data' ? config.databaseUrl : config.keystoreUrl;
   if (url) {
-    return openDatabase({ url, poolSize: 2 });
+    return { handle: await openDatabase({ url, poolSize: 2 }), discard: () => Promise.resolve() };
   }
   const dir = store === 'data' ? config.dataDir : keystoreDatabaseDir(config);
   const entries = await readdir(dir).catch(() => []);
@@ -72,9 +79,30 @@ async function openTarget(config: Readonly<Config>, store: Store): Promise<Datab
       `${dir} is not empty: move it away first (a restore never writes over a register in use)`,
     );
   }
-  return openDatabase(
+  const handle = await openDatabase(
     store === 'data' ? { dataDir: dir } : { dataDir: dir, postgresqlconf: EMBEDDED_CONF },
   );
+  return { handle, discard: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The register id of the store that is not being restored, when it exists already. */
+async function otherRegisterId(config: Readonly<Config>, other: Store): Promise<string | null> {
+  const url = other === 'data' ? config.databaseUrl : config.keystoreUrl;
+  const dir = other === 'data' ? config.dataDir : keystoreDatabaseDir(config);
+  if (!url && (await readdir(dir).catch(() => [])).length === 0) {
+    return null;
+  }
+  const handle = await openDatabase(url ? { url, poolSize: 1 } : { dataDir: dir });
+  try {
+    const table = other === 'data' ? 'settings' : 'keystore_settings';
+    const r = await sql<{ value: string }>`
+      select value from ${sql.table(table)} where key = 'register_id'`
+      .execute(handle.db)
+      .catch(() => ({ rows: [] as Array<{ value: string }> }));
+    return r.rows[0]?.value ?? null;
+  } finally {
+    await handle.close();
+  }
 }
 
 export function restoreCommand(): Command {
@@ -101,23 +129,60 @@ export function restoreCommand(): Command {
       if (ids.size > 1) {
         throw new Error('the data backup and the key store backup belong to different registers');
       }
+      if (wanted.length === 1) {
+        const [store] = wanted[0] as [Store, string];
+        const theirs = await otherRegisterId(config, store === 'data' ? 'keys' : 'data');
+        const ours = headers[0]?.registerId ?? null;
+        if (theirs !== null && ours !== null && theirs !== ours) {
+          throw new Error(
+            `${opts.data ?? opts.keys} belongs to another register than the ${store === 'data' ? 'key store' : 'data'} in place: nothing restored`,
+          );
+        }
+      }
       for (const [store, file] of wanted) {
-        const handle = await openTarget(config, store);
+        const target = await openTarget(config, store);
+        let failed = true;
         try {
-          const { header, rows } = await restoreStore(handle, file, store);
+          const { header, rows } = await restoreStore(target.handle, file, store);
+          failed = false;
           console.log(
             `restored the ${store === 'data' ? 'data' : 'key store'} as of ${header.createdAt}: ${total(rows)} rows`,
           );
         } finally {
-          await handle.close();
+          await target.handle.close();
+          if (failed) {
+            await target.discard();
+          }
+        }
+      }
+      if (opts.data) {
+        // The restored access log ends where the backup did; the anchors beside the key store
+        // name entries made after it. They are kept, under another name, as the record of what
+        // the restore lost, and a new anchor file starts from the restored log.
+        const anchors = auditAnchorFile(config);
+        const kept = `${anchors}.before-restore-${new Date().toISOString().replaceAll(':', '')}`;
+        try {
+          await rename(anchors, kept);
+          console.log(
+            `the access log's anchors name entries the restored log no longer has: kept as ${kept}`,
+          );
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+            throw err;
+          }
         }
       }
       // Opening the pair checks that they belong together and re-applies both erasure journals.
       await withRuntime(
         async (rt) => {
-          console.log(
-            `the register opens: ${await rt.services.subjects.countSubjects()} people, ${await rt.keys.countKeys()} person keys`,
-          );
+          const people = await rt.services.subjects.countSubjects();
+          const keys = await rt.keys.countKeys();
+          console.log(`the register opens: ${people} people, ${keys} person keys`);
+          if (keys < people) {
+            console.error(
+              `rekisteri: ${people - keys} people have no key in the key store, so their data cannot be read: the key store is older than the data. Restore a key-store backup made after the data backup, if there is one.`,
+            );
+          }
         },
         { config },
       );

@@ -131,7 +131,13 @@ export async function openDatabase(opts: {
   postgresqlconf?: string[];
 }): Promise<DatabaseHandle> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    // Every session reads and writes times in ISO format and UTC, whatever the server's or the
+    // database's defaults: backups carry times as text, and the access log's MACs cover them.
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      options: '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=postgres',
+    });
     // A connection the server drops reports an 'error' event, idle or in use; with no listener Node
     // would end the process. The query under way fails on its own and the pool discards the client.
     pool.on('error', () => undefined);
