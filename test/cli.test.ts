@@ -130,7 +130,7 @@ describe('rekisteri CLI', () => {
     expect(r.stderr).toContain('file not found');
   });
 
-  it('every command has --help', async () => {
+  it('every command has --help', { timeout: 120_000 }, async () => {
     for (const cmd of [
       'init',
       'check',
@@ -141,6 +141,11 @@ describe('rekisteri CLI', () => {
       'seed',
       'apikey',
       'audit',
+      'admin',
+      'erase',
+      'backup',
+      'restore',
+      'key',
     ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
@@ -157,7 +162,7 @@ describe('rekisteri CLI', () => {
     expect(again.stdout).toContain('exists; leaving it');
   });
 
-  it('seed, apikey and export work on the embedded database', { timeout: 120_000 }, async () => {
+  it('seed, apikey and export work on the embedded database', { timeout: 300_000 }, async () => {
     const seeded = await rekisteri(dir, ['seed', '--count', '25', '--seed', '3']);
     expect(seeded.code, seeded.stderr).toBe(0);
     expect(seeded.stdout).toMatch(/created 25 people/);
