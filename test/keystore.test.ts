@@ -3,7 +3,7 @@
  * these tests attack that as a thief with a backup, a careless administrator restoring an old one,
  * and a crash between the two stores would.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { AppError } from '../src/lib/errors.ts';
 import { openRuntime } from '../src/runtime.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';
-import { anna, createPostgresDatabase, DATABASES, DEMO } from './helpers.ts';
+import { anna, createPostgresDatabase, DATABASES, DEMO, ROOT } from './helpers.ts';
 
 const exec = promisify(execFile);
 
@@ -579,6 +579,107 @@ describe('master-key rotation', () => {
           await after.close();
         }
       } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe('the running server cleans the key store on its own', () => {
+  it(
+    'erased through the API, the key is gone from the key store directory within the cleaning interval',
+    {
+      timeout: 300_000,
+    },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rekisteri-cleaner-'));
+      const env = {
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(
+            ([k]) =>
+              ![
+                'DATABASE_URL',
+                'KEYSTORE_DATABASE_URL',
+                'REKISTERI_MASTER_KEY',
+                'REKISTERI_KEYSTORE',
+                'REKISTERI_DATA',
+              ].includes(k),
+          ),
+        ),
+        REKISTERI_REGISTER: DEMO,
+        REKISTERI_MASTER_KEY: randomBytes(32).toString('hex'),
+        REKISTERI_DEMO_PEOPLE: '0',
+        REKISTERI_KEY_CLEAN_INTERVAL: '2',
+        PORT: '0',
+      };
+      const cli = (...args: string[]) =>
+        exec(process.execPath, [join(ROOT, 'bin/rekisteri.js'), ...args], { cwd: dir, env });
+      let server: ReturnType<typeof spawn> | undefined;
+      try {
+        await cli('seed', '--count', '5');
+        const created = await cli(
+          'apikey',
+          'create',
+          '--name',
+          'eraser',
+          '--purposes',
+          '*',
+          '--actions',
+          'read,erase',
+        );
+        const token = /(rk_\S+)/.exec(created.stdout)?.[1] as string;
+        // The victim and their wrapped key, read from the key store before the server takes it.
+        const keys = await openKeyStore({ dir: join(dir, 'keystore', 'keys') });
+        const all = await keys.db
+          .selectFrom('person_keys')
+          .select(['subject_id', 'wrapped'])
+          .execute();
+        await keys.close();
+        const victim = all[2] as { subject_id: string; wrapped: Buffer };
+        const wrapped = Buffer.from(victim.wrapped);
+        expect((await filesHolding(join(dir, 'keystore'), wrapped)).length).toBeGreaterThan(0);
+
+        server = spawn(process.execPath, [join(ROOT, 'bin/rekisteri.js'), 'start'], {
+          cwd: dir,
+          env,
+          stdio: 'pipe',
+        });
+        let out = '';
+        const url = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no start:\n${out}`)), 120_000);
+          const onData = (d: Buffer) => {
+            out += d.toString();
+            const m = /serving .*? at (http:\/\/\S+)/.exec(out);
+            if (m) {
+              clearTimeout(timer);
+              resolve(m[1] as string);
+            }
+          };
+          server?.stdout?.on('data', onData);
+          server?.stderr?.on('data', onData);
+        });
+        const erased = await fetch(`${url}/api/v1/subjects/${victim.subject_id}?reason=request`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(erased.status).toBe(204);
+        // Within a few cleaning intervals, with the server still running.
+        let left: string[] = ['not yet looked'];
+        for (let i = 0; i < 30 && left.length > 0; i++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          left = await filesHolding(join(dir, 'keystore'), wrapped);
+        }
+        expect(left).toEqual([]);
+        // The others are still readable.
+        const other = all[3] as { subject_id: string };
+        const read = await fetch(
+          `${url}/api/v1/subjects/${other.subject_id}?purpose=customer_relationship`,
+          { headers: { authorization: `Bearer ${token}` } },
+        );
+        expect(read.status).toBe(200);
+      } finally {
+        server?.kill('SIGTERM');
+        await new Promise((r) => setTimeout(r, 1000));
         await rm(dir, { recursive: true, force: true });
       }
     },
