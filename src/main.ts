@@ -33,7 +33,7 @@ export async function startServer(
   const admin = await services.staff.ensureFirstAdmin();
   if (admin) {
     console.log(
-      `rekisteri: created the first administrator. Sign in at /admin as "${admin.username}" with the password\n\n    ${admin.password}\n\nIt is shown only now and works once: the first sign-in asks for a password of your own, then offers two-factor sign-in.\n`,
+      `rekisteri: created the first administrator. Sign in at /admin as "${admin.username}" with the password\n\n    ${admin.password}\n\nIt is shown only now, and it is good for one thing only: choosing a password of your own, which the first sign-in asks for (then it offers two-factor sign-in).\n`,
     );
   }
   const app = await createApp(services, {
