@@ -161,7 +161,9 @@ export async function vaultFor(
   }
   const sealed = await keys.setting('root_sealed');
   if (!sealed) {
-    return createVault(master, callingCode);
+    const vault = createVault(master, callingCode);
+    await claimWrapKey(keys, vault);
+    return vault;
   }
   let root: Buffer;
   try {
@@ -172,9 +174,20 @@ export async function vaultFor(
     );
   }
   try {
-    return createVault(master, callingCode, { root });
+    const rooted = createVault(master, callingCode, { root });
+    await claimWrapKey(keys, rooted);
+    return rooted;
   } finally {
     root.fill(0);
+  }
+}
+
+/** The key store remembers which key wraps its person keys; another one is refused. */
+async function claimWrapKey(keys: KeyStore, vault: Vault): Promise<void> {
+  if ((await keys.claimSetting('wrap_key_id', vault.wrapKeyId())) !== vault.wrapKeyId()) {
+    throw new Error(
+      "the master key does not match the one this key store's person keys are wrapped under: start with this register's current master key",
+    );
   }
 }
 

@@ -250,6 +250,77 @@ function parseHeader(line: string, file: string): BackupHeader {
   return header as BackupHeader;
 }
 
+/**
+ * Leaves a database as empty as before a restore, so that it can be tried again: every table the
+ * migrations made goes, and so do the migrator's own.
+ */
+export async function emptyStore(handle: DatabaseHandle, store: Store): Promise<void> {
+  const migrator = new Migrator({
+    db: handle.db,
+    provider: { getMigrations: () => Promise.resolve(storeMigrations(store)) },
+    migrationTableName: migrationTable(store),
+    migrationLockTableName: `${migrationTable(store)}_lock`,
+  });
+  await migrator.migrateTo(NO_MIGRATIONS).catch(() => undefined);
+  for (const t of [migrationTable(store), `${migrationTable(store)}_lock`]) {
+    await sql`drop table if exists ${sql.table(t)}`.execute(handle.db).catch(() => undefined);
+  }
+}
+
+/**
+ * Reads a whole artefact without loading it: every table section closed, every row count as the
+ * closing line says. A restore of two stores checks both first, so that a damaged second file does
+ * not leave the first store restored alone.
+ */
+export async function checkArtefact(file: string, expected: Store): Promise<BackupHeader> {
+  const header = await readHeader(file);
+  if (header.store !== expected) {
+    throw new BackupError(
+      `${file} is a backup of the ${header.store === 'data' ? 'data' : 'key store'}, not of the ${expected === 'data' ? 'data' : 'key store'}`,
+    );
+  }
+  const lines = readLines(file);
+  try {
+    await lines.next();
+    const rows: Record<string, number> = {};
+    let table: string | undefined;
+    for (;;) {
+      const line = await lines.next();
+      if (line === undefined) {
+        throw new BackupError(`${file} ends early: it is incomplete`);
+      }
+      if (table !== undefined) {
+        if (line === '\\.') {
+          table = undefined;
+        } else {
+          rows[table] = (rows[table] ?? 0) + 1;
+        }
+        continue;
+      }
+      let meta: { table?: string; end?: boolean; rows?: Record<string, number> };
+      try {
+        meta = JSON.parse(line) as typeof meta;
+      } catch {
+        throw new BackupError(`${file} is damaged: a table section is not where it should be`);
+      }
+      if (meta.end) {
+        for (const [name, n] of Object.entries(meta.rows ?? {})) {
+          if ((rows[name] ?? 0) !== n) {
+            throw new BackupError(
+              `${file} is damaged: ${name} should hold ${n} rows, found ${rows[name] ?? 0}`,
+            );
+          }
+        }
+        return header;
+      }
+      table = meta.table ?? '';
+      rows[table] = 0;
+    }
+  } finally {
+    lines.close();
+  }
+}
+
 /** Whether a database holds none of our tables yet (a new database, or a new directory). */
 export async function isEmptyDatabase(db: Kysely<Database>): Promise<boolean> {
   const r = await sql<{ n: number }>`
@@ -304,12 +375,7 @@ export async function restoreStore(
   try {
     await loadTables(handle, file, rows);
   } catch (err) {
-    // Leave the database as empty as it was, so that the restore can be tried again: every table
-    // the migrations made goes, and so do the migrator's own.
-    await migrator.migrateTo(NO_MIGRATIONS).catch(() => undefined);
-    for (const t of [migrationTable(expected), `${migrationTable(expected)}_lock`]) {
-      await sql`drop table if exists ${sql.table(t)}`.execute(handle.db).catch(() => undefined);
-    }
+    await emptyStore(handle, expected);
     throw err;
   }
   const { error } = await migrator.migrateToLatest();
@@ -373,9 +439,14 @@ async function loadTables(
           }
           count++;
           if (failed === undefined && !section.write(`${row}\n`)) {
-            await new Promise((r) => {
-              section.once('drain', r);
-              section.once('close', r);
+            await new Promise<void>((r) => {
+              const done = () => {
+                section.off('drain', done);
+                section.off('close', done);
+                r();
+              };
+              section.on('drain', done);
+              section.on('close', done);
             });
           }
         }

@@ -2,7 +2,14 @@ import { readdir, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { sql } from 'kysely';
-import { backupStore, readHeader, restoreStore, type Store } from '../backup/backup.ts';
+import {
+  backupStore,
+  checkArtefact,
+  emptyStore,
+  restoreStore,
+  type BackupHeader,
+  type Store,
+} from '../backup/backup.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { EMBEDDED_CONF } from '../keystore/keystore.ts';
@@ -61,8 +68,9 @@ export function backupCommand(): Command {
 }
 
 /**
- * The database a store is restored into, refusing a directory already in use. `discard` removes
- * an embedded directory this restore created, when the restore fails.
+ * The database a store is restored into, refusing a directory already in use. `discard` leaves it
+ * as empty as it was: an embedded directory this restore created is removed, a server database
+ * loses the tables the restore made. It is called after the handle is closed.
  */
 async function openTarget(
   config: Readonly<Config>,
@@ -70,7 +78,17 @@ async function openTarget(
 ): Promise<{ handle: DatabaseHandle; discard(): Promise<void> }> {
   const url = store === 'data' ? config.databaseUrl : config.keystoreUrl;
   if (url) {
-    return { handle: await openDatabase({ url, poolSize: 2 }), discard: () => Promise.resolve() };
+    return {
+      handle: await openDatabase({ url, poolSize: 2 }),
+      discard: async () => {
+        const again = await openDatabase({ url, poolSize: 1 });
+        try {
+          await emptyStore(again, store);
+        } finally {
+          await again.close();
+        }
+      },
+    };
   }
   const dir = store === 'data' ? config.dataDir : keystoreDatabaseDir(config);
   const entries = await readdir(dir).catch(() => []);
@@ -124,7 +142,11 @@ export function restoreCommand(): Command {
       if (opts.keys) {
         wanted.push(['keys', resolve(opts.keys)]);
       }
-      const headers = await Promise.all(wanted.map(([, file]) => readHeader(file)));
+      // Every file read through before anything is loaded.
+      const headers: BackupHeader[] = [];
+      for (const [store, file] of wanted) {
+        headers.push(await checkArtefact(file, store));
+      }
       const ids = new Set(headers.map((h) => h.registerId));
       if (ids.size > 1) {
         throw new Error('the data backup and the key store backup belong to different registers');
@@ -139,6 +161,8 @@ export function restoreCommand(): Command {
           );
         }
       }
+      // Both stores, or neither: a store restored before the other failed is emptied again.
+      const done: Array<{ store: Store; discard(): Promise<void> }> = [];
       for (const [store, file] of wanted) {
         const target = await openTarget(config, store);
         let failed = true;
@@ -148,10 +172,17 @@ export function restoreCommand(): Command {
           console.log(
             `restored the ${store === 'data' ? 'data' : 'key store'} as of ${header.createdAt}: ${total(rows)} rows`,
           );
+          done.push({ store, discard: () => target.discard() });
         } finally {
-          await target.handle.close();
+          await target.handle.close().catch(() => undefined);
           if (failed) {
             await target.discard();
+            for (const earlier of done) {
+              await earlier.discard();
+              console.error(
+                `rekisteri: the ${earlier.store === 'data' ? 'data' : 'key store'} restored before was emptied again`,
+              );
+            }
           }
         }
       }
@@ -178,11 +209,6 @@ export function restoreCommand(): Command {
           const people = await rt.services.subjects.countSubjects();
           const keys = await rt.keys.countKeys();
           console.log(`the register opens: ${people} people, ${keys} person keys`);
-          if (keys < people) {
-            console.error(
-              `rekisteri: ${people - keys} people have no key in the key store, so their data cannot be read: the key store is older than the data. Restore a key-store backup made after the data backup, if there is one.`,
-            );
-          }
         },
         { config },
       );

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig, masterKeyFromEnvironment } from '../config/config.ts';
@@ -25,6 +26,14 @@ export function keyCommand(): Command {
         create: false,
       });
       const next = await loadOrCreateMasterKey({ file: resolve(opts.newKeyFile), create: false });
+      if (
+        !config.keystoreUrl &&
+        (await readdir(keystoreDatabaseDir(config)).catch(() => [])).length === 0
+      ) {
+        throw new Error(
+          `no key store in ${keystoreDatabaseDir(config)}: check REKISTERI_KEYSTORE (nothing was created)`,
+        );
+      }
       const keys = await openKeyStore(
         config.keystoreUrl ? { url: config.keystoreUrl } : { dir: keystoreDatabaseDir(config) },
       );
@@ -37,8 +46,11 @@ export function keyCommand(): Command {
           onBatch: (n) => console.error(`rekisteri: re-wrapped ${n} person keys`),
         });
         console.log(`re-wrapped ${result.rewrapped} person keys under the new master key`);
+        for (const warning of result.warnings) {
+          console.error(`rekisteri: cleaning the key store: ${warning}`);
+        }
         console.log(
-          `now put the new key in place of the old one (${current.origin === 'environment' ? 'REKISTERI_MASTER_KEY' : config.keyFile}) and start the server; the old key opens nothing in this key store any more, but key-store backups made before now still need it: keep it as long as those backups, then destroy both`,
+          `now put the new key in place of the old one (${current.origin === 'environment' ? 'REKISTERI_MASTER_KEY' : config.keyFile}) and start the server. The old key no longer opens any person key in this key store; key-store backups made before now still need it. What it still opens is in docs/operations.md ("Rotating the master key").`,
         );
       } finally {
         current.key.fill(0);

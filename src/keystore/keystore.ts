@@ -30,6 +30,10 @@ export const ERASURE_REASONS = [
 ] as const;
 export type ErasureReason = (typeof ERASURE_REASONS)[number];
 
+export class KeyStoreError extends Error {
+  override name = 'KeyStoreError';
+}
+
 export interface ErasureEntry {
   subjectId: string;
   erasedAt: Date;
@@ -99,25 +103,46 @@ function createKeyStore(handle: DatabaseHandle, db: Kysely<KeyStoreDatabase>) {
     handle,
     db,
 
-    /** Stores new people's wrapped keys; a key already stored for the same person stays. */
+    /**
+     * Stores new people's wrapped keys; a key already stored for the same person stays. Refused
+     * unless `wrappedBy` is the wrapping key the key store is under now: a server still running
+     * with the old master key after a rotation must not add keys no current key opens. The check
+     * holds a share lock on that setting, which a rotation's last step waits for.
+     */
     async put(
       keys: ReadonlyArray<{ subjectId: string; wrapped: Buffer }>,
       wrappedBy: string,
     ): Promise<void> {
-      for (let i = 0; i < keys.length; i += 5000) {
-        const chunk = keys.slice(i, i + 5000);
-        await db
-          .insertInto('person_keys')
-          .values(
-            chunk.map((k) => ({
-              subject_id: k.subjectId,
-              wrapped: k.wrapped,
-              wrapped_by: wrappedBy,
-            })),
-          )
-          .onConflict((oc) => oc.column('subject_id').doNothing())
-          .execute();
+      if (keys.length === 0) {
+        return;
       }
+      await db.transaction().execute(async (tx) => {
+        const current = await tx
+          .selectFrom('keystore_settings')
+          .select('value')
+          .where('key', '=', 'wrap_key_id')
+          .forShare()
+          .executeTakeFirst();
+        if (current && current.value !== wrappedBy) {
+          throw new KeyStoreError(
+            'the master key was rotated: this process still has the old one; restart it with the new key',
+          );
+        }
+        for (let i = 0; i < keys.length; i += 5000) {
+          const chunk = keys.slice(i, i + 5000);
+          await tx
+            .insertInto('person_keys')
+            .values(
+              chunk.map((k) => ({
+                subject_id: k.subjectId,
+                wrapped: k.wrapped,
+                wrapped_by: wrappedBy,
+              })),
+            )
+            .onConflict((oc) => oc.column('subject_id').doNothing())
+            .execute();
+        }
+      });
     },
 
     async get(subjectId: string): Promise<Buffer | undefined> {

@@ -13,8 +13,13 @@ export class RotationError extends Error {
   override name = 'RotationError';
 }
 
+/** Inside `finish`: keys remain under the old wrapping key; roll back and go round again. */
+class Retry extends Error {}
+
 export interface RotationResult {
   rewrapped: number;
+  /** Cleaning steps the key store's database refused (see KeyStore.clean). */
+  warnings: string[];
   /** The new wrapping key's id (`Vault.wrapKeyId`). */
   wrapKeyId: string;
 }
@@ -47,19 +52,23 @@ export async function rotateMasterKey(opts: {
     if (fromId === toId) {
       throw new RotationError('the new master key is the current one');
     }
-    const pending = await keys.setting('rotation');
-    if (pending) {
-      const p = JSON.parse(pending) as { from: string; to: string };
-      if (p.from !== fromId || p.to !== toId) {
-        throw new RotationError(
-          'another rotation is unfinished: finish it with the key files it was started with',
-        );
-      }
-    } else {
+    const ours = JSON.stringify({ from: fromId, to: toId });
+    if (!(await keys.setting('rotation'))) {
       if ((await keys.setting('key_check')) !== from.keyCheck()) {
         throw new RotationError('the current master key does not belong to this key store');
       }
-      await keys.setSetting('rotation', JSON.stringify({ from: fromId, to: toId }));
+      const wrapping = await keys.setting('wrap_key_id');
+      if (wrapping !== undefined && wrapping !== fromId) {
+        throw new RotationError(
+          "the current master key is not the one this key store's person keys are wrapped under",
+        );
+      }
+    }
+    // Claimed, not overwritten: of two rotations started together, one goes on, one stops here.
+    if ((await keys.claimSetting('rotation', ours)) !== ours) {
+      throw new RotationError(
+        'another rotation is unfinished: finish it with the key files it was started with',
+      );
     }
     const strangers = await keys.db
       .selectFrom('person_keys')
@@ -74,49 +83,105 @@ export async function rotateMasterKey(opts: {
     let rewrapped = 0;
     let batches = 0;
     for (;;) {
-      const rows = await keys.db
-        .selectFrom('person_keys')
-        .select(['subject_id', 'wrapped'])
-        .where('wrapped_by', '=', fromId)
-        .orderBy('subject_id')
-        .limit(opts.batchSize ?? 2000)
-        .execute();
-      if (rows.length === 0) {
+      rewrapped += await rewrapAll();
+      if (await finish()) {
         break;
       }
-      if (opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches) {
-        throw new RotationError('stopped on purpose (test)');
-      }
-      await keys.db.transaction().execute(async (tx) => {
-        for (const r of rows) {
-          const key = from.unwrapSubjectKey(r.subject_id, r.wrapped);
-          const wrapped = to.wrapSubjectKey(r.subject_id, key);
-          key.fill(0);
-          await tx
-            .updateTable('person_keys')
-            .set({ wrapped, wrapped_by: toId })
-            .where('subject_id', '=', r.subject_id)
-            .where('wrapped_by', '=', fromId)
-            .execute();
-        }
-      });
-      rewrapped += rows.length;
-      batches++;
-      opts.onBatch?.(rewrapped);
     }
-    await keys.db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('keystore_settings')
-        .values({ key: 'root_sealed', value: to.sealRoot(root).toString('base64') })
-        .onConflict((oc) =>
-          oc.column('key').doUpdateSet({ value: to.sealRoot(root).toString('base64') }),
-        )
-        .execute();
-      await tx.deleteFrom('keystore_settings').where('key', '=', 'rotation').execute();
-    });
     // The old wrapped forms stay in dead rows until the table is rewritten.
-    await keys.clean({ force: true });
-    return { rewrapped, wrapKeyId: toId };
+    const cleaned = await keys.clean({ force: true });
+    return { rewrapped, wrapKeyId: toId, warnings: cleaned.warnings };
+
+    /** Re-wraps, batch by batch, every key still under the old wrapping key. */
+    async function rewrapAll(): Promise<number> {
+      let done = 0;
+      for (;;) {
+        const rows = await keys.db
+          .selectFrom('person_keys')
+          .select(['subject_id', 'wrapped'])
+          .where('wrapped_by', '=', fromId)
+          .orderBy('subject_id')
+          .limit(opts.batchSize ?? 2000)
+          .execute();
+        if (rows.length === 0) {
+          break;
+        }
+        if (opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches) {
+          throw new RotationError('stopped on purpose (test)');
+        }
+        const updated = await keys.db.transaction().execute(async (tx) => {
+          let n = 0n;
+          for (const r of rows) {
+            const key = from.unwrapSubjectKey(r.subject_id, r.wrapped);
+            const wrapped = to.wrapSubjectKey(r.subject_id, key);
+            key.fill(0);
+            const result = await tx
+              .updateTable('person_keys')
+              .set({ wrapped, wrapped_by: toId })
+              .where('subject_id', '=', r.subject_id)
+              .where('wrapped_by', '=', fromId)
+              .executeTakeFirst();
+            n += result.numUpdatedRows;
+          }
+          return Number(n);
+        });
+        done += updated;
+        batches++;
+        opts.onBatch?.(rewrapped + done);
+      }
+      return done;
+    }
+
+    /**
+     * The last step, in one transaction: the new wrapping key becomes the key store's (which waits
+     * for any key being added under the old one, and refuses such keys from then on), and only if
+     * this rotation is still the pending one and no key is left under the old key, the root is
+     * sealed under the new key and the rotation ends. Answers false when keys remain to re-wrap.
+     */
+    async function finish(): Promise<boolean> {
+      return keys.db
+        .transaction()
+        .execute(async (tx) => {
+          await tx
+            .insertInto('keystore_settings')
+            .values({ key: 'wrap_key_id', value: toId })
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value: toId }))
+            .execute();
+          const pending = await tx
+            .selectFrom('keystore_settings')
+            .select('value')
+            .where('key', '=', 'rotation')
+            .forUpdate()
+            .executeTakeFirst();
+          if (pending?.value !== ours) {
+            throw new RotationError('another rotation took over this key store; nothing finished');
+          }
+          const left = await tx
+            .selectFrom('person_keys')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('wrapped_by', '=', fromId)
+            .executeTakeFirstOrThrow();
+          if (Number(left.n) > 0) {
+            // Keys added under the old key while this ran: re-wrap them too. Rolling back puts
+            // the wrapping key back, so they could still be added.
+            throw new Retry();
+          }
+          const value = to.sealRoot(root).toString('base64');
+          await tx
+            .insertInto('keystore_settings')
+            .values({ key: 'root_sealed', value })
+            .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+            .execute();
+          await tx.deleteFrom('keystore_settings').where('key', '=', 'rotation').execute();
+          return true;
+        })
+        .catch((err: unknown) => {
+          if (err instanceof Retry) {
+            return false;
+          }
+          throw err;
+        });
+    }
   } finally {
     root.fill(0);
   }
