@@ -14,7 +14,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { loadDefinition } from '../src/definition/loader.ts';
-import { backupStore, restoreStore } from '../src/backup/backup.ts';
+import { backupStore, checkArtefact, restoreStore } from '../src/backup/backup.ts';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
 import { EMBEDDED_CONF, openKeyStore } from '../src/keystore/keystore.ts';
 import { operator } from '../src/lib/actor.ts';
@@ -186,6 +186,10 @@ describe.each(DATABASES)('backup and restore on %s', (kind) => {
     const whole = await readFile(dataFile);
     await writeFile(damaged, whole.subarray(0, Math.floor(whole.length * 0.7)));
     await expect(restoreStore(target.handle, damaged, 'data')).rejects.toThrow();
+    // Read through without loading, as a restore of both stores does first.
+    await expect(checkArtefact(damaged, 'data')).rejects.toThrow(/damaged|incomplete|ends early/);
+    await expect(checkArtefact(keysFile, 'data')).rejects.toThrow(/not of the data/);
+    expect((await checkArtefact(dataFile, 'data')).store).toBe('data');
     const notOurs = join(dir, `not-ours-${kind}.rkb`);
     await writeFile(notOurs, 'hello');
     await expect(restoreStore(target.handle, notOurs, 'data')).rejects.toThrow(

@@ -4,7 +4,7 @@
  * and a crash between the two stores would.
  */
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,14 @@ import { AppError } from '../src/lib/errors.ts';
 import { openRuntime } from '../src/runtime.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';
-import { anna, createPostgresDatabase, DATABASES, DEMO, ROOT } from './helpers.ts';
+import {
+  anna,
+  createPostgresDatabase,
+  DATABASES,
+  DEMO,
+  openTestKeyStore,
+  ROOT,
+} from './helpers.ts';
 
 const exec = promisify(execFile);
 
@@ -684,4 +691,52 @@ describe('the running server cleans the key store on its own', () => {
       }
     },
   );
+});
+
+describe.each(DATABASES)('rotation against a busy key store on %s', (kind) => {
+  it('lets one of two rotations started together finish, and refuses keys wrapped under the old key afterwards', async () => {
+    const store = await openTestKeyStore(kind);
+    const keys = store.keys;
+    try {
+      const a = randomBytes(32);
+      const b = randomBytes(32);
+      const c = randomBytes(32);
+      const vaultA = createVault(a);
+      await keys.claimSetting('key_check', vaultA.keyCheck());
+      await keys.claimSetting('wrap_key_id', vaultA.wrapKeyId());
+      const people = Array.from({ length: 30 }, () => randomUUID());
+      await keys.put(
+        people.map((id) => ({ subjectId: id, wrapped: vaultA.newSubjectKey(id).wrapped })),
+        vaultA.wrapKeyId(),
+      );
+      const rotate = (to: Buffer) =>
+        rotateMasterKey({ keys, oldMaster: a, newMaster: to, callingCode: '+358', batchSize: 4 });
+      const results = await Promise.allSettled([rotate(b), rotate(c)]);
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      expect(won).toBeGreaterThanOrEqual(0);
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+      const winner = createVault(won === 0 ? b : c, '+358', { root: a });
+      // Every key is under the winner's key, and opens with it.
+      const rows = await keys.db
+        .selectFrom('person_keys')
+        .select(['subject_id', 'wrapped', 'wrapped_by'])
+        .execute();
+      expect(new Set(rows.map((r) => r.wrapped_by))).toEqual(new Set([winner.wrapKeyId()]));
+      for (const r of rows) {
+        expect(winner.unwrapSubjectKey(r.subject_id, r.wrapped)).toHaveLength(32);
+      }
+      expect(await keys.setting('rotation')).toBeUndefined();
+      // A process still running with the old key cannot add a person no current key opens.
+      const late = randomUUID();
+      await expect(
+        keys.put(
+          [{ subjectId: late, wrapped: vaultA.newSubjectKey(late).wrapped }],
+          vaultA.wrapKeyId(),
+        ),
+      ).rejects.toThrow(/master key was rotated/);
+      expect(await keys.get(late)).toBeUndefined();
+    } finally {
+      await store.dispose();
+    }
+  });
 });
