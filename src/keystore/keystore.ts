@@ -59,7 +59,7 @@ const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer
 export async function openKeyStore(opts: { url?: string; dir?: string }): Promise<KeyStore> {
   const handle = await openDatabase(
     opts.url
-      ? { url: opts.url, poolSize: 4 }
+      ? { url: opts.url, poolSize: 10 }
       : opts.dir
         ? { dataDir: opts.dir, postgresqlconf: EMBEDDED_CONF }
         : { postgresqlconf: EMBEDDED_CONF },
