@@ -18,17 +18,23 @@ const problems = [];
 const reviewed = new Set(
   Object.keys(pkg.allowScripts ?? {}).map((key) => key.replace(/(?<=.)@.*$/, '')),
 );
-const oldest = semver.minVersion(pkg.engines.node);
+// The oldest release of each supported line (20.19.0, 22.12.0, 24.0.0 for
+// "^20.19.0 || ^22.12.0 || >=24.0.0"): a package must run on every one of them.
+const oldest = new semver.Range(pkg.engines.node).set.map((comparators) =>
+  semver.minVersion(new semver.Range(comparators.map((c) => c.value).join(' '))),
+);
 for (const [path, entry] of Object.entries(lock.packages)) {
   const range = entry.engines?.node;
   if (path === '' || range === undefined) {
     continue;
   }
   const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-  if (!semver.satisfies(oldest, range)) {
-    problems.push(
-      `${name}@${entry.version} needs Node.js ${range}, but package.json promises ${pkg.engines.node} (${path})`,
-    );
+  for (const version of oldest) {
+    if (!semver.satisfies(version, range)) {
+      problems.push(
+        `${name}@${entry.version} needs Node.js ${range}, but package.json promises ${version} (${pkg.engines.node}; ${path})`,
+      );
+    }
   }
   if (entry.hasInstallScript && !reviewed.has(name)) {
     problems.push(
@@ -54,5 +60,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `ci: every locked package runs on Node.js ${oldest.version}; install scripts reviewed; npm ci gave no engine warning`,
+  `ci: every locked package runs on Node.js ${oldest.map((v) => v.version).join(', ')}; install scripts reviewed; npm ci gave no engine warning`,
 );
