@@ -15,7 +15,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { authenticate } from './http/auth.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { SESSION_COOKIE } from './modules/staff/staff.service.ts';

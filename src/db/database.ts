@@ -39,7 +39,11 @@ export interface PoolTimeouts {
  * Without a configuration (CLI tools that open a database themselves): a connection must still
  * come within 10 s, but statements may run as long as they need.
  */
-export const DEFAULT_TIMEOUTS: PoolTimeouts = { connect: 10_000, statement: 0, idleInTransaction: 0 };
+export const DEFAULT_TIMEOUTS: PoolTimeouts = {
+  connect: 10_000,
+  statement: 0,
+  idleInTransaction: 0,
+};
 
 /**
  * Runs `fn` on one connection with no statement timeout: migrations, a key store's VACUUM FULL and
@@ -161,7 +165,9 @@ function serverSnapshot(pool: pg.Pool): Snapshot {
 
 function isConnectTimeout(err: unknown): boolean {
   const message = err instanceof Error ? err.message : '';
-  return /connection timeout|timeout exceeded when trying to connect|timeout expired/i.test(message);
+  return /connection timeout|timeout exceeded when trying to connect|timeout expired/i.test(
+    message,
+  );
 }
 
 /** host:port of a URL, never its user or password. */

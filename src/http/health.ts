@@ -99,7 +99,11 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
     };
     const failed = CHECKS.filter((c) => checks[c] === 'failed');
     void reply.code(failed.length > 0 ? 503 : 200);
-    return { status: failed.length > 0 ? ('unavailable' as const) : ('ok' as const), checks, failed };
+    return {
+      status: failed.length > 0 ? ('unavailable' as const) : ('ok' as const),
+      checks,
+      failed,
+    };
   };
 
   const typed = app.withTypeProvider<ZodTypeProvider>();

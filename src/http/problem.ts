@@ -325,7 +325,8 @@ export function unavailable(
         ? {
             code: 'shutting_down',
             title: 'The server is shutting down',
-            detail: 'this instance is stopping; try again (another instance, or this one restarted)',
+            detail:
+              'this instance is stopping; try again (another instance, or this one restarted)',
           }
         : {
             code: 'database_unavailable',

@@ -50,7 +50,10 @@ export class StorageLowAtStart extends Error {
  * Refuses to open an embedded database on a volume below the threshold: it could hang on its
  * first write. One line naming the variable and the free space.
  */
-export async function checkStorageAtStart(volumes: WatchedVolume[], minFree: number): Promise<void> {
+export async function checkStorageAtStart(
+  volumes: WatchedVolume[],
+  minFree: number,
+): Promise<void> {
   for (const v of volumes) {
     const free = await freeSpace(v.dir);
     if (free < minFree) {
@@ -74,7 +77,7 @@ export class StorageGuard {
 
   constructor(
     readonly volumes: WatchedVolume[],
-    readonly minFree: number,
+    public minFree: number,
     readonly intervalMs = 2000,
   ) {}
 
