@@ -48,7 +48,10 @@ async function opsContext(
   if (kind === 'postgres') {
     const data = await createPostgresDatabase();
     const keyDb = await createPostgresDatabase();
-    drops.push(() => data.drop(), () => keyDb.drop());
+    drops.push(
+      () => data.drop(),
+      () => keyDb.drop(),
+    );
     url = data.url;
     database = await openDatabase({
       url: data.url,
