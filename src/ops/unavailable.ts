@@ -10,6 +10,7 @@ const UNAVAILABLE_STATES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, shutting down)
   '53300', // too_many_connections
+  '53100', // disk_full
   '57014', // query_canceled: the statement timeout
   '55P03', // lock_not_available
   '25P03', // idle_in_transaction_session_timeout
