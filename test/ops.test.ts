@@ -9,10 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
-import { openDatabase, type DatabaseHandle, type PoolTimeouts } from '../src/db/database.ts';
+import { ConfigError, loadConfig, metricsToken } from '../src/config/config.ts';
+import {
+  openDatabase,
+  withoutStatementTimeout,
+  type DatabaseHandle,
+  type PoolTimeouts,
+} from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { loadDefinition } from '../src/definition/loader.ts';
 import { openKeyStore, type KeyStore } from '../src/keystore/keystore.ts';
@@ -137,6 +144,48 @@ const createAnna = (t: OpsContext) =>
       },
     },
   });
+
+describe('the configuration of timeouts, free space, the watchdog and metrics', () => {
+  it('has defaults in seconds and megabytes, and keeps the metrics token out of the configuration', () => {
+    const c = loadConfig({});
+    expect(c.databaseTimeouts).toEqual({
+      connect: 10_000,
+      statement: 30_000,
+      idleInTransaction: 60_000,
+    });
+    expect(c.minFreeSpace).toBe(64 * 1024 * 1024);
+    expect(c.watchdogTimeout).toBe(30);
+    expect(metricsToken(c)).toBeUndefined();
+    const d = loadConfig({
+      DATABASE_STATEMENT_TIMEOUT: '0',
+      REKISTERI_WATCHDOG_TIMEOUT: '0',
+      REKISTERI_METRICS_TOKEN: TOKEN,
+    });
+    expect(d.databaseTimeouts.statement).toBe(0);
+    expect(d.watchdogTimeout).toBe(0);
+    expect(metricsToken(d)).toBe(TOKEN);
+    expect(JSON.stringify(d)).not.toContain(TOKEN);
+  });
+
+  it('refuses bad values, naming the variable', () => {
+    for (const [env, name] of [
+      [{ DATABASE_CONNECT_TIMEOUT: '0' }, 'DATABASE_CONNECT_TIMEOUT'],
+      [{ DATABASE_CONNECT_TIMEOUT: 'soon' }, 'DATABASE_CONNECT_TIMEOUT'],
+      [{ DATABASE_STATEMENT_TIMEOUT: '-1' }, 'DATABASE_STATEMENT_TIMEOUT'],
+      [{ DATABASE_STATEMENT_TIMEOUT: '1.5' }, 'DATABASE_STATEMENT_TIMEOUT'],
+      [{ DATABASE_IDLE_TRANSACTION_TIMEOUT: 'never' }, 'DATABASE_IDLE_TRANSACTION_TIMEOUT'],
+      [{ REKISTERI_MIN_FREE_SPACE: 'lots' }, 'REKISTERI_MIN_FREE_SPACE'],
+      [{ REKISTERI_WATCHDOG_TIMEOUT: '-5' }, 'REKISTERI_WATCHDOG_TIMEOUT'],
+      [{ REKISTERI_METRICS_TOKEN: 'short-token' }, 'REKISTERI_METRICS_TOKEN'],
+    ] as const) {
+      expect(() => loadConfig({ ...env }), name).toThrow(ConfigError);
+      expect(() => loadConfig({ ...env }), name).toThrow(new RegExp(`${name}:`));
+    }
+    expect(() => loadConfig({ REKISTERI_METRICS_TOKEN: 'short-token' })).toThrow(
+      /at least 32 characters/,
+    );
+  });
+});
 
 describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
   let t: OpsContext;
@@ -355,6 +404,36 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a PostgreSQL server that fails', 
     } finally {
       await locker.end().catch(() => undefined);
       await t.close();
+    }
+  });
+
+  it('cuts an ordinary statement at the timeout but not imports, backups, migrations or cleaning', async () => {
+    const created = await createPostgresDatabase();
+    const handle = await openDatabase({
+      url: created.url,
+      poolSize: 2,
+      timeouts: { connect: 5000, statement: 500, idleInTransaction: 500 },
+    });
+    try {
+      const slow = sql`select pg_sleep(0.8)`;
+      await expect(slow.execute(handle.db)).rejects.toMatchObject({ code: '57014' });
+      // Bulk transactions (imports, restores) and snapshots (backups): neither timeout applies.
+      await handle.bulkTransaction(async (tx) => {
+        await slow.execute(tx);
+        await new Promise((r) => setTimeout(r, 800));
+        await slow.execute(tx);
+      });
+      await handle.snapshot(async (tx) => {
+        await slow.execute(tx);
+        await new Promise((r) => setTimeout(r, 800));
+      });
+      await withoutStatementTimeout(handle.db, (conn) => slow.execute(conn));
+      // The lift was local: the session's timeout is back afterwards.
+      await expect(slow.execute(handle.db)).rejects.toMatchObject({ code: '57014' });
+      await migrateToLatest(handle.db);
+    } finally {
+      await handle.close();
+      await created.drop();
     }
   });
 
