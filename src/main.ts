@@ -73,19 +73,30 @@ export async function startServer(
   );
   // Chain committed access-log entries every second; verification and export also seal on demand.
   let stopping = false;
+  let sealFailing = false;
   const sealer = setInterval(() => {
     // Nothing is written while the volume is low (the embedded database could hang).
     if (storage.low) {
       return;
     }
-    services.audit.seal().catch((err: unknown) => {
-      if (!stopping) {
-        app.log.error(
-          { err: { message: err instanceof Error ? err.message : 'unknown' } },
-          'sealing the access log failed',
-        );
-      }
-    });
+    services.audit
+      .seal()
+      .then(() => {
+        if (sealFailing) {
+          sealFailing = false;
+          app.log.info('sealing the access log works again');
+        }
+      })
+      .catch((err: unknown) => {
+        // Once when it starts failing, not every second of an outage.
+        if (!stopping && !sealFailing) {
+          sealFailing = true;
+          app.log.error(
+            { err: { message: err instanceof Error ? err.message : 'unknown' } },
+            'sealing the access log failed (retrying every second; logged again when it works)',
+          );
+        }
+      });
     if (Date.now() % 60_000 < 1000) {
       services.staff.pruneSessions().catch(() => undefined);
     }

@@ -230,6 +230,7 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
       headers: t.writer,
     });
 
+    expect((await t.app.inject({ url: '/healthz/live' })).statusCode).toBe(200);
     const none = await t.app.inject({ url: '/metrics' });
     expect(none.statusCode).toBe(401);
     expect(none.headers['content-type']).toMatch(/problem\+json/);
@@ -259,6 +260,12 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
       ),
     ).toBe(1);
     expect(text).not.toContain(id);
+    // Routes registered before the metrics hook are counted too.
+    expect(
+      sample(
+        /^rekisteri_http_requests_total\{method="GET",route="\/healthz\/live",status_code="200"\} (\d+)$/m,
+      ),
+    ).toBeGreaterThanOrEqual(1);
     expect(
       sample(
         /^rekisteri_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/subjects"\} (\d+)$/m,
