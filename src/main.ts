@@ -14,20 +14,15 @@ export async function startServer(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const config = loadConfig(env);
-  // Before the embedded database opens: on a volume too full for its log it would hang, and a
-  // stuck event loop (there, or later) ends the process instead of leaving it unresponsive.
+  // Before the embedded database opens: on a volume too full for its log it would hang.
   const volumes = embeddedVolumes(config);
   await checkStorageAtStart(volumes, config.minFreeSpace);
-  const watchdog = startWatchdog(config.watchdogTimeout);
   const storage = new StorageGuard(volumes, config.minFreeSpace);
   await storage.check();
-  let runtime;
-  try {
-    runtime = await openRuntime(config);
-  } catch (err) {
-    await watchdog.stop();
-    throw err;
-  }
+  const runtime = await openRuntime(config);
+  // From here a stuck event loop ends the process instead of leaving it unresponsive. Not before:
+  // the embedded database's recovery and migrations run on this thread and may rightly take long.
+  const watchdog = startWatchdog(config.watchdogTimeout);
   for (const note of runtime.notes) {
     console.log(`rekisteri: ${note}`);
   }
