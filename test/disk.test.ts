@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { statfsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +201,42 @@ describe('a full disk under the embedded database', () => {
           /REKISTERI_DATA: only \d+\.\d MB free on the volume of .*, below REKISTERI_MIN_FREE_SPACE \(32\.0 MB\)/,
         ),
       ]);
+    },
+  );
+
+  it(
+    'exits non-zero within seconds when the embedded database cannot start',
+    { timeout: 120_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rekisteri-badstart-'));
+      try {
+        const env = {
+          REKISTERI_DATA: join(dir, 'data'),
+          REKISTERI_KEYSTORE: join(dir, 'keystore'),
+          REKISTERI_KEY_FILE: join(dir, 'rekisteri.key'),
+        };
+        const first = start(env);
+        await until(
+          'the first start',
+          () => Promise.resolve(/serving /.test(first.output()) ? true : undefined),
+          90_000,
+        );
+        first.child.kill('SIGTERM');
+        expect((await first.exited).code).toBe(0);
+        // The key store's database claims a version this PostgreSQL cannot open.
+        await writeFile(join(dir, 'keystore', 'keys', 'PG_VERSION'), '15\n');
+        const again = start(env);
+        const end = await Promise.race([
+          again.exited,
+          new Promise<undefined>((r) => setTimeout(r, 30_000)),
+        ]);
+        again.child.kill('SIGKILL');
+        expect(end, `still running after 30 s:\n${again.output()}`).toBeDefined();
+        expect(end!.code).toBe(1);
+        expect(again.output()).not.toMatch(/serving /);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   );
 });
