@@ -438,6 +438,19 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a PostgreSQL server that fails', 
       // The lift was local: the session's timeout is back afterwards.
       await expect(slow.execute(handle.db)).rejects.toMatchObject({ code: '57014' });
       await migrateToLatest(handle.db);
+      // A transaction left idle is ended by the server, and the pool goes on with a new session.
+      const idle = await handle.db
+        .transaction()
+        .execute(async (tx) => {
+          await sql`select 1`.execute(tx);
+          await new Promise((r) => setTimeout(r, 1200));
+          await sql`select 1`.execute(tx);
+        })
+        .catch((err: unknown) => err);
+      expect(idle).toBeInstanceOf(Error);
+      expect(await sql<{ n: number }>`select 1 as n`.execute(handle.db)).toMatchObject({
+        rows: [{ n: 1 }],
+      });
     } finally {
       await handle.close();
       await created.drop();
