@@ -15,12 +15,18 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { authenticate } from './http/auth.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { SESSION_COOKIE } from './modules/staff/staff.service.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
-import { clientError, frameworkError, registerErrorHandling } from './http/problem.ts';
+import { healthRoutes, registerStorageRefusal, type OpsOptions } from './http/health.ts';
+import {
+  clientError,
+  frameworkError,
+  registerClosing,
+  registerErrorHandling,
+} from './http/problem.ts';
+import { registerMetrics } from './ops/metrics.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { registerRoutes } from './modules/register/register.routes.ts';
@@ -34,6 +40,8 @@ export interface AppOptions {
   version?: string;
   /** The built staff console (web/dist/console); served at /admin when it exists. */
   consoleDir?: string;
+  /** Health, metrics and the storage guard (src/http/health.ts). */
+  ops?: OpsOptions;
 }
 
 /**
@@ -78,12 +86,19 @@ export async function createApp(
     // the security headers, echoing nothing of the request.
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
+    // Answered by registerClosing instead, as problem+json with the security headers.
+    return503OnClosing: false,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   // First of the hooks, so that every answer has the headers, even one refused by a later hook.
   registerSecurityHeaders(app);
+  registerClosing(app);
+  const ops = opts.ops ?? {};
+  if (ops.storage) {
+    registerStorageRefusal(app, ops.storage);
+  }
   registerTextGuard(app);
   await app.register(fastifyCookie);
 
@@ -122,16 +137,12 @@ export async function createApp(
     .withTypeProvider<ZodTypeProvider>()
     .get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  app.withTypeProvider<ZodTypeProvider>().get('/healthz', {
-    schema: {
-      tags: ['health'],
-      summary: 'Liveness and database check',
-      response: { 200: z.object({ status: z.literal('ok') }) },
-    },
-    handler: async () => {
-      await services.subjects.ping();
-      return { status: 'ok' as const };
-    },
+  healthRoutes(app, services, ops);
+  registerMetrics(app, {
+    services,
+    token: ops.metricsToken,
+    ...(ops.database ? { database: ops.database } : {}),
+    ...(ops.storage ? { storage: ops.storage } : {}),
   });
 
   await app.register(

@@ -2,16 +2,27 @@
  * The server: loadConfig → open the runtime → seed the demo on first start → createApp → listen.
  */
 import { createApp, loggerOptions } from './app.ts';
-import { loadConfig } from './config/config.ts';
+import { loadConfig, metricsToken } from './config/config.ts';
 import { inventPeople, seedPurpose } from './demo/people.ts';
 import { system } from './lib/actor.ts';
+import { embeddedVolumes } from './ops/volumes.ts';
+import { checkStorageAtStart, StorageGuard } from './ops/storage.ts';
+import { startWatchdog } from './ops/watchdog.ts';
 import { CONSOLE_DIR, openRuntime } from './runtime.ts';
 
 export async function startServer(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const config = loadConfig(env);
+  // Before the embedded database opens: on a volume too full for its log it would hang.
+  const volumes = embeddedVolumes(config);
+  await checkStorageAtStart(volumes, config.minFreeSpace);
+  const storage = new StorageGuard(volumes, config.minFreeSpace);
+  await storage.check();
   const runtime = await openRuntime(config);
+  // From here a stuck event loop ends the process instead of leaving it unresponsive. Not before:
+  // the embedded database's recovery and migrations run on this thread and may rightly take long.
+  const watchdog = startWatchdog(config.watchdogTimeout);
   for (const note of runtime.notes) {
     console.log(`rekisteri: ${note}`);
   }
@@ -41,8 +52,15 @@ export async function startServer(
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
     consoleDir: CONSOLE_DIR,
+    ops: {
+      database: runtime.database,
+      storage,
+      ...(metricsToken(config) ? { metricsToken: metricsToken(config) } : {}),
+    },
   });
   services.audit.setLogger(app.log);
+  storage.setLogger(app.log);
+  storage.start();
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace('127.0.0.1', 'localhost');
   console.log(
@@ -50,15 +68,30 @@ export async function startServer(
   );
   // Chain committed access-log entries every second; verification and export also seal on demand.
   let stopping = false;
+  let sealFailing = false;
   const sealer = setInterval(() => {
-    services.audit.seal().catch((err: unknown) => {
-      if (!stopping) {
-        app.log.error(
-          { err: { message: err instanceof Error ? err.message : 'unknown' } },
-          'sealing the access log failed',
-        );
-      }
-    });
+    // Nothing is written while the volume is low (the embedded database could hang).
+    if (storage.low) {
+      return;
+    }
+    services.audit
+      .seal()
+      .then(() => {
+        if (sealFailing) {
+          sealFailing = false;
+          app.log.info('sealing the access log works again');
+        }
+      })
+      .catch((err: unknown) => {
+        // Once when it starts failing, not every second of an outage.
+        if (!stopping && !sealFailing) {
+          sealFailing = true;
+          app.log.error(
+            { err: { message: err instanceof Error ? err.message : 'unknown' } },
+            'sealing the access log failed (retrying every second; logged again when it works)',
+          );
+        }
+      });
     if (Date.now() % 60_000 < 1000) {
       services.staff.pruneSessions().catch(() => undefined);
     }
@@ -68,7 +101,7 @@ export async function startServer(
   // between the two stores), then removes erased keys' bytes from the key store's files and WAL.
   let cleaning = false;
   const cleaner = setInterval(() => {
-    if (cleaning) {
+    if (cleaning || storage.low) {
       return;
     }
     cleaning = true;
@@ -102,16 +135,26 @@ export async function startServer(
     stopping = true;
     clearInterval(sealer);
     clearInterval(cleaner);
+    storage.stop();
     while (cleaning) {
       await new Promise((r) => setTimeout(r, 20));
     }
     await services.audit.anchor().catch(() => undefined);
     await app.close();
     await runtime.close();
+    await watchdog.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      void stop().then(() => process.exit(0));
+      // A stop that cannot finish (a database that no longer answers) does not keep the process.
+      setTimeout(() => {
+        console.error('rekisteri: stopping took longer than 15 s: exiting without a clean close');
+        process.exit(1);
+      }, 15_000).unref();
+      void stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     });
   }
   return { url, stop };

@@ -73,7 +73,9 @@ export async function openRuntime(
     );
   }
   const database = await openDatabase(
-    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+    config.databaseUrl
+      ? { url: config.databaseUrl, timeouts: config.databaseTimeouts }
+      : { dataDir: config.dataDir },
   );
   let keys: KeyStore | undefined;
   let vault: Vault;
@@ -92,7 +94,9 @@ export async function openRuntime(
     }
     await migrateToLatest(database.db);
     keys = await openKeyStore(
-      config.keystoreUrl ? { url: config.keystoreUrl } : { dir: keystoreDatabaseDir(config) },
+      config.keystoreUrl
+        ? { url: config.keystoreUrl, timeouts: config.databaseTimeouts }
+        : { dir: keystoreDatabaseDir(config) },
     );
     vault = await vaultFor(master.key, keys, register.definition.defaultCountryCallingCode);
     await verifyMasterKey(database, vault.keyCheck());

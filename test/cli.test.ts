@@ -333,7 +333,7 @@ describe('rekisteri start', () => {
         });
         expect(signIn.status).toBe(200);
         expect(signIn.headers.get('set-cookie')).toMatch(/rk_session=.*HttpOnly.*SameSite=Strict/i);
-        expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+        expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ status: 'ok' });
         const def = (await (await fetch(`${url}/api/v1/definition`)).json()) as {
           controller: { name: string };
         };

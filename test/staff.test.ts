@@ -779,6 +779,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       // Public, or about one's own session: tested on their own above.
       const own = new Set([
         'GET /healthz',
+        'GET /healthz/live',
+        'GET /healthz/ready',
         'GET /api/v1/definition',
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/mfa',

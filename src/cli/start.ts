@@ -7,6 +7,14 @@ export function startCommand(): Command {
       'Run the server (PORT, DATABASE_URL and the rest from the environment; see README)',
     )
     .action(async () => {
-      await startServer();
+      try {
+        await startServer();
+      } catch (err) {
+        // A start that failed ends the process even when something it opened (the embedded
+        // database's runtime, a half-made pool) would keep it alive: a supervisor must see it.
+        process.exitCode = 1;
+        setTimeout(() => process.exit(1), 1000).unref();
+        throw err;
+      }
     });
 }

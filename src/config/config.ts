@@ -60,6 +60,24 @@ const schema = z.object({
   REKISTERI_BODY_LIMIT: z.coerce.number().int().min(1024).default(1_048_576),
   /** Seconds between passes that clean erased keys out of the key store's storage. */
   REKISTERI_KEY_CLEAN_INTERVAL: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Seconds to wait for a PostgreSQL server to accept a connection and answer its start-up. */
+  DATABASE_CONNECT_TIMEOUT: z.coerce.number().int().min(1).max(600).default(10),
+  /** Seconds one statement may run (or wait for a lock) on PostgreSQL; 0 disables. */
+  DATABASE_STATEMENT_TIMEOUT: z.coerce.number().int().min(0).max(86_400).default(30),
+  /** Seconds a PostgreSQL session may sit idle inside a transaction; 0 disables. */
+  DATABASE_IDLE_TRANSACTION_TIMEOUT: z.coerce.number().int().min(0).max(86_400).default(60),
+  /**
+   * Free space, in megabytes, the embedded databases' volumes must keep: below it every write is
+   * refused (a PostgreSQL WAL segment is 16 MB; the embedded database hangs when it cannot write one).
+   */
+  REKISTERI_MIN_FREE_SPACE: z.coerce.number().int().min(0).max(1_048_576).default(64),
+  /** Seconds the event loop may stop before the watchdog ends the process; 0 disables. */
+  REKISTERI_WATCHDOG_TIMEOUT: z.coerce.number().int().min(0).max(3600).default(30),
+  /** A bearer token of at least 32 characters; without it /metrics answers 404. */
+  REKISTERI_METRICS_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters (for example `openssl rand -hex 32`)')
+    .optional(),
 });
 
 export interface Config {
@@ -78,6 +96,18 @@ export interface Config {
   trustProxy: false | number | string[];
   bodyLimit: number;
   keyCleanInterval: number;
+  /** Timeouts of the PostgreSQL pools, in milliseconds (0: none). */
+  databaseTimeouts: DatabaseTimeouts;
+  /** Bytes the embedded databases' volumes must keep free. */
+  minFreeSpace: number;
+  /** Seconds; 0 disables the watchdog. */
+  watchdogTimeout: number;
+}
+
+export interface DatabaseTimeouts {
+  connect: number;
+  statement: number;
+  idleInTransaction: number;
 }
 
 /**
@@ -85,6 +115,13 @@ export interface Config {
  * configuration is passed around, printed in tests and might be logged; the key must not be.
  */
 const masterKeys = new WeakMap<object, string>();
+
+/** REKISTERI_METRICS_TOKEN, kept out of the configuration object for the same reason. */
+const metricsTokens = new WeakMap<object, string>();
+
+export function metricsToken(config: Readonly<Config>): string | undefined {
+  return metricsTokens.get(config);
+}
 
 /** The master key text from the environment the configuration was loaded from, if it had one. */
 export function masterKeyFromEnvironment(config: Readonly<Config>): string | undefined {
@@ -132,7 +169,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustProxy: e.TRUST_PROXY,
     bodyLimit: e.REKISTERI_BODY_LIMIT,
     keyCleanInterval: e.REKISTERI_KEY_CLEAN_INTERVAL,
+    databaseTimeouts: Object.freeze({
+      connect: e.DATABASE_CONNECT_TIMEOUT * 1000,
+      statement: e.DATABASE_STATEMENT_TIMEOUT * 1000,
+      idleInTransaction: e.DATABASE_IDLE_TRANSACTION_TIMEOUT * 1000,
+    }),
+    minFreeSpace: e.REKISTERI_MIN_FREE_SPACE * 1024 * 1024,
+    watchdogTimeout: e.REKISTERI_WATCHDOG_TIMEOUT,
   });
+  if (e.REKISTERI_METRICS_TOKEN !== undefined) {
+    metricsTokens.set(config, e.REKISTERI_METRICS_TOKEN);
+  }
   if (e.REKISTERI_MASTER_KEY !== undefined) {
     masterKeys.set(config, e.REKISTERI_MASTER_KEY);
   }

@@ -6,7 +6,7 @@ import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Kysely, PostgresDialect, type PostgresPoolClient } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { PGlite } from '@electric-sql/pglite';
@@ -23,7 +23,44 @@ export interface DatabaseHandle {
   bulkTransaction: BulkTransaction;
   /** One consistent read-only view, with COPY out (backups). */
   snapshot: Snapshot;
+  /** For a PostgreSQL server: the pool's connections (metrics). */
+  poolStats?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
+}
+
+/** Timeouts of a PostgreSQL pool, in milliseconds; 0 means none. */
+export interface PoolTimeouts {
+  connect: number;
+  statement: number;
+  idleInTransaction: number;
+}
+
+/**
+ * Without a configuration (CLI tools that open a database themselves): a connection must still
+ * come within 10 s, but statements may run as long as they need.
+ */
+export const DEFAULT_TIMEOUTS: PoolTimeouts = {
+  connect: 10_000,
+  statement: 0,
+  idleInTransaction: 0,
+};
+
+/**
+ * Runs `fn` on one connection with no statement timeout: migrations, a key store's VACUUM FULL and
+ * other work that may rightly take longer than any request. The session's setting comes back after.
+ */
+export async function withoutStatementTimeout<DB, T>(
+  db: Kysely<DB>,
+  fn: (conn: Kysely<DB>) => Promise<T>,
+): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`set statement_timeout = 0`.execute(conn);
+    try {
+      return await fn(conn);
+    } finally {
+      await sql`reset statement_timeout`.execute(conn).catch(() => undefined);
+    }
+  });
 }
 
 /**
@@ -49,8 +86,12 @@ function serverBulkTransaction(pool: pg.Pool): BulkTransaction {
     });
     let broken: Error | undefined;
     try {
-      return await one.transaction().execute((tx) =>
-        fn(
+      return await one.transaction().execute(async (tx) => {
+        // An import or a restore may rightly run for minutes, and wait between statements while
+        // rows are sealed: neither timeout applies inside it.
+        await sql`set local statement_timeout = 0`.execute(tx);
+        await sql`set local idle_in_transaction_session_timeout = 0`.execute(tx);
+        return fn(
           tx,
           async (table, columns, rows) => {
             if (rows.length > 0) {
@@ -66,8 +107,8 @@ function serverBulkTransaction(pool: pg.Pool): BulkTransaction {
               client.query(copyFrom(copyStatement(table, columns, 'stdin'))),
             );
           },
-        ),
-      );
+        );
+      });
     } catch (err) {
       // A connection whose transaction failed (perhaps in the middle of a COPY) is closed rather
       // than handed out again.
@@ -102,6 +143,9 @@ function serverSnapshot(pool: pg.Pool): Snapshot {
     let broken: Error | undefined;
     try {
       await client.query('begin transaction isolation level repeatable read read only');
+      // A backup reads every table in one transaction: no statement or idle timeout cuts it.
+      await client.query('set local statement_timeout = 0');
+      await client.query('set local idle_in_transaction_session_timeout = 0');
       const result = await fn(one, (table, columns) => {
         const stream = client.query(copyTo(copyStatement(table, columns, 'stdout', 'to')));
         stream.setEncoding('utf8');
@@ -119,6 +163,23 @@ function serverSnapshot(pool: pg.Pool): Snapshot {
   };
 }
 
+function isConnectTimeout(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : '';
+  return /connection timeout|timeout exceeded when trying to connect|timeout expired/i.test(
+    message,
+  );
+}
+
+/** host:port of a URL, never its user or password. */
+function serverOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}`;
+  } catch {
+    return 'the given address';
+  }
+}
+
 // bigint columns come back as decimal strings on both drivers; numbers that must be numbers are
 // cast to int in SQL.
 pg.types.setTypeParser(20, (v) => v);
@@ -129,25 +190,55 @@ export async function openDatabase(opts: {
   poolSize?: number;
   /** Extra postgresql.conf lines for the embedded database (the key store turns off WAL reuse). */
   postgresqlconf?: string[];
+  /** PostgreSQL only; DEFAULT_TIMEOUTS when not given. */
+  timeouts?: PoolTimeouts;
+  /** The variable that gave the URL, for errors (DATABASE_URL unless told). */
+  variable?: string;
 }): Promise<DatabaseHandle> {
   if (opts.url) {
+    const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
     // Every session reads and writes times in ISO format and UTC, whatever the server's or the
     // database's defaults: backups carry times as text, and the access log's MACs cover them.
+    // A statement (a lock wait included) and an idle transaction end after their timeouts, so a
+    // stuck database gives errors, not requests that hang.
     const pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
-      options: '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=postgres',
+      connectionTimeoutMillis: timeouts.connect,
+      keepAlive: true,
+      options:
+        '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=postgres' +
+        ` -c statement_timeout=${timeouts.statement}` +
+        ` -c idle_in_transaction_session_timeout=${timeouts.idleInTransaction}`,
     });
     // A connection the server drops reports an 'error' event, idle or in use; with no listener Node
     // would end the process. The query under way fails on its own and the pool discards the client.
     pool.on('error', () => undefined);
     pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // One query now: a server that accepts connections but never answers fails the start within
+    // the connect timeout instead of hanging it.
+    try {
+      await pool.query('select 1');
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      if (isConnectTimeout(err)) {
+        throw new Error(
+          `${opts.variable ?? 'DATABASE_URL'}: the PostgreSQL server at ${serverOf(opts.url)} did not answer within ${timeouts.connect / 1000} s (DATABASE_CONNECT_TIMEOUT)`,
+        );
+      }
+      throw err;
+    }
     return {
       db,
       kind: 'postgres',
       bulkTransaction: serverBulkTransaction(pool),
       snapshot: serverSnapshot(pool),
+      poolStats: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+      }),
       close: () => db.destroy(),
     };
   }

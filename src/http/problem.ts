@@ -8,7 +8,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, assertUnreachable, type AppErrorCode, type FieldIssue } from '../lib/errors.ts';
+import { isDatabaseUnavailable, StorageLowError, unavailableReason } from '../ops/unavailable.ts';
 import { headersFor } from './security-headers.ts';
+
+/** Seconds a client is asked to wait after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export const problemSchema = z
   .object({
@@ -280,6 +284,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
         errors: [{ field: known?.field ?? 'body', detail }],
       });
     }
+    if (isDatabaseUnavailable(error)) {
+      // One line per failed request, no stack: an outage must not flood the log.
+      const storage = error instanceof StorageLowError;
+      request.log.warn(
+        { reason: unavailableReason(error) },
+        storage ? 'refused: storage is low' : 'the database is unavailable',
+      );
+      return unavailable(reply, request, storage ? 'storage' : 'database');
+    }
     request.log.error(
       { err: { type: error.name, code: error.code, stack: error.stack } },
       'request failed',
@@ -290,5 +303,55 @@ export function registerErrorHandling(app: FastifyInstance): void {
       title: 'Internal server error',
       detail: `reference ${request.id}`,
     });
+  });
+}
+
+/** A 503 with Retry-After: the database cannot be reached, or its volume is nearly full. */
+export function unavailable(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  what: 'database' | 'storage' | 'closing',
+): FastifyReply {
+  void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  const p =
+    what === 'storage'
+      ? {
+          code: 'storage_low',
+          title: 'Storage is low',
+          detail:
+            'the database volume is nearly full, so nothing is written until an operator frees space; reads of the public register still work',
+        }
+      : what === 'closing'
+        ? {
+            code: 'shutting_down',
+            title: 'The server is shutting down',
+            detail:
+              'this instance is stopping; try again (another instance, or this one restarted)',
+          }
+        : {
+            code: 'database_unavailable',
+            title: 'The database is unavailable',
+            detail: 'the database did not answer in time or cannot be reached; try again shortly',
+          };
+  return sendProblem(reply, request, { ...p, status: 503, echoPath: false });
+}
+
+/**
+ * Requests that arrive while the server closes (on a connection kept alive) answer 503 as
+ * problem+json with the security headers, in place of Fastify's own plain JSON.
+ */
+export function registerClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) {
+      done();
+      return;
+    }
+    void reply.header('connection', 'close');
+    void unavailable(reply, request, 'closing');
   });
 }

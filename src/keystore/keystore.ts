@@ -9,7 +9,12 @@
  * the key store's files and write-ahead log.
  */
 import { Migrator, sql, type Kysely } from 'kysely';
-import { openDatabase, type DatabaseHandle } from '../db/database.ts';
+import {
+  openDatabase,
+  withoutStatementTimeout,
+  type DatabaseHandle,
+  type PoolTimeouts,
+} from '../db/database.ts';
 import type { KeyStoreDatabase } from './migrations.ts';
 import { keystoreMigrations } from './migrations.ts';
 
@@ -56,10 +61,19 @@ export const EMBEDDED_CONF = ['wal_recycle = off', 'wal_init_zero = on'];
 
 const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v));
 
-export async function openKeyStore(opts: { url?: string; dir?: string }): Promise<KeyStore> {
+export async function openKeyStore(opts: {
+  url?: string;
+  dir?: string;
+  timeouts?: PoolTimeouts;
+}): Promise<KeyStore> {
   const handle = await openDatabase(
     opts.url
-      ? { url: opts.url, poolSize: 10 }
+      ? {
+          url: opts.url,
+          poolSize: 10,
+          variable: 'KEYSTORE_DATABASE_URL',
+          ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+        }
       : opts.dir
         ? { dataDir: opts.dir, postgresqlconf: EMBEDDED_CONF }
         : { postgresqlconf: EMBEDDED_CONF },
@@ -77,12 +91,14 @@ export async function openKeyStore(opts: { url?: string; dir?: string }): Promis
         'the key store must be a database of its own: KEYSTORE_DATABASE_URL points at a database that holds the register data',
       );
     }
-    const { error, results } = await new Migrator({
-      db,
-      provider: { getMigrations: () => Promise.resolve(keystoreMigrations) },
-      migrationTableName: 'keystore_migration',
-      migrationLockTableName: 'keystore_migration_lock',
-    }).migrateToLatest();
+    const { error, results } = await withoutStatementTimeout(db, (conn) =>
+      new Migrator({
+        db: conn,
+        provider: { getMigrations: () => Promise.resolve(keystoreMigrations) },
+        migrationTableName: 'keystore_migration',
+        migrationLockTableName: 'keystore_migration_lock',
+      }).migrateToLatest(),
+    );
     if (error) {
       const failed = results?.find((r) => r.status === 'Error');
       throw new Error(
@@ -295,7 +311,8 @@ function createKeyStore(handle: DatabaseHandle, db: Kysely<KeyStoreDatabase>) {
         return { cleaned: false, warnings: [] };
       }
       const warnings: string[] = [];
-      await sql`vacuum full person_keys`.execute(db);
+      // Rewrites the whole table: longer than any request may take, so no statement timeout.
+      await withoutStatementTimeout(db, (conn) => sql`vacuum full person_keys`.execute(conn));
       const step = async (what: string, q: ReturnType<typeof sql>) => {
         try {
           await q.execute(db);
