@@ -10,6 +10,7 @@
  */
 import { Migrator, sql, type Kysely } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
+import { refuseNewerDatabase, type DatabaseOrigin } from '../startup/database-errors.ts';
 import type { KeyStoreDatabase } from './migrations.ts';
 import { keystoreMigrations } from './migrations.ts';
 
@@ -56,7 +57,12 @@ export const EMBEDDED_CONF = ['wal_recycle = off', 'wal_init_zero = on'];
 
 const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v));
 
-export async function openKeyStore(opts: { url?: string; dir?: string }): Promise<KeyStore> {
+export async function openKeyStore(opts: {
+  url?: string;
+  dir?: string;
+  /** Names the variable in the refusal of a key store migrated by a newer version. */
+  origin?: DatabaseOrigin;
+}): Promise<KeyStore> {
   const handle = await openDatabase(
     opts.url
       ? { url: opts.url, poolSize: 10 }
@@ -75,6 +81,14 @@ export async function openKeyStore(opts: { url?: string; dir?: string }): Promis
     if ((dataTables.rows[0]?.n ?? 0) > 0) {
       throw new Error(
         'the key store must be a database of its own: KEYSTORE_DATABASE_URL points at a database that holds the register data',
+      );
+    }
+    if (opts.origin) {
+      await refuseNewerDatabase(
+        db,
+        Object.keys(keystoreMigrations),
+        opts.origin,
+        'keystore_migration',
       );
     }
     const { error, results } = await new Migrator({
