@@ -42,10 +42,24 @@ function serverParts(url: string): { host: string; database: string; user: strin
   }
 }
 
+/** The embedded database's file system reports errno numbers of its own (Emscripten's). */
+const EMBEDDED_ERRNO: Record<number, string> = {
+  2: 'EACCES',
+  29: 'EIO',
+  44: 'ENOENT',
+  51: 'ENOSPC',
+  54: 'ENOTDIR',
+  63: 'EPERM',
+  69: 'EROFS',
+};
+
 function codeOf(err: unknown): string | undefined {
-  const e = err as { code?: unknown; errors?: unknown[] };
+  const e = err as { code?: unknown; errors?: unknown[]; name?: unknown; errno?: unknown };
   if (typeof e?.code === 'string') {
     return e.code;
+  }
+  if (e?.name === 'ErrnoError' && typeof e.errno === 'number') {
+    return EMBEDDED_ERRNO[e.errno] ?? `errno ${e.errno}`;
   }
   // Node's connection attempts to several addresses fail with an AggregateError of each.
   const first = Array.isArray(e?.errors) ? (e.errors[0] as { code?: unknown }) : undefined;
@@ -131,13 +145,24 @@ export function explainDatabaseError(err: unknown, origin: DatabaseOrigin): unkn
     case 'ENOTDIR':
       return new StartupError(`${v}: ${dir} (or a directory above it) is a file, not a directory`);
     case 'ENOSPC':
-      return new StartupError(`${v}: the disk holding ${dir} is full`);
+      return new StartupError(
+        `${v}: the disk holding ${dir} is full: free space there (the embedded database needs at least 40 MB, and 16 MB more for each new log segment)`,
+      );
+    case 'EIO':
+      return new StartupError(
+        `${v}: reading or writing ${dir} failed (an I/O error): check the disk`,
+      );
     case 'ENOENT':
       return new StartupError(
         `${v}: ${dir} (or a directory above it) does not exist or went away while opening it: check the path and that its volume is mounted`,
       );
     default:
-      if (/Aborted\(\)|ASSERTIONS|failed to initialize|RuntimeError|unreachable/i.test(message)) {
+      if (
+        /Aborted\(\)|ASSERTIONS|failed to initialize|RuntimeError|unreachable|ErrnoError/i.test(
+          message,
+        ) ||
+        (err as { name?: unknown })?.name === 'ErrnoError'
+      ) {
         return new StartupError(
           `${v}: the embedded database in ${dir} could not be opened: its files cannot be read or written (permissions, a read-only or full disk), or they are not a database of this version; restore the directory from a backup if they are damaged`,
         );

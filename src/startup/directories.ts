@@ -4,7 +4,8 @@
  * empty database and a new administrator would appear where the real ones were expected).
  * `rekisteri init` creates them, parents included.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { StartupError } from './database-errors.ts';
@@ -56,6 +57,16 @@ export async function checkDirectory(variable: DirectoryVariable, dir: string): 
   }
   if (above === 'other') {
     throw new StartupError(`${variable}: ${parent} is not a directory`);
+  }
+  try {
+    await access(parent, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StartupError(
+      code === 'EROFS'
+        ? `${variable}: cannot create ${dir}: ${parent} is on a read-only file system`
+        : `${variable}: cannot create ${dir}: this user may not write in ${parent} (${code ?? 'refused'})`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { StartupError } from './database-errors.ts';
 
-export function explainListenError(err: unknown, port: number, host: string): unknown {
+export function explainListenError(err: unknown, port: number, host: string): Error {
   const code = (err as NodeJS.ErrnoException).code;
   switch (code) {
     case 'EADDRINUSE':
@@ -30,14 +30,14 @@ export function explainListenError(err: unknown, port: number, host: string): un
     case 'EINVAL':
       return new StartupError(`HOST: cannot listen on "${host}": not a usable address`);
     default:
-      return err;
+      return err instanceof Error ? err : new Error(String(err));
   }
 }
 
 export async function checkListen(port: number, host: string): Promise<void> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(explainListenError(err, port, host) as Error));
+    server.once('error', (err) => reject(explainListenError(err, port, host)));
     server.listen({ port, host, exclusive: true }, () => resolve());
   });
   await new Promise<void>((resolve) => server.close(() => resolve()));
