@@ -146,6 +146,7 @@ describe('rekisteri CLI', () => {
       'backup',
       'restore',
       'key',
+      'definition',
     ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
