@@ -1,8 +1,8 @@
 /**
  * The server: loadConfig → open the runtime → seed the demo on first start → createApp → listen.
  */
-import { rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createApp, loggerOptions } from './app.ts';
 import { loadConfig, type Config } from './config/config.ts';
 import { inventPeople, seedPurpose } from './demo/people.ts';
@@ -169,6 +169,9 @@ async function announceFirstAdmin(
     );
     return;
   }
+  // The key store's directory (its parent was checked at start); with KEYSTORE_DATABASE_URL it
+  // may not exist yet.
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await rm(file, { force: true });
   await writeFile(file, `${admin.password}\n`, { mode: 0o600, flag: 'wx' });
   console.log(

@@ -3,8 +3,8 @@
  * vault and the services. Shared by the server and every CLI command.
  */
 import { randomUUID } from 'node:crypto';
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { masterKeyFromEnvironment, type Config } from './config/config.ts';
@@ -41,6 +41,13 @@ export interface Runtime {
   /** Runs work that must happen once per database, however many instances start together. */
   firstStart<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 export async function resolveRegisterFile(
@@ -88,6 +95,12 @@ export async function openRuntime(
   const register = await loadDefinition(file);
   const fromEnv = masterKeyFromEnvironment(config);
   let master = await loadMasterKey({ fromEnv, file: config.keyFile });
+  if (!master && !(await isDirectory(dirname(config.keyFile)))) {
+    // Refused before any database is opened (and created).
+    throw new StartupError(
+      `REKISTERI_KEY_FILE: ${config.keyFile} does not exist, nor does its directory: is its volume mounted, or the path mistyped? Set REKISTERI_MASTER_KEY, or run \`rekisteri init\` for a new register`,
+    );
+  }
   const dataOrigin: DatabaseOrigin = config.databaseUrl
     ? { variable: 'DATABASE_URL', where: config.databaseUrl }
     : { variable: 'REKISTERI_DATA', where: config.dataDir };

@@ -500,6 +500,15 @@ describe('directories', () => {
       expect(await exists(join(dir, 'data'))).toBe(false);
       expect(await exists(join(dir, 'rekisteri.key'))).toBe(false);
 
+      const r4 = await rekisteri(dir, ['apikey', 'list'], {
+        REKISTERI_KEY_FILE: join(dir, 'unmounted', 'rekisteri.key'),
+      });
+      expect(r4.code).toBe(1);
+      expect(oneLine(r4)).toMatch(
+        /^rekisteri: REKISTERI_KEY_FILE: .*unmounted\/rekisteri\.key does not exist, nor does its directory/,
+      );
+      expect(await exists(join(dir, 'data'))).toBe(false);
+
       await writeFile(join(dir, 'a-file'), 'not a directory');
       const r3 = await rekisteri(dir, ['apikey', 'list'], { REKISTERI_DATA: join(dir, 'a-file') });
       expect(oneLine(r3)).toBe(

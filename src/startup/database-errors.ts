@@ -121,6 +121,11 @@ export function explainDatabaseError(err: unknown, origin: DatabaseOrigin): unkn
           `the role "${user}" lacks a privilege Rekisteri needs on "${database}" (${message}): it must be able to create tables in its schema`,
         );
       default:
+        if (/timeout exceeded when trying to connect|connection timeout/i.test(message)) {
+          return say(
+            `no answer from the PostgreSQL server at ${host} within the connection timeout: is it up, and reachable from here?`,
+          );
+        }
         if (/SSL|certificate/i.test(message)) {
           return say(`TLS to ${host} failed: ${message}`);
         }
