@@ -30,16 +30,17 @@ export function prefixed(message: string): string {
 }
 
 /**
- * Output to a pipe closed early (`rekisteri audit verify | head -1`) ends the command quietly, as
- * other command-line tools do, instead of crashing on EPIPE.
+ * Output to a pipe closed early (`rekisteri audit verify | head -1`) ends quietly, as other
+ * command-line tools do, instead of crashing on EPIPE: what is left to print is dropped, and the
+ * command finishes what it was doing (closing its databases) and exits with its own status.
  */
 export function quietOnClosedPipe(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') {
-        process.exit(process.exitCode ?? 0);
+      if (err.code !== 'EPIPE') {
+        throw err;
       }
-      throw err;
+      stream.write = () => true;
     });
   }
 }
