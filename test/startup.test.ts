@@ -475,6 +475,61 @@ describe('the first administrator', () => {
   );
 });
 
+describe('three instances on one PostgreSQL', () => {
+  it.skipIf(!PG)(
+    'create one administrator and record the definition once, whose password only one of them wrote down',
+    { timeout: 300_000 },
+    async () => {
+      const dir = await freshDir();
+      await ownRegister(join(dir, 'register.yaml'));
+      const data = await createPostgresDatabase();
+      const keys = await createPostgresDatabase();
+      const key = randomBytes(32).toString('hex');
+      const servers: Array<Awaited<ReturnType<typeof startServer>>> = [];
+      try {
+        const started = await Promise.allSettled(
+          [1, 2, 3].map(async (n) =>
+            startServer(dir, {
+              DATABASE_URL: data.url,
+              KEYSTORE_DATABASE_URL: keys.url,
+              REKISTERI_MASTER_KEY: key,
+              REKISTERI_KEYSTORE: join(dir, `keystore-${n}`),
+              PORT: String(await freePort()),
+            }),
+          ),
+        );
+        for (const s of started) {
+          if (s.status === 'fulfilled') {
+            servers.push(s.value);
+          }
+        }
+        expect(started.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+        const announced = servers.filter((s) =>
+          s.output.text.includes('created the first administrator'),
+        );
+        expect(announced).toHaveLength(1);
+        const files = await Promise.all(
+          [1, 2, 3].map((n) => exists(join(dir, `keystore-${n}`, 'first-admin-password'))),
+        );
+        expect(files.filter(Boolean)).toHaveLength(1);
+        const client = new pg.Client({ connectionString: data.url });
+        await client.connect();
+        const changes = await client.query(
+          "select count(*)::int as n from audit_events where action = 'definition.change'",
+        );
+        const staff = await client.query('select count(*)::int as n from staff');
+        await client.end();
+        expect(changes.rows[0]).toEqual({ n: 1 });
+        expect(staff.rows[0]).toEqual({ n: 1 });
+      } finally {
+        await Promise.all(servers.map((s) => s.stop()));
+        await data.drop();
+        await keys.drop();
+      }
+    },
+  );
+});
+
 describe('directories', () => {
   it(
     'refuses a data or key-store directory whose parent is missing, creating nothing; init creates them',
