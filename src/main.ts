@@ -1,19 +1,24 @@
 /**
  * The server: loadConfig → open the runtime → seed the demo on first start → createApp → listen.
  */
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createApp, loggerOptions } from './app.ts';
-import { loadConfig, metricsToken } from './config/config.ts';
+import { loadConfig, metricsToken, type Config } from './config/config.ts';
 import { inventPeople, seedPurpose } from './demo/people.ts';
 import { system } from './lib/actor.ts';
 import { embeddedVolumes } from './ops/volumes.ts';
 import { checkStorageAtStart, StorageGuard } from './ops/storage.ts';
 import { startWatchdog } from './ops/watchdog.ts';
-import { CONSOLE_DIR, openRuntime } from './runtime.ts';
+import { CONSOLE_DIR, openRuntime, type Runtime } from './runtime.ts';
+import { checkListen, explainListenError } from './startup/listen.ts';
 
 export async function startServer(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const config = loadConfig(env);
+  // A port in use or an unknown host ends the start before anything is opened.
+  await checkListen(config.port, config.host);
   // Before the embedded database opens: on a volume too full for its log it would hang.
   const volumes = embeddedVolumes(config);
   await checkStorageAtStart(volumes, config.minFreeSpace);
@@ -27,25 +32,40 @@ export async function startServer(
     console.log(`rekisteri: ${note}`);
   }
   const { services, register } = runtime;
-  if (runtime.demo && config.demoPeople > 0 && (await services.subjects.countSubjects()) === 0) {
-    const purpose = seedPurpose(register);
-    const source = register.definition.sources[0]?.id;
-    if (purpose && source) {
-      console.log(
-        `rekisteri: first start on the demo register: inventing ${config.demoPeople} people...`,
-      );
-      await services.imports.createMany(system, {
-        purpose,
-        source,
-        records: inventPeople(register, purpose, config.demoPeople),
-      });
+  const passwordFile = firstAdminPasswordFile(config);
+  let admin: { username: string; password: string } | undefined;
+  try {
+    admin = await runtime.firstStart(async () => {
+      // The demo's people go only into the demo's own database (openRuntime saw to it), once.
+      if (
+        runtime.demo &&
+        config.demoPeople > 0 &&
+        (await services.subjects.countSubjects()) === 0
+      ) {
+        const purpose = seedPurpose(register);
+        const source = register.definition.sources[0]?.id;
+        if (purpose && source) {
+          console.log(
+            `rekisteri: first start on the demo register: inventing ${config.demoPeople} people...`,
+          );
+          await services.imports.createMany(system, {
+            purpose,
+            source,
+            records: inventPeople(register, purpose, config.demoPeople),
+          });
+        }
+      }
+      return services.staff.ensureFirstAdmin();
+    });
+    if (admin) {
+      await announceFirstAdmin(admin, passwordFile);
+    } else {
+      await removeSpentPasswordFile(runtime, passwordFile);
     }
-  }
-  const admin = await services.staff.ensureFirstAdmin();
-  if (admin) {
-    console.log(
-      `rekisteri: created the first administrator. Sign in at /admin as "${admin.username}" with the password\n\n    ${admin.password}\n\nIt is shown only now, and it is good for one thing only: choosing a password of your own, which the first sign-in asks for (then it offers two-factor sign-in).\n`,
-    );
+  } catch (err) {
+    await watchdog.stop();
+    await runtime.close();
+    throw err;
   }
   const app = await createApp(services, {
     logger: loggerOptions(config.logLevel),
@@ -61,7 +81,17 @@ export async function startServer(
   services.audit.setLogger(app.log);
   storage.setLogger(app.log);
   storage.start();
-  const address = await app.listen({ port: config.port, host: config.host });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // Taken since the check at the start: nothing is left behind (the embedded lock included).
+    storage.stop();
+    await app.close().catch(() => undefined);
+    await runtime.close();
+    await watchdog.stop();
+    throw explainListenError(err, config.port, config.host);
+  }
   const url = address.replace('127.0.0.1', 'localhost');
   console.log(
     `rekisteri: serving ${register.definition.controller.name} at ${url} (staff console at ${url}/admin, API docs at ${url}/api/docs)`,
@@ -94,6 +124,9 @@ export async function startServer(
       });
     if (Date.now() % 60_000 < 1000) {
       services.staff.pruneSessions().catch(() => undefined);
+    }
+    if (Date.now() % 5000 < 1000) {
+      removeSpentPasswordFile(runtime, passwordFile).catch(() => undefined);
     }
   }, 1000);
   sealer.unref();
@@ -158,4 +191,55 @@ export async function startServer(
     });
   }
   return { url, stop };
+}
+
+/** Where the first administrator's one-time password waits when no one watches the terminal. */
+export function firstAdminPasswordFile(config: Readonly<Config>): string {
+  return join(config.keystoreDir, 'first-admin-password');
+}
+
+/**
+ * The first administrator's one-time password goes to the terminal when there is one; otherwise
+ * (a service manager, a container: stdout kept in logs, often of every instance) to a file of
+ * mode 0600, whose path is printed instead.
+ */
+async function announceFirstAdmin(
+  admin: { username: string; password: string },
+  file: string,
+): Promise<void> {
+  const purpose =
+    'it is good for one thing only: choosing a password of your own, which the first sign-in asks for (then it offers two-factor sign-in)';
+  if (process.stdout.isTTY) {
+    console.log(
+      `rekisteri: created the first administrator. Sign in at /admin as "${admin.username}" with the password\n\n    ${admin.password}\n\nIt is shown only now, and ${purpose}.\n`,
+    );
+    return;
+  }
+  // The key store's directory (its parent was checked at start); with KEYSTORE_DATABASE_URL it
+  // may not exist yet.
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await rm(file, { force: true });
+  await writeFile(file, `${admin.password}\n`, { mode: 0o600, flag: 'wx' });
+  console.log(
+    `rekisteri: created the first administrator "${admin.username}". Its one-time password is in ${file} (mode 0600; not printed, since this output is not a terminal): sign in at /admin with it; ${purpose}. The file is removed once that password is replaced`,
+  );
+}
+
+/** Removes the one-time password's file once the first administrator has chosen their own. */
+async function removeSpentPasswordFile(runtime: Runtime, file: string): Promise<void> {
+  const exists = await stat(file).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    return;
+  }
+  const row = await runtime.database.db
+    .selectFrom('staff')
+    .select('must_change_password')
+    .where('username', '=', 'admin')
+    .executeTakeFirst();
+  if (!row || !row.must_change_password) {
+    await rm(file, { force: true });
+  }
 }

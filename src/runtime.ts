@@ -3,8 +3,8 @@
  * vault and the services. Shared by the server and every CLI command.
  */
 import { randomUUID } from 'node:crypto';
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { masterKeyFromEnvironment, type Config } from './config/config.ts';
@@ -16,7 +16,11 @@ import type { Register } from './definition/register.ts';
 import { system } from './lib/actor.ts';
 import { openKeyStore, type KeyStore } from './keystore/keystore.ts';
 import { createServices, type Services } from './services.ts';
-import { loadOrCreateMasterKey } from './vault/master-key.ts';
+import { createMasterKeyFile, loadMasterKey, type MasterKeySource } from './vault/master-key.ts';
+import { explained, StartupError, type DatabaseOrigin } from './startup/database-errors.ts';
+import { checkDirectories } from './startup/directories.ts';
+import { underStartLock } from './startup/first-start.ts';
+import { describeChange, outline, parseOutline } from './startup/summary.ts';
 import { createVault, type Vault } from './vault/vault.ts';
 
 export const DEMO_REGISTER = fileURLToPath(new URL('../examples/demo.yaml', import.meta.url));
@@ -32,7 +36,18 @@ export interface Runtime {
   /** True when no register.yaml exists and the demo register runs instead. */
   demo: boolean;
   notes: string[];
+  /** What changed in the definition, when this start recorded a new one. */
+  definitionChange: string[] | undefined;
+  /** Runs work that must happen once per database, however many instances start together. */
+  firstStart<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 export async function resolveRegisterFile(
@@ -50,54 +65,86 @@ export async function resolveRegisterFile(
   }
 }
 
+export interface RuntimeOptions {
+  /** Whether a master key file may be created (only beside databases that hold nothing). */
+  createKey?: boolean;
+  /**
+   * Record a definition other than the one the database was last run with (`rekisteri definition
+   * apply`); without it such a start is refused.
+   */
+  applyDefinition?: boolean;
+}
+
 export async function openRuntime(
   config: Readonly<Config>,
-  opts: { createKey?: boolean } = {},
+  opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   const notes: string[] = [];
+  await checkDirectories(config);
   const { file, demo } = await resolveRegisterFile(config);
+  if (demo && config.databaseUrl) {
+    throw new StartupError(
+      `REKISTERI_REGISTER: ${config.registerFile} does not exist, and DATABASE_URL is set: the demo register runs only on the embedded database. Point REKISTERI_REGISTER at your register's definition, or write one with \`rekisteri init\``,
+    );
+  }
   if (demo) {
     notes.push(
       `no ${config.registerFile}: running the demo register (${file}); \`rekisteri init\` writes one of your own`,
     );
   }
   const register = await loadDefinition(file);
-  const master = await loadOrCreateMasterKey({
-    fromEnv: masterKeyFromEnvironment(config),
-    file: config.keyFile,
-    create: opts.createKey ?? true,
-  });
-  if (master.origin === 'created') {
-    notes.push(
-      `created the master key file ${config.keyFile} (mode 0600): back it up, without it the data cannot be read`,
+  const fromEnv = masterKeyFromEnvironment(config);
+  let master = await loadMasterKey({ fromEnv, file: config.keyFile });
+  if (!master && !(await isDirectory(dirname(config.keyFile)))) {
+    // Refused before any database is opened (and created).
+    throw new StartupError(
+      `REKISTERI_KEY_FILE: ${config.keyFile} does not exist, nor does its directory: is its volume mounted, or the path mistyped? Set REKISTERI_MASTER_KEY, or run \`rekisteri init\` for a new register`,
     );
   }
-  const database = await openDatabase(
-    config.databaseUrl
-      ? { url: config.databaseUrl, timeouts: config.databaseTimeouts }
-      : { dataDir: config.dataDir },
+  const dataOrigin: DatabaseOrigin = config.databaseUrl
+    ? { variable: 'DATABASE_URL', where: config.databaseUrl }
+    : { variable: 'REKISTERI_DATA', where: config.dataDir };
+  const keyOrigin: DatabaseOrigin = config.keystoreUrl
+    ? { variable: 'KEYSTORE_DATABASE_URL', where: config.keystoreUrl }
+    : { variable: 'REKISTERI_KEYSTORE', where: keystoreDatabaseDir(config) };
+  const database = await explained(dataOrigin, () =>
+    openDatabase(
+      config.databaseUrl
+        ? { url: config.databaseUrl, timeouts: config.databaseTimeouts }
+        : { dataDir: config.dataDir },
+    ),
   );
   let keys: KeyStore | undefined;
   let vault: Vault;
   try {
-    // Checked before anything is written: DATABASE_URL and KEYSTORE_DATABASE_URL swapped would
-    // otherwise put the data's tables into the key store's database.
-    const keyTables = await sql<{ n: number }>`
-      select count(*)::int as n from information_schema.tables
-       where table_schema = current_schema() and table_name in ('person_keys', 'keystore_settings')`.execute(
-      database.db,
+    await explained(dataOrigin, async () => {
+      // Checked before anything is written: DATABASE_URL and KEYSTORE_DATABASE_URL swapped would
+      // otherwise put the data's tables into the key store's database.
+      const keyTables = await sql<{ n: number }>`
+        select count(*)::int as n from information_schema.tables
+         where table_schema = current_schema() and table_name in ('person_keys', 'keystore_settings')`.execute(
+        database.db,
+      );
+      if ((keyTables.rows[0]?.n ?? 0) > 0) {
+        throw new StartupError(
+          'the data database holds a key store: DATABASE_URL and KEYSTORE_DATABASE_URL are swapped, or point at the same database',
+        );
+      }
+      await migrateToLatest(database.db, dataOrigin);
+    });
+    keys = await explained(keyOrigin, () =>
+      openKeyStore(
+        config.keystoreUrl
+          ? { url: config.keystoreUrl, origin: keyOrigin, timeouts: config.databaseTimeouts }
+          : { dir: keystoreDatabaseDir(config), origin: keyOrigin },
+      ),
     );
-    if ((keyTables.rows[0]?.n ?? 0) > 0) {
-      throw new Error(
-        'the data database holds a key store: DATABASE_URL and KEYSTORE_DATABASE_URL are swapped, or point at the same database',
+    if (!master) {
+      master = await newMasterKey(config, database, keys, opts.createKey ?? true);
+      notes.push(
+        `created the master key file ${config.keyFile} (mode 0600): back it up, without it the data cannot be read`,
       );
     }
-    await migrateToLatest(database.db);
-    keys = await openKeyStore(
-      config.keystoreUrl
-        ? { url: config.keystoreUrl, timeouts: config.databaseTimeouts }
-        : { dir: keystoreDatabaseDir(config) },
-    );
     vault = await vaultFor(master.key, keys, register.definition.defaultCountryCallingCode);
     await verifyMasterKey(database, vault.keyCheck());
     await pairKeyStore(database, keys, vault, notes);
@@ -107,7 +154,7 @@ export async function openRuntime(
     throw err;
   } finally {
     // Every key the vault needs is derived by now; the master key itself is kept nowhere.
-    master.key.fill(0);
+    master?.key.fill(0);
   }
   // Imports seal on two worker threads: the machine this runs on has at least two cores.
   const services = createServices({
@@ -119,6 +166,7 @@ export async function openRuntime(
     audit: { anchorFile: auditAnchorFile(config) },
   });
   const opened = keys;
+  let definitionChange: string[] | undefined;
   try {
     const applied = await services.subjects.reconcileErasures();
     if (applied.keysDestroyed > 0 || applied.subjectsErased > 0) {
@@ -127,7 +175,13 @@ export async function openRuntime(
       );
     }
     await opened.clean();
-    await recordDefinitionVersion(database, services, register);
+    definitionChange = await underStartLock(database, async () => {
+      await guardDemo(database, config, demo);
+      return recordDefinitionVersion(database, services, register, {
+        apply: demo || (opts.applyDefinition ?? false),
+        file,
+      });
+    });
   } catch (err) {
     await opened.close();
     await database.close();
@@ -141,11 +195,73 @@ export async function openRuntime(
     services,
     demo,
     notes,
+    definitionChange,
+    firstStart: (fn) => underStartLock(database, fn),
     close: async () => {
       await opened.close();
       await database.close();
     },
   };
+}
+
+/**
+ * A new master key file, made only when neither database holds anything a key sealed: a missing
+ * key file beside an existing register is a key not restored or a wrong REKISTERI_KEY_FILE, and a
+ * new key would only be refused later (and left where the real one belongs).
+ */
+async function newMasterKey(
+  config: Readonly<Config>,
+  database: DatabaseHandle,
+  keys: KeyStore,
+  allowed: boolean,
+): Promise<MasterKeySource> {
+  if (!allowed) {
+    throw new StartupError(
+      `no master key: set REKISTERI_MASTER_KEY or create REKISTERI_KEY_FILE (${config.keyFile}) with \`rekisteri init\``,
+    );
+  }
+  const settings = createSettingsRepo(database.db);
+  const used =
+    (await settings.get('key_check')) !== undefined ||
+    (await settings.inUse()) ||
+    (await keys.setting('key_check')) !== undefined ||
+    (await keys.countKeys()) > 0;
+  if (used) {
+    throw new StartupError(
+      `REKISTERI_KEY_FILE: ${config.keyFile} does not exist, but the database already holds a register sealed with a master key: restore that key file (or point REKISTERI_KEY_FILE at it), or set REKISTERI_MASTER_KEY. No new key was created: it could not open this data`,
+    );
+  }
+  return createMasterKeyFile(config.keyFile);
+}
+
+/**
+ * The demo register and its invented people run only on an embedded database that is empty or
+ * already the demo's; a database that holds the demo takes no other definition.
+ */
+async function guardDemo(
+  database: DatabaseHandle,
+  config: Readonly<Config>,
+  demo: boolean,
+): Promise<void> {
+  const settings = createSettingsRepo(database.db);
+  const marked = (await settings.get('demo')) !== undefined;
+  if (demo) {
+    if (marked) {
+      return;
+    }
+    if ((await settings.get('definition_digest')) !== undefined || (await settings.inUse())) {
+      throw new StartupError(
+        `REKISTERI_REGISTER: ${config.registerFile} does not exist, and the database in REKISTERI_DATA (${config.dataDir}) holds a register that is not the demo: point REKISTERI_REGISTER at that register's definition (the demo register and its invented people never run on it)`,
+      );
+    }
+    await settings.insertIfAbsent('demo', 'examples/demo.yaml');
+    return;
+  }
+  if (marked) {
+    throw new StartupError(
+      `REKISTERI_REGISTER: this database holds the demo register and its invented people, which must not mix with a real register: start your register with new, empty REKISTERI_DATA and REKISTERI_KEYSTORE directories (and a new key), or remove ${config.registerFile} to go on with the demo`,
+    );
+  }
 }
 
 /**
@@ -294,31 +410,54 @@ export async function verifyMasterKey(database: DatabaseHandle, check: string): 
   }
 }
 
-/** A changed definition is a change to roles and purposes: it goes to the access log once. */
+/**
+ * The definition the database runs with. The first start records it; a different one later is a
+ * change to roles and purposes, refused unless applied explicitly (`rekisteri definition apply`),
+ * and logged once. Returns what changed, when something was recorded.
+ */
 async function recordDefinitionVersion(
   database: DatabaseHandle,
   services: Services,
   register: Register,
-): Promise<void> {
+  opts: { apply: boolean; file: string },
+): Promise<string[] | undefined> {
   const db = database.db;
-  const row = await db
-    .selectFrom('settings')
-    .select('value')
-    .where('key', '=', 'definition_digest')
-    .executeTakeFirst();
-  if (row?.value === register.digest) {
-    return;
+  const settings = createSettingsRepo(db);
+  const stored = await settings.get('definition_digest');
+  const now = outline(register);
+  if (stored === register.digest) {
+    // Databases recorded before outlines were kept get one now, for the next change's summary.
+    await settings.insertIfAbsent('definition_outline', JSON.stringify(now));
+    return undefined;
+  }
+  const lines = stored
+    ? describeChange(parseOutline(await settings.get('definition_outline')), now)
+    : ['first start: the definition recorded'];
+  if (stored && !opts.apply) {
+    throw new StartupError(
+      `REKISTERI_REGISTER: ${opts.file} is not the definition this database was last run with (version ${stored.slice(0, 12)}, now ${register.digest.slice(0, 12)}): if the change is intended, run \`rekisteri definition apply\` (it shows what changed and records it in the access log), then start again`,
+    );
   }
   await db.transaction().execute(async (tx) => {
-    await tx
-      .insertInto('settings')
-      .values({ key: 'definition_digest', value: register.digest })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: register.digest }))
-      .execute();
+    for (const [key, value] of [
+      ['definition_digest', register.digest],
+      ['definition_outline', JSON.stringify(now)],
+    ] as const) {
+      await tx
+        .insertInto('settings')
+        .values({ key, value })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+        .execute();
+    }
     await services.audit.record(tx, {
       actor: system,
       action: 'definition.change',
-      detail: `${row ? row.value.slice(0, 12) : 'none'} → ${register.digest.slice(0, 12)}`,
+      detail:
+        `${stored ? stored.slice(0, 12) : 'none'} → ${register.digest.slice(0, 12)}: ${lines.join('; ')}`.slice(
+          0,
+          1000,
+        ),
     });
   });
+  return lines;
 }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openDatabase } from '../src/db/database.ts';
-import { DEMO, ROOT } from './helpers.ts';
+import { DEMO, freePort, ROOT } from './helpers.ts';
 
 const exec = promisify(execFile);
 
@@ -146,6 +146,7 @@ describe('rekisteri CLI', () => {
       'backup',
       'restore',
       'key',
+      'definition',
     ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
@@ -300,7 +301,7 @@ describe('rekisteri start', () => {
       );
       const server = spawn(process.execPath, [join(ROOT, 'bin/rekisteri.js'), 'start'], {
         cwd: dir,
-        env: { ...base, PORT: '0', REKISTERI_DEMO_PEOPLE: '40' },
+        env: { ...base, PORT: String(await freePort()), REKISTERI_DEMO_PEOPLE: '40' },
         stdio: 'pipe',
       });
       let out = '';
@@ -324,8 +325,13 @@ describe('rekisteri start', () => {
         });
         expect(out).toContain('running the demo register');
         expect(out).toContain('inventing 40 people');
-        const password = /created the first administrator[\s\S]*?\n\n\s+(\S+)\n/.exec(out)?.[1];
+        // Not a terminal: the one-time password is in a file of mode 0600, not in the output.
+        const file = join(dir, 'keystore', 'first-admin-password');
+        expect(out).toContain(`Its one-time password is in ${file} (mode 0600`);
+        expect((await stat(file)).mode & 0o777).toBe(0o600);
+        const password = (await readFile(file, 'utf8')).trim();
         expect(password).toMatch(/^\S{20}$/);
+        expect(out).not.toContain(password);
         const signIn = await fetch(`${url}/api/v1/auth/login`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },

@@ -206,3 +206,19 @@ export const anna = {
   contact: { email: 'Anna-Liisa.Kuusisto@Example.com', phone: '040 765 4321' },
   organisation: { organisation: 'Lumipallo Kahvila Oy', title: 'Yrittäjä' },
 };
+
+/**
+ * A port that was free a moment ago, for a server started in a child process (PORT=0 is refused:
+ * an operator who sets it means a mistake, not "any port").
+ */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') {
+    throw new Error('no port');
+  }
+  return address.port;
+}

@@ -28,6 +28,7 @@ import {
   createPostgresDatabase,
   DATABASES,
   DEMO,
+  freePort,
   openTestKeyStore,
   ROOT,
 } from './helpers.ts';
@@ -617,7 +618,7 @@ describe('the running server cleans the key store on its own', () => {
         REKISTERI_MASTER_KEY: randomBytes(32).toString('hex'),
         REKISTERI_DEMO_PEOPLE: '0',
         REKISTERI_KEY_CLEAN_INTERVAL: '2',
-        PORT: '0',
+        PORT: String(await freePort()),
       };
       const cli = (...args: string[]) =>
         exec(process.execPath, [join(ROOT, 'bin/rekisteri.js'), ...args], { cwd: dir, env });

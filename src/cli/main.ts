@@ -3,12 +3,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DefinitionError } from '../definition/loader.ts';
-import { AppError } from '../lib/errors.ts';
 import { adminCommand } from './admin.ts';
 import { apikeyCommand } from './apikey.ts';
 import { auditCommand } from './audit.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { checkCommand } from './check.ts';
+import { definitionCommand } from './definition.ts';
+import { describeError, prefixed, quietOnClosedPipe } from './errors.ts';
 import { eraseCommand } from './erase.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
@@ -17,6 +18,8 @@ import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
 import { seedCommand } from './seed.ts';
 import { startCommand } from './start.ts';
+
+quietOnClosedPipe();
 
 const program = new Command()
   .name('rekisteri')
@@ -40,6 +43,7 @@ for (const add of [
   apikeyCommand,
   adminCommand,
   keyCommand,
+  definitionCommand,
 ]) {
   program.addCommand(add());
 }
@@ -52,11 +56,11 @@ try {
   } else if (err instanceof DefinitionError) {
     console.error(err.message);
     process.exitCode = 1;
-  } else if (err instanceof AppError) {
-    console.error(`rekisteri: ${err.message}`);
-    process.exitCode = 1;
   } else {
-    console.error(`rekisteri: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(prefixed(describeError(err)));
     process.exitCode = 1;
   }
+  // A failed command ends within seconds even if something it opened (a pool, a worker) still
+  // holds the event loop.
+  setTimeout(() => process.exit(), 2000).unref();
 }

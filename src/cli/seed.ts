@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { inventPeople, seedPurpose } from '../demo/people.ts';
+import { createSettingsRepo } from '../db/settings.repo.ts';
 import { operator } from '../lib/actor.ts';
 import { progressBar } from './progress.ts';
 import { withRuntime } from './with-runtime.ts';
@@ -22,7 +23,19 @@ export function seedCommand(): Command {
     )
     .option('--seed <n>', 'random seed', positive)
     .action(async (opts: { count: number; purpose?: string; seed?: number }) => {
-      await withRuntime(async ({ services, register }) => {
+      await withRuntime(async ({ services, register, database }) => {
+        // Invented people never mix with real ones: they go into a database that holds no one, or
+        // only the demo's or earlier invented people.
+        const settings = createSettingsRepo(database.db);
+        const marked =
+          (await settings.get('demo')) !== undefined ||
+          (await settings.get('invented_people')) !== undefined;
+        if (!marked && (await services.subjects.countSubjects()) > 0) {
+          throw new Error(
+            'this database holds people who were not invented by `rekisteri seed`: refusing to add invented people to a real register (seed an empty database instead)',
+          );
+        }
+        await settings.insertIfAbsent('invented_people', 'rekisteri seed');
         const purpose = opts.purpose ?? seedPurpose(register);
         if (!purpose || !register.purpose(purpose)) {
           throw new Error(

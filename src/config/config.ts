@@ -4,13 +4,34 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-const schema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: z
+/** A postgres:// URL that parses: a malformed one is refused here rather than by the driver. */
+function postgresUrl() {
+  return z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
-    .optional(),
+    .refine(
+      (v) => URL.canParse(v),
+      'not a valid URL (a special character in the password must be percent-encoded, e.g. %40 for @)',
+    );
+}
+
+const schema = z.object({
+  PORT: z
+    .string()
+    .default('8080')
+    .transform((v, ctx) => {
+      const n = /^\d{1,5}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      if (n >= 1 && n <= 65535) {
+        return n;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a port number from 1 to 65535 (found ${JSON.stringify(v)})`,
+      });
+      return z.NEVER;
+    }),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: postgresUrl().optional(),
   REKISTERI_DATA: z.string().min(1).default('./data'),
   /**
    * The key store: person keys, the erasure journal and the access log's anchors, kept apart from
@@ -18,10 +39,7 @@ const schema = z.object({
    * KEYSTORE_DATABASE_URL it also holds the key store's embedded database.
    */
   REKISTERI_KEYSTORE: z.string().min(1).default('./keystore'),
-  KEYSTORE_DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
-    .optional(),
+  KEYSTORE_DATABASE_URL: postgresUrl().optional(),
   REKISTERI_REGISTER: z.string().min(1).default('./register.yaml'),
   REKISTERI_MASTER_KEY: z.string().min(1).optional(),
   REKISTERI_KEY_FILE: z.string().min(1).default('./rekisteri.key'),
@@ -137,22 +155,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   // Out of the environment once read, even when the rest is refused: worker threads and child
   // processes inherit process.env.
   delete env.REKISTERI_MASTER_KEY;
+  // An empty value means unset; one of spaces only is a mistake (a quoted blank in a unit file),
+  // refused rather than silently replaced by the default.
+  const blank = Object.keys(schema.shape).filter((k) => cleaned[k]?.trim() === '');
+  if (blank.length > 0) {
+    throw new ConfigError(
+      blank
+        .map((k) => `${k}: is only spaces: give a value, or leave ${k} out for the default`)
+        .join('\n'),
+    );
+  }
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(
-      `invalid configuration in the environment:\n${lines.join('\n')}\nSee the configuration table in README.md.`,
+      parsed.error.issues
+        .map((i) => `${i.path.join('.')}: ${i.message} (see the configuration table in README.md)`)
+        .join('\n'),
     );
   }
   const e = parsed.data;
   if (e.DATABASE_URL && !e.KEYSTORE_DATABASE_URL) {
     throw new ConfigError(
-      'invalid configuration in the environment:\n  KEYSTORE_DATABASE_URL: required when DATABASE_URL is set: a PostgreSQL database apart from the data (better on another server) for person keys; see docs/operations.md',
+      'KEYSTORE_DATABASE_URL: required when DATABASE_URL is set: a PostgreSQL database apart from the data (better on another server) for person keys; see docs/operations.md',
     );
   }
   if (e.KEYSTORE_DATABASE_URL && e.KEYSTORE_DATABASE_URL === e.DATABASE_URL) {
     throw new ConfigError(
-      'invalid configuration in the environment:\n  KEYSTORE_DATABASE_URL: must name another database than DATABASE_URL: a key store inside the data database would go into every dump of the data',
+      'KEYSTORE_DATABASE_URL: must name another database than DATABASE_URL: a key store inside the data database would go into every dump of the data',
     );
   }
   const config = Object.freeze({

@@ -15,6 +15,7 @@ import {
   type DatabaseHandle,
   type PoolTimeouts,
 } from '../db/database.ts';
+import { refuseNewerDatabase, type DatabaseOrigin } from '../startup/database-errors.ts';
 import type { KeyStoreDatabase } from './migrations.ts';
 import { keystoreMigrations } from './migrations.ts';
 
@@ -65,6 +66,8 @@ export async function openKeyStore(opts: {
   url?: string;
   dir?: string;
   timeouts?: PoolTimeouts;
+  /** Names the variable in the refusal of a key store migrated by a newer version. */
+  origin?: DatabaseOrigin;
 }): Promise<KeyStore> {
   const handle = await openDatabase(
     opts.url
@@ -89,6 +92,14 @@ export async function openKeyStore(opts: {
     if ((dataTables.rows[0]?.n ?? 0) > 0) {
       throw new Error(
         'the key store must be a database of its own: KEYSTORE_DATABASE_URL points at a database that holds the register data',
+      );
+    }
+    if (opts.origin) {
+      await refuseNewerDatabase(
+        db,
+        Object.keys(keystoreMigrations),
+        opts.origin,
+        'keystore_migration',
       );
     }
     const { error, results } = await withoutStatementTimeout(db, (conn) =>

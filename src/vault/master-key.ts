@@ -68,11 +68,11 @@ export interface MasterKeySource {
   origin: 'environment' | 'file' | 'created';
 }
 
-export async function loadOrCreateMasterKey(opts: {
+/** The master key from REKISTERI_MASTER_KEY or the key file; undefined when there is neither. */
+export async function loadMasterKey(opts: {
   fromEnv?: string;
   file: string;
-  create: boolean;
-}): Promise<MasterKeySource> {
+}): Promise<MasterKeySource | undefined> {
   if (opts.fromEnv) {
     const key = parseMasterKey(opts.fromEnv);
     if (!key) {
@@ -90,14 +90,58 @@ export async function loadOrCreateMasterKey(opts: {
     }
     return { key, origin: 'file' };
   }
+  return undefined;
+}
+
+/**
+ * Writes a new random key file (mode 0600). Its directory must exist unless `parents` is given
+ * (`rekisteri init`): a missing directory is more often a volume not mounted than a wish. When
+ * another process wrote the file first, that key is used.
+ */
+export async function createMasterKeyFile(
+  file: string,
+  opts: { parents?: boolean } = {},
+): Promise<MasterKeySource> {
+  if (opts.parents) {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  }
+  const key = randomBytes(32);
+  try {
+    // wx: O_CREAT | O_EXCL, which neither follows a symbolic link nor replaces an existing file.
+    await writeFile(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      key.fill(0);
+      const other = await loadMasterKey({ file });
+      if (other) {
+        return other;
+      }
+    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new Error(
+        `REKISTERI_KEY_FILE: the directory of ${file} does not exist: check the path, or run \`rekisteri init\`, which creates it`,
+      );
+    }
+    throw err;
+  }
+  return { key, origin: 'created' };
+}
+
+export async function loadOrCreateMasterKey(opts: {
+  fromEnv?: string;
+  file: string;
+  create: boolean;
+  parents?: boolean;
+}): Promise<MasterKeySource> {
+  const found = await loadMasterKey(opts);
+  if (found) {
+    return found;
+  }
   if (!opts.create) {
     throw new Error(
       `no master key: set REKISTERI_MASTER_KEY or create ${opts.file} with \`rekisteri init\``,
     );
   }
-  const key = randomBytes(32);
-  await mkdir(dirname(opts.file), { recursive: true });
-  // wx: O_CREAT | O_EXCL, which neither follows a symbolic link nor replaces an existing file.
-  await writeFile(opts.file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  return { key, origin: 'created' };
+  return createMasterKeyFile(opts.file, { parents: opts.parents ?? false });
 }
