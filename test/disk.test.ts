@@ -10,14 +10,16 @@ import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers.ts';
+import { freePort, ROOT } from './helpers.ts';
 
 const MB = 1024 * 1024;
 let scratch = '';
 let volume = '';
 let mounted = false;
+let port = 0;
 
 beforeAll(async () => {
+  port = await freePort();
   scratch = await mkdtemp(join(tmpdir(), 'rekisteri-disk-'));
   volume = join(scratch, 'volume');
   await mkdir(volume);
@@ -72,7 +74,7 @@ function environment(extra: Record<string, string>): Record<string, string> {
   ) as Record<string, string>;
   return {
     ...base,
-    PORT: '0',
+    PORT: String(port),
     REKISTERI_DEMO_PEOPLE: '0',
     REKISTERI_DATA: join(volume, 'data'),
     REKISTERI_KEYSTORE: join(volume, 'keystore'),
@@ -186,7 +188,7 @@ describe('a full disk under the embedded database', () => {
         );
         server.child.kill('SIGTERM');
         const end = await server.exited;
-        expect(end.code).toBe(0);
+        expect(end.code, server.output().slice(-2000)).toBe(0);
       } finally {
         server.child.kill('SIGKILL');
       }
