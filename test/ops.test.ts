@@ -311,6 +311,19 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
       payload: { username: 'x', password: 'y' },
     });
     expect(login.statusCode).toBe(503);
+    // A percent-encoded path reaches the same route, and is refused the same way.
+    const encoded = await t.app.inject({
+      method: 'POST',
+      url: '/%61pi/v1/subjects',
+      headers: t.writer,
+      payload: {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values: { ...anna, contact: { email: 'anna.encoded@example.com' } },
+      },
+    });
+    expect(encoded.statusCode).toBe(503);
+    expect(encoded.json()).toMatchObject({ title: 'Storage is low' });
     // The public definition writes nothing and is still served.
     expect((await t.app.inject({ url: '/api/v1/definition' })).statusCode).toBe(200);
     const ready = await t.app.inject({ url: '/healthz/ready' });

@@ -154,8 +154,10 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
  */
 export function registerStorageRefusal(app: FastifyInstance, guard: StorageGuard): void {
   app.addHook('onRequest', (request, reply, done) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (guard.low && path.startsWith('/api/v1/') && path !== '/api/v1/definition') {
+    // The route the router chose, not the raw URL: `/%61pi/v1/subjects` reaches the same handler
+    // as `/api/v1/subjects` and must be refused the same way.
+    const route = request.routeOptions.url ?? '';
+    if (guard.low && route.startsWith('/api/v1/') && route !== '/api/v1/definition') {
       void unavailable(reply, request, 'storage');
       return;
     }
