@@ -211,6 +211,17 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
     }
   });
 
+  it('answers a flood of readiness probes with one check at a time, leaving the pools to requests', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => t.app.inject({ url: '/healthz/ready' })),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+    if (kind === 'postgres') {
+      // The key store's pool (10) served nothing else: one probe at a time needs one connection.
+      expect(t.keys.handle.poolStats?.().total).toBeLessThanOrEqual(2);
+    }
+  });
+
   it('documents the health routes under the health tag', async () => {
     const doc = (await t.app.inject({ url: '/api/openapi.json' })).json<{
       paths: Record<string, { get?: { tags?: string[] } }>;
