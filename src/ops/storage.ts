@@ -54,11 +54,24 @@ export async function checkStorageAtStart(
   volumes: WatchedVolume[],
   minFree: number,
 ): Promise<void> {
+  await requireFreeSpace(
+    volumes,
+    minFree,
+    'free some space (the embedded database writes its log in 16 MB segments) before starting',
+  );
+}
+
+/** Throws StorageLowAtStart naming the first volume below `minFree`; `advice` ends the message. */
+export async function requireFreeSpace(
+  volumes: WatchedVolume[],
+  minFree: number,
+  advice: string,
+): Promise<void> {
   for (const v of volumes) {
     const free = await freeSpace(v.dir);
     if (free < minFree) {
       throw new StorageLowAtStart(
-        `${v.variable}: only ${formatBytes(free)} free on the volume of ${v.dir}, below REKISTERI_MIN_FREE_SPACE (${formatBytes(minFree)}): free some space (the embedded database writes its log in 16 MB segments) before starting`,
+        `${v.variable}: only ${formatBytes(free)} free on the volume of ${v.dir}, below REKISTERI_MIN_FREE_SPACE (${formatBytes(minFree)}): ${advice}`,
       );
     }
   }
