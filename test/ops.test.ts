@@ -187,6 +187,26 @@ describe('the configuration of timeouts, free space, the watchdog and metrics', 
   });
 });
 
+describe('the storage guard', () => {
+  it('measures a volume that does not answer (a stale network mount) once, not again every interval', async () => {
+    let calls = 0;
+    const guard = new StorageGuard(
+      [{ dir: '/nfs/gone', variable: 'REKISTERI_DATA' }],
+      1,
+      20,
+      () => {
+        calls++;
+        return new Promise<number>(() => undefined);
+      },
+    );
+    guard.start();
+    await new Promise((r) => setTimeout(r, 300));
+    guard.stop();
+    expect(calls).toBe(1);
+    expect(guard.low).toBe(false);
+  });
+});
+
 describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
   let t: OpsContext;
   beforeAll(async () => {
