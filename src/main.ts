@@ -8,7 +8,7 @@ import { loadConfig, metricsToken, type Config } from './config/config.ts';
 import { inventPeople, seedPurpose } from './demo/people.ts';
 import { system } from './lib/actor.ts';
 import { embeddedVolumes } from './ops/volumes.ts';
-import { checkStorageAtStart, StorageGuard } from './ops/storage.ts';
+import { StorageGuard } from './ops/storage.ts';
 import { startWatchdog } from './ops/watchdog.ts';
 import { CONSOLE_DIR, openRuntime, type Runtime } from './runtime.ts';
 import { checkListen, explainListenError } from './startup/listen.ts';
@@ -19,12 +19,11 @@ export async function startServer(
   const config = loadConfig(env);
   // A port in use or an unknown host ends the start before anything is opened.
   await checkListen(config.port, config.host);
-  // Before the embedded database opens: on a volume too full for its log it would hang.
-  const volumes = embeddedVolumes(config);
-  await checkStorageAtStart(volumes, config.minFreeSpace);
-  const storage = new StorageGuard(volumes, config.minFreeSpace);
-  await storage.check();
+  // openRuntime refuses a volume too full for the embedded database's log before opening it; from
+  // then on the guard watches it.
   const runtime = await openRuntime(config);
+  const storage = new StorageGuard(embeddedVolumes(config), config.minFreeSpace);
+  await storage.check();
   // From here a stuck event loop ends the process instead of leaving it unresponsive. Not before:
   // the embedded database's recovery and migrations run on this thread and may rightly take long.
   const watchdog = startWatchdog(config.watchdogTimeout);
@@ -172,7 +171,11 @@ export async function startServer(
     while (cleaning) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    await services.audit.anchor().catch(() => undefined);
+    // Sealing writes to the database: not on a volume below the threshold (the embedded database
+    // could hang there); the entries wait, and the next start seals them.
+    if (!storage.low) {
+      await services.audit.anchor().catch(() => undefined);
+    }
     await app.close();
     await runtime.close();
     await watchdog.stop();

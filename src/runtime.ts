@@ -11,6 +11,8 @@ import { masterKeyFromEnvironment, type Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createSettingsRepo } from './db/settings.repo.ts';
+import { checkStorageAtStart, requireFreeSpace } from './ops/storage.ts';
+import { embeddedVolumes } from './ops/volumes.ts';
 import { loadDefinition } from './definition/loader.ts';
 import type { Register } from './definition/register.ts';
 import { system } from './lib/actor.ts';
@@ -107,6 +109,10 @@ export async function openRuntime(
   const keyOrigin: DatabaseOrigin = config.keystoreUrl
     ? { variable: 'KEYSTORE_DATABASE_URL', where: config.keystoreUrl }
     : { variable: 'REKISTERI_KEYSTORE', where: keystoreDatabaseDir(config) };
+  // Every command, not only the server: an import or a restore on a volume too full for the
+  // embedded database's log would hang it (at 100 % CPU, deaf to Ctrl-C).
+  const volumes = embeddedVolumes(config);
+  await checkStorageAtStart(volumes, config.minFreeSpace);
   const database = await explained(dataOrigin, () =>
     openDatabase(
       config.databaseUrl
@@ -114,6 +120,19 @@ export async function openRuntime(
         : { dataDir: config.dataDir },
     ),
   );
+  if (volumes.length > 0 && config.minFreeSpace > 0) {
+    // Imports, seeding and restores write in batches, each a bulk transaction: one that would
+    // start below the threshold stops the command instead (batches already committed are kept).
+    const bulk = database.bulkTransaction;
+    database.bulkTransaction = async (fn) => {
+      await requireFreeSpace(
+        volumes,
+        config.minFreeSpace,
+        'stopped before writing more (what was committed is kept); free some space and run the command again',
+      );
+      return bulk(fn);
+    };
+  }
   let keys: KeyStore | undefined;
   let vault: Vault;
   try {

@@ -10,6 +10,8 @@ import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config.ts';
+import { openRuntime } from '../src/runtime.ts';
 import { freePort, ROOT } from './helpers.ts';
 
 const MB = 1024 * 1024;
@@ -203,6 +205,59 @@ describe('a full disk under the embedded database', () => {
           /REKISTERI_DATA: only \d+\.\d MB free on the volume of .*, below REKISTERI_MIN_FREE_SPACE \(32\.0 MB\)/,
         ),
       ]);
+    },
+  );
+
+  it(
+    'stops a command on the low volume, and a batch that would start below the threshold',
+    { timeout: 180_000 },
+    async (ctx) => {
+      if (!mounted) {
+        ctx.skip();
+      }
+      await rm(join(volume, 'filler'), { force: true });
+      await fill('filler', 8 * MB);
+      // A CLI command opens the embedded database too: one line naming the variable, exit 1.
+      const started = Date.now();
+      const cli = spawn(process.execPath, [join(ROOT, 'bin/rekisteri.js'), 'audit', 'verify'], {
+        cwd: scratch,
+        env: environment({}),
+        stdio: 'pipe',
+      });
+      let out = '';
+      cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      cli.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((r) => cli.on('exit', r));
+      expect(code).toBe(1);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(out.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^rekisteri: REKISTERI_DATA: only \d+\.\d MB free on the volume of .*, below REKISTERI_MIN_FREE_SPACE \(32\.0 MB\)/,
+        ),
+      ]);
+
+      // A command already running (an import, a restore) stops before its next batch.
+      await rm(join(volume, 'filler'));
+      const rt = await openRuntime(loadConfig(environment({})));
+      try {
+        await fill('filler', 20 * MB);
+        let wrote = false;
+        const batch = () =>
+          rt.database.bulkTransaction(() => {
+            wrote = true;
+            return Promise.resolve('written');
+          });
+        await expect(batch()).rejects.toThrow(
+          /^REKISTERI_DATA: only \d+\.\d MB free .* below REKISTERI_MIN_FREE_SPACE \(32\.0 MB\): stopped before writing more/,
+        );
+        expect(wrote).toBe(false);
+        await rm(join(volume, 'filler'));
+        await expect(batch()).resolves.toBe('written');
+        expect(wrote).toBe(true);
+      } finally {
+        await rm(join(volume, 'filler'), { force: true });
+        await rt.close();
+      }
     },
   );
 

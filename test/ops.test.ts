@@ -187,6 +187,26 @@ describe('the configuration of timeouts, free space, the watchdog and metrics', 
   });
 });
 
+describe('the storage guard', () => {
+  it('measures a volume that does not answer (a stale network mount) once, not again every interval', async () => {
+    let calls = 0;
+    const guard = new StorageGuard(
+      [{ dir: '/nfs/gone', variable: 'REKISTERI_DATA' }],
+      1,
+      20,
+      () => {
+        calls++;
+        return new Promise<number>(() => undefined);
+      },
+    );
+    guard.start();
+    await new Promise((r) => setTimeout(r, 300));
+    guard.stop();
+    expect(calls).toBe(1);
+    expect(guard.low).toBe(false);
+  });
+});
+
 describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
   let t: OpsContext;
   beforeAll(async () => {
@@ -208,6 +228,17 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
         checks: { database: 'ok', keystore: 'ok', storage: 'ok', sealer: 'ok' },
         failed: [],
       });
+    }
+  });
+
+  it('answers a flood of readiness probes with one check at a time, leaving the pools to requests', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => t.app.inject({ url: '/healthz/ready' })),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+    if (kind === 'postgres') {
+      // The key store's pool (10) served nothing else: one probe at a time needs one connection.
+      expect(t.keys.handle.poolStats?.().total).toBeLessThanOrEqual(2);
     }
   });
 
@@ -311,6 +342,19 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
       payload: { username: 'x', password: 'y' },
     });
     expect(login.statusCode).toBe(503);
+    // A percent-encoded path reaches the same route, and is refused the same way.
+    const encoded = await t.app.inject({
+      method: 'POST',
+      url: '/%61pi/v1/subjects',
+      headers: t.writer,
+      payload: {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values: { ...anna, contact: { email: 'anna.encoded@example.com' } },
+      },
+    });
+    expect(encoded.statusCode).toBe(503);
+    expect(encoded.json()).toMatchObject({ title: 'Storage is low' });
     // The public definition writes nothing and is still served.
     expect((await t.app.inject({ url: '/api/v1/definition' })).statusCode).toBe(200);
     const ready = await t.app.inject({ url: '/healthz/ready' });

@@ -19,13 +19,16 @@ afterAll(async () => {
 });
 
 /** Runs a child that starts the watchdog, waits `healthyMs` with a working loop, then busy-loops for `busyMs`. */
-async function child(timeout: number, healthyMs: number, busyMs: number) {
-  const script = join(dir, `child-${timeout}-${busyMs}.mjs`);
+async function child(timeout: number, healthyMs: number, busyMs: number, clockShiftMs = 0) {
+  const script = join(dir, `child-${timeout}-${busyMs}-${clockShiftMs}.mjs`);
   const module = pathToFileURL(join(ROOT, 'src/ops/watchdog.ts')).href;
   await writeFile(
     script,
     `const { startWatchdog } = await import(${JSON.stringify(module)});
 const dog = startWatchdog(${timeout});
+// The wall clock as this thread sees it from now on: stepped by ${clockShiftMs} ms.
+const wall = Date.now;
+Date.now = () => wall() + ${clockShiftMs};
 await new Promise((r) => setTimeout(r, ${healthyMs}));
 process.stdout.write('busy\\n');
 const end = Date.now() + ${busyMs};
@@ -72,4 +75,15 @@ describe('the watchdog', () => {
     expect(off.out).toBe('busy\nsurvived\n');
     expect(off.err).toBe('');
   }, 30_000);
+
+  it('goes by elapsed time, not the wall clock: a clock stepped forward kills nothing, one stepped back spares nothing', async () => {
+    const forward = await child(2, 4000, 0, -60_000);
+    expect(forward.signal).toBeNull();
+    expect(forward.out).toBe('busy\nsurvived\n');
+    expect(forward.err).toBe('');
+    const back = await child(1, 1500, 20_000, 3_600_000);
+    expect(back.out).toBe('busy\n');
+    expect(back.signal).toBe('SIGKILL');
+    expect(back.took).toBeLessThan(10_000);
+  }, 60_000);
 });

@@ -69,7 +69,7 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
     done();
   });
 
-  const ready = async (_req: FastifyRequest, reply: FastifyReply) => {
+  const check = async () => {
     const run = async (fn: () => Promise<boolean>): Promise<'ok' | 'failed'> => {
       try {
         return (await within(timeout, fn())) ? 'ok' : 'failed';
@@ -98,12 +98,22 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
       sealer,
     };
     const failed = CHECKS.filter((c) => checks[c] === 'failed');
-    void reply.code(failed.length > 0 ? 503 : 200);
     return {
       status: failed.length > 0 ? ('unavailable' as const) : ('ok' as const),
       checks,
       failed,
     };
+  };
+  // Probes that arrive while a check runs share its answer: the route is public, and a flood of
+  // probes must not take every connection of the pools from the requests they serve.
+  let running: ReturnType<typeof check> | undefined;
+  const ready = async (_req: FastifyRequest, reply: FastifyReply) => {
+    running ??= check().finally(() => {
+      running = undefined;
+    });
+    const answer = await running;
+    void reply.code(answer.failed.length > 0 ? 503 : 200);
+    return answer;
   };
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
@@ -154,8 +164,10 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
  */
 export function registerStorageRefusal(app: FastifyInstance, guard: StorageGuard): void {
   app.addHook('onRequest', (request, reply, done) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (guard.low && path.startsWith('/api/v1/') && path !== '/api/v1/definition') {
+    // The route the router chose, not the raw URL: `/%61pi/v1/subjects` reaches the same handler
+    // as `/api/v1/subjects` and must be refused the same way.
+    const route = request.routeOptions.url ?? '';
+    if (guard.low && route.startsWith('/api/v1/') && route !== '/api/v1/definition') {
       void unavailable(reply, request, 'storage');
       return;
     }

@@ -54,11 +54,24 @@ export async function checkStorageAtStart(
   volumes: WatchedVolume[],
   minFree: number,
 ): Promise<void> {
+  await requireFreeSpace(
+    volumes,
+    minFree,
+    'free some space (the embedded database writes its log in 16 MB segments) before starting',
+  );
+}
+
+/** Throws StorageLowAtStart naming the first volume below `minFree`; `advice` ends the message. */
+export async function requireFreeSpace(
+  volumes: WatchedVolume[],
+  minFree: number,
+  advice: string,
+): Promise<void> {
   for (const v of volumes) {
     const free = await freeSpace(v.dir);
     if (free < minFree) {
       throw new StorageLowAtStart(
-        `${v.variable}: only ${formatBytes(free)} free on the volume of ${v.dir}, below REKISTERI_MIN_FREE_SPACE (${formatBytes(minFree)}): free some space (the embedded database writes its log in 16 MB segments) before starting`,
+        `${v.variable}: only ${formatBytes(free)} free on the volume of ${v.dir}, below REKISTERI_MIN_FREE_SPACE (${formatBytes(minFree)}): ${advice}`,
       );
     }
   }
@@ -75,10 +88,14 @@ export class StorageGuard {
   #timer: NodeJS.Timeout | undefined;
   #log: StorageLog | undefined;
 
+  #checking: Promise<boolean> | undefined;
+
   constructor(
     readonly volumes: WatchedVolume[],
     public minFree: number,
     readonly intervalMs = 2000,
+    /** How a volume is measured (freeSpace; a test may hand in a volume that never answers). */
+    readonly measure: (dir: string) => Promise<number> = freeSpace,
   ) {}
 
   /** Whether any watched volume is below the threshold (as of the last check). */
@@ -94,12 +111,23 @@ export class StorageGuard {
     this.#log = log;
   }
 
-  /** Measures every volume; logs once when the state changes, not on every check. */
-  async check(): Promise<boolean> {
+  /**
+   * Measures every volume; logs once when the state changes, not on every check. One check at a
+   * time: a statfs that hangs (a stale network mount) holds one of libuv's four threads, and checks
+   * piled on it every 2 s would soon hold all of them (file reads, password hashing, DNS).
+   */
+  check(): Promise<boolean> {
+    this.#checking ??= this.#check().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  async #check(): Promise<boolean> {
     const readings: VolumeReading[] = [];
     for (const v of this.volumes) {
       try {
-        readings.push({ ...v, freeBytes: await freeSpace(v.dir) });
+        readings.push({ ...v, freeBytes: await this.measure(v.dir) });
       } catch {
         // A volume that cannot be measured is not taken for full; the database will say more.
       }
