@@ -207,6 +207,53 @@ describe('the demo register', () => {
   );
 
   it(
+    'gives no invented person a key in the key store of another register',
+    { timeout: 240_000 },
+    async () => {
+      // A register of one's own, started once: its key store holds its register id.
+      const own = await freshDir();
+      await ownRegister(join(own, 'register.yaml'));
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+      // The demo in another directory, with that register's key store and key.
+      const demo = await freshDir();
+      const borrowed = {
+        REKISTERI_KEYSTORE: join(own, 'keystore'),
+        REKISTERI_KEY_FILE: join(own, 'rekisteri.key'),
+      };
+      for (const args of [['seed', '--count', '3'], ['start']]) {
+        const r = await rekisteri(demo, args, {
+          ...borrowed,
+          PORT: String(await freePort()),
+          REKISTERI_DEMO_PEOPLE: '3',
+        });
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(oneLine(r)).toMatch(
+          /REKISTERI_KEYSTORE: .*keystore holds the key store of a register, and the demo register's invented people/,
+        );
+      }
+      const keys = await openDatabase({ dataDir: join(own, 'keystore', 'keys') });
+      const held = await sql<{ n: number }>`select count(*)::int as n from person_keys`.execute(
+        keys.db,
+      );
+      await keys.close();
+      expect(held.rows[0]).toEqual({ n: 0 });
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+
+      // A key store on a server is never the demo's: refused before anything is opened.
+      const elsewhere = await freshDir();
+      const r = await rekisteri(elsewhere, ['seed', '--count', '3'], {
+        KEYSTORE_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      });
+      expect(r.code).toBe(1);
+      expect(oneLine(r)).toMatch(
+        /REKISTERI_REGISTER: .* does not exist, and KEYSTORE_DATABASE_URL is set: the demo register .* only on embedded databases/,
+      );
+      expect(await exists(join(elsewhere, 'data'))).toBe(false);
+      expect(await exists(join(elsewhere, 'rekisteri.key'))).toBe(false);
+    },
+  );
+
+  it(
     'seed adds no invented people to a database that holds real ones',
     { timeout: 240_000 },
     async () => {
@@ -219,10 +266,32 @@ describe('the demo register', () => {
         mapping,
         'purpose: customer_relationship\nsource: subject\ncolumns:\n  name: identity.firstName\n  email: contact.email\n',
       );
+      // A refused seed (an unknown purpose) leaves nothing that would let a later one in.
+      const wrong = await rekisteri(dir, ['seed', '--count', '1', '--purpose', 'nonesuch']);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('rekisteri: --purpose: unknown purpose "nonesuch"');
       expect((await rekisteri(dir, ['import', csv, '--mapping', mapping])).code).toBe(0);
       const r = await rekisteri(dir, ['seed', '--count', '3']);
       expect(r.code).toBe(1);
       expect(oneLine(r)).toContain('refusing to add invented people to a real register');
+
+      // Seeded while empty (a benchmark), then a real person added: no more invented ones.
+      const bench = await freshDir();
+      await ownRegister(join(bench, 'register.yaml'));
+      const seeded = await rekisteri(bench, ['seed', '--count', '2']);
+      expect(seeded.code, seeded.stderr).toBe(0);
+      expect((await rekisteri(bench, ['seed', '--count', '2'])).code).toBe(0);
+      expect((await rekisteri(bench, ['import', csv, '--mapping', mapping])).code).toBe(0);
+      const mixed = await rekisteri(bench, ['seed', '--count', '2']);
+      expect(mixed.code).toBe(1);
+      expect(oneLine(mixed)).toContain('refusing to add invented people to a real register');
+      const database = await openDatabase({ dataDir: join(bench, 'data') });
+      const people = await database.db
+        .selectFrom('subjects')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      await database.close();
+      expect(Number(people.n)).toBe(5);
     },
   );
 });
@@ -386,6 +455,34 @@ describe('the master key', () => {
       },
     );
   }
+});
+
+describe('rekisteri init', () => {
+  it(
+    'writes nothing when the key file is missing beside a data database or key store in use',
+    { timeout: 180_000 },
+    async () => {
+      const own = await freshDir();
+      await ownRegister(join(own, 'register.yaml'));
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+      for (const [variable, value] of [
+        ['REKISTERI_KEYSTORE', join(own, 'keystore')],
+        ['REKISTERI_DATA', join(own, 'data')],
+      ] as const) {
+        const dir = await freshDir();
+        const r = await rekisteri(dir, ['init'], { [variable]: value });
+        expect(r.code, variable).toBe(1);
+        expect(oneLine(r)).toMatch(
+          new RegExp(
+            `REKISTERI_KEY_FILE: .*rekisteri\\.key does not exist, but the database of ${variable} already holds a register .*Nothing was written`,
+          ),
+        );
+        for (const name of ['rekisteri.key', 'register.yaml', 'data', 'keystore']) {
+          expect(await exists(join(dir, name)), `${variable}: ${name}`).toBe(false);
+        }
+      }
+    },
+  );
 });
 
 /** Starts the server in `dir` and waits until it serves; returns its URL, output and process. */
