@@ -6,7 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -779,6 +779,52 @@ describe('start-up errors', () => {
         expect(r.code, host).toBe(1);
         expect(oneLine(r)).toMatch(pattern);
         expect(r.ms).toBeLessThan(15_000);
+      }
+    },
+  );
+
+  it(
+    'names DATABASE_URL, without its password, for a server that closes the connection or refuses it',
+    { timeout: 120_000 },
+    async () => {
+      const dir = await freshDir();
+      // Something listens, but hangs up on every client without a word (not PostgreSQL).
+      const sockets = new Set<Socket>();
+      const closing: Server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.end();
+      });
+      const port = await new Promise<number>((resolve) =>
+        closing.listen(0, '127.0.0.1', () => resolve((closing.address() as { port: number }).port)),
+      );
+      try {
+        for (const [url, pattern] of [
+          [
+            `postgres://rekisteri:Sal41nen-s3cret@127.0.0.1:${port}/register`,
+            new RegExp(
+              `^rekisteri: DATABASE_URL: the server at 127\\.0\\.0\\.1:${port} closed the connection before answering`,
+            ),
+          ],
+          [
+            'postgres://rekisteri:Sal41nen-s3cret@127.0.0.1:1/register',
+            /^rekisteri: DATABASE_URL: the PostgreSQL server at 127\.0\.0\.1:1 refused the connection/,
+          ],
+        ] as const) {
+          const r = await rekisteri(dir, ['migrate'], {
+            DATABASE_URL: url,
+            KEYSTORE_DATABASE_URL: 'postgres://keys:Sal41nen-s3cret@127.0.0.1:1/keys',
+          });
+          expect(r.code, url).toBe(1);
+          expect(oneLine(r)).toMatch(pattern);
+          expect(r.stderr + r.stdout).not.toContain('Sal41nen-s3cret');
+          expect(r.ms).toBeLessThan(20_000);
+        }
+      } finally {
+        for (const socket of sockets) {
+          socket.destroy();
+        }
+        await new Promise((r) => closing.close(r));
       }
     },
   );
