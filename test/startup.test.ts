@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -970,6 +970,27 @@ describe('start-up errors', () => {
       }
       expect(await exists(join(dir, 'data', 'rekisteri.lock'))).toBe(false);
       expect((await rekisteri(dir, ['audit', 'verify'])).stdout).toContain('intact');
+
+      // Output to a full device: one line, and a failed command (no stack trace).
+      const full = await open('/dev/full', 'w');
+      try {
+        for (const args of [['audit', 'verify'], ['--help']]) {
+          const child = spawn(process.execPath, [BIN, ...args], {
+            cwd: dir,
+            env: baseEnv(),
+            stdio: ['ignore', full.fd, 'pipe'],
+          });
+          let stderr = '';
+          child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+          const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+          expect(code, args.join(' ')).toBe(1);
+          expect(stderr, args.join(' ')).toContain('rekisteri: cannot write the output: ENOSPC\n');
+          expect(stderr, args.join(' ')).not.toMatch(/ at |Error:/);
+        }
+      } finally {
+        await full.close();
+      }
+      expect(await exists(join(dir, 'data', 'rekisteri.lock'))).toBe(false);
     },
   );
 });
