@@ -19,6 +19,7 @@ import { createServices, type Services } from './services.ts';
 import { createMasterKeyFile, loadMasterKey, type MasterKeySource } from './vault/master-key.ts';
 import { explained, StartupError, type DatabaseOrigin } from './startup/database-errors.ts';
 import { checkDirectories } from './startup/directories.ts';
+import { refuseNewKeyBesideRegister } from './startup/new-key.ts';
 import { underStartLock } from './startup/first-start.ts';
 import { describeChange, outline, parseOutline } from './startup/summary.ts';
 import { createVault, type Vault } from './vault/vault.ts';
@@ -105,6 +106,10 @@ export async function openRuntime(
     throw new StartupError(
       `REKISTERI_KEY_FILE: ${config.keyFile} does not exist, nor does its directory: is its volume mounted, or the path mistyped? Set REKISTERI_MASTER_KEY, or run \`rekisteri init\` for a new register`,
     );
+  }
+  if (!master && (opts.createKey ?? true)) {
+    // Before either database is opened: a refusal leaves no new empty database behind.
+    await refuseNewKeyBesideRegister(config, keystoreDatabaseDir(config));
   }
   const dataOrigin: DatabaseOrigin = config.databaseUrl
     ? { variable: 'DATABASE_URL', where: config.databaseUrl }

@@ -457,10 +457,10 @@ describe('the master key', () => {
   }
 });
 
-describe('rekisteri init', () => {
+describe('a missing key file beside a register in use', () => {
   it(
-    'writes nothing when the key file is missing beside a data database or key store in use',
-    { timeout: 180_000 },
+    'is refused by init and by a start, and nothing is written: no key, no file, no new database',
+    { timeout: 240_000 },
     async () => {
       const own = await freshDir();
       await ownRegister(join(own, 'register.yaml'));
@@ -469,18 +469,25 @@ describe('rekisteri init', () => {
         ['REKISTERI_KEYSTORE', join(own, 'keystore')],
         ['REKISTERI_DATA', join(own, 'data')],
       ] as const) {
-        const dir = await freshDir();
-        const r = await rekisteri(dir, ['init'], { [variable]: value });
-        expect(r.code, variable).toBe(1);
-        expect(oneLine(r)).toMatch(
-          new RegExp(
-            `REKISTERI_KEY_FILE: .*rekisteri\\.key does not exist, but the database of ${variable} already holds a register .*Nothing was written`,
-          ),
-        );
-        for (const name of ['rekisteri.key', 'register.yaml', 'data', 'keystore']) {
-          expect(await exists(join(dir, name)), `${variable}: ${name}`).toBe(false);
+        for (const args of [['init'], ['apikey', 'list']]) {
+          const dir = await freshDir();
+          const r = await rekisteri(dir, args, {
+            [variable]: value,
+            REKISTERI_REGISTER: join(own, 'register.yaml'),
+          });
+          expect(r.code, `${variable} ${args[0]}`).toBe(1);
+          expect(oneLine(r)).toMatch(
+            new RegExp(
+              `REKISTERI_KEY_FILE: .*rekisteri\\.key does not exist, but the database already holds a register sealed with a master key \\(${variable}\\): .*Nothing was created`,
+            ),
+          );
+          for (const name of ['rekisteri.key', 'data', 'keystore']) {
+            expect(await exists(join(dir, name)), `${variable} ${args[0]}: ${name}`).toBe(false);
+          }
         }
       }
+      // The register itself still opens with its key.
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
     },
   );
 });
