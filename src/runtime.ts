@@ -107,8 +107,13 @@ export async function openRuntime(
       `REKISTERI_KEY_FILE: ${config.keyFile} does not exist, nor does its directory: is its volume mounted, or the path mistyped? Set REKISTERI_MASTER_KEY, or run \`rekisteri init\` for a new register`,
     );
   }
-  if (!master && (opts.createKey ?? true)) {
+  if (!master) {
     // Before either database is opened: a refusal leaves no new empty database behind.
+    if (!(opts.createKey ?? true)) {
+      throw new StartupError(
+        `no master key: set REKISTERI_MASTER_KEY or create REKISTERI_KEY_FILE (${config.keyFile}) with \`rekisteri init\``,
+      );
+    }
     await refuseNewKeyBesideRegister(config, keystoreDatabaseDir(config));
   }
   const dataOrigin: DatabaseOrigin = config.databaseUrl

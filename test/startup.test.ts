@@ -490,6 +490,25 @@ describe('a missing key file beside a register in use', () => {
       expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
     },
   );
+
+  it(
+    'is refused by definition apply, which never makes a key, before any database is made',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const dir = await freshDir();
+      await ownRegister(join(dir, 'register.yaml'));
+      const r = await rekisteri(dir, ['definition', 'apply']);
+      expect(r.code).toBe(1);
+      expect(oneLine(r)).toMatch(
+        /^rekisteri: no master key: set REKISTERI_MASTER_KEY or create REKISTERI_KEY_FILE \(.*rekisteri\.key\)/,
+      );
+      for (const name of ['rekisteri.key', 'data', 'keystore']) {
+        expect(await exists(join(dir, name)), name).toBe(false);
+      }
+    },
+  );
 });
 
 /** Starts the server in `dir` and waits until it serves; returns its URL, output and process. */
