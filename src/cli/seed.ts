@@ -66,12 +66,17 @@ export function seedCommand(): Command {
         });
         bar.stop();
         if (!demo) {
-          const after = String(await everAdded());
-          await database.db
-            .insertInto('settings')
-            .values({ key: 'invented_people', value: after })
-            .onConflict((oc) => oc.column('key').doUpdateSet({ value: after }))
-            .execute();
+          // Only when no one else was added meanwhile (a server on the same PostgreSQL).
+          const after = before + counts.created;
+          if ((await everAdded()) === after) {
+            await database.db
+              .insertInto('settings')
+              .values({ key: 'invented_people', value: String(after) })
+              .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(after) }))
+              .execute();
+          } else {
+            await database.db.deleteFrom('settings').where('key', '=', 'invented_people').execute();
+          }
         }
         const secs = (Date.now() - start) / 1000;
         console.log(
