@@ -511,6 +511,26 @@ describe('a missing key file beside a register in use', () => {
   );
 });
 
+describe('backup', () => {
+  it(
+    'in a directory without a register makes none: refused, nothing created',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const dir = await freshDir();
+      const r = await rekisteri(dir, ['backup', '--data', 'd.rkb', '--keys', 'k.rkb']);
+      expect(r.code).toBe(1);
+      expect(oneLine(r)).toMatch(
+        /^rekisteri: REKISTERI_DATA: .*data holds no register: nothing to back up, and nothing was created/,
+      );
+      for (const name of ['rekisteri.key', 'data', 'keystore', 'd.rkb', 'k.rkb']) {
+        expect(await exists(join(dir, name)), name).toBe(false);
+      }
+    },
+  );
+});
+
 /** Starts the server in `dir` and waits until it serves; returns its URL, output and process. */
 async function startServer(dir: string, env: Record<string, string>) {
   const server = spawn(process.execPath, [BIN, 'start'], {
