@@ -51,23 +51,26 @@ export async function holdingRegister(
     const database = await explained(origin, () =>
       openDatabase(store.url ? { url: store.url, poolSize: 1 } : { dataDir: store.dir }),
     );
+    let used: boolean;
     try {
-      const tables = await sql<{ n: number }>`
-        select count(*)::int as n from information_schema.tables
-         where table_schema = current_schema() and table_name in (${sql.join([...store.tables])})`.execute(
-        database.db,
-      );
-      const n = tables.rows[0]?.n ?? 0;
-      // Some of the tables but not all: something is there, not a register of this version.
-      const used =
-        n === store.tables.length
+      // The first query is where a server's connection errors appear.
+      used = await explained(origin, async () => {
+        const tables = await sql<{ n: number }>`
+          select count(*)::int as n from information_schema.tables
+           where table_schema = current_schema() and table_name in (${sql.join([...store.tables])})`.execute(
+          database.db,
+        );
+        const n = tables.rows[0]?.n ?? 0;
+        // Some of the tables but not all: something is there, not a register of this version.
+        return n === store.tables.length
           ? (await store.used.execute(database.db)).rows[0]?.used === true
           : n > 0;
-      if (used) {
-        return store.variable;
-      }
+      });
     } finally {
       await database.close();
+    }
+    if (used) {
+      return store.variable;
     }
   }
   return undefined;
