@@ -712,6 +712,12 @@ describe('directories', () => {
       expect(oneLine(r3)).toBe(
         `rekisteri: REKISTERI_DATA: ${join(dir, 'a-file')} is not a directory`,
       );
+      const under = join(dir, 'a-file', 'data');
+      const r5 = await rekisteri(dir, ['apikey', 'list'], { REKISTERI_DATA: under });
+      expect(r5.code).toBe(1);
+      expect(oneLine(r5)).toBe(
+        `rekisteri: REKISTERI_DATA: ${under} is not a directory: a path above it is a file, not a directory`,
+      );
 
       const env = { REKISTERI_DATA: data, REKISTERI_KEYSTORE: keystore };
       const init = await rekisteri(dir, ['init'], env);
