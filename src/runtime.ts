@@ -21,6 +21,7 @@ import { createServices, type Services } from './services.ts';
 import { createMasterKeyFile, loadMasterKey, type MasterKeySource } from './vault/master-key.ts';
 import { explained, StartupError, type DatabaseOrigin } from './startup/database-errors.ts';
 import { checkDirectories } from './startup/directories.ts';
+import { refuseNewKeyBesideRegister } from './startup/new-key.ts';
 import { underStartLock } from './startup/first-start.ts';
 import { describeChange, outline, parseOutline } from './startup/summary.ts';
 import { createVault, type Vault } from './vault/vault.ts';
@@ -89,6 +90,11 @@ export async function openRuntime(
       `REKISTERI_REGISTER: ${config.registerFile} does not exist, and DATABASE_URL is set: the demo register runs only on the embedded database. Point REKISTERI_REGISTER at your register's definition, or write one with \`rekisteri init\``,
     );
   }
+  if (demo && config.keystoreUrl) {
+    throw new StartupError(
+      `REKISTERI_REGISTER: ${config.registerFile} does not exist, and KEYSTORE_DATABASE_URL is set: the demo register and its invented people run only on embedded databases, never beside a key store on a server. Point REKISTERI_REGISTER at your register's definition, or unset KEYSTORE_DATABASE_URL for the demo`,
+    );
+  }
   if (demo) {
     notes.push(
       `no ${config.registerFile}: running the demo register (${file}); \`rekisteri init\` writes one of your own`,
@@ -102,6 +108,15 @@ export async function openRuntime(
     throw new StartupError(
       `REKISTERI_KEY_FILE: ${config.keyFile} does not exist, nor does its directory: is its volume mounted, or the path mistyped? Set REKISTERI_MASTER_KEY, or run \`rekisteri init\` for a new register`,
     );
+  }
+  if (!master) {
+    // Before either database is opened: a refusal leaves no new empty database behind.
+    if (!(opts.createKey ?? true)) {
+      throw new StartupError(
+        `no master key: set REKISTERI_MASTER_KEY or create REKISTERI_KEY_FILE (${config.keyFile}) with \`rekisteri init\``,
+      );
+    }
+    await refuseNewKeyBesideRegister(config, keystoreDatabaseDir(config));
   }
   const dataOrigin: DatabaseOrigin = config.databaseUrl
     ? { variable: 'DATABASE_URL', where: config.databaseUrl }
@@ -158,6 +173,9 @@ export async function openRuntime(
           : { dir: keystoreDatabaseDir(config), origin: keyOrigin },
       ),
     );
+    if (demo) {
+      await guardDemoKeyStore(database, keys, config);
+    }
     if (!master) {
       master = await newMasterKey(config, database, keys, opts.createKey ?? true);
       notes.push(
@@ -279,6 +297,28 @@ async function guardDemo(
   if (marked) {
     throw new StartupError(
       `REKISTERI_REGISTER: this database holds the demo register and its invented people, which must not mix with a real register: start your register with new, empty REKISTERI_DATA and REKISTERI_KEYSTORE directories (and a new key), or remove ${config.registerFile} to go on with the demo`,
+    );
+  }
+}
+
+/**
+ * The demo's people get person keys: a key store that already belongs to a register (its data
+ * somewhere else, this data database new) takes none of them. Checked before anything is written
+ * to the key store.
+ */
+async function guardDemoKeyStore(
+  database: DatabaseHandle,
+  keys: KeyStore,
+  config: Readonly<Config>,
+): Promise<void> {
+  const settings = createSettingsRepo(database.db);
+  if ((await settings.get('demo')) !== undefined || (await settings.get('register_id'))) {
+    // The demo's own pair, or a data database whose own pairing is checked by pairKeyStore.
+    return;
+  }
+  if ((await keys.setting('register_id')) !== undefined || (await keys.countKeys()) > 0) {
+    throw new StartupError(
+      `REKISTERI_KEYSTORE: ${config.keystoreDir} holds the key store of a register, and the demo register's invented people would get their keys there: start the demo with new, empty REKISTERI_DATA and REKISTERI_KEYSTORE directories, or point REKISTERI_REGISTER at that register's definition`,
     );
   }
 }

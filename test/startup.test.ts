@@ -5,8 +5,8 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { access, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -207,6 +207,53 @@ describe('the demo register', () => {
   );
 
   it(
+    'gives no invented person a key in the key store of another register',
+    { timeout: 240_000 },
+    async () => {
+      // A register of one's own, started once: its key store holds its register id.
+      const own = await freshDir();
+      await ownRegister(join(own, 'register.yaml'));
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+      // The demo in another directory, with that register's key store and key.
+      const demo = await freshDir();
+      const borrowed = {
+        REKISTERI_KEYSTORE: join(own, 'keystore'),
+        REKISTERI_KEY_FILE: join(own, 'rekisteri.key'),
+      };
+      for (const args of [['seed', '--count', '3'], ['start']]) {
+        const r = await rekisteri(demo, args, {
+          ...borrowed,
+          PORT: String(await freePort()),
+          REKISTERI_DEMO_PEOPLE: '3',
+        });
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(oneLine(r)).toMatch(
+          /REKISTERI_KEYSTORE: .*keystore holds the key store of a register, and the demo register's invented people/,
+        );
+      }
+      const keys = await openDatabase({ dataDir: join(own, 'keystore', 'keys') });
+      const held = await sql<{ n: number }>`select count(*)::int as n from person_keys`.execute(
+        keys.db,
+      );
+      await keys.close();
+      expect(held.rows[0]).toEqual({ n: 0 });
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+
+      // A key store on a server is never the demo's: refused before anything is opened.
+      const elsewhere = await freshDir();
+      const r = await rekisteri(elsewhere, ['seed', '--count', '3'], {
+        KEYSTORE_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      });
+      expect(r.code).toBe(1);
+      expect(oneLine(r)).toMatch(
+        /REKISTERI_REGISTER: .* does not exist, and KEYSTORE_DATABASE_URL is set: the demo register .* only on embedded databases/,
+      );
+      expect(await exists(join(elsewhere, 'data'))).toBe(false);
+      expect(await exists(join(elsewhere, 'rekisteri.key'))).toBe(false);
+    },
+  );
+
+  it(
     'seed adds no invented people to a database that holds real ones',
     { timeout: 240_000 },
     async () => {
@@ -219,10 +266,32 @@ describe('the demo register', () => {
         mapping,
         'purpose: customer_relationship\nsource: subject\ncolumns:\n  name: identity.firstName\n  email: contact.email\n',
       );
+      // A refused seed (an unknown purpose) leaves nothing that would let a later one in.
+      const wrong = await rekisteri(dir, ['seed', '--count', '1', '--purpose', 'nonesuch']);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('rekisteri: --purpose: unknown purpose "nonesuch"');
       expect((await rekisteri(dir, ['import', csv, '--mapping', mapping])).code).toBe(0);
       const r = await rekisteri(dir, ['seed', '--count', '3']);
       expect(r.code).toBe(1);
       expect(oneLine(r)).toContain('refusing to add invented people to a real register');
+
+      // Seeded while empty (a benchmark), then a real person added: no more invented ones.
+      const bench = await freshDir();
+      await ownRegister(join(bench, 'register.yaml'));
+      const seeded = await rekisteri(bench, ['seed', '--count', '2']);
+      expect(seeded.code, seeded.stderr).toBe(0);
+      expect((await rekisteri(bench, ['seed', '--count', '2'])).code).toBe(0);
+      expect((await rekisteri(bench, ['import', csv, '--mapping', mapping])).code).toBe(0);
+      const mixed = await rekisteri(bench, ['seed', '--count', '2']);
+      expect(mixed.code).toBe(1);
+      expect(oneLine(mixed)).toContain('refusing to add invented people to a real register');
+      const database = await openDatabase({ dataDir: join(bench, 'data') });
+      const people = await database.db
+        .selectFrom('subjects')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      await database.close();
+      expect(Number(people.n)).toBe(5);
     },
   );
 });
@@ -386,6 +455,80 @@ describe('the master key', () => {
       },
     );
   }
+});
+
+describe('a missing key file beside a register in use', () => {
+  it(
+    'is refused by init and by a start, and nothing is written: no key, no file, no new database',
+    { timeout: 240_000 },
+    async () => {
+      const own = await freshDir();
+      await ownRegister(join(own, 'register.yaml'));
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+      for (const [variable, value] of [
+        ['REKISTERI_KEYSTORE', join(own, 'keystore')],
+        ['REKISTERI_DATA', join(own, 'data')],
+      ] as const) {
+        for (const args of [['init'], ['apikey', 'list']]) {
+          const dir = await freshDir();
+          const r = await rekisteri(dir, args, {
+            [variable]: value,
+            REKISTERI_REGISTER: join(own, 'register.yaml'),
+          });
+          expect(r.code, `${variable} ${args[0]}`).toBe(1);
+          expect(oneLine(r)).toMatch(
+            new RegExp(
+              `REKISTERI_KEY_FILE: .*rekisteri\\.key does not exist, but the database already holds a register sealed with a master key \\(${variable}\\): .*Nothing was created`,
+            ),
+          );
+          for (const name of ['rekisteri.key', 'data', 'keystore']) {
+            expect(await exists(join(dir, name)), `${variable} ${args[0]}: ${name}`).toBe(false);
+          }
+        }
+      }
+      // The register itself still opens with its key.
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+    },
+  );
+
+  it(
+    'is refused by definition apply, which never makes a key, before any database is made',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const dir = await freshDir();
+      await ownRegister(join(dir, 'register.yaml'));
+      const r = await rekisteri(dir, ['definition', 'apply']);
+      expect(r.code).toBe(1);
+      expect(oneLine(r)).toMatch(
+        /^rekisteri: no master key: set REKISTERI_MASTER_KEY or create REKISTERI_KEY_FILE \(.*rekisteri\.key\)/,
+      );
+      for (const name of ['rekisteri.key', 'data', 'keystore']) {
+        expect(await exists(join(dir, name)), name).toBe(false);
+      }
+    },
+  );
+});
+
+describe('backup', () => {
+  it(
+    'in a directory without a register makes none: refused, nothing created',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const dir = await freshDir();
+      const r = await rekisteri(dir, ['backup', '--data', 'd.rkb', '--keys', 'k.rkb']);
+      expect(r.code).toBe(1);
+      expect(oneLine(r)).toMatch(
+        /^rekisteri: REKISTERI_DATA: .*data holds no register: nothing to back up, and nothing was created/,
+      );
+      for (const name of ['rekisteri.key', 'data', 'keystore', 'd.rkb', 'k.rkb']) {
+        expect(await exists(join(dir, name)), name).toBe(false);
+      }
+    },
+  );
 });
 
 /** Starts the server in `dir` and waits until it serves; returns its URL, output and process. */
@@ -569,6 +712,12 @@ describe('directories', () => {
       expect(oneLine(r3)).toBe(
         `rekisteri: REKISTERI_DATA: ${join(dir, 'a-file')} is not a directory`,
       );
+      const under = join(dir, 'a-file', 'data');
+      const r5 = await rekisteri(dir, ['apikey', 'list'], { REKISTERI_DATA: under });
+      expect(r5.code).toBe(1);
+      expect(oneLine(r5)).toBe(
+        `rekisteri: REKISTERI_DATA: ${under} is not a directory: a path above it is a file, not a directory`,
+      );
 
       const env = { REKISTERI_DATA: data, REKISTERI_KEYSTORE: keystore };
       const init = await rekisteri(dir, ['init'], env);
@@ -682,6 +831,52 @@ describe('start-up errors', () => {
         expect(r.code, host).toBe(1);
         expect(oneLine(r)).toMatch(pattern);
         expect(r.ms).toBeLessThan(15_000);
+      }
+    },
+  );
+
+  it(
+    'names DATABASE_URL, without its password, for a server that closes the connection or refuses it',
+    { timeout: 120_000 },
+    async () => {
+      const dir = await freshDir();
+      // Something listens, but hangs up on every client without a word (not PostgreSQL).
+      const sockets = new Set<Socket>();
+      const closing: Server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.end();
+      });
+      const port = await new Promise<number>((resolve) =>
+        closing.listen(0, '127.0.0.1', () => resolve((closing.address() as { port: number }).port)),
+      );
+      try {
+        for (const [url, pattern] of [
+          [
+            `postgres://rekisteri:Sal41nen-s3cret@127.0.0.1:${port}/register`,
+            new RegExp(
+              `^rekisteri: DATABASE_URL: the server at 127\\.0\\.0\\.1:${port} closed the connection before answering`,
+            ),
+          ],
+          [
+            'postgres://rekisteri:Sal41nen-s3cret@127.0.0.1:1/register',
+            /^rekisteri: DATABASE_URL: the PostgreSQL server at 127\.0\.0\.1:1 refused the connection/,
+          ],
+        ] as const) {
+          const r = await rekisteri(dir, ['migrate'], {
+            DATABASE_URL: url,
+            KEYSTORE_DATABASE_URL: 'postgres://keys:Sal41nen-s3cret@127.0.0.1:1/keys',
+          });
+          expect(r.code, url).toBe(1);
+          expect(oneLine(r)).toMatch(pattern);
+          expect(r.stderr + r.stdout).not.toContain('Sal41nen-s3cret');
+          expect(r.ms).toBeLessThan(20_000);
+        }
+      } finally {
+        for (const socket of sockets) {
+          socket.destroy();
+        }
+        await new Promise((r) => closing.close(r));
       }
     },
   );
@@ -827,6 +1022,27 @@ describe('start-up errors', () => {
       }
       expect(await exists(join(dir, 'data', 'rekisteri.lock'))).toBe(false);
       expect((await rekisteri(dir, ['audit', 'verify'])).stdout).toContain('intact');
+
+      // Output to a full device: one line, and a failed command (no stack trace).
+      const full = await open('/dev/full', 'w');
+      try {
+        for (const args of [['audit', 'verify'], ['--help']]) {
+          const child = spawn(process.execPath, [BIN, ...args], {
+            cwd: dir,
+            env: baseEnv(),
+            stdio: ['ignore', full.fd, 'pipe'],
+          });
+          let stderr = '';
+          child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+          const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+          expect(code, args.join(' ')).toBe(1);
+          expect(stderr, args.join(' ')).toContain('rekisteri: cannot write the output: ENOSPC\n');
+          expect(stderr, args.join(' ')).not.toMatch(/ at |Error:/);
+        }
+      } finally {
+        await full.close();
+      }
+      expect(await exists(join(dir, 'data', 'rekisteri.lock'))).toBe(false);
     },
   );
 });

@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../config/config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/database.ts';
 import { EMBEDDED_CONF } from '../keystore/keystore.ts';
 import { auditAnchorFile, keystoreDatabaseDir } from '../runtime.ts';
+import { holdingRegister } from '../startup/new-key.ts';
 import { withRuntime } from './with-runtime.ts';
 
 const total = (rows: Record<string, number>) => Object.values(rows).reduce((a, b) => a + b, 0);
@@ -28,6 +29,14 @@ export function backupCommand(): Command {
     .action(async (opts: { data?: string; keys?: string }) => {
       if (!opts.data && !opts.keys) {
         throw new Error('give --data FILE, --keys FILE or both');
+      }
+      const config = loadConfig();
+      // Run in the wrong directory (or with a wrong REKISTERI_DATA), a backup would otherwise make
+      // a new, empty register, its key included, and copy that.
+      if (!(await holdingRegister(config, keystoreDatabaseDir(config)))) {
+        throw new Error(
+          `${config.databaseUrl ? 'DATABASE_URL' : `REKISTERI_DATA: ${config.dataDir}`} holds no register: nothing to back up, and nothing was created. run it in the register's directory, or set REKISTERI_DATA (or DATABASE_URL) to its database`,
+        );
       }
       await withRuntime(
         async (rt) => {
@@ -62,7 +71,7 @@ export function backupCommand(): Command {
             );
           }
         },
-        { quiet: true },
+        { quiet: true, config },
       );
     });
 }

@@ -33,14 +33,20 @@ export function prefixed(message: string): string {
  * Output to a pipe closed early (`rekisteri audit verify | head -1`) ends quietly, as other
  * command-line tools do, instead of crashing on EPIPE: what is left to print is dropped, and the
  * command finishes what it was doing (closing its databases) and exits with its own status.
+ * Any other failure to write (a full disk) is one line on stderr and exit status 1.
  */
 export function quietOnClosedPipe(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') {
-        throw err;
-      }
       stream.write = () => true;
+      if (err.code === 'EPIPE') {
+        return;
+      }
+      // Output that cannot be written (a full disk, an I/O error): one line, and a failed command.
+      process.exitCode = 1;
+      if (stream === process.stdout) {
+        process.stderr.write(`rekisteri: cannot write the output: ${err.code ?? err.message}\n`);
+      }
     });
   }
 }

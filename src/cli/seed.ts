@@ -24,22 +24,30 @@ export function seedCommand(): Command {
     .option('--seed <n>', 'random seed', positive)
     .action(async (opts: { count: number; purpose?: string; seed?: number }) => {
       await withRuntime(async ({ services, register, database }) => {
-        // Invented people never mix with real ones: they go into a database that holds no one, or
-        // only the demo's or earlier invented people.
-        const settings = createSettingsRepo(database.db);
-        const marked =
-          (await settings.get('demo')) !== undefined ||
-          (await settings.get('invented_people')) !== undefined;
-        if (!marked && (await services.subjects.countSubjects()) > 0) {
-          throw new Error(
-            'this database holds people who were not invented by `rekisteri seed`: refusing to add invented people to a real register (seed an empty database instead)',
-          );
-        }
-        await settings.insertIfAbsent('invented_people', 'rekisteri seed');
         const purpose = opts.purpose ?? seedPurpose(register);
         if (!purpose || !register.purpose(purpose)) {
           throw new Error(
             `--purpose: ${purpose ? `unknown purpose "${purpose}"` : 'no purpose uses both identity and contact'}`,
+          );
+        }
+        // Invented people never mix with real ones: they go into a database that has never held
+        // anyone, the demo's, or one where no one has been added since the last seed (every
+        // person ever added keeps a row, erased or not, so the count only grows).
+        const settings = createSettingsRepo(database.db);
+        const everAdded = async () =>
+          Number(
+            (
+              await database.db
+                .selectFrom('subjects')
+                .select((eb) => eb.fn.countAll<string>().as('n'))
+                .executeTakeFirstOrThrow()
+            ).n,
+          );
+        const before = await everAdded();
+        const demo = (await settings.get('demo')) !== undefined;
+        if (!demo && before > 0 && (await settings.get('invented_people')) !== String(before)) {
+          throw new Error(
+            'this database holds people who were not invented by `rekisteri seed`: refusing to add invented people to a real register (seed an empty database instead)',
           );
         }
         const source =
@@ -57,6 +65,19 @@ export function seedCommand(): Command {
           onBatch: (n) => bar.update(n),
         });
         bar.stop();
+        if (!demo) {
+          // Only when no one else was added meanwhile (a server on the same PostgreSQL).
+          const after = before + counts.created;
+          if ((await everAdded()) === after) {
+            await database.db
+              .insertInto('settings')
+              .values({ key: 'invented_people', value: String(after) })
+              .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(after) }))
+              .execute();
+          } else {
+            await database.db.deleteFrom('settings').where('key', '=', 'invented_people').execute();
+          }
+        }
         const secs = (Date.now() - start) / 1000;
         console.log(
           `created ${counts.created} people (${counts.skipped} duplicates skipped) in ${secs.toFixed(1)} s`,

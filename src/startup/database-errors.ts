@@ -126,6 +126,11 @@ export function explainDatabaseError(err: unknown, origin: DatabaseOrigin): unkn
             `no answer from the PostgreSQL server at ${host} within the connection timeout: is it up, and reachable from here?`,
           );
         }
+        if (/Connection terminated unexpectedly/i.test(message)) {
+          return say(
+            `the server at ${host} closed the connection before answering: is it PostgreSQL, and does it accept this client (pg_hba.conf, TLS)?`,
+          );
+        }
         if (/SSL|certificate/i.test(message)) {
           return say(`TLS to ${host} failed: ${message}`);
         }

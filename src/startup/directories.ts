@@ -24,7 +24,7 @@ export function directoriesOf(
   ];
 }
 
-async function kind(path: string): Promise<'dir' | 'other' | 'missing'> {
+async function kind(path: string): Promise<'dir' | 'other' | 'missing' | 'under-a-file'> {
   try {
     return (await stat(path)).isDirectory() ? 'dir' : 'other';
   } catch (err) {
@@ -33,7 +33,7 @@ async function kind(path: string): Promise<'dir' | 'other' | 'missing'> {
       return 'missing';
     }
     if (code === 'ENOTDIR') {
-      return 'other';
+      return 'under-a-file';
     }
     throw new StartupError(`cannot look at ${path}: ${(err as Error).message}`);
   }
@@ -48,6 +48,11 @@ export async function checkDirectory(variable: DirectoryVariable, dir: string): 
   if (here === 'other') {
     throw new StartupError(`${variable}: ${dir} is not a directory`);
   }
+  if (here === 'under-a-file') {
+    throw new StartupError(
+      `${variable}: ${dir} is not a directory: a path above it is a file, not a directory`,
+    );
+  }
   const parent = dirname(dir);
   const above = await kind(parent);
   if (above === 'missing') {
@@ -55,7 +60,7 @@ export async function checkDirectory(variable: DirectoryVariable, dir: string): 
       `${variable}: ${dir} does not exist, nor does ${parent}: is its volume mounted, or is the path mistyped? Nothing was created; \`rekisteri init\` creates the directories for a new register`,
     );
   }
-  if (above === 'other') {
+  if (above === 'other' || above === 'under-a-file') {
     throw new StartupError(`${variable}: ${parent} is not a directory`);
   }
   try {
