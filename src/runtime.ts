@@ -76,6 +76,12 @@ export interface RuntimeOptions {
    * apply`); without it such a start is refused.
    */
   applyDefinition?: boolean;
+  /**
+   * Open a database whose recorded definition differs from the file without recording or refusing
+   * it (backups and restores: a copy is wanted most just before a change is applied). A note says
+   * so; nothing is written about the definition.
+   */
+  tolerateDefinitionChange?: boolean;
 }
 
 export async function openRuntime(
@@ -216,6 +222,8 @@ export async function openRuntime(
       await guardDemo(database, config, demo);
       return recordDefinitionVersion(database, services, register, {
         apply: demo || (opts.applyDefinition ?? false),
+        tolerate: opts.tolerateDefinitionChange ?? false,
+        notes,
         file,
       });
     });
@@ -478,7 +486,7 @@ async function recordDefinitionVersion(
   database: DatabaseHandle,
   services: Services,
   register: Register,
-  opts: { apply: boolean; file: string },
+  opts: { apply: boolean; tolerate: boolean; notes: string[]; file: string },
 ): Promise<string[] | undefined> {
   const db = database.db;
   const settings = createSettingsRepo(db);
@@ -492,6 +500,12 @@ async function recordDefinitionVersion(
   const lines = stored
     ? describeChange(parseOutline(await settings.get('definition_outline')), now)
     : ['first start: the definition recorded'];
+  if (stored && !opts.apply && opts.tolerate) {
+    opts.notes.push(
+      `${opts.file} is not the definition this database was last run with: left as it is; \`rekisteri definition apply\` records the change before the next start`,
+    );
+    return undefined;
+  }
   if (stored && !opts.apply) {
     throw new StartupError(
       `REKISTERI_REGISTER: ${opts.file} is not the definition this database was last run with (version ${stored.slice(0, 12)}, now ${register.digest.slice(0, 12)}): if the change is intended, run \`rekisteri definition apply\` (it shows what changed and records it in the access log), then start again`,

@@ -314,6 +314,12 @@ describe('a changed definition', () => {
       );
       expect(await definitionChanges(join(dir, 'data'))).toHaveLength(1);
 
+      // A backup is wanted most just before a change is applied: it is taken, and records nothing.
+      const backup = await rekisteri(dir, ['backup', '--data', 'before-apply.rkb']);
+      expect(backup.code, backup.stderr).toBe(0);
+      expect(await definitionChanges(join(dir, 'data'))).toHaveLength(1);
+      expect((await rekisteri(dir, ['start'], { PORT: port })).code).toBe(1);
+
       const applied = await rekisteri(dir, ['definition', 'apply']);
       expect(applied.code, applied.stderr).toBe(0);
       expect(applied.stdout).toMatch(/controller: Ensimmäinen Oy \(.*\) → Toinen Oy \(.*\)/);

@@ -71,7 +71,7 @@ export function backupCommand(): Command {
             );
           }
         },
-        { quiet: true, config },
+        { quiet: true, config, runtime: { tolerateDefinitionChange: true } },
       );
     });
 }
@@ -219,7 +219,7 @@ export function restoreCommand(): Command {
           const keys = await rt.keys.countKeys();
           console.log(`the register opens: ${people} people, ${keys} person keys`);
         },
-        { config },
+        { config, runtime: { tolerateDefinitionChange: true } },
       );
     });
 }
