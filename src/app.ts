@@ -66,6 +66,40 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   };
 }
 
+/**
+ * Drops the component schemas no operation refers to, directly or through another schema: zod's
+ * registry yields an input and an output variant of every named schema, and most are used only
+ * one way.
+ */
+export function withoutUnusedSchemas<T>(doc: T): T {
+  const d = doc as { components?: { schemas?: Record<string, unknown> } };
+  const schemas = d.components?.schemas;
+  if (!schemas) {
+    return doc;
+  }
+  const refs = (value: unknown): string[] =>
+    [...JSON.stringify(value).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+  const { components, ...rest } = d as { components: Record<string, unknown> };
+  const used = new Set<string>();
+  const pending = refs({ ...rest, components: { ...components, schemas: undefined } });
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (!used.has(name) && name in schemas) {
+      used.add(name);
+      // A schema's own $id names itself; only its $refs lead further.
+      const body = { ...(schemas[name] as Record<string, unknown>) };
+      delete body.$id;
+      pending.push(...refs(body));
+    }
+  }
+  for (const name of Object.keys(schemas)) {
+    if (!used.has(name)) {
+      delete schemas[name];
+    }
+  }
+  return doc;
+}
+
 function trustHops(n: number) {
   return (_address: string, hop: number) => hop < n;
 }
@@ -110,7 +144,10 @@ export async function createApp(
         version: opts.version ?? '0.1.0',
         description:
           'A register of personal data that enforces its own definition. Every read names a purpose and returns only the categories that purpose may use. Errors are RFC 9457 problem details.',
+        license: { name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' },
       },
+      // Relative: the API is served by the server that serves this document, wherever it is.
+      servers: [{ url: '/', description: 'This server' }],
       components: {
         securitySchemes: {
           bearer: {
@@ -129,7 +166,7 @@ export async function createApp(
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 

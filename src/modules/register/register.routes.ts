@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Register } from '../../definition/register.ts';
+import { problemSchema } from '../../http/problem.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
 
@@ -39,6 +40,8 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
   };
   app.withTypeProvider<ZodTypeProvider>().get('/definition', {
     schema: {
+      operationId: 'getDefinition',
+      security: [],
       tags: ['register'],
       summary: 'The categories, fields, purposes and sources of this register',
       response: {
@@ -69,6 +72,8 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
             z.object({ id: z.string(), duration: z.string(), from: z.string(), label: localized }),
           ),
         }),
+        // What the text guard answers to a malformed query string.
+        400: problemSchema,
       },
     },
     handler: () => summary,
