@@ -2,7 +2,8 @@
  * Builds the Fastify application from services. Never listens: main.ts does, tests inject.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -40,6 +41,9 @@ export interface AppOptions {
   version?: string;
   /** The built staff console (web/dist/console); served at /admin when it exists. */
   consoleDir?: string;
+  /** The built public portal (web/dist/portal); served at / when it exists. Defaults to the
+   * portal folder beside consoleDir. */
+  portalDir?: string;
   /** Health, metrics and the storage guard (src/http/health.ts). */
   ops?: OpsOptions;
 }
@@ -197,7 +201,8 @@ export async function createApp(
   );
 
   const consoleDir = opts.consoleDir;
-  if (consoleDir && existsSync(join(consoleDir, 'index.html'))) {
+  const hasConsole = consoleDir !== undefined && existsSync(join(consoleDir, 'index.html'));
+  if (hasConsole) {
     await app.register(fastifyStatic, {
       root: consoleDir,
       prefix: '/admin/',
@@ -210,9 +215,26 @@ export async function createApp(
     app.get('/admin/*', { schema: { hide: true } }, (_req, reply) =>
       reply.type('text/html').sendFile('index.html', consoleDir),
     );
-    app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/admin/'));
+  }
+  // The portal is built beside the console unless told otherwise (web/dist/portal).
+  const portalDir =
+    opts.portalDir ?? (consoleDir ? join(dirname(consoleDir), 'portal') : undefined);
+  if (portalDir && existsSync(join(portalDir, 'index.html'))) {
+    // Its page at / and its hashed files under /assets/; nothing else at the top level.
+    await app.register(fastifyStatic, {
+      root: join(portalDir, 'assets'),
+      prefix: '/assets/',
+      decorateReply: false,
+      wildcard: false,
+    });
+    // Read on each request, so that a rebuild (new hashed asset names) shows without a restart.
+    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+      reply.type('text/html; charset=utf-8').send(await readFile(join(portalDir, 'index.html'))),
+    );
   } else {
-    app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/api/docs'));
+    app.get('/', { schema: { hide: true } }, (_req, reply) =>
+      reply.redirect(hasConsole ? '/admin/' : '/api/docs'),
+    );
   }
   return app;
 }

@@ -70,7 +70,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The categories, fields, purposes and sources of this register */
+    /** The published summary of this register: its controller, categories, fields, purposes, sources, recipients, transfers and retention */
     get: operations['getDefinition'];
     put?: never;
     post?: never;
@@ -591,6 +591,9 @@ export interface operations {
             controller: {
               name: string;
               businessId: string;
+              email: string;
+              phone: string;
+              website?: string;
             };
             name: {
               sv: string;
@@ -635,6 +638,29 @@ export interface operations {
               id: string;
               kind: string;
               label: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+            }[];
+            recipients: {
+              id: string;
+              name: string;
+              role: string;
+              country: string;
+              description: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+              categories: string[];
+              purposes: string[];
+            }[];
+            transfers: {
+              recipient: string;
+              country: string;
+              mechanism?: string;
+              description?: {
                 sv: string;
                 fi: string;
                 en: string;
