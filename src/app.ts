@@ -2,7 +2,8 @@
  * Builds the Fastify application from services. Never listens: main.ts does, tests inject.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -40,6 +41,9 @@ export interface AppOptions {
   version?: string;
   /** The built staff console (web/dist/console); served at /admin when it exists. */
   consoleDir?: string;
+  /** The built public portal (web/dist/portal); served at / when it exists. Defaults to the
+   * portal folder beside consoleDir. */
+  portalDir?: string;
   /** Health, metrics and the storage guard (src/http/health.ts). */
   ops?: OpsOptions;
 }
@@ -64,6 +68,40 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
+}
+
+/**
+ * Drops the component schemas no operation refers to, directly or through another schema: zod's
+ * registry yields an input and an output variant of every named schema, and most are used only
+ * one way.
+ */
+export function withoutUnusedSchemas<T>(doc: T): T {
+  const d = doc as { components?: { schemas?: Record<string, unknown> } };
+  const schemas = d.components?.schemas;
+  if (!schemas) {
+    return doc;
+  }
+  const refs = (value: unknown): string[] =>
+    [...JSON.stringify(value).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+  const { components, ...rest } = d as { components: Record<string, unknown> };
+  const used = new Set<string>();
+  const pending = refs({ ...rest, components: { ...components, schemas: undefined } });
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (!used.has(name) && name in schemas) {
+      used.add(name);
+      // A schema's own $id names itself; only its $refs lead further.
+      const body = { ...(schemas[name] as Record<string, unknown>) };
+      delete body.$id;
+      pending.push(...refs(body));
+    }
+  }
+  for (const name of Object.keys(schemas)) {
+    if (!used.has(name)) {
+      delete schemas[name];
+    }
+  }
+  return doc;
 }
 
 function trustHops(n: number) {
@@ -110,7 +148,10 @@ export async function createApp(
         version: opts.version ?? '0.1.0',
         description:
           'A register of personal data that enforces its own definition. Every read names a purpose and returns only the categories that purpose may use. Errors are RFC 9457 problem details.',
+        license: { name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' },
       },
+      // Relative: the API is served by the server that serves this document, wherever it is.
+      servers: [{ url: '/', description: 'This server' }],
       components: {
         securitySchemes: {
           bearer: {
@@ -129,7 +170,7 @@ export async function createApp(
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
@@ -160,7 +201,8 @@ export async function createApp(
   );
 
   const consoleDir = opts.consoleDir;
-  if (consoleDir && existsSync(join(consoleDir, 'index.html'))) {
+  const hasConsole = consoleDir !== undefined && existsSync(join(consoleDir, 'index.html'));
+  if (hasConsole) {
     await app.register(fastifyStatic, {
       root: consoleDir,
       prefix: '/admin/',
@@ -173,9 +215,26 @@ export async function createApp(
     app.get('/admin/*', { schema: { hide: true } }, (_req, reply) =>
       reply.type('text/html').sendFile('index.html', consoleDir),
     );
-    app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/admin/'));
+  }
+  // The portal is built beside the console unless told otherwise (web/dist/portal).
+  const portalDir =
+    opts.portalDir ?? (consoleDir ? join(dirname(consoleDir), 'portal') : undefined);
+  if (portalDir && existsSync(join(portalDir, 'index.html'))) {
+    // Its page at / and its hashed files under /assets/; nothing else at the top level.
+    await app.register(fastifyStatic, {
+      root: join(portalDir, 'assets'),
+      prefix: '/assets/',
+      decorateReply: false,
+      wildcard: false,
+    });
+    // Read on each request, so that a rebuild (new hashed asset names) shows without a restart.
+    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+      reply.type('text/html; charset=utf-8').send(await readFile(join(portalDir, 'index.html'))),
+    );
   } else {
-    app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/api/docs'));
+    app.get('/', { schema: { hide: true } }, (_req, reply) =>
+      reply.redirect(hasConsole ? '/admin/' : '/api/docs'),
+    );
   }
   return app;
 }

@@ -17,7 +17,7 @@ import type { DatabaseHandle } from '../db/database.ts';
 import { sealerBacklog } from '../ops/backlog.ts';
 import type { StorageGuard } from '../ops/storage.ts';
 import type { Services } from '../services.ts';
-import { unavailable } from './problem.ts';
+import { problemSchema, unavailable } from './problem.ts';
 
 export interface OpsOptions {
   /** The data database (the sealer's backlog, pool metrics). */
@@ -117,14 +117,18 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
   };
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  const readySchemaFor = (summary: string, description: string) => ({
+  // Public, as probes are; 400 is what the text guard answers to a malformed query string.
+  const readySchemaFor = (operationId: string, summary: string, description: string) => ({
     tags: ['health'],
+    operationId,
+    security: [],
     summary,
     description,
-    response: { 200: readySchema, 503: readySchema },
+    response: { 200: readySchema, 400: problemSchema, 503: readySchema },
   });
   typed.get('/healthz/ready', {
     schema: readySchemaFor(
+      'getReadiness',
       'Readiness: whether this instance can serve requests',
       'The database and the key store answer within 2 s, the embedded databases’ volumes are above REKISTERI_MIN_FREE_SPACE, and the access log’s sealer is less than 120 s behind. 503 names the failed checks. Use it to route traffic (a load balancer, a Kubernetes readiness probe); it recovers by itself.',
     ),
@@ -132,6 +136,7 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
   });
   typed.get('/healthz', {
     schema: readySchemaFor(
+      'getHealth',
       'Readiness (the same as /healthz/ready)',
       'Kept for existing monitors: the same checks and answers as /healthz/ready.',
     ),
@@ -139,6 +144,8 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
   });
   typed.get('/healthz/live', {
     schema: {
+      operationId: 'getLiveness',
+      security: [],
       tags: ['health'],
       summary: 'Liveness: the process works',
       description:
@@ -147,6 +154,7 @@ export function healthRoutes(app: FastifyInstance, services: Services, ops: OpsO
         200: z
           .object({ status: z.literal('ok'), eventLoopDelayMs: z.number() })
           .meta({ id: 'Liveness' }),
+        400: problemSchema,
       },
     },
     handler: () => {

@@ -55,7 +55,11 @@ export const SECURITY_HEADERS = computeHeaders();
 /** Hashed build output and the API docs' own files: the only answers a cache may keep. */
 export function isStaticAsset(url: string): boolean {
   const path = url.split('?')[0] ?? '';
-  return path.startsWith('/admin/assets/') || path.startsWith('/api/docs/static/');
+  return (
+    path.startsWith('/admin/assets/') ||
+    path.startsWith('/assets/') ||
+    path.startsWith('/api/docs/static/')
+  );
 }
 
 /** The headers for an answer to `request`: helmet's, no-store, and HSTS over TLS. */

@@ -291,6 +291,45 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await page.getByText(`Entries about person ${subjectId}.`).waitFor();
   }, 60_000);
 
+  it('fits the access log into 1,280 × 800 and shows times in the language’s conventions', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('navigation').getByRole('link', { name: 'Access log' }).click();
+    await heading('Access log').waitFor();
+    await page.getByRole('row').nth(1).waitFor();
+    // The last column's right edge is on the screen, and the table needs no sideways scrolling.
+    const fit = await page.evaluate(() => {
+      const table = document.querySelector('.audit-table');
+      const last = table?.querySelector('thead th:last-child');
+      const scroller = table?.closest('.table-scroll');
+      return {
+        right: last?.getBoundingClientRect().right ?? Infinity,
+        viewport: document.documentElement.clientWidth,
+        hidden: scroller ? scroller.scrollWidth - scroller.clientWidth : Infinity,
+      };
+    });
+    expect(fit.right).toBeLessThanOrEqual(fit.viewport);
+    expect(fit.hidden).toBeLessThanOrEqual(0);
+    const firstTime = () => page.locator('.audit-table tbody tr time').first().innerText();
+    // British English: day first and a 24-hour clock, never 11/22/26, 12:25 AM.
+    expect(await firstTime()).toMatch(/^\d{2}\/\d{2}\/\d{4},?\s+\d{2}:\d{2}:\d{2}$/);
+    await page.getByLabel('Language').selectOption('fi');
+    await heading('Käyttöloki').waitFor();
+    expect(await firstTime()).toMatch(/^\d{1,2}\.\d{1,2}\.\d{4}\s+klo\s+\d{1,2}\.\d{2}\.\d{2}$/);
+    const right = await page.evaluate(
+      () =>
+        document.querySelector('.audit-table thead th:last-child')?.getBoundingClientRect().right ??
+        Infinity,
+    );
+    expect(right).toBeLessThanOrEqual(1280);
+    await page.getByLabel('Kieli').selectOption('sv');
+    await heading('Åtkomstlogg').waitFor();
+    expect(await firstTime()).toMatch(/^\d{1,2}\.\d{1,2}\.\d{4}\s+\d{1,2}[.:]\d{2}[.:]\d{2}$/);
+    expect(await firstTime()).not.toMatch(/AM|PM/);
+    await page.getByLabel('Språk').selectOption('en');
+    await heading('Access log').waitFor();
+    await page.setViewportSize(WIDE);
+  }, 60_000);
+
   it('creates a staff member and shows the one-time password once', async () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Staff and roles' }).click();
     await heading('Staff and roles').waitFor();

@@ -3,155 +3,53 @@
  * token on every state-changing request, and RFC 9457 problem details turned into ApiError.
  */
 
-export type Localized = { sv: string; fi: string; en: string };
+import type { components, operations } from './api-types.ts';
 
-export interface Staff {
-  id: string;
-  username: string;
-  displayName: string;
-  role: string;
-  totpEnabled: boolean;
-  lockedUntil: string | null;
-  disabledAt: string | null;
-  createdAt: string;
-  /** Signed in with a one-time password: a new one must be chosen before anything else. */
-  mustChangePassword: boolean;
+/*
+ * The API's own types, generated from /api/openapi.json into api-types.ts (`npm run gen:api`;
+ * CI's `npm run check:api` fails when they are stale). Only names for the console's and the
+ * portal's convenience are given here; nothing is copied by hand.
+ */
+type Schemas = components['schemas'];
+/** The JSON body of an operation's answer with the given status. */
+type Answer<Op extends keyof operations, Status extends number = 200> = operations[Op] extends {
+  responses: { [S in Status]: { content: { 'application/json': infer Body } } };
 }
+  ? Body
+  : never;
+/** The JSON body an operation accepts. */
+type Body<Op extends keyof operations> = operations[Op] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+/** An operation's query parameters. */
+type QueryOf<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
+/** Optional parameters may also be given as null (left out of the query string). */
+type Nullable<T> = { [K in keyof T]: undefined extends T[K] ? T[K] | null : T[K] };
 
-export interface Role {
-  id: string;
-  label: Localized;
-  /** Purpose ids the role may read (`*` would mean all). */
-  read: string[];
-  write: string[];
-  actions: string[];
-}
+export type Staff = Schemas['Staff'];
+export type Role = Schemas['Role'];
+export type Subject = Schemas['Subject'];
+export type StoredValue = Schemas['StoredField'];
+export type Problem = Schemas['Problem'];
 
 /** What sign-in and the second factor answer. */
-export interface Session {
-  staff: Staff;
-  csrfToken: string;
-  mfaRequired: boolean;
-}
-
+export type Session = Answer<'signIn'>;
 /** The signed-in person, with their role. */
-export interface Me extends Session {
-  role: Role;
-}
+export type Me = Answer<'getSession'>;
 
-export interface FieldDefinition {
-  id: string;
-  type: string;
-  label: Localized;
-}
+export type Definition = Answer<'getDefinition'>;
+export type Localized = Definition['name'];
+export type CategoryDefinition = Definition['categories'][number];
+export type FieldDefinition = CategoryDefinition['fields'][number];
+export type PurposeDefinition = Definition['purposes'][number];
+export type RetentionRule = Definition['retentionRules'][number];
 
-export interface CategoryDefinition {
-  id: string;
-  label: Localized;
-  fields: FieldDefinition[];
-}
-
-export interface PurposeDefinition {
-  id: string;
-  label: Localized;
-  description?: Localized;
-  legalBasis: string;
-  categories: string[];
-  allowedDuringRestriction: boolean;
-  retention?: string;
-}
-
-export interface RetentionRule {
-  id: string;
-  duration: string;
-  from: string;
-  label: Localized;
-}
-
-export interface Definition {
-  version: string;
-  controller: { name: string; businessId: string };
-  name: Localized;
-  categories: CategoryDefinition[];
-  purposes: PurposeDefinition[];
-  sources: Array<{ id: string; kind: string; label: Localized }>;
-  retentionRules?: RetentionRule[];
-}
-
-export interface StoredValue {
-  value: unknown;
-  source: string;
-  purpose: string;
-  collectedAt: string;
-}
-
-export interface Subject {
-  id: string;
-  purpose: string;
-  restricted: boolean;
-  createdAt: string;
-  updatedAt: string;
-  categories: Record<string, Record<string, StoredValue>>;
-}
-
-export interface HistoryEntry {
-  category: string;
-  field: string;
-  old: unknown;
-  new: unknown;
-  reason: string | null;
-  purpose: string;
-  source: string;
-  actor: string;
-  changedAt: string;
-}
-
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actorKind: string;
-  actorId: string;
-  actorName: string | null;
-  role: string | null;
-  purpose: string | null;
-  subjectId: string | null;
-  action: string;
-  categories: string[];
-  fields: string[];
-  outcome: string;
-  requestId: string | null;
-  sealed: boolean;
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  checked: number;
-  unsealed: number;
-  /** Chained entries from before events carried a MAC. */
-  unauthenticated?: number;
-  /** seq is null for an event never chained, eventId for a chain entry that is gone. */
-  broken?: { seq: string | null; eventId: string | null; kind?: string; reason: string };
-  /** Events never chained because the application did not write them. */
-  forged?: string[];
-  /** What the server's sealer has raised: shown as a banner. */
-  alarms?: AuditAlarm[];
-}
-
-export interface AuditAlarm {
-  kind: 'forged' | 'truncated' | 'missing' | 'replaced';
-  at: string;
-  seq: string | null;
-  eventId: string | null;
-  message: string;
-}
-
-export interface Problem {
-  type?: string;
-  title: string;
-  status: number;
-  detail?: string;
-  errors?: Array<{ field: string; detail: string }>;
-}
+export type HistoryEntry = Answer<'getSubjectHistory'>['items'][number];
+export type AuditEntry = Answer<'listAccessLog'>['items'][number];
+export type AuditVerification = Answer<'verifyAccessLog'>;
+export type AuditAlarm = NonNullable<AuditVerification['alarms']>[number];
 
 export class ApiError extends Error {
   readonly status: number;
@@ -225,7 +123,7 @@ export function createApiClient(base = '/api/v1') {
       const problem: Problem =
         json && typeof json === 'object' && 'status' in json
           ? (json as Problem)
-          : { title: res.statusText || 'Error', status: res.status };
+          : { type: 'about:blank', title: res.statusText || 'Error', status: res.status };
       if (res.status === 401 && !opts.quiet401) {
         onUnauthenticated?.();
       }
@@ -263,14 +161,17 @@ export function createApiClient(base = '/api/v1') {
     async login(username: string, password: string): Promise<Session> {
       return remember(
         await request<Session>('POST', '/auth/login', {
-          body: { username, password },
+          body: { username, password } satisfies Body<'signIn'>,
           quiet401: true,
         }),
       );
     },
     async mfa(code: string): Promise<Session> {
       return remember(
-        await request<Session>('POST', '/auth/mfa', { body: { code }, quiet401: true }),
+        await request<Answer<'verifySecondFactor'>>('POST', '/auth/mfa', {
+          body: { code } satisfies Body<'verifySecondFactor'>,
+          quiet401: true,
+        }),
       );
     },
     async logout(): Promise<void> {
@@ -282,45 +183,46 @@ export function createApiClient(base = '/api/v1') {
     },
     // A wrong password or code answers 401 here too: shown on the form, not taken as sign-out.
     changePassword: (current: string, next: string) =>
-      request<void>('POST', '/auth/password', { body: { current, next }, quiet401: true }),
+      request<void>('POST', '/auth/password', {
+        body: { current, next } satisfies Body<'changePassword'>,
+        quiet401: true,
+      }),
     setupTotp: (password: string) =>
-      request<{ secret: string; otpauthUrl: string }>('POST', '/auth/totp/setup', {
-        body: { password },
+      request<Answer<'startTotpEnrolment'>>('POST', '/auth/totp/setup', {
+        body: { password } satisfies Body<'startTotpEnrolment'>,
         quiet401: true,
       }),
     enableTotp: (code: string) =>
-      request<{ recoveryCodes: string[] }>('POST', '/auth/totp/enable', {
-        body: { code },
+      request<Answer<'enableTotp'>>('POST', '/auth/totp/enable', {
+        body: { code } satisfies Body<'enableTotp'>,
         quiet401: true,
       }),
 
     definition: () => request<Definition>('GET', '/definition'),
-    roles: () => request<{ items: Role[] }>('GET', '/roles'),
+    roles: () => request<Answer<'listRoles'>>('GET', '/roles'),
 
-    findSubjects: (query: {
-      purpose: string;
-      email?: string;
-      phone?: string;
-      q?: string;
-      cursor?: string | null;
-      limit?: number;
-    }) => request<{ items: Subject[]; nextCursor: string | null }>('GET', '/subjects', { query }),
+    findSubjects: (query: Nullable<QueryOf<'findSubjects'>>) =>
+      request<Answer<'findSubjects'>>('GET', '/subjects', { query }),
     getSubject: (id: string, purpose: string) =>
-      request<Subject>('GET', `/subjects/${encodeURIComponent(id)}`, { query: { purpose } }),
+      request<Answer<'readSubject'>>('GET', `/subjects/${encodeURIComponent(id)}`, {
+        query: { purpose } satisfies QueryOf<'readSubject'>,
+      }),
     getHistory: (id: string, purpose: string) =>
-      request<{ items: HistoryEntry[] }>('GET', `/subjects/${encodeURIComponent(id)}/history`, {
-        query: { purpose },
+      request<Answer<'getSubjectHistory'>>('GET', `/subjects/${encodeURIComponent(id)}/history`, {
+        query: { purpose } satisfies QueryOf<'getSubjectHistory'>,
       }),
 
-    auditLog: (query: { before?: string | null; limit?: number; subjectId?: string }) =>
-      request<{ items: AuditEntry[]; nextBefore: string | null }>('GET', '/audit', { query }),
+    auditLog: (query: Nullable<QueryOf<'listAccessLog'>>) =>
+      request<Answer<'listAccessLog'>>('GET', '/audit', { query }),
     verifyAudit: () => request<AuditVerification>('GET', '/audit/verify'),
 
-    listStaff: () => request<{ items: Staff[] }>('GET', '/staff'),
-    createStaff: (input: { username: string; displayName: string; role: string }) =>
-      request<{ staff: Staff; password: string }>('POST', '/staff', { body: input }),
-    updateStaff: (id: string, patch: { role?: string; displayName?: string; disabled?: boolean }) =>
-      request<Staff>('PATCH', `/staff/${encodeURIComponent(id)}`, { body: patch }),
+    listStaff: () => request<Answer<'listStaff'>>('GET', '/staff'),
+    createStaff: (input: Body<'createStaff'>) =>
+      request<Answer<'createStaff', 201>>('POST', '/staff', { body: input }),
+    updateStaff: (id: string, patch: Body<'updateStaff'>) =>
+      request<Answer<'updateStaff'>>('PATCH', `/staff/${encodeURIComponent(id)}`, {
+        body: patch,
+      }),
   };
 }
 

@@ -661,6 +661,13 @@ export function initialLang(): Lang {
   return 'en';
 }
 
+/**
+ * The locale whose conventions dates, times, numbers and lists follow in each language: Finland's
+ * for Finnish and Swedish, British English for English (day before month, a 24-hour clock; never
+ * the United States' 11/22/26, 12:25 AM).
+ */
+export const LOCALES: Record<Lang, string> = { fi: 'fi-FI', sv: 'sv-FI', en: 'en-GB' };
+
 const ISO_DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/;
 
 export interface I18n {
@@ -698,13 +705,14 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<I18n>(() => {
-    const dt = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'medium' });
-    const d = new Intl.DateTimeFormat(lang, { dateStyle: 'medium' });
-    const sdt = new Intl.DateTimeFormat(lang, { dateStyle: 'short', timeStyle: 'medium' });
-    const nf = new Intl.NumberFormat(lang);
-    const lf = new Intl.ListFormat(lang, { style: 'long', type: 'conjunction' });
+    const locale = LOCALES[lang];
+    const dt = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' });
+    const d = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
+    const sdt = new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'medium' });
+    const nf = new Intl.NumberFormat(locale);
+    const lf = new Intl.ListFormat(locale, { style: 'long', type: 'conjunction' });
     const unit = (u: 'year' | 'month' | 'week' | 'day', n: number) =>
-      new Intl.NumberFormat(lang, { style: 'unit', unit: u, unitDisplay: 'long' }).format(n);
+      new Intl.NumberFormat(locale, { style: 'unit', unit: u, unitDisplay: 'long' }).format(n);
     return {
       lang,
       setLang,

@@ -38,6 +38,7 @@ export function auditRoutes(
 
   r.get('/audit', {
     schema: {
+      operationId: 'listAccessLog',
       tags,
       security,
       summary: 'Access log entries, newest first (action read_audit)',
@@ -100,6 +101,7 @@ export function auditRoutes(
 
   r.get('/audit/verify', {
     schema: {
+      operationId: 'verifyAccessLog',
       tags,
       security,
       summary:

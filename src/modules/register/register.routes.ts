@@ -1,11 +1,13 @@
 /**
- * The register definition, published: what is kept, why and on which basis. Public, as the
- * privacy notice is.
+ * The register definition, published: who keeps it, what is kept, why and on which basis, who
+ * receives it and for how long. Public, as the privacy notice is; the public portal (web/portal)
+ * shows it.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Register } from '../../definition/register.ts';
+import { problemSchema } from '../../http/problem.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
 
@@ -13,7 +15,13 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
   const def = register.definition;
   const summary = {
     version: register.digest.slice(0, 12),
-    controller: { name: def.controller.name, businessId: def.controller.businessId },
+    controller: {
+      name: def.controller.name,
+      businessId: def.controller.businessId,
+      email: def.controller.email,
+      phone: def.controller.phone,
+      ...(def.controller.website ? { website: def.controller.website } : {}),
+    },
     name: def.register.name,
     categories: def.categories.map((c) => ({
       id: c.id,
@@ -30,6 +38,21 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
       retention: p.retention,
     })),
     sources: def.sources.map((s) => ({ id: s.id, kind: s.kind, label: s.label })),
+    recipients: def.recipients.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      country: r.country,
+      description: r.description,
+      categories: [...r.categories],
+      purposes: [...r.purposes],
+    })),
+    transfers: def.transfers.map((t) => ({
+      recipient: t.recipient,
+      country: t.country,
+      ...(t.mechanism ? { mechanism: t.mechanism } : {}),
+      ...(t.description ? { description: t.description } : {}),
+    })),
     retentionRules: def.retention.rules.map((r) => ({
       id: r.id,
       duration: r.duration,
@@ -39,12 +62,21 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
   };
   app.withTypeProvider<ZodTypeProvider>().get('/definition', {
     schema: {
+      operationId: 'getDefinition',
+      security: [],
       tags: ['register'],
-      summary: 'The categories, fields, purposes and sources of this register',
+      summary:
+        'The published summary of this register: its controller, categories, fields, purposes, sources, recipients, transfers and retention',
       response: {
         200: z.object({
           version: z.string(),
-          controller: z.object({ name: z.string(), businessId: z.string() }),
+          controller: z.object({
+            name: z.string(),
+            businessId: z.string(),
+            email: z.string(),
+            phone: z.string(),
+            website: z.string().optional(),
+          }),
           name: localized,
           categories: z.array(
             z.object({
@@ -65,10 +97,31 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
             }),
           ),
           sources: z.array(z.object({ id: z.string(), kind: z.string(), label: localized })),
+          recipients: z.array(
+            z.object({
+              id: z.string(),
+              name: z.string(),
+              role: z.string(),
+              country: z.string(),
+              description: localized,
+              categories: z.array(z.string()),
+              purposes: z.array(z.string()),
+            }),
+          ),
+          transfers: z.array(
+            z.object({
+              recipient: z.string(),
+              country: z.string(),
+              mechanism: z.string().optional(),
+              description: localized.optional(),
+            }),
+          ),
           retentionRules: z.array(
             z.object({ id: z.string(), duration: z.string(), from: z.string(), label: localized }),
           ),
         }),
+        // What the text guard answers to a malformed query string.
+        400: problemSchema,
       },
     },
     handler: () => summary,

@@ -57,6 +57,8 @@ export function staffRoutes(
 
   r.post('/auth/login', {
     schema: {
+      operationId: 'signIn',
+      security: [],
       tags,
       summary:
         'Sign in with username and password; a second step follows when two-factor sign-in is on',
@@ -85,6 +87,8 @@ export function staffRoutes(
 
   r.post('/auth/mfa', {
     schema: {
+      operationId: 'verifySecondFactor',
+      security: [],
       tags,
       summary: 'Second step of sign-in: a code from the authenticator app, or a recovery code',
       body: z.object({ code: z.string().min(6).max(20) }).strict(),
@@ -101,6 +105,7 @@ export function staffRoutes(
 
   r.get('/auth/me', {
     schema: {
+      operationId: 'getSession',
       tags,
       security,
       summary: 'The signed-in staff member, their role and CSRF token',
@@ -130,6 +135,7 @@ export function staffRoutes(
 
   r.post('/auth/logout', {
     schema: {
+      operationId: 'signOut',
       tags,
       security,
       summary: 'Sign out',
@@ -145,6 +151,7 @@ export function staffRoutes(
 
   r.post('/auth/password', {
     schema: {
+      operationId: 'changePassword',
       tags,
       security,
       summary:
@@ -163,6 +170,7 @@ export function staffRoutes(
 
   r.post('/auth/totp/setup', {
     schema: {
+      operationId: 'startTotpEnrolment',
       tags,
       security,
       summary: 'Start two-factor enrolment: a new secret for an authenticator app',
@@ -179,6 +187,7 @@ export function staffRoutes(
 
   r.post('/auth/totp/enable', {
     schema: {
+      operationId: 'enableTotp',
       tags,
       security,
       summary: 'Confirm enrolment with a code; returns ten one-time recovery codes, shown once',
@@ -195,6 +204,7 @@ export function staffRoutes(
 
   r.get('/roles', {
     schema: {
+      operationId: 'listRoles',
       tags,
       security,
       summary: 'Staff roles and what each may do',
@@ -210,6 +220,7 @@ export function staffRoutes(
 
   r.get('/staff', {
     schema: {
+      operationId: 'listStaff',
       tags,
       security,
       summary: 'Staff accounts (role manage_staff)',
@@ -221,6 +232,7 @@ export function staffRoutes(
 
   r.post('/staff', {
     schema: {
+      operationId: 'createStaff',
       tags,
       security,
       summary: 'Create a staff account; its one-time password is returned once',
@@ -244,6 +256,7 @@ export function staffRoutes(
 
   r.patch('/staff/:id', {
     schema: {
+      operationId: 'updateStaff',
       tags,
       security,
       summary: 'Change a staff member’s role or name, or disable the account',

@@ -66,6 +66,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
     // People's values are checked field by field against the definition (multi-line fields).
     config: { multiline: ['values'] },
     schema: {
+      operationId: 'createSubject',
       tags,
       security,
       summary: 'Create a subject, collecting values for one purpose',
@@ -89,6 +90,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
 
   r.get('/subjects', {
     schema: {
+      operationId: 'findSubjects',
       tags,
       security,
       summary: 'Find subjects by e-mail, phone or name words, or list them, for one purpose',
@@ -119,6 +121,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
 
   r.get('/subjects/:id', {
     schema: {
+      operationId: 'readSubject',
       tags,
       security,
       summary: 'Read a subject for one purpose',
@@ -132,6 +135,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
   r.patch('/subjects/:id', {
     config: { multiline: ['values', 'reason'] },
     schema: {
+      operationId: 'rectifySubject',
       tags,
       security,
       summary:
@@ -152,6 +156,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
 
   r.delete('/subjects/:id', {
     schema: {
+      operationId: 'eraseSubject',
       tags,
       security,
       summary: 'Erase a subject: values deleted and their key destroyed',
@@ -178,6 +183,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
 
   r.get('/subjects/:id/history', {
     schema: {
+      operationId: 'getSubjectHistory',
       tags,
       security,
       summary: "Changes to the subject's values in the purpose's categories",
@@ -193,6 +199,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
   r.put('/subjects/:id/restriction', {
     config: { multiline: ['reason'] },
     schema: {
+      operationId: 'restrictSubject',
       tags,
       security,
       summary:
@@ -209,6 +216,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
 
   r.delete('/subjects/:id/restriction', {
     schema: {
+      operationId: 'liftRestriction',
       tags,
       security,
       summary: 'Lift a restriction',
@@ -223,6 +231,7 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
 
   r.get('/subjects/:id/export', {
     schema: {
+      operationId: 'exportSubject',
       tags,
       security,
       summary: 'Everything held about the subject, as JSON (access copy, portability)',

@@ -124,7 +124,7 @@ export function AccessLogPage() {
                 const readAs = pickPurpose(purposes, e.purpose)?.id;
                 return (
                   <tr key={e.id} className={e.outcome === 'ok' ? undefined : 'row-flag'}>
-                    <td className="nowrap">
+                    <td>
                       <time dateTime={e.at} title={i18n.dateTime(e.at)}>
                         {i18n.shortDateTime(e.at)}
                       </time>

@@ -1,0 +1,134 @@
+/**
+ * The published API description (/api/openapi.json) as a client generator or a reviewer reads it:
+ * every operation named and its authentication stated, public ones explicitly so, a server and a
+ * licence, and no schema that nothing uses. `npm run lint:openapi` checks the same document
+ * against Redocly's rules in CI.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withoutUnusedSchemas } from '../src/app.ts';
+import { createTestContext, type TestContext } from './helpers.ts';
+
+interface Operation {
+  operationId?: string;
+  security?: Array<Record<string, string[]>>;
+  responses?: Record<string, unknown>;
+}
+interface Doc {
+  info: { license?: { name: string; identifier?: string } };
+  servers?: Array<{ url: string }>;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+}
+
+const PUBLIC = [
+  'GET /api/v1/definition',
+  'GET /healthz',
+  'GET /healthz/live',
+  'GET /healthz/ready',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/mfa',
+];
+
+describe('the OpenAPI document', () => {
+  let ctx: TestContext;
+  let doc: Doc;
+  let operations: Array<[string, Operation]>;
+
+  beforeAll(async () => {
+    ctx = await createTestContext('pglite');
+    const res = await ctx.app.inject({ method: 'GET', url: '/api/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    doc = res.json<Doc>();
+    operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]): [string, Operation] => [
+        `${method.toUpperCase()} ${path}`,
+        op,
+      ]),
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('names every operation once', () => {
+    expect(operations.length).toBeGreaterThan(20);
+    const missing = operations.filter(([, op]) => !op.operationId).map(([name]) => name);
+    expect(missing).toEqual([]);
+    const ids = operations.map(([, op]) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('states the authentication of every operation, and only health, the definition and sign-in are public', () => {
+    const undeclared = operations.filter(([, op]) => !Array.isArray(op.security));
+    expect(undeclared.map(([name]) => name)).toEqual([]);
+    const open = operations
+      .filter(([, op]) => op.security?.length === 0)
+      .map(([name]) => name)
+      .sort();
+    expect(open).toEqual(PUBLIC);
+    // Every scheme named by an operation is declared.
+    for (const [, op] of operations) {
+      for (const requirement of op.security ?? []) {
+        for (const scheme of Object.keys(requirement)) {
+          expect(doc.components.securitySchemes).toHaveProperty(scheme);
+        }
+      }
+    }
+  });
+
+  it('says that the public operations need nothing, in practice too', async () => {
+    const definition = await ctx.app.inject({ method: 'GET', url: '/api/v1/definition' });
+    expect(definition.statusCode).toBe(200);
+    // And one that claims a scheme refuses a request without it.
+    const subjects = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/subjects?purpose=customer_relationship',
+    });
+    expect(subjects.statusCode).toBe(401);
+  });
+
+  it('has a server, the AGPL licence, and a client error answer for every operation', () => {
+    expect(doc.servers).toEqual([{ url: '/', description: 'This server' }]);
+    expect(doc.info.license).toEqual({ name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' });
+    const without4xx = operations
+      .filter(([, op]) => !Object.keys(op.responses ?? {}).some((code) => code.startsWith('4')))
+      .map(([name]) => name);
+    expect(without4xx).toEqual([]);
+  });
+
+  it('keeps only the component schemas something refers to', () => {
+    const text = JSON.stringify({ ...doc, components: { ...doc.components, schemas: {} } });
+    const schemas = doc.components.schemas;
+    for (const [name, schema] of Object.entries(schemas)) {
+      const others = JSON.stringify(
+        Object.fromEntries(Object.entries(schemas).filter(([n]) => n !== name)),
+      );
+      const ref = `"#/components/schemas/${name}"`;
+      expect(text.includes(ref) || others.includes(ref), `${name} is referred to`).toBe(true);
+      expect(schema).toBeTruthy();
+    }
+    expect(Object.keys(schemas)).toContain('Problem');
+    expect(Object.keys(schemas)).not.toContain('ProblemInput');
+  });
+
+  it('prunes an unused schema but keeps one reached only through another', () => {
+    const pruned = withoutUnusedSchemas({
+      paths: { '/a': { get: { responses: { 200: { $ref: '#/components/schemas/A' } } } } },
+      components: {
+        schemas: {
+          A: {
+            $id: '#/components/schemas/A',
+            properties: { b: { $ref: '#/components/schemas/B' } },
+          },
+          B: { $id: '#/components/schemas/B', type: 'string' },
+          Unused: { $id: '#/components/schemas/Unused', type: 'string' },
+          SelfOnly: {
+            $id: '#/components/schemas/SelfOnly',
+            items: { $ref: '#/components/schemas/SelfOnly' },
+          },
+        },
+      },
+    });
+    expect(Object.keys(pruned.components.schemas).sort()).toEqual(['A', 'B']);
+  });
+});
