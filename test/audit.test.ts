@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anna, createTestContext, DATABASES, type TestContext } from './helpers.ts';
+import { anna, createTestContext, DATABASES, sealEverything, type TestContext } from './helpers.ts';
 
 describe.each(DATABASES)('access log on %s', (kind) => {
   let t: TestContext;
@@ -94,66 +94,75 @@ describe.each(DATABASES)('access log on %s', (kind) => {
     expect(JSON.stringify(copy.accessLog)).not.toMatch(/api_key:|actor/);
   });
 
-  it('verifies the chain, and names the entry edited behind its back', async () => {
-    const ok = await t.services.audit.verify();
-    expect(ok).toMatchObject({ ok: true, unsealed: 0 });
-    expect(ok.checked).toBeGreaterThanOrEqual(5);
-    const victim = (await t.services.audit.list({ subjectId: id, limit: 50 })).find(
-      (e) => e.action === 'subject.read',
-    );
-    // A database superuser can switch the trigger off; the chain still tells.
-    await sql`alter table audit_events disable trigger audit_events_append_only`.execute(
-      t.db.handle.db,
-    );
-    await sql`update audit_events set purpose = 'legal_claims' where id = ${victim?.id}`.execute(
-      t.db.handle.db,
-    );
-    await sql`alter table audit_events enable trigger audit_events_append_only`.execute(
-      t.db.handle.db,
-    );
-    const result = await t.services.audit.verify();
-    expect(result.ok).toBe(false);
-    expect(result.broken).toMatchObject({
-      eventId: victim?.id,
-      reason: expect.stringContaining('changed after it was sealed'),
-    });
-  });
+  it(
+    'verifies the chain, and names the entry edited behind its back',
+    { timeout: 90_000 },
+    async () => {
+      await sealEverything(t.services.audit);
+      const ok = await t.services.audit.verify();
+      expect(ok).toMatchObject({ ok: true, unsealed: 0 });
+      expect(ok.checked).toBeGreaterThanOrEqual(5);
+      const victim = (await t.services.audit.list({ subjectId: id, limit: 50 })).find(
+        (e) => e.action === 'subject.read',
+      );
+      // A database superuser can switch the trigger off; the chain still tells.
+      await sql`alter table audit_events disable trigger audit_events_append_only`.execute(
+        t.db.handle.db,
+      );
+      await sql`update audit_events set purpose = 'legal_claims' where id = ${victim?.id}`.execute(
+        t.db.handle.db,
+      );
+      await sql`alter table audit_events enable trigger audit_events_append_only`.execute(
+        t.db.handle.db,
+      );
+      const result = await t.services.audit.verify();
+      expect(result.ok).toBe(false);
+      expect(result.broken).toMatchObject({
+        eventId: victim?.id,
+        reason: expect.stringContaining('changed after it was sealed'),
+      });
+    },
+  );
 });
 
 describe.runIf(process.env.TEST_DATABASE_URL)(
   'access log sealing across transactions (PostgreSQL)',
   () => {
-    it('waits for a transaction still running, then chains its entry and the ones after it', async () => {
-      const t = await createTestContext('postgres');
-      try {
-        const actor = { kind: 'system' as const, id: 'test' };
-        let releaseA!: () => void;
-        const holdA = new Promise<void>((r) => (releaseA = r));
-        let startedA!: () => void;
-        const aStarted = new Promise<void>((r) => (startedA = r));
-        const a = t.db.handle.db.transaction().execute(async (tx) => {
-          await t.services.audit.record(tx, {
-            actor,
-            action: 'audit.read',
-            detail: 'slow transaction',
+    it(
+      'waits for a transaction still running, then chains its entry and the ones after it',
+      { timeout: 90_000 },
+      async () => {
+        const t = await createTestContext('postgres');
+        try {
+          const actor = { kind: 'system' as const, id: 'test' };
+          let releaseA!: () => void;
+          const holdA = new Promise<void>((r) => (releaseA = r));
+          let startedA!: () => void;
+          const aStarted = new Promise<void>((r) => (startedA = r));
+          const a = t.db.handle.db.transaction().execute(async (tx) => {
+            await t.services.audit.record(tx, {
+              actor,
+              action: 'audit.read',
+              detail: 'slow transaction',
+            });
+            startedA();
+            await holdA;
           });
-          startedA();
-          await holdA;
-        });
-        await aStarted;
-        await t.services.audit.log({ actor, action: 'audit.read', detail: 'quick one' });
-        await t.services.audit.seal();
-        const during = await t.services.audit.verify();
-        expect(during.ok).toBe(true);
-        releaseA();
-        await a;
-        await t.services.audit.seal();
-        const after = await t.services.audit.verify();
-        expect(after).toMatchObject({ ok: true, unsealed: 0 });
-        expect(after.checked).toBe(2);
-      } finally {
-        await t.close();
-      }
-    });
+          await aStarted;
+          await t.services.audit.log({ actor, action: 'audit.read', detail: 'quick one' });
+          await t.services.audit.seal();
+          const during = await t.services.audit.verify();
+          expect(during.ok).toBe(true);
+          releaseA();
+          await a;
+          await sealEverything(t.services.audit);
+          const after = await t.services.audit.verify();
+          expect(after).toMatchObject({ ok: true, unsealed: 0 });
+          expect(after.checked).toBe(2);
+        } finally {
+          await t.close();
+        }
+      },
+    );
   },
 );

@@ -222,3 +222,22 @@ export async function freePort(): Promise<number> {
   }
   return address.port;
 }
+
+/**
+ * Seals until nothing is left unsealed. On a shared PostgreSQL server a writing transaction of
+ * another database (another test file's held lock or idle transaction, say) holds the cluster's
+ * snapshot horizon back for a while, and the sealer rightly waits for it.
+ */
+export async function sealEverything(
+  audit: { seal(): Promise<unknown>; verify(): Promise<{ unsealed: number }> },
+  ms = 60_000,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    await audit.seal();
+    if ((await audit.verify()).unsealed === 0) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

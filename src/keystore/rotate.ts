@@ -70,13 +70,30 @@ export async function rotateMasterKey(opts: {
         'another rotation is unfinished: finish it with the key files it was started with',
       );
     }
+    // Checked again now that the claim is ours: another rotation may have finished between the
+    // checks above and the claim. Refused here, nothing has been re-wrapped yet, so the claim is
+    // given back; left behind, it would keep every server from starting.
+    const refuse = async (message: string): Promise<never> => {
+      await keys.db
+        .deleteFrom('keystore_settings')
+        .where('key', '=', 'rotation')
+        .where('value', '=', ours)
+        .execute();
+      throw new RotationError(message);
+    };
+    const wrappingNow = await keys.setting('wrap_key_id');
+    if (wrappingNow !== undefined && wrappingNow !== fromId && wrappingNow !== toId) {
+      await refuse(
+        "the current master key is not the one this key store's person keys are wrapped under (another rotation finished first)",
+      );
+    }
     const strangers = await keys.db
       .selectFrom('person_keys')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('wrapped_by', 'not in', [fromId, toId])
       .executeTakeFirstOrThrow();
     if (Number(strangers.n) > 0) {
-      throw new RotationError(
+      await refuse(
         `${strangers.n} person keys are wrapped under neither the current nor the new master key`,
       );
     }
