@@ -177,6 +177,8 @@ export interface OutboxTable {
   template: string;
   locale: string;
   sealed: Bytes;
+  /** Whether a delivery job was queued for it (false while no SMTP server is configured). */
+  queued: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
 }
 

@@ -36,6 +36,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       template text not null,
       locale text not null,
       sealed bytea not null,
+      queued boolean not null default false,
       created_at timestamptz not null default now()
     )`.execute(db);
 }
