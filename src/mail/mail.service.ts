@@ -111,7 +111,7 @@ export function createMailService(deps: {
     },
   });
 
-  /** Queues delivery of mail that waited for an SMTP server (every minute, and at start). */
+  /** Queues delivery of mail that waited for an SMTP server (every minute). */
   const release = defineSchedule({
     name: 'mail.release',
     everySeconds: 60,
