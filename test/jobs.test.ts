@@ -155,6 +155,39 @@ describe.each(DATABASES)('jobs on %s', (kind) => {
     expect(slots.at(-1)! - slots[0]!).toBe(slots.length - 1);
   });
 
+  it('a failing scheduled job is logged once and again when it works; nothing runs while paused', async () => {
+    db = await openTestDatabase(kind);
+    const lines: string[] = [];
+    let calls = 0;
+    let low = true;
+    const sealer = defineSchedule({
+      name: 'test.sealer',
+      everySeconds: 1,
+      describe: 'sealing the test log',
+      handler: () => {
+        calls++;
+        if (calls <= 2) {
+          throw new Error('the database is away');
+        }
+      },
+    });
+    const r = runner({
+      db: db.handle.db,
+      schedules: [sealer],
+      tickMs: 20,
+      paused: () => low,
+      logger: logInto(lines),
+    });
+    r.start();
+    await sleep(1500);
+    expect(calls).toBe(0); // the storage guard says low: nothing starts
+    low = false;
+    await until(() => calls >= 4, 10_000);
+    await r.stop();
+    expect(lines.filter((l) => l.includes('sealing the test log failed'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('sealing the test log works again'))).toHaveLength(1);
+  });
+
   it('retries a failing job with growing waits, then marks it failed with its error and no address', async () => {
     db = await openTestDatabase(kind);
     const at: number[] = [];
