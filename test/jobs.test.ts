@@ -245,6 +245,15 @@ describe.each(DATABASES)('jobs on %s', (kind) => {
         email: 'a@b.fi',
       } as never),
     ).rejects.toThrow(/payload field "\(payload\)"|email/);
+    // A payload that would carry an address is refused even when its schema lets it through.
+    const loose = defineJob({
+      name: 'test.loose',
+      payload: z.strictObject({ note: z.array(z.string()) }),
+      handler: () => undefined,
+    });
+    await expect(
+      enqueue(db.handle.db, loose, { note: ['ok', 'write to maija@example.fi'] }),
+    ).rejects.toThrow(/payload field "note.1" holds an e-mail address/);
     const rows = await db.handle.db.selectFrom('jobs').selectAll().execute();
     expect(rows).toHaveLength(0);
   });

@@ -18,6 +18,22 @@ export interface ClaimedJob {
   max_attempts: number;
 }
 
+/** The path of the first string in a payload that holds something shaped like an e-mail address. */
+function findAddress(value: unknown, path: string[]): string | undefined {
+  if (typeof value === 'string') {
+    return /[^\s@]+@[^\s@]+\.[^\s@]+/.test(value) ? path.join('.') || '(payload)' : undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = findAddress(v, [...path, k]);
+      if (found !== undefined) {
+        return found;
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
  * Queues a job. The payload is checked against the job's schema first: a bad one is refused
  * naming the field, and nothing is queued. `db` may be a transaction: the job is then queued only
@@ -40,6 +56,14 @@ export async function enqueue<P>(
         field: i.path.length > 0 ? i.path.join('.') : '(payload)',
         detail: i.message,
       })),
+    );
+  }
+  const address = findAddress(parsed.data, []);
+  if (address !== undefined) {
+    throw new AppError(
+      'validation_failed',
+      `job "${job.name}": payload field "${address}" holds an e-mail address: payloads are stored in the clear and hold ids, never personal data`,
+      [{ field: address, detail: 'holds an e-mail address' }],
     );
   }
   const row = await db
