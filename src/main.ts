@@ -11,6 +11,7 @@ import { embeddedVolumes } from './ops/volumes.ts';
 import { StorageGuard } from './ops/storage.ts';
 import { startWatchdog } from './ops/watchdog.ts';
 import { CONSOLE_DIR, openRuntime, type Runtime } from './runtime.ts';
+import { startServerJobs } from './server-jobs.ts';
 import { checkListen, explainListenError } from './startup/listen.ts';
 
 export async function startServer(
@@ -95,82 +96,19 @@ export async function startServer(
   console.log(
     `rekisteri: serving ${register.definition.controller.name} at ${url} (staff console at ${url}/admin, API docs at ${url}/api/docs)`,
   );
-  // Chain committed access-log entries every second; verification and export also seal on demand.
-  let stopping = false;
-  let sealFailing = false;
-  const sealer = setInterval(() => {
-    // Nothing is written while the volume is low (the embedded database could hang).
-    if (storage.low) {
-      return;
-    }
-    services.audit
-      .seal()
-      .then(() => {
-        if (sealFailing) {
-          sealFailing = false;
-          app.log.info('sealing the access log works again');
-        }
-      })
-      .catch((err: unknown) => {
-        // Once when it starts failing, not every second of an outage.
-        if (!stopping && !sealFailing) {
-          sealFailing = true;
-          app.log.error(
-            { err: { message: err instanceof Error ? err.message : 'unknown' } },
-            'sealing the access log failed (retrying every second; logged again when it works)',
-          );
-        }
-      });
-    if (Date.now() % 60_000 < 1000) {
-      services.staff.pruneSessions().catch(() => undefined);
-    }
-    if (Date.now() % 5000 < 1000) {
-      removeSpentPasswordFile(runtime, passwordFile).catch(() => undefined);
-    }
-  }, 1000);
-  sealer.unref();
-  // Erasures reach the key store at once; this pass finishes any the key store missed (a crash
-  // between the two stores), then removes erased keys' bytes from the key store's files and WAL.
-  let cleaning = false;
-  const cleaner = setInterval(() => {
-    if (cleaning || storage.low) {
-      return;
-    }
-    cleaning = true;
-    services.subjects
-      .reconcileErasures()
-      .then((applied) => {
-        if (applied.keysDestroyed > 0 || applied.subjectsErased > 0) {
-          app.log.info(applied, 'finished erasures from the erasure journal');
-        }
-        return runtime.keys.clean();
-      })
-      .then((result) => {
-        for (const warning of result.warnings) {
-          app.log.warn(`cleaning the key store: ${warning}`);
-        }
-      })
-      .catch((err: unknown) => {
-        if (!stopping) {
-          app.log.error(
-            { err: { message: err instanceof Error ? err.message : 'unknown' } },
-            'cleaning the key store failed',
-          );
-        }
-      })
-      .finally(() => {
-        cleaning = false;
-      });
-  }, config.keyCleanInterval * 1000);
-  cleaner.unref();
+  // The sealer, session pruning, the key-store cleaner and mail delivery: declared jobs.
+  const jobs = startServerJobs({
+    runtime,
+    config,
+    logger: app.log,
+    paused: () => storage.low,
+    removeSpentPasswordFile: () => removeSpentPasswordFile(runtime, passwordFile),
+  });
   const stop = async () => {
-    stopping = true;
-    clearInterval(sealer);
-    clearInterval(cleaner);
+    // Drains: nothing new is claimed or started, and what runs finishes.
+    await jobs.stop();
     storage.stop();
-    while (cleaning) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    services.mail.close();
     // Sealing writes to the database: not on a volume below the threshold (the embedded database
     // could hang there); the entries wait, and the next start seals them.
     if (!storage.low) {

@@ -7,7 +7,7 @@ import { access, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { masterKeyFromEnvironment, type Config } from './config/config.ts';
+import { masterKeyFromEnvironment, smtpSettings, type Config } from './config/config.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createSettingsRepo } from './db/settings.repo.ts';
@@ -207,6 +207,7 @@ export async function openRuntime(
     vault,
     sealWorkers: { size: 2 },
     audit: { anchorFile: auditAnchorFile(config) },
+    mail: { smtp: smtpSettings(config) },
   });
   const opened = keys;
   let definitionChange: string[] | undefined;

@@ -17,6 +17,8 @@ import { createStaffService } from './modules/staff/staff.service.ts';
 import { createSubjectsRepo } from './modules/subjects/subjects.repo.ts';
 import { createSubjectsService } from './modules/subjects/subjects.service.ts';
 import type { KeyStore } from './keystore/keystore.ts';
+import type { RetryPolicy } from './jobs/index.ts';
+import { createMailService } from './mail/index.ts';
 import type { Vault } from './vault/vault.ts';
 
 export function createServices(deps: {
@@ -33,6 +35,8 @@ export function createServices(deps: {
    * sealer reports, and how often it anchors. Without a file the sealer remembers heads in memory.
    */
   audit?: { anchorFile?: string; logger?: AuditLogger; anchorIntervalMs?: number };
+  /** The SMTP server and sender (without them mail waits in the outbox), and delivery retries. */
+  mail?: { smtp?: { url: string; from: string } | undefined; retry?: Partial<RetryPolicy> };
 }) {
   const { database, register, vault, keys } = deps;
   const clock = deps.clock ?? systemClock;
@@ -81,7 +85,13 @@ export function createServices(deps: {
     audit,
     clock,
   });
-  return { register, vault, clock, keys, audit, subjects, apiKeys, imports, staff };
+  const mail = createMailService({
+    db,
+    vault,
+    smtp: deps.mail?.smtp,
+    ...(deps.mail?.retry ? { retry: deps.mail.retry } : {}),
+  });
+  return { register, vault, clock, keys, audit, subjects, apiKeys, imports, staff, mail };
 }
 
 export type Services = ReturnType<typeof createServices>;

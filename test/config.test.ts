@@ -4,7 +4,7 @@ import { serialize } from 'node:v8';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/config.ts';
+import { ConfigError, loadConfig, smtpSettings } from '../src/config/config.ts';
 import { openRuntime } from '../src/runtime.ts';
 import { sealWorkerData } from '../src/modules/imports/seal-pool.ts';
 import { createVault } from '../src/vault/vault.ts';
@@ -30,6 +30,19 @@ describe('configuration', () => {
     ]);
   });
 
+  it('takes an SMTP server and a sender, keeping the URL (it may hold a password) out of the configuration', () => {
+    const config = loadConfig({
+      SMTP_URL: 'smtps://mailer:s%40cret@mail.example.fi:465',
+      MAIL_FROM: 'Registry <registry@example.fi>',
+    });
+    expect(smtpSettings(config)).toEqual({
+      url: 'smtps://mailer:s%40cret@mail.example.fi:465',
+      from: 'Registry <registry@example.fi>',
+    });
+    expect(JSON.stringify(config)).not.toContain('s%40cret');
+    expect(smtpSettings(loadConfig({ MAIL_FROM: 'registry@example.fi' }))).toBeUndefined();
+  });
+
   it('refuses bad values, naming the variable', () => {
     for (const [env, name] of [
       [{ PORT: 'eighty' }, 'PORT'],
@@ -38,6 +51,11 @@ describe('configuration', () => {
       [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
       [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
       [{ TRUST_PROXY: '10.0.0.1,evil host' }, 'TRUST_PROXY'],
+      [{ SMTP_URL: 'http://mail.example.fi', MAIL_FROM: 'r@example.fi' }, 'SMTP_URL'],
+      [{ SMTP_URL: 'smtp://', MAIL_FROM: 'r@example.fi' }, 'SMTP_URL'],
+      [{ SMTP_URL: 'smtp://mail.example.fi' }, 'MAIL_FROM'],
+      [{ SMTP_URL: 'smtp://mail.example.fi', MAIL_FROM: 'registry' }, 'MAIL_FROM'],
+      [{ MAIL_FROM: 'Registry <registry@example.fi' }, 'MAIL_FROM'],
     ] as const) {
       expect(() => loadConfig(env), name).toThrow(ConfigError);
       expect(() => loadConfig(env), name).toThrow(new RegExp(`${name}:`));

@@ -91,6 +91,26 @@ const schema = z.object({
   REKISTERI_MIN_FREE_SPACE: z.coerce.number().int().min(0).max(1_048_576).default(64),
   /** Seconds the event loop may stop before the watchdog ends the process; 0 disables. */
   REKISTERI_WATCHDOG_TIMEOUT: z.coerce.number().int().min(0).max(3600).default(30),
+  /**
+   * The SMTP server outgoing mail is delivered through: smtp://[user:password@]host[:port] (STARTTLS
+   * when the server offers it) or smtps:// (TLS from the start). Without it mail waits in the outbox.
+   */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL')
+    .refine(
+      (v) => URL.canParse(v) && new URL(v).hostname !== '',
+      'not a valid URL with a host (a special character in the password must be percent-encoded, e.g. %40 for @)',
+    )
+    .optional(),
+  /** The sender of outgoing mail: an address, or `Name <address>`. */
+  MAIL_FROM: z
+    .string()
+    .regex(
+      /^(?:[^<>@\r\n]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/,
+      'expected an address (registry@example.fi) or a name and an address (Registry <registry@example.fi>)',
+    )
+    .optional(),
   /** A bearer token of at least 32 characters; without it /metrics answers 404. */
   REKISTERI_METRICS_TOKEN: z
     .string()
@@ -120,6 +140,8 @@ export interface Config {
   minFreeSpace: number;
   /** Seconds; 0 disables the watchdog. */
   watchdogTimeout: number;
+  /** The sender of outgoing mail (MAIL_FROM); the SMTP server is read by smtpSettings(). */
+  mailFrom: string | undefined;
 }
 
 export interface DatabaseTimeouts {
@@ -133,6 +155,15 @@ export interface DatabaseTimeouts {
  * configuration is passed around, printed in tests and might be logged; the key must not be.
  */
 const masterKeys = new WeakMap<object, string>();
+
+/** SMTP_URL (it may hold a password), kept out of the configuration object for the same reason. */
+const smtpUrls = new WeakMap<object, string>();
+
+/** Where and as whom mail is delivered, when SMTP_URL is set. */
+export function smtpSettings(config: Readonly<Config>): { url: string; from: string } | undefined {
+  const url = smtpUrls.get(config);
+  return url && config.mailFrom ? { url, from: config.mailFrom } : undefined;
+}
 
 /** REKISTERI_METRICS_TOKEN, kept out of the configuration object for the same reason. */
 const metricsTokens = new WeakMap<object, string>();
@@ -184,6 +215,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'KEYSTORE_DATABASE_URL: must name another database than DATABASE_URL: a key store inside the data database would go into every dump of the data',
     );
   }
+  if (e.SMTP_URL && !e.MAIL_FROM) {
+    throw new ConfigError(
+      'MAIL_FROM: required when SMTP_URL is set: the address mail is sent from, e.g. "Registry <registry@example.fi>"',
+    );
+  }
   const config = Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -205,7 +241,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     }),
     minFreeSpace: e.REKISTERI_MIN_FREE_SPACE * 1024 * 1024,
     watchdogTimeout: e.REKISTERI_WATCHDOG_TIMEOUT,
+    mailFrom: e.MAIL_FROM,
   });
+  if (e.SMTP_URL !== undefined) {
+    smtpUrls.set(config, e.SMTP_URL);
+  }
   if (e.REKISTERI_METRICS_TOKEN !== undefined) {
     metricsTokens.set(config, e.REKISTERI_METRICS_TOKEN);
   }

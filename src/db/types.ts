@@ -146,7 +146,46 @@ export interface ErasureJournalTable {
   reason: string;
 }
 
+/** The jobs runner's queue (src/jobs); payloads are ids, never personal data. */
+export interface JobsTable {
+  id: Generated<string>;
+  name: string;
+  payload: ColumnType<unknown, string, string>;
+  state: ColumnType<
+    'queued' | 'running' | 'failed',
+    'queued' | undefined,
+    'queued' | 'running' | 'failed'
+  >;
+  attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: number;
+  run_at: Timestamp;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  locked_by: string | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
+export interface JobSchedulesTable {
+  name: string;
+  last_slot: ColumnType<string, string | number, string | number>;
+  ran_at: Timestamp;
+}
+
+/** Mail waiting for delivery (src/mail): the recipient and the data sealed. */
+export interface OutboxTable {
+  id: string;
+  template: string;
+  locale: string;
+  sealed: Bytes;
+  /** Whether a delivery job was queued for it (false while no SMTP server is configured). */
+  queued: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
+  outbox: OutboxTable;
   erasure_journal: ErasureJournalTable;
   staff: StaffTable;
   staff_sessions: StaffSessionsTable;

@@ -7,6 +7,7 @@ import * as m0004 from './0004_audit_mac.ts';
 import * as m0005 from './0005_password_change.ts';
 import * as m0006 from './0006_value_version.ts';
 import * as m0007 from './0007_erasure_journal.ts';
+import * as m0008 from './0008_jobs_outbox.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_password_change': m0005,
   '0006_value_version': m0006,
   '0007_erasure_journal': m0007,
+  '0008_jobs_outbox': m0008,
 };

@@ -1,0 +1,8 @@
+/** Outgoing mail: the sender port, its outbox and templates (see docs/jobs-and-mail.md). */
+export {
+  createMailService,
+  type MailMessage,
+  type MailService,
+  type OutboxEntry,
+} from './mail.service.ts';
+export { escapeHtml, LOCALES, TEMPLATES, type Locale, type TemplateName } from './templates.ts';
