@@ -310,6 +310,27 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
       sample(/^rekisteri_storage_free_bytes\{variable="REKISTERI_DATA"\} (\d+)$/m),
     ).toBeGreaterThan(0);
     expect(sample(/^rekisteri_storage_low (\d)$/m)).toBe(0);
+    // Background work: the queue by state and the outbox, counts only.
+    for (const state of ['queued', 'running', 'failed']) {
+      expect(
+        sample(new RegExp(`^rekisteri_jobs\\{state="${state}"\\} (\\d+)$`, 'm')),
+      ).toBeGreaterThanOrEqual(0);
+    }
+    expect(sample(/^rekisteri_outbox_mails (\d+)$/m)).toBe(0);
+    // Without SMTP a mail waits in the outbox, and the gauge counts it (nothing of it is shown).
+    await t.services.mail.sendMail({
+      to: 'outbox.waits@example.com',
+      template: 'verify-address',
+      locale: 'en',
+      data: { register: 'Demo', link: 'https://register.example.com/verify/abc' },
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    const later = await t.app.inject({
+      url: '/metrics',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(/^rekisteri_outbox_mails (\d+)$/m.exec(later.body)?.[1]).toBe('1');
+    expect(later.body).not.toContain('outbox.waits');
     expect(sample(/^process_resident_memory_bytes (\d+)$/m)).toBeGreaterThan(0);
     if (kind === 'postgres') {
       expect(

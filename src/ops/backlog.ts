@@ -22,3 +22,25 @@ export async function sealerBacklog(db: Kysely<Database>): Promise<SealerBacklog
   const row = r.rows[0];
   return { entries: row?.n ?? 0, lagSeconds: Math.max(0, Number(row?.lag ?? 0)) };
 }
+
+export interface QueueDepths {
+  /** Jobs by state: queued (waiting or retrying), running, failed (given up). */
+  jobs: Record<'queued' | 'running' | 'failed', number>;
+  /** Mails waiting in the outbox. */
+  outbox: number;
+}
+
+/** How much background work waits: one query, counts only (no payload is read). */
+export async function queueDepths(db: Kysely<Database>): Promise<QueueDepths> {
+  const r = await sql<{ queued: number; running: number; failed: number; outbox: number }>`
+    select count(*) filter (where state = 'queued')::int as queued,
+           count(*) filter (where state = 'running')::int as running,
+           count(*) filter (where state = 'failed')::int as failed,
+           (select count(*)::int from outbox) as outbox
+      from jobs`.execute(db);
+  const row = r.rows[0];
+  return {
+    jobs: { queued: row?.queued ?? 0, running: row?.running ?? 0, failed: row?.failed ?? 0 },
+    outbox: row?.outbox ?? 0,
+  };
+}

@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DatabaseHandle } from '../db/database.ts';
 import { sendProblem } from '../http/problem.ts';
 import type { Services } from '../services.ts';
-import { sealerBacklog } from './backlog.ts';
+import { queueDepths, sealerBacklog, type QueueDepths } from './backlog.ts';
 import type { StorageGuard } from './storage.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -97,6 +97,40 @@ export function registerMetrics(
         const b = await read();
         if (b) {
           this.set(b.lagSeconds);
+        }
+      },
+    });
+  }
+  if (database) {
+    let depths: Promise<QueueDepths | undefined> | undefined;
+    const readDepths = () => {
+      depths ??= queueDepths(database.db)
+        .catch(() => undefined)
+        .finally(() => setTimeout(() => (depths = undefined), 100).unref());
+      return depths;
+    };
+    new Gauge({
+      name: 'rekisteri_jobs',
+      help: 'Background jobs by state: queued (waiting or retrying), running, failed (given up; see docs/jobs-and-mail.md)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      async collect() {
+        const d = await readDepths();
+        if (d) {
+          for (const [state, n] of Object.entries(d.jobs)) {
+            this.set({ state }, n);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'rekisteri_outbox_mails',
+      help: 'Mails waiting in the outbox (undelivered: no SMTP configured, or retrying)',
+      registers: [registry],
+      async collect() {
+        const d = await readDepths();
+        if (d) {
+          this.set(d.outbox);
         }
       },
     });
