@@ -220,12 +220,14 @@ export async function createApp(
   const portalDir =
     opts.portalDir ?? (consoleDir ? join(dirname(consoleDir), 'portal') : undefined);
   if (portalDir && existsSync(join(portalDir, 'index.html'))) {
-    // Its page at / and its hashed files under /assets/; nothing else at the top level.
+    // Its page at / and its hashed files under /assets/; nothing else at the top level. The
+    // assets are looked up per request (not listed once at start), so that after a rebuild the
+    // page's new hashed names are found without a restart.
     await app.register(fastifyStatic, {
       root: join(portalDir, 'assets'),
       prefix: '/assets/',
       decorateReply: false,
-      wildcard: false,
+      dotfiles: 'ignore',
     });
     // Read on each request, so that a rebuild (new hashed asset names) shows without a restart.
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>

@@ -11,7 +11,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRunner, type JobLogger, type Runner } from '../src/jobs/index.ts';
 import type { Actor } from '../src/lib/actor.ts';
-import { createMailService, type MailService } from '../src/mail/index.ts';
+import { createMailService, TEMPLATES, type MailService } from '../src/mail/index.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { DATABASES, openTestDatabase, snapshot, type TestDatabase } from './helpers.ts';
 
@@ -252,5 +252,16 @@ describe.each(DATABASES)('mail on %s', (kind) => {
     expect(await snapshot(db.handle)).toEqual(before);
     expect(await outboxRows()).toEqual([]);
     expect(await db.handle.db.selectFrom('jobs').selectAll().execute()).toEqual([]);
+  });
+});
+
+describe('mail templates', () => {
+  it("shows a register name holding `$&`, `$'` or `$`` as written, escaped in the HTML part", () => {
+    const register = "Kassa$'s $` & $& <b>";
+    const mail = TEMPLATES['verify-address'].render('en', { register, link: 'https://e.fi/v' });
+    expect(mail.text).toContain(`for the register ${register} by opening the link:`);
+    expect(mail.html).toContain(
+      'for the register <strong>Kassa$&#39;s $` &amp; $&amp; &lt;b&gt;</strong> by opening the link:',
+    );
   });
 });

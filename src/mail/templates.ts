@@ -66,7 +66,8 @@ export const verifyAddress: MailTemplate<z.infer<typeof verifyAddressData>> = {
   data: verifyAddressData,
   render(locale, data) {
     const w = verifyAddressWords[locale];
-    const ask = (register: string) => w.ask.replace('{register}', register);
+    // A function, so that `$&` or `$'` in the register's name is taken as written.
+    const ask = (register: string) => w.ask.replace('{register}', () => register);
     return {
       subject: w.subject,
       text: `${ask(data.register)}\n\n${data.link}\n\n${w.ignore}\n`,
