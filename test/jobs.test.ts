@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
@@ -153,6 +154,45 @@ describe.each(DATABASES)('jobs on %s', (kind) => {
     expect(new Set(slots).size).toBe(slots.length);
     // Consecutive seconds, none skipped.
     expect(slots.at(-1)! - slots[0]!).toBe(slots.length - 1);
+  });
+
+  it('a schedule goes by the database clock: a host clock running ahead or a slot left in the future stops nothing', async () => {
+    db = await openTestDatabase(kind);
+    const slots: number[] = [];
+    // A slot recorded in the future, as a database clock stepped back would leave it.
+    const future = Math.floor(Date.now() / 1000) + 3600;
+    await sql`insert into job_schedules (name, last_slot, ran_at)
+              values ('test.clock', ${String(future)}, now() + interval '1 hour')`.execute(
+      db.handle.db,
+    );
+    const realNow = Date.now;
+    // This host's own clock an hour ahead.
+    Date.now = () => realNow() + 3_600_000;
+    try {
+      const a = runner({
+        db: db.handle.db,
+        schedules: [
+          defineSchedule({
+            name: 'test.clock',
+            everySeconds: 1,
+            handler: ({ slot }) => {
+              slots.push(slot);
+            },
+          }),
+        ],
+        tickMs: 20,
+      });
+      a.start();
+      await until(() => slots.length >= 2, 10_000);
+      await a.stop();
+    } finally {
+      Date.now = realNow;
+    }
+    // On a server the slots are the database's seconds, not the host's hour ahead (the embedded
+    // database keeps the host's time: it is one process, with no other instance to disagree).
+    if (kind === 'postgres') {
+      expect(Math.abs(slots[0]! - Math.floor(Date.now() / 1000))).toBeLessThan(30);
+    }
   });
 
   it('a failing scheduled job is logged once and again when it works; nothing runs while paused', async () => {

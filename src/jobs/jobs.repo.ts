@@ -162,11 +162,25 @@ export async function fail(
 /**
  * Takes a scheduled job's slot: true for exactly one caller per (name, slot) among every instance.
  */
-export async function takeSlot(db: Executor, name: string, slot: number): Promise<boolean> {
-  const r = await sql<{ name: string }>`
-    insert into job_schedules (name, last_slot, ran_at) values (${name}, ${String(slot)}, now())
+export async function takeSlot(
+  db: Executor,
+  name: string,
+  everySeconds: number,
+): Promise<number | undefined> {
+  // The slot comes from the database's clock, which every instance shares: a host whose own clock
+  // runs ahead (a wrong hardware clock at boot, corrected by NTP later) would otherwise record a
+  // slot in the future, and every instance would skip the schedule until real time caught up. A
+  // slot recorded in the future all the same (the database's clock stepped back) is taken over.
+  const r = await sql<{ slot: string }>`
+    with now as (
+      select floor(extract(epoch from clock_timestamp()) / ${everySeconds})::bigint as slot
+    )
+    insert into job_schedules (name, last_slot, ran_at)
+    select ${name}, now.slot, clock_timestamp() from now
     on conflict (name) do update set last_slot = excluded.last_slot, ran_at = excluded.ran_at
      where job_schedules.last_slot < excluded.last_slot
-    returning name`.execute(db);
-  return r.rows.length > 0;
+        or job_schedules.ran_at > clock_timestamp() + interval '1 second'
+    returning last_slot::text as slot`.execute(db);
+  const slot = r.rows[0]?.slot;
+  return slot === undefined ? undefined : Number(slot);
 }

@@ -142,10 +142,15 @@ export function createRunner(opts: RunnerOptions): Runner {
       });
   }
 
-  async function runScheduled(s: ScheduledJob, slot: number): Promise<void> {
+  async function runScheduled(s: ScheduledJob, localSlot: number): Promise<void> {
     try {
-      if (s.scope === 'cluster' && !(await takeSlot(db, s.name, slot))) {
-        return;
+      let slot = localSlot;
+      if (s.scope === 'cluster') {
+        const taken = await takeSlot(db, s.name, s.everySeconds);
+        if (taken === undefined) {
+          return;
+        }
+        slot = taken;
       }
       await s.handler({ slot, log });
       if (failing.delete(s.name)) {
