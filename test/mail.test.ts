@@ -6,12 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRunner, type JobLogger, type Runner } from '../src/jobs/index.ts';
 import type { Actor } from '../src/lib/actor.ts';
-import { createMailService, TEMPLATES, type MailService } from '../src/mail/index.ts';
+import { createMailService, onLoopback, TEMPLATES, type MailService } from '../src/mail/index.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { DATABASES, openTestDatabase, snapshot, type TestDatabase } from './helpers.ts';
 
@@ -46,7 +47,7 @@ interface Received {
 }
 
 /** A real SMTP server on loopback; `reject` answers RCPT TO with a temporary failure while > 0. */
-async function smtpServer() {
+async function smtpServer(host = '127.0.0.1') {
   const received: Received[] = [];
   const state = { reject: 0 };
   const server = new SMTPServer({
@@ -74,10 +75,10 @@ async function smtpServer() {
       );
     },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const port = (server.server.address() as AddressInfo).port;
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `smtp://${host}:${port}`,
     received,
     state,
     close: () => new Promise<void>((r) => server.close(() => r())),
@@ -155,6 +156,48 @@ describe.each(DATABASES)('mail on %s', (kind) => {
     await until(async () => (await outboxRows()).length === 0);
     expect(await db.handle.db.selectFrom('jobs').selectAll().execute()).toEqual([]);
     expect(lines.join('\n')).not.toContain('maija');
+  });
+
+  it('never sends over plain SMTP to a server off this machine that offers no STARTTLS', async (ctx) => {
+    // An address of this machine that is not loopback stands for a relay elsewhere.
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (!outside) {
+      console.log('mail: no non-loopback IPv4 address here; the plain-SMTP refusal is not tested');
+      ctx.skip();
+      return;
+    }
+    db = await openTestDatabase(kind);
+    const smtp = await smtpServer(outside);
+    cleanup.push(smtp.close);
+    const lines: string[] = [];
+    const mail = createMailService({
+      db: db.handle.db,
+      vault,
+      smtp: { url: smtp.url, from: 'rekisteri@example.fi' },
+      retry: { limit: 1, backoffMs: 100 },
+    });
+    cleanup.push(() => mail.close());
+    await mail.sendMail({
+      to: ADDRESS,
+      template: 'verify-address',
+      locale: 'en',
+      data: { register: 'Asiakasrekisteri', link: LINK },
+    });
+    start(mail, lines);
+    await until(async () =>
+      (await db.handle.db.selectFrom('jobs').select('state').execute()).some(
+        (j) => j.state === 'failed',
+      ),
+    );
+    expect(smtp.received).toHaveLength(0);
+    expect((await outboxRows()).length).toBe(1);
+    expect(onLoopback('smtp://localhost:25')).toBe(true);
+    expect(onLoopback('smtp://[::1]:25')).toBe(true);
+    expect(onLoopback('smtp://127.0.0.2:25')).toBe(true);
+    expect(onLoopback('smtp://mail.example.com:587')).toBe(false);
+    expect(onLoopback('smtp://127.0.0.1.example.com:25')).toBe(false);
   });
 
   it('retries a delivery the SMTP server refuses, then delivers it; no address in the logs', async () => {

@@ -1,6 +1,7 @@
 /** Outgoing mail: the sender port, its outbox and templates (see docs/jobs-and-mail.md). */
 export {
   createMailService,
+  onLoopback,
   type MailMessage,
   type MailService,
   type OutboxEntry,

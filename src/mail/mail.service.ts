@@ -80,7 +80,20 @@ export function createMailService(deps: {
     if (!smtp) {
       throw new Error('no SMTP server is configured');
     }
-    transport ??= createTransport(smtp.url, { from: smtp.from });
+    transport ??= createTransport(
+      {
+        url: smtp.url,
+        // smtp:// upgrades with STARTTLS; without requireTLS a server that does not offer it (or
+        // an attacker who strips the offer) would get the password and the mail in the clear.
+        // Only a relay on this machine's loopback may speak plain SMTP.
+        requireTLS: !onLoopback(smtp.url),
+        // Within the server's 15 s shutdown, so a delivery under way never outlives a stop.
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 10_000,
+      },
+      { from: smtp.from },
+    );
     return transport;
   };
 
@@ -201,3 +214,9 @@ export function createMailService(deps: {
 }
 
 export type MailService = ReturnType<typeof createMailService>;
+
+/** Whether an SMTP URL names this machine's loopback (where plain SMTP cannot be overheard). */
+export function onLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
