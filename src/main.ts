@@ -104,25 +104,41 @@ export async function startServer(
     paused: () => storage.low,
     removeSpentPasswordFile: () => removeSpentPasswordFile(runtime, passwordFile),
   });
+  let stopStep = 'starting to stop';
   const stop = async () => {
     // Drains: nothing new is claimed or started, and what runs finishes.
+    stopStep = 'waiting for running jobs';
     await jobs.stop();
     storage.stop();
     services.mail.close();
     // Sealing writes to the database: not on a volume below the threshold (the embedded database
     // could hang there); the entries wait, and the next start seals them.
     if (!storage.low) {
+      stopStep = 'anchoring the access log';
       await services.audit.anchor().catch(() => undefined);
     }
+    stopStep = 'finishing requests in flight';
     await app.close();
-    await runtime.close();
+    if (storage.low && runtime.database.kind === 'pglite') {
+      // Closing the embedded databases writes a checkpoint, which needs room the volume no longer
+      // has. Everything committed is in their write-ahead logs already: the next start recovers
+      // from them, and takes over the lock files of this process.
+      console.error(
+        'rekisteri: storage is low: leaving the embedded databases without a checkpoint; the next start recovers them',
+      );
+    } else {
+      stopStep = 'closing the databases';
+      await runtime.close();
+    }
     await watchdog.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       // A stop that cannot finish (a database that no longer answers) does not keep the process.
       setTimeout(() => {
-        console.error('rekisteri: stopping took longer than 15 s: exiting without a clean close');
+        console.error(
+          `rekisteri: stopping took longer than 15 s (${stopStep}): exiting without a clean close`,
+        );
         process.exit(1);
       }, 15_000).unref();
       void stop().then(
