@@ -54,6 +54,16 @@ describe('register definition', () => {
     expect(p?.line).toBe(lineOf(text, 'legalBasis: concent'));
   });
 
+  it('refuses a website that is not an http or https address (it is published as a link)', () => {
+    for (const bad of ['javascript:alert(1)', 'data:text/html,hi', 'ftp://revontuli.example.com']) {
+      const text = edited('website: https://revontuli.example.com', `website: ${bad}`);
+      const [p] = problemsOf(text);
+      expect(p?.path).toBe('controller.website');
+      expect(p?.message).toContain('http:// or https://');
+      expect(p?.line).toBe(lineOf(text, `website: ${bad}`));
+    }
+  });
+
   it('refuses a purpose that uses an undeclared category', () => {
     const problems = problemsOf(
       edited(/(- id: newsletter[\s\S]*?categories: \[)/, '$1shoe_sizes, '),

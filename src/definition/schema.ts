@@ -221,9 +221,15 @@ const cookie = z.strictObject({
   duration: z.string().min(1),
 });
 
+/** A web address for the published notice: http or https only (never javascript: or data:). */
+const webAddress = z.url({
+  protocol: /^https?$/,
+  error: 'expected an http:// or https:// address',
+});
+
 const supervisoryAuthority = z.strictObject({
   name: localized,
-  website: z.url(),
+  website: webAddress,
   email: z.email().optional(),
   phone: z.string().optional(),
   address: address.optional(),
@@ -266,7 +272,7 @@ export const definitionSchema = z.strictObject({
     address,
     phone: z.string().min(1),
     email: z.email(),
-    website: z.url().optional(),
+    website: webAddress.optional(),
     contact: contactPerson,
     dpo: contactPerson.optional(),
     representative: contactPerson.optional(),

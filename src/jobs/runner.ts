@@ -119,16 +119,27 @@ export function createRunner(opts: RunnerOptions): Runner {
     return n;
   }
 
+  let claimFailing = false;
+
   function poll(): void {
     if (stopping) {
       return;
     }
     queueWork = drainQueue()
+      .then((n) => {
+        if (claimFailing) {
+          claimFailing = false;
+          log.info({}, 'the jobs runner claims jobs again');
+        }
+        return n;
+      })
       .catch((err: unknown) => {
-        if (!stopping) {
+        // Once when it starts failing (a database outage), not at every poll.
+        if (!stopping && !claimFailing) {
+          claimFailing = true;
           log.error(
             { err: { message: describeError(err) } },
-            'the jobs runner could not claim a job',
+            'the jobs runner could not claim a job (retrying; logged again when it works)',
           );
         }
         return 0;
