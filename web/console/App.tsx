@@ -6,8 +6,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { Me } from '../shared/api.ts';
 import { useApi } from '../shared/api-context.tsx';
-import { useI18n } from '../shared/i18n.ts';
-import type { MessageKey } from '../shared/i18n.ts';
+import { useI18n } from './i18n.ts';
+import type { MessageKey } from './i18n.ts';
 import { Link, matchPath, useRouter } from '../shared/router.tsx';
 import {
   Button,

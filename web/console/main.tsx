@@ -7,12 +7,14 @@ import { createRoot } from 'react-dom/client';
 import { ApiError, createApiClient } from '../shared/api.ts';
 import { ApiProvider } from '../shared/api-context.tsx';
 import { I18nProvider } from '../shared/i18n.ts';
+import { createConsoleI18n } from './i18n.ts';
 import { RouterProvider } from '../shared/router.tsx';
 import { AnnouncerProvider } from '../shared/ui.tsx';
 import { App } from './App.tsx';
 import '../shared/styles.css';
 
 const api = createApiClient('/api/v1');
+const i18n = createConsoleI18n();
 const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
@@ -33,7 +35,7 @@ createRoot(root).render(
   <StrictMode>
     <ApiProvider api={api}>
       <QueryClientProvider client={queryClient}>
-        <I18nProvider>
+        <I18nProvider i18n={i18n}>
           <RouterProvider base="/admin">
             <AnnouncerProvider>
               <App />

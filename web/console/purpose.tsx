@@ -3,7 +3,7 @@
  */
 import type { Definition, PurposeDefinition } from '../shared/api.ts';
 import { legalBasisLabel, readablePurposes } from '../shared/format.ts';
-import { useI18n } from '../shared/i18n.ts';
+import { useI18n } from './i18n.ts';
 import { SelectField } from '../shared/ui.tsx';
 import { useSession } from './session.tsx';
 

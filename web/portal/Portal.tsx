@@ -8,15 +8,13 @@ import { useEffect, useMemo } from 'react';
 import type { Definition } from '../shared/api.ts';
 import { useApi } from '../shared/api-context.tsx';
 import { legalBasisLabel } from '../shared/format.ts';
-import { useI18n } from '../shared/i18n.ts';
 import { ErrorAlert, LanguageSwitcher, Loading, SkipLink } from '../shared/ui.tsx';
-import { knownText, portalText, type PortalKey } from './messages.ts';
+import { knownText, useI18n } from './i18n.ts';
 
 export function Portal() {
   const api = useApi();
   const i18n = useI18n();
-  const { lang } = i18n;
-  const p = (key: PortalKey, params?: Record<string, string>) => portalText(lang, key, params);
+  const p = i18n.t;
   const definition = useQuery({ queryKey: ['definition'], queryFn: () => api.definition() });
 
   const title = definition.data ? i18n.loc(definition.data.name) : p('portal.title');
@@ -61,7 +59,7 @@ export function Portal() {
 function Summary({ def }: { def: Definition }) {
   const i18n = useI18n();
   const { lang, loc } = i18n;
-  const p = (key: PortalKey, params?: Record<string, string>) => portalText(lang, key, params);
+  const p = i18n.t;
   const regions = useMemo(() => new Intl.DisplayNames([lang], { type: 'region' }), [lang]);
   const country = (code: string) => regions.of(code) ?? code;
   const categoryLabel = useMemo(() => {
@@ -145,7 +143,7 @@ function Summary({ def }: { def: Definition }) {
         {def.recipients.map((r) => (
           <article key={r.id} className="card" aria-labelledby={`recipient-${r.id}`}>
             <h3 id={`recipient-${r.id}`}>{r.name}</h3>
-            <p className="muted">{knownText(lang, 'role', r.role)}</p>
+            <p className="muted">{knownText(i18n, 'role', r.role)}</p>
             <p>{loc(r.description)}</p>
             <dl className="portal-facts">
               <dt>{p('portal.country')}</dt>
@@ -164,7 +162,7 @@ function Summary({ def }: { def: Definition }) {
           {def.transfers.map((t) => (
             <li key={`${t.recipient}-${t.country}`}>
               <strong>{recipientName.get(t.recipient) ?? t.recipient}</strong>, {country(t.country)}
-              {t.mechanism ? <> · {knownText(lang, 'mechanism', t.mechanism)}</> : null}
+              {t.mechanism ? <> · {knownText(i18n, 'mechanism', t.mechanism)}</> : null}
               {t.description ? <p className="muted">{loc(t.description)}</p> : null}
             </li>
           ))}
@@ -179,7 +177,7 @@ function Summary({ def }: { def: Definition }) {
               <strong>{loc(rule.label, rule.id)}</strong>:{' '}
               {p('portal.retentionRule', {
                 duration: i18n.duration(rule.duration),
-                event: knownText(lang, 'event', rule.from),
+                event: knownText(i18n, 'event', rule.from),
               })}
             </li>
           ))}

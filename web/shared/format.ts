@@ -3,7 +3,7 @@
  * name, e-mail and organisation of a person as far as the purpose shows them.
  */
 import type { Definition, FieldDefinition, PurposeDefinition, Role, Subject } from './api.ts';
-import type { I18n, MessageKey } from './i18n.ts';
+import type { I18n, SharedKey } from './i18n.ts';
 
 const LEGAL_BASES = new Set([
   'consent',
@@ -15,36 +15,7 @@ const LEGAL_BASES = new Set([
 ]);
 
 export function legalBasisLabel(i18n: I18n, basis: string): string {
-  return LEGAL_BASES.has(basis) ? i18n.t(`legalBasis.${basis}` as MessageKey) : basis;
-}
-
-const ACTIONS = new Set([
-  'read',
-  'write',
-  'erase',
-  'export',
-  'manage_staff',
-  'manage_definition',
-  'handle_requests',
-  'export_audiences',
-  'read_audit',
-]);
-
-export function actionLabel(i18n: I18n, action: string): string {
-  return ACTIONS.has(action) ? i18n.t(`action.${action}` as MessageKey) : action;
-}
-
-export function outcomeLabel(i18n: I18n, outcome: string): string {
-  switch (outcome) {
-    case 'ok':
-      return i18n.t('outcome.ok');
-    case 'denied':
-      return i18n.t('outcome.denied');
-    case 'failed':
-      return i18n.t('outcome.failed');
-    default:
-      return outcome;
-  }
+  return LEGAL_BASES.has(basis) ? i18n.t(`legalBasis.${basis}` as SharedKey) : basis;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -6,8 +6,8 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { AuditVerification } from '../../shared/api.ts';
 import { useApi } from '../../shared/api-context.tsx';
-import { outcomeLabel } from '../../shared/format.ts';
-import { useI18n } from '../../shared/i18n.ts';
+import { outcomeLabel } from '../labels.ts';
+import { useI18n } from '../i18n.ts';
 import { Link, useRouter, withQuery } from '../../shared/router.tsx';
 import {
   Alert,
@@ -230,9 +230,7 @@ function VerifyBanner({
             </li>
           ))}
         </ul>
-        {alarms.length > 5 ? (
-          <p>{t('audit.alarmMore', { count: i18n.number(alarms.length - 5) })}</p>
-        ) : null}
+        {alarms.length > 5 ? <p>{t('audit.alarmMore', { count: alarms.length - 5 })}</p> : null}
       </Alert>
     ) : null;
   if (result.ok) {
@@ -241,10 +239,8 @@ function VerifyBanner({
         {banner}
         <Alert kind="success">
           <p className="verify">
-            {t('audit.intact', { count: i18n.number(result.checked) })}
-            {result.unsealed > 0
-              ? ` ${t('audit.unsealed', { count: i18n.number(result.unsealed) })}`
-              : ''}
+            {t('audit.intact', { count: result.checked })}
+            {result.unsealed > 0 ? ` ${t('audit.unsealed', { count: result.unsealed })}` : ''}
           </p>
         </Alert>
       </>

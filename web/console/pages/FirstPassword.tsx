@@ -6,7 +6,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useApi } from '../../shared/api-context.tsx';
-import { useI18n } from '../../shared/i18n.ts';
+import { useI18n } from '../i18n.ts';
 import { Alert, Button, PageHeading } from '../../shared/ui.tsx';
 import { useSession } from '../session.tsx';
 import { ChangePassword, TwoFactor } from './Account.tsx';

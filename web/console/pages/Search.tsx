@@ -7,8 +7,8 @@ import { useEffect, useState } from 'react';
 import { useApi } from '../../shared/api-context.tsx';
 import { detectCriterion, personSummary } from '../../shared/format.ts';
 import type { Criterion } from '../../shared/format.ts';
-import { useI18n } from '../../shared/i18n.ts';
-import type { MessageKey } from '../../shared/i18n.ts';
+import { useI18n } from '../i18n.ts';
+import type { MessageKey } from '../i18n.ts';
 import { Link, useRouter, withQuery } from '../../shared/router.tsx';
 import {
   Alert,
@@ -122,7 +122,7 @@ export function SearchPage() {
                 {results.isSuccess
                   ? items.length === 0
                     ? t('search.none')
-                    : `${t(criterionKind(criterion))} ${t('search.count', { count: i18n.number(items.length) })}`
+                    : `${t(criterionKind(criterion))} ${t('search.count', { count: items.length })}`
                   : ''}
               </p>
               {items.length > 0 ? (

@@ -6,9 +6,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../shared/api.ts';
 import { useApi } from '../../shared/api-context.tsx';
-import { useI18n } from '../../shared/i18n.ts';
+import { useI18n } from '../i18n.ts';
 import { useRouter } from '../../shared/router.tsx';
-import type { I18n } from '../../shared/i18n.ts';
+import type { I18n } from '../i18n.ts';
 import {
   Alert,
   Button,

@@ -7,9 +7,9 @@ import { useState } from 'react';
 import { ApiError } from '../../shared/api.ts';
 import type { Definition, Role, Staff } from '../../shared/api.ts';
 import { useApi } from '../../shared/api-context.tsx';
-import { actionLabel } from '../../shared/format.ts';
-import { useI18n } from '../../shared/i18n.ts';
-import type { I18n } from '../../shared/i18n.ts';
+import { actionLabel } from '../labels.ts';
+import { useI18n } from '../i18n.ts';
+import type { I18n } from '../i18n.ts';
 import {
   Alert,
   Badge,
