@@ -8,7 +8,7 @@ import type { Me } from '../shared/api.ts';
 import { useApi } from '../shared/api-context.tsx';
 import { useI18n } from './i18n.ts';
 import type { MessageKey } from './i18n.ts';
-import { Link, matchPath, useRouter } from '../shared/router.tsx';
+import { Link, Route, Switch, useRouter } from '../shared/router.tsx';
 import {
   Button,
   ErrorAlert,
@@ -185,26 +185,24 @@ function Shell({ me }: { me: Me }) {
   );
 }
 
+/** The console's pages; every address keeps working under /admin (with or without a trailing /). */
 function Routes({ canAudit, canStaff }: { canAudit: boolean; canStaff: boolean }) {
-  const { location } = useRouter();
-  const path = location.path.replace(/\/+$/, '') || '/';
-  if (path === '/') {
-    return <SearchPage />;
-  }
-  const person = matchPath('/people/:id', path);
-  if (person?.id) {
-    return <PersonPage id={person.id} />;
-  }
-  if (path === '/audit') {
-    return canAudit ? <AccessLogPage /> : <NotAllowed />;
-  }
-  if (path === '/staff') {
-    return canStaff ? <StaffPage /> : <NotAllowed />;
-  }
-  if (path === '/account') {
-    return <AccountPage />;
-  }
-  return <NotFound />;
+  return (
+    <Switch>
+      <Route path="/">
+        <SearchPage />
+      </Route>
+      <Route path="/people/:id">{(params) => <PersonPage id={params.id} />}</Route>
+      <Route path="/audit">{canAudit ? <AccessLogPage /> : <NotAllowed />}</Route>
+      <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>
+      <Route path="/account">
+        <AccountPage />
+      </Route>
+      <Route>
+        <NotFound />
+      </Route>
+    </Switch>
+  );
 }
 
 function NotAllowed() {

@@ -9,6 +9,7 @@ import { createRoot } from 'react-dom/client';
 import { ApiError, createApiClient } from '../shared/api.ts';
 import { ApiProvider } from '../shared/api-context.tsx';
 import { I18nProvider } from '../shared/i18n.ts';
+import { RouterProvider } from '../shared/router.tsx';
 import { createPortalI18n } from './i18n.ts';
 import { AnnouncerProvider } from '../shared/ui.tsx';
 import { Portal } from './Portal.tsx';
@@ -36,9 +37,11 @@ createRoot(root).render(
     <ApiProvider api={api}>
       <QueryClientProvider client={queryClient}>
         <I18nProvider i18n={i18n}>
-          <AnnouncerProvider>
-            <Portal />
-          </AnnouncerProvider>
+          <RouterProvider base="">
+            <AnnouncerProvider>
+              <Portal />
+            </AnnouncerProvider>
+          </RouterProvider>
         </I18nProvider>
       </QueryClientProvider>
     </ApiProvider>

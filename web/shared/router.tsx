@@ -1,16 +1,30 @@
 /**
- * History routing under a base path (/admin for the console): app paths are written without the
- * base (`/people/123?purpose=x`), links are real <a href> so that opening in a new tab works, and
- * each navigation bumps a counter the page heading uses to take focus.
+ * Routing on wouter, under a base path (/admin for the console, none for the portal). App paths
+ * are written without the base (`/people/123?purpose=x`); links are real <a href> so that opening
+ * in a new tab works. On top of wouter, a navigation key: it increases when the path changes
+ * (a link, Back, Forward) or a navigation asks for focus, and the page heading takes focus when
+ * it does; the same page with other parameters (a replace) keeps focus where it is.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import type { AnchorHTMLAttributes, MouseEvent, ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import type { AnchorHTMLAttributes, ReactNode } from 'react';
+import { Link as WouterLink, Route, Router, Switch, useLocation } from 'wouter';
+import { useSearch } from 'wouter/use-browser-location';
+
+export { Route, Switch };
 
 export interface Location {
   /** Path inside the app, always starting with `/`. */
   path: string;
   query: URLSearchParams;
-  /** Increases on every navigation inside the app. */
+  /** Increases on every navigation to another page inside the app. */
   key: number;
 }
 
@@ -21,86 +35,70 @@ export interface NavigateOptions {
   focus?: boolean;
 }
 
-interface RouterValue {
-  location: Location;
-  base: string;
-  navigate: (to: string, opts?: NavigateOptions) => void;
-  href: (to: string) => string;
+interface NavigationValue {
+  key: number;
+  bump: () => void;
 }
 
-const RouterContext = createContext<RouterValue | null>(null);
+const NavigationContext = createContext<NavigationValue>({ key: 0, bump: () => undefined });
 
-function read(base: string, key: number): Location {
-  let path = window.location.pathname;
-  if (path.startsWith(base)) {
-    path = path.slice(base.length);
+function NavigationKey({ children }: { children: ReactNode }) {
+  const [path] = useLocation();
+  const [state, setState] = useState({ path, key: 0 });
+  const popped = useRef(false);
+  let key = state.key;
+  if (state.path !== path) {
+    // Another page: derived during render, so the page and its heading see the new key at once.
+    key = state.key + 1;
+    setState({ path, key });
   }
-  if (!path.startsWith('/')) {
-    path = `/${path}`;
-  }
-  return { path, query: new URLSearchParams(window.location.search), key };
+  const bump = useCallback(() => setState((s) => ({ ...s, key: s.key + 1 })), []);
+
+  useEffect(() => {
+    const onPop = () => {
+      popped.current = true;
+    };
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  useEffect(() => {
+    // A new page starts at its top; Back and Forward leave the browser's own scroll position.
+    if (key > 0 && !popped.current) {
+      window.scrollTo(0, 0);
+    }
+    popped.current = false;
+  }, [key]);
+
+  const value = useMemo(() => ({ key, bump }), [key, bump]);
+  return <NavigationContext.Provider value={value}>{children}</NavigationContext.Provider>;
 }
 
 export function RouterProvider({ base, children }: { base: string; children: ReactNode }) {
-  const [location, setLocation] = useState<Location>(() => read(base, 0));
+  return (
+    <Router base={base}>
+      <NavigationKey>{children}</NavigationKey>
+    </Router>
+  );
+}
 
-  useEffect(() => {
-    const onPop = () => setLocation((prev) => read(base, prev.key + 1));
-    window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
-  }, [base]);
-
-  const href = useCallback((to: string) => `${base}${to.startsWith('/') ? to : `/${to}`}`, [base]);
-
+export function useRouter(): {
+  location: Location;
+  navigate: (to: string, opts?: NavigateOptions) => void;
+} {
+  const [path, go] = useLocation();
+  const search = useSearch();
+  const { key, bump } = useContext(NavigationContext);
+  const query = useMemo(() => new URLSearchParams(search), [search]);
   const navigate = useCallback(
     (to: string, opts: NavigateOptions = {}) => {
-      const url = href(to);
-      if (opts.replace) {
-        window.history.replaceState(null, '', url);
-      } else {
-        window.history.pushState(null, '', url);
-        window.scrollTo(0, 0);
+      go(to, { replace: opts.replace === true });
+      if (opts.focus ?? !opts.replace) {
+        bump();
       }
-      // A new page takes focus; the same page with other parameters (a replace) keeps it.
-      const focus = opts.focus ?? !opts.replace;
-      setLocation((prev) => read(base, focus ? prev.key + 1 : prev.key));
     },
-    [base, href],
+    [go, bump],
   );
-
-  const value = useMemo(
-    () => ({ location, base, navigate, href }),
-    [location, base, navigate, href],
-  );
-  return <RouterContext.Provider value={value}>{children}</RouterContext.Provider>;
-}
-
-export function useRouter(): RouterValue {
-  const ctx = useContext(RouterContext);
-  if (!ctx) {
-    throw new Error('useRouter outside RouterProvider');
-  }
-  return ctx;
-}
-
-/** Matches `/people/:id` against a path; returns the parameters or null. */
-export function matchPath(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split('/').filter(Boolean);
-  const s = path.split('/').filter(Boolean);
-  if (p.length !== s.length) {
-    return null;
-  }
-  const params: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    const seg = p[i] as string;
-    const actual = s[i] as string;
-    if (seg.startsWith(':')) {
-      params[seg.slice(1)] = decodeURIComponent(actual);
-    } else if (seg !== actual) {
-      return null;
-    }
-  }
-  return params;
+  return { location: { path, query, key }, navigate };
 }
 
 /** Builds `path?a=1&b=2`, leaving out empty values. */
@@ -117,23 +115,7 @@ export function withQuery(path: string, query: Record<string, string | null | un
 
 type LinkProps = Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> & { to: string };
 
-export function Link({ to, onClick, ...rest }: LinkProps) {
-  const { navigate, href } = useRouter();
-  const handle = (e: MouseEvent<HTMLAnchorElement>) => {
-    onClick?.(e);
-    if (
-      e.defaultPrevented ||
-      e.button !== 0 ||
-      e.metaKey ||
-      e.ctrlKey ||
-      e.shiftKey ||
-      e.altKey ||
-      rest.target
-    ) {
-      return;
-    }
-    e.preventDefault();
-    navigate(to);
-  };
-  return <a href={href(to)} onClick={handle} {...rest} />;
+/** A link inside the app (`to` without the base); modified clicks open as the browser does. */
+export function Link({ to, ...rest }: LinkProps) {
+  return <WouterLink href={to} {...rest} />;
 }
