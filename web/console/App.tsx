@@ -11,10 +11,9 @@ import type { MessageKey } from './i18n.ts';
 import { Link, Route, Switch, useRouter } from '../shared/router.tsx';
 import {
   Button,
-  ErrorAlert,
   LanguageSwitcher,
-  Loading,
   PageHeading,
+  QueryState,
   SkipLink,
   useAnnounce,
 } from '../shared/ui.tsx';
@@ -45,17 +44,10 @@ export function App() {
     return () => api.setOnUnauthenticated(null);
   }, [api, queryClient, announce, t]);
 
-  if (me.isPending) {
+  if (me.isPending || me.isError) {
     return (
       <main id="main" className="centered">
-        <Loading />
-      </main>
-    );
-  }
-  if (me.isError) {
-    return (
-      <main id="main" className="centered">
-        <ErrorAlert error={me.error} onRetry={() => void me.refetch()} />
+        <QueryState query={me}>{() => null}</QueryState>
       </main>
     );
   }

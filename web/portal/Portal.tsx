@@ -8,7 +8,7 @@ import { useEffect, useMemo } from 'react';
 import type { Definition } from '../shared/api.ts';
 import { useApi } from '../shared/api-context.tsx';
 import { legalBasisLabel } from '../shared/format.ts';
-import { ErrorAlert, LanguageSwitcher, Loading, SkipLink } from '../shared/ui.tsx';
+import { LanguageSwitcher, QueryState, SkipLink } from '../shared/ui.tsx';
 import { knownText, useI18n } from './i18n.ts';
 
 export function Portal() {
@@ -36,11 +36,7 @@ export function Portal() {
       </header>
       <main id="main" tabIndex={-1} className="portal-main">
         <h1>{p('portal.title')}</h1>
-        {definition.isPending ? <Loading /> : null}
-        {definition.isError ? (
-          <ErrorAlert error={definition.error} onRetry={() => void definition.refetch()} />
-        ) : null}
-        {definition.data ? <Summary def={definition.data} /> : null}
+        <QueryState query={definition}>{(def) => <Summary def={def} />}</QueryState>
       </main>
       <footer className="portal-footer">
         <ul>

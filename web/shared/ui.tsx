@@ -273,6 +273,134 @@ export function TableScroll({ label, children }: { label: string; children: Reac
   );
 }
 
+/** One column of a DataTable: its header and how a row fills its cell. */
+export interface Column<T> {
+  /** Unique within the table. */
+  id: string;
+  header: string;
+  cell: (row: T) => ReactNode;
+  /** The cell names its row (<th scope="row">), such as a username. */
+  rowHeader?: boolean;
+  className?: string;
+}
+
+/**
+ * The console's table: a labelled, keyboard-scrollable region, headers with scope, one row per
+ * item. `stack` turns each row into a card of label–value lines on narrow screens (the header
+ * repeated in data-label).
+ */
+export function DataTable<T>({
+  label,
+  columns,
+  rows,
+  rowKey,
+  rowClassName,
+  className,
+  stack = false,
+}: {
+  label: string;
+  columns: Column<T>[];
+  rows: T[];
+  rowKey: (row: T, index: number) => string;
+  rowClassName?: (row: T) => string | undefined;
+  className?: string;
+  stack?: boolean;
+}) {
+  const classes = ['table', stack ? 'table-stack' : null, className].filter(Boolean).join(' ');
+  return (
+    <TableScroll label={label}>
+      <table className={classes}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.id} scope="col">
+                {c.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row, i) => (
+            <tr key={rowKey(row, i)} className={rowClassName?.(row)}>
+              {columns.map((c) => {
+                const props = {
+                  className: c.className,
+                  'data-label': stack ? c.header : undefined,
+                };
+                return c.rowHeader ? (
+                  <th key={c.id} scope="row" {...props}>
+                    {c.cell(row)}
+                  </th>
+                ) : (
+                  <td key={c.id} {...props}>
+                    {c.cell(row)}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading, error and empty states
+// ---------------------------------------------------------------------------------------------
+
+/** What QueryState needs of a TanStack Query result (plain or infinite). */
+export interface QueryLike<T> {
+  isPending: boolean;
+  isError: boolean;
+  error: unknown;
+  data: T | undefined;
+  refetch: () => unknown;
+}
+
+/** A quiet line saying there is nothing to show. */
+export function EmptyState({ children }: { children: ReactNode }) {
+  return <p className="muted empty-state">{children}</p>;
+}
+
+/**
+ * The states every page repeats for what it reads: a loading line while waiting, the error with
+ * a retry button (or the page's own words for an error it knows), the empty state when there is
+ * nothing, and otherwise the content.
+ */
+export function QueryState<T>({
+  query,
+  loadingLabel,
+  knownError,
+  isEmpty,
+  empty,
+  children,
+}: {
+  query: QueryLike<T>;
+  loadingLabel?: string;
+  /** The page's own message for an error it expects (a 404, a refusal), else null. */
+  knownError?: (error: unknown) => string | null;
+  isEmpty?: (data: T) => boolean;
+  empty?: ReactNode;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.isPending) {
+    return <Loading label={loadingLabel} />;
+  }
+  if (query.isError || query.data === undefined) {
+    const known = knownError?.(query.error) ?? null;
+    return known ? (
+      <Alert kind="error">{known}</Alert>
+    ) : (
+      <ErrorAlert error={query.error} onRetry={() => void query.refetch()} />
+    );
+  }
+  if (isEmpty?.(query.data)) {
+    return empty === undefined ? null : <EmptyState>{empty}</EmptyState>;
+  }
+  return <>{children(query.data)}</>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dialog
 // ---------------------------------------------------------------------------------------------

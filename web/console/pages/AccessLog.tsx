@@ -4,7 +4,7 @@
  */
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { AuditVerification } from '../../shared/api.ts';
+import type { AuditEntry, AuditVerification } from '../../shared/api.ts';
 import { useApi } from '../../shared/api-context.tsx';
 import { outcomeLabel } from '../labels.ts';
 import { useI18n } from '../i18n.ts';
@@ -13,11 +13,11 @@ import {
   Alert,
   Badge,
   Button,
-  ErrorAlert,
-  Loading,
+  DataTable,
   PageHeading,
-  TableScroll,
+  QueryState,
   TextField,
+  type Column,
 } from '../../shared/ui.tsx';
 import { pickPurpose, useReadablePurposes } from '../purpose.tsx';
 import { useDefinition } from '../session.tsx';
@@ -55,17 +55,98 @@ export function AccessLogPage() {
   const purposeLabel = (id: string | null) =>
     id ? loc(definition.data?.purposes.find((p) => p.id === id)?.label, id) : '—';
 
+  const columns: Column<AuditEntry>[] = [
+    {
+      id: 'time',
+      header: t('col.time'),
+      cell: (e) => (
+        <time dateTime={e.at} title={i18n.dateTime(e.at)}>
+          {i18n.shortDateTime(e.at)}
+        </time>
+      ),
+    },
+    {
+      id: 'actor',
+      header: t('col.actor'),
+      cell: (e) => e.actorName ?? `${e.actorKind}:${e.actorId}`,
+    },
+    { id: 'role', header: t('col.role'), cell: (e) => e.role ?? '—' },
+    {
+      id: 'purpose',
+      header: t('col.purpose'),
+      className: 'purpose-cell',
+      cell: (e) => purposeLabel(e.purpose),
+    },
+    {
+      id: 'subject',
+      header: t('col.subject'),
+      cell: (e) =>
+        e.subjectId ? (
+          <Link
+            to={withQuery(`/people/${e.subjectId}`, {
+              purpose: pickPurpose(purposes, e.purpose)?.id,
+            })}
+            className="mono subject-id"
+          >
+            {e.subjectId}
+          </Link>
+        ) : (
+          '—'
+        ),
+    },
+    {
+      id: 'action',
+      header: t('col.action'),
+      cell: (e) => (
+        <>
+          <code>{e.action}</code>
+          {e.outcome === 'ok' ? null : (
+            <>
+              {' '}
+              <Badge kind="danger">{outcomeLabel(i18n, e.outcome)}</Badge>
+            </>
+          )}
+        </>
+      ),
+    },
+    {
+      id: 'data',
+      header: t('col.data'),
+      className: 'data-cell',
+      cell: (e) =>
+        e.fields.length > 0
+          ? e.fields.join(', ')
+          : e.categories.length > 0
+            ? e.categories.join(', ')
+            : '—',
+    },
+    {
+      id: 'sealed',
+      header: t('col.sealed'),
+      className: 'center',
+      cell: (e) =>
+        e.sealed ? (
+          <span title={t('audit.sealedYes')}>
+            <span aria-hidden="true">✓</span>
+            <span className="visually-hidden">{t('audit.sealedYes')}</span>
+          </span>
+        ) : (
+          <span title={t('audit.sealedNo')}>
+            <span aria-hidden="true">…</span>
+            <span className="visually-hidden">{t('audit.sealedNo')}</span>
+          </span>
+        ),
+    },
+  ];
+
   return (
     <section className="page">
       <PageHeading title={t('audit.title')}>{t('audit.title')}</PageHeading>
       <p className="muted">{t('audit.intro')}</p>
 
-      <VerifyBanner
-        pending={verify.isPending}
-        error={verify.error}
-        result={verify.data}
-        onRetry={() => void verify.refetch()}
-      />
+      <QueryState query={verify} loadingLabel={t('audit.verifying')}>
+        {(result) => <VerifyBanner result={result} />}
+      </QueryState>
 
       <form
         className="card filter-form"
@@ -101,119 +182,38 @@ export function AccessLogPage() {
       </form>
       {subjectId ? <p role="status">{t('audit.filtered', { id: subjectId })}</p> : null}
 
-      {log.isPending ? <Loading /> : null}
-      {log.isError ? <ErrorAlert error={log.error} onRetry={() => void log.refetch()} /> : null}
-      {log.isSuccess && entries.length === 0 ? <p>{t('audit.none')}</p> : null}
-      {entries.length > 0 ? (
-        <TableScroll label={t('audit.title')}>
-          <table className="table audit-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('col.time')}</th>
-                <th scope="col">{t('col.actor')}</th>
-                <th scope="col">{t('col.role')}</th>
-                <th scope="col">{t('col.purpose')}</th>
-                <th scope="col">{t('col.subject')}</th>
-                <th scope="col">{t('col.action')}</th>
-                <th scope="col">{t('col.data')}</th>
-                <th scope="col">{t('col.sealed')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => {
-                const readAs = pickPurpose(purposes, e.purpose)?.id;
-                return (
-                  <tr key={e.id} className={e.outcome === 'ok' ? undefined : 'row-flag'}>
-                    <td>
-                      <time dateTime={e.at} title={i18n.dateTime(e.at)}>
-                        {i18n.shortDateTime(e.at)}
-                      </time>
-                    </td>
-                    <td>{e.actorName ?? `${e.actorKind}:${e.actorId}`}</td>
-                    <td>{e.role ?? '—'}</td>
-                    <td className="purpose-cell">{purposeLabel(e.purpose)}</td>
-                    <td>
-                      {e.subjectId ? (
-                        <Link
-                          to={withQuery(`/people/${e.subjectId}`, { purpose: readAs })}
-                          className="mono subject-id"
-                        >
-                          {e.subjectId}
-                        </Link>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                    <td>
-                      <code>{e.action}</code>
-                      {e.outcome === 'ok' ? null : (
-                        <>
-                          {' '}
-                          <Badge kind="danger">{outcomeLabel(i18n, e.outcome)}</Badge>
-                        </>
-                      )}
-                    </td>
-                    <td className="data-cell">
-                      {e.fields.length > 0
-                        ? e.fields.join(', ')
-                        : e.categories.length > 0
-                          ? e.categories.join(', ')
-                          : '—'}
-                    </td>
-                    <td className="center">
-                      {e.sealed ? (
-                        <span title={t('audit.sealedYes')}>
-                          <span aria-hidden="true">✓</span>
-                          <span className="visually-hidden">{t('audit.sealedYes')}</span>
-                        </span>
-                      ) : (
-                        <span title={t('audit.sealedNo')}>
-                          <span aria-hidden="true">…</span>
-                          <span className="visually-hidden">{t('audit.sealedNo')}</span>
-                        </span>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </TableScroll>
-      ) : null}
-      {log.hasNextPage ? (
-        <Button
-          variant="secondary"
-          busy={log.isFetchingNextPage}
-          onClick={() => void log.fetchNextPage()}
-        >
-          {t('audit.more')}
-        </Button>
-      ) : log.isSuccess && entries.length > 0 ? (
-        <p className="muted">{t('audit.end')}</p>
-      ) : null}
+      <QueryState query={log} isEmpty={() => entries.length === 0} empty={t('audit.none')}>
+        {() => (
+          <>
+            <DataTable
+              label={t('audit.title')}
+              className="audit-table"
+              columns={columns}
+              rows={entries}
+              rowKey={(e) => e.id}
+              rowClassName={(e) => (e.outcome === 'ok' ? undefined : 'row-flag')}
+            />
+            {log.hasNextPage ? (
+              <Button
+                variant="secondary"
+                busy={log.isFetchingNextPage}
+                onClick={() => void log.fetchNextPage()}
+              >
+                {t('audit.more')}
+              </Button>
+            ) : (
+              <p className="muted">{t('audit.end')}</p>
+            )}
+          </>
+        )}
+      </QueryState>
     </section>
   );
 }
 
-function VerifyBanner({
-  pending,
-  error,
-  result,
-  onRetry,
-}: {
-  pending: boolean;
-  error: unknown;
-  result: AuditVerification | undefined;
-  onRetry: () => void;
-}) {
+function VerifyBanner({ result }: { result: AuditVerification }) {
   const i18n = useI18n();
   const { t } = i18n;
-  if (pending) {
-    return <Loading label={t('audit.verifying')} />;
-  }
-  if (error || !result) {
-    return <ErrorAlert error={error} onRetry={onRetry} />;
-  }
   const alarms = result.alarms ?? [];
   const banner =
     alarms.length > 0 ? (

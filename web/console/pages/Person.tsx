@@ -5,13 +5,28 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { ApiError } from '../../shared/api.ts';
-import type { Definition, HistoryEntry, PurposeDefinition, Subject } from '../../shared/api.ts';
+import type {
+  Definition,
+  FieldDefinition,
+  HistoryEntry,
+  PurposeDefinition,
+  StoredValue,
+  Subject,
+} from '../../shared/api.ts';
 import { useApi } from '../../shared/api-context.tsx';
 import { fieldIndex, formatValue, legalBasisLabel, personSummary } from '../../shared/format.ts';
 import { useI18n } from '../i18n.ts';
 import type { I18n } from '../i18n.ts';
 import { Link, useRouter, withQuery } from '../../shared/router.tsx';
-import { Alert, Badge, ErrorAlert, Loading, PageHeading, TableScroll } from '../../shared/ui.tsx';
+import {
+  Alert,
+  Badge,
+  DataTable,
+  EmptyState,
+  PageHeading,
+  QueryState,
+  type Column,
+} from '../../shared/ui.tsx';
 import { PurposeSelect, pickPurpose, useReadablePurposes } from '../purpose.tsx';
 import { useCan, useDefinition } from '../session.tsx';
 
@@ -53,10 +68,9 @@ export function PersonPage({ id }: { id: string }) {
     enabled: subject.isSuccess,
   });
 
-  const def = definition.data;
-  const summary = def && subject.data ? personSummary(subject.data, def) : null;
+  const summary =
+    definition.data && subject.data ? personSummary(subject.data, definition.data) : null;
   const title = summary?.name ?? t('person.title');
-  const known = readError(i18n, subject.error);
 
   return (
     <section className="page">
@@ -73,80 +87,75 @@ export function PersonPage({ id }: { id: string }) {
         ) : null}
       </PageHeading>
 
-      {definition.isPending ? <Loading /> : null}
-      {definition.isError ? (
-        <ErrorAlert error={definition.error} onRetry={() => void definition.refetch()} />
-      ) : null}
-      {def && !purpose ? <Alert kind="warning">{t('purpose.none')}</Alert> : null}
-
-      {def && purpose ? (
-        <>
-          <div className="card">
-            <PurposeSelect
-              id="person-purpose"
-              purposes={purposes}
-              value={purpose.id}
-              onChange={(p) =>
-                navigate(withQuery(`/people/${encodeURIComponent(id)}`, { purpose: p }), {
-                  replace: true,
-                })
-              }
-            />
-            <PurposeFacts purpose={purpose} def={def} />
-            <p className="muted small">{t('person.readLogged')}</p>
-          </div>
-
-          {subject.isPending ? <Loading /> : null}
-          {subject.isError ? (
-            known ? (
-              <Alert kind="error">{known}</Alert>
-            ) : (
-              <ErrorAlert error={subject.error} onRetry={() => void subject.refetch()} />
-            )
-          ) : null}
-
-          {subject.data ? (
+      <QueryState query={definition}>
+        {(def) =>
+          purpose ? (
             <>
-              <dl className="facts">
-                <div>
-                  <dt>{t('col.id')}</dt>
-                  <dd>
-                    <code>{subject.data.id}</code>
-                  </dd>
-                </div>
-                <div>
-                  <dt>{t('person.created')}</dt>
-                  <dd>{i18n.dateTime(subject.data.createdAt)}</dd>
-                </div>
-                <div>
-                  <dt>{t('person.updated')}</dt>
-                  <dd>{i18n.dateTime(subject.data.updatedAt)}</dd>
-                </div>
-              </dl>
-              {subject.data.restricted ? (
-                <Alert kind="warning">{t('person.restrictedNote')}</Alert>
-              ) : null}
-              {canAudit ? (
-                <p>
-                  <Link to={withQuery('/audit', { subjectId: subject.data.id })}>
-                    {t('person.auditLink')}
-                  </Link>
-                </p>
-              ) : null}
+              <div className="card">
+                <PurposeSelect
+                  id="person-purpose"
+                  purposes={purposes}
+                  value={purpose.id}
+                  onChange={(p) =>
+                    navigate(withQuery(`/people/${encodeURIComponent(id)}`, { purpose: p }), {
+                      replace: true,
+                    })
+                  }
+                />
+                <PurposeFacts purpose={purpose} def={def} />
+                <p className="muted small">{t('person.readLogged')}</p>
+              </div>
 
-              <h2>{t('person.values')}</h2>
-              <Categories subject={subject.data} purpose={purpose} def={def} />
+              <QueryState query={subject} knownError={(e) => readError(i18n, e)}>
+                {(person) => (
+                  <>
+                    <dl className="facts">
+                      <div>
+                        <dt>{t('col.id')}</dt>
+                        <dd>
+                          <code>{person.id}</code>
+                        </dd>
+                      </div>
+                      <div>
+                        <dt>{t('person.created')}</dt>
+                        <dd>{i18n.dateTime(person.createdAt)}</dd>
+                      </div>
+                      <div>
+                        <dt>{t('person.updated')}</dt>
+                        <dd>{i18n.dateTime(person.updatedAt)}</dd>
+                      </div>
+                    </dl>
+                    {person.restricted ? (
+                      <Alert kind="warning">{t('person.restrictedNote')}</Alert>
+                    ) : null}
+                    {canAudit ? (
+                      <p>
+                        <Link to={withQuery('/audit', { subjectId: person.id })}>
+                          {t('person.auditLink')}
+                        </Link>
+                      </p>
+                    ) : null}
 
-              <h2 id="history-heading">{t('person.history')}</h2>
-              {history.isPending ? <Loading /> : null}
-              {history.isError ? (
-                <ErrorAlert error={history.error} onRetry={() => void history.refetch()} />
-              ) : null}
-              {history.data ? <History items={history.data.items} def={def} /> : null}
+                    <h2>{t('person.values')}</h2>
+                    <Categories subject={person} purpose={purpose} def={def} />
+
+                    <h2 id="history-heading">{t('person.history')}</h2>
+                    <QueryState
+                      query={history}
+                      isEmpty={(h) => h.items.length === 0}
+                      empty={t('person.historyNone')}
+                    >
+                      {(h) => <History items={h.items} def={def} />}
+                    </QueryState>
+                  </>
+                )}
+              </QueryState>
             </>
-          ) : null}
-        </>
-      ) : null}
+          ) : (
+            <Alert kind="warning">{t('purpose.none')}</Alert>
+          )
+        }
+      </QueryState>
     </section>
   );
 }
@@ -202,6 +211,35 @@ function Categories({
   if (ids.length === 0) {
     return <p>{t('person.noCategories')}</p>;
   }
+  const valueColumns: Column<{ field: FieldDefinition; value: StoredValue }>[] = [
+    {
+      id: 'field',
+      header: t('col.field'),
+      rowHeader: true,
+      cell: (r) => loc(r.field.label, r.field.id),
+    },
+    {
+      id: 'value',
+      header: t('col.value'),
+      className: 'value',
+      cell: (r) => formatValue(i18n, r.value.value, r.field.type),
+    },
+    {
+      id: 'source',
+      header: t('col.source'),
+      cell: (r) => loc(sources.get(r.value.source)?.label, r.value.source),
+    },
+    {
+      id: 'purpose',
+      header: t('col.purpose'),
+      cell: (r) => loc(purposesById.get(r.value.purpose)?.label, r.value.purpose),
+    },
+    {
+      id: 'collected',
+      header: t('col.collected'),
+      cell: (r) => i18n.dateTime(r.value.collectedAt),
+    },
+  ];
   return (
     <div className="categories">
       {ids.map((cid) => {
@@ -228,46 +266,18 @@ function Categories({
               </ul>
             </div>
             {present.length === 0 ? (
-              <p className="muted">{t('person.categoryEmpty')}</p>
+              <EmptyState>{t('person.categoryEmpty')}</EmptyState>
             ) : (
-              <TableScroll label={loc(category.label, cid)}>
-                <table className="table table-stack">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('col.field')}</th>
-                      <th scope="col">{t('col.value')}</th>
-                      <th scope="col">{t('col.source')}</th>
-                      <th scope="col">{t('col.purpose')}</th>
-                      <th scope="col">{t('col.collected')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {present.map((f) => {
-                      const v = values[f.id];
-                      if (!v) {
-                        return null;
-                      }
-                      return (
-                        <tr key={f.id}>
-                          <th scope="row" data-label={t('col.field')}>
-                            {loc(f.label, f.id)}
-                          </th>
-                          <td data-label={t('col.value')} className="value">
-                            {formatValue(i18n, v.value, f.type)}
-                          </td>
-                          <td data-label={t('col.source')}>
-                            {loc(sources.get(v.source)?.label, v.source)}
-                          </td>
-                          <td data-label={t('col.purpose')}>
-                            {loc(purposesById.get(v.purpose)?.label, v.purpose)}
-                          </td>
-                          <td data-label={t('col.collected')}>{i18n.dateTime(v.collectedAt)}</td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </TableScroll>
+              <DataTable
+                label={loc(category.label, cid)}
+                columns={valueColumns}
+                rows={present.flatMap((f) => {
+                  const v = values[f.id];
+                  return v ? [{ field: f, value: v }] : [];
+                })}
+                rowKey={(r) => r.field.id}
+                stack
+              />
             )}
           </section>
         );
@@ -279,49 +289,58 @@ function Categories({
 function History({ items, def }: { items: HistoryEntry[]; def: Definition }) {
   const i18n = useI18n();
   const { t, loc } = i18n;
-  if (items.length === 0) {
-    return <p className="muted">{t('person.historyNone')}</p>;
-  }
   const fields = fieldIndex(def);
   const categories = new Map(def.categories.map((c) => [c.id, c]));
   const sources = new Map(def.sources.map((s) => [s.id, s]));
   const purposes = new Map(def.purposes.map((p) => [p.id, p]));
+  const fieldOf = (h: HistoryEntry) => fields.get(`${h.category}.${h.field}`);
+  const columns: Column<HistoryEntry>[] = [
+    {
+      id: 'changed',
+      header: t('col.changed'),
+      className: 'nowrap',
+      cell: (h) => i18n.dateTime(h.changedAt),
+    },
+    {
+      id: 'field',
+      header: t('col.field'),
+      cell: (h) => (
+        <>
+          {loc(categories.get(h.category)?.label, h.category)} › {loc(fieldOf(h)?.label, h.field)}
+        </>
+      ),
+    },
+    {
+      id: 'old',
+      header: t('col.old'),
+      className: 'value',
+      cell: (h) => formatValue(i18n, h.old, fieldOf(h)?.type),
+    },
+    {
+      id: 'new',
+      header: t('col.new'),
+      className: 'value',
+      cell: (h) => formatValue(i18n, h.new, fieldOf(h)?.type),
+    },
+    { id: 'reason', header: t('col.reason'), cell: (h) => h.reason ?? '—' },
+    {
+      id: 'purpose',
+      header: t('col.purpose'),
+      cell: (h) => loc(purposes.get(h.purpose)?.label, h.purpose),
+    },
+    {
+      id: 'source',
+      header: t('col.source'),
+      cell: (h) => loc(sources.get(h.source)?.label, h.source),
+    },
+    { id: 'actor', header: t('col.actor'), cell: (h) => h.actor },
+  ];
   return (
-    <TableScroll label={t('person.history')}>
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">{t('col.changed')}</th>
-            <th scope="col">{t('col.field')}</th>
-            <th scope="col">{t('col.old')}</th>
-            <th scope="col">{t('col.new')}</th>
-            <th scope="col">{t('col.reason')}</th>
-            <th scope="col">{t('col.purpose')}</th>
-            <th scope="col">{t('col.source')}</th>
-            <th scope="col">{t('col.actor')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((h, i) => {
-            const field = fields.get(`${h.category}.${h.field}`);
-            return (
-              <tr key={`${h.changedAt}-${h.category}-${h.field}-${i}`}>
-                <td className="nowrap">{i18n.dateTime(h.changedAt)}</td>
-                <td>
-                  {loc(categories.get(h.category)?.label, h.category)} ›{' '}
-                  {loc(field?.label, h.field)}
-                </td>
-                <td className="value">{formatValue(i18n, h.old, field?.type)}</td>
-                <td className="value">{formatValue(i18n, h.new, field?.type)}</td>
-                <td>{h.reason ?? '—'}</td>
-                <td>{loc(purposes.get(h.purpose)?.label, h.purpose)}</td>
-                <td>{loc(sources.get(h.source)?.label, h.source)}</td>
-                <td>{h.actor}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </TableScroll>
+    <DataTable
+      label={t('person.history')}
+      columns={columns}
+      rows={items}
+      rowKey={(h, i) => `${h.changedAt}-${h.category}-${h.field}-${i}`}
+    />
   );
 }

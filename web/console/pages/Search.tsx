@@ -10,14 +10,15 @@ import type { Criterion } from '../../shared/format.ts';
 import { useI18n } from '../i18n.ts';
 import type { MessageKey } from '../i18n.ts';
 import { Link, useRouter, withQuery } from '../../shared/router.tsx';
+import type { Subject } from '../../shared/api.ts';
 import {
   Alert,
   Button,
-  ErrorAlert,
-  Loading,
+  DataTable,
   PageHeading,
-  TableScroll,
+  QueryState,
   TextField,
+  type Column,
 } from '../../shared/ui.tsx';
 import { PurposeSelect, pickPurpose, useReadablePurposes } from '../purpose.tsx';
 import { useDefinition } from '../session.tsx';
@@ -71,109 +72,111 @@ export function SearchPage() {
   const items = results.data?.pages.flatMap((p) => p.items) ?? [];
   const def = definition.data;
 
+  const columns: Column<Subject>[] = def
+    ? [
+        {
+          id: 'name',
+          header: t('col.name'),
+          cell: (s) => (
+            <>
+              <Link to={withQuery(`/people/${s.id}`, { purpose: purpose?.id })}>
+                {personSummary(s, def).name ?? t('search.unnamed')}
+              </Link>
+              {s.restricted ? (
+                <span className="badge badge-warning">{t('person.restricted')}</span>
+              ) : null}
+            </>
+          ),
+        },
+        { id: 'email', header: t('col.email'), cell: (s) => personSummary(s, def).email ?? '—' },
+        { id: 'phone', header: t('col.phone'), cell: (s) => personSummary(s, def).phone ?? '—' },
+        {
+          id: 'organisation',
+          header: t('col.organisation'),
+          cell: (s) => personSummary(s, def).organisation ?? '—',
+        },
+      ]
+    : [];
+
   return (
     <section className="page">
       <PageHeading title={t('search.title')}>{t('search.title')}</PageHeading>
-      {definition.isPending ? <Loading /> : null}
-      {definition.isError ? (
-        <ErrorAlert error={definition.error} onRetry={() => void definition.refetch()} />
-      ) : null}
-      {def && !purpose ? <Alert kind="warning">{t('purpose.none')}</Alert> : null}
-      {def && purpose ? (
-        <>
-          <form
-            className="card search-form"
-            role="search"
-            onSubmit={(e) => {
-              e.preventDefault();
-              go({ q: text.trim() });
-            }}
-          >
-            <PurposeSelect
-              id="search-purpose"
-              purposes={purposes}
-              value={purpose.id}
-              onChange={(p) => go({ purpose: p })}
-            />
-            <div className="search-row">
-              <TextField
-                id="search-term"
-                label={t('search.input')}
-                type="search"
-                name="q"
-                autoComplete="off"
-                spellCheck={false}
-                value={text}
-                hint={text.trim() ? t(criterionKind(detectCriterion(text))) : undefined}
-                onChange={(e) => setText(e.target.value)}
-              />
-              <Button type="submit">{t('search.submit')}</Button>
-            </div>
-          </form>
+      <QueryState query={definition}>
+        {() =>
+          purpose ? (
+            <>
+              <form
+                className="card search-form"
+                role="search"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  go({ q: text.trim() });
+                }}
+              >
+                <PurposeSelect
+                  id="search-purpose"
+                  purposes={purposes}
+                  value={purpose.id}
+                  onChange={(p) => go({ purpose: p })}
+                />
+                <div className="search-row">
+                  <TextField
+                    id="search-term"
+                    label={t('search.input')}
+                    type="search"
+                    name="q"
+                    autoComplete="off"
+                    spellCheck={false}
+                    value={text}
+                    hint={text.trim() ? t(criterionKind(detectCriterion(text))) : undefined}
+                    onChange={(e) => setText(e.target.value)}
+                  />
+                  <Button type="submit">{t('search.submit')}</Button>
+                </div>
+              </form>
 
-          {criterion ? (
-            <section className="results" aria-labelledby="results-heading">
-              <h2 id="results-heading">{t('search.results')}</h2>
-              {results.isPending ? <Loading /> : null}
-              {results.isError ? (
-                <ErrorAlert error={results.error} onRetry={() => void results.refetch()} />
+              {criterion ? (
+                <section className="results" aria-labelledby="results-heading">
+                  <h2 id="results-heading">{t('search.results')}</h2>
+                  <p className="muted" role="status">
+                    {results.isSuccess
+                      ? items.length === 0
+                        ? t('search.none')
+                        : `${t(criterionKind(criterion))} ${t('search.count', { count: items.length })}`
+                      : ''}
+                  </p>
+                  <QueryState query={results}>
+                    {() => (
+                      <>
+                        {items.length > 0 ? (
+                          <DataTable
+                            label={t('search.results')}
+                            columns={columns}
+                            rows={items}
+                            rowKey={(s) => s.id}
+                            stack
+                          />
+                        ) : null}
+                        {results.hasNextPage ? (
+                          <Button
+                            variant="secondary"
+                            busy={results.isFetchingNextPage}
+                            onClick={() => void results.fetchNextPage()}
+                          >
+                            {t('search.more')}
+                          </Button>
+                        ) : null}
+                      </>
+                    )}
+                  </QueryState>
+                </section>
               ) : null}
-              <p className="muted" role="status">
-                {results.isSuccess
-                  ? items.length === 0
-                    ? t('search.none')
-                    : `${t(criterionKind(criterion))} ${t('search.count', { count: items.length })}`
-                  : ''}
-              </p>
-              {items.length > 0 ? (
-                <TableScroll label={t('search.results')}>
-                  <table className="table table-stack">
-                    <thead>
-                      <tr>
-                        <th scope="col">{t('col.name')}</th>
-                        <th scope="col">{t('col.email')}</th>
-                        <th scope="col">{t('col.phone')}</th>
-                        <th scope="col">{t('col.organisation')}</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {items.map((s) => {
-                        const sum = personSummary(s, def);
-                        return (
-                          <tr key={s.id}>
-                            <td data-label={t('col.name')}>
-                              <Link to={withQuery(`/people/${s.id}`, { purpose: purpose.id })}>
-                                {sum.name ?? t('search.unnamed')}
-                              </Link>
-                              {s.restricted ? (
-                                <span className="badge badge-warning">
-                                  {t('person.restricted')}
-                                </span>
-                              ) : null}
-                            </td>
-                            <td data-label={t('col.email')}>{sum.email ?? '—'}</td>
-                            <td data-label={t('col.phone')}>{sum.phone ?? '—'}</td>
-                            <td data-label={t('col.organisation')}>{sum.organisation ?? '—'}</td>
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
-                </TableScroll>
-              ) : null}
-              {results.hasNextPage ? (
-                <Button
-                  variant="secondary"
-                  busy={results.isFetchingNextPage}
-                  onClick={() => void results.fetchNextPage()}
-                >
-                  {t('search.more')}
-                </Button>
-              ) : null}
-            </section>
-          ) : null}
-        </>
-      ) : null}
+            </>
+          ) : (
+            <Alert kind="warning">{t('purpose.none')}</Alert>
+          )
+        }
+      </QueryState>
     </section>
   );
 }

@@ -14,13 +14,13 @@ import {
   Alert,
   Badge,
   Button,
+  DataTable,
   Dialog,
-  ErrorAlert,
-  Loading,
   PageHeading,
+  QueryState,
   SelectField,
-  TableScroll,
   TextField,
+  type Column,
   describeError,
   useAnnounce,
 } from '../../shared/ui.tsx';
@@ -39,21 +39,15 @@ export function StaffPage() {
       <PageHeading title={t('staff.title')}>{t('staff.title')}</PageHeading>
 
       <h2>{t('staff.list')}</h2>
-      {staff.isPending ? <Loading /> : null}
-      {staff.isError ? (
-        <ErrorAlert error={staff.error} onRetry={() => void staff.refetch()} />
-      ) : null}
-      {staff.data ? <StaffTable items={staff.data.items} roles={roleList} /> : null}
+      <QueryState query={staff}>
+        {(list) => <StaffTable items={list.items} roles={roleList} />}
+      </QueryState>
 
       <h2>{t('staff.create')}</h2>
-      {roles.isError ? (
-        <ErrorAlert error={roles.error} onRetry={() => void roles.refetch()} />
-      ) : null}
-      {roles.data ? <CreateStaff roles={roleList} /> : null}
+      <QueryState query={roles}>{(r) => <CreateStaff roles={r.items} />}</QueryState>
 
       <h2>{t('staff.roles')}</h2>
-      {roles.isPending ? <Loading /> : null}
-      {roles.data ? <RolesTable roles={roleList} def={definition.data} /> : null}
+      {roles.data ? <RolesTable roles={roles.data.items} def={definition.data} /> : null}
     </section>
   );
 }
@@ -67,30 +61,66 @@ function StaffTable({ items, roles }: { items: Staff[]; roles: Role[] }) {
   const i18n = useI18n();
   const { t } = i18n;
   const me = useSession();
+  const columns: Column<Staff>[] = [
+    {
+      id: 'username',
+      header: t('col.username'),
+      rowHeader: true,
+      cell: (s) => (
+        <>
+          <span className="mono">{s.username}</span>
+          {s.id === me.staff.id ? <span className="muted"> ({t('common.you')})</span> : null}
+        </>
+      ),
+    },
+    { id: 'displayName', header: t('col.displayName'), cell: (s) => s.displayName },
+    { id: 'role', header: t('col.role'), cell: (s) => roleName(i18n, roles, s.role) },
+    {
+      id: 'twoFactor',
+      header: t('col.twoFactor'),
+      cell: (s) =>
+        s.totpEnabled ? (
+          <Badge kind="success">{t('common.on')}</Badge>
+        ) : (
+          <Badge kind="warning">{t('common.off')}</Badge>
+        ),
+    },
+    { id: 'status', header: t('col.status'), cell: (s) => <StaffStatus staff={s} /> },
+    {
+      id: 'actions',
+      header: t('col.actions'),
+      cell: (s) => <StaffActions staff={s} roles={roles} />,
+    },
+  ];
   return (
-    <TableScroll label={t('staff.list')}>
-      <table className="table staff-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('col.username')}</th>
-            <th scope="col">{t('col.displayName')}</th>
-            <th scope="col">{t('col.role')}</th>
-            <th scope="col">{t('col.twoFactor')}</th>
-            <th scope="col">{t('col.status')}</th>
-            <th scope="col">{t('col.actions')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((s) => (
-            <StaffRow key={s.id} staff={s} roles={roles} self={s.id === me.staff.id} />
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+    <DataTable
+      label={t('staff.list')}
+      className="staff-table"
+      columns={columns}
+      rows={items}
+      rowKey={(s) => s.id}
+      rowClassName={(s) => (s.disabledAt ? 'row-muted' : undefined)}
+    />
   );
 }
 
-function StaffRow({ staff, roles, self }: { staff: Staff; roles: Role[]; self: boolean }) {
+function StaffStatus({ staff }: { staff: Staff }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const locked = staff.lockedUntil !== null && new Date(staff.lockedUntil) > new Date();
+  if (staff.disabledAt) {
+    return <Badge kind="danger">{t('staff.disabled')}</Badge>;
+  }
+  return locked ? (
+    <Badge kind="warning">
+      {t('staff.lockedUntil', { time: i18n.dateTime(staff.lockedUntil) })}
+    </Badge>
+  ) : (
+    <Badge>{t('staff.active')}</Badge>
+  );
+}
+
+function StaffActions({ staff, roles }: { staff: Staff; roles: Role[] }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const i18n = useI18n();
@@ -119,73 +149,46 @@ function StaffRow({ staff, roles, self }: { staff: Staff; roles: Role[]; self: b
     },
   });
 
-  const locked = staff.lockedUntil !== null && new Date(staff.lockedUntil) > new Date();
   const selectId = `role-${staff.id}`;
 
   return (
-    <tr className={staff.disabledAt ? 'row-muted' : undefined}>
-      <th scope="row">
-        <span className="mono">{staff.username}</span>
-        {self ? <span className="muted"> ({t('common.you')})</span> : null}
-      </th>
-      <td>{staff.displayName}</td>
-      <td>{roleName(i18n, roles, staff.role)}</td>
-      <td>
-        {staff.totpEnabled ? (
-          <Badge kind="success">{t('common.on')}</Badge>
-        ) : (
-          <Badge kind="warning">{t('common.off')}</Badge>
-        )}
-      </td>
-      <td>
-        {staff.disabledAt ? (
-          <Badge kind="danger">{t('staff.disabled')}</Badge>
-        ) : locked ? (
-          <Badge kind="warning">
-            {t('staff.lockedUntil', { time: i18n.dateTime(staff.lockedUntil) })}
-          </Badge>
-        ) : (
-          <Badge>{t('staff.active')}</Badge>
-        )}
-      </td>
-      <td>
-        <form
-          className="row-actions"
-          onSubmit={(e) => {
-            e.preventDefault();
-            update.mutate({ role });
-          }}
+    <>
+      <form
+        className="row-actions"
+        onSubmit={(e) => {
+          e.preventDefault();
+          update.mutate({ role });
+        }}
+      >
+        <label className="visually-hidden" htmlFor={selectId}>
+          {t('staff.roleFor', { name: staff.username })}
+        </label>
+        <select id={selectId} value={role} onChange={(e) => setRole(e.target.value)}>
+          {roles.map((r) => (
+            <option key={r.id} value={r.id}>
+              {i18n.loc(r.label, r.id)}
+            </option>
+          ))}
+        </select>
+        <Button
+          type="submit"
+          variant="secondary"
+          disabled={role === staff.role}
+          busy={update.isPending && update.variables?.role !== undefined}
         >
-          <label className="visually-hidden" htmlFor={selectId}>
-            {t('staff.roleFor', { name: staff.username })}
-          </label>
-          <select id={selectId} value={role} onChange={(e) => setRole(e.target.value)}>
-            {roles.map((r) => (
-              <option key={r.id} value={r.id}>
-                {i18n.loc(r.label, r.id)}
-              </option>
-            ))}
-          </select>
-          <Button
-            type="submit"
-            variant="secondary"
-            disabled={role === staff.role}
-            busy={update.isPending && update.variables?.role !== undefined}
-          >
-            {t('staff.changeRole')}
-          </Button>
-          <Button
-            variant={staff.disabledAt ? 'secondary' : 'danger'}
-            busy={update.isPending && update.variables?.disabled !== undefined}
-            aria-label={`${t(staff.disabledAt ? 'staff.enable' : 'staff.disable')}: ${staff.username}`}
-            onClick={() => update.mutate({ disabled: !staff.disabledAt })}
-          >
-            {t(staff.disabledAt ? 'staff.enable' : 'staff.disable')}
-          </Button>
-        </form>
-        {update.isError ? <Alert>{describeError(i18n, update.error)}</Alert> : null}
-      </td>
-    </tr>
+          {t('staff.changeRole')}
+        </Button>
+        <Button
+          variant={staff.disabledAt ? 'secondary' : 'danger'}
+          busy={update.isPending && update.variables?.disabled !== undefined}
+          aria-label={`${t(staff.disabledAt ? 'staff.enable' : 'staff.disable')}: ${staff.username}`}
+          onClick={() => update.mutate({ disabled: !staff.disabledAt })}
+        >
+          {t(staff.disabledAt ? 'staff.enable' : 'staff.disable')}
+        </Button>
+      </form>
+      {update.isError ? <Alert>{describeError(i18n, update.error)}</Alert> : null}
+    </>
   );
 }
 
@@ -301,36 +304,38 @@ function RolesTable({ roles, def }: { roles: Role[]; def: Definition | undefined
     }
     return ids.map((id) => loc(def?.purposes.find((p) => p.id === id)?.label, id)).join(', ');
   };
+  const columns: Column<Role>[] = [
+    { id: 'id', header: t('col.id'), rowHeader: true, cell: (r) => <code>{r.id}</code> },
+    { id: 'label', header: t('col.label'), cell: (r) => loc(r.label, r.id) },
+    {
+      id: 'readable',
+      header: t('col.readable'),
+      className: 'wrap',
+      cell: (r) => purposeNames(r.read),
+    },
+    {
+      id: 'writable',
+      header: t('col.writable'),
+      className: 'wrap',
+      cell: (r) => purposeNames(r.write),
+    },
+    {
+      id: 'actions',
+      header: t('col.roleActions'),
+      className: 'wrap',
+      cell: (r) =>
+        r.actions.length > 0
+          ? r.actions.map((a) => actionLabel(i18n, a)).join(', ')
+          : t('common.none'),
+    },
+  ];
   return (
-    <TableScroll label={t('staff.roles')}>
-      <table className="table roles-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('col.id')}</th>
-            <th scope="col">{t('col.label')}</th>
-            <th scope="col">{t('col.readable')}</th>
-            <th scope="col">{t('col.writable')}</th>
-            <th scope="col">{t('col.roleActions')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {roles.map((r) => (
-            <tr key={r.id}>
-              <th scope="row">
-                <code>{r.id}</code>
-              </th>
-              <td>{loc(r.label, r.id)}</td>
-              <td className="wrap">{purposeNames(r.read)}</td>
-              <td className="wrap">{purposeNames(r.write)}</td>
-              <td className="wrap">
-                {r.actions.length > 0
-                  ? r.actions.map((a) => actionLabel(i18n, a)).join(', ')
-                  : t('common.none')}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+    <DataTable
+      label={t('staff.roles')}
+      className="roles-table"
+      columns={columns}
+      rows={roles}
+      rowKey={(r) => r.id}
+    />
   );
 }
