@@ -150,7 +150,37 @@ describe.each(DATABASES)('request rate limits on %s', (kind) => {
     expect((await login(1, 'pitka-ja-oma-salasana', '10.20.3.2')).statusCode).toBe(200);
   });
 
+  it('shares the general API limit between instances within a second, without a write per request', async () => {
+    const definition = await instances[0]!.app.inject({
+      url: '/api/v1/definition',
+      remoteAddress: '10.20.5.1',
+    });
+    expect(definition.statusCode).toBe(200);
+    expect(definition.headers['x-ratelimit-limit']).toBe('1200');
+    const [a, b] = instances.map((i) => i.services.rateLimits) as [
+      Services['rateLimits'],
+      Services['rateLimits'],
+    ];
+    const key = 'api\u0000api_key\u0000an-integration';
+    for (let i = 1; i <= 5; i++) {
+      expect(a.hitSoon(key, 60_000).current).toBe(i);
+    }
+    // Not synced yet: the other instance knows only its own.
+    expect(b.hitSoon(key, 60_000).current).toBe(1);
+    await a.flush();
+    await b.flush();
+    // Now each knows the shared count (5 + 1) and adds its own since.
+    expect(b.hitSoon(key, 60_000).current).toBe(7);
+    expect(a.hitSoon(key, 60_000).current).toBe(6);
+    await a.flush();
+    await b.flush();
+    expect(b.hitSoon(key, 60_000).current).toBe(9);
+  });
+
   it('stores no address, only HMACs of the keys, and prunes spent counters', async () => {
+    for (const i of instances) {
+      await i.services.rateLimits.flush();
+    }
     const rows = await t.db.handle.db.selectFrom('rate_limits').selectAll().execute();
     expect(rows.length).toBeGreaterThan(0);
     const dump = await sql<{

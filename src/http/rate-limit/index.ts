@@ -25,6 +25,13 @@ export interface RateLimit {
   readonly per: 'address' | 'account';
   /** What was limited, in the refusal's words. */
   readonly what: string;
+  /**
+   * `exact`: each request is counted in the database before it is let through. `within a
+   * second`: counted here at once and in the database within a second (a generous limit on every
+   * request, where a write per request would cost more than the limit is worth; instances may
+   * together let through a second's worth more than the limit).
+   */
+  readonly shared: 'exact' | 'within a second';
 }
 
 /** The limits, documented in docs/staff-and-security.md. */
@@ -35,6 +42,7 @@ export const RATE_LIMITS = {
     windowMs: 5 * 60_000,
     per: 'address',
     what: 'sign-in attempts from this address',
+    shared: 'exact',
   },
   /** Choosing a new password checks the current one: a stolen session must not guess it. */
   password: {
@@ -42,6 +50,7 @@ export const RATE_LIMITS = {
     windowMs: 15 * 60_000,
     per: 'account',
     what: 'password changes for this account',
+    shared: 'exact',
   },
   /** Everything else under /api/v1: generous, against a runaway client rather than a person. */
   api: {
@@ -49,6 +58,7 @@ export const RATE_LIMITS = {
     windowMs: 60_000,
     per: 'account',
     what: 'requests from this API key or session',
+    shared: 'within a second',
   },
 } as const satisfies Record<string, RateLimit>;
 
@@ -95,7 +105,10 @@ export async function registerRateLimits(
 ): Promise<void> {
   await scope.register(fastifyRateLimit, {
     global: true,
-    store: databaseStore(counter),
+    store: databaseStore(counter, (key) => {
+      const name = key.slice(0, key.indexOf('\u0000')) as RateLimitName;
+      return RATE_LIMITS[name]?.shared === 'within a second';
+    }),
     ...rateLimit('api'),
   });
 }

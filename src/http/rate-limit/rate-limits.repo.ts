@@ -13,16 +13,16 @@ export interface Count {
 export function createRateLimitsRepo() {
   return {
     /**
-     * Counts one hit in one statement (so parallel requests on several instances never lose a
-     * hit): a new counter, or one whose window has passed, starts again at one.
+     * Counts `n` hits in one statement (so parallel requests on several instances never lose a
+     * hit): a new counter, or one whose window has passed, starts again at `n`.
      */
-    async hit(ex: Executor, keyHash: Buffer, now: Date, resetsAt: Date): Promise<Count> {
+    async hit(ex: Executor, keyHash: Buffer, n: number, now: Date, resetsAt: Date): Promise<Count> {
       const row = await ex
         .insertInto('rate_limits')
-        .values({ key_hash: keyHash, hits: 1, resets_at: resetsAt })
+        .values({ key_hash: keyHash, hits: n, resets_at: resetsAt })
         .onConflict((oc) =>
           oc.column('key_hash').doUpdateSet({
-            hits: sql<number>`case when rate_limits.resets_at <= ${now} then 1 else rate_limits.hits + 1 end`,
+            hits: sql<number>`case when rate_limits.resets_at <= ${now} then excluded.hits else rate_limits.hits + excluded.hits end`,
             resets_at: sql<Date>`case when rate_limits.resets_at <= ${now} then excluded.resets_at else rate_limits.resets_at end`,
           }),
         )
