@@ -3,7 +3,7 @@
  * test) builds its own from its own database.
  */
 import type { DatabaseHandle } from './db/database.ts';
-import { createRateLimitCounter } from './http/rate-limit/store.ts';
+import { createRateLimitCounter } from './http/rate-limit/index.ts';
 import type { Register } from './definition/register.ts';
 import type { Clock } from './lib/clock.ts';
 import { systemClock } from './lib/clock.ts';
