@@ -16,9 +16,9 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { authenticate } from './http/auth.ts';
+import { authenticate, STAFF_SESSION_COOKIE } from './http/auth/index.ts';
+import { registerRateLimits } from './http/rate-limit/index.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
-import { SESSION_COOKIE } from './modules/staff/staff.service.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { healthRoutes, registerStorageRefusal, type OpsOptions } from './http/health.ts';
 import {
@@ -162,9 +162,9 @@ export async function createApp(
           session: {
             type: 'apiKey',
             in: 'cookie',
-            name: SESSION_COOKIE,
+            name: STAFF_SESSION_COOKIE,
             description:
-              'A staff session from POST /api/v1/auth/login; state-changing requests also send X-CSRF-Token',
+              'A staff session from POST /api/v1/auth/login (its second factor still pending until POST /api/v1/auth/mfa); state-changing requests also send X-CSRF-Token',
           },
         },
       },
@@ -188,6 +188,8 @@ export async function createApp(
 
   await app.register(
     async (api) => {
+      // Before the routes, so that each gets its limit (src/http/rate-limit).
+      await registerRateLimits(api, services.rateLimits);
       registerRoutes(api, services.register);
       staffRoutes(api, { staff: services.staff, apiKeys: services.apiKeys });
       await api.register((secured, _opts, done) => {

@@ -1,6 +1,6 @@
 /**
  * The server's background work as declared jobs, run by one jobs runner per server process: the
- * access-log sealer (every second), session pruning (every minute), removal of the first
+ * access-log sealer (every second), session and rate-limit counter pruning (every minute), removal of the first
  * administrator's spent password file (every 5 s, on each instance: the file is the instance's
  * own), the erasure and key-store cleaner (every REKISTERI_KEY_CLEAN_INTERVAL seconds), and mail
  * delivery. While the storage guard finds a volume low, nothing is claimed or started.
@@ -35,6 +35,16 @@ export function startServerJobs(opts: {
       describe: 'pruning expired staff sessions',
       handler: async () => {
         await services.staff.pruneSessions();
+      },
+    }),
+    // Rate-limit counters whose window has passed (the table never holds an address; see
+    // src/http/rate-limit).
+    defineSchedule({
+      name: 'http.prune-rate-limits',
+      everySeconds: 60,
+      describe: 'pruning spent rate-limit counters',
+      handler: async () => {
+        await services.rateLimits.prune();
       },
     }),
     defineSchedule({

@@ -3,6 +3,7 @@
  * test) builds its own from its own database.
  */
 import type { DatabaseHandle } from './db/database.ts';
+import { createRateLimitCounter } from './http/rate-limit/index.ts';
 import type { Register } from './definition/register.ts';
 import type { Clock } from './lib/clock.ts';
 import { systemClock } from './lib/clock.ts';
@@ -91,7 +92,21 @@ export function createServices(deps: {
     smtp: deps.mail?.smtp,
     ...(deps.mail?.retry ? { retry: deps.mail.retry } : {}),
   });
-  return { register, vault, clock, keys, audit, subjects, apiKeys, imports, staff, mail };
+  // The request rate limits' counters, shared by the instances that share the database.
+  const rateLimits = createRateLimitCounter({ db, vault, clock });
+  return {
+    register,
+    vault,
+    clock,
+    keys,
+    audit,
+    subjects,
+    apiKeys,
+    imports,
+    staff,
+    mail,
+    rateLimits,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

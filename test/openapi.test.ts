@@ -26,7 +26,6 @@ const PUBLIC = [
   'GET /healthz/live',
   'GET /healthz/ready',
   'POST /api/v1/auth/login',
-  'POST /api/v1/auth/mfa',
 ];
 
 describe('the OpenAPI document', () => {
@@ -74,6 +73,34 @@ describe('the OpenAPI document', () => {
         }
       }
     }
+  });
+
+  it('declares the pending sign-in session on the second factor, and both schemes where a key is accepted', async () => {
+    const security = (name: string) => operations.find(([n]) => n === name)?.[1].security;
+    // The second step of sign-in needs the session cookie the first step set.
+    expect(security('POST /api/v1/auth/mfa')).toEqual([{ session: [] }]);
+    const mfa = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa',
+      payload: { code: '123456' },
+    });
+    expect(mfa.statusCode).toBe(401);
+    // About one's own session: a staff session only.
+    for (const own of ['GET /api/v1/auth/me', 'POST /api/v1/auth/password']) {
+      expect(security(own)).toEqual([{ session: [] }]);
+    }
+    // Staff management, the data and the access log take a staff session or an API key.
+    const both = operations.filter(([name]) =>
+      /^\w+ \/api\/v1\/(roles|staff|subjects|audit)/.test(name),
+    );
+    expect(both.length).toBeGreaterThan(10);
+    for (const [name, op] of both) {
+      const schemes = (op.security ?? []).flatMap((r) => Object.keys(r)).sort();
+      expect(schemes, name).toEqual(['bearer', 'session']);
+    }
+    // And a bearer key is in fact taken there: refused for its rights (403), not unknown (401).
+    const key = await ctx.key(['newsletter'], ['read']);
+    expect((await ctx.app.inject({ url: '/api/v1/staff', headers: key })).statusCode).toBe(403);
   });
 
   it('says that the public operations need nothing, in practice too', async () => {

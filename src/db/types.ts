@@ -182,7 +182,15 @@ export interface OutboxTable {
   created_at: Timestamp;
 }
 
+/** A request rate-limit counter (src/http/rate-limit); the key only as an HMAC. */
+export interface RateLimitsTable {
+  key_hash: Bytes;
+  hits: number;
+  resets_at: ColumnType<Date, Date, Date>;
+}
+
 export interface Database {
+  rate_limits: RateLimitsTable;
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;
   outbox: OutboxTable;

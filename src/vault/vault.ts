@@ -66,6 +66,11 @@ export interface Vault {
    */
   recoveryCodeHash(staffId: string, code: string): string;
   /**
+   * What is stored of a request rate-limit key (a limit's name and an address or account):
+   * HMAC-SHA256 under a key derived for that use, so the table never holds an address.
+   */
+  rateLimitHash(key: string): Buffer;
+  /**
    * Copies of the derived keys that sealing and indexing new people needs (the wrapping key and
    * the index key), for a vault in another thread: never the master key, never the other keys.
    */
@@ -203,6 +208,7 @@ export function createVault(
   const secretKey = derive('staff-secrets');
   const auditEventKey = derive('audit-event');
   const recoveryKey = derive('recovery-codes');
+  const rateLimitKey = derive('rate-limits');
 
   const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
     // The nonce is a view of the random pool: both the cipher and the result copy it at once.
@@ -324,6 +330,9 @@ export function createVault(
         .update(`${staffId}\u0000${code}`)
         .digest('hex');
       return `hmac-sha256:${mac}`;
+    },
+    rateLimitHash(key) {
+      return createHmac('sha256', need(rateLimitKey, 'rate-limit')).update(key).digest();
     },
     exportSealingKeys() {
       return { wrap: new Uint8Array(wrapKey), blindIndex: new Uint8Array(indexKey) };

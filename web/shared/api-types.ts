@@ -106,7 +106,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Second step of sign-in: a code from the authenticator app, or a recovery code */
+    /** Second step of sign-in: a code from the authenticator app, or a recovery code; sent with the session cookie the first step set */
     post: operations['verifySecondFactor'];
     delete?: never;
     options?: never;
@@ -830,6 +830,15 @@ export interface operations {
           'application/json': components['schemas']['Problem'];
         };
       };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   getSession: {
@@ -954,6 +963,15 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
         headers: {
           [name: string]: unknown;
         };

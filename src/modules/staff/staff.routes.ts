@@ -4,11 +4,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf, authenticate, setSessionCookie } from '../../http/auth.ts';
+import {
+  actorOf,
+  authenticate,
+  sessionToken,
+  setSessionCookie,
+  STAFF_SESSION_COOKIE,
+} from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
+import { rateLimit } from '../../http/rate-limit/index.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { ApiKeysService } from '../apikeys/apikeys.service.ts';
-import { SESSION_COOKIE, type StaffService } from './staff.service.ts';
+import type { ApiKeysService } from '../apikeys/index.ts';
+import type { StaffService } from './staff.service.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
 const staffView = z
@@ -53,7 +60,11 @@ export function staffRoutes(
   });
   const changingPassword = authenticate(deps.apiKeys, staff, { allowPasswordChange: true });
   const tags = ['staff'];
+  /** Routes about one's own session and account: for a signed-in staff member. */
   const security = [{ session: [] }];
+  /** Staff management: a staff session, or an API key with the manage_staff action. */
+  const sessionOrKey: Array<Record<string, string[]>> = [{ session: [] }, { bearer: [] }];
+  const setStaffCookie = setSessionCookie.bind(null, STAFF_SESSION_COOKIE);
 
   r.post('/auth/login', {
     schema: {
@@ -73,14 +84,14 @@ export function staffRoutes(
         400: problemSchema,
       },
     },
+    config: { rateLimit: rateLimit('sign-in') },
     handler: async (req, reply) => {
       const result = await staff.login({
         ...req.body,
-        address: req.ip,
         requestId: req.id,
-        previousSession: req.cookies[SESSION_COOKIE],
+        previousSession: sessionToken(STAFF_SESSION_COOKIE, req),
       });
-      setSessionCookie(req, reply, result.sessionToken);
+      setStaffCookie(req, reply, result.sessionToken);
       return { staff: result.staff, csrfToken: result.csrfToken, mfaRequired: result.mfaRequired };
     },
   });
@@ -88,17 +99,20 @@ export function staffRoutes(
   r.post('/auth/mfa', {
     schema: {
       operationId: 'verifySecondFactor',
-      security: [],
+      // The session cookie of the first step, whose second factor is still pending.
+      security,
       tags,
-      summary: 'Second step of sign-in: a code from the authenticator app, or a recovery code',
+      summary:
+        'Second step of sign-in: a code from the authenticator app, or a recovery code; sent with the session cookie the first step set',
       body: z.object({ code: z.string().min(6).max(20) }).strict(),
-      response: { 200: sessionView, ...errors, 423: problemSchema },
+      response: { 200: sessionView, ...errors, 423: problemSchema, 429: problemSchema },
     },
     onRequest: pendingMfa,
+    config: { rateLimit: rateLimit('sign-in') },
     handler: async (req, reply) => {
       const token = req.session?.token ?? '';
-      const result = await staff.completeMfa(token, req.body.code, req.ip, req.id);
-      setSessionCookie(req, reply, result.sessionToken);
+      const result = await staff.completeMfa(token, req.body.code, req.id);
+      setStaffCookie(req, reply, result.sessionToken);
       return { staff: result.staff, csrfToken: result.csrfToken, mfaRequired: false };
     },
   });
@@ -144,7 +158,7 @@ export function staffRoutes(
     onRequest: pendingMfa,
     handler: async (req, reply) => {
       await staff.logout(actorOf(req), req.session?.token ?? '');
-      setSessionCookie(req, reply, null);
+      setStaffCookie(req, reply, null);
       return reply.code(204).send(null);
     },
   });
@@ -159,9 +173,10 @@ export function staffRoutes(
       body: z
         .object({ current: z.string().min(1).max(256), next: z.string().min(1).max(1000) })
         .strict(),
-      response: { 204: z.null(), ...errors },
+      response: { 204: z.null(), ...errors, 429: problemSchema },
     },
     onRequest: changingPassword,
+    config: { rateLimit: rateLimit('password') },
     handler: async (req, reply) => {
       await staff.changePassword(actorOf(req), req.session?.token ?? '', req.body);
       return reply.code(204).send(null);
@@ -206,7 +221,7 @@ export function staffRoutes(
     schema: {
       operationId: 'listRoles',
       tags,
-      security,
+      security: sessionOrKey,
       summary: 'Staff roles and what each may do',
       response: { 200: z.object({ items: z.array(roleView) }), ...errors },
     },
@@ -222,7 +237,7 @@ export function staffRoutes(
     schema: {
       operationId: 'listStaff',
       tags,
-      security,
+      security: sessionOrKey,
       summary: 'Staff accounts (role manage_staff)',
       response: { 200: z.object({ items: z.array(staffView) }), ...errors },
     },
@@ -234,7 +249,7 @@ export function staffRoutes(
     schema: {
       operationId: 'createStaff',
       tags,
-      security,
+      security: sessionOrKey,
       summary: 'Create a staff account; its one-time password is returned once',
       body: z
         .object({
@@ -258,7 +273,7 @@ export function staffRoutes(
     schema: {
       operationId: 'updateStaff',
       tags,
-      security,
+      security: sessionOrKey,
       summary: 'Change a staff member’s role or name, or disable the account',
       params: z.object({ id: z.uuid() }),
       body: z

@@ -1,8 +1,10 @@
 /**
  * Staff accounts, sign-in and sessions. Passwords are argon2id hashes; a second factor (TOTP,
  * RFC 6238) with one-time recovery codes is optional per account. Failed sign-ins count per
- * account (five in a row lock it for fifteen minutes) and per address (a sliding window); every
- * sign-in, failure, lockout and change to an account goes to the access log.
+ * account (five in a row lock it for fifteen minutes: the account's state); the rate of sign-in
+ * requests per address is limited by the HTTP layer (src/http/rate-limit). Sessions are tokens
+ * here: which cookie carries one is the HTTP layer's (src/http/auth). Every sign-in, failure,
+ * lockout and change to an account goes to the access log.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -40,11 +42,8 @@ export interface SessionInfo {
   mfaPassed: boolean;
 }
 
-export const SESSION_COOKIE = 'rk_session';
 const LOCK_AFTER = 5;
 const LOCK_MS = 15 * 60_000;
-const ADDRESS_WINDOW_MS = 5 * 60_000;
-const ADDRESS_MAX = 20;
 const TOUCH_MS = 60_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
@@ -138,30 +137,10 @@ export function createStaffService(deps: {
   const { db, repo, register, vault, audit, clock } = deps;
   const idleMs = (deps.sessionIdleMinutes ?? 30) * 60_000;
   const maxMs = (deps.sessionMaxHours ?? 12) * 3_600_000;
-  const attempts = new Map<string, number[]>();
   /** What each role may do, as an actor without an id: built once, shared by every request. */
   const roleActors = new Map(register.roles.map((r) => [r.id, actorForRole('', r)]));
   let dummyHash: Promise<string> | undefined;
   const anonymous = { kind: 'staff' as const, id: 'unknown' };
-
-  const checkAddress = (address: string) => {
-    const now = Date.now();
-    const recent = (attempts.get(address) ?? []).filter((t) => t > now - ADDRESS_WINDOW_MS);
-    if (recent.length >= ADDRESS_MAX) {
-      const wait = Math.max(1, Math.ceil(((recent[0] ?? now) + ADDRESS_WINDOW_MS - now) / 1000));
-      throw new AppError(
-        'too_many_requests',
-        `too many sign-in attempts from this address; try again in ${wait} s`,
-        [],
-        { retryAfter: wait },
-      );
-    }
-    recent.push(now);
-    attempts.set(address, recent);
-    if (attempts.size > 10_000) {
-      attempts.clear();
-    }
-  };
 
   /** Counts a failure; the fifth in a row locks the account. */
   const fail = async (staff: StaffRow, requestId?: string) => {
@@ -387,11 +366,9 @@ export function createStaffService(deps: {
     async login(input: {
       username: string;
       password: string;
-      address: string;
       requestId?: string;
       previousSession?: string;
     }) {
-      checkAddress(input.address);
       const usernameFault = textFault(input.username);
       if (usernameFault) {
         throw invalid('username', usernameFault);
@@ -454,8 +431,7 @@ export function createStaffService(deps: {
     },
 
     /** The second step: a TOTP or recovery code; the session is replaced by a full one. */
-    async completeMfa(sessionToken: string, code: string, address: string, requestId?: string) {
-      checkAddress(address);
+    async completeMfa(sessionToken: string, code: string, requestId?: string) {
       const session = await repo.findSession(sha256(sessionToken));
       const staff = session ? await repo.findById(session.staff_id) : undefined;
       if (!session || !staff || session.expires_at < clock.now()) {

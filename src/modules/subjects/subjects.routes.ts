@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf } from '../../http/auth.ts';
+import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
 import { ERASURE_REASONS, type ErasureReason } from '../../keystore/keystore.ts';
 import type { SubjectsService } from './subjects.service.ts';

@@ -1,0 +1,114 @@
+/**
+ * Request rate limits, by `@fastify/rate-limit` with its counters in the database
+ * (./store.ts): instances sharing a database share them. Every route under /api/v1 has one limit:
+ * its own where it names one in `config.rateLimit` (sign-in, the second factor, a password
+ * change), the general API limit otherwise. A refused request answers 429 problem+json with
+ * Retry-After, naming what was limited, and changes nothing.
+ *
+ * Not a rate limit, and not here: the lockout of a staff account after five failed sign-ins in a
+ * row, which is the account's state (src/modules/staff).
+ */
+import fastifyRateLimit, { normalizeIP, type RateLimitOptions } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.ts';
+import type {} from '../auth/index.ts';
+import { databaseStore, type RateLimitCounter } from './store.ts';
+
+export { createRateLimitCounter, databaseStore, type RateLimitCounter } from './store.ts';
+
+export interface RateLimit {
+  /** At most this many requests… */
+  readonly max: number;
+  /** …in a fixed window of this many ms, from its first request. */
+  readonly windowMs: number;
+  /** Counted per client address, or per signed-in account or API key (address when neither). */
+  readonly per: 'address' | 'account';
+  /** What was limited, in the refusal's words. */
+  readonly what: string;
+  /**
+   * `exact`: each request is counted in the database before it is let through. `within a
+   * second`: counted here at once and in the database within a second (a generous limit on every
+   * request, where a write per request would cost more than the limit is worth; instances may
+   * together let through a second's worth more than the limit).
+   */
+  readonly shared: 'exact' | 'within a second';
+}
+
+/** The limits, documented in docs/staff-and-security.md. */
+export const RATE_LIMITS = {
+  /** Sign-in and its second factor together, per address (as before, now across instances). */
+  'sign-in': {
+    max: 20,
+    windowMs: 5 * 60_000,
+    per: 'address',
+    what: 'sign-in attempts from this address',
+    shared: 'exact',
+  },
+  /** Choosing a new password checks the current one: a stolen session must not guess it. */
+  password: {
+    max: 10,
+    windowMs: 15 * 60_000,
+    per: 'account',
+    what: 'password changes for this account',
+    shared: 'exact',
+  },
+  /** Everything else under /api/v1: generous, against a runaway client rather than a person. */
+  api: {
+    max: 1200,
+    windowMs: 60_000,
+    per: 'account',
+    what: 'requests from this API key or session',
+    shared: 'within a second',
+  },
+} as const satisfies Record<string, RateLimit>;
+
+export type RateLimitName = keyof typeof RATE_LIMITS;
+
+/** What a limit counts: its name, then the address or the account (hashed before it is stored). */
+function keyOf(name: RateLimitName, request: FastifyRequest): string {
+  const actor = request.actor;
+  if (RATE_LIMITS[name].per === 'account' && actor) {
+    return `${name}\u0000${actor.kind}\u0000${actor.id}`;
+  }
+  // IPv6 addresses count per /64, the smallest network one subscriber usually gets.
+  return `${name}\u0000address\u0000${normalizeIP(request.ip)}`;
+}
+
+/** The options of one limit, for a route's `config.rateLimit`. */
+export function rateLimit(name: RateLimitName): RateLimitOptions {
+  const limit: RateLimit = RATE_LIMITS[name];
+  return {
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    keyGenerator: (request) => keyOf(name, request),
+    errorResponseBuilder: (_request, context) => {
+      const wait = Math.max(1, Math.ceil(context.ttl / 1000));
+      return new AppError(
+        'too_many_requests',
+        `too many ${limit.what}; try again in ${wait} s`,
+        [],
+        {
+          retryAfter: wait,
+        },
+      );
+    },
+  };
+}
+
+/**
+ * Registers the limits on `scope` (the /api/v1 prefix): the general limit on each of its routes,
+ * a route's own where its `config.rateLimit` names one.
+ */
+export async function registerRateLimits(
+  scope: FastifyInstance,
+  counter: RateLimitCounter,
+): Promise<void> {
+  await scope.register(fastifyRateLimit, {
+    global: true,
+    store: databaseStore(counter, (key) => {
+      const name = key.slice(0, key.indexOf('\u0000')) as RateLimitName;
+      return RATE_LIMITS[name]?.shared === 'within a second';
+    }),
+    ...rateLimit('api'),
+  });
+}
