@@ -18,6 +18,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { authenticate } from './http/auth.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { outboxRoutes } from './mail/outbox.routes.ts';
 import { SESSION_COOKIE } from './modules/staff/staff.service.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { healthRoutes, registerStorageRefusal, type OpsOptions } from './http/health.ts';
@@ -194,6 +195,7 @@ export async function createApp(
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
+        outboxRoutes(secured, { mail: services.mail });
         done();
       });
     },

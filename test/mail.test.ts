@@ -11,10 +11,20 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRunner, type JobLogger, type Runner } from '../src/jobs/index.ts';
+import type { KeyStore } from '../src/keystore/keystore.ts';
 import type { Actor } from '../src/lib/actor.ts';
+import { systemClock } from '../src/lib/clock.ts';
 import { createMailService, onLoopback, TEMPLATES, type MailService } from '../src/mail/index.ts';
+import { createAuditRepo } from '../src/modules/audit/audit.repo.ts';
+import { createAuditService } from '../src/modules/audit/audit.service.ts';
 import { createVault } from '../src/vault/vault.ts';
-import { DATABASES, openTestDatabase, snapshot, type TestDatabase } from './helpers.ts';
+import {
+  DATABASES,
+  openTestDatabase,
+  openTestKeyStore,
+  snapshot,
+  type TestDatabase,
+} from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,15 +102,38 @@ function logInto(lines: string[]): JobLogger {
 }
 
 describe.each(DATABASES)('mail on %s', (kind) => {
-  let db: TestDatabase;
+  let db!: TestDatabase;
   const cleanup: Array<() => Promise<void> | void> = [];
   const vault = createVault(randomBytes(32));
+
+  let keys: KeyStore;
 
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) {
       await fn();
     }
     await db?.dispose();
+  });
+
+  /** A new data database and key store for one test. */
+  async function setup(): Promise<void> {
+    await setup();
+    const ks = await openTestKeyStore(kind);
+    keys = ks.keys;
+    cleanup.push(() => ks.dispose());
+  }
+
+  /** What every mail service of these tests is made from: real databases, a real access log. */
+  const base = () => ({
+    db: db.handle.db,
+    vault,
+    keys,
+    audit: createAuditService({
+      db: db.handle.db,
+      repo: createAuditRepo(db.handle.db),
+      vault,
+      clock: systemClock,
+    }),
   });
 
   function start(mail: MailService, lines: string[]): Runner {
@@ -120,13 +153,12 @@ describe.each(DATABASES)('mail on %s', (kind) => {
   const outboxRows = async () => db.handle.db.selectFrom('outbox').selectAll().execute();
 
   it('delivers a mail over SMTP in the chosen language, with both parts, and empties the outbox', async () => {
-    db = await openTestDatabase(kind);
+    await setup();
     const smtp = await smtpServer();
     cleanup.push(smtp.close);
     const lines: string[] = [];
     const mail = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: smtp.url, from: 'Rekisteri <rekisteri@example.fi>' },
     });
     cleanup.push(() => mail.close());
@@ -168,13 +200,12 @@ describe.each(DATABASES)('mail on %s', (kind) => {
       ctx.skip();
       return;
     }
-    db = await openTestDatabase(kind);
+    await setup();
     const smtp = await smtpServer(outside);
     cleanup.push(smtp.close);
     const lines: string[] = [];
     const mail = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: smtp.url, from: 'rekisteri@example.fi' },
       retry: { limit: 1, backoffMs: 100 },
     });
@@ -201,14 +232,13 @@ describe.each(DATABASES)('mail on %s', (kind) => {
   });
 
   it('retries a delivery the SMTP server refuses, then delivers it; no address in the logs', async () => {
-    db = await openTestDatabase(kind);
+    await setup();
     const smtp = await smtpServer();
     cleanup.push(smtp.close);
     smtp.state.reject = 2;
     const lines: string[] = [];
     const mail = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: smtp.url, from: 'rekisteri@example.fi' },
       retry: { limit: 3, backoffMs: 200 },
     });
@@ -231,9 +261,9 @@ describe.each(DATABASES)('mail on %s', (kind) => {
   });
 
   it('without an SMTP server mail waits in the outbox, readable by a role that handles requests, and goes once one is configured', async () => {
-    db = await openTestDatabase(kind);
+    await setup();
     const lines: string[] = [];
-    const waiting = createMailService({ db: db.handle.db, vault });
+    const waiting = createMailService(base());
     const id = await waiting.sendMail({
       to: ADDRESS,
       template: 'verify-address',
@@ -253,8 +283,7 @@ describe.each(DATABASES)('mail on %s', (kind) => {
     const smtp = await smtpServer();
     cleanup.push(smtp.close);
     const configured = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: smtp.url, from: 'rekisteri@example.fi' },
     });
     cleanup.push(() => configured.close());
@@ -267,10 +296,9 @@ describe.each(DATABASES)('mail on %s', (kind) => {
   });
 
   it('refuses a bad message naming the field, and writes nothing', async () => {
-    db = await openTestDatabase(kind);
+    await setup();
     const mail = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: 'smtp://127.0.0.1:1', from: 'rekisteri@example.fi' },
     });
     const before = await snapshot(db.handle);
