@@ -1,6 +1,7 @@
 /**
  * The server runs its background work as declared jobs: a real server process (embedded database)
- * seals the access log, prunes sessions, cleans the key store and looks for waiting mail while it
+ * seals the access log, prunes sessions, cleans the key store, looks for waiting mail and removes
+ * expired mail while it
  * runs, and stops cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
@@ -71,6 +72,7 @@ describe('the server’s jobs', () => {
           expect(Object.keys(slots)).toEqual([
             'audit.seal',
             'keystore.clean',
+            'mail.expire',
             'mail.release',
             'staff.prune-sessions',
           ]);
