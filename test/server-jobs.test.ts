@@ -1,8 +1,7 @@
 /**
  * The server runs its background work as declared jobs: a real server process (embedded database)
  * seals the access log, prunes sessions, cleans the key store, looks for waiting mail and removes
- * expired mail while it
- * runs, and stops cleanly on SIGTERM.
+ * expired mail while it runs, and stops cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
