@@ -19,6 +19,7 @@ import {
 import { authenticate, STAFF_SESSION_COOKIE } from './http/auth/index.ts';
 import { registerRateLimits } from './http/rate-limit/index.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { outboxRoutes } from './mail/outbox.routes.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { healthRoutes, registerStorageRefusal, type OpsOptions } from './http/health.ts';
 import {
@@ -196,6 +197,7 @@ export async function createApp(
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
+        outboxRoutes(secured, { mail: services.mail });
         done();
       });
     },

@@ -207,7 +207,7 @@ export async function openRuntime(
     vault,
     sealWorkers: { size: 2 },
     audit: { anchorFile: auditAnchorFile(config) },
-    mail: { smtp: smtpSettings(config) },
+    mail: { smtp: smtpSettings(config), ttlMs: config.mailOutboxTtl },
   });
   const opened = keys;
   let definitionChange: string[] | undefined;

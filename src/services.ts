@@ -37,7 +37,12 @@ export function createServices(deps: {
    */
   audit?: { anchorFile?: string; logger?: AuditLogger; anchorIntervalMs?: number };
   /** The SMTP server and sender (without them mail waits in the outbox), and delivery retries. */
-  mail?: { smtp?: { url: string; from: string } | undefined; retry?: Partial<RetryPolicy> };
+  mail?: {
+    smtp?: { url: string; from: string } | undefined;
+    retry?: Partial<RetryPolicy>;
+    /** How long a mail stays in the outbox, delivered or not (MAIL_OUTBOX_TTL). */
+    ttlMs?: number;
+  };
 }) {
   const { database, register, vault, keys } = deps;
   const clock = deps.clock ?? systemClock;
@@ -89,8 +94,12 @@ export function createServices(deps: {
   const mail = createMailService({
     db,
     vault,
+    keys,
+    audit,
+    clock,
     smtp: deps.mail?.smtp,
     ...(deps.mail?.retry ? { retry: deps.mail.retry } : {}),
+    ...(deps.mail?.ttlMs !== undefined ? { ttlMs: deps.mail.ttlMs } : {}),
   });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });

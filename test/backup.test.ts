@@ -169,6 +169,50 @@ describe.each(DATABASES)('backup and restore on %s', (kind) => {
     }
   });
 
+  it("a person's mail in a backup taken before their erasure opens for no one after a restore, and the restore removes it", async () => {
+    const address = 'veikko.varis@example.fi';
+    const { id } = await t.services.subjects.createSubject(operator, {
+      purpose: 'customer_relationship',
+      source: 'subject',
+      values: { ...anna, contact: { email: address } },
+    });
+    const mailId = await t.services.mail.sendMail({
+      to: address,
+      subjectId: id,
+      template: 'verify-address',
+      locale: 'fi',
+      data: { register: 'Asiakasrekisteri', link: 'https://rekisteri.example.fi/v?t=1' },
+    });
+    const dataFile = join(dir, `mail-data-${kind}.rkb`);
+    await backupStore(t.db.handle, 'data', dataFile, registerId);
+    expect(gunzipSync(await readFile(dataFile)).toString('utf8')).not.toContain('veikko');
+
+    await t.services.subjects.eraseSubject(operator, id);
+    const outboxOf = (h: DatabaseHandle) =>
+      h.db.selectFrom('outbox').selectAll().where('id', '=', mailId).execute();
+    expect(await outboxOf(t.db.handle)).toEqual([]);
+
+    // The attacker's view: the old backup restored, with the master key and today's key store.
+    const data = await emptyDatabase(kind, cleanup);
+    await restoreStore(data.handle, dataFile, 'data');
+    const [copy] = await outboxOf(data.handle);
+    expect(copy?.subject_id).toBe(id);
+    expect(copy!.sealed.includes(Buffer.from('veikko'))).toBe(false);
+    const vault = createVault(t.masterKey);
+    expect(() => vault.openSecret(`outbox:${mailId}`, copy!.sealed)).toThrow();
+    expect(await t.keys.get(id)).toBeUndefined();
+    const services = createServices({
+      database: data.handle,
+      keys: t.keys,
+      register: t.register,
+      vault,
+    });
+    expect((await services.mail.listOutbox(operator)).map((e) => e.id)).not.toContain(mailId);
+    // The restore re-applies the erasure from the key store's journal: the row goes.
+    await services.subjects.reconcileErasures();
+    expect(await outboxOf(data.handle)).toEqual([]);
+  });
+
   it('refuses to restore over a register in use, the wrong artefact, and a damaged file; nothing is changed', async () => {
     const dataFile = join(dir, `refuse-data-${kind}.rkb`);
     const keysFile = join(dir, `refuse-keys-${kind}.rkb`);

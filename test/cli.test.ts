@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { loadConfig } from '../src/config/config.ts';
 import { openDatabase } from '../src/db/database.ts';
+import { openRuntime } from '../src/runtime.ts';
 import { DEMO, freePort, ROOT } from './helpers.ts';
 
 const exec = promisify(execFile);
@@ -147,6 +149,7 @@ describe('rekisteri CLI', () => {
       'restore',
       'key',
       'definition',
+      'outbox',
     ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
@@ -279,6 +282,62 @@ describe('rekisteri CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no subject with id');
   });
+
+  it(
+    'outbox list: shows waiting mail opened, and records the read in the access log',
+    { timeout: 120_000 },
+    async () => {
+      const empty = await rekisteri(dir, ['outbox', 'list']);
+      expect(empty.code, empty.stderr).toBe(0);
+      expect(empty.stdout).toContain('the outbox is empty');
+      // A mail written by the server while no SMTP server is configured.
+      const rt = await openRuntime(
+        loadConfig({
+          REKISTERI_DATA: join(dir, 'data'),
+          REKISTERI_KEYSTORE: join(dir, 'keystore'),
+          REKISTERI_KEY_FILE: join(dir, 'rekisteri.key'),
+          REKISTERI_REGISTER: join(dir, 'register.yaml'),
+        }),
+      );
+      let mailId: string;
+      try {
+        mailId = await rt.services.mail.sendMail({
+          to: 'outi.odottaja@example.fi',
+          template: 'verify-address',
+          locale: 'sv',
+          data: { register: 'Kundregistret', link: 'https://rekisteri.example.fi/v?t=2' },
+        });
+      } finally {
+        await rt.close();
+      }
+      const listed = await rekisteri(dir, ['outbox', 'list']);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toMatch(
+        new RegExp(
+          `${mailId}\\s+waiting\\s+.*sv\\s+outi\\.odottaja@example\\.fi\\s+"Bekräfta din e-postadress"`,
+        ),
+      );
+      const json = await rekisteri(dir, ['outbox', 'list', '--json', '--limit', '5']);
+      expect(JSON.parse(json.stdout.trim())).toMatchObject({ id: mailId, state: 'waiting' });
+      const bad = await rekisteri(dir, ['outbox', 'list', '--limit', '0']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('expected a whole number from 1 to 1000');
+
+      const database = await openDatabase({ dataDir: join(dir, 'data') });
+      const reads = await database.db
+        .selectFrom('audit_events')
+        .select(['actor_kind', 'detail'])
+        .where('action', '=', 'mail.outbox.read')
+        .orderBy('id')
+        .execute();
+      await database.close();
+      expect(reads).toEqual([
+        { actor_kind: 'operator', detail: '0' },
+        { actor_kind: 'operator', detail: '1' },
+        { actor_kind: 'operator', detail: '1' },
+      ]);
+    },
+  );
 });
 
 describe('rekisteri start', () => {

@@ -64,6 +64,23 @@ describe('register definition', () => {
     }
   });
 
+  it('refuses a data protection officer without an e-mail address or a phone number (the notice publishes how to reach them)', () => {
+    const text = edited(
+      / {2}dpo:\n {4}name: Joel Västilä\n {4}role: Data protection officer\n {4}email: .*\n {4}phone: .*\n/,
+      '  dpo:\n    name: Joel Västilä\n',
+    );
+    const [p] = problemsOf(text);
+    expect(p?.path).toBe('controller.dpo.email');
+    expect(p?.message).toContain('the data protection officer is reached');
+    // One way to reach them is enough.
+    const phoneOnly = edited(/ {4}email: tietosuoja@revontuli\.example\.com\n/, '');
+    expect(parseDefinition(phoneOnly, 'register.yaml').definition.controller.dpo).toEqual({
+      name: 'Joel Västilä',
+      role: 'Data protection officer',
+      phone: '+358 40 0000 102',
+    });
+  });
+
   it('refuses a purpose that uses an undeclared category', () => {
     const problems = problemsOf(
       edited(/(- id: newsletter[\s\S]*?categories: \[)/, '$1shoe_sizes, '),

@@ -13,10 +13,13 @@ import {
   createRunner,
   defineJob,
   defineSchedule,
+  describeError,
   enqueue,
+  JobError,
   type JobLogger,
   type Runner,
 } from '../src/jobs/index.ts';
+import { AppError } from '../src/lib/errors.ts';
 import { DATABASES, openTestDatabase, ROOT, type TestDatabase } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -228,7 +231,7 @@ describe.each(DATABASES)('jobs on %s', (kind) => {
     expect(lines.filter((l) => l.includes('sealing the test log works again'))).toHaveLength(1);
   });
 
-  it('retries a failing job with growing waits, then marks it failed with its error and no address', async () => {
+  it('retries a failing job with growing waits, then marks it failed with its error class and codes, never its text', async () => {
     db = await openTestDatabase(kind);
     const at: number[] = [];
     const lines: string[] = [];
@@ -238,7 +241,13 @@ describe.each(DATABASES)('jobs on %s', (kind) => {
       retry: { limit: 2, backoffMs: 300 },
       handler: () => {
         at.push(Date.now());
-        throw new Error('550 mailbox <maija.meikalainen@example.fi> unavailable');
+        // An SMTP refusal quoting a name, an address and a phone number: none may be stored.
+        throw Object.assign(
+          new Error(
+            '550 mailbox of Maija Meikäläinen <maija.meikalainen@example.fi>, +358 40 123 4567, Kauppakatu 5 unavailable',
+          ),
+          { code: 'EENVELOPE', responseCode: 550, command: 'RCPT TO' },
+        );
       },
     });
     const id = await enqueue(db.handle.db, job, { id: '8f14e45f-ceea-467f-a0e6-4b2d3c1a9e10' });
@@ -258,12 +267,14 @@ describe.each(DATABASES)('jobs on %s', (kind) => {
       .where('id', '=', id)
       .executeTakeFirstOrThrow();
     expect(row.attempts).toBe(3);
-    expect(row.last_error).toBe('550 mailbox <[address]> unavailable');
+    expect(row.last_error).toBe('Error (code EENVELOPE, SMTP 550, at RCPT TO)');
     expect(lines.some((l) => l.startsWith('error a job failed for good'))).toBe(true);
     expect(lines.filter((l) => l.startsWith('warn a job failed; it will be retried'))).toHaveLength(
       2,
     );
-    expect(lines.join('\n')).not.toContain('maija');
+    for (const secret of ['maija', 'Maija', 'Meikäläinen', '123 4567', '+358', 'Kauppakatu']) {
+      expect(lines.join('\n')).not.toContain(secret);
+    }
     // A failed job is not run again.
     await sleep(400);
     expect(at).toHaveLength(3);
@@ -361,4 +372,35 @@ describe.each(DATABASES)('jobs on %s', (kind) => {
     },
     60_000,
   );
+});
+
+describe('describeError', () => {
+  const personal = 'Matti Virtanen, +358 50 765 4321, Rantatie 3 B 12, 00100 Helsinki';
+
+  it('keeps only the class and the codes of an error, never its text', () => {
+    expect(describeError(new Error(`no reply from ${personal}`))).toBe('Error');
+    expect(describeError(new TypeError(`bad value ${personal}`))).toBe('TypeError');
+    const socket = Object.assign(new Error(`connect ECONNREFUSED ${personal}`), {
+      code: 'ECONNREFUSED',
+      errno: -111,
+      syscall: 'connect',
+    });
+    expect(describeError(socket)).toBe('Error (code ECONNREFUSED, errno -111, in connect)');
+    // Codes that are not codes (free text in a code field) are left out too.
+    const odd = Object.assign(new Error('x'), { code: personal, command: `RCPT TO:<${personal}>` });
+    expect(describeError(odd)).toBe('Error');
+    const named = Object.assign(new Error('x'), { name: personal });
+    expect(describeError(named)).toBe('Error');
+    expect(describeError(personal)).toBe('a thrown string');
+    expect(describeError({ message: personal })).toBe('a thrown object');
+  });
+
+  it("keeps the message of our own errors: an AppError's and a JobError's", () => {
+    expect(describeError(new AppError('not_found', 'no subject with this id'))).toBe(
+      'AppError not_found: no subject with this id',
+    );
+    expect(describeError(new JobError('no_smtp', 'no SMTP server is configured'))).toBe(
+      'JobError no_smtp: no SMTP server is configured',
+    );
+  });
 });

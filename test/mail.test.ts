@@ -5,16 +5,33 @@
  * only by roles allowed to; bad messages refused naming the field; no address in any log line.
  */
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/config.ts';
 import { createRunner, type JobLogger, type Runner } from '../src/jobs/index.ts';
-import type { Actor } from '../src/lib/actor.ts';
+import type { KeyStore } from '../src/keystore/keystore.ts';
+import { operator, type Actor } from '../src/lib/actor.ts';
+import { systemClock, type Clock } from '../src/lib/clock.ts';
 import { createMailService, onLoopback, TEMPLATES, type MailService } from '../src/mail/index.ts';
+import { createAuditRepo } from '../src/modules/audit/audit.repo.ts';
+import { createAuditService } from '../src/modules/audit/audit.service.ts';
+import { generatePassword } from '../src/modules/staff/staff.service.ts';
 import { createVault } from '../src/vault/vault.ts';
-import { DATABASES, openTestDatabase, snapshot, type TestDatabase } from './helpers.ts';
+import {
+  anna,
+  createTestContext,
+  DATABASES,
+  openTestDatabase,
+  openTestKeyStore,
+  snapshot,
+  type TestContext,
+  type TestDatabase,
+} from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -91,16 +108,39 @@ function logInto(lines: string[]): JobLogger {
   return { info: put('info'), warn: put('warn'), error: put('error') };
 }
 
-describe.each(DATABASES)('mail on %s', (kind) => {
-  let db: TestDatabase;
+describe.each(DATABASES)('mail on %s', { timeout: 120_000 }, (kind) => {
+  let db!: TestDatabase;
   const cleanup: Array<() => Promise<void> | void> = [];
   const vault = createVault(randomBytes(32));
+
+  let keys: KeyStore;
 
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) {
       await fn();
     }
     await db?.dispose();
+  });
+
+  /** A new data database and key store for one test. */
+  async function setup(): Promise<void> {
+    db = await openTestDatabase(kind);
+    const ks = await openTestKeyStore(kind);
+    keys = ks.keys;
+    cleanup.push(() => ks.dispose());
+  }
+
+  /** What every mail service of these tests is made from: real databases, a real access log. */
+  const base = () => ({
+    db: db.handle.db,
+    vault,
+    keys,
+    audit: createAuditService({
+      db: db.handle.db,
+      repo: createAuditRepo(db.handle.db),
+      vault,
+      clock: systemClock,
+    }),
   });
 
   function start(mail: MailService, lines: string[]): Runner {
@@ -120,13 +160,12 @@ describe.each(DATABASES)('mail on %s', (kind) => {
   const outboxRows = async () => db.handle.db.selectFrom('outbox').selectAll().execute();
 
   it('delivers a mail over SMTP in the chosen language, with both parts, and empties the outbox', async () => {
-    db = await openTestDatabase(kind);
+    await setup();
     const smtp = await smtpServer();
     cleanup.push(smtp.close);
     const lines: string[] = [];
     const mail = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: smtp.url, from: 'Rekisteri <rekisteri@example.fi>' },
     });
     cleanup.push(() => mail.close());
@@ -168,13 +207,12 @@ describe.each(DATABASES)('mail on %s', (kind) => {
       ctx.skip();
       return;
     }
-    db = await openTestDatabase(kind);
+    await setup();
     const smtp = await smtpServer(outside);
     cleanup.push(smtp.close);
     const lines: string[] = [];
     const mail = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: smtp.url, from: 'rekisteri@example.fi' },
       retry: { limit: 1, backoffMs: 100 },
     });
@@ -201,14 +239,13 @@ describe.each(DATABASES)('mail on %s', (kind) => {
   });
 
   it('retries a delivery the SMTP server refuses, then delivers it; no address in the logs', async () => {
-    db = await openTestDatabase(kind);
+    await setup();
     const smtp = await smtpServer();
     cleanup.push(smtp.close);
     smtp.state.reject = 2;
     const lines: string[] = [];
     const mail = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: smtp.url, from: 'rekisteri@example.fi' },
       retry: { limit: 3, backoffMs: 200 },
     });
@@ -225,15 +262,17 @@ describe.each(DATABASES)('mail on %s', (kind) => {
     expect(lines.filter((l) => l.startsWith('warn a job failed; it will be retried'))).toHaveLength(
       2,
     );
-    expect(lines.join('\n')).toContain('[address]');
+    // Only the refusal's class and codes are kept, never its text (which quoted the recipient).
+    expect(lines.join('\n')).toContain('SMTP 451');
+    expect(lines.join('\n')).not.toContain('try again later');
     expect(lines.join('\n')).not.toContain('maija');
     await until(async () => (await outboxRows()).length === 0);
   });
 
   it('without an SMTP server mail waits in the outbox, readable by a role that handles requests, and goes once one is configured', async () => {
-    db = await openTestDatabase(kind);
+    await setup();
     const lines: string[] = [];
-    const waiting = createMailService({ db: db.handle.db, vault });
+    const waiting = createMailService(base());
     const id = await waiting.sendMail({
       to: ADDRESS,
       template: 'verify-address',
@@ -253,8 +292,7 @@ describe.each(DATABASES)('mail on %s', (kind) => {
     const smtp = await smtpServer();
     cleanup.push(smtp.close);
     const configured = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
       smtp: { url: smtp.url, from: 'rekisteri@example.fi' },
     });
     cleanup.push(() => configured.close());
@@ -266,11 +304,70 @@ describe.each(DATABASES)('mail on %s', (kind) => {
     expect(lines.join('\n')).not.toContain('maija');
   });
 
-  it('refuses a bad message naming the field, and writes nothing', async () => {
-    db = await openTestDatabase(kind);
+  it('every mail expires: expired mail is not delivered, and mail.expire removes it, a mail whose job was dropped too', async () => {
+    await setup();
+    const smtp = await smtpServer();
+    cleanup.push(smtp.close);
+    let now = new Date('2026-03-02T09:00:00Z');
+    const clock: Clock = { now: () => now };
+    const day = 24 * 3600 * 1000;
     const mail = createMailService({
-      db: db.handle.db,
-      vault,
+      ...base(),
+      clock,
+      ttlMs: 7 * day,
+      smtp: { url: smtp.url, from: 'rekisteri@example.fi' },
+    });
+    cleanup.push(() => mail.close());
+    expect(mail.schedules.map((x) => x.name)).toEqual(['mail.release', 'mail.expire']);
+    const message = {
+      to: ADDRESS,
+      template: 'verify-address' as const,
+      locale: 'fi' as const,
+      data: { register: 'R', link: LINK },
+    };
+    const late = await mail.sendMail(message);
+    const dropped = await mail.sendMail(message);
+    // An operator dropped the second mail's delivery job: its row says queued for ever.
+    await db.handle.db
+      .deleteFrom('jobs')
+      .where(sql<boolean>`payload->>'outboxId' = ${dropped}`)
+      .execute();
+    now = new Date(now.getTime() + 6 * day);
+    const fresh = await mail.sendMail(message);
+    const rows = await outboxRows();
+    expect(rows.find((r) => r.id === late)?.expires_at).toEqual(new Date('2026-03-09T09:00:00Z'));
+    // A week after the first two were written: they are past their time.
+    now = new Date('2026-03-09T09:00:00Z');
+    expect((await mail.listOutbox(handler)).map((e) => e.id)).toEqual([fresh]);
+    // The runner picks up the expired mail's job: it is not delivered, and its row goes.
+    // (Delivery only: the expiry schedule is run by hand below.)
+    const runner = createRunner({ db: db.handle.db, jobs: mail.jobs, pollMs: 50 });
+    runner.start();
+    cleanup.push(() => runner.stop());
+    await until(async () => (await outboxRows()).every((r) => r.id !== late));
+    await until(() => smtp.received.length === 1);
+    await runner.stop();
+    expect(smtp.received).toHaveLength(1); // the fresh one only
+    expect((await outboxRows()).map((r) => r.id)).toEqual([dropped]);
+    // mail.expire removes what no job will ever touch.
+    expect(await mail.expireOutbox()).toBe(1);
+    expect(await outboxRows()).toEqual([]);
+    expect(await mail.expireOutbox()).toBe(0);
+  });
+
+  it('MAIL_OUTBOX_TTL sets the expiry in hours; a bad value is refused naming it', () => {
+    expect(loadConfig({}).mailOutboxTtl).toBe(7 * 24 * 3600 * 1000);
+    expect(loadConfig({ MAIL_OUTBOX_TTL: '24' }).mailOutboxTtl).toBe(24 * 3600 * 1000);
+    for (const bad of ['0', '-1', '1.5', 'week', '9999']) {
+      expect(() => loadConfig({ MAIL_OUTBOX_TTL: bad })).toThrow(ConfigError);
+      expect(() => loadConfig({ MAIL_OUTBOX_TTL: bad })).toThrow(/MAIL_OUTBOX_TTL/);
+    }
+  });
+
+  it('refuses a bad message naming the field, and writes nothing', async () => {
+    await setup();
+    const mail = createMailService({
+      ...base(),
       smtp: { url: 'smtp://127.0.0.1:1', from: 'rekisteri@example.fi' },
     });
     const before = await snapshot(db.handle);
@@ -295,6 +392,158 @@ describe.each(DATABASES)('mail on %s', (kind) => {
     expect(await snapshot(db.handle)).toEqual(before);
     expect(await outboxRows()).toEqual([]);
     expect(await db.handle.db.selectFrom('jobs').selectAll().execute()).toEqual([]);
+  });
+});
+
+describe.each(DATABASES)('mail to a person of the register on %s', { timeout: 120_000 }, (kind) => {
+  let t: TestContext;
+  const passwords = new Map<string, string>();
+
+  beforeAll(async () => {
+    t = await createTestContext(kind);
+    for (const role of ['dpo', 'support']) {
+      const { password } = await t.services.staff.createStaff(operator, {
+        username: role,
+        displayName: `Test ${role}`,
+        role,
+        password: generatePassword(),
+      });
+      passwords.set(role, password);
+    }
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const person = async (email: string) =>
+    (
+      await t.services.subjects.createSubject(operator, {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values: { ...anna, contact: { email } },
+      })
+    ).id;
+  const message = (to: string, subjectId?: string) => ({
+    to,
+    ...(subjectId ? { subjectId } : {}),
+    template: 'verify-address' as const,
+    locale: 'sv' as const,
+    data: { register: 'Kundregistret', link: LINK },
+  });
+  const outbox = () => t.db.handle.db.selectFrom('outbox').selectAll().orderBy('id').execute();
+  const reads = () =>
+    t.db.handle.db
+      .selectFrom('audit_events')
+      .select(['actor_kind', 'actor_id', 'subject_id', 'detail'])
+      .where('action', '=', 'mail.outbox.read')
+      .orderBy('id')
+      .execute();
+  const signIn = async (username: string): Promise<string> => {
+    const res: LightMyRequestResponse = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username, password: passwords.get(username) },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const c = res.cookies.find((x) => x.name === 'rk_session');
+    return `rk_session=${c?.value ?? ''}`;
+  };
+
+  it("seals a person's mail under their key; their erasure removes it, and a copy taken before opens for no one", async () => {
+    const address = 'ilmari.kivinen@example.fi';
+    const id = await person(address);
+    const mailId = await t.services.mail.sendMail(message(address, id));
+    const [row] = (await outbox()).filter((r) => r.id === mailId);
+    expect(row?.subject_id).toBe(id);
+    expect(row!.sealed.includes(Buffer.from(address))).toBe(false);
+    // Not under the server's key: the master key alone does not open it.
+    const vault = t.services.vault;
+    expect(() => vault.openSecret(`outbox:${mailId}`, row!.sealed)).toThrow();
+    expect(() => vault.openSecret(`outbox:${mailId}:subject:${id}`, row!.sealed)).toThrow();
+    const listed = await t.services.mail.listOutbox(operator);
+    expect(listed.find((e) => e.id === mailId)).toMatchObject({ to: address, subjectId: id });
+
+    await t.services.subjects.eraseSubject(operator, id);
+    // The row went in the erasure's transaction, and the key that opens any copy is gone.
+    expect((await outbox()).map((r) => r.id)).not.toContain(mailId);
+    expect(await t.keys.get(id)).toBeUndefined();
+    expect((await t.services.mail.listOutbox(operator)).map((e) => e.id)).not.toContain(mailId);
+    // A copy of the row (a backup taken before the erasure: see backup.test.ts) put back.
+    await t.db.handle.db.insertInto('outbox').values(row!).execute();
+    expect((await t.services.mail.listOutbox(operator)).map((e) => e.id)).not.toContain(mailId);
+    // Nothing opens it: not the server's key, and the person's key is nowhere.
+    expect(() => vault.openSecret(`outbox:${mailId}`, row!.sealed)).toThrow();
+    expect(await t.keys.getMany([id])).toEqual(new Map());
+    // (A restored backup's row goes when the restore re-applies the erasure: backup.test.ts.)
+    await t.db.handle.db.deleteFrom('outbox').where('id', '=', mailId).execute();
+  });
+
+  it('refuses mail to a person who is not there (never, or erased), naming subjectId, and writes nothing', async () => {
+    const gone = await person('poistettu.henkilo@example.fi');
+    await t.services.subjects.eraseSubject(operator, gone);
+    const before = await outbox();
+    for (const subjectId of [gone, '0190a4b2-7c1d-7e2f-8a3b-4c5d6e7f8a9b']) {
+      await expect(
+        t.services.mail.sendMail(message('poistettu.henkilo@example.fi', subjectId)),
+      ).rejects.toMatchObject({ code: 'not_found', issues: [{ field: 'subjectId' }] });
+    }
+    await expect(t.services.mail.sendMail(message('x@example.fi', 'not-a-uuid'))).rejects.toThrow(
+      /subjectId: /,
+    );
+    expect(await outbox()).toEqual(before);
+  });
+
+  it('GET /api/v1/outbox: for staff who handle requests, each read in the access log without an address; others get 403 and nothing is logged', async () => {
+    const address = 'sanni.salminen@example.fi';
+    const id = await person(address);
+    await t.services.mail.sendMail(message(address, id));
+    await t.services.mail.sendMail(message('uusi.osoite@example.fi'));
+    const inOutbox = (await outbox()).length;
+    const before = (await reads()).length;
+
+    const support = await signIn('support');
+    const refused = await t.app.inject({ url: '/api/v1/outbox', headers: { cookie: support } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body).not.toContain('example.fi');
+    expect((await reads()).length).toBe(before);
+    const key = await t.key(['*'], ['read', 'write', 'erase', 'export']);
+    expect((await t.app.inject({ url: '/api/v1/outbox', headers: key })).statusCode).toBe(403);
+    expect((await t.app.inject({ url: '/api/v1/outbox' })).statusCode).toBe(401);
+    expect((await reads()).length).toBe(before);
+
+    const dpo = await signIn('dpo');
+    const bad = await t.app.inject({ url: '/api/v1/outbox?limit=0', headers: { cookie: dpo } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('limit');
+    const unknown = await t.app.inject({ url: '/api/v1/outbox?to=x', headers: { cookie: dpo } });
+    expect(unknown.statusCode).toBe(400);
+    expect((await reads()).length).toBe(before);
+
+    const res = await t.app.inject({ url: '/api/v1/outbox', headers: { cookie: dpo } });
+    expect(res.statusCode, res.body).toBe(200);
+    const { items } = res.json<{
+      items: Array<{ to: string; subjectId: string | null; subject: string; state: string }>;
+    }>();
+    expect(items).toHaveLength(inOutbox);
+    expect(items).toContainEqual(
+      expect.objectContaining({
+        to: address,
+        subjectId: id,
+        subject: 'Bekräfta din e-postadress',
+        state: 'waiting',
+      }),
+    );
+    expect(items).toContainEqual(
+      expect.objectContaining({ to: 'uusi.osoite@example.fi', subjectId: null }),
+    );
+    const logged = (await reads()).slice(before);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ actor_kind: 'staff', subject_id: null, detail: String(inOutbox) }),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({ actor_kind: 'staff', subject_id: id, detail: null }),
+    );
+    expect(JSON.stringify(logged)).not.toContain('example.fi');
   });
 });
 

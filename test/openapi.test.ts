@@ -114,6 +114,30 @@ describe('the OpenAPI document', () => {
     expect(subjects.statusCode).toBe(401);
   });
 
+  it("publishes the controller's postal address and the data protection officer's contact details (Art. 13(1)(a)-(b))", async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/definition' });
+    expect(res.statusCode).toBe(200);
+    const { controller } = res.json<{ controller: Record<string, unknown> }>();
+    expect(controller.address).toEqual({
+      street: 'Paahtimokuja 4',
+      postalCode: '90630',
+      city: 'Oulu',
+      country: 'FI',
+    });
+    expect(controller.dpo).toEqual({
+      name: 'Joel Västilä',
+      role: 'Data protection officer',
+      email: 'tietosuoja@revontuli.example.com',
+      phone: '+358 40 0000 102',
+    });
+    // The demo controller is in the EU: no representative is published.
+    expect(controller).not.toHaveProperty('representative');
+    // The document describes them too, for clients generated from it.
+    const summary = JSON.stringify(doc.paths['/api/v1/definition']);
+    expect(summary).toContain('postalCode');
+    expect(summary).toContain('dpo');
+  });
+
   it('has a server, the AGPL licence, and a client error answer for every operation', () => {
     expect(doc.servers).toEqual([{ url: '/', description: 'This server' }]);
     expect(doc.info.license).toEqual({ name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' });

@@ -1,7 +1,7 @@
 /**
  * The server runs its background work as declared jobs: a real server process (embedded database)
- * seals the access log, prunes sessions, cleans the key store and looks for waiting mail while it
- * runs, and stops cleanly on SIGTERM.
+ * seals the access log, prunes sessions, cleans the key store, looks for waiting mail and removes
+ * expired mail while it runs, and stops cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -72,6 +72,7 @@ describe('the server’s jobs', () => {
             'audit.seal',
             'http.prune-rate-limits',
             'keystore.clean',
+            'mail.expire',
             'mail.release',
             'staff.prune-sessions',
           ]);

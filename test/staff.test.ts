@@ -708,6 +708,12 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         url: () => '/api/v1/audit/verify',
         allowed: only('admin', 'dpo', 'auditor'),
       },
+      {
+        name: 'read the outbox',
+        method: 'GET',
+        url: () => '/api/v1/outbox',
+        allowed: only('admin', 'dpo'),
+      },
       { name: 'list staff', method: 'GET', url: () => '/api/v1/staff', allowed: only('admin') },
       {
         name: 'create staff',

@@ -16,6 +16,7 @@ import { importCommand } from './import.ts';
 import { initCommand } from './init.ts';
 import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
+import { outboxCommand } from './outbox.ts';
 import { seedCommand } from './seed.ts';
 import { startCommand } from './start.ts';
 
@@ -44,6 +45,7 @@ for (const add of [
   adminCommand,
   keyCommand,
   definitionCommand,
+  outboxCommand,
 ]) {
   program.addCommand(add());
 }

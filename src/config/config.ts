@@ -111,6 +111,11 @@ const schema = z.object({
       'expected an address (registry@example.fi) or a name and an address (Registry <registry@example.fi>)',
     )
     .optional(),
+  /**
+   * Hours a mail stays in the outbox, delivered or not: `mail.expire` removes it then (a mail not
+   * delivered by then is not sent). Default 168 (seven days).
+   */
+  MAIL_OUTBOX_TTL: z.coerce.number().int().min(1).max(2160).default(168),
   /** A bearer token of at least 32 characters; without it /metrics answers 404. */
   REKISTERI_METRICS_TOKEN: z
     .string()
@@ -142,6 +147,8 @@ export interface Config {
   watchdogTimeout: number;
   /** The sender of outgoing mail (MAIL_FROM); the SMTP server is read by smtpSettings(). */
   mailFrom: string | undefined;
+  /** Milliseconds a mail stays in the outbox (MAIL_OUTBOX_TTL, given in hours). */
+  mailOutboxTtl: number;
 }
 
 export interface DatabaseTimeouts {
@@ -242,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     minFreeSpace: e.REKISTERI_MIN_FREE_SPACE * 1024 * 1024,
     watchdogTimeout: e.REKISTERI_WATCHDOG_TIMEOUT,
     mailFrom: e.MAIL_FROM,
+    mailOutboxTtl: e.MAIL_OUTBOX_TTL * 3600 * 1000,
   });
   if (e.SMTP_URL !== undefined) {
     smtpUrls.set(config, e.SMTP_URL);

@@ -180,6 +180,10 @@ export interface OutboxTable {
   /** Whether a delivery job was queued for it (false while no SMTP server is configured). */
   queued: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
+  /** The person the mail is to, sealed under their key; null for an address tied to no one. */
+  subject_id: string | null;
+  /** The row is removed at this time, delivered or not. */
+  expires_at: ColumnType<Date, Date, Date>;
 }
 
 /** A request rate-limit counter (src/http/rate-limit); the key only as an HMAC. */

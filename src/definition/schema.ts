@@ -51,8 +51,23 @@ const contactPerson = z.strictObject({
   name: z.string().min(1),
   role: z.string().optional(),
   email: z.email().optional(),
-  phone: z.string().optional(),
+  phone: z.string().min(1).optional(),
 });
+
+/**
+ * A person the privacy notice publishes a way to reach (the data protection officer, Art. 13(1)(b);
+ * the representative, Art. 27): a name alone is not contact details.
+ */
+const reachablePerson = (who: string) =>
+  contactPerson.superRefine((p, ctx) => {
+    if (p.email === undefined && p.phone === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['email'],
+        message: `give an e-mail address or a phone number: the notice publishes how ${who} is reached`,
+      });
+    }
+  });
 
 export const FIELD_TYPES = [
   'text',
@@ -274,8 +289,10 @@ export const definitionSchema = z.strictObject({
     email: z.email(),
     website: webAddress.optional(),
     contact: contactPerson,
-    dpo: contactPerson.optional(),
-    representative: contactPerson.optional(),
+    /** The data protection officer, published with their contact details (Art. 13(1)(b)). */
+    dpo: reachablePerson('the data protection officer').optional(),
+    /** The representative in the Union of a controller outside it (Art. 27), published too. */
+    representative: reachablePerson('the representative').optional(),
   }),
   register: z.strictObject({
     name: localized,

@@ -5,6 +5,7 @@
  * database (or on each instance, for work on the instance's own files).
  */
 import type { z } from 'zod';
+import { AppError } from '../lib/errors.ts';
 
 export interface JobLogger {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -108,10 +109,74 @@ export function defineSchedule(def: {
 }
 
 /**
- * An error as stored and logged: its message only, with anything shaped like an e-mail address
- * replaced (an SMTP server's refusal often quotes the recipient), and short.
+ * An error whose message was written by our own code and holds no personal data: a job's handler
+ * throws it to say why it failed in words (`describeError` keeps the message, as it does an
+ * AppError's). Anything else is described by its class and codes only.
+ */
+export class JobError extends Error {
+  override name = 'JobError';
+  constructor(
+    /** A short code of lower-case words, like `unknown_template`. */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const WORD = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** SMTP commands a failure may be reported at, as nodemailer names them. */
+const SMTP_COMMANDS = new Set([
+  'CONN',
+  'EHLO',
+  'HELO',
+  'STARTTLS',
+  'AUTH',
+  'MAIL FROM',
+  'RCPT TO',
+  'DATA',
+  'API',
+]);
+
+/**
+ * An error as stored (`jobs.last_error`) and logged: classified, never its free text. A failure's
+ * message quotes whatever it was given (an SMTP server's refusal quotes the recipient; a handler's
+ * error may hold a name, an address or a phone number), and no pattern finds all personal data,
+ * so only these are kept: the error's class, its `code` (`EAUTH`, `ECONNREFUSED`…), the SMTP
+ * response code, the SMTP command it failed at, the errno and system call. The message is kept
+ * only for our own errors: an AppError (`AppError not_found: …`) or a JobError.
  */
 export function describeError(err: unknown): string {
-  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : 'unknown';
-  return message.replace(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g, '[address]').slice(0, 500);
+  if (!(err instanceof Error)) {
+    return typeof err === 'string' ? 'a thrown string' : `a thrown ${typeof err}`;
+  }
+  const e = err as Error & {
+    code?: unknown;
+    responseCode?: unknown;
+    command?: unknown;
+    errno?: unknown;
+    syscall?: unknown;
+  };
+  if (err instanceof AppError || err instanceof JobError) {
+    const code = typeof e.code === 'string' && WORD.test(e.code) ? ` ${e.code}` : '';
+    return `${e.name}${code}: ${e.message}`.slice(0, 500);
+  }
+  const name = WORD.test(e.name) ? e.name : 'Error';
+  const parts: string[] = [];
+  if (typeof e.code === 'string' && WORD.test(e.code)) {
+    parts.push(`code ${e.code}`);
+  }
+  if (typeof e.responseCode === 'number' && Number.isInteger(e.responseCode)) {
+    parts.push(`SMTP ${e.responseCode}`);
+  }
+  if (typeof e.command === 'string' && SMTP_COMMANDS.has(e.command)) {
+    parts.push(`at ${e.command}`);
+  }
+  if (typeof e.errno === 'number' && Number.isInteger(e.errno)) {
+    parts.push(`errno ${e.errno}`);
+  }
+  if (typeof e.syscall === 'string' && WORD.test(e.syscall)) {
+    parts.push(`in ${e.syscall}`);
+  }
+  return parts.length > 0 ? `${name} (${parts.join(', ')})` : name;
 }

@@ -3,6 +3,7 @@ export {
   defineJob,
   defineSchedule,
   describeError,
+  JobError,
   type JobContext,
   type JobDefinition,
   type JobLogger,

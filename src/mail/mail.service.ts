@@ -1,19 +1,27 @@
 /**
  * Outgoing mail. `sendMail` checks the message, seals the recipient and the template's data into
  * an outbox row and, when an SMTP server is configured, queues the `mail.deliver` job in the same
- * transaction. The job renders the template, delivers it with nodemailer and removes the row; a
- * failure is retried by the jobs runner. Without an SMTP server mail waits in the outbox (readable
- * by roles that handle requests) and is queued by `mail.release` once a server is configured.
- * Neither the job's payload (an outbox id) nor any log line holds an address.
+ * transaction. Mail to a person of the register (`subjectId`) is sealed under that person's key and
+ * removed by their erasure; mail to an address tied to no one is sealed under the server's key.
+ * Every row expires (`ttlMs`, MAIL_OUTBOX_TTL) and `mail.expire` removes it then. The job renders
+ * the template, delivers it with nodemailer and removes the row; a failure is retried by the jobs
+ * runner. Without an SMTP server mail waits in the outbox (readable by roles that handle requests,
+ * each read access-logged) and is queued by `mail.release` once a server is configured. Neither
+ * the job's payload (an outbox id) nor any log line holds an address.
  */
 import type { Kysely } from 'kysely';
 import { createTransport, type Transporter } from 'nodemailer';
 import { z } from 'zod';
+import type { Executor } from '../db/transaction.ts';
+import { withTransaction } from '../db/transaction.ts';
 import type { Database } from '../db/types.ts';
-import { defineJob, defineSchedule, enqueue, type RetryPolicy } from '../jobs/index.ts';
+import { defineJob, defineSchedule, enqueue, JobError, type RetryPolicy } from '../jobs/index.ts';
+import type { KeyStore } from '../keystore/keystore.ts';
 import { requireAction, type Actor } from '../lib/actor.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
 import { uuidv7 } from '../lib/ids.ts';
+import type { AuditService } from '../modules/audit/index.ts';
 import type { Vault } from '../vault/vault.ts';
 import { outboxRepo } from './outbox.repo.ts';
 import {
@@ -27,6 +35,12 @@ import {
 
 export interface MailMessage<T extends TemplateName = TemplateName> {
   to: string;
+  /**
+   * The person of the register the mail is to, when it is one: the mail is then sealed under
+   * their key and goes with their erasure. Leave it out only for an address tied to no one yet
+   * (one being verified); such mail is sealed under the server's key and only expires.
+   */
+  subjectId?: string;
   template: T;
   locale: Locale;
   data: TemplateData<T>;
@@ -38,13 +52,18 @@ export interface OutboxEntry {
   template: string;
   locale: string;
   subject: string;
+  /** The person the mail is to, or null for an address tied to no one. */
+  subjectId: string | null;
   createdAt: Date;
+  /** When the mail leaves the outbox, delivered or not. */
+  expiresAt: Date;
   /** `queued`: a delivery job is queued (or retrying); `waiting`: no SMTP server is configured. */
   state: 'queued' | 'waiting';
 }
 
 const envelope = z.strictObject({
   to: z.email().max(320),
+  subjectId: z.uuid().optional(),
   template: z.enum(Object.keys(TEMPLATES) as [TemplateName, ...TemplateName[]]),
   locale: z.enum(LOCALES),
   data: z.unknown(),
@@ -64,21 +83,35 @@ function refuse(issues: z.core.$ZodIssue[], prefix = ''): never {
   );
 }
 
-const aad = (id: string) => `outbox:${id}`;
+/** What a sealed row is bound to: its id, and the person whose key sealed it. */
+const aad = (id: string, subjectId: string | null) =>
+  subjectId === null ? `outbox:${id}` : `outbox:${id}:subject:${subjectId}`;
+
+/** How long a mail stays in the outbox by default, delivered or not: seven days. */
+export const DEFAULT_OUTBOX_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export function createMailService(deps: {
   db: Kysely<Database>;
   vault: Vault;
+  /** Person keys: mail to a person is sealed under theirs, and is unreadable once it is gone. */
+  keys: Pick<KeyStore, 'get' | 'getMany'>;
+  /** Where reads of the outbox are recorded. */
+  audit: Pick<AuditService, 'log'>;
+  clock?: Clock;
+  /** How long a mail stays in the outbox, delivered or not (default seven days). */
+  ttlMs?: number;
   /** The SMTP server (SMTP_URL) and sender (MAIL_FROM); without them mail waits in the outbox. */
   smtp?: { url: string; from: string } | undefined;
   /** How delivery is retried (default: 8 retries, from 30 s doubling: about two hours in all). */
   retry?: Partial<RetryPolicy>;
 }) {
-  const { db, vault, smtp } = deps;
+  const { db, vault, smtp, keys, audit } = deps;
+  const clock = deps.clock ?? systemClock;
+  const ttlMs = deps.ttlMs ?? DEFAULT_OUTBOX_TTL_MS;
   let transport: Transporter | undefined;
   const transporter = (): Transporter => {
     if (!smtp) {
-      throw new Error('no SMTP server is configured');
+      throw new JobError('no_smtp', 'no SMTP server is configured');
     }
     transport ??= createTransport(
       {
@@ -97,13 +130,40 @@ export function createMailService(deps: {
     return transport;
   };
 
-  const open = (row: { id: string; sealed: Buffer }) =>
-    sealedPart.parse(JSON.parse(vault.openSecret(aad(row.id), row.sealed).toString('utf8')));
+  /**
+   * A row's recipient and data; undefined when it is to a person whose key is gone (erased): such
+   * a row, and any copy of it, opens for no one.
+   */
+  const open = (
+    row: { id: string; sealed: Buffer; subject_id: string | null },
+    wrapped: Buffer | undefined,
+  ) => {
+    let plain: Buffer;
+    if (row.subject_id === null) {
+      plain = vault.openSecret(aad(row.id, null), row.sealed);
+    } else {
+      if (!wrapped) {
+        return undefined;
+      }
+      const key = vault.unwrapSubjectKey(row.subject_id, wrapped);
+      try {
+        plain = vault.open(key, aad(row.id, row.subject_id), row.sealed);
+      } finally {
+        key.fill(0);
+      }
+    }
+    return sealedPart.parse(JSON.parse(plain.toString('utf8')));
+  };
+  const keyOf = async (subjectId: string | null) =>
+    subjectId === null ? undefined : keys.get(subjectId);
 
   const render = (template: string, locale: string, data: unknown): Rendered => {
     const t = TEMPLATES[template as TemplateName];
     if (!t || !(LOCALES as readonly string[]).includes(locale)) {
-      throw new Error(`the outbox holds an unknown template or language (${template}, ${locale})`);
+      throw new JobError(
+        'unknown_template',
+        `the outbox holds an unknown template or language (${template}, ${locale})`,
+      );
     }
     return t.render(locale as Locale, t.data.parse(data));
   };
@@ -115,9 +175,16 @@ export function createMailService(deps: {
     handler: async ({ outboxId }) => {
       const row = await outboxRepo.get(db, outboxId);
       if (!row) {
-        return; // delivered already
+        return; // delivered already, expired, or its person erased
       }
-      const { to, data } = open(row);
+      const opened =
+        row.expires_at <= clock.now() ? undefined : open(row, await keyOf(row.subject_id));
+      if (!opened) {
+        // Expired, or to a person erased since: never delivered.
+        await outboxRepo.remove(db, outboxId);
+        return;
+      }
+      const { to, data } = opened;
       const message = render(row.template, row.locale, data);
       await transporter().sendMail({ to, ...message });
       await outboxRepo.remove(db, outboxId);
@@ -133,8 +200,8 @@ export function createMailService(deps: {
       if (!smtp) {
         return;
       }
-      await db.transaction().execute(async (tx) => {
-        for (const { id } of await outboxRepo.unqueued(tx, 500)) {
+      await withTransaction(db, async (tx) => {
+        for (const { id } of await outboxRepo.unqueued(tx, clock.now(), 500)) {
           await enqueue(tx, deliver, { outboxId: id });
           await outboxRepo.markQueued(tx, id);
         }
@@ -142,10 +209,26 @@ export function createMailService(deps: {
     },
   });
 
+  /** Removes expired mail, delivered or not (a job dropped by hand, a person never reached). */
+  const expireOutbox = (): Promise<number> => outboxRepo.removeExpired(db, clock.now());
+
+  const expire = defineSchedule({
+    name: 'mail.expire',
+    everySeconds: 60,
+    describe: 'removing expired mail from the outbox',
+    handler: async (ctx) => {
+      const removed = await expireOutbox();
+      if (removed > 0) {
+        ctx.log.info({ removed }, 'removed expired mail from the outbox');
+      }
+    },
+  });
+
   return {
     /** The jobs the server's runner must know. */
     jobs: [deliver],
-    schedules: [release],
+    schedules: [release, expire],
+    expireOutbox,
 
     /**
      * Puts a message in the outbox; returns its id. Refused, naming the field, when the address,
@@ -154,7 +237,7 @@ export function createMailService(deps: {
      */
     async sendMail<T extends TemplateName>(
       message: MailMessage<T>,
-      opts: { db?: Kysely<Database> } = {},
+      opts: { db?: Executor } = {},
     ): Promise<string> {
       const env = envelope.safeParse(message);
       if (!env.success) {
@@ -165,17 +248,35 @@ export function createMailService(deps: {
         refuse(data.error.issues, 'data');
       }
       const id = uuidv7();
-      const sealed = vault.sealSecret(
-        aad(id),
-        JSON.stringify({ to: env.data.to, data: data.data }),
-      );
-      const write = async (tx: Kysely<Database>) => {
+      const subjectId = env.data.subjectId ?? null;
+      const plain = JSON.stringify({ to: env.data.to, data: data.data });
+      let sealed: Buffer;
+      if (subjectId === null) {
+        sealed = vault.sealSecret(aad(id, null), plain);
+      } else {
+        const wrapped = await keys.get(subjectId);
+        if (!wrapped) {
+          throw new AppError('not_found', 'the mail was refused: subjectId: no such person', [
+            { field: 'subjectId', detail: 'no such person (never there, or erased)' },
+          ]);
+        }
+        const key = vault.unwrapSubjectKey(subjectId, wrapped);
+        try {
+          sealed = vault.seal(key, aad(id, subjectId), plain);
+        } finally {
+          key.fill(0);
+        }
+      }
+      const now = clock.now();
+      const write = async (tx: Executor) => {
         await outboxRepo.insert(tx, {
           id,
           template: env.data.template,
           locale: env.data.locale,
           sealed,
           queued: smtp !== undefined,
+          subject_id: subjectId,
+          expires_at: new Date(now.getTime() + ttlMs),
         });
         if (smtp) {
           await enqueue(tx, deliver, { outboxId: id });
@@ -184,27 +285,49 @@ export function createMailService(deps: {
       if (opts.db) {
         await write(opts.db);
       } else {
-        await db.transaction().execute(write);
+        await withTransaction(db, write);
       }
       return id;
     },
 
-    /** The mail waiting in the outbox, opened, for a role that handles requests. */
+    /**
+     * The mail waiting in the outbox, opened, for a role that handles requests. Each read is
+     * recorded in the access log: one entry with the number of mails shown, and one per person
+     * whose mail was shown (by id; never an address). Mail to an erased person is not shown.
+     */
     async listOutbox(actor: Actor, opts: { limit?: number } = {}): Promise<OutboxEntry[]> {
       requireAction(actor, 'handle_requests');
-      const rows = await outboxRepo.list(db, Math.min(Math.max(opts.limit ?? 100, 1), 1000));
-      return rows.map((row) => {
-        const { to, data } = open(row);
-        return {
+      const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 100), 1), 1000);
+      const rows = await outboxRepo.list(db, clock.now(), limit);
+      const wrapped = await keys.getMany([
+        ...new Set(rows.flatMap((r) => (r.subject_id === null ? [] : [r.subject_id]))),
+      ]);
+      const entries: OutboxEntry[] = [];
+      for (const row of rows) {
+        const opened = open(row, row.subject_id === null ? undefined : wrapped.get(row.subject_id));
+        if (!opened) {
+          continue;
+        }
+        entries.push({
           id: row.id,
-          to,
+          to: opened.to,
           template: row.template,
           locale: row.locale,
-          subject: render(row.template, row.locale, data).subject,
+          subject: render(row.template, row.locale, opened.data).subject,
+          subjectId: row.subject_id,
           createdAt: row.created_at,
+          expiresAt: row.expires_at,
           state: row.queued ? 'queued' : 'waiting',
-        };
-      });
+        });
+      }
+      const people = [
+        ...new Set(entries.flatMap((e) => (e.subjectId === null ? [] : [e.subjectId]))),
+      ];
+      await audit.log([
+        { actor, action: 'mail.outbox.read', detail: String(entries.length) },
+        ...people.map((subjectId) => ({ actor, action: 'mail.outbox.read' as const, subjectId })),
+      ]);
+      return entries;
     },
 
     close(): void {

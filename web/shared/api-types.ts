@@ -70,7 +70,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The published summary of this register: its controller, categories, fields, purposes, sources, recipients, transfers and retention */
+    /** The published summary of this register: its controller (with postal address, data protection officer and representative), categories, fields, purposes, sources, recipients, transfers and retention */
     get: operations['getDefinition'];
     put?: never;
     post?: never;
@@ -377,6 +377,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/outbox': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Mail waiting for delivery, oldest first (action handle_requests); each read is access-logged */
+    get: operations['listOutbox'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -593,7 +610,28 @@ export interface operations {
               businessId: string;
               email: string;
               phone: string;
+              address: {
+                street: string;
+                postalCode: string;
+                city: string;
+                /** @description ISO 3166-1 alpha-2 */
+                country: string;
+              };
               website?: string;
+              /** @description The data protection officer, if one is named */
+              dpo?: {
+                name: string;
+                role?: string;
+                email?: string;
+                phone?: string;
+              };
+              /** @description The representative in the EU of a controller established outside it */
+              representative?: {
+                name: string;
+                role?: string;
+                email?: string;
+                phone?: string;
+              };
             };
             name: {
               sv: string;
@@ -2109,6 +2147,74 @@ export interface operations {
               seq: string | null;
               eventId: string | null;
               message: string;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listOutbox: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** Format: uuid */
+              id: string;
+              /** @description The recipient, opened from the sealed row */
+              to: string;
+              template: string;
+              /** @enum {string} */
+              locale: 'sv' | 'fi' | 'en';
+              /** @description The subject line, in the mail’s language */
+              subject: string;
+              /** @description The person the mail is to; null for an address tied to no one */
+              subjectId: string | null;
+              createdAt: string;
+              /** @description When the mail leaves the outbox, delivered or not */
+              expiresAt: string;
+              /** @enum {string} */
+              state: 'queued' | 'waiting';
             }[];
           };
         };

@@ -9,6 +9,7 @@ import * as m0006 from './0006_value_version.ts';
 import * as m0007 from './0007_erasure_journal.ts';
 import * as m0008 from './0008_jobs_outbox.ts';
 import * as m0010 from './0010_rate_limits.ts';
+import * as m0011 from './0011_outbox_subject_expiry.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_erasure_journal': m0007,
   '0008_jobs_outbox': m0008,
   '0010_rate_limits': m0010,
+  '0011_outbox_subject_expiry': m0011,
 };

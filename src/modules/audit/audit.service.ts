@@ -37,6 +37,8 @@ export const AUDIT_ACTIONS = [
   'definition.change',
   'audit.read',
   'audit.verify',
+  /** The outbox was read: detail is the number of mails shown; one more entry per person shown. */
+  'mail.outbox.read',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

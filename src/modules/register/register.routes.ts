@@ -11,6 +11,22 @@ import { problemSchema } from '../../http/problem.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
 
+/** How a data protection officer or a representative is reached (Art. 13(1)(a)-(b)). */
+const contactSchema = z.object({
+  name: z.string(),
+  role: z.string().optional(),
+  email: z.string().optional(),
+  phone: z.string().optional(),
+});
+
+type ContactPerson = { name: string; role?: string; email?: string; phone?: string };
+const contact = (c: ContactPerson) => ({
+  name: c.name,
+  ...(c.role ? { role: c.role } : {}),
+  ...(c.email ? { email: c.email } : {}),
+  ...(c.phone ? { phone: c.phone } : {}),
+});
+
 export function registerRoutes(app: FastifyInstance, register: Register): void {
   const def = register.definition;
   const summary = {
@@ -20,7 +36,15 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
       businessId: def.controller.businessId,
       email: def.controller.email,
       phone: def.controller.phone,
+      // Art. 13(1)(a): the controller's identity and contact details, a postal address among them.
+      address: { ...def.controller.address },
       ...(def.controller.website ? { website: def.controller.website } : {}),
+      // Art. 13(1)(b): the data protection officer's contact details, where there is one.
+      ...(def.controller.dpo ? { dpo: contact(def.controller.dpo) } : {}),
+      // Art. 13(1)(a), Art. 27: the representative in the Union of a controller outside it.
+      ...(def.controller.representative
+        ? { representative: contact(def.controller.representative) }
+        : {}),
     },
     name: def.register.name,
     categories: def.categories.map((c) => ({
@@ -66,7 +90,7 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
       security: [],
       tags: ['register'],
       summary:
-        'The published summary of this register: its controller, categories, fields, purposes, sources, recipients, transfers and retention',
+        'The published summary of this register: its controller (with postal address, data protection officer and representative), categories, fields, purposes, sources, recipients, transfers and retention',
       response: {
         200: z.object({
           version: z.string(),
@@ -75,7 +99,17 @@ export function registerRoutes(app: FastifyInstance, register: Register): void {
             businessId: z.string(),
             email: z.string(),
             phone: z.string(),
+            address: z.object({
+              street: z.string(),
+              postalCode: z.string(),
+              city: z.string(),
+              country: z.string().describe('ISO 3166-1 alpha-2'),
+            }),
             website: z.string().optional(),
+            dpo: contactSchema.optional().describe('The data protection officer, if one is named'),
+            representative: contactSchema
+              .optional()
+              .describe('The representative in the EU of a controller established outside it'),
           }),
           name: localized,
           categories: z.array(

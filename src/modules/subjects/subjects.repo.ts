@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
 import type { Database, FieldMeta } from '../../db/types.ts';
+import { removeSubjectMail } from '../../mail/index.ts';
 
 export interface SubjectRow {
   id: string;
@@ -513,10 +514,12 @@ export function createSubjectsRepo(db: Kysely<Database>) {
 
     /**
      * The data side of an erasure: the sealed values and history go, the person becomes a tombstone
-     * (id and time), and the erasure is journalled with its reason code. The key that opens every
-     * copy of the values is destroyed in the key store afterwards.
+     * (id and time), mail waiting to them leaves the outbox, and the erasure is journalled with its
+     * reason code. The key that opens every copy of the values (and of the mail) is destroyed in
+     * the key store afterwards.
      */
     async erase(tx: Kysely<Database>, subjectId: string, at: Date, reason: string): Promise<void> {
+      await removeSubjectMail(tx, subjectId);
       await tx.deleteFrom('subject_values').where('subject_id', '=', subjectId).execute();
       await tx.deleteFrom('subject_history').where('subject_id', '=', subjectId).execute();
       await tx
