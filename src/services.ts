@@ -2,6 +2,7 @@
  * Plain-factory wiring: repos → services. No container, no singletons: each caller (server, CLI,
  * test) builds its own from its own database.
  */
+import { allAuditEvents } from './audit-events.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import type { Register } from './definition/register.ts';
 import type { Clock } from './lib/clock.ts';
@@ -43,7 +44,8 @@ export function createServices(deps: {
   const db = database.db;
   const audit = createAuditService({
     db,
-    repo: createAuditRepo(db),
+    repo: createAuditRepo(),
+    events: allAuditEvents,
     vault,
     clock,
     ...(deps.audit?.anchorFile ? { anchors: fileAnchors(deps.audit.anchorFile) } : {}),
@@ -62,7 +64,13 @@ export function createServices(deps: {
     clock,
     audit,
   });
-  const apiKeys = createApiKeysService({ repo: createApiKeysRepo(db), register, clock, audit });
+  const apiKeys = createApiKeysService({
+    db,
+    repo: createApiKeysRepo(),
+    register,
+    clock,
+    audit,
+  });
   const imports = createImportService({
     db,
     bulkTransaction: database.bulkTransaction,
@@ -79,7 +87,7 @@ export function createServices(deps: {
   });
   const staff = createStaffService({
     db,
-    repo: createStaffRepo(db),
+    repo: createStaffRepo(),
     register,
     vault,
     audit,

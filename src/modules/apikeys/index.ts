@@ -1,0 +1,2 @@
+/** The API-key module's public surface. */
+export { apiKeyEvents } from './events.ts';

@@ -1,0 +1,2 @@
+/** The staff module's public surface. */
+export { staffEvents } from './events.ts';
