@@ -504,7 +504,12 @@ export function createAuditService(deps: {
      */
     log(events: AuditEvent | AuditEvent[]): Promise<void> {
       const at = clock.now();
-      const rows = toRows(Array.isArray(events) ? events : [events], at);
+      let rows: NewAuditEvent[];
+      try {
+        rows = toRows(Array.isArray(events) ? events : [events], at);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
       if (rows.length === 0) {
         return Promise.resolve();
       }
