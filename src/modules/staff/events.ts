@@ -37,7 +37,7 @@ const CHANGED = {
 } as const;
 
 const changedList = (changed: ReadonlyArray<keyof typeof CHANGED>, lang: 'sv' | 'fi' | 'en') =>
-  changed.map((c) => CHANGED[c][lang]).join(', ');
+  changed.map((c) => CHANGED[c][lang]).join(', ') || '—';
 
 export const staffEvents = [
   defineAuditEvent('staff.login', z.strictObject({ step, secondFactorPending: z.boolean() }), {
@@ -90,7 +90,7 @@ export const staffEvents = [
     'staff.update',
     z.strictObject({
       staffId: auditData.id(),
-      changed: z.array(z.enum(['role', 'name', 'disabled', 'enabled'])).min(1),
+      changed: z.array(z.enum(['role', 'name', 'disabled', 'enabled'])),
       role: z.strictObject({ from: auditData.code(), to: auditData.code() }).optional(),
     }),
     {
