@@ -55,7 +55,7 @@ const sampled = <T extends z.ZodType>(schema: T, sample: unknown): T => {
   return schema;
 };
 
-const CODE = /^(?:\*|[A-Za-z][A-Za-z0-9_]{0,62}(?:\.[A-Za-z][A-Za-z0-9_]{0,62})?)$/;
+const CODE = /^(?:\*|[A-Za-z][A-Za-z0-9_]{0,127}(?:\.[A-Za-z][A-Za-z0-9_]{0,127})?)$/;
 
 export const auditData = {
   /** A UUID: a person, staff account or API key, by id. */
