@@ -408,11 +408,10 @@ export function sampleEmails(people: number, seed: number, count: number): strin
 
 /** An API key for the benchmark's load, created through the service as the CLI does. */
 export async function createApiKey(rt: Runtime, purposes: string[]): Promise<string> {
-  const { token } = await rt.services.apiKeys.createApiKey({
+  const { token } = await rt.services.apiKeys.createApiKey(operator, {
     name: `bench ${new Date().toISOString()}`,
     purposes,
     actions: ['read'],
-    createdBy: 'bench',
   });
   return token;
 }

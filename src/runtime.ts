@@ -11,6 +11,7 @@ import { masterKeyFromEnvironment, smtpSettings, type Config } from './config/co
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createSettingsRepo } from './db/settings.repo.ts';
+import { withTransaction } from './db/transaction.ts';
 import { checkStorageAtStart, requireFreeSpace } from './ops/storage.ts';
 import { embeddedVolumes } from './ops/volumes.ts';
 import { loadDefinition } from './definition/loader.ts';
@@ -23,7 +24,12 @@ import { explained, StartupError, type DatabaseOrigin } from './startup/database
 import { checkDirectories } from './startup/directories.ts';
 import { refuseNewKeyBesideRegister } from './startup/new-key.ts';
 import { underStartLock } from './startup/first-start.ts';
-import { describeChange, outline, parseOutline } from './startup/summary.ts';
+import {
+  describeChange,
+  outline,
+  parseOutline,
+  type DefinitionOutline,
+} from './startup/summary.ts';
 import { createVault, type Vault } from './vault/vault.ts';
 
 export const DEMO_REGISTER = fileURLToPath(new URL('../examples/demo.yaml', import.meta.url));
@@ -266,10 +272,10 @@ async function newMasterKey(
       `no master key: set REKISTERI_MASTER_KEY or create REKISTERI_KEY_FILE (${config.keyFile}) with \`rekisteri init\``,
     );
   }
-  const settings = createSettingsRepo(database.db);
+  const settings = createSettingsRepo();
   const used =
-    (await settings.get('key_check')) !== undefined ||
-    (await settings.inUse()) ||
+    (await settings.get(database.db, 'key_check')) !== undefined ||
+    (await settings.inUse(database.db)) ||
     (await keys.setting('key_check')) !== undefined ||
     (await keys.countKeys()) > 0;
   if (used) {
@@ -289,18 +295,21 @@ async function guardDemo(
   config: Readonly<Config>,
   demo: boolean,
 ): Promise<void> {
-  const settings = createSettingsRepo(database.db);
-  const marked = (await settings.get('demo')) !== undefined;
+  const settings = createSettingsRepo();
+  const marked = (await settings.get(database.db, 'demo')) !== undefined;
   if (demo) {
     if (marked) {
       return;
     }
-    if ((await settings.get('definition_digest')) !== undefined || (await settings.inUse())) {
+    if (
+      (await settings.get(database.db, 'definition_digest')) !== undefined ||
+      (await settings.inUse(database.db))
+    ) {
       throw new StartupError(
         `REKISTERI_REGISTER: ${config.registerFile} does not exist, and the database in REKISTERI_DATA (${config.dataDir}) holds a register that is not the demo: point REKISTERI_REGISTER at that register's definition (the demo register and its invented people never run on it)`,
       );
     }
-    await settings.insertIfAbsent('demo', 'examples/demo.yaml');
+    await settings.insertIfAbsent(database.db, 'demo', 'examples/demo.yaml');
     return;
   }
   if (marked) {
@@ -320,8 +329,11 @@ async function guardDemoKeyStore(
   keys: KeyStore,
   config: Readonly<Config>,
 ): Promise<void> {
-  const settings = createSettingsRepo(database.db);
-  if ((await settings.get('demo')) !== undefined || (await settings.get('register_id'))) {
+  const settings = createSettingsRepo();
+  if (
+    (await settings.get(database.db, 'demo')) !== undefined ||
+    (await settings.get(database.db, 'register_id'))
+  ) {
     // The demo's own pair, or a data database whose own pairing is checked by pairKeyStore.
     return;
   }
@@ -397,9 +409,8 @@ async function pairKeyStore(
   notes: string[],
 ): Promise<void> {
   const db = database.db;
-  const setting = async (key: string) =>
-    (await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())
-      ?.value;
+  const settings = createSettingsRepo();
+  const setting = (key: string) => settings.get(db, key);
   const claimCheck = await keys.claimSetting('key_check', vault.keyCheck());
   if (claimCheck !== vault.keyCheck()) {
     throw new Error(
@@ -408,12 +419,7 @@ async function pairKeyStore(
   }
   const dataId = await setting('register_id');
   const keyId = await keys.setting('register_id');
-  const live = await db
-    .selectFrom('subjects')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('erased_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  const people = Number(live.n);
+  const people = await settings.livePeople(db);
   if (dataId && keyId && dataId !== keyId) {
     throw new Error(
       "the key store belongs to another register than this database: set REKISTERI_KEYSTORE (or KEYSTORE_DATABASE_URL) to this register's key store",
@@ -436,11 +442,7 @@ async function pairKeyStore(
     );
   }
   const id = await keys.claimSetting('register_id', dataId ?? keyId ?? randomUUID());
-  await db
-    .insertInto('settings')
-    .values({ key: 'register_id', value: id })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
+  await settings.insertIfAbsent(db, 'register_id', id);
   if ((await setting('register_id')) !== id) {
     throw new Error('the key store belongs to another register than this database');
   }
@@ -459,17 +461,17 @@ export function auditAnchorFile(config: Readonly<Config>): string {
  * refused: were it accepted, deleting one row would let any key in.
  */
 export async function verifyMasterKey(database: DatabaseHandle, check: string): Promise<void> {
-  const settings = createSettingsRepo(database.db);
-  let stored = await settings.get('key_check');
+  const settings = createSettingsRepo();
+  let stored = await settings.get(database.db, 'key_check');
   if (stored === undefined) {
-    if (await settings.inUse()) {
+    if (await settings.inUse(database.db)) {
       throw new Error(
         'this database holds people, staff accounts or an access log but no master-key check (the key_check row of the settings table is missing): ' +
           'refusing to start, since any key would be accepted. Restore the row, or the database, from a backup',
       );
     }
-    await settings.insertIfAbsent('key_check', check);
-    stored = await settings.get('key_check');
+    await settings.insertIfAbsent(database.db, 'key_check', check);
+    stored = await settings.get(database.db, 'key_check');
   }
   if (stored !== check) {
     throw new Error(
@@ -490,17 +492,18 @@ async function recordDefinitionVersion(
   opts: { apply: boolean; tolerate: boolean; notes: string[]; file: string },
 ): Promise<string[] | undefined> {
   const db = database.db;
-  const settings = createSettingsRepo(db);
-  const stored = await settings.get('definition_digest');
+  const settings = createSettingsRepo();
+  const stored = await settings.get(database.db, 'definition_digest');
   const now = outline(register);
   if (stored === register.digest) {
     // Databases recorded before outlines were kept get one now, for the next change's summary.
-    await settings.insertIfAbsent('definition_outline', JSON.stringify(now));
+    await settings.insertIfAbsent(database.db, 'definition_outline', JSON.stringify(now));
     return undefined;
   }
-  const lines = stored
-    ? describeChange(parseOutline(await settings.get('definition_outline')), now)
-    : ['first start: the definition recorded'];
+  const before = stored
+    ? parseOutline(await settings.get(database.db, 'definition_outline'))
+    : undefined;
+  const lines = stored ? describeChange(before, now) : ['first start: the definition recorded'];
   if (stored && !opts.apply && opts.tolerate) {
     opts.notes.push(
       `${opts.file} is not the definition this database was last run with: left as it is; \`rekisteri definition apply\` records the change before the next start`,
@@ -512,25 +515,26 @@ async function recordDefinitionVersion(
       `REKISTERI_REGISTER: ${opts.file} is not the definition this database was last run with (version ${stored.slice(0, 12)}, now ${register.digest.slice(0, 12)}): if the change is intended, run \`rekisteri definition apply\` (it shows what changed and records it in the access log), then start again`,
     );
   }
-  await db.transaction().execute(async (tx) => {
-    for (const [key, value] of [
-      ['definition_digest', register.digest],
-      ['definition_outline', JSON.stringify(now)],
-    ] as const) {
-      await tx
-        .insertInto('settings')
-        .values({ key, value })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-        .execute();
-    }
+  const kinds = ['purposes', 'categories', 'fields', 'roles', 'recipients'] as const;
+  const changed = (from: DefinitionOutline | undefined, to: DefinitionOutline | undefined) =>
+    Object.fromEntries(
+      kinds
+        .map((k) => [k, (to?.[k] ?? []).filter((x) => from && !from[k].includes(x))] as const)
+        .filter(([, ids]) => ids.length > 0),
+    );
+  await withTransaction(db, async (tx) => {
+    await settings.put(tx, 'definition_digest', register.digest);
+    await settings.put(tx, 'definition_outline', JSON.stringify(now));
     await services.audit.record(tx, {
       actor: system,
       action: 'definition.change',
-      detail:
-        `${stored ? stored.slice(0, 12) : 'none'} → ${register.digest.slice(0, 12)}: ${lines.join('; ')}`.slice(
-          0,
-          1000,
-        ),
+      data: {
+        from: stored ? stored.slice(0, 12) : null,
+        to: register.digest.slice(0, 12),
+        controllerChanged: before !== undefined && before.controller !== now.controller,
+        added: before ? changed(before, now) : {},
+        removed: before ? changed(now, before) : {},
+      },
     });
   });
   return lines;

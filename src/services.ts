@@ -2,6 +2,7 @@
  * Plain-factory wiring: repos → services. No container, no singletons: each caller (server, CLI,
  * test) builds its own from its own database.
  */
+import { allAuditEvents } from './audit-events.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { createRateLimitCounter } from './http/rate-limit/index.ts';
 import type { Register } from './definition/register.ts';
@@ -49,7 +50,8 @@ export function createServices(deps: {
   const db = database.db;
   const audit = createAuditService({
     db,
-    repo: createAuditRepo(db),
+    repo: createAuditRepo(),
+    events: allAuditEvents,
     vault,
     clock,
     ...(deps.audit?.anchorFile ? { anchors: fileAnchors(deps.audit.anchorFile) } : {}),
@@ -68,7 +70,13 @@ export function createServices(deps: {
     clock,
     audit,
   });
-  const apiKeys = createApiKeysService({ repo: createApiKeysRepo(db), register, clock, audit });
+  const apiKeys = createApiKeysService({
+    db,
+    repo: createApiKeysRepo(),
+    register,
+    clock,
+    audit,
+  });
   const imports = createImportService({
     db,
     bulkTransaction: database.bulkTransaction,
@@ -85,7 +93,7 @@ export function createServices(deps: {
   });
   const staff = createStaffService({
     db,
-    repo: createStaffRepo(db),
+    repo: createStaffRepo(),
     register,
     vault,
     audit,

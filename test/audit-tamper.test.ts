@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/types.ts';
 import { operator, system } from '../src/lib/actor.ts';
 import { fileAnchors } from '../src/modules/audit/audit.anchors.ts';
+import { allAuditEvents } from '../src/audit-events.ts';
 import { createAuditRepo } from '../src/modules/audit/audit.repo.ts';
 import { canonicalEvent, createAuditService } from '../src/modules/audit/audit.service.ts';
 import { systemClock } from '../src/lib/clock.ts';
@@ -103,7 +104,8 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
   function restarted(logged: AuditLogLine[] = []) {
     return createAuditService({
       db: t.db.handle.db,
-      repo: createAuditRepo(t.db.handle.db),
+      repo: createAuditRepo(),
+      events: allAuditEvents,
       vault: createVault(t.masterKey),
       clock: systemClock,
       anchors: fileAnchors(t.anchorFile),
@@ -181,11 +183,12 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
       await sql`delete from audit_chain where seq >= ${seq}`.execute(tx);
     });
     // One more genuine event, so that a re-built chain reaches the anchored length again.
-    await t.services.audit.log({ actor: system, action: 'audit.read', detail: 'later' });
+    await t.services.audit.log({ actor: system, action: 'audit.read' });
     const logged: AuditLogLine[] = [];
     const amnesiac = createAuditService({
       db: t.db.handle.db,
-      repo: createAuditRepo(t.db.handle.db),
+      repo: createAuditRepo(),
+      events: allAuditEvents,
       vault: createVault(t.masterKey),
       clock: systemClock,
       logger: captureLog(logged),
@@ -221,7 +224,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
     const forged = (await insert(null)).rows[0]?.id ?? '';
     const withNoise = (await insert(Buffer.alloc(48, 7))).rows[0]?.id ?? '';
     // Genuine events after them are still chained.
-    await t.services.audit.log({ actor: system, action: 'audit.read', detail: 'after' });
+    await t.services.audit.log({ actor: system, action: 'audit.read' });
     await t.services.audit.seal();
     expect(await seqOf(t.db.handle.db, forged)).toBeUndefined();
     expect(await seqOf(t.db.handle.db, withNoise)).toBeUndefined();
@@ -258,7 +261,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
     await sql`alter table audit_chain disable trigger all`.execute(t.db.handle.db);
     await sql`delete from audit_chain`.execute(t.db.handle.db);
     await sql`alter table audit_chain enable trigger all`.execute(t.db.handle.db);
-    await t.services.audit.log({ actor: system, action: 'audit.read', detail: 'later' });
+    await t.services.audit.log({ actor: system, action: 'audit.read' });
 
     expect(await t.services.audit.seal()).toBe(0);
     expect(await restarted().seal()).toBe(0);
@@ -301,13 +304,13 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
     // The unique index would refuse a repeated MAC; a superuser drops it first.
     await sql`drop index audit_events_mac`.execute(t.db.handle.db);
     const other = await sql<{ id: string }>`
-      insert into audit_events (at, actor_kind, actor_id, role, purpose, subject_id, action, categories, fields, outcome, request_id, detail, mac)
-      select at, actor_kind, actor_id, role, 'legal_claims', subject_id, action, categories, fields, outcome, request_id, detail, mac
+      insert into audit_events (at, actor_kind, actor_id, role, purpose, subject_id, action, categories, fields, outcome, request_id, detail, data, mac)
+      select at, actor_kind, actor_id, role, 'legal_claims', subject_id, action, categories, fields, outcome, request_id, detail, data, mac
         from audit_events where id = ${first?.id}
       returning id::text as id`.execute(t.db.handle.db);
     const replay = await sql<{ id: string }>`
-      insert into audit_events (at, actor_kind, actor_id, role, purpose, subject_id, action, categories, fields, outcome, request_id, detail, mac)
-      select at, actor_kind, actor_id, role, purpose, subject_id, action, categories, fields, outcome, request_id, detail, mac
+      insert into audit_events (at, actor_kind, actor_id, role, purpose, subject_id, action, categories, fields, outcome, request_id, detail, data, mac)
+      select at, actor_kind, actor_id, role, purpose, subject_id, action, categories, fields, outcome, request_id, detail, data, mac
         from audit_events where id = ${second?.id}
       returning id::text as id`.execute(t.db.handle.db);
     const otherId = other.rows[0]?.id ?? '';
@@ -346,7 +349,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
     await asSuperuser(t.db.handle.db, async (tx) => {
       await sql`delete from audit_chain where seq = 2`.execute(tx);
     });
-    await t.services.audit.log({ actor: system, action: 'audit.read', detail: 'later' });
+    await t.services.audit.log({ actor: system, action: 'audit.read' });
     const before = await chainLength(t.db.handle.db);
     const logged: AuditLogLine[] = [];
     const fresh = restarted(logged);
@@ -365,7 +368,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
   it('entries from before MACs count as unauthenticated; one without a MAC after MACs began is forged', async () => {
     await setUp();
     const vault = createVault(t.masterKey);
-    const repo = createAuditRepo(t.db.handle.db);
+    const repo = createAuditRepo();
     /** Drops the MAC of the given positions and rebuilds the chain, as only the key holder could. */
     const withoutMac = async (seqs: string[]) => {
       await asSuperuser(t.db.handle.db, async (tx) => {
@@ -375,7 +378,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
         );
       });
       let prev: Buffer = Buffer.alloc(32);
-      for (const entry of await repo.chainPage('0', 1000)) {
+      for (const entry of await repo.chainPage(t.db.handle.db, '0', 1000)) {
         if (!entry.event) {
           throw new Error('event missing');
         }
@@ -390,6 +393,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
     const amnesiac = createAuditService({
       db: t.db.handle.db,
       repo,
+      events: allAuditEvents,
       vault,
       clock: systemClock,
       logger: captureLog([]),
@@ -421,7 +425,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
       msg: 'access log chain head anchored',
     });
     // Within the interval a pass that advanced the chain does not anchor again; forced, it does.
-    await t.services.audit.log({ actor: system, action: 'audit.read', detail: 'one more' });
+    await t.services.audit.log({ actor: system, action: 'audit.read' });
     await t.services.audit.seal();
     expect((await readFile(t.anchorFile, 'utf8')).trim().split('\n')).toHaveLength(lines.length);
     await t.services.audit.anchor();

@@ -326,15 +326,15 @@ describe('rekisteri CLI', () => {
       const database = await openDatabase({ dataDir: join(dir, 'data') });
       const reads = await database.db
         .selectFrom('audit_events')
-        .select(['actor_kind', 'detail'])
+        .select(['actor_kind', 'data'])
         .where('action', '=', 'mail.outbox.read')
         .orderBy('id')
         .execute();
       await database.close();
       expect(reads).toEqual([
-        { actor_kind: 'operator', detail: '0' },
-        { actor_kind: 'operator', detail: '1' },
-        { actor_kind: 'operator', detail: '1' },
+        { actor_kind: 'operator', data: { shown: 0 } },
+        { actor_kind: 'operator', data: { shown: 1 } },
+        { actor_kind: 'operator', data: { shown: 1 } },
       ]);
     },
   );

@@ -4,6 +4,7 @@
  * real HTTP app driven through inject().
  */
 import { randomBytes } from 'node:crypto';
+import { operator } from '../src/lib/actor.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,11 +161,10 @@ export async function createTestContext(
     anchorFile,
     auditLog,
     async key(purposes, actions) {
-      const { token } = await services.apiKeys.createApiKey({
+      const { token } = await services.apiKeys.createApiKey(operator, {
         name: 'test',
         purposes,
         actions,
-        createdBy: 'test',
       });
       return { authorization: `Bearer ${token}` };
     },

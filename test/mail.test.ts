@@ -4,6 +4,7 @@
  * after delivery; an SMTP failure retried; mail waiting in the outbox without an SMTP server, read
  * only by roles allowed to; bad messages refused naming the field; no address in any log line.
  */
+import { allAuditEvents } from '../src/audit-events.ts';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AddressInfo } from 'node:net';
@@ -137,9 +138,10 @@ describe.each(DATABASES)('mail on %s', { timeout: 120_000 }, (kind) => {
     keys,
     audit: createAuditService({
       db: db.handle.db,
-      repo: createAuditRepo(db.handle.db),
+      repo: createAuditRepo(),
       vault,
       clock: systemClock,
+      events: allAuditEvents,
     }),
   });
 
@@ -434,8 +436,8 @@ describe.each(DATABASES)('mail to a person of the register on %s', { timeout: 12
   const reads = () =>
     t.db.handle.db
       .selectFrom('audit_events')
-      .select(['actor_kind', 'actor_id', 'subject_id', 'detail'])
-      .where('action', '=', 'mail.outbox.read')
+      .select(['actor_kind', 'actor_id', 'subject_id', 'action', 'data'])
+      .where('action', 'in', ['mail.outbox.read', 'mail.outbox.read_person'])
       .orderBy('id')
       .execute();
   const signIn = async (username: string): Promise<string> => {
@@ -538,10 +540,20 @@ describe.each(DATABASES)('mail to a person of the register on %s', { timeout: 12
     );
     const logged = (await reads()).slice(before);
     expect(logged).toContainEqual(
-      expect.objectContaining({ actor_kind: 'staff', subject_id: null, detail: String(inOutbox) }),
+      expect.objectContaining({
+        actor_kind: 'staff',
+        subject_id: null,
+        action: 'mail.outbox.read',
+        data: { shown: inOutbox },
+      }),
     );
     expect(logged).toContainEqual(
-      expect.objectContaining({ actor_kind: 'staff', subject_id: id, detail: null }),
+      expect.objectContaining({
+        actor_kind: 'staff',
+        subject_id: id,
+        action: 'mail.outbox.read_person',
+        data: {},
+      }),
     );
     expect(JSON.stringify(logged)).not.toContain('example.fi');
   });

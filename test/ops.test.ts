@@ -3,6 +3,7 @@
  * database that is down or too slow, problem+json while closing, and the pools' timeouts.
  */
 import { randomBytes } from 'node:crypto';
+import { operator } from '../src/lib/actor.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,11 +103,10 @@ async function opsContext(
     logger: { level: 'info', stream },
     ops: { database, storage, metricsToken: TOKEN },
   });
-  const { token } = await services.apiKeys.createApiKey({
+  const { token } = await services.apiKeys.createApiKey(operator, {
     name: 'ops',
     purposes: ['*'],
     actions: ['read', 'write'],
-    createdBy: 'test',
   });
   return {
     app,

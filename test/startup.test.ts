@@ -95,16 +95,16 @@ async function ownRegister(file: string, controller = 'Oma Rekisteri Oy'): Promi
   await writeFile(file, changed);
 }
 
-async function definitionChanges(dataDir: string): Promise<string[]> {
+async function definitionChanges(dataDir: string): Promise<Array<Record<string, unknown> | null>> {
   const database = await openDatabase({ dataDir });
   try {
     const rows = await database.db
       .selectFrom('audit_events')
-      .select('detail')
+      .select('data')
       .where('action', '=', 'definition.change')
       .orderBy('at')
       .execute();
-    return rows.map((r) => r.detail ?? '');
+    return rows.map((r) => r.data);
   } finally {
     await database.close();
   }
@@ -329,8 +329,13 @@ describe('a changed definition', () => {
       expect((await rekisteri(dir, ['apikey', 'list'])).code).toBe(0);
       const changes = await definitionChanges(join(dir, 'data'));
       expect(changes).toHaveLength(2);
-      expect(changes[0]).toMatch(/^none → [0-9a-f]{12}: first start/);
-      expect(changes[1]).toMatch(/controller: Ensimmäinen Oy .* → Toinen Oy/);
+      expect(changes[0]).toMatchObject({ from: null, to: expect.stringMatching(/^[0-9a-f]{12}$/) });
+      // The log holds what changed, by identifier: the controller's name stays in the definition.
+      expect(changes[1]).toMatchObject({
+        from: expect.stringMatching(/^[0-9a-f]{12}$/),
+        controllerChanged: true,
+      });
+      expect(JSON.stringify(changes)).not.toContain('Oy');
     },
   );
 
@@ -407,11 +412,13 @@ describe('a changed definition', () => {
           const check = kind === 'postgres' ? rt : await openRuntime(loadConfig(env()));
           const logged = await check.database.db
             .selectFrom('audit_events')
-            .select('detail')
+            .select('data')
             .where('action', '=', 'definition.change')
             .execute();
           expect(logged).toHaveLength(2);
-          expect(logged.filter((e) => /Muutettu Oy/.test(e.detail ?? ''))).toHaveLength(1);
+          expect(
+            logged.filter((e) => (e.data as { controllerChanged?: boolean }).controllerChanged),
+          ).toHaveLength(1);
           if (kind === 'postgres') {
             await Promise.all(applied.map((r) => r.close()));
           } else {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operator } from '../src/lib/actor.ts';
 import { anna, createTestContext, DATABASES, snapshot, type TestContext } from './helpers.ts';
 
 describe.each(DATABASES)('subjects API on %s', (kind) => {
@@ -721,7 +722,7 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
         (await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter', headers: h })).statusCode,
       ).toBe(200);
       const [row] = (await t.services.apiKeys.listApiKeys()).slice(-1);
-      await t.services.apiKeys.revokeApiKey(row?.id ?? '');
+      await t.services.apiKeys.revokeApiKey(operator, row?.id ?? '');
       expect(
         (await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter', headers: h })).statusCode,
       ).toBe(401);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ACTIONS } from '../lib/actor.ts';
+import { ACTIONS, operator } from '../lib/actor.ts';
 import { withRuntime } from './with-runtime.ts';
 
 const list = (v: string) =>
@@ -18,7 +18,7 @@ export function apikeyCommand(): Command {
     .option('--actions <list>', `comma-separated: ${ACTIONS.join(', ')}`, list, ['read'])
     .action(async (opts: { name: string; purposes: string[]; actions: string[] }) => {
       await withRuntime(async ({ services }) => {
-        const { token, key } = await services.apiKeys.createApiKey({ ...opts, createdBy: 'cli' });
+        const { token, key } = await services.apiKeys.createApiKey(operator, opts);
         console.log(
           `created API key ${key.id} "${key.name}" for purposes ${key.purposes.join(', ')}; actions ${key.actions.join(', ')}`,
         );
@@ -48,7 +48,7 @@ export function apikeyCommand(): Command {
     .argument('<id>', 'the key id')
     .action(async (id: string) => {
       await withRuntime(async ({ services }) => {
-        await services.apiKeys.revokeApiKey(id);
+        await services.apiKeys.revokeApiKey(operator, id);
         console.log(`revoked ${id}`);
       });
     });

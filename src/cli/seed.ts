@@ -33,7 +33,7 @@ export function seedCommand(): Command {
         // Invented people never mix with real ones: they go into a database that has never held
         // anyone, the demo's, or one where no one has been added since the last seed (every
         // person ever added keeps a row, erased or not, so the count only grows).
-        const settings = createSettingsRepo(database.db);
+        const settings = createSettingsRepo();
         const everAdded = async () =>
           Number(
             (
@@ -44,8 +44,12 @@ export function seedCommand(): Command {
             ).n,
           );
         const before = await everAdded();
-        const demo = (await settings.get('demo')) !== undefined;
-        if (!demo && before > 0 && (await settings.get('invented_people')) !== String(before)) {
+        const demo = (await settings.get(database.db, 'demo')) !== undefined;
+        if (
+          !demo &&
+          before > 0 &&
+          (await settings.get(database.db, 'invented_people')) !== String(before)
+        ) {
           throw new Error(
             'this database holds people who were not invented by `rekisteri seed`: refusing to add invented people to a real register (seed an empty database instead)',
           );
@@ -69,13 +73,9 @@ export function seedCommand(): Command {
           // Only when no one else was added meanwhile (a server on the same PostgreSQL).
           const after = before + counts.created;
           if ((await everAdded()) === after) {
-            await database.db
-              .insertInto('settings')
-              .values({ key: 'invented_people', value: String(after) })
-              .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(after) }))
-              .execute();
+            await settings.put(database.db, 'invented_people', String(after));
           } else {
-            await database.db.deleteFrom('settings').where('key', '=', 'invented_people').execute();
+            await settings.remove(database.db, 'invented_people');
           }
         }
         const secs = (Date.now() - start) / 1000;

@@ -96,7 +96,10 @@ export interface AuditEventsTable {
   fields: ColumnType<string[], string[] | undefined, never>;
   outcome: string;
   request_id: string | null;
+  /** Free text of events from before structured data (migration 0009); null on newer events. */
   detail: string | null;
+  /** The event's structured data, of its declaration's schema; null on events from before. */
+  data: ColumnType<Record<string, unknown> | null, string | null | undefined, never>;
   xid: ColumnType<string, never, never>;
   /** Nonce (16 bytes) and HMAC-SHA256 (32) by the application; null on events from before it. */
   mac: Bytes | null;

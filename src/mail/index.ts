@@ -18,3 +18,4 @@ export { escapeHtml, LOCALES, TEMPLATES, type Locale, type TemplateName } from '
  */
 export const removeSubjectMail = (ex: Executor, subjectId: string): Promise<number> =>
   outboxRepo.removeForSubject(ex, subjectId);
+export { mailEvents } from './events.ts';

@@ -324,8 +324,13 @@ export function createMailService(deps: {
         ...new Set(entries.flatMap((e) => (e.subjectId === null ? [] : [e.subjectId]))),
       ];
       await audit.log([
-        { actor, action: 'mail.outbox.read', detail: String(entries.length) },
-        ...people.map((subjectId) => ({ actor, action: 'mail.outbox.read' as const, subjectId })),
+        { actor, action: 'mail.outbox.read', data: { shown: entries.length } },
+        ...people.map((subjectId) => ({
+          actor,
+          action: 'mail.outbox.read_person' as const,
+          subjectId,
+          data: {},
+        })),
       ]);
       return entries;
     },

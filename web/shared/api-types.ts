@@ -2040,6 +2040,7 @@ export interface operations {
         before?: string;
         subjectId?: string;
         limit?: number;
+        lang?: 'sv' | 'fi' | 'en';
       };
       header?: never;
       path?: never;
@@ -2064,6 +2065,10 @@ export interface operations {
               purpose: string | null;
               subjectId: string | null;
               action: string;
+              data: {
+                [key: string]: unknown;
+              } | null;
+              text: string;
               categories: string[];
               fields: string[];
               outcome: string;

@@ -8,6 +8,7 @@ import * as m0005 from './0005_password_change.ts';
 import * as m0006 from './0006_value_version.ts';
 import * as m0007 from './0007_erasure_journal.ts';
 import * as m0008 from './0008_jobs_outbox.ts';
+import * as m0009 from './0009_audit_data.ts';
 import * as m0010 from './0010_rate_limits.ts';
 import * as m0011 from './0011_outbox_subject_expiry.ts';
 
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '0006_value_version': m0006,
   '0007_erasure_journal': m0007,
   '0008_jobs_outbox': m0008,
+  '0009_audit_data': m0009,
   '0010_rate_limits': m0010,
   '0011_outbox_subject_expiry': m0011,
 };

@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/types.ts';
+import type { Executor } from '../../db/transaction.ts';
 
 export interface ApiKeyRow {
   id: string;
@@ -25,27 +24,28 @@ const columns = [
   'revoked_at',
 ] as const;
 
-export function createApiKeysRepo(db: Kysely<Database>) {
+/** The API keys' SQL; every method runs on the executor it is given. */
+export function createApiKeysRepo() {
   const map = (r: ApiKeyRow): ApiKeyRow => ({ ...r, secret_hash: Buffer.from(r.secret_hash) });
   return {
-    async insert(row: Omit<ApiKeyRow, 'last_used_at' | 'revoked_at'>): Promise<void> {
-      await db.insertInto('api_keys').values(row).execute();
+    async insert(ex: Executor, row: Omit<ApiKeyRow, 'last_used_at' | 'revoked_at'>): Promise<void> {
+      await ex.insertInto('api_keys').values(row).execute();
     },
-    async findById(id: string): Promise<ApiKeyRow | undefined> {
-      const row = await db
+    async findById(ex: Executor, id: string): Promise<ApiKeyRow | undefined> {
+      const row = await ex
         .selectFrom('api_keys')
         .select(columns)
         .where('id', '=', id)
         .executeTakeFirst();
       return row ? map(row) : undefined;
     },
-    async list(): Promise<ApiKeyRow[]> {
-      return (await db.selectFrom('api_keys').select(columns).orderBy('created_at').execute()).map(
+    async list(ex: Executor): Promise<ApiKeyRow[]> {
+      return (await ex.selectFrom('api_keys').select(columns).orderBy('created_at').execute()).map(
         map,
       );
     },
-    async revoke(id: string, at: Date): Promise<boolean> {
-      const r = await db
+    async revoke(ex: Executor, id: string, at: Date): Promise<boolean> {
+      const r = await ex
         .updateTable('api_keys')
         .set({ revoked_at: at })
         .where('id', '=', id)
@@ -53,8 +53,8 @@ export function createApiKeysRepo(db: Kysely<Database>) {
         .executeTakeFirst();
       return r.numUpdatedRows > 0n;
     },
-    async touch(id: string, at: Date): Promise<void> {
-      await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+    async touch(ex: Executor, id: string, at: Date): Promise<void> {
+      await ex.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
     },
   };
 }

@@ -4,11 +4,12 @@
  * purposes and actions, and becomes an Actor when presented.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Register } from '../../definition/register.ts';
 import { ACTIONS, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
-import type { AuditService } from '../audit/audit.service.ts';
+import type { AuditService } from '../audit/index.ts';
 import type { ApiKeyRow, ApiKeysRepo } from './apikeys.repo.ts';
 
 export interface ApiKeyView {
@@ -43,22 +44,26 @@ function present(r: ApiKeyRow): ApiKeyView {
 }
 
 export function createApiKeysService(deps: {
+  db: Executor;
   repo: ApiKeysRepo;
   register: Register;
   clock: Clock;
   audit: AuditService;
 }) {
-  const { repo, register, clock } = deps;
+  const { db, repo, register, clock } = deps;
   const cache = new Map<string, { actor: Actor; until: number }>();
   const touched = new Map<string, number>();
 
   return {
-    async createApiKey(input: {
-      name: string;
-      purposes: string[];
-      actions: string[];
-      createdBy: string;
-    }): Promise<{ token: string; key: ApiKeyView }> {
+    /**
+     * Creates a key; the key and its access-log entry commit together. Only an actor with full
+     * rights (the operator at the command line) may: a key can read everything its purposes reach.
+     */
+    async createApiKey(
+      actor: Actor,
+      input: { name: string; purposes: string[]; actions: string[] },
+    ): Promise<{ token: string; key: ApiKeyView }> {
+      requireManager(actor);
       const issues: FieldIssue[] = [];
       if (input.name.trim().length === 0 || input.name.length > 100) {
         issues.push({ field: 'name', detail: 'expected a name of 1 to 100 characters' });
@@ -94,13 +99,15 @@ export function createApiKeysService(deps: {
         purposes: [...new Set(input.purposes)],
         actions: [...new Set(input.actions)],
         created_at: clock.now(),
-        created_by: input.createdBy,
+        created_by: actor.id,
       };
-      await repo.insert(row);
-      await deps.audit.log({
-        actor: { kind: 'operator', id: input.createdBy },
-        action: 'apikey.create',
-        detail: `key ${row.id}: ${row.purposes.join(',')} / ${row.actions.join(',')}`,
+      await withTransaction(db, async (tx) => {
+        await repo.insert(tx, row);
+        await deps.audit.record(tx, {
+          actor,
+          action: 'apikey.create',
+          data: { keyId: row.id, purposes: row.purposes, actions: row.actions },
+        });
       });
       return {
         token: `rk_${id}_${secret}`,
@@ -109,18 +116,24 @@ export function createApiKeysService(deps: {
     },
 
     async listApiKeys(): Promise<ApiKeyView[]> {
-      return (await repo.list()).map(present);
+      return (await repo.list(db)).map(present);
     },
 
-    async revokeApiKey(id: string): Promise<void> {
-      if (!/^[0-9a-f-]{36}$/.test(id) || !(await repo.revoke(id, clock.now()))) {
+    /** Revokes a key; the revocation and its access-log entry commit together. */
+    async revokeApiKey(actor: Actor, id: string): Promise<void> {
+      requireManager(actor);
+      const revoked =
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) &&
+        (await withTransaction(db, async (tx) => {
+          if (!(await repo.revoke(tx, id, clock.now()))) {
+            return false;
+          }
+          await deps.audit.record(tx, { actor, action: 'apikey.revoke', data: { keyId: id } });
+          return true;
+        }));
+      if (!revoked) {
         throw new AppError('not_found', `no active API key with id ${id}`);
       }
-      await deps.audit.log({
-        actor: { kind: 'operator', id: 'cli' },
-        action: 'apikey.revoke',
-        detail: `key ${id}`,
-      });
       for (const [k, v] of cache) {
         if (v.actor.id === id) {
           cache.delete(k);
@@ -136,7 +149,7 @@ export function createApiKeysService(deps: {
         return cached.actor;
       }
       const m = TOKEN.exec(token);
-      const row = m ? await repo.findById(formatUuid(m[1] as string)) : undefined;
+      const row = m ? await repo.findById(db, formatUuid(m[1] as string)) : undefined;
       if (!m || !row || !timingSafeEqual(row.secret_hash, hash(m[2] as string))) {
         throw new AppError('unauthenticated', 'the API key is not valid');
       }
@@ -157,11 +170,18 @@ export function createApiKeysService(deps: {
       cache.set(token, { actor, until: now + CACHE_MS });
       if ((touched.get(row.id) ?? 0) + TOUCH_MS < now) {
         touched.set(row.id, now);
-        await repo.touch(row.id, clock.now());
+        await repo.touch(db, row.id, clock.now());
       }
       return actor;
     },
   };
+}
+
+/** Keys are managed at the server's command line: only an actor with every right may. */
+function requireManager(actor: Actor): void {
+  if (actor.actions !== '*' || actor.read !== '*') {
+    throw new AppError('forbidden', 'only the operator at the command line may manage API keys');
+  }
 }
 
 function formatUuid(hex: string): string {

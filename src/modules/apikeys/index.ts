@@ -1,2 +1,3 @@
-/** The API-keys module's public surface (minimal here; the module-seams work completes it). */
+/** The API-key module's public surface. */
+export { apiKeyEvents } from './events.ts';
 export { createApiKeysService, type ApiKeysService } from './apikeys.service.ts';

@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { arrayLiteral, type CopyIn } from '../../db/copy.ts';
-import type { Database } from '../../db/types.ts';
+import type { Executor } from '../../db/transaction.ts';
 
 export interface AuditEventRow {
   id: string;
@@ -15,7 +15,10 @@ export interface AuditEventRow {
   fields: string[];
   outcome: string;
   request_id: string | null;
+  /** Free text of events written before events carried data; null on newer events. */
   detail: string | null;
+  /** The event's structured data (its declaration's schema); null on events from before. */
+  data: Record<string, unknown> | null;
   /** The application's MAC (nonce and HMAC); null on events written before MACs. */
   mac: Buffer | null;
 }
@@ -39,6 +42,7 @@ const eventColumns = [
   'outcome',
   'request_id',
   'detail',
+  'data',
   'mac',
 ] as const;
 
@@ -57,19 +61,21 @@ const bytes = (b: Uint8Array | null): Buffer | null =>
 /** The advisory lock that lets one sealer at a time extend the chain. */
 const SEALER_LOCK = 0x52_4b_41_55;
 
-export function createAuditRepo(db: Kysely<Database>) {
+/** The access log's SQL; every method runs on the executor it is given. */
+export function createAuditRepo() {
   return {
-    async insert(tx: Kysely<Database>, events: NewAuditEvent[]): Promise<void> {
+    async insert(ex: Executor, events: NewAuditEvent[]): Promise<void> {
       if (events.length === 0) {
         return;
       }
-      await tx
+      await ex
         .insertInto('audit_events')
         .values(
           events.map((e) => ({
             ...e,
             categories: sql<string[]>`${arrayLiteral(e.categories)}::text[]`,
             fields: sql<string[]>`${arrayLiteral(e.fields)}::text[]`,
+            data: e.data === null ? null : sql<string>`${JSON.stringify(e.data)}::jsonb`,
           })),
         )
         .execute();
@@ -81,11 +87,15 @@ export function createAuditRepo(db: Kysely<Database>) {
       await copy(
         'audit_events',
         columns,
-        events.map((e) => columns.map((c) => e[c])),
+        events.map((e) =>
+          columns.map((c) =>
+            c === 'data' ? (e.data === null ? null : JSON.stringify(e.data)) : e[c],
+          ),
+        ),
       );
     },
 
-    async tryLockSealer(tx: Kysely<Database>): Promise<boolean> {
+    async tryLockSealer(tx: Executor): Promise<boolean> {
       const r = await sql<{
         ok: boolean;
       }>`select pg_try_advisory_xact_lock(${SEALER_LOCK}) as ok`.execute(tx);
@@ -93,7 +103,7 @@ export function createAuditRepo(db: Kysely<Database>) {
     },
 
     async chainTail(
-      tx: Kysely<Database>,
+      tx: Executor,
     ): Promise<{ seq: string; hash: Buffer; event_id: string } | undefined> {
       const row = await tx
         .selectFrom('audit_chain')
@@ -108,11 +118,7 @@ export function createAuditRepo(db: Kysely<Database>) {
      * Events not yet in the chain whose transactions have ended (committed), oldest first. Events of
      * transactions still running wait for the next round, so the chain follows commit order.
      */
-    async unsealed(
-      tx: Kysely<Database>,
-      after: string,
-      limit: number,
-    ): Promise<UnsealedEventRow[]> {
+    async unsealed(tx: Executor, after: string, limit: number): Promise<UnsealedEventRow[]> {
       const r = await sql<UnsealedEventRow>`
         select ${sql.join(eventColumns.map((c) => sql.ref(`e.${c}`)))}, ${duplicateOf('e')} as duplicate
           from audit_events e
@@ -125,19 +131,19 @@ export function createAuditRepo(db: Kysely<Database>) {
     },
 
     /** Every committed event not in the chain, whatever transaction wrote it (for verify). */
-    async unchained(after: string, limit: number): Promise<UnsealedEventRow[]> {
+    async unchained(ex: Executor, after: string, limit: number): Promise<UnsealedEventRow[]> {
       const r = await sql<UnsealedEventRow>`
         select ${sql.join(eventColumns.map((c) => sql.ref(`e.${c}`)))}, ${duplicateOf('e')} as duplicate
           from audit_events e
          where e.id > ${after}
            and not exists (select 1 from audit_chain c where c.event_id = e.id)
          order by e.id
-         limit ${limit}`.execute(db);
+         limit ${limit}`.execute(ex);
       return r.rows.map((row) => ({ ...row, mac: bytes(row.mac) }));
     },
 
     /** The chain entry at one position. */
-    async chainEntry(tx: Kysely<Database>, seq: string): Promise<{ hash: Buffer } | undefined> {
+    async chainEntry(tx: Executor, seq: string): Promise<{ hash: Buffer } | undefined> {
       const row = await tx
         .selectFrom('audit_chain')
         .select('hash')
@@ -147,7 +153,7 @@ export function createAuditRepo(db: Kysely<Database>) {
     },
 
     /** The first position missing below the chain's last one, if any (reads the whole chain). */
-    async firstGap(tx: Kysely<Database>): Promise<string | null> {
+    async firstGap(tx: Executor): Promise<string | null> {
       const r = await sql<{ n: string; top: string | null }>`
         select count(*)::text as n, max(seq)::text as top from audit_chain`.execute(tx);
       const n = r.rows[0]?.n ?? '0';
@@ -165,17 +171,17 @@ export function createAuditRepo(db: Kysely<Database>) {
     },
 
     /** The lowest id of a committed event not yet chained because an older transaction runs on. */
-    async oldestWaiting(after: string): Promise<string | null> {
+    async oldestWaiting(ex: Executor, after: string): Promise<string | null> {
       const r = await sql<{ id: string | null }>`
         select min(e.id)::text as id from audit_events e
          where e.id > ${after}
            and e.xid >= pg_snapshot_xmin(pg_current_snapshot())
-           and not exists (select 1 from audit_chain c where c.event_id = e.id)`.execute(db);
+           and not exists (select 1 from audit_chain c where c.event_id = e.id)`.execute(ex);
       return r.rows[0]?.id ?? null;
     },
 
     async appendChain(
-      tx: Kysely<Database>,
+      tx: Executor,
       rows: Array<{ seq: string; event_id: string; hash: Buffer }>,
     ): Promise<void> {
       if (rows.length > 0) {
@@ -185,6 +191,7 @@ export function createAuditRepo(db: Kysely<Database>) {
 
     /** Chain entries from `afterSeq` with their events (null where the event row is gone). */
     async chainPage(
+      ex: Executor,
       afterSeq: string,
       limit: number,
     ): Promise<
@@ -199,7 +206,7 @@ export function createAuditRepo(db: Kysely<Database>) {
           from audit_chain c left join audit_events e on e.id = c.event_id
          where c.seq > ${afterSeq}
          order by c.seq
-         limit ${limit}`.execute(db);
+         limit ${limit}`.execute(ex);
       return r.rows.map((row) => ({
         seq: row.seq,
         hash: Buffer.from(row.hash),
@@ -215,27 +222,30 @@ export function createAuditRepo(db: Kysely<Database>) {
       }));
     },
 
-    async countUnsealed(): Promise<number> {
+    async countUnsealed(ex: Executor): Promise<number> {
       const r = await sql<{ n: number }>`
         select count(*)::int as n from audit_events e where not exists (select 1 from audit_chain c where c.event_id = e.id)`.execute(
-        db,
+        ex,
       );
       return r.rows[0]?.n ?? 0;
     },
 
-    async maxSealedEvent(): Promise<string> {
+    async maxSealedEvent(ex: Executor): Promise<string> {
       const r = await sql<{
         m: string | null;
-      }>`select max(event_id)::text as m from audit_chain`.execute(db);
+      }>`select max(event_id)::text as m from audit_chain`.execute(ex);
       return r.rows[0]?.m ?? '0';
     },
 
-    async list(opts: {
-      subjectId?: string;
-      beforeId?: string;
-      limit: number;
-    }): Promise<Array<AuditEventRow & { sealed: boolean }>> {
-      let q = db
+    async list(
+      ex: Executor,
+      opts: {
+        subjectId?: string;
+        beforeId?: string;
+        limit: number;
+      },
+    ): Promise<Array<AuditEventRow & { sealed: boolean }>> {
+      let q = ex
         .selectFrom('audit_events as e')
         .leftJoin('audit_chain as c', 'c.event_id', 'e.id')
         .select([

@@ -9,6 +9,7 @@ import { problemSchema } from '../../http/problem.ts';
 import { requireAction } from '../../lib/actor.ts';
 import type { StaffService } from '../staff/staff.service.ts';
 import type { AuditService } from './audit.service.ts';
+import { AUDIT_LANGS } from './define-event.ts';
 
 const entry = z.object({
   id: z.string(),
@@ -20,6 +21,10 @@ const entry = z.object({
   purpose: z.string().nullable(),
   subjectId: z.string().nullable(),
   action: z.string(),
+  /** The event's structured data (ids, identifiers, reason codes); null on entries from before. */
+  data: z.record(z.string(), z.unknown()).nullable(),
+  /** The event as a sentence in the language asked for. */
+  text: z.string(),
   categories: z.array(z.string()),
   fields: z.array(z.string()),
   outcome: z.string(),
@@ -50,6 +55,7 @@ export function auditRoutes(
             .optional(),
           subjectId: z.uuid().optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
+          lang: z.enum(AUDIT_LANGS).default('en'),
         })
         .strict(),
       response: {
@@ -88,6 +94,8 @@ export function auditRoutes(
           purpose: x.purpose,
           subjectId: x.subject_id,
           action: x.action,
+          data: x.data,
+          text: deps.audit.render(x, req.query.lang),
           categories: x.categories,
           fields: x.fields,
           outcome: x.outcome,

@@ -4,55 +4,43 @@
  * and names the first entry that does not match. The log identifies people only by their id.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/types.ts';
+import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { CopyIn } from '../../db/copy.ts';
 import type { Anchor, AnchorStore } from './audit.anchors.ts';
 import type { AuditEventRow, AuditRepo, NewAuditEvent } from './audit.repo.ts';
+import {
+  canonicalJson,
+  createAuditEventRegistry,
+  type AuditAction,
+  type AnyAuditEventDefinition,
+  type AuditEventTypes,
+  type AuditLang,
+} from './define-event.ts';
 
-export const AUDIT_ACTIONS = [
-  'subject.create',
-  'subject.read',
-  'subject.search',
-  'subject.update',
-  'subject.history',
-  'subject.erase',
-  'subject.restrict',
-  'subject.unrestrict',
-  'subject.export',
-  'subject.import',
-  'staff.login',
-  'staff.login_failed',
-  'staff.lockout',
-  'staff.logout',
-  'staff.create',
-  'staff.update',
-  'staff.password',
-  'staff.totp',
-  'apikey.create',
-  'apikey.revoke',
-  'definition.change',
-  'audit.read',
-  'audit.verify',
-  /** The outbox was read: detail is the number of mails shown; one more entry per person shown. */
-  'mail.outbox.read',
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-
-export interface AuditEvent {
+type EventBase = {
   actor: Pick<Actor, 'kind' | 'id' | 'role' | 'requestId'>;
-  action: AuditAction;
   purpose?: string | null;
   subjectId?: string | null;
   categories?: readonly string[];
   fields?: readonly string[];
   outcome?: 'ok' | 'denied' | 'failed';
-  /** Free text without personal data: a reason code, a count. */
-  detail?: string | null;
-}
+};
+
+/** Data is optional for events whose schema has no required key. */
+type DataOf<A extends AuditAction> =
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  {} extends AuditEventTypes[A] ? { data?: AuditEventTypes[A] } : { data: AuditEventTypes[A] };
+
+/**
+ * An event to record: one of the declared actions, with the data its declaration describes (ids,
+ * identifiers, reason codes, counts; never personal data).
+ */
+export type AuditEvent = {
+  [A in AuditAction]: EventBase & { action: A } & DataOf<A>;
+}[AuditAction];
 
 export interface VerifyResult {
   ok: boolean;
@@ -130,6 +118,10 @@ export function canonicalEvent(e: AuditEventRow): string {
     e.request_id,
     e.detail,
   ];
+  // Events written before events carried data keep the bytes they were chained with.
+  if (e.data !== null) {
+    fields.push(canonicalJson(e.data));
+  }
   if (e.mac) {
     fields.push(Buffer.from(e.mac).toString('hex'));
   }
@@ -139,10 +131,12 @@ export function canonicalEvent(e: AuditEventRow): string {
 /**
  * The exact bytes an event's MAC covers: its nonce and every field the application writes. The id
  * is the database's and is not known yet; the nonce makes each event's MAC its own instead.
+ * Version 2 (events with structured data) adds the data as canonical JSON; events written before
+ * it carry no data and keep verifying under version 1. Clearing an event's data, or adding data to
+ * an old one, changes the version its MAC is checked under, so the MAC no longer fits.
  */
 export function macInput(nonce: Uint8Array, e: NewAuditEvent): string {
-  return JSON.stringify([
-    'rekisteri/audit-event/1',
+  const common = [
     Buffer.from(nonce).toString('hex'),
     new Date(e.at).toISOString(),
     e.actor_kind,
@@ -156,12 +150,17 @@ export function macInput(nonce: Uint8Array, e: NewAuditEvent): string {
     e.outcome,
     e.request_id,
     e.detail,
-  ]);
+  ];
+  return e.data === null
+    ? JSON.stringify(['rekisteri/audit-event/1', ...common])
+    : JSON.stringify(['rekisteri/audit-event/2', ...common, canonicalJson(e.data)]);
 }
 
 export function createAuditService(deps: {
-  db: Kysely<Database>;
+  db: Executor;
   repo: AuditRepo;
+  /** The events the modules declare (`allAuditEvents` of the composition root). */
+  events: readonly AnyAuditEventDefinition[];
   vault: Vault;
   clock: Clock;
   /** Where chain heads are anchored outside the database; none: remembered in memory only. */
@@ -173,6 +172,7 @@ export function createAuditService(deps: {
   onAlarm?: (alarm: AuditAlarm) => void;
 }) {
   const { db, repo, vault, clock, anchors } = deps;
+  const registry = createAuditEventRegistry(deps.events);
   let logger = deps.logger ?? stderrLogger;
   const anchorIntervalMs = deps.anchorIntervalMs ?? ANCHOR_INTERVAL_MS;
   /** Events up to this id are known to be sealed; the search for unsealed ones starts after it. */
@@ -253,7 +253,7 @@ export function createAuditService(deps: {
 
   /** A reason the sealer must not extend the chain as it stands, or null. */
   const checkChain = async (
-    tx: Kysely<Database>,
+    tx: Executor,
     tail: { seq: string; hash: Buffer } | undefined,
     deep: boolean,
   ): Promise<Omit<AuditAlarm, 'at'> | null> => {
@@ -323,6 +323,7 @@ export function createAuditService(deps: {
   const toRows = (events: AuditEvent[], at: Date): NewAuditEvent[] => {
     const random = randomBytes(10 * events.length);
     return events.map((e, i) => {
+      const data = registry.validate(e.action, e.data);
       const row: NewAuditEvent = {
         at,
         actor_kind: e.actor.kind,
@@ -335,7 +336,8 @@ export function createAuditService(deps: {
         fields: [...(e.fields ?? [])],
         outcome: e.outcome ?? 'ok',
         request_id: e.actor.requestId ?? null,
-        detail: e.detail ?? null,
+        detail: null,
+        data,
         mac: null,
       };
       // Six bytes of time first keep the unique index on the MAC growing at its end.
@@ -383,7 +385,7 @@ export function createAuditService(deps: {
    * have disappeared it raises an alarm and chains nothing.
    */
   const seal = async (opts: { deep?: boolean; anchor?: boolean } = {}): Promise<number> => {
-    floor ??= String(Math.max(0, Number(await repo.maxSealedEvent()) - 100_000));
+    floor ??= String(Math.max(0, Number(await repo.maxSealedEvent(db)) - 100_000));
     // Every ten minutes a pass starts from the beginning, for events of transactions that ran
     // longer than the floor's lag, and checks the whole chain for holes.
     const full = Date.now() - lastFullScan > 10 * 60_000;
@@ -395,7 +397,7 @@ export function createAuditService(deps: {
     let from = full ? '0' : floor;
     let total = 0;
     for (;;) {
-      const pass = await db.transaction().execute(async (tx) => {
+      const pass = await withTransaction(db, async (tx) => {
         if (!(await repo.tryLockSealer(tx))) {
           return null;
         }
@@ -471,7 +473,7 @@ export function createAuditService(deps: {
     const horizon = Date.now() - 60_000;
     // Never past a committed event that is still waiting for an older transaction to end.
     const due = marks.length > 0 && (marks[0]?.at ?? Infinity) < horizon;
-    const waiting = due ? await repo.oldestWaiting(floor) : null;
+    const waiting = due ? await repo.oldestWaiting(db, floor) : null;
     while (marks.length > 0 && (marks[0]?.at ?? Infinity) < horizon) {
       const mark: string = marks.shift()?.id ?? floor;
       floor =
@@ -483,7 +485,7 @@ export function createAuditService(deps: {
 
   return {
     /** Writes events in the caller's transaction (or on their own when given the database). */
-    async record(tx: Kysely<Database>, events: AuditEvent | AuditEvent[]): Promise<void> {
+    async record(tx: Executor, events: AuditEvent | AuditEvent[]): Promise<void> {
       const at = clock.now();
       await repo.insert(tx, toRows(Array.isArray(events) ? events : [events], at));
     },
@@ -502,7 +504,12 @@ export function createAuditService(deps: {
      */
     log(events: AuditEvent | AuditEvent[]): Promise<void> {
       const at = clock.now();
-      const rows = toRows(Array.isArray(events) ? events : [events], at);
+      let rows: NewAuditEvent[];
+      try {
+        rows = toRows(Array.isArray(events) ? events : [events], at);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
       if (rows.length === 0) {
         return Promise.resolve();
       }
@@ -533,7 +540,7 @@ export function createAuditService(deps: {
       let after = '0';
       let broken: VerifyResult['broken'];
       walk: for (;;) {
-        const page = await repo.chainPage(after, SEAL_BATCH);
+        const page = await repo.chainPage(db, after, SEAL_BATCH);
         for (const entry of page) {
           const stop = (
             kind: BrokenKind,
@@ -605,7 +612,7 @@ export function createAuditService(deps: {
       const forged: string[] = [];
       let firstForged: { id: string; why: string } | undefined;
       for (let from = '0'; ;) {
-        const page = await repo.unchained(from, SEAL_BATCH);
+        const page = await repo.unchained(db, from, SEAL_BATCH);
         for (const e of page) {
           const why = authenticate(e);
           if (why) {
@@ -633,7 +640,7 @@ export function createAuditService(deps: {
       return {
         ok: !broken,
         checked,
-        unsealed: await repo.countUnsealed(),
+        unsealed: await repo.countUnsealed(db),
         unauthenticated,
         ...(broken ? { broken } : {}),
         forged,
@@ -655,17 +662,27 @@ export function createAuditService(deps: {
     },
 
     /** A page of the log, newest first, with whether each entry is sealed into the chain yet. */
-    list: (opts: { subjectId?: string; beforeId?: string; limit: number }) => repo.list(opts),
+    list: (opts: { subjectId?: string; beforeId?: string; limit: number }) => repo.list(db, opts),
+
+    /** An entry as a sentence in `lang`, from its data (or, on entries from before, its detail). */
+    render: (
+      e: { action: string; data: Record<string, unknown> | null; detail?: string | null },
+      lang: AuditLang,
+    ): string => registry.render(e, lang),
+
+    /** The names of the declared events. */
+    actions: (): string[] => registry.names(),
 
     /**
      * The person's own view, for their access copy: when, for which purpose, by which role and
-     * what was done, without naming the employee (CJEU C-579/21).
+     * what was done (as a sentence in `lang`), without naming the employee (CJEU C-579/21).
      */
-    async forSubject(subjectId: string) {
-      const rows = await repo.list({ subjectId, limit: 10_000 });
+    async forSubject(subjectId: string, lang: AuditLang = 'en') {
+      const rows = await repo.list(db, { subjectId, limit: 10_000 });
       return rows.map((r) => ({
         at: new Date(r.at).toISOString(),
         action: r.action,
+        text: registry.render(r, lang),
         purpose: r.purpose,
         role: r.role ?? (r.actor_kind === 'api_key' ? 'integration' : r.actor_kind),
         categories: r.categories,

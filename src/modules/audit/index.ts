@@ -1,7 +1,19 @@
-/** The access log's public surface for code outside the module. */
+/** The access log's public surface. */
 export {
-  AUDIT_ACTIONS,
+  AUDIT_LANGS,
+  auditData,
+  canonicalJson,
+  createAuditEventRegistry,
+  defineAuditEvent,
+  sampleAuditData,
+  type AnyAuditEventDefinition,
   type AuditAction,
-  type AuditEvent,
-  type AuditService,
-} from './audit.service.ts';
+  type AuditData,
+  type AuditEventDefinition,
+  type AuditEventMap,
+  type AuditEventRegistry,
+  type AuditEventTypes,
+  type AuditLang,
+} from './define-event.ts';
+export { auditEvents } from './events.ts';
+export type { AuditEvent, AuditService } from './audit.service.ts';

@@ -286,7 +286,7 @@ export function createImportService(deps: {
             purpose: mapping.purpose,
             subjectId: row.id,
             categories: row.values.map((v) => v.category),
-            detail: `run ${runId.slice(0, 12)}`,
+            data: { run: runId.slice(0, 12) },
           })),
         );
         if (rejected.length > 0) {

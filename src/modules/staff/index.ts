@@ -1,4 +1,5 @@
-/** The staff module's public surface (minimal here; the module-seams work completes it). */
+/** The staff module's public surface. */
+export { staffEvents } from './events.ts';
 export {
   createStaffService,
   type SessionInfo,

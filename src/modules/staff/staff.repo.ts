@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../db/types.ts';
+import { sql } from 'kysely';
+import type { Executor } from '../../db/transaction.ts';
 
 export interface StaffRow {
   id: string;
@@ -43,21 +43,22 @@ const staffColumns = [
   'must_change_password',
 ] as const;
 
-export function createStaffRepo(db: Kysely<Database>) {
+/** The staff accounts' and sessions' SQL; every method runs on the executor it is given. */
+export function createStaffRepo() {
   const map = (r: StaffRow): StaffRow => ({
     ...r,
     totp_secret: r.totp_secret ? Buffer.from(r.totp_secret) : null,
   });
   return {
-    async count(): Promise<number> {
-      const r = await db
+    async count(ex: Executor): Promise<number> {
+      const r = await ex
         .selectFrom('staff')
         .select(sql<number>`count(*)::int`.as('n'))
         .executeTakeFirstOrThrow();
       return r.n;
     },
     async insert(
-      tx: Kysely<Database>,
+      ex: Executor,
       row: {
         id: string;
         username: string;
@@ -67,45 +68,45 @@ export function createStaffRepo(db: Kysely<Database>) {
         must_change_password: boolean;
       },
     ): Promise<void> {
-      await tx.insertInto('staff').values(row).execute();
+      await ex.insertInto('staff').values(row).execute();
     },
-    async findById(id: string, tx: Kysely<Database> = db): Promise<StaffRow | undefined> {
-      const r = await tx
+    async findById(ex: Executor, id: string): Promise<StaffRow | undefined> {
+      const r = await ex
         .selectFrom('staff')
         .select(staffColumns)
         .where('id', '=', id)
         .executeTakeFirst();
       return r ? map(r) : undefined;
     },
-    async findByUsername(username: string): Promise<StaffRow | undefined> {
-      const r = await db
+    async findByUsername(ex: Executor, username: string): Promise<StaffRow | undefined> {
+      const r = await ex
         .selectFrom('staff')
         .select(staffColumns)
         .where(sql`lower(username)`, '=', username.toLowerCase())
         .executeTakeFirst();
       return r ? map(r) : undefined;
     },
-    async list(): Promise<StaffRow[]> {
+    async list(ex: Executor): Promise<StaffRow[]> {
       return (
-        await db.selectFrom('staff').select(staffColumns).orderBy('created_at').execute()
+        await ex.selectFrom('staff').select(staffColumns).orderBy('created_at').execute()
       ).map(map);
     },
     async update(
-      tx: Kysely<Database>,
+      ex: Executor,
       id: string,
       set: Partial<Omit<StaffRow, 'id' | 'created_at'>>,
     ): Promise<void> {
-      await tx
+      await ex
         .updateTable('staff')
         .set({ ...set, updated_at: new Date() })
         .where('id', '=', id)
         .execute();
     },
-    async namesOf(ids: string[]): Promise<Map<string, string>> {
+    async namesOf(ex: Executor, ids: string[]): Promise<Map<string, string>> {
       if (ids.length === 0) {
         return new Map();
       }
-      const rows = await db
+      const rows = await ex
         .selectFrom('staff')
         .select(['id', 'display_name'])
         .where('id', 'in', ids)
@@ -114,7 +115,7 @@ export function createStaffRepo(db: Kysely<Database>) {
     },
 
     async insertSession(
-      tx: Kysely<Database>,
+      ex: Executor,
       row: {
         id_hash: Buffer;
         staff_id: string;
@@ -125,10 +126,10 @@ export function createStaffRepo(db: Kysely<Database>) {
         expires_at: Date;
       },
     ): Promise<void> {
-      await tx.insertInto('staff_sessions').values(row).execute();
+      await ex.insertInto('staff_sessions').values(row).execute();
     },
-    async findSession(idHash: Buffer): Promise<SessionRow | undefined> {
-      return db
+    async findSession(ex: Executor, idHash: Buffer): Promise<SessionRow | undefined> {
+      return ex
         .selectFrom('staff_sessions')
         .select(['staff_id', 'csrf_token', 'mfa_passed', 'last_seen_at', 'expires_at'])
         .where('id_hash', '=', idHash)
@@ -136,9 +137,10 @@ export function createStaffRepo(db: Kysely<Database>) {
     },
     /** A session and its staff member in one query: every console request asks for both. */
     async findSessionWithStaff(
+      ex: Executor,
       idHash: Buffer,
     ): Promise<{ session: SessionRow; staff: StaffRow } | undefined> {
-      const r = await db
+      const r = await ex
         .selectFrom('staff_sessions as ss')
         .innerJoin('staff as s', 's.id', 'ss.staff_id')
         .select([
@@ -160,19 +162,19 @@ export function createStaffRepo(db: Kysely<Database>) {
         staff: map(staff),
       };
     },
-    async touchSession(idHash: Buffer, at: Date): Promise<void> {
-      await db
+    async touchSession(ex: Executor, idHash: Buffer, at: Date): Promise<void> {
+      await ex
         .updateTable('staff_sessions')
         .set({ last_seen_at: at })
         .where('id_hash', '=', idHash)
         .execute();
     },
-    async deleteSession(tx: Kysely<Database>, idHash: Buffer): Promise<void> {
-      await tx.deleteFrom('staff_sessions').where('id_hash', '=', idHash).execute();
+    async deleteSession(ex: Executor, idHash: Buffer): Promise<void> {
+      await ex.deleteFrom('staff_sessions').where('id_hash', '=', idHash).execute();
     },
     /** Counts one more failure atomically; returns the new count. */
-    async countFailure(tx: Kysely<Database>, id: string): Promise<number> {
-      const r = await tx
+    async countFailure(ex: Executor, id: string): Promise<number> {
+      const r = await ex
         .updateTable('staff')
         .set({ failed_logins: sql<number>`failed_logins + 1` })
         .where('id', '=', id)
@@ -181,8 +183,8 @@ export function createStaffRepo(db: Kysely<Database>) {
       return r.failed_logins;
     },
     /** Uses a TOTP time step only if no later or equal step was used: true when it was free. */
-    async useTotpStep(id: string, step: number): Promise<boolean> {
-      const r = await db
+    async useTotpStep(ex: Executor, id: string, step: number): Promise<boolean> {
+      const r = await ex
         .updateTable('staff')
         .set({ totp_last_step: String(step) })
         .where('id', '=', id)
@@ -191,8 +193,8 @@ export function createStaffRepo(db: Kysely<Database>) {
       return r.numUpdatedRows > 0n;
     },
     /** Removes a recovery code if it is still there: true when this call used it. */
-    async useRecoveryCode(id: string, hashed: string): Promise<boolean> {
-      const r = await db
+    async useRecoveryCode(ex: Executor, id: string, hashed: string): Promise<boolean> {
+      const r = await ex
         .updateTable('staff')
         .set({ recovery_codes: sql<string[]>`array_remove(recovery_codes, ${hashed})` })
         .where('id', '=', id)
@@ -200,15 +202,15 @@ export function createStaffRepo(db: Kysely<Database>) {
         .executeTakeFirst();
       return r.numUpdatedRows > 0n;
     },
-    async deleteExpiredSessions(now: Date, idleSince: Date): Promise<number> {
-      const r = await db
+    async deleteExpiredSessions(ex: Executor, now: Date, idleSince: Date): Promise<number> {
+      const r = await ex
         .deleteFrom('staff_sessions')
         .where((eb) => eb.or([eb('expires_at', '<', now), eb('last_seen_at', '<', idleSince)]))
         .executeTakeFirst();
       return Number(r.numDeletedRows);
     },
-    async deleteSessionsOf(tx: Kysely<Database>, staffId: string, except?: Buffer): Promise<void> {
-      let q = tx.deleteFrom('staff_sessions').where('staff_id', '=', staffId);
+    async deleteSessionsOf(ex: Executor, staffId: string, except?: Buffer): Promise<void> {
+      let q = ex.deleteFrom('staff_sessions').where('staff_id', '=', staffId);
       if (except) {
         q = q.where('id_hash', '!=', except);
       }

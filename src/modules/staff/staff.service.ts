@@ -7,9 +7,8 @@
  * lockout and change to an account goes to the access log.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import * as OTPAuth from 'otpauth';
-import type { Database } from '../../db/types.ts';
+import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Register } from '../../definition/register.ts';
 import type { RoleDefinition } from '../../definition/schema.ts';
 import { requireAction, type Action, type Actor } from '../../lib/actor.ts';
@@ -18,7 +17,7 @@ import { AppError, invalid } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { textFault } from '../../lib/text.ts';
 import type { Vault } from '../../vault/vault.ts';
-import type { AuditService } from '../audit/audit.service.ts';
+import type { AuditService } from '../audit/index.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { StaffRepo, StaffRow } from './staff.repo.ts';
 
@@ -125,7 +124,7 @@ export function actorForRole(id: string, role: RoleDefinition): Actor {
 }
 
 export function createStaffService(deps: {
-  db: Kysely<Database>;
+  db: Executor;
   repo: StaffRepo;
   register: Register;
   vault: Vault;
@@ -143,8 +142,8 @@ export function createStaffService(deps: {
   const anonymous = { kind: 'staff' as const, id: 'unknown' };
 
   /** Counts a failure; the fifth in a row locks the account. */
-  const fail = async (staff: StaffRow, requestId?: string) => {
-    await db.transaction().execute(async (tx) => {
+  const fail = async (staff: StaffRow, step: 'password' | 'second_factor', requestId?: string) => {
+    await withTransaction(db, async (tx) => {
       // Counted in the database, so that parallel guesses cannot all read the same count.
       const failures = await repo.countFailure(tx, staff.id);
       const lock = failures >= LOCK_AFTER;
@@ -154,15 +153,22 @@ export function createStaffService(deps: {
           locked_until: new Date(clock.now().getTime() + LOCK_MS),
         });
       }
-      await audit.record(tx, {
-        actor: { kind: 'staff', id: staff.id, role: staff.role, requestId },
-        action: lock ? 'staff.lockout' : 'staff.login_failed',
-        outcome: 'denied',
-      });
+      const actor = { kind: 'staff', id: staff.id, role: staff.role, requestId } as const;
+      await audit.record(
+        tx,
+        lock
+          ? { actor, action: 'staff.lockout', outcome: 'denied', data: { step } }
+          : {
+              actor,
+              action: 'staff.login_failed',
+              outcome: 'denied',
+              data: { reason: step === 'password' ? 'wrong_password' : 'wrong_code' },
+            },
+      );
     });
   };
 
-  const newSession = async (tx: Kysely<Database>, staff: StaffRow, mfaPassed: boolean) => {
+  const newSession = async (tx: Executor, staff: StaffRow, mfaPassed: boolean) => {
     const sessionToken = token();
     const now = clock.now();
     const csrfToken = token(24);
@@ -199,18 +205,18 @@ export function createStaffService(deps: {
         return false;
       }
       // A code is good once, even when sent twice at the same moment.
-      return repo.useTotpStep(staff.id, Math.floor(now / 30_000) + delta);
+      return repo.useTotpStep(db, staff.id, Math.floor(now / 30_000) + delta);
     }
     const recovery = normaliseRecoveryCode(code);
     if (!allowRecovery || recovery === undefined) {
       return false;
     }
     // Codes stored in the pre-release form (bare SHA-256 of a 40-bit code) never match this.
-    return repo.useRecoveryCode(staff.id, vault.recoveryCodeHash(staff.id, recovery));
+    return repo.useRecoveryCode(db, staff.id, vault.recoveryCodeHash(staff.id, recovery));
   };
 
   const requireStaff = async (id: string) => {
-    const staff = await repo.findById(id);
+    const staff = await repo.findById(db, id);
     if (!staff) {
       throw new AppError('not_found', `no staff member with id ${id}`);
     }
@@ -244,7 +250,7 @@ export function createStaffService(deps: {
     if (problem) {
       throw invalid('password', problem);
     }
-    if (await repo.findByUsername(username)) {
+    if (await repo.findByUsername(db, username)) {
       throw new AppError('conflict', `the username "${username}" is taken`, [
         { field: 'username', detail: 'already taken' },
       ]);
@@ -259,15 +265,15 @@ export function createStaffService(deps: {
       // printed to a terminal), so the owner replaces it at the first sign-in.
       must_change_password: input.password === undefined,
     };
-    await db.transaction().execute(async (tx) => {
+    await withTransaction(db, async (tx) => {
       await repo.insert(tx, row);
       await audit.record(tx, {
         actor,
         action: 'staff.create',
-        detail: `staff ${row.id} as ${row.role}`,
+        data: { staffId: row.id, role: row.role },
       });
     });
-    return { staff: present((await repo.findById(row.id)) as StaffRow), password };
+    return { staff: present((await repo.findById(db, row.id)) as StaffRow), password };
   };
 
   return {
@@ -275,7 +281,7 @@ export function createStaffService(deps: {
 
     async listStaff(actor: Actor): Promise<StaffView[]> {
       requireAction(actor, 'manage_staff');
-      return (await repo.list()).map(present);
+      return (await repo.list(db)).map(present);
     },
 
     async updateStaff(
@@ -310,7 +316,7 @@ export function createStaffService(deps: {
       if (nameFault) {
         throw invalid('displayName', nameFault);
       }
-      await db.transaction().execute(async (tx) => {
+      await withTransaction(db, async (tx) => {
         await repo.update(tx, id, {
           ...(input.role !== undefined ? { role: input.role } : {}),
           ...(input.displayName !== undefined ? { display_name: input.displayName.trim() } : {}),
@@ -321,15 +327,21 @@ export function createStaffService(deps: {
         if (input.disabled === true || input.role !== undefined) {
           await repo.deleteSessionsOf(tx, id);
         }
-        const changes = [
-          input.role !== undefined ? `role ${staff.role} → ${input.role}` : '',
-          input.disabled !== undefined ? (input.disabled ? 'disabled' : 'enabled') : '',
-          input.displayName !== undefined ? 'name' : '',
-        ].filter(Boolean);
+        const changed = [
+          ...(input.role !== undefined ? (['role'] as const) : []),
+          ...(input.disabled !== undefined
+            ? ([input.disabled ? 'disabled' : 'enabled'] as const)
+            : []),
+          ...(input.displayName !== undefined ? (['name'] as const) : []),
+        ];
         await audit.record(tx, {
           actor,
           action: 'staff.update',
-          detail: `staff ${id}: ${changes.join(', ')}`,
+          data: {
+            staffId: id,
+            changed,
+            ...(input.role !== undefined ? { role: { from: staff.role, to: input.role } } : {}),
+          },
         });
       });
       return present(await requireStaff(id));
@@ -344,7 +356,7 @@ export function createStaffService(deps: {
 
     /** The first administrator, made on a fresh database; returns the one-time password. */
     async ensureFirstAdmin(): Promise<{ username: string; password: string } | undefined> {
-      if ((await repo.count()) > 0) {
+      if ((await repo.count(db)) > 0) {
         return undefined;
       }
       const admin = register.roles.find((r) => r.actions.includes('manage_staff'));
@@ -356,7 +368,7 @@ export function createStaffService(deps: {
         return { username: 'admin', password };
       } catch (err) {
         // Another instance starting at the same moment made it first (the unique index says so).
-        if ((await repo.count()) > 0) {
+        if ((await repo.count(db)) > 0) {
           return undefined;
         }
         throw err;
@@ -373,7 +385,7 @@ export function createStaffService(deps: {
       if (usernameFault) {
         throw invalid('username', usernameFault);
       }
-      const staff = await repo.findByUsername(input.username);
+      const staff = await repo.findByUsername(db, input.username);
       if (!staff || staff.disabled_at) {
         dummyHash ??= hashPassword(generatePassword());
         await verifyPassword(await dummyHash, input.password);
@@ -381,7 +393,7 @@ export function createStaffService(deps: {
           actor: { ...anonymous, requestId: input.requestId },
           action: 'staff.login_failed',
           outcome: 'denied',
-          detail: staff ? 'disabled account' : 'unknown username',
+          data: { reason: staff ? 'disabled_account' : 'unknown_username' },
         });
         throw new AppError('unauthenticated', 'wrong username or password');
       }
@@ -393,7 +405,7 @@ export function createStaffService(deps: {
           actor: { kind: 'staff', id: staff.id, role: staff.role, requestId: input.requestId },
           action: 'staff.login_failed',
           outcome: 'denied',
-          detail: 'locked',
+          data: { reason: 'locked' },
         });
         if (!right) {
           throw new AppError('unauthenticated', 'wrong username or password');
@@ -411,11 +423,11 @@ export function createStaffService(deps: {
         );
       }
       if (!(await verifyPassword(staff.password_hash, input.password))) {
-        await fail(staff, input.requestId);
+        await fail(staff, 'password', input.requestId);
         throw new AppError('unauthenticated', 'wrong username or password');
       }
       const mfaPassed = !staff.totp_enabled;
-      const session = await db.transaction().execute(async (tx) => {
+      const session = await withTransaction(db, async (tx) => {
         if (input.previousSession) {
           await repo.deleteSession(tx, sha256(input.previousSession));
         }
@@ -423,7 +435,7 @@ export function createStaffService(deps: {
         await audit.record(tx, {
           actor: { kind: 'staff', id: staff.id, role: staff.role, requestId: input.requestId },
           action: 'staff.login',
-          detail: mfaPassed ? 'password' : 'password; second factor pending',
+          data: { step: 'password', secondFactorPending: !mfaPassed },
         });
         return newSession(tx, staff, mfaPassed);
       });
@@ -432,8 +444,8 @@ export function createStaffService(deps: {
 
     /** The second step: a TOTP or recovery code; the session is replaced by a full one. */
     async completeMfa(sessionToken: string, code: string, requestId?: string) {
-      const session = await repo.findSession(sha256(sessionToken));
-      const staff = session ? await repo.findById(session.staff_id) : undefined;
+      const session = await repo.findSession(db, sha256(sessionToken));
+      const staff = session ? await repo.findById(db, session.staff_id) : undefined;
       if (!session || !staff || session.expires_at < clock.now()) {
         throw new AppError('unauthenticated', 'sign in with your password first');
       }
@@ -451,18 +463,18 @@ export function createStaffService(deps: {
         );
       }
       if (!(await checkTotp(staff, code))) {
-        await fail(staff, requestId);
+        await fail(staff, 'second_factor', requestId);
         throw new AppError('unauthenticated', 'the code is not valid', [
           { field: 'code', detail: 'not valid' },
         ]);
       }
-      const next = await db.transaction().execute(async (tx) => {
+      const next = await withTransaction(db, async (tx) => {
         await repo.deleteSession(tx, sha256(sessionToken));
         await repo.update(tx, staff.id, { failed_logins: 0 });
         await audit.record(tx, {
           actor: { kind: 'staff', id: staff.id, role: staff.role, requestId },
           action: 'staff.login',
-          detail: 'second factor',
+          data: { step: 'second_factor', secondFactorPending: false },
         });
         return newSession(tx, staff, true);
       });
@@ -472,7 +484,7 @@ export function createStaffService(deps: {
     /** The session a cookie stands for, or undefined when there is none or it has expired. */
     async session(sessionToken: string): Promise<SessionInfo | undefined> {
       const idHash = sha256(sessionToken);
-      const found = await repo.findSessionWithStaff(idHash);
+      const found = await repo.findSessionWithStaff(db, idHash);
       const now = clock.now();
       if (!found) {
         return undefined;
@@ -487,7 +499,7 @@ export function createStaffService(deps: {
         return undefined;
       }
       if (session.last_seen_at.getTime() + TOUCH_MS < now.getTime()) {
-        await repo.touchSession(idHash, now);
+        await repo.touchSession(db, idHash, now);
       }
       return {
         staff: present(staff),
@@ -511,7 +523,7 @@ export function createStaffService(deps: {
     },
 
     async logout(actor: Actor, sessionToken: string): Promise<void> {
-      await db.transaction().execute(async (tx) => {
+      await withTransaction(db, async (tx) => {
         await repo.deleteSession(tx, sha256(sessionToken));
         await audit.record(tx, { actor, action: 'staff.logout' });
       });
@@ -536,7 +548,7 @@ export function createStaffService(deps: {
         throw invalid('next', problem);
       }
       const hashed = await hashPassword(input.next);
-      await db.transaction().execute(async (tx) => {
+      await withTransaction(db, async (tx) => {
         await repo.update(tx, staff.id, { password_hash: hashed, must_change_password: false });
         await repo.deleteSessionsOf(tx, staff.id, sha256(sessionToken));
         await audit.record(tx, { actor, action: 'staff.password' });
@@ -583,24 +595,24 @@ export function createStaffService(deps: {
         throw invalid('code', 'the code does not match; check the time on your device');
       }
       const codes = Array.from({ length: 10 }, generateRecoveryCode);
-      await db.transaction().execute(async (tx) => {
+      await withTransaction(db, async (tx) => {
         await repo.update(tx, staff.id, {
           totp_enabled: true,
           recovery_codes: codes.map((c) =>
             vault.recoveryCodeHash(staff.id, normaliseRecoveryCode(c) as string),
           ),
         });
-        await audit.record(tx, { actor, action: 'staff.totp', detail: 'enabled' });
+        await audit.record(tx, { actor, action: 'staff.totp', data: { enabled: true } });
       });
       return { recoveryCodes: codes };
     },
 
-    namesOf: (ids: string[]) => repo.namesOf(ids),
+    namesOf: (ids: string[]) => repo.namesOf(db, ids),
 
     /** Removes sessions that have expired or gone idle; the server runs it every minute. */
     pruneSessions: () => {
       const now = clock.now();
-      return repo.deleteExpiredSessions(now, new Date(now.getTime() - idleMs));
+      return repo.deleteExpiredSessions(db, now, new Date(now.getTime() - idleMs));
     },
   };
 }

@@ -297,7 +297,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
       subjectId: id,
       categories: [...new Set(history.map((h) => h.category))],
       fields: history.map((h) => `${h.category}.${h.field}`),
-      detail: ctx.reason === null ? null : 'with reason',
+      data: { withReason: ctx.reason !== null },
     });
     return true;
   };
@@ -437,7 +437,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
             action: 'subject.search' as const,
             purpose: purpose.id,
             subjectId: v.id,
-            detail: 'lookup',
+            data: { mode: 'lookup' },
             ...touched(v.categories),
           })),
         );
@@ -492,7 +492,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
           action: 'subject.search' as const,
           purpose: purpose.id,
           subjectId: v.id,
-          detail: query.q === undefined ? 'list' : 'search',
+          data: { mode: query.q === undefined ? 'list' : 'search' },
           ...touched(v.categories),
         })),
       );
@@ -571,7 +571,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
       await db.transaction().execute(async (tx) => {
         await requireSubject(tx, id, true);
         await repo.erase(tx, id, at, reason);
-        await audit.record(tx, { actor, action: 'subject.erase', subjectId: id, detail: reason });
+        await audit.record(tx, { actor, action: 'subject.erase', subjectId: id, data: { reason } });
       });
       try {
         await keys.erase([{ subjectId: id, erasedAt: at, reason }]);
@@ -623,7 +623,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
               actor: system,
               action: 'subject.erase',
               subjectId: e.subjectId,
-              detail: 'journal',
+              data: { reason: 'journal' },
             });
           }
         });

@@ -43,9 +43,14 @@ export function AccessLogPage() {
     staleTime: 0,
   });
   const log = useInfiniteQuery({
-    queryKey: ['audit', subjectId],
+    queryKey: ['audit', subjectId, i18n.lang],
     queryFn: ({ pageParam }) =>
-      api.auditLog({ before: pageParam, limit: 50, subjectId: subjectId || undefined }),
+      api.auditLog({
+        before: pageParam,
+        limit: 50,
+        subjectId: subjectId || undefined,
+        lang: i18n.lang,
+      }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextBefore,
     staleTime: 0,
@@ -99,7 +104,7 @@ export function AccessLogPage() {
       header: t('col.action'),
       cell: (e) => (
         <>
-          <code>{e.action}</code>
+          <span title={e.action}>{e.text}</span>
           {e.outcome === 'ok' ? null : (
             <>
               {' '}

@@ -1,0 +1,19 @@
+/**
+ * Every access-log event the application writes, from the modules' own declarations: the access
+ * log refuses any other. A new module adds its `events` list here.
+ */
+import { mailEvents } from './mail/events.ts';
+import { apiKeyEvents } from './modules/apikeys/index.ts';
+import { auditEvents } from './modules/audit/index.ts';
+import { registerEvents } from './modules/register/index.ts';
+import { staffEvents } from './modules/staff/index.ts';
+import { subjectEvents } from './modules/subjects/index.ts';
+
+export const allAuditEvents = [
+  ...auditEvents,
+  ...staffEvents,
+  ...apiKeyEvents,
+  ...subjectEvents,
+  ...registerEvents,
+  ...mailEvents,
+] as const;

@@ -1,0 +1,2 @@
+/** The register definition module's public surface. */
+export { registerEvents } from './events.ts';

@@ -1,0 +1,2 @@
+/** The subjects module's public surface. */
+export { subjectEvents } from './events.ts';
