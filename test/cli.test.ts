@@ -327,7 +327,7 @@ describe('rekisteri CLI', () => {
       const reads = await database.db
         .selectFrom('audit_events')
         .select(['actor_kind', 'data'])
-        .where('action', '=', 'mail.outbox.read')
+        .where('action', '=', 'mail.outbox_read')
         .orderBy('id')
         .execute();
       await database.close();

@@ -437,7 +437,7 @@ describe.each(DATABASES)('mail to a person of the register on %s', { timeout: 12
     t.db.handle.db
       .selectFrom('audit_events')
       .select(['actor_kind', 'actor_id', 'subject_id', 'action', 'data'])
-      .where('action', 'in', ['mail.outbox.read', 'mail.outbox.read_person'])
+      .where('action', 'in', ['mail.outbox_read', 'mail.outbox_read_person'])
       .orderBy('id')
       .execute();
   const signIn = async (username: string): Promise<string> => {
@@ -543,7 +543,7 @@ describe.each(DATABASES)('mail to a person of the register on %s', { timeout: 12
       expect.objectContaining({
         actor_kind: 'staff',
         subject_id: null,
-        action: 'mail.outbox.read',
+        action: 'mail.outbox_read',
         data: { shown: inOutbox },
       }),
     );
@@ -551,7 +551,7 @@ describe.each(DATABASES)('mail to a person of the register on %s', { timeout: 12
       expect.objectContaining({
         actor_kind: 'staff',
         subject_id: id,
-        action: 'mail.outbox.read_person',
+        action: 'mail.outbox_read_person',
         data: {},
       }),
     );

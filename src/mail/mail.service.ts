@@ -324,10 +324,10 @@ export function createMailService(deps: {
         ...new Set(entries.flatMap((e) => (e.subjectId === null ? [] : [e.subjectId]))),
       ];
       await audit.log([
-        { actor, action: 'mail.outbox.read', data: { shown: entries.length } },
+        { actor, action: 'mail.outbox_read', data: { shown: entries.length } },
         ...people.map((subjectId) => ({
           actor,
-          action: 'mail.outbox.read_person' as const,
+          action: 'mail.outbox_read_person' as const,
           subjectId,
           data: {},
         })),
