@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import pinoPretty from 'pino-pretty';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -51,11 +52,29 @@ export interface AppOptions {
 
 /**
  * Logging that keeps personal data out: the request line without its query string (which may hold
- * an e-mail address or phone number), no headers, no bodies.
+ * an e-mail address or phone number), no headers, no bodies. JSON lines, one per event, unless
+ * `format` asks for readable lines, or is `auto` and stdout is a terminal (someone watching
+ * `rekisteri start`); the redaction is the same either way, done before the line is formatted.
  */
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+export function loggerOptions(
+  level: string,
+  format: 'auto' | 'json' | 'pretty' = 'auto',
+  terminal: boolean = process.stdout.isTTY === true,
+): FastifyServerOptions['logger'] {
+  const pretty = format === 'pretty' || (format === 'auto' && terminal);
   return {
     level,
+    ...(pretty
+      ? {
+          // Synchronous on the main thread: no worker, and nothing lost when the process ends.
+          stream: pinoPretty({
+            colorize: terminal,
+            sync: true,
+            translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
+            ignore: 'pid,hostname',
+          }),
+        }
+      : {}),
     redact: {
       paths: ['req.headers', 'req.body', 'body', 'email', 'phone', 'values'],
       censor: '[redacted]',

@@ -68,7 +68,7 @@ export async function startServer(
     throw err;
   }
   const app = await createApp(services, {
-    logger: loggerOptions(config.logLevel),
+    logger: loggerOptions(config.logLevel, config.logFormat),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
     consoleDir: CONSOLE_DIR,

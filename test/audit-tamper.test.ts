@@ -10,13 +10,14 @@ import { dirname, join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/types.ts';
-import { operator, system } from '../src/lib/actor.ts';
+import { system } from '../src/lib/actor.ts';
 import { fileAnchors } from '../src/modules/audit/audit.anchors.ts';
 import { allAuditEvents } from '../src/audit-events.ts';
 import { createAuditRepo } from '../src/modules/audit/audit.repo.ts';
 import { canonicalEvent, createAuditService } from '../src/modules/audit/audit.service.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { createVault } from '../src/vault/vault.ts';
+import { newStaffSession, newSubject } from './factories.ts';
 import {
   anna,
   captureLog,
@@ -59,29 +60,13 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
   async function setUp(): Promise<void> {
     t = await createTestContext(kind);
     headers = await t.key(['*'], ['read', 'write', 'export']);
-    const { password } = await t.services.staff.createStaff(operator, {
+    const session = await newStaffSession(t, 'auditor', {
       username: 'auditor',
-      displayName: 'Test auditor',
-      role: 'auditor',
       // A password of the auditor's own: a made-up one would first have to be replaced.
       password: 'a passphrase of my own, long enough',
     });
-    const login = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'auditor', password },
-    });
-    expect(login.statusCode, login.body).toBe(200);
-    const cookie = login.cookies.find((c) => c.name === 'rk_session');
-    auditor = { cookie: `rk_session=${cookie?.value ?? ''}` };
-    id = (
-      await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/subjects',
-        headers,
-        payload: { purpose: 'customer_relationship', source: 'subject', values: anna },
-      })
-    ).json<{ id: string }>().id;
+    auditor = { cookie: session.cookie };
+    id = (await newSubject(t, { values: anna }, headers)).id;
     for (const purpose of ['newsletter', 'customer_relationship', 'newsletter']) {
       await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=${purpose}`, headers });
     }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newApiKey, newSubject } from './factories.ts';
 import { anna, createTestContext, DATABASES, sealEverything, type TestContext } from './helpers.ts';
 
 describe.each(DATABASES)('access log on %s', (kind) => {
@@ -9,15 +10,8 @@ describe.each(DATABASES)('access log on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestContext(kind);
-    headers = await t.key(['*'], ['read', 'write', 'export']);
-    id = (
-      await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/subjects',
-        headers,
-        payload: { purpose: 'customer_relationship', source: 'subject', values: anna },
-      })
-    ).json<{ id: string }>().id;
+    headers = (await newApiKey(t, ['*'], ['read', 'write', 'export'])).headers;
+    id = (await newSubject(t, { values: anna }, headers)).id;
   });
   afterAll(async () => {
     await t?.close();

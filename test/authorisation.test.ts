@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actorForRole } from '../src/modules/staff/staff.service.ts';
+import { newSubject } from './factories.ts';
 import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
 
 /** Everything a refused request could have touched, byte for byte. */
@@ -44,21 +45,18 @@ describe.each(DATABASES)('authorisation before any effect on %s', (kind) => {
   beforeAll(async () => {
     t = await createTestContext(kind);
     admin = await t.key(['*'], ['read', 'write', 'erase', 'export']);
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/subjects',
-      headers: admin,
-      payload: {
-        purpose: 'customer_relationship',
-        source: 'subject',
-        values: {
-          identity: { firstName: 'Oiva', lastName: 'Omenapuu' },
-          contact: { email: 'oiva.omenapuu@example.com' },
+    id = (
+      await newSubject(
+        t,
+        {
+          values: {
+            identity: { firstName: 'Oiva', lastName: 'Omenapuu' },
+            contact: { email: 'oiva.omenapuu@example.com' },
+          },
         },
-      },
-    });
-    expect(created.statusCode).toBe(201);
-    id = created.json<{ id: string }>().id;
+        admin,
+      )
+    ).id;
     // Special-category data, collected for another purpose than the newsletter.
     const diet = await t.app.inject({
       method: 'PATCH',

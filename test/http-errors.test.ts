@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
-import { operator } from '../src/lib/actor.ts';
+import { login, newStaff } from './factories.ts';
 import { createTestContext, type TestContext } from './helpers.ts';
 
 const SECRET = 'salainen.sahkoposti@example.com';
@@ -233,19 +233,13 @@ describe('caching, HSTS and Retry-After', () => {
   });
 
   it('says when to try again after too many sign-ins (429) and on a locked account (423)', async () => {
-    await t.services.staff.createStaff(operator, {
+    await newStaff(t, 'support', {
       username: 'kiireinen',
       displayName: 'Kiireinen',
-      role: 'support',
       password: 'hidas-ja-varma-kahvi',
     });
     const attempt = (password: string, remoteAddress: string) =>
-      t.app.inject({
-        method: 'POST',
-        url: '/api/v1/auth/login',
-        payload: { username: 'kiireinen', password },
-        remoteAddress,
-      });
+      login(t, 'kiireinen', password, remoteAddress);
     for (let i = 0; i < 5; i++) {
       await attempt(`väärä-salasana-${i}`, `10.9.0.${i}`);
     }

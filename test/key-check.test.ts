@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { system } from '../src/lib/actor.ts';
 import { openRuntime } from '../src/runtime.ts';
+import { newSubjectVia } from './factories.ts';
 import { createPostgresDatabase, DATABASES, DEMO } from './helpers.ts';
 
 describe.each(DATABASES)('master-key check on %s', (kind) => {
@@ -64,11 +65,11 @@ describe.each(DATABASES)('master-key check on %s', (kind) => {
       const p = await place();
       const key = newKey();
       const rt = await p.runtime(key);
-      await rt.services.subjects.createSubject(system, {
-        purpose: 'customer_relationship',
-        source: 'subject',
-        values: { identity: { firstName: 'Kerttu' }, contact: { email: 'kerttu@example.org' } },
-      });
+      await newSubjectVia(
+        rt.services,
+        { values: { identity: { firstName: 'Kerttu' }, contact: { email: 'kerttu@example.org' } } },
+        system,
+      );
       await rt.close();
 
       const raw = await p.raw();

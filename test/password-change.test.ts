@@ -6,12 +6,10 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator } from '../src/lib/actor.ts';
+import { login as loginRequest, sessionOf } from './factories.ts';
 import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
 
-const session = (res: LightMyRequestResponse) => {
-  const cookie = `rk_session=${res.cookies.find((c) => c.name === 'rk_session')?.value ?? ''}`;
-  return { cookie, 'x-csrf-token': res.json<{ csrfToken: string }>().csrfToken };
-};
+const session = (res: LightMyRequestResponse) => sessionOf(res).headers;
 
 describe.each(DATABASES)('one-time passwords on %s', (kind) => {
   let t: TestContext;
@@ -28,12 +26,12 @@ describe.each(DATABASES)('one-time passwords on %s', (kind) => {
   });
 
   const login = (username: string, password: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username, password },
-      remoteAddress: `10.5.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
-    });
+    loginRequest(
+      t,
+      username,
+      password,
+      `10.5.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+    );
 
   /** Every route a signed-in administrator could use, but not before the password is changed. */
   const closed = (headers: Record<string, string>) => [

@@ -1,26 +1,20 @@
 import { createHash } from 'node:crypto';
-import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { operator } from '../src/lib/actor.ts';
-import { generatePassword } from '../src/modules/staff/staff.service.ts';
 import { createServices } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';
+import {
+  login as signInRequest,
+  newStaff,
+  sessionCookie as cookieOf,
+  sessionOf,
+  signIn as signInAs,
+  type StaffSession,
+} from './factories.ts';
 import { anna, createTestContext, DATABASES, type TestContext } from './helpers.ts';
-
-interface Session {
-  cookie: string;
-  csrf: string;
-  headers: Record<string, string>;
-}
-
-function cookieOf(res: LightMyRequestResponse): string {
-  const set = res.cookies.find((c) => c.name === 'rk_session');
-  expect(set, 'a session cookie').toBeDefined();
-  return `rk_session=${set?.value ?? ''}`;
-}
 
 describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
   let t: TestContext;
@@ -30,33 +24,17 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     username: string,
     password = passwords.get(username) ?? '',
     address = '10.0.0.1',
-  ) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username, password },
-      remoteAddress: address,
-    });
+  ) => signInRequest(t, username, password, address);
 
-  const signIn = async (username: string): Promise<Session> => {
-    const res = await login(username);
-    expect(res.statusCode, res.body).toBe(200);
-    const cookie = cookieOf(res);
-    const csrf = res.json<{ csrfToken: string }>().csrfToken;
-    return { cookie, csrf, headers: { cookie, 'x-csrf-token': csrf } };
-  };
+  const signIn = async (username: string): Promise<StaffSession> =>
+    signInAs(t, username, passwords.get(username) ?? '');
 
   beforeAll(async () => {
     t = await createTestContext(kind);
     for (const role of ['admin', 'dpo', 'support', 'marketing', 'auditor']) {
       // A password the account's owner chose (not a one-time one, which must be replaced first:
       // see password-change.test.ts).
-      const { password } = await t.services.staff.createStaff(operator, {
-        username: role,
-        displayName: `Test ${role}`,
-        role,
-        password: generatePassword(),
-      });
+      const { password } = await newStaff(t, role, { username: role });
       passwords.set(role, password);
     }
   });
@@ -126,10 +104,9 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
   });
 
   it('locks an account after five failures in a row, even against the right password', async () => {
-    await t.services.staff.createStaff(operator, {
+    await newStaff(t, 'support', {
       username: 'clumsy',
       displayName: 'Clumsy',
-      role: 'support',
       password: 'a-long-enough-passphrase',
     });
     for (let i = 0; i < 5; i++) {
@@ -146,10 +123,9 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
   });
 
   it('locks an account even when the wrong guesses arrive all at once', async () => {
-    await t.services.staff.createStaff(operator, {
+    await newStaff(t, 'support', {
       username: 'stormed',
       displayName: 'Stormed',
-      role: 'support',
       password: 'another-long-passphrase',
     });
     const guesses = await Promise.all(
@@ -236,20 +212,11 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
   });
 
   it('signs in with a second factor, refuses a reused code, and accepts a recovery code once', async () => {
-    const { password } = await t.services.staff.createStaff(operator, {
+    const { password } = await newStaff(t, 'dpo', {
       username: 'twofactor',
       displayName: 'Two Factor',
-      role: 'dpo',
-      password: generatePassword(),
     });
-    const pending = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'twofactor', password },
-      remoteAddress: '10.1.0.1',
-    });
-    const s = { cookie: cookieOf(pending), csrf: pending.json<{ csrfToken: string }>().csrfToken };
-    const headers = { cookie: s.cookie, 'x-csrf-token': s.csrf };
+    const { headers } = sessionOf(await login('twofactor', password, '10.1.0.1'));
     const wrongPassword = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/totp/setup',
@@ -287,17 +254,9 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     const codes = enabled.json<{ recoveryCodes: string[] }>().recoveryCodes;
     expect(codes).toHaveLength(10);
 
-    const step1 = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'twofactor', password },
-      remoteAddress: '10.1.0.2',
-    });
+    const step1 = await login('twofactor', password, '10.1.0.2');
     expect(step1.json()).toMatchObject({ mfaRequired: true });
-    const half = {
-      cookie: cookieOf(step1),
-      'x-csrf-token': step1.json<{ csrfToken: string }>().csrfToken,
-    };
+    const half = sessionOf(step1).headers;
     expect(
       (await t.app.inject({ url: '/api/v1/subjects?purpose=newsletter', headers: half }))
         .statusCode,
@@ -329,16 +288,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       ).statusCode,
     ).toBe(200);
 
-    const again = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'twofactor', password },
-      remoteAddress: '10.1.0.3',
-    });
-    const againHeaders = {
-      cookie: cookieOf(again),
-      'x-csrf-token': again.json<{ csrfToken: string }>().csrfToken,
-    };
+    const again = await login('twofactor', password, '10.1.0.3');
+    const againHeaders = sessionOf(again).headers;
     expect(
       (
         await t.app.inject({
@@ -356,16 +307,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       payload: { code: codes[0] },
     });
     expect(recovered.statusCode).toBe(200);
-    const reuse = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'twofactor', password },
-      remoteAddress: '10.1.0.4',
-    });
-    const reuseHeaders = {
-      cookie: cookieOf(reuse),
-      'x-csrf-token': reuse.json<{ csrfToken: string }>().csrfToken,
-    };
+    const reuse = await login('twofactor', password, '10.1.0.4');
+    const reuseHeaders = sessionOf(reuse).headers;
     expect(
       (
         await t.app.inject({
@@ -402,19 +345,11 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     expect(held.every((h) => /^hmac-sha256:[0-9a-f]{64}$/.test(h))).toBe(true);
 
     const secondStep = async (code: string, address: string) => {
-      const step = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/auth/login',
-        payload: { username: 'twofactor', password },
-        remoteAddress: address,
-      });
+      const step = await login('twofactor', password, address);
       return t.app.inject({
         method: 'POST',
         url: '/api/v1/auth/mfa',
-        headers: {
-          cookie: cookieOf(step),
-          'x-csrf-token': step.json<{ csrfToken: string }>().csrfToken,
-        },
+        headers: sessionOf(step).headers,
         payload: { code },
       });
     };
@@ -472,29 +407,18 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
   });
 
   it('changes a password only to a long, uncommon one, ending other sessions', async () => {
-    await t.services.staff.createStaff(operator, {
+    await newStaff(t, 'support', {
       username: 'changer',
       displayName: 'Changer',
-      role: 'support',
       password: 'first-long-passphrase',
     });
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'changer', password: 'first-long-passphrase' },
-      remoteAddress: '10.2.0.1',
-    });
-    const other = { cookie: cookieOf(res) };
-    const b = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'changer', password: 'first-long-passphrase' },
+    const other = {
+      cookie: (await signInAs(t, 'changer', 'first-long-passphrase', { remoteAddress: '10.2.0.1' }))
+        .cookie,
+    };
+    const { headers } = await signInAs(t, 'changer', 'first-long-passphrase', {
       remoteAddress: '10.2.0.2',
     });
-    const headers = {
-      cookie: cookieOf(b),
-      'x-csrf-token': b.json<{ csrfToken: string }>().csrfToken,
-    };
     for (const [next, detail] of [
       ['short', 'at least 12'],
       ['password1234', 'attackers try first'],

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loggerOptions } from '../src/app.ts';
 import { describeError } from '../src/cli/errors.ts';
 import { ConfigError, loadConfig } from '../src/config/config.ts';
 import { openDatabase } from '../src/db/database.ts';
@@ -631,6 +632,64 @@ describe('the first administrator', () => {
   );
 });
 
+describe('the log', () => {
+  it('is readable on a terminal and JSON elsewhere, unless LOG_FORMAT says which', () => {
+    expect(loadConfig({}).logFormat).toBe('auto');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    const readable = (o: unknown) => typeof (o as { stream?: unknown }).stream === 'object';
+    expect(readable(loggerOptions('info', 'auto', true))).toBe(true);
+    expect(readable(loggerOptions('info', 'auto', false))).toBe(false);
+    expect(readable(loggerOptions('info', 'json', true))).toBe(false);
+    expect(readable(loggerOptions('info', 'pretty', false))).toBe(true);
+  });
+
+  it(
+    'is JSON lines when stdout is not a terminal, readable lines when LOG_FORMAT=pretty, with no personal data either way',
+    { timeout: 300_000 },
+    async () => {
+      const dir = await freshDir();
+      await ownRegister(join(dir, 'register.yaml'));
+      const env = { PORT: String(await freePort()), LOG_LEVEL: 'info' };
+      // A query string that a careless logger would write out.
+      const probe = '/api/v1/subjects?email=aino.virtanen%40example.fi';
+      const json = await startServer(dir, env);
+      try {
+        await fetch(`${json.url}${probe}`);
+      } finally {
+        await json.stop();
+      }
+      const logLines = json.output.text
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('rekisteri:'));
+      expect(logLines.length).toBeGreaterThan(0);
+      const entries = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      for (const entry of entries) {
+        expect(typeof entry.level).toBe('number');
+        expect(typeof entry.time).toBe('number');
+      }
+      expect(entries.some((e) => (e.req as { path?: string })?.path === '/api/v1/subjects')).toBe(
+        true,
+      );
+      expect(json.output.text).not.toContain('aino');
+
+      const pretty = await startServer(dir, { ...env, LOG_FORMAT: 'pretty' });
+      try {
+        await fetch(`${pretty.url}${probe}`);
+      } finally {
+        await pretty.stop();
+      }
+      const prettyLines = pretty.output.text
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('rekisteri:'));
+      expect(prettyLines.some((l) => /INFO.*incoming request/.test(l))).toBe(true);
+      expect(prettyLines.some((l) => l.startsWith('{'))).toBe(false);
+      // Not a terminal: no colour codes.
+      expect(pretty.output.text).not.toContain('\u001b[');
+      expect(pretty.output.text).not.toContain('aino');
+    },
+  );
+});
+
 describe('three instances on one PostgreSQL', () => {
   it.skipIf(!PG)(
     'create one administrator and record the definition once, whose password only one of them wrote down',
@@ -794,6 +853,7 @@ describe('start-up errors', () => {
       [{ PORT: '65536' }, /^PORT: must be a port number/],
       [{ PORT: '80.5' }, /^PORT: must be a port number/],
       [{ REKISTERI_DATA: '  ' }, /^REKISTERI_DATA: is only spaces/],
+      [{ LOG_FORMAT: 'colour' }, /^LOG_FORMAT: must be auto, json or pretty/],
       [
         { DATABASE_URL: 'postgres://user:p@ss@[host/db', KEYSTORE_DATABASE_URL: 'postgres://h/k' },
         /^DATABASE_URL: not a valid URL/,

@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator } from '../src/lib/actor.ts';
 import { checkMapping } from '../src/modules/imports/mapping.ts';
+import { newStaffSession, newSubject } from './factories.ts';
 import { createTestContext, DATABASES, snapshot, type TestContext } from './helpers.ts';
 
 /** Each bad string, and the words the refusal uses for it. */
@@ -60,33 +61,25 @@ describe.each(DATABASES)('text that may not be stored, on %s', (kind) => {
   beforeAll(async () => {
     t = await createTestContext(kind);
     key = await t.key(['*'], ['read', 'write', 'erase', 'export']);
-    const created = await t.services.staff.createStaff(operator, {
+    const session = await newStaffSession(t, 'admin', {
       username: 'paakayttaja',
       displayName: 'Pää Käyttäjä',
-      role: 'admin',
       password: 'kahvia-ja-pullaa-42',
     });
-    staffId = created.staff.id;
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { username: 'paakayttaja', password: 'kahvia-ja-pullaa-42' },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    const cookie = `rk_session=${res.cookies.find((c) => c.name === 'rk_session')?.value ?? ''}`;
-    admin = { cookie, 'x-csrf-token': res.json<{ csrfToken: string }>().csrfToken };
-    const subject = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/subjects',
-      headers: key,
-      payload: {
-        purpose: 'customer_relationship',
-        source: 'subject',
-        values: { identity: { firstName: 'Kerttu' }, contact: { email: 'kerttu@example.com' } },
-      },
-    });
-    expect(subject.statusCode).toBe(201);
-    subjectId = subject.json<{ id: string }>().id;
+    staffId = session.id;
+    admin = session.headers;
+    subjectId = (
+      await newSubject(
+        t,
+        {
+          values: {
+            identity: { firstName: 'Kerttu' },
+            contact: { email: 'kerttu@example.com' },
+          },
+        },
+        key,
+      )
+    ).id;
   });
   afterAll(async () => {
     await t?.close();

@@ -45,6 +45,12 @@ const schema = z.object({
   REKISTERI_KEY_FILE: z.string().min(1).default('./rekisteri.key'),
   REKISTERI_DEMO_PEOPLE: z.coerce.number().int().min(0).max(1_000_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines when stdout is a terminal, JSON lines otherwise. */
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'], {
+      error: () => 'must be auto, json or pretty',
+    })
+    .default('auto'),
   /**
    * `false`; a number of proxy hops in front of the server (`true` means 1: only the nearest); or
    * a comma-separated list of proxy addresses or CIDR ranges. Trusting every hop would let a
@@ -136,6 +142,8 @@ export interface Config {
   keyFile: string;
   demoPeople: number;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  /** How log lines are written: JSON, readable, or by whether stdout is a terminal. */
+  logFormat: z.infer<typeof schema>['LOG_FORMAT'];
   trustProxy: false | number | string[];
   bodyLimit: number;
   keyCleanInterval: number;
@@ -238,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     keyFile: resolve(e.REKISTERI_KEY_FILE),
     demoPeople: e.REKISTERI_DEMO_PEOPLE,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     trustProxy: e.TRUST_PROXY,
     bodyLimit: e.REKISTERI_BODY_LIMIT,
     keyCleanInterval: e.REKISTERI_KEY_CLEAN_INTERVAL,
