@@ -1,27 +1,13 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { arrayLiteral, type CopyIn } from '../../db/copy.ts';
 import type { Executor } from '../../db/transaction.ts';
+import type { AuditEventsTable } from '../../db/types.ts';
 
-export interface AuditEventRow {
-  id: string;
-  at: Date;
-  actor_kind: string;
-  actor_id: string;
-  role: string | null;
-  purpose: string | null;
-  subject_id: string | null;
-  action: string;
-  categories: string[];
-  fields: string[];
-  outcome: string;
-  request_id: string | null;
-  /** Free text of events written before events carried data; null on newer events. */
-  detail: string | null;
-  /** The event's structured data (its declaration's schema); null on events from before. */
-  data: Record<string, unknown> | null;
-  /** The application's MAC (nonce and HMAC); null on events written before MACs. */
-  mac: Buffer | null;
-}
+/**
+ * An event as the log holds it: the table's own row type (src/db/types.ts), without the writing
+ * transaction's id, which only the sealer's queries use.
+ */
+export type AuditEventRow = Omit<Selectable<AuditEventsTable>, 'xid'>;
 
 export type NewAuditEvent = Omit<AuditEventRow, 'id'>;
 
