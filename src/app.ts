@@ -17,9 +17,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { authenticate } from './http/auth.ts';
-import { auditRoutes } from './modules/audit/audit.routes.ts';
-import { SESSION_COOKIE } from './modules/staff/staff.service.ts';
-import { staffRoutes } from './modules/staff/staff.routes.ts';
+import { auditRoutes } from './modules/audit/index.ts';
+import { SESSION_COOKIE, staffRoutes } from './modules/staff/index.ts';
 import { healthRoutes, registerStorageRefusal, type OpsOptions } from './http/health.ts';
 import {
   clientError,
@@ -30,8 +29,8 @@ import {
 import { registerMetrics } from './ops/metrics.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
-import { registerRoutes } from './modules/register/register.routes.ts';
-import { subjectsRoutes } from './modules/subjects/subjects.routes.ts';
+import { registerRoutes } from './modules/register/index.ts';
+import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {

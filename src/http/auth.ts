@@ -6,12 +6,8 @@ import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../lib/actor.ts';
 import { AppError } from '../lib/errors.ts';
-import type { ApiKeysService } from '../modules/apikeys/apikeys.service.ts';
-import {
-  SESSION_COOKIE,
-  type SessionInfo,
-  type StaffService,
-} from '../modules/staff/staff.service.ts';
+import type { ApiKeysService } from '../modules/apikeys/index.ts';
+import { SESSION_COOKIE, type SessionInfo, type StaffService } from '../modules/staff/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -8,7 +8,7 @@ import type { Register } from '../../definition/register.ts';
 import { ACTIONS, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
-import type { AuditService } from '../audit/audit.service.ts';
+import type { AuditService } from '../audit/index.ts';
 import type { ApiKeyRow, ApiKeysRepo } from './apikeys.repo.ts';
 
 export interface ApiKeyView {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { actorOf, authenticate, setSessionCookie } from '../../http/auth.ts';
 import { problemSchema } from '../../http/problem.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { ApiKeysService } from '../apikeys/apikeys.service.ts';
+import type { ApiKeysService } from '../apikeys/index.ts';
 import { SESSION_COOKIE, type StaffService } from './staff.service.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });

@@ -16,7 +16,7 @@ import { AppError, invalid } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { textFault } from '../../lib/text.ts';
 import type { Vault } from '../../vault/vault.ts';
-import type { AuditService } from '../audit/audit.service.ts';
+import type { AuditService } from '../audit/index.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { StaffRepo, StaffRow } from './staff.repo.ts';
 

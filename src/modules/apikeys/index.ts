@@ -1,0 +1,3 @@
+/** API keys' public surface: what code outside the module may use. */
+export { createApiKeysRepo } from './apikeys.repo.ts';
+export { createApiKeysService, type ApiKeysService, type ApiKeyView } from './apikeys.service.ts';

@@ -1,0 +1,10 @@
+/** Staff accounts' and sessions' public surface: what code outside the module may use. */
+export { createStaffRepo } from './staff.repo.ts';
+export { staffRoutes } from './staff.routes.ts';
+export {
+  SESSION_COOKIE,
+  createStaffService,
+  type SessionInfo,
+  type StaffService,
+  type StaffView,
+} from './staff.service.ts';
