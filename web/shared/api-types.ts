@@ -452,6 +452,73 @@ export interface components {
         };
       };
     };
+    LocalizedText: {
+      sv: string;
+      fi: string;
+      en: string;
+    };
+    AccessCopy: {
+      /** @description When the copy was made (ISO 8601) */
+      exportedAt: string;
+      /** @description Who keeps the register */
+      controller: {
+        name: string;
+        businessId: string;
+      };
+      subject: {
+        /** Format: uuid */
+        id: string;
+        createdAt: string;
+        updatedAt: string;
+        restricted: boolean;
+        /** @description Why processing is restricted, as recorded; null when it is not */
+        restrictionReason: string | null;
+      };
+      /** @description Every category held about the person: category id → its purposes and values */
+      categories: {
+        [key: string]: {
+          label?: components['schemas']['LocalizedText'];
+          /** @description The purposes the category is processed for, with their legal basis */
+          purposes: {
+            id: string;
+            label: components['schemas']['LocalizedText'];
+            /** @enum {string} */
+            legalBasis:
+              | 'consent'
+              | 'contract'
+              | 'legal_obligation'
+              | 'vital_interest'
+              | 'public_task'
+              | 'legitimate_interest';
+            /** @description The retention rule of the definition */
+            retention: string;
+          }[];
+          fields: {
+            [key: string]: components['schemas']['StoredField'];
+          };
+        };
+      };
+      /** @description Every change to the values, oldest first */
+      history: {
+        category: string;
+        field: string;
+        old: unknown;
+        new: unknown;
+        reason: string | null;
+        purpose: string;
+        source: string;
+        changedAt: string;
+      }[];
+      /** @description Who has processed the data, when and why (names of staff are not shown) */
+      accessLog: {
+        at: string;
+        action: string;
+        purpose: string | null;
+        /** @description The role of who did it, or `integration` for an API key */
+        role: string;
+        categories: string[];
+      }[];
+    };
     Liveness: {
       /** @constant */
       status: 'ok';
@@ -1935,9 +2002,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['AccessCopy'];
         };
       };
       /** @description Default Response */
