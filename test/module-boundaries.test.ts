@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
+import * as subjectsModule from '../src/modules/subjects/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const project = new ESLint({ cwd: root });
@@ -118,5 +119,10 @@ describe('module boundaries (eslint no-restricted-imports)', () => {
   it('leaves tests free to import any file', async () => {
     const config = (await project.calculateConfigForFile('test/import.test.ts')) as Linter.Config;
     expect(config.rules?.['no-restricted-imports']).toBeUndefined();
+  });
+
+  it('offers no way into subjects that writes without authorising', () => {
+    expect(Object.keys(subjectsModule)).not.toContain('applyChanges');
+    expect(Object.keys(subjectsModule)).not.toContain('subjectsRepo');
   });
 });

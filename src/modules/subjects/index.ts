@@ -4,7 +4,7 @@
  */
 export type { FieldValue } from './field-types.ts';
 export type { AccessCopy } from './present-access-copy.ts';
-export { createSealPool, sealWorkerData, type SealPool } from './seal-pool.ts';
+export { createSealPool, type SealPool } from './seal-pool.ts';
 export type { CategoryValues, ValuesInput } from './subject-codec.ts';
 export type { NewSubjectRow } from './subjects.repo.ts';
 export { subjectsRoutes } from './subjects.routes.ts';
