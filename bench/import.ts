@@ -28,7 +28,7 @@ import { searchTokens } from '../src/vault/normalise.ts';
 import { inventPerson, randomGenerator } from '../src/demo/people.ts';
 import { contactGenerator } from './contacts.ts';
 import { operator } from '../src/lib/actor.ts';
-import { checkMapping } from '../src/modules/imports/mapping.ts';
+import { checkMapping } from '../src/modules/imports/index.ts';
 import {
   checkpoint,
   createDatabase,

@@ -19,9 +19,9 @@ import {
 } from 'fastify-type-provider-zod';
 import { authenticate, STAFF_SESSION_COOKIE } from './http/auth/index.ts';
 import { registerRateLimits } from './http/rate-limit/index.ts';
-import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { auditRoutes } from './modules/audit/index.ts';
 import { outboxRoutes } from './mail/outbox.routes.ts';
-import { staffRoutes } from './modules/staff/staff.routes.ts';
+import { staffRoutes } from './modules/staff/index.ts';
 import { healthRoutes, registerStorageRefusal, type OpsOptions } from './http/health.ts';
 import {
   clientError,
@@ -32,8 +32,8 @@ import {
 import { registerMetrics } from './ops/metrics.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
-import { registerRoutes } from './modules/register/register.routes.ts';
-import { subjectsRoutes } from './modules/subjects/subjects.routes.ts';
+import { registerRoutes } from './modules/register/index.ts';
+import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {

@@ -8,16 +8,16 @@ import { createRateLimitCounter } from './http/rate-limit/index.ts';
 import type { Register } from './definition/register.ts';
 import type { Clock } from './lib/clock.ts';
 import { systemClock } from './lib/clock.ts';
-import { createAuditRepo } from './modules/audit/audit.repo.ts';
-import { fileAnchors } from './modules/audit/audit.anchors.ts';
-import { createAuditService, type AuditLogger } from './modules/audit/audit.service.ts';
-import { createApiKeysRepo } from './modules/apikeys/apikeys.repo.ts';
-import { createApiKeysService } from './modules/apikeys/apikeys.service.ts';
-import { createImportService } from './modules/imports/imports.service.ts';
-import { createStaffRepo } from './modules/staff/staff.repo.ts';
-import { createStaffService } from './modules/staff/staff.service.ts';
-import { createSubjectsRepo } from './modules/subjects/subjects.repo.ts';
-import { createSubjectsService } from './modules/subjects/subjects.service.ts';
+import {
+  createAuditRepo,
+  createAuditService,
+  fileAnchors,
+  type AuditLogger,
+} from './modules/audit/index.ts';
+import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
+import { createImportService } from './modules/imports/index.ts';
+import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
+import { createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
 import type { RetryPolicy } from './jobs/index.ts';
 import { createMailService } from './mail/index.ts';
@@ -60,32 +60,12 @@ export function createServices(deps: {
       ? { anchorIntervalMs: deps.audit.anchorIntervalMs }
       : {}),
   });
-  const subjectsRepo = createSubjectsRepo(db);
-  const subjects = createSubjectsService({
-    db,
-    keys,
-    repo: subjectsRepo,
-    register,
-    vault,
-    clock,
-    audit,
-  });
-  const apiKeys = createApiKeysService({
-    db,
-    repo: createApiKeysRepo(),
-    register,
-    clock,
-    audit,
-  });
+  const subjects = createSubjectsService({ db, keys, register, vault, clock, audit });
+  const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
     db,
     bulkTransaction: database.bulkTransaction,
-    repo: subjectsRepo,
-    keys,
-    wrapKeyId: vault.wrapKeyId(),
-    codec: subjects.codec,
     subjects,
-    audit,
     clock,
     ...(deps.sealWorkers
       ? { sealWorkers: { size: deps.sealWorkers.size, definition: register.definition, vault } }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, smtpSettings } from '../src/config/config.ts';
 import { openRuntime } from '../src/runtime.ts';
-import { sealWorkerData } from '../src/modules/imports/seal-pool.ts';
+import { sealWorkerData } from '../src/modules/subjects/seal-pool.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { loadDefinition } from '../src/definition/loader.ts';
 import { DEMO } from './helpers.ts';

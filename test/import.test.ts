@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operator } from '../src/lib/actor.ts';
+import { operator, type Actor } from '../src/lib/actor.ts';
 import { AppError } from '../src/lib/errors.ts';
 import { checkMapping, type Mapping } from '../src/modules/imports/mapping.ts';
 import { ImportFileError } from '../src/modules/imports/readers.ts';
@@ -353,5 +353,82 @@ describe('import with seal workers', () => {
       await t.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe.each(DATABASES)('the subjects bulk writer on %s', (kind) => {
+  let t: TestContext;
+  beforeAll(async () => {
+    t = await createTestContext(kind);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const batch = (email: string) => {
+    const { bulkValues } = t.services.subjects;
+    const values = bulkValues.check(
+      'customer_relationship',
+      { identity: { firstName: 'Oona' }, contact: { email } },
+      'create',
+    );
+    const meta = {
+      source: 'partner',
+      purpose: 'customer_relationship',
+      collectedAt: new Date().toISOString(),
+    };
+    return {
+      purpose: 'customer_relationship',
+      source: 'partner',
+      dedupe: 'skip' as const,
+      now: new Date(),
+      records: [
+        { line: 1, values, row: bulkValues.seal(values, meta, bulkValues.emailIndex(values)) },
+      ],
+      reason: 'import test',
+      run: 'seed-0123abcd',
+    };
+  };
+  const write = (actor: Actor, b: ReturnType<typeof batch>) =>
+    t.db.handle.bulkTransaction((tx, copy) =>
+      t.services.subjects.bulkWrite(actor, { tx, copy }, b),
+    );
+
+  it('refuses an actor without the write action or the purpose, and writes nothing', async () => {
+    const before = await snapshot(t.db.handle);
+    const readOnly: Actor = {
+      kind: 'api_key',
+      id: 'k1',
+      read: '*',
+      write: '*',
+      actions: new Set(['read']),
+    };
+    const otherPurpose: Actor = {
+      kind: 'api_key',
+      id: 'k2',
+      read: '*',
+      write: new Set(['newsletter']),
+      actions: new Set(['write']),
+    };
+    await expect(write(readOnly, batch('oona.luku@example.com'))).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(write(otherPurpose, batch('oona.muu@example.com'))).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    expect(await snapshot(t.db.handle)).toEqual(before);
+  });
+
+  it('writes a batch for an authorised actor, and skips the same person the second time', async () => {
+    expect(await write(operator, batch('oona.kirjoitus@example.com'))).toEqual({
+      created: 1,
+      merged: 0,
+      skipped: 0,
+      rejected: [],
+    });
+    expect(await write(operator, batch('oona.kirjoitus@example.com'))).toMatchObject({
+      created: 0,
+      skipped: 1,
+    });
   });
 });

@@ -162,6 +162,35 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(schemas)).not.toContain('ProblemInput');
   });
 
+  it('describes the access copy field by field, not as an open record', () => {
+    const exportOp = doc.paths['/api/v1/subjects/{id}/export']?.get as {
+      responses: Record<string, { content: Record<string, { schema: unknown }> }>;
+    };
+    expect(exportOp.responses['200']?.content['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/AccessCopy',
+    });
+    const copy = doc.components.schemas.AccessCopy as {
+      required: string[];
+      properties: Record<string, { required?: string[]; items?: { required?: string[] } }>;
+      additionalProperties?: unknown;
+    };
+    expect(copy.required.sort()).toEqual([
+      'accessLog',
+      'categories',
+      'controller',
+      'exportedAt',
+      'history',
+      'subject',
+    ]);
+    expect(copy.properties.subject?.required).toContain('restrictionReason');
+    expect(copy.properties.history?.items?.required).toEqual(
+      expect.arrayContaining(['category', 'field', 'old', 'new', 'reason', 'changedAt']),
+    );
+    expect(copy.properties.accessLog?.items?.required).toEqual(
+      expect.arrayContaining(['at', 'action', 'purpose', 'role', 'categories']),
+    );
+  });
+
   it('prunes an unused schema but keeps one reached only through another', () => {
     const pruned = withoutUnusedSchemas({
       paths: { '/a': { get: { responses: { 200: { $ref: '#/components/schemas/A' } } } } },

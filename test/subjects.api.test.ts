@@ -336,6 +336,113 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
     ).toBe(403);
   });
 
+  it("writes the access copy's log entries out in the language asked for, and refuses an unknown one", async () => {
+    const id = (
+      await create({
+        identity: { firstName: 'Selma' },
+        contact: { email: 'selma.kieli@example.fi' },
+      })
+    ).json<{ id: string }>().id;
+    type Copy = { accessLog: Array<{ action: string; text: string }> };
+    const created = (lang: string) =>
+      t.app
+        .inject({ url: `/api/v1/subjects/${id}/export?lang=${lang}`, headers: writer })
+        .then((r) => {
+          expect(r.statusCode, r.body).toBe(200);
+          return r.json<Copy>().accessLog.find((e) => e.action === 'subject.create')?.text;
+        });
+    expect(await created('fi')).toBe('Tiedot kirjattiin');
+    expect(await created('sv')).toBe('Uppgifter registrerades');
+    expect(await created('en')).toBe('Data recorded');
+    const bad = await t.app.inject({
+      url: `/api/v1/subjects/${id}/export?lang=de`,
+      headers: writer,
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toContain('lang');
+    const extra = await t.app.inject({
+      url: `/api/v1/subjects/${id}/export?lang=fi&format=pdf`,
+      headers: writer,
+    });
+    expect(extra.statusCode).toBe(400);
+  });
+
+  it('gives the access copy whole: the person, the restriction reason, every change and the access log', async () => {
+    const id = (
+      await create({
+        identity: { firstName: 'Ilmari' },
+        contact: { email: 'ilmari.kopio@example.fi' },
+      })
+    ).json<{ id: string }>().id;
+    expect(
+      (
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/subjects/${id}`,
+          headers: writer,
+          payload: {
+            purpose: 'customer_relationship',
+            source: 'subject',
+            reason: 'Asiakas pyysi korjausta',
+            values: { identity: { firstName: 'Ilmo' } },
+          },
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await t.app.inject({
+          method: 'PUT',
+          url: `/api/v1/subjects/${id}/restriction`,
+          headers: writer,
+          payload: { reason: 'Paikkansapitävyys kiistetty' },
+        })
+      ).statusCode,
+    ).toBe(204);
+    const res = await t.app.inject({ url: `/api/v1/subjects/${id}/export`, headers: writer });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<Record<string, unknown>>();
+    expect(Object.keys(body).sort()).toEqual([
+      'accessLog',
+      'categories',
+      'controller',
+      'exportedAt',
+      'history',
+      'subject',
+    ]);
+    expect(body).toMatchObject({
+      controller: { name: expect.any(String), businessId: expect.any(String) },
+      subject: { id, restricted: true, restrictionReason: 'Paikkansapitävyys kiistetty' },
+      categories: {
+        identity: {
+          label: { sv: expect.any(String), fi: expect.any(String), en: expect.any(String) },
+          fields: { firstName: { value: 'Ilmo', source: 'subject' } },
+        },
+      },
+      history: [
+        {
+          category: 'identity',
+          field: 'firstName',
+          old: 'Ilmari',
+          new: 'Ilmo',
+          reason: 'Asiakas pyysi korjausta',
+          purpose: 'customer_relationship',
+          source: 'subject',
+        },
+      ],
+    });
+    const log = body.accessLog as Array<{ action: string; role: string; categories: string[] }>;
+    expect(log.map((e) => e.action)).toEqual(
+      expect.arrayContaining([
+        'subject.create',
+        'subject.update',
+        'subject.restrict',
+        'subject.export',
+      ]),
+    );
+    expect(log.every((e) => e.role === 'integration')).toBe(true);
+  });
+
   describe('refuses bad input with problem+json naming the field, and changes nothing', () => {
     const cases: Array<{
       name: string;

@@ -1,7 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { operator } from '../lib/actor.ts';
-import { loadMapping } from '../modules/imports/mapping.ts';
-import { ImportFileError } from '../modules/imports/readers.ts';
+import { ImportFileError, loadMapping } from '../modules/imports/index.ts';
 import { progressBar } from './progress.ts';
 import { withRuntime } from './with-runtime.ts';
 

@@ -4,7 +4,7 @@
  * organisations are made up. A seeded generator makes runs repeatable.
  */
 import type { Register } from '../definition/register.ts';
-import type { ValuesInput } from '../modules/subjects/subject-codec.ts';
+import type { ValuesInput } from '../modules/subjects/index.ts';
 
 const FIRST = [
   'Aino',

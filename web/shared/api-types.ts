@@ -469,6 +469,75 @@ export interface components {
         };
       };
     };
+    LocalizedText: {
+      sv: string;
+      fi: string;
+      en: string;
+    };
+    AccessCopy: {
+      /** @description When the copy was made (ISO 8601) */
+      exportedAt: string;
+      /** @description Who keeps the register */
+      controller: {
+        name: string;
+        businessId: string;
+      };
+      subject: {
+        /** Format: uuid */
+        id: string;
+        createdAt: string;
+        updatedAt: string;
+        restricted: boolean;
+        /** @description Why processing is restricted, as recorded; null when it is not */
+        restrictionReason: string | null;
+      };
+      /** @description Every category held about the person: category id → its purposes and values */
+      categories: {
+        [key: string]: {
+          label?: components['schemas']['LocalizedText'];
+          /** @description The purposes the category is processed for, with their legal basis */
+          purposes: {
+            id: string;
+            label: components['schemas']['LocalizedText'];
+            /** @enum {string} */
+            legalBasis:
+              | 'consent'
+              | 'contract'
+              | 'legal_obligation'
+              | 'vital_interest'
+              | 'public_task'
+              | 'legitimate_interest';
+            /** @description The retention rule of the definition */
+            retention: string;
+          }[];
+          fields: {
+            [key: string]: components['schemas']['StoredField'];
+          };
+        };
+      };
+      /** @description Every change to the values, oldest first */
+      history: {
+        category: string;
+        field: string;
+        old: unknown;
+        new: unknown;
+        reason: string | null;
+        purpose: string;
+        source: string;
+        changedAt: string;
+      }[];
+      /** @description Who has processed the data, when and why (names of staff are not shown) */
+      accessLog: {
+        at: string;
+        action: string;
+        /** @description The entry as a sentence, in the language asked for */
+        text: string;
+        purpose: string | null;
+        /** @description The role of who did it, or `integration` for an API key */
+        role: string;
+        categories: string[];
+      }[];
+    };
     Liveness: {
       /** @constant */
       status: 'ok';
@@ -1975,7 +2044,10 @@ export interface operations {
   };
   exportSubject: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description The language the access log entries are written out in */
+        lang?: 'sv' | 'fi' | 'en';
+      };
       header?: never;
       path: {
         /** @description Subject id */
@@ -1991,9 +2063,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['AccessCopy'];
         };
       };
       /** @description Default Response */

@@ -1,3 +1,4 @@
-/** The API-key module's public surface. */
+/** API keys' public surface: what code outside the module may use. */
 export { apiKeyEvents } from './events.ts';
-export { createApiKeysService, type ApiKeysService } from './apikeys.service.ts';
+export { createApiKeysRepo } from './apikeys.repo.ts';
+export { createApiKeysService, type ApiKeysService, type ApiKeyView } from './apikeys.service.ts';

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
 import { requireAction } from '../../lib/actor.ts';
-import type { StaffService } from '../staff/staff.service.ts';
+import type { StaffService } from '../staff/index.ts';
 import type { AuditService } from './audit.service.ts';
 import { AUDIT_LANGS } from './define-event.ts';
 

@@ -1,4 +1,13 @@
-/** The access log's public surface. */
+/** The access log's public surface: what code outside the module may use. */
+export { fileAnchors, type AnchorStore } from './audit.anchors.ts';
+export { createAuditRepo } from './audit.repo.ts';
+export { auditRoutes } from './audit.routes.ts';
+export {
+  createAuditService,
+  type AuditEvent,
+  type AuditLogger,
+  type AuditService,
+} from './audit.service.ts';
 export {
   AUDIT_LANGS,
   auditData,
@@ -16,4 +25,3 @@ export {
   type AuditLang,
 } from './define-event.ts';
 export { auditEvents } from './events.ts';
-export type { AuditEvent, AuditService } from './audit.service.ts';

@@ -6,7 +6,6 @@
  * (never their content) and written to an error file at the end.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { uuidv7 } from '../../lib/ids.ts';
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
@@ -17,15 +16,18 @@ import type { RegisterDefinition } from '../../definition/schema.ts';
 import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { FieldValue } from '../subjects/field-types.ts';
-import type { CategoryValues, SubjectCodec, ValuesInput } from '../subjects/subject-codec.ts';
-import type { KeyStore } from '../../keystore/keystore.ts';
-import type { NewSubjectRow, SubjectsRepo } from '../subjects/subjects.repo.ts';
-import type { SubjectsService } from '../subjects/subjects.service.ts';
-import type { AuditService } from '../audit/audit.service.ts';
+import {
+  createSealPool,
+  type CategoryValues,
+  type FieldValue,
+  type NewSubjectRow,
+  type SealPool,
+  type SubjectsService,
+  type ValuesInput,
+} from '../subjects/index.ts';
 import type { Vault } from '../../vault/vault.ts';
+import { importsRepo as repo } from './imports.repo.ts';
 import type { Mapping } from './mapping.ts';
-import { createSealPool, type SealPool } from './seal-pool.ts';
 import { readCsv, readJsonLines, type RawRecord, type ReadProgress } from './readers.ts';
 
 export interface ImportSummary {
@@ -92,14 +94,8 @@ export function createImportService(deps: {
   db: Kysely<Database>;
   /** Batches are written in these transactions, the new rows with COPY. */
   bulkTransaction: BulkTransaction;
-  repo: SubjectsRepo;
-  /** New people's keys go here, committed before their data. */
-  keys: KeyStore;
-  /** The id of the key that wraps person keys (`Vault.wrapKeyId`). */
-  wrapKeyId: string;
-  codec: SubjectCodec;
-  subjects: Pick<SubjectsService, 'applyChanges'>;
-  audit: AuditService;
+  /** Checks, seals and writes people: the subjects module's authorised bulk writer. */
+  subjects: Pick<SubjectsService, 'bulkValues' | 'bulkWrite'>;
   clock: Clock;
   /**
    * When given, imports seal on this many worker threads; the definition and the vault's sealing
@@ -107,7 +103,8 @@ export function createImportService(deps: {
    */
   sealWorkers?: { definition: RegisterDefinition; vault: Vault; size: number };
 }) {
-  const { db, repo, codec, clock } = deps;
+  const { db, clock } = deps;
+  const bulk = deps.subjects.bulkValues;
 
   /** Runs `fn` with a seal pool for the length of one import, when workers are configured. */
   const withPool = async <T>(fn: (pool: SealPool | undefined) => Promise<T>): Promise<T> => {
@@ -142,7 +139,7 @@ export function createImportService(deps: {
     try {
       return {
         line: raw.line,
-        values: codec.checkValues(mapping.purpose, values, 'create', 'row'),
+        values: bulk.check(mapping.purpose, values, 'create', 'row'),
       };
     } catch (err) {
       if (err instanceof AppError) {
@@ -197,7 +194,7 @@ export function createImportService(deps: {
           rejected.push({ line: r.line, reason: r.error });
           continue;
         }
-        const email = codec.emailIndex(r.values);
+        const email = bulk.emailIndex(r.values);
         const first = email === null ? undefined : byEmail.get(email);
         if (first) {
           if (mapping.dedupe === 'merge') {
@@ -220,7 +217,7 @@ export function createImportService(deps: {
       }
       const rows = opts.pool
         ? await opts.pool.seal(fresh, meta)
-        : fresh.map((r) => codec.newSubject(uuidv7(), r.values, meta, r.email));
+        : fresh.map((r) => bulk.seal(r.values, meta, r.email));
       const prepared = fresh.map((r, i) => ({
         line: r.line,
         values: r.values,
@@ -231,87 +228,34 @@ export function createImportService(deps: {
 
     /** The database half: one transaction with the rows, their log entries and the ledger. */
     const writeBatch = async (b: Awaited<ReturnType<typeof prepareBatch>>) => {
-      const { now, rejected, prepared, throughLine } = b;
-      let { skippedHere } = b;
-      const created: NewSubjectRow[] = [];
-      let merged = b.mergedInBatch;
-      await deps.bulkTransaction(async (tx, copy) => {
-        const emailIndexes = prepared.flatMap((p) =>
-          p.row.indexes.email === null ? [] : [p.row.indexes.email],
-        );
-        await repo.lockForDedupe(tx, emailIndexes);
-        const owner = new Map(
-          (await repo.findByEmailIndexes(tx, emailIndexes)).map((s) => [s.email_index, s.id]),
-        );
-        for (const p of prepared) {
-          const match = p.row.indexes.email === null ? undefined : owner.get(p.row.indexes.email);
-          if (!match) {
-            created.push(p.row);
-          } else if (mapping.dedupe === 'skip') {
-            skippedHere++;
-          } else {
-            try {
-              const changed = await deps.subjects.applyChanges(tx, match, p.values, {
-                purpose: mapping.purpose,
-                source: mapping.source,
-                reason: `import ${runId.slice(0, 12)}`,
-                actor,
-                now,
-              });
-              if (changed) {
-                merged++;
-              } else {
-                skippedHere++;
-              }
-            } catch (err) {
-              if (!(err instanceof AppError)) {
-                throw err;
-              }
-              rejected.push({ line: p.line, reason: err.message });
-            }
-          }
-        }
-        // The keys are committed in the key store before the people: a key without its person (a
-        // rolled-back batch) opens nothing; a person without a key could never be read.
-        await deps.keys.put(
-          created.map((r) => ({ subjectId: r.id, wrapped: r.wrappedKey })),
-          deps.wrapKeyId,
-        );
-        await repo.copyMany(copy, created, now);
-        await deps.audit.recordBulk(
-          copy,
-          created.map((row) => ({
-            actor,
-            action: 'subject.import' as const,
+      const { now, prepared, throughLine } = b;
+      const written = await deps.bulkTransaction(async (tx, copy) => {
+        const result = await deps.subjects.bulkWrite(
+          actor,
+          { tx, copy },
+          {
             purpose: mapping.purpose,
-            subjectId: row.id,
-            categories: row.values.map((v) => v.category),
-            data: { run: runId.slice(0, 12) },
-          })),
+            source: mapping.source,
+            dedupe: mapping.dedupe,
+            now,
+            records: prepared,
+            reason: `import ${runId.slice(0, 12)}`,
+            run: runId.slice(0, 12),
+          },
         );
-        if (rejected.length > 0) {
-          await tx
-            .insertInto('import_rejections')
-            .values(rejected.map((r) => ({ run_id: runId, line: r.line, reason: r.reason })))
-            .onConflict((oc) => oc.doNothing())
-            .execute();
-        }
-        await tx
-          .updateTable('import_runs')
-          .set((eb) => ({
-            lines_committed: throughLine,
-            created: eb('created', '+', String(created.length)),
-            merged: eb('merged', '+', String(merged)),
-            skipped: eb('skipped', '+', String(skippedHere)),
-            rejected: eb('rejected', '+', String(rejected.length)),
-          }))
-          .where('id', '=', runId)
-          .execute();
+        const outcome = {
+          created: result.created,
+          merged: b.mergedInBatch + result.merged,
+          skipped: b.skippedHere + result.skipped,
+          rejected: [...b.rejected, ...result.rejected],
+        };
+        await repo.recordBatch(tx, runId, { throughLine, ...outcome });
+        return outcome;
       });
-      counts.created += created.length;
-      counts.merged += merged;
-      counts.skipped += skippedHere;
-      counts.rejected += rejected.length;
+      counts.created += written.created;
+      counts.merged += written.merged;
+      counts.skipped += written.skipped;
+      counts.rejected += written.rejected.length;
       opts.onBatch?.({ ...counts });
     };
 
@@ -357,25 +301,14 @@ export function createImportService(deps: {
   };
 
   const startRun = async (runId: string, fileName: string) => {
-    const existing = await db
-      .selectFrom('import_runs')
-      .select(['lines_committed', 'finished_at', 'created', 'merged', 'skipped', 'rejected'])
-      .where('id', '=', runId)
-      .executeTakeFirst();
+    const existing = await repo.findRun(db, runId);
     if (!existing) {
-      await db.insertInto('import_runs').values({ id: runId, file_name: fileName }).execute();
+      await repo.insertRun(db, runId, fileName);
     }
     return existing;
   };
 
-  const finishRun = async (runId: string) => {
-    return db
-      .updateTable('import_runs')
-      .set({ finished_at: clock.now() })
-      .where('id', '=', runId)
-      .returning(['lines_committed', 'created', 'merged', 'skipped', 'rejected'])
-      .executeTakeFirstOrThrow();
-  };
+  const finishRun = (runId: string) => repo.finishRun(db, runId, clock.now());
 
   return {
     async importFile(
@@ -429,7 +362,7 @@ export function createImportService(deps: {
           : readJsonLines(input.file, progress);
       const types = (target: string) => {
         const [c, f] = target.split('.') as [string, string];
-        return codec.fieldType(c, f);
+        return bulk.fieldType(c, f);
       };
       async function* prepared(): AsyncGenerator<PreparedRecord> {
         for await (const raw of reader) {
@@ -448,20 +381,11 @@ export function createImportService(deps: {
         );
       } catch (err) {
         // A file that fails before anything was committed leaves no trace, not even its ledger row.
-        await db
-          .deleteFrom('import_runs')
-          .where('id', '=', runId)
-          .where('lines_committed', '=', '0')
-          .execute();
+        await repo.deleteUncommittedRun(db, runId);
         throw err;
       }
       const totals = await finishRun(runId);
-      const rejections = await db
-        .selectFrom('import_rejections')
-        .select(['line', 'reason'])
-        .where('run_id', '=', runId)
-        .orderBy('line')
-        .execute();
+      const rejections = await repo.rejections(db, runId);
       if (rejections.length > 0) {
         const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
         await writeFile(
@@ -502,7 +426,7 @@ export function createImportService(deps: {
         let line = 0;
         for await (const values of input.records) {
           line++;
-          yield { line, values: codec.checkValues(purpose, values, 'create') };
+          yield { line, values: bulk.check(purpose, values, 'create') };
         }
       }
       const result = await withPool((pool) =>

@@ -1,2 +1,3 @@
-/** The register definition module's public surface. */
+/** The published register definition's public surface: its routes and its access-log events. */
 export { registerEvents } from './events.ts';
+export { registerRoutes } from './register.routes.ts';

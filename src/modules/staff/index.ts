@@ -1,5 +1,7 @@
-/** The staff module's public surface. */
+/** Staff accounts' and sessions' public surface: what code outside the module may use. */
 export { staffEvents } from './events.ts';
+export { createStaffRepo } from './staff.repo.ts';
+export { staffRoutes } from './staff.routes.ts';
 export {
   createStaffService,
   type SessionInfo,

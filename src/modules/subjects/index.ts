@@ -1,2 +1,19 @@
-/** The subjects module's public surface. */
+/**
+ * The subjects module's public surface: people and their values. Code outside the module uses
+ * only what is exported here; writing without authorising (`applyChanges`) is not among it.
+ */
+export type { FieldValue } from './field-types.ts';
+export type { AccessCopy } from './present-access-copy.ts';
+export { createSealPool, type SealPool } from './seal-pool.ts';
+export type { CategoryValues, ValuesInput } from './subject-codec.ts';
+export type { NewSubjectRow } from './subjects.repo.ts';
+export { subjectsRoutes } from './subjects.routes.ts';
+export {
+  createSubjectsService,
+  type HistoryEntry,
+  type SubjectsDeps,
+  type SubjectsService,
+  type SubjectView,
+} from './subjects.service.ts';
+export type { BulkBatch, BulkResult } from './use-cases/bulk-write.ts';
 export { subjectEvents } from './events.ts';

@@ -2,10 +2,11 @@
  * SQL for subjects and their sealed values. Nothing here sees plaintext personal data: values
  * arrive sealed and blind indexes arrive hashed.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
-import type { Database, FieldMeta } from '../../db/types.ts';
+import type { Executor } from '../../db/transaction.ts';
+import type { FieldMeta } from '../../db/types.ts';
 import { removeSubjectMail } from '../../mail/index.ts';
 
 export interface SubjectRow {
@@ -104,113 +105,111 @@ const toArray = arrayLiteral;
 const DEDUPE_LOCK_BASE = 0x52_4b_00_00;
 const DEDUPE_STRIPES = 64;
 
-export function createSubjectsRepo(db: Kysely<Database>) {
-  const subjectColumns = [
-    'id',
-    'restricted_at',
-    'restriction_reason',
-    'created_at',
-    'updated_at',
-  ] as const;
+const subjectColumns = [
+  'id',
+  'restricted_at',
+  'restriction_reason',
+  'created_at',
+  'updated_at',
+] as const;
 
-  const mapSubject = (r: SubjectRow): SubjectRow => ({
-    id: r.id,
-    restricted_at: r.restricted_at,
-    restriction_reason: r.restriction_reason,
-    created_at: r.created_at,
-    updated_at: r.updated_at,
-  });
-  const mapValue = (r: ValueRecord): ValueRow => ({
-    subject_id: r.subject_id,
-    category: r.category,
-    sealed: buf(r.sealed),
-    meta: {
-      default: {
-        source: r.source,
-        purpose: r.purpose,
-        collectedAt: new Date(r.collected_at).toISOString(),
-      },
-      fields: r.field_meta ?? {},
+const mapSubject = (r: SubjectRow): SubjectRow => ({
+  id: r.id,
+  restricted_at: r.restricted_at,
+  restriction_reason: r.restriction_reason,
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+});
+const mapValue = (r: ValueRecord): ValueRow => ({
+  subject_id: r.subject_id,
+  category: r.category,
+  sealed: buf(r.sealed),
+  meta: {
+    default: {
+      source: r.source,
+      purpose: r.purpose,
+      collectedAt: new Date(r.collected_at).toISOString(),
     },
-    version: r.version,
-    updated_at: r.updated_at,
-  });
+    fields: r.field_meta ?? {},
+  },
+  version: r.version,
+  updated_at: r.updated_at,
+});
 
-  return {
-    async findById(
-      tx: Kysely<Database>,
-      id: string,
-      forUpdate = false,
-    ): Promise<SubjectRow | undefined> {
-      let q = tx
-        .selectFrom('subjects')
-        .select(subjectColumns)
-        .where('id', '=', id)
-        .where('erased_at', 'is', null);
-      if (forUpdate) {
-        q = q.forUpdate();
-      }
-      const row = await q.executeTakeFirst();
-      return row ? mapSubject(row) : undefined;
-    },
+/** The subjects' SQL. Every method runs on the executor it is given: the database or a transaction. */
+export const subjectsRepo = {
+  async findById(ex: Executor, id: string, forUpdate = false): Promise<SubjectRow | undefined> {
+    let q = ex
+      .selectFrom('subjects')
+      .select(subjectColumns)
+      .where('id', '=', id)
+      .where('erased_at', 'is', null);
+    if (forUpdate) {
+      q = q.forUpdate();
+    }
+    const row = await q.executeTakeFirst();
+    return row ? mapSubject(row) : undefined;
+  },
 
-    async values(
-      tx: Kysely<Database>,
-      subjectId: string,
-      categories?: readonly string[],
-    ): Promise<ValueRow[]> {
-      if (categories && categories.length === 0) {
-        return [];
-      }
-      let q = tx
-        .selectFrom('subject_values')
-        .select(valueColumns)
-        .where('subject_id', '=', subjectId);
-      if (categories) {
-        q = q.where('category', 'in', categories);
-      }
-      return (await q.execute()).map(mapValue);
-    },
+  async values(
+    ex: Executor,
+    subjectId: string,
+    categories?: readonly string[],
+  ): Promise<ValueRow[]> {
+    if (categories && categories.length === 0) {
+      return [];
+    }
+    let q = ex
+      .selectFrom('subject_values')
+      .select(valueColumns)
+      .where('subject_id', '=', subjectId);
+    if (categories) {
+      q = q.where('category', 'in', categories);
+    }
+    return (await q.execute()).map(mapValue);
+  },
 
-    /** Values of many subjects at once, for list pages. */
-    async valuesOf(
-      subjectIds: readonly string[],
-      categories: readonly string[],
-    ): Promise<ValueRow[]> {
-      if (subjectIds.length === 0 || categories.length === 0) {
-        return [];
-      }
-      const rows = await db
-        .selectFrom('subject_values')
-        .select(valueColumns)
-        .where('subject_id', 'in', subjectIds)
-        .where('category', 'in', categories)
-        .execute();
-      return rows.map(mapValue);
-    },
+  /** Values of many subjects at once, for list pages. */
+  async valuesOf(
+    ex: Executor,
+    subjectIds: readonly string[],
+    categories: readonly string[],
+  ): Promise<ValueRow[]> {
+    if (subjectIds.length === 0 || categories.length === 0) {
+      return [];
+    }
+    const rows = await ex
+      .selectFrom('subject_values')
+      .select(valueColumns)
+      .where('subject_id', 'in', subjectIds)
+      .where('category', 'in', categories)
+      .execute();
+    return rows.map(mapValue);
+  },
 
-    /**
-     * Subjects by their e-mail or phone blind index, with the values of the given categories: the
-     * lookup, as one indexed query (a phone number may be shared).
-     */
-    async findByLookupWithValues(
-      kind: 'email' | 'phone',
-      index: string,
-      categories: readonly string[],
-      includeRestricted: boolean,
-    ): Promise<Array<SubjectRow & { values: ValueRow[] }>> {
-      const rows = await sql<
-        SubjectRow & {
-          category: string | null;
-          sealed: Buffer | null;
-          source: string | null;
-          purpose: string | null;
-          collected_at: Date | null;
-          field_meta: Record<string, FieldMeta> | null;
-          version: number | null;
-          v_updated_at: Date | null;
-        }
-      >`
+  /**
+   * Subjects by their e-mail or phone blind index, with the values of the given categories: the
+   * lookup, as one indexed query (a phone number may be shared).
+   */
+  async findByLookupWithValues(
+    ex: Executor,
+    kind: 'email' | 'phone',
+    index: string,
+    categories: readonly string[],
+    includeRestricted: boolean,
+  ): Promise<Array<SubjectRow & { values: ValueRow[] }>> {
+    const rows = await sql<
+      SubjectRow & {
+        category: string | null;
+        sealed: Buffer | null;
+        source: string | null;
+        purpose: string | null;
+        collected_at: Date | null;
+        field_meta: Record<string, FieldMeta> | null;
+        version: number | null;
+        v_updated_at: Date | null;
+      }
+    >`
         select s.id, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
                v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.version, v.updated_at as v_updated_at
           from subjects s
@@ -218,245 +217,247 @@ export function createSubjectsRepo(db: Kysely<Database>) {
          where ${kind === 'email' ? sql`s.email_index` : sql`s.phone_index`} = ${index}
            and s.erased_at is null
            ${includeRestricted ? sql`` : sql`and s.restricted_at is null`}
-         order by s.id`.execute(db);
-      const out = new Map<string, SubjectRow & { values: ValueRow[] }>();
-      for (const r of rows.rows) {
-        let s = out.get(r.id);
-        if (!s) {
-          s = { ...mapSubject(r), values: [] };
-          out.set(r.id, s);
-        }
-        if (
-          r.category &&
-          r.sealed &&
-          r.source &&
-          r.purpose &&
-          r.collected_at &&
-          r.version !== null &&
-          r.v_updated_at
-        ) {
-          s.values.push(
-            mapValue({
-              subject_id: r.id,
-              category: r.category,
-              sealed: r.sealed,
-              source: r.source,
-              purpose: r.purpose,
-              collected_at: r.collected_at,
-              field_meta: r.field_meta,
-              version: r.version,
-              updated_at: r.v_updated_at,
-            }),
-          );
-        }
+         order by s.id`.execute(ex);
+    const out = new Map<string, SubjectRow & { values: ValueRow[] }>();
+    for (const r of rows.rows) {
+      let s = out.get(r.id);
+      if (!s) {
+        s = { ...mapSubject(r), values: [] };
+        out.set(r.id, s);
       }
-      return [...out.values()];
-    },
+      if (
+        r.category &&
+        r.sealed &&
+        r.source &&
+        r.purpose &&
+        r.collected_at &&
+        r.version !== null &&
+        r.v_updated_at
+      ) {
+        s.values.push(
+          mapValue({
+            subject_id: r.id,
+            category: r.category,
+            sealed: r.sealed,
+            source: r.source,
+            purpose: r.purpose,
+            collected_at: r.collected_at,
+            field_meta: r.field_meta,
+            version: r.version,
+            updated_at: r.v_updated_at,
+          }),
+        );
+      }
+    }
+    return [...out.values()];
+  },
 
-    /**
-     * Subjects whose blind index holds at least one index of every group (a group is one search
-     * word in each field it may be in), in id order after `after`.
-     */
-    async search(opts: {
+  /**
+   * Subjects whose blind index holds at least one index of every group (a group is one search
+   * word in each field it may be in), in id order after `after`.
+   */
+  async search(
+    ex: Executor,
+    opts: {
       groups: string[][];
       includeRestricted: boolean;
       after?: string;
       limit: number;
-    }): Promise<SubjectRow[]> {
-      let q = db.selectFrom('subjects').select(subjectColumns).where('erased_at', 'is', null);
-      for (const group of opts.groups) {
-        q = q.where(sql<boolean>`blind_index && ${toArray(group)}::bigint[]`);
-      }
-      if (!opts.includeRestricted) {
-        q = q.where('restricted_at', 'is', null);
-      }
-      if (opts.after) {
-        q = q.where('id', '>', opts.after);
-      }
-      const rows = await q.orderBy('id').limit(opts.limit).execute();
-      return rows.map(mapSubject);
     },
+  ): Promise<SubjectRow[]> {
+    let q = ex.selectFrom('subjects').select(subjectColumns).where('erased_at', 'is', null);
+    for (const group of opts.groups) {
+      q = q.where(sql<boolean>`blind_index && ${toArray(group)}::bigint[]`);
+    }
+    if (!opts.includeRestricted) {
+      q = q.where('restricted_at', 'is', null);
+    }
+    if (opts.after) {
+      q = q.where('id', '>', opts.after);
+    }
+    const rows = await q.orderBy('id').limit(opts.limit).execute();
+    return rows.map(mapSubject);
+  },
 
-    /** Live subjects owning any of the given primary e-mail indexes. */
-    async findByEmailIndexes(
-      tx: Kysely<Database>,
-      indexes: string[],
-    ): Promise<Array<{ id: string; email_index: string }>> {
-      if (indexes.length === 0) {
-        return [];
-      }
-      const rows = await sql<{ id: string; email_index: string }>`
+  /** Live subjects owning any of the given primary e-mail indexes. */
+  async findByEmailIndexes(
+    ex: Executor,
+    indexes: string[],
+  ): Promise<Array<{ id: string; email_index: string }>> {
+    if (indexes.length === 0) {
+      return [];
+    }
+    const rows = await sql<{ id: string; email_index: string }>`
         select id, email_index from subjects where email_index = any(${toArray(indexes)}::bigint[])`.execute(
-        tx,
-      );
-      return rows.rows;
-    },
+      ex,
+    );
+    return rows.rows;
+  },
 
-    /**
-     * Serialises the creation of subjects with the same e-mail address across transactions: one
-     * advisory lock per stripe, taken in a fixed order so two batches cannot deadlock.
-     */
-    async lockForDedupe(tx: Kysely<Database>, emailIndexes: string[]): Promise<void> {
-      if (emailIndexes.length === 0) {
-        return;
-      }
-      const stripes = [
-        ...new Set(
-          emailIndexes.map(
-            (i) =>
-              DEDUPE_LOCK_BASE + Number(BigInt.asUintN(64, BigInt(i)) % BigInt(DEDUPE_STRIPES)),
-          ),
+  /**
+   * Serialises the creation of subjects with the same e-mail address across transactions: one
+   * advisory lock per stripe, taken in a fixed order so two batches cannot deadlock.
+   */
+  async lockForDedupe(ex: Executor, emailIndexes: string[]): Promise<void> {
+    if (emailIndexes.length === 0) {
+      return;
+    }
+    const stripes = [
+      ...new Set(
+        emailIndexes.map(
+          (i) => DEDUPE_LOCK_BASE + Number(BigInt.asUintN(64, BigInt(i)) % BigInt(DEDUPE_STRIPES)),
         ),
-      ];
-      await sql`select pg_advisory_xact_lock(s) from (select s from unnest(${toArray(stripes.map(String))}::bigint[]) as s order by s) as ordered`.execute(
-        tx,
-      );
-    },
+      ),
+    ];
+    await sql`select pg_advisory_xact_lock(s) from (select s from unnest(${toArray(stripes.map(String))}::bigint[]) as s order by s) as ordered`.execute(
+      ex,
+    );
+  },
 
-    async insertMany(tx: Kysely<Database>, rows: NewSubjectRow[], at: Date): Promise<void> {
-      if (rows.length === 0) {
-        return;
-      }
-      await sql`
+  async insertMany(ex: Executor, rows: NewSubjectRow[], at: Date): Promise<void> {
+    if (rows.length === 0) {
+      return;
+    }
+    await sql`
         insert into subjects (id, email_index, phone_index, blind_index, created_at, updated_at)
         select id, e, p, b::bigint[], ${at}, ${at}
           from unnest(${toArray(rows.map((r) => r.id))}::uuid[],
                       ${toArray(rows.map((r) => r.indexes.email))}::bigint[], ${toArray(rows.map((r) => r.indexes.phone))}::bigint[],
                       ${rows.map((r) => toArray(r.indexes.tokens))}::text[]) as t(id, e, p, b)`.execute(
-        tx,
-      );
-      const values = rows.flatMap((r) => r.values.map((v) => ({ id: r.id, ...v })));
-      if (values.length > 0) {
-        await sql`
+      ex,
+    );
+    const values = rows.flatMap((r) => r.values.map((v) => ({ id: r.id, ...v })));
+    if (values.length > 0) {
+      await sql`
           insert into subject_values (subject_id, category, sealed, source, purpose, collected_at, version, updated_at)
           select id, c, decode(s, 'hex'), src, pur, col, 1, ${at}
             from unnest(${toArray(values.map((v) => v.id))}::uuid[], ${values.map((v) => v.category)}::text[],
                         ${values.map((v) => v.sealed.toString('hex'))}::text[], ${values.map((v) => v.meta.source)}::text[],
                         ${values.map((v) => v.meta.purpose)}::text[], ${values.map((v) => v.meta.collectedAt)}::timestamptz[]) as t(id, c, s, src, pur, col)`.execute(
-          tx,
-        );
-      }
-    },
-
-    /** The same as insertMany, through COPY: the importer's batches. */
-    async copyMany(copy: CopyIn, rows: NewSubjectRow[], at: Date): Promise<void> {
-      await copy(
-        'subjects',
-        ['id', 'email_index', 'phone_index', 'blind_index', 'created_at', 'updated_at'],
-        rows.map((r) => [r.id, r.indexes.email, r.indexes.phone, r.indexes.tokens, at, at]),
+        ex,
       );
-      await copy(
-        'subject_values',
-        [
-          'subject_id',
-          'category',
-          'sealed',
-          'source',
-          'purpose',
-          'collected_at',
-          'version',
-          'updated_at',
-        ],
-        rows.flatMap((r) =>
-          r.values.map((v) => [
-            r.id,
-            v.category,
-            v.sealed,
-            v.meta.source,
-            v.meta.purpose,
-            v.meta.collectedAt,
-            1,
-            at,
-          ]),
-        ),
-      );
-    },
+    }
+  },
 
-    /**
-     * Writes a category row at `version`, which the caller has bound into `sealed` with `meta`:
-     * one more than the version it read under the subject's row lock, or 1 for a new row.
-     */
-    async upsertValue(
-      tx: Kysely<Database>,
-      row: { subjectId: string; category: string; sealed: Buffer; meta: RowMeta; version: number },
-      at: Date,
-    ): Promise<void> {
-      const { default: d, fields } = row.meta;
-      const columns = {
-        sealed: row.sealed,
-        source: d.source,
-        purpose: d.purpose,
-        collected_at: d.collectedAt,
-        field_meta: Object.keys(fields).length > 0 ? JSON.stringify(fields) : null,
-        version: row.version,
+  /** The same as insertMany, through COPY: the importer's batches. */
+  async copyMany(copy: CopyIn, rows: NewSubjectRow[], at: Date): Promise<void> {
+    await copy(
+      'subjects',
+      ['id', 'email_index', 'phone_index', 'blind_index', 'created_at', 'updated_at'],
+      rows.map((r) => [r.id, r.indexes.email, r.indexes.phone, r.indexes.tokens, at, at]),
+    );
+    await copy(
+      'subject_values',
+      [
+        'subject_id',
+        'category',
+        'sealed',
+        'source',
+        'purpose',
+        'collected_at',
+        'version',
+        'updated_at',
+      ],
+      rows.flatMap((r) =>
+        r.values.map((v) => [
+          r.id,
+          v.category,
+          v.sealed,
+          v.meta.source,
+          v.meta.purpose,
+          v.meta.collectedAt,
+          1,
+          at,
+        ]),
+      ),
+    );
+  },
+
+  /**
+   * Writes a category row at `version`, which the caller has bound into `sealed` with `meta`:
+   * one more than the version it read under the subject's row lock, or 1 for a new row.
+   */
+  async upsertValue(
+    ex: Executor,
+    row: { subjectId: string; category: string; sealed: Buffer; meta: RowMeta; version: number },
+    at: Date,
+  ): Promise<void> {
+    const { default: d, fields } = row.meta;
+    const columns = {
+      sealed: row.sealed,
+      source: d.source,
+      purpose: d.purpose,
+      collected_at: d.collectedAt,
+      field_meta: Object.keys(fields).length > 0 ? JSON.stringify(fields) : null,
+      version: row.version,
+      updated_at: at,
+    };
+    await ex
+      .insertInto('subject_values')
+      .values({ subject_id: row.subjectId, category: row.category, ...columns })
+      .onConflict((oc) => oc.columns(['subject_id', 'category']).doUpdateSet(columns))
+      .execute();
+  },
+
+  async deleteValue(ex: Executor, subjectId: string, category: string): Promise<void> {
+    await ex
+      .deleteFrom('subject_values')
+      .where('subject_id', '=', subjectId)
+      .where('category', '=', category)
+      .execute();
+  },
+
+  async setIndexes(
+    ex: Executor,
+    subjectId: string,
+    indexes: SubjectIndexes,
+    at: Date,
+  ): Promise<void> {
+    await ex
+      .updateTable('subjects')
+      .set({
+        email_index: indexes.email,
+        phone_index: indexes.phone,
+        blind_index: sql<string[]>`${toArray(indexes.tokens)}::bigint[]`,
         updated_at: at,
-      };
-      await tx
-        .insertInto('subject_values')
-        .values({ subject_id: row.subjectId, category: row.category, ...columns })
-        .onConflict((oc) => oc.columns(['subject_id', 'category']).doUpdateSet(columns))
-        .execute();
-    },
+      })
+      .where('id', '=', subjectId)
+      .execute();
+  },
 
-    async deleteValue(tx: Kysely<Database>, subjectId: string, category: string): Promise<void> {
-      await tx
-        .deleteFrom('subject_values')
-        .where('subject_id', '=', subjectId)
-        .where('category', '=', category)
-        .execute();
-    },
-
-    async setIndexes(
-      tx: Kysely<Database>,
-      subjectId: string,
-      indexes: SubjectIndexes,
-      at: Date,
-    ): Promise<void> {
-      await tx
-        .updateTable('subjects')
-        .set({
-          email_index: indexes.email,
-          phone_index: indexes.phone,
-          blind_index: sql<string[]>`${toArray(indexes.tokens)}::bigint[]`,
-          updated_at: at,
-        })
-        .where('id', '=', subjectId)
-        .execute();
-    },
-
-    /**
-     * Ids for `n` new history rows, taken from the table's identity sequence before the rows are
-     * written: each row's id is bound into its sealed change.
-     */
-    async reserveHistoryIds(tx: Kysely<Database>, n: number): Promise<string[]> {
-      if (n === 0) {
-        return [];
-      }
-      const r = await sql<{ id: string }>`
+  /**
+   * Ids for `n` new history rows, taken from the table's identity sequence before the rows are
+   * written: each row's id is bound into its sealed change.
+   */
+  async reserveHistoryIds(ex: Executor, n: number): Promise<string[]> {
+    if (n === 0) {
+      return [];
+    }
+    const r = await sql<{ id: string }>`
         select nextval(pg_get_serial_sequence('subject_history', 'id'))::text as id
-          from generate_series(1, ${n}::int)`.execute(tx);
-      return r.rows.map((x) => x.id);
-    },
+          from generate_series(1, ${n}::int)`.execute(ex);
+    return r.rows.map((x) => x.id);
+  },
 
-    /** History rows with the ids reserved for them (reserveHistoryIds). */
-    async addHistory(
-      tx: Kysely<Database>,
-      rows: Array<{
-        id: string;
-        subjectId: string;
-        category: string;
-        field: string;
-        sealedChange: Buffer;
-        purpose: string;
-        source: string;
-        actor: string;
-      }>,
-      at: Date,
-    ): Promise<void> {
-      if (rows.length === 0) {
-        return;
-      }
-      await sql`
+  /** History rows with the ids reserved for them (reserveHistoryIds). */
+  async addHistory(
+    ex: Executor,
+    rows: Array<{
+      id: string;
+      subjectId: string;
+      category: string;
+      field: string;
+      sealedChange: Buffer;
+      purpose: string;
+      source: string;
+      actor: string;
+    }>,
+    at: Date,
+  ): Promise<void> {
+    if (rows.length === 0) {
+      return;
+    }
+    await sql`
         insert into subject_history (subject_id, id, category, field, sealed_change, purpose, source, actor, changed_at)
         overriding system value
         select s, i, c, f, decode(x, 'hex'), p, src, a, ${at}
@@ -464,138 +465,138 @@ export function createSubjectsRepo(db: Kysely<Database>) {
                       ${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.field)}::text[],
                       ${rows.map((r) => r.sealedChange.toString('hex'))}::text[], ${rows.map((r) => r.purpose)}::text[],
                       ${rows.map((r) => r.source)}::text[], ${rows.map((r) => r.actor)}::text[])
-               as t(s, i, c, f, x, p, src, a)`.execute(tx);
-    },
+               as t(s, i, c, f, x, p, src, a)`.execute(ex);
+  },
 
-    async history(
-      tx: Kysely<Database>,
-      subjectId: string,
-      categories?: readonly string[],
-    ): Promise<HistoryRow[]> {
-      if (categories && categories.length === 0) {
-        return [];
-      }
-      let q = tx
-        .selectFrom('subject_history')
-        .select([
-          'id',
-          'category',
-          'field',
-          'sealed_change',
-          'purpose',
-          'source',
-          'actor',
-          'changed_at',
-        ])
-        .where('subject_id', '=', subjectId);
-      if (categories) {
-        q = q.where('category', 'in', categories);
-      }
-      const rows = await q.orderBy('id').execute();
-      return rows.map((r) => ({ ...r, id: String(r.id), sealed_change: buf(r.sealed_change) }));
-    },
+  async history(
+    ex: Executor,
+    subjectId: string,
+    categories?: readonly string[],
+  ): Promise<HistoryRow[]> {
+    if (categories && categories.length === 0) {
+      return [];
+    }
+    let q = ex
+      .selectFrom('subject_history')
+      .select([
+        'id',
+        'category',
+        'field',
+        'sealed_change',
+        'purpose',
+        'source',
+        'actor',
+        'changed_at',
+      ])
+      .where('subject_id', '=', subjectId);
+    if (categories) {
+      q = q.where('category', 'in', categories);
+    }
+    const rows = await q.orderBy('id').execute();
+    return rows.map((r) => ({ ...r, id: String(r.id), sealed_change: buf(r.sealed_change) }));
+  },
 
-    async setRestriction(
-      tx: Kysely<Database>,
-      subjectId: string,
-      reason: string | null,
-      at: Date,
-    ): Promise<void> {
-      await tx
-        .updateTable('subjects')
-        .set({
-          restricted_at: reason === null ? null : at,
-          restriction_reason: reason,
-          updated_at: at,
-        })
-        .where('id', '=', subjectId)
-        .execute();
-    },
+  async setRestriction(
+    ex: Executor,
+    subjectId: string,
+    reason: string | null,
+    at: Date,
+  ): Promise<void> {
+    await ex
+      .updateTable('subjects')
+      .set({
+        restricted_at: reason === null ? null : at,
+        restriction_reason: reason,
+        updated_at: at,
+      })
+      .where('id', '=', subjectId)
+      .execute();
+  },
 
-    /**
-     * The data side of an erasure: the sealed values and history go, the person becomes a tombstone
-     * (id and time), mail waiting to them leaves the outbox, and the erasure is journalled with its
-     * reason code. The key that opens every copy of the values (and of the mail) is destroyed in
-     * the key store afterwards.
-     */
-    async erase(tx: Kysely<Database>, subjectId: string, at: Date, reason: string): Promise<void> {
-      await removeSubjectMail(tx, subjectId);
-      await tx.deleteFrom('subject_values').where('subject_id', '=', subjectId).execute();
-      await tx.deleteFrom('subject_history').where('subject_id', '=', subjectId).execute();
-      await tx
-        .insertInto('erasure_journal')
-        .values({ subject_id: subjectId, erased_at: at, reason })
-        .onConflict((oc) => oc.column('subject_id').doNothing())
-        .execute();
-      await tx
-        .updateTable('subjects')
-        .set({
-          email_index: null,
-          phone_index: null,
-          blind_index: sql<string[]>`'{}'::bigint[]`,
-          restricted_at: null,
-          restriction_reason: null,
-          erased_at: at,
-          updated_at: at,
-        })
-        .where('id', '=', subjectId)
-        .execute();
-    },
+  /**
+   * The data side of an erasure: the sealed values and history go, the person becomes a tombstone
+   * (id and time), mail waiting to them leaves the outbox, and the erasure is journalled with its
+   * reason code. The key that opens every copy of the values (and of the mail) is destroyed in the
+   * key store afterwards. Both the erase use case and the reconciling of restored backups come here.
+   */
+  async erase(ex: Executor, subjectId: string, at: Date, reason: string): Promise<void> {
+    await removeSubjectMail(ex, subjectId);
+    await ex.deleteFrom('subject_values').where('subject_id', '=', subjectId).execute();
+    await ex.deleteFrom('subject_history').where('subject_id', '=', subjectId).execute();
+    await ex
+      .insertInto('erasure_journal')
+      .values({ subject_id: subjectId, erased_at: at, reason })
+      .onConflict((oc) => oc.column('subject_id').doNothing())
+      .execute();
+    await ex
+      .updateTable('subjects')
+      .set({
+        email_index: null,
+        phone_index: null,
+        blind_index: sql<string[]>`'{}'::bigint[]`,
+        restricted_at: null,
+        restriction_reason: null,
+        erased_at: at,
+        updated_at: at,
+      })
+      .where('id', '=', subjectId)
+      .execute();
+  },
 
-    /** The data database's erasure journal after `afterSeq`, oldest first. */
-    async erasureJournal(
-      afterSeq = '0',
-    ): Promise<Array<{ seq: string; subject_id: string; erased_at: Date; reason: string }>> {
-      return db
-        .selectFrom('erasure_journal')
-        .select(['seq', 'subject_id', 'erased_at', 'reason'])
-        .where('seq', '>', afterSeq)
-        .orderBy('seq')
-        .execute();
-    },
+  /** The data database's erasure journal after `afterSeq`, oldest first. */
+  async erasureJournal(
+    ex: Executor,
+    afterSeq = '0',
+  ): Promise<Array<{ seq: string; subject_id: string; erased_at: Date; reason: string }>> {
+    return ex
+      .selectFrom('erasure_journal')
+      .select(['seq', 'subject_id', 'erased_at', 'reason'])
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .execute();
+  },
 
-    /** Of these people, those the data database holds and has not erased. */
-    async live(subjectIds: readonly string[]): Promise<string[]> {
-      const out: string[] = [];
-      for (let i = 0; i < subjectIds.length; i += 5000) {
-        const rows = await db
-          .selectFrom('subjects')
-          .select('id')
-          .where('id', 'in', subjectIds.slice(i, i + 5000))
-          .where('erased_at', 'is', null)
-          .execute();
-        out.push(...rows.map((r) => r.id));
-      }
-      return out;
-    },
-
-    /** Of these people, those the erasure journal does not name. */
-    async unjournalled(subjectIds: readonly string[]): Promise<string[]> {
-      const out = new Set(subjectIds);
-      for (let i = 0; i < subjectIds.length; i += 5000) {
-        const rows = await db
-          .selectFrom('erasure_journal')
-          .select('subject_id')
-          .where('subject_id', 'in', subjectIds.slice(i, i + 5000))
-          .execute();
-        rows.forEach((r) => out.delete(r.subject_id));
-      }
-      return [...out];
-    },
-
-    async ping(): Promise<void> {
-      await sql`select 1`.execute(db);
-    },
-
-    async countLive(): Promise<number> {
-      const r = await db
+  /** Of these people, those the data database holds and has not erased. */
+  async live(ex: Executor, subjectIds: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < subjectIds.length; i += 5000) {
+      const rows = await ex
         .selectFrom('subjects')
-        .select(sql<number>`count(*)::int`.as('n'))
+        .select('id')
+        .where('id', 'in', subjectIds.slice(i, i + 5000))
         .where('erased_at', 'is', null)
-        .executeTakeFirstOrThrow();
-      return r.n;
-    },
-  };
-}
+        .execute();
+      out.push(...rows.map((r) => r.id));
+    }
+    return out;
+  },
 
-export type SubjectsRepo = ReturnType<typeof createSubjectsRepo>;
+  /** Of these people, those the erasure journal does not name. */
+  async unjournalled(ex: Executor, subjectIds: readonly string[]): Promise<string[]> {
+    const out = new Set(subjectIds);
+    for (let i = 0; i < subjectIds.length; i += 5000) {
+      const rows = await ex
+        .selectFrom('erasure_journal')
+        .select('subject_id')
+        .where('subject_id', 'in', subjectIds.slice(i, i + 5000))
+        .execute();
+      rows.forEach((r) => out.delete(r.subject_id));
+    }
+    return [...out];
+  },
+
+  async ping(ex: Executor): Promise<void> {
+    await sql`select 1`.execute(ex);
+  },
+
+  async countLive(ex: Executor): Promise<number> {
+    const r = await ex
+      .selectFrom('subjects')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('erased_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return r.n;
+  },
+};
+
+export type SubjectsRepo = typeof subjectsRepo;

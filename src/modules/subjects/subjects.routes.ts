@@ -7,6 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
+import { LEGAL_BASES } from '../../definition/schema.ts';
 import { ERASURE_REASONS, type ErasureReason } from '../../keystore/keystore.ts';
 import type { SubjectsService } from './subjects.service.ts';
 
@@ -54,6 +55,78 @@ const historyEntry = z.object({
   actor: z.string(),
   changedAt: z.string(),
 });
+
+const localizedText = z
+  .object({ sv: z.string(), fi: z.string(), en: z.string() })
+  .meta({ id: 'LocalizedText' });
+
+/**
+ * The access copy (Art. 15) and portable copy (Art. 20): every field described, since it is the
+ * most personal answer the API gives. Built by present-access-copy.ts.
+ */
+const accessCopy = z
+  .object({
+    exportedAt: z.string().describe('When the copy was made (ISO 8601)'),
+    controller: z
+      .object({ name: z.string(), businessId: z.string() })
+      .describe('Who keeps the register'),
+    subject: z.object({
+      id: z.uuid(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+      restricted: z.boolean(),
+      restrictionReason: z
+        .string()
+        .nullable()
+        .describe('Why processing is restricted, as recorded; null when it is not'),
+    }),
+    categories: z
+      .record(
+        z.string(),
+        z.object({
+          label: localizedText.optional(),
+          purposes: z
+            .array(
+              z.object({
+                id: z.string(),
+                label: localizedText,
+                legalBasis: z.enum(LEGAL_BASES),
+                retention: z.string().describe('The retention rule of the definition'),
+              }),
+            )
+            .describe('The purposes the category is processed for, with their legal basis'),
+          fields: z.record(z.string(), storedField),
+        }),
+      )
+      .describe('Every category held about the person: category id → its purposes and values'),
+    history: z
+      .array(
+        z.object({
+          category: z.string(),
+          field: z.string(),
+          old: z.unknown(),
+          new: z.unknown(),
+          reason: z.string().nullable(),
+          purpose: z.string(),
+          source: z.string(),
+          changedAt: z.string(),
+        }),
+      )
+      .describe('Every change to the values, oldest first'),
+    accessLog: z
+      .array(
+        z.object({
+          at: z.string(),
+          action: z.string(),
+          text: z.string().describe('The entry as a sentence, in the language asked for'),
+          purpose: z.string().nullable(),
+          role: z.string().describe('The role of who did it, or `integration` for an API key'),
+          categories: z.array(z.string()),
+        }),
+      )
+      .describe('Who has processed the data, when and why (names of staff are not shown)'),
+  })
+  .meta({ id: 'AccessCopy' });
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 
@@ -236,8 +309,14 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
       security,
       summary: 'Everything held about the subject, as JSON (access copy, portability)',
       params: z.object({ id }),
-      response: { 200: z.record(z.string(), z.unknown()), ...errors },
+      querystring: z.strictObject({
+        lang: z
+          .enum(['sv', 'fi', 'en'])
+          .default('en')
+          .describe('The language the access log entries are written out in'),
+      }),
+      response: { 200: accessCopy, ...errors },
     },
-    handler: async (req) => service.exportSubject(actorOf(req), req.params.id),
+    handler: async (req) => service.exportSubject(actorOf(req), req.params.id, req.query.lang),
   });
 }

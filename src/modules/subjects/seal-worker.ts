@@ -8,8 +8,8 @@ import type { RegisterDefinition } from '../../definition/schema.ts';
 import type { FieldMeta } from '../../db/types.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { createVault, type SealingKeys } from '../../vault/vault.ts';
-import type { FieldValue } from '../subjects/field-types.ts';
-import { createSubjectCodec } from '../subjects/subject-codec.ts';
+import type { FieldValue } from './field-types.ts';
+import { createSubjectCodec } from './subject-codec.ts';
 
 export interface SealRequest {
   id: number;

@@ -1,12 +1,12 @@
 /**
- * A small pool of seal workers for imports. A batch is split into one slice per worker and the
+ * A small pool of seal workers for bulk writes (imports). A batch is split into one slice per worker and the
  * slices come back in order. Started for one import and closed after it.
  */
 import { Worker } from 'node:worker_threads';
 import type { FieldMeta } from '../../db/types.ts';
 import type { RegisterDefinition } from '../../definition/schema.ts';
-import type { CategoryValues } from '../subjects/subject-codec.ts';
-import type { NewSubjectRow } from '../subjects/subjects.repo.ts';
+import type { CategoryValues } from './subject-codec.ts';
+import type { NewSubjectRow } from './subjects.repo.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { SealRequest, SealWorkerData } from './seal-worker.ts';
 

@@ -1,0 +1,9 @@
+/** Imports' public surface: what code outside the module may use. */
+export {
+  createImportService,
+  type ImportProgress,
+  type ImportService,
+  type ImportSummary,
+} from './imports.service.ts';
+export { checkMapping, loadMapping, mappingSchema, type Mapping } from './mapping.ts';
+export { ImportFileError } from './readers.ts';

@@ -1,0 +1,169 @@
+/**
+ * The one small helper every subjects use case goes through: authorise the actor for an action
+ * and a purpose, load a person for a purpose (refused while restricted unless the purpose is
+ * allowed then), and present what was opened as the purpose's view.
+ */
+import type { Kysely } from 'kysely';
+import type { Executor } from '../../db/transaction.ts';
+import type { Database } from '../../db/types.ts';
+import type { Register } from '../../definition/register.ts';
+import type { KeyStore } from '../../keystore/keystore.ts';
+import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { Vault } from '../../vault/vault.ts';
+import type { AuditService } from '../audit/index.ts';
+import type { FieldValue } from './field-types.ts';
+import { createSubjectCodec, type OpenedCategories } from './subject-codec.ts';
+import { subjectsRepo as repo, type SubjectRow, type ValueRow } from './subjects.repo.ts';
+
+export interface SubjectView {
+  id: string;
+  purpose: string;
+  restricted: boolean;
+  createdAt: string;
+  updatedAt: string;
+  categories: OpenedCategories;
+}
+
+export interface HistoryEntry {
+  category: string;
+  field: string;
+  old: FieldValue | null;
+  new: FieldValue | null;
+  reason: string | null;
+  purpose: string;
+  source: string;
+  actor: string;
+  changedAt: string;
+}
+
+export interface SubjectsDeps {
+  db: Kysely<Database>;
+  /** Person keys live in the key store, apart from the data. */
+  keys: KeyStore;
+  audit: AuditService;
+  register: Register;
+  vault: Vault;
+  clock: Clock;
+}
+
+export function createAccess(deps: SubjectsDeps) {
+  const { register, keys } = deps;
+  const codec = createSubjectCodec(register, deps.vault);
+  /** Each purpose's categories as a list, made once rather than on every request. */
+  const categoryLists = new Map(
+    register.definition.purposes.map((p) => [p.id, [...register.categoriesOf(p.id)] as const]),
+  );
+  const allPurposes = register.definition.purposes.map((p) => p.id);
+
+  /** Checks the actor and the purpose; returns the categories it may see. */
+  const authorise = (actor: Actor, action: 'read' | 'write', purpose: string) => {
+    requireAction(actor, action);
+    const p = codec.requirePurpose(purpose);
+    requirePurpose(actor, purpose, action);
+    return { purpose: p, categories: categoryLists.get(purpose) ?? [] };
+  };
+
+  /** A person's data key, from the key store; not_found when it is gone (erased). */
+  const keyOf = async (subjectId: string): Promise<Buffer> =>
+    codec.key(subjectId, (await keys.get(subjectId)) ?? null);
+
+  /** A live (not erased) subject, or not_found. */
+  const requireSubject = async (ex: Executor, id: string, forUpdate = false) => {
+    const subject = await repo.findById(ex, id, forUpdate);
+    if (!subject) {
+      throw new AppError('not_found', `no subject with id ${id}`);
+    }
+    return subject;
+  };
+
+  /** A live subject the purpose may process now: a restricted one only for purposes allowed then. */
+  const loadForPurpose = async (ex: Executor, id: string, purpose: string, forUpdate = false) => {
+    const subject = await requireSubject(ex, id, forUpdate);
+    if (subject.restricted_at && !register.purpose(purpose)?.allowedDuringRestriction) {
+      throw new AppError(
+        'subject_restricted',
+        `processing of this subject is restricted; purpose "${purpose}" is not allowed during restriction`,
+        [{ field: 'purpose', detail: 'not allowed while the subject is restricted' }],
+      );
+    }
+    return subject;
+  };
+
+  /** A subject as the purpose sees it. */
+  const present = (
+    subject: SubjectRow,
+    purpose: string,
+    values: readonly ValueRow[],
+    key: Buffer,
+  ): SubjectView => ({
+    id: subject.id,
+    purpose,
+    restricted: subject.restricted_at !== null,
+    createdAt: subject.created_at.toISOString(),
+    updatedAt: subject.updated_at.toISOString(),
+    categories: codec.openRows(key, values),
+  });
+
+  /**
+   * Views of several people; a person whose key the key store no longer holds (erased, with the
+   * data side not yet told) is left out.
+   */
+  const presentMany = async (
+    subjects: ReadonlyArray<SubjectRow & { values: readonly ValueRow[] }>,
+    purpose: string,
+  ): Promise<SubjectView[]> => {
+    const wrapped = await keys.getMany(subjects.map((s) => s.id));
+    const out: SubjectView[] = [];
+    for (const s of subjects) {
+      const w = wrapped.get(s.id);
+      if (w) {
+        out.push(present(s, purpose, s.values, codec.key(s.id, w)));
+      }
+    }
+    return out;
+  };
+
+  /** `category.field` of every value in an opened view: what an access log entry says was touched. */
+  const touched = (categories: OpenedCategories) => ({
+    categories: Object.keys(categories),
+    fields: Object.entries(categories).flatMap(([c, fields]) =>
+      Object.keys(fields).map((f) => `${c}.${f}`),
+    ),
+  });
+
+  /** Refuses a second person with the same primary e-mail address (locks its stripe first). */
+  const ensureNoDuplicateEmail = async (ex: Executor, email: string | null, self?: string) => {
+    if (email === null) {
+      return;
+    }
+    await repo.lockForDedupe(ex, [email]);
+    const existing = (await repo.findByEmailIndexes(ex, [email])).filter((s) => s.id !== self);
+    if (existing.length > 0) {
+      throw new AppError('conflict', 'a subject with this e-mail address already exists', [
+        { field: 'values', detail: 'the e-mail address already belongs to another subject' },
+      ]);
+    }
+  };
+
+  return {
+    codec,
+    allPurposes,
+    authorise,
+    keyOf,
+    requireSubject,
+    loadForPurpose,
+    present,
+    presentMany,
+    touched,
+    ensureNoDuplicateEmail,
+  };
+}
+
+export type Access = ReturnType<typeof createAccess>;
+
+/** What every use case is built from: the module's dependencies and the access helper. */
+export interface UseCaseContext extends SubjectsDeps {
+  access: Access;
+}

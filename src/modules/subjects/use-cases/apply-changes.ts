@@ -1,0 +1,149 @@
+/**
+ * Applies checked changes to one subject inside a transaction: re-seals the touched categories,
+ * keeps each old value in the sealed history, refreshes the blind index. It does not authorise:
+ * it is internal to the module, reached only through rectification and the bulk writer, which
+ * authorise first. Not exported from the module's index.
+ */
+import type { Executor } from '../../../db/transaction.ts';
+import type { FieldMeta } from '../../../db/types.ts';
+import { actorLabel, type Actor } from '../../../lib/actor.ts';
+import { invalidAll } from '../../../lib/errors.ts';
+import type { UseCaseContext } from '../access.ts';
+import type { FieldValue } from '../field-types.ts';
+import type { CategoryValues } from '../subject-codec.ts';
+import { splitMeta, subjectsRepo as repo } from '../subjects.repo.ts';
+
+export interface ChangeContext {
+  purpose: string;
+  source: string;
+  reason: string | null;
+  actor: Actor;
+  now: Date;
+}
+
+export function createApplyChanges(ctx: UseCaseContext) {
+  const { access, audit } = ctx;
+  const { codec } = access;
+
+  return async (
+    tx: Executor,
+    id: string,
+    changes: CategoryValues,
+    c: ChangeContext,
+  ): Promise<boolean> => {
+    await access.loadForPurpose(tx, id, c.purpose, true);
+    const key = await access.keyOf(id);
+    const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
+    const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
+    const current = new Map([...rows].map(([cat, r]) => [cat, codec.openRow(key, r)]));
+    const history: Array<{
+      category: string;
+      field: string;
+      change: { old: FieldValue | null; new: FieldValue | null; reason: string | null };
+    }> = [];
+    for (const [category, fields] of changes) {
+      const row = rows.get(category);
+      const plain: Record<string, FieldValue> = { ...(current.get(category) ?? {}) };
+      const meta: Record<string, FieldMeta> = {};
+      for (const f of Object.keys(plain)) {
+        meta[f] = row?.meta.fields[f] ??
+          row?.meta.default ?? {
+            source: c.source,
+            purpose: c.purpose,
+            collectedAt: c.now.toISOString(),
+          };
+      }
+      let changed = false;
+      for (const [field, value] of fields) {
+        const old = plain[field] ?? null;
+        if (JSON.stringify(old) === JSON.stringify(value)) {
+          continue;
+        }
+        changed = true;
+        if (value === null) {
+          delete plain[field];
+          delete meta[field];
+        } else {
+          plain[field] = value;
+          meta[field] = {
+            source: c.source,
+            purpose: c.purpose,
+            collectedAt: c.now.toISOString(),
+          };
+        }
+        history.push({ category, field, change: { old, new: value, reason: c.reason } });
+      }
+      if (!changed) {
+        continue;
+      }
+      const missing =
+        Object.keys(plain).length === 0 ? [] : codec.missingRequired(category, Object.keys(plain));
+      if (missing.length > 0) {
+        throw invalidAll(
+          missing.map((f) => ({ field: `values.${category}.${f}`, detail: 'is required' })),
+        );
+      }
+      if (Object.keys(plain).length === 0) {
+        await repo.deleteValue(tx, id, category);
+      } else {
+        // The row lock taken above makes this the only writer of the row: one more than the
+        // version read is the next one.
+        const version = (row?.version ?? 0) + 1;
+        const rowMeta = splitMeta(meta);
+        await repo.upsertValue(
+          tx,
+          {
+            subjectId: id,
+            category,
+            sealed: codec.sealRow(key, id, category, version, rowMeta, plain),
+            meta: rowMeta,
+            version,
+          },
+          c.now,
+        );
+      }
+      current.set(category, plain);
+    }
+    if (history.length === 0) {
+      return false;
+    }
+    const all = new Map([...current].map(([cat, plain]) => [cat, new Map(Object.entries(plain))]));
+    const indexes = codec.indexes(all);
+    await access.ensureNoDuplicateEmail(tx, indexes.email, id);
+    await repo.setIndexes(tx, id, indexes, c.now);
+    const ids = await repo.reserveHistoryIds(tx, history.length);
+    const actor = actorLabel(c.actor);
+    await repo.addHistory(
+      tx,
+      history.map((h, i) => {
+        const binding = {
+          id: ids[i] as string,
+          category: h.category,
+          field: h.field,
+          purpose: c.purpose,
+          source: c.source,
+          actor,
+          changedAt: c.now,
+        };
+        return {
+          ...binding,
+          subjectId: id,
+          sealedChange: codec.sealChange(key, id, binding, h.change),
+        };
+      }),
+      c.now,
+    );
+    await audit.record(tx, {
+      actor: c.actor,
+      action: 'subject.update',
+      purpose: c.purpose,
+      subjectId: id,
+      categories: [...new Set(history.map((h) => h.category))],
+      fields: history.map((h) => `${h.category}.${h.field}`),
+      data: { withReason: c.reason !== null },
+    });
+    return true;
+  };
+}
+
+export type ApplyChanges = ReturnType<typeof createApplyChanges>;

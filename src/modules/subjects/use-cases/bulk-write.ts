@@ -1,0 +1,128 @@
+/**
+ * The authorised bulk writer: how imports (and later retention and requests) write many people at
+ * once. The actor's action and purpose are checked once per batch, in memory, then the batch is
+ * written inside the caller's bulk transaction: new people through COPY, people who already hold
+ * an e-mail address skipped or merged (merges go through the same change path as rectification,
+ * with history). No query per row is spent on authorisation.
+ */
+import type { CopyIn } from '../../../db/copy.ts';
+import type { Executor } from '../../../db/transaction.ts';
+import type { FieldMeta } from '../../../db/types.ts';
+import type { Actor } from '../../../lib/actor.ts';
+import { AppError } from '../../../lib/errors.ts';
+import { uuidv7 } from '../../../lib/ids.ts';
+import type { UseCaseContext } from '../access.ts';
+import type { CategoryValues, ValuesInput } from '../subject-codec.ts';
+import { subjectsRepo as repo, type NewSubjectRow } from '../subjects.repo.ts';
+import type { ApplyChanges } from './apply-changes.ts';
+
+/** One batch: new people already sealed (`bulkValues.seal` or the seal pool), with their lines. */
+export interface BulkBatch {
+  purpose: string;
+  source: string;
+  /** What to do with a person whose primary e-mail address is already held. */
+  dedupe: 'skip' | 'merge';
+  now: Date;
+  records: ReadonlyArray<{ line: number; values: CategoryValues; row: NewSubjectRow }>;
+  /** The history reason of merged changes, e.g. `import <run>` (no personal data). */
+  reason: string;
+  /** The import run, shortened, that each person's `subject.import` entry names (no personal data). */
+  run: string;
+}
+
+export interface BulkResult {
+  created: number;
+  merged: number;
+  skipped: number;
+  /** Records refused while writing (a merge that broke a rule), with their line and reason. */
+  rejected: Array<{ line: number; reason: string }>;
+}
+
+/** The CPU half of bulk writing: checking values and sealing new people, with no database. */
+export function createBulkValues(ctx: UseCaseContext) {
+  const { codec } = ctx.access;
+  return {
+    /** Checks one record's values for the purpose (an AppError naming `<prefix>.<category>.<field>`). */
+    check: (purpose: string, values: ValuesInput, mode: 'create' | 'update', prefix?: string) =>
+      codec.checkValues(purpose, values, mode, prefix),
+    /** The declared type of `category.field`. */
+    fieldType: (category: string, field: string) => codec.fieldType(category, field),
+    /** The blind index of a record's primary e-mail address, for folding duplicates. */
+    emailIndex: (values: CategoryValues) => codec.emailIndex(values),
+    /** Seals and indexes a new person with a fresh id and key. */
+    seal: (values: CategoryValues, meta: FieldMeta, email?: string | null): NewSubjectRow =>
+      codec.newSubject(uuidv7(), values, meta, email),
+  };
+}
+
+export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges) {
+  const { access, audit, keys } = ctx;
+  const wrapKeyId = ctx.vault.wrapKeyId();
+
+  return async (
+    actor: Actor,
+    bulk: { tx: Executor; copy: CopyIn },
+    batch: BulkBatch,
+  ): Promise<BulkResult> => {
+    access.authorise(actor, 'write', batch.purpose);
+    const { tx, copy } = bulk;
+    const rejected: BulkResult['rejected'] = [];
+    const created: NewSubjectRow[] = [];
+    let merged = 0;
+    let skipped = 0;
+    const emailIndexes = batch.records.flatMap((p) =>
+      p.row.indexes.email === null ? [] : [p.row.indexes.email],
+    );
+    await repo.lockForDedupe(tx, emailIndexes);
+    const owner = new Map(
+      (await repo.findByEmailIndexes(tx, emailIndexes)).map((s) => [s.email_index, s.id]),
+    );
+    for (const p of batch.records) {
+      const match = p.row.indexes.email === null ? undefined : owner.get(p.row.indexes.email);
+      if (!match) {
+        created.push(p.row);
+      } else if (batch.dedupe === 'skip') {
+        skipped++;
+      } else {
+        try {
+          const changed = await applyChanges(tx, match, p.values, {
+            purpose: batch.purpose,
+            source: batch.source,
+            reason: batch.reason,
+            actor,
+            now: batch.now,
+          });
+          if (changed) {
+            merged++;
+          } else {
+            skipped++;
+          }
+        } catch (err) {
+          if (!(err instanceof AppError)) {
+            throw err;
+          }
+          rejected.push({ line: p.line, reason: err.message });
+        }
+      }
+    }
+    // The keys are committed in the key store before the people: a key without its person (a
+    // rolled-back batch) opens nothing; a person without a key could never be read.
+    await keys.put(
+      created.map((r) => ({ subjectId: r.id, wrapped: r.wrappedKey })),
+      wrapKeyId,
+    );
+    await repo.copyMany(copy, created, batch.now);
+    await audit.recordBulk(
+      copy,
+      created.map((row) => ({
+        actor,
+        action: 'subject.import' as const,
+        purpose: batch.purpose,
+        subjectId: row.id,
+        categories: row.values.map((v) => v.category),
+        data: { run: batch.run },
+      })),
+    );
+    return { created: created.length, merged, skipped, rejected };
+  };
+}

@@ -1,0 +1,41 @@
+/** Everything held about one person, for an access copy or portability: every purpose's data. */
+import { requireAction, requireEveryPurpose, type Actor } from '../../../lib/actor.ts';
+import type { AuditLang } from '../../audit/index.ts';
+import type { UseCaseContext } from '../access.ts';
+import { presentAccessCopy, type AccessCopy } from '../present-access-copy.ts';
+import { subjectsRepo as repo } from '../subjects.repo.ts';
+
+export function createExportSubject(ctx: UseCaseContext) {
+  const { access, audit, clock, db, register } = ctx;
+  /** `lang`: the language the access log's entries are written out in. */
+  return async (actor: Actor, id: string, lang: AuditLang = 'en'): Promise<AccessCopy> => {
+    requireAction(actor, 'export');
+    requireEveryPurpose(actor, access.allPurposes, 'export everything held about a person');
+    const subject = await access.requireSubject(db, id);
+    const key = await access.keyOf(id);
+    const categories = access.codec.openRows(key, await repo.values(db, id));
+    const history = await repo.history(db, id);
+    await audit.log({
+      actor,
+      action: 'subject.export',
+      subjectId: id,
+      ...access.touched(categories),
+    });
+    await audit.seal();
+    const accessLog = await audit.forSubject(id, lang);
+    return presentAccessCopy({
+      register,
+      exportedAt: clock.now(),
+      subject,
+      restrictionReason:
+        subject.restriction_reason === null
+          ? null
+          : ctx.vault
+              .open(key, `restriction:${id}`, Buffer.from(subject.restriction_reason, 'base64'))
+              .toString('utf8'),
+      categories,
+      history: history.map((row) => ({ row, change: access.codec.openChange(key, id, row) })),
+      accessLog,
+    });
+  };
+}
