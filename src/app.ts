@@ -48,6 +48,8 @@ export interface AppOptions {
   portalDir?: string;
   /** Health, metrics and the storage guard (src/http/health.ts). */
   ops?: OpsOptions;
+  /** Requests per minute an API key may make (API_KEY_RATE_LIMIT); 0: no limit. */
+  apiKeyRateLimit?: number;
 }
 
 /**
@@ -209,7 +211,7 @@ export async function createApp(
   await app.register(
     async (api) => {
       // Before the routes, so that each gets its limit (src/http/rate-limit).
-      await registerRateLimits(api, services.rateLimits);
+      await registerRateLimits(api, services.rateLimits, opts.apiKeyRateLimit);
       registerRoutes(api, services.register);
       staffRoutes(api, { staff: services.staff, apiKeys: services.apiKeys });
       await api.register((secured, _opts, done) => {

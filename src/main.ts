@@ -71,6 +71,7 @@ export async function startServer(
     logger: loggerOptions(config.logLevel, config.logFormat),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
+    apiKeyRateLimit: config.apiKeyRateLimit,
     consoleDir: CONSOLE_DIR,
     ops: {
       database: runtime.database,

@@ -56,6 +56,8 @@ describe('configuration', () => {
       [{ SMTP_URL: 'smtp://mail.example.fi' }, 'MAIL_FROM'],
       [{ SMTP_URL: 'smtp://mail.example.fi', MAIL_FROM: 'registry' }, 'MAIL_FROM'],
       [{ MAIL_FROM: 'Registry <registry@example.fi' }, 'MAIL_FROM'],
+      [{ API_KEY_RATE_LIMIT: '-1' }, 'API_KEY_RATE_LIMIT'],
+      [{ API_KEY_RATE_LIMIT: 'lots' }, 'API_KEY_RATE_LIMIT'],
     ] as const) {
       expect(() => loadConfig(env), name).toThrow(ConfigError);
       expect(() => loadConfig(env), name).toThrow(new RegExp(`${name}:`));

@@ -177,6 +177,47 @@ describe.each(DATABASES)('request rate limits on %s', (kind) => {
     expect(b.hitSoon(key, 60_000).current).toBe(9);
   });
 
+  it('gives API keys their own limit (API_KEY_RATE_LIMIT), and none at 0', async () => {
+    const key = await t.key(['*'], ['read']);
+    const limited = await createApp(instances[0]!.services, { apiKeyRateLimit: 3 });
+    const free = await createApp(instances[0]!.services, { apiKeyRateLimit: 0 });
+    try {
+      const ask = (app: FastifyInstance) =>
+        app.inject({
+          url: '/api/v1/subjects?purpose=customer_relationship&q=nobody',
+          headers: key,
+          remoteAddress: '10.20.6.1',
+        });
+      for (let i = 0; i < 3; i++) {
+        const ok = await ask(limited);
+        expect(ok.statusCode, ok.body).toBe(200);
+        expect(ok.headers['x-ratelimit-limit']).toBe('3');
+      }
+      const refused = await ask(limited);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+      expect(refused.json<{ detail: string }>().detail).toMatch(/requests from this API key/);
+      // A session (here: a client that has not signed in) keeps the staff limit.
+      const anonymous = await limited.inject({
+        url: '/api/v1/definition',
+        remoteAddress: '10.20.6.1',
+      });
+      expect(anonymous.statusCode).toBe(200);
+      expect(anonymous.headers['x-ratelimit-limit']).toBe('1200');
+      // With 0, API keys are not counted at all, far past the staff limit's 1,200.
+      for (let i = 0; i < 1300; i++) {
+        const r = await ask(free);
+        if (r.statusCode !== 200) {
+          throw new Error(`request ${i + 1} answered ${r.statusCode}`);
+        }
+        expect(r.headers['x-ratelimit-limit']).toBeUndefined();
+      }
+    } finally {
+      await limited.close();
+      await free.close();
+    }
+  });
+
   it('stores no address, only HMACs of the keys, and prunes spent counters', async () => {
     for (const i of instances) {
       await i.services.rateLimits.flush();

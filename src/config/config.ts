@@ -122,6 +122,7 @@ const schema = z.object({
    * delivered by then is not sent). Default 168 (seven days).
    */
   MAIL_OUTBOX_TTL: z.coerce.number().int().min(1).max(2160).default(168),
+  API_KEY_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000_000).default(300_000),
   /** A bearer token of at least 32 characters; without it /metrics answers 404. */
   REKISTERI_METRICS_TOKEN: z
     .string()
@@ -157,6 +158,8 @@ export interface Config {
   mailFrom: string | undefined;
   /** Milliseconds a mail stays in the outbox (MAIL_OUTBOX_TTL, given in hours). */
   mailOutboxTtl: number;
+  /** Requests per minute per API key under /api/v1 (API_KEY_RATE_LIMIT); 0: no limit. */
+  apiKeyRateLimit: number;
 }
 
 export interface DatabaseTimeouts {
@@ -259,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     watchdogTimeout: e.REKISTERI_WATCHDOG_TIMEOUT,
     mailFrom: e.MAIL_FROM,
     mailOutboxTtl: e.MAIL_OUTBOX_TTL * 3600 * 1000,
+    apiKeyRateLimit: e.API_KEY_RATE_LIMIT,
   });
   if (e.SMTP_URL !== undefined) {
     smtpUrls.set(config, e.SMTP_URL);

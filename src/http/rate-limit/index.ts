@@ -52,7 +52,11 @@ export const RATE_LIMITS = {
     what: 'password changes for this account',
     shared: 'exact',
   },
-  /** Everything else under /api/v1: generous, against a runaway client rather than a person. */
+  /**
+   * Everything else under /api/v1, for a staff session (or a client before it signs in): more
+   * than a person clicks, less than a stolen session copying out the register. API keys have
+   * their own limit (`API_KEY_RATE_LIMIT`), since an integration may rightly make far more.
+   */
   api: {
     max: 1200,
     windowMs: 60_000,
@@ -74,11 +78,19 @@ function keyOf(name: RateLimitName, request: FastifyRequest): string {
   return `${name}\u0000address\u0000${normalizeIP(request.ip)}`;
 }
 
-/** The options of one limit, for a route's `config.rateLimit`. */
-export function rateLimit(name: RateLimitName): RateLimitOptions {
+/** Requests per minute per API key by default (`API_KEY_RATE_LIMIT`); 0 lifts the limit. */
+export const DEFAULT_API_KEY_RATE_LIMIT = 300_000;
+
+/**
+ * The options of one limit, for a route's `config.rateLimit`. `apiKeyMax`: for the general limit,
+ * what an API key may make in its window instead (0: no limit for API keys).
+ */
+export function rateLimit(name: RateLimitName, apiKeyMax?: number): RateLimitOptions {
   const limit: RateLimit = RATE_LIMITS[name];
+  const forKeys = apiKeyMax ?? limit.max;
   return {
-    max: limit.max,
+    max: (request) => (request.actor?.kind === 'api_key' ? forKeys : limit.max),
+    ...(forKeys === 0 ? { allowList: (request) => request.actor?.kind === 'api_key' } : {}),
     timeWindow: limit.windowMs,
     keyGenerator: (request) => keyOf(name, request),
     errorResponseBuilder: (_request, context) => {
@@ -102,6 +114,7 @@ export function rateLimit(name: RateLimitName): RateLimitOptions {
 export async function registerRateLimits(
   scope: FastifyInstance,
   counter: RateLimitCounter,
+  apiKeyPerMinute: number = DEFAULT_API_KEY_RATE_LIMIT,
 ): Promise<void> {
   await scope.register(fastifyRateLimit, {
     global: true,
@@ -109,6 +122,6 @@ export async function registerRateLimits(
       const name = key.slice(0, key.indexOf('\u0000')) as RateLimitName;
       return RATE_LIMITS[name]?.shared === 'within a second';
     }),
-    ...rateLimit('api'),
+    ...rateLimit('api', apiKeyPerMinute),
   });
 }
