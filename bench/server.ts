@@ -15,7 +15,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { createApp } from '../src/app.ts';
-import { loadDefinition } from '../src/definition/loader.ts';
+import { loadDefinition } from '../src/modules/definition/index.ts';
 import { DEMO_REGISTER } from '../src/runtime.ts';
 import { parseMasterKey } from '../src/vault/master-key.ts';
 import { createVault } from '../src/vault/vault.ts';

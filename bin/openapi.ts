@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from '../src/app.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { loadDefinition } from '../src/definition/loader.ts';
+import { loadDefinition } from '../src/modules/definition/index.ts';
 import { openKeyStore } from '../src/keystore/keystore.ts';
 import { createServices } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';

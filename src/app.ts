@@ -32,7 +32,7 @@ import {
 import { registerMetrics } from './ops/metrics.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
-import { registerRoutes } from './modules/register/index.ts';
+import { definitionRoutes } from './modules/definition/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -212,7 +212,7 @@ export async function createApp(
     async (api) => {
       // Before the routes, so that each gets its limit (src/http/rate-limit).
       await registerRateLimits(api, services.rateLimits, opts.apiKeyRateLimit);
-      registerRoutes(api, services.register);
+      definitionRoutes(api, services.register);
       staffRoutes(api, { staff: services.staff, apiKeys: services.apiKeys });
       await api.register((secured, _opts, done) => {
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));

@@ -5,7 +5,7 @@
 import { mailEvents } from './mail/events.ts';
 import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
-import { registerEvents } from './modules/register/index.ts';
+import { definitionEvents } from './modules/definition/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
 import { subjectEvents } from './modules/subjects/index.ts';
 
@@ -14,6 +14,6 @@ export const allAuditEvents = [
   ...staffEvents,
   ...apiKeyEvents,
   ...subjectEvents,
-  ...registerEvents,
+  ...definitionEvents,
   ...mailEvents,
 ] as const;

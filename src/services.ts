@@ -5,7 +5,7 @@
 import { allAuditEvents } from './audit-events.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { createRateLimitCounter } from './http/rate-limit/index.ts';
-import type { Register } from './definition/register.ts';
+import type { Register } from './modules/definition/index.ts';
 import type { Clock } from './lib/clock.ts';
 import { systemClock } from './lib/clock.ts';
 import {

@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { loadDefinition } from '../src/definition/loader.ts';
+import { loadDefinition } from '../src/modules/definition/loader.ts';
 import { backupStore, checkArtefact, restoreStore } from '../src/backup/backup.ts';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.ts';
 import { EMBEDDED_CONF, openKeyStore } from '../src/keystore/keystore.ts';

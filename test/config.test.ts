@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, smtpSettings } from '../src/config/config.ts';
 import { openRuntime } from '../src/runtime.ts';
 import { sealWorkerData } from '../src/modules/subjects/seal-pool.ts';
 import { createVault } from '../src/vault/vault.ts';
-import { loadDefinition } from '../src/definition/loader.ts';
+import { loadDefinition } from '../src/modules/definition/loader.ts';
 import { DEMO } from './helpers.ts';
 
 describe('configuration', () => {

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { DefinitionError, parseDefinition } from '../src/definition/loader.ts';
-import { definitionSchema } from '../src/definition/schema.ts';
+import { DefinitionError, parseDefinition } from '../src/modules/definition/loader.ts';
+import { definitionSchema } from '../src/modules/definition/schema.ts';
 import {
   ADEQUACY_DECISIONS,
   ADEQUACY_LIST_CHECKED,
   adequacyFor,
-} from '../src/definition/adequacy.ts';
-import { EEA_COUNTRIES, ISO_COUNTRIES } from '../src/definition/countries.ts';
+} from '../src/modules/definition/adequacy.ts';
+import { EEA_COUNTRIES, ISO_COUNTRIES } from '../src/modules/definition/countries.ts';
 import { DEMO } from './helpers.ts';
 
 const demo = await readFile(DEMO, 'utf8');

@@ -22,7 +22,7 @@ import {
   type PoolTimeouts,
 } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { loadDefinition } from '../src/definition/loader.ts';
+import { loadDefinition } from '../src/modules/definition/loader.ts';
 import { openKeyStore, type KeyStore } from '../src/keystore/keystore.ts';
 import { StorageGuard } from '../src/ops/storage.ts';
 import { createServices, type Services } from '../src/services.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
-import { loadDefinition } from '../src/definition/loader.ts';
+import { loadDefinition } from '../src/modules/definition/loader.ts';
 import { createServices } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { DEMO, openTestDatabase, openTestKeyStore, type TestDatabase } from './helpers.ts';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { DefinitionError, formatProblems, loadDefinition } from '../definition/loader.ts';
-import { countriesOutsideEea } from '../definition/cross-checks.ts';
+import { DefinitionError, formatProblems, loadDefinition } from '../modules/definition/index.ts';
+import { countriesOutsideEea } from '../modules/definition/index.ts';
 import { loadConfig } from '../config/config.ts';
 import { resolveRegisterFile } from '../runtime.ts';
 

@@ -2,7 +2,7 @@
  * The `rekisteri` command. Each subcommand is a thin shell over the same services the API uses.
  */
 import { Command, CommanderError } from 'commander';
-import { DefinitionError } from '../definition/loader.ts';
+import { DefinitionError } from '../modules/definition/index.ts';
 import { adminCommand } from './admin.ts';
 import { apikeyCommand } from './apikey.ts';
 import { auditCommand } from './audit.ts';

@@ -3,7 +3,7 @@
  * first and last names combined at random; e-mail addresses use the reserved example domains and
  * organisations are made up. A seeded generator makes runs repeatable.
  */
-import type { Register } from '../definition/register.ts';
+import type { Register } from '../modules/definition/index.ts';
 import type { ValuesInput } from '../modules/subjects/index.ts';
 
 const FIRST = [

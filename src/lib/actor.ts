@@ -3,7 +3,7 @@
  * actions (read, write, erase, export) under purposes, and staff actions (manage staff, read the
  * access log, …) from the role.
  */
-import type { StaffAction } from '../definition/schema.ts';
+import type { StaffAction } from '../modules/definition/index.ts';
 import { AppError } from './errors.ts';
 
 export const ACTIONS = ['read', 'write', 'erase', 'export'] as const;

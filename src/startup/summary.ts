@@ -3,7 +3,7 @@
  * with `rekisteri definition apply`. Kept as a small JSON outline in the settings table (no
  * personal data: the definition describes the register, not anyone in it).
  */
-import type { Register } from '../definition/register.ts';
+import type { Register } from '../modules/definition/index.ts';
 
 export interface DefinitionOutline {
   controller: string;

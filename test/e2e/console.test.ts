@@ -15,7 +15,7 @@ import * as OTPAuth from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { loadDefinition } from '../../src/definition/loader.ts';
+import { loadDefinition } from '../../src/modules/definition/loader.ts';
 import { operator } from '../../src/lib/actor.ts';
 import { createServices } from '../../src/services.ts';
 import { createVault } from '../../src/vault/vault.ts';

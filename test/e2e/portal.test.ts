@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { loadDefinition } from '../../src/definition/loader.ts';
+import { loadDefinition } from '../../src/modules/definition/loader.ts';
 import { createServices } from '../../src/services.ts';
 import { createVault } from '../../src/vault/vault.ts';
 import { DEMO, ROOT, openTestDatabase, openTestKeyStore, type TestDatabase } from '../helpers.ts';

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
-import type { Register } from '../../definition/register.ts';
+import type { Register } from '../definition/index.ts';
 import { ACTIONS, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';

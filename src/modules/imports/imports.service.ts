@@ -12,7 +12,7 @@ import { basename, extname } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { BulkTransaction } from '../../db/copy.ts';
 import type { Database } from '../../db/types.ts';
-import type { RegisterDefinition } from '../../definition/schema.ts';
+import type { RegisterDefinition } from '../definition/index.ts';
 import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';

@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { Register } from '../../definition/register.ts';
-import { formatPath } from '../../definition/loader.ts';
+import type { Register } from '../definition/index.ts';
+import { formatPath } from '../definition/index.ts';
 import { AppError, type FieldIssue } from '../../lib/errors.ts';
 
 export const mappingSchema = z

@@ -9,8 +9,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
-import type { Register } from '../../definition/register.ts';
-import type { RoleDefinition } from '../../definition/schema.ts';
+import type { Register } from '../definition/index.ts';
+import type { RoleDefinition } from '../definition/index.ts';
 import { requireAction, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid } from '../../lib/errors.ts';

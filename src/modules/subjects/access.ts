@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
-import type { Register } from '../../definition/register.ts';
+import type { Register } from '../definition/index.ts';
 import type { KeyStore } from '../../keystore/keystore.ts';
 import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { FieldDefinition, FieldType } from '../../definition/schema.ts';
+import type { FieldDefinition, FieldType } from '../definition/index.ts';
 import { assertUnreachable } from '../../lib/errors.ts';
 import { textFault, textFaults } from '../../lib/text.ts';
 import { cleanEmail, normaliseEmail, normalisePhone } from '../../vault/normalise.ts';

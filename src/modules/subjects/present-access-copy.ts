@@ -3,8 +3,8 @@
  * shape the API answers with (the response schema in subjects.routes.ts describes every field).
  * Built from what the export use case opened; nothing here reads the database.
  */
-import type { Register } from '../../definition/register.ts';
-import type { LegalBasis, Localized } from '../../definition/schema.ts';
+import type { Register } from '../definition/index.ts';
+import type { LegalBasis, Localized } from '../definition/index.ts';
 import type { FieldValue } from './field-types.ts';
 import type { OpenedCategories, StoredField } from './subject-codec.ts';
 import type { HistoryRow, SubjectRow } from './subjects.repo.ts';

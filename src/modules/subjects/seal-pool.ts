@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FieldMeta } from '../../db/types.ts';
-import type { RegisterDefinition } from '../../definition/schema.ts';
+import type { RegisterDefinition } from '../definition/index.ts';
 import type { CategoryValues } from './subject-codec.ts';
 import type { NewSubjectRow } from './subjects.repo.ts';
 import type { Vault } from '../../vault/vault.ts';

@@ -3,8 +3,8 @@
  * (a key, three seals and some twenty HMACs per person), so that two cores share it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createRegister } from '../../definition/register.ts';
-import type { RegisterDefinition } from '../../definition/schema.ts';
+import { createRegister } from '../definition/index.ts';
+import type { RegisterDefinition } from '../definition/index.ts';
 import type { FieldMeta } from '../../db/types.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { createVault, type SealingKeys } from '../../vault/vault.ts';

@@ -3,8 +3,8 @@
  * definition on the way in. Shared by the subjects service, the importer and the seeder.
  */
 import type { FieldMeta } from '../../db/types.ts';
-import type { FieldDefinition } from '../../definition/schema.ts';
-import type { Register } from '../../definition/register.ts';
+import type { FieldDefinition } from '../definition/index.ts';
+import type { Register } from '../definition/index.ts';
 import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
 import { searchTokens } from '../../vault/normalise.ts';
 import { sortIndexes, VaultError, type Vault } from '../../vault/vault.ts';

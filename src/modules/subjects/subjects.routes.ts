@@ -7,7 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
-import { LEGAL_BASES } from '../../definition/schema.ts';
+import { LEGAL_BASES } from '../definition/index.ts';
 import { ERASURE_REASONS, type ErasureReason } from '../../keystore/keystore.ts';
 import type { SubjectsService } from './subjects.service.ts';
 

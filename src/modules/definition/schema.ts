@@ -31,7 +31,7 @@ const duration = z
     'expected an ISO 8601 duration such as P2Y, P6M or P30D',
   );
 
-/** An officially assigned ISO 3166-1 alpha-2 code (src/definition/countries.ts). */
+/** An officially assigned ISO 3166-1 alpha-2 code (countries.ts). */
 const country = z.string().superRefine((value, ctx) => {
   const problem = countryProblem(value);
   if (problem !== undefined) {

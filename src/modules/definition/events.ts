@@ -76,7 +76,7 @@ function render(d: z.output<typeof schema>, lang: AuditLang): string {
   return d.from === null ? head : `${head}: ${parts.length > 0 ? parts.join('; ') : w.other}`;
 }
 
-export const registerEvents = [
+export const definitionEvents = [
   defineAuditEvent('definition.change', schema, {
     sv: (d) => render(d, 'sv'),
     fi: (d) => render(d, 'fi'),
@@ -86,5 +86,5 @@ export const registerEvents = [
 
 declare module '../audit/define-event.ts' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-  interface AuditEventTypes extends AuditEventMap<typeof registerEvents> {}
+  interface AuditEventTypes extends AuditEventMap<typeof definitionEvents> {}
 }

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Register } from '../../definition/register.ts';
+import type { Register } from './register.ts';
 import { problemSchema } from '../../http/problem.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
@@ -27,7 +27,7 @@ const contact = (c: ContactPerson) => ({
   ...(c.phone ? { phone: c.phone } : {}),
 });
 
-export function registerRoutes(app: FastifyInstance, register: Register): void {
+export function definitionRoutes(app: FastifyInstance, register: Register): void {
   const def = register.definition;
   const summary = {
     version: register.digest.slice(0, 12),

@@ -1,0 +1,30 @@
+/**
+ * The register definition's public surface: its schema and types, loading and checking it, the
+ * loaded `Register` with its lookups, the published summary's routes and the `definition.change`
+ * event. Code outside the module uses only what is exported here.
+ */
+export { ADEQUACY_DECISIONS, ADEQUACY_LIST_CHECKED, adequacyFor } from './adequacy.ts';
+export { EEA_COUNTRIES, ISO_COUNTRIES } from './countries.ts';
+export { countriesOutsideEea } from './cross-checks.ts';
+export { definitionRoutes } from './definition.routes.ts';
+export { definitionEvents } from './events.ts';
+export {
+  DefinitionError,
+  formatPath,
+  formatProblems,
+  loadDefinition,
+  parseDefinition,
+  type DefinitionProblem,
+} from './loader.ts';
+export { createRegister, type Register } from './register.ts';
+export {
+  definitionSchema,
+  LEGAL_BASES,
+  type FieldDefinition,
+  type FieldType,
+  type LegalBasis,
+  type Localized,
+  type RegisterDefinition,
+  type RoleDefinition,
+  type StaffAction,
+} from './schema.ts';
