@@ -3,12 +3,12 @@
  * extend a lease, finish, fail with backoff. Times come from the database's clock, which every
  * instance shares.
  */
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/types.ts';
+import { sql } from 'kysely';
+import type { Executor } from '../db/transaction.ts';
 import { AppError } from '../lib/errors.ts';
 import type { JobDefinition } from './define.ts';
 
-export type Executor = Kysely<Database>;
+export type { Executor };
 
 export interface ClaimedJob {
   id: string;
