@@ -1,7 +1,7 @@
 /**
  * The staff console in a real browser (Debian's Chromium through playwright-core) against the real
  * server on a fresh embedded database: sign-in with two-factor authentication, finding a person
- * and reading them for a purpose, that read in the access log, creating a staff member, the
+ * and reading them for a purpose, that read in the access log, a mail waiting in the outbox, creating a staff member, the
  * refusals a support role meets, the language switch and the phone-width layout. With
  * UPDATE_SCREENSHOTS=1, screenshots of the main screens go to docs/screenshots/.
  */
@@ -108,6 +108,14 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
       values: anna,
     });
     subjectId = person.id;
+    // No SMTP server is configured, so this mail waits in the outbox.
+    await services.mail.sendMail({
+      to: 'anna-liisa.kuusisto@example.com',
+      subjectId,
+      template: 'verify-address',
+      locale: 'fi',
+      data: { register: 'Asiakasrekisteri', link: 'https://rekisteri.example.fi/verify?t=demo' },
+    });
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -332,6 +340,46 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await page.setViewportSize(WIDE);
   }, 60_000);
 
+  it('shows the mail waiting in the outbox, fitting 1,280 px, with a link to the person', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('navigation').getByRole('link', { name: 'Mail outbox' }).click();
+    await heading('Mail outbox').waitFor();
+    expect(await focusedTag()).toBe('H1');
+    await page.getByText('Each view of this page is recorded in the access log.').waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'anna-liisa.kuusisto@example.com' });
+    await row.waitFor();
+    // The subject line in the mail's own language, which is named in its own words.
+    await expect(row.innerText()).resolves.toContain('Vahvista sähköpostiosoitteesi');
+    await expect(row.innerText()).resolves.toContain('Suomi');
+    await expect(row.innerText()).resolves.toMatch(/Waiting|Being delivered/);
+    expect(await row.locator('time').first().innerText()).toMatch(
+      /^\d{2}\/\d{2}\/\d{4},?\s+\d{2}:\d{2}:\d{2}$/,
+    );
+    const fit = await page.evaluate(() => {
+      const table = document.querySelector('.outbox-table');
+      const last = table?.querySelector('thead th:last-child');
+      const scroller = table?.closest('.table-scroll');
+      return {
+        right: last?.getBoundingClientRect().right ?? Infinity,
+        viewport: document.documentElement.clientWidth,
+        hidden: scroller ? scroller.scrollWidth - scroller.clientWidth : Infinity,
+      };
+    });
+    expect(fit.right).toBeLessThanOrEqual(fit.viewport);
+    expect(fit.hidden).toBeLessThanOrEqual(0);
+    await shot('outbox');
+    await page.setViewportSize(WIDE);
+
+    // The view itself is in the access log, and the person's id leads to their page.
+    const logged = await page.evaluate(async () => {
+      const res = await fetch('/api/v1/audit?limit=20', { credentials: 'same-origin' });
+      return ((await res.json()) as { items: { action: string }[] }).items.map((e) => e.action);
+    });
+    expect(logged).toContain('mail.outbox_read');
+    await row.getByRole('link', { name: subjectId }).click();
+    await heading(/Anna-Liisa Kuusisto/).waitFor();
+  }, 60_000);
+
   it('creates a staff member and shows the one-time password once', async () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Staff and roles' }).click();
     await heading('Staff and roles').waitFor();
@@ -405,10 +453,13 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     const nav = page.getByRole('navigation', { name: 'Main menu' });
     await expect(nav.getByRole('link', { name: 'Access log' }).count()).resolves.toBe(0);
     await expect(nav.getByRole('link', { name: 'Staff and roles' }).count()).resolves.toBe(0);
+    await expect(nav.getByRole('link', { name: 'Mail outbox' }).count()).resolves.toBe(0);
 
     await page.goto(`${base}/admin/audit`);
     await heading('Not allowed').waitFor();
     await page.goto(`${base}/admin/staff`);
+    await heading('Not allowed').waitFor();
+    await page.goto(`${base}/admin/outbox`);
     await heading('Not allowed').waitFor();
 
     const statuses = await page.evaluate(async () => {
@@ -418,9 +469,10 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
         audit: await get('/api/v1/audit'),
         verify: await get('/api/v1/audit/verify'),
         staff: await get('/api/v1/staff'),
+        outbox: await get('/api/v1/outbox'),
       };
     });
-    expect(statuses).toEqual({ audit: 403, verify: 403, staff: 403 });
+    expect(statuses).toEqual({ audit: 403, verify: 403, staff: 403, outbox: 403 });
 
     // What support may do: read the customer relationship.
     await page.goto(`${base}/admin/people/${subjectId}?purpose=customer_relationship`);

@@ -20,6 +20,7 @@ import {
 import { AccessLogPage } from './pages/AccessLog.tsx';
 import { AccountPage } from './pages/Account.tsx';
 import { FirstPasswordPage } from './pages/FirstPassword.tsx';
+import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
 import { SearchPage } from './pages/Search.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
@@ -78,6 +79,7 @@ function Shell({ me }: { me: Me }) {
   const definition = useDefinition();
   const canAudit = useCan('read_audit');
   const canStaff = useCan('manage_staff');
+  const canOutbox = useCan('handle_requests');
   const [menuOpen, setMenuOpen] = useState(false);
 
   // A navigation closes the menu on narrow screens.
@@ -103,6 +105,9 @@ function Shell({ me }: { me: Me }) {
     },
     ...(canAudit
       ? [{ to: '/audit', label: 'nav.audit' as const, current: (p: string) => p === '/audit' }]
+      : []),
+    ...(canOutbox
+      ? [{ to: '/outbox', label: 'nav.outbox' as const, current: (p: string) => p === '/outbox' }]
       : []),
     ...(canStaff
       ? [{ to: '/staff', label: 'nav.staff' as const, current: (p: string) => p === '/staff' }]
@@ -170,7 +175,7 @@ function Shell({ me }: { me: Me }) {
           ) : null}
         </nav>
         <main id="main" tabIndex={-1}>
-          <Routes canAudit={canAudit} canStaff={canStaff} />
+          <Routes canAudit={canAudit} canStaff={canStaff} canOutbox={canOutbox} />
         </main>
       </div>
     </div>
@@ -178,7 +183,15 @@ function Shell({ me }: { me: Me }) {
 }
 
 /** The console's pages; every address keeps working under /admin (with or without a trailing /). */
-function Routes({ canAudit, canStaff }: { canAudit: boolean; canStaff: boolean }) {
+function Routes({
+  canAudit,
+  canStaff,
+  canOutbox,
+}: {
+  canAudit: boolean;
+  canStaff: boolean;
+  canOutbox: boolean;
+}) {
   return (
     <Switch>
       <Route path="/">
@@ -186,6 +199,7 @@ function Routes({ canAudit, canStaff }: { canAudit: boolean; canStaff: boolean }
       </Route>
       <Route path="/people/:id">{(params) => <PersonPage id={params.id} />}</Route>
       <Route path="/audit">{canAudit ? <AccessLogPage /> : <NotAllowed />}</Route>
+      <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
       <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>
       <Route path="/account">
         <AccountPage />

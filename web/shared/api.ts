@@ -50,6 +50,8 @@ export type HistoryEntry = Answer<'getSubjectHistory'>['items'][number];
 export type AuditEntry = Answer<'listAccessLog'>['items'][number];
 export type AuditVerification = Answer<'verifyAccessLog'>;
 export type AuditAlarm = NonNullable<AuditVerification['alarms']>[number];
+/** A mail in the outbox, opened for staff who handle requests. */
+export type OutboxMail = Answer<'listOutbox'>['items'][number];
 
 export class ApiError extends Error {
   readonly status: number;
@@ -215,6 +217,9 @@ export function createApiClient(base = '/api/v1') {
     auditLog: (query: Nullable<QueryOf<'listAccessLog'>>) =>
       request<Answer<'listAccessLog'>>('GET', '/audit', { query }),
     verifyAudit: () => request<AuditVerification>('GET', '/audit/verify'),
+    /** The mail waiting for delivery, oldest first; each call is recorded in the access log. */
+    listOutbox: (limit?: number) =>
+      request<Answer<'listOutbox'>>('GET', '/outbox', { query: { limit } }),
 
     listStaff: () => request<Answer<'listStaff'>>('GET', '/staff'),
     createStaff: (input: Body<'createStaff'>) =>
