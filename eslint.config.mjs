@@ -1,32 +1,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import moduleBoundaries from './eslint.module-boundaries.mjs';
 
 /**
  * Module boundaries: code outside `src/modules/<name>/` imports a module only through its
  * `index.ts`; a file inside a module imports its own module's files freely and other modules only
- * through their `index.ts`. Tests are exempt. test/module-boundaries.test.ts proves the rule fires.
+ * through their `index.ts`. The rule (eslint.module-boundaries.mjs) resolves each path, so no
+ * spelling of it slips past, and reads dynamic imports and re-exports too. Tests are exempt.
+ * test/module-boundaries.test.ts proves the rule fires.
  */
-const boundaryMessage =
-  'import another module only through its index.ts (src/modules/<name>/index.ts): its other files are internal';
-/** `…modules/<name>/<anything but index.ts>`: from src/, src/http/, bin/, bench/… */
-const intoModule = { regex: '(^|/)modules/[^/]+/(?!index\\.ts$)', message: boundaryMessage };
-/** From a file `depth` folders below src/modules/<name>/ (1 = the module's own folder). */
-const siblingModule = (depth) => ({
-  regex: `^(\\.\\./){${depth}}(?!\\.\\.)[^/]+/(?!index\\.ts$)`,
-  message: boundaryMessage,
-});
 const boundaries = [
   {
-    files: ['src/**/*.{ts,mjs}', 'bin/**/*.{ts,js,mjs}', 'bench/**/*.ts'],
-    ignores: ['src/modules/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [intoModule] }] },
+    files: ['src/**/*.{ts,mjs}', 'bin/**/*.{ts,js,mjs}', 'bench/**/*.{ts,js,mjs}'],
+    plugins: { rekisteri: moduleBoundaries },
+    rules: { 'rekisteri/module-boundaries': 'error' },
   },
-  ...[1, 2, 3].map((depth) => ({
-    files: [`src/modules/*/${'*/'.repeat(depth - 1)}*.{ts,mjs}`],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [intoModule, siblingModule(depth)] }],
-    },
-  })),
 ];
 
 export default tseslint.config(

@@ -77,6 +77,9 @@ describe('declared access-log events', () => {
       'Maija Meikäläinen',
       '+358 40 123 4567',
       'lives at Esimerkkikatu 1',
+      // A personal identity code and a phone number written with hyphens, in a reference.
+      '010190-1230',
+      '040-123-4567',
     ];
     for (const d of allAuditEvents) {
       const data = sampleAuditData(d.schema);

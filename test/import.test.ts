@@ -380,7 +380,7 @@ describe.each(DATABASES)('the subjects bulk writer on %s', (kind) => {
     return {
       purpose: 'customer_relationship',
       source: 'partner',
-      dedupe: 'skip' as const,
+      dedupe: 'skip' as 'skip' | 'merge',
       now: new Date(),
       records: [
         { line: 1, values, row: bulkValues.seal(values, meta, bulkValues.emailIndex(values)) },
@@ -416,6 +416,59 @@ describe.each(DATABASES)('the subjects bulk writer on %s', (kind) => {
     await expect(write(otherPurpose, batch('oona.muu@example.com'))).rejects.toMatchObject({
       code: 'forbidden',
     });
+    expect(await snapshot(t.db.handle)).toEqual(before);
+  });
+
+  it('refuses values in a category the batch purpose does not use, and writes nothing', async () => {
+    const { bulkValues } = t.services.subjects;
+    const newsletterOnly: Actor = {
+      kind: 'api_key',
+      id: 'k3',
+      read: '*',
+      write: new Set(['newsletter']),
+      actions: new Set(['write']),
+    };
+    // Checked for a purpose the actor may not write under (notes are not the newsletter's), then
+    // handed to the bulk writer under the newsletter: the writer itself must refuse the notes.
+    const values = bulkValues.check(
+      'customer_relationship',
+      {
+        identity: { firstName: 'Oona' },
+        contact: { email: 'oona.notes@example.com' },
+        notes: { note: 'not for the newsletter' },
+      },
+      'create',
+    );
+    const meta = {
+      source: 'partner',
+      purpose: 'newsletter',
+      collectedAt: new Date().toISOString(),
+    };
+    const before = await snapshot(t.db.handle);
+    await expect(
+      write(newsletterOnly, {
+        ...batch('oona.unused@example.com'),
+        purpose: 'newsletter',
+        records: [
+          { line: 1, values, row: bulkValues.seal(values, meta, bulkValues.emailIndex(values)) },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await snapshot(t.db.handle)).toEqual(before);
+  });
+
+  it('merges only for an actor that may also read under the purpose, as rectification does', async () => {
+    const writeOnly: Actor = {
+      kind: 'api_key',
+      id: 'k4',
+      read: new Set(),
+      write: '*',
+      actions: new Set(['write']),
+    };
+    const before = await snapshot(t.db.handle);
+    await expect(
+      write(writeOnly, { ...batch('oona.merge@example.com'), dedupe: 'merge' }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
     expect(await snapshot(t.db.handle)).toEqual(before);
   });
 

@@ -101,6 +101,29 @@ describe('the tests’ network blocker', () => {
     }
   });
 
+  it('refuses a loopback name that resolves elsewhere (a lookup or resolver answering publicly)', async () => {
+    // A name under .localhost is let through by name; what it resolves to must stay local too.
+    const socket = connect({
+      host: 'evil.localhost',
+      port: 80,
+      lookup: ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) =>
+        opts.all ? cb(null, [{ address: PUBLIC, family: 4 }]) : cb(null, PUBLIC, 4)) as never,
+    });
+    const got = await outcome(socket);
+    expect(socket.bytesWritten).toBe(0);
+    expect(got.code).toBe('ERR_TEST_NETWORK_BLOCKED');
+    expect(got.message).toContain(PUBLIC);
+  });
+
+  it('answers a name under .localhost here, as localhost, without asking a resolver', async () => {
+    const answer = await dns.promises.lookup('anything.localhost');
+    expect(['127.0.0.1', '::1']).toContain(answer.address);
+    const viaCallback = await new Promise<string>((resolve, reject) =>
+      dns.lookup('anything.localhost', (e, address) => (e ? reject(e) : resolve(address))),
+    );
+    expect(['127.0.0.1', '::1']).toContain(viaCallback);
+  });
+
   it('is in the Node.js processes the tests start', async () => {
     const script = `
       const net = require('node:net');

@@ -10,7 +10,9 @@
  * Allowed, narrowly:
  * - loopback (127.0.0.0/8, ::1, localhost and *.localhost), Unix sockets, and the addresses of
  *   this machine's own interfaces (test/mail.test.ts uses one to stand for a relay elsewhere:
- *   the connection does not leave the machine);
+ *   the connection does not leave the machine); a name under .localhost is looked up as
+ *   localhost (no resolver is asked), and a connection by name goes through only when every
+ *   address it resolves to is one of these;
  * - names under .invalid (RFC 6761: they never resolve) are answered ENOTFOUND here, as a
  *   resolver would, without asking one (test/startup.test.ts checks what a mistyped host says).
  * - no DNS server is ever asked (resolve*, reverse): questions about this machine or .invalid are
@@ -125,11 +127,42 @@ function install() {
         ...(t.callback ? [t.callback] : []),
       );
     }
+    if (t && !net.isIP(String(t.options.host).replace(/^\[|\]$/g, ''))) {
+      // A name let through (localhost, *.localhost): what it resolves to must stay on this
+      // machine too, whatever answers (the caller's lookup, or a resolver that answers a public
+      // address for such a name).
+      const resolveWith = t.options.lookup ?? dns.lookup;
+      const checked = (hostname, opts, cb) =>
+        resolveWith(hostname, opts, (err, address, family) => {
+          if (err) {
+            cb(err);
+            return;
+          }
+          const list = Array.isArray(address) ? address : [{ address, family }];
+          const away = list.find((a) => !ownAddress(String(a.address)));
+          if (away) {
+            cb(blockedError(`connection to ${hostname} (${away.address}):${t.options.port}`));
+            return;
+          }
+          cb(null, address, family);
+        });
+      return connect.call(
+        this,
+        { ...t.options, lookup: checked },
+        ...(t.callback ? [t.callback] : []),
+      );
+    }
     return connect.apply(this, args);
   };
 
+  /** A name under .localhost is answered as localhost is (from the hosts file), never asked. */
+  const asked = (host) =>
+    typeof host === 'string' && isLoopbackName(host) && !/^localhost\.?$/i.test(host)
+      ? 'localhost'
+      : host;
   const lookup = dns.lookup;
   dns.lookup = function (host, ...rest) {
+    host = asked(host);
     if (typeof host === 'string' && !allowedHost(host) && !net.isIP(host)) {
       const callback = rest[rest.length - 1];
       const err = isInvalidName(host)
@@ -142,6 +175,7 @@ function install() {
   };
   const promisesLookup = dns.promises.lookup;
   dns.promises.lookup = async function (host, ...rest) {
+    host = asked(host);
     if (typeof host === 'string' && !allowedHost(host) && !net.isIP(host)) {
       throw isInvalidName(host)
         ? notFound(host, 'getaddrinfo')

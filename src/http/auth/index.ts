@@ -48,10 +48,18 @@ declare module 'fastify' {
 export function authenticate(
   apiKeys: Pick<ApiKeysService, 'authenticate'>,
   staff: Pick<StaffService, 'session' | 'csrfMatches'>,
-  opts: StaffSessionOptions = {},
+  opts: StaffSessionOptions & {
+    /** A staff session only (a route about one's own session or account): no API key. */
+    sessionOnly?: boolean;
+  } = {},
 ) {
   return async (request: FastifyRequest): Promise<void> => {
     if (sendsApiKey(request)) {
+      if (opts.sessionOnly) {
+        throw new AppError('unauthenticated', 'this is for a signed-in staff member', [
+          { field: 'authorization', detail: 'an API key is not a staff session' },
+        ]);
+      }
       request.actor = await authenticateApiKey(apiKeys, request);
       return;
     }

@@ -69,9 +69,11 @@ export const auditData = {
   codes: () => sampled(z.array(z.string().regex(CODE)).max(1000), ['contact', 'billing']),
   /** A hexadecimal digest, shortened: 8 to 64 hex digits. */
   hex: () => sampled(z.string().regex(/^[0-9a-f]{8,64}$/), '9f86d081884c'),
-  /** A reference such as an import run: hex digits and hyphens, optionally after a short kind (`seed-`). */
-  ref: () =>
-    sampled(z.string().regex(/^(?:[a-z]{1,8}-)?[0-9a-f][0-9a-f-]{3,63}$/), 'seed-9f86d081'),
+  /**
+   * A reference such as an import run: hex digits, optionally after a short kind (`seed-`). No
+   * other hyphen: `010190-1230` (an identity code) or `040-123-4567` (a phone number) is refused.
+   */
+  ref: () => sampled(z.string().regex(/^(?:[a-z]{1,8}-)?[0-9a-f]{4,64}$/), 'seed-9f86d081'),
   /** A count. */
   count: () => sampled(z.number().int().min(0), 3),
 };

@@ -54,11 +54,17 @@ export function staffRoutes(
   const signedIn = authenticate(deps.apiKeys, staff);
   // Completing sign-in, asking who is signed in and signing out are open before the second
   // factor and before a one-time password is replaced; changing the password only after both.
+  // These routes are about one's own session and account: a staff session only, never an API key.
   const pendingMfa = authenticate(deps.apiKeys, staff, {
     allowPendingMfa: true,
     allowPasswordChange: true,
+    sessionOnly: true,
   });
-  const changingPassword = authenticate(deps.apiKeys, staff, { allowPasswordChange: true });
+  const changingPassword = authenticate(deps.apiKeys, staff, {
+    allowPasswordChange: true,
+    sessionOnly: true,
+  });
+  const ownAccount = authenticate(deps.apiKeys, staff, { sessionOnly: true });
   const tags = ['staff'];
   /** Routes about one's own session and account: for a signed-in staff member. */
   const security = [{ session: [] }];
@@ -196,7 +202,7 @@ export function staffRoutes(
         409: problemSchema,
       },
     },
-    onRequest: signedIn,
+    onRequest: ownAccount,
     handler: async (req) => staff.setupTotp(actorOf(req), req.body.password),
   });
 
@@ -213,7 +219,7 @@ export function staffRoutes(
         409: problemSchema,
       },
     },
-    onRequest: signedIn,
+    onRequest: ownAccount,
     handler: async (req) => staff.enableTotp(actorOf(req), req.body.code),
   });
 

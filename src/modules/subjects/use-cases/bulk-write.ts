@@ -64,7 +64,27 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
     bulk: { tx: Executor; copy: CopyIn },
     batch: BulkBatch,
   ): Promise<BulkResult> => {
-    access.authorise(actor, 'write', batch.purpose);
+    const { categories } = access.authorise(actor, 'write', batch.purpose);
+    if (batch.dedupe === 'merge') {
+      // A merge compares with the stored values (merged or skipped tells whether they differ), as
+      // rectification does: it reads as well as writes.
+      access.authorise(actor, 'read', batch.purpose);
+    }
+    // The purpose authorises only its own categories: a record holding any other (checked, or
+    // sealed, for another purpose) refuses the whole batch before anything is written.
+    const allowed = new Set<string>(categories);
+    for (const p of batch.records) {
+      const outside = [...p.values.keys(), ...p.row.values.map((v) => v.category)].find(
+        (c) => !allowed.has(c),
+      );
+      if (outside !== undefined) {
+        throw new AppError(
+          'forbidden',
+          `line ${p.line}: category "${outside}" is not used by purpose "${batch.purpose}"`,
+          [{ field: 'purpose', detail: `category "${outside}" is not within the purpose` }],
+        );
+      }
+    }
     const { tx, copy } = bulk;
     const rejected: BulkResult['rejected'] = [];
     const created: NewSubjectRow[] = [];
