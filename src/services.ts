@@ -88,6 +88,7 @@ export function createServices(deps: {
     smtp: deps.mail?.smtp,
     ...(deps.mail?.retry ? { retry: deps.mail.retry } : {}),
     ...(deps.mail?.ttlMs !== undefined ? { ttlMs: deps.mail.ttlMs } : {}),
+    purposes: register.definition.purposes.map((p) => p.id),
   });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });

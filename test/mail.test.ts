@@ -289,6 +289,15 @@ describe.each(DATABASES)('mail on %s', { timeout: 120_000 }, (kind) => {
       { id, to: ADDRESS, subject: 'Confirm your e-mail address', locale: 'en', state: 'waiting' },
     ]);
     await expect(waiting.listOutbox(viewer)).rejects.toThrow(/may not handle requests/);
+    // A role that handles requests but reads under some purposes only sees nobody's mail: the
+    // outbox holds mail of people under every purpose.
+    const narrow = createMailService({ ...base(), purposes: ['newsletter', 'billing'] });
+    await expect(narrow.listOutbox({ ...handler, read: new Set(['newsletter']) })).rejects.toThrow(
+      /may not read the outbox/,
+    );
+    expect(
+      await narrow.listOutbox({ ...handler, read: new Set(['newsletter', 'billing']) }),
+    ).toHaveLength(1);
     await runner.stop();
     // The next start has an SMTP server: the waiting mail is queued and delivered.
     const smtp = await smtpServer();

@@ -17,7 +17,7 @@ import { withTransaction } from '../db/transaction.ts';
 import type { Database } from '../db/types.ts';
 import { defineJob, defineSchedule, enqueue, JobError, type RetryPolicy } from '../jobs/index.ts';
 import type { KeyStore } from '../keystore/keystore.ts';
-import { requireAction, type Actor } from '../lib/actor.ts';
+import { requireAction, requireEveryPurpose, type Actor } from '../lib/actor.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
 import { uuidv7 } from '../lib/ids.ts';
@@ -104,6 +104,11 @@ export function createMailService(deps: {
   smtp?: { url: string; from: string } | undefined;
   /** How delivery is retried (default: 8 retries, from 30 s doubling: about two hours in all). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * The register's purposes. Reading the outbox shows addresses and mail of people under any of
+   * them, so it needs read under every one, as an export does.
+   */
+  purposes?: readonly string[];
 }) {
   const { db, vault, smtp, keys, audit } = deps;
   const clock = deps.clock ?? systemClock;
@@ -297,6 +302,7 @@ export function createMailService(deps: {
      */
     async listOutbox(actor: Actor, opts: { limit?: number } = {}): Promise<OutboxEntry[]> {
       requireAction(actor, 'handle_requests');
+      requireEveryPurpose(actor, deps.purposes ?? [], 'read the outbox');
       const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 100), 1), 1000);
       const rows = await outboxRepo.list(db, clock.now(), limit);
       const wrapped = await keys.getMany([
