@@ -82,6 +82,7 @@ export async function startServer(
   services.audit.setLogger(app.log);
   storage.setLogger(app.log);
   storage.start();
+  services.rateLimits.pauseWhen(() => storage.low);
   let address: string;
   try {
     address = await app.listen({ port: config.port, host: config.host });

@@ -240,4 +240,23 @@ describe.each(DATABASES)('request rate limits on %s', (kind) => {
     expect(await instances[1]!.services.rateLimits.prune()).toBe(rows.length);
     expect(await t.db.handle.db.selectFrom('rate_limits').selectAll().execute()).toEqual([]);
   });
+
+  it('writes no counter while storage is low, and writes the hits kept meanwhile once it has room', async () => {
+    const counter = instances[0]!.services.rateLimits;
+    let low = true;
+    counter.pauseWhen(() => low);
+    try {
+      const key = 'api\u0000api_key\u0000while-the-disk-is-full';
+      expect(counter.hitSoon(key, 60_000).current).toBe(1);
+      expect(counter.hitSoon(key, 60_000).current).toBe(2);
+      await counter.flush();
+      const rows = () => t.db.handle.db.selectFrom('rate_limits').select('hits').execute();
+      expect(await rows()).toEqual([]);
+      low = false;
+      await counter.flush();
+      expect(await rows()).toEqual([{ hits: 2 }]);
+    } finally {
+      counter.pauseWhen(() => false);
+    }
+  });
 });

@@ -29,6 +29,12 @@ export interface RateLimitCounter {
   read(key: string): Promise<{ current: number; ttl: number }>;
   /** Removes counters whose window has passed (a scheduled job, every minute). */
   prune(): Promise<number>;
+  /**
+   * While `paused()` holds (storage below REKISTERI_MIN_FREE_SPACE), `hitSoon`'s hits are kept
+   * here and not written: a write on a nearly full embedded volume can hang its only session.
+   * They are written once it no longer holds.
+   */
+  pauseWhen(paused: () => boolean): void;
 }
 
 /** At most this many keys wait for a sync; past it the oldest are written at once. */
@@ -51,9 +57,15 @@ export function createRateLimitCounter(deps: {
   >();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  let paused: () => boolean = () => false;
 
   const flush = (): Promise<void> => {
     timer = undefined;
+    if (paused()) {
+      // Counted here meanwhile; tried again in a while.
+      timer = setTimeout(() => void flush(), syncMs).unref();
+      return flushing;
+    }
     const batch = [...soon].filter(([, e]) => e.pending > 0);
     flushing = flushing.then(async () => {
       for (const [key, entry] of batch) {
@@ -105,6 +117,10 @@ export function createRateLimitCounter(deps: {
     },
 
     flush: () => (timer ? (clearTimeout(timer), flush()) : flush()),
+
+    pauseWhen(p) {
+      paused = p;
+    },
 
     async hit(key, windowMs) {
       const now = clock.now();
