@@ -2,6 +2,7 @@
  * The server: loadConfig → open the runtime → seed the demo on first start → createApp → listen.
  */
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { createApp, loggerOptions } from './app.ts';
 import { loadConfig, metricsToken, type Config } from './config/config.ts';
@@ -120,7 +121,24 @@ export async function startServer(
       await services.audit.anchor().catch(() => undefined);
     }
     stopStep = 'finishing requests in flight';
-    await app.close();
+    const closing = app.close();
+    if (storage.low) {
+      // A request whose write waits on a nearly full embedded volume may never finish: after 5 s
+      // the connections still open are cut, and the stop goes on (the next start recovers).
+      const finished = await Promise.race([
+        closing.then(() => true),
+        delay(5000, false, { ref: false }),
+      ]);
+      if (!finished) {
+        console.error(
+          'rekisteri: storage is low: requests still waiting after 5 s were cut off to stop',
+        );
+        app.server.closeAllConnections();
+        await Promise.race([closing, delay(3000, undefined, { ref: false })]);
+      }
+    } else {
+      await closing;
+    }
     if (storage.low && runtime.database.kind === 'pglite') {
       // Closing the embedded databases writes a checkpoint, which needs room the volume no longer
       // has. Everything committed is in their write-ahead logs already: the next start recovers
