@@ -195,7 +195,10 @@ describe.each(DATABASES)('mail on %s', { timeout: 120_000 }, (kind) => {
     expect(got.html).toContain(`href="${LINK.replace('&', '&amp;')}"`);
     expect(got.html).not.toContain('<Oy>');
     await until(async () => (await outboxRows()).length === 0);
-    expect(await db.handle.db.selectFrom('jobs').selectAll().execute()).toEqual([]);
+    // The runner marks the job done just after the handler removed the row.
+    await until(
+      async () => (await db.handle.db.selectFrom('jobs').selectAll().execute()).length === 0,
+    );
     expect(lines.join('\n')).not.toContain('maija');
   });
 
