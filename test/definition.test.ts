@@ -134,6 +134,98 @@ describe('register definition', () => {
     );
   });
 
+  describe('rights', () => {
+    it('refuses a register that offers no way to make a request', () => {
+      const text = demo.replace(/\n {2}channels:\n(?: {4}.*\n)+/, '\n  channels: []\n');
+      expect(text).not.toBe(demo);
+      const problems = problemsOf(text);
+      expect(problems).toContainEqual(
+        expect.objectContaining({
+          path: 'rights.channels',
+          message: expect.stringContaining('offers no way to make a request'),
+        }),
+      );
+    });
+
+    it('refuses a register without a rights section', () => {
+      const text = demo.replace(/\nrights:\n(?: .*\n|\n)+/, '\n');
+      expect(text).not.toBe(demo);
+      expect(problemsOf(text)).toContainEqual(expect.objectContaining({ path: 'rights' }));
+    });
+
+    it('refuses an email channel without an address, and an address where none belongs', () => {
+      const noAddress = edited(
+        '      email: tietosuoja@revontuli.example.com\n      proof',
+        '      proof',
+      );
+      expect(problemsOf(noAddress)).toContainEqual({
+        path: 'rights.channels[1].email',
+        message: 'an email channel needs the address requests are sent to',
+        line: expect.any(Number),
+        column: expect.any(Number),
+      });
+      const misplaced = edited(
+        '    - kind: portal\n      proof: [email_link]',
+        '    - kind: portal\n      phone: "+358 40 0000 109"\n      proof: [email_link]',
+      );
+      expect(problemsOf(misplaced).map((p) => p.path)).toContain('rights.channels[0].phone');
+    });
+
+    it('refuses a portal that would need proof it cannot check, and an unknown proof', () => {
+      const text = edited(
+        '    - kind: portal\n      proof: [email_link]',
+        '    - kind: portal\n      proof: [photo_id]',
+      );
+      expect(problemsOf(text).map((p) => p.path)).toContain('rights.channels[0].proof');
+      const unknown = edited(
+        '    - kind: portal\n      proof: [email_link]',
+        '    - kind: portal\n      proof: [passport_number]',
+      );
+      const [p] = problemsOf(unknown);
+      expect(p?.path).toBe('rights.channels[0].proof[0]');
+      expect(p?.message).toContain('email_link, signed_letter, photo_id, strong_eid');
+    });
+
+    it('refuses leaving out a right the purposes make unavoidable', () => {
+      for (const [right, reason] of [
+        ['access', 'Art. 15'],
+        ['rectification', 'Art. 16'],
+        ['objection', 'Art. 21(1)'],
+        ['consent_withdrawal', 'Art. 7(3)'],
+        ['marketing_prohibition', 'Art. 21(2)'],
+      ] as const) {
+        const text = edited(new RegExp(`\\n    - right: ${right}\\n`), '\n');
+        const problems = problemsOf(text);
+        expect(problems, right).toContainEqual(
+          expect.objectContaining({
+            path: 'rights.offered',
+            message: expect.stringMatching(
+              new RegExp(`^offer "${right}": .*\\(${reason.replace(/[()]/g, '\\$&')}\\)$`),
+            ),
+          }),
+        );
+      }
+    });
+
+    it('warns, without refusing, when erasure is not offered', () => {
+      const text = edited(/\n {4}- right: erasure\n(?: {6}.*\n)+/, '\n');
+      const reg = parseDefinition(text, 'register.yaml');
+      expect(reg.warnings.map((w) => w.message)).toContainEqual(
+        expect.stringContaining('erasure is not offered'),
+      );
+    });
+  });
+
+  it('refuses a legal hold whose purpose does not use a category it keeps', () => {
+    const text = edited(
+      /(- id: accounting_vouchers\n[^\n]*\n) {6}purpose: billing/,
+      '$1      purpose: newsletter',
+    );
+    expect(problemsOf(text).map((p) => p.message)).toContainEqual(
+      'the hold keeps "orders" for purpose "newsletter", which does not use it: after an erasure nobody could read it',
+    );
+  });
+
   it('refuses a reference to the repealed Personal Data Act', () => {
     const problems = problemsOf(
       edited(/law: Kirjanpitolaki 1336\/1997/, 'law: Henkilötietolaki 523/1999'),

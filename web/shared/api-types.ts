@@ -722,6 +722,8 @@ export interface operations {
                   fi: string;
                   en: string;
                 };
+                /** @description The person may correct it themselves in the portal */
+                selfEditable: boolean;
               }[];
             }[];
             purposes: {
@@ -783,6 +785,84 @@ export interface operations {
                 en: string;
               };
             }[];
+            /** @description What an erasure keeps, under which law, for how long */
+            legalHolds: {
+              id: string;
+              law: string;
+              categories: string[];
+              /** @description The only purpose held data stay readable for */
+              purpose: string;
+              duration: string;
+              from: string;
+              label: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+            }[];
+            /** @description The rights a person has here, and how a request is made and proven */
+            rights: {
+              offered: {
+                /** @enum {string} */
+                right:
+                  | 'access'
+                  | 'rectification'
+                  | 'erasure'
+                  | 'restriction'
+                  | 'portability'
+                  | 'objection'
+                  | 'consent_withdrawal'
+                  | 'marketing_prohibition';
+                qualification?: {
+                  sv: string;
+                  fi: string;
+                  en: string;
+                };
+              }[];
+              channels: {
+                /** @enum {string} */
+                kind: 'portal' | 'email' | 'postal' | 'in_person' | 'phone';
+                email?: string;
+                phone?: string;
+                address?: {
+                  recipient?: string;
+                  street: string;
+                  postalCode: string;
+                  city: string;
+                  country: string;
+                };
+                proof: ('email_link' | 'signed_letter' | 'photo_id' | 'strong_eid')[];
+                instructions?: {
+                  sv: string;
+                  fi: string;
+                  en: string;
+                };
+              }[];
+              stronger: {
+                /** @enum {string} */
+                type:
+                  | 'access'
+                  | 'rectification'
+                  | 'erasure'
+                  | 'restriction'
+                  | 'restriction_lift'
+                  | 'portability'
+                  | 'objection'
+                  | 'consent_withdrawal'
+                  | 'marketing_prohibition';
+                proof: ('email_link' | 'signed_letter' | 'photo_id' | 'strong_eid')[];
+              }[];
+            };
+            supervisoryAuthority: {
+              name: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+              website: string;
+              email?: string;
+              phone?: string;
+            };
           };
         };
       };

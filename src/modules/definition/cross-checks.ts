@@ -2,7 +2,7 @@
  * Checks a schema-valid definition against itself and against the law: references between
  * sections, a stated legitimate interest, transfer mechanisms, repealed laws, unused categories.
  */
-import type { RegisterDefinition } from './schema.ts';
+import type { RegisterDefinition, Right } from './schema.ts';
 import type { DefinitionProblem } from './loader.ts';
 import { ADEQUACY_LIST_CHECKED, adequacyFor } from './adequacy.ts';
 import { EEA_COUNTRIES, describeCountry } from './countries.ts';
@@ -239,12 +239,23 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
   });
 
   def.retention.legalHolds.forEach((h, hi) => {
+    const holdPurpose = def.purposes.find((p) => p.id === h.purpose);
+    if (!holdPurpose) {
+      add(`retention.legalHolds[${hi}].purpose`, `purpose "${h.purpose}" is not declared`);
+    }
     h.categories.forEach((c, i) => {
       if (!categoryIds.has(c)) {
         add(`retention.legalHolds[${hi}].categories[${i}]`, `category "${c}" is not declared`);
+      } else if (holdPurpose && !holdPurpose.categories.includes(c)) {
+        add(
+          `retention.legalHolds[${hi}].categories[${i}]`,
+          `the hold keeps "${c}" for purpose "${h.purpose}", which does not use it: after an erasure nobody could read it`,
+        );
       }
     });
   });
+
+  checkRights(def, add, warn);
 
   const lawTexts: Array<[string, string]> = [
     ...def.retention.legalHolds.map((h, i): [string, string] => [
@@ -289,4 +300,89 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
   }
 
   return problems;
+}
+
+type Report = (path: string, message: string) => void;
+
+/** The rights section: a way to make a request, and the rights the purposes make unavoidable. */
+function checkRights(def: RegisterDefinition, add: Report, warn: Report): void {
+  const { rights } = def;
+  if (rights.channels.length === 0) {
+    add(
+      'rights.channels',
+      'offers no way to make a request: add at least one channel (portal, email, postal, in_person or phone)',
+    );
+  }
+  rights.channels.forEach((c, i) => {
+    const at = `rights.channels[${i}]`;
+    if (c.kind === 'email' && c.email === undefined) {
+      add(`${at}.email`, 'an email channel needs the address requests are sent to');
+    }
+    if (c.kind === 'phone' && c.phone === undefined) {
+      add(`${at}.phone`, 'a phone channel needs the number to call');
+    }
+    if (c.email !== undefined && c.kind !== 'email') {
+      add(`${at}.email`, `only an email channel has an address to send to, not ${c.kind}`);
+    }
+    if (c.phone !== undefined && c.kind !== 'phone') {
+      add(`${at}.phone`, `only a phone channel has a number to call, not ${c.kind}`);
+    }
+    if (c.address !== undefined && c.kind !== 'postal' && c.kind !== 'in_person') {
+      add(`${at}.address`, `only postal and in_person channels have an address, not ${c.kind}`);
+    }
+    if (c.kind === 'portal' && !c.proof.some((p) => p === 'email_link' || p === 'strong_eid')) {
+      add(
+        `${at}.proof`,
+        'the portal can check identity only by email_link or strong_eid: give one of them',
+      );
+    }
+  });
+  for (const i of duplicates(rights.channels, (c) => `${c.kind}:${c.email ?? c.phone ?? ''}`)) {
+    add(`rights.channels[${i}]`, `channel ${rights.channels[i]?.kind} is listed twice`);
+  }
+  for (const i of duplicates(rights.offered, (r) => r.right)) {
+    add(`rights.offered[${i}].right`, `right "${rights.offered[i]?.right}" is listed twice`);
+  }
+  for (const i of duplicates(rights.stronger, (r) => r.type)) {
+    add(`rights.stronger[${i}].type`, `request type "${rights.stronger[i]?.type}" is listed twice`);
+  }
+
+  const offered = new Set(rights.offered.map((r) => r.right));
+  const bases = new Set(def.purposes.map((p) => p.legalBasis));
+  const required: Array<[Right, boolean, string]> = [
+    ['access', true, 'the right of access always applies (Art. 15)'],
+    ['rectification', true, 'the right to rectification always applies (Art. 16)'],
+    [
+      'objection',
+      bases.has('legitimate_interest') || bases.has('public_task'),
+      'a purpose rests on legitimate interest or a public task, so the person may object (Art. 21(1))',
+    ],
+    [
+      'consent_withdrawal',
+      bases.has('consent'),
+      'a purpose rests on consent, which may be withdrawn at any time (Art. 7(3))',
+    ],
+    [
+      'marketing_prohibition',
+      def.purposes.some((p) => p.directMarketing),
+      'a purpose is direct marketing, which a person may prohibit at any time (Art. 21(2))',
+    ],
+  ];
+  for (const [right, applies, why] of required) {
+    if (applies && !offered.has(right)) {
+      add('rights.offered', `offer "${right}": ${why}`);
+    }
+  }
+  if (!offered.has('erasure')) {
+    warn('rights.offered', 'erasure is not offered: Art. 17 applies unless an exception does');
+  }
+  if (!offered.has('restriction')) {
+    warn('rights.offered', 'restriction is not offered: Art. 18 applies to every register');
+  }
+  if (offered.has('portability') && !bases.has('consent') && !bases.has('contract')) {
+    warn(
+      'rights.offered',
+      'portability is offered, but no purpose rests on consent or contract, the only bases it covers (Art. 20(1))',
+    );
+  }
 }

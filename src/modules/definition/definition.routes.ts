@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Register } from './register.ts';
+import { IDENTITY_PROOFS, REQUEST_CHANNELS, REQUEST_TYPES, RIGHTS } from './schema.ts';
 import { problemSchema } from '../../http/problem.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
@@ -50,7 +51,12 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
     categories: def.categories.map((c) => ({
       id: c.id,
       label: c.label,
-      fields: c.fields.map((f) => ({ id: f.id, type: f.type, label: f.label })),
+      fields: c.fields.map((f) => ({
+        id: f.id,
+        type: f.type,
+        label: f.label,
+        selfEditable: f.selfEditable,
+      })),
     })),
     purposes: def.purposes.map((p) => ({
       id: p.id,
@@ -83,6 +89,38 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
       from: r.from,
       label: r.label,
     })),
+    legalHolds: def.retention.legalHolds.map((h) => ({
+      id: h.id,
+      law: h.law,
+      categories: [...h.categories],
+      purpose: h.purpose,
+      duration: h.duration,
+      from: h.from,
+      label: h.label,
+    })),
+    rights: {
+      offered: def.rights.offered.map((r) => ({
+        right: r.right,
+        ...(r.qualification ? { qualification: r.qualification } : {}),
+      })),
+      channels: def.rights.channels.map((c) => ({
+        kind: c.kind,
+        ...(c.email ? { email: c.email } : {}),
+        ...(c.phone ? { phone: c.phone } : {}),
+        ...(c.kind === 'postal' || c.kind === 'in_person'
+          ? { address: c.address ? { ...c.address } : { ...def.controller.address } }
+          : {}),
+        proof: [...c.proof],
+        ...(c.instructions ? { instructions: c.instructions } : {}),
+      })),
+      stronger: def.rights.stronger.map((s) => ({ type: s.type, proof: [...s.proof] })),
+    },
+    supervisoryAuthority: {
+      name: def.supervisoryAuthority.name,
+      website: def.supervisoryAuthority.website,
+      ...(def.supervisoryAuthority.email ? { email: def.supervisoryAuthority.email } : {}),
+      ...(def.supervisoryAuthority.phone ? { phone: def.supervisoryAuthority.phone } : {}),
+    },
   };
   app.withTypeProvider<ZodTypeProvider>().get('/definition', {
     schema: {
@@ -116,7 +154,16 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
             z.object({
               id: z.string(),
               label: localized,
-              fields: z.array(z.object({ id: z.string(), type: z.string(), label: localized })),
+              fields: z.array(
+                z.object({
+                  id: z.string(),
+                  type: z.string(),
+                  label: localized,
+                  selfEditable: z
+                    .boolean()
+                    .describe('The person may correct it themselves in the portal'),
+                }),
+              ),
             }),
           ),
           purposes: z.array(
@@ -153,6 +200,53 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
           retentionRules: z.array(
             z.object({ id: z.string(), duration: z.string(), from: z.string(), label: localized }),
           ),
+          legalHolds: z
+            .array(
+              z.object({
+                id: z.string(),
+                law: z.string(),
+                categories: z.array(z.string()),
+                purpose: z.string().describe('The only purpose held data stay readable for'),
+                duration: z.string(),
+                from: z.string(),
+                label: localized,
+              }),
+            )
+            .describe('What an erasure keeps, under which law, for how long'),
+          rights: z
+            .object({
+              offered: z.array(
+                z.object({ right: z.enum(RIGHTS), qualification: localized.optional() }),
+              ),
+              channels: z.array(
+                z.object({
+                  kind: z.enum(REQUEST_CHANNELS),
+                  email: z.string().optional(),
+                  phone: z.string().optional(),
+                  address: z
+                    .object({
+                      recipient: z.string().optional(),
+                      street: z.string(),
+                      postalCode: z.string(),
+                      city: z.string(),
+                      country: z.string(),
+                    })
+                    .optional(),
+                  proof: z.array(z.enum(IDENTITY_PROOFS)),
+                  instructions: localized.optional(),
+                }),
+              ),
+              stronger: z.array(
+                z.object({ type: z.enum(REQUEST_TYPES), proof: z.array(z.enum(IDENTITY_PROOFS)) }),
+              ),
+            })
+            .describe('The rights a person has here, and how a request is made and proven'),
+          supervisoryAuthority: z.object({
+            name: localized,
+            website: z.string(),
+            email: z.string().optional(),
+            phone: z.string().optional(),
+          }),
         }),
         // What the text guard answers to a malformed query string.
         400: problemSchema,

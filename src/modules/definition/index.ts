@@ -19,8 +19,17 @@ export {
 export { createRegister, type Register } from './register.ts';
 export {
   definitionSchema,
+  IDENTITY_PROOFS,
   LEGAL_BASES,
+  REQUEST_CHANNELS,
+  REQUEST_TYPES,
+  RIGHTS,
   type FieldDefinition,
+  type IdentityProof,
+  type RequestChannel,
+  type RequestType,
+  type Right,
+  type RightsDefinition,
   type FieldType,
   type LegalBasis,
   type Localized,

@@ -99,6 +99,8 @@ const field = z.strictObject({
   /** Text that may hold several lines (tab and line breaks); other text is one line. */
   multiline: z.boolean().default(false),
   required: z.boolean().default(false),
+  /** The person may correct this field themselves in the portal (Art. 16); others go to staff. */
+  selfEditable: z.boolean().default(false),
   fideslang: z.string().optional(),
 });
 export type FieldDefinition = z.infer<typeof field>;
@@ -221,6 +223,11 @@ const legalHold = z.strictObject({
   id,
   law: z.string().min(1),
   categories: z.array(id).min(1),
+  /**
+   * The one purpose the held data stay readable for after an erasure (bookkeeping, say); it must
+   * use every category the hold keeps.
+   */
+  purpose: id,
   duration,
   from: z.enum(RETENTION_EVENTS),
   label: localized,
@@ -258,6 +265,91 @@ const DEFAULT_AUTHORITY = {
   },
   website: 'https://tietosuoja.fi',
 };
+
+/** The rights a data subject may use (Art. 15–22, and the Finnish marketing prohibition). */
+export const RIGHTS = [
+  'access',
+  'rectification',
+  'erasure',
+  'restriction',
+  'portability',
+  'objection',
+  'consent_withdrawal',
+  'marketing_prohibition',
+] as const;
+export type Right = (typeof RIGHTS)[number];
+
+/** What a request is: one right used, or the lifting of a restriction (Art. 18(3)). */
+export const REQUEST_TYPES = [
+  'access',
+  'rectification',
+  'erasure',
+  'restriction',
+  'restriction_lift',
+  'portability',
+  'objection',
+  'consent_withdrawal',
+  'marketing_prohibition',
+] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+
+/** How a request may reach the controller. */
+export const REQUEST_CHANNELS = ['portal', 'email', 'postal', 'in_person', 'phone'] as const;
+export type RequestChannel = (typeof REQUEST_CHANNELS)[number];
+
+/**
+ * How a person proves who they are: a single-use link mailed to the address held, a signed
+ * letter, a photo identity document checked by staff, strong electronic identification.
+ */
+export const IDENTITY_PROOFS = ['email_link', 'signed_letter', 'photo_id', 'strong_eid'] as const;
+export type IdentityProof = (typeof IDENTITY_PROOFS)[number];
+
+const postalAddress = address.extend({
+  /** A name or department the letter is addressed to ("Tietosuoja / Privacy"). */
+  recipient: z.string().min(1).optional(),
+});
+
+const requestChannel = z.strictObject({
+  kind: z.enum(REQUEST_CHANNELS),
+  /** For `email`: the address requests are sent to. */
+  email: z.email().optional(),
+  /** For `postal` and `in_person`: where; the controller's own address when left out. */
+  address: postalAddress.optional(),
+  /** For `phone`: the number to call. */
+  phone: z.string().min(1).optional(),
+  /** Any one of these proves the person's identity for a request that came this way. */
+  proof: z.array(z.enum(IDENTITY_PROOFS)).min(1),
+  /** Opening hours, what to bring, what to write in the letter. */
+  instructions: localized.optional(),
+});
+
+const rights = z.strictObject({
+  /** The rights the register offers, each with any qualification the notice states. */
+  offered: z
+    .array(
+      z.strictObject({
+        right: z.enum(RIGHTS),
+        /** For example "erasure does not cover bookkeeping records". */
+        qualification: localized.optional(),
+      }),
+    )
+    .min(1),
+  /** The ways a request may be made, and for each the identity proof it needs. */
+  channels: z.array(requestChannel),
+  /**
+   * Request types that need stronger proof than their channel's: one of these proofs must be
+   * recorded before the request may go on, whatever channel it came by.
+   */
+  stronger: z
+    .array(
+      z.strictObject({
+        type: z.enum(REQUEST_TYPES),
+        proof: z.array(z.enum(IDENTITY_PROOFS)).min(1),
+      }),
+    )
+    .default([]),
+});
+export type RightsDefinition = z.infer<typeof rights>;
 
 export const STAFF_ACTIONS = [
   'manage_staff',
@@ -319,14 +411,8 @@ export const definitionSchema = z.strictObject({
   roles: z.array(role).optional(),
   cookies: z.array(cookie).default([]),
   supervisoryAuthority: supervisoryAuthority.default(DEFAULT_AUTHORITY),
-  requests: z
-    .strictObject({
-      email: z.email().optional(),
-      web: z.url().optional(),
-      postal: z.boolean().default(true),
-      inPerson: z.boolean().default(false),
-    })
-    .default({ postal: true, inPerson: false }),
+  /** How people use their rights: which apply, and how a request is made and proven. */
+  rights,
 });
 
 export type RegisterDefinition = z.infer<typeof definitionSchema>;
