@@ -335,7 +335,7 @@ export async function preparePopulation(opts: {
   }
   const name = `rekisteri_bench_${opts.name}`;
   const url = await createDatabase(name);
-  const masterKey = newMasterKey();
+  const masterKey = opts.masterKey ?? newMasterKey();
   log(`created ${name}; populating ${fmt(opts.people)} people (seed ${opts.seed})`);
   const rt = await openBenchRuntime(url, masterKey);
   try {

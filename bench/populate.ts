@@ -22,10 +22,16 @@ const USAGE = `usage: node --import tsx bench/populate.ts [options]
 
   --people <n>   people to invent (default 1000000)
   --seed <n>     seed of the invented people (default 1)
-  --name <name>  the database is rekisteri_bench_<name> (default shared)`;
+  --name <name>  the database is rekisteri_bench_<name> (default shared)
+  --master-key <hex>  the new database's master key (default: a new random one, noted in bench/.work)`;
 
 const opts = options(
-  { people: { type: 'string' }, seed: { type: 'string' }, name: { type: 'string' } },
+  {
+    people: { type: 'string' },
+    seed: { type: 'string' },
+    name: { type: 'string' },
+    'master-key': { type: 'string' },
+  },
   USAGE,
 );
 const name = stringOption(opts.name) ?? 'shared';
@@ -38,6 +44,7 @@ const population = await preparePopulation({
   name,
   people: intOption(opts.people, 'people', 1_000_000),
   seed: intOption(opts.seed, 'seed', 1),
+  masterKey: stringOption(opts['master-key']),
 });
 await releasePopulation(population, true, 'lookup');
 log(`  node --import tsx bench/memory.ts --database-url ${population.url}`);
