@@ -37,6 +37,8 @@ export function createServices(deps: {
    * sealer reports, and how often it anchors. Without a file the sealer remembers heads in memory.
    */
   audit?: { anchorFile?: string; logger?: AuditLogger; anchorIntervalMs?: number };
+  /** Where people reach the portal, for links in mail (PUBLIC_URL); no trailing slash. */
+  publicUrl?: string;
   /** The SMTP server and sender (without them mail waits in the outbox), and delivery retries. */
   mail?: {
     smtp?: { url: string; from: string } | undefined;
@@ -94,6 +96,7 @@ export function createServices(deps: {
   const rateLimits = createRateLimitCounter({ db, vault, clock });
   return {
     register,
+    publicUrl: deps.publicUrl ?? 'http://localhost:3000',
     vault,
     clock,
     keys,

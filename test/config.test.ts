@@ -22,6 +22,10 @@ describe('configuration', () => {
     });
     expect(c.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(c)).toBe(true);
+    expect(c.publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://rekisteri.example.fi/portal/' }).publicUrl).toBe(
+      'https://rekisteri.example.fi/portal',
+    );
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual([
@@ -58,6 +62,9 @@ describe('configuration', () => {
       [{ MAIL_FROM: 'Registry <registry@example.fi' }, 'MAIL_FROM'],
       [{ API_KEY_RATE_LIMIT: '-1' }, 'API_KEY_RATE_LIMIT'],
       [{ API_KEY_RATE_LIMIT: 'lots' }, 'API_KEY_RATE_LIMIT'],
+      [{ PUBLIC_URL: 'javascript:alert(1)' }, 'PUBLIC_URL'],
+      [{ PUBLIC_URL: 'rekisteri.example.fi' }, 'PUBLIC_URL'],
+      [{ PUBLIC_URL: 'https://rekisteri.example.fi/?next=evil' }, 'PUBLIC_URL'],
     ] as const) {
       expect(() => loadConfig(env), name).toThrow(ConfigError);
       expect(() => loadConfig(env), name).toThrow(new RegExp(`${name}:`));

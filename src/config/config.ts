@@ -31,6 +31,15 @@ const schema = z.object({
       return z.NEVER;
     }),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * The address people reach the portal at, for links in mail (a request's verification and
+   * download links): an http(s) origin with an optional path, no query or fragment. Defaults to
+   * http://localhost:PORT.
+   */
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// address' })
+    .refine((v) => !/[?#]/.test(v), 'must not hold a query string or a fragment')
+    .optional(),
   DATABASE_URL: postgresUrl().optional(),
   REKISTERI_DATA: z.string().min(1).default('./data'),
   /**
@@ -133,6 +142,8 @@ const schema = z.object({
 export interface Config {
   port: number;
   host: string;
+  /** PUBLIC_URL without a trailing slash: the portal's address in mailed links. */
+  publicUrl: string;
   databaseUrl: string | undefined;
   dataDir: string;
   /** Directory of the key store (its embedded database unless keystoreUrl is set, anchors). */
@@ -241,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const config = Object.freeze({
     port: e.PORT,
     host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.REKISTERI_DATA),
     keystoreDir: resolve(e.REKISTERI_KEYSTORE),
