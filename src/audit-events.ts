@@ -7,13 +7,14 @@ import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
-import { subjectEvents } from './modules/subjects/index.ts';
+import { erasureEvents, subjectEvents } from './modules/subjects/index.ts';
 
 export const allAuditEvents = [
   ...auditEvents,
   ...staffEvents,
   ...apiKeyEvents,
   ...subjectEvents,
+  ...erasureEvents,
   ...definitionEvents,
   ...mailEvents,
 ] as const;
