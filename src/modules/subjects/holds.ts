@@ -84,8 +84,9 @@ export function planHolds(
   for (const hold of register.definition.retention.legalHolds) {
     let until = '';
     const categories: string[] = [];
-    for (const row of rows) {
-      if (!hold.categories.includes(row.category)) {
+    for (const category of hold.categories) {
+      const row = rows.find((r) => r.category === category);
+      if (!row) {
         continue;
       }
       const start =

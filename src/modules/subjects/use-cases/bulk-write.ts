@@ -102,7 +102,7 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
       ctx,
       tx,
       batch.records.map((p) => p.values),
-      'row',
+      '',
     );
     const overridden = new Map<number, string[]>();
     const records = batch.records.filter((p, i) => {
@@ -191,7 +191,7 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
           subjectId: e.subjectId,
           data: {
             via: 'import' as const,
-            fields: e.fields.map((f) => f.replace(/^row\./, '')),
+            fields: e.fields,
             count: 1,
           },
         })),

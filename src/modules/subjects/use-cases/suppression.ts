@@ -35,7 +35,7 @@ export function createIsSuppressed(ctx: UseCaseContext) {
   };
 }
 
-/** The fields (`<prefix>.<category>.<field>`) of each record that hold a suppressed address. */
+/** The fields (`<prefix>.<category>.<field>`, or `<category>.<field>` with no prefix) of each record that hold a suppressed address. */
 export async function suppressedFields(
   ctx: UseCaseContext,
   ex: Executor,
@@ -50,7 +50,9 @@ export async function suppressedFields(
   }
   const set = new Set(hit.map((h) => `${h.kind}:${h.index}`));
   return per.map((list) =>
-    list.filter((a) => set.has(`${a.kind}:${a.index}`)).map((a) => `${prefix}.${a.field}`),
+    list
+      .filter((a) => set.has(`${a.kind}:${a.index}`))
+      .map((a) => (prefix ? `${prefix}.${a.field}` : a.field)),
   );
 }
 
