@@ -8,13 +8,14 @@ import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
 import { requestEvents } from './modules/requests/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
-import { subjectEvents } from './modules/subjects/index.ts';
+import { erasureEvents, subjectEvents } from './modules/subjects/index.ts';
 
 export const allAuditEvents = [
   ...auditEvents,
   ...staffEvents,
   ...apiKeyEvents,
   ...subjectEvents,
+  ...erasureEvents,
   ...definitionEvents,
   ...mailEvents,
   ...requestEvents,

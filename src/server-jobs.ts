@@ -71,6 +71,18 @@ export function startServerJobs(opts: {
         }
       },
     }),
+    // Held records (what a legal hold kept at an erasure) whose hold has ended are shredded.
+    defineSchedule({
+      name: 'subjects.shred-ended-holds',
+      everySeconds: 24 * 60 * 60,
+      describe: 'shredding data whose legal hold has ended',
+      handler: async (ctx) => {
+        const { shredded } = await services.subjects.shredEndedHolds();
+        if (shredded > 0) {
+          ctx.log.info({ shredded }, 'shredded data whose legal hold ended');
+        }
+      },
+    }),
     ...services.mail.schedules,
   ];
   const runner = createRunner({

@@ -75,6 +75,7 @@ describe('the server’s jobs', () => {
             'mail.expire',
             'mail.release',
             'staff.prune-sessions',
+            'subjects.shred-ended-holds',
           ]);
           // The sealer ran every second while the server served, up to its last seconds.
           expect(slots['audit.seal']).toBeGreaterThanOrEqual(servingSince + 2);

@@ -15,6 +15,10 @@ export function importCommand(): Command {
       'YAML mapping: columns → category.field, source, purpose, dedupe',
     )
     .option('--errors <file>', 'where rejected lines go (default: <file>.errors.csv)')
+    .option(
+      '--allow-suppressed',
+      'record addresses of people erased earlier (the suppression list) instead of rejecting their lines; logged',
+    )
     .option('--batch-size <n>', 'rows per transaction', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 100_000) {
@@ -23,7 +27,10 @@ export function importCommand(): Command {
       return n;
     })
     .action(
-      async (file: string, opts: { mapping: string; errors?: string; batchSize?: number }) => {
+      async (
+        file: string,
+        opts: { mapping: string; errors?: string; batchSize?: number; allowSuppressed?: boolean },
+      ) => {
         await withRuntime(async ({ services, register }) => {
           const mapping = await loadMapping(opts.mapping, register);
           let bar: ReturnType<typeof progressBar> | undefined;
@@ -34,6 +41,7 @@ export function importCommand(): Command {
               mapping,
               ...(opts.errors ? { errorFile: opts.errors } : {}),
               ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+              ...(opts.allowSuppressed ? { allowSuppressed: true } : {}),
               onProgress: (p) => {
                 bar ??= progressBar(
                   'importing',

@@ -19,6 +19,21 @@ export interface SubjectsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   erased_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** A held record (an erasure's legal hold): the one purpose it is readable for. */
+  held_purpose: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A held record's last day (YYYY-MM-DD); shredded after it. */
+  held_until: ColumnType<string | null, string | null | undefined, string | null>;
+  held_holds: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  /** A held record: the erased person it was taken from. */
+  erased_from: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** After an erasure: the keyed blind index of an e-mail address or phone number, nothing else. */
+export interface SuppressionTable {
+  kind: 'email' | 'phone';
+  index_value: string;
+  suppressed_at: ColumnType<Date, Date | string, never>;
+  reason: string;
 }
 
 /** Where each field of a category row came from; no personal data. */
@@ -251,6 +266,7 @@ export interface Database {
   job_schedules: JobSchedulesTable;
   outbox: OutboxTable;
   erasure_journal: ErasureJournalTable;
+  suppression: SuppressionTable;
   staff: StaffTable;
   staff_sessions: StaffSessionsTable;
   audit_events: AuditEventsTable;

@@ -281,8 +281,8 @@ export interface paths {
     put?: never;
     post?: never;
     /**
-     * Erase a subject: values deleted and their key destroyed
-     * @description The erasure is journalled with its reason code (no personal data) in the data database and in the key store, so that restoring a backup of either made before it does not bring the person back.
+     * Erase a subject: values deleted and their key destroyed, except what legal holds keep
+     * @description The erasure is journalled with its reason code (no personal data) in the data database and in the key store, so that restoring a backup of either made before it does not bring the person back. Categories a legal hold of the definition keeps are re-sealed into a held record (a new id and key) readable only for the hold's purpose until the hold ends; the answer lists them per hold, with the law and the last day kept (empty when everything was shredded). The person's e-mail addresses and phone numbers go on the suppression list (as blind indexes).
      */
     delete: operations['eraseSubject'];
     options?: never;
@@ -1952,6 +1952,8 @@ export interface operations {
               [key: string]: unknown;
             };
           };
+          /** @description Record an e-mail address or phone number on the suppression list (it belonged to an erased person) all the same: needs the handle_requests action; logged. Without it such an address is refused with 409 naming the field. */
+          allowSuppressed?: boolean;
         };
       };
     };
@@ -2090,11 +2092,27 @@ export interface operations {
     requestBody?: never;
     responses: {
       /** @description Default Response */
-      204: {
+      200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            held: {
+              /** @description The legal hold of the definition */
+              hold: string;
+              law: string;
+              /** @description The one purpose the held data stay readable for */
+              purpose: string;
+              categories: string[];
+              /**
+               * Format: date
+               * @description The last day kept (Europe/Helsinki)
+               */
+              until: string;
+            }[];
+          };
+        };
       };
       /** @description Default Response */
       400: {

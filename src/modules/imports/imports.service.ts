@@ -167,6 +167,8 @@ export function createImportService(deps: {
       batchSize?: number;
       onBatch?: (counts: Omit<ImportProgress, 'bytes' | 'totalBytes'>) => void;
       pool?: SealPool;
+      /** Records erased people's addresses (the suppression list) instead of rejecting them. */
+      allowSuppressed?: boolean;
     },
   ) => {
     const counts = { created: 0, merged: 0, skipped: 0, rejected: 0 };
@@ -241,6 +243,7 @@ export function createImportService(deps: {
             records: prepared,
             reason: `import ${runId.slice(0, 12)}`,
             run: runId.slice(0, 12),
+            ...(opts.allowSuppressed ? { allowSuppressed: true } : {}),
           },
         );
         const outcome = {
@@ -319,10 +322,18 @@ export function createImportService(deps: {
         errorFile?: string;
         batchSize?: number;
         onProgress?: (p: ImportProgress) => void;
+        /**
+         * Records addresses on the suppression list (people erased earlier) instead of rejecting
+         * their lines: an explicit override for actors who handle requests, logged per person.
+         */
+        allowSuppressed?: boolean;
       },
     ): Promise<ImportSummary> {
       requireAction(actor, 'write');
       requirePurpose(actor, input.mapping.purpose, 'write');
+      if (input.allowSuppressed) {
+        requireAction(actor, 'handle_requests');
+      }
       const { mapping } = input;
       let totalBytes: number;
       try {
@@ -338,6 +349,8 @@ export function createImportService(deps: {
       const runId = createHash('sha256')
         .update(await fileDigest(input.file))
         .update(JSON.stringify(mapping))
+        // An override is another run: re-running a finished import with it records what was refused.
+        .update(input.allowSuppressed ? 'allow-suppressed' : '')
         .digest('hex');
       const previous = await startRun(runId, basename(input.file));
       const errorFile = input.errorFile ?? `${input.file}.errors.csv`;
@@ -376,6 +389,7 @@ export function createImportService(deps: {
           writeBatches(actor, mapping, runId, prepared(), {
             ...(input.batchSize ? { batchSize: input.batchSize } : {}),
             ...(pool ? { pool } : {}),
+            ...(input.allowSuppressed ? { allowSuppressed: true } : {}),
             onBatch: (c) => input.onProgress?.({ ...c, bytes: progress.bytes, totalBytes }),
           }),
         );

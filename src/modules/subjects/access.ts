@@ -69,18 +69,25 @@ export function createAccess(deps: SubjectsDeps) {
   const keyOf = async (subjectId: string): Promise<Buffer> =>
     codec.key(subjectId, (await keys.get(subjectId)) ?? null);
 
-  /** A live (not erased) subject, or not_found. */
-  const requireSubject = async (ex: Executor, id: string, forUpdate = false) => {
+  /**
+   * A live (not erased) subject, or not_found. A held record (what a legal hold kept at an
+   * erasure) is found only when `heldFor` is its hold's purpose: for every other purpose, and for
+   * export, restriction and erasure, it does not exist.
+   */
+  const requireSubject = async (ex: Executor, id: string, forUpdate = false, heldFor?: string) => {
     const subject = await repo.findById(ex, id, forUpdate);
-    if (!subject) {
+    if (!subject || (subject.held_purpose !== null && subject.held_purpose !== heldFor)) {
       throw new AppError('not_found', `no subject with id ${id}`);
     }
     return subject;
   };
 
-  /** A live subject the purpose may process now: a restricted one only for purposes allowed then. */
+  /**
+   * A live subject the purpose may process now: a restricted one only for purposes allowed then.
+   * A held record is read (never written: `forUpdate` is the write path) only for its hold's purpose.
+   */
   const loadForPurpose = async (ex: Executor, id: string, purpose: string, forUpdate = false) => {
-    const subject = await requireSubject(ex, id, forUpdate);
+    const subject = await requireSubject(ex, id, forUpdate, forUpdate ? undefined : purpose);
     if (subject.restricted_at && !register.purpose(purpose)?.allowedDuringRestriction) {
       throw new AppError(
         'subject_restricted',

@@ -17,3 +17,5 @@ export {
 } from './subjects.service.ts';
 export type { BulkBatch, BulkResult } from './use-cases/bulk-write.ts';
 export { subjectEvents } from './events.ts';
+export { erasureEvents } from './erasure-events.ts';
+export type { HeldListing } from './holds.ts';

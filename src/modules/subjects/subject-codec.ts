@@ -290,6 +290,35 @@ export function createSubjectCodec(register: Register, vault: Vault) {
       return undefined;
     },
 
+    /**
+     * The blind index of every e-mail address and phone number among values (every e-mail and
+     * phone field, not only the primary ones), each with the field it came from: what the
+     * suppression list keeps after an erasure and what a new person is checked against.
+     */
+    addressIndexes(
+      valueOf: (category: string, field: string) => unknown,
+    ): Array<{ kind: 'email' | 'phone'; index: string; field: string }> {
+      const out: Array<{ kind: 'email' | 'phone'; index: string; field: string }> = [];
+      for (const [kind, fields] of [
+        ['email', emailFields],
+        ['phone', phoneFields],
+      ] as const) {
+        for (const { category, field } of fields) {
+          const v = valueOf(category, field);
+          const index =
+            typeof v !== 'string'
+              ? undefined
+              : kind === 'email'
+                ? vault.emailIndex(v)
+                : vault.phoneIndex(v);
+          if (index !== undefined) {
+            out.push({ kind, index, field: `${category}.${field}` });
+          }
+        }
+      }
+      return out;
+    },
+
     /** Only the primary e-mail's index: the dedupe key, cheap to compute. */
     emailIndex(values: ReadonlyMap<string, ReadonlyMap<string, FieldValue | null>>): string | null {
       const email = primary(values, 'email');

@@ -11,6 +11,8 @@ import { removeSubjectMail } from '../../mail/index.ts';
 
 export interface SubjectRow {
   id: string;
+  /** A held record (an erasure's legal hold): the one purpose it is readable for; else null. */
+  held_purpose: string | null;
   restricted_at: Date | null;
   restriction_reason: string | null;
   created_at: Date;
@@ -107,6 +109,7 @@ const DEDUPE_STRIPES = 64;
 
 const subjectColumns = [
   'id',
+  'held_purpose',
   'restricted_at',
   'restriction_reason',
   'created_at',
@@ -115,6 +118,7 @@ const subjectColumns = [
 
 const mapSubject = (r: SubjectRow): SubjectRow => ({
   id: r.id,
+  held_purpose: r.held_purpose,
   restricted_at: r.restricted_at,
   restriction_reason: r.restriction_reason,
   created_at: r.created_at,
@@ -197,7 +201,9 @@ export const subjectsRepo = {
     index: string,
     categories: readonly string[],
     includeRestricted: boolean,
+    purpose: string,
   ): Promise<Array<SubjectRow & { values: ValueRow[] }>> {
+    const col = kind === 'email' ? sql`email_index` : sql`phone_index`;
     const rows = await sql<
       SubjectRow & {
         category: string | null;
@@ -210,11 +216,13 @@ export const subjectsRepo = {
         v_updated_at: Date | null;
       }
     >`
-        select s.id, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
+        select s.id, s.held_purpose, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
                v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.version, v.updated_at as v_updated_at
           from subjects s
           left join subject_values v on v.subject_id = s.id and v.category = any(${toArray(categories)}::text[])
-         where ${kind === 'email' ? sql`s.email_index` : sql`s.phone_index`} = ${index}
+         where s.id in (select id from subjects where ${col} = ${index} and held_purpose is null
+                        union all
+                        select id from subjects where ${col} = ${index} and held_purpose = ${purpose})
            and s.erased_at is null
            ${includeRestricted ? sql`` : sql`and s.restricted_at is null`}
          order by s.id`.execute(ex);
@@ -261,11 +269,19 @@ export const subjectsRepo = {
     opts: {
       groups: string[][];
       includeRestricted: boolean;
+      /** The purpose searching: held records appear only to the purpose of their hold. */
+      purpose: string;
       after?: string;
       limit: number;
     },
   ): Promise<SubjectRow[]> {
-    let q = ex.selectFrom('subjects').select(subjectColumns).where('erased_at', 'is', null);
+    let q = ex
+      .selectFrom('subjects')
+      .select(subjectColumns)
+      .where('erased_at', 'is', null)
+      .where((eb) =>
+        eb.or([eb('held_purpose', 'is', null), eb('held_purpose', '=', opts.purpose)]),
+      );
     for (const group of opts.groups) {
       q = q.where(sql<boolean>`blind_index && ${toArray(group)}::bigint[]`);
     }
@@ -279,7 +295,7 @@ export const subjectsRepo = {
     return rows.map(mapSubject);
   },
 
-  /** Live subjects owning any of the given primary e-mail indexes. */
+  /** Live subjects (not held records) owning any of the given primary e-mail indexes. */
   async findByEmailIndexes(
     ex: Executor,
     indexes: string[],
@@ -288,7 +304,8 @@ export const subjectsRepo = {
       return [];
     }
     const rows = await sql<{ id: string; email_index: string }>`
-        select id, email_index from subjects where email_index = any(${toArray(indexes)}::bigint[])`.execute(
+        select id, email_index from subjects
+         where email_index = any(${toArray(indexes)}::bigint[]) and held_purpose is null`.execute(
       ex,
     );
     return rows.rows;
@@ -594,6 +611,7 @@ export const subjectsRepo = {
       .selectFrom('subjects')
       .select(sql<number>`count(*)::int`.as('n'))
       .where('erased_at', 'is', null)
+      .where('held_purpose', 'is', null)
       .executeTakeFirstOrThrow();
     return r.n;
   },

@@ -153,6 +153,12 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
             .describe('Where the values came from: a source id of the definition'),
           collectedAt: z.iso.datetime({ offset: true }).optional(),
           values: valuesInput,
+          allowSuppressed: z
+            .boolean()
+            .optional()
+            .describe(
+              'Record an e-mail address or phone number on the suppression list (it belonged to an erased person) all the same: needs the handle_requests action; logged. Without it such an address is refused with 409 naming the field.',
+            ),
         })
         .strict(),
       response: { 201: subjectView, ...errors, 409: problemSchema },
@@ -232,9 +238,10 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
       operationId: 'eraseSubject',
       tags,
       security,
-      summary: 'Erase a subject: values deleted and their key destroyed',
+      summary:
+        'Erase a subject: values deleted and their key destroyed, except what legal holds keep',
       description:
-        'The erasure is journalled with its reason code (no personal data) in the data database and in the key store, so that restoring a backup of either made before it does not bring the person back.',
+        "The erasure is journalled with its reason code (no personal data) in the data database and in the key store, so that restoring a backup of either made before it does not bring the person back. Categories a legal hold of the definition keeps are re-sealed into a held record (a new id and key) readable only for the hold's purpose until the hold ends; the answer lists them per hold, with the law and the last day kept (empty when everything was shredded). The person's e-mail addresses and phone numbers go on the suppression list (as blind indexes).",
       params: z.object({ id }),
       querystring: z
         .object({
@@ -246,12 +253,22 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
             .describe('Why the person is erased; `request` (Art. 17) when not given'),
         })
         .strict(),
-      response: { 204: z.null(), ...errors },
+      response: {
+        200: z.object({
+          held: z.array(
+            z.object({
+              hold: z.string().describe('The legal hold of the definition'),
+              law: z.string(),
+              purpose: z.string().describe('The one purpose the held data stay readable for'),
+              categories: z.array(z.string()),
+              until: z.iso.date().describe('The last day kept (Europe/Helsinki)'),
+            }),
+          ),
+        }),
+        ...errors,
+      },
     },
-    handler: async (req, reply) => {
-      await service.eraseSubject(actorOf(req), req.params.id, req.query.reason);
-      return reply.code(204).send(null);
-    },
+    handler: async (req) => service.eraseSubject(actorOf(req), req.params.id, req.query.reason),
   });
 
   r.get('/subjects/:id/history', {

@@ -8,13 +8,18 @@ import { subjectsRepo as repo } from './subjects.repo.ts';
 import { createApplyChanges } from './use-cases/apply-changes.ts';
 import { createBulkValues, createBulkWrite } from './use-cases/bulk-write.ts';
 import { createCreateSubject } from './use-cases/create-subject.ts';
-import { createEraseSubject, createReconcileErasures } from './use-cases/erase-subject.ts';
+import {
+  createEraseSubject,
+  createReconcileErasures,
+  createShredEndedHolds,
+} from './use-cases/erase-subject.ts';
 import { createExportSubject } from './use-cases/export-subject.ts';
 import { createFindSubjects } from './use-cases/find-subjects.ts';
 import { createReadSubject } from './use-cases/read-subject.ts';
 import { createRectifySubject } from './use-cases/rectify-subject.ts';
 import { createSetRestriction } from './use-cases/restrict-subject.ts';
 import { createSubjectHistory } from './use-cases/subject-history.ts';
+import { createIsSuppressed } from './use-cases/suppression.ts';
 
 export type { HistoryEntry, SubjectsDeps, SubjectView } from './access.ts';
 
@@ -33,7 +38,11 @@ export function createSubjectsService(deps: SubjectsDeps) {
     setRestriction: createSetRestriction(ctx),
     eraseSubject: createEraseSubject(ctx),
     reconcileErasures: createReconcileErasures(ctx),
+    /** Shreds held records whose legal hold has ended (a daily job). */
+    shredEndedHolds: createShredEndedHolds(ctx),
     exportSubject: createExportSubject(ctx),
+    /** Whether an e-mail address or phone number belonged to an erased person (suppression list). */
+    isSuppressed: createIsSuppressed(ctx),
     /** Checking and sealing for bulk writers (imports), before their batches are written. */
     bulkValues: createBulkValues(ctx),
     /** Writes one batch of people in a bulk transaction, for an actor authorised once per batch. */

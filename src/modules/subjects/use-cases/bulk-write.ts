@@ -8,13 +8,14 @@
 import type { CopyIn } from '../../../db/copy.ts';
 import type { Executor } from '../../../db/transaction.ts';
 import type { FieldMeta } from '../../../db/types.ts';
-import type { Actor } from '../../../lib/actor.ts';
+import { requireAction, type Actor } from '../../../lib/actor.ts';
 import { AppError } from '../../../lib/errors.ts';
 import { uuidv7 } from '../../../lib/ids.ts';
 import type { UseCaseContext } from '../access.ts';
 import type { CategoryValues, ValuesInput } from '../subject-codec.ts';
 import { subjectsRepo as repo, type NewSubjectRow } from '../subjects.repo.ts';
 import type { ApplyChanges } from './apply-changes.ts';
+import { SUPPRESSED_DETAIL, suppressedFields } from './suppression.ts';
 
 /** One batch: new people already sealed (`bulkValues.seal` or the seal pool), with their lines. */
 export interface BulkBatch {
@@ -28,6 +29,11 @@ export interface BulkBatch {
   reason: string;
   /** The import run, shortened, that each person's `subject.import` entry names (no personal data). */
   run: string;
+  /**
+   * Records addresses on the suppression list (erased people's) instead of rejecting their
+   * lines: for actors with `handle_requests` only; each such record is logged.
+   */
+  allowSuppressed?: boolean;
 }
 
 export interface BulkResult {
@@ -85,22 +91,51 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
         );
       }
     }
+    if (batch.allowSuppressed) {
+      requireAction(actor, 'handle_requests');
+    }
     const { tx, copy } = bulk;
     const rejected: BulkResult['rejected'] = [];
+    // Addresses of erased people (the suppression list): the line is rejected, naming the field,
+    // unless the batch overrides it; one query for the whole batch.
+    const hits = await suppressedFields(
+      ctx,
+      tx,
+      batch.records.map((p) => p.values),
+      '',
+    );
+    const overridden = new Map<number, string[]>();
+    const records = batch.records.filter((p, i) => {
+      const fields = hits[i] ?? [];
+      if (fields.length === 0) {
+        return true;
+      }
+      if (!batch.allowSuppressed) {
+        rejected.push({ line: p.line, reason: `${fields.join(', ')}: ${SUPPRESSED_DETAIL}` });
+        return false;
+      }
+      overridden.set(p.line, fields);
+      return true;
+    });
+    const overrideEvents: Array<{ subjectId: string; fields: string[] }> = [];
     const created: NewSubjectRow[] = [];
     let merged = 0;
     let skipped = 0;
-    const emailIndexes = batch.records.flatMap((p) =>
+    const emailIndexes = records.flatMap((p) =>
       p.row.indexes.email === null ? [] : [p.row.indexes.email],
     );
     await repo.lockForDedupe(tx, emailIndexes);
     const owner = new Map(
       (await repo.findByEmailIndexes(tx, emailIndexes)).map((s) => [s.email_index, s.id]),
     );
-    for (const p of batch.records) {
+    for (const p of records) {
       const match = p.row.indexes.email === null ? undefined : owner.get(p.row.indexes.email);
+      const override = overridden.get(p.line);
       if (!match) {
         created.push(p.row);
+        if (override) {
+          overrideEvents.push({ subjectId: p.row.id, fields: override });
+        }
       } else if (batch.dedupe === 'skip') {
         skipped++;
       } else {
@@ -114,6 +149,9 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
           });
           if (changed) {
             merged++;
+            if (override) {
+              overrideEvents.push({ subjectId: match, fields: override });
+            }
           } else {
             skipped++;
           }
@@ -143,6 +181,22 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
         data: { run: batch.run },
       })),
     );
+    if (overrideEvents.length > 0) {
+      await audit.recordBulk(
+        copy,
+        overrideEvents.map((e) => ({
+          actor,
+          action: 'subject.suppression_override' as const,
+          purpose: batch.purpose,
+          subjectId: e.subjectId,
+          data: {
+            via: 'import' as const,
+            fields: e.fields,
+            count: 1,
+          },
+        })),
+      );
+    }
     return { created: created.length, merged, skipped, rejected };
   };
 }

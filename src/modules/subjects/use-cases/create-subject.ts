@@ -1,6 +1,6 @@
 /** Creating one person, collecting values for one purpose from one source. */
 import { withTransaction } from '../../../db/transaction.ts';
-import type { Actor } from '../../../lib/actor.ts';
+import { requireAction, type Actor } from '../../../lib/actor.ts';
 import { uuidv7 } from '../../../lib/ids.ts';
 import type { SubjectView, UseCaseContext } from '../access.ts';
 import {
@@ -10,15 +10,26 @@ import {
   type ValuesInput,
 } from '../subject-codec.ts';
 import { subjectsRepo as repo } from '../subjects.repo.ts';
+import { refuseSuppressed, suppressedFields } from './suppression.ts';
 
 export function createCreateSubject(ctx: UseCaseContext) {
   const { access, audit, clock, db, keys } = ctx;
   const { codec } = access;
   return async (
     actor: Actor,
-    input: { purpose: string; source: string; collectedAt?: string; values: ValuesInput },
+    input: {
+      purpose: string;
+      source: string;
+      collectedAt?: string;
+      values: ValuesInput;
+      /** Records an address on the suppression list (an erased person's): handle_requests only. */
+      allowSuppressed?: boolean;
+    },
   ): Promise<SubjectView> => {
     access.authorise(actor, 'write', input.purpose);
+    if (input.allowSuppressed) {
+      requireAction(actor, 'handle_requests');
+    }
     codec.requireSource(input.source);
     const values = codec.checkValues(input.purpose, input.values, 'create');
     const now = clock.now();
@@ -33,6 +44,8 @@ export function createCreateSubject(ctx: UseCaseContext) {
     // nothing and is harmless; a person without a key would be unreadable.
     await keys.put([{ subjectId: row.id, wrapped: row.wrappedKey }], ctx.vault.wrapKeyId());
     await withTransaction(db, async (tx) => {
+      const [suppressed = []] = await suppressedFields(ctx, tx, [values]);
+      refuseSuppressed(actor, suppressed, input.allowSuppressed === true);
       await access.ensureNoDuplicateEmail(tx, row.indexes.email);
       await repo.insertMany(tx, [row], now);
       await audit.record(tx, {
@@ -43,6 +56,19 @@ export function createCreateSubject(ctx: UseCaseContext) {
         categories: [...values.keys()],
         fields: [...values].flatMap(([c, f]) => [...f.keys()].map((k) => `${c}.${k}`)),
       });
+      if (suppressed.length > 0) {
+        await audit.record(tx, {
+          actor,
+          action: 'subject.suppression_override',
+          purpose: input.purpose,
+          subjectId: row.id,
+          data: {
+            via: 'api',
+            fields: suppressed.map((f) => f.replace(/^values\./, '')),
+            count: 1,
+          },
+        });
+      }
     });
     // The answer is what was just written, built from what is in hand: no read-back, and a
     // credential that may only write gets its answer too.
