@@ -31,7 +31,7 @@ export function createApplyChanges(ctx: UseCaseContext) {
     changes: CategoryValues,
     c: ChangeContext,
   ): Promise<boolean> => {
-    await access.loadForPurpose(tx, id, c.purpose, true);
+    await access.loadForPurpose(tx, id, c.purpose, 'write');
     const key = await access.keyOf(id);
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
     const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
