@@ -48,6 +48,15 @@ export interface SubjectsDeps {
   clock: Clock;
 }
 
+/** The subject's own columns, without what a query added beside them. */
+const mapSubjectRow = (s: SubjectRow): SubjectRow => ({
+  id: s.id,
+  restricted_at: s.restricted_at,
+  restriction_reason: s.restriction_reason,
+  created_at: s.created_at,
+  updated_at: s.updated_at,
+});
+
 export function createAccess(deps: SubjectsDeps) {
   const { register, keys } = deps;
   const codec = createSubjectCodec(register, deps.vault);
@@ -110,8 +119,7 @@ export function createAccess(deps: SubjectsDeps) {
         [{ field: 'purpose', detail: 'not allowed while the subject is restricted' }],
       );
     }
-    const { stopped: _stopped, ...row } = subject;
-    return row;
+    return mapSubjectRow(subject);
   };
 
   /** A subject as the purpose sees it. */

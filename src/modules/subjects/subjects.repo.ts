@@ -302,15 +302,8 @@ export const subjectsRepo = {
     if (!opts.includeRestricted) {
       q = q.where('restricted_at', 'is', null);
     }
-    q = q.where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('subject_stops as st')
-            .select(sql`1`.as('one'))
-            .whereRef('st.subject_id', '=', 'subjects.id')
-            .where('st.purpose', '=', opts.purpose),
-        ),
-      ),
+    q = q.where(
+      sql<boolean>`not exists (select 1 from subject_stops st where st.subject_id = subjects.id and st.purpose = ${opts.purpose})`,
     );
     if (opts.after) {
       q = q.where('id', '>', opts.after);
