@@ -23,3 +23,9 @@ export type { ContactLang, PersonContact } from './use-cases/recipients-contact.
 export { subjectEvents } from './events.ts';
 export { erasureEvents } from './erasure-events.ts';
 export type { HeldListing } from './holds.ts';
+export {
+  buildAccessPackage,
+  portableCopy,
+  type AccessPackageOptions,
+} from './access-package/build.ts';
+export { PACKAGE_LANGS, type PackageLang } from './access-package/messages.ts';
