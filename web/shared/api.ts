@@ -139,6 +139,9 @@ export interface RequestIntake {
   identity?: { proof: IdentityProof; documentType?: DocumentType };
 }
 export interface RequestCompletion {
+  purpose?: string;
+  source?: string;
+  purposes?: string[];
   reason?: string;
   changes?: RequestedChange[];
   compellingGrounds?: Array<{ purpose: string; reason: string }>;

@@ -50,7 +50,7 @@ import {
   toldHowLabel,
   typeLabel,
 } from '../requests.ts';
-import { useDefinition } from '../session.tsx';
+import { useDefinition, useSession } from '../session.tsx';
 import { DueCell, StateBadge } from './Requests.tsx';
 
 function readError(i18n: I18n, error: unknown): string | null {
@@ -108,6 +108,7 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
   const { t } = i18n;
   const purposes = useReadablePurposes(def);
   const purpose = pickPurpose(purposes, null);
+  const actorText = useActorText();
   const open = isOpen(r.state);
   const identityDone = r.identityProvenAt !== null;
 
@@ -188,7 +189,7 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
               </Fact>
             ) : null}
             {r.identity.checkedBy ? (
-              <Fact term={t('identity.checkedBy')}>{r.identity.checkedBy}</Fact>
+              <Fact term={t('identity.checkedBy')}>{actorText(r.identity.checkedBy)}</Fact>
             ) : null}
             {r.identityProvenAt ? (
               <Fact term={t('identity.provenAt')}>{i18n.dateTime(r.identityProvenAt)}</Fact>
@@ -226,13 +227,41 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
           <li key={e.seq}>
             <span className="timeline-step">{stepLabel(i18n, e.step)}</span>{' '}
             <span className="muted">
-              {t('request.byAt', { actor: e.actor, time: i18n.dateTime(e.at) })}
+              {t('request.byAt', { actor: actorText(e.actor), time: i18n.dateTime(e.at) })}
             </span>
           </li>
         ))}
       </ol>
     </>
   );
+}
+
+/** Who acted, as `kind:id`, in words: "you (Astrid Admin)", "staff member 0193…", "the person". */
+function useActorText(): (actor: string) => string {
+  const { t } = useI18n();
+  const me = useSession();
+  return (actor) => {
+    const [kind = '', ...rest] = actor.split(':');
+    const id = rest.join(':');
+    const short = id.length > 13 ? `${id.slice(0, 8)}…` : id;
+    switch (kind) {
+      case 'staff':
+        return id === me.staff.id
+          ? t('actor.you', { name: me.staff.displayName })
+          : t('actor.staff', { id: short });
+      case 'api_key':
+        return t('actor.apiKey', { id: short });
+      case 'system':
+        return t('actor.system');
+      case 'operator':
+        return t('actor.operator');
+      case 'subject':
+      case 'portal':
+        return t('actor.person');
+      default:
+        return actor;
+    }
+  };
 }
 
 function Fact({ term, children }: { term: string; children: ReactNode }) {
@@ -624,16 +653,30 @@ interface ChangeRow {
   value: string;
 }
 
+/** A field's error whether the server wrote `changes[0].field` or `changes.0.field`. */
+function indexed(errors: ReturnType<typeof useErrors>, list: string, i: number, leaf?: string) {
+  const tail = leaf ? `.${leaf}` : '';
+  return errors.field(`${list}[${i}]${tail}`) ?? errors.field(`${list}.${i}${tail}`);
+}
+
 function Complete({ request, def }: { request: RequestView; def: Definition | undefined }) {
   const api = useApi();
   const i18n = useI18n();
   const { t, loc } = i18n;
+  const me = useSession();
   const complete = useRequestAction(
     request,
     (body: RequestCompletion) => api.completeRequest(request.id, body),
     t('complete.done'),
   );
   const errors = useErrors(complete.error);
+  const writable =
+    def?.purposes.filter((p) => me.role.write.includes('*') || me.role.write.includes(p.id)) ?? [];
+  const [purpose, setPurpose] = useState(writable[0]?.id ?? '');
+  const sources = def?.sources ?? [];
+  const [source, setSource] = useState(
+    sources.find((s) => s.id === 'subject')?.id ?? sources[0]?.id ?? '',
+  );
   const [reason, setReason] = useState('');
   const [checked, setChecked] = useState(false);
   const [rows, setRows] = useState<ChangeRow[]>(() =>
@@ -655,37 +698,42 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
     ) ?? [];
   const legitimate = def?.purposes.filter((p) => p.legalBasis === 'legitimate_interest') ?? [];
   const reasonNeeded = type === 'restriction';
-  const missing =
-    (reasonNeeded && !reason.trim()) ||
-    (type === 'rectification' && rows.filter((r) => r.target).length === 0);
+  const noChanges = type === 'rectification' && rows.filter((r) => r.target).length === 0;
+  const missing = (reasonNeeded && !reason.trim()) || noChanges;
 
+  // Each type sends only what completing it uses: the server refuses anything else.
   const body = (): RequestCompletion => {
-    const out: RequestCompletion = {};
-    if (reason.trim()) out.reason = reason.trim();
+    if (type === 'restriction') {
+      return { reason: reason.trim() };
+    }
     if (type === 'rectification') {
-      out.changes = rows
-        .filter((r) => r.target)
-        .map((r) => {
-          const [category = '', field = ''] = r.target.split('.');
-          const f = fields.find((x) => x.id === r.target);
-          const value: unknown =
-            r.value === ''
-              ? null
-              : f?.type === 'number' || f?.type === 'integer'
-                ? Number(r.value)
-                : f?.type === 'boolean'
-                  ? r.value === 'true'
-                  : r.value;
-          return { category, field, value };
-        });
+      return {
+        purpose,
+        source,
+        changes: rows
+          .filter((r) => r.target)
+          .map((r) => {
+            const [category = '', field = ''] = r.target.split('.');
+            const f = fields.find((x) => x.id === r.target);
+            const value: unknown =
+              r.value === ''
+                ? null
+                : f?.type === 'number' || f?.type === 'integer'
+                  ? Number(r.value)
+                  : f?.type === 'boolean'
+                    ? r.value === 'true'
+                    : r.value;
+            return { category, field, value };
+          }),
+      };
     }
     if (type === 'objection') {
       const list = Object.entries(grounds)
         .filter(([, g]) => g.trim())
-        .map(([purpose, g]) => ({ purpose, reason: g.trim() }));
-      if (list.length > 0) out.compellingGrounds = list;
+        .map(([p, g]) => ({ purpose: p, reason: g.trim() }));
+      return list.length > 0 ? { compellingGrounds: list } : {};
     }
-    return out;
+    return {};
   };
 
   return (
@@ -704,69 +752,103 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
       <h3 id="complete-title">{t('complete.title')}</h3>
       <p className="muted small">{t(`complete.intro.${type}` as 'complete.intro.access')}</p>
       {errors.general ? <Alert>{errors.general}</Alert> : null}
+      {errors.field('subjectId') ? <Alert>{errors.field('subjectId')}</Alert> : null}
+      {errors.field('state') ? <Alert>{errors.field('state')}</Alert> : null}
 
       {type === 'rectification' ? (
-        <fieldset className="fieldset">
-          <legend>{t('request.changes')}</legend>
-          {checked && rows.filter((r) => r.target).length === 0 ? (
-            <p className="field-error">{t('complete.changesMissing')}</p>
-          ) : null}
-          {errors.field('changes') ? (
-            <p className="field-error">{errors.field('changes')}</p>
-          ) : null}
-          {rows.map((row, i) => (
-            <div key={row.key} className="grid-3 change-row">
-              <SelectField
-                id={`change-field-${row.key}`}
-                label={t('complete.changeField', { n: i + 1 })}
-                value={row.target}
-                error={errors.field(`changes.${i}.field`) ?? errors.field(`changes.${i}`)}
-                onChange={(e) =>
-                  setRows(
-                    rows.map((r) => (r.key === row.key ? { ...r, target: e.target.value } : r)),
-                  )
+        <>
+          <div className="grid-3">
+            <SelectField
+              id="complete-purpose"
+              label={t('complete.purpose')}
+              value={purpose}
+              error={errors.field('purpose')}
+              onChange={(e) => setPurpose(e.target.value)}
+            >
+              {writable.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {loc(p.label, p.id)}
+                </option>
+              ))}
+            </SelectField>
+            <SelectField
+              id="complete-source"
+              label={t('complete.source')}
+              value={source}
+              error={errors.field('source')}
+              onChange={(e) => setSource(e.target.value)}
+            >
+              {sources.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {loc(s.label, s.id)}
+                </option>
+              ))}
+            </SelectField>
+          </div>
+          <fieldset className="fieldset">
+            <legend>{t('request.changes')}</legend>
+            {checked && noChanges ? (
+              <p className="field-error">{t('complete.changesMissing')}</p>
+            ) : null}
+            {errors.field('changes') ? (
+              <p className="field-error">{errors.field('changes')}</p>
+            ) : null}
+            {rows.map((row, i) => (
+              <div key={row.key} className="grid-3 change-row">
+                <SelectField
+                  id={`change-field-${row.key}`}
+                  label={t('complete.changeField', { n: i + 1 })}
+                  value={row.target}
+                  error={indexed(errors, 'changes', i, 'field') ?? indexed(errors, 'changes', i)}
+                  onChange={(e) =>
+                    setRows(
+                      rows.map((r) => (r.key === row.key ? { ...r, target: e.target.value } : r)),
+                    )
+                  }
+                >
+                  <option value="">{t('complete.chooseField')}</option>
+                  {fields.map((f) => (
+                    <option key={f.id} value={f.id}>
+                      {f.label}
+                    </option>
+                  ))}
+                </SelectField>
+                <TextField
+                  id={`change-value-${row.key}`}
+                  label={t('complete.changeValue', { n: i + 1 })}
+                  value={row.value}
+                  error={indexed(errors, 'changes', i, 'value')}
+                  onChange={(e) =>
+                    setRows(
+                      rows.map((r) => (r.key === row.key ? { ...r, value: e.target.value } : r)),
+                    )
+                  }
+                />
+                <div className="field-end">
+                  <Button
+                    variant="link"
+                    onClick={() => setRows(rows.filter((r) => r.key !== row.key))}
+                  >
+                    {t('complete.removeChange', { n: i + 1 })}
+                  </Button>
+                </div>
+              </div>
+            ))}
+            <div>
+              <Button
+                variant="secondary"
+                onClick={() =>
+                  setRows([
+                    ...rows,
+                    { key: Math.max(0, ...rows.map((r) => r.key + 1)), target: '', value: '' },
+                  ])
                 }
               >
-                <option value="">{t('complete.chooseField')}</option>
-                {fields.map((f) => (
-                  <option key={f.id} value={f.id}>
-                    {f.label}
-                  </option>
-                ))}
-              </SelectField>
-              <TextField
-                id={`change-value-${row.key}`}
-                label={t('complete.changeValue', { n: i + 1 })}
-                value={row.value}
-                error={errors.field(`changes.${i}.value`)}
-                onChange={(e) =>
-                  setRows(
-                    rows.map((r) => (r.key === row.key ? { ...r, value: e.target.value } : r)),
-                  )
-                }
-              />
-              <div className="field-end">
-                <Button
-                  variant="link"
-                  onClick={() => setRows(rows.filter((r) => r.key !== row.key))}
-                >
-                  {t('complete.removeChange', { n: i + 1 })}
-                </Button>
-              </div>
+                {t('complete.addChange')}
+              </Button>
             </div>
-          ))}
-          <Button
-            variant="secondary"
-            onClick={() =>
-              setRows([
-                ...rows,
-                { key: Math.max(0, ...rows.map((r) => r.key + 1)), target: '', value: '' },
-              ])
-            }
-          >
-            {t('complete.addChange')}
-          </Button>
-        </fieldset>
+          </fieldset>
+        </>
       ) : null}
 
       {type === 'objection' ? (
@@ -784,25 +866,30 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
               label={t('complete.groundsFor', { purpose: loc(p.label, p.id) })}
               rows={2}
               value={grounds[p.id] ?? ''}
-              error={errors.field(`compellingGrounds.${i}.reason`)}
+              error={
+                indexed(errors, 'compellingGrounds', i, 'reason') ??
+                indexed(errors, 'compellingGrounds', i, 'purpose')
+              }
               onChange={(e) => setGrounds({ ...grounds, [p.id]: e.target.value })}
             />
           ))}
         </fieldset>
       ) : null}
 
-      <TextAreaField
-        id="complete-reason"
-        label={reasonNeeded ? t('complete.reasonRestriction') : t('complete.note')}
-        rows={2}
-        required={reasonNeeded}
-        value={reason}
-        error={
-          (checked && reasonNeeded && !reason.trim() ? t('request.reasonMissing') : null) ??
-          errors.field('reason')
-        }
-        onChange={(e) => setReason(e.target.value)}
-      />
+      {reasonNeeded ? (
+        <TextAreaField
+          id="complete-reason"
+          label={t('complete.reasonRestriction')}
+          rows={2}
+          required
+          value={reason}
+          error={
+            (checked && !reason.trim() ? t('request.reasonMissing') : null) ??
+            errors.field('reason')
+          }
+          onChange={(e) => setReason(e.target.value)}
+        />
+      ) : null}
       <div>
         <Button type="submit" busy={complete.isPending}>
           {t('complete.submit')}
@@ -815,6 +902,7 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
 function RecipientsTold({ request, def }: { request: RequestView; def: Definition | undefined }) {
   const i18n = useI18n();
   const { t } = i18n;
+  const actorText = useActorText();
   const recipients = def?.recipients ?? [];
   const told = new Map(request.recipients.map((r) => [r.recipientId, r]));
   return (
@@ -834,7 +922,7 @@ function RecipientsTold({ request, def }: { request: RequestView; def: Definitio
                   {t('recipients.toldWhen', {
                     time: i18n.dateTime(done.toldAt),
                     how: toldHowLabel(i18n, done.how),
-                    by: done.recordedBy,
+                    by: actorText(done.recordedBy),
                   })}
                 </p>
               ) : (

@@ -281,10 +281,18 @@ export function NewRequestPage() {
   const submit = useMutation({
     mutationFn: () => {
       const input: RequestIntake = { type, channel, lang };
-      if (name.trim()) input.name = name.trim();
-      if (email.trim()) input.email = email.trim();
-      if (phone.trim()) input.phone = phone.trim();
-      if (details.trim()) input.details = details.trim();
+      if (name.trim()) {
+        input.name = name.trim();
+      }
+      if (email.trim()) {
+        input.email = email.trim();
+      }
+      if (phone.trim()) {
+        input.phone = phone.trim();
+      }
+      if (details.trim()) {
+        input.details = details.trim();
+      }
       if (proof) {
         input.identity = documentType && needsDocument ? { proof, documentType } : { proof };
       }
