@@ -147,9 +147,11 @@ export interface RequestCompletion {
   compellingGrounds?: Array<{ purpose: string; reason: string }>;
 }
 export interface RequestFilter {
-  state?: RequestState | null;
+  /** Open requests when left out. */
+  state?: readonly RequestState[] | null;
   type?: RequestType | null;
   subjectId?: string | null;
+  limit?: number;
 }
 
 export class ApiError extends Error {
@@ -177,7 +179,7 @@ export class NetworkError extends Error {
   }
 }
 
-type Query = Record<string, string | number | undefined | null>;
+type Query = Record<string, string | number | readonly string[] | undefined | null>;
 
 const STATE_CHANGING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
@@ -192,7 +194,12 @@ export function createApiClient(base = '/api/v1') {
   ): Promise<T> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) {
-      if (v !== undefined && v !== null && v !== '') {
+      if (Array.isArray(v)) {
+        // A repeated parameter: ?state=a&state=b.
+        for (const item of v as readonly string[]) {
+          params.append(k, item);
+        }
+      } else if (v !== undefined && v !== null && v !== '') {
         params.set(k, String(v));
       }
     }
@@ -324,22 +331,22 @@ export function createApiClient(base = '/api/v1') {
       request<{ items: RequestSummary[] }>('GET', '/requests', { query: { ...filter } }),
     getRequest: (id: string) => request<RequestView>('GET', `/requests/${encodeURIComponent(id)}`),
     submitRequest: (input: RequestIntake) =>
-      request<RequestView>('POST', '/requests', { body: input }),
+      request<RequestSummary>('POST', '/requests', { body: input }),
     proveIdentity: (id: string, body: { proof: IdentityProof; documentType?: DocumentType }) =>
-      request<RequestView>('POST', `/requests/${encodeURIComponent(id)}/identity`, { body }),
+      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/identity`, { body }),
     linkRequestSubject: (id: string, subjectId: string) =>
-      request<RequestView>('POST', `/requests/${encodeURIComponent(id)}/subject`, {
+      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/subject`, {
         body: { subjectId },
       }),
     extendRequest: (id: string, body: { months: 1 | 2; reason: string }) =>
-      request<RequestView>('POST', `/requests/${encodeURIComponent(id)}/extend`, { body }),
+      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/extend`, { body }),
     refuseRequest: (id: string, body: { reason: string }) =>
-      request<RequestView>('POST', `/requests/${encodeURIComponent(id)}/refuse`, { body }),
+      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/refuse`, { body }),
     cancelRequest: (id: string, body: { reason: string }) =>
-      request<RequestView>('POST', `/requests/${encodeURIComponent(id)}/cancel`, { body }),
+      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/cancel`, { body }),
     completeRequest: (id: string, body: RequestCompletion) =>
-      request<RequestView>('POST', `/requests/${encodeURIComponent(id)}/complete`, { body }),
-    recordRecipientTold: (id: string, recipientId: string, body: { how: ToldHow; at: string }) =>
+      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/complete`, { body }),
+    recordRecipientTold: (id: string, recipientId: string, body: { how: ToldHow; at?: string }) =>
       request<RequestView>(
         'POST',
         `/requests/${encodeURIComponent(id)}/recipients/${encodeURIComponent(recipientId)}`,

@@ -299,18 +299,14 @@ function Changes({ changes, def }: { changes: RequestedChange[]; def: Definition
 }
 
 /** Runs one action on the request and puts the answer in the cache. */
-function useRequestAction<V>(
-  request: RequestView,
-  fn: (v: V) => Promise<RequestView>,
-  done: string,
-) {
+function useRequestAction<V>(request: RequestView, fn: (v: V) => Promise<unknown>, done: string) {
   const queryClient = useQueryClient();
   const announce = useAnnounce();
   return useMutation({
     mutationFn: fn,
-    onSuccess: async (updated) => {
+    onSuccess: async () => {
       announce(done);
-      queryClient.setQueryData(['request', request.id], updated);
+      // The actions answer the summary; the page reads the request in full again.
       await queryClient.invalidateQueries({ queryKey: ['requests'] });
       await queryClient.invalidateQueries({ queryKey: ['request', request.id] });
     },

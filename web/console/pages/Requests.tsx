@@ -51,6 +51,9 @@ import {
 } from '../requests.ts';
 import { useDefinition } from '../session.tsx';
 
+/** How many requests one view shows; the server allows up to 500. */
+const LIMIT = 500;
+
 const STATE_FILTERS = ['open', 'all', ...REQUEST_STATES] as const;
 type StateFilter = (typeof STATE_FILTERS)[number];
 
@@ -72,11 +75,12 @@ export function RequestsPage() {
   const typeFilter = isType(wantedType) ? wantedType : null;
   const subjectId = location.query.get('subjectId');
 
-  const specific: RequestState | null =
-    stateFilter === 'open' || stateFilter === 'all' ? null : stateFilter;
+  // The server answers open requests unless states are named.
+  const states: readonly RequestState[] | null =
+    stateFilter === 'open' ? null : stateFilter === 'all' ? REQUEST_STATES : [stateFilter];
   const requests = useQuery({
-    queryKey: ['requests', specific, typeFilter, subjectId],
-    queryFn: () => api.listRequests({ state: specific, type: typeFilter, subjectId }),
+    queryKey: ['requests', stateFilter, typeFilter, subjectId],
+    queryFn: () => api.listRequests({ state: states, type: typeFilter, subjectId, limit: LIMIT }),
     staleTime: 0,
   });
   const today = helsinkiToday();
