@@ -27,7 +27,8 @@ export const REQUEST_TYPE_LIST: RequestType[] = [
   'marketing_prohibition',
 ];
 /** Channels staff register a request from; the portal's come by themselves. */
-export const STAFF_CHANNELS: RequestChannel[] = ['email', 'postal', 'phone', 'in_person'];
+export type StaffChannel = Exclude<RequestChannel, 'portal'>;
+export const STAFF_CHANNELS: StaffChannel[] = ['email', 'postal', 'phone', 'in_person'];
 export const OPEN_STATES: RequestState[] = ['received', 'identity_pending', 'in_progress'];
 /** Due within this many days counts as due soon. */
 export const DUE_SOON_DAYS = 7;

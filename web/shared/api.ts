@@ -53,13 +53,25 @@ export type AuditAlarm = NonNullable<AuditVerification['alarms']>[number];
 /** A mail in the outbox, opened for staff who handle requests. */
 export type OutboxMail = Answer<'listOutbox'>['items'][number];
 
-/*
- * Data subjects' requests (the requests module's staff routes). Written to the contract the
- * module's routes are built on until they are in the generated types.
- */
-export type RequestType = Definition['rights']['stronger'][number]['type'];
-export type RequestChannel = Definition['rights']['channels'][number]['kind'];
-export type IdentityProof = Definition['rights']['channels'][number]['proof'][number];
+/* Data subjects' requests, for staff who handle them. */
+/** A request as listed: no personal data. */
+export type RequestSummary = Schemas['RequestSummary'];
+/** A request in full, opened for those who handle requests. */
+export type RequestView = Schemas['Request'];
+export type RequestType = RequestSummary['type'];
+export type RequestState = RequestSummary['state'];
+export type RequestChannel = RequestSummary['channel'];
+export type RequestLang = RequestSummary['lang'];
+export type IdentityProof = RequestView['identity']['accepted'][number];
+export type DocumentType = NonNullable<RequestView['identity']['documentType']>;
+export type ToldHow = RequestView['recipients'][number]['how'];
+export type RequestedChange = RequestView['changes'][number];
+export type RequestIntake = Body<'submitRequest'>;
+export type RequestCompletion = NonNullable<Body<'completeRequest'>>;
+export type RequestFilter = Nullable<Omit<QueryOf<'listRequests'>, 'state'>> & {
+  /** Open requests when left out. */
+  state?: readonly RequestState[] | null;
+};
 export const REQUEST_STATES = [
   'received',
   'identity_pending',
@@ -67,92 +79,21 @@ export const REQUEST_STATES = [
   'completed',
   'refused',
   'cancelled',
-] as const;
-export type RequestState = (typeof REQUEST_STATES)[number];
+] as const satisfies readonly RequestState[];
 export const DOCUMENT_TYPES = [
   'passport',
   'id_card',
   'driving_licence',
   'residence_permit',
   'other',
-] as const;
-export type DocumentType = (typeof DOCUMENT_TYPES)[number];
-export const TOLD_HOW = ['email', 'letter', 'api', 'phone', 'other'] as const;
-export type ToldHow = (typeof TOLD_HOW)[number];
-export type RequestLang = 'sv' | 'fi' | 'en';
-
-/** A request as listed: no personal data. */
-export interface RequestSummary {
-  id: string;
-  type: RequestType;
-  state: RequestState;
-  extended: boolean;
-  channel: RequestChannel;
-  lang: RequestLang;
-  subjectId: string | null;
-  receivedAt: string;
-  identityProvenAt: string | null;
-  /** `YYYY-MM-DD` in Helsinki; null until the identity is proven. */
-  dueOn: string | null;
-  originalDueOn: string | null;
-  closedAt: string | null;
-  overdue: boolean;
-}
-export interface RequestedChange {
-  category: string;
-  field: string;
-  value: unknown;
-}
-/** A request in full, opened for those who handle requests. */
-export interface RequestView extends RequestSummary {
-  contact: { email: string | null; phone: string | null; name: string | null };
-  details: string | null;
-  changes: RequestedChange[];
-  reasons: Partial<Record<'refuse' | 'extend' | 'cancel' | 'complete', string>>;
-  compellingGrounds: Array<{ purpose: string; reason: string }>;
-  identity: {
-    proof: IdentityProof | null;
-    documentType: DocumentType | null;
-    checkedBy: string | null;
-    accepted: IdentityProof[];
-  };
-  downloadUntil: string | null;
-  events: Array<{
-    seq: number;
-    at: string;
-    step: string;
-    actor: string;
-    data: Record<string, unknown>;
-  }>;
-  recipients: Array<{ recipientId: string; toldAt: string; how: ToldHow; recordedBy: string }>;
-}
-export interface RequestIntake {
-  type: RequestType;
-  channel: RequestChannel;
-  lang: RequestLang;
-  email?: string;
-  phone?: string;
-  name?: string;
-  details?: string;
-  changes?: RequestedChange[];
-  subjectId?: string;
-  identity?: { proof: IdentityProof; documentType?: DocumentType };
-}
-export interface RequestCompletion {
-  purpose?: string;
-  source?: string;
-  purposes?: string[];
-  reason?: string;
-  changes?: RequestedChange[];
-  compellingGrounds?: Array<{ purpose: string; reason: string }>;
-}
-export interface RequestFilter {
-  /** Open requests when left out. */
-  state?: readonly RequestState[] | null;
-  type?: RequestType | null;
-  subjectId?: string | null;
-  limit?: number;
-}
+] as const satisfies readonly DocumentType[];
+export const TOLD_HOW = [
+  'email',
+  'letter',
+  'api',
+  'phone',
+  'other',
+] as const satisfies readonly ToldHow[];
 
 export class ApiError extends Error {
   readonly status: number;
@@ -328,26 +269,39 @@ export function createApiClient(base = '/api/v1') {
       request<Answer<'listOutbox'>>('GET', '/outbox', { query: { limit } }),
 
     listRequests: (filter: RequestFilter = {}) =>
-      request<{ items: RequestSummary[] }>('GET', '/requests', { query: { ...filter } }),
-    getRequest: (id: string) => request<RequestView>('GET', `/requests/${encodeURIComponent(id)}`),
+      request<Answer<'listRequests'>>('GET', '/requests', { query: { ...filter } }),
+    getRequest: (id: string) =>
+      request<Answer<'getRequest'>>('GET', `/requests/${encodeURIComponent(id)}`),
     submitRequest: (input: RequestIntake) =>
-      request<RequestSummary>('POST', '/requests', { body: input }),
-    proveIdentity: (id: string, body: { proof: IdentityProof; documentType?: DocumentType }) =>
-      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/identity`, { body }),
+      request<Answer<'submitRequest', 201>>('POST', '/requests', { body: input }),
+    proveIdentity: (id: string, body: Body<'proveRequestIdentity'>) =>
+      request<Answer<'proveRequestIdentity'>>(
+        'POST',
+        `/requests/${encodeURIComponent(id)}/identity`,
+        { body },
+      ),
     linkRequestSubject: (id: string, subjectId: string) =>
-      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/subject`, {
-        body: { subjectId },
+      request<Answer<'linkRequestSubject'>>('POST', `/requests/${encodeURIComponent(id)}/subject`, {
+        body: { subjectId } satisfies Body<'linkRequestSubject'>,
       }),
-    extendRequest: (id: string, body: { months: 1 | 2; reason: string }) =>
-      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/extend`, { body }),
-    refuseRequest: (id: string, body: { reason: string }) =>
-      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/refuse`, { body }),
-    cancelRequest: (id: string, body: { reason: string }) =>
-      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/cancel`, { body }),
+    extendRequest: (id: string, body: Body<'extendRequest'>) =>
+      request<Answer<'extendRequest'>>('POST', `/requests/${encodeURIComponent(id)}/extend`, {
+        body,
+      }),
+    refuseRequest: (id: string, body: Body<'refuseRequest'>) =>
+      request<Answer<'refuseRequest'>>('POST', `/requests/${encodeURIComponent(id)}/refuse`, {
+        body,
+      }),
+    cancelRequest: (id: string, body: Body<'cancelRequest'>) =>
+      request<Answer<'cancelRequest'>>('POST', `/requests/${encodeURIComponent(id)}/cancel`, {
+        body,
+      }),
     completeRequest: (id: string, body: RequestCompletion) =>
-      request<RequestSummary>('POST', `/requests/${encodeURIComponent(id)}/complete`, { body }),
-    recordRecipientTold: (id: string, recipientId: string, body: { how: ToldHow; at?: string }) =>
-      request<RequestView>(
+      request<Answer<'completeRequest'>>('POST', `/requests/${encodeURIComponent(id)}/complete`, {
+        body,
+      }),
+    recordRecipientTold: (id: string, recipientId: string, body: Body<'recordRecipientTold'>) =>
+      request<Answer<'recordRecipientTold'>>(
         'POST',
         `/requests/${encodeURIComponent(id)}/recipients/${encodeURIComponent(recipientId)}`,
         { body },

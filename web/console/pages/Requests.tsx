@@ -37,6 +37,7 @@ import {
 import {
   REQUEST_TYPE_LIST,
   STAFF_CHANNELS,
+  type StaffChannel,
   channelLabel,
   dayText,
   documentLabel,
@@ -263,7 +264,7 @@ export function NewRequestPage() {
   const { navigate } = useRouter();
   const announce = useAnnounce();
   const definition = useDefinition();
-  const [channel, setChannel] = useState<RequestChannel>('in_person');
+  const [channel, setChannel] = useState<StaffChannel>('in_person');
   const [type, setType] = useState<RequestType>('access');
   const [lang, setLang] = useState<RequestLang>(i18n.lang);
   const [name, setName] = useState('');
@@ -342,7 +343,7 @@ export function NewRequestPage() {
             value={channel}
             error={fieldError('channel')}
             onChange={(e) => {
-              const c = e.target.value as RequestChannel;
+              const c = e.target.value as StaffChannel;
               setChannel(c);
               setProof(defaultProof(c));
             }}
