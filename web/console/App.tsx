@@ -22,6 +22,8 @@ import { AccountPage } from './pages/Account.tsx';
 import { FirstPasswordPage } from './pages/FirstPassword.tsx';
 import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
+import { RequestPage } from './pages/Request.tsx';
+import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
 import { SearchPage } from './pages/Search.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
 import { StaffPage } from './pages/Staff.tsx';
@@ -103,6 +105,15 @@ function Shell({ me }: { me: Me }) {
       label: 'nav.search',
       current: (p) => p === '/' || p.startsWith('/people/'),
     },
+    ...(canOutbox
+      ? [
+          {
+            to: '/requests',
+            label: 'nav.requests' as const,
+            current: (p: string) => p === '/requests' || p.startsWith('/requests/'),
+          },
+        ]
+      : []),
     ...(canAudit
       ? [{ to: '/audit', label: 'nav.audit' as const, current: (p: string) => p === '/audit' }]
       : []),
@@ -198,6 +209,11 @@ function Routes({
         <SearchPage />
       </Route>
       <Route path="/people/:id">{(params) => <PersonPage id={params.id} />}</Route>
+      <Route path="/requests">{canOutbox ? <RequestsPage /> : <NotAllowed />}</Route>
+      <Route path="/requests/new">{canOutbox ? <NewRequestPage /> : <NotAllowed />}</Route>
+      <Route path="/requests/:id">
+        {(params) => (canOutbox ? <RequestPage id={params.id} /> : <NotAllowed />)}
+      </Route>
       <Route path="/audit">{canAudit ? <AccessLogPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
       <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>

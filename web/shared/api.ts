@@ -53,6 +53,48 @@ export type AuditAlarm = NonNullable<AuditVerification['alarms']>[number];
 /** A mail in the outbox, opened for staff who handle requests. */
 export type OutboxMail = Answer<'listOutbox'>['items'][number];
 
+/* Data subjects' requests, for staff who handle them. */
+/** A request as listed: no personal data. */
+export type RequestSummary = Schemas['RequestSummary'];
+/** A request in full, opened for those who handle requests. */
+export type RequestView = Schemas['Request'];
+export type RequestType = RequestSummary['type'];
+export type RequestState = RequestSummary['state'];
+export type RequestChannel = RequestSummary['channel'];
+export type RequestLang = RequestSummary['lang'];
+export type IdentityProof = RequestView['identity']['accepted'][number];
+export type DocumentType = NonNullable<RequestView['identity']['documentType']>;
+export type ToldHow = RequestView['recipients'][number]['how'];
+export type RequestedChange = RequestView['changes'][number];
+export type RequestIntake = Body<'submitRequest'>;
+export type RequestCompletion = NonNullable<Body<'completeRequest'>>;
+export type RequestFilter = Nullable<Omit<QueryOf<'listRequests'>, 'state'>> & {
+  /** Open requests when left out. */
+  state?: readonly RequestState[] | null;
+};
+export const REQUEST_STATES = [
+  'received',
+  'identity_pending',
+  'in_progress',
+  'completed',
+  'refused',
+  'cancelled',
+] as const satisfies readonly RequestState[];
+export const DOCUMENT_TYPES = [
+  'passport',
+  'id_card',
+  'driving_licence',
+  'residence_permit',
+  'other',
+] as const satisfies readonly DocumentType[];
+export const TOLD_HOW = [
+  'email',
+  'letter',
+  'api',
+  'phone',
+  'other',
+] as const satisfies readonly ToldHow[];
+
 export class ApiError extends Error {
   readonly status: number;
   readonly problem: Problem;
@@ -78,7 +120,7 @@ export class NetworkError extends Error {
   }
 }
 
-type Query = Record<string, string | number | undefined | null>;
+type Query = Record<string, string | number | readonly string[] | undefined | null>;
 
 const STATE_CHANGING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
@@ -93,7 +135,12 @@ export function createApiClient(base = '/api/v1') {
   ): Promise<T> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) {
-      if (v !== undefined && v !== null && v !== '') {
+      if (Array.isArray(v)) {
+        // A repeated parameter: ?state=a&state=b.
+        for (const item of v as readonly string[]) {
+          params.append(k, item);
+        }
+      } else if (v !== undefined && v !== null && v !== '') {
         params.set(k, String(v));
       }
     }
@@ -220,6 +267,45 @@ export function createApiClient(base = '/api/v1') {
     /** The mail waiting for delivery, oldest first; each call is recorded in the access log. */
     listOutbox: (limit?: number) =>
       request<Answer<'listOutbox'>>('GET', '/outbox', { query: { limit } }),
+
+    listRequests: (filter: RequestFilter = {}) =>
+      request<Answer<'listRequests'>>('GET', '/requests', { query: { ...filter } }),
+    getRequest: (id: string) =>
+      request<Answer<'getRequest'>>('GET', `/requests/${encodeURIComponent(id)}`),
+    submitRequest: (input: RequestIntake) =>
+      request<Answer<'submitRequest', 201>>('POST', '/requests', { body: input }),
+    proveIdentity: (id: string, body: Body<'proveRequestIdentity'>) =>
+      request<Answer<'proveRequestIdentity'>>(
+        'POST',
+        `/requests/${encodeURIComponent(id)}/identity`,
+        { body },
+      ),
+    linkRequestSubject: (id: string, subjectId: string) =>
+      request<Answer<'linkRequestSubject'>>('POST', `/requests/${encodeURIComponent(id)}/subject`, {
+        body: { subjectId } satisfies Body<'linkRequestSubject'>,
+      }),
+    extendRequest: (id: string, body: Body<'extendRequest'>) =>
+      request<Answer<'extendRequest'>>('POST', `/requests/${encodeURIComponent(id)}/extend`, {
+        body,
+      }),
+    refuseRequest: (id: string, body: Body<'refuseRequest'>) =>
+      request<Answer<'refuseRequest'>>('POST', `/requests/${encodeURIComponent(id)}/refuse`, {
+        body,
+      }),
+    cancelRequest: (id: string, body: Body<'cancelRequest'>) =>
+      request<Answer<'cancelRequest'>>('POST', `/requests/${encodeURIComponent(id)}/cancel`, {
+        body,
+      }),
+    completeRequest: (id: string, body: RequestCompletion) =>
+      request<Answer<'completeRequest'>>('POST', `/requests/${encodeURIComponent(id)}/complete`, {
+        body,
+      }),
+    recordRecipientTold: (id: string, recipientId: string, body: Body<'recordRecipientTold'>) =>
+      request<Answer<'recordRecipientTold'>>(
+        'POST',
+        `/requests/${encodeURIComponent(id)}/recipients/${encodeURIComponent(recipientId)}`,
+        { body },
+      ),
 
     listStaff: () => request<Answer<'listStaff'>>('GET', '/staff'),
     createStaff: (input: Body<'createStaff'>) =>

@@ -10,6 +10,7 @@ import type {
   ReactNode,
   Ref,
   SelectHTMLAttributes,
+  TextareaHTMLAttributes,
 } from 'react';
 import { ApiError, NetworkError } from './api.ts';
 import { LANGUAGE_NAMES, LANGUAGES, isLang, useI18n, type I18n } from './i18n.ts';
@@ -151,6 +152,27 @@ export function SelectField({
       >
         {children}
       </select>
+    </FieldFrame>
+  );
+}
+
+export function TextAreaField({
+  label,
+  hint,
+  error,
+  id: givenId,
+  ...textarea
+}: FieldShell & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  const autoId = useId();
+  const id = givenId ?? autoId;
+  return (
+    <FieldFrame id={id} label={label} hint={hint} error={error}>
+      <textarea
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        {...textarea}
+      />
     </FieldFrame>
   );
 }

@@ -53,6 +53,7 @@ export function PersonPage({ id }: { id: string }) {
   const { t } = i18n;
   const { location, navigate } = useRouter();
   const canAudit = useCan('read_audit');
+  const canRequests = useCan('handle_requests');
   const definition = useDefinition();
   const purposes = useReadablePurposes(definition.data);
   const purpose = pickPurpose(purposes, location.query.get('purpose'));
@@ -128,12 +129,25 @@ export function PersonPage({ id }: { id: string }) {
                     {person.restricted ? (
                       <Alert kind="warning">{t('person.restrictedNote')}</Alert>
                     ) : null}
-                    {canAudit ? (
-                      <p>
-                        <Link to={withQuery('/audit', { subjectId: person.id })}>
-                          {t('person.auditLink')}
-                        </Link>
-                      </p>
+                    {canAudit || canRequests ? (
+                      <ul className="plain-list person-links">
+                        {canAudit ? (
+                          <li>
+                            <Link to={withQuery('/audit', { subjectId: person.id })}>
+                              {t('person.auditLink')}
+                            </Link>
+                          </li>
+                        ) : null}
+                        {canRequests ? (
+                          <li>
+                            <Link
+                              to={withQuery('/requests', { state: 'all', subjectId: person.id })}
+                            >
+                              {t('person.requestsLink')}
+                            </Link>
+                          </li>
+                        ) : null}
+                      </ul>
                     ) : null}
 
                     <h2>{t('person.values')}</h2>
