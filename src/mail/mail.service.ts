@@ -28,6 +28,7 @@ import {
   LOCALES,
   TEMPLATES,
   type Locale,
+  type MailTemplate,
   type Rendered,
   type TemplateData,
   type TemplateName,
@@ -163,7 +164,8 @@ export function createMailService(deps: {
     subjectId === null ? undefined : keys.get(subjectId);
 
   const render = (template: string, locale: string, data: unknown): Rendered => {
-    const t = TEMPLATES[template as TemplateName];
+    // Each template checks its own data; seen together their data types would intersect.
+    const t = TEMPLATES[template as TemplateName] as MailTemplate<unknown> | undefined;
     if (!t || !(LOCALES as readonly string[]).includes(locale)) {
       throw new JobError(
         'unknown_template',
