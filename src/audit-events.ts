@@ -6,6 +6,7 @@ import { mailEvents } from './mail/events.ts';
 import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
+import { requestEvents } from './modules/requests/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
 import { subjectEvents } from './modules/subjects/index.ts';
 
@@ -16,4 +17,5 @@ export const allAuditEvents = [
   ...subjectEvents,
   ...definitionEvents,
   ...mailEvents,
+  ...requestEvents,
 ] as const;

@@ -16,11 +16,13 @@ import {
 } from './modules/audit/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
+import { createRequestsService, type RequestsPorts } from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
 import type { RetryPolicy } from './jobs/index.ts';
 import { createMailService } from './mail/index.ts';
+import { AppError } from './lib/errors.ts';
 import type { Vault } from './vault/vault.ts';
 
 export function createServices(deps: {
@@ -90,6 +92,17 @@ export function createServices(deps: {
     ...(deps.mail?.ttlMs !== undefined ? { ttlMs: deps.mail.ttlMs } : {}),
     purposes: register.definition.purposes.map((p) => p.id),
   });
+  const requests = createRequestsService({
+    db,
+    keys,
+    vault,
+    audit,
+    mail,
+    register,
+    clock,
+    subjects,
+    ports: requestsPorts(register),
+  });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });
   return {
@@ -103,7 +116,32 @@ export function createServices(deps: {
     imports,
     staff,
     mail,
+    requests,
     rateLimits,
+  };
+}
+
+/**
+ * What the requests module needs from the subjects module that other work of issue 10 adds.
+ * Each is one line once the subjects service has the function:
+ * - TODO(objection): `stopProcessing: subjects.stopProcessing`
+ * - TODO(objection): `recipientsOf: subjects.recipientsOf`
+ */
+function requestsPorts(register: Register): RequestsPorts {
+  return {
+    stopProcessing: () =>
+      Promise.reject(
+        new AppError('conflict', 'stopping processing for a person is not available yet', [
+          { field: 'type', detail: 'this build cannot complete this type of request' },
+        ]),
+      ),
+    // Until subjects.recipientsOf exists: every recipient the definition names for a category.
+    recipientsOf: () =>
+      Promise.resolve(
+        register.definition.recipients
+          .filter((r) => r.categories.length > 0)
+          .map((r) => ({ id: r.id, name: r.name, categories: [...r.categories] })),
+      ),
   };
 }
 

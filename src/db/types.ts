@@ -196,7 +196,56 @@ export interface RateLimitsTable {
   resets_at: ColumnType<Date, Date, Date>;
 }
 
+/** A data subject's request (src/modules/requests); its personal data sealed under its own key. */
+export interface RequestsTable {
+  id: string;
+  type: string;
+  state: string;
+  extended: ColumnType<boolean, boolean | undefined, boolean>;
+  channel: string;
+  lang: string;
+  subject_id: string | null;
+  email_index: string | null;
+  phone_index: string | null;
+  sealed: Bytes;
+  received_at: Timestamp;
+  identity_proven_at: NullableTime;
+  /** A calendar date, read as `YYYY-MM-DD` text. */
+  due_on: ColumnType<string | null, string | null | undefined, string | null>;
+  original_due_on: ColumnType<string | null, string | null | undefined, string | null>;
+  closed_at: NullableTime;
+  identity_proof: string | null;
+  identity_document: string | null;
+  identity_checked_by: string | null;
+  download_until: NullableTime;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One step of a request's history; data never personal. */
+export interface RequestEventsTable {
+  request_id: string;
+  seq: number;
+  at: Timestamp;
+  step: string;
+  actor: string;
+  data: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+/** When and how a recipient of the person's data was told (Art. 19). */
+export interface RequestRecipientsTable {
+  request_id: string;
+  recipient_id: string;
+  told_at: Timestamp;
+  how: string;
+  recorded_by: string;
+  recorded_at: Timestamp;
+}
+
 export interface Database {
+  requests: RequestsTable;
+  request_events: RequestEventsTable;
+  request_recipients: RequestRecipientsTable;
   rate_limits: RateLimitsTable;
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;

@@ -164,7 +164,7 @@ export function createMailService(deps: {
     subjectId === null ? undefined : keys.get(subjectId);
 
   const render = (template: string, locale: string, data: unknown): Rendered => {
-    // Each template checks its own data; seen together their data types would intersect.
+    // One template's render takes the data its own schema parsed: seen here as any template.
     const t = TEMPLATES[template as TemplateName] as MailTemplate<unknown> | undefined;
     if (!t || !(LOCALES as readonly string[]).includes(locale)) {
       throw new JobError(

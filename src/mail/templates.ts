@@ -79,8 +79,454 @@ export const verifyAddress: MailTemplate<z.infer<typeof verifyAddressData>> = {
   },
 };
 
+// --- Data subjects' requests (src/modules/requests) --------------------------------------------
+
+/** Request types as REQUEST_TYPES of the definition's schema (mail may not import a module). */
+const REQUEST_TYPE_NAMES = [
+  'access',
+  'rectification',
+  'erasure',
+  'restriction',
+  'restriction_lift',
+  'portability',
+  'objection',
+  'consent_withdrawal',
+  'marketing_prohibition',
+] as const;
+type RequestTypeName = (typeof REQUEST_TYPE_NAMES)[number];
+
+const REQUEST_TYPE_WORDS: Record<RequestTypeName, Record<Locale, string>> = {
+  access: {
+    sv: 'begäran om tillgång till dina uppgifter',
+    fi: 'pyyntösi saada pääsy tietoihisi',
+    en: 'request for access to your data',
+  },
+  rectification: {
+    sv: 'begäran om rättelse',
+    fi: 'oikaisupyyntösi',
+    en: 'request for rectification',
+  },
+  erasure: {
+    sv: 'begäran om radering',
+    fi: 'poistopyyntösi',
+    en: 'request for erasure',
+  },
+  restriction: {
+    sv: 'begäran om begränsning av behandlingen',
+    fi: 'pyyntösi rajoittaa käsittelyä',
+    en: 'request to restrict processing',
+  },
+  restriction_lift: {
+    sv: 'begränsningen av behandlingen',
+    fi: 'käsittelyn rajoitus',
+    en: 'restriction of processing',
+  },
+  portability: {
+    sv: 'begäran om dataportabilitet',
+    fi: 'pyyntösi siirtää tiedot',
+    en: 'request for data portability',
+  },
+  objection: {
+    sv: 'invändning mot behandlingen',
+    fi: 'vastustuspyyntösi',
+    en: 'objection to processing',
+  },
+  consent_withdrawal: {
+    sv: 'återkallelse av samtycke',
+    fi: 'suostumuksesi peruutus',
+    en: 'withdrawal of consent',
+  },
+  marketing_prohibition: {
+    sv: 'förbud mot direktmarknadsföring',
+    fi: 'suoramarkkinointikieltosi',
+    en: 'prohibition of direct marketing',
+  },
+};
+
+const isoDate = z.iso.date();
+const shortText = z.string().min(1).max(200);
+const longText = z.string().min(1).max(5000);
+
+/** A calendar date as people read it in each language. */
+function formatDate(locale: Locale, date: string): string {
+  const d = new Date(`${date}T12:00:00Z`);
+  return new Intl.DateTimeFormat(locale === 'fi' ? 'fi-FI' : locale === 'sv' ? 'sv-FI' : 'en-GB', {
+    timeZone: 'UTC',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  }).format(d);
+}
+
+/** A mail made of paragraphs and lists: the text and the HTML part from the same parts. */
+type Part = string | { list: string[] } | { link: string };
+function compose(locale: Locale, subject: string, parts: Part[]): Rendered {
+  const text = parts
+    .map((p) =>
+      typeof p === 'string' ? p : 'list' in p ? p.list.map((i) => `- ${i}`).join('\n') : p.link,
+    )
+    .join('\n\n');
+  const html = parts
+    .map((p) =>
+      typeof p === 'string'
+        ? `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`
+        : 'list' in p
+          ? `<ul>\n${p.list.map((i) => `<li>${escapeHtml(i)}</li>`).join('\n')}\n</ul>`
+          : `<p><a href="${escapeHtml(p.link)}">${escapeHtml(p.link)}</a></p>`,
+    )
+    .join('\n');
+  return { subject, text: `${text}\n`, html: page(locale, html) };
+}
+
+/** Fills `{name}` placeholders, taking each value as written (no `$&` surprises). */
+const fill = (template: string, values: Record<string, string>) =>
+  template.replace(/\{(\w+)\}/g, (whole, k: string) => values[k] ?? whole);
+
+const requestBase = {
+  register: shortText,
+  type: z.enum(REQUEST_TYPE_NAMES),
+  /** The request's id, as its reference. */
+  request: z.uuid(),
+};
+
+const SIGNATURE: Record<Locale, string> = {
+  sv: 'Ange referensen {request} om du kontaktar oss om ärendet.',
+  fi: 'Mainitse viite {request}, jos otat meihin yhteyttä asiasta.',
+  en: 'Please quote the reference {request} if you contact us about this.',
+};
+
+const acknowledgedData = z.strictObject({ ...requestBase, dueOn: isoDate });
+const acknowledgedWords: Record<Locale, { subject: string; body: string }> = {
+  sv: {
+    subject: 'Vi har tagit emot din begäran',
+    body: 'Vi har tagit emot din {type} i registret {register} och bekräftat din identitet. Vi svarar senast {dueOn}.',
+  },
+  fi: {
+    subject: 'Olemme vastaanottaneet pyyntösi',
+    body: 'Olemme vastaanottaneet {type} rekisterissä {register} ja todentaneet henkilöllisyytesi. Vastaamme viimeistään {dueOn}.',
+  },
+  en: {
+    subject: 'We have received your request',
+    body: 'We have received your {type} in the register {register} and confirmed your identity. We will answer by {dueOn}.',
+  },
+};
+
+export const requestAcknowledged: MailTemplate<z.infer<typeof acknowledgedData>> = {
+  data: acknowledgedData,
+  render(locale, d) {
+    const w = acknowledgedWords[locale];
+    return compose(locale, w.subject, [
+      fill(w.body, {
+        type: REQUEST_TYPE_WORDS[d.type][locale],
+        register: d.register,
+        dueOn: formatDate(locale, d.dueOn),
+      }),
+      fill(SIGNATURE[locale], { request: d.request }),
+    ]);
+  },
+};
+
+const extendedData = z.strictObject({ ...requestBase, dueOn: isoDate, reason: longText });
+const extendedWords: Record<Locale, { subject: string; body: string; why: string }> = {
+  sv: {
+    subject: 'Svarstiden för din begäran har förlängts',
+    body: 'Vi behöver mer tid för att besvara din {type} i registret {register}. Vi svarar senast {dueOn}.',
+    why: 'Skäl till förlängningen:',
+  },
+  fi: {
+    subject: 'Pyyntösi vastausaikaa on pidennetty',
+    body: 'Tarvitsemme lisäaikaa vastataksemme: {type} rekisterissä {register}. Vastaamme viimeistään {dueOn}.',
+    why: 'Syy pidennykseen:',
+  },
+  en: {
+    subject: 'The time to answer your request has been extended',
+    body: 'We need more time to answer your {type} in the register {register}. We will answer by {dueOn}.',
+    why: 'The reason for the extension:',
+  },
+};
+
+export const requestExtended: MailTemplate<z.infer<typeof extendedData>> = {
+  data: extendedData,
+  render(locale, d) {
+    const w = extendedWords[locale];
+    return compose(locale, w.subject, [
+      fill(w.body, {
+        type: REQUEST_TYPE_WORDS[d.type][locale],
+        register: d.register,
+        dueOn: formatDate(locale, d.dueOn),
+      }),
+      `${w.why}\n${d.reason}`,
+      fill(SIGNATURE[locale], { request: d.request }),
+    ]);
+  },
+};
+
+const refusedData = z.strictObject({
+  ...requestBase,
+  reason: longText,
+  authority: z.strictObject({ name: shortText, website: z.url({ protocol: /^https?$/ }).max(500) }),
+});
+const refusedWords: Record<
+  Locale,
+  { subject: string; body: string; why: string; complain: string }
+> = {
+  sv: {
+    subject: 'Din begäran har avslagits',
+    body: 'Vi kan inte tillmötesgå din {type} i registret {register}.',
+    why: 'Skäl:',
+    complain:
+      'Om du anser att behandlingen av dina personuppgifter strider mot lag har du rätt att lämna in ett klagomål till tillsynsmyndigheten, {authority} ({website}), och att söka rättelse hos domstol.',
+  },
+  fi: {
+    subject: 'Pyyntöäsi ei voida toteuttaa',
+    body: 'Emme voi toteuttaa pyyntöä ({type}) rekisterissä {register}.',
+    why: 'Perustelu:',
+    complain:
+      'Jos katsot, että henkilötietojesi käsittely rikkoo lakia, sinulla on oikeus tehdä valitus valvontaviranomaiselle, {authority} ({website}), ja hakea muutosta tuomioistuimelta.',
+  },
+  en: {
+    subject: 'Your request has been refused',
+    body: 'We cannot act on your {type} in the register {register}.',
+    why: 'The reason:',
+    complain:
+      'If you consider that the processing of your personal data breaks the law, you have the right to lodge a complaint with the supervisory authority, {authority} ({website}), and to seek a judicial remedy.',
+  },
+};
+
+export const requestRefused: MailTemplate<z.infer<typeof refusedData>> = {
+  data: refusedData,
+  render(locale, d) {
+    const w = refusedWords[locale];
+    return compose(locale, w.subject, [
+      fill(w.body, { type: REQUEST_TYPE_WORDS[d.type][locale], register: d.register }),
+      `${w.why}\n${d.reason}`,
+      fill(w.complain, { authority: d.authority.name, website: d.authority.website }),
+      fill(SIGNATURE[locale], { request: d.request }),
+    ]);
+  },
+};
+
+const completedData = z.strictObject({
+  ...requestBase,
+  /** Access, portability: the copy may be downloaded until this date. */
+  downloadUntil: isoDate.optional(),
+  /** Rectification: the fields changed (`category.field`). */
+  changed: z.array(shortText).max(500).optional(),
+  /** Erasure: what legal holds keep, and until when. */
+  held: z
+    .array(
+      z.strictObject({
+        law: shortText,
+        categories: z.array(shortText).max(100),
+        until: isoDate,
+      }),
+    )
+    .max(100)
+    .optional(),
+  /** Objection, withdrawal, prohibition: the purposes processing stopped for. */
+  stopped: z.array(shortText).max(100).optional(),
+  /** Objection: purposes processing goes on for, on compelling grounds the person is told. */
+  continued: z
+    .array(z.strictObject({ purpose: shortText, grounds: z.string().max(5000) }))
+    .max(100)
+    .optional(),
+});
+
+const completedWords: Record<
+  Locale,
+  {
+    subject: string;
+    body: string;
+    download: string;
+    changed: string;
+    held: string;
+    heldItem: string;
+    erased: string;
+    stopped: string;
+    continued: string;
+  }
+> = {
+  sv: {
+    subject: 'Din begäran har behandlats',
+    body: 'Vi har behandlat din {type} i registret {register}.',
+    download:
+      'Kopian av dina uppgifter är klar. Du kan ladda ner den i vår webbtjänst för registrerade till och med {until}; du får en länk efter att du bekräftat din e-postadress på nytt. Kopian skickas aldrig som bilaga.',
+    changed: 'Följande uppgifter har rättats:',
+    held: 'Följande uppgifter bevaras eftersom lagen kräver det, och används endast för det ändamålet:',
+    heldItem: '{categories}: {law}, till och med {until}',
+    erased: 'Övriga uppgifter om dig har raderats.',
+    stopped: 'Behandlingen har upphört för följande ändamål:',
+    continued:
+      'Behandlingen fortsätter för följande ändamål, eftersom det finns tvingande berättigade skäl:',
+  },
+  fi: {
+    subject: 'Pyyntösi on käsitelty',
+    body: 'Olemme käsitelleet pyynnön ({type}) rekisterissä {register}.',
+    download:
+      'Kopio tiedoistasi on valmis. Voit ladata sen rekisteröidyn verkkopalvelustamme {until} asti; saat latauslinkin, kun vahvistat sähköpostiosoitteesi uudelleen. Kopiota ei koskaan lähetetä liitteenä.',
+    changed: 'Seuraavat tiedot on oikaistu:',
+    held: 'Seuraavat tiedot säilytetään lain vaatimuksesta, ja niitä käytetään vain siihen tarkoitukseen:',
+    heldItem: '{categories}: {law}, {until} asti',
+    erased: 'Muut tietosi on poistettu.',
+    stopped: 'Käsittely on lopetettu seuraavissa tarkoituksissa:',
+    continued:
+      'Käsittely jatkuu seuraavissa tarkoituksissa pakottavien oikeutettujen perusteiden vuoksi:',
+  },
+  en: {
+    subject: 'Your request has been handled',
+    body: 'We have handled your {type} in the register {register}.',
+    download:
+      'The copy of your data is ready. You can download it from our service for data subjects until {until}; you get a download link after confirming your e-mail address again. The copy is never sent as an attachment.',
+    changed: 'The following data have been rectified:',
+    held: 'The following data are kept because the law requires it, and are used for that purpose only:',
+    heldItem: '{categories}: {law}, until {until}',
+    erased: 'Everything else held about you has been erased.',
+    stopped: 'Processing has stopped for these purposes:',
+    continued: 'Processing goes on for these purposes, on compelling legitimate grounds:',
+  },
+};
+
+export const requestCompleted: MailTemplate<z.infer<typeof completedData>> = {
+  data: completedData,
+  render(locale, d) {
+    const w = completedWords[locale];
+    const parts: Part[] = [
+      fill(w.body, { type: REQUEST_TYPE_WORDS[d.type][locale], register: d.register }),
+    ];
+    if (d.downloadUntil) {
+      parts.push(fill(w.download, { until: formatDate(locale, d.downloadUntil) }));
+    }
+    if (d.changed && d.changed.length > 0) {
+      parts.push(w.changed, { list: d.changed });
+    }
+    if (d.type === 'erasure') {
+      if (d.held && d.held.length > 0) {
+        parts.push(w.held, {
+          list: d.held.map((h) =>
+            fill(w.heldItem, {
+              categories: h.categories.join(', '),
+              law: h.law,
+              until: formatDate(locale, h.until),
+            }),
+          ),
+        });
+      }
+      parts.push(w.erased);
+    }
+    if (d.stopped && d.stopped.length > 0) {
+      parts.push(w.stopped, { list: d.stopped });
+    }
+    if (d.continued && d.continued.length > 0) {
+      parts.push(w.continued, {
+        list: d.continued.map((c) => (c.grounds ? `${c.purpose}: ${c.grounds}` : c.purpose)),
+      });
+    }
+    parts.push(fill(SIGNATURE[locale], { request: d.request }));
+    return compose(locale, w.subject, parts);
+  },
+};
+
+const liftData = z.strictObject(requestBase);
+const liftWords: Record<Locale, { subject: string; body: string }> = {
+  sv: {
+    subject: 'Begränsningen av behandlingen hävs',
+    body: 'Som du bett om hävs begränsningen av behandlingen av dina uppgifter i registret {register}. Därefter behandlas uppgifterna åter för alla ändamål som anges i dataskyddsbeskrivningen.',
+  },
+  fi: {
+    subject: 'Käsittelyn rajoitus poistetaan',
+    body: 'Pyyntösi mukaisesti tietojesi käsittelyn rajoitus rekisterissä {register} poistetaan. Sen jälkeen tietoja käsitellään jälleen kaikissa tietosuojaselosteessa kerrotuissa tarkoituksissa.',
+  },
+  en: {
+    subject: 'The restriction of processing is being lifted',
+    body: 'As you asked, the restriction of processing of your data in the register {register} is being lifted. Your data will then be processed again for every purpose the privacy notice states.',
+  },
+};
+
+export const restrictionLiftNotice: MailTemplate<z.infer<typeof liftData>> = {
+  data: liftData,
+  render(locale, d) {
+    const w = liftWords[locale];
+    return compose(locale, w.subject, [
+      fill(w.body, { register: d.register }),
+      fill(SIGNATURE[locale], { request: d.request }),
+    ]);
+  },
+};
+
+const digestItem = z.strictObject({
+  request: z.uuid(),
+  type: z.enum(REQUEST_TYPE_NAMES),
+  dueOn: isoDate,
+});
+const digestData = z.strictObject({
+  register: shortText,
+  today: isoDate,
+  overdue: z.array(digestItem).max(10_000),
+  dueSoon: z.array(digestItem).max(10_000),
+});
+const digestWords: Record<
+  Locale,
+  { subject: string; intro: string; overdue: string; dueSoon: string; item: string; none: string }
+> = {
+  sv: {
+    subject: '{register}: {overdue} försenade och {dueSoon} snart förfallande begäranden',
+    intro: 'Begäranden från registrerade i registret {register} den {today}:',
+    overdue: 'Försenade ({count}):',
+    dueSoon: 'Förfaller inom sju dagar ({count}):',
+    item: '{due} – {type} – {request}',
+    none: 'Inga.',
+  },
+  fi: {
+    subject: '{register}: {overdue} myöhässä ja {dueSoon} pian erääntyvää pyyntöä',
+    intro: 'Rekisteröityjen pyynnöt rekisterissä {register} {today}:',
+    overdue: 'Myöhässä ({count}):',
+    dueSoon: 'Erääntyy seitsemän päivän kuluessa ({count}):',
+    item: '{due} – {type} – {request}',
+    none: 'Ei yhtään.',
+  },
+  en: {
+    subject: '{register}: {overdue} overdue and {dueSoon} due soon',
+    intro: "Data subjects' requests in the register {register} on {today}:",
+    overdue: 'Overdue ({count}):',
+    dueSoon: 'Due within seven days ({count}):',
+    item: '{due} – {type} – {request}',
+    none: 'None.',
+  },
+};
+
+/** The handlers' daily digest: request ids, types and due dates only, never personal data. */
+export const requestsDigest: MailTemplate<z.infer<typeof digestData>> = {
+  data: digestData,
+  render(locale, d) {
+    const w = digestWords[locale];
+    const items = (list: Array<z.infer<typeof digestItem>>): Part =>
+      list.length === 0
+        ? w.none
+        : {
+            list: list.map((i) => fill(w.item, { due: i.dueOn, type: i.type, request: i.request })),
+          };
+    return compose(
+      locale,
+      fill(w.subject, {
+        register: d.register,
+        overdue: String(d.overdue.length),
+        dueSoon: String(d.dueSoon.length),
+      }),
+      [
+        fill(w.intro, { register: d.register, today: formatDate(locale, d.today) }),
+        fill(w.overdue, { count: String(d.overdue.length) }),
+        items(d.overdue),
+        fill(w.dueSoon, { count: String(d.dueSoon.length) }),
+        items(d.dueSoon),
+      ],
+    );
+  },
+};
+
+// --- The portal's links for requests (src/modules/requests/portal.service.ts) ----------------
+
 /** The request types a portal link may be about, in each language (mail words only). */
-const REQUEST_TYPE_WORDS: Record<string, Record<Locale, string>> = {
+const LINK_TYPE_WORDS: Record<string, Record<Locale, string>> = {
   access: { sv: 'tillgång till dina uppgifter', fi: 'pääsy tietoihisi', en: 'access to your data' },
   rectification: { sv: 'rättelse', fi: 'tietojen oikaisu', en: 'rectification' },
   erasure: { sv: 'radering', fi: 'tietojen poisto', en: 'erasure' },
@@ -107,7 +553,7 @@ const REQUEST_TYPE_WORDS: Record<string, Record<Locale, string>> = {
 const requestVerifyData = z.strictObject({
   register: z.string().min(1).max(200),
   /** The request's type (REQUEST_TYPES). */
-  type: z.enum(Object.keys(REQUEST_TYPE_WORDS) as [string, ...string[]]),
+  type: z.enum(Object.keys(LINK_TYPE_WORDS) as [string, ...string[]]),
   /** The portal's verification page, the token in its fragment. */
   link: z.url({ protocol: /^https?$/ }).max(2000),
 });
@@ -145,7 +591,7 @@ export const requestVerify: MailTemplate<z.infer<typeof requestVerifyData>> = {
   data: requestVerifyData,
   render(locale, data) {
     const w = requestVerifyWords[locale];
-    const type = REQUEST_TYPE_WORDS[data.type]![locale];
+    const type = LINK_TYPE_WORDS[data.type]![locale];
     const ask = (register: string, t: string) =>
       w.ask.replace('{register}', () => register).replace('{type}', () => t);
     return {
@@ -215,6 +661,12 @@ export const requestDownload: MailTemplate<z.infer<typeof requestDownloadData>> 
 /** Every template, by the name `sendMail` takes. */
 export const TEMPLATES = {
   'verify-address': verifyAddress,
+  'request-acknowledged': requestAcknowledged,
+  'request-extended': requestExtended,
+  'request-refused': requestRefused,
+  'request-completed': requestCompleted,
+  'restriction-lift-notice': restrictionLiftNotice,
+  'requests-digest': requestsDigest,
   'request-verify': requestVerify,
   'request-download': requestDownload,
 } as const;

@@ -11,6 +11,7 @@ import * as m0008 from './0008_jobs_outbox.ts';
 import * as m0009 from './0009_audit_data.ts';
 import * as m0010 from './0010_rate_limits.ts';
 import * as m0011 from './0011_outbox_subject_expiry.ts';
+import * as m0012 from './0012_requests.ts';
 import * as m0013 from './0013_request_tokens.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -25,5 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0009_audit_data': m0009,
   '0010_rate_limits': m0010,
   '0011_outbox_subject_expiry': m0011,
+  '0012_requests': m0012,
   '0013_request_tokens': m0013,
 };

@@ -1,0 +1,126 @@
+/**
+ * What a request is: its states, the identity documents staff may record having checked, how a
+ * recipient was told, and the shapes the service answers with.
+ */
+import type { IdentityProof, RequestChannel, RequestType } from '../definition/index.ts';
+
+export const REQUEST_STATES = [
+  'received',
+  'identity_pending',
+  'in_progress',
+  'completed',
+  'refused',
+  'cancelled',
+] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+
+/** States a request ends in: nothing moves it on from these. */
+export const CLOSED_STATES: readonly RequestState[] = ['completed', 'refused', 'cancelled'];
+
+/** Which kind of identity document staff checked (never its number). */
+export const DOCUMENT_TYPES = [
+  'passport',
+  'id_card',
+  'driving_licence',
+  'residence_permit',
+  'other',
+] as const;
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+
+/** How a recipient of the person's data was told of the request's outcome (Art. 19). */
+export const TOLD_HOW = ['email', 'letter', 'api', 'phone', 'other'] as const;
+export type ToldHow = (typeof TOLD_HOW)[number];
+
+export const REQUEST_LANGS = ['sv', 'fi', 'en'] as const;
+export type RequestLang = (typeof REQUEST_LANGS)[number];
+
+/** One change a person asks for in a rectification request. */
+export interface RequestedChange {
+  category: string;
+  field: string;
+  value: unknown;
+}
+
+/** A request's personal data: sealed under the request's own key. */
+export interface RequestSealed {
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  details: string | null;
+  changes: RequestedChange[];
+  /** Reasons given along the way, by step (`refuse`, `extend`, `cancel`, `complete`). */
+  reasons: Partial<Record<'refuse' | 'extend' | 'cancel' | 'complete', string>>;
+  /** Compelling grounds staff recorded against an objection, per purpose. */
+  compellingGrounds: Array<{ purpose: string; reason: string }>;
+}
+
+export interface IdentityInput {
+  proof: IdentityProof;
+  documentType?: DocumentType | undefined;
+}
+
+export interface SubmitInput {
+  type: RequestType;
+  channel: RequestChannel;
+  lang: RequestLang;
+  email?: string | undefined;
+  phone?: string | undefined;
+  name?: string | undefined;
+  details?: string | undefined;
+  changes?: RequestedChange[] | undefined;
+  subjectId?: string | undefined;
+  identity?: IdentityInput | undefined;
+}
+
+/** A request as listed: no personal data. */
+export interface RequestSummary {
+  id: string;
+  type: RequestType;
+  state: RequestState;
+  extended: boolean;
+  channel: RequestChannel;
+  lang: RequestLang;
+  subjectId: string | null;
+  receivedAt: string;
+  identityProvenAt: string | null;
+  /** `YYYY-MM-DD`, in Helsinki; null until the identity is proven. */
+  dueOn: string | null;
+  originalDueOn: string | null;
+  closedAt: string | null;
+  overdue: boolean;
+}
+
+export interface RequestEventView {
+  seq: number;
+  at: string;
+  step: string;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+export interface RecipientToldView {
+  recipientId: string;
+  toldAt: string;
+  how: ToldHow;
+  recordedBy: string;
+}
+
+/** A request in full, opened: for those who handle requests. */
+export interface RequestView extends RequestSummary {
+  contact: { email: string | null; phone: string | null; name: string | null };
+  details: string | null;
+  changes: RequestedChange[];
+  reasons: RequestSealed['reasons'];
+  compellingGrounds: RequestSealed['compellingGrounds'];
+  identity: {
+    proof: IdentityProof | null;
+    documentType: DocumentType | null;
+    checkedBy: string | null;
+    /** Proofs any one of which lets the request go on (the channel's, or the type's stronger). */
+    accepted: IdentityProof[];
+  };
+  /** Until when the access copy may be downloaded; null when none is ready. */
+  downloadUntil: string | null;
+  events: RequestEventView[];
+  recipients: RecipientToldView[];
+}

@@ -1,0 +1,183 @@
+/**
+ * The requests module's SQL: requests, their history and the recipients told. Every method takes
+ * its executor first. Calendar dates are read as `YYYY-MM-DD` text, never through a driver's Date.
+ */
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { Executor } from '../../db/transaction.ts';
+import type { RequestsTable } from '../../db/types.ts';
+
+export type RequestRow = Omit<Selectable<RequestsTable>, 'due_on' | 'original_due_on'> & {
+  due_on: string | null;
+  original_due_on: string | null;
+};
+export type NewRequestRow = Insertable<RequestsTable>;
+
+export interface RequestFilter {
+  /** Only these states; open requests (not completed, refused or cancelled) when not given. */
+  states?: readonly string[] | undefined;
+  type?: string | undefined;
+  subjectId?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+const COLUMNS = [
+  'id',
+  'type',
+  'state',
+  'extended',
+  'channel',
+  'lang',
+  'subject_id',
+  'email_index',
+  'phone_index',
+  'sealed',
+  'received_at',
+  'identity_proven_at',
+  'closed_at',
+  'identity_proof',
+  'identity_document',
+  'identity_checked_by',
+  'download_until',
+  'created_at',
+  'updated_at',
+] as const;
+
+const dueOn = sql<string | null>`to_char(due_on, 'YYYY-MM-DD')`.as('due_on');
+const originalDueOn = sql<string | null>`to_char(original_due_on, 'YYYY-MM-DD')`.as(
+  'original_due_on',
+);
+
+export const requestsRepo = {
+  async insert(ex: Executor, row: NewRequestRow): Promise<void> {
+    await ex.insertInto('requests').values(row).execute();
+  },
+
+  async get(ex: Executor, id: string, forUpdate = false): Promise<RequestRow | undefined> {
+    let q = ex
+      .selectFrom('requests')
+      .select([...COLUMNS, dueOn, originalDueOn])
+      .where('id', '=', id);
+    if (forUpdate) {
+      q = q.forUpdate();
+    }
+    return q.executeTakeFirst();
+  },
+
+  async update(
+    ex: Executor,
+    id: string,
+    patch: Partial<Omit<NewRequestRow, 'id' | 'created_at'>> & { updated_at: Date },
+  ): Promise<void> {
+    await ex.updateTable('requests').set(patch).where('id', '=', id).execute();
+  },
+
+  /**
+   * A page of requests, the most pressing first: by due date (so overdue ones lead), then those
+   * whose identity is not yet proven, oldest first; closed ones after the open ones.
+   */
+  async list(ex: Executor, f: RequestFilter): Promise<RequestRow[]> {
+    let q = ex.selectFrom('requests').select([...COLUMNS, dueOn, originalDueOn]);
+    q = f.states ? q.where('state', 'in', [...f.states]) : q.where('closed_at', 'is', null);
+    if (f.type) {
+      q = q.where('type', '=', f.type);
+    }
+    if (f.subjectId) {
+      q = q.where('subject_id', '=', f.subjectId);
+    }
+    return q
+      .orderBy(sql`closed_at is not null`)
+      .orderBy(sql`due_on asc nulls last`)
+      .orderBy('received_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(f.limit)
+      .offset(f.offset)
+      .execute();
+  },
+
+  /** Open requests due on or before a date (overdue included): ids, types and dates only. */
+  async dueBy(
+    ex: Executor,
+    date: string,
+  ): Promise<Array<{ id: string; type: string; due_on: string; extended: boolean }>> {
+    const rows = await ex
+      .selectFrom('requests')
+      .select(['id', 'type', 'extended', sql<string>`to_char(due_on, 'YYYY-MM-DD')`.as('due_on')])
+      .where('closed_at', 'is', null)
+      .where('due_on', '<=', sql<string>`${date}::date`)
+      .orderBy(sql`due_on asc`)
+      .orderBy('id')
+      .execute();
+    return rows;
+  },
+
+  async addEvent(
+    ex: Executor,
+    e: { requestId: string; at: Date; step: string; actor: string; data?: Record<string, unknown> },
+  ): Promise<void> {
+    await sql`
+      insert into request_events (request_id, seq, at, step, actor, data)
+      select ${e.requestId}::uuid, coalesce(max(seq), 0) + 1, ${e.at}, ${e.step}, ${e.actor},
+             ${JSON.stringify(e.data ?? {})}::jsonb
+        from request_events where request_id = ${e.requestId}::uuid`.execute(ex);
+  },
+
+  async events(
+    ex: Executor,
+    requestId: string,
+  ): Promise<
+    Array<{ seq: number; at: Date; step: string; actor: string; data: Record<string, unknown> }>
+  > {
+    return ex
+      .selectFrom('request_events')
+      .select(['seq', 'at', 'step', 'actor', 'data'])
+      .where('request_id', '=', requestId)
+      .orderBy('seq')
+      .execute();
+  },
+
+  async recipients(
+    ex: Executor,
+    requestId: string,
+  ): Promise<Array<{ recipient_id: string; told_at: Date; how: string; recorded_by: string }>> {
+    return ex
+      .selectFrom('request_recipients')
+      .select(['recipient_id', 'told_at', 'how', 'recorded_by'])
+      .where('request_id', '=', requestId)
+      .orderBy('recipient_id')
+      .execute();
+  },
+
+  /** Records (or corrects) when and how a recipient was told. */
+  async upsertRecipient(
+    ex: Executor,
+    r: {
+      requestId: string;
+      recipientId: string;
+      toldAt: Date;
+      how: string;
+      recordedBy: string;
+      at: Date;
+    },
+  ): Promise<void> {
+    await ex
+      .insertInto('request_recipients')
+      .values({
+        request_id: r.requestId,
+        recipient_id: r.recipientId,
+        told_at: r.toldAt,
+        how: r.how,
+        recorded_by: r.recordedBy,
+        recorded_at: r.at,
+      })
+      .onConflict((oc) =>
+        oc.columns(['request_id', 'recipient_id']).doUpdateSet({
+          told_at: r.toldAt,
+          how: r.how,
+          recorded_by: r.recordedBy,
+          recorded_at: r.at,
+        }),
+      )
+      .execute();
+  },
+};

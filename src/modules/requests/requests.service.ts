@@ -1,0 +1,1245 @@
+/**
+ * Data subjects' requests as records: intake from staff, the API and the portal; the identity
+ * proof that starts the clock; the due date, extension, refusal, cancellation and completion,
+ * each a transition recorded in the request's history and in the access log in one transaction;
+ * and the mail that tells the person. Completion acts on the person through the subjects
+ * module's public functions, or through ports the composition root fills (see RequestsPorts).
+ *
+ * The request's personal data (contact details, details, changes asked for, reasons) is sealed
+ * under a key of the request's own, kept in the key store under the request's id: destroying
+ * that key erases it in every copy.
+ */
+import type { Kysely } from 'kysely';
+import { withTransaction, type Executor } from '../../db/transaction.ts';
+import type { Database } from '../../db/types.ts';
+import { defineSchedule } from '../../jobs/index.ts';
+import type { KeyStore } from '../../keystore/keystore.ts';
+import { actorLabel, requireAction, requireEveryPurpose, type Actor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError, invalid, invalidAll, type FieldIssue } from '../../lib/errors.ts';
+import { uuidv7 } from '../../lib/ids.ts';
+import type { MailMessage, MailService, TemplateName } from '../../mail/index.ts';
+import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
+import type { Vault } from '../../vault/vault.ts';
+import type { AuditService } from '../audit/index.ts';
+import {
+  IDENTITY_PROOFS,
+  REQUEST_CHANNELS,
+  REQUEST_TYPES,
+  type IdentityProof,
+  type Register,
+  type RequestChannel,
+  type RequestType,
+} from '../definition/index.ts';
+import type { SubjectsService } from '../subjects/index.ts';
+import { addDays, dueDate, extendedDueDate, helsinkiDate, isOverdue } from './deadlines.ts';
+import {
+  DOCUMENT_TYPES,
+  REQUEST_LANGS,
+  TOLD_HOW,
+  type IdentityInput,
+  type RequestLang,
+  type RequestSealed,
+  type RequestState,
+  type RequestSummary,
+  type RequestView,
+  type RequestedChange,
+  type SubmitInput,
+  type ToldHow,
+} from './model.ts';
+import { requestsRepo as repo, type RequestRow } from './requests.repo.ts';
+
+/** How long an access copy may be downloaded once the request is completed. */
+export const DOWNLOAD_DAYS = 30;
+/** The digest lists requests due within this many days. */
+export const DIGEST_DAYS = 7;
+
+/**
+ * What completion needs from the subjects module that another helper of issue 10 adds. The
+ * composition root (src/services.ts) fills each with the subjects service's function of the same
+ * name once it exists.
+ */
+export interface RequestsPorts {
+  /**
+   * TODO(objection): `subjects.stopProcessing(actor, id, { reason, purposes?, compellingGrounds? })`.
+   * Stops processing for an objection, a consent withdrawal or a direct-marketing prohibition.
+   */
+  stopProcessing(
+    actor: Actor,
+    subjectId: string,
+    input: {
+      reason: 'objection' | 'consent_withdrawal' | 'marketing_prohibition';
+      purposes?: string[];
+      compellingGrounds?: Array<{ purpose: string; reason: string }>;
+    },
+  ): Promise<{ stopped: string[]; continued: Array<{ purpose: string }> }>;
+  /**
+   * TODO(objection): `subjects.recipientsOf(actor, id)`: the definition's recipients that receive
+   * a category the person has data in (Art. 19).
+   */
+  recipientsOf(
+    actor: Actor,
+    subjectId: string,
+  ): Promise<Array<{ id: string; name: string; categories: string[] }>>;
+}
+
+export interface RequestsDeps {
+  db: Kysely<Database>;
+  keys: Pick<KeyStore, 'put' | 'get' | 'erase'>;
+  vault: Vault;
+  audit: AuditService;
+  mail: Pick<MailService, 'sendMail'>;
+  register: Register;
+  clock: Clock;
+  subjects: Pick<
+    SubjectsService,
+    'findSubjects' | 'getSubject' | 'eraseSubject' | 'setRestriction' | 'updateSubject'
+  >;
+  ports: RequestsPorts;
+}
+
+export interface RequestFilterInput {
+  states?: RequestState[] | undefined;
+  type?: RequestType | undefined;
+  subjectId?: string | undefined;
+  limit?: number | undefined;
+  offset?: number | undefined;
+}
+
+export type CompleteBody = {
+  /** Rectification: the purpose and source the changes are written under. */
+  purpose?: string | undefined;
+  source?: string | undefined;
+  /** Rectification: the changes to apply; those asked for when not given. */
+  changes?: RequestedChange[] | undefined;
+  /** Restriction: why processing is restricted, as recorded with the person. */
+  reason?: string | undefined;
+  /** Objection, consent withdrawal: the purposes concerned (every one it may reach when left out). */
+  purposes?: string[] | undefined;
+  /** Objection: compelling legitimate grounds staff recorded, per purpose; the person is told. */
+  compellingGrounds?: Array<{ purpose: string; reason: string }> | undefined;
+};
+
+/** Types whose outcome must be told to the recipients of the person's data (Art. 19). */
+const TELL_RECIPIENTS: readonly RequestType[] = ['rectification', 'erasure', 'restriction'];
+
+const aadOf = (id: string) => `request:${id}`;
+
+const emptySealed = (): RequestSealed => ({
+  email: null,
+  phone: null,
+  name: null,
+  details: null,
+  changes: [],
+  reasons: {},
+  compellingGrounds: [],
+});
+
+function present(row: RequestRow, now: Date): RequestSummary {
+  return {
+    id: row.id,
+    type: row.type as RequestType,
+    state: row.state as RequestState,
+    extended: row.extended,
+    channel: row.channel as RequestChannel,
+    lang: row.lang as RequestLang,
+    subjectId: row.subject_id,
+    receivedAt: row.received_at.toISOString(),
+    identityProvenAt: row.identity_proven_at?.toISOString() ?? null,
+    dueOn: row.due_on,
+    originalDueOn: row.original_due_on,
+    closedAt: row.closed_at?.toISOString() ?? null,
+    overdue: row.closed_at === null && row.due_on !== null && isOverdue(row.due_on, now),
+  };
+}
+
+/** The held data an erasure reports, when the subjects service reports it (erasure-holds). */
+type Held = Array<{
+  hold: string;
+  law: string;
+  purpose: string;
+  categories: string[];
+  until: string;
+}>;
+function heldOf(result: unknown): Held {
+  if (result && typeof result === 'object' && 'held' in result && Array.isArray(result.held)) {
+    return result.held as Held;
+  }
+  return [];
+}
+
+export function createRequestsService(deps: RequestsDeps) {
+  const { db, keys, vault, audit, mail, register, clock, subjects, ports } = deps;
+  const def = register.definition;
+  const allPurposes = def.purposes.map((p) => p.id);
+  const callingCode = def.defaultCountryCallingCode;
+  const registerName = (lang: RequestLang) => def.register.name[lang];
+
+  // --- authorisation ------------------------------------------------------------------------
+
+  /**
+   * Handling requests: the action, and read under every purpose (a request reaches everything
+   * held about the person, as an export does).
+   */
+  const authorise = (actor: Actor, what: string) => {
+    requireAction(actor, 'handle_requests');
+    requireEveryPurpose(actor, allPurposes, what);
+  };
+
+  // --- sealing ------------------------------------------------------------------------------
+
+  const keyOf = async (id: string): Promise<Buffer> => {
+    const wrapped = await keys.get(id);
+    if (!wrapped) {
+      throw new AppError('not_found', `the data of request ${id} has been erased`);
+    }
+    return vault.unwrapSubjectKey(id, wrapped);
+  };
+  const openSealed = async (row: Pick<RequestRow, 'id' | 'sealed'>): Promise<RequestSealed> => {
+    const key = await keyOf(row.id);
+    try {
+      return {
+        ...emptySealed(),
+        ...(JSON.parse(vault.open(key, aadOf(row.id), row.sealed).toString('utf8')) as object),
+      };
+    } finally {
+      key.fill(0);
+    }
+  };
+  const reseal = async (id: string, data: RequestSealed): Promise<Buffer> => {
+    const key = await keyOf(id);
+    try {
+      return vault.seal(key, aadOf(id), JSON.stringify(data));
+    } finally {
+      key.fill(0);
+    }
+  };
+
+  // --- identity -----------------------------------------------------------------------------
+
+  /** The proofs any one of which lets a request of this type, come this way, go on. */
+  const acceptedProofs = (type: RequestType, channel: RequestChannel): IdentityProof[] => {
+    const stronger = def.rights.stronger.find((s) => s.type === type);
+    if (stronger) {
+      return [...stronger.proof];
+    }
+    const ch = def.rights.channels.find((c) => c.kind === channel);
+    if (ch) {
+      return [...ch.proof];
+    }
+    // A channel the definition does not offer (a phone call, say): any proof it offers elsewhere.
+    return [...new Set(def.rights.channels.flatMap((c) => c.proof))];
+  };
+
+  const checkIdentity = (actor: Actor, identity: IdentityInput, field: string): FieldIssue[] => {
+    const issues: FieldIssue[] = [];
+    if (!(IDENTITY_PROOFS as readonly string[]).includes(identity.proof)) {
+      issues.push({
+        field: `${field}.proof`,
+        detail: `expected one of ${IDENTITY_PROOFS.join(', ')}`,
+      });
+    }
+    if (identity.proof === 'email_link' && actor.kind === 'staff') {
+      issues.push({
+        field: `${field}.proof`,
+        detail: 'an e-mail link is proven by the person following the link mailed to them',
+      });
+    }
+    if (identity.proof === 'photo_id' && identity.documentType === undefined) {
+      issues.push({
+        field: `${field}.documentType`,
+        detail: `say which document was checked: ${DOCUMENT_TYPES.join(', ')} (never its number)`,
+      });
+    }
+    if (
+      identity.documentType !== undefined &&
+      !(DOCUMENT_TYPES as readonly string[]).includes(identity.documentType)
+    ) {
+      issues.push({
+        field: `${field}.documentType`,
+        detail: `expected one of ${DOCUMENT_TYPES.join(', ')}`,
+      });
+    }
+    return issues;
+  };
+
+  // --- history ------------------------------------------------------------------------------
+
+  const step = (
+    tx: Executor,
+    requestId: string,
+    actor: Actor,
+    name: string,
+    data: Record<string, unknown> = {},
+  ) =>
+    repo.addEvent(tx, { requestId, at: clock.now(), step: name, actor: actorLabel(actor), data });
+
+  /** A request locked for a transition, refused (409, naming the state) unless in one of `from`. */
+  const lockIn = async (
+    tx: Executor,
+    id: string,
+    from: readonly RequestState[],
+    what: string,
+  ): Promise<RequestRow> => {
+    const row = await repo.get(tx, id, true);
+    if (!row) {
+      throw new AppError('not_found', `no request with id ${id}`);
+    }
+    if (!from.includes(row.state as RequestState)) {
+      throw new AppError('conflict', `a request that is ${row.state} cannot be ${what}`, [
+        { field: 'state', detail: `the request is ${row.state}; expected ${from.join(' or ')}` },
+      ]);
+    }
+    return row;
+  };
+
+  // --- matching the person --------------------------------------------------------------------
+
+  /**
+   * The one person whose e-mail address (or else phone number) the request gives, found through
+   * the subjects module's lookup under a purpose that may look people up that way, preferring a
+   * purpose allowed during restriction (so a restricted person is found too).
+   */
+  const matchPerson = async (
+    actor: Actor,
+    sealed: RequestSealed,
+  ): Promise<{ subjectId: string; by: 'email' | 'phone' } | undefined> => {
+    const purposes = [...def.purposes].sort(
+      (a, b) => Number(b.allowedDuringRestriction) - Number(a.allowedDuringRestriction),
+    );
+    for (const by of ['email', 'phone'] as const) {
+      const value = sealed[by];
+      if (!value) {
+        continue;
+      }
+      const type = by === 'email' ? 'email' : 'phone';
+      const purpose = purposes.find((p) =>
+        def.categories.some(
+          (c) => register.categoriesOf(p.id).has(c.id) && c.fields.some((f) => f.type === type),
+        ),
+      );
+      if (!purpose) {
+        continue;
+      }
+      const found = await subjects.findSubjects(actor, { purpose: purpose.id, [by]: value });
+      if (found.items.length === 1 && found.items[0]) {
+        return { subjectId: found.items[0].id, by };
+      }
+    }
+    return undefined;
+  };
+
+  /** Whether a person exists (a restricted one too). */
+  const personExists = async (actor: Actor, subjectId: string): Promise<boolean> => {
+    const purpose = allPurposes[0];
+    if (purpose === undefined) {
+      return false;
+    }
+    try {
+      await subjects.getSubject(actor, subjectId, purpose);
+      return true;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'subject_restricted') {
+        return true;
+      }
+      if (err instanceof AppError && err.code === 'not_found') {
+        return false;
+      }
+      throw err;
+    }
+  };
+
+  // --- mail -----------------------------------------------------------------------------------
+
+  const authority = (lang: RequestLang) => ({
+    name: def.supervisoryAuthority.name[lang],
+    website: def.supervisoryAuthority.website,
+  });
+
+  /**
+   * Puts a mail to the person in the outbox, when the request gives an e-mail address. Tied to
+   * the person (sealed under their key) when the request is matched to one and `tied` holds;
+   * after an erasure it is not, since their key is gone.
+   */
+  const mailPerson = async <T extends TemplateName>(
+    tx: Executor,
+    row: RequestRow,
+    sealed: RequestSealed,
+    message: Pick<MailMessage<T>, 'template' | 'data'>,
+    tied = true,
+  ): Promise<boolean> => {
+    if (!sealed.email) {
+      return false;
+    }
+    await mail.sendMail(
+      {
+        to: sealed.email,
+        locale: row.lang as RequestLang,
+        ...(tied && row.subject_id ? { subjectId: row.subject_id } : {}),
+        template: message.template,
+        data: message.data,
+      },
+      { db: tx },
+    );
+    return true;
+  };
+
+  // --- transitions ----------------------------------------------------------------------------
+
+  /**
+   * Starts the clock: the identity proven now, due one calendar month later (Helsinki dates),
+   * the person matched when not yet, the acknowledgement mailed. In the caller's transaction.
+   */
+  const startClock = async (
+    tx: Executor,
+    actor: Actor,
+    row: RequestRow,
+    sealed: RequestSealed,
+  ): Promise<RequestRow> => {
+    const now = clock.now();
+    const due = dueDate(now);
+    let subjectId = row.subject_id;
+    if (subjectId === null) {
+      const match = await matchPerson(actor, sealed);
+      if (match) {
+        subjectId = match.subjectId;
+        await step(tx, row.id, actor, 'matched', { by: match.by });
+        await audit.record(tx, {
+          actor,
+          action: 'request.match',
+          subjectId,
+          data: { request: row.id, by: match.by },
+        });
+      }
+    }
+    const next: RequestRow = {
+      ...row,
+      state: 'in_progress',
+      subject_id: subjectId,
+      identity_proven_at: now,
+      due_on: due,
+      original_due_on: due,
+      updated_at: now,
+    };
+    await repo.update(tx, row.id, {
+      state: next.state,
+      subject_id: subjectId,
+      identity_proven_at: now,
+      due_on: due,
+      original_due_on: due,
+      updated_at: now,
+    });
+    await step(tx, row.id, actor, 'in_progress', { dueOn: due });
+    await mailPerson(tx, next, sealed, {
+      template: 'request-acknowledged',
+      data: {
+        register: registerName(next.lang as RequestLang),
+        type: next.type as RequestType,
+        request: next.id,
+        dueOn: due,
+      },
+    });
+    return next;
+  };
+
+  /** Records a proof; starts the clock when it is one the request accepts. */
+  const recordProof = async (
+    tx: Executor,
+    actor: Actor,
+    row: RequestRow,
+    sealed: RequestSealed,
+    identity: IdentityInput,
+  ): Promise<RequestRow> => {
+    const accepted = acceptedProofs(row.type as RequestType, row.channel as RequestChannel);
+    const sufficient = accepted.includes(identity.proof);
+    const now = clock.now();
+    const checkedBy = actorLabel(actor);
+    await repo.update(tx, row.id, {
+      identity_proof: identity.proof,
+      identity_document: identity.documentType ?? null,
+      identity_checked_by: checkedBy,
+      state: sufficient ? row.state : 'identity_pending',
+      updated_at: now,
+    });
+    await step(tx, row.id, actor, 'identity', {
+      proof: identity.proof,
+      ...(identity.documentType ? { documentType: identity.documentType } : {}),
+      sufficient,
+    });
+    await audit.record(tx, {
+      actor,
+      action: 'request.identity',
+      subjectId: row.subject_id,
+      data: {
+        request: row.id,
+        proof: identity.proof,
+        ...(identity.documentType ? { documentType: identity.documentType } : {}),
+        sufficient,
+      },
+    });
+    const updated: RequestRow = {
+      ...row,
+      identity_proof: identity.proof,
+      identity_document: identity.documentType ?? null,
+      identity_checked_by: checkedBy,
+      state: sufficient ? row.state : 'identity_pending',
+      updated_at: now,
+    };
+    return sufficient ? startClock(tx, actor, updated, sealed) : updated;
+  };
+
+  const inTransaction = <T>(ex: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> =>
+    ex.isTransaction ? fn(ex) : withTransaction(ex, fn);
+
+  /** Closes a request: state, time, the reason sealed, history and the access log. */
+  const close = async (
+    tx: Executor,
+    actor: Actor,
+    row: RequestRow,
+    state: 'completed' | 'refused' | 'cancelled',
+    sealed: RequestSealed,
+    extra: { download_until?: Date; data?: Record<string, unknown> } = {},
+  ): Promise<RequestRow> => {
+    const now = clock.now();
+    const resealed = await reseal(row.id, sealed);
+    await repo.update(tx, row.id, {
+      state,
+      closed_at: now,
+      sealed: resealed,
+      updated_at: now,
+      ...(extra.download_until ? { download_until: extra.download_until } : {}),
+    });
+    await step(tx, row.id, actor, state, extra.data ?? {});
+    const action =
+      state === 'completed'
+        ? ('request.complete' as const)
+        : state === 'refused'
+          ? ('request.refuse' as const)
+          : ('request.cancel' as const);
+    await audit.record(tx, {
+      actor,
+      action,
+      subjectId: row.subject_id,
+      data: { request: row.id, type: row.type as RequestType },
+    });
+    return {
+      ...row,
+      state,
+      closed_at: now,
+      sealed: resealed,
+      updated_at: now,
+      download_until: extra.download_until ?? row.download_until,
+    };
+  };
+
+  const OPEN: readonly RequestState[] = ['received', 'identity_pending', 'in_progress'];
+
+  // --- the service ----------------------------------------------------------------------------
+
+  const service = {
+    acceptedProofs,
+
+    /**
+     * Registers a request (staff, API or portal intake), in the caller's transaction when `ex`
+     * is one. Its personal data is sealed under a new key of its own. With an identity proof the
+     * request accepts, the clock starts at once; otherwise it waits in identity_pending.
+     */
+    async submit(ex: Executor, input: SubmitInput, actor: Actor): Promise<RequestRow> {
+      authorise(actor, 'register a request');
+      const issues: FieldIssue[] = [];
+      if (!(REQUEST_TYPES as readonly string[]).includes(input.type)) {
+        issues.push({ field: 'type', detail: `expected one of ${REQUEST_TYPES.join(', ')}` });
+      }
+      if (!(REQUEST_CHANNELS as readonly string[]).includes(input.channel)) {
+        issues.push({ field: 'channel', detail: `expected one of ${REQUEST_CHANNELS.join(', ')}` });
+      } else if (input.channel === 'portal' && actor.kind !== 'system') {
+        issues.push({ field: 'channel', detail: 'portal requests come through the portal' });
+      }
+      if (!(REQUEST_LANGS as readonly string[]).includes(input.lang)) {
+        issues.push({ field: 'lang', detail: `expected one of ${REQUEST_LANGS.join(', ')}` });
+      }
+      const email = input.email === undefined ? undefined : normaliseEmail(input.email);
+      if (input.email !== undefined && !email) {
+        issues.push({ field: 'email', detail: 'expected an e-mail address' });
+      }
+      const phone =
+        input.phone === undefined ? undefined : normalisePhone(input.phone, callingCode);
+      if (input.phone !== undefined && !phone) {
+        issues.push({ field: 'phone', detail: 'expected a phone number such as +358 40 123 4567' });
+      }
+      if (!input.email && !input.phone && !input.subjectId) {
+        issues.push({
+          field: 'email',
+          detail:
+            'give an e-mail address or a phone number to reach the person by, or the person (subjectId)',
+        });
+      }
+      if (input.type === 'rectification' && (input.changes ?? []).length === 0 && !input.details) {
+        issues.push({
+          field: 'changes',
+          detail: 'say what is to be rectified (changes or details)',
+        });
+      }
+      (input.changes ?? []).forEach((c, i) => {
+        if (!register.field(c.category, c.field)) {
+          issues.push({
+            field: `changes[${i}].field`,
+            detail: `no field "${c.category}.${c.field}" in the register definition`,
+          });
+        }
+      });
+      if (input.identity) {
+        issues.push(...checkIdentity(actor, input.identity, 'identity'));
+      }
+      if (issues.length > 0) {
+        throw invalidAll(issues);
+      }
+      if (input.subjectId && !(await personExists(actor, input.subjectId))) {
+        throw new AppError('not_found', `no subject with id ${input.subjectId}`, [
+          { field: 'subjectId', detail: 'no such person (never there, or erased)' },
+        ]);
+      }
+      const id = uuidv7();
+      const now = clock.now();
+      const sealed: RequestSealed = {
+        ...emptySealed(),
+        email: input.email?.trim() ?? null,
+        phone: input.phone?.trim() ?? null,
+        name: input.name?.trim() || null,
+        details: input.details ?? null,
+        changes: input.changes ?? [],
+      };
+      // The key first: a key without a request opens nothing; a request without a key is lost.
+      const { key, wrapped } = vault.newSubjectKey(id);
+      let sealedBytes: Buffer;
+      try {
+        sealedBytes = vault.seal(key, aadOf(id), JSON.stringify(sealed));
+      } finally {
+        key.fill(0);
+      }
+      await keys.put([{ subjectId: id, wrapped }], vault.wrapKeyId());
+      return inTransaction(ex, async (tx) => {
+        const row: RequestRow = {
+          id,
+          type: input.type,
+          state: 'received',
+          extended: false,
+          channel: input.channel,
+          lang: input.lang,
+          subject_id: input.subjectId ?? null,
+          email_index: email ? (vault.emailIndex(email) ?? null) : null,
+          phone_index: phone ? (vault.phoneIndex(phone) ?? null) : null,
+          sealed: sealedBytes,
+          received_at: now,
+          identity_proven_at: null,
+          due_on: null,
+          original_due_on: null,
+          closed_at: null,
+          identity_proof: null,
+          identity_document: null,
+          identity_checked_by: null,
+          download_until: null,
+          created_at: now,
+          updated_at: now,
+        };
+        await repo.insert(tx, { ...row, due_on: null, original_due_on: null });
+        await step(tx, id, actor, 'received', { type: input.type, channel: input.channel });
+        await audit.record(tx, {
+          actor,
+          action: 'request.receive',
+          subjectId: row.subject_id,
+          data: { request: id, type: input.type, channel: input.channel },
+        });
+        if (input.identity) {
+          return recordProof(tx, actor, row, sealed, input.identity);
+        }
+        await repo.update(tx, id, { state: 'identity_pending', updated_at: now });
+        await step(tx, id, actor, 'identity_pending');
+        return { ...row, state: 'identity_pending' };
+      });
+    },
+
+    /**
+     * Records an identity proof: starts the clock when it is one the request accepts (the
+     * channel's, or the stronger one its type needs); otherwise the request waits for more.
+     */
+    async proveIdentity(
+      actor: Actor,
+      id: string,
+      identity: IdentityInput,
+    ): Promise<RequestSummary> {
+      authorise(actor, 'record an identity proof');
+      const issues = checkIdentity(actor, identity, '');
+      if (issues.length > 0) {
+        throw invalidAll(issues.map((i) => ({ ...i, field: i.field.replace(/^\./, '') })));
+      }
+      const row = await withTransaction(db, async (tx) => {
+        const current = await lockIn(tx, id, ['received', 'identity_pending'], 'proven again');
+        return recordProof(tx, actor, current, await openSealed(current), identity);
+      });
+      return present(row, clock.now());
+    },
+
+    /** Links a request to a person staff found (when it came without an address held, say). */
+    async linkSubject(actor: Actor, id: string, subjectId: string): Promise<RequestSummary> {
+      authorise(actor, 'link a request to a person');
+      if (!(await personExists(actor, subjectId))) {
+        throw new AppError('not_found', `no subject with id ${subjectId}`, [
+          { field: 'subjectId', detail: 'no such person (never there, or erased)' },
+        ]);
+      }
+      const row = await withTransaction(db, async (tx) => {
+        const current = await lockIn(tx, id, OPEN, 'linked to a person');
+        const now = clock.now();
+        await repo.update(tx, id, { subject_id: subjectId, updated_at: now });
+        await step(tx, id, actor, 'matched', { by: 'staff' });
+        await audit.record(tx, {
+          actor,
+          action: 'request.match',
+          subjectId,
+          data: { request: id, by: 'staff' },
+        });
+        return { ...current, subject_id: subjectId, updated_at: now };
+      });
+      return present(row, clock.now());
+    },
+
+    /**
+     * Extends the time to answer by one or two months from the original due date: only while the
+     * request is in progress, before that date has passed, once, with a reason; the person is told.
+     */
+    async extend(
+      actor: Actor,
+      id: string,
+      input: { months: number; reason: string },
+    ): Promise<RequestSummary> {
+      authorise(actor, 'extend a request');
+      const row = await withTransaction(db, async (tx) => {
+        const current = await lockIn(tx, id, ['in_progress'], 'extended');
+        if (current.extended) {
+          throw new AppError('conflict', 'the request has been extended already', [
+            { field: 'state', detail: 'an extension is made once, by 1 or 2 months' },
+          ]);
+        }
+        const now = clock.now();
+        const result = extendedDueDate({
+          originalDueOn: current.original_due_on as string,
+          months: input.months,
+          reason: input.reason,
+          now,
+        });
+        if (!result.ok) {
+          const { field, detail } = result.refusal;
+          throw field === 'state'
+            ? new AppError('conflict', detail, [{ field: 'state', detail }])
+            : invalid(field, detail);
+        }
+        const sealed = await openSealed(current);
+        sealed.reasons.extend = input.reason.trim();
+        await repo.update(tx, id, {
+          extended: true,
+          due_on: result.dueOn,
+          sealed: await reseal(id, sealed),
+          updated_at: now,
+        });
+        await step(tx, id, actor, 'extended', { months: input.months, dueOn: result.dueOn });
+        await audit.record(tx, {
+          actor,
+          action: 'request.extend',
+          subjectId: current.subject_id,
+          data: { request: id, months: input.months as 1 | 2 },
+        });
+        const next = { ...current, extended: true, due_on: result.dueOn, updated_at: now };
+        await mailPerson(tx, next, sealed, {
+          template: 'request-extended',
+          data: {
+            register: registerName(next.lang as RequestLang),
+            type: next.type as RequestType,
+            request: id,
+            dueOn: result.dueOn,
+            reason: sealed.reasons.extend,
+          },
+        });
+        return next;
+      });
+      return present(row, clock.now());
+    },
+
+    /**
+     * Refuses a request, with a reason; the person is told it, the supervisory authority of the
+     * definition and their right to complain to it.
+     */
+    async refuse(actor: Actor, id: string, input: { reason: string }): Promise<RequestSummary> {
+      authorise(actor, 'refuse a request');
+      if (input.reason.trim().length === 0) {
+        throw invalid('reason', 'a refusal needs a reason, which the person is told');
+      }
+      const row = await withTransaction(db, async (tx) => {
+        const current = await lockIn(tx, id, OPEN, 'refused');
+        const sealed = await openSealed(current);
+        sealed.reasons.refuse = input.reason.trim();
+        const next = await close(tx, actor, current, 'refused', sealed);
+        await mailPerson(tx, next, sealed, {
+          template: 'request-refused',
+          data: {
+            register: registerName(next.lang as RequestLang),
+            type: next.type as RequestType,
+            request: id,
+            reason: sealed.reasons.refuse,
+            authority: authority(next.lang as RequestLang),
+          },
+        });
+        return next;
+      });
+      return present(row, clock.now());
+    },
+
+    /** Cancels a request (withdrawn by the person, made twice), with a reason kept sealed. */
+    async cancel(actor: Actor, id: string, input: { reason: string }): Promise<RequestSummary> {
+      authorise(actor, 'cancel a request');
+      if (input.reason.trim().length === 0) {
+        throw invalid('reason', 'say why the request is cancelled');
+      }
+      const row = await withTransaction(db, async (tx) => {
+        const current = await lockIn(tx, id, OPEN, 'cancelled');
+        const sealed = await openSealed(current);
+        sealed.reasons.cancel = input.reason.trim();
+        return close(tx, actor, current, 'cancelled', sealed);
+      });
+      return present(row, clock.now());
+    },
+
+    /**
+     * Fulfils a request by its type, through the subjects module, and tells the person:
+     * access and portability make the copy downloadable for DOWNLOAD_DAYS; rectification applies
+     * the changes; erasure erases (what legal holds keep is listed to the person); restriction
+     * restricts; lifting a restriction mails the person first, then lifts; objection, consent
+     * withdrawal and the direct-marketing prohibition stop processing, with compelling grounds
+     * (objection only) told to the person.
+     */
+    async complete(actor: Actor, id: string, body: CompleteBody = {}): Promise<RequestSummary> {
+      authorise(actor, 'complete a request');
+      const current = await repo.get(db, id);
+      if (!current) {
+        throw new AppError('not_found', `no request with id ${id}`);
+      }
+      if (current.state !== 'in_progress') {
+        throw new AppError('conflict', `a request that is ${current.state} cannot be completed`, [
+          {
+            field: 'state',
+            detail: `the request is ${current.state}; expected in_progress (identity proven)`,
+          },
+        ]);
+      }
+      const subjectId = current.subject_id;
+      if (subjectId === null) {
+        throw new AppError('conflict', 'the request is not linked to a person', [
+          {
+            field: 'subjectId',
+            detail: 'link the request to the person first (POST /requests/{id}/subject)',
+          },
+        ]);
+      }
+      const type = current.type as RequestType;
+      const sealed = await openSealed(current);
+      const lang = current.lang as RequestLang;
+      const issues = checkCompletion(type, body, sealed);
+      if (issues.length > 0) {
+        throw invalidAll(issues);
+      }
+      // Who must be told (Art. 19), listed before the erasure leaves nothing to list it from.
+      const recipients = TELL_RECIPIENTS.includes(type)
+        ? (await ports.recipientsOf(actor, subjectId)).map((r) => r.id)
+        : [];
+      const now = clock.now();
+      const base = { register: registerName(lang), type, request: id };
+
+      switch (type) {
+        case 'access':
+        case 'portability': {
+          const until = new Date(now.getTime() + DOWNLOAD_DAYS * 86_400_000);
+          const row = await withTransaction(db, async (tx) => {
+            const locked = await lockIn(tx, id, ['in_progress'], 'completed');
+            const next = await close(tx, actor, locked, 'completed', sealed, {
+              download_until: until,
+              data: { downloadUntil: until.toISOString() },
+            });
+            await mailPerson(tx, next, sealed, {
+              template: 'request-completed',
+              data: { ...base, downloadUntil: helsinkiDate(until) },
+            });
+            return next;
+          });
+          return present(row, clock.now());
+        }
+        case 'rectification': {
+          const changes = body.changes ?? sealed.changes;
+          const values: Record<string, Record<string, unknown>> = {};
+          for (const c of changes) {
+            (values[c.category] ??= {})[c.field] = c.value;
+          }
+          await subjects.updateSubject(actor, subjectId, {
+            purpose: body.purpose as string,
+            source: body.source as string,
+            reason: `rectification request ${id}`,
+            values,
+          });
+          const changed = changes.map((c) => `${c.category}.${c.field}`);
+          return finish(actor, id, sealed, { changed, recipients }, { ...base, changed });
+        }
+        case 'erasure': {
+          const held = heldOf(await subjects.eraseSubject(actor, subjectId, 'request'));
+          // The person's key is gone: the mail is sealed under the server's key, not theirs.
+          return finish(
+            actor,
+            id,
+            sealed,
+            { recipients, held: held.map((h) => h.hold) },
+            {
+              ...base,
+              held: held.map((h) => ({
+                law: h.law,
+                categories: h.categories.map((c) => register.category(c)?.label?.[lang] ?? c),
+                until: h.until,
+              })),
+            },
+            false,
+          );
+        }
+        case 'restriction': {
+          await subjects.setRestriction(
+            actor,
+            subjectId,
+            body.reason?.trim() || sealed.details || `restriction request ${id}`,
+          );
+          return finish(actor, id, sealed, { recipients }, base);
+        }
+        case 'restriction_lift': {
+          // Art. 18(3): the person is told before the restriction is lifted.
+          await withTransaction(db, async (tx) => {
+            await lockIn(tx, id, ['in_progress'], 'completed');
+            await mailPerson(tx, current, sealed, {
+              template: 'restriction-lift-notice',
+              data: base,
+            });
+            await step(tx, id, actor, 'told_before_lifting');
+          });
+          await subjects.setRestriction(actor, subjectId, null);
+          return finish(actor, id, sealed, {}, undefined);
+        }
+        case 'objection':
+        case 'consent_withdrawal':
+        case 'marketing_prohibition': {
+          const grounds = type === 'objection' ? (body.compellingGrounds ?? []) : [];
+          const result = await ports.stopProcessing(actor, subjectId, {
+            reason: type,
+            ...(body.purposes ? { purposes: body.purposes } : {}),
+            ...(grounds.length > 0 ? { compellingGrounds: grounds } : {}),
+          });
+          sealed.compellingGrounds = grounds;
+          const label = (p: string) => def.purposes.find((x) => x.id === p)?.label[lang] ?? p;
+          return finish(
+            actor,
+            id,
+            sealed,
+            { stopped: result.stopped, continued: result.continued.map((c) => c.purpose) },
+            {
+              ...base,
+              stopped: result.stopped.map(label),
+              continued: result.continued.map((c) => ({
+                purpose: label(c.purpose),
+                grounds: grounds.find((g) => g.purpose === c.purpose)?.reason ?? '',
+              })),
+            },
+          );
+        }
+      }
+    },
+
+    /** Records when and how a recipient of the person's data was told (Art. 19). */
+    async recordRecipientTold(
+      actor: Actor,
+      id: string,
+      recipientId: string,
+      input: { how: ToldHow; at?: Date | undefined },
+    ): Promise<RequestView> {
+      authorise(actor, 'record a recipient told');
+      const issues: FieldIssue[] = [];
+      if (!def.recipients.some((r) => r.id === recipientId)) {
+        issues.push({
+          field: 'recipientId',
+          detail: `no recipient "${recipientId}" in the register definition`,
+        });
+      }
+      if (!(TOLD_HOW as readonly string[]).includes(input.how)) {
+        issues.push({ field: 'how', detail: `expected one of ${TOLD_HOW.join(', ')}` });
+      }
+      const now = clock.now();
+      const at = input.at ?? now;
+      if (at.getTime() > now.getTime() + 60_000) {
+        issues.push({ field: 'at', detail: 'not in the future' });
+      }
+      if (issues.length > 0) {
+        throw invalidAll(issues);
+      }
+      await withTransaction(db, async (tx) => {
+        const current = await lockIn(
+          tx,
+          id,
+          ['in_progress', 'completed'],
+          'updated with a recipient told',
+        );
+        if (!TELL_RECIPIENTS.includes(current.type as RequestType)) {
+          throw new AppError(
+            'conflict',
+            `recipients are told of ${TELL_RECIPIENTS.join(', ')} only`,
+            [
+              {
+                field: 'recipientId',
+                detail: `a ${current.type} request is not told to recipients`,
+              },
+            ],
+          );
+        }
+        await repo.upsertRecipient(tx, {
+          requestId: id,
+          recipientId,
+          toldAt: at,
+          how: input.how,
+          recordedBy: actorLabel(actor),
+          at: now,
+        });
+        await step(tx, id, actor, 'recipient_told', { recipient: recipientId, how: input.how });
+        await audit.record(tx, {
+          actor,
+          action: 'request.recipient_told',
+          subjectId: current.subject_id,
+          data: { request: id, recipient: recipientId, how: input.how },
+        });
+      });
+      return service.get(actor, id);
+    },
+
+    /** A page of requests, the most pressing first; no personal data. */
+    async list(actor: Actor, filter: RequestFilterInput = {}): Promise<RequestSummary[]> {
+      authorise(actor, 'list requests');
+      const rows = await repo.list(db, {
+        states: filter.states,
+        type: filter.type,
+        subjectId: filter.subjectId,
+        limit: Math.min(Math.max(filter.limit ?? 50, 1), 500),
+        offset: Math.max(filter.offset ?? 0, 0),
+      });
+      const now = clock.now();
+      return rows.map((r) => present(r, now));
+    },
+
+    /** One request, opened, with its history; the read is access-logged. */
+    async get(actor: Actor, id: string): Promise<RequestView> {
+      authorise(actor, 'read a request');
+      const row = await repo.get(db, id);
+      if (!row) {
+        throw new AppError('not_found', `no request with id ${id}`);
+      }
+      const [sealed, events, told] = await Promise.all([
+        openSealed(row),
+        repo.events(db, id),
+        repo.recipients(db, id),
+      ]);
+      await audit.log({
+        actor,
+        action: 'request.read',
+        subjectId: row.subject_id,
+        data: { request: id },
+      });
+      return {
+        ...present(row, clock.now()),
+        contact: { email: sealed.email, phone: sealed.phone, name: sealed.name },
+        details: sealed.details,
+        changes: sealed.changes,
+        reasons: sealed.reasons,
+        compellingGrounds: sealed.compellingGrounds,
+        identity: {
+          proof: row.identity_proof as IdentityProof | null,
+          documentType: row.identity_document as RequestView['identity']['documentType'],
+          checkedBy: row.identity_checked_by,
+          accepted: acceptedProofs(row.type as RequestType, row.channel as RequestChannel),
+        },
+        downloadUntil: row.download_until?.toISOString() ?? null,
+        events: events.map((e) => ({
+          seq: e.seq,
+          at: e.at.toISOString(),
+          step: e.step,
+          actor: e.actor,
+          data: e.data,
+        })),
+        recipients: told.map((t) => ({
+          recipientId: t.recipient_id,
+          toldAt: t.told_at.toISOString(),
+          how: t.how as ToldHow,
+          recordedBy: t.recorded_by,
+        })),
+      };
+    },
+
+    /**
+     * The handlers' digest: open requests overdue and due within DIGEST_DAYS (Helsinki dates),
+     * ids, types and due dates only. Mailed to the definition's privacy address; nothing is sent
+     * when nothing is due. Answers what was found.
+     */
+    async sendDigest(): Promise<{ overdue: number; dueSoon: number; sentTo: number }> {
+      const now = clock.now();
+      const today = helsinkiDate(now);
+      const rows = await repo.dueBy(db, addDays(today, DIGEST_DAYS));
+      const item = (r: (typeof rows)[number]) => ({
+        request: r.id,
+        type: r.type as RequestType,
+        dueOn: r.due_on,
+      });
+      const overdue = rows.filter((r) => r.due_on < today).map(item);
+      const dueSoon = rows.filter((r) => r.due_on >= today).map(item);
+      if (overdue.length + dueSoon.length === 0) {
+        return { overdue: 0, dueSoon: 0, sentTo: 0 };
+      }
+      const to = digestAddresses();
+      const lang = digestLang();
+      for (const address of to) {
+        await mail.sendMail({
+          to: address,
+          template: 'requests-digest',
+          locale: lang,
+          data: { register: registerName(lang), today, overdue, dueSoon },
+        });
+      }
+      return { overdue: overdue.length, dueSoon: dueSoon.length, sentTo: to.length };
+    },
+  };
+
+  /** Where the handlers' digest goes: the privacy address requests come to, else the DPO's. */
+  const digestAddresses = (): string[] => {
+    const channel = def.rights.channels.find((c) => c.kind === 'email' && c.email)?.email;
+    const address = channel ?? def.controller.dpo?.email ?? def.controller.email;
+    return [address];
+  };
+  const digestLang = (): RequestLang => 'fi';
+
+  /** Completes a request after its action on the person: closes it and mails the person. */
+  async function finish(
+    actor: Actor,
+    id: string,
+    sealed: RequestSealed,
+    data: Record<string, unknown>,
+    mailData: Parameters<typeof completedMail>[0] | undefined,
+    tied = true,
+  ): Promise<RequestSummary> {
+    const row = await withTransaction(db, async (tx) => {
+      const locked = await lockIn(tx, id, ['in_progress'], 'completed');
+      const next = await close(tx, actor, locked, 'completed', sealed, { data });
+      if (mailData) {
+        await mailPerson(tx, next, sealed, completedMail(mailData), tied);
+      }
+      return next;
+    });
+    return present(row, clock.now());
+  }
+
+  function checkCompletion(
+    type: RequestType,
+    body: CompleteBody,
+    sealed: RequestSealed,
+  ): FieldIssue[] {
+    const issues: FieldIssue[] = [];
+    const allowed: Record<RequestType, ReadonlyArray<keyof CompleteBody>> = {
+      access: [],
+      portability: [],
+      rectification: ['purpose', 'source', 'changes'],
+      erasure: [],
+      restriction: ['reason'],
+      restriction_lift: [],
+      objection: ['purposes', 'compellingGrounds'],
+      consent_withdrawal: ['purposes'],
+      marketing_prohibition: [],
+    };
+    for (const key of Object.keys(body) as Array<keyof CompleteBody>) {
+      if (body[key] !== undefined && !allowed[type].includes(key)) {
+        issues.push({
+          field: key,
+          detail:
+            key === 'compellingGrounds' && type === 'marketing_prohibition'
+              ? 'an objection to direct marketing is absolute: no grounds override it'
+              : `not used in completing a ${type} request`,
+        });
+      }
+    }
+    if (type === 'rectification') {
+      if (!body.purpose || !register.purpose(body.purpose)) {
+        issues.push({ field: 'purpose', detail: 'the purpose the rectified values are held for' });
+      }
+      if (!body.source || !register.source(body.source)) {
+        issues.push({ field: 'source', detail: 'a source id of the register definition' });
+      }
+      const changes = body.changes ?? sealed.changes;
+      if (changes.length === 0) {
+        issues.push({ field: 'changes', detail: 'give the changes to apply' });
+      }
+      changes.forEach((c, i) => {
+        if (!register.field(c.category, c.field)) {
+          issues.push({
+            field: `changes[${i}].field`,
+            detail: `no field "${c.category}.${c.field}" in the register definition`,
+          });
+        }
+      });
+    }
+    for (const [i, p] of (body.purposes ?? []).entries()) {
+      if (!register.purpose(p)) {
+        issues.push({ field: `purposes[${i}]`, detail: `unknown purpose "${p}"` });
+      }
+    }
+    for (const [i, g] of (body.compellingGrounds ?? []).entries()) {
+      if (!register.purpose(g.purpose)) {
+        issues.push({
+          field: `compellingGrounds[${i}].purpose`,
+          detail: `unknown purpose "${g.purpose}"`,
+        });
+      }
+      if (g.reason.trim().length === 0) {
+        issues.push({
+          field: `compellingGrounds[${i}].reason`,
+          detail: 'the grounds, which the person is told',
+        });
+      }
+    }
+    return issues;
+  }
+
+  const digest = defineSchedule({
+    name: 'requests.digest',
+    everySeconds: 86_400,
+    describe: "mailing the request handlers' digest of requests due",
+    handler: async (ctx) => {
+      const result = await service.sendDigest();
+      if (result.sentTo > 0) {
+        ctx.log.info(result, 'mailed the request digest');
+      }
+    },
+  });
+
+  return { ...service, schedules: [digest] };
+}
+
+/** The completion mail's data. */
+function completedMail(data: {
+  register: string;
+  type: RequestType;
+  request: string;
+  downloadUntil?: string;
+  changed?: string[];
+  held?: Array<{ law: string; categories: string[]; until: string }>;
+  stopped?: string[];
+  continued?: Array<{ purpose: string; grounds: string }>;
+}) {
+  return { template: 'request-completed' as const, data };
+}
+
+export type RequestsService = ReturnType<typeof createRequestsService>;
