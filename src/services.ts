@@ -16,7 +16,12 @@ import {
 } from './modules/audit/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
-import { createRequestsService, type RequestsPorts } from './modules/requests/index.ts';
+import {
+  createPortalService,
+  createRequestsService,
+  type PortalPorts,
+  type RequestsPorts,
+} from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
@@ -46,6 +51,8 @@ export function createServices(deps: {
     /** How long a mail stays in the outbox, delivered or not (MAIL_OUTBOX_TTL). */
     ttlMs?: number;
   };
+  /** The portal: where people reach it (PUBLIC_URL), for the links mailed to them. */
+  portal?: { publicUrl: string };
 }) {
   const { database, register, vault, keys } = deps;
   const clock = deps.clock ?? systemClock;
@@ -103,6 +110,18 @@ export function createServices(deps: {
     subjects,
     ports: requestsPorts(register),
   });
+  // The public portal's side of requests: intake by a mailed link, its verification, downloads.
+  const portal = createPortalService({
+    db,
+    clock,
+    register,
+    audit,
+    mail,
+    requests,
+    subjects,
+    ports: portalPorts(),
+    publicUrl: deps.portal?.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });
   return {
@@ -117,7 +136,31 @@ export function createServices(deps: {
     staff,
     mail,
     requests,
+    portal,
     rateLimits,
+  };
+}
+
+/** Where the portal's mailed links point when PUBLIC_URL is not given (a server on this machine). */
+export const DEFAULT_PUBLIC_URL = 'http://localhost:8080';
+
+/**
+ * What the portal needs from the subjects module that other work of issue 10 adds. Each is one
+ * line once the subjects module has the function:
+ * - TODO(objection): `rectifyBySubject: subjects.rectifyBySubject`
+ * - TODO(access-package): `buildAccessPackage` from src/modules/subjects/index.ts
+ * Until then a self-service rectification waits for staff, and a download is refused (409).
+ */
+function portalPorts(): PortalPorts {
+  const unavailable = (what: string) =>
+    Promise.reject(
+      new AppError('conflict', `${what} is not available in this build`, [
+        { field: 'type', detail: `${what} is not available in this build` },
+      ]),
+    );
+  return {
+    rectifyBySubject: () => unavailable('correcting one’s own data'),
+    buildAccessPackage: () => unavailable('the access copy download'),
   };
 }
 

@@ -122,6 +122,17 @@ const schema = z.object({
    * delivered by then is not sent). Default 168 (seven days).
    */
   MAIL_OUTBOX_TTL: z.coerce.number().int().min(1).max(2160).default(168),
+  /**
+   * Where people reach the portal (`https://rekisteri.example.fi`): the links mailed to them (a
+   * request's confirmation, a download) point here, never to whatever Host a request named.
+   */
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .refine((v) => {
+      const u = new URL(v);
+      return u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+    }, 'expected the portal’s address only, without query, fragment or credentials')
+    .optional(),
   API_KEY_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000_000).default(300_000),
   /** A bearer token of at least 32 characters; without it /metrics answers 404. */
   REKISTERI_METRICS_TOKEN: z
@@ -158,6 +169,8 @@ export interface Config {
   mailFrom: string | undefined;
   /** Milliseconds a mail stays in the outbox (MAIL_OUTBOX_TTL, given in hours). */
   mailOutboxTtl: number;
+  /** Where people reach the portal (PUBLIC_URL), for mailed links; this server when not given. */
+  publicUrl: string;
   /** Requests per minute per API key under /api/v1 (API_KEY_RATE_LIMIT); 0: no limit. */
   apiKeyRateLimit: number;
 }
@@ -262,6 +275,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     watchdogTimeout: e.REKISTERI_WATCHDOG_TIMEOUT,
     mailFrom: e.MAIL_FROM,
     mailOutboxTtl: e.MAIL_OUTBOX_TTL * 3600 * 1000,
+    publicUrl: (
+      e.PUBLIC_URL ??
+      `http://${e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`
+    ).replace(/\/+$/, ''),
     apiKeyRateLimit: e.API_KEY_RATE_LIMIT,
   });
   if (e.SMTP_URL !== undefined) {

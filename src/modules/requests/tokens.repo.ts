@@ -28,6 +28,24 @@ export const tokensRepo = {
       })
       .execute(),
 
+  /** The request of a live token of this kind (unused, unexpired), without using it. */
+  async find(
+    ex: Executor,
+    tokenHash: Buffer,
+    kind: TokenKind,
+    now: Date,
+  ): Promise<{ requestId: string } | undefined> {
+    const row = await ex
+      .selectFrom('request_tokens')
+      .select('request_id')
+      .where('token_hash', '=', tokenHash)
+      .where('kind', '=', kind)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return row ? { requestId: row.request_id } : undefined;
+  },
+
   /**
    * Uses the token of this kind with this hash, once: marks it used and answers its request, or
    * undefined when there is none, it is of another kind, was used already or has expired. One
