@@ -408,7 +408,9 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
       'controller',
       'exportedAt',
       'history',
+      'rights',
       'subject',
+      'supervisoryAuthority',
     ]);
     expect(body).toMatchObject({
       controller: { name: expect.any(String), businessId: expect.any(String) },

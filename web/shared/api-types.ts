@@ -550,10 +550,24 @@ export interface components {
     AccessCopy: {
       /** @description When the copy was made (ISO 8601) */
       exportedAt: string;
-      /** @description Who keeps the register */
+      /** @description Who keeps the register, and how to reach them and their data protection officer */
       controller: {
         name: string;
         businessId: string;
+        email: string;
+        phone: string;
+        address: {
+          street: string;
+          postalCode: string;
+          city: string;
+          country: string;
+        };
+        website?: string;
+        dpo?: {
+          name: string;
+          email?: string;
+          phone?: string;
+        };
       };
       subject: {
         /** Format: uuid */
@@ -572,6 +586,7 @@ export interface components {
           purposes: {
             id: string;
             label: components['schemas']['LocalizedText'];
+            description: components['schemas']['LocalizedText'];
             /** @enum {string} */
             legalBasis:
               | 'consent'
@@ -580,12 +595,89 @@ export interface components {
               | 'vital_interest'
               | 'public_task'
               | 'legitimate_interest';
-            /** @description The retention rule of the definition */
-            retention: string;
+            /** @description The legitimate interest pursued, for legitimate_interest */
+            legitimateInterest?: components['schemas']['LocalizedText'];
+            /** @description The law that imposes a legal_obligation */
+            law?: string;
+            /** @description How long the purpose keeps the data: its retention rule */
+            retention: {
+              id: string;
+              /** @description ISO 8601 duration, such as P2Y */
+              duration: string;
+              /** @description The event the duration runs from */
+              from: string;
+              label: components['schemas']['LocalizedText'];
+            };
           }[];
           fields: {
-            [key: string]: components['schemas']['StoredField'];
+            [key: string]: {
+              value: unknown;
+              source: string;
+              purpose: string;
+              collectedAt: string;
+              /** @description The field as the definition names it */
+              label?: components['schemas']['LocalizedText'];
+            };
           };
+          /** @description The sources of the values held; each field names its own by id */
+          sources: {
+            id: string;
+            /** @description What kind of source; null for one the definition no longer declares */
+            kind:
+              | (
+                  | 'subject'
+                  | 'public_register'
+                  | 'social_network'
+                  | 'partner'
+                  | 'automatic'
+                  | 'staff'
+                )
+              | null;
+            label: components['schemas']['LocalizedText'] | null;
+          }[];
+          /** @description The recipients of the definition that receive this category */
+          recipients: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            role:
+              | 'processor'
+              | 'subprocessor'
+              | 'controller'
+              | 'joint_controller'
+              | 'authority'
+              | 'other';
+            /** @description ISO 3166-1 alpha-2 */
+            country: string;
+            description: components['schemas']['LocalizedText'];
+            /** @description Transfers of the data to this recipient outside the EU/EEA (Art. 15(2)) */
+            transfers: {
+              /** @description The countries outside the EU/EEA */
+              countries: string[];
+              /** @description The safeguard of the transfer (Art. 44–49) */
+              mechanism:
+                ('adequacy' | 'dpf' | 'scc' | 'bcr' | 'derogation' | 'privacy_shield') | null;
+              sccModule?: number;
+              derogation?: string;
+              description?: components['schemas']['LocalizedText'];
+            }[];
+          }[];
+          /** @description Laws that make the controller keep this category even after an erasure */
+          legalHolds: {
+            id: string;
+            law: string;
+            purpose: string;
+            duration: string;
+            /** @enum {string} */
+            from:
+              | 'collection'
+              | 'end_of_relationship'
+              | 'last_activity'
+              | 'end_of_financial_year'
+              | 'withdrawal'
+              | 'request_closed';
+            label: components['schemas']['LocalizedText'];
+          }[];
         };
       };
       /** @description Every change to the values, oldest first */
@@ -599,6 +691,27 @@ export interface components {
         source: string;
         changedAt: string;
       }[];
+      /** @description The rights the person has in this register, with any qualification */
+      rights: {
+        /** @enum {string} */
+        right:
+          | 'access'
+          | 'rectification'
+          | 'erasure'
+          | 'restriction'
+          | 'portability'
+          | 'objection'
+          | 'consent_withdrawal'
+          | 'marketing_prohibition';
+        qualification?: components['schemas']['LocalizedText'];
+      }[];
+      /** @description Where the person may complain */
+      supervisoryAuthority: {
+        name: components['schemas']['LocalizedText'];
+        website: string;
+        email?: string;
+        phone?: string;
+      };
       /** @description Who has processed the data, when and why (names of staff are not shown) */
       accessLog: {
         at: string;

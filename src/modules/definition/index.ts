@@ -37,3 +37,4 @@ export {
   type RoleDefinition,
   type StaffAction,
 } from './schema.ts';
+export { RECIPIENT_ROLES, RETENTION_EVENTS, SOURCE_KINDS, TRANSFER_MECHANISMS } from './schema.ts';

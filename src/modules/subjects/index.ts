@@ -17,3 +17,9 @@ export {
 } from './subjects.service.ts';
 export type { BulkBatch, BulkResult } from './use-cases/bulk-write.ts';
 export { subjectEvents } from './events.ts';
+export {
+  buildAccessPackage,
+  portableCopy,
+  type AccessPackageOptions,
+} from './access-package/build.ts';
+export { PACKAGE_LANGS, type PackageLang } from './access-package/messages.ts';

@@ -7,7 +7,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
-import { LEGAL_BASES } from '../definition/index.ts';
+import {
+  LEGAL_BASES,
+  RECIPIENT_ROLES,
+  RETENTION_EVENTS,
+  RIGHTS,
+  SOURCE_KINDS,
+  TRANSFER_MECHANISMS,
+} from '../definition/index.ts';
 import { ERASURE_REASONS, type ErasureReason } from '../../keystore/keystore.ts';
 import type { SubjectsService } from './subjects.service.ts';
 
@@ -60,6 +67,39 @@ const localizedText = z
   .object({ sv: z.string(), fi: z.string(), en: z.string() })
   .meta({ id: 'LocalizedText' });
 
+const sourceSchema = z
+  .object({
+    id: z.string(),
+    kind: z
+      .enum(SOURCE_KINDS)
+      .nullable()
+      .describe('What kind of source; null for one the definition no longer declares'),
+    label: localizedText.nullable(),
+  })
+  .describe('Where values came from (Art. 15(1)(g))');
+
+const recipientSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(RECIPIENT_ROLES),
+  country: z.string().describe('ISO 3166-1 alpha-2'),
+  description: localizedText,
+  transfers: z
+    .array(
+      z.object({
+        countries: z.array(z.string()).describe('The countries outside the EU/EEA'),
+        mechanism: z
+          .enum(TRANSFER_MECHANISMS)
+          .nullable()
+          .describe('The safeguard of the transfer (Art. 44–49)'),
+        sccModule: z.number().int().optional(),
+        derogation: z.string().optional(),
+        description: localizedText.optional(),
+      }),
+    )
+    .describe('Transfers of the data to this recipient outside the EU/EEA (Art. 15(2))'),
+});
+
 /**
  * The access copy (Art. 15) and portable copy (Art. 20): every field described, since it is the
  * most personal answer the API gives. Built by present-access-copy.ts.
@@ -68,8 +108,23 @@ const accessCopy = z
   .object({
     exportedAt: z.string().describe('When the copy was made (ISO 8601)'),
     controller: z
-      .object({ name: z.string(), businessId: z.string() })
-      .describe('Who keeps the register'),
+      .object({
+        name: z.string(),
+        businessId: z.string(),
+        email: z.string(),
+        phone: z.string(),
+        address: z.object({
+          street: z.string(),
+          postalCode: z.string(),
+          city: z.string(),
+          country: z.string(),
+        }),
+        website: z.string().optional(),
+        dpo: z
+          .object({ name: z.string(), email: z.string().optional(), phone: z.string().optional() })
+          .optional(),
+      })
+      .describe('Who keeps the register, and how to reach them and their data protection officer'),
     subject: z.object({
       id: z.uuid(),
       createdAt: z.string(),
@@ -90,12 +145,47 @@ const accessCopy = z
               z.object({
                 id: z.string(),
                 label: localizedText,
+                description: localizedText,
                 legalBasis: z.enum(LEGAL_BASES),
-                retention: z.string().describe('The retention rule of the definition'),
+                legitimateInterest: localizedText
+                  .optional()
+                  .describe('The legitimate interest pursued, for legitimate_interest'),
+                law: z.string().optional().describe('The law that imposes a legal_obligation'),
+                retention: z
+                  .object({
+                    id: z.string(),
+                    duration: z.string().describe('ISO 8601 duration, such as P2Y'),
+                    from: z.string().describe('The event the duration runs from'),
+                    label: localizedText,
+                  })
+                  .describe('How long the purpose keeps the data: its retention rule'),
               }),
             )
             .describe('The purposes the category is processed for, with their legal basis'),
-          fields: z.record(z.string(), storedField),
+          fields: z.record(
+            z.string(),
+            storedField.extend({
+              label: localizedText.optional().describe('The field as the definition names it'),
+            }),
+          ),
+          sources: z
+            .array(sourceSchema)
+            .describe('The sources of the values held; each field names its own by id'),
+          recipients: z
+            .array(recipientSchema)
+            .describe('The recipients of the definition that receive this category'),
+          legalHolds: z
+            .array(
+              z.object({
+                id: z.string(),
+                law: z.string(),
+                purpose: z.string(),
+                duration: z.string(),
+                from: z.enum(RETENTION_EVENTS),
+                label: localizedText,
+              }),
+            )
+            .describe('Laws that make the controller keep this category even after an erasure'),
         }),
       )
       .describe('Every category held about the person: category id → its purposes and values'),
@@ -113,6 +203,22 @@ const accessCopy = z
         }),
       )
       .describe('Every change to the values, oldest first'),
+    rights: z
+      .array(
+        z.object({
+          right: z.enum(RIGHTS),
+          qualification: localizedText.optional(),
+        }),
+      )
+      .describe('The rights the person has in this register, with any qualification'),
+    supervisoryAuthority: z
+      .object({
+        name: localizedText,
+        website: z.string(),
+        email: z.string().optional(),
+        phone: z.string().optional(),
+      })
+      .describe('Where the person may complain'),
     accessLog: z
       .array(
         z.object({

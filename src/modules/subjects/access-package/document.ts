@@ -1,0 +1,268 @@
+/**
+ * The readable access copy as a neutral document: headings, paragraphs, term–text pairs, lists and
+ * tables of plain text. The HTML page and the PDF are both rendered from it, so they say the same.
+ * Every text here is plain: the renderers escape it for their format.
+ */
+import type { Localized, Register } from '../../definition/index.ts';
+import type { AccessCopy, AccessCopyCategory } from '../present-access-copy.ts';
+import {
+  formatDuration,
+  packageMessages,
+  type PackageLang,
+  type PackageMessages,
+} from './messages.ts';
+import { showable, valueText } from './text.ts';
+
+export type Block =
+  | { kind: 'heading'; level: 1 | 2 | 3 | 4; text: string }
+  | { kind: 'paragraph'; text: string }
+  | { kind: 'pairs'; items: Array<{ term: string; text: string; note?: string }> }
+  | { kind: 'list'; items: string[] }
+  | { kind: 'table'; head: string[]; rows: string[][] };
+
+export interface AccessDocument {
+  lang: PackageLang;
+  title: string;
+  blocks: Block[];
+}
+
+const LOCALES: Record<PackageLang, string> = { sv: 'sv-FI', fi: 'fi-FI', en: 'en-GB' };
+
+export function buildDocument(
+  copy: AccessCopy,
+  register: Register,
+  lang: PackageLang,
+  opts: { portability: boolean },
+): AccessDocument {
+  const m = packageMessages[lang];
+  const l = (t: Localized | null | undefined, fallback = '') => showable(t ? t[lang] : fallback);
+  const dateTime = new Intl.DateTimeFormat(LOCALES[lang], {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone: 'Europe/Helsinki',
+  });
+  const when = (iso: string) => {
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? showable(iso) : dateTime.format(d);
+  };
+  const purposeLabel = (id: string) => l(register.purpose(id)?.label, id);
+  const blocks: Block[] = [];
+  const h = (level: 1 | 2 | 3 | 4, text: string) => blocks.push({ kind: 'heading', level, text });
+
+  h(1, m.title);
+  blocks.push({ kind: 'paragraph', text: m.intro });
+  blocks.push({ kind: 'pairs', items: [{ term: m.exportedAt, text: when(copy.exportedAt) }] });
+
+  const c = copy.controller;
+  h(2, m.controller);
+  blocks.push({
+    kind: 'pairs',
+    items: [
+      { term: m.controller, text: showable(c.name) },
+      { term: m.businessId, text: showable(c.businessId) },
+      {
+        term: m.address,
+        text: showable(
+          `${c.address.street}, ${c.address.postalCode} ${c.address.city}, ${c.address.country}`,
+        ),
+      },
+      { term: m.email, text: showable(c.email) },
+      { term: m.phone, text: showable(c.phone) },
+      ...(c.website ? [{ term: m.website, text: showable(c.website) }] : []),
+      ...(c.dpo
+        ? [
+            {
+              term: m.dpo,
+              text: showable([c.dpo.name, c.dpo.email, c.dpo.phone].filter(Boolean).join(', ')),
+            },
+          ]
+        : []),
+    ],
+  });
+
+  const s = copy.subject;
+  h(2, m.you);
+  blocks.push({
+    kind: 'pairs',
+    items: [
+      { term: m.subjectId, text: s.id },
+      { term: m.inRegisterSince, text: when(s.createdAt) },
+      { term: m.lastChanged, text: when(s.updatedAt) },
+      { term: m.restricted, text: s.restricted ? m.restrictedYes : m.restrictedNo },
+      ...(s.restrictionReason !== null
+        ? [{ term: m.restrictionReason, text: showable(s.restrictionReason) }]
+        : []),
+    ],
+  });
+
+  h(2, m.categories);
+  const categories = Object.entries(copy.categories);
+  if (categories.length === 0) {
+    blocks.push({ kind: 'paragraph', text: m.noData });
+  }
+  for (const [id, cat] of categories) {
+    categoryBlocks(blocks, id, cat, { m, l, when, purposeLabel, lang });
+  }
+
+  h(2, m.history);
+  if (copy.history.length === 0) {
+    blocks.push({ kind: 'paragraph', text: m.noHistory });
+  } else {
+    blocks.push({
+      kind: 'table',
+      head: [m.changed, m.field, m.oldValue, m.newValue, m.reason],
+      rows: copy.history.map((e) => [
+        when(e.changedAt),
+        `${l(register.category(e.category)?.label, e.category)}: ${l(register.field(e.category, e.field)?.label, e.field)}`,
+        valueText(e.old, m),
+        valueText(e.new, m),
+        e.reason === null ? '' : showable(e.reason),
+      ]),
+    });
+  }
+
+  h(2, m.rights);
+  blocks.push({ kind: 'paragraph', text: m.rightsIntro });
+  blocks.push({
+    kind: 'list',
+    items: copy.rights.map((r) =>
+      r.qualification ? `${m.rightNames[r.right]}: ${l(r.qualification)}` : m.rightNames[r.right],
+    ),
+  });
+
+  const a = copy.supervisoryAuthority;
+  h(2, m.complaint);
+  blocks.push({ kind: 'paragraph', text: m.complaintText });
+  blocks.push({
+    kind: 'pairs',
+    items: [
+      { term: l(a.name), text: showable(a.website) },
+      ...(a.email ? [{ term: m.email, text: showable(a.email) }] : []),
+      ...(a.phone ? [{ term: m.phone, text: showable(a.phone) }] : []),
+    ],
+  });
+
+  h(2, m.accessLog);
+  blocks.push({ kind: 'paragraph', text: m.accessLogIntro });
+  if (copy.accessLog.length === 0) {
+    blocks.push({ kind: 'paragraph', text: m.noAccessLog });
+  } else {
+    blocks.push({
+      kind: 'table',
+      head: [m.when, m.what, m.byRole],
+      rows: copy.accessLog.map((e) => [
+        when(e.at),
+        showable(e.text),
+        roleLabel(register, e.role, lang),
+      ]),
+    });
+  }
+
+  h(2, m.files);
+  blocks.push({ kind: 'paragraph', text: m.filesText });
+  if (opts.portability) {
+    blocks.push({ kind: 'paragraph', text: m.portableText });
+  }
+  return { lang, title: m.title, blocks };
+}
+
+function roleLabel(register: Register, role: string, lang: PackageLang): string {
+  return showable(register.role(role)?.label[lang] ?? role);
+}
+
+function categoryBlocks(
+  blocks: Block[],
+  id: string,
+  cat: AccessCopyCategory,
+  ctx: {
+    m: PackageMessages;
+    l: (t: Localized | null | undefined, fallback?: string) => string;
+    when: (iso: string) => string;
+    purposeLabel: (id: string) => string;
+    lang: PackageLang;
+  },
+) {
+  const { m, l, when, purposeLabel } = ctx;
+  const sources = new Map(cat.sources.map((s) => [s.id, s]));
+  const sourceText = (sid: string) => {
+    const s = sources.get(sid);
+    return s?.label ? l(s.label) : `${showable(sid)} (${m.unknownSource})`;
+  };
+  blocks.push({ kind: 'heading', level: 3, text: l(cat.label, id) });
+
+  blocks.push({ kind: 'heading', level: 4, text: m.values });
+  blocks.push({
+    kind: 'pairs',
+    items: Object.entries(cat.fields).map(([f, stored]) => ({
+      term: l(stored.label, f),
+      text: valueText(stored.value, m),
+      note: `${m.source}: ${sourceText(stored.source)} · ${m.collected}: ${when(stored.collectedAt)} · ${m.collectedFor}: ${purposeLabel(stored.purpose)}`,
+    })),
+  });
+
+  blocks.push({ kind: 'heading', level: 4, text: m.purposes });
+  blocks.push({
+    kind: 'list',
+    items: cat.purposes.map((p) => {
+      const parts = [`${l(p.label)}. ${m.legalBasis}: ${m.legalBases[p.legalBasis]}`];
+      if (p.legitimateInterest) {
+        parts.push(`${m.legitimateInterest}: ${l(p.legitimateInterest)}`);
+      }
+      if (p.law) {
+        parts.push(`${m.law}: ${showable(p.law)}`);
+      }
+      const event =
+        m.events[p.retention.from as keyof PackageMessages['events']] ?? p.retention.from;
+      parts.push(
+        `${m.retention}: ${l(p.retention.label)} (${m.durationFrom(formatDuration(p.retention.duration, m), event)})`,
+      );
+      return parts.join('. ');
+    }),
+  });
+
+  blocks.push({ kind: 'heading', level: 4, text: m.sources });
+  blocks.push({
+    kind: 'list',
+    items: cat.sources.map((s) =>
+      s.kind ? `${sourceText(s.id)} (${m.sourceKinds[s.kind]})` : sourceText(s.id),
+    ),
+  });
+
+  blocks.push({ kind: 'heading', level: 4, text: m.recipients });
+  if (cat.recipients.length === 0) {
+    blocks.push({ kind: 'paragraph', text: m.noRecipients });
+  } else {
+    blocks.push({
+      kind: 'list',
+      items: cat.recipients.map((r) => {
+        const parts = [
+          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country}. ${l(r.description)}`,
+        ];
+        for (const t of r.transfers) {
+          const how = m.mechanisms[t.mechanism ?? 'none'];
+          const extra = [
+            t.derogation ? showable(t.derogation) : '',
+            t.description ? l(t.description) : '',
+          ]
+            .filter(Boolean)
+            .join(' ');
+          parts.push(
+            `${m.transfer} ${m.transferTo} ${t.countries.join(', ')}: ${how}${t.sccModule ? `, ${m.sccModule} ${t.sccModule}` : ''}.${extra ? ` ${extra}` : ''}`,
+          );
+        }
+        return parts.join(' ');
+      }),
+    });
+  }
+
+  if (cat.legalHolds.length > 0) {
+    blocks.push({ kind: 'heading', level: 4, text: m.legalHolds });
+    blocks.push({
+      kind: 'list',
+      items: cat.legalHolds.map((hold) => {
+        const event = m.events[hold.from];
+        return `${l(hold.label)}: ${showable(hold.law)}, ${m.durationFrom(formatDuration(hold.duration, m), event)}; ${m.holdKeptFor} ${purposeLabel(hold.purpose)}`;
+      }),
+    });
+  }
+}
