@@ -8,7 +8,11 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import pinoPretty from 'pino-pretty';
 import {
   jsonSchemaTransform,
@@ -34,6 +38,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
 import { requestsRoutes } from './modules/requests/index.ts';
+import { portalRoutes } from './modules/requests/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -127,6 +132,14 @@ export function withoutUnusedSchemas<T>(doc: T): T {
   return doc;
 }
 
+/** The portal's pages besides `/`, each served its one page (web/portal/Portal.tsx routes them). */
+export const PORTAL_PAGES = [
+  '/requests/new',
+  '/requests/sent',
+  '/requests/verify',
+  '/requests/download',
+] as const;
+
 function trustHops(n: number) {
   return (_address: string, hop: number) => hop < n;
 }
@@ -215,6 +228,12 @@ export async function createApp(
       await registerRateLimits(api, services.rateLimits, opts.apiKeyRateLimit);
       definitionRoutes(api, services.register);
       staffRoutes(api, { staff: services.staff, apiKeys: services.apiKeys });
+      // The public portal's request routes: no sign-in, limited per address and per e-mail.
+      portalRoutes(api, {
+        portal: services.portal,
+        rateLimits: services.rateLimits,
+        vault: services.vault,
+      });
       await api.register((secured, _opts, done) => {
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
@@ -257,9 +276,14 @@ export async function createApp(
       dotfiles: 'ignore',
     });
     // Read on each request, so that a rebuild (new hashed asset names) shows without a restart.
-    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-      reply.type('text/html; charset=utf-8').send(await readFile(join(portalDir, 'index.html'))),
-    );
+    const portalPage = async (_req: unknown, reply: FastifyReply) =>
+      reply.type('text/html; charset=utf-8').send(await readFile(join(portalDir, 'index.html')));
+    app.get('/', { schema: { hide: true } }, portalPage);
+    // The portal's request pages (the mailed links open /requests/verify and /requests/download,
+    // their token in the fragment, which never reaches the server).
+    for (const page of PORTAL_PAGES) {
+      app.get(page, { schema: { hide: true } }, portalPage);
+    }
   } else {
     app.get('/', { schema: { hide: true } }, (_req, reply) =>
       reply.redirect(hasConsole ? '/admin/' : '/api/docs'),

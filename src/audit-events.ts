@@ -6,7 +6,7 @@ import { mailEvents } from './mail/events.ts';
 import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
-import { requestEvents } from './modules/requests/index.ts';
+import { portalEvents, requestEvents } from './modules/requests/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
 import { erasureEvents, subjectEvents } from './modules/subjects/index.ts';
 
@@ -19,4 +19,5 @@ export const allAuditEvents = [
   ...definitionEvents,
   ...mailEvents,
   ...requestEvents,
+  ...portalEvents,
 ] as const;

@@ -16,9 +16,14 @@ import {
 } from './modules/audit/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
-import { createRequestsService, type RequestsPorts } from './modules/requests/index.ts';
+import {
+  createPortalService,
+  createRequestsService,
+  type PortalPorts,
+  type RequestsPorts,
+} from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
-import { createSubjectsService } from './modules/subjects/index.ts';
+import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
 import type { RetryPolicy } from './jobs/index.ts';
 import { createMailService } from './mail/index.ts';
@@ -103,13 +108,25 @@ export function createServices(deps: {
     register,
     clock,
     subjects,
-    ports: requestsPorts(register),
+    ports: { stopProcessing: subjects.stopProcessing, recipientsOf: subjects.recipientsOf },
+  });
+  // The public portal's side of requests: intake by a mailed link, its verification, downloads.
+  const portal = createPortalService({
+    db,
+    clock,
+    register,
+    audit,
+    mail,
+    requests,
+    subjects,
+    ports: { rectifyBySubject: subjects.rectifyBySubject, buildAccessPackage },
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });
   return {
     register,
-    publicUrl: deps.publicUrl ?? 'http://localhost:3000',
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
     vault,
     clock,
     keys,
@@ -120,32 +137,12 @@ export function createServices(deps: {
     staff,
     mail,
     requests,
+    portal,
     rateLimits,
   };
 }
 
-/**
- * What the requests module needs from the subjects module that other work of issue 10 adds.
- * Each is one line once the subjects service has the function:
- * - TODO(objection): `stopProcessing: subjects.stopProcessing`
- * - TODO(objection): `recipientsOf: subjects.recipientsOf`
- */
-function requestsPorts(register: Register): RequestsPorts {
-  return {
-    stopProcessing: () =>
-      Promise.reject(
-        new AppError('conflict', 'stopping processing for a person is not available yet', [
-          { field: 'type', detail: 'this build cannot complete this type of request' },
-        ]),
-      ),
-    // Until subjects.recipientsOf exists: every recipient the definition names for a category.
-    recipientsOf: () =>
-      Promise.resolve(
-        register.definition.recipients
-          .filter((r) => r.categories.length > 0)
-          .map((r) => ({ id: r.id, name: r.name, categories: [...r.categories] })),
-      ),
-  };
-}
+/** Where the portal's mailed links point when PUBLIC_URL is not given (a server on this machine). */
+export const DEFAULT_PUBLIC_URL = 'http://localhost:8080';
 
 export type Services = ReturnType<typeof createServices>;

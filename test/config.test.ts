@@ -22,7 +22,7 @@ describe('configuration', () => {
     });
     expect(c.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(c)).toBe(true);
-    expect(c.publicUrl).toBe('http://localhost:8080');
+    expect(c.publicUrl).toBe('http://127.0.0.1:8080');
     expect(loadConfig({ PUBLIC_URL: 'https://rekisteri.example.fi/portal/' }).publicUrl).toBe(
       'https://rekisteri.example.fi/portal',
     );

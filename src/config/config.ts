@@ -31,15 +31,6 @@ const schema = z.object({
       return z.NEVER;
     }),
   HOST: z.string().min(1).default('127.0.0.1'),
-  /**
-   * The address people reach the portal at, for links in mail (a request's verification and
-   * download links): an http(s) origin with an optional path, no query or fragment. Defaults to
-   * http://localhost:PORT.
-   */
-  PUBLIC_URL: z
-    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// address' })
-    .refine((v) => !/[?#]/.test(v), 'must not hold a query string or a fragment')
-    .optional(),
   DATABASE_URL: postgresUrl().optional(),
   REKISTERI_DATA: z.string().min(1).default('./data'),
   /**
@@ -131,6 +122,17 @@ const schema = z.object({
    * delivered by then is not sent). Default 168 (seven days).
    */
   MAIL_OUTBOX_TTL: z.coerce.number().int().min(1).max(2160).default(168),
+  /**
+   * Where people reach the portal (`https://rekisteri.example.fi`): the links mailed to them (a
+   * request's confirmation, a download) point here, never to whatever Host a request named.
+   */
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .refine((v) => {
+      const u = new URL(v);
+      return u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+    }, 'expected the portal’s address only, without query, fragment or credentials')
+    .optional(),
   API_KEY_RATE_LIMIT: z.coerce.number().int().min(0).max(100_000_000).default(300_000),
   /** A bearer token of at least 32 characters; without it /metrics answers 404. */
   REKISTERI_METRICS_TOKEN: z
@@ -142,8 +144,6 @@ const schema = z.object({
 export interface Config {
   port: number;
   host: string;
-  /** PUBLIC_URL without a trailing slash: the portal's address in mailed links. */
-  publicUrl: string;
   databaseUrl: string | undefined;
   dataDir: string;
   /** Directory of the key store (its embedded database unless keystoreUrl is set, anchors). */
@@ -169,6 +169,8 @@ export interface Config {
   mailFrom: string | undefined;
   /** Milliseconds a mail stays in the outbox (MAIL_OUTBOX_TTL, given in hours). */
   mailOutboxTtl: number;
+  /** Where people reach the portal (PUBLIC_URL), for mailed links; this server when not given. */
+  publicUrl: string;
   /** Requests per minute per API key under /api/v1 (API_KEY_RATE_LIMIT); 0: no limit. */
   apiKeyRateLimit: number;
 }
@@ -252,7 +254,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const config = Object.freeze({
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.REKISTERI_DATA),
     keystoreDir: resolve(e.REKISTERI_KEYSTORE),
@@ -274,6 +275,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     watchdogTimeout: e.REKISTERI_WATCHDOG_TIMEOUT,
     mailFrom: e.MAIL_FROM,
     mailOutboxTtl: e.MAIL_OUTBOX_TTL * 3600 * 1000,
+    publicUrl: (
+      e.PUBLIC_URL ??
+      `http://${e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`
+    ).replace(/\/+$/, ''),
     apiKeyRateLimit: e.API_KEY_RATE_LIMIT,
   });
   if (e.SMTP_URL !== undefined) {

@@ -297,4 +297,15 @@ export interface Database {
   api_keys: ApiKeysTable;
   import_runs: ImportRunsTable;
   import_rejections: ImportRejectionsTable;
+  request_tokens: RequestTokensTable;
+}
+
+/** A portal link's token (src/modules/requests/tokens.repo.ts): only its SHA-256 is kept. */
+export interface RequestTokensTable {
+  token_hash: Bytes;
+  request_id: string;
+  kind: 'verify' | 'download';
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }

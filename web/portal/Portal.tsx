@@ -1,15 +1,27 @@
 /**
- * The portal's one page for now: the register's published summary. A header with the language
- * switcher, the main content with one section per topic, and a footer with the staff console and
- * the API documentation.
+ * The portal's frame: a header with the register's name and the language switcher, the page for
+ * the current path, and a footer with the staff console and the API documentation. Pages: the
+ * register's published summary (/), the request form (/requests/new), "check your mail"
+ * (/requests/sent), the verification page a mailed link opens (/requests/verify#token=…), and
+ * the download page (/requests/download, with #token=… from a mailed link).
  */
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo } from 'react';
-import type { Definition } from '../shared/api.ts';
+import { useEffect } from 'react';
 import { useApi } from '../shared/api-context.tsx';
-import { legalBasisLabel } from '../shared/format.ts';
-import { LanguageSwitcher, QueryState, SkipLink } from '../shared/ui.tsx';
-import { knownText, useI18n } from './i18n.ts';
+import { Link, Route, Switch } from '../shared/router.tsx';
+import type { Definition } from '../shared/api.ts';
+import {
+  LanguageSwitcher,
+  PageHeading,
+  QueryState,
+  SkipLink,
+  type QueryLike,
+} from '../shared/ui.tsx';
+import { useI18n } from './i18n.ts';
+import { DownloadPage } from './pages/Download.tsx';
+import { RequestFormPage, RequestSentPage } from './pages/RequestForm.tsx';
+import { Summary } from './pages/Summary.tsx';
+import { VerifyPage } from './pages/Verify.tsx';
 
 export function Portal() {
   const api = useApi();
@@ -18,16 +30,15 @@ export function Portal() {
   const definition = useQuery({ queryKey: ['definition'], queryFn: () => api.definition() });
 
   const title = definition.data ? i18n.loc(definition.data.name) : p('portal.title');
-  useEffect(() => {
-    document.title = title;
-  }, [title]);
 
   return (
     <div className="portal">
       <SkipLink />
       <header className="topbar">
         <div className="brand">
-          <span className="brand-name">{definition.data?.controller.name ?? 'Rekisteri'}</span>
+          <Link to="/" className="brand-name">
+            {definition.data?.controller.name ?? 'Rekisteri'}
+          </Link>
           <span className="brand-sub">{title}</span>
         </div>
         <div className="topbar-tools">
@@ -35,11 +46,29 @@ export function Portal() {
         </div>
       </header>
       <main id="main" tabIndex={-1} className="portal-main">
-        <h1>{p('portal.title')}</h1>
-        <QueryState query={definition}>{(def) => <Summary def={def} />}</QueryState>
+        <Switch>
+          <Route path="/requests/new">
+            <RequestFormPage definition={definition} />
+          </Route>
+          <Route path="/requests/sent">
+            <RequestSentPage />
+          </Route>
+          <Route path="/requests/verify">
+            <VerifyPage />
+          </Route>
+          <Route path="/requests/download">
+            <DownloadPage />
+          </Route>
+          <Route>
+            <SummaryPage title={title} definition={definition} />
+          </Route>
+        </Switch>
       </main>
       <footer className="portal-footer">
         <ul>
+          <li>
+            <Link to="/requests/new">{p('portal.makeRequest')}</Link>
+          </li>
           <li>
             <a href="/admin/">{p('portal.staff')}</a>
           </li>
@@ -52,135 +81,15 @@ export function Portal() {
   );
 }
 
-function Summary({ def }: { def: Definition }) {
-  const i18n = useI18n();
-  const { lang, loc } = i18n;
-  const p = i18n.t;
-  const regions = useMemo(() => new Intl.DisplayNames([lang], { type: 'region' }), [lang]);
-  const country = (code: string) => regions.of(code) ?? code;
-  const categoryLabel = useMemo(() => {
-    const labels = new Map(def.categories.map((c) => [c.id, c.label]));
-    return (id: string) => loc(labels.get(id), id);
-  }, [def.categories, loc]);
-  const recipientName = new Map(def.recipients.map((r) => [r.id, r.name]));
-  const c = def.controller;
-
+function SummaryPage({ title, definition }: { title: string; definition: QueryLike<Definition> }) {
+  const p = useI18n().t;
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
   return (
     <>
-      <p className="portal-lead">{p('portal.intro')}</p>
-
-      <section aria-labelledby="controller-heading" className="card">
-        <h2 id="controller-heading">{p('portal.controller')}</h2>
-        <p className="portal-controller">{c.name}</p>
-        <dl className="portal-facts">
-          <dt>{p('portal.businessId')}</dt>
-          <dd>{c.businessId}</dd>
-          <dt>{p('portal.email')}</dt>
-          <dd>
-            <a href={`mailto:${c.email}`}>{c.email}</a>
-          </dd>
-          <dt>{p('portal.phone')}</dt>
-          <dd>{c.phone}</dd>
-          {c.website ? (
-            <>
-              <dt>{p('portal.website')}</dt>
-              <dd>
-                <a href={c.website} rel="noreferrer">
-                  {c.website}
-                </a>
-              </dd>
-            </>
-          ) : null}
-        </dl>
-      </section>
-
-      <section aria-labelledby="purposes-heading">
-        <h2 id="purposes-heading">{p('portal.purposes')}</h2>
-        {def.purposes.map((purpose) => (
-          <article key={purpose.id} className="card" aria-labelledby={`purpose-${purpose.id}`}>
-            <h3 id={`purpose-${purpose.id}`}>{loc(purpose.label, purpose.id)}</h3>
-            <p>{loc(purpose.description)}</p>
-            <dl className="portal-facts">
-              <dt>{p('portal.legalBasis')}</dt>
-              <dd>{legalBasisLabel(i18n, purpose.legalBasis)}</dd>
-              <dt>{p('portal.usesCategories')}</dt>
-              <dd>{i18n.list(purpose.categories.map(categoryLabel))}</dd>
-            </dl>
-          </article>
-        ))}
-      </section>
-
-      <section aria-labelledby="categories-heading">
-        <h2 id="categories-heading">{p('portal.categories')}</h2>
-        <ul className="portal-list">
-          {def.categories.map((category) => (
-            <li key={category.id}>
-              <strong>{loc(category.label, category.id)}</strong>
-              {category.fields.length > 0 ? (
-                <>: {i18n.list(category.fields.map((f) => loc(f.label, f.id)))}</>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      </section>
-
-      <section aria-labelledby="sources-heading">
-        <h2 id="sources-heading">{p('portal.sources')}</h2>
-        <ul className="portal-list">
-          {def.sources.map((source) => (
-            <li key={source.id}>{loc(source.label, source.id)}</li>
-          ))}
-        </ul>
-      </section>
-
-      <section aria-labelledby="recipients-heading">
-        <h2 id="recipients-heading">{p('portal.recipients')}</h2>
-        {def.recipients.length === 0 ? <p>{p('portal.noRecipients')}</p> : null}
-        {def.recipients.map((r) => (
-          <article key={r.id} className="card" aria-labelledby={`recipient-${r.id}`}>
-            <h3 id={`recipient-${r.id}`}>{r.name}</h3>
-            <p className="muted">{knownText(i18n, 'role', r.role)}</p>
-            <p>{loc(r.description)}</p>
-            <dl className="portal-facts">
-              <dt>{p('portal.country')}</dt>
-              <dd>{country(r.country)}</dd>
-              <dt>{p('portal.usesCategories')}</dt>
-              <dd>{i18n.list(r.categories.map(categoryLabel))}</dd>
-            </dl>
-          </article>
-        ))}
-      </section>
-
-      <section aria-labelledby="transfers-heading">
-        <h2 id="transfers-heading">{p('portal.transfers')}</h2>
-        {def.transfers.length === 0 ? <p>{p('portal.noTransfers')}</p> : null}
-        <ul className="portal-list">
-          {def.transfers.map((t) => (
-            <li key={`${t.recipient}-${t.country}`}>
-              <strong>{recipientName.get(t.recipient) ?? t.recipient}</strong>, {country(t.country)}
-              {t.mechanism ? <> · {knownText(i18n, 'mechanism', t.mechanism)}</> : null}
-              {t.description ? <p className="muted">{loc(t.description)}</p> : null}
-            </li>
-          ))}
-        </ul>
-      </section>
-
-      <section aria-labelledby="retention-heading">
-        <h2 id="retention-heading">{p('portal.retention')}</h2>
-        <ul className="portal-list">
-          {def.retentionRules.map((rule) => (
-            <li key={rule.id}>
-              <strong>{loc(rule.label, rule.id)}</strong>:{' '}
-              {p('portal.retentionRule', {
-                duration: i18n.duration(rule.duration),
-                event: knownText(i18n, 'event', rule.from),
-              })}
-            </li>
-          ))}
-        </ul>
-      </section>
-
-      <p className="muted small">{p('portal.version', { version: def.version })}</p>
+      <PageHeading title={p('portal.title')}>{p('portal.title')}</PageHeading>
+      <QueryState query={definition}>{(def) => <Summary def={def} />}</QueryState>
     </>
   );
 }

@@ -251,6 +251,74 @@ export interface paths {
     patch: operations['updateStaff'];
     trace?: never;
   };
+  '/api/v1/portal/requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A data subject’s request from the portal: mails a single-use verification link (24 h) to the address; the answer is the same whether or not the address is in the register */
+    post: operations['submitPortalRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/portal/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Proves the address of a portal request with the mailed link’s token (once); starts the time to answer. A used, expired or unknown token is refused alike */
+    post: operations['verifyPortalRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/portal/download-links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mails a fresh single-use download link (30 min) when the request is a completed access or portability request of this address whose copy may still be downloaded; the answer is the same either way */
+    post: operations['requestDownloadLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/portal/downloads': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** The access copy (a ZIP) the mailed download link’s token opens, once; the download is recorded */
+    post: operations['downloadAccessCopy'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/subjects': {
     parameters: {
       query?: never;
@@ -738,6 +806,11 @@ export interface components {
         recordedBy: string;
       }[];
     };
+    /** @description Always this, whether or not anything was mailed */
+    PortalSent: {
+      /** @constant */
+      status: 'sent';
+    };
     StoredField: {
       value: unknown;
       source: string;
@@ -944,6 +1017,29 @@ export interface components {
       /** @constant */
       status: 'ok';
       eventLoopDelayMs: number;
+    };
+    PortalVerified: {
+      /**
+       * Format: uuid
+       * @description The request’s number
+       */
+      request: string;
+      /** @enum {string} */
+      type:
+        | 'access'
+        | 'rectification'
+        | 'erasure'
+        | 'restriction'
+        | 'restriction_lift'
+        | 'portability'
+        | 'objection'
+        | 'consent_withdrawal'
+        | 'marketing_prohibition';
+      /** @enum {string} */
+      state:
+        'received' | 'identity_pending' | 'in_progress' | 'completed' | 'refused' | 'cancelled';
+      /** @description When the answer is due (Helsinki date) */
+      dueAt: string | null;
     };
   };
   responses: never;
@@ -1966,6 +2062,256 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  submitPortalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          type:
+            | 'access'
+            | 'rectification'
+            | 'erasure'
+            | 'restriction'
+            | 'restriction_lift'
+            | 'portability'
+            | 'objection'
+            | 'consent_withdrawal'
+            | 'marketing_prohibition';
+          /**
+           * Format: email
+           * @description The address to answer to; the verification link goes here
+           */
+          email: string;
+          /**
+           * @description The language of the mail and of the answer
+           * @enum {string}
+           */
+          lang: 'sv' | 'fi' | 'en';
+          details?: string;
+          /** @description For rectification: new values of fields the definition marks self-editable */
+          changes?: {
+            category: string;
+            field: string;
+            value:
+              | string
+              | number
+              | boolean
+              | {
+                  street: string;
+                  postalCode: string;
+                  city: string;
+                  country?: string;
+                }
+              | null;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PortalSent'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  verifyPortalRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The token from the mailed link’s fragment (#token=…) */
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PortalVerified'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  requestDownloadLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * Format: uuid
+           * @description The request’s number, from the mail that told it was done
+           */
+          request: string;
+          /** Format: email */
+          email: string;
+          /** @enum {string} */
+          lang: 'sv' | 'fi' | 'en';
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PortalSent'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  downloadAccessCopy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The token from the mailed link’s fragment (#token=…) */
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description application/zip: the access copy */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
         headers: {
           [name: string]: unknown;
         };

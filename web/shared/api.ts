@@ -94,6 +94,10 @@ export const TOLD_HOW = [
   'phone',
   'other',
 ] as const satisfies readonly ToldHow[];
+/** What the portal's request form sends (POST /portal/requests). */
+export type PortalRequestInput = Body<'submitPortalRequest'>;
+/** What a verified request answers: its type, state and due date, nothing about the person. */
+export type PortalVerified = Answer<'verifyPortalRequest'>;
 
 export class ApiError extends Error {
   readonly status: number;
@@ -306,6 +310,45 @@ export function createApiClient(base = '/api/v1') {
         `/requests/${encodeURIComponent(id)}/recipients/${encodeURIComponent(recipientId)}`,
         { body },
       ),
+    /** The portal: a new request; always answers the same, whoever the address belongs to. */
+    submitPortalRequest: (input: PortalRequestInput) =>
+      request<Answer<'submitPortalRequest', 202>>('POST', '/portal/requests', { body: input }),
+    /** The portal: the token from the mailed link's fragment proves the address. */
+    verifyPortalRequest: (token: string) =>
+      request<PortalVerified>('POST', '/portal/verify', {
+        body: { token } satisfies Body<'verifyPortalRequest'>,
+      }),
+    /** The portal: mails a fresh download link when the request's copy is ready for the address. */
+    requestDownloadLink: (input: Body<'requestDownloadLink'>) =>
+      request<Answer<'requestDownloadLink', 202>>('POST', '/portal/download-links', {
+        body: input,
+      }),
+    /** The portal: the access copy (a ZIP) the token from the mailed link opens, once. */
+    async downloadAccessCopy(token: string): Promise<{ blob: Blob; filename: string }> {
+      let res: Response;
+      try {
+        res = await fetch(`${base}/portal/downloads`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/zip' },
+          credentials: 'same-origin',
+          body: JSON.stringify({ token } satisfies Body<'downloadAccessCopy'>),
+        });
+      } catch (e) {
+        throw new NetworkError(e instanceof Error ? e.message : String(e));
+      }
+      if (!res.ok) {
+        const type = res.headers.get('content-type') ?? '';
+        const json = type.includes('json') ? ((await res.json()) as unknown) : null;
+        throw new ApiError(
+          json && typeof json === 'object' && 'status' in json
+            ? (json as Problem)
+            : { type: 'about:blank', title: res.statusText || 'Error', status: res.status },
+        );
+      }
+      const disposition = res.headers.get('content-disposition') ?? '';
+      const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'access-copy.zip';
+      return { blob: await res.blob(), filename };
+    },
 
     listStaff: () => request<Answer<'listStaff'>>('GET', '/staff'),
     createStaff: (input: Body<'createStaff'>) =>

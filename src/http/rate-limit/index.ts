@@ -21,8 +21,11 @@ export interface RateLimit {
   readonly max: number;
   /** …in a fixed window of this many ms, from its first request. */
   readonly windowMs: number;
-  /** Counted per client address, or per signed-in account or API key (address when neither). */
-  readonly per: 'address' | 'account';
+  /**
+   * Counted per client address, or per signed-in account or API key (address when neither), or
+   * per e-mail address a public form names (`limitEmail`; only its HMAC is ever a key).
+   */
+  readonly per: 'address' | 'account' | 'email';
   /** What was limited, in the refusal's words. */
   readonly what: string;
   /**
@@ -63,6 +66,30 @@ export const RATE_LIMITS = {
     per: 'account',
     what: 'requests from this API key or session',
     shared: 'within a second',
+  },
+  /**
+   * The public portal's request routes (a new request, its verification, a download link, the
+   * download), per client address: what a person needs, with room for a household behind one
+   * address; far less than a script trying addresses or tokens.
+   */
+  portal: {
+    max: 30,
+    windowMs: 15 * 60_000,
+    per: 'address',
+    what: 'requests to the portal from this address',
+    shared: 'exact',
+  },
+  /**
+   * The portal's forms that name an e-mail address (a new request, a download link), per that
+   * address, whoever sends them: no one can fill a person's mailbox with our links. Counted the
+   * same whether or not the address is in the register.
+   */
+  'portal-email': {
+    max: 5,
+    windowMs: 60 * 60_000,
+    per: 'email',
+    what: 'portal requests for this e-mail address',
+    shared: 'exact',
   },
 } as const satisfies Record<string, RateLimit>;
 
@@ -105,6 +132,28 @@ export function rateLimit(name: RateLimitName, apiKeyMax?: number): RateLimitOpt
       );
     },
   };
+}
+
+/**
+ * Counts one use of a limit counted `per: 'email'` for `email`, and refuses (429, naming what was
+ * limited) past its maximum. The key is an HMAC of the normalised address (`hash`: the vault's
+ * `rateLimitHash`), so neither the counter here nor the table ever holds the address itself.
+ */
+export async function limitEmail(
+  counter: RateLimitCounter,
+  hash: (key: string) => Buffer,
+  name: 'portal-email',
+  normalisedEmail: string,
+): Promise<void> {
+  const limit: RateLimit = RATE_LIMITS[name];
+  const key = `${name}\u0000email\u0000${hash(`email\u0000${normalisedEmail}`).toString('base64url')}`;
+  const { current, ttl } = await counter.hit(key, limit.windowMs);
+  if (current > limit.max) {
+    const wait = Math.max(1, Math.ceil(ttl / 1000));
+    throw new AppError('too_many_requests', `too many ${limit.what}; try again in ${wait} s`, [], {
+      retryAfter: wait,
+    });
+  }
 }
 
 /**

@@ -38,3 +38,13 @@ export {
   type RequestsPorts,
   type RequestsService,
 } from './requests.service.ts';
+export {
+  createPortalService,
+  portalActor,
+  type PortalDeps,
+  type PortalPorts,
+  type PortalService,
+} from './portal.service.ts';
+export { portalEvents } from './portal.events.ts';
+export { portalRoutes } from './portal.routes.ts';
+export { TOKEN_LIFETIME_MS } from './tokens.ts';
