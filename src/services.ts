@@ -16,18 +16,12 @@ import {
 } from './modules/audit/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
-import {
-  createPortalService,
-  createRequestsService,
-  type PortalPorts,
-  type RequestsPorts,
-} from './modules/requests/index.ts';
+import { createPortalService, createRequestsService } from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
 import type { RetryPolicy } from './jobs/index.ts';
 import { createMailService } from './mail/index.ts';
-import { AppError } from './lib/errors.ts';
 import type { Vault } from './vault/vault.ts';
 
 export function createServices(deps: {
