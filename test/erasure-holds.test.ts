@@ -155,7 +155,7 @@ describe.each(DATABASES)('erasure with legal holds on %s', (kind) => {
     const apiKey = await services.apiKeys.createApiKey(operator, {
       name: 'dpo',
       purposes: ['*'],
-      actions: ['read', 'erase'],
+      actions: ['read', 'erase', 'handle_requests'],
     });
     const res = await app.inject({
       method: 'DELETE',
