@@ -17,6 +17,7 @@ import { initCommand } from './init.ts';
 import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
 import { outboxCommand } from './outbox.ts';
+import { requestsCommand } from './requests.ts';
 import { seedCommand } from './seed.ts';
 import { startCommand } from './start.ts';
 
@@ -46,6 +47,7 @@ for (const add of [
   keyCommand,
   definitionCommand,
   outboxCommand,
+  requestsCommand,
 ]) {
   program.addCommand(add());
 }
