@@ -303,6 +303,16 @@ describe.each(DATABASES)('objection, restriction and rectification on %s', (kind
     ).toEqual({ resumed: ['b2b_marketing', 'newsletter'] });
     expect((await t.services.subjects.getSubject(operator, d.id, 'newsletter')).id).toBe(d.id);
     await refused(t.services.subjects.getSubject(operator, d.id, 'analytics'), 'not_found');
+    // The person's own view of the access log says what was stopped and resumed.
+    const texts = (await t.services.audit.forSubject(d.id, 'en'))
+      .filter((e) => e.action === 'subject.stop' || e.action === 'subject.resume')
+      .map((e) => e.text);
+    expect(texts.sort()).toEqual([
+      'Processing resumed (consent given again) for: no purpose',
+      'Processing resumed (direct-marketing prohibition lifted) for: b2b_marketing, newsletter',
+      'Processing stopped (consent withdrawn) for: analytics',
+      'Processing stopped (direct marketing prohibited) for: newsletter, b2b_marketing',
+    ]);
   });
 
   it('restriction holds on read, history, list, search, lookup, write and import merge', async () => {
