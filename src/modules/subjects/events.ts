@@ -53,6 +53,16 @@ const STOP = {
   },
 } as const satisfies Record<(typeof STOP_REASONS)[number], Record<'sv' | 'fi' | 'en', string>>;
 
+const RESUME = {
+  objection: { sv: 'invändningen återtogs', fi: 'vastustus peruttiin', en: 'objection withdrawn' },
+  consent_withdrawal: { sv: 'nytt samtycke', fi: 'uusi suostumus', en: 'consent given again' },
+  marketing_prohibition: {
+    sv: 'förbudet mot direktmarknadsföring hävdes',
+    fi: 'suoramarkkinointikielto poistettiin',
+    en: 'direct-marketing prohibition lifted',
+  },
+} as const satisfies Record<(typeof STOP_REASONS)[number], Record<'sv' | 'fi' | 'en', string>>;
+
 const list = (codes: readonly string[], none: string) => (codes.length ? codes.join(', ') : none);
 
 const none = z.strictObject({});
@@ -123,11 +133,11 @@ export const subjectEvents = [
     z.strictObject({ reason: z.enum(STOP_REASONS), purposes: auditData.codes() }),
     {
       sv: (d) =>
-        `Behandlingen återupptogs (${STOP[d.reason].sv} hävd) för: ${list(d.purposes, 'inga ändamål')}`,
+        `Behandlingen återupptogs (${RESUME[d.reason].sv}) för: ${list(d.purposes, 'inga ändamål')}`,
       fi: (d) =>
-        `Käsittely jatkui (${STOP[d.reason].fi} peruttu) tarkoituksissa: ${list(d.purposes, 'ei yhtään')}`,
+        `Käsittely jatkui (${RESUME[d.reason].fi}) tarkoituksissa: ${list(d.purposes, 'ei yhtään')}`,
       en: (d) =>
-        `Processing resumed (${STOP[d.reason].en} lifted) for: ${list(d.purposes, 'no purpose')}`,
+        `Processing resumed (${RESUME[d.reason].en}) for: ${list(d.purposes, 'no purpose')}`,
     },
   ),
   defineAuditEvent('subject.stops', none, {

@@ -12,13 +12,14 @@
  * of type `email` and of type `phone`, in definition order, that holds a value: the same ones the
  * lookup indexes) and the preferred language: the first `enum` field whose declared values are
  * all among sv, fi and en and that holds one of them (the demo's `contact.language`); null where
- * there is none. It reads whatever a restriction or a stop hides from purposes: telling the
+ * there is none. The phone number is given in international form (+358401234567). It reads whatever a restriction or a stop hides from purposes: telling the
  * person is not processing for those purposes.
  *
  * Both are request handling: `handle_requests` (or an API key trusted with erasure) and every
  * purpose, as stopping processing.
  */
 import type { Actor } from '../../../lib/actor.ts';
+import { normalisePhone } from '../../../vault/normalise.ts';
 import type { UseCaseContext } from '../access.ts';
 import { subjectsRepo as repo } from '../subjects.repo.ts';
 import { requireRequestHandler } from './stop-processing.ts';
@@ -104,7 +105,10 @@ export function createRecipientsAndContact(ctx: UseCaseContext) {
     });
     return {
       email: email?.value ?? null,
-      phone: phone?.value ?? null,
+      // In international form (+358…), ready for a text message; as stored if it will not parse.
+      phone: phone
+        ? (normalisePhone(phone.value, def.defaultCountryCallingCode) ?? phone.value)
+        : null,
       lang: (lang?.value as ContactLang | undefined) ?? null,
     };
   };
