@@ -273,6 +273,88 @@ describe.each(DATABASES)('requests on %s', (kind) => {
     expect(mails[0]?.text).toContain('Muut tietosi on poistettu.');
   });
 
+  it('rectifies, restricts and lifts a restriction through the subjects service, mailing the person before lifting', async () => {
+    const person = await newSubject(t);
+    const email = person.values.contact?.email as string;
+    const inPerson = { proof: 'photo_id', documentType: 'residence_permit' };
+    const rect = (
+      await post(
+        '/requests',
+        {
+          type: 'rectification',
+          channel: 'in_person',
+          lang: 'en',
+          email,
+          changes: [{ category: 'identity', field: 'lastName', value: 'Korjattu' }],
+          identity: inPerson,
+        },
+        key,
+      )
+    ).json<{ id: string; subjectId: string }>();
+    expect(rect.subjectId).toBe(person.id);
+    const done = await post(
+      `/requests/${rect.id}/complete`,
+      { purpose: 'customer_relationship', source: 'subject' },
+      key,
+    );
+    expect(done.statusCode, done.body).toBe(200);
+    const read = await get(`/subjects/${person.id}?purpose=customer_relationship`, key);
+    expect(
+      read.json<{ categories: { identity: { lastName: { value: string } } } }>().categories.identity
+        .lastName.value,
+    ).toBe('Korjattu');
+
+    const restrict = (
+      await post(
+        '/requests',
+        { type: 'restriction', channel: 'in_person', lang: 'en', email, identity: inPerson },
+        key,
+      )
+    ).json<{ id: string }>();
+    expect(
+      (await post(`/requests/${restrict.id}/complete`, { reason: 'Accuracy contested.' }, key))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (await get(`/subjects/${person.id}?purpose=customer_relationship`, key)).statusCode,
+    ).toBe(403);
+
+    const lift = (
+      await post(
+        '/requests',
+        {
+          type: 'restriction_lift',
+          channel: 'in_person',
+          lang: 'en',
+          email,
+          subjectId: person.id,
+          identity: inPerson,
+        },
+        key,
+      )
+    ).json<{ id: string }>();
+    const lifted = await post(`/requests/${lift.id}/complete`, {}, key);
+    expect(lifted.statusCode, lifted.body).toBe(200);
+    expect(
+      (await get(`/subjects/${person.id}?purpose=customer_relationship`, key)).statusCode,
+    ).toBe(200);
+    const steps = (await get(`/requests/${lift.id}`, key))
+      .json<{ events: Array<{ step: string }> }>()
+      .events.map((e) => e.step);
+    expect(steps.slice(-2)).toEqual(['told_before_lifting', 'completed']);
+    const mails = (await outbox(t)).filter((m) => m.to === email).map((m) => m.template);
+    expect(mails).toEqual([
+      'request-acknowledged',
+      'request-completed',
+      'request-acknowledged',
+      'request-completed',
+      'request-acknowledged',
+      'restriction-lift-notice',
+    ]);
+    const rectMail = (await outbox(t)).filter((m) => m.to === email)[1];
+    expect(rectMail?.text).toContain('identity.lastName');
+  });
+
   it('refuses with a reason, naming the supervisory authority and the right to complain, in Finnish', async () => {
     const res = await post(
       '/requests',
