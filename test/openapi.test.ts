@@ -180,7 +180,9 @@ describe('the OpenAPI document', () => {
       'controller',
       'exportedAt',
       'history',
+      'rights',
       'subject',
+      'supervisoryAuthority',
     ]);
     expect(copy.properties.subject?.required).toContain('restrictionReason');
     expect(copy.properties.history?.items?.required).toEqual(

@@ -19,7 +19,7 @@ import { csv } from './csv.ts';
 import { buildDocument } from './document.ts';
 import { renderHtml } from './html.ts';
 import { packageMessages, type PackageLang } from './messages.ts';
-import { renderPdf } from './pdf.ts';
+import { learnWords, renderPdf } from './pdf.ts';
 import { rawText, showable } from './text.ts';
 
 export interface AccessPackageOptions {
@@ -49,6 +49,17 @@ export function portableCopy(copy: AccessCopy) {
   };
 }
 
+/** Every string in a value (the definition, the messages), for the fonts to learn. */
+function* strings(value: unknown): Generator<string> {
+  if (typeof value === 'string') {
+    yield value;
+  } else if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) {
+      yield* strings(v);
+    }
+  }
+}
+
 export async function buildAccessPackage(
   copy: AccessCopy,
   register: Register,
@@ -57,6 +68,7 @@ export async function buildAccessPackage(
 ): Promise<Buffer> {
   const portability = opts.portability ?? false;
   const m = packageMessages[lang];
+  learnWords(register, () => [...strings(register.definition), ...strings(packageMessages)]);
   const doc = buildDocument(copy, register, lang, { portability });
   const exportedAt = new Date(copy.exportedAt);
   const text = (s: string) => new TextEncoder().encode(s);

@@ -103,6 +103,11 @@ export function buildDocument(
   for (const [id, cat] of categories) {
     categoryBlocks(blocks, id, cat, { m, l, when, purposeLabel, lang });
   }
+  purposeAndRecipientBlocks(
+    blocks,
+    categories.map(([, cat]) => cat),
+    { m, l },
+  );
 
   h(2, m.history);
   if (copy.history.length === 0) {
@@ -166,8 +171,76 @@ export function buildDocument(
   return { lang, title: m.title, blocks };
 }
 
+/** A part of a list item as a sentence: a full stop unless it ends with one of its own. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 function roleLabel(register: Register, role: string, lang: PackageLang): string {
   return showable(register.role(role)?.label[lang] ?? role);
+}
+
+/** Each purpose and each recipient of the person's categories, described once. */
+function purposeAndRecipientBlocks(
+  blocks: Block[],
+  categories: AccessCopyCategory[],
+  ctx: { m: PackageMessages; l: (t: Localized | null | undefined, fallback?: string) => string },
+) {
+  const { m, l } = ctx;
+  const purposes = new Map(categories.flatMap((c) => c.purposes.map((p) => [p.id, p] as const)));
+  const recipients = new Map(
+    categories.flatMap((c) => c.recipients.map((r) => [r.id, r] as const)),
+  );
+  if (purposes.size > 0) {
+    blocks.push({ kind: 'heading', level: 2, text: m.purposes });
+    blocks.push({
+      kind: 'list',
+      items: [...purposes.values()].map((p) => {
+        const parts = [
+          l(p.label),
+          l(p.description),
+          `${m.legalBasis}: ${m.legalBases[p.legalBasis]}`,
+        ];
+        if (p.legitimateInterest) {
+          parts.push(`${m.legitimateInterest}: ${l(p.legitimateInterest)}`);
+        }
+        if (p.law) {
+          parts.push(`${m.law}: ${showable(p.law)}`);
+        }
+        const event =
+          m.events[p.retention.from as keyof PackageMessages['events']] ?? p.retention.from;
+        parts.push(
+          `${m.retention}: ${l(p.retention.label)} (${m.durationFrom(formatDuration(p.retention.duration, m), event)})`,
+        );
+        return parts.map(sentence).join(' ');
+      }),
+    });
+  }
+  if (recipients.size > 0) {
+    blocks.push({ kind: 'heading', level: 2, text: m.recipients });
+    blocks.push({
+      kind: 'list',
+      items: [...recipients.values()].map((r) => {
+        const parts = [
+          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country}.`,
+          sentence(l(r.description)),
+        ];
+        for (const t of r.transfers) {
+          const how = m.mechanisms[t.mechanism ?? 'none'];
+          const extra = [
+            t.derogation ? sentence(showable(t.derogation)) : '',
+            t.description ? sentence(l(t.description)) : '',
+          ]
+            .filter(Boolean)
+            .join(' ');
+          parts.push(
+            `${m.transfer} ${m.transferTo} ${t.countries.join(', ')}: ${how}${t.sccModule ? `, ${m.sccModule} ${t.sccModule}` : ''}.${extra ? ` ${extra}` : ''}`,
+          );
+        }
+        return parts.join(' ');
+      }),
+    });
+  }
 }
 
 function categoryBlocks(
@@ -200,60 +273,32 @@ function categoryBlocks(
     })),
   });
 
-  blocks.push({ kind: 'heading', level: 4, text: m.purposes });
+  // What the definition says of the category, in short; each purpose and recipient is described
+  // once, in the sections after the categories.
   blocks.push({
-    kind: 'list',
-    items: cat.purposes.map((p) => {
-      const parts = [`${l(p.label)}. ${m.legalBasis}: ${m.legalBases[p.legalBasis]}`];
-      if (p.legitimateInterest) {
-        parts.push(`${m.legitimateInterest}: ${l(p.legitimateInterest)}`);
-      }
-      if (p.law) {
-        parts.push(`${m.law}: ${showable(p.law)}`);
-      }
-      const event =
-        m.events[p.retention.from as keyof PackageMessages['events']] ?? p.retention.from;
-      parts.push(
-        `${m.retention}: ${l(p.retention.label)} (${m.durationFrom(formatDuration(p.retention.duration, m), event)})`,
-      );
-      return parts.join('. ');
-    }),
+    kind: 'pairs',
+    items: [
+      {
+        term: m.purposes,
+        text: cat.purposes.map((p) => `${l(p.label)} (${m.legalBases[p.legalBasis]})`).join('; '),
+      },
+      {
+        term: m.sources,
+        text: cat.sources
+          .map((s) =>
+            s.kind ? `${sourceText(s.id)} (${m.sourceKinds[s.kind]})` : sourceText(s.id),
+          )
+          .join('; '),
+      },
+      {
+        term: m.recipients,
+        text:
+          cat.recipients.length === 0
+            ? m.noRecipients
+            : cat.recipients.map((r) => showable(r.name)).join('; '),
+      },
+    ],
   });
-
-  blocks.push({ kind: 'heading', level: 4, text: m.sources });
-  blocks.push({
-    kind: 'list',
-    items: cat.sources.map((s) =>
-      s.kind ? `${sourceText(s.id)} (${m.sourceKinds[s.kind]})` : sourceText(s.id),
-    ),
-  });
-
-  blocks.push({ kind: 'heading', level: 4, text: m.recipients });
-  if (cat.recipients.length === 0) {
-    blocks.push({ kind: 'paragraph', text: m.noRecipients });
-  } else {
-    blocks.push({
-      kind: 'list',
-      items: cat.recipients.map((r) => {
-        const parts = [
-          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country}. ${l(r.description)}`,
-        ];
-        for (const t of r.transfers) {
-          const how = m.mechanisms[t.mechanism ?? 'none'];
-          const extra = [
-            t.derogation ? showable(t.derogation) : '',
-            t.description ? l(t.description) : '',
-          ]
-            .filter(Boolean)
-            .join(' ');
-          parts.push(
-            `${m.transfer} ${m.transferTo} ${t.countries.join(', ')}: ${how}${t.sccModule ? `, ${m.sccModule} ${t.sccModule}` : ''}.${extra ? ` ${extra}` : ''}`,
-          );
-        }
-        return parts.join(' ');
-      }),
-    });
-  }
 
   if (cat.legalHolds.length > 0) {
     blocks.push({ kind: 'heading', level: 4, text: m.legalHolds });
