@@ -108,8 +108,10 @@ describe.skipIf(!HAS_CHROMIUM)('request screens of the console in Chromium', () 
     buildConsole(consoleDir);
     mkdirSync(SCREENSHOTS, { recursive: true });
 
-    db = await openTestDatabase('pglite');
-    keyStore = await openTestKeyStore('pglite');
+    // One server for the file: on PostgreSQL when the suite has one, else the embedded database.
+    const kind = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
+    db = await openTestDatabase(kind);
+    keyStore = await openTestKeyStore(kind);
     const register = await loadDefinition(DEMO);
     const services = createServices({
       database: db.handle,
@@ -213,20 +215,26 @@ describe.skipIf(!HAS_CHROMIUM)('request screens of the console in Chromium', () 
     await page.getByText('Choose the identity document you checked.').waitFor();
     expect(new URL(page.url()).pathname).toBe('/admin/requests/new');
     await page.getByLabel('Identity document checked').selectOption('id_card');
-    await page.getByLabel('Identity document checked').press('Enter');
+    // Keyboard: Tab from the last field reaches the button, Enter sends the form.
+    await page.getByLabel('Identity document checked').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
 
     await heading(/Access request/).waitFor();
     expect(await focusedTag()).toBe('H1');
     requestUrl = page.url();
     const identity = page.getByRole('region', { name: 'Identity' });
-    await identity.getByText('Photo ID checked by staff').waitFor();
-    await identity.getByText('Identity card').waitFor();
+    await identity.getByText('Photo ID checked by staff', { exact: true }).waitFor();
+    await identity.getByText('Identity card', { exact: true }).waitFor();
     await identity.getByText('you (Dora Dataskydd)').waitFor();
     // Proven in person, matched by the address: the clock runs and the person is linked.
     const due = addMonths(helsinkiToday(), 1);
     await page.locator('.request-facts').getByText(shown(due)).waitFor();
     await page.locator('.request-facts').getByRole('link', { name: subjectId }).waitFor();
-    await page.getByRole('list', { name: 'Timeline' }).getByText('Received').waitFor();
+    await page
+      .getByRole('list', { name: 'Timeline' })
+      .getByText('Received', { exact: true })
+      .waitFor();
   }, 90_000);
 
   it('lists the request in the queue with its due date and days left', async () => {
@@ -295,6 +303,7 @@ describe.skipIf(!HAS_CHROMIUM)('request screens of the console in Chromium', () 
     await expect(
       page.getByRole('form', { name: 'Extend the time to answer' }).count(),
     ).resolves.toBe(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot('request');
 
     const complete = page.getByRole('form', { name: 'Complete the request' });
@@ -311,6 +320,50 @@ describe.skipIf(!HAS_CHROMIUM)('request screens of the console in Chromium', () 
     await page.getByRole('link', { name: 'Requests' }).first().click();
     await heading('Requests').waitFor();
     await page.getByText('No requests.').waitFor();
+  }, 60_000);
+
+  it('completes a restriction asked by signed letter with a reason, and records a recipient told', async () => {
+    await page.goto(`${base}/admin/requests/new`);
+    await heading('Register a request').waitFor();
+    await page.getByLabel('Came by').selectOption('postal');
+    await page.getByLabel('Type of request').selectOption('restriction');
+    await page.getByLabel('E-mail address').fill('anna-liisa.kuusisto@example.com');
+    await page
+      .getByLabel('What the person asks')
+      .fill('Please stop using my data while you check it.');
+    // By post, the proof is the signed letter: no document type is asked.
+    expect(await page.getByLabel('Proof of identity').inputValue()).toBe('signed_letter');
+    await expect(page.getByLabel('Identity document checked').count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Register the request' }).click();
+    await heading(/Restriction request/).waitFor();
+    await page
+      .getByText('The recipients to tell are listed here once the request is completed.')
+      .waitFor();
+
+    const complete = page.getByRole('form', { name: 'Complete the request' });
+    await complete.getByRole('button', { name: 'Complete' }).click();
+    await complete.getByText('Give a reason.').waitFor();
+    await complete
+      .getByLabel('Reason for the restriction')
+      .fill('The person contests the accuracy.');
+    await complete.getByRole('button', { name: 'Complete' }).click();
+    await heading(/Restriction request/)
+      .getByText('Completed')
+      .waitFor();
+
+    // Art. 19: the recipients that received the person's data, each to be told.
+    const recipients = page.getByRole('region', { name: 'Recipients told (Art. 19)' });
+    const first = recipients.getByRole('listitem').first();
+    await first.waitFor();
+    const name = (await first.getByRole('heading').innerText()).trim();
+    await first.getByLabel(`How ${name} was told`).selectOption('letter');
+    await first.getByRole('button', { name: 'Record' }).click();
+    await recipients
+      .getByRole('listitem')
+      .filter({ hasText: name })
+      .getByText(/Told.*by Letter, recorded by you \(Dora Dataskydd\)/)
+      .waitFor();
+    await page.getByRole('list', { name: 'Timeline' }).getByText('Recipient told').waitFor();
   }, 60_000);
 
   it('fits a request page into a 360 px wide screen', async () => {

@@ -53,6 +53,14 @@ import {
 import { useDefinition, useSession } from '../session.tsx';
 import { DueCell, StateBadge } from './Requests.tsx';
 
+/** The reasons given along the way, each under its form's own label. */
+const REASONS = [
+  ['extend', 'extend.reason'],
+  ['refuse', 'refuse.reason'],
+  ['cancel', 'cancel.reason'],
+  ['complete', 'complete.reasonRestriction'],
+] as const;
+
 function readError(i18n: I18n, error: unknown): string | null {
   return error instanceof ApiError && error.status === 404 ? i18n.t('request.notFound') : null;
 }
@@ -154,11 +162,13 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
           </dl>
           {r.details ? <p className="pre-line">{r.details}</p> : null}
           {r.changes.length > 0 ? <Changes changes={r.changes} def={def} /> : null}
-          {Object.entries(r.reasons).map(([step, reason]) => (
-            <p key={step}>
-              <strong>{t('request.reasonFor', { step: stepLabel(i18n, step) })}:</strong> {reason}
-            </p>
-          ))}
+          {REASONS.map(([step, label]) =>
+            r.reasons[step] ? (
+              <p key={step} className="pre-line">
+                <strong>{t(label)}:</strong> {r.reasons[step]}
+              </p>
+            ) : null,
+          )}
           {r.compellingGrounds.length > 0 ? (
             <>
               <h3>{t('complete.grounds')}</h3>
@@ -217,7 +227,7 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
         </>
       ) : null}
 
-      {r.state === 'completed' || (open && r.subjectId) ? (
+      {TELL_RECIPIENTS.has(r.type) && (open || r.state === 'completed') ? (
         <RecipientsTold request={r} def={def} />
       ) : null}
 
@@ -895,23 +905,37 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
   );
 }
 
+/** Types whose outcome each recipient of the person's data must be told (Art. 19). */
+const TELL_RECIPIENTS = new Set(['rectification', 'erasure', 'restriction']);
+
+/**
+ * The recipients to tell: those the server listed when it completed the request (the definition's
+ * recipients that received the person's data), each told or with a form to record it.
+ */
 function RecipientsTold({ request, def }: { request: RequestView; def: Definition | undefined }) {
   const i18n = useI18n();
   const { t } = i18n;
   const actorText = useActorText();
-  const recipients = def?.recipients ?? [];
+  const completed = request.events.find((e) => e.step === 'completed');
+  const listed = completed?.data.recipients;
+  const ids = Array.isArray(listed) ? listed.filter((x): x is string => typeof x === 'string') : [];
   const told = new Map(request.recipients.map((r) => [r.recipientId, r]));
+  // Any recipient already recorded stays shown, listed or not.
+  const all = [...new Set([...ids, ...told.keys()])];
+  const nameOf = (id: string) => def?.recipients.find((r) => r.id === id)?.name ?? id;
   return (
     <section aria-labelledby="recipients-title">
       <h2 id="recipients-title">{t('recipients.title')}</h2>
       <p className="muted small">{t('recipients.intro')}</p>
-      {recipients.length === 0 ? <p>{t('recipients.none')}</p> : null}
+      {!completed ? <p>{t('recipients.afterCompletion')}</p> : null}
+      {completed && all.length === 0 ? <p>{t('recipients.none')}</p> : null}
       <ul className="plain-list recipients">
-        {recipients.map((rec) => {
-          const done = told.get(rec.id);
+        {all.map((id) => {
+          const done = told.get(id);
+          const name = nameOf(id);
           return (
-            <li key={rec.id} className="card">
-              <h3>{rec.name}</h3>
+            <li key={id} className="card">
+              <h3>{name}</h3>
               {done ? (
                 <p>
                   <Badge kind="success">{t('recipients.told')}</Badge>{' '}
@@ -922,7 +946,7 @@ function RecipientsTold({ request, def }: { request: RequestView; def: Definitio
                   })}
                 </p>
               ) : (
-                <ToldForm request={request} recipientId={rec.id} name={rec.name} />
+                <ToldForm request={request} recipientId={id} name={name} />
               )}
             </li>
           );
@@ -949,9 +973,10 @@ function ToldForm({
   const record = useRequestAction(
     request,
     () => {
-      // Noon in Helsinki of the day chosen: a day, not a moment, is what staff know.
-      const at = new Date(`${on}T12:00:00+02:00`).toISOString();
-      return api.recordRecipientTold(request.id, recipientId, { how, at });
+      // Today is now (the server's clock); an earlier day is its noon in Helsinki, since a day,
+      // not a moment, is what staff know.
+      const body = on === helsinkiToday() ? { how } : { how, at: `${on}T12:00:00+02:00` };
+      return api.recordRecipientTold(request.id, recipientId, body);
     },
     t('recipients.recorded', { name }),
   );
