@@ -372,6 +372,7 @@ describe.skipIf(!HAS_CHROMIUM)('request screens of the console in Chromium', () 
     await heading(/Access request/).waitFor();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(PHONE.width);
+    await shot('phone-request', false);
     await page.goto(`${base}/admin/requests?state=all`);
     await heading('Requests').waitFor();
     await page.getByRole('link', { name: 'Access', exact: true }).waitFor();

@@ -134,9 +134,7 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
         {r.originalDueOn && r.originalDueOn !== r.dueOn ? (
           <Fact term={t('request.originalDue')}>{dayText(i18n, r.originalDueOn)}</Fact>
         ) : null}
-        <Fact term={t('col.extended')}>
-          {r.extended ? <Badge>{t('requests.extended')}</Badge> : t('common.no')}
-        </Fact>
+        <Fact term={t('col.extended')}>{r.extended ? t('common.yes') : t('common.no')}</Fact>
         {r.closedAt ? <Fact term={t('request.closed')}>{i18n.dateTime(r.closedAt)}</Fact> : null}
         <Fact term={t('request.person')}>
           {r.subjectId ? (
