@@ -3,8 +3,12 @@
  * against the real server on a fresh embedded database: a data protection officer registers an
  * access request made in person with an identity card checked, finds it in the queue with its due
  * date, is refused a refusal without a reason (the field named, nothing changed), extends the
- * time to answer with a reason, and completes it; the person's page links to their requests.
- * With UPDATE_SCREENSHOTS=1, screenshots of the queue and a request page go to docs/screenshots/.
+ * time to answer with a reason, and completes it; the person's page links to their requests. A
+ * restriction by letter waits for its proof, is linked to the person by hand, is completed with a
+ * reason and has a recipient told (Art. 19). Both pages fit 360 px. With UPDATE_SCREENSHOTS=1,
+ * screenshots of the queue and a request page go to docs/screenshots/.
+ *
+ * The server runs on PostgreSQL when TEST_DATABASE_URL is set, else on the embedded database.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -322,20 +326,43 @@ describe.skipIf(!HAS_CHROMIUM)('request screens of the console in Chromium', () 
     await page.getByText('No requests.').waitFor();
   }, 60_000);
 
-  it('completes a restriction asked by signed letter with a reason, and records a recipient told', async () => {
+  it('records a signed letter, links the person, completes a restriction with a reason and records a recipient told', async () => {
     await page.goto(`${base}/admin/requests/new`);
     await heading('Register a request').waitFor();
     await page.getByLabel('Came by').selectOption('postal');
     await page.getByLabel('Type of request').selectOption('restriction');
-    await page.getByLabel('E-mail address').fill('anna-liisa.kuusisto@example.com');
+    // A number the register does not hold: the person is linked by hand below.
+    await page.getByLabel('Phone number').fill('+358 40 000 0000');
     await page
       .getByLabel('What the person asks')
       .fill('Please stop using my data while you check it.');
-    // By post, the proof is the signed letter: no document type is asked.
+    // By post the proof is a signed letter, with no document type; here it is still to come.
     expect(await page.getByLabel('Proof of identity').inputValue()).toBe('signed_letter');
     await expect(page.getByLabel('Identity document checked').count()).resolves.toBe(0);
+    await page.getByLabel('Proof of identity').selectOption('');
     await page.getByRole('button', { name: 'Register the request' }).click();
     await heading(/Restriction request/).waitFor();
+    await heading(/Restriction request/)
+      .getByText('Identity pending')
+      .waitFor();
+    await page.locator('.request-facts').getByText('When identity is proven').waitFor();
+
+    const prove = page.getByRole('form', { name: 'Record the proof of identity' });
+    await prove.getByLabel('Proof of identity').selectOption('signed_letter');
+    await prove.getByRole('button', { name: 'Record proof' }).click();
+    await heading(/Restriction request/)
+      .getByText('In progress')
+      .waitFor();
+    await page
+      .locator('.request-facts')
+      .getByText(shown(addMonths(helsinkiToday(), 1)))
+      .waitFor();
+
+    const link = page.getByRole('region', { name: 'Link to a person' });
+    await link.getByLabel('E-mail address or phone number').fill('anna-liisa.kuusisto@example.com');
+    await link.getByRole('button', { name: 'Search' }).click();
+    await link.getByRole('button', { name: 'Link to Anna-Liisa Kuusisto' }).click();
+    await page.locator('.request-facts').getByRole('link', { name: subjectId }).waitFor();
     await page
       .getByText('The recipients to tell are listed here once the request is completed.')
       .waitFor();
