@@ -297,6 +297,8 @@ describe.skipIf(!HAS_CHROMIUM)('request screens of the console in Chromium', () 
     await extend.getByRole('button', { name: 'Extend' }).click();
     const facts = page.locator('.request-facts');
     await facts.getByText('Originally due').waitFor();
+    // The form is gone with the new state: focus starts again from the heading.
+    expect(await focusedTag()).toBe('H1');
     await facts.getByText(shown(original)).waitFor();
     await facts.getByText(shown(addMonths(original, 2))).waitFor();
     await page

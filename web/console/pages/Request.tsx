@@ -307,7 +307,12 @@ function Changes({ changes, def }: { changes: RequestedChange[]; def: Definition
 }
 
 /** Runs one action on the request and puts the answer in the cache. */
-function useRequestAction<V>(request: RequestView, fn: (v: V) => Promise<unknown>, done: string) {
+function useRequestAction<V>(
+  request: RequestView,
+  fn: (v: V) => Promise<unknown>,
+  done: string,
+  keepFocus?: boolean,
+) {
   const queryClient = useQueryClient();
   const announce = useAnnounce();
   return useMutation({
@@ -317,6 +322,11 @@ function useRequestAction<V>(request: RequestView, fn: (v: V) => Promise<unknown
       // The actions answer the summary; the page reads the request in full again.
       await queryClient.invalidateQueries({ queryKey: ['requests'] });
       await queryClient.invalidateQueries({ queryKey: ['request', request.id] });
+      // The form that had focus may be gone with the new state: start again from the heading,
+      // which names the new state. Recording a recipient keeps focus in its list.
+      if (keepFocus !== true) {
+        document.querySelector<HTMLElement>('h1.page-heading')?.focus();
+      }
     },
   });
 }
@@ -977,6 +987,7 @@ function ToldForm({
       return api.recordRecipientTold(request.id, recipientId, body);
     },
     t('recipients.recorded', { name }),
+    true,
   );
   const errors = useErrors(record.error);
   return (
