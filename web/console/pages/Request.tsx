@@ -53,6 +53,14 @@ import {
 import { useDefinition, useSession } from '../session.tsx';
 import { DueCell, StateBadge } from './Requests.tsx';
 
+/** The reasons given along the way, each under its form's own label. */
+const REASONS = [
+  ['extend', 'extend.reason'],
+  ['refuse', 'refuse.reason'],
+  ['cancel', 'cancel.reason'],
+  ['complete', 'complete.reasonRestriction'],
+] as const;
+
 function readError(i18n: I18n, error: unknown): string | null {
   return error instanceof ApiError && error.status === 404 ? i18n.t('request.notFound') : null;
 }
@@ -126,9 +134,7 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
         {r.originalDueOn && r.originalDueOn !== r.dueOn ? (
           <Fact term={t('request.originalDue')}>{dayText(i18n, r.originalDueOn)}</Fact>
         ) : null}
-        <Fact term={t('col.extended')}>
-          {r.extended ? <Badge>{t('requests.extended')}</Badge> : t('common.no')}
-        </Fact>
+        <Fact term={t('col.extended')}>{r.extended ? t('common.yes') : t('common.no')}</Fact>
         {r.closedAt ? <Fact term={t('request.closed')}>{i18n.dateTime(r.closedAt)}</Fact> : null}
         <Fact term={t('request.person')}>
           {r.subjectId ? (
@@ -154,11 +160,13 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
           </dl>
           {r.details ? <p className="pre-line">{r.details}</p> : null}
           {r.changes.length > 0 ? <Changes changes={r.changes} def={def} /> : null}
-          {Object.entries(r.reasons).map(([step, reason]) => (
-            <p key={step}>
-              <strong>{t('request.reasonFor', { step: stepLabel(i18n, step) })}:</strong> {reason}
-            </p>
-          ))}
+          {REASONS.map(([step, label]) =>
+            r.reasons[step] ? (
+              <p key={step} className="pre-line">
+                <strong>{t(label)}:</strong> {r.reasons[step]}
+              </p>
+            ) : null,
+          )}
           {r.compellingGrounds.length > 0 ? (
             <>
               <h3>{t('complete.grounds')}</h3>
@@ -217,7 +225,7 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
         </>
       ) : null}
 
-      {r.state === 'completed' || (open && r.subjectId) ? (
+      {TELL_RECIPIENTS.has(r.type) && (open || r.state === 'completed') ? (
         <RecipientsTold request={r} def={def} />
       ) : null}
 
@@ -299,7 +307,12 @@ function Changes({ changes, def }: { changes: RequestedChange[]; def: Definition
 }
 
 /** Runs one action on the request and puts the answer in the cache. */
-function useRequestAction<V>(request: RequestView, fn: (v: V) => Promise<unknown>, done: string) {
+function useRequestAction<V>(
+  request: RequestView,
+  fn: (v: V) => Promise<unknown>,
+  done: string,
+  keepFocus?: boolean,
+) {
   const queryClient = useQueryClient();
   const announce = useAnnounce();
   return useMutation({
@@ -309,6 +322,11 @@ function useRequestAction<V>(request: RequestView, fn: (v: V) => Promise<unknown
       // The actions answer the summary; the page reads the request in full again.
       await queryClient.invalidateQueries({ queryKey: ['requests'] });
       await queryClient.invalidateQueries({ queryKey: ['request', request.id] });
+      // The form that had focus may be gone with the new state: start again from the heading,
+      // which names the new state. Recording a recipient keeps focus in its list.
+      if (keepFocus !== true) {
+        document.querySelector<HTMLElement>('h1.page-heading')?.focus();
+      }
     },
   });
 }
@@ -895,23 +913,37 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
   );
 }
 
+/** Types whose outcome each recipient of the person's data must be told (Art. 19). */
+const TELL_RECIPIENTS = new Set(['rectification', 'erasure', 'restriction']);
+
+/**
+ * The recipients to tell: those the server listed when it completed the request (the definition's
+ * recipients that received the person's data), each told or with a form to record it.
+ */
 function RecipientsTold({ request, def }: { request: RequestView; def: Definition | undefined }) {
   const i18n = useI18n();
   const { t } = i18n;
   const actorText = useActorText();
-  const recipients = def?.recipients ?? [];
+  const completed = request.events.find((e) => e.step === 'completed');
+  const listed = completed?.data.recipients;
+  const ids = Array.isArray(listed) ? listed.filter((x): x is string => typeof x === 'string') : [];
   const told = new Map(request.recipients.map((r) => [r.recipientId, r]));
+  // Any recipient already recorded stays shown, listed or not.
+  const all = [...new Set([...ids, ...told.keys()])];
+  const nameOf = (id: string) => def?.recipients.find((r) => r.id === id)?.name ?? id;
   return (
     <section aria-labelledby="recipients-title">
       <h2 id="recipients-title">{t('recipients.title')}</h2>
       <p className="muted small">{t('recipients.intro')}</p>
-      {recipients.length === 0 ? <p>{t('recipients.none')}</p> : null}
+      {!completed ? <p>{t('recipients.afterCompletion')}</p> : null}
+      {completed && all.length === 0 ? <p>{t('recipients.none')}</p> : null}
       <ul className="plain-list recipients">
-        {recipients.map((rec) => {
-          const done = told.get(rec.id);
+        {all.map((id) => {
+          const done = told.get(id);
+          const name = nameOf(id);
           return (
-            <li key={rec.id} className="card">
-              <h3>{rec.name}</h3>
+            <li key={id} className="card">
+              <h3>{name}</h3>
               {done ? (
                 <p>
                   <Badge kind="success">{t('recipients.told')}</Badge>{' '}
@@ -922,7 +954,7 @@ function RecipientsTold({ request, def }: { request: RequestView; def: Definitio
                   })}
                 </p>
               ) : (
-                <ToldForm request={request} recipientId={rec.id} name={rec.name} />
+                <ToldForm request={request} recipientId={id} name={name} />
               )}
             </li>
           );
@@ -949,11 +981,13 @@ function ToldForm({
   const record = useRequestAction(
     request,
     () => {
-      // Noon in Helsinki of the day chosen: a day, not a moment, is what staff know.
-      const at = new Date(`${on}T12:00:00+02:00`).toISOString();
-      return api.recordRecipientTold(request.id, recipientId, { how, at });
+      // Today is now (the server's clock); an earlier day is its noon in Helsinki, since a day,
+      // not a moment, is what staff know.
+      const body = on === helsinkiToday() ? { how } : { how, at: `${on}T12:00:00+02:00` };
+      return api.recordRecipientTold(request.id, recipientId, body);
     },
     t('recipients.recorded', { name }),
+    true,
   );
   const errors = useErrors(record.error);
   return (
