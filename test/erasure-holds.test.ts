@@ -414,7 +414,7 @@ describe.each(DATABASES)('erasure with legal holds on %s', (kind) => {
       contact: { email: 'HILKKA.vuorijarvi@example.fi' },
     });
     expect(email.statusCode).toBe(409);
-    expect(email.json().errors).toEqual([
+    expect(email.json<{ errors: unknown[] }>().errors).toEqual([
       expect.objectContaining({ field: 'values.contact.email' }),
     ]);
     expect(email.body).not.toContain('hilkka');
@@ -423,7 +423,7 @@ describe.each(DATABASES)('erasure with legal holds on %s', (kind) => {
       contact: { email: 'uusi@example.org', phone: '+358 40 765 4321' },
     });
     expect(phone.statusCode).toBe(409);
-    expect(phone.json().errors).toEqual([
+    expect(phone.json<{ errors: unknown[] }>().errors).toEqual([
       expect.objectContaining({ field: 'values.contact.phone' }),
     ]);
     // An API key cannot handle requests: its override is refused.

@@ -138,10 +138,13 @@ export function createEraseSubject(ctx: UseCaseContext) {
         // only data found to be processed unlawfully may go.
         throw new AppError('not_found', `no subject with id ${id}`);
       }
-      const rows = await repo.values(tx, id);
+      // A person whose key the key store has already destroyed (an erasure the data side has
+      // not yet been told of) opens nothing: there is nothing left to hold, only to erase.
+      const wrapped = await keys.get(id);
+      const rows = wrapped ? await repo.values(tx, id) : [];
       const opened = new Map<string, Record<string, FieldValue>>();
-      if (rows.length > 0) {
-        const key = await access.keyOf(id);
+      if (wrapped && rows.length > 0) {
+        const key = codec.key(id, wrapped);
         for (const row of rows) {
           opened.set(row.category, codec.openRow(key, row));
         }
