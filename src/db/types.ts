@@ -53,6 +53,23 @@ export interface SubjectHistoryTable {
   changed_at: Timestamp;
 }
 
+/** A purpose stopped for one person, and why (migration 0015). */
+export interface SubjectStopsTable {
+  subject_id: string;
+  purpose: string;
+  reason: 'objection' | 'consent_withdrawal' | 'marketing_prohibition';
+  since: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** Compelling grounds recorded to go on after an objection; the reason sealed (migration 0015). */
+export interface SubjectCompellingGroundsTable {
+  subject_id: string;
+  purpose: string;
+  since: ColumnType<Date, Date | string, Date | string>;
+  sealed_reason: Bytes;
+  recorded_by: string;
+}
+
 export interface ApiKeysTable {
   id: string;
   name: string;
@@ -259,6 +276,8 @@ export interface Database {
   subjects: SubjectsTable;
   subject_values: SubjectValuesTable;
   subject_history: SubjectHistoryTable;
+  subject_stops: SubjectStopsTable;
+  subject_compelling_grounds: SubjectCompellingGroundsTable;
   api_keys: ApiKeysTable;
   import_runs: ImportRunsTable;
   import_rejections: ImportRejectionsTable;

@@ -10,8 +10,11 @@ export const ACTIONS = ['read', 'write', 'erase', 'export'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface Actor {
-  kind: 'api_key' | 'staff' | 'operator' | 'system';
-  /** API key id, staff id, or a fixed name for the local operator and the system. */
+  kind: 'api_key' | 'staff' | 'operator' | 'system' | 'subject';
+  /**
+   * API key id, staff id, a fixed name for the local operator and the system, or for `subject`
+   * (a person in the register acting on their own data through the portal) the person's id.
+   */
   id: string;
   /** Purposes the actor may read under; `*` for all. */
   read: ReadonlySet<string> | '*';
@@ -27,6 +30,21 @@ export interface Actor {
 /** The person at the server's own command line: the CLI runs with full rights. */
 export const operator: Actor = { kind: 'operator', id: 'cli', read: '*', write: '*', actions: '*' };
 export const system: Actor = { kind: 'system', id: 'system', read: '*', write: '*', actions: '*' };
+
+/**
+ * A person in the register acting on their own data (the portal, after their identity is proven):
+ * no purpose and no action of its own; only the use cases made for the person accept it.
+ */
+export function subjectActor(subjectId: string, requestId?: string): Actor {
+  return {
+    kind: 'subject',
+    id: subjectId,
+    read: new Set(),
+    write: new Set(),
+    actions: new Set(),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}
 
 export function actorLabel(actor: Actor): string {
   return `${actor.kind}:${actor.id}`;

@@ -13,6 +13,7 @@ import * as m0010 from './0010_rate_limits.ts';
 import * as m0011 from './0011_outbox_subject_expiry.ts';
 import * as m0012 from './0012_requests.ts';
 import * as m0013 from './0013_request_tokens.ts';
+import * as m0015 from './0015_subject_stops.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011_outbox_subject_expiry': m0011,
   '0012_requests': m0012,
   '0013_request_tokens': m0013,
+  '0015_subject_stops': m0015,
 };

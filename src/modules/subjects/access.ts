@@ -48,6 +48,15 @@ export interface SubjectsDeps {
   clock: Clock;
 }
 
+/** The subject's own columns, without what a query added beside them. */
+const mapSubjectRow = (s: SubjectRow): SubjectRow => ({
+  id: s.id,
+  restricted_at: s.restricted_at,
+  restriction_reason: s.restriction_reason,
+  created_at: s.created_at,
+  updated_at: s.updated_at,
+});
+
 export function createAccess(deps: SubjectsDeps) {
   const { register, keys } = deps;
   const codec = createSubjectCodec(register, deps.vault);
@@ -78,9 +87,31 @@ export function createAccess(deps: SubjectsDeps) {
     return subject;
   };
 
-  /** A live subject the purpose may process now: a restricted one only for purposes allowed then. */
-  const loadForPurpose = async (ex: Executor, id: string, purpose: string, forUpdate = false) => {
-    const subject = await requireSubject(ex, id, forUpdate);
+  /**
+   * A live subject the purpose may process now. A restricted one only for purposes allowed then
+   * (Art. 18(2)). A person who stopped the purpose (objection, consent withdrawal, marketing
+   * prohibition: subject_stops) is, for a read, not there at all: not_found, word for word the
+   * answer for an unknown id, so the purpose learns nothing of them, not even that they objected.
+   * A write names the id it writes to, so it is refused plainly instead (`forbidden`, naming
+   * `purpose`): the caller must not collect for that purpose again.
+   */
+  const loadForPurpose = async (
+    ex: Executor,
+    id: string,
+    purpose: string,
+    mode: 'read' | 'write' = 'read',
+  ) => {
+    const subject = await repo.findForPurpose(ex, id, purpose, mode === 'write');
+    if (!subject || (subject.stopped && mode === 'read')) {
+      throw new AppError('not_found', `no subject with id ${id}`);
+    }
+    if (subject.stopped) {
+      throw new AppError(
+        'forbidden',
+        `processing for purpose "${purpose}" is stopped for this person (an objection, a withdrawn consent or a direct-marketing prohibition); nothing is written for it`,
+        [{ field: 'purpose', detail: 'stopped for this person' }],
+      );
+    }
     if (subject.restricted_at && !register.purpose(purpose)?.allowedDuringRestriction) {
       throw new AppError(
         'subject_restricted',
@@ -88,7 +119,7 @@ export function createAccess(deps: SubjectsDeps) {
         [{ field: 'purpose', detail: 'not allowed while the subject is restricted' }],
       );
     }
-    return subject;
+    return mapSubjectRow(subject);
   };
 
   /** A subject as the purpose sees it. */

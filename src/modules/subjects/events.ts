@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ERASURE_REASONS } from '../../keystore/keystore.ts';
 import { auditData, defineAuditEvent, type AuditEventMap } from '../audit/index.ts';
+import { STOP_REASONS } from './subjects.repo.ts';
 
 const ERASURE = {
   request: { sv: 'på begäran', fi: 'pyynnöstä', en: 'on request' },
@@ -37,6 +38,22 @@ const SEARCH = {
   list: { sv: 'lista', fi: 'luettelo', en: 'list' },
   search: { sv: 'sökning', fi: 'haku', en: 'search' },
 } as const;
+
+const STOP = {
+  objection: { sv: 'invändning', fi: 'vastustus', en: 'objection' },
+  consent_withdrawal: {
+    sv: 'samtycket återkallades',
+    fi: 'suostumus peruttiin',
+    en: 'consent withdrawn',
+  },
+  marketing_prohibition: {
+    sv: 'direktmarknadsföring förbjöds',
+    fi: 'suoramarkkinointi kiellettiin',
+    en: 'direct marketing prohibited',
+  },
+} as const satisfies Record<(typeof STOP_REASONS)[number], Record<'sv' | 'fi' | 'en', string>>;
+
+const list = (codes: readonly string[], none: string) => (codes.length ? codes.join(', ') : none);
 
 const none = z.strictObject({});
 
@@ -84,6 +101,54 @@ export const subjectEvents = [
     sv: () => 'Begränsningen av behandlingen hävdes',
     fi: () => 'Käsittelyn rajoitus poistettiin',
     en: () => 'Restriction of processing lifted',
+  }),
+  defineAuditEvent(
+    'subject.stop',
+    z.strictObject({
+      reason: z.enum(STOP_REASONS),
+      stopped: auditData.codes(),
+      continued: auditData.codes(),
+    }),
+    {
+      sv: (d) =>
+        `Behandlingen stoppades (${STOP[d.reason].sv}) för: ${list(d.stopped, 'inga ändamål')}${d.continued.length ? `; fortsätter på tvingande berättigade skäl: ${d.continued.join(', ')}` : ''}`,
+      fi: (d) =>
+        `Käsittely lopetettiin (${STOP[d.reason].fi}) tarkoituksissa: ${list(d.stopped, 'ei yhtään')}${d.continued.length ? `; jatkuu huomattavan tärkeillä perusteilla: ${d.continued.join(', ')}` : ''}`,
+      en: (d) =>
+        `Processing stopped (${STOP[d.reason].en}) for: ${list(d.stopped, 'no purpose')}${d.continued.length ? `; continues on compelling legitimate grounds: ${d.continued.join(', ')}` : ''}`,
+    },
+  ),
+  defineAuditEvent(
+    'subject.resume',
+    z.strictObject({ reason: z.enum(STOP_REASONS), purposes: auditData.codes() }),
+    {
+      sv: (d) =>
+        `Behandlingen återupptogs (${STOP[d.reason].sv} hävd) för: ${list(d.purposes, 'inga ändamål')}`,
+      fi: (d) =>
+        `Käsittely jatkui (${STOP[d.reason].fi} peruttu) tarkoituksissa: ${list(d.purposes, 'ei yhtään')}`,
+      en: (d) =>
+        `Processing resumed (${STOP[d.reason].en} lifted) for: ${list(d.purposes, 'no purpose')}`,
+    },
+  ),
+  defineAuditEvent('subject.stops', none, {
+    sv: () => 'Invändningar och stopp av behandlingen lästes',
+    fi: () => 'Vastustukset ja käsittelyn lopetukset luettiin',
+    en: () => 'Objections and stops of processing read',
+  }),
+  defineAuditEvent('subject.self_rectify', none, {
+    sv: () => 'Den registrerade rättade sina uppgifter',
+    fi: () => 'Rekisteröity oikaisi tietojaan',
+    en: () => 'The person corrected their data',
+  }),
+  defineAuditEvent('subject.recipients', none, {
+    sv: () => 'Mottagarna av uppgifterna listades',
+    fi: () => 'Tietojen vastaanottajat lueteltiin',
+    en: () => 'The recipients of the data were listed',
+  }),
+  defineAuditEvent('subject.contact', none, {
+    sv: () => 'Kontaktuppgifterna lästes för att skriva till den registrerade',
+    fi: () => 'Yhteystiedot luettiin rekisteröidylle kirjoittamista varten',
+    en: () => 'Contact details read to write to the person',
   }),
   defineAuditEvent('subject.export', none, {
     sv: () => 'En kopia av uppgifterna lämnades ut',

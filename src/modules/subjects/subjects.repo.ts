@@ -9,6 +9,10 @@ import type { Executor } from '../../db/transaction.ts';
 import type { FieldMeta } from '../../db/types.ts';
 import { removeSubjectMail } from '../../mail/index.ts';
 
+/** Why a purpose is stopped for a person (subject_stops.reason). */
+export const STOP_REASONS = ['objection', 'consent_withdrawal', 'marketing_prohibition'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
 export interface SubjectRow {
   id: string;
   restricted_at: Date | null;
@@ -151,6 +155,27 @@ export const subjectsRepo = {
     return row ? mapSubject(row) : undefined;
   },
 
+  /**
+   * A live subject with whether `purpose` is stopped for them (subject_stops), in one query: what
+   * every read and write of one person for a purpose starts from.
+   */
+  async findForPurpose(
+    ex: Executor,
+    id: string,
+    purpose: string,
+    forUpdate = false,
+  ): Promise<(SubjectRow & { stopped: boolean }) | undefined> {
+    const r = await sql<SubjectRow & { stopped: boolean }>`
+        select s.id, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
+               exists (select 1 from subject_stops st
+                        where st.subject_id = s.id and st.purpose = ${purpose}) as stopped
+          from subjects s
+         where s.id = ${id} and s.erased_at is null
+         ${forUpdate ? sql`for update of s` : sql``}`.execute(ex);
+    const row = r.rows[0];
+    return row ? { ...mapSubject(row), stopped: row.stopped === true } : undefined;
+  },
+
   async values(
     ex: Executor,
     subjectId: string,
@@ -197,6 +222,8 @@ export const subjectsRepo = {
     index: string,
     categories: readonly string[],
     includeRestricted: boolean,
+    /** The purpose asking: people who stopped it (subject_stops) are not answered. */
+    purpose: string,
   ): Promise<Array<SubjectRow & { values: ValueRow[] }>> {
     const rows = await sql<
       SubjectRow & {
@@ -217,6 +244,7 @@ export const subjectsRepo = {
          where ${kind === 'email' ? sql`s.email_index` : sql`s.phone_index`} = ${index}
            and s.erased_at is null
            ${includeRestricted ? sql`` : sql`and s.restricted_at is null`}
+           and not exists (select 1 from subject_stops st where st.subject_id = s.id and st.purpose = ${purpose})
          order by s.id`.execute(ex);
     const out = new Map<string, SubjectRow & { values: ValueRow[] }>();
     for (const r of rows.rows) {
@@ -261,6 +289,8 @@ export const subjectsRepo = {
     opts: {
       groups: string[][];
       includeRestricted: boolean;
+      /** The purpose asking: people who stopped it (subject_stops) are left out. */
+      purpose: string;
       after?: string;
       limit: number;
     },
@@ -272,6 +302,9 @@ export const subjectsRepo = {
     if (!opts.includeRestricted) {
       q = q.where('restricted_at', 'is', null);
     }
+    q = q.where(
+      sql<boolean>`not exists (select 1 from subject_stops st where st.subject_id = subjects.id and st.purpose = ${opts.purpose})`,
+    );
     if (opts.after) {
       q = q.where('id', '>', opts.after);
     }
@@ -523,6 +556,8 @@ export const subjectsRepo = {
     await removeSubjectMail(ex, subjectId);
     await ex.deleteFrom('subject_values').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_history').where('subject_id', '=', subjectId).execute();
+    await ex.deleteFrom('subject_stops').where('subject_id', '=', subjectId).execute();
+    await ex.deleteFrom('subject_compelling_grounds').where('subject_id', '=', subjectId).execute();
     await ex
       .insertInto('erasure_journal')
       .values({ subject_id: subjectId, erased_at: at, reason })
@@ -583,6 +618,125 @@ export const subjectsRepo = {
       rows.forEach((r) => out.delete(r.subject_id));
     }
     return [...out];
+  },
+
+  /** The categories a person has values in (no value is read). */
+  async categoriesHeld(ex: Executor, subjectId: string): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('subject_values')
+      .select('category')
+      .where('subject_id', '=', subjectId)
+      .orderBy('category')
+      .execute();
+    return rows.map((r) => r.category);
+  },
+
+  /** A person's stops, by purpose and reason. */
+  async stopsOf(
+    ex: Executor,
+    subjectId: string,
+  ): Promise<Array<{ purpose: string; reason: StopReason; since: Date }>> {
+    return ex
+      .selectFrom('subject_stops')
+      .select(['purpose', 'reason', 'since'])
+      .where('subject_id', '=', subjectId)
+      .orderBy('purpose')
+      .orderBy('reason')
+      .execute();
+  },
+
+  /** Stops purposes for a reason; a purpose already stopped for it keeps its first date. */
+  async addStops(
+    ex: Executor,
+    subjectId: string,
+    reason: StopReason,
+    purposes: readonly string[],
+    at: Date,
+  ): Promise<void> {
+    if (purposes.length === 0) {
+      return;
+    }
+    await ex
+      .insertInto('subject_stops')
+      .values(purposes.map((purpose) => ({ subject_id: subjectId, purpose, reason, since: at })))
+      .onConflict((oc) => oc.columns(['subject_id', 'purpose', 'reason']).doNothing())
+      .execute();
+  },
+
+  /** Lifts the stops of one reason on the given purposes; answers the purposes lifted. */
+  async removeStops(
+    ex: Executor,
+    subjectId: string,
+    reason: StopReason,
+    purposes: readonly string[],
+  ): Promise<string[]> {
+    if (purposes.length === 0) {
+      return [];
+    }
+    const rows = await ex
+      .deleteFrom('subject_stops')
+      .where('subject_id', '=', subjectId)
+      .where('reason', '=', reason)
+      .where('purpose', 'in', purposes)
+      .returning('purpose')
+      .execute();
+    return rows.map((r) => r.purpose).sort();
+  },
+
+  async groundsOf(
+    ex: Executor,
+    subjectId: string,
+  ): Promise<Array<{ purpose: string; since: Date; sealed_reason: Buffer; recorded_by: string }>> {
+    const rows = await ex
+      .selectFrom('subject_compelling_grounds')
+      .select(['purpose', 'since', 'sealed_reason', 'recorded_by'])
+      .where('subject_id', '=', subjectId)
+      .orderBy('purpose')
+      .execute();
+    return rows.map((r) => ({ ...r, sealed_reason: buf(r.sealed_reason) }));
+  },
+
+  /** Records (or replaces) compelling grounds for purposes, each reason sealed by the caller. */
+  async setGrounds(
+    ex: Executor,
+    subjectId: string,
+    rows: ReadonlyArray<{ purpose: string; sealedReason: Buffer }>,
+    recordedBy: string,
+    at: Date,
+  ): Promise<void> {
+    if (rows.length === 0) {
+      return;
+    }
+    await ex
+      .insertInto('subject_compelling_grounds')
+      .values(
+        rows.map((r) => ({
+          subject_id: subjectId,
+          purpose: r.purpose,
+          since: at,
+          sealed_reason: r.sealedReason,
+          recorded_by: recordedBy,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['subject_id', 'purpose']).doUpdateSet((eb) => ({
+          since: eb.ref('excluded.since'),
+          sealed_reason: eb.ref('excluded.sealed_reason'),
+          recorded_by: eb.ref('excluded.recorded_by'),
+        })),
+      )
+      .execute();
+  },
+
+  async removeGrounds(ex: Executor, subjectId: string, purposes: readonly string[]): Promise<void> {
+    if (purposes.length === 0) {
+      return;
+    }
+    await ex
+      .deleteFrom('subject_compelling_grounds')
+      .where('subject_id', '=', subjectId)
+      .where('purpose', 'in', purposes)
+      .execute();
   },
 
   async ping(ex: Executor): Promise<void> {

@@ -12,8 +12,11 @@ import { createEraseSubject, createReconcileErasures } from './use-cases/erase-s
 import { createExportSubject } from './use-cases/export-subject.ts';
 import { createFindSubjects } from './use-cases/find-subjects.ts';
 import { createReadSubject } from './use-cases/read-subject.ts';
+import { createRectifyBySubject } from './use-cases/rectify-by-subject.ts';
+import { createRecipientsAndContact } from './use-cases/recipients-contact.ts';
 import { createRectifySubject } from './use-cases/rectify-subject.ts';
 import { createSetRestriction } from './use-cases/restrict-subject.ts';
+import { createStopProcessing } from './use-cases/stop-processing.ts';
 import { createSubjectHistory } from './use-cases/subject-history.ts';
 
 export type { HistoryEntry, SubjectsDeps, SubjectView } from './access.ts';
@@ -23,6 +26,8 @@ export function createSubjectsService(deps: SubjectsDeps) {
   // Writes without authorising: passed only to the use cases that authorise before calling it.
   const applyChanges = createApplyChanges(ctx);
   const getSubject = createReadSubject(ctx);
+  const stops = createStopProcessing(ctx);
+  const person = createRecipientsAndContact(ctx);
 
   return {
     createSubject: createCreateSubject(ctx),
@@ -31,6 +36,18 @@ export function createSubjectsService(deps: SubjectsDeps) {
     updateSubject: createRectifySubject(ctx, applyChanges, getSubject),
     getHistory: createSubjectHistory(ctx),
     setRestriction: createSetRestriction(ctx),
+    /** Objection, consent withdrawal, marketing prohibition: purposes stopped for the person. */
+    stopProcessing: stops.stopProcessing,
+    /** Lifts the stops of one reason (new consent, an objection withdrawn). */
+    resumeProcessing: stops.resumeProcessing,
+    /** The person's stops and compelling grounds, for the request page. */
+    stopsOf: stops.stopsOf,
+    /** The person's own correction of self-editable fields (the portal). */
+    rectifyBySubject: createRectifyBySubject(ctx, applyChanges),
+    /** Recipients of the definition that receive a category the person has data in (Art. 19). */
+    recipientsOf: person.recipientsOf,
+    /** The person's e-mail, phone and preferred language, to write to them. */
+    contactOf: person.contactOf,
     eraseSubject: createEraseSubject(ctx),
     reconcileErasures: createReconcileErasures(ctx),
     exportSubject: createExportSubject(ctx),

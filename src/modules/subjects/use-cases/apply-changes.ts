@@ -14,7 +14,14 @@ import type { CategoryValues } from '../subject-codec.ts';
 import { splitMeta, subjectsRepo as repo } from '../subjects.repo.ts';
 
 export interface ChangeContext {
-  purpose: string;
+  /**
+   * The purpose the values are collected for, whose gate (restriction, stops) the write passes.
+   * `null`: the person's own rectification (Art. 16, rectify-by-subject.ts), which is no processing
+   * for a purpose: it passes no purpose's gate, each corrected value keeps the purpose it was
+   * collected for (a new one takes the first purpose of the definition using its category), and
+   * it is logged as `subject.self_rectify`.
+   */
+  purpose: string | null;
   source: string;
   reason: string | null;
   actor: Actor;
@@ -22,8 +29,17 @@ export interface ChangeContext {
 }
 
 export function createApplyChanges(ctx: UseCaseContext) {
-  const { access, audit } = ctx;
+  const { access, audit, register } = ctx;
   const { codec } = access;
+  /** The first purpose of the definition using a category. */
+  const firstPurpose = new Map<string, string>();
+  for (const p of register.definition.purposes) {
+    for (const cat of p.categories) {
+      if (!firstPurpose.has(cat)) {
+        firstPurpose.set(cat, p.id);
+      }
+    }
+  }
 
   return async (
     tx: Executor,
@@ -31,7 +47,11 @@ export function createApplyChanges(ctx: UseCaseContext) {
     changes: CategoryValues,
     c: ChangeContext,
   ): Promise<boolean> => {
-    await access.loadForPurpose(tx, id, c.purpose, true);
+    if (c.purpose === null) {
+      await access.requireSubject(tx, id, true);
+    } else {
+      await access.loadForPurpose(tx, id, c.purpose, 'write');
+    }
     const key = await access.keyOf(id);
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
     const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
@@ -39,17 +59,24 @@ export function createApplyChanges(ctx: UseCaseContext) {
     const history: Array<{
       category: string;
       field: string;
+      purpose: string;
       change: { old: FieldValue | null; new: FieldValue | null; reason: string | null };
     }> = [];
     for (const [category, fields] of changes) {
       const row = rows.get(category);
       const plain: Record<string, FieldValue> = { ...(current.get(category) ?? {}) };
       const meta: Record<string, FieldMeta> = {};
+      const purposeOf = (field: string): string =>
+        c.purpose ??
+        row?.meta.fields[field]?.purpose ??
+        row?.meta.default.purpose ??
+        firstPurpose.get(category) ??
+        'unknown';
       for (const f of Object.keys(plain)) {
         meta[f] = row?.meta.fields[f] ??
           row?.meta.default ?? {
             source: c.source,
-            purpose: c.purpose,
+            purpose: purposeOf(f),
             collectedAt: c.now.toISOString(),
           };
       }
@@ -60,18 +87,15 @@ export function createApplyChanges(ctx: UseCaseContext) {
           continue;
         }
         changed = true;
+        const purpose = purposeOf(field);
         if (value === null) {
           delete plain[field];
           delete meta[field];
         } else {
           plain[field] = value;
-          meta[field] = {
-            source: c.source,
-            purpose: c.purpose,
-            collectedAt: c.now.toISOString(),
-          };
+          meta[field] = { source: c.source, purpose, collectedAt: c.now.toISOString() };
         }
-        history.push({ category, field, change: { old, new: value, reason: c.reason } });
+        history.push({ category, field, purpose, change: { old, new: value, reason: c.reason } });
       }
       if (!changed) {
         continue;
@@ -120,7 +144,7 @@ export function createApplyChanges(ctx: UseCaseContext) {
           id: ids[i] as string,
           category: h.category,
           field: h.field,
-          purpose: c.purpose,
+          purpose: h.purpose,
           source: c.source,
           actor,
           changedAt: c.now,
@@ -133,15 +157,23 @@ export function createApplyChanges(ctx: UseCaseContext) {
       }),
       c.now,
     );
-    await audit.record(tx, {
-      actor: c.actor,
-      action: 'subject.update',
-      purpose: c.purpose,
+    const what = {
       subjectId: id,
       categories: [...new Set(history.map((h) => h.category))],
       fields: history.map((h) => `${h.category}.${h.field}`),
-      data: { withReason: c.reason !== null },
-    });
+    };
+    await audit.record(
+      tx,
+      c.purpose === null
+        ? { actor: c.actor, action: 'subject.self_rectify', ...what }
+        : {
+            actor: c.actor,
+            action: 'subject.update',
+            purpose: c.purpose,
+            ...what,
+            data: { withReason: c.reason !== null },
+          },
+    );
     return true;
   };
 }

@@ -69,6 +69,7 @@ export function createFindSubjects(ctx: UseCaseContext) {
         index,
         categories,
         includeRestricted,
+        purpose.id,
       );
       // A 64-bit index can collide in principle; where the purpose may read the value, the
       // opened value must match what was asked for.
@@ -107,6 +108,7 @@ export function createFindSubjects(ctx: UseCaseContext) {
     const rows = await repo.search(db, {
       groups,
       includeRestricted,
+      purpose: purpose.id,
       limit: limit + 1,
       ...(after ? { after } : {}),
     });
