@@ -19,11 +19,10 @@ import { createImportService } from './modules/imports/index.ts';
 import {
   createPortalService,
   createRequestsService,
-  type PortalPorts,
   type RequestsPorts,
 } from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
-import { createSubjectsService } from './modules/subjects/index.ts';
+import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
 import type { RetryPolicy } from './jobs/index.ts';
 import { createMailService } from './mail/index.ts';
@@ -119,7 +118,8 @@ export function createServices(deps: {
     mail,
     requests,
     subjects,
-    ports: portalPorts(),
+    // The person's own corrections, and the access copy as a ZIP.
+    ports: { rectifyBySubject: subjects.rectifyBySubject, buildAccessPackage },
     publicUrl: deps.portal?.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
   // The request rate limits' counters, shared by the instances that share the database.
@@ -143,26 +143,6 @@ export function createServices(deps: {
 
 /** Where the portal's mailed links point when PUBLIC_URL is not given (a server on this machine). */
 export const DEFAULT_PUBLIC_URL = 'http://localhost:8080';
-
-/**
- * What the portal needs from the subjects module that other work of issue 10 adds. Each is one
- * line once the subjects module has the function:
- * - TODO(objection): `rectifyBySubject: subjects.rectifyBySubject`
- * - TODO(access-package): `buildAccessPackage` from src/modules/subjects/index.ts
- * Until then a self-service rectification waits for staff, and a download is refused (409).
- */
-function portalPorts(): PortalPorts {
-  const unavailable = (what: string) =>
-    Promise.reject(
-      new AppError('conflict', `${what} is not available in this build`, [
-        { field: 'type', detail: `${what} is not available in this build` },
-      ]),
-    );
-  return {
-    rectifyBySubject: () => unavailable('correcting one’s own data'),
-    buildAccessPackage: () => unavailable('the access copy download'),
-  };
-}
 
 /**
  * What the requests module needs from the subjects module that other work of issue 10 adds.
