@@ -37,7 +37,7 @@ import { registerMetrics } from './ops/metrics.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
-import { portalRoutes } from './modules/requests/index.ts';
+import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -238,6 +238,7 @@ export async function createApp(
         subjectsRoutes(secured, services.subjects);
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
+        requestsRoutes(secured, services.requests);
         done();
       });
     },

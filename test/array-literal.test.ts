@@ -65,7 +65,7 @@ describe.each(DATABASES)('a category named null on %s', (kind) => {
     dir = await mkdtemp(join(tmpdir(), 'rekisteri-null-'));
     t = await createTestContext(kind, await nullCategoryRegister(dir));
     expect(t.register.category('null')).toBeDefined();
-    key = await t.key(['*'], ['read', 'write', 'export']);
+    key = await t.key(['*'], ['read', 'write', 'export', 'handle_requests']);
     const res = await t.app.inject({
       method: 'POST',
       url: '/api/v1/subjects',

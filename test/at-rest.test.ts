@@ -28,7 +28,7 @@ describe.each(DATABASES)('personal data at rest on %s', (kind) => {
   let t: TestContext;
   beforeAll(async () => {
     t = await createTestContext(kind);
-    const headers = await t.key(['*'], ['read', 'write', 'erase']);
+    const headers = await t.key(['*'], ['read', 'write', 'erase', 'handle_requests']);
     const res = await t.app.inject({
       method: 'POST',
       url: '/api/v1/subjects',

@@ -225,7 +225,7 @@ describe.each(DATABASES)('typed access-log events on %s', (kind) => {
   });
 
   it("the person's access copy shows each event as a sentence, without the employee", async () => {
-    const headers = await t.key(['*'], ['read', 'write', 'export', 'erase']);
+    const headers = await t.key(['*'], ['read', 'write', 'export', 'erase', 'handle_requests']);
     const created = await t.app.inject({
       method: 'POST',
       url: '/api/v1/subjects',

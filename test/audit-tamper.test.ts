@@ -59,7 +59,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
   /** A register with a person, reads of them, everything sealed and anchored. */
   async function setUp(): Promise<void> {
     t = await createTestContext(kind);
-    headers = await t.key(['*'], ['read', 'write', 'export']);
+    headers = await t.key(['*'], ['read', 'write', 'export', 'handle_requests']);
     const session = await newStaffSession(t, 'auditor', {
       username: 'auditor',
       // A password of the auditor's own: a made-up one would first have to be replaced.

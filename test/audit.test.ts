@@ -10,7 +10,7 @@ describe.each(DATABASES)('access log on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestContext(kind);
-    headers = (await newApiKey(t, ['*'], ['read', 'write', 'export'])).headers;
+    headers = (await newApiKey(t, ['*'], ['read', 'write', 'export', 'handle_requests'])).headers;
     id = (await newSubject(t, { values: anna }, headers)).id;
   });
   afterAll(async () => {

@@ -35,7 +35,7 @@ describe.each(DATABASES)('a bearer key on the /auth routes on %s', (kind) => {
     ['POST', '/api/v1/auth/totp/setup', { password: 'x' }],
     ['POST', '/api/v1/auth/totp/enable', { code: '123456' }],
   ] as const)('%s %s answers 401', async (method, url, payload) => {
-    const key = await newApiKey(t, ['*'], ['read', 'write', 'erase', 'export']);
+    const key = await newApiKey(t, ['*'], ['read', 'write', 'erase', 'export', 'handle_requests']);
     const before = await logoutEntries();
     const res = await t.app.inject({
       method,

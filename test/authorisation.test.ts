@@ -44,7 +44,7 @@ describe.each(DATABASES)('authorisation before any effect on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestContext(kind);
-    admin = await t.key(['*'], ['read', 'write', 'erase', 'export']);
+    admin = await t.key(['*'], ['read', 'write', 'erase', 'export', 'handle_requests']);
     id = (
       await newSubject(
         t,
@@ -120,11 +120,14 @@ describe.each(DATABASES)('authorisation before any effect on %s', (kind) => {
   });
 
   it('refuses export, restriction and erasure by a key scoped to the newsletter', async () => {
-    const newsletter = await t.key(['newsletter'], ['read', 'write', 'erase', 'export']);
+    const newsletter = await t.key(
+      ['newsletter'],
+      ['read', 'write', 'erase', 'export', 'handle_requests'],
+    );
     // Every purpose but one is not enough either.
     const allButOne = await t.key(
       t.register.definition.purposes.map((p) => p.id).filter((p) => p !== 'course_diets'),
-      ['read', 'write', 'erase', 'export'],
+      ['read', 'write', 'erase', 'export', 'handle_requests'],
     );
     const before = await state(t);
     for (const headers of [newsletter, allButOne]) {
@@ -172,8 +175,22 @@ describe.each(DATABASES)('authorisation before any effect on %s', (kind) => {
     expect(await state(t)).toEqual(before);
   });
 
+  it('refuses export and erasure by a key with every purpose that does not handle requests', async () => {
+    const bulk = await t.key(['*'], ['read', 'write', 'erase', 'export']);
+    const before = await state(t);
+    for (const a of [
+      { method: 'GET' as const, url: `/api/v1/subjects/${id}/export` },
+      { method: 'DELETE' as const, url: `/api/v1/subjects/${id}` },
+    ]) {
+      const res = await t.app.inject({ ...a, headers: bulk });
+      expect(res.statusCode, `${a.method} ${a.url}`).toBe(403);
+      expect(res.json<{ detail: string }>().detail).toContain('handle requests');
+    }
+    expect(await state(t)).toEqual(before);
+  });
+
   it('lets a key with every purpose export, restrict and erase', async () => {
-    const dpo = await t.key(['*'], ['erase', 'export']);
+    const dpo = await t.key(['*'], ['erase', 'export', 'handle_requests']);
     const exported = await t.app.inject({ url: `/api/v1/subjects/${id}/export`, headers: dpo });
     expect(exported.statusCode).toBe(200);
     expect(exported.body).toContain('pähkinäallergia');

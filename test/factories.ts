@@ -42,7 +42,7 @@ const allPowers = new WeakMap<TestContext, Promise<{ authorization: string }>>()
 export function allPowersKey(t: TestContext): Promise<{ authorization: string }> {
   let key = allPowers.get(t);
   if (!key) {
-    key = t.key(['*'], ['read', 'write', 'erase', 'export']);
+    key = t.key(['*'], ['read', 'write', 'erase', 'export', 'handle_requests']);
     allPowers.set(t, key);
   }
   return key;

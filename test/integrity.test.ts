@@ -17,7 +17,7 @@ describe.each(DATABASES)('integrity of sealed rows on %s', (kind) => {
   let headers: { authorization: string };
   beforeAll(async () => {
     t = await createTestContext(kind);
-    headers = await t.key(['*'], ['read', 'write', 'export']);
+    headers = await t.key(['*'], ['read', 'write', 'export', 'handle_requests']);
   });
   afterAll(async () => {
     await t?.close();

@@ -520,7 +520,7 @@ describe.each(DATABASES)('mail to a person of the register on %s', { timeout: 12
     expect(refused.statusCode).toBe(403);
     expect(refused.body).not.toContain('example.fi');
     expect((await reads()).length).toBe(before);
-    const key = await t.key(['*'], ['read', 'write', 'erase', 'export']);
+    const key = await t.key(['*'], ['read', 'write', 'erase', 'export', 'handle_requests']);
     expect((await t.app.inject({ url: '/api/v1/outbox', headers: key })).statusCode).toBe(403);
     expect((await t.app.inject({ url: '/api/v1/outbox' })).statusCode).toBe(401);
     expect((await reads()).length).toBe(before);

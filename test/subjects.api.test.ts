@@ -9,7 +9,7 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestContext(kind);
-    writer = await t.key(['*'], ['read', 'write', 'erase', 'export']);
+    writer = await t.key(['*'], ['read', 'write', 'erase', 'export', 'handle_requests']);
     reader = await t.key(['*'], ['read']);
   });
   afterAll(async () => {

@@ -60,7 +60,7 @@ describe.each(DATABASES)('text that may not be stored, on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestContext(kind);
-    key = await t.key(['*'], ['read', 'write', 'erase', 'export']);
+    key = await t.key(['*'], ['read', 'write', 'erase', 'export', 'handle_requests']);
     const session = await newStaffSession(t, 'admin', {
       username: 'paakayttaja',
       displayName: 'Pää Käyttäjä',

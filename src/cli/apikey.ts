@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ACTIONS, operator } from '../lib/actor.ts';
+import { API_KEY_ACTIONS, operator } from '../lib/actor.ts';
 import { withRuntime } from './with-runtime.ts';
 
 const list = (v: string) =>
@@ -15,7 +15,7 @@ export function apikeyCommand(): Command {
     .description('Create a key scoped to purposes and actions; prints the key once')
     .requiredOption('--name <name>', 'what the key is for, e.g. "web shop"')
     .requiredOption('--purposes <ids>', 'comma-separated purpose ids, or * for all', list)
-    .option('--actions <list>', `comma-separated: ${ACTIONS.join(', ')}`, list, ['read'])
+    .option('--actions <list>', `comma-separated: ${API_KEY_ACTIONS.join(', ')}`, list, ['read'])
     .action(async (opts: { name: string; purposes: string[]; actions: string[] }) => {
       await withRuntime(async ({ services }) => {
         const { token, key } = await services.apiKeys.createApiKey(operator, opts);

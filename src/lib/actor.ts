@@ -9,6 +9,13 @@ import { AppError } from './errors.ts';
 export const ACTIONS = ['read', 'write', 'erase', 'export'] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/**
+ * What an API key may be allowed: the data actions, and handling data subjects' requests, which
+ * an export or erasure also needs (so that a key scoped to a few purposes cannot take a whole
+ * person).
+ */
+export const API_KEY_ACTIONS = [...ACTIONS, 'handle_requests'] as const;
+
 export interface Actor {
   kind: 'api_key' | 'staff' | 'operator' | 'system' | 'subject';
   /**

@@ -462,10 +462,185 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Requests, the most pressing first (no personal data)
+     * @description Open requests unless `state` is given. Sorted by due date, so overdue requests lead, then requests whose identity is not yet proven, oldest first.
+     */
+    get: operations['listRequests'];
+    put?: never;
+    /**
+     * Register a request that came by e-mail, letter, phone or in person
+     * @description With an identity proof the request accepts, the clock starts at once (due one calendar month later) and the person is matched by e-mail or phone; otherwise the request waits in identity_pending.
+     */
+    post: operations['submitRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A request, opened, with its history and the recipients told */
+    get: operations['getRequest'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/identity': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Record the identity proof staff checked; the clock starts when it is one the request accepts */
+    post: operations['proveRequestIdentity'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/subject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Link the request to the person it is about */
+    post: operations['linkRequestSubject'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/extend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Extend the time to answer by 1 or 2 months, before the original due date */
+    post: operations['extendRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/refuse': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Refuse a request, with a reason the person is told with their right to complain */
+    post: operations['refuseRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Cancel a request (withdrawn by the person, or a duplicate) */
+    post: operations['cancelRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/complete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Fulfil a request by its type and tell the person
+     * @description access, portability: the copy becomes downloadable in the portal for 30 days. rectification: `purpose`, `source` and optionally `changes` (those asked for otherwise). erasure: the person is erased (legal holds excepted). restriction: `reason` optional. restriction_lift: the person is mailed first, then the restriction lifted. objection: `purposes`, `compellingGrounds` per purpose (told to the person). consent_withdrawal: `purposes`. marketing_prohibition: nothing (absolute). Fields a type does not use are refused.
+     */
+    post: operations['completeRequest'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/recipients/{recipientId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Record when and how a recipient of the data was told (Art. 19) */
+    post: operations['recordRecipientTold'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    IdentityProofInputInput: {
+      /**
+       * @description How the person proved who they are
+       * @enum {string}
+       */
+      proof: 'email_link' | 'signed_letter' | 'photo_id' | 'strong_eid';
+      /**
+       * @description For photo_id (and a signed letter with a copy): which document was checked; never its number
+       * @enum {string}
+       */
+      documentType?: 'passport' | 'id_card' | 'driving_licence' | 'residence_permit' | 'other';
+    };
     /** @description RFC 9457 problem details */
     Problem: {
       type: string;
@@ -516,6 +691,120 @@ export interface components {
         sealer: 'ok' | 'failed' | 'skipped';
       };
       failed: ('database' | 'keystore' | 'storage' | 'sealer')[];
+    };
+    RequestSummary: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      type:
+        | 'access'
+        | 'rectification'
+        | 'erasure'
+        | 'restriction'
+        | 'restriction_lift'
+        | 'portability'
+        | 'objection'
+        | 'consent_withdrawal'
+        | 'marketing_prohibition';
+      /** @enum {string} */
+      state:
+        'received' | 'identity_pending' | 'in_progress' | 'completed' | 'refused' | 'cancelled';
+      extended: boolean;
+      /** @enum {string} */
+      channel: 'portal' | 'email' | 'postal' | 'in_person' | 'phone';
+      /** @enum {string} */
+      lang: 'sv' | 'fi' | 'en';
+      /** @description The person, once matched or linked */
+      subjectId: string | null;
+      receivedAt: string;
+      identityProvenAt: string | null;
+      /** @description Due date (Europe/Helsinki calendar date); null until the identity is proven */
+      dueOn: string | null;
+      /** @description The due date before any extension */
+      originalDueOn: string | null;
+      closedAt: string | null;
+      overdue: boolean;
+    };
+    Request: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      type:
+        | 'access'
+        | 'rectification'
+        | 'erasure'
+        | 'restriction'
+        | 'restriction_lift'
+        | 'portability'
+        | 'objection'
+        | 'consent_withdrawal'
+        | 'marketing_prohibition';
+      /** @enum {string} */
+      state:
+        'received' | 'identity_pending' | 'in_progress' | 'completed' | 'refused' | 'cancelled';
+      extended: boolean;
+      /** @enum {string} */
+      channel: 'portal' | 'email' | 'postal' | 'in_person' | 'phone';
+      /** @enum {string} */
+      lang: 'sv' | 'fi' | 'en';
+      /** @description The person, once matched or linked */
+      subjectId: string | null;
+      receivedAt: string;
+      identityProvenAt: string | null;
+      /** @description Due date (Europe/Helsinki calendar date); null until the identity is proven */
+      dueOn: string | null;
+      /** @description The due date before any extension */
+      originalDueOn: string | null;
+      closedAt: string | null;
+      overdue: boolean;
+      contact: {
+        email: string | null;
+        phone: string | null;
+        name: string | null;
+      };
+      details: string | null;
+      changes: {
+        category: string;
+        field: string;
+        value: unknown;
+      }[];
+      reasons: {
+        refuse?: string;
+        extend?: string;
+        cancel?: string;
+        complete?: string;
+      };
+      compellingGrounds: {
+        purpose: string;
+        reason: string;
+      }[];
+      identity: {
+        proof: ('email_link' | 'signed_letter' | 'photo_id' | 'strong_eid') | null;
+        documentType:
+          ('passport' | 'id_card' | 'driving_licence' | 'residence_permit' | 'other') | null;
+        /** @description Who recorded the proof (actor kind and id) */
+        checkedBy: string | null;
+        /** @description Proofs any one of which starts the clock: the channel's, or the type's stronger */
+        accepted: ('email_link' | 'signed_letter' | 'photo_id' | 'strong_eid')[];
+      };
+      /** @description Access and portability: until when the copy may be downloaded in the portal */
+      downloadUntil: string | null;
+      events: {
+        seq: number;
+        at: string;
+        step: string;
+        actor: string;
+        data: {
+          [key: string]: unknown;
+        };
+      }[];
+      recipients: {
+        recipientId: string;
+        toldAt: string;
+        /** @enum {string} */
+        how: 'email' | 'letter' | 'api' | 'phone' | 'other';
+        recordedBy: string;
+      }[];
     };
     /** @description Always this, whether or not anything was mailed */
     PortalSent: {
@@ -2853,6 +3142,813 @@ export interface operations {
       };
       /** @description Default Response */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listRequests: {
+    parameters: {
+      query?: {
+        /** @description Only these states (repeat the parameter for several) */
+        state?:
+          | (
+              | 'received'
+              | 'identity_pending'
+              | 'in_progress'
+              | 'completed'
+              | 'refused'
+              | 'cancelled'
+            )
+          | (
+              | 'received'
+              | 'identity_pending'
+              | 'in_progress'
+              | 'completed'
+              | 'refused'
+              | 'cancelled'
+            )[];
+        type?:
+          | 'access'
+          | 'rectification'
+          | 'erasure'
+          | 'restriction'
+          | 'restriction_lift'
+          | 'portability'
+          | 'objection'
+          | 'consent_withdrawal'
+          | 'marketing_prohibition';
+        subjectId?: string;
+        limit?: number;
+        offset?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['RequestSummary'][];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  submitRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          type:
+            | 'access'
+            | 'rectification'
+            | 'erasure'
+            | 'restriction'
+            | 'restriction_lift'
+            | 'portability'
+            | 'objection'
+            | 'consent_withdrawal'
+            | 'marketing_prohibition';
+          /** @enum {string} */
+          channel: 'email' | 'postal' | 'in_person' | 'phone';
+          /**
+           * @description The language the person is answered in
+           * @enum {string}
+           */
+          lang: 'sv' | 'fi' | 'en';
+          email?: string;
+          phone?: string;
+          name?: string;
+          details?: string;
+          changes?: {
+            category: string;
+            field: string;
+            /** @description The value asked for; null to remove it */
+            value: unknown;
+          }[];
+          /** Format: uuid */
+          subjectId?: string;
+          identity?: components['schemas']['IdentityProofInputInput'];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RequestSummary'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Request'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  proveRequestIdentity: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['IdentityProofInputInput'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RequestSummary'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  linkRequestSubject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: uuid */
+          subjectId: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RequestSummary'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  extendRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          months: 1 | 2;
+          /** @description Told to the person */
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RequestSummary'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  refuseRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RequestSummary'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  cancelRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          reason: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RequestSummary'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  completeRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          purpose?: string;
+          source?: string;
+          changes?: {
+            category: string;
+            field: string;
+            /** @description The value asked for; null to remove it */
+            value: unknown;
+          }[];
+          reason?: string;
+          purposes?: string[];
+          compellingGrounds?: {
+            purpose: string;
+            reason: string;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RequestSummary'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  recordRecipientTold: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+        recipientId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          how: 'email' | 'letter' | 'api' | 'phone' | 'other';
+          /**
+           * Format: date-time
+           * @description When; now when not given
+           */
+          at?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Request'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
         headers: {
           [name: string]: unknown;
         };

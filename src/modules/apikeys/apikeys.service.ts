@@ -6,7 +6,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Register } from '../definition/index.ts';
-import { ACTIONS, type Action, type Actor } from '../../lib/actor.ts';
+import { API_KEY_ACTIONS, type Action, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
 import type { AuditService } from '../audit/index.ts';
@@ -77,13 +77,16 @@ export function createApiKeysService(deps: {
         }
       });
       if (input.actions.length === 0) {
-        issues.push({ field: 'actions', detail: `give at least one of ${ACTIONS.join(', ')}` });
+        issues.push({
+          field: 'actions',
+          detail: `give at least one of ${API_KEY_ACTIONS.join(', ')}`,
+        });
       }
       input.actions.forEach((a, i) => {
-        if (!(ACTIONS as readonly string[]).includes(a)) {
+        if (!(API_KEY_ACTIONS as readonly string[]).includes(a)) {
           issues.push({
             field: `actions[${i}]`,
-            detail: `unknown action "${a}"; expected one of ${ACTIONS.join(', ')}`,
+            detail: `unknown action "${a}"; expected one of ${API_KEY_ACTIONS.join(', ')}`,
           });
         }
       });

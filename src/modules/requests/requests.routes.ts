@@ -1,1 +1,325 @@
-export function requestsRoutes(): void {}
+/**
+ * HTTP routes for data subjects' requests under /api/v1, for staff who handle requests and for
+ * API keys allowed `handle_requests`. Thin: check input with zod (strict at every depth), call the
+ * service (which authorises before anything else), answer through the response schema.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../http/auth/index.ts';
+import { problemSchema } from '../../http/problem.ts';
+import { IDENTITY_PROOFS, REQUEST_CHANNELS, REQUEST_TYPES } from '../definition/index.ts';
+import { DOCUMENT_TYPES, REQUEST_LANGS, REQUEST_STATES, TOLD_HOW } from './model.ts';
+import type { RequestsService } from './requests.service.ts';
+
+const id = z.uuid().describe('Request id');
+const isoDate = z.iso.date();
+
+/** Channels staff and integrations register requests from; the portal has its own routes. */
+const STAFF_CHANNELS = REQUEST_CHANNELS.filter((c) => c !== 'portal') as [
+  Exclude<(typeof REQUEST_CHANNELS)[number], 'portal'>,
+  ...Array<Exclude<(typeof REQUEST_CHANNELS)[number], 'portal'>>,
+];
+
+const change = z.strictObject({
+  category: z.string().min(1).max(100),
+  field: z.string().min(1).max(100),
+  value: z.unknown().describe('The value asked for; null to remove it'),
+});
+
+const identityInput = z
+  .strictObject({
+    proof: z.enum(IDENTITY_PROOFS).describe('How the person proved who they are'),
+    documentType: z
+      .enum(DOCUMENT_TYPES)
+      .optional()
+      .describe(
+        'For photo_id (and a signed letter with a copy): which document was checked; never its number',
+      ),
+  })
+  .meta({ id: 'IdentityProofInput' });
+
+const summary = z
+  .object({
+    id: z.uuid(),
+    type: z.enum(REQUEST_TYPES),
+    state: z.enum(REQUEST_STATES),
+    extended: z.boolean(),
+    channel: z.enum(REQUEST_CHANNELS),
+    lang: z.enum(REQUEST_LANGS),
+    subjectId: z.uuid().nullable().describe('The person, once matched or linked'),
+    receivedAt: z.string(),
+    identityProvenAt: z.string().nullable(),
+    dueOn: isoDate
+      .nullable()
+      .describe('Due date (Europe/Helsinki calendar date); null until the identity is proven'),
+    originalDueOn: isoDate.nullable().describe('The due date before any extension'),
+    closedAt: z.string().nullable(),
+    overdue: z.boolean(),
+  })
+  .meta({ id: 'RequestSummary' });
+
+const view = summary
+  .extend({
+    contact: z.object({
+      email: z.string().nullable(),
+      phone: z.string().nullable(),
+      name: z.string().nullable(),
+    }),
+    details: z.string().nullable(),
+    changes: z.array(z.object({ category: z.string(), field: z.string(), value: z.unknown() })),
+    reasons: z.object({
+      refuse: z.string().optional(),
+      extend: z.string().optional(),
+      cancel: z.string().optional(),
+      complete: z.string().optional(),
+    }),
+    compellingGrounds: z.array(z.object({ purpose: z.string(), reason: z.string() })),
+    identity: z.object({
+      proof: z.enum(IDENTITY_PROOFS).nullable(),
+      documentType: z.enum(DOCUMENT_TYPES).nullable(),
+      checkedBy: z.string().nullable().describe('Who recorded the proof (actor kind and id)'),
+      accepted: z
+        .array(z.enum(IDENTITY_PROOFS))
+        .describe(
+          "Proofs any one of which starts the clock: the channel's, or the type's stronger",
+        ),
+    }),
+    downloadUntil: z
+      .string()
+      .nullable()
+      .describe('Access and portability: until when the copy may be downloaded in the portal'),
+    events: z.array(
+      z.object({
+        seq: z.number().int(),
+        at: z.string(),
+        step: z.string(),
+        actor: z.string(),
+        data: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    recipients: z.array(
+      z.object({
+        recipientId: z.string(),
+        toldAt: z.string(),
+        how: z.enum(TOLD_HOW),
+        recordedBy: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Request' });
+
+const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(5000) });
+
+const errors = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+};
+
+export function requestsRoutes(app: FastifyInstance, service: RequestsService): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['requests'];
+  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { session: [] }];
+
+  r.get('/requests', {
+    schema: {
+      operationId: 'listRequests',
+      tags,
+      security,
+      summary: 'Requests, the most pressing first (no personal data)',
+      description:
+        'Open requests unless `state` is given. Sorted by due date, so overdue requests lead, then requests whose identity is not yet proven, oldest first.',
+      querystring: z.strictObject({
+        state: z
+          .union([z.enum(REQUEST_STATES), z.array(z.enum(REQUEST_STATES))])
+          .optional()
+          .describe('Only these states (repeat the parameter for several)'),
+        type: z.enum(REQUEST_TYPES).optional(),
+        subjectId: z.uuid().optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+        offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+      }),
+      response: { 200: z.object({ items: z.array(summary) }), ...errors },
+    },
+    handler: async (req) => {
+      const q = req.query;
+      return {
+        items: await service.list(actorOf(req), {
+          states: q.state === undefined ? undefined : [q.state].flat(),
+          type: q.type,
+          subjectId: q.subjectId,
+          limit: q.limit,
+          offset: q.offset,
+        }),
+      };
+    },
+  });
+
+  r.post('/requests', {
+    config: { multiline: ['details', 'changes'] },
+    schema: {
+      operationId: 'submitRequest',
+      tags,
+      security,
+      summary: 'Register a request that came by e-mail, letter, phone or in person',
+      description:
+        'With an identity proof the request accepts, the clock starts at once (due one calendar month later) and the person is matched by e-mail or phone; otherwise the request waits in identity_pending.',
+      body: z.strictObject({
+        type: z.enum(REQUEST_TYPES),
+        channel: z.enum(STAFF_CHANNELS),
+        lang: z.enum(REQUEST_LANGS).describe('The language the person is answered in'),
+        email: z.string().max(254).optional(),
+        phone: z.string().max(32).optional(),
+        name: z.string().max(200).optional(),
+        details: z.string().max(10_000).optional(),
+        changes: z.array(change).max(200).optional(),
+        subjectId: z.uuid().optional(),
+        identity: identityInput.optional(),
+      }),
+      response: { 201: summary, ...errors },
+    },
+    handler: async (req, reply) => {
+      return reply.code(201).send(await service.intake(actorOf(req), req.body));
+    },
+  });
+
+  r.get('/requests/:id', {
+    schema: {
+      operationId: 'getRequest',
+      tags,
+      security,
+      summary: 'A request, opened, with its history and the recipients told',
+      params: z.strictObject({ id }),
+      response: { 200: view, ...errors },
+    },
+    handler: async (req) => service.get(actorOf(req), req.params.id),
+  });
+
+  r.post('/requests/:id/identity', {
+    schema: {
+      operationId: 'proveRequestIdentity',
+      tags,
+      security,
+      summary:
+        'Record the identity proof staff checked; the clock starts when it is one the request accepts',
+      params: z.strictObject({ id }),
+      body: identityInput,
+      response: { 200: summary, ...errors },
+    },
+    handler: async (req) => service.proveIdentity(actorOf(req), req.params.id, req.body),
+  });
+
+  r.post('/requests/:id/subject', {
+    schema: {
+      operationId: 'linkRequestSubject',
+      tags,
+      security,
+      summary: 'Link the request to the person it is about',
+      params: z.strictObject({ id }),
+      body: z.strictObject({ subjectId: z.uuid() }),
+      response: { 200: summary, ...errors },
+    },
+    handler: async (req) => service.linkSubject(actorOf(req), req.params.id, req.body.subjectId),
+  });
+
+  r.post('/requests/:id/extend', {
+    config: { multiline: ['reason'] },
+    schema: {
+      operationId: 'extendRequest',
+      tags,
+      security,
+      summary: 'Extend the time to answer by 1 or 2 months, before the original due date',
+      params: z.strictObject({ id }),
+      body: z.strictObject({
+        months: z.union([z.literal(1), z.literal(2)]),
+        reason: z.string().trim().min(1).max(5000).describe('Told to the person'),
+      }),
+      response: { 200: summary, ...errors },
+    },
+    handler: async (req) => service.extend(actorOf(req), req.params.id, req.body),
+  });
+
+  r.post('/requests/:id/refuse', {
+    config: { multiline: ['reason'] },
+    schema: {
+      operationId: 'refuseRequest',
+      tags,
+      security,
+      summary: 'Refuse a request, with a reason the person is told with their right to complain',
+      params: z.strictObject({ id }),
+      body: reasonBody,
+      response: { 200: summary, ...errors },
+    },
+    handler: async (req) => service.refuse(actorOf(req), req.params.id, req.body),
+  });
+
+  r.post('/requests/:id/cancel', {
+    config: { multiline: ['reason'] },
+    schema: {
+      operationId: 'cancelRequest',
+      tags,
+      security,
+      summary: 'Cancel a request (withdrawn by the person, or a duplicate)',
+      params: z.strictObject({ id }),
+      body: reasonBody,
+      response: { 200: summary, ...errors },
+    },
+    handler: async (req) => service.cancel(actorOf(req), req.params.id, req.body),
+  });
+
+  r.post('/requests/:id/complete', {
+    config: { multiline: ['reason', 'compellingGrounds', 'changes'] },
+    schema: {
+      operationId: 'completeRequest',
+      tags,
+      security,
+      summary: 'Fulfil a request by its type and tell the person',
+      description:
+        'access, portability: the copy becomes downloadable in the portal for 30 days. rectification: `purpose`, `source` and optionally `changes` (those asked for otherwise). erasure: the person is erased (legal holds excepted). restriction: `reason` optional. restriction_lift: the person is mailed first, then the restriction lifted. objection: `purposes`, `compellingGrounds` per purpose (told to the person). consent_withdrawal: `purposes`. marketing_prohibition: nothing (absolute). Fields a type does not use are refused.',
+      params: z.strictObject({ id }),
+      body: z
+        .strictObject({
+          purpose: z.string().min(1).max(100).optional(),
+          source: z.string().min(1).max(100).optional(),
+          changes: z.array(change).min(1).max(200).optional(),
+          reason: z.string().trim().min(1).max(5000).optional(),
+          purposes: z.array(z.string().min(1).max(100)).min(1).max(100).optional(),
+          compellingGrounds: z
+            .array(
+              z.strictObject({
+                purpose: z.string().min(1).max(100),
+                reason: z.string().trim().min(1).max(5000),
+              }),
+            )
+            .max(100)
+            .optional(),
+        })
+        .default({}),
+      response: { 200: summary, ...errors },
+    },
+    handler: async (req) => service.complete(actorOf(req), req.params.id, req.body),
+  });
+
+  r.post('/requests/:id/recipients/:recipientId', {
+    schema: {
+      operationId: 'recordRecipientTold',
+      tags,
+      security,
+      summary: 'Record when and how a recipient of the data was told (Art. 19)',
+      params: z.strictObject({ id, recipientId: z.string().min(1).max(100) }),
+      body: z.strictObject({
+        how: z.enum(TOLD_HOW),
+        at: z.iso.datetime({ offset: true }).optional().describe('When; now when not given'),
+      }),
+      response: { 200: view, ...errors },
+    },
+    handler: async (req) =>
+      service.recordRecipientTold(actorOf(req), req.params.id, req.params.recipientId, {
+        how: req.body.how,
+        at: req.body.at === undefined ? undefined : new Date(req.body.at),
+      }),
+  });
+}

@@ -659,6 +659,14 @@ export function createRequestsService(deps: RequestsDeps) {
       });
     },
 
+    /** `submit` on its own transaction, answering the request as listed (the HTTP intake). */
+    async intake(actor: Actor, input: SubmitInput): Promise<RequestSummary> {
+      return present(await service.submit(db, input, actor), clock.now());
+    },
+
+    /** A request's row as listed (for the portal's routes, after `submit`). */
+    summaryOf: (row: RequestRow): RequestSummary => present(row, clock.now()),
+
     /**
      * Records an identity proof: starts the clock when it is one the request accepts (the
      * channel's, or the stronger one its type needs); otherwise the request waits for more.

@@ -13,6 +13,7 @@ export function createEraseSubject(ctx: UseCaseContext) {
   const { access, audit, clock, db, keys } = ctx;
   return async (actor: Actor, id: string, reason: ErasureReason = 'request'): Promise<void> => {
     requireAction(actor, 'erase');
+    requireAction(actor, 'handle_requests'); // a whole person: only for those who handle requests
     requireEveryPurpose(actor, access.allPurposes, 'erase a person');
     const at = clock.now();
     await withTransaction(db, async (tx) => {

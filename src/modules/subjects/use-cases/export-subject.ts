@@ -10,6 +10,7 @@ export function createExportSubject(ctx: UseCaseContext) {
   /** `lang`: the language the access log's entries are written out in. */
   return async (actor: Actor, id: string, lang: AuditLang = 'en'): Promise<AccessCopy> => {
     requireAction(actor, 'export');
+    requireAction(actor, 'handle_requests'); // a whole person: only for those who handle requests
     requireEveryPurpose(actor, access.allPurposes, 'export everything held about a person');
     const subject = await access.requireSubject(db, id);
     const key = await access.keyOf(id);
