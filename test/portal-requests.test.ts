@@ -365,7 +365,7 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
           lang: 'fi',
           changes: [{ category: 'identity', field: 'lastName', value: 'X', note: 1 }],
         },
-        'changes[0].note',
+        'note',
       ],
       ['verify', { token: annaToken, more: true }, 'more'],
       ['download-links', { request: 'nope', email: BAD, lang: 'fi' }, 'request'],
