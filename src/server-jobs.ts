@@ -3,7 +3,7 @@
  * access-log sealer (every second), session and rate-limit counter pruning (every minute), removal of the first
  * administrator's spent password file (every 5 s, on each instance: the file is the instance's
  * own), the erasure and key-store cleaner (every REKISTERI_KEY_CLEAN_INTERVAL seconds), and mail
- * delivery. While the storage guard finds a volume low, nothing is claimed or started.
+ * delivery, and the request handlers' daily digest. While the storage guard finds a volume low, nothing is claimed or started.
  */
 import type { Config } from './config/config.ts';
 import { createRunner, defineSchedule, type JobLogger, type Runner } from './jobs/index.ts';
@@ -72,6 +72,8 @@ export function startServerJobs(opts: {
       },
     }),
     ...services.mail.schedules,
+    // The request handlers' daily digest of requests overdue and due within a week.
+    ...services.requests.schedules,
   ];
   const runner = createRunner({
     db: runtime.database.db,

@@ -153,6 +153,9 @@ function present(row: RequestRow, now: Date): RequestSummary {
   };
 }
 
+/** A person found for a request, and by what. */
+type Match = { subjectId: string; by: 'email' | 'phone' };
+
 /** The held data an erasure reports, when the subjects service reports it (erasure-holds). */
 type Held = Array<{
   hold: string;
@@ -300,10 +303,7 @@ export function createRequestsService(deps: RequestsDeps) {
    * the subjects module's lookup under a purpose that may look people up that way, preferring a
    * purpose allowed during restriction (so a restricted person is found too).
    */
-  const matchPerson = async (
-    actor: Actor,
-    sealed: RequestSealed,
-  ): Promise<{ subjectId: string; by: 'email' | 'phone' } | undefined> => {
+  const matchPerson = async (actor: Actor, sealed: RequestSealed): Promise<Match | undefined> => {
     const purposes = [...def.purposes].sort(
       (a, b) => Number(b.allowedDuringRestriction) - Number(a.allowedDuringRestriction),
     );
@@ -328,6 +328,21 @@ export function createRequestsService(deps: RequestsDeps) {
     }
     return undefined;
   };
+
+  /**
+   * The person a request is about, looked up before its transaction opens (the lookup reads and
+   * logs on its own connection, which on the embedded database would wait for that transaction):
+   * only when the proof starts the clock and the request is not linked yet.
+   */
+  const prematch = async (
+    actor: Actor,
+    req: { type: RequestType; channel: RequestChannel; subjectId: string | null },
+    sealed: RequestSealed,
+    proof: IdentityProof,
+  ): Promise<Match | undefined> =>
+    req.subjectId === null && acceptedProofs(req.type, req.channel).includes(proof)
+      ? matchPerson(actor, sealed)
+      : undefined;
 
   /** Whether a person exists (a restricted one too). */
   const personExists = async (actor: Actor, subjectId: string): Promise<boolean> => {
@@ -388,19 +403,20 @@ export function createRequestsService(deps: RequestsDeps) {
 
   /**
    * Starts the clock: the identity proven now, due one calendar month later (Helsinki dates),
-   * the person matched when not yet, the acknowledgement mailed. In the caller's transaction.
+   * the person matched (found before the transaction: see `prematch`), the acknowledgement
+   * mailed. In the caller's transaction.
    */
   const startClock = async (
     tx: Executor,
     actor: Actor,
     row: RequestRow,
     sealed: RequestSealed,
+    match: Match | undefined,
   ): Promise<RequestRow> => {
     const now = clock.now();
     const due = dueDate(now);
     let subjectId = row.subject_id;
     if (subjectId === null) {
-      const match = await matchPerson(actor, sealed);
       if (match) {
         subjectId = match.subjectId;
         await step(tx, row.id, actor, 'matched', { by: match.by });
@@ -449,6 +465,7 @@ export function createRequestsService(deps: RequestsDeps) {
     row: RequestRow,
     sealed: RequestSealed,
     identity: IdentityInput,
+    match: Match | undefined,
   ): Promise<RequestRow> => {
     const accepted = acceptedProofs(row.type as RequestType, row.channel as RequestChannel);
     const sufficient = accepted.includes(identity.proof);
@@ -485,7 +502,7 @@ export function createRequestsService(deps: RequestsDeps) {
       state: sufficient ? row.state : 'identity_pending',
       updated_at: now,
     };
-    return sufficient ? startClock(tx, actor, updated, sealed) : updated;
+    return sufficient ? startClock(tx, actor, updated, sealed, match) : updated;
   };
 
   const inTransaction = <T>(ex: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> =>
@@ -618,6 +635,14 @@ export function createRequestsService(deps: RequestsDeps) {
         key.fill(0);
       }
       await keys.put([{ subjectId: id, wrapped }], vault.wrapKeyId());
+      const match = input.identity
+        ? await prematch(
+            actor,
+            { type: input.type, channel: input.channel, subjectId: input.subjectId ?? null },
+            sealed,
+            input.identity.proof,
+          )
+        : undefined;
       return inTransaction(ex, async (tx) => {
         const row: RequestRow = {
           id,
@@ -651,7 +676,7 @@ export function createRequestsService(deps: RequestsDeps) {
           data: { request: id, type: input.type, channel: input.channel },
         });
         if (input.identity) {
-          return recordProof(tx, actor, row, sealed, input.identity);
+          return recordProof(tx, actor, row, sealed, input.identity, match);
         }
         await repo.update(tx, id, { state: 'identity_pending', updated_at: now });
         await step(tx, id, actor, 'identity_pending');
@@ -681,9 +706,24 @@ export function createRequestsService(deps: RequestsDeps) {
       if (issues.length > 0) {
         throw invalidAll(issues.map((i) => ({ ...i, field: i.field.replace(/^\./, '') })));
       }
+      const before = await repo.get(db, id);
+      const sealed = before ? await openSealed(before) : emptySealed();
+      const match =
+        before && ['received', 'identity_pending'].includes(before.state)
+          ? await prematch(
+              actor,
+              {
+                type: before.type as RequestType,
+                channel: before.channel as RequestChannel,
+                subjectId: before.subject_id,
+              },
+              sealed,
+              identity.proof,
+            )
+          : undefined;
       const row = await withTransaction(db, async (tx) => {
         const current = await lockIn(tx, id, ['received', 'identity_pending'], 'proven again');
-        return recordProof(tx, actor, current, await openSealed(current), identity);
+        return recordProof(tx, actor, current, sealed, identity, match);
       });
       return present(row, clock.now());
     },
