@@ -72,7 +72,7 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
         contact: { email: 'Anna.Kuusisto@Example.fi' },
       },
     });
-  });
+  }, 180_000);
   afterAll(async () => {
     await app?.close();
     await keyStore?.dispose();
