@@ -192,7 +192,7 @@ describe.skipIf(!HAS_CHROMIUM)('a request for access in the portal, in Chromium'
 
     await page.goto(`${base}${await mailedLink('request-verify')}`);
     await page.getByText('Thank you, your request is confirmed.').waitFor();
-    await page.getByText('We answer by').waitFor();
+    await page.getByText('We answer by', { exact: true }).waitFor();
     // The token left the address bar once read.
     expect(new URL(page.url()).hash).toBe('');
     await page.screenshot({ path: join(SCREENSHOTS, 'portal-request-verified.png') });
@@ -211,7 +211,7 @@ describe.skipIf(!HAS_CHROMIUM)('a request for access in the portal, in Chromium'
 
     await page.goto(`${base}${await mailedLink('request-download')}`);
     const [download] = await Promise.all([
-      page.waitForEvent('download'),
+      page.waitForEvent('download', { timeout: 60_000 }),
       page.getByRole('button', { name: 'Download the copy' }).click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/^access-copy-.*\.zip$/);
