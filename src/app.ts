@@ -37,8 +37,7 @@ import { registerMetrics } from './ops/metrics.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
-import { requestsRoutes } from './modules/requests/index.ts';
-import { portalRoutes } from './modules/requests/index.ts';
+import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 

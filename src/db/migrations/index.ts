@@ -12,9 +12,9 @@ import * as m0009 from './0009_audit_data.ts';
 import * as m0010 from './0010_rate_limits.ts';
 import * as m0011 from './0011_outbox_subject_expiry.ts';
 import * as m0012 from './0012_requests.ts';
+import * as m0013 from './0013_request_tokens.ts';
 import * as m0014 from './0014_holds_suppression.ts';
 import * as m0015 from './0015_subject_stops.ts';
-import * as m0013 from './0013_request_tokens.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -29,7 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0010_rate_limits': m0010,
   '0011_outbox_subject_expiry': m0011,
   '0012_requests': m0012,
+  '0013_request_tokens': m0013,
   '0014_holds_suppression': m0014,
   '0015_subject_stops': m0015,
-  '0013_request_tokens': m0013,
 };

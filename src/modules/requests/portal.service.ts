@@ -30,13 +30,13 @@ import type { RequestsService } from './requests.service.ts';
 import { hashToken, newToken, TOKEN_LIFETIME_MS, TOKEN_PATTERN } from './tokens.ts';
 import { tokensRepo, type TokenKind } from './tokens.repo.ts';
 
-/** Who the portal acts as: the system, handling requests and exporting, under every purpose. */
+/** Who the portal acts as: the system, handling requests (matching, reading) and exporting. */
 export const portalActor: Actor = {
   kind: 'system',
   id: 'portal',
   read: '*',
   write: '*',
-  actions: new Set(['handle_requests', 'export']),
+  actions: new Set(['handle_requests', 'read', 'export']),
 };
 
 /** Request types the portal takes (every type a person may ask for). */
@@ -51,6 +51,7 @@ export interface PortalPorts {
   rectifyBySubject(
     subjectId: string,
     changes: Array<{ category: string; field: string; value: FieldValue | null }>,
+    opts?: { requestId?: string },
   ): Promise<unknown>;
   /** `buildAccessPackage(copy, register, lang, { portability })`: the access copy as a ZIP. */
   buildAccessPackage(
@@ -258,6 +259,7 @@ export function createPortalService(deps: PortalDeps) {
                 field: c.field,
                 value: c.value as FieldValue | null,
               })),
+              { requestId },
             );
           } catch (e) {
             // A value the field refuses (or no self-rectification in this build): staff take it

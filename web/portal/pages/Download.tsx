@@ -5,23 +5,22 @@
  * ZIP, once.
  */
 import { useMutation } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { ApiError } from '../../shared/api.ts';
 import { useApi } from '../../shared/api-context.tsx';
 import { Link, useRouter } from '../../shared/router.tsx';
 import { Alert, Button, PageHeading, TextField } from '../../shared/ui.tsx';
 import { useI18n } from '../i18n.ts';
-import { forgetFragment, takeFragmentToken } from './fragment.ts';
+import { useFragmentToken } from './fragment.ts';
 import { problemText } from './RequestForm.tsx';
 
 export function DownloadPage() {
   const p = useI18n().t;
-  const [token] = useState(takeFragmentToken);
-  useEffect(forgetFragment, []);
+  const token = useFragmentToken();
   return (
     <>
       <PageHeading title={p('download.heading')}>{p('download.heading')}</PageHeading>
-      {token ? <DownloadWithToken token={token} /> : <AskForLink />}
+      {token ? <DownloadWithToken key={token} token={token} /> : <AskForLink />}
       <p>
         <Link to="/">{p('request.back')}</Link>
       </p>

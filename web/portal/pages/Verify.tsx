@@ -4,21 +4,19 @@
  * expired or mistyped link is refused in one way, without saying which.
  */
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
 import { ApiError } from '../../shared/api.ts';
 import { useApi } from '../../shared/api-context.tsx';
 import { Link } from '../../shared/router.tsx';
 import { Alert, PageHeading, QueryState } from '../../shared/ui.tsx';
 import { knownText, useI18n } from '../i18n.ts';
-import { forgetFragment, takeFragmentToken } from './fragment.ts';
+import { useFragmentToken } from './fragment.ts';
 import { problemText } from './RequestForm.tsx';
 
 export function VerifyPage() {
   const api = useApi();
   const i18n = useI18n();
   const p = i18n.t;
-  const [token] = useState(takeFragmentToken);
-  useEffect(forgetFragment, []);
+  const token = useFragmentToken();
   // A query keyed by the token: posted once even when the page renders twice.
   const verified = useQuery({
     queryKey: ['verify', token],

@@ -1,0 +1,227 @@
+/**
+ * A person uses their right of access in the portal, in a real browser (Debian's Chromium through
+ * playwright-core) against one real server on a fresh embedded database: they read their rights
+ * and the channels on the summary, fill in the request form at phone width with the keyboard, see
+ * "check your mail", open the mailed confirmation link (its token in the fragment) and see the due
+ * date; staff complete the request through the service; the person asks for a download link on
+ * the download page, opens the mailed link and downloads the ZIP. Mail is read from the outbox,
+ * opened with the test's keys. With UPDATE_SCREENSHOTS=1, docs/screenshots/portal-request*.png
+ * are refreshed.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync } from 'fflate';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { operator } from '../../src/lib/actor.ts';
+import { TEMPLATES, type TemplateName } from '../../src/mail/index.ts';
+import type { Locale } from '../../src/mail/templates.ts';
+import { loadDefinition } from '../../src/modules/definition/loader.ts';
+import { createServices, type Services } from '../../src/services.ts';
+import { createVault, type Vault } from '../../src/vault/vault.ts';
+import { newSubjectVia } from '../factories.ts';
+import { DEMO, ROOT, openTestDatabase, openTestKeyStore, type TestDatabase } from '../helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) {
+  console.log(`portal request browser tests skipped: ${CHROMIUM} not found`);
+}
+
+const DIST = join(ROOT, 'web', 'dist');
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'screenshots')
+  : join(tmpdir(), 'rekisteri-screenshots');
+const EMAIL = 'maija.virtanen@example.fi';
+
+/** Builds the portal when no build is there, or when its build predates the request pages. */
+function ensurePortalBuilt(): void {
+  const assets = join(DIST, 'portal', 'assets');
+  const current =
+    existsSync(join(DIST, 'portal', 'index.html')) &&
+    existsSync(assets) &&
+    readdirSync(assets).some(
+      (f) =>
+        f.endsWith('.js') && readFileSync(join(assets, f), 'utf8').includes('/requests/verify'),
+    );
+  if (!current) {
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        'web/vite.portal.config.ts',
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
+  }
+}
+
+describe.skipIf(!HAS_CHROMIUM)('a request for access in the portal, in Chromium', () => {
+  let db: TestDatabase;
+  let keyStore: Awaited<ReturnType<typeof openTestKeyStore>> | undefined;
+  let services: Services;
+  let vault: Vault;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+
+  beforeAll(async () => {
+    ensurePortalBuilt();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    db = await openTestDatabase('pglite');
+    keyStore = await openTestKeyStore('pglite');
+    vault = createVault(randomBytes(32));
+    // The server's own address is only known once it listens: mailed links are read for their
+    // fragment and opened on it.
+    services = createServices({
+      database: db.handle,
+      keys: keyStore.keys,
+      register: await loadDefinition(DEMO),
+      vault,
+      publicUrl: 'https://rekisteri.example.fi',
+    });
+    await newSubjectVia(services, {
+      values: {
+        identity: { firstName: 'Maija', lastName: 'Virtanen' },
+        contact: { email: EMAIL },
+      },
+    });
+    app = await createApp(services, { portalDir: join(DIST, 'portal') });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const context = await browser.newContext({
+      viewport: { width: 360, height: 780 },
+      locale: 'en-GB',
+      acceptDownloads: true,
+    });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (e) => console.log('[browser error]', e.message));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await keyStore?.dispose();
+    await db?.dispose();
+  });
+
+  /** The fragment of the newest mail of a template to the person, as a path on this server. */
+  async function mailedLink(template: TemplateName): Promise<string> {
+    const rows = await db.handle.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('template', '=', template)
+      .orderBy('id', 'desc')
+      .execute();
+    for (const row of rows) {
+      let plain: Buffer;
+      if (row.subject_id === null) {
+        plain = vault.openSecret(`outbox:${row.id}`, row.sealed);
+      } else {
+        const key = vault.unwrapSubjectKey(
+          row.subject_id,
+          (await keyStore!.keys.get(row.subject_id))!,
+        );
+        plain = vault.open(key, `outbox:${row.id}:subject:${row.subject_id}`, row.sealed);
+      }
+      const { to, data } = JSON.parse(plain.toString('utf8')) as { to: string; data: never };
+      if (to !== EMAIL) {
+        continue;
+      }
+      const text = TEMPLATES[template].render(row.locale as Locale, data).text;
+      const link = /https:\/\/rekisteri\.example\.fi(\/requests\/\w+#token=[\w-]{43})/.exec(text);
+      if (link) {
+        return link[1]!;
+      }
+    }
+    throw new Error(`no ${template} mail to the person`);
+  }
+
+  it('asks for access, confirms by the mailed link, and downloads the completed copy', async () => {
+    await page.goto(`${base}/`);
+    await page
+      .getByRole('heading', { level: 2, name: 'Your rights and how to use them' })
+      .waitFor();
+    await page.getByText('Erasure does not cover bookkeeping records').waitFor();
+    await page.getByText('Postikatu 7 B').waitFor();
+    await page.getByRole('link', { name: 'Make a request' }).first().click();
+
+    await page.getByRole('heading', { level: 1, name: 'Make a request' }).waitFor();
+    // No sideways scrolling at 360 px.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      360,
+    );
+    // Sending without a choice says what is missing.
+    await page.getByRole('button', { name: 'Send the request' }).click();
+    await page.getByText('Choose what you want to do.').waitFor();
+    // The keyboard reaches the choice: the first radio has focus, arrows move within the group.
+    await page.keyboard.press('Space');
+    expect(await page.getByRole('radio', { name: /See my data/ }).isChecked()).toBe(true);
+    await page.getByLabel('Your e-mail address').fill(EMAIL);
+    await page.getByLabel('Language of our answer').selectOption('en');
+    await page.getByLabel('Details (optional)').fill('Customer since 2024.');
+    await page.screenshot({ path: join(SCREENSHOTS, 'portal-request.png'), fullPage: true });
+    await page.getByLabel('Details (optional)').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+
+    await page.getByRole('heading', { level: 1, name: 'Check your mail' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/requests/sent');
+
+    await page.goto(`${base}${await mailedLink('request-verify')}`);
+    await page.getByText('Thank you, your request is confirmed.').waitFor();
+    await page.getByText('We answer by', { exact: true }).waitFor();
+    // The token left the address bar once read.
+    expect(new URL(page.url()).hash).toBe('');
+    await page.screenshot({ path: join(SCREENSHOTS, 'portal-request-verified.png') });
+
+    // Staff complete the request.
+    const [request] = await services.requests.list(operator, { type: 'access' });
+    expect(request?.state).toBe('in_progress');
+    await services.requests.complete(operator, request!.id);
+
+    await page.goto(`${base}/requests/download`);
+    await page.getByRole('heading', { level: 1, name: 'Download your copy' }).waitFor();
+    await page.getByLabel('Request number').fill(request!.id);
+    await page.getByLabel('Your e-mail address').fill(EMAIL);
+    await page.getByRole('button', { name: 'Mail me a link' }).click();
+    await page.getByText('a link is on its way').waitFor();
+
+    await page.goto(`${base}${await mailedLink('request-download')}`);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      page.getByRole('button', { name: 'Download the copy' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^access-copy-.*\.zip$/);
+    const path = await download.path();
+    const files = unzipSync(new Uint8Array(readFileSync(path)));
+    expect(Object.keys(files).length).toBeGreaterThan(1);
+    const all = Object.values(files)
+      .map((f) => Buffer.from(f).toString('utf8'))
+      .join('\n');
+    expect(all).toContain('Virtanen');
+    await page.getByText('The copy was downloaded.').waitFor();
+  }, 120_000);
+});
