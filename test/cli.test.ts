@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { loadConfig } from '../src/config/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { openRuntime } from '../src/runtime.ts';
+import { operator } from '../src/lib/actor.ts';
 import { DEMO, freePort, ROOT } from './helpers.ts';
 
 const exec = promisify(execFile);
@@ -150,6 +151,7 @@ describe('rekisteri CLI', () => {
       'key',
       'definition',
       'outbox',
+      'requests',
     ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
@@ -336,6 +338,59 @@ describe('rekisteri CLI', () => {
         { actor_kind: 'operator', data: { shown: 1 } },
         { actor_kind: 'operator', data: { shown: 1 } },
       ]);
+    },
+  );
+
+  it(
+    'requests list and show: the queue with the deadline in words, one request with its history',
+    { timeout: 120_000 },
+    async () => {
+      const none = await rekisteri(dir, ['requests', 'list']);
+      expect(none.code, none.stderr).toBe(0);
+      expect(none.stdout).toContain('no requests');
+      const rt = await openRuntime(
+        loadConfig({
+          REKISTERI_DATA: join(dir, 'data'),
+          REKISTERI_KEYSTORE: join(dir, 'keystore'),
+          REKISTERI_KEY_FILE: join(dir, 'rekisteri.key'),
+          REKISTERI_REGISTER: join(dir, 'register.yaml'),
+        }),
+      );
+      let id: string;
+      try {
+        // A letter with a signature: the identity is proven at intake, so the clock runs.
+        ({ id } = await rt.services.requests.intake(operator, {
+          type: 'access',
+          channel: 'postal',
+          lang: 'fi',
+          name: 'Kirsi Kirjeenkirjoittaja',
+          details: 'Pyydän jäljennöksen tiedoistani.',
+          identity: { proof: 'signed_letter' },
+        }));
+      } finally {
+        await rt.close();
+      }
+      const listed = await rekisteri(dir, ['requests', 'list']);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toMatch(
+        new RegExp(
+          `${id}\\s+access\\s+in_progress\\s+postal\\s+received \\d{4}-\\d{2}-\\d{2}\\s+due \\d{4}-\\d{2}-\\d{2} \\(\\d+ days left\\)`,
+        ),
+      );
+      // The queue names no one.
+      expect(listed.stdout).not.toContain('Kirsi');
+      const shown = await rekisteri(dir, ['requests', 'show', id]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain('identity  signed_letter');
+      expect(shown.stdout).toMatch(/history\n\s+\S+\s+received/);
+      const json = await rekisteri(dir, ['requests', 'show', id, '--json']);
+      expect(JSON.parse(json.stdout)).toMatchObject({ id, type: 'access', channel: 'postal' });
+      const bad = await rekisteri(dir, ['requests', 'show', 'not-an-id']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('expected a request id (a UUID)');
+      const badState = await rekisteri(dir, ['requests', 'list', '--state', 'lost']);
+      expect(badState.code).not.toBe(0);
+      expect(badState.stderr).toContain('Allowed choices are');
     },
   );
 });
