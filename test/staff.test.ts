@@ -525,13 +525,111 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         ).id;
     });
 
+    /**
+     * A data subject's request, proven by a photo ID checked in person (the clock runs), for the
+     * request routes: each call gets a fresh one, so one role's step never closes the next one's.
+     */
+    const newRequest = async (type: 'access' | 'restriction' = 'access', subjectId?: string) =>
+      (
+        await t.services.requests.intake(operator, {
+          type,
+          channel: 'in_person',
+          lang: 'fi',
+          name: 'Pyytäjä',
+          identity: { proof: 'photo_id', documentType: 'id_card' },
+          ...(subjectId ? { subjectId } : {}),
+        })
+      ).id;
+    let linkTo = '';
+
     const routes: Array<{
       name: string;
       method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
       url: (id: string) => string;
       body?: (id: string) => object;
+      /** The id the route is called with, when it is not a fresh person's. */
+      prepare?: (person: string) => Promise<string>;
       allowed: Allowed;
     }> = [
+      {
+        name: 'list requests',
+        method: 'GET',
+        url: () => '/api/v1/requests',
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'register a request',
+        method: 'POST',
+        url: () => '/api/v1/requests',
+        body: () => ({ type: 'access', channel: 'email', lang: 'sv', email: 'ada@example.com' }),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'read a request',
+        method: 'GET',
+        url: (id) => `/api/v1/requests/${id}`,
+        prepare: () => newRequest(),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: "record a request's identity proof",
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/identity`,
+        body: () => ({ proof: 'signed_letter' }),
+        prepare: () => newRequest(),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'link a request to its person',
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/subject`,
+        body: () => ({ subjectId: linkTo }),
+        prepare: async (person) => {
+          linkTo = person;
+          return newRequest();
+        },
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'extend a request',
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/extend`,
+        body: () => ({ months: 1, reason: 'many systems to search' }),
+        prepare: () => newRequest(),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'refuse a request',
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/refuse`,
+        body: () => ({ reason: 'manifestly unfounded' }),
+        prepare: () => newRequest(),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'cancel a request',
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/cancel`,
+        body: () => ({ reason: 'withdrawn by the person' }),
+        prepare: () => newRequest(),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'complete a request',
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/complete`,
+        body: () => ({}),
+        prepare: (person) => newRequest('access', person),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'record a recipient told',
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/recipients/webshop_platform`,
+        body: () => ({ how: 'email' }),
+        prepare: (person) => newRequest('restriction', person),
+        allowed: only('admin', 'dpo'),
+      },
       {
         name: 'read a person for customer service',
         method: 'GET',
@@ -676,7 +774,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
             ? await t.key(['newsletter'], ['read', 'write'])
             : (await signIn(who)).headers;
         for (const route of routes) {
-          const id = await subjectFor(who);
+          const person = await subjectFor(who);
+          const id = route.prepare ? await route.prepare(person) : person;
           const res = await t.app.inject({
             method: route.method,
             url: route.url(id),
@@ -714,6 +813,11 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         'POST /api/v1/auth/password',
         'POST /api/v1/auth/totp/setup',
         'POST /api/v1/auth/totp/enable',
+        // The public portal's request routes (test/portal-requests.test.ts).
+        'POST /api/v1/portal/requests',
+        'POST /api/v1/portal/verify',
+        'POST /api/v1/portal/download-links',
+        'POST /api/v1/portal/downloads',
       ]);
       const walked = new Set(
         routes.map(
@@ -721,7 +825,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
             `${r.method} ${r
               .url('{id}')
               .split('?')[0]
-              ?.replace(/\/staff\/.*$/, '/staff/{id}')}`,
+              ?.replace(/\/staff\/.*$/, '/staff/{id}')
+              .replace(/\/recipients\/[a-z_]+$/, '/recipients/{recipientId}')}`,
         ),
       );
       expect(documented.length).toBeGreaterThan(20);
