@@ -637,7 +637,7 @@ describe('the running server cleans the key store on its own', () => {
           '--purposes',
           '*',
           '--actions',
-          'read,erase',
+          'read,erase,handle_requests',
         );
         const token = /(rk_\S+)/.exec(created.stdout)?.[1] as string;
         // The victim and their wrapped key, read from the key store before the server takes it.
