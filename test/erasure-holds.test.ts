@@ -532,6 +532,74 @@ describe.each(DATABASES)('erasure with legal holds on %s', (kind) => {
     expect(await services.subjects.shredEndedHolds()).toEqual({ shredded: 0 });
   });
 
+  it('holds a bookkeeping record only for a person the law applies to: a newsletter-only subscriber is shredded whole, a customer with orders is held', async () => {
+    const subscriber = await services.subjects.createSubject(operator, {
+      purpose: 'newsletter',
+      source: 'subject',
+      values: {
+        identity: { firstName: 'Oona', lastName: 'Tilaaja' },
+        contact: { email: 'oona.tilaaja@example.fi' },
+      },
+    });
+    const customer = await services.subjects.createSubject(operator, {
+      purpose: 'customer_relationship',
+      source: 'subject',
+      values: {
+        identity: { firstName: 'Eino', lastName: 'Asiakas' },
+        contact: { email: 'eino.asiakas@example.fi' },
+        orders: { orderCount: 1 },
+      },
+    });
+    const heldBefore = await db.handle.db
+      .selectFrom('subjects')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('held_purpose', 'is not', null)
+      .executeTakeFirstOrThrow();
+
+    expect(await services.subjects.eraseSubject(operator, subscriber.id, 'request')).toEqual({
+      held: [],
+    });
+    const subscriberHeld = await db.handle.db
+      .selectFrom('subjects')
+      .select('id')
+      .where('erased_from', '=', subscriber.id)
+      .execute();
+    expect(subscriberHeld).toEqual([]);
+    // Not findable under billing (or anything) by the address.
+    expect(
+      await services.subjects.findSubjects(operator, {
+        email: 'oona.tilaaja@example.fi',
+        purpose: 'billing',
+      }),
+    ).toMatchObject({ items: [] });
+
+    const { held: customerHeld } = await services.subjects.eraseSubject(
+      operator,
+      customer.id,
+      'request',
+    );
+    const year = Number(now.toISOString().slice(0, 4));
+    expect(customerHeld).toEqual([
+      expect.objectContaining({
+        hold: 'accounting_books',
+        categories: ['identity', 'orders'],
+        until: `${year + 10}-12-31`,
+      }),
+      expect.objectContaining({
+        hold: 'accounting_vouchers',
+        categories: ['identity', 'contact', 'orders'],
+        until: `${year + 6}-12-31`,
+      }),
+      expect.objectContaining({ hold: 'claims_orders', categories: ['orders'] }),
+    ]);
+    const heldAfter = await db.handle.db
+      .selectFrom('subjects')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('held_purpose', 'is not', null)
+      .executeTakeFirstOrThrow();
+    expect(Number(heldAfter.n) - Number(heldBefore.n)).toBe(3);
+  });
+
   async function isSuppressedBoth() {
     return Promise.all([
       services.subjects.isSuppressed(undefined, { email: ' Hilkka.Vuorijarvi@example.FI ' }),
