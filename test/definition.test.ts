@@ -226,6 +226,69 @@ describe('register definition', () => {
     );
   });
 
+  describe('legal holds: triggeredBy', () => {
+    it('accepts the categories that trigger a hold, and the examples name them for bookkeeping', async () => {
+      const holds = parseDefinition(demo, 'register.yaml').definition.retention.legalHolds;
+      expect(holds.map((h) => [h.id, h.triggeredBy])).toEqual([
+        ['accounting_books', ['orders']],
+        ['accounting_vouchers', ['orders']],
+      ]);
+      for (const name of ['chat-marketing.yaml', 'saas-processor.yaml']) {
+        const text = await readFile(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+        const reg = parseDefinition(text, name);
+        for (const h of reg.definition.retention.legalHolds) {
+          expect(h.triggeredBy, `${name}: ${h.id}`).toEqual([
+            expect.stringMatching(/^(orders|billing)$/),
+          ]);
+        }
+        expect(reg.warnings.filter((w) => w.path.endsWith('.triggeredBy'))).toEqual([]);
+      }
+    });
+
+    it('refuses an undeclared trigger category, an empty list and a trigger that is not a list of ids', () => {
+      const unknown = edited(/triggeredBy: \[orders\]/, 'triggeredBy: [invoices]');
+      expect(problemsOf(unknown)).toContainEqual(
+        expect.objectContaining({
+          path: 'retention.legalHolds[0].triggeredBy[0]',
+          message: 'category "invoices" is not declared',
+        }),
+      );
+      expect(problemsOf(edited(/triggeredBy: \[orders\]/, 'triggeredBy: []'))).toContainEqual(
+        expect.objectContaining({ path: 'retention.legalHolds[0].triggeredBy' }),
+      );
+      expect(problemsOf(edited(/triggeredBy: \[orders\]/, 'triggeredBy: orders'))).toContainEqual(
+        expect.objectContaining({ path: 'retention.legalHolds[0].triggeredBy' }),
+      );
+    });
+
+    it('warns, without refusing, when a hold of three or more categories leaves it out', () => {
+      const text = edited(/\n {6}triggeredBy: \[orders\]/g, '');
+      const reg = parseDefinition(text, 'register.yaml');
+      expect(reg.definition.retention.legalHolds.map((h) => h.triggeredBy)).toEqual([
+        undefined,
+        undefined,
+      ]);
+      expect(reg.warnings.filter((w) => w.path.endsWith('.triggeredBy'))).toEqual([
+        expect.objectContaining({
+          severity: 'warning',
+          path: 'retention.legalHolds[0].triggeredBy',
+          message: expect.stringContaining('any of them triggers it'),
+        }),
+        expect.objectContaining({ path: 'retention.legalHolds[1].triggeredBy' }),
+      ]);
+      // Two categories: no warning.
+      const small = edited(
+        /categories: \[identity, organisation, orders\]\n {6}triggeredBy: \[orders\]/,
+        'categories: [identity, orders]',
+      );
+      expect(
+        parseDefinition(small, 'register.yaml').warnings.filter((w) =>
+          w.path.endsWith('.triggeredBy'),
+        ),
+      ).toEqual([]);
+    });
+  });
+
   it('refuses a reference to the repealed Personal Data Act', () => {
     const problems = problemsOf(
       edited(/law: Kirjanpitolaki 1336\/1997/, 'law: Henkilötietolaki 523/1999'),

@@ -532,6 +532,185 @@ describe.each(DATABASES)('erasure with legal holds on %s', (kind) => {
     expect(await services.subjects.shredEndedHolds()).toEqual({ shredded: 0 });
   });
 
+  it('holds a bookkeeping record only for a person the law applies to: a newsletter-only subscriber is shredded whole, a customer with orders is held', async () => {
+    const subscriber = await services.subjects.createSubject(operator, {
+      purpose: 'newsletter',
+      source: 'subject',
+      values: {
+        identity: { firstName: 'Oona', lastName: 'Tilaaja' },
+        contact: { email: 'oona.tilaaja@example.fi' },
+      },
+    });
+    const customer = await services.subjects.createSubject(operator, {
+      purpose: 'customer_relationship',
+      source: 'subject',
+      values: {
+        identity: { firstName: 'Eino', lastName: 'Asiakas' },
+        contact: { email: 'eino.asiakas@example.fi' },
+        orders: { orderCount: 1 },
+      },
+    });
+    const heldBefore = await db.handle.db
+      .selectFrom('subjects')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('held_purpose', 'is not', null)
+      .executeTakeFirstOrThrow();
+
+    expect(await services.subjects.eraseSubject(operator, subscriber.id, 'request')).toEqual({
+      held: [],
+    });
+    const subscriberHeld = await db.handle.db
+      .selectFrom('subjects')
+      .select('id')
+      .where('erased_from', '=', subscriber.id)
+      .execute();
+    expect(subscriberHeld).toEqual([]);
+    // Not findable under billing (or anything) by the address.
+    expect(
+      await services.subjects.findSubjects(operator, {
+        email: 'oona.tilaaja@example.fi',
+        purpose: 'billing',
+      }),
+    ).toMatchObject({ items: [] });
+
+    const { held: customerHeld } = await services.subjects.eraseSubject(
+      operator,
+      customer.id,
+      'request',
+    );
+    const year = Number(now.toISOString().slice(0, 4));
+    expect(customerHeld).toEqual([
+      expect.objectContaining({
+        hold: 'accounting_books',
+        categories: ['identity', 'orders'],
+        until: `${year + 10}-12-31`,
+      }),
+      expect.objectContaining({
+        hold: 'accounting_vouchers',
+        categories: ['identity', 'contact', 'orders'],
+        until: `${year + 6}-12-31`,
+      }),
+      expect.objectContaining({ hold: 'claims_orders', categories: ['orders'] }),
+    ]);
+    const heldAfter = await db.handle.db
+      .selectFrom('subjects')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('held_purpose', 'is not', null)
+      .executeTakeFirstOrThrow();
+    expect(Number(heldAfter.n) - Number(heldBefore.n)).toBe(3);
+  });
+
+  it('refuses an erased address written by an update too (PATCH, the person themselves), in any formatting, unless a request handler overrides it; the override is logged', async () => {
+    const erased = await services.subjects.createSubject(operator, {
+      purpose: 'customer_relationship',
+      source: 'subject',
+      values: {
+        identity: { firstName: 'Aino', lastName: 'Poistettu' },
+        contact: { email: 'aino.poistettu@example.fi', phone: '+358 50 111 2233' },
+      },
+    });
+    await services.subjects.eraseSubject(operator, erased.id, 'request');
+    const b = await services.subjects.createSubject(operator, {
+      purpose: 'customer_relationship',
+      source: 'subject',
+      values: { identity: { firstName: 'Bertta', lastName: 'Uusi' } },
+    });
+    const apiKey = await services.apiKeys.createApiKey(operator, {
+      name: 'rectifier',
+      purposes: ['customer_relationship'],
+      actions: ['read', 'write'],
+    });
+    const patch = (contact: object, extra: object = {}) =>
+      app.inject({
+        method: 'PATCH',
+        url: `/api/v1/subjects/${b.id}`,
+        headers: { authorization: `Bearer ${apiKey.token}` },
+        payload: {
+          purpose: 'customer_relationship',
+          source: 'staff',
+          values: { contact },
+          ...extra,
+        },
+      });
+    const state = async () => ({
+      values: await db.handle.db
+        .selectFrom('subject_values')
+        .select(['category', 'version'])
+        .where('subject_id', '=', b.id)
+        .orderBy('category')
+        .execute(),
+      history: await db.handle.db
+        .selectFrom('subject_history')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('subject_id', '=', b.id)
+        .executeTakeFirstOrThrow(),
+      index: await db.handle.db
+        .selectFrom('subjects')
+        .select(['email_index', 'phone_index'])
+        .where('id', '=', b.id)
+        .executeTakeFirstOrThrow(),
+    });
+    const before = await state();
+
+    const email = await patch({ email: 'AINO.POISTETTU@EXAMPLE.FI' });
+    expect(email.statusCode, email.body).toBe(409);
+    expect(email.json<{ errors: unknown[] }>().errors).toEqual([
+      expect.objectContaining({ field: 'values.contact.email' }),
+    ]);
+    expect(email.body.toLowerCase()).not.toContain('aino');
+    const phone = await patch({ email: 'bertta@example.org', phone: '050 111 2233' });
+    expect(phone.statusCode, phone.body).toBe(409);
+    expect(phone.json<{ errors: unknown[] }>().errors).toEqual([
+      expect.objectContaining({ field: 'values.contact.phone' }),
+    ]);
+    // An API key cannot handle requests: its override is refused; an unknown key is refused.
+    expect((await patch({ phone: '050 111 2233' }, { allowSuppressed: true })).statusCode).toBe(
+      403,
+    );
+    expect((await patch({ phone: '050 111 2233' }, { allowsuppressed: true })).statusCode).toBe(
+      400,
+    );
+    // The person's own rectification (the portal) is refused too, naming the change.
+    await expect(
+      services.subjects.rectifyBySubject(b.id, [
+        { category: 'identity', field: 'lastName', value: 'Uusi-Nimi' },
+        { category: 'contact', field: 'phone', value: '+358501112233' },
+      ]),
+    ).rejects.toMatchObject({
+      code: 'conflict',
+      issues: [expect.objectContaining({ field: 'changes[1].field' })],
+    });
+    expect(await state()).toEqual(before);
+
+    // A request handler overrides, and it is logged.
+    const handler: Actor = {
+      ...careless,
+      read: '*',
+      write: '*',
+      actions: new Set(['read', 'write', 'handle_requests']),
+    };
+    const done = await services.subjects.updateSubject(handler, b.id, {
+      purpose: 'customer_relationship',
+      source: 'staff',
+      values: { contact: { email: 'AINO.POISTETTU@EXAMPLE.FI' } },
+      allowSuppressed: true,
+    });
+    expect(done.categories.contact?.email?.value).toBe('AINO.POISTETTU@EXAMPLE.FI');
+    const logged = await db.handle.db
+      .selectFrom('audit_events')
+      .select(['subject_id', 'purpose', 'data'])
+      .where('action', '=', 'subject.suppression_override')
+      .where('subject_id', '=', b.id)
+      .execute();
+    expect(logged).toEqual([
+      {
+        subject_id: b.id,
+        purpose: 'customer_relationship',
+        data: { via: 'update', fields: ['contact.email'], count: 1 },
+      },
+    ]);
+  });
+
   async function isSuppressedBoth() {
     return Promise.all([
       services.subjects.isSuppressed(undefined, { email: ' Hilkka.Vuorijarvi@example.FI ' }),

@@ -2634,6 +2634,8 @@ export interface operations {
               [key: string]: unknown;
             };
           };
+          /** @description Record an e-mail address or phone number on the suppression list (it belonged to an erased person) all the same: needs the handle_requests action; logged. Without it such an address is refused with 409 naming the field. */
+          allowSuppressed?: boolean;
         };
       };
     };

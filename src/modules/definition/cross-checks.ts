@@ -253,6 +253,17 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
         );
       }
     });
+    h.triggeredBy?.forEach((c, i) => {
+      if (!categoryIds.has(c)) {
+        add(`retention.legalHolds[${hi}].triggeredBy[${i}]`, `category "${c}" is not declared`);
+      }
+    });
+    if (!h.triggeredBy && h.categories.length >= 3) {
+      warn(
+        `retention.legalHolds[${hi}].triggeredBy`,
+        `the hold keeps ${h.categories.length} categories and any of them triggers it: name the categories whose presence means the law applies (for bookkeeping, the orders or invoices), or a person with only a name and an e-mail address is held too`,
+      );
+    }
   });
 
   checkRights(def, add, warn);

@@ -224,6 +224,12 @@ const legalHold = z.strictObject({
   law: z.string().min(1),
   categories: z.array(id).min(1),
   /**
+   * The categories whose presence means the law applies to the person (for bookkeeping, the
+   * orders or invoices): the hold keeps its `categories` only for a person with data in one of
+   * them. Left out, every category of the hold triggers it.
+   */
+  triggeredBy: z.array(id).min(1).optional(),
+  /**
    * The one purpose the held data stay readable for after an erasure (bookkeeping, say); it must
    * use every category the hold keeps.
    */

@@ -8,6 +8,7 @@ import { auditData, defineAuditEvent, type AuditEventMap } from '../audit/index.
 const VIA = {
   api: { sv: 'i API:t', fi: 'rajapinnassa', en: 'in the API' },
   import: { sv: 'i en import', fi: 'tuonnissa', en: 'in an import' },
+  update: { sv: 'vid en rättelse', fi: 'oikaisussa', en: 'in a rectification' },
 } as const;
 
 export const erasureEvents = [
@@ -25,7 +26,7 @@ export const erasureEvents = [
   defineAuditEvent(
     'subject.suppression_override',
     z.strictObject({
-      via: z.enum(['api', 'import']),
+      via: z.enum(['api', 'import', 'update']),
       fields: auditData.codes(),
       count: auditData.count(),
     }),

@@ -66,9 +66,11 @@ export interface HeldGroup {
 /**
  * The holds covering a person at an erasure. Per hold and category the end is the hold's `from`
  * event plus its duration (`collection`: the category's collection; `end_of_financial_year`: 31
- * December of the year of the category's latest write; `last_activity`: the person's last change;
- * `end_of_relationship`, `request_closed`, `withdrawal`: the erasure itself). A hold whose end has
- * passed keeps nothing. Per purpose and category the latest end wins; categories of one purpose
+ * December of the year of the latest write to the hold's trigger categories, the financial year
+ * taken as the calendar year; `last_activity`: the person's last change; `end_of_relationship`,
+ * `request_closed`, `withdrawal`: the erasure itself). A hold applies only when the person has
+ * data in one of its `triggeredBy` categories (left out: any of its categories), and then keeps
+ * every category of it the person has. A hold whose end has passed keeps nothing. Per purpose and category the latest end wins; categories of one purpose
  * and one end share a held record.
  */
 export function planHolds(
@@ -82,6 +84,15 @@ export function planHolds(
   /** purpose → category → { until, holds } */
   const perPurpose = new Map<string, Map<string, { until: string; holds: Set<string> }>>();
   for (const hold of register.definition.retention.legalHolds) {
+    // The hold applies only to a person with data in a category that triggers it (left out:
+    // any of its categories); it then keeps all its categories.
+    const triggers = rows.filter((r) => (hold.triggeredBy ?? hold.categories).includes(r.category));
+    if (triggers.length === 0) {
+      continue;
+    }
+    // The financial year is taken as the calendar year: it ends on 31 December of the year of
+    // the latest write to a trigger category (the last bookkeeping entry).
+    const lastTriggerWrite = new Date(Math.max(...triggers.map((t) => t.updatedAt.getTime())));
     let until = '';
     const categories: string[] = [];
     for (const category of hold.categories) {
@@ -93,7 +104,7 @@ export function planHolds(
         hold.from === 'collection'
           ? helsinkiDate(row.collectedAt)
           : hold.from === 'end_of_financial_year'
-            ? `${helsinkiDate(row.updatedAt).slice(0, 4)}-12-31`
+            ? `${helsinkiDate(lastTriggerWrite).slice(0, 4)}-12-31`
             : hold.from === 'last_activity'
               ? helsinkiDate(person.updatedAt)
               : today;

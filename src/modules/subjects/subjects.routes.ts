@@ -332,6 +332,12 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
           source: z.string().min(1).max(100),
           reason: z.string().max(1000).optional(),
           values: valuesInput,
+          allowSuppressed: z
+            .boolean()
+            .optional()
+            .describe(
+              'Record an e-mail address or phone number on the suppression list (it belonged to an erased person) all the same: needs the handle_requests action; logged. Without it such an address is refused with 409 naming the field.',
+            ),
         })
         .strict(),
       response: { 200: subjectView, ...errors, 409: problemSchema },

@@ -3,6 +3,12 @@
  * keeps each old value in the sealed history, refreshes the blind index. It does not authorise:
  * it is internal to the module, reached only through rectification and the bulk writer, which
  * authorise first. Not exported from the module's index.
+ *
+ * Every e-mail address and phone number it writes (a value that changes) is checked against the
+ * suppression list, whatever the path (PATCH, a rectification request, the person's own
+ * rectification): one that belonged to an erased person is refused with 409 naming the field,
+ * unless the caller overrides it explicitly (`allowSuppressed`, handle_requests only), which is
+ * logged as `subject.suppression_override`.
  */
 import type { Executor } from '../../../db/transaction.ts';
 import type { FieldMeta } from '../../../db/types.ts';
@@ -11,7 +17,9 @@ import { invalidAll } from '../../../lib/errors.ts';
 import type { UseCaseContext } from '../access.ts';
 import type { FieldValue } from '../field-types.ts';
 import type { CategoryValues } from '../subject-codec.ts';
+import { holdsRepo } from '../holds.repo.ts';
 import { splitMeta, subjectsRepo as repo } from '../subjects.repo.ts';
+import { refuseSuppressed } from './suppression.ts';
 
 export interface ChangeContext {
   /**
@@ -26,6 +34,15 @@ export interface ChangeContext {
   reason: string | null;
   actor: Actor;
   now: Date;
+  /**
+   * Records an address on the suppression list (an erased person's) all the same: handle_requests
+   * only; logged. Without it such an address is refused (409, naming the field).
+   */
+  allowSuppressed?: boolean;
+  /** The caller checked the suppression list and logged any override itself (the bulk writer). */
+  suppressionChecked?: boolean;
+  /** How the caller's input names a field in an error; `values.<category>.<field>` by default. */
+  fieldName?: (category: string, field: string) => string;
 }
 
 export function createApplyChanges(ctx: UseCaseContext) {
@@ -56,6 +73,35 @@ export function createApplyChanges(ctx: UseCaseContext) {
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
     const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
     const current = new Map([...rows].map(([cat, r]) => [cat, codec.openRow(key, r)]));
+    // The suppression list, before anything is written: every e-mail address and phone number
+    // being written (a value that changes), normalised as the blind index normalises them.
+    let overridden: string[] = [];
+    if (c.suppressionChecked !== true) {
+      const written = codec.addressIndexes((category, field) => {
+        const value = changes.get(category)?.get(field);
+        const old = current.get(category)?.[field] ?? null;
+        return value === undefined ||
+          value === null ||
+          JSON.stringify(old) === JSON.stringify(value)
+          ? undefined
+          : value;
+      });
+      const hit = new Set(
+        (await holdsRepo.suppressed(tx, written)).map((h) => `${h.kind}:${h.index}`),
+      );
+      overridden = [
+        ...new Set(written.filter((w) => hit.has(`${w.kind}:${w.index}`)).map((w) => w.field)),
+      ];
+      const name = c.fieldName ?? ((cat: string, f: string) => `values.${cat}.${f}`);
+      refuseSuppressed(
+        c.actor,
+        overridden.map((f) => {
+          const dot = f.indexOf('.');
+          return name(f.slice(0, dot), f.slice(dot + 1));
+        }),
+        c.allowSuppressed === true,
+      );
+    }
     const history: Array<{
       category: string;
       field: string;
@@ -174,6 +220,15 @@ export function createApplyChanges(ctx: UseCaseContext) {
             data: { withReason: c.reason !== null },
           },
     );
+    if (overridden.length > 0) {
+      await audit.record(tx, {
+        actor: c.actor,
+        action: 'subject.suppression_override',
+        ...(c.purpose === null ? {} : { purpose: c.purpose }),
+        subjectId: id,
+        data: { via: 'update', fields: overridden, count: 1 },
+      });
+    }
     return true;
   };
 }

@@ -146,6 +146,7 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
             reason: batch.reason,
             actor,
             now: batch.now,
+            suppressionChecked: true, // above, for the whole batch
           });
           if (changed) {
             merged++;

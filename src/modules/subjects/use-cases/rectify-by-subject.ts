@@ -104,6 +104,9 @@ export function createRectifyBySubject(ctx: UseCaseContext, applyChanges: ApplyC
         reason: SELF_RECTIFICATION_REASON,
         actor: subjectActor(subjectId, opts.requestId),
         now: clock.now(),
+        // An address of an erased person is refused naming the change; the person has no override.
+        fieldName: (category, field) =>
+          `changes[${changes.findIndex((c) => c.category === category && c.field === field)}].field`,
       }),
     );
     return { changed };

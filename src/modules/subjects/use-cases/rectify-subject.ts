@@ -1,6 +1,6 @@
 /** Rectification: changes values, keeping each old value in the history with who and why. */
 import { withTransaction } from '../../../db/transaction.ts';
-import type { Actor } from '../../../lib/actor.ts';
+import { requireAction, type Actor } from '../../../lib/actor.ts';
 import { invalid } from '../../../lib/errors.ts';
 import type { SubjectView, UseCaseContext } from '../access.ts';
 import type { ValuesInput } from '../subject-codec.ts';
@@ -15,13 +15,23 @@ export function createRectifySubject(
   return async (
     actor: Actor,
     id: string,
-    input: { purpose: string; source: string; reason?: string; values: ValuesInput },
+    input: {
+      purpose: string;
+      source: string;
+      reason?: string;
+      values: ValuesInput;
+      /** Records an address on the suppression list (an erased person's): handle_requests only. */
+      allowSuppressed?: boolean;
+    },
   ): Promise<SubjectView> => {
     // Rectification reads as well as writes: it compares with the stored values (a change
     // that changes nothing is refused, which would tell a write-only credential what is
     // stored) and answers with the purpose's view. Both are checked before anything is written.
     access.authorise(actor, 'write', input.purpose);
     access.authorise(actor, 'read', input.purpose);
+    if (input.allowSuppressed) {
+      requireAction(actor, 'handle_requests');
+    }
     access.codec.requireSource(input.source);
     const changes = access.codec.checkValues(input.purpose, input.values, 'update');
     if (changes.size === 0) {
@@ -35,6 +45,7 @@ export function createRectifySubject(
         reason: input.reason ?? null,
         actor,
         now,
+        allowSuppressed: input.allowSuppressed === true,
       }),
     );
     if (!changed) {
