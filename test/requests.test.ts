@@ -243,6 +243,14 @@ describe.each(DATABASES)('requests on %s', (kind) => {
 
     const strong = await post(`/requests/${id}/identity`, { proof: 'signed_letter' }, key);
     expect(strong.json()).toMatchObject({ state: 'in_progress', subjectId: person.id });
+    // An earlier request of the same person, linked to them: its contact data goes too.
+    const other = await post(
+      '/requests',
+      { type: 'access', channel: 'email', lang: 'fi', email, subjectId: person.id },
+      key,
+    );
+    expect(other.statusCode, other.body).toBe(201);
+    const otherId = other.json<{ id: string }>().id;
 
     // The recipients of the person's data are listed and told (Art. 19).
     const done = await post(`/requests/${id}/complete`, {}, key);
@@ -271,6 +279,69 @@ describe.each(DATABASES)('requests on %s', (kind) => {
       ['request-completed', 'fi', null],
     ]);
     expect(mails[0]?.text).toContain('Muut tietosi on poistettu.');
+
+    // Every request of the person keeps only its type, state, dates and non-personal history.
+    await expectShredded([id, otherId]);
+  });
+
+  /** Requests whose personal data is gone: contact nulls, no blind index, no key. */
+  async function expectShredded(ids: string[]) {
+    for (const rid of ids) {
+      const view = await get(`/requests/${rid}`, key);
+      expect(view.statusCode, view.body).toBe(200);
+      expect(view.json()).toMatchObject({
+        contact: { email: null, phone: null, name: null },
+        details: null,
+      });
+      expect(view.json<{ events: Array<{ step: string }> }>().events.map((e) => e.step)).toContain(
+        'shredded',
+      );
+      const raw = await t.db.handle.db
+        .selectFrom('requests')
+        .select(['email_index', 'phone_index'])
+        .where('id', '=', rid)
+        .executeTakeFirstOrThrow();
+      expect(raw).toEqual({ email_index: null, phone_index: null });
+      expect(await t.keys.get(rid)).toBeFalsy();
+    }
+  }
+
+  it('shreds the requests of a person erased by staff in the daily pass, and nothing else', async () => {
+    const person = await newSubject(t);
+    const bystander = await newSubject(t);
+    const email = person.values.contact?.email as string;
+    const mine = await post(
+      '/requests',
+      { type: 'access', channel: 'email', lang: 'en', email, subjectId: person.id },
+      key,
+    );
+    const theirs = await post(
+      '/requests',
+      {
+        type: 'access',
+        channel: 'email',
+        lang: 'en',
+        email: bystander.values.contact?.email as string,
+        subjectId: bystander.id,
+      },
+      key,
+    );
+    expect(mine.statusCode, mine.body).toBe(201);
+    const erased = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/subjects/${person.id}`,
+      headers: key,
+    });
+    expect(erased.statusCode, erased.body).toBeLessThan(300);
+    const first = await t.services.requests.shredRequestsOfErased();
+    expect(first.requests).toBeGreaterThanOrEqual(1);
+    await expectShredded([mine.json<{ id: string }>().id]);
+    const kept = await get(`/requests/${theirs.json<{ id: string }>().id}`, key);
+    expect(kept.json<{ contact: { email: string } }>().contact.email).toBe(
+      bystander.values.contact?.email,
+    );
+    // A second pass finds nothing left to do.
+    expect(await t.services.requests.shredRequestsOfErased()).toEqual({ requests: 0 });
   });
 
   it('rectifies, restricts and lifts a restriction through the subjects service, mailing the person before lifting', async () => {

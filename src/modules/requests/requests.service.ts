@@ -14,7 +14,13 @@ import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
 import { defineSchedule } from '../../jobs/index.ts';
 import type { KeyStore } from '../../keystore/keystore.ts';
-import { actorLabel, requireAction, requireEveryPurpose, type Actor } from '../../lib/actor.ts';
+import {
+  actorLabel,
+  requireAction,
+  requireEveryPurpose,
+  system,
+  type Actor,
+} from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid, invalidAll, type FieldIssue } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
@@ -93,7 +99,13 @@ export interface RequestsDeps {
   clock: Clock;
   subjects: Pick<
     SubjectsService,
-    'findSubjects' | 'getSubject' | 'eraseSubject' | 'setRestriction' | 'updateSubject'
+    | 'findSubjects'
+    | 'getSubject'
+    | 'eraseSubject'
+    | 'setRestriction'
+    | 'updateSubject'
+    | 'matchForRequest'
+    | 'existing'
   >;
   ports: RequestsPorts;
 }
@@ -209,6 +221,33 @@ export function createRequestsService(deps: RequestsDeps) {
       key.fill(0);
     }
   };
+  /** The sealed data, or nothing but empties once the request's data has been shredded. */
+  const openOrShredded = async (row: Pick<RequestRow, 'id' | 'sealed'>): Promise<RequestSealed> =>
+    (await keys.get(row.id)) ? openSealed(row) : emptySealed();
+
+  /**
+   * Shreds the personal data of every request linked to a person who is erased (Art. 5(2): what
+   * remains is the type, state, dates and the non-personal history): the requests' keys are
+   * destroyed in the key store and their blind indexes cleared; each gets a 'shredded' step.
+   */
+  const shredRequestsOf = async (subjectId: string, reason: string): Promise<number> => {
+    const ids = await repo.unshreddedOf(db, subjectId);
+    if (ids.length === 0) {
+      return 0;
+    }
+    const at = clock.now();
+    await withTransaction(db, async (tx) => {
+      await repo.clearIndexes(tx, ids, at);
+      for (const id of ids) {
+        await step(tx, id, system, 'shredded', { reason });
+      }
+    });
+    await keys.erase(
+      ids.map((id) => ({ subjectId: id, erasedAt: at, reason: 'request' as const })),
+    );
+    return ids.length;
+  };
+
   const reseal = async (id: string, data: RequestSealed): Promise<Buffer> => {
     const key = await keyOf(id);
     try {
@@ -938,7 +977,7 @@ export function createRequestsService(deps: RequestsDeps) {
         case 'erasure': {
           const held = heldOf(await subjects.eraseSubject(actor, subjectId, 'request'));
           // The person's key is gone: the mail is sealed under the server's key, not theirs.
-          return finish(
+          const done = await finish(
             actor,
             id,
             sealed,
@@ -953,6 +992,9 @@ export function createRequestsService(deps: RequestsDeps) {
             },
             false,
           );
+          // The completion mail is queued: now every request of the person loses its personal data.
+          await shredRequestsOf(subjectId, 'erasure');
+          return done;
         }
         case 'restriction': {
           await subjects.setRestriction(
@@ -1090,7 +1132,7 @@ export function createRequestsService(deps: RequestsDeps) {
         throw new AppError('not_found', `no request with id ${id}`);
       }
       const [sealed, events, told] = await Promise.all([
-        openSealed(row),
+        openOrShredded(row),
         repo.events(db, id),
         repo.recipients(db, id),
       ]);
@@ -1261,6 +1303,32 @@ export function createRequestsService(deps: RequestsDeps) {
     return issues;
   }
 
+  /**
+   * Shreds the data of requests linked to people erased some other way (by staff, say): the
+   * subjects module says who still exists. Answers how many requests were shredded.
+   */
+  const shredRequestsOfErased = async (): Promise<{ requests: number }> => {
+    const linked = await repo.linkedUnshredded(db);
+    const live = new Set(await subjects.existing(system, linked));
+    let n = 0;
+    for (const subjectId of linked.filter((x) => !live.has(x))) {
+      n += await shredRequestsOf(subjectId, 'subject_erased');
+    }
+    return { requests: n };
+  };
+
+  const shredSchedule = defineSchedule({
+    name: 'requests.shred-erased',
+    everySeconds: 86_400,
+    describe: 'shredding the requests of erased people',
+    handler: async (ctx) => {
+      const result = await shredRequestsOfErased();
+      if (result.requests > 0) {
+        ctx.log.info(result, 'shredded the requests of erased people');
+      }
+    },
+  });
+
   const digest = defineSchedule({
     name: 'requests.digest',
     everySeconds: 86_400,
@@ -1273,7 +1341,7 @@ export function createRequestsService(deps: RequestsDeps) {
     },
   });
 
-  return { ...service, schedules: [digest] };
+  return { ...service, shredRequestsOfErased, schedules: [digest, shredSchedule] };
 }
 
 /** The completion mail's data. */
