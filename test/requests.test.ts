@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMPLATES, type TemplateName } from '../src/mail/index.ts';
+import { system } from '../src/lib/actor.ts';
 import type { Clock } from '../src/lib/clock.ts';
 import { createRequestsService, dueDate, addMonths } from '../src/modules/requests/index.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
@@ -305,6 +306,77 @@ describe.each(DATABASES)('requests on %s', (kind) => {
       expect(await t.keys.get(rid)).toBeFalsy();
     }
   }
+
+  it('refuses to link an e-mail-link-proven request to someone other than the address owner, unless a stronger proof is recorded', async () => {
+    const thief = await newSubject(t);
+    const victim = await newSubject(t);
+    const made = await post(
+      '/requests',
+      {
+        type: 'access',
+        channel: 'email',
+        lang: 'en',
+        email: thief.values.contact?.email as string,
+        identity: { proof: 'email_link' },
+      },
+      key,
+    );
+    expect(made.statusCode, made.body).toBe(201);
+    const { id } = made.json<{ id: string }>();
+    expect(made.json()).toMatchObject({ state: 'in_progress', subjectId: thief.id });
+    const before = await state(t);
+    const res = await post(`/requests/${id}/subject`, { subjectId: victim.id }, key);
+    expect(res.statusCode, res.body).toBe(409);
+    expect(res.json<Problem>().errors[0]?.field).toBe('subjectId');
+    expect(res.json<Problem>().detail).toContain('record a stronger proof first');
+    expect(await state(t)).toEqual(before);
+
+    // With a signed letter checked, staff may link (and relink, which is logged) as they find.
+    const letter = await post(
+      '/requests',
+      {
+        type: 'access',
+        channel: 'postal',
+        lang: 'en',
+        email: 'nobody-known@example.org',
+        identity: { proof: 'signed_letter' },
+      },
+      key,
+    );
+    const lid = letter.json<{ id: string }>().id;
+    expect((await post(`/requests/${lid}/subject`, { subjectId: thief.id }, key)).statusCode).toBe(
+      200,
+    );
+    const again = await post(`/requests/${lid}/subject`, { subjectId: victim.id }, key);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ subjectId: victim.id });
+    const view = await get(`/requests/${lid}`, key);
+    expect(view.json<{ events: Array<{ step: string }> }>().events.map((e) => e.step)).toEqual(
+      expect.arrayContaining(['matched', 'relinked']),
+    );
+  });
+
+  it('matches a person who objected and is restricted to their own later request', async () => {
+    const person = await newSubject(t);
+    await t.services.subjects.stopProcessing(system, person.id, { reason: 'objection' });
+    await t.services.subjects.stopProcessing(system, person.id, {
+      reason: 'marketing_prohibition',
+    });
+    await t.services.subjects.setRestriction(system, person.id, 'contested accuracy');
+    const res = await post(
+      '/requests',
+      {
+        type: 'access',
+        channel: 'postal',
+        lang: 'en',
+        email: person.values.contact?.email as string,
+        identity: { proof: 'signed_letter' },
+      },
+      key,
+    );
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ state: 'in_progress', subjectId: person.id });
+  });
 
   it('shreds the requests of a person erased by staff in the daily pass, and nothing else', async () => {
     const person = await newSubject(t);

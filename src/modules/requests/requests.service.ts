@@ -338,31 +338,22 @@ export function createRequestsService(deps: RequestsDeps) {
   // --- matching the person --------------------------------------------------------------------
 
   /**
-   * The one person whose e-mail address (or else phone number) the request gives, found through
-   * the subjects module's lookup under a purpose that may look people up that way, preferring a
-   * purpose allowed during restriction (so a restricted person is found too).
+   * The one person whose e-mail address (or else phone number) the request gives, found by blind
+   * index through the subjects module under no purpose: a person who objected or is restricted
+   * is matched to their own requests too. Nobody when none or several are found.
    */
   const matchPerson = async (actor: Actor, sealed: RequestSealed): Promise<Match | undefined> => {
-    const purposes = [...def.purposes].sort(
-      (a, b) => Number(b.allowedDuringRestriction) - Number(a.allowedDuringRestriction),
-    );
     for (const by of ['email', 'phone'] as const) {
       const value = sealed[by];
       if (!value) {
         continue;
       }
-      const type = by === 'email' ? 'email' : 'phone';
-      const purpose = purposes.find((p) =>
-        def.categories.some(
-          (c) => register.categoriesOf(p.id).has(c.id) && c.fields.some((f) => f.type === type),
-        ),
-      );
-      if (!purpose) {
-        continue;
+      const found = await subjects.matchForRequest(actor, { [by]: value });
+      if (found.length === 1 && found[0]) {
+        return { subjectId: found[0], by };
       }
-      const found = await subjects.findSubjects(actor, { purpose: purpose.id, [by]: value });
-      if (found.items.length === 1 && found.items[0]) {
-        return { subjectId: found.items[0].id, by };
+      if (found.length > 1) {
+        return undefined;
       }
     }
     return undefined;
@@ -775,11 +766,41 @@ export function createRequestsService(deps: RequestsDeps) {
           { field: 'subjectId', detail: 'no such person (never there, or erased)' },
         ]);
       }
+      const before = await repo.get(db, id);
+      if (!before) {
+        throw new AppError('not_found', `no request with id ${id}`);
+      }
+      // A mailed link proves only the address: the request may go to its owner alone, unless a
+      // stronger proof (a document, a signed letter, strong e-identification) is recorded.
+      const weak = (proof: string | null) => proof === 'email_link';
+      const addressOwners = weak(before.identity_proof)
+        ? await subjects.matchForRequest(actor, { email: (await openSealed(before)).email })
+        : [];
       const row = await withTransaction(db, async (tx) => {
         const current = await lockIn(tx, id, OPEN, 'linked to a person');
+        if (
+          (weak(current.identity_proof) && !addressOwners.includes(subjectId)) ||
+          current.identity_proof !== before.identity_proof
+        ) {
+          throw new AppError(
+            'conflict',
+            'the proven address belongs to someone else: record a stronger proof first',
+            [
+              {
+                field: 'subjectId',
+                detail:
+                  'the proven address belongs to someone else: record a stronger proof first (photo_id, signed_letter or strong_eid)',
+              },
+            ],
+          );
+        }
         const now = clock.now();
+        const relinked = current.subject_id !== null && current.subject_id !== subjectId;
         await repo.update(tx, id, { subject_id: subjectId, updated_at: now });
-        await step(tx, id, actor, 'matched', { by: 'staff' });
+        await step(tx, id, actor, relinked ? 'relinked' : 'matched', {
+          by: 'staff',
+          ...(relinked ? { from: current.subject_id } : {}),
+        });
         await audit.record(tx, {
           actor,
           action: 'request.match',

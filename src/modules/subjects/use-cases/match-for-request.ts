@@ -12,7 +12,7 @@ import type { UseCaseContext } from '../access.ts';
 import { subjectsRepo as repo } from '../subjects.repo.ts';
 
 /** A purpose id no definition has: the lookup then skips held records and no stop applies. */
-const NO_PURPOSE = '\u0000request';
+const NO_PURPOSE = ' (request) ';
 
 export function createMatchForRequest(ctx: UseCaseContext) {
   const { audit, db, vault, register } = ctx;
