@@ -832,6 +832,9 @@ export function createRequestsService(deps: RequestsDeps) {
         const now = clock.now();
         const result = extendedDueDate({
           originalDueOn: current.original_due_on as string,
+          provenOn: current.identity_proven_at
+            ? helsinkiDate(current.identity_proven_at)
+            : undefined,
           months: input.months,
           reason: input.reason,
           now,
