@@ -378,6 +378,35 @@ describe.each(DATABASES)('requests on %s', (kind) => {
     expect(res.json()).toMatchObject({ state: 'in_progress', subjectId: person.id });
   });
 
+  it('refuses unknown keys at every depth of a change asked for, naming the field', async () => {
+    const before = await state(t);
+    const res = await post(
+      '/requests',
+      {
+        type: 'rectification',
+        channel: 'email',
+        lang: 'en',
+        email: 'deep@example.org',
+        changes: [
+          {
+            category: 'contact',
+            field: 'address',
+            value: { street: 'Kuja 1', postalCode: '00100', city: 'Helsinki', evil: { deep: 1 } },
+          },
+        ],
+      },
+      key,
+    );
+    expect(res.statusCode, res.body).toBe(400);
+    expect(
+      res
+        .json<Problem>()
+        .errors.map((e) => e.field)
+        .join(' '),
+    ).toContain('changes');
+    expect(await state(t)).toEqual(before);
+  });
+
   it('shreds the requests of a person erased by staff in the daily pass, and nothing else', async () => {
     const person = await newSubject(t);
     const bystander = await newSubject(t);
