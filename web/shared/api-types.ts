@@ -3304,7 +3304,17 @@ export interface operations {
             category: string;
             field: string;
             /** @description The value asked for; null to remove it */
-            value: unknown;
+            value:
+              | string
+              | number
+              | boolean
+              | {
+                  street: string;
+                  postalCode: string;
+                  city: string;
+                  country?: string;
+                }
+              | null;
           }[];
           /** Format: uuid */
           subjectId?: string;
@@ -3827,7 +3837,17 @@ export interface operations {
             category: string;
             field: string;
             /** @description The value asked for; null to remove it */
-            value: unknown;
+            value:
+              | string
+              | number
+              | boolean
+              | {
+                  street: string;
+                  postalCode: string;
+                  city: string;
+                  country?: string;
+                }
+              | null;
           }[];
           reason?: string;
           purposes?: string[];
