@@ -85,6 +85,20 @@ describe('extensions: one or two further months from the original due date, befo
     });
   });
 
+  it('counts from the proven date, not the clamped due date, at month ends and in a leap year', () => {
+    const now = noon('2026-12-01');
+    const ext = (provenOn: string, originalDueOn: string, months: number) =>
+      extendedDueDate({ originalDueOn, provenOn, months, reason, now });
+    // Proven 31 January → due 28 February → extended to 30 April (not 28 April).
+    expect(ext('2027-01-31', '2027-02-28', 2)).toEqual({ ok: true, dueOn: '2027-04-30' });
+    expect(ext('2027-01-31', '2027-02-28', 1)).toEqual({ ok: true, dueOn: '2027-03-31' });
+    // Proven 30 November → due 30 December → +2: 28 February, 29 in a leap year.
+    expect(ext('2026-11-30', '2026-12-30', 2)).toEqual({ ok: true, dueOn: '2027-02-28' });
+    expect(ext('2027-11-30', '2027-12-30', 2)).toEqual({ ok: true, dueOn: '2028-02-29' });
+    // Proven 29 February 2028 → due 29 March → +1: 29 April.
+    expect(ext('2028-02-29', '2028-03-29', 1)).toEqual({ ok: true, dueOn: '2028-04-29' });
+  });
+
   it('may be made on the due date itself, in Helsinki, but not after it', () => {
     expect(
       extendedDueDate({

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMPLATES, type TemplateName } from '../src/mail/index.ts';
+import { system } from '../src/lib/actor.ts';
 import type { Clock } from '../src/lib/clock.ts';
 import { createRequestsService, dueDate, addMonths } from '../src/modules/requests/index.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
@@ -243,6 +244,14 @@ describe.each(DATABASES)('requests on %s', (kind) => {
 
     const strong = await post(`/requests/${id}/identity`, { proof: 'signed_letter' }, key);
     expect(strong.json()).toMatchObject({ state: 'in_progress', subjectId: person.id });
+    // An earlier request of the same person, linked to them: its contact data goes too.
+    const other = await post(
+      '/requests',
+      { type: 'access', channel: 'email', lang: 'fi', email, subjectId: person.id },
+      key,
+    );
+    expect(other.statusCode, other.body).toBe(201);
+    const otherId = other.json<{ id: string }>().id;
 
     // The recipients of the person's data are listed and told (Art. 19).
     const done = await post(`/requests/${id}/complete`, {}, key);
@@ -271,6 +280,169 @@ describe.each(DATABASES)('requests on %s', (kind) => {
       ['request-completed', 'fi', null],
     ]);
     expect(mails[0]?.text).toContain('Muut tietosi on poistettu.');
+
+    // Every request of the person keeps only its type, state, dates and non-personal history.
+    await expectShredded([id, otherId]);
+  });
+
+  /** Requests whose personal data is gone: contact nulls, no blind index, no key. */
+  async function expectShredded(ids: string[]) {
+    for (const rid of ids) {
+      const view = await get(`/requests/${rid}`, key);
+      expect(view.statusCode, view.body).toBe(200);
+      expect(view.json()).toMatchObject({
+        contact: { email: null, phone: null, name: null },
+        details: null,
+      });
+      expect(view.json<{ events: Array<{ step: string }> }>().events.map((e) => e.step)).toContain(
+        'shredded',
+      );
+      const raw = await t.db.handle.db
+        .selectFrom('requests')
+        .select(['email_index', 'phone_index'])
+        .where('id', '=', rid)
+        .executeTakeFirstOrThrow();
+      expect(raw).toEqual({ email_index: null, phone_index: null });
+      expect(await t.keys.get(rid)).toBeFalsy();
+    }
+  }
+
+  it('refuses to link an e-mail-link-proven request to someone other than the address owner, unless a stronger proof is recorded', async () => {
+    const thief = await newSubject(t);
+    const victim = await newSubject(t);
+    const made = await post(
+      '/requests',
+      {
+        type: 'access',
+        channel: 'email',
+        lang: 'en',
+        email: thief.values.contact?.email as string,
+        identity: { proof: 'email_link' },
+      },
+      key,
+    );
+    expect(made.statusCode, made.body).toBe(201);
+    const { id } = made.json<{ id: string }>();
+    expect(made.json()).toMatchObject({ state: 'in_progress', subjectId: thief.id });
+    const before = await state(t);
+    const res = await post(`/requests/${id}/subject`, { subjectId: victim.id }, key);
+    expect(res.statusCode, res.body).toBe(409);
+    expect(res.json<Problem>().errors[0]?.field).toBe('subjectId');
+    expect(res.json<Problem>().detail).toContain('record a stronger proof first');
+    expect(await state(t)).toEqual(before);
+
+    // With a signed letter checked, staff may link (and relink, which is logged) as they find.
+    const letter = await post(
+      '/requests',
+      {
+        type: 'access',
+        channel: 'postal',
+        lang: 'en',
+        email: 'nobody-known@example.org',
+        identity: { proof: 'signed_letter' },
+      },
+      key,
+    );
+    const lid = letter.json<{ id: string }>().id;
+    expect((await post(`/requests/${lid}/subject`, { subjectId: thief.id }, key)).statusCode).toBe(
+      200,
+    );
+    const again = await post(`/requests/${lid}/subject`, { subjectId: victim.id }, key);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ subjectId: victim.id });
+    const view = await get(`/requests/${lid}`, key);
+    expect(view.json<{ events: Array<{ step: string }> }>().events.map((e) => e.step)).toEqual(
+      expect.arrayContaining(['matched', 'relinked']),
+    );
+  });
+
+  it('matches a person who objected and is restricted to their own later request', async () => {
+    const person = await newSubject(t);
+    await t.services.subjects.stopProcessing(system, person.id, { reason: 'objection' });
+    await t.services.subjects.stopProcessing(system, person.id, {
+      reason: 'marketing_prohibition',
+    });
+    await t.services.subjects.setRestriction(system, person.id, 'contested accuracy');
+    const res = await post(
+      '/requests',
+      {
+        type: 'access',
+        channel: 'postal',
+        lang: 'en',
+        email: person.values.contact?.email as string,
+        identity: { proof: 'signed_letter' },
+      },
+      key,
+    );
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ state: 'in_progress', subjectId: person.id });
+  });
+
+  it('refuses unknown keys at every depth of a change asked for, naming the field', async () => {
+    const before = await state(t);
+    const res = await post(
+      '/requests',
+      {
+        type: 'rectification',
+        channel: 'email',
+        lang: 'en',
+        email: 'deep@example.org',
+        changes: [
+          {
+            category: 'contact',
+            field: 'address',
+            value: { street: 'Kuja 1', postalCode: '00100', city: 'Helsinki', evil: { deep: 1 } },
+          },
+        ],
+      },
+      key,
+    );
+    expect(res.statusCode, res.body).toBe(400);
+    expect(
+      res
+        .json<Problem>()
+        .errors.map((e) => e.field)
+        .join(' '),
+    ).toContain('changes');
+    expect(await state(t)).toEqual(before);
+  });
+
+  it('shreds the requests of a person erased by staff in the daily pass, and nothing else', async () => {
+    const person = await newSubject(t);
+    const bystander = await newSubject(t);
+    const email = person.values.contact?.email as string;
+    const mine = await post(
+      '/requests',
+      { type: 'access', channel: 'email', lang: 'en', email, subjectId: person.id },
+      key,
+    );
+    const theirs = await post(
+      '/requests',
+      {
+        type: 'access',
+        channel: 'email',
+        lang: 'en',
+        email: bystander.values.contact?.email as string,
+        subjectId: bystander.id,
+      },
+      key,
+    );
+    expect(mine.statusCode, mine.body).toBe(201);
+    const erased = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/subjects/${person.id}`,
+      headers: key,
+    });
+    expect(erased.statusCode, erased.body).toBeLessThan(300);
+    const first = await t.services.requests.shredRequestsOfErased();
+    expect(first.requests).toBeGreaterThanOrEqual(1);
+    await expectShredded([mine.json<{ id: string }>().id]);
+    const kept = await get(`/requests/${theirs.json<{ id: string }>().id}`, key);
+    expect(kept.json<{ contact: { email: string } }>().contact.email).toBe(
+      bystander.values.contact?.email,
+    );
+    // A second pass finds nothing left to do.
+    expect(await t.services.requests.shredRequestsOfErased()).toEqual({ requests: 0 });
   });
 
   it('rectifies, restricts and lifts a restriction through the subjects service, mailing the person before lifting', async () => {

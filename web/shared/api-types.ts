@@ -3306,7 +3306,17 @@ export interface operations {
             category: string;
             field: string;
             /** @description The value asked for; null to remove it */
-            value: unknown;
+            value:
+              | string
+              | number
+              | boolean
+              | {
+                  street: string;
+                  postalCode: string;
+                  city: string;
+                  country?: string;
+                }
+              | null;
           }[];
           /** Format: uuid */
           subjectId?: string;
@@ -3829,7 +3839,17 @@ export interface operations {
             category: string;
             field: string;
             /** @description The value asked for; null to remove it */
-            value: unknown;
+            value:
+              | string
+              | number
+              | boolean
+              | {
+                  street: string;
+                  postalCode: string;
+                  city: string;
+                  country?: string;
+                }
+              | null;
           }[];
           reason?: string;
           purposes?: string[];

@@ -90,6 +90,11 @@ export type ExtensionRefusal =
  */
 export function extendedDueDate(input: {
   originalDueOn: string;
+  /**
+   * The Helsinki date the identity was proven: the extension counts from it (1 + months), not
+   * from the clamped due date (proven 31 January → due 28 February → +2 months is 30 April).
+   */
+  provenOn?: string | undefined;
   months: number;
   reason: string;
   now: Date;
@@ -112,5 +117,11 @@ export function extendedDueDate(input: {
       },
     };
   }
-  return { ok: true, dueOn: addMonths(input.originalDueOn, input.months) };
+  return {
+    ok: true,
+    dueOn:
+      input.provenOn === undefined
+        ? addMonths(input.originalDueOn, input.months)
+        : addMonths(input.provenOn, 1 + input.months),
+  };
 }

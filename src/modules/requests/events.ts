@@ -82,6 +82,11 @@ export const requestEvents = [
       en: () => 'A request was linked to the person',
     },
   ),
+  defineAuditEvent('request.lookup', z.strictObject({ by: z.enum(['email', 'phone']) }), {
+    sv: () => 'Personen söktes för en begäran',
+    fi: () => 'Henkilöä haettiin pyyntöä varten',
+    en: () => 'The person was looked up for a request',
+  }),
   defineAuditEvent('request.read', z.strictObject({ request }), {
     sv: () => 'En begäran lästes',
     fi: () => 'Pyyntöä luettiin',

@@ -2,7 +2,25 @@
  * What a request is: its states, the identity documents staff may record having checked, how a
  * recipient was told, and the shapes the service answers with.
  */
+import { z } from 'zod';
 import type { IdentityProof, RequestChannel, RequestType } from '../definition/index.ts';
+
+/**
+ * A value a rectification asks for, strict at every depth (an address's unknown keys refused):
+ * the same shape the portal takes.
+ */
+export const fieldValueSchema = z.union([
+  z.string().max(10_000),
+  z.number(),
+  z.boolean(),
+  z.strictObject({
+    street: z.string().max(200),
+    postalCode: z.string().max(20),
+    city: z.string().max(100),
+    country: z.string().max(2).optional(),
+  }),
+  z.null(),
+]);
 
 export const REQUEST_STATES = [
   'received',

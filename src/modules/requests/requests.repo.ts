@@ -111,6 +111,62 @@ export const requestsRepo = {
     return rows;
   },
 
+  /** The requests linked to a person whose data has not been shredded yet. */
+  async unshreddedOf(ex: Executor, subjectId: string): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('requests')
+      .select('id')
+      .where('subject_id', '=', subjectId)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('request_events')
+              .select('seq')
+              .whereRef('request_events.request_id', '=', 'requests.id')
+              .where('request_events.step', '=', 'shredded'),
+          ),
+        ),
+      )
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /** The people linked requests name whose request data has not been shredded yet. */
+  async linkedUnshredded(ex: Executor): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('requests')
+      .select('subject_id')
+      .distinct()
+      .where('subject_id', 'is not', null)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('request_events')
+              .select('seq')
+              .whereRef('request_events.request_id', '=', 'requests.id')
+              .where('request_events.step', '=', 'shredded'),
+          ),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.subject_id).filter((x): x is string => x !== null);
+  },
+
+  /** Clears the blind indexes of requests whose data is shredded. */
+  async clearIndexes(ex: Executor, ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) {
+      return;
+    }
+    await ex
+      .updateTable('requests')
+      .set({ email_index: null, phone_index: null, updated_at: at })
+      .where('id', 'in', [...ids])
+      .execute();
+  },
+
   async addEvent(
     ex: Executor,
     e: { requestId: string; at: Date; step: string; actor: string; data?: Record<string, unknown> },

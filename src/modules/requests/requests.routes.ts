@@ -9,7 +9,13 @@ import { z } from 'zod';
 import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
 import { IDENTITY_PROOFS, REQUEST_CHANNELS, REQUEST_TYPES } from '../definition/index.ts';
-import { DOCUMENT_TYPES, REQUEST_LANGS, REQUEST_STATES, TOLD_HOW } from './model.ts';
+import {
+  DOCUMENT_TYPES,
+  fieldValueSchema,
+  REQUEST_LANGS,
+  REQUEST_STATES,
+  TOLD_HOW,
+} from './model.ts';
 import type { RequestsService } from './requests.service.ts';
 
 const id = z.uuid().describe('Request id');
@@ -24,7 +30,7 @@ const STAFF_CHANNELS = REQUEST_CHANNELS.filter((c) => c !== 'portal') as [
 const change = z.strictObject({
   category: z.string().min(1).max(100),
   field: z.string().min(1).max(100),
-  value: z.unknown().describe('The value asked for; null to remove it'),
+  value: fieldValueSchema.describe('The value asked for; null to remove it'),
 });
 
 const identityInput = z

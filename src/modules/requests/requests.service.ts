@@ -14,7 +14,13 @@ import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
 import { defineSchedule } from '../../jobs/index.ts';
 import type { KeyStore } from '../../keystore/keystore.ts';
-import { actorLabel, requireAction, requireEveryPurpose, type Actor } from '../../lib/actor.ts';
+import {
+  actorLabel,
+  requireAction,
+  requireEveryPurpose,
+  system,
+  type Actor,
+} from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid, invalidAll, type FieldIssue } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
@@ -93,7 +99,13 @@ export interface RequestsDeps {
   clock: Clock;
   subjects: Pick<
     SubjectsService,
-    'findSubjects' | 'getSubject' | 'eraseSubject' | 'setRestriction' | 'updateSubject'
+    | 'findSubjects'
+    | 'getSubject'
+    | 'eraseSubject'
+    | 'setRestriction'
+    | 'updateSubject'
+    | 'matchForRequest'
+    | 'existing'
   >;
   ports: RequestsPorts;
 }
@@ -209,6 +221,33 @@ export function createRequestsService(deps: RequestsDeps) {
       key.fill(0);
     }
   };
+  /** The sealed data, or nothing but empties once the request's data has been shredded. */
+  const openOrShredded = async (row: Pick<RequestRow, 'id' | 'sealed'>): Promise<RequestSealed> =>
+    (await keys.get(row.id)) ? openSealed(row) : emptySealed();
+
+  /**
+   * Shreds the personal data of every request linked to a person who is erased (Art. 5(2): what
+   * remains is the type, state, dates and the non-personal history): the requests' keys are
+   * destroyed in the key store and their blind indexes cleared; each gets a 'shredded' step.
+   */
+  const shredRequestsOf = async (subjectId: string, reason: string): Promise<number> => {
+    const ids = await repo.unshreddedOf(db, subjectId);
+    if (ids.length === 0) {
+      return 0;
+    }
+    const at = clock.now();
+    await withTransaction(db, async (tx) => {
+      await repo.clearIndexes(tx, ids, at);
+      for (const id of ids) {
+        await step(tx, id, system, 'shredded', { reason });
+      }
+    });
+    await keys.erase(
+      ids.map((id) => ({ subjectId: id, erasedAt: at, reason: 'request' as const })),
+    );
+    return ids.length;
+  };
+
   const reseal = async (id: string, data: RequestSealed): Promise<Buffer> => {
     const key = await keyOf(id);
     try {
@@ -299,31 +338,22 @@ export function createRequestsService(deps: RequestsDeps) {
   // --- matching the person --------------------------------------------------------------------
 
   /**
-   * The one person whose e-mail address (or else phone number) the request gives, found through
-   * the subjects module's lookup under a purpose that may look people up that way, preferring a
-   * purpose allowed during restriction (so a restricted person is found too).
+   * The one person whose e-mail address (or else phone number) the request gives, found by blind
+   * index through the subjects module under no purpose: a person who objected or is restricted
+   * is matched to their own requests too. Nobody when none or several are found.
    */
   const matchPerson = async (actor: Actor, sealed: RequestSealed): Promise<Match | undefined> => {
-    const purposes = [...def.purposes].sort(
-      (a, b) => Number(b.allowedDuringRestriction) - Number(a.allowedDuringRestriction),
-    );
     for (const by of ['email', 'phone'] as const) {
       const value = sealed[by];
       if (!value) {
         continue;
       }
-      const type = by === 'email' ? 'email' : 'phone';
-      const purpose = purposes.find((p) =>
-        def.categories.some(
-          (c) => register.categoriesOf(p.id).has(c.id) && c.fields.some((f) => f.type === type),
-        ),
-      );
-      if (!purpose) {
-        continue;
+      const found = await subjects.matchForRequest(actor, { [by]: value });
+      if (found.length === 1 && found[0]) {
+        return { subjectId: found[0], by };
       }
-      const found = await subjects.findSubjects(actor, { purpose: purpose.id, [by]: value });
-      if (found.items.length === 1 && found.items[0]) {
-        return { subjectId: found.items[0].id, by };
+      if (found.length > 1) {
+        return undefined;
       }
     }
     return undefined;
@@ -736,11 +766,41 @@ export function createRequestsService(deps: RequestsDeps) {
           { field: 'subjectId', detail: 'no such person (never there, or erased)' },
         ]);
       }
+      const before = await repo.get(db, id);
+      if (!before) {
+        throw new AppError('not_found', `no request with id ${id}`);
+      }
+      // A mailed link proves only the address: the request may go to its owner alone, unless a
+      // stronger proof (a document, a signed letter, strong e-identification) is recorded.
+      const weak = (proof: string | null) => proof === 'email_link';
+      const addressOwners = weak(before.identity_proof)
+        ? await subjects.matchForRequest(actor, { email: (await openSealed(before)).email })
+        : [];
       const row = await withTransaction(db, async (tx) => {
         const current = await lockIn(tx, id, OPEN, 'linked to a person');
+        if (
+          (weak(current.identity_proof) && !addressOwners.includes(subjectId)) ||
+          current.identity_proof !== before.identity_proof
+        ) {
+          throw new AppError(
+            'conflict',
+            'the proven address belongs to someone else: record a stronger proof first',
+            [
+              {
+                field: 'subjectId',
+                detail:
+                  'the proven address belongs to someone else: record a stronger proof first (photo_id, signed_letter or strong_eid)',
+              },
+            ],
+          );
+        }
         const now = clock.now();
+        const relinked = current.subject_id !== null && current.subject_id !== subjectId;
         await repo.update(tx, id, { subject_id: subjectId, updated_at: now });
-        await step(tx, id, actor, 'matched', { by: 'staff' });
+        await step(tx, id, actor, relinked ? 'relinked' : 'matched', {
+          by: 'staff',
+          ...(relinked ? { from: current.subject_id } : {}),
+        });
         await audit.record(tx, {
           actor,
           action: 'request.match',
@@ -772,6 +832,9 @@ export function createRequestsService(deps: RequestsDeps) {
         const now = clock.now();
         const result = extendedDueDate({
           originalDueOn: current.original_due_on as string,
+          provenOn: current.identity_proven_at
+            ? helsinkiDate(current.identity_proven_at)
+            : undefined,
           months: input.months,
           reason: input.reason,
           now,
@@ -938,7 +1001,7 @@ export function createRequestsService(deps: RequestsDeps) {
         case 'erasure': {
           const held = heldOf(await subjects.eraseSubject(actor, subjectId, 'request'));
           // The person's key is gone: the mail is sealed under the server's key, not theirs.
-          return finish(
+          const done = await finish(
             actor,
             id,
             sealed,
@@ -953,6 +1016,9 @@ export function createRequestsService(deps: RequestsDeps) {
             },
             false,
           );
+          // The completion mail is queued: now every request of the person loses its personal data.
+          await shredRequestsOf(subjectId, 'erasure');
+          return done;
         }
         case 'restriction': {
           await subjects.setRestriction(
@@ -1090,7 +1156,7 @@ export function createRequestsService(deps: RequestsDeps) {
         throw new AppError('not_found', `no request with id ${id}`);
       }
       const [sealed, events, told] = await Promise.all([
-        openSealed(row),
+        openOrShredded(row),
         repo.events(db, id),
         repo.recipients(db, id),
       ]);
@@ -1261,6 +1327,32 @@ export function createRequestsService(deps: RequestsDeps) {
     return issues;
   }
 
+  /**
+   * Shreds the data of requests linked to people erased some other way (by staff, say): the
+   * subjects module says who still exists. Answers how many requests were shredded.
+   */
+  const shredRequestsOfErased = async (): Promise<{ requests: number }> => {
+    const linked = await repo.linkedUnshredded(db);
+    const live = new Set(await subjects.existing(system, linked));
+    let n = 0;
+    for (const subjectId of linked.filter((x) => !live.has(x))) {
+      n += await shredRequestsOf(subjectId, 'subject_erased');
+    }
+    return { requests: n };
+  };
+
+  const shredSchedule = defineSchedule({
+    name: 'requests.shred-erased',
+    everySeconds: 86_400,
+    describe: 'shredding the requests of erased people',
+    handler: async (ctx) => {
+      const result = await shredRequestsOfErased();
+      if (result.requests > 0) {
+        ctx.log.info(result, 'shredded the requests of erased people');
+      }
+    },
+  });
+
   const digest = defineSchedule({
     name: 'requests.digest',
     everySeconds: 86_400,
@@ -1273,7 +1365,7 @@ export function createRequestsService(deps: RequestsDeps) {
     },
   });
 
-  return { ...service, schedules: [digest] };
+  return { ...service, shredRequestsOfErased, schedules: [digest, shredSchedule] };
 }
 
 /** The completion mail's data. */

@@ -15,6 +15,7 @@ import {
 } from './use-cases/erase-subject.ts';
 import { createExportSubject } from './use-cases/export-subject.ts';
 import { createFindSubjects } from './use-cases/find-subjects.ts';
+import { createMatchForRequest } from './use-cases/match-for-request.ts';
 import { createReadSubject } from './use-cases/read-subject.ts';
 import { createRectifyBySubject } from './use-cases/rectify-by-subject.ts';
 import { createRecipientsAndContact } from './use-cases/recipients-contact.ts';
@@ -38,6 +39,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
     createSubject: createCreateSubject(ctx),
     findSubjects: createFindSubjects(ctx),
     getSubject,
+    ...createMatchForRequest(ctx),
     updateSubject: createRectifySubject(ctx, applyChanges, getSubject),
     getHistory: createSubjectHistory(ctx),
     setRestriction: createSetRestriction(ctx),
