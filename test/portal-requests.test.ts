@@ -17,7 +17,7 @@ import { operator } from '../src/lib/actor.ts';
 import { TEMPLATES, type TemplateName } from '../src/mail/index.ts';
 import type { Locale } from '../src/mail/templates.ts';
 import { loadDefinition } from '../src/modules/definition/loader.ts';
-import { dueDate } from '../src/modules/requests/index.ts';
+import { createPortalService, dueDate } from '../src/modules/requests/index.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createVault, type Vault } from '../src/vault/vault.ts';
 import { newSubjectVia } from './factories.ts';
@@ -231,6 +231,94 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
     expect(new Set(bodies).size).toBe(1);
     expect(bodies[0]).toContain('token');
     expect(bodies[0]).not.toMatch(/expired"|used"|forged/);
+  });
+
+  /** The request registered last (ids are time-ordered). */
+  const lastRequest = async () =>
+    db.handle.db
+      .selectFrom('requests')
+      .select(['id', 'state', 'subject_id', 'due_on'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+  const stepsOf = async (id: string) =>
+    (
+      await db.handle.db
+        .selectFrom('request_events')
+        .select('step')
+        .where('request_id', '=', id)
+        .orderBy('seq')
+        .execute()
+    ).map((e) => e.step);
+  /** Submits a request from the portal and answers its mailed verification token. */
+  const submitted = async (email: string, type = 'access') => {
+    expect((await post('requests', { type, email, lang: 'en' })).statusCode).toBe(202);
+    return tokenIn((await mailsTo(email, 'request-verify')).at(-1)!, 'verify');
+  };
+
+  it('verifies an unregistered address too: the clock starts, no one is matched', async () => {
+    const token = await submitted('kukaan.ei@example.org');
+    const ok = await post('verify', { token });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ type: 'access', state: 'in_progress', dueAt: dueDate(now) });
+    expect(await lastRequest()).toMatchObject({
+      state: 'in_progress',
+      subject_id: null,
+      due_on: expect.any(Date),
+    });
+  });
+
+  it('uses the link only with a proof that succeeded: a failed proof leaves it usable', async () => {
+    const token = await submitted('toinen.yritys@example.org');
+    const { id } = await lastRequest();
+    let failures = 1;
+    const flaky = createPortalService({
+      db: db.handle.db,
+      clock,
+      register: services.register,
+      audit: services.audit,
+      mail: services.mail,
+      subjects: services.subjects,
+      publicUrl: PUBLIC,
+      ports: {
+        rectifyBySubject: () => Promise.reject(new Error('not used')),
+        buildAccessPackage: () => Promise.reject(new Error('not used')),
+      },
+      requests: {
+        submit: services.requests.submit,
+        get: services.requests.get,
+        proveIdentity: (...args) =>
+          failures-- > 0
+            ? Promise.reject(new Error('the database went away'))
+            : services.requests.proveIdentity(...args),
+      },
+    });
+    await expect(flaky.verify(token)).rejects.toThrow('the database went away');
+    expect(await lastRequest()).toMatchObject({ id, state: 'identity_pending', due_on: null });
+    const ok = await post('verify', { token });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ request: id, state: 'in_progress', dueAt: dueDate(now) });
+  });
+
+  it('refuses two uses of one link at once but one, and a cancelled request’s link, alike', async () => {
+    const refusal = await post('verify', { token: randomBytes(32).toString('base64url') });
+    expect(refusal.statusCode).toBe(404);
+
+    const token = await submitted('kahdesti@example.org');
+    const both = await Promise.all([post('verify', { token }), post('verify', { token })]);
+    expect(both.map((r) => r.statusCode).sort()).toEqual([200, 404]);
+    const lost = both.find((r) => r.statusCode === 404)!;
+    expect(lost.rawPayload.equals(refusal.rawPayload)).toBe(true);
+
+    const cancelledToken = await submitted('peruttu@example.org');
+    const { id } = await lastRequest();
+    await services.requests.cancel(operator, id, { reason: 'asked by phone to cancel' });
+    const steps = await stepsOf(id);
+    const res = await post('verify', { token: cancelledToken });
+    expect(res.statusCode).toBe(404);
+    expect(res.rawPayload.equals(refusal.rawPayload)).toBe(true);
+    expect(await lastRequest()).toMatchObject({ id, state: 'cancelled', due_on: null });
+    expect(await stepsOf(id)).toEqual(steps);
   });
 
   it('applies a self-editable rectification on verification; refuses one of a field staff correct, changing nothing', async () => {

@@ -102,6 +102,8 @@ export function invalidLink(): AppError {
 }
 
 const DOWNLOADABLE = new Set(['access', 'portability']);
+/** The states a verification link may prove. */
+const VERIFIABLE = new Set(['received', 'identity_pending']);
 
 export function createPortalService(deps: PortalDeps) {
   const { db, clock, register, audit, mail, requests, subjects, ports } = deps;
@@ -234,15 +236,31 @@ export function createPortalService(deps: PortalDeps) {
      */
     async verify(token: string): Promise<PortalVerified> {
       const requestId = await findLive(token, 'verify');
-      const used = await withTransaction(db, (tx) =>
-        tokensRepo.use(tx, hashToken(token), 'verify', clock.now()),
-      );
+      // Only a request still waiting for its identity may be proven by its link: a cancelled (or
+      // otherwise closed) request's link is refused like a used one, and nothing changes. Read
+      // without the access-logged `get`: nothing of the request is disclosed here.
+      const pending = await requestsRepo.get(db, requestId);
+      if (!pending || !VERIFIABLE.has(pending.state)) {
+        throw invalidLink();
+      }
+      // The proof first (its own transaction: it matches the person on its own connection, which
+      // on the embedded database would wait for ours), then the link used, conditionally: a proof
+      // that fails leaves the link usable, and of two uses at once only the one whose proof won
+      // goes on (the other's finds the request proven already, a conflict) — both answer the
+      // same refusal as a used link.
+      let summary;
+      try {
+        summary = await requests.proveIdentity(portalActor, requestId, { proof: 'email_link' });
+      } catch (e) {
+        if (e instanceof AppError && (e.code === 'conflict' || e.code === 'not_found')) {
+          throw invalidLink();
+        }
+        throw e;
+      }
+      const used = await tokensRepo.use(db, hashToken(token), 'verify', clock.now());
       if (!used) {
         throw invalidLink();
       }
-      const summary = await requests.proveIdentity(portalActor, requestId, {
-        proof: 'email_link',
-      });
       if (
         summary.type === 'rectification' &&
         summary.subjectId &&
