@@ -280,6 +280,8 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
       mail: services.mail,
       subjects: services.subjects,
       publicUrl: PUBLIC,
+      keys: keyStore.keys,
+      vault,
       ports: {
         rectifyBySubject: () => Promise.reject(new Error('not used')),
         buildAccessPackage: () => Promise.reject(new Error('not used')),
@@ -422,6 +424,48 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
     const expired = await post('downloads', { token: later });
     expect(expired.statusCode).toBe(404);
     expect(expired.rawPayload.equals(again.rawPayload)).toBe(true);
+  });
+
+  it('logs no read for a wrong address, and does not tell that a person was erased', async () => {
+    // A fresh hour: the per-address counters of the tests before are spent.
+    now = new Date(now.getTime() + 2 * 3600_000);
+    const [req] = await db.handle.db
+      .selectFrom('requests')
+      .select('id')
+      .where('subject_id', '=', anna.id)
+      .where('type', '=', 'access')
+      .execute();
+    const id = req!.id;
+    const reads = () =>
+      db.handle.db
+        .selectFrom('audit_events')
+        .select('id')
+        .where('action', '=', 'request.read')
+        .execute()
+        .then((r) => r.length);
+    const readsBefore = await reads();
+    const probe = await post('download-links', { request: id, email: BAD, lang: 'en' });
+    expect(probe.statusCode).toBe(202);
+    expect(await reads()).toBe(readsBefore);
+
+    const linksBefore = (await mailsTo(KNOWN, 'request-download')).length;
+    expect(
+      (await post('download-links', { request: id, email: KNOWN, lang: 'en' })).statusCode,
+    ).toBe(202);
+    const links = await mailsTo(KNOWN, 'request-download');
+    expect(links).toHaveLength(linksBefore + 1);
+    const token = tokenIn(links.at(-1)!, 'download');
+    const refusal = await post('downloads', { token: randomBytes(32).toString('base64url') });
+
+    await services.subjects.eraseSubject(operator, anna.id, 'request');
+    const outboxBefore = await count('outbox');
+    const afterErasure = await post('download-links', { request: id, email: KNOWN, lang: 'en' });
+    expect(afterErasure.statusCode).toBe(202);
+    expect(afterErasure.rawPayload.equals(probe.rawPayload)).toBe(true);
+    expect(await count('outbox')).toBe(outboxBefore);
+    const download = await post('downloads', { token });
+    expect(download.statusCode).toBe(404);
+    expect(download.rawPayload.equals(refusal.rawPayload)).toBe(true);
   });
 
   it('refuses bad input naming the field, changing nothing', async () => {

@@ -20,7 +20,8 @@ import type { Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Locale, MailService } from '../../mail/index.ts';
-import { normaliseEmail } from '../../vault/normalise.ts';
+import type { KeyStore } from '../../keystore/keystore.ts';
+import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/index.ts';
 import type { Register } from '../definition/index.ts';
 import type { AccessCopy, FieldValue, SubjectsService } from '../subjects/index.ts';
@@ -71,6 +72,10 @@ export interface PortalDeps {
   requests: Pick<RequestsService, 'submit' | 'proveIdentity' | 'get'>;
   subjects: Pick<SubjectsService, 'exportSubject'>;
   ports: PortalPorts;
+  /** Whether a person is still held (their key), without reading them. */
+  keys: Pick<KeyStore, 'get'>;
+  /** The blind index of an address, to compare with a request's without opening it. */
+  vault: Pick<Vault, 'emailIndex'>;
   /** Where people reach the portal (PUBLIC_URL), for the links in mail; never the Host header. */
   publicUrl: string;
 }
@@ -106,7 +111,7 @@ const DOWNLOADABLE = new Set(['access', 'portability']);
 const VERIFIABLE = new Set(['received', 'identity_pending']);
 
 export function createPortalService(deps: PortalDeps) {
-  const { db, clock, register, audit, mail, requests, subjects, ports } = deps;
+  const { db, clock, register, audit, mail, requests, subjects, ports, keys, vault } = deps;
   const def = register.definition;
   const base = deps.publicUrl.replace(/\/+$/, '');
   const registerName = (lang: Locale) => def.register.name[lang];
@@ -138,8 +143,35 @@ export function createPortalService(deps: PortalDeps) {
     return found.requestId;
   };
 
-  /** The request's copy, when it may be downloaded now; undefined otherwise. */
-  const downloadable = async (requestId: string) => {
+  /**
+   * The request's copy, when it may be downloaded now: a completed access or portability request
+   * of a person still held (not erased), within its download time, and, when `email` is given,
+   * made from that address; undefined otherwise, the same for every reason. Everything up to the
+   * address check reads the row only (its blind index), so a probe with a wrong address is not
+   * a read of the request; the access-logged `get` opens it once the address matches.
+   */
+  const downloadable = async (requestId: string, email?: string) => {
+    const row = await requestsRepo.get(db, requestId);
+    if (
+      !row ||
+      !DOWNLOADABLE.has(row.type) ||
+      row.state !== 'completed' ||
+      row.subject_id === null ||
+      row.download_until === null ||
+      row.download_until <= clock.now()
+    ) {
+      return undefined;
+    }
+    if (email !== undefined) {
+      const index = vault.emailIndex(email);
+      if (index === undefined || row.email_index === null || index !== row.email_index) {
+        return undefined;
+      }
+    }
+    // An erased person's key is gone (and a person never held has none): nothing to download.
+    if (!(await keys.get(row.subject_id))) {
+      return undefined;
+    }
     let view;
     try {
       view = await requests.get(portalActor, requestId);
@@ -149,15 +181,11 @@ export function createPortalService(deps: PortalDeps) {
       }
       throw e;
     }
-    const until = view.downloadUntil ? new Date(view.downloadUntil) : null;
-    return DOWNLOADABLE.has(view.type) &&
-      view.state === 'completed' &&
-      view.subjectId !== null &&
-      until !== null &&
-      until > clock.now()
-      ? { ...view, subjectId: view.subjectId }
-      : undefined;
+    return view.subjectId === null ? undefined : { ...view, subjectId: view.subjectId };
   };
+
+  /** Whether `e` says the person is not there (erased meanwhile): answered like any other miss. */
+  const gone = (e: unknown) => e instanceof AppError && e.code === 'not_found';
 
   return {
     /**
@@ -309,10 +337,8 @@ export function createPortalService(deps: PortalDeps) {
       email: string;
       lang: Locale;
     }): Promise<{ status: 'sent' }> {
-      const ready = await downloadable(input.request);
-      const asked = normaliseEmail(input.email);
-      const held = ready?.contact.email ? normaliseEmail(ready.contact.email) : undefined;
-      if (ready && ready.contact.email && asked !== undefined && asked === held) {
+      const ready = await downloadable(input.request, input.email);
+      if (ready?.contact.email) {
         const to = ready.contact.email;
         await withTransaction(db, async (tx) => {
           await tokensRepo.revoke(tx, ready.id, 'download', clock.now());
@@ -343,6 +369,11 @@ export function createPortalService(deps: PortalDeps) {
             subjectId: ready.subjectId,
             data: { request: ready.id },
           });
+        }).catch((e: unknown) => {
+          // The person erased since the check above: no link, and the same answer.
+          if (!gone(e)) {
+            throw e;
+          }
         });
       }
       return { status: 'sent' };
@@ -359,7 +390,9 @@ export function createPortalService(deps: PortalDeps) {
         throw invalidLink();
       }
       const lang = ready.lang;
-      const copy = await subjects.exportSubject(portalActor, ready.subjectId, lang);
+      const copy = await subjects.exportSubject(portalActor, ready.subjectId, lang).catch((e) => {
+        throw gone(e) ? invalidLink() : e;
+      });
       const portability = ready.type === 'portability';
       const zip = await ports.buildAccessPackage(copy, register, lang, { portability });
       await withTransaction(db, async (tx) => {
