@@ -525,13 +525,25 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
       }
       // KNOWN has used some of its five already; each address is refused past five, alike.
       expect(answers.at(-1)).toBe(429);
-      const before = await count('requests');
-      const refused = await post('requests', { type: 'access', email, lang: 'fi' });
-      expect(refused.statusCode).toBe(429);
-      expect(problem(refused).detail).toContain('e-mail address');
-      expect(refused.headers['retry-after']).toBeDefined();
-      expect(await count('requests')).toBe(before);
     }
+    // Five requests made in someone's name use up new requests for the address, not its
+    // download links: a counter of their own.
+    const victim = 'oikea.ihminen@example.org';
+    for (let i = 0; i < 5; i++) {
+      expect(
+        (await post('requests', { type: 'access', email: victim, lang: 'fi' })).statusCode,
+      ).toBe(202);
+    }
+    const before = await count('requests');
+    const refused = await post('requests', { type: 'access', email: victim, lang: 'fi' });
+    expect(refused.statusCode).toBe(429);
+    expect(problem(refused).detail).toContain('e-mail address');
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(await count('requests')).toBe(before);
+    expect(
+      (await post('download-links', { request: randomUuid(), email: victim, lang: 'fi' }))
+        .statusCode,
+    ).toBe(202);
     const from = '203.0.113.9';
     for (let i = 0; i < 30; i++) {
       expect(
@@ -550,6 +562,45 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
       (await post('requests', { type: 'access', email: 'toinen@example.org', lang: 'fi' }))
         .statusCode,
     ).toBe(202);
+  });
+
+  it('deletes portal requests nobody verified a day after their link expired, keys and tokens too', async () => {
+    const pending = async () =>
+      (
+        await db.handle.db
+          .selectFrom('requests')
+          .select('id')
+          .where('state', '=', 'identity_pending')
+          .orderBy('id')
+          .execute()
+      ).map((r) => r.id);
+    const open = (await db.handle.db.selectFrom('requests').select('id').execute()).length;
+    const older = await pending();
+    await submitted('unohtunut@example.org');
+    const forgotten = (await lastRequest()).id;
+    now = new Date(now.getTime() + 47 * 3600_000);
+    await submitted('tuore@example.org');
+    const fresh = (await lastRequest()).id;
+    // 47 hours on: the first link expired 23 hours ago, within the day's grace.
+    const first = await services.portal.purgeUnverified();
+    expect(await pending()).toEqual(expect.arrayContaining([forgotten, fresh]));
+
+    now = new Date(now.getTime() + 2 * 3600_000);
+    expect(first + (await services.portal.purgeUnverified())).toBe(older.length + 1);
+    expect(await pending()).toEqual([fresh]);
+    expect(await keyStore.keys.get(forgotten)).toBeUndefined();
+    expect(await keyStore.keys.get(fresh)).toBeDefined();
+    const tokens = await db.handle.db
+      .selectFrom('request_tokens')
+      .select('request_id')
+      .where('request_id', 'in', [forgotten, ...older])
+      .execute();
+    expect(tokens).toEqual([]);
+    // Requests that were verified stay.
+    expect((await db.handle.db.selectFrom('requests').select('id').execute()).length).toBe(
+      open - older.length + 1,
+    );
+    expect(await services.portal.pruneTokens()).toBeGreaterThanOrEqual(0);
   });
 });
 

@@ -73,7 +73,7 @@ export interface PortalDeps {
   subjects: Pick<SubjectsService, 'exportSubject'>;
   ports: PortalPorts;
   /** Whether a person is still held (their key), without reading them. */
-  keys: Pick<KeyStore, 'get'>;
+  keys: Pick<KeyStore, 'get' | 'erase'>;
   /** The blind index of an address, to compare with a request's without opening it. */
   vault: Pick<Vault, 'emailIndex'>;
   /** Where people reach the portal (PUBLIC_URL), for the links in mail; never the Host header. */
@@ -107,6 +107,8 @@ export function invalidLink(): AppError {
 }
 
 const DOWNLOADABLE = new Set(['access', 'portability']);
+/** How long an unverified portal request is kept after its verification link expired. */
+export const UNVERIFIED_GRACE_MS = 24 * 3600_000;
 /** The states a verification link may prove. */
 const VERIFIABLE = new Set(['received', 'identity_pending']);
 
@@ -418,6 +420,34 @@ export function createPortalService(deps: PortalDeps) {
         zip,
         filename: `${portability ? 'portability' : 'access-copy'}-${day}.zip`,
       };
+    },
+
+    /**
+     * Deletes portal requests nobody verified: still waiting for their identity a day after
+     * their verification link expired. Each one's key is destroyed first (its sealed data is
+     * unreadable in every copy, backups included), then the row with its tokens and history.
+     * Answers how many went.
+     */
+    async purgeUnverified(): Promise<number> {
+      const before = new Date(clock.now().getTime() - UNVERIFIED_GRACE_MS);
+      let purged = 0;
+      for (;;) {
+        const ids = await tokensRepo.unverifiedPortalRequests(db, before);
+        if (ids.length === 0) {
+          return purged;
+        }
+        const gone = await withTransaction(db, async (tx) => {
+          const removed = await tokensRepo.removeUnverified(tx, ids);
+          await keys.erase(
+            removed.map((id) => ({ subjectId: id, erasedAt: clock.now(), reason: 'retention' })),
+          );
+          return removed;
+        });
+        purged += gone.length;
+        if (gone.length < ids.length) {
+          return purged;
+        }
+      }
     },
 
     /** Removes link tokens expired over a day ago (a scheduled job). */
