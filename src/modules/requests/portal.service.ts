@@ -309,6 +309,11 @@ export function createPortalService(deps: PortalDeps) {
               })),
               { requestId },
             );
+            // TODO(fix-requests): close the request once its changes are applied:
+            //   await requests.closeSelfRectified(portalActor, requestId, { changes: self });
+            // `closeSelfRectified` is being added to requests.service.ts on branch fix-requests and
+            // was not there when this was written; until it is merged the request stays in
+            // progress for staff to complete.
           } catch (e) {
             // A value the field refuses (or no self-rectification in this build): staff take it
             // from here, the request in progress with the changes asked for.
