@@ -287,8 +287,8 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
         buildAccessPackage: () => Promise.reject(new Error('not used')),
       },
       requests: {
-        submit: services.requests.submit,
-        get: services.requests.get,
+        submit: (...args) => services.requests.submit(...args),
+        get: (...args) => services.requests.get(...args),
         proveIdentity: (...args) =>
           failures-- > 0
             ? Promise.reject(new Error('the database went away'))
