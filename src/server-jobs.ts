@@ -3,7 +3,8 @@
  * access-log sealer (every second), session and rate-limit counter pruning (every minute), removal of the first
  * administrator's spent password file (every 5 s, on each instance: the file is the instance's
  * own), the erasure and key-store cleaner (every REKISTERI_KEY_CLEAN_INTERVAL seconds), and mail
- * delivery, and the request handlers' daily digest. While the storage guard finds a volume low, nothing is claimed or started.
+ * delivery, the request handlers' daily digest, and the portal's hourly removal of requests nobody
+ * verified and of expired link tokens. While the storage guard finds a volume low, nothing is claimed or started.
  */
 import type { Config } from './config/config.ts';
 import { createRunner, defineSchedule, type JobLogger, type Runner } from './jobs/index.ts';
@@ -81,6 +82,27 @@ export function startServerJobs(opts: {
         if (shredded > 0) {
           ctx.log.info({ shredded }, 'shredded data whose legal hold ended');
         }
+      },
+    }),
+    // Portal requests nobody verified: deleted, keys destroyed, a day after their link expired.
+    defineSchedule({
+      name: 'portal.purge-unverified',
+      everySeconds: 60 * 60,
+      describe: 'deleting portal requests nobody verified',
+      handler: async (ctx) => {
+        const purged = await services.portal.purgeUnverified();
+        if (purged > 0) {
+          ctx.log.info({ purged }, 'deleted portal requests nobody verified');
+        }
+      },
+    }),
+    // The portal's link tokens expired over a day ago.
+    defineSchedule({
+      name: 'portal.prune-tokens',
+      everySeconds: 60 * 60,
+      describe: "pruning the portal's expired link tokens",
+      handler: async () => {
+        await services.portal.pruneTokens();
       },
     }),
     ...services.mail.schedules,

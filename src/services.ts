@@ -114,6 +114,8 @@ export function createServices(deps: {
     requests,
     subjects,
     ports: { rectifyBySubject: subjects.rectifyBySubject, buildAccessPackage },
+    keys,
+    vault,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
   // The request rate limits' counters, shared by the instances that share the database.

@@ -17,7 +17,7 @@ import { operator } from '../src/lib/actor.ts';
 import { TEMPLATES, type TemplateName } from '../src/mail/index.ts';
 import type { Locale } from '../src/mail/templates.ts';
 import { loadDefinition } from '../src/modules/definition/loader.ts';
-import { dueDate } from '../src/modules/requests/index.ts';
+import { createPortalService, dueDate } from '../src/modules/requests/index.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createVault, type Vault } from '../src/vault/vault.ts';
 import { newSubjectVia } from './factories.ts';
@@ -233,6 +233,96 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
     expect(bodies[0]).not.toMatch(/expired"|used"|forged/);
   });
 
+  /** The request registered last (ids are time-ordered). */
+  const lastRequest = async () =>
+    db.handle.db
+      .selectFrom('requests')
+      .select(['id', 'state', 'subject_id', 'due_on'])
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+  const stepsOf = async (id: string) =>
+    (
+      await db.handle.db
+        .selectFrom('request_events')
+        .select('step')
+        .where('request_id', '=', id)
+        .orderBy('seq')
+        .execute()
+    ).map((e) => e.step);
+  /** Submits a request from the portal and answers its mailed verification token. */
+  const submitted = async (email: string, type = 'access') => {
+    expect((await post('requests', { type, email, lang: 'en' })).statusCode).toBe(202);
+    return tokenIn((await mailsTo(email, 'request-verify')).at(-1)!, 'verify');
+  };
+
+  it('verifies an unregistered address too: the clock starts, no one is matched', async () => {
+    const token = await submitted('kukaan.ei@example.org');
+    const ok = await post('verify', { token });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ type: 'access', state: 'in_progress', dueAt: dueDate(now) });
+    expect(await lastRequest()).toMatchObject({
+      state: 'in_progress',
+      subject_id: null,
+      due_on: expect.any(Date),
+    });
+  });
+
+  it('uses the link only with a proof that succeeded: a failed proof leaves it usable', async () => {
+    const token = await submitted('toinen.yritys@example.org');
+    const { id } = await lastRequest();
+    let failures = 1;
+    const flaky = createPortalService({
+      db: db.handle.db,
+      clock,
+      register: services.register,
+      audit: services.audit,
+      mail: services.mail,
+      subjects: services.subjects,
+      publicUrl: PUBLIC,
+      keys: keyStore.keys,
+      vault,
+      ports: {
+        rectifyBySubject: () => Promise.reject(new Error('not used')),
+        buildAccessPackage: () => Promise.reject(new Error('not used')),
+      },
+      requests: {
+        submit: (...args) => services.requests.submit(...args),
+        get: (...args) => services.requests.get(...args),
+        proveIdentity: (...args) =>
+          failures-- > 0
+            ? Promise.reject(new Error('the database went away'))
+            : services.requests.proveIdentity(...args),
+      },
+    });
+    await expect(flaky.verify(token)).rejects.toThrow('the database went away');
+    expect(await lastRequest()).toMatchObject({ id, state: 'identity_pending', due_on: null });
+    const ok = await post('verify', { token });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ request: id, state: 'in_progress', dueAt: dueDate(now) });
+  });
+
+  it('refuses two uses of one link at once but one, and a cancelled request’s link, alike', async () => {
+    const refusal = await post('verify', { token: randomBytes(32).toString('base64url') });
+    expect(refusal.statusCode).toBe(404);
+
+    const token = await submitted('kahdesti@example.org');
+    const both = await Promise.all([post('verify', { token }), post('verify', { token })]);
+    expect(both.map((r) => r.statusCode).sort()).toEqual([200, 404]);
+    const lost = both.find((r) => r.statusCode === 404)!;
+    expect(lost.rawPayload.equals(refusal.rawPayload)).toBe(true);
+
+    const cancelledToken = await submitted('peruttu@example.org');
+    const { id } = await lastRequest();
+    await services.requests.cancel(operator, id, { reason: 'asked by phone to cancel' });
+    const steps = await stepsOf(id);
+    const res = await post('verify', { token: cancelledToken });
+    expect(res.statusCode).toBe(404);
+    expect(res.rawPayload.equals(refusal.rawPayload)).toBe(true);
+    expect(await lastRequest()).toMatchObject({ id, state: 'cancelled', due_on: null });
+    expect(await stepsOf(id)).toEqual(steps);
+  });
+
   it('applies a self-editable rectification on verification; refuses one of a field staff correct, changing nothing', async () => {
     const before = { requests: await count('requests'), outbox: await count('outbox') };
     const refused = await post('requests', {
@@ -336,6 +426,48 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
     expect(expired.rawPayload.equals(again.rawPayload)).toBe(true);
   });
 
+  it('logs no read for a wrong address, and does not tell that a person was erased', async () => {
+    // A fresh hour: the per-address counters of the tests before are spent.
+    now = new Date(now.getTime() + 2 * 3600_000);
+    const [req] = await db.handle.db
+      .selectFrom('requests')
+      .select('id')
+      .where('subject_id', '=', anna.id)
+      .where('type', '=', 'access')
+      .execute();
+    const id = req!.id;
+    const reads = () =>
+      db.handle.db
+        .selectFrom('audit_events')
+        .select('id')
+        .where('action', '=', 'request.read')
+        .execute()
+        .then((r) => r.length);
+    const readsBefore = await reads();
+    const probe = await post('download-links', { request: id, email: BAD, lang: 'en' });
+    expect(probe.statusCode).toBe(202);
+    expect(await reads()).toBe(readsBefore);
+
+    const linksBefore = (await mailsTo(KNOWN, 'request-download')).length;
+    expect(
+      (await post('download-links', { request: id, email: KNOWN, lang: 'en' })).statusCode,
+    ).toBe(202);
+    const links = await mailsTo(KNOWN, 'request-download');
+    expect(links).toHaveLength(linksBefore + 1);
+    const token = tokenIn(links.at(-1)!, 'download');
+    const refusal = await post('downloads', { token: randomBytes(32).toString('base64url') });
+
+    await services.subjects.eraseSubject(operator, anna.id, 'request');
+    const outboxBefore = await count('outbox');
+    const afterErasure = await post('download-links', { request: id, email: KNOWN, lang: 'en' });
+    expect(afterErasure.statusCode).toBe(202);
+    expect(afterErasure.rawPayload.equals(probe.rawPayload)).toBe(true);
+    expect(await count('outbox')).toBe(outboxBefore);
+    const download = await post('downloads', { token });
+    expect(download.statusCode).toBe(404);
+    expect(download.rawPayload.equals(refusal.rawPayload)).toBe(true);
+  });
+
   it('refuses bad input naming the field, changing nothing', async () => {
     const before = {
       requests: await count('requests'),
@@ -393,13 +525,25 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
       }
       // KNOWN has used some of its five already; each address is refused past five, alike.
       expect(answers.at(-1)).toBe(429);
-      const before = await count('requests');
-      const refused = await post('requests', { type: 'access', email, lang: 'fi' });
-      expect(refused.statusCode).toBe(429);
-      expect(problem(refused).detail).toContain('e-mail address');
-      expect(refused.headers['retry-after']).toBeDefined();
-      expect(await count('requests')).toBe(before);
     }
+    // Five requests made in someone's name use up new requests for the address, not its
+    // download links: a counter of their own.
+    const victim = 'oikea.ihminen@example.org';
+    for (let i = 0; i < 5; i++) {
+      expect(
+        (await post('requests', { type: 'access', email: victim, lang: 'fi' })).statusCode,
+      ).toBe(202);
+    }
+    const before = await count('requests');
+    const refused = await post('requests', { type: 'access', email: victim, lang: 'fi' });
+    expect(refused.statusCode).toBe(429);
+    expect(problem(refused).detail).toContain('e-mail address');
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(await count('requests')).toBe(before);
+    expect(
+      (await post('download-links', { request: randomUuid(), email: victim, lang: 'fi' }))
+        .statusCode,
+    ).toBe(202);
     const from = '203.0.113.9';
     for (let i = 0; i < 30; i++) {
       expect(
@@ -418,6 +562,45 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
       (await post('requests', { type: 'access', email: 'toinen@example.org', lang: 'fi' }))
         .statusCode,
     ).toBe(202);
+  });
+
+  it('deletes portal requests nobody verified a day after their link expired, keys and tokens too', async () => {
+    const pending = async () =>
+      (
+        await db.handle.db
+          .selectFrom('requests')
+          .select('id')
+          .where('state', '=', 'identity_pending')
+          .orderBy('id')
+          .execute()
+      ).map((r) => r.id);
+    const open = (await db.handle.db.selectFrom('requests').select('id').execute()).length;
+    const older = await pending();
+    await submitted('unohtunut@example.org');
+    const forgotten = (await lastRequest()).id;
+    now = new Date(now.getTime() + 47 * 3600_000);
+    await submitted('tuore@example.org');
+    const fresh = (await lastRequest()).id;
+    // 47 hours on: the first link expired 23 hours ago, within the day's grace.
+    const first = await services.portal.purgeUnverified();
+    expect(await pending()).toEqual(expect.arrayContaining([forgotten, fresh]));
+
+    now = new Date(now.getTime() + 2 * 3600_000);
+    expect(first + (await services.portal.purgeUnverified())).toBe(older.length + 1);
+    expect(await pending()).toEqual([fresh]);
+    expect(await keyStore.keys.get(forgotten)).toBeUndefined();
+    expect(await keyStore.keys.get(fresh)).toBeDefined();
+    const tokens = await db.handle.db
+      .selectFrom('request_tokens')
+      .select('request_id')
+      .where('request_id', 'in', [forgotten, ...older])
+      .execute();
+    expect(tokens).toEqual([]);
+    // Requests that were verified stay.
+    expect((await db.handle.db.selectFrom('requests').select('id').execute()).length).toBe(
+      open - older.length + 1,
+    );
+    expect(await services.portal.pruneTokens()).toBeGreaterThanOrEqual(0);
   });
 });
 

@@ -74,6 +74,9 @@ describe('the server’s jobs', () => {
             'keystore.clean',
             'mail.expire',
             'mail.release',
+            'portal.prune-tokens',
+            'portal.purge-unverified',
+            'requests.digest',
             'staff.prune-sessions',
             'subjects.shred-ended-holds',
           ]);

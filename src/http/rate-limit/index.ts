@@ -80,15 +80,27 @@ export const RATE_LIMITS = {
     shared: 'exact',
   },
   /**
-   * The portal's forms that name an e-mail address (a new request, a download link), per that
-   * address, whoever sends them: no one can fill a person's mailbox with our links. Counted the
-   * same whether or not the address is in the register.
+   * The portal's new requests, per the e-mail address they name, whoever sends them: no one can
+   * fill a person's mailbox with our links. Counted the same whether or not the address is in
+   * the register.
    */
   'portal-email': {
     max: 5,
     windowMs: 60 * 60_000,
     per: 'email',
     what: 'portal requests for this e-mail address',
+    shared: 'exact',
+  },
+  /**
+   * The portal's download-link requests, per the e-mail address they name: counted apart from new
+   * requests, so that a handful of requests made in a person's name cannot keep them from their
+   * own access copy.
+   */
+  'portal-download-email': {
+    max: 5,
+    windowMs: 60 * 60_000,
+    per: 'email',
+    what: 'download links for this e-mail address',
     shared: 'exact',
   },
 } as const satisfies Record<string, RateLimit>;
@@ -142,7 +154,7 @@ export function rateLimit(name: RateLimitName, apiKeyMax?: number): RateLimitOpt
 export async function limitEmail(
   counter: RateLimitCounter,
   hash: (key: string) => Buffer,
-  name: 'portal-email',
+  name: 'portal-email' | 'portal-download-email',
   normalisedEmail: string,
 ): Promise<void> {
   const limit: RateLimit = RATE_LIMITS[name];

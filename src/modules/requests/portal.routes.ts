@@ -1,7 +1,8 @@
 /**
  * The public portal's request routes, under /api/v1/portal, without sign-in. Each is limited per
  * client address (RATE_LIMITS.portal) and, where it names an e-mail address, per that address
- * (RATE_LIMITS['portal-email'], counted under an HMAC of the normalised address). The answers to a
+ * (RATE_LIMITS['portal-email'] for new requests, RATE_LIMITS['portal-download-email'] for
+ * download links, each counted under an HMAC of the normalised address). The answers to a
  * new request and to a download-link request are the same, in status, headers and body, whatever
  * the address; a link that does not work is refused in one way, whatever the reason.
  */
@@ -69,11 +70,14 @@ export function portalRoutes(
   const { portal } = deps;
   const tags = ['portal'];
   const config = { rateLimit: rateLimit('portal') };
-  const perEmail = (email: string) =>
+  const perEmail = (
+    email: string,
+    name: 'portal-email' | 'portal-download-email' = 'portal-email',
+  ) =>
     limitEmail(
       deps.rateLimits,
       (key) => deps.vault.rateLimitHash(key),
-      'portal-email',
+      name,
       normaliseEmail(email) ?? email.trim().toLowerCase(),
     );
 
@@ -138,7 +142,7 @@ export function portalRoutes(
     },
     config,
     handler: async (req, reply) => {
-      await perEmail(req.body.email);
+      await perEmail(req.body.email, 'portal-download-email');
       const answer = await portal.downloadLink(req.body);
       return reply.code(202).send(answer);
     },

@@ -89,4 +89,51 @@ export const tokensRepo = {
       .executeTakeFirst();
     return Number(r.numDeletedRows);
   },
+
+  /**
+   * Portal requests still waiting for their identity whose every verification link expired
+   * before `before` (or that have none left): the ones nobody will verify now.
+   */
+  async unverifiedPortalRequests(ex: Executor, before: Date, limit = 1000): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('requests')
+      .select('requests.id')
+      .where('requests.channel', '=', 'portal')
+      .where('requests.state', '=', 'identity_pending')
+      .where('requests.received_at', '<=', before)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('request_tokens')
+              .select('request_tokens.request_id')
+              .whereRef('request_tokens.request_id', '=', 'requests.id')
+              .where('request_tokens.kind', '=', 'verify')
+              .where('request_tokens.expires_at', '>', before),
+          ),
+        ),
+      )
+      .orderBy('requests.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /**
+   * Deletes these requests if they are still unverified portal requests (their tokens, history
+   * and recipients go with them); answers the ids deleted.
+   */
+  async removeUnverified(ex: Executor, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) {
+      return [];
+    }
+    const rows = await ex
+      .deleteFrom('requests')
+      .where('id', 'in', ids)
+      .where('channel', '=', 'portal')
+      .where('state', '=', 'identity_pending')
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  },
 };
