@@ -77,6 +77,7 @@ describe('the server’s jobs', () => {
             'portal.prune-tokens',
             'portal.purge-unverified',
             'requests.digest',
+            'requests.shred-erased',
             'staff.prune-sessions',
             'subjects.shred-ended-holds',
           ]);
