@@ -729,7 +729,7 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
           .map((r) => {
             const [category = '', field = ''] = r.target.split('.');
             const f = fields.find((x) => x.id === r.target);
-            const value: unknown =
+            const value: string | number | boolean | null =
               r.value === ''
                 ? null
                 : f?.type === 'number' || f?.type === 'integer'
