@@ -289,6 +289,7 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
       requests: {
         submit: (...args) => services.requests.submit(...args),
         get: (...args) => services.requests.get(...args),
+        closeSelfRectified: (...args) => services.requests.closeSelfRectified(...args),
         proveIdentity: (...args) =>
           failures-- > 0
             ? Promise.reject(new Error('the database went away'))
@@ -335,6 +336,7 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
     expect(problem(refused).errors?.map((e) => e.field)).toEqual(['changes[0].field']);
     expect({ requests: await count('requests'), outbox: await count('outbox') }).toEqual(before);
 
+    const completedBefore = (await mailsTo(KNOWN, 'request-completed')).length;
     const sent = await post('requests', {
       type: 'rectification',
       email: KNOWN,
@@ -348,6 +350,9 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
     expect(verified.json()).toMatchObject({ type: 'rectification' });
     const person = await services.subjects.getSubject(operator, anna.id, 'customer_relationship');
     expect(person.categories.identity?.lastName?.value).toBe('Kuusisto-Oja');
+    // Every change was the person's own to make: the request is done, and they are told so.
+    expect(await lastRequest()).toMatchObject({ state: 'completed' });
+    expect(await mailsTo(KNOWN, 'request-completed')).toHaveLength(completedBefore + 1);
   });
 
   it('mails a download link only for a completed access request of that address; the link downloads the ZIP once', async () => {

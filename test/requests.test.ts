@@ -445,6 +445,64 @@ describe.each(DATABASES)('requests on %s', (kind) => {
     expect(await t.services.requests.shredRequestsOfErased()).toEqual({ requests: 0 });
   });
 
+  it('completes a request once when two handlers complete it together, and an erasure whose person is already gone', async () => {
+    const person = await newSubject(t);
+    const made = await post(
+      '/requests',
+      {
+        type: 'erasure',
+        channel: 'in_person',
+        lang: 'en',
+        name: 'Kaisa Kahdesti',
+        phone: '+358 40 111 2222',
+        subjectId: person.id,
+        identity: { proof: 'photo_id', documentType: 'passport' },
+      },
+      dpo.headers,
+    );
+    expect(made.statusCode, made.body).toBe(201);
+    const id = made.json<{ id: string }>().id;
+    const [a, b] = await Promise.all([
+      post(`/requests/${id}/complete`, {}, dpo.headers),
+      post(`/requests/${id}/complete`, {}, key),
+    ]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    const refused = [a, b].find((r) => r.statusCode === 409)!;
+    expect(refused.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('state');
+    const steps = await t.db.handle.db
+      .selectFrom('request_events')
+      .select('step')
+      .where('request_id', '=', id)
+      .execute();
+    expect(steps.filter((s) => s.step === 'completed')).toHaveLength(1);
+
+    // The person is erased by staff while their own erasure request is open: it still completes.
+    const other = await newSubject(t);
+    const open = await post(
+      '/requests',
+      {
+        type: 'erasure',
+        channel: 'in_person',
+        lang: 'en',
+        name: 'Eino Ennättänyt',
+        phone: '+358 40 333 4444',
+        subjectId: other.id,
+        identity: { proof: 'photo_id', documentType: 'id_card' },
+      },
+      dpo.headers,
+    );
+    const openId = open.json<{ id: string }>().id;
+    const gone = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/subjects/${other.id}`,
+      headers: key,
+    });
+    expect(gone.statusCode, gone.body).toBe(200);
+    const done = await post(`/requests/${openId}/complete`, {}, dpo.headers);
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json()).toMatchObject({ state: 'completed' });
+  });
+
   it('rectifies, restricts and lifts a restriction through the subjects service, mailing the person before lifting', async () => {
     const person = await newSubject(t);
     const email = person.values.contact?.email as string;

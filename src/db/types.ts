@@ -250,6 +250,8 @@ export interface RequestsTable {
   identity_document: string | null;
   identity_checked_by: string | null;
   download_until: NullableTime;
+  /** Set while one handler's completion is running (a claim; 0016). */
+  completing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

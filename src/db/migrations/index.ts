@@ -15,6 +15,7 @@ import * as m0012 from './0012_requests.ts';
 import * as m0013 from './0013_request_tokens.ts';
 import * as m0014 from './0014_holds_suppression.ts';
 import * as m0015 from './0015_subject_stops.ts';
+import * as m0016 from './0016_request_claims.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013_request_tokens': m0013,
   '0014_holds_suppression': m0014,
   '0015_subject_stops': m0015,
+  '0016_request_claims': m0016,
 };

@@ -69,7 +69,7 @@ export interface PortalDeps {
   register: Register;
   audit: Pick<AuditService, 'record'>;
   mail: Pick<MailService, 'sendMail'>;
-  requests: Pick<RequestsService, 'submit' | 'proveIdentity' | 'get'>;
+  requests: Pick<RequestsService, 'submit' | 'proveIdentity' | 'get' | 'closeSelfRectified'>;
   subjects: Pick<SubjectsService, 'exportSubject'>;
   ports: PortalPorts;
   /** Whether a person is still held (their key), without reading them. */
@@ -309,11 +309,11 @@ export function createPortalService(deps: PortalDeps) {
               })),
               { requestId },
             );
-            // TODO(fix-requests): close the request once its changes are applied:
-            //   await requests.closeSelfRectified(portalActor, requestId, { changes: self });
-            // `closeSelfRectified` is being added to requests.service.ts on branch fix-requests and
-            // was not there when this was written; until it is merged the request stays in
-            // progress for staff to complete.
+            // Every change asked for was the person's own to make: the request is done. When
+            // some need staff, it stays in progress with all of them for staff to complete.
+            if (self.length === view.changes.length) {
+              await requests.closeSelfRectified(portalActor, requestId, { changes: self });
+            }
           } catch (e) {
             // A value the field refuses (or no self-rectification in this build): staff take it
             // from here, the request in progress with the changes asked for.

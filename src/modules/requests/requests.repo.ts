@@ -6,7 +6,10 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
 import type { RequestsTable } from '../../db/types.ts';
 
-export type RequestRow = Omit<Selectable<RequestsTable>, 'due_on' | 'original_due_on'> & {
+export type RequestRow = Omit<
+  Selectable<RequestsTable>,
+  'due_on' | 'original_due_on' | 'completing_since'
+> & {
   due_on: string | null;
   original_due_on: string | null;
 };
@@ -62,6 +65,28 @@ export const requestsRepo = {
       q = q.forUpdate();
     }
     return q.executeTakeFirst();
+  },
+
+  /**
+   * Claims an in-progress request for one completion: true for the one caller that wins; false
+   * when it is not in progress or another completion holds a claim newer than `staleBefore`.
+   */
+  async claim(ex: Executor, id: string, now: Date, staleBefore: Date): Promise<boolean> {
+    const r = await ex
+      .updateTable('requests')
+      .set({ completing_since: now })
+      .where('id', '=', id)
+      .where('state', '=', 'in_progress')
+      .where((eb) =>
+        eb.or([eb('completing_since', 'is', null), eb('completing_since', '<', staleBefore)]),
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  },
+
+  /** Gives a claim back (the fulfilment failed; another handler may try). */
+  async release(ex: Executor, id: string): Promise<void> {
+    await ex.updateTable('requests').set({ completing_since: null }).where('id', '=', id).execute();
   },
 
   async update(

@@ -65,6 +65,9 @@ export const DIGEST_DAYS = 7;
  * composition root (src/services.ts) fills each with the subjects service's function of the same
  * name once it exists.
  */
+/** A completion's claim lapses after this long (a server that died mid-way). */
+const CLAIM_LAPSE_MS = 5 * 60_000;
+
 export interface RequestsPorts {
   /**
    * TODO(objection): `subjects.stopProcessing(actor, id, { reason, purposes?, compellingGrounds? })`.
@@ -958,116 +961,188 @@ export function createRequestsService(deps: RequestsDeps) {
       if (issues.length > 0) {
         throw invalidAll(issues);
       }
-      // Who must be told (Art. 19), listed before the erasure leaves nothing to list it from.
-      const recipients = TELL_RECIPIENTS.includes(type)
-        ? (await ports.recipientsOf(actor, subjectId)).map((r) => r.id)
-        : [];
-      const now = clock.now();
-      const base = { register: registerName(lang), type, request: id };
+      const fulfil = async (): Promise<RequestSummary> => {
+        // Who must be told (Art. 19), listed before the erasure leaves nothing to list it from (a
+        // person already erased some other way has nobody left to tell of).
+        const recipients = TELL_RECIPIENTS.includes(type)
+          ? await ports.recipientsOf(actor, subjectId).then(
+              (list) => list.map((r) => r.id),
+              (e: unknown) => {
+                if (e instanceof AppError && e.code === 'not_found') {
+                  return [] as string[];
+                }
+                throw e;
+              },
+            )
+          : [];
+        const now = clock.now();
+        const base = { register: registerName(lang), type, request: id };
 
-      switch (type) {
-        case 'access':
-        case 'portability': {
-          const until = new Date(now.getTime() + DOWNLOAD_DAYS * 86_400_000);
-          const row = await withTransaction(db, async (tx) => {
-            const locked = await lockIn(tx, id, ['in_progress'], 'completed');
-            const next = await close(tx, actor, locked, 'completed', sealed, {
-              download_until: until,
-              data: { downloadUntil: until.toISOString() },
+        switch (type) {
+          case 'access':
+          case 'portability': {
+            const until = new Date(now.getTime() + DOWNLOAD_DAYS * 86_400_000);
+            const row = await withTransaction(db, async (tx) => {
+              const locked = await lockIn(tx, id, ['in_progress'], 'completed');
+              const next = await close(tx, actor, locked, 'completed', sealed, {
+                download_until: until,
+                data: { downloadUntil: until.toISOString() },
+              });
+              await mailPerson(tx, next, sealed, {
+                template: 'request-completed',
+                data: { ...base, downloadUntil: helsinkiDate(until) },
+              });
+              return next;
             });
-            await mailPerson(tx, next, sealed, {
-              template: 'request-completed',
-              data: { ...base, downloadUntil: helsinkiDate(until) },
-            });
-            return next;
-          });
-          return present(row, clock.now());
-        }
-        case 'rectification': {
-          const changes = body.changes ?? sealed.changes;
-          const values: Record<string, Record<string, unknown>> = {};
-          for (const c of changes) {
-            (values[c.category] ??= {})[c.field] = c.value;
+            return present(row, clock.now());
           }
-          await subjects.updateSubject(actor, subjectId, {
-            purpose: body.purpose as string,
-            source: body.source as string,
-            reason: `rectification request ${id}`,
-            values,
-          });
-          const changed = changes.map((c) => `${c.category}.${c.field}`);
-          return finish(actor, id, sealed, { changed, recipients }, { ...base, changed });
-        }
-        case 'erasure': {
-          const held = heldOf(await subjects.eraseSubject(actor, subjectId, 'request'));
-          // The person's key is gone: the mail is sealed under the server's key, not theirs.
-          const done = await finish(
-            actor,
-            id,
-            sealed,
-            { recipients, held: held.map((h) => h.hold) },
-            {
-              ...base,
-              held: held.map((h) => ({
-                law: h.law,
-                categories: h.categories.map((c) => register.category(c)?.label?.[lang] ?? c),
-                until: h.until,
-              })),
-            },
-            false,
-          );
-          // The completion mail is queued: now every request of the person loses its personal data.
-          await shredRequestsOf(subjectId, 'erasure');
-          return done;
-        }
-        case 'restriction': {
-          await subjects.setRestriction(
-            actor,
-            subjectId,
-            body.reason?.trim() || sealed.details || `restriction request ${id}`,
-          );
-          return finish(actor, id, sealed, { recipients }, base);
-        }
-        case 'restriction_lift': {
-          // Art. 18(3): the person is told before the restriction is lifted.
-          await withTransaction(db, async (tx) => {
-            await lockIn(tx, id, ['in_progress'], 'completed');
-            await mailPerson(tx, current, sealed, {
-              template: 'restriction-lift-notice',
-              data: base,
+          case 'rectification': {
+            const changes = body.changes ?? sealed.changes;
+            const values: Record<string, Record<string, unknown>> = {};
+            for (const c of changes) {
+              (values[c.category] ??= {})[c.field] = c.value;
+            }
+            await subjects.updateSubject(actor, subjectId, {
+              purpose: body.purpose as string,
+              source: body.source as string,
+              reason: `rectification request ${id}`,
+              values,
             });
-            await step(tx, id, actor, 'told_before_lifting');
-          });
-          await subjects.setRestriction(actor, subjectId, null);
-          return finish(actor, id, sealed, {}, undefined);
+            const changed = changes.map((c) => `${c.category}.${c.field}`);
+            return finish(actor, id, sealed, { changed, recipients }, { ...base, changed });
+          }
+          case 'erasure': {
+            // A person already erased some other way (by staff, by another request) is done: the
+            // request completes and the person is told.
+            const erased = await subjects
+              .eraseSubject(actor, subjectId, 'request')
+              .catch((e: unknown) => {
+                if (e instanceof AppError && e.code === 'not_found') {
+                  return { held: [] };
+                }
+                throw e;
+              });
+            const held = heldOf(erased);
+            // The person's key is gone: the mail is sealed under the server's key, not theirs.
+            const done = await finish(
+              actor,
+              id,
+              sealed,
+              { recipients, held: held.map((h) => h.hold) },
+              {
+                ...base,
+                held: held.map((h) => ({
+                  law: h.law,
+                  categories: h.categories.map((c) => register.category(c)?.label?.[lang] ?? c),
+                  until: h.until,
+                })),
+              },
+              false,
+            );
+            // The completion mail is queued: now every request of the person loses its personal data.
+            await shredRequestsOf(subjectId, 'erasure');
+            return done;
+          }
+          case 'restriction': {
+            await subjects.setRestriction(
+              actor,
+              subjectId,
+              body.reason?.trim() || sealed.details || `restriction request ${id}`,
+            );
+            return finish(actor, id, sealed, { recipients }, base);
+          }
+          case 'restriction_lift': {
+            // Art. 18(3): the person is told before the restriction is lifted.
+            await withTransaction(db, async (tx) => {
+              await lockIn(tx, id, ['in_progress'], 'completed');
+              await mailPerson(tx, current, sealed, {
+                template: 'restriction-lift-notice',
+                data: base,
+              });
+              await step(tx, id, actor, 'told_before_lifting');
+            });
+            await subjects.setRestriction(actor, subjectId, null);
+            return finish(actor, id, sealed, {}, undefined);
+          }
+          case 'objection':
+          case 'consent_withdrawal':
+          case 'marketing_prohibition': {
+            const grounds = type === 'objection' ? (body.compellingGrounds ?? []) : [];
+            const result = await ports.stopProcessing(actor, subjectId, {
+              reason: type,
+              ...(body.purposes ? { purposes: body.purposes } : {}),
+              ...(grounds.length > 0 ? { compellingGrounds: grounds } : {}),
+            });
+            sealed.compellingGrounds = grounds;
+            const label = (p: string) => def.purposes.find((x) => x.id === p)?.label[lang] ?? p;
+            return finish(
+              actor,
+              id,
+              sealed,
+              { stopped: result.stopped, continued: result.continued.map((c) => c.purpose) },
+              {
+                ...base,
+                stopped: result.stopped.map(label),
+                continued: result.continued.map((c) => ({
+                  purpose: label(c.purpose),
+                  grounds: grounds.find((g) => g.purpose === c.purpose)?.reason ?? '',
+                })),
+              },
+            );
+          }
         }
-        case 'objection':
-        case 'consent_withdrawal':
-        case 'marketing_prohibition': {
-          const grounds = type === 'objection' ? (body.compellingGrounds ?? []) : [];
-          const result = await ports.stopProcessing(actor, subjectId, {
-            reason: type,
-            ...(body.purposes ? { purposes: body.purposes } : {}),
-            ...(grounds.length > 0 ? { compellingGrounds: grounds } : {}),
-          });
-          sealed.compellingGrounds = grounds;
-          const label = (p: string) => def.purposes.find((x) => x.id === p)?.label[lang] ?? p;
-          return finish(
-            actor,
-            id,
-            sealed,
-            { stopped: result.stopped, continued: result.continued.map((c) => c.purpose) },
-            {
-              ...base,
-              stopped: result.stopped.map(label),
-              continued: result.continued.map((c) => ({
-                purpose: label(c.purpose),
-                grounds: grounds.find((g) => g.purpose === c.purpose)?.reason ?? '',
-              })),
-            },
-          );
-        }
+      };
+      // One completion at a time: the fulfilment above commits through the subjects module in
+      // transactions of its own, so a second handler must not start it again meanwhile.
+      const claimedAt = clock.now();
+      if (!(await repo.claim(db, id, claimedAt, new Date(claimedAt.getTime() - CLAIM_LAPSE_MS)))) {
+        throw new AppError('conflict', 'someone else is completing this request', [
+          {
+            field: 'state',
+            detail: 'another completion of this request is under way or has just ended; reload it',
+          },
+        ]);
       }
+      try {
+        return await fulfil();
+      } catch (e) {
+        // The claim goes back, so the request can be completed once what failed is put right.
+        await repo.release(db, id).catch(() => undefined);
+        throw e;
+      }
+    },
+
+    /**
+     * Completes a rectification whose every change the person made themselves in the portal
+     * (self-editable fields, already written with history by the subjects module): nothing is
+     * applied again; the request closes and the person is told, as any completion.
+     */
+    async closeSelfRectified(
+      actor: Actor,
+      id: string,
+      input: { changes: readonly RequestedChange[] },
+    ): Promise<RequestSummary> {
+      authorise(actor, 'complete a request');
+      const current = await repo.get(db, id);
+      if (!current) {
+        throw new AppError('not_found', `no request with id ${id}`);
+      }
+      if (current.type !== 'rectification' || current.subject_id === null) {
+        throw new AppError('conflict', 'only a linked rectification request closes this way', [
+          { field: 'type', detail: `the request is ${current.type}` },
+        ]);
+      }
+      const sealed = await openSealed(current);
+      const lang = current.lang as RequestLang;
+      const changed = input.changes.map((c) => `${c.category}.${c.field}`);
+      const recipients = (await ports.recipientsOf(actor, current.subject_id)).map((r) => r.id);
+      return finish(
+        actor,
+        id,
+        sealed,
+        { changed, recipients, selfApplied: true },
+        { register: registerName(lang), type: 'rectification', request: id, changed },
+      );
     },
 
     /** Records when and how a recipient of the person's data was told (Art. 19). */
