@@ -364,6 +364,7 @@ describe('rekisteri CLI', () => {
           channel: 'postal',
           lang: 'fi',
           name: 'Kirsi Kirjeenkirjoittaja',
+          phone: '+358 40 555 0101',
           details: 'Pyydän jäljennöksen tiedoistani.',
           identity: { proof: 'signed_letter' },
         }));
@@ -379,6 +380,7 @@ describe('rekisteri CLI', () => {
       );
       // The queue names no one.
       expect(listed.stdout).not.toContain('Kirsi');
+      expect(listed.stdout).not.toContain('555');
       const shown = await rekisteri(dir, ['requests', 'show', id]);
       expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stdout).toContain('identity  signed_letter');
