@@ -26,6 +26,11 @@ const PUBLIC = [
   'GET /healthz/live',
   'GET /healthz/ready',
   'POST /api/v1/auth/login',
+  // The portal's request routes: a person asks, follows a mailed link, downloads.
+  'POST /api/v1/portal/download-links',
+  'POST /api/v1/portal/downloads',
+  'POST /api/v1/portal/requests',
+  'POST /api/v1/portal/verify',
 ];
 
 describe('the OpenAPI document', () => {
@@ -57,7 +62,7 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('states the authentication of every operation, and only health, the definition and sign-in are public', () => {
+  it('states the authentication of every operation, and only health, the definition, sign-in and the portal’s request routes are public', () => {
     const undeclared = operations.filter(([, op]) => !Array.isArray(op.security));
     expect(undeclared.map(([name]) => name)).toEqual([]);
     const open = operations

@@ -129,6 +129,10 @@ const schema = z.object({
   PUBLIC_URL: z
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
     .refine((v) => {
+      // Runs even when the URL check above failed: a value that is no URL at all is that error's.
+      if (!URL.canParse(v)) {
+        return true;
+      }
       const u = new URL(v);
       return u.search === '' && u.hash === '' && u.username === '' && u.password === '';
     }, 'expected the portal’s address only, without query, fragment or credentials')
