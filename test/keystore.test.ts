@@ -40,13 +40,23 @@ const person = (n: number) => ({
   contact: { email: `veikko.rautiainen${n}@example.fi`, phone: `040 100 ${1000 + n}` },
 });
 
-/** Every file under `dir`, read raw, that contains `needle`. */
+/**
+ * Every file under `dir`, read raw, that contains `needle`. A running server may remove a file
+ * (a recycled WAL segment, a dropped relation) between the listing and the read: a file gone by
+ * then holds nothing.
+ */
 async function filesHolding(dir: string, needle: Buffer): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (entry.isFile()) {
       const path = join(entry.parentPath, entry.name);
-      if ((await readFile(path)).includes(needle)) {
+      const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') {
+          return Buffer.alloc(0);
+        }
+        throw err;
+      });
+      if (bytes.includes(needle)) {
         out.push(path.slice(dir.length));
       }
     }

@@ -13,6 +13,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { copyStatement, copyText, type BulkTransaction, type Snapshot } from './copy.ts';
 import type { Database } from './types.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { emptyCluster, isNewCluster } from './pglite-template.ts';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -249,7 +250,10 @@ export async function openDatabase(opts: {
     unlock = await lockDataDir(opts.dataDir);
   }
   try {
+    // A new cluster is loaded from the cached empty one instead of running initdb (pglite-template.ts).
+    const template = isNewCluster(opts.dataDir) ? await emptyCluster(PGlite) : undefined;
     const instance = await PGlite.create(opts.dataDir ?? 'memory://', {
+      ...(template ? { loadDataDir: template } : {}),
       parsers: { 20: (v: string) => v },
       ...(opts.postgresqlconf ? { postgresqlconf: opts.postgresqlconf } : {}),
     });
