@@ -11,7 +11,6 @@
  *
  * Nothing here reads the database: the export use case has authorised, logged and opened the copy.
  */
-import { zipSync, type Zippable } from 'fflate';
 import type { Register } from '../../definition/index.ts';
 import type { FieldValue } from '../field-types.ts';
 import { presentAccessCopy, type AccessCopy } from '../present-access-copy.ts';
@@ -22,6 +21,7 @@ import { renderHtml } from './html.ts';
 import { packageMessages, type PackageLang } from './messages.ts';
 import { learnWords, renderPdf } from './pdf.ts';
 import { rawText, showable } from './text.ts';
+import { zipEntries, type ZipEntry } from './zip.ts';
 
 export interface AccessPackageOptions {
   /** Add portable.json and portable.csv: the data the person provided (Art. 20). */
@@ -161,48 +161,63 @@ export async function buildAccessPackage(
       showable(cat.sources.find((s) => s.id === stored.source)?.label?.[lang] ?? ''),
     ]);
   });
-  const files: Zippable = {
-    'access-copy.json': text(`${JSON.stringify(copy, null, 2)}\n`),
-    'data.csv': text(
-      csv(
-        [
-          'category',
-          'field',
-          'value',
-          'purposes',
-          'source',
-          'collected',
-          'category_label',
-          'field_label',
-          'source_label',
-        ],
-        dataRows,
-      ),
-    ),
-    'access-copy.html': text(renderHtml(doc)),
-    // Already compressed inside: stored as it is.
-    'access-copy.pdf': [
-      new Uint8Array(
-        await renderPdf(doc, {
-          createdAt: exportedAt,
-          truncated: m.truncated,
-          compress: opts.compressPdf ?? true,
-        }),
-      ),
-      { level: 0 },
-    ],
-  };
-  if (portability) {
-    const portable = portableCopy(copy);
-    files['portable.json'] = text(`${JSON.stringify(portable, null, 2)}\n`);
-    files['portable.csv'] = text(
-      csv(
-        ['category', 'field', 'value', 'collected'],
-        Object.entries(portable.categories).flatMap(([c, fields]) =>
-          Object.entries(fields).map(([f, v]) => [c, f, showable(rawText(v.value)), v.collectedAt]),
+  const pdf = await renderPdf(doc, {
+    createdAt: exportedAt,
+    truncated: m.truncated,
+    compress: opts.compressPdf ?? true,
+  });
+  const files: ZipEntry[] = [
+    { name: 'access-copy.json', data: text(`${JSON.stringify(copy, null, 2)}\n`), deflate: true },
+    {
+      name: 'data.csv',
+      data: text(
+        csv(
+          [
+            'category',
+            'field',
+            'value',
+            'purposes',
+            'source',
+            'collected',
+            'category_label',
+            'field_label',
+            'source_label',
+          ],
+          dataRows,
         ),
       ),
+      deflate: true,
+    },
+    { name: 'access-copy.html', data: text(renderHtml(doc)), deflate: true },
+    // Already compressed inside: stored as it is.
+    { name: 'access-copy.pdf', data: new Uint8Array(pdf), deflate: false },
+  ];
+  if (portability) {
+    const portable = portableCopy(copy);
+    files.push(
+      {
+        name: 'portable.json',
+        data: text(`${JSON.stringify(portable, null, 2)}\n`),
+        deflate: true,
+      },
+      {
+        name: 'portable.csv',
+        data: text(
+          csv(
+            ['category', 'field', 'value', 'collected'],
+            Object.entries(portable.categories).flatMap(([c, fields]) =>
+              Object.entries(fields).map(([f, v]) => [
+                c,
+                f,
+                showable(rawText(v.value)),
+                v.collectedAt,
+              ]),
+            ),
+          ),
+        ),
+        deflate: true,
+      },
     );
   }
-  return Buffer.from(zipSync(files, { level: 6, mtime: exportedAt }));
+  return zipEntries(files, exportedAt);
 }
