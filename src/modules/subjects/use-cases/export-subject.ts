@@ -15,8 +15,9 @@ export function createExportSubject(ctx: UseCaseContext) {
     // The four reads do not depend on each other: they go out together (the key store is a
     // database of its own). An unknown person is not_found, whatever the other reads say.
     const reads = [access.keyOf(id), repo.values(db, id), repo.history(db, id)] as const;
+    const settled = Promise.allSettled(reads); // handles a read's failure at once
     const subject = await access.requireSubject(db, id).catch(async (err: unknown) => {
-      await Promise.allSettled(reads);
+      await settled;
       throw err;
     });
     const [key, values, history] = await Promise.all(reads);
