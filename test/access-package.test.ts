@@ -15,7 +15,9 @@ import {
   type AccessCopy,
   type PackageLang,
 } from '../src/modules/subjects/index.ts';
+import { buildDocument } from '../src/modules/subjects/access-package/document.ts';
 import { packageMessages } from '../src/modules/subjects/access-package/messages.ts';
+import { isSharedPiece, renderPdf } from '../src/modules/subjects/access-package/pdf.ts';
 import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
 import { allPowersKey, tag } from './factories.ts';
 
@@ -235,6 +237,23 @@ describe('the access package', () => {
     expect(pageText(files['access-copy.html'] as string)).toContain('portable.json');
     expect(files['portable.json']).toBeDefined();
     expect(sv['portable.json']).toBeUndefined();
+  });
+
+  it('lays the PDF out exactly as pdfkit alone would, and keeps no piece of the person in the fonts', async () => {
+    // The fonts keep the shaped words every copy shares; a document rendered without them (as
+    // when learning) must come out byte for byte the same.
+    const doc = buildDocument(copy, t.register, 'sv', { portability: false });
+    const opts = { createdAt: new Date(copy.exportedAt), truncated: '', compress: false };
+    const shared = await renderPdf(doc, opts);
+    const used = { regular: new Set<string>(), bold: new Set<string>() };
+    const alone = await renderPdf(doc, opts, used);
+    expect(shared.equals(alone)).toBe(true);
+    // What the person's copy made the fonts shape stays with that document.
+    expect(used.regular.has('Áŋŋát')).toBe(true);
+    for (const piece of ['Áŋŋát', 'Öberg-Ääkkönen', copy.subject.id, 'Åkervägen ']) {
+      expect(isSharedPiece(piece), piece).toBe(false);
+    }
+    expect(isSharedPiece(`${packageMessages.sv.title.split(' ')[0]} `)).toBe(true);
   });
 
   it('survives NUL bytes and very long values', async () => {

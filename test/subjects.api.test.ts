@@ -337,6 +337,34 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
     ).toBe(403);
   });
 
+  it('answers an access copy of an unknown or erased person with not found, and logs no export', async () => {
+    const id = (
+      await create({
+        identity: { firstName: 'Ilmari' },
+        contact: { email: 'ilmari.poissa@example.fi' },
+      })
+    ).json<{ id: string }>().id;
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: `/api/v1/subjects/${id}`, headers: writer }))
+        .statusCode,
+    ).toBe(200);
+    const exports = async () =>
+      (
+        await t.db.handle.db
+          .selectFrom('audit_events')
+          .select('id')
+          .where('action', '=', 'subject.export')
+          .execute()
+      ).length;
+    const before = await exports();
+    for (const who of [id, '01900000-0000-7000-8000-000000000000']) {
+      const res = await t.app.inject({ url: `/api/v1/subjects/${who}/export`, headers: writer });
+      expect(res.statusCode, res.body).toBe(404);
+      expect(res.json<{ type: string }>().type).toMatch(/\/not-found$/);
+    }
+    expect(await exports()).toBe(before);
+  });
+
   it("writes the access copy's log entries out in the language asked for, and refuses an unknown one", async () => {
     const id = (
       await create({

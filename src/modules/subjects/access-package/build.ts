@@ -11,16 +11,17 @@
  *
  * Nothing here reads the database: the export use case has authorised, logged and opened the copy.
  */
-import { zipSync, type Zippable } from 'fflate';
 import type { Register } from '../../definition/index.ts';
 import type { FieldValue } from '../field-types.ts';
-import type { AccessCopy } from '../present-access-copy.ts';
+import { presentAccessCopy, type AccessCopy } from '../present-access-copy.ts';
+import type { OpenedCategories } from '../subject-codec.ts';
 import { csv } from './csv.ts';
 import { buildDocument } from './document.ts';
 import { renderHtml } from './html.ts';
 import { packageMessages, type PackageLang } from './messages.ts';
 import { learnWords, renderPdf } from './pdf.ts';
 import { rawText, showable } from './text.ts';
+import { zipEntries, type ZipEntry } from './zip.ts';
 
 export interface AccessPackageOptions {
   /** Add portable.json and portable.csv: the data the person provided (Art. 20). */
@@ -60,6 +61,74 @@ function* strings(value: unknown): Generator<string> {
   }
 }
 
+/**
+ * An invented person with every category and field of the definition (each field from one of the
+ * definition's sources in turn), a change in the history and an access-log entry by every role: a
+ * copy of nobody, whose document holds the texts every real copy composes from the definition.
+ */
+function specimenCopy(register: Register): AccessCopy {
+  const def = register.definition;
+  const at = new Date(0);
+  const sources = def.sources.map((s) => s.id);
+  const categories: OpenedCategories = {};
+  let n = 0;
+  for (const c of def.categories) {
+    const purpose = def.purposes.find((p) => p.categories.includes(c.id))?.id ?? '';
+    categories[c.id] = Object.fromEntries(
+      c.fields.map((f) => [
+        f.id,
+        {
+          value: '',
+          source: sources[n++ % sources.length] ?? '',
+          purpose,
+          collectedAt: at.toISOString(),
+        },
+      ]),
+    );
+  }
+  const first = def.categories[0];
+  const id = '00000000-0000-0000-0000-000000000000';
+  return presentAccessCopy({
+    register,
+    exportedAt: at,
+    subject: {
+      id,
+      held_purpose: null,
+      restricted_at: at,
+      restriction_reason: null,
+      created_at: at,
+      updated_at: at,
+    },
+    restrictionReason: '',
+    categories,
+    history: first
+      ? [
+          {
+            row: {
+              id,
+              category: first.id,
+              field: first.fields[0]?.id ?? '',
+              sealed_change: Buffer.alloc(0),
+              purpose: '',
+              source: '',
+              actor: '',
+              changed_at: at,
+            },
+            change: { old: '', new: '', reason: '' },
+          },
+        ]
+      : [],
+    accessLog: register.roles.map((r) => ({
+      at: at.toISOString(),
+      action: '',
+      text: '-',
+      purpose: null,
+      role: r.id,
+      categories: [],
+    })),
+  });
+}
+
 export async function buildAccessPackage(
   copy: AccessCopy,
   register: Register,
@@ -68,7 +137,12 @@ export async function buildAccessPackage(
 ): Promise<Buffer> {
   const portability = opts.portability ?? false;
   const m = packageMessages[lang];
-  learnWords(register, () => [...strings(register.definition), ...strings(packageMessages)]);
+  await learnWords(
+    register,
+    lang,
+    () => [...strings(register.definition), ...strings(packageMessages)],
+    () => [buildDocument(specimenCopy(register), register, lang, { portability: true })],
+  );
   const doc = buildDocument(copy, register, lang, { portability });
   const exportedAt = new Date(copy.exportedAt);
   const text = (s: string) => new TextEncoder().encode(s);
@@ -87,48 +161,63 @@ export async function buildAccessPackage(
       showable(cat.sources.find((s) => s.id === stored.source)?.label?.[lang] ?? ''),
     ]);
   });
-  const files: Zippable = {
-    'access-copy.json': text(`${JSON.stringify(copy, null, 2)}\n`),
-    'data.csv': text(
-      csv(
-        [
-          'category',
-          'field',
-          'value',
-          'purposes',
-          'source',
-          'collected',
-          'category_label',
-          'field_label',
-          'source_label',
-        ],
-        dataRows,
-      ),
-    ),
-    'access-copy.html': text(renderHtml(doc)),
-    // Already compressed inside: stored as it is.
-    'access-copy.pdf': [
-      new Uint8Array(
-        await renderPdf(doc, {
-          createdAt: exportedAt,
-          truncated: m.truncated,
-          compress: opts.compressPdf ?? true,
-        }),
-      ),
-      { level: 0 },
-    ],
-  };
-  if (portability) {
-    const portable = portableCopy(copy);
-    files['portable.json'] = text(`${JSON.stringify(portable, null, 2)}\n`);
-    files['portable.csv'] = text(
-      csv(
-        ['category', 'field', 'value', 'collected'],
-        Object.entries(portable.categories).flatMap(([c, fields]) =>
-          Object.entries(fields).map(([f, v]) => [c, f, showable(rawText(v.value)), v.collectedAt]),
+  const pdf = await renderPdf(doc, {
+    createdAt: exportedAt,
+    truncated: m.truncated,
+    compress: opts.compressPdf ?? true,
+  });
+  const files: ZipEntry[] = [
+    { name: 'access-copy.json', data: text(`${JSON.stringify(copy, null, 2)}\n`), deflate: true },
+    {
+      name: 'data.csv',
+      data: text(
+        csv(
+          [
+            'category',
+            'field',
+            'value',
+            'purposes',
+            'source',
+            'collected',
+            'category_label',
+            'field_label',
+            'source_label',
+          ],
+          dataRows,
         ),
       ),
+      deflate: true,
+    },
+    { name: 'access-copy.html', data: text(renderHtml(doc)), deflate: true },
+    // Already compressed inside: stored as it is.
+    { name: 'access-copy.pdf', data: new Uint8Array(pdf), deflate: false },
+  ];
+  if (portability) {
+    const portable = portableCopy(copy);
+    files.push(
+      {
+        name: 'portable.json',
+        data: text(`${JSON.stringify(portable, null, 2)}\n`),
+        deflate: true,
+      },
+      {
+        name: 'portable.csv',
+        data: text(
+          csv(
+            ['category', 'field', 'value', 'collected'],
+            Object.entries(portable.categories).flatMap(([c, fields]) =>
+              Object.entries(fields).map(([f, v]) => [
+                c,
+                f,
+                showable(rawText(v.value)),
+                v.collectedAt,
+              ]),
+            ),
+          ),
+        ),
+        deflate: true,
+      },
     );
   }
-  return Buffer.from(zipSync(files, { level: 6, mtime: exportedAt }));
+  return zipEntries(files, exportedAt);
 }

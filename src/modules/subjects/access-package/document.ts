@@ -28,6 +28,21 @@ export interface AccessDocument {
 
 const LOCALES: Record<PackageLang, string> = { sv: 'sv-FI', fi: 'fi-FI', en: 'en-GB' };
 
+/** Made once per language: building a formatter costs more than formatting a copy's dates. */
+const dateTimeFormats = new Map<PackageLang, Intl.DateTimeFormat>();
+function dateTimeFormat(lang: PackageLang): Intl.DateTimeFormat {
+  let f = dateTimeFormats.get(lang);
+  if (!f) {
+    f = new Intl.DateTimeFormat(LOCALES[lang], {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: 'Europe/Helsinki',
+    });
+    dateTimeFormats.set(lang, f);
+  }
+  return f;
+}
+
 export function buildDocument(
   copy: AccessCopy,
   register: Register,
@@ -36,11 +51,7 @@ export function buildDocument(
 ): AccessDocument {
   const m = packageMessages[lang];
   const l = (t: Localized | null | undefined, fallback = '') => showable(t ? t[lang] : fallback);
-  const dateTime = new Intl.DateTimeFormat(LOCALES[lang], {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    timeZone: 'Europe/Helsinki',
-  });
+  const dateTime = dateTimeFormat(lang);
   const when = (iso: string) => {
     const d = new Date(iso);
     return Number.isNaN(d.getTime()) ? showable(iso) : dateTime.format(d);

@@ -12,10 +12,16 @@ export function createExportSubject(ctx: UseCaseContext) {
     requireAction(actor, 'export');
     requireAction(actor, 'handle_requests'); // a whole person: only for those who handle requests
     requireEveryPurpose(actor, access.allPurposes, 'export everything held about a person');
-    const subject = await access.requireSubject(db, id);
-    const key = await access.keyOf(id);
-    const categories = access.codec.openRows(key, await repo.values(db, id));
-    const history = await repo.history(db, id);
+    // The four reads do not depend on each other: they go out together (the key store is a
+    // database of its own). An unknown person is not_found, whatever the other reads say.
+    const reads = [access.keyOf(id), repo.values(db, id), repo.history(db, id)] as const;
+    const settled = Promise.allSettled(reads); // handles a read's failure at once
+    const subject = await access.requireSubject(db, id).catch(async (err: unknown) => {
+      await settled;
+      throw err;
+    });
+    const [key, values, history] = await Promise.all(reads);
+    const categories = access.codec.openRows(key, values);
     await audit.log({
       actor,
       action: 'subject.export',
