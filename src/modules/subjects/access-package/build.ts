@@ -15,7 +15,7 @@ import { zipSync, type Zippable } from 'fflate';
 import type { Register } from '../../definition/index.ts';
 import type { FieldValue } from '../field-types.ts';
 import type { AccessCopy } from '../present-access-copy.ts';
-import { csv } from './csv.ts';
+import { csv } from '../../../lib/csv.ts';
 import { buildDocument } from './document.ts';
 import { renderHtml } from './html.ts';
 import { packageMessages, type PackageLang } from './messages.ts';
