@@ -63,7 +63,17 @@ export function createServices(deps: {
       ? { anchorIntervalMs: deps.audit.anchorIntervalMs }
       : {}),
   });
-  const subjects = createSubjectsService({ db, keys, register, vault, clock, audit });
+  const subjects = createSubjectsService({
+    db,
+    keys,
+    register,
+    vault,
+    clock,
+    audit,
+    // The requests module depends on subjects; the access copy asks it for the person's requests
+    // through this function (`requests` is made below, before anything can export).
+    requestsOf: (subjectId) => requests.requestsForCopy(subjectId),
+  });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
     db,

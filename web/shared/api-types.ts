@@ -1012,6 +1012,67 @@ export interface components {
         role: string;
         categories: string[];
       }[];
+      /** @description The person's objections, consent withdrawals and direct-marketing prohibitions */
+      stops: {
+        stopped: {
+          purpose: string;
+          label?: components['schemas']['LocalizedText'];
+          /** @enum {string} */
+          reason: 'objection' | 'consent_withdrawal' | 'marketing_prohibition';
+          since: string;
+        }[];
+        /** @description Purposes that go on despite an objection (who recorded them is not shown) */
+        compellingGrounds: {
+          purpose: string;
+          label?: components['schemas']['LocalizedText'];
+          /** @description The grounds as the person was told them */
+          grounds: string;
+          since: string;
+        }[];
+      };
+      /** @description The person's own data-subject requests and their steps (no staff identities or handling notes) */
+      requests: {
+        /** Format: uuid */
+        id: string;
+        /** @enum {string} */
+        type:
+          | 'access'
+          | 'rectification'
+          | 'erasure'
+          | 'restriction'
+          | 'restriction_lift'
+          | 'portability'
+          | 'objection'
+          | 'consent_withdrawal'
+          | 'marketing_prohibition';
+        /** @enum {string} */
+        channel: 'portal' | 'email' | 'postal' | 'in_person' | 'phone';
+        receivedAt: string;
+        identityProvenAt: string | null;
+        /** @description YYYY-MM-DD; null until the identity is proven */
+        dueOn: string | null;
+        originalDueOn: string | null;
+        extended: boolean;
+        state: string;
+        closedAt: string | null;
+        contact: {
+          email: string | null;
+          phone: string | null;
+          name: string | null;
+        };
+        /** @description What the person wrote, for a request made in the portal */
+        details: string | null;
+        /** @description The reasons the person was told, for a refusal and an extension */
+        reasons: {
+          refuse?: string;
+          extend?: string;
+        };
+        history: {
+          step: string;
+          at: string;
+          dueOn?: string;
+        }[];
+      }[];
     };
     Liveness: {
       /** @constant */

@@ -37,11 +37,12 @@ import {
   type RequestChannel,
   type RequestType,
 } from '../definition/index.ts';
-import type { SubjectsService } from '../subjects/index.ts';
+import type { AccessCopyRequest, SubjectsService } from '../subjects/index.ts';
 import { addDays, dueDate, extendedDueDate, helsinkiDate, isOverdue } from './deadlines.ts';
 import {
   DOCUMENT_TYPES,
   REQUEST_LANGS,
+  REQUEST_STATES,
   TOLD_HOW,
   type IdentityInput,
   type RequestLang,
@@ -134,6 +135,24 @@ export type CompleteBody = {
   /** Objection: compelling legitimate grounds staff recorded, per purpose; the person is told. */
   compellingGrounds?: Array<{ purpose: string; reason: string }> | undefined;
 };
+
+/**
+ * The steps of a request its person sees in their access copy: its states, the identity proven,
+ * an extension, the mail before a restriction is lifted, the download link and the download.
+ */
+const PERSON_STEPS: ReadonlySet<string> = new Set([
+  'received',
+  'identity_pending',
+  'identity',
+  'in_progress',
+  'extended',
+  'told_before_lifting',
+  'download_link',
+  'downloaded',
+  'completed',
+  'refused',
+  'cancelled',
+]);
 
 /** Types whose outcome must be told to the recipients of the person's data (Art. 19). */
 const TELL_RECIPIENTS: readonly RequestType[] = ['rectification', 'erasure', 'restriction'];
@@ -1269,6 +1288,63 @@ export function createRequestsService(deps: RequestsDeps) {
           recordedBy: t.recorded_by,
         })),
       };
+    },
+
+    /**
+     * The person's own requests for their access copy (Art. 15): every request linked to them,
+     * oldest first, with the steps a person sees. Not shown: who handled it (staff names, the
+     * identity checker), the identity document checked, the changes asked for (applied ones are in
+     * the copy's history), a cancellation's or completion's note (staff's words, never mailed),
+     * what staff wrote down of a request that came by e-mail, letter, phone or in person, the
+     * matching and linking of the person, and the recipients told. Shown: the contact details the
+     * request was made with, what the person wrote in the portal, and the reasons for a refusal
+     * and an extension (the person was mailed them). Called by the subjects module's export, which
+     * has authorised and logged it; a request whose data was shredded lists its dates only.
+     */
+    async requestsForCopy(subjectId: string): Promise<AccessCopyRequest[]> {
+      const rows = await repo.list(db, {
+        states: REQUEST_STATES,
+        subjectId,
+        limit: 10_000,
+        offset: 0,
+      });
+      rows.sort(
+        (a, b) => a.received_at.getTime() - b.received_at.getTime() || a.id.localeCompare(b.id),
+      );
+      const out: AccessCopyRequest[] = [];
+      for (const row of rows) {
+        const [sealed, events] = await Promise.all([openOrShredded(row), repo.events(db, row.id)]);
+        const reasons: AccessCopyRequest['reasons'] = {};
+        if (sealed.reasons.refuse !== undefined) {
+          reasons.refuse = sealed.reasons.refuse;
+        }
+        if (sealed.reasons.extend !== undefined) {
+          reasons.extend = sealed.reasons.extend;
+        }
+        out.push({
+          id: row.id,
+          type: row.type as RequestType,
+          channel: row.channel as RequestChannel,
+          receivedAt: row.received_at.toISOString(),
+          identityProvenAt: row.identity_proven_at?.toISOString() ?? null,
+          dueOn: row.due_on,
+          originalDueOn: row.original_due_on,
+          extended: row.extended,
+          state: row.state,
+          closedAt: row.closed_at?.toISOString() ?? null,
+          contact: { email: sealed.email, phone: sealed.phone, name: sealed.name },
+          details: row.channel === 'portal' ? sealed.details : null,
+          reasons,
+          history: events
+            .filter((e) => PERSON_STEPS.has(e.step))
+            .map((e) => ({
+              step: e.step,
+              at: e.at.toISOString(),
+              ...(typeof e.data.dueOn === 'string' ? { dueOn: e.data.dueOn } : {}),
+            })),
+        });
+      }
+      return out;
     },
 
     /**
