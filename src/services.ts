@@ -113,6 +113,8 @@ export function createServices(deps: {
     clock,
     subjects,
     ports: { stopProcessing: subjects.stopProcessing, recipientsOf: subjects.recipientsOf },
+    // The daily digest goes to the staff who handle requests, each in their language.
+    handlers: () => staff.requestHandlers(),
   });
   // The public portal's side of requests: intake by a mailed link, its verification, downloads.
   const portal = createPortalService({

@@ -665,6 +665,10 @@ export interface components {
       createdAt: string;
       /** @description Signed in with a one-time password: POST /auth/password before anything else */
       mustChangePassword: boolean;
+      /** @description Where the daily digest of requests due goes, for a member who handles requests */
+      email: string | null;
+      /** @description The language mail to the member is written in */
+      lang: ('sv' | 'fi' | 'en') | null;
     };
     Role: {
       id: string;
@@ -2003,6 +2007,9 @@ export interface operations {
           username: string;
           displayName: string;
           role: string;
+          email?: string;
+          /** @enum {string} */
+          lang?: 'sv' | 'fi' | 'en';
         };
       };
     };
@@ -2081,6 +2088,9 @@ export interface operations {
           role?: string;
           displayName?: string;
           disabled?: boolean;
+          /** @description null or empty: none */
+          email?: string | null;
+          lang?: ('sv' | 'fi' | 'en') | null;
         };
       };
     };

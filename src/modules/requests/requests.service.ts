@@ -60,6 +60,8 @@ import { requestsRepo as repo, type RequestRow } from './requests.repo.ts';
 export const DOWNLOAD_DAYS = 30;
 /** The digest lists requests due within this many days. */
 export const DIGEST_DAYS = 7;
+/** The digest's language for a handler whose language is not known, and for the fallback address. */
+const DIGEST_FALLBACK_LANG: RequestLang = 'fi';
 
 /**
  * What completion needs from the subjects module that another helper of issue 10 adds. The
@@ -112,6 +114,13 @@ export interface RequestsDeps {
     | 'existing'
   >;
   ports: RequestsPorts;
+  /**
+   * Those who handle requests, for the digest: active staff with an e-mail address whose role has
+   * the `handle_requests` action, with their language when known (the staff module's
+   * `requestHandlers`, passed in by the composition root). Left out, or none: the digest goes to
+   * the definition's privacy address.
+   */
+  handlers?: () => Promise<Array<{ email: string; lang: RequestLang | null }>>;
 }
 
 export interface RequestFilterInput {
@@ -1349,8 +1358,10 @@ export function createRequestsService(deps: RequestsDeps) {
 
     /**
      * The handlers' digest: open requests overdue and due within DIGEST_DAYS (Helsinki dates),
-     * ids, types and due dates only. Mailed to the definition's privacy address; nothing is sent
-     * when nothing is due. Answers what was found.
+     * ids, types and due dates only. Mailed to each staff member who handles requests (an active
+     * account with an e-mail address whose role has `handle_requests`), in their language (Finnish
+     * when not known); only when there is no such member, to the definition's privacy address.
+     * Nothing is sent when nothing is due. Answers what was found.
      */
     async sendDigest(): Promise<{ overdue: number; dueSoon: number; sentTo: number }> {
       const now = clock.now();
@@ -1366,9 +1377,8 @@ export function createRequestsService(deps: RequestsDeps) {
       if (overdue.length + dueSoon.length === 0) {
         return { overdue: 0, dueSoon: 0, sentTo: 0 };
       }
-      const to = digestAddresses();
-      const lang = digestLang();
-      for (const address of to) {
+      const to = await digestRecipients();
+      for (const { email: address, lang } of to) {
         await mail.sendMail({
           to: address,
           template: 'requests-digest',
@@ -1380,13 +1390,24 @@ export function createRequestsService(deps: RequestsDeps) {
     },
   };
 
-  /** Where the handlers' digest goes: the privacy address requests come to, else the DPO's. */
-  const digestAddresses = (): string[] => {
+  /**
+   * Where the handlers' digest goes: each member who handles requests, in their language; when
+   * there is none, the privacy address requests come to, else the DPO's, else the controller's.
+   */
+  const digestRecipients = async (): Promise<Array<{ email: string; lang: RequestLang }>> => {
+    const seen = new Set<string>();
+    const handlers = (deps.handlers ? await deps.handlers() : []).filter((h) => {
+      const fresh = !seen.has(h.email);
+      seen.add(h.email);
+      return fresh;
+    });
+    if (handlers.length > 0) {
+      return handlers.map((h) => ({ email: h.email, lang: h.lang ?? DIGEST_FALLBACK_LANG }));
+    }
     const channel = def.rights.channels.find((c) => c.kind === 'email' && c.email)?.email;
     const address = channel ?? def.controller.dpo?.email ?? def.controller.email;
-    return [address];
+    return [{ email: address, lang: DIGEST_FALLBACK_LANG }];
   };
-  const digestLang = (): RequestLang => 'fi';
 
   /** Completes a request after its action on the person: closes it and mails the person. */
   async function finish(

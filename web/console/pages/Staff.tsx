@@ -76,6 +76,19 @@ function StaffTable({ items, roles }: { items: Staff[]; roles: Role[] }) {
     { id: 'displayName', header: t('col.displayName'), cell: (s) => s.displayName },
     { id: 'role', header: t('col.role'), cell: (s) => roleName(i18n, roles, s.role) },
     {
+      id: 'email',
+      header: t('col.email'),
+      cell: (s) =>
+        s.email ? (
+          <span className="mono">
+            {s.email}
+            {s.lang ? ` (${s.lang})` : ''}
+          </span>
+        ) : (
+          <span className="muted">{t('common.none')}</span>
+        ),
+    },
+    {
       id: 'twoFactor',
       header: t('col.twoFactor'),
       cell: (s) =>
@@ -200,15 +213,25 @@ function CreateStaff({ roles }: { roles: Role[] }) {
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState(roles[0]?.id ?? '');
+  const [email, setEmail] = useState('');
+  const [lang, setLang] = useState<'' | 'sv' | 'fi' | 'en'>('');
   const [created, setCreated] = useState<{ staff: Staff; password: string } | null>(null);
 
   const create = useMutation({
     mutationFn: () =>
-      api.createStaff({ username: username.trim(), displayName: displayName.trim(), role }),
+      api.createStaff({
+        username: username.trim(),
+        displayName: displayName.trim(),
+        role,
+        ...(email.trim() ? { email: email.trim() } : {}),
+        ...(lang ? { lang } : {}),
+      }),
     onSuccess: async (result) => {
       setCreated(result);
       setUsername('');
       setDisplayName('');
+      setEmail('');
+      setLang('');
       await queryClient.invalidateQueries({ queryKey: ['staff'] });
     },
   });
@@ -267,6 +290,31 @@ function CreateStaff({ roles }: { roles: Role[] }) {
                 {i18n.loc(r.label, r.id)}
               </option>
             ))}
+          </SelectField>
+          <TextField
+            id="new-email"
+            label={t('staff.email')}
+            name="email"
+            type="email"
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            value={email}
+            error={fieldError('email')}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+          <SelectField
+            id="new-lang"
+            label={t('staff.lang')}
+            name="lang"
+            value={lang}
+            error={fieldError('lang')}
+            onChange={(e) => setLang(e.target.value as '' | 'sv' | 'fi' | 'en')}
+          >
+            <option value="">{t('staff.langUnknown')}</option>
+            <option value="sv">svenska</option>
+            <option value="fi">suomi</option>
+            <option value="en">English</option>
           </SelectField>
         </div>
         <div>
