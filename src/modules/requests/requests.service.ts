@@ -1056,7 +1056,19 @@ export function createRequestsService(deps: RequestsDeps) {
               actor,
               id,
               sealed,
-              { recipients, held: held.map((h) => h.hold) },
+              {
+                recipients,
+                held: held.map((h) => h.hold),
+                // What each hold keeps and until when, for the request's page: hold ids, laws,
+                // category ids and dates, nothing of the person's values.
+                holds: held.map((h) => ({
+                  hold: h.hold,
+                  law: h.law,
+                  purpose: h.purpose,
+                  categories: h.categories,
+                  until: h.until,
+                })),
+              },
               {
                 ...base,
                 held: held.map((h) => ({
