@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
 import { AppError } from '../src/lib/errors.ts';
@@ -17,7 +17,16 @@ import { loadDefinition } from '../src/modules/definition/loader.ts';
 import { generatePassword } from '../src/modules/staff/staff.service.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';
-import { DATABASES, DEMO, openTestDatabase, openTestKeyStore, snapshot } from './helpers.ts';
+import {
+  createTestContext,
+  DATABASES,
+  DEMO,
+  openTestDatabase,
+  openTestKeyStore,
+  snapshot,
+  type TestContext,
+} from './helpers.ts';
+import { newStaffSession, tag } from './factories.ts';
 
 const PRIVACY_ADDRESS = 'tietosuoja@revontuli.example.com';
 
@@ -216,5 +225,69 @@ describe.each(DATABASES)('the requests digest on %s', { timeout: 120_000 }, (kin
     });
     expect(cleared).toMatchObject({ email: null, lang: 'en' });
     expect(await services.staff.requestHandlers()).toEqual([]);
+  });
+});
+
+describe.each(DATABASES)("a staff member's e-mail address and language over HTTP on %s", (kind) => {
+  let t: TestContext;
+  beforeAll(async () => {
+    t = await createTestContext(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('sets, shows and clears them; refuses a bad one naming the field and changes nothing', async () => {
+    const admin = await newStaffSession(t, 'admin');
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/staff',
+      headers: admin.headers,
+      payload: {
+        username: `kaisa-${tag()}`,
+        displayName: 'Kaisa Kivi',
+        role: 'dpo',
+        email: 'Kaisa.Kivi@Example.FI',
+        lang: 'sv',
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const member = created.json<{ staff: { id: string; email: string; lang: string } }>().staff;
+    expect(member).toMatchObject({ email: 'kaisa.kivi@example.fi', lang: 'sv' });
+    expect(await t.services.staff.requestHandlers()).toEqual(
+      expect.arrayContaining([{ email: 'kaisa.kivi@example.fi', lang: 'sv' }]),
+    );
+
+    const before = await snapshot(t.db.handle);
+    for (const [payload, field] of [
+      [{ email: 'kaisa at example.fi' }, 'email'],
+      [{ lang: 'de' }, 'lang'],
+      [{ email: 'kaisa@example.fi', phone: '+358' }, 'phone'],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/staff/${member.id}`,
+        headers: admin.headers,
+        payload,
+      });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(JSON.stringify(res.json())).toContain(field);
+    }
+    expect(await snapshot(t.db.handle)).toEqual(before);
+
+    const cleared = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/staff/${member.id}`,
+      headers: admin.headers,
+      payload: { email: null },
+    });
+    expect(cleared.statusCode, cleared.body).toBe(200);
+    expect(cleared.json()).toMatchObject({ email: null, lang: 'sv' });
+    const listed = await t.app.inject({ url: '/api/v1/staff', headers: admin.headers });
+    expect(
+      listed
+        .json<{ items: Array<{ id: string; email: unknown }> }>()
+        .items.find((s) => s.id === member.id),
+    ).toMatchObject({ email: null, lang: 'sv' });
   });
 });
