@@ -63,7 +63,17 @@ export function createServices(deps: {
       ? { anchorIntervalMs: deps.audit.anchorIntervalMs }
       : {}),
   });
-  const subjects = createSubjectsService({ db, keys, register, vault, clock, audit });
+  const subjects = createSubjectsService({
+    db,
+    keys,
+    register,
+    vault,
+    clock,
+    audit,
+    // The requests module depends on subjects; the access copy asks it for the person's requests
+    // through this function (`requests` is made below, before anything can export).
+    requestsOf: (subjectId) => requests.requestsForCopy(subjectId),
+  });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
     db,
@@ -103,6 +113,8 @@ export function createServices(deps: {
     clock,
     subjects,
     ports: { stopProcessing: subjects.stopProcessing, recipientsOf: subjects.recipientsOf },
+    // The daily digest goes to the staff who handle requests, each in their language.
+    handlers: () => staff.requestHandlers(),
   });
   // The public portal's side of requests: intake by a mailed link, its verification, downloads.
   const portal = createPortalService({

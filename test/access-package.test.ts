@@ -203,12 +203,36 @@ describe('the access package', () => {
     expect(comment?.value).toBe(`'${FORMULA}`);
     const title = data.find((r) => r.category === 'organisation' && r.field === 'title');
     expect(title?.value).toBe("'-Inköpschef");
-    // No cell of the file starts a formula.
+    // No cell of the file starts a formula; a phone number is no formula and stays as it is.
     for (const row of data) {
       for (const cell of Object.values(row)) {
-        expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+        if (!/^[+-]?[\d ().-]+$/.test(cell)) {
+          expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+        }
       }
     }
+    expect(data.find((r) => r.field === 'phone')?.value).toBe('+358401234567');
+  });
+
+  it('keeps a portable phone number byte for byte and neutralises a formula in portable.csv', async () => {
+    const odd: AccessCopy = JSON.parse(JSON.stringify(copy));
+    const phone = odd.categories.contact?.fields.phone;
+    const comment = odd.categories.feedback?.fields.comment;
+    if (!phone || !comment) {
+      throw new Error('the person has a phone and a comment');
+    }
+    phone.value = '+358 40 123 4567';
+    comment.value = '+1+HYPERLINK("https://example.com/x")';
+    const zip = await buildAccessPackage(odd, t.register, 'en', { portability: true });
+    const raw = new TextDecoder().decode(unzipSync(new Uint8Array(zip))['portable.csv']);
+    // The bytes of the file, not only what a parser makes of them.
+    expect(raw).toContain('"contact","phone","+358 40 123 4567",');
+    expect(raw).toContain(`"feedback","comment","'+1+HYPERLINK(""https://example.com/x"")",`);
+    const portable = rows(raw);
+    expect(portable.find((r) => r.field === 'phone')?.value).toBe('+358 40 123 4567');
+    expect(portable.find((r) => r.field === 'comment')?.value).toBe(
+      `'+1+HYPERLINK("https://example.com/x")`,
+    );
   });
 
   it('puts only what the person provided in the portable copy', async () => {

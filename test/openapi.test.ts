@@ -185,11 +185,17 @@ describe('the OpenAPI document', () => {
       'controller',
       'exportedAt',
       'history',
+      'requests',
       'rights',
+      'stops',
       'subject',
       'supervisoryAuthority',
     ]);
     expect(copy.properties.subject?.required).toContain('restrictionReason');
+    expect(copy.properties.requests?.items?.required).toEqual(
+      expect.arrayContaining(['type', 'channel', 'receivedAt', 'dueOn', 'state', 'history']),
+    );
+    expect(copy.properties.stops?.required).toEqual(['stopped', 'compellingGrounds']);
     expect(copy.properties.history?.items?.required).toEqual(
       expect.arrayContaining(['category', 'field', 'old', 'new', 'reason', 'changedAt']),
     );

@@ -162,6 +162,10 @@ export interface StaffTable {
   updated_at: Timestamp;
   disabled_at: NullableTime;
   must_change_password: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Where the requests digest goes (0017); null: none given. */
+  email: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The language of mail to the staff member: sv, fi or en (0017); null: not known. */
+  lang: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface StaffSessionsTable {

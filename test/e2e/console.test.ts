@@ -386,6 +386,7 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await page.getByLabel('Username').fill('sam.support');
     await page.getByLabel('Name shown in the console and the log').fill('Sam Support');
     await page.getByLabel('Role', { exact: true }).selectOption('support');
+    await page.getByLabel(/^E-mail for the daily digest/).fill('Sam.Support@Example.fi');
     await page.getByRole('button', { name: 'Create account' }).click();
     const dialog = page.getByRole('dialog', { name: 'Account created' });
     await dialog.waitFor();
@@ -394,9 +395,24 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await shot('staff-created', false);
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await page.getByRole('row').filter({ hasText: 'sam.support' }).waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'sam.support' });
+    await row.waitFor();
+    await row.getByText('sam.support@example.fi').waitFor();
     await expect(page.getByText(supportPassword).count()).resolves.toBe(0);
     await shot('staff');
+
+    // The mail settings: an address the server refuses (no domain) is named on the form; a language saved.
+    await row.getByRole('button', { name: 'Mail: sam.support' }).click();
+    const mail = page.getByRole('dialog', { name: 'Mail to sam.support' });
+    await mail.waitFor();
+    await mail.getByLabel(/^E-mail for the daily digest/).fill('sam@example');
+    await mail.getByRole('button', { name: 'Save' }).click();
+    await mail.getByText(/expected an e-mail address/).waitFor();
+    await mail.getByLabel(/^E-mail for the daily digest/).fill('sam@example.fi');
+    await mail.getByLabel('Mail written in').selectOption('sv');
+    await mail.getByRole('button', { name: 'Save' }).click();
+    await mail.waitFor({ state: 'hidden' });
+    await row.getByText('sam@example.fi (sv)').waitFor();
   }, 60_000);
 
   it('switches the language to Finnish and Swedish', async () => {

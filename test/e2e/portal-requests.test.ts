@@ -3,14 +3,16 @@
  * playwright-core) against one real server on a fresh embedded database: they read their rights
  * and the channels on the summary, fill in the request form at phone width with the keyboard, see
  * "check your mail", open the mailed confirmation link (its token in the fragment) and see the due
- * date; staff complete the request through the service; the person asks for a download link on
- * the download page, opens the mailed link and downloads the ZIP. Mail is read from the outbox,
+ * date; a data protection officer signs in to the staff console in another window, finds the
+ * request in the queue and completes it on its page; the person asks for a download link on the
+ * download page, opens the mailed link and downloads the ZIP, whose copy lists the request itself
+ * among the person's requests. Mail is read from the outbox,
  * opened with the test's keys. With UPDATE_SCREENSHOTS=1, docs/screenshots/portal-request*.png
  * are refreshed.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { operator } from '../../src/lib/actor.ts';
+import type { AccessCopy } from '../../src/modules/subjects/index.ts';
 import { TEMPLATES, type TemplateName } from '../../src/mail/index.ts';
 import type { Locale } from '../../src/mail/templates.ts';
 import { loadDefinition } from '../../src/modules/definition/loader.ts';
@@ -73,9 +76,26 @@ describe.skipIf(!HAS_CHROMIUM)('a request for access in the portal, in Chromium'
   let browser: Browser;
   let page: Page;
   let base: string;
+  let consoleDir: string;
+  const dpo = { username: 'paula.portal', password: 'paulan-oma-tietosuoja-salasana' };
 
   beforeAll(async () => {
     ensurePortalBuilt();
+    // The staff console, built into a folder of this file's own (as console-requests.test.ts).
+    consoleDir = mkdtempSync(join(tmpdir(), 'rekisteri-portal-console-'));
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+        'build',
+        '--config',
+        'web/vite.config.ts',
+        '--outDir',
+        consoleDir,
+        '--emptyOutDir',
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
     mkdirSync(SCREENSHOTS, { recursive: true });
     db = await openTestDatabase('pglite');
     keyStore = await openTestKeyStore('pglite');
@@ -95,7 +115,13 @@ describe.skipIf(!HAS_CHROMIUM)('a request for access in the portal, in Chromium'
         contact: { email: EMAIL },
       },
     });
-    app = await createApp(services, { portalDir: join(DIST, 'portal') });
+    await services.staff.createStaff(operator, {
+      username: dpo.username,
+      displayName: 'Paula Portaali',
+      role: 'dpo',
+      password: dpo.password,
+    });
+    app = await createApp(services, { portalDir: join(DIST, 'portal'), consoleDir });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
@@ -125,6 +151,9 @@ describe.skipIf(!HAS_CHROMIUM)('a request for access in the portal, in Chromium'
     await app?.close();
     await keyStore?.dispose();
     await db?.dispose();
+    if (consoleDir) {
+      rmSync(consoleDir, { recursive: true, force: true });
+    }
   });
 
   /** The fragment of the newest mail of a template to the person, as a path on this server. */
@@ -197,10 +226,41 @@ describe.skipIf(!HAS_CHROMIUM)('a request for access in the portal, in Chromium'
     expect(new URL(page.url()).hash).toBe('');
     await page.screenshot({ path: join(SCREENSHOTS, 'portal-request-verified.png') });
 
-    // Staff complete the request.
+    // Staff complete the request in the console, in a window of their own.
     const [request] = await services.requests.list(operator, { type: 'access' });
     expect(request?.state).toBe('in_progress');
-    await services.requests.complete(operator, request!.id);
+    const staffContext = await browser.newContext({
+      viewport: { width: 1280, height: 860 },
+      locale: 'en-GB',
+    });
+    const staff = await staffContext.newPage();
+    staff.setDefaultTimeout(15_000);
+    staff.on('pageerror', (e) => console.log('[console error]', e.message));
+    await staff.goto(`${base}/admin/`);
+    await staff.getByLabel('Username').fill(dpo.username);
+    await staff.getByLabel('Password').fill(dpo.password);
+    await staff.getByRole('button', { name: 'Sign in' }).click();
+    await staff.getByRole('heading', { level: 1, name: 'Search people' }).waitFor();
+    await staff
+      .getByRole('navigation', { name: 'Main menu' })
+      .getByRole('link', { name: 'Requests' })
+      .click();
+    await staff.getByRole('heading', { level: 1, name: 'Requests' }).waitFor();
+    const row = staff
+      .getByRole('row')
+      .filter({ has: staff.getByRole('link', { name: 'Access', exact: true }) });
+    expect(await row.innerText()).toContain('Portal');
+    await row.getByRole('link', { name: 'Access', exact: true }).click();
+    const requestHeading = staff.getByRole('heading', { level: 1, name: /Access request/ });
+    await requestHeading.waitFor();
+    expect(new URL(staff.url()).pathname).toBe(`/admin/requests/${request!.id}`);
+    await staff
+      .getByRole('form', { name: 'Complete the request' })
+      .getByRole('button', { name: 'Complete' })
+      .click();
+    await requestHeading.getByText('Completed').waitFor();
+    await staff.getByText(/The access copy can be downloaded until/).waitFor();
+    await staffContext.close();
 
     await page.goto(`${base}/requests/download`);
     await page.getByRole('heading', { level: 1, name: 'Download your copy' }).waitFor();
@@ -222,6 +282,16 @@ describe.skipIf(!HAS_CHROMIUM)('a request for access in the portal, in Chromium'
       .map((f) => Buffer.from(f).toString('utf8'))
       .join('\n');
     expect(all).toContain('Virtanen');
+    // The copy lists the person's own request, completed, without who completed it.
+    const copy = JSON.parse(Buffer.from(files['access-copy.json']!).toString('utf8')) as AccessCopy;
+    const own = copy.requests.find((r) => r.id === request!.id);
+    expect(own).toMatchObject({ type: 'access', channel: 'portal', state: 'completed' });
+    expect(own?.details).toBe('Customer since 2024.');
+    expect(own?.history.map((e) => e.step)).toEqual(
+      expect.arrayContaining(['received', 'identity', 'in_progress', 'completed']),
+    );
+    expect(JSON.stringify(copy.requests)).not.toContain('paula.portal');
+    expect(JSON.stringify(copy.requests)).not.toContain('staff:');
     await page.getByText('The copy was downloaded.').waitFor();
   }, 120_000);
 });

@@ -665,6 +665,10 @@ export interface components {
       createdAt: string;
       /** @description Signed in with a one-time password: POST /auth/password before anything else */
       mustChangePassword: boolean;
+      /** @description Where the daily digest of requests due goes, for a member who handles requests */
+      email: string | null;
+      /** @description The language mail to the member is written in */
+      lang: ('sv' | 'fi' | 'en') | null;
     };
     Role: {
       id: string;
@@ -1011,6 +1015,67 @@ export interface components {
         /** @description The role of who did it, or `integration` for an API key */
         role: string;
         categories: string[];
+      }[];
+      /** @description The person's objections, consent withdrawals and direct-marketing prohibitions */
+      stops: {
+        stopped: {
+          purpose: string;
+          label?: components['schemas']['LocalizedText'];
+          /** @enum {string} */
+          reason: 'objection' | 'consent_withdrawal' | 'marketing_prohibition';
+          since: string;
+        }[];
+        /** @description Purposes that go on despite an objection (who recorded them is not shown) */
+        compellingGrounds: {
+          purpose: string;
+          label?: components['schemas']['LocalizedText'];
+          /** @description The grounds as the person was told them */
+          grounds: string;
+          since: string;
+        }[];
+      };
+      /** @description The person's own data-subject requests and their steps (no staff identities or handling notes) */
+      requests: {
+        /** Format: uuid */
+        id: string;
+        /** @enum {string} */
+        type:
+          | 'access'
+          | 'rectification'
+          | 'erasure'
+          | 'restriction'
+          | 'restriction_lift'
+          | 'portability'
+          | 'objection'
+          | 'consent_withdrawal'
+          | 'marketing_prohibition';
+        /** @enum {string} */
+        channel: 'portal' | 'email' | 'postal' | 'in_person' | 'phone';
+        receivedAt: string;
+        identityProvenAt: string | null;
+        /** @description YYYY-MM-DD; null until the identity is proven */
+        dueOn: string | null;
+        originalDueOn: string | null;
+        extended: boolean;
+        state: string;
+        closedAt: string | null;
+        contact: {
+          email: string | null;
+          phone: string | null;
+          name: string | null;
+        };
+        /** @description What the person wrote, for a request made in the portal */
+        details: string | null;
+        /** @description The reasons the person was told, for a refusal and an extension */
+        reasons: {
+          refuse?: string;
+          extend?: string;
+        };
+        history: {
+          step: string;
+          at: string;
+          dueOn?: string;
+        }[];
       }[];
     };
     Liveness: {
@@ -1942,6 +2007,9 @@ export interface operations {
           username: string;
           displayName: string;
           role: string;
+          email?: string;
+          /** @enum {string} */
+          lang?: 'sv' | 'fi' | 'en';
         };
       };
     };
@@ -2020,6 +2088,9 @@ export interface operations {
           role?: string;
           displayName?: string;
           disabled?: boolean;
+          /** @description null or empty: none */
+          email?: string | null;
+          lang?: ('sv' | 'fi' | 'en') | null;
         };
       };
     };

@@ -40,6 +40,41 @@ const country = z.string().superRefine((value, ctx) => {
   }
 });
 
+/**
+ * The last day of the financial year, MM-DD (`12-31` when it is the calendar year). Legal holds
+ * that run from the end of the financial year (the Accounting Act's) count from it. A day that no
+ * year has (02-30) is refused, and so is 02-29, which most years lack: a financial year that ends
+ * with February ends on 02-28 here.
+ */
+const financialYearEnd = z.string().superRefine((value, ctx) => {
+  const m = /^(\d{2})-(\d{2})$/.exec(value);
+  if (!m) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected the last day of the financial year as MM-DD, such as 12-31 or 06-30',
+    });
+    return;
+  }
+  const month = Number(m[1]);
+  const day = Number(m[2]);
+  // Days in each month of a year that is not a leap year.
+  const days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (days === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `there is no month ${m[1]}: expected MM-DD with MM from 01 to 12`,
+    });
+  } else if (day < 1 || day > days) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        month === 2 && day === 29
+          ? '02-29 is not in every year: a financial year that ends with February ends on 02-28'
+          : `month ${m[1]} has no day ${m[2]}: expected a day from 01 to ${days}`,
+    });
+  }
+});
+
 const address = z.strictObject({
   street: z.string().min(1),
   postalCode: z.string().min(1),
@@ -391,6 +426,8 @@ export const definitionSchema = z.strictObject({
     dpo: reachablePerson('the data protection officer').optional(),
     /** The representative in the Union of a controller outside it (Art. 27), published too. */
     representative: reachablePerson('the representative').optional(),
+    /** The last day of the financial year, MM-DD; legal holds count from it (default 12-31). */
+    financialYearEnd: financialYearEnd.default('12-31'),
   }),
   register: z.strictObject({
     name: localized,

@@ -26,6 +26,7 @@ import {
   type ValuesInput,
 } from '../subjects/index.ts';
 import type { Vault } from '../../vault/vault.ts';
+import { csvCell } from '../../lib/csv.ts';
 import { importsRepo as repo } from './imports.repo.ts';
 import type { Mapping } from './mapping.ts';
 import { readCsv, readJsonLines, type RawRecord, type ReadProgress } from './readers.ts';
@@ -401,10 +402,11 @@ export function createImportService(deps: {
       const totals = await finishRun(runId);
       const rejections = await repo.rejections(db, runId);
       if (rejections.length > 0) {
-        const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
+        // The reasons are the service's own words, but they name the mapping's columns and fields:
+        // the shared cell guard keeps a spreadsheet from taking one for a formula.
         await writeFile(
           errorFile,
-          `line,reason\n${rejections.map((r) => `${r.line},${quote(r.reason)}`).join('\n')}\n`,
+          `line,reason\n${rejections.map((r) => `${r.line},${csvCell(r.reason)}`).join('\n')}\n`,
         );
       }
       return {

@@ -37,11 +37,12 @@ import {
   type RequestChannel,
   type RequestType,
 } from '../definition/index.ts';
-import type { SubjectsService } from '../subjects/index.ts';
+import type { AccessCopyRequest, SubjectsService } from '../subjects/index.ts';
 import { addDays, dueDate, extendedDueDate, helsinkiDate, isOverdue } from './deadlines.ts';
 import {
   DOCUMENT_TYPES,
   REQUEST_LANGS,
+  REQUEST_STATES,
   TOLD_HOW,
   type IdentityInput,
   type RequestLang,
@@ -59,6 +60,8 @@ import { requestsRepo as repo, type RequestRow } from './requests.repo.ts';
 export const DOWNLOAD_DAYS = 30;
 /** The digest lists requests due within this many days. */
 export const DIGEST_DAYS = 7;
+/** The digest's language for a handler whose language is not known, and for the fallback address. */
+const DIGEST_FALLBACK_LANG: RequestLang = 'fi';
 
 /**
  * What completion needs from the subjects module that another helper of issue 10 adds. The
@@ -111,6 +114,13 @@ export interface RequestsDeps {
     | 'existing'
   >;
   ports: RequestsPorts;
+  /**
+   * Those who handle requests, for the digest: active staff with an e-mail address whose role has
+   * the `handle_requests` action, with their language when known (the staff module's
+   * `requestHandlers`, passed in by the composition root). Left out, or none: the digest goes to
+   * the definition's privacy address.
+   */
+  handlers?: () => Promise<Array<{ email: string; lang: RequestLang | null }>>;
 }
 
 export interface RequestFilterInput {
@@ -134,6 +144,24 @@ export type CompleteBody = {
   /** Objection: compelling legitimate grounds staff recorded, per purpose; the person is told. */
   compellingGrounds?: Array<{ purpose: string; reason: string }> | undefined;
 };
+
+/**
+ * The steps of a request its person sees in their access copy: its states, the identity proven,
+ * an extension, the mail before a restriction is lifted, the download link and the download.
+ */
+const PERSON_STEPS: ReadonlySet<string> = new Set([
+  'received',
+  'identity_pending',
+  'identity',
+  'in_progress',
+  'extended',
+  'told_before_lifting',
+  'download_link',
+  'downloaded',
+  'completed',
+  'refused',
+  'cancelled',
+]);
 
 /** Types whose outcome must be told to the recipients of the person's data (Art. 19). */
 const TELL_RECIPIENTS: readonly RequestType[] = ['rectification', 'erasure', 'restriction'];
@@ -1028,7 +1056,19 @@ export function createRequestsService(deps: RequestsDeps) {
               actor,
               id,
               sealed,
-              { recipients, held: held.map((h) => h.hold) },
+              {
+                recipients,
+                held: held.map((h) => h.hold),
+                // What each hold keeps and until when, for the request's page: hold ids, laws,
+                // category ids and dates, nothing of the person's values.
+                holds: held.map((h) => ({
+                  hold: h.hold,
+                  law: h.law,
+                  purpose: h.purpose,
+                  categories: h.categories,
+                  until: h.until,
+                })),
+              },
               {
                 ...base,
                 held: held.map((h) => ({
@@ -1272,9 +1312,68 @@ export function createRequestsService(deps: RequestsDeps) {
     },
 
     /**
+     * The person's own requests for their access copy (Art. 15): every request linked to them,
+     * oldest first, with the steps a person sees. Not shown: who handled it (staff names, the
+     * identity checker), the identity document checked, the changes asked for (applied ones are in
+     * the copy's history), a cancellation's or completion's note (staff's words, never mailed),
+     * what staff wrote down of a request that came by e-mail, letter, phone or in person, the
+     * matching and linking of the person, and the recipients told. Shown: the contact details the
+     * request was made with, what the person wrote in the portal, and the reasons for a refusal
+     * and an extension (the person was mailed them). Called by the subjects module's export, which
+     * has authorised and logged it; a request whose data was shredded lists its dates only.
+     */
+    async requestsForCopy(subjectId: string): Promise<AccessCopyRequest[]> {
+      const rows = await repo.list(db, {
+        states: REQUEST_STATES,
+        subjectId,
+        limit: 10_000,
+        offset: 0,
+      });
+      rows.sort(
+        (a, b) => a.received_at.getTime() - b.received_at.getTime() || a.id.localeCompare(b.id),
+      );
+      const out: AccessCopyRequest[] = [];
+      for (const row of rows) {
+        const [sealed, events] = await Promise.all([openOrShredded(row), repo.events(db, row.id)]);
+        const reasons: AccessCopyRequest['reasons'] = {};
+        if (sealed.reasons.refuse !== undefined) {
+          reasons.refuse = sealed.reasons.refuse;
+        }
+        if (sealed.reasons.extend !== undefined) {
+          reasons.extend = sealed.reasons.extend;
+        }
+        out.push({
+          id: row.id,
+          type: row.type as RequestType,
+          channel: row.channel as RequestChannel,
+          receivedAt: row.received_at.toISOString(),
+          identityProvenAt: row.identity_proven_at?.toISOString() ?? null,
+          dueOn: row.due_on,
+          originalDueOn: row.original_due_on,
+          extended: row.extended,
+          state: row.state,
+          closedAt: row.closed_at?.toISOString() ?? null,
+          contact: { email: sealed.email, phone: sealed.phone, name: sealed.name },
+          details: row.channel === 'portal' ? sealed.details : null,
+          reasons,
+          history: events
+            .filter((e) => PERSON_STEPS.has(e.step))
+            .map((e) => ({
+              step: e.step,
+              at: e.at.toISOString(),
+              ...(typeof e.data.dueOn === 'string' ? { dueOn: e.data.dueOn } : {}),
+            })),
+        });
+      }
+      return out;
+    },
+
+    /**
      * The handlers' digest: open requests overdue and due within DIGEST_DAYS (Helsinki dates),
-     * ids, types and due dates only. Mailed to the definition's privacy address; nothing is sent
-     * when nothing is due. Answers what was found.
+     * ids, types and due dates only. Mailed to each staff member who handles requests (an active
+     * account with an e-mail address whose role has `handle_requests`), in their language (Finnish
+     * when not known); only when there is no such member, to the definition's privacy address.
+     * Nothing is sent when nothing is due. Answers what was found.
      */
     async sendDigest(): Promise<{ overdue: number; dueSoon: number; sentTo: number }> {
       const now = clock.now();
@@ -1290,9 +1389,8 @@ export function createRequestsService(deps: RequestsDeps) {
       if (overdue.length + dueSoon.length === 0) {
         return { overdue: 0, dueSoon: 0, sentTo: 0 };
       }
-      const to = digestAddresses();
-      const lang = digestLang();
-      for (const address of to) {
+      const to = await digestRecipients();
+      for (const { email: address, lang } of to) {
         await mail.sendMail({
           to: address,
           template: 'requests-digest',
@@ -1304,13 +1402,24 @@ export function createRequestsService(deps: RequestsDeps) {
     },
   };
 
-  /** Where the handlers' digest goes: the privacy address requests come to, else the DPO's. */
-  const digestAddresses = (): string[] => {
+  /**
+   * Where the handlers' digest goes: each member who handles requests, in their language; when
+   * there is none, the privacy address requests come to, else the DPO's, else the controller's.
+   */
+  const digestRecipients = async (): Promise<Array<{ email: string; lang: RequestLang }>> => {
+    const seen = new Set<string>();
+    const handlers = (deps.handlers ? await deps.handlers() : []).filter((h) => {
+      const fresh = !seen.has(h.email);
+      seen.add(h.email);
+      return fresh;
+    });
+    if (handlers.length > 0) {
+      return handlers.map((h) => ({ email: h.email, lang: h.lang ?? DIGEST_FALLBACK_LANG }));
+    }
     const channel = def.rights.channels.find((c) => c.kind === 'email' && c.email)?.email;
     const address = channel ?? def.controller.dpo?.email ?? def.controller.email;
-    return [address];
+    return [{ email: address, lang: DIGEST_FALLBACK_LANG }];
   };
-  const digestLang = (): RequestLang => 'fi';
 
   /** Completes a request after its action on the person: closes it and mails the person. */
   async function finish(

@@ -34,6 +34,8 @@ const CHANGED = {
   name: { sv: 'namn', fi: 'nimi', en: 'name' },
   disabled: { sv: 'avstängd', fi: 'poistettu käytöstä', en: 'disabled' },
   enabled: { sv: 'aktiverad', fi: 'otettu käyttöön', en: 'enabled' },
+  email: { sv: 'e-postadress', fi: 'sähköpostiosoite', en: 'e-mail address' },
+  language: { sv: 'språk', fi: 'kieli', en: 'language' },
 } as const;
 
 const changedList = (changed: ReadonlyArray<keyof typeof CHANGED>, lang: 'sv' | 'fi' | 'en') =>
@@ -90,7 +92,7 @@ export const staffEvents = [
     'staff.update',
     z.strictObject({
       staffId: auditData.id(),
-      changed: z.array(z.enum(['role', 'name', 'disabled', 'enabled'])),
+      changed: z.array(z.enum(['role', 'name', 'disabled', 'enabled', 'email', 'language'])),
       role: z.strictObject({ from: auditData.code(), to: auditData.code() }).optional(),
     }),
     {

@@ -6,5 +6,7 @@ export {
   createStaffService,
   type SessionInfo,
   type StaffService,
+  STAFF_LANGS,
+  type StaffLang,
   type StaffView,
 } from './staff.service.ts';

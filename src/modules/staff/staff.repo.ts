@@ -16,6 +16,8 @@ export interface StaffRow {
   created_at: Date;
   disabled_at: Date | null;
   must_change_password: boolean;
+  email: string | null;
+  lang: string | null;
 }
 
 export interface SessionRow {
@@ -41,6 +43,8 @@ const staffColumns = [
   'created_at',
   'disabled_at',
   'must_change_password',
+  'email',
+  'lang',
 ] as const;
 
 /** The staff accounts' and sessions' SQL; every method runs on the executor it is given. */
@@ -66,6 +70,8 @@ export function createStaffRepo() {
         role: string;
         password_hash: string;
         must_change_password: boolean;
+        email?: string | null;
+        lang?: string | null;
       },
     ): Promise<void> {
       await ex.insertInto('staff').values(row).execute();
@@ -101,6 +107,28 @@ export function createStaffRepo() {
         .set({ ...set, updated_at: new Date() })
         .where('id', '=', id)
         .execute();
+    },
+    /**
+     * Active staff members with an e-mail address whose role is one of `roles`: those the
+     * requests digest goes to.
+     */
+    async activeWithEmail(
+      ex: Executor,
+      roles: readonly string[],
+    ): Promise<Array<{ id: string; email: string; lang: string | null }>> {
+      if (roles.length === 0) {
+        return [];
+      }
+      const rows = await ex
+        .selectFrom('staff')
+        .select(['id', 'email', 'lang'])
+        .where('role', 'in', [...roles])
+        .where('disabled_at', 'is', null)
+        .where('email', 'is not', null)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ id: r.id, email: r.email as string, lang: r.lang }));
     },
     async namesOf(ex: Executor, ids: string[]): Promise<Map<string, string>> {
       if (ids.length === 0) {

@@ -15,7 +15,7 @@ import { problemSchema } from '../../http/problem.ts';
 import { rateLimit } from '../../http/rate-limit/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { ApiKeysService } from '../apikeys/index.ts';
-import type { StaffService } from './staff.service.ts';
+import { STAFF_LANGS, type StaffService } from './staff.service.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
 const staffView = z
@@ -31,6 +31,11 @@ const staffView = z
     mustChangePassword: z
       .boolean()
       .describe('Signed in with a one-time password: POST /auth/password before anything else'),
+    email: z
+      .string()
+      .nullable()
+      .describe('Where the daily digest of requests due goes, for a member who handles requests'),
+    lang: z.enum(STAFF_LANGS).nullable().describe('The language mail to the member is written in'),
   })
   .meta({ id: 'Staff' });
 const roleView = z
@@ -262,6 +267,8 @@ export function staffRoutes(
           username: z.string().min(1).max(64),
           displayName: z.string().min(1).max(200),
           role: z.string().min(1).max(64),
+          email: z.string().max(254).optional(),
+          lang: z.enum(STAFF_LANGS).optional(),
         })
         .strict(),
       response: {
@@ -287,6 +294,8 @@ export function staffRoutes(
           role: z.string().min(1).max(64).optional(),
           displayName: z.string().min(1).max(200).optional(),
           disabled: z.boolean().optional(),
+          email: z.string().max(254).nullable().optional().describe('null or empty: none'),
+          lang: z.enum(STAFF_LANGS).nullable().optional(),
         })
         .strict(),
       response: { 200: staffView, ...errors },

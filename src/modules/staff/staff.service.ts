@@ -16,6 +16,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { textFault } from '../../lib/text.ts';
+import { normaliseEmail } from '../../vault/normalise.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/index.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
@@ -32,6 +33,39 @@ export interface StaffView {
   createdAt: string;
   /** Signed in with a one-time password: a new password must be chosen before anything else. */
   mustChangePassword: boolean;
+  /** Where the requests digest goes to a member who handles requests; null: none given. */
+  email: string | null;
+  /** The language mail to the member is written in; null: not known. */
+  lang: StaffLang | null;
+}
+
+export const STAFF_LANGS = ['sv', 'fi', 'en'] as const;
+export type StaffLang = (typeof STAFF_LANGS)[number];
+
+/** The e-mail address and language given, checked: null clears; undefined leaves as it is. */
+function contactInput(input: {
+  email?: string | null | undefined;
+  lang?: string | null | undefined;
+}): { email?: string | null; lang?: StaffLang | null } {
+  const out: { email?: string | null; lang?: StaffLang | null } = {};
+  if (input.email !== undefined) {
+    if (input.email === null || input.email.trim() === '') {
+      out.email = null;
+    } else {
+      const email = input.email.length <= 254 ? normaliseEmail(input.email) : undefined;
+      if (email === undefined) {
+        throw invalid('email', 'expected an e-mail address such as kaisa@example.fi');
+      }
+      out.email = email;
+    }
+  }
+  if (input.lang !== undefined) {
+    if (input.lang !== null && !(STAFF_LANGS as readonly string[]).includes(input.lang)) {
+      throw invalid('lang', `expected one of ${STAFF_LANGS.join(', ')}`);
+    }
+    out.lang = input.lang as StaffLang | null;
+  }
+  return out;
 }
 
 export interface SessionInfo {
@@ -91,6 +125,8 @@ export function present(r: StaffRow): StaffView {
     disabledAt: r.disabled_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
     mustChangePassword: r.must_change_password,
+    email: r.email,
+    lang: (r.lang as StaffLang | null) ?? null,
   };
 }
 
@@ -225,9 +261,17 @@ export function createStaffService(deps: {
 
   const createStaff = async (
     actor: Actor,
-    input: { username: string; displayName: string; role: string; password?: string },
+    input: {
+      username: string;
+      displayName: string;
+      role: string;
+      password?: string;
+      email?: string | null | undefined;
+      lang?: StaffLang | null | undefined;
+    },
   ): Promise<{ staff: StaffView; password: string }> => {
     requireAction(actor, 'manage_staff');
+    const contact = contactInput(input);
     const username = input.username.trim();
     if (!/^[a-zA-Z0-9._-]{3,64}$/.test(username)) {
       throw invalid('username', 'expected 3 to 64 letters, digits, dots, dashes or underscores');
@@ -264,6 +308,8 @@ export function createStaffService(deps: {
       // A generated password is one-time: it was shown to someone other than its owner (or
       // printed to a terminal), so the owner replaces it at the first sign-in.
       must_change_password: input.password === undefined,
+      email: contact.email ?? null,
+      lang: contact.lang ?? null,
     };
     await withTransaction(db, async (tx) => {
       await repo.insert(tx, row);
@@ -287,7 +333,13 @@ export function createStaffService(deps: {
     async updateStaff(
       actor: Actor,
       id: string,
-      input: { role?: string; displayName?: string; disabled?: boolean },
+      input: {
+        role?: string;
+        displayName?: string;
+        disabled?: boolean;
+        email?: string | null | undefined;
+        lang?: StaffLang | null | undefined;
+      },
     ): Promise<StaffView> {
       requireAction(actor, 'manage_staff');
       const staff = await requireStaff(id);
@@ -316,8 +368,10 @@ export function createStaffService(deps: {
       if (nameFault) {
         throw invalid('displayName', nameFault);
       }
+      const contact = contactInput(input);
       await withTransaction(db, async (tx) => {
         await repo.update(tx, id, {
+          ...contact,
           ...(input.role !== undefined ? { role: input.role } : {}),
           ...(input.displayName !== undefined ? { display_name: input.displayName.trim() } : {}),
           ...(input.disabled !== undefined
@@ -333,6 +387,8 @@ export function createStaffService(deps: {
             ? ([input.disabled ? 'disabled' : 'enabled'] as const)
             : []),
           ...(input.displayName !== undefined ? (['name'] as const) : []),
+          ...(contact.email !== undefined ? (['email'] as const) : []),
+          ...(contact.lang !== undefined ? (['language'] as const) : []),
         ];
         await audit.record(tx, {
           actor,
@@ -345,6 +401,20 @@ export function createStaffService(deps: {
         });
       });
       return present(await requireStaff(id));
+    },
+
+    /**
+     * Where the requests digest goes: the active members with an e-mail address whose role has
+     * the `handle_requests` action, each with their language when known. No actor: the digest is
+     * the server's own job, and it learns addresses only, never opens a person's data.
+     */
+    async requestHandlers(): Promise<Array<{ email: string; lang: StaffLang | null }>> {
+      const roles = register.roles.filter((r) => r.actions.includes('handle_requests'));
+      const rows = await repo.activeWithEmail(
+        db,
+        roles.map((r) => r.id),
+      );
+      return rows.map((r) => ({ email: r.email, lang: (r.lang as StaffLang | null) ?? null }));
     },
 
     roles(actor: Actor) {

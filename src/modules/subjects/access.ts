@@ -14,6 +14,7 @@ import { AppError } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/index.ts';
 import type { FieldValue } from './field-types.ts';
+import type { RequestsOfPerson } from './present-access-copy.ts';
 import { createSubjectCodec, type OpenedCategories } from './subject-codec.ts';
 import { subjectsRepo as repo, type SubjectRow, type ValueRow } from './subjects.repo.ts';
 
@@ -46,6 +47,12 @@ export interface SubjectsDeps {
   register: Register;
   vault: Vault;
   clock: Clock;
+  /**
+   * The person's own data-subject requests for the access copy. The requests module depends on
+   * this one, not the other way round: the composition root passes its function in. Left out (a
+   * test, a tool), the copy lists no requests.
+   */
+  requestsOf?: RequestsOfPerson;
 }
 
 /** The subject's own columns, without what a query added beside them. */

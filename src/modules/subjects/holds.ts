@@ -37,6 +37,16 @@ export function addDuration(date: string, duration: string): string {
   return t.toISOString().slice(0, 10);
 }
 
+/**
+ * The end of the financial year a date falls in: the first `yearEnd` (MM-DD, as
+ * `controller.financialYearEnd` gives it) on or after the date. With 06-30, 2025-06-30 →
+ * 2025-06-30 and 2025-07-01 → 2026-06-30.
+ */
+export function financialYearEndOf(date: string, yearEnd: string): string {
+  const year = Number(date.slice(0, 4));
+  return date.slice(5) <= yearEnd ? `${year}-${yearEnd}` : `${year + 1}-${yearEnd}`;
+}
+
 /** What an erasure knows of each category row the person has. */
 export interface CategoryTimes {
   category: string;
@@ -65,9 +75,9 @@ export interface HeldGroup {
 
 /**
  * The holds covering a person at an erasure. Per hold and category the end is the hold's `from`
- * event plus its duration (`collection`: the category's collection; `end_of_financial_year`: 31
- * December of the year of the latest write to the hold's trigger categories, the financial year
- * taken as the calendar year; `last_activity`: the person's last change; `end_of_relationship`,
+ * event plus its duration (`collection`: the category's collection; `end_of_financial_year`: the
+ * end (`controller.financialYearEnd`, 12-31 unless the definition says otherwise) of the financial
+ * year of the latest write to the hold's trigger categories; `last_activity`: the person's last change; `end_of_relationship`,
  * `request_closed`, `withdrawal`: the erasure itself). A hold applies only when the person has
  * data in one of its `triggeredBy` categories (left out: any of its categories), and then keeps
  * every category of it the person has. A hold whose end has passed keeps nothing. Per purpose and category the latest end wins; categories of one purpose
@@ -80,6 +90,7 @@ export function planHolds(
   at: Date,
 ): { listing: HeldListing[]; groups: HeldGroup[] } {
   const today = helsinkiDate(at);
+  const yearEnd = register.definition.controller.financialYearEnd;
   const listing: HeldListing[] = [];
   /** purpose → category → { until, holds } */
   const perPurpose = new Map<string, Map<string, { until: string; holds: Set<string> }>>();
@@ -90,8 +101,8 @@ export function planHolds(
     if (triggers.length === 0) {
       continue;
     }
-    // The financial year is taken as the calendar year: it ends on 31 December of the year of
-    // the latest write to a trigger category (the last bookkeeping entry).
+    // The financial year of the latest write to a trigger category (the last bookkeeping entry)
+    // ends on the definition's financialYearEnd (31 December unless it says otherwise).
     const lastTriggerWrite = new Date(Math.max(...triggers.map((t) => t.updatedAt.getTime())));
     let until = '';
     const categories: string[] = [];
@@ -104,7 +115,7 @@ export function planHolds(
         hold.from === 'collection'
           ? helsinkiDate(row.collectedAt)
           : hold.from === 'end_of_financial_year'
-            ? `${helsinkiDate(lastTriggerWrite).slice(0, 4)}-12-31`
+            ? financialYearEndOf(helsinkiDate(lastTriggerWrite), yearEnd)
             : hold.from === 'last_activity'
               ? helsinkiDate(person.updatedAt)
               : today;

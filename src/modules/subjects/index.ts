@@ -3,7 +3,7 @@
  * only what is exported here; writing without authorising (`applyChanges`) is not among it.
  */
 export type { FieldValue } from './field-types.ts';
-export type { AccessCopy } from './present-access-copy.ts';
+export type { AccessCopy, AccessCopyRequest, RequestsOfPerson } from './present-access-copy.ts';
 export { createSealPool, type SealPool } from './seal-pool.ts';
 export type { CategoryValues, ValuesInput } from './subject-codec.ts';
 export type { NewSubjectRow } from './subjects.repo.ts';

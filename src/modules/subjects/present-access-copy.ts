@@ -9,7 +9,13 @@
  * it comes from the register definition, so the copy says what the definition says.
  */
 import { countriesOutsideEea } from '../definition/index.ts';
-import type { LegalBasis, Localized, Register } from '../definition/index.ts';
+import type {
+  LegalBasis,
+  Localized,
+  Register,
+  RequestChannel,
+  RequestType,
+} from '../definition/index.ts';
 import type { FieldValue } from './field-types.ts';
 import type { OpenedCategories, StoredField } from './subject-codec.ts';
 import type { HistoryRow, SubjectRow } from './subjects.repo.ts';
@@ -94,6 +100,53 @@ export interface AccessCopyCategory {
   legalHolds: AccessCopyHold[];
 }
 
+/**
+ * The person's own stops (Art. 7(3), 21; the direct-marketing prohibition): which purposes are
+ * stopped for them, why and since when, and the compelling grounds recorded against an objection.
+ * Who recorded anything is not shown.
+ */
+export interface AccessCopyStops {
+  stopped: Array<{
+    purpose: string;
+    /** The purpose's name (absent for a purpose the definition no longer declares). */
+    label?: Localized;
+    reason: 'objection' | 'consent_withdrawal' | 'marketing_prohibition';
+    since: string;
+  }>;
+  /** Purposes that go on despite an objection, with the grounds the person was told of. */
+  compellingGrounds: Array<{ purpose: string; label?: Localized; grounds: string; since: string }>;
+}
+
+/**
+ * One of the person's own requests, as the requests module tells it (see docs/requests.md, "The
+ * person's requests in the copy"): no staff identities, no handling notes.
+ */
+export interface AccessCopyRequest {
+  id: string;
+  type: RequestType;
+  channel: RequestChannel;
+  receivedAt: string;
+  identityProvenAt: string | null;
+  /** YYYY-MM-DD in Helsinki; null until the identity is proven. */
+  dueOn: string | null;
+  /** The first due date, when an extension moved it. */
+  originalDueOn: string | null;
+  extended: boolean;
+  state: string;
+  closedAt: string | null;
+  /** The contact details the request was made with. */
+  contact: { email: string | null; phone: string | null; name: string | null };
+  /** What the person wrote, for a request made in the portal (their own words); else null. */
+  details: string | null;
+  /** The reasons the person was told by mail: for a refusal and for an extension. */
+  reasons: { refuse?: string; extend?: string };
+  /** Its steps, oldest first: the step's name, when, and the due date it set. */
+  history: Array<{ step: string; at: string; dueOn?: string }>;
+}
+
+/** The person's requests, for the copy (a port the composition root fills from the requests module). */
+export type RequestsOfPerson = (subjectId: string) => Promise<AccessCopyRequest[]>;
+
 export interface AccessCopy {
   exportedAt: string;
   controller: {
@@ -136,6 +189,10 @@ export interface AccessCopy {
     role: string;
     categories: string[];
   }>;
+  /** The person's objections, consent withdrawals and marketing prohibitions. */
+  stops: AccessCopyStops;
+  /** The person's own data-subject requests and their history. */
+  requests: AccessCopyRequest[];
 }
 
 /** The definition's recipients that receive a category: named in it, or through a purpose. */
@@ -224,6 +281,13 @@ export function presentAccessCopy(input: {
     change: { old: FieldValue | null; new: FieldValue | null; reason: string | null };
   }>;
   accessLog: AccessCopy['accessLog'];
+  stops: ReadonlyArray<{
+    purpose: string;
+    reason: AccessCopyStops['stopped'][number]['reason'];
+    since: Date;
+  }>;
+  compellingGrounds: ReadonlyArray<{ purpose: string; grounds: string; since: Date }>;
+  requests: AccessCopyRequest[];
 }): AccessCopy {
   const { register, subject } = input;
   const def = register.definition;
@@ -299,7 +363,40 @@ export function presentAccessCopy(input: {
       ...(authority.phone ? { phone: authority.phone } : {}),
     },
     accessLog: input.accessLog,
+    stops: {
+      stopped: input.stops
+        .map((st) => ({
+          ...purposeNamed(register, st.purpose),
+          reason: st.reason,
+          since: iso(st.since),
+        }))
+        .sort((a, b) => order2(def, a.purpose, b.purpose) || a.reason.localeCompare(b.reason)),
+      compellingGrounds: input.compellingGrounds
+        .map((g) => ({
+          ...purposeNamed(register, g.purpose),
+          grounds: g.grounds,
+          since: iso(g.since),
+        }))
+        .sort((a, b) => order2(def, a.purpose, b.purpose)),
+    },
+    requests: input.requests,
   };
+}
+
+const iso = (d: Date) => new Date(d).toISOString();
+
+function purposeNamed(register: Register, purpose: string): { purpose: string; label?: Localized } {
+  const label = register.purpose(purpose)?.label;
+  return { purpose, ...(label ? { label } : {}) };
+}
+
+/** Purposes in the definition's order, then any it no longer declares. */
+function order2(def: Definition, a: string, b: string): number {
+  const i = (p: string) => {
+    const n = def.purposes.findIndex((x) => x.id === p);
+    return n < 0 ? def.purposes.length : n;
+  };
+  return i(a) - i(b) || a.localeCompare(b);
 }
 
 function order(def: Definition, category: string): number {

@@ -12,6 +12,8 @@ import {
   RECIPIENT_ROLES,
   RETENTION_EVENTS,
   RIGHTS,
+  REQUEST_CHANNELS,
+  REQUEST_TYPES,
   SOURCE_KINDS,
   TRANSFER_MECHANISMS,
 } from '../definition/index.ts';
@@ -231,6 +233,61 @@ const accessCopy = z
         }),
       )
       .describe('Who has processed the data, when and why (names of staff are not shown)'),
+    stops: z
+      .object({
+        stopped: z.array(
+          z.object({
+            purpose: z.string(),
+            label: localizedText.optional(),
+            reason: z.enum(['objection', 'consent_withdrawal', 'marketing_prohibition']),
+            since: z.string(),
+          }),
+        ),
+        compellingGrounds: z
+          .array(
+            z.object({
+              purpose: z.string(),
+              label: localizedText.optional(),
+              grounds: z.string().describe('The grounds as the person was told them'),
+              since: z.string(),
+            }),
+          )
+          .describe('Purposes that go on despite an objection (who recorded them is not shown)'),
+      })
+      .describe("The person's objections, consent withdrawals and direct-marketing prohibitions"),
+    requests: z
+      .array(
+        z.object({
+          id: z.uuid(),
+          type: z.enum(REQUEST_TYPES),
+          channel: z.enum(REQUEST_CHANNELS),
+          receivedAt: z.string(),
+          identityProvenAt: z.string().nullable(),
+          dueOn: z.string().nullable().describe('YYYY-MM-DD; null until the identity is proven'),
+          originalDueOn: z.string().nullable(),
+          extended: z.boolean(),
+          state: z.string(),
+          closedAt: z.string().nullable(),
+          contact: z.object({
+            email: z.string().nullable(),
+            phone: z.string().nullable(),
+            name: z.string().nullable(),
+          }),
+          details: z
+            .string()
+            .nullable()
+            .describe('What the person wrote, for a request made in the portal'),
+          reasons: z
+            .object({ refuse: z.string().optional(), extend: z.string().optional() })
+            .describe('The reasons the person was told, for a refusal and an extension'),
+          history: z.array(
+            z.object({ step: z.string(), at: z.string(), dueOn: z.string().optional() }),
+          ),
+        }),
+      )
+      .describe(
+        "The person's own data-subject requests and their steps (no staff identities or handling notes)",
+      ),
   })
   .meta({ id: 'AccessCopy' });
 

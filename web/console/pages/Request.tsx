@@ -225,6 +225,10 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
         </>
       ) : null}
 
+      {r.type === 'erasure' && r.state === 'completed' ? (
+        <HeldAfterErasure request={r} def={def} />
+      ) : null}
+
       {TELL_RECIPIENTS.has(r.type) && (open || r.state === 'completed') ? (
         <RecipientsTold request={r} def={def} />
       ) : null}
@@ -910,6 +914,74 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
         </Button>
       </div>
     </form>
+  );
+}
+
+/** One legal hold's keeping after an erasure, as the completion recorded it. */
+interface HeldEntry {
+  hold: string;
+  law: string;
+  purpose: string;
+  categories: string[];
+  until: string;
+}
+
+function heldEntries(value: unknown): HeldEntry[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  return value.filter(
+    (h): h is HeldEntry =>
+      typeof h === 'object' &&
+      h !== null &&
+      typeof (h as HeldEntry).hold === 'string' &&
+      typeof (h as HeldEntry).law === 'string' &&
+      typeof (h as HeldEntry).until === 'string' &&
+      Array.isArray((h as HeldEntry).categories),
+  );
+}
+
+/**
+ * What the legal holds keep of the person after the erasure: each hold with its law, the
+ * categories kept, the one purpose they stay readable for, and the last day they are kept.
+ */
+function HeldAfterErasure({ request, def }: { request: RequestView; def: Definition | undefined }) {
+  const i18n = useI18n();
+  const { t, loc } = i18n;
+  const completed = request.events.find((e) => e.step === 'completed');
+  const held = heldEntries(completed?.data.holds);
+  const categoryName = (id: string) => loc(def?.categories.find((c) => c.id === id)?.label, id);
+  const purposeName = (id: string) => loc(def?.purposes.find((p) => p.id === id)?.label, id);
+  return (
+    <section aria-labelledby="held-title" className="held">
+      <h2 id="held-title">{t('held.title')}</h2>
+      {held.length === 0 ? (
+        <p>{t('held.none')}</p>
+      ) : (
+        <>
+          <p className="muted small">{t('held.intro')}</p>
+          <ul className="plain-list held-list">
+            {held.map((h) => (
+              <li key={h.hold} className="card" data-hold={h.hold}>
+                <h3>
+                  <code>{h.hold}</code>
+                </h3>
+                <dl className="facts">
+                  <Fact term={t('held.law')}>{h.law}</Fact>
+                  <Fact term={t('held.categories')}>
+                    {i18n.list(h.categories.map(categoryName))}
+                  </Fact>
+                  <Fact term={t('held.purpose')}>{purposeName(h.purpose)}</Fact>
+                  <Fact term={t('held.until')}>
+                    <span data-until={h.until}>{dayText(i18n, h.until)}</span>
+                  </Fact>
+                </dl>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
   );
 }
 

@@ -76,6 +76,19 @@ function StaffTable({ items, roles }: { items: Staff[]; roles: Role[] }) {
     { id: 'displayName', header: t('col.displayName'), cell: (s) => s.displayName },
     { id: 'role', header: t('col.role'), cell: (s) => roleName(i18n, roles, s.role) },
     {
+      id: 'email',
+      header: t('col.email'),
+      cell: (s) =>
+        s.email ? (
+          <span className="mono">
+            {s.email}
+            {s.lang ? ` (${s.lang})` : ''}
+          </span>
+        ) : (
+          <span className="muted">{t('common.none')}</span>
+        ),
+    },
+    {
       id: 'twoFactor',
       header: t('col.twoFactor'),
       cell: (s) =>
@@ -127,6 +140,7 @@ function StaffActions({ staff, roles }: { staff: Staff; roles: Role[] }) {
   const { t } = i18n;
   const announce = useAnnounce();
   const [role, setRole] = useState(staff.role);
+  const [mailOpen, setMailOpen] = useState(false);
 
   const update = useMutation({
     mutationFn: (patch: { role?: string; disabled?: boolean }) => api.updateStaff(staff.id, patch),
@@ -179,6 +193,13 @@ function StaffActions({ staff, roles }: { staff: Staff; roles: Role[] }) {
           {t('staff.changeRole')}
         </Button>
         <Button
+          variant="secondary"
+          aria-label={`${t('staff.mailSettings')}: ${staff.username}`}
+          onClick={() => setMailOpen(true)}
+        >
+          {t('staff.mailSettings')}
+        </Button>
+        <Button
           variant={staff.disabledAt ? 'secondary' : 'danger'}
           busy={update.isPending && update.variables?.disabled !== undefined}
           aria-label={`${t(staff.disabledAt ? 'staff.enable' : 'staff.disable')}: ${staff.username}`}
@@ -188,7 +209,76 @@ function StaffActions({ staff, roles }: { staff: Staff; roles: Role[] }) {
         </Button>
       </form>
       {update.isError ? <Alert>{describeError(i18n, update.error)}</Alert> : null}
+      <Dialog
+        open={mailOpen}
+        title={t('staff.mailSettingsOf', { name: staff.username })}
+        onClose={() => setMailOpen(false)}
+      >
+        {mailOpen ? <MailSettings staff={staff} onDone={() => setMailOpen(false)} /> : null}
+      </Dialog>
     </>
+  );
+}
+
+/** A member's e-mail address and mail language: where the requests digest goes. */
+function MailSettings({ staff, onDone }: { staff: Staff; onDone: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const announce = useAnnounce();
+  const [email, setEmail] = useState(staff.email ?? '');
+  const [lang, setLang] = useState<'' | 'sv' | 'fi' | 'en'>(staff.lang ?? '');
+  const save = useMutation({
+    mutationFn: () =>
+      api.updateStaff(staff.id, { email: email.trim() || null, lang: lang || null }),
+    onSuccess: async (updated) => {
+      announce(t('staff.mailSaved', { name: updated.username }));
+      await queryClient.invalidateQueries({ queryKey: ['staff'] });
+      onDone();
+    },
+  });
+  const fieldError = (f: string) =>
+    save.error instanceof ApiError ? (save.error.fieldError(f) ?? null) : null;
+  return (
+    <form
+      className="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+    >
+      <TextField
+        id={`email-${staff.id}`}
+        label={t('staff.email')}
+        name="email"
+        type="email"
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        value={email}
+        error={fieldError('email')}
+        onChange={(e) => setEmail(e.target.value)}
+      />
+      <SelectField
+        id={`lang-${staff.id}`}
+        label={t('staff.lang')}
+        name="lang"
+        value={lang}
+        error={fieldError('lang')}
+        onChange={(e) => setLang(e.target.value as '' | 'sv' | 'fi' | 'en')}
+      >
+        <option value="">{t('staff.langUnknown')}</option>
+        <option value="sv">svenska</option>
+        <option value="fi">suomi</option>
+        <option value="en">English</option>
+      </SelectField>
+      <div>
+        <Button type="submit" busy={save.isPending}>
+          {t('staff.mailSave')}
+        </Button>
+      </div>
+    </form>
   );
 }
 
@@ -200,15 +290,25 @@ function CreateStaff({ roles }: { roles: Role[] }) {
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState(roles[0]?.id ?? '');
+  const [email, setEmail] = useState('');
+  const [lang, setLang] = useState<'' | 'sv' | 'fi' | 'en'>('');
   const [created, setCreated] = useState<{ staff: Staff; password: string } | null>(null);
 
   const create = useMutation({
     mutationFn: () =>
-      api.createStaff({ username: username.trim(), displayName: displayName.trim(), role }),
+      api.createStaff({
+        username: username.trim(),
+        displayName: displayName.trim(),
+        role,
+        ...(email.trim() ? { email: email.trim() } : {}),
+        ...(lang ? { lang } : {}),
+      }),
     onSuccess: async (result) => {
       setCreated(result);
       setUsername('');
       setDisplayName('');
+      setEmail('');
+      setLang('');
       await queryClient.invalidateQueries({ queryKey: ['staff'] });
     },
   });
@@ -267,6 +367,31 @@ function CreateStaff({ roles }: { roles: Role[] }) {
                 {i18n.loc(r.label, r.id)}
               </option>
             ))}
+          </SelectField>
+          <TextField
+            id="new-email"
+            label={t('staff.email')}
+            name="email"
+            type="email"
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            value={email}
+            error={fieldError('email')}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+          <SelectField
+            id="new-lang"
+            label={t('staff.lang')}
+            name="lang"
+            value={lang}
+            error={fieldError('lang')}
+            onChange={(e) => setLang(e.target.value as '' | 'sv' | 'fi' | 'en')}
+          >
+            <option value="">{t('staff.langUnknown')}</option>
+            <option value="sv">svenska</option>
+            <option value="fi">suomi</option>
+            <option value="en">English</option>
           </SelectField>
         </div>
         <div>

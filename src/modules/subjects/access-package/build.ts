@@ -15,7 +15,7 @@ import type { Register } from '../../definition/index.ts';
 import type { FieldValue } from '../field-types.ts';
 import { presentAccessCopy, type AccessCopy } from '../present-access-copy.ts';
 import type { OpenedCategories } from '../subject-codec.ts';
-import { csv } from './csv.ts';
+import { csv } from '../../../lib/csv.ts';
 import { buildDocument } from './document.ts';
 import { renderHtml } from './html.ts';
 import { packageMessages, type PackageLang } from './messages.ts';
@@ -126,6 +126,17 @@ function specimenCopy(register: Register): AccessCopy {
       role: r.id,
       categories: [],
     })),
+    // Each kind of stop on every purpose, so their sentences are shaped once; requests are the
+    // person's own words and dates, shaped per copy.
+    stops: def.purposes.flatMap((p) =>
+      (['objection', 'consent_withdrawal', 'marketing_prohibition'] as const).map((reason) => ({
+        purpose: p.id,
+        reason,
+        since: at,
+      })),
+    ),
+    compellingGrounds: def.purposes.map((p) => ({ purpose: p.id, grounds: '-', since: at })),
+    requests: [],
   });
 }
 

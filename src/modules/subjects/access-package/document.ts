@@ -137,6 +137,9 @@ export function buildDocument(
     });
   }
 
+  stopBlocks(blocks, copy.stops, { m, l, when });
+  requestBlocks(blocks, copy.requests, { m, when, day: (d) => dayText(d, lang) });
+
   h(2, m.rights);
   blocks.push({ kind: 'paragraph', text: m.rightsIntro });
   blocks.push({
@@ -180,6 +183,124 @@ export function buildDocument(
     blocks.push({ kind: 'paragraph', text: m.portableText });
   }
   return { lang, title: m.title, blocks };
+}
+
+/** A calendar date (YYYY-MM-DD) in the language's conventions, the same day everywhere. */
+function dayText(date: string, lang: PackageLang): string {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!d) {
+    return showable(date);
+  }
+  return new Intl.DateTimeFormat(LOCALES[lang], { dateStyle: 'medium', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]))),
+  );
+}
+
+/** A term of the messages, or the raw id for one they do not know (a newer state, say). */
+function term<K extends string>(terms: Record<K, string>, id: string): string {
+  return Object.hasOwn(terms, id) ? terms[id as K] : showable(id);
+}
+
+/** The person's objections, consent withdrawals and marketing prohibitions. */
+function stopBlocks(
+  blocks: Block[],
+  stops: AccessCopy['stops'],
+  ctx: {
+    m: PackageMessages;
+    l: (t: Localized | null | undefined, fallback?: string) => string;
+    when: (iso: string) => string;
+  },
+) {
+  const { m, l, when } = ctx;
+  blocks.push({ kind: 'heading', level: 2, text: m.stopsHeading });
+  if (stops.stopped.length === 0 && stops.compellingGrounds.length === 0) {
+    blocks.push({ kind: 'paragraph', text: m.noStops });
+    return;
+  }
+  if (stops.stopped.length > 0) {
+    blocks.push({ kind: 'paragraph', text: m.stopsIntro });
+    blocks.push({
+      kind: 'table',
+      head: [m.purpose, m.stoppedBecause, m.since],
+      rows: stops.stopped.map((st) => [
+        l(st.label, st.purpose),
+        m.stopReasons[st.reason],
+        when(st.since),
+      ]),
+    });
+  }
+  if (stops.compellingGrounds.length > 0) {
+    blocks.push({ kind: 'heading', level: 3, text: m.groundsHeading });
+    blocks.push({ kind: 'paragraph', text: m.groundsIntro });
+    blocks.push({
+      kind: 'table',
+      head: [m.purpose, m.grounds, m.since],
+      rows: stops.compellingGrounds.map((g) => [
+        l(g.label, g.purpose),
+        showable(g.grounds),
+        when(g.since),
+      ]),
+    });
+  }
+}
+
+/** The person's own requests, each with its steps. */
+function requestBlocks(
+  blocks: Block[],
+  requests: AccessCopy['requests'],
+  ctx: { m: PackageMessages; when: (iso: string) => string; day: (date: string) => string },
+) {
+  const { m, when, day } = ctx;
+  blocks.push({ kind: 'heading', level: 2, text: m.requestsHeading });
+  if (requests.length === 0) {
+    blocks.push({ kind: 'paragraph', text: m.noRequests });
+    return;
+  }
+  blocks.push({ kind: 'paragraph', text: m.requestsIntro });
+  for (const r of requests) {
+    blocks.push({
+      kind: 'heading',
+      level: 3,
+      text: `${term(m.requestTypes, r.type)}, ${when(r.receivedAt)}`,
+    });
+    const contact = [r.contact.name, r.contact.email, r.contact.phone].filter(
+      (x): x is string => typeof x === 'string' && x.length > 0,
+    );
+    blocks.push({
+      kind: 'pairs',
+      items: [
+        { term: m.requestType, text: term(m.requestTypes, r.type) },
+        { term: m.channel, text: term(m.channels, r.channel) },
+        { term: m.received, text: when(r.receivedAt) },
+        ...(r.identityProvenAt ? [{ term: m.identityProven, text: when(r.identityProvenAt) }] : []),
+        ...(r.dueOn ? [{ term: m.dueOn, text: day(r.dueOn) }] : []),
+        ...(r.originalDueOn && r.originalDueOn !== r.dueOn
+          ? [{ term: m.originalDueOn, text: day(r.originalDueOn) }]
+          : []),
+        { term: m.status, text: term(m.requestStates, r.state) },
+        ...(r.closedAt ? [{ term: m.closed, text: when(r.closedAt) }] : []),
+        ...(contact.length > 0
+          ? [{ term: m.contactGiven, text: showable(contact.join(', ')) }]
+          : []),
+        ...(r.details ? [{ term: m.yourWords, text: showable(r.details) }] : []),
+        ...(r.reasons.extend
+          ? [{ term: m.extensionReason, text: showable(r.reasons.extend) }]
+          : []),
+        ...(r.reasons.refuse ? [{ term: m.refusalReason, text: showable(r.reasons.refuse) }] : []),
+      ],
+    });
+    if (r.history.length > 0) {
+      blocks.push({
+        kind: 'table',
+        head: [m.when, m.step, m.dueOn],
+        rows: r.history.map((e) => [
+          when(e.at),
+          term(m.steps, e.step),
+          e.dueOn ? day(e.dueOn) : '',
+        ]),
+      });
+    }
+  }
 }
 
 /** A part of a list item as a sentence: a full stop unless it ends with one of its own. */

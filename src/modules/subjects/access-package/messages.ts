@@ -107,6 +107,62 @@ export interface PackageMessages {
     | 'consent_withdrawal'
     | 'marketing_prohibition'
   >;
+  /** The person's stops and their requests. */
+  stopsHeading: string;
+  stopsIntro: string;
+  noStops: string;
+  purpose: string;
+  stoppedBecause: string;
+  since: string;
+  stopReasons: Terms<'objection' | 'consent_withdrawal' | 'marketing_prohibition'>;
+  groundsHeading: string;
+  groundsIntro: string;
+  grounds: string;
+  requestsHeading: string;
+  requestsIntro: string;
+  noRequests: string;
+  requestType: string;
+  channel: string;
+  received: string;
+  identityProven: string;
+  dueOn: string;
+  originalDueOn: string;
+  status: string;
+  closed: string;
+  contactGiven: string;
+  yourWords: string;
+  refusalReason: string;
+  extensionReason: string;
+  step: string;
+  requestTypes: Terms<
+    | 'access'
+    | 'rectification'
+    | 'erasure'
+    | 'restriction'
+    | 'restriction_lift'
+    | 'portability'
+    | 'objection'
+    | 'consent_withdrawal'
+    | 'marketing_prohibition'
+  >;
+  channels: Terms<'portal' | 'email' | 'postal' | 'in_person' | 'phone'>;
+  requestStates: Terms<
+    'received' | 'identity_pending' | 'in_progress' | 'completed' | 'refused' | 'cancelled'
+  >;
+  /** The steps of a request a person sees (requests.service.ts PERSON_STEPS). */
+  steps: Terms<
+    | 'received'
+    | 'identity_pending'
+    | 'identity'
+    | 'in_progress'
+    | 'extended'
+    | 'told_before_lifting'
+    | 'download_link'
+    | 'downloaded'
+    | 'completed'
+    | 'refused'
+    | 'cancelled'
+  >;
   /** "2 years from the end of the financial year" */
   durationFrom: (duration: string, event: string) => string;
   units: { Y: [string, string]; M: [string, string]; W: [string, string]; D: [string, string] };
@@ -233,6 +289,78 @@ const en: PackageMessages = {
     objection: 'Right to object',
     consent_withdrawal: 'Right to withdraw consent',
     marketing_prohibition: 'Right to prohibit direct marketing',
+  },
+  stopsHeading: 'Your objections, withdrawals of consent and marketing prohibitions',
+  stopsIntro: 'We do not process your data for these purposes.',
+  noStops:
+    'You have not objected to processing, withdrawn a consent or prohibited direct marketing.',
+  purpose: 'Purpose',
+  stoppedBecause: 'Stopped because',
+  since: 'Since',
+  stopReasons: {
+    objection: 'you objected (Article 21)',
+    consent_withdrawal: 'you withdrew your consent',
+    marketing_prohibition: 'you prohibited direct marketing',
+  },
+  groundsHeading: 'Processing that goes on despite your objection',
+  groundsIntro:
+    'For these purposes we recorded compelling legitimate grounds that override your objection, and told you of them.',
+  grounds: 'Grounds',
+  requestsHeading: 'Your requests',
+  requestsIntro:
+    'The requests you have made about your data, and each step of their handling. The names of our staff and their internal notes are not shown.',
+  noRequests: 'You have made no requests about your data.',
+  requestType: 'Request',
+  channel: 'Made by',
+  received: 'Received',
+  identityProven: 'Identity confirmed',
+  dueOn: 'To be answered by',
+  originalDueOn: 'First due date',
+  status: 'Status',
+  closed: 'Closed',
+  contactGiven: 'Contact details given',
+  yourWords: 'What you wrote',
+  refusalReason: 'Reason for refusal',
+  extensionReason: 'Reason for more time',
+  step: 'Step',
+  requestTypes: {
+    access: 'Access to your data',
+    rectification: 'Rectification',
+    erasure: 'Erasure',
+    restriction: 'Restriction of processing',
+    restriction_lift: 'Lifting a restriction',
+    portability: 'Data portability',
+    objection: 'Objection',
+    consent_withdrawal: 'Withdrawal of consent',
+    marketing_prohibition: 'Direct-marketing prohibition',
+  },
+  channels: {
+    portal: 'the web form',
+    email: 'e-mail',
+    postal: 'letter',
+    in_person: 'in person',
+    phone: 'phone',
+  },
+  requestStates: {
+    received: 'Received',
+    identity_pending: 'Waiting for identity confirmation',
+    in_progress: 'Being handled',
+    completed: 'Completed',
+    refused: 'Refused',
+    cancelled: 'Cancelled',
+  },
+  steps: {
+    received: 'Request received',
+    identity_pending: 'Waiting for identity confirmation',
+    identity: 'Identity confirmed',
+    in_progress: 'Handling started',
+    extended: 'Answer time extended',
+    told_before_lifting: 'You were told before the restriction was lifted',
+    download_link: 'Download link sent',
+    downloaded: 'Copy downloaded',
+    completed: 'Completed',
+    refused: 'Refused',
+    cancelled: 'Cancelled',
   },
   durationFrom: (d, e) => `${d} from ${e}`,
   units: { Y: ['year', 'years'], M: ['month', 'months'], W: ['week', 'weeks'], D: ['day', 'days'] },
@@ -361,6 +489,78 @@ const sv: PackageMessages = {
     consent_withdrawal: 'Rätt att återkalla samtycke',
     marketing_prohibition: 'Rätt att förbjuda direktmarknadsföring',
   },
+  stopsHeading: 'Dina invändningar, återkallade samtycken och förbud mot direktmarknadsföring',
+  stopsIntro: 'Vi behandlar inte dina uppgifter för dessa ändamål.',
+  noStops:
+    'Du har inte invänt mot behandling, återkallat ett samtycke eller förbjudit direktmarknadsföring.',
+  purpose: 'Ändamål',
+  stoppedBecause: 'Stoppat eftersom',
+  since: 'Sedan',
+  stopReasons: {
+    objection: 'du invände (artikel 21)',
+    consent_withdrawal: 'du återkallade ditt samtycke',
+    marketing_prohibition: 'du förbjöd direktmarknadsföring',
+  },
+  groundsHeading: 'Behandling som fortsätter trots din invändning',
+  groundsIntro:
+    'För dessa ändamål har vi registrerat tvingande berättigade skäl som väger tyngre än din invändning, och meddelat dig dem.',
+  grounds: 'Skäl',
+  requestsHeading: 'Dina begäranden',
+  requestsIntro:
+    'De begäranden du har gjort om dina uppgifter, och varje steg i deras handläggning. Vår personals namn och interna anteckningar visas inte.',
+  noRequests: 'Du har inte gjort några begäranden om dina uppgifter.',
+  requestType: 'Begäran',
+  channel: 'Gjord via',
+  received: 'Mottagen',
+  identityProven: 'Identiteten bekräftad',
+  dueOn: 'Ska besvaras senast',
+  originalDueOn: 'Ursprunglig sista dag',
+  status: 'Status',
+  closed: 'Avslutad',
+  contactGiven: 'Angivna kontaktuppgifter',
+  yourWords: 'Vad du skrev',
+  refusalReason: 'Skäl för avslag',
+  extensionReason: 'Skäl för förlängd tid',
+  step: 'Steg',
+  requestTypes: {
+    access: 'Tillgång till dina uppgifter',
+    rectification: 'Rättelse',
+    erasure: 'Radering',
+    restriction: 'Begränsning av behandlingen',
+    restriction_lift: 'Hävande av begränsningen',
+    portability: 'Dataportabilitet',
+    objection: 'Invändning',
+    consent_withdrawal: 'Återkallande av samtycke',
+    marketing_prohibition: 'Förbud mot direktmarknadsföring',
+  },
+  channels: {
+    portal: 'webbformuläret',
+    email: 'e-post',
+    postal: 'brev',
+    in_person: 'personligt besök',
+    phone: 'telefon',
+  },
+  requestStates: {
+    received: 'Mottagen',
+    identity_pending: 'Väntar på bekräftelse av identiteten',
+    in_progress: 'Under handläggning',
+    completed: 'Slutförd',
+    refused: 'Avslagen',
+    cancelled: 'Återtagen',
+  },
+  steps: {
+    received: 'Begäran mottagen',
+    identity_pending: 'Väntar på bekräftelse av identiteten',
+    identity: 'Identiteten bekräftad',
+    in_progress: 'Handläggningen började',
+    extended: 'Svarstiden förlängd',
+    told_before_lifting: 'Du meddelades innan begränsningen hävdes',
+    download_link: 'Nedladdningslänk skickad',
+    downloaded: 'Kopian nedladdad',
+    completed: 'Slutförd',
+    refused: 'Avslagen',
+    cancelled: 'Återtagen',
+  },
   durationFrom: (d, e) => `${d} från ${e}`,
   units: { Y: ['år', 'år'], M: ['månad', 'månader'], W: ['vecka', 'veckor'], D: ['dag', 'dagar'] },
 };
@@ -486,6 +686,78 @@ const fi: PackageMessages = {
     objection: 'Vastustamisoikeus',
     consent_withdrawal: 'Oikeus peruuttaa suostumus',
     marketing_prohibition: 'Oikeus kieltää suoramarkkinointi',
+  },
+  stopsHeading: 'Vastustuksesi, peruutetut suostumukset ja suoramarkkinointikiellot',
+  stopsIntro: 'Emme käsittele tietojasi näihin tarkoituksiin.',
+  noStops:
+    'Et ole vastustanut käsittelyä, peruuttanut suostumusta etkä kieltänyt suoramarkkinointia.',
+  purpose: 'Käyttötarkoitus',
+  stoppedBecause: 'Lopetettu, koska',
+  since: 'Alkaen',
+  stopReasons: {
+    objection: 'vastustit käsittelyä (21 artikla)',
+    consent_withdrawal: 'peruutit suostumuksesi',
+    marketing_prohibition: 'kielsit suoramarkkinoinnin',
+  },
+  groundsHeading: 'Käsittely, joka jatkuu vastustuksestasi huolimatta',
+  groundsIntro:
+    'Näihin tarkoituksiin olemme kirjanneet huomattavan tärkeät oikeutetut perusteet, jotka syrjäyttävät vastustuksesi, ja kertoneet ne sinulle.',
+  grounds: 'Perusteet',
+  requestsHeading: 'Pyyntösi',
+  requestsIntro:
+    'Tietojasi koskevat pyyntösi ja niiden käsittelyn vaiheet. Henkilökuntamme nimiä ja sisäisiä muistiinpanoja ei näytetä.',
+  noRequests: 'Et ole tehnyt tietojasi koskevia pyyntöjä.',
+  requestType: 'Pyyntö',
+  channel: 'Tehty',
+  received: 'Vastaanotettu',
+  identityProven: 'Henkilöllisyys vahvistettu',
+  dueOn: 'Vastattava viimeistään',
+  originalDueOn: 'Alkuperäinen määräpäivä',
+  status: 'Tila',
+  closed: 'Päättynyt',
+  contactGiven: 'Annetut yhteystiedot',
+  yourWords: 'Mitä kirjoitit',
+  refusalReason: 'Epäämisen syy',
+  extensionReason: 'Lisäajan syy',
+  step: 'Vaihe',
+  requestTypes: {
+    access: 'Pääsy tietoihisi',
+    rectification: 'Tietojen oikaisu',
+    erasure: 'Tietojen poisto',
+    restriction: 'Käsittelyn rajoitus',
+    restriction_lift: 'Rajoituksen poisto',
+    portability: 'Tietojen siirto',
+    objection: 'Vastustus',
+    consent_withdrawal: 'Suostumuksen peruutus',
+    marketing_prohibition: 'Suoramarkkinointikielto',
+  },
+  channels: {
+    portal: 'verkkolomakkeella',
+    email: 'sähköpostilla',
+    postal: 'kirjeellä',
+    in_person: 'henkilökohtaisesti',
+    phone: 'puhelimitse',
+  },
+  requestStates: {
+    received: 'Vastaanotettu',
+    identity_pending: 'Odottaa henkilöllisyyden vahvistusta',
+    in_progress: 'Käsittelyssä',
+    completed: 'Valmis',
+    refused: 'Evätty',
+    cancelled: 'Peruttu',
+  },
+  steps: {
+    received: 'Pyyntö vastaanotettu',
+    identity_pending: 'Odottaa henkilöllisyyden vahvistusta',
+    identity: 'Henkilöllisyys vahvistettu',
+    in_progress: 'Käsittely alkoi',
+    extended: 'Vastausaikaa jatkettu',
+    told_before_lifting: 'Sinulle kerrottiin ennen rajoituksen poistamista',
+    download_link: 'Latauslinkki lähetetty',
+    downloaded: 'Kopio ladattu',
+    completed: 'Valmis',
+    refused: 'Evätty',
+    cancelled: 'Peruttu',
   },
   durationFrom: (d, e) => `${d} ${e}`,
   units: {

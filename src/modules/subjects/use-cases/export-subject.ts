@@ -4,6 +4,7 @@ import type { AuditLang } from '../../audit/index.ts';
 import type { UseCaseContext } from '../access.ts';
 import { presentAccessCopy, type AccessCopy } from '../present-access-copy.ts';
 import { subjectsRepo as repo } from '../subjects.repo.ts';
+import { groundsAad } from './stop-processing.ts';
 
 export function createExportSubject(ctx: UseCaseContext) {
   const { access, audit, clock, db, register } = ctx;
@@ -32,7 +33,19 @@ export function createExportSubject(ctx: UseCaseContext) {
     // would make every export pay for a pass over the log's unsealed tail (about a second with
     // 1,000,000 people), which the server's sealer does every second anyway.
     const accessLog = await audit.forSubject(id, lang);
+    // The person's stops and the compelling grounds against their objection: the grounds are
+    // what the person was told (the completion mail names them), who recorded them is not shown.
+    const stops = await repo.stopsOf(db, id);
+    const grounds = (await repo.groundsOf(db, id)).map((g) => ({
+      purpose: g.purpose,
+      since: g.since,
+      grounds: ctx.vault.open(key, groundsAad(id, g.purpose), g.sealed_reason).toString('utf8'),
+    }));
+    const requests = ctx.requestsOf ? await ctx.requestsOf(id) : [];
     return presentAccessCopy({
+      stops,
+      compellingGrounds: grounds,
+      requests,
       register,
       exportedAt: clock.now(),
       subject,

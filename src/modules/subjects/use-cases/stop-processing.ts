@@ -86,7 +86,7 @@ export function requireRequestHandler(
   requireEveryPurpose(actor, allPurposes, what);
 }
 
-const groundsAad = (id: string, purpose: string) => `compelling-grounds:${id}:${purpose}`;
+export const groundsAad = (id: string, purpose: string) => `compelling-grounds:${id}:${purpose}`;
 
 export function createStopProcessing(ctx: UseCaseContext) {
   const { access, audit, clock, db, register, vault } = ctx;
