@@ -1088,7 +1088,8 @@ describe('start-up errors', () => {
     async () => {
       const dir = await freshDir();
       await ownRegister(join(dir, 'register.yaml'));
-      expect((await rekisteri(dir, ['apikey', 'list'])).code).toBe(0);
+      const listed = await rekisteri(dir, ['apikey', 'list']);
+      expect(listed.code, listed.stderr).toBe(0);
       for (const args of [['check', DEMO], ['audit', 'verify'], ['--help']]) {
         const child = spawn(process.execPath, [BIN, ...args], {
           cwd: dir,
