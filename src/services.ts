@@ -16,6 +16,7 @@ import {
 } from './modules/audit/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
+import { createPermissionsService } from './modules/permissions/index.ts';
 import { createPortalService, createRequestsService } from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
@@ -64,6 +65,8 @@ export function createServices(deps: {
       : {}),
   });
   const subjects = createSubjectsService({ db, keys, register, vault, clock, audit });
+  // The permission ledger and the permission check (docs/permissions.md).
+  const permissions = createPermissionsService({ db, register, audit, clock });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
     db,
@@ -128,6 +131,7 @@ export function createServices(deps: {
     keys,
     audit,
     subjects,
+    permissions,
     apiKeys,
     imports,
     staff,

@@ -16,6 +16,7 @@ import * as m0013 from './0013_request_tokens.ts';
 import * as m0014 from './0014_holds_suppression.ts';
 import * as m0015 from './0015_subject_stops.ts';
 import * as m0016 from './0016_request_claims.ts';
+import * as m0017 from './0017_permissions.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0014_holds_suppression': m0014,
   '0015_subject_stops': m0015,
   '0016_request_claims': m0016,
+  '0017_permissions': m0017,
 };

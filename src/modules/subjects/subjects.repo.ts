@@ -565,7 +565,8 @@ export const subjectsRepo = {
 
   /**
    * The data side of an erasure: the sealed values and history go, the person becomes a tombstone
-   * (id and time), mail waiting to them leaves the outbox, and the erasure is journalled with its
+   * (id and time), their permission ledger (state and evidence) goes, mail waiting to them leaves
+   * the outbox, and the erasure is journalled with its
    * reason code. The key that opens every copy of the values (and of the mail) is destroyed in the
    * key store afterwards. Both the erase use case and the reconciling of restored backups come here.
    */
@@ -593,6 +594,10 @@ export const subjectsRepo = {
       })
       .where('id', '=', subjectId)
       .execute();
+    // The permission ledger goes with the person (docs/permissions.md): its history is
+    // append-only, and its trigger lets a person's rows go only once they are erased (above).
+    await ex.deleteFrom('permission_states').where('subject_id', '=', subjectId).execute();
+    await ex.deleteFrom('permission_history').where('subject_id', '=', subjectId).execute();
   },
 
   /** The data database's erasure journal after `afterSeq`, oldest first. */
