@@ -66,7 +66,13 @@ export function createServices(deps: {
   });
   const subjects = createSubjectsService({ db, keys, register, vault, clock, audit });
   // The permission ledger and the permission check (docs/permissions.md).
-  const permissions = createPermissionsService({ db, register, audit, clock });
+  const permissions = createPermissionsService({
+    db,
+    register,
+    audit,
+    clock,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
     db,
@@ -105,7 +111,20 @@ export function createServices(deps: {
     register,
     clock,
     subjects,
-    ports: { stopProcessing: subjects.stopProcessing, recipientsOf: subjects.recipientsOf },
+    ports: {
+      // A completed objection, consent withdrawal or marketing prohibition stops the purposes and
+      // records the change in the permission ledger, with the request as its evidence.
+      stopProcessing: async (actor, subjectId, { request, ...input }) => {
+        const result = await subjects.stopProcessing(actor, subjectId, input);
+        await permissions.recordStop(actor, subjectId, {
+          reason: input.reason,
+          purposes: result.stopped,
+          ...(request ? { reference: request } : {}),
+        });
+        return result;
+      },
+      recipientsOf: subjects.recipientsOf,
+    },
   });
   // The public portal's side of requests: intake by a mailed link, its verification, downloads.
   const portal = createPortalService({

@@ -488,6 +488,85 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     expect(refusal.statusCode, refusal.body).toBe(200);
   });
 
+  it('the access copy holds the ledger, readable, without naming staff; consents export as Kantara Consent Receipts', async () => {
+    const p = await person({ organisation: true });
+    await record(p.id, [grant('newsletter', 'email')], {
+      method: 'form',
+      wording: WORDING,
+      reference: 'signup-7',
+    });
+    await record(
+      p.id,
+      [{ kind: 'market_research', channel: '*', state: 'refused' }],
+      {
+        method: 'preference_page',
+      },
+      { kind: 'subject', id: p.id, read: new Set(), write: new Set(), actions: new Set() },
+    );
+    const copy = await t.services.subjects.exportSubject(operator, p.id, 'fi');
+    expect(copy.permissions.state).toEqual([
+      expect.objectContaining({ kind: 'market_research', channel: '*', state: 'refused' }),
+      expect.objectContaining({ kind: 'newsletter', channel: 'email', state: 'granted' }),
+    ]);
+    expect(copy.permissions.history.map((h) => [h.kind, h.state, h.method, h.by])).toEqual([
+      ['newsletter', 'granted', 'form', 'operator'],
+      ['market_research', 'refused', 'preference_page', 'subject'],
+    ]);
+    expect(copy.permissions.history[0]?.wording).toEqual(WORDING);
+    const { buildAccessPackage } = await import('../src/modules/subjects/index.ts');
+    const pkg = await buildAccessPackage(copy, t.register, 'fi');
+    const { unzipSync, strFromU8 } = await import('fflate');
+    const files = unzipSync(pkg);
+    const html = Object.entries(files).find(([n]) => n.endsWith('.html'));
+    expect(html, Object.keys(files).join(', ')).toBeDefined();
+    const page = strFromU8(html?.[1] ?? new Uint8Array());
+    expect(page).toContain('Markkinointiluvat');
+    expect(page).toContain('Uutiskirje');
+    expect(page).toContain('kaikki kanavat');
+    expect(page).toContain('asetussivu');
+
+    const res = await t.app.inject({
+      url: `/api/v1/subjects/${p.id}/consent-receipts?lang=fi`,
+      headers: await allPowersKey(t),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const { receipts } = res.json<{ receipts: Array<Record<string, unknown>> }>();
+    expect(receipts).toHaveLength(1);
+    const r = receipts[0] as Record<string, unknown> & {
+      services: Array<{ service: string; purposes: Array<Record<string, unknown>> }>;
+      piiControllers: Array<{ piiController: string }>;
+    };
+    expect(r).toMatchObject({
+      version: 'KI-CR-v1.1.0',
+      jurisdiction: 'FI',
+      collectionMethod: 'form',
+      language: 'fi',
+      piiPrincipalId: p.id,
+      sensitive: false,
+      spiCat: [],
+    });
+    expect(r.consentReceiptID).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(typeof r.consentTimestamp).toBe('number');
+    expect(r.piiControllers[0]?.piiController).toBe('Revontuli Kahvipaahtimo Oy');
+    expect(r.services[0]?.service).toBe('Uutiskirje (Sähköposti)');
+    expect(r.services[0]?.purposes[0]).toMatchObject({
+      purpose: 'Uutiskirje ja sähköpostitarjoukset',
+      consentType: 'EXPLICIT',
+      thirdPartyDisclosure: true,
+      thirdPartyName: 'Mailfinch Inc.',
+    });
+    // The same receipt id on every export.
+    const again = await t.services.permissions.consentReceipts(operator, p.id, 'fi');
+    expect(again[0]?.consentReceiptID).toBe(r.consentReceiptID);
+    const bad = await t.app.inject({
+      url: `/api/v1/subjects/${p.id}/consent-receipts?lang=de`,
+      headers: await allPowersKey(t),
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('writes access-log entries without personal data', async () => {
     const p = await person();
     await record(p.id, [grant('newsletter', 'email')], { wording: WORDING });

@@ -452,6 +452,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/subjects/{id}/consent-receipts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A person's consents as Kantara Consent Receipts (v1.1)
+     * @description One receipt for each kind and channel the person has granted now, with the purposes resting on it, their categories, retention and recipients; texts in the language asked for.
+     */
+    get: operations['getConsentReceipts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audit': {
     parameters: {
       query?: never;
@@ -979,6 +999,48 @@ export interface components {
       };
       checkedAt: string;
     };
+    ConsentReceipt: {
+      /** @constant */
+      version: 'KI-CR-v1.1.0';
+      jurisdiction: string;
+      /** @description Seconds since the epoch */
+      consentTimestamp: number;
+      collectionMethod: string;
+      consentReceiptID: string;
+      publicKey?: string;
+      language: string;
+      piiPrincipalId: string;
+      piiControllers: {
+        piiController: string;
+        onBehalf: boolean;
+        contact: string;
+        address: {
+          streetAddress: string;
+          postalCode: string;
+          addressLocality: string;
+          addressCountry: string;
+        };
+        email: string;
+        phone: string;
+        piiControllerUrl?: string;
+      }[];
+      policyUrl: string;
+      services: {
+        service: string;
+        purposes: {
+          purpose: string;
+          purposeCategory: string[];
+          consentType: string;
+          piiCategory: string[];
+          primaryPurpose: boolean;
+          termination: string;
+          thirdPartyDisclosure: boolean;
+          thirdPartyName?: string;
+        }[];
+      }[];
+      sensitive: boolean;
+      spiCat: string[];
+    };
     StoredField: {
       value: unknown;
       source: string;
@@ -1148,6 +1210,33 @@ export interface components {
         source: string;
         changedAt: string;
       }[];
+      /** @description Marketing permissions per kind and channel, and every change with its evidence (the permission ledger) */
+      permissions: {
+        state: {
+          kind: string;
+          /** @description A channel, or * for every channel of the kind */
+          channel: string;
+          state: string;
+          changedAt: string;
+        }[];
+        history: {
+          kind: string;
+          channel: string;
+          state: string;
+          previousState: string | null;
+          givenAt: string;
+          recordedAt: string;
+          method: string;
+          noticeVersion: string | null;
+          wording: {
+            text: string;
+            language: string;
+          } | null;
+          reference: string | null;
+          /** @description Who recorded it, by kind: staff, api_key, subject, system */
+          by: string;
+        }[];
+      };
       /** @description The rights the person has in this register, with any qualification */
       rights: {
         /** @enum {string} */
@@ -3316,6 +3405,69 @@ export interface operations {
               state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
             }[];
             state: components['schemas']['PermissionState'][];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getConsentReceipts: {
+    parameters: {
+      query?: {
+        lang?: 'sv' | 'fi' | 'en';
+      };
+      header?: never;
+      path: {
+        /** @description Subject id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            receipts: components['schemas']['ConsentReceipt'][];
           };
         };
       };

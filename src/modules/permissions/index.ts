@@ -12,6 +12,7 @@ export {
   PERSON_METHODS,
   WORDING_LANGUAGES,
   type CheckCode,
+  type ConsentReceipt,
   type CheckInput,
   type CheckResult,
   type PermissionChange,

@@ -158,3 +158,53 @@ export interface CheckResult {
   reason: { code: CheckCode; message: string };
   checkedAt: string;
 }
+
+/**
+ * A Kantara Initiative Consent Receipt, specification v1.1 (KI-CR-v1.1.0): one consent the person
+ * has given, as the fields of the specification name them.
+ */
+export interface ConsentReceipt {
+  version: 'KI-CR-v1.1.0';
+  /** The controller's country (ISO 3166-1 alpha-2). */
+  jurisdiction: string;
+  /** When the consent was given, in seconds since the epoch. */
+  consentTimestamp: number;
+  /** How it was collected: the ledger's method. */
+  collectionMethod: string;
+  consentReceiptID: string;
+  publicKey?: string;
+  language: string;
+  /** The person, by their id in the register. */
+  piiPrincipalId: string;
+  piiControllers: Array<{
+    piiController: string;
+    onBehalf: boolean;
+    contact: string;
+    address: {
+      streetAddress: string;
+      postalCode: string;
+      addressLocality: string;
+      addressCountry: string;
+    };
+    email: string;
+    phone: string;
+    piiControllerUrl?: string;
+  }>;
+  /** The privacy notice. */
+  policyUrl: string;
+  services: Array<{
+    service: string;
+    purposes: Array<{
+      purpose: string;
+      purposeCategory: string[];
+      consentType: string;
+      piiCategory: string[];
+      primaryPurpose: boolean;
+      termination: string;
+      thirdPartyDisclosure: boolean;
+      thirdPartyName?: string;
+    }>;
+  }>;
+  sensitive: boolean;
+  spiCat: string[];
+}

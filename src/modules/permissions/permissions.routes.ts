@@ -100,6 +100,55 @@ const checkResult = z
   })
   .meta({ id: 'PermissionCheck' });
 
+const consentReceipt = z
+  .object({
+    version: z.literal('KI-CR-v1.1.0'),
+    jurisdiction: z.string(),
+    consentTimestamp: z.number().int().describe('Seconds since the epoch'),
+    collectionMethod: z.string(),
+    consentReceiptID: z.string(),
+    publicKey: z.string().optional(),
+    language: z.string(),
+    piiPrincipalId: z.string(),
+    piiControllers: z.array(
+      z.object({
+        piiController: z.string(),
+        onBehalf: z.boolean(),
+        contact: z.string(),
+        address: z.object({
+          streetAddress: z.string(),
+          postalCode: z.string(),
+          addressLocality: z.string(),
+          addressCountry: z.string(),
+        }),
+        email: z.string(),
+        phone: z.string(),
+        piiControllerUrl: z.string().optional(),
+      }),
+    ),
+    policyUrl: z.string(),
+    services: z.array(
+      z.object({
+        service: z.string(),
+        purposes: z.array(
+          z.object({
+            purpose: z.string(),
+            purposeCategory: z.array(z.string()),
+            consentType: z.string(),
+            piiCategory: z.array(z.string()),
+            primaryPurpose: z.boolean(),
+            termination: z.string(),
+            thirdPartyDisclosure: z.boolean(),
+            thirdPartyName: z.string().optional(),
+          }),
+        ),
+      }),
+    ),
+    sensitive: z.boolean(),
+    spiCat: z.array(z.string()),
+  })
+  .meta({ id: 'ConsentReceipt' });
+
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 
 export function permissionsRoutes(app: FastifyInstance, service: PermissionsService): void {
@@ -156,6 +205,23 @@ export function permissionsRoutes(app: FastifyInstance, service: PermissionsServ
         history: await service.history(actor, req.params.id),
       };
     },
+  });
+
+  r.get('/subjects/:id/consent-receipts', {
+    schema: {
+      operationId: 'getConsentReceipts',
+      tags,
+      security,
+      summary: "A person's consents as Kantara Consent Receipts (v1.1)",
+      description:
+        'One receipt for each kind and channel the person has granted now, with the purposes resting on it, their categories, retention and recipients; texts in the language asked for.',
+      params: z.object({ id: subjectId }),
+      querystring: z.strictObject({ lang: z.enum(WORDING_LANGUAGES).default('en') }),
+      response: { 200: z.object({ receipts: z.array(consentReceipt) }), ...errors },
+    },
+    handler: async (req) => ({
+      receipts: await service.consentReceipts(actorOf(req), req.params.id, req.query.lang),
+    }),
   });
 
   r.post('/subjects/:id/permissions', {

@@ -39,6 +39,8 @@ import {
   type PermissionState,
   type PermissionStateEntry,
   type RecordResult,
+  type WordingLanguage,
+  type ConsentReceipt,
 } from './model.ts';
 import { permissionsRepo as repo, type HistoryRow, type StateRow } from './permissions.repo.ts';
 
@@ -47,6 +49,8 @@ export interface PermissionsDeps {
   register: Register;
   audit: AuditService;
   clock: Clock;
+  /** Where the portal (and the privacy notice on it) is reached: a consent receipt's policyUrl. */
+  publicUrl?: string;
 }
 
 const MAX_CHANGES = 50;
@@ -554,7 +558,147 @@ export function createPermissionsService(deps: PermissionsDeps) {
     return result;
   };
 
-  return { record, stateOf, history, check };
+  /**
+   * The ledger's side of a stop (a completed objection, consent withdrawal or direct-marketing
+   * prohibition request, subjects.stopProcessing): each stopped purpose's kind becomes objected,
+   * withdrawn or refused on every channel (`*`), with the method `request` and the request as
+   * reference. Answers null when no stopped purpose is marketing.
+   */
+  const recordStop = async (
+    actor: Actor,
+    subjectId: string,
+    input: {
+      reason: 'objection' | 'consent_withdrawal' | 'marketing_prohibition';
+      /** The purposes the stop took effect on. */
+      purposes: readonly string[];
+      /** The request it answers (its id). */
+      reference?: string;
+    },
+  ): Promise<RecordResult | null> => {
+    const state: PermissionState =
+      input.reason === 'objection'
+        ? 'objected'
+        : input.reason === 'consent_withdrawal'
+          ? 'withdrawn'
+          : 'refused';
+    const kinds = [
+      ...new Set(
+        input.purposes.flatMap((p) => {
+          const m = model.purpose(p);
+          return m ? [m.kind] : [];
+        }),
+      ),
+    ];
+    if (kinds.length === 0) {
+      return null;
+    }
+    return record(
+      actor,
+      subjectId,
+      kinds.map((kind) => ({ kind, channel: ANY_CHANNEL, state })),
+      { method: 'request', ...(input.reference ? { reference: input.reference } : {}) },
+    );
+  };
+
+  /**
+   * The person's consents as Kantara Consent Receipts (v1.1): one receipt for each kind and
+   * channel the person has granted now, dated when it was given, with the purposes that rest on
+   * it, the categories they use, their retention and recipients. Texts in `lang`.
+   */
+  const consentReceipts = async (
+    actor: Actor,
+    subjectId: string,
+    lang: WordingLanguage = 'en',
+  ): Promise<ConsentReceipt[]> => {
+    requireTouch(actor, subjectId);
+    checkSubjectId(subjectId);
+    if (!(await repo.subjectExists(db, subjectId))) {
+      throw new AppError('not_found', `no subject with id ${subjectId}`);
+    }
+    const states = await repo.states(db, subjectId);
+    const history = await repo.history(db, subjectId);
+    await audit.log({ actor, action: 'permission.read', subjectId, data: { history: true } });
+    const def = register.definition;
+    const c = def.controller;
+    const label = (l: { sv: string; fi: string; en: string } | undefined, id: string) =>
+      l ? l[lang] : id;
+    const controller = {
+      piiController: c.name,
+      onBehalf: false,
+      contact: c.dpo?.name ?? c.contact.name,
+      address: {
+        streetAddress: c.address.street,
+        postalCode: c.address.postalCode,
+        addressLocality: c.address.city,
+        addressCountry: c.address.country,
+      },
+      email: c.dpo?.email ?? c.email,
+      phone: c.dpo?.phone ?? c.phone,
+      ...(c.website ? { piiControllerUrl: c.website } : {}),
+    };
+    return states
+      .filter((st) => st.state === 'granted')
+      .map((st) => {
+        const given = [...history]
+          .reverse()
+          .find((h) => h.kind === st.kind && h.channel === st.channel && h.state === 'granted');
+        const purposes = model.purposes.filter(
+          (p) =>
+            p.kind === st.kind &&
+            (st.channel === ANY_CHANNEL || p.channels.has(st.channel) || p.channels.size === 0),
+        );
+        const kindLabel = label(model.kind(st.kind)?.label, st.kind);
+        const special = new Set<string>();
+        const services = [
+          {
+            service: `${kindLabel}${st.channel === ANY_CHANNEL ? '' : ` (${label(model.channel(st.channel)?.label, st.channel)})`}`,
+            purposes: purposes.map((pm) => {
+              const p = register.purpose(pm.purpose);
+              const recipients = def.recipients.filter((r) => r.purposes.includes(pm.purpose));
+              for (const cat of p?.categories ?? []) {
+                if (register.category(cat)?.special) {
+                  special.add(label(register.category(cat)?.label, cat));
+                }
+              }
+              const rule = def.retention.rules.find((r) => r.id === p?.retention);
+              return {
+                purpose: label(p?.label, pm.purpose),
+                purposeCategory: [kindLabel],
+                consentType: 'EXPLICIT',
+                piiCategory: (p?.categories ?? []).map((cat) =>
+                  label(register.category(cat)?.label, cat),
+                ),
+                primaryPurpose: false,
+                termination: label(rule?.label, p?.retention ?? ''),
+                thirdPartyDisclosure: recipients.length > 0,
+                ...(recipients.length > 0
+                  ? { thirdPartyName: recipients.map((r) => r.name).join(', ') }
+                  : {}),
+              };
+            }),
+          },
+        ];
+        const id = createHash('sha256')
+          .update(`consent-receipt:${subjectId}:${given?.id ?? `${st.kind}:${st.channel}`}`)
+          .digest('hex');
+        return {
+          version: 'KI-CR-v1.1.0',
+          jurisdiction: c.address.country,
+          consentTimestamp: Math.floor(new Date(given?.given_at ?? st.changed_at).getTime() / 1000),
+          collectionMethod: given?.method ?? st.method,
+          consentReceiptID: `${id.slice(0, 8)}-${id.slice(8, 12)}-5${id.slice(13, 16)}-${((parseInt(id.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${id.slice(17, 20)}-${id.slice(20, 32)}`,
+          language: given?.wording_language ?? lang,
+          piiPrincipalId: subjectId,
+          piiControllers: [controller],
+          policyUrl: `${deps.publicUrl ?? 'http://localhost:8080'}/`,
+          services,
+          sensitive: special.size > 0,
+          spiCat: [...special],
+        };
+      });
+  };
+
+  return { record, recordStop, stateOf, history, check, consentReceipts };
 }
 
 export type PermissionsService = ReturnType<typeof createPermissionsService>;

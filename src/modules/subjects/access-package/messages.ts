@@ -53,6 +53,18 @@ export interface PackageMessages {
   holdKeptFor: string;
   history: string;
   noHistory: string;
+  permissions: string;
+  permissionsIntro: string;
+  noPermissions: string;
+  permissionHistory: string;
+  kind: string;
+  channel: string;
+  allChannels: string;
+  state: string;
+  method: string;
+  wordingShown: string;
+  permissionStates: Record<string, string>;
+  permissionMethods: Record<string, string>;
   changed: string;
   oldValue: string;
   newValue: string;
@@ -157,6 +169,34 @@ const en: PackageMessages = {
   legalHolds: 'Kept by law even after erasure',
   holdKeptFor: 'readable only for',
   history: 'Changes to your data',
+  permissions: 'Marketing permissions',
+  permissionsIntro:
+    'What you have allowed or refused for each kind of marketing and each channel, and every change with how it was made.',
+  noPermissions: 'No marketing permission or refusal has been recorded.',
+  permissionHistory: 'Changes to your permissions',
+  kind: 'Kind',
+  channel: 'Channel',
+  allChannels: 'all channels',
+  state: 'State',
+  method: 'How',
+  wordingShown: 'Text shown',
+  permissionStates: {
+    granted: 'granted',
+    refused: 'refused',
+    withdrawn: 'withdrawn',
+    objected: 'objected',
+    pending: 'awaiting confirmation',
+  },
+  permissionMethods: {
+    form: 'form',
+    import: 'import',
+    staff: 'by our staff',
+    unsubscribe_link: 'unsubscribe link',
+    api: 'interface',
+    request: 'your request',
+    double_opt_in: 'confirmation link',
+    preference_page: 'preference page',
+  },
   noHistory: 'No changes have been made.',
   changed: 'Changed',
   oldValue: 'Before',
@@ -283,6 +323,34 @@ const sv: PackageMessages = {
   legalHolds: 'Sparas enligt lag även efter radering',
   holdKeptFor: 'läsbar endast för',
   history: 'Ändringar i dina uppgifter',
+  permissions: 'Marknadsföringstillstånd',
+  permissionsIntro:
+    'Vad du har tillåtit eller förbjudit för varje slag av marknadsföring och varje kanal, och varje ändring med hur den gjordes.',
+  noPermissions: 'Inga tillstånd eller förbud för marknadsföring har registrerats.',
+  permissionHistory: 'Ändringar i dina tillstånd',
+  kind: 'Slag',
+  channel: 'Kanal',
+  allChannels: 'alla kanaler',
+  state: 'Läge',
+  method: 'Hur',
+  wordingShown: 'Text som visades',
+  permissionStates: {
+    granted: 'tillåtet',
+    refused: 'förbjudet',
+    withdrawn: 'återkallat',
+    objected: 'invändning',
+    pending: 'väntar på bekräftelse',
+  },
+  permissionMethods: {
+    form: 'formulär',
+    import: 'import',
+    staff: 'av vår personal',
+    unsubscribe_link: 'avregistreringslänk',
+    api: 'gränssnitt',
+    request: 'din begäran',
+    double_opt_in: 'bekräftelselänk',
+    preference_page: 'inställningssidan',
+  },
   noHistory: 'Inga ändringar har gjorts.',
   changed: 'Ändrad',
   oldValue: 'Före',
@@ -410,6 +478,34 @@ const fi: PackageMessages = {
   legalHolds: 'Säilytetään lain nojalla poistamisen jälkeenkin',
   holdKeptFor: 'luettavissa vain tarkoitukseen',
   history: 'Tietojesi muutokset',
+  permissions: 'Markkinointiluvat',
+  permissionsIntro:
+    'Mitä olet sallinut tai kieltänyt kunkin markkinoinnin lajin ja kanavan osalta, ja jokainen muutos ja miten se tehtiin.',
+  noPermissions: 'Markkinointilupia tai -kieltoja ei ole kirjattu.',
+  permissionHistory: 'Lupiesi muutokset',
+  kind: 'Laji',
+  channel: 'Kanava',
+  allChannels: 'kaikki kanavat',
+  state: 'Tila',
+  method: 'Miten',
+  wordingShown: 'Näytetty teksti',
+  permissionStates: {
+    granted: 'sallittu',
+    refused: 'kielletty',
+    withdrawn: 'peruttu',
+    objected: 'vastustettu',
+    pending: 'odottaa vahvistusta',
+  },
+  permissionMethods: {
+    form: 'lomake',
+    import: 'tuonti',
+    staff: 'henkilökuntamme',
+    unsubscribe_link: 'peruutuslinkki',
+    api: 'rajapinta',
+    request: 'pyyntösi',
+    double_opt_in: 'vahvistuslinkki',
+    preference_page: 'asetussivu',
+  },
   noHistory: 'Muutoksia ei ole tehty.',
   changed: 'Muutettu',
   oldValue: 'Ennen',

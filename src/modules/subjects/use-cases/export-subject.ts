@@ -3,6 +3,7 @@ import { requireAction, requireEveryPurpose, type Actor } from '../../../lib/act
 import type { AuditLang } from '../../audit/index.ts';
 import type { UseCaseContext } from '../access.ts';
 import { presentAccessCopy, type AccessCopy } from '../present-access-copy.ts';
+import { ledgerOf } from '../marketing.repo.ts';
 import { subjectsRepo as repo } from '../subjects.repo.ts';
 
 export function createExportSubject(ctx: UseCaseContext) {
@@ -16,6 +17,7 @@ export function createExportSubject(ctx: UseCaseContext) {
     const key = await access.keyOf(id);
     const categories = access.codec.openRows(key, await repo.values(db, id));
     const history = await repo.history(db, id);
+    const ledger = await ledgerOf(db, id);
     await audit.log({
       actor,
       action: 'subject.export',
@@ -39,6 +41,7 @@ export function createExportSubject(ctx: UseCaseContext) {
       categories,
       history: history.map((row) => ({ row, change: access.codec.openChange(key, id, row) })),
       accessLog,
+      ledger,
     });
   };
 }
