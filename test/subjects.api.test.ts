@@ -427,11 +427,23 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
       'controller',
       'exportedAt',
       'history',
+      'permissions',
       'rights',
       'subject',
       'supervisoryAuthority',
     ]);
     expect(body).toMatchObject({
+      // The sign-up the create helper records, with its evidence (docs/permissions.md).
+      permissions: {
+        state: [
+          { kind: 'newsletter', channel: 'email', state: 'granted' },
+          { kind: 'profiling', channel: '*', state: 'granted' },
+        ],
+        history: [
+          { kind: 'newsletter', method: 'form', wording: WORDING, by: 'api_key' },
+          { kind: 'profiling', method: 'form', wording: WORDING, by: 'api_key' },
+        ],
+      },
       controller: { name: expect.any(String), businessId: expect.any(String) },
       subject: { id, restricted: true, restrictionReason: 'Paikkansapitävyys kiistetty' },
       categories: {

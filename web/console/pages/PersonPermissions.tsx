@@ -103,7 +103,7 @@ export function PersonPermissions({ id, def }: { id: string; def: Definition }) 
               <p>{t('permissions.none')}</p>
             ) : (
               <DataTable
-                label={t('permissions.title')}
+                label={t('permissions.current')}
                 columns={stateColumns}
                 rows={p.state}
                 rowKey={(s) => `${s.kind}:${s.channel}`}
