@@ -323,7 +323,7 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     expect(r.recorded[0]?.actor).toBe(`staff:${support.id}`);
     await refused(
       record(p.id, [grant('newsletter', 'email')], { wording: WORDING }, support),
-      'validation_failed',
+      'forbidden',
       'changes[0].kind',
     );
     const marketing = staffActor('marketing', t);
@@ -385,6 +385,9 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     await expect(
       sql`delete from permission_history where subject_id = ${p.id}`.execute(db),
     ).rejects.toThrow(/append-only/);
+    await expect(sql`truncate permission_history`.execute(db)).rejects.toThrow(
+      /permission history is append-only: TRUNCATE/,
+    );
     await t.services.subjects.eraseSubject(operator, p.id, 'request');
     const left = await db
       .selectFrom('permission_history')

@@ -68,13 +68,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     end $$`.execute(db);
   await sql`create trigger permission_history_append_only before update or delete on permission_history
     for each row execute function permission_history_guard()`.execute(db);
+  await sql`
+    create function permission_history_refuse_truncate() returns trigger language plpgsql as $$
+    begin
+      raise exception 'the permission history is append-only: TRUNCATE on % is refused', tg_table_name;
+    end $$`.execute(db);
   await sql`create trigger permission_history_no_truncate before truncate on permission_history
-    for each statement execute function audit_refuse_change()`.execute(db);
+    for each statement execute function permission_history_refuse_truncate()`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop table if exists permission_states`.execute(db);
   await sql`drop table if exists permission_history`.execute(db);
   await sql`drop function if exists permission_history_guard()`.execute(db);
+  await sql`drop function if exists permission_history_refuse_truncate()`.execute(db);
   await sql`drop table if exists permission_wordings`.execute(db);
 }

@@ -167,14 +167,6 @@ export function createPermissionsService(deps: PermissionsDeps) {
         issues.push({ field: at, detail: `${c.kind} on ${c.channel} is changed twice` });
       }
       seen.add(key);
-      if (c.state === 'granted' || c.state === 'pending') {
-        if (kind && actor.kind !== 'subject' && !writableFor(actor, kind.id)) {
-          issues.push({
-            field: `${at}.kind`,
-            detail: `to record a ${c.state} permission for "${kind.id}" one must be allowed to write for a purpose of that kind`,
-          });
-        }
-      }
     });
     if (!PERMISSION_METHODS.includes(evidence.method)) {
       issues.push({
@@ -277,6 +269,19 @@ export function createPermissionsService(deps: PermissionsDeps) {
       requireAction(actor, 'write');
     }
     checkSubjectId(subjectId);
+    if (actor.kind !== 'subject') {
+      changes.forEach((c, i) => {
+        if ((c.state === 'granted' || c.state === 'pending') && model.kind(c.kind)) {
+          if (!writableFor(actor, c.kind)) {
+            throw new AppError(
+              'forbidden',
+              `to record a ${c.state} permission for "${c.kind}" one must be allowed to write for a purpose of that kind`,
+              [{ field: `changes[${i}].kind`, detail: 'not a kind this credential may grant' }],
+            );
+          }
+        }
+      });
+    }
     const { givenAt } = validate(actor, changes, evidence);
     const at = clock.now();
     const wording =
