@@ -239,6 +239,21 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     expect(unknown).toMatchObject({ allowed: false, reason: { code: 'unknown_subject' } });
   });
 
+  it('a change dated before the state held goes into the history and leaves the later choice', async () => {
+    const p = await person();
+    await record(p.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }]);
+    const old = await record(p.id, [grant('newsletter', 'email')], {
+      method: 'import',
+      reference: 'import-2024',
+      givenAt: '2024-03-01T10:00:00Z',
+    });
+    expect(old.recorded).toHaveLength(1);
+    expect(old.state).toEqual([
+      expect.objectContaining({ kind: 'newsletter', channel: 'email', state: 'withdrawn' }),
+    ]);
+    expect((await check('newsletter', p.id, 'email')).reason.code).toBe('withdrawn');
+  });
+
   it('the ledger as it stood at a time past', async () => {
     const p = await person();
     await record(p.id, [grant('newsletter', 'email')], { wording: WORDING });

@@ -176,12 +176,13 @@ export const permissionsRepo = {
           changed_at: r.givenAt,
           history_id: id,
         })
+        // A change dated before the state held (an import of an old list) goes into the history
+        // but does not replace a later choice.
         .onConflict((oc) =>
-          oc.columns(['subject_id', 'kind', 'channel']).doUpdateSet({
-            state: r.state,
-            changed_at: r.givenAt,
-            history_id: id,
-          }),
+          oc
+            .columns(['subject_id', 'kind', 'channel'])
+            .doUpdateSet({ state: r.state, changed_at: r.givenAt, history_id: id })
+            .where('permission_states.changed_at', '<=', r.givenAt),
         )
         .execute();
     }
@@ -214,7 +215,7 @@ export const permissionsRepo = {
         : sql`(select h.state, h.given_at as changed_at from permission_history h
                 where h.subject_id = s.id and h.kind = ${kind} and h.channel = ${channel}
                   and h.recorded_at <= ${q.at}
-                order by h.id desc limit 1)`;
+                order by h.given_at desc, h.id desc limit 1)`;
     const r = await sql<CheckRow>`
       select true as found,
              s.erased_at is not null as erased,
