@@ -38,6 +38,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
 import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
+import { permissionsRoutes } from './modules/permissions/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -236,6 +237,7 @@ export async function createApp(
       await api.register((secured, _opts, done) => {
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
+        permissionsRoutes(secured, services.permissions);
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);

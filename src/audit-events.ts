@@ -6,6 +6,7 @@ import { mailEvents } from './mail/events.ts';
 import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
+import { permissionEvents } from './modules/permissions/index.ts';
 import { portalEvents, requestEvents } from './modules/requests/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
 import { erasureEvents, subjectEvents } from './modules/subjects/index.ts';
@@ -20,4 +21,5 @@ export const allAuditEvents = [
   ...mailEvents,
   ...requestEvents,
   ...portalEvents,
+  ...permissionEvents,
 ] as const;

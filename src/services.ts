@@ -16,6 +16,7 @@ import {
 } from './modules/audit/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
+import { createPermissionsService } from './modules/permissions/index.ts';
 import { createPortalService, createRequestsService } from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
@@ -74,6 +75,14 @@ export function createServices(deps: {
     // through this function (`requests` is made below, before anything can export).
     requestsOf: (subjectId) => requests.requestsForCopy(subjectId),
   });
+  // The permission ledger and the permission check (docs/permissions.md).
+  const permissions = createPermissionsService({
+    db,
+    register,
+    audit,
+    clock,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
     db,
@@ -112,7 +121,20 @@ export function createServices(deps: {
     register,
     clock,
     subjects,
-    ports: { stopProcessing: subjects.stopProcessing, recipientsOf: subjects.recipientsOf },
+    ports: {
+      // A completed objection, consent withdrawal or marketing prohibition stops the purposes and
+      // records the change in the permission ledger, with the request as its evidence.
+      stopProcessing: async (actor, subjectId, { request, ...input }) => {
+        const result = await subjects.stopProcessing(actor, subjectId, input);
+        await permissions.recordStop(actor, subjectId, {
+          reason: input.reason,
+          purposes: result.stopped,
+          ...(request ? { reference: request } : {}),
+        });
+        return result;
+      },
+      recipientsOf: subjects.recipientsOf,
+    },
     // The daily digest goes to the staff who handle requests, each in their language.
     handlers: () => staff.requestHandlers(),
   });
@@ -140,6 +162,7 @@ export function createServices(deps: {
     keys,
     audit,
     subjects,
+    permissions,
     apiKeys,
     imports,
     staff,

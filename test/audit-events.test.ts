@@ -22,6 +22,7 @@ import {
 } from '../src/modules/audit/index.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { anna, createTestContext, DATABASES, sealEverything, type TestContext } from './helpers.ts';
+import { consentToMarketing } from './factories.ts';
 
 const registry = createAuditEventRegistry(allAuditEvents);
 
@@ -233,6 +234,7 @@ describe.each(DATABASES)('typed access-log events on %s', (kind) => {
       payload: { purpose: 'customer_relationship', source: 'subject', values: anna },
     });
     const id = created.json<{ id: string }>().id;
+    await consentToMarketing(t.services, id);
     await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=newsletter`, headers });
     const copy = (await t.app.inject({ url: `/api/v1/subjects/${id}/export`, headers })).json<{
       accessLog: Array<{ action: string; text: string }>;

@@ -17,7 +17,7 @@ import { createAuditRepo } from '../src/modules/audit/audit.repo.ts';
 import { canonicalEvent, createAuditService } from '../src/modules/audit/audit.service.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { createVault } from '../src/vault/vault.ts';
-import { newStaffSession, newSubject } from './factories.ts';
+import { consentToMarketing, newStaffSession, newSubject } from './factories.ts';
 import {
   anna,
   captureLog,
@@ -67,6 +67,7 @@ describe.each(DATABASES)('access log under attack on %s', (kind) => {
     });
     auditor = { cookie: session.cookie };
     id = (await newSubject(t, { values: anna }, headers)).id;
+    await consentToMarketing(t.services, id);
     for (const purpose of ['newsletter', 'customer_relationship', 'newsletter']) {
       await t.app.inject({ url: `/api/v1/subjects/${id}?purpose=${purpose}`, headers });
     }

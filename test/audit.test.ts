@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newApiKey, newSubject } from './factories.ts';
+import { consentToMarketing, newApiKey, newSubject } from './factories.ts';
 import { anna, createTestContext, DATABASES, sealEverything, type TestContext } from './helpers.ts';
 
 describe.each(DATABASES)('access log on %s', (kind) => {
@@ -12,6 +12,8 @@ describe.each(DATABASES)('access log on %s', (kind) => {
     t = await createTestContext(kind);
     headers = (await newApiKey(t, ['*'], ['read', 'write', 'export', 'handle_requests'])).headers;
     id = (await newSubject(t, { values: anna }, headers)).id;
+    // The newsletter reads below: the person signed up for it.
+    await consentToMarketing(t.services, id);
   });
   afterAll(async () => {
     await t?.close();
@@ -38,6 +40,7 @@ describe.each(DATABASES)('access log on %s', (kind) => {
     // the answer to the rectification shows the purpose's view, so it is a read as well
     expect(actions).toEqual([
       'subject.create',
+      'permission.record',
       'subject.read',
       'subject.search',
       'subject.update',

@@ -87,6 +87,24 @@ export async function newSubjectVia(
   return { id: created.id, values };
 }
 
+/**
+ * Grants a person the demo's consent-based marketing, as a sign-up form would record it: the
+ * newsletter by e-mail and profiling (web analytics). Without it the newsletter and analytics
+ * purposes do not see the person at all (the permission ledger, docs/permissions.md).
+ */
+export async function consentToMarketing(services: Services, subjectId: string): Promise<void> {
+  const r = await services.permissions.record(
+    operator,
+    subjectId,
+    [
+      { kind: 'newsletter', channel: 'email', state: 'granted' },
+      { kind: 'profiling', channel: '*', state: 'granted' },
+    ],
+    { method: 'form', wording: { text: 'Yes, send me the newsletter.', language: 'en' } },
+  );
+  expect(r.recorded).toHaveLength(2);
+}
+
 /** A fresh API key's bearer header, with its id for revoking it and the token itself. */
 export async function newApiKey(
   t: TestContext,

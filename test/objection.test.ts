@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator, type Actor } from '../src/lib/actor.ts';
 import { AppError } from '../src/lib/errors.ts';
 import { checkMapping } from '../src/modules/imports/mapping.ts';
-import { newSubjectVia, tag } from './factories.ts';
+import { consentToMarketing, newSubjectVia, tag } from './factories.ts';
 import { createTestContext, DATABASES, snapshot, type TestContext } from './helpers.ts';
 
 /** Expects an AppError with the code, naming `field` when given. */
@@ -42,8 +42,16 @@ describe.each(DATABASES)('objection, restriction and rectification on %s', (kind
         identity: { firstName: 'Testi', lastName },
         contact: { email, ...extra },
         orders: { orderCount: 2 },
+        // A contact of an organisation (b2b marketing reaches only those), signed up for the
+        // newsletter and analytics: every marketing purpose sees them until a stop.
+        organisation: { organisation: 'Testi Oy' },
       },
-    }).then((s) => ({ ...s, email }));
+    })
+      .then(async (s) => {
+        await consentToMarketing(t.services, s.id);
+        return s;
+      })
+      .then((s) => ({ ...s, email }));
   };
   const stops = () => t.db.handle.db.selectFrom('subject_stops').selectAll().execute();
   const grounds = () =>
@@ -453,7 +461,7 @@ describe.each(DATABASES)('objection, restriction and rectification on %s', (kind
 
   it('recipientsOf lists the recipients of the definition that receive a category the person has data in', async () => {
     const p = await person('Vastaanottaja');
-    const held = ['contact', 'identity', 'orders'];
+    const held = ['contact', 'identity', 'orders', 'organisation'];
     const expected = t.register.definition.recipients
       .map((r) => ({
         id: r.id,

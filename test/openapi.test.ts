@@ -185,6 +185,7 @@ describe('the OpenAPI document', () => {
       'controller',
       'exportedAt',
       'history',
+      'permissions',
       'requests',
       'rights',
       'stops',

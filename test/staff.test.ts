@@ -7,6 +7,7 @@ import { operator } from '../src/lib/actor.ts';
 import { createServices } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';
 import {
+  consentToMarketing,
   login as signInRequest,
   newStaff,
   sessionCookie as cookieOf,
@@ -512,8 +513,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
 
     let subjectFor: (who: string) => Promise<string>;
     beforeAll(() => {
-      subjectFor = async (who) =>
-        (
+      subjectFor = async (who) => {
+        const id = (
           await t.services.subjects.createSubject(operator, {
             purpose: 'customer_relationship',
             source: 'staff',
@@ -523,6 +524,10 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
             },
           })
         ).id;
+        // Signed up for the newsletter and analytics, which read and write under them below.
+        await consentToMarketing(t.services, id);
+        return id;
+      };
     });
 
     /**
@@ -722,6 +727,44 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         method: 'GET',
         url: (id) => `/api/v1/subjects/${id}/export`,
         allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'check a permission',
+        method: 'GET',
+        url: (id) => `/api/v1/permissions/check?purpose=newsletter&subject=${id}&channel=email`,
+        allowed: only('admin', 'dpo', 'marketing', 'apikey'),
+      },
+      {
+        name: "read a person's permissions",
+        method: 'GET',
+        url: (id) => `/api/v1/subjects/${id}/permissions`,
+        allowed: only('admin', 'dpo', 'support', 'marketing', 'apikey'),
+      },
+      {
+        name: 'record a refusal of marketing',
+        method: 'POST',
+        url: (id) => `/api/v1/subjects/${id}/permissions`,
+        body: () => ({
+          changes: [{ kind: 'newsletter', channel: 'email', state: 'refused' }],
+          evidence: { method: 'staff' },
+        }),
+        allowed: only('admin', 'dpo', 'support', 'marketing', 'apikey'),
+      },
+      {
+        name: 'record a consent to marketing by post',
+        method: 'POST',
+        url: (id) => `/api/v1/subjects/${id}/permissions`,
+        body: () => ({
+          changes: [{ kind: 'direct_marketing', channel: 'post', state: 'granted' }],
+          evidence: { method: 'staff', wording: { text: 'Saa lähettää postia.', language: 'fi' } },
+        }),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: "a person's consent receipts",
+        method: 'GET',
+        url: (id) => `/api/v1/subjects/${id}/consent-receipts`,
+        allowed: only('admin', 'dpo', 'support', 'marketing', 'apikey'),
       },
       {
         name: 'read the access log',

@@ -2,6 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator } from '../src/lib/actor.ts';
 import { anna, createTestContext, DATABASES, snapshot, type TestContext } from './helpers.ts';
 
+const MARKETING_CONSENT = [
+  { kind: 'newsletter', channel: 'email', state: 'granted' },
+  { kind: 'profiling', channel: '*', state: 'granted' },
+];
+const WORDING = { text: 'Yes, send me the newsletter.', language: 'en' };
+
 describe.each(DATABASES)('subjects API on %s', (kind) => {
   let t: TestContext;
   let writer: { authorization: string };
@@ -16,17 +22,29 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
     await t?.close();
   });
 
-  const create = (
+  const create = async (
     values: Record<string, unknown>,
     purpose = 'customer_relationship',
     headers = writer,
-  ) =>
-    t.app.inject({
+  ) => {
+    const res = await t.app.inject({
       method: 'POST',
       url: '/api/v1/subjects',
       headers,
       payload: { purpose, source: 'subject', values },
     });
+    // Read back under the newsletter and analytics purposes too: as if the person signed up.
+    if (res.statusCode === 201) {
+      const consent = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/subjects/${res.json<{ id: string }>().id}/permissions`,
+        headers: writer,
+        payload: { changes: MARKETING_CONSENT, evidence: { method: 'form', wording: WORDING } },
+      });
+      expect(consent.statusCode, consent.body).toBe(200);
+    }
+    return res;
+  };
 
   it('creates a person and reads them back for one purpose without the categories of another', async () => {
     const res = await create(anna);
@@ -437,11 +455,23 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
       'controller',
       'exportedAt',
       'history',
+      'permissions',
       'rights',
       'subject',
       'supervisoryAuthority',
     ]);
     expect(body).toMatchObject({
+      // The sign-up the create helper records, with its evidence (docs/permissions.md).
+      permissions: {
+        state: [
+          { kind: 'newsletter', channel: 'email', state: 'granted' },
+          { kind: 'profiling', channel: '*', state: 'granted' },
+        ],
+        history: [
+          { kind: 'newsletter', method: 'form', wording: WORDING, by: 'api_key' },
+          { kind: 'profiling', method: 'form', wording: WORDING, by: 'api_key' },
+        ],
+      },
       controller: { name: expect.any(String), businessId: expect.any(String) },
       subject: { id, restricted: true, restrictionReason: 'Paikkansapitävyys kiistetty' },
       categories: {

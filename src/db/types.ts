@@ -304,6 +304,47 @@ export interface Database {
   import_runs: ImportRunsTable;
   import_rejections: ImportRejectionsTable;
   request_tokens: RequestTokensTable;
+  permission_states: PermissionStatesTable;
+  permission_history: PermissionHistoryTable;
+  permission_wordings: PermissionWordingsTable;
+}
+
+/** The permission ledger (src/modules/permissions/): what a person allows, per kind and channel. */
+export type PermissionStateValue = 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+
+export interface PermissionStatesTable {
+  subject_id: string;
+  kind: string;
+  /** A channel id of the definition, or `*` for the kind as a whole. */
+  channel: string;
+  state: PermissionStateValue;
+  changed_at: ColumnType<Date, Date | string, Date | string>;
+  history_id: ColumnType<string, string | number, string | number>;
+}
+
+/** Append-only (a trigger refuses UPDATE, and DELETE unless the person is erased). */
+export interface PermissionHistoryTable {
+  subject_id: string;
+  id: Generated<string>;
+  kind: string;
+  channel: string;
+  state: PermissionStateValue;
+  previous_state: PermissionStateValue | null;
+  given_at: ColumnType<Date, Date | string, never>;
+  recorded_at: ColumnType<Date, Date | string, never>;
+  method: string;
+  notice_version: string | null;
+  wording_id: string | null;
+  reference: string | null;
+  actor: string;
+}
+
+/** The texts shown when permission was asked, once each by SHA-256; not personal data. */
+export interface PermissionWordingsTable {
+  id: string;
+  language: string;
+  text: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
 /** A portal link's token (src/modules/requests/tokens.repo.ts): only its SHA-256 is kept. */

@@ -108,6 +108,23 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
       values: anna,
     });
     subjectId = person.id;
+    // She subscribed to the newsletter on a form and refused market research on the phone.
+    await services.permissions.record(
+      operator,
+      subjectId,
+      [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+      {
+        method: 'form',
+        wording: { text: 'Haluan Revontulen uutiskirjeen.', language: 'fi' },
+        reference: 'signup-form',
+      },
+    );
+    await services.permissions.record(
+      operator,
+      subjectId,
+      [{ kind: 'market_research', channel: '*', state: 'refused' }],
+      { method: 'staff' },
+    );
     // No SMTP server is configured, so this mail waits in the outbox.
     await services.mail.sendMail({
       to: 'anna-liisa.kuusisto@example.com',
@@ -271,6 +288,23 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await page.getByRole('cell', { name: 'Lumipallo Kahvila Oy' }).waitFor();
     await page.locator('dd', { hasText: 'Contract (Art. 6(1)(b))' }).waitFor();
     await page.getByRole('heading', { name: 'History of changes' }).waitFor();
+    // Her marketing permissions, with the evidence of each change.
+    await page.getByRole('heading', { level: 2, name: 'Marketing permissions' }).waitFor();
+    const permissions = page.getByRole('region', { name: 'Current permissions' });
+    await permissions
+      .getByRole('row')
+      .filter({ hasText: 'Newsletter' })
+      .filter({ hasText: 'Granted' })
+      .waitFor();
+    await permissions
+      .getByRole('row')
+      .filter({ hasText: 'Market research' })
+      .filter({ hasText: 'All channels' })
+      .filter({ hasText: 'Refused' })
+      .waitFor();
+    const evidence = page.getByRole('region', { name: 'Evidence of every change' });
+    await evidence.getByText('“Haluan Revontulen uutiskirjeen.” (fi)').waitFor();
+    await evidence.getByText('signup-form').waitFor();
     await shot('person');
 
     // Words of a name find the same person.

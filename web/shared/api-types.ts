@@ -411,6 +411,67 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/permissions/check': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * May this purpose reach this person on this channel now?
+     * @description Answers 200 with allowed true or false and the reason (a code and a sentence), from the ledger, the purpose's basis for the channel, restriction, objection, consent withdrawal, marketing prohibition and erasure. Needs the right to read under the purpose. A bad purpose, channel or time is 400 naming the field.
+     */
+    get: operations['checkPermission'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/subjects/{id}/permissions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A person's permissions per kind and channel, with the evidence of every change */
+    get: operations['getSubjectPermissions'];
+    put?: never;
+    /**
+     * Record permission changes with their evidence
+     * @description Refusing, withdrawing and objecting are open to anyone who may process any purpose of the register; granting (and a pending consent) needs the right to write for a purpose of the kind, and the wording shown (an import names its run in reference). Each change is appended to the history; a change to the state already held is reported under unchanged and not written (a consent given again is).
+     */
+    post: operations['recordSubjectPermissions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/subjects/{id}/consent-receipts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A person's consents as Kantara Consent Receipts (v1.1)
+     * @description One receipt for each kind and channel the person has granted now, with the purposes resting on it, their categories, retention and recipients; texts in the language asked for.
+     */
+    get: operations['getConsentReceipts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audit': {
     parameters: {
       query?: never;
@@ -641,6 +702,44 @@ export interface components {
        */
       documentType?: 'passport' | 'id_card' | 'driving_licence' | 'residence_permit' | 'other';
     };
+    PermissionChangeInput: {
+      /** @description A permission kind of the definition */
+      kind: string;
+      /** @description A channel some purpose of the kind reaches people on, or * for the kind on every channel */
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+    };
+    PermissionEvidenceInput: {
+      /**
+       * @description How the person made the choice
+       * @enum {string}
+       */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+      /**
+       * Format: date-time
+       * @description When the person made it; now when left out; never in the future
+       */
+      givenAt?: string;
+      /** @description The notice version in force; the definition's version when left out */
+      noticeVersion?: string;
+      /** @description The words the person was shown; required to grant (but for an import) */
+      wording?: {
+        text: string;
+        /** @enum {string} */
+        language: 'sv' | 'fi' | 'en';
+      };
+      /** @description An opaque reference: the request, import run or campaign; required for an import */
+      reference?: string;
+    };
     /** @description RFC 9457 problem details */
     Problem: {
       type: string;
@@ -815,6 +914,137 @@ export interface components {
       /** @constant */
       status: 'sent';
     };
+    PermissionState: {
+      /** @description A permission kind of the definition (marketing.kinds) */
+      kind: string;
+      /** @description A channel of the definition, or * for every channel of the kind */
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+      /** @description When the person gave it (ISO 8601) */
+      changedAt: string;
+      /**
+       * @description How the change that set it was made
+       * @enum {string}
+       */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+    };
+    PermissionHistoryEntry: {
+      id: string;
+      kind: string;
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+      /** @description null: never asked before */
+      previousState: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      /** @description When the person gave it (ISO 8601) */
+      givenAt: string;
+      /** @description When the register recorded it (ISO 8601) */
+      recordedAt: string;
+      /** @enum {string} */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+      /** @description The notice version in force */
+      noticeVersion: string | null;
+      /** @description The words the person was shown */
+      wording: {
+        text: string;
+        language: string;
+      } | null;
+      /** @description The request, import run or campaign behind it */
+      reference: string | null;
+      /** @description Who recorded it (kind:id) */
+      actor: string;
+    };
+    PermissionCheck: {
+      allowed: boolean;
+      purpose: string;
+      subjectId: string;
+      channel: string;
+      /** @description null for a purpose that is not marketing */
+      kind: string | null;
+      basis: ('consent' | 'opt_out' | 'soft_opt_in') | null;
+      /** @description The ledger state that decided */
+      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      reason: {
+        /** @enum {string} */
+        code:
+          | 'consent_granted'
+          | 'not_refused'
+          | 'not_marketing'
+          | 'unknown_subject'
+          | 'erased'
+          | 'restricted'
+          | 'stopped'
+          | 'channel_not_used'
+          | 'refused'
+          | 'withdrawn'
+          | 'objected'
+          | 'consent_pending'
+          | 'no_consent'
+          | 'not_organisation_contact'
+          | 'not_customer';
+        message: string;
+      };
+      checkedAt: string;
+    };
+    ConsentReceipt: {
+      /** @constant */
+      version: 'KI-CR-v1.1.0';
+      jurisdiction: string;
+      /** @description Seconds since the epoch */
+      consentTimestamp: number;
+      collectionMethod: string;
+      consentReceiptID: string;
+      publicKey?: string;
+      language: string;
+      piiPrincipalId: string;
+      piiControllers: {
+        piiController: string;
+        onBehalf: boolean;
+        contact: string;
+        address: {
+          streetAddress: string;
+          postalCode: string;
+          addressLocality: string;
+          addressCountry: string;
+        };
+        email: string;
+        phone: string;
+        piiControllerUrl?: string;
+      }[];
+      policyUrl: string;
+      services: {
+        service: string;
+        purposes: {
+          purpose: string;
+          purposeCategory: string[];
+          consentType: string;
+          piiCategory: string[];
+          primaryPurpose: boolean;
+          termination: string;
+          thirdPartyDisclosure: boolean;
+          thirdPartyName?: string;
+        }[];
+      }[];
+      sensitive: boolean;
+      spiCat: string[];
+    };
     StoredField: {
       value: unknown;
       source: string;
@@ -984,6 +1214,33 @@ export interface components {
         source: string;
         changedAt: string;
       }[];
+      /** @description Marketing permissions per kind and channel, and every change with its evidence (the permission ledger) */
+      permissions: {
+        state: {
+          kind: string;
+          /** @description A channel, or * for every channel of the kind */
+          channel: string;
+          state: string;
+          changedAt: string;
+        }[];
+        history: {
+          kind: string;
+          channel: string;
+          state: string;
+          previousState: string | null;
+          givenAt: string;
+          recordedAt: string;
+          method: string;
+          noticeVersion: string | null;
+          wording: {
+            text: string;
+            language: string;
+          } | null;
+          reference: string | null;
+          /** @description Who recorded it, by kind: staff, api_key, subject, system */
+          by: string;
+        }[];
+      };
       /** @description The rights the person has in this register, with any qualification */
       rights: {
         /** @enum {string} */
@@ -1305,7 +1562,42 @@ export interface operations {
               categories: string[];
               allowedDuringRestriction: boolean;
               retention: string;
+              /** @description The marketing permission the purpose needs, per channel; null: not marketing */
+              permission: {
+                kind: string;
+                /** @enum {string} */
+                audience: 'private_persons' | 'organisation_contacts' | 'mixed';
+                channels: {
+                  channel: string;
+                  /** @enum {string} */
+                  basis: 'consent' | 'opt_out' | 'soft_opt_in';
+                }[];
+                /** @description For a purpose that reaches nobody by a channel (profiling) */
+                basis: ('consent' | 'opt_out') | null;
+              } | null;
             }[];
+            /** @description The marketing channels and the kinds of permission a person may give or refuse */
+            marketing: {
+              channels: {
+                id: string;
+                label: {
+                  sv: string;
+                  fi: string;
+                  en: string;
+                };
+                electronic: boolean;
+              }[];
+              kinds: {
+                id: string;
+                label: {
+                  sv: string;
+                  fi: string;
+                  en: string;
+                };
+                /** @enum {string} */
+                nature: 'direct_marketing' | 'market_research' | 'profiling';
+              }[];
+            };
             sources: {
               id: string;
               kind: string;
@@ -2983,6 +3275,271 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['AccessCopy'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  checkPermission: {
+    parameters: {
+      query: {
+        /** @description The purpose that would reach the person */
+        purpose: string;
+        /** @description Subject id */
+        subject: string;
+        /** @description A marketing channel; left out only for a purpose that uses none (profiling) */
+        channel?: string;
+        /** @description Read the ledger as it stood then; now when left out */
+        at?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PermissionCheck'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getSubjectPermissions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Subject id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            state: components['schemas']['PermissionState'][];
+            history: components['schemas']['PermissionHistoryEntry'][];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  recordSubjectPermissions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Subject id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          changes: components['schemas']['PermissionChangeInput'][];
+          evidence: components['schemas']['PermissionEvidenceInput'];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            recorded: components['schemas']['PermissionHistoryEntry'][];
+            unchanged: {
+              kind: string;
+              channel: string;
+              /** @enum {string} */
+              state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+            }[];
+            state: components['schemas']['PermissionState'][];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getConsentReceipts: {
+    parameters: {
+      query?: {
+        lang?: 'sv' | 'fi' | 'en';
+      };
+      header?: never;
+      path: {
+        /** @description Subject id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            receipts: components['schemas']['ConsentReceipt'][];
+          };
         };
       };
       /** @description Default Response */

@@ -47,6 +47,10 @@ export type PurposeDefinition = Definition['purposes'][number];
 export type RetentionRule = Definition['retentionRules'][number];
 
 export type HistoryEntry = Answer<'getSubjectHistory'>['items'][number];
+/** A person's marketing permissions: the current state and every change with its evidence. */
+export type Permissions = Answer<'getSubjectPermissions'>;
+export type PermissionState = Permissions['state'][number];
+export type PermissionHistoryEntry = Permissions['history'][number];
 export type AuditEntry = Answer<'listAccessLog'>['items'][number];
 export type AuditVerification = Answer<'verifyAccessLog'>;
 export type AuditAlarm = NonNullable<AuditVerification['alarms']>[number];
@@ -264,6 +268,9 @@ export function createApiClient(base = '/api/v1') {
       request<Answer<'getSubjectHistory'>>('GET', `/subjects/${encodeURIComponent(id)}/history`, {
         query: { purpose } satisfies QueryOf<'getSubjectHistory'>,
       }),
+
+    getPermissions: (id: string) =>
+      request<Permissions>('GET', `/subjects/${encodeURIComponent(id)}/permissions`),
 
     auditLog: (query: Nullable<QueryOf<'listAccessLog'>>) =>
       request<Answer<'listAccessLog'>>('GET', '/audit', { query }),

@@ -2,7 +2,12 @@
  * Checks a schema-valid definition against itself and against the law: references between
  * sections, a stated legitimate interest, transfer mechanisms, repealed laws, unused categories.
  */
-import type { RegisterDefinition, Right } from './schema.ts';
+import {
+  BUILT_IN_CHANNELS,
+  BUILT_IN_KINDS,
+  type RegisterDefinition,
+  type Right,
+} from './schema.ts';
 import type { DefinitionProblem } from './loader.ts';
 import { ADEQUACY_LIST_CHECKED, adequacyFor } from './adequacy.ts';
 import { EEA_COUNTRIES, describeCountry } from './countries.ts';
@@ -267,6 +272,7 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
   });
 
   checkRights(def, add, warn);
+  checkMarketing(def, add, warn);
 
   const lawTexts: Array<[string, string]> = [
     ...def.retention.legalHolds.map((h, i): [string, string] => [
@@ -396,4 +402,234 @@ function checkRights(def: RegisterDefinition, add: Report, warn: Report): void {
       'portability is offered, but no purpose rests on consent or contract, the only bases it covers (Art. 20(1))',
     );
   }
+}
+
+/**
+ * Marketing permissions (Information Society Code 917/2014 ch. 24, s. 200–202; GDPR Art. 7,
+ * 21(2)–(3)): the channels and kinds are declared, and each marketing purpose rests per channel on
+ * what the law allows. Electronic messages (e-mail, SMS) to private persons need prior consent;
+ * the one exception (soft opt-in) is for one's own customers and must be declared as such; to
+ * contacts of organisations and by phone or post an opt-out suffices.
+ */
+function checkMarketing(def: RegisterDefinition, add: Report, warn: Report): void {
+  const section = def.marketing;
+  const categoryIds = new Set(def.categories.map((c) => c.id));
+  const channels = new Map<string, { electronic: boolean; fields: string[] }>();
+  const kinds = new Map<string, string>();
+  if (section) {
+    section.channels.forEach((c, i) => {
+      const at = `marketing.channels[${i}]`;
+      const builtIn = (BUILT_IN_CHANNELS as Record<string, { electronic: boolean } | undefined>)[
+        c.id
+      ];
+      if (channels.has(c.id)) {
+        add(`${at}.id`, `duplicate id "${c.id}"`);
+      }
+      if (!builtIn && c.label === undefined) {
+        add(
+          `${at}.label`,
+          `channel "${c.id}" is not built in (email, sms, phone, post): give its label in sv, fi and en`,
+        );
+      }
+      if (!builtIn && c.electronic === undefined) {
+        add(
+          `${at}.electronic`,
+          `say whether channel "${c.id}" sends electronic messages: to private persons they need prior consent`,
+        );
+      }
+      c.fields.forEach((ref, j) => {
+        const [category = '', field = ''] = ref.split('.');
+        const cat = def.categories.find((x) => x.id === category);
+        if (!cat) {
+          add(`${at}.fields[${j}]`, `category "${category}" is not declared in categories`);
+        } else if (!cat.fields.some((f) => f.id === field)) {
+          add(`${at}.fields[${j}]`, `category "${category}" has no field "${field}"`);
+        }
+      });
+      channels.set(c.id, {
+        electronic: c.electronic ?? builtIn?.electronic ?? true,
+        fields: c.fields,
+      });
+    });
+    section.kinds.forEach((k, i) => {
+      const at = `marketing.kinds[${i}]`;
+      const builtIn = (BUILT_IN_KINDS as Record<string, { nature: string } | undefined>)[k.id];
+      if (kinds.has(k.id)) {
+        add(`${at}.id`, `duplicate id "${k.id}"`);
+      }
+      if (!builtIn && k.label === undefined) {
+        add(
+          `${at}.label`,
+          `kind "${k.id}" is not built in (${Object.keys(BUILT_IN_KINDS).join(', ')}): give its label in sv, fi and en`,
+        );
+      }
+      if (!builtIn && k.nature === undefined) {
+        add(
+          `${at}.nature`,
+          `say what kind "${k.id}" is: direct_marketing, market_research or profiling`,
+        );
+      }
+      kinds.set(k.id, k.nature ?? builtIn?.nature ?? 'direct_marketing');
+    });
+  }
+  const usedKinds = new Set<string>();
+  def.purposes.forEach((p, pi) => {
+    const at = `purposes[${pi}]`;
+    const perm = p.permission;
+    const marketingFlag = p.directMarketing || p.marketResearch || p.profiling;
+    if (!perm) {
+      if (marketingFlag) {
+        const what = p.directMarketing
+          ? 'direct marketing'
+          : p.marketResearch
+            ? 'market research'
+            : 'profiling';
+        (section ? add : warn)(
+          `${at}.permission`,
+          `purpose "${p.id}" is ${what} but declares no permission (kind and channels): a person could not refuse it per channel, nor would the ledger be asked (Art. 21(2)–(3))`,
+        );
+      }
+      return;
+    }
+    const pat = `${at}.permission`;
+    const nature = kinds.get(perm.kind);
+    if (nature === undefined) {
+      add(
+        `${pat}.kind`,
+        section
+          ? `kind "${perm.kind}" is not declared in marketing.kinds`
+          : `kind "${perm.kind}" is not declared: add a marketing section with its channels and kinds`,
+      );
+    } else {
+      usedKinds.add(perm.kind);
+      const flag =
+        nature === 'direct_marketing'
+          ? 'directMarketing'
+          : nature === 'market_research'
+            ? 'marketResearch'
+            : 'profiling';
+      if (!p[flag]) {
+        add(
+          `${at}.${flag}`,
+          `the permission kind "${perm.kind}" is ${nature.replace('_', ' ')}: mark the purpose ${flag}: true, so that objections and prohibitions reach it`,
+        );
+      }
+    }
+    // (A direct-marketing purpose on another basis is reported above already.)
+    if (
+      !p.directMarketing &&
+      p.legalBasis !== 'consent' &&
+      p.legalBasis !== 'legitimate_interest'
+    ) {
+      add(
+        `${at}.legalBasis`,
+        `marketing, market research and profiling rest on consent or legitimate interest, not ${p.legalBasis}`,
+      );
+    }
+    if (perm.audience === 'organisation_contacts' && perm.organisationCategory === undefined) {
+      add(
+        `${pat}.organisationCategory`,
+        'a purpose addressing contacts of organisations names the category that shows who is one (organisation)',
+      );
+    }
+    for (const key of ['organisationCategory', 'customerCategory'] as const) {
+      const c = perm[key];
+      if (c !== undefined && !categoryIds.has(c)) {
+        add(`${pat}.${key}`, `category "${c}" is not declared in categories`);
+      }
+    }
+    if (perm.organisationCategory !== undefined && perm.audience !== 'organisation_contacts') {
+      add(
+        `${pat}.organisationCategory`,
+        'only a purpose addressing organisation_contacts tells them apart by a category',
+      );
+    }
+    if (perm.channels.length === 0 && perm.basis === undefined) {
+      add(
+        `${pat}.channels`,
+        'give the channels the purpose reaches people on, each with its basis, or for a purpose that reaches nobody by a channel (profiling) its basis',
+      );
+    }
+    if (perm.channels.length > 0 && perm.basis !== undefined) {
+      add(
+        `${pat}.basis`,
+        'basis is for a purpose with no channel; give each channel its own basis instead',
+      );
+    }
+    if (perm.basis === 'opt_out' && p.legalBasis === 'consent') {
+      add(`${pat}.basis`, `purpose "${p.id}" rests on consent: it cannot rest on an opt-out`);
+    }
+    const seen = new Set<string>();
+    let softOptIn = false;
+    perm.channels.forEach((c, ci) => {
+      const cat = `${pat}.channels[${ci}]`;
+      const channel = channels.get(c.channel);
+      if (seen.has(c.channel)) {
+        add(`${cat}.channel`, `channel "${c.channel}" is listed twice`);
+      }
+      seen.add(c.channel);
+      if (!channel) {
+        add(
+          `${cat}.channel`,
+          section
+            ? `channel "${c.channel}" is not declared in marketing.channels`
+            : `channel "${c.channel}" is not declared: add a marketing section with its channels and kinds`,
+        );
+        return;
+      }
+      const unused = channel.fields.filter((f) => !p.categories.includes(f.split('.')[0] ?? ''));
+      if (unused.length === channel.fields.length) {
+        add(
+          `${cat}.channel`,
+          `channel "${c.channel}" reaches people at ${channel.fields.join(', ')}, which purpose "${p.id}" does not use`,
+        );
+      }
+      if (p.legalBasis === 'consent' && c.basis !== 'consent') {
+        add(
+          `${cat}.basis`,
+          `purpose "${p.id}" rests on consent: reaching people on ${c.channel} rests on consent too, not ${c.basis}`,
+        );
+      }
+      if (c.basis === 'soft_opt_in') {
+        softOptIn = true;
+        if (!channel.electronic) {
+          add(
+            `${cat}.basis`,
+            `soft_opt_in is the exception for electronic messages; ${c.channel} is not one and is opt_out already`,
+          );
+        } else if (perm.audience === 'organisation_contacts') {
+          warn(
+            `${cat}.basis`,
+            'to contacts of organisations an opt-out suffices: opt_out says so without the soft opt-in exception',
+          );
+        }
+      }
+      // Market research and opinion polls are not direct marketing (ch. 24) unless they market.
+      if (
+        channel.electronic &&
+        c.basis === 'opt_out' &&
+        perm.audience !== 'organisation_contacts' &&
+        (nature ?? 'direct_marketing') === 'direct_marketing'
+      ) {
+        add(
+          `${cat}.basis`,
+          `${c.channel} marketing to private persons needs their prior consent (Information Society Code 917/2014 s. 200): use consent, or soft_opt_in (with customerCategory) only for your own customers' contact details and your own similar products`,
+        );
+      }
+    });
+    if (softOptIn && perm.customerCategory === undefined) {
+      add(
+        `${pat}.customerCategory`,
+        'soft_opt_in covers only contact details obtained from a customer in a sale: name the category that shows a person is one (orders)',
+      );
+    }
+    if (!softOptIn && perm.customerCategory !== undefined) {
+      add(`${pat}.customerCategory`, 'only a channel on soft_opt_in needs a customer category');
+    }
+  });
+  section?.kinds.forEach((k, i) => {
+    if (!usedKinds.has(k.id) && !(section.kinds.findIndex((x) => x.id === k.id) < i)) {
+      warn(`marketing.kinds[${i}]`, `kind "${k.id}" is used by no purpose`);
+    }
+  });
 }

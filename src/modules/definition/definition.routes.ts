@@ -7,7 +7,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Register } from './register.ts';
-import { IDENTITY_PROOFS, REQUEST_CHANNELS, REQUEST_TYPES, RIGHTS } from './schema.ts';
+import {
+  AUDIENCES,
+  CHANNEL_BASES,
+  IDENTITY_PROOFS,
+  PERMISSION_NATURES,
+  REQUEST_CHANNELS,
+  REQUEST_TYPES,
+  RIGHTS,
+} from './schema.ts';
 import { problemSchema } from '../../http/problem.ts';
 
 const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
@@ -30,6 +38,17 @@ const contact = (c: ContactPerson) => ({
 
 export function definitionRoutes(app: FastifyInstance, register: Register): void {
   const def = register.definition;
+  const permissionOf = (purpose: string) => {
+    const m = register.marketing.purpose(purpose);
+    return m
+      ? {
+          kind: m.kind,
+          audience: m.audience,
+          channels: [...m.channels].map(([channel, basis]) => ({ channel, basis })),
+          basis: m.basis,
+        }
+      : null;
+  };
   const summary = {
     version: register.digest.slice(0, 12),
     controller: {
@@ -66,7 +85,17 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
       categories: [...p.categories],
       allowedDuringRestriction: p.allowedDuringRestriction,
       retention: p.retention,
+      permission: permissionOf(p.id),
     })),
+    // The channels and kinds a person may allow or refuse (docs/permissions.md).
+    marketing: {
+      channels: register.marketing.channels.map((c) => ({
+        id: c.id,
+        label: c.label,
+        electronic: c.electronic,
+      })),
+      kinds: register.marketing.kinds.map((k) => ({ id: k.id, label: k.label, nature: k.nature })),
+    },
     sources: def.sources.map((s) => ({ id: s.id, kind: s.kind, label: s.label })),
     recipients: def.recipients.map((r) => ({
       id: r.id,
@@ -175,8 +204,36 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
               categories: z.array(z.string()),
               allowedDuringRestriction: z.boolean(),
               retention: z.string(),
+              permission: z
+                .object({
+                  kind: z.string(),
+                  audience: z.enum(AUDIENCES),
+                  channels: z.array(
+                    z.object({ channel: z.string(), basis: z.enum(CHANNEL_BASES) }),
+                  ),
+                  basis: z
+                    .enum(['consent', 'opt_out'])
+                    .nullable()
+                    .describe('For a purpose that reaches nobody by a channel (profiling)'),
+                })
+                .nullable()
+                .describe(
+                  'The marketing permission the purpose needs, per channel; null: not marketing',
+                ),
             }),
           ),
+          marketing: z
+            .object({
+              channels: z.array(
+                z.object({ id: z.string(), label: localized, electronic: z.boolean() }),
+              ),
+              kinds: z.array(
+                z.object({ id: z.string(), label: localized, nature: z.enum(PERMISSION_NATURES) }),
+              ),
+            })
+            .describe(
+              'The marketing channels and the kinds of permission a person may give or refuse',
+            ),
           sources: z.array(z.object({ id: z.string(), kind: z.string(), label: localized })),
           recipients: z.array(
             z.object({

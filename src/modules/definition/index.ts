@@ -18,6 +18,14 @@ export {
 } from './loader.ts';
 export { createRegister, type Register } from './register.ts';
 export {
+  ALL_CHANNELS,
+  resolveMarketing,
+  type MarketingChannel,
+  type MarketingModel,
+  type PermissionKind,
+  type PurposeMarketing,
+} from './marketing.ts';
+export {
   definitionSchema,
   IDENTITY_PROOFS,
   LEGAL_BASES,
@@ -36,5 +44,16 @@ export {
   type RegisterDefinition,
   type RoleDefinition,
   type StaffAction,
+} from './schema.ts';
+export {
+  AUDIENCES,
+  BUILT_IN_CHANNELS,
+  BUILT_IN_KINDS,
+  CHANNEL_BASES,
+  PERMISSION_NATURES,
+  type Audience,
+  type ChannelBasis,
+  type PermissionNature,
+  type PurposePermission,
 } from './schema.ts';
 export { RECIPIENT_ROLES, RETENTION_EVENTS, SOURCE_KINDS, TRANSFER_MECHANISMS } from './schema.ts';

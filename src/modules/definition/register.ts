@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { defaultRoles } from './roles.ts';
 import type { DefinitionProblem } from './loader.ts';
+import { resolveMarketing, type MarketingModel } from './marketing.ts';
 import type {
   CategoryDefinition,
   RoleDefinition,
@@ -27,6 +28,8 @@ export interface Register {
   /** Staff roles: declared, or the defaults. */
   readonly roles: readonly RoleDefinition[];
   role(id: string): RoleDefinition | undefined;
+  /** Marketing channels, permission kinds and each marketing purpose's permission. */
+  readonly marketing: MarketingModel;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -69,5 +72,6 @@ export function createRegister(
     categoriesOf: (id) => purposeCategories.get(id) ?? empty,
     roles,
     role: (id) => rolesById.get(id),
+    marketing: resolveMarketing(definition),
   };
 }

@@ -178,6 +178,132 @@ export const LEGAL_BASES = [
 ] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];
 
+/**
+ * Marketing permissions (Information Society Code 917/2014 ch. 24; GDPR Art. 7, 21(2)–(3)): the
+ * channels a register reaches people on and the kinds of permission it asks for. Four channels
+ * and five kinds are built in (their labels and nature are known); a register declares the ones it
+ * uses, and may add its own.
+ */
+export const BUILT_IN_CHANNELS = {
+  email: {
+    electronic: true,
+    label: { sv: 'E-post', fi: 'Sähköposti', en: 'E-mail' },
+  },
+  sms: {
+    electronic: true,
+    label: { sv: 'SMS och mobil', fi: 'Tekstiviesti ja mobiili', en: 'SMS and mobile' },
+  },
+  phone: {
+    electronic: false,
+    label: { sv: 'Telefon', fi: 'Puhelin', en: 'Phone' },
+  },
+  post: {
+    electronic: false,
+    label: { sv: 'Post', fi: 'Posti', en: 'Post' },
+  },
+} as const satisfies Record<string, { electronic: boolean; label: Localized }>;
+
+/** What a kind of permission is, in the law's terms: it decides which stops and rules reach it. */
+export const PERMISSION_NATURES = ['direct_marketing', 'market_research', 'profiling'] as const;
+export type PermissionNature = (typeof PERMISSION_NATURES)[number];
+
+export const BUILT_IN_KINDS = {
+  newsletter: {
+    nature: 'direct_marketing',
+    label: { sv: 'Nyhetsbrev', fi: 'Uutiskirje', en: 'Newsletter' },
+  },
+  direct_marketing: {
+    nature: 'direct_marketing',
+    label: { sv: 'Direktmarknadsföring', fi: 'Suoramarkkinointi', en: 'Direct marketing' },
+  },
+  market_research: {
+    nature: 'market_research',
+    label: {
+      sv: 'Marknadsundersökningar och opinionsmätningar',
+      fi: 'Markkina- ja mielipidetutkimukset',
+      en: 'Market research and opinion polls',
+    },
+  },
+  profiling: {
+    nature: 'profiling',
+    label: {
+      sv: 'Profilering och segmentering',
+      fi: 'Profilointi ja segmentointi',
+      en: 'Profiling and segmentation',
+    },
+  },
+  targeted_advertising: {
+    nature: 'direct_marketing',
+    label: { sv: 'Riktad reklam', fi: 'Kohdennettu mainonta', en: 'Targeted advertising' },
+  },
+} as const satisfies Record<string, { nature: PermissionNature; label: Localized }>;
+
+/** `category.field` of the register: a value a channel reaches the person at. */
+const fieldRef = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]*\.[a-zA-Z][a-zA-Z0-9_]*$/,
+    'expected category.field, such as contact.email',
+  );
+
+const marketingChannel = z.strictObject({
+  id,
+  /** Built-in channels (email, sms, phone, post) have labels of their own; others need one. */
+  label: localized.optional(),
+  /**
+   * An electronic message (e-mail, SMS, push, an automated call): to private persons only with
+   * prior consent. Known for the built-in channels; required for a channel the register adds.
+   */
+  electronic: z.boolean().optional(),
+  /** The fields (`category.field`) the channel reaches the person at: withheld when not allowed. */
+  fields: z.array(fieldRef).min(1),
+});
+
+const permissionKind = z.strictObject({
+  id,
+  label: localized.optional(),
+  /** Known for the built-in kinds; required for a kind the register adds. */
+  nature: z.enum(PERMISSION_NATURES).optional(),
+});
+
+export const CHANNEL_BASES = ['consent', 'opt_out', 'soft_opt_in'] as const;
+export type ChannelBasis = (typeof CHANNEL_BASES)[number];
+
+/** Whom a marketing purpose addresses (Information Society Code s. 200–202). */
+export const AUDIENCES = ['private_persons', 'organisation_contacts', 'mixed'] as const;
+export type Audience = (typeof AUDIENCES)[number];
+
+const purposePermission = z.strictObject({
+  /** A kind of marketing.kinds. */
+  kind: id,
+  /**
+   * `private_persons` (consumers), `organisation_contacts` (people in their role at an
+   * organisation: opt-out suffices for electronic mail), or `mixed` (treated as private persons).
+   */
+  audience: z.enum(AUDIENCES),
+  /**
+   * For `organisation_contacts`: the category whose presence shows a person is a contact of an
+   * organisation (organisation). A person without a value in it is not reached.
+   */
+  organisationCategory: id.optional(),
+  /**
+   * For a channel on `soft_opt_in`: the category whose presence shows the contact details were
+   * obtained from the person as a customer in a sale (orders). A person without it is not reached.
+   */
+  customerCategory: id.optional(),
+  /**
+   * Per channel, what reaching the person rests on: `consent` (opt-in: only with permission
+   * granted), `opt_out` (legitimate interest with the right to object: unless refused, withdrawn
+   * or objected), `soft_opt_in` (the Information Society Code s. 200(2) exception: e-mail or SMS
+   * to one's own customers about one's own similar products, opt-out, and only for customers).
+   * Empty for a kind that reaches nobody by a channel (profiling): then `basis` says it.
+   */
+  channels: z.array(z.strictObject({ channel: id, basis: z.enum(CHANNEL_BASES) })).default([]),
+  /** For a purpose with no channel (profiling, segmentation): consent or opt_out. */
+  basis: z.enum(['consent', 'opt_out']).optional(),
+});
+export type PurposePermission = z.infer<typeof purposePermission>;
+
 const purpose = z.strictObject({
   id,
   label: localized,
@@ -194,6 +320,12 @@ const purpose = z.strictObject({
   /** Whether data of a restricted subject may still be processed for this purpose (Art. 18(2)). */
   allowedDuringRestriction: z.boolean().default(false),
   retention: id,
+  /**
+   * A purpose that markets to people, researches or profiles them: the permission kind it needs
+   * and, per channel, what it rests on. Without it a purpose is not marketing (service messages
+   * within a customer relationship) and the permission ledger does not touch it.
+   */
+  permission: purposePermission.optional(),
 });
 export type PurposeDefinition = z.infer<typeof purpose>;
 
@@ -453,6 +585,13 @@ export const definitionSchema = z.strictObject({
   /** Staff roles; when left out, the five default roles are derived from the purposes. */
   roles: z.array(role).optional(),
   cookies: z.array(cookie).default([]),
+  /** The channels and permission kinds of marketing; see docs/permissions.md. */
+  marketing: z
+    .strictObject({
+      channels: z.array(marketingChannel).default([]),
+      kinds: z.array(permissionKind).default([]),
+    })
+    .optional(),
   supervisoryAuthority: supervisoryAuthority.default(DEFAULT_AUTHORITY),
   /** How people use their rights: which apply, and how a request is made and proven. */
   rights,

@@ -83,6 +83,8 @@ export interface RequestsPorts {
       reason: 'objection' | 'consent_withdrawal' | 'marketing_prohibition';
       purposes?: string[];
       compellingGrounds?: Array<{ purpose: string; reason: string }>;
+      /** The request being completed (its id): the permission ledger's evidence names it. */
+      request?: string;
     },
   ): Promise<{ stopped: string[]; continued: Array<{ purpose: string }> }>;
   /**
@@ -1110,6 +1112,7 @@ export function createRequestsService(deps: RequestsDeps) {
             const grounds = type === 'objection' ? (body.compellingGrounds ?? []) : [];
             const result = await ports.stopProcessing(actor, subjectId, {
               reason: type,
+              request: id,
               ...(body.purposes ? { purposes: body.purposes } : {}),
               ...(grounds.length > 0 ? { compellingGrounds: grounds } : {}),
             });

@@ -114,14 +114,28 @@ export function createAccess(deps: SubjectsDeps) {
     id: string,
     purpose: string,
     mode: 'read' | 'write' = 'read',
-  ) => {
-    const subject = await repo.findForPurpose(ex, id, purpose, mode === 'write');
+  ): Promise<SubjectRow & { allowedChannels: string[] | null }> => {
+    const marketing = register.marketing.purpose(purpose);
+    const subject = await repo.findForPurpose(ex, id, purpose, mode === 'write', marketing);
     const heldElsewhere =
       subject !== undefined &&
       subject.held_purpose !== null &&
       (mode === 'write' || subject.held_purpose !== purpose);
-    if (!subject || heldElsewhere || (subject.stopped && mode === 'read')) {
+    // The permission ledger: a marketing purpose the person allows on no channel (refused,
+    // withdrawn, objected, or no consent where it rests on consent) does not see them either.
+    const unreachable =
+      subject !== undefined &&
+      subject.allowed_channels !== null &&
+      subject.allowed_channels.length === 0;
+    if (!subject || heldElsewhere || ((subject.stopped || unreachable) && mode === 'read')) {
       throw new AppError('not_found', `no subject with id ${id}`);
+    }
+    if (unreachable && !subject.stopped) {
+      throw new AppError(
+        'forbidden',
+        `the person allows purpose "${purpose}" (${marketing?.kind ?? ''}) on no channel: it is refused, withdrawn or objected, or consent is missing where it rests on consent; nothing is written for it`,
+        [{ field: 'purpose', detail: 'not allowed by the person (permission ledger)' }],
+      );
     }
     if (subject.stopped) {
       throw new AppError(
@@ -137,22 +151,63 @@ export function createAccess(deps: SubjectsDeps) {
         [{ field: 'purpose', detail: 'not allowed while the subject is restricted' }],
       );
     }
-    return mapSubjectRow(subject);
+    return { ...mapSubjectRow(subject), allowedChannels: subject.allowed_channels };
   };
 
-  /** A subject as the purpose sees it. */
+  /** Every `category.field` a marketing channel of the definition reaches people at. */
+  const channelFields = register.marketing.channels.map(
+    (c) => [c.id, c.fields.map((f) => `${f.category}.${f.field}`)] as const,
+  );
+  const fieldsOfChannel = new Map(channelFields);
+  const allChannelFields = new Set(channelFields.flatMap(([, f]) => f));
+
+  /**
+   * The `category.field`s a marketing purpose does not see for a person: those of every channel
+   * but the ones it may reach them on (`allowed`, from the ledger). Empty for any other purpose.
+   */
+  const withheldFields = (allowed: readonly string[] | null | undefined): ReadonlySet<string> => {
+    if (allowed === null || allowed === undefined) {
+      return new Set();
+    }
+    const kept = new Set(allowed.flatMap((c) => fieldsOfChannel.get(c) ?? []));
+    return new Set([...allChannelFields].filter((f) => !kept.has(f)));
+  };
+
+  /** Takes the withheld fields out of opened categories (and a category left empty). */
+  const withhold = (categories: OpenedCategories, withheld: ReadonlySet<string>) => {
+    if (withheld.size === 0) {
+      return categories;
+    }
+    for (const [category, fields] of Object.entries(categories)) {
+      for (const field of Object.keys(fields)) {
+        if (withheld.has(`${category}.${field}`)) {
+          delete fields[field];
+        }
+      }
+      if (Object.keys(fields).length === 0) {
+        delete categories[category];
+      }
+    }
+    return categories;
+  };
+
+  /**
+   * A subject as the purpose sees it: for a marketing purpose, without the values of the channels
+   * the person does not allow it (`allowedChannels`, null for any other purpose).
+   */
   const present = (
     subject: SubjectRow,
     purpose: string,
     values: readonly ValueRow[],
     key: Buffer,
+    allowedChannels: readonly string[] | null = null,
   ): SubjectView => ({
     id: subject.id,
     purpose,
     restricted: subject.restricted_at !== null,
     createdAt: subject.created_at.toISOString(),
     updatedAt: subject.updated_at.toISOString(),
-    categories: codec.openRows(key, values),
+    categories: withhold(codec.openRows(key, values), withheldFields(allowedChannels)),
   });
 
   /**
@@ -160,7 +215,9 @@ export function createAccess(deps: SubjectsDeps) {
    * data side not yet told) is left out.
    */
   const presentMany = async (
-    subjects: ReadonlyArray<SubjectRow & { values: readonly ValueRow[] }>,
+    subjects: ReadonlyArray<
+      SubjectRow & { values: readonly ValueRow[]; allowed_channels?: string[] | null }
+    >,
     purpose: string,
   ): Promise<SubjectView[]> => {
     const wrapped = await keys.getMany(subjects.map((s) => s.id));
@@ -168,7 +225,7 @@ export function createAccess(deps: SubjectsDeps) {
     for (const s of subjects) {
       const w = wrapped.get(s.id);
       if (w) {
-        out.push(present(s, purpose, s.values, codec.key(s.id, w)));
+        out.push(present(s, purpose, s.values, codec.key(s.id, w), s.allowed_channels ?? null));
       }
     }
     return out;
@@ -205,6 +262,7 @@ export function createAccess(deps: SubjectsDeps) {
     loadForPurpose,
     present,
     presentMany,
+    withheldFields,
     touched,
     ensureNoDuplicateEmail,
   };

@@ -8,6 +8,7 @@
  * is kept, where it came from (Art. 15(1)(g)), and the rights and the supervisory authority. All of
  * it comes from the register definition, so the copy says what the definition says.
  */
+import type { ledgerOf } from './marketing.repo.ts';
 import { countriesOutsideEea } from '../definition/index.ts';
 import type {
   LegalBasis,
@@ -176,6 +177,27 @@ export interface AccessCopy {
     source: string;
     changedAt: string;
   }>;
+  /**
+   * The person's marketing permissions (the permission ledger, docs/permissions.md): the current
+   * state per kind and channel, and every change with its evidence. Who recorded a change is
+   * given by its kind only (staff, an integration, the person, the system), never by name.
+   */
+  permissions: {
+    state: Array<{ kind: string; channel: string; state: string; changedAt: string }>;
+    history: Array<{
+      kind: string;
+      channel: string;
+      state: string;
+      previousState: string | null;
+      givenAt: string;
+      recordedAt: string;
+      method: string;
+      noticeVersion: string | null;
+      wording: { text: string; language: string } | null;
+      reference: string | null;
+      by: string;
+    }>;
+  };
   /** The rights the register offers, with any qualification (Art. 15(1)(e)). */
   rights: Array<{ right: Right; qualification?: Localized }>;
   /** Where to complain (Art. 15(1)(f)). */
@@ -288,6 +310,7 @@ export function presentAccessCopy(input: {
   }>;
   compellingGrounds: ReadonlyArray<{ purpose: string; grounds: string; since: Date }>;
   requests: AccessCopyRequest[];
+  ledger: Awaited<ReturnType<typeof ledgerOf>>;
 }): AccessCopy {
   const { register, subject } = input;
   const def = register.definition;
@@ -352,6 +375,30 @@ export function presentAccessCopy(input: {
       source: row.source,
       changedAt: row.changed_at.toISOString(),
     })),
+    permissions: {
+      state: input.ledger.state.map((r) => ({
+        kind: r.kind,
+        channel: r.channel,
+        state: r.state,
+        changedAt: new Date(r.changed_at).toISOString(),
+      })),
+      history: input.ledger.history.map((r) => ({
+        kind: r.kind,
+        channel: r.channel,
+        state: r.state,
+        previousState: r.previous_state,
+        givenAt: new Date(r.given_at).toISOString(),
+        recordedAt: new Date(r.recorded_at).toISOString(),
+        method: r.method,
+        noticeVersion: r.notice_version,
+        wording:
+          r.wording_text === null
+            ? null
+            : { text: r.wording_text, language: r.wording_language ?? '' },
+        reference: r.reference,
+        by: r.actor.split(':')[0] ?? '',
+      })),
+    },
     rights: def.rights.offered.map((r) => ({
       right: r.right,
       ...(r.qualification ? { qualification: r.qualification } : {}),

@@ -8,6 +8,8 @@ import type { CopyIn } from '../../db/copy.ts';
 import type { Executor } from '../../db/transaction.ts';
 import type { FieldMeta } from '../../db/types.ts';
 import { removeSubjectMail } from '../../mail/index.ts';
+import type { PurposeMarketing } from '../definition/index.ts';
+import { allowedChannelsSql } from './marketing.repo.ts';
 
 /** Why a purpose is stopped for a person (subject_stops.reason). */
 export const STOP_REASONS = ['objection', 'consent_withdrawal', 'marketing_prohibition'] as const;
@@ -168,16 +170,26 @@ export const subjectsRepo = {
     id: string,
     purpose: string,
     forUpdate = false,
-  ): Promise<(SubjectRow & { stopped: boolean }) | undefined> {
-    const r = await sql<SubjectRow & { stopped: boolean }>`
+    /** A marketing purpose's permission: the channels the ledger lets it reach the person on. */
+    marketing?: PurposeMarketing,
+  ): Promise<(SubjectRow & { stopped: boolean; allowed_channels: string[] | null }) | undefined> {
+    const allowed = allowedChannelsSql(marketing, sql`s.id`, { audience: !forUpdate });
+    const r = await sql<SubjectRow & { stopped: boolean; allowed_channels: string[] | null }>`
         select s.id, s.held_purpose, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
                exists (select 1 from subject_stops st
-                        where st.subject_id = s.id and st.purpose = ${purpose}) as stopped
+                        where st.subject_id = s.id and st.purpose = ${purpose}) as stopped,
+               ${allowed ?? sql`null::text[]`} as allowed_channels
           from subjects s
          where s.id = ${id} and s.erased_at is null
          ${forUpdate ? sql`for update of s` : sql``}`.execute(ex);
     const row = r.rows[0];
-    return row ? { ...mapSubject(row), stopped: row.stopped === true } : undefined;
+    return row
+      ? {
+          ...mapSubject(row),
+          stopped: row.stopped === true,
+          allowed_channels: row.allowed_channels,
+        }
+      : undefined;
   },
 
   async values(
@@ -228,10 +240,14 @@ export const subjectsRepo = {
     includeRestricted: boolean,
     /** The purpose asking: held records only for their hold's purpose; stopped people not at all. */
     purpose: string,
-  ): Promise<Array<SubjectRow & { values: ValueRow[] }>> {
+    /** A marketing purpose's permission: people it may reach on no channel are left out. */
+    marketing?: PurposeMarketing,
+  ): Promise<Array<SubjectRow & { values: ValueRow[]; allowed_channels: string[] | null }>> {
     const col = kind === 'email' ? sql`email_index` : sql`phone_index`;
+    const allowed = allowedChannelsSql(marketing, sql`s.id`);
     const rows = await sql<
       SubjectRow & {
+        allowed_channels: string[] | null;
         category: string | null;
         sealed: Buffer | null;
         source: string | null;
@@ -243,7 +259,8 @@ export const subjectsRepo = {
       }
     >`
         select s.id, s.held_purpose, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
-               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.version, v.updated_at as v_updated_at
+               v.category, v.sealed, v.source, v.purpose, v.collected_at, v.field_meta, v.version, v.updated_at as v_updated_at,
+               ${allowed ?? sql`null::text[]`} as allowed_channels
           from subjects s
           left join subject_values v on v.subject_id = s.id and v.category = any(${toArray(categories)}::text[])
          where s.id in (select id from subjects where ${col} = ${index} and held_purpose is null
@@ -252,12 +269,16 @@ export const subjectsRepo = {
            and s.erased_at is null
            ${includeRestricted ? sql`` : sql`and s.restricted_at is null`}
            and not exists (select 1 from subject_stops st where st.subject_id = s.id and st.purpose = ${purpose})
+           ${allowed ? sql`and cardinality(${allowed}) > 0` : sql``}
          order by s.id`.execute(ex);
-    const out = new Map<string, SubjectRow & { values: ValueRow[] }>();
+    const out = new Map<
+      string,
+      SubjectRow & { values: ValueRow[]; allowed_channels: string[] | null }
+    >();
     for (const r of rows.rows) {
       let s = out.get(r.id);
       if (!s) {
-        s = { ...mapSubject(r), values: [] };
+        s = { ...mapSubject(r), values: [], allowed_channels: r.allowed_channels };
         out.set(r.id, s);
       }
       if (
@@ -303,11 +324,15 @@ export const subjectsRepo = {
       purpose: string;
       after?: string;
       limit: number;
+      /** A marketing purpose's permission: people it may reach on no channel are left out. */
+      marketing?: PurposeMarketing;
     },
-  ): Promise<SubjectRow[]> {
+  ): Promise<Array<SubjectRow & { allowed_channels: string[] | null }>> {
+    const allowed = allowedChannelsSql(opts.marketing, sql`subjects.id`);
     let q = ex
       .selectFrom('subjects')
       .select(subjectColumns)
+      .select(sql<string[] | null>`${allowed ?? sql`null::text[]`}`.as('allowed_channels'))
       .where('erased_at', 'is', null)
       .where((eb) =>
         eb.or([eb('held_purpose', 'is', null), eb('held_purpose', '=', opts.purpose)]),
@@ -321,11 +346,14 @@ export const subjectsRepo = {
     q = q.where(
       sql<boolean>`not exists (select 1 from subject_stops st where st.subject_id = subjects.id and st.purpose = ${opts.purpose})`,
     );
+    if (allowed) {
+      q = q.where(sql<boolean>`cardinality(${allowed}) > 0`);
+    }
     if (opts.after) {
       q = q.where('id', '>', opts.after);
     }
     const rows = await q.orderBy('id').limit(opts.limit).execute();
-    return rows.map(mapSubject);
+    return rows.map((r) => ({ ...mapSubject(r), allowed_channels: r.allowed_channels }));
   },
 
   /** Live subjects (not held records) owning any of the given primary e-mail indexes. */
@@ -565,7 +593,8 @@ export const subjectsRepo = {
 
   /**
    * The data side of an erasure: the sealed values and history go, the person becomes a tombstone
-   * (id and time), mail waiting to them leaves the outbox, and the erasure is journalled with its
+   * (id and time), their permission ledger (state and evidence) goes, mail waiting to them leaves
+   * the outbox, and the erasure is journalled with its
    * reason code. The key that opens every copy of the values (and of the mail) is destroyed in the
    * key store afterwards. Both the erase use case and the reconciling of restored backups come here.
    */
@@ -593,6 +622,10 @@ export const subjectsRepo = {
       })
       .where('id', '=', subjectId)
       .execute();
+    // The permission ledger goes with the person (docs/permissions.md): its history is
+    // append-only, and its trigger lets a person's rows go only once they are erased (above).
+    await ex.deleteFrom('permission_states').where('subject_id', '=', subjectId).execute();
+    await ex.deleteFrom('permission_history').where('subject_id', '=', subjectId).execute();
   },
 
   /** The data database's erasure journal after `afterSeq`, oldest first. */

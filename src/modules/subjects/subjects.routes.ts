@@ -205,6 +205,35 @@ const accessCopy = z
         }),
       )
       .describe('Every change to the values, oldest first'),
+    permissions: z
+      .object({
+        state: z.array(
+          z.object({
+            kind: z.string(),
+            channel: z.string().describe('A channel, or * for every channel of the kind'),
+            state: z.string(),
+            changedAt: z.string(),
+          }),
+        ),
+        history: z.array(
+          z.object({
+            kind: z.string(),
+            channel: z.string(),
+            state: z.string(),
+            previousState: z.string().nullable(),
+            givenAt: z.string(),
+            recordedAt: z.string(),
+            method: z.string(),
+            noticeVersion: z.string().nullable(),
+            wording: z.object({ text: z.string(), language: z.string() }).nullable(),
+            reference: z.string().nullable(),
+            by: z.string().describe('Who recorded it, by kind: staff, api_key, subject, system'),
+          }),
+        ),
+      })
+      .describe(
+        'Marketing permissions per kind and channel, and every change with its evidence (the permission ledger)',
+      ),
     rights: z
       .array(
         z.object({

@@ -1,7 +1,8 @@
 /**
  * One person, read for one purpose: the values of the purpose's categories with their source and
  * collection time, which purposes use each category and on which legal basis, the purpose's
- * retention, restriction, and the history of changes. The read is logged on the server.
+ * retention, restriction, the history of changes, and the person's marketing permissions with their
+ * evidence. The reads are logged on the server.
  */
 import { useQuery } from '@tanstack/react-query';
 import { ApiError } from '../../shared/api.ts';
@@ -28,6 +29,7 @@ import {
   type Column,
 } from '../../shared/ui.tsx';
 import { PurposeSelect, pickPurpose, useReadablePurposes } from '../purpose.tsx';
+import { PersonPermissions } from './PersonPermissions.tsx';
 import { useCan, useDefinition } from '../session.tsx';
 
 function readError(i18n: I18n, error: unknown): string | null {
@@ -161,6 +163,8 @@ export function PersonPage({ id }: { id: string }) {
                     >
                       {(h) => <History items={h.items} def={def} />}
                     </QueryState>
+
+                    <PersonPermissions id={person.id} def={def} />
                   </>
                 )}
               </QueryState>

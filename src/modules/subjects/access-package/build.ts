@@ -137,6 +137,18 @@ function specimenCopy(register: Register): AccessCopy {
     ),
     compellingGrounds: def.purposes.map((p) => ({ purpose: p.id, grounds: '-', since: at })),
     requests: [],
+    // Every kind in every state on all channels, so the ledger's labels are shaped once too.
+    ledger: {
+      state: register.marketing.kinds.flatMap((k) =>
+        ['granted', 'refused', 'withdrawn', 'objected', 'pending'].map((state) => ({
+          kind: k.id,
+          channel: '*',
+          state,
+          changed_at: at,
+        })),
+      ),
+      history: [],
+    },
   });
 }
 

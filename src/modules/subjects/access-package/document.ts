@@ -137,6 +137,40 @@ export function buildDocument(
     });
   }
 
+  // The permission ledger: what the person allows, per kind and channel, and its evidence.
+  const kindLabel = (id: string) => l(register.marketing.kind(id)?.label, id);
+  const channelLabel = (id: string) =>
+    id === '*' ? m.allChannels : l(register.marketing.channel(id)?.label, id);
+  h(2, m.permissions);
+  if (copy.permissions.state.length === 0) {
+    blocks.push({ kind: 'paragraph', text: m.noPermissions });
+  } else {
+    blocks.push({ kind: 'paragraph', text: m.permissionsIntro });
+    blocks.push({
+      kind: 'table',
+      head: [m.kind, m.channel, m.state, m.changed],
+      rows: copy.permissions.state.map((s) => [
+        kindLabel(s.kind),
+        channelLabel(s.channel),
+        m.permissionStates[s.state] ?? showable(s.state),
+        when(s.changedAt),
+      ]),
+    });
+    h(3, m.permissionHistory);
+    blocks.push({
+      kind: 'table',
+      head: [m.changed, m.kind, m.channel, m.state, m.method, m.wordingShown],
+      rows: copy.permissions.history.map((e) => [
+        when(e.givenAt),
+        kindLabel(e.kind),
+        channelLabel(e.channel),
+        m.permissionStates[e.state] ?? showable(e.state),
+        m.permissionMethods[e.method] ?? showable(e.method),
+        e.wording ? showable(e.wording.text) : '',
+      ]),
+    });
+  }
+
   stopBlocks(blocks, copy.stops, { m, l, when });
   requestBlocks(blocks, copy.requests, { m, when, day: (d) => dayText(d, lang) });
 
@@ -270,7 +304,7 @@ function requestBlocks(
       kind: 'pairs',
       items: [
         { term: m.requestType, text: term(m.requestTypes, r.type) },
-        { term: m.channel, text: term(m.channels, r.channel) },
+        { term: m.requestChannel, text: term(m.channels, r.channel) },
         { term: m.received, text: when(r.receivedAt) },
         ...(r.identityProvenAt ? [{ term: m.identityProven, text: when(r.identityProvenAt) }] : []),
         ...(r.dueOn ? [{ term: m.dueOn, text: day(r.dueOn) }] : []),

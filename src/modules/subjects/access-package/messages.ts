@@ -53,6 +53,18 @@ export interface PackageMessages {
   holdKeptFor: string;
   history: string;
   noHistory: string;
+  permissions: string;
+  permissionsIntro: string;
+  noPermissions: string;
+  permissionHistory: string;
+  kind: string;
+  channel: string;
+  allChannels: string;
+  state: string;
+  method: string;
+  wordingShown: string;
+  permissionStates: Record<string, string>;
+  permissionMethods: Record<string, string>;
   changed: string;
   oldValue: string;
   newValue: string;
@@ -122,7 +134,7 @@ export interface PackageMessages {
   requestsIntro: string;
   noRequests: string;
   requestType: string;
-  channel: string;
+  requestChannel: string;
   received: string;
   identityProven: string;
   dueOn: string;
@@ -213,6 +225,34 @@ const en: PackageMessages = {
   legalHolds: 'Kept by law even after erasure',
   holdKeptFor: 'readable only for',
   history: 'Changes to your data',
+  permissions: 'Marketing permissions',
+  permissionsIntro:
+    'What you have allowed or refused for each kind of marketing and each channel, and every change with how it was made.',
+  noPermissions: 'No marketing permission or refusal has been recorded.',
+  permissionHistory: 'Changes to your permissions',
+  kind: 'Kind',
+  channel: 'Channel',
+  allChannels: 'all channels',
+  state: 'State',
+  method: 'How',
+  wordingShown: 'Text shown',
+  permissionStates: {
+    granted: 'granted',
+    refused: 'refused',
+    withdrawn: 'withdrawn',
+    objected: 'objected',
+    pending: 'awaiting confirmation',
+  },
+  permissionMethods: {
+    form: 'form',
+    import: 'import',
+    staff: 'by our staff',
+    unsubscribe_link: 'unsubscribe link',
+    api: 'interface',
+    request: 'your request',
+    double_opt_in: 'confirmation link',
+    preference_page: 'preference page',
+  },
   noHistory: 'No changes have been made.',
   changed: 'Changed',
   oldValue: 'Before',
@@ -311,7 +351,7 @@ const en: PackageMessages = {
     'The requests you have made about your data, and each step of their handling. The names of our staff and their internal notes are not shown.',
   noRequests: 'You have made no requests about your data.',
   requestType: 'Request',
-  channel: 'Made by',
+  requestChannel: 'Made by',
   received: 'Received',
   identityProven: 'Identity confirmed',
   dueOn: 'To be answered by',
@@ -411,6 +451,34 @@ const sv: PackageMessages = {
   legalHolds: 'Sparas enligt lag även efter radering',
   holdKeptFor: 'läsbar endast för',
   history: 'Ändringar i dina uppgifter',
+  permissions: 'Marknadsföringstillstånd',
+  permissionsIntro:
+    'Vad du har tillåtit eller förbjudit för varje slag av marknadsföring och varje kanal, och varje ändring med hur den gjordes.',
+  noPermissions: 'Inga tillstånd eller förbud för marknadsföring har registrerats.',
+  permissionHistory: 'Ändringar i dina tillstånd',
+  kind: 'Slag',
+  channel: 'Kanal',
+  allChannels: 'alla kanaler',
+  state: 'Läge',
+  method: 'Hur',
+  wordingShown: 'Text som visades',
+  permissionStates: {
+    granted: 'tillåtet',
+    refused: 'förbjudet',
+    withdrawn: 'återkallat',
+    objected: 'invändning',
+    pending: 'väntar på bekräftelse',
+  },
+  permissionMethods: {
+    form: 'formulär',
+    import: 'import',
+    staff: 'av vår personal',
+    unsubscribe_link: 'avregistreringslänk',
+    api: 'gränssnitt',
+    request: 'din begäran',
+    double_opt_in: 'bekräftelselänk',
+    preference_page: 'inställningssidan',
+  },
   noHistory: 'Inga ändringar har gjorts.',
   changed: 'Ändrad',
   oldValue: 'Före',
@@ -510,7 +578,7 @@ const sv: PackageMessages = {
     'De begäranden du har gjort om dina uppgifter, och varje steg i deras handläggning. Vår personals namn och interna anteckningar visas inte.',
   noRequests: 'Du har inte gjort några begäranden om dina uppgifter.',
   requestType: 'Begäran',
-  channel: 'Gjord via',
+  requestChannel: 'Gjord via',
   received: 'Mottagen',
   identityProven: 'Identiteten bekräftad',
   dueOn: 'Ska besvaras senast',
@@ -610,6 +678,34 @@ const fi: PackageMessages = {
   legalHolds: 'Säilytetään lain nojalla poistamisen jälkeenkin',
   holdKeptFor: 'luettavissa vain tarkoitukseen',
   history: 'Tietojesi muutokset',
+  permissions: 'Markkinointiluvat',
+  permissionsIntro:
+    'Mitä olet sallinut tai kieltänyt kunkin markkinoinnin lajin ja kanavan osalta, ja jokainen muutos ja miten se tehtiin.',
+  noPermissions: 'Markkinointilupia tai -kieltoja ei ole kirjattu.',
+  permissionHistory: 'Lupiesi muutokset',
+  kind: 'Laji',
+  channel: 'Kanava',
+  allChannels: 'kaikki kanavat',
+  state: 'Tila',
+  method: 'Miten',
+  wordingShown: 'Näytetty teksti',
+  permissionStates: {
+    granted: 'sallittu',
+    refused: 'kielletty',
+    withdrawn: 'peruttu',
+    objected: 'vastustettu',
+    pending: 'odottaa vahvistusta',
+  },
+  permissionMethods: {
+    form: 'lomake',
+    import: 'tuonti',
+    staff: 'henkilökuntamme',
+    unsubscribe_link: 'peruutuslinkki',
+    api: 'rajapinta',
+    request: 'pyyntösi',
+    double_opt_in: 'vahvistuslinkki',
+    preference_page: 'asetussivu',
+  },
   noHistory: 'Muutoksia ei ole tehty.',
   changed: 'Muutettu',
   oldValue: 'Ennen',
@@ -708,7 +804,7 @@ const fi: PackageMessages = {
     'Tietojasi koskevat pyyntösi ja niiden käsittelyn vaiheet. Henkilökuntamme nimiä ja sisäisiä muistiinpanoja ei näytetä.',
   noRequests: 'Et ole tehnyt tietojasi koskevia pyyntöjä.',
   requestType: 'Pyyntö',
-  channel: 'Tehty',
+  requestChannel: 'Tehty',
   received: 'Vastaanotettu',
   identityProven: 'Henkilöllisyys vahvistettu',
   dueOn: 'Vastattava viimeistään',

@@ -3,6 +3,7 @@ import { requireAction, requireEveryPurpose, type Actor } from '../../../lib/act
 import type { AuditLang } from '../../audit/index.ts';
 import type { UseCaseContext } from '../access.ts';
 import { presentAccessCopy, type AccessCopy } from '../present-access-copy.ts';
+import { ledgerOf } from '../marketing.repo.ts';
 import { subjectsRepo as repo } from '../subjects.repo.ts';
 import { groundsAad } from './stop-processing.ts';
 
@@ -13,15 +14,20 @@ export function createExportSubject(ctx: UseCaseContext) {
     requireAction(actor, 'export');
     requireAction(actor, 'handle_requests'); // a whole person: only for those who handle requests
     requireEveryPurpose(actor, access.allPurposes, 'export everything held about a person');
-    // The four reads do not depend on each other: they go out together (the key store is a
-    // database of its own). An unknown person is not_found, whatever the other reads say.
-    const reads = [access.keyOf(id), repo.values(db, id), repo.history(db, id)] as const;
+    // The reads do not depend on each other: they go out together (the key store is a database of
+    // its own). An unknown person is not_found, whatever the other reads say.
+    const reads = [
+      access.keyOf(id),
+      repo.values(db, id),
+      repo.history(db, id),
+      ledgerOf(db, id),
+    ] as const;
     const settled = Promise.allSettled(reads); // handles a read's failure at once
     const subject = await access.requireSubject(db, id).catch(async (err: unknown) => {
       await settled;
       throw err;
     });
-    const [key, values, history] = await Promise.all(reads);
+    const [key, values, history, ledger] = await Promise.all(reads);
     const categories = access.codec.openRows(key, values);
     await audit.log({
       actor,
@@ -58,6 +64,7 @@ export function createExportSubject(ctx: UseCaseContext) {
       categories,
       history: history.map((row) => ({ row, change: access.codec.openChange(key, id, row) })),
       accessLog,
+      ledger,
     });
   };
 }

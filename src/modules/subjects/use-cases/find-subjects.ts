@@ -70,6 +70,7 @@ export function createFindSubjects(ctx: UseCaseContext) {
         categories,
         includeRestricted,
         purpose.id,
+        register.marketing.purpose(purpose.id),
       );
       // A 64-bit index can collide in principle; where the purpose may read the value, the
       // opened value must match what was asked for.
@@ -89,6 +90,7 @@ export function createFindSubjects(ctx: UseCaseContext) {
       );
       return { items, nextCursor: null };
     }
+    const marketing = register.marketing.purpose(purpose.id);
     let groups: string[][] = [];
     if (query.q !== undefined) {
       groups = codec.searchGroups(purpose.id, query.q);
@@ -111,6 +113,7 @@ export function createFindSubjects(ctx: UseCaseContext) {
       purpose: purpose.id,
       limit: limit + 1,
       ...(after ? { after } : {}),
+      ...(marketing ? { marketing } : {}),
     });
     const page = rows.slice(0, limit);
     const values = await repo.valuesOf(

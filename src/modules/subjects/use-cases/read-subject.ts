@@ -13,6 +13,7 @@ export function createReadSubject(ctx: UseCaseContext) {
       purpose,
       await repo.values(db, id, categories),
       await access.keyOf(id),
+      subject.allowedChannels,
     );
     await audit.log({
       actor,

@@ -7,9 +7,13 @@ export function createSubjectHistory(ctx: UseCaseContext) {
   const { access, audit, db } = ctx;
   return async (actor: Actor, id: string, purpose: string): Promise<HistoryEntry[]> => {
     const { categories } = access.authorise(actor, 'read', purpose);
-    await access.loadForPurpose(db, id, purpose);
+    const subject = await access.loadForPurpose(db, id, purpose);
     const key = await access.keyOf(id);
-    const rows = await repo.history(db, id, categories);
+    // A marketing purpose sees no change to the values of a channel the person does not allow it.
+    const withheld = access.withheldFields(subject.allowedChannels);
+    const rows = (await repo.history(db, id, categories)).filter(
+      (r) => !withheld.has(`${r.category}.${r.field}`),
+    );
     await audit.log({
       actor,
       action: 'subject.history',

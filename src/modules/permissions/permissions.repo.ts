@@ -1,0 +1,261 @@
+/**
+ * The permission ledger's SQL. Rows name people by id only; the wording shown is stored once per
+ * text (not personal data). The history is append-only (a trigger refuses UPDATE, and DELETE
+ * unless the person is erased).
+ */
+import { sql } from 'kysely';
+import type { Executor } from '../../db/transaction.ts';
+import type { PermissionState } from './model.ts';
+
+export interface StateRow {
+  kind: string;
+  channel: string;
+  state: PermissionState;
+  changed_at: Date;
+  method: string;
+}
+
+export interface HistoryRow {
+  id: string;
+  kind: string;
+  channel: string;
+  state: PermissionState;
+  previous_state: PermissionState | null;
+  given_at: Date;
+  recorded_at: Date;
+  method: string;
+  notice_version: string | null;
+  wording_text: string | null;
+  wording_language: string | null;
+  reference: string | null;
+  actor: string;
+}
+
+/** What the permission check needs of one person, read in one indexed query. */
+export interface CheckRow {
+  found: boolean;
+  erased: boolean;
+  held: boolean;
+  restricted: boolean;
+  /** The reason of a stop of the purpose (subject_stops), if any. */
+  stop: string | null;
+  channel_state: PermissionState | null;
+  channel_at: Date | null;
+  all_state: PermissionState | null;
+  all_at: Date | null;
+  /** Whether the person has a value in the audience's organisation category. */
+  in_organisation: boolean;
+  /** Whether the person has a value in the soft opt-in's customer category. */
+  in_customer: boolean;
+}
+
+export const permissionsRepo = {
+  /** A live (not erased), ordinary (not held) person, locked for a change of their ledger. */
+  async lockSubject(ex: Executor, subjectId: string): Promise<boolean> {
+    const r = await ex
+      .selectFrom('subjects')
+      .select('id')
+      .where('id', '=', subjectId)
+      .where('erased_at', 'is', null)
+      .where('held_purpose', 'is', null)
+      .forUpdate()
+      .executeTakeFirst();
+    return r !== undefined;
+  },
+
+  async subjectExists(ex: Executor, subjectId: string): Promise<boolean> {
+    const r = await ex
+      .selectFrom('subjects')
+      .select('id')
+      .where('id', '=', subjectId)
+      .where('erased_at', 'is', null)
+      .where('held_purpose', 'is', null)
+      .executeTakeFirst();
+    return r !== undefined;
+  },
+
+  async states(ex: Executor, subjectId: string): Promise<StateRow[]> {
+    const rows = await ex
+      .selectFrom('permission_states as s')
+      .innerJoin('permission_history as h', (j) =>
+        j.onRef('h.subject_id', '=', 's.subject_id').onRef('h.id', '=', 's.history_id'),
+      )
+      .select(['s.kind', 's.channel', 's.state', 's.changed_at', 'h.method'])
+      .where('s.subject_id', '=', subjectId)
+      .orderBy('s.kind')
+      .orderBy('s.channel')
+      .execute();
+    return rows;
+  },
+
+  async history(ex: Executor, subjectId: string): Promise<HistoryRow[]> {
+    const rows = await ex
+      .selectFrom('permission_history as h')
+      .leftJoin('permission_wordings as w', 'w.id', 'h.wording_id')
+      .select([
+        'h.id',
+        'h.kind',
+        'h.channel',
+        'h.state',
+        'h.previous_state',
+        'h.given_at',
+        'h.recorded_at',
+        'h.method',
+        'h.notice_version',
+        'w.text as wording_text',
+        'w.language as wording_language',
+        'h.reference',
+        'h.actor',
+      ])
+      .where('h.subject_id', '=', subjectId)
+      .orderBy('h.id')
+      .execute();
+    return rows.map((r) => ({ ...r, id: String(r.id) }));
+  },
+
+  /** Stores a wording once (by its digest). */
+  async putWording(
+    ex: Executor,
+    w: { id: string; language: string; text: string },
+    at: Date,
+  ): Promise<void> {
+    await ex
+      .insertInto('permission_wordings')
+      .values({ id: w.id, language: w.language, text: w.text, created_at: at })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  },
+
+  /** Appends history rows and sets the current state of each (kind, channel) they change. */
+  async append(
+    ex: Executor,
+    subjectId: string,
+    rows: ReadonlyArray<{
+      kind: string;
+      channel: string;
+      state: PermissionState;
+      previousState: PermissionState | null;
+      givenAt: Date;
+      method: string;
+      noticeVersion: string | null;
+      wordingId: string | null;
+      reference: string | null;
+      actor: string;
+    }>,
+    at: Date,
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    for (const r of rows) {
+      const inserted = await ex
+        .insertInto('permission_history')
+        .values({
+          subject_id: subjectId,
+          kind: r.kind,
+          channel: r.channel,
+          state: r.state,
+          previous_state: r.previousState,
+          given_at: r.givenAt,
+          recorded_at: at,
+          method: r.method,
+          notice_version: r.noticeVersion,
+          wording_id: r.wordingId,
+          reference: r.reference,
+          actor: r.actor,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const id = String(inserted.id);
+      ids.push(id);
+      await ex
+        .insertInto('permission_states')
+        .values({
+          subject_id: subjectId,
+          kind: r.kind,
+          channel: r.channel,
+          state: r.state,
+          changed_at: r.givenAt,
+          history_id: id,
+        })
+        // A change dated before the state held (an import of an old list) goes into the history
+        // but does not replace a later choice.
+        .onConflict((oc) =>
+          oc
+            .columns(['subject_id', 'kind', 'channel'])
+            .doUpdateSet({ state: r.state, changed_at: r.givenAt, history_id: id })
+            .where('permission_states.changed_at', '<=', r.givenAt),
+        )
+        .execute();
+    }
+    return ids;
+  },
+
+  /**
+   * Everything the permission check needs, in one query by primary keys: the person (erased,
+   * held, restricted), a stop of the purpose, the ledger's row for the channel and for the kind
+   * as a whole (`*`), and, where the purpose needs them, whether the person has a value in the
+   * organisation or customer category. With `at`, the ledger as it stood then (its history).
+   */
+  async forCheck(
+    ex: Executor,
+    q: {
+      subjectId: string;
+      purpose: string;
+      kind: string | null;
+      channel: string;
+      organisationCategory: string | null;
+      customerCategory: string | null;
+      at: Date | null;
+    },
+  ): Promise<CheckRow> {
+    const kind = q.kind ?? '';
+    const ledger = (channel: string) =>
+      q.at === null
+        ? sql`(select p.state, p.changed_at from permission_states p
+                where p.subject_id = s.id and p.kind = ${kind} and p.channel = ${channel})`
+        : sql`(select h.state, h.given_at as changed_at from permission_history h
+                where h.subject_id = s.id and h.kind = ${kind} and h.channel = ${channel}
+                  and h.recorded_at <= ${q.at}
+                order by h.given_at desc, h.id desc limit 1)`;
+    const r = await sql<CheckRow>`
+      select true as found,
+             s.erased_at is not null as erased,
+             s.held_purpose is not null as held,
+             s.restricted_at is not null as restricted,
+             (select st.reason from subject_stops st
+               where st.subject_id = s.id and st.purpose = ${q.purpose}
+               order by st.reason limit 1) as stop,
+             ch.state as channel_state, ch.changed_at as channel_at,
+             al.state as all_state, al.changed_at as all_at,
+             ${
+               q.organisationCategory === null
+                 ? sql`false`
+                 : sql`exists (select 1 from subject_values v
+                                where v.subject_id = s.id and v.category = ${q.organisationCategory})`
+             } as in_organisation,
+             ${
+               q.customerCategory === null
+                 ? sql`false`
+                 : sql`exists (select 1 from subject_values v
+                                where v.subject_id = s.id and v.category = ${q.customerCategory})`
+             } as in_customer
+        from subjects s
+        left join lateral ${ledger(q.channel)} ch on true
+        left join lateral ${ledger('*')} al on true
+       where s.id = ${q.subjectId}`.execute(ex);
+    return (
+      r.rows[0] ?? {
+        found: false,
+        erased: false,
+        held: false,
+        restricted: false,
+        stop: null,
+        channel_state: null,
+        channel_at: null,
+        all_state: null,
+        all_at: null,
+        in_organisation: false,
+        in_customer: false,
+      }
+    );
+  },
+};

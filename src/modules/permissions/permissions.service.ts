@@ -1,0 +1,709 @@
+/**
+ * The permission ledger and the permission check (issue 11; docs/permissions.md).
+ *
+ * - `record(actor, subjectId, changes, evidence)`: changes a person's permissions per kind and
+ *   channel, each change appended to the history with its evidence, in one transaction with its
+ *   access-log entry. Refusing, withdrawing and objecting are open to anyone who may touch the
+ *   person (any purpose, requests, the person themselves): a prohibition is never harder to record
+ *   than what it prohibits. Granting (and a pending consent) needs the right to write for a purpose
+ *   of that kind, and evidence: the wording the person was shown (an import names its run).
+ * - `stateOf`, `history`: the person's current state, and every change with its evidence.
+ * - `check(actor, { purpose, subjectId, channel, at? })`: may the purpose reach the person on the
+ *   channel now? Yes or no with a reason code and a sentence, from one indexed query: the person
+ *   (unknown, erased, restricted), the purpose's stops (objection, consent withdrawal, marketing
+ *   prohibition), the purpose's basis for the channel and the ledger's state.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { withTransaction } from '../../db/transaction.ts';
+import type { Database } from '../../db/types.ts';
+import type { Register } from '../definition/index.ts';
+import { actorLabel, may, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError, invalid, invalidAll, type FieldIssue } from '../../lib/errors.ts';
+import type { AuditService } from '../audit/index.ts';
+import {
+  ANY_CHANNEL,
+  isNegative,
+  PERMISSION_METHODS,
+  PERMISSION_STATES,
+  PERSON_METHODS,
+  WORDING_LANGUAGES,
+  type CheckCode,
+  type CheckInput,
+  type CheckResult,
+  type PermissionChange,
+  type PermissionEvidence,
+  type PermissionHistoryEntry,
+  type PermissionMethod,
+  type PermissionState,
+  type PermissionStateEntry,
+  type RecordResult,
+  type WordingLanguage,
+  type ConsentReceipt,
+} from './model.ts';
+import { permissionsRepo as repo, type HistoryRow, type StateRow } from './permissions.repo.ts';
+
+export interface PermissionsDeps {
+  db: Kysely<Database>;
+  register: Register;
+  audit: AuditService;
+  clock: Clock;
+  /** Where the portal (and the privacy notice on it) is reached: a consent receipt's policyUrl. */
+  publicUrl?: string;
+}
+
+const MAX_CHANGES = 50;
+const MAX_WORDING = 4000;
+const REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+const NOTICE_VERSION = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A clock a little ahead on the caller's side is not a date in the future. */
+const SKEW_MS = 5 * 60_000;
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+const presentState = (r: StateRow): PermissionStateEntry => ({
+  kind: r.kind,
+  channel: r.channel,
+  state: r.state,
+  changedAt: iso(r.changed_at),
+  method: r.method as PermissionMethod,
+});
+
+const presentHistory = (r: HistoryRow): PermissionHistoryEntry => ({
+  id: r.id,
+  kind: r.kind,
+  channel: r.channel,
+  state: r.state,
+  previousState: r.previous_state,
+  givenAt: iso(r.given_at),
+  recordedAt: iso(r.recorded_at),
+  method: r.method as PermissionMethod,
+  noticeVersion: r.notice_version,
+  wording:
+    r.wording_text === null ? null : { text: r.wording_text, language: r.wording_language ?? '' },
+  reference: r.reference,
+  actor: r.actor,
+});
+
+/** Whether the actor may touch the person at all: any purpose, requests, or the person. */
+function touches(actor: Actor, subjectId: string): boolean {
+  if (actor.kind === 'subject') {
+    return actor.id === subjectId;
+  }
+  const any = (s: ReadonlySet<string> | '*') => s === '*' || s.size > 0;
+  return any(actor.read) || any(actor.write) || may(actor, 'handle_requests');
+}
+
+export function createPermissionsService(deps: PermissionsDeps) {
+  const { db, register, audit, clock } = deps;
+  const model = register.marketing;
+  const version = register.digest.slice(0, 12);
+
+  /** The purposes of a kind an actor may write for (granting needs one of them). */
+  const writableFor = (actor: Actor, kind: string): boolean =>
+    model.purposes.some(
+      (p) => p.kind === kind && (actor.write === '*' || actor.write.has(p.purpose)),
+    );
+
+  const requireTouch = (actor: Actor, subjectId: string) => {
+    if (!touches(actor, subjectId)) {
+      throw new AppError(
+        'forbidden',
+        actor.kind === 'subject'
+          ? 'a person may see and change only their own permissions'
+          : 'this credential may process no purpose of the register, so it may not touch a person',
+      );
+    }
+  };
+
+  const checkSubjectId = (subjectId: string) => {
+    if (!UUID.test(subjectId)) {
+      throw invalid('subject', 'expected a subject id (a UUID)');
+    }
+  };
+
+  /** Checks the changes and the evidence; every problem named at once. */
+  const validate = (
+    actor: Actor,
+    changes: readonly PermissionChange[],
+    evidence: PermissionEvidence,
+  ): { givenAt: Date } => {
+    const issues: FieldIssue[] = [];
+    if (changes.length === 0) {
+      issues.push({ field: 'changes', detail: 'give at least one change' });
+    } else if (changes.length > MAX_CHANGES) {
+      issues.push({ field: 'changes', detail: `at most ${MAX_CHANGES} changes at a time` });
+    }
+    const seen = new Set<string>();
+    changes.slice(0, MAX_CHANGES).forEach((c, i) => {
+      const at = `changes[${i}]`;
+      const kind = model.kind(c.kind);
+      if (!kind) {
+        issues.push({
+          field: `${at}.kind`,
+          detail: model.kinds.length
+            ? `unknown permission kind; expected one of ${model.kinds.map((k) => k.id).join(', ')}`
+            : 'the register declares no permission kinds (marketing.kinds)',
+        });
+      } else {
+        const allowed = model.channelsOfKind(kind.id);
+        if (c.channel !== ANY_CHANNEL && !allowed.includes(c.channel)) {
+          issues.push({
+            field: `${at}.channel`,
+            detail: `no purpose of kind "${kind.id}" reaches people on "${c.channel}"; expected ${[...allowed, ANY_CHANNEL].map((x) => `"${x}"`).join(', ')} (* for every channel)`,
+          });
+        }
+      }
+      if (!PERMISSION_STATES.includes(c.state)) {
+        issues.push({
+          field: `${at}.state`,
+          detail: `expected one of ${PERMISSION_STATES.join(', ')}`,
+        });
+      }
+      const key = `${c.kind}\u0000${c.channel}`;
+      if (seen.has(key)) {
+        issues.push({ field: at, detail: `${c.kind} on ${c.channel} is changed twice` });
+      }
+      seen.add(key);
+    });
+    if (!PERMISSION_METHODS.includes(evidence.method)) {
+      issues.push({
+        field: 'evidence.method',
+        detail: `expected one of ${PERMISSION_METHODS.join(', ')}`,
+      });
+    } else if (actor.kind === 'subject' && !PERSON_METHODS.has(evidence.method)) {
+      issues.push({
+        field: 'evidence.method',
+        detail: `a person records their own choice by ${[...PERSON_METHODS].join(', ')}`,
+      });
+    } else if (
+      evidence.method === 'request' &&
+      !(may(actor, 'handle_requests') || actor.kind === 'system' || actor.kind === 'operator')
+    ) {
+      issues.push({
+        field: 'evidence.method',
+        detail: 'a change by request is recorded by those who handle requests',
+      });
+    }
+    const now = clock.now();
+    let givenAt = now;
+    if (evidence.givenAt !== undefined) {
+      const t = new Date(evidence.givenAt);
+      if (Number.isNaN(t.getTime())) {
+        issues.push({ field: 'evidence.givenAt', detail: 'expected an ISO 8601 date and time' });
+      } else if (t.getTime() > now.getTime() + SKEW_MS) {
+        issues.push({
+          field: 'evidence.givenAt',
+          detail: 'a permission cannot be given in the future',
+        });
+      } else {
+        givenAt = t.getTime() > now.getTime() ? now : t;
+      }
+    }
+    if (evidence.noticeVersion !== undefined && !NOTICE_VERSION.test(evidence.noticeVersion)) {
+      issues.push({
+        field: 'evidence.noticeVersion',
+        detail: 'expected a version identifier: letters, digits and . _ : - (at most 64)',
+      });
+    }
+    if (evidence.reference !== undefined && !REFERENCE.test(evidence.reference)) {
+      issues.push({
+        field: 'evidence.reference',
+        detail:
+          'expected an opaque reference: letters, digits and . _ : - (at most 100), never personal data',
+      });
+    }
+    if (evidence.wording !== undefined) {
+      const text = typeof evidence.wording.text === 'string' ? evidence.wording.text.trim() : '';
+      if (text.length === 0) {
+        issues.push({
+          field: 'evidence.wording.text',
+          detail: 'give the words the person was shown',
+        });
+      } else if (text.length > MAX_WORDING) {
+        issues.push({
+          field: 'evidence.wording.text',
+          detail: `at most ${MAX_WORDING} characters`,
+        });
+      }
+      if (!WORDING_LANGUAGES.includes(evidence.wording.language)) {
+        issues.push({ field: 'evidence.wording.language', detail: 'expected sv, fi or en' });
+      }
+    }
+    const granting = changes.some((c) => c.state === 'granted');
+    if (granting) {
+      if (evidence.method === 'import') {
+        if (evidence.reference === undefined) {
+          issues.push({
+            field: 'evidence.reference',
+            detail: 'a consent taken over by an import names the import run it came with',
+          });
+        }
+      } else if (evidence.wording === undefined) {
+        issues.push({
+          field: 'evidence.wording',
+          detail:
+            'a consent is recorded with the words the person agreed to (Art. 7(1): the controller must be able to show it)',
+        });
+      }
+    }
+    if (issues.length > 0) {
+      throw invalidAll(issues);
+    }
+    return { givenAt };
+  };
+
+  const record = async (
+    actor: Actor,
+    subjectId: string,
+    changes: readonly PermissionChange[],
+    evidence: PermissionEvidence,
+  ): Promise<RecordResult> => {
+    requireTouch(actor, subjectId);
+    if (
+      changes.some((c) => c.state === 'granted' || c.state === 'pending') &&
+      actor.kind !== 'subject'
+    ) {
+      requireAction(actor, 'write');
+    }
+    checkSubjectId(subjectId);
+    if (actor.kind !== 'subject') {
+      changes.forEach((c, i) => {
+        if ((c.state === 'granted' || c.state === 'pending') && model.kind(c.kind)) {
+          if (!writableFor(actor, c.kind)) {
+            throw new AppError(
+              'forbidden',
+              `to record a ${c.state} permission for "${c.kind}" one must be allowed to write for a purpose of that kind`,
+              [{ field: `changes[${i}].kind`, detail: 'not a kind this credential may grant' }],
+            );
+          }
+        }
+      });
+    }
+    const { givenAt } = validate(actor, changes, evidence);
+    const at = clock.now();
+    const wording =
+      evidence.wording === undefined
+        ? null
+        : {
+            text: evidence.wording.text.trim(),
+            language: evidence.wording.language,
+            id: createHash('sha256')
+              .update(`${evidence.wording.language}\n${evidence.wording.text.trim()}`)
+              .digest('hex'),
+          };
+    return withTransaction(db, async (tx) => {
+      if (!(await repo.lockSubject(tx, subjectId))) {
+        throw new AppError('not_found', `no subject with id ${subjectId}`);
+      }
+      const current = new Map(
+        (await repo.states(tx, subjectId)).map((s) => [`${s.kind}\u0000${s.channel}`, s.state]),
+      );
+      const unchanged: PermissionChange[] = [];
+      const rows = [];
+      for (const c of changes) {
+        const previous = current.get(`${c.kind}\u0000${c.channel}`) ?? null;
+        // A consent given again is new evidence; any other repeat changes nothing.
+        if (previous === c.state && c.state !== 'granted') {
+          unchanged.push({ kind: c.kind, channel: c.channel, state: c.state });
+          continue;
+        }
+        rows.push({
+          kind: c.kind,
+          channel: c.channel,
+          state: c.state,
+          previousState: previous,
+          givenAt,
+          method: evidence.method,
+          noticeVersion: evidence.noticeVersion ?? version,
+          wordingId: wording?.id ?? null,
+          reference: evidence.reference ?? null,
+          actor: actorLabel(actor),
+        });
+      }
+      if (wording && rows.length > 0) {
+        await repo.putWording(tx, wording, at);
+      }
+      const ids = new Set(await repo.append(tx, subjectId, rows, at));
+      if (rows.length > 0) {
+        await audit.record(tx, {
+          actor,
+          action: 'permission.record',
+          subjectId,
+          data: {
+            method: evidence.method,
+            changes: rows.map((r) => ({ kind: r.kind, channel: r.channel, state: r.state })),
+          },
+        });
+      }
+      const history = (await repo.history(tx, subjectId)).filter((h) => ids.has(h.id));
+      return {
+        recorded: history.map(presentHistory),
+        unchanged,
+        state: (await repo.states(tx, subjectId)).map(presentState),
+      };
+    });
+  };
+
+  const stateOf = async (actor: Actor, subjectId: string): Promise<PermissionStateEntry[]> => {
+    requireTouch(actor, subjectId);
+    checkSubjectId(subjectId);
+    if (!(await repo.subjectExists(db, subjectId))) {
+      throw new AppError('not_found', `no subject with id ${subjectId}`);
+    }
+    const rows = await repo.states(db, subjectId);
+    await audit.log({ actor, action: 'permission.read', subjectId, data: { history: false } });
+    return rows.map(presentState);
+  };
+
+  const history = async (actor: Actor, subjectId: string): Promise<PermissionHistoryEntry[]> => {
+    requireTouch(actor, subjectId);
+    checkSubjectId(subjectId);
+    if (!(await repo.subjectExists(db, subjectId))) {
+      throw new AppError('not_found', `no subject with id ${subjectId}`);
+    }
+    const rows = await repo.history(db, subjectId);
+    await audit.log({ actor, action: 'permission.read', subjectId, data: { history: true } });
+    return rows.map(presentHistory);
+  };
+
+  /** The ledger's deciding state: the later of the channel's row and the kind's `*` row. */
+  const decidingState = (
+    channel: { state: PermissionState | null; at: Date | null },
+    all: { state: PermissionState | null; at: Date | null },
+  ): PermissionState | null => {
+    if (channel.state === null) {
+      return all.state;
+    }
+    if (all.state === null || all.at === null || channel.at === null) {
+      return channel.state;
+    }
+    const a = new Date(channel.at).getTime();
+    const b = new Date(all.at).getTime();
+    if (a === b) {
+      // Given at the same moment: a refusal wins.
+      return isNegative(all.state) ? all.state : channel.state;
+    }
+    return a > b ? channel.state : all.state;
+  };
+
+  /** The permission check, without authorising or logging: for this module's own callers. */
+  const decide = async (input: CheckInput): Promise<CheckResult> => {
+    const purpose = register.purpose(input.purpose);
+    if (!purpose) {
+      throw invalid(
+        'purpose',
+        `unknown purpose; expected one of ${register.definition.purposes.map((p) => p.id).join(', ')}`,
+      );
+    }
+    checkSubjectId(input.subjectId);
+    const pm = model.purpose(purpose.id);
+    const channel = input.channel ?? ANY_CHANNEL;
+    if (channel !== ANY_CHANNEL && !model.channel(channel)) {
+      throw invalid(
+        'channel',
+        model.channels.length
+          ? `unknown channel; expected one of ${model.channels.map((c) => c.id).join(', ')}`
+          : 'the register declares no marketing channels',
+      );
+    }
+    if (pm && pm.channels.size > 0 && channel === ANY_CHANNEL) {
+      throw invalid(
+        'channel',
+        `purpose "${purpose.id}" reaches people on ${[...pm.channels.keys()].join(', ')}: name the channel`,
+      );
+    }
+    const now = clock.now();
+    let at: Date | null = null;
+    if (input.at !== undefined) {
+      const t = new Date(input.at);
+      if (Number.isNaN(t.getTime())) {
+        throw invalid('at', 'expected an ISO 8601 date and time');
+      }
+      if (t.getTime() > now.getTime() + SKEW_MS) {
+        throw invalid('at', 'the ledger cannot be read for a time in the future');
+      }
+      at = t.getTime() >= now.getTime() ? null : t;
+    }
+    const basis = pm
+      ? channel === ANY_CHANNEL
+        ? pm.basis
+        : (pm.channels.get(channel) ?? null)
+      : null;
+    const row = await repo.forCheck(db, {
+      subjectId: input.subjectId,
+      purpose: purpose.id,
+      kind: pm?.kind ?? null,
+      channel,
+      organisationCategory:
+        pm?.audience === 'organisation_contacts' ? pm.organisationCategory : null,
+      customerCategory: basis === 'soft_opt_in' ? (pm?.customerCategory ?? null) : null,
+      at,
+    });
+    const state = pm
+      ? decidingState(
+          { state: row.channel_state, at: row.channel_at },
+          { state: row.all_state, at: row.all_at },
+        )
+      : null;
+    const answer = (allowed: boolean, code: CheckCode, message: string): CheckResult => ({
+      allowed,
+      purpose: purpose.id,
+      subjectId: input.subjectId,
+      channel,
+      kind: pm?.kind ?? null,
+      basis,
+      state,
+      reason: { code, message },
+      checkedAt: now.toISOString(),
+    });
+    const on = channel === ANY_CHANNEL ? '' : ` on ${channel}`;
+    if (!row.found || row.held) {
+      return answer(false, 'unknown_subject', 'there is no such person in the register');
+    }
+    if (row.erased) {
+      return answer(false, 'erased', 'the person has been erased from the register');
+    }
+    if (row.restricted && !purpose.allowedDuringRestriction) {
+      return answer(
+        false,
+        'restricted',
+        `processing of the person is restricted (Art. 18) and purpose "${purpose.id}" is not allowed meanwhile`,
+      );
+    }
+    if (row.stop !== null) {
+      const why =
+        row.stop === 'objection'
+          ? 'objected (Art. 21)'
+          : row.stop === 'consent_withdrawal'
+            ? 'withdrawn their consent (Art. 7(3))'
+            : 'prohibited direct marketing';
+      return answer(
+        false,
+        'stopped',
+        `the person has ${why}: purpose "${purpose.id}" is stopped for them`,
+      );
+    }
+    if (!pm) {
+      return answer(
+        true,
+        'not_marketing',
+        `purpose "${purpose.id}" is not marketing (a message within the customer relationship): no marketing permission is needed`,
+      );
+    }
+    if (basis === null) {
+      return answer(
+        false,
+        'channel_not_used',
+        `purpose "${purpose.id}" does not reach people on ${channel}`,
+      );
+    }
+    if (state === 'refused' || state === 'withdrawn' || state === 'objected') {
+      const what = {
+        refused: 'refused',
+        withdrawn: 'withdrawn their consent to',
+        objected: 'objected to',
+      }[state];
+      return answer(false, state, `the person has ${what} ${pm.kind}${on}`);
+    }
+    if (pm.audience === 'organisation_contacts' && !row.in_organisation) {
+      return answer(
+        false,
+        'not_organisation_contact',
+        `purpose "${purpose.id}" addresses contacts of organisations, and the person has nothing in "${pm.organisationCategory ?? ''}"`,
+      );
+    }
+    if (state === 'granted') {
+      return answer(true, 'consent_granted', `the person has granted ${pm.kind}${on}`);
+    }
+    if (basis === 'consent') {
+      return state === 'pending'
+        ? answer(
+            false,
+            'consent_pending',
+            `the person's consent to ${pm.kind}${on} is not confirmed yet`,
+          )
+        : answer(
+            false,
+            'no_consent',
+            `${pm.kind}${on} needs the person's consent, and none is recorded`,
+          );
+    }
+    if (basis === 'soft_opt_in' && !row.in_customer) {
+      return answer(
+        false,
+        'not_customer',
+        `without consent, ${pm.kind}${on} reaches only customers (soft opt-in), and the person has nothing in "${pm.customerCategory ?? ''}"`,
+      );
+    }
+    return answer(
+      true,
+      'not_refused',
+      `${pm.kind}${on} rests on an opt-out and the person has not refused it`,
+    );
+  };
+
+  const check = async (actor: Actor, input: CheckInput): Promise<CheckResult> => {
+    // An unknown purpose is refused by decide(), naming the field.
+    if (register.purpose(input.purpose)) {
+      requirePurpose(actor, input.purpose, 'read');
+    }
+    const result = await decide(input);
+    if (result.reason.code !== 'unknown_subject') {
+      await audit.log({
+        actor,
+        action: 'permission.check',
+        purpose: result.purpose,
+        subjectId: result.subjectId,
+        data: { channel: result.channel, allowed: result.allowed, code: result.reason.code },
+      });
+    }
+    return result;
+  };
+
+  /**
+   * The ledger's side of a stop (a completed objection, consent withdrawal or direct-marketing
+   * prohibition request, subjects.stopProcessing): each stopped purpose's kind becomes objected,
+   * withdrawn or refused on every channel (`*`), with the method `request` and the request as
+   * reference. Answers null when no stopped purpose is marketing.
+   */
+  const recordStop = async (
+    actor: Actor,
+    subjectId: string,
+    input: {
+      reason: 'objection' | 'consent_withdrawal' | 'marketing_prohibition';
+      /** The purposes the stop took effect on. */
+      purposes: readonly string[];
+      /** The request it answers (its id). */
+      reference?: string;
+    },
+  ): Promise<RecordResult | null> => {
+    const state: PermissionState =
+      input.reason === 'objection'
+        ? 'objected'
+        : input.reason === 'consent_withdrawal'
+          ? 'withdrawn'
+          : 'refused';
+    const kinds = [
+      ...new Set(
+        input.purposes.flatMap((p) => {
+          const m = model.purpose(p);
+          return m ? [m.kind] : [];
+        }),
+      ),
+    ];
+    if (kinds.length === 0) {
+      return null;
+    }
+    return record(
+      actor,
+      subjectId,
+      kinds.map((kind) => ({ kind, channel: ANY_CHANNEL, state })),
+      { method: 'request', ...(input.reference ? { reference: input.reference } : {}) },
+    );
+  };
+
+  /**
+   * The person's consents as Kantara Consent Receipts (v1.1): one receipt for each kind and
+   * channel the person has granted now, dated when it was given, with the purposes that rest on
+   * it, the categories they use, their retention and recipients. Texts in `lang`.
+   */
+  const consentReceipts = async (
+    actor: Actor,
+    subjectId: string,
+    lang: WordingLanguage = 'en',
+  ): Promise<ConsentReceipt[]> => {
+    requireTouch(actor, subjectId);
+    checkSubjectId(subjectId);
+    if (!(await repo.subjectExists(db, subjectId))) {
+      throw new AppError('not_found', `no subject with id ${subjectId}`);
+    }
+    const states = await repo.states(db, subjectId);
+    const history = await repo.history(db, subjectId);
+    await audit.log({ actor, action: 'permission.read', subjectId, data: { history: true } });
+    const def = register.definition;
+    const c = def.controller;
+    const label = (l: { sv: string; fi: string; en: string } | undefined, id: string) =>
+      l ? l[lang] : id;
+    const controller = {
+      piiController: c.name,
+      onBehalf: false,
+      contact: c.dpo?.name ?? c.contact.name,
+      address: {
+        streetAddress: c.address.street,
+        postalCode: c.address.postalCode,
+        addressLocality: c.address.city,
+        addressCountry: c.address.country,
+      },
+      email: c.dpo?.email ?? c.email,
+      phone: c.dpo?.phone ?? c.phone,
+      ...(c.website ? { piiControllerUrl: c.website } : {}),
+    };
+    return states
+      .filter((st) => st.state === 'granted')
+      .map((st) => {
+        const given = [...history]
+          .reverse()
+          .find((h) => h.kind === st.kind && h.channel === st.channel && h.state === 'granted');
+        const purposes = model.purposes.filter(
+          (p) =>
+            p.kind === st.kind &&
+            (st.channel === ANY_CHANNEL || p.channels.has(st.channel) || p.channels.size === 0),
+        );
+        const kindLabel = label(model.kind(st.kind)?.label, st.kind);
+        const special = new Set<string>();
+        const services = [
+          {
+            service: `${kindLabel}${st.channel === ANY_CHANNEL ? '' : ` (${label(model.channel(st.channel)?.label, st.channel)})`}`,
+            purposes: purposes.map((pm) => {
+              const p = register.purpose(pm.purpose);
+              const recipients = def.recipients.filter((r) => r.purposes.includes(pm.purpose));
+              for (const cat of p?.categories ?? []) {
+                if (register.category(cat)?.special) {
+                  special.add(label(register.category(cat)?.label, cat));
+                }
+              }
+              const rule = def.retention.rules.find((r) => r.id === p?.retention);
+              return {
+                purpose: label(p?.label, pm.purpose),
+                purposeCategory: [kindLabel],
+                consentType: 'EXPLICIT',
+                piiCategory: (p?.categories ?? []).map((cat) =>
+                  label(register.category(cat)?.label, cat),
+                ),
+                primaryPurpose: false,
+                termination: label(rule?.label, p?.retention ?? ''),
+                thirdPartyDisclosure: recipients.length > 0,
+                ...(recipients.length > 0
+                  ? { thirdPartyName: recipients.map((r) => r.name).join(', ') }
+                  : {}),
+              };
+            }),
+          },
+        ];
+        const id = createHash('sha256')
+          .update(`consent-receipt:${subjectId}:${given?.id ?? `${st.kind}:${st.channel}`}`)
+          .digest('hex');
+        return {
+          version: 'KI-CR-v1.1.0',
+          jurisdiction: c.address.country,
+          consentTimestamp: Math.floor(new Date(given?.given_at ?? st.changed_at).getTime() / 1000),
+          collectionMethod: given?.method ?? st.method,
+          consentReceiptID: `${id.slice(0, 8)}-${id.slice(8, 12)}-5${id.slice(13, 16)}-${((parseInt(id.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${id.slice(17, 20)}-${id.slice(20, 32)}`,
+          language: given?.wording_language ?? lang,
+          piiPrincipalId: subjectId,
+          piiControllers: [controller],
+          policyUrl: `${deps.publicUrl ?? 'http://localhost:8080'}/`,
+          services,
+          sensitive: special.size > 0,
+          spiCat: [...special],
+        };
+      });
+  };
+
+  return { record, recordStop, stateOf, history, check, consentReceipts };
+}
+
+export type PermissionsService = ReturnType<typeof createPermissionsService>;
