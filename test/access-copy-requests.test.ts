@@ -259,6 +259,48 @@ describe.each(DATABASES)("the person's stops and requests in the access copy on 
     30_000,
   );
 
+  it("does not give the person an unproven caller's contact details or the refusal mailed to them", async () => {
+    // Someone phones in the person's name; staff link the request to the person, the caller never
+    // proves who they are, and it is refused. The caller's name, phone and address are theirs, not
+    // the person's (Art. 15(4)); the refusal went to the caller. The request itself is listed.
+    const person = (
+      await t.services.subjects.createSubject(operator, {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values: { identity: { firstName: 'Aino', lastName: 'Kohde' } },
+      })
+    ).id;
+    const caller = {
+      name: `Soittaja Toinen ${tag()}`,
+      email: `soittaja.${tag()}@example.net`,
+      phone: '+358 50 111 2233',
+    };
+    const rq = t.services.requests;
+    const unproven = (
+      await rq.intake(dpo, {
+        type: 'access',
+        channel: 'phone',
+        lang: 'fi',
+        ...caller,
+        subjectId: person,
+      })
+    ).id;
+    const refusal = `The caller could not show who they are ${tag()}`;
+    await rq.refuse(dpo, unproven, { reason: refusal });
+    const c = await t.services.subjects.exportSubject(operator, person, 'en');
+    expect(c.requests.map((r) => [r.id, r.type, r.state, r.identityProvenAt])).toEqual([
+      [unproven, 'access', 'refused', null],
+    ]);
+    expect(c.requests[0]?.contact).toEqual({ email: null, phone: null, name: null });
+    expect(c.requests[0]?.reasons).toEqual({});
+    const { html, pdf } = await readable(await buildAccessPackage(c, t.register, 'en'));
+    for (const secret of [caller.name, caller.email, '111 2233', '+358501112233', refusal]) {
+      expect(JSON.stringify(c), secret).not.toContain(secret);
+      expect(html, secret).not.toContain(secret);
+      expect(squash(pdf), secret).not.toContain(squash(secret));
+    }
+  }, 30_000);
+
   it('says so when a person has no stops and no requests', async () => {
     const quiet = await t.services.subjects.createSubject(operator, {
       purpose: 'customer_relationship',

@@ -19,6 +19,14 @@ describe('CSV cells', () => {
     '+',
     '-',
     '+358 40 123 4567 =1',
+    // Arithmetic, exponents, hex, a line break or a carriage return after a number's start.
+    '-1+1',
+    '+1-2*3',
+    '-1e3',
+    '-0x1F',
+    '-1\n=1',
+    '+1\r',
+    '-1;=cmd|x',
   ])('neutralises %j', (value) => {
     expect(csvCell(value)).toBe(`"'${value.replaceAll('"', '""')}"`);
   });

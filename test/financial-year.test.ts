@@ -1,14 +1,16 @@
 /**
  * The financial year (`controller.financialYearEnd`): a controller whose financial year ends on
- * 30 June keeps bookkeeping under a legal hold until 30 June, 6 or 10 years after the financial
- * year of the last entry, not until 31 December; a definition naming a day no year has is
- * refused, naming the field.
+ * 30 June keeps bookkeeping under a legal hold 6 or 10 years counted from the end of the calendar
+ * year in which the financial year of the last entry ended (Accounting Act 1336/1997, ch. 2
+ * section 10), so an entry of July counts a year later than one of June; a definition naming a day
+ * no year has is refused, naming the field.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator } from '../src/lib/actor.ts';
 import { DefinitionError, parseDefinition } from '../src/modules/definition/loader.ts';
+import { accountingPeriodStart, financialYearEndOf } from '../src/modules/subjects/holds.ts';
 import { createServices, type Services } from '../src/services.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { DATABASES, DEMO, openTestDatabase, openTestKeyStore } from './helpers.ts';
@@ -66,6 +68,32 @@ describe('controller.financialYearEnd in the definition', () => {
   });
 });
 
+describe('the end of the financial year of an entry', () => {
+  it('is the first year end on or after the entry', () => {
+    expect(financialYearEndOf('2026-06-30', '06-30')).toBe('2026-06-30');
+    expect(financialYearEndOf('2026-07-01', '06-30')).toBe('2027-06-30');
+    expect(financialYearEndOf('2026-12-31', '12-31')).toBe('2026-12-31');
+    expect(financialYearEndOf('2027-01-01', '12-31')).toBe('2027-12-31');
+  });
+
+  it('ends a year that ends with February on 29 February in a leap year', () => {
+    // An entry of 29 February 2028 is in the year that ends that day, not in the next one.
+    expect(financialYearEndOf('2028-02-29', '02-28')).toBe('2028-02-29');
+    expect(financialYearEndOf('2028-02-28', '02-28')).toBe('2028-02-29');
+    expect(financialYearEndOf('2027-03-01', '02-28')).toBe('2028-02-29');
+    expect(financialYearEndOf('2028-03-01', '02-28')).toBe('2029-02-28');
+    expect(financialYearEndOf('2027-02-28', '02-28')).toBe('2027-02-28');
+  });
+
+  it('is counted from 31 December of the year in which the financial year ended', () => {
+    // The Accounting Act counts "from the end of the year in which the financial year ended".
+    expect(accountingPeriodStart('2026-02-01', '06-30')).toBe('2026-12-31');
+    expect(accountingPeriodStart('2026-07-01', '06-30')).toBe('2027-12-31');
+    expect(accountingPeriodStart('2028-02-29', '02-28')).toBe('2028-12-31');
+    expect(accountingPeriodStart('2026-05-05', '12-31')).toBe('2026-12-31');
+  });
+});
+
 describe.each(DATABASES)('legal holds with a financial year ending 30 June on %s', (kind) => {
   const cleanup: Array<() => Promise<void>> = [];
   let services: Services;
@@ -111,26 +139,27 @@ describe.each(DATABASES)('legal holds with a financial year ending 30 June on %s
     return Object.fromEntries(held.map((h) => [h.hold, h.until]));
   }
 
-  it('counts from 30 June of the same year for an entry before the year ends', async () => {
-    // 2026-02-01 falls in the financial year 2025-07-01 … 2026-06-30.
+  it('counts from the end of 2026 for an entry in the year ending 30 June 2026', async () => {
+    // 2026-02-01 falls in the financial year 2025-07-01 … 2026-06-30, which ended in 2026: the
+    // vouchers are kept until the end of 2032, not shredded on 30 June 2032.
     expect(await heldUntil('2026-02-01T12:00:00Z')).toMatchObject({
-      accounting_books: '2036-06-30',
-      accounting_vouchers: '2032-06-30',
+      accounting_books: '2036-12-31',
+      accounting_vouchers: '2032-12-31',
     });
   });
 
-  it("counts from the next 30 June for an entry after the year's end, in Helsinki time", async () => {
-    // 2026-06-30T21:30Z is already 1 July in Helsinki: the next financial year.
+  it("counts from the end of the next year for an entry after the year's end, in Helsinki time", async () => {
+    // 2026-06-30T21:30Z is already 1 July in Helsinki: the financial year ending 2027-06-30.
     expect(await heldUntil('2026-06-30T21:30:00Z')).toMatchObject({
-      accounting_books: '2037-06-30',
-      accounting_vouchers: '2033-06-30',
+      accounting_books: '2037-12-31',
+      accounting_vouchers: '2033-12-31',
     });
   });
 
   it("counts an entry on the year's last day in that year", async () => {
     expect(await heldUntil('2026-06-30T12:00:00Z')).toMatchObject({
-      accounting_books: '2036-06-30',
-      accounting_vouchers: '2032-06-30',
+      accounting_books: '2036-12-31',
+      accounting_vouchers: '2032-12-31',
     });
   });
 });

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
+import { unexpectedInCluster } from '../src/db/pglite-template.ts';
 import { ROOT } from './helpers.ts';
 
 const exec = promisify(execFile);
@@ -79,6 +80,47 @@ describe('a new embedded database', () => {
       expect(Date.now() - started).toBeLessThan(55_000);
     } finally {
       await rm(script, { force: true });
+    }
+  });
+});
+
+describe('a cached cluster that is not empty', () => {
+  // The cache is checked (in memory, once per process) before any database is made from it; a
+  // tarball planted or changed in node_modules/.cache is made again instead of used.
+  it.each([
+    [
+      'an event trigger',
+      [
+        `create function public.keep_copy() returns event_trigger language plpgsql as $$ begin end $$`,
+        `create event trigger keep_copy on ddl_command_end execute function public.keep_copy()`,
+      ],
+    ],
+    ['a relation outside the system schemas', ['create table public.planted (x int)']],
+    [
+      'a function outside the system schemas',
+      ['create function public.planted() returns int language sql as $$ select 1 $$'],
+    ],
+    ['a schema of its own', ['create schema planted']],
+    ['a role of its own', ['create role planted']],
+    [
+      'a setting per database or role',
+      ['alter database postgres set search_path = planted, public'],
+    ],
+    ['a database of its own', ['create database planted']],
+  ])('is refused when it holds %s', async (what, statements) => {
+    const handle = await openDatabase({});
+    try {
+      const pg = handle.pglite;
+      if (!pg) {
+        throw new Error('expected the embedded database');
+      }
+      expect(await unexpectedInCluster(pg)).toBeUndefined();
+      for (const statement of statements) {
+        await pg.exec(statement);
+      }
+      expect(await unexpectedInCluster(pg)).toMatch(new RegExp(`^${what} \\(`));
+    } finally {
+      await handle.close();
     }
   });
 });

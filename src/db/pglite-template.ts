@@ -47,6 +47,22 @@ function looksLikeTar(bytes: Buffer): boolean {
   return bytes.length > 512 && bytes.subarray(257, 262).equals(USTAR);
 }
 
+/**
+ * Whether a cached tarball loads as an empty cluster (checked once per process, in memory): a file
+ * that does not, planted or changed or from another build, is made again instead of used.
+ */
+async function isEmptyCluster(PGliteClass: typeof PGlite, tarball: Blob): Promise<boolean> {
+  let probe: PGlite | undefined;
+  try {
+    probe = await PGliteClass.create('memory://', { loadDataDir: tarball });
+    return (await unexpectedInCluster(probe)) === undefined;
+  } catch {
+    return false;
+  } finally {
+    await probe?.close().catch(() => undefined);
+  }
+}
+
 let made: Promise<Blob | undefined> | undefined;
 
 /**
@@ -67,7 +83,10 @@ export function emptyCluster(PGliteClass: typeof PGlite): Promise<Blob | undefin
     const file = join(CACHE_DIR, `pglite-${v}-empty-cluster.tar`);
     const cached = await readFile(file).catch(() => undefined);
     if (cached && looksLikeTar(cached)) {
-      return new Blob([cached]);
+      const tarball = new Blob([cached]);
+      if (await isEmptyCluster(PGliteClass, tarball)) {
+        return tarball;
+      }
     }
     const scratch = await mkdtemp(join(tmpdir(), 'rekisteri-cluster-'));
     try {
@@ -95,4 +114,56 @@ export function emptyCluster(PGliteClass: typeof PGlite): Promise<Blob | undefin
     }
   })().catch(() => undefined);
   return made;
+}
+
+/** The query side of a PGlite instance, as far as the check below uses it. */
+interface Queryable {
+  query<T>(sql: string): Promise<{ rows: T[] }>;
+}
+
+/**
+ * What a cluster loaded from the cached tarball must not hold: the copy is trusted to be an empty
+ * cluster as initdb leaves it, and a tarball planted or changed in the cache (it lives in
+ * node_modules, which the server's user may write to) could otherwise hand every new database,
+ * the key store's included, an event trigger that copies each new table's rows elsewhere (keys
+ * kept after an erasure), a function, a role or a setting (a search_path) of its own. Answers the
+ * first thing found, or undefined when the cluster is empty.
+ */
+export async function unexpectedInCluster(pg: Queryable): Promise<string | undefined> {
+  const checks: Array<[string, string]> = [
+    ['an event trigger', 'select evtname as name from pg_event_trigger'],
+    [
+      'a relation outside the system schemas',
+      `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')`,
+    ],
+    [
+      'a function outside the system schemas',
+      `select p.proname as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname not in ('pg_catalog', 'information_schema')`,
+    ],
+    [
+      'a schema of its own',
+      `select nspname as name from pg_namespace
+        where nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'public')
+          and nspname not like 'pg\\_temp\\_%' and nspname not like 'pg\\_toast\\_temp\\_%'`,
+    ],
+    [
+      'a role of its own',
+      `select rolname as name from pg_roles where rolname <> 'postgres' and rolname not like 'pg\\_%'`,
+    ],
+    ['a setting per database or role', 'select setrole::text as name from pg_db_role_setting'],
+    [
+      'a database of its own',
+      `select datname as name from pg_database
+        where datname not in ('postgres', 'template0', 'template1')`,
+    ],
+  ];
+  for (const [what, query] of checks) {
+    const { rows } = await pg.query<{ name: string }>(query);
+    if (rows[0]) {
+      return `${what} (${rows[0].name})`;
+    }
+  }
+  return undefined;
 }

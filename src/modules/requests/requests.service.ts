@@ -1338,11 +1338,15 @@ export function createRequestsService(deps: RequestsDeps) {
       const out: AccessCopyRequest[] = [];
       for (const row of rows) {
         const [sealed, events] = await Promise.all([openOrShredded(row), repo.events(db, row.id)]);
+        // Until the identity is proven, what the request was made with may be someone else's (a
+        // caller in the person's name, linked by staff): their contact details and words, and a
+        // refusal mailed to them, are not the person's to read (Art. 15(4)). The request is listed.
+        const proven = row.identity_proven_at !== null;
         const reasons: AccessCopyRequest['reasons'] = {};
-        if (sealed.reasons.refuse !== undefined) {
+        if (proven && sealed.reasons.refuse !== undefined) {
           reasons.refuse = sealed.reasons.refuse;
         }
-        if (sealed.reasons.extend !== undefined) {
+        if (proven && sealed.reasons.extend !== undefined) {
           reasons.extend = sealed.reasons.extend;
         }
         out.push({
@@ -1356,8 +1360,10 @@ export function createRequestsService(deps: RequestsDeps) {
           extended: row.extended,
           state: row.state,
           closedAt: row.closed_at?.toISOString() ?? null,
-          contact: { email: sealed.email, phone: sealed.phone, name: sealed.name },
-          details: row.channel === 'portal' ? sealed.details : null,
+          contact: proven
+            ? { email: sealed.email, phone: sealed.phone, name: sealed.name }
+            : { email: null, phone: null, name: null },
+          details: proven && row.channel === 'portal' ? sealed.details : null,
           reasons,
           history: events
             .filter((e) => PERSON_STEPS.has(e.step))

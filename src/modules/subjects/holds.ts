@@ -40,11 +40,27 @@ export function addDuration(date: string, duration: string): string {
 /**
  * The end of the financial year a date falls in: the first `yearEnd` (MM-DD, as
  * `controller.financialYearEnd` gives it) on or after the date. With 06-30, 2025-06-30 →
- * 2025-06-30 and 2025-07-01 → 2026-06-30.
+ * 2025-06-30 and 2025-07-01 → 2026-06-30. A year that ends with February (02-28) ends on its last
+ * day, 29 February in a leap year: 2028-02-29 → 2028-02-29, not 2029-02-28.
  */
 export function financialYearEndOf(date: string, yearEnd: string): string {
   const year = Number(date.slice(0, 4));
-  return date.slice(5) <= yearEnd ? `${year}-${yearEnd}` : `${year + 1}-${yearEnd}`;
+  const endIn = (y: string | number) =>
+    yearEnd === '02-28'
+      ? new Date(Date.UTC(Number(y), 2, 0)).toISOString().slice(0, 10)
+      : `${y}-${yearEnd}`;
+  const thisYear = endIn(year);
+  return date <= thisYear ? thisYear : endIn(year + 1);
+}
+
+/**
+ * When a hold `from: end_of_financial_year` starts counting: the end of the calendar year in which
+ * the financial year of `date` ended (Accounting Act 1336/1997, ch. 2 section 10: "counted from the
+ * end of the year in which the financial year ended"). With a financial year ending 06-30, an entry
+ * of 2026-02-01 (financial year ending 2026-06-30) counts from 2026-12-31.
+ */
+export function accountingPeriodStart(date: string, yearEnd: string): string {
+  return `${financialYearEndOf(date, yearEnd).slice(0, 4)}-12-31`;
 }
 
 /** What an erasure knows of each category row the person has. */
@@ -75,9 +91,10 @@ export interface HeldGroup {
 
 /**
  * The holds covering a person at an erasure. Per hold and category the end is the hold's `from`
- * event plus its duration (`collection`: the category's collection; `end_of_financial_year`: the
- * end (`controller.financialYearEnd`, 12-31 unless the definition says otherwise) of the financial
- * year of the latest write to the hold's trigger categories; `last_activity`: the person's last change; `end_of_relationship`,
+ * event plus its duration (`collection`: the category's collection; `end_of_financial_year`: 31
+ * December of the year in which the financial year (ending on `controller.financialYearEnd`, 12-31
+ * unless the definition says otherwise) of the latest write to the hold's trigger categories
+ * ended; `last_activity`: the person's last change; `end_of_relationship`,
  * `request_closed`, `withdrawal`: the erasure itself). A hold applies only when the person has
  * data in one of its `triggeredBy` categories (left out: any of its categories), and then keeps
  * every category of it the person has. A hold whose end has passed keeps nothing. Per purpose and category the latest end wins; categories of one purpose
@@ -102,7 +119,8 @@ export function planHolds(
       continue;
     }
     // The financial year of the latest write to a trigger category (the last bookkeeping entry)
-    // ends on the definition's financialYearEnd (31 December unless it says otherwise).
+    // ends on the definition's financialYearEnd (31 December unless it says otherwise); the law
+    // counts from the end of the calendar year in which that financial year ended.
     const lastTriggerWrite = new Date(Math.max(...triggers.map((t) => t.updatedAt.getTime())));
     let until = '';
     const categories: string[] = [];
@@ -115,7 +133,7 @@ export function planHolds(
         hold.from === 'collection'
           ? helsinkiDate(row.collectedAt)
           : hold.from === 'end_of_financial_year'
-            ? financialYearEndOf(helsinkiDate(lastTriggerWrite), yearEnd)
+            ? accountingPeriodStart(helsinkiDate(lastTriggerWrite), yearEnd)
             : hold.from === 'last_activity'
               ? helsinkiDate(person.updatedAt)
               : today;
