@@ -21,7 +21,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { authenticate, STAFF_SESSION_COOKIE } from './http/auth/index.ts';
+import { authenticate, PERSON_SESSION_COOKIE, STAFF_SESSION_COOKIE } from './http/auth/index.ts';
 import { registerRateLimits } from './http/rate-limit/index.ts';
 import { auditRoutes } from './modules/audit/index.ts';
 import { outboxRoutes } from './mail/outbox.routes.ts';
@@ -210,6 +210,13 @@ export async function createApp(
             name: STAFF_SESSION_COOKIE,
             description:
               'A staff session from POST /api/v1/auth/login (its second factor still pending until POST /api/v1/auth/mfa); state-changing requests also send X-CSRF-Token',
+          },
+          person: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: PERSON_SESSION_COOKIE,
+            description:
+              'A data subject’s short session on the preference page, opened by POST /api/v1/portal/preferences/session with a mailed single-use link (30 minutes; HttpOnly, SameSite=Strict)',
           },
         },
       },

@@ -193,7 +193,7 @@ export function permissionPortalRoutes(app: FastifyInstance, deps: PermissionPor
   r.get('/portal/preferences', {
     schema: {
       operationId: 'getPreferences',
-      security: [],
+      security: [{ person: [] }],
       tags,
       summary:
         'The person’s choices (each kind and channel with its current state), in the session the preference link opened',
@@ -209,7 +209,7 @@ export function permissionPortalRoutes(app: FastifyInstance, deps: PermissionPor
   r.put('/portal/preferences', {
     schema: {
       operationId: 'setPreferences',
-      security: [],
+      security: [{ person: [] }],
       tags,
       summary:
         'Changes the person’s choices at once (method preference_page, with the wording shown): allow grants; not allowing is withdrawn (consent) or refused (opt-out)',
