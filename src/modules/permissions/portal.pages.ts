@@ -85,7 +85,8 @@ function layout(lang: Locale, title: string, body: string): string {
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title></head>
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;line-height:1.5;max-width:36rem;margin:2rem auto;padding:0 1rem}button{font:inherit;padding:.5rem 1.2rem;min-height:2.6rem;cursor:pointer}</style></head>
 <body><main>
 <h1>${escapeHtml(title)}</h1>
 ${body}
