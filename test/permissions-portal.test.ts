@@ -437,6 +437,56 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
       expect((await outbox()).length).toBe(before);
     });
 
+    it('past 5 sign-ups an hour for one address: 429, counted whoever sends them, nothing mailed', async () => {
+      const to = 'fiona.flood@example.fi';
+      for (let i = 0; i < 5; i++) {
+        const ok = await app.inject({
+          method: 'POST',
+          url: '/api/v1/portal/signups',
+          remoteAddress: `192.0.2.${i + 10}`,
+          payload: {
+            email: to,
+            lang: 'en',
+            choices: [{ kind: 'newsletter', channel: 'email' }],
+            wording: WORDING,
+          },
+        });
+        expect(ok.statusCode).toBe(202);
+      }
+      const mailed = (await outbox()).filter((m) => m.to === to).length;
+      const refused = await app.inject({
+        method: 'POST',
+        url: '/api/v1/portal/signups',
+        remoteAddress: '192.0.2.99',
+        payload: {
+          email: to,
+          lang: 'en',
+          choices: [{ kind: 'newsletter', channel: 'email' }],
+          wording: WORDING,
+        },
+      });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json<{ detail: string }>().detail).toContain(
+        'sign-ups for this e-mail address',
+      );
+      expect((await outbox()).filter((m) => m.to === to).length).toBe(mailed);
+    });
+
+    it('erasing a person removes their links and sessions', async () => {
+      const [id] = await services.subjects.matchForRequest(system, {
+        email: 'fiona.flood@example.fi',
+      });
+      const links = () =>
+        db.handle.db
+          .selectFrom('permission_links')
+          .select('kind')
+          .where('subject_id', '=', id!)
+          .execute();
+      expect((await links()).length).toBeGreaterThan(0);
+      await services.subjects.eraseSubject(operator, id!);
+      expect(await links()).toEqual([]);
+    });
+
     it('the embeddable form posts to /signup and gets a page in its language', async () => {
       const res = await app.inject({
         ...form(
