@@ -46,7 +46,8 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
   let app: FastifyInstance;
   const logged: string[] = [];
   let anna: { id: string };
-  const clock = { now: () => new Date() };
+  let shift = 0;
+  const clock = { now: () => new Date(Date.now() + shift) };
 
   beforeAll(async () => {
     db = await openTestDatabase(kind);
@@ -331,6 +332,72 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
         headers,
       });
       expect(closed.statusCode).toBe(401);
+    });
+
+    it('an hour-old link opens nothing, and a session ends after 30 minutes', async () => {
+      const ask = () =>
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/portal/preferences/links',
+          remoteAddress: '192.0.2.50',
+          payload: { email: 'anna.kuusisto@example.fi', lang: 'sv' },
+        });
+      const open = (token: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/portal/preferences/session',
+          remoteAddress: '192.0.2.50',
+          payload: { token },
+        });
+      const latest = async () =>
+        tokenIn(
+          (await outbox()).filter((m) => m.template === 'preferences-link').at(-1),
+          'preferences',
+        );
+      try {
+        await ask();
+        const stale = await latest();
+        shift = 61 * 60_000;
+        expect((await open(stale)).statusCode).toBe(404);
+        await ask();
+        const opened = await open(await latest());
+        expect(opened.statusCode).toBe(200);
+        const headers = { cookie: String(opened.headers['set-cookie']).split(';')[0]! };
+        const page = () =>
+          app.inject({
+            method: 'GET',
+            url: '/api/v1/portal/preferences',
+            headers,
+            remoteAddress: '192.0.2.50',
+          });
+        expect((await page()).statusCode).toBe(200);
+        shift += 31 * 60_000;
+        expect((await page()).statusCode).toBe(401);
+      } finally {
+        shift = 0;
+      }
+    });
+
+    it('an erased person’s unsubscribe link is refused like a forged one', async () => {
+      const gone = await newSubjectVia(services, {
+        values: {
+          identity: { firstName: 'Gustav', lastName: 'Poistettu' },
+          contact: { email: 'gustav.gone@example.fi' },
+        },
+      });
+      const token = services.unsubscribeLinks.issue({
+        subjectId: gone.id,
+        purpose: 'newsletter',
+        channel: 'email',
+      });
+      await services.subjects.eraseSubject(operator, gone.id);
+      const erased = await app.inject({
+        ...form('List-Unsubscribe=One-Click'),
+        url: `/u/${token}`,
+      });
+      const forged = await app.inject({ ...form('List-Unsubscribe=One-Click'), url: '/u/forged' });
+      expect(erased.statusCode).toBe(400);
+      expect(erased.body).toBe(forged.body);
     });
 
     it('without a session the page answers 401 and changes nothing', async () => {
