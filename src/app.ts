@@ -21,7 +21,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { authenticate, STAFF_SESSION_COOKIE } from './http/auth/index.ts';
+import { authenticate, PERSON_SESSION_COOKIE, STAFF_SESSION_COOKIE } from './http/auth/index.ts';
 import { registerRateLimits } from './http/rate-limit/index.ts';
 import { auditRoutes } from './modules/audit/index.ts';
 import { outboxRoutes } from './mail/outbox.routes.ts';
@@ -38,7 +38,12 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
 import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
-import { permissionsRoutes } from './modules/permissions/index.ts';
+import {
+  permissionPortalRoutes,
+  permissionsRoutes,
+  publicPermissionPages,
+  redactUnsubscribePath,
+} from './modules/permissions/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -90,7 +95,8 @@ export function loggerOptions(
     serializers: {
       req: (req: { method: string; url: string; id: string }) => ({
         method: req.method,
-        path: req.url.split('?')[0],
+        // An unsubscribe link's token is a credential: never logged.
+        path: redactUnsubscribePath(req.url.split('?')[0] ?? ''),
         id: req.id,
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -138,6 +144,9 @@ export const PORTAL_PAGES = [
   '/requests/sent',
   '/requests/verify',
   '/requests/download',
+  '/preferences',
+  '/signup',
+  '/signup/confirm',
 ] as const;
 
 function trustHops(n: number) {
@@ -202,6 +211,13 @@ export async function createApp(
             description:
               'A staff session from POST /api/v1/auth/login (its second factor still pending until POST /api/v1/auth/mfa); state-changing requests also send X-CSRF-Token',
           },
+          person: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: PERSON_SESSION_COOKIE,
+            description:
+              'A data subject’s short session on the preference page, opened by POST /api/v1/portal/preferences/session with a mailed single-use link (30 minutes; HttpOnly, SameSite=Strict)',
+          },
         },
       },
     },
@@ -222,6 +238,12 @@ export async function createApp(
     ...(ops.storage ? { storage: ops.storage } : {}),
   });
 
+  const portalPermissionDeps = {
+    preferences: services.preferences,
+    rateLimits: services.rateLimits,
+    vault: services.vault,
+    clock: services.clock,
+  };
   await app.register(
     async (api) => {
       // Before the routes, so that each gets its limit (src/http/rate-limit).
@@ -234,6 +256,8 @@ export async function createApp(
         rateLimits: services.rateLimits,
         vault: services.vault,
       });
+      // The person's own side of the permission ledger: preference page and sign-up.
+      permissionPortalRoutes(api, portalPermissionDeps);
       await api.register((secured, _opts, done) => {
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
@@ -246,6 +270,9 @@ export async function createApp(
     },
     { prefix: '/api/v1' },
   );
+
+  // The one-click unsubscribe (/u/<token>) and the embeddable sign-up form's target (/signup).
+  await publicPermissionPages(app, portalPermissionDeps);
 
   const consoleDir = opts.consoleDir;
   const hasConsole = consoleDir !== undefined && existsSync(join(consoleDir, 'index.html'));

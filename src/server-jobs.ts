@@ -105,6 +105,15 @@ export function startServerJobs(opts: {
         await services.portal.pruneTokens();
       },
     }),
+    // The preference page's and sign-ups' links and the person sessions, expired over a day ago.
+    defineSchedule({
+      name: 'permissions.prune-links',
+      everySeconds: 60 * 60,
+      describe: 'pruning expired preference links, sign-up confirmations and person sessions',
+      handler: async () => {
+        await services.preferences.pruneLinks();
+      },
+    }),
     ...services.mail.schedules,
     // The request handlers' daily digest of requests overdue and due within a week.
     ...services.requests.schedules,

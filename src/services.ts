@@ -16,8 +16,17 @@ import {
 } from './modules/audit/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
-import { createPermissionsService, createUnsubscribeLinks } from './modules/permissions/index.ts';
-import { createPortalService, createRequestsService } from './modules/requests/index.ts';
+import {
+  createPermissionsService,
+  createPreferencesService,
+  createUnsubscribeLinks,
+} from './modules/permissions/index.ts';
+import {
+  createPortalService,
+  createRequestsService,
+  portalActor,
+} from './modules/requests/index.ts';
+import { system } from './lib/actor.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
@@ -157,6 +166,28 @@ export function createServices(deps: {
     vault,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
+  // The person's own side of the ledger in the portal: unsubscribe, preference page, sign-up.
+  const preferences = createPreferencesService({
+    db,
+    clock,
+    register,
+    permissions,
+    mail,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+    unsubscribe: unsubscribeLinks,
+    ports: {
+      findByEmail: (email) => subjects.matchForRequest(portalActor, { email }),
+      isSuppressed: (email) => subjects.isSuppressed(db, { email }),
+      createPerson: async ({ email, purpose }) =>
+        (
+          await subjects.createSubject(system, {
+            purpose,
+            source: 'subject',
+            values: { contact: { email } },
+          })
+        ).id,
+    },
+  });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });
   return {
@@ -175,6 +206,7 @@ export function createServices(deps: {
     mail,
     requests,
     portal,
+    preferences,
     rateLimits,
   };
 }

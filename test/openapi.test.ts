@@ -31,7 +31,14 @@ const PUBLIC = [
   'POST /api/v1/portal/downloads',
   'POST /api/v1/portal/requests',
   'POST /api/v1/portal/verify',
-];
+  // The portal's marketing choices: the sign-up and the preference page's link and session.
+  'GET /api/v1/portal/preferences/choices',
+  'POST /api/v1/portal/preferences/links',
+  'POST /api/v1/portal/preferences/session',
+  'DELETE /api/v1/portal/preferences/session',
+  'POST /api/v1/portal/signups',
+  'POST /api/v1/portal/signups/confirm',
+].sort();
 
 describe('the OpenAPI document', () => {
   let ctx: TestContext;

@@ -74,6 +74,7 @@ describe('the server’s jobs', () => {
             'keystore.clean',
             'mail.expire',
             'mail.release',
+            'permissions.prune-links',
             'portal.prune-tokens',
             'portal.purge-unverified',
             'requests.digest',

@@ -307,6 +307,7 @@ export interface Database {
   permission_states: PermissionStatesTable;
   permission_history: PermissionHistoryTable;
   permission_wordings: PermissionWordingsTable;
+  permission_links: PermissionLinksTable;
 }
 
 /** The permission ledger (src/modules/permissions/): what a person allows, per kind and channel. */
@@ -352,6 +353,17 @@ export interface RequestTokensTable {
   token_hash: Bytes;
   request_id: string;
   kind: 'verify' | 'download';
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** The preference page's and double opt-in's links, and person sessions (migration 0020). */
+export interface PermissionLinksTable {
+  token_hash: Bytes;
+  kind: 'manage' | 'confirm' | 'session';
+  subject_id: string;
+  data: ColumnType<unknown, string | null | undefined, string | null>;
   created_at: Timestamp;
   expires_at: Timestamp;
   used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;

@@ -659,6 +659,103 @@ export const requestDownload: MailTemplate<z.infer<typeof requestDownloadData>> 
 };
 
 /** Every template, by the name `sendMail` takes. */
+const preferencesLinkData = z.strictObject({
+  register: z.string().min(1).max(200),
+  /** The portal's preference page, the token in its fragment. */
+  link: z.url({ protocol: /^https?$/ }).max(2000),
+  /** How long the link works, in minutes. */
+  minutes: z.number().int().min(1).max(1440),
+});
+
+const preferencesLinkWords: Record<
+  Locale,
+  { subject: string; open: string; ignore: string; button: string }
+> = {
+  sv: {
+    subject: 'Dina marknadsföringsval',
+    open: 'Här är länken till dina val för marknadsföring i registret {register}. Den fungerar en gång, i {minutes} minuter:',
+    ignore: 'Om du inte bett om länken kan du låta bli att öppna den; ingenting ändras.',
+    button: 'Öppna mina val',
+  },
+  fi: {
+    subject: 'Markkinointivalintasi',
+    open: 'Tässä on linkki markkinointivalintoihisi rekisterissä {register}. Se toimii kerran, {minutes} minuutin ajan:',
+    ignore: 'Jos et pyytänyt linkkiä, jätä se avaamatta; mikään ei muutu.',
+    button: 'Avaa valintani',
+  },
+  en: {
+    subject: 'Your marketing choices',
+    open: 'Here is the link to your marketing choices in the register {register}. It works once, for {minutes} minutes:',
+    ignore: 'If you did not ask for the link, leave it unopened; nothing changes.',
+    button: 'Open my choices',
+  },
+};
+
+export const preferencesLink: MailTemplate<z.infer<typeof preferencesLinkData>> = {
+  data: preferencesLinkData,
+  render(locale, data) {
+    const w = preferencesLinkWords[locale];
+    const open = (register: string) =>
+      w.open.replace('{register}', () => register).replace('{minutes}', String(data.minutes));
+    return {
+      subject: w.subject,
+      text: `${open(data.register)}\n\n${data.link}\n\n${w.ignore}\n`,
+      html: page(
+        locale,
+        `<p>${open(`<strong>${escapeHtml(data.register)}</strong>`)}</p>\n<p><a href="${escapeHtml(data.link)}">${escapeHtml(w.button)}</a></p>\n<p>${escapeHtml(w.ignore)}</p>`,
+      ),
+    };
+  },
+};
+
+const signupConfirmData = z.strictObject({
+  register: z.string().min(1).max(200),
+  /** The portal's confirmation page, the token in its fragment. */
+  link: z.url({ protocol: /^https?$/ }).max(2000),
+  /** The kinds of marketing asked for, by their labels in the mail's language. */
+  kinds: z.array(z.string().min(1).max(200)).min(1).max(20),
+});
+
+const signupConfirmWords: Record<
+  Locale,
+  { subject: string; ask: string; ignore: string; button: string }
+> = {
+  sv: {
+    subject: 'Bekräfta din beställning',
+    ask: 'Någon (förhoppningsvis du) bad att få följande från registret {register} till den här adressen. Bekräfta genom att öppna länken (den fungerar i 24 timmar):',
+    ignore: 'Om du inte bett om detta, låt bli att öppna länken: du får ingenting.',
+    button: 'Bekräfta',
+  },
+  fi: {
+    subject: 'Vahvista tilauksesi',
+    ask: 'Joku (toivottavasti sinä) pyysi tähän osoitteeseen seuraavaa rekisteristä {register}. Vahvista avaamalla linkki (se toimii 24 tuntia):',
+    ignore: 'Jos et pyytänyt tätä, jätä linkki avaamatta: et saa mitään.',
+    button: 'Vahvista',
+  },
+  en: {
+    subject: 'Confirm your subscription',
+    ask: 'Someone (we hope you) asked for the following from the register {register} at this address. Confirm by opening the link (it works for 24 hours):',
+    ignore: 'If you did not ask for this, leave the link unopened: you will get nothing.',
+    button: 'Confirm',
+  },
+};
+
+export const signupConfirm: MailTemplate<z.infer<typeof signupConfirmData>> = {
+  data: signupConfirmData,
+  render(locale, data) {
+    const w = signupConfirmWords[locale];
+    const ask = (register: string) => w.ask.replace('{register}', () => register);
+    return {
+      subject: w.subject,
+      text: `${ask(data.register)}\n\n${data.kinds.map((k) => `- ${k}`).join('\n')}\n\n${data.link}\n\n${w.ignore}\n`,
+      html: page(
+        locale,
+        `<p>${ask(`<strong>${escapeHtml(data.register)}</strong>`)}</p>\n<ul>${data.kinds.map((k) => `<li>${escapeHtml(k)}</li>`).join('')}</ul>\n<p><a href="${escapeHtml(data.link)}">${escapeHtml(w.button)}</a></p>\n<p>${escapeHtml(w.ignore)}</p>`,
+      ),
+    };
+  },
+};
+
 export const TEMPLATES = {
   'verify-address': verifyAddress,
   'request-acknowledged': requestAcknowledged,
@@ -669,6 +766,8 @@ export const TEMPLATES = {
   'requests-digest': requestsDigest,
   'request-verify': requestVerify,
   'request-download': requestDownload,
+  'preferences-link': preferencesLink,
+  'signup-confirm': signupConfirm,
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATES;

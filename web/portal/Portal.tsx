@@ -3,7 +3,8 @@
  * the current path, and a footer with the staff console and the API documentation. Pages: the
  * register's published summary (/), the request form (/requests/new), "check your mail"
  * (/requests/sent), the verification page a mailed link opens (/requests/verify#token=…), and
- * the download page (/requests/download, with #token=… from a mailed link).
+ * the download page (/requests/download, with #token=… from a mailed link), and the marketing
+ * choices (/preferences, /signup, /signup/confirm: pages/Marketing.tsx).
  */
 import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
@@ -19,6 +20,7 @@ import {
 } from '../shared/ui.tsx';
 import { useI18n } from './i18n.ts';
 import { DownloadPage } from './pages/Download.tsx';
+import { PreferencesPage, SignUpConfirmPage, SignUpPage } from './pages/Marketing.tsx';
 import { RequestFormPage, RequestSentPage } from './pages/RequestForm.tsx';
 import { Summary } from './pages/Summary.tsx';
 import { VerifyPage } from './pages/Verify.tsx';
@@ -59,6 +61,15 @@ export function Portal() {
           <Route path="/requests/download">
             <DownloadPage />
           </Route>
+          <Route path="/preferences">
+            <PreferencesPage />
+          </Route>
+          <Route path="/signup/confirm">
+            <SignUpConfirmPage />
+          </Route>
+          <Route path="/signup">
+            <SignUpPage />
+          </Route>
           <Route>
             <SummaryPage title={title} definition={definition} />
           </Route>
@@ -68,6 +79,12 @@ export function Portal() {
         <ul>
           <li>
             <Link to="/requests/new">{p('portal.makeRequest')}</Link>
+          </li>
+          <li>
+            <Link to="/signup">{p('portal.signup')}</Link>
+          </li>
+          <li>
+            <Link to="/preferences">{p('portal.preferences')}</Link>
           </li>
           <li>
             <a href="/admin/">{p('portal.staff')}</a>

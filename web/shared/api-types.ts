@@ -319,6 +319,110 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/portal/preferences/choices': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every kind of marketing and channel the register’s purposes use, with labels (for a sign-up form) */
+    get: operations['listPreferenceChoices'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/portal/preferences/links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mails a single-use link (1 h) to the preference page when the address is a person’s in the register; the answer is the same whether or not it is */
+    post: operations['requestPreferenceLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/portal/preferences/session': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Uses the mailed preference link’s token (once) and opens a person session of 30 minutes (the rk_person cookie: HttpOnly, SameSite=Strict) */
+    post: operations['openPreferenceSession'];
+    /** Ends the person session (signs out of the preference page) */
+    delete: operations['closePreferenceSession'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/portal/preferences': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The person’s choices (each kind and channel with its current state), in the session the preference link opened */
+    get: operations['getPreferences'];
+    /** Changes the person’s choices at once (method preference_page, with the wording shown): allow grants; not allowing is withdrawn (consent) or refused (opt-out) */
+    put: operations['setPreferences'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/portal/signups': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Double opt-in sign-up: records the kinds and channels as pending (where nothing was) and mails a confirmation link (24 h); the answer is the same whatever the address */
+    post: operations['signUp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/portal/signups/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Confirms a sign-up with the mailed link’s token (once): the kinds and channels asked for are granted (method double_opt_in) */
+    post: operations['confirmSignUp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/subjects': {
     parameters: {
       query?: never;
@@ -1044,6 +1148,29 @@ export interface components {
       }[];
       sensitive: boolean;
       spiCat: string[];
+    };
+    PreferenceChoice: {
+      /** @description A permission kind of the register definition */
+      kind: string;
+      /** @description A channel some purpose of the kind uses, or * */
+      channel: string;
+      label: {
+        sv: string;
+        fi: string;
+        en: string;
+      };
+      channelLabel: {
+        sv: string;
+        fi: string;
+        en: string;
+      };
+      /** @description The deciding state; null: never asked */
+      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      /** @enum {string} */
+      basis: 'consent' | 'opt_out';
+    };
+    Preferences: {
+      choices: components['schemas']['PreferenceChoice'][];
     };
     StoredField: {
       value: unknown;
@@ -2653,6 +2780,418 @@ export interface operations {
         };
         content: {
           'application/json': unknown;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listPreferenceChoices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            choices: {
+              /** @description A permission kind of the register definition */
+              kind: string;
+              /** @description A channel some purpose of the kind uses, or * */
+              channel: string;
+              label: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+              channelLabel: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+              /** @enum {string} */
+              basis: 'consent' | 'opt_out';
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  requestPreferenceLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: email */
+          email: string;
+          /** @enum {string} */
+          lang: 'sv' | 'fi' | 'en';
+        };
+      };
+    };
+    responses: {
+      /** @description Always this, whether or not anything was mailed */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            status: 'sent';
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  openPreferenceSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The token from the mailed link’s fragment (#token=…) */
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** Format: date-time */
+            expiresAt: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  closePreferenceSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getPreferences: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Preferences'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  setPreferences: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          changes: {
+            /** @description A permission kind of the register definition */
+            kind: string;
+            /** @description A channel some purpose of the kind uses, or * */
+            channel: string;
+            allow: boolean;
+          }[];
+          /** @description What the person saw when choosing: kept as the evidence */
+          wording: {
+            /** @description The words the person was shown */
+            text: string;
+            /** @enum {string} */
+            language: 'sv' | 'fi' | 'en';
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Preferences'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  signUp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** Format: email */
+          email: string;
+          /** @enum {string} */
+          lang: 'sv' | 'fi' | 'en';
+          choices: {
+            /** @description A permission kind of the register definition */
+            kind: string;
+            /** @description A channel some purpose of the kind uses, or * */
+            channel: string;
+          }[];
+          /** @description What the person saw when choosing: kept as the evidence */
+          wording: {
+            /** @description The words the person was shown */
+            text: string;
+            /** @enum {string} */
+            language: 'sv' | 'fi' | 'en';
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Always this, whether or not anything was mailed */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            status: 'sent';
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  confirmSignUp: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The token from the mailed link’s fragment (#token=…) */
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            status: 'confirmed';
+            granted: {
+              /** @description A permission kind of the register definition */
+              kind: string;
+              /** @description A channel some purpose of the kind uses, or * */
+              channel: string;
+            }[];
+          };
         };
       };
       /** @description Default Response */

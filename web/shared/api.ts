@@ -325,6 +325,39 @@ export function createApiClient(base = '/api/v1') {
       request<PortalVerified>('POST', '/portal/verify', {
         body: { token } satisfies Body<'verifyPortalRequest'>,
       }),
+    /** The portal: every kind of marketing and channel a person may choose, with labels. */
+    preferenceChoices: () =>
+      request<Answer<'listPreferenceChoices'>>('GET', '/portal/preferences/choices'),
+    /** The portal: mails a link to the preference page; the same answer for every address. */
+    requestPreferenceLink: (input: Body<'requestPreferenceLink'>) =>
+      request<Answer<'requestPreferenceLink', 202>>('POST', '/portal/preferences/links', {
+        body: input,
+      }),
+    /** The portal: the preference link's token (once) opens a short person session. */
+    openPreferenceSession: (token: string) =>
+      request<Answer<'openPreferenceSession'>>('POST', '/portal/preferences/session', {
+        body: { token } satisfies Body<'openPreferenceSession'>,
+      }),
+    /** The portal: ends the person session. */
+    closePreferenceSession: () =>
+      request<undefined>('DELETE', '/portal/preferences/session', { quiet401: true }),
+    /** The portal: the person's choices, in their session. */
+    preferences: () =>
+      request<Answer<'getPreferences'>>('GET', '/portal/preferences', { quiet401: true }),
+    /** The portal: changes the person's choices at once. */
+    setPreferences: (input: Body<'setPreferences'>) =>
+      request<Answer<'setPreferences'>>('PUT', '/portal/preferences', {
+        body: input,
+        quiet401: true,
+      }),
+    /** The portal: a double opt-in sign-up; the same answer for every address. */
+    signUp: (input: Body<'signUp'>) =>
+      request<Answer<'signUp', 202>>('POST', '/portal/signups', { body: input }),
+    /** The portal: the sign-up's confirmation link (once) grants what was asked. */
+    confirmSignUp: (token: string) =>
+      request<Answer<'confirmSignUp'>>('POST', '/portal/signups/confirm', {
+        body: { token } satisfies Body<'confirmSignUp'>,
+      }),
     /** The portal: mails a fresh download link when the request's copy is ready for the address. */
     requestDownloadLink: (input: Body<'requestDownloadLink'>) =>
       request<Answer<'requestDownloadLink', 202>>('POST', '/portal/download-links', {

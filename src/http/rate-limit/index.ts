@@ -103,6 +103,34 @@ export const RATE_LIMITS = {
     what: 'download links for this e-mail address',
     shared: 'exact',
   },
+  /**
+   * The one-click unsubscribe pages (`/u/<token>`), per client address: a mail provider posting
+   * for many people comes from few addresses, so more than the portal's; still far less than a
+   * script trying tokens.
+   */
+  unsubscribe: {
+    max: 120,
+    windowMs: 15 * 60_000,
+    per: 'address',
+    what: 'unsubscribe requests from this address',
+    shared: 'exact',
+  },
+  /** Links to the preference page, per the e-mail address they are asked for. */
+  'preferences-email': {
+    max: 5,
+    windowMs: 60 * 60_000,
+    per: 'email',
+    what: 'preference links for this e-mail address',
+    shared: 'exact',
+  },
+  /** Sign-ups (double opt-in), per the e-mail address: no one fills a mailbox with our asks. */
+  'signup-email': {
+    max: 5,
+    windowMs: 60 * 60_000,
+    per: 'email',
+    what: 'sign-ups for this e-mail address',
+    shared: 'exact',
+  },
 } as const satisfies Record<string, RateLimit>;
 
 export type RateLimitName = keyof typeof RATE_LIMITS;
@@ -154,7 +182,7 @@ export function rateLimit(name: RateLimitName, apiKeyMax?: number): RateLimitOpt
 export async function limitEmail(
   counter: RateLimitCounter,
   hash: (key: string) => Buffer,
-  name: 'portal-email' | 'portal-download-email',
+  name: 'portal-email' | 'portal-download-email' | 'preferences-email' | 'signup-email',
   normalisedEmail: string,
 ): Promise<void> {
   const limit: RateLimit = RATE_LIMITS[name];

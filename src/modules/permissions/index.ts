@@ -38,3 +38,16 @@ export {
   type UnsubscribeLinks,
   type UnsubscribeTarget,
 } from './unsubscribe-links.ts';
+export {
+  createPreferencesService,
+  invalidPermissionLink,
+  LINK_LIFETIME_MS,
+  type PreferencePorts,
+  type PreferencesService,
+  type UnsubscribeOpener,
+} from './portal.service.ts';
+export {
+  permissionPortalRoutes,
+  publicPermissionPages,
+  redactUnsubscribePath,
+} from './portal.routes.ts';

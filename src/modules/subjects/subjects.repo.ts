@@ -626,6 +626,8 @@ export const subjectsRepo = {
     // append-only, and its trigger lets a person's rows go only once they are erased (above).
     await ex.deleteFrom('permission_states').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('permission_history').where('subject_id', '=', subjectId).execute();
+    // The preference page's links and sessions, and pending sign-up confirmations, go too.
+    await ex.deleteFrom('permission_links').where('subject_id', '=', subjectId).execute();
   },
 
   /** The data database's erasure journal after `afterSeq`, oldest first. */

@@ -1,0 +1,466 @@
+/**
+ * The person's own side of the permission ledger, in the public portal (docs/permissions.md,
+ * "The portal"):
+ *
+ * - **one-click unsubscribe** (RFC 8058): a token from a marketing mail's List-Unsubscribe link
+ *   (./unsubscribe-links.ts) withdraws (consent) or refuses (opt-out) the purpose's kind on the
+ *   mail's channel at once, as the person, method `unsubscribe_link`;
+ * - **the preference page**: a single-use link mailed on request (1 h, fragment) opens a short
+ *   person session (30 min, HttpOnly SameSite=Strict cookie) in which the person sees and changes
+ *   each kind and channel, method `preference_page` with the wording shown;
+ * - **double opt-in sign-up**: an address and the kinds and channels asked for; `pending` recorded
+ *   where nothing was (never over a refusal), a confirmation link (24 h, once) mailed; following it
+ *   grants, method `double_opt_in`.
+ *
+ * Nothing answers whether an address is in the register: the sign-up and the link request answer
+ * `{ status: 'sent' }` whatever the address, a suppressed (erased person's) address included, which
+ * is never re-created. Links are 32 random bytes whose SHA-256 only is stored (`permission_links`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/types.ts';
+import { subjectActor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError, type FieldIssue } from '../../lib/errors.ts';
+import type { Locale, MailService } from '../../mail/index.ts';
+import type { Register } from '../definition/index.ts';
+import { ANY_CHANNEL, type PermissionState, type WordingLanguage } from './model.ts';
+import type { PermissionsService } from './permissions.service.ts';
+
+export type LinkKind = 'manage' | 'confirm' | 'session';
+
+/** How long each link or session holds. */
+export const LINK_LIFETIME_MS: Record<LinkKind, number> = {
+  manage: 60 * 60_000,
+  confirm: 24 * 3600_000,
+  session: 30 * 60_000,
+};
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+
+/** What the unsubscribe links open (./unsubscribe-links.ts, `createUnsubscribeLinks`). */
+export interface UnsubscribeOpener {
+  open(
+    token: string,
+  ): { subjectId: string; purpose: string; channel: string; issuedAt: Date | string } | undefined;
+}
+
+/** What the portal needs of the subjects module (filled in src/services.ts). */
+export interface PreferencePorts {
+  /** Live people with this e-mail address (the requests' matching: no purpose, access-logged). */
+  findByEmail(email: string): Promise<string[]>;
+  /** Whether the address belonged to an erased person. */
+  isSuppressed(email: string): Promise<boolean>;
+  /** A new person with this address, collected for `purpose` from the person themselves. */
+  createPerson(input: { email: string; purpose: string }): Promise<string>;
+}
+
+export interface PreferencesDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  register: Register;
+  permissions: Pick<PermissionsService, 'record' | 'stateOf'>;
+  mail: Pick<MailService, 'sendMail'>;
+  ports: PreferencePorts;
+  publicUrl: string;
+  /** The unsubscribe links; without them every unsubscribe token is refused. */
+  unsubscribe?: UnsubscribeOpener | undefined;
+}
+
+export interface KindChannel {
+  kind: string;
+  channel: string;
+}
+
+export interface ChoiceView {
+  kind: string;
+  channel: string;
+  label: Record<Locale, string>;
+  channelLabel: Record<Locale, string>;
+  /** The deciding state (the later of the channel's own and the kind's `*`), null: never asked. */
+  state: PermissionState | null;
+  /** What rests on it: `consent` where some purpose of the kind needs consent on the channel. */
+  basis: 'consent' | 'opt_out';
+}
+
+export interface Wording {
+  text: string;
+  language: WordingLanguage;
+}
+
+/** The one refusal of any link that does not work: used, expired, forged, of another kind. */
+export function invalidPermissionLink(field = 'token'): AppError {
+  return new AppError(
+    'not_found',
+    'this link does not work: it was used already, has expired, or was never ours',
+    [{ field, detail: 'not a link that works (used, expired or never issued)' }],
+  );
+}
+
+export function createPreferencesService(deps: PreferencesDeps) {
+  const { db, clock, register, permissions, mail, ports } = deps;
+  const model = register.marketing;
+  const base = deps.publicUrl.replace(/\/+$/, '');
+  const registerName = (lang: Locale) => register.definition.register.name[lang];
+
+  /** Where the kind on the channel rests on consent for some purpose (else opt-out). */
+  const basisOf = (kind: string, channel: string): 'consent' | 'opt_out' => {
+    for (const p of model.purposes) {
+      if (p.kind !== kind) {
+        continue;
+      }
+      const b = channel === ANY_CHANNEL ? p.basis : p.channels.get(channel);
+      if (b === 'consent' || b === 'soft_opt_in') {
+        return 'consent';
+      }
+    }
+    return 'opt_out';
+  };
+
+  /** Every kind and channel the register's purposes use, in definition order. */
+  const choices = (): KindChannel[] => {
+    const out: KindChannel[] = [];
+    for (const k of model.kinds) {
+      const channels = model.channelsOfKind(k.id);
+      if (!model.purposes.some((p) => p.kind === k.id)) {
+        continue;
+      }
+      if (channels.length === 0) {
+        out.push({ kind: k.id, channel: ANY_CHANNEL });
+      }
+      for (const c of channels) {
+        out.push({ kind: k.id, channel: c });
+      }
+    }
+    return out;
+  };
+
+  const checkChoices = (list: KindChannel[], at: string): void => {
+    const known = new Set(choices().map((c) => `${c.kind}\u0000${c.channel}`));
+    const issues: FieldIssue[] = [];
+    list.forEach((c, i) => {
+      if (!known.has(`${c.kind}\u0000${c.channel}`)) {
+        issues.push({
+          field: `${at}[${i}]`,
+          detail: `no purpose of this register asks for "${c.kind}" on "${c.channel}"`,
+        });
+      }
+    });
+    if (list.length === 0) {
+      issues.push({ field: at, detail: 'choose at least one' });
+    }
+    if (issues.length > 0) {
+      throw new AppError(
+        'validation_failed',
+        `refused: ${issues.map((i) => `${i.field}: ${i.detail}`).join('; ')}`,
+        issues,
+      );
+    }
+  };
+
+  const issue = async (kind: LinkKind, subjectId: string, data?: unknown) => {
+    const token = randomBytes(32).toString('base64url');
+    const now = clock.now();
+    await db
+      .insertInto('permission_links')
+      .values({
+        token_hash: hash(token),
+        kind,
+        subject_id: subjectId,
+        data: data === undefined ? null : JSON.stringify(data),
+        created_at: now,
+        expires_at: new Date(now.getTime() + LINK_LIFETIME_MS[kind]),
+      })
+      .execute();
+    return token;
+  };
+
+  /** Uses a live link of this kind once (one statement: two uses at once cannot both win). */
+  const use = async (token: string, kind: LinkKind) => {
+    if (!TOKEN.test(token)) {
+      return undefined;
+    }
+    const now = clock.now();
+    return db
+      .updateTable('permission_links')
+      .set({ used_at: now })
+      .where('token_hash', '=', hash(token))
+      .where('kind', '=', kind)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning(['subject_id', 'data'])
+      .executeTakeFirst();
+  };
+
+  /** The person's deciding state per kind and channel. */
+  const view = async (subjectId: string): Promise<ChoiceView[]> => {
+    const rows = await permissions.stateOf(subjectActor(subjectId), subjectId);
+    const at = (kind: string, channel: string) =>
+      rows.find((r) => r.kind === kind && r.channel === channel);
+    return choices().map(({ kind, channel }) => {
+      const own = at(kind, channel);
+      const whole = channel === ANY_CHANNEL ? undefined : at(kind, ANY_CHANNEL);
+      const later =
+        own && whole
+          ? new Date(whole.changedAt).getTime() > new Date(own.changedAt).getTime()
+            ? whole
+            : own
+          : (own ?? whole);
+      const k = model.kind(kind)!;
+      const ch = channel === ANY_CHANNEL ? undefined : model.channel(channel);
+      return {
+        kind,
+        channel,
+        label: { sv: k.label.sv, fi: k.label.fi, en: k.label.en },
+        channelLabel: ch
+          ? { sv: ch.label.sv, fi: ch.label.fi, en: ch.label.en }
+          : { sv: 'alla kanaler', fi: 'kaikki kanavat', en: 'all channels' },
+        state: later?.state ?? null,
+        basis: basisOf(kind, channel),
+      };
+    });
+  };
+
+  return {
+    /** Every kind and channel a person may choose, with labels (for the sign-up form). */
+    choices: () =>
+      choices().map(({ kind, channel }) => {
+        const k = model.kind(kind)!;
+        const ch = channel === ANY_CHANNEL ? undefined : model.channel(channel);
+        return {
+          kind,
+          channel,
+          label: { sv: k.label.sv, fi: k.label.fi, en: k.label.en },
+          channelLabel: ch
+            ? { sv: ch.label.sv, fi: ch.label.fi, en: ch.label.en }
+            : { sv: 'alla kanaler', fi: 'kaikki kanavat', en: 'all channels' },
+          basis: basisOf(kind, channel),
+        };
+      }),
+
+    /**
+     * The one-click unsubscribe: the token's purpose's kind on its channel becomes `withdrawn`
+     * (the channel rests on consent) or `refused` (opt-out), as the person. A repeat changes
+     * nothing. A token that does not open (forged, tampered, another server's, a person erased
+     * since) is refused alike and changes nothing.
+     */
+    async unsubscribe(token: string): Promise<{ status: 'unsubscribed' }> {
+      const opened = deps.unsubscribe?.open(token);
+      const purpose = opened ? model.purpose(opened.purpose) : undefined;
+      if (!opened || !purpose) {
+        throw invalidPermissionLink();
+      }
+      const basis = purpose.channels.get(opened.channel) ?? purpose.basis;
+      const state: PermissionState =
+        basis === 'consent' || basis === 'soft_opt_in' ? 'withdrawn' : 'refused';
+      const channel = purpose.channels.has(opened.channel) ? opened.channel : ANY_CHANNEL;
+      try {
+        await permissions.record(
+          subjectActor(opened.subjectId),
+          opened.subjectId,
+          [{ kind: purpose.kind, channel, state }],
+          {
+            method: 'unsubscribe_link',
+            // Which link, without saying whose: the first 16 hex digits of its SHA-256.
+            reference: `unsubscribe:${hash(token).toString('hex').slice(0, 16)}`,
+          },
+        );
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'not_found') {
+          throw invalidPermissionLink();
+        }
+        throw e;
+      }
+      return { status: 'unsubscribed' };
+    },
+
+    /** What the unsubscribe page shows before the button: the kind and channel, no person. */
+    describeUnsubscribe(token: string): { kind: string; channel: string } | undefined {
+      const opened = deps.unsubscribe?.open(token);
+      const purpose = opened ? model.purpose(opened.purpose) : undefined;
+      return opened && purpose ? { kind: purpose.kind, channel: opened.channel } : undefined;
+    },
+
+    /**
+     * Mails a link to the preference page (1 h, once) when the address is a person's in the
+     * register; the same answer whether or not it is.
+     */
+    async requestManageLink(input: { email: string; lang: Locale }): Promise<{ status: 'sent' }> {
+      const [subjectId] = await ports.findByEmail(input.email);
+      if (subjectId) {
+        const token = await issue('manage', subjectId);
+        await mail.sendMail({
+          to: input.email,
+          subjectId,
+          template: 'preferences-link',
+          locale: input.lang,
+          data: {
+            register: registerName(input.lang),
+            link: `${base}/preferences#token=${token}`,
+            minutes: LINK_LIFETIME_MS.manage / 60_000,
+          },
+        });
+      }
+      return { status: 'sent' };
+    },
+
+    /** The mailed link used (once): a person session of 30 minutes, for the cookie. */
+    async openSession(token: string): Promise<{ session: string; expiresAt: Date }> {
+      const used = await use(token, 'manage');
+      if (!used) {
+        throw invalidPermissionLink();
+      }
+      const session = await issue('session', used.subject_id);
+      return {
+        session,
+        expiresAt: new Date(clock.now().getTime() + LINK_LIFETIME_MS.session),
+      };
+    },
+
+    /** The person sessions' store (src/http/auth/person-session.ts). */
+    sessions: {
+      async find(tokenHash: Buffer) {
+        const row = await db
+          .selectFrom('permission_links')
+          .select(['subject_id', 'expires_at'])
+          .where('token_hash', '=', tokenHash)
+          .where('kind', '=', 'session')
+          .where('used_at', 'is', null)
+          .executeTakeFirst();
+        return row ? { subjectId: row.subject_id, expiresAt: new Date(row.expires_at) } : undefined;
+      },
+    },
+
+    /** Ends a person session (signing out). */
+    async endSession(tokenHash: Buffer): Promise<void> {
+      await db
+        .updateTable('permission_links')
+        .set({ used_at: clock.now() })
+        .where('token_hash', '=', tokenHash)
+        .where('kind', '=', 'session')
+        .execute();
+    },
+
+    /** The person's choices with their current state. */
+    preferences: (subjectId: string) => view(subjectId),
+
+    /**
+     * The person's changes on the preference page, at once: `allow` grants; not allowing is
+     * `withdrawn` where the kind rests on consent on the channel, `refused` otherwise.
+     */
+    async setPreferences(
+      subjectId: string,
+      input: { changes: Array<KindChannel & { allow: boolean }>; wording: Wording },
+    ): Promise<ChoiceView[]> {
+      checkChoices(input.changes, 'changes');
+      await permissions.record(
+        subjectActor(subjectId),
+        subjectId,
+        input.changes.map((c) => ({
+          kind: c.kind,
+          channel: c.channel,
+          state: c.allow
+            ? 'granted'
+            : basisOf(c.kind, c.channel) === 'consent'
+              ? 'withdrawn'
+              : 'refused',
+        })),
+        { method: 'preference_page', wording: input.wording },
+      );
+      return view(subjectId);
+    },
+
+    /**
+     * A sign-up: `pending` where the person has no state for the kind and channel (a refusal is
+     * never overwritten by someone who merely knows the address), a confirmation link mailed.
+     * A new address becomes a person under the first purpose of the first kind asked for; an
+     * address on the suppression list is left alone. The same answer whatever happened.
+     */
+    async signUp(input: {
+      email: string;
+      lang: Locale;
+      choices: KindChannel[];
+      wording: Wording;
+    }): Promise<{ status: 'sent' }> {
+      checkChoices(input.choices, 'choices');
+      if (await ports.isSuppressed(input.email)) {
+        return { status: 'sent' };
+      }
+      let [subjectId] = await ports.findByEmail(input.email);
+      if (!subjectId) {
+        const first = input.choices[0]!;
+        const purpose = model.purposes.find(
+          (p) =>
+            p.kind === first.kind &&
+            (first.channel === ANY_CHANNEL || p.channels.has(first.channel)),
+        )!;
+        subjectId = await ports.createPerson({ email: input.email, purpose: purpose.purpose });
+      }
+      const current = await view(subjectId);
+      const fresh = input.choices.filter(
+        (c) =>
+          current.find((v) => v.kind === c.kind && v.channel === c.channel)?.state === undefined ||
+          current.find((v) => v.kind === c.kind && v.channel === c.channel)?.state === null,
+      );
+      if (fresh.length > 0) {
+        await permissions.record(
+          subjectActor(subjectId),
+          subjectId,
+          fresh.map((c) => ({ ...c, state: 'pending' as const })),
+          { method: 'form', wording: input.wording },
+        );
+      }
+      const token = await issue('confirm', subjectId, {
+        choices: input.choices,
+        wording: input.wording,
+      });
+      await mail.sendMail({
+        to: input.email,
+        subjectId,
+        template: 'signup-confirm',
+        locale: input.lang,
+        data: {
+          register: registerName(input.lang),
+          link: `${base}/signup/confirm#token=${token}`,
+          kinds: [...new Set(input.choices.map((c) => model.kind(c.kind)!.label[input.lang]))],
+        },
+      });
+      return { status: 'sent' };
+    },
+
+    /** The confirmation link followed (once): the kinds and channels asked for are granted. */
+    async confirm(token: string): Promise<{ status: 'confirmed'; granted: KindChannel[] }> {
+      const used = await use(token, 'confirm');
+      if (!used) {
+        throw invalidPermissionLink();
+      }
+      const data = used.data as { choices: KindChannel[]; wording: Wording };
+      try {
+        await permissions.record(
+          subjectActor(used.subject_id),
+          used.subject_id,
+          data.choices.map((c) => ({ ...c, state: 'granted' as const })),
+          { method: 'double_opt_in', wording: data.wording },
+        );
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'not_found') {
+          throw invalidPermissionLink();
+        }
+        throw e;
+      }
+      return { status: 'confirmed', granted: data.choices };
+    },
+
+    /** Removes links and sessions expired over a day ago (a scheduled job). */
+    async pruneLinks(): Promise<number> {
+      const r = await db
+        .deleteFrom('permission_links')
+        .where('expires_at', '<=', new Date(clock.now().getTime() - 86_400_000))
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
+  };
+}
+
+export type PreferencesService = ReturnType<typeof createPreferencesService>;
