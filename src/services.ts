@@ -16,6 +16,7 @@ import {
 } from './modules/audit/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
+import { createInterchangeService } from './modules/interchange/index.ts';
 import { createPermissionsService } from './modules/permissions/index.ts';
 import { createPortalService, createRequestsService } from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
@@ -82,6 +83,16 @@ export function createServices(deps: {
     ...(deps.sealWorkers
       ? { sealWorkers: { size: deps.sealWorkers.size, definition: register.definition, vault } }
       : {}),
+  });
+  // Audience lists of e-mail services, prohibition lists, the suppression export (docs/interchange.md).
+  const interchange = createInterchangeService({
+    db,
+    register,
+    vault,
+    subjects,
+    permissions,
+    audit,
+    clock,
   });
   const staff = createStaffService({
     db,
@@ -153,6 +164,7 @@ export function createServices(deps: {
     permissions,
     apiKeys,
     imports,
+    interchange,
     staff,
     mail,
     requests,

@@ -17,6 +17,7 @@ import * as m0014 from './0014_holds_suppression.ts';
 import * as m0015 from './0015_subject_stops.ts';
 import * as m0016 from './0016_request_claims.ts';
 import * as m0017 from './0017_permissions.ts';
+import * as m0022 from './0022_address_lists.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0015_subject_stops': m0015,
   '0016_request_claims': m0016,
   '0017_permissions': m0017,
+  '0022_address_lists': m0022,
 };
