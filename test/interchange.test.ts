@@ -299,4 +299,65 @@ describe.each(DATABASES)('interchange on %s', (kind) => {
     // No address in the file.
     expect(text).not.toMatch(/@|kieltaja|\+358/);
   });
+
+  it('over HTTP: a key that may write for the newsletter imports (dry run first); others are refused', async () => {
+    const csv = [
+      '"Email Address","First Name","Last Name","OPTIN_TIME","CONFIRM_TIME"',
+      'heli.http@example.com,Heli,Http,"2024-02-02 10:00:00","2024-02-02 10:01:00"',
+      'bad-address,Bad,Line,"2024-02-02 10:00:00",',
+    ].join('\r\n');
+    const key = await t.key(['newsletter'], ['read', 'write']);
+    const body = { format: 'mailchimp', purpose: 'newsletter', csv };
+    const dry = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/interchange/audience',
+      headers: key,
+      payload: { ...body, dryRun: true },
+    });
+    expect(dry.statusCode, dry.body).toBe(200);
+    expect(dry.json()).toMatchObject({
+      dryRun: true,
+      granted: 1,
+      created: 1,
+      rejected: [{ line: 3, field: 'Email Address', reason: 'not an e-mail address' }],
+    });
+    expect(await byEmail('heli.http@example.com')).toBeUndefined();
+    const real = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/interchange/audience',
+      headers: key,
+      payload: body,
+    });
+    expect(real.statusCode, real.body).toBe(200);
+    expect(real.json()).toMatchObject({ dryRun: false, granted: 1, created: 1 });
+    const heli = await byEmail('heli.http@example.com');
+    expect((await check('newsletter', heli!, 'email')).reason.code).toBe('consent_granted');
+    // A key for customer service only may not import a newsletter list.
+    const other = await t.key(['customer_relationship'], ['read', 'write']);
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/interchange/audience',
+      headers: other,
+      payload: body,
+    });
+    expect(refused.statusCode).toBe(403);
+    // An unknown key in the body is refused, naming it.
+    const unknown = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/interchange/prohibitions',
+      headers: key,
+      payload: { source: 'asml', csv: 'email\nx@example.com\n', list: 'x' },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.body).toContain('list');
+    const listed = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/interchange/prohibitions',
+      headers: key,
+      payload: { source: 'asml-http', csv: 'email\nheli.http@example.com\n' },
+    });
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json()).toMatchObject({ email: 1, rejected: [] });
+    expect((await check('newsletter', heli!, 'email')).reason.code).toBe('prohibition_list');
+  });
 });

@@ -472,6 +472,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/interchange/audience': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import an e-mail service's audience export into the permission ledger
+     * @description Mailchimp's member exports (subscribed → granted, unsubscribed → withdrawn, cleaned → listed undeliverable, no permission change) or listmonk's subscribers (confirmed → granted, unconfirmed → pending, unsubscribed → withdrawn, blocklisted → refused), each change with the method import, the run as reference and the list's own date. People are matched by e-mail address or created under the purpose; an address on the suppression list is not created. Needs the right to write under the purpose. Rejected lines are answered by line and column.
+     */
+    post: operations['importAudience'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/interchange/prohibitions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import a direct-marketing prohibition list as keyed hashes
+     * @description A CSV with a column of e-mail addresses and/or phone numbers. Each is kept as its keyed hash with the source; afterwards no marketing purpose reaches the person on a channel using that address (the permission check answers prohibition_list). Customer service and creating the person are not affected.
+     */
+    post: operations['importProhibitions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audit': {
     parameters: {
       query?: never;
@@ -910,137 +950,6 @@ export interface components {
       /** @constant */
       status: 'sent';
     };
-    PermissionState: {
-      /** @description A permission kind of the definition (marketing.kinds) */
-      kind: string;
-      /** @description A channel of the definition, or * for every channel of the kind */
-      channel: string;
-      /** @enum {string} */
-      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
-      /** @description When the person gave it (ISO 8601) */
-      changedAt: string;
-      /**
-       * @description How the change that set it was made
-       * @enum {string}
-       */
-      method:
-        | 'form'
-        | 'import'
-        | 'staff'
-        | 'unsubscribe_link'
-        | 'api'
-        | 'request'
-        | 'double_opt_in'
-        | 'preference_page';
-    };
-    PermissionHistoryEntry: {
-      id: string;
-      kind: string;
-      channel: string;
-      /** @enum {string} */
-      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
-      /** @description null: never asked before */
-      previousState: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
-      /** @description When the person gave it (ISO 8601) */
-      givenAt: string;
-      /** @description When the register recorded it (ISO 8601) */
-      recordedAt: string;
-      /** @enum {string} */
-      method:
-        | 'form'
-        | 'import'
-        | 'staff'
-        | 'unsubscribe_link'
-        | 'api'
-        | 'request'
-        | 'double_opt_in'
-        | 'preference_page';
-      /** @description The notice version in force */
-      noticeVersion: string | null;
-      /** @description The words the person was shown */
-      wording: {
-        text: string;
-        language: string;
-      } | null;
-      /** @description The request, import run or campaign behind it */
-      reference: string | null;
-      /** @description Who recorded it (kind:id) */
-      actor: string;
-    };
-    PermissionCheck: {
-      allowed: boolean;
-      purpose: string;
-      subjectId: string;
-      channel: string;
-      /** @description null for a purpose that is not marketing */
-      kind: string | null;
-      basis: ('consent' | 'opt_out' | 'soft_opt_in') | null;
-      /** @description The ledger state that decided */
-      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
-      reason: {
-        /** @enum {string} */
-        code:
-          | 'consent_granted'
-          | 'not_refused'
-          | 'not_marketing'
-          | 'unknown_subject'
-          | 'erased'
-          | 'restricted'
-          | 'stopped'
-          | 'channel_not_used'
-          | 'refused'
-          | 'withdrawn'
-          | 'objected'
-          | 'consent_pending'
-          | 'no_consent'
-          | 'not_organisation_contact'
-          | 'not_customer';
-        message: string;
-      };
-      checkedAt: string;
-    };
-    ConsentReceipt: {
-      /** @constant */
-      version: 'KI-CR-v1.1.0';
-      jurisdiction: string;
-      /** @description Seconds since the epoch */
-      consentTimestamp: number;
-      collectionMethod: string;
-      consentReceiptID: string;
-      publicKey?: string;
-      language: string;
-      piiPrincipalId: string;
-      piiControllers: {
-        piiController: string;
-        onBehalf: boolean;
-        contact: string;
-        address: {
-          streetAddress: string;
-          postalCode: string;
-          addressLocality: string;
-          addressCountry: string;
-        };
-        email: string;
-        phone: string;
-        piiControllerUrl?: string;
-      }[];
-      policyUrl: string;
-      services: {
-        service: string;
-        purposes: {
-          purpose: string;
-          purposeCategory: string[];
-          consentType: string;
-          piiCategory: string[];
-          primaryPurpose: boolean;
-          termination: string;
-          thirdPartyDisclosure: boolean;
-          thirdPartyName?: string;
-        }[];
-      }[];
-      sensitive: boolean;
-      spiCat: string[];
-    };
     StoredField: {
       value: unknown;
       source: string;
@@ -1269,6 +1178,174 @@ export interface components {
         role: string;
         categories: string[];
       }[];
+    };
+    InterchangeRejection: {
+      /** @description The line of the file (the header is line 1) */
+      line: number;
+      /** @description The column at fault, or (line) for the line as a whole */
+      field: string;
+      /** @description What is wrong; never the value */
+      reason: string;
+    };
+    AudienceImport: {
+      /** @description The ledger's reference for this run's changes */
+      run: string;
+      dryRun: boolean;
+      lines: number;
+      granted: number;
+      withdrawn: number;
+      refused: number;
+      pending: number;
+      unchanged: number;
+      undeliverable: number;
+      matched: number;
+      created: number;
+      /** @description Lines whose address is on the suppression list: nobody created */
+      suppressed: number;
+      rejected: components['schemas']['InterchangeRejection'][];
+    };
+    ProhibitionImport: {
+      run: string;
+      dryRun: boolean;
+      lines: number;
+      /** @description E-mail addresses newly listed */
+      email: number;
+      /** @description Phone numbers newly listed */
+      phone: number;
+      already: number;
+      rejected: components['schemas']['InterchangeRejection'][];
+    };
+    PermissionState: {
+      /** @description A permission kind of the definition (marketing.kinds) */
+      kind: string;
+      /** @description A channel of the definition, or * for every channel of the kind */
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+      /** @description When the person gave it (ISO 8601) */
+      changedAt: string;
+      /**
+       * @description How the change that set it was made
+       * @enum {string}
+       */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+    };
+    PermissionHistoryEntry: {
+      id: string;
+      kind: string;
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+      /** @description null: never asked before */
+      previousState: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      /** @description When the person gave it (ISO 8601) */
+      givenAt: string;
+      /** @description When the register recorded it (ISO 8601) */
+      recordedAt: string;
+      /** @enum {string} */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+      /** @description The notice version in force */
+      noticeVersion: string | null;
+      /** @description The words the person was shown */
+      wording: {
+        text: string;
+        language: string;
+      } | null;
+      /** @description The request, import run or campaign behind it */
+      reference: string | null;
+      /** @description Who recorded it (kind:id) */
+      actor: string;
+    };
+    PermissionCheck: {
+      allowed: boolean;
+      purpose: string;
+      subjectId: string;
+      channel: string;
+      /** @description null for a purpose that is not marketing */
+      kind: string | null;
+      basis: ('consent' | 'opt_out' | 'soft_opt_in') | null;
+      /** @description The ledger state that decided */
+      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      reason: {
+        /** @enum {string} */
+        code:
+          | 'consent_granted'
+          | 'not_refused'
+          | 'not_marketing'
+          | 'unknown_subject'
+          | 'erased'
+          | 'restricted'
+          | 'stopped'
+          | 'channel_not_used'
+          | 'refused'
+          | 'withdrawn'
+          | 'objected'
+          | 'consent_pending'
+          | 'no_consent'
+          | 'not_organisation_contact'
+          | 'not_customer'
+          | 'prohibition_list';
+        message: string;
+      };
+      checkedAt: string;
+    };
+    ConsentReceipt: {
+      /** @constant */
+      version: 'KI-CR-v1.1.0';
+      jurisdiction: string;
+      /** @description Seconds since the epoch */
+      consentTimestamp: number;
+      collectionMethod: string;
+      consentReceiptID: string;
+      publicKey?: string;
+      language: string;
+      piiPrincipalId: string;
+      piiControllers: {
+        piiController: string;
+        onBehalf: boolean;
+        contact: string;
+        address: {
+          streetAddress: string;
+          postalCode: string;
+          addressLocality: string;
+          addressCountry: string;
+        };
+        email: string;
+        phone: string;
+        piiControllerUrl?: string;
+      }[];
+      policyUrl: string;
+      services: {
+        service: string;
+        purposes: {
+          purpose: string;
+          purposeCategory: string[];
+          consentType: string;
+          piiCategory: string[];
+          primaryPurpose: boolean;
+          termination: string;
+          thirdPartyDisclosure: boolean;
+          thirdPartyName?: string;
+        }[];
+      }[];
+      sensitive: boolean;
+      spiCat: string[];
     };
     Liveness: {
       /** @constant */
@@ -3500,6 +3577,127 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  importAudience: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          format: 'mailchimp' | 'listmonk';
+          /** @description A marketing purpose (e.g. newsletter) */
+          purpose: string;
+          /** @description email when left out */
+          channel?: string;
+          /** @description Where new people came from; subject when left out */
+          source?: string;
+          /** @description Report what would change; write nothing */
+          dryRun?: boolean;
+          /** @description The CSV file, with its header row */
+          csv: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AudienceImport'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  importProhibitions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The list's name: letters, digits and ._:- */
+          source: string;
+          dryRun?: boolean;
+          /** @description The CSV file, with its header row */
+          csv: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProhibitionImport'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
         headers: {
           [name: string]: unknown;
         };

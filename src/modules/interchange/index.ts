@@ -8,3 +8,4 @@ export {
 } from './interchange.service.ts';
 export { AUDIENCE_FORMATS, parseListDate, type AudienceFormat, type Rejection } from './formats.ts';
 export { interchangeEvents } from './events.ts';
+export { interchangeRoutes } from './interchange.routes.ts';
