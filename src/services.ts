@@ -17,7 +17,7 @@ import {
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
 import { createInterchangeService } from './modules/interchange/index.ts';
-import { createPermissionsService } from './modules/permissions/index.ts';
+import { createPermissionsService, createUnsubscribeLinks } from './modules/permissions/index.ts';
 import { createPortalService, createRequestsService } from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
@@ -72,6 +72,11 @@ export function createServices(deps: {
     register,
     audit,
     clock,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
+  // The links every marketing mail and audience row carries (RFC 8058; unsubscribe-links.ts).
+  const unsubscribeLinks = createUnsubscribeLinks({
+    vault,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
@@ -162,6 +167,7 @@ export function createServices(deps: {
     audit,
     subjects,
     permissions,
+    unsubscribeLinks,
     apiKeys,
     imports,
     interchange,
