@@ -30,7 +30,6 @@ import {
   REQUIRED_COLUMNS,
   type AudienceFormat,
   type AudienceMember,
-  type AudienceStatus,
   type Rejection,
 } from './formats.ts';
 import { interchangeRepo as repo, type AddressKind } from './interchange.repo.ts';
@@ -354,7 +353,7 @@ export function createInterchangeService(deps: InterchangeDeps) {
         }
       }
     }
-    c.summary[state as Exclude<AudienceStatus, 'undeliverable'>]++;
+    c.summary[state]++;
     return null;
   };
 
