@@ -29,6 +29,27 @@ export const interchangeRepo = {
     return r?.id;
   },
 
+  /**
+   * The ledger's current state of one kind and channel for a person (the row itself, not the
+   * deciding state): whether a line would change anything. Read without an access-log entry of its
+   * own; the change, if any, is logged when recorded.
+   */
+  async currentState(
+    ex: Executor,
+    subjectId: string,
+    kind: string,
+    channel: string,
+  ): Promise<string | undefined> {
+    const r = await ex
+      .selectFrom('permission_states')
+      .select('state')
+      .where('subject_id', '=', subjectId)
+      .where('kind', '=', kind)
+      .where('channel', '=', channel)
+      .executeTakeFirst();
+    return r?.state;
+  },
+
   /** Adds addresses to a list; one already there keeps its first time and source. Answers how many were new. */
   async addToList(
     ex: Executor,

@@ -72,7 +72,7 @@ export interface InterchangeDeps {
   register: Register;
   vault: Vault;
   subjects: Pick<SubjectsService, 'createSubject' | 'isSuppressed'>;
-  permissions: Pick<PermissionsService, 'record' | 'stateOf'>;
+  permissions: Pick<PermissionsService, 'record'>;
   audit: AuditService;
   clock: Clock;
 }
@@ -329,10 +329,7 @@ export function createInterchangeService(deps: InterchangeDeps) {
     c.seen.set(index, subjectId);
     const state: PermissionState = m.status;
     if (subjectId !== '') {
-      const current = (await deps.permissions.stateOf(actor, subjectId)).find(
-        (s) => s.kind === c.kind && s.channel === c.channel,
-      );
-      if (current?.state === state) {
+      if ((await repo.currentState(db, subjectId, c.kind, c.channel)) === state) {
         c.summary.unchanged++;
         return null;
       }
