@@ -124,7 +124,7 @@ export function interchangeRoutes(app: FastifyInstance, service: InterchangeServ
       security,
       summary: 'Import a direct-marketing prohibition list as keyed hashes',
       description:
-        'A CSV with a column of e-mail addresses and/or phone numbers. Each is kept as its keyed hash with the source; afterwards no marketing purpose reaches the person on a channel using that address (the permission check answers prohibition_list). Customer service and creating the person are not affected.',
+        'A CSV with a column of e-mail addresses and/or phone numbers. Each is kept as its keyed hash with the source; afterwards no marketing purpose reaches the person on a channel using that address (the permission check answers prohibition_list). Customer service and creating the person are not affected. Needs write or handle_requests.',
       body: z.strictObject({
         source: z.string().min(1).max(64).describe("The list's name: letters, digits and ._:-"),
         dryRun: z.boolean().optional(),

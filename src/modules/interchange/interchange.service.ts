@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/types.ts';
-import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import { may, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, type FieldIssue } from '../../lib/errors.ts';
 import type { AuditService } from '../audit/index.ts';
@@ -371,7 +371,11 @@ export function createInterchangeService(deps: InterchangeDeps) {
     actor: Actor,
     input: { file: string; source: string; dryRun?: boolean },
   ): Promise<ProhibitionImportSummary> => {
-    requireAction(actor, 'write');
+    // A prohibition is never harder to record than what it prohibits: those who write, and those
+    // who handle people's requests (the data protection officer), may list one.
+    if (!may(actor, 'handle_requests')) {
+      requireAction(actor, 'write');
+    }
     if (!SOURCE.test(input.source)) {
       throw invalid('source', "expected a list's name: letters, digits and ._:- (up to 64)");
     }
