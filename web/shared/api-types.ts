@@ -503,7 +503,7 @@ export interface paths {
     put?: never;
     /**
      * Import a direct-marketing prohibition list as keyed hashes
-     * @description A CSV with a column of e-mail addresses and/or phone numbers. Each is kept as its keyed hash with the source; afterwards no marketing purpose reaches the person on a channel using that address (the permission check answers prohibition_list). Customer service and creating the person are not affected.
+     * @description A CSV with a column of e-mail addresses and/or phone numbers. Each is kept as its keyed hash with the source; afterwards no marketing purpose reaches the person on a channel using that address (the permission check answers prohibition_list). Customer service and creating the person are not affected. Needs write or handle_requests.
      */
     post: operations['importProhibitions'];
     delete?: never;
