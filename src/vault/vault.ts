@@ -344,7 +344,8 @@ export function createVault(
       return createHmac('sha256', need(rateLimitKey, 'rate-limit')).update(key).digest();
     },
     interchangeHash(kind, value) {
-      const n = kind === 'email' ? normaliseEmail(value) : normalisePhone(value, defaultCallingCode);
+      const n =
+        kind === 'email' ? normaliseEmail(value) : normalisePhone(value, defaultCallingCode);
       return n === undefined
         ? undefined
         : createHmac('sha256', need(interchangeKey, 'interchange')).update(n).digest('hex');
