@@ -44,6 +44,7 @@ import {
   publicPermissionPages,
   redactUnsubscribePath,
 } from './modules/permissions/index.ts';
+import { interchangeRoutes } from './modules/interchange/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -262,6 +263,7 @@ export async function createApp(
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
         permissionsRoutes(secured, services.permissions);
+        interchangeRoutes(secured, services.interchange);
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);

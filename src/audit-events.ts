@@ -6,6 +6,7 @@ import { mailEvents } from './mail/events.ts';
 import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
+import { interchangeEvents } from './modules/interchange/index.ts';
 import { permissionEvents } from './modules/permissions/index.ts';
 import { portalEvents, requestEvents } from './modules/requests/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
@@ -22,4 +23,5 @@ export const allAuditEvents = [
   ...requestEvents,
   ...portalEvents,
   ...permissionEvents,
+  ...interchangeEvents,
 ] as const;

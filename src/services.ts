@@ -27,6 +27,7 @@ import {
   portalActor,
 } from './modules/requests/index.ts';
 import { system } from './lib/actor.ts';
+import { createInterchangeService } from './modules/interchange/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
@@ -106,6 +107,16 @@ export function createServices(deps: {
     ...(deps.sealWorkers
       ? { sealWorkers: { size: deps.sealWorkers.size, definition: register.definition, vault } }
       : {}),
+  });
+  // Audience lists of e-mail services, prohibition lists, the suppression export (docs/interchange.md).
+  const interchange = createInterchangeService({
+    db,
+    register,
+    vault,
+    subjects,
+    permissions,
+    audit,
+    clock,
   });
   const staff = createStaffService({
     db,
@@ -202,6 +213,7 @@ export function createServices(deps: {
     unsubscribeLinks,
     apiKeys,
     imports,
+    interchange,
     staff,
     mail,
     requests,

@@ -729,6 +729,25 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         allowed: only('admin', 'dpo'),
       },
       {
+        name: "import an e-mail service's audience (dry run)",
+        method: 'POST',
+        url: () => '/api/v1/interchange/audience',
+        body: (id) => ({
+          format: 'mailchimp',
+          purpose: 'newsletter',
+          dryRun: true,
+          csv: `"Email Address",OPTIN_TIME\nwalk.${id}@example.com,"2024-01-01 10:00:00"\n`,
+        }),
+        allowed: only('admin', 'marketing', 'apikey'),
+      },
+      {
+        name: 'import a prohibition list (dry run)',
+        method: 'POST',
+        url: () => '/api/v1/interchange/prohibitions',
+        body: (id) => ({ source: 'walk', dryRun: true, csv: `email\nwalk.${id}@example.com\n` }),
+        allowed: only('admin', 'dpo', 'support', 'marketing', 'apikey'),
+      },
+      {
         name: 'check a permission',
         method: 'GET',
         url: (id) => `/api/v1/permissions/check?purpose=newsletter&subject=${id}&channel=email`,

@@ -13,6 +13,11 @@ import { describeError, prefixed, quietOnClosedPipe } from './errors.ts';
 import { eraseCommand } from './erase.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
+import {
+  importAudienceCommand,
+  importProhibitionsCommand,
+  suppressionExportCommand,
+} from './interchange.ts';
 import { initCommand } from './init.ts';
 import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
@@ -36,6 +41,9 @@ for (const add of [
   startCommand,
   migrateCommand,
   importCommand,
+  importAudienceCommand,
+  importProhibitionsCommand,
+  suppressionExportCommand,
   exportCommand,
   eraseCommand,
   seedCommand,

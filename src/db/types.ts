@@ -34,6 +34,18 @@ export interface SuppressionTable {
   index_value: string;
   suppressed_at: ColumnType<Date, Date | string, never>;
   reason: string;
+  /** HMAC-SHA256 (hex) of the normalised address under the interchange key; null before 0022. */
+  share_hash: ColumnType<string | null, string | null | undefined, never>;
+}
+
+/** Prohibition-list and undeliverable addresses, as blind indexes (0022, docs/interchange.md). */
+export interface AddressListsTable {
+  list: 'prohibition' | 'undeliverable';
+  kind: 'email' | 'phone';
+  index_value: string;
+  listed_at: ColumnType<Date, Date | string, never>;
+  source: string;
+  share_hash: string | null;
 }
 
 /** Where each field of a category row came from; no personal data. */
@@ -290,6 +302,7 @@ export interface Database {
   outbox: OutboxTable;
   erasure_journal: ErasureJournalTable;
   suppression: SuppressionTable;
+  address_lists: AddressListsTable;
   staff: StaffTable;
   staff_sessions: StaffSessionsTable;
   audit_events: AuditEventsTable;

@@ -71,6 +71,14 @@ export interface Vault {
    */
   rateLimitHash(key: string): Buffer;
   /**
+   * HMAC-SHA256 (hex) of a normalised e-mail address or phone number under the interchange key:
+   * what the suppression list is exported as, for a processor holding that key to compare its own
+   * addresses with. Undefined when the value is not an address.
+   */
+  interchangeHash(kind: 'email' | 'phone', value: string): string | undefined;
+  /** The interchange key (hex), for the operator to hand to a processor; no other key follows from it. */
+  interchangeKey(): string;
+  /**
    * Copies of the derived keys that sealing and indexing new people needs (the wrapping key and
    * the index key), for a vault in another thread: never the master key, never the other keys.
    */
@@ -209,6 +217,7 @@ export function createVault(
   const auditEventKey = derive('audit-event');
   const recoveryKey = derive('recovery-codes');
   const rateLimitKey = derive('rate-limits');
+  const interchangeKey = derive('interchange');
 
   const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
     // The nonce is a view of the random pool: both the cipher and the result copy it at once.
@@ -333,6 +342,16 @@ export function createVault(
     },
     rateLimitHash(key) {
       return createHmac('sha256', need(rateLimitKey, 'rate-limit')).update(key).digest();
+    },
+    interchangeHash(kind, value) {
+      const n =
+        kind === 'email' ? normaliseEmail(value) : normalisePhone(value, defaultCallingCode);
+      return n === undefined
+        ? undefined
+        : createHmac('sha256', need(interchangeKey, 'interchange')).update(n).digest('hex');
+    },
+    interchangeKey() {
+      return need(interchangeKey, 'interchange').toString('hex');
     },
     exportSealingKeys() {
       return { wrap: new Uint8Array(wrapKey), blindIndex: new Uint8Array(indexKey) };

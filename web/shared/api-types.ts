@@ -576,6 +576,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/interchange/audience': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import an e-mail service's audience export into the permission ledger
+     * @description Mailchimp's member exports (subscribed → granted, unsubscribed → withdrawn, cleaned → listed undeliverable, no permission change) or listmonk's subscribers (confirmed → granted, unconfirmed → pending, unsubscribed → withdrawn, blocklisted → refused), each change with the method import, the run as reference and the list's own date. People are matched by e-mail address or created under the purpose; an address on the suppression list is not created. Needs the right to write under the purpose. Rejected lines are answered by line and column.
+     */
+    post: operations['importAudience'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/interchange/prohibitions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import a direct-marketing prohibition list as keyed hashes
+     * @description A CSV with a column of e-mail addresses and/or phone numbers. Each is kept as its keyed hash with the source; afterwards no marketing purpose reaches the person on a channel using that address (the permission check answers prohibition_list). Customer service and creating the person are not affected. Needs write or handle_requests.
+     */
+    post: operations['importProhibitions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audit': {
     parameters: {
       query?: never;
@@ -1102,7 +1142,8 @@ export interface components {
           | 'consent_pending'
           | 'no_consent'
           | 'not_organisation_contact'
-          | 'not_customer';
+          | 'not_customer'
+          | 'prohibition_list';
         message: string;
       };
       checkedAt: string;
@@ -1461,6 +1502,42 @@ export interface components {
           dueOn?: string;
         }[];
       }[];
+    };
+    InterchangeRejection: {
+      /** @description The line of the file (the header is line 1) */
+      line: number;
+      /** @description The column at fault, or (line) for the line as a whole */
+      field: string;
+      /** @description What is wrong; never the value */
+      reason: string;
+    };
+    AudienceImport: {
+      /** @description The ledger's reference for this run's changes */
+      run: string;
+      dryRun: boolean;
+      lines: number;
+      granted: number;
+      withdrawn: number;
+      refused: number;
+      pending: number;
+      unchanged: number;
+      undeliverable: number;
+      matched: number;
+      created: number;
+      /** @description Lines whose address is on the suppression list: nobody created */
+      suppressed: number;
+      rejected: components['schemas']['InterchangeRejection'][];
+    };
+    ProhibitionImport: {
+      run: string;
+      dryRun: boolean;
+      lines: number;
+      /** @description E-mail addresses newly listed */
+      email: number;
+      /** @description Phone numbers newly listed */
+      phone: number;
+      already: number;
+      rejected: components['schemas']['InterchangeRejection'][];
     };
     Liveness: {
       /** @constant */
@@ -4110,6 +4187,127 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  importAudience: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          format: 'mailchimp' | 'listmonk';
+          /** @description A marketing purpose (e.g. newsletter) */
+          purpose: string;
+          /** @description email when left out */
+          channel?: string;
+          /** @description Where new people came from; subject when left out */
+          source?: string;
+          /** @description Report what would change; write nothing */
+          dryRun?: boolean;
+          /** @description The CSV file, with its header row */
+          csv: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AudienceImport'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  importProhibitions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The list's name: letters, digits and ._:- */
+          source: string;
+          dryRun?: boolean;
+          /** @description The CSV file, with its header row */
+          csv: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProhibitionImport'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
         headers: {
           [name: string]: unknown;
         };

@@ -23,6 +23,11 @@ export interface MarketingChannel {
   electronic: boolean;
   /** `category.field` values the channel reaches the person at. */
   fields: ReadonlyArray<{ category: string; field: string }>;
+  /**
+   * The kind of address the channel reaches the person at, from the type of its fields: what a
+   * direct-marketing prohibition list entry (an e-mail address or a phone number) closes.
+   */
+  address: 'email' | 'phone' | null;
 }
 
 export interface PermissionKind {
@@ -42,6 +47,8 @@ export interface PurposeMarketing {
   channels: ReadonlyMap<string, ChannelBasis>;
   /** For a purpose with no channel: what it rests on. */
   basis: 'consent' | 'opt_out' | null;
+  /** Channel id → the kind of address it reaches (e-mail, phone), for the prohibition list. */
+  addresses: ReadonlyMap<string, 'email' | 'phone'>;
 }
 
 export interface MarketingModel {
@@ -71,17 +78,22 @@ const builtInKind = (id: string) =>
  */
 export function resolveMarketing(def: RegisterDefinition): MarketingModel {
   const section = def.marketing ?? { channels: [], kinds: [] };
+  const typeOf = (category: string, field: string) =>
+    def.categories.find((c) => c.id === category)?.fields.find((f) => f.id === field)?.type;
   const channels: MarketingChannel[] = section.channels.map((c) => {
     const b = builtInChannel(c.id);
     const label = c.label ?? b?.label ?? { sv: c.id, fi: c.id, en: c.id };
+    const fields = c.fields.map((f) => {
+      const [category = '', field = ''] = f.split('.');
+      return { category, field };
+    });
+    const types = fields.map((f) => typeOf(f.category, f.field));
     return {
       id: c.id,
       label,
       electronic: c.electronic ?? b?.electronic ?? true,
-      fields: c.fields.map((f) => {
-        const [category = '', field = ''] = f.split('.');
-        return { category, field };
-      }),
+      fields,
+      address: types.includes('email') ? 'email' : types.includes('phone') ? 'phone' : null,
     };
   });
   const kinds: PermissionKind[] = section.kinds.map((k) => {
@@ -112,6 +124,12 @@ export function resolveMarketing(def: RegisterDefinition): MarketingModel {
         perm.channels.filter((c) => channelById.has(c.channel)).map((c) => [c.channel, c.basis]),
       ),
       basis: perm.channels.length === 0 ? (perm.basis ?? 'consent') : null,
+      addresses: new Map(
+        perm.channels.flatMap((c) => {
+          const address = channelById.get(c.channel)?.address;
+          return address ? [[c.channel, address] as const] : [];
+        }),
+      ),
     });
   }
   const byPurpose = new Map(purposes.map((p) => [p.purpose, p]));

@@ -6,4 +6,4 @@ export {
   type ImportSummary,
 } from './imports.service.ts';
 export { checkMapping, loadMapping, mappingSchema, type Mapping } from './mapping.ts';
-export { ImportFileError } from './readers.ts';
+export { ImportFileError, readCsv, type RawRecord } from './readers.ts';

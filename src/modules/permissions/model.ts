@@ -74,6 +74,7 @@ export const CHECK_CODES = [
   'no_consent',
   'not_organisation_contact',
   'not_customer',
+  'prohibition_list',
 ] as const;
 export type CheckCode = (typeof CHECK_CODES)[number];
 

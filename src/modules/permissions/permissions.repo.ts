@@ -47,6 +47,8 @@ export interface CheckRow {
   in_organisation: boolean;
   /** Whether the person has a value in the soft opt-in's customer category. */
   in_customer: boolean;
+  /** Whether the channel's address is on a direct-marketing prohibition list (address_lists). */
+  prohibited: boolean;
 }
 
 export const permissionsRepo = {
@@ -205,6 +207,8 @@ export const permissionsRepo = {
       organisationCategory: string | null;
       customerCategory: string | null;
       at: Date | null;
+      /** The kind of address the channel reaches, to look up on the prohibition list. */
+      address: 'email' | 'phone' | null;
     },
   ): Promise<CheckRow> {
     const kind = q.kind ?? '';
@@ -237,7 +241,14 @@ export const permissionsRepo = {
                  ? sql`false`
                  : sql`exists (select 1 from subject_values v
                                 where v.subject_id = s.id and v.category = ${q.customerCategory})`
-             } as in_customer
+             } as in_customer,
+             ${
+               q.address === null
+                 ? sql`false`
+                 : sql`exists (select 1 from address_lists pl
+                                where pl.list = 'prohibition' and pl.kind = ${q.address}
+                                  and pl.index_value = ${sql.raw(q.address === 'email' ? 's.email_index' : 's.phone_index')})`
+             } as prohibited
         from subjects s
         left join lateral ${ledger(q.channel)} ch on true
         left join lateral ${ledger('*')} al on true
@@ -255,6 +266,7 @@ export const permissionsRepo = {
         all_at: null,
         in_organisation: false,
         in_customer: false,
+        prohibited: false,
       }
     );
   },

@@ -441,6 +441,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
         pm?.audience === 'organisation_contacts' ? pm.organisationCategory : null,
       customerCategory: basis === 'soft_opt_in' ? (pm?.customerCategory ?? null) : null,
       at,
+      address: (basis !== null && pm?.addresses.get(channel)) || null,
     });
     const state = pm
       ? decidingState(
@@ -498,6 +499,13 @@ export function createPermissionsService(deps: PermissionsDeps) {
         false,
         'channel_not_used',
         `purpose "${purpose.id}" does not reach people on ${channel}`,
+      );
+    }
+    if (row.prohibited) {
+      return answer(
+        false,
+        'prohibition_list',
+        `the person's ${pm.addresses.get(channel) === 'phone' ? 'phone number' : 'e-mail address'} is on a direct-marketing prohibition list: no marketing${on}`,
       );
     }
     if (state === 'refused' || state === 'withdrawn' || state === 'objected') {

@@ -70,7 +70,7 @@ export const holdsRepo = {
   /** Adds blind indexes to the suppression list; one already there keeps its first time. */
   async suppress(
     ex: Executor,
-    entries: ReadonlyArray<{ kind: 'email' | 'phone'; index: string }>,
+    entries: ReadonlyArray<{ kind: 'email' | 'phone'; index: string; share?: string }>,
     at: Date,
     reason: string,
   ): Promise<void> {
@@ -80,7 +80,13 @@ export const holdsRepo = {
     await ex
       .insertInto('suppression')
       .values(
-        entries.map((e) => ({ kind: e.kind, index_value: e.index, suppressed_at: at, reason })),
+        entries.map((e) => ({
+          kind: e.kind,
+          index_value: e.index,
+          suppressed_at: at,
+          reason,
+          share_hash: e.share ?? null,
+        })),
       )
       .onConflict((oc) => oc.columns(['kind', 'index_value']).doNothing())
       .execute();

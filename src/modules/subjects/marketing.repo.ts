@@ -9,7 +9,8 @@
  * kind's `*` row (a refusal first at the same moment, then the channel's own row); `consent`
  * needs it granted; `opt_out` needs it not refused, withdrawn or objected; `soft_opt_in` needs it
  * granted, or not refused for a person with a value in the customer category; and a purpose for
- * contacts of organisations reaches only a person with a value in its organisation category.
+ * contacts of organisations reaches only a person with a value in its organisation category; and
+ * no channel whose address (e-mail, phone) is on a direct-marketing prohibition list.
  * test/permissions-enforcement.test.ts holds the two to the same answers.
  */
 import { sql, type RawBuilder } from 'kysely';
@@ -52,6 +53,18 @@ export function allowedChannelsSql(
     opts.audience && pm.audience === 'organisation_contacts'
       ? has(pm.organisationCategory)
       : sql`true`;
+  // A direct-marketing prohibition list entry for the address the channel reaches the person at
+  // closes the channel for every marketing purpose (docs/interchange.md).
+  const notProhibited = (channel: string) => {
+    const address = pm.addresses.get(channel);
+    if (!address) {
+      return sql`true`;
+    }
+    const column = sql.raw(address === 'email' ? 'ps.email_index' : 'ps.phone_index');
+    return sql`not exists (select 1 from subjects ps join address_lists al
+                on al.list = 'prohibition' and al.kind = ${address} and al.index_value = ${column}
+               where ps.id = ${subjectId})`;
+  };
   const cases = entries.map(([channel, basis]) => {
     const d = deciding(channel);
     const allowed =
@@ -60,7 +73,7 @@ export function allowedChannelsSql(
         : basis === 'opt_out'
           ? sql`coalesce(${d} not in ${NEGATIVE}, true)`
           : sql`(coalesce(${d} = 'granted', false) or (coalesce(${d} not in ${NEGATIVE}, true) and ${has(pm.customerCategory)}))`;
-    return sql`case when ${allowed} and ${audience} then ${channel}::text end`;
+    return sql`case when ${allowed} and ${audience} and ${notProhibited(channel)} then ${channel}::text end`;
   });
   return sql<string[]>`array_remove(array[${sql.join(cases)}]::text[], null)`;
 }

@@ -162,7 +162,14 @@ export function createEraseSubject(ctx: UseCaseContext) {
         );
         held = plan.listing;
         await keepHeld(tx, actor, id, rows, opened, plan.groups, subject.created_at, at);
-        const addresses = codec.addressIndexes((c, f) => opened.get(c)?.[f]);
+        const valueOf = (c: string, f: string) => opened.get(c)?.[f];
+        // With each blind index, the interchange hash the list is exported as (docs/interchange.md).
+        const addresses = codec.addressIndexes(valueOf).map((a) => {
+          const [c = '', f = ''] = a.field.split('.');
+          const v = valueOf(c, f);
+          const share = typeof v === 'string' ? vault.interchangeHash(a.kind, v) : undefined;
+          return share === undefined ? a : { ...a, share };
+        });
         await holdsRepo.suppress(tx, addresses, at, reason);
       }
       await repo.erase(tx, id, at, reason);

@@ -1,0 +1,11 @@
+/** Interchange's public surface (docs/interchange.md): audience lists, prohibition lists, the suppression export. */
+export {
+  createInterchangeService,
+  type AudienceImportSummary,
+  type InterchangeDeps,
+  type InterchangeService,
+  type ProhibitionImportSummary,
+} from './interchange.service.ts';
+export { AUDIENCE_FORMATS, parseListDate, type AudienceFormat, type Rejection } from './formats.ts';
+export { interchangeEvents } from './events.ts';
+export { interchangeRoutes } from './interchange.routes.ts';

@@ -1,0 +1,129 @@
+/**
+ * SQL for interchange: finding a person by the blind index of their primary e-mail address (the
+ * importer's dedupe key), the address lists (prohibition, undeliverable) and the suppression list's
+ * export. Nothing here sees an address: only keyed hashes.
+ */
+import { sql } from 'kysely';
+import type { Executor } from '../../db/transaction.ts';
+
+export type AddressKind = 'email' | 'phone';
+export type AddressList = 'prohibition' | 'undeliverable';
+
+export interface ExportRow {
+  kind: AddressKind;
+  share_hash: string | null;
+  since: Date;
+  reason: string;
+}
+
+export const interchangeRepo = {
+  /** The live, ordinary person whose primary e-mail has this blind index. */
+  async subjectByEmailIndex(ex: Executor, index: string): Promise<string | undefined> {
+    const r = await ex
+      .selectFrom('subjects')
+      .select('id')
+      .where('email_index', '=', index)
+      .where('erased_at', 'is', null)
+      .where('held_purpose', 'is', null)
+      .executeTakeFirst();
+    return r?.id;
+  },
+
+  /**
+   * The ledger's current state of one kind and channel for a person (the row itself, not the
+   * deciding state): whether a line would change anything. Read without an access-log entry of its
+   * own; the change, if any, is logged when recorded.
+   */
+  async currentState(
+    ex: Executor,
+    subjectId: string,
+    kind: string,
+    channel: string,
+  ): Promise<string | undefined> {
+    const r = await ex
+      .selectFrom('permission_states')
+      .select('state')
+      .where('subject_id', '=', subjectId)
+      .where('kind', '=', kind)
+      .where('channel', '=', channel)
+      .executeTakeFirst();
+    return r?.state;
+  },
+
+  /** Adds addresses to a list; one already there keeps its first time and source. Answers how many were new. */
+  async addToList(
+    ex: Executor,
+    list: AddressList,
+    entries: ReadonlyArray<{ kind: AddressKind; index: string; share: string | null }>,
+    at: Date,
+    source: string,
+  ): Promise<number> {
+    if (entries.length === 0) {
+      return 0;
+    }
+    const r = await ex
+      .insertInto('address_lists')
+      .values(
+        entries.map((e) => ({
+          list,
+          kind: e.kind,
+          index_value: e.index,
+          listed_at: at,
+          source,
+          share_hash: e.share,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['list', 'kind', 'index_value']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0);
+  },
+
+  /** Which of these blind indexes are on the list. */
+  async listed(
+    ex: Executor,
+    list: AddressList,
+    kind: AddressKind,
+    indexes: readonly string[],
+  ): Promise<Set<string>> {
+    if (indexes.length === 0) {
+      return new Set();
+    }
+    const rows = await ex
+      .selectFrom('address_lists')
+      .select(sql<string>`index_value::text`.as('index_value'))
+      .where('list', '=', list)
+      .where('kind', '=', kind)
+      .where('index_value', 'in', [...indexes])
+      .execute();
+    return new Set(rows.map((r) => r.index_value));
+  },
+
+  /**
+   * The suppression list (erased people's addresses) and the prohibition list, in pages after
+   * `after` (a position from the previous page): what an export writes.
+   */
+  async exportPage(
+    ex: Executor,
+    after: { source: number; kind: string; index: string } | null,
+    limit: number,
+  ): Promise<Array<ExportRow & { source: number; index: string }>> {
+    const r = await sql<ExportRow & { source: number; index: string }>`
+      select * from (
+        select 0 as source, kind, index_value::text as index, share_hash,
+               suppressed_at as since, reason
+          from suppression
+        union all
+        select 1 as source, kind, index_value::text as index, share_hash,
+               listed_at as since, 'prohibition_list:' || source as reason
+          from address_lists where list = 'prohibition'
+      ) x
+      ${
+        after
+          ? sql`where (x.source, x.kind, x.index::bigint) > (${after.source}, ${after.kind}, ${after.index}::bigint)`
+          : sql``
+      }
+      order by x.source, x.kind, x.index::bigint
+      limit ${limit}`.execute(ex);
+    return r.rows.map((row) => ({ ...row, source: Number(row.source) }));
+  },
+};
