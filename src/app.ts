@@ -38,6 +38,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
 import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
+import { audiencesRoutes } from './modules/audiences/index.ts';
 import { permissionsRoutes } from './modules/permissions/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
@@ -238,6 +239,7 @@ export async function createApp(
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
         permissionsRoutes(secured, services.permissions);
+        audiencesRoutes(secured, services.audiences);
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);

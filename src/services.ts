@@ -14,6 +14,7 @@ import {
   fileAnchors,
   type AuditLogger,
 } from './modules/audit/index.ts';
+import { createAudiencesService } from './modules/audiences/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
 import { createPermissionsService } from './modules/permissions/index.ts';
@@ -73,6 +74,8 @@ export function createServices(deps: {
     clock,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
+  // Audiences: who a marketing purpose may reach on a channel now, counted and exported as CSV.
+  const audiences = createAudiencesService({ subjects, register, audit });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
     db,
@@ -151,6 +154,7 @@ export function createServices(deps: {
     audit,
     subjects,
     permissions,
+    audiences,
     apiKeys,
     imports,
     staff,
