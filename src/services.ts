@@ -17,7 +17,7 @@ import {
 import { createAudiencesService } from './modules/audiences/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
-import { createPermissionsService } from './modules/permissions/index.ts';
+import { createPermissionsService, createUnsubscribeLinks } from './modules/permissions/index.ts';
 import { createPortalService, createRequestsService } from './modules/requests/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
@@ -74,8 +74,19 @@ export function createServices(deps: {
     clock,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
-  // Audiences: who a marketing purpose may reach on a channel now, counted and exported as CSV.
-  const audiences = createAudiencesService({ subjects, register, audit });
+  // The links every marketing mail and audience row carries (RFC 8058; unsubscribe-links.ts).
+  const unsubscribeLinks = createUnsubscribeLinks({
+    vault,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
+  // Audiences: who a marketing purpose may reach on a channel now, counted and exported as CSV,
+  // each row with the person's unsubscribe link.
+  const audiences = createAudiencesService({
+    subjects,
+    register,
+    audit,
+    unsubscribeUrl: (target) => unsubscribeLinks.url(unsubscribeLinks.issue(target)),
+  });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
     db,
@@ -155,6 +166,7 @@ export function createServices(deps: {
     subjects,
     permissions,
     audiences,
+    unsubscribeLinks,
     apiKeys,
     imports,
     staff,

@@ -31,3 +31,10 @@ export {
 } from './permissions.service.ts';
 export { permissionsRoutes } from './permissions.routes.ts';
 export { permissionEvents } from './events.ts';
+export {
+  createUnsubscribeLinks,
+  UNSUBSCRIBE_TOKEN_PATTERN,
+  type OpenedUnsubscribeToken,
+  type UnsubscribeLinks,
+  type UnsubscribeTarget,
+} from './unsubscribe-links.ts';
