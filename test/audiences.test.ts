@@ -94,6 +94,15 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
     expect(first.ids).not.toContain(never.id);
     const row = first.rows.find((r) => r[0] === granted.id);
     expect(row?.[1]).toBe(granted.email);
+    // The row's unsubscribe link names that person, the purpose and the channel.
+    const link = row?.[2] ?? '';
+    expect(link).toMatch(/\/u\/[A-Za-z0-9_-]+$/);
+    expect(link).not.toContain(granted.id);
+    expect(t.services.unsubscribeLinks.open(link.slice(link.lastIndexOf('/') + 1))).toMatchObject({
+      subjectId: granted.id,
+      purpose: 'newsletter',
+      channel: 'email',
+    });
     // No phone number or address of anyone, in any cell.
     expect(first.body).not.toContain(granted.phone);
     expect(first.body).not.toContain('Satamakatu');
