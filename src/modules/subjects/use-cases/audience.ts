@@ -12,7 +12,7 @@ import type { PurposeMarketing } from '../../definition/index.ts';
 import type { UseCaseContext } from '../access.ts';
 import { audienceRepo } from '../audience.repo.ts';
 import type { OpenedCategories } from '../subject-codec.ts';
-import { subjectsRepo as repo } from '../subjects.repo.ts';
+import { subjectsRepo as repo, type ValueRow } from '../subjects.repo.ts';
 
 export interface AudienceQuery {
   purpose: string;
@@ -82,59 +82,73 @@ export function createAudience(ctx: UseCaseContext) {
     pageSize = 2000,
   ): AsyncGenerator<AudienceMember[], void, undefined> => {
     const marketing = authorise(actor, q);
+    /** One page after `after`: its people, their values and their wrapped keys. */
+    const fetchPage = async (
+      after: string | undefined,
+    ): Promise<{
+      rows: Array<{ id: string; allowed_channels: string[] }>;
+      values: ValueRow[];
+      wrapped: Map<string, Buffer>;
+    }> => {
+      const rows = await audienceRepo.page(db, {
+        purpose: q.purpose,
+        marketing,
+        channel: q.channel,
+        limit: pageSize,
+        ...(q.createdAfter ? { createdAfter: q.createdAfter } : {}),
+        ...(after ? { after } : {}),
+      });
+      const ids = rows.map((r) => r.id);
+      const [values, wrapped] = await Promise.all([
+        repo.valuesOf(db, ids, q.categories),
+        keys.getMany(ids),
+      ]);
+      return { rows, values, wrapped };
+    };
     return (async function* pages() {
-      let after: string | undefined;
-      for (;;) {
-        const rows = await audienceRepo.page(db, {
-          purpose: q.purpose,
-          marketing,
-          channel: q.channel,
-          limit: pageSize,
-          ...(q.createdAfter ? { createdAfter: q.createdAfter } : {}),
-          ...(after ? { after } : {}),
-        });
-        if (rows.length === 0) {
-          return;
-        }
-        after = rows[rows.length - 1]?.id;
-        const ids = rows.map((r) => r.id);
-        const [values, wrapped] = await Promise.all([
-          repo.valuesOf(db, ids, q.categories),
-          keys.getMany(ids),
-        ]);
-        const byPerson = new Map<string, typeof values>();
-        for (const v of values) {
-          const list = byPerson.get(v.subject_id);
-          if (list) {
-            list.push(v);
-          } else {
-            byPerson.set(v.subject_id, [v]);
-          }
-        }
-        const members: AudienceMember[] = [];
-        for (const r of rows) {
-          const w = wrapped.get(r.id);
-          if (!w) {
-            continue;
-          }
-          const categories = access.codec.openRows(
-            access.codec.key(r.id, w),
-            byPerson.get(r.id) ?? [],
-          );
-          const withheld = access.withheldFields(r.allowed_channels);
-          for (const [category, fields] of Object.entries(categories)) {
-            for (const field of Object.keys(fields)) {
-              if (withheld.has(`${category}.${field}`)) {
-                delete fields[field];
-              }
+      // The next page is read while this one is opened and written (two pages in memory at most).
+      let pending: ReturnType<typeof fetchPage> | null = fetchPage(undefined);
+      try {
+        while (pending) {
+          const page: Awaited<ReturnType<typeof fetchPage>> = await pending;
+          const { rows, values, wrapped } = page;
+          pending = rows.length === pageSize ? fetchPage(rows[rows.length - 1]?.id) : null;
+          const byPerson = new Map<string, typeof values>();
+          for (const v of values) {
+            const list = byPerson.get(v.subject_id);
+            if (list) {
+              list.push(v);
+            } else {
+              byPerson.set(v.subject_id, [v]);
             }
           }
-          members.push({ id: r.id, categories });
+          const members: AudienceMember[] = [];
+          for (const r of rows) {
+            const w = wrapped.get(r.id);
+            if (!w) {
+              continue;
+            }
+            const categories = access.codec.openRows(
+              access.codec.key(r.id, w),
+              byPerson.get(r.id) ?? [],
+            );
+            const withheld = access.withheldFields(r.allowed_channels);
+            for (const [category, fields] of Object.entries(categories)) {
+              for (const field of Object.keys(fields)) {
+                if (withheld.has(`${category}.${field}`)) {
+                  delete fields[field];
+                }
+              }
+            }
+            members.push({ id: r.id, categories });
+          }
+          if (members.length > 0) {
+            yield members;
+          }
         }
-        yield members;
-        if (rows.length < pageSize) {
-          return;
-        }
+      } finally {
+        // A consumer that stopped early: the page read ahead is not wanted.
+        pending?.catch(() => undefined);
       }
     })();
   };
