@@ -472,6 +472,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/audiences/count': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * How many people an audience holds now
+     * @description The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Needs the action export_audiences and reading under the purpose.
+     */
+    post: operations['countAudience'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audiences/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The audience as CSV, streamed
+     * @description text/csv (UTF-8 with a byte order mark, CRLF): the person's id, the channel's value(s) the purpose may see, and the person's unsubscribe link, one person a row. Cells that would start a spreadsheet formula get a leading quote. The export is logged as one processing with the number of rows.
+     */
+    post: operations['exportAudience'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audit': {
     parameters: {
       query?: never;
@@ -702,6 +742,45 @@ export interface components {
        */
       documentType?: 'passport' | 'id_card' | 'driving_licence' | 'residence_permit' | 'other';
     };
+    AudienceFilterInput:
+      | {
+          /** @description category.field of a category the purpose may use */
+          field: string;
+          /** @constant */
+          op: 'equals';
+          /** @description The whole value, compared without regard to case */
+          value: string;
+        }
+      | {
+          field: string;
+          /** @constant */
+          op: 'contains';
+          /** @description A part of the value, compared without regard to case */
+          value: string;
+        }
+      | {
+          field: string;
+          /** @constant */
+          op: 'in';
+          /** @description The value is one of these */
+          values: string[];
+        };
+    AudienceInputInput: {
+      /** @description A marketing purpose (one with a kind) */
+      purpose: string;
+      /** @description One of the purpose's channels */
+      channel: string;
+      /**
+       * @description All must hold (AND)
+       * @default []
+       */
+      filters: components['schemas']['AudienceFilterInput'][];
+      /**
+       * Format: date-time
+       * @description Only people added to the register after this moment
+       */
+      createdAfter?: string;
+    };
     PermissionChangeInput: {
       /** @description A permission kind of the definition */
       kind: string;
@@ -909,137 +988,6 @@ export interface components {
     PortalSent: {
       /** @constant */
       status: 'sent';
-    };
-    PermissionState: {
-      /** @description A permission kind of the definition (marketing.kinds) */
-      kind: string;
-      /** @description A channel of the definition, or * for every channel of the kind */
-      channel: string;
-      /** @enum {string} */
-      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
-      /** @description When the person gave it (ISO 8601) */
-      changedAt: string;
-      /**
-       * @description How the change that set it was made
-       * @enum {string}
-       */
-      method:
-        | 'form'
-        | 'import'
-        | 'staff'
-        | 'unsubscribe_link'
-        | 'api'
-        | 'request'
-        | 'double_opt_in'
-        | 'preference_page';
-    };
-    PermissionHistoryEntry: {
-      id: string;
-      kind: string;
-      channel: string;
-      /** @enum {string} */
-      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
-      /** @description null: never asked before */
-      previousState: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
-      /** @description When the person gave it (ISO 8601) */
-      givenAt: string;
-      /** @description When the register recorded it (ISO 8601) */
-      recordedAt: string;
-      /** @enum {string} */
-      method:
-        | 'form'
-        | 'import'
-        | 'staff'
-        | 'unsubscribe_link'
-        | 'api'
-        | 'request'
-        | 'double_opt_in'
-        | 'preference_page';
-      /** @description The notice version in force */
-      noticeVersion: string | null;
-      /** @description The words the person was shown */
-      wording: {
-        text: string;
-        language: string;
-      } | null;
-      /** @description The request, import run or campaign behind it */
-      reference: string | null;
-      /** @description Who recorded it (kind:id) */
-      actor: string;
-    };
-    PermissionCheck: {
-      allowed: boolean;
-      purpose: string;
-      subjectId: string;
-      channel: string;
-      /** @description null for a purpose that is not marketing */
-      kind: string | null;
-      basis: ('consent' | 'opt_out' | 'soft_opt_in') | null;
-      /** @description The ledger state that decided */
-      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
-      reason: {
-        /** @enum {string} */
-        code:
-          | 'consent_granted'
-          | 'not_refused'
-          | 'not_marketing'
-          | 'unknown_subject'
-          | 'erased'
-          | 'restricted'
-          | 'stopped'
-          | 'channel_not_used'
-          | 'refused'
-          | 'withdrawn'
-          | 'objected'
-          | 'consent_pending'
-          | 'no_consent'
-          | 'not_organisation_contact'
-          | 'not_customer';
-        message: string;
-      };
-      checkedAt: string;
-    };
-    ConsentReceipt: {
-      /** @constant */
-      version: 'KI-CR-v1.1.0';
-      jurisdiction: string;
-      /** @description Seconds since the epoch */
-      consentTimestamp: number;
-      collectionMethod: string;
-      consentReceiptID: string;
-      publicKey?: string;
-      language: string;
-      piiPrincipalId: string;
-      piiControllers: {
-        piiController: string;
-        onBehalf: boolean;
-        contact: string;
-        address: {
-          streetAddress: string;
-          postalCode: string;
-          addressLocality: string;
-          addressCountry: string;
-        };
-        email: string;
-        phone: string;
-        piiControllerUrl?: string;
-      }[];
-      policyUrl: string;
-      services: {
-        service: string;
-        purposes: {
-          purpose: string;
-          purposeCategory: string[];
-          consentType: string;
-          piiCategory: string[];
-          primaryPurpose: boolean;
-          termination: string;
-          thirdPartyDisclosure: boolean;
-          thirdPartyName?: string;
-        }[];
-      }[];
-      sensitive: boolean;
-      spiCat: string[];
     };
     StoredField: {
       value: unknown;
@@ -1270,6 +1218,137 @@ export interface components {
         categories: string[];
       }[];
     };
+    PermissionState: {
+      /** @description A permission kind of the definition (marketing.kinds) */
+      kind: string;
+      /** @description A channel of the definition, or * for every channel of the kind */
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+      /** @description When the person gave it (ISO 8601) */
+      changedAt: string;
+      /**
+       * @description How the change that set it was made
+       * @enum {string}
+       */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+    };
+    PermissionHistoryEntry: {
+      id: string;
+      kind: string;
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+      /** @description null: never asked before */
+      previousState: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      /** @description When the person gave it (ISO 8601) */
+      givenAt: string;
+      /** @description When the register recorded it (ISO 8601) */
+      recordedAt: string;
+      /** @enum {string} */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+      /** @description The notice version in force */
+      noticeVersion: string | null;
+      /** @description The words the person was shown */
+      wording: {
+        text: string;
+        language: string;
+      } | null;
+      /** @description The request, import run or campaign behind it */
+      reference: string | null;
+      /** @description Who recorded it (kind:id) */
+      actor: string;
+    };
+    PermissionCheck: {
+      allowed: boolean;
+      purpose: string;
+      subjectId: string;
+      channel: string;
+      /** @description null for a purpose that is not marketing */
+      kind: string | null;
+      basis: ('consent' | 'opt_out' | 'soft_opt_in') | null;
+      /** @description The ledger state that decided */
+      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      reason: {
+        /** @enum {string} */
+        code:
+          | 'consent_granted'
+          | 'not_refused'
+          | 'not_marketing'
+          | 'unknown_subject'
+          | 'erased'
+          | 'restricted'
+          | 'stopped'
+          | 'channel_not_used'
+          | 'refused'
+          | 'withdrawn'
+          | 'objected'
+          | 'consent_pending'
+          | 'no_consent'
+          | 'not_organisation_contact'
+          | 'not_customer';
+        message: string;
+      };
+      checkedAt: string;
+    };
+    ConsentReceipt: {
+      /** @constant */
+      version: 'KI-CR-v1.1.0';
+      jurisdiction: string;
+      /** @description Seconds since the epoch */
+      consentTimestamp: number;
+      collectionMethod: string;
+      consentReceiptID: string;
+      publicKey?: string;
+      language: string;
+      piiPrincipalId: string;
+      piiControllers: {
+        piiController: string;
+        onBehalf: boolean;
+        contact: string;
+        address: {
+          streetAddress: string;
+          postalCode: string;
+          addressLocality: string;
+          addressCountry: string;
+        };
+        email: string;
+        phone: string;
+        piiControllerUrl?: string;
+      }[];
+      policyUrl: string;
+      services: {
+        service: string;
+        purposes: {
+          purpose: string;
+          purposeCategory: string[];
+          consentType: string;
+          piiCategory: string[];
+          primaryPurpose: boolean;
+          termination: string;
+          thirdPartyDisclosure: boolean;
+          thirdPartyName?: string;
+        }[];
+      }[];
+      sensitive: boolean;
+      spiCat: string[];
+    };
     Liveness: {
       /** @constant */
       status: 'ok';
@@ -1297,6 +1376,11 @@ export interface components {
         'received' | 'identity_pending' | 'in_progress' | 'completed' | 'refused' | 'cancelled';
       /** @description When the answer is due (Helsinki date) */
       dueAt: string | null;
+    };
+    AudienceCount: {
+      count: number;
+      purpose: string;
+      channel: string;
     };
   };
   responses: never;
@@ -3500,6 +3584,108 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  countAudience: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AudienceInputInput'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AudienceCount'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  exportAudience: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AudienceInputInput'];
+      };
+    };
+    responses: {
+      /** @description text/csv: the audience */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
         headers: {
           [name: string]: unknown;
         };
