@@ -407,11 +407,15 @@ export function sampleEmails(people: number, seed: number, count: number): strin
 }
 
 /** An API key for the benchmark's load, created through the service as the CLI does. */
-export async function createApiKey(rt: Runtime, purposes: string[]): Promise<string> {
+export async function createApiKey(
+  rt: Runtime,
+  purposes: string[],
+  actions: string[] = ['read'],
+): Promise<string> {
   const { token } = await rt.services.apiKeys.createApiKey(operator, {
     name: `bench ${new Date().toISOString()}`,
     purposes,
-    actions: ['read'],
+    actions,
   });
   return token;
 }

@@ -3,7 +3,8 @@
  *
  *   rekisteri  the real application: createApp(services) with logging off, exactly as the server
  *              builds it (API key auth, purpose checks, decryption, response schema).
- *   bare       a plain Fastify route GET /lookup?email= that computes the blind index with the
+ *   bare       a plain Fastify route GET /check?subject= (bench/permission-check.ts's baseline:
+ *              one person's ledger rows by primary key) and GET /lookup?email= that computes the blind index with the
  *              same vault, runs the same single indexed query as the repository's
  *              findByLookupWithValues for the same purpose, and returns the rows as JSON: no auth,
  *              no schema, no decryption.
@@ -87,6 +88,16 @@ async function bareServer(
         sealed: r.sealed?.toString('base64') ?? null,
       })),
     };
+  });
+  // bench/permission-check.ts's baseline: the ledger rows of one person for the newsletter by
+  // e-mail, by primary key, as JSON; no auth, no schema, no access log.
+  app.get<{ Querystring: { subject?: string } }>('/check', async (req) => {
+    const { rows } = await pool.query(
+      `select channel, state, changed_at from permission_states
+        where subject_id = $1 and kind = 'newsletter' and channel in ('email', '*')`,
+      [req.query.subject],
+    );
+    return { allowed: rows.some((r: { state: string }) => r.state === 'granted'), rows };
   });
   return { app, close: () => pool.end() };
 }

@@ -45,6 +45,7 @@ import {
   redactUnsubscribePath,
 } from './modules/permissions/index.ts';
 import { interchangeRoutes } from './modules/interchange/index.ts';
+import { audiencesRoutes } from './modules/audiences/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -264,6 +265,7 @@ export async function createApp(
         subjectsRoutes(secured, services.subjects);
         permissionsRoutes(secured, services.permissions);
         interchangeRoutes(secured, services.interchange);
+        audiencesRoutes(secured, services.audiences);
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);

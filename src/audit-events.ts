@@ -3,6 +3,7 @@
  * log refuses any other. A new module adds its `events` list here.
  */
 import { mailEvents } from './mail/events.ts';
+import { audienceEvents } from './modules/audiences/index.ts';
 import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
@@ -24,4 +25,5 @@ export const allAuditEvents = [
   ...portalEvents,
   ...permissionEvents,
   ...interchangeEvents,
+  ...audienceEvents,
 ] as const;

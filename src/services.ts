@@ -14,6 +14,7 @@ import {
   fileAnchors,
   type AuditLogger,
 } from './modules/audit/index.ts';
+import { createAudiencesService } from './modules/audiences/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
 import {
@@ -97,6 +98,14 @@ export function createServices(deps: {
   const unsubscribeLinks = createUnsubscribeLinks({
     vault,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
+  // Audiences: who a marketing purpose may reach on a channel now, counted and exported as CSV,
+  // each row with the person's unsubscribe link.
+  const audiences = createAudiencesService({
+    subjects,
+    register,
+    audit,
+    unsubscribeUrl: (target) => unsubscribeLinks.url(unsubscribeLinks.issue(target)),
   });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({
@@ -210,6 +219,7 @@ export function createServices(deps: {
     audit,
     subjects,
     permissions,
+    audiences,
     unsubscribeLinks,
     apiKeys,
     imports,

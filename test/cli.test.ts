@@ -155,6 +155,7 @@ describe('rekisteri CLI', () => {
       'definition',
       'outbox',
       'requests',
+      'audience',
     ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
@@ -175,6 +176,41 @@ describe('rekisteri CLI', () => {
     const seeded = await rekisteri(dir, ['seed', '--count', '25', '--seed', '3']);
     expect(seeded.code, seeded.stderr).toBe(0);
     expect(seeded.stdout).toMatch(/created 25 people/);
+
+    // Market research rests on an opt-out: all 25 are in its audience by e-mail; the newsletter
+    // rests on consent, which nobody gave.
+    const audience = ['--purpose', 'market_research', '--channel', 'email'];
+    const counted = await rekisteri(dir, ['audience', 'count', ...audience]);
+    expect(counted.code, counted.stderr).toBe(0);
+    expect(counted.stdout.trim()).toBe('25');
+    const audienceCsv = await rekisteri(dir, ['audience', 'export', ...audience]);
+    expect(audienceCsv.code, audienceCsv.stderr).toBe(0);
+    const rows = audienceCsv.stdout
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(rows[0]).toBe('"id","contact.email","unsubscribe_url"');
+    expect(rows).toHaveLength(26);
+    expect(rows[1]).toMatch(/^"[0-9a-f-]{36}","[^"]+@example\.com","http[^"]+\/u\/[\w-]+"$/);
+    const nobody = await rekisteri(dir, [
+      'audience',
+      'count',
+      '--purpose',
+      'newsletter',
+      '--channel',
+      'email',
+    ]);
+    expect(nobody.stdout.trim()).toBe('0');
+    const badFilter = await rekisteri(dir, [
+      'audience',
+      'export',
+      ...audience,
+      '--filter',
+      'orders.orderCount=1',
+    ]);
+    expect(badFilter.code).toBe(1);
+    expect(badFilter.stdout).toBe('');
+    expect(badFilter.stderr).toContain('filters[0].field');
 
     const bad = await rekisteri(dir, ['seed', '--count', 'many']);
     expect(bad.code).not.toBe(0);

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { DefinitionError } from '../modules/definition/index.ts';
 import { adminCommand } from './admin.ts';
 import { apikeyCommand } from './apikey.ts';
+import { audienceCommand } from './audience.ts';
 import { auditCommand } from './audit.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { checkCommand } from './check.ts';
@@ -45,6 +46,7 @@ for (const add of [
   importProhibitionsCommand,
   suppressionExportCommand,
   exportCommand,
+  audienceCommand,
   eraseCommand,
   seedCommand,
   auditCommand,

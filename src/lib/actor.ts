@@ -14,7 +14,7 @@ export type Action = (typeof ACTIONS)[number];
  * an export or erasure also needs (so that a key scoped to a few purposes cannot take a whole
  * person).
  */
-export const API_KEY_ACTIONS = [...ACTIONS, 'handle_requests'] as const;
+export const API_KEY_ACTIONS = [...ACTIONS, 'handle_requests', 'export_audiences'] as const;
 
 export interface Actor {
   kind: 'api_key' | 'staff' | 'operator' | 'system' | 'subject';

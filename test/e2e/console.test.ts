@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -412,6 +413,46 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     expect(logged).toContain('mail.outbox_read');
     await row.getByRole('link', { name: subjectId }).click();
     await heading(/Anna-Liisa Kuusisto/).waitFor();
+  }, 60_000);
+
+  it('builds an audience: its size first, then the CSV with her e-mail and unsubscribe link', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Audiences' }).click();
+    await heading('Audiences').waitFor();
+    await page.getByLabel('Purpose').selectOption('newsletter');
+    await page.getByLabel('Channel').selectOption('email');
+    // Download is offered only once the size has been seen.
+    await expect(page.getByRole('button', { name: 'Download CSV' }).isDisabled()).resolves.toBe(
+      true,
+    );
+    await page.getByRole('button', { name: 'Show the size' }).click();
+    await page.getByRole('status').filter({ hasText: '1 people in this audience now.' }).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('audience-newsletter-email.csv');
+    const text = await readFile(await download.path(), 'utf8');
+    const lines = text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe('"id","contact.email","unsubscribe_url"');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]?.toLowerCase()).toContain(
+      `"${subjectId}","anna-liisa.kuusisto@example.com","http`,
+    );
+    await shot('audiences');
+
+    // Filters are over the purpose's own fields; the size is asked again.
+    await page.getByRole('button', { name: 'Add a filter' }).click();
+    await page.getByLabel('Value').fill('fi');
+    await page.getByLabel('Field').selectOption('contact.language');
+    await page.getByRole('button', { name: 'Show the size' }).click();
+    await page.getByRole('status').filter({ hasText: 'people in this audience now.' }).waitFor();
+    // Market research she refused: she is not in its audience.
+    await page.getByLabel('Purpose').selectOption('market_research');
+    await page.getByRole('button', { name: 'Show the size' }).click();
+    await page.getByRole('status').filter({ hasText: '0 people in this audience now.' }).waitFor();
   }, 60_000);
 
   it('creates a staff member and shows the one-time password once', async () => {

@@ -19,6 +19,7 @@ import {
 } from '../shared/ui.tsx';
 import { AccessLogPage } from './pages/AccessLog.tsx';
 import { AccountPage } from './pages/Account.tsx';
+import { AudiencesPage } from './pages/Audiences.tsx';
 import { FirstPasswordPage } from './pages/FirstPassword.tsx';
 import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
@@ -82,6 +83,7 @@ function Shell({ me }: { me: Me }) {
   const canAudit = useCan('read_audit');
   const canStaff = useCan('manage_staff');
   const canOutbox = useCan('handle_requests');
+  const canAudiences = useCan('export_audiences');
   const [menuOpen, setMenuOpen] = useState(false);
 
   // A navigation closes the menu on narrow screens.
@@ -116,6 +118,15 @@ function Shell({ me }: { me: Me }) {
       : []),
     ...(canAudit
       ? [{ to: '/audit', label: 'nav.audit' as const, current: (p: string) => p === '/audit' }]
+      : []),
+    ...(canAudiences
+      ? [
+          {
+            to: '/audiences',
+            label: 'nav.audiences' as const,
+            current: (p: string) => p === '/audiences',
+          },
+        ]
       : []),
     ...(canOutbox
       ? [{ to: '/outbox', label: 'nav.outbox' as const, current: (p: string) => p === '/outbox' }]
@@ -186,7 +197,12 @@ function Shell({ me }: { me: Me }) {
           ) : null}
         </nav>
         <main id="main" tabIndex={-1}>
-          <Routes canAudit={canAudit} canStaff={canStaff} canOutbox={canOutbox} />
+          <Routes
+            canAudit={canAudit}
+            canStaff={canStaff}
+            canOutbox={canOutbox}
+            canAudiences={canAudiences}
+          />
         </main>
       </div>
     </div>
@@ -198,10 +214,12 @@ function Routes({
   canAudit,
   canStaff,
   canOutbox,
+  canAudiences,
 }: {
   canAudit: boolean;
   canStaff: boolean;
   canOutbox: boolean;
+  canAudiences: boolean;
 }) {
   return (
     <Switch>
@@ -215,6 +233,7 @@ function Routes({
         {(params) => (canOutbox ? <RequestPage id={params.id} /> : <NotAllowed />)}
       </Route>
       <Route path="/audit">{canAudit ? <AccessLogPage /> : <NotAllowed />}</Route>
+      <Route path="/audiences">{canAudiences ? <AudiencesPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
       <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>
       <Route path="/account">

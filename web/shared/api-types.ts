@@ -616,6 +616,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/audiences/count': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * How many people an audience holds now
+     * @description The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Needs the action export_audiences and reading under the purpose.
+     */
+    post: operations['countAudience'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audiences/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The audience as CSV, streamed
+     * @description text/csv (UTF-8 with a byte order mark, CRLF): the person's id, the channel's value(s) the purpose may see, and the person's unsubscribe link, one person a row. Cells that would start a spreadsheet formula get a leading quote. The export is logged as one processing with the number of rows.
+     */
+    post: operations['exportAudience'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audit': {
     parameters: {
       query?: never;
@@ -883,6 +923,45 @@ export interface components {
       };
       /** @description An opaque reference: the request, import run or campaign; required for an import */
       reference?: string;
+    };
+    AudienceFilterInput:
+      | {
+          /** @description category.field of a category the purpose may use */
+          field: string;
+          /** @constant */
+          op: 'equals';
+          /** @description The whole value, compared without regard to case */
+          value: string;
+        }
+      | {
+          field: string;
+          /** @constant */
+          op: 'contains';
+          /** @description A part of the value, compared without regard to case */
+          value: string;
+        }
+      | {
+          field: string;
+          /** @constant */
+          op: 'in';
+          /** @description The value is one of these */
+          values: string[];
+        };
+    AudienceInputInput: {
+      /** @description A marketing purpose (one with a kind) */
+      purpose: string;
+      /** @description One of the purpose's channels */
+      channel: string;
+      /**
+       * @description All must hold (AND)
+       * @default []
+       */
+      filters: components['schemas']['AudienceFilterInput'][];
+      /**
+       * Format: date-time
+       * @description Only people added to the register after this moment
+       */
+      createdAfter?: string;
     };
     /** @description RFC 9457 problem details */
     Problem: {
@@ -1566,6 +1645,11 @@ export interface components {
         'received' | 'identity_pending' | 'in_progress' | 'completed' | 'refused' | 'cancelled';
       /** @description When the answer is due (Helsinki date) */
       dueAt: string | null;
+    };
+    AudienceCount: {
+      count: number;
+      purpose: string;
+      channel: string;
     };
   };
   responses: never;
@@ -4286,6 +4370,108 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ProhibitionImport'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  countAudience: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AudienceInputInput'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AudienceCount'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  exportAudience: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AudienceInputInput'];
+      };
+    };
+    responses: {
+      /** @description text/csv: the audience */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
         };
       };
       /** @description Default Response */

@@ -390,6 +390,42 @@ export function createApiClient(base = '/api/v1') {
       return { blob: await res.blob(), filename };
     },
 
+    /* Audiences (docs/audiences.md): the size, and the CSV as a file to save. */
+    countAudience: (input: Body<'countAudience'>) =>
+      request<Answer<'countAudience'>>('POST', '/audiences/count', { body: input }),
+    exportAudience: async (input: Body<'exportAudience'>) => {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'text/csv',
+      };
+      if (csrfToken) {
+        headers['x-csrf-token'] = csrfToken;
+      }
+      let res: Response;
+      try {
+        res = await fetch(`${base}/audiences/export`, {
+          method: 'POST',
+          headers,
+          credentials: 'same-origin',
+          body: JSON.stringify(input),
+        });
+      } catch (e) {
+        throw new NetworkError(e instanceof Error ? e.message : String(e));
+      }
+      if (!res.ok) {
+        const type = res.headers.get('content-type') ?? '';
+        const json = type.includes('json') ? ((await res.json()) as unknown) : null;
+        throw new ApiError(
+          json && typeof json === 'object' && 'status' in json
+            ? (json as Problem)
+            : { type: 'about:blank', title: res.statusText || 'Error', status: res.status },
+        );
+      }
+      const disposition = res.headers.get('content-disposition') ?? '';
+      const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'audience.csv';
+      return { blob: await res.blob(), filename };
+    },
+
     listStaff: () => request<Answer<'listStaff'>>('GET', '/staff'),
     createStaff: (input: Body<'createStaff'>) =>
       request<Answer<'createStaff', 201>>('POST', '/staff', { body: input }),

@@ -5,6 +5,7 @@
  */
 import { createAccess, type SubjectsDeps, type UseCaseContext } from './access.ts';
 import { subjectsRepo as repo } from './subjects.repo.ts';
+import { createAudience } from './use-cases/audience.ts';
 import { createApplyChanges } from './use-cases/apply-changes.ts';
 import { createBulkValues, createBulkWrite } from './use-cases/bulk-write.ts';
 import { createCreateSubject } from './use-cases/create-subject.ts';
@@ -34,6 +35,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
   const getSubject = createReadSubject(ctx);
   const stops = createStopProcessing(ctx);
   const person = createRecipientsAndContact(ctx);
+  const audiences = createAudience(ctx);
 
   return {
     createSubject: createCreateSubject(ctx),
@@ -66,6 +68,10 @@ export function createSubjectsService(deps: SubjectsDeps) {
     bulkValues: createBulkValues(ctx),
     /** Writes one batch of people in a bulk transaction, for an actor authorised once per batch. */
     bulkWrite: createBulkWrite(ctx, applyChanges),
+    /** How many people a marketing purpose may reach on a channel now (docs/audiences.md). */
+    countAudience: audiences.countAudience,
+    /** Those people, page by page, opened for the categories asked for (docs/audiences.md). */
+    audience: audiences.audience,
     countSubjects: () => repo.countLive(deps.db),
     ping: () => repo.ping(deps.db),
   };

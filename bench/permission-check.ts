@@ -1,0 +1,158 @@
+/**
+ * Target: the permission check over HTTP (GET /api/v1/permissions/check) at >= 5,000 requests/s
+ * with p99 <= 10 ms on PostgreSQL with 1,000,000 people (docs/PERFORMANCE.md).
+ *
+ * Uses an existing populated database with a permission ledger (bench/ledger.sql). Loads two
+ * servers in turn, each in a child process of its own: the real application (an API key reading
+ * under the newsletter) and, as a baseline of this machine, a bare Fastify route that reads the
+ * same person's ledger rows by primary key. autocannon cycles through a sample of the people's ids.
+ *
+ *   node --import tsx bench/permission-check.ts --database-url postgres://…/rekisteri_bench_perm \
+ *     --master-key <hex> [--duration 20] [--connections 20] [--no-bare]
+ */
+import autocannon from 'autocannon';
+import pg from 'pg';
+import {
+  createApiKey,
+  fmt,
+  forkServer,
+  intOption,
+  log,
+  openBenchRuntime,
+  options,
+  stringOption,
+} from './lib.ts';
+
+const USAGE = `usage: node --import tsx bench/permission-check.ts --database-url <u> --master-key <hex> [options]
+
+  --duration <s>      seconds of measured load per server (default 20)
+  --warmup <s>        seconds of unmeasured load before it (default 3)
+  --connections <n>   concurrent connections (default 20)
+  --ids <n>           distinct people to cycle through (default 5000)
+  --no-bare           leave out the bare-route baseline`;
+
+const opts = options(
+  {
+    'database-url': { type: 'string' },
+    'master-key': { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    ids: { type: 'string' },
+    'no-bare': { type: 'boolean' },
+  },
+  USAGE,
+);
+const url = stringOption(opts['database-url']);
+const masterKey = stringOption(opts['master-key']);
+if (!url || !masterKey) {
+  console.error(USAGE);
+  process.exit(2);
+}
+const duration = intOption(opts.duration, 'duration', 20);
+const warmup = intOption(opts.warmup, 'warmup', 3, 0);
+const connections = intOption(opts.connections, 'connections', 20);
+const idCount = intOption(opts.ids, 'ids', 5000);
+
+async function sampleIds(databaseUrl: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ id: string }>(
+      'select id from subjects tablesample system (1) where erased_at is null limit $1',
+      [idCount],
+    );
+    return r.rows.map((x) => x.id);
+  } finally {
+    await client.end();
+  }
+}
+
+async function measure(
+  label: string,
+  mode: 'rekisteri' | 'bare',
+  env: Record<string, string>,
+  path: (id: string) => string,
+  headers: Record<string, string>,
+  ids: string[],
+) {
+  const server = await forkServer(mode, env);
+  try {
+    const probe = await fetch(`${server.url}${path(ids[0] as string)}`, { headers });
+    if (probe.status !== 200) {
+      throw new Error(`${label}: answered ${probe.status}: ${await probe.text()}`);
+    }
+    log(`${label}: ${JSON.stringify(await probe.json()).slice(0, 160)}`);
+    let i = 0;
+    const run = (seconds: number) =>
+      autocannon({
+        url: server.url,
+        connections,
+        duration: seconds,
+        headers,
+        requests: [
+          { setupRequest: (req) => ({ ...req, path: path(ids[i++ % ids.length] as string) }) },
+        ],
+      });
+    if (warmup > 0) {
+      await run(warmup);
+    }
+    const r = await run(duration);
+    return {
+      label,
+      requestsPerSecond: Math.round(r.requests.average),
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      requests: r.requests.total,
+      non2xx: r.non2xx,
+      errors: r.errors,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(databaseUrl: string, key: string) {
+  const rt = await openBenchRuntime(databaseUrl, key);
+  let token: string;
+  try {
+    token = await createApiKey(rt, ['newsletter'], ['read']);
+  } finally {
+    await rt.close();
+  }
+  const ids = await sampleIds(databaseUrl);
+  log(`cycling through ${fmt(ids.length)} people`);
+  const env = { BENCH_SERVER_DATABASE_URL: databaseUrl, BENCH_SERVER_MASTER_KEY: key };
+  const results = [
+    await measure(
+      'rekisteri',
+      'rekisteri',
+      env,
+      (id) => `/api/v1/permissions/check?purpose=newsletter&channel=email&subject=${id}`,
+      { authorization: `Bearer ${token}` },
+      ids,
+    ),
+  ];
+  if (!opts['no-bare']) {
+    results.push(await measure('bare route', 'bare', env, (id) => `/check?subject=${id}`, {}, ids));
+  }
+  for (const m of results) {
+    console.log(
+      `  ${m.label.padEnd(11)} ${fmt(m.requestsPerSecond).padStart(8)} req/s   p50 ${fmt(m.p50, 1).padStart(6)} ms   p99 ${fmt(m.p99, 1).padStart(6)} ms   (${fmt(m.requests)} requests, ${m.non2xx} non-2xx, ${m.errors} errors)`,
+    );
+  }
+  const main = results[0];
+  console.log(
+    JSON.stringify({
+      bench: 'permission-check',
+      connections,
+      durationSeconds: duration,
+      results,
+      target: { requestsPerSecond: 5000, p99Ms: 10 },
+      pass:
+        main !== undefined && main.requestsPerSecond >= 5000 && main.p99 <= 10 && main.non2xx === 0,
+    }),
+  );
+}
+
+await main(url, masterKey);

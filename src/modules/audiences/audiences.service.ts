@@ -1,0 +1,232 @@
+/**
+ * Audiences (docs/audiences.md): the people a marketing purpose may reach on one channel now,
+ * filtered over the categories the purpose may use, counted before export and exported as CSV with
+ * each person's id, the channel's value(s) and their unsubscribe link. Who is in it is the
+ * subjects module's to answer (it applies the permission ledger, stops, restriction and erasure
+ * in its SQL); this module validates, filters the opened values, writes the CSV and logs the export
+ * as one processing.
+ */
+import { csvCell } from '../../lib/csv.ts';
+import type { Register } from '../definition/index.ts';
+import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import { invalidAll, type FieldIssue } from '../../lib/errors.ts';
+import type { AuditService } from '../audit/index.ts';
+import { type AudienceMember, type FieldValue, type SubjectsService } from '../subjects/index.ts';
+import { audienceInput, type AudienceFilter } from './model.ts';
+
+export interface AudiencesDeps {
+  subjects: Pick<SubjectsService, 'audience' | 'countAudience'>;
+  register: Register;
+  audit: AuditService;
+  /** The person's unsubscribe link for the purpose and channel (src/modules/permissions). */
+  unsubscribeUrl?: (p: { subjectId: string; purpose: string; channel: string }) => string;
+}
+
+interface Plan {
+  purpose: string;
+  channel: string;
+  filters: AudienceFilter[];
+  createdAfter?: Date;
+  /** `category.field` of the channel's values the purpose may see: the CSV's value columns. */
+  columns: Array<{ category: string; field: string }>;
+  categories: string[];
+}
+
+/** A stored value as one line of text: an address's parts joined with commas. */
+function asText(value: FieldValue | undefined): string {
+  if (value === undefined || value === null) {
+    return '';
+  }
+  if (typeof value === 'object') {
+    return Object.values(value as Record<string, unknown>)
+      .filter((v) => v !== null && v !== undefined && v !== '')
+      .map(String)
+      .join(', ');
+  }
+  return String(value);
+}
+
+export function createAudiencesService(deps: AudiencesDeps) {
+  const { subjects, register, audit } = deps;
+
+  /**
+   * The input checked as the HTTP schema does (strict), then against the definition: every filter
+   * on a field of a category the purpose may use. One validation_failed naming every field.
+   */
+  const plan = (actor: Actor, raw: unknown): Plan => {
+    requireAction(actor, 'export_audiences');
+    const parsed = audienceInput.safeParse(raw);
+    if (!parsed.success) {
+      throw invalidAll(
+        parsed.error.issues.map((i) => ({
+          field:
+            i.path
+              .map((p, n) =>
+                typeof p === 'number' ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`,
+              )
+              .join('') || 'body',
+          detail: i.message,
+        })),
+      );
+    }
+    const input = parsed.data;
+    requireAction(actor, 'read');
+    requirePurpose(actor, input.purpose, 'read');
+    const allowed = new Set(register.categoriesOf(input.purpose));
+    const issues: FieldIssue[] = [];
+    input.filters.forEach((f, i) => {
+      const [category = '', field = '', extra] = f.field.split('.');
+      if (extra !== undefined || !register.field(category, field)) {
+        issues.push({
+          field: `filters[${i}].field`,
+          detail: `"${f.field}" is no category.field of the definition`,
+        });
+      } else if (!allowed.has(category)) {
+        issues.push({
+          field: `filters[${i}].field`,
+          detail: `purpose "${input.purpose}" may not use category "${category}"`,
+        });
+      }
+    });
+    if (issues.length > 0) {
+      throw invalidAll(issues);
+    }
+    const channel = register.marketing.channel(input.channel);
+    const columns = (channel?.fields ?? []).filter((f) => allowed.has(f.category));
+    const categories = [
+      ...new Set([
+        ...columns.map((c) => c.category),
+        ...input.filters.map((f) => f.field.split('.')[0] ?? ''),
+      ]),
+    ];
+    return {
+      purpose: input.purpose,
+      channel: input.channel,
+      filters: input.filters,
+      ...(input.createdAfter ? { createdAfter: new Date(input.createdAfter) } : {}),
+      columns,
+      categories,
+    };
+  };
+
+  const matches = (m: AudienceMember, filters: readonly AudienceFilter[]) =>
+    filters.every((f) => {
+      const [category = '', field = ''] = f.field.split('.');
+      const stored = m.categories[category]?.[field];
+      if (stored === undefined) {
+        return false;
+      }
+      const have = asText(stored.value).toLocaleLowerCase('fi');
+      switch (f.op) {
+        case 'equals':
+          return have === f.value.toLocaleLowerCase('fi');
+        case 'contains':
+          return have.includes(f.value.toLocaleLowerCase('fi'));
+        case 'in':
+          return f.values.some((v) => have === v.toLocaleLowerCase('fi'));
+      }
+    });
+
+  const query = (p: Plan) => ({
+    purpose: p.purpose,
+    channel: p.channel,
+    categories: p.categories,
+    ...(p.createdAfter ? { createdAfter: p.createdAfter } : {}),
+  });
+
+  /**
+   * The audience's size now. Without filters on values, one count in the database; with them,
+   * every person is opened and filtered (as the export would).
+   */
+  const count = async (
+    actor: Actor,
+    raw: unknown,
+  ): Promise<{ count: number; purpose: string; channel: string }> => {
+    const p = plan(actor, raw);
+    let n = 0;
+    if (p.filters.length === 0) {
+      n = await subjects.countAudience(actor, query(p));
+    } else {
+      for await (const page of subjects.audience(actor, query(p))) {
+        n += page.filter((m) => matches(m, p.filters)).length;
+      }
+    }
+    return { count: n, purpose: p.purpose, channel: p.channel };
+  };
+
+  /**
+   * The export: validated and authorised when called (so a refusal comes before anything is read
+   * or sent), then CSV lines as they are read, page by page. Logged once when it ends, with the
+   * number of rows sent (and whether it was cut short).
+   */
+  const exportCsv = (
+    actor: Actor,
+    raw: unknown,
+    opts: { pageSize?: number; onRows?: (n: number) => void } = {},
+  ): {
+    header: string[];
+    estimate: () => Promise<number>;
+    lines: AsyncGenerator<string, void, undefined>;
+    filename: string;
+  } => {
+    const p = plan(actor, raw);
+    const pages = subjects.audience(actor, query(p), opts.pageSize);
+    const header = ['id', ...p.columns.map((c) => `${c.category}.${c.field}`), 'unsubscribe_url'];
+    const unsubscribe = deps.unsubscribeUrl;
+    async function* lines() {
+      let rows = 0;
+      let complete = false;
+      try {
+        // A byte order mark, so that spreadsheets read the file as UTF-8.
+        yield `\uFEFF${header.map(csvCell).join(',')}\r\n`;
+        for await (const page of pages) {
+          let chunk = '';
+          let n = 0;
+          for (const m of page) {
+            if (p.filters.length > 0 && !matches(m, p.filters)) {
+              continue;
+            }
+            const cells = [
+              m.id,
+              ...p.columns.map((c) => asText(m.categories[c.category]?.[c.field]?.value)),
+              unsubscribe
+                ? unsubscribe({ subjectId: m.id, purpose: p.purpose, channel: p.channel })
+                : '',
+            ];
+            chunk += `${cells.map(csvCell).join(',')}\r\n`;
+            n++;
+          }
+          rows += n;
+          opts.onRows?.(rows);
+          if (chunk) {
+            yield chunk;
+          }
+        }
+        complete = true;
+      } finally {
+        await audit.log({
+          actor,
+          action: 'audience.export',
+          purpose: p.purpose,
+          data: {
+            channel: p.channel,
+            filters: p.filters.map((f) => ({ field: f.field, op: f.op })),
+            createdAfter: p.createdAfter !== undefined,
+            rows,
+            complete,
+          },
+        });
+      }
+    }
+    return {
+      header,
+      estimate: () => subjects.countAudience(actor, query(p)),
+      lines: lines(),
+      filename: `audience-${p.purpose}-${p.channel}.csv`,
+    };
+  };
+
+  return { count, exportCsv };
+}
+
+export type AudiencesService = ReturnType<typeof createAudiencesService>;
