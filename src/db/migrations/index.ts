@@ -18,6 +18,7 @@ import * as m0015 from './0015_subject_stops.ts';
 import * as m0016 from './0016_request_claims.ts';
 import * as m0017 from './0017_staff_contact.ts';
 import * as m0018 from './0018_permissions.ts';
+import * as m0023 from './0023_request_letters.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0016_request_claims': m0016,
   '0017_staff_contact': m0017,
   '0018_permissions': m0018,
+  '0023_request_letters': m0023,
 };
