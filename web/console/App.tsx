@@ -22,6 +22,7 @@ import { AccountPage } from './pages/Account.tsx';
 import { FirstPasswordPage } from './pages/FirstPassword.tsx';
 import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
+import { LetterPage } from './pages/Letter.tsx';
 import { RequestPage } from './pages/Request.tsx';
 import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
 import { SearchPage } from './pages/Search.tsx';
@@ -211,6 +212,11 @@ function Routes({
       <Route path="/people/:id">{(params) => <PersonPage id={params.id} />}</Route>
       <Route path="/requests">{canOutbox ? <RequestsPage /> : <NotAllowed />}</Route>
       <Route path="/requests/new">{canOutbox ? <NewRequestPage /> : <NotAllowed />}</Route>
+      <Route path="/requests/:id/letters/:letterId">
+        {(params) =>
+          canOutbox ? <LetterPage id={params.id} letterId={params.letterId} /> : <NotAllowed />
+        }
+      </Route>
       <Route path="/requests/:id">
         {(params) => (canOutbox ? <RequestPage id={params.id} /> : <NotAllowed />)}
       </Route>
