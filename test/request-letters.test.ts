@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths, helsinkiDate } from '../src/modules/requests/index.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
-import { newStaffSession, type StaffSession } from './factories.ts';
+import { newStaffSession, newSubject, type StaffSession } from './factories.ts';
 
 interface Letter {
   id: string;
@@ -303,6 +303,37 @@ describe.each(DATABASES)('letters to send on %s', (kind) => {
     expect(now).toEqual(afterOther);
     expect(afterOther.letters.length).toBe(before.letters.length + 1);
     expect((await view(created.id)).lettersWaiting).toBe(1);
+  });
+
+  it("an erasure's completion letter outlives the shredded request until it is marked sent", async () => {
+    const person = await newSubject(t);
+    const created = await postal({ type: 'erasure', subjectId: person.id });
+    const done = await post(`/requests/${created.id}/complete`, {}, dpo.headers);
+    expect(done.statusCode, done.body).toBe(200);
+    const v = await view(created.id);
+    // The request's own data is shredded: its acknowledgement letter with it.
+    const ack = v.letters.find((l) => l.template === 'request-acknowledged') as Letter & {
+      erased: boolean;
+    };
+    expect(ack.erased).toBe(true);
+    const completed = v.letters.find((l) => l.template === 'request-completed') as Letter & {
+      erased: boolean;
+    };
+    expect(completed.erased).toBe(false);
+    expect(completed.to).toEqual({ name: 'Kirsti Kirjeenvaihtaja', address: ADDRESS });
+    expect(completed.subject.length).toBeGreaterThan(0);
+    const sent = await post(
+      `/requests/${created.id}/letters/${completed.id}/sent`,
+      { how: 'post' },
+      dpo.headers,
+    );
+    expect(sent.statusCode, sent.body).toBe(200);
+    const after = sent.json<View>().letters.find((l) => l.id === completed.id) as Letter & {
+      erased: boolean;
+    };
+    expect(after.erased).toBe(true);
+    expect(after.to).toEqual({ name: null, address: null });
+    expect(after.sent?.how).toBe('post');
   });
 
   it('the daily digest mentions the letters waiting', async () => {

@@ -307,15 +307,19 @@ export const requestsRepo = {
     return q.executeTakeFirst();
   },
 
-  /** Marks a letter sent; false when it was marked already (nothing changed). */
+  /**
+   * Marks a letter sent; false when it was marked already (nothing changed). `dropText` empties
+   * its sealed text (a letter sealed under the server's secret, once it has reached the person).
+   */
   async markLetterSent(
     ex: Executor,
     id: string,
-    m: { how: string; on: string; by: string; at: Date },
+    m: { how: string; on: string; by: string; at: Date; dropText: boolean },
   ): Promise<boolean> {
     const r = await ex
       .updateTable('request_letters')
       .set({
+        ...(m.dropText ? { sealed: Buffer.alloc(0) } : {}),
         sent_how: m.how,
         sent_on: sql<string>`${m.on}::date`,
         sent_by: m.by,

@@ -537,7 +537,9 @@ export function createRequestsService(deps: RequestsDeps) {
   /** A letter as staff see and print it; its data gone when the request's was shredded. */
   const letterView = async (l: LetterRow): Promise<LetterView> => {
     let content: LetterSealed | null = null;
-    if (l.sealed_with === 'server') {
+    if (l.sealed.length === 0) {
+      content = null;
+    } else if (l.sealed_with === 'server') {
       content = JSON.parse(
         vault.openSecret(letterAad(l.id), l.sealed).toString('utf8'),
       ) as LetterSealed;
@@ -1521,6 +1523,8 @@ export function createRequestsService(deps: RequestsDeps) {
           on,
           by: actorLabel(actor),
           at: clock.now(),
+          // An erased person's letter (sealed under the server's secret) is kept only until sent.
+          dropText: letter.sealed_with === 'server',
         });
         if (!marked) {
           throw new AppError('conflict', 'the letter has been marked sent already', [
