@@ -21,6 +21,7 @@ const summary = (id: string, over: Partial<RequestSummary>): RequestSummary => (
   originalDueOn: null,
   closedAt: null,
   overdue: false,
+  lettersWaiting: 0,
   ...over,
 });
 

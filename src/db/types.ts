@@ -292,8 +292,26 @@ export interface RequestRecipientsTable {
   recorded_at: Timestamp;
 }
 
+/** A letter to send to a person whose request gives no e-mail address (migration 0023). */
+export interface RequestLettersTable {
+  id: string;
+  request_id: string;
+  template: string;
+  lang: string;
+  sealed: Bytes;
+  sealed_with: string;
+  has_address: boolean;
+  due_at: Timestamp;
+  sent_how: string | null;
+  /** A calendar date, read as `YYYY-MM-DD` text. */
+  sent_on: ColumnType<string | null, string | null | undefined, string | null>;
+  sent_by: string | null;
+  sent_recorded_at: NullableTime;
+}
+
 export interface Database {
   requests: RequestsTable;
+  request_letters: RequestLettersTable;
   request_events: RequestEventsTable;
   request_recipients: RequestRecipientsTable;
   rate_limits: RateLimitsTable;

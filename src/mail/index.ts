@@ -10,7 +10,14 @@ export {
   type MailService,
   type OutboxEntry,
 } from './mail.service.ts';
-export { escapeHtml, LOCALES, TEMPLATES, type Locale, type TemplateName } from './templates.ts';
+export {
+  escapeHtml,
+  LOCALES,
+  renderTemplate,
+  TEMPLATES,
+  type Locale,
+  type TemplateName,
+} from './templates.ts';
 
 /**
  * Part of a person's erasure, in its transaction: removes every outbox row to them. Copies made

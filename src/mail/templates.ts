@@ -463,10 +463,31 @@ const digestData = z.strictObject({
   today: isoDate,
   overdue: z.array(digestItem).max(10_000),
   dueSoon: z.array(digestItem).max(10_000),
+  /** Letters waiting to be sent to people whose requests give no e-mail address. */
+  letters: z
+    .array(
+      z.strictObject({
+        request: z.uuid(),
+        template: z.string().min(1).max(100),
+        /** When the letter became due (Helsinki date). */
+        dueOn: isoDate,
+      }),
+    )
+    .max(10_000)
+    .default([]),
 });
 const digestWords: Record<
   Locale,
-  { subject: string; intro: string; overdue: string; dueSoon: string; item: string; none: string }
+  {
+    subject: string;
+    intro: string;
+    overdue: string;
+    dueSoon: string;
+    item: string;
+    none: string;
+    letters: string;
+    letter: string;
+  }
 > = {
   sv: {
     subject: '{register}: {overdue} försenade och {dueSoon} snart förfallande begäranden',
@@ -475,6 +496,8 @@ const digestWords: Record<
     dueSoon: 'Förfaller inom sju dagar ({count}):',
     item: '{due} – {type} – {request}',
     none: 'Inga.',
+    letters: 'Brev att skicka ({count}): personen har ingen e-postadress',
+    letter: 'sedan {due} – {request}',
   },
   fi: {
     subject: '{register}: {overdue} myöhässä ja {dueSoon} pian erääntyvää pyyntöä',
@@ -483,6 +506,8 @@ const digestWords: Record<
     dueSoon: 'Erääntyy seitsemän päivän kuluessa ({count}):',
     item: '{due} – {type} – {request}',
     none: 'Ei yhtään.',
+    letters: 'Lähetettävät kirjeet ({count}): henkilöllä ei ole sähköpostiosoitetta',
+    letter: '{due} alkaen – {request}',
   },
   en: {
     subject: '{register}: {overdue} overdue and {dueSoon} due soon',
@@ -491,6 +516,8 @@ const digestWords: Record<
     dueSoon: 'Due within seven days ({count}):',
     item: '{due} – {type} – {request}',
     none: 'None.',
+    letters: 'Letters to send ({count}): the person has no e-mail address',
+    letter: 'since {due} – {request}',
   },
 };
 
@@ -518,6 +545,12 @@ export const requestsDigest: MailTemplate<z.infer<typeof digestData>> = {
         items(d.overdue),
         fill(w.dueSoon, { count: String(d.dueSoon.length) }),
         items(d.dueSoon),
+        ...(d.letters.length > 0
+          ? [
+              fill(w.letters, { count: String(d.letters.length) }),
+              { list: d.letters.map((l) => fill(w.letter, { due: l.dueOn, request: l.request })) },
+            ]
+          : []),
       ],
     );
   },
@@ -772,3 +805,12 @@ export const TEMPLATES = {
 
 export type TemplateName = keyof typeof TEMPLATES;
 export type TemplateData<T extends TemplateName> = z.infer<(typeof TEMPLATES)[T]['data']>;
+
+/**
+ * A template rendered without sending: its data checked by the template's schema (a letter to
+ * send in place of a mail uses the same words, src/modules/requests).
+ */
+export function renderTemplate(name: TemplateName, locale: Locale, data: unknown): Rendered {
+  const t = TEMPLATES[name] as MailTemplate<unknown>;
+  return t.render(locale, t.data.parse(data));
+}

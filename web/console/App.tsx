@@ -23,6 +23,7 @@ import { AudiencesPage } from './pages/Audiences.tsx';
 import { FirstPasswordPage } from './pages/FirstPassword.tsx';
 import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
+import { LetterPage } from './pages/Letter.tsx';
 import { RequestPage } from './pages/Request.tsx';
 import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
 import { SearchPage } from './pages/Search.tsx';
@@ -229,6 +230,11 @@ function Routes({
       <Route path="/people/:id">{(params) => <PersonPage id={params.id} />}</Route>
       <Route path="/requests">{canOutbox ? <RequestsPage /> : <NotAllowed />}</Route>
       <Route path="/requests/new">{canOutbox ? <NewRequestPage /> : <NotAllowed />}</Route>
+      <Route path="/requests/:id/letters/:letterId">
+        {(params) =>
+          canOutbox ? <LetterPage id={params.id} letterId={params.letterId} /> : <NotAllowed />
+        }
+      </Route>
       <Route path="/requests/:id">
         {(params) => (canOutbox ? <RequestPage id={params.id} /> : <NotAllowed />)}
       </Route>

@@ -6,6 +6,7 @@
 import type {
   DocumentType,
   IdentityProof,
+  LetterHow,
   RequestChannel,
   RequestState,
   RequestSummary,
@@ -43,6 +44,7 @@ export const channelLabel = (i18n: I18n, v: RequestChannel) => label(i18n, 'chan
 export const proofLabel = (i18n: I18n, v: IdentityProof) => label(i18n, 'proof', v);
 export const documentLabel = (i18n: I18n, v: DocumentType) => label(i18n, 'document', v);
 export const toldHowLabel = (i18n: I18n, v: ToldHow) => label(i18n, 'toldHow', v);
+export const letterHowLabel = (i18n: I18n, v: LetterHow) => label(i18n, 'letterHow', v);
 export const stepLabel = (i18n: I18n, v: string) => label(i18n, 'requestStep', v);
 
 export function isOpen(state: RequestState): boolean {

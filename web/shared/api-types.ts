@@ -870,6 +870,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/requests/{id}/letters/{letterId}/sent': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Record that a letter to the person was posted, handed over or told by phone
+     * @description A letter is marked once; it is then no longer waiting. `on` is the day (Europe/Helsinki), today when not given; not in the future, not before the letter was due.
+     */
+    post: operations['markRequestLetterSent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -885,6 +905,12 @@ export interface components {
        * @enum {string}
        */
       documentType?: 'passport' | 'id_card' | 'driving_licence' | 'residence_permit' | 'other';
+    };
+    PostalAddressInput: {
+      street: string;
+      postalCode: string;
+      city: string;
+      country?: string;
     };
     PermissionChangeInput: {
       /** @description A permission kind of the definition */
@@ -1050,6 +1076,51 @@ export interface components {
       originalDueOn: string | null;
       closedAt: string | null;
       overdue: boolean;
+      /** @description Letters to the person not yet marked sent (the request gives no e-mail address) */
+      lettersWaiting: number;
+    };
+    PostalAddress: {
+      street: string;
+      postalCode: string;
+      city: string;
+      country?: string;
+    };
+    RequestLetter: {
+      /** Format: uuid */
+      id: string;
+      /** @description The mail template whose words the letter uses */
+      template: string;
+      /** @enum {string} */
+      lang: 'sv' | 'fi' | 'en';
+      /** @description When the letter became due (the step that told the person) */
+      dueAt: string;
+      subject: string;
+      /** @description The letter, as the mail would have said it */
+      text: string;
+      /** @description The controller, as the letter's sender */
+      from: {
+        name: string;
+        street: string;
+        postalCode: string;
+        city: string;
+        country: string;
+      };
+      to: {
+        name: string | null;
+        /** @description null: no postal address; tell the person by the channel they used */
+        address: components['schemas']['PostalAddress'] | null;
+      };
+      /** @description The request's data was shredded: the letter's text is gone */
+      erased: boolean;
+      /** @description null while the letter waits to be sent */
+      sent: {
+        /** @enum {string} */
+        how: 'post' | 'handed_over' | 'phone';
+        /** Format: date */
+        on: string;
+        /** @description Who recorded it (actor kind and id) */
+        by: string;
+      } | null;
     };
     Request: {
       /** Format: uuid */
@@ -1083,10 +1154,13 @@ export interface components {
       originalDueOn: string | null;
       closedAt: string | null;
       overdue: boolean;
+      /** @description Letters to the person not yet marked sent (the request gives no e-mail address) */
+      lettersWaiting: number;
       contact: {
         email: string | null;
         phone: string | null;
         name: string | null;
+        address: components['schemas']['PostalAddress'] | null;
       };
       details: string | null;
       changes: {
@@ -1131,6 +1205,8 @@ export interface components {
         how: 'email' | 'letter' | 'api' | 'phone' | 'other';
         recordedBy: string;
       }[];
+      /** @description Letters in place of mail the request had no e-mail address for, oldest first */
+      letters: components['schemas']['RequestLetter'][];
     };
     /** @description Always this, whether or not anything was mailed */
     PortalSent: {
@@ -4852,6 +4928,7 @@ export interface operations {
           email?: string;
           phone?: string;
           name?: string;
+          address?: components['schemas']['PostalAddressInput'];
           details?: string;
           changes?: {
             category: string;
@@ -5489,6 +5566,91 @@ export interface operations {
            * @description When; now when not given
            */
           at?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Request'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  markRequestLetterSent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+        /** @description Letter id */
+        letterId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description post, handed_over or phone
+           * @enum {string}
+           */
+          how: 'post' | 'handed_over' | 'phone';
+          /**
+           * Format: date
+           * @description When (YYYY-MM-DD); today when not given
+           */
+          on?: string;
         };
       };
     };

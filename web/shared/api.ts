@@ -69,6 +69,8 @@ export type RequestLang = RequestSummary['lang'];
 export type IdentityProof = RequestView['identity']['accepted'][number];
 export type DocumentType = NonNullable<RequestView['identity']['documentType']>;
 export type ToldHow = RequestView['recipients'][number]['how'];
+export type RequestLetter = RequestView['letters'][number];
+export type LetterHow = NonNullable<RequestLetter['sent']>['how'];
 export type RequestedChange = RequestView['changes'][number];
 export type RequestIntake = Body<'submitRequest'>;
 export type RequestCompletion = NonNullable<Body<'completeRequest'>>;
@@ -91,6 +93,7 @@ export const DOCUMENT_TYPES = [
   'residence_permit',
   'other',
 ] as const satisfies readonly DocumentType[];
+export const LETTER_HOW = ['post', 'handed_over', 'phone'] as const satisfies readonly LetterHow[];
 export const TOLD_HOW = [
   'email',
   'letter',
@@ -315,6 +318,12 @@ export function createApiClient(base = '/api/v1') {
       request<Answer<'recordRecipientTold'>>(
         'POST',
         `/requests/${encodeURIComponent(id)}/recipients/${encodeURIComponent(recipientId)}`,
+        { body },
+      ),
+    markRequestLetterSent: (id: string, letterId: string, body: Body<'markRequestLetterSent'>) =>
+      request<Answer<'markRequestLetterSent'>>(
+        'POST',
+        `/requests/${encodeURIComponent(id)}/letters/${encodeURIComponent(letterId)}/sent`,
         { body },
       ),
     /** The portal: a new request; always answers the same, whoever the address belongs to. */

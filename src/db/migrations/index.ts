@@ -20,6 +20,7 @@ import * as m0017 from './0017_staff_contact.ts';
 import * as m0018 from './0018_permissions.ts';
 import * as m0020 from './0020_permission_links.ts';
 import * as m0022 from './0022_address_lists.ts';
+import * as m0023 from './0023_request_letters.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0018_permissions': m0018,
   '0020_permission_links': m0020,
   '0022_address_lists': m0022,
+  '0023_request_letters': m0023,
 };

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { IDENTITY_PROOFS, REQUEST_CHANNELS, REQUEST_TYPES } from '../definition/index.ts';
 import { auditData, defineAuditEvent, type AuditEventMap } from '../audit/index.ts';
-import { DOCUMENT_TYPES, TOLD_HOW } from './model.ts';
+import { DOCUMENT_TYPES, LETTER_HOW, TOLD_HOW } from './model.ts';
 
 const TYPE = {
   access: { sv: 'tillgång', fi: 'pääsy tietoihin', en: 'access' },
@@ -119,6 +119,30 @@ export const requestEvents = [
       sv: (d) => `Mottagaren ${d.recipient} underrättades`,
       fi: (d) => `Vastaanottajalle ${d.recipient} ilmoitettiin`,
       en: (d) => `The recipient ${d.recipient} was told`,
+    },
+  ),
+  defineAuditEvent(
+    'request.letter_sent',
+    z.strictObject({ request, letter: auditData.id(), how: z.enum(LETTER_HOW) }),
+    {
+      sv: (d) =>
+        d.how === 'post'
+          ? 'Ett brev om en begäran skickades per post'
+          : d.how === 'handed_over'
+            ? 'Ett brev om en begäran överlämnades'
+            : 'Personen fick ett besked om en begäran per telefon',
+      fi: (d) =>
+        d.how === 'post'
+          ? 'Pyyntöä koskeva kirje lähetettiin postitse'
+          : d.how === 'handed_over'
+            ? 'Pyyntöä koskeva kirje luovutettiin'
+            : 'Henkilölle kerrottiin pyynnöstä puhelimitse',
+      en: (d) =>
+        d.how === 'post'
+          ? 'A letter about a request was posted'
+          : d.how === 'handed_over'
+            ? 'A letter about a request was handed over'
+            : 'The person was told about a request by phone',
     },
   ),
 ] as const;

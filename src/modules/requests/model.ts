@@ -49,6 +49,19 @@ export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 export const TOLD_HOW = ['email', 'letter', 'api', 'phone', 'other'] as const;
 export type ToldHow = (typeof TOLD_HOW)[number];
 
+/** How staff told a person a letter's content (a letter posted, handed over, or said by phone). */
+export const LETTER_HOW = ['post', 'handed_over', 'phone'] as const;
+export type LetterHow = (typeof LETTER_HOW)[number];
+
+/** A postal address a request gives, to answer by letter. */
+export const postalAddressSchema = z.strictObject({
+  street: z.string().trim().min(1).max(200),
+  postalCode: z.string().trim().min(1).max(20),
+  city: z.string().trim().min(1).max(100),
+  country: z.string().trim().max(100).optional(),
+});
+export type PostalAddress = z.infer<typeof postalAddressSchema>;
+
 export const REQUEST_LANGS = ['sv', 'fi', 'en'] as const;
 export type RequestLang = (typeof REQUEST_LANGS)[number];
 
@@ -64,6 +77,8 @@ export interface RequestSealed {
   email: string | null;
   phone: string | null;
   name: string | null;
+  /** The postal address to answer by letter (letters, phone, in person); absent on old requests. */
+  address?: PostalAddress | null;
   details: string | null;
   changes: RequestedChange[];
   /** Reasons given along the way, by step (`refuse`, `extend`, `cancel`, `complete`). */
@@ -84,6 +99,7 @@ export interface SubmitInput {
   email?: string | undefined;
   phone?: string | undefined;
   name?: string | undefined;
+  address?: PostalAddress | undefined;
   details?: string | undefined;
   changes?: RequestedChange[] | undefined;
   subjectId?: string | undefined;
@@ -106,6 +122,8 @@ export interface RequestSummary {
   originalDueOn: string | null;
   closedAt: string | null;
   overdue: boolean;
+  /** Letters to the person not yet marked sent (the request gives no e-mail address). */
+  lettersWaiting: number;
 }
 
 export interface RequestEventView {
@@ -123,9 +141,33 @@ export interface RecipientToldView {
   recordedBy: string;
 }
 
+/**
+ * A letter to the person, in place of a mail the request had no e-mail address for: the same
+ * template's text, the controller as sender, the person's name and postal address (null: there
+ * is none, tell them by the channel they used).
+ */
+export interface LetterView {
+  id: string;
+  template: string;
+  lang: RequestLang;
+  dueAt: string;
+  subject: string;
+  text: string;
+  from: { name: string; street: string; postalCode: string; city: string; country: string };
+  to: { name: string | null; address: PostalAddress | null };
+  /** The letter's data is gone (the request's data shredded): only its dates remain. */
+  erased: boolean;
+  sent: { how: LetterHow; on: string; by: string } | null;
+}
+
 /** A request in full, opened: for those who handle requests. */
 export interface RequestView extends RequestSummary {
-  contact: { email: string | null; phone: string | null; name: string | null };
+  contact: {
+    email: string | null;
+    phone: string | null;
+    name: string | null;
+    address: PostalAddress | null;
+  };
   details: string | null;
   changes: RequestedChange[];
   reasons: RequestSealed['reasons'];
@@ -141,4 +183,5 @@ export interface RequestView extends RequestSummary {
   downloadUntil: string | null;
   events: RequestEventView[];
   recipients: RecipientToldView[];
+  letters: LetterView[];
 }

@@ -4,7 +4,7 @@
  */
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
-import type { RequestsTable } from '../../db/types.ts';
+import type { RequestLettersTable, RequestsTable } from '../../db/types.ts';
 
 export type RequestRow = Omit<
   Selectable<RequestsTable>,
@@ -14,6 +14,24 @@ export type RequestRow = Omit<
   original_due_on: string | null;
 };
 export type NewRequestRow = Insertable<RequestsTable>;
+export type LetterRow = Omit<Selectable<RequestLettersTable>, 'sent_on'> & {
+  sent_on: string | null;
+};
+
+const LETTER_COLUMNS = [
+  'id',
+  'request_id',
+  'template',
+  'lang',
+  'sealed',
+  'sealed_with',
+  'has_address',
+  'due_at',
+  'sent_how',
+  'sent_by',
+  'sent_recorded_at',
+] as const;
+const sentOn = sql<string | null>`to_char(sent_on, 'YYYY-MM-DD')`.as('sent_on');
 
 export interface RequestFilter {
   /** Only these states; open requests (not completed, refused or cancelled) when not given. */
@@ -259,6 +277,85 @@ export const requestsRepo = {
           recorded_at: r.at,
         }),
       )
+      .execute();
+  },
+
+  /** Records a letter to send in place of a mail. */
+  async insertLetter(ex: Executor, row: Insertable<RequestLettersTable>): Promise<void> {
+    await ex.insertInto('request_letters').values(row).execute();
+  },
+
+  /** A request's letters, oldest first. */
+  async letters(ex: Executor, requestId: string): Promise<LetterRow[]> {
+    return ex
+      .selectFrom('request_letters')
+      .select([...LETTER_COLUMNS, sentOn])
+      .where('request_id', '=', requestId)
+      .orderBy('due_at')
+      .orderBy('id')
+      .execute();
+  },
+
+  async letter(ex: Executor, id: string, forUpdate = false): Promise<LetterRow | undefined> {
+    let q = ex
+      .selectFrom('request_letters')
+      .select([...LETTER_COLUMNS, sentOn])
+      .where('id', '=', id);
+    if (forUpdate) {
+      q = q.forUpdate();
+    }
+    return q.executeTakeFirst();
+  },
+
+  /**
+   * Marks a letter sent; false when it was marked already (nothing changed). `dropText` empties
+   * its sealed text (a letter sealed under the server's secret, once it has reached the person).
+   */
+  async markLetterSent(
+    ex: Executor,
+    id: string,
+    m: { how: string; on: string; by: string; at: Date; dropText: boolean },
+  ): Promise<boolean> {
+    const r = await ex
+      .updateTable('request_letters')
+      .set({
+        ...(m.dropText ? { sealed: Buffer.alloc(0) } : {}),
+        sent_how: m.how,
+        sent_on: sql<string>`${m.on}::date`,
+        sent_by: m.by,
+        sent_recorded_at: m.at,
+      })
+      .where('id', '=', id)
+      .where('sent_how', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  },
+
+  /** How many letters wait to be sent, per request of those given. */
+  async waitingCounts(ex: Executor, requestIds: readonly string[]): Promise<Map<string, number>> {
+    if (requestIds.length === 0) {
+      return new Map();
+    }
+    const rows = await ex
+      .selectFrom('request_letters')
+      .select(['request_id', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('request_id', 'in', [...requestIds])
+      .where('sent_how', 'is', null)
+      .groupBy('request_id')
+      .execute();
+    return new Map(rows.map((r) => [r.request_id, Number(r.n)]));
+  },
+
+  /** Every letter waiting to be sent, oldest first: ids, requests, templates and dates only. */
+  async waitingLetters(
+    ex: Executor,
+  ): Promise<Array<{ id: string; request_id: string; template: string; due_at: Date }>> {
+    return ex
+      .selectFrom('request_letters')
+      .select(['id', 'request_id', 'template', 'due_at'])
+      .where('sent_how', 'is', null)
+      .orderBy('due_at')
+      .orderBy('id')
       .execute();
   },
 };

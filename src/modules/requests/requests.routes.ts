@@ -12,6 +12,8 @@ import { IDENTITY_PROOFS, REQUEST_CHANNELS, REQUEST_TYPES } from '../definition/
 import {
   DOCUMENT_TYPES,
   fieldValueSchema,
+  LETTER_HOW,
+  postalAddressSchema,
   REQUEST_LANGS,
   REQUEST_STATES,
   TOLD_HOW,
@@ -62,8 +64,49 @@ const summary = z
     originalDueOn: isoDate.nullable().describe('The due date before any extension'),
     closedAt: z.string().nullable(),
     overdue: z.boolean(),
+    lettersWaiting: z
+      .number()
+      .int()
+      .describe('Letters to the person not yet marked sent (the request gives no e-mail address)'),
   })
   .meta({ id: 'RequestSummary' });
+
+const postalAddress = postalAddressSchema.meta({ id: 'PostalAddress' });
+
+const letter = z
+  .object({
+    id: z.uuid(),
+    template: z.string().describe('The mail template whose words the letter uses'),
+    lang: z.enum(REQUEST_LANGS),
+    dueAt: z.string().describe('When the letter became due (the step that told the person)'),
+    subject: z.string(),
+    text: z.string().describe('The letter, as the mail would have said it'),
+    from: z
+      .object({
+        name: z.string(),
+        street: z.string(),
+        postalCode: z.string(),
+        city: z.string(),
+        country: z.string(),
+      })
+      .describe("The controller, as the letter's sender"),
+    to: z.object({
+      name: z.string().nullable(),
+      address: postalAddress
+        .nullable()
+        .describe('null: no postal address; tell the person by the channel they used'),
+    }),
+    erased: z.boolean().describe("The request's data was shredded: the letter's text is gone"),
+    sent: z
+      .object({
+        how: z.enum(LETTER_HOW),
+        on: isoDate,
+        by: z.string().describe('Who recorded it (actor kind and id)'),
+      })
+      .nullable()
+      .describe('null while the letter waits to be sent'),
+  })
+  .meta({ id: 'RequestLetter' });
 
 const view = summary
   .extend({
@@ -71,6 +114,7 @@ const view = summary
       email: z.string().nullable(),
       phone: z.string().nullable(),
       name: z.string().nullable(),
+      address: postalAddress.nullable(),
     }),
     details: z.string().nullable(),
     changes: z.array(z.object({ category: z.string(), field: z.string(), value: z.unknown() })),
@@ -112,6 +156,9 @@ const view = summary
         recordedBy: z.string(),
       }),
     ),
+    letters: z
+      .array(letter)
+      .describe('Letters in place of mail the request had no e-mail address for, oldest first'),
   })
   .meta({ id: 'Request' });
 
@@ -180,6 +227,9 @@ export function requestsRoutes(app: FastifyInstance, service: RequestsService): 
         email: z.string().max(254).optional(),
         phone: z.string().max(32).optional(),
         name: z.string().max(200).optional(),
+        address: postalAddress
+          .optional()
+          .describe('Where to answer by letter when the request gives no e-mail address'),
         details: z.string().max(10_000).optional(),
         changes: z.array(change).max(200).optional(),
         subjectId: z.uuid().optional(),
@@ -327,5 +377,24 @@ export function requestsRoutes(app: FastifyInstance, service: RequestsService): 
         how: req.body.how,
         at: req.body.at === undefined ? undefined : new Date(req.body.at),
       }),
+  });
+
+  r.post('/requests/:id/letters/:letterId/sent', {
+    schema: {
+      operationId: 'markRequestLetterSent',
+      tags,
+      security,
+      summary: 'Record that a letter to the person was posted, handed over or told by phone',
+      description:
+        'A letter is marked once; it is then no longer waiting. `on` is the day (Europe/Helsinki), today when not given; not in the future, not before the letter was due.',
+      params: z.strictObject({ id, letterId: z.uuid().describe('Letter id') }),
+      body: z.strictObject({
+        how: z.enum(LETTER_HOW).describe('post, handed_over or phone'),
+        on: isoDate.optional().describe('When (YYYY-MM-DD); today when not given'),
+      }),
+      response: { 200: view, ...errors },
+    },
+    handler: async (req) =>
+      service.markLetterSent(actorOf(req), req.params.id, req.params.letterId, req.body),
   });
 }

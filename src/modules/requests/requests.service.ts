@@ -24,7 +24,12 @@ import {
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid, invalidAll, type FieldIssue } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
-import type { MailMessage, MailService, TemplateName } from '../../mail/index.ts';
+import {
+  renderTemplate,
+  type MailMessage,
+  type MailService,
+  type TemplateName,
+} from '../../mail/index.ts';
 import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/index.ts';
@@ -41,10 +46,15 @@ import type { AccessCopyRequest, SubjectsService } from '../subjects/index.ts';
 import { addDays, dueDate, extendedDueDate, helsinkiDate, isOverdue } from './deadlines.ts';
 import {
   DOCUMENT_TYPES,
+  LETTER_HOW,
+  postalAddressSchema,
   REQUEST_LANGS,
   REQUEST_STATES,
   TOLD_HOW,
   type IdentityInput,
+  type LetterHow,
+  type LetterView,
+  type PostalAddress,
   type RequestLang,
   type RequestSealed,
   type RequestState,
@@ -54,7 +64,7 @@ import {
   type SubmitInput,
   type ToldHow,
 } from './model.ts';
-import { requestsRepo as repo, type RequestRow } from './requests.repo.ts';
+import { requestsRepo as repo, type LetterRow, type RequestRow } from './requests.repo.ts';
 
 /** How long an access copy may be downloaded once the request is completed. */
 export const DOWNLOAD_DAYS = 30;
@@ -180,7 +190,15 @@ const emptySealed = (): RequestSealed => ({
   compellingGrounds: [],
 });
 
-function present(row: RequestRow, now: Date): RequestSummary {
+/** What a letter's sealed part holds: the template's data and whom it goes to. */
+interface LetterSealed {
+  data: unknown;
+  to: { name: string | null; address: PostalAddress | null };
+}
+
+const letterAad = (id: string) => `request-letter:${id}`;
+
+function present(row: RequestRow, now: Date, lettersWaiting = 0): RequestSummary {
   return {
     id: row.id,
     type: row.type as RequestType,
@@ -195,6 +213,7 @@ function present(row: RequestRow, now: Date): RequestSummary {
     originalDueOn: row.original_due_on,
     closedAt: row.closed_at?.toISOString() ?? null,
     overdue: row.closed_at === null && row.due_on !== null && isOverdue(row.due_on, now),
+    lettersWaiting,
   };
 }
 
@@ -437,7 +456,8 @@ export function createRequestsService(deps: RequestsDeps) {
   /**
    * Puts a mail to the person in the outbox, when the request gives an e-mail address. Tied to
    * the person (sealed under their key) when the request is matched to one and `tied` holds;
-   * after an erasure it is not, since their key is gone.
+   * after an erasure it is not, since their key is gone. Without an e-mail address, a letter to
+   * send is recorded instead (see `recordLetter`). Answers whether a mail was queued.
    */
   const mailPerson = async <T extends TemplateName>(
     tx: Executor,
@@ -447,6 +467,7 @@ export function createRequestsService(deps: RequestsDeps) {
     tied = true,
   ): Promise<boolean> => {
     if (!sealed.email) {
+      await recordLetter(tx, row, sealed, message, tied);
       return false;
     }
     await mail.sendMail(
@@ -460,6 +481,110 @@ export function createRequestsService(deps: RequestsDeps) {
       { db: tx },
     );
     return true;
+  };
+
+  /**
+   * Records a letter to send in place of a mail: the same template and data, checked by the
+   * template now (so a letter that cannot be rendered fails the step, as a mail would), the
+   * person's name and postal address copied in, sealed under the request's key, or, when the
+   * person's key is gone with an erasure (`tied` false), under the server's secret so that the
+   * completion still reaches them once the request's data is shredded. A step in the history.
+   */
+  const recordLetter = async <T extends TemplateName>(
+    tx: Executor,
+    row: RequestRow,
+    sealed: RequestSealed,
+    message: Pick<MailMessage<T>, 'template' | 'data'>,
+    tied: boolean,
+  ): Promise<void> => {
+    const lang = row.lang as RequestLang;
+    renderTemplate(message.template, lang, message.data);
+    const id = uuidv7();
+    const address = sealed.address ?? null;
+    const content: LetterSealed = {
+      data: message.data,
+      to: { name: sealed.name, address },
+    };
+    const plain = JSON.stringify(content);
+    let bytes: Buffer;
+    if (tied) {
+      const key = await keyOf(row.id);
+      try {
+        bytes = vault.seal(key, letterAad(id), plain);
+      } finally {
+        key.fill(0);
+      }
+    } else {
+      bytes = vault.sealSecret(letterAad(id), plain);
+    }
+    await repo.insertLetter(tx, {
+      id,
+      request_id: row.id,
+      template: message.template,
+      lang,
+      sealed: bytes,
+      sealed_with: tied ? 'request' : 'server',
+      has_address: address !== null,
+      due_at: clock.now(),
+    });
+    await step(tx, row.id, system, 'letter_due', {
+      letter: id,
+      template: message.template,
+      address: address !== null,
+    });
+  };
+
+  /** A letter as staff see and print it; its data gone when the request's was shredded. */
+  const letterView = async (l: LetterRow): Promise<LetterView> => {
+    let content: LetterSealed | null = null;
+    if (l.sealed.length === 0) {
+      content = null;
+    } else if (l.sealed_with === 'server') {
+      content = JSON.parse(
+        vault.openSecret(letterAad(l.id), l.sealed).toString('utf8'),
+      ) as LetterSealed;
+    } else if (await keys.get(l.request_id)) {
+      const key = await keyOf(l.request_id);
+      try {
+        content = JSON.parse(
+          vault.open(key, letterAad(l.id), l.sealed).toString('utf8'),
+        ) as LetterSealed;
+      } finally {
+        key.fill(0);
+      }
+    }
+    const lang = l.lang as RequestLang;
+    const rendered = content
+      ? renderTemplate(l.template as TemplateName, lang, content.data)
+      : { subject: '', text: '' };
+    const c = def.controller;
+    return {
+      id: l.id,
+      template: l.template,
+      lang,
+      dueAt: l.due_at.toISOString(),
+      subject: rendered.subject,
+      text: rendered.text,
+      from: {
+        name: c.name,
+        street: c.address.street,
+        postalCode: c.address.postalCode,
+        city: c.address.city,
+        country: c.address.country,
+      },
+      to: content ? content.to : { name: null, address: null },
+      erased: content === null,
+      sent:
+        l.sent_how && l.sent_on && l.sent_by
+          ? { how: l.sent_how as LetterHow, on: l.sent_on, by: l.sent_by }
+          : null,
+    };
+  };
+
+  /** A request as listed, with the letters waiting to be sent for it. */
+  const summarise = async (row: RequestRow): Promise<RequestSummary> => {
+    const waiting = await repo.waitingCounts(db, [row.id]);
+    return present(row, clock.now(), waiting.get(row.id) ?? 0);
   };
 
   // --- transitions ----------------------------------------------------------------------------
@@ -654,6 +779,20 @@ export function createRequestsService(deps: RequestsDeps) {
             'give an e-mail address or a phone number to reach the person by, or the person (subjectId)',
         });
       }
+      let address: PostalAddress | null = null;
+      if (input.address !== undefined) {
+        const parsed = postalAddressSchema.safeParse(input.address);
+        if (parsed.success) {
+          address = parsed.data;
+        } else {
+          for (const issue of parsed.error.issues) {
+            issues.push({
+              field: ['address', ...issue.path.map(String)].join('.'),
+              detail: issue.message,
+            });
+          }
+        }
+      }
       if (input.type === 'rectification' && (input.changes ?? []).length === 0 && !input.details) {
         issues.push({
           field: 'changes',
@@ -686,6 +825,7 @@ export function createRequestsService(deps: RequestsDeps) {
         email: input.email?.trim() ?? null,
         phone: input.phone?.trim() ?? null,
         name: input.name?.trim() || null,
+        address,
         details: input.details ?? null,
         changes: input.changes ?? [],
       };
@@ -749,7 +889,7 @@ export function createRequestsService(deps: RequestsDeps) {
 
     /** `submit` on its own transaction, answering the request as listed (the HTTP intake). */
     async intake(actor: Actor, input: SubmitInput): Promise<RequestSummary> {
-      return present(await service.submit(db, input, actor), clock.now());
+      return summarise(await service.submit(db, input, actor));
     },
 
     /** A request's row as listed (for the portal's routes, after `submit`). */
@@ -788,7 +928,7 @@ export function createRequestsService(deps: RequestsDeps) {
         const current = await lockIn(tx, id, ['received', 'identity_pending'], 'proven again');
         return recordProof(tx, actor, current, sealed, identity, match);
       });
-      return present(row, clock.now());
+      return summarise(row);
     },
 
     /** Links a request to a person staff found (when it came without an address held, say). */
@@ -842,7 +982,7 @@ export function createRequestsService(deps: RequestsDeps) {
         });
         return { ...current, subject_id: subjectId, updated_at: now };
       });
-      return present(row, clock.now());
+      return summarise(row);
     },
 
     /**
@@ -906,7 +1046,7 @@ export function createRequestsService(deps: RequestsDeps) {
         });
         return next;
       });
-      return present(row, clock.now());
+      return summarise(row);
     },
 
     /**
@@ -935,7 +1075,7 @@ export function createRequestsService(deps: RequestsDeps) {
         });
         return next;
       });
-      return present(row, clock.now());
+      return summarise(row);
     },
 
     /** Cancels a request (withdrawn by the person, made twice), with a reason kept sealed. */
@@ -950,7 +1090,7 @@ export function createRequestsService(deps: RequestsDeps) {
         sealed.reasons.cancel = input.reason.trim();
         return close(tx, actor, current, 'cancelled', sealed);
       });
-      return present(row, clock.now());
+      return summarise(row);
     },
 
     /**
@@ -1024,7 +1164,7 @@ export function createRequestsService(deps: RequestsDeps) {
               });
               return next;
             });
-            return present(row, clock.now());
+            return summarise(row);
           }
           case 'rectification': {
             const changes = body.changes ?? sealed.changes;
@@ -1263,7 +1403,11 @@ export function createRequestsService(deps: RequestsDeps) {
         offset: Math.max(filter.offset ?? 0, 0),
       });
       const now = clock.now();
-      return rows.map((r) => present(r, now));
+      const waiting = await repo.waitingCounts(
+        db,
+        rows.map((r) => r.id),
+      );
+      return rows.map((r) => present(r, now, waiting.get(r.id) ?? 0));
     },
 
     /** One request, opened, with its history; the read is access-logged. */
@@ -1273,11 +1417,13 @@ export function createRequestsService(deps: RequestsDeps) {
       if (!row) {
         throw new AppError('not_found', `no request with id ${id}`);
       }
-      const [sealed, events, told] = await Promise.all([
+      const [sealed, events, told, letterRows] = await Promise.all([
         openOrShredded(row),
         repo.events(db, id),
         repo.recipients(db, id),
+        repo.letters(db, id),
       ]);
+      const letters = await Promise.all(letterRows.map(letterView));
       await audit.log({
         actor,
         action: 'request.read',
@@ -1285,8 +1431,13 @@ export function createRequestsService(deps: RequestsDeps) {
         data: { request: id },
       });
       return {
-        ...present(row, clock.now()),
-        contact: { email: sealed.email, phone: sealed.phone, name: sealed.name },
+        ...present(row, clock.now(), letters.filter((l) => l.sent === null).length),
+        contact: {
+          email: sealed.email,
+          phone: sealed.phone,
+          name: sealed.name,
+          address: sealed.address ?? null,
+        },
         details: sealed.details,
         changes: sealed.changes,
         reasons: sealed.reasons,
@@ -1311,7 +1462,89 @@ export function createRequestsService(deps: RequestsDeps) {
           how: t.how as ToldHow,
           recordedBy: t.recorded_by,
         })),
+        letters,
       };
+    },
+
+    /**
+     * Records that a letter was sent (posted, handed over) or its content told by phone, on a
+     * date (today when not given; not in the future, not before the letter was due): a step in
+     * the request's history and the access log. A letter is marked once.
+     */
+    async markLetterSent(
+      actor: Actor,
+      id: string,
+      letterId: string,
+      input: { how?: LetterHow | undefined; on?: string | undefined },
+    ): Promise<RequestView> {
+      authorise(actor, 'record a letter sent');
+      const issues: FieldIssue[] = [];
+      if (input.how === undefined || !(LETTER_HOW as readonly string[]).includes(input.how)) {
+        issues.push({
+          field: 'how',
+          detail: `how the person was told: one of ${LETTER_HOW.join(', ')}`,
+        });
+      }
+      const today = helsinkiDate(clock.now());
+      const on = input.on ?? today;
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(on) || Number.isNaN(Date.parse(`${on}T00:00:00Z`))) {
+        issues.push({ field: 'on', detail: 'expected a date, YYYY-MM-DD' });
+      } else if (on > today) {
+        issues.push({ field: 'on', detail: 'not in the future' });
+      }
+      if (issues.length > 0) {
+        throw invalidAll(issues);
+      }
+      const how = input.how as LetterHow;
+      await withTransaction(db, async (tx) => {
+        const current = await repo.get(tx, id, true);
+        if (!current) {
+          throw new AppError('not_found', `no request with id ${id}`);
+        }
+        const letter = await repo.letter(tx, letterId, true);
+        if (!letter || letter.request_id !== id) {
+          throw new AppError('not_found', `no letter ${letterId} for request ${id}`, [
+            { field: 'letterId', detail: 'no such letter for this request' },
+          ]);
+        }
+        if (letter.sent_how !== null) {
+          throw new AppError('conflict', 'the letter has been marked sent already', [
+            {
+              field: 'letterId',
+              detail: `marked sent (${letter.sent_how}) on ${letter.sent_on ?? ''} already`,
+            },
+          ]);
+        }
+        if (on < helsinkiDate(letter.due_at)) {
+          throw invalid('on', `not before the letter was due (${helsinkiDate(letter.due_at)})`);
+        }
+        const marked = await repo.markLetterSent(tx, letterId, {
+          how,
+          on,
+          by: actorLabel(actor),
+          at: clock.now(),
+          // An erased person's letter (sealed under the server's secret) is kept only until sent.
+          dropText: letter.sealed_with === 'server',
+        });
+        if (!marked) {
+          throw new AppError('conflict', 'the letter has been marked sent already', [
+            { field: 'letterId', detail: 'marked sent already' },
+          ]);
+        }
+        await step(tx, id, actor, 'letter_sent', {
+          letter: letterId,
+          template: letter.template,
+          how,
+          on,
+        });
+        await audit.record(tx, {
+          actor,
+          action: 'request.letter_sent',
+          subjectId: current.subject_id,
+          data: { request: id, letter: letterId, how },
+        });
+      });
+      return service.get(actor, id);
     },
 
     /**
@@ -1384,7 +1617,12 @@ export function createRequestsService(deps: RequestsDeps) {
      * when not known); only when there is no such member, to the definition's privacy address.
      * Nothing is sent when nothing is due. Answers what was found.
      */
-    async sendDigest(): Promise<{ overdue: number; dueSoon: number; sentTo: number }> {
+    async sendDigest(): Promise<{
+      overdue: number;
+      dueSoon: number;
+      letters: number;
+      sentTo: number;
+    }> {
       const now = clock.now();
       const today = helsinkiDate(now);
       const rows = await repo.dueBy(db, addDays(today, DIGEST_DAYS));
@@ -1395,8 +1633,13 @@ export function createRequestsService(deps: RequestsDeps) {
       });
       const overdue = rows.filter((r) => r.due_on < today).map(item);
       const dueSoon = rows.filter((r) => r.due_on >= today).map(item);
-      if (overdue.length + dueSoon.length === 0) {
-        return { overdue: 0, dueSoon: 0, sentTo: 0 };
+      const letters = (await repo.waitingLetters(db)).map((l) => ({
+        request: l.request_id,
+        template: l.template,
+        dueOn: helsinkiDate(l.due_at),
+      }));
+      if (overdue.length + dueSoon.length + letters.length === 0) {
+        return { overdue: 0, dueSoon: 0, letters: 0, sentTo: 0 };
       }
       const to = await digestRecipients();
       for (const { email: address, lang } of to) {
@@ -1404,10 +1647,15 @@ export function createRequestsService(deps: RequestsDeps) {
           to: address,
           template: 'requests-digest',
           locale: lang,
-          data: { register: registerName(lang), today, overdue, dueSoon },
+          data: { register: registerName(lang), today, overdue, dueSoon, letters },
         });
       }
-      return { overdue: overdue.length, dueSoon: dueSoon.length, sentTo: to.length };
+      return {
+        overdue: overdue.length,
+        dueSoon: dueSoon.length,
+        letters: letters.length,
+        sentTo: to.length,
+      };
     },
   };
 
@@ -1447,7 +1695,7 @@ export function createRequestsService(deps: RequestsDeps) {
       }
       return next;
     });
-    return present(row, clock.now());
+    return summarise(row);
   }
 
   function checkCompletion(

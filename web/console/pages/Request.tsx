@@ -7,12 +7,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ReactNode } from 'react';
-import { ApiError, DOCUMENT_TYPES, TOLD_HOW } from '../../shared/api.ts';
+import { ApiError, DOCUMENT_TYPES, LETTER_HOW, TOLD_HOW } from '../../shared/api.ts';
 import type {
   Definition,
   DocumentType,
   IdentityProof,
+  LetterHow,
   RequestCompletion,
+  RequestLetter,
   RequestedChange,
   RequestView,
   ToldHow,
@@ -45,6 +47,7 @@ import {
   documentLabel,
   helsinkiToday,
   isOpen,
+  letterHowLabel,
   proofLabel,
   stepLabel,
   toldHowLabel,
@@ -157,6 +160,11 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
             <Fact term={t('intake.name')}>{r.contact.name ?? '—'}</Fact>
             <Fact term={t('intake.email')}>{r.contact.email ?? '—'}</Fact>
             <Fact term={t('intake.phone')}>{r.contact.phone ?? '—'}</Fact>
+            <Fact term={t('intake.address')}>
+              {r.contact.address
+                ? `${r.contact.address.street}, ${r.contact.address.postalCode} ${r.contact.address.city}`
+                : '—'}
+            </Fact>
           </dl>
           {r.details ? <p className="pre-line">{r.details}</p> : null}
           {r.changes.length > 0 ? <Changes changes={r.changes} def={def} /> : null}
@@ -213,6 +221,8 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
           {open && !identityDone ? <IdentityForm request={r} /> : null}
         </section>
       </div>
+
+      {r.letters.length > 0 ? <Letters request={r} /> : null}
 
       {open ? (
         <>
@@ -1096,6 +1106,122 @@ function ToldForm({
       <Button type="submit" variant="secondary" busy={record.isPending}>
         {t('recipients.record')}
       </Button>
+      {errors.general ? <Alert>{errors.general}</Alert> : null}
+    </form>
+  );
+}
+
+/**
+ * Letters to send: what the person would have been mailed, had the request given an e-mail
+ * address. Each waiting letter opens as a printable page and is marked sent (posted, handed
+ * over, or told by phone when there is no postal address) with the day.
+ */
+function Letters({ request }: { request: RequestView }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const actorText = useActorText();
+  return (
+    <section aria-labelledby="letters-title" className="letters">
+      <h2 id="letters-title">{t('letters.title')}</h2>
+      <p className="muted small">{t('letters.intro')}</p>
+      <ul className="plain-list">
+        {request.letters.map((l) => (
+          <li key={l.id} className="card letter-item">
+            <h3>
+              {l.erased ? t('letters.erased') : l.subject}{' '}
+              {l.sent ? (
+                <Badge kind="success">{t('letters.sent')}</Badge>
+              ) : (
+                <Badge kind="warning">{t('letters.waiting')}</Badge>
+              )}
+            </h3>
+            <p className="small">
+              {t('letters.dueSince', { time: i18n.dateTime(l.dueAt) })}{' '}
+              <span lang={l.lang}>({LANGUAGE_NAMES[l.lang]})</span>
+            </p>
+            <p>
+              {l.to.address ? (
+                <>
+                  {t('letters.to')}: {l.to.name ? `${l.to.name}, ` : ''}
+                  {l.to.address.street}, {l.to.address.postalCode} {l.to.address.city}
+                </>
+              ) : (
+                <strong>{t('letters.noAddress')}</strong>
+              )}
+            </p>
+            {!l.erased ? (
+              <p>
+                <Link to={`/requests/${encodeURIComponent(request.id)}/letters/${l.id}`}>
+                  {t('letters.open')}
+                </Link>
+              </p>
+            ) : null}
+            {l.sent ? (
+              <p>
+                {t('letters.sentWhen', {
+                  how: letterHowLabel(i18n, l.sent.how),
+                  day: dayText(i18n, l.sent.on),
+                  by: actorText(l.sent.by),
+                })}
+              </p>
+            ) : (
+              <LetterSentForm request={request} letter={l} />
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function LetterSentForm({ request, letter }: { request: RequestView; letter: RequestLetter }) {
+  const api = useApi();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [how, setHow] = useState<LetterHow>(letter.to.address ? 'post' : 'phone');
+  const [on, setOn] = useState(helsinkiToday());
+  const mark = useRequestAction(
+    request,
+    () => api.markRequestLetterSent(request.id, letter.id, { how, on }),
+    t('letters.marked'),
+    true,
+  );
+  const errors = useErrors(mark.error);
+  return (
+    <form
+      className="row told-form"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        mark.mutate(undefined);
+      }}
+    >
+      <SelectField
+        id={`letter-how-${letter.id}`}
+        label={t('letters.how')}
+        value={how}
+        error={errors.field('how')}
+        onChange={(e) => setHow(e.target.value as LetterHow)}
+      >
+        {LETTER_HOW.map((h) => (
+          <option key={h} value={h}>
+            {letterHowLabel(i18n, h)}
+          </option>
+        ))}
+      </SelectField>
+      <TextField
+        id={`letter-on-${letter.id}`}
+        label={t('letters.on')}
+        type="date"
+        value={on}
+        max={helsinkiToday()}
+        error={errors.field('on')}
+        onChange={(e) => setOn(e.target.value)}
+      />
+      <Button type="submit" variant="secondary" busy={mark.isPending}>
+        {t('letters.mark')}
+      </Button>
+      {errors.field('letterId') ? <Alert>{errors.field('letterId')}</Alert> : null}
       {errors.general ? <Alert>{errors.general}</Alert> : null}
     </form>
   );

@@ -134,6 +134,16 @@ export function RequestsPage() {
       cell: (r) =>
         r.extended ? <Badge kind="neutral">{t('requests.extended')}</Badge> : t('common.no'),
     },
+    {
+      id: 'letters',
+      header: t('col.letters'),
+      cell: (r) =>
+        r.lettersWaiting > 0 ? (
+          <Badge kind="warning">{t('letters.toSend', { count: r.lettersWaiting })}</Badge>
+        ) : (
+          ''
+        ),
+    },
   ];
 
   return (
@@ -270,6 +280,9 @@ export function NewRequestPage() {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [phone, setPhone] = useState('');
+  const [street, setStreet] = useState('');
+  const [postalCode, setPostalCode] = useState('');
+  const [city, setCity] = useState('');
   const [details, setDetails] = useState('');
   const [proof, setProof] = useState<IdentityProof | ''>(defaultProof('in_person'));
   const [documentType, setDocumentType] = useState<DocumentType | ''>('');
@@ -294,6 +307,9 @@ export function NewRequestPage() {
       }
       if (phone.trim()) {
         input.phone = phone.trim();
+      }
+      if (street.trim() || postalCode.trim() || city.trim()) {
+        input.address = { street: street.trim(), postalCode: postalCode.trim(), city: city.trim() };
       }
       if (details.trim()) {
         input.details = details.trim();
@@ -417,6 +433,36 @@ export function NewRequestPage() {
               value={phone}
               error={fieldError('phone')}
               onChange={(e) => setPhone(e.target.value)}
+            />
+          </div>
+        </fieldset>
+        <fieldset className="fieldset">
+          <legend>{t('intake.address')}</legend>
+          <p className="field-hint">{t('intake.addressHint')}</p>
+          <div className="grid-3">
+            <TextField
+              id="intake-street"
+              label={t('intake.street')}
+              autoComplete="off"
+              value={street}
+              error={fieldError('address.street') ?? fieldError('address')}
+              onChange={(e) => setStreet(e.target.value)}
+            />
+            <TextField
+              id="intake-postal-code"
+              label={t('intake.postalCode')}
+              autoComplete="off"
+              value={postalCode}
+              error={fieldError('address.postalCode')}
+              onChange={(e) => setPostalCode(e.target.value)}
+            />
+            <TextField
+              id="intake-city"
+              label={t('intake.city')}
+              autoComplete="off"
+              value={city}
+              error={fieldError('address.city')}
+              onChange={(e) => setCity(e.target.value)}
             />
           </div>
         </fieldset>
