@@ -729,6 +729,41 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         allowed: only('admin', 'dpo'),
       },
       {
+        name: "mark a request's letter sent",
+        method: 'POST',
+        // The id is the request's and its letter's: a request by phone, without an e-mail address,
+        // is acknowledged by a letter to send.
+        url: (id) => {
+          const [request, letter] = id.split('|');
+          return `/api/v1/requests/${request}/letters/${letter}/sent`;
+        },
+        body: () => ({ how: 'post' }),
+        prepare: async () => {
+          const request = await newRequest();
+          const letter = await t.db.handle.db
+            .selectFrom('request_letters')
+            .select('id')
+            .where('request_id', '=', request)
+            .executeTakeFirstOrThrow();
+          return `${request}|${letter.id}`;
+        },
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'count an audience',
+        method: 'POST',
+        url: () => '/api/v1/audiences/count',
+        body: () => ({ purpose: 'newsletter', channel: 'email' }),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'export an audience',
+        method: 'POST',
+        url: () => '/api/v1/audiences/export',
+        body: () => ({ purpose: 'newsletter', channel: 'email' }),
+        allowed: only('admin', 'marketing'),
+      },
+      {
         name: "import an e-mail service's audience (dry run)",
         method: 'POST',
         url: () => '/api/v1/interchange/audience',
@@ -885,6 +920,16 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         'POST /api/v1/portal/verify',
         'POST /api/v1/portal/download-links',
         'POST /api/v1/portal/downloads',
+        // The portal's preference page and sign-up: public, or the person's own short session
+        // (test/permissions-portal.test.ts).
+        'GET /api/v1/portal/preferences/choices',
+        'POST /api/v1/portal/preferences/links',
+        'POST /api/v1/portal/preferences/session',
+        'DELETE /api/v1/portal/preferences/session',
+        'GET /api/v1/portal/preferences',
+        'PUT /api/v1/portal/preferences',
+        'POST /api/v1/portal/signups',
+        'POST /api/v1/portal/signups/confirm',
       ]);
       const walked = new Set(
         routes.map(
@@ -893,7 +938,11 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
               .url('{id}')
               .split('?')[0]
               ?.replace(/\/staff\/.*$/, '/staff/{id}')
-              .replace(/\/recipients\/[a-z_]+$/, '/recipients/{recipientId}')}`,
+              .replace(/\/recipients\/[a-z_]+$/, '/recipients/{recipientId}')
+              .replace(
+                /\/requests\/[^/]+\/letters\/[^/]+\/sent$/,
+                '/requests/{id}/letters/{letterId}/sent',
+              )}`,
         ),
       );
       expect(documented.length).toBeGreaterThan(20);
