@@ -18,7 +18,9 @@ async function nullCategoryRegister(dir: string): Promise<string> {
     .replace(/^ {2}- id: contact$/m, '  - id: "null"')
     .replace(/^(\s+categories: \[.*)$/gm, (line) =>
       line.replace(/(?<=[[ ,])contact(?=[,\]])/g, '"null"'),
-    );
+    )
+    // The marketing channels name the fields they reach people at.
+    .replace(/^(\s+fields: \[)contact\./gm, '$1null.');
   const file = join(dir, 'null-category.yaml');
   await writeFile(file, text);
   return file;

@@ -257,7 +257,7 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
     expect(created.statusCode).toBe(201);
     const id = created.json<{ id: string }>().id;
     await t.app.inject({
-      url: `/api/v1/subjects/${id}?purpose=newsletter`,
+      url: `/api/v1/subjects/${id}?purpose=customer_relationship`,
       headers: t.writer,
     });
 
@@ -353,7 +353,7 @@ describe.each(DATABASES)('health, metrics and a low volume on %s', (kind) => {
     expect(write.headers['x-content-type-options']).toBe('nosniff');
     expect(write.json()).toMatchObject({ status: 503, title: 'Storage is low' });
     const read = await t.app.inject({
-      url: '/api/v1/subjects?purpose=newsletter',
+      url: '/api/v1/subjects?purpose=customer_relationship',
       headers: t.writer,
     });
     expect(read.statusCode).toBe(503);
@@ -456,7 +456,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a PostgreSQL server that fails', 
       await locker.query('lock table subjects in access exclusive mode');
       const started = Date.now();
       const res = await t.app.inject({
-        url: `/api/v1/subjects/${id}?purpose=newsletter`,
+        url: `/api/v1/subjects/${id}?purpose=customer_relationship`,
         headers: t.writer,
       });
       expect(Date.now() - started).toBeLessThan(5000);
@@ -469,7 +469,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a PostgreSQL server that fails', 
       expect(JSON.stringify(t.logs)).not.toMatch(/stack|Anna|Kuusisto/);
       await locker.query('rollback');
       const again = await t.app.inject({
-        url: `/api/v1/subjects/${id}?purpose=newsletter`,
+        url: `/api/v1/subjects/${id}?purpose=customer_relationship`,
         headers: t.writer,
       });
       expect(again.statusCode).toBe(200);

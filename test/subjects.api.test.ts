@@ -456,7 +456,9 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
       'exportedAt',
       'history',
       'permissions',
+      'requests',
       'rights',
+      'stops',
       'subject',
       'supervisoryAuthority',
     ]);
