@@ -291,7 +291,12 @@ describe.each(DATABASES)("the person's stops and requests in the access copy on 
     expect(c.requests.map((r) => [r.id, r.type, r.state, r.identityProvenAt])).toEqual([
       [unproven, 'access', 'refused', null],
     ]);
-    expect(c.requests[0]?.contact).toEqual({ email: null, phone: null, name: null });
+    expect(c.requests[0]?.contact).toEqual({
+      email: null,
+      phone: null,
+      name: null,
+      address: null,
+    });
     expect(c.requests[0]?.reasons).toEqual({});
     const { html, pdf } = await readable(await buildAccessPackage(c, t.register, 'en'));
     for (const secret of [caller.name, caller.email, '111 2233', '+358501112233', refusal]) {

@@ -59,7 +59,7 @@ describe.each(DATABASES)('delivering an access copy without e-mail on %s', (kind
   const get = (url: string, headers: Record<string, string>) =>
     t.app.inject({ method: 'GET', url: `/api/v1${url}`, headers });
   const view = async (id: string) => (await get(`/requests/${id}`, dpo.headers)).json<View>();
-  const fields = (body: string) => JSON.parse(body).errors.map((e: { field: string }) => e.field);
+  const fields = (body: string) => (JSON.parse(body) as Problem).errors.map((e) => e.field);
 
   /** What a refusal must leave as it was. */
   async function state() {
