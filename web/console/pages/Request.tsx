@@ -1168,7 +1168,13 @@ function Letters({ request }: { request: RequestView }) {
         {request.letters.map((l) => (
           <li key={l.id} className="card letter-item">
             <h3>
-              {l.erased ? t('letters.erased') : l.subject}{' '}
+              {!l.erased
+                ? l.subject
+                : l.sent
+                  ? t('letters.sentGone')
+                  : l.closed
+                    ? t('letters.closedGone')
+                    : t('letters.erased')}{' '}
               {l.sent ? (
                 <Badge kind="success">{t('letters.sent')}</Badge>
               ) : l.closed ? (
