@@ -1291,6 +1291,7 @@ function Delivery({ request }: { request: RequestView }) {
   const [on, setOn] = useState(helsinkiToday());
   const [busy, setBusy] = useState<'zip' | 'pdf' | null>(null);
   const [saveError, setSaveError] = useState<string | null>(null);
+  const queryClient = useQueryClient();
   const record = useRequestAction(
     request,
     () => api.recordRequestDelivery(request.id, { how, on }),
@@ -1311,6 +1312,8 @@ function Delivery({ request }: { request: RequestView }) {
       a.download = filename;
       a.click();
       URL.revokeObjectURL(url);
+      // The download is a step in the request's history: show it.
+      await queryClient.invalidateQueries({ queryKey: ['request', request.id] });
     } catch (err) {
       setSaveError(describeError(i18n, err));
     } finally {
