@@ -78,6 +78,7 @@ describe('the server’s jobs', () => {
             'portal.prune-tokens',
             'portal.purge-unverified',
             'requests.digest',
+            'requests.letters',
             'requests.shred-erased',
             'staff.prune-sessions',
             'subjects.shred-ended-holds',

@@ -136,7 +136,13 @@ export interface AccessCopyRequest {
   state: string;
   closedAt: string | null;
   /** The contact details the request was made with. */
-  contact: { email: string | null; phone: string | null; name: string | null };
+  contact: {
+    email: string | null;
+    phone: string | null;
+    name: string | null;
+    /** The postal address the request gave, to answer by letter. */
+    address: { street: string; postalCode: string; city: string; country?: string } | null;
+  };
   /** What the person wrote, for a request made in the portal (their own words); else null. */
   details: string | null;
   /** The reasons the person was told by mail: for a refusal and for an extension. */

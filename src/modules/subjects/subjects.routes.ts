@@ -301,6 +301,15 @@ const accessCopy = z
             email: z.string().nullable(),
             phone: z.string().nullable(),
             name: z.string().nullable(),
+            address: z
+              .object({
+                street: z.string(),
+                postalCode: z.string(),
+                city: z.string(),
+                country: z.string().optional(),
+              })
+              .nullable()
+              .describe('The postal address the request gave, to answer by letter'),
           }),
           details: z
             .string()

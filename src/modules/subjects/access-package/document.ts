@@ -297,7 +297,16 @@ function requestBlocks(
       level: 3,
       text: `${term(m.requestTypes, r.type)}, ${when(r.receivedAt)}`,
     });
-    const contact = [r.contact.name, r.contact.email, r.contact.phone].filter(
+    const postal = r.contact.address
+      ? [
+          r.contact.address.street,
+          `${r.contact.address.postalCode} ${r.contact.address.city}`,
+          r.contact.address.country ?? '',
+        ]
+          .filter((x) => x.length > 0)
+          .join(', ')
+      : null;
+    const contact = [r.contact.name, r.contact.email, r.contact.phone, postal].filter(
       (x): x is string => typeof x === 'string' && x.length > 0,
     );
     blocks.push({

@@ -171,6 +171,7 @@ export interface PackageMessages {
     | 'told_before_lifting'
     | 'download_link'
     | 'downloaded'
+    | 'delivered'
     | 'completed'
     | 'refused'
     | 'cancelled'
@@ -398,6 +399,7 @@ const en: PackageMessages = {
     told_before_lifting: 'You were told before the restriction was lifted',
     download_link: 'Download link sent',
     downloaded: 'Copy downloaded',
+    delivered: 'Printed copy posted or handed over',
     completed: 'Completed',
     refused: 'Refused',
     cancelled: 'Cancelled',
@@ -625,6 +627,7 @@ const sv: PackageMessages = {
     told_before_lifting: 'Du meddelades innan begränsningen hävdes',
     download_link: 'Nedladdningslänk skickad',
     downloaded: 'Kopian nedladdad',
+    delivered: 'Utskriven kopia skickad eller överlämnad',
     completed: 'Slutförd',
     refused: 'Avslagen',
     cancelled: 'Återtagen',
@@ -851,6 +854,7 @@ const fi: PackageMessages = {
     told_before_lifting: 'Sinulle kerrottiin ennen rajoituksen poistamista',
     download_link: 'Latauslinkki lähetetty',
     downloaded: 'Kopio ladattu',
+    delivered: 'Tulostettu kopio lähetetty tai luovutettu',
     completed: 'Valmis',
     refused: 'Evätty',
     cancelled: 'Peruttu',
