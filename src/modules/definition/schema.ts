@@ -46,7 +46,6 @@ export const localized = localizedText.transform((v) => v as Localized);
 export const UNKNOWN = 'unknown';
 export type Unknown = typeof UNKNOWN;
 export const isUnknown = (value: unknown): value is Unknown => value === UNKNOWN;
-const unknown = z.literal(UNKNOWN);
 
 /** ISO 8601 duration of whole years, months, weeks or days: P10Y, P6M, P2Y6M, P30D. */
 const duration = z
@@ -59,6 +58,15 @@ const duration = z
 /** An officially assigned ISO 3166-1 alpha-2 code (countries.ts). */
 const country = z.string().superRefine((value, ctx) => {
   const problem = countryProblem(value);
+  if (problem !== undefined) {
+    // The message already quotes the value: the loader prints it as it is.
+    ctx.addIssue({ code: 'custom', message: problem, params: { quotesValue: true } });
+  }
+});
+
+/** A country code, or `unknown` where the notice does not say. */
+const countryOrUnknown = z.string().superRefine((value, ctx) => {
+  const problem = value === 'unknown' ? undefined : countryProblem(value);
   if (problem !== undefined) {
     // The message already quotes the value: the loader prints it as it is.
     ctx.addIssue({ code: 'custom', message: problem, params: { quotesValue: true } });
@@ -350,7 +358,7 @@ const purpose = z.strictObject({
   label: localized,
   description: localized,
   /** `unknown` where the notice names none: usable, but flagged (Art. 13(1)(c)). */
-  legalBasis: z.union([z.enum(LEGAL_BASES), unknown]),
+  legalBasis: z.enum([...LEGAL_BASES, UNKNOWN]),
   /** The legitimate interest pursued, required when legalBasis is legitimate_interest. */
   legitimateInterest: localized.optional(),
   /** For legal_obligation: the law that imposes it. */
@@ -390,7 +398,7 @@ const recipient = z.strictObject({
   name: z.string().min(1),
   role: z.enum(RECIPIENT_ROLES),
   /** Where the recipient is; `unknown` where the notice does not say (Art. 13(1)(f), 44–49). */
-  country: z.union([unknown, country]),
+  country: countryOrUnknown,
   description: localized,
   categories: z.array(id).default([]),
   purposes: z.array(id).default([]),
@@ -398,7 +406,13 @@ const recipient = z.strictObject({
    * Date of the data processing agreement (Art. 28(3)), for processors; `unknown` where the
    * notice does not say.
    */
-  dpaDate: z.union([unknown, z.iso.date()]).optional(),
+  dpaDate: z
+    .string()
+    .refine(
+      (v) => v === UNKNOWN || z.iso.date().safeParse(v).success,
+      'expected a date YYYY-MM-DD, or unknown',
+    )
+    .optional(),
   /**
    * A US recipient certified under the EU-US Data Privacy Framework (on the DPF List for the data
    * it receives): only such a recipient may receive data under mechanism dpf.
@@ -460,7 +474,12 @@ export type RetentionEvent = (typeof RETENTION_EVENTS)[number];
 const retentionRule = z
   .strictObject({
     id,
-    duration: z.union([unknown, duration]),
+    duration: z
+      .string()
+      .regex(
+        /^(unknown|P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?)$/,
+        'expected an ISO 8601 duration such as P2Y, P6M or P30D, or unknown',
+      ),
     from: z.enum(RETENTION_EVENTS).optional(),
     label: localized,
   })
