@@ -259,7 +259,7 @@ describe('disclosures, sources, open-ended items and the controller', () => {
   });
 
   it('an open-ended category needs its description and is warned about; an open-ended purpose rests on consent', () => {
-    const cat = edit(/(  - id: notes\n)/, '$1    openEnded: true\n');
+    const cat = edit(/( {2}- id: notes\n)/, '$1    openEnded: true\n');
     expect(warningsOf(cat)).toEqual([
       expect.objectContaining({
         path: 'categories[6].openEnded',
@@ -274,7 +274,7 @@ describe('disclosures, sources, open-ended items and the controller', () => {
       expect.objectContaining({ path: 'categories[6].openEnded', severity: 'warning' }),
     );
     const consent = edit(
-      /(  - id: newsletter\n {4}legalBasis: consent\n)/,
+      /( {2}- id: newsletter\n {4}legalBasis: consent\n)/,
       '$1    openEnded: true\n',
     );
     expect(warningsOf(consent)).toEqual([
@@ -284,7 +284,7 @@ describe('disclosures, sources, open-ended items and the controller', () => {
       }),
     ]);
     const contract = edit(
-      /(  - id: customer_relationship\n {4}legalBasis: contract\n)/,
+      /( {2}- id: customer_relationship\n {4}legalBasis: contract\n)/,
       '$1    openEnded: true\n',
     );
     expect(errorsOf(contract)).toContainEqual(

@@ -836,7 +836,7 @@ export function forEachLocalized(
   }
   if (schema === (localizedText as unknown as Walkable)) {
     if (typeof value === 'object' && !Array.isArray(value)) {
-      visit(value as Partial<Localized>, path);
+      visit(value, path);
     }
     return;
   }
