@@ -27,7 +27,8 @@ export function checkCommand(): Command {
     .action(async (file: string | undefined, opts: { json?: boolean }) => {
       const target = file ?? (await resolveRegisterFile(loadConfig())).file;
       try {
-        const reg = await loadDefinition(target);
+        // Today, so that an overdue review of the notice is warned about.
+        const reg = await loadDefinition(target, new Date().toISOString().slice(0, 10));
         if (opts.json) {
           console.log(
             JSON.stringify(

@@ -107,14 +107,13 @@ const SCC_MODULES: Record<number, { name: string; to: 'controller' | 'processor'
 };
 
 /**
- * Checks the definition; `today` (YYYY-MM-DD) is the day a notice's review is measured against.
+ * Checks the definition. With `today` (YYYY-MM-DD), as `rekisteri check` gives it, a notice whose
+ * review is overdue or that is dated in the future is warned about too; without it the result
+ * depends on the text alone (the same definition always loads with the same warnings).
  * Errors are what the definition may not say (or the law no longer allows); warnings
  * (`severity: 'warning'`) are what it leaves unsaid or should be checked, each with the article.
  */
-export function crossCheck(
-  def: RegisterDefinition,
-  today: string = new Date().toISOString().slice(0, 10),
-): DefinitionProblem[] {
+export function crossCheck(def: RegisterDefinition, today?: string): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const warn = (path: string, message: string) =>
@@ -520,12 +519,17 @@ export function crossCheck(
 type Report = (path: string, message: string) => void;
 
 /** The notice's own metadata: its date, and when it is next reviewed. */
-function checkNotice(def: RegisterDefinition, today: string, add: Report, warn: Report): void {
+function checkNotice(
+  def: RegisterDefinition,
+  today: string | undefined,
+  add: Report,
+  warn: Report,
+): void {
   const n = def.notice;
   if (!n) {
     return;
   }
-  if (n.date > today) {
+  if (today !== undefined && n.date > today) {
     warn('notice.date', `the notice is dated ${n.date}, after today (${today})`);
   }
   if (n.nextReview !== undefined && n.nextReview <= n.date) {
@@ -545,7 +549,7 @@ function checkNotice(def: RegisterDefinition, today: string, add: Report, warn: 
   const due =
     n.nextReview ??
     (n.reviewInterval !== undefined ? addDuration(n.date, n.reviewInterval) : undefined);
-  if (due !== undefined && due < today) {
+  if (today !== undefined && due !== undefined && due < today) {
     warn(
       n.nextReview !== undefined ? 'notice.nextReview' : 'notice.reviewInterval',
       `the notice was due for review on ${due}: check that it still says what the register does (Art. 5(2), 12(1))`,

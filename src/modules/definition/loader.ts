@@ -348,8 +348,11 @@ const byPosition = (a: DefinitionProblem, b: DefinitionProblem) =>
 export function parseDefinition(
   text: string,
   file = 'register.yaml',
-  /** The day a notice's review is measured against (YYYY-MM-DD); default today. */
-  today: string = new Date().toISOString().slice(0, 10),
+  /**
+   * The day a notice's review is measured against (YYYY-MM-DD), as `rekisteri check` gives it;
+   * without it no warning depends on the date.
+   */
+  today?: string,
 ): Register {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
@@ -389,7 +392,7 @@ export function parseDefinition(
   return createRegister(parsed.data, text, problems);
 }
 
-export async function loadDefinition(file: string): Promise<Register> {
+export async function loadDefinition(file: string, today?: string): Promise<Register> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -402,5 +405,5 @@ export async function loadDefinition(file: string): Promise<Register> {
       },
     ]);
   }
-  return parseDefinition(text, file);
+  return parseDefinition(text, file, today);
 }

@@ -390,7 +390,7 @@ function purposeAndRecipientBlocks(
       kind: 'list',
       items: [...recipients.values()].map((r) => {
         const parts = [
-          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country}.`,
+          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country === 'unknown' ? m.legalBases.unknown.toLowerCase() : r.country}.`,
           sentence(l(r.description)),
         ];
         for (const t of r.transfers) {
