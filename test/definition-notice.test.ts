@@ -72,6 +72,24 @@ describe('the notice section', () => {
   });
 });
 
+describe('the notice dates', () => {
+  it('warns when the next review is later than the interval allows, or the notice is dated ahead', () => {
+    const late = edit("nextReview: '2027-03-01'", "nextReview: '2027-06-01'");
+    const [w] = warningsOf(late);
+    expect(w).toMatchObject({ path: 'notice.nextReview', severity: 'warning' });
+    expect(w?.message).toContain('later than the interval P1Y from 2026-03-02 allows (2027-03-02)');
+    const [ahead] = warningsOf(demo, '2026-03-01');
+    expect(ahead).toMatchObject({ path: 'notice.date', severity: 'warning' });
+  });
+
+  it('counts an overdue review from the interval when no next review is given', () => {
+    const text = edit(/\n {2}nextReview: '2027-03-01'/, '');
+    expect(warningsOf(text, '2027-03-02')).toEqual([]);
+    const [w] = warningsOf(text, '2027-03-03');
+    expect(w).toMatchObject({ path: 'notice.reviewInterval', severity: 'warning' });
+  });
+});
+
 describe('repealed laws, wherever cited', () => {
   it.each([
     [
@@ -405,6 +423,17 @@ describe('transfers checked against the law', () => {
     // Module 1 sends to a controller; the CRM service is a processor.
     const [w] = warningsOf(edit(/sccModule: 2/, 'sccModule: 1'));
     expect(w).toMatchObject({ path: 'transfers[1].sccModule', severity: 'warning' });
+  });
+
+  it('a derogation or an adequacy scope only with their own mechanism', () => {
+    const [p] = errorsOf(
+      edit(/mechanism: bcr\n/, "mechanism: bcr\n    derogation: 'Art. 49(1)(a)'\n"),
+    );
+    expect(p?.path).toBe('transfers[3].derogation');
+    const [q] = errorsOf(
+      edit(/mechanism: bcr\n/, 'mechanism: bcr\n    withinAdequacyScope: true\n'),
+    );
+    expect(q?.path).toBe('transfers[3].withinAdequacyScope');
   });
 
   it("a partial adequacy decision: Canada's covers commercial organisations, not an authority", () => {
