@@ -1407,7 +1407,7 @@ export interface components {
           addressCountry: string;
         };
         email: string;
-        phone: string;
+        phone?: string;
         piiControllerUrl?: string;
       }[];
       policyUrl: string;
@@ -1483,7 +1483,7 @@ export interface components {
         name: string;
         businessId: string;
         email: string;
-        phone: string;
+        phone?: string;
         address: {
           street: string;
           postalCode: string;
@@ -1515,14 +1515,18 @@ export interface components {
             id: string;
             label: components['schemas']['LocalizedText'];
             description: components['schemas']['LocalizedText'];
-            /** @enum {string} */
+            /**
+             * @description unknown: the register does not state the basis (a notice gap)
+             * @enum {string}
+             */
             legalBasis:
               | 'consent'
               | 'contract'
               | 'legal_obligation'
               | 'vital_interest'
               | 'public_task'
-              | 'legitimate_interest';
+              | 'legitimate_interest'
+              | 'unknown';
             /** @description The legitimate interest pursued, for legitimate_interest */
             legitimateInterest?: components['schemas']['LocalizedText'];
             /** @description The law that imposes a legal_obligation */
@@ -1530,9 +1534,9 @@ export interface components {
             /** @description How long the purpose keeps the data: its retention rule */
             retention: {
               id: string;
-              /** @description ISO 8601 duration, such as P2Y */
+              /** @description ISO 8601 duration, such as P2Y; unknown where not stated */
               duration: string;
-              /** @description The event the duration runs from */
+              /** @description The event the duration runs from; unknown where not stated */
               from: string;
               label: components['schemas']['LocalizedText'];
             };
@@ -1584,7 +1588,17 @@ export interface components {
               countries: string[];
               /** @description The safeguard of the transfer (Art. 44–49) */
               mechanism:
-                ('adequacy' | 'dpf' | 'scc' | 'bcr' | 'derogation' | 'privacy_shield') | null;
+                | (
+                    | 'adequacy'
+                    | 'dpf'
+                    | 'scc'
+                    | 'bcr'
+                    | 'derogation'
+                    | 'privacy_shield'
+                    | 'safe_harbor'
+                    | 'unknown'
+                  )
+                | null;
               sccModule?: number;
               derogation?: string;
               description?: components['schemas']['LocalizedText'];
@@ -1947,11 +1961,28 @@ export interface operations {
         content: {
           'application/json': {
             version: string;
+            /** @description The languages the notice is published in, the main one first */
+            languages: ('sv' | 'fi' | 'en')[];
+            notice?: {
+              /** @description The day this version of the notice was drawn up */
+              date: string;
+              version?: string;
+              nextReview?: string;
+              /** @description How changes to the notice are announced */
+              changes?: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+              /** @description The laws the notice cites */
+              laws: string[];
+            };
             controller: {
               name: string;
               businessId: string;
+              vatId?: string;
               email: string;
-              phone: string;
+              phone?: string;
               address: {
                 street: string;
                 postalCode: string;
@@ -1963,14 +1994,22 @@ export interface operations {
               /** @description The data protection officer, if one is named */
               dpo?: {
                 name: string;
-                role?: string;
+                role?: {
+                  sv: string;
+                  fi: string;
+                  en: string;
+                };
                 email?: string;
                 phone?: string;
               };
               /** @description The representative in the EU of a controller established outside it */
               representative?: {
                 name: string;
-                role?: string;
+                role?: {
+                  sv: string;
+                  fi: string;
+                  en: string;
+                };
                 email?: string;
                 phone?: string;
               };
@@ -2011,6 +2050,7 @@ export interface operations {
                 fi: string;
                 en: string;
               };
+              /** @description unknown: the register does not state it */
               legalBasis: string;
               categories: string[];
               allowedDuringRestriction: boolean;
@@ -2059,11 +2099,29 @@ export interface operations {
                 fi: string;
                 en: string;
               };
+              /** @description The categories the source supplies; empty when not stated */
+              categories: string[];
+            }[];
+            /** @description When data are disclosed beyond the recipients, and on what condition */
+            disclosures: {
+              /** @enum {string} */
+              kind:
+                | 'none_except_contract_consent_law'
+                | 'authorities_on_request'
+                | 'business_sale'
+                | 'other';
+              text: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+              recipients: string[];
             }[];
             recipients: {
               id: string;
               name: string;
               role: string;
+              /** @description ISO 3166-1 alpha-2, or unknown where not stated */
               country: string;
               description: {
                 sv: string;
@@ -2085,6 +2143,7 @@ export interface operations {
             }[];
             retentionRules: {
               id: string;
+              /** @description ISO 8601 duration, or unknown where not stated */
               duration: string;
               from: string;
               label: {

@@ -78,7 +78,7 @@ export function buildDocument(
         ),
       },
       { term: m.email, text: showable(c.email) },
-      { term: m.phone, text: showable(c.phone) },
+      ...(c.phone ? [{ term: m.phone, text: showable(c.phone) }] : []),
       ...(c.website ? [{ term: m.website, text: showable(c.website) }] : []),
       ...(c.dpo
         ? [
@@ -385,7 +385,9 @@ function purposeAndRecipientBlocks(
         const event =
           m.events[p.retention.from as keyof PackageMessages['events']] ?? p.retention.from;
         parts.push(
-          `${m.retention}: ${l(p.retention.label)} (${m.durationFrom(formatDuration(p.retention.duration, m), event)})`,
+          p.retention.duration === 'unknown'
+            ? `${m.retention}: ${l(p.retention.label)} (${m.retentionUnknown})`
+            : `${m.retention}: ${l(p.retention.label)} (${m.durationFrom(formatDuration(p.retention.duration, m), event)})`,
         );
         return parts.map(sentence).join(' ');
       }),
@@ -397,7 +399,7 @@ function purposeAndRecipientBlocks(
       kind: 'list',
       items: [...recipients.values()].map((r) => {
         const parts = [
-          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country}.`,
+          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country === 'unknown' ? m.legalBases.unknown.toLowerCase() : r.country}.`,
           sentence(l(r.description)),
         ];
         for (const t of r.transfers) {
