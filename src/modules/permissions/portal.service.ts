@@ -26,7 +26,7 @@ import type { Locale, MailService } from '../../mail/index.ts';
 import { normaliseEmail } from '../../vault/normalise.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { Register } from '../definition/index.ts';
-import { ANY_CHANNEL, type PermissionState, type WordingLanguage } from './model.ts';
+import { ANY_CHANNEL, isNegative, type PermissionState, type WordingLanguage } from './model.ts';
 import type { PermissionsService } from './permissions.service.ts';
 
 export type LinkKind = 'manage' | 'confirm' | 'session';
@@ -219,9 +219,11 @@ export function createPreferencesService(deps: PreferencesDeps) {
     return choices().map(({ kind, channel }) => {
       const own = at(kind, channel);
       const whole = channel === ANY_CHANNEL ? undefined : at(kind, ANY_CHANNEL);
+      // The later of the two; given at the same moment, a refusal.
+      const t = (e: { changedAt: string }) => new Date(e.changedAt).getTime();
       const later =
         own && whole
-          ? new Date(whole.changedAt).getTime() > new Date(own.changedAt).getTime()
+          ? t(whole) > t(own) || (t(whole) === t(own) && isNegative(whole.state))
             ? whole
             : own
           : (own ?? whole);
