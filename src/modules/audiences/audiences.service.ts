@@ -83,6 +83,11 @@ export function createAudiencesService(deps: AudiencesDeps) {
     requireAction(actor, 'read');
     requirePurpose(actor, input.purpose, 'read');
     const allowed = new Set(register.categoriesOf(input.purpose));
+    const ownFields = new Set(
+      (register.marketing.channel(input.channel)?.fields ?? []).map(
+        (f) => `${f.category}.${f.field}`,
+      ),
+    );
     const issues: FieldIssue[] = [];
     input.filters.forEach((f, i) => {
       const [category = '', field = '', extra] = f.field.split('.');
@@ -96,12 +101,16 @@ export function createAudiencesService(deps: AudiencesDeps) {
           field: `filters[${i}].field`,
           detail: `purpose "${input.purpose}" may not use category "${category}"`,
         });
-      } else if (channelFields.has(`${category}.${field}`)) {
-        // An address picks out one person: a count filtered by it would answer whether that
-        // person is reachable, and a withheld address would be compared unseen.
+      } else if (
+        channelFields.has(`${category}.${field}`) &&
+        !ownFields.has(`${category}.${field}`)
+      ) {
+        // Another channel's address is withheld person by person (shown only where that channel
+        // is allowed too): filtering by it would compare withheld values unseen and tell, by who
+        // matches, whether a person allows that channel.
         issues.push({
           field: `filters[${i}].field`,
-          detail: `"${f.field}" is an address a marketing channel reaches people at: audiences are not filtered by it`,
+          detail: `"${f.field}" is the address of another channel than "${input.channel}", withheld from people who do not allow that channel: audiences are not filtered by it`,
         });
       }
     });
