@@ -499,6 +499,30 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     await expect(sql`truncate permission_history`.execute(db)).rejects.toThrow(
       /permission history is append-only: TRUNCATE/,
     );
+    // The current state too: the runtime role cannot set one the history does not show, move
+    // one back, or remove one of a live person.
+    const refusedNow = await record(p.id, [refuse('newsletter', 'email')]);
+    expect(refusedNow.recorded).toHaveLength(1);
+    await expect(
+      sql`update permission_states set state = 'granted' where subject_id = ${p.id}`.execute(db),
+    ).rejects.toThrow(/permission_states/);
+    const firstGrant = (await t.services.permissions.history(operator, p.id))[0]!;
+    await expect(
+      sql`update permission_states set state = 'granted', history_id = ${firstGrant.id},
+            changed_at = ${firstGrant.givenAt}
+          where subject_id = ${p.id}`.execute(db),
+    ).rejects.toThrow(/a later choice is not replaced/);
+    await expect(
+      sql`insert into permission_states (subject_id, kind, channel, state, changed_at, history_id)
+          values (${p.id}, 'market_research', '*', 'granted', now(), 1)`.execute(db),
+    ).rejects.toThrow(/permission_states/);
+    await expect(
+      sql`delete from permission_states where subject_id = ${p.id}`.execute(db),
+    ).rejects.toThrow(/DELETE is refused/);
+    await expect(sql`truncate permission_states`.execute(db)).rejects.toThrow(
+      /TRUNCATE is refused/,
+    );
+    expect((await check('newsletter', p.id, 'email')).reason.code).toBe('refused');
     await t.services.subjects.eraseSubject(operator, p.id, 'request');
     const left = await db
       .selectFrom('permission_history')
