@@ -523,6 +523,12 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
       /TRUNCATE is refused/,
     );
     expect((await check('newsletter', p.id, 'email')).reason.code).toBe('refused');
+    // A wording written for this person alone (a caller's text with their name in it).
+    const own = `Minä, Testi Luvallinen (${tag()}), haluan kyselyitä.`;
+    await record(p.id, [grant('market_research', '*')], {
+      method: 'form',
+      wording: { text: own, language: 'fi' },
+    });
     await t.services.subjects.eraseSubject(operator, p.id, 'request');
     const left = await db
       .selectFrom('permission_history')
@@ -536,9 +542,10 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
       .where('subject_id', '=', p.id)
       .execute();
     expect(state).toEqual([]);
-    // The wording is not personal data: it stays for the others who saw it.
+    // A wording others saw stays for them; one only this person's history used goes with them.
     const wordings = await db.selectFrom('permission_wordings').select('text').execute();
     expect(wordings.map((w) => w.text)).toContain(WORDING.text);
+    expect(wordings.map((w) => w.text)).not.toContain(own);
     await refused(t.services.permissions.stateOf(operator, p.id), 'not_found');
   });
 

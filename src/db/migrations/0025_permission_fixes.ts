@@ -11,6 +11,8 @@
  *   moved back to an earlier change (nor, given at the same moment, from a refusal to a grant),
  *   and a row goes only with an erased (or deleted) person. TRUNCATE is refused. So the runtime
  *   role cannot set a state that the append-only history does not show.
+ * - An index on `permission_history.wording_id`, so that an erasure can remove a wording no one
+ *   else's history uses (a caller-supplied text may have been written for that person only).
  */
 import { sql, type Kysely } from 'kysely';
 
@@ -22,6 +24,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     check (subject_id is not null or (kind = 'confirm' and email_sealed is not null))`.execute(db);
   await sql`create index permission_links_email on permission_links (email_key, created_at)
     where email_key is not null`.execute(db);
+  await sql`create index permission_history_wording on permission_history (wording_id)
+    where wording_id is not null`.execute(db);
   await sql`
     create function permission_states_guard() returns trigger language plpgsql as $$
     begin
@@ -68,6 +72,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop trigger if exists permission_states_guarded on permission_states`.execute(db);
   await sql`drop function if exists permission_states_refuse_truncate()`.execute(db);
   await sql`drop function if exists permission_states_guard()`.execute(db);
+  await sql`drop index if exists permission_history_wording`.execute(db);
   await sql`delete from permission_links where subject_id is null`.execute(db);
   await sql`drop index permission_links_email`.execute(db);
   await sql`alter table permission_links drop constraint permission_links_whose`.execute(db);
