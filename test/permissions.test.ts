@@ -705,6 +705,15 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     // The same receipt id on every export.
     const again = await t.services.permissions.consentReceipts(operator, p.id, 'fi');
     expect(again[0]?.consentReceiptID).toBe(r.consentReceiptID);
+    // A consent taken over by an import, without the words shown, is not called explicit.
+    const imported = await person();
+    await record(imported.id, [grant('newsletter', 'email')], {
+      method: 'import',
+      reference: 'import-2026',
+    });
+    const [ir] = await t.services.permissions.consentReceipts(operator, imported.id, 'fi');
+    expect(ir?.collectionMethod).toBe('import');
+    expect(ir?.services[0]?.purposes[0]?.consentType).toBe('IMPLICIT');
     const bad = await t.app.inject({
       url: `/api/v1/subjects/${p.id}/consent-receipts?lang=de`,
       headers: await allPowersKey(t),

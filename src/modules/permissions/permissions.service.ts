@@ -731,7 +731,9 @@ export function createPermissionsService(deps: PermissionsDeps) {
               return {
                 purpose: label(p?.label, pm.purpose),
                 purposeCategory: [kindLabel],
-                consentType: 'EXPLICIT',
+                // Explicit where the words the person agreed to are on record; a consent taken
+                // over by an import without them cannot be shown to have been explicit.
+                consentType: given?.wording_text ? 'EXPLICIT' : 'IMPLICIT',
                 piiCategory: (p?.categories ?? []).map((cat) =>
                   label(register.category(cat)?.label, cat),
                 ),
