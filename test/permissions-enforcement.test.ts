@@ -310,6 +310,31 @@ describe.each(DATABASES)('permissions in the data layer on %s', (kind) => {
     );
   });
 
+  it('creating under a marketing purpose answers an address held by a refusing person as one held by anyone', async () => {
+    const refusing = await person('Luoja');
+    const open = await person('Luotu');
+    await record(refusing.id, [{ kind: 'market_research', channel: '*', state: 'objected' }]);
+    const key = await newApiKey(t, ['market_research'], ['read', 'write']);
+    const create = (email: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/subjects',
+        headers: key.headers,
+        payload: {
+          purpose: 'market_research',
+          source: 'staff',
+          values: { contact: { email } },
+        },
+      });
+    const before = await snapshot(t.db.handle);
+    const a = await create(refusing.email);
+    const b = await create(open.email);
+    expect(a.statusCode).toBe(409);
+    expect([a.statusCode, a.body]).toEqual([b.statusCode, b.body]);
+    expect(a.body).not.toContain(refusing.id);
+    expect(await snapshot(t.db.handle)).toEqual(before);
+  });
+
   it('the permission check and the data layer agree, channel by channel', async () => {
     const cases: PermissionChange[][] = [
       [],
