@@ -627,7 +627,7 @@ export interface paths {
     put?: never;
     /**
      * How many people an audience holds now
-     * @description The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Filters may not name an address a channel reaches people at; a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.
+     * @description The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.
      */
     post: operations['countAudience'];
     delete?: never;

@@ -642,10 +642,11 @@ export const subjectsRepo = {
       await ex
         .deleteFrom('permission_wordings')
         .where('id', 'in', wordings)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('permission_history as h')
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('permission_history as h')
                 .select('h.id')
                 .whereRef('h.wording_id', '=', 'permission_wordings.id'),
             ),
