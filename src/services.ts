@@ -196,6 +196,7 @@ export function createServices(deps: {
   // The person's own side of the ledger in the portal: unsubscribe, preference page, sign-up.
   const preferences = createPreferencesService({
     db,
+    vault,
     clock,
     register,
     permissions,

@@ -179,13 +179,52 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
     expect((await exported({ purpose: 'b2b_marketing', channel: 'email' })).ids).not.toContain(
       p.id,
     );
-    // The e-mail address is withheld from this purpose, so filtering by it finds nobody.
-    const filtered = await exported({
-      purpose: 'b2b_marketing',
-      channel: 'post',
-      filters: [{ field: 'contact.email', op: 'equals', value: p.email }],
+    // The e-mail address is withheld person by person from a post audience: it cannot be
+    // filtered on (who matched would tell who allows e-mail), neither counted nor exported.
+    for (const path of ['export', 'count']) {
+      const res = await post(path, {
+        purpose: 'b2b_marketing',
+        channel: 'post',
+        filters: [{ field: 'contact.email', op: 'equals', value: p.email }],
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]!.field).toBe(
+        'filters[0].field',
+      );
+    }
+  });
+
+  it('a filtered count is logged, and below 5 people it does not say how many', async () => {
+    const p = await person('Yksinäinen');
+    await grantNewsletter(p.id);
+    const countLog = async () =>
+      (await t.services.audit.list({ limit: 500 })).filter((e) => e.action === 'audience.count');
+    const before = (await countLog()).length;
+    const probe = (email: string) =>
+      post('count', {
+        purpose: 'newsletter',
+        channel: 'email',
+        filters: [{ field: 'contact.email', op: 'equals', value: email }],
+      });
+    // A known address and an unknown one: one answer, "fewer than 5".
+    const known = await probe(p.email);
+    const unknown = await probe(`ei.ole.${tag()}@example.com`);
+    expect(known.statusCode).toBe(200);
+    expect(known.json()).toEqual({
+      count: 0,
+      fewerThan: 5,
+      purpose: 'newsletter',
+      channel: 'email',
     });
-    expect(filtered.rows).toEqual([]);
+    expect(unknown.body).toBe(known.body);
+    // Without filters the size is exact.
+    const all = await post('count', { purpose: 'newsletter', channel: 'email' });
+    expect(all.json<{ fewerThan?: number }>().fewerThan).toBeUndefined();
+    const entries = await countLog();
+    expect(entries.length).toBe(before + 3);
+    expect(entries[0]?.data).toMatchObject({ channel: 'email', createdAfter: false });
+    expect(entries.find((e) => JSON.stringify(e.data).includes('"count":1'))).toBeDefined();
+    expect(JSON.stringify(entries)).not.toContain(p.email);
   });
 
   it('filters: equals, contains, in, language and created after', async () => {
@@ -214,12 +253,16 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
     expect(await ids([], { createdAfter: new Date(Date.now() + 60_000).toISOString() })).toEqual(
       [],
     );
+    // A filtered count below 5 people is not told exactly.
     const counted = await post('count', {
       purpose: 'newsletter',
       channel: 'email',
       filters: [{ field: 'identity.lastName', op: 'equals', value: 'Suodatin' }],
     });
-    expect(counted.json<{ count: number }>().count).toBe(1);
+    expect(counted.json<{ count: number; fewerThan?: number }>()).toMatchObject({
+      count: 0,
+      fewerThan: 5,
+    });
   });
 
   it('bad filters are refused naming the field, and nothing is exported or logged', async () => {

@@ -129,6 +129,30 @@ describe.each(DATABASES)('interchange on %s', (kind) => {
     expect((await check('newsletter', veikko!, 'email')).reason.code).toBe('withdrawn');
   });
 
+  it("an import never grants over the person's own withdrawal, even dated later: skipped with the reason", async () => {
+    const veikko = await byEmail('veikko.rautio@example.com');
+    const before = (await t.services.permissions.history(operator, veikko!)).length;
+    const file = join(dir, 'resubscribed.csv');
+    await writeFile(
+      file,
+      '"Email Address","First Name","Last Name","OPTIN_TIME","CONFIRM_TIME"\n' +
+        'veikko.rautio@example.com,Veikko,Rautio,"2025-06-01 10:00:00","2025-06-01 10:01:00"\n',
+    );
+    for (const dryRun of [true, false]) {
+      const s = await audience(file, 'mailchimp', dryRun);
+      expect(s).toMatchObject({ granted: 0, matched: 1, rejected: [] });
+      expect(s.skipped).toEqual([
+        {
+          line: 2,
+          field: 'Email Address',
+          reason: "the person's own choice is withdrawn: an import does not change it",
+        },
+      ]);
+    }
+    expect(await t.services.permissions.history(operator, veikko!)).toHaveLength(before);
+    expect((await check('newsletter', veikko!, 'email')).reason.code).toBe('withdrawn');
+  });
+
   it('cleaned members change no permission and create nobody: the address is listed undeliverable', async () => {
     const before = await Promise.all([count('subjects'), count('permission_history')]);
     const s = await audience(fixture('mailchimp-cleaned.csv'), 'mailchimp');

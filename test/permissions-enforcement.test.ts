@@ -34,7 +34,7 @@ describe.each(DATABASES)('permissions in the data layer on %s', (kind) => {
     return { ...p, email, lastName };
   };
   const record = (id: string, changes: PermissionChange[]) =>
-    t.services.permissions.record(operator, id, changes, { method: 'staff', wording: WORDING });
+    t.services.permissions.record(operator, id, changes, { method: 'form', wording: WORDING });
   const read = (id: string, purpose: string) =>
     t.services.subjects.getSubject(operator, id, purpose);
   const list = async (purpose: string, q: Record<string, string> = {}) =>
@@ -84,6 +84,8 @@ describe.each(DATABASES)('permissions in the data layer on %s', (kind) => {
     expect(b2b.categories.identity?.lastName?.value).toBe('Kieltaja');
     const [listed] = await list('b2b_marketing', { q: 'Kieltaja' });
     expect(Object.keys(listed?.categories.contact ?? {})).toEqual(['address']);
+    // Looked up by the address it may not use, b2b marketing does not find them.
+    expect(await ids('b2b_marketing', { email: p.email })).toEqual([]);
     // Customer service sees everything, as before.
     const served = await read(p.id, 'customer_relationship');
     expect(served.categories.contact?.email?.value).toBe(p.email);
@@ -127,8 +129,9 @@ describe.each(DATABASES)('permissions in the data layer on %s', (kind) => {
         () => undefined,
         (e: unknown) => e as AppError,
       );
-    expect(err?.code).toBe('forbidden');
-    expect(err?.issues.map((i) => i.field)).toContain('purpose');
+    // Answered word for word as for an unknown id: the write tells nothing of the objection.
+    expect(err?.code).toBe('not_found');
+    expect(err?.message).toBe(`no subject with id ${p.id}`);
     expect(await snapshot(t.db.handle)).toEqual(before);
     // A second prohibition (by another channel) is still recorded.
     const again = await record(p.id, [
@@ -185,7 +188,7 @@ describe.each(DATABASES)('permissions in the data layer on %s', (kind) => {
     expect(state.map((s) => [s.kind, s.channel, s.state, s.method])).toEqual([
       ['direct_marketing', '*', 'refused', 'request'],
       ['newsletter', '*', 'refused', 'request'],
-      ['newsletter', 'email', 'granted', 'staff'],
+      ['newsletter', 'email', 'granted', 'form'],
     ]);
     const history = await t.services.permissions.history(operator, p.id);
     expect(history.filter((h) => h.method === 'request').map((h) => h.reference)).toEqual([
@@ -222,6 +225,114 @@ describe.each(DATABASES)('permissions in the data layer on %s', (kind) => {
         s.state,
       ]),
     ).toEqual([['profiling', '*', 'withdrawn']]);
+  });
+
+  it('a lookup under a marketing purpose answers a refused address exactly as an unknown one', async () => {
+    const p = await person('Oraakkeli');
+    const open = await person('Avoin');
+    const phoneOf = async (id: string) =>
+      (await read(id, 'customer_relationship')).categories.contact?.phone?.value as string;
+    // Direct marketing refused by e-mail and phone; post is still allowed, so b2b marketing
+    // reaches the person and could look them up before.
+    await record(p.id, [
+      { kind: 'direct_marketing', channel: 'email', state: 'refused' },
+      { kind: 'direct_marketing', channel: 'phone', state: 'refused' },
+    ]);
+    const key = await newApiKey(t, ['b2b_marketing'], ['read']);
+    const lookup = (q: Record<string, string>) =>
+      t.app.inject({
+        method: 'GET',
+        url: `/api/v1/subjects?${new URLSearchParams({ purpose: 'b2b_marketing', ...q }).toString()}`,
+        headers: key.headers,
+      });
+    const unknownEmail = await lookup({ email: `ei.ketaan.${tag()}@example.com` });
+    const unknownPhone = await lookup({ phone: '040 0000001' });
+    const refusedEmail = await lookup({ email: p.email });
+    const refusedPhone = await lookup({ phone: await phoneOf(p.id) });
+    expect(unknownEmail.statusCode).toBe(200);
+    expect([refusedEmail.statusCode, refusedEmail.body]).toEqual([
+      unknownEmail.statusCode,
+      unknownEmail.body,
+    ]);
+    expect([refusedPhone.statusCode, refusedPhone.body]).toEqual([
+      unknownPhone.statusCode,
+      unknownPhone.body,
+    ]);
+    // Someone who allows the channel is found by it, and customer service finds everyone.
+    const found = await lookup({ email: open.email });
+    expect(found.json<{ items: Array<{ id: string }> }>().items.map((i) => i.id)).toEqual([
+      open.id,
+    ]);
+    expect(await ids('customer_relationship', { email: p.email })).toEqual([p.id]);
+  });
+
+  it('a write under a marketing purpose never reads, compares or overwrites an address its channels use', async () => {
+    const p = await person('Kirjoittaja');
+    await record(p.id, [
+      { kind: 'direct_marketing', channel: 'email', state: 'refused' },
+      { kind: 'direct_marketing', channel: 'phone', state: 'refused' },
+    ]);
+    const served = await read(p.id, 'customer_relationship');
+    const phoneNow = served.categories.contact?.phone?.value as string;
+    const attempt = async (id: string, values: Record<string, unknown>) =>
+      t.services.subjects
+        .updateSubject(operator, id, {
+          purpose: 'b2b_marketing',
+          source: 'linkedin',
+          values: values as never,
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e as AppError,
+        );
+    const allowing = await person('Sallii');
+    const before = await snapshot(t.db.handle);
+    // The stored (withheld) phone, a different one, and the same for someone who allows phone:
+    // one answer, naming the field, and nothing written.
+    const same = await attempt(p.id, { contact: { phone: phoneNow } });
+    const other = await attempt(p.id, { contact: { phone: '040 7654321' } });
+    const open = await attempt(allowing.id, { contact: { phone: '040 7654321' } });
+    for (const e of [same, other, open]) {
+      expect(e?.code).toBe('forbidden');
+      expect(e?.issues.map((i) => i.field)).toEqual(['values.contact.phone']);
+      expect(e?.message).not.toMatch(/refus|withdr|object|consent|allow/i);
+    }
+    expect(same?.message).toBe(other?.message);
+    expect(await snapshot(t.db.handle)).toEqual(before);
+    // A field that is not an address is written as before.
+    await t.services.subjects.updateSubject(operator, p.id, {
+      purpose: 'b2b_marketing',
+      source: 'linkedin',
+      values: { organisation: { organisation: 'Uusi Kahvila Oy' } },
+    });
+    expect((await read(p.id, 'customer_relationship')).categories.contact?.phone?.value).toBe(
+      phoneNow,
+    );
+  });
+
+  it('creating under a marketing purpose answers an address held by a refusing person as one held by anyone', async () => {
+    const refusing = await person('Luoja');
+    const open = await person('Luotu');
+    await record(refusing.id, [{ kind: 'market_research', channel: '*', state: 'objected' }]);
+    const key = await newApiKey(t, ['market_research'], ['read', 'write']);
+    const create = (email: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/subjects',
+        headers: key.headers,
+        payload: {
+          purpose: 'market_research',
+          source: 'staff',
+          values: { contact: { email } },
+        },
+      });
+    const before = await snapshot(t.db.handle);
+    const a = await create(refusing.email);
+    const b = await create(open.email);
+    expect(a.statusCode).toBe(409);
+    expect([a.statusCode, a.body]).toEqual([b.statusCode, b.body]);
+    expect(a.body).not.toContain(refusing.id);
+    expect(await snapshot(t.db.handle)).toEqual(before);
   });
 
   it('the permission check and the data layer agree, channel by channel', async () => {

@@ -427,18 +427,32 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
         },
       });
 
-    it('a new address: the same answer, a pending person, and the mailed link grants once', async () => {
+    it('a new address: no person until the mailed link is followed; then granted, once', async () => {
+      const people = await services.subjects.countSubjects();
       const res = await signUp('cecilia.new@example.fi');
       expect(res.statusCode).toBe(202);
-      const [id] = await services.subjects.matchForRequest(system, {
-        email: 'cecilia.new@example.fi',
-      });
-      expect(id).toBeDefined();
-      expect((await check(id!)).reason.code).toBe('consent_pending');
+      // Unconfirmed, nobody is in the register: no opt-out purpose can reach the address.
+      expect(
+        await services.subjects.matchForRequest(system, { email: 'cecilia.new@example.fi' }),
+      ).toEqual([]);
+      expect(await services.subjects.countSubjects()).toBe(people);
+      // What is kept is the sign-up alone, the address sealed.
+      const pending = await db.handle.db
+        .selectFrom('permission_links')
+        .selectAll()
+        .where('kind', '=', 'confirm')
+        .where('subject_id', 'is', null)
+        .execute();
+      expect(pending).toHaveLength(1);
+      expect(JSON.stringify(pending)).not.toContain('cecilia');
+      expect(pending[0]!.email_sealed!.toString('latin1')).not.toContain('cecilia');
       const mail = (await outbox()).filter(
         (m) => m.template === 'signup-confirm' && m.to === 'cecilia.new@example.fi',
       );
       expect(mail).toHaveLength(1);
+      // The mail names the kind and channel and the very words agreed to.
+      expect(mail[0]!.text).toContain('Newsletter: E-mail');
+      expect(mail[0]!.text).toContain(WORDING.text);
       const token = tokenIn(mail[0], 'signup/confirm');
       const ok = await app.inject({
         method: 'POST',
@@ -446,10 +460,23 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
         payload: { token },
       });
       expect(ok.statusCode).toBe(200);
+      const [id] = await services.subjects.matchForRequest(system, {
+        email: 'cecilia.new@example.fi',
+      });
+      expect(id).toBeDefined();
       expect((await check(id!)).allowed).toBe(true);
-      expect((await services.permissions.history(system, id!)).at(-1)!.method).toBe(
-        'double_opt_in',
-      );
+      const history = await services.permissions.history(system, id!);
+      expect(history.map((h) => [h.method, h.state, h.actor])).toEqual([
+        ['double_opt_in', 'granted', `subject:${id}`],
+      ]);
+      expect(history[0]!.wording).toEqual(WORDING);
+      const link = await db.handle.db
+        .selectFrom('permission_links')
+        .select(['subject_id', 'email_sealed'])
+        .where('kind', '=', 'confirm')
+        .where('subject_id', '=', id!)
+        .executeTakeFirstOrThrow();
+      expect(link.email_sealed).toBeNull();
       const twice = await app.inject({
         method: 'POST',
         url: '/api/v1/portal/signups/confirm',
@@ -467,24 +494,99 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
       });
       await services.subjects.eraseSubject(operator, gone.id);
       const known = await signUp('anna.kuusisto@example.fi');
+      const fresh = await signUp('gustav.fresh@example.fi');
       const erased = await signUp('doris.gone@example.fi');
       expect(erased.statusCode).toBe(202);
       expect(erased.body).toBe(known.body);
+      expect(fresh.body).toBe(known.body);
       expect(
         await services.subjects.matchForRequest(system, { email: 'doris.gone@example.fi' }),
       ).toEqual([]);
       expect((await outbox()).filter((m) => m.to === 'doris.gone@example.fi')).toEqual([]);
     });
 
-    it('a sign-up never overwrites a refusal with pending', async () => {
+    it('a sign-up for a known address changes nothing of theirs until they confirm', async () => {
       await services.permissions.record(
         operator,
         anna.id,
         [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
         { method: 'staff' },
       );
+      const before = await ledger(anna.id);
+      shift += 16 * 60_000; // past the window in which no second confirmation is sent
       await signUp('anna.kuusisto@example.fi');
+      expect(await ledger(anna.id)).toBe(before);
       expect((await check(anna.id)).reason.code).toBe('withdrawn');
+      // Anna herself follows the link: her own confirmed sign-up grants again.
+      const mail = (await outbox()).filter(
+        (m) => m.template === 'signup-confirm' && m.to === 'anna.kuusisto@example.fi',
+      );
+      const token = tokenIn(mail.at(-1), 'signup/confirm');
+      const ok = await app.inject({
+        method: 'POST',
+        url: '/api/v1/portal/signups/confirm',
+        payload: { token },
+      });
+      expect(ok.statusCode).toBe(200);
+      expect((await check(anna.id)).allowed).toBe(true);
+    });
+
+    it('no second confirmation to one address within 15 minutes; the answer is the same', async () => {
+      const to = 'helga.twice@example.fi';
+      const first = await signUp(to);
+      const second = await signUp(to);
+      expect(second.statusCode).toBe(202);
+      expect(second.body).toBe(first.body);
+      expect((await outbox()).filter((m) => m.to === to)).toHaveLength(1);
+      shift += 16 * 60_000;
+      await signUp(to);
+      expect((await outbox()).filter((m) => m.to === to)).toHaveLength(2);
+    });
+
+    it('an unconfirmed sign-up expires: its link then works no more and the row is deleted', async () => {
+      const to = 'ilse.late@example.fi';
+      await signUp(to);
+      const token = tokenIn((await outbox()).filter((m) => m.to === to).at(-1), 'signup/confirm');
+      shift += 25 * 3600_000;
+      const late = await app.inject({
+        method: 'POST',
+        url: '/api/v1/portal/signups/confirm',
+        payload: { token },
+      });
+      expect(late.statusCode).toBe(404);
+      expect(await services.preferences.pruneLinks()).toBeGreaterThan(0);
+      expect(
+        await db.handle.db
+          .selectFrom('permission_links')
+          .select('token_hash')
+          .where('subject_id', 'is', null)
+          .execute(),
+      ).toEqual([]);
+      expect(await services.subjects.matchForRequest(system, { email: to })).toEqual([]);
+    });
+
+    it('past 10 sign-ups an hour from one client address: 429, nothing mailed', async () => {
+      const from = '198.51.100.7';
+      const send = (i: number) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/portal/signups',
+          remoteAddress: from,
+          payload: {
+            email: `target${i}@example.fi`,
+            lang: 'en',
+            choices: [{ kind: 'newsletter', channel: 'email' }],
+            wording: WORDING,
+          },
+        });
+      for (let i = 0; i < 10; i++) {
+        expect((await send(i)).statusCode).toBe(202);
+      }
+      const before = (await outbox()).length;
+      const refused = await send(10);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json<{ detail: string }>().detail).toContain('sign-ups from this address');
+      expect((await outbox()).length).toBe(before);
     });
 
     it('bad input is refused naming the field, and nothing is mailed', async () => {
@@ -541,7 +643,7 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
 
     it('erasing a person removes their links and sessions', async () => {
       const [id] = await services.subjects.matchForRequest(system, {
-        email: 'fiona.flood@example.fi',
+        email: 'cecilia.new@example.fi',
       });
       const links = () =>
         db.handle.db

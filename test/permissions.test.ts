@@ -180,6 +180,7 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     // A later choice for one channel wins over the earlier one for all.
     await new Promise((r) => setTimeout(r, 5));
     await record(p.id, [grant('direct_marketing', 'post')], {
+      method: 'form',
       wording: { text: 'Saa lähettää postia.', language: 'fi' },
     });
     expect((await check('b2b_marketing', p.id, 'post')).allowed).toBe(true);
@@ -241,17 +242,107 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
 
   it('a change dated before the state held goes into the history and leaves the later choice', async () => {
     const p = await person();
-    await record(p.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }]);
-    const old = await record(p.id, [grant('newsletter', 'email')], {
+    await record(p.id, [grant('newsletter', 'email')], { method: 'form', wording: WORDING });
+    const old = await record(p.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }], {
       method: 'import',
       reference: 'import-2024',
       givenAt: '2024-03-01T10:00:00Z',
     });
     expect(old.recorded).toHaveLength(1);
     expect(old.state).toEqual([
-      expect.objectContaining({ kind: 'newsletter', channel: 'email', state: 'withdrawn' }),
+      expect.objectContaining({ kind: 'newsletter', channel: 'email', state: 'granted' }),
     ]);
+    expect((await check('newsletter', p.id, 'email')).allowed).toBe(true);
+  });
+
+  it("only the person's own choice undoes their refusal, withdrawal or objection, whatever the date", async () => {
+    const p = await person({ organisation: true });
+    await record(p.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }], {
+      method: 'unsubscribe_link',
+      givenAt: new Date(Date.now() - 3600_000).toISOString(),
+    });
+    await record(p.id, [{ kind: 'direct_marketing', channel: '*', state: 'objected' }], {
+      method: 'request',
+    });
+    const before = await count('permission_history');
+    const later = new Date().toISOString();
+    // An import, a member of staff and an integration, each dated after the withdrawal.
+    for (const evidence of [
+      { method: 'import' as const, reference: 'import-2026', givenAt: later },
+      { method: 'staff' as const, wording: WORDING, givenAt: later },
+      { method: 'api' as const, wording: WORDING },
+    ]) {
+      const e = await refused(
+        record(p.id, [grant('newsletter', 'email')], evidence),
+        'conflict',
+        'changes[0].state',
+      );
+      expect(e.message).toContain('withdrawn');
+    }
+    // Nor "pending", which would reopen an opt-out purpose, nor a grant of the kind as a whole.
+    await refused(
+      record(p.id, [{ kind: 'direct_marketing', channel: 'post', state: 'pending' }], {
+        wording: WORDING,
+      }),
+      'conflict',
+      'changes[0].state',
+    );
+    await refused(
+      record(p.id, [refuse('newsletter', 'email'), grant('direct_marketing', '*')], {
+        wording: WORDING,
+      }),
+      'conflict',
+      'changes[1].state',
+    );
+    expect(await count('permission_history')).toBe(before);
     expect((await check('newsletter', p.id, 'email')).reason.code).toBe('withdrawn');
+    expect((await check('b2b_marketing', p.id, 'post')).reason.code).toBe('objected');
+    // Over HTTP: 409 naming the field.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/subjects/${p.id}/permissions`,
+      headers: await allPowersKey(t),
+      payload: {
+        changes: [grant('newsletter', 'email')],
+        evidence: { method: 'api', wording: WORDING },
+      },
+    });
+    expect(res.statusCode).toBe(409);
+    expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]!.field).toBe(
+      'changes[0].state',
+    );
+    // The person's own form grants again.
+    await record(p.id, [grant('newsletter', 'email')], { method: 'form', wording: WORDING });
+    expect((await check('newsletter', p.id, 'email')).allowed).toBe(true);
+  });
+
+  it('given at the same moment, a refusal wins over a grant, whichever is recorded first', async () => {
+    const at = '2026-01-15T12:00:00.000Z';
+    const a = await person();
+    await record(a.id, [grant('newsletter', 'email')], {
+      method: 'form',
+      wording: WORDING,
+      givenAt: at,
+    });
+    await record(a.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }], {
+      givenAt: at,
+    });
+    expect((await check('newsletter', a.id, 'email')).reason.code).toBe('withdrawn');
+    const b = await person();
+    await record(b.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }], {
+      method: 'form',
+      givenAt: at,
+    });
+    await record(b.id, [grant('newsletter', 'email')], {
+      method: 'form',
+      wording: WORDING,
+      givenAt: at,
+    });
+    expect((await check('newsletter', b.id, 'email')).reason.code).toBe('withdrawn');
+    // And the ledger as it stood then says the same.
+    expect((await check('newsletter', b.id, 'email', new Date().toISOString())).reason.code).toBe(
+      'withdrawn',
+    );
   });
 
   it('the ledger as it stood at a time past', async () => {
@@ -342,7 +433,12 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
       'changes[0].kind',
     );
     const marketing = staffActor('marketing', t);
-    await record(p.id, [grant('newsletter', 'email')], { wording: WORDING }, marketing);
+    await record(
+      p.id,
+      [grant('newsletter', 'email')],
+      { method: 'form', wording: WORDING },
+      marketing,
+    );
     // Recording "by request" is for those who handle requests.
     await refused(
       record(p.id, [refuse('newsletter', 'email')], { method: 'request' }, marketing),
@@ -403,6 +499,36 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     await expect(sql`truncate permission_history`.execute(db)).rejects.toThrow(
       /permission history is append-only: TRUNCATE/,
     );
+    // The current state too: the runtime role cannot set one the history does not show, move
+    // one back, or remove one of a live person.
+    const refusedNow = await record(p.id, [refuse('newsletter', 'email')]);
+    expect(refusedNow.recorded).toHaveLength(1);
+    await expect(
+      sql`update permission_states set state = 'granted' where subject_id = ${p.id}`.execute(db),
+    ).rejects.toThrow(/permission_states/);
+    const firstGrant = (await t.services.permissions.history(operator, p.id))[0]!;
+    await expect(
+      sql`update permission_states set state = 'granted', history_id = ${firstGrant.id},
+            changed_at = ${firstGrant.givenAt}
+          where subject_id = ${p.id}`.execute(db),
+    ).rejects.toThrow(/a later choice is not replaced/);
+    await expect(
+      sql`insert into permission_states (subject_id, kind, channel, state, changed_at, history_id)
+          values (${p.id}, 'market_research', '*', 'granted', now(), 1)`.execute(db),
+    ).rejects.toThrow(/permission_states/);
+    await expect(
+      sql`delete from permission_states where subject_id = ${p.id}`.execute(db),
+    ).rejects.toThrow(/DELETE is refused/);
+    await expect(sql`truncate permission_states`.execute(db)).rejects.toThrow(
+      /TRUNCATE is refused/,
+    );
+    expect((await check('newsletter', p.id, 'email')).reason.code).toBe('refused');
+    // A wording written for this person alone (a caller's text with their name in it).
+    const own = `Minä, Testi Luvallinen (${tag()}), haluan kyselyitä.`;
+    await record(p.id, [grant('market_research', '*')], {
+      method: 'form',
+      wording: { text: own, language: 'fi' },
+    });
     await t.services.subjects.eraseSubject(operator, p.id, 'request');
     const left = await db
       .selectFrom('permission_history')
@@ -416,9 +542,10 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
       .where('subject_id', '=', p.id)
       .execute();
     expect(state).toEqual([]);
-    // The wording is not personal data: it stays for the others who saw it.
+    // A wording others saw stays for them; one only this person's history used goes with them.
     const wordings = await db.selectFrom('permission_wordings').select('text').execute();
     expect(wordings.map((w) => w.text)).toContain(WORDING.text);
+    expect(wordings.map((w) => w.text)).not.toContain(own);
     await refused(t.services.permissions.stateOf(operator, p.id), 'not_found');
   });
 
@@ -578,6 +705,15 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     // The same receipt id on every export.
     const again = await t.services.permissions.consentReceipts(operator, p.id, 'fi');
     expect(again[0]?.consentReceiptID).toBe(r.consentReceiptID);
+    // A consent taken over by an import, without the words shown, is not called explicit.
+    const imported = await person();
+    await record(imported.id, [grant('newsletter', 'email')], {
+      method: 'import',
+      reference: 'import-2026',
+    });
+    const [ir] = await t.services.permissions.consentReceipts(operator, imported.id, 'fi');
+    expect(ir?.collectionMethod).toBe('import');
+    expect(ir?.services[0]?.purposes[0]?.consentType).toBe('IMPLICIT');
     const bad = await t.app.inject({
       url: `/api/v1/subjects/${p.id}/consent-receipts?lang=de`,
       headers: await allPowersKey(t),

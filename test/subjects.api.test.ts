@@ -718,7 +718,7 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
         url: `/api/v1/subjects/${id}`,
         headers: writer,
         payload: {
-          purpose: 'newsletter',
+          purpose: 'customer_relationship',
           source: 'subject',
           values: { contact: { email: 'only.contact@example.org' } },
         },

@@ -69,8 +69,8 @@ export function audienceCommand(): Command {
       .action(async (opts: AudienceOpts) => {
         await withRuntime(
           async ({ services }) => {
-            const { count } = await services.audiences.count(operator, input(opts));
-            process.stdout.write(`${count}\n`);
+            const { count, fewerThan } = await services.audiences.count(operator, input(opts));
+            process.stdout.write(fewerThan === undefined ? `${count}\n` : `< ${fewerThan}\n`);
           },
           { quiet: true },
         );

@@ -402,8 +402,13 @@ export interface RequestTokensTable {
 export interface PermissionLinksTable {
   token_hash: Bytes;
   kind: 'manage' | 'confirm' | 'session';
-  subject_id: string;
+  /** Null for a sign-up not yet confirmed (migration 0025): no person until it is. */
+  subject_id: string | null;
   data: ColumnType<unknown, string | null | undefined, string | null>;
+  /** A pending sign-up's address, sealed (vault.sealSecret, 'permission-signup:v1'). */
+  email_sealed: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+  /** Its keyed hash (vault.rateLimitHash): no second confirmation within a window. */
+  email_key: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
   created_at: Timestamp;
   expires_at: Timestamp;
   used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;

@@ -787,29 +787,36 @@ const signupConfirmData = z.strictObject({
   link: z.url({ protocol: /^https?$/ }).max(2000),
   /** The kinds of marketing asked for, by their labels in the mail's language. */
   kinds: z.array(z.string().min(1).max(200)).min(1).max(20),
+  /** Each kind and channel asked for ("Newsletter: e-mail"), by their labels. */
+  choices: z.array(z.string().min(1).max(400)).max(50).optional(),
+  /** The very words shown beside the checkboxes, which the confirmation agrees to. */
+  wording: z.string().min(1).max(4000).optional(),
 });
 
 const signupConfirmWords: Record<
   Locale,
-  { subject: string; ask: string; ignore: string; button: string }
+  { subject: string; ask: string; ignore: string; button: string; words: string }
 > = {
   sv: {
     subject: 'Bekräfta din beställning',
     ask: 'Någon (förhoppningsvis du) bad att få följande från registret {register} till den här adressen. Bekräfta genom att öppna länken (den fungerar i 24 timmar):',
     ignore: 'Om du inte bett om detta, låt bli att öppna länken: du får ingenting.',
     button: 'Bekräfta',
+    words: 'Det du godkänner genom att bekräfta:',
   },
   fi: {
     subject: 'Vahvista tilauksesi',
     ask: 'Joku (toivottavasti sinä) pyysi tähän osoitteeseen seuraavaa rekisteristä {register}. Vahvista avaamalla linkki (se toimii 24 tuntia):',
     ignore: 'Jos et pyytänyt tätä, jätä linkki avaamatta: et saa mitään.',
     button: 'Vahvista',
+    words: 'Vahvistamalla hyväksyt tämän:',
   },
   en: {
     subject: 'Confirm your subscription',
     ask: 'Someone (we hope you) asked for the following from the register {register} at this address. Confirm by opening the link (it works for 24 hours):',
     ignore: 'If you did not ask for this, leave the link unopened: you will get nothing.',
     button: 'Confirm',
+    words: 'What you agree to by confirming:',
   },
 };
 
@@ -818,12 +825,18 @@ export const signupConfirm: MailTemplate<z.infer<typeof signupConfirmData>> = {
   render(locale, data) {
     const w = signupConfirmWords[locale];
     const ask = (register: string) => w.ask.replace('{register}', () => register);
+    const items = data.choices && data.choices.length > 0 ? data.choices : data.kinds;
+    const words = data.wording === undefined ? '' : `${w.words}\n"${data.wording}"\n\n`;
+    const wordsHtml =
+      data.wording === undefined
+        ? ''
+        : `<p>${escapeHtml(w.words)}</p>\n<blockquote>${escapeHtml(data.wording)}</blockquote>\n`;
     return {
       subject: w.subject,
-      text: `${ask(data.register)}\n\n${data.kinds.map((k) => `- ${k}`).join('\n')}\n\n${data.link}\n\n${w.ignore}\n`,
+      text: `${ask(data.register)}\n\n${items.map((k) => `- ${k}`).join('\n')}\n\n${words}${data.link}\n\n${w.ignore}\n`,
       html: page(
         locale,
-        `<p>${ask(`<strong>${escapeHtml(data.register)}</strong>`)}</p>\n<ul>${data.kinds.map((k) => `<li>${escapeHtml(k)}</li>`).join('')}</ul>\n<p><a href="${escapeHtml(data.link)}">${escapeHtml(w.button)}</a></p>\n<p>${escapeHtml(w.ignore)}</p>`,
+        `<p>${ask(`<strong>${escapeHtml(data.register)}</strong>`)}</p>\n<ul>${items.map((k) => `<li>${escapeHtml(k)}</li>`).join('')}</ul>\n${wordsHtml}<p><a href="${escapeHtml(data.link)}">${escapeHtml(w.button)}</a></p>\n<p>${escapeHtml(w.ignore)}</p>`,
       ),
     };
   },

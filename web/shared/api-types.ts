@@ -398,7 +398,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Double opt-in sign-up: records the kinds and channels as pending (where nothing was) and mails a confirmation link (24 h); the answer is the same whatever the address */
+    /** Double opt-in sign-up: keeps the sign-up (address sealed, no person) and mails a confirmation link (24 h; none again within 15 minutes); the answer is the same whatever the address */
     post: operations['signUp'];
     delete?: never;
     options?: never;
@@ -415,7 +415,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Confirms a sign-up with the mailed link’s token (once): the kinds and channels asked for are granted (method double_opt_in) */
+    /** Confirms a sign-up with the mailed link’s token (once): the person is found or created by the address and the kinds and channels asked for are granted (method double_opt_in) */
     post: operations['confirmSignUp'];
     delete?: never;
     options?: never;
@@ -627,7 +627,7 @@ export interface paths {
     put?: never;
     /**
      * How many people an audience holds now
-     * @description The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Needs the action export_audiences and reading under the purpose.
+     * @description The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.
      */
     post: operations['countAudience'];
     delete?: never;
@@ -1784,6 +1784,8 @@ export interface components {
       created: number;
       /** @description Lines whose address is on the suppression list: nobody created */
       suppressed: number;
+      /** @description Lines that would grant (or leave pending) what the person refused, withdrew or objected to: skipped, since only the person's own choice changes it */
+      skipped: components['schemas']['InterchangeRejection'][];
       rejected: components['schemas']['InterchangeRejection'][];
     };
     ProhibitionImport: {
@@ -1827,6 +1829,8 @@ export interface components {
     };
     AudienceCount: {
       count: number;
+      /** @description Present when filters leave fewer people than this (the minimum group): count is then 0, the exact number is not told */
+      fewerThan?: number;
       purpose: string;
       channel: string;
     };

@@ -123,6 +123,17 @@ export const RATE_LIMITS = {
     what: 'preference links for this e-mail address',
     shared: 'exact',
   },
+  /**
+   * Sign-ups (double opt-in), per client address: each may send a confirmation mail to an address
+   * of the sender's choosing, so far fewer than the portal's other routes.
+   */
+  signup: {
+    max: 10,
+    windowMs: 60 * 60_000,
+    per: 'address',
+    what: 'sign-ups from this address',
+    shared: 'exact',
+  },
   /** Sign-ups (double opt-in), per the e-mail address: no one fills a mailbox with our asks. */
   'signup-email': {
     max: 5,

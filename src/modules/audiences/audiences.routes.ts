@@ -26,11 +26,22 @@ export function audiencesRoutes(app: FastifyInstance, service: AudiencesService)
       security,
       summary: 'How many people an audience holds now',
       description:
-        'The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Needs the action export_audiences and reading under the purpose.',
+        'The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.',
       body: audienceInput,
       response: {
         200: z
-          .object({ count: z.number().int(), purpose: z.string(), channel: z.string() })
+          .object({
+            count: z.number().int(),
+            fewerThan: z
+              .number()
+              .int()
+              .optional()
+              .describe(
+                'Present when filters leave fewer people than this (the minimum group): count is then 0, the exact number is not told',
+              ),
+            purpose: z.string(),
+            channel: z.string(),
+          })
           .meta({ id: 'AudienceCount' }),
         ...errors,
       },

@@ -46,8 +46,18 @@ function asText(value: FieldValue | undefined): string {
   return String(value);
 }
 
+/**
+ * A count with filters below this many people is answered as `fewerThan` this, not exactly
+ * (docs/audiences.md): filters must not single out a person.
+ */
+export const AUDIENCE_MIN_GROUP = 5;
+
 export function createAudiencesService(deps: AudiencesDeps) {
   const { subjects, register, audit } = deps;
+  /** Every `category.field` a marketing channel names (e-mail, phone, postal address). */
+  const channelFields = new Set(
+    register.marketing.channels.flatMap((c) => c.fields.map((f) => `${f.category}.${f.field}`)),
+  );
 
   /**
    * The input checked as the HTTP schema does (strict), then against the definition: every filter
@@ -73,6 +83,11 @@ export function createAudiencesService(deps: AudiencesDeps) {
     requireAction(actor, 'read');
     requirePurpose(actor, input.purpose, 'read');
     const allowed = new Set(register.categoriesOf(input.purpose));
+    const ownFields = new Set(
+      (register.marketing.channel(input.channel)?.fields ?? []).map(
+        (f) => `${f.category}.${f.field}`,
+      ),
+    );
     const issues: FieldIssue[] = [];
     input.filters.forEach((f, i) => {
       const [category = '', field = '', extra] = f.field.split('.');
@@ -85,6 +100,17 @@ export function createAudiencesService(deps: AudiencesDeps) {
         issues.push({
           field: `filters[${i}].field`,
           detail: `purpose "${input.purpose}" may not use category "${category}"`,
+        });
+      } else if (
+        channelFields.has(`${category}.${field}`) &&
+        !ownFields.has(`${category}.${field}`)
+      ) {
+        // Another channel's address is withheld person by person (shown only where that channel
+        // is allowed too): filtering by it would compare withheld values unseen and tell, by who
+        // matches, whether a person allows that channel.
+        issues.push({
+          field: `filters[${i}].field`,
+          detail: `"${f.field}" is the address of another channel than "${input.channel}", withheld from people who do not allow that channel: audiences are not filtered by it`,
         });
       }
     });
@@ -141,7 +167,7 @@ export function createAudiencesService(deps: AudiencesDeps) {
   const count = async (
     actor: Actor,
     raw: unknown,
-  ): Promise<{ count: number; purpose: string; channel: string }> => {
+  ): Promise<{ count: number; fewerThan?: number; purpose: string; channel: string }> => {
     const p = plan(actor, raw);
     let n = 0;
     if (p.filters.length === 0) {
@@ -151,7 +177,24 @@ export function createAudiencesService(deps: AudiencesDeps) {
         n += page.filter((m) => matches(m, p.filters)).length;
       }
     }
-    return { count: n, purpose: p.purpose, channel: p.channel };
+    // Every count is a processing of the people counted: logged, with what was filtered and how
+    // (never the values). A filtered count below the minimum group is not told exactly, so that
+    // filters cannot single out a person and learn whether they may be reached.
+    const small = p.filters.length > 0 && n < AUDIENCE_MIN_GROUP;
+    await audit.log({
+      actor,
+      action: 'audience.count',
+      purpose: p.purpose,
+      data: {
+        channel: p.channel,
+        filters: p.filters.map((f) => ({ field: f.field, op: f.op })),
+        createdAfter: p.createdAfter !== undefined,
+        count: n,
+      },
+    });
+    return small
+      ? { count: 0, fewerThan: AUDIENCE_MIN_GROUP, purpose: p.purpose, channel: p.channel }
+      : { count: n, purpose: p.purpose, channel: p.channel };
   };
 
   /**

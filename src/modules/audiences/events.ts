@@ -25,6 +25,20 @@ export const audienceEvents = [
         `An audience was exported for channel ${d.channel}: ${d.rows} people${d.complete ? '' : ' (interrupted)'}`,
     },
   ),
+  defineAuditEvent(
+    'audience.count',
+    z.strictObject({
+      channel: auditData.code(),
+      filters: z.array(z.strictObject({ field: auditData.code(), op: z.enum(FILTER_OPS) })).max(20),
+      createdAfter: z.boolean(),
+      count: auditData.count(),
+    }),
+    {
+      sv: (d) => `En målgrupp räknades för kanalen ${d.channel}: ${d.count} personer`,
+      fi: (d) => `Kohderyhmä laskettiin kanavalle ${d.channel}: ${d.count} henkilöä`,
+      en: (d) => `An audience was counted for channel ${d.channel}: ${d.count} people`,
+    },
+  ),
 ] as const;
 
 declare module '../audit/define-event.ts' {

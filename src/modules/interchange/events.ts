@@ -23,6 +23,8 @@ export const interchangeEvents = [
       undeliverable: n(),
       created: n(),
       suppressed: n(),
+      /** Lines skipped because the person's own refusal stands (entries before it have none). */
+      skipped: n().optional(),
       rejected: n(),
     }),
     {

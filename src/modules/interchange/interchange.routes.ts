@@ -42,6 +42,11 @@ const audienceSummary = z
       .number()
       .int()
       .describe('Lines whose address is on the suppression list: nobody created'),
+    skipped: z
+      .array(rejection)
+      .describe(
+        "Lines that would grant (or leave pending) what the person refused, withdrew or objected to: skipped, since only the person's own choice changes it",
+      ),
     rejected: z.array(rejection),
   })
   .meta({ id: 'AudienceImport' });

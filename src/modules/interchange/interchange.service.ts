@@ -53,6 +53,11 @@ export interface AudienceImportSummary {
   created: number;
   /** Lines whose address is on the suppression list (an erased person's): nobody created. */
   suppressed: number;
+  /**
+   * Lines that would grant (or leave pending) what the person refused, withdrew or objected to:
+   * skipped, with the reason. Only the person's own choice undoes theirs.
+   */
+  skipped: Rejection[];
   rejected: Rejection[];
 }
 
@@ -72,7 +77,7 @@ export interface InterchangeDeps {
   register: Register;
   vault: Vault;
   subjects: Pick<SubjectsService, 'createSubject' | 'isSuppressed'>;
-  permissions: Pick<PermissionsService, 'record'>;
+  permissions: Pick<PermissionsService, 'record' | 'grantBlockedBy'>;
   audit: AuditService;
   clock: Clock;
 }
@@ -186,6 +191,7 @@ export function createInterchangeService(deps: InterchangeDeps) {
       matched: 0,
       created: 0,
       suppressed: 0,
+      skipped: [],
       rejected: [],
     };
     const seen = new Map<string, string>();
@@ -249,6 +255,7 @@ export function createInterchangeService(deps: InterchangeDeps) {
         undeliverable: summary.undeliverable,
         created: summary.created,
         suppressed: summary.suppressed,
+        skipped: summary.skipped.length,
         rejected: summary.rejected.length,
       },
     });
@@ -332,6 +339,23 @@ export function createInterchangeService(deps: InterchangeDeps) {
       if ((await repo.currentState(db, subjectId, c.kind, c.channel)) === state) {
         c.summary.unchanged++;
         return null;
+      }
+      if (state === 'granted' || state === 'pending') {
+        const refusal = await deps.permissions.grantBlockedBy(
+          actor,
+          subjectId,
+          c.kind,
+          c.channel,
+          'import',
+        );
+        if (refusal !== null) {
+          c.summary.skipped.push({
+            line: m.line,
+            field: m.emailColumn,
+            reason: `the person's own choice is ${refusal}: an import does not change it`,
+          });
+          return null;
+        }
       }
       if (!c.dryRun) {
         try {

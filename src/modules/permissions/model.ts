@@ -48,6 +48,17 @@ export const PERSON_METHODS: ReadonlySet<PermissionMethod> = new Set([
   'preference_page',
 ]);
 
+/**
+ * The methods that may grant (or ask, `pending`) again after the person refused, withdrew or
+ * objected: only the person's own choice. An import, a member of staff or an integration's `api`
+ * call cannot undo what the person said, whatever date it carries.
+ */
+export const REGRANT_METHODS: ReadonlySet<PermissionMethod> = new Set([
+  'form',
+  'double_opt_in',
+  'preference_page',
+]);
+
 /** The languages a wording may be in. */
 export const WORDING_LANGUAGES = ['sv', 'fi', 'en'] as const;
 export type WordingLanguage = (typeof WORDING_LANGUAGES)[number];

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
-import type { PermissionState } from './model.ts';
+import { NEGATIVE_STATES, type PermissionState } from './model.ts';
 
 export interface StateRow {
   kind: string;
@@ -179,12 +179,23 @@ export const permissionsRepo = {
           history_id: id,
         })
         // A change dated before the state held (an import of an old list) goes into the history
-        // but does not replace a later choice.
+        // but does not replace a later choice; given at the same moment, a refusal, withdrawal or
+        // objection is not replaced by a grant.
         .onConflict((oc) =>
           oc
             .columns(['subject_id', 'kind', 'channel'])
             .doUpdateSet({ state: r.state, changed_at: r.givenAt, history_id: id })
-            .where('permission_states.changed_at', '<=', r.givenAt),
+            .where((eb) =>
+              eb.or([
+                eb('permission_states.changed_at', '<', r.givenAt),
+                eb.and([
+                  eb('permission_states.changed_at', '=', r.givenAt),
+                  NEGATIVE_STATES.has(r.state)
+                    ? sql<boolean>`true`
+                    : eb('permission_states.state', 'not in', [...NEGATIVE_STATES]),
+                ]),
+              ]),
+            ),
         )
         .execute();
     }
@@ -219,7 +230,8 @@ export const permissionsRepo = {
         : sql`(select h.state, h.given_at as changed_at from permission_history h
                 where h.subject_id = s.id and h.kind = ${kind} and h.channel = ${channel}
                   and h.recorded_at <= ${q.at}
-                order by h.given_at desc, h.id desc limit 1)`;
+                order by h.given_at desc, (h.state in ('refused', 'withdrawn', 'objected')) desc,
+                         h.id desc limit 1)`;
     const r = await sql<CheckRow>`
       select true as found,
              s.erased_at is not null as erased,

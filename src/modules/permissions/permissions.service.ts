@@ -28,6 +28,7 @@ import {
   PERMISSION_METHODS,
   PERMISSION_STATES,
   PERSON_METHODS,
+  REGRANT_METHODS,
   WORDING_LANGUAGES,
   type CheckCode,
   type CheckInput,
@@ -255,6 +256,38 @@ export function createPermissionsService(deps: PermissionsDeps) {
     return { givenAt };
   };
 
+  /**
+   * The person's refusal, withdrawal or objection that a grant (or `pending`) of `kind` on
+   * `channel` would undo: for a channel, its deciding state (the later of its row and the kind's
+   * `*` row); for `*`, the kind's `*` row or any channel's deciding state. Undefined when none.
+   */
+  const refusalIn = (
+    states: readonly StateRow[],
+    kind: string,
+    channel: string,
+  ): { channel: string; state: PermissionState } | undefined => {
+    const row = (ch: string) => states.find((s) => s.kind === kind && s.channel === ch);
+    const deciding = (ch: string) => {
+      const own = row(ch);
+      const all = ch === ANY_CHANNEL ? undefined : row(ANY_CHANNEL);
+      return decidingState(
+        { state: own?.state ?? null, at: own?.changed_at ?? null },
+        { state: all?.state ?? null, at: all?.changed_at ?? null },
+      );
+    };
+    const channels =
+      channel === ANY_CHANNEL
+        ? [ANY_CHANNEL, ...states.filter((s) => s.kind === kind).map((s) => s.channel)]
+        : [channel];
+    for (const ch of channels) {
+      const state = deciding(ch);
+      if (state !== null && isNegative(state)) {
+        return { channel: ch, state };
+      }
+    }
+    return undefined;
+  };
+
   const record = async (
     actor: Actor,
     subjectId: string,
@@ -298,9 +331,30 @@ export function createPermissionsService(deps: PermissionsDeps) {
       if (!(await repo.lockSubject(tx, subjectId))) {
         throw new AppError('not_found', `no subject with id ${subjectId}`);
       }
-      const current = new Map(
-        (await repo.states(tx, subjectId)).map((s) => [`${s.kind}\u0000${s.channel}`, s.state]),
-      );
+      const before = await repo.states(tx, subjectId);
+      const current = new Map(before.map((s) => [`${s.kind}\u0000${s.channel}`, s.state]));
+      // Only the person's own choice undoes their refusal, withdrawal or objection.
+      if (!REGRANT_METHODS.has(evidence.method)) {
+        const issues: FieldIssue[] = [];
+        changes.forEach((c, i) => {
+          if (c.state === 'granted' || c.state === 'pending') {
+            const refusal = refusalIn(before, c.kind, c.channel);
+            if (refusal) {
+              issues.push({
+                field: `changes[${i}].state`,
+                detail: `the person's own choice is ${refusal.state} for "${c.kind}" on "${refusal.channel}"; only they can change it (method ${[...REGRANT_METHODS].join(', ')}), not ${evidence.method}`,
+              });
+            }
+          }
+        });
+        if (issues.length > 0) {
+          throw new AppError(
+            'conflict',
+            `refused: ${issues.map((i) => `${i.field}: ${i.detail}`).join('; ')}`,
+            issues,
+          );
+        }
+      }
       const unchanged: PermissionChange[] = [];
       const rows = [];
       for (const c of changes) {
@@ -677,7 +731,9 @@ export function createPermissionsService(deps: PermissionsDeps) {
               return {
                 purpose: label(p?.label, pm.purpose),
                 purposeCategory: [kindLabel],
-                consentType: 'EXPLICIT',
+                // Explicit where the words the person agreed to are on record; a consent taken
+                // over by an import without them cannot be shown to have been explicit.
+                consentType: given?.wording_text ? 'EXPLICIT' : 'IMPLICIT',
                 piiCategory: (p?.categories ?? []).map((cat) =>
                   label(register.category(cat)?.label, cat),
                 ),
@@ -711,7 +767,27 @@ export function createPermissionsService(deps: PermissionsDeps) {
       });
   };
 
-  return { record, recordStop, stateOf, history, check, consentReceipts };
+  /**
+   * Whether a grant (or `pending`) of `kind` on `channel` by `method` would be refused because
+   * it would undo the person's refusal, withdrawal or objection: the refusal's state, or null.
+   * For an import's dry run, which records nothing.
+   */
+  const grantBlockedBy = async (
+    actor: Actor,
+    subjectId: string,
+    kind: string,
+    channel: string,
+    method: PermissionMethod,
+  ): Promise<PermissionState | null> => {
+    requireTouch(actor, subjectId);
+    checkSubjectId(subjectId);
+    if (REGRANT_METHODS.has(method)) {
+      return null;
+    }
+    return refusalIn(await repo.states(db, subjectId), kind, channel)?.state ?? null;
+  };
+
+  return { record, recordStop, stateOf, history, check, consentReceipts, grantBlockedBy };
 }
 
 export type PermissionsService = ReturnType<typeof createPermissionsService>;

@@ -240,7 +240,7 @@ export function permissionPortalRoutes(app: FastifyInstance, deps: PermissionPor
       security: [],
       tags,
       summary:
-        'Double opt-in sign-up: records the kinds and channels as pending (where nothing was) and mails a confirmation link (24 h); the answer is the same whatever the address',
+        'Double opt-in sign-up: keeps the sign-up (address sealed, no person) and mails a confirmation link (24 h; none again within 15 minutes); the answer is the same whatever the address',
       body: z.strictObject({
         email: z.email().max(320),
         lang: z.enum(LOCALES),
@@ -249,7 +249,7 @@ export function permissionPortalRoutes(app: FastifyInstance, deps: PermissionPor
       }),
       response: { 202: sent, 400: problemSchema, 429: problemSchema },
     },
-    config,
+    config: { rateLimit: rateLimit('signup') },
     handler: async (req, reply) => {
       await perEmail(deps, 'signup-email', req.body.email);
       return reply.code(202).send(await preferences.signUp(req.body));
@@ -262,7 +262,7 @@ export function permissionPortalRoutes(app: FastifyInstance, deps: PermissionPor
       security: [],
       tags,
       summary:
-        'Confirms a sign-up with the mailed link’s token (once): the kinds and channels asked for are granted (method double_opt_in)',
+        'Confirms a sign-up with the mailed link’s token (once): the person is found or created by the address and the kinds and channels asked for are granted (method double_opt_in)',
       body: token,
       response: {
         200: z.strictObject({
@@ -397,7 +397,7 @@ export async function publicPermissionPages(
 
     scope.post<{ Body: FormBody }>(
       '/signup',
-      { schema: { hide: true }, config: { rateLimit: rateLimit('portal') } },
+      { schema: { hide: true }, config: { rateLimit: rateLimit('signup') } },
       async (req, reply) => {
         const b = req.body;
         const l: Locale = pageLocale({ lang: one(b, 'lang') }, req.headers['accept-language']);

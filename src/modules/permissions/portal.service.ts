@@ -23,8 +23,10 @@ import { subjectActor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, type FieldIssue } from '../../lib/errors.ts';
 import type { Locale, MailService } from '../../mail/index.ts';
+import { normaliseEmail } from '../../vault/normalise.ts';
+import type { Vault } from '../../vault/vault.ts';
 import type { Register } from '../definition/index.ts';
-import { ANY_CHANNEL, type PermissionState, type WordingLanguage } from './model.ts';
+import { ANY_CHANNEL, isNegative, type PermissionState, type WordingLanguage } from './model.ts';
 import type { PermissionsService } from './permissions.service.ts';
 
 export type LinkKind = 'manage' | 'confirm' | 'session';
@@ -35,6 +37,11 @@ export const LINK_LIFETIME_MS: Record<LinkKind, number> = {
   confirm: 24 * 3600_000,
   session: 30 * 60_000,
 };
+
+/** No second confirmation mail to one address within this long (a mail-bomb, or a double click). */
+export const SIGNUP_RESEND_MS = 15 * 60_000;
+/** The associated data a pending sign-up's address is sealed with. */
+const SIGNUP_AAD = 'permission-signup:v1';
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest();
@@ -58,6 +65,8 @@ export interface PreferencePorts {
 
 export interface PreferencesDeps {
   db: Kysely<Database>;
+  /** Seals a pending sign-up's address; keys it for the resend window. */
+  vault: Pick<Vault, 'sealSecret' | 'openSecret' | 'rateLimitHash'>;
   clock: Clock;
   register: Register;
   permissions: Pick<PermissionsService, 'record' | 'stateOf'>;
@@ -103,6 +112,15 @@ export function createPreferencesService(deps: PreferencesDeps) {
   const model = register.marketing;
   const base = deps.publicUrl.replace(/\/+$/, '');
   const registerName = (lang: Locale) => register.definition.register.name[lang];
+  /** "Newsletter: e-mail", in the mail's language. */
+  const choiceLabel = (c: KindChannel, lang: Locale) => {
+    const kind = model.kind(c.kind)?.label[lang] ?? c.kind;
+    const channel =
+      c.channel === ANY_CHANNEL
+        ? { sv: 'alla kanaler', fi: 'kaikki kanavat', en: 'all channels' }[lang]
+        : (model.channel(c.channel)?.label[lang] ?? c.channel);
+    return `${kind}: ${channel}`;
+  };
 
   /** Where the kind on the channel rests on consent for some purpose (else opt-out). */
   const basisOf = (kind: string, channel: string): 'consent' | 'opt_out' => {
@@ -189,7 +207,7 @@ export function createPreferencesService(deps: PreferencesDeps) {
       .where('kind', '=', kind)
       .where('used_at', 'is', null)
       .where('expires_at', '>', now)
-      .returning(['subject_id', 'data'])
+      .returning(['subject_id', 'data', 'email_sealed'])
       .executeTakeFirst();
   };
 
@@ -201,9 +219,11 @@ export function createPreferencesService(deps: PreferencesDeps) {
     return choices().map(({ kind, channel }) => {
       const own = at(kind, channel);
       const whole = channel === ANY_CHANNEL ? undefined : at(kind, ANY_CHANNEL);
+      // The later of the two; given at the same moment, a refusal.
+      const t = (e: { changedAt: string }) => new Date(e.changedAt).getTime();
       const later =
         own && whole
-          ? new Date(whole.changedAt).getTime() > new Date(own.changedAt).getTime()
+          ? t(whole) > t(own) || (t(whole) === t(own) && isNegative(whole.state))
             ? whole
             : own
           : (own ?? whole);
@@ -311,6 +331,9 @@ export function createPreferencesService(deps: PreferencesDeps) {
       if (!used) {
         throw invalidPermissionLink();
       }
+      if (!used.subject_id) {
+        throw invalidPermissionLink();
+      }
       const session = await issue('session', used.subject_id);
       return {
         session,
@@ -328,7 +351,9 @@ export function createPreferencesService(deps: PreferencesDeps) {
           .where('kind', '=', 'session')
           .where('used_at', 'is', null)
           .executeTakeFirst();
-        return row ? { subjectId: row.subject_id, expiresAt: new Date(row.expires_at) } : undefined;
+        return row?.subject_id
+          ? { subjectId: row.subject_id, expiresAt: new Date(row.expires_at) }
+          : undefined;
       },
     },
 
@@ -372,10 +397,12 @@ export function createPreferencesService(deps: PreferencesDeps) {
     },
 
     /**
-     * A sign-up: `pending` where the person has no state for the kind and channel (a refusal is
-     * never overwritten by someone who merely knows the address), a confirmation link mailed.
-     * A new address becomes a person under the first purpose of the first kind asked for; an
-     * address on the suppression list is left alone. The same answer whatever happened.
+     * A sign-up. Nothing about a person is read or written: the address is sealed into a pending
+     * sign-up (no person, expiring with its link) and a confirmation link is mailed. Only
+     * following the link creates the person (a new address) or finds them (a known one) and
+     * grants what was asked. An address on the suppression list gets nothing; an address that was
+     * sent a confirmation in the last `SIGNUP_RESEND_MS` gets no second one. The same answer
+     * whatever happened.
      */
     async signUp(input: {
       email: string;
@@ -384,64 +411,103 @@ export function createPreferencesService(deps: PreferencesDeps) {
       wording: Wording;
     }): Promise<{ status: 'sent' }> {
       checkChoices(input.choices, 'choices');
+      const email = normaliseEmail(input.email) ?? input.email.trim().toLowerCase();
       if (await ports.isSuppressed(input.email)) {
         return { status: 'sent' };
       }
-      let [subjectId] = await ports.findByEmail(input.email);
-      if (!subjectId) {
-        const first = input.choices[0]!;
-        const purpose = model.purposes.find(
-          (p) =>
-            p.kind === first.kind &&
-            (first.channel === ANY_CHANNEL || p.channels.has(first.channel)),
-        )!;
-        subjectId = await ports.createPerson({ email: input.email, purpose: purpose.purpose });
+      const emailKey = deps.vault.rateLimitHash(`signup\u0000email\u0000${email}`);
+      const now = clock.now();
+      const recent = await db
+        .selectFrom('permission_links')
+        .select('token_hash')
+        .where('kind', '=', 'confirm')
+        .where('email_key', '=', emailKey)
+        .where('used_at', 'is', null)
+        .where('created_at', '>', new Date(now.getTime() - SIGNUP_RESEND_MS))
+        .executeTakeFirst();
+      if (recent) {
+        return { status: 'sent' };
       }
-      const current = await view(subjectId);
-      const fresh = input.choices.filter(
-        (c) =>
-          current.find((v) => v.kind === c.kind && v.channel === c.channel)?.state === undefined ||
-          current.find((v) => v.kind === c.kind && v.channel === c.channel)?.state === null,
-      );
-      if (fresh.length > 0) {
-        await permissions.record(
-          subjectActor(subjectId),
-          subjectId,
-          fresh.map((c) => ({ ...c, state: 'pending' as const })),
-          { method: 'form', wording: input.wording },
-        );
-      }
-      const token = await issue('confirm', subjectId, {
-        choices: input.choices,
-        wording: input.wording,
-      });
+      const token = randomBytes(32).toString('base64url');
+      await db
+        .insertInto('permission_links')
+        .values({
+          token_hash: hash(token),
+          kind: 'confirm',
+          subject_id: null,
+          data: JSON.stringify({ choices: input.choices, wording: input.wording }),
+          email_sealed: deps.vault.sealSecret(SIGNUP_AAD, input.email.trim()),
+          email_key: emailKey,
+          created_at: now,
+          expires_at: new Date(now.getTime() + LINK_LIFETIME_MS.confirm),
+        })
+        .execute();
       await mail.sendMail({
         to: input.email,
-        subjectId,
         template: 'signup-confirm',
         locale: input.lang,
         data: {
           register: registerName(input.lang),
           link: `${base}/signup/confirm#token=${token}`,
           kinds: [...new Set(input.choices.map((c) => model.kind(c.kind)!.label[input.lang]))],
+          choices: input.choices.map((c) => choiceLabel(c, input.lang)),
+          wording: input.wording.text,
         },
       });
       return { status: 'sent' };
     },
 
-    /** The confirmation link followed (once): the kinds and channels asked for are granted. */
+    /**
+     * The confirmation link followed (once): the person is found by the sealed address, or created
+     * (a new address, under the first purpose of the first kind asked for), and the kinds and
+     * channels asked for are granted, method `double_opt_in`, with the words shown on the form.
+     * An address erased since the sign-up gets nothing: the link does not work.
+     */
     async confirm(token: string): Promise<{ status: 'confirmed'; granted: KindChannel[] }> {
       const used = await use(token, 'confirm');
       if (!used) {
         throw invalidPermissionLink();
       }
       const data = used.data as { choices: KindChannel[]; wording: Wording };
+      let subjectId = used.subject_id;
+      if (subjectId === null) {
+        if (!used.email_sealed) {
+          throw invalidPermissionLink();
+        }
+        const email = deps.vault.openSecret(SIGNUP_AAD, used.email_sealed).toString('utf8');
+        if (await ports.isSuppressed(email)) {
+          throw invalidPermissionLink();
+        }
+        [subjectId = null] = await ports.findByEmail(email);
+        if (subjectId === null) {
+          const first = data.choices[0]!;
+          const purpose = model.purposes.find(
+            (p) =>
+              p.kind === first.kind &&
+              (first.channel === ANY_CHANNEL || p.channels.has(first.channel)),
+          );
+          if (!purpose) {
+            throw invalidPermissionLink();
+          }
+          subjectId = await ports.createPerson({ email, purpose: purpose.purpose });
+        }
+        // The address is no longer needed: the link now names the person it confirmed.
+        await db
+          .updateTable('permission_links')
+          .set({ subject_id: subjectId, email_sealed: null, email_key: null })
+          .where('token_hash', '=', hash(token))
+          .execute();
+      }
       try {
         await permissions.record(
-          subjectActor(used.subject_id),
-          used.subject_id,
+          subjectActor(subjectId),
+          subjectId,
           data.choices.map((c) => ({ ...c, state: 'granted' as const })),
-          { method: 'double_opt_in', wording: data.wording },
+          {
+            method: 'double_opt_in',
+            wording: data.wording,
+            reference: `signup:${hash(token).toString('hex').slice(0, 16)}`,
+          },
         );
       } catch (e) {
         if (e instanceof AppError && e.code === 'not_found') {
@@ -454,9 +520,15 @@ export function createPreferencesService(deps: PreferencesDeps) {
 
     /** Removes links and sessions expired over a day ago (a scheduled job). */
     async pruneLinks(): Promise<number> {
+      // A sign-up never confirmed (no person, a sealed address) goes as soon as its link expires.
       const r = await db
         .deleteFrom('permission_links')
-        .where('expires_at', '<=', new Date(clock.now().getTime() - 86_400_000))
+        .where((eb) =>
+          eb.or([
+            eb('expires_at', '<=', new Date(clock.now().getTime() - 86_400_000)),
+            eb.and([eb('subject_id', 'is', null), eb('expires_at', '<=', clock.now())]),
+          ]),
+        )
         .executeTakeFirst();
       return Number(r.numDeletedRows);
     },

@@ -127,7 +127,14 @@ export function createAccess(deps: SubjectsDeps) {
       subject !== undefined &&
       subject.allowed_channels !== null &&
       subject.allowed_channels.length === 0;
-    if (!subject || heldElsewhere || ((subject.stopped || unreachable) && mode === 'read')) {
+    // Under a marketing purpose a write is answered as a read is: a person the purpose may not
+    // reach, or stopped for it, is not there, word for word as an unknown id, so that neither a
+    // rectification nor an import's merge tells a refusal from a stranger.
+    if (
+      !subject ||
+      heldElsewhere ||
+      ((subject.stopped || unreachable) && (mode === 'read' || marketing !== undefined))
+    ) {
       throw new AppError('not_found', `no subject with id ${id}`);
     }
     if (unreachable && !subject.stopped) {
@@ -153,6 +160,11 @@ export function createAccess(deps: SubjectsDeps) {
     }
     return { ...mapSubjectRow(subject), allowedChannels: subject.allowed_channels };
   };
+
+  /** Every `category.field` some marketing channel of the definition names. */
+  const anyChannelField: ReadonlySet<string> = new Set(
+    register.marketing.channels.flatMap((c) => c.fields.map((f) => `${f.category}.${f.field}`)),
+  );
 
   /** Every `category.field` a marketing channel of the definition reaches people at. */
   const channelFields = register.marketing.channels.map(
@@ -263,6 +275,7 @@ export function createAccess(deps: SubjectsDeps) {
     present,
     presentMany,
     withheldFields,
+    anyChannelField,
     touched,
     ensureNoDuplicateEmail,
   };

@@ -624,8 +624,36 @@ export const subjectsRepo = {
       .execute();
     // The permission ledger goes with the person (docs/permissions.md): its history is
     // append-only, and its trigger lets a person's rows go only once they are erased (above).
+    const wordings = (
+      await ex
+        .selectFrom('permission_history')
+        .select('wording_id')
+        .distinct()
+        .where('subject_id', '=', subjectId)
+        .where('wording_id', 'is not', null)
+        .execute()
+    ).flatMap((w) => (w.wording_id === null ? [] : [w.wording_id]));
     await ex.deleteFrom('permission_states').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('permission_history').where('subject_id', '=', subjectId).execute();
+    // A wording is kept while anyone's history shows it (everyone who saw a form saw the same
+    // words); one only this person's history used goes with them: a caller may have written it
+    // for them alone, with their name in it.
+    if (wordings.length > 0) {
+      await ex
+        .deleteFrom('permission_wordings')
+        .where('id', 'in', wordings)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('permission_history as h')
+                .select('h.id')
+                .whereRef('h.wording_id', '=', 'permission_wordings.id'),
+            ),
+          ),
+        )
+        .execute();
+    }
     // The preference page's links and sessions, and pending sign-up confirmations, go too.
     await ex.deleteFrom('permission_links').where('subject_id', '=', subjectId).execute();
   },

@@ -31,7 +31,7 @@ export function AudiencesPage() {
   const channel = channels.includes(channelId) ? channelId : (channels[0] ?? '');
   const [filters, setFilters] = useState<FilterRow[]>([]);
   const [createdAfter, setCreatedAfter] = useState('');
-  const [count, setCount] = useState<number | null>(null);
+  const [count, setCount] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'count' | 'export' | null>(null);
 
@@ -84,7 +84,10 @@ export function AudiencesPage() {
     setBusy('count');
     setError(null);
     try {
-      setCount((await api.countAudience(input())).count);
+      const answer = await api.countAudience(input());
+      setCount(
+        answer.fewerThan === undefined ? String(answer.count) : `< ${String(answer.fewerThan)}`,
+      );
     } catch (err) {
       setCount(null);
       setError(explain(err));
@@ -251,7 +254,7 @@ export function AudiencesPage() {
       </form>
       {count !== null ? (
         <p role="status" className="audience-size">
-          {t('audience.size', { count: String(count) })}
+          {t('audience.size', { count })}
         </p>
       ) : null}
       {error ? (

@@ -13,7 +13,7 @@
 import type { Executor } from '../../../db/transaction.ts';
 import type { FieldMeta } from '../../../db/types.ts';
 import { actorLabel, type Actor } from '../../../lib/actor.ts';
-import { invalidAll } from '../../../lib/errors.ts';
+import { AppError, invalidAll } from '../../../lib/errors.ts';
 import type { UseCaseContext } from '../access.ts';
 import type { FieldValue } from '../field-types.ts';
 import type { CategoryValues } from '../subject-codec.ts';
@@ -41,6 +41,11 @@ export interface ChangeContext {
   allowSuppressed?: boolean;
   /** The caller checked the suppression list and logged any override itself (the bulk writer). */
   suppressionChecked?: boolean;
+  /**
+   * Under a marketing purpose: leave out the fields marketing channels reach people at instead
+   * of refusing the write (an import's merge, whose matching address is one of them).
+   */
+  dropChannelFields?: boolean;
   /** How the caller's input names a field in an error; `values.<category>.<field>` by default. */
   fieldName?: (category: string, field: string) => string;
 }
@@ -64,10 +69,47 @@ export function createApplyChanges(ctx: UseCaseContext) {
     changes: CategoryValues,
     c: ChangeContext,
   ): Promise<boolean> => {
+    // Under a marketing purpose the fields a marketing channel reaches people at (e-mail, phone,
+    // address) are never written, compared or overwritten, whether or not this person allows the
+    // channel: a rectification naming one is refused for the purpose as a whole (the same answer
+    // for every person, so it tells nothing of theirs); an import's merge leaves them out.
+    if (c.purpose !== null && register.marketing.purpose(c.purpose)) {
+      const named = [...changes].flatMap(([category, fields]) =>
+        [...fields.keys()]
+          .filter((f) => access.anyChannelField.has(`${category}.${f}`))
+          .map((f) => [category, f] as const),
+      );
+      if (named.length > 0 && c.dropChannelFields !== true) {
+        const name = c.fieldName ?? ((cat: string, f: string) => `values.${cat}.${f}`);
+        throw new AppError(
+          'forbidden',
+          `not written: ${named.map(([cat, f]) => name(cat, f)).join(', ')}: a marketing purpose does not write the addresses its channels reach people at; correct them under a purpose without a kind (customer service), or the person does on the portal`,
+          named.map(([cat, f]) => ({
+            field: name(cat, f),
+            detail: `not written under marketing purpose "${c.purpose}"`,
+          })),
+        );
+      }
+      if (named.length > 0) {
+        const kept: CategoryValues = new Map();
+        for (const [category, fields] of changes) {
+          const rest = new Map(
+            [...fields].filter(([f]) => !access.anyChannelField.has(`${category}.${f}`)),
+          );
+          if (rest.size > 0) {
+            kept.set(category, rest);
+          }
+        }
+        changes = kept;
+      }
+    }
     if (c.purpose === null) {
       await access.requireSubject(tx, id, true);
     } else {
       await access.loadForPurpose(tx, id, c.purpose, 'write');
+    }
+    if (changes.size === 0) {
+      return false;
     }
     const key = await access.keyOf(id);
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);

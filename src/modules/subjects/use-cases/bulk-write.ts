@@ -95,6 +95,7 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
       requireAction(actor, 'handle_requests');
     }
     const { tx, copy } = bulk;
+    const marketing = ctx.register.marketing.purpose(batch.purpose) !== undefined;
     const rejected: BulkResult['rejected'] = [];
     // Addresses of erased people (the suppression list): the line is rejected, naming the field,
     // unless the batch overrides it; one query for the whole batch.
@@ -147,6 +148,7 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
             actor,
             now: batch.now,
             suppressionChecked: true, // above, for the whole batch
+            dropChannelFields: true,
           });
           if (changed) {
             merged++;
@@ -159,6 +161,12 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
         } catch (err) {
           if (!(err instanceof AppError)) {
             throw err;
+          }
+          if (marketing && err.code === 'not_found') {
+            // A person the marketing purpose may not reach (or stopped for it): skipped, as a
+            // line with nothing new is, so the result tells nothing of their permissions.
+            skipped++;
+            continue;
           }
           rejected.push({ line: p.line, reason: err.message });
         }

@@ -73,10 +73,14 @@ export function createFindSubjects(ctx: UseCaseContext) {
         register.marketing.purpose(purpose.id),
       );
       // A 64-bit index can collide in principle; where the purpose may read the value, the
-      // opened value must match what was asked for.
+      // opened value must match what was asked for. Under a marketing purpose the address looked
+      // up must itself be shown: a person who does not allow the purpose the channel that
+      // address reaches (its value withheld) is not found, exactly as an unknown address, so a
+      // lookup cannot tell a refusal from a stranger.
+      const marketingLookup = register.marketing.purpose(purpose.id) !== undefined;
       const items = (await access.presentMany(found, purpose.id)).filter((v) => {
         const stored = codec.primaryValue(v.categories, lookup);
-        return stored === undefined || normalise(stored) === wanted;
+        return stored === undefined ? !marketingLookup : normalise(stored) === wanted;
       });
       await audit.log(
         items.map((v) => ({
