@@ -711,7 +711,20 @@ export function createPermissionsService(deps: PermissionsDeps) {
       });
   };
 
-  return { record, recordStop, stateOf, history, check, consentReceipts };
+  return {
+    record,
+    recordStop,
+    stateOf,
+    history,
+    check,
+    /**
+     * The permission check without authorising or logging, for a caller that authorised its
+     * actor and records the answer itself (a campaign's send, one per person: docs/campaigns.md).
+     * Always from the ledger as it is now: no cache.
+     */
+    decide,
+    consentReceipts,
+  };
 }
 
 export type PermissionsService = ReturnType<typeof createPermissionsService>;
