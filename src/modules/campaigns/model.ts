@@ -72,7 +72,7 @@ export const campaignInput = z
     content: campaignContent,
     sender: campaignSender.optional(),
   })
-  .meta({ id: 'CampaignInput' });
+  .meta({ id: 'CampaignDraft' });
 export type CampaignInput = z.input<typeof campaignInput>;
 
 export const FEEDBACK_TYPES = ['bounce', 'complaint'] as const;
@@ -106,7 +106,7 @@ export const feedbackInput = z
     message: 'give messageId, recipient or report',
     path: ['messageId'],
   })
-  .meta({ id: 'CampaignFeedbackInput' });
+  .meta({ id: 'CampaignFeedback' });
 export type FeedbackInput = z.input<typeof feedbackInput>;
 
 /** Which mail a report is about, read from an RFC 3464 / RFC 5965 report's text. */
