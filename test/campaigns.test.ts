@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
 import { createServices } from '../src/services.ts';
+import { readReport } from '../src/modules/campaigns/index.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { newSubjectVia, tag } from './factories.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
@@ -312,6 +313,31 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     expect(again.statusCode).toBe(409);
   });
 
+  it('pauses between batches and resumes where it stopped, mailing each person once', async () => {
+    const mark = tag();
+    const people = [];
+    for (const n of ['Paussi', 'Jatko', 'Kolmas']) {
+      people.push(await person(n, mark));
+    }
+    const campaign = await draft(mark);
+    await api('POST', `/campaigns/${campaign.id}/start`);
+    const runner = createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs });
+    await runner.drainQueue();
+    const paused = await api('POST', `/campaigns/${campaign.id}/pause`);
+    expect(paused.json()).toMatchObject({ state: 'paused', progress: { sent: 2, queued: 1 } });
+    // The batch that was queued for the next window finds the campaign paused: nothing is sent.
+    await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(t.db.handle.db);
+    await runner.drainQueue();
+    expect((await t.services.campaigns.get(operator, campaign.id)).progress.sent).toBe(2);
+    const resumed = await api('POST', `/campaigns/${campaign.id}/start`);
+    expect(resumed.json()).toMatchObject({ state: 'sending' });
+    const done = await sendAll(t.services, campaign.id);
+    expect(done).toMatchObject({ state: 'finished', progress: { sent: 3, queued: 0 } });
+    for (const p of people) {
+      expect(mailsTo(p.email)).toHaveLength(1);
+    }
+  });
+
   it('a complaint withdraws the consent in the ledger; a bounce keeps the address out of the next campaign', async () => {
     const mark = tag();
     const complaining = await person('Valittaja', mark, 'fi');
@@ -454,5 +480,43 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     expect((await api('POST', `/campaigns/${campaign.id}/pause`)).statusCode).toBe(409);
     const cancelled = await api('POST', `/campaigns/${campaign.id}/cancel`);
     expect(cancelled.json()).toMatchObject({ state: 'cancelled' });
+  });
+});
+
+describe('reading a bounce or complaint report', () => {
+  it('reads a delivery status notification (RFC 3464): the quoted Message-ID, the recipient, a bounce', () => {
+    const dsn = [
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'Your message could not be delivered.',
+      '--b',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.example.net',
+      '',
+      'Final-Recipient: rfc822; maija.meikalainen@example.fi',
+      'Action: failed',
+      'Status: 5.1.1',
+      '--b',
+      'Content-Type: text/rfc822-headers',
+      '',
+      'Message-ID: <campaign.0193c1a2-aaaa-7bbb-8ccc-123456789abc@rekisteri.example.fi>',
+      'Subject: Syksyn uutiset',
+      '--b--',
+    ].join('\r\n');
+    expect(readReport(dsn)).toEqual({
+      messageId: '<campaign.0193c1a2-aaaa-7bbb-8ccc-123456789abc@rekisteri.example.fi>',
+      recipient: 'maija.meikalainen@example.fi',
+      type: 'bounce',
+    });
+    // A delay is no bounce: the type is then the caller's to give.
+    expect(
+      readReport(
+        dsn.replace('Action: failed', 'Action: delayed').replace('Status: 5.1.1', 'Status: 4.4.7'),
+      ).type,
+    ).toBeUndefined();
   });
 });
