@@ -46,6 +46,7 @@ import {
 } from './modules/permissions/index.ts';
 import { interchangeRoutes } from './modules/interchange/index.ts';
 import { audiencesRoutes } from './modules/audiences/index.ts';
+import { campaignsRoutes } from './modules/campaigns/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -266,6 +267,7 @@ export async function createApp(
         permissionsRoutes(secured, services.permissions);
         interchangeRoutes(secured, services.interchange);
         audiencesRoutes(secured, services.audiences);
+        campaignsRoutes(secured, services.campaigns);
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);

@@ -4,6 +4,7 @@
  */
 import { mailEvents } from './mail/events.ts';
 import { audienceEvents } from './modules/audiences/index.ts';
+import { campaignEvents } from './modules/campaigns/index.ts';
 import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
@@ -26,4 +27,5 @@ export const allAuditEvents = [
   ...permissionEvents,
   ...interchangeEvents,
   ...audienceEvents,
+  ...campaignEvents,
 ] as const;

@@ -214,6 +214,7 @@ export async function openRuntime(
     sealWorkers: { size: 2 },
     audit: { anchorFile: auditAnchorFile(config) },
     mail: { smtp: smtpSettings(config), ttlMs: config.mailOutboxTtl },
+    campaigns: { ratePerMinute: config.campaignSendRate },
     publicUrl: config.publicUrl,
   });
   const opened = keys;

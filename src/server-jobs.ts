@@ -120,7 +120,7 @@ export function startServerJobs(opts: {
   ];
   const runner = createRunner({
     db: runtime.database.db,
-    jobs: [...services.mail.jobs],
+    jobs: [...services.mail.jobs, ...services.campaigns.jobs],
     schedules,
     logger,
     paused: opts.paused,

@@ -15,6 +15,7 @@ import {
   type AuditLogger,
 } from './modules/audit/index.ts';
 import { createAudiencesService } from './modules/audiences/index.ts';
+import { createCampaignsService } from './modules/campaigns/index.ts';
 import { createApiKeysRepo, createApiKeysService } from './modules/apikeys/index.ts';
 import { createImportService } from './modules/imports/index.ts';
 import {
@@ -63,6 +64,8 @@ export function createServices(deps: {
     /** How long a mail stays in the outbox, delivered or not (MAIL_OUTBOX_TTL). */
     ttlMs?: number;
   };
+  /** Campaigns: mails per minute at most (CAMPAIGN_SEND_RATE), and the batch window. */
+  campaigns?: { ratePerMinute?: number; windowMs?: number };
 }) {
   const { database, register, vault, keys } = deps;
   const clock = deps.clock ?? systemClock;
@@ -150,6 +153,24 @@ export function createServices(deps: {
     ...(deps.mail?.ttlMs !== undefined ? { ttlMs: deps.mail.ttlMs } : {}),
     purposes: register.definition.purposes.map((p) => p.id),
   });
+  // Campaigns: marketing mail sent by the register itself, each person checked at send time.
+  const campaigns = createCampaignsService({
+    db,
+    register,
+    audit,
+    clock,
+    vault,
+    audiences,
+    subjects,
+    permissions,
+    mail,
+    unsubscribeLinks,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+    ...(deps.campaigns?.ratePerMinute !== undefined
+      ? { ratePerMinute: deps.campaigns.ratePerMinute }
+      : {}),
+    ...(deps.campaigns?.windowMs !== undefined ? { windowMs: deps.campaigns.windowMs } : {}),
+  });
   const requests = createRequestsService({
     db,
     keys,
@@ -228,6 +249,7 @@ export function createServices(deps: {
     subjects,
     permissions,
     audiences,
+    campaigns,
     unsubscribeLinks,
     apiKeys,
     imports,

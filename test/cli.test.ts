@@ -180,6 +180,7 @@ describe('rekisteri CLI', () => {
       'outbox',
       'requests',
       'audience',
+      'campaign',
     ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);

@@ -133,7 +133,12 @@ export function captureLog(into: AuditLogLine[]) {
 export async function createTestContext(
   kind: 'pglite' | 'postgres',
   registerFile = DEMO,
-  opts: { sealWorkers?: number } = {},
+  opts: {
+    sealWorkers?: number;
+    /** An SMTP server to deliver through (a loopback one: test/mail.test.ts). */
+    smtp?: { url: string; from: string };
+    campaigns?: { ratePerMinute?: number; windowMs?: number };
+  } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(kind);
   const keyStore = await openTestKeyStore(kind);
@@ -149,6 +154,8 @@ export async function createTestContext(
     vault: createVault(masterKey),
     ...(opts.sealWorkers ? { sealWorkers: { size: opts.sealWorkers } } : {}),
     audit: { anchorFile, logger: captureLog(auditLog) },
+    ...(opts.smtp ? { mail: { smtp: opts.smtp } } : {}),
+    ...(opts.campaigns ? { campaigns: opts.campaigns } : {}),
   });
   const app = await createApp(services);
   return {

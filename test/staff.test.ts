@@ -31,7 +31,10 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     signInAs(t, username, passwords.get(username) ?? '');
 
   beforeAll(async () => {
-    t = await createTestContext(kind);
+    // An SMTP server that is never reached (no jobs runner runs here): campaigns can be started.
+    t = await createTestContext(kind, undefined, {
+      smtp: { url: 'smtp://127.0.0.1:9', from: 'walk@example.fi' },
+    });
     for (const role of ['admin', 'dpo', 'support', 'marketing', 'auditor']) {
       // A password the account's owner chose (not a one-time one, which must be replaced first:
       // see password-change.test.ts).
@@ -557,6 +560,18 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       await t.services.requests.complete(operator, id, { delivery: 'handed_over' });
       return id;
     };
+    const newCampaign = async (start = false) => {
+      const c = await t.services.campaigns.create(operator, {
+        name: 'Walk',
+        purpose: 'newsletter',
+        channel: 'email',
+        content: { fi: { subject: 'Hei', body: 'Uutisia.' } },
+      });
+      if (start) {
+        await t.services.campaigns.start(operator, c.id);
+      }
+      return c.id;
+    };
 
     const routes: Array<{
       name: string;
@@ -850,6 +865,94 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         method: 'GET',
         url: (id) => `/api/v1/subjects/${id}/consent-receipts`,
         allowed: only('admin', 'dpo', 'support', 'marketing', 'apikey'),
+      },
+      {
+        name: 'list campaigns',
+        method: 'GET',
+        url: () => '/api/v1/campaigns',
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'draft a campaign',
+        method: 'POST',
+        url: () => '/api/v1/campaigns',
+        body: () => ({
+          name: 'Walk',
+          purpose: 'newsletter',
+          channel: 'email',
+          content: { sv: { subject: 'Hej', body: 'Nyheter.' } },
+        }),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'read a campaign',
+        method: 'GET',
+        url: (id) => `/api/v1/campaigns/${id}`,
+        prepare: () => newCampaign(),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: "count a campaign's audience",
+        method: 'GET',
+        url: (id) => `/api/v1/campaigns/${id}/count`,
+        prepare: () => newCampaign(),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'start a campaign',
+        method: 'POST',
+        url: (id) => `/api/v1/campaigns/${id}/start`,
+        prepare: () => newCampaign(),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'pause a campaign',
+        method: 'POST',
+        url: (id) => `/api/v1/campaigns/${id}/pause`,
+        prepare: () => newCampaign(true),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'cancel a campaign',
+        method: 'POST',
+        url: (id) => `/api/v1/campaigns/${id}/cancel`,
+        prepare: () => newCampaign(),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: "a campaign's sends",
+        method: 'GET',
+        url: (id) => `/api/v1/campaigns/${id}/sends`,
+        prepare: () => newCampaign(),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'feed back a bounce',
+        method: 'POST',
+        url: () => '/api/v1/campaigns/feedback',
+        body: (id) => ({ type: 'bounce', messageId: id }),
+        // A mail of a campaign to the person, as the job records it.
+        prepare: async (person) => {
+          const campaign = await newCampaign(true);
+          const messageId = `<campaign.${person}@walk.example>`;
+          await t.db.handle.db
+            .insertInto('campaign_sends')
+            .values({
+              campaign_id: campaign,
+              subject_id: person,
+              state: 'sent',
+              message_id: messageId,
+              updated_at: new Date(),
+            })
+            .onConflict((oc) =>
+              oc
+                .columns(['campaign_id', 'subject_id'])
+                .doUpdateSet({ state: 'sent', message_id: messageId }),
+            )
+            .execute();
+          return messageId;
+        },
+        allowed: only('admin', 'marketing'),
       },
       {
         name: 'read the access log',

@@ -19,6 +19,7 @@ import {
   importProhibitionsCommand,
   suppressionExportCommand,
 } from './interchange.ts';
+import { campaignCommand } from './campaign.ts';
 import { initCommand } from './init.ts';
 import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
@@ -47,6 +48,7 @@ for (const add of [
   suppressionExportCommand,
   exportCommand,
   audienceCommand,
+  campaignCommand,
   eraseCommand,
   seedCommand,
   auditCommand,

@@ -122,6 +122,8 @@ const schema = z.object({
    * delivered by then is not sent). Default 168 (seven days).
    */
   MAIL_OUTBOX_TTL: z.coerce.number().int().min(1).max(2160).default(168),
+  /** Campaign mails per minute at most, across the instances (docs/campaigns.md). */
+  CAMPAIGN_SEND_RATE: z.coerce.number().int().min(1).max(100_000).default(600),
   /**
    * Where people reach the portal (`https://rekisteri.example.fi`): the links mailed to them (a
    * request's confirmation, a download) point here, never to whatever Host a request named.
@@ -173,6 +175,8 @@ export interface Config {
   mailFrom: string | undefined;
   /** Milliseconds a mail stays in the outbox (MAIL_OUTBOX_TTL, given in hours). */
   mailOutboxTtl: number;
+  /** Campaign mails per minute at most (CAMPAIGN_SEND_RATE). */
+  campaignSendRate: number;
   /** Where people reach the portal (PUBLIC_URL), for mailed links; this server when not given. */
   publicUrl: string;
   /** Requests per minute per API key under /api/v1 (API_KEY_RATE_LIMIT); 0: no limit. */
@@ -279,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     watchdogTimeout: e.REKISTERI_WATCHDOG_TIMEOUT,
     mailFrom: e.MAIL_FROM,
     mailOutboxTtl: e.MAIL_OUTBOX_TTL * 3600 * 1000,
+    campaignSendRate: e.CAMPAIGN_SEND_RATE,
     publicUrl: (
       e.PUBLIC_URL ??
       `http://${e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`

@@ -318,7 +318,39 @@ export interface RequestLettersTable {
   closed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/** A campaign (0026, docs/campaigns.md): marketing copy and state, no personal data. */
+export interface CampaignsTable {
+  id: string;
+  name: string;
+  purpose: string;
+  channel: string;
+  filters: ColumnType<unknown, string, string>;
+  content: ColumnType<unknown, string, string>;
+  sender: ColumnType<unknown, string | null, string | null>;
+  state: 'draft' | 'sending' | 'paused' | 'cancelled' | 'finished';
+  generation: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  created_at: Timestamp;
+  started_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  finished_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  updated_at: Timestamp;
+}
+
+/** One person of a campaign: what became of their mail (0026). */
+export interface CampaignSendsTable {
+  campaign_id: string;
+  subject_id: string;
+  state: 'queued' | 'sending' | 'sent' | 'skipped' | 'failed' | 'bounced' | 'complained';
+  reason: string | null;
+  locale: string | null;
+  message_id: string | null;
+  recipient_index: string | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
+  campaigns: CampaignsTable;
+  campaign_sends: CampaignSendsTable;
   requests: RequestsTable;
   request_letters: RequestLettersTable;
   request_events: RequestEventsTable;

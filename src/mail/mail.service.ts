@@ -343,6 +343,35 @@ export function createMailService(deps: {
       return entries;
     },
 
+    /** Whether an SMTP server is configured (campaigns send only then). */
+    canDeliver: (): boolean => smtp !== undefined,
+
+    /**
+     * Hands one message straight to the SMTP server, past the outbox: for a caller that records
+     * each send itself and must never send twice (a campaign, docs/campaigns.md), which the
+     * outbox's retries could. Throws what the SMTP server answered (for `describeError`).
+     */
+    async deliverDirect(message: {
+      to: string;
+      subject: string;
+      text: string;
+      html: string;
+      messageId: string;
+      headers: Record<string, string>;
+      /** The sender, when not MAIL_FROM. */
+      from?: { name?: string; address: string };
+    }): Promise<void> {
+      await transporter().sendMail({
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        messageId: message.messageId,
+        headers: message.headers,
+        ...(message.from ? { from: message.from } : {}),
+      });
+    },
+
     close(): void {
       transport?.close();
     },

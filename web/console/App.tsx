@@ -20,6 +20,7 @@ import {
 import { AccessLogPage } from './pages/AccessLog.tsx';
 import { AccountPage } from './pages/Account.tsx';
 import { AudiencesPage } from './pages/Audiences.tsx';
+import { CampaignsPage } from './pages/Campaigns.tsx';
 import { FirstPasswordPage } from './pages/FirstPassword.tsx';
 import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
@@ -126,6 +127,11 @@ function Shell({ me }: { me: Me }) {
             to: '/audiences',
             label: 'nav.audiences' as const,
             current: (p: string) => p === '/audiences',
+          },
+          {
+            to: '/campaigns',
+            label: 'nav.campaigns' as const,
+            current: (p: string) => p === '/campaigns',
           },
         ]
       : []),
@@ -240,6 +246,7 @@ function Routes({
       </Route>
       <Route path="/audit">{canAudit ? <AccessLogPage /> : <NotAllowed />}</Route>
       <Route path="/audiences">{canAudiences ? <AudiencesPage /> : <NotAllowed />}</Route>
+      <Route path="/campaigns">{canAudiences ? <CampaignsPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
       <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>
       <Route path="/account">

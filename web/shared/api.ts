@@ -56,6 +56,8 @@ export type AuditVerification = Answer<'verifyAccessLog'>;
 export type AuditAlarm = NonNullable<AuditVerification['alarms']>[number];
 /** A mail in the outbox, opened for staff who handle requests. */
 export type OutboxMail = Answer<'listOutbox'>['items'][number];
+/** A campaign with its progress (docs/campaigns.md). */
+export type Campaign = Schemas['Campaign'];
 
 /* Data subjects' requests, for staff who handle them. */
 /** A request as listed: no personal data. */
@@ -443,6 +445,13 @@ export function createApiClient(base = '/api/v1') {
     },
 
     /* Audiences (docs/audiences.md): the size, and the CSV as a file to save. */
+    listCampaigns: () => request<Answer<'listCampaigns'>>('GET', '/campaigns'),
+    createCampaign: (input: Body<'createCampaign'>) =>
+      request<Answer<'createCampaign', 201>>('POST', '/campaigns', { body: input }),
+    countCampaign: (id: string) =>
+      request<Answer<'countCampaign'>>('GET', `/campaigns/${encodeURIComponent(id)}/count`),
+    controlCampaign: (id: string, action: 'start' | 'pause' | 'cancel') =>
+      request<Answer<'startCampaign'>>('POST', `/campaigns/${encodeURIComponent(id)}/${action}`),
     countAudience: (input: Body<'countAudience'>) =>
       request<Answer<'countAudience'>>('POST', '/audiences/count', { body: input }),
     exportAudience: async (input: Body<'exportAudience'>) => {

@@ -23,6 +23,7 @@ import * as m0022 from './0022_address_lists.ts';
 import * as m0023 from './0023_request_letters.ts';
 import * as m0024 from './0024_request_delivery.ts';
 import * as m0025 from './0025_permission_fixes.ts';
+import * as m0026 from './0026_campaigns.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   '0023_request_letters': m0023,
   '0024_request_delivery': m0024,
   '0025_permission_fixes': m0025,
+  '0026_campaigns': m0026,
 };

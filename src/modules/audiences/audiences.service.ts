@@ -269,7 +269,29 @@ export function createAudiencesService(deps: AudiencesDeps) {
     };
   };
 
-  return { count, exportCsv };
+  /**
+   * The audience's people after the filters, page by page, with the categories the channel's
+   * values and the filters need: for a campaign, which logs its own processing (nothing is logged
+   * here). Validated and authorised when called, as the export is.
+   */
+  const members = (
+    actor: Actor,
+    raw: unknown,
+    opts: { pageSize?: number } = {},
+  ): AsyncGenerator<AudienceMember[], void, undefined> => {
+    const p = plan(actor, raw);
+    const pages = subjects.audience(actor, query(p), opts.pageSize);
+    return (async function* filtered() {
+      for await (const page of pages) {
+        const kept = p.filters.length > 0 ? page.filter((m) => matches(m, p.filters)) : page;
+        if (kept.length > 0) {
+          yield kept;
+        }
+      }
+    })();
+  };
+
+  return { count, exportCsv, members };
 }
 
 export type AudiencesService = ReturnType<typeof createAudiencesService>;

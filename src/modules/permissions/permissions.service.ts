@@ -787,7 +787,21 @@ export function createPermissionsService(deps: PermissionsDeps) {
     return refusalIn(await repo.states(db, subjectId), kind, channel)?.state ?? null;
   };
 
-  return { record, recordStop, stateOf, history, check, consentReceipts, grantBlockedBy };
+  return {
+    record,
+    recordStop,
+    stateOf,
+    history,
+    check,
+    /**
+     * The permission check without authorising or logging, for a caller that authorised its
+     * actor and records the answer itself (a campaign's send, one per person: docs/campaigns.md).
+     * Always from the ledger as it is now: no cache.
+     */
+    decide,
+    consentReceipts,
+    grantBlockedBy,
+  };
 }
 
 export type PermissionsService = ReturnType<typeof createPermissionsService>;

@@ -4,6 +4,7 @@
  * an erased person, a held record, a restricted person, or one who stopped the purpose.
  */
 import { sql, type RawBuilder } from 'kysely';
+import { arrayLiteral } from '../../db/array-literal.ts';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { PurposeMarketing } from '../definition/index.ts';
 import { allowedChannelsSql } from './marketing.repo.ts';
@@ -13,6 +14,8 @@ export interface AudienceSql {
   marketing: PurposeMarketing;
   channel: string;
   createdAfter?: Date;
+  /** Only these people (a campaign's batch, checked again when it is sent). */
+  ids?: readonly string[];
 }
 
 /**
@@ -25,6 +28,7 @@ function people(q: AudienceSql, after?: string) {
      where s.erased_at is null and s.held_purpose is null and s.restricted_at is null
        ${q.createdAfter ? sql`and s.created_at > ${q.createdAfter}` : sql``}
        ${after ? sql`and s.id > ${after}::uuid` : sql``}
+       ${q.ids ? sql`and s.id = any(${arrayLiteral(q.ids)}::uuid[])` : sql``}
        and not exists (select 1 from subject_stops st where st.subject_id = s.id and st.purpose = ${q.purpose})
      order by s.id offset 0) a`;
 }

@@ -21,6 +21,8 @@ export interface AudienceQuery {
   createdAfter?: Date;
   /** Categories to open for each person (of the purpose's own). */
   categories: readonly string[];
+  /** Only these people, if they are still in the audience (a campaign's batch at send time). */
+  ids?: readonly string[];
 }
 
 export interface AudienceMember {
@@ -96,6 +98,7 @@ export function createAudience(ctx: UseCaseContext) {
         channel: q.channel,
         limit: pageSize,
         ...(q.createdAfter ? { createdAfter: q.createdAfter } : {}),
+        ...(q.ids ? { ids: q.ids } : {}),
         ...(after ? { after } : {}),
       });
       const ids = rows.map((r) => r.id);

@@ -1,0 +1,215 @@
+/**
+ * HTTP routes of campaigns under /api/v1 (docs/campaigns.md): draft, count, start, pause, resume,
+ * cancel, progress, the per-person sends, and bounces and complaints fed back. Every route needs
+ * the staff action `export_audiences` and the right to read under the campaign's purpose; the
+ * refusal comes before anything is read or changed.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../http/auth/index.ts';
+import { problemSchema } from '../../http/problem.ts';
+import type { CampaignsService } from './campaigns.service.ts';
+import {
+  CAMPAIGN_STATES,
+  campaignContent,
+  campaignInput,
+  campaignSender,
+  feedbackInput,
+  SEND_STATES,
+} from './model.ts';
+
+const errors = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+};
+
+const progress = z
+  .object({
+    total: z.number().int(),
+    queued: z.number().int(),
+    sending: z.number().int(),
+    sent: z.number().int(),
+    skipped: z.number().int(),
+    failed: z.number().int(),
+    bounced: z.number().int(),
+    complained: z.number().int(),
+  })
+  .meta({ id: 'CampaignProgress' });
+
+const campaign = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    purpose: z.string(),
+    channel: z.string(),
+    filters: z.array(z.unknown()),
+    content: campaignContent,
+    sender: campaignSender.nullable(),
+    state: z.enum(CAMPAIGN_STATES),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    progress,
+  })
+  .meta({ id: 'Campaign' });
+
+const send = z
+  .object({
+    subjectId: z.uuid(),
+    state: z.enum(SEND_STATES),
+    reason: z
+      .string()
+      .nullable()
+      .describe(
+        "Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed (the SMTP server's answer, classified; interrupted), or bounce / complaint",
+      ),
+    locale: z.string().nullable(),
+    messageId: z.string().nullable(),
+    at: z.string(),
+  })
+  .meta({ id: 'CampaignSend' });
+
+const params = z.strictObject({ id: z.uuid() });
+
+export function campaignsRoutes(app: FastifyInstance, service: CampaignsService) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['campaigns'];
+  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { session: [] }];
+
+  r.get('/campaigns', {
+    schema: {
+      operationId: 'listCampaigns',
+      tags,
+      security,
+      summary: 'Campaigns, newest first, with their progress',
+      description:
+        'The campaigns of purposes the caller may read under. Needs the action export_audiences.',
+      querystring: z.strictObject({
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      }),
+      response: { 200: z.object({ items: z.array(campaign) }), ...errors },
+    },
+    handler: async (req) => ({
+      items: await service.list(actorOf(req), { limit: req.query.limit }),
+    }),
+  });
+
+  r.post('/campaigns', {
+    schema: {
+      operationId: 'createCampaign',
+      tags,
+      security,
+      summary: 'Draft a campaign',
+      description:
+        'A marketing purpose, one of its e-mail channels, the audience filters (as for audiences), a subject and body in sv, fi and/or en, and optionally the sender. Nothing is sent until it is started.',
+      body: campaignInput,
+      response: { 201: campaign, ...errors },
+    },
+    config: { multiline: ['content.sv.body', 'content.fi.body', 'content.en.body'] },
+    handler: async (req, reply) =>
+      reply.code(201).send(await service.create(actorOf(req), req.body)),
+  });
+
+  r.get('/campaigns/:id', {
+    schema: {
+      operationId: 'getCampaign',
+      tags,
+      security,
+      summary: 'A campaign and its progress',
+      params,
+      response: { 200: campaign, ...errors },
+    },
+    handler: async (req) => service.get(actorOf(req), req.params.id),
+  });
+
+  r.get('/campaigns/:id/count', {
+    schema: {
+      operationId: 'countCampaign',
+      tags,
+      security,
+      summary: "How many people the campaign's audience holds now",
+      params,
+      response: { 200: z.object({ count: z.number().int() }), ...errors },
+    },
+    handler: async (req) => service.count(actorOf(req), req.params.id),
+  });
+
+  for (const [action, summary, description] of [
+    [
+      'start',
+      'Start (or resume) sending',
+      "A draft: the audience as it is now is queued (ids only) and mailed in batches at CAMPAIGN_SEND_RATE per minute, each person's permission checked again right before their mail. A paused campaign: sending resumes. 409 without an SMTP server, or from another state.",
+    ],
+    ['pause', 'Pause sending', 'No further mail until it is started again. 409 unless sending.'],
+    [
+      'cancel',
+      'Cancel the campaign',
+      'No further mail, ever; what was sent stays recorded. 409 once finished or cancelled.',
+    ],
+  ] as const) {
+    r.post(`/campaigns/:id/${action}`, {
+      schema: {
+        operationId: `${action}Campaign`,
+        tags,
+        security,
+        summary,
+        description,
+        params,
+        response: { 200: campaign, ...errors },
+      },
+      handler: async (req) => service[action](actorOf(req), req.params.id),
+    });
+  }
+
+  r.get('/campaigns/:id/sends', {
+    schema: {
+      operationId: 'listCampaignSends',
+      tags,
+      security,
+      summary: 'What became of each person’s mail',
+      description:
+        'One row per person of the audience at start, by id: queued, sending, sent, skipped (with the reason), failed, bounced or complained. Keyset pages: pass the last subjectId as after.',
+      params,
+      querystring: z.strictObject({
+        state: z.enum(SEND_STATES).optional(),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+        after: z.uuid().optional(),
+      }),
+      response: { 200: z.object({ items: z.array(send) }), ...errors },
+    },
+    handler: async (req) => ({
+      items: await service.sends(actorOf(req), req.params.id, {
+        limit: req.query.limit,
+        ...(req.query.state ? { state: req.query.state } : {}),
+        ...(req.query.after ? { after: req.query.after } : {}),
+      }),
+    }),
+  });
+
+  r.post('/campaigns/feedback', {
+    schema: {
+      operationId: 'campaignFeedback',
+      tags,
+      security,
+      summary: 'Feed back a bounce or a complaint',
+      description:
+        "By the campaign mail's Message-ID, by the recipient's address (the latest campaign mail to it, or in campaignId), or from the delivery status notification or feedback report itself. A bounce is recorded on the send, and the address is not mailed by later campaigns; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger.",
+      body: feedbackInput,
+      response: {
+        200: z.object({
+          campaignId: z.uuid(),
+          subjectId: z.uuid(),
+          state: z.enum(['bounced', 'complained']),
+        }),
+        ...errors,
+      },
+    },
+    config: { multiline: ['report'] },
+    handler: async (req) => service.feedback(actorOf(req), req.body),
+  });
+}

@@ -1,0 +1,678 @@
+/**
+ * Campaigns (issue 11, item 8; docs/campaigns.md): marketing mail the register sends itself.
+ *
+ * A campaign is drafted (purpose, e-mail channel, the audience's filters, subject and body in
+ * sv/fi/en, sender), its audience counted, then started: the people of the audience as it is then
+ * are queued (ids only, one row each in `campaign_sends`), and the `campaigns.send` job mails them
+ * in batches at the configured rate (CAMPAIGN_SEND_RATE per minute). Right before each mail the
+ * permission check is asked again, from the ledger as it is that moment: a person who unsubscribed
+ * a second ago is skipped, with the check's reason recorded. Each mail carries the person's
+ * unsubscribe link in the List-Unsubscribe header with List-Unsubscribe-Post (RFC 8058) and in
+ * its text. A person is claimed (queued → sending, committed) before the SMTP server is spoken
+ * to, so a crash never mails anyone twice: a send left `sending` is recorded as failed
+ * (`interrupted`) and not retried. Bounces and complaints are fed back by Message-ID or recipient;
+ * a complaint records an objection (or a withdrawn consent) in the ledger.
+ */
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { withTransaction, type Executor } from '../../db/transaction.ts';
+import type { Database } from '../../db/types.ts';
+import { defineJob, describeError, enqueue, JobError } from '../../jobs/index.ts';
+import { requireAction, requirePurpose, system, type Actor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
+import { uuidv7 } from '../../lib/ids.ts';
+import { escapeHtml, type MailService } from '../../mail/index.ts';
+import type { Vault } from '../../vault/vault.ts';
+import type { AudiencesService } from '../audiences/index.ts';
+import type { AuditService } from '../audit/index.ts';
+import type { Register } from '../definition/index.ts';
+import type { PermissionsService, UnsubscribeLinks } from '../permissions/index.ts';
+import type { AudienceMember, SubjectsService } from '../subjects/index.ts';
+import { campaignsRepo as repo, type CampaignRow } from './campaigns.repo.ts';
+import {
+  CAMPAIGN_LANGUAGES,
+  campaignInput,
+  feedbackInput,
+  readReport,
+  SEND_STATES,
+  type CampaignContent,
+  type CampaignLanguage,
+  type CampaignState,
+  type SendState,
+} from './model.ts';
+
+export interface CampaignsDeps {
+  db: Kysely<Database>;
+  register: Register;
+  audit: AuditService;
+  clock: Clock;
+  vault: Pick<Vault, 'emailIndex'>;
+  audiences: Pick<AudiencesService, 'count' | 'members'>;
+  subjects: Pick<SubjectsService, 'audience'>;
+  permissions: Pick<PermissionsService, 'decide' | 'record'>;
+  mail: Pick<MailService, 'deliverDirect' | 'canDeliver'>;
+  unsubscribeLinks: UnsubscribeLinks;
+  /** Where the portal is (PUBLIC_URL): the Message-ID's domain. */
+  publicUrl: string;
+  /** Mails per minute at most (CAMPAIGN_SEND_RATE, default 600). */
+  ratePerMinute?: number;
+  /** Milliseconds between batches (default 10 s): each batch is a rate's worth of that time. */
+  windowMs?: number;
+}
+
+export interface CampaignProgress {
+  total: number;
+  queued: number;
+  sending: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  bounced: number;
+  complained: number;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  purpose: string;
+  channel: string;
+  filters: unknown[];
+  content: CampaignContent;
+  sender: { name?: string; address: string } | null;
+  state: CampaignState;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  progress: CampaignProgress;
+}
+
+export interface CampaignSend {
+  subjectId: string;
+  state: SendState;
+  reason: string | null;
+  locale: string | null;
+  messageId: string | null;
+  at: string;
+}
+
+/** The footer every campaign mail ends with, in the recipient's language. */
+const FOOTER: Record<CampaignLanguage, (register: string, url: string) => string> = {
+  sv: (r, url) =>
+    `Du får detta meddelande från ${r}. Vill du inte längre få dem? Avsluta prenumerationen: ${url}`,
+  fi: (r, url) =>
+    `Saat tämän viestin rekisteristä ${r}. Etkö halua enää näitä viestejä? Peru tilaus: ${url}`,
+  en: (r, url) => `You receive this message from ${r}. No longer want these? Unsubscribe: ${url}`,
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Zod issues as one validation_failed naming each field (`content.fi.subject`, `filters[0].op`). */
+function refuse(issues: z.core.$ZodIssue[]): never {
+  throw invalidAll(
+    issues.map((i) => ({
+      field:
+        i.path
+          .map((p, n) => (typeof p === 'number' ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`))
+          .join('') || 'body',
+      detail: i.message,
+    })),
+  );
+}
+
+export function createCampaignsService(deps: CampaignsDeps) {
+  const { db, register, audit, clock } = deps;
+  const rate = deps.ratePerMinute ?? 600;
+  const windowMs = deps.windowMs ?? 10_000;
+  const batchSize = Math.max(1, Math.ceil((rate * windowMs) / 60_000));
+  const host = new URL(deps.publicUrl).hostname || 'rekisteri.invalid';
+
+  const present = (row: CampaignRow, counts: Map<string, number>): Campaign => {
+    const progress: CampaignProgress = {
+      total: 0,
+      queued: 0,
+      sending: 0,
+      sent: 0,
+      skipped: 0,
+      failed: 0,
+      bounced: 0,
+      complained: 0,
+    };
+    for (const s of SEND_STATES) {
+      progress[s] = counts.get(`${row.id}\u0000${s}`) ?? 0;
+      progress.total += progress[s];
+    }
+    const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+    return {
+      id: row.id,
+      name: row.name,
+      purpose: row.purpose,
+      channel: row.channel,
+      filters: row.filters as unknown[],
+      content: row.content as CampaignContent,
+      sender: (row.sender ?? null) as Campaign['sender'],
+      state: row.state,
+      createdBy: row.created_by,
+      createdAt: new Date(row.created_at).toISOString(),
+      startedAt: iso(row.started_at),
+      finishedAt: iso(row.finished_at),
+      progress,
+    };
+  };
+
+  const countsOf = async (ids: readonly string[], ex: Executor = db) =>
+    new Map(
+      (await repo.progress(ex, ids)).map((r) => [`${r.campaign_id}\u0000${r.state}`, Number(r.n)]),
+    );
+
+  const authorise = (actor: Actor, purpose: string) => {
+    requireAction(actor, 'export_audiences');
+    requireAction(actor, 'read');
+    requirePurpose(actor, purpose, 'read');
+  };
+
+  /** The campaign, authorised: the action, and reading under its purpose. */
+  const load = async (actor: Actor, id: string, opts: { field?: string } = {}) => {
+    requireAction(actor, 'export_audiences');
+    if (!UUID.test(id)) {
+      throw invalid(opts.field ?? 'id', 'expected a campaign id (a UUID)');
+    }
+    const row = await repo.get(db, id);
+    if (!row) {
+      throw new AppError('not_found', `no campaign with id ${id}`, [
+        { field: opts.field ?? 'id', detail: 'no such campaign' },
+      ]);
+    }
+    authorise(actor, row.purpose);
+    return row;
+  };
+
+  /** The field holding the person's preferred language, among the purpose's categories. */
+  const languageField = (purpose: string) => {
+    for (const category of register.categoriesOf(purpose)) {
+      for (const f of register.category(category)?.fields ?? []) {
+        if (f.id === 'language' || f.fideslang === 'user.demographic.language') {
+          return { category, field: f.id, values: f.values ?? [] };
+        }
+      }
+    }
+    return undefined;
+  };
+  /** The register's first language: the first of its language field's values, else Finnish. */
+  const registerLanguage = (purpose: string): CampaignLanguage => {
+    const values = languageField(purpose)?.values ?? [];
+    return (
+      (values.find((v) => (CAMPAIGN_LANGUAGES as readonly string[]).includes(v)) as
+        CampaignLanguage | undefined) ?? 'fi'
+    );
+  };
+
+  /** The channel's e-mail fields the purpose may see. */
+  const emailFields = (purpose: string, channel: string) => {
+    const allowed = register.categoriesOf(purpose);
+    return (register.marketing.channel(channel)?.fields ?? []).filter(
+      (f) => allowed.has(f.category) && register.field(f.category, f.field)?.type === 'email',
+    );
+  };
+
+  const create = async (actor: Actor, raw: unknown): Promise<Campaign> => {
+    requireAction(actor, 'export_audiences');
+    const parsed = campaignInput.safeParse(raw);
+    if (!parsed.success) {
+      refuse(parsed.error.issues);
+    }
+    const input = parsed.data;
+    // The audience: validated (purpose, channel, every filter) and authorised as a count is.
+    await deps.audiences.count(actor, {
+      purpose: input.purpose,
+      channel: input.channel,
+      filters: input.filters,
+    });
+    authorise(actor, input.purpose);
+    if (
+      register.marketing.purpose(input.purpose)?.addresses.get(input.channel) !== 'email' ||
+      emailFields(input.purpose, input.channel).length === 0
+    ) {
+      throw invalid(
+        'channel',
+        `a campaign sends e-mail: channel "${input.channel}" does not reach people at an e-mail address the purpose may use`,
+      );
+    }
+    const now = clock.now();
+    const id = uuidv7();
+    await withTransaction(db, async (tx) => {
+      await repo.insert(tx, {
+        id,
+        name: input.name,
+        purpose: input.purpose,
+        channel: input.channel,
+        filters: input.filters,
+        content: input.content,
+        sender: input.sender ?? null,
+        state: 'draft',
+        generation: 0,
+        created_by: `${actor.kind}:${actor.id}`,
+        created_at: now,
+        started_at: null,
+        finished_at: null,
+        updated_at: now,
+      });
+      await audit.record(tx, {
+        actor,
+        action: 'campaign.create',
+        purpose: input.purpose,
+        data: { campaign: id },
+      });
+    });
+    return get(actor, id);
+  };
+
+  const get = async (actor: Actor, id: string): Promise<Campaign> => {
+    const row = await load(actor, id);
+    return present(row, await countsOf([id]));
+  };
+
+  const list = async (actor: Actor, opts: { limit?: number } = {}): Promise<Campaign[]> => {
+    requireAction(actor, 'export_audiences');
+    requireAction(actor, 'read');
+    const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 100), 1), 500);
+    const rows = (await repo.list(db, limit)).filter(
+      (r) => actor.read === '*' || actor.read.has(r.purpose),
+    );
+    const counts = await countsOf(rows.map((r) => r.id));
+    return rows.map((r) => present(r, counts));
+  };
+
+  /** How many people the campaign's audience holds now (before anyone is mailed). */
+  const count = async (actor: Actor, id: string): Promise<{ count: number }> => {
+    const row = await load(actor, id);
+    const { count: n } = await deps.audiences.count(actor, {
+      purpose: row.purpose,
+      channel: row.channel,
+      filters: row.filters,
+    });
+    return { count: n };
+  };
+
+  const sendJob = defineJob({
+    name: 'campaigns.send',
+    payload: z.strictObject({ campaignId: z.uuid(), generation: z.number().int().min(0) }),
+    retry: { limit: 8, backoffMs: 30_000 },
+    handler: async ({ campaignId, generation }) => {
+      await runBatch(campaignId, generation);
+    },
+  });
+
+  const transition = async (
+    actor: Actor,
+    id: string,
+    to: 'sending' | 'paused' | 'cancelled',
+  ): Promise<Campaign> => {
+    const row = await load(actor, id);
+    if (to === 'sending' && !deps.mail.canDeliver()) {
+      throw new AppError(
+        'conflict',
+        'no SMTP server is configured (SMTP_URL): a campaign cannot be sent',
+      );
+    }
+    const from: Record<typeof to, CampaignState[]> = {
+      sending: ['draft', 'paused'],
+      paused: ['sending'],
+      cancelled: ['draft', 'sending', 'paused'],
+    };
+    let people = 0;
+    let ids: string[] = [];
+    if (row.state === 'draft' && to === 'sending') {
+      // The audience as it is now, ids only; each is checked again when their mail is sent.
+      for await (const page of deps.audiences.members(actor, {
+        purpose: row.purpose,
+        channel: row.channel,
+        filters: row.filters,
+      })) {
+        ids = ids.concat(page.map((m) => m.id));
+      }
+    }
+    await withTransaction(db, async (tx) => {
+      const current = await repo.get(tx, id, { lock: true });
+      if (!current || !from[to].includes(current.state)) {
+        throw new AppError(
+          'conflict',
+          `a campaign that is ${current?.state ?? 'gone'} cannot be ${to === 'sending' ? 'started' : to}`,
+          [{ field: 'state', detail: `expected ${from[to].join(' or ')}` }],
+        );
+      }
+      const now = clock.now();
+      const generation = current.generation + (to === 'sending' ? 1 : 0);
+      if (current.state === 'draft' && to === 'sending') {
+        for (let i = 0; i < ids.length; i += 5000) {
+          await repo.queue(tx, id, ids.slice(i, i + 5000), now);
+        }
+        people = ids.length;
+      }
+      await repo.setState(tx, id, {
+        state: to,
+        generation,
+        updated_at: now,
+        ...(current.state === 'draft' && to === 'sending' ? { started_at: now } : {}),
+        ...(to === 'cancelled' ? { finished_at: now } : {}),
+      });
+      if (to === 'sending') {
+        await enqueue(tx, sendJob, { campaignId: id, generation });
+      }
+      if (current.state === 'draft' && to === 'sending') {
+        await audit.record(tx, {
+          actor,
+          action: 'campaign.start',
+          purpose: row.purpose,
+          data: { campaign: id, channel: row.channel, recipients: people },
+        });
+      } else {
+        await audit.record(tx, {
+          actor,
+          action: 'campaign.control',
+          purpose: row.purpose,
+          data: { campaign: id, to },
+        });
+      }
+    });
+    return get(actor, id);
+  };
+
+  /** The language a person is mailed in: theirs if the campaign has it, else the register's. */
+  const localeFor = (
+    content: CampaignContent,
+    member: AudienceMember | undefined,
+    purpose: string,
+  ): CampaignLanguage => {
+    const lf = languageField(purpose);
+    const own = lf ? member?.categories[lf.category]?.[lf.field]?.value : undefined;
+    const first = registerLanguage(purpose);
+    const order = [
+      ...(typeof own === 'string' ? [own] : []),
+      first,
+      ...CAMPAIGN_LANGUAGES,
+    ] as string[];
+    return (
+      order.find((l): l is CampaignLanguage => content[l as CampaignLanguage] !== undefined) ??
+      first
+    );
+  };
+
+  const compose = (
+    row: CampaignRow,
+    locale: CampaignLanguage,
+    unsubscribeUrl: string,
+  ): { subject: string; text: string; html: string } => {
+    const content = (row.content as CampaignContent)[locale];
+    if (!content) {
+      throw new JobError('no_text', `the campaign has no text in ${locale}`);
+    }
+    const registerName = register.definition.register.name[locale];
+    const footer = FOOTER[locale](registerName, unsubscribeUrl);
+    const paragraphs = content.body.split(/\r?\n\s*\r?\n/);
+    const html = [
+      `<!doctype html><html lang="${locale}"><body>`,
+      ...paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\r?\n/g, '<br>')}</p>`),
+      `<hr><p style="font-size:small">${escapeHtml(FOOTER[locale](registerName, '')).trim()} <a href="${escapeHtml(unsubscribeUrl)}">${escapeHtml(unsubscribeUrl)}</a></p>`,
+      '</body></html>',
+    ].join('\n');
+    return { subject: content.subject, text: `${content.body}\n\n-- \n${footer}\n`, html };
+  };
+
+  /**
+   * One batch of a sending campaign: a rate's worth of the window's mails, then the next batch is
+   * queued for when the window ends. Stops when the campaign is paused, cancelled or restarted in
+   * another generation (each claim checks it).
+   */
+  const runBatch = async (campaignId: string, generation: number): Promise<void> => {
+    const started = Date.now();
+    const row = await repo.get(db, campaignId);
+    if (!row || row.state !== 'sending' || row.generation !== generation) {
+      return;
+    }
+    const c = { id: row.id, generation };
+    /** Whether the campaign is still sending in this job's generation. */
+    const mine = async () => {
+      const now = await repo.get(db, campaignId);
+      return now?.state === 'sending' && now.generation === generation;
+    };
+    await repo.markInterrupted(db, campaignId, clock.now());
+    const batch = await repo.nextQueued(db, campaignId, batchSize);
+    if (batch.length > 0) {
+      const lf = languageField(row.purpose);
+      const fields = emailFields(row.purpose, row.channel);
+      const categories = [
+        ...new Set([...fields.map((f) => f.category), ...(lf ? [lf.category] : [])]),
+      ];
+      // The batch's people still in the audience now, opened for their address and language.
+      const members = new Map<string, AudienceMember>();
+      for await (const page of deps.subjects.audience(system, {
+        purpose: row.purpose,
+        channel: row.channel,
+        categories,
+        ids: batch,
+      })) {
+        for (const m of page) {
+          members.set(m.id, m);
+        }
+      }
+      for (const subjectId of batch) {
+        // The permission check, from the ledger as it is this moment (no cache).
+        const decision = await deps.permissions.decide({
+          purpose: row.purpose,
+          subjectId,
+          channel: row.channel,
+        });
+        const member = members.get(subjectId);
+        const address = fields
+          .map((f) => member?.categories[f.category]?.[f.field]?.value)
+          .find((v): v is string => typeof v === 'string' && v !== '');
+        const index = address ? (deps.vault.emailIndex(address) ?? null) : null;
+        const skipWhy = !decision.allowed
+          ? decision.reason.code
+          : !member
+            ? 'not_in_audience'
+            : !address
+              ? 'no_address'
+              : index !== null && (await repo.bouncedBefore(db, index))
+                ? 'bounced_before'
+                : null;
+        if (skipWhy !== null) {
+          if (!(await repo.skip(db, c, subjectId, skipWhy, clock.now())) && !(await mine())) {
+            return; // paused, cancelled or restarted meanwhile
+          }
+          continue;
+        }
+        const locale = localeFor(row.content as CampaignContent, member, row.purpose);
+        const messageId = `<campaign.${uuidv7()}@${host}>`;
+        if (
+          !(await repo.claim(
+            db,
+            c,
+            subjectId,
+            { messageId, locale, recipientIndex: index },
+            clock.now(),
+          ))
+        ) {
+          if (!(await mine())) {
+            return; // paused, cancelled or restarted meanwhile
+          }
+          continue; // taken already
+        }
+        const url = deps.unsubscribeLinks.url(
+          deps.unsubscribeLinks.issue({ subjectId, purpose: row.purpose, channel: row.channel }),
+        );
+        const sender = row.sender as { name?: string; address: string } | null;
+        try {
+          await deps.mail.deliverDirect({
+            to: address as string,
+            ...compose(row, locale, url),
+            messageId,
+            headers: {
+              'List-Unsubscribe': `<${url}>`,
+              'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+              Precedence: 'bulk',
+            },
+            ...(sender ? { from: sender } : {}),
+          });
+        } catch (err) {
+          const e = err as { command?: unknown };
+          if (e.command === 'CONN') {
+            // The server was never reached: nothing was sent, the person waits for the retry.
+            await repo.settle(db, campaignId, subjectId, 'queued', null, clock.now());
+            throw err;
+          }
+          await repo.settle(db, campaignId, subjectId, 'failed', describeError(err), clock.now());
+          continue;
+        }
+        await repo.settle(db, campaignId, subjectId, 'sent', null, clock.now());
+      }
+    }
+    const more = (await repo.nextQueued(db, campaignId, 1)).length > 0;
+    await withTransaction(db, async (tx) => {
+      const current = await repo.get(tx, campaignId, { lock: true });
+      if (!current || current.state !== 'sending' || current.generation !== generation) {
+        return;
+      }
+      if (more) {
+        await enqueue(
+          tx,
+          sendJob,
+          { campaignId, generation },
+          {
+            delayMs: Math.max(0, windowMs - (Date.now() - started)),
+          },
+        );
+        return;
+      }
+      const now = clock.now();
+      await repo.setState(tx, campaignId, { state: 'finished', finished_at: now, updated_at: now });
+      const counts = await countsOf([campaignId], tx);
+      const n = (s: SendState) => counts.get(`${campaignId}\u0000${s}`) ?? 0;
+      await audit.record(tx, {
+        actor: system,
+        action: 'campaign.finish',
+        purpose: current.purpose,
+        data: { campaign: campaignId, sent: n('sent'), skipped: n('skipped'), failed: n('failed') },
+      });
+    });
+  };
+
+  const sends = async (
+    actor: Actor,
+    id: string,
+    opts: { state?: SendState; limit?: number; after?: string } = {},
+  ): Promise<CampaignSend[]> => {
+    await load(actor, id);
+    const rows = await repo.sends(db, id, {
+      limit: Math.min(Math.max(Math.trunc(opts.limit ?? 100), 1), 1000),
+      ...(opts.state ? { state: opts.state } : {}),
+      ...(opts.after ? { after: opts.after } : {}),
+    });
+    return rows.map((r) => ({
+      subjectId: r.subject_id,
+      state: r.state,
+      reason: r.reason,
+      locale: r.locale,
+      messageId: r.message_id,
+      at: new Date(r.updated_at).toISOString(),
+    }));
+  };
+
+  /**
+   * A bounce or complaint the mail server reported, by the mail's Message-ID, or by the address
+   * it went to (the latest campaign mail to it, or in the campaign named), or read from the
+   * report itself. A complaint also records, in the permission ledger, an objection to the
+   * purpose's kind on the channel (a withdrawn consent where the channel rests on consent).
+   */
+  const feedback = async (
+    actor: Actor,
+    raw: unknown,
+  ): Promise<{ campaignId: string; subjectId: string; state: 'bounced' | 'complained' }> => {
+    requireAction(actor, 'export_audiences');
+    const parsed = feedbackInput.safeParse(raw);
+    if (!parsed.success) {
+      refuse(parsed.error.issues);
+    }
+    const input = parsed.data;
+    const fromReport = input.report ? readReport(input.report) : {};
+    const type = input.type ?? fromReport.type;
+    if (!type) {
+      throw invalid('type', 'say bounce or complaint: the report does not tell');
+    }
+    const messageId = input.messageId ?? fromReport.messageId;
+    const recipient = input.recipient ?? fromReport.recipient;
+    let send;
+    if (messageId) {
+      const bracketed = messageId.startsWith('<') ? messageId : `<${messageId}>`;
+      send = await repo.findSend(db, { messageId: bracketed });
+    } else if (recipient) {
+      const index = deps.vault.emailIndex(recipient);
+      if (index === undefined) {
+        throw invalid('recipient', 'not an e-mail address');
+      }
+      send = await repo.findSend(db, {
+        recipientIndex: index,
+        ...(input.campaignId ? { campaignId: input.campaignId } : {}),
+      });
+    } else {
+      throw invalid('report', 'the report names neither the Message-ID nor the recipient');
+    }
+    const field = input.messageId ? 'messageId' : input.recipient ? 'recipient' : 'report';
+    if (!send || send.state === 'queued' || send.state === 'skipped') {
+      throw new AppError('not_found', 'no campaign mail matches', [
+        { field, detail: 'no mail of a campaign matches' },
+      ]);
+    }
+    const row = await load(actor, send.campaign_id);
+    const state = type === 'bounce' ? 'bounced' : 'complained';
+    const now = clock.now();
+    await withTransaction(db, async (tx) => {
+      await repo.setSendState(tx, send.campaign_id, send.subject_id, state, type, now);
+      await audit.record(tx, {
+        actor,
+        action: 'campaign.feedback',
+        purpose: row.purpose,
+        subjectId: send.subject_id,
+        data: { campaign: send.campaign_id, type },
+      });
+    });
+    if (type === 'complaint') {
+      const pm = register.marketing.purpose(row.purpose);
+      if (pm) {
+        const basis = pm.channels.get(row.channel);
+        await deps.permissions.record(
+          actor,
+          send.subject_id,
+          [
+            {
+              kind: pm.kind,
+              channel: row.channel,
+              state: basis === 'consent' ? 'withdrawn' : 'objected',
+            },
+          ],
+          { method: 'api', reference: `campaign:${send.campaign_id}` },
+        );
+      }
+    }
+    return { campaignId: send.campaign_id, subjectId: send.subject_id, state };
+  };
+
+  return {
+    jobs: [sendJob],
+    create,
+    get,
+    list,
+    count,
+    start: (actor: Actor, id: string) => transition(actor, id, 'sending'),
+    pause: (actor: Actor, id: string) => transition(actor, id, 'paused'),
+    cancel: (actor: Actor, id: string) => transition(actor, id, 'cancelled'),
+    sends,
+    feedback,
+    /** One batch, as the job runs it (tests). */
+    runBatch,
+  };
+}
+
+export type CampaignsService = ReturnType<typeof createCampaignsService>;

@@ -1,0 +1,95 @@
+/**
+ * The campaigns module's access-log events. Starting a campaign is one processing of its audience
+ * (the number of people, as an audience export logs its rows); its end records how many were sent,
+ * skipped and failed. A bounce or complaint fed back is recorded with the person's id.
+ */
+import { z } from 'zod';
+import { auditData, defineAuditEvent, type AuditEventMap } from '../audit/index.ts';
+import { FEEDBACK_TYPES } from './model.ts';
+
+export const campaignEvents = [
+  defineAuditEvent('campaign.create', z.strictObject({ campaign: auditData.id() }), {
+    sv: () => 'En kampanj skapades',
+    fi: () => 'Kampanja luotiin',
+    en: () => 'A campaign was created',
+  }),
+  defineAuditEvent(
+    'campaign.start',
+    z.strictObject({
+      campaign: auditData.id(),
+      channel: auditData.code(),
+      recipients: auditData.count(),
+    }),
+    {
+      sv: (d) => `En kampanj startades på kanalen ${d.channel}: ${d.recipients} mottagare`,
+      fi: (d) => `Kampanja käynnistettiin kanavalla ${d.channel}: ${d.recipients} vastaanottajaa`,
+      en: (d) => `A campaign was started on channel ${d.channel}: ${d.recipients} recipients`,
+    },
+  ),
+  defineAuditEvent(
+    'campaign.control',
+    z.strictObject({
+      campaign: auditData.id(),
+      to: z.enum(['sending', 'paused', 'cancelled']),
+    }),
+    {
+      sv: (d) =>
+        ({
+          sending: 'En kampanj återupptogs',
+          paused: 'En kampanj pausades',
+          cancelled: 'En kampanj avbröts',
+        })[d.to],
+      fi: (d) =>
+        ({
+          sending: 'Kampanjan lähetystä jatkettiin',
+          paused: 'Kampanja keskeytettiin tauolle',
+          cancelled: 'Kampanja peruttiin',
+        })[d.to],
+      en: (d) =>
+        ({
+          sending: 'A campaign was resumed',
+          paused: 'A campaign was paused',
+          cancelled: 'A campaign was cancelled',
+        })[d.to],
+    },
+  ),
+  defineAuditEvent(
+    'campaign.finish',
+    z.strictObject({
+      campaign: auditData.id(),
+      sent: auditData.count(),
+      skipped: auditData.count(),
+      failed: auditData.count(),
+    }),
+    {
+      sv: (d) =>
+        `En kampanj blev klar: ${d.sent} skickade, ${d.skipped} hoppades över, ${d.failed} misslyckades`,
+      fi: (d) =>
+        `Kampanja valmistui: ${d.sent} lähetetty, ${d.skipped} ohitettu, ${d.failed} epäonnistui`,
+      en: (d) => `A campaign finished: ${d.sent} sent, ${d.skipped} skipped, ${d.failed} failed`,
+    },
+  ),
+  defineAuditEvent(
+    'campaign.feedback',
+    z.strictObject({ campaign: auditData.id(), type: z.enum(FEEDBACK_TYPES) }),
+    {
+      sv: (d) =>
+        d.type === 'bounce'
+          ? 'En kampanjs e-post till personen studsade'
+          : 'Personen anmälde en kampanjs e-post som skräppost',
+      fi: (d) =>
+        d.type === 'bounce'
+          ? 'Kampanjan viesti henkilölle palautui'
+          : 'Henkilö ilmoitti kampanjan viestin roskapostiksi',
+      en: (d) =>
+        d.type === 'bounce'
+          ? "A campaign's mail to the person bounced"
+          : "The person reported a campaign's mail as spam",
+    },
+  ),
+] as const;
+
+declare module '../audit/define-event.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface AuditEventTypes extends AuditEventMap<typeof campaignEvents> {}
+}

@@ -1,0 +1,20 @@
+/** Campaigns (docs/campaigns.md): the module's public surface. */
+export {
+  campaignInput,
+  feedbackInput,
+  readReport,
+  CAMPAIGN_STATES,
+  SEND_STATES,
+  type CampaignInput,
+  type FeedbackInput,
+} from './model.ts';
+export {
+  createCampaignsService,
+  type Campaign,
+  type CampaignProgress,
+  type CampaignSend,
+  type CampaignsDeps,
+  type CampaignsService,
+} from './campaigns.service.ts';
+export { campaignsRoutes } from './campaigns.routes.ts';
+export { campaignEvents } from './events.ts';

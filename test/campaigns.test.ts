@@ -1,0 +1,522 @@
+/**
+ * Campaigns (issue 11, item 8; docs/campaigns.md), delivered to a real SMTP server on loopback and
+ * read back with a MIME parser, on each database: each person mailed in their language with the
+ * RFC 8058 headers and their own unsubscribe link; a person who unsubscribes (one POST, no cookie)
+ * after the campaign started is skipped with the reason; a restart mid-campaign mails nobody twice
+ * and never retries a send left half-done; a complaint withdraws the consent in the ledger and a
+ * bounce keeps the address out of the next campaign; bad input is refused naming the field and
+ * writes nothing; no right, 403.
+ */
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../src/jobs/index.ts';
+import { operator } from '../src/lib/actor.ts';
+import { createServices } from '../src/services.ts';
+import { readReport } from '../src/modules/campaigns/index.ts';
+import { createVault } from '../src/vault/vault.ts';
+import { newSubjectVia, tag } from './factories.ts';
+import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
+
+interface Received {
+  rcpt: string[];
+  mail: ParsedMail;
+  raw: string;
+}
+
+/** A real SMTP server on loopback that keeps what it is given. */
+async function smtpServer() {
+  const received: Received[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        simpleParser(raw).then(
+          (mail) => {
+            received.push({ rcpt: session.envelope.rcptTo.map((r) => r.address), mail, raw });
+            callback();
+          },
+          (err: Error) => callback(err),
+        );
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** A header's value as sent (unfolded). */
+const rawHeader = (raw: string, name: string) =>
+  new RegExp(`^${name}:[ \\t]*((?:.*)(?:\\r?\\n[ \\t].*)*)`, 'im')
+    .exec(raw.split(/\r?\n\r?\n/)[0] ?? '')?.[1]
+    ?.replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
+
+const WORDING = { text: 'Saa lähettää uutiskirjeen sähköpostiini.', language: 'fi' as const };
+const CONTENT = {
+  sv: { subject: 'Höstens nyheter', body: 'Hej!\n\nVåra höstnyheter är här.' },
+  fi: { subject: 'Syksyn uutiset', body: 'Hei!\n\nSyksyn uutuudet ovat täällä.' },
+};
+
+describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
+  let t: TestContext;
+  let smtp: Awaited<ReturnType<typeof smtpServer>>;
+  let marketer: { authorization: string };
+  const SMTP_FROM = 'Paahtimo Oy <uutiset@example.fi>';
+
+  const person = async (lastName: string, mark: string, language?: string) => {
+    const email = `${lastName.toLowerCase()}.${mark}@example.com`;
+    const p = await newSubjectVia(t.services, {
+      values: {
+        identity: { firstName: 'Kampanja', lastName },
+        contact: { email, ...(language ? { language } : {}) },
+      },
+    });
+    await t.services.permissions.record(
+      operator,
+      p.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+      { method: 'staff', wording: WORDING },
+    );
+    return { id: p.id, email };
+  };
+  const api = (method: 'GET' | 'POST', url: string, body?: unknown, headers = marketer) =>
+    t.app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers,
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+  const draft = async (mark: string, extra: Record<string, unknown> = {}) => {
+    const res = await api('POST', '/campaigns', {
+      name: `Syksy ${mark}`,
+      purpose: 'newsletter',
+      channel: 'email',
+      filters: [{ field: 'contact.email', op: 'contains', value: mark }],
+      content: CONTENT,
+      ...extra,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<{ id: string; state: string }>();
+  };
+  /** Runs the campaign's batches until it is no longer sending (each batch made due at once). */
+  const sendAll = async (services = t.services, id?: string) => {
+    const runner = createRunner({ db: t.db.handle.db, jobs: services.campaigns.jobs });
+    for (let i = 0; i < 50; i++) {
+      await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(
+        t.db.handle.db,
+      );
+      await runner.drainQueue();
+      if (id) {
+        const c = await services.campaigns.get(operator, id);
+        if (c.state !== 'sending') {
+          return c;
+        }
+      }
+    }
+    return undefined;
+  };
+  const mailsTo = (email: string) => smtp.received.filter((r) => r.rcpt.includes(email));
+
+  beforeAll(async () => {
+    smtp = await smtpServer();
+    // Two mails a batch: a campaign of three takes two batches.
+    t = await createTestContext(kind, DEMO, {
+      smtp: { url: smtp.url, from: SMTP_FROM },
+      campaigns: { ratePerMinute: 2, windowMs: 60_000 },
+    });
+    marketer = await t.key(['newsletter'], ['read', 'export_audiences']);
+  });
+  afterAll(async () => {
+    t?.services.mail.close();
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('mails each person in their language with the RFC 8058 headers, and skips one who unsubscribed after the start', async () => {
+    const mark = tag();
+    const swede = await person('Svensson', mark, 'sv');
+    const finn = await person('Virtanen', mark, 'fi');
+    const english = await person('Smith', mark, 'en');
+    const leaving = await person('Lähtijä', mark, 'fi');
+    const campaign = await draft(mark);
+    expect(campaign.state).toBe('draft');
+    expect((await api('GET', `/campaigns/${campaign.id}/count`)).json()).toEqual({ count: 4 });
+
+    const started = await api('POST', `/campaigns/${campaign.id}/start`);
+    expect(started.statusCode, started.body).toBe(200);
+    expect(started.json()).toMatchObject({
+      state: 'sending',
+      progress: { total: 4, queued: 4, sent: 0 },
+    });
+
+    // A second after the start, one person unsubscribes with one POST and no cookie.
+    const link = t.services.unsubscribeLinks.url(
+      t.services.unsubscribeLinks.issue({
+        subjectId: leaving.id,
+        purpose: 'newsletter',
+        channel: 'email',
+      }),
+    );
+    const unsubscribed = await t.app.inject({
+      method: 'POST',
+      url: new URL(link).pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(unsubscribed.statusCode).toBe(200);
+
+    const done = await sendAll(t.services, campaign.id);
+    expect(done).toMatchObject({
+      state: 'finished',
+      progress: { total: 4, sent: 3, skipped: 1, queued: 0, failed: 0 },
+    });
+    expect(mailsTo(leaving.email)).toHaveLength(0);
+
+    const sends = (await api('GET', `/campaigns/${campaign.id}/sends?limit=10`)).json<{
+      items: Array<{
+        subjectId: string;
+        state: string;
+        reason: string | null;
+        messageId: string | null;
+        locale: string | null;
+      }>;
+    }>().items;
+    expect(sends.find((s) => s.subjectId === leaving.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'withdrawn',
+    });
+
+    for (const [who, subject, locale] of [
+      [swede, 'Höstens nyheter', 'sv'],
+      [finn, 'Syksyn uutiset', 'fi'],
+      // No English text: the register's first language (the language field's first value, fi).
+      [english, 'Syksyn uutiset', 'fi'],
+    ] as const) {
+      const [got, ...more] = mailsTo(who.email);
+      expect(more).toHaveLength(0);
+      expect(got?.mail.subject).toBe(subject);
+      expect(got?.mail.from?.text).toContain('uutiset@example.fi');
+      const send = sends.find((s) => s.subjectId === who.id);
+      expect(send).toMatchObject({ state: 'sent', locale });
+      expect(got?.mail.messageId).toBe(send?.messageId);
+      const raw = got?.raw ?? '';
+      expect(rawHeader(raw, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+      const header = rawHeader(raw, 'List-Unsubscribe') ?? '';
+      const url = /^<(https?:\/\/[^>]+\/u\/([A-Za-z0-9_-]+))>$/.exec(header);
+      expect(url, header).not.toBeNull();
+      // Opaque: the token does not show the person's id; it opens to them, the purpose, the channel.
+      expect(header).not.toContain(who.id);
+      expect(t.services.unsubscribeLinks.open(url?.[2] ?? '')).toMatchObject({
+        subjectId: who.id,
+        purpose: 'newsletter',
+        channel: 'email',
+      });
+      // The same link in the text.
+      expect(got?.mail.text).toContain(url?.[1]);
+    }
+
+    // The swede unsubscribes with the mail's own header: one POST, no cookie, 200 without redirect.
+    const header = rawHeader(mailsTo(swede.email)[0]?.raw ?? '', 'List-Unsubscribe') ?? '';
+    const res = await t.app.inject({
+      method: 'POST',
+      url: new URL(header.slice(1, -1)).pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(res.statusCode).toBe(200);
+    const after = await t.services.permissions.decide({
+      purpose: 'newsletter',
+      subjectId: swede.id,
+      channel: 'email',
+    });
+    expect(after.allowed).toBe(false);
+    // The access log holds the start (with the number of recipients) and the end.
+    const log = await t.services.audit.list({ limit: 500 });
+    expect(log.find((e) => e.action === 'campaign.start')?.data).toMatchObject({
+      campaign: campaign.id,
+      recipients: 4,
+    });
+    expect(log.find((e) => e.action === 'campaign.finish')?.data).toMatchObject({
+      campaign: campaign.id,
+      sent: 3,
+      skipped: 1,
+    });
+  });
+
+  it('mails nobody twice after a restart mid-campaign, and never retries a send left half-done', async () => {
+    const mark = tag();
+    const people = [];
+    for (const n of ['Aalto', 'Berg', 'Castrén', 'Dahl', 'Eskola']) {
+      people.push(await person(n, mark));
+    }
+    const campaign = await draft(mark);
+    expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
+    // The first batch (two mails); the next one waits for its window.
+    await createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs }).drainQueue();
+    const first = await t.services.campaigns.get(operator, campaign.id);
+    expect(first.progress).toMatchObject({ sent: 2, queued: 3 });
+    // The server dies while mailing the third person: claimed, the SMTP server's answer unknown.
+    const third = await t.db.handle.db
+      .selectFrom('campaign_sends')
+      .select('subject_id')
+      .where('campaign_id', '=', campaign.id)
+      .where('state', '=', 'queued')
+      .orderBy('subject_id')
+      .executeTakeFirstOrThrow();
+    await t.db.handle.db
+      .updateTable('campaign_sends')
+      .set({ state: 'sending' })
+      .where('campaign_id', '=', campaign.id)
+      .where('subject_id', '=', third.subject_id)
+      .execute();
+
+    // A new process on the same database picks the campaign up.
+    const restarted = createServices({
+      database: t.db.handle,
+      keys: t.keys,
+      register: t.register,
+      vault: createVault(t.masterKey),
+      mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+      campaigns: { ratePerMinute: 2, windowMs: 60_000 },
+    });
+    try {
+      const done = await sendAll(restarted, campaign.id);
+      expect(done).toMatchObject({
+        state: 'finished',
+        progress: { total: 5, sent: 4, failed: 1, queued: 0, sending: 0 },
+      });
+    } finally {
+      restarted.mail.close();
+    }
+    for (const p of people) {
+      expect(mailsTo(p.email).length, p.email).toBe(p.id === third.subject_id ? 0 : 1);
+    }
+    const sends = await t.services.campaigns.sends(operator, campaign.id, { state: 'failed' });
+    expect(sends).toEqual([
+      expect.objectContaining({ subjectId: third.subject_id, reason: 'interrupted' }),
+    ]);
+    // Started again once finished: refused, nothing sent.
+    const again = await api('POST', `/campaigns/${campaign.id}/start`);
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('pauses between batches and resumes where it stopped, mailing each person once', async () => {
+    const mark = tag();
+    const people = [];
+    for (const n of ['Paussi', 'Jatko', 'Kolmas']) {
+      people.push(await person(n, mark));
+    }
+    const campaign = await draft(mark);
+    await api('POST', `/campaigns/${campaign.id}/start`);
+    const runner = createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs });
+    await runner.drainQueue();
+    const paused = await api('POST', `/campaigns/${campaign.id}/pause`);
+    expect(paused.json()).toMatchObject({ state: 'paused', progress: { sent: 2, queued: 1 } });
+    // The batch that was queued for the next window finds the campaign paused: nothing is sent.
+    await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(t.db.handle.db);
+    await runner.drainQueue();
+    expect((await t.services.campaigns.get(operator, campaign.id)).progress.sent).toBe(2);
+    const resumed = await api('POST', `/campaigns/${campaign.id}/start`);
+    expect(resumed.json()).toMatchObject({ state: 'sending' });
+    const done = await sendAll(t.services, campaign.id);
+    expect(done).toMatchObject({ state: 'finished', progress: { sent: 3, queued: 0 } });
+    for (const p of people) {
+      expect(mailsTo(p.email)).toHaveLength(1);
+    }
+  });
+
+  it('a complaint withdraws the consent in the ledger; a bounce keeps the address out of the next campaign', async () => {
+    const mark = tag();
+    const complaining = await person('Valittaja', mark, 'fi');
+    const bouncing = await person('Kimpoava', mark, 'fi');
+    const campaign = await draft(mark);
+    await api('POST', `/campaigns/${campaign.id}/start`);
+    await sendAll(t.services, campaign.id);
+    const messageId = mailsTo(complaining.email)[0]?.mail.messageId ?? '';
+    expect(messageId).toMatch(/^<campaign\./);
+
+    // An abuse report (RFC 5965) as a mailbox provider sends it.
+    const report = [
+      'Content-Type: message/feedback-report',
+      '',
+      'Feedback-Type: abuse',
+      'User-Agent: SomeMailbox/1.0',
+      'Version: 1',
+      `Original-Rcpt-To: ${complaining.email}`,
+      '',
+      'Content-Type: message/rfc822',
+      '',
+      `Message-ID: ${messageId}`,
+      'Subject: Syksyn uutiset',
+    ].join('\r\n');
+    const complained = await api('POST', '/campaigns/feedback', { report });
+    expect(complained.statusCode, complained.body).toBe(200);
+    expect(complained.json()).toEqual({
+      campaignId: campaign.id,
+      subjectId: complaining.id,
+      state: 'complained',
+    });
+    const state = await t.services.permissions.decide({
+      purpose: 'newsletter',
+      subjectId: complaining.id,
+      channel: 'email',
+    });
+    expect(state).toMatchObject({ allowed: false, reason: { code: 'withdrawn' } });
+    const history = await t.services.permissions.history(operator, complaining.id);
+    expect(history.at(-1) ?? history[0]).toBeDefined();
+    expect(
+      history.some((h) => h.state === 'withdrawn' && h.reference === `campaign:${campaign.id}`),
+    ).toBe(true);
+
+    // A bounce by the recipient's address.
+    const bounced = await api('POST', '/campaigns/feedback', {
+      type: 'bounce',
+      recipient: bouncing.email,
+    });
+    expect(bounced.statusCode, bounced.body).toBe(200);
+    expect(bounced.json()).toMatchObject({ subjectId: bouncing.id, state: 'bounced' });
+
+    // The next campaign: the bounced address is not mailed, the complainer is not in it.
+    const before = mailsTo(bouncing.email).length;
+    const next = await draft(mark);
+    await api('POST', `/campaigns/${next.id}/start`);
+    const done = await sendAll(t.services, next.id);
+    expect(done?.progress).toMatchObject({ total: 1, skipped: 1, sent: 0 });
+    expect(mailsTo(bouncing.email)).toHaveLength(before);
+    const skipped = await t.services.campaigns.sends(operator, next.id);
+    expect(skipped).toEqual([
+      expect.objectContaining({
+        subjectId: bouncing.id,
+        state: 'skipped',
+        reason: 'bounced_before',
+      }),
+    ]);
+
+    // Feedback that matches no campaign mail: 404 naming the field.
+    const unknown = await api('POST', '/campaigns/feedback', {
+      type: 'bounce',
+      messageId: '<campaign.nothing@example.fi>',
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(JSON.stringify(unknown.json())).toContain('messageId');
+  });
+
+  it('refuses bad input naming the field, and writes nothing', async () => {
+    const count = async () =>
+      Number(
+        (
+          await t.db.handle.db
+            .selectFrom('campaigns')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await count();
+    const base = {
+      name: 'Huono',
+      purpose: 'newsletter',
+      channel: 'email',
+      content: CONTENT,
+    };
+    for (const [body, field] of [
+      [{ ...base, content: {} }, 'content'],
+      [
+        { ...base, content: { fi: { subject: 'Rivi\r\nBcc: x@example.com', body: 'x' } } },
+        'content.fi.subject',
+      ],
+      [{ ...base, content: { de: { subject: 'Hallo', body: 'x' } } }, 'content'],
+      [{ ...base, surprise: true }, 'surprise'],
+      [{ ...base, name: '' }, 'name'],
+      [{ ...base, sender: { address: 'not an address' } }, 'sender.address'],
+      [
+        { ...base, filters: [{ field: 'identity.nosuch', op: 'equals', value: 'x' }] },
+        'filters[0].field',
+      ],
+      [{ ...base, channel: 'sms' }, 'channel'],
+    ] as const) {
+      const res = await api('POST', '/campaigns', body);
+      expect(res.statusCode, `${field}: ${res.body}`).toBe(400);
+      expect(res.body, field).toContain(field);
+    }
+    const feedback = await api('POST', '/campaigns/feedback', { type: 'bounce' });
+    expect(feedback.statusCode).toBe(400);
+    expect(feedback.body).toContain('messageId');
+    expect(await count()).toBe(before);
+    const notUuid = await api('GET', '/campaigns/nope');
+    expect(notUuid.statusCode).toBe(400);
+  });
+
+  it('refuses a key without export_audiences, or without the purpose, before anything', async () => {
+    const mark = tag();
+    await person('Oikeudeton', mark);
+    const campaign = await draft(mark);
+    const reader = await t.key(['newsletter'], ['read']);
+    const other = await t.key(['market_research'], ['read', 'export_audiences']);
+    for (const headers of [reader, other]) {
+      for (const [method, url] of [
+        ['GET', `/campaigns/${campaign.id}`],
+        ['POST', `/campaigns/${campaign.id}/start`],
+        ['POST', `/campaigns/${campaign.id}/cancel`],
+      ] as const) {
+        const res = await api(method, url, undefined, headers);
+        expect(res.statusCode, `${method} ${url}`).toBe(403);
+      }
+    }
+    expect((await t.services.campaigns.get(operator, campaign.id)).state).toBe('draft');
+    // Pause and cancel by the marketer.
+    expect((await api('POST', `/campaigns/${campaign.id}/pause`)).statusCode).toBe(409);
+    const cancelled = await api('POST', `/campaigns/${campaign.id}/cancel`);
+    expect(cancelled.json()).toMatchObject({ state: 'cancelled' });
+  });
+});
+
+describe('reading a bounce or complaint report', () => {
+  it('reads a delivery status notification (RFC 3464): the quoted Message-ID, the recipient, a bounce', () => {
+    const dsn = [
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'Your message could not be delivered.',
+      '--b',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.example.net',
+      '',
+      'Final-Recipient: rfc822; maija.meikalainen@example.fi',
+      'Action: failed',
+      'Status: 5.1.1',
+      '--b',
+      'Content-Type: text/rfc822-headers',
+      '',
+      'Message-ID: <campaign.0193c1a2-aaaa-7bbb-8ccc-123456789abc@rekisteri.example.fi>',
+      'Subject: Syksyn uutiset',
+      '--b--',
+    ].join('\r\n');
+    expect(readReport(dsn)).toEqual({
+      messageId: '<campaign.0193c1a2-aaaa-7bbb-8ccc-123456789abc@rekisteri.example.fi>',
+      recipient: 'maija.meikalainen@example.fi',
+      type: 'bounce',
+    });
+    // A delay is no bounce: the type is then the caller's to give.
+    expect(
+      readReport(
+        dsn.replace('Action: failed', 'Action: delayed').replace('Status: 5.1.1', 'Status: 4.4.7'),
+      ).type,
+    ).toBeUndefined();
+  });
+});
