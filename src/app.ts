@@ -46,6 +46,7 @@ import {
 } from './modules/permissions/index.ts';
 import { interchangeRoutes } from './modules/interchange/index.ts';
 import { audiencesRoutes } from './modules/audiences/index.ts';
+import { retentionRoutes } from './modules/retention/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -269,6 +270,7 @@ export async function createApp(
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);
+        retentionRoutes(secured, services.retention);
         done();
       });
     },

@@ -10,6 +10,7 @@ import { definitionEvents } from './modules/definition/index.ts';
 import { interchangeEvents } from './modules/interchange/index.ts';
 import { permissionEvents } from './modules/permissions/index.ts';
 import { portalEvents, requestEvents } from './modules/requests/index.ts';
+import { retentionEvents } from './modules/retention/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
 import { erasureEvents, subjectEvents } from './modules/subjects/index.ts';
 
@@ -26,4 +27,5 @@ export const allAuditEvents = [
   ...permissionEvents,
   ...interchangeEvents,
   ...audienceEvents,
+  ...retentionEvents,
 ] as const;

@@ -29,6 +29,7 @@ import {
 } from './modules/requests/index.ts';
 import { system } from './lib/actor.ts';
 import { createInterchangeService } from './modules/interchange/index.ts';
+import { createRetentionService } from './modules/retention/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
@@ -208,6 +209,8 @@ export function createServices(deps: {
         ).id,
     },
   });
+  // Retention: relationship ends, last activity, the plan and the daily sweep (docs/retention.md).
+  const retention = createRetentionService({ db, register, subjects, audit, clock });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });
   return {
@@ -229,6 +232,7 @@ export function createServices(deps: {
     requests,
     portal,
     preferences,
+    retention,
     rateLimits,
   };
 }

@@ -24,6 +24,7 @@ import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
 import { outboxCommand } from './outbox.ts';
 import { requestsCommand } from './requests.ts';
+import { retentionCommand } from './retention.ts';
 import { seedCommand } from './seed.ts';
 import { startCommand } from './start.ts';
 
@@ -48,6 +49,7 @@ for (const add of [
   exportCommand,
   audienceCommand,
   eraseCommand,
+  retentionCommand,
   seedCommand,
   auditCommand,
   backupCommand,

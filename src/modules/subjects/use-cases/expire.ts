@@ -1,0 +1,351 @@
+/**
+ * The data side of retention (src/modules/retention decides what has expired): the times a
+ * decision needs (never a value), and the deletion of what was decided, in one transaction per
+ * batch. People are locked `for update skip locked`, so two sweeps (two instances, or the job and
+ * the CLI) never work on the same person, and their facts are read again under the lock, so a
+ * write between the plan and the deletion is seen. A batch that fails rolls back whole; the next
+ * sweep starts again from what is left. No personal data is read but to recompute the blind
+ * indexes of a person who keeps some categories.
+ */
+import { sql } from 'kysely';
+import { arrayLiteral } from '../../../db/array-literal.ts';
+import { withTransaction, type Executor } from '../../../db/transaction.ts';
+import type { RETENTION_EVENTS } from '../../definition/index.ts';
+import { system } from '../../../lib/actor.ts';
+import type { UseCaseContext } from '../access.ts';
+import type { FieldValue } from '../field-types.ts';
+import { planHolds } from '../holds.ts';
+import { subjectsRepo } from '../subjects.repo.ts';
+import type { createEraseSubject } from './erase-subject.ts';
+
+/** What retention knows of one person: times only, never a value. */
+export interface RetentionFacts {
+  id: string;
+  /** The latest write to the person (subjects.updated_at) or their own portal use. */
+  lastActivityAt: Date;
+  relationshipEndedAt: Date | null;
+  /** The latest closed request of the person. */
+  requestClosedAt: Date | null;
+  /** Per purpose, when consent to it was withdrawn (a stop of reason consent_withdrawal). */
+  withdrawnAt: ReadonlyMap<string, Date>;
+  /** Per permission kind, when it was withdrawn or objected to as a whole (channel `*`). */
+  kindWithdrawnAt: ReadonlyMap<string, Date>;
+  rows: ReadonlyArray<{ category: string; collectedAt: Date; updatedAt: Date }>;
+}
+
+/** A rule's event and the time before which it may have expired (a loose bound, never tight). */
+export interface CandidateBound {
+  from: (typeof RETENTION_EVENTS)[number];
+  before: Date;
+}
+
+/** What retention decided for one person: the categories that have expired and by which rules. */
+export interface ExpiryDecision {
+  id: string;
+  categories: string[];
+  rules: string[];
+}
+
+export interface ExpireOutcome {
+  /** People erased whole (every category expired). */
+  erased: number;
+  /** Of them, people whose held categories went to a held record (a legal hold). */
+  heldRecords: number;
+  /** Category rows deleted from people who keep others. */
+  categoriesDeleted: number;
+  /** Categories a legal hold kept in place. */
+  categoriesHeld: number;
+  /** People another sweep held locked (left for it). */
+  skipped: number;
+}
+
+/** The categories a legal hold keeps for this person at `at` (by the hold's own end). */
+export function heldCategories(
+  ctx: Pick<UseCaseContext, 'register'>,
+  facts: RetentionFacts,
+  at: Date,
+): Set<string> {
+  const plan = planHolds(ctx.register, facts.rows, { updatedAt: facts.lastActivityAt }, at);
+  return new Set(plan.groups.flatMap((g) => g.categories));
+}
+
+function boundSql(b: CandidateBound) {
+  switch (b.from) {
+    case 'collection':
+      return sql`exists (select 1 from subject_values v where v.subject_id = s.id and v.collected_at < ${b.before})`;
+    case 'end_of_financial_year':
+      return sql`exists (select 1 from subject_values v where v.subject_id = s.id and v.updated_at < ${b.before})`;
+    case 'last_activity':
+      return sql`greatest(s.updated_at, r.last_activity_at) < ${b.before}`;
+    case 'end_of_relationship':
+      return sql`r.relationship_ended_at < ${b.before}`;
+    case 'withdrawal':
+      return sql`(exists (select 1 from subject_stops st where st.subject_id = s.id
+                   and st.reason = 'consent_withdrawal' and st.since < ${b.before})
+               or exists (select 1 from permission_states ps where ps.subject_id = s.id
+                   and ps.channel = '*' and ps.state in ('withdrawn', 'objected')
+                   and ps.changed_at < ${b.before}))`;
+    case 'request_closed':
+      return sql`exists (select 1 from requests q where q.subject_id = s.id and q.closed_at < ${b.before})`;
+  }
+}
+
+/** Live people (not held records) whose id is after `after`, who may have something expired. */
+async function candidates(
+  ex: Executor,
+  bounds: readonly CandidateBound[],
+  after: string | null,
+  limit: number,
+  lock: boolean,
+): Promise<string[]> {
+  if (bounds.length === 0) {
+    return [];
+  }
+  const any = sql.join(bounds.map(boundSql), sql` or `);
+  const r = await sql<{ id: string }>`
+      select s.id from subjects s left join subject_retention r on r.subject_id = s.id
+       where s.erased_at is null and s.held_purpose is null
+         ${after === null ? sql`` : sql`and s.id > ${after}`}
+         and (${any})
+       order by s.id limit ${limit}
+       ${lock ? sql`for update of s skip locked` : sql``}`.execute(ex);
+  return r.rows.map((x) => x.id);
+}
+
+/** The facts of these people, in the order given (people not found are left out). */
+async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionFacts[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const idArray = sql`${arrayLiteral(ids)}::uuid[]`;
+  const [people, rows, stops, kinds] = await Promise.all([
+    sql<{
+      id: string;
+      updated_at: Date;
+      last_activity_at: Date | null;
+      relationship_ended_at: Date | null;
+      closed_at: Date | null;
+    }>`
+      select s.id, s.updated_at, r.last_activity_at, r.relationship_ended_at,
+             (select max(q.closed_at) from requests q where q.subject_id = s.id) as closed_at
+        from subjects s left join subject_retention r on r.subject_id = s.id
+       where s.id = any(${idArray})`.execute(ex),
+    sql<{
+      subject_id: string;
+      category: string;
+      collected_at: Date;
+      field_meta: Record<string, { collectedAt: string }> | string | null;
+      updated_at: Date;
+    }>`
+      select subject_id, category, collected_at, field_meta, updated_at
+        from subject_values where subject_id = any(${idArray})`.execute(ex),
+    sql<{ subject_id: string; purpose: string; since: Date }>`
+      select subject_id, purpose, since from subject_stops
+       where subject_id = any(${idArray}) and reason = 'consent_withdrawal'`.execute(ex),
+    sql<{ subject_id: string; kind: string; changed_at: Date }>`
+      select subject_id, kind, changed_at from permission_states
+       where subject_id = any(${idArray}) and channel = '*'
+         and state in ('withdrawn', 'objected')`.execute(ex),
+  ]);
+  const byId = new Map<string, RetentionFacts & { rows: RetentionFacts['rows'][number][] }>();
+  for (const p of people.rows) {
+    const lastActivity =
+      p.last_activity_at && p.last_activity_at > p.updated_at ? p.last_activity_at : p.updated_at;
+    byId.set(p.id, {
+      id: p.id,
+      lastActivityAt: new Date(lastActivity),
+      relationshipEndedAt: p.relationship_ended_at && new Date(p.relationship_ended_at),
+      requestClosedAt: p.closed_at && new Date(p.closed_at),
+      withdrawnAt: new Map(),
+      kindWithdrawnAt: new Map(),
+      rows: [],
+    });
+  }
+  for (const r of rows.rows) {
+    // The latest collection among the row's fields (as an erasure's holds count it).
+    let collected = new Date(r.collected_at).getTime();
+    const meta = typeof r.field_meta === 'string' ? JSON.parse(r.field_meta) : r.field_meta;
+    for (const m of Object.values((meta ?? {}) as Record<string, { collectedAt: string }>)) {
+      collected = Math.max(collected, new Date(m.collectedAt).getTime());
+    }
+    byId.get(r.subject_id)?.rows.push({
+      category: r.category,
+      collectedAt: new Date(collected),
+      updatedAt: new Date(r.updated_at),
+    });
+  }
+  for (const s of stops.rows) {
+    (byId.get(s.subject_id)?.withdrawnAt as Map<string, Date> | undefined)?.set(
+      s.purpose,
+      new Date(s.since),
+    );
+  }
+  for (const k of kinds.rows) {
+    (byId.get(k.subject_id)?.kindWithdrawnAt as Map<string, Date> | undefined)?.set(
+      k.kind,
+      new Date(k.changed_at),
+    );
+  }
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+export function createRetentionData(
+  ctx: UseCaseContext,
+  eraseSubject: ReturnType<typeof createEraseSubject>,
+) {
+  const { access, audit, clock, db, keys, register } = ctx;
+  const { codec } = access;
+
+  return {
+    /** People who may have something expired, for a plan (no lock). */
+    candidates: (bounds: readonly CandidateBound[], after: string | null, limit: number) =>
+      candidates(db, bounds, after, limit, false),
+    facts: (ids: readonly string[]) => factsOf(db, ids),
+    heldCategories: (facts: RetentionFacts, at: Date) => heldCategories(ctx, facts, at),
+
+    /**
+     * One batch of a sweep: locks up to `limit` candidates after `after` (skipping those another
+     * sweep holds), reads their facts under the lock, asks `decide`, and deletes what it answers:
+     * a person all of whose categories expired is erased (crypto-shredded; a legal hold's
+     * categories first go to a held record, through the erasure path), else the expired
+     * categories are deleted, but for those a legal hold keeps. Each person's deletion is logged
+     * (`subject.expire`). Answers the last id looked at (null when none was left) and counts.
+     */
+    async expireBatch(
+      bounds: readonly CandidateBound[],
+      after: string | null,
+      limit: number,
+      decide: (facts: readonly RetentionFacts[]) => ExpiryDecision[],
+    ): Promise<{ last: string | null; outcome: ExpireOutcome }> {
+      const at = clock.now();
+      const outcome: ExpireOutcome = {
+        erased: 0,
+        heldRecords: 0,
+        categoriesDeleted: 0,
+        categoriesHeld: 0,
+        skipped: 0,
+      };
+      const viaErasure: string[] = [];
+      const erasedWhole: string[] = [];
+      const last = await withTransaction(db, async (tx) => {
+        const ids = await candidates(tx, bounds, after, limit, true);
+        if (ids.length === 0) {
+          return null;
+        }
+        const facts = await factsOf(tx, ids);
+        const byId = new Map(facts.map((f) => [f.id, f]));
+        const partial: Array<{ id: string; categories: string[]; rules: string[] }> = [];
+        for (const d of decide(facts)) {
+          const f = byId.get(d.id);
+          if (!f || d.categories.length === 0) {
+            continue;
+          }
+          const all = f.rows.every((r) => d.categories.includes(r.category));
+          const held = heldCategories(ctx, f, at);
+          if (all && held.size > 0) {
+            viaErasure.push(d.id);
+            continue;
+          }
+          const categories = d.categories.filter((c) => !held.has(c));
+          outcome.categoriesHeld += d.categories.length - categories.length;
+          if (all) {
+            erasedWhole.push(d.id);
+            await audit.record(tx, {
+              actor: system,
+              action: 'subject.expire',
+              subjectId: d.id,
+              categories,
+              data: { whole: true, rules: d.rules },
+            });
+          } else if (categories.length > 0) {
+            partial.push({ id: d.id, categories, rules: d.rules });
+          }
+        }
+        if (erasedWhole.length > 0) {
+          await eraseMany(tx, erasedWhole, at);
+          outcome.erased += erasedWhole.length;
+        }
+        for (const p of partial) {
+          await tx
+            .deleteFrom('subject_values')
+            .where('subject_id', '=', p.id)
+            .where('category', 'in', p.categories)
+            .execute();
+          await tx
+            .deleteFrom('subject_history')
+            .where('subject_id', '=', p.id)
+            .where('category', 'in', p.categories)
+            .execute();
+          await reindex(tx, p.id);
+          await audit.record(tx, {
+            actor: system,
+            action: 'subject.expire',
+            subjectId: p.id,
+            categories: p.categories,
+            data: { whole: false, rules: p.rules },
+          });
+          outcome.categoriesDeleted += p.categories.length;
+        }
+        return ids.at(-1) ?? null;
+      });
+      if (erasedWhole.length > 0) {
+        await keys
+          .erase(erasedWhole.map((subjectId) => ({ subjectId, erasedAt: at, reason: 'retention' })))
+          .catch(() => undefined); // reconciled from the erasure journal on the next pass
+      }
+      for (const id of viaErasure) {
+        // Its own transaction: the held categories are re-sealed under a new key first.
+        try {
+          await eraseSubject(system, id, 'retention');
+          outcome.erased++;
+          outcome.heldRecords++;
+        } catch {
+          outcome.skipped++; // erased meanwhile, or failed: the next sweep sees it again
+        }
+      }
+      return { last, outcome };
+    },
+  };
+
+  /** The blind indexes of a person after some categories went (no write time: not activity). */
+  async function reindex(tx: Executor, id: string): Promise<void> {
+    const wrapped = await keys.get(id);
+    const rows = wrapped ? await subjectsRepo.values(tx, id) : [];
+    const values = new Map<string, Map<string, FieldValue | null>>();
+    if (wrapped) {
+      const key = codec.key(id, wrapped);
+      for (const row of rows) {
+        values.set(row.category, new Map(Object.entries(codec.openRow(key, row))));
+      }
+    }
+    const ix = codec.indexes(values);
+    await sql`update subjects set email_index = ${ix.email}, phone_index = ${ix.phone},
+                blind_index = ${arrayLiteral(ix.tokens)}::bigint[]
+               where id = ${id}`.execute(tx);
+  }
+}
+
+/** The data side of erasing many people at once (as `subjectsRepo.erase`, set-based). */
+async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promise<void> {
+  const idArray = sql`${arrayLiteral(ids)}::uuid[]`;
+  for (const table of [
+    'outbox',
+    'subject_values',
+    'subject_history',
+    'subject_stops',
+    'subject_compelling_grounds',
+    'subject_retention',
+    'permission_states',
+    'permission_links',
+  ]) {
+    await sql`delete from ${sql.table(table)} where subject_id = any(${idArray})`.execute(tx);
+  }
+  await sql`insert into erasure_journal (subject_id, erased_at, reason)
+              select unnest(${idArray}), ${at}, 'retention'
+            on conflict (subject_id) do nothing`.execute(tx);
+  await sql`update subjects set email_index = null, phone_index = null, blind_index = '{}',
+              restricted_at = null, restriction_reason = null, erased_at = ${at}, updated_at = ${at}
+             where id = any(${idArray})`.execute(tx);
+  // The permission ledger's history may go only once the person is erased (its trigger).
+  await sql`delete from permission_history where subject_id = any(${idArray})`.execute(tx);
+}
