@@ -79,9 +79,18 @@ export function createRetentionService(deps: RetentionDeps) {
   /** The rules some purpose names, each as a loose bound on its event. */
   const bounds = (today: string): CandidateBound[] => {
     const used = new Set(def.purposes.map((p) => p.retention));
+    // A withdrawal or request-closed rule that does not apply to a person counts from collection.
     return def.retention.rules
       .filter((r) => used.has(r.id))
-      .map((r) => ({ from: r.from, before: eventBound(today, r.duration) }));
+      .flatMap((r): CandidateBound[] => {
+        const before = eventBound(today, r.duration);
+        return r.from === 'withdrawal' || r.from === 'request_closed'
+          ? [
+              { from: r.from, before },
+              { from: 'collection', before },
+            ]
+          : [{ from: r.from, before }];
+      });
   };
 
   const decideFor =

@@ -93,18 +93,41 @@ export function expiryOf(register: Register, person: RetentionFacts, today: stri
       const withdrawn =
         person.withdrawnAt.get(p.id) ??
         (p.permission ? person.kindWithdrawnAt.get(p.permission.kind) : undefined);
-      const start =
-        rule.from === 'collection'
-          ? helsinkiDate(row.collectedAt)
-          : rule.from === 'last_activity'
-            ? helsinkiDate(person.lastActivityAt)
-            : rule.from === 'end_of_financial_year'
-              ? financialYearEndOf(helsinkiDate(row.updatedAt), yearEnd)
-              : rule.from === 'end_of_relationship'
-                ? person.relationshipEndedAt && helsinkiDate(person.relationshipEndedAt)
-                : rule.from === 'withdrawal'
-                  ? withdrawn && helsinkiDate(withdrawn)
-                  : person.requestClosedAt && helsinkiDate(person.requestClosedAt);
+      const collected = helsinkiDate(row.collectedAt);
+      let start: string | null;
+      switch (rule.from) {
+        case 'collection':
+          start = collected;
+          break;
+        case 'last_activity':
+          start = helsinkiDate(person.lastActivityAt);
+          break;
+        case 'end_of_financial_year':
+          start = financialYearEndOf(helsinkiDate(row.updatedAt), yearEnd);
+          break;
+        case 'end_of_relationship':
+          // A relationship not ended keeps the data.
+          start = person.relationshipEndedAt && helsinkiDate(person.relationshipEndedAt);
+          break;
+        case 'withdrawal':
+          // Withdrawn: counted from the withdrawal. Granted and not withdrawn: kept. A purpose of
+          // a permission kind the person never gave does not apply to them: counted from the
+          // category's collection.
+          start = withdrawn
+            ? helsinkiDate(withdrawn)
+            : p.permission && !person.kindsGranted.has(p.permission.kind)
+              ? collected
+              : null;
+          break;
+        case 'request_closed':
+          // A request open keeps the data; a person who never made one: from collection.
+          start = person.requestOpen
+            ? null
+            : person.requestClosedAt
+              ? helsinkiDate(person.requestClosedAt)
+              : collected;
+          break;
+      }
       purposes.push({
         purpose: p.id,
         rule: rule.id,

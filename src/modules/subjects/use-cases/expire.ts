@@ -26,6 +26,10 @@ export interface RetentionFacts {
   relationshipEndedAt: Date | null;
   /** The latest closed request of the person. */
   requestClosedAt: Date | null;
+  /** Whether the person has a request still open. */
+  requestOpen: boolean;
+  /** Permission kinds the person has granted (or confirms pending) on some channel. */
+  kindsGranted: ReadonlySet<string>;
   /** Per purpose, when consent to it was withdrawn (a stop of reason consent_withdrawal). */
   withdrawnAt: ReadonlyMap<string, Date>;
   /** Per permission kind, when it was withdrawn or objected to as a whole (channel `*`). */
@@ -125,9 +129,14 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       last_activity_at: Date | null;
       relationship_ended_at: Date | null;
       closed_at: Date | null;
+      open: boolean;
+      granted: string[] | null;
     }>`
       select s.id, s.updated_at, r.last_activity_at, r.relationship_ended_at,
-             (select max(q.closed_at) from requests q where q.subject_id = s.id) as closed_at
+             (select max(q.closed_at) from requests q where q.subject_id = s.id) as closed_at,
+             exists (select 1 from requests q where q.subject_id = s.id and q.closed_at is null) as open,
+             (select array_agg(distinct ps.kind) from permission_states ps
+               where ps.subject_id = s.id and ps.state in ('granted', 'pending')) as granted
         from subjects s left join subject_retention r on r.subject_id = s.id
        where s.id = any(${idArray})`.execute(ex),
     sql<{
@@ -156,6 +165,8 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       lastActivityAt: new Date(lastActivity),
       relationshipEndedAt: p.relationship_ended_at && new Date(p.relationship_ended_at),
       requestClosedAt: p.closed_at && new Date(p.closed_at),
+      requestOpen: p.open,
+      kindsGranted: new Set(p.granted ?? []),
       withdrawnAt: new Map(),
       kindWithdrawnAt: new Map(),
       rows: [],
