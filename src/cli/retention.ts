@@ -46,7 +46,11 @@ export function retentionCommand(): Command {
             console.log(`  relationship ended: ${s.relationshipEndedAt?.slice(0, 10) ?? 'no'}`);
             console.log(`  last activity: ${s.lastActivityAt.slice(0, 10)}`);
             for (const c of s.categories) {
-              const state = c.expired ? (c.held ? 'EXPIRED, kept by a legal hold' : 'EXPIRED') : 'kept';
+              const state = c.expired
+                ? c.held
+                  ? 'EXPIRED, kept by a legal hold'
+                  : 'EXPIRED'
+                : 'kept';
               console.log(
                 `  ${c.category.padEnd(20)} until ${(c.until ?? 'no end yet').padEnd(11)} ${state}  (${c.rules.join(', ')})`,
               );

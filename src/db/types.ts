@@ -83,7 +83,11 @@ export interface SubjectHistoryTable {
 /** Retention events of a person (migration 0027, src/modules/retention). */
 export interface SubjectRetentionTable {
   subject_id: string;
-  relationship_ended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  relationship_ended_at: ColumnType<
+    Date | null,
+    Date | string | null | undefined,
+    Date | string | null
+  >;
   last_activity_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 

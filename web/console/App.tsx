@@ -25,6 +25,7 @@ import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
 import { LetterPage } from './pages/Letter.tsx';
 import { RequestPage } from './pages/Request.tsx';
+import { RetentionPage } from './pages/Retention.tsx';
 import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
 import { SearchPage } from './pages/Search.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
@@ -131,6 +132,15 @@ function Shell({ me }: { me: Me }) {
       : []),
     ...(canOutbox
       ? [{ to: '/outbox', label: 'nav.outbox' as const, current: (p: string) => p === '/outbox' }]
+      : []),
+    ...(canOutbox
+      ? [
+          {
+            to: '/retention',
+            label: 'nav.retention' as const,
+            current: (p: string) => p === '/retention',
+          },
+        ]
       : []),
     ...(canStaff
       ? [{ to: '/staff', label: 'nav.staff' as const, current: (p: string) => p === '/staff' }]
@@ -241,6 +251,7 @@ function Routes({
       <Route path="/audit">{canAudit ? <AccessLogPage /> : <NotAllowed />}</Route>
       <Route path="/audiences">{canAudiences ? <AudiencesPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
+      <Route path="/retention">{canOutbox ? <RetentionPage /> : <NotAllowed />}</Route>
       <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>
       <Route path="/account">
         <AccountPage />

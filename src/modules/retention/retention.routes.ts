@@ -71,8 +71,7 @@ export function retentionRoutes(app: FastifyInstance, service: RetentionService)
         ...errors,
       },
     },
-    handler: async (req) =>
-      service.endRelationship(actorOf(req), req.params.id, req.body.purpose),
+    handler: async (req) => service.endRelationship(actorOf(req), req.params.id, req.body.purpose),
   });
 
   r.get('/retention/due', {

@@ -183,7 +183,11 @@ export function createRetentionService(deps: RetentionDeps) {
      * now). The actor must be allowed to write under `purpose`. Ending it again keeps the first
      * time.
      */
-    async endRelationship(actor: Actor, subjectId: string, purpose: string): Promise<{ endedAt: string }> {
+    async endRelationship(
+      actor: Actor,
+      subjectId: string,
+      purpose: string,
+    ): Promise<{ endedAt: string }> {
       requireAction(actor, 'write');
       if (!register.purpose(purpose)) {
         throw new AppError('validation_failed', `unknown purpose "${purpose}"`, [

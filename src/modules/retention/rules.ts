@@ -74,7 +74,11 @@ export interface CategoryExpiry {
 }
 
 /** Per category the person has, its last day and whether it has expired at `today`. */
-export function expiryOf(register: Register, person: RetentionFacts, today: string): CategoryExpiry[] {
+export function expiryOf(
+  register: Register,
+  person: RetentionFacts,
+  today: string,
+): CategoryExpiry[] {
   const def = register.definition;
   const rules = new Map(def.retention.rules.map((r) => [r.id, r]));
   const yearEnd = def.controller.financialYearEnd;

@@ -175,8 +175,10 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
   for (const r of rows.rows) {
     // The latest collection among the row's fields (as an erasure's holds count it).
     let collected = new Date(r.collected_at).getTime();
-    const meta = typeof r.field_meta === 'string' ? JSON.parse(r.field_meta) : r.field_meta;
-    for (const m of Object.values((meta ?? {}) as Record<string, { collectedAt: string }>)) {
+    const meta = (
+      typeof r.field_meta === 'string' ? JSON.parse(r.field_meta) : r.field_meta
+    ) as Record<string, { collectedAt: string }> | null;
+    for (const m of Object.values(meta ?? {})) {
       collected = Math.max(collected, new Date(m.collectedAt).getTime());
     }
     byId.get(r.subject_id)?.rows.push({
@@ -204,7 +206,7 @@ export function createRetentionData(
   ctx: UseCaseContext,
   eraseSubject: ReturnType<typeof createEraseSubject>,
 ) {
-  const { access, audit, clock, db, keys, register } = ctx;
+  const { access, audit, clock, db, keys } = ctx;
   const { codec } = access;
 
   return {
