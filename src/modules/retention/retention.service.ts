@@ -113,13 +113,9 @@ export function createRetentionService(deps: RetentionDeps) {
     const held = new Map<string, number>();
     let erase = 0;
     let partial = 0;
-    let after: string | null = null;
-    for (;;) {
-      const ids = await subjects.retention.candidates(b, after, 2000);
-      if (ids.length === 0) {
-        break;
-      }
-      after = ids.at(-1) ?? null;
+    const all = await subjects.retention.candidates(b);
+    for (let i = 0; i < all.length; i += 2000) {
+      const ids = all.slice(i, i + 2000);
       for (const f of await subjects.retention.facts(ids)) {
         const expired = expiryOf(register, f, today).filter((c) => c.expired);
         if (expired.length === 0) {
@@ -265,22 +261,16 @@ export function createRetentionService(deps: RetentionDeps) {
         batches: 0,
         complete: true,
       };
-      let after: string | null = null;
-      for (;;) {
+      // The candidates are read once; each batch locks its people and reads them again, so
+      // what another sweep took meanwhile, or a write made since, is seen.
+      const all = await subjects.retention.candidates(b);
+      const size = opts.batchSize ?? 1000;
+      for (let i = 0; i < all.length; i += size) {
         if (opts.maxBatches !== undefined && total.batches >= opts.maxBatches) {
           total.complete = false;
           break;
         }
-        const { last, outcome } = await subjects.retention.expireBatch(
-          b,
-          after,
-          opts.batchSize ?? 1000,
-          decide,
-        );
-        if (last === null) {
-          break;
-        }
-        after = last;
+        const outcome = await subjects.retention.expireBatch(all.slice(i, i + size), decide);
         total.batches++;
         total.erased += outcome.erased;
         total.heldRecords += outcome.heldRecords;

@@ -12,6 +12,7 @@ import { arrayLiteral } from '../../../db/array-literal.ts';
 import { withTransaction, type Executor } from '../../../db/transaction.ts';
 import type { RETENTION_EVENTS } from '../../definition/index.ts';
 import { system } from '../../../lib/actor.ts';
+import type { AuditEvent } from '../../audit/index.ts';
 import type { UseCaseContext } from '../access.ts';
 import type { FieldValue } from '../field-types.ts';
 import { planHolds } from '../holds.ts';
@@ -73,46 +74,62 @@ export function heldCategories(
   return new Set(plan.groups.flatMap((g) => g.categories));
 }
 
-function boundSql(b: CandidateBound) {
-  switch (b.from) {
-    case 'collection':
-      return sql`exists (select 1 from subject_values v where v.subject_id = s.id and v.collected_at < ${b.before})`;
-    case 'end_of_financial_year':
-      return sql`exists (select 1 from subject_values v where v.subject_id = s.id and v.updated_at < ${b.before})`;
-    case 'last_activity':
-      return sql`greatest(s.updated_at, r.last_activity_at) < ${b.before}`;
-    case 'end_of_relationship':
-      return sql`r.relationship_ended_at < ${b.before}`;
-    case 'withdrawal':
-      return sql`(exists (select 1 from subject_stops st where st.subject_id = s.id
-                   and st.reason = 'consent_withdrawal' and st.since < ${b.before})
-               or exists (select 1 from permission_states ps where ps.subject_id = s.id
-                   and ps.channel = '*' and ps.state in ('withdrawn', 'objected')
-                   and ps.changed_at < ${b.before}))`;
-    case 'request_closed':
-      return sql`exists (select 1 from requests q where q.subject_id = s.id and q.closed_at < ${b.before})`;
+/**
+ * Live people (not held records) who may have something expired, in id order: one set-based
+ * query (each event's table read once, by index where there is one), never a lock. The bounds of
+ * one event are merged (`t < a or t < b` is `t < max(a, b)`).
+ */
+async function candidates(ex: Executor, bounds: readonly CandidateBound[]): Promise<string[]> {
+  const latest = new Map<CandidateBound['from'], Date>();
+  for (const b of bounds) {
+    const cur = latest.get(b.from);
+    if (!cur || b.before > cur) {
+      latest.set(b.from, b.before);
+    }
   }
-}
-
-/** Live people (not held records) whose id is after `after`, who may have something expired. */
-async function candidates(
-  ex: Executor,
-  bounds: readonly CandidateBound[],
-  after: string | null,
-  limit: number,
-  lock: boolean,
-): Promise<string[]> {
-  if (bounds.length === 0) {
+  if (latest.size === 0) {
     return [];
   }
-  const any = sql.join(bounds.map(boundSql), sql` or `);
+  const parts = [];
+  const collection = latest.get('collection');
+  const fy = latest.get('end_of_financial_year');
+  if (collection || fy) {
+    const conds = [
+      ...(collection ? [sql`v.collected_at < ${collection}`] : []),
+      ...(fy ? [sql`v.updated_at < ${fy}`] : []),
+    ];
+    parts.push(
+      sql`select v.subject_id as id from subject_values v where ${sql.join(conds, sql` or `)}`,
+    );
+  }
+  const activity = latest.get('last_activity');
+  if (activity) {
+    parts.push(sql`select s.id from subjects s left join subject_retention r on r.subject_id = s.id
+                    where greatest(s.updated_at, r.last_activity_at) < ${activity}`);
+  }
+  const ended = latest.get('end_of_relationship');
+  if (ended) {
+    parts.push(sql`select subject_id as id from subject_retention
+                    where relationship_ended_at < ${ended}`);
+  }
+  const withdrawn = latest.get('withdrawal');
+  if (withdrawn) {
+    parts.push(sql`select subject_id as id from subject_stops
+                    where reason = 'consent_withdrawal' and since < ${withdrawn}`);
+    parts.push(sql`select subject_id as id from permission_states
+                    where channel = '*' and state in ('withdrawn', 'objected')
+                      and changed_at < ${withdrawn}`);
+  }
+  const closed = latest.get('request_closed');
+  if (closed) {
+    parts.push(sql`select subject_id as id from requests
+                    where subject_id is not null and closed_at < ${closed}`);
+  }
   const r = await sql<{ id: string }>`
-      select s.id from subjects s left join subject_retention r on r.subject_id = s.id
+      select s.id from subjects s
        where s.erased_at is null and s.held_purpose is null
-         ${after === null ? sql`` : sql`and s.id > ${after}`}
-         and (${any})
-       order by s.id limit ${limit}
-       ${lock ? sql`for update of s skip locked` : sql``}`.execute(ex);
+         and s.id in (${sql.join(parts, sql` union `)})
+       order by s.id`.execute(ex);
   return r.rows.map((x) => x.id);
 }
 
@@ -210,26 +227,23 @@ export function createRetentionData(
   const { codec } = access;
 
   return {
-    /** People who may have something expired, for a plan (no lock). */
-    candidates: (bounds: readonly CandidateBound[], after: string | null, limit: number) =>
-      candidates(db, bounds, after, limit, false),
+    /** People who may have something expired, in id order (no lock). */
+    candidates: (bounds: readonly CandidateBound[]) => candidates(db, bounds),
     facts: (ids: readonly string[]) => factsOf(db, ids),
     heldCategories: (facts: RetentionFacts, at: Date) => heldCategories(ctx, facts, at),
 
     /**
-     * One batch of a sweep: locks up to `limit` candidates after `after` (skipping those another
-     * sweep holds), reads their facts under the lock, asks `decide`, and deletes what it answers:
+     * One batch of a sweep: locks these candidates (skipping those another sweep holds, and those
+     * erased meanwhile), reads their facts under the lock, asks `decide`, and deletes what it answers:
      * a person all of whose categories expired is erased (crypto-shredded; a legal hold's
      * categories first go to a held record, through the erasure path), else the expired
      * categories are deleted, but for those a legal hold keeps. Each person's deletion is logged
      * (`subject.expire`). Answers the last id looked at (null when none was left) and counts.
      */
     async expireBatch(
-      bounds: readonly CandidateBound[],
-      after: string | null,
-      limit: number,
+      batch: readonly string[],
       decide: (facts: readonly RetentionFacts[]) => ExpiryDecision[],
-    ): Promise<{ last: string | null; outcome: ExpireOutcome }> {
+    ): Promise<ExpireOutcome> {
       const at = clock.now();
       const outcome: ExpireOutcome = {
         erased: 0,
@@ -240,11 +254,22 @@ export function createRetentionData(
       };
       const viaErasure: string[] = [];
       const erasedWhole: string[] = [];
-      const last = await withTransaction(db, async (tx) => {
-        const ids = await candidates(tx, bounds, after, limit, true);
+      await withTransaction(db, async (tx) => {
+        const locked = await sql<{ id: string }>`
+            select id from subjects
+             where id = any(${arrayLiteral(batch)}::uuid[])
+               and erased_at is null and held_purpose is null
+             order by id for update skip locked`.execute(tx);
+        const ids = locked.rows.map((r) => r.id);
+        const live = await sql<{ n: number }>`
+            select count(*)::int as n from subjects
+             where id = any(${arrayLiteral(batch)}::uuid[])
+               and erased_at is null and held_purpose is null`.execute(tx);
+        outcome.skipped += (live.rows[0]?.n ?? 0) - ids.length;
         if (ids.length === 0) {
-          return null;
+          return;
         }
+        const events: AuditEvent[] = [];
         const facts = await factsOf(tx, ids);
         const byId = new Map(facts.map((f) => [f.id, f]));
         const partial: Array<{ id: string; categories: string[]; rules: string[] }> = [];
@@ -263,7 +288,7 @@ export function createRetentionData(
           outcome.categoriesHeld += d.categories.length - categories.length;
           if (all) {
             erasedWhole.push(d.id);
-            await audit.record(tx, {
+            events.push({
               actor: system,
               action: 'subject.expire',
               subjectId: d.id,
@@ -290,7 +315,7 @@ export function createRetentionData(
             .where('category', 'in', p.categories)
             .execute();
           await reindex(tx, p.id);
-          await audit.record(tx, {
+          events.push({
             actor: system,
             action: 'subject.expire',
             subjectId: p.id,
@@ -299,7 +324,7 @@ export function createRetentionData(
           });
           outcome.categoriesDeleted += p.categories.length;
         }
-        return ids.at(-1) ?? null;
+        await audit.record(tx, events);
       });
       if (erasedWhole.length > 0) {
         await keys
@@ -316,7 +341,7 @@ export function createRetentionData(
           outcome.skipped++; // erased meanwhile, or failed: the next sweep sees it again
         }
       }
-      return { last, outcome };
+      return outcome;
     },
   };
 
