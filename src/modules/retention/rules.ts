@@ -19,13 +19,39 @@ const HELSINKI = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
+/** Helsinki dates by UTC hour (its offsets are whole hours), and sums by date and duration. */
+const dateCache = new Map<number, string>();
+const sumCache = new Map<string, string>();
+
 /** The Helsinki calendar date of an instant, YYYY-MM-DD. */
 export function helsinkiDate(t: Date): string {
-  return HELSINKI.format(t);
+  const hour = Math.floor(t.getTime() / 3_600_000);
+  let d = dateCache.get(hour);
+  if (d === undefined) {
+    if (dateCache.size > 100_000) {
+      dateCache.clear();
+    }
+    d = HELSINKI.format(t);
+    dateCache.set(hour, d);
+  }
+  return d;
 }
 
 /** A calendar date plus an ISO 8601 duration (PnYnMnWnD), month-end clamped. */
 export function addDuration(date: string, duration: string): string {
+  const key = `${date}${duration}`;
+  let sum = sumCache.get(key);
+  if (sum === undefined) {
+    if (sumCache.size > 100_000) {
+      sumCache.clear();
+    }
+    sum = computeDuration(date, duration);
+    sumCache.set(key, sum);
+  }
+  return sum;
+}
+
+function computeDuration(date: string, duration: string): string {
   const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(duration);
   const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   if (!m || !d) {
