@@ -79,6 +79,7 @@ describe('the server’s jobs', () => {
             'portal.purge-unverified',
             'requests.digest',
             'requests.shred-erased',
+            'retention.sweep',
             'staff.prune-sessions',
             'subjects.shred-ended-holds',
           ]);
