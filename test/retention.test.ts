@@ -315,6 +315,37 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     expect(await erased(ids.current!)).toBe(false);
   });
 
+  it('two sweeps at once share the work: each person is erased and logged once', async () => {
+    now = new Date('2060-03-02T10:00:00Z');
+    const people: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      people.push(await create({ identity: { firstName: 'Testi', lastName: `Rinnakkain${i}` } }));
+      await services.retention.endRelationship(operator, people[i]!, 'customer_relationship');
+    }
+    now = new Date('2067-01-02T10:00:00Z');
+    const [a, b] = await Promise.all([
+      services.retention.sweep({ batchSize: 2 }),
+      services.retention.sweep({ batchSize: 2 }),
+    ]);
+    expect((a?.erased ?? 0) + (b?.erased ?? 0)).toBe(6);
+    const logged = await sql<{ n: number }>`
+      select count(*)::int as n from audit_events
+       where action = 'subject.expire' and subject_id = any(${`{${people.join(',')}}`}::uuid[])`.execute(
+      db.handle.db,
+    );
+    expect(logged.rows[0]?.n).toBe(6);
+  });
+
+  it("counts the person's own portal use as activity, not a retention deletion", async () => {
+    now = new Date('2070-05-01T10:00:00Z');
+    const id = await create({ identity: { firstName: 'Testi', lastName: 'Aktiivinen' } });
+    now = new Date('2071-06-01T10:00:00Z');
+    await services.retention.recordActivity(id);
+    expect((await services.retention.ofSubject(id)).lastActivityAt).toBe(
+      '2071-06-01T10:00:00.000Z',
+    );
+  });
+
   it('deletes one expired category and keeps the person and the rest', async () => {
     now = new Date('2050-01-31T10:00:00Z');
     const id = await create({ identity: { firstName: 'Ulla', lastName: 'Rinne' } });
