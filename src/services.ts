@@ -31,7 +31,11 @@ import { system } from './lib/actor.ts';
 import { createInterchangeService } from './modules/interchange/index.ts';
 import { createRetentionService } from './modules/retention/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
-import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
+import {
+  buildAccessPackage,
+  buildAccessPdf,
+  createSubjectsService,
+} from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
 import type { RetryPolicy } from './jobs/index.ts';
 import { createMailService } from './mail/index.ts';
@@ -169,6 +173,9 @@ export function createServices(deps: {
         return result;
       },
       recipientsOf: subjects.recipientsOf,
+      // A copy printed for a request without e-mail, posted or handed over.
+      buildAccessPackage,
+      buildAccessPdf,
     },
     // The daily digest goes to the staff who handle requests, each in their language.
     handlers: () => staff.requestHandlers(),

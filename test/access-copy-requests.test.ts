@@ -274,6 +274,7 @@ describe.each(DATABASES)("the person's stops and requests in the access copy on 
       name: `Soittaja Toinen ${tag()}`,
       email: `soittaja.${tag()}@example.net`,
       phone: '+358 50 111 2233',
+      address: { street: `Soittajanpolku ${tag()}`, postalCode: '33100', city: 'Tampere' },
     };
     const rq = t.services.requests;
     const unproven = (
@@ -291,10 +292,22 @@ describe.each(DATABASES)("the person's stops and requests in the access copy on 
     expect(c.requests.map((r) => [r.id, r.type, r.state, r.identityProvenAt])).toEqual([
       [unproven, 'access', 'refused', null],
     ]);
-    expect(c.requests[0]?.contact).toEqual({ email: null, phone: null, name: null });
+    expect(c.requests[0]?.contact).toEqual({
+      email: null,
+      phone: null,
+      name: null,
+      address: null,
+    });
     expect(c.requests[0]?.reasons).toEqual({});
     const { html, pdf } = await readable(await buildAccessPackage(c, t.register, 'en'));
-    for (const secret of [caller.name, caller.email, '111 2233', '+358501112233', refusal]) {
+    for (const secret of [
+      caller.name,
+      caller.email,
+      '111 2233',
+      '+358501112233',
+      caller.address.street,
+      refusal,
+    ]) {
       expect(JSON.stringify(c), secret).not.toContain(secret);
       expect(html, secret).not.toContain(secret);
       expect(squash(pdf), secret).not.toContain(squash(secret));

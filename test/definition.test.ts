@@ -49,7 +49,7 @@ describe('register definition', () => {
     const [p] = problemsOf(text);
     expect(p?.path).toMatch(/^purposes\[\d+\]\.legalBasis$/);
     expect(p?.message).toBe(
-      'expected one of consent, contract, legal_obligation, vital_interest, public_task, legitimate_interest, found "concent"',
+      'expected one of consent, contract, legal_obligation, vital_interest, public_task, legitimate_interest, unknown, found "concent"',
     );
     expect(p?.line).toBe(lineOf(text, 'legalBasis: concent'));
   });
@@ -76,14 +76,19 @@ describe('register definition', () => {
     const phoneOnly = edited(/ {4}email: tietosuoja@revontuli\.example\.com\n/, '');
     expect(parseDefinition(phoneOnly, 'register.yaml').definition.controller.dpo).toEqual({
       name: 'Joel Västilä',
-      role: 'Data protection officer',
+      // A plain role (the older form) is the role in every language.
+      role: {
+        sv: 'Data protection officer',
+        fi: 'Data protection officer',
+        en: 'Data protection officer',
+      },
       phone: '+358 40 0000 102',
     });
   });
 
   it('refuses a purpose that uses an undeclared category', () => {
     const problems = problemsOf(
-      edited(/(- id: newsletter[\s\S]*?categories: \[)/, '$1shoe_sizes, '),
+      edited(/(- id: newsletter\n {4}legalBasis[\s\S]*?categories: \[)/, '$1shoe_sizes, '),
     );
     expect(problems).toContainEqual(
       expect.objectContaining({
@@ -310,7 +315,7 @@ describe('register definition', () => {
       expect.objectContaining({
         path: 'favouriteColour',
         message: expect.stringMatching(
-          /^unknown key "favouriteColour"; the keys allowed here are version, controller, /,
+          /^unknown key "favouriteColour"; the keys allowed here are version, languages, notice, controller, /,
         ),
         line: lineOf(text, 'favouriteColour'),
         column: 1,
@@ -536,7 +541,13 @@ describe('register definition', () => {
           message: `the European Commission has adopted no adequacy decision for IN (India) (list checked ${ADEQUACY_LIST_CHECKED}); use scc, bcr or a derogation`,
         }),
       );
-      const us = problemsOf(edited(/mechanism: dpf/, 'mechanism: adequacy'));
+      // The certification is what the decision covers: without it, adequacy is refused too.
+      const us = problemsOf(
+        edited(/mechanism: dpf/, 'mechanism: adequacy').replace(
+          /\n {4}# On the Data Privacy Framework List.*\n {4}dpfCertified: true/,
+          '',
+        ),
+      );
       expect(us).toContainEqual(
         expect.objectContaining({
           path: 'transfers[0].mechanism',
@@ -559,13 +570,14 @@ describe('register definition', () => {
         expect(reg.warnings).toContainEqual(
           expect.objectContaining({
             severity: 'warning',
-            path: expect.stringMatching(/^transfers\[\d+\]\.mechanism$/),
+            path: expect.stringMatching(/^transfers\[\d+\]\.withinAdequacyScope$/),
             message: expect.stringMatching(
               new RegExp(
-                `^the adequacy decision for ${name} \\(.*\\) covers only .*${law}.*: check that Lumen Metrics Ltd`,
+                `^the adequacy decision for ${name} \\(.*\\) covers only .*${law}.*: check that Lumen Metrics Ltd .* set withinAdequacyScope: true`,
               ),
             ),
-            line: lineOf(text, 'mechanism: adequacy'),
+            // Reported at the transfer, where the key would go.
+            line: lineOf(text, 'recipient: analytics_service'),
           }),
         );
       },
@@ -585,15 +597,19 @@ describe('register definition', () => {
       },
     );
 
-    it('warns that the Data Privacy Framework covers only certified organisations', () => {
-      const reg = parseDefinition(demo, 'register.yaml');
-      expect(reg.warnings).toEqual([
+    it('refuses the Data Privacy Framework for a recipient not marked certified', () => {
+      expect(parseDefinition(demo, 'register.yaml').warnings).toEqual([]);
+      const text = edited(
+        /\n {4}# On the Data Privacy Framework List.*\n {4}dpfCertified: true/,
+        '',
+      );
+      expect(problemsOf(text)).toEqual([
         expect.objectContaining({
           path: 'transfers[0].mechanism',
           message: expect.stringContaining(
-            'covers only organisations certified under the EU-US Data Privacy Framework, for the data their certification covers: check that Mailfinch Inc. is on the Data Privacy Framework List',
+            'covers only organisations certified under the EU-US Data Privacy Framework, for the data their certification covers: Mailfinch Inc. is not marked dpfCertified',
           ),
-          line: lineOf(demo, 'mechanism: dpf'),
+          line: lineOf(text, 'mechanism: dpf'),
         }),
       ]);
     });
@@ -638,13 +654,15 @@ describe('register definition', () => {
     // The cross-checks find these purposes first, then the unused category above them, then the
     // transfer: the problems come out sorted by line all the same.
     const text = edited(/mechanism: dpf/, 'mechanism: privacy_shield')
-      .replace(/(- id: newsletter[\s\S]*?categories: \[)/, '$1shoe_sizes, ')
+      .replace(/(- id: newsletter\n {4}legalBasis[\s\S]*?categories: \[)/, '$1shoe_sizes, ')
       .replace(
         /^categories:\n/m,
         'categories:\n  - id: hobbies\n    label: { sv: Hobbyer, fi: Harrastukset, en: Hobbies }\n    fields:\n      - id: hobby\n        type: text\n        label: { sv: Hobby, fi: Harrastus, en: Hobby }\n',
       );
     const problems = problemsOf(text);
     expect(problems.map((p) => p.path)).toEqual([
+      'categories[0]',
+      // The warning that no source supplies the new category, at the same place.
       'categories[0]',
       expect.stringMatching(/^purposes\[\d+\]\.categories\[0\]$/),
       'transfers[0].mechanism',

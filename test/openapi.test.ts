@@ -138,16 +138,45 @@ describe('the OpenAPI document', () => {
     });
     expect(controller.dpo).toEqual({
       name: 'Joel Västilä',
-      role: 'Data protection officer',
+      // A role given as a plain string is published in every language.
+      role: {
+        sv: 'Data protection officer',
+        fi: 'Data protection officer',
+        en: 'Data protection officer',
+      },
       email: 'tietosuoja@revontuli.example.com',
       phone: '+358 40 0000 102',
     });
+    expect(controller.vatId).toBe('FI31415926');
     // The demo controller is in the EU: no representative is published.
     expect(controller).not.toHaveProperty('representative');
     // The document describes them too, for clients generated from it.
     const summary = JSON.stringify(doc.paths['/api/v1/definition']);
     expect(summary).toContain('postalCode');
     expect(summary).toContain('dpo');
+  });
+
+  it("publishes the notice's languages, date, disclosures and the categories each source supplies", async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/definition' });
+    const body = res.json<{
+      languages: string[];
+      notice: { date: string; laws: string[] };
+      disclosures: Array<{ kind: string; text: { fi: string } }>;
+      sources: Array<{ id: string; categories: string[] }>;
+    }>();
+    expect(body.languages).toEqual(['fi', 'sv', 'en']);
+    expect(body.notice.date).toBe('2026-03-02');
+    expect(body.notice.laws).toContain('Data Protection Act 1050/2018');
+    expect(body.disclosures.map((d) => d.kind)).toEqual([
+      'none_except_contract_consent_law',
+      'authorities_on_request',
+      'business_sale',
+    ]);
+    expect(body.disclosures[0]?.text.fi).toContain('Emme luovuta');
+    expect(body.sources.find((x) => x.id === 'automatic')?.categories).toEqual([
+      'device',
+      'analytics',
+    ]);
   });
 
   it('has a server, the AGPL licence, and a client error answer for every operation', () => {

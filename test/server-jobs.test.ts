@@ -78,6 +78,7 @@ describe('the server’s jobs', () => {
             'portal.prune-tokens',
             'portal.purge-unverified',
             'requests.digest',
+            'requests.letters',
             'requests.shred-erased',
             'retention.sweep',
             'staff.prune-sessions',

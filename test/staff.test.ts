@@ -551,6 +551,12 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         })
       ).id;
     let linkTo = '';
+    /** An access request without e-mail, completed to be handed over: its copy to print. */
+    const completedForHand = async (person: string) => {
+      const id = await newRequest('access', person);
+      await t.services.requests.complete(operator, id, { delivery: 'handed_over' });
+      return id;
+    };
 
     const routes: Array<{
       name: string;
@@ -628,7 +634,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         name: 'complete a request',
         method: 'POST',
         url: (id) => `/api/v1/requests/${id}/complete`,
-        body: () => ({}),
+        // The request gives no e-mail address: the printed copy is handed over.
+        body: () => ({ delivery: 'handed_over' }),
         prepare: (person) => newRequest('access', person),
         allowed: only('admin', 'dpo'),
       },
@@ -737,7 +744,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
           const [request, letter] = id.split('|');
           return `/api/v1/requests/${request}/letters/${letter}/sent`;
         },
-        body: () => ({ how: 'post' }),
+        // In person, without a postal address: the person is told by hand.
+        body: () => ({ how: 'handed_over' }),
         prepare: async () => {
           const request = await newRequest();
           const letter = await t.db.handle.db
@@ -747,6 +755,29 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
             .executeTakeFirstOrThrow();
           return `${request}|${letter.id}`;
         },
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'print the access copy of a request without e-mail',
+        method: 'GET',
+        url: (id) => `/api/v1/requests/${id}/package?format=pdf`,
+        prepare: (person) => completedForHand(person),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: 'record the delivery of a printed access copy',
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/delivery`,
+        body: () => ({ how: 'handed_over' }),
+        prepare: (person) => completedForHand(person),
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: "correct a request's contact details",
+        method: 'POST',
+        url: (id) => `/api/v1/requests/${id}/contact`,
+        body: () => ({ address: { street: 'Kulmakatu 1', postalCode: '00100', city: 'Helsinki' } }),
+        prepare: () => newRequest(),
         allowed: only('admin', 'dpo'),
       },
       {

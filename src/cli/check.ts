@@ -1,27 +1,62 @@
 import { Command } from 'commander';
-import { DefinitionError, formatProblems, loadDefinition } from '../modules/definition/index.ts';
+import {
+  DefinitionError,
+  formatProblems,
+  loadDefinition,
+  splitProblems,
+  type DefinitionProblem,
+} from '../modules/definition/index.ts';
 import { countriesOutsideEea } from '../modules/definition/index.ts';
 import { loadConfig } from '../config/config.ts';
 import { resolveRegisterFile } from '../runtime.ts';
 
+/** One problem as `--json` prints it. */
+const asJson = (p: DefinitionProblem) => ({
+  path: p.path,
+  message: p.message,
+  ...(p.line !== undefined ? { line: p.line, column: p.column ?? 1 } : {}),
+});
+
 export function checkCommand(): Command {
   return new Command('check')
     .description(
-      'Validate a register definition: print every problem and exit 1, or a summary (and any warnings) and exit 0',
+      'Validate a register definition: print every error (what it may not say, or the law no longer allows) and exit 1, or a summary and exit 0; warnings (what it leaves unsaid, with the article that asks for it) are listed apart and do not fail it',
     )
     .argument('[file]', 'the definition (default: REKISTERI_REGISTER or ./register.yaml)')
-    .action(async (file?: string) => {
+    .option('--json', 'print { file, valid, errors, warnings } as JSON instead')
+    .action(async (file: string | undefined, opts: { json?: boolean }) => {
       const target = file ?? (await resolveRegisterFile(loadConfig())).file;
       try {
-        const reg = await loadDefinition(target);
+        // Today, so that an overdue review of the notice is warned about.
+        const reg = await loadDefinition(target, new Date().toISOString().slice(0, 10));
+        if (opts.json) {
+          console.log(
+            JSON.stringify(
+              {
+                file: target,
+                valid: true,
+                languages: reg.languages,
+                errors: [],
+                warnings: reg.warnings.map(asJson),
+              },
+              null,
+              2,
+            ),
+          );
+          return;
+        }
         const d = reg.definition;
         const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
         const warnings = reg.warnings.length;
         console.log(`${target}: valid${warnings > 0 ? `, ${count(warnings, 'warning')}` : ''}`);
         console.log(`  controller   ${d.controller.name} (${d.controller.businessId})`);
-        console.log(
-          `  register     ${d.register.name.en} / ${d.register.name.fi} / ${d.register.name.sv}`,
-        );
+        console.log(`  register     ${reg.languages.map((l) => d.register.name[l]).join(' / ')}`);
+        console.log(`  languages    ${reg.languages.join(', ')}`);
+        if (d.notice) {
+          console.log(
+            `  notice       ${d.notice.date}${d.notice.version ? `, version ${d.notice.version}` : ''}${d.notice.nextReview ? `, next review ${d.notice.nextReview}` : ''}`,
+          );
+        }
         console.log(`  subjects     ${d.register.subjectGroups.map((g) => g.id).join(', ')}`);
         console.log(
           `  categories   ${count(d.categories.length, 'category').replace('categorys', 'categories')}, ${count(
@@ -43,11 +78,28 @@ export function checkCommand(): Command {
         );
         console.log(`  version      ${reg.digest.slice(0, 12)}`);
         if (warnings > 0) {
+          console.log(`warnings (what the definition leaves unsaid or should be checked):`);
           console.log(formatProblems(target, [...reg.warnings]));
         }
       } catch (err) {
         if (err instanceof DefinitionError) {
-          console.error(err.message);
+          if (opts.json) {
+            const { errors, warnings } = splitProblems(err.problems);
+            console.log(
+              JSON.stringify(
+                {
+                  file: target,
+                  valid: false,
+                  errors: errors.map(asJson),
+                  warnings: warnings.map(asJson),
+                },
+                null,
+                2,
+              ),
+            );
+          } else {
+            console.error(err.message);
+          }
           process.exitCode = 1;
           return;
         }

@@ -279,6 +279,12 @@ export interface RequestsTable {
   download_until: NullableTime;
   /** Set while one handler's completion is running (a claim; 0016). */
   completing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Access, portability without e-mail: how the copy is to reach the person (0024). */
+  delivery_how: ColumnType<string | null, string | null | undefined, string | null>;
+  delivered_how: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A calendar date, read as `YYYY-MM-DD` text. */
+  delivered_on: ColumnType<string | null, string | null | undefined, string | null>;
+  delivered_by: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -318,6 +324,9 @@ export interface RequestLettersTable {
   sent_on: ColumnType<string | null, string | null | undefined, string | null>;
   sent_by: string | null;
   sent_recorded_at: NullableTime;
+  /** Closed without being sent (0024): `shredded`, `expired`; its text dropped. */
+  closed_why: ColumnType<string | null, string | null | undefined, string | null>;
+  closed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface Database {

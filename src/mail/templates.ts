@@ -310,6 +310,11 @@ const completedData = z.strictObject({
   ...requestBase,
   /** Access, portability: the copy may be downloaded until this date. */
   downloadUntil: isoDate.optional(),
+  /**
+   * Access, portability without an e-mail address: the printed copy is enclosed with this letter
+   * (`post`) or handed over with it (`handed_over`); no download.
+   */
+  delivery: z.enum(['post', 'handed_over']).optional(),
   /** Rectification: the fields changed (`category.field`). */
   changed: z.array(shortText).max(500).optional(),
   /** Erasure: what legal holds keep, and until when. */
@@ -338,6 +343,8 @@ const completedWords: Record<
     subject: string;
     body: string;
     download: string;
+    enclosed: string;
+    handedOver: string;
     changed: string;
     held: string;
     heldItem: string;
@@ -351,6 +358,10 @@ const completedWords: Record<
     body: 'Vi har behandlat din {type} i registret {register}.',
     download:
       'Kopian av dina uppgifter är klar. Du kan ladda ner den i vår webbtjänst för registrerade till och med {until}; du får en länk efter att du bekräftat din e-postadress på nytt. Kopian skickas aldrig som bilaga.',
+    enclosed:
+      'En utskrift av kopian av dina uppgifter finns i samma försändelse som detta brev. Den skickas endast till den adress du angav i din begäran.',
+    handedOver:
+      'En utskrift av kopian av dina uppgifter överlämnas till dig personligen tillsammans med detta brev.',
     changed: 'Följande uppgifter har rättats:',
     held: 'Följande uppgifter bevaras eftersom lagen kräver det, och används endast för det ändamålet:',
     heldItem: '{categories}: {law}, till och med {until}',
@@ -364,6 +375,10 @@ const completedWords: Record<
     body: 'Olemme käsitelleet pyynnön ({type}) rekisterissä {register}.',
     download:
       'Kopio tiedoistasi on valmis. Voit ladata sen rekisteröidyn verkkopalvelustamme {until} asti; saat latauslinkin, kun vahvistat sähköpostiosoitteesi uudelleen. Kopiota ei koskaan lähetetä liitteenä.',
+    enclosed:
+      'Tulostettu kopio tiedoistasi on tämän kirjeen mukana samassa lähetyksessä. Se lähetetään vain pyynnössäsi antamaasi osoitteeseen.',
+    handedOver:
+      'Tulostettu kopio tiedoistasi luovutetaan sinulle henkilökohtaisesti tämän kirjeen kanssa.',
     changed: 'Seuraavat tiedot on oikaistu:',
     held: 'Seuraavat tiedot säilytetään lain vaatimuksesta, ja niitä käytetään vain siihen tarkoitukseen:',
     heldItem: '{categories}: {law}, {until} asti',
@@ -377,6 +392,9 @@ const completedWords: Record<
     body: 'We have handled your {type} in the register {register}.',
     download:
       'The copy of your data is ready. You can download it from our service for data subjects until {until}; you get a download link after confirming your e-mail address again. The copy is never sent as an attachment.',
+    enclosed:
+      'A printed copy of your data is enclosed with this letter, in the same envelope. It is sent only to the address you gave in your request.',
+    handedOver: 'A printed copy of your data is handed to you in person with this letter.',
     changed: 'The following data have been rectified:',
     held: 'The following data are kept because the law requires it, and are used for that purpose only:',
     heldItem: '{categories}: {law}, until {until}',
@@ -393,7 +411,9 @@ export const requestCompleted: MailTemplate<z.infer<typeof completedData>> = {
     const parts: Part[] = [
       fill(w.body, { type: REQUEST_TYPE_WORDS[d.type][locale], register: d.register }),
     ];
-    if (d.downloadUntil) {
+    if (d.delivery) {
+      parts.push(d.delivery === 'post' ? w.enclosed : w.handedOver);
+    } else if (d.downloadUntil) {
       parts.push(fill(w.download, { until: formatDate(locale, d.downloadUntil) }));
     }
     if (d.changed && d.changed.length > 0) {
@@ -480,6 +500,10 @@ const digestWords: Record<
   Locale,
   {
     subject: string;
+    /** Only letters wait: no request is due. */
+    subjectLetters: string;
+    /** Requests due and letters waiting. */
+    subjectBoth: string;
     intro: string;
     overdue: string;
     dueSoon: string;
@@ -491,6 +515,9 @@ const digestWords: Record<
 > = {
   sv: {
     subject: '{register}: {overdue} försenade och {dueSoon} snart förfallande begäranden',
+    subjectLetters: '{register}: {letters} brev att skicka',
+    subjectBoth:
+      '{register}: {overdue} försenade och {dueSoon} snart förfallande begäranden, {letters} brev att skicka',
     intro: 'Begäranden från registrerade i registret {register} den {today}:',
     overdue: 'Försenade ({count}):',
     dueSoon: 'Förfaller inom sju dagar ({count}):',
@@ -501,6 +528,9 @@ const digestWords: Record<
   },
   fi: {
     subject: '{register}: {overdue} myöhässä ja {dueSoon} pian erääntyvää pyyntöä',
+    subjectLetters: '{register}: {letters} lähetettävää kirjettä',
+    subjectBoth:
+      '{register}: {overdue} myöhässä ja {dueSoon} pian erääntyvää pyyntöä, {letters} lähetettävää kirjettä',
     intro: 'Rekisteröityjen pyynnöt rekisterissä {register} {today}:',
     overdue: 'Myöhässä ({count}):',
     dueSoon: 'Erääntyy seitsemän päivän kuluessa ({count}):',
@@ -511,6 +541,8 @@ const digestWords: Record<
   },
   en: {
     subject: '{register}: {overdue} overdue and {dueSoon} due soon',
+    subjectLetters: '{register}: {letters} letters to send',
+    subjectBoth: '{register}: {overdue} overdue and {dueSoon} due soon, {letters} letters to send',
     intro: "Data subjects' requests in the register {register} on {today}:",
     overdue: 'Overdue ({count}):',
     dueSoon: 'Due within seven days ({count}):',
@@ -534,11 +566,19 @@ export const requestsDigest: MailTemplate<z.infer<typeof digestData>> = {
           };
     return compose(
       locale,
-      fill(w.subject, {
-        register: d.register,
-        overdue: String(d.overdue.length),
-        dueSoon: String(d.dueSoon.length),
-      }),
+      fill(
+        d.overdue.length + d.dueSoon.length === 0 && d.letters.length > 0
+          ? w.subjectLetters
+          : d.letters.length > 0
+            ? w.subjectBoth
+            : w.subject,
+        {
+          register: d.register,
+          overdue: String(d.overdue.length),
+          dueSoon: String(d.dueSoon.length),
+          letters: String(d.letters.length),
+        },
+      ),
       [
         fill(w.intro, { register: d.register, today: formatDate(locale, d.today) }),
         fill(w.overdue, { count: String(d.overdue.length) }),

@@ -5,7 +5,9 @@
  * send"; the printable view shows the controller as sender, the person's address, the date and
  * the letter's words, and prints without the console around it; marking it posted records it in
  * the timeline and takes the marker off the queue. With UPDATE_SCREENSHOTS=1 the printable letter
- * goes to docs/screenshots/console-letter.png.
+ * goes to docs/screenshots/console-letter.png. An access request without e-mail is completed to be
+ * posted: the completion letter says the copy is enclosed, the PDF is saved to print, and the
+ * delivery is recorded, which marks the letter sent.
  *
  * The server runs on PostgreSQL when TEST_DATABASE_URL is set, else on the embedded database.
  */
@@ -67,6 +69,7 @@ describe.skipIf(!HAS_CHROMIUM)('letters to send in the console, in Chromium', ()
   let consoleDir: string;
   let keyStore: Awaited<ReturnType<typeof openTestKeyStore>> | undefined;
   const dpo = { username: 'dora.dpo', password: '' };
+  let services: ReturnType<typeof createServices>;
 
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
   const shot = (name: string, fullPage = true) =>
@@ -83,7 +86,7 @@ describe.skipIf(!HAS_CHROMIUM)('letters to send in the console, in Chromium', ()
     db = await openTestDatabase(kind);
     keyStore = await openTestKeyStore(kind);
     const register = await loadDefinition(DEMO);
-    const services = createServices({
+    services = createServices({
       database: db.handle,
       keys: keyStore.keys,
       register,
@@ -237,4 +240,58 @@ describe.skipIf(!HAS_CHROMIUM)('letters to send in the console, in Chromium', ()
     await page.getByRole('link', { name: 'Access', exact: true }).waitFor();
     expect(await page.getByRole('row').filter({ hasText: 'Letter to send' }).count()).toBe(0);
   }, 60_000);
+
+  it('an access copy without e-mail: completed to be posted, the PDF saved, the delivery recorded', async () => {
+    const person = await services.subjects.createSubject(operator, {
+      purpose: 'customer_relationship',
+      source: 'staff',
+      values: { identity: { firstName: 'Paula', lastName: 'Postinen' } },
+    });
+    const created = await services.requests.intake(operator, {
+      type: 'access',
+      channel: 'postal',
+      lang: 'en',
+      name: 'Paula Postinen',
+      address: { street: 'Postikuja 3 A 5', postalCode: '90100', city: 'Oulu' },
+      subjectId: person.id,
+      identity: { proof: 'signed_letter' },
+    });
+    await page.goto(`${base}/admin/requests/${created.id}`);
+    await heading(/Access request/).waitFor();
+    const form = page.getByRole('form', { name: 'Complete the request' });
+    expect(await form.getByLabel('How the printed copy reaches the person').inputValue()).toBe(
+      'post',
+    );
+    await form.getByRole('button', { name: 'Complete' }).click();
+    const card = page.getByRole('region', { name: 'Printed access copy' });
+    await card.getByText(/printed and posted to the request's postal address/).waitFor();
+    const letters = page.getByRole('region', { name: 'Letters to send' });
+    await letters.getByRole('heading', { name: /Your request has been handled/ }).waitFor();
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      card.getByRole('button', { name: 'Save the PDF to print' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^access-copy-\d{4}-\d{2}-\d{2}\.pdf$/);
+    await page
+      .getByRole('list', { name: 'Timeline' })
+      .getByText('Access copy saved for printing')
+      .waitFor();
+
+    await card.getByLabel('How the copy reached the person').selectOption('post');
+    await card.getByRole('button', { name: 'Record the delivery' }).click();
+    await page
+      .getByRole('region', { name: 'Printed access copy' })
+      .getByText(/By post on .*, recorded by you \(Dora Dataskydd\)/)
+      .waitFor();
+    await page
+      .getByRole('list', { name: 'Timeline' })
+      .getByText('Printed access copy delivered')
+      .waitFor();
+    const completion = page
+      .getByRole('region', { name: 'Letters to send' })
+      .getByRole('listitem')
+      .filter({ hasText: /Posted on/ });
+    expect(await completion.count()).toBe(1);
+  }, 90_000);
 });

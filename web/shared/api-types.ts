@@ -844,7 +844,7 @@ export interface paths {
     put?: never;
     /**
      * Fulfil a request by its type and tell the person
-     * @description access, portability: the copy becomes downloadable in the portal for 30 days. rectification: `purpose`, `source` and optionally `changes` (those asked for otherwise). erasure: the person is erased (legal holds excepted). restriction: `reason` optional. restriction_lift: the person is mailed first, then the restriction lifted. objection: `purposes`, `compellingGrounds` per purpose (told to the person). consent_withdrawal: `purposes`. marketing_prohibition: nothing (absolute). Fields a type does not use are refused.
+     * @description access, portability: the copy becomes downloadable in the portal for 30 days; when the request gives no e-mail address, `delivery` (post, to its postal address, or handed_over) is required instead, the completion letter says the printed copy is enclosed or handed over, and staff print it (GET /requests/{id}/package) and record the delivery. rectification: `purpose`, `source` and optionally `changes` (those asked for otherwise). erasure: the person is erased (legal holds excepted). restriction: `reason` optional. restriction_lift: the person is mailed first, then the restriction lifted. objection: `purposes`, `compellingGrounds` per purpose (told to the person). consent_withdrawal: `purposes`. marketing_prohibition: nothing (absolute). Fields a type does not use are refused.
      */
     post: operations['completeRequest'];
     delete?: never;
@@ -884,6 +884,66 @@ export interface paths {
      * @description A letter is marked once; it is then no longer waiting. `on` is the day (Europe/Helsinki), today when not given; not in the future, not before the letter was due.
      */
     post: operations['markRequestLetterSent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/package': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The access copy to print, for a request without e-mail (ZIP or PDF)
+     * @description Only for a completed access or portability request with a delivery (post, handed_over), until the delivery is recorded. Each download is recorded in the access log (request.package) and the request's history.
+     */
+    get: operations['getRequestPackage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/delivery': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Record that the printed access copy was posted or handed over
+     * @description Once. `on` is the day (Europe/Helsinki), today when not given; not in the future, not before the completion. `post` needs the request's postal address. The completion letter, enclosed with the copy, is marked sent the same way.
+     */
+    post: operations['recordRequestDelivery'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/requests/{id}/contact': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Correct a request's e-mail address or postal address
+     * @description The e-mail address while the request is open (from then on the person is mailed, and an access copy is downloaded through the portal's link); the postal address at any time before the request's data is shredded (waiting letters are readdressed). The history and the access log name the fields, never their values.
+     */
+    post: operations['correctRequestContact'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1170,7 +1230,7 @@ export interface components {
         /** @description null: no postal address; tell the person by the channel they used */
         address: components['schemas']['PostalAddress'] | null;
       };
-      /** @description The request's data was shredded: the letter's text is gone */
+      /** @description The letter's text is gone: sent, closed, or the request's data shredded */
       erased: boolean;
       /** @description null while the letter waits to be sent */
       sent: {
@@ -1180,6 +1240,12 @@ export interface components {
         on: string;
         /** @description Who recorded it (actor kind and id) */
         by: string;
+      } | null;
+      /** @description Closed without being sent: the request's data was shredded, or it waited longer than letters are kept */
+      closed: {
+        /** @enum {string} */
+        why: 'shredded' | 'expired';
+        at: string;
       } | null;
     };
     Request: {
@@ -1267,6 +1333,22 @@ export interface components {
       }[];
       /** @description Letters in place of mail the request had no e-mail address for, oldest first */
       letters: components['schemas']['RequestLetter'][];
+      /** @description Access, portability without an e-mail address: the printed copy posted or handed over; null otherwise */
+      delivery: {
+        /**
+         * @description How the printed copy is to reach the person
+         * @enum {string}
+         */
+        how: 'post' | 'handed_over';
+        /** @description null until the delivery is recorded */
+        delivered: {
+          /** @enum {string} */
+          how: 'post' | 'handed_over';
+          /** Format: date */
+          on: string;
+          by: string;
+        } | null;
+      } | null;
     };
     /** @description Always this, whether or not anything was mailed */
     PortalSent: {
@@ -1385,7 +1467,7 @@ export interface components {
           addressCountry: string;
         };
         email: string;
-        phone: string;
+        phone?: string;
         piiControllerUrl?: string;
       }[];
       policyUrl: string;
@@ -1461,7 +1543,7 @@ export interface components {
         name: string;
         businessId: string;
         email: string;
-        phone: string;
+        phone?: string;
         address: {
           street: string;
           postalCode: string;
@@ -1493,14 +1575,18 @@ export interface components {
             id: string;
             label: components['schemas']['LocalizedText'];
             description: components['schemas']['LocalizedText'];
-            /** @enum {string} */
+            /**
+             * @description unknown: the register does not state the basis (a notice gap)
+             * @enum {string}
+             */
             legalBasis:
               | 'consent'
               | 'contract'
               | 'legal_obligation'
               | 'vital_interest'
               | 'public_task'
-              | 'legitimate_interest';
+              | 'legitimate_interest'
+              | 'unknown';
             /** @description The legitimate interest pursued, for legitimate_interest */
             legitimateInterest?: components['schemas']['LocalizedText'];
             /** @description The law that imposes a legal_obligation */
@@ -1508,9 +1594,9 @@ export interface components {
             /** @description How long the purpose keeps the data: its retention rule */
             retention: {
               id: string;
-              /** @description ISO 8601 duration, such as P2Y */
+              /** @description ISO 8601 duration, such as P2Y; unknown where not stated */
               duration: string;
-              /** @description The event the duration runs from */
+              /** @description The event the duration runs from; unknown where not stated */
               from: string;
               label: components['schemas']['LocalizedText'];
             };
@@ -1562,7 +1648,17 @@ export interface components {
               countries: string[];
               /** @description The safeguard of the transfer (Art. 44–49) */
               mechanism:
-                ('adequacy' | 'dpf' | 'scc' | 'bcr' | 'derogation' | 'privacy_shield') | null;
+                | (
+                    | 'adequacy'
+                    | 'dpf'
+                    | 'scc'
+                    | 'bcr'
+                    | 'derogation'
+                    | 'privacy_shield'
+                    | 'safe_harbor'
+                    | 'unknown'
+                  )
+                | null;
               sccModule?: number;
               derogation?: string;
               description?: components['schemas']['LocalizedText'];
@@ -1703,6 +1799,13 @@ export interface components {
           email: string | null;
           phone: string | null;
           name: string | null;
+          /** @description The postal address the request gave, to answer by letter */
+          address: {
+            street: string;
+            postalCode: string;
+            city: string;
+            country?: string;
+          } | null;
         };
         /** @description What the person wrote, for a request made in the portal */
         details: string | null;
@@ -1962,11 +2065,28 @@ export interface operations {
         content: {
           'application/json': {
             version: string;
+            /** @description The languages the notice is published in, the main one first */
+            languages: ('sv' | 'fi' | 'en')[];
+            notice?: {
+              /** @description The day this version of the notice was drawn up */
+              date: string;
+              version?: string;
+              nextReview?: string;
+              /** @description How changes to the notice are announced */
+              changes?: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+              /** @description The laws the notice cites */
+              laws: string[];
+            };
             controller: {
               name: string;
               businessId: string;
+              vatId?: string;
               email: string;
-              phone: string;
+              phone?: string;
               address: {
                 street: string;
                 postalCode: string;
@@ -1978,14 +2098,22 @@ export interface operations {
               /** @description The data protection officer, if one is named */
               dpo?: {
                 name: string;
-                role?: string;
+                role?: {
+                  sv: string;
+                  fi: string;
+                  en: string;
+                };
                 email?: string;
                 phone?: string;
               };
               /** @description The representative in the EU of a controller established outside it */
               representative?: {
                 name: string;
-                role?: string;
+                role?: {
+                  sv: string;
+                  fi: string;
+                  en: string;
+                };
                 email?: string;
                 phone?: string;
               };
@@ -2026,6 +2154,7 @@ export interface operations {
                 fi: string;
                 en: string;
               };
+              /** @description unknown: the register does not state it */
               legalBasis: string;
               categories: string[];
               allowedDuringRestriction: boolean;
@@ -2074,11 +2203,29 @@ export interface operations {
                 fi: string;
                 en: string;
               };
+              /** @description The categories the source supplies; empty when not stated */
+              categories: string[];
+            }[];
+            /** @description When data are disclosed beyond the recipients, and on what condition */
+            disclosures: {
+              /** @enum {string} */
+              kind:
+                | 'none_except_contract_consent_law'
+                | 'authorities_on_request'
+                | 'business_sale'
+                | 'other';
+              text: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
+              recipients: string[];
             }[];
             recipients: {
               id: string;
               name: string;
               role: string;
+              /** @description ISO 3166-1 alpha-2, or unknown where not stated */
               country: string;
               description: {
                 sv: string;
@@ -2100,6 +2247,7 @@ export interface operations {
             }[];
             retentionRules: {
               id: string;
+              /** @description ISO 8601 duration, or unknown where not stated */
               duration: string;
               from: string;
               label: {
@@ -5585,6 +5733,11 @@ export interface operations {
           }[];
           reason?: string;
           purposes?: string[];
+          /**
+           * @description Access, portability without an e-mail address: the printed copy is posted or handed over
+           * @enum {string}
+           */
+          delivery?: 'post' | 'handed_over';
           compellingGrounds?: {
             purpose: string;
             reason: string;
@@ -5755,6 +5908,235 @@ export interface operations {
            * @description When (YYYY-MM-DD); today when not given
            */
           on?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Request'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getRequestPackage: {
+    parameters: {
+      query?: {
+        /** @description zip: the whole package; pdf: the readable copy alone */
+        format?: 'zip' | 'pdf';
+      };
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description application/zip or application/pdf: the access copy */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  recordRequestDelivery: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description post or handed_over
+           * @enum {string}
+           */
+          how: 'post' | 'handed_over';
+          /**
+           * Format: date
+           * @description When (YYYY-MM-DD); today when not given
+           */
+          on?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Request'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  correctRequestContact: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Request id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          email?: string;
+          address?: components['schemas']['PostalAddressInput'];
         };
       };
     };

@@ -73,6 +73,8 @@ export type DocumentType = NonNullable<RequestView['identity']['documentType']>;
 export type ToldHow = RequestView['recipients'][number]['how'];
 export type RequestLetter = RequestView['letters'][number];
 export type LetterHow = NonNullable<RequestLetter['sent']>['how'];
+export type DeliveryHow = NonNullable<RequestView['delivery']>['how'];
+export const DELIVERY_HOW = ['post', 'handed_over'] as const satisfies readonly DeliveryHow[];
 export type RequestedChange = RequestView['changes'][number];
 export type RequestIntake = Body<'submitRequest'>;
 export type RequestCompletion = NonNullable<Body<'completeRequest'>>;
@@ -338,6 +340,47 @@ export function createApiClient(base = '/api/v1') {
         `/requests/${encodeURIComponent(id)}/letters/${encodeURIComponent(letterId)}/sent`,
         { body },
       ),
+    recordRequestDelivery: (id: string, body: Body<'recordRequestDelivery'>) =>
+      request<Answer<'recordRequestDelivery'>>(
+        'POST',
+        `/requests/${encodeURIComponent(id)}/delivery`,
+        { body },
+      ),
+    correctRequestContact: (id: string, body: Body<'correctRequestContact'>) =>
+      request<Answer<'correctRequestContact'>>(
+        'POST',
+        `/requests/${encodeURIComponent(id)}/contact`,
+        {
+          body,
+        },
+      ),
+    /** The access copy to print for a request without e-mail (ZIP or PDF), as a file to save. */
+    async getRequestPackage(
+      id: string,
+      format: 'zip' | 'pdf',
+    ): Promise<{ blob: Blob; filename: string }> {
+      let res: Response;
+      try {
+        res = await fetch(`${base}/requests/${encodeURIComponent(id)}/package?format=${format}`, {
+          headers: { accept: `application/${format}` },
+          credentials: 'same-origin',
+        });
+      } catch (e) {
+        throw new NetworkError(e instanceof Error ? e.message : String(e));
+      }
+      if (!res.ok) {
+        const type = res.headers.get('content-type') ?? '';
+        const json = type.includes('json') ? ((await res.json()) as unknown) : null;
+        throw new ApiError(
+          json && typeof json === 'object' && 'status' in json
+            ? (json as Problem)
+            : { type: 'about:blank', title: res.statusText || 'Error', status: res.status },
+        );
+      }
+      const disposition = res.headers.get('content-disposition') ?? '';
+      const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `access-copy.${format}`;
+      return { blob: await res.blob(), filename };
+    },
     /** The portal: a new request; always answers the same, whoever the address belongs to. */
     submitPortalRequest: (input: PortalRequestInput) =>
       request<Answer<'submitPortalRequest', 202>>('POST', '/portal/requests', { body: input }),

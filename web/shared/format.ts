@@ -12,6 +12,8 @@ const LEGAL_BASES = new Set([
   'vital_interest',
   'public_task',
   'legitimate_interest',
+  // The register does not state the basis (a gap in the notice it was made from).
+  'unknown',
 ]);
 
 export function legalBasisLabel(i18n: I18n, basis: string): string {

@@ -21,6 +21,7 @@ import * as m0018 from './0018_permissions.ts';
 import * as m0020 from './0020_permission_links.ts';
 import * as m0022 from './0022_address_lists.ts';
 import * as m0023 from './0023_request_letters.ts';
+import * as m0024 from './0024_request_delivery.ts';
 import * as m0027 from './0027_retention.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -45,5 +46,6 @@ export const migrations: Record<string, Migration> = {
   '0020_permission_links': m0020,
   '0022_address_lists': m0022,
   '0023_request_letters': m0023,
+  '0024_request_delivery': m0024,
   '0027_retention': m0027,
 };

@@ -21,6 +21,16 @@ export interface AdequacyDecision {
    * another mechanism.
    */
   readonly covers?: string;
+  /**
+   * The decision does not cover public bodies (Canada's PIPEDA, Japan's APPI private sector): a
+   * recipient of role `authority` there needs another mechanism.
+   */
+  readonly privateSectorOnly?: boolean;
+  /**
+   * The decision covers only recipients certified under a framework (the United States: the Data
+   * Privacy Framework). Such a transfer is declared with that mechanism and a certified recipient.
+   */
+  readonly requiresCertification?: 'dpf';
 }
 
 export const ADEQUACY_DECISIONS: readonly AdequacyDecision[] = [
@@ -37,6 +47,7 @@ export const ADEQUACY_DECISIONS: readonly AdequacyDecision[] = [
     decision: 'Decision 2002/2/EC of 20 December 2001',
     covers:
       'only recipients subject to the Personal Information Protection and Electronic Documents Act (PIPEDA), that is private-sector organisations in their commercial activities; not public bodies',
+    privateSectorOnly: true,
   },
   { country: 'FO', name: 'the Faroe Islands', decision: 'Decision 2010/146/EU of 5 March 2010' },
   { country: 'GG', name: 'Guernsey', decision: 'Decision 2003/821/EC of 21 November 2003' },
@@ -54,6 +65,7 @@ export const ADEQUACY_DECISIONS: readonly AdequacyDecision[] = [
     decision: 'Implementing Decision (EU) 2019/419 of 23 January 2019',
     covers:
       'only personal information handling business operators (the private sector) under the Act on the Protection of Personal Information (APPI) with its Supplementary Rules; not the public sector',
+    privateSectorOnly: true,
   },
   { country: 'JE', name: 'Jersey', decision: 'Decision 2008/393/EC of 8 May 2008' },
   { country: 'NZ', name: 'New Zealand', decision: 'Decision 2013/65/EU of 19 December 2012' },
@@ -78,6 +90,7 @@ export const ADEQUACY_DECISIONS: readonly AdequacyDecision[] = [
     decision: 'Implementing Decision (EU) 2023/1795 of 10 July 2023',
     covers:
       'only organisations certified under the EU-US Data Privacy Framework, for the data their certification covers',
+    requiresCertification: 'dpf',
   },
   {
     country: undefined,

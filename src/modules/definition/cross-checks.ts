@@ -5,12 +5,16 @@
 import {
   BUILT_IN_CHANNELS,
   BUILT_IN_KINDS,
+  LANGUAGES,
+  UNKNOWN,
+  type Language,
   type RegisterDefinition,
   type Right,
 } from './schema.ts';
 import type { DefinitionProblem } from './loader.ts';
 import { ADEQUACY_LIST_CHECKED, adequacyFor } from './adequacy.ts';
 import { EEA_COUNTRIES, describeCountry } from './countries.ts';
+import { repealedIn } from './laws.ts';
 
 type Transfer = RegisterDefinition['transfers'][number];
 
@@ -21,22 +25,57 @@ type Transfer = RegisterDefinition['transfers'][number];
  */
 export function countriesOutsideEea(def: RegisterDefinition, t: Transfer): string[] {
   const recipient = def.recipients.find((r) => r.id === t.recipient);
-  const countries = new Set([recipient?.country ?? t.country, t.country]);
+  const where =
+    recipient === undefined || recipient.country === UNKNOWN ? t.country : recipient.country;
+  const countries = new Set([where, t.country]);
   return [...countries].filter((c) => !EEA_COUNTRIES.has(c));
 }
 
-/** Laws that no longer apply, with what replaced them. */
-const REPEALED_LAWS: ReadonlyArray<{ pattern: RegExp; message: string }> = [
-  {
-    pattern: /523\/1999|henkilötietolaki|personuppgiftslag(en)? \(523/i,
-    message:
-      'refers to the Finnish Personal Data Act 523/1999, repealed on 1 January 2019 and replaced by the Data Protection Act 1050/2018',
-  },
-  {
-    pattern: /95\/46\/EC/i,
-    message: 'refers to Directive 95/46/EC, repealed by the GDPR (EU) 2016/679 on 25 May 2018',
-  },
-];
+/** `2027-02-28` → the date plus an ISO 8601 duration of years, months, weeks and days. */
+function addDuration(date: string, duration: string): string {
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/.exec(duration);
+  const d = new Date(`${date}T00:00:00Z`);
+  if (!m) {
+    return date;
+  }
+  const [, y = '0', mo = '0', w = '0', day = '0'] = m;
+  const target = d.getUTCMonth() + Number(y) * 12 + Number(mo);
+  const last = new Date(Date.UTC(d.getUTCFullYear(), target + 1, 0)).getUTCDate();
+  const out = new Date(
+    Date.UTC(
+      d.getUTCFullYear(),
+      target,
+      Math.min(d.getUTCDate(), last) + Number(w) * 7 + Number(day),
+    ),
+  );
+  return out.toISOString().slice(0, 10);
+}
+
+/**
+ * Every text of the definition with its path, for the repealed-law scan: strings anywhere, the
+ * languages the register does not publish left out (they repeat the first one).
+ */
+function texts(
+  value: unknown,
+  path: string,
+  languages: readonly Language[],
+  out: Array<[string, string]>,
+) {
+  if (typeof value === 'string') {
+    out.push([path, value]);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      texts(v, `${path}[${i}]`, languages, out);
+    });
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if ((LANGUAGES as readonly string[]).includes(key) && !languages.includes(key as Language)) {
+        continue;
+      }
+      texts(v, path === '' ? key : `${path}.${key}`, languages, out);
+    }
+  }
+}
 
 function duplicates<T>(items: readonly T[], key: (item: T) => string): number[] {
   const seen = new Set<string>();
@@ -59,7 +98,22 @@ function coverage(country: string): string {
     : '';
 }
 
-export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
+/** The SCC 2021/914 modules and whom each sends data to. */
+const SCC_MODULES: Record<number, { name: string; to: 'controller' | 'processor' }> = {
+  1: { name: 'module 1 (controller to controller)', to: 'controller' },
+  2: { name: 'module 2 (controller to processor)', to: 'processor' },
+  3: { name: 'module 3 (processor to processor)', to: 'processor' },
+  4: { name: 'module 4 (processor to controller)', to: 'controller' },
+};
+
+/**
+ * Checks the definition. With `today` (YYYY-MM-DD), as `rekisteri check` gives it, a notice whose
+ * review is overdue or that is dated in the future is warned about too; without it the result
+ * depends on the text alone (the same definition always loads with the same warnings).
+ * Errors are what the definition may not say (or the law no longer allows); warnings
+ * (`severity: 'warning'`) are what it leaves unsaid or should be checked, each with the article.
+ */
+export function crossCheck(def: RegisterDefinition, today?: string): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const warn = (path: string, message: string) =>
@@ -129,7 +183,29 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
         `refers to retention rule "${p.retention}", which is not declared in retention.rules`,
       );
     }
-    if (p.directMarketing && !['consent', 'legitimate_interest'].includes(p.legalBasis)) {
+    if (p.legalBasis === UNKNOWN) {
+      warn(
+        `purposes[${pi}].legalBasis`,
+        `the legal basis of purpose "${p.id}" is unknown: the notice must state it (Art. 13(1)(c), 14(1)(c)); until then the purpose runs flagged, and an objection or a withdrawal of consent stops it`,
+      );
+    }
+    if (p.openEnded) {
+      warn(
+        `purposes[${pi}].openEnded`,
+        `purpose "${p.id}" is open-ended: purposes must be specified and explicit (Art. 5(1)(b), 13(1)(c)); list what it covers`,
+      );
+      if (p.legalBasis !== 'consent' && p.legalBasis !== UNKNOWN) {
+        add(
+          `purposes[${pi}].legalBasis`,
+          `an open-ended purpose can rest only on the consent given for it, not ${p.legalBasis}`,
+        );
+      }
+    }
+    if (
+      p.directMarketing &&
+      p.legalBasis !== UNKNOWN &&
+      !['consent', 'legitimate_interest'].includes(p.legalBasis)
+    ) {
       add(
         `purposes[${pi}].legalBasis`,
         `direct marketing rests on consent or legitimate interest, not ${p.legalBasis}`,
@@ -138,6 +214,18 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
   });
 
   def.categories.forEach((c, ci) => {
+    if (c.openEnded) {
+      if (!c.description) {
+        add(
+          `categories[${ci}].description`,
+          `an open-ended category says in its description what it may hold ("other information you give with your consent")`,
+        );
+      }
+      warn(
+        `categories[${ci}].openEnded`,
+        `category "${c.id}" is open-ended: the notice must name the categories of data (Art. 14(1)(d)) and keep only what a purpose needs (Art. 5(1)(c))`,
+      );
+    }
     if (!usedCategories.has(c.id)) {
       add(
         `categories[${ci}]`,
@@ -145,6 +233,45 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
       );
     }
   });
+
+  def.sources.forEach((s, si) => {
+    s.categories.forEach((c, i) => {
+      if (!categoryIds.has(c)) {
+        add(`sources[${si}].categories[${i}]`, `category "${c}" is not declared in categories`);
+      }
+    });
+  });
+  if (def.sources.some((s) => s.categories.length > 0)) {
+    const supplied = new Set(def.sources.flatMap((s) => s.categories));
+    def.categories.forEach((c, ci) => {
+      if (!supplied.has(c.id)) {
+        warn(
+          `categories[${ci}]`,
+          `no source says it supplies category "${c.id}": the notice names the source of data not obtained from the person (Art. 14(2)(f))`,
+        );
+      }
+    });
+  }
+
+  def.disclosures.forEach((d, di) => {
+    d.recipients.forEach((r, i) => {
+      if (!def.recipients.some((x) => x.id === r)) {
+        add(
+          `disclosures[${di}].recipients[${i}]`,
+          `recipient "${r}" is not declared in recipients`,
+        );
+      }
+    });
+  });
+  for (const i of duplicates(
+    def.disclosures.filter((d) => d.kind !== 'other'),
+    (d) => d.kind,
+  )) {
+    warn(
+      `disclosures`,
+      `disclosure kind "${def.disclosures.filter((d) => d.kind !== 'other')[i]?.kind}" is listed twice`,
+    );
+  }
 
   def.recipients.forEach((r, ri) => {
     r.categories.forEach((c, i) => {
@@ -160,10 +287,27 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
     if ((r.role === 'processor' || r.role === 'subprocessor') && !r.dpaDate) {
       add(
         `recipients[${ri}].dpaDate`,
-        'a processor acts on a data processing agreement (Art. 28(3)); give its date',
+        'a processor acts on a data processing agreement (Art. 28(3)); give its date, or unknown where it is not known',
       );
     }
-    if (!EEA_COUNTRIES.has(r.country) && !def.transfers.some((t) => t.recipient === r.id)) {
+    if (r.dpaDate === UNKNOWN) {
+      warn(
+        `recipients[${ri}].dpaDate`,
+        `the date of the data processing agreement with ${r.name} is unknown: a processor acts only on a binding contract (Art. 28(3)); find it and give its date`,
+      );
+    }
+    if (r.dpfCertified && r.country !== 'US') {
+      add(
+        `recipients[${ri}].dpfCertified`,
+        `only organisations in the United States are certified under the EU-US Data Privacy Framework; ${r.name} is in ${r.country === UNKNOWN ? 'an unknown country' : describeCountry(r.country)}`,
+      );
+    }
+    if (r.country === UNKNOWN) {
+      warn(
+        `recipients[${ri}].country`,
+        `where ${r.name} is, is unknown: if outside the EU/EEA, the notice must say so and name the safeguard (Art. 13(1)(f), 14(1)(f), 44–49)`,
+      );
+    } else if (!EEA_COUNTRIES.has(r.country) && !def.transfers.some((t) => t.recipient === r.id)) {
       add(
         `recipients[${ri}].country`,
         `recipient is in ${describeCountry(r.country)}, outside the EU/EEA, but no transfer declares how data reaches it`,
@@ -176,7 +320,11 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
     const recipient = def.recipients.find((r) => r.id === t.recipient);
     if (!recipient) {
       add(`${at}.recipient`, `recipient "${t.recipient}" is not declared in recipients`);
-    } else if (!EEA_COUNTRIES.has(recipient.country) && EEA_COUNTRIES.has(t.country)) {
+    } else if (
+      recipient.country !== UNKNOWN &&
+      !EEA_COUNTRIES.has(recipient.country) &&
+      EEA_COUNTRIES.has(t.country)
+    ) {
       add(
         `${at}.country`,
         `recipient "${recipient.id}" is in ${describeCountry(recipient.country)}, outside the EU/EEA: data sent to it leave the EU/EEA whatever country the transfer names`,
@@ -191,18 +339,53 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
       return;
     }
     const where = outside.map(describeCountry).join(' and ');
+    if (t.sccModule !== undefined && t.mechanism !== 'scc') {
+      add(`${at}.sccModule`, 'a module is given only for mechanism scc');
+    }
+    if (t.derogation !== undefined && t.mechanism !== 'derogation') {
+      add(`${at}.derogation`, 'a derogation is named only for mechanism derogation');
+    }
+    if (t.withinAdequacyScope !== undefined && t.mechanism !== 'adequacy') {
+      add(
+        `${at}.withinAdequacyScope`,
+        'only a transfer on an adequacy decision has a scope to check',
+      );
+    }
     if (!t.mechanism) {
       add(
         `${at}.mechanism`,
         `a transfer to ${where}, outside the EU/EEA, needs a mechanism (adequacy, dpf, scc, bcr or derogation; Art. 44–49)`,
       );
+    } else if (t.mechanism === 'unknown') {
+      warn(
+        `${at}.mechanism`,
+        `the safeguard of the transfer to ${where} is unknown: the notice must name it and say how to get a copy (Art. 13(1)(f), 14(1)(f)), and a transfer needs one (Art. 44–49)`,
+      );
     } else if (t.mechanism === 'privacy_shield') {
       add(
         `${at}.mechanism`,
-        'the EU-US Privacy Shield was invalidated on 16 July 2020 (CJEU C-311/18, Schrems II); use dpf, scc or another mechanism',
+        'the EU-US Privacy Shield was invalidated on 16 July 2020 (CJEU C-311/18, Schrems II); use dpf (for a certified recipient), scc or another mechanism',
+      );
+    } else if (t.mechanism === 'safe_harbor') {
+      add(
+        `${at}.mechanism`,
+        'the Safe Harbor decision was invalidated on 6 October 2015 (CJEU C-362/14, Schrems I); use dpf (for a certified recipient), scc or another mechanism',
       );
     } else if (t.mechanism === 'scc' && t.sccModule === undefined) {
       add(`${at}.sccModule`, 'name the module (1–4) of the standard contractual clauses 2021/914');
+    } else if (t.mechanism === 'scc' && recipient && t.sccModule !== undefined) {
+      const module = SCC_MODULES[t.sccModule];
+      const toProcessor = recipient.role === 'processor' || recipient.role === 'subprocessor';
+      const toController = recipient.role === 'controller' || recipient.role === 'joint_controller';
+      if (
+        module &&
+        ((module.to === 'processor' && toController) || (module.to === 'controller' && toProcessor))
+      ) {
+        warn(
+          `${at}.sccModule`,
+          `${module.name} of the clauses 2021/914 sends data to a ${module.to}, but ${recipient.name} is a ${recipient.role.replace('_', ' ')}: check the module`,
+        );
+      }
     } else if (t.mechanism === 'derogation' && !t.derogation) {
       add(`${at}.derogation`, 'name the Art. 49(1) derogation relied on');
     } else if (t.mechanism === 'dpf') {
@@ -214,34 +397,52 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
             .map(describeCountry)
             .join(' or ')}`,
         );
-      } else {
-        warn(
+      } else if (recipient && !recipient.dpfCertified) {
+        add(
           `${at}.mechanism`,
-          `${coverage('US')}: check that ${recipient?.name ?? t.recipient} is on the Data Privacy Framework List for the data it receives`,
+          `${coverage('US')}: ${recipient.name} is not marked dpfCertified; once it is on the Data Privacy Framework List for the data it receives, set dpfCertified: true, or use scc or another mechanism`,
         );
       }
     } else if (t.mechanism === 'adequacy') {
       for (const c of outside) {
         const decision = adequacyFor(c);
-        if (c === 'US') {
-          add(
-            `${at}.mechanism`,
-            `${coverage('US')}: declare such a transfer with mechanism dpf, or use scc or another mechanism`,
-          );
+        if (decision?.requiresCertification === 'dpf') {
+          if (!recipient?.dpfCertified) {
+            add(
+              `${at}.mechanism`,
+              `${coverage(c)}: declare such a transfer with mechanism dpf and a recipient marked dpfCertified, or use scc or another mechanism`,
+            );
+          }
         } else if (!decision) {
           add(
             `${at}.mechanism`,
             `the European Commission has adopted no adequacy decision for ${describeCountry(c)} (list checked ${ADEQUACY_LIST_CHECKED}); use scc, bcr or a derogation`,
           );
-        } else if (decision.covers) {
-          warn(
+        } else if (decision.privateSectorOnly && recipient?.role === 'authority') {
+          add(
             `${at}.mechanism`,
-            `${coverage(c)}: check that ${recipient?.name ?? t.recipient} and the data it receives fall within it, or use scc`,
+            `${coverage(c)}: ${recipient.name} is an authority, outside it; use scc, or a derogation for an occasional transfer`,
+          );
+        } else if (decision.covers && t.withinAdequacyScope !== true) {
+          warn(
+            `${at}.withinAdequacyScope`,
+            `${coverage(c)}: check that ${recipient?.name ?? t.recipient} and the data it receives fall within it and set withinAdequacyScope: true, or use scc`,
           );
         }
       }
     }
   });
+
+  def.retention.rules.forEach((rule, ri) => {
+    if (rule.duration === UNKNOWN) {
+      warn(
+        `retention.rules[${ri}].duration`,
+        `how long rule "${rule.id}" keeps data is unknown: the notice must state the period or the criteria for it (Art. 13(2)(a), 14(2)(a)); until then nothing under it is deleted automatically`,
+      );
+    }
+  });
+
+  checkNotice(def, today, add, warn);
 
   def.retention.legalHolds.forEach((h, hi) => {
     const holdPurpose = def.purposes.find((p) => p.id === h.purpose);
@@ -274,20 +475,16 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
   checkRights(def, add, warn);
   checkMarketing(def, add, warn);
 
-  const lawTexts: Array<[string, string]> = [
-    ...def.retention.legalHolds.map((h, i): [string, string] => [
-      `retention.legalHolds[${i}].law`,
-      h.law,
-    ]),
-    ...def.purposes.flatMap((p, i): Array<[string, string]> =>
-      p.law ? [[`purposes[${i}].law`, p.law]] : [],
-    ),
-  ];
-  for (const [path, text] of lawTexts) {
-    for (const law of REPEALED_LAWS) {
-      if (law.pattern.test(text)) {
-        add(path, law.message);
-      }
+  // A repealed law is out of date wherever it is cited: notice.laws, purposes[].law, the legal
+  // holds, and any text of the notice.
+  const allTexts: Array<[string, string]> = [];
+  texts(def, '', def.languages, allTexts);
+  for (const [path, text] of allTexts) {
+    for (const law of repealedIn(text)) {
+      add(
+        path,
+        `cites ${law.act}, which no longer applies: replaced by ${law.repealedBy} (since ${law.since})`,
+      );
     }
   }
 
@@ -320,6 +517,45 @@ export function crossCheck(def: RegisterDefinition): DefinitionProblem[] {
 }
 
 type Report = (path: string, message: string) => void;
+
+/** The notice's own metadata: its date, and when it is next reviewed. */
+function checkNotice(
+  def: RegisterDefinition,
+  today: string | undefined,
+  add: Report,
+  warn: Report,
+): void {
+  const n = def.notice;
+  if (!n) {
+    return;
+  }
+  if (today !== undefined && n.date > today) {
+    warn('notice.date', `the notice is dated ${n.date}, after today (${today})`);
+  }
+  if (n.nextReview !== undefined && n.nextReview <= n.date) {
+    add(
+      'notice.nextReview',
+      `the next review (${n.nextReview}) must come after the notice's date (${n.date})`,
+    );
+  } else if (n.nextReview !== undefined && n.reviewInterval !== undefined) {
+    const due = addDuration(n.date, n.reviewInterval);
+    if (n.nextReview > due) {
+      warn(
+        'notice.nextReview',
+        `the next review (${n.nextReview}) comes later than the interval ${n.reviewInterval} from ${n.date} allows (${due})`,
+      );
+    }
+  }
+  const due =
+    n.nextReview ??
+    (n.reviewInterval !== undefined ? addDuration(n.date, n.reviewInterval) : undefined);
+  if (today !== undefined && due !== undefined && due < today) {
+    warn(
+      n.nextReview !== undefined ? 'notice.nextReview' : 'notice.reviewInterval',
+      `the notice was due for review on ${due}: check that it still says what the register does (Art. 5(2), 12(1))`,
+    );
+  }
+}
 
 /** The rights section: a way to make a request, and the rights the purposes make unavoidable. */
 function checkRights(def: RegisterDefinition, add: Report, warn: Report): void {
@@ -519,7 +755,8 @@ function checkMarketing(def: RegisterDefinition, add: Report, warn: Report): voi
     if (
       !p.directMarketing &&
       p.legalBasis !== 'consent' &&
-      p.legalBasis !== 'legitimate_interest'
+      p.legalBasis !== 'legitimate_interest' &&
+      p.legalBasis !== UNKNOWN
     ) {
       add(
         `${at}.legalBasis`,

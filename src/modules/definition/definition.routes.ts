@@ -8,6 +8,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Register } from './register.ts';
 import {
+  DISCLOSURE_KINDS,
+  LANGUAGES,
   AUDIENCES,
   CHANNEL_BASES,
   IDENTITY_PROOFS,
@@ -23,12 +25,17 @@ const localized = z.object({ sv: z.string(), fi: z.string(), en: z.string() });
 /** How a data protection officer or a representative is reached (Art. 13(1)(a)-(b)). */
 const contactSchema = z.object({
   name: z.string(),
-  role: z.string().optional(),
+  role: localized.optional(),
   email: z.string().optional(),
   phone: z.string().optional(),
 });
 
-type ContactPerson = { name: string; role?: string; email?: string; phone?: string };
+type ContactPerson = {
+  name: string;
+  role?: { sv: string; fi: string; en: string };
+  email?: string;
+  phone?: string;
+};
 const contact = (c: ContactPerson) => ({
   name: c.name,
   ...(c.role ? { role: c.role } : {}),
@@ -51,11 +58,25 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
   };
   const summary = {
     version: register.digest.slice(0, 12),
+    // The languages the notice is published in; texts in the others repeat the first.
+    languages: [...register.languages],
+    ...(def.notice
+      ? {
+          notice: {
+            date: def.notice.date,
+            ...(def.notice.version ? { version: def.notice.version } : {}),
+            ...(def.notice.nextReview ? { nextReview: def.notice.nextReview } : {}),
+            ...(def.notice.changes ? { changes: def.notice.changes } : {}),
+            laws: [...def.notice.laws],
+          },
+        }
+      : {}),
     controller: {
       name: def.controller.name,
       businessId: def.controller.businessId,
+      ...(def.controller.vatId ? { vatId: def.controller.vatId } : {}),
       email: def.controller.email,
-      phone: def.controller.phone,
+      ...(def.controller.phone ? { phone: def.controller.phone } : {}),
       // Art. 13(1)(a): the controller's identity and contact details, a postal address among them.
       address: { ...def.controller.address },
       ...(def.controller.website ? { website: def.controller.website } : {}),
@@ -96,7 +117,17 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
       })),
       kinds: register.marketing.kinds.map((k) => ({ id: k.id, label: k.label, nature: k.nature })),
     },
-    sources: def.sources.map((s) => ({ id: s.id, kind: s.kind, label: s.label })),
+    sources: def.sources.map((s) => ({
+      id: s.id,
+      kind: s.kind,
+      label: s.label,
+      categories: [...s.categories],
+    })),
+    disclosures: def.disclosures.map((d) => ({
+      kind: d.kind,
+      text: d.text,
+      recipients: [...d.recipients],
+    })),
     recipients: def.recipients.map((r) => ({
       id: r.id,
       name: r.name,
@@ -115,7 +146,7 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
     retentionRules: def.retention.rules.map((r) => ({
       id: r.id,
       duration: r.duration,
-      from: r.from,
+      from: r.from ?? 'unknown',
       label: r.label,
     })),
     legalHolds: def.retention.legalHolds.map((h) => ({
@@ -161,11 +192,24 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
       response: {
         200: z.object({
           version: z.string(),
+          languages: z
+            .array(z.enum(LANGUAGES))
+            .describe('The languages the notice is published in, the main one first'),
+          notice: z
+            .object({
+              date: z.string().describe('The day this version of the notice was drawn up'),
+              version: z.string().optional(),
+              nextReview: z.string().optional(),
+              changes: localized.optional().describe('How changes to the notice are announced'),
+              laws: z.array(z.string()).describe('The laws the notice cites'),
+            })
+            .optional(),
           controller: z.object({
             name: z.string(),
             businessId: z.string(),
+            vatId: z.string().optional(),
             email: z.string(),
-            phone: z.string(),
+            phone: z.string().optional(),
             address: z.object({
               street: z.string(),
               postalCode: z.string(),
@@ -200,7 +244,7 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
               id: z.string(),
               label: localized,
               description: localized,
-              legalBasis: z.string(),
+              legalBasis: z.string().describe('unknown: the register does not state it'),
               categories: z.array(z.string()),
               allowedDuringRestriction: z.boolean(),
               retention: z.string(),
@@ -234,13 +278,31 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
             .describe(
               'The marketing channels and the kinds of permission a person may give or refuse',
             ),
-          sources: z.array(z.object({ id: z.string(), kind: z.string(), label: localized })),
+          sources: z.array(
+            z.object({
+              id: z.string(),
+              kind: z.string(),
+              label: localized,
+              categories: z
+                .array(z.string())
+                .describe('The categories the source supplies; empty when not stated'),
+            }),
+          ),
+          disclosures: z
+            .array(
+              z.object({
+                kind: z.enum(DISCLOSURE_KINDS),
+                text: localized,
+                recipients: z.array(z.string()),
+              }),
+            )
+            .describe('When data are disclosed beyond the recipients, and on what condition'),
           recipients: z.array(
             z.object({
               id: z.string(),
               name: z.string(),
               role: z.string(),
-              country: z.string(),
+              country: z.string().describe('ISO 3166-1 alpha-2, or unknown where not stated'),
               description: localized,
               categories: z.array(z.string()),
               purposes: z.array(z.string()),
@@ -255,7 +317,12 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
             }),
           ),
           retentionRules: z.array(
-            z.object({ id: z.string(), duration: z.string(), from: z.string(), label: localized }),
+            z.object({
+              id: z.string(),
+              duration: z.string().describe('ISO 8601 duration, or unknown where not stated'),
+              from: z.string(),
+              label: localized,
+            }),
           ),
           legalHolds: z
             .array(

@@ -12,7 +12,9 @@ export {
   DefinitionError,
   formatPath,
   formatProblems,
+  isWarning,
   loadDefinition,
+  splitProblems,
   parseDefinition,
   type DefinitionProblem,
 } from './loader.ts';
@@ -57,3 +59,22 @@ export {
   type PurposePermission,
 } from './schema.ts';
 export { RECIPIENT_ROLES, RETENTION_EVENTS, SOURCE_KINDS, TRANSFER_MECHANISMS } from './schema.ts';
+export {
+  DISCLOSURE_KINDS,
+  DISCLOSURE_TEXTS,
+  LANGUAGES,
+  UNKNOWN,
+  fillLanguages,
+  isUnknown,
+  type DeclaredLegalBasis,
+  type DisclosureDefinition,
+  type DisclosureKind,
+  type Language,
+  type NoticeDefinition,
+  type RecipientDefinition,
+  type RetentionEvent,
+  type RetentionRule,
+  type TransferMechanism,
+  type Unknown,
+} from './schema.ts';
+export { REPEALED_LAWS, type RepealedLaw } from './laws.ts';

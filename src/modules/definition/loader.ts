@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
-import { definitionSchema } from './schema.ts';
+import { definitionSchema, fillLanguages } from './schema.ts';
 import { crossCheck } from './cross-checks.ts';
 import { createRegister, type Register } from './register.ts';
 
@@ -21,7 +21,18 @@ export interface DefinitionProblem {
   severity?: 'warning';
 }
 
-const isWarning = (p: DefinitionProblem) => p.severity === 'warning';
+export const isWarning = (p: DefinitionProblem) => p.severity === 'warning';
+
+/** The problems split: errors make the definition invalid, warnings do not. */
+export function splitProblems(problems: readonly DefinitionProblem[]): {
+  errors: DefinitionProblem[];
+  warnings: DefinitionProblem[];
+} {
+  return {
+    errors: problems.filter((p) => !isWarning(p)),
+    warnings: problems.filter(isWarning),
+  };
+}
 
 export class DefinitionError extends Error {
   readonly problems: DefinitionProblem[];
@@ -30,8 +41,10 @@ export class DefinitionError extends Error {
   constructor(file: string, problems: DefinitionProblem[]) {
     const warnings = problems.filter(isWarning).length;
     const errors = problems.length - warnings;
+    // Errors first, then the warnings: what must be fixed apart from what the notice leaves unsaid.
+    const split = splitProblems(problems);
     super(
-      `${file}: ${errors} problem(s) in the register definition${warnings > 0 ? `, and ${warnings} warning(s)` : ''}\n${formatProblems(file, problems)}`,
+      `${file}: ${errors} problem(s) in the register definition${warnings > 0 ? `, and ${warnings} warning(s)` : ''}\n${formatProblems(file, [...split.errors, ...split.warnings])}`,
     );
     this.name = 'DefinitionError';
     this.file = file;
@@ -332,7 +345,15 @@ const byPosition = (a: DefinitionProblem, b: DefinitionProblem) =>
  * Parses and checks YAML text; throws DefinitionError with every problem found, in line order.
  * The returned register carries the warnings (definition.warnings).
  */
-export function parseDefinition(text: string, file = 'register.yaml'): Register {
+export function parseDefinition(
+  text: string,
+  file = 'register.yaml',
+  /**
+   * The day a notice's review is measured against (YYYY-MM-DD), as `rekisteri check` gives it;
+   * without it no warning depends on the date.
+   */
+  today?: string,
+): Register {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const [firstError] = doc.errors;
@@ -351,8 +372,15 @@ export function parseDefinition(text: string, file = 'register.yaml'): Register 
   }
   const raw: unknown = doc.toJS();
   const parsed = definitionSchema.safeParse(raw);
+  if (parsed.success) {
+    // Texts in the languages the register does not publish repeat its first language.
+    fillLanguages(parsed.data);
+  }
   const problems: DefinitionProblem[] = parsed.success
-    ? crossCheck(parsed.data).map((p) => ({ ...p, ...locate(doc, counter, parsePath(p.path)) }))
+    ? crossCheck(parsed.data, today).map((p) => ({
+        ...p,
+        ...locate(doc, counter, parsePath(p.path)),
+      }))
     : locatableProblems(parsed.error, raw).map(({ keys, atKey, ...p }) => ({
         ...p,
         ...locate(doc, counter, keys, atKey),
@@ -364,7 +392,7 @@ export function parseDefinition(text: string, file = 'register.yaml'): Register 
   return createRegister(parsed.data, text, problems);
 }
 
-export async function loadDefinition(file: string): Promise<Register> {
+export async function loadDefinition(file: string, today?: string): Promise<Register> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -377,5 +405,5 @@ export async function loadDefinition(file: string): Promise<Register> {
       },
     ]);
   }
-  return parseDefinition(text, file);
+  return parseDefinition(text, file, today);
 }

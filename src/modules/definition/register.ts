@@ -6,6 +6,7 @@ import { defaultRoles } from './roles.ts';
 import type { DefinitionProblem } from './loader.ts';
 import { resolveMarketing, type MarketingModel } from './marketing.ts';
 import type {
+  Language,
   CategoryDefinition,
   RoleDefinition,
   FieldDefinition,
@@ -19,6 +20,8 @@ export interface Register {
   readonly digest: string;
   /** What `rekisteri check` warns about in this definition (it is valid nonetheless). */
   readonly warnings: readonly DefinitionProblem[];
+  /** The languages the notice is published in, the main one first (definition.languages). */
+  readonly languages: readonly Language[];
   category(id: string): CategoryDefinition | undefined;
   field(categoryId: string, fieldId: string): FieldDefinition | undefined;
   purpose(id: string): PurposeDefinition | undefined;
@@ -65,6 +68,7 @@ export function createRegister(
     definition,
     digest: createHash('sha256').update(text).digest('hex'),
     warnings: deepFreeze([...warnings]),
+    languages: definition.languages,
     category: (id) => categories.get(id),
     field: (c, f) => fields.get(c)?.get(f),
     purpose: (id) => purposes.get(id),

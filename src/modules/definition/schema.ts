@@ -15,13 +15,37 @@ const fieldId = z
   .string()
   .regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'expected an identifier of letters, digits and _');
 
-/** A text in the three languages every notice is published in. */
-export const localized = z.strictObject({
-  sv: z.string().min(1),
-  fi: z.string().min(1),
-  en: z.string().min(1),
+/** The languages a notice may be published in; a register declares its own (`languages`). */
+export const LANGUAGES = ['sv', 'fi', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** A text in each language. After loading every language is present (see fillLanguages). */
+export interface Localized {
+  sv: string;
+  fi: string;
+  en: string;
+}
+
+/**
+ * A text as written in the definition: only the register's declared languages are required
+ * (checked once the whole definition is read, where `languages` is known); the loader fills the
+ * others from the first declared language, so every consumer sees a whole `Localized`.
+ */
+export const localizedText = z.strictObject({
+  sv: z.string().min(1).optional(),
+  fi: z.string().min(1).optional(),
+  en: z.string().min(1).optional(),
 });
-export type Localized = z.infer<typeof localized>;
+export const localized = localizedText.transform((v) => v as Localized);
+
+/**
+ * `unknown`: the notice the register was made from is silent here. The register still runs (an
+ * unknown retention is never shredded automatically; a purpose on an unknown basis may be used but
+ * is flagged), and `check` warns with the article that requires the answer.
+ */
+export const UNKNOWN = 'unknown';
+export type Unknown = typeof UNKNOWN;
+export const isUnknown = (value: unknown): value is Unknown => value === UNKNOWN;
 
 /** ISO 8601 duration of whole years, months, weeks or days: P10Y, P6M, P2Y6M, P30D. */
 const duration = z
@@ -34,6 +58,15 @@ const duration = z
 /** An officially assigned ISO 3166-1 alpha-2 code (countries.ts). */
 const country = z.string().superRefine((value, ctx) => {
   const problem = countryProblem(value);
+  if (problem !== undefined) {
+    // The message already quotes the value: the loader prints it as it is.
+    ctx.addIssue({ code: 'custom', message: problem, params: { quotesValue: true } });
+  }
+});
+
+/** A country code, or `unknown` where the notice does not say. */
+const countryOrUnknown = z.string().superRefine((value, ctx) => {
+  const problem = value === 'unknown' ? undefined : countryProblem(value);
   if (problem !== undefined) {
     // The message already quotes the value: the loader prints it as it is.
     ctx.addIssue({ code: 'custom', message: problem, params: { quotesValue: true } });
@@ -84,7 +117,14 @@ const address = z.strictObject({
 
 const contactPerson = z.strictObject({
   name: z.string().min(1),
-  role: z.string().optional(),
+  /**
+   * Their role (chief executive, data protection officer), in each language; a plain string (the
+   * older form) is used as it is in every language.
+   */
+  role: z
+    .union([z.string().min(1), localized])
+    .transform((r): Localized => (typeof r === 'string' ? { sv: r, fi: r, en: r } : r))
+    .optional(),
   email: z.email().optional(),
   phone: z.string().min(1).optional(),
 });
@@ -148,6 +188,11 @@ const category = z.strictObject({
   special: z.boolean().default(false),
   /** May concern children. */
   children: z.boolean().default(false),
+  /**
+   * An open-ended item a notice lists as it is ("other information given with your consent"):
+   * published with its description, and warned about as not specific (Art. 13(1)(c), 14(1)(d)).
+   */
+  openEnded: z.boolean().default(false),
   fideslang: z.string().optional(),
   fields: z.array(field).min(1),
 });
@@ -166,6 +211,8 @@ const source = z.strictObject({
   id,
   kind: z.enum(SOURCE_KINDS),
   label: localized,
+  /** The categories this source supplies (Art. 14(1)(d), 14(2)(f)); empty when not stated. */
+  categories: z.array(id).default([]),
 });
 
 export const LEGAL_BASES = [
@@ -177,6 +224,8 @@ export const LEGAL_BASES = [
   'legitimate_interest',
 ] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];
+/** A purpose's basis as declared: one of LEGAL_BASES, or `unknown` where the notice is silent. */
+export type DeclaredLegalBasis = LegalBasis | Unknown;
 
 /**
  * Marketing permissions (Information Society Code 917/2014 ch. 24; GDPR Art. 7, 21(2)–(3)): the
@@ -308,7 +357,8 @@ const purpose = z.strictObject({
   id,
   label: localized,
   description: localized,
-  legalBasis: z.enum(LEGAL_BASES),
+  /** `unknown` where the notice names none: usable, but flagged (Art. 13(1)(c)). */
+  legalBasis: z.enum([...LEGAL_BASES, UNKNOWN]),
   /** The legitimate interest pursued, required when legalBasis is legitimate_interest. */
   legitimateInterest: localized.optional(),
   /** For legal_obligation: the law that imposes it. */
@@ -319,6 +369,11 @@ const purpose = z.strictObject({
   marketResearch: z.boolean().default(false),
   /** Whether data of a restricted subject may still be processed for this purpose (Art. 18(2)). */
   allowedDuringRestriction: z.boolean().default(false),
+  /**
+   * An open-ended purpose a notice states as it is ("other purposes to which you consent"): its
+   * description is published; `check` warns that it is not specific (Art. 5(1)(b), 13(1)(c)).
+   */
+  openEnded: z.boolean().default(false),
   retention: id,
   /**
    * A purpose that markets to people, researches or profiles them: the permission kind it needs
@@ -342,14 +397,35 @@ const recipient = z.strictObject({
   id,
   name: z.string().min(1),
   role: z.enum(RECIPIENT_ROLES),
-  country,
+  /** Where the recipient is; `unknown` where the notice does not say (Art. 13(1)(f), 44–49). */
+  country: countryOrUnknown,
   description: localized,
   categories: z.array(id).default([]),
   purposes: z.array(id).default([]),
-  /** Date of the data processing agreement (Art. 28(3)), for processors. */
-  dpaDate: z.iso.date().optional(),
+  /**
+   * Date of the data processing agreement (Art. 28(3)), for processors; `unknown` where the
+   * notice does not say.
+   */
+  dpaDate: z
+    .string()
+    .refine(
+      (v) => v === UNKNOWN || z.iso.date().safeParse(v).success,
+      'expected a date YYYY-MM-DD, or unknown',
+    )
+    .optional(),
+  /**
+   * A US recipient certified under the EU-US Data Privacy Framework (on the DPF List for the data
+   * it receives): only such a recipient may receive data under mechanism dpf.
+   */
+  dpfCertified: z.boolean().default(false),
 });
+export type RecipientDefinition = z.infer<typeof recipient>;
 
+/**
+ * How data may leave the EU/EEA (Art. 45–49). `privacy_shield` and `safe_harbor` are void (CJEU
+ * C-311/18 of 16 July 2020, C-362/14 of 6 October 2015): accepted by the schema so that a
+ * register made from an old notice loads far enough for `check` to say so, and refused there.
+ */
 export const TRANSFER_MECHANISMS = [
   'adequacy',
   'dpf',
@@ -357,12 +433,21 @@ export const TRANSFER_MECHANISMS = [
   'bcr',
   'derogation',
   'privacy_shield',
+  'safe_harbor',
+  'unknown',
 ] as const;
+export type TransferMechanism = (typeof TRANSFER_MECHANISMS)[number];
 
 const transfer = z.strictObject({
   recipient: id,
   country,
+  /** `unknown` where the notice names a transfer but not its safeguard (Art. 13(1)(f)). */
   mechanism: z.enum(TRANSFER_MECHANISMS).optional(),
+  /**
+   * For a partial adequacy decision (Canada, Japan, Israel, Korea): the controller has checked
+   * that the recipient and the data fall within its scope. Without it `check` warns.
+   */
+  withinAdequacyScope: z.boolean().optional(),
   /** SCC 2021/914 module 1–4 when mechanism is scc. */
   sccModule: z.number().int().min(1).max(4).optional(),
   /** The Art. 49 derogation relied on when mechanism is derogation. */
@@ -379,12 +464,35 @@ export const RETENTION_EVENTS = [
   'request_closed',
 ] as const;
 
-const retentionRule = z.strictObject({
-  id,
-  duration,
-  from: z.enum(RETENTION_EVENTS),
-  label: localized,
-});
+export type RetentionEvent = (typeof RETENTION_EVENTS)[number];
+
+/**
+ * How long a purpose keeps data. `duration: unknown` where the notice does not say: such data are
+ * never deleted automatically (a retention sweep skips the rule), `from` may be left out, and
+ * `check` warns (Art. 13(2)(a)).
+ */
+const retentionRule = z
+  .strictObject({
+    id,
+    duration: z
+      .string()
+      .regex(
+        /^(unknown|P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?)$/,
+        'expected an ISO 8601 duration such as P2Y, P6M or P30D, or unknown',
+      ),
+    from: z.enum(RETENTION_EVENTS).optional(),
+    label: localized,
+  })
+  .superRefine((r, ctx) => {
+    if (r.duration !== UNKNOWN && r.from === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['from'],
+        message: `say which event the duration counts from (${RETENTION_EVENTS.join(', ')})`,
+      });
+    }
+  });
+export type RetentionRule = z.infer<typeof retentionRule>;
 
 const legalHold = z.strictObject({
   id,
@@ -405,6 +513,85 @@ const legalHold = z.strictObject({
   from: z.enum(RETENTION_EVENTS),
   label: localized,
 });
+
+/**
+ * When personal data are disclosed outside the processors (Art. 13(1)(e)): the conditions notices
+ * state. `none_except_contract_consent_law`: not disclosed except under a contract, with consent
+ * or where a law requires; `authorities_on_request`: to authorities that ask under their powers;
+ * `business_sale`: to the buyer in a sale or merger of the business; `other`: as the text says.
+ */
+export const DISCLOSURE_KINDS = [
+  'none_except_contract_consent_law',
+  'authorities_on_request',
+  'business_sale',
+  'other',
+] as const;
+export type DisclosureKind = (typeof DISCLOSURE_KINDS)[number];
+
+/** The standard wording of each built-in kind, used when a disclosure gives no text of its own. */
+export const DISCLOSURE_TEXTS: Readonly<Record<Exclude<DisclosureKind, 'other'>, Localized>> = {
+  none_except_contract_consent_law: {
+    sv: 'Vi lämnar inte ut personuppgifter till andra än våra personuppgiftsbiträden, utom när ett avtal, den registrerades samtycke eller lag kräver det.',
+    fi: 'Emme luovuta henkilötietoja muille kuin käsittelijöillemme, paitsi sopimuksen, rekisteröidyn suostumuksen tai lain sitä edellyttäessä.',
+    en: 'We do not disclose personal data to anyone but our processors, except where a contract, the data subject’s consent or the law requires it.',
+  },
+  authorities_on_request: {
+    sv: 'Vi lämnar ut personuppgifter till myndigheter som begär dem med stöd av sina lagstadgade befogenheter.',
+    fi: 'Luovutamme henkilötietoja viranomaisille, jotka pyytävät niitä lakisääteisten toimivaltuuksiensa nojalla.',
+    en: 'We disclose personal data to authorities that ask for them under their statutory powers.',
+  },
+  business_sale: {
+    sv: 'Om verksamheten eller en del av den säljs eller fusioneras kan personuppgifterna överlåtas till köparen.',
+    fi: 'Jos liiketoiminta tai sen osa myydään tai sulautetaan, henkilötiedot voidaan luovuttaa ostajalle.',
+    en: 'If the business or a part of it is sold or merged, the personal data may pass to the buyer.',
+  },
+};
+
+const disclosure = z
+  .strictObject({
+    kind: z.enum(DISCLOSURE_KINDS),
+    /** The condition in the notice's own words; the standard wording of the kind when left out. */
+    text: localized.optional(),
+    /** The recipients (recipients[].id) the disclosure reaches, where named. */
+    recipients: z.array(id).default([]),
+  })
+  .superRefine((d, ctx) => {
+    if (d.kind === 'other' && d.text === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['text'],
+        message: 'a disclosure of kind other says its condition in text',
+      });
+    }
+  })
+  .transform((d) => ({
+    ...d,
+    text: d.text ?? DISCLOSURE_TEXTS[d.kind as Exclude<DisclosureKind, 'other'>],
+  }));
+export type DisclosureDefinition = z.infer<typeof disclosure>;
+
+/** A calendar date, YYYY-MM-DD. */
+const isoDate = z.iso.date();
+
+/**
+ * The privacy notice itself: its date and version, when it is reviewed, how changes are
+ * announced, and the laws it cites (checked for repealed ones).
+ */
+const notice = z.strictObject({
+  /** The day this version of the notice was drawn up or last updated. */
+  date: isoDate,
+  /** The notice's own version label ("3", "2026-1"). */
+  version: z.string().min(1).optional(),
+  /** How often it is reviewed, as an ISO 8601 duration (P1Y). */
+  reviewInterval: duration.optional(),
+  /** The day of the next review. */
+  nextReview: isoDate.optional(),
+  /** How changes to the notice are announced (on the website, by e-mail to customers…). */
+  changes: localized.optional(),
+  /** The laws the notice cites, as it cites them ("Data Protection Act 1050/2018"). */
+  laws: z.array(z.string().min(1)).default([]),
+});
+export type NoticeDefinition = z.infer<typeof notice>;
 
 export const COOKIE_CATEGORIES = ['necessary', 'preferences', 'statistics', 'marketing'] as const;
 
@@ -544,58 +731,170 @@ const role = z.strictObject({
 });
 export type RoleDefinition = z.infer<typeof role>;
 
-export const definitionSchema = z.strictObject({
-  version: z.literal(1),
-  controller: z.strictObject({
-    name: z.string().min(1),
-    businessId: z.string().min(1),
-    address,
-    phone: z.string().min(1),
-    email: z.email(),
-    website: webAddress.optional(),
-    contact: contactPerson,
-    /** The data protection officer, published with their contact details (Art. 13(1)(b)). */
-    dpo: reachablePerson('the data protection officer').optional(),
-    /** The representative in the Union of a controller outside it (Art. 27), published too. */
-    representative: reachablePerson('the representative').optional(),
-    /** The last day of the financial year, MM-DD; legal holds count from it (default 12-31). */
-    financialYearEnd: financialYearEnd.default('12-31'),
-  }),
-  register: z.strictObject({
-    name: localized,
-    /** The controller also processes its customers' registers on their behalf (Art. 28). */
-    processorFor: localized.optional(),
-    subjectGroups: z.array(z.strictObject({ id, label: localized })).min(1),
-  }),
-  /** Country code whose trunk prefix `0` local phone numbers are normalised with. */
-  defaultCountryCallingCode: z
-    .string()
-    .regex(/^\+\d{1,3}$/, 'expected a calling code such as +358')
-    .default('+358'),
-  categories: z.array(category).min(1),
-  sources: z.array(source).min(1),
-  purposes: z.array(purpose).min(1),
-  recipients: z.array(recipient).default([]),
-  transfers: z.array(transfer).default([]),
-  retention: z.strictObject({
-    rules: z.array(retentionRule).min(1),
-    legalHolds: z.array(legalHold).default([]),
-  }),
-  security: z.array(localized).default([]),
-  /** Staff roles; when left out, the five default roles are derived from the purposes. */
-  roles: z.array(role).optional(),
-  cookies: z.array(cookie).default([]),
-  /** The channels and permission kinds of marketing; see docs/permissions.md. */
-  marketing: z
-    .strictObject({
-      channels: z.array(marketingChannel).default([]),
-      kinds: z.array(permissionKind).default([]),
-    })
-    .optional(),
-  supervisoryAuthority: supervisoryAuthority.default(DEFAULT_AUTHORITY),
-  /** How people use their rights: which apply, and how a request is made and proven. */
-  rights,
-});
+export const definitionSchema = z
+  .strictObject({
+    version: z.literal(1),
+    /**
+     * The languages the register publishes its notice in, the first its main one. Texts are
+     * required in these only; the others are filled from the first. Default: sv, fi, en.
+     */
+    languages: z
+      .array(z.enum(LANGUAGES))
+      .min(1)
+      .refine((l) => new Set(l).size === l.length, 'a language is listed twice')
+      .default([...LANGUAGES]),
+    /** The privacy notice's own metadata. */
+    notice: notice.optional(),
+    controller: z.strictObject({
+      name: z.string().min(1),
+      businessId: z.string().min(1),
+      /** The VAT identification number (FI31415926), where the notice gives one. */
+      vatId: z.string().min(1).optional(),
+      address,
+      /** Optional: a notice may give only an e-mail address (Art. 13(1)(a) asks for contact details). */
+      phone: z.string().min(1).optional(),
+      email: z.email(),
+      website: webAddress.optional(),
+      contact: contactPerson,
+      /** The data protection officer, published with their contact details (Art. 13(1)(b)). */
+      dpo: reachablePerson('the data protection officer').optional(),
+      /** The representative in the Union of a controller outside it (Art. 27), published too. */
+      representative: reachablePerson('the representative').optional(),
+      /** The last day of the financial year, MM-DD; legal holds count from it (default 12-31). */
+      financialYearEnd: financialYearEnd.default('12-31'),
+    }),
+    register: z.strictObject({
+      name: localized,
+      /** The controller also processes its customers' registers on their behalf (Art. 28). */
+      processorFor: localized.optional(),
+      subjectGroups: z.array(z.strictObject({ id, label: localized })).min(1),
+    }),
+    /** Country code whose trunk prefix `0` local phone numbers are normalised with. */
+    defaultCountryCallingCode: z
+      .string()
+      .regex(/^\+\d{1,3}$/, 'expected a calling code such as +358')
+      .default('+358'),
+    categories: z.array(category).min(1),
+    sources: z.array(source).min(1),
+    purposes: z.array(purpose).min(1),
+    recipients: z.array(recipient).default([]),
+    /** When data are disclosed beyond the recipients, and on what condition (Art. 13(1)(e)). */
+    disclosures: z.array(disclosure).default([]),
+    transfers: z.array(transfer).default([]),
+    retention: z.strictObject({
+      rules: z.array(retentionRule).min(1),
+      legalHolds: z.array(legalHold).default([]),
+    }),
+    security: z.array(localized).default([]),
+    /** Staff roles; when left out, the five default roles are derived from the purposes. */
+    roles: z.array(role).optional(),
+    cookies: z.array(cookie).default([]),
+    /** The channels and permission kinds of marketing; see docs/permissions.md. */
+    marketing: z
+      .strictObject({
+        channels: z.array(marketingChannel).default([]),
+        kinds: z.array(permissionKind).default([]),
+      })
+      .optional(),
+    supervisoryAuthority: supervisoryAuthority.default(DEFAULT_AUTHORITY),
+    /** How people use their rights: which apply, and how a request is made and proven. */
+    rights,
+  })
+  .superRefine((def, ctx) => {
+    forEachLocalized(definitionShape(), def, [], (text, path) => {
+      for (const lang of def.languages) {
+        if (text[lang] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, lang],
+            message: `the ${lang} text is missing: the register publishes in ${def.languages.join(', ')} (languages)`,
+            params: { quotesValue: true },
+          });
+        }
+      }
+    });
+  });
+
+/** The schema the localized texts are found by (the object, before its refinements). */
+const definitionShape = () => definitionSchema as unknown as z.core.$ZodType;
+
+type Walkable = z.core.$ZodType;
+type WalkDef = { type: string } & Record<string, unknown>;
+
+/**
+ * Calls `visit` with every localized text in `value` (a parsed definition or part of it), found
+ * by walking the schema beside the value, with its path.
+ */
+export function forEachLocalized(
+  schema: Walkable,
+  value: unknown,
+  path: PropertyKey[],
+  visit: (text: Partial<Localized>, path: PropertyKey[]) => void,
+): void {
+  if (value === undefined || value === null) {
+    return;
+  }
+  if (schema === (localizedText as unknown as Walkable)) {
+    if (typeof value === 'object' && !Array.isArray(value)) {
+      visit(value, path);
+    }
+    return;
+  }
+  const def = schema._zod.def as unknown as WalkDef;
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'nonoptional':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+      forEachLocalized(def.innerType as Walkable, value, path, visit);
+      return;
+    case 'pipe':
+      forEachLocalized(def.in as Walkable, value, path, visit);
+      return;
+    case 'union':
+      for (const option of def.options as Walkable[]) {
+        forEachLocalized(option, value, path, visit);
+      }
+      return;
+    case 'object':
+      if (typeof value === 'object' && !Array.isArray(value)) {
+        for (const [key, child] of Object.entries(def.shape as Record<string, Walkable>)) {
+          forEachLocalized(child, (value as Record<string, unknown>)[key], [...path, key], visit);
+        }
+      }
+      return;
+    case 'array':
+      if (Array.isArray(value)) {
+        value.forEach((item, i) => {
+          forEachLocalized(def.element as Walkable, item, [...path, i], visit);
+        });
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Fills every text's undeclared languages from the first declared one, in place: renderers and
+ * the API then always have all three, and publish only `definition.languages`.
+ */
+export function fillLanguages(def: RegisterDefinition): RegisterDefinition {
+  const [first = 'fi'] = def.languages;
+  forEachLocalized(definitionShape(), def, [], (text) => {
+    const source = text[first] ?? LANGUAGES.map((l) => text[l]).find((t) => t !== undefined);
+    if (source === undefined) {
+      return;
+    }
+    for (const lang of LANGUAGES) {
+      text[lang] ??= source;
+    }
+  });
+  return def;
+}
 
 export type RegisterDefinition = z.infer<typeof definitionSchema>;
 export type RegisterDefinitionInput = z.input<typeof definitionSchema>;

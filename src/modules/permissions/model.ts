@@ -188,7 +188,8 @@ export interface ConsentReceipt {
       addressCountry: string;
     };
     email: string;
-    phone: string;
+    /** Absent when the controller publishes no phone number. */
+    phone?: string;
     piiControllerUrl?: string;
   }>;
   /** The privacy notice. */

@@ -122,7 +122,7 @@ const consentReceipt = z
           addressCountry: z.string(),
         }),
         email: z.string(),
-        phone: z.string(),
+        phone: z.string().optional(),
         piiControllerUrl: z.string().optional(),
       }),
     ),

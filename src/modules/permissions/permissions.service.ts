@@ -646,7 +646,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
         addressCountry: c.address.country,
       },
       email: c.dpo?.email ?? c.email,
-      phone: c.dpo?.phone ?? c.phone,
+      ...((c.dpo?.phone ?? c.phone) ? { phone: c.dpo?.phone ?? c.phone } : {}),
       ...(c.website ? { piiControllerUrl: c.website } : {}),
     };
     return states

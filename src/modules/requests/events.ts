@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { IDENTITY_PROOFS, REQUEST_CHANNELS, REQUEST_TYPES } from '../definition/index.ts';
 import { auditData, defineAuditEvent, type AuditEventMap } from '../audit/index.ts';
-import { DOCUMENT_TYPES, LETTER_HOW, TOLD_HOW } from './model.ts';
+import { DELIVERY_HOW, DOCUMENT_TYPES, LETTER_HOW, TOLD_HOW } from './model.ts';
 
 const TYPE = {
   access: { sv: 'tillgång', fi: 'pääsy tietoihin', en: 'access' },
@@ -143,6 +143,43 @@ export const requestEvents = [
           : d.how === 'handed_over'
             ? 'A letter about a request was handed over'
             : 'The person was told about a request by phone',
+    },
+  ),
+  defineAuditEvent(
+    'request.package',
+    z.strictObject({
+      request,
+      kind: z.enum(['access', 'portability']),
+      format: z.enum(['zip', 'pdf']),
+    }),
+    {
+      sv: (d) =>
+        `En kopia av uppgifterna (${d.format === 'pdf' ? 'PDF' : 'ZIP'}) togs fram för utskrift och leverans`,
+      fi: (d) =>
+        `Jäljennös tiedoista (${d.format === 'pdf' ? 'PDF' : 'ZIP'}) otettiin tulostettavaksi ja toimitettavaksi`,
+      en: (d) =>
+        `A copy of the data (${d.format === 'pdf' ? 'PDF' : 'ZIP'}) was taken to be printed and delivered`,
+    },
+  ),
+  defineAuditEvent('request.delivered', z.strictObject({ request, how: z.enum(DELIVERY_HOW) }), {
+    sv: (d) =>
+      d.how === 'post'
+        ? 'Kopian av uppgifterna skickades per post'
+        : 'Kopian av uppgifterna överlämnades',
+    fi: (d) =>
+      d.how === 'post'
+        ? 'Jäljennös tiedoista lähetettiin postitse'
+        : 'Jäljennös tiedoista luovutettiin',
+    en: (d) =>
+      d.how === 'post' ? 'The copy of the data was posted' : 'The copy of the data was handed over',
+  }),
+  defineAuditEvent(
+    'request.contact',
+    z.strictObject({ request, fields: z.array(z.enum(['email', 'address'])).min(1) }),
+    {
+      sv: () => 'Kontaktuppgifterna i en begäran rättades',
+      fi: () => 'Pyynnön yhteystietoja korjattiin',
+      en: () => "A request's contact details were corrected",
     },
   ),
 ] as const;

@@ -53,6 +53,17 @@ export type ToldHow = (typeof TOLD_HOW)[number];
 export const LETTER_HOW = ['post', 'handed_over', 'phone'] as const;
 export type LetterHow = (typeof LETTER_HOW)[number];
 
+/**
+ * How an access copy reaches a person whose request gives no e-mail address (no download link):
+ * printed and posted, or handed over.
+ */
+export const DELIVERY_HOW = ['post', 'handed_over'] as const;
+export type DeliveryHow = (typeof DELIVERY_HOW)[number];
+
+/** Why a letter stopped waiting without being sent: its request's data shredded, or kept too long. */
+export const LETTER_CLOSED_WHY = ['shredded', 'expired'] as const;
+export type LetterClosedWhy = (typeof LETTER_CLOSED_WHY)[number];
+
 /** A postal address a request gives, to answer by letter. */
 export const postalAddressSchema = z.strictObject({
   street: z.string().trim().min(1).max(200),
@@ -155,9 +166,11 @@ export interface LetterView {
   text: string;
   from: { name: string; street: string; postalCode: string; city: string; country: string };
   to: { name: string | null; address: PostalAddress | null };
-  /** The letter's data is gone (the request's data shredded): only its dates remain. */
+  /** The letter's text is gone (sent, closed, or the request's data shredded): only its dates remain. */
   erased: boolean;
   sent: { how: LetterHow; on: string; by: string } | null;
+  /** Closed without being sent: the request's data was shredded, or it waited too long. */
+  closed: { why: LetterClosedWhy; at: string } | null;
 }
 
 /** A request in full, opened: for those who handle requests. */
@@ -184,4 +197,12 @@ export interface RequestView extends RequestSummary {
   events: RequestEventView[];
   recipients: RecipientToldView[];
   letters: LetterView[];
+  /**
+   * Access, portability without an e-mail address: how the copy is to reach the person (set at
+   * completion) and when it did; null for other requests.
+   */
+  delivery: {
+    how: DeliveryHow;
+    delivered: { how: DeliveryHow; on: string; by: string } | null;
+  } | null;
 }

@@ -8,10 +8,11 @@ import type { RequestLettersTable, RequestsTable } from '../../db/types.ts';
 
 export type RequestRow = Omit<
   Selectable<RequestsTable>,
-  'due_on' | 'original_due_on' | 'completing_since'
+  'due_on' | 'original_due_on' | 'completing_since' | 'delivered_on'
 > & {
   due_on: string | null;
   original_due_on: string | null;
+  delivered_on: string | null;
 };
 export type NewRequestRow = Insertable<RequestsTable>;
 export type LetterRow = Omit<Selectable<RequestLettersTable>, 'sent_on'> & {
@@ -30,6 +31,8 @@ const LETTER_COLUMNS = [
   'sent_how',
   'sent_by',
   'sent_recorded_at',
+  'closed_why',
+  'closed_at',
 ] as const;
 const sentOn = sql<string | null>`to_char(sent_on, 'YYYY-MM-DD')`.as('sent_on');
 
@@ -60,6 +63,9 @@ const COLUMNS = [
   'identity_document',
   'identity_checked_by',
   'download_until',
+  'delivery_how',
+  'delivered_how',
+  'delivered_by',
   'created_at',
   'updated_at',
 ] as const;
@@ -68,6 +74,7 @@ const dueOn = sql<string | null>`to_char(due_on, 'YYYY-MM-DD')`.as('due_on');
 const originalDueOn = sql<string | null>`to_char(original_due_on, 'YYYY-MM-DD')`.as(
   'original_due_on',
 );
+const deliveredOn = sql<string | null>`to_char(delivered_on, 'YYYY-MM-DD')`.as('delivered_on');
 
 export const requestsRepo = {
   async insert(ex: Executor, row: NewRequestRow): Promise<void> {
@@ -77,7 +84,7 @@ export const requestsRepo = {
   async get(ex: Executor, id: string, forUpdate = false): Promise<RequestRow | undefined> {
     let q = ex
       .selectFrom('requests')
-      .select([...COLUMNS, dueOn, originalDueOn])
+      .select([...COLUMNS, dueOn, originalDueOn, deliveredOn])
       .where('id', '=', id);
     if (forUpdate) {
       q = q.forUpdate();
@@ -110,9 +117,31 @@ export const requestsRepo = {
   async update(
     ex: Executor,
     id: string,
-    patch: Partial<Omit<NewRequestRow, 'id' | 'created_at'>> & { updated_at: Date },
+    patch: Partial<Omit<NewRequestRow, 'id' | 'created_at' | 'delivered_on'>> & {
+      updated_at: Date;
+    },
   ): Promise<void> {
     await ex.updateTable('requests').set(patch).where('id', '=', id).execute();
+  },
+
+  /** Records that an access copy reached the person (post, by hand); false when recorded already. */
+  async markDelivered(
+    ex: Executor,
+    id: string,
+    d: { how: string; on: string; by: string; at: Date },
+  ): Promise<boolean> {
+    const r = await ex
+      .updateTable('requests')
+      .set({
+        delivered_how: d.how,
+        delivered_on: sql<string>`${d.on}::date`,
+        delivered_by: d.by,
+        updated_at: d.at,
+      })
+      .where('id', '=', id)
+      .where('delivered_how', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   },
 
   /**
@@ -120,7 +149,7 @@ export const requestsRepo = {
    * whose identity is not yet proven, oldest first; closed ones after the open ones.
    */
   async list(ex: Executor, f: RequestFilter): Promise<RequestRow[]> {
-    let q = ex.selectFrom('requests').select([...COLUMNS, dueOn, originalDueOn]);
+    let q = ex.selectFrom('requests').select([...COLUMNS, dueOn, originalDueOn, deliveredOn]);
     q = f.states ? q.where('state', 'in', [...f.states]) : q.where('closed_at', 'is', null);
     if (f.type) {
       q = q.where('type', '=', f.type);
@@ -308,18 +337,18 @@ export const requestsRepo = {
   },
 
   /**
-   * Marks a letter sent; false when it was marked already (nothing changed). `dropText` empties
-   * its sealed text (a letter sealed under the server's secret, once it has reached the person).
+   * Marks a letter sent and drops its sealed text (it has reached the person); false when it was
+   * marked or closed already (nothing changed).
    */
   async markLetterSent(
     ex: Executor,
     id: string,
-    m: { how: string; on: string; by: string; at: Date; dropText: boolean },
+    m: { how: string; on: string; by: string; at: Date },
   ): Promise<boolean> {
     const r = await ex
       .updateTable('request_letters')
       .set({
-        ...(m.dropText ? { sealed: Buffer.alloc(0) } : {}),
+        sealed: Buffer.alloc(0),
         sent_how: m.how,
         sent_on: sql<string>`${m.on}::date`,
         sent_by: m.by,
@@ -327,8 +356,91 @@ export const requestsRepo = {
       })
       .where('id', '=', id)
       .where('sent_how', 'is', null)
+      .where('closed_why', 'is', null)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  },
+
+  /**
+   * Closes waiting letters without sending them, their text dropped: those of `requestIds` (their
+   * data shredded; a letter under a key of its own is left waiting) or those given by id. Answers
+   * the letters closed, with how each was sealed.
+   */
+  async closeLetters(
+    ex: Executor,
+    which: { requestIds?: readonly string[]; ids?: readonly string[] },
+    why: 'shredded' | 'expired',
+    at: Date,
+  ): Promise<Array<{ id: string; sealed_with: string }>> {
+    const requestIds = which.requestIds ?? [];
+    const ids = which.ids ?? [];
+    if (requestIds.length === 0 && ids.length === 0) {
+      return [];
+    }
+    let q = ex
+      .updateTable('request_letters')
+      .set({ sealed: Buffer.alloc(0), closed_why: why, closed_at: at })
+      .where('sent_how', 'is', null)
+      .where('closed_why', 'is', null);
+    q =
+      requestIds.length > 0
+        ? q.where('request_id', 'in', [...requestIds]).where('sealed_with', '!=', 'letter')
+        : q.where('id', 'in', [...ids]);
+    return q.returning(['id', 'sealed_with']).execute();
+  },
+
+  /** Letters still waiting under the keys of requests whose data was shredded: ids only. */
+  async waitingOfShredded(ex: Executor): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('request_letters')
+      .select('id')
+      .where('sent_how', 'is', null)
+      .where('closed_why', 'is', null)
+      .where('sealed_with', '!=', 'letter')
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('request_events')
+            .select('seq')
+            .whereRef('request_events.request_id', '=', 'request_letters.request_id')
+            .where('request_events.step', '=', 'shredded'),
+        ),
+      )
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /** Letters still waiting that became due before `before`: ids only. */
+  async waitingSince(ex: Executor, before: Date): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('request_letters')
+      .select('id')
+      .where('sent_how', 'is', null)
+      .where('closed_why', 'is', null)
+      .where('due_at', '<', before)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /** Letters with text sealed under the server's secret (before 0024): to seal under keys of their own. */
+  async serverSealed(ex: Executor): Promise<Array<{ id: string; sealed: Buffer }>> {
+    const rows = await ex
+      .selectFrom('request_letters')
+      .select(['id', 'sealed'])
+      .where('sealed_with', '=', 'server')
+      .execute();
+    return rows.filter((r) => r.sealed.length > 0).map((r) => ({ id: r.id, sealed: r.sealed }));
+  },
+
+  /** Replaces a letter's sealed text (resealed, or readdressed). */
+  async resealLetter(
+    ex: Executor,
+    id: string,
+    patch: { sealed: Buffer; sealed_with?: string; has_address?: boolean },
+  ): Promise<void> {
+    await ex.updateTable('request_letters').set(patch).where('id', '=', id).execute();
   },
 
   /** How many letters wait to be sent, per request of those given. */
@@ -341,6 +453,7 @@ export const requestsRepo = {
       .select(['request_id', (eb) => eb.fn.countAll<string>().as('n')])
       .where('request_id', 'in', [...requestIds])
       .where('sent_how', 'is', null)
+      .where('closed_why', 'is', null)
       .groupBy('request_id')
       .execute();
     return new Map(rows.map((r) => [r.request_id, Number(r.n)]));
@@ -354,6 +467,7 @@ export const requestsRepo = {
       .selectFrom('request_letters')
       .select(['id', 'request_id', 'template', 'due_at'])
       .where('sent_how', 'is', null)
+      .where('closed_why', 'is', null)
       .orderBy('due_at')
       .orderBy('id')
       .execute();

@@ -10,6 +10,7 @@ import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
 import { IDENTITY_PROOFS, REQUEST_CHANNELS, REQUEST_TYPES } from '../definition/index.ts';
 import {
+  DELIVERY_HOW,
   DOCUMENT_TYPES,
   fieldValueSchema,
   LETTER_HOW,
@@ -96,7 +97,9 @@ const letter = z
         .nullable()
         .describe('null: no postal address; tell the person by the channel they used'),
     }),
-    erased: z.boolean().describe("The request's data was shredded: the letter's text is gone"),
+    erased: z
+      .boolean()
+      .describe("The letter's text is gone: sent, closed, or the request's data shredded"),
     sent: z
       .object({
         how: z.enum(LETTER_HOW),
@@ -105,6 +108,15 @@ const letter = z
       })
       .nullable()
       .describe('null while the letter waits to be sent'),
+    closed: z
+      .object({
+        why: z.enum(['shredded', 'expired']),
+        at: z.string(),
+      })
+      .nullable()
+      .describe(
+        "Closed without being sent: the request's data was shredded, or it waited longer than letters are kept",
+      ),
   })
   .meta({ id: 'RequestLetter' });
 
@@ -159,6 +171,18 @@ const view = summary
     letters: z
       .array(letter)
       .describe('Letters in place of mail the request had no e-mail address for, oldest first'),
+    delivery: z
+      .object({
+        how: z.enum(DELIVERY_HOW).describe('How the printed copy is to reach the person'),
+        delivered: z
+          .object({ how: z.enum(DELIVERY_HOW), on: isoDate, by: z.string() })
+          .nullable()
+          .describe('null until the delivery is recorded'),
+      })
+      .nullable()
+      .describe(
+        'Access, portability without an e-mail address: the printed copy posted or handed over; null otherwise',
+      ),
   })
   .meta({ id: 'Request' });
 
@@ -334,7 +358,7 @@ export function requestsRoutes(app: FastifyInstance, service: RequestsService): 
       security,
       summary: 'Fulfil a request by its type and tell the person',
       description:
-        'access, portability: the copy becomes downloadable in the portal for 30 days. rectification: `purpose`, `source` and optionally `changes` (those asked for otherwise). erasure: the person is erased (legal holds excepted). restriction: `reason` optional. restriction_lift: the person is mailed first, then the restriction lifted. objection: `purposes`, `compellingGrounds` per purpose (told to the person). consent_withdrawal: `purposes`. marketing_prohibition: nothing (absolute). Fields a type does not use are refused.',
+        'access, portability: the copy becomes downloadable in the portal for 30 days; when the request gives no e-mail address, `delivery` (post, to its postal address, or handed_over) is required instead, the completion letter says the printed copy is enclosed or handed over, and staff print it (GET /requests/{id}/package) and record the delivery. rectification: `purpose`, `source` and optionally `changes` (those asked for otherwise). erasure: the person is erased (legal holds excepted). restriction: `reason` optional. restriction_lift: the person is mailed first, then the restriction lifted. objection: `purposes`, `compellingGrounds` per purpose (told to the person). consent_withdrawal: `purposes`. marketing_prohibition: nothing (absolute). Fields a type does not use are refused.',
       params: z.strictObject({ id }),
       body: z
         .strictObject({
@@ -343,6 +367,12 @@ export function requestsRoutes(app: FastifyInstance, service: RequestsService): 
           changes: z.array(change).min(1).max(200).optional(),
           reason: z.string().trim().min(1).max(5000).optional(),
           purposes: z.array(z.string().min(1).max(100)).min(1).max(100).optional(),
+          delivery: z
+            .enum(DELIVERY_HOW)
+            .optional()
+            .describe(
+              'Access, portability without an e-mail address: the printed copy is posted or handed over',
+            ),
           compellingGrounds: z
             .array(
               z.strictObject({
@@ -396,5 +426,72 @@ export function requestsRoutes(app: FastifyInstance, service: RequestsService): 
     },
     handler: async (req) =>
       service.markLetterSent(actorOf(req), req.params.id, req.params.letterId, req.body),
+  });
+
+  r.get('/requests/:id/package', {
+    schema: {
+      operationId: 'getRequestPackage',
+      tags,
+      security,
+      summary: 'The access copy to print, for a request without e-mail (ZIP or PDF)',
+      description:
+        "Only for a completed access or portability request with a delivery (post, handed_over), until the delivery is recorded. Each download is recorded in the access log (request.package) and the request's history.",
+      params: z.strictObject({ id }),
+      querystring: z.strictObject({
+        format: z
+          .enum(['zip', 'pdf'])
+          .default('zip')
+          .describe('zip: the whole package; pdf: the readable copy alone'),
+      }),
+      response: {
+        200: z.any().describe('application/zip or application/pdf: the access copy'),
+        ...errors,
+      },
+    },
+    handler: async (req, reply) => {
+      const out = await service.deliveryPackage(actorOf(req), req.params.id, req.query.format);
+      return reply
+        .code(200)
+        .header('content-type', out.contentType)
+        .header('content-disposition', `attachment; filename="${out.filename}"`)
+        .header('cache-control', 'no-store')
+        .send(out.body);
+    },
+  });
+
+  r.post('/requests/:id/delivery', {
+    schema: {
+      operationId: 'recordRequestDelivery',
+      tags,
+      security,
+      summary: 'Record that the printed access copy was posted or handed over',
+      description:
+        "Once. `on` is the day (Europe/Helsinki), today when not given; not in the future, not before the completion. `post` needs the request's postal address. The completion letter, enclosed with the copy, is marked sent the same way.",
+      params: z.strictObject({ id }),
+      body: z.strictObject({
+        how: z.enum(DELIVERY_HOW).describe('post or handed_over'),
+        on: isoDate.optional().describe('When (YYYY-MM-DD); today when not given'),
+      }),
+      response: { 200: view, ...errors },
+    },
+    handler: async (req) => service.recordDelivery(actorOf(req), req.params.id, req.body),
+  });
+
+  r.post('/requests/:id/contact', {
+    schema: {
+      operationId: 'correctRequestContact',
+      tags,
+      security,
+      summary: "Correct a request's e-mail address or postal address",
+      description:
+        "The e-mail address while the request is open (from then on the person is mailed, and an access copy is downloaded through the portal's link); the postal address at any time before the request's data is shredded (waiting letters are readdressed). The history and the access log name the fields, never their values.",
+      params: z.strictObject({ id }),
+      body: z.strictObject({
+        email: z.string().max(254).optional(),
+        address: postalAddress.optional(),
+      }),
+      response: { 200: view, ...errors },
+    },
+    handler: async (req) => service.correctContact(actorOf(req), req.params.id, req.body),
   });
 }

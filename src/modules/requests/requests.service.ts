@@ -42,16 +42,19 @@ import {
   type RequestChannel,
   type RequestType,
 } from '../definition/index.ts';
-import type { AccessCopyRequest, SubjectsService } from '../subjects/index.ts';
+import type { AccessCopy, AccessCopyRequest, SubjectsService } from '../subjects/index.ts';
 import { addDays, dueDate, extendedDueDate, helsinkiDate, isOverdue } from './deadlines.ts';
 import {
+  DELIVERY_HOW,
   DOCUMENT_TYPES,
   LETTER_HOW,
   postalAddressSchema,
   REQUEST_LANGS,
   REQUEST_STATES,
   TOLD_HOW,
+  type DeliveryHow,
   type IdentityInput,
+  type LetterClosedWhy,
   type LetterHow,
   type LetterView,
   type PostalAddress,
@@ -70,6 +73,12 @@ import { requestsRepo as repo, type LetterRow, type RequestRow } from './request
 export const DOWNLOAD_DAYS = 30;
 /** The digest lists requests due within this many days. */
 export const DIGEST_DAYS = 7;
+/**
+ * A letter not sent this many days after it became due is closed and its text dropped: the
+ * request's deadline (at most three months) is long past, and the letter's copy of the person's
+ * name and address is kept no longer than it can serve.
+ */
+export const LETTER_KEEP_DAYS = 120;
 /** The digest's language for a handler whose language is not known, and for the fallback address. */
 const DIGEST_FALLBACK_LANG: RequestLang = 'fi';
 
@@ -80,6 +89,14 @@ const DIGEST_FALLBACK_LANG: RequestLang = 'fi';
  */
 /** A completion's claim lapses after this long (a server that died mid-way). */
 const CLAIM_LAPSE_MS = 5 * 60_000;
+
+/** Builds a printable access copy (a ZIP or a PDF) from an opened copy. */
+export type AccessCopyBuilder = (
+  copy: AccessCopy,
+  register: Register,
+  lang: RequestLang,
+  opts?: { portability?: boolean },
+) => Promise<Buffer>;
 
 export interface RequestsPorts {
   /**
@@ -105,6 +122,13 @@ export interface RequestsPorts {
     actor: Actor,
     subjectId: string,
   ): Promise<Array<{ id: string; name: string; categories: string[] }>>;
+  /**
+   * The access package as a ZIP and its readable PDF alone (the subjects module's
+   * `buildAccessPackage`, `buildAccessPdf`), for staff to print a copy that is posted or handed
+   * over. Left out: no printed delivery in this build.
+   */
+  buildAccessPackage?: AccessCopyBuilder;
+  buildAccessPdf?: AccessCopyBuilder;
 }
 
 export interface RequestsDeps {
@@ -124,6 +148,7 @@ export interface RequestsDeps {
     | 'updateSubject'
     | 'matchForRequest'
     | 'existing'
+    | 'exportSubject'
   >;
   ports: RequestsPorts;
   /**
@@ -155,6 +180,11 @@ export type CompleteBody = {
   purposes?: string[] | undefined;
   /** Objection: compelling legitimate grounds staff recorded, per purpose; the person is told. */
   compellingGrounds?: Array<{ purpose: string; reason: string }> | undefined;
+  /**
+   * Access, portability when the request gives no e-mail address: the copy is printed and posted
+   * (`post`, to the request's postal address) or handed over (`handed_over`).
+   */
+  delivery?: DeliveryHow | undefined;
 };
 
 /**
@@ -170,6 +200,7 @@ const PERSON_STEPS: ReadonlySet<string> = new Set([
   'told_before_lifting',
   'download_link',
   'downloaded',
+  'delivered',
   'completed',
   'refused',
   'cancelled',
@@ -290,6 +321,8 @@ export function createRequestsService(deps: RequestsDeps) {
     const at = clock.now();
     await withTransaction(db, async (tx) => {
       await repo.clearIndexes(tx, ids, at);
+      // Letters sealed under the requests' keys can no longer be read: they stop waiting.
+      await repo.closeLetters(tx, { requestIds: ids }, 'shredded', at);
       for (const id of ids) {
         await step(tx, id, system, 'shredded', { reason });
       }
@@ -515,7 +548,7 @@ export function createRequestsService(deps: RequestsDeps) {
         key.fill(0);
       }
     } else {
-      bytes = vault.sealSecret(letterAad(id), plain);
+      bytes = await sealUnderOwnKey(id, plain);
     }
     await repo.insertLetter(tx, {
       id,
@@ -523,7 +556,7 @@ export function createRequestsService(deps: RequestsDeps) {
       template: message.template,
       lang,
       sealed: bytes,
-      sealed_with: tied ? 'request' : 'server',
+      sealed_with: tied ? 'request' : 'letter',
       has_address: address !== null,
       due_at: clock.now(),
     });
@@ -534,25 +567,79 @@ export function createRequestsService(deps: RequestsDeps) {
     });
   };
 
-  /** A letter as staff see and print it; its data gone when the request's was shredded. */
-  const letterView = async (l: LetterRow): Promise<LetterView> => {
-    let content: LetterSealed | null = null;
+  /**
+   * Seals a letter under a key of its own, put in the key store under the letter's id: the letter
+   * of a person whose own key is gone (an erasure's completion). Destroying that key (once the
+   * letter is sent, or kept too long) makes every copy of the letter unreadable, backups included.
+   */
+  const sealUnderOwnKey = async (letterId: string, plain: string): Promise<Buffer> => {
+    const { key, wrapped } = vault.newSubjectKey(letterId);
+    try {
+      // The key first: a key without a letter opens nothing; a letter without its key is lost.
+      await keys.put([{ subjectId: letterId, wrapped }], vault.wrapKeyId());
+      return vault.seal(key, letterAad(letterId), plain);
+    } finally {
+      key.fill(0);
+    }
+  };
+
+  /** Destroys the keys of letters sealed under keys of their own (sent, or closed). */
+  const eraseLetterKeys = async (ids: readonly string[]): Promise<void> => {
+    if (ids.length > 0) {
+      const at = clock.now();
+      await keys.erase(ids.map((id) => ({ subjectId: id, erasedAt: at, reason: 'retention' })));
+    }
+  };
+
+  /** A letter's sealed content; null when its text or its key is gone. */
+  const openLetter = async (
+    l: Pick<LetterRow, 'id' | 'request_id' | 'sealed' | 'sealed_with'>,
+  ): Promise<LetterSealed | null> => {
     if (l.sealed.length === 0) {
-      content = null;
-    } else if (l.sealed_with === 'server') {
-      content = JSON.parse(
+      return null;
+    }
+    if (l.sealed_with === 'server') {
+      // Sealed before 0024; `tidyLetters` moves these under keys of their own.
+      return JSON.parse(
         vault.openSecret(letterAad(l.id), l.sealed).toString('utf8'),
       ) as LetterSealed;
-    } else if (await keys.get(l.request_id)) {
-      const key = await keyOf(l.request_id);
-      try {
-        content = JSON.parse(
-          vault.open(key, letterAad(l.id), l.sealed).toString('utf8'),
-        ) as LetterSealed;
-      } finally {
-        key.fill(0);
-      }
     }
+    const keyId = l.sealed_with === 'letter' ? l.id : l.request_id;
+    const wrapped = await keys.get(keyId);
+    if (!wrapped) {
+      return null;
+    }
+    const key = vault.unwrapSubjectKey(keyId, wrapped);
+    try {
+      return JSON.parse(
+        vault.open(key, letterAad(l.id), l.sealed).toString('utf8'),
+      ) as LetterSealed;
+    } finally {
+      key.fill(0);
+    }
+  };
+
+  /** Seals a letter's content again as it was sealed (a corrected address). */
+  const resealLetterContent = async (
+    l: Pick<LetterRow, 'id' | 'request_id' | 'sealed_with'>,
+    content: LetterSealed,
+  ): Promise<Buffer> => {
+    const plain = JSON.stringify(content);
+    if (l.sealed_with === 'server') {
+      return vault.sealSecret(letterAad(l.id), plain);
+    }
+    const keyId = l.sealed_with === 'letter' ? l.id : l.request_id;
+    const key = await keyOf(keyId);
+    try {
+      return vault.seal(key, letterAad(l.id), plain);
+    } finally {
+      key.fill(0);
+    }
+  };
+
+  /** A letter as staff see and print it; its data gone once sent, closed or shredded. */
+  const letterView = async (l: LetterRow): Promise<LetterView> => {
+    const content = await openLetter(l);
     const lang = l.lang as RequestLang;
     const rendered = content
       ? renderTemplate(l.template as TemplateName, lang, content.data)
@@ -578,7 +665,61 @@ export function createRequestsService(deps: RequestsDeps) {
         l.sent_how && l.sent_on && l.sent_by
           ? { how: l.sent_how as LetterHow, on: l.sent_on, by: l.sent_by }
           : null,
+      closed:
+        l.closed_why && l.closed_at
+          ? { why: l.closed_why as LetterClosedWhy, at: l.closed_at.toISOString() }
+          : null,
     };
+  };
+
+  /**
+   * Marks a waiting letter sent, in the caller's transaction: its text dropped (it has reached the
+   * person), a step in the history and the access log. The caller erases a key of its own after.
+   */
+  const sendLetter = async (
+    tx: Executor,
+    actor: Actor,
+    current: RequestRow,
+    letter: LetterRow,
+    how: LetterHow,
+    on: string,
+  ): Promise<void> => {
+    const marked = await repo.markLetterSent(tx, letter.id, {
+      how,
+      on,
+      by: actorLabel(actor),
+      at: clock.now(),
+    });
+    if (!marked) {
+      throw new AppError('conflict', 'the letter has been marked sent already', [
+        { field: 'letterId', detail: 'marked sent already' },
+      ]);
+    }
+    await step(tx, current.id, actor, 'letter_sent', {
+      letter: letter.id,
+      template: letter.template,
+      how,
+      on,
+    });
+    await audit.record(tx, {
+      actor,
+      action: 'request.letter_sent',
+      subjectId: current.subject_id,
+      data: { request: current.id, letter: letter.id, how },
+    });
+  };
+
+  /** A day given as `YYYY-MM-DD`, today when not given, not in the future; or the field's issue. */
+  const dayOf = (on: string | undefined): { on: string; issue?: FieldIssue } => {
+    const today = helsinkiDate(clock.now());
+    const day = on ?? today;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) {
+      return { on: day, issue: { field: 'on', detail: 'expected a date, YYYY-MM-DD' } };
+    }
+    if (day > today) {
+      return { on: day, issue: { field: 'on', detail: 'not in the future' } };
+    }
+    return { on: day };
   };
 
   /** A request as listed, with the letters waiting to be sent for it. */
@@ -867,10 +1008,14 @@ export function createRequestsService(deps: RequestsDeps) {
           identity_document: null,
           identity_checked_by: null,
           download_until: null,
+          delivery_how: null,
+          delivered_how: null,
+          delivered_on: null,
+          delivered_by: null,
           created_at: now,
           updated_at: now,
         };
-        await repo.insert(tx, { ...row, due_on: null, original_due_on: null });
+        await repo.insert(tx, { ...row, due_on: null, original_due_on: null, delivered_on: null });
         await step(tx, id, actor, 'received', { type: input.type, channel: input.channel });
         await audit.record(tx, {
           actor,
@@ -1151,6 +1296,29 @@ export function createRequestsService(deps: RequestsDeps) {
         switch (type) {
           case 'access':
           case 'portability': {
+            const delivery = body.delivery;
+            if (delivery !== undefined) {
+              // No e-mail address: staff print the copy and post it or hand it over, with the
+              // completion letter, which says so; nothing is downloadable in the portal.
+              const row = await withTransaction(db, async (tx) => {
+                const locked = await lockIn(tx, id, ['in_progress'], 'completed');
+                await repo.update(tx, id, { delivery_how: delivery, updated_at: now });
+                const next = await close(
+                  tx,
+                  actor,
+                  { ...locked, delivery_how: delivery },
+                  'completed',
+                  sealed,
+                  { data: { delivery } },
+                );
+                await mailPerson(tx, next, sealed, {
+                  template: 'request-completed',
+                  data: { ...base, delivery },
+                });
+                return next;
+              });
+              return summarise(row);
+            }
             const until = new Date(now.getTime() + DOWNLOAD_DAYS * 86_400_000);
             const row = await withTransaction(db, async (tx) => {
               const locked = await lockIn(tx, id, ['in_progress'], 'completed');
@@ -1431,7 +1599,11 @@ export function createRequestsService(deps: RequestsDeps) {
         data: { request: id },
       });
       return {
-        ...present(row, clock.now(), letters.filter((l) => l.sent === null).length),
+        ...present(
+          row,
+          clock.now(),
+          letters.filter((l) => l.sent === null && l.closed === null).length,
+        ),
         contact: {
           email: sealed.email,
           phone: sealed.phone,
@@ -1463,6 +1635,19 @@ export function createRequestsService(deps: RequestsDeps) {
           recordedBy: t.recorded_by,
         })),
         letters,
+        delivery: row.delivery_how
+          ? {
+              how: row.delivery_how as DeliveryHow,
+              delivered:
+                row.delivered_how && row.delivered_on && row.delivered_by
+                  ? {
+                      how: row.delivered_how as DeliveryHow,
+                      on: row.delivered_on,
+                      by: row.delivered_by,
+                    }
+                  : null,
+            }
+          : null,
       };
     },
 
@@ -1496,6 +1681,7 @@ export function createRequestsService(deps: RequestsDeps) {
         throw invalidAll(issues);
       }
       const how = input.how as LetterHow;
+      let sealedWith = '';
       await withTransaction(db, async (tx) => {
         const current = await repo.get(tx, id, true);
         if (!current) {
@@ -1507,6 +1693,7 @@ export function createRequestsService(deps: RequestsDeps) {
             { field: 'letterId', detail: 'no such letter for this request' },
           ]);
         }
+        sealedWith = letter.sealed_with;
         if (letter.sent_how !== null) {
           throw new AppError('conflict', 'the letter has been marked sent already', [
             {
@@ -1515,36 +1702,335 @@ export function createRequestsService(deps: RequestsDeps) {
             },
           ]);
         }
+        if (letter.closed_why !== null) {
+          throw new AppError('conflict', 'the letter is closed: its text is gone', [
+            {
+              field: 'letterId',
+              detail:
+                letter.closed_why === 'shredded'
+                  ? "closed: the request's data was shredded"
+                  : `closed: not sent within ${LETTER_KEEP_DAYS} days`,
+            },
+          ]);
+        }
+        if (how === 'post' && !letter.has_address) {
+          throw invalid(
+            'address',
+            'the request gives no postal address: correct the address first, or tell the person another way (handed_over, phone)',
+          );
+        }
         if (on < helsinkiDate(letter.due_at)) {
           throw invalid('on', `not before the letter was due (${helsinkiDate(letter.due_at)})`);
         }
-        const marked = await repo.markLetterSent(tx, letterId, {
+        await sendLetter(tx, actor, current, letter, how, on);
+      });
+      if (sealedWith === 'letter') {
+        await eraseLetterKeys([letterId]);
+      }
+      return service.get(actor, id);
+    },
+
+    /**
+     * The access copy of a completed access or portability request that gives no e-mail address,
+     * for staff to print and post or hand over: the ZIP, or its readable PDF alone. Only once the
+     * request is completed (so the identity is proven and the person linked), and until the
+     * delivery is recorded. The export is access-logged by the subjects module; the disclosure
+     * itself is `request.package` in the access log and a step in the request's history.
+     */
+    async deliveryPackage(
+      actor: Actor,
+      id: string,
+      format: 'zip' | 'pdf',
+    ): Promise<{ body: Buffer; filename: string; contentType: string }> {
+      authorise(actor, 'print an access copy');
+      if (format !== 'zip' && format !== 'pdf') {
+        throw invalid('format', 'expected zip or pdf');
+      }
+      const row = await repo.get(db, id);
+      if (!row) {
+        throw new AppError('not_found', `no request with id ${id}`);
+      }
+      const type = row.type as RequestType;
+      if (type !== 'access' && type !== 'portability') {
+        throw new AppError('conflict', 'only an access or portability request has a copy', [
+          { field: 'type', detail: `the request is ${type}` },
+        ]);
+      }
+      if (row.state !== 'completed' || row.delivery_how === null || row.subject_id === null) {
+        throw new AppError('conflict', 'the copy is printed once the request is completed', [
+          {
+            field: 'delivery',
+            detail:
+              row.state === 'completed'
+                ? 'the copy of this request is downloaded through the link the portal mails'
+                : `the request is ${row.state}: complete it with a delivery (post or handed_over) first`,
+          },
+        ]);
+      }
+      if (row.delivered_how !== null) {
+        throw new AppError('conflict', 'the copy has been delivered already', [
+          {
+            field: 'delivery',
+            detail: `delivered (${row.delivered_how}) on ${row.delivered_on ?? ''} already`,
+          },
+        ]);
+      }
+      const build = format === 'zip' ? ports.buildAccessPackage : ports.buildAccessPdf;
+      if (!build) {
+        throw new AppError('conflict', 'this server cannot build a printed copy', [
+          { field: 'format', detail: 'no access package builder in this build' },
+        ]);
+      }
+      const lang = row.lang as RequestLang;
+      const subjectId = row.subject_id;
+      const copy = await subjects.exportSubject(actor, subjectId, lang);
+      const portability = type === 'portability';
+      const body = await build(copy, register, lang, { portability });
+      await withTransaction(db, async (tx) => {
+        await step(tx, id, actor, 'package', { format });
+        await audit.record(tx, {
+          actor,
+          action: 'request.package',
+          subjectId,
+          data: { request: id, kind: portability ? 'portability' : 'access', format },
+        });
+      });
+      const day = helsinkiDate(clock.now());
+      return {
+        body,
+        filename: `${portability ? 'portability' : 'access-copy'}-${day}.${format}`,
+        contentType: format === 'zip' ? 'application/zip' : 'application/pdf',
+      };
+    },
+
+    /**
+     * Records that the printed copy reached the person (posted, handed over), on a day (today when
+     * not given; not in the future, not before the completion): a step in the history and the
+     * access log. The completion letter, enclosed with it, is marked sent the same way. Once.
+     */
+    async recordDelivery(
+      actor: Actor,
+      id: string,
+      input: { how?: DeliveryHow | undefined; on?: string | undefined },
+    ): Promise<RequestView> {
+      authorise(actor, 'record a delivery');
+      const issues: FieldIssue[] = [];
+      if (input.how === undefined || !(DELIVERY_HOW as readonly string[]).includes(input.how)) {
+        issues.push({
+          field: 'how',
+          detail: `how the copy reached the person: one of ${DELIVERY_HOW.join(', ')}`,
+        });
+      }
+      const { on, issue } = dayOf(input.on);
+      if (issue) {
+        issues.push(issue);
+      }
+      if (issues.length > 0) {
+        throw invalidAll(issues);
+      }
+      const how = input.how as DeliveryHow;
+      const before = await repo.get(db, id);
+      const sealed = before ? await openOrShredded(before) : emptySealed();
+      const ownKeys: string[] = [];
+      await withTransaction(db, async (tx) => {
+        const current = await repo.get(tx, id, true);
+        if (!current) {
+          throw new AppError('not_found', `no request with id ${id}`);
+        }
+        if (current.state !== 'completed' || current.delivery_how === null) {
+          throw new AppError('conflict', 'nothing to deliver: no printed copy for this request', [
+            {
+              field: 'delivery',
+              detail: `the request is ${current.state}; a completed access or portability request without e-mail is delivered`,
+            },
+          ]);
+        }
+        if (current.delivered_how !== null) {
+          throw new AppError('conflict', 'the copy has been delivered already', [
+            {
+              field: 'delivery',
+              detail: `delivered (${current.delivered_how}) on ${current.delivered_on ?? ''} already`,
+            },
+          ]);
+        }
+        if (how === 'post' && !sealed.address) {
+          throw invalid(
+            'address',
+            'the request gives no postal address: correct the address first, or hand the copy over',
+          );
+        }
+        if (current.closed_at && on < helsinkiDate(current.closed_at)) {
+          throw invalid(
+            'on',
+            `not before the request was completed (${helsinkiDate(current.closed_at)})`,
+          );
+        }
+        const marked = await repo.markDelivered(tx, id, {
           how,
           on,
           by: actorLabel(actor),
           at: clock.now(),
-          // An erased person's letter (sealed under the server's secret) is kept only until sent.
-          dropText: letter.sealed_with === 'server',
         });
         if (!marked) {
-          throw new AppError('conflict', 'the letter has been marked sent already', [
-            { field: 'letterId', detail: 'marked sent already' },
+          throw new AppError('conflict', 'the copy has been delivered already', [
+            { field: 'delivery', detail: 'delivered already' },
           ]);
         }
-        await step(tx, id, actor, 'letter_sent', {
-          letter: letterId,
-          template: letter.template,
-          how,
-          on,
-        });
+        await step(tx, id, actor, 'delivered', { how, on });
         await audit.record(tx, {
           actor,
-          action: 'request.letter_sent',
+          action: 'request.delivered',
           subjectId: current.subject_id,
-          data: { request: id, letter: letterId, how },
+          data: { request: id, how },
+        });
+        // The completion letter went with the copy.
+        for (const letter of await repo.letters(tx, id)) {
+          if (
+            letter.template === 'request-completed' &&
+            letter.sent_how === null &&
+            letter.closed_why === null
+          ) {
+            await sendLetter(tx, actor, current, letter, how, on);
+            if (letter.sealed_with === 'letter') {
+              ownKeys.push(letter.id);
+            }
+          }
+        }
+      });
+      await eraseLetterKeys(ownKeys);
+      return service.get(actor, id);
+    },
+
+    /**
+     * Corrects the contact details a request gives: its e-mail address (while the request is
+     * open: from then on the person is mailed, and an access copy is downloaded through the
+     * portal's link) and its postal address (letters still waiting are readdressed). The history
+     * and the access log name the fields changed, never their values.
+     */
+    async correctContact(
+      actor: Actor,
+      id: string,
+      input: { email?: string | undefined; address?: PostalAddress | undefined },
+    ): Promise<RequestView> {
+      authorise(actor, "correct a request's contact details");
+      const issues: FieldIssue[] = [];
+      if (input.email === undefined && input.address === undefined) {
+        issues.push({ field: 'email', detail: 'give an e-mail address or a postal address' });
+      }
+      const email = input.email === undefined ? undefined : normaliseEmail(input.email);
+      if (input.email !== undefined && !email) {
+        issues.push({ field: 'email', detail: 'expected an e-mail address' });
+      }
+      let address: PostalAddress | undefined;
+      if (input.address !== undefined) {
+        const parsed = postalAddressSchema.safeParse(input.address);
+        if (parsed.success) {
+          address = parsed.data;
+        } else {
+          for (const issue of parsed.error.issues) {
+            issues.push({
+              field: ['address', ...issue.path.map(String)].join('.'),
+              detail: issue.message,
+            });
+          }
+        }
+      }
+      if (issues.length > 0) {
+        throw invalidAll(issues);
+      }
+      const fields = [
+        ...(input.email !== undefined ? (['email'] as const) : []),
+        ...(address !== undefined ? (['address'] as const) : []),
+      ];
+      await withTransaction(db, async (tx) => {
+        const current = await repo.get(tx, id, true);
+        if (!current) {
+          throw new AppError('not_found', `no request with id ${id}`);
+        }
+        if (input.email !== undefined && !OPEN.includes(current.state as RequestState)) {
+          throw new AppError('conflict', 'the e-mail address of a closed request stays as it was', [
+            {
+              field: 'email',
+              detail: `the request is ${current.state}; an e-mail address is recorded while it is open`,
+            },
+          ]);
+        }
+        if (!(await keys.get(id))) {
+          throw new AppError('conflict', "the request's data has been shredded", [
+            { field: fields[0] ?? 'email', detail: "the request's data has been shredded" },
+          ]);
+        }
+        const sealed = await openSealed(current);
+        if (input.email !== undefined) {
+          sealed.email = input.email.trim();
+        }
+        if (address !== undefined) {
+          sealed.address = address;
+        }
+        const now = clock.now();
+        await repo.update(tx, id, {
+          sealed: await reseal(id, sealed),
+          ...(email ? { email_index: vault.emailIndex(email) ?? null } : {}),
+          updated_at: now,
+        });
+        if (address !== undefined) {
+          for (const letter of await repo.letters(tx, id)) {
+            if (letter.sent_how !== null || letter.closed_why !== null) {
+              continue;
+            }
+            const content = await openLetter(letter);
+            if (!content) {
+              continue;
+            }
+            content.to = { name: content.to.name, address };
+            await repo.resealLetter(tx, letter.id, {
+              sealed: await resealLetterContent(letter, content),
+              has_address: true,
+            });
+          }
+        }
+        await step(tx, id, actor, 'contact_corrected', { fields: [...fields] });
+        await audit.record(tx, {
+          actor,
+          action: 'request.contact',
+          subjectId: current.subject_id,
+          data: { request: id, fields: [...fields] },
         });
       });
       return service.get(actor, id);
+    },
+
+    /**
+     * Daily care of letters: waiting letters of requests whose data was shredded are closed;
+     * letters waiting over LETTER_KEEP_DAYS are closed, their text dropped and their own keys
+     * destroyed; letters sealed under the server's secret before 0024 are sealed under keys of
+     * their own. Answers how many of each.
+     */
+    async tidyLetters(): Promise<{ shredded: number; expired: number; resealed: number }> {
+      const now = clock.now();
+      const shreddedIds = await repo.waitingOfShredded(db);
+      const shredded = await withTransaction(db, (tx) =>
+        repo.closeLetters(tx, { ids: shreddedIds }, 'shredded', now),
+      );
+      const old = await repo.waitingSince(
+        db,
+        new Date(now.getTime() - LETTER_KEEP_DAYS * 86_400_000),
+      );
+      const expired = await withTransaction(db, (tx) =>
+        repo.closeLetters(tx, { ids: old }, 'expired', now),
+      );
+      await eraseLetterKeys(
+        [...shredded, ...expired].filter((l) => l.sealed_with === 'letter').map((l) => l.id),
+      );
+      let resealed = 0;
+      for (const l of await repo.serverSealed(db)) {
+        const plain = vault.openSecret(letterAad(l.id), l.sealed);
+        const bytes = await sealUnderOwnKey(l.id, plain.toString('utf8'));
+        plain.fill(0);
+        await repo.resealLetter(db, l.id, { sealed: bytes, sealed_with: 'letter' });
+        resealed++;
+      }
+      return { shredded: shredded.length, expired: expired.length, resealed };
     },
 
     /**
@@ -1594,8 +2080,13 @@ export function createRequestsService(deps: RequestsDeps) {
           state: row.state,
           closedAt: row.closed_at?.toISOString() ?? null,
           contact: proven
-            ? { email: sealed.email, phone: sealed.phone, name: sealed.name }
-            : { email: null, phone: null, name: null },
+            ? {
+                email: sealed.email,
+                phone: sealed.phone,
+                name: sealed.name,
+                address: sealed.address ?? null,
+              }
+            : { email: null, phone: null, name: null, address: null },
           details: proven && row.channel === 'portal' ? sealed.details : null,
           reasons,
           history: events
@@ -1698,6 +2189,52 @@ export function createRequestsService(deps: RequestsDeps) {
     return summarise(row);
   }
 
+  /**
+   * How an access copy reaches the person: the portal's download link when the request gives an
+   * e-mail address (no delivery then); otherwise printed and posted to its postal address, or
+   * handed over. Without either, completion is refused naming `delivery` and `email`.
+   */
+  function checkDelivery(delivery: string | undefined, sealed: RequestSealed): FieldIssue[] {
+    if (sealed.email) {
+      return delivery === undefined
+        ? []
+        : [
+            {
+              field: 'delivery',
+              detail:
+                'the request gives an e-mail address: the copy is downloaded through the link the portal mails',
+            },
+          ];
+    }
+    if (delivery === undefined) {
+      return [
+        {
+          field: 'delivery',
+          detail:
+            'the request gives no e-mail address for the download link: say how the printed copy reaches the person (post or handed_over)',
+        },
+        {
+          field: 'email',
+          detail:
+            "or record the person's e-mail address for the request first (POST /requests/{id}/contact), and the portal's download link is used",
+        },
+      ];
+    }
+    if (!(DELIVERY_HOW as readonly string[]).includes(delivery)) {
+      return [{ field: 'delivery', detail: `expected one of ${DELIVERY_HOW.join(', ')}` }];
+    }
+    if (delivery === 'post' && !sealed.address) {
+      return [
+        {
+          field: 'address',
+          detail:
+            'the request gives no postal address to post the copy to: correct the address first (POST /requests/{id}/contact), or hand it over',
+        },
+      ];
+    }
+    return [];
+  }
+
   function checkCompletion(
     type: RequestType,
     body: CompleteBody,
@@ -1705,8 +2242,8 @@ export function createRequestsService(deps: RequestsDeps) {
   ): FieldIssue[] {
     const issues: FieldIssue[] = [];
     const allowed: Record<RequestType, ReadonlyArray<keyof CompleteBody>> = {
-      access: [],
-      portability: [],
+      access: ['delivery'],
+      portability: ['delivery'],
       rectification: ['purpose', 'source', 'changes'],
       erasure: [],
       restriction: ['reason'],
@@ -1725,6 +2262,9 @@ export function createRequestsService(deps: RequestsDeps) {
               : `not used in completing a ${type} request`,
         });
       }
+    }
+    if (type === 'access' || type === 'portability') {
+      issues.push(...checkDelivery(body.delivery, sealed));
     }
     if (type === 'rectification') {
       if (!body.purpose || !register.purpose(body.purpose)) {
@@ -1806,7 +2346,23 @@ export function createRequestsService(deps: RequestsDeps) {
     },
   });
 
-  return { ...service, shredRequestsOfErased, schedules: [digest, shredSchedule] };
+  const lettersSchedule = defineSchedule({
+    name: 'requests.letters',
+    everySeconds: 86_400,
+    describe: 'closing letters that can no longer be sent',
+    handler: async (ctx) => {
+      const result = await service.tidyLetters();
+      if (result.shredded + result.expired + result.resealed > 0) {
+        ctx.log.info(result, 'closed or resealed letters to send');
+      }
+    },
+  });
+
+  return {
+    ...service,
+    shredRequestsOfErased,
+    schedules: [digest, shredSchedule, lettersSchedule],
+  };
 }
 
 /** The completion mail's data. */

@@ -80,16 +80,21 @@ export function createRetentionService(deps: RetentionDeps) {
   const bounds = (today: string): CandidateBound[] => {
     const used = new Set(def.purposes.map((p) => p.retention));
     // A withdrawal or request-closed rule that does not apply to a person counts from collection.
+    // A rule whose duration or event the definition leaves unknown keeps the data: no bound.
     return def.retention.rules
       .filter((r) => used.has(r.id))
       .flatMap((r): CandidateBound[] => {
+        const from = r.from;
+        if (from === undefined || r.duration === 'unknown') {
+          return [];
+        }
         const before = eventBound(today, r.duration);
-        return r.from === 'withdrawal' || r.from === 'request_closed'
+        return from === 'withdrawal' || from === 'request_closed'
           ? [
-              { from: r.from, before },
+              { from, before },
               { from: 'collection', before },
             ]
-          : [{ from: r.from, before }];
+          : [{ from, before }];
       });
   };
 

@@ -124,8 +124,9 @@ export function expiryOf(
         person.withdrawnAt.get(p.id) ??
         (p.permission ? person.kindWithdrawnAt.get(p.permission.kind) : undefined);
       const collected = helsinkiDate(row.collectedAt);
-      let start: string | null;
-      switch (rule.from) {
+      // A duration or an event the definition leaves unknown keeps the data (no end is known).
+      let start: string | null = null;
+      switch (rule.duration === 'unknown' ? undefined : rule.from) {
         case 'collection':
           start = collected;
           break;
@@ -157,6 +158,8 @@ export function expiryOf(
               ? helsinkiDate(person.requestClosedAt)
               : collected;
           break;
+        default:
+          start = null;
       }
       purposes.push({
         purpose: p.id,

@@ -27,6 +27,7 @@ export { erasureEvents } from './erasure-events.ts';
 export type { HeldListing } from './holds.ts';
 export {
   buildAccessPackage,
+  buildAccessPdf,
   portableCopy,
   type AccessPackageOptions,
 } from './access-package/build.ts';

@@ -11,7 +11,7 @@
 import type { ledgerOf } from './marketing.repo.ts';
 import { countriesOutsideEea } from '../definition/index.ts';
 import type {
-  LegalBasis,
+  DeclaredLegalBasis,
   Localized,
   Register,
   RequestChannel,
@@ -25,15 +25,15 @@ type Definition = Register['definition'];
 export type SourceKind = Definition['sources'][number]['kind'];
 type RecipientRole = Definition['recipients'][number]['role'];
 type TransferMechanism = NonNullable<Definition['transfers'][number]['mechanism']>;
-type RetentionEvent = Definition['retention']['rules'][number]['from'];
+type RetentionEvent = Definition['retention']['legalHolds'][number]['from'];
 type Right = Definition['rights']['offered'][number]['right'];
 
 export interface AccessCopyRetention {
   /** The retention rule's id in the definition. */
   id: string;
-  /** ISO 8601 duration (P2Y). */
+  /** ISO 8601 duration (P2Y), or `unknown` where the definition does not state it. */
   duration: string;
-  /** The event the duration runs from. */
+  /** The event the duration runs from, or `unknown`. */
   from: string;
   label: Localized;
 }
@@ -42,7 +42,8 @@ export interface AccessCopyPurpose {
   id: string;
   label: Localized;
   description: Localized;
-  legalBasis: LegalBasis;
+  /** `unknown` where the definition does not state the basis. */
+  legalBasis: DeclaredLegalBasis;
   /** The legitimate interest pursued, for legalBasis legitimate_interest. */
   legitimateInterest?: Localized;
   /** The law that imposes the obligation, for legalBasis legal_obligation. */
@@ -136,7 +137,13 @@ export interface AccessCopyRequest {
   state: string;
   closedAt: string | null;
   /** The contact details the request was made with. */
-  contact: { email: string | null; phone: string | null; name: string | null };
+  contact: {
+    email: string | null;
+    phone: string | null;
+    name: string | null;
+    /** The postal address the request gave, to answer by letter. */
+    address: { street: string; postalCode: string; city: string; country?: string } | null;
+  };
   /** What the person wrote, for a request made in the portal (their own words); else null. */
   details: string | null;
   /** The reasons the person was told by mail: for a refusal and for an extension. */
@@ -154,7 +161,7 @@ export interface AccessCopy {
     name: string;
     businessId: string;
     email: string;
-    phone: string;
+    phone?: string;
     address: { street: string; postalCode: string; city: string; country: string };
     website?: string;
     dpo?: { name: string; email?: string; phone?: string };
@@ -265,7 +272,12 @@ function describeCategory(register: Register, category: string, sourceIds: Itera
           ...(p.law ? { law: p.law } : {}),
           // `check` refuses a purpose whose rule is not declared; the id alone is the fallback.
           retention: rule
-            ? { id: rule.id, duration: rule.duration, from: rule.from, label: rule.label }
+            ? {
+                id: rule.id,
+                duration: rule.duration,
+                from: rule.from ?? 'unknown',
+                label: rule.label,
+              }
             : {
                 id: p.retention,
                 duration: '',
@@ -322,7 +334,7 @@ export function presentAccessCopy(input: {
       name: c.name,
       businessId: c.businessId,
       email: c.email,
-      phone: c.phone,
+      ...(c.phone ? { phone: c.phone } : {}),
       address: { ...c.address },
       ...(c.website ? { website: c.website } : {}),
       ...(c.dpo

@@ -114,7 +114,7 @@ const accessCopy = z
         name: z.string(),
         businessId: z.string(),
         email: z.string(),
-        phone: z.string(),
+        phone: z.string().optional(),
         address: z.object({
           street: z.string(),
           postalCode: z.string(),
@@ -148,7 +148,9 @@ const accessCopy = z
                 id: z.string(),
                 label: localizedText,
                 description: localizedText,
-                legalBasis: z.enum(LEGAL_BASES),
+                legalBasis: z
+                  .enum([...LEGAL_BASES, 'unknown'])
+                  .describe('unknown: the register does not state the basis (a notice gap)'),
                 legitimateInterest: localizedText
                   .optional()
                   .describe('The legitimate interest pursued, for legitimate_interest'),
@@ -156,8 +158,12 @@ const accessCopy = z
                 retention: z
                   .object({
                     id: z.string(),
-                    duration: z.string().describe('ISO 8601 duration, such as P2Y'),
-                    from: z.string().describe('The event the duration runs from'),
+                    duration: z
+                      .string()
+                      .describe('ISO 8601 duration, such as P2Y; unknown where not stated'),
+                    from: z
+                      .string()
+                      .describe('The event the duration runs from; unknown where not stated'),
                     label: localizedText,
                   })
                   .describe('How long the purpose keeps the data: its retention rule'),
@@ -301,6 +307,15 @@ const accessCopy = z
             email: z.string().nullable(),
             phone: z.string().nullable(),
             name: z.string().nullable(),
+            address: z
+              .object({
+                street: z.string(),
+                postalCode: z.string(),
+                city: z.string(),
+                country: z.string().optional(),
+              })
+              .nullable()
+              .describe('The postal address the request gave, to answer by letter'),
           }),
           details: z
             .string()

@@ -83,6 +83,12 @@ function LetterSheet({ letter }: { letter: RequestLetter }) {
           {from.street}
           <br />
           {from.postalCode} {from.city}
+          {from.country ? (
+            <>
+              <br />
+              {countryName(from.country, letter.lang)}
+            </>
+          ) : null}
         </address>
         <p className="letter-date">{letterDate(letter.lang)}</p>
       </header>
@@ -112,4 +118,16 @@ function LetterSheet({ letter }: { letter: RequestLetter }) {
       <p className="letter-signature">{from.name}</p>
     </article>
   );
+}
+
+/** A country as the letter's reader writes it: a two-letter code by its name, anything else as given. */
+function countryName(country: string, lang: string): string {
+  if (/^[A-Za-z]{2}$/.test(country)) {
+    try {
+      return new Intl.DisplayNames([lang], { type: 'region' }).of(country.toUpperCase()) ?? country;
+    } catch {
+      return country;
+    }
+  }
+  return country;
 }

@@ -7,8 +7,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ReactNode } from 'react';
-import { ApiError, DOCUMENT_TYPES, LETTER_HOW, TOLD_HOW } from '../../shared/api.ts';
+import { ApiError, DELIVERY_HOW, DOCUMENT_TYPES, LETTER_HOW, TOLD_HOW } from '../../shared/api.ts';
 import type {
+  DeliveryHow,
   Definition,
   DocumentType,
   IdentityProof,
@@ -162,10 +163,17 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
             <Fact term={t('intake.phone')}>{r.contact.phone ?? '—'}</Fact>
             <Fact term={t('intake.address')}>
               {r.contact.address
-                ? `${r.contact.address.street}, ${r.contact.address.postalCode} ${r.contact.address.city}`
+                ? [
+                    r.contact.address.street,
+                    `${r.contact.address.postalCode} ${r.contact.address.city}`,
+                    r.contact.address.country ?? '',
+                  ]
+                    .filter((x) => x)
+                    .join(', ')
                 : '—'}
             </Fact>
           </dl>
+          <ContactForm request={r} />
           {r.details ? <p className="pre-line">{r.details}</p> : null}
           {r.changes.length > 0 ? <Changes changes={r.changes} def={def} /> : null}
           {REASONS.map(([step, label]) =>
@@ -221,6 +229,8 @@ function RequestBody({ request: r, def }: { request: RequestView; def: Definitio
           {open && !identityDone ? <IdentityForm request={r} /> : null}
         </section>
       </div>
+
+      {r.delivery ? <Delivery request={r} /> : null}
 
       {r.letters.length > 0 ? <Letters request={r} /> : null}
 
@@ -716,6 +726,11 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
   );
   const [grounds, setGrounds] = useState<Record<string, string>>({});
   const type = request.type;
+  // No e-mail address for the portal's download link: the printed copy is posted or handed over.
+  const needsDelivery = (type === 'access' || type === 'portability') && !request.contact.email;
+  const [delivery, setDelivery] = useState<DeliveryHow>(
+    request.contact.address ? 'post' : 'handed_over',
+  );
   const fields =
     def?.categories.flatMap((c) =>
       c.fields.map((f) => ({
@@ -731,6 +746,9 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
 
   // Each type sends only what completing it uses: the server refuses anything else.
   const body = (): RequestCompletion => {
+    if (needsDelivery) {
+      return { delivery };
+    }
     if (type === 'restriction') {
       return { reason: reason.trim() };
     }
@@ -903,6 +921,28 @@ function Complete({ request, def }: { request: RequestView; def: Definition | un
           ))}
         </fieldset>
       ) : null}
+
+      {needsDelivery ? (
+        <>
+          <SelectField
+            id="complete-delivery"
+            label={t('complete.delivery')}
+            value={delivery}
+            error={
+              errors.field('delivery') ?? errors.field('address') ?? errors.field('email') ?? null
+            }
+            onChange={(e) => setDelivery(e.target.value as DeliveryHow)}
+          >
+            {DELIVERY_HOW.map((h) => (
+              <option key={h} value={h}>
+                {t(`delivery.how.${h}`)}
+              </option>
+            ))}
+          </SelectField>
+          <p className="field-hint">{t('complete.deliveryHint')}</p>
+        </>
+      ) : null}
+      {errors.general ? <Alert>{errors.general}</Alert> : null}
 
       {reasonNeeded ? (
         <TextAreaField
@@ -1128,9 +1168,17 @@ function Letters({ request }: { request: RequestView }) {
         {request.letters.map((l) => (
           <li key={l.id} className="card letter-item">
             <h3>
-              {l.erased ? t('letters.erased') : l.subject}{' '}
+              {!l.erased
+                ? l.subject
+                : l.sent
+                  ? t('letters.sentGone')
+                  : l.closed
+                    ? t('letters.closedGone')
+                    : t('letters.erased')}{' '}
               {l.sent ? (
                 <Badge kind="success">{t('letters.sent')}</Badge>
+              ) : l.closed ? (
+                <Badge>{t('letters.closed')}</Badge>
               ) : (
                 <Badge kind="warning">{t('letters.waiting')}</Badge>
               )}
@@ -1164,6 +1212,8 @@ function Letters({ request }: { request: RequestView }) {
                   by: actorText(l.sent.by),
                 })}
               </p>
+            ) : l.closed ? (
+              <p>{t(`letters.closed.${l.closed.why}`, { time: i18n.dateTime(l.closed.at) })}</p>
             ) : (
               <LetterSentForm request={request} letter={l} />
             )}
@@ -1224,5 +1274,213 @@ function LetterSentForm({ request, letter }: { request: RequestView; letter: Req
       {errors.field('letterId') ? <Alert>{errors.field('letterId')}</Alert> : null}
       {errors.general ? <Alert>{errors.general}</Alert> : null}
     </form>
+  );
+}
+
+/**
+ * An access copy without e-mail: staff save the ZIP or the PDF to print (each download is in the
+ * access log), post it or hand it over with the completion letter, and record the delivery.
+ */
+function Delivery({ request }: { request: RequestView }) {
+  const api = useApi();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const actorText = useActorText();
+  const delivery = request.delivery;
+  const [how, setHow] = useState<DeliveryHow>(delivery?.how ?? 'post');
+  const [on, setOn] = useState(helsinkiToday());
+  const [busy, setBusy] = useState<'zip' | 'pdf' | null>(null);
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const queryClient = useQueryClient();
+  const record = useRequestAction(
+    request,
+    () => api.recordRequestDelivery(request.id, { how, on }),
+    t('delivery.recorded'),
+  );
+  const errors = useErrors(record.error);
+  if (!delivery) {
+    return null;
+  }
+  const save = async (format: 'zip' | 'pdf') => {
+    setBusy(format);
+    setSaveError(null);
+    try {
+      const { blob, filename } = await api.getRequestPackage(request.id, format);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = filename;
+      a.click();
+      URL.revokeObjectURL(url);
+      // The download is a step in the request's history: show it.
+      await queryClient.invalidateQueries({ queryKey: ['request', request.id] });
+    } catch (err) {
+      setSaveError(describeError(i18n, err));
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <section className="card stack" aria-labelledby="delivery-title">
+      <h2 id="delivery-title">{t('delivery.title')}</h2>
+      <p>{t(`delivery.planned.${delivery.how}`)}</p>
+      {delivery.delivered ? (
+        <p>
+          {t('delivery.done', {
+            how: t(`delivery.how.${delivery.delivered.how}`),
+            day: dayText(i18n, delivery.delivered.on),
+            by: actorText(delivery.delivered.by),
+          })}
+        </p>
+      ) : (
+        <>
+          <p className="muted small">{t('delivery.intro')}</p>
+          <div className="row">
+            <Button variant="secondary" busy={busy === 'pdf'} onClick={() => void save('pdf')}>
+              {t('delivery.pdf')}
+            </Button>
+            <Button variant="secondary" busy={busy === 'zip'} onClick={() => void save('zip')}>
+              {t('delivery.zip')}
+            </Button>
+          </div>
+          {saveError ? <Alert>{saveError}</Alert> : null}
+          <form
+            className="row told-form"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              record.mutate(undefined);
+            }}
+          >
+            <SelectField
+              id="delivery-how"
+              label={t('delivery.howLabel')}
+              value={how}
+              error={errors.field('how') ?? errors.field('address') ?? null}
+              onChange={(e) => setHow(e.target.value as DeliveryHow)}
+            >
+              {DELIVERY_HOW.map((h) => (
+                <option key={h} value={h}>
+                  {t(`delivery.how.${h}`)}
+                </option>
+              ))}
+            </SelectField>
+            <TextField
+              id="delivery-on"
+              label={t('letters.on')}
+              type="date"
+              value={on}
+              max={helsinkiToday()}
+              error={errors.field('on')}
+              onChange={(e) => setOn(e.target.value)}
+            />
+            <Button type="submit" busy={record.isPending}>
+              {t('delivery.record')}
+            </Button>
+            {errors.field('delivery') ? <Alert>{errors.field('delivery')}</Alert> : null}
+            {errors.general ? <Alert>{errors.general}</Alert> : null}
+          </form>
+        </>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Correcting the contact details a request gives: its e-mail address while it is open (the person
+ * is mailed from then on, and an access copy downloaded through the portal), its postal address
+ * until its data is shredded. The history names the fields, never the values.
+ */
+function ContactForm({ request }: { request: RequestView }) {
+  const api = useApi();
+  const { t } = useI18n();
+  const open = isOpen(request.state);
+  const [email, setEmail] = useState('');
+  const [street, setStreet] = useState(request.contact.address?.street ?? '');
+  const [postalCode, setPostalCode] = useState(request.contact.address?.postalCode ?? '');
+  const [city, setCity] = useState(request.contact.address?.city ?? '');
+  const [country, setCountry] = useState(request.contact.address?.country ?? '');
+  const correct = useRequestAction(
+    request,
+    () => {
+      const address =
+        street.trim() || postalCode.trim() || city.trim()
+          ? {
+              street: street.trim(),
+              postalCode: postalCode.trim(),
+              city: city.trim(),
+              ...(country.trim() ? { country: country.trim() } : {}),
+            }
+          : undefined;
+      return api.correctRequestContact(request.id, {
+        ...(open && email.trim() ? { email: email.trim() } : {}),
+        ...(address ? { address } : {}),
+      });
+    },
+    t('contact.corrected'),
+  );
+  const errors = useErrors(correct.error);
+  // The request's data shredded (its person erased): nothing left to correct.
+  const erased = request.events.some((e) => e.step === 'shredded');
+  if (erased) {
+    return null;
+  }
+  return (
+    <details className="contact-correct">
+      <summary>{t('contact.title')}</summary>
+      <form
+        className="stack"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          correct.mutate(undefined);
+        }}
+      >
+        {open ? (
+          <TextField
+            id="contact-email"
+            label={t('intake.email')}
+            type="email"
+            value={email}
+            error={errors.field('email')}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        ) : null}
+        <TextField
+          id="contact-street"
+          label={t('contact.street')}
+          value={street}
+          error={errors.field('address.street') ?? errors.field('address')}
+          onChange={(e) => setStreet(e.target.value)}
+        />
+        <TextField
+          id="contact-postal-code"
+          label={t('contact.postalCode')}
+          value={postalCode}
+          error={errors.field('address.postalCode')}
+          onChange={(e) => setPostalCode(e.target.value)}
+        />
+        <TextField
+          id="contact-city"
+          label={t('contact.city')}
+          value={city}
+          error={errors.field('address.city')}
+          onChange={(e) => setCity(e.target.value)}
+        />
+        <TextField
+          id="contact-country"
+          label={t('contact.country')}
+          value={country}
+          error={errors.field('address.country')}
+          onChange={(e) => setCountry(e.target.value)}
+        />
+        {errors.general ? <Alert>{errors.general}</Alert> : null}
+        <div>
+          <Button type="submit" variant="secondary" busy={correct.isPending}>
+            {t('contact.save')}
+          </Button>
+        </div>
+      </form>
+    </details>
   );
 }

@@ -14,7 +14,9 @@ export function Summary({ def }: { def: Definition }) {
   const { lang, loc } = i18n;
   const p = i18n.t;
   const regions = useMemo(() => new Intl.DisplayNames([lang], { type: 'region' }), [lang]);
-  const country = (code: string) => regions.of(code) ?? code;
+  // `unknown`: the register does not say where the recipient is.
+  const country = (code: string) =>
+    code === 'unknown' ? i18n.t('common.notStated') : (regions.of(code) ?? code);
   const categoryLabel = useMemo(() => {
     const labels = new Map(def.categories.map((c) => [c.id, c.label]));
     return (id: string) => loc(labels.get(id), id);
@@ -36,8 +38,12 @@ export function Summary({ def }: { def: Definition }) {
           <dd>
             <a href={`mailto:${c.email}`}>{c.email}</a>
           </dd>
-          <dt>{p('portal.phone')}</dt>
-          <dd>{c.phone}</dd>
+          {c.phone ? (
+            <>
+              <dt>{p('portal.phone')}</dt>
+              <dd>{c.phone}</dd>
+            </>
+          ) : null}
           {c.website ? (
             <>
               <dt>{p('portal.website')}</dt>
@@ -128,10 +134,12 @@ export function Summary({ def }: { def: Definition }) {
           {def.retentionRules.map((rule) => (
             <li key={rule.id}>
               <strong>{loc(rule.label, rule.id)}</strong>:{' '}
-              {p('portal.retentionRule', {
-                duration: i18n.duration(rule.duration),
-                event: knownText(i18n, 'event', rule.from),
-              })}
+              {rule.duration === 'unknown'
+                ? i18n.t('common.notStated')
+                : p('portal.retentionRule', {
+                    duration: i18n.duration(rule.duration),
+                    event: knownText(i18n, 'event', rule.from),
+                  })}
             </li>
           ))}
         </ul>

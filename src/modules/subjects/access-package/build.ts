@@ -152,6 +152,30 @@ function specimenCopy(register: Register): AccessCopy {
   });
 }
 
+/**
+ * The readable PDF of the copy alone (what the package holds as access-copy.pdf), for staff to
+ * print when the copy is posted or handed over.
+ */
+export async function buildAccessPdf(
+  copy: AccessCopy,
+  register: Register,
+  lang: PackageLang,
+  opts: AccessPackageOptions = {},
+): Promise<Buffer> {
+  await learnWords(
+    register,
+    lang,
+    () => [...strings(register.definition), ...strings(packageMessages)],
+    () => [buildDocument(specimenCopy(register), register, lang, { portability: true })],
+  );
+  const doc = buildDocument(copy, register, lang, { portability: opts.portability ?? false });
+  return renderPdf(doc, {
+    createdAt: new Date(copy.exportedAt),
+    truncated: packageMessages[lang].truncated,
+    compress: opts.compressPdf ?? true,
+  });
+}
+
 export async function buildAccessPackage(
   copy: AccessCopy,
   register: Register,

@@ -78,7 +78,7 @@ export function buildDocument(
         ),
       },
       { term: m.email, text: showable(c.email) },
-      { term: m.phone, text: showable(c.phone) },
+      ...(c.phone ? [{ term: m.phone, text: showable(c.phone) }] : []),
       ...(c.website ? [{ term: m.website, text: showable(c.website) }] : []),
       ...(c.dpo
         ? [
@@ -297,7 +297,16 @@ function requestBlocks(
       level: 3,
       text: `${term(m.requestTypes, r.type)}, ${when(r.receivedAt)}`,
     });
-    const contact = [r.contact.name, r.contact.email, r.contact.phone].filter(
+    const postal = r.contact.address
+      ? [
+          r.contact.address.street,
+          `${r.contact.address.postalCode} ${r.contact.address.city}`,
+          r.contact.address.country ?? '',
+        ]
+          .filter((x) => x.length > 0)
+          .join(', ')
+      : null;
+    const contact = [r.contact.name, r.contact.email, r.contact.phone, postal].filter(
       (x): x is string => typeof x === 'string' && x.length > 0,
     );
     blocks.push({
@@ -376,7 +385,9 @@ function purposeAndRecipientBlocks(
         const event =
           m.events[p.retention.from as keyof PackageMessages['events']] ?? p.retention.from;
         parts.push(
-          `${m.retention}: ${l(p.retention.label)} (${m.durationFrom(formatDuration(p.retention.duration, m), event)})`,
+          p.retention.duration === 'unknown'
+            ? `${m.retention}: ${l(p.retention.label)} (${m.retentionUnknown})`
+            : `${m.retention}: ${l(p.retention.label)} (${m.durationFrom(formatDuration(p.retention.duration, m), event)})`,
         );
         return parts.map(sentence).join(' ');
       }),
@@ -388,7 +399,7 @@ function purposeAndRecipientBlocks(
       kind: 'list',
       items: [...recipients.values()].map((r) => {
         const parts = [
-          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country}.`,
+          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country === 'unknown' ? m.legalBases.unknown.toLowerCase() : r.country}.`,
           sentence(l(r.description)),
         ];
         for (const t of r.transfers) {

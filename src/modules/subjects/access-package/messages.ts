@@ -93,6 +93,7 @@ export interface PackageMessages {
     | 'vital_interest'
     | 'public_task'
     | 'legitimate_interest'
+    | 'unknown'
   >;
   sourceKinds: Terms<
     'subject' | 'public_register' | 'social_network' | 'partner' | 'automatic' | 'staff'
@@ -100,7 +101,19 @@ export interface PackageMessages {
   roles: Terms<
     'processor' | 'subprocessor' | 'controller' | 'joint_controller' | 'authority' | 'other'
   >;
-  mechanisms: Terms<'adequacy' | 'dpf' | 'scc' | 'bcr' | 'derogation' | 'privacy_shield' | 'none'>;
+  mechanisms: Terms<
+    | 'adequacy'
+    | 'dpf'
+    | 'scc'
+    | 'bcr'
+    | 'derogation'
+    | 'privacy_shield'
+    | 'safe_harbor'
+    | 'unknown'
+    | 'none'
+  >;
+  /** A retention period the definition does not state. */
+  retentionUnknown: string;
   events: Terms<
     | 'collection'
     | 'end_of_relationship'
@@ -171,6 +184,7 @@ export interface PackageMessages {
     | 'told_before_lifting'
     | 'download_link'
     | 'downloaded'
+    | 'delivered'
     | 'completed'
     | 'refused'
     | 'cancelled'
@@ -286,6 +300,7 @@ const en: PackageMessages = {
     vital_interest: 'Vital interest',
     public_task: 'Task in the public interest',
     legitimate_interest: 'Legitimate interest',
+    unknown: 'Not stated in the register',
   },
   sourceKinds: {
     subject: 'You',
@@ -310,8 +325,11 @@ const en: PackageMessages = {
     bcr: 'Binding corporate rules',
     derogation: 'Derogation for a specific situation (Art. 49)',
     privacy_shield: 'Privacy Shield (no longer valid)',
+    safe_harbor: 'Safe Harbor (no longer valid)',
+    unknown: 'safeguard not stated',
     none: 'no safeguard stated',
   },
+  retentionUnknown: 'the period is not stated',
   events: {
     collection: 'collection',
     end_of_relationship: 'the end of the customer relationship',
@@ -398,6 +416,7 @@ const en: PackageMessages = {
     told_before_lifting: 'You were told before the restriction was lifted',
     download_link: 'Download link sent',
     downloaded: 'Copy downloaded',
+    delivered: 'Printed copy posted or handed over',
     completed: 'Completed',
     refused: 'Refused',
     cancelled: 'Cancelled',
@@ -513,6 +532,7 @@ const sv: PackageMessages = {
     vital_interest: 'Grundläggande intresse',
     public_task: 'Uppgift av allmänt intresse',
     legitimate_interest: 'Berättigat intresse',
+    unknown: 'Anges inte i registret',
   },
   sourceKinds: {
     subject: 'Du själv',
@@ -537,8 +557,11 @@ const sv: PackageMessages = {
     bcr: 'Bindande företagsbestämmelser',
     derogation: 'Undantag i särskilda situationer (art. 49)',
     privacy_shield: 'Privacy Shield (inte längre giltig)',
+    safe_harbor: 'Safe Harbor (inte längre giltig)',
+    unknown: 'skyddsåtgärden anges inte',
     none: 'ingen skyddsåtgärd angiven',
   },
+  retentionUnknown: 'tiden anges inte',
   events: {
     collection: 'insamlingen',
     end_of_relationship: 'kundförhållandets slut',
@@ -625,6 +648,7 @@ const sv: PackageMessages = {
     told_before_lifting: 'Du meddelades innan begränsningen hävdes',
     download_link: 'Nedladdningslänk skickad',
     downloaded: 'Kopian nedladdad',
+    delivered: 'Utskriven kopia skickad eller överlämnad',
     completed: 'Slutförd',
     refused: 'Avslagen',
     cancelled: 'Återtagen',
@@ -739,6 +763,7 @@ const fi: PackageMessages = {
     vital_interest: 'Elintärkeä etu',
     public_task: 'Yleistä etua koskeva tehtävä',
     legitimate_interest: 'Oikeutettu etu',
+    unknown: 'Ei ilmoitettu rekisterissä',
   },
   sourceKinds: {
     subject: 'Sinä itse',
@@ -763,8 +788,11 @@ const fi: PackageMessages = {
     bcr: 'Yritystä koskevat sitovat säännöt',
     derogation: 'Poikkeus erityistilanteessa (49 artikla)',
     privacy_shield: 'Privacy Shield (ei enää voimassa)',
+    safe_harbor: 'Safe Harbor (ei enää voimassa)',
+    unknown: 'suojatoimea ei ole ilmoitettu',
     none: 'suojatoimia ei ole ilmoitettu',
   },
+  retentionUnknown: 'aikaa ei ole ilmoitettu',
   events: {
     collection: 'keräämisestä',
     end_of_relationship: 'asiakassuhteen päättymisestä',
@@ -851,6 +879,7 @@ const fi: PackageMessages = {
     told_before_lifting: 'Sinulle kerrottiin ennen rajoituksen poistamista',
     download_link: 'Latauslinkki lähetetty',
     downloaded: 'Kopio ladattu',
+    delivered: 'Tulostettu kopio lähetetty tai luovutettu',
     completed: 'Valmis',
     refused: 'Evätty',
     cancelled: 'Peruttu',

@@ -238,7 +238,7 @@ export function createRetentionData(
      * a person all of whose categories expired is erased (crypto-shredded; a legal hold's
      * categories first go to a held record, through the erasure path), else the expired
      * categories are deleted, but for those a legal hold keeps. Each person's deletion is logged
-     * (`subject.expire`). Answers the last id looked at (null when none was left) and counts.
+     * (`subject.expire`). Answers the counts.
      */
     async expireBatch(
       batch: readonly string[],

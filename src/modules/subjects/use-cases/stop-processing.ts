@@ -51,17 +51,22 @@ export interface StopsOfPerson {
 
 const MAX_GROUNDS = 1000;
 
-/** Whether a stop for `reason` reaches the purpose. */
+/**
+ * Whether a stop for `reason` reaches the purpose. A purpose whose basis the definition leaves
+ * `unknown` is reached by both an objection and a withdrawal of consent: where the controller
+ * cannot say what the processing rests on, the person's stop is honoured.
+ */
 export function reaches(reason: StopReason, p: PurposeDefinition): boolean {
   switch (reason) {
     case 'objection':
       return (
         p.directMarketing ||
         p.legalBasis === 'legitimate_interest' ||
-        p.legalBasis === 'public_task'
+        p.legalBasis === 'public_task' ||
+        p.legalBasis === 'unknown'
       );
     case 'consent_withdrawal':
-      return p.legalBasis === 'consent';
+      return p.legalBasis === 'consent' || p.legalBasis === 'unknown';
     case 'marketing_prohibition':
       return p.directMarketing;
   }
