@@ -47,6 +47,7 @@ import {
 import { interchangeRoutes } from './modules/interchange/index.ts';
 import { audiencesRoutes } from './modules/audiences/index.ts';
 import { campaignsRoutes } from './modules/campaigns/index.ts';
+import { retentionRoutes } from './modules/retention/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -271,6 +272,7 @@ export async function createApp(
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);
+        retentionRoutes(secured, services.retention);
         done();
       });
     },

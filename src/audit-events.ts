@@ -11,6 +11,7 @@ import { definitionEvents } from './modules/definition/index.ts';
 import { interchangeEvents } from './modules/interchange/index.ts';
 import { permissionEvents } from './modules/permissions/index.ts';
 import { portalEvents, requestEvents } from './modules/requests/index.ts';
+import { retentionEvents } from './modules/retention/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
 import { erasureEvents, subjectEvents } from './modules/subjects/index.ts';
 
@@ -28,4 +29,5 @@ export const allAuditEvents = [
   ...interchangeEvents,
   ...audienceEvents,
   ...campaignEvents,
+  ...retentionEvents,
 ] as const;

@@ -84,6 +84,22 @@ export function startServerJobs(opts: {
         }
       },
     }),
+    // Retention: what the definition's rules have let expire is shredded, in batches; several
+    // instances share one slot, and skip each other's locked people (docs/retention.md).
+    defineSchedule({
+      name: 'retention.sweep',
+      everySeconds: 24 * 60 * 60,
+      describe: 'deleting data whose retention period has ended',
+      handler: async (ctx) => {
+        const r = await services.retention.sweep();
+        if (r.erased > 0 || r.categoriesDeleted > 0) {
+          ctx.log.info(
+            { erased: r.erased, categoriesDeleted: r.categoriesDeleted, held: r.categoriesHeld },
+            'deleted data whose retention period ended',
+          );
+        }
+      },
+    }),
     // Portal requests nobody verified: deleted, keys destroyed, a day after their link expired.
     defineSchedule({
       name: 'portal.purge-unverified',

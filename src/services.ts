@@ -30,6 +30,7 @@ import {
 } from './modules/requests/index.ts';
 import { system } from './lib/actor.ts';
 import { createInterchangeService } from './modules/interchange/index.ts';
+import { createRetentionService } from './modules/retention/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import {
   buildAccessPackage,
@@ -235,8 +236,12 @@ export function createServices(deps: {
             values: { contact: { email } },
           })
         ).id,
+      // Opening the preference page is the person's own use of the portal: activity.
+      recordActivity: (subjectId) => retention.recordActivity(subjectId),
     },
   });
+  // Retention: relationship ends, last activity, the plan and the daily sweep (docs/retention.md).
+  const retention = createRetentionService({ db, register, subjects, audit, clock });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });
   return {
@@ -259,6 +264,7 @@ export function createServices(deps: {
     requests,
     portal,
     preferences,
+    retention,
     rateLimits,
   };
 }

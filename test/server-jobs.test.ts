@@ -80,6 +80,7 @@ describe('the server’s jobs', () => {
             'requests.digest',
             'requests.letters',
             'requests.shred-erased',
+            'retention.sweep',
             'staff.prune-sessions',
             'subjects.shred-ended-holds',
           ]);

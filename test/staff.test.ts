@@ -967,6 +967,25 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         allowed: only('admin', 'dpo', 'auditor'),
       },
       {
+        name: 'end a customer relationship',
+        method: 'POST',
+        url: (id) => `/api/v1/subjects/${id}/relationship/end`,
+        body: () => ({ purpose: 'customer_relationship' }),
+        allowed: only('admin', 'support'),
+      },
+      {
+        name: 'read what retention has due',
+        method: 'GET',
+        url: () => '/api/v1/retention/due',
+        allowed: only('admin', 'dpo'),
+      },
+      {
+        name: "read a person's retention dates",
+        method: 'GET',
+        url: (id) => `/api/v1/subjects/${id}/retention`,
+        allowed: only('admin', 'dpo'),
+      },
+      {
         name: 'read the outbox',
         method: 'GET',
         url: () => '/api/v1/outbox',

@@ -25,6 +25,7 @@ import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
 import { outboxCommand } from './outbox.ts';
 import { requestsCommand } from './requests.ts';
+import { retentionCommand } from './retention.ts';
 import { seedCommand } from './seed.ts';
 import { startCommand } from './start.ts';
 
@@ -50,6 +51,7 @@ for (const add of [
   audienceCommand,
   campaignCommand,
   eraseCommand,
+  retentionCommand,
   seedCommand,
   auditCommand,
   backupCommand,

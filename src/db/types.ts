@@ -80,6 +80,17 @@ export interface SubjectHistoryTable {
   changed_at: Timestamp;
 }
 
+/** Retention events of a person (migration 0027, src/modules/retention). */
+export interface SubjectRetentionTable {
+  subject_id: string;
+  relationship_ended_at: ColumnType<
+    Date | null,
+    Date | string | null | undefined,
+    Date | string | null
+  >;
+  last_activity_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
 /** A purpose stopped for one person, and why (migration 0015). */
 export interface SubjectStopsTable {
   subject_id: string;
@@ -371,6 +382,7 @@ export interface Database {
   subject_values: SubjectValuesTable;
   subject_history: SubjectHistoryTable;
   subject_stops: SubjectStopsTable;
+  subject_retention: SubjectRetentionTable;
   subject_compelling_grounds: SubjectCompellingGroundsTable;
   api_keys: ApiKeysTable;
   import_runs: ImportRunsTable;

@@ -26,6 +26,7 @@ import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
 import { LetterPage } from './pages/Letter.tsx';
 import { RequestPage } from './pages/Request.tsx';
+import { RetentionPage } from './pages/Retention.tsx';
 import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
 import { SearchPage } from './pages/Search.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
@@ -138,6 +139,15 @@ function Shell({ me }: { me: Me }) {
     ...(canOutbox
       ? [{ to: '/outbox', label: 'nav.outbox' as const, current: (p: string) => p === '/outbox' }]
       : []),
+    ...(canOutbox
+      ? [
+          {
+            to: '/retention',
+            label: 'nav.retention' as const,
+            current: (p: string) => p === '/retention',
+          },
+        ]
+      : []),
     ...(canStaff
       ? [{ to: '/staff', label: 'nav.staff' as const, current: (p: string) => p === '/staff' }]
       : []),
@@ -248,6 +258,7 @@ function Routes({
       <Route path="/audiences">{canAudiences ? <AudiencesPage /> : <NotAllowed />}</Route>
       <Route path="/campaigns">{canAudiences ? <CampaignsPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
+      <Route path="/retention">{canOutbox ? <RetentionPage /> : <NotAllowed />}</Route>
       <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>
       <Route path="/account">
         <AccountPage />

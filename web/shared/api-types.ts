@@ -1108,6 +1108,66 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/subjects/{id}/relationship/end': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * End the customer relationship with a person
+     * @description Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given. Ending it again keeps the first time.
+     */
+    post: operations['endRelationship'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/retention/due': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * What the next retention sweep would delete, and why
+     * @description Counts only, never a person. Needs the action handle_requests.
+     */
+    get: operations['retentionDue'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/subjects/{id}/retention': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A person's retention dates per category
+     * @description Needs the action handle_requests.
+     */
+    get: operations['subjectRetention'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2071,6 +2131,47 @@ export interface components {
       messageId: string | null;
       at: string;
     };
+    RetentionPlan: {
+      /** @description A calendar date, YYYY-MM-DD (Europe/Helsinki) */
+      today: string;
+      /** @description People the next sweep would erase whole */
+      erase: number;
+      /** @description People who would keep some categories and lose others */
+      partial: number;
+      /** @description Per rule and category, how many people would lose the category */
+      rows: {
+        rule: string;
+        category: string;
+        people: number;
+      }[];
+      /** @description Categories whose rules have ended but a legal hold keeps */
+      held: {
+        category: string;
+        people: number;
+      }[];
+    };
+    SubjectRetention: {
+      /** Format: uuid */
+      id: string;
+      /** @description A calendar date, YYYY-MM-DD (Europe/Helsinki) */
+      today: string;
+      relationshipEndedAt: string | null;
+      lastActivityAt: string;
+      categories: {
+        category: string;
+        /** @description The last day kept; null while a rule has not started */
+        until: string | null;
+        rules: string[];
+        expired: boolean;
+        /** @description A legal hold keeps it past its rules */
+        held: boolean;
+        purposes: {
+          purpose: string;
+          rule: string;
+          until: string | null;
+        }[];
+      }[];
+    };
     Liveness: {
       /** @constant */
       status: 'ok';
@@ -2105,6 +2206,9 @@ export interface components {
       fewerThan?: number;
       purpose: string;
       channel: string;
+    };
+    RelationshipEnded: {
+      endedAt: string;
     };
   };
   responses: never;
@@ -6984,6 +7088,187 @@ export interface operations {
       };
       /** @description Default Response */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  endRelationship: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Subject id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The purpose the relationship served */
+          purpose: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RelationshipEnded'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  retentionDue: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RetentionPlan'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  subjectRetention: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Subject id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SubjectRetention'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -58,6 +58,8 @@ export type AuditAlarm = NonNullable<AuditVerification['alarms']>[number];
 export type OutboxMail = Answer<'listOutbox'>['items'][number];
 /** A campaign with its progress (docs/campaigns.md). */
 export type Campaign = Schemas['Campaign'];
+/** What the next retention sweep would delete, in counts (docs/retention.md). */
+export type RetentionPlan = Schemas['RetentionPlan'];
 
 /* Data subjects' requests, for staff who handle them. */
 /** A request as listed: no personal data. */
@@ -285,6 +287,16 @@ export function createApiClient(base = '/api/v1') {
     /** The mail waiting for delivery, oldest first; each call is recorded in the access log. */
     listOutbox: (limit?: number) =>
       request<Answer<'listOutbox'>>('GET', '/outbox', { query: { limit } }),
+
+    /** What the next retention sweep would delete, and why (counts only). */
+    retentionDue: () => request<RetentionPlan>('GET', '/retention/due'),
+    /** Ends the customer relationship with a person; rules from its end start counting. */
+    endRelationship: (id: string, purpose: string) =>
+      request<Answer<'endRelationship'>>(
+        'POST',
+        `/subjects/${encodeURIComponent(id)}/relationship/end`,
+        { body: { purpose } },
+      ),
 
     listRequests: (filter: RequestFilter = {}) =>
       request<Answer<'listRequests'>>('GET', '/requests', { query: { ...filter } }),

@@ -24,6 +24,7 @@ import * as m0023 from './0023_request_letters.ts';
 import * as m0024 from './0024_request_delivery.ts';
 import * as m0025 from './0025_permission_fixes.ts';
 import * as m0026 from './0026_campaigns.ts';
+import * as m0027 from './0027_retention.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   '0024_request_delivery': m0024,
   '0025_permission_fixes': m0025,
   '0026_campaigns': m0026,
+  '0027_retention': m0027,
 };

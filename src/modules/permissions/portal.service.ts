@@ -61,6 +61,8 @@ export interface PreferencePorts {
   isSuppressed(email: string): Promise<boolean>;
   /** A new person with this address, collected for `purpose` from the person themselves. */
   createPerson(input: { email: string; purpose: string }): Promise<string>;
+  /** The person's own use of the portal, as activity for retention (docs/retention.md). */
+  recordActivity?(subjectId: string): Promise<void>;
 }
 
 export interface PreferencesDeps {
@@ -335,6 +337,7 @@ export function createPreferencesService(deps: PreferencesDeps) {
         throw invalidPermissionLink();
       }
       const session = await issue('session', used.subject_id);
+      await ports.recordActivity?.(used.subject_id);
       return {
         session,
         expiresAt: new Date(clock.now().getTime() + LINK_LIFETIME_MS.session),

@@ -24,6 +24,24 @@ export const erasureEvents = [
     },
   ),
   defineAuditEvent(
+    'subject.expire',
+    z.strictObject({ whole: z.boolean(), rules: auditData.codes() }),
+    {
+      sv: (d) =>
+        d.whole
+          ? 'Personens uppgifter raderades när lagringstiden gick ut'
+          : 'Uppgiftskategorier raderades när lagringstiden gick ut',
+      fi: (d) =>
+        d.whole
+          ? 'Henkilön tiedot poistettiin säilytysajan päätyttyä'
+          : 'Tietoryhmiä poistettiin säilytysajan päätyttyä',
+      en: (d) =>
+        d.whole
+          ? "The person's data were deleted when their retention period ended"
+          : 'Categories of data were deleted when their retention period ended',
+    },
+  ),
+  defineAuditEvent(
     'subject.suppression_override',
     z.strictObject({
       via: z.enum(['api', 'import', 'update']),

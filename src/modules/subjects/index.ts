@@ -32,3 +32,9 @@ export {
   type AccessPackageOptions,
 } from './access-package/build.ts';
 export { PACKAGE_LANGS, type PackageLang } from './access-package/messages.ts';
+export type {
+  CandidateBound,
+  ExpireOutcome,
+  ExpiryDecision,
+  RetentionFacts,
+} from './use-cases/expire.ts';

@@ -604,6 +604,7 @@ export const subjectsRepo = {
     await ex.deleteFrom('subject_history').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_stops').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_compelling_grounds').where('subject_id', '=', subjectId).execute();
+    await ex.deleteFrom('subject_retention').where('subject_id', '=', subjectId).execute();
     await ex
       .insertInto('erasure_journal')
       .values({ subject_id: subjectId, erased_at: at, reason })

@@ -14,6 +14,7 @@ import {
   createReconcileErasures,
   createShredEndedHolds,
 } from './use-cases/erase-subject.ts';
+import { createRetentionData } from './use-cases/expire.ts';
 import { createExportSubject } from './use-cases/export-subject.ts';
 import { createFindSubjects } from './use-cases/find-subjects.ts';
 import { createMatchForRequest } from './use-cases/match-for-request.ts';
@@ -36,6 +37,7 @@ export function createSubjectsService(deps: SubjectsDeps) {
   const stops = createStopProcessing(ctx);
   const person = createRecipientsAndContact(ctx);
   const audiences = createAudience(ctx);
+  const eraseSubject = createEraseSubject(ctx);
 
   return {
     createSubject: createCreateSubject(ctx),
@@ -57,7 +59,9 @@ export function createSubjectsService(deps: SubjectsDeps) {
     recipientsOf: person.recipientsOf,
     /** The person's e-mail, phone and preferred language, to write to them. */
     contactOf: person.contactOf,
-    eraseSubject: createEraseSubject(ctx),
+    eraseSubject,
+    /** Times retention decides by, and the deletion of what has expired (src/modules/retention). */
+    retention: createRetentionData(ctx, eraseSubject),
     reconcileErasures: createReconcileErasures(ctx),
     /** Shreds held records whose legal hold has ended (a daily job). */
     shredEndedHolds: createShredEndedHolds(ctx),

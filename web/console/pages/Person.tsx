@@ -4,7 +4,7 @@
  * retention, restriction, the history of changes, and the person's marketing permissions with their
  * evidence. The reads are logged on the server.
  */
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { ApiError } from '../../shared/api.ts';
 import type {
   Definition,
@@ -22,6 +22,7 @@ import { Link, useRouter, withQuery } from '../../shared/router.tsx';
 import {
   Alert,
   Badge,
+  Button,
   DataTable,
   EmptyState,
   PageHeading,
@@ -30,7 +31,7 @@ import {
 } from '../../shared/ui.tsx';
 import { PurposeSelect, pickPurpose, useReadablePurposes } from '../purpose.tsx';
 import { PersonPermissions } from './PersonPermissions.tsx';
-import { useCan, useDefinition } from '../session.tsx';
+import { useCan, useDefinition, useSession } from '../session.tsx';
 
 function readError(i18n: I18n, error: unknown): string | null {
   if (!(error instanceof ApiError)) {
@@ -151,6 +152,8 @@ export function PersonPage({ id }: { id: string }) {
                         ) : null}
                       </ul>
                     ) : null}
+
+                    <EndRelationship id={person.id} purpose={purpose} def={def} />
 
                     <h2>{t('person.values')}</h2>
                     <Categories subject={person} purpose={purpose} def={def} />
@@ -360,5 +363,40 @@ function History({ items, def }: { items: HistoryEntry[]; def: Definition }) {
       rows={items}
       rowKey={(h, i) => `${h.changedAt}-${h.category}-${h.field}-${i}`}
     />
+  );
+}
+
+/**
+ * Ends the customer relationship (docs/retention.md): offered under a purpose whose retention
+ * rule counts from the end of the relationship, to a role that may write under it.
+ */
+function EndRelationship({
+  id,
+  purpose,
+  def,
+}: {
+  id: string;
+  purpose: PurposeDefinition;
+  def: Definition;
+}) {
+  const api = useApi();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const { role } = useSession();
+  const rule = def.retentionRules?.find((r) => r.id === purpose.retention);
+  const end = useMutation({ mutationFn: () => api.endRelationship(id, purpose.id) });
+  const mayWrite = role.write.includes('*') || role.write.includes(purpose.id);
+  if (!mayWrite || rule?.from !== 'end_of_relationship') {
+    return null;
+  }
+  return end.data ? (
+    <Alert kind="success">{t('retention.ended', { date: i18n.dateTime(end.data.endedAt) })}</Alert>
+  ) : (
+    <p>
+      <Button variant="secondary" busy={end.isPending} onClick={() => end.mutate()}>
+        {t('retention.end')}
+      </Button>
+      {end.error ? <Alert>{end.error.message}</Alert> : null}
+    </p>
   );
 }

@@ -1,0 +1,297 @@
+/**
+ * Target: a retention sweep that deletes 100,000 expired people among 1,000,000 in ≤ 30 s on
+ * PostgreSQL, while the API's lookup by e-mail keeps its p99 ≤ 50 ms.
+ *
+ * Never changes the populated database: it copies it (data and key store, as PostgreSQL
+ * templates) into rekisteri_bench_retention_run and works there. In the copy, --expired people
+ * (chosen by a hash of their id, none of the addresses the load looks up) are made old: their
+ * data collected and last written on 1 January 2012, their customer relationship ended on
+ * 1 June 2012, so that every rule of the demo register has ended for every category they hold
+ * (they have no orders: no legal hold applies). Then:
+ *
+ *   1. the plan (`rekisteri retention plan`), timed, which must count exactly --expired people;
+ *   2. the API server in a child process, loaded with lookups by e-mail (autocannon) for
+ *      --baseline seconds: the lookup p99 without a sweep;
+ *   3. the same load again, and during it the sweep (`services.retention.sweep`, batches of
+ *      --batch people), timed; the load stops when the sweep returns: the lookup p99 during it;
+ *   4. checks: exactly --expired people erased (journalled, keys destroyed), everyone else live,
+ *      and the sampled lookups still answer with the right person.
+ *
+ *   node --import tsx bench/retention.ts [--template rekisteri_bench_shared] [--expired 100000]
+ */
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import pg from 'pg';
+import {
+  ADMIN_URL,
+  createApiKey,
+  databaseUrl,
+  dropDatabase,
+  fmt,
+  forkServer,
+  intOption,
+  log,
+  openBenchRuntime,
+  options,
+  READ_PURPOSE,
+  sampleEmails,
+  serverEnv,
+  stringOption,
+  type ServerChild,
+} from './lib.ts';
+
+const USAGE = `usage: node --import tsx bench/retention.ts [options]
+
+  --template <name>    the populated database to copy (default rekisteri_bench_shared; it is
+                       not changed: the copy is rekisteri_bench_retention_run)
+  --master-key <hex>   its master key (default: from bench/.work/<template>.json)
+  --expired <n>        people made old enough to expire (default: a tenth of the population)
+  --batch <n>          people per sweep batch (default 1000)
+  --baseline <s>       seconds of lookup load without a sweep (default 10)
+  --connections <n>    concurrent lookup connections (default 10)
+  --emails <n>         distinct known addresses the load cycles through (default 2000)
+  --keep               keep the copy`;
+
+const opts = options(
+  {
+    template: { type: 'string' },
+    'master-key': { type: 'string' },
+    expired: { type: 'string' },
+    batch: { type: 'string' },
+    baseline: { type: 'string' },
+    connections: { type: 'string' },
+    emails: { type: 'string' },
+    keep: { type: 'boolean' },
+  },
+  USAGE,
+);
+const template = stringOption(opts.template) ?? 'rekisteri_bench_shared';
+const batch = intOption(opts.batch, 'batch', 1000);
+const baseline = intOption(opts.baseline, 'baseline', 10);
+const connections = intOption(opts.connections, 'connections', 10);
+const emailCount = intOption(opts.emails, 'emails', 2000);
+const COPY = 'rekisteri_bench_retention_run';
+
+async function note(name: string): Promise<{ masterKey: string }> {
+  const given = stringOption(opts['master-key']);
+  if (given) {
+    return { masterKey: given };
+  }
+  const { readFile } = await import('node:fs/promises');
+  return JSON.parse(await readFile(new URL(`./.work/${name}.json`, import.meta.url), 'utf8')) as {
+    masterKey: string;
+  };
+}
+
+/** Copies the template's data and key-store databases (it must have no other connection). */
+async function copyDatabases(from: string, to: string): Promise<void> {
+  for (const n of [from, to]) {
+    if (!/^rekisteri_bench_[a-z0-9_]+$/.test(n)) {
+      throw new Error(`refusing database "${n}": not a rekisteri_bench_* name`);
+    }
+  }
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    for (const [src, dst] of [
+      [from, to],
+      [`${from}_keys`, `${to}_keys`],
+    ] as const) {
+      await c.query(`drop database if exists "${dst}" with (force)`);
+      await c.query(`create database "${dst}" template "${src}"`);
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+interface Load {
+  requests: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** Lookups by e-mail, cycling through `emails`, until `seconds` pass or `until` settles. */
+async function lookups(
+  server: ServerChild,
+  token: string,
+  emails: string[],
+  seconds: number,
+  until?: Promise<unknown>,
+): Promise<Load> {
+  let i = 0;
+  let finish: (r: autocannon.Result) => void = () => undefined;
+  let fail: (e: unknown) => void = () => undefined;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const instance = autocannon(
+    {
+      url: server.url,
+      connections,
+      duration: seconds,
+      headers: { authorization: `Bearer ${token}` },
+      requests: [
+        {
+          setupRequest: (req) => ({
+            ...req,
+            path: `/api/v1/subjects?purpose=${READ_PURPOSE}&email=${encodeURIComponent(emails[i++ % emails.length] ?? '')}`,
+          }),
+        },
+      ],
+    },
+    (err, result) => (err ? fail(err) : finish(result)),
+  );
+  if (until) {
+    const stop = () => instance.stop();
+    until.then(stop, stop);
+  }
+  const r = await done;
+  return {
+    requests: r.requests.total,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+const { masterKey } = await note(template);
+log(`copying ${template} into ${COPY} (the populated database is not changed)`);
+const copyStart = performance.now();
+await copyDatabases(template, COPY);
+log(`copied in ${fmt((performance.now() - copyStart) / 1000, 1)} s`);
+const url = databaseUrl(COPY);
+const rt = await openBenchRuntime(url, masterKey);
+let server: ServerChild | undefined;
+try {
+  const db = rt.database.db;
+  const settings = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', 'bench_population')
+    .executeTakeFirstOrThrow();
+  const { people, seed } = JSON.parse(settings.value) as { people: number; seed: number };
+  const expired = intOption(opts.expired, 'expired', Math.floor(people / 10));
+  const emails = sampleEmails(people, seed, emailCount);
+  const sampleIndexes = emails.map((e) => rt.services.vault.emailIndex(e));
+  log(`${fmt(people)} people; making ${fmt(expired)} of them old`);
+
+  const prep = performance.now();
+  await sql`create unlogged table bench_expired as
+      select id from subjects
+       where held_purpose is null and erased_at is null
+         and not (email_index = any(${`{${sampleIndexes.join(',')}}`}::bigint[]))
+       order by md5(id::text) limit ${expired}`.execute(db);
+  await sql`update subjects set created_at = '2012-01-01', updated_at = '2012-01-01'
+             where id in (select id from bench_expired)`.execute(db);
+  await sql`update subject_values set collected_at = '2012-01-01', updated_at = '2012-01-01',
+              field_meta = null where subject_id in (select id from bench_expired)`.execute(db);
+  await sql`insert into subject_retention (subject_id, relationship_ended_at)
+              select id, '2012-06-01' from bench_expired`.execute(db);
+  await sql`analyze`.execute(db);
+  log(`made ${fmt(expired)} people old in ${fmt((performance.now() - prep) / 1000, 1)} s`);
+
+  const planStart = performance.now();
+  const plan = await rt.services.retention.plan();
+  const planSeconds = (performance.now() - planStart) / 1000;
+  log(
+    `plan: ${fmt(plan.erase)} to erase, ${fmt(plan.partial)} partial, in ${fmt(planSeconds, 1)} s`,
+  );
+  if (plan.erase !== expired || plan.partial !== 0) {
+    throw new Error(
+      `the plan counts ${plan.erase} (+${plan.partial} partial), expected ${expired}`,
+    );
+  }
+
+  const token = await createApiKey(rt, [READ_PURPOSE]);
+  server = await forkServer('rekisteri', {
+    BENCH_SERVER_DATABASE_URL: url,
+    BENCH_SERVER_MASTER_KEY: masterKey,
+    ...serverEnv(url, masterKey),
+  });
+  log(`lookups without a sweep: ${baseline} s, ${connections} connections (after 3 s warm-up)`);
+  await lookups(server, token, emails, 3);
+  const before = await lookups(server, token, emails, baseline);
+
+  log(`the sweep, batches of ${fmt(batch)}, under the same load`);
+  const sweepStart = performance.now();
+  const sweep = rt.services.retention.sweep({ batchSize: batch });
+  const during = await lookups(server, token, emails, 3600, sweep);
+  const result = await sweep;
+  const sweepSeconds = (performance.now() - sweepStart) / 1000;
+
+  const counts = await sql<{ erased: number; live: number; journal: number }>`
+      select (select count(*)::int from subjects where erased_at is not null and held_purpose is null) as erased,
+             (select count(*)::int from subjects where erased_at is null and held_purpose is null) as live,
+             (select count(*)::int from erasure_journal where reason = 'retention') as journal`.execute(
+    db,
+  );
+  const c = counts.rows[0];
+  const wrong = await sql<{ n: number }>`
+      select count(*)::int as n from bench_expired e join subjects s on s.id = e.id
+       where s.erased_at is null`.execute(db);
+  const keysLeft = (
+    await rt.keys.present(
+      (await sql<{ id: string }>`select id from bench_expired limit 1000`.execute(db)).rows.map(
+        (r) => r.id,
+      ),
+    )
+  ).length;
+  const ok =
+    result.erased === expired &&
+    c?.erased === expired &&
+    c.live === people - expired &&
+    c.journal === expired &&
+    wrong.rows[0]?.n === 0 &&
+    keysLeft === 0 &&
+    during.non2xx === 0 &&
+    during.errors === 0;
+  const pass = ok && sweepSeconds <= 30 && during.p99 <= 50;
+
+  console.log('');
+  console.log(`population                 ${fmt(people)} people`);
+  console.log(`expired                    ${fmt(expired)} people`);
+  console.log(`plan                       ${fmt(planSeconds, 2)} s`);
+  console.log(
+    `sweep                      ${fmt(sweepSeconds, 2)} s (${fmt(expired / sweepSeconds)} people/s, ${result.batches} batches)  target ≤ 30 s`,
+  );
+  console.log(
+    `lookup p99 without sweep   ${before.p99} ms (p50 ${before.p50} ms, ${fmt(before.requests)} requests)`,
+  );
+  console.log(
+    `lookup p99 during sweep    ${during.p99} ms (p50 ${during.p50} ms, max ${during.max} ms, ${fmt(during.requests)} requests)  target ≤ 50 ms`,
+  );
+  console.log(`deletion set exact         ${ok ? 'yes' : 'NO'}`);
+  console.log(
+    JSON.stringify({
+      bench: 'retention',
+      people,
+      expired,
+      batch,
+      connections,
+      planSeconds,
+      sweepSeconds,
+      lookupP99Before: before.p99,
+      lookupP99During: during.p99,
+      lookupRequestsDuring: during.requests,
+      exact: ok,
+      pass,
+    }),
+  );
+  if (!ok) {
+    process.exitCode = 1;
+  }
+} finally {
+  await server?.stop();
+  await rt.close();
+  if (!opts.keep) {
+    await dropDatabase(COPY);
+  }
+}

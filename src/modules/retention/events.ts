@@ -1,0 +1,16 @@
+/** Access-log events of retention: ids and the purpose only, never personal data. */
+import { z } from 'zod';
+import { defineAuditEvent, type AuditEventMap } from '../audit/index.ts';
+
+export const retentionEvents = [
+  defineAuditEvent('retention.relationship_end', z.strictObject({}), {
+    sv: () => 'Kundförhållandet avslutades; lagringstiden för kunduppgifterna börjar löpa',
+    fi: () => 'Asiakassuhde päättyi; asiakastietojen säilytysaika alkaa kulua',
+    en: () => 'The customer relationship ended; the retention period of customer data starts',
+  }),
+] as const;
+
+declare module '../audit/define-event.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface AuditEventTypes extends AuditEventMap<typeof retentionEvents> {}
+}

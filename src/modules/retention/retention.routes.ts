@@ -1,0 +1,104 @@
+/**
+ * HTTP routes of retention under /api/v1 (docs/retention.md): ending a customer relationship,
+ * what the next sweep would delete, and one person's retention dates. Each checks its role in the
+ * service before it reads or changes anything.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../http/auth/index.ts';
+import { problemSchema } from '../../http/problem.ts';
+import { requireAction } from '../../lib/actor.ts';
+import type { RetentionService } from './retention.service.ts';
+
+const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+const date = z.string().describe('A calendar date, YYYY-MM-DD (Europe/Helsinki)');
+
+const retentionPlan = z
+  .object({
+    today: date,
+    erase: z.number().int().describe('People the next sweep would erase whole'),
+    partial: z.number().int().describe('People who would keep some categories and lose others'),
+    rows: z
+      .array(z.object({ rule: z.string(), category: z.string(), people: z.number().int() }))
+      .describe('Per rule and category, how many people would lose the category'),
+    held: z
+      .array(z.object({ category: z.string(), people: z.number().int() }))
+      .describe('Categories whose rules have ended but a legal hold keeps'),
+  })
+  .meta({ id: 'RetentionPlan' });
+
+const subjectRetention = z
+  .object({
+    id: z.uuid(),
+    today: date,
+    relationshipEndedAt: z.string().nullable(),
+    lastActivityAt: z.string(),
+    categories: z.array(
+      z.object({
+        category: z.string(),
+        until: date.nullable().describe('The last day kept; null while a rule has not started'),
+        rules: z.array(z.string()),
+        expired: z.boolean(),
+        held: z.boolean().describe('A legal hold keeps it past its rules'),
+        purposes: z.array(
+          z.object({ purpose: z.string(), rule: z.string(), until: date.nullable() }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'SubjectRetention' });
+
+export function retentionRoutes(app: FastifyInstance, service: RetentionService) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['retention'];
+  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { session: [] }];
+
+  r.post('/subjects/:id/relationship/end', {
+    schema: {
+      operationId: 'endRelationship',
+      tags,
+      security,
+      summary: 'End the customer relationship with a person',
+      description:
+        'Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given. Ending it again keeps the first time.',
+      params: z.strictObject({ id: z.uuid().describe('Subject id') }),
+      body: z.strictObject({
+        purpose: z.string().min(1).max(100).describe('The purpose the relationship served'),
+      }),
+      response: {
+        200: z.object({ endedAt: z.string() }).meta({ id: 'RelationshipEnded' }),
+        ...errors,
+      },
+    },
+    handler: async (req) => service.endRelationship(actorOf(req), req.params.id, req.body.purpose),
+  });
+
+  r.get('/retention/due', {
+    schema: {
+      operationId: 'retentionDue',
+      tags,
+      security,
+      summary: 'What the next retention sweep would delete, and why',
+      description: 'Counts only, never a person. Needs the action handle_requests.',
+      response: { 200: retentionPlan, ...errors },
+    },
+    handler: async (req) => service.due(actorOf(req)),
+  });
+
+  r.get('/subjects/:id/retention', {
+    schema: {
+      operationId: 'subjectRetention',
+      tags,
+      security,
+      summary: "A person's retention dates per category",
+      description: 'Needs the action handle_requests.',
+      params: z.strictObject({ id: z.uuid().describe('Subject id') }),
+      response: { 200: subjectRetention, ...errors },
+    },
+    handler: async (req) => {
+      requireAction(actorOf(req), 'handle_requests');
+      return service.ofSubject(req.params.id);
+    },
+  });
+}

@@ -1,0 +1,292 @@
+/**
+ * Retention (docs/retention.md): the events rules count from, when each person's data expire, the
+ * plan of the next sweep, and the sweep itself. The sweep runs in batches of people, each batch
+ * one transaction that locks its people `for update skip locked`: several instances (or the job
+ * and the CLI) share the work without doing any of it twice, and a sweep stopped half-way (a
+ * crash, a deploy) leaves every batch either done or untouched, so the next run simply goes on.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/types.ts';
+import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { AuditService } from '../audit/index.ts';
+import type { Register } from '../definition/index.ts';
+import type {
+  CandidateBound,
+  ExpireOutcome,
+  ExpiryDecision,
+  RetentionFacts,
+  SubjectsService,
+} from '../subjects/index.ts';
+import { eventBound, expiryOf, helsinkiDate, type CategoryExpiry } from './rules.ts';
+
+export interface RetentionDeps {
+  db: Kysely<Database>;
+  register: Register;
+  subjects: SubjectsService;
+  audit: AuditService;
+  clock: Clock;
+}
+
+export interface PlanRow {
+  rule: string;
+  category: string;
+  /** People who would lose the category in the next sweep. */
+  people: number;
+}
+
+export interface RetentionPlan {
+  /** The Helsinki date the plan is for. */
+  today: string;
+  /** People who would be erased whole. */
+  erase: number;
+  /** People who would keep some categories and lose others. */
+  partial: number;
+  /** Per rule and category, how many people would lose the category. */
+  rows: PlanRow[];
+  /** Per legal hold's category, how many people keep it though its rules have ended. */
+  held: Array<{ category: string; people: number }>;
+}
+
+export interface SubjectRetention {
+  id: string;
+  today: string;
+  relationshipEndedAt: string | null;
+  lastActivityAt: string;
+  categories: Array<CategoryExpiry & { held: boolean }>;
+}
+
+export interface SweepOptions {
+  /** People per batch (one transaction each); default 1000. */
+  batchSize?: number;
+  /** Stop after this many batches (the rest waits for the next run). */
+  maxBatches?: number;
+  /** Called after each committed batch; what it throws stops the sweep (tests: a crash). */
+  afterBatch?: (n: number) => void;
+}
+
+export interface SweepResult extends ExpireOutcome {
+  batches: number;
+  /** Whether the sweep went through every candidate (false when stopped by maxBatches). */
+  complete: boolean;
+}
+
+export function createRetentionService(deps: RetentionDeps) {
+  const { db, register, subjects, audit, clock } = deps;
+  const def = register.definition;
+
+  /** The rules some purpose names, each as a loose bound on its event. */
+  const bounds = (today: string): CandidateBound[] => {
+    const used = new Set(def.purposes.map((p) => p.retention));
+    // A withdrawal or request-closed rule that does not apply to a person counts from collection.
+    // A rule whose duration or event the definition leaves unknown keeps the data: no bound.
+    return def.retention.rules
+      .filter((r) => used.has(r.id))
+      .flatMap((r): CandidateBound[] => {
+        const from = r.from;
+        if (from === undefined || r.duration === 'unknown') {
+          return [];
+        }
+        const before = eventBound(today, r.duration);
+        return from === 'withdrawal' || from === 'request_closed'
+          ? [
+              { from, before },
+              { from: 'collection', before },
+            ]
+          : [{ from, before }];
+      });
+  };
+
+  const decideFor =
+    (today: string) =>
+    (facts: readonly RetentionFacts[]): ExpiryDecision[] =>
+      facts.map((f) => {
+        const expired = expiryOf(register, f, today).filter((c) => c.expired);
+        return {
+          id: f.id,
+          categories: expired.map((c) => c.category),
+          rules: [...new Set(expired.flatMap((c) => c.rules))].sort(),
+        };
+      });
+
+  async function plan(): Promise<RetentionPlan> {
+    const at = clock.now();
+    const today = helsinkiDate(at);
+    const b = bounds(today);
+    const counts = new Map<string, number>();
+    const held = new Map<string, number>();
+    let erase = 0;
+    let partial = 0;
+    const all = await subjects.retention.candidates(b);
+    for (let i = 0; i < all.length; i += 2000) {
+      const ids = all.slice(i, i + 2000);
+      for (const f of await subjects.retention.facts(ids)) {
+        const expired = expiryOf(register, f, today).filter((c) => c.expired);
+        if (expired.length === 0) {
+          continue;
+        }
+        const keep = subjects.retention.heldCategories(f, at);
+        const whole = f.rows.every((r) => expired.some((c) => c.category === r.category));
+        if (whole) {
+          erase++;
+        } else {
+          partial++;
+        }
+        for (const c of expired) {
+          if (keep.has(c.category)) {
+            held.set(c.category, (held.get(c.category) ?? 0) + 1);
+            continue;
+          }
+          for (const rule of c.rules.length > 0 ? c.rules : ['(none)']) {
+            const key = `${rule}\u0000${c.category}`;
+            counts.set(key, (counts.get(key) ?? 0) + 1);
+          }
+        }
+      }
+    }
+    return {
+      today,
+      erase,
+      partial,
+      rows: [...counts]
+        .map(([k, people]) => {
+          const [rule = '', category = ''] = k.split('\u0000');
+          return { rule, category, people };
+        })
+        .sort((x, y) => x.rule.localeCompare(y.rule) || x.category.localeCompare(y.category)),
+      held: [...held]
+        .map(([category, people]) => ({ category, people }))
+        .sort((x, y) => x.category.localeCompare(y.category)),
+    };
+  }
+
+  async function ofSubject(id: string): Promise<SubjectRetention> {
+    const at = clock.now();
+    const today = helsinkiDate(at);
+    const [f] = await subjects.retention.facts([id]);
+    if (!f) {
+      throw new AppError('not_found', `no subject with id ${id}`);
+    }
+    const keep = subjects.retention.heldCategories(f, at);
+    return {
+      id,
+      today,
+      relationshipEndedAt: f.relationshipEndedAt?.toISOString() ?? null,
+      lastActivityAt: f.lastActivityAt.toISOString(),
+      categories: expiryOf(register, f, today).map((c) => ({ ...c, held: keep.has(c.category) })),
+    };
+  }
+
+  return {
+    /**
+     * Ends the customer relationship with a person (rules `from: end_of_relationship` count from
+     * now). The actor must be allowed to write under `purpose`. Ending it again keeps the first
+     * time.
+     */
+    async endRelationship(
+      actor: Actor,
+      subjectId: string,
+      purpose: string,
+    ): Promise<{ endedAt: string }> {
+      requireAction(actor, 'write');
+      if (!register.purpose(purpose)) {
+        throw new AppError('validation_failed', `unknown purpose "${purpose}"`, [
+          { field: 'purpose', detail: 'not a purpose of the register definition' },
+        ]);
+      }
+      requirePurpose(actor, purpose, 'write');
+      const at = clock.now();
+      return db.transaction().execute(async (tx) => {
+        const s = await tx
+          .selectFrom('subjects')
+          .select('id')
+          .where('id', '=', subjectId)
+          .where('erased_at', 'is', null)
+          .where('held_purpose', 'is', null)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!s) {
+          throw new AppError('not_found', `no subject with id ${subjectId}`);
+        }
+        const row = await sql<{ relationship_ended_at: Date }>`
+            insert into subject_retention (subject_id, relationship_ended_at)
+            values (${subjectId}, ${at})
+            on conflict (subject_id) do update
+              set relationship_ended_at = coalesce(subject_retention.relationship_ended_at, excluded.relationship_ended_at)
+            returning relationship_ended_at`.execute(tx);
+        const endedAt = new Date(row.rows[0]?.relationship_ended_at ?? at);
+        if (endedAt.getTime() === at.getTime()) {
+          await audit.record(tx, {
+            actor,
+            action: 'retention.relationship_end',
+            purpose,
+            subjectId,
+          });
+        }
+        return { endedAt: endedAt.toISOString() };
+      });
+    },
+
+    /** The person's own use of the portal: counts as activity for `last_activity` rules. */
+    async recordActivity(subjectId: string): Promise<void> {
+      const at = clock.now();
+      await sql`
+          insert into subject_retention (subject_id, last_activity_at)
+          select id, ${at} from subjects
+           where id = ${subjectId} and erased_at is null and held_purpose is null
+          on conflict (subject_id) do update set last_activity_at = excluded.last_activity_at`.execute(
+        db,
+      );
+    },
+
+    /** What the next sweep would delete, and why (`rekisteri retention plan`). */
+    plan,
+
+    /** The console's view of what is due: the plan, for those who handle requests. */
+    async due(actor: Actor): Promise<RetentionPlan> {
+      requireAction(actor, 'handle_requests');
+      return plan();
+    },
+
+    /** One person's dates: per category its last day, the rules deciding it, and any hold. */
+    ofSubject,
+
+    /** Deletes what has expired, batch by batch (the daily job, and `rekisteri retention sweep`). */
+    async sweep(opts: SweepOptions = {}): Promise<SweepResult> {
+      const today = helsinkiDate(clock.now());
+      const b = bounds(today);
+      const decide = decideFor(today);
+      const total: SweepResult = {
+        erased: 0,
+        heldRecords: 0,
+        categoriesDeleted: 0,
+        categoriesHeld: 0,
+        skipped: 0,
+        batches: 0,
+        complete: true,
+      };
+      // The candidates are read once; each batch locks its people and reads them again, so
+      // what another sweep took meanwhile, or a write made since, is seen.
+      const all = await subjects.retention.candidates(b);
+      const size = opts.batchSize ?? 1000;
+      for (let i = 0; i < all.length; i += size) {
+        if (opts.maxBatches !== undefined && total.batches >= opts.maxBatches) {
+          total.complete = false;
+          break;
+        }
+        const outcome = await subjects.retention.expireBatch(all.slice(i, i + size), decide);
+        total.batches++;
+        total.erased += outcome.erased;
+        total.heldRecords += outcome.heldRecords;
+        total.categoriesDeleted += outcome.categoriesDeleted;
+        total.categoriesHeld += outcome.categoriesHeld;
+        total.skipped += outcome.skipped;
+        opts.afterBatch?.(total.batches);
+      }
+      return total;
+    },
+  };
+}
+
+export type RetentionService = ReturnType<typeof createRetentionService>;

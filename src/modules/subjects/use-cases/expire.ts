@@ -1,0 +1,389 @@
+/**
+ * The data side of retention (src/modules/retention decides what has expired): the times a
+ * decision needs (never a value), and the deletion of what was decided, in one transaction per
+ * batch. People are locked `for update skip locked`, so two sweeps (two instances, or the job and
+ * the CLI) never work on the same person, and their facts are read again under the lock, so a
+ * write between the plan and the deletion is seen. A batch that fails rolls back whole; the next
+ * sweep starts again from what is left. No personal data is read but to recompute the blind
+ * indexes of a person who keeps some categories.
+ */
+import { sql } from 'kysely';
+import { arrayLiteral } from '../../../db/array-literal.ts';
+import { withTransaction, type Executor } from '../../../db/transaction.ts';
+import type { RETENTION_EVENTS } from '../../definition/index.ts';
+import { system } from '../../../lib/actor.ts';
+import type { AuditEvent } from '../../audit/index.ts';
+import type { UseCaseContext } from '../access.ts';
+import type { FieldValue } from '../field-types.ts';
+import { planHolds } from '../holds.ts';
+import { subjectsRepo } from '../subjects.repo.ts';
+import type { createEraseSubject } from './erase-subject.ts';
+
+/** What retention knows of one person: times only, never a value. */
+export interface RetentionFacts {
+  id: string;
+  /** The latest write to the person (subjects.updated_at) or their own portal use. */
+  lastActivityAt: Date;
+  relationshipEndedAt: Date | null;
+  /** The latest closed request of the person. */
+  requestClosedAt: Date | null;
+  /** Whether the person has a request still open. */
+  requestOpen: boolean;
+  /** Permission kinds the person has granted (or confirms pending) on some channel. */
+  kindsGranted: ReadonlySet<string>;
+  /** Per purpose, when consent to it was withdrawn (a stop of reason consent_withdrawal). */
+  withdrawnAt: ReadonlyMap<string, Date>;
+  /** Per permission kind, when it was withdrawn or objected to as a whole (channel `*`). */
+  kindWithdrawnAt: ReadonlyMap<string, Date>;
+  rows: ReadonlyArray<{ category: string; collectedAt: Date; updatedAt: Date }>;
+}
+
+/** A rule's event and the time before which it may have expired (a loose bound, never tight). */
+export interface CandidateBound {
+  from: (typeof RETENTION_EVENTS)[number];
+  before: Date;
+}
+
+/** What retention decided for one person: the categories that have expired and by which rules. */
+export interface ExpiryDecision {
+  id: string;
+  categories: string[];
+  rules: string[];
+}
+
+export interface ExpireOutcome {
+  /** People erased whole (every category expired). */
+  erased: number;
+  /** Of them, people whose held categories went to a held record (a legal hold). */
+  heldRecords: number;
+  /** Category rows deleted from people who keep others. */
+  categoriesDeleted: number;
+  /** Categories a legal hold kept in place. */
+  categoriesHeld: number;
+  /** People another sweep held locked (left for it). */
+  skipped: number;
+}
+
+/** The categories a legal hold keeps for this person at `at` (by the hold's own end). */
+export function heldCategories(
+  ctx: Pick<UseCaseContext, 'register'>,
+  facts: RetentionFacts,
+  at: Date,
+): Set<string> {
+  const plan = planHolds(ctx.register, facts.rows, { updatedAt: facts.lastActivityAt }, at);
+  return new Set(plan.groups.flatMap((g) => g.categories));
+}
+
+/**
+ * Live people (not held records) who may have something expired, in id order: one set-based
+ * query (each event's table read once, by index where there is one), never a lock. The bounds of
+ * one event are merged (`t < a or t < b` is `t < max(a, b)`).
+ */
+async function candidates(ex: Executor, bounds: readonly CandidateBound[]): Promise<string[]> {
+  const latest = new Map<CandidateBound['from'], Date>();
+  for (const b of bounds) {
+    const cur = latest.get(b.from);
+    if (!cur || b.before > cur) {
+      latest.set(b.from, b.before);
+    }
+  }
+  if (latest.size === 0) {
+    return [];
+  }
+  const parts = [];
+  const collection = latest.get('collection');
+  const fy = latest.get('end_of_financial_year');
+  if (collection || fy) {
+    const conds = [
+      ...(collection ? [sql`v.collected_at < ${collection}`] : []),
+      ...(fy ? [sql`v.updated_at < ${fy}`] : []),
+    ];
+    parts.push(
+      sql`select v.subject_id as id from subject_values v where ${sql.join(conds, sql` or `)}`,
+    );
+  }
+  const activity = latest.get('last_activity');
+  if (activity) {
+    parts.push(sql`select s.id from subjects s left join subject_retention r on r.subject_id = s.id
+                    where greatest(s.updated_at, r.last_activity_at) < ${activity}`);
+  }
+  const ended = latest.get('end_of_relationship');
+  if (ended) {
+    parts.push(sql`select subject_id as id from subject_retention
+                    where relationship_ended_at < ${ended}`);
+  }
+  const withdrawn = latest.get('withdrawal');
+  if (withdrawn) {
+    parts.push(sql`select subject_id as id from subject_stops
+                    where reason = 'consent_withdrawal' and since < ${withdrawn}`);
+    parts.push(sql`select subject_id as id from permission_states
+                    where channel = '*' and state in ('withdrawn', 'objected')
+                      and changed_at < ${withdrawn}`);
+  }
+  const closed = latest.get('request_closed');
+  if (closed) {
+    parts.push(sql`select subject_id as id from requests
+                    where subject_id is not null and closed_at < ${closed}`);
+  }
+  const r = await sql<{ id: string }>`
+      select s.id from subjects s
+       where s.erased_at is null and s.held_purpose is null
+         and s.id in (${sql.join(parts, sql` union `)})
+       order by s.id`.execute(ex);
+  return r.rows.map((x) => x.id);
+}
+
+/** The facts of these people, in the order given (people not found are left out). */
+async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionFacts[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const idArray = sql`${arrayLiteral(ids)}::uuid[]`;
+  const [people, rows, stops, kinds] = await Promise.all([
+    sql<{
+      id: string;
+      updated_at: Date;
+      last_activity_at: Date | null;
+      relationship_ended_at: Date | null;
+      closed_at: Date | null;
+      open: boolean;
+      granted: string[] | null;
+    }>`
+      select s.id, s.updated_at, r.last_activity_at, r.relationship_ended_at,
+             (select max(q.closed_at) from requests q where q.subject_id = s.id) as closed_at,
+             exists (select 1 from requests q where q.subject_id = s.id and q.closed_at is null) as open,
+             (select array_agg(distinct ps.kind) from permission_states ps
+               where ps.subject_id = s.id and ps.state in ('granted', 'pending')) as granted
+        from subjects s left join subject_retention r on r.subject_id = s.id
+       where s.id = any(${idArray})`.execute(ex),
+    sql<{
+      subject_id: string;
+      category: string;
+      collected_at: Date;
+      field_meta: Record<string, { collectedAt: string }> | string | null;
+      updated_at: Date;
+    }>`
+      select subject_id, category, collected_at, field_meta, updated_at
+        from subject_values where subject_id = any(${idArray})`.execute(ex),
+    sql<{ subject_id: string; purpose: string; since: Date }>`
+      select subject_id, purpose, since from subject_stops
+       where subject_id = any(${idArray}) and reason = 'consent_withdrawal'`.execute(ex),
+    sql<{ subject_id: string; kind: string; changed_at: Date }>`
+      select subject_id, kind, changed_at from permission_states
+       where subject_id = any(${idArray}) and channel = '*'
+         and state in ('withdrawn', 'objected')`.execute(ex),
+  ]);
+  const byId = new Map<string, RetentionFacts & { rows: RetentionFacts['rows'][number][] }>();
+  for (const p of people.rows) {
+    const lastActivity =
+      p.last_activity_at && p.last_activity_at > p.updated_at ? p.last_activity_at : p.updated_at;
+    byId.set(p.id, {
+      id: p.id,
+      lastActivityAt: new Date(lastActivity),
+      relationshipEndedAt: p.relationship_ended_at && new Date(p.relationship_ended_at),
+      requestClosedAt: p.closed_at && new Date(p.closed_at),
+      requestOpen: p.open,
+      kindsGranted: new Set(p.granted ?? []),
+      withdrawnAt: new Map(),
+      kindWithdrawnAt: new Map(),
+      rows: [],
+    });
+  }
+  for (const r of rows.rows) {
+    // The latest collection among the row's fields (as an erasure's holds count it).
+    let collected = new Date(r.collected_at).getTime();
+    const meta = (
+      typeof r.field_meta === 'string' ? JSON.parse(r.field_meta) : r.field_meta
+    ) as Record<string, { collectedAt: string }> | null;
+    for (const m of Object.values(meta ?? {})) {
+      collected = Math.max(collected, new Date(m.collectedAt).getTime());
+    }
+    byId.get(r.subject_id)?.rows.push({
+      category: r.category,
+      collectedAt: new Date(collected),
+      updatedAt: new Date(r.updated_at),
+    });
+  }
+  for (const s of stops.rows) {
+    (byId.get(s.subject_id)?.withdrawnAt as Map<string, Date> | undefined)?.set(
+      s.purpose,
+      new Date(s.since),
+    );
+  }
+  for (const k of kinds.rows) {
+    (byId.get(k.subject_id)?.kindWithdrawnAt as Map<string, Date> | undefined)?.set(
+      k.kind,
+      new Date(k.changed_at),
+    );
+  }
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+export function createRetentionData(
+  ctx: UseCaseContext,
+  eraseSubject: ReturnType<typeof createEraseSubject>,
+) {
+  const { access, audit, clock, db, keys } = ctx;
+  const { codec } = access;
+
+  return {
+    /** People who may have something expired, in id order (no lock). */
+    candidates: (bounds: readonly CandidateBound[]) => candidates(db, bounds),
+    facts: (ids: readonly string[]) => factsOf(db, ids),
+    heldCategories: (facts: RetentionFacts, at: Date) => heldCategories(ctx, facts, at),
+
+    /**
+     * One batch of a sweep: locks these candidates (skipping those another sweep holds, and those
+     * erased meanwhile), reads their facts under the lock, asks `decide`, and deletes what it answers:
+     * a person all of whose categories expired is erased (crypto-shredded; a legal hold's
+     * categories first go to a held record, through the erasure path), else the expired
+     * categories are deleted, but for those a legal hold keeps. Each person's deletion is logged
+     * (`subject.expire`). Answers the counts.
+     */
+    async expireBatch(
+      batch: readonly string[],
+      decide: (facts: readonly RetentionFacts[]) => ExpiryDecision[],
+    ): Promise<ExpireOutcome> {
+      const at = clock.now();
+      const outcome: ExpireOutcome = {
+        erased: 0,
+        heldRecords: 0,
+        categoriesDeleted: 0,
+        categoriesHeld: 0,
+        skipped: 0,
+      };
+      const viaErasure: string[] = [];
+      const erasedWhole: string[] = [];
+      await withTransaction(db, async (tx) => {
+        const locked = await sql<{ id: string }>`
+            select id from subjects
+             where id = any(${arrayLiteral(batch)}::uuid[])
+               and erased_at is null and held_purpose is null
+             order by id for update skip locked`.execute(tx);
+        const ids = locked.rows.map((r) => r.id);
+        const live = await sql<{ n: number }>`
+            select count(*)::int as n from subjects
+             where id = any(${arrayLiteral(batch)}::uuid[])
+               and erased_at is null and held_purpose is null`.execute(tx);
+        outcome.skipped += (live.rows[0]?.n ?? 0) - ids.length;
+        if (ids.length === 0) {
+          return;
+        }
+        const events: AuditEvent[] = [];
+        const facts = await factsOf(tx, ids);
+        const byId = new Map(facts.map((f) => [f.id, f]));
+        const partial: Array<{ id: string; categories: string[]; rules: string[] }> = [];
+        for (const d of decide(facts)) {
+          const f = byId.get(d.id);
+          if (!f || d.categories.length === 0) {
+            continue;
+          }
+          const all = f.rows.every((r) => d.categories.includes(r.category));
+          const held = heldCategories(ctx, f, at);
+          if (all && held.size > 0) {
+            viaErasure.push(d.id);
+            continue;
+          }
+          const categories = d.categories.filter((c) => !held.has(c));
+          outcome.categoriesHeld += d.categories.length - categories.length;
+          if (all) {
+            erasedWhole.push(d.id);
+            events.push({
+              actor: system,
+              action: 'subject.expire',
+              subjectId: d.id,
+              categories,
+              data: { whole: true, rules: d.rules },
+            });
+          } else if (categories.length > 0) {
+            partial.push({ id: d.id, categories, rules: d.rules });
+          }
+        }
+        if (erasedWhole.length > 0) {
+          await eraseMany(tx, erasedWhole, at);
+          outcome.erased += erasedWhole.length;
+        }
+        for (const p of partial) {
+          await tx
+            .deleteFrom('subject_values')
+            .where('subject_id', '=', p.id)
+            .where('category', 'in', p.categories)
+            .execute();
+          await tx
+            .deleteFrom('subject_history')
+            .where('subject_id', '=', p.id)
+            .where('category', 'in', p.categories)
+            .execute();
+          await reindex(tx, p.id);
+          events.push({
+            actor: system,
+            action: 'subject.expire',
+            subjectId: p.id,
+            categories: p.categories,
+            data: { whole: false, rules: p.rules },
+          });
+          outcome.categoriesDeleted += p.categories.length;
+        }
+        await audit.record(tx, events);
+      });
+      if (erasedWhole.length > 0) {
+        await keys
+          .erase(erasedWhole.map((subjectId) => ({ subjectId, erasedAt: at, reason: 'retention' })))
+          .catch(() => undefined); // reconciled from the erasure journal on the next pass
+      }
+      for (const id of viaErasure) {
+        // Its own transaction: the held categories are re-sealed under a new key first.
+        try {
+          await eraseSubject(system, id, 'retention');
+          outcome.erased++;
+          outcome.heldRecords++;
+        } catch {
+          outcome.skipped++; // erased meanwhile, or failed: the next sweep sees it again
+        }
+      }
+      return outcome;
+    },
+  };
+
+  /** The blind indexes of a person after some categories went (no write time: not activity). */
+  async function reindex(tx: Executor, id: string): Promise<void> {
+    const wrapped = await keys.get(id);
+    const rows = wrapped ? await subjectsRepo.values(tx, id) : [];
+    const values = new Map<string, Map<string, FieldValue | null>>();
+    if (wrapped) {
+      const key = codec.key(id, wrapped);
+      for (const row of rows) {
+        values.set(row.category, new Map(Object.entries(codec.openRow(key, row))));
+      }
+    }
+    const ix = codec.indexes(values);
+    await sql`update subjects set email_index = ${ix.email}, phone_index = ${ix.phone},
+                blind_index = ${arrayLiteral(ix.tokens)}::bigint[]
+               where id = ${id}`.execute(tx);
+  }
+}
+
+/** The data side of erasing many people at once (as `subjectsRepo.erase`, set-based). */
+async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promise<void> {
+  const idArray = sql`${arrayLiteral(ids)}::uuid[]`;
+  for (const table of [
+    'outbox',
+    'subject_values',
+    'subject_history',
+    'subject_stops',
+    'subject_compelling_grounds',
+    'subject_retention',
+    'permission_states',
+    'permission_links',
+  ]) {
+    await sql`delete from ${sql.table(table)} where subject_id = any(${idArray})`.execute(tx);
+  }
+  await sql`insert into erasure_journal (subject_id, erased_at, reason)
+              select unnest(${idArray}), ${at}, 'retention'
+            on conflict (subject_id) do nothing`.execute(tx);
+  await sql`update subjects set email_index = null, phone_index = null, blind_index = '{}',
+              restricted_at = null, restriction_reason = null, erased_at = ${at}, updated_at = ${at}
+             where id = any(${idArray})`.execute(tx);
+  // The permission ledger's history may go only once the person is erased (its trigger).
+  await sql`delete from permission_history where subject_id = any(${idArray})`.execute(tx);
+}

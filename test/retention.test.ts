@@ -1,0 +1,373 @@
+/**
+ * Retention (docs/retention.md): dates per category with month ends and leap years, the sweep
+ * deleting exactly what has expired and nothing else, a legal hold outliving the sweep's erasure
+ * and released when it ends, a sweep stopped half-way and run again, the plan, and the relationship
+ * end refused for bad input without changing anything.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { operator } from '../src/lib/actor.ts';
+import { parseDefinition } from '../src/modules/definition/loader.ts';
+import { addDuration, expiryOf, financialYearEndOf } from '../src/modules/retention/index.ts';
+import type { RetentionFacts } from '../src/modules/subjects/index.ts';
+import { createServices, type Services } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
+import { DATABASES, DEMO, openTestDatabase, openTestKeyStore } from './helpers.ts';
+
+describe('retention dates', () => {
+  it('clamps to the month end and knows leap years', () => {
+    expect(addDuration('2024-02-29', 'P1Y')).toBe('2025-02-28');
+    expect(addDuration('2024-02-29', 'P4Y')).toBe('2028-02-29');
+    expect(addDuration('2025-01-31', 'P1M')).toBe('2025-02-28');
+    expect(addDuration('2028-01-31', 'P1M')).toBe('2028-02-29');
+    expect(addDuration('2024-01-31', 'P13M')).toBe('2025-02-28');
+    expect(addDuration('2025-03-31', 'P6M')).toBe('2025-09-30');
+    expect(addDuration('2025-12-31', 'P30D')).toBe('2026-01-30');
+    expect(addDuration('2024-02-28', 'P1W1D')).toBe('2024-03-07');
+    expect(financialYearEndOf('2028-02-29', '02-28')).toBe('2028-02-29');
+    expect(financialYearEndOf('2027-03-01', '02-28')).toBe('2028-02-29');
+    expect(financialYearEndOf('2025-07-01', '06-30')).toBe('2026-06-30');
+  });
+
+  it('keeps a category while any purpose using it has a rule not yet ended', async () => {
+    const register = parseDefinition(await readFile(DEMO, 'utf8'));
+    const facts = (over: Partial<RetentionFacts>): RetentionFacts => ({
+      id: '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e',
+      lastActivityAt: new Date('2024-01-30T22:30:00Z'),
+      relationshipEndedAt: null,
+      requestClosedAt: null,
+      requestOpen: false,
+      kindsGranted: new Set(),
+      withdrawnAt: new Map(),
+      kindWithdrawnAt: new Map(),
+      rows: [],
+      ...over,
+    });
+    // 22:30 UTC on 30 January is 31 January in Helsinki: 13 months later is 28 February 2025.
+    const at = new Date('2024-01-30T22:30:00Z');
+    const person = facts({ rows: [{ category: 'device', collectedAt: at, updatedAt: at }] });
+    const [device] = expiryOf(register, person, '2025-02-28');
+    expect(device).toMatchObject({ until: '2025-02-28', rules: ['web_analytics'], expired: false });
+    expect(expiryOf(register, person, '2025-03-01')[0]?.expired).toBe(true);
+
+    // Identity is used by the customer relationship: kept while the relationship lasts.
+    const customer = facts({ rows: [{ category: 'identity', collectedAt: at, updatedAt: at }] });
+    expect(expiryOf(register, customer, '2040-01-01')[0]).toMatchObject({
+      until: null,
+      expired: false,
+      rules: ['after_relationship', 'claims_limitation'],
+    });
+    // Ended on 29 February 2024: claims (P3Y) until 2027-02-28, vouchers (P6Y from the end of
+    // the financial year 2024) until 2030-12-31, which decides.
+    const ended = facts({
+      relationshipEndedAt: new Date('2024-02-29T10:00:00Z'),
+      rows: [{ category: 'identity', collectedAt: at, updatedAt: at }],
+    });
+    const [identity] = expiryOf(register, ended, '2030-12-31');
+    expect(identity).toMatchObject({ until: '2030-12-31', rules: ['accounting_vouchers'] });
+    expect(identity?.purposes.find((p) => p.rule === 'claims_limitation')?.until).toBe(
+      '2027-02-28',
+    );
+    expect(identity?.expired).toBe(false);
+    expect(expiryOf(register, ended, '2031-01-01')[0]?.expired).toBe(true);
+  });
+});
+
+describe.each(DATABASES)('the retention sweep on %s', (kind) => {
+  const cleanup: Array<() => Promise<void>> = [];
+  let services: Services;
+  let app: Awaited<ReturnType<typeof createApp>>;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let keys: Awaited<ReturnType<typeof openTestKeyStore>>['keys'];
+  let now = new Date('2020-03-02T10:00:00Z');
+  const ids: Record<string, string> = {};
+  const retired: string[] = [];
+  let token: string;
+
+  const create = async (values: Record<string, Record<string, unknown>>) =>
+    (
+      await services.subjects.createSubject(operator, {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values,
+      })
+    ).id;
+  const categoriesOf = async (id: string) =>
+    (
+      await sql<{ category: string }>`select category from subject_values
+        where subject_id = ${id} order by category`.execute(db.handle.db)
+    ).rows.map((r) => r.category);
+  const erased = async (id: string) =>
+    (
+      await sql<{
+        erased_at: Date | null;
+      }>`select erased_at from subjects where id = ${id}`.execute(db.handle.db)
+    ).rows[0]?.erased_at !== null;
+  const endRelationship = (id: string, body: unknown) =>
+    app.inject({
+      method: 'POST',
+      url: `/api/v1/subjects/${id}/relationship/end`,
+      headers: { authorization: `Bearer ${token}` },
+      payload: body as Record<string, unknown>,
+    });
+
+  beforeAll(async () => {
+    const register = parseDefinition(await readFile(DEMO, 'utf8'));
+    db = await openTestDatabase(kind);
+    const ks = await openTestKeyStore(kind);
+    keys = ks.keys;
+    cleanup.push(
+      () => db.dispose(),
+      () => ks.dispose(),
+    );
+    services = createServices({
+      database: db.handle,
+      keys,
+      register,
+      vault: createVault(randomBytes(32)),
+      clock: { now: () => now },
+    });
+    app = await createApp(services);
+    cleanup.push(() => app.close());
+    token = (
+      await services.apiKeys.createApiKey(operator, {
+        name: 'crm',
+        purposes: ['customer_relationship'],
+        actions: ['read', 'write'],
+      })
+    ).token;
+
+    // 2 March 2020: a former customer without orders, one with orders (bookkeeping holds),
+    // a current customer, and seven former customers for the sweep stopped half-way.
+    ids.former = await create({ identity: { firstName: 'Eino', lastName: 'Kallio' } });
+    ids.withOrders = await create({
+      identity: { firstName: 'Saara', lastName: 'Nurmi' },
+      contact: { email: 'saara.nurmi@example.fi' },
+      orders: { orderCount: 3, paymentMethod: 'invoice' },
+    });
+    ids.current = await create({ identity: { firstName: 'Oiva', lastName: 'Lehto' } });
+    for (let i = 0; i < 7; i++) {
+      retired.push(await create({ identity: { firstName: 'Testi', lastName: `Lopettanut${i}` } }));
+    }
+    now = new Date('2020-06-01T09:00:00Z');
+    for (const id of [ids.former, ids.withOrders, ...retired] as string[]) {
+      const res = await endRelationship(id, { purpose: 'customer_relationship' });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    for (const fn of cleanup.reverse()) {
+      await fn();
+    }
+  });
+
+  it('refuses a relationship end with bad input, naming the field, and changes nothing', async () => {
+    const before = await sql`select * from subject_retention order by subject_id`.execute(
+      db.handle.db,
+    );
+    const extra = await endRelationship(ids.current!, {
+      purpose: 'customer_relationship',
+      at: '2020-01-01',
+    });
+    const fields = (res: { json<T>(): T }) =>
+      (res.json<{ errors?: Array<{ field: string }> }>().errors ?? []).map((e) => e.field);
+    expect(extra.statusCode).toBe(400);
+    expect(fields(extra)).toEqual(['body']);
+    expect(extra.json<{ errors: Array<{ detail: string }> }>().errors[0]?.detail).toContain('"at"');
+    const unknown = await endRelationship(ids.current!, { purpose: 'no_such_purpose' });
+    expect(unknown.statusCode).toBe(400);
+    expect(fields(unknown)).toEqual(['purpose']);
+    const notMine = await endRelationship(ids.current!, { purpose: 'billing' });
+    expect(notMine.statusCode).toBe(403);
+    const missing = await endRelationship('0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e', {
+      purpose: 'customer_relationship',
+    });
+    expect(missing.statusCode).toBe(404);
+    const badId = await endRelationship('not-a-uuid', { purpose: 'customer_relationship' });
+    expect(badId.statusCode).toBe(400);
+    const after = await sql`select * from subject_retention order by subject_id`.execute(
+      db.handle.db,
+    );
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it('plans, then deletes exactly what has expired: a hold outlives the erasure', async () => {
+    // 15 January 2027: the vouchers' six years from the end of 2020 have ended, the books' ten
+    // years have not.
+    now = new Date('2027-01-15T10:00:00Z');
+    const plan = await services.retention.plan();
+    expect(plan.erase).toBe(9);
+    expect(plan.partial).toBe(0);
+    expect(plan.held).toEqual([
+      { category: 'identity', people: 1 },
+      { category: 'orders', people: 1 },
+    ]);
+    expect(plan.rows).toContainEqual({
+      rule: 'accounting_vouchers',
+      category: 'identity',
+      people: 8,
+    });
+    expect(plan.rows).toContainEqual({
+      rule: 'accounting_vouchers',
+      category: 'contact',
+      people: 1,
+    });
+
+    const mine = await services.retention.ofSubject(ids.withOrders!);
+    expect(mine.categories.find((c) => c.category === 'orders')).toMatchObject({
+      until: '2026-12-31',
+      expired: true,
+      held: true,
+    });
+
+    const result = await services.retention.sweep({ batchSize: 4 });
+    expect(result).toMatchObject({
+      erased: 9,
+      heldRecords: 1,
+      categoriesDeleted: 0,
+      complete: true,
+    });
+    for (const id of [ids.former!, ids.withOrders!, ...retired]) {
+      expect(await erased(id)).toBe(true);
+      expect(await categoriesOf(id)).toEqual([]);
+      expect(await keys.get(id)).toBeUndefined();
+    }
+    expect(await erased(ids.current!)).toBe(false);
+    expect(await categoriesOf(ids.current!)).toEqual(['identity']);
+
+    // What the books' hold keeps lives on in a held record, for bookkeeping only.
+    const held = await sql<{ id: string; held_purpose: string; until: string }>`
+      select id, held_purpose, held_until::text as until from subjects
+       where erased_from = ${ids.withOrders!} and erased_at is null`.execute(db.handle.db);
+    expect(held.rows).toHaveLength(1);
+    expect(held.rows[0]).toMatchObject({ held_purpose: 'billing', until: '2030-12-31' });
+    expect(await categoriesOf(held.rows[0]!.id)).toEqual(['identity', 'orders']);
+
+    // Each deletion is in the access log, as a typed event with ids and codes only.
+    const events = await sql<{ action: string; subject_id: string; data: unknown }>`
+      select action, subject_id, data from audit_events
+       where action in ('subject.expire', 'subject.erase') order by subject_id`.execute(
+      db.handle.db,
+    );
+    const expiring = events.rows.filter((e) => e.action === 'subject.expire');
+    expect(expiring).toHaveLength(8);
+    expect(JSON.stringify(expiring)).not.toContain('Kallio');
+    expect(events.rows).toContainEqual(
+      expect.objectContaining({ action: 'subject.erase', subject_id: ids.withOrders! }),
+    );
+
+    // A second sweep the same day finds nothing.
+    expect(await services.retention.sweep()).toMatchObject({ erased: 0, categoriesDeleted: 0 });
+
+    // When the hold ends, what it kept is shredded too.
+    now = new Date('2031-01-01T10:00:00Z');
+    expect((await services.subjects.shredEndedHolds()).shredded).toBe(1);
+    expect(await categoriesOf(held.rows[0]!.id)).toEqual([]);
+  });
+
+  it('a sweep stopped half-way is finished by the next run, deleting each person once', async () => {
+    now = new Date('2040-03-02T10:00:00Z');
+    const people: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      people.push(await create({ identity: { firstName: 'Testi', lastName: `Keskeytys${i}` } }));
+    }
+    now = new Date('2040-03-03T10:00:00Z');
+    for (const id of people) {
+      await services.retention.endRelationship(operator, id, 'customer_relationship');
+    }
+    // Expired 2046-12-31 (vouchers); `current` (ended never) stays.
+    now = new Date('2047-01-02T10:00:00Z');
+    expect((await services.retention.plan()).erase).toBe(5);
+    // Killed after the second batch of two (the first holds `current`, who stays): three
+    // erased, two left.
+    await expect(
+      services.retention.sweep({
+        batchSize: 2,
+        afterBatch: (n) => {
+          if (n === 2) {
+            throw new Error('killed');
+          }
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const left = [];
+    for (const id of people) {
+      if (!(await erased(id))) {
+        left.push(id);
+      }
+    }
+    expect(left).toHaveLength(2);
+    // A batch limit stops a sweep the same way; the rerun goes on from what is left.
+    const rerun = await services.retention.sweep({ batchSize: 2 });
+    expect(rerun).toMatchObject({ erased: 2, complete: true });
+    for (const id of people) {
+      expect(await erased(id)).toBe(true);
+    }
+    const journal = await sql<{ n: number }>`
+      select count(*)::int as n from audit_events
+       where action = 'subject.expire' and subject_id = any(${`{${people.join(',')}}`}::uuid[])`.execute(
+      db.handle.db,
+    );
+    expect(journal.rows[0]?.n).toBe(5);
+    expect(await erased(ids.current!)).toBe(false);
+  });
+
+  it('two sweeps at once share the work: each person is erased and logged once', async () => {
+    now = new Date('2060-03-02T10:00:00Z');
+    const people: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      people.push(await create({ identity: { firstName: 'Testi', lastName: `Rinnakkain${i}` } }));
+      await services.retention.endRelationship(operator, people[i]!, 'customer_relationship');
+    }
+    now = new Date('2067-01-02T10:00:00Z');
+    const [a, b] = await Promise.all([
+      services.retention.sweep({ batchSize: 2 }),
+      services.retention.sweep({ batchSize: 2 }),
+    ]);
+    expect((a?.erased ?? 0) + (b?.erased ?? 0)).toBe(6);
+    const logged = await sql<{ n: number }>`
+      select count(*)::int as n from audit_events
+       where action = 'subject.expire' and subject_id = any(${`{${people.join(',')}}`}::uuid[])`.execute(
+      db.handle.db,
+    );
+    expect(logged.rows[0]?.n).toBe(6);
+  });
+
+  it("counts the person's own portal use as activity, not a retention deletion", async () => {
+    now = new Date('2070-05-01T10:00:00Z');
+    const id = await create({ identity: { firstName: 'Testi', lastName: 'Aktiivinen' } });
+    now = new Date('2071-06-01T10:00:00Z');
+    await services.retention.recordActivity(id);
+    expect((await services.retention.ofSubject(id)).lastActivityAt).toBe(
+      '2071-06-01T10:00:00.000Z',
+    );
+  });
+
+  it('deletes one expired category and keeps the person and the rest', async () => {
+    now = new Date('2050-01-31T10:00:00Z');
+    const id = await create({ identity: { firstName: 'Ulla', lastName: 'Rinne' } });
+    await services.permissions.record(
+      operator,
+      id,
+      [{ kind: 'profiling', channel: '*', state: 'granted' }],
+      { method: 'form', wording: { text: 'Yes, personalise.', language: 'en' } },
+    );
+    await services.subjects.updateSubject(operator, id, {
+      purpose: 'analytics',
+      source: 'subject',
+      values: { device: { userAgent: 'Testiselain 1.0' } },
+    });
+    // Collected 31 January 2050: 13 months is 28 February 2051, the last day kept.
+    now = new Date('2051-02-28T20:00:00Z');
+    await services.retention.sweep();
+    expect(await categoriesOf(id)).toEqual(['device', 'identity']);
+    now = new Date('2051-03-01T10:00:00Z');
+    const r = await services.retention.sweep();
+    expect(r).toMatchObject({ erased: 0, categoriesDeleted: 1 });
+    expect(await categoriesOf(id)).toEqual(['identity']);
+    expect(await erased(id)).toBe(false);
+  });
+});
