@@ -38,6 +38,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
 import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
+import { noticePages, noticeRoutes, recordsRoutes } from './modules/notice/index.ts';
 import {
   permissionPortalRoutes,
   permissionsRoutes,
@@ -260,6 +261,8 @@ export async function createApp(
       });
       // The person's own side of the permission ledger: preference page and sign-up.
       permissionPortalRoutes(api, portalPermissionDeps);
+      // The privacy notice and its completeness: public, as the notice is.
+      noticeRoutes(api, services.notice);
       await api.register((secured, _opts, done) => {
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
@@ -269,6 +272,7 @@ export async function createApp(
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);
+        recordsRoutes(secured, services.notice);
         done();
       });
     },
@@ -277,6 +281,8 @@ export async function createApp(
 
   // The one-click unsubscribe (/u/<token>) and the embeddable sign-up form's target (/signup).
   await publicPermissionPages(app, portalPermissionDeps);
+  // The privacy notice as a page of the portal: /notice and /{sv,fi,en}/notice.
+  noticePages(app, services.notice);
 
   const consoleDir = opts.consoleDir;
   const hasConsole = consoleDir !== undefined && existsSync(join(consoleDir, 'index.html'));

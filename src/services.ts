@@ -29,6 +29,7 @@ import {
 } from './modules/requests/index.ts';
 import { system } from './lib/actor.ts';
 import { createInterchangeService } from './modules/interchange/index.ts';
+import { createNoticeService } from './modules/notice/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
@@ -230,6 +231,8 @@ export function createServices(deps: {
     portal,
     preferences,
     rateLimits,
+    // The privacy notice and the records of processing, made from the definition (docs/notice.md).
+    notice: createNoticeService({ register, publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL }),
   };
 }
 

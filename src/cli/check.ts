@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { DefinitionError, formatProblems, loadDefinition } from '../modules/definition/index.ts';
-import { countriesOutsideEea } from '../modules/definition/index.ts';
+import { countriesOutsideEea, type DefinitionProblem } from '../modules/definition/index.ts';
+import { completenessOf } from '../modules/notice/index.ts';
 import { loadConfig } from '../config/config.ts';
 import { resolveRegisterFile } from '../runtime.ts';
 
@@ -16,7 +17,14 @@ export function checkCommand(): Command {
         const reg = await loadDefinition(target);
         const d = reg.definition;
         const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-        const warnings = reg.warnings.length;
+        // What the privacy notice would leave unanswered (Art. 13/14): warnings, never errors.
+        const gaps: DefinitionProblem[] = completenessOf(d).gaps.map((g) => ({
+          path: g.path,
+          message: `the privacy notice leaves "${g.item}" unanswered: ${g.message}`,
+          severity: 'warning',
+        }));
+        const allWarnings = [...reg.warnings, ...gaps];
+        const warnings = allWarnings.length;
         console.log(`${target}: valid${warnings > 0 ? `, ${count(warnings, 'warning')}` : ''}`);
         console.log(`  controller   ${d.controller.name} (${d.controller.businessId})`);
         console.log(
@@ -43,7 +51,7 @@ export function checkCommand(): Command {
         );
         console.log(`  version      ${reg.digest.slice(0, 12)}`);
         if (warnings > 0) {
-          console.log(formatProblems(target, [...reg.warnings]));
+          console.log(formatProblems(target, allWarnings));
         }
       } catch (err) {
         if (err instanceof DefinitionError) {

@@ -22,6 +22,7 @@ import {
 import { initCommand } from './init.ts';
 import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
+import { noticeCommand, recordsCommand } from './notice.ts';
 import { outboxCommand } from './outbox.ts';
 import { requestsCommand } from './requests.ts';
 import { seedCommand } from './seed.ts';
@@ -58,6 +59,8 @@ for (const add of [
   definitionCommand,
   outboxCommand,
   requestsCommand,
+  noticeCommand,
+  recordsCommand,
 ]) {
   program.addCommand(add());
 }

@@ -31,3 +31,13 @@ export {
   type AccessPackageOptions,
 } from './access-package/build.ts';
 export { PACKAGE_LANGS, type PackageLang } from './access-package/messages.ts';
+// The access copy's neutral document, its words and its PDF renderer: the privacy notice
+// (src/modules/notice) is set with the same fonts and terms.
+export type { AccessDocument, Block } from './access-package/document.ts';
+export { renderPdf } from './access-package/pdf.ts';
+export {
+  formatDuration,
+  packageMessages,
+  type PackageMessages,
+} from './access-package/messages.ts';
+export { showable } from './access-package/text.ts';
