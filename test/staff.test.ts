@@ -863,6 +863,12 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         url: () => '/api/v1/roles',
         allowed: only('admin', 'dpo', 'support', 'marketing', 'auditor'),
       },
+      {
+        name: 'export the records of processing (Art. 30)',
+        method: 'GET',
+        url: () => '/api/v1/records',
+        allowed: only('admin', 'dpo', 'auditor'),
+      },
     ];
     let staffId = '';
 
@@ -930,6 +936,9 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         'PUT /api/v1/portal/preferences',
         'POST /api/v1/portal/signups',
         'POST /api/v1/portal/signups/confirm',
+        // The privacy notice and its completeness: public (test/notice.test.ts).
+        'GET /api/v1/notice',
+        'GET /api/v1/notice/completeness',
       ]);
       const walked = new Set(
         routes.map(

@@ -120,10 +120,12 @@ export function buildRecords(
       .filter(Boolean)
       .join('; '),
   );
-  const transfers = (filter: (recipientRole: string | undefined) => boolean) => {
+  const transfers = (
+    filter: (recipient: RegisterDefinition['recipients'][number] | undefined) => boolean,
+  ) => {
     const list = def.transfers
       .filter((t) => countriesOutsideEea(def, t).length > 0)
-      .filter((t) => filter(def.recipients.find((r) => r.id === t.recipient)?.role))
+      .filter((t) => filter(def.recipients.find((r) => r.id === t.recipient)))
       .map((t) => {
         const name = s(def.recipients.find((r) => r.id === t.recipient)?.name ?? t.recipient);
         const safeguard = [
@@ -151,7 +153,9 @@ export function buildRecords(
       dpo: person(c.dpo),
       controllers_and_processing: l(def.register.processorFor),
       // The sub-processors' transfers: the chain the customers' data travel along.
-      third_country_transfers: transfers((r) => r === 'subprocessor' || r === 'processor'),
+      third_country_transfers: transfers(
+        (r) => r?.role === 'subprocessor' || r?.role === 'processor',
+      ),
       security_measures: security,
     };
     const columns = Object.keys(cols) as ProcessorColumn[];
@@ -201,7 +205,7 @@ export function buildRecords(
               .map((r) => `${s(r.name)} (${pm.roles[r.role]}, ${ctx.country(r.country)})`)
               .join('; ')
           : m.noRecipients,
-      third_country_transfers: transfers(() => true),
+      third_country_transfers: transfers((r) => r === undefined || recipients.includes(r)),
       retention: rule ? `${l(rule.label)}: ${retentionText(ctx, rule)}` : m.notStated,
       legal_holds: holds
         .map((h) => `${l(h.label)} (${s(h.law)}): ${retentionText(ctx, h)}`)
