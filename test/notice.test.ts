@@ -14,7 +14,11 @@ import { parse } from 'csv-parse/sync';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
-import { loadDefinition, type Register } from '../src/modules/definition/index.ts';
+import {
+  loadDefinition,
+  type Register,
+  type RegisterDefinition,
+} from '../src/modules/definition/index.ts';
 import {
   CONTROLLER_COLUMNS,
   createNoticeService,
@@ -63,12 +67,9 @@ async function examples(): Promise<Array<{ file: string; register: Register }>> 
 async function variant(
   dir: string,
   name: string,
-  change: (doc: Record<string, any>) => void, // eslint-disable-line @typescript-eslint/no-explicit-any
+  change: (doc: RegisterDefinition) => void,
 ): Promise<string> {
-  const doc = parseYaml(await readFile(join(EXAMPLES, 'demo.yaml'), 'utf8')) as Record<
-    string,
-    any // eslint-disable-line @typescript-eslint/no-explicit-any
-  >;
+  const doc = parseYaml(await readFile(join(EXAMPLES, 'demo.yaml'), 'utf8')) as RegisterDefinition;
   change(doc);
   const file = join(dir, name);
   await writeFile(file, stringify(doc));
@@ -153,7 +154,7 @@ describe('the privacy notice of each example definition', async () => {
     }
   }
 
-  it('is in the language asked for, not in another', async () => {
+  it('is in the language asked for, not in another', () => {
     const { register } = all.find((e) => e.file === 'demo.yaml')!;
     const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
     const texts = Object.fromEntries(
@@ -172,9 +173,7 @@ describe('the privacy notice of each example definition', async () => {
     try {
       const file = await variant(dir, 'gaps.yaml', (doc) => {
         delete doc.controller.dpo;
-        doc.rights.offered = doc.rights.offered.filter(
-          (o: { right: string }) => o.right !== 'restriction',
-        );
+        doc.rights.offered = doc.rights.offered.filter((o) => o.right !== 'restriction');
       });
       const register = await loadDefinition(file);
       const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
@@ -255,8 +254,8 @@ for (const kind of DATABASES) {
       t = await createTestContext(kind);
       const file = await variant(dir, 'hostile.yaml', (doc) => {
         doc.controller.name = '<script>alert("controller")</script> Oy';
-        doc.purposes[0].label.en = '<img src=x onerror=alert(1)> [click](javascript:alert(2))';
-        doc.categories[0].label.en = '| cell | # heading *bold* `code`';
+        doc.purposes[0]!.label.en = '<img src=x onerror=alert(1)> [click](javascript:alert(2))';
+        doc.categories[0]!.label.en = '| cell | # heading *bold* `code`';
         doc.register.processorFor = {
           sv: 'Våra kunders kundregister',
           fi: 'Asiakkaidemme asiakasrekisterit',
@@ -336,7 +335,7 @@ for (const kind of DATABASES) {
         const res = await t.app.inject({ url });
         expect(res.statusCode, url).toBe(400);
         expect(res.headers['content-type']).toMatch(/problem\+json/);
-        expect(JSON.stringify(res.json().errors), url).toContain(field);
+        expect(JSON.stringify(res.json<{ errors: unknown }>().errors), url).toContain(field);
       }
       const admin = await newStaffSession(t, 'admin');
       for (const [url, field] of [
@@ -346,7 +345,7 @@ for (const kind of DATABASES) {
       ] as const) {
         const res = await t.app.inject({ url, headers: { cookie: admin.cookie } });
         expect(res.statusCode, url).toBe(400);
-        expect(JSON.stringify(res.json().errors), url).toContain(field);
+        expect(JSON.stringify(res.json<{ errors: unknown }>().errors), url).toContain(field);
       }
     });
 
@@ -359,9 +358,9 @@ for (const kind of DATABASES) {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(res.headers['cache-control']).toBe('no-store');
-      const rows = parse(res.body.replace(/^\uFEFF/, ''), { columns: true }) as Array<
-        Record<string, string>
-      >;
+      const rows: Array<Record<string, string>> = parse(res.body.replace(/^\uFEFF/, ''), {
+        columns: true,
+      });
       const def = t.register.definition;
       expect(Object.keys(rows[0] ?? {})).toEqual(Object.keys(CONTROLLER_COLUMNS));
       expect(rows.map((r) => r.purpose_id)).toEqual(def.purposes.map((p) => p.id));
@@ -405,9 +404,9 @@ for (const kind of DATABASES) {
         headers: { cookie: dpo.cookie },
       });
       expect(res.statusCode, res.body).toBe(200);
-      const rows = parse(res.body.replace(/^\uFEFF/, ''), { columns: true }) as Array<
-        Record<string, string>
-      >;
+      const rows: Array<Record<string, string>> = parse(res.body.replace(/^\uFEFF/, ''), {
+        columns: true,
+      });
       expect(rows).toHaveLength(1);
       expect(Object.keys(rows[0] ?? {})).toEqual(Object.keys(PROCESSOR_COLUMNS));
       // The formula guard: a cell that would start a formula in a spreadsheet does not.

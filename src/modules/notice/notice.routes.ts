@@ -70,6 +70,7 @@ export function noticeRoutes(app: FastifyInstance, notice: NoticeService): void 
       summary: 'The Art. 13/14 items the register definition leaves unanswered',
       description:
         'Public. The same list `rekisteri check` prints as warnings: for each gap, the notice item, the articles that require it, where in the definition the answer belongs and why.',
+      querystring: z.strictObject({}),
       response: {
         200: z
           .strictObject({
@@ -84,6 +85,7 @@ export function noticeRoutes(app: FastifyInstance, notice: NoticeService): void 
             ),
           })
           .meta({ id: 'NoticeCompleteness' }),
+        400: problemSchema,
       },
     },
     handler: () => notice.completeness(),
