@@ -38,7 +38,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
 import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
-import { noticePages, noticeRoutes, recordsRoutes } from './modules/notice/index.ts';
+import { noticePages, noticeRoutes, noticeStaffRoutes } from './modules/notice/index.ts';
 import {
   permissionPortalRoutes,
   permissionsRoutes,
@@ -262,7 +262,7 @@ export async function createApp(
       // The person's own side of the permission ledger: preference page and sign-up.
       permissionPortalRoutes(api, portalPermissionDeps);
       // The privacy notice and its completeness: public, as the notice is.
-      noticeRoutes(api, services.notice);
+      noticeRoutes(api, services.notice, services.noticeVersions);
       await api.register((secured, _opts, done) => {
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
@@ -272,7 +272,10 @@ export async function createApp(
         auditRoutes(secured, { audit: services.audit, staff: services.staff });
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);
-        recordsRoutes(secured, services.notice);
+        noticeStaffRoutes(secured, {
+          notice: services.notice,
+          versions: services.noticeVersions,
+        });
         done();
       });
     },

@@ -8,6 +8,7 @@ import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
 import { interchangeEvents } from './modules/interchange/index.ts';
+import { noticeEvents } from './modules/notice/index.ts';
 import { permissionEvents } from './modules/permissions/index.ts';
 import { portalEvents, requestEvents } from './modules/requests/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
@@ -26,4 +27,5 @@ export const allAuditEvents = [
   ...permissionEvents,
   ...interchangeEvents,
   ...audienceEvents,
+  ...noticeEvents,
 ] as const;

@@ -29,7 +29,7 @@ import {
 } from './modules/requests/index.ts';
 import { system } from './lib/actor.ts';
 import { createInterchangeService } from './modules/interchange/index.ts';
-import { createNoticeService } from './modules/notice/index.ts';
+import { createNoticeService, createNoticeVersions } from './modules/notice/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { buildAccessPackage, createSubjectsService } from './modules/subjects/index.ts';
 import type { KeyStore } from './keystore/keystore.ts';
@@ -211,6 +211,10 @@ export function createServices(deps: {
   });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });
+  const notice = createNoticeService({
+    register,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
   return {
     register,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
@@ -231,8 +235,16 @@ export function createServices(deps: {
     portal,
     preferences,
     rateLimits,
-    // The privacy notice and the records of processing, made from the definition (docs/notice.md).
-    notice: createNoticeService({ register, publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL }),
+    // The privacy notice and the records of processing, made from the definition, and the
+    // notice's published versions (docs/notice.md).
+    notice,
+    noticeVersions: createNoticeVersions({
+      db,
+      register,
+      audit,
+      clock,
+      markdown: async (lang) => (await notice.render(lang, 'md')).body.toString(),
+    }),
   };
 }
 

@@ -309,7 +309,20 @@ export interface RequestLettersTable {
   sent_recorded_at: NullableTime;
 }
 
+/** A published version of the privacy notice (migration 0028). */
+export interface NoticeVersionsTable {
+  version: number;
+  /** A calendar date, read as `YYYY-MM-DD` text. */
+  notice_date: ColumnType<string, string, never>;
+  published_at: ColumnType<Date, Date, never>;
+  published_by: string;
+  digest: string;
+  definition: ColumnType<unknown, string, never>;
+  notice: ColumnType<unknown, string, never>;
+}
+
 export interface Database {
+  notice_versions: NoticeVersionsTable;
   requests: RequestsTable;
   request_letters: RequestLettersTable;
   request_events: RequestEventsTable;

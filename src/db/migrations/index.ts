@@ -21,6 +21,7 @@ import * as m0018 from './0018_permissions.ts';
 import * as m0020 from './0020_permission_links.ts';
 import * as m0022 from './0022_address_lists.ts';
 import * as m0023 from './0023_request_letters.ts';
+import * as m0028 from './0028_notice_versions.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '0020_permission_links': m0020,
   '0022_address_lists': m0022,
   '0023_request_letters': m0023,
+  '0028_notice_versions': m0028,
 };

@@ -16,5 +16,16 @@ export {
   type RecordFormat,
   type Rendered,
 } from './notice.service.ts';
-export { noticePages, noticeRoutes, recordsRoutes } from './notice.routes.ts';
+export { noticePages, noticeRoutes, noticeStaffRoutes } from './notice.routes.ts';
 export { CONTROLLER_COLUMNS, PROCESSOR_COLUMNS, RECORD_ROLES, type RecordRole } from './records.ts';
+export { noticeEvents } from './events.ts';
+export {
+  createNoticeVersions,
+  diffMaterial,
+  materialOf,
+  MATERIAL_SECTIONS,
+  type MaterialChange,
+  type NoticeVersion,
+  type NoticeVersionsService,
+  type VersionsStatus,
+} from './versions.ts';

@@ -5,6 +5,8 @@
  *   personal data, every text escaped, no script);
  * - `GET /api/v1/notice`: the notice as HTML, Markdown or PDF, and `GET /api/v1/notice/completeness`:
  *   the Art. 13/14 items the definition leaves unanswered (both public, as the notice is);
+ * - `GET /api/v1/notice/versions` (and `/{version}`, `/diff`): the published versions and what
+ *   changed in substance (public); `POST /api/v1/notice/versions`: publish one (manage_definition);
  * - `GET /api/v1/records`: the records of processing (Art. 30) as CSV, HTML or PDF, for staff with
  *   the action read_audit (the DPO and the auditor read them; an administrator has every action).
  */
@@ -23,6 +25,27 @@ import {
   type Rendered,
 } from './notice.service.ts';
 import { RECORD_ROLES } from './records.ts';
+import { MATERIAL_SECTIONS, type NoticeVersionsService } from './versions.ts';
+
+const versionSchema = z
+  .strictObject({
+    version: z.number().int(),
+    date: z.string().describe('The date the notice is dated, YYYY-MM-DD'),
+    publishedAt: z.string(),
+    digest: z.string().describe('SHA-256 of the definition it was made from'),
+  })
+  .meta({ id: 'NoticeVersion' });
+
+const changeSchema = z
+  .strictObject({
+    section: z.enum(MATERIAL_SECTIONS),
+    id: z.string(),
+    change: z.enum(['added', 'removed', 'changed']),
+    fields: z.array(z.string()),
+  })
+  .meta({ id: 'NoticeChange' });
+
+const versionNumber = z.coerce.number().int().min(1).max(1_000_000);
 
 const send = (reply: FastifyReply, r: Rendered, disposition: 'inline' | 'attachment') =>
   reply
@@ -32,7 +55,11 @@ const send = (reply: FastifyReply, r: Rendered, disposition: 'inline' | 'attachm
     .send(r.body);
 
 /** The public JSON and file routes, under /api/v1. */
-export function noticeRoutes(app: FastifyInstance, notice: NoticeService): void {
+export function noticeRoutes(
+  app: FastifyInstance,
+  notice: NoticeService,
+  versions: NoticeVersionsService,
+): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['notice'];
   r.get('/notice', {
@@ -90,11 +117,110 @@ export function noticeRoutes(app: FastifyInstance, notice: NoticeService): void 
     },
     handler: () => notice.completeness(),
   });
+
+  r.get('/notice/versions', {
+    schema: {
+      operationId: 'listNoticeVersions',
+      security: [],
+      tags,
+      summary:
+        'The published versions of the privacy notice, and whether the definition needs a new one',
+      description:
+        'Public, as the notices are. `current.needsNewVersion`: no version is published yet, or the purposes, legal bases, recipients, transfers or retention changed since the latest (`current.changes`).',
+      querystring: z.strictObject({}),
+      response: {
+        200: z
+          .strictObject({
+            versions: z.array(versionSchema),
+            current: z.strictObject({
+              digest: z.string(),
+              publishedAs: z.number().int().nullable(),
+              needsNewVersion: z.boolean(),
+              changes: z.array(changeSchema),
+            }),
+          })
+          .meta({ id: 'NoticeVersions' }),
+        400: problemSchema,
+      },
+    },
+    handler: () => versions.list(),
+  });
+
+  r.get('/notice/versions/diff', {
+    schema: {
+      operationId: 'diffNoticeVersions',
+      security: [],
+      tags,
+      summary: 'What changed in substance between two versions of the notice',
+      description:
+        'Public. Purposes and bases, recipients, transfers and retention, each added, removed or changed (with the properties that differ). `to` left out: the definition running now.',
+      querystring: z.strictObject({ from: versionNumber, to: versionNumber.optional() }),
+      response: {
+        200: z.strictObject({ changes: z.array(changeSchema) }),
+        400: problemSchema,
+        404: problemSchema,
+      },
+    },
+    handler: async (req) => ({ changes: await versions.diff(req.query.from, req.query.to) }),
+  });
+
+  r.get('/notice/versions/:version', {
+    schema: {
+      operationId: 'getNoticeVersion',
+      security: [],
+      tags,
+      summary: 'One published version of the notice, as it read then (Markdown by language)',
+      params: z.strictObject({ version: versionNumber }),
+      response: {
+        200: versionSchema.extend({
+          notice: z.strictObject({ sv: z.string(), fi: z.string(), en: z.string() }),
+        }),
+        400: problemSchema,
+        404: problemSchema,
+      },
+    },
+    handler: async (req) => {
+      const v = await versions.get(req.params.version);
+      if (!v) {
+        throw new AppError('not_found', `there is no version ${req.params.version} of the notice`, [
+          { field: 'version', detail: 'no such version' },
+        ]);
+      }
+      return v;
+    },
+  });
 }
 
-/** The records of processing, under /api/v1 behind authentication. */
-export function recordsRoutes(app: FastifyInstance, notice: NoticeService): void {
+/** The records of processing and publishing a version, under /api/v1 behind authentication. */
+export function noticeStaffRoutes(
+  app: FastifyInstance,
+  deps: { notice: NoticeService; versions: NoticeVersionsService },
+): void {
+  const { notice } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
+  r.post('/notice/versions', {
+    schema: {
+      operationId: 'publishNoticeVersion',
+      tags: ['notice'],
+      security: [{ session: [] }, { bearer: [] }],
+      summary: 'Publish the notice made from the definition running now as a new version',
+      description:
+        'Needs the action manage_definition. Freezes the definition and the notice in each language with the date (today when left out). 409 when the definition running now is already the latest version.',
+      body: z.strictObject({
+        date: z.iso.date().optional().describe('The date the notice is dated, YYYY-MM-DD'),
+      }),
+      response: {
+        201: versionSchema,
+        400: problemSchema,
+        401: problemSchema,
+        403: problemSchema,
+        409: problemSchema,
+      },
+    },
+    handler: async (req, reply) =>
+      reply.code(201).send(await deps.versions.publish(actorOf(req), { date: req.body.date })),
+  });
+
   r.get('/records', {
     schema: {
       operationId: 'exportRecordsOfProcessing',
