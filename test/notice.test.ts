@@ -24,6 +24,8 @@ import {
   createNoticeService,
   NOTICE_ITEMS,
   NOTICE_LANGS,
+  diffMaterial,
+  materialOf,
   noticeGaps,
   PROCESSOR_COLUMNS,
   type NoticeLang,
@@ -201,6 +203,43 @@ describe('the privacy notice of each example definition', async () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('what changes in substance between two versions', async () => {
+  const { definition } = await loadDefinition(join(EXAMPLES, 'demo.yaml'));
+  it('finds changed bases, added recipients, removed transfers and changed retention, not wording', () => {
+    const next = structuredClone(definition);
+    next.purposes[0]!.legalBasis = 'legitimate_interest';
+    next.purposes[1]!.label = { sv: 'Ny', fi: 'Uusi', en: 'New' };
+    next.recipients.push({ ...next.recipients[0]!, id: 'new_processor', name: 'Uusi Oy' });
+    const removed = next.transfers.shift()!;
+    next.retention.rules[0]!.duration = 'P3Y';
+    next.security = [];
+    expect(diffMaterial(materialOf(definition), materialOf(next))).toEqual([
+      {
+        section: 'purposes',
+        id: definition.purposes[0]!.id,
+        change: 'changed',
+        fields: ['legalBasis'],
+      },
+      { section: 'recipients', id: 'new_processor', change: 'added', fields: [] },
+      {
+        section: 'transfers',
+        id: `${removed.recipient}→${removed.country}`,
+        change: 'removed',
+        fields: [],
+      },
+      {
+        section: 'retention',
+        id: definition.retention.rules[0]!.id,
+        change: 'changed',
+        fields: ['duration'],
+      },
+    ]);
+    expect(diffMaterial(materialOf(definition), materialOf(structuredClone(definition)))).toEqual(
+      [],
+    );
   });
 });
 
@@ -414,6 +453,74 @@ for (const kind of DATABASES) {
         '\'=HYPERLINK("http://evil") Our customers’ customer registers',
       );
       expect(rows[0]?.processor).toBe('<script>alert("controller")</script> Oy (3141592-6)');
+    });
+    it('publishes a version with its date once, says when a new one is needed, and diffs', async () => {
+      const before = await t.app.inject({ url: '/api/v1/notice/versions' });
+      expect(before.statusCode).toBe(200);
+      expect(before.json()).toMatchObject({
+        versions: [],
+        current: { publishedAs: null, needsNewVersion: true },
+      });
+      const dpo = await newStaffSession(t, 'dpo');
+      const refused = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: dpo.headers,
+        payload: {},
+      });
+      expect(refused.statusCode).toBe(403);
+      const admin = await newStaffSession(t, 'admin');
+      const bad = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: admin.headers,
+        payload: { date: '2026-02-30' },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(JSON.stringify(bad.json<{ errors: unknown }>().errors)).toContain('date');
+      expect((await t.app.inject({ url: '/api/v1/notice/versions' })).json()).toMatchObject({
+        versions: [],
+      });
+
+      const published = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: admin.headers,
+        payload: { date: '2026-03-01' },
+      });
+      expect(published.statusCode, published.body).toBe(201);
+      expect(published.json()).toMatchObject({ version: 1, date: '2026-03-01' });
+      const again = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: admin.headers,
+        payload: {},
+      });
+      expect(again.statusCode).toBe(409);
+      expect(again.body).toContain('already published as version 1');
+
+      const after = (await t.app.inject({ url: '/api/v1/notice/versions' })).json<{
+        versions: Array<{ version: number; date: string }>;
+        current: { publishedAs: number; needsNewVersion: boolean; changes: unknown[] };
+      }>();
+      expect(after.versions.map((v) => [v.version, v.date])).toEqual([[1, '2026-03-01']]);
+      expect(after.current).toMatchObject({ publishedAs: 1, needsNewVersion: false, changes: [] });
+
+      const frozen = await t.app.inject({ url: '/api/v1/notice/versions/1' });
+      expect(frozen.json<{ notice: Record<string, string> }>().notice.fi).toMatch(
+        /^# Tietosuojaseloste: /,
+      );
+      expect((await t.app.inject({ url: '/api/v1/notice/versions/2' })).statusCode).toBe(404);
+      const diff = await t.app.inject({ url: '/api/v1/notice/versions/diff?from=1' });
+      expect(diff.json()).toEqual({ changes: [] });
+      const badDiff = await t.app.inject({ url: '/api/v1/notice/versions/diff?from=first' });
+      expect(badDiff.statusCode).toBe(400);
+      expect(JSON.stringify(badDiff.json<{ errors: unknown }>().errors)).toContain('from');
+      const missing = await t.app.inject({ url: '/api/v1/notice/versions/diff?from=1&to=7' });
+      expect(missing.statusCode).toBe(404);
+      // The publication is in the access log.
+      const log = await t.services.audit.list({ limit: 20 });
+      expect(log.map((e) => e.action)).toContain('notice.publish');
     });
   });
 }

@@ -869,6 +869,13 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         url: () => '/api/v1/records',
         allowed: only('admin', 'dpo', 'auditor'),
       },
+      {
+        name: 'publish a version of the privacy notice',
+        method: 'POST',
+        url: () => '/api/v1/notice/versions',
+        body: () => ({ date: '2026-01-15' }),
+        allowed: only('admin'),
+      },
     ];
     let staffId = '';
 
@@ -939,6 +946,9 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         // The privacy notice and its completeness: public (test/notice.test.ts).
         'GET /api/v1/notice',
         'GET /api/v1/notice/completeness',
+        'GET /api/v1/notice/versions',
+        'GET /api/v1/notice/versions/diff',
+        'GET /api/v1/notice/versions/{version}',
       ]);
       const walked = new Set(
         routes.map(

@@ -463,6 +463,67 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/notice/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The published versions of the privacy notice, and whether the definition needs a new one
+     * @description Public, as the notices are. `current.needsNewVersion`: no version is published yet, or the purposes, legal bases, recipients, transfers or retention changed since the latest (`current.changes`).
+     */
+    get: operations['listNoticeVersions'];
+    put?: never;
+    /**
+     * Publish the notice made from the definition running now as a new version
+     * @description Needs the action manage_definition. Freezes the definition and the notice in each language with the date (today when left out). 409 when the definition running now is already the latest version.
+     */
+    post: operations['publishNoticeVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notice/versions/diff': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * What changed in substance between two versions of the notice
+     * @description Public. Purposes and bases, recipients, transfers and retention, each added, removed or changed (with the properties that differ). `to` left out: the definition running now.
+     */
+    get: operations['diffNoticeVersions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notice/versions/{version}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One published version of the notice, as it read then (Markdown by language) */
+    get: operations['getNoticeVersion'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/subjects': {
     parameters: {
       query?: never;
@@ -1563,6 +1624,22 @@ export interface components {
         }[];
       }[];
     };
+    NoticeVersion: {
+      version: number;
+      /** @description The date the notice is dated, YYYY-MM-DD */
+      date: string;
+      publishedAt: string;
+      /** @description SHA-256 of the definition it was made from */
+      digest: string;
+    };
+    NoticeChange: {
+      /** @enum {string} */
+      section: 'purposes' | 'recipients' | 'transfers' | 'retention';
+      id: string;
+      /** @enum {string} */
+      change: 'added' | 'removed' | 'changed';
+      fields: string[];
+    };
     PermissionState: {
       /** @description A permission kind of the definition (marketing.kinds) */
       kind: string;
@@ -1790,6 +1867,15 @@ export interface components {
         path: string;
         message: string;
       }[];
+    };
+    NoticeVersions: {
+      versions: components['schemas']['NoticeVersion'][];
+      current: {
+        digest: string;
+        publishedAs: number | null;
+        needsNewVersion: boolean;
+        changes: components['schemas']['NoticeChange'][];
+      };
     };
     AudienceCount: {
       count: number;
@@ -3581,6 +3667,196 @@ export interface operations {
       };
       /** @description Default Response */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listNoticeVersions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticeVersions'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  publishNoticeVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * Format: date
+           * @description The date the notice is dated, YYYY-MM-DD
+           */
+          date?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticeVersion'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  diffNoticeVersions: {
+    parameters: {
+      query: {
+        from: number;
+        to?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            changes: components['schemas']['NoticeChange'][];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getNoticeVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        version: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            version: number;
+            /** @description The date the notice is dated, YYYY-MM-DD */
+            date: string;
+            publishedAt: string;
+            /** @description SHA-256 of the definition it was made from */
+            digest: string;
+            notice: {
+              sv: string;
+              fi: string;
+              en: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
         headers: {
           [name: string]: unknown;
         };

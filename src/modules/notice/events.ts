@@ -6,14 +6,14 @@ export const noticeEvents = [
   defineAuditEvent(
     'notice.publish',
     z.strictObject({
-      version: z.number().int().positive(),
-      date: z.iso.date(),
+      version: auditData.count(),
       digest: auditData.hex(),
     }),
     {
-      sv: (d) => `Publicerade dataskyddsbeskrivningens version ${d.version}, daterad ${d.date}`,
-      fi: (d) => `Julkaisi tietosuojaselosteen version ${d.version}, päivätty ${d.date}`,
-      en: (d) => `Published version ${d.version} of the privacy notice, dated ${d.date}`,
+      sv: (d) =>
+        `Publicerade dataskyddsbeskrivningens version ${d.version} (definition ${d.digest})`,
+      fi: (d) => `Julkaisi tietosuojaselosteen version ${d.version} (määrittely ${d.digest})`,
+      en: (d) => `Published version ${d.version} of the privacy notice (definition ${d.digest})`,
     },
   ),
 ] as const;

@@ -70,6 +70,17 @@ export function materialOf(def: RegisterDefinition): Material {
   };
 }
 
+/** JSON with the keys of every object sorted: jsonb keeps its own key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : v,
+  );
+}
+
 export function diffMaterial(from: Material, to: Material): MaterialChange[] {
   const changes: MaterialChange[] = [];
   for (const section of MATERIAL_SECTIONS) {
@@ -82,7 +93,7 @@ export function diffMaterial(from: Material, to: Material): MaterialChange[] {
         continue;
       }
       const keys = [...new Set([...Object.keys(old), ...Object.keys(e)])];
-      const fields = keys.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(e[k]));
+      const fields = keys.filter((k) => canonical(old[k]) !== canonical(e[k]));
       if (fields.length > 0) {
         changes.push({ section, id, change: 'changed', fields });
       }
@@ -242,7 +253,7 @@ export function createNoticeVersions(deps: {
           await deps.audit.record(tx, {
             actor,
             action: 'notice.publish',
-            data: { version, date, digest: register.digest.slice(0, 12) },
+            data: { version, digest: register.digest.slice(0, 12) },
           });
           return present(row);
         });
