@@ -25,7 +25,14 @@ export function checkCommand(): Command {
         }));
         const allWarnings = [...reg.warnings, ...gaps];
         const warnings = allWarnings.length;
-        console.log(`${target}: valid${warnings > 0 ? `, ${count(warnings, 'warning')}` : ''}`);
+        const own = reg.warnings.length;
+        console.log(
+          `${target}: valid${own > 0 ? `, ${count(own, 'warning')}` : ''}${
+            gaps.length > 0
+              ? `; the privacy notice leaves ${count(gaps.length, 'item')} unanswered (warnings)`
+              : ''
+          }`,
+        );
         console.log(`  controller   ${d.controller.name} (${d.controller.businessId})`);
         console.log(
           `  register     ${d.register.name.en} / ${d.register.name.fi} / ${d.register.name.sv}`,
