@@ -285,7 +285,7 @@ export async function createApp(
   // The one-click unsubscribe (/u/<token>) and the embeddable sign-up form's target (/signup).
   await publicPermissionPages(app, portalPermissionDeps);
   // The privacy notice as a page of the portal: /notice and /{sv,fi,en}/notice.
-  noticePages(app, services.notice);
+  noticePages(app, services.notice, services.noticeVersions);
 
   const consoleDir = opts.consoleDir;
   const hasConsole = consoleDir !== undefined && existsSync(join(consoleDir, 'index.html'));

@@ -466,6 +466,9 @@ for (const kind of DATABASES) {
         versions: [],
         current: { publishedAs: null, needsNewVersion: true },
       });
+      expect(pageText((await t.app.inject({ url: '/en/notice' })).body)).not.toContain(
+        'version 1, dated',
+      );
       const dpo = await newStaffSession(t, 'dpo');
       const refused = await t.app.inject({
         method: 'POST',
@@ -510,6 +513,13 @@ for (const kind of DATABASES) {
       }>();
       expect(after.versions.map((v) => [v.version, v.date])).toEqual([[1, '2026-03-01']]);
       expect(after.current).toMatchObject({ publishedAs: 1, needsNewVersion: false, changes: [] });
+      // The page says which version it is, and its date.
+      expect(pageText((await t.app.inject({ url: '/en/notice' })).body)).toContain(
+        'version 1, dated 2026-03-01',
+      );
+      expect(pageText((await t.app.inject({ url: '/fi/notice' })).body)).toContain(
+        'versio 1, päivätty 2026-03-01',
+      );
 
       const frozen = await t.app.inject({ url: '/api/v1/notice/versions/1' });
       expect(frozen.json<{ notice: Record<string, string> }>().notice.fi).toMatch(

@@ -14,6 +14,7 @@ export interface NoticeMessages {
   title: string;
   intro: (controller: string, register: string) => string;
   version: string;
+  publishedVersion: (n: number, date: string) => string;
   generated: string;
   unanswered: string;
   notApplicable: string;
@@ -122,6 +123,7 @@ const sv: NoticeMessages = {
   intro: (c, r) =>
     `Här berättar ${c} hur personuppgifterna i registret ”${r}” behandlas och vilka rättigheter du har (artiklarna 13 och 14 i dataskyddsförordningen).`,
   version: 'Version',
+  publishedVersion: (n, d) => `version ${n}, daterad ${d}`,
   generated: 'Skapad ur registerbeskrivningen',
   unanswered: 'Registerbeskrivningen säger inget om detta ännu.',
   notApplicable: 'Gäller inte detta register.',
@@ -279,6 +281,7 @@ const fi: NoticeMessages = {
   intro: (c, r) =>
     `Tässä ${c} kertoo, miten rekisterin ”${r}” henkilötietoja käsitellään ja mitä oikeuksia sinulla on (tietosuoja-asetuksen 13 ja 14 artikla).`,
   version: 'Versio',
+  publishedVersion: (n, d) => `versio ${n}, päivätty ${d}`,
   generated: 'Laadittu rekisterin määrittelystä',
   unanswered: 'Rekisterin määrittely ei vielä kerro tätä.',
   notApplicable: 'Ei koske tätä rekisteriä.',
@@ -436,6 +439,7 @@ const en: NoticeMessages = {
   intro: (c, r) =>
     `${c} tells here how the personal data in the register “${r}” are processed and what rights you have (Articles 13 and 14 of the General Data Protection Regulation).`,
   version: 'Version',
+  publishedVersion: (n, d) => `version ${n}, dated ${d}`,
   generated: 'Made from the register definition',
   unanswered: 'The register definition does not say this yet.',
   notApplicable: 'Does not apply to this register.',

@@ -277,11 +277,19 @@ function askedLang(req: FastifyRequest): NoticeLang {
 }
 
 /** The portal's notice page: `/notice` in the reader's language, `/{lang}/notice` in one. */
-export function noticePages(app: FastifyInstance, notice: NoticeService): void {
-  const page = (reply: FastifyReply, lang: NoticeLang) =>
-    reply.code(200).type('text/html; charset=utf-8').send(notice.page(lang));
-  app.get('/notice', { schema: { hide: true } }, (req, reply) => page(reply, askedLang(req)));
+export function noticePages(
+  app: FastifyInstance,
+  notice: NoticeService,
+  versions: NoticeVersionsService,
+): void {
+  const page = async (reply: FastifyReply, lang: NoticeLang) => {
+    const published = await versions.running();
+    return reply.code(200).type('text/html; charset=utf-8').send(notice.page(lang, published));
+  };
+  app.get('/notice', { schema: { hide: true } }, async (req, reply) => page(reply, askedLang(req)));
   for (const lang of NOTICE_LANGS) {
-    app.get(`/${lang}/notice`, { schema: { hide: true } }, (_req, reply) => page(reply, lang));
+    app.get(`/${lang}/notice`, { schema: { hide: true } }, async (_req, reply) =>
+      page(reply, lang),
+    );
   }
 }

@@ -6,7 +6,7 @@
 import type { Register } from '../definition/index.ts';
 import { buildNotice, type NoticeDocument } from './document.ts';
 import { NOTICE_ITEMS, noticeGaps } from './items.ts';
-import type { NoticeLang } from './messages.ts';
+import { noticeMessages, type NoticeLang } from './messages.ts';
 import { buildRecords, recordsCsv, recordsDocument, type RecordRole } from './records.ts';
 import { renderHtml, renderMarkdown, renderNoticePdf } from './render.ts';
 
@@ -29,8 +29,11 @@ export interface Rendered {
 
 export interface NoticeService {
   document(lang: NoticeLang): NoticeDocument;
-  /** The portal page: the notice with links to the other languages and the downloads. */
-  page(lang: NoticeLang): string;
+  /**
+   * The portal page: the notice with links to the other languages and the downloads; with the
+   * published version the definition running now is, its number and date.
+   */
+  page(lang: NoticeLang, published?: { version: number; date: string }): string;
   render(lang: NoticeLang, format: NoticeFormat): Promise<Rendered>;
   completeness(): Completeness;
   /** undefined: the processor role where the definition sets no `register.processorFor`. */
@@ -45,6 +48,28 @@ export function completenessOf(def: Register['definition']): Completeness {
     message: g.message,
   }));
   return { complete: gaps.length === 0, gaps };
+}
+
+/** The notice with its published version's number and date beside the definition's version. */
+function withPublished(
+  doc: NoticeDocument,
+  published: { version: number; date: string },
+): NoticeDocument {
+  const m = noticeMessages[doc.lang];
+  return {
+    ...doc,
+    blocks: doc.blocks.map((b) =>
+      b.kind === 'pairs' && b.items[0]?.term === m.version
+        ? {
+            kind: 'pairs',
+            items: [
+              { term: m.version, text: m.publishedVersion(published.version, published.date) },
+              ...b.items.slice(1),
+            ],
+          }
+        : b,
+    ),
+  };
 }
 
 const TYPES = {
@@ -86,8 +111,8 @@ export function createNoticeService(deps: {
   const name = (lang: NoticeLang) => `privacy-notice-${version}-${lang}`;
   return {
     document,
-    page: (lang) =>
-      renderHtml(document(lang), {
+    page: (lang, published) =>
+      renderHtml(published ? withPublished(document(lang), published) : document(lang), {
         languages: (l) => `/${l}/notice`,
         downloads: [
           { text: 'PDF', href: `/api/v1/notice?lang=${lang}&format=pdf` },

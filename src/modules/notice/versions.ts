@@ -129,6 +129,8 @@ export interface VersionsStatus {
 
 export interface NoticeVersionsService {
   list(): Promise<VersionsStatus>;
+  /** The latest version made from the definition running now, if it is published. */
+  running(): Promise<NoticeVersion | undefined>;
   /** The frozen notice of one version, in each language (Markdown). */
   get(
     version: number,
@@ -196,6 +198,17 @@ export function createNoticeVersions(deps: {
           changes,
         },
       };
+    },
+
+    async running() {
+      const row = await db
+        .selectFrom('notice_versions')
+        .select(['version', noticeDate, 'published_at', 'digest'])
+        .where('digest', '=', register.digest)
+        .orderBy('version', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? present(row) : undefined;
     },
 
     async get(version) {
