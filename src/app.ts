@@ -38,6 +38,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
 import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
+import { noticePages, noticeRoutes, noticeStaffRoutes } from './modules/notice/index.ts';
 import {
   permissionPortalRoutes,
   permissionsRoutes,
@@ -262,6 +263,8 @@ export async function createApp(
       });
       // The person's own side of the permission ledger: preference page and sign-up.
       permissionPortalRoutes(api, portalPermissionDeps);
+      // The privacy notice and its completeness: public, as the notice is.
+      noticeRoutes(api, services.notice, services.noticeVersions);
       await api.register((secured, _opts, done) => {
         secured.addHook('onRequest', authenticate(services.apiKeys, services.staff));
         subjectsRoutes(secured, services.subjects);
@@ -273,6 +276,10 @@ export async function createApp(
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);
         retentionRoutes(secured, services.retention);
+        noticeStaffRoutes(secured, {
+          notice: services.notice,
+          versions: services.noticeVersions,
+        });
         done();
       });
     },
@@ -281,6 +288,8 @@ export async function createApp(
 
   // The one-click unsubscribe (/u/<token>) and the embeddable sign-up form's target (/signup).
   await publicPermissionPages(app, portalPermissionDeps);
+  // The privacy notice as a page of the portal: /notice and /{sv,fi,en}/notice.
+  noticePages(app, services.notice, services.noticeVersions);
 
   const consoleDir = opts.consoleDir;
   const hasConsole = consoleDir !== undefined && existsSync(join(consoleDir, 'index.html'));

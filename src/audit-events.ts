@@ -9,6 +9,7 @@ import { apiKeyEvents } from './modules/apikeys/index.ts';
 import { auditEvents } from './modules/audit/index.ts';
 import { definitionEvents } from './modules/definition/index.ts';
 import { interchangeEvents } from './modules/interchange/index.ts';
+import { noticeEvents } from './modules/notice/index.ts';
 import { permissionEvents } from './modules/permissions/index.ts';
 import { portalEvents, requestEvents } from './modules/requests/index.ts';
 import { retentionEvents } from './modules/retention/index.ts';
@@ -30,4 +31,5 @@ export const allAuditEvents = [
   ...audienceEvents,
   ...campaignEvents,
   ...retentionEvents,
+  ...noticeEvents,
 ] as const;

@@ -31,6 +31,7 @@ import {
 import { system } from './lib/actor.ts';
 import { createInterchangeService } from './modules/interchange/index.ts';
 import { createRetentionService } from './modules/retention/index.ts';
+import { createNoticeService, createNoticeVersions } from './modules/notice/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import {
   buildAccessPackage,
@@ -244,6 +245,10 @@ export function createServices(deps: {
   const retention = createRetentionService({ db, register, subjects, audit, clock });
   // The request rate limits' counters, shared by the instances that share the database.
   const rateLimits = createRateLimitCounter({ db, vault, clock });
+  const notice = createNoticeService({
+    register,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+  });
   return {
     register,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
@@ -266,6 +271,16 @@ export function createServices(deps: {
     preferences,
     retention,
     rateLimits,
+    // The privacy notice and the records of processing, made from the definition, and the
+    // notice's published versions (docs/notice.md).
+    notice,
+    noticeVersions: createNoticeVersions({
+      db,
+      register,
+      audit,
+      clock,
+      markdown: async (lang) => (await notice.render(lang, 'md')).body.toString(),
+    }),
   };
 }
 

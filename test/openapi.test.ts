@@ -38,6 +38,12 @@ const PUBLIC = [
   'DELETE /api/v1/portal/preferences/session',
   'POST /api/v1/portal/signups',
   'POST /api/v1/portal/signups/confirm',
+  // The privacy notice, what it leaves unanswered, and its published versions: public documents.
+  'GET /api/v1/notice',
+  'GET /api/v1/notice/completeness',
+  'GET /api/v1/notice/versions',
+  'GET /api/v1/notice/versions/diff',
+  'GET /api/v1/notice/versions/{version}',
 ].sort();
 
 describe('the OpenAPI document', () => {
@@ -69,7 +75,7 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('states the authentication of every operation, and only health, the definition, sign-in and the portal’s request routes are public', () => {
+  it('states the authentication of every operation, and only health, the definition, sign-in, the portal’s request routes and the privacy notice are public', () => {
     const undeclared = operations.filter(([, op]) => !Array.isArray(op.security));
     expect(undeclared.map(([name]) => name)).toEqual([]);
     const open = operations

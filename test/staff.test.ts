@@ -1016,6 +1016,19 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         url: () => '/api/v1/roles',
         allowed: only('admin', 'dpo', 'support', 'marketing', 'auditor'),
       },
+      {
+        name: 'export the records of processing (Art. 30)',
+        method: 'GET',
+        url: () => '/api/v1/records',
+        allowed: only('admin', 'dpo', 'auditor'),
+      },
+      {
+        name: 'publish a version of the privacy notice',
+        method: 'POST',
+        url: () => '/api/v1/notice/versions',
+        body: () => ({ date: '2026-01-15' }),
+        allowed: only('admin'),
+      },
     ];
     let staffId = '';
 
@@ -1083,6 +1096,12 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         'PUT /api/v1/portal/preferences',
         'POST /api/v1/portal/signups',
         'POST /api/v1/portal/signups/confirm',
+        // The privacy notice and its completeness: public (test/notice.test.ts).
+        'GET /api/v1/notice',
+        'GET /api/v1/notice/completeness',
+        'GET /api/v1/notice/versions',
+        'GET /api/v1/notice/versions/diff',
+        'GET /api/v1/notice/versions/{version}',
       ]);
       const walked = new Set(
         routes.map(

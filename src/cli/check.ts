@@ -7,6 +7,7 @@ import {
   type DefinitionProblem,
 } from '../modules/definition/index.ts';
 import { countriesOutsideEea } from '../modules/definition/index.ts';
+import { completenessOf } from '../modules/notice/index.ts';
 import { loadConfig } from '../config/config.ts';
 import { resolveRegisterFile } from '../runtime.ts';
 
@@ -29,6 +30,14 @@ export function checkCommand(): Command {
       try {
         // Today, so that an overdue review of the notice is warned about.
         const reg = await loadDefinition(target, new Date().toISOString().slice(0, 10));
+        const d = reg.definition;
+        // What the privacy notice would leave unanswered (Art. 13/14): warnings, never errors.
+        const gaps: DefinitionProblem[] = completenessOf(d).gaps.map((g) => ({
+          path: g.path,
+          message: `the privacy notice leaves "${g.item}" unanswered: ${g.message}`,
+          severity: 'warning',
+        }));
+        const allWarnings = [...reg.warnings, ...gaps];
         if (opts.json) {
           console.log(
             JSON.stringify(
@@ -37,7 +46,7 @@ export function checkCommand(): Command {
                 valid: true,
                 languages: reg.languages,
                 errors: [],
-                warnings: reg.warnings.map(asJson),
+                warnings: allWarnings.map(asJson),
               },
               null,
               2,
@@ -45,10 +54,16 @@ export function checkCommand(): Command {
           );
           return;
         }
-        const d = reg.definition;
         const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-        const warnings = reg.warnings.length;
-        console.log(`${target}: valid${warnings > 0 ? `, ${count(warnings, 'warning')}` : ''}`);
+        const warnings = allWarnings.length;
+        const own = reg.warnings.length;
+        console.log(
+          `${target}: valid${own > 0 ? `, ${count(own, 'warning')}` : ''}${
+            gaps.length > 0
+              ? `; the privacy notice leaves ${count(gaps.length, 'item')} unanswered (warnings)`
+              : ''
+          }`,
+        );
         console.log(`  controller   ${d.controller.name} (${d.controller.businessId})`);
         console.log(`  register     ${reg.languages.map((l) => d.register.name[l]).join(' / ')}`);
         console.log(`  languages    ${reg.languages.join(', ')}`);
@@ -79,7 +94,7 @@ export function checkCommand(): Command {
         console.log(`  version      ${reg.digest.slice(0, 12)}`);
         if (warnings > 0) {
           console.log(`warnings (what the definition leaves unsaid or should be checked):`);
-          console.log(formatProblems(target, [...reg.warnings]));
+          console.log(formatProblems(target, allWarnings));
         }
       } catch (err) {
         if (err instanceof DefinitionError) {

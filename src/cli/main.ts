@@ -23,6 +23,7 @@ import { campaignCommand } from './campaign.ts';
 import { initCommand } from './init.ts';
 import { keyCommand } from './key.ts';
 import { migrateCommand } from './migrate.ts';
+import { noticeCommand, recordsCommand } from './notice.ts';
 import { outboxCommand } from './outbox.ts';
 import { requestsCommand } from './requests.ts';
 import { retentionCommand } from './retention.ts';
@@ -62,6 +63,8 @@ for (const add of [
   definitionCommand,
   outboxCommand,
   requestsCommand,
+  noticeCommand,
+  recordsCommand,
 ]) {
   program.addCommand(add());
 }

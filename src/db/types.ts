@@ -359,9 +359,22 @@ export interface CampaignSendsTable {
   updated_at: Timestamp;
 }
 
+/** A published version of the privacy notice (migration 0028). */
+export interface NoticeVersionsTable {
+  version: number;
+  /** A calendar date, read as `YYYY-MM-DD` text. */
+  notice_date: ColumnType<string, string, never>;
+  published_at: ColumnType<Date, Date, never>;
+  published_by: string;
+  digest: string;
+  definition: ColumnType<unknown, string, never>;
+  notice: ColumnType<unknown, string, never>;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_sends: CampaignSendsTable;
+  notice_versions: NoticeVersionsTable;
   requests: RequestsTable;
   request_letters: RequestLettersTable;
   request_events: RequestEventsTable;

@@ -423,6 +423,107 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/notice': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The privacy notice (Art. 13 and 14), made from the register definition
+     * @description Public. `format` html (a self-contained page), md (Markdown) or pdf; `lang` sv, fi or en. Every Art. 13/14 item the definition answers is given, and every item it leaves unanswered is named as such.
+     */
+    get: operations['getPrivacyNotice'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notice/completeness': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The Art. 13/14 items the register definition leaves unanswered
+     * @description Public. The same list `rekisteri check` prints as warnings: for each gap, the notice item, the articles that require it, where in the definition the answer belongs and why.
+     */
+    get: operations['getNoticeCompleteness'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notice/versions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The published versions of the privacy notice, and whether the definition needs a new one
+     * @description Public, as the notices are. `current.needsNewVersion`: no version is published yet, or the purposes, legal bases, recipients, transfers or retention changed since the latest (`current.changes`).
+     */
+    get: operations['listNoticeVersions'];
+    put?: never;
+    /**
+     * Publish the notice made from the definition running now as a new version
+     * @description Needs the action manage_definition. Freezes the definition and the notice in each language with the date (today when left out). 409 when the definition running now is already the latest version.
+     */
+    post: operations['publishNoticeVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notice/versions/diff': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * What changed in substance between two versions of the notice
+     * @description Public. Purposes and bases, recipients, transfers and retention, each added, removed or changed (with the properties that differ). `to` left out: the definition running now.
+     */
+    get: operations['diffNoticeVersions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notice/versions/{version}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One published version of the notice, as it read then (Markdown by language) */
+    get: operations['getNoticeVersion'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/subjects': {
     parameters: {
       query?: never;
@@ -1168,6 +1269,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/records': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Records of processing activities (Art. 30), made from the register definition
+     * @description Needs the action read_audit. `role` controller (Art. 30(1), one row per purpose) or processor (Art. 30(2), only where the definition sets register.processorFor: 404 otherwise); `format` csv (UTF-8 with a byte order mark, CRLF, stable column names, texts in `lang`; cells that would start a spreadsheet formula get a leading quote), html or pdf.
+     */
+    get: operations['exportRecordsOfProcessing'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1569,161 +1690,6 @@ export interface components {
       /** @constant */
       status: 'sent';
     };
-    PermissionState: {
-      /** @description A permission kind of the definition (marketing.kinds) */
-      kind: string;
-      /** @description A channel of the definition, or * for every channel of the kind */
-      channel: string;
-      /** @enum {string} */
-      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
-      /** @description When the person gave it (ISO 8601) */
-      changedAt: string;
-      /**
-       * @description How the change that set it was made
-       * @enum {string}
-       */
-      method:
-        | 'form'
-        | 'import'
-        | 'staff'
-        | 'unsubscribe_link'
-        | 'api'
-        | 'request'
-        | 'double_opt_in'
-        | 'preference_page';
-    };
-    PermissionHistoryEntry: {
-      id: string;
-      kind: string;
-      channel: string;
-      /** @enum {string} */
-      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
-      /** @description null: never asked before */
-      previousState: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
-      /** @description When the person gave it (ISO 8601) */
-      givenAt: string;
-      /** @description When the register recorded it (ISO 8601) */
-      recordedAt: string;
-      /** @enum {string} */
-      method:
-        | 'form'
-        | 'import'
-        | 'staff'
-        | 'unsubscribe_link'
-        | 'api'
-        | 'request'
-        | 'double_opt_in'
-        | 'preference_page';
-      /** @description The notice version in force */
-      noticeVersion: string | null;
-      /** @description The words the person was shown */
-      wording: {
-        text: string;
-        language: string;
-      } | null;
-      /** @description The request, import run or campaign behind it */
-      reference: string | null;
-      /** @description Who recorded it (kind:id) */
-      actor: string;
-    };
-    PermissionCheck: {
-      allowed: boolean;
-      purpose: string;
-      subjectId: string;
-      channel: string;
-      /** @description null for a purpose that is not marketing */
-      kind: string | null;
-      basis: ('consent' | 'opt_out' | 'soft_opt_in') | null;
-      /** @description The ledger state that decided */
-      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
-      reason: {
-        /** @enum {string} */
-        code:
-          | 'consent_granted'
-          | 'not_refused'
-          | 'not_marketing'
-          | 'unknown_subject'
-          | 'erased'
-          | 'restricted'
-          | 'stopped'
-          | 'channel_not_used'
-          | 'refused'
-          | 'withdrawn'
-          | 'objected'
-          | 'consent_pending'
-          | 'no_consent'
-          | 'not_organisation_contact'
-          | 'not_customer'
-          | 'prohibition_list';
-        message: string;
-      };
-      checkedAt: string;
-    };
-    ConsentReceipt: {
-      /** @constant */
-      version: 'KI-CR-v1.1.0';
-      jurisdiction: string;
-      /** @description Seconds since the epoch */
-      consentTimestamp: number;
-      collectionMethod: string;
-      consentReceiptID: string;
-      publicKey?: string;
-      language: string;
-      piiPrincipalId: string;
-      piiControllers: {
-        piiController: string;
-        onBehalf: boolean;
-        contact: string;
-        address: {
-          streetAddress: string;
-          postalCode: string;
-          addressLocality: string;
-          addressCountry: string;
-        };
-        email: string;
-        phone?: string;
-        piiControllerUrl?: string;
-      }[];
-      policyUrl: string;
-      services: {
-        service: string;
-        purposes: {
-          purpose: string;
-          purposeCategory: string[];
-          consentType: string;
-          piiCategory: string[];
-          primaryPurpose: boolean;
-          termination: string;
-          thirdPartyDisclosure: boolean;
-          thirdPartyName?: string;
-        }[];
-      }[];
-      sensitive: boolean;
-      spiCat: string[];
-    };
-    PreferenceChoice: {
-      /** @description A permission kind of the register definition */
-      kind: string;
-      /** @description A channel some purpose of the kind uses, or * */
-      channel: string;
-      label: {
-        sv: string;
-        fi: string;
-        en: string;
-      };
-      channelLabel: {
-        sv: string;
-        fi: string;
-        en: string;
-      };
-      /** @description The deciding state; null: never asked */
-      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
-      /** @enum {string} */
-      basis: 'consent' | 'opt_out';
-    };
-    Preferences: {
-      choices: components['schemas']['PreferenceChoice'][];
-    };
     StoredField: {
       value: unknown;
       source: string;
@@ -2035,6 +2001,177 @@ export interface components {
         }[];
       }[];
     };
+    NoticeVersion: {
+      version: number;
+      /** @description The date the notice is dated, YYYY-MM-DD */
+      date: string;
+      publishedAt: string;
+      /** @description SHA-256 of the definition it was made from */
+      digest: string;
+    };
+    NoticeChange: {
+      /** @enum {string} */
+      section: 'purposes' | 'recipients' | 'transfers' | 'retention';
+      id: string;
+      /** @enum {string} */
+      change: 'added' | 'removed' | 'changed';
+      fields: string[];
+    };
+    PermissionState: {
+      /** @description A permission kind of the definition (marketing.kinds) */
+      kind: string;
+      /** @description A channel of the definition, or * for every channel of the kind */
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+      /** @description When the person gave it (ISO 8601) */
+      changedAt: string;
+      /**
+       * @description How the change that set it was made
+       * @enum {string}
+       */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+    };
+    PermissionHistoryEntry: {
+      id: string;
+      kind: string;
+      channel: string;
+      /** @enum {string} */
+      state: 'granted' | 'refused' | 'withdrawn' | 'objected' | 'pending';
+      /** @description null: never asked before */
+      previousState: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      /** @description When the person gave it (ISO 8601) */
+      givenAt: string;
+      /** @description When the register recorded it (ISO 8601) */
+      recordedAt: string;
+      /** @enum {string} */
+      method:
+        | 'form'
+        | 'import'
+        | 'staff'
+        | 'unsubscribe_link'
+        | 'api'
+        | 'request'
+        | 'double_opt_in'
+        | 'preference_page';
+      /** @description The notice version in force */
+      noticeVersion: string | null;
+      /** @description The words the person was shown */
+      wording: {
+        text: string;
+        language: string;
+      } | null;
+      /** @description The request, import run or campaign behind it */
+      reference: string | null;
+      /** @description Who recorded it (kind:id) */
+      actor: string;
+    };
+    PermissionCheck: {
+      allowed: boolean;
+      purpose: string;
+      subjectId: string;
+      channel: string;
+      /** @description null for a purpose that is not marketing */
+      kind: string | null;
+      basis: ('consent' | 'opt_out' | 'soft_opt_in') | null;
+      /** @description The ledger state that decided */
+      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      reason: {
+        /** @enum {string} */
+        code:
+          | 'consent_granted'
+          | 'not_refused'
+          | 'not_marketing'
+          | 'unknown_subject'
+          | 'erased'
+          | 'restricted'
+          | 'stopped'
+          | 'channel_not_used'
+          | 'refused'
+          | 'withdrawn'
+          | 'objected'
+          | 'consent_pending'
+          | 'no_consent'
+          | 'not_organisation_contact'
+          | 'not_customer'
+          | 'prohibition_list';
+        message: string;
+      };
+      checkedAt: string;
+    };
+    ConsentReceipt: {
+      /** @constant */
+      version: 'KI-CR-v1.1.0';
+      jurisdiction: string;
+      /** @description Seconds since the epoch */
+      consentTimestamp: number;
+      collectionMethod: string;
+      consentReceiptID: string;
+      publicKey?: string;
+      language: string;
+      piiPrincipalId: string;
+      piiControllers: {
+        piiController: string;
+        onBehalf: boolean;
+        contact: string;
+        address: {
+          streetAddress: string;
+          postalCode: string;
+          addressLocality: string;
+          addressCountry: string;
+        };
+        email: string;
+        phone?: string;
+        piiControllerUrl?: string;
+      }[];
+      policyUrl: string;
+      services: {
+        service: string;
+        purposes: {
+          purpose: string;
+          purposeCategory: string[];
+          consentType: string;
+          piiCategory: string[];
+          primaryPurpose: boolean;
+          termination: string;
+          thirdPartyDisclosure: boolean;
+          thirdPartyName?: string;
+        }[];
+      }[];
+      sensitive: boolean;
+      spiCat: string[];
+    };
+    PreferenceChoice: {
+      /** @description A permission kind of the register definition */
+      kind: string;
+      /** @description A channel some purpose of the kind uses, or * */
+      channel: string;
+      label: {
+        sv: string;
+        fi: string;
+        en: string;
+      };
+      channelLabel: {
+        sv: string;
+        fi: string;
+        en: string;
+      };
+      /** @description The deciding state; null: never asked */
+      state: ('granted' | 'refused' | 'withdrawn' | 'objected' | 'pending') | null;
+      /** @enum {string} */
+      basis: 'consent' | 'opt_out';
+    };
+    Preferences: {
+      choices: components['schemas']['PreferenceChoice'][];
+    };
     InterchangeRejection: {
       /** @description The line of the file (the header is line 1) */
       line: number;
@@ -2199,6 +2336,24 @@ export interface components {
         'received' | 'identity_pending' | 'in_progress' | 'completed' | 'refused' | 'cancelled';
       /** @description When the answer is due (Helsinki date) */
       dueAt: string | null;
+    };
+    NoticeCompleteness: {
+      complete: boolean;
+      gaps: {
+        item: string;
+        article: string;
+        path: string;
+        message: string;
+      }[];
+    };
+    NoticeVersions: {
+      versions: components['schemas']['NoticeVersion'][];
+      current: {
+        digest: string;
+        publishedAs: number | null;
+        needsNewVersion: boolean;
+        changes: components['schemas']['NoticeChange'][];
+      };
     };
     AudienceCount: {
       count: number;
@@ -3979,6 +4134,257 @@ export interface operations {
       };
       /** @description Default Response */
       429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getPrivacyNotice: {
+    parameters: {
+      query?: {
+        lang?: 'sv' | 'fi' | 'en';
+        format?: 'html' | 'md' | 'pdf';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description text/html, text/markdown or application/pdf: the notice */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getNoticeCompleteness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticeCompleteness'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listNoticeVersions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticeVersions'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  publishNoticeVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * Format: date
+           * @description The date the notice is dated, YYYY-MM-DD
+           */
+          date?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticeVersion'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  diffNoticeVersions: {
+    parameters: {
+      query: {
+        from: number;
+        to?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            changes: components['schemas']['NoticeChange'][];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getNoticeVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        version: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            version: number;
+            /** @description The date the notice is dated, YYYY-MM-DD */
+            date: string;
+            publishedAt: string;
+            /** @description SHA-256 of the definition it was made from */
+            digest: string;
+            notice: {
+              sv: string;
+              fi: string;
+              en: string;
+            };
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -7238,6 +7644,66 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['SubjectRetention'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  exportRecordsOfProcessing: {
+    parameters: {
+      query?: {
+        lang?: 'sv' | 'fi' | 'en';
+        role?: 'controller' | 'processor';
+        format?: 'csv' | 'html' | 'pdf';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description text/csv, text/html or application/pdf: the records */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
         };
       };
       /** @description Default Response */

@@ -25,6 +25,7 @@ import * as m0024 from './0024_request_delivery.ts';
 import * as m0025 from './0025_permission_fixes.ts';
 import * as m0026 from './0026_campaigns.ts';
 import * as m0027 from './0027_retention.ts';
+import * as m0028 from './0028_notice_versions.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -52,4 +53,5 @@ export const migrations: Record<string, Migration> = {
   '0025_permission_fixes': m0025,
   '0026_campaigns': m0026,
   '0027_retention': m0027,
+  '0028_notice_versions': m0028,
 };

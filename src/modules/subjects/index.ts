@@ -38,3 +38,13 @@ export type {
   ExpiryDecision,
   RetentionFacts,
 } from './use-cases/expire.ts';
+// The access copy's neutral document, its words and its PDF renderer: the privacy notice
+// (src/modules/notice) is set with the same fonts and terms.
+export type { AccessDocument, Block } from './access-package/document.ts';
+export { renderPdf } from './access-package/pdf.ts';
+export {
+  formatDuration,
+  packageMessages,
+  type PackageMessages,
+} from './access-package/messages.ts';
+export { showable } from './access-package/text.ts';

@@ -1,0 +1,90 @@
+/**
+ * The privacy notice as a neutral document (headings, paragraphs, pairs, lists, tables and links
+ * of plain text), built from the register definition in one language; render.ts sets it as HTML,
+ * Markdown and PDF, so that the three say the same. Nothing here comes from a person: the notice
+ * holds no personal data but the controller's published contacts.
+ */
+import type { Localized, RegisterDefinition } from '../definition/index.ts';
+import { packageMessages, showable } from '../subjects/index.ts';
+import { NOTICE_ITEMS, noticeGaps, type NoticeBlock, type RenderContext } from './items.ts';
+import { noticeMessages, type NoticeLang } from './messages.ts';
+
+export interface NoticeDocument {
+  lang: NoticeLang;
+  title: string;
+  blocks: NoticeBlock[];
+}
+
+const regionNames = new Map<NoticeLang, Intl.DisplayNames>();
+
+/** The parts of a render context that do not depend on the item. */
+export function renderContext(
+  def: RegisterDefinition,
+  lang: NoticeLang,
+): Omit<RenderContext, 'gaps'> {
+  const m = noticeMessages[lang];
+  const l = (t: Localized | undefined) => showable(t ? t[lang] : '');
+  const s = (t: string | undefined) => showable(t ?? '');
+  let regions = regionNames.get(lang);
+  if (!regions) {
+    regions = new Intl.DisplayNames([lang], { type: 'region' });
+    regionNames.set(lang, regions);
+  }
+  const names = regions;
+  const country = (code: string) => {
+    let name: string | undefined;
+    try {
+      name = names.of(code);
+    } catch {
+      name = undefined;
+    }
+    return name && name !== code ? `${name} (${code})` : code;
+  };
+  const category = (id: string) => l(def.categories.find((c) => c.id === id)?.label) || id;
+  const purpose = (id: string) => l(def.purposes.find((p) => p.id === id)?.label) || id;
+  return { def, lang, m, pm: packageMessages[lang], l, s, country, category, purpose };
+}
+
+export function buildNotice(
+  def: RegisterDefinition,
+  lang: NoticeLang,
+  opts: { version: string },
+): NoticeDocument {
+  const base = renderContext(def, lang);
+  const { m } = base;
+  const gaps = noticeGaps(def);
+  const registerName = base.l(def.register.name);
+  const title = `${m.title}: ${registerName}`;
+  const blocks: NoticeBlock[] = [
+    { kind: 'heading', level: 1, text: title },
+    { kind: 'paragraph', text: m.intro(base.s(def.controller.name), registerName) },
+    {
+      kind: 'pairs',
+      // The notice's own date, review and change policy belong here once the definition has them.
+      items: [{ term: m.version, text: showable(opts.version), note: m.generated }],
+    },
+  ];
+  for (const item of NOTICE_ITEMS) {
+    const ctx = { ...base, gaps: gaps.filter((g) => g.item === item.id) };
+    blocks.push({ kind: 'heading', level: 2, text: item.heading(m) });
+    blocks.push(...item.render(ctx));
+  }
+  if (gaps.length > 0) {
+    blocks.push(
+      { kind: 'heading', level: 2, text: m.gaps },
+      { kind: 'paragraph', text: m.gapsIntro },
+      {
+        kind: 'list',
+        items: [
+          ...new Map(
+            gaps.map((g) => {
+              const item = NOTICE_ITEMS.find((i) => i.id === g.item);
+              return [g.item, `${item?.heading(m) ?? g.item} (${item?.article ?? ''})`];
+            }),
+          ).values(),
+        ],
+      },
+    );
+  }
+  return { lang, title, blocks };
+}

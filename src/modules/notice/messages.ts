@@ -1,0 +1,595 @@
+/**
+ * The words of the privacy notice and of the records of processing, in the three languages every
+ * notice is published in. Texts from the register definition come in its own languages; these are
+ * only the frame around them, in our own words. Terms the access copy already has (legal bases,
+ * recipient roles, transfer mechanisms, retention events, rights' names, durations) are taken from
+ * its messages (packageMessages), so that the two documents name things alike.
+ */
+import type { Right } from '../definition/index.ts';
+
+export const NOTICE_LANGS = ['sv', 'fi', 'en'] as const;
+export type NoticeLang = (typeof NOTICE_LANGS)[number];
+
+export interface NoticeMessages {
+  title: string;
+  intro: (controller: string, register: string) => string;
+  version: string;
+  publishedVersion: (n: number, date: string) => string;
+  generated: string;
+  unanswered: string;
+  notApplicable: string;
+  controller: string;
+  name: string;
+  businessId: string;
+  address: string;
+  phone: string;
+  email: string;
+  website: string;
+  contactPerson: string;
+  representative: string;
+  dpo: string;
+  subjects: string;
+  purposes: string;
+  legalBasis: string;
+  basisArticle: Record<string, string>;
+  law: string;
+  legitimateInterest: string;
+  categoriesUsed: string;
+  retention: string;
+  legitimateInterests: string;
+  noLegitimateInterest: string;
+  categories: string;
+  category: string;
+  description: string;
+  fields: string;
+  special: string;
+  children: string;
+  yes: string;
+  no: string;
+  sources: string;
+  publicSource: string;
+  recipients: string;
+  noRecipients: string;
+  recipient: string;
+  role: string;
+  country: string;
+  forPurposes: string;
+  transfers: string;
+  noTransfers: string;
+  safeguard: string;
+  sccModule: (n: number) => string;
+  derogation: string;
+  safeguardCopy: (email: string) => string;
+  retentionHeading: string;
+  retentionIntro: string;
+  rule: string;
+  period: string;
+  legalHolds: string;
+  holdsIntro: string;
+  heldCategories: string;
+  keptFor: string;
+  rights: string;
+  rightsIntro: string;
+  rightText: Record<Right, string>;
+  howToRequest: string;
+  channel: string;
+  proof: string;
+  channelKinds: Record<string, string>;
+  proofs: Record<string, string>;
+  strongerProof: string;
+  requestPage: string;
+  preferencePage: string;
+  consent: string;
+  consentText: string;
+  consentPurposes: string;
+  marketing: string;
+  marketingIntro: string;
+  marketingBases: Record<string, string>;
+  allChannels: string;
+  complaint: string;
+  complaintText: string;
+  requirement: string;
+  profiling: string;
+  profilingText: string;
+  noProfiling: string;
+  automated: string;
+  security: string;
+  noSecurity: string;
+  cookies: string;
+  noCookies: string;
+  cookieName: string;
+  provider: string;
+  cookieCategory: string;
+  cookiePurpose: string;
+  duration: string;
+  cookieCategories: Record<string, string>;
+  gaps: string;
+  gapsIntro: string;
+  downloads: string;
+  pdf: string;
+  markdown: string;
+  /** Records of processing (Art. 30). */
+  recordsTitle: string;
+  recordsIntro: string;
+  processorTitle: string;
+  processorIntro: string;
+  processorFor: string;
+  notStated: string;
+  securityMeasures: string;
+}
+
+const sv: NoticeMessages = {
+  title: 'Dataskyddsbeskrivning',
+  intro: (c, r) =>
+    `Här berättar ${c} hur personuppgifterna i registret ”${r}” behandlas och vilka rättigheter du har (artiklarna 13 och 14 i dataskyddsförordningen).`,
+  version: 'Version',
+  publishedVersion: (n, d) => `version ${n}, daterad ${d}`,
+  generated: 'Skapad ur registerbeskrivningen',
+  unanswered: 'Registerbeskrivningen säger inget om detta ännu.',
+  notApplicable: 'Gäller inte detta register.',
+  controller: 'Personuppgiftsansvarig',
+  name: 'Namn',
+  businessId: 'FO-nummer',
+  address: 'Adress',
+  phone: 'Telefon',
+  email: 'E-post',
+  website: 'Webbplats',
+  contactPerson: 'Kontaktperson',
+  representative: 'Företrädare i unionen (art. 27)',
+  dpo: 'Dataskyddsombud',
+  subjects: 'Vems uppgifter vi behandlar',
+  purposes: 'Ändamål och rättslig grund',
+  legalBasis: 'Rättslig grund',
+  basisArticle: {
+    consent: 'art. 6.1 a',
+    contract: 'art. 6.1 b',
+    legal_obligation: 'art. 6.1 c',
+    vital_interest: 'art. 6.1 d',
+    public_task: 'art. 6.1 e',
+    legitimate_interest: 'art. 6.1 f',
+  },
+  law: 'Lag',
+  legitimateInterest: 'Berättigat intresse',
+  categoriesUsed: 'Uppgifter som används',
+  retention: 'Lagringstid',
+  legitimateInterests: 'Berättigade intressen',
+  noLegitimateInterest: 'Inget ändamål grundar sig på berättigat intresse.',
+  categories: 'Kategorier av personuppgifter',
+  category: 'Kategori',
+  description: 'Beskrivning',
+  fields: 'Uppgifter',
+  special: 'Särskild kategori (art. 9)',
+  children: 'Kan gälla barn',
+  yes: 'ja',
+  no: 'nej',
+  sources: 'Varifrån uppgifterna kommer',
+  publicSource: 'allmänt tillgänglig källa',
+  recipients: 'Mottagare',
+  noRecipients: 'Registerbeskrivningen nämner inga mottagare: vi lämnar inte ut uppgifterna.',
+  recipient: 'Mottagare',
+  role: 'Roll',
+  country: 'Land',
+  forPurposes: 'För ändamålen',
+  transfers: 'Överföringar utanför EU/EES',
+  noTransfers: 'Vi överför inte uppgifterna utanför EU/EES.',
+  safeguard: 'Skyddsåtgärd',
+  sccModule: (n) => `modul ${n} i standardavtalsklausulerna (EU) 2021/914`,
+  derogation: 'Undantag',
+  safeguardCopy: (e) => `Du kan få en kopia av skyddsåtgärderna genom att skriva till ${e}.`,
+  retentionHeading: 'Hur länge uppgifterna sparas',
+  retentionIntro: 'Uppgifterna sparas så länge som reglerna nedan säger, sedan raderas de.',
+  rule: 'Regel',
+  period: 'Tid',
+  legalHolds: 'Uppgifter som lagen kräver att vi sparar',
+  holdsIntro:
+    'Dessa uppgifter sparas så länge lagen kräver det, också om du har bett att de raderas, och används då bara för ändamålet nedan.',
+  heldCategories: 'Uppgifter',
+  keptFor: 'Används endast för',
+  rights: 'Dina rättigheter',
+  rightsIntro:
+    'Du kan använda dessa rättigheter avgiftsfritt. Vi svarar inom en månad; om begäran är svår eller det finns många kan tiden förlängas med högst två månader, och då får du veta varför.',
+  rightText: {
+    access: 'Du får veta om vi behandlar uppgifter om dig och får en kopia av dem (art. 15).',
+    rectification:
+      'Du kan be oss rätta felaktiga uppgifter och komplettera ofullständiga (art. 16).',
+    erasure:
+      'Du kan be oss radera uppgifter om dig, till exempel när de inte längre behövs (art. 17).',
+    restriction:
+      'Du kan be oss begränsa behandlingen, till exempel medan riktigheten utreds (art. 18).',
+    portability:
+      'Uppgifter du själv gett oss får du i maskinläsbar form, för att ta med dem till en annan tjänst (art. 20).',
+    objection:
+      'Du kan invända mot behandling som grundar sig på berättigat intresse, och alltid mot direktmarknadsföring (art. 21).',
+    consent_withdrawal:
+      'Du kan när som helst återkalla ett samtycke; det påverkar inte behandlingen före återkallelsen (art. 7.3).',
+    marketing_prohibition:
+      'Du kan förbjuda direktmarknadsföring till dig i alla kanaler eller i en kanal (art. 21.3, informationssamhällsbalken 917/2014).',
+  },
+  howToRequest: 'Så här gör du en begäran',
+  channel: 'Sätt',
+  proof: 'Så visar du vem du är',
+  channelKinds: {
+    portal: 'Webbportalen',
+    email: 'E-post',
+    postal: 'Brev',
+    in_person: 'Personligen',
+    phone: 'Telefon',
+  },
+  proofs: {
+    email_link: 'en länk som skickas till din e-postadress hos oss',
+    signed_letter: 'ett undertecknat brev',
+    photo_id: 'ett identitetsdokument med foto',
+    strong_eid: 'stark elektronisk identifiering',
+  },
+  strongerProof: 'Kräver starkare bevis',
+  requestPage: 'Gör en begäran i portalen',
+  preferencePage: 'Ändra dina val om marknadsföring',
+  consent: 'Återkalla samtycke',
+  consentText:
+    'Där behandlingen grundar sig på ditt samtycke kan du återkalla det när som helst, lika lätt som du gav det. Behandlingen före återkallelsen förblir laglig.',
+  consentPurposes: 'Ändamål som grundar sig på samtycke',
+  marketing: 'Marknadsföring och dina val',
+  marketingIntro: 'Vi marknadsför på dessa sätt; du kan ändra dina val när som helst.',
+  marketingBases: {
+    consent: 'endast med ditt samtycke',
+    opt_out: 'tills du förbjuder det',
+    soft_opt_in: 'till våra kunder om liknande produkter, tills du förbjuder det',
+  },
+  allChannels: 'alla kanaler',
+  complaint: 'Klagomål till tillsynsmyndigheten',
+  complaintText:
+    'Om du anser att vi behandlar dina uppgifter i strid med lagen kan du klaga hos tillsynsmyndigheten (art. 77).',
+  requirement: 'Måste du lämna uppgifterna?',
+  profiling: 'Profilering',
+  profilingText: 'Vi profilerar för dessa ändamål:',
+  noProfiling: 'Registerbeskrivningen anger ingen profilering.',
+  automated: 'Automatiserade beslut',
+  security: 'Hur uppgifterna skyddas',
+  noSecurity: 'Registerbeskrivningen anger inga skyddsåtgärder.',
+  cookies: 'Kakor',
+  noCookies: 'Registerbeskrivningen anger inga kakor.',
+  cookieName: 'Kaka',
+  provider: 'Leverantör',
+  cookieCategory: 'Typ',
+  cookiePurpose: 'Ändamål',
+  duration: 'Lagringstid',
+  cookieCategories: {
+    necessary: 'Nödvändig',
+    preferences: 'Inställningar',
+    statistics: 'Statistik',
+    marketing: 'Marknadsföring',
+  },
+  gaps: 'Det här säger beskrivningen inte ännu',
+  gapsIntro:
+    'Dataskyddsförordningen kräver svar på dessa punkter, men registerbeskrivningen ger inget svar ännu:',
+  downloads: 'Ladda ner',
+  pdf: 'PDF',
+  markdown: 'Markdown',
+  recordsTitle: 'Register över behandling (art. 30.1)',
+  recordsIntro:
+    'Den personuppgiftsansvariges register över behandling, skapat ur registerbeskrivningen: en rad per ändamål.',
+  processorTitle: 'Register över behandling som personuppgiftsbiträde (art. 30.2)',
+  processorIntro:
+    'Behandling som vi utför för våra kunders räkning, skapat ur registerbeskrivningen.',
+  processorFor: 'För vems räkning och vad',
+  notStated: 'anges inte',
+  securityMeasures: 'Tekniska och organisatoriska skyddsåtgärder',
+};
+
+const fi: NoticeMessages = {
+  title: 'Tietosuojaseloste',
+  intro: (c, r) =>
+    `Tässä ${c} kertoo, miten rekisterin ”${r}” henkilötietoja käsitellään ja mitä oikeuksia sinulla on (tietosuoja-asetuksen 13 ja 14 artikla).`,
+  version: 'Versio',
+  publishedVersion: (n, d) => `versio ${n}, päivätty ${d}`,
+  generated: 'Laadittu rekisterin määrittelystä',
+  unanswered: 'Rekisterin määrittely ei vielä kerro tätä.',
+  notApplicable: 'Ei koske tätä rekisteriä.',
+  controller: 'Rekisterinpitäjä',
+  name: 'Nimi',
+  businessId: 'Y-tunnus',
+  address: 'Osoite',
+  phone: 'Puhelin',
+  email: 'Sähköposti',
+  website: 'Verkkosivusto',
+  contactPerson: 'Yhteyshenkilö',
+  representative: 'Edustaja unionissa (27 art.)',
+  dpo: 'Tietosuojavastaava',
+  subjects: 'Keiden tietoja käsittelemme',
+  purposes: 'Käsittelyn tarkoitukset ja oikeusperusteet',
+  legalBasis: 'Oikeusperuste',
+  basisArticle: {
+    consent: '6 art. 1 a',
+    contract: '6 art. 1 b',
+    legal_obligation: '6 art. 1 c',
+    vital_interest: '6 art. 1 d',
+    public_task: '6 art. 1 e',
+    legitimate_interest: '6 art. 1 f',
+  },
+  law: 'Laki',
+  legitimateInterest: 'Oikeutettu etu',
+  categoriesUsed: 'Käytettävät tiedot',
+  retention: 'Säilytysaika',
+  legitimateInterests: 'Oikeutetut edut',
+  noLegitimateInterest: 'Mikään käsittelyn tarkoitus ei perustu oikeutettuun etuun.',
+  categories: 'Henkilötietoryhmät',
+  category: 'Ryhmä',
+  description: 'Kuvaus',
+  fields: 'Tiedot',
+  special: 'Erityinen henkilötietoryhmä (9 art.)',
+  children: 'Voi koskea lapsia',
+  yes: 'kyllä',
+  no: 'ei',
+  sources: 'Mistä tiedot saadaan',
+  publicSource: 'julkisesti saatavilla oleva lähde',
+  recipients: 'Vastaanottajat',
+  noRecipients: 'Rekisterin määrittely ei nimeä vastaanottajia: emme luovuta tietoja.',
+  recipient: 'Vastaanottaja',
+  role: 'Rooli',
+  country: 'Maa',
+  forPurposes: 'Tarkoituksiin',
+  transfers: 'Siirrot EU:n ja ETA:n ulkopuolelle',
+  noTransfers: 'Emme siirrä tietoja EU:n tai ETA:n ulkopuolelle.',
+  safeguard: 'Suojatoimi',
+  sccModule: (n) => `vakiosopimuslausekkeiden (EU) 2021/914 moduuli ${n}`,
+  derogation: 'Poikkeus',
+  safeguardCopy: (e) => `Saat jäljennöksen suojatoimista kirjoittamalla osoitteeseen ${e}.`,
+  retentionHeading: 'Kuinka kauan tietoja säilytetään',
+  retentionIntro: 'Tietoja säilytetään alla olevien sääntöjen mukaan, minkä jälkeen ne poistetaan.',
+  rule: 'Sääntö',
+  period: 'Aika',
+  legalHolds: 'Tiedot, jotka laki velvoittaa säilyttämään',
+  holdsIntro:
+    'Näitä tietoja säilytetään niin kauan kuin laki vaatii, vaikka olisit pyytänyt niiden poistamista, ja niitä käytetään silloin vain alla mainittuun tarkoitukseen.',
+  heldCategories: 'Tiedot',
+  keptFor: 'Käytetään vain',
+  rights: 'Oikeutesi',
+  rightsIntro:
+    'Voit käyttää näitä oikeuksia maksutta. Vastaamme kuukauden kuluessa; jos pyyntö on vaikea tai pyyntöjä on paljon, aikaa voidaan jatkaa enintään kahdella kuukaudella, ja kerromme silloin syyn.',
+  rightText: {
+    access:
+      'Saat tietää, käsittelemmekö sinua koskevia tietoja, ja saat niistä jäljennöksen (15 art.).',
+    rectification:
+      'Voit pyytää meitä korjaamaan virheelliset ja täydentämään puutteelliset tiedot (16 art.).',
+    erasure:
+      'Voit pyytää meitä poistamaan tietosi, esimerkiksi kun niitä ei enää tarvita (17 art.).',
+    restriction:
+      'Voit pyytää meitä rajoittamaan käsittelyä, esimerkiksi sen ajan, kun tietojen oikeellisuutta selvitetään (18 art.).',
+    portability:
+      'Itse antamasi tiedot saat koneluettavassa muodossa, jotta voit viedä ne toiseen palveluun (20 art.).',
+    objection:
+      'Voit vastustaa oikeutettuun etuun perustuvaa käsittelyä ja aina suoramarkkinointia (21 art.).',
+    consent_withdrawal:
+      'Voit peruuttaa suostumuksesi milloin tahansa; peruuttaminen ei vaikuta sitä ennen tehtyyn käsittelyyn (7 art. 3 kohta).',
+    marketing_prohibition:
+      'Voit kieltää sinuun kohdistuvan suoramarkkinoinnin kaikissa kanavissa tai yhdessä kanavassa (21 art. 3 kohta, tietoyhteiskuntakaari 917/2014).',
+  },
+  howToRequest: 'Näin teet pyynnön',
+  channel: 'Tapa',
+  proof: 'Näin osoitat henkilöllisyytesi',
+  channelKinds: {
+    portal: 'Verkkoportaali',
+    email: 'Sähköposti',
+    postal: 'Kirje',
+    in_person: 'Henkilökohtaisesti',
+    phone: 'Puhelin',
+  },
+  proofs: {
+    email_link: 'linkki, joka lähetetään meillä olevaan sähköpostiosoitteeseesi',
+    signed_letter: 'allekirjoitettu kirje',
+    photo_id: 'kuvallinen henkilöllisyystodistus',
+    strong_eid: 'vahva sähköinen tunnistautuminen',
+  },
+  strongerProof: 'Vaatii vahvemman tunnistamisen',
+  requestPage: 'Tee pyyntö portaalissa',
+  preferencePage: 'Muuta markkinointivalintojasi',
+  consent: 'Suostumuksen peruuttaminen',
+  consentText:
+    'Kun käsittely perustuu suostumukseesi, voit peruuttaa sen milloin tahansa yhtä helposti kuin annoit sen. Sitä ennen tehty käsittely pysyy lainmukaisena.',
+  consentPurposes: 'Suostumukseen perustuvat tarkoitukset',
+  marketing: 'Markkinointi ja valintasi',
+  marketingIntro: 'Markkinoimme näillä tavoilla; voit muuttaa valintojasi milloin tahansa.',
+  marketingBases: {
+    consent: 'vain suostumuksellasi',
+    opt_out: 'kunnes kiellät sen',
+    soft_opt_in: 'asiakkaillemme samankaltaisista tuotteista, kunnes kiellät sen',
+  },
+  allChannels: 'kaikki kanavat',
+  complaint: 'Valitus valvontaviranomaiselle',
+  complaintText:
+    'Jos katsot, että käsittelemme tietojasi lainvastaisesti, voit tehdä valituksen valvontaviranomaiselle (77 art.).',
+  requirement: 'Onko tietojen antaminen pakollista?',
+  profiling: 'Profilointi',
+  profilingText: 'Profiloimme näihin tarkoituksiin:',
+  noProfiling: 'Rekisterin määrittely ei ilmoita profilointia.',
+  automated: 'Automaattiset päätökset',
+  security: 'Miten tiedot suojataan',
+  noSecurity: 'Rekisterin määrittely ei ilmoita suojatoimia.',
+  cookies: 'Evästeet',
+  noCookies: 'Rekisterin määrittely ei ilmoita evästeitä.',
+  cookieName: 'Eväste',
+  provider: 'Tarjoaja',
+  cookieCategory: 'Tyyppi',
+  cookiePurpose: 'Tarkoitus',
+  duration: 'Säilytysaika',
+  cookieCategories: {
+    necessary: 'Välttämätön',
+    preferences: 'Asetukset',
+    statistics: 'Tilastointi',
+    marketing: 'Markkinointi',
+  },
+  gaps: 'Mitä määrittely ei vielä kerro',
+  gapsIntro:
+    'Tietosuoja-asetus edellyttää vastausta näihin kohtiin, mutta rekisterin määrittely ei vielä anna sitä:',
+  downloads: 'Lataa',
+  pdf: 'PDF',
+  markdown: 'Markdown',
+  recordsTitle: 'Seloste käsittelytoimista (30 art. 1 kohta)',
+  recordsIntro:
+    'Rekisterinpitäjän seloste käsittelytoimista, laadittu rekisterin määrittelystä: rivi kutakin käsittelyn tarkoitusta kohti.',
+  processorTitle: 'Seloste käsittelijänä tehtävistä käsittelytoimista (30 art. 2 kohta)',
+  processorIntro: 'Käsittely, jota teemme asiakkaidemme lukuun, laadittu rekisterin määrittelystä.',
+  processorFor: 'Kenen lukuun ja mitä',
+  notStated: 'ei ilmoitettu',
+  securityMeasures: 'Tekniset ja organisatoriset suojatoimet',
+};
+
+const en: NoticeMessages = {
+  title: 'Privacy notice',
+  intro: (c, r) =>
+    `${c} tells here how the personal data in the register “${r}” are processed and what rights you have (Articles 13 and 14 of the General Data Protection Regulation).`,
+  version: 'Version',
+  publishedVersion: (n, d) => `version ${n}, dated ${d}`,
+  generated: 'Made from the register definition',
+  unanswered: 'The register definition does not say this yet.',
+  notApplicable: 'Does not apply to this register.',
+  controller: 'Controller',
+  name: 'Name',
+  businessId: 'Business ID',
+  address: 'Address',
+  phone: 'Phone',
+  email: 'E-mail',
+  website: 'Website',
+  contactPerson: 'Contact person',
+  representative: 'Representative in the Union (Art. 27)',
+  dpo: 'Data protection officer',
+  subjects: 'Whose data we process',
+  purposes: 'Purposes and legal bases',
+  legalBasis: 'Legal basis',
+  basisArticle: {
+    consent: 'Art. 6(1)(a)',
+    contract: 'Art. 6(1)(b)',
+    legal_obligation: 'Art. 6(1)(c)',
+    vital_interest: 'Art. 6(1)(d)',
+    public_task: 'Art. 6(1)(e)',
+    legitimate_interest: 'Art. 6(1)(f)',
+  },
+  law: 'Law',
+  legitimateInterest: 'Legitimate interest',
+  categoriesUsed: 'Data used',
+  retention: 'Kept for',
+  legitimateInterests: 'Legitimate interests',
+  noLegitimateInterest: 'No purpose rests on a legitimate interest.',
+  categories: 'Categories of personal data',
+  category: 'Category',
+  description: 'Description',
+  fields: 'Data',
+  special: 'Special category (Art. 9)',
+  children: 'May concern children',
+  yes: 'yes',
+  no: 'no',
+  sources: 'Where the data come from',
+  publicSource: 'a publicly accessible source',
+  recipients: 'Recipients',
+  noRecipients: 'The register definition names no recipients: we do not disclose the data.',
+  recipient: 'Recipient',
+  role: 'Role',
+  country: 'Country',
+  forPurposes: 'For the purposes',
+  transfers: 'Transfers outside the EU/EEA',
+  noTransfers: 'We do not transfer the data outside the EU/EEA.',
+  safeguard: 'Safeguard',
+  sccModule: (n) => `module ${n} of the standard contractual clauses (EU) 2021/914`,
+  derogation: 'Derogation',
+  safeguardCopy: (e) => `You can get a copy of the safeguards by writing to ${e}.`,
+  retentionHeading: 'How long the data are kept',
+  retentionIntro: 'The data are kept as long as the rules below say, then deleted.',
+  rule: 'Rule',
+  period: 'Period',
+  legalHolds: 'Data the law requires us to keep',
+  holdsIntro:
+    'These data are kept as long as the law requires, even if you have asked for them to be erased, and are then used only for the purpose below.',
+  heldCategories: 'Data',
+  keptFor: 'Used only for',
+  rights: 'Your rights',
+  rightsIntro:
+    'Using these rights costs you nothing. We answer within a month; if a request is complex or there are many, the time may be extended by at most two months, and we tell you why.',
+  rightText: {
+    access: 'You may know whether we process data about you and get a copy of them (Art. 15).',
+    rectification:
+      'You may ask us to correct inaccurate data and complete incomplete data (Art. 16).',
+    erasure:
+      'You may ask us to erase data about you, for example when they are no longer needed (Art. 17).',
+    restriction:
+      'You may ask us to restrict processing, for example while the accuracy of the data is checked (Art. 18).',
+    portability:
+      'Data you gave us yourself you may get in a machine-readable form, to take them to another service (Art. 20).',
+    objection:
+      'You may object to processing based on a legitimate interest, and always to direct marketing (Art. 21).',
+    consent_withdrawal:
+      'You may withdraw a consent at any time; this does not affect processing before the withdrawal (Art. 7(3)).',
+    marketing_prohibition:
+      'You may prohibit direct marketing to you on every channel or on one (Art. 21(3), Information Society Code 917/2014).',
+  },
+  howToRequest: 'How to make a request',
+  channel: 'Way',
+  proof: 'How you show who you are',
+  channelKinds: {
+    portal: 'The web portal',
+    email: 'E-mail',
+    postal: 'Letter',
+    in_person: 'In person',
+    phone: 'Phone',
+  },
+  proofs: {
+    email_link: 'a link sent to the e-mail address we hold for you',
+    signed_letter: 'a signed letter',
+    photo_id: 'a photo identity document',
+    strong_eid: 'strong electronic identification',
+  },
+  strongerProof: 'Needs stronger proof',
+  requestPage: 'Make a request in the portal',
+  preferencePage: 'Change your marketing choices',
+  consent: 'Withdrawing consent',
+  consentText:
+    'Where processing rests on your consent, you may withdraw it at any time, as easily as you gave it. Processing before the withdrawal remains lawful.',
+  consentPurposes: 'Purposes that rest on consent',
+  marketing: 'Marketing and your choices',
+  marketingIntro: 'We market in these ways; you may change your choices at any time.',
+  marketingBases: {
+    consent: 'only with your consent',
+    opt_out: 'until you prohibit it',
+    soft_opt_in: 'to our customers about similar products, until you prohibit it',
+  },
+  allChannels: 'every channel',
+  complaint: 'Complaint to the supervisory authority',
+  complaintText:
+    'If you think we process your data against the law, you may lodge a complaint with the supervisory authority (Art. 77).',
+  requirement: 'Must you give the data?',
+  profiling: 'Profiling',
+  profilingText: 'We profile for these purposes:',
+  noProfiling: 'The register definition declares no profiling.',
+  automated: 'Automated decisions',
+  security: 'How the data are protected',
+  noSecurity: 'The register definition states no security measures.',
+  cookies: 'Cookies',
+  noCookies: 'The register definition lists no cookies.',
+  cookieName: 'Cookie',
+  provider: 'Provider',
+  cookieCategory: 'Kind',
+  cookiePurpose: 'Purpose',
+  duration: 'Kept for',
+  cookieCategories: {
+    necessary: 'Necessary',
+    preferences: 'Preferences',
+    statistics: 'Statistics',
+    marketing: 'Marketing',
+  },
+  gaps: 'What the definition does not say yet',
+  gapsIntro:
+    'The General Data Protection Regulation asks for an answer to these items, but the register definition gives none yet:',
+  downloads: 'Download',
+  pdf: 'PDF',
+  markdown: 'Markdown',
+  recordsTitle: 'Records of processing activities (Art. 30(1))',
+  recordsIntro:
+    'The controller’s records of processing, made from the register definition: one row per purpose.',
+  processorTitle: 'Records of processing as a processor (Art. 30(2))',
+  processorIntro:
+    'Processing we carry out on behalf of our customers, made from the register definition.',
+  processorFor: 'On whose behalf and what',
+  notStated: 'not stated',
+  securityMeasures: 'Technical and organisational security measures',
+};
+
+export const noticeMessages: Record<NoticeLang, NoticeMessages> = { sv, fi, en };

@@ -1,0 +1,295 @@
+/**
+ * The privacy notice and the records of processing over HTTP:
+ *
+ * - `GET /notice` and `GET /{sv,fi,en}/notice`: the notice as a page of the portal (public, no
+ *   personal data, every text escaped, no script);
+ * - `GET /api/v1/notice`: the notice as HTML, Markdown or PDF, and `GET /api/v1/notice/completeness`:
+ *   the Art. 13/14 items the definition leaves unanswered (both public, as the notice is);
+ * - `GET /api/v1/notice/versions` (and `/{version}`, `/diff`): the published versions and what
+ *   changed in substance (public); `POST /api/v1/notice/versions`: publish one (manage_definition);
+ * - `GET /api/v1/records`: the records of processing (Art. 30) as CSV, HTML or PDF, for staff with
+ *   the action read_audit (the DPO and the auditor read them; an administrator has every action).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../http/auth/index.ts';
+import { problemSchema } from '../../http/problem.ts';
+import { requireAction } from '../../lib/actor.ts';
+import { AppError } from '../../lib/errors.ts';
+import { NOTICE_LANGS, type NoticeLang } from './messages.ts';
+import {
+  NOTICE_FORMATS,
+  RECORD_FORMATS,
+  type NoticeService,
+  type Rendered,
+} from './notice.service.ts';
+import { RECORD_ROLES } from './records.ts';
+import { MATERIAL_SECTIONS, type NoticeVersionsService } from './versions.ts';
+
+const versionSchema = z
+  .strictObject({
+    version: z.number().int(),
+    date: z.string().describe('The date the notice is dated, YYYY-MM-DD'),
+    publishedAt: z.string(),
+    digest: z.string().describe('SHA-256 of the definition it was made from'),
+  })
+  .meta({ id: 'NoticeVersion' });
+
+const changeSchema = z
+  .strictObject({
+    section: z.enum(MATERIAL_SECTIONS),
+    id: z.string(),
+    change: z.enum(['added', 'removed', 'changed']),
+    fields: z.array(z.string()),
+  })
+  .meta({ id: 'NoticeChange' });
+
+const versionNumber = z.coerce.number().int().min(1).max(1_000_000);
+
+const send = (reply: FastifyReply, r: Rendered, disposition: 'inline' | 'attachment') =>
+  reply
+    .code(200)
+    .header('content-type', r.contentType)
+    .header('content-disposition', `${disposition}; filename="${r.filename}"`)
+    .send(r.body);
+
+/** The public JSON and file routes, under /api/v1. */
+export function noticeRoutes(
+  app: FastifyInstance,
+  notice: NoticeService,
+  versions: NoticeVersionsService,
+): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['notice'];
+  r.get('/notice', {
+    schema: {
+      operationId: 'getPrivacyNotice',
+      security: [],
+      tags,
+      summary: 'The privacy notice (Art. 13 and 14), made from the register definition',
+      description:
+        'Public. `format` html (a self-contained page), md (Markdown) or pdf; `lang` sv, fi or en. Every Art. 13/14 item the definition answers is given, and every item it leaves unanswered is named as such.',
+      querystring: z.strictObject({
+        lang: z.enum(NOTICE_LANGS).default('fi'),
+        format: z.enum(NOTICE_FORMATS).default('html'),
+      }),
+      response: {
+        200: z.any().describe('text/html, text/markdown or application/pdf: the notice'),
+        400: problemSchema,
+      },
+    },
+    handler: async (req, reply) => {
+      const { lang, format } = req.query;
+      return send(
+        reply,
+        await notice.render(lang, format),
+        format === 'html' ? 'inline' : 'attachment',
+      );
+    },
+  });
+
+  r.get('/notice/completeness', {
+    schema: {
+      operationId: 'getNoticeCompleteness',
+      security: [],
+      tags,
+      summary: 'The Art. 13/14 items the register definition leaves unanswered',
+      description:
+        'Public. The same list `rekisteri check` prints as warnings: for each gap, the notice item, the articles that require it, where in the definition the answer belongs and why.',
+      querystring: z.strictObject({}),
+      response: {
+        200: z
+          .strictObject({
+            complete: z.boolean(),
+            gaps: z.array(
+              z.strictObject({
+                item: z.string(),
+                article: z.string(),
+                path: z.string(),
+                message: z.string(),
+              }),
+            ),
+          })
+          .meta({ id: 'NoticeCompleteness' }),
+        400: problemSchema,
+      },
+    },
+    handler: () => notice.completeness(),
+  });
+
+  r.get('/notice/versions', {
+    schema: {
+      operationId: 'listNoticeVersions',
+      security: [],
+      tags,
+      summary:
+        'The published versions of the privacy notice, and whether the definition needs a new one',
+      description:
+        'Public, as the notices are. `current.needsNewVersion`: no version is published yet, or the purposes, legal bases, recipients, transfers or retention changed since the latest (`current.changes`).',
+      querystring: z.strictObject({}),
+      response: {
+        200: z
+          .strictObject({
+            versions: z.array(versionSchema),
+            current: z.strictObject({
+              digest: z.string(),
+              publishedAs: z.number().int().nullable(),
+              needsNewVersion: z.boolean(),
+              changes: z.array(changeSchema),
+            }),
+          })
+          .meta({ id: 'NoticeVersions' }),
+        400: problemSchema,
+      },
+    },
+    handler: () => versions.list(),
+  });
+
+  r.get('/notice/versions/diff', {
+    schema: {
+      operationId: 'diffNoticeVersions',
+      security: [],
+      tags,
+      summary: 'What changed in substance between two versions of the notice',
+      description:
+        'Public. Purposes and bases, recipients, transfers and retention, each added, removed or changed (with the properties that differ). `to` left out: the definition running now.',
+      querystring: z.strictObject({ from: versionNumber, to: versionNumber.optional() }),
+      response: {
+        200: z.strictObject({ changes: z.array(changeSchema) }),
+        400: problemSchema,
+        404: problemSchema,
+      },
+    },
+    handler: async (req) => ({ changes: await versions.diff(req.query.from, req.query.to) }),
+  });
+
+  r.get('/notice/versions/:version', {
+    schema: {
+      operationId: 'getNoticeVersion',
+      security: [],
+      tags,
+      summary: 'One published version of the notice, as it read then (Markdown by language)',
+      params: z.strictObject({ version: versionNumber }),
+      response: {
+        200: versionSchema.extend({
+          notice: z.strictObject({ sv: z.string(), fi: z.string(), en: z.string() }),
+        }),
+        400: problemSchema,
+        404: problemSchema,
+      },
+    },
+    handler: async (req) => {
+      const v = await versions.get(req.params.version);
+      if (!v) {
+        throw new AppError('not_found', `there is no version ${req.params.version} of the notice`, [
+          { field: 'version', detail: 'no such version' },
+        ]);
+      }
+      return v;
+    },
+  });
+}
+
+/** The records of processing and publishing a version, under /api/v1 behind authentication. */
+export function noticeStaffRoutes(
+  app: FastifyInstance,
+  deps: { notice: NoticeService; versions: NoticeVersionsService },
+): void {
+  const { notice } = deps;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.post('/notice/versions', {
+    schema: {
+      operationId: 'publishNoticeVersion',
+      tags: ['notice'],
+      security: [{ session: [] }, { bearer: [] }],
+      summary: 'Publish the notice made from the definition running now as a new version',
+      description:
+        'Needs the action manage_definition. Freezes the definition and the notice in each language with the date (today when left out). 409 when the definition running now is already the latest version.',
+      body: z.strictObject({
+        date: z.iso.date().optional().describe('The date the notice is dated, YYYY-MM-DD'),
+      }),
+      response: {
+        201: versionSchema,
+        400: problemSchema,
+        401: problemSchema,
+        403: problemSchema,
+        409: problemSchema,
+      },
+    },
+    handler: async (req, reply) =>
+      reply.code(201).send(await deps.versions.publish(actorOf(req), { date: req.body.date })),
+  });
+
+  r.get('/records', {
+    schema: {
+      operationId: 'exportRecordsOfProcessing',
+      tags: ['notice'],
+      security: [{ session: [] }, { bearer: [] }],
+      summary: 'Records of processing activities (Art. 30), made from the register definition',
+      description:
+        'Needs the action read_audit. `role` controller (Art. 30(1), one row per purpose) or processor (Art. 30(2), only where the definition sets register.processorFor: 404 otherwise); `format` csv (UTF-8 with a byte order mark, CRLF, stable column names, texts in `lang`; cells that would start a spreadsheet formula get a leading quote), html or pdf.',
+      querystring: z.strictObject({
+        lang: z.enum(NOTICE_LANGS).default('en'),
+        role: z.enum(RECORD_ROLES).default('controller'),
+        format: z.enum(RECORD_FORMATS).default('csv'),
+      }),
+      response: {
+        200: z.any().describe('text/csv, text/html or application/pdf: the records'),
+        400: problemSchema,
+        401: problemSchema,
+        403: problemSchema,
+        404: problemSchema,
+      },
+    },
+    handler: async (req, reply) => {
+      requireAction(actorOf(req), 'read_audit');
+      const { lang, role, format } = req.query;
+      const rendered = await notice.records(lang, role, format);
+      if (!rendered) {
+        throw new AppError(
+          'not_found',
+          'the register definition does not say the company processes data for its customers (register.processorFor): there are no Art. 30(2) records',
+          [{ field: 'role', detail: 'no processor role in the register definition' }],
+        );
+      }
+      return send(reply, rendered, format === 'html' ? 'inline' : 'attachment').header(
+        'cache-control',
+        'no-store',
+      );
+    },
+  });
+}
+
+/** The language asked for (`?lang=`), else the browser's first of sv, fi, en, else Finnish. */
+function askedLang(req: FastifyRequest): NoticeLang {
+  const asked = (req.query as { lang?: unknown } | undefined)?.lang;
+  if (typeof asked === 'string' && (NOTICE_LANGS as readonly string[]).includes(asked)) {
+    return asked as NoticeLang;
+  }
+  for (const part of (req.headers['accept-language'] ?? '').split(',')) {
+    const tag = part.trim().slice(0, 2).toLowerCase();
+    if ((NOTICE_LANGS as readonly string[]).includes(tag)) {
+      return tag as NoticeLang;
+    }
+  }
+  return 'fi';
+}
+
+/** The portal's notice page: `/notice` in the reader's language, `/{lang}/notice` in one. */
+export function noticePages(
+  app: FastifyInstance,
+  notice: NoticeService,
+  versions: NoticeVersionsService,
+): void {
+  const page = async (reply: FastifyReply, lang: NoticeLang) => {
+    const published = await versions.running();
+    return reply.code(200).type('text/html; charset=utf-8').send(notice.page(lang, published));
+  };
+  app.get('/notice', { schema: { hide: true } }, async (req, reply) => page(reply, askedLang(req)));
+  for (const lang of NOTICE_LANGS) {
+    app.get(`/${lang}/notice`, { schema: { hide: true } }, async (_req, reply) =>
+      page(reply, lang),
+    );
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The privacy notice and the records of processing of the loaded register definition. The
+ * definition does not change while the process runs, so each rendering is made once per language
+ * and kept: the public page and its PDF cost nothing after the first call.
+ */
+import type { Register } from '../definition/index.ts';
+import { buildNotice, type NoticeDocument } from './document.ts';
+import { NOTICE_ITEMS, noticeGaps } from './items.ts';
+import { noticeMessages, type NoticeLang } from './messages.ts';
+import { buildRecords, recordsCsv, recordsDocument, type RecordRole } from './records.ts';
+import { renderHtml, renderMarkdown, renderNoticePdf } from './render.ts';
+
+export const NOTICE_FORMATS = ['html', 'md', 'pdf'] as const;
+export type NoticeFormat = (typeof NOTICE_FORMATS)[number];
+export const RECORD_FORMATS = ['csv', 'html', 'pdf'] as const;
+export type RecordFormat = (typeof RECORD_FORMATS)[number];
+
+export interface Completeness {
+  complete: boolean;
+  /** Every Art. 13/14 item the definition leaves unanswered, with where its answer belongs. */
+  gaps: Array<{ item: string; article: string; path: string; message: string }>;
+}
+
+export interface Rendered {
+  body: string | Buffer;
+  contentType: string;
+  filename: string;
+}
+
+export interface NoticeService {
+  document(lang: NoticeLang): NoticeDocument;
+  /**
+   * The portal page: the notice with links to the other languages and the downloads; with the
+   * published version the definition running now is, its number and date.
+   */
+  page(lang: NoticeLang, published?: { version: number; date: string }): string;
+  render(lang: NoticeLang, format: NoticeFormat): Promise<Rendered>;
+  completeness(): Completeness;
+  /** undefined: the processor role where the definition sets no `register.processorFor`. */
+  records(lang: NoticeLang, role: RecordRole, format: RecordFormat): Promise<Rendered | undefined>;
+}
+
+export function completenessOf(def: Register['definition']): Completeness {
+  const gaps = noticeGaps(def).map((g) => ({
+    item: g.item,
+    article: NOTICE_ITEMS.find((i) => i.id === g.item)?.article ?? '',
+    path: g.path,
+    message: g.message,
+  }));
+  return { complete: gaps.length === 0, gaps };
+}
+
+/** The notice with its published version's number and date beside the definition's version. */
+function withPublished(
+  doc: NoticeDocument,
+  published: { version: number; date: string },
+): NoticeDocument {
+  const m = noticeMessages[doc.lang];
+  return {
+    ...doc,
+    blocks: doc.blocks.map((b) =>
+      b.kind === 'pairs' && b.items[0]?.term === m.version
+        ? {
+            kind: 'pairs',
+            items: [
+              { term: m.version, text: m.publishedVersion(published.version, published.date) },
+              ...b.items.slice(1),
+            ],
+          }
+        : b,
+    ),
+  };
+}
+
+const TYPES = {
+  html: 'text/html; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  pdf: 'application/pdf',
+  csv: 'text/csv; charset=utf-8',
+} as const;
+
+export function createNoticeService(deps: {
+  register: Register;
+  /** Where people reach the portal: links in the PDF and the Markdown are made absolute with it. */
+  publicUrl: string;
+}): NoticeService {
+  const def = deps.register.definition;
+  const version = deps.register.digest.slice(0, 12);
+  const documents = new Map<NoticeLang, NoticeDocument>();
+  const rendered = new Map<string, Promise<Rendered | undefined>>();
+  // The date in the PDF's metadata: the same for every copy of a version.
+  const createdAt = new Date(0);
+  const document = (lang: NoticeLang) => {
+    let doc = documents.get(lang);
+    if (!doc) {
+      doc = buildNotice(def, lang, { version });
+      documents.set(lang, doc);
+    }
+    return doc;
+  };
+  const once = (key: string, make: () => Promise<Rendered | undefined>) => {
+    let r = rendered.get(key);
+    if (!r) {
+      r = make();
+      rendered.set(key, r);
+      // A failure is not kept: the next call tries again.
+      r.catch(() => rendered.delete(key));
+    }
+    return r;
+  };
+  const name = (lang: NoticeLang) => `privacy-notice-${version}-${lang}`;
+  return {
+    document,
+    page: (lang, published) =>
+      renderHtml(published ? withPublished(document(lang), published) : document(lang), {
+        languages: (l) => `/${l}/notice`,
+        downloads: [
+          { text: 'PDF', href: `/api/v1/notice?lang=${lang}&format=pdf` },
+          { text: 'Markdown', href: `/api/v1/notice?lang=${lang}&format=md` },
+        ],
+      }),
+    async render(lang, format) {
+      const r = await once(`notice:${lang}:${format}`, async () => {
+        const doc = document(lang);
+        const body =
+          format === 'html'
+            ? renderHtml(doc)
+            : format === 'md'
+              ? renderMarkdown(doc, deps.publicUrl)
+              : await renderNoticePdf(doc, deps.publicUrl, createdAt);
+        return { body, contentType: TYPES[format], filename: `${name(lang)}.${format}` };
+      });
+      return r as Rendered;
+    },
+    completeness: () => completenessOf(def),
+    records: (lang, role, format) =>
+      once(`records:${lang}:${role}:${format}`, async () => {
+        const records = buildRecords(def, lang, role);
+        if (!records) {
+          return undefined;
+        }
+        const filename = `records-of-processing-${role}-${version}-${lang}.${format}`;
+        if (format === 'csv') {
+          return { body: recordsCsv(records), contentType: TYPES.csv, filename };
+        }
+        const doc = recordsDocument(def, records);
+        return {
+          body:
+            format === 'html'
+              ? renderHtml(doc)
+              : await renderNoticePdf(doc, deps.publicUrl, createdAt),
+          contentType: TYPES[format],
+          filename,
+        };
+      }),
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The notice (or the records of processing) as an HTML page, Markdown and PDF. Every text of the
+ * definition is escaped for its format: a name such as `<script>` or `[x](javascript:…)` is shown
+ * as the characters it is. Links point only at the portal's own pages (a fixed list in items.ts),
+ * made absolute with the public address where the document leaves the portal (PDF, Markdown).
+ */
+import { escapeHtml } from '../../mail/index.ts';
+import { renderPdf, type Block } from '../subjects/index.ts';
+import type { NoticeBlock } from './items.ts';
+import { NOTICE_LANGS, type NoticeLang } from './messages.ts';
+
+export interface RenderableDocument {
+  lang: NoticeLang;
+  title: string;
+  blocks: NoticeBlock[];
+}
+
+const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;line-height:1.5;margin:0 auto;max-width:52rem;padding:1rem;color:#1a1a1a;background:#fff}
+h1{font-size:1.6rem}h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px solid #ccc}h3{font-size:1.1rem;margin-top:1.5rem}
+dl{margin:0}dt{font-weight:600;margin-top:.5rem}dd{margin:0 0 0 1rem;white-space:pre-wrap;overflow-wrap:anywhere}
+.note{display:block;color:#555;font-size:.85rem}nav a{margin-right:1rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere}
+li{overflow-wrap:anywhere}`;
+
+function htmlBlock(b: NoticeBlock): string {
+  switch (b.kind) {
+    case 'heading':
+      return `<h${b.level}>${escapeHtml(b.text)}</h${b.level}>`;
+    case 'paragraph':
+      return `<p>${escapeHtml(b.text)}</p>`;
+    case 'pairs':
+      return `<dl>${b.items
+        .map(
+          (i) =>
+            `<dt>${escapeHtml(i.term)}</dt><dd>${escapeHtml(i.text)}${
+              i.note ? `<span class="note">${escapeHtml(i.note)}</span>` : ''
+            }</dd>`,
+        )
+        .join('')}</dl>`;
+    case 'list':
+      return `<ul>${b.items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
+    case 'table':
+      return `<table><thead><tr>${b.head.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${b.rows
+        .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table>`;
+    case 'links':
+      return `<ul>${b.items
+        .map((i) => `<li><a href="${escapeHtml(i.href)}">${escapeHtml(i.text)}</a></li>`)
+        .join('')}</ul>`;
+  }
+}
+
+const LANG_NAMES: Record<NoticeLang, string> = { sv: 'Svenska', fi: 'Suomi', en: 'English' };
+
+/**
+ * A whole HTML page. `nav`: the portal page's own links (the other languages and the downloads),
+ * left out of a file saved on its own.
+ */
+export function renderHtml(
+  doc: RenderableDocument,
+  nav?: {
+    languages: (lang: NoticeLang) => string;
+    downloads: Array<{ text: string; href: string }>;
+  },
+): string {
+  const navHtml = nav
+    ? `<nav>${NOTICE_LANGS.filter((l) => l !== doc.lang)
+        .map(
+          (l) =>
+            `<a href="${escapeHtml(nav.languages(l))}" hreflang="${l}" lang="${l}">${LANG_NAMES[l]}</a>`,
+        )
+        .join('')}${nav.downloads
+        .map((d) => `<a href="${escapeHtml(d.href)}">${escapeHtml(d.text)}</a>`)
+        .join('')}</nav>`
+    : '';
+  return `<!doctype html>
+<html lang="${doc.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(doc.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${navHtml}
+<main>
+${doc.blocks.map(htmlBlock).join('\n')}
+</main>
+</body>
+</html>
+`;
+}
+
+/**
+ * Backslash before every character Markdown could read as inline syntax (emphasis, code, links,
+ * HTML, tables, entities), and before what would start a block at the beginning of a line (a
+ * heading, a list, a quote); line breaks kept as breaks.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((line) =>
+      line
+        .replace(/[\\`*_[\]<>|~&!#]/g, '\\$&')
+        .replace(/^(\s*)([#+\-=>])/, '$1\\$2')
+        .replace(/^(\s*\d+)([.)])/, '$1\\$2'),
+    )
+    .join('  \n');
+}
+
+/** A table cell: one line, pipes escaped. */
+const cell = (text: string) => escapeMarkdown(text).replace(/ {2}\n/g, '<br>');
+
+const absolute = (baseUrl: string, href: string) => `${baseUrl.replace(/\/+$/, '')}${href}`;
+
+export function renderMarkdown(doc: RenderableDocument, baseUrl: string): string {
+  const out: string[] = [];
+  for (const b of doc.blocks) {
+    switch (b.kind) {
+      case 'heading':
+        out.push(`${'#'.repeat(b.level)} ${escapeMarkdown(b.text)}`);
+        break;
+      case 'paragraph':
+        out.push(escapeMarkdown(b.text));
+        break;
+      case 'pairs':
+        out.push(
+          b.items
+            .map(
+              (i) =>
+                `- **${escapeMarkdown(i.term)}**: ${escapeMarkdown(i.text)}${i.note ? ` (${escapeMarkdown(i.note)})` : ''}`,
+            )
+            .join('\n'),
+        );
+        break;
+      case 'list':
+        out.push(b.items.map((i) => `- ${escapeMarkdown(i)}`).join('\n'));
+        break;
+      case 'table':
+        out.push(
+          [
+            `| ${b.head.map(cell).join(' | ')} |`,
+            `| ${b.head.map(() => '---').join(' | ')} |`,
+            ...b.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+          ].join('\n'),
+        );
+        break;
+      case 'links':
+        out.push(
+          b.items
+            .map((i) => `- [${escapeMarkdown(i.text)}](<${absolute(baseUrl, i.href)}>)`)
+            .join('\n'),
+        );
+        break;
+    }
+  }
+  return `${out.join('\n\n')}\n`;
+}
+
+/** The access copy's blocks: a link becomes a list item with its address written out. */
+function pdfBlocks(doc: RenderableDocument, baseUrl: string): Block[] {
+  return doc.blocks.map((b) =>
+    b.kind === 'links'
+      ? { kind: 'list', items: b.items.map((i) => `${i.text}: ${absolute(baseUrl, i.href)}`) }
+      : b,
+  );
+}
+
+export async function renderNoticePdf(
+  doc: RenderableDocument,
+  baseUrl: string,
+  createdAt: Date,
+): Promise<Buffer> {
+  return renderPdf(
+    { lang: doc.lang, title: doc.title, blocks: pdfBlocks(doc, baseUrl) },
+    { createdAt, truncated: '…' },
+  );
+}

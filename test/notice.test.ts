@@ -1,0 +1,541 @@
+/**
+ * The privacy notice (Art. 13/14) and the records of processing (Art. 30), read as a reader and a
+ * DPO would: every example definition gives a complete notice in each language, with each item the
+ * definition answers and the rest named as unanswered; the public page shows hostile definition
+ * text as text; the PDF and the Markdown say the same; the Art. 30 CSV has its columns and a row
+ * per purpose; the records need read_audit; bad parameters are refused naming the field.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import { extractText, getDocumentProxy } from 'unpdf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify } from 'yaml';
+import {
+  loadDefinition,
+  type Register,
+  type RegisterDefinition,
+} from '../src/modules/definition/index.ts';
+import {
+  CONTROLLER_COLUMNS,
+  createNoticeService,
+  NOTICE_ITEMS,
+  NOTICE_LANGS,
+  diffMaterial,
+  materialOf,
+  noticeGaps,
+  PROCESSOR_COLUMNS,
+  type NoticeLang,
+} from '../src/modules/notice/index.ts';
+import { packageMessages } from '../src/modules/subjects/index.ts';
+import { noticeMessages } from '../src/modules/notice/messages.ts';
+import { newStaffSession } from './factories.ts';
+import { createTestContext, DATABASES, ROOT, type TestContext } from './helpers.ts';
+
+const exec = promisify(execFile);
+const EXAMPLES = join(ROOT, 'examples');
+
+/** The page as a reader sees it: tags dropped, entities decoded. */
+function pageText(html: string): string {
+  return html
+    .replace(/<style>[\s\S]*?<\/style>/, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+const squash = (s: string) => s.replace(/\s+/g, '');
+/** Markdown as read: backslash escapes dropped. */
+const unescapeMd = (s: string) => s.replace(/\\(.)/g, '$1');
+
+async function pdfText(bytes: Buffer): Promise<string> {
+  const pdf = await getDocumentProxy(new Uint8Array(bytes));
+  return (await extractText(pdf, { mergePages: true })).text;
+}
+
+async function examples(): Promise<Array<{ file: string; register: Register }>> {
+  const files = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort();
+  return Promise.all(
+    files.map(async (f) => ({ file: f, register: await loadDefinition(join(EXAMPLES, f)) })),
+  );
+}
+
+/** A definition file made from an example with `change` applied to its parsed YAML. */
+async function variant(
+  dir: string,
+  name: string,
+  change: (doc: RegisterDefinition) => void,
+): Promise<string> {
+  const doc = parseYaml(await readFile(join(EXAMPLES, 'demo.yaml'), 'utf8')) as RegisterDefinition;
+  change(doc);
+  const file = join(dir, name);
+  await writeFile(file, stringify(doc));
+  return file;
+}
+
+describe('the privacy notice of each example definition', async () => {
+  const all = await examples();
+  it('finds the examples', () => {
+    expect(all.map((e) => e.file)).toEqual(
+      expect.arrayContaining(['demo.yaml', 'chat-marketing.yaml', 'saas-processor.yaml']),
+    );
+  });
+
+  for (const { file, register } of all) {
+    for (const lang of NOTICE_LANGS) {
+      it(`${file} in ${lang}: every Art. 13/14 item, in the language, in HTML, Markdown and PDF`, async () => {
+        const def = register.definition;
+        const m = noticeMessages[lang];
+        const pm = packageMessages[lang];
+        const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+        const html = pageText((await service.render(lang, 'html')).body as string);
+        const md = unescapeMd((await service.render(lang, 'md')).body as string);
+        const pdf = squash(await pdfText((await service.render(lang, 'pdf')).body as Buffer));
+        const gaps = service.completeness().gaps;
+
+        const expected: string[] = [
+          // A heading per item, the unanswered ones among them.
+          ...NOTICE_ITEMS.map((i) => i.heading(m)),
+          // Controller and contact, DPO where given.
+          def.controller.name,
+          def.controller.email,
+          ...(def.controller.phone ? [def.controller.phone] : []),
+          ...(def.controller.dpo ? [def.controller.dpo.name] : []),
+          // Purposes with their bases and interests, in this language.
+          ...def.purposes.map((p) => p.label[lang]),
+          ...def.purposes.map((p) => pm.legalBases[p.legalBasis]),
+          ...def.purposes.flatMap((p) =>
+            p.legitimateInterest ? [p.legitimateInterest[lang]] : [],
+          ),
+          // Categories and sources.
+          ...def.categories.map((c) => c.label[lang]),
+          ...def.sources.map((s) => s.label[lang]),
+          // Recipients and transfers with their safeguards.
+          ...def.recipients.map((r) => r.name),
+          ...def.transfers.flatMap((t) => (t.mechanism ? [pm.mechanisms[t.mechanism]] : [])),
+          // Retention rules and legal holds.
+          ...def.retention.rules.map((r) => r.label[lang]),
+          ...def.retention.legalHolds.map((h) => h.law),
+          // Each right offered, how to use it, withdrawal, the authority.
+          ...def.rights.offered.map((o) => pm.rightNames[o.right]),
+          ...def.rights.offered.map((o) => m.rightText[o.right]),
+          ...def.rights.channels.map((c) => m.channelKinds[c.kind] as string),
+          def.supervisoryAuthority.name[lang],
+          def.supervisoryAuthority.website,
+          // Security statements and the cookie table.
+          ...def.security.map((s) => s[lang]),
+          ...def.cookies.map((c) => c.name),
+        ];
+        for (const text of expected) {
+          expect(html, `${file} ${lang} HTML: ${text}`).toContain(text);
+          expect(md, `${file} ${lang} Markdown: ${text}`).toContain(text);
+          expect(pdf, `${file} ${lang} PDF: ${text}`).toContain(squash(text));
+        }
+        // What the definition leaves unanswered is named, in the reader's language.
+        expect(gaps.map((g) => g.item)).toEqual(
+          expect.arrayContaining(['requirement', 'automated_decisions']),
+        );
+        expect(html).toContain(m.unanswered);
+        expect(html).toContain(m.gaps);
+        for (const g of gaps) {
+          const item = NOTICE_ITEMS.find((i) => i.id === g.item);
+          expect(html).toContain(`${item?.heading(m)} (${item?.article})`);
+        }
+        // The links to the portal's request and preference pages, absolute where the file leaves it.
+        if (def.rights.channels.some((c) => c.kind === 'portal')) {
+          expect(md).toContain('(<https://portal.example.com/requests/new>)');
+          expect(pdf).toContain(squash('https://portal.example.com/requests/new'));
+        }
+        expect(md).toContain('(<https://portal.example.com/preferences>)');
+      });
+    }
+  }
+
+  it('is in the language asked for, not in another', () => {
+    const { register } = all.find((e) => e.file === 'demo.yaml')!;
+    const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+    const texts = Object.fromEntries(
+      NOTICE_LANGS.map((l) => [l, pageText(service.page(l))]),
+    ) as Record<NoticeLang, string>;
+    expect(texts.fi).toContain('Tietosuojaseloste');
+    expect(texts.fi).not.toContain('Privacy notice');
+    expect(texts.sv).toContain('Dataskyddsbeskrivning');
+    expect(texts.sv).not.toContain('Tietosuojaseloste');
+    expect(texts.en).toContain('Privacy notice');
+    expect(texts.en).not.toContain('Dataskyddsbeskrivning');
+  });
+
+  it('names a missing DPO, an unsafeguarded transfer and a missing right as unanswered', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-'));
+    try {
+      const file = await variant(dir, 'gaps.yaml', (doc) => {
+        delete doc.controller.dpo;
+        doc.rights.offered = doc.rights.offered.filter((o) => o.right !== 'restriction');
+      });
+      const register = await loadDefinition(file);
+      const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+      const gaps = service.completeness().gaps;
+      expect(gaps).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ item: 'dpo', path: 'controller.dpo' }),
+          expect.objectContaining({ item: 'rights', path: 'rights.offered' }),
+        ]),
+      );
+      for (const g of gaps) {
+        expect(g.message).toMatch(/Art\. \d+/);
+      }
+      // A transfer without its safeguard (the loader refuses it today; an `unknown` one will pass).
+      const unsafeguarded = structuredClone(register.definition);
+      delete unsafeguarded.transfers[0]!.mechanism;
+      expect(noticeGaps(unsafeguarded)).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ item: 'transfers', path: 'transfers[0].mechanism' }),
+        ]),
+      );
+      const html = pageText(service.page('en'));
+      expect(html).toContain('Data protection officer (Art. 13(1)(b), 14(1)(b))');
+      expect(html).toContain('Your rights (Art. 13(2)(b), 14(2)(c))');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('what changes in substance between two versions', async () => {
+  const { definition } = await loadDefinition(join(EXAMPLES, 'demo.yaml'));
+  it('finds changed bases, added recipients, removed transfers and changed retention, not wording', () => {
+    const next = structuredClone(definition);
+    next.purposes[0]!.legalBasis = 'legitimate_interest';
+    next.purposes[1]!.label = { sv: 'Ny', fi: 'Uusi', en: 'New' };
+    next.recipients.push({ ...next.recipients[0]!, id: 'new_processor', name: 'Uusi Oy' });
+    const removed = next.transfers.shift()!;
+    next.retention.rules[0]!.duration = 'P3Y';
+    next.security = [];
+    expect(diffMaterial(materialOf(definition), materialOf(next))).toEqual([
+      {
+        section: 'purposes',
+        id: definition.purposes[0]!.id,
+        change: 'changed',
+        fields: ['legalBasis'],
+      },
+      { section: 'recipients', id: 'new_processor', change: 'added', fields: [] },
+      {
+        section: 'transfers',
+        id: `${removed.recipient}→${removed.country}`,
+        change: 'removed',
+        fields: [],
+      },
+      {
+        section: 'retention',
+        id: definition.retention.rules[0]!.id,
+        change: 'changed',
+        fields: ['duration'],
+      },
+    ]);
+    expect(diffMaterial(materialOf(definition), materialOf(structuredClone(definition)))).toEqual(
+      [],
+    );
+  });
+});
+
+describe('rekisteri check, notice and records (CLI)', () => {
+  const cli = (...args: string[]) =>
+    exec(process.execPath, [join(ROOT, 'bin/rekisteri.js'), ...args], { cwd: ROOT }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it('reports what the notice leaves unanswered as warnings, and stays valid', async () => {
+    const r = await cli('check', join(EXAMPLES, 'saas-processor.yaml'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /saas-processor\.yaml: valid, 1 warning; the privacy notice leaves 3 items unanswered \(warnings\)/,
+    );
+    expect(r.stdout).toContain(
+      'controller.dpo: warning: the privacy notice leaves "dpo" unanswered',
+    );
+    expect(r.stdout).toContain('(Art. 13(2)(e))');
+  }, 60_000);
+
+  it('prints the notice and the records, and refuses a bad option naming it', async () => {
+    const demo = join(EXAMPLES, 'demo.yaml');
+    const [notice, records, bad, badRole, noProcessor] = await Promise.all([
+      cli('notice', demo, '--lang', 'sv'),
+      cli('records', demo, '--format', 'csv'),
+      cli('notice', demo, '--lang', 'de'),
+      cli('records', demo, '--role', 'boss'),
+      cli('records', demo, '--role', 'processor'),
+    ]);
+    expect(notice.code).toBe(0);
+    expect(notice.stdout).toMatch(/^# Dataskyddsbeskrivning: /);
+    expect(records.code).toBe(0);
+    expect(records.stdout.replace(/^\uFEFF/, '').split('\r\n')[0]).toBe(
+      Object.keys(CONTROLLER_COLUMNS)
+        .map((c) => `"${c}"`)
+        .join(','),
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("option '--lang <lang>' argument 'de' is invalid");
+    expect(badRole.code).not.toBe(0);
+    expect(badRole.stderr).toContain("option '--role <role>'");
+    expect(noProcessor.code).toBe(1);
+    expect(noProcessor.stderr).toContain('register.processorFor');
+  }, 120_000);
+});
+
+for (const kind of DATABASES) {
+  describe(`the notice and the records over HTTP (${kind})`, () => {
+    let t: TestContext;
+    let hostile: TestContext;
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-'));
+      t = await createTestContext(kind);
+      const file = await variant(dir, 'hostile.yaml', (doc) => {
+        doc.controller.name = '<script>alert("controller")</script> Oy';
+        doc.purposes[0]!.label.en = '<img src=x onerror=alert(1)> [click](javascript:alert(2))';
+        doc.categories[0]!.label.en = '| cell | # heading *bold* `code`';
+        doc.register.processorFor = {
+          sv: 'Våra kunders kundregister',
+          fi: 'Asiakkaidemme asiakasrekisterit',
+          en: '=HYPERLINK("http://evil") Our customers’ customer registers',
+        };
+      });
+      hostile = await createTestContext(kind, file);
+    });
+    afterAll(async () => {
+      await t?.close();
+      await hostile?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('serves the notice page at /notice and /{lang}/notice, without sign-in', async () => {
+      for (const lang of NOTICE_LANGS) {
+        const res = await t.app.inject({ url: `/${lang}/notice` });
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.body).toContain(`<html lang="${lang}">`);
+        expect(res.body).toContain(`href="/api/v1/notice?lang=${lang}&amp;format=pdf"`);
+        expect(res.body).toContain('href="/requests/new"');
+        expect(res.body).toContain('href="/preferences"');
+        expect(res.body).not.toMatch(/<script/i);
+      }
+      const asked = await t.app.inject({ url: '/notice', headers: { 'accept-language': 'sv-FI' } });
+      expect(asked.body).toContain('<html lang="sv">');
+      expect((await t.app.inject({ url: '/notice?lang=en' })).body).toContain('<html lang="en">');
+      expect((await t.app.inject({ url: '/de/notice' })).statusCode).toBe(404);
+    });
+
+    it('shows hostile definition text as text in the page and the Markdown', async () => {
+      const page = await hostile.app.inject({ url: '/en/notice' });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toMatch(/<script/i);
+      expect(page.body).not.toMatch(/<img/i);
+      expect(page.body).toContain('&lt;script&gt;alert(&quot;controller&quot;)&lt;/script&gt; Oy');
+      expect(pageText(page.body)).toContain(
+        '<img src=x onerror=alert(1)> [click](javascript:alert(2))',
+      );
+      const md = await hostile.app.inject({ url: '/api/v1/notice?lang=en&format=md' });
+      expect(md.statusCode).toBe(200);
+      expect(md.headers['content-type']).toBe('text/markdown; charset=utf-8');
+      // Neither HTML nor a link nor a table cell nor a heading comes out of the definition's text.
+      expect(md.body).not.toMatch(/(?<!\\)<(script|img)/);
+      expect(md.body).toContain('\\[click\\](javascript:alert(2))');
+      expect(md.body).toContain('\\| cell \\| \\# heading \\*bold\\* \\`code\\`');
+      expect(unescapeMd(md.body)).toContain('<script>alert("controller")</script> Oy');
+    });
+
+    it('gives the notice as PDF and Markdown for download', async () => {
+      const pdf = await t.app.inject({ url: '/api/v1/notice?lang=fi&format=pdf' });
+      expect(pdf.statusCode).toBe(200);
+      expect(pdf.headers['content-type']).toBe('application/pdf');
+      expect(pdf.headers['content-disposition']).toMatch(
+        /^attachment; filename="privacy-notice-[0-9a-f]{12}-fi\.pdf"$/,
+      );
+      expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(squash(await pdfText(pdf.rawPayload))).toContain(squash('Tietosuojaseloste'));
+      const md = await t.app.inject({ url: '/api/v1/notice?lang=sv&format=md' });
+      expect(md.body).toMatch(/^# Dataskyddsbeskrivning: /);
+      const completeness = await t.app.inject({ url: '/api/v1/notice/completeness' });
+      expect(completeness.json()).toMatchObject({
+        complete: false,
+        gaps: expect.arrayContaining([
+          expect.objectContaining({ item: 'requirement', article: 'Art. 13(2)(e)' }),
+        ]),
+      });
+    });
+
+    it('refuses bad parameters naming the field, and changes nothing', async () => {
+      for (const [url, field] of [
+        ['/api/v1/notice?lang=de', 'lang'],
+        ['/api/v1/notice?format=docx', 'format'],
+        ['/api/v1/notice?colour=red', 'colour'],
+      ] as const) {
+        const res = await t.app.inject({ url });
+        expect(res.statusCode, url).toBe(400);
+        expect(res.headers['content-type']).toMatch(/problem\+json/);
+        expect(JSON.stringify(res.json<{ errors: unknown }>().errors), url).toContain(field);
+      }
+      const admin = await newStaffSession(t, 'admin');
+      for (const [url, field] of [
+        ['/api/v1/records?role=boss', 'role'],
+        ['/api/v1/records?format=xlsx', 'format'],
+        ['/api/v1/records?lang=de', 'lang'],
+      ] as const) {
+        const res = await t.app.inject({ url, headers: { cookie: admin.cookie } });
+        expect(res.statusCode, url).toBe(400);
+        expect(JSON.stringify(res.json<{ errors: unknown }>().errors), url).toContain(field);
+      }
+    });
+
+    it('exports the Art. 30(1) records as CSV with a row per purpose, for read_audit only', async () => {
+      const auditor = await newStaffSession(t, 'auditor');
+      const res = await t.app.inject({
+        url: '/api/v1/records?lang=fi&format=csv',
+        headers: { cookie: auditor.cookie },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(res.headers['cache-control']).toBe('no-store');
+      const rows: Array<Record<string, string>> = parse(res.body.replace(/^\uFEFF/, ''), {
+        columns: true,
+      });
+      const def = t.register.definition;
+      expect(Object.keys(rows[0] ?? {})).toEqual(Object.keys(CONTROLLER_COLUMNS));
+      expect(rows.map((r) => r.purpose_id)).toEqual(def.purposes.map((p) => p.id));
+      const bookkeeping = rows.find((r) => r.legal_basis?.startsWith('Lakisääteinen'));
+      expect(bookkeeping?.law).toContain('1336/1997');
+      const newsletter = rows.find((r) => r.purpose_id === 'newsletter');
+      expect(newsletter?.third_country_transfers).toContain('Mailfinch Inc.');
+      expect(newsletter?.third_country_transfers).not.toContain('Birchbark');
+      expect(rows.every((r) => r.security_measures !== '' && r.retention !== '')).toBe(true);
+
+      for (const format of ['html', 'pdf'] as const) {
+        const doc = await t.app.inject({
+          url: `/api/v1/records?lang=en&format=${format}`,
+          headers: { cookie: auditor.cookie },
+        });
+        expect(doc.statusCode).toBe(200);
+        const text = format === 'pdf' ? await pdfText(doc.rawPayload) : pageText(doc.body);
+        expect(squash(text)).toContain(squash('Records of processing activities (Art. 30(1))'));
+      }
+      // Without a processor role in the definition there are no Art. 30(2) records.
+      const none = await t.app.inject({
+        url: '/api/v1/records?role=processor',
+        headers: { cookie: auditor.cookie },
+      });
+      expect(none.statusCode).toBe(404);
+      expect(none.body).toContain('register.processorFor');
+
+      const support = await newStaffSession(t, 'support');
+      const refused = await t.app.inject({
+        url: '/api/v1/records',
+        headers: { cookie: support.cookie },
+      });
+      expect(refused.statusCode).toBe(403);
+      expect((await t.app.inject({ url: '/api/v1/records' })).statusCode).toBe(401);
+    });
+
+    it('exports the Art. 30(2) records where the definition says the company is a processor', async () => {
+      const dpo = await newStaffSession(hostile, 'dpo');
+      const res = await hostile.app.inject({
+        url: '/api/v1/records?role=processor&lang=en',
+        headers: { cookie: dpo.cookie },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const rows: Array<Record<string, string>> = parse(res.body.replace(/^\uFEFF/, ''), {
+        columns: true,
+      });
+      expect(rows).toHaveLength(1);
+      expect(Object.keys(rows[0] ?? {})).toEqual(Object.keys(PROCESSOR_COLUMNS));
+      // The formula guard: a cell that would start a formula in a spreadsheet does not.
+      expect(rows[0]?.controllers_and_processing).toBe(
+        '\'=HYPERLINK("http://evil") Our customers’ customer registers',
+      );
+      expect(rows[0]?.processor).toBe('<script>alert("controller")</script> Oy (3141592-6)');
+    });
+    it('publishes a version with its date once, says when a new one is needed, and diffs', async () => {
+      const before = await t.app.inject({ url: '/api/v1/notice/versions' });
+      expect(before.statusCode).toBe(200);
+      expect(before.json()).toMatchObject({
+        versions: [],
+        current: { publishedAs: null, needsNewVersion: true },
+      });
+      expect(pageText((await t.app.inject({ url: '/en/notice' })).body)).not.toContain(
+        'version 1, dated',
+      );
+      const dpo = await newStaffSession(t, 'dpo');
+      const refused = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: dpo.headers,
+        payload: {},
+      });
+      expect(refused.statusCode).toBe(403);
+      const admin = await newStaffSession(t, 'admin');
+      const bad = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: admin.headers,
+        payload: { date: '2026-02-30' },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(JSON.stringify(bad.json<{ errors: unknown }>().errors)).toContain('date');
+      expect((await t.app.inject({ url: '/api/v1/notice/versions' })).json()).toMatchObject({
+        versions: [],
+      });
+
+      const published = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: admin.headers,
+        payload: { date: '2026-03-01' },
+      });
+      expect(published.statusCode, published.body).toBe(201);
+      expect(published.json()).toMatchObject({ version: 1, date: '2026-03-01' });
+      const again = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: admin.headers,
+        payload: {},
+      });
+      expect(again.statusCode).toBe(409);
+      expect(again.body).toContain('already published as version 1');
+
+      const after = (await t.app.inject({ url: '/api/v1/notice/versions' })).json<{
+        versions: Array<{ version: number; date: string }>;
+        current: { publishedAs: number; needsNewVersion: boolean; changes: unknown[] };
+      }>();
+      expect(after.versions.map((v) => [v.version, v.date])).toEqual([[1, '2026-03-01']]);
+      expect(after.current).toMatchObject({ publishedAs: 1, needsNewVersion: false, changes: [] });
+      // The page says which version it is, and its date.
+      expect(pageText((await t.app.inject({ url: '/en/notice' })).body)).toContain(
+        'version 1, dated 2026-03-01',
+      );
+      expect(pageText((await t.app.inject({ url: '/fi/notice' })).body)).toContain(
+        'versio 1, päivätty 2026-03-01',
+      );
+
+      const frozen = await t.app.inject({ url: '/api/v1/notice/versions/1' });
+      expect(frozen.json<{ notice: Record<string, string> }>().notice.fi).toMatch(
+        /^# Tietosuojaseloste: /,
+      );
+      expect((await t.app.inject({ url: '/api/v1/notice/versions/2' })).statusCode).toBe(404);
+      const diff = await t.app.inject({ url: '/api/v1/notice/versions/diff?from=1' });
+      expect(diff.json()).toEqual({ changes: [] });
+      const badDiff = await t.app.inject({ url: '/api/v1/notice/versions/diff?from=first' });
+      expect(badDiff.statusCode).toBe(400);
+      expect(JSON.stringify(badDiff.json<{ errors: unknown }>().errors)).toContain('from');
+      const missing = await t.app.inject({ url: '/api/v1/notice/versions/diff?from=1&to=7' });
+      expect(missing.statusCode).toBe(404);
+      // The publication is in the access log.
+      const log = await t.services.audit.list({ limit: 20 });
+      expect(log.map((e) => e.action)).toContain('notice.publish');
+    });
+  });
+}
