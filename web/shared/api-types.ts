@@ -5737,6 +5737,7 @@ export interface operations {
         content: {
           'application/json': {
             count: number;
+            fewerThan?: number;
           };
         };
       };

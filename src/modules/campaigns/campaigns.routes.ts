@@ -134,7 +134,14 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
       security,
       summary: "How many people the campaign's audience holds now",
       params,
-      response: { 200: z.object({ count: z.number().int() }), ...errors },
+      response: {
+        200: z.object({
+          count: z.number().int(),
+          /** Set when a filtered audience is smaller than this: `count` is then 0. */
+          fewerThan: z.number().int().optional(),
+        }),
+        ...errors,
+      },
     },
     handler: async (req) => service.count(actorOf(req), req.params.id),
   });

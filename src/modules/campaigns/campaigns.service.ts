@@ -284,15 +284,22 @@ export function createCampaignsService(deps: CampaignsDeps) {
     return rows.map((r) => present(r, counts));
   };
 
-  /** How many people the campaign's audience holds now (before anyone is mailed). */
-  const count = async (actor: Actor, id: string): Promise<{ count: number }> => {
+  /**
+   * How many people the campaign's audience holds now (before anyone is mailed). A filtered
+   * audience under the minimum group is told as `fewerThan`, as an audience's count is
+   * (docs/audiences.md): a campaign's filters would otherwise be the same value oracle.
+   */
+  const count = async (
+    actor: Actor,
+    id: string,
+  ): Promise<{ count: number; fewerThan?: number }> => {
     const row = await load(actor, id);
-    const { count: n } = await deps.audiences.count(actor, {
+    const { count: n, fewerThan } = await deps.audiences.count(actor, {
       purpose: row.purpose,
       channel: row.channel,
       filters: row.filters,
     });
-    return { count: n };
+    return fewerThan === undefined ? { count: n } : { count: n, fewerThan };
   };
 
   const sendJob = defineJob({

@@ -88,8 +88,12 @@ export function CampaignsPage() {
         filters: [],
         content,
       });
-      const { count } = await api.countCampaign(created.id);
-      setNotice(t('campaign.drafted', { count: String(count) }));
+      const { count, fewerThan } = await api.countCampaign(created.id);
+      setNotice(
+        t('campaign.drafted', {
+          count: fewerThan === undefined ? String(count) : `< ${fewerThan}`,
+        }),
+      );
       await queryClient.invalidateQueries({ queryKey: ['campaigns'] });
     } catch (err) {
       setError(explain(err));
