@@ -30,7 +30,7 @@ import {
   type MailService,
   type TemplateName,
 } from '../../mail/index.ts';
-import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
+import { cleanEmail, normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/index.ts';
 import {
@@ -68,6 +68,8 @@ import {
   type ToldHow,
 } from './model.ts';
 import { requestsRepo as repo, type LetterRow, type RequestRow } from './requests.repo.ts';
+import { newToken, TOKEN_LIFETIME_MS } from './tokens.ts';
+import { tokensRepo } from './tokens.repo.ts';
 
 /** How long an access copy may be downloaded once the request is completed. */
 export const DOWNLOAD_DAYS = 30;
@@ -138,6 +140,11 @@ export interface RequestsDeps {
   audit: AuditService;
   mail: Pick<MailService, 'sendMail'>;
   register: Register;
+  /**
+   * The portal's public address, for a fresh verification link mailed when staff change a
+   * request's e-mail address (`correctContact`). Default http://localhost:8080.
+   */
+  publicUrl?: string;
   clock: Clock;
   subjects: Pick<
     SubjectsService,
@@ -272,6 +279,7 @@ export function createRequestsService(deps: RequestsDeps) {
   const allPurposes = def.purposes.map((p) => p.id);
   const callingCode = def.defaultCountryCallingCode;
   const registerName = (lang: RequestLang) => def.register.name[lang];
+  const publicUrl = (deps.publicUrl ?? 'http://localhost:8080').replace(/\/+$/, '');
 
   // --- authorisation ------------------------------------------------------------------------
 
@@ -427,8 +435,12 @@ export function createRequestsService(deps: RequestsDeps) {
    * index through the subjects module under no purpose: a person who objected or is restricted
    * is matched to their own requests too. Nobody when none or several are found.
    */
-  const matchPerson = async (actor: Actor, sealed: RequestSealed): Promise<Match | undefined> => {
-    for (const by of ['email', 'phone'] as const) {
+  const matchPerson = async (
+    actor: Actor,
+    sealed: RequestSealed,
+    only?: 'email',
+  ): Promise<Match | undefined> => {
+    for (const by of only ? [only] : (['email', 'phone'] as const)) {
       const value = sealed[by];
       if (!value) {
         continue;
@@ -456,7 +468,8 @@ export function createRequestsService(deps: RequestsDeps) {
     proof: IdentityProof,
   ): Promise<Match | undefined> =>
     req.subjectId === null && acceptedProofs(req.type, req.channel).includes(proof)
-      ? matchPerson(actor, sealed)
+      ? // A mailed link proves its own address only: never a match by the phone number.
+        matchPerson(actor, sealed, proof === 'email_link' ? 'email' : undefined)
       : undefined;
 
   /** Whether a person exists (a restricted one too). */
@@ -963,7 +976,7 @@ export function createRequestsService(deps: RequestsDeps) {
       const now = clock.now();
       const sealed: RequestSealed = {
         ...emptySealed(),
-        email: input.email?.trim() ?? null,
+        email: input.email === undefined ? null : cleanEmail(input.email),
         phone: input.phone?.trim() ?? null,
         name: input.name?.trim() || null,
         address,
@@ -1056,6 +1069,15 @@ export function createRequestsService(deps: RequestsDeps) {
       }
       const before = await repo.get(db, id);
       const sealed = before ? await openSealed(before) : emptySealed();
+      // A mailed link proves its own address only: a person linked before it (by staff, while
+      // nothing was proven) stays linked only when that address is theirs.
+      const byLink = identity.proof === 'email_link';
+      const owners =
+        before && before.subject_id !== null && byLink
+          ? await subjects.matchForRequest(actor, { email: sealed.email })
+          : [];
+      const linked = before?.subject_id ?? null;
+      const keepLinked = linked !== null && (!byLink || owners.includes(linked));
       const match =
         before && ['received', 'identity_pending'].includes(before.state)
           ? await prematch(
@@ -1063,14 +1085,32 @@ export function createRequestsService(deps: RequestsDeps) {
               {
                 type: before.type as RequestType,
                 channel: before.channel as RequestChannel,
-                subjectId: before.subject_id,
+                subjectId: keepLinked ? before.subject_id : null,
               },
               sealed,
               identity.proof,
             )
           : undefined;
       const row = await withTransaction(db, async (tx) => {
-        const current = await lockIn(tx, id, ['received', 'identity_pending'], 'proven again');
+        let current = await lockIn(tx, id, ['received', 'identity_pending'], 'proven again');
+        if (byLink && current.email_index !== before?.email_index) {
+          // The address changed since the link was followed: it proves nothing now.
+          throw new AppError('conflict', "the request's e-mail address has changed", [
+            {
+              field: 'proof',
+              detail: 'the link was mailed to an address the request no longer gives',
+            },
+          ]);
+        }
+        if (
+          byLink &&
+          current.subject_id !== null &&
+          (current.subject_id !== before?.subject_id || !keepLinked)
+        ) {
+          await repo.update(tx, id, { subject_id: null, updated_at: clock.now() });
+          await step(tx, id, actor, 'unlinked', { by: 'email_link' });
+          current = { ...current, subject_id: null };
+        }
         return recordProof(tx, actor, current, sealed, identity, match);
       });
       return summarise(row);
@@ -1903,9 +1943,13 @@ export function createRequestsService(deps: RequestsDeps) {
 
     /**
      * Corrects the contact details a request gives: its e-mail address (while the request is
-     * open: from then on the person is mailed, and an access copy is downloaded through the
-     * portal's link) and its postal address (letters still waiting are readdressed). The history
-     * and the access log name the fields changed, never their values.
+     * open) and its postal address (letters still waiting are readdressed). Nothing of a
+     * completed request is readdressed (its copy and completion went where they were proven to
+     * go). A new e-mail address voids whatever rested on the old one: unused verification and
+     * download links end; a proof by mailed link is cleared, the person linked on it unlinked and
+     * the request waits for its identity again (the clock stops), a fresh verification link
+     * mailed to the new address; the old address is told it was changed, nothing more. The
+     * history and the access log name the fields changed, never their values.
      */
     async correctContact(
       actor: Actor,
@@ -1947,6 +1991,20 @@ export function createRequestsService(deps: RequestsDeps) {
         if (!current) {
           throw new AppError('not_found', `no request with id ${id}`);
         }
+        if (current.state === 'completed') {
+          const field = fields[0] ?? 'email';
+          throw new AppError(
+            'conflict',
+            `the ${field === 'email' ? 'e-mail' : 'postal'} address of a completed request stays as it was`,
+            fields.map((f) => ({
+              field: f,
+              detail:
+                current.delivery_how !== null && current.delivered_how === null
+                  ? 'the request is completed and its copy is waiting for delivery to the address it was completed for; refuse or hand it over there'
+                  : 'the request is completed; its answer went to the address it had',
+            })),
+          );
+        }
         if (input.email !== undefined && !OPEN.includes(current.state as RequestState)) {
           throw new AppError('conflict', 'the e-mail address of a closed request stays as it was', [
             {
@@ -1961,16 +2019,40 @@ export function createRequestsService(deps: RequestsDeps) {
           ]);
         }
         const sealed = await openSealed(current);
+        const oldEmail = sealed.email;
+        const emailChanged =
+          email !== undefined &&
+          (oldEmail === null || normaliseEmail(oldEmail) !== email || current.email_index === null);
         if (input.email !== undefined) {
-          sealed.email = input.email.trim();
+          sealed.email = cleanEmail(input.email);
         }
         if (address !== undefined) {
           sealed.address = address;
         }
         const now = clock.now();
+        const voided = emailChanged && current.identity_proof === 'email_link';
+        let waitingLink = false;
+        if (emailChanged) {
+          // Every link mailed to the old address ends with it.
+          waitingLink = (await tokensRepo.revoke(tx, id, 'verify', now)) > 0;
+          await tokensRepo.revoke(tx, id, 'download', now);
+        }
         await repo.update(tx, id, {
           sealed: await reseal(id, sealed),
           ...(email ? { email_index: vault.emailIndex(email) ?? null } : {}),
+          ...(voided
+            ? {
+                state: 'identity_pending',
+                identity_proof: null,
+                identity_document: null,
+                identity_checked_by: null,
+                identity_proven_at: null,
+                due_on: null,
+                original_due_on: null,
+                extended: false,
+                subject_id: null,
+              }
+            : {}),
           updated_at: now,
         });
         if (address !== undefined) {
@@ -1996,6 +2078,48 @@ export function createRequestsService(deps: RequestsDeps) {
           subjectId: current.subject_id,
           data: { request: id, fields: [...fields] },
         });
+        if (voided) {
+          // The proof was the old address's: nothing proven remains, nor the person found by it.
+          await step(tx, id, actor, 'identity_voided', {
+            proof: 'email_link',
+            unlinked: current.subject_id !== null,
+          });
+          await step(tx, id, actor, 'identity_pending');
+        }
+        if (emailChanged && sealed.email && (voided || waitingLink)) {
+          const { token, hash } = newToken();
+          await tokensRepo.insert(tx, {
+            tokenHash: hash,
+            requestId: id,
+            kind: 'verify',
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS.verify),
+          });
+          await mail.sendMail(
+            {
+              to: sealed.email,
+              locale: current.lang as RequestLang,
+              template: 'request-verify',
+              data: {
+                register: registerName(current.lang as RequestLang),
+                type: current.type,
+                link: `${publicUrl}/requests/verify#token=${token}`,
+              },
+            },
+            { db: tx },
+          );
+        }
+        if (emailChanged && oldEmail) {
+          await mail.sendMail(
+            {
+              to: oldEmail,
+              locale: current.lang as RequestLang,
+              template: 'request-address-changed',
+              data: { register: registerName(current.lang as RequestLang) },
+            },
+            { db: tx },
+          );
+        }
       });
       return service.get(actor, id);
     },
