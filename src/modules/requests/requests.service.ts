@@ -236,7 +236,12 @@ interface LetterSealed {
 
 const letterAad = (id: string) => `request-letter:${id}`;
 
+/** Completed with a printed copy to post or hand over, not yet delivered. */
+const deliveryPending = (row: RequestRow): boolean =>
+  row.state === 'completed' && row.delivery_how !== null && row.delivered_how === null;
+
 function present(row: RequestRow, now: Date, lettersWaiting = 0): RequestSummary {
+  const pending = deliveryPending(row);
   return {
     id: row.id,
     type: row.type as RequestType,
@@ -250,8 +255,10 @@ function present(row: RequestRow, now: Date, lettersWaiting = 0): RequestSummary
     dueOn: row.due_on,
     originalDueOn: row.original_due_on,
     closedAt: row.closed_at?.toISOString() ?? null,
-    overdue: row.closed_at === null && row.due_on !== null && isOverdue(row.due_on, now),
+    overdue:
+      (row.closed_at === null || pending) && row.due_on !== null && isOverdue(row.due_on, now),
     lettersWaiting,
+    deliveryPending: pending,
   };
 }
 
@@ -2136,6 +2143,7 @@ export function createRequestsService(deps: RequestsDeps) {
       const shredded = await withTransaction(db, (tx) =>
         repo.closeLetters(tx, { ids: shreddedIds }, 'shredded', now),
       );
+      // A completion letter waiting with a printed copy still to deliver stays: it goes with it.
       const old = await repo.waitingSince(
         db,
         new Date(now.getTime() - LETTER_KEEP_DAYS * 86_400_000),
