@@ -454,6 +454,32 @@ export const requestsRepo = {
     return rows.map((r) => r.id);
   },
 
+  /**
+   * Extended requests whose person was not told of the extension by letter within the first
+   * month: the letter is still unsent (or was closed unsent) and the original due date is before
+   * `today`. Ids only.
+   */
+  async extensionsUntold(ex: Executor, today: string): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('requests')
+      .select('id')
+      .where('extended', '=', true)
+      .where('original_due_on', '<', sql<string>`${today}::date`)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('request_letters')
+            .select('request_letters.id')
+            .whereRef('request_letters.request_id', '=', 'requests.id')
+            .where('request_letters.template', '=', 'request-extended')
+            .where('request_letters.sent_how', 'is', null),
+        ),
+      )
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
   /** Letters with text sealed under the server's secret (before 0024): to seal under keys of their own. */
   async serverSealed(ex: Executor): Promise<Array<{ id: string; sealed: Buffer }>> {
     const rows = await ex

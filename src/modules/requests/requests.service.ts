@@ -900,6 +900,32 @@ export function createRequestsService(deps: RequestsDeps) {
 
   const OPEN: readonly RequestState[] = ['received', 'identity_pending', 'in_progress'];
 
+  /**
+   * An extension counts only when the person is told of it within the first month (Art. 12(3)):
+   * told later, or not at all by the original due date, it is void — the due date reverts to the
+   * original, a step in the history says why. In the caller's transaction, the row locked.
+   */
+  const voidExtension = async (
+    tx: Executor,
+    actor: Actor,
+    row: RequestRow,
+    why: 'told_late' | 'not_told',
+  ): Promise<void> => {
+    if (!row.extended || row.original_due_on === null) {
+      return;
+    }
+    await repo.update(tx, row.id, {
+      extended: false,
+      due_on: row.original_due_on,
+      updated_at: clock.now(),
+    });
+    await step(tx, row.id, actor, 'extension_void', {
+      why,
+      dueOn: row.original_due_on,
+      ...(row.due_on ? { was: row.due_on } : {}),
+    });
+  };
+
   // --- the service ----------------------------------------------------------------------------
 
   const service = {
@@ -1770,6 +1796,13 @@ export function createRequestsService(deps: RequestsDeps) {
           throw invalid('on', `not before the letter was due (${helsinkiDate(letter.due_at)})`);
         }
         await sendLetter(tx, actor, current, letter, how, on);
+        if (
+          letter.template === 'request-extended' &&
+          current.original_due_on !== null &&
+          on > current.original_due_on
+        ) {
+          await voidExtension(tx, actor, current, 'told_late');
+        }
       });
       if (sealedWith === 'letter') {
         await eraseLetterKeys([letterId]);
@@ -2137,8 +2170,24 @@ export function createRequestsService(deps: RequestsDeps) {
      * destroyed; letters sealed under the server's secret before 0024 are sealed under keys of
      * their own. Answers how many of each.
      */
-    async tidyLetters(): Promise<{ shredded: number; expired: number; resealed: number }> {
+    async tidyLetters(): Promise<{
+      shredded: number;
+      expired: number;
+      resealed: number;
+      extensionsVoided: number;
+    }> {
       const now = clock.now();
+      // Extensions whose letter was not sent by the original due date are void.
+      let extensionsVoided = 0;
+      for (const id of await repo.extensionsUntold(db, helsinkiDate(now))) {
+        await withTransaction(db, async (tx) => {
+          const row = await repo.get(tx, id, true);
+          if (row?.extended && row.original_due_on !== null) {
+            await voidExtension(tx, system, row, 'not_told');
+            extensionsVoided++;
+          }
+        });
+      }
       const shreddedIds = await repo.waitingOfShredded(db);
       const shredded = await withTransaction(db, (tx) =>
         repo.closeLetters(tx, { ids: shreddedIds }, 'shredded', now),
@@ -2162,7 +2211,7 @@ export function createRequestsService(deps: RequestsDeps) {
         await repo.resealLetter(db, l.id, { sealed: bytes, sealed_with: 'letter' });
         resealed++;
       }
-      return { shredded: shredded.length, expired: expired.length, resealed };
+      return { shredded: shredded.length, expired: expired.length, resealed, extensionsVoided };
     },
 
     /**
@@ -2481,10 +2530,10 @@ export function createRequestsService(deps: RequestsDeps) {
   const lettersSchedule = defineSchedule({
     name: 'requests.letters',
     everySeconds: 86_400,
-    describe: 'closing letters that can no longer be sent',
+    describe: 'closing letters that can no longer be sent, voiding extensions not told in time',
     handler: async (ctx) => {
       const result = await service.tidyLetters();
-      if (result.shredded + result.expired + result.resealed > 0) {
+      if (result.shredded + result.expired + result.resealed + result.extensionsVoided > 0) {
         ctx.log.info(result, 'closed or resealed letters to send');
       }
     },
