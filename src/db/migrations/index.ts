@@ -22,6 +22,7 @@ import * as m0020 from './0020_permission_links.ts';
 import * as m0022 from './0022_address_lists.ts';
 import * as m0023 from './0023_request_letters.ts';
 import * as m0024 from './0024_request_delivery.ts';
+import * as m0029 from './0029_outbox_own_key.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   '0022_address_lists': m0022,
   '0023_request_letters': m0023,
   '0024_request_delivery': m0024,
+  '0029_outbox_own_key': m0029,
 };

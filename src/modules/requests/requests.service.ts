@@ -527,7 +527,8 @@ export function createRequestsService(deps: RequestsDeps) {
       {
         to: sealed.email,
         locale: row.lang as RequestLang,
-        ...(tied && row.subject_id ? { subjectId: row.subject_id } : {}),
+        // Tied to no one after an erasure: under a key of its own, destroyed once it is sent.
+        ...(tied && row.subject_id ? { subjectId: row.subject_id } : { ownKey: !tied }),
         template: message.template,
         data: message.data,
       },
