@@ -175,6 +175,7 @@ export function createServices(deps: {
   });
   const requests = createRequestsService({
     db,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
     keys,
     vault,
     audit,

@@ -204,8 +204,8 @@ describe.each(DATABASES)('portal requests on %s', { timeout: 120_000 }, (kind) =
       state: 'in_progress',
       dueAt: dueDate(now),
     });
-    // 31 January (Helsinki) + one month = 28 February.
-    expect(body.dueAt).toBe('2027-02-28');
+    // 31 January (Helsinki) + one month = 28 February, a Sunday: the next working day.
+    expect(body.dueAt).toBe('2027-03-01');
     const row = await db.handle.db
       .selectFrom('requests')
       .select(['subject_id', 'identity_proof'])

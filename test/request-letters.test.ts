@@ -9,7 +9,7 @@
  * the field and changing nothing; a role without handle_requests gets 403. One app per database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMonths, helsinkiDate } from '../src/modules/requests/index.ts';
+import { addMonths, helsinkiDate, nextWorkingDay } from '../src/modules/requests/index.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
 import { newStaffSession, newSubject, type StaffSession } from './factories.ts';
 
@@ -139,7 +139,7 @@ describe.each(DATABASES)('letters to send on %s', (kind) => {
     const letter = v.letters.find((l) => l.template === 'request-extended') as Letter;
     expect(letter.subject).toBe('The time to answer your request has been extended');
     expect(letter.text).toContain('The archive boxes are being searched by hand.');
-    const due = addMonths(created.dueOn, 2);
+    const due = nextWorkingDay(addMonths(created.dueOn, 2));
     expect(v.dueOn).toBe(due);
     const formatted = new Intl.DateTimeFormat('en-GB', {
       timeZone: 'UTC',

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMPLATES, type TemplateName } from '../src/mail/index.ts';
 import { system } from '../src/lib/actor.ts';
 import type { Clock } from '../src/lib/clock.ts';
-import { createRequestsService, dueDate, addMonths } from '../src/modules/requests/index.ts';
+import {
+  addMonths,
+  createRequestsService,
+  dueDate,
+  nextWorkingDay,
+} from '../src/modules/requests/index.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
 import { newApiKey, newStaffSession, newSubject, type StaffSession } from './factories.ts';
 
@@ -42,7 +47,7 @@ interface Mail {
 async function outbox(t: TestContext): Promise<Mail[]> {
   const rows = await t.db.handle.db
     .selectFrom('outbox')
-    .select(['id', 'template', 'locale', 'sealed', 'subject_id'])
+    .select(['id', 'template', 'locale', 'sealed', 'subject_id', 'own_key'])
     .orderBy('created_at')
     .orderBy('id')
     .execute();
@@ -50,7 +55,14 @@ async function outbox(t: TestContext): Promise<Mail[]> {
   const out: Mail[] = [];
   for (const r of rows) {
     let plain: Buffer;
-    if (r.subject_id === null) {
+    if (r.own_key) {
+      // Sealed under a key of its own (an erasure's completion), named by the mail's id.
+      const wrapped = await t.keys.get(r.id);
+      if (!wrapped) {
+        continue;
+      }
+      plain = vault.open(vault.unwrapSubjectKey(r.id, wrapped), `outbox:${r.id}:own`, r.sealed);
+    } else if (r.subject_id === null) {
       plain = vault.openSecret(`outbox:${r.id}`, r.sealed);
     } else {
       const wrapped = await t.keys.get(r.subject_id);
@@ -274,12 +286,30 @@ describe.each(DATABASES)('requests on %s', (kind) => {
       },
     ]);
 
-    // The completion mail outlives the person's key: sealed under the server's, in Finnish.
+    // The completion mail outlives the person's key, in Finnish: sealed under a key of its own,
+    // not the server's secret, so that a backup of the outbox opens nothing once it is gone.
     const mails = (await outbox(t)).filter((m) => m.to === email);
     expect(mails.map((m) => [m.template, m.locale, m.subjectId])).toEqual([
       ['request-completed', 'fi', null],
     ]);
     expect(mails[0]?.text).toContain('Muut tietosi on poistettu.');
+    const mailId = mails[0]!.id;
+    const row = await t.db.handle.db
+      .selectFrom('outbox')
+      .select(['sealed', 'own_key'])
+      .where('id', '=', mailId)
+      .executeTakeFirstOrThrow();
+    expect(row.own_key).toBe(true);
+    expect(() => t.services.vault.openSecret(`outbox:${mailId}`, row.sealed)).toThrow();
+    expect(await t.keys.get(mailId)).toBeDefined();
+    // Expired (or sent): the row and its key go; the backed-up row opens for no one.
+    await t.db.handle.db
+      .updateTable('outbox')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', mailId)
+      .execute();
+    await t.services.mail.expireOutbox();
+    expect(await t.keys.get(mailId)).toBeUndefined();
 
     // Every request of the person keeps only its type, state, dates and non-personal history.
     await expectShredded([id, otherId]);
@@ -637,7 +667,7 @@ describe.each(DATABASES)('requests on %s', (kind) => {
       dpo.headers,
     );
     expect(extended.statusCode, extended.body).toBe(200);
-    const due = addMonths(created.dueOn, 2);
+    const due = nextWorkingDay(addMonths(created.dueOn, 2));
     expect(extended.json()).toMatchObject({
       extended: true,
       dueOn: due,

@@ -22,7 +22,21 @@ const summary = (id: string, over: Partial<RequestSummary>): RequestSummary => (
   closedAt: null,
   overdue: false,
   lettersWaiting: 0,
+  deliveryPending: false,
   ...over,
+});
+
+describe('a completed request whose printed copy is not yet delivered', () => {
+  it('keeps its urgency in the queue until the delivery is recorded', () => {
+    const today = '2027-03-10';
+    const done = {
+      state: 'completed' as const,
+      dueOn: '2027-03-01',
+      closedAt: '2027-02-20T08:00:00Z',
+    };
+    expect(urgency(summary('a', { ...done, deliveryPending: true }), today)).toBe('overdue');
+    expect(urgency(summary('b', { ...done, deliveryPending: false }), today)).toBe('none');
+  });
 });
 
 describe('days to a due date', () => {

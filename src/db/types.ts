@@ -246,6 +246,8 @@ export interface OutboxTable {
   subject_id: string | null;
   /** The row is removed at this time, delivered or not. */
   expires_at: ColumnType<Date, Date, Date>;
+  /** Sealed under a key of its own in the key store (named by the row's id), destroyed with it. */
+  own_key: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** A request rate-limit counter (src/http/rate-limit); the key only as an HMAC. */

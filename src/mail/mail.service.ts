@@ -42,6 +42,12 @@ export interface MailMessage<T extends TemplateName = TemplateName> {
    * (one being verified); such mail is sealed under the server's key and only expires.
    */
   subjectId?: string;
+  /**
+   * Mail tied to no person that must not outlive its use (an erasure's completion): sealed under
+   * a key of its own in the key store, destroyed when the mail is sent or expires, instead of
+   * under the server's secret. Only without `subjectId`.
+   */
+  ownKey?: boolean;
   template: T;
   locale: Locale;
   data: TemplateData<T>;
@@ -65,6 +71,7 @@ export interface OutboxEntry {
 const envelope = z.strictObject({
   to: z.email().max(320),
   subjectId: z.uuid().optional(),
+  ownKey: z.boolean().optional(),
   template: z.enum(Object.keys(TEMPLATES) as [TemplateName, ...TemplateName[]]),
   locale: z.enum(LOCALES),
   data: z.unknown(),
@@ -87,6 +94,8 @@ function refuse(issues: z.core.$ZodIssue[], prefix = ''): never {
 /** What a sealed row is bound to: its id, and the person whose key sealed it. */
 const aad = (id: string, subjectId: string | null) =>
   subjectId === null ? `outbox:${id}` : `outbox:${id}:subject:${subjectId}`;
+/** The additional data of a mail sealed under a key of its own. */
+const ownAad = (id: string) => `outbox:${id}:own`;
 
 /** How long a mail stays in the outbox by default, delivered or not: seven days. */
 export const DEFAULT_OUTBOX_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -95,7 +104,7 @@ export function createMailService(deps: {
   db: Kysely<Database>;
   vault: Vault;
   /** Person keys: mail to a person is sealed under theirs, and is unreadable once it is gone. */
-  keys: Pick<KeyStore, 'get' | 'getMany'>;
+  keys: Pick<KeyStore, 'get' | 'getMany' | 'put' | 'erase'>;
   /** Where reads of the outbox are recorded. */
   audit: Pick<AuditService, 'log'>;
   clock?: Clock;
@@ -141,11 +150,21 @@ export function createMailService(deps: {
    * a row, and any copy of it, opens for no one.
    */
   const open = (
-    row: { id: string; sealed: Buffer; subject_id: string | null },
+    row: { id: string; sealed: Buffer; subject_id: string | null; own_key: boolean },
     wrapped: Buffer | undefined,
   ) => {
     let plain: Buffer;
-    if (row.subject_id === null) {
+    if (row.own_key) {
+      if (!wrapped) {
+        return undefined;
+      }
+      const key = vault.unwrapSubjectKey(row.id, wrapped);
+      try {
+        plain = vault.open(key, ownAad(row.id), row.sealed);
+      } finally {
+        key.fill(0);
+      }
+    } else if (row.subject_id === null) {
       plain = vault.openSecret(aad(row.id, null), row.sealed);
     } else {
       if (!wrapped) {
@@ -160,8 +179,15 @@ export function createMailService(deps: {
     }
     return sealedPart.parse(JSON.parse(plain.toString('utf8')));
   };
-  const keyOf = async (subjectId: string | null) =>
-    subjectId === null ? undefined : keys.get(subjectId);
+  const keyOf = async (row: { id: string; subject_id: string | null; own_key: boolean }) =>
+    row.own_key ? keys.get(row.id) : row.subject_id === null ? undefined : keys.get(row.subject_id);
+  /** Destroys the keys of mail sealed under keys of their own (sent, expired). */
+  const eraseOwnKeys = async (ids: readonly string[]): Promise<void> => {
+    if (ids.length > 0) {
+      const at = clock.now();
+      await keys.erase(ids.map((id) => ({ subjectId: id, erasedAt: at, reason: 'retention' })));
+    }
+  };
 
   const render = (template: string, locale: string, data: unknown): Rendered => {
     // One template's render takes the data its own schema parsed: seen here as any template.
@@ -184,17 +210,18 @@ export function createMailService(deps: {
       if (!row) {
         return; // delivered already, expired, or its person erased
       }
-      const opened =
-        row.expires_at <= clock.now() ? undefined : open(row, await keyOf(row.subject_id));
+      const opened = row.expires_at <= clock.now() ? undefined : open(row, await keyOf(row));
       if (!opened) {
         // Expired, or to a person erased since: never delivered.
         await outboxRepo.remove(db, outboxId);
+        await eraseOwnKeys(row.own_key ? [row.id] : []);
         return;
       }
       const { to, data } = opened;
       const message = render(row.template, row.locale, data);
       await transporter().sendMail({ to, ...message });
       await outboxRepo.remove(db, outboxId);
+      await eraseOwnKeys(row.own_key ? [row.id] : []);
     },
   });
 
@@ -217,7 +244,11 @@ export function createMailService(deps: {
   });
 
   /** Removes expired mail, delivered or not (a job dropped by hand, a person never reached). */
-  const expireOutbox = (): Promise<number> => outboxRepo.removeExpired(db, clock.now());
+  const expireOutbox = async (): Promise<number> => {
+    const { removed, ownKeys } = await outboxRepo.removeExpired(db, clock.now());
+    await eraseOwnKeys(ownKeys);
+    return removed;
+  };
 
   const expire = defineSchedule({
     name: 'mail.expire',
@@ -258,7 +289,17 @@ export function createMailService(deps: {
       const subjectId = env.data.subjectId ?? null;
       const plain = JSON.stringify({ to: env.data.to, data: data.data });
       let sealed: Buffer;
-      if (subjectId === null) {
+      const ownKey = subjectId === null && message.ownKey === true;
+      if (ownKey) {
+        const fresh = vault.newSubjectKey(id);
+        try {
+          // The key first: a key without a mail opens nothing; a mail without its key is lost.
+          await keys.put([{ subjectId: id, wrapped: fresh.wrapped }], vault.wrapKeyId());
+          sealed = vault.seal(fresh.key, ownAad(id), plain);
+        } finally {
+          fresh.key.fill(0);
+        }
+      } else if (subjectId === null) {
         sealed = vault.sealSecret(aad(id, null), plain);
       } else {
         const wrapped = await keys.get(subjectId);
@@ -284,6 +325,7 @@ export function createMailService(deps: {
           queued: smtp !== undefined,
           subject_id: subjectId,
           expires_at: new Date(now.getTime() + ttlMs),
+          own_key: ownKey,
         });
         if (smtp) {
           await enqueue(tx, deliver, { outboxId: id });
@@ -307,12 +349,14 @@ export function createMailService(deps: {
       requireEveryPurpose(actor, deps.purposes ?? [], 'read the outbox');
       const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 100), 1), 1000);
       const rows = await outboxRepo.list(db, clock.now(), limit);
+      const keyIdOf = (r: (typeof rows)[number]) => (r.own_key ? r.id : r.subject_id);
       const wrapped = await keys.getMany([
-        ...new Set(rows.flatMap((r) => (r.subject_id === null ? [] : [r.subject_id]))),
+        ...new Set(rows.flatMap((r) => (keyIdOf(r) === null ? [] : [keyIdOf(r) as string]))),
       ]);
       const entries: OutboxEntry[] = [];
       for (const row of rows) {
-        const opened = open(row, row.subject_id === null ? undefined : wrapped.get(row.subject_id));
+        const id = keyIdOf(row);
+        const opened = open(row, id === null ? undefined : wrapped.get(id));
         if (!opened) {
           continue;
         }

@@ -10,6 +10,8 @@ export interface OutboxRow {
   created_at: Date;
   subject_id: string | null;
   expires_at: Date;
+  /** Sealed under a key of its own in the key store, named by the row's id (0029). */
+  own_key: boolean;
 }
 
 export const outboxRepo = {
@@ -42,10 +44,17 @@ export const outboxRepo = {
       .execute(),
   markQueued: (ex: Executor, id: string) =>
     ex.updateTable('outbox').set({ queued: true }).where('id', '=', id).execute(),
-  /** Removes every row that expired by `now`, delivered or not; answers how many. */
-  async removeExpired(ex: Executor, now: Date): Promise<number> {
-    const r = await ex.deleteFrom('outbox').where('expires_at', '<=', now).executeTakeFirst();
-    return Number(r.numDeletedRows);
+  /**
+   * Removes every row that expired by `now`, delivered or not; answers how many, and the ids of
+   * those sealed under keys of their own (whose keys are to be destroyed).
+   */
+  async removeExpired(ex: Executor, now: Date): Promise<{ removed: number; ownKeys: string[] }> {
+    const rows = await ex
+      .deleteFrom('outbox')
+      .where('expires_at', '<=', now)
+      .returning(['id', 'own_key'])
+      .execute();
+    return { removed: rows.length, ownKeys: rows.filter((r) => r.own_key).map((r) => r.id) };
   },
   /** Removes every row to one person (their erasure); answers how many. */
   async removeForSubject(ex: Executor, subjectId: string): Promise<number> {

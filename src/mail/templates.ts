@@ -842,6 +842,48 @@ export const signupConfirm: MailTemplate<z.infer<typeof signupConfirmData>> = {
   },
 };
 
+const requestAddressChangedData = z.strictObject({
+  register: z.string().min(1).max(200),
+});
+
+const requestAddressChangedWords: Record<Locale, { subject: string; body: string; ask: string }> = {
+  sv: {
+    subject: 'E-postadressen för din begäran ändrades',
+    body: 'E-postadressen för en begäran du gjort till registret {register} har ändrats. Meddelanden om begäran skickas inte längre hit.',
+    ask: 'Om du inte bad om ändringen, kontakta oss.',
+  },
+  fi: {
+    subject: 'Pyyntösi sähköpostiosoite muutettiin',
+    body: 'Rekisteriin {register} tekemäsi pyynnön sähköpostiosoite on muutettu. Pyyntöä koskevia viestejä ei enää lähetetä tähän osoitteeseen.',
+    ask: 'Jos et pyytänyt muutosta, ota meihin yhteyttä.',
+  },
+  en: {
+    subject: 'The e-mail address of your request was changed',
+    body: 'The e-mail address of a request you made to the register {register} has been changed. Messages about the request are no longer sent here.',
+    ask: 'If you did not ask for this change, please contact us.',
+  },
+};
+
+/**
+ * Tells the address a request gave before staff changed it that it was changed, nothing more
+ * (neither the new address nor the request's content; src/modules/requests).
+ */
+export const requestAddressChanged: MailTemplate<z.infer<typeof requestAddressChangedData>> = {
+  data: requestAddressChangedData,
+  render(locale, data) {
+    const w = requestAddressChangedWords[locale];
+    const body = (register: string) => w.body.replace('{register}', () => register);
+    return {
+      subject: w.subject,
+      text: `${body(data.register)}\n\n${w.ask}\n`,
+      html: page(
+        locale,
+        `<p>${body(`<strong>${escapeHtml(data.register)}</strong>`)}</p>\n<p>${escapeHtml(w.ask)}</p>`,
+      ),
+    };
+  },
+};
+
 export const TEMPLATES = {
   'verify-address': verifyAddress,
   'request-acknowledged': requestAcknowledged,
@@ -851,6 +893,7 @@ export const TEMPLATES = {
   'restriction-lift-notice': restrictionLiftNotice,
   'requests-digest': requestsDigest,
   'request-verify': requestVerify,
+  'request-address-changed': requestAddressChanged,
   'request-download': requestDownload,
   'preferences-link': preferencesLink,
   'signup-confirm': signupConfirm,

@@ -26,7 +26,8 @@ export function cleanEmail(email: string): string {
  */
 export function normaliseEmail(email: string): string | undefined {
   const n = cleanEmail(email.normalize('NFC')).toLowerCase();
-  return /^[^\s@]+@(?:[^\s@.]+\.)+[^\s@.]+$/.test(n) ? n : undefined;
+  // Control characters (a NUL, a line break) are never part of an address.
+  return /^[^\s@\p{Cc}]+@(?:[^\s@.\p{Cc}]+\.)+[^\s@.\p{Cc}]+$/u.test(n) ? n : undefined;
 }
 
 /** E.164-like: `+` and digits. A leading trunk 0 takes the default calling code; 00 becomes +. */

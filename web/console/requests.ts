@@ -73,7 +73,8 @@ export function daysLeft(dueOn: string, today = helsinkiToday()): number {
 export type Urgency = 'overdue' | 'soon' | 'later' | 'none';
 
 export function urgency(r: RequestSummary, today = helsinkiToday()): Urgency {
-  if (!isOpen(r.state) || !r.dueOn) {
+  // A completed request whose printed copy is not yet delivered still counts against its date.
+  if ((!isOpen(r.state) && !r.deliveryPending) || !r.dueOn) {
     return 'none';
   }
   const days = daysLeft(r.dueOn, today);

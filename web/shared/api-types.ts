@@ -1533,6 +1533,8 @@ export interface components {
       overdue: boolean;
       /** @description Letters to the person not yet marked sent (the request gives no e-mail address) */
       lettersWaiting: number;
+      /** @description Completed with a printed copy to post or hand over whose delivery is not yet recorded: listed with the open requests, overdue after its due date until then */
+      deliveryPending: boolean;
     };
     PostalAddress: {
       street: string;
@@ -1617,6 +1619,8 @@ export interface components {
       overdue: boolean;
       /** @description Letters to the person not yet marked sent (the request gives no e-mail address) */
       lettersWaiting: number;
+      /** @description Completed with a printed copy to post or hand over whose delivery is not yet recorded: listed with the open requests, overdue after its due date until then */
+      deliveryPending: boolean;
       contact: {
         email: string | null;
         phone: string | null;

@@ -1,9 +1,11 @@
 /**
  * Deadlines of data subjects' requests (Art. 12(3)), computed, never remembered: a request is due
  * one calendar month after the person's identity was proven, counted in Europe/Helsinki calendar
- * dates and clamped to the end of a shorter month (31 January → 28 or 29 February). An extension
- * adds one or two further months to the original due date, only before that date has passed and
- * only with a reason. Dates are `YYYY-MM-DD` strings throughout: a calendar date has no time zone.
+ * dates and clamped to the end of a shorter month (31 January → 28 or 29 February); a period
+ * that would end on a Saturday, a Sunday or a Finnish public holiday ends on the next working day
+ * (Reg. 1182/71 Art. 3(4)). An extension adds one or two further months, only before the original
+ * due date has passed and only with a reason. Dates are `YYYY-MM-DD` strings throughout: a
+ * calendar date has no time zone.
  */
 
 /** The time zone the controller's calendar runs in. */
@@ -62,9 +64,89 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
+/** Easter Sunday of a Gregorian year (the anonymous Gregorian algorithm). */
+export function easterSunday(year: number): string {
+  const a = year % 19;
+  const b = Math.floor(year / 100);
+  const c = year % 100;
+  const d = Math.floor(b / 4);
+  const e = b % 4;
+  const f = Math.floor((b + 8) / 25);
+  const g = Math.floor((b - f + 1) / 3);
+  const h = (19 * a + b - d - g + 15) % 30;
+  const i = Math.floor(c / 4);
+  const k = c % 4;
+  const l = (32 + 2 * e + 2 * i - h - k) % 7;
+  const m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const month = Math.floor((h + l - 7 * m + 114) / 31);
+  const day = ((h + l - 7 * m + 114) % 31) + 1;
+  return `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
+}
+
+/** The day of the week of a calendar date, 0 Sunday … 6 Saturday. */
+function weekday(date: string): number {
+  const { y, m, d } = parse(date);
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+}
+
+/** The first date on or after `from` that falls on this day of the week. */
+function onOrAfter(from: string, day: number): string {
+  return addDays(from, (day - weekday(from) + 7) % 7);
+}
+
+const holidayCache = new Map<number, Set<string>>();
+
+/**
+ * Finnish public holidays of a year (LAW.md): New Year's Day, Epiphany, Good Friday, Easter Sunday
+ * and Monday, May Day, Ascension Day, Whitsun, Midsummer Eve (by custom) and Day, All Saints' Day,
+ * Independence Day, Christmas Eve, Christmas Day and Boxing Day.
+ */
+export function finnishHolidays(year: number): Set<string> {
+  let days = holidayCache.get(year);
+  if (!days) {
+    const y = pad(year, 4);
+    const easter = easterSunday(year);
+    const midsummerDay = onOrAfter(`${y}-06-20`, 6);
+    days = new Set([
+      `${y}-01-01`,
+      `${y}-01-06`,
+      addDays(easter, -2),
+      easter,
+      addDays(easter, 1),
+      `${y}-05-01`,
+      addDays(easter, 39),
+      addDays(easter, 49),
+      addDays(midsummerDay, -1),
+      midsummerDay,
+      onOrAfter(`${y}-10-31`, 6),
+      `${y}-12-06`,
+      `${y}-12-24`,
+      `${y}-12-25`,
+      `${y}-12-26`,
+    ]);
+    holidayCache.set(year, days);
+  }
+  return days;
+}
+
+/** Whether a calendar date is a working day: not a Saturday, a Sunday or a public holiday. */
+export function isWorkingDay(date: string): boolean {
+  const day = weekday(date);
+  return day !== 0 && day !== 6 && !finnishHolidays(parse(date).y).has(date);
+}
+
+/** The date itself when it is a working day, else the next working day (Reg. 1182/71 Art. 3(4)). */
+export function nextWorkingDay(date: string): string {
+  let d = date;
+  while (!isWorkingDay(d)) {
+    d = addDays(d, 1);
+  }
+  return d;
+}
+
 /** When a request whose identity was proven at this instant is due. */
 export function dueDate(identityProvenAt: Date): string {
-  return addMonths(helsinkiDate(identityProvenAt), 1);
+  return nextWorkingDay(addMonths(helsinkiDate(identityProvenAt), 1));
 }
 
 /** Whether a due date has passed at an instant: the whole due date counts, to its Helsinki midnight. */
@@ -108,7 +190,8 @@ export function extendedDueDate(input: {
   if (input.reason.trim().length === 0) {
     return { ok: false, refusal: { field: 'reason', detail: 'an extension needs a reason' } };
   }
-  if (isOverdue(input.originalDueOn, input.now)) {
+  // The first month ends on a working day: an extension made then is in time.
+  if (isOverdue(nextWorkingDay(input.originalDueOn), input.now)) {
     return {
       ok: false,
       refusal: {
@@ -119,9 +202,10 @@ export function extendedDueDate(input: {
   }
   return {
     ok: true,
-    dueOn:
+    dueOn: nextWorkingDay(
       input.provenOn === undefined
         ? addMonths(input.originalDueOn, input.months)
         : addMonths(input.provenOn, 1 + input.months),
+    ),
   };
 }

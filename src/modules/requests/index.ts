@@ -7,9 +7,13 @@ export {
   addMonths,
   DEADLINE_TIME_ZONE,
   dueDate,
+  easterSunday,
   extendedDueDate,
+  finnishHolidays,
   helsinkiDate,
   isOverdue,
+  isWorkingDay,
+  nextWorkingDay,
 } from './deadlines.ts';
 export { requestEvents } from './events.ts';
 export {

@@ -135,6 +135,11 @@ export interface RequestSummary {
   overdue: boolean;
   /** Letters to the person not yet marked sent (the request gives no e-mail address). */
   lettersWaiting: number;
+  /**
+   * Completed with a printed copy to post or hand over, its delivery not yet recorded: listed with
+   * the open requests, overdue after its due date until the delivery is recorded.
+   */
+  deliveryPending: boolean;
 }
 
 export interface RequestEventView {

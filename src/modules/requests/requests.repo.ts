@@ -2,9 +2,17 @@
  * The requests module's SQL: requests, their history and the recipients told. Every method takes
  * its executor first. Calendar dates are read as `YYYY-MM-DD` text, never through a driver's Date.
  */
-import { sql, type Insertable, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
-import type { RequestLettersTable, RequestsTable } from '../../db/types.ts';
+import type { Database, RequestLettersTable, RequestsTable } from '../../db/types.ts';
+
+/** Completed with a printed copy to post or hand over whose delivery is not recorded yet. */
+const deliveryPending = (eb: ExpressionBuilder<Database, 'requests'>) =>
+  eb.and([
+    eb('state', '=', 'completed'),
+    eb('delivery_how', 'is not', null),
+    eb('delivered_how', 'is', null),
+  ]);
 
 export type RequestRow = Omit<
   Selectable<RequestsTable>,
@@ -150,7 +158,10 @@ export const requestsRepo = {
    */
   async list(ex: Executor, f: RequestFilter): Promise<RequestRow[]> {
     let q = ex.selectFrom('requests').select([...COLUMNS, dueOn, originalDueOn, deliveredOn]);
-    q = f.states ? q.where('state', 'in', [...f.states]) : q.where('closed_at', 'is', null);
+    // Open ones, and completed ones whose printed copy is still to be delivered.
+    q = f.states
+      ? q.where('state', 'in', [...f.states])
+      : q.where((eb) => eb.or([eb('closed_at', 'is', null), deliveryPending(eb)]));
     if (f.type) {
       q = q.where('type', '=', f.type);
     }
@@ -158,7 +169,9 @@ export const requestsRepo = {
       q = q.where('subject_id', '=', f.subjectId);
     }
     return q
-      .orderBy(sql`closed_at is not null`)
+      .orderBy(
+        sql`(closed_at is not null and not (delivery_how is not null and delivered_how is null and state = 'completed'))`,
+      )
       .orderBy(sql`due_on asc nulls last`)
       .orderBy('received_at', 'asc')
       .orderBy('id', 'asc')
@@ -175,7 +188,7 @@ export const requestsRepo = {
     const rows = await ex
       .selectFrom('requests')
       .select(['id', 'type', 'extended', sql<string>`to_char(due_on, 'YYYY-MM-DD')`.as('due_on')])
-      .where('closed_at', 'is', null)
+      .where((eb) => eb.or([eb('closed_at', 'is', null), deliveryPending(eb)]))
       .where('due_on', '<=', sql<string>`${date}::date`)
       .orderBy(sql`due_on asc`)
       .orderBy('id')
@@ -419,6 +432,49 @@ export const requestsRepo = {
       .where('sent_how', 'is', null)
       .where('closed_why', 'is', null)
       .where('due_at', '<', before)
+      // The completion letter of a printed copy still to deliver goes with the copy: kept.
+      .where((eb) =>
+        eb.not(
+          eb.and([
+            eb('template', '=', 'request-completed'),
+            eb.exists(
+              eb
+                .selectFrom('requests')
+                .select('requests.id')
+                .whereRef('requests.id', '=', 'request_letters.request_id')
+                .where('requests.state', '=', 'completed')
+                .where('requests.delivery_how', 'is not', null)
+                .where('requests.delivered_how', 'is', null),
+            ),
+          ]),
+        ),
+      )
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
+  },
+
+  /**
+   * Extended requests whose person was not told of the extension by letter within the first
+   * month: the letter is still unsent (or was closed unsent) and the original due date is before
+   * `today`. Ids only.
+   */
+  async extensionsUntold(ex: Executor, today: string): Promise<string[]> {
+    const rows = await ex
+      .selectFrom('requests')
+      .select('id')
+      .where('extended', '=', true)
+      .where('original_due_on', '<', sql<string>`${today}::date`)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('request_letters')
+            .select('request_letters.id')
+            .whereRef('request_letters.request_id', '=', 'requests.id')
+            .where('request_letters.template', '=', 'request-extended')
+            .where('request_letters.sent_how', 'is', null),
+        ),
+      )
       .orderBy('id')
       .execute();
     return rows.map((r) => r.id);

@@ -69,6 +69,11 @@ const summary = z
       .number()
       .int()
       .describe('Letters to the person not yet marked sent (the request gives no e-mail address)'),
+    deliveryPending: z
+      .boolean()
+      .describe(
+        'Completed with a printed copy to post or hand over whose delivery is not yet recorded: listed with the open requests, overdue after its due date until then',
+      ),
   })
   .meta({ id: 'RequestSummary' });
 

@@ -30,7 +30,7 @@ import {
   type MailService,
   type TemplateName,
 } from '../../mail/index.ts';
-import { normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
+import { cleanEmail, normaliseEmail, normalisePhone } from '../../vault/normalise.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AuditService } from '../audit/index.ts';
 import {
@@ -68,6 +68,8 @@ import {
   type ToldHow,
 } from './model.ts';
 import { requestsRepo as repo, type LetterRow, type RequestRow } from './requests.repo.ts';
+import { newToken, TOKEN_LIFETIME_MS } from './tokens.ts';
+import { tokensRepo } from './tokens.repo.ts';
 
 /** How long an access copy may be downloaded once the request is completed. */
 export const DOWNLOAD_DAYS = 30;
@@ -138,6 +140,11 @@ export interface RequestsDeps {
   audit: AuditService;
   mail: Pick<MailService, 'sendMail'>;
   register: Register;
+  /**
+   * The portal's public address, for a fresh verification link mailed when staff change a
+   * request's e-mail address (`correctContact`). Default http://localhost:8080.
+   */
+  publicUrl?: string;
   clock: Clock;
   subjects: Pick<
     SubjectsService,
@@ -229,7 +236,12 @@ interface LetterSealed {
 
 const letterAad = (id: string) => `request-letter:${id}`;
 
+/** Completed with a printed copy to post or hand over, not yet delivered. */
+const deliveryPending = (row: RequestRow): boolean =>
+  row.state === 'completed' && row.delivery_how !== null && row.delivered_how === null;
+
 function present(row: RequestRow, now: Date, lettersWaiting = 0): RequestSummary {
+  const pending = deliveryPending(row);
   return {
     id: row.id,
     type: row.type as RequestType,
@@ -243,8 +255,10 @@ function present(row: RequestRow, now: Date, lettersWaiting = 0): RequestSummary
     dueOn: row.due_on,
     originalDueOn: row.original_due_on,
     closedAt: row.closed_at?.toISOString() ?? null,
-    overdue: row.closed_at === null && row.due_on !== null && isOverdue(row.due_on, now),
+    overdue:
+      (row.closed_at === null || pending) && row.due_on !== null && isOverdue(row.due_on, now),
     lettersWaiting,
+    deliveryPending: pending,
   };
 }
 
@@ -272,6 +286,7 @@ export function createRequestsService(deps: RequestsDeps) {
   const allPurposes = def.purposes.map((p) => p.id);
   const callingCode = def.defaultCountryCallingCode;
   const registerName = (lang: RequestLang) => def.register.name[lang];
+  const publicUrl = (deps.publicUrl ?? 'http://localhost:8080').replace(/\/+$/, '');
 
   // --- authorisation ------------------------------------------------------------------------
 
@@ -427,8 +442,12 @@ export function createRequestsService(deps: RequestsDeps) {
    * index through the subjects module under no purpose: a person who objected or is restricted
    * is matched to their own requests too. Nobody when none or several are found.
    */
-  const matchPerson = async (actor: Actor, sealed: RequestSealed): Promise<Match | undefined> => {
-    for (const by of ['email', 'phone'] as const) {
+  const matchPerson = async (
+    actor: Actor,
+    sealed: RequestSealed,
+    only?: 'email',
+  ): Promise<Match | undefined> => {
+    for (const by of only ? [only] : (['email', 'phone'] as const)) {
       const value = sealed[by];
       if (!value) {
         continue;
@@ -456,7 +475,8 @@ export function createRequestsService(deps: RequestsDeps) {
     proof: IdentityProof,
   ): Promise<Match | undefined> =>
     req.subjectId === null && acceptedProofs(req.type, req.channel).includes(proof)
-      ? matchPerson(actor, sealed)
+      ? // A mailed link proves its own address only: never a match by the phone number.
+        matchPerson(actor, sealed, proof === 'email_link' ? 'email' : undefined)
       : undefined;
 
   /** Whether a person exists (a restricted one too). */
@@ -507,7 +527,8 @@ export function createRequestsService(deps: RequestsDeps) {
       {
         to: sealed.email,
         locale: row.lang as RequestLang,
-        ...(tied && row.subject_id ? { subjectId: row.subject_id } : {}),
+        // Tied to no one after an erasure: under a key of its own, destroyed once it is sent.
+        ...(tied && row.subject_id ? { subjectId: row.subject_id } : { ownKey: !tied }),
         template: message.template,
         data: message.data,
       },
@@ -880,6 +901,32 @@ export function createRequestsService(deps: RequestsDeps) {
 
   const OPEN: readonly RequestState[] = ['received', 'identity_pending', 'in_progress'];
 
+  /**
+   * An extension counts only when the person is told of it within the first month (Art. 12(3)):
+   * told later, or not at all by the original due date, it is void — the due date reverts to the
+   * original, a step in the history says why. In the caller's transaction, the row locked.
+   */
+  const voidExtension = async (
+    tx: Executor,
+    actor: Actor,
+    row: RequestRow,
+    why: 'told_late' | 'not_told',
+  ): Promise<void> => {
+    if (!row.extended || row.original_due_on === null) {
+      return;
+    }
+    await repo.update(tx, row.id, {
+      extended: false,
+      due_on: row.original_due_on,
+      updated_at: clock.now(),
+    });
+    await step(tx, row.id, actor, 'extension_void', {
+      why,
+      dueOn: row.original_due_on,
+      ...(row.due_on ? { was: row.due_on } : {}),
+    });
+  };
+
   // --- the service ----------------------------------------------------------------------------
 
   const service = {
@@ -963,7 +1010,7 @@ export function createRequestsService(deps: RequestsDeps) {
       const now = clock.now();
       const sealed: RequestSealed = {
         ...emptySealed(),
-        email: input.email?.trim() ?? null,
+        email: input.email === undefined ? null : cleanEmail(input.email),
         phone: input.phone?.trim() ?? null,
         name: input.name?.trim() || null,
         address,
@@ -1056,6 +1103,15 @@ export function createRequestsService(deps: RequestsDeps) {
       }
       const before = await repo.get(db, id);
       const sealed = before ? await openSealed(before) : emptySealed();
+      // A mailed link proves its own address only: a person linked before it (by staff, while
+      // nothing was proven) stays linked only when that address is theirs.
+      const byLink = identity.proof === 'email_link';
+      const owners =
+        before && before.subject_id !== null && byLink
+          ? await subjects.matchForRequest(actor, { email: sealed.email })
+          : [];
+      const linked = before?.subject_id ?? null;
+      const keepLinked = linked !== null && (!byLink || owners.includes(linked));
       const match =
         before && ['received', 'identity_pending'].includes(before.state)
           ? await prematch(
@@ -1063,14 +1119,32 @@ export function createRequestsService(deps: RequestsDeps) {
               {
                 type: before.type as RequestType,
                 channel: before.channel as RequestChannel,
-                subjectId: before.subject_id,
+                subjectId: keepLinked ? before.subject_id : null,
               },
               sealed,
               identity.proof,
             )
           : undefined;
       const row = await withTransaction(db, async (tx) => {
-        const current = await lockIn(tx, id, ['received', 'identity_pending'], 'proven again');
+        let current = await lockIn(tx, id, ['received', 'identity_pending'], 'proven again');
+        if (byLink && current.email_index !== before?.email_index) {
+          // The address changed since the link was followed: it proves nothing now.
+          throw new AppError('conflict', "the request's e-mail address has changed", [
+            {
+              field: 'proof',
+              detail: 'the link was mailed to an address the request no longer gives',
+            },
+          ]);
+        }
+        if (
+          byLink &&
+          current.subject_id !== null &&
+          (current.subject_id !== before?.subject_id || !keepLinked)
+        ) {
+          await repo.update(tx, id, { subject_id: null, updated_at: clock.now() });
+          await step(tx, id, actor, 'unlinked', { by: 'email_link' });
+          current = { ...current, subject_id: null };
+        }
         return recordProof(tx, actor, current, sealed, identity, match);
       });
       return summarise(row);
@@ -1723,6 +1797,13 @@ export function createRequestsService(deps: RequestsDeps) {
           throw invalid('on', `not before the letter was due (${helsinkiDate(letter.due_at)})`);
         }
         await sendLetter(tx, actor, current, letter, how, on);
+        if (
+          letter.template === 'request-extended' &&
+          current.original_due_on !== null &&
+          on > current.original_due_on
+        ) {
+          await voidExtension(tx, actor, current, 'told_late');
+        }
       });
       if (sealedWith === 'letter') {
         await eraseLetterKeys([letterId]);
@@ -1903,9 +1984,13 @@ export function createRequestsService(deps: RequestsDeps) {
 
     /**
      * Corrects the contact details a request gives: its e-mail address (while the request is
-     * open: from then on the person is mailed, and an access copy is downloaded through the
-     * portal's link) and its postal address (letters still waiting are readdressed). The history
-     * and the access log name the fields changed, never their values.
+     * open) and its postal address (letters still waiting are readdressed). Nothing of a
+     * completed request is readdressed (its copy and completion went where they were proven to
+     * go). A new e-mail address voids whatever rested on the old one: unused verification and
+     * download links end; a proof by mailed link is cleared, the person linked on it unlinked and
+     * the request waits for its identity again (the clock stops), a fresh verification link
+     * mailed to the new address; the old address is told it was changed, nothing more. The
+     * history and the access log name the fields changed, never their values.
      */
     async correctContact(
       actor: Actor,
@@ -1947,6 +2032,20 @@ export function createRequestsService(deps: RequestsDeps) {
         if (!current) {
           throw new AppError('not_found', `no request with id ${id}`);
         }
+        if (current.state === 'completed') {
+          const field = fields[0] ?? 'email';
+          throw new AppError(
+            'conflict',
+            `the ${field === 'email' ? 'e-mail' : 'postal'} address of a completed request stays as it was`,
+            fields.map((f) => ({
+              field: f,
+              detail:
+                current.delivery_how !== null && current.delivered_how === null
+                  ? 'the request is completed and its copy is waiting for delivery to the address it was completed for; refuse or hand it over there'
+                  : 'the request is completed; its answer went to the address it had',
+            })),
+          );
+        }
         if (input.email !== undefined && !OPEN.includes(current.state as RequestState)) {
           throw new AppError('conflict', 'the e-mail address of a closed request stays as it was', [
             {
@@ -1961,16 +2060,40 @@ export function createRequestsService(deps: RequestsDeps) {
           ]);
         }
         const sealed = await openSealed(current);
+        const oldEmail = sealed.email;
+        const emailChanged =
+          email !== undefined &&
+          (oldEmail === null || normaliseEmail(oldEmail) !== email || current.email_index === null);
         if (input.email !== undefined) {
-          sealed.email = input.email.trim();
+          sealed.email = cleanEmail(input.email);
         }
         if (address !== undefined) {
           sealed.address = address;
         }
         const now = clock.now();
+        const voided = emailChanged && current.identity_proof === 'email_link';
+        let waitingLink = false;
+        if (emailChanged) {
+          // Every link mailed to the old address ends with it.
+          waitingLink = (await tokensRepo.revoke(tx, id, 'verify', now)) > 0;
+          await tokensRepo.revoke(tx, id, 'download', now);
+        }
         await repo.update(tx, id, {
           sealed: await reseal(id, sealed),
           ...(email ? { email_index: vault.emailIndex(email) ?? null } : {}),
+          ...(voided
+            ? {
+                state: 'identity_pending',
+                identity_proof: null,
+                identity_document: null,
+                identity_checked_by: null,
+                identity_proven_at: null,
+                due_on: null,
+                original_due_on: null,
+                extended: false,
+                subject_id: null,
+              }
+            : {}),
           updated_at: now,
         });
         if (address !== undefined) {
@@ -1996,6 +2119,48 @@ export function createRequestsService(deps: RequestsDeps) {
           subjectId: current.subject_id,
           data: { request: id, fields: [...fields] },
         });
+        if (voided) {
+          // The proof was the old address's: nothing proven remains, nor the person found by it.
+          await step(tx, id, actor, 'identity_voided', {
+            proof: 'email_link',
+            unlinked: current.subject_id !== null,
+          });
+          await step(tx, id, actor, 'identity_pending');
+        }
+        if (emailChanged && sealed.email && (voided || waitingLink)) {
+          const { token, hash } = newToken();
+          await tokensRepo.insert(tx, {
+            tokenHash: hash,
+            requestId: id,
+            kind: 'verify',
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS.verify),
+          });
+          await mail.sendMail(
+            {
+              to: sealed.email,
+              locale: current.lang as RequestLang,
+              template: 'request-verify',
+              data: {
+                register: registerName(current.lang as RequestLang),
+                type: current.type,
+                link: `${publicUrl}/requests/verify#token=${token}`,
+              },
+            },
+            { db: tx },
+          );
+        }
+        if (emailChanged && oldEmail) {
+          await mail.sendMail(
+            {
+              to: oldEmail,
+              locale: current.lang as RequestLang,
+              template: 'request-address-changed',
+              data: { register: registerName(current.lang as RequestLang) },
+            },
+            { db: tx },
+          );
+        }
       });
       return service.get(actor, id);
     },
@@ -2006,12 +2171,29 @@ export function createRequestsService(deps: RequestsDeps) {
      * destroyed; letters sealed under the server's secret before 0024 are sealed under keys of
      * their own. Answers how many of each.
      */
-    async tidyLetters(): Promise<{ shredded: number; expired: number; resealed: number }> {
+    async tidyLetters(): Promise<{
+      shredded: number;
+      expired: number;
+      resealed: number;
+      extensionsVoided: number;
+    }> {
       const now = clock.now();
+      // Extensions whose letter was not sent by the original due date are void.
+      let extensionsVoided = 0;
+      for (const id of await repo.extensionsUntold(db, helsinkiDate(now))) {
+        await withTransaction(db, async (tx) => {
+          const row = await repo.get(tx, id, true);
+          if (row?.extended && row.original_due_on !== null) {
+            await voidExtension(tx, system, row, 'not_told');
+            extensionsVoided++;
+          }
+        });
+      }
       const shreddedIds = await repo.waitingOfShredded(db);
       const shredded = await withTransaction(db, (tx) =>
         repo.closeLetters(tx, { ids: shreddedIds }, 'shredded', now),
       );
+      // A completion letter waiting with a printed copy still to deliver stays: it goes with it.
       const old = await repo.waitingSince(
         db,
         new Date(now.getTime() - LETTER_KEEP_DAYS * 86_400_000),
@@ -2030,7 +2212,7 @@ export function createRequestsService(deps: RequestsDeps) {
         await repo.resealLetter(db, l.id, { sealed: bytes, sealed_with: 'letter' });
         resealed++;
       }
-      return { shredded: shredded.length, expired: expired.length, resealed };
+      return { shredded: shredded.length, expired: expired.length, resealed, extensionsVoided };
     },
 
     /**
@@ -2349,10 +2531,10 @@ export function createRequestsService(deps: RequestsDeps) {
   const lettersSchedule = defineSchedule({
     name: 'requests.letters',
     everySeconds: 86_400,
-    describe: 'closing letters that can no longer be sent',
+    describe: 'closing letters that can no longer be sent, voiding extensions not told in time',
     handler: async (ctx) => {
       const result = await service.tidyLetters();
-      if (result.shredded + result.expired + result.resealed > 0) {
+      if (result.shredded + result.expired + result.resealed + result.extensionsVoided > 0) {
         ctx.log.info(result, 'closed or resealed letters to send');
       }
     },

@@ -243,7 +243,13 @@ export function DueCell({ request, today }: { request: RequestSummary; today: st
   return (
     <span className="due">
       <time dateTime={request.dueOn}>{dayText(i18n, request.dueOn)}</time>
-      {isOpen(request.state) ? (
+      {request.deliveryPending ? (
+        <>
+          <br />
+          <Badge kind="warning">{t('requests.deliveryPending')}</Badge>
+        </>
+      ) : null}
+      {isOpen(request.state) || request.deliveryPending ? (
         <>
           <br />
           {u === 'overdue' ? (
