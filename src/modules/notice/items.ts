@@ -93,6 +93,10 @@ export function basisText(
 const countryText = (ctx: RenderContext, code: string) =>
   isUnknown(code) ? ctx.m.notStated : ctx.country(code);
 
+/** A label marked open-ended where the definition says so. */
+const openEnded = (ctx: RenderContext, label: string, x: { openEnded: boolean }) =>
+  x.openEnded ? `${label} (${ctx.m.openEnded})` : label;
+
 const offered = (def: RegisterDefinition, right: Right) =>
   def.rights.offered.some((o) => o.right === right);
 
@@ -137,8 +141,9 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
           items: [
             { term: m.name, text: ctx.s(c.name) },
             { term: m.businessId, text: ctx.s(c.businessId) },
+            ...(c.vatId ? [{ term: m.vatId, text: ctx.s(c.vatId) }] : []),
             { term: m.address, text: addressText(ctx, c.address) },
-            { term: m.phone, text: ctx.s(c.phone) },
+            ...(c.phone ? [{ term: m.phone, text: ctx.s(c.phone) }] : []),
             { term: m.email, text: ctx.s(c.email) },
             ...(c.website ? [{ term: m.website, text: ctx.s(c.website) }] : []),
             { term: m.contactPerson, text: contactText(ctx, c.contact) },
@@ -213,7 +218,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
       const blocks: NoticeBlock[] = [];
       for (const p of def.purposes) {
         const rule = def.retention.rules.find((r) => r.id === p.retention);
-        blocks.push({ kind: 'heading', level: 3, text: ctx.l(p.label) });
+        blocks.push({ kind: 'heading', level: 3, text: openEnded(ctx, ctx.l(p.label), p) });
         blocks.push({ kind: 'paragraph', text: ctx.l(p.description) });
         blocks.push({
           kind: 'pairs',
@@ -276,7 +281,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
           kind: 'table',
           head: [m.category, m.description, m.fields, m.special],
           rows: ctx.def.categories.map((c) => [
-            ctx.l(c.label),
+            openEnded(ctx, ctx.l(c.label), c),
             c.description ? ctx.l(c.description) : '',
             c.fields.map((f) => ctx.l(f.label)).join(', '),
             c.special ? m.yes : m.no,
@@ -295,7 +300,11 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
         kind: 'list',
         items: ctx.def.sources.map((s) => {
           const isPublic = s.kind === 'public_register' || s.kind === 'social_network';
-          return `${ctx.l(s.label)} (${ctx.pm.sourceKinds[s.kind]}${isPublic ? `; ${ctx.m.publicSource}` : ''})`;
+          const supplies =
+            s.categories.length > 0
+              ? `: ${ctx.m.supplies} ${s.categories.map(ctx.category).join(', ')}`
+              : '';
+          return `${ctx.l(s.label)} (${ctx.pm.sourceKinds[s.kind]}${isPublic ? `; ${ctx.m.publicSource}` : ''})${supplies}`;
         }),
       },
     ],
@@ -307,8 +316,26 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     gaps: () => [],
     render: (ctx) => {
       const { m, pm, def } = ctx;
+      // When data are disclosed beyond the recipients, each with its condition (Art. 13(1)(e)).
+      const disclosures: NoticeBlock[] =
+        def.disclosures.length === 0
+          ? []
+          : [
+              { kind: 'heading', level: 3, text: m.disclosures },
+              {
+                kind: 'list',
+                items: def.disclosures.map((d) => {
+                  const to = d.recipients.map(
+                    (id) => def.recipients.find((r) => r.id === id)?.name ?? id,
+                  );
+                  return `${ctx.l(d.text)}${to.length > 0 ? ` (${ctx.s(to.join(', '))})` : ''}`;
+                }),
+              },
+            ];
       if (def.recipients.length === 0) {
-        return [{ kind: 'paragraph', text: m.noRecipients }];
+        return def.disclosures.length === 0
+          ? [{ kind: 'paragraph', text: m.noRecipients }]
+          : disclosures;
       }
       return [
         {
@@ -323,6 +350,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
             r.purposes.map(ctx.purpose).join(', '),
           ]),
         },
+        ...disclosures,
       ];
     },
   },
