@@ -158,7 +158,7 @@ export function createNoticeService(deps: {
       return r as Rendered;
     },
     completeness: () => completenessOf(def),
-    records: (asked, role, format) => {
+    records: async (asked, role, format) => {
       const lang = published(asked);
       return once(`records:${lang}:${role}:${format}`, async () => {
         const records = buildRecords(def, lang, role);
