@@ -60,10 +60,7 @@ export function noticeCommand(): Command {
         opts: { lang?: NoticeLang; format: NoticeFormat; output?: string },
       ) => {
         const notice = await service(file);
-        await output(
-          await notice.render(notice.published(opts.lang), opts.format),
-          opts.output,
-        );
+        await output(await notice.render(notice.published(opts.lang), opts.format), opts.output);
       },
     );
 }

@@ -214,7 +214,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
             : [],
       ),
     render: (ctx) => {
-      const { m, pm, def } = ctx;
+      const { m, def } = ctx;
       const blocks: NoticeBlock[] = [];
       for (const p of def.purposes) {
         const rule = def.retention.rules.find((r) => r.id === p.retention);
