@@ -39,14 +39,17 @@ async function output(r: Rendered, out: string | undefined) {
   }
 }
 
-const langOption = (fallback: NoticeLang) =>
-  new Option('--lang <lang>', 'the language').choices(NOTICE_LANGS).default(fallback);
+const langOption = () =>
+  new Option(
+    '--lang <lang>',
+    "one of the register's published languages (default: its main language)",
+  ).choices(NOTICE_LANGS);
 
 export function noticeCommand(): Command {
   return new Command('notice')
     .description('Print the privacy notice made from the register definition (Art. 13 and 14)')
     .argument('[file]', 'the definition (default: REKISTERI_REGISTER or ./register.yaml)')
-    .addOption(langOption('fi'))
+    .addOption(langOption())
     .addOption(
       new Option('--format <format>', 'html, md or pdf').choices(NOTICE_FORMATS).default('md'),
     )
@@ -54,10 +57,10 @@ export function noticeCommand(): Command {
     .action(
       async (
         file: string | undefined,
-        opts: { lang: NoticeLang; format: NoticeFormat; output?: string },
+        opts: { lang?: NoticeLang; format: NoticeFormat; output?: string },
       ) => {
         const notice = await service(file);
-        await output(await notice.render(opts.lang, opts.format), opts.output);
+        await output(await notice.render(notice.published(opts.lang), opts.format), opts.output);
       },
     );
 }
@@ -66,7 +69,7 @@ export function recordsCommand(): Command {
   return new Command('records')
     .description('Print the records of processing (Art. 30(1), or 30(2) for --role processor)')
     .argument('[file]', 'the definition (default: REKISTERI_REGISTER or ./register.yaml)')
-    .addOption(langOption('en'))
+    .addOption(langOption())
     .addOption(
       new Option('--format <format>', 'csv, html or pdf').choices(RECORD_FORMATS).default('csv'),
     )
@@ -79,10 +82,10 @@ export function recordsCommand(): Command {
     .action(
       async (
         file: string | undefined,
-        opts: { lang: NoticeLang; format: RecordFormat; role: RecordRole; output?: string },
+        opts: { lang?: NoticeLang; format: RecordFormat; role: RecordRole; output?: string },
       ) => {
         const notice = await service(file);
-        const r = await notice.records(opts.lang, opts.role, opts.format);
+        const r = await notice.records(notice.published(opts.lang), opts.role, opts.format);
         if (!r) {
           console.error(
             'error: the register definition does not say the company processes data for its customers (register.processorFor): there are no Art. 30(2) records',

@@ -432,7 +432,7 @@ export interface paths {
     };
     /**
      * The privacy notice (Art. 13 and 14), made from the register definition
-     * @description Public. `format` html (a self-contained page), md (Markdown) or pdf; `lang` sv, fi or en. Every Art. 13/14 item the definition answers is given, and every item it leaves unanswered is named as such.
+     * @description Public. `format` html (a self-contained page), md (Markdown) or pdf; `lang` one of the languages the register publishes in (`languages` of the definition; its main language when left out; another is refused 400 naming `lang`). Every Art. 13/14 item the definition answers is given, and every item it leaves unanswered is named as such.
      */
     get: operations['getPrivacyNotice'];
     put?: never;
@@ -514,7 +514,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One published version of the notice, as it read then (Markdown by language) */
+    /**
+     * One published version of the notice, as it read then (Markdown by language)
+     * @description Public. `notice` holds the notice in each language the register published it in then.
+     */
     get: operations['getNoticeVersion'];
     put?: never;
     post?: never;
@@ -1278,7 +1281,7 @@ export interface paths {
     };
     /**
      * Records of processing activities (Art. 30), made from the register definition
-     * @description Needs the action read_audit. `role` controller (Art. 30(1), one row per purpose) or processor (Art. 30(2), only where the definition sets register.processorFor: 404 otherwise); `format` csv (UTF-8 with a byte order mark, CRLF, stable column names, texts in `lang`; cells that would start a spreadsheet formula get a leading quote), html or pdf.
+     * @description Needs the action read_audit. `lang` one of the published languages (its main language when left out; another is refused 400 naming `lang`); `role` controller (Art. 30(1), one row per purpose) or processor (Art. 30(2), only where the definition sets register.processorFor: 404 otherwise); `format` csv (UTF-8 with a byte order mark, CRLF, stable column names, texts in `lang`; cells that would start a spreadsheet formula get a leading quote), html or pdf.
      */
     get: operations['exportRecordsOfProcessing'];
     put?: never;
@@ -4371,9 +4374,9 @@ export interface operations {
             /** @description SHA-256 of the definition it was made from */
             digest: string;
             notice: {
-              sv: string;
-              fi: string;
-              en: string;
+              sv?: string;
+              fi?: string;
+              en?: string;
             };
           };
         };

@@ -5,7 +5,7 @@
  * holds no personal data but the controller's published contacts.
  */
 import type { Localized, RegisterDefinition } from '../definition/index.ts';
-import { packageMessages, showable } from '../subjects/index.ts';
+import { formatDuration, packageMessages, showable } from '../subjects/index.ts';
 import { NOTICE_ITEMS, noticeGaps, type NoticeBlock, type RenderContext } from './items.ts';
 import { noticeMessages, type NoticeLang } from './messages.ts';
 
@@ -45,6 +45,29 @@ export function renderContext(
   return { def, lang, m, pm: packageMessages[lang], l, s, country, category, purpose };
 }
 
+/**
+ * The notice's version (the definition's own label, else the definition's digest), its date, its
+ * review and how changes are announced. The first pair is the version: a published version's
+ * number and date take its place on the portal page.
+ */
+function noticeMeta(
+  def: RegisterDefinition,
+  ctx: Omit<RenderContext, 'gaps'>,
+  digest: string,
+): Array<{ term: string; text: string; note?: string }> {
+  const { m, pm } = ctx;
+  const n = def.notice;
+  return [
+    { term: m.version, text: showable(n?.version ?? digest), note: m.generated },
+    ...(n ? [{ term: m.date, text: ctx.s(n.date) }] : []),
+    ...(n?.reviewInterval
+      ? [{ term: m.reviewInterval, text: formatDuration(n.reviewInterval, pm) }]
+      : []),
+    ...(n?.nextReview ? [{ term: m.nextReview, text: ctx.s(n.nextReview) }] : []),
+    ...(n?.changes ? [{ term: m.changes, text: ctx.l(n.changes) }] : []),
+  ];
+}
+
 export function buildNotice(
   def: RegisterDefinition,
   lang: NoticeLang,
@@ -58,12 +81,14 @@ export function buildNotice(
   const blocks: NoticeBlock[] = [
     { kind: 'heading', level: 1, text: title },
     { kind: 'paragraph', text: m.intro(base.s(def.controller.name), registerName) },
-    {
-      kind: 'pairs',
-      // The notice's own date, review and change policy belong here once the definition has them.
-      items: [{ term: m.version, text: showable(opts.version), note: m.generated }],
-    },
+    { kind: 'pairs', items: noticeMeta(def, base, opts.version) },
   ];
+  if (def.notice && def.notice.laws.length > 0) {
+    blocks.push(
+      { kind: 'heading', level: 3, text: m.lawsCited },
+      { kind: 'list', items: def.notice.laws.map((law) => base.s(law)) },
+    );
+  }
   for (const item of NOTICE_ITEMS) {
     const ctx = { ...base, gaps: gaps.filter((g) => g.item === item.id) };
     blocks.push({ kind: 'heading', level: 2, text: item.heading(m) });

@@ -79,6 +79,24 @@ export function consentPurposes(def: RegisterDefinition): string[] {
     .map((p) => p.id);
 }
 
+/** A purpose's basis as the notice says it: "not stated" where the definition says `unknown`. */
+export function basisText(
+  ctx: Pick<RenderContext, 'm' | 'pm'>,
+  basis: RegisterDefinition['purposes'][number]['legalBasis'],
+): string {
+  return isUnknown(basis)
+    ? ctx.m.notStated
+    : `${ctx.pm.legalBases[basis]} (${ctx.m.basisArticle[basis] ?? ''})`;
+}
+
+/** A country by name, or "not stated" where the definition says `unknown`. */
+const countryText = (ctx: RenderContext, code: string) =>
+  isUnknown(code) ? ctx.m.notStated : ctx.country(code);
+
+/** A label marked open-ended where the definition says so. */
+const openEnded = (ctx: RenderContext, label: string, x: { openEnded: boolean }) =>
+  x.openEnded ? `${label} (${ctx.m.openEnded})` : label;
+
 const offered = (def: RegisterDefinition, right: Right) =>
   def.rights.offered.some((o) => o.right === right);
 
@@ -123,8 +141,9 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
           items: [
             { term: m.name, text: ctx.s(c.name) },
             { term: m.businessId, text: ctx.s(c.businessId) },
+            ...(c.vatId ? [{ term: m.vatId, text: ctx.s(c.vatId) }] : []),
             { term: m.address, text: addressText(ctx, c.address) },
-            { term: m.phone, text: ctx.s(c.phone) },
+            ...(c.phone ? [{ term: m.phone, text: ctx.s(c.phone) }] : []),
             { term: m.email, text: ctx.s(c.email) },
             ...(c.website ? [{ term: m.website, text: ctx.s(c.website) }] : []),
             { term: m.contactPerson, text: contactText(ctx, c.contact) },
@@ -173,32 +192,38 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     article: 'Art. 13(1)(c), 14(1)(c)',
     heading: (m) => m.purposes,
     gaps: (def) =>
-      def.purposes.flatMap((p, i) =>
-        p.legalBasis === 'legal_obligation' && !p.law
+      def.purposes.flatMap((p, i): NoticeGap[] =>
+        isUnknown(p.legalBasis)
           ? [
               {
                 item: 'purposes',
-                path: `purposes[${i}].law`,
+                path: `purposes[${i}].legalBasis`,
                 message:
-                  'rests on a legal obligation but names no law that imposes it (Art. 6(3), Art. 13(1)(c))',
+                  'the legal basis is not stated (unknown): the notice must give the basis of each purpose (Art. 13(1)(c), Art. 6(1))',
               },
             ]
-          : [],
+          : p.legalBasis === 'legal_obligation' && !p.law
+            ? [
+                {
+                  item: 'purposes',
+                  path: `purposes[${i}].law`,
+                  message:
+                    'rests on a legal obligation but names no law that imposes it (Art. 6(3), Art. 13(1)(c))',
+                },
+              ]
+            : [],
       ),
     render: (ctx) => {
-      const { m, pm, def } = ctx;
+      const { m, def } = ctx;
       const blocks: NoticeBlock[] = [];
       for (const p of def.purposes) {
         const rule = def.retention.rules.find((r) => r.id === p.retention);
-        blocks.push({ kind: 'heading', level: 3, text: ctx.l(p.label) });
+        blocks.push({ kind: 'heading', level: 3, text: openEnded(ctx, ctx.l(p.label), p) });
         blocks.push({ kind: 'paragraph', text: ctx.l(p.description) });
         blocks.push({
           kind: 'pairs',
           items: [
-            {
-              term: m.legalBasis,
-              text: `${pm.legalBases[p.legalBasis]} (${m.basisArticle[p.legalBasis] ?? ''})`,
-            },
+            { term: m.legalBasis, text: basisText(ctx, p.legalBasis) },
             ...(p.law ? [{ term: m.law, text: ctx.s(p.law) }] : []),
             ...(p.legitimateInterest
               ? [{ term: m.legitimateInterest, text: ctx.l(p.legitimateInterest) }]
@@ -256,7 +281,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
           kind: 'table',
           head: [m.category, m.description, m.fields, m.special],
           rows: ctx.def.categories.map((c) => [
-            ctx.l(c.label),
+            openEnded(ctx, ctx.l(c.label), c),
             c.description ? ctx.l(c.description) : '',
             c.fields.map((f) => ctx.l(f.label)).join(', '),
             c.special ? m.yes : m.no,
@@ -275,7 +300,11 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
         kind: 'list',
         items: ctx.def.sources.map((s) => {
           const isPublic = s.kind === 'public_register' || s.kind === 'social_network';
-          return `${ctx.l(s.label)} (${ctx.pm.sourceKinds[s.kind]}${isPublic ? `; ${ctx.m.publicSource}` : ''})`;
+          const supplies =
+            s.categories.length > 0
+              ? `: ${ctx.m.supplies} ${s.categories.map(ctx.category).join(', ')}`
+              : '';
+          return `${ctx.l(s.label)} (${ctx.pm.sourceKinds[s.kind]}${isPublic ? `; ${ctx.m.publicSource}` : ''})${supplies}`;
         }),
       },
     ],
@@ -287,8 +316,26 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     gaps: () => [],
     render: (ctx) => {
       const { m, pm, def } = ctx;
+      // When data are disclosed beyond the recipients, each with its condition (Art. 13(1)(e)).
+      const disclosures: NoticeBlock[] =
+        def.disclosures.length === 0
+          ? []
+          : [
+              { kind: 'heading', level: 3, text: m.disclosures },
+              {
+                kind: 'list',
+                items: def.disclosures.map((d) => {
+                  const to = d.recipients.map(
+                    (id) => def.recipients.find((r) => r.id === id)?.name ?? id,
+                  );
+                  return `${ctx.l(d.text)}${to.length > 0 ? ` (${ctx.s(to.join(', '))})` : ''}`;
+                }),
+              },
+            ];
       if (def.recipients.length === 0) {
-        return [{ kind: 'paragraph', text: m.noRecipients }];
+        return def.disclosures.length === 0
+          ? [{ kind: 'paragraph', text: m.noRecipients }]
+          : disclosures;
       }
       return [
         {
@@ -297,12 +344,13 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
           rows: def.recipients.map((r) => [
             ctx.s(r.name),
             pm.roles[r.role],
-            ctx.country(r.country),
+            countryText(ctx, r.country),
             ctx.l(r.description),
             r.categories.map(ctx.category).join(', '),
             r.purposes.map(ctx.purpose).join(', '),
           ]),
         },
+        ...disclosures,
       ];
     },
   },
@@ -311,33 +359,53 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     article: 'Art. 13(1)(f), 14(1)(f)',
     heading: (m) => m.transfers,
     gaps: (def) => [
-      ...def.transfers.flatMap((t, i) =>
-        t.mechanism === undefined && countriesOutsideEea(def, t).length > 0
+      ...def.transfers.flatMap((t, i): NoticeGap[] =>
+        isUnknown(t.mechanism)
           ? [
               {
                 item: 'transfers',
                 path: `transfers[${i}].mechanism`,
                 message:
-                  'a transfer outside the EU/EEA without its safeguard: the notice must say which (Art. 13(1)(f), Art. 46)',
+                  'the safeguard of a transfer is not stated (unknown): the notice must say which (Art. 13(1)(f), Art. 46)',
               },
             ]
-          : [],
+          : t.mechanism === undefined && countriesOutsideEea(def, t).length > 0
+            ? [
+                {
+                  item: 'transfers',
+                  path: `transfers[${i}].mechanism`,
+                  message:
+                    'a transfer outside the EU/EEA without its safeguard: the notice must say which (Art. 13(1)(f), Art. 46)',
+                },
+              ]
+            : [],
       ),
-      ...def.recipients.flatMap((r, i) =>
-        !EEA_COUNTRIES.has(r.country) && !def.transfers.some((t) => t.recipient === r.id)
+      ...def.recipients.flatMap((r, i): NoticeGap[] =>
+        isUnknown(r.country)
           ? [
               {
                 item: 'transfers',
                 path: `recipients[${i}].country`,
-                message: `the recipient is in ${r.country}, outside the EU/EEA, but no transfer states its safeguard (Art. 13(1)(f))`,
+                message:
+                  'where the recipient is is not stated (unknown): the notice must say whether data leave the EU/EEA (Art. 13(1)(f))',
               },
             ]
-          : [],
+          : !EEA_COUNTRIES.has(r.country) && !def.transfers.some((t) => t.recipient === r.id)
+            ? [
+                {
+                  item: 'transfers',
+                  path: `recipients[${i}].country`,
+                  message: `the recipient is in ${r.country}, outside the EU/EEA, but no transfer states its safeguard (Art. 13(1)(f))`,
+                },
+              ]
+            : [],
       ),
     ],
     render: (ctx) => {
       const { m, pm, def } = ctx;
-      const outside = def.transfers.filter((t) => countriesOutsideEea(def, t).length > 0);
+      const outside = def.transfers.filter(
+        (t) => countriesOutsideEea(def, t).length > 0 || isUnknown(t.mechanism),
+      );
       if (outside.length === 0 && ctx.gaps.length === 0) {
         return [{ kind: 'paragraph', text: m.noTransfers }];
       }
@@ -350,7 +418,9 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
             name(t.recipient),
             ctx.country(t.country),
             [
-              t.mechanism ? pm.mechanisms[t.mechanism] : m.unanswered,
+              t.mechanism === undefined || isUnknown(t.mechanism)
+                ? m.notStated
+                : pm.mechanisms[t.mechanism],
               t.sccModule ? m.sccModule(t.sccModule) : '',
               t.derogation ? `${m.derogation}: ${ctx.s(t.derogation)}` : '',
             ]
@@ -368,7 +438,19 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     id: 'retention',
     article: 'Art. 13(2)(a), 14(2)(a)',
     heading: (m) => m.retentionHeading,
-    gaps: () => [],
+    gaps: (def) =>
+      def.retention.rules.flatMap((r, i): NoticeGap[] =>
+        isUnknown(r.duration)
+          ? [
+              {
+                item: 'retention',
+                path: `retention.rules[${i}].duration`,
+                message:
+                  'how long the data are kept is not stated (unknown): the notice must give the period or how it is decided (Art. 13(2)(a))',
+              },
+            ]
+          : [],
+      ),
     render: (ctx) => {
       const { m, def } = ctx;
       const blocks: NoticeBlock[] = [
@@ -403,7 +485,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
           },
         );
       }
-      return blocks;
+      return [...blocks, ...unanswered(ctx)];
     },
   },
   {
@@ -663,12 +745,12 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
 ];
 
 export function retentionText(
-  ctx: Pick<RenderContext, 'pm'>,
+  ctx: Pick<RenderContext, 'pm' | 'm'>,
   r: { duration: string; from?: RegisterDefinition['retention']['rules'][number]['from'] },
 ): string {
   // A period the notice does not state (`unknown`) is named as such, never invented.
   if (isUnknown(r.duration) || r.from === undefined) {
-    return ctx.pm.legalBases.unknown;
+    return ctx.m.notStated;
   }
   return ctx.pm.durationFrom(formatDuration(r.duration, ctx.pm), ctx.pm.events[r.from]);
 }

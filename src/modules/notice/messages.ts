@@ -116,6 +116,17 @@ export interface NoticeMessages {
   processorFor: string;
   notStated: string;
   securityMeasures: string;
+  /** The notice's own metadata (definition `notice`). */
+  date: string;
+  nextReview: string;
+  reviewInterval: string;
+  changes: string;
+  lawsCited: string;
+  vatId: string;
+  disclosures: string;
+  supplies: string;
+  /** Marks an open-ended category or purpose, stated as the register's notice states it. */
+  openEnded: string;
 }
 
 const sv: NoticeMessages = {
@@ -273,6 +284,15 @@ const sv: NoticeMessages = {
     'Behandling som vi utför för våra kunders räkning, skapat ur registerbeskrivningen.',
   processorFor: 'För vems räkning och vad',
   notStated: 'anges inte',
+  date: 'Daterad',
+  nextReview: 'Nästa granskning',
+  reviewInterval: 'Granskningsintervall',
+  changes: 'Hur ändringar meddelas',
+  lawsCited: 'Lagar som beskrivningen hänvisar till',
+  vatId: 'Momsregistreringsnummer',
+  disclosures: 'När uppgifter lämnas ut',
+  supplies: 'lämnar',
+  openEnded: 'öppet angiven',
   securityMeasures: 'Tekniska och organisatoriska skyddsåtgärder',
 };
 
@@ -431,6 +451,15 @@ const fi: NoticeMessages = {
   processorIntro: 'Käsittely, jota teemme asiakkaidemme lukuun, laadittu rekisterin määrittelystä.',
   processorFor: 'Kenen lukuun ja mitä',
   notStated: 'ei ilmoitettu',
+  date: 'Päivätty',
+  nextReview: 'Seuraava tarkistus',
+  reviewInterval: 'Tarkistusväli',
+  changes: 'Miten muutoksista ilmoitetaan',
+  lawsCited: 'Lait, joihin seloste viittaa',
+  vatId: 'ALV-tunniste',
+  disclosures: 'Milloin tietoja luovutetaan',
+  supplies: 'antaa',
+  openEnded: 'avoimesti määritelty',
   securityMeasures: 'Tekniset ja organisatoriset suojatoimet',
 };
 
@@ -589,6 +618,15 @@ const en: NoticeMessages = {
     'Processing we carry out on behalf of our customers, made from the register definition.',
   processorFor: 'On whose behalf and what',
   notStated: 'not stated',
+  date: 'Dated',
+  nextReview: 'Next review',
+  reviewInterval: 'Review interval',
+  changes: 'How changes are announced',
+  lawsCited: 'Laws the notice cites',
+  vatId: 'VAT number',
+  disclosures: 'When data are disclosed',
+  supplies: 'supplies',
+  openEnded: 'open-ended',
   securityMeasures: 'Technical and organisational security measures',
 };
 

@@ -69,9 +69,9 @@ export function noticeRoutes(
       tags,
       summary: 'The privacy notice (Art. 13 and 14), made from the register definition',
       description:
-        'Public. `format` html (a self-contained page), md (Markdown) or pdf; `lang` sv, fi or en. Every Art. 13/14 item the definition answers is given, and every item it leaves unanswered is named as such.',
+        'Public. `format` html (a self-contained page), md (Markdown) or pdf; `lang` one of the languages the register publishes in (`languages` of the definition; its main language when left out; another is refused 400 naming `lang`). Every Art. 13/14 item the definition answers is given, and every item it leaves unanswered is named as such.',
       querystring: z.strictObject({
-        lang: z.enum(NOTICE_LANGS).default('fi'),
+        lang: z.enum(NOTICE_LANGS).optional(),
         format: z.enum(NOTICE_FORMATS).default('html'),
       }),
       response: {
@@ -80,7 +80,8 @@ export function noticeRoutes(
       },
     },
     handler: async (req, reply) => {
-      const { lang, format } = req.query;
+      const { format } = req.query;
+      const lang = notice.published(req.query.lang);
       return send(
         reply,
         await notice.render(lang, format),
@@ -170,10 +171,16 @@ export function noticeRoutes(
       security: [],
       tags,
       summary: 'One published version of the notice, as it read then (Markdown by language)',
+      description:
+        'Public. `notice` holds the notice in each language the register published it in then.',
       params: z.strictObject({ version: versionNumber }),
       response: {
         200: versionSchema.extend({
-          notice: z.strictObject({ sv: z.string(), fi: z.string(), en: z.string() }),
+          notice: z.strictObject({
+            sv: z.string().optional(),
+            fi: z.string().optional(),
+            en: z.string().optional(),
+          }),
         }),
         400: problemSchema,
         404: problemSchema,
@@ -228,9 +235,9 @@ export function noticeStaffRoutes(
       security: [{ session: [] }, { bearer: [] }],
       summary: 'Records of processing activities (Art. 30), made from the register definition',
       description:
-        'Needs the action read_audit. `role` controller (Art. 30(1), one row per purpose) or processor (Art. 30(2), only where the definition sets register.processorFor: 404 otherwise); `format` csv (UTF-8 with a byte order mark, CRLF, stable column names, texts in `lang`; cells that would start a spreadsheet formula get a leading quote), html or pdf.',
+        'Needs the action read_audit. `lang` one of the published languages (its main language when left out; another is refused 400 naming `lang`); `role` controller (Art. 30(1), one row per purpose) or processor (Art. 30(2), only where the definition sets register.processorFor: 404 otherwise); `format` csv (UTF-8 with a byte order mark, CRLF, stable column names, texts in `lang`; cells that would start a spreadsheet formula get a leading quote), html or pdf.',
       querystring: z.strictObject({
-        lang: z.enum(NOTICE_LANGS).default('en'),
+        lang: z.enum(NOTICE_LANGS).optional(),
         role: z.enum(RECORD_ROLES).default('controller'),
         format: z.enum(RECORD_FORMATS).default('csv'),
       }),
@@ -244,7 +251,8 @@ export function noticeStaffRoutes(
     },
     handler: async (req, reply) => {
       requireAction(actorOf(req), 'read_audit');
-      const { lang, role, format } = req.query;
+      const { role, format } = req.query;
+      const lang = notice.published(req.query.lang);
       const rendered = await notice.records(lang, role, format);
       if (!rendered) {
         throw new AppError(
@@ -261,22 +269,29 @@ export function noticeStaffRoutes(
   });
 }
 
-/** The language asked for (`?lang=`), else the browser's first of sv, fi, en, else Finnish. */
-function askedLang(req: FastifyRequest): NoticeLang {
+/**
+ * Among the register's published languages: the one asked for (`?lang=`), else the browser's
+ * first, else the register's main language.
+ */
+function askedLang(req: FastifyRequest, languages: readonly NoticeLang[]): NoticeLang {
+  const published = languages as readonly string[];
   const asked = (req.query as { lang?: unknown } | undefined)?.lang;
-  if (typeof asked === 'string' && (NOTICE_LANGS as readonly string[]).includes(asked)) {
+  if (typeof asked === 'string' && published.includes(asked)) {
     return asked as NoticeLang;
   }
   for (const part of (req.headers['accept-language'] ?? '').split(',')) {
     const tag = part.trim().slice(0, 2).toLowerCase();
-    if ((NOTICE_LANGS as readonly string[]).includes(tag)) {
+    if (published.includes(tag)) {
       return tag as NoticeLang;
     }
   }
-  return 'fi';
+  return languages[0] ?? 'fi';
 }
 
-/** The portal's notice page: `/notice` in the reader's language, `/{lang}/notice` in one. */
+/**
+ * The portal's notice page: `/notice` in the reader's language, `/{lang}/notice` in one; only the
+ * register's published languages have a page (another `/{lang}/notice` is not found).
+ */
 export function noticePages(
   app: FastifyInstance,
   notice: NoticeService,
@@ -286,8 +301,10 @@ export function noticePages(
     const published = await versions.running();
     return reply.code(200).type('text/html; charset=utf-8').send(notice.page(lang, published));
   };
-  app.get('/notice', { schema: { hide: true } }, async (req, reply) => page(reply, askedLang(req)));
-  for (const lang of NOTICE_LANGS) {
+  app.get('/notice', { schema: { hide: true } }, async (req, reply) =>
+    page(reply, askedLang(req, notice.languages)),
+  );
+  for (const lang of notice.languages) {
     app.get(`/${lang}/notice`, { schema: { hide: true } }, async (_req, reply) =>
       page(reply, lang),
     );

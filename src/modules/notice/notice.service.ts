@@ -4,6 +4,7 @@
  * and kept: the public page and its PDF cost nothing after the first call.
  */
 import type { Register } from '../definition/index.ts';
+import { invalid } from '../../lib/errors.ts';
 import { buildNotice, type NoticeDocument } from './document.ts';
 import { NOTICE_ITEMS, noticeGaps } from './items.ts';
 import { noticeMessages, type NoticeLang } from './messages.ts';
@@ -28,6 +29,13 @@ export interface Rendered {
 }
 
 export interface NoticeService {
+  /** The languages the register publishes its notice in, the main one first. */
+  readonly languages: readonly NoticeLang[];
+  /**
+   * `lang` when the register publishes in it, its main language when left out; another language
+   * is refused naming `lang` (the definition's texts were never written in it).
+   */
+  published(lang: string | undefined): NoticeLang;
   document(lang: NoticeLang): NoticeDocument;
   /**
    * The portal page: the notice with links to the other languages and the downloads; with the
@@ -85,12 +93,26 @@ export function createNoticeService(deps: {
   publicUrl: string;
 }): NoticeService {
   const def = deps.register.definition;
+  const languages = deps.register.languages;
+  const published = (lang: string | undefined): NoticeLang => {
+    if (lang === undefined) {
+      return languages[0] ?? 'fi';
+    }
+    if (!(languages as readonly string[]).includes(lang)) {
+      throw invalid(
+        'lang',
+        `the register publishes its notice in ${languages.join(', ')} only, not in ${lang}`,
+      );
+    }
+    return lang as NoticeLang;
+  };
   const version = deps.register.digest.slice(0, 12);
   const documents = new Map<NoticeLang, NoticeDocument>();
   const rendered = new Map<string, Promise<Rendered | undefined>>();
   // The date in the PDF's metadata: the same for every copy of a version.
   const createdAt = new Date(0);
-  const document = (lang: NoticeLang) => {
+  const document = (asked: NoticeLang) => {
+    const lang = published(asked);
     let doc = documents.get(lang);
     if (!doc) {
       doc = buildNotice(def, lang, { version });
@@ -110,16 +132,19 @@ export function createNoticeService(deps: {
   };
   const name = (lang: NoticeLang) => `privacy-notice-${version}-${lang}`;
   return {
+    languages,
+    published,
     document,
-    page: (lang, published) =>
-      renderHtml(published ? withPublished(document(lang), published) : document(lang), {
-        languages: (l) => `/${l}/notice`,
+    page: (lang, version) =>
+      renderHtml(version ? withPublished(document(lang), version) : document(lang), {
+        languages: languages.map((l) => ({ lang: l, href: `/${l}/notice` })),
         downloads: [
           { text: 'PDF', href: `/api/v1/notice?lang=${lang}&format=pdf` },
           { text: 'Markdown', href: `/api/v1/notice?lang=${lang}&format=md` },
         ],
       }),
     async render(lang, format) {
+      published(lang);
       const r = await once(`notice:${lang}:${format}`, async () => {
         const doc = document(lang);
         const body =
@@ -133,8 +158,9 @@ export function createNoticeService(deps: {
       return r as Rendered;
     },
     completeness: () => completenessOf(def),
-    records: (lang, role, format) =>
-      once(`records:${lang}:${role}:${format}`, async () => {
+    records: async (asked, role, format) => {
+      const lang = published(asked);
+      return once(`records:${lang}:${role}:${format}`, async () => {
         const records = buildRecords(def, lang, role);
         if (!records) {
           return undefined;
@@ -152,6 +178,7 @@ export function createNoticeService(deps: {
           contentType: TYPES[format],
           filename,
         };
-      }),
+      });
+    },
   };
 }

@@ -8,11 +8,12 @@
 import { csv } from '../../lib/csv.ts';
 import {
   countriesOutsideEea,
+  isUnknown,
   type Localized,
   type RegisterDefinition,
 } from '../definition/index.ts';
 import { renderContext } from './document.ts';
-import { retentionText, type NoticeBlock } from './items.ts';
+import { basisText, retentionText, type NoticeBlock } from './items.ts';
 import type { NoticeLang } from './messages.ts';
 import type { RenderableDocument } from './render.ts';
 
@@ -131,12 +132,14 @@ export function buildRecords(
     filter: (recipient: RegisterDefinition['recipients'][number] | undefined) => boolean,
   ) => {
     const list = def.transfers
-      .filter((t) => countriesOutsideEea(def, t).length > 0)
+      .filter((t) => countriesOutsideEea(def, t).length > 0 || isUnknown(t.mechanism))
       .filter((t) => filter(def.recipients.find((r) => r.id === t.recipient)))
       .map((t) => {
         const name = s(def.recipients.find((r) => r.id === t.recipient)?.name ?? t.recipient);
         const safeguard = [
-          t.mechanism ? pm.mechanisms[t.mechanism] : m.notStated,
+          t.mechanism === undefined || isUnknown(t.mechanism)
+            ? m.notStated
+            : pm.mechanisms[t.mechanism],
           t.sccModule ? m.sccModule(t.sccModule) : '',
           t.derogation ? s(t.derogation) : '',
         ]
@@ -196,7 +199,7 @@ export function buildRecords(
       dpo: person(c.dpo),
       purpose_id: p.id,
       purpose: `${l(p.label)}: ${l(p.description)}`,
-      legal_basis: `${pm.legalBases[p.legalBasis]} (${m.basisArticle[p.legalBasis] ?? ''})`,
+      legal_basis: basisText(ctx, p.legalBasis),
       law: p.law ? s(p.law) : '',
       legitimate_interest: p.legitimateInterest ? l(p.legitimateInterest) : '',
       data_subjects: def.register.subjectGroups.map((g) => l(g.label)).join('; '),
@@ -209,7 +212,10 @@ export function buildRecords(
       recipients:
         recipients.length > 0
           ? recipients
-              .map((r) => `${s(r.name)} (${pm.roles[r.role]}, ${ctx.country(r.country)})`)
+              .map(
+                (r) =>
+                  `${s(r.name)} (${pm.roles[r.role]}, ${isUnknown(r.country) ? m.notStated : ctx.country(r.country)})`,
+              )
               .join('; ')
           : m.noRecipients,
       third_country_transfers: transfers((r) => r === undefined || recipients.includes(r)),

@@ -7,7 +7,7 @@
 import { escapeHtml } from '../../mail/index.ts';
 import { renderPdf, type Block } from '../subjects/index.ts';
 import type { NoticeBlock } from './items.ts';
-import { NOTICE_LANGS, type NoticeLang } from './messages.ts';
+import type { NoticeLang } from './messages.ts';
 
 export interface RenderableDocument {
   lang: NoticeLang;
@@ -59,15 +59,17 @@ const LANG_NAMES: Record<NoticeLang, string> = { sv: 'Svenska', fi: 'Suomi', en:
 export function renderHtml(
   doc: RenderableDocument,
   nav?: {
-    languages: (lang: NoticeLang) => string;
+    /** The register's published languages; the page links to each but its own. */
+    languages: ReadonlyArray<{ lang: NoticeLang; href: string }>;
     downloads: Array<{ text: string; href: string }>;
   },
 ): string {
   const navHtml = nav
-    ? `<nav>${NOTICE_LANGS.filter((l) => l !== doc.lang)
+    ? `<nav>${nav.languages
+        .filter((l) => l.lang !== doc.lang)
         .map(
           (l) =>
-            `<a href="${escapeHtml(nav.languages(l))}" hreflang="${l}" lang="${l}">${LANG_NAMES[l]}</a>`,
+            `<a href="${escapeHtml(l.href)}" hreflang="${l.lang}" lang="${l.lang}">${LANG_NAMES[l.lang]}</a>`,
         )
         .join('')}${nav.downloads
         .map((d) => `<a href="${escapeHtml(d.href)}">${escapeHtml(d.text)}</a>`)

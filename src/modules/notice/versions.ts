@@ -13,7 +13,7 @@ import { requireAction, type Actor } from '../../lib/actor.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Register, RegisterDefinition } from '../definition/index.ts';
 import type { AuditService } from '../audit/index.ts';
-import { NOTICE_LANGS, type NoticeLang } from './messages.ts';
+import type { NoticeLang } from './messages.ts';
 
 export const MATERIAL_SECTIONS = ['purposes', 'recipients', 'transfers', 'retention'] as const;
 export type MaterialSection = (typeof MATERIAL_SECTIONS)[number];
@@ -131,10 +131,10 @@ export interface NoticeVersionsService {
   list(): Promise<VersionsStatus>;
   /** The latest version made from the definition running now, if it is published. */
   running(): Promise<NoticeVersion | undefined>;
-  /** The frozen notice of one version, in each language (Markdown). */
+  /** The frozen notice of one version, in each language it was published in (Markdown). */
   get(
     version: number,
-  ): Promise<(NoticeVersion & { notice: Record<NoticeLang, string> }) | undefined>;
+  ): Promise<(NoticeVersion & { notice: Partial<Record<NoticeLang, string>> }) | undefined>;
   /** The substance changed between two versions; `to` left out: the definition running now. */
   diff(from: number, to?: number): Promise<MaterialChange[]>;
   publish(actor: Actor, input: { date?: string | undefined }): Promise<NoticeVersion>;
@@ -218,7 +218,7 @@ export function createNoticeVersions(deps: {
         .where('version', '=', version)
         .executeTakeFirst();
       return row
-        ? { ...present(row), notice: row.notice as Record<NoticeLang, string> }
+        ? { ...present(row), notice: row.notice as Partial<Record<NoticeLang, string>> }
         : undefined;
     },
 
@@ -233,7 +233,10 @@ export function createNoticeVersions(deps: {
       const now = clock.now();
       const date = input.date ?? now.toISOString().slice(0, 10);
       const notice = Object.fromEntries(
-        await Promise.all(NOTICE_LANGS.map(async (l) => [l, await deps.markdown(l)] as const)),
+        // Only the languages the register publishes in: the others were never written.
+        await Promise.all(
+          register.languages.map(async (l) => [l, await deps.markdown(l)] as const),
+        ),
       );
       try {
         return await withTransaction(db, async (tx) => {
