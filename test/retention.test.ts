@@ -370,4 +370,40 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     expect(await categoriesOf(id)).toEqual(['identity']);
     expect(await erased(id)).toBe(false);
   });
+
+  it('erases a former customer who has a permission ledger, with a wording written for them alone', async () => {
+    now = new Date('2060-03-02T10:00:00Z');
+    const id = await create({ identity: { firstName: 'Matti', lastName: 'Säilytys' } });
+    const bystander = await create({ identity: { firstName: 'Ilma', lastName: 'Luvitta' } });
+    const words = 'Matti Säilytys (040 123 4567) said on the phone: send the newsletter.';
+    await services.permissions.record(
+      operator,
+      id,
+      [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+      { method: 'staff', wording: { text: words, language: 'en' } },
+    );
+    await services.permissions.record(
+      operator,
+      id,
+      [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+      { method: 'staff' },
+    );
+    for (const who of [id, bystander]) {
+      const res = await endRelationship(who, { purpose: 'customer_relationship' });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    now = new Date('2075-03-02T10:00:00Z');
+    // One person's ledger must not stop the sweep for everyone: both are erased.
+    const r = await services.retention.sweep();
+    expect(r.erased).toBeGreaterThanOrEqual(2);
+    expect(await erased(id)).toBe(true);
+    expect(await erased(bystander)).toBe(true);
+    const left = await sql<{ n: number }>`
+      select (select count(*) from permission_states where subject_id = ${id})::int
+           + (select count(*) from permission_history where subject_id = ${id})::int
+           + (select count(*) from permission_wordings where text = ${words})::int as n`.execute(
+      db.handle.db,
+    );
+    expect(left.rows[0]?.n).toBe(0);
+  });
 });

@@ -373,7 +373,6 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
     'subject_stops',
     'subject_compelling_grounds',
     'subject_retention',
-    'permission_states',
     'permission_links',
   ]) {
     await sql`delete from ${sql.table(table)} where subject_id = any(${idArray})`.execute(tx);
@@ -384,6 +383,20 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
   await sql`update subjects set email_index = null, phone_index = null, blind_index = '{}',
               restricted_at = null, restriction_reason = null, erased_at = ${at}, updated_at = ${at}
              where id = any(${idArray})`.execute(tx);
-  // The permission ledger's history may go only once the person is erased (its trigger).
+  // The permission ledger (state and history) may go only once the person is marked erased: the
+  // guards of both tables refuse it before (migrations 0018 and 0025).
+  const wordings = await sql<{ wording_id: string }>`
+    select distinct wording_id::text as wording_id from permission_history
+     where subject_id = any(${idArray}) and wording_id is not null`.execute(tx);
+  await sql`delete from permission_states where subject_id = any(${idArray})`.execute(tx);
   await sql`delete from permission_history where subject_id = any(${idArray})`.execute(tx);
+  // A wording only these people's history used goes with them, as in a single erasure: a caller
+  // may have written it for one person, with their name in it.
+  if (wordings.rows.length > 0) {
+    await sql`delete from permission_wordings w
+               where w.id::text = any(${arrayLiteral(wordings.rows.map((r) => r.wording_id))}::text[])
+                 and not exists (select 1 from permission_history h where h.wording_id = w.id)`.execute(
+      tx,
+    );
+  }
 }
