@@ -574,6 +574,10 @@ export const subjectsRepo = {
     return rows.map((r) => ({ ...r, id: String(r.id), sealed_change: buf(r.sealed_change) }));
   },
 
+  /**
+   * Sets or lifts a restriction. Not a write to the person's data: `updated_at` (the person's
+   * last activity for retention) stays, as exercising a right is not use of the service.
+   */
   async setRestriction(
     ex: Executor,
     subjectId: string,
@@ -585,7 +589,6 @@ export const subjectsRepo = {
       .set({
         restricted_at: reason === null ? null : at,
         restriction_reason: reason,
-        updated_at: at,
       })
       .where('id', '=', subjectId)
       .execute();
