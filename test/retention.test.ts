@@ -663,4 +663,53 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
       '2103-03-01',
     );
   });
+
+  it("keeps an expired category a hold keeps in place readable only for the hold's purpose while the person keeps others", async () => {
+    now = new Date('2110-03-02T10:00:00Z');
+    const id = await create({
+      identity: { firstName: 'Testi', lastName: 'Kirjanpito' },
+      orders: { orderCount: 2, paymentMethod: 'invoice' },
+    });
+    await services.permissions.record(
+      operator,
+      id,
+      [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+      { method: 'form', wording: { text: 'Yes, send me the newsletter.', language: 'en' } },
+    );
+    await services.subjects.updateSubject(operator, id, {
+      purpose: 'newsletter',
+      source: 'subject',
+      values: { marketing: { interests: 'decaf' } },
+    });
+    now = new Date('2110-06-01T10:00:00Z');
+    await services.retention.endRelationship(operator, id, 'customer_relationship');
+    const seen = async (purpose: string) =>
+      Object.keys((await services.subjects.getSubject(operator, id, purpose)).categories).sort();
+    expect(await seen('customer_relationship')).toEqual(['identity', 'orders']);
+
+    // 2 January 2117: the orders' rules have ended (vouchers: end of 2116), the books' hold
+    // keeps them until the end of 2120; identity and marketing live on with the newsletter.
+    now = new Date('2117-01-02T10:00:00Z');
+    const r = await services.retention.sweep();
+    expect(r.categoriesHeld).toBeGreaterThanOrEqual(1);
+    expect(await categoriesOf(id)).toEqual(['identity', 'marketing', 'orders']);
+    expect(await seen('customer_relationship')).toEqual(['identity']);
+    expect(await seen('legal_claims')).toEqual(['identity']);
+    expect(await seen('billing')).toEqual(['identity', 'orders']);
+    const history = await services.subjects.getHistory(operator, id, 'customer_relationship');
+    expect(history.some((h) => h.category === 'orders')).toBe(false);
+    const listed = await services.subjects.findSubjects(operator, {
+      purpose: 'customer_relationship',
+      q: 'Kirjanpito',
+    });
+    expect(listed.items.map((v) => Object.keys(v.categories).sort())).toEqual([['identity']]);
+
+    // When the hold ends, the next sweep deletes the orders; the person stays.
+    now = new Date('2121-01-02T10:00:00Z');
+    await services.retention.sweep();
+    expect(await categoriesOf(id)).toEqual(['identity', 'marketing']);
+    const left = await sql<{ n: number }>`select count(*)::int as n from subject_category_holds
+      where subject_id = ${id}`.execute(db.handle.db);
+    expect(left.rows[0]?.n).toBe(0);
+  });
 });

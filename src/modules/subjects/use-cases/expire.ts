@@ -380,6 +380,9 @@ export function createRetentionData(
           }
           const categories = d.categories.filter((c) => !held.has(c));
           outcome.categoriesHeld += d.categories.length - categories.length;
+          if (!all) {
+            await keepHeldInPlace(tx, f, d.categories, at);
+          }
           if (all) {
             erasedWhole.push(d.id);
             events.push({
@@ -405,6 +408,11 @@ export function createRetentionData(
             .execute();
           await tx
             .deleteFrom('subject_history')
+            .where('subject_id', '=', p.id)
+            .where('category', 'in', p.categories)
+            .execute();
+          await tx
+            .deleteFrom('subject_category_holds')
             .where('subject_id', '=', p.id)
             .where('category', 'in', p.categories)
             .execute();
@@ -439,6 +447,32 @@ export function createRetentionData(
     },
   };
 
+  /**
+   * A person who keeps other categories: of the expired ones, those a legal hold keeps stay in
+   * place readable only for the hold's purpose (subject_category_holds), until the hold ends or
+   * the person's last category expires.
+   */
+  async function keepHeldInPlace(
+    tx: Executor,
+    f: RetentionFacts,
+    expired: readonly string[],
+    at: Date,
+  ): Promise<void> {
+    const rows = planHolds(ctx.register, f.rows, { updatedAt: f.lastActivityAt }, at).groups.flatMap(
+      (g) =>
+        g.categories
+          .filter((c) => expired.includes(c))
+          .map((category) => ({ subject_id: f.id, category, purpose: g.purpose })),
+    );
+    if (rows.length > 0) {
+      await tx
+        .insertInto('subject_category_holds')
+        .values(rows)
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+
   /** The blind indexes of a person after some categories went (no write time: not activity). */
   async function reindex(tx: Executor, id: string): Promise<void> {
     const wrapped = await keys.get(id);
@@ -467,6 +501,7 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
     'subject_stops',
     'subject_compelling_grounds',
     'subject_retention',
+    'subject_category_holds',
     'permission_links',
   ]) {
     await sql`delete from ${sql.table(table)} where subject_id = any(${idArray})`.execute(tx);
