@@ -458,11 +458,15 @@ export function createRetentionData(
     expired: readonly string[],
     at: Date,
   ): Promise<void> {
-    const rows = planHolds(ctx.register, f.rows, { updatedAt: f.lastActivityAt }, at).groups.flatMap(
-      (g) =>
-        g.categories
-          .filter((c) => expired.includes(c))
-          .map((category) => ({ subject_id: f.id, category, purpose: g.purpose })),
+    const rows = planHolds(
+      ctx.register,
+      f.rows,
+      { updatedAt: f.lastActivityAt },
+      at,
+    ).groups.flatMap((g) =>
+      g.categories
+        .filter((c) => expired.includes(c))
+        .map((category) => ({ subject_id: f.id, category, purpose: g.purpose })),
     );
     if (rows.length > 0) {
       await tx
