@@ -2,10 +2,13 @@
  * Campaigns (issue 11, item 8; docs/campaigns.md), delivered to a real SMTP server on loopback and
  * read back with a MIME parser, on each database: each person mailed in their language with the
  * RFC 8058 headers and their own unsubscribe link; a person who unsubscribes (one POST, no cookie)
- * after the campaign started is skipped with the reason; a restart mid-campaign mails nobody twice
- * and never retries a send left half-done; a complaint withdraws the consent in the ledger and a
- * bounce keeps the address out of the next campaign; bad input is refused naming the field and
- * writes nothing; no right, 403.
+ * after the campaign started is skipped with the reason; a connection the server drops after
+ * reading the message leaves the mail `uncertain` and it is never handed over again, while a
+ * refusal before the message is retried; a run that stopped re-queues only what it had not
+ * attempted; a complaint withdraws the consent in the ledger (in one transaction: nothing for an
+ * erased person); only a report on a mail we sent counts, and a bounce keeps the address out for
+ * 180 days; a per-campaign rate no higher than the server's; bad input is refused naming the field
+ * and writes nothing; no right, 403, and another purpose's caller learns nothing (404 alike).
  */
 import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
