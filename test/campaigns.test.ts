@@ -2,12 +2,15 @@
  * Campaigns (issue 11, item 8; docs/campaigns.md), delivered to a real SMTP server on loopback and
  * read back with a MIME parser, on each database: each person mailed in their language with the
  * RFC 8058 headers and their own unsubscribe link; a person who unsubscribes (one POST, no cookie)
- * after the campaign started is skipped with the reason; a restart mid-campaign mails nobody twice
- * and never retries a send left half-done; a complaint withdraws the consent in the ledger and a
- * bounce keeps the address out of the next campaign; bad input is refused naming the field and
- * writes nothing; no right, 403.
+ * after the campaign started is skipped with the reason; a connection the server drops after
+ * reading the message leaves the mail `uncertain` and it is never handed over again, while a
+ * refusal before the message is retried; a run that stopped re-queues only what it had not
+ * attempted; a complaint withdraws the consent in the ledger (in one transaction: nothing for an
+ * erased person); only a report on a mail we sent counts, and a bounce keeps the address out for
+ * 180 days; a per-campaign rate no higher than the server's; bad input is refused naming the field
+ * and writes nothing; no right, 403, and another purpose's caller learns nothing (404 alike).
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { sql } from 'kysely';
@@ -16,6 +19,7 @@ import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
 import { createServices } from '../src/services.ts';
 import { readReport } from '../src/modules/campaigns/index.ts';
+import { campaignsRepo } from '../src/modules/campaigns/campaigns.repo.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { newSubjectVia, tag } from './factories.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
@@ -26,21 +30,61 @@ interface Received {
   raw: string;
 }
 
-/** A real SMTP server on loopback that keeps what it is given. */
+/**
+ * What the server does with the next mail to an address: drop the connection once it has the
+ * whole message (before answering it), refuse the recipient for now (451), or refuse the message
+ * after reading it (554).
+ */
+type Misbehaviour = 'drop_after_data' | 'tempfail_rcpt' | 'reject_data';
+
+/**
+ * A real SMTP server on loopback that keeps what it is given: each message it read to the end is
+ * one delivery attempt, whatever it answered (`received`); `misbehave` sets what it does, once, for
+ * the next mail to an address.
+ */
 async function smtpServer() {
   const received: Received[] = [];
+  const plans = new Map<string, Misbehaviour>();
+  const sockets = new Map<number, Socket>();
+  const take = (rcpt: string[], what: Misbehaviour) => {
+    const to = rcpt.find((r) => plans.get(r) === what);
+    if (to !== undefined) {
+      plans.delete(to);
+    }
+    return to !== undefined;
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (take([address.address], 'tempfail_rcpt')) {
+        const err = Object.assign(new Error('Mailbox busy, try again later'), {
+          responseCode: 451,
+        });
+        callback(err);
+        return;
+      }
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
+        const rcpt = session.envelope.rcptTo.map((r) => r.address);
         simpleParser(raw).then(
           (mail) => {
-            received.push({ rcpt: session.envelope.rcptTo.map((r) => r.address), mail, raw });
+            received.push({ rcpt, mail, raw });
+            if (take(rcpt, 'drop_after_data')) {
+              // The whole message is here; the connection drops before the server answers.
+              sockets.get(session.remotePort)?.destroy();
+              return;
+            }
+            if (take(rcpt, 'reject_data')) {
+              callback(Object.assign(new Error('Message refused'), { responseCode: 554 }));
+              return;
+            }
             callback();
           },
           (err: Error) => callback(err),
@@ -48,11 +92,19 @@ async function smtpServer() {
       });
     },
   });
+  server.server.on('connection', (socket: Socket) => {
+    const port = socket.remotePort;
+    if (port !== undefined) {
+      sockets.set(port, socket);
+      socket.on('close', () => sockets.delete(port));
+    }
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.server.address() as AddressInfo).port;
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    misbehave: (address: string, what: Misbehaviour) => plans.set(address, what),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -260,7 +312,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     });
   });
 
-  it('mails nobody twice after a restart mid-campaign, and never retries a send left half-done', async () => {
+  it('after a run stops mid-campaign, mails the claimed-but-unattempted person once and never retries an attempted one', async () => {
     const mark = tag();
     const people = [];
     for (const n of ['Aalto', 'Berg', 'Castrén', 'Dahl', 'Eskola']) {
@@ -272,20 +324,31 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     await createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs }).drainQueue();
     const first = await t.services.campaigns.get(operator, campaign.id);
     expect(first.progress).toMatchObject({ sent: 2, queued: 3 });
-    // The server dies while mailing the third person: claimed, the SMTP server's answer unknown.
-    const third = await t.db.handle.db
+    // The run stops (killed, or its job's lease lost) with two people claimed: the third before
+    // their mail was handed to the SMTP server, the fourth while it was being handed over.
+    const [third, fourth] = await t.db.handle.db
       .selectFrom('campaign_sends')
       .select('subject_id')
       .where('campaign_id', '=', campaign.id)
       .where('state', '=', 'queued')
       .orderBy('subject_id')
-      .executeTakeFirstOrThrow();
-    await t.db.handle.db
-      .updateTable('campaign_sends')
-      .set({ state: 'sending' })
-      .where('campaign_id', '=', campaign.id)
-      .where('subject_id', '=', third.subject_id)
+      .limit(2)
       .execute();
+    for (const [who, attempted] of [
+      [third, null],
+      [fourth, new Date()],
+    ] as const) {
+      await t.db.handle.db
+        .updateTable('campaign_sends')
+        .set({
+          state: 'sending',
+          message_id: `<campaign.${who?.subject_id}@stopped.example>`,
+          attempted_at: attempted,
+        })
+        .where('campaign_id', '=', campaign.id)
+        .where('subject_id', '=', who?.subject_id as string)
+        .execute();
+    }
 
     // A new process on the same database picks the campaign up.
     const restarted = createServices({
@@ -300,21 +363,170 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
       const done = await sendAll(restarted, campaign.id);
       expect(done).toMatchObject({
         state: 'finished',
-        progress: { total: 5, sent: 4, failed: 1, queued: 0, sending: 0 },
+        progress: { total: 5, sent: 4, uncertain: 1, failed: 0, queued: 0, sending: 0 },
       });
     } finally {
       restarted.mail.close();
     }
     for (const p of people) {
-      expect(mailsTo(p.email).length, p.email).toBe(p.id === third.subject_id ? 0 : 1);
+      expect(mailsTo(p.email).length, p.email).toBe(p.id === fourth?.subject_id ? 0 : 1);
     }
-    const sends = await t.services.campaigns.sends(operator, campaign.id, { state: 'failed' });
-    expect(sends).toEqual([
-      expect.objectContaining({ subjectId: third.subject_id, reason: 'interrupted' }),
+    // The third was never attempted: mailed now, with a Message-ID of its own.
+    const [sentThird] = await t.services.campaigns.sends(operator, campaign.id, {
+      after: people
+        .map((p) => p.id)
+        .filter((id) => id < (third?.subject_id as string))
+        .sort()
+        .at(-1),
+      limit: 1,
+    });
+    expect(sentThird).toMatchObject({ subjectId: third?.subject_id, state: 'sent' });
+    expect(sentThird?.messageId).toBe(
+      mailsTo(people.find((p) => p.id === third?.subject_id)!.email)[0]?.mail.messageId,
+    );
+    // The fourth may have the mail: uncertain, shown to staff, never sent again by itself.
+    const uncertain = await t.services.campaigns.sends(operator, campaign.id, {
+      state: 'uncertain',
+    });
+    expect(uncertain).toEqual([
+      expect.objectContaining({ subjectId: fourth?.subject_id, reason: 'interrupted' }),
     ]);
+    const finish = (await t.services.audit.list({ limit: 500 })).find(
+      (e) =>
+        e.action === 'campaign.finish' &&
+        (e.data as { campaign?: string }).campaign === campaign.id,
+    );
+    expect(finish?.data).toMatchObject({ sent: 4, uncertain: 1, failed: 0 });
     // Started again once finished: refused, nothing sent.
     const again = await api('POST', `/campaigns/${campaign.id}/start`);
     expect(again.statusCode).toBe(409);
+  });
+
+  it('a run that lost the campaign to another never mails the person the other took back', async () => {
+    const mark = tag();
+    const who = await person('Vuoro', mark);
+    const campaign = await draft(mark);
+    await api('POST', `/campaigns/${campaign.id}/start`);
+    const db = t.db.handle.db;
+    const c = await db
+      .selectFrom('campaigns')
+      .select(['id', 'generation'])
+      .where('id', '=', campaign.id)
+      .executeTakeFirstOrThrow();
+    // Run A claims the person, then stalls (its job's lease runs out) before the mail goes.
+    const mine = '<campaign.run-a@stalled.example>';
+    expect(
+      await campaignsRepo.claim(
+        db,
+        c,
+        who.id,
+        { messageId: mine, locale: 'fi', recipientIndex: null },
+        new Date(),
+      ),
+    ).toBe(true);
+    // Run B takes the job over: the claim was never attempted, so the person is queued again…
+    expect(await campaignsRepo.markInterrupted(db, campaign.id, new Date())).toEqual({
+      requeued: 1,
+      uncertain: 0,
+    });
+    // …and run A, waking up, may no longer hand its mail over.
+    expect(await campaignsRepo.attempt(db, campaign.id, who.id, mine, new Date())).toBe(false);
+    const done = await sendAll(t.services, campaign.id);
+    expect(done?.progress).toMatchObject({ sent: 1, uncertain: 0, failed: 0 });
+    expect(mailsTo(who.email)).toHaveLength(1);
+  });
+
+  it('never mails twice when the connection drops after the message: uncertain, shown, not retried', async () => {
+    const mark = tag();
+    const dropped = await person('Katkos', mark);
+    const deferred = await person('Viive', mark);
+    const refused = await person('Torjuttu', mark);
+    // At the server's rate (two a batch here): allowed.
+    const campaign = await draft(mark, { ratePerMinute: 2 });
+    smtp.misbehave(dropped.email, 'drop_after_data');
+    smtp.misbehave(deferred.email, 'tempfail_rcpt');
+    smtp.misbehave(refused.email, 'reject_data');
+    await api('POST', `/campaigns/${campaign.id}/start`);
+    const done = await sendAll(t.services, campaign.id);
+    expect(done).toMatchObject({
+      state: 'finished',
+      progress: { total: 3, sent: 1, uncertain: 1, failed: 1, queued: 0, sending: 0 },
+    });
+    // The server read the dropped one's message once, and was never given it again.
+    expect(mailsTo(dropped.email)).toHaveLength(1);
+    // Refused for now at RCPT TO (before the message): retried, and delivered once.
+    expect(mailsTo(deferred.email)).toHaveLength(1);
+    // Refused after reading it (554): failed, not retried.
+    expect(mailsTo(refused.email)).toHaveLength(1);
+    const sends = (await api('GET', `/campaigns/${campaign.id}/sends`)).json<{
+      items: Array<{ subjectId: string; state: string; reason: string | null }>;
+    }>().items;
+    const of = (id: string) => sends.find((x) => x.subjectId === id);
+    expect(of(dropped.id)?.state).toBe('uncertain');
+    expect(of(dropped.id)?.reason).toMatch(/code ECONNECTION.*at CONN/);
+    expect(of(deferred.id)).toMatchObject({ state: 'sent', reason: null });
+    expect(of(refused.id)?.state).toBe('failed');
+    expect(of(refused.id)?.reason).toMatch(/SMTP 554.*at DATA/);
+    // The uncertain send is listed by its state for staff, and no later run sends it.
+    const uncertain = await api('GET', `/campaigns/${campaign.id}/sends?state=uncertain`);
+    expect(uncertain.json<{ items: unknown[] }>().items).toHaveLength(1);
+    await sendAll(t.services);
+    expect(mailsTo(dropped.email)).toHaveLength(1);
+  });
+
+  it('stores the audience at start (a failed start leaves nobody behind) and sends at the campaign’s own rate', async () => {
+    const mark = tag();
+    const people = [];
+    for (const n of ['Hidas', 'Hitaampi']) {
+      people.push(await person(n, mark));
+    }
+    const outsider = await person('Ulkopuolinen', tag());
+    // Above the server's rate (2 a minute here): refused naming the field, nothing written.
+    const before = await t.db.handle.db
+      .selectFrom('campaigns')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    const tooFast = await api('POST', '/campaigns', {
+      name: `Nopea ${mark}`,
+      purpose: 'newsletter',
+      channel: 'email',
+      filters: [{ field: 'contact.email', op: 'contains', value: mark }],
+      content: CONTENT,
+      ratePerMinute: 3,
+    });
+    expect(tooFast.statusCode).toBe(400);
+    expect(tooFast.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field)).toEqual(
+      ['ratePerMinute'],
+    );
+    const after = await t.db.handle.db
+      .selectFrom('campaigns')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
+
+    const campaign = await draft(mark, { ratePerMinute: 1 });
+    expect(campaign).toMatchObject({ ratePerMinute: 1 });
+    // A start that stopped half-way left a row behind (someone not in the audience).
+    await campaignsRepo.queue(t.db.handle.db, campaign.id, [outsider.id], new Date());
+    const started = await api('POST', `/campaigns/${campaign.id}/start`);
+    expect(started.json()).toMatchObject({ progress: { total: 2, queued: 2 } });
+    const log = await t.services.audit.list({ limit: 500 });
+    expect(
+      log.find(
+        (e) =>
+          e.action === 'campaign.start' &&
+          (e.data as { campaign?: string }).campaign === campaign.id,
+      )?.data,
+    ).toMatchObject({ recipients: 2 });
+    // One a minute, in windows of a minute: one mail per batch.
+    await createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs }).drainQueue();
+    expect((await t.services.campaigns.get(operator, campaign.id)).progress).toMatchObject({
+      sent: 1,
+      queued: 1,
+    });
+    const done = await sendAll(t.services, campaign.id);
+    expect(done?.progress).toMatchObject({ total: 2, sent: 2 });
+    expect(mailsTo(outsider.email)).toHaveLength(0);
   });
 
   it('pauses between batches and resumes where it stopped, mailing each person once', async () => {
@@ -342,7 +554,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     }
   });
 
-  it('a complaint withdraws the consent in the ledger; a bounce keeps the address out of the next campaign', async () => {
+  it('a complaint withdraws the consent in the ledger; a bounce of a mail we sent keeps the address out for a while', async () => {
     const mark = tag();
     const complaining = await person('Valittaja', mark, 'fi');
     const bouncing = await person('Kimpoava', mark, 'fi');
@@ -380,18 +592,58 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     });
     expect(state).toMatchObject({ allowed: false, reason: { code: 'withdrawn' } });
     const history = await t.services.permissions.history(operator, complaining.id);
-    expect(history.at(-1) ?? history[0]).toBeDefined();
     expect(
       history.some((h) => h.state === 'withdrawn' && h.reference === `campaign:${campaign.id}`),
     ).toBe(true);
 
-    // A bounce by the recipient's address.
-    const bounced = await api('POST', '/campaigns/feedback', {
+    // A forged bounce naming only the address: refused, naming the field; nothing recorded.
+    const forged = await api('POST', '/campaigns/feedback', {
       type: 'bounce',
       recipient: bouncing.email,
     });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('messageId');
+    // A report naming the address but quoting no Message-ID of ours: refused alike.
+    const noId = await api('POST', '/campaigns/feedback', {
+      report: `Final-Recipient: rfc822; ${bouncing.email}\r\nAction: failed\r\nStatus: 5.1.1\r\n`,
+    });
+    expect(noId.statusCode).toBe(400);
+    expect(noId.body).toContain('report');
+    const bouncedId = mailsTo(bouncing.email)[0]?.mail.messageId ?? '';
+    // Our Message-ID with another address than the mail went to: refused, naming the field.
+    const mismatch = await api('POST', '/campaigns/feedback', {
+      type: 'bounce',
+      messageId: bouncedId,
+      recipient: complaining.email,
+    });
+    expect(mismatch.statusCode).toBe(400);
+    expect(mismatch.body).toContain('recipient');
+    expect(
+      (await t.services.campaigns.sends(operator, campaign.id)).find(
+        (x) => x.subjectId === bouncing.id,
+      ),
+    ).toMatchObject({ state: 'sent' });
+
+    // The mail server's bounce (RFC 3464) quoting our Message-ID: recorded with its status.
+    const dsn = [
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.example.net',
+      '',
+      `Final-Recipient: rfc822; ${bouncing.email}`,
+      'Action: failed',
+      'Status: 5.1.1',
+      '',
+      'Content-Type: text/rfc822-headers',
+      '',
+      `Message-ID: ${bouncedId}`,
+    ].join('\r\n');
+    const bounced = await api('POST', '/campaigns/feedback', { report: dsn });
     expect(bounced.statusCode, bounced.body).toBe(200);
     expect(bounced.json()).toMatchObject({ subjectId: bouncing.id, state: 'bounced' });
+    expect(
+      (await t.services.campaigns.sends(operator, campaign.id, { state: 'bounced' }))[0],
+    ).toMatchObject({ subjectId: bouncing.id, reason: 'bounce 5.1.1' });
 
     // The next campaign: the bounced address is not mailed, the complainer is not in it.
     const before = mailsTo(bouncing.email).length;
@@ -401,13 +653,22 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     expect(done?.progress).toMatchObject({ total: 1, skipped: 1, sent: 0 });
     expect(mailsTo(bouncing.email)).toHaveLength(before);
     const skipped = await t.services.campaigns.sends(operator, next.id);
-    expect(skipped).toEqual([
-      expect.objectContaining({
-        subjectId: bouncing.id,
-        state: 'skipped',
-        reason: 'bounced_before',
-      }),
-    ]);
+    expect(skipped.find((x) => x.subjectId === bouncing.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'bounced_before',
+    });
+
+    // 180 days on, the bounce no longer keeps the address out.
+    await t.db.handle.db
+      .updateTable('campaign_sends')
+      .set({ updated_at: new Date(Date.now() - 181 * 24 * 3600 * 1000) })
+      .where('campaign_id', '=', campaign.id)
+      .where('subject_id', '=', bouncing.id)
+      .execute();
+    const later = await draft(mark);
+    await api('POST', `/campaigns/${later.id}/start`);
+    expect((await sendAll(t.services, later.id))?.progress).toMatchObject({ sent: 1 });
+    expect(mailsTo(bouncing.email)).toHaveLength(before + 1);
 
     // Feedback that matches no campaign mail: 404 naming the field.
     const unknown = await api('POST', '/campaigns/feedback', {
@@ -416,6 +677,64 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     });
     expect(unknown.statusCode).toBe(404);
     expect(JSON.stringify(unknown.json())).toContain('messageId');
+  });
+
+  it('feedback tells a caller of another purpose nothing, and for an erased person records nothing', async () => {
+    const mark = tag();
+    const kept = await person('Pysyvä', mark);
+    const erased = await person('Poistuva', mark);
+    const campaign = await draft(mark);
+    await api('POST', `/campaigns/${campaign.id}/start`);
+    await sendAll(t.services, campaign.id);
+    const idOf = (email: string) => mailsTo(email)[0]?.mail.messageId ?? '';
+    const feedbackEvents = async () =>
+      (await t.services.audit.list({ limit: 1000 })).filter(
+        (e) =>
+          e.action === 'campaign.feedback' &&
+          (e.data as { campaign?: string }).campaign === campaign.id,
+      ).length;
+
+    // A key for another purpose: a real mail and a made-up one are answered alike.
+    const other = await t.key(['market_research'], ['read', 'export_audiences']);
+    const real = await api(
+      'POST',
+      '/campaigns/feedback',
+      { type: 'complaint', messageId: idOf(kept.email) },
+      other,
+    );
+    const made = await api(
+      'POST',
+      '/campaigns/feedback',
+      { type: 'complaint', messageId: '<campaign.made-up@example.fi>' },
+      other,
+    );
+    expect(real.statusCode).toBe(404);
+    expect(made.statusCode).toBe(404);
+    const strip = (b: { instance?: string }) => ({ ...b, instance: undefined });
+    expect(strip(real.json())).toEqual(strip(made.json()));
+    expect(
+      (
+        await t.services.permissions.decide({
+          purpose: 'newsletter',
+          subjectId: kept.id,
+          channel: 'email',
+        })
+      ).allowed,
+    ).toBe(true);
+
+    // The person is erased; their complaint arrives afterwards: 404, and nothing is recorded.
+    await t.services.subjects.eraseSubject(operator, erased.id, 'request');
+    const late = await api('POST', '/campaigns/feedback', {
+      type: 'complaint',
+      messageId: idOf(erased.email),
+    });
+    expect(late.statusCode, late.body).toBe(404);
+    expect(
+      (await t.services.campaigns.sends(operator, campaign.id)).find(
+        (x) => x.subjectId === erased.id,
+      ),
+    ).toMatchObject({ state: 'sent', reason: null });
+    expect(await feedbackEvents()).toBe(0);
   });
 
   it('refuses bad input naming the field, and writes nothing', async () => {
@@ -515,6 +834,7 @@ describe('reading a bounce or complaint report', () => {
       messageId: '<campaign.0193c1a2-aaaa-7bbb-8ccc-123456789abc@rekisteri.example.fi>',
       recipient: 'maija.meikalainen@example.fi',
       type: 'bounce',
+      status: '5.1.1',
     });
     // A delay is no bounce: the type is then the caller's to give.
     expect(

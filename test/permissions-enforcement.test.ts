@@ -5,7 +5,7 @@
  * The permission check and the data layer give the same answers. On each database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operator } from '../src/lib/actor.ts';
+import { operator, subjectActor } from '../src/lib/actor.ts';
 import { AppError } from '../src/lib/errors.ts';
 import type { PermissionChange } from '../src/modules/permissions/index.ts';
 import { newApiKey, newSubjectVia, tag } from './factories.ts';
@@ -357,9 +357,13 @@ describe.each(DATABASES)('permissions in the data layer on %s', (kind) => {
     for (const changes of cases) {
       const p = await person(`Vertailu${tag()}`);
       for (const c of changes) {
-        // One at a time, so that a later row is later.
+        // One at a time, so that a later row is later; as the person, whose own choice may
+        // undo their refusal.
         await new Promise((r) => setTimeout(r, 3));
-        await record(p.id, [c]);
+        await t.services.permissions.record(subjectActor(p.id), p.id, [c], {
+          method: 'form',
+          wording: WORDING,
+        });
       }
       for (const pm of t.register.marketing.purposes) {
         const channels = pm.channels.size ? [...pm.channels.keys()] : [undefined];

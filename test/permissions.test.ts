@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { operator, type Actor } from '../src/lib/actor.ts';
+import { operator, subjectActor, type Actor } from '../src/lib/actor.ts';
 import { AppError } from '../src/lib/errors.ts';
 import type { PermissionChange, PermissionEvidence } from '../src/modules/permissions/index.ts';
 import { allPowersKey, newApiKey, newStaffSession, newSubjectVia, tag } from './factories.ts';
@@ -131,9 +131,12 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
       kind: 'newsletter',
     });
     expect(yes.reason.code).toBe('consent_granted');
-    await record(p.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }], {
-      method: 'unsubscribe_link',
-    });
+    await record(
+      p.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+      { method: 'unsubscribe_link' },
+      subjectActor(p.id),
+    );
     const no = await check('newsletter', p.id, 'email');
     expect(no.allowed).toBe(false);
     expect(no.reason.code).toBe('withdrawn');
@@ -155,14 +158,20 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
 
   it('a consent awaiting its confirmation link is not consent', async () => {
     const p = await person();
-    await record(p.id, [{ kind: 'newsletter', channel: 'email', state: 'pending' }], {
-      method: 'double_opt_in',
-    });
+    const self = subjectActor(p.id);
+    await record(
+      p.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'pending' }],
+      { method: 'double_opt_in' },
+      self,
+    );
     expect((await check('newsletter', p.id, 'email')).reason.code).toBe('consent_pending');
-    await record(p.id, [grant('newsletter', 'email')], {
-      method: 'double_opt_in',
-      wording: WORDING,
-    });
+    await record(
+      p.id,
+      [grant('newsletter', 'email')],
+      { method: 'double_opt_in', wording: WORDING },
+      self,
+    );
     expect((await check('newsletter', p.id, 'email')).allowed).toBe(true);
   });
 
@@ -179,10 +188,12 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     expect((await check('b2b_marketing', p.id, 'post')).reason.code).toBe('refused');
     // A later choice for one channel wins over the earlier one for all.
     await new Promise((r) => setTimeout(r, 5));
-    await record(p.id, [grant('direct_marketing', 'post')], {
-      method: 'form',
-      wording: { text: 'Saa lähettää postia.', language: 'fi' },
-    });
+    await record(
+      p.id,
+      [grant('direct_marketing', 'post')],
+      { method: 'form', wording: { text: 'Saa lähettää postia.', language: 'fi' } },
+      subjectActor(p.id),
+    );
     expect((await check('b2b_marketing', p.id, 'post')).allowed).toBe(true);
     expect((await check('b2b_marketing', p.id, 'phone')).reason.code).toBe('refused');
   });
@@ -257,20 +268,24 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
 
   it("only the person's own choice undoes their refusal, withdrawal or objection, whatever the date", async () => {
     const p = await person({ organisation: true });
-    await record(p.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }], {
-      method: 'unsubscribe_link',
-      givenAt: new Date(Date.now() - 3600_000).toISOString(),
-    });
+    await record(
+      p.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+      { method: 'unsubscribe_link', givenAt: new Date(Date.now() - 3600_000).toISOString() },
+      subjectActor(p.id),
+    );
     await record(p.id, [{ kind: 'direct_marketing', channel: '*', state: 'objected' }], {
       method: 'request',
     });
     const before = await count('permission_history');
     const later = new Date().toISOString();
-    // An import, a member of staff and an integration, each dated after the withdrawal.
+    // An import, a member of staff and an integration, each dated after the withdrawal; and staff
+    // naming the person's own method (a form), which is not the person acting.
     for (const evidence of [
       { method: 'import' as const, reference: 'import-2026', givenAt: later },
       { method: 'staff' as const, wording: WORDING, givenAt: later },
       { method: 'api' as const, wording: WORDING },
+      { method: 'form' as const, wording: WORDING },
     ]) {
       const e = await refused(
         record(p.id, [grant('newsletter', 'email')], evidence),
@@ -311,8 +326,53 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]!.field).toBe(
       'changes[0].state',
     );
-    // The person's own form grants again.
-    await record(p.id, [grant('newsletter', 'email')], { method: 'form', wording: WORDING });
+    // An API key naming the person's own methods: a form is refused as any other grant (409),
+    // the methods only the person's own pages record are refused outright (400); nothing written.
+    for (const [method, status] of [
+      ['form', 409],
+      ['preference_page', 400],
+      ['double_opt_in', 400],
+      ['unsubscribe_link', 400],
+    ] as const) {
+      const viaKey = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/subjects/${p.id}/permissions`,
+        headers: await allPowersKey(t),
+        payload: {
+          changes: [grant('newsletter', 'email')],
+          evidence: { method, wording: WORDING },
+        },
+      });
+      expect(viaKey.statusCode, `${method}: ${viaKey.body}`).toBe(status);
+      expect(viaKey.json<{ errors: Array<{ field: string }> }>().errors[0]!.field).toBe(
+        status === 409 ? 'changes[0].state' : 'evidence.method',
+      );
+    }
+    // Staff (and the operator at the command line) alike.
+    await refused(
+      record(p.id, [grant('newsletter', 'email')], { method: 'form', wording: WORDING }),
+      'conflict',
+      'changes[0].state',
+    );
+    await refused(
+      record(
+        p.id,
+        [grant('newsletter', 'email')],
+        { method: 'preference_page', wording: WORDING },
+        staffActor('marketing', t),
+      ),
+      'validation_failed',
+      'evidence.method',
+    );
+    expect(await count('permission_history')).toBe(before);
+    expect((await check('newsletter', p.id, 'email')).reason.code).toBe('withdrawn');
+    // The person's own choice, on their own pages, grants again.
+    await record(
+      p.id,
+      [grant('newsletter', 'email')],
+      { method: 'preference_page', wording: WORDING },
+      subjectActor(p.id),
+    );
     expect((await check('newsletter', p.id, 'email')).allowed).toBe(true);
   });
 
@@ -329,15 +389,18 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     });
     expect((await check('newsletter', a.id, 'email')).reason.code).toBe('withdrawn');
     const b = await person();
-    await record(b.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }], {
-      method: 'form',
-      givenAt: at,
-    });
-    await record(b.id, [grant('newsletter', 'email')], {
-      method: 'form',
-      wording: WORDING,
-      givenAt: at,
-    });
+    await record(
+      b.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+      { method: 'form', givenAt: at },
+      subjectActor(b.id),
+    );
+    await record(
+      b.id,
+      [grant('newsletter', 'email')],
+      { method: 'form', wording: WORDING, givenAt: at },
+      subjectActor(b.id),
+    );
     expect((await check('newsletter', b.id, 'email')).reason.code).toBe('withdrawn');
     // And the ledger as it stood then says the same.
     expect((await check('newsletter', b.id, 'email', new Date().toISOString())).reason.code).toBe(
@@ -433,8 +496,16 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
       'changes[0].kind',
     );
     const marketing = staffActor('marketing', t);
+    // Not over the person's refusal, which support recorded for them…
+    await refused(
+      record(p.id, [grant('newsletter', 'email')], { method: 'form', wording: WORDING }, marketing),
+      'conflict',
+      'changes[0].state',
+    );
+    // …but for someone who has not refused.
+    const q = await person();
     await record(
-      p.id,
+      q.id,
       [grant('newsletter', 'email')],
       { method: 'form', wording: WORDING },
       marketing,

@@ -44,9 +44,12 @@ export function campaignCommand(): Command {
       'Record a bounce or complaint of a campaign mail; a complaint also records an objection (or a withdrawn consent) in the permission ledger',
     )
     .addOption(new Option('--type <type>', 'bounce or complaint').choices(['bounce', 'complaint']))
-    .option('--message-id <id>', "the campaign mail's Message-ID")
-    .option('--recipient <address>', 'the address the mail went to')
-    .option('--campaign <id>', 'with --recipient: the campaign')
+    .option(
+      '--message-id <id>',
+      "the campaign mail's Message-ID (required, here or quoted in --report: only a report on a mail we sent counts)",
+    )
+    .option('--recipient <address>', 'the address the mail went to (checked against the mail)')
+    .option('--campaign <id>', 'the campaign (checked against the mail)')
     .option('--report <file>', 'the DSN or abuse report as received (- for standard input)')
     .action(
       async (opts: {

@@ -354,18 +354,23 @@ export interface CampaignsTable {
   started_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   finished_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   updated_at: Timestamp;
+  /** The campaign's own mails per minute (0031), at most CAMPAIGN_SEND_RATE; null: that rate. */
+  rate_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** One person of a campaign: what became of their mail (0026). */
 export interface CampaignSendsTable {
   campaign_id: string;
   subject_id: string;
-  state: 'queued' | 'sending' | 'sent' | 'skipped' | 'failed' | 'bounced' | 'complained';
+  state:
+    'queued' | 'sending' | 'sent' | 'skipped' | 'failed' | 'uncertain' | 'bounced' | 'complained';
   reason: string | null;
   locale: string | null;
   message_id: string | null;
   recipient_index: string | null;
   updated_at: Timestamp;
+  /** When the mail began to be handed to the SMTP server (0031), committed before it was. */
+  attempted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** A published version of the privacy notice (migration 0028). */

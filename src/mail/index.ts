@@ -5,6 +5,7 @@ import { outboxRepo } from './outbox.repo.ts';
 export {
   createMailService,
   DEFAULT_OUTBOX_TTL_MS,
+  DirectDeliveryError,
   onLoopback,
   type MailMessage,
   type MailService,

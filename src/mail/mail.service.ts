@@ -393,27 +393,75 @@ export function createMailService(deps: {
     /**
      * Hands one message straight to the SMTP server, past the outbox: for a caller that records
      * each send itself and must never send twice (a campaign, docs/campaigns.md), which the
-     * outbox's retries could. Throws what the SMTP server answered (for `describeError`).
+     * outbox's retries could. `onHandover` is awaited right before the message is handed over
+     * (the caller commits that it is being attempted); if it answers false nothing is sent. A
+     * failure is thrown as a `DirectDeliveryError` telling whether the DATA command had been
+     * written when it happened (`afterData`): from then on the server may have the message.
      */
-    async deliverDirect(message: {
-      to: string;
-      subject: string;
-      text: string;
-      html: string;
-      messageId: string;
-      headers: Record<string, string>;
-      /** The sender, when not MAIL_FROM. */
-      from?: { name?: string; address: string };
-    }): Promise<void> {
-      await transporter().sendMail({
-        to: message.to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-        messageId: message.messageId,
-        headers: message.headers,
-        ...(message.from ? { from: message.from } : {}),
-      });
+    async deliverDirect(
+      message: {
+        to: string;
+        subject: string;
+        text: string;
+        html: string;
+        messageId: string;
+        headers: Record<string, string>;
+        /** The sender, when not MAIL_FROM. */
+        from?: { name?: string; address: string };
+      },
+      opts: { onHandover?: () => Promise<boolean> } = {},
+    ): Promise<'sent' | 'not_attempted'> {
+      if (!smtp) {
+        throw new JobError('no_smtp', 'no SMTP server is configured');
+      }
+      if (opts.onHandover && !(await opts.onHandover())) {
+        return 'not_attempted';
+      }
+      // A transport of its own, so that this message's SMTP dialogue is known: the client's
+      // commands are watched (never kept) for DATA. Nothing of them is logged anywhere.
+      let afterData = false;
+      const watch = (entry: { tnx?: unknown }, msg: unknown) => {
+        if (entry.tnx === 'client' && typeof msg === 'string' && /^DATA\b/i.test(msg)) {
+          afterData = true;
+        }
+      };
+      const quiet = () => undefined;
+      const direct = createTransport(
+        {
+          url: smtp.url,
+          requireTLS: !onLoopback(smtp.url),
+          connectionTimeout: 10_000,
+          greetingTimeout: 10_000,
+          socketTimeout: 10_000,
+          transactionLog: true,
+          logger: {
+            level: quiet,
+            trace: quiet,
+            debug: watch,
+            info: quiet,
+            warn: quiet,
+            error: quiet,
+            fatal: quiet,
+          },
+        },
+        { from: smtp.from },
+      );
+      try {
+        await direct.sendMail({
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          messageId: message.messageId,
+          headers: message.headers,
+          ...(message.from ? { from: message.from } : {}),
+        });
+      } catch (err) {
+        throw new DirectDeliveryError(err, afterData);
+      } finally {
+        direct.close();
+      }
+      return 'sent';
     },
 
     close(): void {
@@ -423,6 +471,34 @@ export function createMailService(deps: {
 }
 
 export type MailService = ReturnType<typeof createMailService>;
+
+/**
+ * A direct delivery that failed: the SMTP library's error (`cause`, its codes copied for
+ * `describeError`) and whether the DATA command had been written when it failed.
+ */
+export class DirectDeliveryError extends Error {
+  override name = 'SmtpError';
+  readonly code?: string;
+  readonly responseCode?: number;
+  readonly command?: string;
+  constructor(
+    cause: unknown,
+    /** The DATA command had been written: the server may have the message. */
+    readonly afterData: boolean,
+  ) {
+    super('the SMTP delivery failed', { cause });
+    const e = (cause ?? {}) as { code?: unknown; responseCode?: unknown; command?: unknown };
+    if (typeof e.code === 'string') {
+      this.code = e.code;
+    }
+    if (typeof e.responseCode === 'number') {
+      this.responseCode = e.responseCode;
+    }
+    if (typeof e.command === 'string') {
+      this.command = e.command;
+    }
+  }
+}
 
 /** Whether an SMTP URL names this machine's loopback (where plain SMTP cannot be overheard). */
 export function onLoopback(url: string): boolean {

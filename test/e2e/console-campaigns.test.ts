@@ -2,14 +2,16 @@
  * Campaigns in the console, in a real browser (Debian's Chromium through playwright-core), with a
  * real SMTP server on loopback and the server's jobs runner: a marketer drafts a newsletter in
  * Finnish, sees the audience's size, starts it and watches it finish; the mails arrive with the
- * RFC 8058 headers, and a person who unsubscribed between the draft and the start gets none.
+ * RFC 8058 headers, and a person who unsubscribed between the draft and the start gets none. When
+ * the mail server drops the connection after reading a message, the console shows that mail as
+ * uncertain, and it is not sent again.
  *
  * The server runs on PostgreSQL when TEST_DATABASE_URL is set, else on the embedded database.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -61,6 +63,9 @@ describe.skipIf(!HAS_CHROMIUM)('campaigns in the console, in Chromium', () => {
   let smtp: SMTPServer;
   let keyStore: Awaited<ReturnType<typeof openTestKeyStore>> | undefined;
   const received: Array<{ rcpt: string[]; mail: ParsedMail }> = [];
+  /** Addresses whose next mail the server reads and then drops the connection on, unanswered. */
+  const dropOnce = new Set<string>();
+  const sockets = new Map<number, Socket>();
   const marketer = { username: 'maria.marketing', password: '' };
   const people: Record<string, { id: string; email: string }> = {};
 
@@ -77,12 +82,27 @@ describe.skipIf(!HAS_CHROMIUM)('campaigns in the console, in Chromium', () => {
       onData(stream, session, callback) {
         simpleParser(stream).then(
           (mail) => {
-            received.push({ rcpt: session.envelope.rcptTo.map((r) => r.address), mail });
+            const rcpt = session.envelope.rcptTo.map((r) => r.address);
+            received.push({ rcpt, mail });
+            const drop = rcpt.find((a) => dropOnce.has(a));
+            if (drop !== undefined) {
+              // The message is read; the connection drops before the server answers.
+              dropOnce.delete(drop);
+              sockets.get(session.remotePort)?.destroy();
+              return;
+            }
             callback();
           },
           (err: Error) => callback(err),
         );
       },
+    });
+    smtp.server.on('connection', (socket: Socket) => {
+      const port = socket.remotePort;
+      if (port !== undefined) {
+        sockets.set(port, socket);
+        socket.on('close', () => sockets.delete(port));
+      }
     });
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     const smtpPort = (smtp.server.address() as AddressInfo).port;
@@ -239,5 +259,26 @@ describe.skipIf(!HAS_CHROMIUM)('campaigns in the console, in Chromium', () => {
         /^List-Unsubscribe: <http:\/\/[^>]+\/u\/[A-Za-z0-9_-]+>$/,
       );
     }
+  }, 120_000);
+
+  it('shows a mail whose connection dropped after the message as uncertain, and never sends it again', async () => {
+    const uutinen = people.Uutinen?.email ?? '';
+    const before = received.filter((r) => r.rcpt.includes(uutinen)).length;
+    dropOnce.add(uutinen);
+    await page.getByLabel('Name').fill('Talven uutiskirje');
+    await page.locator('#campaign-subject-fi').fill('Talven uutiset');
+    await page.locator('#campaign-body-fi').fill('Hei!\n\nTalven uutuudet ovat täällä.');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'Talven uutiskirje' });
+    await row.getByText('Draft').waitFor();
+    await row.getByRole('button', { name: 'Start: Talven uutiskirje' }).click();
+    await row.getByText('Finished').waitFor({ timeout: 30_000 });
+    await row.getByText('1 of 2 sent, 0 skipped, 0 failed').waitFor();
+    await row
+      .getByText('(1 uncertain: the mail server may have taken them; not sent again by itself.)')
+      .waitFor();
+    // The server read it once; the jobs runner, still running, never hands it over again.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(received.filter((r) => r.rcpt.includes(uutinen))).toHaveLength(before + 1);
   }, 120_000);
 });

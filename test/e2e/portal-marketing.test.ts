@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import { system } from '../../src/lib/actor.ts';
+import { subjectActor, system } from '../../src/lib/actor.ts';
 import { TEMPLATES, type TemplateName } from '../../src/mail/index.ts';
 import type { Locale } from '../../src/mail/templates.ts';
 import { loadDefinition } from '../../src/modules/definition/loader.ts';
@@ -206,8 +206,9 @@ describe.skipIf(!HAS_CHROMIUM)('marketing choices in the portal, in Chromium', (
 
   it('an unsubscribe link: the page changes nothing, its button withdraws', async () => {
     const subjectId = await person();
+    // She subscribes again herself (after withdrawing above: only her own choice may).
     await services.permissions.record(
-      system,
+      subjectActor(subjectId),
       subjectId,
       [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
       { method: 'form', wording: { text: 'Newsletter by e-mail', language: 'en' } },

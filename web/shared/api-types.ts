@@ -775,7 +775,7 @@ export interface paths {
     put?: never;
     /**
      * Draft a campaign
-     * @description A marketing purpose, one of its e-mail channels, the audience filters (as for audiences), a subject and body in sv, fi and/or en, and optionally the sender. Nothing is sent until it is started.
+     * @description A marketing purpose, one of its e-mail channels, the audience filters (as for audiences), a subject and body in sv, fi and/or en, optionally the sender and the campaign's own rate (ratePerMinute, at most CAMPAIGN_SEND_RATE: 400 naming ratePerMinute above it). Nothing is sent until it is started.
      */
     post: operations['createCampaign'];
     delete?: never;
@@ -829,7 +829,7 @@ export interface paths {
     put?: never;
     /**
      * Start (or resume) sending
-     * @description A draft: the audience as it is now is queued (ids only) and mailed in batches at CAMPAIGN_SEND_RATE per minute, each person's permission checked again right before their mail. A paused campaign: sending resumes. 409 without an SMTP server, or from another state.
+     * @description A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. A paused campaign: sending resumes. 409 without an SMTP server, or from another state.
      */
     post: operations['startCampaign'];
     delete?: never;
@@ -887,7 +887,7 @@ export interface paths {
     };
     /**
      * What became of each person’s mail
-     * @description One row per person of the audience at start, by id: queued, sending, sent, skipped (with the reason), failed, bounced or complained. Keyset pages: pass the last subjectId as after.
+     * @description One row per person of the audience at start, by id: queued, sending, sent, skipped (with the reason), failed, uncertain (the server may have the mail; never sent again by itself: check with the mail server before mailing the person another way), bounced or complained. Keyset pages: pass the last subjectId as after.
      */
     get: operations['listCampaignSends'];
     put?: never;
@@ -909,7 +909,7 @@ export interface paths {
     put?: never;
     /**
      * Feed back a bounce or a complaint
-     * @description By the campaign mail's Message-ID, by the recipient's address (the latest campaign mail to it, or in campaignId), or from the delivery status notification or feedback report itself. A bounce is recorded on the send, and the address is not mailed by later campaigns; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger.
+     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
      */
     post: operations['campaignFeedback'];
     delete?: never;
@@ -1445,6 +1445,8 @@ export interface components {
       filters: components['schemas']['AudienceFilterInput'][];
       content: components['schemas']['CampaignContentInput'];
       sender?: components['schemas']['CampaignSenderInput'];
+      /** @description The campaign's own mails per minute, at most the server's CAMPAIGN_SEND_RATE (its default) */
+      ratePerMinute?: number;
     };
     CampaignFeedbackInput: {
       /**
@@ -1452,16 +1454,16 @@ export interface components {
        * @enum {string}
        */
       type?: 'bounce' | 'complaint';
-      /** @description The Message-ID of the campaign mail, with or without <> */
+      /** @description The Message-ID of the campaign mail, with or without <>: required (here or quoted in the report), so that only a report on a mail we sent counts */
       messageId?: string;
       /**
        * Format: email
-       * @description The address the mail was sent to
+       * @description The address the mail was sent to: when given, it must be the one the mail went to
        */
       recipient?: string;
       /**
        * Format: uuid
-       * @description With recipient: the campaign it was
+       * @description The campaign: when given, it must be the one the mail belongs to
        */
       campaignId?: string;
       /** @description The bounce (RFC 3464 delivery status notification) or complaint (RFC 5965 feedback report) as received; its Message-ID, recipient and type are read from it */
@@ -2264,6 +2266,8 @@ export interface components {
       sent: number;
       skipped: number;
       failed: number;
+      /** @description Mails the SMTP server may or may not have taken (the connection failed at or after DATA, or the run stopped while handing it over): never sent again by themselves */
+      uncertain: number;
       bounced: number;
       complained: number;
     };
@@ -2282,14 +2286,24 @@ export interface components {
       createdAt: string;
       startedAt: string | null;
       finishedAt: string | null;
+      /** @description Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE */
+      ratePerMinute: number;
       progress: components['schemas']['CampaignProgress'];
     };
     CampaignSend: {
       /** Format: uuid */
       subjectId: string;
       /** @enum {string} */
-      state: 'queued' | 'sending' | 'sent' | 'skipped' | 'failed' | 'bounced' | 'complained';
-      /** @description Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed (the SMTP server's answer, classified; interrupted), or bounce / complaint */
+      state:
+        | 'queued'
+        | 'sending'
+        | 'sent'
+        | 'skipped'
+        | 'failed'
+        | 'uncertain'
+        | 'bounced'
+        | 'complained';
+      /** @description Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint */
       reason: string | null;
       locale: string | null;
       messageId: string | null;
@@ -6031,7 +6045,15 @@ export interface operations {
   listCampaignSends: {
     parameters: {
       query?: {
-        state?: 'queued' | 'sending' | 'sent' | 'skipped' | 'failed' | 'bounced' | 'complained';
+        state?:
+          | 'queued'
+          | 'sending'
+          | 'sent'
+          | 'skipped'
+          | 'failed'
+          | 'uncertain'
+          | 'bounced'
+          | 'complained';
         limit?: number;
         after?: string;
       };

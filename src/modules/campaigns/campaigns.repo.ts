@@ -1,7 +1,9 @@
 /**
  * The campaigns' SQL. A person's send moves `queued` → `sending` in a statement of its own,
  * committed before the SMTP server is spoken to, and only while the campaign is sending in the
- * generation the job belongs to: whatever happens after, the person is never claimed again.
+ * generation the job belongs to. Right before the mail is handed to the SMTP server the claim is
+ * marked attempted (`attempted_at`, committed, fenced by the claim's Message-ID): a send left
+ * `sending` without it goes back to `queued`, one with it becomes `uncertain` and is never retried.
  */
 import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
@@ -74,15 +76,49 @@ export const campaignsRepo = {
       .execute();
   },
 
-  /** A send left `sending` by a run that stopped (killed, cut off): never retried. */
-  async markInterrupted(ex: Executor, campaignId: string, at: Date): Promise<number> {
-    const r = await ex
+  /**
+   * Sends left `sending` by a run that stopped (killed, cut off, or whose job lost its lease):
+   * claimed but never attempted, back to `queued`; attempted, `uncertain` (the SMTP server may
+   * have the mail) and never retried.
+   */
+  async markInterrupted(
+    ex: Executor,
+    campaignId: string,
+    at: Date,
+  ): Promise<{ requeued: number; uncertain: number }> {
+    const back = await ex
       .updateTable('campaign_sends')
-      .set({ state: 'failed', reason: 'interrupted', updated_at: at })
+      .set({ state: 'queued', reason: null, message_id: null, locale: null, updated_at: at })
+      .set({ recipient_index: null })
       .where('campaign_id', '=', campaignId)
       .where('state', '=', 'sending')
+      .where('attempted_at', 'is', null)
       .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    const unknown = await ex
+      .updateTable('campaign_sends')
+      .set({ state: 'uncertain', reason: 'interrupted', updated_at: at })
+      .where('campaign_id', '=', campaignId)
+      .where('state', '=', 'sending')
+      .where('attempted_at', 'is not', null)
+      .executeTakeFirst();
+    return { requeued: Number(back.numUpdatedRows), uncertain: Number(unknown.numUpdatedRows) };
+  },
+
+  /** A draft's sends left by a start that did not finish (none normally): removed. */
+  async clearDraft(ex: Executor, campaignId: string): Promise<void> {
+    await sql`delete from campaign_sends where campaign_id = ${campaignId}
+      and exists (select 1 from campaigns where id = ${campaignId} and state = 'draft')`.execute(
+      ex,
+    );
+  },
+
+  async countSends(ex: Executor, campaignId: string): Promise<number> {
+    const r = await ex
+      .selectFrom('campaign_sends')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('campaign_id', '=', campaignId)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   },
 
   async nextQueued(ex: Executor, campaignId: string, limit: number): Promise<string[]> {
@@ -127,7 +163,7 @@ export const campaignsRepo = {
   ): Promise<boolean> {
     const r = await sql`update campaign_sends
          set state = 'sending', message_id = ${send.messageId}, locale = ${send.locale},
-             recipient_index = ${send.recipientIndex}, updated_at = ${at}
+             recipient_index = ${send.recipientIndex}, attempted_at = null, updated_at = ${at}
        where campaign_id = ${c.id} and subject_id = ${subjectId} and state = 'queued'
          and exists (select 1 from campaigns where id = ${c.id} and state = 'sending' and generation = ${c.generation})`.execute(
       ex,
@@ -135,12 +171,41 @@ export const campaignsRepo = {
     return Number(r.numAffectedRows ?? 0) > 0;
   },
 
-  /** sending → sent, failed (with a classified reason) or back to queued (never reached a server). */
+  /**
+   * The claim (by its Message-ID) is about to be handed to the SMTP server: committed before it
+   * is. False when this run no longer holds the claim (another run took the campaign over).
+   */
+  async attempt(
+    ex: Executor,
+    campaignId: string,
+    subjectId: string,
+    messageId: string,
+    at: Date,
+  ): Promise<boolean> {
+    const r = await ex
+      .updateTable('campaign_sends')
+      .set({ attempted_at: at, updated_at: at })
+      .where('campaign_id', '=', campaignId)
+      .where('subject_id', '=', subjectId)
+      .where('message_id', '=', messageId)
+      .where('state', '=', 'sending')
+      .where('attempted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
+
+  /**
+   * The outcome of this run's attempt (by its Message-ID): sent, failed (refused, with the
+   * classified answer), uncertain, or back to queued (refused before the mail was handed over).
+   * Also after another run recorded the send `uncertain` (`interrupted`) meanwhile: the outcome
+   * is known now.
+   */
   async settle(
     ex: Executor,
     campaignId: string,
     subjectId: string,
-    state: 'sent' | 'failed' | 'queued',
+    messageId: string,
+    state: 'sent' | 'failed' | 'uncertain' | 'queued',
     reason: string | null,
     at: Date,
   ): Promise<void> {
@@ -150,21 +215,33 @@ export const campaignsRepo = {
         state,
         reason,
         updated_at: at,
-        ...(state === 'queued' ? { message_id: null, recipient_index: null, locale: null } : {}),
+        ...(state === 'queued'
+          ? { message_id: null, recipient_index: null, locale: null, attempted_at: null }
+          : {}),
       })
       .where('campaign_id', '=', campaignId)
       .where('subject_id', '=', subjectId)
-      .where('state', '=', 'sending')
+      .where('message_id', '=', messageId)
+      .where((eb) =>
+        eb.or([
+          eb('state', '=', 'sending'),
+          eb.and([eb('state', '=', 'uncertain'), eb('reason', '=', 'interrupted')]),
+        ]),
+      )
       .execute();
   },
 
-  /** Whether an address bounced in any campaign before (a hard bounce is not mailed again). */
-  async bouncedBefore(ex: Executor, recipientIndex: string): Promise<boolean> {
+  /**
+   * Whether an address bounced (hard) in a campaign since `since`: such an address is not mailed
+   * again until then (BOUNCE_SUPPRESSION_DAYS, docs/campaigns.md).
+   */
+  async bouncedBefore(ex: Executor, recipientIndex: string, since: Date): Promise<boolean> {
     const r = await ex
       .selectFrom('campaign_sends')
       .select('campaign_id')
       .where('recipient_index', '=', recipientIndex)
       .where('state', '=', 'bounced')
+      .where('updated_at', '>=', since)
       .limit(1)
       .executeTakeFirst();
     return r !== undefined;
@@ -190,20 +267,16 @@ export const campaignsRepo = {
     return q.execute();
   },
 
+  /** The campaign mail of this Message-ID (ours: `<campaign.…@host>`), if any. */
   async findSend(
     ex: Executor,
-    by: { messageId: string } | { recipientIndex: string; campaignId?: string },
+    messageId: string,
   ): Promise<Selectable<CampaignSendsTable> | undefined> {
-    let q = ex.selectFrom('campaign_sends').selectAll();
-    if ('messageId' in by) {
-      q = q.where('message_id', '=', by.messageId);
-    } else {
-      q = q.where('recipient_index', '=', by.recipientIndex);
-      if (by.campaignId) {
-        q = q.where('campaign_id', '=', by.campaignId);
-      }
-    }
-    return q.orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
+    return ex
+      .selectFrom('campaign_sends')
+      .selectAll()
+      .where('message_id', '=', messageId)
+      .executeTakeFirst();
   },
 
   async setSendState(

@@ -35,6 +35,12 @@ const progress = z
     sent: z.number().int(),
     skipped: z.number().int(),
     failed: z.number().int(),
+    uncertain: z
+      .number()
+      .int()
+      .describe(
+        'Mails the SMTP server may or may not have taken (the connection failed at or after DATA, or the run stopped while handing it over): never sent again by themselves',
+      ),
     bounced: z.number().int(),
     complained: z.number().int(),
   })
@@ -54,6 +60,10 @@ const campaign = z
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
+    ratePerMinute: z
+      .number()
+      .int()
+      .describe("Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE"),
     progress,
   })
   .meta({ id: 'Campaign' });
@@ -66,7 +76,7 @@ const send = z
       .string()
       .nullable()
       .describe(
-        "Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed (the SMTP server's answer, classified; interrupted), or bounce / complaint",
+        "Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint",
       ),
     locale: z.string().nullable(),
     messageId: z.string().nullable(),
@@ -106,7 +116,7 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
       security,
       summary: 'Draft a campaign',
       description:
-        'A marketing purpose, one of its e-mail channels, the audience filters (as for audiences), a subject and body in sv, fi and/or en, and optionally the sender. Nothing is sent until it is started.',
+        "A marketing purpose, one of its e-mail channels, the audience filters (as for audiences), a subject and body in sv, fi and/or en, optionally the sender and the campaign's own rate (ratePerMinute, at most CAMPAIGN_SEND_RATE: 400 naming ratePerMinute above it). Nothing is sent until it is started.",
       body: campaignInput,
       response: { 201: campaign, ...errors },
     },
@@ -150,7 +160,7 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
     [
       'start',
       'Start (or resume) sending',
-      "A draft: the audience as it is now is queued (ids only) and mailed in batches at CAMPAIGN_SEND_RATE per minute, each person's permission checked again right before their mail. A paused campaign: sending resumes. 409 without an SMTP server, or from another state.",
+      "A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. A paused campaign: sending resumes. 409 without an SMTP server, or from another state.",
     ],
     ['pause', 'Pause sending', 'No further mail until it is started again. 409 unless sending.'],
     [
@@ -180,7 +190,7 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
       security,
       summary: 'What became of each person’s mail',
       description:
-        'One row per person of the audience at start, by id: queued, sending, sent, skipped (with the reason), failed, bounced or complained. Keyset pages: pass the last subjectId as after.',
+        'One row per person of the audience at start, by id: queued, sending, sent, skipped (with the reason), failed, uncertain (the server may have the mail; never sent again by itself: check with the mail server before mailing the person another way), bounced or complained. Keyset pages: pass the last subjectId as after.',
       params,
       querystring: z.strictObject({
         state: z.enum(SEND_STATES).optional(),
@@ -205,7 +215,7 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
       security,
       summary: 'Feed back a bounce or a complaint',
       description:
-        "By the campaign mail's Message-ID, by the recipient's address (the latest campaign mail to it, or in campaignId), or from the delivery status notification or feedback report itself. A bounce is recorded on the send, and the address is not mailed by later campaigns; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger.",
+        "By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.",
       body: feedbackInput,
       response: {
         200: z.object({

@@ -3,15 +3,21 @@
  *
  * A campaign is drafted (purpose, e-mail channel, the audience's filters, subject and body in
  * sv/fi/en, sender), its audience counted, then started: the people of the audience as it is then
- * are queued (ids only, one row each in `campaign_sends`), and the `campaigns.send` job mails them
- * in batches at the configured rate (CAMPAIGN_SEND_RATE per minute). Right before each mail the
+ * are queued page by page (ids only, one row each in `campaign_sends`: never the whole audience in
+ * memory), and the `campaigns.send` job mails them in batches at the campaign's rate (its own, at
+ * most CAMPAIGN_SEND_RATE per minute, the default). Right before each mail the
  * permission check is asked again, from the ledger as it is that moment: a person who unsubscribed
  * a second ago is skipped, with the check's reason recorded. Each mail carries the person's
  * unsubscribe link in the List-Unsubscribe header with List-Unsubscribe-Post (RFC 8058) and in
  * its text. A person is claimed (queued → sending, committed) before the SMTP server is spoken
- * to, so a crash never mails anyone twice: a send left `sending` is recorded as failed
- * (`interrupted`) and not retried. Bounces and complaints are fed back by Message-ID or recipient;
- * a complaint records an objection (or a withdrawn consent) in the ledger.
+ * to, and the claim is marked attempted (committed) right before the mail is handed over, so
+ * nobody is mailed twice: a failure known to come before the mail was handed over (no connection,
+ * a 4xx to MAIL FROM or RCPT TO, before the DATA command) puts the person back in the queue; a
+ * failure at or after the DATA command without the server's refusal is recorded `uncertain` and
+ * never retried by itself; a send left `sending` by a run that stopped goes back to the queue if
+ * it was not attempted, else becomes `uncertain` (`interrupted`). Bounces and complaints are fed
+ * back by the mail's Message-ID only; a complaint records an objection (or a withdrawn consent) in
+ * the ledger, in the same transaction.
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -22,7 +28,7 @@ import { requireAction, requirePurpose, system, type Actor } from '../../lib/act
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
-import { escapeHtml, type MailService } from '../../mail/index.ts';
+import { DirectDeliveryError, escapeHtml, type MailService } from '../../mail/index.ts';
 import type { Vault } from '../../vault/vault.ts';
 import type { AudiencesService } from '../audiences/index.ts';
 import type { AuditService } from '../audit/index.ts';
@@ -68,6 +74,7 @@ export interface CampaignProgress {
   sent: number;
   skipped: number;
   failed: number;
+  uncertain: number;
   bounced: number;
   complained: number;
 }
@@ -85,6 +92,8 @@ export interface Campaign {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE. */
+  ratePerMinute: number;
   progress: CampaignProgress;
 }
 
@@ -121,11 +130,64 @@ function refuse(issues: z.core.$ZodIssue[]): never {
   );
 }
 
+/** How long a hard bounce keeps its address from being mailed by campaigns (docs/campaigns.md). */
+export const BOUNCE_SUPPRESSION_DAYS = 180;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** SMTP steps before the message is handed over: a refusal there means nothing was sent. */
+const BEFORE_DATA = new Set(['EHLO', 'HELO', 'LHLO', 'STARTTLS', 'AUTH', 'MAIL FROM', 'RCPT TO']);
+/** Socket failures that mean no connection was made at all. */
+const NO_CONNECTION = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EDNS',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * What a failed delivery means for the person (docs/campaigns.md, "Exactly once"):
+ * - `retry`: known to have failed before the message was handed over (no connection; a timeout,
+ *   drop or 4xx answer before the DATA command was written; a 4xx to MAIL FROM or RCPT TO). The
+ *   person goes back to the queue.
+ * - `failed`: the server refused it for good before DATA (5xx), or answered DATA or the message
+ *   with a refusal: not delivered, and not retried.
+ * - `uncertain`: anything else at or after the DATA command (the connection dropped or timed out
+ *   with the message on its way or sent): the server may have it. Never retried by itself.
+ */
+export function classifyFailure(err: unknown): 'retry' | 'failed' | 'uncertain' {
+  const afterData = err instanceof DirectDeliveryError ? err.afterData : true;
+  const cause = (err instanceof DirectDeliveryError ? err.cause : err) as {
+    code?: unknown;
+    originalCode?: unknown;
+    responseCode?: unknown;
+    command?: unknown;
+  } | null;
+  const responseCode = typeof cause?.responseCode === 'number' ? cause.responseCode : undefined;
+  const command = typeof cause?.command === 'string' ? cause.command : undefined;
+  const codes = [cause?.code, cause?.originalCode].filter((c) => typeof c === 'string');
+  if (responseCode !== undefined && command !== undefined && BEFORE_DATA.has(command)) {
+    return responseCode >= 500 ? 'failed' : 'retry';
+  }
+  if (responseCode !== undefined && command === 'DATA') {
+    return 'failed';
+  }
+  if (!(err instanceof DirectDeliveryError)) {
+    return 'uncertain';
+  }
+  if (codes.some((c) => NO_CONNECTION.has(c))) {
+    return 'retry';
+  }
+  return afterData ? 'uncertain' : 'retry';
+}
+
 export function createCampaignsService(deps: CampaignsDeps) {
   const { db, register, audit, clock } = deps;
   const rate = deps.ratePerMinute ?? 600;
   const windowMs = deps.windowMs ?? 10_000;
-  const batchSize = Math.max(1, Math.ceil((rate * windowMs) / 60_000));
+  const batchSizeOf = (row: CampaignRow) =>
+    Math.max(1, Math.ceil(((row.rate_per_minute ?? rate) * windowMs) / 60_000));
   const host = new URL(deps.publicUrl).hostname || 'rekisteri.invalid';
 
   const present = (row: CampaignRow, counts: Map<string, number>): Campaign => {
@@ -136,6 +198,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
       sent: 0,
       skipped: 0,
       failed: 0,
+      uncertain: 0,
       bounced: 0,
       complained: 0,
     };
@@ -157,6 +220,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
       createdAt: new Date(row.created_at).toISOString(),
       startedAt: iso(row.started_at),
       finishedAt: iso(row.finished_at),
+      ratePerMinute: row.rate_per_minute ?? rate,
       progress,
     };
   };
@@ -223,6 +287,12 @@ export function createCampaignsService(deps: CampaignsDeps) {
       refuse(parsed.error.issues);
     }
     const input = parsed.data;
+    if (input.ratePerMinute !== undefined && input.ratePerMinute > rate) {
+      throw invalid(
+        'ratePerMinute',
+        `at most ${rate} mails per minute (CAMPAIGN_SEND_RATE, this server's limit)`,
+      );
+    }
     // The audience: validated (purpose, channel, every filter) and authorised as a count is.
     await deps.audiences.count(actor, {
       purpose: input.purpose,
@@ -257,6 +327,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
         started_at: null,
         finished_at: null,
         updated_at: now,
+        rate_per_minute: input.ratePerMinute ?? null,
       });
       await audit.record(tx, {
         actor,
@@ -329,15 +400,21 @@ export function createCampaignsService(deps: CampaignsDeps) {
       cancelled: ['draft', 'sending', 'paused'],
     };
     let people = 0;
-    let ids: string[] = [];
     if (row.state === 'draft' && to === 'sending') {
-      // The audience as it is now, ids only; each is checked again when their mail is sent.
+      // The audience as it is now, ids only, written page by page as it is read (a register of a
+      // million people is never held in memory); each is checked again when their mail is sent.
+      await repo.clearDraft(db, id);
       for await (const page of deps.audiences.members(actor, {
         purpose: row.purpose,
         channel: row.channel,
         filters: row.filters,
       })) {
-        ids = ids.concat(page.map((m) => m.id));
+        await repo.queue(
+          db,
+          id,
+          page.map((m) => m.id),
+          clock.now(),
+        );
       }
     }
     await withTransaction(db, async (tx) => {
@@ -352,10 +429,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
       const now = clock.now();
       const generation = current.generation + (to === 'sending' ? 1 : 0);
       if (current.state === 'draft' && to === 'sending') {
-        for (let i = 0; i < ids.length; i += 5000) {
-          await repo.queue(tx, id, ids.slice(i, i + 5000), now);
-        }
-        people = ids.length;
+        people = await repo.countSends(tx, id);
       }
       await repo.setState(tx, id, {
         state: to,
@@ -445,7 +519,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
       return now?.state === 'sending' && now.generation === generation;
     };
     await repo.markInterrupted(db, campaignId, clock.now());
-    const batch = await repo.nextQueued(db, campaignId, batchSize);
+    const batch = await repo.nextQueued(db, campaignId, batchSizeOf(row));
     if (batch.length > 0) {
       const lf = languageField(row.purpose);
       const fields = emailFields(row.purpose, row.channel);
@@ -482,7 +556,12 @@ export function createCampaignsService(deps: CampaignsDeps) {
             ? 'not_in_audience'
             : !address
               ? 'no_address'
-              : index !== null && (await repo.bouncedBefore(db, index))
+              : index !== null &&
+                  (await repo.bouncedBefore(
+                    db,
+                    index,
+                    new Date(clock.now().getTime() - BOUNCE_SUPPRESSION_DAYS * DAY_MS),
+                  ))
                 ? 'bounced_before'
                 : null;
         if (skipWhy !== null) {
@@ -511,29 +590,56 @@ export function createCampaignsService(deps: CampaignsDeps) {
           deps.unsubscribeLinks.issue({ subjectId, purpose: row.purpose, channel: row.channel }),
         );
         const sender = row.sender as { name?: string; address: string } | null;
+        let outcome: 'sent' | 'not_attempted';
         try {
-          await deps.mail.deliverDirect({
-            to: address as string,
-            ...compose(row, locale, url),
-            messageId,
-            headers: {
-              'List-Unsubscribe': `<${url}>`,
-              'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-              Precedence: 'bulk',
+          outcome = await deps.mail.deliverDirect(
+            {
+              to: address as string,
+              ...compose(row, locale, url),
+              messageId,
+              headers: {
+                'List-Unsubscribe': `<${url}>`,
+                'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+                Precedence: 'bulk',
+              },
+              ...(sender ? { from: sender } : {}),
             },
-            ...(sender ? { from: sender } : {}),
-          });
+            {
+              // Committed before the mail is handed over; false when another run took it over.
+              onHandover: () => repo.attempt(db, campaignId, subjectId, messageId, clock.now()),
+            },
+          );
         } catch (err) {
-          const e = err as { command?: unknown };
-          if (e.command === 'CONN') {
-            // The server was never reached: nothing was sent, the person waits for the retry.
-            await repo.settle(db, campaignId, subjectId, 'queued', null, clock.now());
+          if (!(err instanceof DirectDeliveryError)) {
+            // Not an SMTP failure (the database, while marking the attempt): the send stays
+            // `sending`, and the next run reads from `attempted_at` whether it was attempted.
             throw err;
           }
-          await repo.settle(db, campaignId, subjectId, 'failed', describeError(err), clock.now());
+          const how = classifyFailure(err);
+          if (how === 'retry') {
+            // Refused or unreachable before the mail was handed over: nothing was sent, the
+            // person waits for the job's retry.
+            await repo.settle(db, campaignId, subjectId, messageId, 'queued', null, clock.now());
+            throw err;
+          }
+          await repo.settle(
+            db,
+            campaignId,
+            subjectId,
+            messageId,
+            how,
+            describeError(err),
+            clock.now(),
+          );
           continue;
         }
-        await repo.settle(db, campaignId, subjectId, 'sent', null, clock.now());
+        if (outcome === 'not_attempted') {
+          if (!(await mine())) {
+            return;
+          }
+          continue; // taken over by another run, which records it
+        }
+        await repo.settle(db, campaignId, subjectId, messageId, 'sent', null, clock.now());
       }
     }
     const more = (await repo.nextQueued(db, campaignId, 1)).length > 0;
@@ -561,7 +667,13 @@ export function createCampaignsService(deps: CampaignsDeps) {
         actor: system,
         action: 'campaign.finish',
         purpose: current.purpose,
-        data: { campaign: campaignId, sent: n('sent'), skipped: n('skipped'), failed: n('failed') },
+        data: {
+          campaign: campaignId,
+          sent: n('sent'),
+          skipped: n('skipped'),
+          failed: n('failed'),
+          uncertain: n('uncertain'),
+        },
       });
     });
   };
@@ -588,16 +700,21 @@ export function createCampaignsService(deps: CampaignsDeps) {
   };
 
   /**
-   * A bounce or complaint the mail server reported, by the mail's Message-ID, or by the address
-   * it went to (the latest campaign mail to it, or in the campaign named), or read from the
-   * report itself. A complaint also records, in the permission ledger, an objection to the
-   * purpose's kind on the channel (a withdrawn consent where the channel rests on consent).
+   * A bounce or complaint the mail server reported, by the campaign mail's Message-ID (given, or
+   * quoted in the report): only a report on a mail we sent counts, so a forged bounce naming an
+   * address alone blocks nothing. A recipient or campaign given with it must match the mail. A
+   * bounce is recorded on the send with its evidence (the report's status code) and keeps the
+   * address from campaigns for BOUNCE_SUPPRESSION_DAYS; a complaint also records, in the
+   * permission ledger and in the same transaction, an objection to the purpose's kind on the
+   * channel (a withdrawn consent where the channel rests on consent). A mail that is not ours,
+   * or of a purpose the caller may not read under, is answered alike (404).
    */
   const feedback = async (
     actor: Actor,
     raw: unknown,
   ): Promise<{ campaignId: string; subjectId: string; state: 'bounced' | 'complained' }> => {
     requireAction(actor, 'export_audiences');
+    requireAction(actor, 'read');
     const parsed = feedbackInput.safeParse(raw);
     if (!parsed.success) {
       refuse(parsed.error.issues);
@@ -609,34 +726,51 @@ export function createCampaignsService(deps: CampaignsDeps) {
       throw invalid('type', 'say bounce or complaint: the report does not tell');
     }
     const messageId = input.messageId ?? fromReport.messageId;
-    const recipient = input.recipient ?? fromReport.recipient;
-    let send;
-    if (messageId) {
-      const bracketed = messageId.startsWith('<') ? messageId : `<${messageId}>`;
-      send = await repo.findSend(db, { messageId: bracketed });
-    } else if (recipient) {
-      const index = deps.vault.emailIndex(recipient);
-      if (index === undefined) {
-        throw invalid('recipient', 'not an e-mail address');
-      }
-      send = await repo.findSend(db, {
-        recipientIndex: index,
-        ...(input.campaignId ? { campaignId: input.campaignId } : {}),
-      });
-    } else {
-      throw invalid('report', 'the report names neither the Message-ID nor the recipient');
+    const field = input.messageId ? 'messageId' : 'report';
+    if (!messageId) {
+      throw invalid(
+        'report',
+        "the report quotes no Message-ID of a campaign mail: give the mail's messageId",
+      );
     }
-    const field = input.messageId ? 'messageId' : input.recipient ? 'recipient' : 'report';
-    if (!send || send.state === 'queued' || send.state === 'skipped') {
+    const recipient = input.recipient ?? fromReport.recipient;
+    const recipientIndex = recipient !== undefined ? deps.vault.emailIndex(recipient) : undefined;
+    if (recipient !== undefined && recipientIndex === undefined) {
+      throw invalid(input.recipient ? 'recipient' : 'report', 'not an e-mail address');
+    }
+    const bracketed = messageId.startsWith('<') ? messageId : `<${messageId}>`;
+    const send = await repo.findSend(db, bracketed);
+    const row = send ? await repo.get(db, send.campaign_id) : undefined;
+    const readable = row !== undefined && (actor.read === '*' || actor.read.has(row.purpose));
+    if (
+      !send ||
+      !row ||
+      !readable ||
+      !['sent', 'uncertain', 'bounced', 'complained'].includes(send.state) ||
+      (input.campaignId !== undefined && input.campaignId !== send.campaign_id)
+    ) {
       throw new AppError('not_found', 'no campaign mail matches', [
         { field, detail: 'no mail of a campaign matches' },
       ]);
     }
-    const row = await load(actor, send.campaign_id);
+    authorise(actor, row.purpose);
+    if (
+      recipientIndex !== undefined &&
+      send.recipient_index !== null &&
+      recipientIndex !== send.recipient_index
+    ) {
+      throw invalid(
+        input.recipient ? 'recipient' : 'report',
+        'the mail of this Message-ID was sent to another address',
+      );
+    }
     const state = type === 'bounce' ? 'bounced' : 'complained';
+    const status = type === 'bounce' ? fromReport.status : undefined;
+    const reason = status ? `${type} ${status}` : type;
     const now = clock.now();
+    const pm = register.marketing.purpose(row.purpose);
     await withTransaction(db, async (tx) => {
-      await repo.setSendState(tx, send.campaign_id, send.subject_id, state, type, now);
+      await repo.setSendState(tx, send.campaign_id, send.subject_id, state, reason, now);
       await audit.record(tx, {
         actor,
         action: 'campaign.feedback',
@@ -644,11 +778,9 @@ export function createCampaignsService(deps: CampaignsDeps) {
         subjectId: send.subject_id,
         data: { campaign: send.campaign_id, type },
       });
-    });
-    if (type === 'complaint') {
-      const pm = register.marketing.purpose(row.purpose);
-      if (pm) {
+      if (type === 'complaint' && pm) {
         const basis = pm.channels.get(row.channel);
+        // In this transaction: a person the ledger refuses (erased) leaves nothing recorded.
         await deps.permissions.record(
           actor,
           send.subject_id,
@@ -660,9 +792,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
             },
           ],
           { method: 'api', reference: `campaign:${send.campaign_id}` },
+          { tx },
         );
       }
-    }
+    });
     return { campaignId: send.campaign_id, subjectId: send.subject_id, state };
   };
 

@@ -60,13 +60,16 @@ export const campaignEvents = [
       sent: auditData.count(),
       skipped: auditData.count(),
       failed: auditData.count(),
+      /** Mails the SMTP server may or may not have taken (0031; absent from earlier events). */
+      uncertain: auditData.count().optional(),
     }),
     {
       sv: (d) =>
-        `En kampanj blev klar: ${d.sent} skickade, ${d.skipped} hoppades över, ${d.failed} misslyckades`,
+        `En kampanj blev klar: ${d.sent} skickade, ${d.skipped} hoppades över, ${d.failed} misslyckades${d.uncertain ? `, ${d.uncertain} med okänt utfall` : ''}`,
       fi: (d) =>
-        `Kampanja valmistui: ${d.sent} lähetetty, ${d.skipped} ohitettu, ${d.failed} epäonnistui`,
-      en: (d) => `A campaign finished: ${d.sent} sent, ${d.skipped} skipped, ${d.failed} failed`,
+        `Kampanja valmistui: ${d.sent} lähetetty, ${d.skipped} ohitettu, ${d.failed} epäonnistui${d.uncertain ? `, ${d.uncertain} lopputulos epävarma` : ''}`,
+      en: (d) =>
+        `A campaign finished: ${d.sent} sent, ${d.skipped} skipped, ${d.failed} failed${d.uncertain ? `, ${d.uncertain} uncertain` : ''}`,
     },
   ),
   defineAuditEvent(

@@ -18,6 +18,7 @@ export const SEND_STATES = [
   'sent',
   'skipped',
   'failed',
+  'uncertain',
   'bounced',
   'complained',
 ] as const;
@@ -71,6 +72,15 @@ export const campaignInput = z
     filters: z.array(audienceFilter).max(20).default([]).describe('All must hold (AND)'),
     content: campaignContent,
     sender: campaignSender.optional(),
+    ratePerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe(
+        "The campaign's own mails per minute, at most the server's CAMPAIGN_SEND_RATE (its default)",
+      ),
   })
   .meta({ id: 'CampaignDraft' });
 export type CampaignInput = z.input<typeof campaignInput>;
@@ -90,9 +100,20 @@ export const feedbackInput = z
       .min(3)
       .max(998)
       .optional()
-      .describe('The Message-ID of the campaign mail, with or without <>'),
-    recipient: z.email().max(320).optional().describe('The address the mail was sent to'),
-    campaignId: z.uuid().optional().describe('With recipient: the campaign it was'),
+      .describe(
+        'The Message-ID of the campaign mail, with or without <>: required (here or quoted in the report), so that only a report on a mail we sent counts',
+      ),
+    recipient: z
+      .email()
+      .max(320)
+      .optional()
+      .describe(
+        'The address the mail was sent to: when given, it must be the one the mail went to',
+      ),
+    campaignId: z
+      .uuid()
+      .optional()
+      .describe('The campaign: when given, it must be the one the mail belongs to'),
     report: z
       .string()
       .min(1)
@@ -102,8 +123,8 @@ export const feedbackInput = z
         'The bounce (RFC 3464 delivery status notification) or complaint (RFC 5965 feedback report) as received; its Message-ID, recipient and type are read from it',
       ),
   })
-  .refine((f) => f.messageId ?? f.recipient ?? f.report, {
-    message: 'give messageId, recipient or report',
+  .refine((f) => f.messageId ?? f.report, {
+    message: "give the campaign mail's messageId, or the report that quotes it",
     path: ['messageId'],
   })
   .meta({ id: 'CampaignFeedback' });
@@ -114,6 +135,8 @@ export function readReport(report: string): {
   messageId?: string;
   recipient?: string;
   type?: 'bounce' | 'complaint';
+  /** A bounce's enhanced status code (RFC 3463), `5.1.1`: kept as the bounce's evidence. */
+  status?: string;
 } {
   const header = (name: string) =>
     new RegExp(`^${name}:[ \\t]*(.+)$`, 'im').exec(report)?.[1]?.trim();
@@ -131,9 +154,11 @@ export function readReport(report: string): {
     : /^Action:[ \t]*failed/im.test(report) || /^Status:[ \t]*5\./im.test(report)
       ? 'bounce'
       : undefined;
+  const status = /^Status:[ \t]*([245]\.\d{1,3}\.\d{1,3})\b/im.exec(report)?.[1];
   return {
     ...(messageId ? { messageId } : {}),
     ...(recipient ? { recipient } : {}),
     ...(type ? { type } : {}),
+    ...(status ? { status } : {}),
   };
 }

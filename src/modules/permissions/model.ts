@@ -49,9 +49,21 @@ export const PERSON_METHODS: ReadonlySet<PermissionMethod> = new Set([
 ]);
 
 /**
+ * Methods only the person's own pages record (their unsubscribe link, sign-up confirmation and
+ * preference page): refused from staff and API keys. `form` is not among them: a controller's own
+ * form may reach the register through its API, but it never undoes the person's refusal.
+ */
+export const PERSON_ONLY_METHODS: ReadonlySet<PermissionMethod> = new Set([
+  'unsubscribe_link',
+  'double_opt_in',
+  'preference_page',
+]);
+
+/**
  * The methods that may grant (or ask, `pending`) again after the person refused, withdrew or
- * objected: only the person's own choice. An import, a member of staff or an integration's `api`
- * call cannot undo what the person said, whatever date it carries.
+ * objected: only the person's own choice, made by the person themselves (never staff or an API
+ * key, whatever method they name). An import, a member of staff or an integration's `api` call
+ * cannot undo what the person said, whatever date it carries.
  */
 export const REGRANT_METHODS: ReadonlySet<PermissionMethod> = new Set([
   'form',

@@ -14,7 +14,7 @@
  *   prohibition), the purpose's basis for the channel and the ledger's state.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { withTransaction } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
 import type { Register } from '../definition/index.ts';
@@ -28,6 +28,7 @@ import {
   PERMISSION_METHODS,
   PERMISSION_STATES,
   PERSON_METHODS,
+  PERSON_ONLY_METHODS,
   REGRANT_METHODS,
   WORDING_LANGUAGES,
   type CheckCode,
@@ -179,6 +180,12 @@ export function createPermissionsService(deps: PermissionsDeps) {
         field: 'evidence.method',
         detail: `a person records their own choice by ${[...PERSON_METHODS].join(', ')}`,
       });
+    } else if (actor.kind !== 'subject' && PERSON_ONLY_METHODS.has(evidence.method)) {
+      // Only the person's own pages (portal, sign-up, unsubscribe link) record these.
+      issues.push({
+        field: 'evidence.method',
+        detail: `${evidence.method} is recorded only where the person acts themselves (their portal, sign-up or unsubscribe link), not by staff or an API key`,
+      });
     } else if (
       evidence.method === 'request' &&
       !(may(actor, 'handle_requests') || actor.kind === 'system' || actor.kind === 'operator')
@@ -293,6 +300,10 @@ export function createPermissionsService(deps: PermissionsDeps) {
     subjectId: string,
     changes: readonly PermissionChange[],
     evidence: PermissionEvidence,
+    opts: {
+      /** A transaction the caller holds: the changes are written in it (and roll back with it). */
+      tx?: Transaction<Database>;
+    } = {},
   ): Promise<RecordResult> => {
     requireTouch(actor, subjectId);
     if (
@@ -327,14 +338,18 @@ export function createPermissionsService(deps: PermissionsDeps) {
               .update(`${evidence.wording.language}\n${evidence.wording.text.trim()}`)
               .digest('hex'),
           };
-    return withTransaction(db, async (tx) => {
+    const inTransaction = <T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> =>
+      opts.tx ? fn(opts.tx) : withTransaction(db, fn);
+    return inTransaction(async (tx) => {
       if (!(await repo.lockSubject(tx, subjectId))) {
         throw new AppError('not_found', `no subject with id ${subjectId}`);
       }
       const before = await repo.states(tx, subjectId);
       const current = new Map(before.map((s) => [`${s.kind}\u0000${s.channel}`, s.state]));
-      // Only the person's own choice undoes their refusal, withdrawal or objection.
-      if (!REGRANT_METHODS.has(evidence.method)) {
+      // Only the person's own choice undoes their refusal, withdrawal or objection: made by the
+      // person themselves (their portal, sign-up or preference page), never by staff or an API
+      // key, whatever method they name.
+      if (actor.kind !== 'subject' || !REGRANT_METHODS.has(evidence.method)) {
         const issues: FieldIssue[] = [];
         changes.forEach((c, i) => {
           if (c.state === 'granted' || c.state === 'pending') {
@@ -342,7 +357,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
             if (refusal) {
               issues.push({
                 field: `changes[${i}].state`,
-                detail: `the person's own choice is ${refusal.state} for "${c.kind}" on "${refusal.channel}"; only they can change it (method ${[...REGRANT_METHODS].join(', ')}), not ${evidence.method}`,
+                detail: `the person's own choice is ${refusal.state} for "${c.kind}" on "${refusal.channel}"; only they can change it, themselves (${[...REGRANT_METHODS].join(', ')} from their own pages), not ${actor.kind === 'subject' ? evidence.method : `staff or an API key (method ${evidence.method})`}`,
               });
             }
           }

@@ -139,6 +139,14 @@ export function CampaignsPage() {
             skipped: String(c.progress.skipped),
             failed: String(c.progress.failed + c.progress.bounced),
           })}
+          {c.progress.uncertain > 0 ? (
+            <>
+              {' '}
+              <span className="campaign-uncertain" data-uncertain={c.progress.uncertain}>
+                {t('campaign.progressUncertain', { uncertain: String(c.progress.uncertain) })}
+              </span>
+            </>
+          ) : null}
         </span>
       ),
     },
