@@ -14,4 +14,11 @@ export {
   type StatisticsFormat,
   type StatisticsService,
 } from './statistics.service.ts';
-export { MIN_GROUP, suppressOne, suppressPartition, suppressTotal, type Shown } from './suppress.ts';
+export {
+  MIN_GROUP,
+  safeSum,
+  suppressOne,
+  suppressPartition,
+  suppressTotal,
+  type Shown,
+} from './suppress.ts';

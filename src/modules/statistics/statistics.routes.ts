@@ -42,12 +42,17 @@ const statistics = z
           neverAsked: shown,
         }),
       )
-      .describe('The deciding state per kind and channel among the live people; they add up to people'),
+      .describe(
+        'The deciding state per kind and channel among the live people; they add up to people',
+      ),
     requests: z.object({
       total: shown,
-      byTypeAndState: z
-        .array(z.object({ type: z.string(), state: z.string(), requests: shown }))
-        .describe('Every request the register holds, per type and state; they add up to total'),
+      byType: z
+        .array(z.object({ id: z.string(), requests: shown }))
+        .describe('Every request the register holds, per type; they add up to total'),
+      byState: z
+        .array(z.object({ id: z.string(), requests: shown }))
+        .describe('The same requests per state; they add up to total'),
     }),
   })
   .meta({ id: 'Statistics' });

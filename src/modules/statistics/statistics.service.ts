@@ -54,7 +54,12 @@ export interface Statistics {
   purposes: Array<{ id: string; people: Shown }>;
   sources: Array<{ id: string; people: Shown }>;
   permissions: PermissionCounts[];
-  requests: { total: Shown; byTypeAndState: Array<{ type: string; state: string; requests: Shown }> };
+  /** Every request the register holds, by type and (apart) by state; each adds up to total. */
+  requests: {
+    total: Shown;
+    byType: Array<{ id: string; requests: Shown }>;
+    byState: Array<{ id: string; requests: Shown }>;
+  };
 }
 
 export const STATISTICS_FORMATS = ['json', 'csv'] as const;
@@ -141,20 +146,17 @@ export function createStatisticsService(deps: StatisticsDeps) {
       return { ...c, counts: [...counts, total - counts.reduce((a, b) => a + b, 0)] };
     });
 
-    const requestRows = await sql<{ type: string; state: string; n: number }>`
-      select type, state, count(*)::int as n from requests group by type, state`.execute(db);
-    const requestCount = new Map(requestRows.rows.map((r) => [`${r.type}/${r.state}`, Number(r.n)]));
-    const types = idsOf(
-      REQUEST_TYPES,
-      requestRows.rows.map((r) => r.type),
-    );
-    const reqStates = idsOf(
-      REQUEST_STATES,
-      requestRows.rows.map((r) => r.state),
-    );
-    const requests = types.flatMap((type) =>
-      reqStates.map((state) => ({ type, state, n: requestCount.get(`${type}/${state}`) ?? 0 })),
-    );
+    // Requests by type and by state: two breakdowns of the same total, never crossed (a table of
+    // type by state would have to hide nearly everything to keep its small cells).
+    const by = async (column: 'type' | 'state', declared: readonly string[]) => {
+      const rows = await counted(sql`
+        select ${sql.raw(column)} as id, count(*)::int as n from requests group by ${sql.raw(column)}`);
+      return idsOf(declared, rows.keys()).map((id) => ({ id, n: rows.get(id) ?? 0 }));
+    };
+    const requests = {
+      byType: await by('type', REQUEST_TYPES),
+      byState: await by('state', REQUEST_STATES),
+    };
     return { total, categories, purposes, sources, permissions, requests };
   }
 
@@ -168,11 +170,14 @@ export function createStatisticsService(deps: StatisticsDeps) {
         id,
         people: suppressOne(counts.get(id) ?? 0, r.total),
       }));
-    const requestTotal = r.requests.reduce((a, b) => a + b.n, 0);
-    const requestShown = suppressPartition(
-      r.requests.map((q) => q.n),
-      sumOf(requestTotal),
-    );
+    const requestTotal = r.requests.byType.reduce((a, b) => a + b.n, 0);
+    const breakdown = (groups: Array<{ id: string; n: number }>) => {
+      const shown = suppressPartition(
+        groups.map((g) => g.n),
+        sumOf(requestTotal),
+      );
+      return groups.map((g, i) => ({ id: g.id, requests: shown[i]! }));
+    };
     return {
       generatedAt,
       minimumGroup: MIN_GROUP,
@@ -199,15 +204,21 @@ export function createStatisticsService(deps: StatisticsDeps) {
           Shown,
           Shown,
         ];
-        return { kind: p.kind, channel: p.channel, granted, refused, withdrawn, objected, pending, neverAsked };
+        return {
+          kind: p.kind,
+          channel: p.channel,
+          granted,
+          refused,
+          withdrawn,
+          objected,
+          pending,
+          neverAsked,
+        };
       }),
       requests: {
         total: suppressTotal(requestTotal),
-        byTypeAndState: r.requests.map((q, i) => ({
-          type: q.type,
-          state: q.state,
-          requests: requestShown[i]!,
-        })),
+        byType: breakdown(r.requests.byType),
+        byState: breakdown(r.requests.byState),
       },
     };
   }
@@ -241,10 +252,16 @@ export function statisticsCsv(s: Statistics): string {
   for (const p of s.sources) add('source', p.id, '', p.people);
   for (const p of s.permissions) {
     for (const col of PERMISSION_COLUMNS) {
-      add('permission', `${p.kind}/${p.channel}`, col, col === 'never_asked' ? p.neverAsked : p[col]);
+      add(
+        'permission',
+        `${p.kind}/${p.channel}`,
+        col,
+        col === 'never_asked' ? p.neverAsked : p[col],
+      );
     }
   }
   add('requests', 'all', '', s.requests.total);
-  for (const q of s.requests.byTypeAndState) add('request', q.type, q.state, q.requests);
+  for (const q of s.requests.byType) add('request_type', q.id, '', q.requests);
+  for (const q of s.requests.byState) add('request_state', q.id, '', q.requests);
   return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }

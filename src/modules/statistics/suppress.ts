@@ -8,9 +8,9 @@
  * groups would tell what the suppressed ones add up to. So where any group of a breakdown is
  * 1 to 4, every other group of it is hidden (`'hidden'`), zeros too: what is hidden then depends
  * only on which groups are small, which `'<5'` shows anyway, never on the other counts, so
- * knowing this rule tells an attacker nothing more. Where even that would pin a small group to
- * one value (a small register: one group `<5` and the rest adding up to a sum of 6 leaves only
- * 1 and 5), the whole breakdown is hidden.
+ * knowing this rule tells an attacker nothing more. Where the sum is too small for that (under
+ * 4 × groups + 5: one `<5` beside hidden groups adding up to 6 could only be 1), the whole
+ * breakdown is hidden.
  *
  * Groups that overlap (a person has several categories) add up to nothing, but the total minus one
  * of them is the people outside it: a count is hidden where that would be 1 to 4, and in a
@@ -26,45 +26,24 @@ export type Shown = number | '<5' | 'hidden';
 const small = (n: number) => n >= 1 && n < MIN_GROUP;
 
 /**
- * Whether a small group could still be pinned to one value when the groups add up to one of
- * `sums`, `p` groups are small (1 to 4 each) and `h` are hidden (each 0 or at least 5).
+ * The smallest sum at which a breakdown of `groups` groups shows its small groups: below it, one
+ * small group hidden among the rest could be pinned down by the sum (4 and 4 adding up to 8; 1
+ * beside hidden counts adding up to 6 leaves only 1 and 5). From it on, the other small groups
+ * (1 each at least) and a hidden one (5 at least) leave every small group free to be any of 1–4.
+ * It depends only on the number of groups, never on the counts, so the rule itself tells nothing.
  */
-function pinned(sums: readonly number[], p: number, h: number): boolean {
-  // What the hidden groups can add up to: nothing, or (each 0 or at least 5) 0 or at least 5.
-  const hiddenCanBe = (n: number) => n === 0 || (h > 0 && n >= MIN_GROUP);
-  for (let i = 0; i < p; i++) {
-    const values = new Set<number>();
-    for (const s of sums) {
-      for (let v = 1; v < MIN_GROUP; v++) {
-        // The other small groups add up to anything from p-1 to 4(p-1).
-        for (let q = p - 1; q <= (MIN_GROUP - 1) * (p - 1); q++) {
-          const rest = s - v - q;
-          if (hiddenCanBe(rest)) {
-            values.add(v);
-            break;
-          }
-        }
-      }
-    }
-    if (values.size < 2) {
-      return true;
-    }
-  }
-  return false;
-}
+export const safeSum = (groups: number) => (MIN_GROUP - 1) * groups + MIN_GROUP;
 
 /**
  * One breakdown whose groups add up to `sum` (a number, or `'<5'`: 1 to 4): shown whole when no
- * group is 1 to 4; otherwise the small groups `'<5'` and the rest `'hidden'`; all hidden where
- * that would still pin a small group down.
+ * group is 1 to 4; otherwise the small groups `'<5'` and every other `'hidden'`, zeros too; and
+ * all hidden while the sum is under `safeSum(groups)`.
  */
 export function suppressPartition(counts: readonly number[], sum: number | '<5'): Shown[] {
-  const p = counts.filter(small).length;
-  if (p === 0) {
+  if (!counts.some(small)) {
     return [...counts];
   }
-  const sums = sum === '<5' ? [1, 2, 3, 4] : [sum];
-  if (pinned(sums, p, counts.length - p)) {
+  if (sum === '<5' || sum < safeSum(counts.length)) {
     return counts.map(() => 'hidden');
   }
   return counts.map((c) => (small(c) ? '<5' : 'hidden'));
