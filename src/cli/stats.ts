@@ -43,7 +43,9 @@ export function statsCommand(): Command {
             ['sources', s.sources],
           ] as const) {
             console.log(`${title} (people)`);
-            for (const g of list) line(g.id, g.people);
+            for (const g of list) {
+              line(g.id, g.people);
+            }
           }
           console.log(
             'permissions (granted / refused / withdrawn / objected / pending / never asked)',
@@ -53,8 +55,12 @@ export function statsCommand(): Command {
             console.log(`  ${`${p.kind}/${p.channel}`.padEnd(40)} ${cells.map(cell).join(' / ')}`);
           }
           console.log(`requests: ${cell(s.requests.total)}`);
-          for (const r of s.requests.byType) line(`type ${r.id}`, r.requests);
-          for (const r of s.requests.byState) line(`state ${r.id}`, r.requests);
+          for (const r of s.requests.byType) {
+            line(`type ${r.id}`, r.requests);
+          }
+          for (const r of s.requests.byState) {
+            line(`state ${r.id}`, r.requests);
+          }
         },
         { quiet: true },
       );

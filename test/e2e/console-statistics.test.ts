@@ -203,9 +203,19 @@ describe.skipIf(!HAS_CHROMIUM)('the anonymised statistics in the console, in Chr
       .innerText();
     expect(post).toContain('43');
 
-    const view = page.locator('main');
+    // The page down to the permissions: the people, the sources and a breakdown hidden.
     await page.evaluate(() => window.scrollTo(0, 0));
-    await view.screenshot({ path: join(SCREENSHOTS, 'statistics.png') });
+    const box = await permissions.boundingBox();
+    await page.screenshot({
+      path: join(SCREENSHOTS, 'statistics.png'),
+      fullPage: true,
+      clip: {
+        x: 0,
+        y: 0,
+        width: 1280,
+        height: Math.ceil((box?.y ?? 1600) + (box?.height ?? 0) + 24),
+      },
+    });
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
