@@ -49,6 +49,7 @@ import { interchangeRoutes } from './modules/interchange/index.ts';
 import { audiencesRoutes } from './modules/audiences/index.ts';
 import { campaignsRoutes } from './modules/campaigns/index.ts';
 import { retentionRoutes } from './modules/retention/index.ts';
+import { statisticsRoutes } from './modules/statistics/index.ts';
 import { subjectsRoutes } from './modules/subjects/index.ts';
 import type { Services } from './services.ts';
 
@@ -276,6 +277,7 @@ export async function createApp(
         outboxRoutes(secured, { mail: services.mail });
         requestsRoutes(secured, services.requests);
         retentionRoutes(secured, services.retention);
+        statisticsRoutes(secured, services.statistics);
         noticeStaffRoutes(secured, {
           notice: services.notice,
           versions: services.noticeVersions,

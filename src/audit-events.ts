@@ -14,6 +14,7 @@ import { permissionEvents } from './modules/permissions/index.ts';
 import { portalEvents, requestEvents } from './modules/requests/index.ts';
 import { retentionEvents } from './modules/retention/index.ts';
 import { staffEvents } from './modules/staff/index.ts';
+import { statisticsEvents } from './modules/statistics/index.ts';
 import { erasureEvents, subjectEvents } from './modules/subjects/index.ts';
 
 export const allAuditEvents = [
@@ -32,4 +33,5 @@ export const allAuditEvents = [
   ...campaignEvents,
   ...retentionEvents,
   ...noticeEvents,
+  ...statisticsEvents,
 ] as const;

@@ -33,6 +33,7 @@ import { createInterchangeService } from './modules/interchange/index.ts';
 import { createRetentionService } from './modules/retention/index.ts';
 import { createNoticeService, createNoticeVersions } from './modules/notice/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
+import { createStatisticsService } from './modules/statistics/index.ts';
 import {
   buildAccessPackage,
   buildAccessPdf,
@@ -269,6 +270,8 @@ export function createServices(deps: {
     portal,
     preferences,
     retention,
+    // Anonymised statistics, every group under 5 suppressed (docs/statistics.md).
+    statistics: createStatisticsService({ db, register, audit, clock }),
     rateLimits,
     // The privacy notice and the records of processing, made from the definition, and the
     // notice's published versions (docs/notice.md).

@@ -181,6 +181,7 @@ describe('rekisteri CLI', () => {
       'requests',
       'audience',
       'campaign',
+      'stats',
     ]) {
       const r = await rekisteri(dir, [cmd, '--help']);
       expect(r.code, cmd).toBe(0);
@@ -201,6 +202,19 @@ describe('rekisteri CLI', () => {
     const seeded = await rekisteri(dir, ['seed', '--count', '25', '--seed', '3']);
     expect(seeded.code, seeded.stderr).toBe(0);
     expect(seeded.stdout).toMatch(/created 25 people/);
+
+    // The anonymised statistics of the same people: 25 live, as CSV; no count of 1 to 4 shown.
+    const stats = await rekisteri(dir, ['stats', '--format', 'csv']);
+    expect(stats.code, stats.stderr).toBe(0);
+    const statRows = stats.stdout.trim().split('\r\n');
+    expect(statRows[0]).toBe('section,group,state,count');
+    expect(statRows).toContain('people,live,,25');
+    expect(statRows.filter((r) => /,[1-4]$/.test(r))).toEqual([]);
+    const statsText = await rekisteri(dir, ['stats']);
+    expect(statsText.stdout).toContain('live people (not erased): 25');
+    const badFormat = await rekisteri(dir, ['stats', '--format', 'xml']);
+    expect(badFormat.code).not.toBe(0);
+    expect(badFormat.stderr).toContain('--format');
 
     // Market research rests on an opt-out: all 25 are in its audience by e-mail; the newsletter
     // rests on consent, which nobody gave.

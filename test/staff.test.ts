@@ -993,6 +993,18 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         allowed: only('admin', 'dpo'),
       },
       {
+        name: 'read the anonymised statistics',
+        method: 'GET',
+        url: () => '/api/v1/statistics',
+        allowed: only('admin', 'dpo', 'auditor'),
+      },
+      {
+        name: 'export the anonymised statistics as CSV',
+        method: 'GET',
+        url: () => '/api/v1/statistics.csv',
+        allowed: only('admin', 'dpo', 'auditor'),
+      },
+      {
         name: 'read the outbox',
         method: 'GET',
         url: () => '/api/v1/outbox',

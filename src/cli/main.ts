@@ -29,6 +29,7 @@ import { requestsCommand } from './requests.ts';
 import { retentionCommand } from './retention.ts';
 import { seedCommand } from './seed.ts';
 import { startCommand } from './start.ts';
+import { statsCommand } from './stats.ts';
 
 quietOnClosedPipe();
 
@@ -53,6 +54,7 @@ for (const add of [
   campaignCommand,
   eraseCommand,
   retentionCommand,
+  statsCommand,
   seedCommand,
   auditCommand,
   backupCommand,

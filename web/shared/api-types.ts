@@ -1292,6 +1292,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/statistics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Anonymised statistics of the register
+     * @description How many live people have each category, purpose and source, the permission states per kind and channel (never asked included), and the requests per type and state. Every count of 1 to 4 is `<5`; counts that would let one be worked out from a total are `hidden`. Needs the action read_audit; the view is logged.
+     */
+    get: operations['statistics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/statistics.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Anonymised statistics as CSV
+     * @description text/csv (UTF-8 with a byte order mark, CRLF), columns `section,group,state,count`: the same counts as GET /statistics, suppressed the same way. Needs the action read_audit; the export is logged.
+     */
+    get: operations['statisticsCsv'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/records': {
     parameters: {
       query?: never;
@@ -2355,6 +2395,55 @@ export interface components {
           until: string | null;
         }[];
       }[];
+    };
+    /** @description A count; `<5` for 1 to 4 (never the number); `hidden` where it would let a suppressed count be worked out from a total */
+    StatisticsCount: number | '<5' | 'hidden';
+    Statistics: {
+      generatedAt: string;
+      /** @description Counts under this are never shown */
+      minimumGroup: number;
+      /** @description Live people: not erased, not a record kept for a legal hold */
+      people: components['schemas']['StatisticsCount'];
+      /** @description People with a value in the category */
+      categories: {
+        id: string;
+        people: components['schemas']['StatisticsCount'];
+      }[];
+      /** @description People with a value collected for the purpose */
+      purposes: {
+        id: string;
+        people: components['schemas']['StatisticsCount'];
+      }[];
+      /** @description People with a value from the source */
+      sources: {
+        id: string;
+        people: components['schemas']['StatisticsCount'];
+      }[];
+      /** @description The deciding state per kind and channel among the live people; they add up to people */
+      permissions: {
+        kind: string;
+        /** @description A channel, or `*` for the kind as a whole */
+        channel: string;
+        granted: components['schemas']['StatisticsCount'];
+        refused: components['schemas']['StatisticsCount'];
+        withdrawn: components['schemas']['StatisticsCount'];
+        objected: components['schemas']['StatisticsCount'];
+        pending: components['schemas']['StatisticsCount'];
+        neverAsked: components['schemas']['StatisticsCount'];
+      }[];
+      requests: {
+        total: components['schemas']['StatisticsCount'];
+        /** @description Every request the register holds, per type; they add up to total */
+        byType: {
+          id: string;
+          requests: components['schemas']['StatisticsCount'];
+        }[];
+        /** @description The same requests per state; they add up to total */
+        byState: {
+          id: string;
+          requests: components['schemas']['StatisticsCount'];
+        }[];
+      };
     };
     Liveness: {
       /** @constant */
@@ -7803,6 +7892,100 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  statistics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Statistics'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  statisticsCsv: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description text/csv: the statistics */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': unknown;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
         headers: {
           [name: string]: unknown;
         };

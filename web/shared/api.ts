@@ -60,6 +60,9 @@ export type OutboxMail = Answer<'listOutbox'>['items'][number];
 export type Campaign = Schemas['Campaign'];
 /** What the next retention sweep would delete, in counts (docs/retention.md). */
 export type RetentionPlan = Schemas['RetentionPlan'];
+/** Anonymised statistics; a count is a number, `<5` (1 to 4) or `hidden`. */
+export type Statistics = Schemas['Statistics'];
+export type StatisticsCount = Schemas['StatisticsCount'];
 
 /* Data subjects' requests, for staff who handle them. */
 /** A request as listed: no personal data. */
@@ -290,6 +293,32 @@ export function createApiClient(base = '/api/v1') {
 
     /** What the next retention sweep would delete, and why (counts only). */
     retentionDue: () => request<RetentionPlan>('GET', '/retention/due'),
+    /** The anonymised statistics, every group under 5 suppressed. */
+    statistics: () => request<Statistics>('GET', '/statistics'),
+    /** The same statistics as a CSV file to save. */
+    async statisticsCsv(): Promise<{ blob: Blob; filename: string }> {
+      let res: Response;
+      try {
+        res = await fetch(`${base}/statistics.csv`, {
+          headers: { accept: 'text/csv' },
+          credentials: 'same-origin',
+        });
+      } catch (e) {
+        throw new NetworkError(e instanceof Error ? e.message : String(e));
+      }
+      if (!res.ok) {
+        const type = res.headers.get('content-type') ?? '';
+        const json = type.includes('json') ? ((await res.json()) as unknown) : null;
+        throw new ApiError(
+          json && typeof json === 'object' && 'status' in json
+            ? (json as Problem)
+            : { type: 'about:blank', title: res.statusText || 'Error', status: res.status },
+        );
+      }
+      const disposition = res.headers.get('content-disposition') ?? '';
+      const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'statistics.csv';
+      return { blob: await res.blob(), filename };
+    },
     /** Ends the customer relationship with a person; rules from its end start counting. */
     endRelationship: (id: string, purpose: string) =>
       request<Answer<'endRelationship'>>(

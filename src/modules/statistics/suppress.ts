@@ -1,0 +1,70 @@
+/**
+ * Small-group suppression of the statistics (docs/statistics.md). Pure functions, no database.
+ *
+ * Primary: a count of 1 to 4 is never shown, only as "fewer than 5" (`'<5'`).
+ *
+ * Complementary (secondary): in a breakdown whose groups add up to a known sum (the states of one
+ * permission, every live person once; the requests, every request once) the sum minus the shown
+ * groups would tell what the suppressed ones add up to. So where any group of a breakdown is
+ * 1 to 4, every other group of it is hidden (`'hidden'`), zeros too: what is hidden then depends
+ * only on which groups are small, which `'<5'` shows anyway, never on the other counts, so
+ * knowing this rule tells an attacker nothing more. Where the sum is too small for that (under
+ * 4 × groups + 5: one `<5` beside hidden groups adding up to 6 could only be 1), the whole
+ * breakdown is hidden.
+ *
+ * Groups that overlap (a person has several categories) add up to nothing, but the total minus one
+ * of them is the people outside it: a count is hidden where that would be 1 to 4, and in a
+ * register of 5 to 9 people every count not `<5` is hidden.
+ */
+
+/** The smallest group shown as a number. */
+export const MIN_GROUP = 5;
+
+/** A count as shown: the number, `'<5'` for 1 to 4 people, or `'hidden'` (complementary). */
+export type Shown = number | '<5' | 'hidden';
+
+const small = (n: number) => n >= 1 && n < MIN_GROUP;
+
+/**
+ * The smallest sum at which a breakdown of `groups` groups shows its small groups: below it, one
+ * small group hidden among the rest could be pinned down by the sum (4 and 4 adding up to 8; 1
+ * beside hidden counts adding up to 6 leaves only 1 and 5). From it on, the other small groups
+ * (1 each at least) and a hidden one (5 at least) leave every small group free to be any of 1–4.
+ * It depends only on the number of groups, never on the counts, so the rule itself tells nothing.
+ */
+export const safeSum = (groups: number) => (MIN_GROUP - 1) * groups + MIN_GROUP;
+
+/**
+ * One breakdown whose groups add up to `sum` (a number, or `'<5'`: 1 to 4): shown whole when no
+ * group is 1 to 4; otherwise the small groups `'<5'` and every other `'hidden'`, zeros too; and
+ * all hidden while the sum is under `safeSum(groups)`.
+ */
+export function suppressPartition(counts: readonly number[], sum: number | '<5'): Shown[] {
+  if (!counts.some(small)) {
+    return [...counts];
+  }
+  if (sum === '<5' || sum < safeSum(counts.length)) {
+    return counts.map(() => 'hidden');
+  }
+  return counts.map((c) => (small(c) ? '<5' : 'hidden'));
+}
+
+/**
+ * One group out of `total` people where the groups overlap: `'<5'` for 1 to 4; hidden where the
+ * people outside it would be 1 to 4 (the total minus the count), and in a register of 5 to 9
+ * people, where that rule alone would pin the count down.
+ */
+export function suppressOne(count: number, total: number): Shown {
+  if (small(count)) {
+    return '<5';
+  }
+  if (total >= MIN_GROUP && total < 2 * MIN_GROUP) {
+    return 'hidden';
+  }
+  return small(total - count) ? 'hidden' : count;
+}
+
+/** The total itself: `'<5'` for 1 to 4. */
+export function suppressTotal(total: number): Shown {
+  return small(total) ? '<5' : total;
+}
