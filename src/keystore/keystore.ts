@@ -201,29 +201,18 @@ function createKeyStore(handle: DatabaseHandle, db: Kysely<KeyStoreDatabase>) {
       if (entries.length === 0) {
         return;
       }
+      // One statement per table for the whole list, the ids as one array parameter.
+      const json = JSON.stringify(
+        entries.map((e) => ({ s: e.subjectId, t: e.erasedAt, r: e.reason })),
+      );
       await db.transaction().execute(async (tx) => {
-        for (let i = 0; i < entries.length; i += 5000) {
-          const chunk = entries.slice(i, i + 5000);
-          await tx
-            .deleteFrom('person_keys')
-            .where(
-              'subject_id',
-              'in',
-              chunk.map((e) => e.subjectId),
-            )
-            .execute();
-          await tx
-            .insertInto('erasures')
-            .values(
-              chunk.map((e) => ({
-                subject_id: e.subjectId,
-                erased_at: e.erasedAt,
-                reason: e.reason,
-              })),
-            )
-            .onConflict((oc) => oc.column('subject_id').doNothing())
-            .execute();
-        }
+        await sql`delete from person_keys
+                   where subject_id in (select (x ->> 's')::uuid from jsonb_array_elements(${json}::jsonb) x)`.execute(
+          tx,
+        );
+        await sql`insert into erasures (subject_id, erased_at, reason)
+                  select x.s, x.t, x.r from jsonb_to_recordset(${json}::jsonb) as x(s uuid, t timestamptz, r text)
+                  on conflict (subject_id) do nothing`.execute(tx);
       });
     },
 
