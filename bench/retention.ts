@@ -48,7 +48,6 @@ const USAGE = `usage: node --import tsx bench/retention.ts [options]
   --master-key <hex>   its master key (default: from bench/.work/<template>.json)
   --expired <n>        people made old enough to expire (default: a tenth of the population)
   --batch <n>          people per sweep batch (default 1000)
-  --pause <ms>         rest between batches (the sweep's pauseMs; default 0)
   --baseline <s>       seconds of lookup load without a sweep (default 10)
   --connections <n>    concurrent lookup connections (default 10)
   --emails <n>         distinct known addresses the load cycles through (default 2000)
@@ -60,7 +59,6 @@ const opts = options(
     'master-key': { type: 'string' },
     expired: { type: 'string' },
     batch: { type: 'string' },
-    pause: { type: 'string' },
     baseline: { type: 'string' },
     connections: { type: 'string' },
     emails: { type: 'string' },
@@ -70,7 +68,6 @@ const opts = options(
 );
 const template = stringOption(opts.template) ?? 'rekisteri_bench_shared';
 const batch = intOption(opts.batch, 'batch', 1000);
-const pause = intOption(opts.pause, 'pause', 0, 0);
 const baseline = intOption(opts.baseline, 'baseline', 10);
 const connections = intOption(opts.connections, 'connections', 10);
 const emailCount = intOption(opts.emails, 'emails', 2000);
@@ -223,9 +220,9 @@ try {
   await lookups(server, token, emails, 3);
   const before = await lookups(server, token, emails, baseline);
 
-  log(`the sweep, batches of ${fmt(batch)}, ${pause} ms between them, under the same load`);
+  log(`the sweep, batches of ${fmt(batch)}, under the same load`);
   const sweepStart = performance.now();
-  const sweep = rt.services.retention.sweep({ batchSize: batch, pauseMs: pause });
+  const sweep = rt.services.retention.sweep({ batchSize: batch });
   const during = await lookups(server, token, emails, 3600, sweep);
   const result = await sweep;
   const sweepSeconds = (performance.now() - sweepStart) / 1000;
@@ -278,7 +275,6 @@ try {
       people,
       expired,
       batch,
-      pause,
       connections,
       planSeconds,
       sweepSeconds,

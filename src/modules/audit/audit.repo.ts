@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import { arrayLiteral, type CopyIn } from '../../db/copy.ts';
+import type { CopyIn } from '../../db/copy.ts';
 import type { Executor } from '../../db/transaction.ts';
 import type { AuditEventsTable } from '../../db/types.ts';
 

@@ -62,11 +62,6 @@ export interface SweepOptions {
   batchSize?: number;
   /** Stop after this many batches (the rest waits for the next run). */
   maxBatches?: number;
-  /**
-   * Milliseconds to rest after each batch (default 0), leaving the CPU and the disk to the API
-   * between batches: a lower lookup latency during the sweep for a longer sweep.
-   */
-  pauseMs?: number;
   /** Called after each committed batch; what it throws stops the sweep (tests: a crash). */
   afterBatch?: (n: number) => void;
 }
@@ -288,9 +283,6 @@ export function createRetentionService(deps: RetentionDeps) {
         total.categoriesHeld += outcome.categoriesHeld;
         total.skipped += outcome.skipped;
         opts.afterBatch?.(total.batches);
-        if (opts.pauseMs && i + size < all.length) {
-          await new Promise((resolve) => setTimeout(resolve, opts.pauseMs));
-        }
       }
       return total;
     },

@@ -372,7 +372,10 @@ export function createRetentionData(
 /** The data side of erasing many people at once (as `subjectsRepo.erase`, set-based). */
 async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promise<void> {
   const idArray = sql`${arrayLiteral(ids)}::uuid[]`;
-  for (const table of [
+  // One statement, one round trip: the person's rows in each table, the journal and the mark. No
+  // trigger on these tables reads what another part of the statement changes (the permission
+  // ledger's guards do: it goes after, below).
+  const deletes = [
     'outbox',
     'subject_values',
     'subject_history',
@@ -380,22 +383,28 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
     'subject_compelling_grounds',
     'subject_retention',
     'permission_links',
-  ]) {
-    await sql`delete from ${sql.table(table)} where subject_id = any(${idArray})`.execute(tx);
-  }
-  await sql`insert into erasure_journal (subject_id, erased_at, reason)
-              select unnest(${idArray}), ${at}, 'retention'
-            on conflict (subject_id) do nothing`.execute(tx);
-  await sql`update subjects set email_index = null, phone_index = null, blind_index = '{}',
-              restricted_at = null, restriction_reason = null, erased_at = ${at}, updated_at = ${at}
-             where id = any(${idArray})`.execute(tx);
+  ].map(
+    (table, i) =>
+      sql`${sql.raw(`d${i}`)} as (delete from ${sql.table(table)} where subject_id = any(${idArray}))`,
+  );
+  await sql`
+    with ${sql.join(deletes, sql`, `)},
+      journal as (insert into erasure_journal (subject_id, erased_at, reason)
+                    select unnest(${idArray}), ${at}, 'retention'
+                  on conflict (subject_id) do nothing)
+    update subjects set email_index = null, phone_index = null, blind_index = '{}',
+           restricted_at = null, restriction_reason = null, erased_at = ${at}, updated_at = ${at}
+     where id = any(${idArray})`.execute(tx);
   // The permission ledger (state and history) may go only once the person is marked erased: the
   // guards of both tables refuse it before (migrations 0018 and 0025).
+  // Both in one statement, which answers the wordings their history used (read before the delete).
   const wordings = await sql<{ wording_id: string }>`
-    select distinct wording_id::text as wording_id from permission_history
-     where subject_id = any(${idArray}) and wording_id is not null`.execute(tx);
-  await sql`delete from permission_states where subject_id = any(${idArray})`.execute(tx);
-  await sql`delete from permission_history where subject_id = any(${idArray})`.execute(tx);
+    with states as (delete from permission_states where subject_id = any(${idArray})),
+      history as (delete from permission_history where subject_id = any(${idArray})
+                  returning wording_id)
+    select distinct wording_id::text as wording_id from history where wording_id is not null`.execute(
+    tx,
+  );
   // A wording only these people's history used goes with them, as in a single erasure: a caller
   // may have written it for one person, with their name in it.
   if (wordings.rows.length > 0) {
