@@ -92,9 +92,15 @@ export function startServerJobs(opts: {
       describe: 'deleting data whose retention period has ended',
       handler: async (ctx) => {
         const r = await services.retention.sweep();
-        if (r.erased > 0 || r.categoriesDeleted > 0) {
+        const kept = Object.fromEntries(r.kept.map((k) => [k.reason, k.people]));
+        if (r.erased > 0 || r.categoriesDeleted > 0 || r.kept.length > 0) {
           ctx.log.info(
-            { erased: r.erased, categoriesDeleted: r.categoriesDeleted, held: r.categoriesHeld },
+            {
+              erased: r.erased,
+              categoriesDeleted: r.categoriesDeleted,
+              held: r.categoriesHeld,
+              kept,
+            },
             'deleted data whose retention period ended',
           );
         }

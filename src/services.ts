@@ -238,8 +238,6 @@ export function createServices(deps: {
             values: { contact: { email } },
           })
         ).id,
-      // Opening the preference page is the person's own use of the portal: activity.
-      recordActivity: (subjectId) => retention.recordActivity(subjectId),
     },
   });
   // Retention: relationship ends, last activity, the plan and the daily sweep (docs/retention.md).

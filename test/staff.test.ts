@@ -974,6 +974,13 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         allowed: only('admin', 'support'),
       },
       {
+        name: 'resume a customer relationship',
+        method: 'POST',
+        url: (id) => `/api/v1/subjects/${id}/relationship/resume`,
+        body: () => ({ purpose: 'customer_relationship' }),
+        allowed: only('admin', 'support'),
+      },
+      {
         name: 'read what retention has due',
         method: 'GET',
         url: () => '/api/v1/retention/due',

@@ -70,6 +70,9 @@ export function retentionCommand(): Command {
           for (const h of p.held) {
             console.log(`  kept by a legal hold       ${h.category.padEnd(20)} ${h.people} people`);
           }
+          for (const k of p.kept) {
+            console.log(`  kept whole, ${k.reason.padEnd(14)} ${''.padEnd(20)} ${k.people} people`);
+          }
         },
         { quiet: true },
       );
@@ -86,6 +89,9 @@ export function retentionCommand(): Command {
           console.log(
             `erased ${r.erased} people (${r.heldRecords} with a legal hold's categories kept), deleted ${r.categoriesDeleted} categories of others, ${r.categoriesHeld} kept by legal holds, in ${r.batches} batches`,
           );
+          for (const k of r.kept) {
+            console.log(`kept ${k.people} people with expired data whole: ${k.reason}`);
+          }
         },
         { quiet: true },
       );

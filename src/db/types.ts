@@ -81,6 +81,13 @@ export interface SubjectHistoryTable {
 }
 
 /** Retention events of a person (migration 0027, src/modules/retention). */
+/** A category a legal hold keeps in place, readable only for `purpose` (migration 0030). */
+export interface SubjectCategoryHoldsTable {
+  subject_id: string;
+  category: string;
+  purpose: string;
+}
+
 export interface SubjectRetentionTable {
   subject_id: string;
   relationship_ended_at: ColumnType<
@@ -398,6 +405,7 @@ export interface Database {
   subject_history: SubjectHistoryTable;
   subject_stops: SubjectStopsTable;
   subject_retention: SubjectRetentionTable;
+  subject_category_holds: SubjectCategoryHoldsTable;
   subject_compelling_grounds: SubjectCompellingGroundsTable;
   api_keys: ApiKeysTable;
   import_runs: ImportRunsTable;

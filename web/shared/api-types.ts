@@ -1223,9 +1223,29 @@ export interface paths {
     put?: never;
     /**
      * End the customer relationship with a person
-     * @description Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given. Ending it again keeps the first time.
+     * @description Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given, which must rest on the customer relationship (legal basis contract); another purpose is refused with 400 naming purpose. A person the purpose cannot see (stopped for it, a held record, erased) answers 404 word for word as an unknown id. Ending it again keeps the first time; after a resume, ending it again counts from the new end.
      */
     post: operations['endRelationship'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/subjects/{id}/relationship/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Record that an ended customer relationship has resumed
+     * @description Undoes an end: retention rules counted from the end of the relationship stop (the data are kept as for a current customer), and ending it again later counts from the new end. Needs what ending it needs (write, under a purpose resting on the customer relationship). resumed is false, and nothing changes, when the relationship had not ended. Logged as retention.relationship_resume.
+     */
+    post: operations['resumeRelationship'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2293,6 +2313,12 @@ export interface components {
         category: string;
         people: number;
       }[];
+      /** @description People with something expired whom the sweep keeps whole, by reason: restricted (Art. 18) people are only stored until the restriction is lifted */
+      kept: {
+        /** @enum {string} */
+        reason: 'restricted';
+        people: number;
+      }[];
     };
     SubjectRetention: {
       /** Format: uuid */
@@ -2371,6 +2397,12 @@ export interface components {
     };
     RelationshipEnded: {
       endedAt: string;
+    };
+    RelationshipResumed: {
+      /** @description Whether an end was undone */
+      resumed: boolean;
+      /** @description The end undone (ISO 8601), or null when there was none */
+      endedAt: string | null;
     };
   };
   responses: never;
@@ -7524,7 +7556,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          /** @description The purpose the relationship served */
+          /** @description The purpose the relationship served: one whose legal basis is contract */
           purpose: string;
         };
       };
@@ -7537,6 +7569,72 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['RelationshipEnded'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  resumeRelationship: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Subject id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The purpose the relationship served: one whose legal basis is contract */
+          purpose: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RelationshipResumed'];
         };
       };
       /** @description Default Response */

@@ -61,8 +61,6 @@ export interface PreferencePorts {
   isSuppressed(email: string): Promise<boolean>;
   /** A new person with this address, collected for `purpose` from the person themselves. */
   createPerson(input: { email: string; purpose: string }): Promise<string>;
-  /** The person's own use of the portal, as activity for retention (docs/retention.md). */
-  recordActivity?(subjectId: string): Promise<void>;
 }
 
 export interface PreferencesDeps {
@@ -336,8 +334,9 @@ export function createPreferencesService(deps: PreferencesDeps) {
       if (!used.subject_id) {
         throw invalidPermissionLink();
       }
+      // Proving who one is to use one's rights is not use of the controller's service: no
+      // activity for retention (docs/retention.md).
       const session = await issue('session', used.subject_id);
-      await ports.recordActivity?.(used.subject_id);
       return {
         session,
         expiresAt: new Date(clock.now().getTime() + LINK_LIFETIME_MS.session),

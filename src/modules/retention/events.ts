@@ -8,6 +8,11 @@ export const retentionEvents = [
     fi: () => 'Asiakassuhde päättyi; asiakastietojen säilytysaika alkaa kulua',
     en: () => 'The customer relationship ended; the retention period of customer data starts',
   }),
+  defineAuditEvent('retention.relationship_resume', z.strictObject({}), {
+    sv: () => 'Kundförhållandet återupptogs; lagringstiden räknad från dess slut upphör',
+    fi: () => 'Asiakassuhde jatkui; sen päättymisestä laskettu säilytysaika lakkaa',
+    en: () => 'The customer relationship resumed; retention counted from its end stops',
+  }),
 ] as const;
 
 declare module '../audit/define-event.ts' {

@@ -1,5 +1,5 @@
 /**
- * HTTP routes of retention under /api/v1 (docs/retention.md): ending a customer relationship,
+ * HTTP routes of retention under /api/v1 (docs/retention.md): ending (and resuming) a customer relationship,
  * what the next sweep would delete, and one person's retention dates. Each checks its role in the
  * service before it reads or changes anything.
  */
@@ -12,6 +12,13 @@ import { requireAction } from '../../lib/actor.ts';
 import type { RetentionService } from './retention.service.ts';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+const relationshipBody = z.strictObject({
+  purpose: z
+    .string()
+    .min(1)
+    .max(100)
+    .describe('The purpose the relationship served: one whose legal basis is contract'),
+});
 const date = z.string().describe('A calendar date, YYYY-MM-DD (Europe/Helsinki)');
 
 const retentionPlan = z
@@ -25,6 +32,11 @@ const retentionPlan = z
     held: z
       .array(z.object({ category: z.string(), people: z.number().int() }))
       .describe('Categories whose rules have ended but a legal hold keeps'),
+    kept: z
+      .array(z.object({ reason: z.enum(['restricted']), people: z.number().int() }))
+      .describe(
+        'People with something expired whom the sweep keeps whole, by reason: restricted (Art. 18) people are only stored until the restriction is lifted',
+      ),
   })
   .meta({ id: 'RetentionPlan' });
 
@@ -61,17 +73,42 @@ export function retentionRoutes(app: FastifyInstance, service: RetentionService)
       security,
       summary: 'End the customer relationship with a person',
       description:
-        'Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given. Ending it again keeps the first time.',
+        'Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given, which must rest on the customer relationship (legal basis contract); another purpose is refused with 400 naming purpose. A person the purpose cannot see (stopped for it, a held record, erased) answers 404 word for word as an unknown id. Ending it again keeps the first time; after a resume, ending it again counts from the new end.',
       params: z.strictObject({ id: z.uuid().describe('Subject id') }),
-      body: z.strictObject({
-        purpose: z.string().min(1).max(100).describe('The purpose the relationship served'),
-      }),
+      body: relationshipBody,
       response: {
         200: z.object({ endedAt: z.string() }).meta({ id: 'RelationshipEnded' }),
         ...errors,
       },
     },
     handler: async (req) => service.endRelationship(actorOf(req), req.params.id, req.body.purpose),
+  });
+
+  r.post('/subjects/:id/relationship/resume', {
+    schema: {
+      operationId: 'resumeRelationship',
+      tags,
+      security,
+      summary: 'Record that an ended customer relationship has resumed',
+      description:
+        'Undoes an end: retention rules counted from the end of the relationship stop (the data are kept as for a current customer), and ending it again later counts from the new end. Needs what ending it needs (write, under a purpose resting on the customer relationship). resumed is false, and nothing changes, when the relationship had not ended. Logged as retention.relationship_resume.',
+      params: z.strictObject({ id: z.uuid().describe('Subject id') }),
+      body: relationshipBody,
+      response: {
+        200: z
+          .object({
+            resumed: z.boolean().describe('Whether an end was undone'),
+            endedAt: z
+              .string()
+              .nullable()
+              .describe('The end undone (ISO 8601), or null when there was none'),
+          })
+          .meta({ id: 'RelationshipResumed' }),
+        ...errors,
+      },
+    },
+    handler: async (req) =>
+      service.resumeRelationship(actorOf(req), req.params.id, req.body.purpose),
   });
 
   r.get('/retention/due', {

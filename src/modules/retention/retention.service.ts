@@ -47,6 +47,14 @@ export interface RetentionPlan {
   rows: PlanRow[];
   /** Per legal hold's category, how many people keep it though its rules have ended. */
   held: Array<{ category: string; people: number }>;
+  /** People with something expired whom the sweep keeps whole, by reason (Art. 18: `restricted`). */
+  kept: KeptRow[];
+}
+
+/** Why the sweep keeps a person who has something expired, and how many. */
+export interface KeptRow {
+  reason: 'restricted';
+  people: number;
 }
 
 export interface SubjectRetention {
@@ -68,6 +76,8 @@ export interface SweepOptions {
 
 export interface SweepResult extends ExpireOutcome {
   batches: number;
+  /** People with something expired kept whole, by reason (a restricted person: Art. 18). */
+  kept: KeptRow[];
   /** Whether the sweep went through every candidate (false when stopped by maxBatches). */
   complete: boolean;
 }
@@ -98,11 +108,20 @@ export function createRetentionService(deps: RetentionDeps) {
       });
   };
 
+  /**
+   * The sweep's decision. A restricted person (Art. 18) is only stored: nothing of theirs is
+   * deleted while the restriction lasts; `onKept` counts them, and the first sweep after the
+   * lifting deletes what is then expired.
+   */
   const decideFor =
-    (today: string) =>
+    (today: string, onKept: (reason: KeptRow['reason']) => void) =>
     (facts: readonly RetentionFacts[]): ExpiryDecision[] =>
       facts.map((f) => {
         const expired = expiryOf(register, f, today).filter((c) => c.expired);
+        if (f.restricted && expired.length > 0) {
+          onKept('restricted');
+          return { id: f.id, categories: [], rules: [] };
+        }
         return {
           id: f.id,
           categories: expired.map((c) => c.category),
@@ -118,12 +137,17 @@ export function createRetentionService(deps: RetentionDeps) {
     const held = new Map<string, number>();
     let erase = 0;
     let partial = 0;
+    let restricted = 0;
     const all = await subjects.retention.candidates(b);
     for (let i = 0; i < all.length; i += 2000) {
       const ids = all.slice(i, i + 2000);
       for (const f of await subjects.retention.facts(ids)) {
         const expired = expiryOf(register, f, today).filter((c) => c.expired);
         if (expired.length === 0) {
+          continue;
+        }
+        if (f.restricted) {
+          restricted++;
           continue;
         }
         const keep = subjects.retention.heldCategories(f, at);
@@ -158,7 +182,37 @@ export function createRetentionService(deps: RetentionDeps) {
       held: [...held]
         .map(([category, people]) => ({ category, people }))
         .sort((x, y) => x.category.localeCompare(y.category)),
+      kept: restricted > 0 ? [{ reason: 'restricted', people: restricted }] : [],
     };
+  }
+
+  /**
+   * Who may end or resume a customer relationship: the action `write`, a purpose of the
+   * definition whose legal basis is `contract` (the customer relationship, as the definition
+   * models it), and writing under it. Refused before any person is looked at, so the answer
+   * tells nothing of the person.
+   */
+  function authoriseRelationship(actor: Actor, purpose: string): void {
+    requireAction(actor, 'write');
+    const p = register.purpose(purpose);
+    if (!p) {
+      throw new AppError('validation_failed', `unknown purpose "${purpose}"`, [
+        { field: 'purpose', detail: 'not a purpose of the register definition' },
+      ]);
+    }
+    if (p.legalBasis !== 'contract') {
+      throw new AppError(
+        'validation_failed',
+        `purpose "${purpose}" does not rest on the customer relationship (its legal basis is ${p.legalBasis}, not contract)`,
+        [
+          {
+            field: 'purpose',
+            detail: 'not a purpose resting on the customer relationship (contract)',
+          },
+        ],
+      );
+    }
+    requirePurpose(actor, purpose, 'write');
   }
 
   async function ofSubject(id: string): Promise<SubjectRetention> {
@@ -181,34 +235,19 @@ export function createRetentionService(deps: RetentionDeps) {
   return {
     /**
      * Ends the customer relationship with a person (rules `from: end_of_relationship` count from
-     * now). The actor must be allowed to write under `purpose`. Ending it again keeps the first
-     * time.
+     * now). The actor must be allowed to write under `purpose`, a purpose resting on the
+     * relationship (legal basis `contract`). Ending it again keeps the first time; after a
+     * resume, a new end counts from then.
      */
     async endRelationship(
       actor: Actor,
       subjectId: string,
       purpose: string,
     ): Promise<{ endedAt: string }> {
-      requireAction(actor, 'write');
-      if (!register.purpose(purpose)) {
-        throw new AppError('validation_failed', `unknown purpose "${purpose}"`, [
-          { field: 'purpose', detail: 'not a purpose of the register definition' },
-        ]);
-      }
-      requirePurpose(actor, purpose, 'write');
+      authoriseRelationship(actor, purpose);
       const at = clock.now();
       return db.transaction().execute(async (tx) => {
-        const s = await tx
-          .selectFrom('subjects')
-          .select('id')
-          .where('id', '=', subjectId)
-          .where('erased_at', 'is', null)
-          .where('held_purpose', 'is', null)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!s) {
-          throw new AppError('not_found', `no subject with id ${subjectId}`);
-        }
+        await subjects.retention.lockVisible(tx, subjectId, purpose);
         const row = await sql<{ relationship_ended_at: Date }>`
             insert into subject_retention (subject_id, relationship_ended_at)
             values (${subjectId}, ${at})
@@ -228,16 +267,42 @@ export function createRetentionService(deps: RetentionDeps) {
       });
     },
 
-    /** The person's own use of the portal: counts as activity for `last_activity` rules. */
-    async recordActivity(subjectId: string): Promise<void> {
-      const at = clock.now();
-      await sql`
-          insert into subject_retention (subject_id, last_activity_at)
-          select id, ${at} from subjects
-           where id = ${subjectId} and erased_at is null and held_purpose is null
-          on conflict (subject_id) do update set last_activity_at = excluded.last_activity_at`.execute(
-        db,
-      );
+    /**
+     * Records that an ended relationship has resumed: rules counted from its end stop, and a
+     * later end counts from then. Authorised as an end is. Nothing changes (and nothing is
+     * logged) when the relationship had not ended.
+     */
+    async resumeRelationship(
+      actor: Actor,
+      subjectId: string,
+      purpose: string,
+    ): Promise<{ resumed: boolean; endedAt: string | null }> {
+      authoriseRelationship(actor, purpose);
+      return db.transaction().execute(async (tx) => {
+        await subjects.retention.lockVisible(tx, subjectId, purpose);
+        const before = await tx
+          .selectFrom('subject_retention')
+          .select('relationship_ended_at')
+          .where('subject_id', '=', subjectId)
+          .forUpdate()
+          .executeTakeFirst();
+        const ended = before?.relationship_ended_at ?? null;
+        if (ended === null) {
+          return { resumed: false, endedAt: null };
+        }
+        await tx
+          .updateTable('subject_retention')
+          .set({ relationship_ended_at: null })
+          .where('subject_id', '=', subjectId)
+          .execute();
+        await audit.record(tx, {
+          actor,
+          action: 'retention.relationship_resume',
+          purpose,
+          subjectId,
+        });
+        return { resumed: true, endedAt: new Date(ended).toISOString() };
+      });
     },
 
     /** What the next sweep would delete, and why (`rekisteri retention plan`). */
@@ -256,7 +321,8 @@ export function createRetentionService(deps: RetentionDeps) {
     async sweep(opts: SweepOptions = {}): Promise<SweepResult> {
       const today = helsinkiDate(clock.now());
       const b = bounds(today);
-      const decide = decideFor(today);
+      let restricted = 0;
+      const decide = decideFor(today, () => restricted++);
       const total: SweepResult = {
         erased: 0,
         heldRecords: 0,
@@ -264,6 +330,7 @@ export function createRetentionService(deps: RetentionDeps) {
         categoriesHeld: 0,
         skipped: 0,
         batches: 0,
+        kept: [],
         complete: true,
       };
       // The candidates are read once; each batch locks its people and reads them again, so
@@ -284,6 +351,7 @@ export function createRetentionService(deps: RetentionDeps) {
         total.skipped += outcome.skipped;
         opts.afterBatch?.(total.batches);
       }
+      total.kept = restricted > 0 ? [{ reason: 'restricted', people: restricted }] : [];
       return total;
     },
   };

@@ -120,9 +120,14 @@ export function expiryOf(
         purposes.push({ purpose: p.id, rule: p.retention, until: null });
         continue;
       }
+      // A stop of the purpose (a consent withdrawal request) counts while it stands. Else the
+      // ledger: a kind granted now on some channel keeps the data whatever was withdrawn before
+      // (a grant after a withdrawal stops its clock); granted on none, its latest withdrawal.
+      const kind = p.permission?.kind;
+      const grantedNow = kind !== undefined && person.kindsGranted.has(kind);
       const withdrawn =
         person.withdrawnAt.get(p.id) ??
-        (p.permission ? person.kindWithdrawnAt.get(p.permission.kind) : undefined);
+        (kind !== undefined && !grantedNow ? person.kindWithdrawnAt.get(kind) : undefined);
       const collected = helsinkiDate(row.collectedAt);
       // A duration or an event the definition leaves unknown keeps the data (no end is known).
       let start: string | null = null;
@@ -141,12 +146,12 @@ export function expiryOf(
           start = person.relationshipEndedAt && helsinkiDate(person.relationshipEndedAt);
           break;
         case 'withdrawal':
-          // Withdrawn: counted from the withdrawal. Granted and not withdrawn: kept. A purpose of
-          // a permission kind the person never gave does not apply to them: counted from the
-          // category's collection.
+          // Withdrawn: counted from the withdrawal. Granted now: kept. A purpose of a permission
+          // kind the person never gave does not apply to them: counted from the category's
+          // collection.
           start = withdrawn
             ? helsinkiDate(withdrawn)
-            : p.permission && !person.kindsGranted.has(p.permission.kind)
+            : kind !== undefined && !grantedNow
               ? collected
               : null;
           break;

@@ -2,7 +2,7 @@
  * SQL for subjects and their sealed values. Nothing here sees plaintext personal data: values
  * arrive sealed and blind indexes arrive hashed.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
 import type { Executor } from '../../db/transaction.ts';
@@ -192,10 +192,15 @@ export const subjectsRepo = {
       : undefined;
   },
 
+  /**
+   * A person's category rows. With `visibleTo`, a purpose's read: rows a legal hold keeps in
+   * place for other purposes only (subject_category_holds) are left out.
+   */
   async values(
     ex: Executor,
     subjectId: string,
     categories?: readonly string[],
+    visibleTo?: string,
   ): Promise<ValueRow[]> {
     if (categories && categories.length === 0) {
       return [];
@@ -207,25 +212,31 @@ export const subjectsRepo = {
     if (categories) {
       q = q.where('category', 'in', categories);
     }
+    if (visibleTo !== undefined) {
+      q = q.where(notHeldElsewhere(sql`subject_values`, visibleTo));
+    }
     return (await q.execute()).map(mapValue);
   },
 
-  /** Values of many subjects at once, for list pages. */
+  /** Values of many subjects at once, for list pages: as `values` for the purpose `visibleTo`. */
   async valuesOf(
     ex: Executor,
     subjectIds: readonly string[],
     categories: readonly string[],
+    visibleTo?: string,
   ): Promise<ValueRow[]> {
     if (subjectIds.length === 0 || categories.length === 0) {
       return [];
     }
-    const rows = await ex
+    let q = ex
       .selectFrom('subject_values')
       .select(valueColumns)
       .where('subject_id', 'in', subjectIds)
-      .where('category', 'in', categories)
-      .execute();
-    return rows.map(mapValue);
+      .where('category', 'in', categories);
+    if (visibleTo !== undefined) {
+      q = q.where(notHeldElsewhere(sql`subject_values`, visibleTo));
+    }
+    return (await q.execute()).map(mapValue);
   },
 
   /**
@@ -263,6 +274,7 @@ export const subjectsRepo = {
                ${allowed ?? sql`null::text[]`} as allowed_channels
           from subjects s
           left join subject_values v on v.subject_id = s.id and v.category = any(${toArray(categories)}::text[])
+                and ${notHeldElsewhere(sql`v`, purpose)}
          where s.id in (select id from subjects where ${col} = ${index} and held_purpose is null
                         union all
                         select id from subjects where ${col} = ${index} and held_purpose = ${purpose})
@@ -475,6 +487,8 @@ export const subjectsRepo = {
       .values({ subject_id: row.subjectId, category: row.category, ...columns })
       .onConflict((oc) => oc.columns(['subject_id', 'category']).doUpdateSet(columns))
       .execute();
+    // Written again: collected anew, no longer only what a legal hold keeps.
+    await releaseHeld(ex, row.subjectId, row.category);
   },
 
   async deleteValue(ex: Executor, subjectId: string, category: string): Promise<void> {
@@ -483,6 +497,28 @@ export const subjectsRepo = {
       .where('subject_id', '=', subjectId)
       .where('category', '=', category)
       .execute();
+    await releaseHeld(ex, subjectId, category);
+  },
+
+  /**
+   * Of these people's categories, those a legal hold keeps in place for other purposes than
+   * `purpose` (subject_category_holds, written by the retention sweep), as `id\u0000category`:
+   * for `purpose` they are not there.
+   */
+  async heldElsewhere(
+    ex: Executor,
+    subjectIds: readonly string[],
+    purpose: string,
+  ): Promise<Set<string>> {
+    if (subjectIds.length === 0) {
+      return new Set();
+    }
+    const rows = await sql<{ subject_id: string; category: string }>`
+        select subject_id, category from subject_category_holds
+         where subject_id = any(${toArray(subjectIds)}::uuid[])
+         group by subject_id, category
+        having not bool_or(purpose = ${purpose})`.execute(ex);
+    return new Set(rows.rows.map((r) => `${r.subject_id}\u0000${r.category}`));
   },
 
   async setIndexes(
@@ -550,6 +586,8 @@ export const subjectsRepo = {
     ex: Executor,
     subjectId: string,
     categories?: readonly string[],
+    /** A purpose's read: changes of categories held in place for other purposes left out. */
+    visibleTo?: string,
   ): Promise<HistoryRow[]> {
     if (categories && categories.length === 0) {
       return [];
@@ -570,10 +608,17 @@ export const subjectsRepo = {
     if (categories) {
       q = q.where('category', 'in', categories);
     }
+    if (visibleTo !== undefined) {
+      q = q.where(notHeldElsewhere(sql`subject_history`, visibleTo));
+    }
     const rows = await q.orderBy('id').execute();
     return rows.map((r) => ({ ...r, id: String(r.id), sealed_change: buf(r.sealed_change) }));
   },
 
+  /**
+   * Sets or lifts a restriction. Not a write to the person's data: `updated_at` (the person's
+   * last activity for retention) stays, as exercising a right is not use of the service.
+   */
   async setRestriction(
     ex: Executor,
     subjectId: string,
@@ -585,7 +630,6 @@ export const subjectsRepo = {
       .set({
         restricted_at: reason === null ? null : at,
         restriction_reason: reason,
-        updated_at: at,
       })
       .where('id', '=', subjectId)
       .execute();
@@ -605,6 +649,7 @@ export const subjectsRepo = {
     await ex.deleteFrom('subject_stops').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_compelling_grounds').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_retention').where('subject_id', '=', subjectId).execute();
+    await ex.deleteFrom('subject_category_holds').where('subject_id', '=', subjectId).execute();
     await ex
       .insertInto('erasure_journal')
       .values({ subject_id: subjectId, erased_at: at, reason })
@@ -836,3 +881,24 @@ export const subjectsRepo = {
 };
 
 export type SubjectsRepo = typeof subjectsRepo;
+
+/** A category written or deleted is no longer one a legal hold keeps in place. */
+async function releaseHeld(ex: Executor, subjectId: string, category: string): Promise<void> {
+  await ex
+    .deleteFrom('subject_category_holds')
+    .where('subject_id', '=', subjectId)
+    .where('category', '=', category)
+    .execute();
+}
+
+/**
+ * A row of `table` (with subject_id and category) that `purpose` may see: not a category a legal
+ * hold keeps in place for other purposes only (subject_category_holds).
+ */
+function notHeldElsewhere(table: RawBuilder<unknown>, purpose: string): RawBuilder<boolean> {
+  return sql<boolean>`(not exists (select 1 from subject_category_holds h
+                                    where h.subject_id = ${table}.subject_id and h.category = ${table}.category)
+                       or exists (select 1 from subject_category_holds h
+                                   where h.subject_id = ${table}.subject_id and h.category = ${table}.category
+                                     and h.purpose = ${purpose}))`;
+}

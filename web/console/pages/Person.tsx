@@ -367,8 +367,9 @@ function History({ items, def }: { items: HistoryEntry[]; def: Definition }) {
 }
 
 /**
- * Ends the customer relationship (docs/retention.md): offered under a purpose whose retention
- * rule counts from the end of the relationship, to a role that may write under it.
+ * Ends the customer relationship (docs/retention.md): offered under a purpose resting on it
+ * (legal basis contract) whose retention rule counts from the end of the relationship, to a role
+ * that may write under it.
  */
 function EndRelationship({
   id,
@@ -386,7 +387,7 @@ function EndRelationship({
   const rule = def.retentionRules?.find((r) => r.id === purpose.retention);
   const end = useMutation({ mutationFn: () => api.endRelationship(id, purpose.id) });
   const mayWrite = role.write.includes('*') || role.write.includes(purpose.id);
-  if (!mayWrite || rule?.from !== 'end_of_relationship') {
+  if (!mayWrite || purpose.legalBasis !== 'contract' || rule?.from !== 'end_of_relationship') {
     return null;
   }
   return end.data ? (

@@ -1,6 +1,7 @@
 /**
  * What retention has due, for roles that handle requests: what the next daily sweep deletes and
- * why (per rule and category, counts only), and what legal holds keep past their rules.
+ * why (per rule and category, counts only), what legal holds keep past their rules, and how many
+ * restricted people it keeps whole.
  */
 import { useQuery } from '@tanstack/react-query';
 import type { RetentionPlan } from '../../shared/api.ts';
@@ -34,7 +35,11 @@ export function RetentionPage() {
       <p className="muted">{t('retention.intro')}</p>
       <QueryState
         query={due}
-        isEmpty={() => (plan?.rows.length ?? 0) === 0 && (plan?.held.length ?? 0) === 0}
+        isEmpty={() =>
+          (plan?.rows.length ?? 0) === 0 &&
+          (plan?.held.length ?? 0) === 0 &&
+          (plan?.kept.length ?? 0) === 0
+        }
         empty={t('retention.none')}
       >
         {() =>
@@ -53,6 +58,9 @@ export function RetentionPage() {
                 rows={plan.rows}
                 rowKey={(r) => `${r.rule}/${r.category}`}
               />
+              {plan.kept.map((k) => (
+                <p key={k.reason}>{t('retention.keptRestricted', { people: k.people })}</p>
+              ))}
               {plan.held.length > 0 ? (
                 <>
                   <h2>{t('retention.held')}</h2>

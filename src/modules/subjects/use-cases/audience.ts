@@ -103,7 +103,7 @@ export function createAudience(ctx: UseCaseContext) {
       });
       const ids = rows.map((r) => r.id);
       const [values, wrapped] = await Promise.all([
-        repo.valuesOf(db, ids, q.categories),
+        repo.valuesOf(db, ids, q.categories, q.purpose),
         keys.getMany(ids),
       ]);
       return { rows, values, wrapped };

@@ -12,6 +12,7 @@ import { arrayLiteral } from '../../../db/array-literal.ts';
 import { withTransaction, type Executor } from '../../../db/transaction.ts';
 import type { RETENTION_EVENTS } from '../../definition/index.ts';
 import { system } from '../../../lib/actor.ts';
+import { AppError } from '../../../lib/errors.ts';
 import type { AuditEvent } from '../../audit/index.ts';
 import type { UseCaseContext } from '../access.ts';
 import type { FieldValue } from '../field-types.ts';
@@ -29,12 +30,20 @@ export interface RetentionFacts {
   requestClosedAt: Date | null;
   /** Whether the person has a request still open. */
   requestOpen: boolean;
-  /** Permission kinds the person has granted (or confirms pending) on some channel. */
+  /**
+   * Permission kinds the person grants (or confirms pending) now on some channel: the channel's
+   * deciding state (the later of its row and the kind's `*` row) or the `*` row itself.
+   */
   kindsGranted: ReadonlySet<string>;
   /** Per purpose, when consent to it was withdrawn (a stop of reason consent_withdrawal). */
   withdrawnAt: ReadonlyMap<string, Date>;
-  /** Per permission kind, when it was withdrawn or objected to as a whole (channel `*`). */
+  /**
+   * Per permission kind granted on no channel now, the latest withdrawal or objection of it (on
+   * a channel or as a whole, `*`). A grant since then puts the kind in `kindsGranted` instead.
+   */
   kindWithdrawnAt: ReadonlyMap<string, Date>;
+  /** Whether processing of the person is restricted (Art. 18): the sweep only keeps them. */
+  restricted: boolean;
   rows: ReadonlyArray<{ category: string; collectedAt: Date; updatedAt: Date }>;
 }
 
@@ -117,8 +126,7 @@ async function candidates(ex: Executor, bounds: readonly CandidateBound[]): Prom
     parts.push(sql`select subject_id as id from subject_stops
                     where reason = 'consent_withdrawal' and since < ${withdrawn}`);
     parts.push(sql`select subject_id as id from permission_states
-                    where channel = '*' and state in ('withdrawn', 'objected')
-                      and changed_at < ${withdrawn}`);
+                    where state in ('withdrawn', 'objected') and changed_at < ${withdrawn}`);
   }
   const closed = latest.get('request_closed');
   if (closed) {
@@ -147,13 +155,12 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       relationship_ended_at: Date | null;
       closed_at: Date | null;
       open: boolean;
-      granted: string[] | null;
+      restricted: boolean;
     }>`
       select s.id, s.updated_at, r.last_activity_at, r.relationship_ended_at,
              (select max(q.closed_at) from requests q where q.subject_id = s.id) as closed_at,
              exists (select 1 from requests q where q.subject_id = s.id and q.closed_at is null) as open,
-             (select array_agg(distinct ps.kind) from permission_states ps
-               where ps.subject_id = s.id and ps.state in ('granted', 'pending')) as granted
+             s.restricted_at is not null as restricted
         from subjects s left join subject_retention r on r.subject_id = s.id
        where s.id = any(${idArray})`.execute(ex),
     sql<{
@@ -168,10 +175,9 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
     sql<{ subject_id: string; purpose: string; since: Date }>`
       select subject_id, purpose, since from subject_stops
        where subject_id = any(${idArray}) and reason = 'consent_withdrawal'`.execute(ex),
-    sql<{ subject_id: string; kind: string; changed_at: Date }>`
-      select subject_id, kind, changed_at from permission_states
-       where subject_id = any(${idArray}) and channel = '*'
-         and state in ('withdrawn', 'objected')`.execute(ex),
+    sql<LedgerRow>`
+      select subject_id, kind, channel, state, changed_at from permission_states
+       where subject_id = any(${idArray})`.execute(ex),
   ]);
   const byId = new Map<string, RetentionFacts & { rows: RetentionFacts['rows'][number][] }>();
   for (const p of people.rows) {
@@ -183,9 +189,10 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       relationshipEndedAt: p.relationship_ended_at && new Date(p.relationship_ended_at),
       requestClosedAt: p.closed_at && new Date(p.closed_at),
       requestOpen: p.open,
-      kindsGranted: new Set(p.granted ?? []),
+      kindsGranted: new Set(),
       withdrawnAt: new Map(),
       kindWithdrawnAt: new Map(),
+      restricted: p.restricted === true,
       rows: [],
     });
   }
@@ -210,13 +217,76 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       new Date(s.since),
     );
   }
+  const ledger = new Map<string, LedgerRow[]>();
   for (const k of kinds.rows) {
-    (byId.get(k.subject_id)?.kindWithdrawnAt as Map<string, Date> | undefined)?.set(
-      k.kind,
-      new Date(k.changed_at),
-    );
+    const list = ledger.get(k.subject_id) ?? [];
+    list.push(k);
+    ledger.set(k.subject_id, list);
+  }
+  for (const [id, list] of ledger) {
+    const f = byId.get(id);
+    if (f) {
+      const { granted, withdrawnAt } = kindsOf(list);
+      f.kindsGranted = granted;
+      f.kindWithdrawnAt = withdrawnAt;
+    }
   }
   return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** One row of the permission ledger's current state. */
+export interface LedgerRow {
+  subject_id: string;
+  kind: string;
+  channel: string;
+  state: string;
+  changed_at: Date;
+}
+
+const GRANTING = new Set(['granted', 'pending']);
+const WITHDRAWING = new Set(['withdrawn', 'objected']);
+
+/**
+ * One person's ledger read for retention: the kinds granted now (a channel whose deciding state,
+ * the later of its row and the kind's `*` row, grants; or the `*` row granting), and for every
+ * other kind its latest withdrawal or objection. A grant after a withdrawal (of every channel or
+ * of one) is a grant now: the withdrawal's clock stops, as the ledger's own check decides.
+ */
+export function kindsOf(rows: readonly Omit<LedgerRow, 'subject_id'>[]): {
+  granted: Set<string>;
+  withdrawnAt: Map<string, Date>;
+} {
+  const granted = new Set<string>();
+  const withdrawnAt = new Map<string, Date>();
+  const byKind = new Map<string, Array<Omit<LedgerRow, 'subject_id'>>>();
+  for (const r of rows) {
+    byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r]);
+  }
+  for (const [kind, list] of byKind) {
+    const all = list.find((r) => r.channel === '*');
+    const at = (r: { changed_at: Date }) => new Date(r.changed_at).getTime();
+    const deciding = (r: Omit<LedgerRow, 'subject_id'>) => {
+      if (!all || r === all) {
+        return r.state;
+      }
+      // The later of the two decides; given at the same moment, a refusal wins.
+      if (at(r) === at(all)) {
+        return GRANTING.has(all.state) ? r.state : all.state;
+      }
+      return at(r) > at(all) ? r.state : all.state;
+    };
+    if (list.some((r) => GRANTING.has(deciding(r)))) {
+      granted.add(kind);
+      continue;
+    }
+    const last = list
+      .filter((r) => WITHDRAWING.has(r.state))
+      .reduce<number | undefined>((m, r) => (m === undefined || at(r) > m ? at(r) : m), undefined);
+    if (last !== undefined) {
+      withdrawnAt.set(kind, new Date(last));
+    }
+  }
+  return { granted, withdrawnAt };
 }
 
 export function createRetentionData(
@@ -231,6 +301,30 @@ export function createRetentionData(
     candidates: (bounds: readonly CandidateBound[]) => candidates(db, bounds),
     facts: (ids: readonly string[]) => factsOf(db, ids),
     heldCategories: (facts: RetentionFacts, at: Date) => heldCategories(ctx, facts, at),
+
+    /**
+     * Locks a live person `purpose` may see, for a change of their retention events: not_found,
+     * word for word as for an unknown id, when they are erased, a held record, stopped for the
+     * purpose, or out of its reach by the permission ledger (a read's rules: the caller learns
+     * nothing of a person its purpose does not see). A restriction does not hide them.
+     */
+    async lockVisible(tx: Executor, id: string, purpose: string): Promise<void> {
+      const s = await subjectsRepo.findForPurpose(
+        tx,
+        id,
+        purpose,
+        true,
+        ctx.register.marketing.purpose(purpose),
+      );
+      if (
+        !s ||
+        s.held_purpose !== null ||
+        s.stopped ||
+        (s.allowed_channels !== null && s.allowed_channels.length === 0)
+      ) {
+        throw new AppError('not_found', `no subject with id ${id}`);
+      }
+    },
 
     /**
      * One batch of a sweep: locks these candidates (skipping those another sweep holds, and those
@@ -289,6 +383,9 @@ export function createRetentionData(
           }
           const categories = d.categories.filter((c) => !held.has(c));
           outcome.categoriesHeld += d.categories.length - categories.length;
+          if (!all) {
+            await keepHeldInPlace(tx, f, d.categories, at);
+          }
           if (all) {
             erasedWhole.push(d.id);
             events.push({
@@ -317,6 +414,11 @@ export function createRetentionData(
             .execute();
           await tx
             .deleteFrom('subject_history')
+            .where('subject_id', '=', p.id)
+            .where('category', 'in', p.categories)
+            .execute();
+          await tx
+            .deleteFrom('subject_category_holds')
             .where('subject_id', '=', p.id)
             .where('category', 'in', p.categories)
             .execute();
@@ -351,6 +453,36 @@ export function createRetentionData(
     },
   };
 
+  /**
+   * A person who keeps other categories: of the expired ones, those a legal hold keeps stay in
+   * place readable only for the hold's purpose (subject_category_holds), until the hold ends or
+   * the person's last category expires.
+   */
+  async function keepHeldInPlace(
+    tx: Executor,
+    f: RetentionFacts,
+    expired: readonly string[],
+    at: Date,
+  ): Promise<void> {
+    const rows = planHolds(
+      ctx.register,
+      f.rows,
+      { updatedAt: f.lastActivityAt },
+      at,
+    ).groups.flatMap((g) =>
+      g.categories
+        .filter((c) => expired.includes(c))
+        .map((category) => ({ subject_id: f.id, category, purpose: g.purpose })),
+    );
+    if (rows.length > 0) {
+      await tx
+        .insertInto('subject_category_holds')
+        .values(rows)
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+
   /** The blind indexes of a person after some categories went (no write time: not activity). */
   async function reindex(tx: Executor, id: string): Promise<void> {
     const wrapped = await keys.get(id);
@@ -382,6 +514,7 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
     'subject_stops',
     'subject_compelling_grounds',
     'subject_retention',
+    'subject_category_holds',
     'permission_links',
   ].map(
     (table, i) =>
@@ -397,7 +530,7 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
      where id = any(${idArray})`.execute(tx);
   // The permission ledger (state and history) may go only once the person is marked erased: the
   // guards of both tables refuse it before (migrations 0018 and 0025).
-  // Both in one statement, which answers the wordings their history used (read before the delete).
+  // Both in one statement, which answers the wordings the deleted history used.
   const wordings = await sql<{ wording_id: string }>`
     with states as (delete from permission_states where subject_id = any(${idArray})),
       history as (delete from permission_history where subject_id = any(${idArray})

@@ -124,6 +124,7 @@ export function createFindSubjects(ctx: UseCaseContext) {
       db,
       page.map((s) => s.id),
       categories,
+      purpose.id,
     );
     const bySubject = new Map<string, ValueRow[]>();
     for (const v of values) {

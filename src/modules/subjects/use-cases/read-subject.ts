@@ -11,7 +11,7 @@ export function createReadSubject(ctx: UseCaseContext) {
     const result = access.present(
       subject,
       purpose,
-      await repo.values(db, id, categories),
+      await repo.values(db, id, categories, purpose),
       await access.keyOf(id),
       subject.allowedChannels,
     );

@@ -11,7 +11,7 @@ export function createSubjectHistory(ctx: UseCaseContext) {
     const key = await access.keyOf(id);
     // A marketing purpose sees no change to the values of a channel the person does not allow it.
     const withheld = access.withheldFields(subject.allowedChannels);
-    const rows = (await repo.history(db, id, categories)).filter(
+    const rows = (await repo.history(db, id, categories, purpose)).filter(
       (r) => !withheld.has(`${r.category}.${r.field}`),
     );
     await audit.log({
