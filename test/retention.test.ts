@@ -712,4 +712,55 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
       where subject_id = ${id}`.execute(db.handle.db);
     expect(left.rows[0]?.n).toBe(0);
   });
+
+  it('a sweep that dies between the data and the key store is finished from the erasure journal', async () => {
+    now = new Date('2130-03-02T10:00:00Z');
+    const people: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      people.push(await create({ identity: { firstName: 'Testi', lastName: `Avaimet${i}` } }));
+      const res = await endRelationship(people[i]!, { purpose: 'customer_relationship' });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    now = new Date('2137-01-02T10:00:00Z');
+    expect(await keys.present(people)).toHaveLength(3);
+    // The key store refuses to destroy keys (down, or the process killed after the data commit).
+    await sql`create function refuse_key_delete() returns trigger language plpgsql as
+                $$ begin raise exception 'key store unavailable'; end $$`.execute(keys.db);
+    await sql`create trigger refuse_key_delete before delete on person_keys
+                for each row execute function refuse_key_delete()`.execute(keys.db);
+    try {
+      const r = await services.retention.sweep({ batchSize: 2 });
+      expect(r.erased).toBeGreaterThanOrEqual(3);
+    } finally {
+      await sql`drop trigger refuse_key_delete on person_keys`.execute(keys.db);
+      await sql`drop function refuse_key_delete()`.execute(keys.db);
+    }
+    // The data are gone and journalled; the keys are still there until the journal is applied.
+    for (const id of people) {
+      expect(await erased(id)).toBe(true);
+      expect(await categoriesOf(id)).toEqual([]);
+    }
+    expect(await keys.present(people)).toHaveLength(3);
+    const journalled = await sql<{ n: number }>`
+      select count(*)::int as n from erasure_journal
+       where reason = 'retention' and subject_id = any(${`{${people.join(',')}}`}::uuid[])`.execute(
+      db.handle.db,
+    );
+    expect(journalled.rows[0]?.n).toBe(3);
+    // The key store's cleaning job applies the journal: the keys go, nobody is erased twice.
+    const applied = await services.subjects.reconcileErasures();
+    expect(applied.keysDestroyed).toBeGreaterThanOrEqual(3);
+    expect(applied.subjectsErased).toBe(0);
+    expect(await keys.present(people)).toEqual([]);
+    // A rerun finds nothing more to do for them; each was logged once, in a chain that verifies.
+    const again = await services.retention.sweep();
+    expect(again.erased).toBe(0);
+    const logged = await sql<{ action: string; n: number }>`
+      select action, count(*)::int as n from audit_events
+       where subject_id = any(${`{${people.join(',')}}`}::uuid[])
+         and action in ('subject.expire', 'subject.erase')
+       group by action`.execute(db.handle.db);
+    expect(logged.rows).toEqual([{ action: 'subject.expire', n: 3 }]);
+    expect((await services.audit.verify()).ok).toBe(true);
+  });
 });

@@ -194,37 +194,26 @@ function createKeyStore(handle: DatabaseHandle, db: Kysely<KeyStoreDatabase>) {
     },
 
     /**
-     * Destroys the keys of erased people and journals each erasure, in one transaction. Erasing a
-     * person again changes nothing.
+     * Destroys the keys of erased people and journals each erasure, in one statement (so one
+     * transaction). Erasing a person again changes nothing.
      */
     async erase(entries: readonly ErasureEntry[]): Promise<void> {
       if (entries.length === 0) {
         return;
       }
-      await db.transaction().execute(async (tx) => {
-        for (let i = 0; i < entries.length; i += 5000) {
-          const chunk = entries.slice(i, i + 5000);
-          await tx
-            .deleteFrom('person_keys')
-            .where(
-              'subject_id',
-              'in',
-              chunk.map((e) => e.subjectId),
-            )
-            .execute();
-          await tx
-            .insertInto('erasures')
-            .values(
-              chunk.map((e) => ({
-                subject_id: e.subjectId,
-                erased_at: e.erasedAt,
-                reason: e.reason,
-              })),
-            )
-            .onConflict((oc) => oc.column('subject_id').doNothing())
-            .execute();
-        }
-      });
+      // One statement (atomic on its own, one round trip) for the whole list, which travels as
+      // one JSON parameter: the keys deleted and the erasures journalled.
+      const json = JSON.stringify(
+        entries.map((e) => ({ s: e.subjectId, t: e.erasedAt, r: e.reason })),
+      );
+      await sql`
+        with entries as (
+          select x.s, x.t, x.r
+            from jsonb_to_recordset(${json}::jsonb) as x(s uuid, t timestamptz, r text)),
+          gone as (delete from person_keys where subject_id in (select s from entries))
+        insert into erasures (subject_id, erased_at, reason)
+        select s, t, r from entries
+        on conflict (subject_id) do nothing`.execute(db);
     },
 
     /** The erasure journal after `afterSeq`, oldest first. */

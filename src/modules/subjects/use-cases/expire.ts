@@ -355,11 +355,14 @@ export function createRetentionData(
                and erased_at is null and held_purpose is null
              order by id for update skip locked`.execute(tx);
         const ids = locked.rows.map((r) => r.id);
-        const live = await sql<{ n: number }>`
-            select count(*)::int as n from subjects
-             where id = any(${arrayLiteral(batch)}::uuid[])
-               and erased_at is null and held_purpose is null`.execute(tx);
-        outcome.skipped += (live.rows[0]?.n ?? 0) - ids.length;
+        if (ids.length < batch.length) {
+          // Some are gone or locked: those still live are another sweep's (skipped).
+          const live = await sql<{ n: number }>`
+              select count(*)::int as n from subjects
+               where id = any(${arrayLiteral(batch)}::uuid[])
+                 and erased_at is null and held_purpose is null`.execute(tx);
+          outcome.skipped += (live.rows[0]?.n ?? 0) - ids.length;
+        }
         if (ids.length === 0) {
           return;
         }
@@ -396,6 +399,9 @@ export function createRetentionData(
             partial.push({ id: d.id, categories, rules: d.rules });
           }
         }
+        // The decisions were a stretch of JavaScript: let the process's other work (the API's
+        // requests, when the job runs in the server) go first.
+        await new Promise((resolve) => setImmediate(resolve));
         if (erasedWhole.length > 0) {
           await eraseMany(tx, erasedWhole, at);
           outcome.erased += erasedWhole.length;
@@ -498,7 +504,10 @@ export function createRetentionData(
 /** The data side of erasing many people at once (as `subjectsRepo.erase`, set-based). */
 async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promise<void> {
   const idArray = sql`${arrayLiteral(ids)}::uuid[]`;
-  for (const table of [
+  // One statement, one round trip: the person's rows in each table, the journal and the mark. No
+  // trigger on these tables reads what another part of the statement changes (the permission
+  // ledger's guards do: it goes after, below).
+  const deletes = [
     'outbox',
     'subject_values',
     'subject_history',
@@ -507,22 +516,28 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
     'subject_retention',
     'subject_category_holds',
     'permission_links',
-  ]) {
-    await sql`delete from ${sql.table(table)} where subject_id = any(${idArray})`.execute(tx);
-  }
-  await sql`insert into erasure_journal (subject_id, erased_at, reason)
-              select unnest(${idArray}), ${at}, 'retention'
-            on conflict (subject_id) do nothing`.execute(tx);
-  await sql`update subjects set email_index = null, phone_index = null, blind_index = '{}',
-              restricted_at = null, restriction_reason = null, erased_at = ${at}, updated_at = ${at}
-             where id = any(${idArray})`.execute(tx);
+  ].map(
+    (table, i) =>
+      sql`${sql.raw(`d${i}`)} as (delete from ${sql.table(table)} where subject_id = any(${idArray}))`,
+  );
+  await sql`
+    with ${sql.join(deletes, sql`, `)},
+      journal as (insert into erasure_journal (subject_id, erased_at, reason)
+                    select unnest(${idArray}), ${at}, 'retention'
+                  on conflict (subject_id) do nothing)
+    update subjects set email_index = null, phone_index = null, blind_index = '{}',
+           restricted_at = null, restriction_reason = null, erased_at = ${at}, updated_at = ${at}
+     where id = any(${idArray})`.execute(tx);
   // The permission ledger (state and history) may go only once the person is marked erased: the
   // guards of both tables refuse it before (migrations 0018 and 0025).
+  // Both in one statement, which answers the wordings the deleted history used.
   const wordings = await sql<{ wording_id: string }>`
-    select distinct wording_id::text as wording_id from permission_history
-     where subject_id = any(${idArray}) and wording_id is not null`.execute(tx);
-  await sql`delete from permission_states where subject_id = any(${idArray})`.execute(tx);
-  await sql`delete from permission_history where subject_id = any(${idArray})`.execute(tx);
+    with states as (delete from permission_states where subject_id = any(${idArray})),
+      history as (delete from permission_history where subject_id = any(${idArray})
+                  returning wording_id)
+    select distinct wording_id::text as wording_id from history where wording_id is not null`.execute(
+    tx,
+  );
   // A wording only these people's history used goes with them, as in a single erasure: a caller
   // may have written it for one person, with their name in it.
   if (wordings.rows.length > 0) {
