@@ -105,7 +105,7 @@ describe('the privacy notice of each example definition', async () => {
           def.controller.name,
           def.controller.email,
           ...(def.controller.phone ? [def.controller.phone] : []),
-          ...(def.controller.dpo ? [def.controller.dpo.name] : []),
+          ...(typeof def.controller.dpo === 'object' ? [def.controller.dpo.name] : []),
           // Purposes with their bases and interests, in this language.
           ...def.purposes.map((p) => p.label[lang]),
           ...def.purposes.map((p) => pm.legalBases[p.legalBasis]),
