@@ -868,9 +868,15 @@ export const definitionSchema = z
      * warns, Art. 13(2)(f), 14(2)(g)).
      */
     automatedDecisions: z
-      .union([z.enum(['none', UNKNOWN]), z.array(automatedDecision).min(1)], {
-        error: 'expected none, unknown, or a list of decisions',
-      })
+      .union(
+        [
+          z.enum(['none', UNKNOWN]),
+          z.array(automatedDecision).min(1, 'list at least one decision, or say none'),
+        ],
+        {
+          error: 'expected none, unknown, or a list of decisions',
+        },
+      )
       .optional(),
     security: z.array(localized).default([]),
     /** Staff roles; when left out, the five default roles are derived from the purposes. */
