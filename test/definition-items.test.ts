@@ -168,7 +168,10 @@ describe('the schema: requirement, automated decisions, no DPO', () => {
     ];
     for (const [change, path, message] of cases) {
       const problems = problemsOf(demoWith(change)).filter((p) => p.severity !== 'warning');
-      expect(problems.map((p) => p.path), path).toEqual([path]);
+      expect(
+        problems.map((p) => p.path),
+        path,
+      ).toEqual([path]);
       expect(problems[0]?.message, path).toMatch(message);
     }
   });
@@ -326,7 +329,9 @@ describe('check reports each finding exactly once', () => {
         const lines = plain.stdout.split('\n').filter((l) => l.includes(`  ${path}: warning:`));
         expect(lines, path).toHaveLength(1);
       }
-      expect(plain.stdout).toMatch(/silent\.yaml: valid(, \d+ warnings?)?; the privacy notice leaves 8 items unanswered/);
+      expect(plain.stdout).toMatch(
+        /silent\.yaml: valid(, \d+ warnings?)?; the privacy notice leaves 8 items unanswered/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -26,6 +26,7 @@ import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
 import { LetterPage } from './pages/Letter.tsx';
 import { RequestPage } from './pages/Request.tsx';
+import { RegisterPage } from './pages/Register.tsx';
 import { RetentionPage } from './pages/Retention.tsx';
 import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
 import { SearchPage } from './pages/Search.tsx';
@@ -120,7 +121,14 @@ function Shell({ me }: { me: Me }) {
         ]
       : []),
     ...(canAudit
-      ? [{ to: '/audit', label: 'nav.audit' as const, current: (p: string) => p === '/audit' }]
+      ? [
+          { to: '/audit', label: 'nav.audit' as const, current: (p: string) => p === '/audit' },
+          {
+            to: '/register',
+            label: 'nav.register' as const,
+            current: (p: string) => p === '/register',
+          },
+        ]
       : []),
     ...(canAudiences
       ? [
@@ -255,6 +263,7 @@ function Routes({
         {(params) => (canOutbox ? <RequestPage id={params.id} /> : <NotAllowed />)}
       </Route>
       <Route path="/audit">{canAudit ? <AccessLogPage /> : <NotAllowed />}</Route>
+      <Route path="/register">{canAudit ? <RegisterPage /> : <NotAllowed />}</Route>
       <Route path="/audiences">{canAudiences ? <AudiencesPage /> : <NotAllowed />}</Route>
       <Route path="/campaigns">{canAudiences ? <CampaignsPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>

@@ -60,6 +60,8 @@ export type OutboxMail = Answer<'listOutbox'>['items'][number];
 export type Campaign = Schemas['Campaign'];
 /** What the next retention sweep would delete, in counts (docs/retention.md). */
 export type RetentionPlan = Schemas['RetentionPlan'];
+/** What `rekisteri check` says about a definition: errors, warnings, transfers (docs/register-definition.md). */
+export type DefinitionCheck = Schemas['DefinitionCheck'];
 
 /* Data subjects' requests, for staff who handle them. */
 /** A request as listed: no personal data. */
@@ -288,6 +290,11 @@ export function createApiClient(base = '/api/v1') {
     listOutbox: (limit?: number) =>
       request<Answer<'listOutbox'>>('GET', '/outbox', { query: { limit } }),
 
+    /** Checks the running definition, or a draft's YAML text, as `rekisteri check` does. */
+    checkDefinition: (text?: string) =>
+      request<DefinitionCheck>('POST', '/definition/check', {
+        body: (text === undefined ? {} : { text }) satisfies Body<'checkDefinition'>,
+      }),
     /** What the next retention sweep would delete, and why (counts only). */
     retentionDue: () => request<RetentionPlan>('GET', '/retention/due'),
     /** Ends the customer relationship with a person; rules from its end start counting. */

@@ -95,7 +95,10 @@ export interface NoticeMessages {
   automated: string;
   /** The controller has appointed no data protection officer. */
   noDpo: string;
-  requirementKinds: Record<'statutory' | 'contractual' | 'contract_precondition' | 'voluntary', string>;
+  requirementKinds: Record<
+    'statutory' | 'contractual' | 'contract_precondition' | 'voluntary',
+    string
+  >;
   obliged: string;
   notObliged: string;
   consequences: string;
