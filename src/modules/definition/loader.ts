@@ -244,9 +244,7 @@ function intoUnions(issues: readonly Issue[]): Issue[] {
     if (inside.length !== 1 || only === undefined) {
       return [issue];
     }
-    return intoUnions(
-      only.map((e) => ({ ...e, path: [...issue.path, ...e.path] }) as unknown as Issue),
-    );
+    return intoUnions(only.map((e) => ({ ...e, path: [...issue.path, ...e.path] })));
   });
 }
 

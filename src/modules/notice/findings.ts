@@ -98,7 +98,8 @@ export function registerWarnings(reg: Register): Finding[] {
       severity: 'warning',
       path: g.path,
       message: `the privacy notice leaves "${g.item}" unanswered: ${g.message}`,
-      articles: [...new Set([...articlesOf(g.message), ...articlesOf(article)])],
+      // The message cites the articles; the item's own where it does not.
+      articles: articlesOf(g.message).length > 0 ? articlesOf(g.message) : articlesOf(article),
       noticeItem: g.item,
     });
   }
