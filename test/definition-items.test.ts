@@ -263,7 +263,7 @@ describe('the notice says each answer, in each language', () => {
     expect(md).not.toMatch(/\bunknown\b/);
   });
 
-  it('distinguishes no DPO (answered) from an unknown DPO (a warning)', () => {
+  it('distinguishes no DPO (answered) from an unknown DPO (a warning)', async () => {
     const none = parseDefinition(
       demoWith((d) => ((d.controller as { dpo: unknown }).dpo = 'none')),
     );
@@ -277,8 +277,14 @@ describe('the notice says each answer, in each language', () => {
         message: expect.stringMatching(/not stated \(unknown\).*Art\. 13\(1\)\(b\)/),
       }),
     ]);
-    // The published summary says which.
     expect(none.definition.controller.dpo).toBe('none');
+    // The records of processing (Art. 30) say so in the DPO column.
+    const service = createNoticeService({
+      register: none,
+      publicUrl: 'https://portal.example.com',
+    });
+    const csv = (await service.records('en', 'controller', 'csv'))!.body as string;
+    expect(csv).toContain(noticeMessages.en.noDpo);
   });
 });
 
