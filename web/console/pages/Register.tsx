@@ -136,7 +136,10 @@ function Report({ report, idPrefix }: { report: DefinitionCheck; idPrefix: strin
       header: t('register.col.status'),
       cell: (r) =>
         r.void !== null ? (
-          <Badge kind="danger">{t('register.void', { reason: r.void })}</Badge>
+          // The reason is long: a badge that wraps, not one cut off at the table's edge.
+          <span className="badge badge-danger" style={{ whiteSpace: 'normal' }}>
+            {t('register.void', { reason: r.void })}
+          </span>
         ) : r.mechanism === 'unknown' || (r.mechanism === null && r.outsideEea.length > 0) ? (
           <Badge kind="warning">{t('register.notStated')}</Badge>
         ) : (
