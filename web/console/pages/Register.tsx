@@ -137,7 +137,7 @@ function Report({ report, idPrefix }: { report: DefinitionCheck; idPrefix: strin
       cell: (r) =>
         r.void !== null ? (
           // The reason is long: a badge that wraps, not one cut off at the table's edge.
-          <span className="badge badge-danger" style={{ whiteSpace: 'normal' }}>
+          <span className="badge badge-danger badge-wrap">
             {t('register.void', { reason: r.void })}
           </span>
         ) : r.mechanism === 'unknown' || (r.mechanism === null && r.outsideEea.length > 0) ? (
