@@ -207,7 +207,7 @@ describe.skipIf(!HAS_CHROMIUM)('the register definition page of the console, in 
     expect(await transfers.getByText(/^Void:/).count()).toBe(0);
     expect(await transfers.getByRole('row').count()).toBeGreaterThan(1);
     expect(await transfers.innerText()).toContain('scc (module 2)');
-  });
+  }, 120_000);
 
   it('checks a pasted draft: Privacy Shield is an error and its transfer is flagged void', async () => {
     const draft = demoWith((d) => {
@@ -227,13 +227,10 @@ describe.skipIf(!HAS_CHROMIUM)('the register definition page of the console, in 
       .getByRole('region', { name: 'Transfers and their mechanisms' })
       .getByText(/^Void: EU-US Privacy Shield, invalid since 16 July 2020/);
     expect(await flagged.count()).toBe(1);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('console-register');
     // Nothing was loaded: the running definition is still valid.
     await page.reload();
     await page.getByText(/^Valid \(version [0-9a-f]{12}\), 2 warnings\.$/).waitFor();
-    await page.getByLabel('Draft definition (YAML)').fill(draft);
-    await page.getByRole('button', { name: 'Check draft' }).click();
-    await result.getByText('Not valid: 1 error').waitFor();
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await shot('console-register');
-  });
+  }, 120_000);
 });
