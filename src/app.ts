@@ -38,7 +38,12 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerTextGuard } from './http/text-guard.ts';
 import { definitionRoutes } from './modules/definition/index.ts';
 import { portalRoutes, requestsRoutes } from './modules/requests/index.ts';
-import { noticePages, noticeRoutes, noticeStaffRoutes } from './modules/notice/index.ts';
+import {
+  definitionCheckRoutes,
+  noticePages,
+  noticeRoutes,
+  noticeStaffRoutes,
+} from './modules/notice/index.ts';
 import {
   permissionPortalRoutes,
   permissionsRoutes,
@@ -278,6 +283,8 @@ export async function createApp(
         requestsRoutes(secured, services.requests);
         retentionRoutes(secured, services.retention);
         statisticsRoutes(secured, services.statistics);
+        // What `rekisteri check` says, for the console's register page (read_audit).
+        definitionCheckRoutes(secured, services.register);
         noticeStaffRoutes(secured, {
           notice: services.notice,
           versions: services.noticeVersions,

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { DefinitionError, parseDefinition } from '../src/modules/definition/loader.ts';
 import type { DefinitionProblem } from '../src/modules/definition/loader.ts';
-import { DISCLOSURE_TEXTS } from '../src/modules/definition/schema.ts';
+import { DISCLOSURE_TEXTS, appointedDpo } from '../src/modules/definition/schema.ts';
 import { reaches } from '../src/modules/subjects/use-cases/stop-processing.ts';
 import { DEMO } from './helpers.ts';
 
@@ -324,7 +324,7 @@ describe('disclosures, sources, open-ended items and the controller', () => {
       fi: 'Asiakaspalvelupäällikkö',
       en: 'Customer service manager',
     });
-    expect(load(demo).definition.controller.dpo?.role).toEqual({
+    expect(appointedDpo(load(demo).definition.controller)?.role).toEqual({
       sv: 'Data protection officer',
       fi: 'Data protection officer',
       en: 'Data protection officer',

@@ -1042,6 +1042,13 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         allowed: only('admin', 'dpo', 'auditor'),
       },
       {
+        name: 'check the register definition (errors, warnings, transfers)',
+        method: 'POST',
+        url: () => '/api/v1/definition/check',
+        body: () => ({}),
+        allowed: only('admin', 'dpo', 'auditor'),
+      },
+      {
         name: 'publish a version of the privacy notice',
         method: 'POST',
         url: () => '/api/v1/notice/versions',

@@ -7,7 +7,7 @@ import {
   type DefinitionProblem,
 } from '../modules/definition/index.ts';
 import { countriesOutsideEea } from '../modules/definition/index.ts';
-import { completenessOf } from '../modules/notice/index.ts';
+import { registerWarnings } from '../modules/notice/index.ts';
 import { loadConfig } from '../config/config.ts';
 import { resolveRegisterFile } from '../runtime.ts';
 
@@ -31,13 +31,16 @@ export function checkCommand(): Command {
         // Today, so that an overdue review of the notice is warned about.
         const reg = await loadDefinition(target, new Date().toISOString().slice(0, 10));
         const d = reg.definition;
-        // What the privacy notice would leave unanswered (Art. 13/14): warnings, never errors.
-        const gaps: DefinitionProblem[] = completenessOf(d).gaps.map((g) => ({
-          path: g.path,
-          message: `the privacy notice leaves "${g.item}" unanswered: ${g.message}`,
+        // The definition's warnings and what the privacy notice would leave unanswered
+        // (Art. 13/14), each once: an unknown value is one warning, not one of each kind.
+        const findings = registerWarnings(reg);
+        const allWarnings: DefinitionProblem[] = findings.map((f) => ({
+          path: f.path,
+          message: f.message,
           severity: 'warning',
+          ...(f.line !== undefined ? { line: f.line, column: f.column ?? 1 } : {}),
         }));
-        const allWarnings = [...reg.warnings, ...gaps];
+        const gaps = findings.filter((f) => f.noticeItem !== undefined);
         if (opts.json) {
           console.log(
             JSON.stringify(
@@ -56,7 +59,7 @@ export function checkCommand(): Command {
         }
         const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
         const warnings = allWarnings.length;
-        const own = reg.warnings.length;
+        const own = findings.length - gaps.length;
         console.log(
           `${target}: valid${own > 0 ? `, ${count(own, 'warning')}` : ''}${
             gaps.length > 0

@@ -26,6 +26,7 @@ import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
 import { LetterPage } from './pages/Letter.tsx';
 import { RequestPage } from './pages/Request.tsx';
+import { RegisterPage } from './pages/Register.tsx';
 import { RetentionPage } from './pages/Retention.tsx';
 import { StatisticsPage } from './pages/Statistics.tsx';
 import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
@@ -127,6 +128,11 @@ function Shell({ me }: { me: Me }) {
             to: '/statistics',
             label: 'nav.statistics' as const,
             current: (p: string) => p === '/statistics',
+          },
+          {
+            to: '/register',
+            label: 'nav.register' as const,
+            current: (p: string) => p === '/register',
           },
         ]
       : []),
@@ -264,6 +270,7 @@ function Routes({
       </Route>
       <Route path="/audit">{canAudit ? <AccessLogPage /> : <NotAllowed />}</Route>
       <Route path="/statistics">{canAudit ? <StatisticsPage /> : <NotAllowed />}</Route>
+      <Route path="/register">{canAudit ? <RegisterPage /> : <NotAllowed />}</Route>
       <Route path="/audiences">{canAudiences ? <AudiencesPage /> : <NotAllowed />}</Route>
       <Route path="/campaigns">{canAudiences ? <CampaignsPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>

@@ -1332,6 +1332,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/definition/check': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Check a register definition as `rekisteri check` does: errors, warnings, transfers
+     * @description Needs the action read_audit. Without `text`, reports on the definition running now (it has no errors, or it would not run); with `text` (YAML, at most 512 KiB), on that draft, which is neither loaded nor kept. Errors are what the definition may not say or the law no longer allows; warnings what it leaves unsaid, each once with the articles it cites (an `unknown` value is one warning, naming the notice item it leaves unanswered). Transfers list each mechanism; a void one (the EU-US Privacy Shield, Safe Harbor) is flagged.
+     */
+    post: operations['checkDefinition'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/records': {
     parameters: {
       query?: never;
@@ -2086,6 +2106,32 @@ export interface components {
       change: 'added' | 'removed' | 'changed';
       fields: string[];
     };
+    DefinitionFinding: {
+      /** @enum {string} */
+      severity: 'error' | 'warning';
+      /** @description Where in the definition, such as purposes[2].legalBasis */
+      path: string;
+      message: string;
+      /** @description The articles the finding cites */
+      articles: string[];
+      /** @description The Art. 13/14 item of the privacy notice it leaves unanswered */
+      noticeItem?: string;
+      line?: number;
+      column?: number;
+    };
+    DefinitionTransfer: {
+      recipient: string;
+      recipientName: string;
+      /** @description ISO 3166-1 alpha-2, or unknown */
+      recipientCountry: string;
+      country: string;
+      /** @description Countries outside the EU/EEA the data reach */
+      outsideEea: string[];
+      mechanism: string | null;
+      sccModule: number | null;
+      /** @description Why the mechanism is void (the EU-US Privacy Shield, Safe Harbor); null if not */
+      void: string | null;
+    };
     PermissionState: {
       /** @description A permission kind of the definition (marketing.kinds) */
       kind: string;
@@ -2507,6 +2553,14 @@ export interface components {
       /** @description The end undone (ISO 8601), or null when there was none */
       endedAt: string | null;
     };
+    DefinitionCheck: {
+      valid: boolean;
+      /** @description The definition version; null for a draft */
+      version: string | null;
+      errors: components['schemas']['DefinitionFinding'][];
+      warnings: components['schemas']['DefinitionFinding'][];
+      transfers: components['schemas']['DefinitionTransfer'][];
+    };
   };
   responses: never;
   parameters: never;
@@ -2679,6 +2733,11 @@ export interface operations {
                 email?: string;
                 phone?: string;
               };
+              /**
+               * @description yes: a data protection officer is named (dpo); no: the controller states none is appointed; unknown: the register does not say
+               * @enum {string}
+               */
+              dpoAppointed: 'yes' | 'no' | 'unknown';
               /** @description The representative in the EU of a controller established outside it */
               representative?: {
                 name: string;
@@ -2732,6 +2791,19 @@ export interface operations {
               categories: string[];
               allowedDuringRestriction: boolean;
               retention: string;
+              /** @description Whether providing the data is a statutory or contractual requirement or needed to enter into a contract, whether the person is obliged, and what follows from not providing them (Art. 13(2)(e)); unknown where not stated */
+              requirement:
+                | 'unknown'
+                | {
+                    /** @enum {string} */
+                    kind: 'statutory' | 'contractual' | 'contract_precondition' | 'voluntary';
+                    obliged: boolean;
+                    consequences: {
+                      sv: string;
+                      fi: string;
+                      en: string;
+                    };
+                  };
               /** @description The marketing permission the purpose needs, per channel; null: not marketing */
               permission: {
                 kind: string;
@@ -2768,6 +2840,29 @@ export interface operations {
                 nature: 'direct_marketing' | 'market_research' | 'profiling';
               }[];
             };
+            /** @description Decisions based solely on automated processing, profiling included (Art. 22): none, each with its logic and consequences, or unknown where not stated */
+            automatedDecisions:
+              | ('none' | 'unknown')
+              | {
+                  id: string;
+                  label: {
+                    sv: string;
+                    fi: string;
+                    en: string;
+                  };
+                  logic: {
+                    sv: string;
+                    fi: string;
+                    en: string;
+                  };
+                  consequences: {
+                    sv: string;
+                    fi: string;
+                    en: string;
+                  };
+                  profiling: boolean;
+                  purposes: string[];
+                }[];
             sources: {
               id: string;
               kind: string;
@@ -7964,6 +8059,60 @@ export interface operations {
         };
         content: {
           'application/json': unknown;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  checkDefinition: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description A draft definition as YAML; the running one when left out */
+          text?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DefinitionCheck'];
         };
       };
       /** @description Default Response */

@@ -63,6 +63,8 @@ export type RetentionPlan = Schemas['RetentionPlan'];
 /** Anonymised statistics; a count is a number, `<5` (1 to 4) or `hidden`. */
 export type Statistics = Schemas['Statistics'];
 export type StatisticsCount = Schemas['StatisticsCount'];
+/** What `rekisteri check` says about a definition: errors, warnings, transfers (docs/register-definition.md). */
+export type DefinitionCheck = Schemas['DefinitionCheck'];
 
 /* Data subjects' requests, for staff who handle them. */
 /** A request as listed: no personal data. */
@@ -291,6 +293,11 @@ export function createApiClient(base = '/api/v1') {
     listOutbox: (limit?: number) =>
       request<Answer<'listOutbox'>>('GET', '/outbox', { query: { limit } }),
 
+    /** Checks the running definition, or a draft's YAML text, as `rekisteri check` does. */
+    checkDefinition: (text?: string) =>
+      request<DefinitionCheck>('POST', '/definition/check', {
+        body: (text === undefined ? {} : { text }) satisfies Body<'checkDefinition'>,
+      }),
     /** What the next retention sweep would delete, and why (counts only). */
     retentionDue: () => request<RetentionPlan>('GET', '/retention/due'),
     /** The anonymised statistics, every group under 5 suppressed. */

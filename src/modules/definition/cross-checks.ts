@@ -506,6 +506,24 @@ export function crossCheck(def: RegisterDefinition, today?: string): DefinitionP
     }
   }
 
+  // Automated decisions (Art. 22): each names declared purposes, once.
+  if (Array.isArray(def.automatedDecisions)) {
+    const decisions = def.automatedDecisions;
+    for (const i of duplicates(decisions, (d) => d.id)) {
+      add(`automatedDecisions[${i}].id`, `duplicate id "${decisions[i]?.id}"`);
+    }
+    decisions.forEach((d, di) => {
+      d.purposes.forEach((p, i) => {
+        if (!purposeIds.has(p)) {
+          add(
+            `automatedDecisions[${di}].purposes[${i}]`,
+            `purpose "${p}" is not declared in purposes`,
+          );
+        }
+      });
+    });
+  }
+
   if (!def.purposes.some((p) => p.allowedDuringRestriction)) {
     add(
       'purposes',

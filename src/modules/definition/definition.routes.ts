@@ -16,6 +16,7 @@ import {
   PERMISSION_NATURES,
   REQUEST_CHANNELS,
   REQUEST_TYPES,
+  REQUIREMENT_KINDS,
   RIGHTS,
 } from './schema.ts';
 import { problemSchema } from '../../http/problem.ts';
@@ -81,7 +82,14 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
       address: { ...def.controller.address },
       ...(def.controller.website ? { website: def.controller.website } : {}),
       // Art. 13(1)(b): the data protection officer's contact details, where there is one.
-      ...(def.controller.dpo ? { dpo: contact(def.controller.dpo) } : {}),
+      ...(typeof def.controller.dpo === 'object' ? { dpo: contact(def.controller.dpo) } : {}),
+      // `none`: the controller has appointed none; `unknown`: the register does not say.
+      dpoAppointed:
+        typeof def.controller.dpo === 'object'
+          ? ('yes' as const)
+          : def.controller.dpo === 'none'
+            ? ('no' as const)
+            : ('unknown' as const),
       // Art. 13(1)(a), Art. 27: the representative in the Union of a controller outside it.
       ...(def.controller.representative
         ? { representative: contact(def.controller.representative) }
@@ -106,6 +114,8 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
       categories: [...p.categories],
       allowedDuringRestriction: p.allowedDuringRestriction,
       retention: p.retention,
+      // Art. 13(2)(e): whether providing the data is required; unknown where not stated.
+      requirement: p.requirement ?? 'unknown',
       permission: permissionOf(p.id),
     })),
     // The channels and kinds a person may allow or refuse (docs/permissions.md).
@@ -117,6 +127,8 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
       })),
       kinds: register.marketing.kinds.map((k) => ({ id: k.id, label: k.label, nature: k.nature })),
     },
+    // Art. 13(2)(f), 22: automated decisions, profiling included; unknown where not stated.
+    automatedDecisions: def.automatedDecisions ?? 'unknown',
     sources: def.sources.map((s) => ({
       id: s.id,
       kind: s.kind,
@@ -218,6 +230,11 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
             }),
             website: z.string().optional(),
             dpo: contactSchema.optional().describe('The data protection officer, if one is named'),
+            dpoAppointed: z
+              .enum(['yes', 'no', 'unknown'])
+              .describe(
+                'yes: a data protection officer is named (dpo); no: the controller states none is appointed; unknown: the register does not say',
+              ),
             representative: contactSchema
               .optional()
               .describe('The representative in the EU of a controller established outside it'),
@@ -248,6 +265,18 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
               categories: z.array(z.string()),
               allowedDuringRestriction: z.boolean(),
               retention: z.string(),
+              requirement: z
+                .union([
+                  z.literal('unknown'),
+                  z.object({
+                    kind: z.enum(REQUIREMENT_KINDS),
+                    obliged: z.boolean(),
+                    consequences: localized,
+                  }),
+                ])
+                .describe(
+                  'Whether providing the data is a statutory or contractual requirement or needed to enter into a contract, whether the person is obliged, and what follows from not providing them (Art. 13(2)(e)); unknown where not stated',
+                ),
               permission: z
                 .object({
                   kind: z.string(),
@@ -277,6 +306,23 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
             })
             .describe(
               'The marketing channels and the kinds of permission a person may give or refuse',
+            ),
+          automatedDecisions: z
+            .union([
+              z.enum(['none', 'unknown']),
+              z.array(
+                z.object({
+                  id: z.string(),
+                  label: localized,
+                  logic: localized,
+                  consequences: localized,
+                  profiling: z.boolean(),
+                  purposes: z.array(z.string()),
+                }),
+              ),
+            ])
+            .describe(
+              'Decisions based solely on automated processing, profiling included (Art. 22): none, each with its logic and consequences, or unknown where not stated',
             ),
           sources: z.array(
             z.object({

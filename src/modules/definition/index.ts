@@ -62,6 +62,12 @@ export { RECIPIENT_ROLES, RETENTION_EVENTS, SOURCE_KINDS, TRANSFER_MECHANISMS } 
 export {
   DISCLOSURE_KINDS,
   DISCLOSURE_TEXTS,
+  REQUIREMENT_KINDS,
+  appointedDpo,
+  type AutomatedDecisionDefinition,
+  type DpoDefinition,
+  type RequirementDefinition,
+  type RequirementKind,
   LANGUAGES,
   UNKNOWN,
   fillLanguages,

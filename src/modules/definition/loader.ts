@@ -222,11 +222,38 @@ export function zodProblems(error: z.ZodError, raw: unknown): DefinitionProblem[
   return locatableProblems(error, raw).map(({ keys: _keys, atKey: _atKey, ...p }) => p);
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A value a union refused (`unknown`, or an answer): where exactly one option was refused for
+ * something inside the value (a wrong `kind` in the mapping) rather than for the value's type, the
+ * issues inside it are reported, each at its own path, instead of "invalid input" at the union.
+ */
+function intoUnions(issues: readonly Issue[]): Issue[] {
+  return issues.flatMap((issue): Issue[] => {
+    if (issue.code !== 'invalid_union') {
+      return [issue];
+    }
+    const inside = issue.errors.filter(
+      (errs) =>
+        !errs.every(
+          (e) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value'),
+        ),
+    );
+    const [only] = inside;
+    if (inside.length !== 1 || only === undefined) {
+      return [issue];
+    }
+    return intoUnions(only.map((e) => ({ ...e, path: [...issue.path, ...e.path] })));
+  });
+}
+
 function locatableProblems(error: z.ZodError, raw: unknown): LocatedProblem[] {
   const out: LocatedProblem[] = [];
+  const issues = intoUnions(error.issues);
   // `legalbasis` for `legalBasis`: the unknown key is the problem, not the missing one it meant.
   const meant = new Set<string>();
-  for (const issue of error.issues) {
+  for (const issue of issues) {
     if (issue.code !== 'unrecognized_keys') {
       continue;
     }
@@ -248,7 +275,7 @@ function locatableProblems(error: z.ZodError, raw: unknown): LocatedProblem[] {
       out.push({ path: formatPath(keys), message, keys, atKey: true });
     }
   }
-  for (const issue of error.issues) {
+  for (const issue of issues) {
     const path = issue.path;
     const found = valueAt(raw, path);
     let message: string;

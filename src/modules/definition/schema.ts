@@ -353,6 +353,69 @@ const purposePermission = z.strictObject({
 });
 export type PurposePermission = z.infer<typeof purposePermission>;
 
+/**
+ * Whether providing the data is required (Art. 13(2)(e)): `statutory` (a law requires it),
+ * `contractual` (a contract requires it), `contract_precondition` (needed to enter into a
+ * contract), `voluntary` (nothing requires it).
+ */
+export const REQUIREMENT_KINDS = [
+  'statutory',
+  'contractual',
+  'contract_precondition',
+  'voluntary',
+] as const;
+export type RequirementKind = (typeof REQUIREMENT_KINDS)[number];
+
+/**
+ * A value that is either `unknown` (the notice is silent) or the answer. A wrong answer is refused
+ * naming the key inside it that is wrong (the loader reads into the union), not the whole value.
+ */
+const unknownOr = <T extends z.core.$ZodType>(inner: T, expected: string) =>
+  z.union([z.literal(UNKNOWN), inner], {
+    error: `expected unknown, or ${expected}`,
+  });
+
+const requirement = unknownOr(
+  z
+    .strictObject({
+      kind: z.enum(REQUIREMENT_KINDS),
+      /** Whether the person is obliged to provide the data. */
+      obliged: z.boolean(),
+      /** What follows from not providing them (no contract, no service, no newsletter). */
+      consequences: localized,
+    })
+    .superRefine((r, ctx) => {
+      if (r.kind === 'voluntary' && r.obliged) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['obliged'],
+          message: 'a voluntary requirement does not oblige the person: obliged must be false',
+          params: { quotesValue: true },
+        });
+      }
+    }),
+  'a mapping of kind, obliged and consequences',
+);
+export type RequirementDefinition = z.infer<typeof requirement>;
+
+/**
+ * A decision based solely on automated processing, profiling included, that produces legal or
+ * similarly significant effects (Art. 22), as the notice describes it (Art. 13(2)(f), 14(2)(g)).
+ */
+const automatedDecision = z.strictObject({
+  id,
+  label: localized,
+  /** Meaningful information about the logic involved. */
+  logic: localized,
+  /** The significance and the envisaged consequences for the person. */
+  consequences: localized,
+  /** Whether the decision rests on profiling (Art. 4(4)). */
+  profiling: z.boolean().default(false),
+  /** The purposes (purposes[].id) it is made for. */
+  purposes: z.array(id).default([]),
+});
+export type AutomatedDecisionDefinition = z.infer<typeof automatedDecision>;
+
 const purpose = z.strictObject({
   id,
   label: localized,
@@ -375,6 +438,12 @@ const purpose = z.strictObject({
    */
   openEnded: z.boolean().default(false),
   retention: id,
+  /**
+   * Whether providing the data is a statutory or contractual requirement or needed to enter into a
+   * contract, whether the person is obliged, and what follows from not providing them
+   * (Art. 13(2)(e)); `unknown` where the notice does not say. Left out, `check` warns as for unknown.
+   */
+  requirement: requirement.optional(),
   /**
    * A purpose that markets to people, researches or profiles them: the permission kind it needs
    * and, per channel, what it rests on. Without it a purpose is not marketing (service messages
@@ -756,8 +825,16 @@ export const definitionSchema = z
       email: z.email(),
       website: webAddress.optional(),
       contact: contactPerson,
-      /** The data protection officer, published with their contact details (Art. 13(1)(b)). */
-      dpo: reachablePerson('the data protection officer').optional(),
+      /**
+       * The data protection officer, published with their contact details (Art. 13(1)(b)); `none`
+       * where none is appointed (the notice says so); `unknown` (or left out) where the notice the
+       * register was made from does not say: `check` warns.
+       */
+      dpo: z
+        .union([z.enum(['none', UNKNOWN]), reachablePerson('the data protection officer')], {
+          error: 'expected none, unknown, or the officer with name and e-mail or phone',
+        })
+        .optional(),
       /** The representative in the Union of a controller outside it (Art. 27), published too. */
       representative: reachablePerson('the representative').optional(),
       /** The last day of the financial year, MM-DD; legal holds count from it (default 12-31). */
@@ -785,6 +862,22 @@ export const definitionSchema = z
       rules: z.array(retentionRule).min(1),
       legalHolds: z.array(legalHold).default([]),
     }),
+    /**
+     * Decisions based solely on automated processing, profiling included (Art. 22): `none`, each
+     * one described, or `unknown` where the notice does not say (left out: the same, and `check`
+     * warns, Art. 13(2)(f), 14(2)(g)).
+     */
+    automatedDecisions: z
+      .union(
+        [
+          z.enum(['none', UNKNOWN]),
+          z.array(automatedDecision).min(1, 'list at least one decision, or say none'),
+        ],
+        {
+          error: 'expected none, unknown, or a list of decisions',
+        },
+      )
+      .optional(),
     security: z.array(localized).default([]),
     /** Staff roles; when left out, the five default roles are derived from the purposes. */
     roles: z.array(role).optional(),
@@ -897,4 +990,10 @@ export function fillLanguages(def: RegisterDefinition): RegisterDefinition {
 }
 
 export type RegisterDefinition = z.infer<typeof definitionSchema>;
+
+type ControllerDefinition = RegisterDefinition['controller'];
+/** The data protection officer with their contact details, where one is named. */
+export type DpoDefinition = Exclude<NonNullable<ControllerDefinition['dpo']>, string>;
+export const appointedDpo = (c: ControllerDefinition): DpoDefinition | undefined =>
+  typeof c.dpo === 'object' ? c.dpo : undefined;
 export type RegisterDefinitionInput = z.input<typeof definitionSchema>;

@@ -20,6 +20,18 @@ export { noticePages, noticeRoutes, noticeStaffRoutes } from './notice.routes.ts
 export { CONTROLLER_COLUMNS, PROCESSOR_COLUMNS, RECORD_ROLES, type RecordRole } from './records.ts';
 export { noticeEvents } from './events.ts';
 export {
+  articlesOf,
+  checkRegister,
+  checkText,
+  registerWarnings,
+  transfersOf,
+  VOID_MECHANISMS,
+  type CheckReport,
+  type Finding,
+  type TransferView,
+} from './findings.ts';
+export { definitionCheckRoutes } from './check.routes.ts';
+export {
   createNoticeVersions,
   diffMaterial,
   materialOf,

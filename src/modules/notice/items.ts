@@ -5,6 +5,7 @@
  * item is read here, in that item only, and both the notice and the check follow.
  */
 import {
+  appointedDpo,
   countriesOutsideEea,
   EEA_COUNTRIES,
   isUnknown,
@@ -160,22 +161,25 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     id: 'dpo',
     article: 'Art. 13(1)(b), 14(1)(b)',
     heading: (m) => m.dpo,
+    // An officer with contact details, or `none` (none appointed) answer it; `unknown` or
+    // nothing leaves it unanswered.
     gaps: (def) =>
-      def.controller.dpo
+      def.controller.dpo !== undefined && !isUnknown(def.controller.dpo)
         ? []
         : [
             {
               item: 'dpo',
               path: 'controller.dpo',
-              message:
-                'no data protection officer is given: the notice must publish their contact details, or say that none is appointed (Art. 13(1)(b))',
+              message: `${isUnknown(def.controller.dpo) ? 'whether a data protection officer is appointed is not stated (unknown)' : 'no data protection officer is given'}: the notice must publish their contact details, or say that none is appointed (dpo: none) (Art. 13(1)(b))`,
             },
           ],
     render: (ctx) => {
-      const dpo = ctx.def.controller.dpo;
-      return dpo
-        ? [{ kind: 'pairs', items: [{ term: ctx.m.dpo, text: contactText(ctx, dpo) }] }]
-        : unanswered(ctx);
+      const c = ctx.def.controller;
+      const dpo = appointedDpo(c);
+      if (dpo) {
+        return [{ kind: 'pairs', items: [{ term: ctx.m.dpo, text: contactText(ctx, dpo) }] }];
+      }
+      return c.dpo === 'none' ? [{ kind: 'paragraph', text: ctx.m.noDpo }] : unanswered(ctx);
     },
   },
   {
@@ -660,16 +664,40 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     id: 'requirement',
     article: 'Art. 13(2)(e)',
     heading: (m) => m.requirement,
-    // The definition has no field for it yet: always unanswered, named in the notice.
-    gaps: () => [
-      {
-        item: 'requirement',
-        path: 'purposes',
-        message:
-          'does not say whether providing the data is a statutory or contractual requirement, and what follows from not providing them (Art. 13(2)(e))',
-      },
-    ],
-    render: (ctx) => unanswered(ctx),
+    // Per purpose: each says whether its data are required, or leaves it unanswered.
+    gaps: (def) =>
+      def.purposes.flatMap((p, i): NoticeGap[] =>
+        p.requirement === undefined || isUnknown(p.requirement)
+          ? [
+              {
+                item: 'requirement',
+                path: `purposes[${i}].requirement`,
+                message: `${p.requirement === undefined ? 'does not say' : 'leaves unknown'} whether providing the data for purpose "${p.id}" is a statutory or contractual requirement or a requirement to enter into a contract, whether the person is obliged, and what follows from not providing them (Art. 13(2)(e))`,
+              },
+            ]
+          : [],
+      ),
+    render: (ctx) => {
+      const { m } = ctx;
+      return [
+        { kind: 'paragraph', text: m.requirementIntro },
+        {
+          kind: 'pairs',
+          items: ctx.def.purposes.map((p) => {
+            const r = p.requirement;
+            if (r === undefined || isUnknown(r)) {
+              return { term: ctx.l(p.label), text: m.notStated };
+            }
+            return {
+              term: ctx.l(p.label),
+              text: `${m.requirementKinds[r.kind]}. ${r.obliged ? m.obliged : m.notObliged}`,
+              note: `${m.consequences}: ${ctx.l(r.consequences)}`,
+            };
+          }),
+        },
+        ...unanswered(ctx),
+      ];
+    },
   },
   {
     id: 'profiling',
@@ -694,16 +722,48 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     id: 'automated_decisions',
     article: 'Art. 13(2)(f), 14(2)(g), 22',
     heading: (m) => m.automated,
-    // The definition cannot yet say whether decisions are made by automated means (Art. 22).
-    gaps: () => [
-      {
-        item: 'automated_decisions',
-        path: 'purposes',
-        message:
-          'does not say whether decisions with legal or similarly significant effects are made by automated means, and if so their logic and consequences (Art. 13(2)(f), Art. 22)',
-      },
-    ],
-    render: (ctx) => unanswered(ctx),
+    // `none`, or each decision described; `unknown` or nothing leaves it unanswered.
+    gaps: (def) =>
+      def.automatedDecisions === undefined || isUnknown(def.automatedDecisions)
+        ? [
+            {
+              item: 'automated_decisions',
+              path: 'automatedDecisions',
+              message: `${def.automatedDecisions === undefined ? 'does not say' : 'leaves unknown'} whether decisions with legal or similarly significant effects are made solely by automated means, profiling included, and if so their logic, significance and envisaged consequences (Art. 13(2)(f), 14(2)(g), Art. 22)`,
+            },
+          ]
+        : [],
+    render: (ctx) => {
+      const { m } = ctx;
+      const decisions = ctx.def.automatedDecisions;
+      if (decisions === undefined || isUnknown(decisions)) {
+        return unanswered(ctx);
+      }
+      if (decisions === 'none') {
+        return [{ kind: 'paragraph', text: m.noAutomated }];
+      }
+      const blocks: NoticeBlock[] = [{ kind: 'paragraph', text: m.automatedIntro }];
+      for (const d of decisions) {
+        blocks.push(
+          { kind: 'heading', level: 3, text: ctx.l(d.label) },
+          {
+            kind: 'pairs',
+            items: [
+              { term: m.logic, text: ctx.l(d.logic) },
+              { term: m.significance, text: ctx.l(d.consequences) },
+              ...(d.purposes.length > 0
+                ? [{ term: m.forPurposes, text: d.purposes.map(ctx.purpose).join(', ') }]
+                : []),
+            ],
+          },
+        );
+        if (d.profiling) {
+          blocks.push({ kind: 'paragraph', text: m.basedOnProfiling });
+        }
+      }
+      blocks.push({ kind: 'paragraph', text: m.automatedRights });
+      return blocks;
+    },
   },
   {
     id: 'security',

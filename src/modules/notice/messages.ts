@@ -93,6 +93,22 @@ export interface NoticeMessages {
   profilingText: string;
   noProfiling: string;
   automated: string;
+  /** The controller has appointed no data protection officer. */
+  noDpo: string;
+  requirementKinds: Record<
+    'statutory' | 'contractual' | 'contract_precondition' | 'voluntary',
+    string
+  >;
+  obliged: string;
+  notObliged: string;
+  consequences: string;
+  requirementIntro: string;
+  noAutomated: string;
+  automatedIntro: string;
+  logic: string;
+  significance: string;
+  basedOnProfiling: string;
+  automatedRights: string;
   security: string;
   noSecurity: string;
   cookies: string;
@@ -255,6 +271,27 @@ const sv: NoticeMessages = {
   profilingText: 'Vi profilerar för dessa ändamål:',
   noProfiling: 'Registerbeskrivningen anger ingen profilering.',
   automated: 'Automatiserade beslut',
+  noDpo: 'Den personuppgiftsansvarige har inte utsett något dataskyddsombud.',
+  requirementKinds: {
+    statutory: 'Lagstadgat krav',
+    contractual: 'Avtalsenligt krav',
+    contract_precondition: 'Krav för att ingå avtal',
+    voluntary: 'Frivilligt',
+  },
+  obliged: 'Du är skyldig att lämna uppgifterna.',
+  notObliged: 'Du är inte skyldig att lämna uppgifterna.',
+  consequences: 'Om du inte lämnar dem',
+  requirementIntro:
+    'För varje ändamål: om det är ett lagstadgat eller avtalsenligt krav att lämna uppgifterna eller ett krav för att ingå avtal, om du är skyldig att lämna dem och vad som följer om du inte gör det.',
+  noAutomated:
+    'Vi fattar inga beslut som enbart grundar sig på automatiserad behandling, inbegripet profilering, och som har rättsliga följder för dig eller på liknande sätt i betydande grad påverkar dig.',
+  automatedIntro:
+    'Vi fattar följande beslut som enbart grundar sig på automatiserad behandling och som har rättsliga eller liknande betydande följder för dig:',
+  logic: 'Logiken',
+  significance: 'Betydelse och förutsedda följder',
+  basedOnProfiling: 'Beslutet grundar sig på profilering.',
+  automatedRights:
+    'Du har rätt att få ett beslut prövat av en människa, att framföra din synpunkt och att bestrida beslutet (artikel 22.3).',
   security: 'Hur uppgifterna skyddas',
   noSecurity: 'Registerbeskrivningen anger inga skyddsåtgärder.',
   cookies: 'Kakor',
@@ -423,6 +460,27 @@ const fi: NoticeMessages = {
   profilingText: 'Profiloimme näihin tarkoituksiin:',
   noProfiling: 'Rekisterin määrittely ei ilmoita profilointia.',
   automated: 'Automaattiset päätökset',
+  noDpo: 'Rekisterinpitäjä ei ole nimittänyt tietosuojavastaavaa.',
+  requirementKinds: {
+    statutory: 'Lakisääteinen vaatimus',
+    contractual: 'Sopimukseen perustuva vaatimus',
+    contract_precondition: 'Sopimuksen tekemisen edellytys',
+    voluntary: 'Vapaaehtoinen',
+  },
+  obliged: 'Olet velvollinen antamaan tiedot.',
+  notObliged: 'Et ole velvollinen antamaan tietoja.',
+  consequences: 'Jos et anna niitä',
+  requirementIntro:
+    'Kunkin käyttötarkoituksen osalta: onko tietojen antaminen lakisääteinen tai sopimukseen perustuva vaatimus tai sopimuksen tekemisen edellytys, oletko velvollinen antamaan tiedot ja mitä seuraa, jos et anna niitä.',
+  noAutomated:
+    'Emme tee päätöksiä, jotka perustuvat pelkästään automaattiseen käsittelyyn, kuten profilointiin, ja joilla on sinua koskevia oikeusvaikutuksia tai jotka vaikuttavat sinuun vastaavalla tavalla merkittävästi.',
+  automatedIntro:
+    'Teemme seuraavat pelkästään automaattiseen käsittelyyn perustuvat päätökset, joilla on sinuun oikeusvaikutuksia tai vastaavia merkittäviä vaikutuksia:',
+  logic: 'Käsittelyn logiikka',
+  significance: 'Merkitys ja arvioidut seuraukset',
+  basedOnProfiling: 'Päätös perustuu profilointiin.',
+  automatedRights:
+    'Sinulla on oikeus vaatia, että päätöksen tarkastaa ihminen, esittää kantasi ja riitauttaa päätös (22 artiklan 3 kohta).',
   security: 'Miten tiedot suojataan',
   noSecurity: 'Rekisterin määrittely ei ilmoita suojatoimia.',
   cookies: 'Evästeet',
@@ -589,6 +647,27 @@ const en: NoticeMessages = {
   profilingText: 'We profile for these purposes:',
   noProfiling: 'The register definition declares no profiling.',
   automated: 'Automated decisions',
+  noDpo: 'The controller has not appointed a data protection officer.',
+  requirementKinds: {
+    statutory: 'Statutory requirement',
+    contractual: 'Contractual requirement',
+    contract_precondition: 'Requirement to enter into a contract',
+    voluntary: 'Voluntary',
+  },
+  obliged: 'You are obliged to provide the data.',
+  notObliged: 'You are not obliged to provide the data.',
+  consequences: 'If you do not provide them',
+  requirementIntro:
+    'For each purpose: whether providing the data is a statutory or contractual requirement or a requirement to enter into a contract, whether you are obliged to provide them, and what follows if you do not.',
+  noAutomated:
+    'We make no decisions based solely on automated processing, including profiling, that produce legal effects concerning you or similarly significantly affect you.',
+  automatedIntro:
+    'We make the following decisions based solely on automated processing that produce legal or similarly significant effects for you:',
+  logic: 'The logic involved',
+  significance: 'Significance and envisaged consequences',
+  basedOnProfiling: 'The decision rests on profiling.',
+  automatedRights:
+    'You have the right to have a person review the decision, to express your point of view and to contest the decision (Article 22(3)).',
   security: 'How the data are protected',
   noSecurity: 'The register definition states no security measures.',
   cookies: 'Cookies',

@@ -7,6 +7,7 @@
  */
 import { csv } from '../../lib/csv.ts';
 import {
+  appointedDpo,
   countriesOutsideEea,
   isUnknown,
   type Localized,
@@ -160,7 +161,7 @@ export function buildRecords(
       processor: s(`${c.name} (${c.businessId})`),
       processor_contact: contact,
       representative: c.representative ? person(c.representative) : m.notStated,
-      dpo: person(c.dpo),
+      dpo: c.dpo === 'none' ? m.noDpo : person(appointedDpo(c)),
       controllers_and_processing: l(def.register.processorFor),
       // The sub-processors' transfers: the chain the customers' data travel along.
       third_country_transfers: transfers(
@@ -196,7 +197,7 @@ export function buildRecords(
       controller: s(`${c.name} (${c.businessId})`),
       controller_contact: contact,
       representative: c.representative ? person(c.representative) : m.notStated,
-      dpo: person(c.dpo),
+      dpo: c.dpo === 'none' ? m.noDpo : person(appointedDpo(c)),
       purpose_id: p.id,
       purpose: `${l(p.label)}: ${l(p.description)}`,
       legal_basis: basisText(ctx, p.legalBasis),

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { withTransaction } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
-import type { Register } from '../definition/index.ts';
+import { appointedDpo, type Register } from '../definition/index.ts';
 import { actorLabel, may, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid, invalidAll, type FieldIssue } from '../../lib/errors.ts';
@@ -702,20 +702,21 @@ export function createPermissionsService(deps: PermissionsDeps) {
     await audit.log({ actor, action: 'permission.read', subjectId, data: { history: true } });
     const def = register.definition;
     const c = def.controller;
+    const dpo = appointedDpo(c);
     const label = (l: { sv: string; fi: string; en: string } | undefined, id: string) =>
       l ? l[lang] : id;
     const controller = {
       piiController: c.name,
       onBehalf: false,
-      contact: c.dpo?.name ?? c.contact.name,
+      contact: dpo?.name ?? c.contact.name,
       address: {
         streetAddress: c.address.street,
         postalCode: c.address.postalCode,
         addressLocality: c.address.city,
         addressCountry: c.address.country,
       },
-      email: c.dpo?.email ?? c.email,
-      ...((c.dpo?.phone ?? c.phone) ? { phone: c.dpo?.phone ?? c.phone } : {}),
+      email: dpo?.email ?? c.email,
+      ...((dpo?.phone ?? c.phone) ? { phone: dpo?.phone ?? c.phone } : {}),
       ...(c.website ? { piiControllerUrl: c.website } : {}),
     };
     return states

@@ -36,6 +36,7 @@ import type { AuditService } from '../audit/index.ts';
 import {
   IDENTITY_PROOFS,
   REQUEST_CHANNELS,
+  appointedDpo,
   REQUEST_TYPES,
   type IdentityProof,
   type Register,
@@ -2347,7 +2348,7 @@ export function createRequestsService(deps: RequestsDeps) {
       return handlers.map((h) => ({ email: h.email, lang: h.lang ?? DIGEST_FALLBACK_LANG }));
     }
     const channel = def.rights.channels.find((c) => c.kind === 'email' && c.email)?.email;
-    const address = channel ?? def.controller.dpo?.email ?? def.controller.email;
+    const address = channel ?? appointedDpo(def.controller)?.email ?? def.controller.email;
     return [{ email: address, lang: DIGEST_FALLBACK_LANG }];
   };
 

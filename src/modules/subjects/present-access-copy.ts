@@ -9,7 +9,7 @@
  * it comes from the register definition, so the copy says what the definition says.
  */
 import type { ledgerOf } from './marketing.repo.ts';
-import { countriesOutsideEea } from '../definition/index.ts';
+import { appointedDpo, countriesOutsideEea } from '../definition/index.ts';
 import type {
   DeclaredLegalBasis,
   Localized,
@@ -327,6 +327,7 @@ export function presentAccessCopy(input: {
   const { register, subject } = input;
   const def = register.definition;
   const c = def.controller;
+  const dpo = appointedDpo(c);
   const authority = def.supervisoryAuthority;
   return {
     exportedAt: input.exportedAt.toISOString(),
@@ -337,12 +338,12 @@ export function presentAccessCopy(input: {
       ...(c.phone ? { phone: c.phone } : {}),
       address: { ...c.address },
       ...(c.website ? { website: c.website } : {}),
-      ...(c.dpo
+      ...(dpo
         ? {
             dpo: {
-              name: c.dpo.name,
-              ...(c.dpo.email ? { email: c.dpo.email } : {}),
-              ...(c.dpo.phone ? { phone: c.dpo.phone } : {}),
+              name: dpo.name,
+              ...(dpo.email ? { email: dpo.email } : {}),
+              ...(dpo.phone ? { phone: dpo.phone } : {}),
             },
           }
         : {}),

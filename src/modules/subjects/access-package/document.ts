@@ -80,7 +80,7 @@ export function buildDocument(
       { term: m.email, text: showable(c.email) },
       ...(c.phone ? [{ term: m.phone, text: showable(c.phone) }] : []),
       ...(c.website ? [{ term: m.website, text: showable(c.website) }] : []),
-      ...(c.dpo
+      ...(typeof c.dpo === 'object'
         ? [
             {
               term: m.dpo,
