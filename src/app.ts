@@ -279,6 +279,7 @@ export async function createApp(
         noticeStaffRoutes(secured, {
           notice: services.notice,
           versions: services.noticeVersions,
+          announcements: services.noticeAnnouncements,
         });
         done();
       });

@@ -27,6 +27,7 @@ import * as m0026 from './0026_campaigns.ts';
 import * as m0027 from './0027_retention.ts';
 import * as m0028 from './0028_notice_versions.ts';
 import * as m0029 from './0029_outbox_own_key.ts';
+import * as m0032 from './0032_notice_announcements.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -56,4 +57,5 @@ export const migrations: Record<string, Migration> = {
   '0027_retention': m0027,
   '0028_notice_versions': m0028,
   '0029_outbox_own_key': m0029,
+  '0032_notice_announcements': m0032,
 };
