@@ -26,6 +26,7 @@ import { OutboxPage } from './pages/Outbox.tsx';
 import { PersonPage } from './pages/Person.tsx';
 import { LetterPage } from './pages/Letter.tsx';
 import { RequestPage } from './pages/Request.tsx';
+import { NoticePage } from './pages/Notice.tsx';
 import { RetentionPage } from './pages/Retention.tsx';
 import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
 import { SearchPage } from './pages/Search.tsx';
@@ -148,6 +149,8 @@ function Shell({ me }: { me: Me }) {
           },
         ]
       : []),
+    // The notice's versions are public: every role may read them (publishing needs manage_definition).
+    { to: '/notice', label: 'nav.notice', current: (p) => p === '/notice' },
     ...(canStaff
       ? [{ to: '/staff', label: 'nav.staff' as const, current: (p: string) => p === '/staff' }]
       : []),
@@ -259,6 +262,9 @@ function Routes({
       <Route path="/campaigns">{canAudiences ? <CampaignsPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
       <Route path="/retention">{canOutbox ? <RetentionPage /> : <NotAllowed />}</Route>
+      <Route path="/notice">
+        <NoticePage />
+      </Route>
       <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>
       <Route path="/account">
         <AccountPage />

@@ -1272,6 +1272,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/notice/versions/{version}/announce': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Tell people of a material change of the notice by mail
+     * @description Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the version before it; otherwise 409 naming `version` (as when a run of that version is still going). Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to `/{lang}/notice`. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.
+     */
+    post: operations['announceNoticeVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notice/announcements': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The runs of telling people of a notice version, latest first
+     * @description Needs the action manage_definition. `version` to list one version's runs. Counts only: who was mailed is not listed.
+     */
+    get: operations['listNoticeAnnouncements'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/records': {
     parameters: {
       query?: never;
@@ -2007,6 +2047,19 @@ export interface components {
           dueOn?: string;
         }[];
       }[];
+    };
+    NoticeAnnouncement: {
+      id: string;
+      version: number;
+      startedAt: string;
+      /** @description Who started it: `staff:<id>`, `operator:cli`… */
+      startedBy: string;
+      /** @description null while its batches are still being mailed */
+      finishedAt: string | null;
+      /** @description People to be told when it started (those told of the version before left out) */
+      eligible: number;
+      /** @description People mailed by this run so far */
+      mailed: number;
     };
     NoticeVersion: {
       version: number;
@@ -7683,6 +7736,128 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  announceNoticeVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        version: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never> | null;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticeAnnouncement'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listNoticeAnnouncements: {
+    parameters: {
+      query?: {
+        version?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            announcements: components['schemas']['NoticeAnnouncement'][];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
         headers: {
           [name: string]: unknown;
         };
