@@ -75,7 +75,7 @@ describe.each(DATABASES)(
         register: other,
         audit: t.services.audit,
         clock: t.services.clock,
-        markdown: async (lang) => `# ${lang}`,
+        markdown: (lang) => Promise.resolve(`# ${lang}`),
       }).publish(operator, { date: '2026-02-01' });
     };
     const announce = (version: number, headers = admin.headers) =>

@@ -23,7 +23,6 @@ import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../src/app.ts';
 import { createRunner, type Runner } from '../../src/jobs/index.ts';
 import { operator } from '../../src/lib/actor.ts';
-import type { Register } from '../../src/modules/definition/index.ts';
 import { loadDefinition } from '../../src/modules/definition/loader.ts';
 import { createNoticeVersions } from '../../src/modules/notice/index.ts';
 import { createServices, type Services } from '../../src/services.ts';
@@ -148,10 +147,10 @@ describe.skipIf(!HAS_CHROMIUM)('the notice versions in the console, in Chromium'
     rule.duration = 'P10Y';
     await createNoticeVersions({
       db: db.handle.db,
-      register: { ...register, definition: before, digest: 'e'.repeat(64) } as Register,
+      register: { ...register, definition: before, digest: 'e'.repeat(64) },
       audit: services.audit,
       clock: services.clock,
-      markdown: async (lang) => `# ${lang}`,
+      markdown: (lang) => Promise.resolve(`# ${lang}`),
     }).publish(operator, { date: '2025-06-01' });
 
     for (const [lastName, language] of [

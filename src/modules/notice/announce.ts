@@ -76,10 +76,11 @@ const eligible = (db: Kysely<Database>, version: number, now: Date) =>
     .where('s.held_purpose', 'is', null)
     .where('s.restricted_at', 'is', null)
     .where('s.email_index', 'is not', null)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('subject_retention as r')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('subject_retention as r')
             .select('r.subject_id')
             .whereRef('r.subject_id', '=', 's.id')
             .where('r.relationship_ended_at', 'is not', null)
@@ -87,10 +88,11 @@ const eligible = (db: Kysely<Database>, version: number, now: Date) =>
         ),
       ),
     )
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('notice_announced as a')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('notice_announced as a')
             .select('a.subject_id')
             .whereRef('a.subject_id', '=', 's.id')
             .where('a.version', '=', version),
@@ -249,9 +251,7 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
         continue;
       }
       const lang: NoticeLang =
-        contact.lang && languages.includes(contact.lang as NoticeLang)
-          ? (contact.lang as NoticeLang)
-          : fallback;
+        contact.lang && languages.includes(contact.lang) ? contact.lang : fallback;
       await withTransaction(db, async (tx) => {
         const claimed = await tx
           .insertInto('notice_announced')
