@@ -1381,7 +1381,7 @@ export interface components {
        * @description When the person made it; now when left out; never in the future
        */
       givenAt?: string;
-      /** @description The notice version in force; the definition's version when left out */
+      /** @description The published privacy notice version in force at givenAt; recorded by the register when left out, and refused (400) when given as another */
       noticeVersion?: string;
       /** @description The words the person was shown; required to grant (but for an import) */
       wording?: {
@@ -2122,7 +2122,7 @@ export interface components {
         | 'request'
         | 'double_opt_in'
         | 'preference_page';
-      /** @description The notice version in force */
+      /** @description The published privacy notice version in force when it was given ("2"); null when none had been published by then (rows from before notice versions hold the definition digest) */
       noticeVersion: string | null;
       /** @description The words the person was shown */
       wording: {
