@@ -414,7 +414,7 @@ describe('rekisteri CLI', () => {
       const before = await rekisteri(dir, ['notice', 'versions']);
       expect(before.code, before.stderr).toBe(0);
       expect(before.stdout).toContain('the definition running now needs a new version');
-      const none = await rekisteri(dir, ['notice', 'announce', '--version', '1']);
+      const none = await rekisteri(dir, ['notice', 'announce', '1']);
       expect(none.code).toBe(1);
       expect(none.stderr).toContain('there is no version 1 of the notice');
       const published = await rekisteri(dir, ['notice', 'publish', '--date', '2026-02-01']);
@@ -429,10 +429,10 @@ describe('rekisteri CLI', () => {
       const diff = await rekisteri(dir, ['notice', 'diff', '--from', '1']);
       expect(diff.stdout).toContain('nothing material changed');
       // The first version changed nothing anyone was told before: nothing is queued.
-      const first = await rekisteri(dir, ['notice', 'announce', '--version', '1']);
+      const first = await rekisteri(dir, ['notice', 'announce', '1']);
       expect(first.code).toBe(1);
       expect(first.stderr).toContain('version 1 is the first version of the notice');
-      const bad = await rekisteri(dir, ['notice', 'announce', '--version', 'latest']);
+      const bad = await rekisteri(dir, ['notice', 'announce', 'latest']);
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain('expected a version number');
       const badDate = await rekisteri(dir, ['notice', 'publish', '--date', '1.2.2026']);

@@ -135,11 +135,11 @@ function versionCommands(cmd: Command): Command {
     .description(
       'Tell every person with an active relationship and an e-mail address of a material change (the latest version), by mail in batches',
     )
-    .requiredOption('--version <n>', 'the latest published version', versionNumber)
-    .action(async (opts: { version: number }) => {
+    .argument('<version>', 'the latest published version', versionNumber)
+    .action(async (version: number) => {
       await withRuntime(
         async ({ services }) => {
-          const a = await services.noticeAnnouncements.start(operator, opts.version);
+          const a = await services.noticeAnnouncements.start(operator, version);
           console.log(
             `queued: ${a.eligible} people to be told of version ${a.version} (announcement ${a.id}); the server's jobs runner mails them in batches`,
           );
@@ -150,12 +150,12 @@ function versionCommands(cmd: Command): Command {
   cmd
     .command('announcements')
     .description('The runs of telling people of a version, with their counts')
-    .option('--version <n>', 'one version only', versionNumber)
+    .argument('[version]', 'one version only', versionNumber)
     .option('--json', 'JSON instead of text')
-    .action(async (opts: { version?: number; json?: boolean }) => {
+    .action(async (version: number | undefined, opts: { json?: boolean }) => {
       await withRuntime(
         async ({ services }) => {
-          const list = await services.noticeAnnouncements.list(operator, opts.version);
+          const list = await services.noticeAnnouncements.list(operator, version);
           if (opts.json) {
             console.log(JSON.stringify(list));
             return;
