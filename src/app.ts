@@ -288,6 +288,7 @@ export async function createApp(
         noticeStaffRoutes(secured, {
           notice: services.notice,
           versions: services.noticeVersions,
+          announcements: services.noticeAnnouncements,
         });
         done();
       });

@@ -142,7 +142,7 @@ export function startServerJobs(opts: {
   ];
   const runner = createRunner({
     db: runtime.database.db,
-    jobs: [...services.mail.jobs, ...services.campaigns.jobs],
+    jobs: [...services.mail.jobs, ...services.campaigns.jobs, ...services.noticeAnnouncements.jobs],
     schedules,
     logger,
     paused: opts.paused,

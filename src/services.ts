@@ -31,7 +31,12 @@ import {
 import { system } from './lib/actor.ts';
 import { createInterchangeService } from './modules/interchange/index.ts';
 import { createRetentionService } from './modules/retention/index.ts';
-import { createNoticeService, createNoticeVersions } from './modules/notice/index.ts';
+import {
+  createNoticeAnnouncements,
+  createNoticeService,
+  createNoticeVersions,
+  noticeInForce,
+} from './modules/notice/index.ts';
 import { createStaffRepo, createStaffService } from './modules/staff/index.ts';
 import { createStatisticsService } from './modules/statistics/index.ts';
 import {
@@ -69,6 +74,8 @@ export function createServices(deps: {
   };
   /** Campaigns: mails per minute at most (CAMPAIGN_SEND_RATE), and the batch window. */
   campaigns?: { ratePerMinute?: number; windowMs?: number };
+  /** People per batch when telling people of a notice change (default 500; tests use fewer). */
+  noticeAnnounceBatch?: number;
 }) {
   const { database, register, vault, keys } = deps;
   const clock = deps.clock ?? systemClock;
@@ -103,6 +110,8 @@ export function createServices(deps: {
     audit,
     clock,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+    // Each change records the published privacy notice in force when it was given.
+    noticeInForce,
   });
   // The links every marketing mail and audience row carries (RFC 8058; unsubscribe-links.ts).
   const unsubscribeLinks = createUnsubscribeLinks({
@@ -249,6 +258,25 @@ export function createServices(deps: {
     register,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
   });
+  const noticeVersions = createNoticeVersions({
+    db,
+    register,
+    audit,
+    clock,
+    markdown: async (lang) => (await notice.render(lang, 'md')).body.toString(),
+  });
+  // Telling people of a material change of the notice, by mail through the outbox.
+  const noticeAnnouncements = createNoticeAnnouncements({
+    db,
+    register,
+    audit,
+    clock,
+    versions: noticeVersions,
+    mail,
+    contactOf: subjects.contactOf,
+    publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
+    ...(deps.noticeAnnounceBatch !== undefined ? { batchSize: deps.noticeAnnounceBatch } : {}),
+  });
   return {
     register,
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
@@ -276,13 +304,8 @@ export function createServices(deps: {
     // The privacy notice and the records of processing, made from the definition, and the
     // notice's published versions (docs/notice.md).
     notice,
-    noticeVersions: createNoticeVersions({
-      db,
-      register,
-      audit,
-      clock,
-      markdown: async (lang) => (await notice.render(lang, 'md')).body.toString(),
-    }),
+    noticeVersions,
+    noticeAnnouncements,
   };
 }
 

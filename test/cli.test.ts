@@ -422,6 +422,47 @@ describe('rekisteri CLI', () => {
   );
 
   it(
+    'notice versions, publish, diff and announce: the versions in the database, refusals named',
+    { timeout: 120_000 },
+    async () => {
+      const before = await rekisteri(dir, ['notice', 'versions']);
+      expect(before.code, before.stderr).toBe(0);
+      expect(before.stdout).toContain('the definition running now needs a new version');
+      const none = await rekisteri(dir, ['notice', 'announce', '1']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain('there is no version 1 of the notice');
+      const published = await rekisteri(dir, ['notice', 'publish', '--date', '2026-02-01']);
+      expect(published.code, published.stderr).toBe(0);
+      expect(published.stdout).toContain('published version 1, dated 2026-02-01');
+      const again = await rekisteri(dir, ['notice', 'publish']);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('already published as version 1');
+      const listed = await rekisteri(dir, ['notice', 'versions']);
+      expect(listed.stdout).toMatch(/version 1\s+dated 2026-02-01/);
+      expect(listed.stdout).toContain('the definition running now is version 1');
+      const diff = await rekisteri(dir, ['notice', 'diff', '--from', '1']);
+      expect(diff.stdout).toContain('nothing material changed');
+      // The first version changed nothing anyone was told before: nothing is queued.
+      const first = await rekisteri(dir, ['notice', 'announce', '1']);
+      expect(first.code).toBe(1);
+      expect(first.stderr).toContain('version 1 is the first version of the notice');
+      const bad = await rekisteri(dir, ['notice', 'announce', 'latest']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('expected a version number');
+      const badDate = await rekisteri(dir, ['notice', 'publish', '--date', '1.2.2026']);
+      expect(badDate.code).not.toBe(0);
+      expect(badDate.stderr).toContain('expected a date, YYYY-MM-DD');
+      const runs = await rekisteri(dir, ['notice', 'announcements', '--json']);
+      expect(runs.code, runs.stderr).toBe(0);
+      expect(JSON.parse(runs.stdout.trim())).toEqual([]);
+      // The notice itself is still printed from the definition alone.
+      const md = await rekisteri(dir, ['notice', '--lang', 'en']);
+      expect(md.code, md.stderr).toBe(0);
+      expect(md.stdout).toContain('# ');
+    },
+  );
+
+  it(
     'requests list and show: the queue with the deadline in words, one request with its history',
     { timeout: 120_000 },
     async () => {

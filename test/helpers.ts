@@ -138,6 +138,8 @@ export async function createTestContext(
     /** An SMTP server to deliver through (a loopback one: test/mail.test.ts). */
     smtp?: { url: string; from: string };
     campaigns?: { ratePerMinute?: number; windowMs?: number };
+    /** People per batch when telling people of a notice change. */
+    noticeAnnounceBatch?: number;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(kind);
@@ -156,6 +158,7 @@ export async function createTestContext(
     audit: { anchorFile, logger: captureLog(auditLog) },
     ...(opts.smtp ? { mail: { smtp: opts.smtp } } : {}),
     ...(opts.campaigns ? { campaigns: opts.campaigns } : {}),
+    ...(opts.noticeAnnounceBatch ? { noticeAnnounceBatch: opts.noticeAnnounceBatch } : {}),
   });
   const app = await createApp(services);
   return {

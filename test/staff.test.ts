@@ -1055,6 +1055,50 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         body: () => ({ date: '2026-01-15' }),
         allowed: only('admin'),
       },
+      {
+        name: 'tell people of a material change of the notice',
+        method: 'POST',
+        // Two more versions, the latest changing the retention of the one before: announceable.
+        prepare: async () => {
+          const db = t.db.handle.db;
+          const latest =
+            (
+              await db
+                .selectFrom('notice_versions')
+                .select('version')
+                .orderBy('version', 'desc')
+                .executeTakeFirst()
+            )?.version ?? 0;
+          const before = structuredClone(t.register.definition);
+          before.retention.rules[0]!.duration = 'P99Y';
+          for (const [version, definition] of [
+            [latest + 1, before],
+            [latest + 2, t.register.definition],
+          ] as const) {
+            await db
+              .insertInto('notice_versions')
+              .values({
+                version,
+                notice_date: '2026-01-15',
+                published_at: new Date(),
+                published_by: 'test',
+                digest: `walk-${version}`,
+                definition: JSON.stringify(definition),
+                notice: JSON.stringify({ fi: '# Tietosuojaseloste' }),
+              })
+              .execute();
+          }
+          return String(latest + 2);
+        },
+        url: (v) => `/api/v1/notice/versions/${v === '{id}' ? '{version}' : v}/announce`,
+        allowed: only('admin'),
+      },
+      {
+        name: 'list the announcements of notice versions',
+        method: 'GET',
+        url: () => '/api/v1/notice/announcements',
+        allowed: only('admin'),
+      },
     ];
     let staffId = '';
 

@@ -2,9 +2,14 @@
  * `rekisteri notice` and `rekisteri records`: the privacy notice (Art. 13/14) and the records of
  * processing (Art. 30) made from the register definition, written to standard output or a file.
  * Neither needs the database: both are made from the definition alone (docs/notice.md).
+ *
+ * `rekisteri notice versions | publish | diff | announce | announcements`: the published versions
+ * in the database, publishing one, what changed, and telling people of a material change by mail
+ * (queued for the server's jobs runner), as the operator.
  */
 import { writeFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { operator } from '../lib/actor.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadDefinition } from '../modules/definition/index.ts';
 import {
@@ -20,6 +25,7 @@ import {
   type Rendered,
 } from '../modules/notice/index.ts';
 import { resolveRegisterFile } from '../runtime.ts';
+import { withRuntime } from './with-runtime.ts';
 
 async function service(file: string | undefined) {
   const config = loadConfig();
@@ -45,8 +51,129 @@ const langOption = () =>
     "one of the register's published languages (default: its main language)",
   ).choices(NOTICE_LANGS);
 
+const versionNumber = (v: string): number => {
+  const n = /^\d{1,7}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= 1_000_000)) {
+    throw new InvalidArgumentError('expected a version number (1 or more)');
+  }
+  return n;
+};
+
+const isoDate = (v: string): string => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) {
+    throw new InvalidArgumentError('expected a date, YYYY-MM-DD');
+  }
+  return v;
+};
+
+/** The subcommands that read or change the published versions in the database. */
+function versionCommands(cmd: Command): Command {
+  cmd
+    .command('versions')
+    .description('The published versions of the notice, and whether the definition needs a new one')
+    .option('--json', 'JSON instead of text')
+    .action(async (opts: { json?: boolean }) => {
+      await withRuntime(
+        async ({ services }) => {
+          const s = await services.noticeVersions.list();
+          if (opts.json) {
+            console.log(JSON.stringify(s));
+            return;
+          }
+          for (const v of s.versions) {
+            console.log(`version ${v.version}  dated ${v.date}  published ${v.publishedAt}`);
+          }
+          console.log(
+            s.current.needsNewVersion
+              ? `the definition running now needs a new version (${s.current.changes.length} material changes)`
+              : `the definition running now is version ${s.current.publishedAs ?? 'unpublished'}`,
+          );
+        },
+        { quiet: true },
+      );
+    });
+  cmd
+    .command('publish')
+    .description('Publish the notice made from the definition running now as a new version')
+    .option('--date <date>', 'the date the notice is dated (default today), YYYY-MM-DD', isoDate)
+    .action(async (opts: { date?: string }) => {
+      await withRuntime(
+        async ({ services }) => {
+          const v = await services.noticeVersions.publish(operator, { date: opts.date });
+          console.log(`published version ${v.version}, dated ${v.date}`);
+        },
+        { quiet: true },
+      );
+    });
+  cmd
+    .command('diff')
+    .description('What changed in substance between two versions (to: the definition running now)')
+    .requiredOption('--from <version>', 'the earlier version', versionNumber)
+    .option(
+      '--to <version>',
+      'the later version (default: the definition running now)',
+      versionNumber,
+    )
+    .action(async (opts: { from: number; to?: number }) => {
+      await withRuntime(
+        async ({ services }) => {
+          const changes = await services.noticeVersions.diff(opts.from, opts.to);
+          for (const c of changes) {
+            console.log(
+              `${c.section.padEnd(10)} ${c.change.padEnd(7)} ${c.id}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`,
+            );
+          }
+          if (changes.length === 0) {
+            console.log('nothing material changed');
+          }
+        },
+        { quiet: true },
+      );
+    });
+  cmd
+    .command('announce')
+    .description(
+      'Tell every person with an active relationship and an e-mail address of a material change (the latest version), by mail in batches',
+    )
+    .argument('<version>', 'the latest published version', versionNumber)
+    .action(async (version: number) => {
+      await withRuntime(
+        async ({ services }) => {
+          const a = await services.noticeAnnouncements.start(operator, version);
+          console.log(
+            `queued: ${a.eligible} people to be told of version ${a.version} (announcement ${a.id}); the server's jobs runner mails them in batches`,
+          );
+        },
+        { quiet: true },
+      );
+    });
+  cmd
+    .command('announcements')
+    .description('The runs of telling people of a version, with their counts')
+    .argument('[version]', 'one version only', versionNumber)
+    .option('--json', 'JSON instead of text')
+    .action(async (version: number | undefined, opts: { json?: boolean }) => {
+      await withRuntime(
+        async ({ services }) => {
+          const list = await services.noticeAnnouncements.list(operator, version);
+          if (opts.json) {
+            console.log(JSON.stringify(list));
+            return;
+          }
+          for (const a of list) {
+            console.log(
+              `version ${a.version}  started ${a.startedAt}  ${a.finishedAt ? `finished ${a.finishedAt}` : 'running'}  mailed ${a.mailed} of ${a.eligible}`,
+            );
+          }
+        },
+        { quiet: true },
+      );
+    });
+  return cmd;
+}
+
 export function noticeCommand(): Command {
-  return new Command('notice')
+  const cmd = new Command('notice')
     .description('Print the privacy notice made from the register definition (Art. 13 and 14)')
     .argument('[file]', 'the definition (default: REKISTERI_REGISTER or ./register.yaml)')
     .addOption(langOption())
@@ -63,6 +190,7 @@ export function noticeCommand(): Command {
         await output(await notice.render(notice.published(opts.lang), opts.format), opts.output);
       },
     );
+  return versionCommands(cmd);
 }
 
 export function recordsCommand(): Command {

@@ -385,10 +385,33 @@ export interface NoticeVersionsTable {
   notice: ColumnType<unknown, string, never>;
 }
 
+/** A run of telling people of a version of the notice (migration 0032). */
+export interface NoticeAnnouncementsTable {
+  id: string;
+  version: number;
+  started_at: ColumnType<Date, Date, never>;
+  started_by: string;
+  finished_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  eligible: ColumnType<string, number, never>;
+  mailed: ColumnType<string, number | undefined, number>;
+  /** The last person's id the batches are done with. */
+  after_subject: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A person mailed of a version of the notice: once per version (migration 0032). */
+export interface NoticeAnnouncedTable {
+  version: number;
+  subject_id: string;
+  announcement_id: string;
+  mailed_at: ColumnType<Date, Date, never>;
+}
+
 export interface Database {
   campaigns: CampaignsTable;
   campaign_sends: CampaignSendsTable;
   notice_versions: NoticeVersionsTable;
+  notice_announcements: NoticeAnnouncementsTable;
+  notice_announced: NoticeAnnouncedTable;
   requests: RequestsTable;
   request_letters: RequestLettersTable;
   request_events: RequestEventsTable;

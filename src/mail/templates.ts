@@ -884,6 +884,99 @@ export const requestAddressChanged: MailTemplate<z.infer<typeof requestAddressCh
   },
 };
 
+// --- The privacy notice (src/modules/notice) ----------------------------------------------------
+
+/** The notice's sections whose change is material (MATERIAL_SECTIONS; mail may not import a module). */
+const NOTICE_SECTIONS = ['purposes', 'recipients', 'transfers', 'retention'] as const;
+
+const noticeChangedData = z.strictObject({
+  register: z.string().min(1).max(200),
+  /** The public notice page in the person's language (`/{lang}/notice`). */
+  link: z.url({ protocol: /^https?$/ }).max(2000),
+  version: z.number().int().min(1),
+  date: isoDate,
+  /** What changed in substance since the previous version. */
+  sections: z.array(z.enum(NOTICE_SECTIONS)).min(1).max(NOTICE_SECTIONS.length),
+});
+
+const noticeChangedWords: Record<
+  Locale,
+  {
+    subject: string;
+    body: string;
+    what: string;
+    read: string;
+    why: string;
+    sections: Record<(typeof NOTICE_SECTIONS)[number], string>;
+  }
+> = {
+  sv: {
+    subject: 'Vi har ändrat vår dataskyddsbeskrivning',
+    body: 'Dataskyddsbeskrivningen för registret {register} har ändrats: version {version}, daterad {date}.',
+    what: 'Det som ändrats:',
+    read: 'Läs den nya beskrivningen:',
+    why: 'Du får detta meddelande eftersom dina uppgifter finns i registret. Du behöver inte göra något.',
+    sections: {
+      purposes: 'ändamålen och de rättsliga grunderna för behandlingen',
+      recipients: 'mottagarna av uppgifterna',
+      transfers: 'överföringarna till länder utanför EU/EES',
+      retention: 'hur länge uppgifterna sparas',
+    },
+  },
+  fi: {
+    subject: 'Tietosuojaselosteemme on muuttunut',
+    body: 'Rekisterin {register} tietosuojaseloste on muuttunut: versio {version}, päivätty {date}.',
+    what: 'Muuttunut:',
+    read: 'Lue uusi seloste:',
+    why: 'Saat tämän viestin, koska tietojasi on rekisterissä. Sinun ei tarvitse tehdä mitään.',
+    sections: {
+      purposes: 'käsittelyn tarkoitukset ja oikeusperusteet',
+      recipients: 'tietojen vastaanottajat',
+      transfers: 'siirrot EU:n ja ETA:n ulkopuolelle',
+      retention: 'tietojen säilytysajat',
+    },
+  },
+  en: {
+    subject: 'We have changed our privacy notice',
+    body: 'The privacy notice of the register {register} has changed: version {version}, dated {date}.',
+    what: 'What changed:',
+    read: 'Read the new notice:',
+    why: 'You receive this message because your data is in the register. You need not do anything.',
+    sections: {
+      purposes: 'the purposes of the processing and their legal bases',
+      recipients: 'the recipients of the data',
+      transfers: 'the transfers outside the EU and EEA',
+      retention: 'how long the data is kept',
+    },
+  },
+};
+
+/**
+ * Tells a person the privacy notice changed in substance (GDPR Art. 13(3), 14(4); the
+ * transparency guidelines on changes): the version, its date, which of the purposes and bases,
+ * recipients, transfers and retention changed, and the link to the notice.
+ */
+export const noticeChanged: MailTemplate<z.infer<typeof noticeChangedData>> = {
+  data: noticeChangedData,
+  render(locale, data) {
+    const w = noticeChangedWords[locale];
+    const body = (register: string) =>
+      fill(w.body, { version: String(data.version), date: data.date }).replace(
+        '{register}',
+        () => register,
+      );
+    const sections = data.sections.map((s) => w.sections[s]);
+    return {
+      subject: w.subject,
+      text: `${body(data.register)}\n\n${w.what}\n${sections.map((s) => `- ${s}`).join('\n')}\n\n${w.read}\n${data.link}\n\n${w.why}\n`,
+      html: page(
+        locale,
+        `<p>${body(`<strong>${escapeHtml(data.register)}</strong>`)}</p>\n<p>${escapeHtml(w.what)}</p>\n<ul>${sections.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>\n<p>${escapeHtml(w.read)} <a href="${escapeHtml(data.link)}">${escapeHtml(data.link)}</a></p>\n<p>${escapeHtml(w.why)}</p>`,
+      ),
+    };
+  },
+};
+
 export const TEMPLATES = {
   'verify-address': verifyAddress,
   'request-acknowledged': requestAcknowledged,
@@ -897,6 +990,7 @@ export const TEMPLATES = {
   'request-download': requestDownload,
   'preferences-link': preferencesLink,
   'signup-confirm': signupConfirm,
+  'notice-changed': noticeChanged,
 } as const;
 
 export type TemplateName = keyof typeof TEMPLATES;

@@ -27,6 +27,7 @@ import { PersonPage } from './pages/Person.tsx';
 import { LetterPage } from './pages/Letter.tsx';
 import { RequestPage } from './pages/Request.tsx';
 import { RegisterPage } from './pages/Register.tsx';
+import { NoticePage } from './pages/Notice.tsx';
 import { RetentionPage } from './pages/Retention.tsx';
 import { StatisticsPage } from './pages/Statistics.tsx';
 import { NewRequestPage, RequestsPage } from './pages/Requests.tsx';
@@ -162,6 +163,8 @@ function Shell({ me }: { me: Me }) {
           },
         ]
       : []),
+    // The notice's versions are public: every role may read them (publishing needs manage_definition).
+    { to: '/notice', label: 'nav.notice', current: (p) => p === '/notice' },
     ...(canStaff
       ? [{ to: '/staff', label: 'nav.staff' as const, current: (p: string) => p === '/staff' }]
       : []),
@@ -275,6 +278,9 @@ function Routes({
       <Route path="/campaigns">{canAudiences ? <CampaignsPage /> : <NotAllowed />}</Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
       <Route path="/retention">{canOutbox ? <RetentionPage /> : <NotAllowed />}</Route>
+      <Route path="/notice">
+        <NoticePage />
+      </Route>
       <Route path="/staff">{canStaff ? <StaffPage /> : <NotAllowed />}</Route>
       <Route path="/account">
         <AccountPage />

@@ -1352,6 +1352,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/notice/versions/{version}/announce': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Tell people of a material change of the notice by mail
+     * @description Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the version before it; otherwise 409 naming `version` (as when a run of that version is still going). Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to `/{lang}/notice`. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.
+     */
+    post: operations['announceNoticeVersion'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notice/announcements': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The runs of telling people of a notice version, latest first
+     * @description Needs the action manage_definition. `version` to list one version's runs. Counts only: who was mailed is not listed.
+     */
+    get: operations['listNoticeAnnouncements'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/records': {
     parameters: {
       query?: never;
@@ -1421,7 +1461,7 @@ export interface components {
        * @description When the person made it; now when left out; never in the future
        */
       givenAt?: string;
-      /** @description The notice version in force; the definition's version when left out */
+      /** @description The published privacy notice version in force at givenAt; recorded by the register when left out, and refused (400) when given as another */
       noticeVersion?: string;
       /** @description The words the person was shown; required to grant (but for an import) */
       wording?: {
@@ -2090,6 +2130,19 @@ export interface components {
         }[];
       }[];
     };
+    NoticeAnnouncement: {
+      id: string;
+      version: number;
+      startedAt: string;
+      /** @description Who started it: `staff:<id>`, `operator:cli`… */
+      startedBy: string;
+      /** @description null while its batches are still being mailed */
+      finishedAt: string | null;
+      /** @description People to be told when it started (those told of the version before left out) */
+      eligible: number;
+      /** @description People mailed by this run so far */
+      mailed: number;
+    };
     NoticeVersion: {
       version: number;
       /** @description The date the notice is dated, YYYY-MM-DD */
@@ -2177,7 +2230,7 @@ export interface components {
         | 'request'
         | 'double_opt_in'
         | 'preference_page';
-      /** @description The notice version in force */
+      /** @description The published privacy notice version in force when it was given ("2"); null when none had been published by then (rows from before notice versions hold the definition digest) */
       noticeVersion: string | null;
       /** @description The words the person was shown */
       wording: {
@@ -8113,6 +8166,128 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['DefinitionCheck'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  announceNoticeVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        version: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never> | null;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticeAnnouncement'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listNoticeAnnouncements: {
+    parameters: {
+      query?: {
+        version?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            announcements: components['schemas']['NoticeAnnouncement'][];
+          };
         };
       };
       /** @description Default Response */

@@ -65,6 +65,11 @@ export type Statistics = Schemas['Statistics'];
 export type StatisticsCount = Schemas['StatisticsCount'];
 /** What `rekisteri check` says about a definition: errors, warnings, transfers (docs/register-definition.md). */
 export type DefinitionCheck = Schemas['DefinitionCheck'];
+/** The notice's published versions, and whether the definition needs a new one (docs/notice.md). */
+export type NoticeVersions = Schemas['NoticeVersions'];
+export type NoticeChange = Schemas['NoticeChange'];
+/** A run of telling people of a version by mail. */
+export type NoticeAnnouncement = Schemas['NoticeAnnouncement'];
 
 /* Data subjects' requests, for staff who handle them. */
 /** A request as listed: no personal data. */
@@ -491,6 +496,25 @@ export function createApiClient(base = '/api/v1') {
       const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'access-copy.zip';
       return { blob: await res.blob(), filename };
     },
+
+    /* The privacy notice's versions (docs/notice.md). */
+    noticeVersions: () => request<NoticeVersions>('GET', '/notice/versions'),
+    noticeDiff: (from: number, to?: number) =>
+      request<Answer<'diffNoticeVersions'>>('GET', '/notice/versions/diff', {
+        query: { from, to } satisfies QueryOf<'diffNoticeVersions'>,
+      }),
+    publishNotice: (date?: string) =>
+      request<Answer<'publishNoticeVersion', 201>>('POST', '/notice/versions', {
+        body: (date ? { date } : {}) satisfies Body<'publishNoticeVersion'>,
+      }),
+    announceNotice: (version: number) =>
+      request<Answer<'announceNoticeVersion', 202>>(
+        'POST',
+        `/notice/versions/${encodeURIComponent(String(version))}/announce`,
+        { body: {} },
+      ),
+    noticeAnnouncements: () =>
+      request<Answer<'listNoticeAnnouncements'>>('GET', '/notice/announcements'),
 
     /* Audiences (docs/audiences.md): the size, and the CSV as a file to save. */
     listCampaigns: () => request<Answer<'listCampaigns'>>('GET', '/campaigns'),

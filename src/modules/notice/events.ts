@@ -1,4 +1,7 @@
-/** The notice module's access-log event: a version of the privacy notice published. */
+/**
+ * The notice module's access-log events: a version of the privacy notice published, and people told
+ * of it (started with the number to be told, finished with the number mailed; never who).
+ */
 import { z } from 'zod';
 import { auditData, defineAuditEvent, type AuditEventMap } from '../audit/index.ts';
 
@@ -14,6 +17,34 @@ export const noticeEvents = [
         `Publicerade dataskyddsbeskrivningens version ${d.version} (definition ${d.digest})`,
       fi: (d) => `Julkaisi tietosuojaselosteen version ${d.version} (määrittely ${d.digest})`,
       en: (d) => `Published version ${d.version} of the privacy notice (definition ${d.digest})`,
+    },
+  ),
+  defineAuditEvent(
+    'notice.announce',
+    z.strictObject({
+      version: auditData.count(),
+      people: auditData.count(),
+    }),
+    {
+      sv: (d) =>
+        `Började meddela ${d.people} personer om dataskyddsbeskrivningens version ${d.version}`,
+      fi: (d) =>
+        `Aloitti tietosuojaselosteen version ${d.version} tiedottamisen ${d.people} henkilölle`,
+      en: (d) => `Started telling ${d.people} people of version ${d.version} of the privacy notice`,
+    },
+  ),
+  defineAuditEvent(
+    'notice.announce_finish',
+    z.strictObject({
+      version: auditData.count(),
+      mailed: auditData.count(),
+    }),
+    {
+      sv: (d) =>
+        `Meddelade ${d.mailed} personer om dataskyddsbeskrivningens version ${d.version} per e-post`,
+      fi: (d) =>
+        `Lähetti ${d.mailed} henkilölle sähköpostitse tiedon tietosuojaselosteen versiosta ${d.version}`,
+      en: (d) => `Mailed ${d.mailed} people of version ${d.version} of the privacy notice`,
     },
   ),
 ] as const;

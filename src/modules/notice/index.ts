@@ -36,8 +36,14 @@ export {
   diffMaterial,
   materialOf,
   MATERIAL_SECTIONS,
+  noticeInForce,
   type MaterialChange,
   type NoticeVersion,
   type NoticeVersionsService,
   type VersionsStatus,
 } from './versions.ts';
+export {
+  createNoticeAnnouncements,
+  type Announcement,
+  type NoticeAnnouncements,
+} from './announce.ts';

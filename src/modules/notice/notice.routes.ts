@@ -7,6 +7,8 @@
  *   the Art. 13/14 items the definition leaves unanswered (both public, as the notice is);
  * - `GET /api/v1/notice/versions` (and `/{version}`, `/diff`): the published versions and what
  *   changed in substance (public); `POST /api/v1/notice/versions`: publish one (manage_definition);
+ * - `POST /api/v1/notice/versions/{version}/announce`: tell people of a material change by mail,
+ *   and `GET /api/v1/notice/announcements`: those runs (manage_definition);
  * - `GET /api/v1/records`: the records of processing (Art. 30) as CSV, HTML or PDF, for staff with
  *   the action read_audit (the DPO and the auditor read them; an administrator has every action).
  */
@@ -25,7 +27,23 @@ import {
   type Rendered,
 } from './notice.service.ts';
 import { RECORD_ROLES } from './records.ts';
+import type { NoticeAnnouncements } from './announce.ts';
 import { MATERIAL_SECTIONS, type NoticeVersionsService } from './versions.ts';
+
+const announcementSchema = z
+  .strictObject({
+    id: z.string(),
+    version: z.number().int(),
+    startedAt: z.string(),
+    startedBy: z.string().describe('Who started it: `staff:<id>`, `operator:cli`…'),
+    finishedAt: z.string().nullable().describe('null while its batches are still being mailed'),
+    eligible: z
+      .number()
+      .int()
+      .describe('People to be told when it started (those told of the version before left out)'),
+    mailed: z.number().int().describe('People mailed by this run so far'),
+  })
+  .meta({ id: 'NoticeAnnouncement' });
 
 const versionSchema = z
   .strictObject({
@@ -201,7 +219,11 @@ export function noticeRoutes(
 /** The records of processing and publishing a version, under /api/v1 behind authentication. */
 export function noticeStaffRoutes(
   app: FastifyInstance,
-  deps: { notice: NoticeService; versions: NoticeVersionsService },
+  deps: {
+    notice: NoticeService;
+    versions: NoticeVersionsService;
+    announcements: NoticeAnnouncements;
+  },
 ): void {
   const { notice } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -226,6 +248,50 @@ export function noticeStaffRoutes(
     },
     handler: async (req, reply) =>
       reply.code(201).send(await deps.versions.publish(actorOf(req), { date: req.body.date })),
+  });
+
+  r.post('/notice/versions/:version/announce', {
+    schema: {
+      operationId: 'announceNoticeVersion',
+      tags: ['notice'],
+      security: [{ session: [] }, { bearer: [] }],
+      summary: 'Tell people of a material change of the notice by mail',
+      description:
+        "Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the version before it; otherwise 409 naming `version` (as when a run of that version is still going). Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to `/{lang}/notice`. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.",
+      params: z.strictObject({ version: versionNumber }),
+      body: z.strictObject({}).nullish(),
+      response: {
+        202: announcementSchema,
+        400: problemSchema,
+        401: problemSchema,
+        403: problemSchema,
+        404: problemSchema,
+        409: problemSchema,
+      },
+    },
+    handler: async (req, reply) =>
+      reply.code(202).send(await deps.announcements.start(actorOf(req), req.params.version)),
+  });
+
+  r.get('/notice/announcements', {
+    schema: {
+      operationId: 'listNoticeAnnouncements',
+      tags: ['notice'],
+      security: [{ session: [] }, { bearer: [] }],
+      summary: 'The runs of telling people of a notice version, latest first',
+      description:
+        "Needs the action manage_definition. `version` to list one version's runs. Counts only: who was mailed is not listed.",
+      querystring: z.strictObject({ version: versionNumber.optional() }),
+      response: {
+        200: z.strictObject({ announcements: z.array(announcementSchema) }),
+        400: problemSchema,
+        401: problemSchema,
+        403: problemSchema,
+      },
+    },
+    handler: async (req) => ({
+      announcements: await deps.announcements.list(actorOf(req), req.query.version),
+    }),
   });
 
   r.get('/records', {

@@ -140,6 +140,22 @@ export interface NoticeVersionsService {
   publish(actor: Actor, input: { date?: string | undefined }): Promise<NoticeVersion>;
 }
 
+/**
+ * The published version of the notice in force at a moment: the latest published at or before
+ * it; null when none had been published by then. The permission ledger records it with each
+ * change (docs/permissions.md).
+ */
+export async function noticeInForce(db: Executor, at: Date): Promise<number | null> {
+  const row = await db
+    .selectFrom('notice_versions')
+    .select('version')
+    .where('published_at', '<=', at)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.version ?? null;
+}
+
 const noticeDate = sql<string>`to_char(notice_date, 'YYYY-MM-DD')`.as('notice_date');
 
 export function createNoticeVersions(deps: {

@@ -116,7 +116,7 @@ export interface PermissionEvidence {
   method: PermissionMethod;
   /** When the person gave it (ISO 8601); now when left out. Never in the future. */
   givenAt?: string;
-  /** The notice version in force; the definition's version (its digest) when left out. */
+  /** The published notice version in force at `givenAt` (checked); that version when left out. */
   noticeVersion?: string;
   /** The words the person was shown (the consent sentence of a form). Required to grant. */
   wording?: { text: string; language: WordingLanguage };

@@ -34,7 +34,12 @@ const historyEntry = z
     givenAt: z.string().describe('When the person gave it (ISO 8601)'),
     recordedAt: z.string().describe('When the register recorded it (ISO 8601)'),
     method: z.enum(PERMISSION_METHODS),
-    noticeVersion: z.string().nullable().describe('The notice version in force'),
+    noticeVersion: z
+      .string()
+      .nullable()
+      .describe(
+        'The published privacy notice version in force when it was given ("2"); null when none had been published by then (rows from before notice versions hold the definition digest)',
+      ),
     wording: z
       .object({ text: z.string(), language: z.string() })
       .nullable()
@@ -66,7 +71,9 @@ const evidence = z
       .min(1)
       .max(64)
       .optional()
-      .describe("The notice version in force; the definition's version when left out"),
+      .describe(
+        'The published privacy notice version in force at givenAt; recorded by the register when left out, and refused (400) when given as another',
+      ),
     wording: z
       .strictObject({
         text: z.string().min(1).max(4000),

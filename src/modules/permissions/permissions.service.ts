@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { withTransaction } from '../../db/transaction.ts';
+import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
 import { appointedDpo, type Register } from '../definition/index.ts';
 import { actorLabel, may, requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
@@ -53,6 +53,12 @@ export interface PermissionsDeps {
   clock: Clock;
   /** Where the portal (and the privacy notice on it) is reached: a consent receipt's policyUrl. */
   publicUrl?: string;
+  /**
+   * The published version of the privacy notice in force at a moment (the latest published at or
+   * before it), or null when none was published by then (src/modules/notice). Without it no
+   * version is recorded.
+   */
+  noticeInForce?: (db: Executor, at: Date) => Promise<number | null>;
 }
 
 const MAX_CHANGES = 50;
@@ -101,7 +107,10 @@ function touches(actor: Actor, subjectId: string): boolean {
 export function createPermissionsService(deps: PermissionsDeps) {
   const { db, register, audit, clock } = deps;
   const model = register.marketing;
-  const version = register.digest.slice(0, 12);
+  const noticeInForce = async (ex: Executor, at: Date): Promise<string | null> => {
+    const v = deps.noticeInForce ? await deps.noticeInForce(ex, at) : null;
+    return v === null ? null : String(v);
+  };
 
   /** The purposes of a kind an actor may write for (granting needs one of them). */
   const writableFor = (actor: Actor, kind: string): boolean =>
@@ -344,6 +353,16 @@ export function createPermissionsService(deps: PermissionsDeps) {
       if (!(await repo.lockSubject(tx, subjectId))) {
         throw new AppError('not_found', `no subject with id ${subjectId}`);
       }
+      // The published notice in force when the person made the choice (not when it was recorded).
+      const inForce = await noticeInForce(tx, givenAt);
+      if (evidence.noticeVersion !== undefined && evidence.noticeVersion !== inForce) {
+        throw invalid(
+          'evidence.noticeVersion',
+          inForce === null
+            ? 'no version of the privacy notice was published by then: leave it out'
+            : `the version of the privacy notice in force then is ${inForce}: leave it out or give that`,
+        );
+      }
       const before = await repo.states(tx, subjectId);
       const current = new Map(before.map((s) => [`${s.kind}\u0000${s.channel}`, s.state]));
       // Only the person's own choice undoes their refusal, withdrawal or objection: made by the
@@ -386,7 +405,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
           previousState: previous,
           givenAt,
           method: evidence.method,
-          noticeVersion: evidence.noticeVersion ?? version,
+          noticeVersion: inForce,
           wordingId: wording?.id ?? null,
           reference: evidence.reference ?? null,
           actor: actorLabel(actor),
@@ -703,6 +722,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
     const def = register.definition;
     const c = def.controller;
     const dpo = appointedDpo(c);
+    const base = deps.publicUrl ?? 'http://localhost:8080';
     const label = (l: { sv: string; fi: string; en: string } | undefined, id: string) =>
       l ? l[lang] : id;
     const controller = {
@@ -775,7 +795,11 @@ export function createPermissionsService(deps: PermissionsDeps) {
           language: given?.wording_language ?? lang,
           piiPrincipalId: subjectId,
           piiControllers: [controller],
-          policyUrl: `${deps.publicUrl ?? 'http://localhost:8080'}/`,
+          // The notice the consent was given under: its published version, frozen as it read then;
+          // the notice page where none was published by then (or the row predates versions).
+          policyUrl: /^[1-9][0-9]*$/.test(given?.notice_version ?? '')
+            ? `${base}/api/v1/notice/versions/${given?.notice_version}`
+            : `${base}/notice`,
           services,
           sensitive: special.size > 0,
           spiCat: [...special],

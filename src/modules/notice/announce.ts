@@ -1,0 +1,349 @@
+/**
+ * Telling people of a material change of the privacy notice (GDPR Art. 13(3), 14(4); SPEC F22;
+ * docs/notice.md "Telling people of a change").
+ *
+ * Staff with `manage_definition` start an announcement of the latest published version. It is
+ * refused (409 naming `version`) unless that version changed the purposes or their bases, the
+ * recipients, the transfers or the retention since the version before it (`diffMaterial`): a
+ * change of wording alone is not mailed to anyone.
+ *
+ * Who is told: every person with an active relationship and an e-mail address: not erased, not a
+ * held record (an erased person's data kept under a legal hold), not restricted (Art. 18(2): a
+ * restricted person's data may only be stored, save for the exceptions listed there, and a notice
+ * mail is none of them), and whose customer relationship has not ended. A stop (objection,
+ * withdrawn consent, marketing prohibition) does not leave a person out: the mail is the
+ * controller's duty to inform, not processing for the stopped purpose.
+ *
+ * How: the `notice.announce` job takes the next batch of such people by id (set-based, from where
+ * the previous batch ended: no list of a million ids in memory, no transaction longer than one
+ * batch), opens each one's address and language (`contactOf`, in the access log as any opening of
+ * contact details), and in one transaction per person records them in `notice_announced`
+ * (primary key: version and person) and puts the mail in the outbox (sealed under their key). A
+ * person already recorded for the version is never mailed again, whichever run or runner gets
+ * there: running an announcement twice mails nobody twice. Each batch queues the next one; the
+ * last records `notice.announce_finish` with the count mailed. Only counts and ids are logged.
+ */
+import { sql, type Kysely } from 'kysely';
+import { z } from 'zod';
+import { withTransaction } from '../../db/transaction.ts';
+import type { Database } from '../../db/types.ts';
+import { defineJob, enqueue } from '../../jobs/index.ts';
+import { requireAction, system, type Actor, actorLabel } from '../../lib/actor.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { AppError } from '../../lib/errors.ts';
+import { uuidv7 } from '../../lib/ids.ts';
+import type { MailService } from '../../mail/index.ts';
+import type { AuditService } from '../audit/index.ts';
+import type { Register } from '../definition/index.ts';
+import type { PersonContact } from '../subjects/index.ts';
+import type { NoticeLang } from './messages.ts';
+import { MATERIAL_SECTIONS, type MaterialSection, type NoticeVersionsService } from './versions.ts';
+
+export interface Announcement {
+  id: string;
+  version: number;
+  startedAt: string;
+  startedBy: string;
+  finishedAt: string | null;
+  /** People to be told when it started (those already told of the version left out). */
+  eligible: number;
+  /** People mailed by this run so far. */
+  mailed: number;
+}
+
+export interface AnnounceDeps {
+  db: Kysely<Database>;
+  register: Register;
+  audit: AuditService;
+  clock: Clock;
+  versions: NoticeVersionsService;
+  mail: Pick<MailService, 'sendMail'>;
+  /** How to write to a person (subjects.contactOf), asked as the system. */
+  contactOf: (actor: Actor, id: string) => Promise<PersonContact>;
+  /** Where the portal is (PUBLIC_URL, no trailing slash): the mail links to `/{lang}/notice`. */
+  publicUrl: string;
+  /** People per batch (default 500). */
+  batchSize?: number;
+}
+
+const NIL = '00000000-0000-0000-0000-000000000000';
+
+/** The people to be told of `version`, after `after` in id order: set-based, indexed by id. */
+const eligible = (db: Kysely<Database>, version: number, now: Date) =>
+  db
+    .selectFrom('subjects as s')
+    .where('s.erased_at', 'is', null)
+    .where('s.held_purpose', 'is', null)
+    .where('s.restricted_at', 'is', null)
+    .where('s.email_index', 'is not', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('subject_retention as r')
+            .select('r.subject_id')
+            .whereRef('r.subject_id', '=', 's.id')
+            .where('r.relationship_ended_at', 'is not', null)
+            .where('r.relationship_ended_at', '<=', now),
+        ),
+      ),
+    )
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('notice_announced as a')
+            .select('a.subject_id')
+            .whereRef('a.subject_id', '=', 's.id')
+            .where('a.version', '=', version),
+        ),
+      ),
+    );
+
+export function createNoticeAnnouncements(deps: AnnounceDeps) {
+  const { db, register, audit, clock, versions } = deps;
+  const batchSize = deps.batchSize ?? 500;
+
+  const present = (r: {
+    id: string;
+    version: number;
+    started_at: Date;
+    started_by: string;
+    finished_at: Date | null;
+    eligible: string | number;
+    mailed: string | number;
+  }): Announcement => ({
+    id: r.id,
+    version: r.version,
+    startedAt: new Date(r.started_at).toISOString(),
+    startedBy: r.started_by,
+    finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+    eligible: Number(r.eligible),
+    mailed: Number(r.mailed),
+  });
+
+  /** The sections that changed in substance from the version before `version` to it. */
+  const materialSections = async (version: number): Promise<MaterialSection[]> => {
+    const changes = await versions.diff(version - 1, version);
+    return MATERIAL_SECTIONS.filter((s) => changes.some((c) => c.section === s));
+  };
+
+  const announceJob = defineJob({
+    name: 'notice.announce',
+    payload: z.strictObject({ announcementId: z.uuid() }),
+    retry: { limit: 8, backoffMs: 30_000 },
+    handler: async ({ announcementId }) => {
+      await runBatch(announcementId);
+    },
+  });
+
+  /**
+   * Starts telling people of `version` (the latest published). Refused when it is not the latest,
+   * is the first, changed nothing material since the one before, or a run of it is still going.
+   */
+  const start = async (actor: Actor, version: number): Promise<Announcement> => {
+    requireAction(actor, 'manage_definition');
+    const v = await versions.get(version);
+    if (!v) {
+      throw new AppError('not_found', `there is no version ${version} of the notice`, [
+        { field: 'version', detail: `no version ${version}` },
+      ]);
+    }
+    const latest = (await versions.list()).versions[0]?.version;
+    if (latest !== version) {
+      throw new AppError(
+        'conflict',
+        `version ${version} is not the latest published version (${latest}): tell people of the notice in force`,
+        [{ field: 'version', detail: `not the latest version (${latest})` }],
+      );
+    }
+    if (version === 1) {
+      throw new AppError(
+        'conflict',
+        'version 1 is the first version of the notice: there is no earlier one it changed',
+        [{ field: 'version', detail: 'the first version changes nothing' }],
+      );
+    }
+    const sections = await materialSections(version);
+    if (sections.length === 0) {
+      throw new AppError(
+        'conflict',
+        `version ${version} changed nothing material since version ${version - 1} (purposes, legal bases, recipients, transfers, retention): there is nothing to tell`,
+        [{ field: 'version', detail: 'no material change since the previous version' }],
+      );
+    }
+    const now = clock.now();
+    const id = uuidv7();
+    try {
+      return await withTransaction(db, async (tx) => {
+        const count = await eligible(tx, version, now)
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow();
+        const row = await tx
+          .insertInto('notice_announcements')
+          .values({
+            id,
+            version,
+            started_at: now,
+            started_by: actorLabel(actor),
+            eligible: Number(count.n),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await enqueue(tx, announceJob, { announcementId: id });
+        await audit.record(tx, {
+          actor,
+          action: 'notice.announce',
+          data: { version, people: Number(count.n) },
+        });
+        return present(row);
+      });
+    } catch (err) {
+      // The partial unique index: one run of a version at a time (two would race for the same
+      // people, and mail nobody twice, but to no end).
+      if ((err as { code?: unknown }).code === '23505') {
+        throw new AppError(
+          'conflict',
+          `people are being told of version ${version} already: wait until that run has finished`,
+          [{ field: 'version', detail: 'an announcement of this version is still running' }],
+        );
+      }
+      throw err;
+    }
+  };
+
+  /** One batch: the next people after where the last batch ended; then the next batch, or the end. */
+  const runBatch = async (announcementId: string): Promise<void> => {
+    const run = await db
+      .selectFrom('notice_announcements')
+      .selectAll()
+      .where('id', '=', announcementId)
+      .executeTakeFirst();
+    if (!run || run.finished_at !== null) {
+      return;
+    }
+    const version = await versions.get(run.version);
+    if (!version) {
+      return;
+    }
+    const sections = await materialSections(run.version);
+    const languages = Object.keys(version.notice) as NoticeLang[];
+    const fallback: NoticeLang = register.languages.find((l) => languages.includes(l)) ?? 'fi';
+    const now = clock.now();
+    const batch = await eligible(db, run.version, now)
+      .select('s.id')
+      .where('s.id', '>', run.after_subject ?? NIL)
+      .orderBy('s.id')
+      .limit(batchSize)
+      .execute();
+    let mailed = 0;
+    for (const { id: subjectId } of batch) {
+      let contact: PersonContact;
+      try {
+        contact = await deps.contactOf(system, subjectId);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'not_found') {
+          continue; // erased since the batch was read
+        }
+        throw err;
+      }
+      if (!contact.email) {
+        continue;
+      }
+      const lang: NoticeLang =
+        contact.lang && languages.includes(contact.lang) ? contact.lang : fallback;
+      await withTransaction(db, async (tx) => {
+        const claimed = await tx
+          .insertInto('notice_announced')
+          .values({
+            version: run.version,
+            subject_id: subjectId,
+            announcement_id: announcementId,
+            mailed_at: clock.now(),
+          })
+          .onConflict((oc) => oc.columns(['version', 'subject_id']).doNothing())
+          .returning('subject_id')
+          .executeTakeFirst();
+        if (!claimed) {
+          return; // told already, by another run
+        }
+        await deps.mail.sendMail(
+          {
+            to: contact.email as string,
+            subjectId,
+            template: 'notice-changed',
+            locale: lang,
+            data: {
+              register: register.definition.register.name[lang],
+              link: `${deps.publicUrl}/${lang}/notice`,
+              version: run.version,
+              date: version.date,
+              sections,
+            },
+          },
+          { db: tx },
+        );
+        mailed++;
+      });
+    }
+    const last = batch.at(-1)?.id ?? null;
+    await withTransaction(db, async (tx) => {
+      const done = batch.length < batchSize;
+      const updated = await tx
+        .updateTable('notice_announcements')
+        .set({
+          mailed: sql<number>`mailed + ${mailed}`,
+          ...(last ? { after_subject: last } : {}),
+          ...(done ? { finished_at: clock.now() } : {}),
+        })
+        .where('id', '=', announcementId)
+        .where('finished_at', 'is', null)
+        .returning(['id'])
+        .executeTakeFirst();
+      if (!updated) {
+        return;
+      }
+      if (!done) {
+        await enqueue(tx, announceJob, { announcementId });
+        return;
+      }
+      // Exact at the end: a batch cut short by a crash and run again mailed some it did not count.
+      const exact = await tx
+        .selectFrom('notice_announced')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('announcement_id', '=', announcementId)
+        .executeTakeFirstOrThrow();
+      await tx
+        .updateTable('notice_announcements')
+        .set({ mailed: Number(exact.n) })
+        .where('id', '=', announcementId)
+        .execute();
+      await audit.record(tx, {
+        actor: system,
+        action: 'notice.announce_finish',
+        data: { version: run.version, mailed: Number(exact.n) },
+      });
+    });
+  };
+
+  const list = async (actor: Actor, version?: number): Promise<Announcement[]> => {
+    requireAction(actor, 'manage_definition');
+    let q = db.selectFrom('notice_announcements').selectAll();
+    if (version !== undefined) {
+      q = q.where('version', '=', version);
+    }
+    return (await q.orderBy('started_at', 'desc').limit(100).execute()).map(present);
+  };
+
+  return {
+    jobs: [announceJob],
+    start,
+    list,
+    /** The sections that changed in substance since the version before (for the console). */
+    materialSections,
+    /** One batch, as the job runs it (tests). */
+    runBatch,
+  };
+}
+
+export type NoticeAnnouncements = ReturnType<typeof createNoticeAnnouncements>;

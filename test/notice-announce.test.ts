@@ -1,0 +1,333 @@
+/**
+ * Telling people of a material change of the privacy notice (docs/notice.md), through a real SMTP
+ * server on loopback, on each database: a version that changed nothing material is refused naming
+ * `version`; a material one mails every person with an active relationship and an address once, in
+ * their language, with the link to the notice; erased, restricted, ended and address-less people
+ * get nothing; a second run mails nobody again; the access log has counts, no one's address.
+ *
+ * And the permission ledger: each change records the published notice version in force when it
+ * was given (none before the first), shown in the history and the consent receipts.
+ */
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../src/jobs/index.ts';
+import { operator } from '../src/lib/actor.ts';
+import type { Register, RegisterDefinition } from '../src/modules/definition/index.ts';
+import { createNoticeVersions } from '../src/modules/notice/index.ts';
+import { newStaffSession, newSubjectVia, type StaffSession } from './factories.ts';
+import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
+
+interface Received {
+  rcpt: string[];
+  mail: ParsedMail;
+}
+
+async function smtpServer() {
+  const received: Received[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        simpleParser(Buffer.concat(chunks)).then(
+          (mail) => {
+            received.push({ rcpt: session.envelope.rcptTo.map((r) => r.address), mail });
+            callback();
+          },
+          (err: Error) => callback(err),
+        );
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const WORDING = { text: 'Saa lähettää uutiskirjeen sähköpostiini.', language: 'fi' as const };
+
+describe.each(DATABASES)(
+  'telling people of a notice change on %s',
+  { timeout: 180_000 },
+  (kind) => {
+    let t: TestContext;
+    let smtp: Awaited<ReturnType<typeof smtpServer>>;
+    let admin: StaffSession;
+    let dpo: StaffSession;
+
+    /** A version published from a definition other than the one running (an earlier register). */
+    const publishFrom = async (change: (d: RegisterDefinition) => void, digest: string) => {
+      const definition = structuredClone(t.register.definition);
+      change(definition);
+      const other = { ...t.register, definition, digest } as Register;
+      return createNoticeVersions({
+        db: t.db.handle.db,
+        register: other,
+        audit: t.services.audit,
+        clock: t.services.clock,
+        markdown: (lang) => Promise.resolve(`# ${lang}`),
+      }).publish(operator, { date: '2026-02-01' });
+    };
+    const announce = (version: number, headers = admin.headers) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/notice/versions/${version}/announce`,
+        headers,
+      });
+    /** Runs the announcement's batches and the mail deliveries until nothing is queued. */
+    const drain = async () => {
+      const runner = createRunner({
+        db: t.db.handle.db,
+        jobs: [...t.services.noticeAnnouncements.jobs, ...t.services.mail.jobs],
+      });
+      for (let i = 0; i < 50; i++) {
+        await sql`update jobs set run_at = now() where state = 'queued'`.execute(t.db.handle.db);
+        if ((await runner.drainQueue()) === 0) {
+          return;
+        }
+      }
+    };
+    const mailsTo = (email: string) => smtp.received.filter((r) => r.rcpt.includes(email));
+    const person = async (name: string, opts: { language?: string; email?: boolean } = {}) => {
+      const email = `${name.toLowerCase()}.${Math.random().toString(36).slice(2, 8)}@example.com`;
+      const p = await newSubjectVia(t.services, {
+        values: {
+          identity: { firstName: 'Testi', lastName: name },
+          contact: {
+            ...(opts.email === false ? { phone: '040 1234567' } : { email }),
+            ...(opts.language ? { language: opts.language } : {}),
+          },
+        },
+      });
+      return { id: p.id, email };
+    };
+
+    beforeAll(async () => {
+      smtp = await smtpServer();
+      // Two people a batch: the people below take several batches.
+      t = await createTestContext(kind, DEMO, {
+        smtp: { url: smtp.url, from: 'Paahtimo Oy <tietosuoja@example.fi>' },
+        noticeAnnounceBatch: 2,
+      });
+      admin = await newStaffSession(t, 'admin');
+      dpo = await newStaffSession(t, 'dpo');
+    });
+    afterAll(async () => {
+      await t?.close();
+      await smtp?.close();
+    });
+
+    it('records in the ledger which published notice was in force, none before the first', async () => {
+      const p = await person('Luvallinen');
+      const grant = (givenAt?: string) =>
+        t.services.permissions.record(
+          operator,
+          p.id,
+          [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+          { method: 'form', wording: WORDING, ...(givenAt ? { givenAt } : {}) },
+        );
+      const before = await grant();
+      expect(before.recorded[0]?.noticeVersion).toBeNull();
+      const receipt0 = await t.services.permissions.consentReceipts(operator, p.id, 'fi');
+      expect(receipt0[0]?.policyUrl).toBe(`${t.services.publicUrl}/notice`);
+      // Version 1 published; a consent given now is under it, one dated before it under none.
+      const v1 = await publishFrom(
+        (d) => (d.retention.rules[0]!.duration = 'P99Y'),
+        'a'.repeat(64),
+      );
+      expect(v1.version).toBe(1);
+      // The first version changed nothing anyone was told before: there is nothing to announce.
+      const first = await announce(1);
+      expect(first.statusCode, first.body).toBe(409);
+      expect(first.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('version');
+      const now = await grant();
+      expect(now.recorded[0]?.noticeVersion).toBe('1');
+      // The receipt of that consent points at the notice as version 1 read.
+      const receipts = await t.services.permissions.consentReceipts(operator, p.id, 'fi');
+      expect(receipts[0]?.policyUrl).toBe(`${t.services.publicUrl}/api/v1/notice/versions/1`);
+      const earlier = await grant(new Date(Date.parse(v1.publishedAt) - 60_000).toISOString());
+      expect(earlier.recorded[0]?.noticeVersion).toBeNull();
+      // The history over HTTP shows it.
+      const history = await t.app.inject({
+        url: `/api/v1/subjects/${p.id}/permissions`,
+        headers: admin.headers,
+      });
+      expect(history.statusCode, history.body).toBe(200);
+      expect(
+        history
+          .json<{ history: Array<{ noticeVersion: string | null }> }>()
+          .history.map((h) => h.noticeVersion),
+      ).toEqual(expect.arrayContaining([null, '1']));
+      // A version other than the one in force is refused, naming the field; nothing is written.
+      const rows = (await t.services.permissions.history(operator, p.id)).length;
+      await expect(
+        t.services.permissions.record(
+          operator,
+          p.id,
+          [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+          { method: 'staff', noticeVersion: '2' },
+        ),
+      ).rejects.toMatchObject({ issues: [{ field: 'evidence.noticeVersion' }] });
+      expect((await t.services.permissions.history(operator, p.id)).length).toBe(rows);
+      // Given as the one in force, it is taken.
+      const withdrawn = await t.services.permissions.record(
+        operator,
+        p.id,
+        [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+        { method: 'staff', noticeVersion: '1' },
+      );
+      expect(withdrawn.recorded[0]?.noticeVersion).toBe('1');
+    });
+
+    it('refuses a version that changed nothing material, and one not the latest', async () => {
+      // Version 2: the definition running now, whose retention differs from version 1's.
+      const published = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions',
+        headers: admin.headers,
+        payload: { date: '2026-03-01' },
+      });
+      expect(published.statusCode, published.body).toBe(201);
+      // Version 3: only the security statements differ from version 2: not material.
+      const v3 = await publishFrom((d) => (d.security = []), 'b'.repeat(64));
+      expect(v3.version).toBe(3);
+      const same = await announce(3);
+      expect(same.statusCode, same.body).toBe(409);
+      expect(same.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('version');
+      expect(same.json<{ detail: string }>().detail).toContain('changed nothing material');
+      const old = await announce(2);
+      expect(old.statusCode).toBe(409);
+      expect(old.json<{ detail: string }>().detail).toContain('not the latest');
+      const missing = await announce(99);
+      expect(missing.statusCode).toBe(404);
+      const bad = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions/first/announce',
+        headers: admin.headers,
+      });
+      expect(bad.statusCode).toBe(400);
+      // The DPO may not (manage_definition); an unknown key in the body is refused.
+      expect((await announce(3, dpo.headers)).statusCode).toBe(403);
+      const strict = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/notice/versions/3/announce',
+        headers: admin.headers,
+        payload: { everyone: true },
+      });
+      expect(strict.statusCode).toBe(400);
+      const runs = await t.db.handle.db.selectFrom('notice_announcements').select('id').execute();
+      expect(runs).toEqual([]);
+      expect(smtp.received).toEqual([]);
+    });
+
+    it('mails each person with an active relationship once, in their language; nobody twice', async () => {
+      const fi = await person('Suomalainen', { language: 'fi' });
+      const sv = await person('Svensson', { language: 'sv' });
+      const plain = await person('Kieleton');
+      const erased = await person('Poistettu');
+      const ended = await person('Paattynyt');
+      const restricted = await person('Rajoitettu');
+      const noEmail = await person('Osoitteeton', { email: false });
+      await t.services.subjects.eraseSubject(operator, erased.id);
+      await t.services.retention.endRelationship(operator, ended.id, 'customer_relationship');
+      await t.services.subjects.setRestriction(operator, restricted.id, 'accuracy contested');
+      // Version 4: the retention changes again (from version 3's): material.
+      await publishFrom((d) => (d.retention.rules[0]!.duration = 'P7Y'), 'c'.repeat(64));
+      const started = await announce(4);
+      expect(started.statusCode, started.body).toBe(202);
+      const run = started.json<{
+        id: string;
+        eligible: number;
+        mailed: number;
+        finishedAt: null;
+      }>();
+      expect(run).toMatchObject({ mailed: 0, finishedAt: null });
+      // A second start while the first is running is refused.
+      const twice = await announce(4);
+      expect(twice.statusCode).toBe(409);
+      expect(twice.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('version');
+      await drain();
+
+      for (const who of [fi, sv, plain]) {
+        expect(mailsTo(who.email), who.email).toHaveLength(1);
+      }
+      for (const who of [erased, ended, restricted]) {
+        expect(mailsTo(who.email), who.email).toHaveLength(0);
+      }
+      const fiMail = mailsTo(fi.email)[0]!.mail;
+      expect(fiMail.subject).toBe('Tietosuojaselosteemme on muuttunut');
+      expect(fiMail.text).toContain('versio 4, päivätty 2026-02-01');
+      expect(fiMail.text).toContain('tietojen säilytysajat');
+      expect(fiMail.text).toContain(`${t.services.publicUrl}/fi/notice`);
+      const svMail = mailsTo(sv.email)[0]!.mail;
+      expect(svMail.subject).toBe('Vi har ändrat vår dataskyddsbeskrivning');
+      expect(svMail.text).toContain(`${t.services.publicUrl}/sv/notice`);
+      // No language of their own: the notice's main language (the demo's is Finnish).
+      expect(mailsTo(plain.email)[0]!.mail.text).toContain(`${t.services.publicUrl}/fi/notice`);
+      // The person without an address is not among those told.
+      const told = await t.db.handle.db
+        .selectFrom('notice_announced')
+        .select('subject_id')
+        .where('version', '=', 4)
+        .execute();
+      const toldIds = told.map((r) => r.subject_id);
+      expect(toldIds).toEqual(expect.arrayContaining([fi.id, sv.id, plain.id]));
+      for (const id of [erased.id, ended.id, restricted.id, noEmail.id]) {
+        expect(toldIds).not.toContain(id);
+      }
+
+      const list = await t.app.inject({
+        url: '/api/v1/notice/announcements?version=4',
+        headers: admin.headers,
+      });
+      expect(list.statusCode, list.body).toBe(200);
+      const [done] = list.json<{ announcements: Array<Record<string, unknown>> }>().announcements;
+      expect(done).toMatchObject({ id: run.id, version: 4, mailed: toldIds.length });
+      expect(done?.finishedAt).not.toBeNull();
+      expect(
+        (await t.app.inject({ url: '/api/v1/notice/announcements', headers: dpo.headers }))
+          .statusCode,
+      ).toBe(403);
+
+      // Run again: nobody is mailed a second time.
+      const sent = smtp.received.length;
+      const again = await announce(4);
+      expect(again.statusCode, again.body).toBe(202);
+      expect(again.json<{ eligible: number }>().eligible).toBe(0);
+      await drain();
+      expect(smtp.received.length).toBe(sent);
+      // A person who joins later is told by a later run, once.
+      const late = await person('Myohainen', { language: 'en' });
+      expect((await announce(4)).statusCode).toBe(202);
+      await drain();
+      expect(mailsTo(late.email)).toHaveLength(1);
+      expect(mailsTo(late.email)[0]!.mail.subject).toBe('We have changed our privacy notice');
+      expect(smtp.received.length).toBe(sent + 1);
+
+      // The access log has the counts; neither it nor the server's log names anyone's address.
+      const log = await t.services.audit.list({ limit: 200 });
+      const finishes = log.filter((e) => e.action === 'notice.announce_finish');
+      expect(finishes.map((e) => (e as { data?: unknown }).data)).toEqual(
+        expect.arrayContaining([
+          { version: 4, mailed: toldIds.length },
+          { version: 4, mailed: 0 },
+        ]),
+      );
+      expect(log.some((e) => e.action === 'notice.announce')).toBe(true);
+      const logged = JSON.stringify(t.auditLog) + JSON.stringify(finishes);
+      for (const who of [fi, sv, plain, late]) {
+        expect(logged).not.toContain(who.email);
+      }
+    });
+  },
+);
