@@ -68,7 +68,13 @@ export function createServices(deps: {
     ttlMs?: number;
   };
   /** Campaigns: mails per minute at most (CAMPAIGN_SEND_RATE), and the batch window. */
-  campaigns?: { ratePerMinute?: number; windowMs?: number };
+  campaigns?: {
+    ratePerMinute?: number;
+    windowMs?: number;
+    deferMs?: number;
+    recipientAttempts?: number;
+    startStaleMs?: number;
+  };
 }) {
   const { database, register, vault, keys } = deps;
   const clock = deps.clock ?? systemClock;
@@ -173,6 +179,13 @@ export function createServices(deps: {
       ? { ratePerMinute: deps.campaigns.ratePerMinute }
       : {}),
     ...(deps.campaigns?.windowMs !== undefined ? { windowMs: deps.campaigns.windowMs } : {}),
+    ...(deps.campaigns?.deferMs !== undefined ? { deferMs: deps.campaigns.deferMs } : {}),
+    ...(deps.campaigns?.recipientAttempts !== undefined
+      ? { recipientAttempts: deps.campaigns.recipientAttempts }
+      : {}),
+    ...(deps.campaigns?.startStaleMs !== undefined
+      ? { startStaleMs: deps.campaigns.startStaleMs }
+      : {}),
   });
   const requests = createRequestsService({
     db,

@@ -2321,13 +2321,15 @@ export interface components {
       content: components['schemas']['CampaignContent'];
       sender: components['schemas']['CampaignSender'] | null;
       /** @enum {string} */
-      state: 'draft' | 'sending' | 'paused' | 'cancelled' | 'finished';
+      state: 'draft' | 'starting' | 'sending' | 'paused' | 'cancelled' | 'finished';
       createdBy: string;
       createdAt: string;
       startedAt: string | null;
       finishedAt: string | null;
-      /** @description Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE */
+      /** @description Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE, and never above CAMPAIGN_SEND_RATE as it is now */
       ratePerMinute: number;
+      /** @description Why the campaign paused by itself (its send job gave up, with the last failure); null otherwise, and cleared when it is started again */
+      reason: string | null;
       progress: components['schemas']['CampaignProgress'];
     };
     CampaignSend: {

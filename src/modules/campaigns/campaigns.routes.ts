@@ -63,7 +63,15 @@ const campaign = z
     ratePerMinute: z
       .number()
       .int()
-      .describe("Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE"),
+      .describe(
+        "Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE, and never above CAMPAIGN_SEND_RATE as it is now",
+      ),
+    reason: z
+      .string()
+      .nullable()
+      .describe(
+        'Why the campaign paused by itself (its send job gave up, with the last failure); null otherwise, and cleared when it is started again',
+      ),
     progress,
   })
   .meta({ id: 'Campaign' });
