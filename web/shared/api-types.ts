@@ -829,7 +829,7 @@ export interface paths {
     put?: never;
     /**
      * Start (or resume) sending
-     * @description A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. A paused campaign: sending resumes. 409 without an SMTP server, or from another state.
+     * @description A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, or from another state.
      */
     post: operations['startCampaign'];
     delete?: never;
