@@ -613,7 +613,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
         }
         const seen = await rowLocker.query(
           `select datname, state, wait_event_type, wait_event, left(query, 80) as q from pg_stat_activity
-            where pid <> pg_backend_pid() and backend_type = 'client backend' and state <> 'idle'`,
+            where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'`,
         );
         throw new Error(`never ${n} statements waiting for a lock: ${JSON.stringify(seen.rows)}`);
       };
