@@ -73,7 +73,13 @@ export function createServices(deps: {
     ttlMs?: number;
   };
   /** Campaigns: mails per minute at most (CAMPAIGN_SEND_RATE), and the batch window. */
-  campaigns?: { ratePerMinute?: number; windowMs?: number };
+  campaigns?: {
+    ratePerMinute?: number;
+    windowMs?: number;
+    deferMs?: number;
+    recipientAttempts?: number;
+    startStaleMs?: number;
+  };
   /** People per batch when telling people of a notice change (default 500; tests use fewer). */
   noticeAnnounceBatch?: number;
 }) {
@@ -182,6 +188,13 @@ export function createServices(deps: {
       ? { ratePerMinute: deps.campaigns.ratePerMinute }
       : {}),
     ...(deps.campaigns?.windowMs !== undefined ? { windowMs: deps.campaigns.windowMs } : {}),
+    ...(deps.campaigns?.deferMs !== undefined ? { deferMs: deps.campaigns.deferMs } : {}),
+    ...(deps.campaigns?.recipientAttempts !== undefined
+      ? { recipientAttempts: deps.campaigns.recipientAttempts }
+      : {}),
+    ...(deps.campaigns?.startStaleMs !== undefined
+      ? { startStaleMs: deps.campaigns.startStaleMs }
+      : {}),
   });
   const requests = createRequestsService({
     db,

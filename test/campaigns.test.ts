@@ -13,10 +13,13 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
+import type { AppError } from '../src/lib/errors.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { createServices } from '../src/services.ts';
 import { readReport } from '../src/modules/campaigns/index.ts';
 import { campaignsRepo } from '../src/modules/campaigns/campaigns.repo.ts';
@@ -33,9 +36,9 @@ interface Received {
 /**
  * What the server does with the next mail to an address: drop the connection once it has the
  * whole message (before answering it), refuse the recipient for now (451), or refuse the message
- * after reading it (554).
+ * after reading it (554); `tempfail_always` refuses the recipient for now every time (451).
  */
-type Misbehaviour = 'drop_after_data' | 'tempfail_rcpt' | 'reject_data';
+type Misbehaviour = 'drop_after_data' | 'tempfail_rcpt' | 'reject_data' | 'tempfail_always';
 
 /**
  * A real SMTP server on loopback that keeps what it is given: each message it read to the end is
@@ -58,7 +61,10 @@ async function smtpServer() {
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onRcptTo(address, _session, callback) {
-      if (take([address.address], 'tempfail_rcpt')) {
+      if (
+        plans.get(address.address) === 'tempfail_always' ||
+        take([address.address], 'tempfail_rcpt')
+      ) {
         const err = Object.assign(new Error('Mailbox busy, try again later'), {
           responseCode: 451,
         });
@@ -163,13 +169,22 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     expect(res.statusCode, res.body).toBe(201);
     return res.json<{ id: string; state: string }>();
   };
-  /** Runs the campaign's batches until it is no longer sending (each batch made due at once). */
+  /** Time passes: each deferred person's wait is over. */
+  const deferralsDue = () =>
+    sql`update campaign_sends set not_before = now() where not_before > now()`.execute(
+      t.db.handle.db,
+    );
+  /**
+   * Runs the campaign's batches until it is no longer sending (each batch made due at once, and
+   * each deferred person's wait over).
+   */
   const sendAll = async (services = t.services, id?: string) => {
     const runner = createRunner({ db: t.db.handle.db, jobs: services.campaigns.jobs });
     for (let i = 0; i < 50; i++) {
       await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(
         t.db.handle.db,
       );
+      await deferralsDue();
       await runner.drainQueue();
       if (id) {
         const c = await services.campaigns.get(operator, id);
@@ -506,8 +521,26 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
 
     const campaign = await draft(mark, { ratePerMinute: 1 });
     expect(campaign).toMatchObject({ ratePerMinute: 1 });
-    // A start that stopped half-way left a row behind (someone not in the audience).
-    await campaignsRepo.queue(t.db.handle.db, campaign.id, [outsider.id], new Date());
+    // A start that stopped half-way (its process killed) left the campaign `starting` and a row
+    // behind (someone not in the audience).
+    const stopped = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e';
+    const startingSince = async (at: Date) => {
+      await t.db.handle.db
+        .updateTable('campaigns')
+        .set({ state: 'starting', start_token: stopped, start_claimed_at: at })
+        .where('id', '=', campaign.id)
+        .execute();
+    };
+    await startingSince(new Date());
+    await campaignsRepo.queue(t.db.handle.db, campaign.id, stopped, [outsider.id], new Date());
+    // While that start may still be running, another is refused, naming the state.
+    const early = await api('POST', `/campaigns/${campaign.id}/start`);
+    expect(early.statusCode).toBe(409);
+    expect(early.json<{ errors: Array<{ field: string; detail: string }> }>().errors).toEqual([
+      { field: 'state', detail: expect.stringContaining('it is starting') as string },
+    ]);
+    // Once it has not renewed its claim for longer than a start may (10 minutes): taken over.
+    await startingSince(new Date(Date.now() - 11 * 60_000));
     const started = await api('POST', `/campaigns/${campaign.id}/start`);
     expect(started.json()).toMatchObject({ progress: { total: 2, queued: 2 } });
     const log = await t.services.audit.list({ limit: 500 });
@@ -551,6 +584,235 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     expect(done).toMatchObject({ state: 'finished', progress: { sent: 3, queued: 0 } });
     for (const p of people) {
       expect(mailsTo(p.email)).toHaveLength(1);
+    }
+  });
+
+  it.skipIf(kind !== 'postgres')(
+    'two starts at once: the second is refused and nobody is mailed twice, however their statements interleave',
+    async () => {
+      const mark = tag();
+      const people = [];
+      for (const n of ['Aalto', 'Berg', 'Cedar']) {
+        people.push(await person(n, mark));
+      }
+      const campaign = await draft(mark, { ratePerMinute: 1 });
+      const holder = new pg.Client({ connectionString: t.db.url });
+      const rowLocker = new pg.Client({ connectionString: t.db.url });
+      await holder.connect();
+      await rowLocker.connect();
+      const lockWaiters = async (n: number) => {
+        for (let i = 0; i < 400; i++) {
+          const r = await rowLocker.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+              where wait_event_type = 'Lock' and datname = current_database()`,
+          );
+          if ((r.rows[0]?.n ?? 0) >= n) {
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        const seen = await rowLocker.query(
+          `select datname, state, wait_event_type, wait_event, left(query, 80) as q from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'`,
+        );
+        throw new Error(`never ${n} statements waiting for a lock: ${JSON.stringify(seen.rows)}`);
+      };
+      const ordered = [...people].sort((a, b) => a.id.localeCompare(b.id));
+      const otherDb = await openDatabase({ url: t.db.url!, poolSize: 4 });
+      const elsewhere = createServices({
+        database: otherDb,
+        keys: t.keys,
+        register: t.register,
+        vault: createVault(t.masterKey),
+        mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+        campaigns: { ratePerMinute: 2, windowMs: 60_000 },
+      });
+      try {
+        // The campaign row is held elsewhere: the first start waits on it (after queueing its
+        // people, or before, as the start is written).
+        await holder.query('begin');
+        await holder.query('select id from campaigns where id = $1 for no key update', [
+          campaign.id,
+        ]);
+        const start = (services: typeof t.services) =>
+          services.campaigns.start(operator, campaign.id).then(
+            (c) => ({ state: c.state, error: undefined }),
+            (error: unknown) => ({ state: undefined, error: error as AppError }),
+          );
+        const first = start(t.services);
+        await lockWaiters(1);
+        // Whatever rows the first start wrote: the second one's in heap order other than the
+        // queue's, and locked, so that a second start deleting rows would stall half-way.
+        await rowLocker.query('analyze campaign_sends');
+        await rowLocker.query(
+          'update campaign_sends set updated_at = updated_at where campaign_id = $1 and subject_id = $2',
+          [campaign.id, ordered[0]!.id],
+        );
+        await rowLocker.query('begin');
+        await rowLocker.query(
+          'select 1 from campaign_sends where campaign_id = $1 and subject_id = $2 for update',
+          [campaign.id, ordered[1]!.id],
+        );
+        // A double click, answered by another instance of the server.
+        const second = start(elsewhere);
+        await lockWaiters(2);
+        await holder.query('commit');
+        expect(await first).toEqual({ state: 'sending', error: undefined });
+        // The first batch (one mail) goes while the second start may still be running.
+        await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(
+          t.db.handle.db,
+        );
+        const runner = createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs });
+        const batch = runner.drainQueue();
+        for (let i = 0; i < 200 && mailsTo(ordered[0]!.email).length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        await rowLocker.query('commit');
+        await batch;
+        const b = await second;
+        expect(b.error).toMatchObject({ code: 'conflict', issues: [{ field: 'state' }] });
+      } finally {
+        await holder.end().catch(() => undefined);
+        await rowLocker.end().catch(() => undefined);
+        elsewhere.mail.close();
+        await otherDb.close();
+      }
+      const done = await sendAll(t.services, campaign.id);
+      expect(done).toMatchObject({ state: 'finished', progress: { total: 3, sent: 3 } });
+      expect(people.map((p) => mailsTo(p.email).length)).toEqual([1, 1, 1]);
+      const starts = (await t.services.audit.list({ limit: 500 })).filter(
+        (e) =>
+          e.action === 'campaign.start' &&
+          (e.data as { campaign?: string }).campaign === campaign.id,
+      );
+      expect(starts).toHaveLength(1);
+    },
+  );
+
+  it('a recipient whose server keeps deferring them waits while the others are mailed, and is given up on after five attempts', async () => {
+    const mark = tag();
+    // Created first: the lowest id, first in the queue's order.
+    const stuck = await person('Aina', mark);
+    const others = [await person('Muu', mark), await person('Toinen', mark)];
+    smtp.misbehave(stuck.email, 'tempfail_always');
+    const campaign = await draft(mark, { ratePerMinute: 1 });
+    expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
+    const runner = createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs });
+    // Batches only (one mail each): no deferral's wait is over yet.
+    for (let i = 0; i < 6; i++) {
+      await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(
+        t.db.handle.db,
+      );
+      await runner.drainQueue();
+    }
+    expect(others.map((o) => mailsTo(o.email).length)).toEqual([1, 1]);
+    const waiting = await t.services.campaigns.get(operator, campaign.id);
+    expect(waiting).toMatchObject({ state: 'sending', progress: { sent: 2, queued: 1 } });
+    const [deferred] = await t.services.campaigns.sends(operator, campaign.id, {
+      state: 'queued',
+    });
+    expect(deferred?.subjectId).toBe(stuck.id);
+    expect(deferred?.reason).toMatch(/^deferred: .*SMTP 451.*at RCPT TO/);
+    // The job did not fail: it waits for the deferred person's time.
+    const jobs = await sql<{ state: string }>`select state from jobs
+      where name = 'campaigns.send' and payload->>'campaignId' = ${campaign.id}`.execute(
+      t.db.handle.db,
+    );
+    expect(jobs.rows.map((j) => j.state)).not.toContain('failed');
+    // Time passes: after five attempts in all the person is given up on, and the campaign ends.
+    const done = await sendAll(t.services, campaign.id);
+    expect(done).toMatchObject({ state: 'finished', progress: { sent: 2, failed: 1, queued: 0 } });
+    const [failed] = await t.services.campaigns.sends(operator, campaign.id, { state: 'failed' });
+    expect(failed).toMatchObject({ subjectId: stuck.id });
+    expect(failed?.reason).toMatch(/^deferred 5 times, given up: .*SMTP 451.*at RCPT TO/);
+    const tries = await t.db.handle.db
+      .selectFrom('campaign_sends')
+      .select('attempts')
+      .where('campaign_id', '=', campaign.id)
+      .where('subject_id', '=', stuck.id)
+      .executeTakeFirstOrThrow();
+    expect(tries.attempts).toBe(5);
+    expect(mailsTo(stuck.email)).toHaveLength(0);
+    expect(others.map((o) => mailsTo(o.email).length)).toEqual([1, 1]);
+  });
+
+  it('when the mail server cannot be reached, the send job gives up and pauses the campaign with the reason', async () => {
+    const mark = tag();
+    const who = await person('Tavoittamaton', mark);
+    const campaign = await draft(mark);
+    // A port nobody listens on (taken, then closed).
+    const closed = await new Promise<number>((resolve) => {
+      const probe = new SMTPServer({ logger: false });
+      probe.listen(0, '127.0.0.1', () => {
+        const port = (probe.server.address() as AddressInfo).port;
+        probe.close(() => resolve(port));
+      });
+    });
+    const unreachable = createServices({
+      database: t.db.handle,
+      keys: t.keys,
+      register: t.register,
+      vault: createVault(t.masterKey),
+      mail: { smtp: { url: `smtp://127.0.0.1:${closed}`, from: SMTP_FROM } },
+      campaigns: { ratePerMinute: 2, windowMs: 60_000 },
+    });
+    try {
+      await unreachable.campaigns.start(operator, campaign.id);
+      const runner = createRunner({ db: t.db.handle.db, jobs: unreachable.campaigns.jobs });
+      for (let i = 0; i < 12; i++) {
+        await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(
+          t.db.handle.db,
+        );
+        await runner.drainQueue();
+      }
+    } finally {
+      unreachable.mail.close();
+    }
+    const paused = await api('GET', `/campaigns/${campaign.id}`);
+    expect(paused.json()).toMatchObject({
+      state: 'paused',
+      reason: expect.stringMatching(/^the send job gave up after 9 attempts: .*at CONN/) as string,
+      progress: { queued: 1, sent: 0 },
+    });
+    // Resumed with a server that answers: the reason is cleared and the person mailed once.
+    const resumed = await api('POST', `/campaigns/${campaign.id}/start`);
+    expect(resumed.json()).toMatchObject({ state: 'sending', reason: null });
+    const done = await sendAll(t.services, campaign.id);
+    expect(done).toMatchObject({ state: 'finished', progress: { sent: 1 } });
+    expect(mailsTo(who.email)).toHaveLength(1);
+  });
+
+  it('a campaign’s own rate is capped by the server’s rate as it is when it sends, lowered since', async () => {
+    const mark = tag();
+    for (const n of ['Nopea', 'Nopeampi', 'Nopein']) {
+      await person(n, mark);
+    }
+    // Two a minute, allowed when drafted.
+    const campaign = await draft(mark, { ratePerMinute: 2 });
+    expect(campaign).toMatchObject({ ratePerMinute: 2 });
+    // The server is restarted with CAMPAIGN_SEND_RATE of one a minute.
+    const slower = createServices({
+      database: t.db.handle,
+      keys: t.keys,
+      register: t.register,
+      vault: createVault(t.masterKey),
+      mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+      campaigns: { ratePerMinute: 1, windowMs: 60_000 },
+    });
+    try {
+      expect(await slower.campaigns.start(operator, campaign.id)).toMatchObject({
+        ratePerMinute: 1,
+      });
+      await createRunner({ db: t.db.handle.db, jobs: slower.campaigns.jobs }).drainQueue();
+      // One mail in the first window, not two.
+      expect((await slower.campaigns.get(operator, campaign.id)).progress).toMatchObject({
+        sent: 1,
+        queued: 2,
+      });
+      const done = await sendAll(slower, campaign.id);
+      expect(done?.progress).toMatchObject({ sent: 3 });
+    } finally {
+      slower.mail.close();
     }
   });
 

@@ -137,7 +137,13 @@ export async function createTestContext(
     sealWorkers?: number;
     /** An SMTP server to deliver through (a loopback one: test/mail.test.ts). */
     smtp?: { url: string; from: string };
-    campaigns?: { ratePerMinute?: number; windowMs?: number };
+    campaigns?: {
+      ratePerMinute?: number;
+      windowMs?: number;
+      deferMs?: number;
+      recipientAttempts?: number;
+      startStaleMs?: number;
+    };
     /** People per batch when telling people of a notice change. */
     noticeAnnounceBatch?: number;
   } = {},

@@ -347,7 +347,7 @@ export interface CampaignsTable {
   filters: ColumnType<unknown, string, string>;
   content: ColumnType<unknown, string, string>;
   sender: ColumnType<unknown, string | null, string | null>;
-  state: 'draft' | 'sending' | 'paused' | 'cancelled' | 'finished';
+  state: 'draft' | 'starting' | 'sending' | 'paused' | 'cancelled' | 'finished';
   generation: ColumnType<number, number | undefined, number>;
   created_by: string;
   created_at: Timestamp;
@@ -356,6 +356,11 @@ export interface CampaignsTable {
   updated_at: Timestamp;
   /** The campaign's own mails per minute (0031), at most CAMPAIGN_SEND_RATE; null: that rate. */
   rate_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The start that holds a `starting` campaign (0037), and when it last renewed its claim. */
+  start_token: ColumnType<string | null, string | null | undefined, string | null>;
+  start_claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Why the campaign stopped by itself (0037): its send job gave up. */
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One person of a campaign: what became of their mail (0026). */
@@ -371,6 +376,10 @@ export interface CampaignSendsTable {
   updated_at: Timestamp;
   /** When the mail began to be handed to the SMTP server (0031), committed before it was. */
   attempted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** How many times the person's mail was deferred by their server (0037). */
+  attempts: ColumnType<number, number | undefined, number>;
+  /** A deferred person is not tried again before this (0037). */
+  not_before: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** A published version of the privacy notice (migration 0028). */

@@ -829,7 +829,7 @@ export interface paths {
     put?: never;
     /**
      * Start (or resume) sending
-     * @description A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. A paused campaign: sending resumes. 409 without an SMTP server, or from another state.
+     * @description A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, or from another state.
      */
     post: operations['startCampaign'];
     delete?: never;
@@ -2420,13 +2420,15 @@ export interface components {
       content: components['schemas']['CampaignContent'];
       sender: components['schemas']['CampaignSender'] | null;
       /** @enum {string} */
-      state: 'draft' | 'sending' | 'paused' | 'cancelled' | 'finished';
+      state: 'draft' | 'starting' | 'sending' | 'paused' | 'cancelled' | 'finished';
       createdBy: string;
       createdAt: string;
       startedAt: string | null;
       finishedAt: string | null;
-      /** @description Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE */
+      /** @description Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE, and never above CAMPAIGN_SEND_RATE as it is now */
       ratePerMinute: number;
+      /** @description Why the campaign paused by itself (its send job gave up, with the last failure); null otherwise, and cleared when it is started again */
+      reason: string | null;
       progress: components['schemas']['CampaignProgress'];
     };
     CampaignSend: {

@@ -46,20 +46,80 @@ export const campaignsRepo = {
   async setState(
     ex: Executor,
     id: string,
-    set: Partial<Pick<CampaignRow, 'state' | 'generation' | 'started_at' | 'finished_at'>> & {
+    set: Partial<
+      Pick<
+        CampaignRow,
+        | 'state'
+        | 'generation'
+        | 'started_at'
+        | 'finished_at'
+        | 'reason'
+        | 'start_token'
+        | 'start_claimed_at'
+      >
+    > & {
       updated_at: Date;
     },
   ): Promise<void> {
     await ex.updateTable('campaigns').set(set).where('id', '=', id).execute();
   },
 
-  /** The people of the audience, as it is when the campaign starts: ids only. */
-  async queue(ex: Executor, campaignId: string, ids: readonly string[], at: Date): Promise<void> {
+  /**
+   * A start takes the campaign: a draft, or a `starting` whose owner has not renewed its claim
+   * since `staleBefore` (it stopped). One statement, so of two starts at once exactly one gets
+   * the row back; the other gets nothing and is refused.
+   */
+  async takeStart(
+    ex: Executor,
+    id: string,
+    token: string,
+    at: Date,
+    staleBefore: Date,
+  ): Promise<CampaignRow | undefined> {
+    return ex
+      .updateTable('campaigns')
+      .set({ state: 'starting', start_token: token, start_claimed_at: at, updated_at: at })
+      .where('id', '=', id)
+      .where((eb) =>
+        eb.or([
+          eb('state', '=', 'draft'),
+          eb.and([eb('state', '=', 'starting'), eb('start_claimed_at', '<', staleBefore)]),
+        ]),
+      )
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** The start still holds the campaign: its claim renewed (false: it lost it). */
+  async renewStart(ex: Executor, id: string, token: string, at: Date): Promise<boolean> {
+    const r = await ex
+      .updateTable('campaigns')
+      .set({ start_claimed_at: at })
+      .where('id', '=', id)
+      .where('state', '=', 'starting')
+      .where('start_token', '=', token)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
+
+  /**
+   * The people of the audience, as it is when the campaign starts: ids only. Written only while
+   * the start holding `token` holds the campaign.
+   */
+  async queue(
+    ex: Executor,
+    campaignId: string,
+    token: string,
+    ids: readonly string[],
+    at: Date,
+  ): Promise<void> {
     if (ids.length === 0) {
       return;
     }
     await sql`insert into campaign_sends (campaign_id, subject_id, state, updated_at)
       select ${campaignId}::uuid, id, 'queued', ${at} from unnest(${arrayLiteral(ids)}::uuid[]) as id
+      where exists (select 1 from campaigns where id = ${campaignId}
+        and state = 'starting' and start_token = ${token}::uuid)
       on conflict do nothing`.execute(ex);
   },
 
@@ -104,12 +164,27 @@ export const campaignsRepo = {
     return { requeued: Number(back.numUpdatedRows), uncertain: Number(unknown.numUpdatedRows) };
   },
 
-  /** A draft's sends left by a start that did not finish (none normally): removed. */
-  async clearDraft(ex: Executor, campaignId: string): Promise<void> {
-    await sql`delete from campaign_sends where campaign_id = ${campaignId}
-      and exists (select 1 from campaigns where id = ${campaignId} and state = 'draft')`.execute(
-      ex,
-    );
+  /**
+   * The queued rows of a campaign the start holding `token` holds (`starting`): left by a start
+   * that stopped, or its own when it fails. Never a row of a campaign that is sending, and never
+   * a row in any state but `queued`.
+   */
+  async clearStart(ex: Executor, campaignId: string, token: string): Promise<void> {
+    await sql`delete from campaign_sends where campaign_id = ${campaignId} and state = 'queued'
+      and exists (select 1 from campaigns where id = ${campaignId}
+        and state = 'starting' and start_token = ${token}::uuid)`.execute(ex);
+  },
+
+  /** A start that failed gives the campaign back as a draft, its queued rows removed. */
+  async abandonStart(ex: Executor, campaignId: string, token: string, at: Date): Promise<void> {
+    await campaignsRepo.clearStart(ex, campaignId, token);
+    await ex
+      .updateTable('campaigns')
+      .set({ state: 'draft', start_token: null, start_claimed_at: null, updated_at: at })
+      .where('id', '=', campaignId)
+      .where('state', '=', 'starting')
+      .where('start_token', '=', token)
+      .execute();
   },
 
   async countSends(ex: Executor, campaignId: string): Promise<number> {
@@ -121,16 +196,69 @@ export const campaignsRepo = {
     return Number(r.n);
   },
 
-  async nextQueued(ex: Executor, campaignId: string, limit: number): Promise<string[]> {
+  /** The next queued people due now (a deferred person waits for `not_before`). */
+  async nextQueued(ex: Executor, campaignId: string, limit: number, now: Date): Promise<string[]> {
     const rows = await ex
       .selectFrom('campaign_sends')
       .select('subject_id')
       .where('campaign_id', '=', campaignId)
       .where('state', '=', 'queued')
+      .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now)]))
       .orderBy('subject_id')
       .limit(limit)
       .execute();
     return rows.map((r) => r.subject_id);
+  },
+
+  /** Whether anyone is still queued, and when the first of them is due (null: now). */
+  async queuedLeft(
+    ex: Executor,
+    campaignId: string,
+  ): Promise<{ left: false } | { left: true; dueAt: Date | null }> {
+    const r = await sql<{ n: string; due_now: boolean | null; first: Date | string | null }>`
+      select count(*) as n, bool_or(not_before is null) as due_now, min(not_before) as first
+        from campaign_sends where campaign_id = ${campaignId} and state = 'queued'`.execute(ex);
+    const row = r.rows[0];
+    if (!row || Number(row.n) === 0) {
+      return { left: false };
+    }
+    return {
+      left: true,
+      dueAt: row.due_now || row.first === null ? null : new Date(row.first),
+    };
+  },
+
+  /**
+   * This run's claim was deferred by the recipient's server (a 4xx to RCPT TO): back to the
+   * queue, one attempt counted, not before `deferMs · 2^(attempts−1)` (at most 64 times it);
+   * given up (`failed`, with the reason) once it has had `maxAttempts`. Fenced by the claim's
+   * Message-ID: 'gone' when this run no longer holds it.
+   */
+  async defer(
+    ex: Executor,
+    campaignId: string,
+    subjectId: string,
+    messageId: string,
+    d: { reason: string; maxAttempts: number; deferMs: number; at: Date },
+  ): Promise<'queued' | 'failed' | 'gone'> {
+    const last = sql`attempts + 1 >= ${d.maxAttempts}`;
+    const r = await sql<{ state: 'queued' | 'failed' }>`update campaign_sends set
+        attempts = attempts + 1,
+        state = case when ${last} then 'failed' else 'queued' end,
+        reason = case when ${last}
+          then 'deferred ' || (attempts + 1) || ' times, given up: ' || ${d.reason}::text
+          else 'deferred: ' || ${d.reason}::text end,
+        not_before = case when ${last} then null
+          else ${d.at}::timestamptz + ${d.deferMs}::double precision * power(2, least(attempts, 6)) * interval '1 millisecond' end,
+        message_id = case when ${last} then message_id else null end,
+        recipient_index = case when ${last} then recipient_index else null end,
+        locale = case when ${last} then locale else null end,
+        attempted_at = case when ${last} then attempted_at else null end,
+        updated_at = ${d.at}
+      where campaign_id = ${campaignId} and subject_id = ${subjectId}
+        and message_id = ${messageId} and state = 'sending'
+      returning state`.execute(ex);
+    return r.rows[0]?.state ?? 'gone';
   },
 
   /** queued → skipped with the reason, while the campaign is sending in this generation. */

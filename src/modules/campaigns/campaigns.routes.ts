@@ -63,7 +63,15 @@ const campaign = z
     ratePerMinute: z
       .number()
       .int()
-      .describe("Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE"),
+      .describe(
+        "Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE, and never above CAMPAIGN_SEND_RATE as it is now",
+      ),
+    reason: z
+      .string()
+      .nullable()
+      .describe(
+        'Why the campaign paused by itself (its send job gave up, with the last failure); null otherwise, and cleared when it is started again',
+      ),
     progress,
   })
   .meta({ id: 'Campaign' });
@@ -160,7 +168,7 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
     [
       'start',
       'Start (or resume) sending',
-      "A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. A paused campaign: sending resumes. 409 without an SMTP server, or from another state.",
+      "A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, or from another state.",
     ],
     ['pause', 'Pause sending', 'No further mail until it is started again. 409 unless sending.'],
     [

@@ -65,6 +65,12 @@ export interface CampaignsDeps {
   ratePerMinute?: number;
   /** Milliseconds between batches (default 10 s): each batch is a rate's worth of that time. */
   windowMs?: number;
+  /** How long a person deferred by their server (4xx to RCPT TO) waits, times the attempts (default 5 min). */
+  deferMs?: number;
+  /** Attempts a deferred person gets before being given up on as `failed` (default 5). */
+  recipientAttempts?: number;
+  /** How long a start may go without renewing its claim before another may take it (default 10 min). */
+  startStaleMs?: number;
 }
 
 export interface CampaignProgress {
@@ -92,8 +98,10 @@ export interface Campaign {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
-  /** Mails per minute: the campaign's own rate, else CAMPAIGN_SEND_RATE. */
+  /** Mails per minute: the campaign's own rate, else (and at most) CAMPAIGN_SEND_RATE. */
   ratePerMinute: number;
+  /** Why the campaign paused by itself (its send job gave up); null otherwise. */
+  reason: string | null;
   progress: CampaignProgress;
 }
 
@@ -132,6 +140,8 @@ function refuse(issues: z.core.$ZodIssue[]): never {
 
 /** How long a hard bounce keeps its address from being mailed by campaigns (docs/campaigns.md). */
 export const BOUNCE_SUPPRESSION_DAYS = 180;
+/** Retries of a campaign's send job (after connection-level failures) before it pauses the campaign. */
+export const SEND_JOB_RETRIES = 8;
 const DAY_MS = 24 * 3600 * 1000;
 
 /** SMTP steps before the message is handed over: a refusal there means nothing was sent. */
@@ -182,12 +192,34 @@ export function classifyFailure(err: unknown): 'retry' | 'failed' | 'uncertain' 
   return afterData ? 'uncertain' : 'retry';
 }
 
+/**
+ * A 4xx answer to RCPT TO: this recipient's server wants the mail later (a full mailbox, grey
+ * listing). Nothing was sent, and it says nothing about the other recipients.
+ */
+export function deferredByRecipient(err: unknown): boolean {
+  const cause = (err instanceof DirectDeliveryError ? err.cause : err) as {
+    responseCode?: unknown;
+    command?: unknown;
+  } | null;
+  return (
+    cause?.command === 'RCPT TO' &&
+    typeof cause.responseCode === 'number' &&
+    cause.responseCode >= 400 &&
+    cause.responseCode < 500
+  );
+}
+
 export function createCampaignsService(deps: CampaignsDeps) {
   const { db, register, audit, clock } = deps;
   const rate = deps.ratePerMinute ?? 600;
   const windowMs = deps.windowMs ?? 10_000;
+  const deferMs = deps.deferMs ?? 5 * 60_000;
+  const recipientAttempts = deps.recipientAttempts ?? 5;
+  const startStaleMs = deps.startStaleMs ?? 10 * 60_000;
+  /** The campaign's rate, never above the server's as it is now (it may have been lowered). */
+  const rateOf = (row: CampaignRow) => Math.min(row.rate_per_minute ?? rate, rate);
   const batchSizeOf = (row: CampaignRow) =>
-    Math.max(1, Math.ceil(((row.rate_per_minute ?? rate) * windowMs) / 60_000));
+    Math.max(1, Math.ceil((rateOf(row) * windowMs) / 60_000));
   const host = new URL(deps.publicUrl).hostname || 'rekisteri.invalid';
 
   const present = (row: CampaignRow, counts: Map<string, number>): Campaign => {
@@ -220,7 +252,8 @@ export function createCampaignsService(deps: CampaignsDeps) {
       createdAt: new Date(row.created_at).toISOString(),
       startedAt: iso(row.started_at),
       finishedAt: iso(row.finished_at),
-      ratePerMinute: row.rate_per_minute ?? rate,
+      ratePerMinute: rateOf(row),
+      reason: row.reason,
       progress,
     };
   };
@@ -328,6 +361,9 @@ export function createCampaignsService(deps: CampaignsDeps) {
         finished_at: null,
         updated_at: now,
         rate_per_minute: input.ratePerMinute ?? null,
+        start_token: null,
+        start_claimed_at: null,
+        reason: null,
       });
       await audit.record(tx, {
         actor,
@@ -373,14 +409,123 @@ export function createCampaignsService(deps: CampaignsDeps) {
     return fewerThan === undefined ? { count: n } : { count: n, fewerThan };
   };
 
+  /** The send job's last attempt failed: the campaign is paused, with why, for staff to see. */
+  const giveUp = async (campaignId: string, generation: number, err: unknown) => {
+    const reason = `the send job gave up after ${SEND_JOB_RETRIES + 1} attempts: ${describeError(err)}`;
+    await withTransaction(db, async (tx) => {
+      const current = await repo.get(tx, campaignId, { lock: true });
+      if (!current || current.state !== 'sending' || current.generation !== generation) {
+        return;
+      }
+      await repo.setState(tx, campaignId, { state: 'paused', reason, updated_at: clock.now() });
+      await audit.record(tx, {
+        actor: system,
+        action: 'campaign.control',
+        purpose: current.purpose,
+        data: { campaign: campaignId, to: 'paused', reason: 'send_job_gave_up' },
+      });
+    });
+  };
+
   const sendJob = defineJob({
     name: 'campaigns.send',
     payload: z.strictObject({ campaignId: z.uuid(), generation: z.number().int().min(0) }),
-    retry: { limit: 8, backoffMs: 30_000 },
-    handler: async ({ campaignId, generation }) => {
-      await runBatch(campaignId, generation);
+    retry: { limit: SEND_JOB_RETRIES, backoffMs: 30_000 },
+    handler: async ({ campaignId, generation }, { attempt }) => {
+      try {
+        await runBatch(campaignId, generation);
+      } catch (err) {
+        if (attempt >= SEND_JOB_RETRIES + 1) {
+          await giveUp(campaignId, generation, err);
+        }
+        throw err;
+      }
     },
   });
+
+  const conflict = (state: string | undefined, to: 'sending' | 'paused' | 'cancelled') => {
+    const from: Record<typeof to, CampaignState[]> = {
+      sending: ['draft', 'paused'],
+      paused: ['sending'],
+      cancelled: ['draft', 'starting', 'sending', 'paused'],
+    };
+    return new AppError(
+      'conflict',
+      `a campaign that is ${state ?? 'gone'} cannot be ${to === 'sending' ? 'started' : to}`,
+      [{ field: 'state', detail: `expected ${from[to].join(' or ')}; it is ${state ?? 'gone'}` }],
+    );
+  };
+
+  /**
+   * A draft's start (docs/campaigns.md, "Starting"): the start takes the campaign (draft →
+   * `starting`, with a token of its own) in one statement, so a second start at the same time is
+   * refused (409 naming the state). Only the start holding the token clears the queued rows a
+   * stopped start left, queues the audience page by page (renewing its claim each page), and
+   * moves the campaign on to `sending`; if it fails, it gives the campaign back as a draft with
+   * its rows removed. A `starting` not renewed for START_STALE_MS (its start stopped) may be
+   * taken by a new start.
+   */
+  const startDraft = async (actor: Actor, row: CampaignRow): Promise<void> => {
+    const id = row.id;
+    const token = uuidv7();
+    const now = clock.now();
+    const taken = await repo.takeStart(db, id, token, now, new Date(now.getTime() - startStaleMs));
+    if (!taken) {
+      const current = await repo.get(db, id);
+      throw conflict(current?.state, 'sending');
+    }
+    try {
+      await repo.clearStart(db, id, token);
+      // The audience as it is now, ids only, written page by page as it is read (a register of a
+      // million people is never held in memory); each is checked again when their mail is sent.
+      for await (const page of deps.audiences.members(actor, {
+        purpose: row.purpose,
+        channel: row.channel,
+        filters: row.filters,
+      })) {
+        if (!(await repo.renewStart(db, id, token, clock.now()))) {
+          const current = await repo.get(db, id);
+          throw conflict(current?.state, 'sending');
+        }
+        await repo.queue(
+          db,
+          id,
+          token,
+          page.map((m) => m.id),
+          clock.now(),
+        );
+      }
+      await withTransaction(db, async (tx) => {
+        const current = await repo.get(tx, id, { lock: true });
+        if (!current || current.state !== 'starting' || current.start_token !== token) {
+          throw conflict(current?.state, 'sending');
+        }
+        const at = clock.now();
+        const generation = current.generation + 1;
+        const people = await repo.countSends(tx, id);
+        await repo.setState(tx, id, {
+          state: 'sending',
+          generation,
+          started_at: at,
+          reason: null,
+          start_token: null,
+          start_claimed_at: null,
+          updated_at: at,
+        });
+        await enqueue(tx, sendJob, { campaignId: id, generation });
+        await audit.record(tx, {
+          actor,
+          action: 'campaign.start',
+          purpose: row.purpose,
+          data: { campaign: id, channel: row.channel, recipients: people },
+        });
+      });
+    } catch (err) {
+      // Only while this start still holds it: back to a draft, its queued rows removed.
+      await repo.abandonStart(db, id, token, clock.now()).catch(() => undefined);
+      throw err;
+    }
+  };
 
   const transition = async (
     actor: Actor,
@@ -394,68 +539,38 @@ export function createCampaignsService(deps: CampaignsDeps) {
         'no SMTP server is configured (SMTP_URL): a campaign cannot be sent',
       );
     }
-    const from: Record<typeof to, CampaignState[]> = {
-      sending: ['draft', 'paused'],
-      paused: ['sending'],
-      cancelled: ['draft', 'sending', 'paused'],
-    };
-    let people = 0;
-    if (row.state === 'draft' && to === 'sending') {
-      // The audience as it is now, ids only, written page by page as it is read (a register of a
-      // million people is never held in memory); each is checked again when their mail is sent.
-      await repo.clearDraft(db, id);
-      for await (const page of deps.audiences.members(actor, {
-        purpose: row.purpose,
-        channel: row.channel,
-        filters: row.filters,
-      })) {
-        await repo.queue(
-          db,
-          id,
-          page.map((m) => m.id),
-          clock.now(),
-        );
-      }
+    if (to === 'sending' && row.state !== 'paused') {
+      await startDraft(actor, row);
+      return get(actor, id);
     }
+    const from: Record<typeof to, CampaignState[]> = {
+      sending: ['paused'],
+      paused: ['sending'],
+      cancelled: ['draft', 'starting', 'sending', 'paused'],
+    };
     await withTransaction(db, async (tx) => {
       const current = await repo.get(tx, id, { lock: true });
       if (!current || !from[to].includes(current.state)) {
-        throw new AppError(
-          'conflict',
-          `a campaign that is ${current?.state ?? 'gone'} cannot be ${to === 'sending' ? 'started' : to}`,
-          [{ field: 'state', detail: `expected ${from[to].join(' or ')}` }],
-        );
+        throw conflict(current?.state, to);
       }
       const now = clock.now();
       const generation = current.generation + (to === 'sending' ? 1 : 0);
-      if (current.state === 'draft' && to === 'sending') {
-        people = await repo.countSends(tx, id);
-      }
       await repo.setState(tx, id, {
         state: to,
         generation,
         updated_at: now,
-        ...(current.state === 'draft' && to === 'sending' ? { started_at: now } : {}),
-        ...(to === 'cancelled' ? { finished_at: now } : {}),
+        ...(to === 'sending' ? { reason: null } : {}),
+        ...(to === 'cancelled' ? { finished_at: now, start_token: null } : {}),
       });
       if (to === 'sending') {
         await enqueue(tx, sendJob, { campaignId: id, generation });
       }
-      if (current.state === 'draft' && to === 'sending') {
-        await audit.record(tx, {
-          actor,
-          action: 'campaign.start',
-          purpose: row.purpose,
-          data: { campaign: id, channel: row.channel, recipients: people },
-        });
-      } else {
-        await audit.record(tx, {
-          actor,
-          action: 'campaign.control',
-          purpose: row.purpose,
-          data: { campaign: id, to },
-        });
-      }
+      await audit.record(tx, {
+        actor,
+        action: 'campaign.control',
+        purpose: row.purpose,
+        data: { campaign: id, to },
+      });
     });
     return get(actor, id);
   };
@@ -519,7 +634,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
       return now?.state === 'sending' && now.generation === generation;
     };
     await repo.markInterrupted(db, campaignId, clock.now());
-    const batch = await repo.nextQueued(db, campaignId, batchSizeOf(row));
+    const batch = await repo.nextQueued(db, campaignId, batchSizeOf(row), clock.now());
     if (batch.length > 0) {
       const lf = languageField(row.purpose);
       const fields = emailFields(row.purpose, row.channel);
@@ -616,6 +731,18 @@ export function createCampaignsService(deps: CampaignsDeps) {
             throw err;
           }
           const how = classifyFailure(err);
+          if (how === 'retry' && deferredByRecipient(err)) {
+            // This person's server said "later" (4xx to RCPT TO): nothing was sent. They wait
+            // (longer each time) while the others are mailed, and are given up on after
+            // `recipientAttempts`.
+            await repo.defer(db, campaignId, subjectId, messageId, {
+              reason: describeError(err),
+              maxAttempts: recipientAttempts,
+              deferMs,
+              at: clock.now(),
+            });
+            continue;
+          }
           if (how === 'retry') {
             // Refused or unreachable before the mail was handed over: nothing was sent, the
             // person waits for the job's retry.
@@ -642,20 +769,20 @@ export function createCampaignsService(deps: CampaignsDeps) {
         await repo.settle(db, campaignId, subjectId, messageId, 'sent', null, clock.now());
       }
     }
-    const more = (await repo.nextQueued(db, campaignId, 1)).length > 0;
+    const left = await repo.queuedLeft(db, campaignId);
     await withTransaction(db, async (tx) => {
       const current = await repo.get(tx, campaignId, { lock: true });
       if (!current || current.state !== 'sending' || current.generation !== generation) {
         return;
       }
-      if (more) {
+      if (left.left) {
+        // At the next window, or when the first deferred person is due if everyone left is.
+        const untilDue = left.dueAt === null ? 0 : left.dueAt.getTime() - clock.now().getTime();
         await enqueue(
           tx,
           sendJob,
           { campaignId, generation },
-          {
-            delayMs: Math.max(0, windowMs - (Date.now() - started)),
-          },
+          { delayMs: Math.max(0, windowMs - (Date.now() - started), untilDue) },
         );
         return;
       }

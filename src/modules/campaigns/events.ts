@@ -31,6 +31,8 @@ export const campaignEvents = [
     z.strictObject({
       campaign: auditData.id(),
       to: z.enum(['sending', 'paused', 'cancelled']),
+      /** Set when the register paused it itself: `send_job_gave_up`. */
+      reason: auditData.code().optional(),
     }),
     {
       sv: (d) =>

@@ -9,7 +9,14 @@ import { audienceFilter } from '../audiences/index.ts';
 export const CAMPAIGN_LANGUAGES = ['sv', 'fi', 'en'] as const;
 export type CampaignLanguage = (typeof CAMPAIGN_LANGUAGES)[number];
 
-export const CAMPAIGN_STATES = ['draft', 'sending', 'paused', 'cancelled', 'finished'] as const;
+export const CAMPAIGN_STATES = [
+  'draft',
+  'starting',
+  'sending',
+  'paused',
+  'cancelled',
+  'finished',
+] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
 export const SEND_STATES = [

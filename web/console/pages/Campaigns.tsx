@@ -126,7 +126,19 @@ export function CampaignsPage() {
     {
       id: 'state',
       header: t('campaign.state'),
-      cell: (c) => <span data-state={c.state}>{t(`campaign.state.${c.state}`)}</span>,
+      cell: (c) => (
+        <>
+          <span data-state={c.state}>{t(`campaign.state.${c.state}`)}</span>
+          {c.state === 'paused' && c.reason ? (
+            <>
+              {' '}
+              <span className="campaign-reason">
+                {t('campaign.pausedReason', { reason: c.reason })}
+              </span>
+            </>
+          ) : null}
+        </>
+      ),
     },
     {
       id: 'progress',
@@ -174,7 +186,10 @@ export function CampaignsPage() {
               {t('campaign.pause')}
             </Button>
           ) : null}
-          {c.state === 'draft' || c.state === 'sending' || c.state === 'paused' ? (
+          {c.state === 'draft' ||
+          c.state === 'starting' ||
+          c.state === 'sending' ||
+          c.state === 'paused' ? (
             <Button
               variant="secondary"
               busy={busy === `${c.id}:cancel`}
