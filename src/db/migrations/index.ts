@@ -29,6 +29,7 @@ import * as m0028 from './0028_notice_versions.ts';
 import * as m0029 from './0029_outbox_own_key.ts';
 import * as m0030 from './0030_category_holds.ts';
 import * as m0031 from './0031_campaign_delivery.ts';
+import * as m0036 from './0036_relationship_ended_by.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -60,4 +61,5 @@ export const migrations: Record<string, Migration> = {
   '0029_outbox_own_key': m0029,
   '0030_category_holds': m0030,
   '0031_campaign_delivery': m0031,
+  '0036_relationship_ended_by': m0036,
 };

@@ -320,7 +320,11 @@ export function createRetentionData(
         !s ||
         s.held_purpose !== null ||
         s.stopped ||
-        (s.allowed_channels !== null && s.allowed_channels.length === 0)
+        (s.allowed_channels !== null && s.allowed_channels.length === 0) ||
+        // Only a purpose the person has data under (a category of it they keep, not one a legal
+        // hold keeps for another purpose) ends or resumes their relationship.
+        (await subjectsRepo.values(tx, id, [...ctx.register.categoriesOf(purpose)], purpose))
+          .length === 0
       ) {
         throw new AppError('not_found', `no subject with id ${id}`);
       }
