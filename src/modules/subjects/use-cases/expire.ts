@@ -305,8 +305,9 @@ export function createRetentionData(
     /**
      * Locks a live person `purpose` may see, for a change of their retention events: not_found,
      * word for word as for an unknown id, when they are erased, a held record, stopped for the
-     * purpose, or out of its reach by the permission ledger (a read's rules: the caller learns
-     * nothing of a person its purpose does not see). A restriction does not hide them.
+     * purpose, out of its reach by the permission ledger (a read's rules: the caller learns
+     * nothing of a person its purpose does not see), or without data collected for the purpose.
+     * A restriction does not hide them.
      */
     async lockVisible(tx: Executor, id: string, purpose: string): Promise<void> {
       const s = await subjectsRepo.findForPurpose(
@@ -321,10 +322,13 @@ export function createRetentionData(
         s.held_purpose !== null ||
         s.stopped ||
         (s.allowed_channels !== null && s.allowed_channels.length === 0) ||
-        // Only a purpose the person has data under (a category of it they keep, not one a legal
-        // hold keeps for another purpose) ends or resumes their relationship.
-        (await subjectsRepo.values(tx, id, [...ctx.register.categoriesOf(purpose)], purpose))
-          .length === 0
+        // Only a purpose the person has data under (a value of a category of it, collected for
+        // it, not kept by a legal hold for another purpose) ends or resumes their relationship.
+        !(await subjectsRepo.values(tx, id, [...ctx.register.categoriesOf(purpose)], purpose)).some(
+          (r) =>
+            r.meta.default.purpose === purpose ||
+            Object.values(r.meta.fields).some((m) => m.purpose === purpose),
+        )
       ) {
         throw new AppError('not_found', `no subject with id ${id}`);
       }
