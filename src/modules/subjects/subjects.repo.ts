@@ -2,7 +2,7 @@
  * SQL for subjects and their sealed values. Nothing here sees plaintext personal data: values
  * arrive sealed and blind indexes arrive hashed.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
 import { notHeldElsewhere } from '../../db/held-categories.ts';
