@@ -115,6 +115,22 @@ describe('retention dates', () => {
       withdrawnAt: new Map(),
     });
   });
+
+  it('a pending permission (asked, never confirmed) is no grant: the withdrawal clock runs on', () => {
+    const row = (channel: string, state: string, at: string) => ({
+      kind: 'newsletter',
+      channel,
+      state,
+      changed_at: new Date(at),
+    });
+    expect(
+      kindsOf([row('email', 'withdrawn', '2024-01-01'), row('sms', 'pending', '2024-02-01')]),
+    ).toEqual({
+      granted: new Set(),
+      withdrawnAt: new Map([['newsletter', new Date('2024-01-01')]]),
+    });
+    expect(kindsOf([row('*', 'pending', '2024-02-01')]).granted).toEqual(new Set());
+  });
 });
 
 describe.each(DATABASES)('the retention sweep on %s', (kind) => {
@@ -711,6 +727,192 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     const left = await sql<{ n: number }>`select count(*)::int as n from subject_category_holds
       where subject_id = ${id}`.execute(db.handle.db);
     expect(left.rows[0]?.n).toBe(0);
+  });
+
+  it('a category kept only for billing is not there for other purposes: not written, cleared, searched or counted for b2b', async () => {
+    now = new Date('2150-03-02T10:00:00Z');
+    const id = await create({
+      identity: { firstName: 'Testi', lastName: 'Yhteyshenkilo' },
+      contact: { email: 'testi.yhteyshenkilo@example.fi' },
+      organisation: { organisation: 'Kahvipaahtimo Oy' },
+      orders: { orderCount: 2, paymentMethod: 'invoice' },
+    });
+    // Identity and contact live on with a newsletter consent.
+    await services.permissions.record(
+      operator,
+      id,
+      [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+      { method: 'form', wording: { text: 'Yes, send me the newsletter.', language: 'en' } },
+    );
+    now = new Date('2150-06-01T10:00:00Z');
+    await services.retention.endRelationship(operator, id, 'customer_relationship');
+    const b2b = async () => {
+      const check = await services.permissions.check(operator, {
+        purpose: 'b2b_marketing',
+        subjectId: id,
+        channel: 'email',
+      });
+      const members: string[] = [];
+      for await (const page of services.audiences.members(operator, {
+        purpose: 'b2b_marketing',
+        channel: 'email',
+        filters: [],
+      })) {
+        members.push(...page.map((m) => m.id));
+      }
+      return { allowed: check.allowed, inAudience: members.includes(id) };
+    };
+    expect(await b2b()).toEqual({ allowed: true, inAudience: true });
+    const search = async (q: string) =>
+      (
+        await services.subjects.findSubjects(operator, { purpose: 'customer_relationship', q })
+      ).items.map((v) => v.id);
+    expect(await search('Kahvipaahtimo')).toContain(id);
+
+    // 2 January 2157: the organisation's and orders' rules have ended; the books' hold keeps
+    // them in place for billing until the end of 2160.
+    now = new Date('2157-01-02T10:00:00Z');
+    await services.retention.sweep();
+    expect(await categoriesOf(id)).toEqual(['contact', 'identity', 'orders', 'organisation']);
+    const seen = async (purpose: string) =>
+      Object.keys((await services.subjects.getSubject(operator, id, purpose)).categories).sort();
+    expect(await seen('customer_relationship')).toEqual(['contact', 'identity']);
+    // Not an organisation contact any more for b2b marketing, in the check and the audience.
+    expect(await b2b()).toEqual({ allowed: false, inAudience: false });
+    // Nobody finds them by a word of the held organisation; their name still finds them.
+    expect(await search('Kahvipaahtimo')).not.toContain(id);
+    expect(await search('Yhteyshenkilo')).toContain(id);
+
+    const holds = async () =>
+      (
+        await sql<{ category: string; purpose: string }>`select category, purpose
+          from subject_category_holds where subject_id = ${id} order by category`.execute(
+          db.handle.db,
+        )
+      ).rows;
+    const heldBefore = await holds();
+    expect(heldBefore).toEqual([
+      { category: 'orders', purpose: 'billing' },
+      { category: 'organisation', purpose: 'billing' },
+    ]);
+    const versions = async () =>
+      (
+        await sql<{ category: string; version: number }>`select category, version
+          from subject_values where subject_id = ${id} order by category`.execute(db.handle.db)
+      ).rows;
+    const versionsBefore = await versions();
+    const patch = (values: Record<string, unknown>) =>
+      app.inject({
+        method: 'PATCH',
+        url: `/api/v1/subjects/${id}`,
+        headers: { authorization: `Bearer ${token}` },
+        payload: { purpose: 'customer_relationship', source: 'subject', values },
+      });
+    // Clearing the held orders under the customer relationship: refused naming the fields, not
+    // the values; the orders and the hold stay.
+    const cleared = await patch({ orders: { orderCount: null, paymentMethod: null } });
+    expect(cleared.statusCode, cleared.body).toBe(409);
+    expect(cleared.body).not.toContain('invoice');
+    expect(
+      cleared
+        .json<{ errors: Array<{ field: string }> }>()
+        .errors.map((e) => e.field)
+        .sort(),
+    ).toEqual(['values.orders.orderCount', 'values.orders.paymentMethod']);
+    // Writing one field of it: refused too, so its old fields and history stay hidden.
+    const one = await patch({ orders: { paymentMethod: 'card' } });
+    expect(one.statusCode, one.body).toBe(409);
+    expect(one.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field)).toEqual([
+      'values.orders.paymentMethod',
+    ]);
+    // A write naming a held category and a visible one changes neither.
+    const mixed = await patch({
+      identity: { lastName: 'Uusinimi' },
+      organisation: { organisation: 'Toinen Oy' },
+    });
+    expect(mixed.statusCode, mixed.body).toBe(409);
+    expect(await versions()).toEqual(versionsBefore);
+    expect(await holds()).toEqual(heldBefore);
+    expect(await seen('customer_relationship')).toEqual(['contact', 'identity']);
+    const history = await services.subjects.getHistory(operator, id, 'customer_relationship');
+    expect(history.some((h) => h.category === 'orders' || h.category === 'organisation')).toBe(
+      false,
+    );
+    // The hold's own purpose writes it: collected anew, no longer only held.
+    await services.subjects.updateSubject(operator, id, {
+      purpose: 'billing',
+      source: 'subject',
+      values: { orders: { paymentMethod: 'card' } },
+    });
+    expect(await holds()).toEqual([{ category: 'organisation', purpose: 'billing' }]);
+    expect(await seen('customer_relationship')).toEqual(['contact', 'identity', 'orders']);
+    // The write recomputed the search index: the held organisation's words stay out of it.
+    expect(await search('Kahvipaahtimo')).not.toContain(id);
+  });
+
+  it('ends or resumes a relationship only under a purpose the person has data under, and resumes only under the purpose that ended it', async () => {
+    now = new Date('2170-01-10T10:00:00Z');
+    const customer = await create({
+      identity: { firstName: 'Testi', lastName: 'Verkkokauppa' },
+      orders: { orderCount: 1, paymentMethod: 'card' },
+    });
+    const unknownId = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d1a';
+    const courses = (
+      await services.apiKeys.createApiKey(operator, {
+        name: 'courses',
+        purposes: ['barista_courses'],
+        actions: ['read', 'write'],
+      })
+    ).token;
+    const post = (who: string, key: string, purpose: string, verb: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/subjects/${who}/relationship/${verb}`,
+        headers: { authorization: `Bearer ${key}` },
+        payload: { purpose },
+      });
+    // The course key cannot end (or resume) the webshop relationship of a person who never took
+    // a course: the answer is the unknown id's, word for word.
+    for (const verb of ['end', 'resume']) {
+      const real = await post(customer, courses, 'barista_courses', verb);
+      const stranger = await post(unknownId, courses, 'barista_courses', verb);
+      expect(real.statusCode).toBe(404);
+      expect(real.body.replaceAll(customer, 'ID')).toBe(stranger.body.replaceAll(unknownId, 'ID'));
+    }
+    expect((await services.retention.ofSubject(customer)).relationshipEndedAt).toBeNull();
+
+    // A person who is both a customer and a course participant: ended by the webshop, the
+    // course key may not resume it; the webshop may.
+    const both = await create({ identity: { firstName: 'Testi', lastName: 'Kurssilainen' } });
+    await services.subjects.updateSubject(operator, both, {
+      purpose: 'barista_courses',
+      source: 'subject',
+      values: { courses: { courseName: 'Latte art' } },
+    });
+    expect((await endRelationship(both, { purpose: 'customer_relationship' })).statusCode).toBe(
+      200,
+    );
+    const endedBy = async () =>
+      (
+        await sql<{ relationship_ended_by: string | null }>`select relationship_ended_by
+          from subject_retention where subject_id = ${both}`.execute(db.handle.db)
+      ).rows[0]?.relationship_ended_by;
+    expect(await endedBy()).toBe('customer_relationship');
+    const notTheirs = await post(both, courses, 'barista_courses', 'resume');
+    expect(notTheirs.statusCode, notTheirs.body).toBe(409);
+    expect(
+      notTheirs.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field),
+    ).toEqual(['purpose']);
+    expect((await services.retention.ofSubject(both)).relationshipEndedAt).toBe(
+      '2170-01-10T10:00:00.000Z',
+    );
+    const mine = await post(both, token, 'customer_relationship', 'resume');
+    expect(mine.statusCode, mine.body).toBe(200);
+    expect((await services.retention.ofSubject(both)).relationshipEndedAt).toBeNull();
+    // The course key may end it for its own courses; the purpose is recorded.
+    const ended = await post(both, courses, 'barista_courses', 'end');
+    expect(ended.statusCode, ended.body).toBe(200);
+    expect(await endedBy()).toBe('barista_courses');
   });
 
   it('a sweep that dies between the data and the key store is finished from the erasure journal', async () => {

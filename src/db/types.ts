@@ -96,6 +96,8 @@ export interface SubjectRetentionTable {
     Date | string | null
   >;
   last_activity_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The purpose that ended the relationship (null: before migration 0038, or not ended). */
+  relationship_ended_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A purpose stopped for one person, and why (migration 0015). */

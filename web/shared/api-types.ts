@@ -563,7 +563,10 @@ export interface paths {
     delete: operations['eraseSubject'];
     options?: never;
     head?: never;
-    /** Rectify or complete values (null removes a field); the old values go to the history */
+    /**
+     * Rectify or complete values (null removes a field); the old values go to the history
+     * @description A category a legal hold keeps in place for another purpose only (docs/retention.md) is not written: a write naming it is refused as a whole with 409, each of its fields named, none of its values shown.
+     */
     patch: operations['rectifySubject'];
     trace?: never;
   };
@@ -1223,7 +1226,7 @@ export interface paths {
     put?: never;
     /**
      * End the customer relationship with a person
-     * @description Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given, which must rest on the customer relationship (legal basis contract); another purpose is refused with 400 naming purpose. A person the purpose cannot see (stopped for it, a held record, erased) answers 404 word for word as an unknown id. Ending it again keeps the first time; after a resume, ending it again counts from the new end.
+     * @description Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given, which must rest on the customer relationship (legal basis contract); another purpose is refused with 400 naming purpose. A person the purpose cannot see (stopped for it, a held record, erased, or without data collected for the purpose) answers 404 word for word as an unknown id. The purpose is recorded. Ending it again keeps the first time and purpose; after a resume, ending it again counts from the new end.
      */
     post: operations['endRelationship'];
     delete?: never;
@@ -1243,7 +1246,7 @@ export interface paths {
     put?: never;
     /**
      * Record that an ended customer relationship has resumed
-     * @description Undoes an end: retention rules counted from the end of the relationship stop (the data are kept as for a current customer), and ending it again later counts from the new end. Needs what ending it needs (write, under a purpose resting on the customer relationship). resumed is false, and nothing changes, when the relationship had not ended. Logged as retention.relationship_resume.
+     * @description Undoes an end: retention rules counted from the end of the relationship stop (the data are kept as for a current customer), and ending it again later counts from the new end. Needs what ending it needs (write, under a purpose resting on the customer relationship that the person has data under), and only the purpose that ended it (or the operator) resumes it: another is refused with 409 naming purpose. resumed is false, and nothing changes, when the relationship had not ended. Logged as retention.relationship_resume.
      */
     post: operations['resumeRelationship'];
     delete?: never;
@@ -7927,6 +7930,15 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -31,6 +31,7 @@ import * as m0030 from './0030_category_holds.ts';
 import * as m0031 from './0031_campaign_delivery.ts';
 import * as m0032 from './0032_notice_announcements.ts';
 import * as m0037 from './0037_campaign_start_retry.ts';
+import * as m0038 from './0038_relationship_ended_by.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -64,4 +65,5 @@ export const migrations: Record<string, Migration> = {
   '0031_campaign_delivery': m0031,
   '0032_notice_announcements': m0032,
   '0037_campaign_start_retry': m0037,
+  '0038_relationship_ended_by': m0038,
 };

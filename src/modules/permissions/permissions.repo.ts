@@ -4,6 +4,7 @@
  * unless the person is erased).
  */
 import { sql } from 'kysely';
+import { notHeldElsewhere } from '../../db/held-categories.ts';
 import type { Executor } from '../../db/transaction.ts';
 import { NEGATIVE_STATES, type PermissionState } from './model.ts';
 
@@ -246,13 +247,15 @@ export const permissionsRepo = {
                q.organisationCategory === null
                  ? sql`false`
                  : sql`exists (select 1 from subject_values v
-                                where v.subject_id = s.id and v.category = ${q.organisationCategory})`
+                                where v.subject_id = s.id and v.category = ${q.organisationCategory}
+                                  and ${notHeldElsewhere(sql`v`, q.purpose)})`
              } as in_organisation,
              ${
                q.customerCategory === null
                  ? sql`false`
                  : sql`exists (select 1 from subject_values v
-                                where v.subject_id = s.id and v.category = ${q.customerCategory})`
+                                where v.subject_id = s.id and v.category = ${q.customerCategory}
+                                  and ${notHeldElsewhere(sql`v`, q.purpose)})`
              } as in_customer,
              ${
                q.address === null

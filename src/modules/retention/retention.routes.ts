@@ -73,7 +73,7 @@ export function retentionRoutes(app: FastifyInstance, service: RetentionService)
       security,
       summary: 'End the customer relationship with a person',
       description:
-        'Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given, which must rest on the customer relationship (legal basis contract); another purpose is refused with 400 naming purpose. A person the purpose cannot see (stopped for it, a held record, erased) answers 404 word for word as an unknown id. Ending it again keeps the first time; after a resume, ending it again counts from the new end.',
+        'Retention rules counted from the end of the relationship start now. Needs the action write and writing under the purpose given, which must rest on the customer relationship (legal basis contract); another purpose is refused with 400 naming purpose. A person the purpose cannot see (stopped for it, a held record, erased, or without data collected for the purpose) answers 404 word for word as an unknown id. The purpose is recorded. Ending it again keeps the first time and purpose; after a resume, ending it again counts from the new end.',
       params: z.strictObject({ id: z.uuid().describe('Subject id') }),
       body: relationshipBody,
       response: {
@@ -91,7 +91,7 @@ export function retentionRoutes(app: FastifyInstance, service: RetentionService)
       security,
       summary: 'Record that an ended customer relationship has resumed',
       description:
-        'Undoes an end: retention rules counted from the end of the relationship stop (the data are kept as for a current customer), and ending it again later counts from the new end. Needs what ending it needs (write, under a purpose resting on the customer relationship). resumed is false, and nothing changes, when the relationship had not ended. Logged as retention.relationship_resume.',
+        'Undoes an end: retention rules counted from the end of the relationship stop (the data are kept as for a current customer), and ending it again later counts from the new end. Needs what ending it needs (write, under a purpose resting on the customer relationship that the person has data under), and only the purpose that ended it (or the operator) resumes it: another is refused with 409 naming purpose. resumed is false, and nothing changes, when the relationship had not ended. Logged as retention.relationship_resume.',
       params: z.strictObject({ id: z.uuid().describe('Subject id') }),
       body: relationshipBody,
       response: {
@@ -105,6 +105,7 @@ export function retentionRoutes(app: FastifyInstance, service: RetentionService)
           })
           .meta({ id: 'RelationshipResumed' }),
         ...errors,
+        409: problemSchema,
       },
     },
     handler: async (req) =>

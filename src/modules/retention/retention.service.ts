@@ -236,8 +236,9 @@ export function createRetentionService(deps: RetentionDeps) {
     /**
      * Ends the customer relationship with a person (rules `from: end_of_relationship` count from
      * now). The actor must be allowed to write under `purpose`, a purpose resting on the
-     * relationship (legal basis `contract`). Ending it again keeps the first time; after a
-     * resume, a new end counts from then.
+     * relationship (legal basis `contract`) under which the person has data (a category of it;
+     * else not_found, as for an unknown id). The purpose is recorded. Ending it again keeps the
+     * first time and purpose; after a resume, a new end counts from then.
      */
     async endRelationship(
       actor: Actor,
@@ -249,10 +250,13 @@ export function createRetentionService(deps: RetentionDeps) {
       return db.transaction().execute(async (tx) => {
         await subjects.retention.lockVisible(tx, subjectId, purpose);
         const row = await sql<{ relationship_ended_at: Date }>`
-            insert into subject_retention (subject_id, relationship_ended_at)
-            values (${subjectId}, ${at})
+            insert into subject_retention (subject_id, relationship_ended_at, relationship_ended_by)
+            values (${subjectId}, ${at}, ${purpose})
             on conflict (subject_id) do update
-              set relationship_ended_at = coalesce(subject_retention.relationship_ended_at, excluded.relationship_ended_at)
+              set relationship_ended_by = case when subject_retention.relationship_ended_at is null
+                                               then excluded.relationship_ended_by
+                                               else subject_retention.relationship_ended_by end,
+                  relationship_ended_at = coalesce(subject_retention.relationship_ended_at, excluded.relationship_ended_at)
             returning relationship_ended_at`.execute(tx);
         const endedAt = new Date(row.rows[0]?.relationship_ended_at ?? at);
         if (endedAt.getTime() === at.getTime()) {
@@ -269,8 +273,9 @@ export function createRetentionService(deps: RetentionDeps) {
 
     /**
      * Records that an ended relationship has resumed: rules counted from its end stop, and a
-     * later end counts from then. Authorised as an end is. Nothing changes (and nothing is
-     * logged) when the relationship had not ended.
+     * later end counts from then. Authorised as an end is, and only for the purpose that recorded
+     * the end (or the operator's CLI; conflict otherwise). Nothing changes (and nothing is logged)
+     * when the relationship had not ended.
      */
     async resumeRelationship(
       actor: Actor,
@@ -282,7 +287,7 @@ export function createRetentionService(deps: RetentionDeps) {
         await subjects.retention.lockVisible(tx, subjectId, purpose);
         const before = await tx
           .selectFrom('subject_retention')
-          .select('relationship_ended_at')
+          .select(['relationship_ended_at', 'relationship_ended_by'])
           .where('subject_id', '=', subjectId)
           .forUpdate()
           .executeTakeFirst();
@@ -290,9 +295,17 @@ export function createRetentionService(deps: RetentionDeps) {
         if (ended === null) {
           return { resumed: false, endedAt: null };
         }
+        const by = before?.relationship_ended_by ?? null;
+        if (by !== null && by !== purpose && actor.kind !== 'operator' && actor.kind !== 'system') {
+          throw new AppError(
+            'conflict',
+            `the relationship was ended under another purpose; only that purpose (or the operator) resumes it`,
+            [{ field: 'purpose', detail: 'not the purpose that ended the relationship' }],
+          );
+        }
         await tx
           .updateTable('subject_retention')
-          .set({ relationship_ended_at: null })
+          .set({ relationship_ended_at: null, relationship_ended_by: null })
           .where('subject_id', '=', subjectId)
           .execute();
         await audit.record(tx, {

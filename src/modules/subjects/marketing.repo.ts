@@ -15,6 +15,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
+import { notHeldElsewhere } from '../../db/held-categories.ts';
 import type { PurposeMarketing } from '../definition/index.ts';
 
 const NEGATIVE = sql.raw(`('refused', 'withdrawn', 'objected')`);
@@ -38,7 +39,8 @@ export function allowedChannelsSql(
   const has = (category: string | null) =>
     category === null
       ? sql`false`
-      : sql`exists (select 1 from subject_values mv where mv.subject_id = ${subjectId} and mv.category = ${category})`;
+      : sql`exists (select 1 from subject_values mv where mv.subject_id = ${subjectId} and mv.category = ${category}
+                      and ${notHeldElsewhere(sql`mv`, pm.purpose)})`;
   const deciding = (channel: string) =>
     channel === '*'
       ? sql`(select mp.state from permission_states mp

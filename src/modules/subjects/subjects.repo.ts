@@ -2,9 +2,10 @@
  * SQL for subjects and their sealed values. Nothing here sees plaintext personal data: values
  * arrive sealed and blind indexes arrive hashed.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
+import { notHeldElsewhere } from '../../db/held-categories.ts';
 import type { Executor } from '../../db/transaction.ts';
 import type { FieldMeta } from '../../db/types.ts';
 import { removeSubjectMail } from '../../mail/index.ts';
@@ -521,6 +522,20 @@ export const subjectsRepo = {
     return new Set(rows.rows.map((r) => `${r.subject_id}\u0000${r.category}`));
   },
 
+  /** A person's categories a legal hold keeps in place, each with the purposes it is kept for. */
+  async heldCategories(ex: Executor, subjectId: string): Promise<Map<string, Set<string>>> {
+    const rows = await ex
+      .selectFrom('subject_category_holds')
+      .select(['category', 'purpose'])
+      .where('subject_id', '=', subjectId)
+      .execute();
+    const out = new Map<string, Set<string>>();
+    for (const r of rows) {
+      out.set(r.category, (out.get(r.category) ?? new Set()).add(r.purpose));
+    }
+    return out;
+  },
+
   async setIndexes(
     ex: Executor,
     subjectId: string,
@@ -889,16 +904,4 @@ async function releaseHeld(ex: Executor, subjectId: string, category: string): P
     .where('subject_id', '=', subjectId)
     .where('category', '=', category)
     .execute();
-}
-
-/**
- * A row of `table` (with subject_id and category) that `purpose` may see: not a category a legal
- * hold keeps in place for other purposes only (subject_category_holds).
- */
-function notHeldElsewhere(table: RawBuilder<unknown>, purpose: string): RawBuilder<boolean> {
-  return sql<boolean>`(not exists (select 1 from subject_category_holds h
-                                    where h.subject_id = ${table}.subject_id and h.category = ${table}.category)
-                       or exists (select 1 from subject_category_holds h
-                                   where h.subject_id = ${table}.subject_id and h.category = ${table}.category
-                                     and h.purpose = ${purpose}))`;
 }

@@ -426,6 +426,8 @@ export function subjectsRoutes(app: FastifyInstance, service: SubjectsService): 
       security,
       summary:
         'Rectify or complete values (null removes a field); the old values go to the history',
+      description:
+        'A category a legal hold keeps in place for another purpose only (docs/retention.md) is not written: a write naming it is refused as a whole with 409, each of its fields named, none of its values shown.',
       params: z.object({ id }),
       body: z
         .object({

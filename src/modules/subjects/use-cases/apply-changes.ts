@@ -111,6 +111,25 @@ export function createApplyChanges(ctx: UseCaseContext) {
     if (changes.size === 0) {
       return false;
     }
+    // A category a legal hold keeps in place for other purposes only is not there for this one
+    // (docs/retention.md): it is neither merged with, changed nor deleted by its write. Refused as
+    // a whole, naming the category and nothing of its values; the hold's own purpose writes it.
+    const held = await repo.heldCategories(tx, id);
+    const heldElsewhere = [...changes.keys()].filter((cat) => {
+      const purposes = held.get(cat);
+      return purposes !== undefined && (c.purpose === null || !purposes.has(c.purpose));
+    });
+    if (heldElsewhere.length > 0) {
+      const name = c.fieldName ?? ((cat: string, f: string) => `values.${cat}.${f}`);
+      const fields = heldElsewhere.flatMap((cat) =>
+        [...(changes.get(cat)?.keys() ?? [])].map((f) => name(cat, f)),
+      );
+      throw new AppError(
+        'conflict',
+        `not written: ${heldElsewhere.map((cat) => `"${cat}"`).join(', ')}: kept only by a legal hold for another purpose; ${c.purpose === null ? 'it cannot be changed here' : `purpose "${c.purpose}" cannot write it`}`,
+        fields.map((field) => ({ field, detail: 'kept by a legal hold for another purpose' })),
+      );
+    }
     const key = await access.keyOf(id);
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
     const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
@@ -188,6 +207,7 @@ export function createApplyChanges(ctx: UseCaseContext) {
       if (!changed) {
         continue;
       }
+      held.delete(category); // written anew by the hold's own purpose: no longer only held
       const missing =
         Object.keys(plain).length === 0 ? [] : codec.missingRequired(category, Object.keys(plain));
       if (missing.length > 0) {
@@ -220,7 +240,12 @@ export function createApplyChanges(ctx: UseCaseContext) {
       return false;
     }
     const all = new Map([...current].map(([cat, plain]) => [cat, new Map(Object.entries(plain))]));
-    const indexes = codec.indexes(all);
+    // The search words of a category still only held stay out of the blind index (as the
+    // retention sweep leaves them out): a search finds nobody by them.
+    const indexes = {
+      ...codec.indexes(all),
+      tokens: codec.indexes(new Map([...all].filter(([cat]) => !held.has(cat)))).tokens,
+    };
     await access.ensureNoDuplicateEmail(tx, indexes.email, id);
     await repo.setIndexes(tx, id, indexes, c.now);
     const ids = await repo.reserveHistoryIds(tx, history.length);

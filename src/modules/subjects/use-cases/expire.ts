@@ -31,7 +31,7 @@ export interface RetentionFacts {
   /** Whether the person has a request still open. */
   requestOpen: boolean;
   /**
-   * Permission kinds the person grants (or confirms pending) now on some channel: the channel's
+   * Permission kinds the person grants now (a `pending`, asked and never confirmed, is no grant) on some channel: the channel's
    * deciding state (the later of its row and the kind's `*` row) or the `*` row itself.
    */
   kindsGranted: ReadonlySet<string>;
@@ -243,7 +243,7 @@ export interface LedgerRow {
   changed_at: Date;
 }
 
-const GRANTING = new Set(['granted', 'pending']);
+const GRANTING = new Set(['granted']);
 const WITHDRAWING = new Set(['withdrawn', 'objected']);
 
 /**
@@ -305,8 +305,9 @@ export function createRetentionData(
     /**
      * Locks a live person `purpose` may see, for a change of their retention events: not_found,
      * word for word as for an unknown id, when they are erased, a held record, stopped for the
-     * purpose, or out of its reach by the permission ledger (a read's rules: the caller learns
-     * nothing of a person its purpose does not see). A restriction does not hide them.
+     * purpose, out of its reach by the permission ledger (a read's rules: the caller learns
+     * nothing of a person its purpose does not see), or without data collected for the purpose.
+     * A restriction does not hide them.
      */
     async lockVisible(tx: Executor, id: string, purpose: string): Promise<void> {
       const s = await subjectsRepo.findForPurpose(
@@ -320,7 +321,14 @@ export function createRetentionData(
         !s ||
         s.held_purpose !== null ||
         s.stopped ||
-        (s.allowed_channels !== null && s.allowed_channels.length === 0)
+        (s.allowed_channels !== null && s.allowed_channels.length === 0) ||
+        // Only a purpose the person has data under (a value of a category of it, collected for
+        // it, not kept by a legal hold for another purpose) ends or resumes their relationship.
+        !(await subjectsRepo.values(tx, id, [...ctx.register.categoriesOf(purpose)], purpose)).some(
+          (r) =>
+            r.meta.default.purpose === purpose ||
+            Object.values(r.meta.fields).some((m) => m.purpose === purpose),
+        )
       ) {
         throw new AppError('not_found', `no subject with id ${id}`);
       }
@@ -370,6 +378,7 @@ export function createRetentionData(
         const facts = await factsOf(tx, ids);
         const byId = new Map(facts.map((f) => [f.id, f]));
         const partial: Array<{ id: string; categories: string[]; rules: string[] }> = [];
+        const heldInPlace = new Set<string>();
         for (const d of decide(facts)) {
           const f = byId.get(d.id);
           if (!f || d.categories.length === 0) {
@@ -383,8 +392,10 @@ export function createRetentionData(
           }
           const categories = d.categories.filter((c) => !held.has(c));
           outcome.categoriesHeld += d.categories.length - categories.length;
-          if (!all) {
-            await keepHeldInPlace(tx, f, d.categories, at);
+          if (!all && categories.length < d.categories.length) {
+            if (await keepHeldInPlace(tx, f, d.categories, at)) {
+              heldInPlace.add(d.id);
+            }
           }
           if (all) {
             erasedWhole.push(d.id);
@@ -423,6 +434,7 @@ export function createRetentionData(
             .where('category', 'in', p.categories)
             .execute();
           await reindex(tx, p.id);
+          heldInPlace.delete(p.id);
           events.push({
             actor: system,
             action: 'subject.expire',
@@ -431,6 +443,10 @@ export function createRetentionData(
             data: { whole: false, rules: p.rules },
           });
           outcome.categoriesDeleted += p.categories.length;
+        }
+        // Categories only held now, nothing else gone: their words leave the search index.
+        for (const id of heldInPlace) {
+          await reindex(tx, id);
         }
         await audit.record(tx, events);
       });
@@ -456,14 +472,14 @@ export function createRetentionData(
   /**
    * A person who keeps other categories: of the expired ones, those a legal hold keeps stay in
    * place readable only for the hold's purpose (subject_category_holds), until the hold ends or
-   * the person's last category expires.
+   * the person's last category expires. Whether a category was newly kept so.
    */
   async function keepHeldInPlace(
     tx: Executor,
     f: RetentionFacts,
     expired: readonly string[],
     at: Date,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const rows = planHolds(
       ctx.register,
       f.rows,
@@ -474,19 +490,26 @@ export function createRetentionData(
         .filter((c) => expired.includes(c))
         .map((category) => ({ subject_id: f.id, category, purpose: g.purpose })),
     );
-    if (rows.length > 0) {
-      await tx
-        .insertInto('subject_category_holds')
-        .values(rows)
-        .onConflict((oc) => oc.doNothing())
-        .execute();
+    if (rows.length === 0) {
+      return false;
     }
+    const added = await tx
+      .insertInto('subject_category_holds')
+      .values(rows)
+      .onConflict((oc) => oc.doNothing())
+      .returning('category')
+      .execute();
+    return added.length > 0;
   }
 
-  /** The blind indexes of a person after some categories went (no write time: not activity). */
+  /**
+   * The blind indexes of a person after some categories went or are only held (no write time: not
+   * activity). The words of a category a legal hold keeps in place stay out of the search index.
+   */
   async function reindex(tx: Executor, id: string): Promise<void> {
     const wrapped = await keys.get(id);
     const rows = wrapped ? await subjectsRepo.values(tx, id) : [];
+    const held = await subjectsRepo.heldCategories(tx, id);
     const values = new Map<string, Map<string, FieldValue | null>>();
     if (wrapped) {
       const key = codec.key(id, wrapped);
@@ -494,7 +517,10 @@ export function createRetentionData(
         values.set(row.category, new Map(Object.entries(codec.openRow(key, row))));
       }
     }
-    const ix = codec.indexes(values);
+    const ix = {
+      ...codec.indexes(values),
+      tokens: codec.indexes(new Map([...values].filter(([cat]) => !held.has(cat)))).tokens,
+    };
     await sql`update subjects set email_index = ${ix.email}, phone_index = ${ix.phone},
                 blind_index = ${arrayLiteral(ix.tokens)}::bigint[]
                where id = ${id}`.execute(tx);
