@@ -417,6 +417,43 @@ for (const kind of DATABASES) {
       expect(body.transfers[0]?.void).toContain('Privacy Shield');
     });
 
+    it('answers a draft of hostile YAML (an alias bomb, a missing anchor) with a finding, not a server error', async () => {
+      const dpo = await newStaffSession(t, 'dpo');
+      const laughs = [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+        'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+        'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+        'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+        'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+        'f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
+        'g: [*f,*f,*f,*f,*f,*f,*f,*f,*f]',
+      ].join('\n');
+      for (const text of [laughs, 'controller: *nowhere\n']) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/definition/check',
+          headers: dpo.headers,
+          payload: { text },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        const body = res.json<{
+          valid: boolean;
+          errors: Array<{ path: string; message: string }>;
+        }>();
+        expect(body.valid).toBe(false);
+        expect(body.errors).toHaveLength(1);
+        expect(body.errors[0]?.message).toMatch(/^YAML: /);
+      }
+      // The running definition is untouched.
+      const running = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/definition/check',
+        headers: dpo.headers,
+        payload: {},
+      });
+      expect(running.json()).toMatchObject({ valid: true, errors: [] });
+    });
+
     it('refuses an unknown key naming it, and a role without read_audit', async () => {
       const dpo = await newStaffSession(t, 'dpo');
       const bad = await t.app.inject({

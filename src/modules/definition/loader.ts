@@ -397,7 +397,17 @@ export function parseDefinition(
       },
     ]);
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // An alias whose anchor is missing, or aliases that would expand beyond reason (the YAML
+    // library stops an alias bomb here): the text is refused like any other mistake.
+    const reason = err instanceof Error ? (err.message.split('\n')[0] ?? '') : '';
+    throw new DefinitionError(file, [
+      { path: '', message: `YAML: ${reason || 'the text cannot be read'}` },
+    ]);
+  }
   const parsed = definitionSchema.safeParse(raw);
   if (parsed.success) {
     // Texts in the languages the register does not publish repeat its first language.
