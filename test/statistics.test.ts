@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator } from '../src/lib/actor.ts';
 import {
   MIN_GROUP,
+  suppressLinked,
   suppressOne,
   safeSum,
   suppressPartition,
@@ -127,6 +128,78 @@ describe('suppression, attacked', () => {
             leaks.push(`${output}: ${side === 0 ? 'count' : 'outside'} ${[...values][0]}`);
           }
         }
+      }
+    }
+    expect(leaks).toEqual([]);
+  });
+});
+
+describe("linked breakdowns (a kind's `*` row and its channels), attacked", () => {
+  it('review3: 10 granting the kind, 2 only e-mail: neither row shows a number the other differs from by 2', () => {
+    // `*`: 10 granted, 22 never asked; e-mail: 12 granted, 20 never asked. Each alone has no small
+    // group, but 12 − 10 = 2.
+    const shown = suppressLinked(
+      [
+        [10, 0, 0, 0, 0, 22],
+        [12, 0, 0, 0, 0, 20],
+      ],
+      32,
+    );
+    expect(shown.flat().every((c) => c === 'hidden')).toBe(true);
+    // Differences of 0 or 5 and more, no small count: shown as they are.
+    expect(
+      suppressLinked(
+        [
+          [10, 0, 0, 0, 0, 22],
+          [15, 0, 0, 0, 0, 17],
+        ],
+        32,
+      ),
+    ).toEqual([
+      [10, 0, 0, 0, 0, 22],
+      [15, 0, 0, 0, 0, 17],
+    ]);
+    // A small count in one row hides the numbers of the other too (beside a shown 8, a `<5` would
+    // be narrowed by knowing the difference is not small).
+    expect(
+      suppressLinked(
+        [
+          [3, 0, 0, 0, 0, 29],
+          [8, 0, 0, 0, 0, 24],
+        ],
+        32,
+      ),
+    ).toEqual([['<5', 'hidden', 'hidden', 'hidden', 'hidden', 'hidden'], Array(6).fill('hidden')]);
+  });
+
+  it('for every pair of breakdowns of sums around the threshold, no small count and no small difference has one possible value', () => {
+    const leaks: string[] = [];
+    const k = 3;
+    for (let sum = MIN_GROUP; sum <= safeSum(k) + 4; sum++) {
+      const parts = [...splits(sum, k)];
+      const byOutput = new Map<string, Array<{ values: Set<number>; small: boolean }>>();
+      for (const a of parts) {
+        for (const b of parts) {
+          const key = JSON.stringify(suppressLinked([a, b], sum));
+          // The cells of both rows, then the difference per state.
+          const facts = [...a, ...b, ...a.map((n, j) => n - b[j]!)];
+          let cells = byOutput.get(key);
+          if (!cells) {
+            cells = facts.map(() => ({ values: new Set<number>(), small: false }));
+            byOutput.set(key, cells);
+          }
+          facts.forEach((f, i) => {
+            cells[i]!.values.add(f);
+            cells[i]!.small ||= Math.abs(f) >= 1 && Math.abs(f) < MIN_GROUP;
+          });
+        }
+      }
+      for (const [output, cells] of byOutput) {
+        cells.forEach((c, i) => {
+          if (c.small && c.values.size === 1) {
+            leaks.push(`sum=${sum} ${output}: fact ${i} is ${[...c.values][0]}`);
+          }
+        });
       }
     }
     expect(leaks).toEqual([]);
@@ -293,6 +366,71 @@ describe.each(DATABASES)('statistics on %s', (kind) => {
     expect(s.requests.byType.find((r) => r.id === 'access')?.requests).toBe(5);
     expect(s.requests.byType.filter((r) => r.requests !== 0)).toHaveLength(1);
     expect(s.requests.byState.find((r) => r.id === 'in_progress')?.requests).toBe(5);
+  });
+
+  it('review3: people granting the kind as a whole and people granting one channel only are not told apart by their difference', async () => {
+    // Direct marketing: 10 grant the kind as a whole, 2 more only by post. `*`: 10 granted, the
+    // rest never asked; post: 12 granted. Neither row has a small group, but 12 − 10 = 2, which
+    // the old rule showed.
+    const wording = { text: 'Saa lähettää suoramainontaa.', language: 'fi' as const };
+    for (let i = 0; i < 12; i++) {
+      const { id } = await newSubjectVia(t.services, { values: personValues('Tilaaja') });
+      await t.services.permissions.record(
+        operator,
+        id,
+        [{ kind: 'direct_marketing', channel: i < 10 ? '*' : 'post', state: 'granted' }],
+        { method: 'staff', wording },
+      );
+    }
+    const s = (await get('/statistics', dpo.headers)).json<Statistics>();
+    const rows = s.permissions.filter((p) => p.kind === 'direct_marketing');
+    expect(rows.map((r) => r.channel)).toEqual(expect.arrayContaining(['*', 'post']));
+    const states = [
+      'granted',
+      'refused',
+      'withdrawn',
+      'objected',
+      'pending',
+      'neverAsked',
+    ] as const;
+    for (const a of rows) {
+      for (const b of rows) {
+        for (const st of states) {
+          const [x, y] = [a[st], b[st]];
+          if (typeof x === 'number' && typeof y === 'number') {
+            expect(Math.abs(x - y), `${a.channel}/${b.channel} ${st}`).not.toBeOneOf([1, 2, 3, 4]);
+          }
+        }
+      }
+    }
+    // Here every row of the kind is hidden whole (no count of it is small itself).
+    for (const r of rows) {
+      expect(
+        states.map((st) => r[st]),
+        r.channel,
+      ).toEqual(Array(6).fill('hidden'));
+    }
+    // The newsletter (its e-mail row has 2 refusals): no newsletter row shows a number, `*` neither.
+    for (const r of s.permissions.filter((p) => p.kind === 'newsletter')) {
+      expect(
+        states.filter((st) => typeof r[st] === 'number'),
+        r.channel,
+      ).toEqual([]);
+    }
+  });
+
+  it('a restricted person (Art. 18(2): storage only) is not counted, and is again once the restriction is lifted', async () => {
+    const people = async () => (await get('/statistics', dpo.headers)).json<Statistics>().people;
+    const before = await people();
+    expect(typeof before).toBe('number');
+    const one = await newSubjectVia(t.services, { values: personValues('Rajattu') });
+    expect(await people()).toBe((before as number) + 1);
+    await t.services.subjects.setRestriction(operator, one.id, 'Tietojen oikeellisuus kiistetty.');
+    expect(await people()).toBe(before);
+    const s = (await get('/statistics', dpo.headers)).json<Statistics>();
+    expect(s.categories.find((c) => c.id === 'identity')?.people).toBe(before);
+    await t.services.subjects.setRestriction(operator, one.id, null);
+    expect(await people()).toBe((before as number) + 1);
   });
 
   it('a role without read_audit and an API key are refused before anything is counted or logged', async () => {

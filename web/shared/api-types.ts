@@ -1304,7 +1304,7 @@ export interface paths {
     };
     /**
      * Anonymised statistics of the register
-     * @description How many live people have each category, purpose and source, the permission states per kind and channel (never asked included), and the requests per type and state. Every count of 1 to 4 is `<5`; counts that would let one be worked out from a total are `hidden`. Needs the action read_audit; the view is logged.
+     * @description How many live people (not erased, held or restricted) have each category, purpose and source, the permission states per kind and channel (never asked included), and the requests per type and state. Every count of 1 to 4 is `<5`; counts that would let one be worked out from a total, or from another row of the same permission kind, are `hidden`. Needs the action read_audit; the view is logged.
      */
     get: operations['statistics'];
     put?: never;
@@ -2506,7 +2506,7 @@ export interface components {
       generatedAt: string;
       /** @description Counts under this are never shown */
       minimumGroup: number;
-      /** @description Live people: not erased, not a record kept for a legal hold */
+      /** @description Live people: not erased, not a record kept for a legal hold, not restricted (Art. 18) */
       people: components['schemas']['StatisticsCount'];
       /** @description People with a value in the category */
       categories: {

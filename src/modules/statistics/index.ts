@@ -17,6 +17,7 @@ export {
 export {
   MIN_GROUP,
   safeSum,
+  suppressLinked,
   suppressOne,
   suppressPartition,
   suppressTotal,

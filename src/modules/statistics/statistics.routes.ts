@@ -25,7 +25,9 @@ const statistics = z
   .object({
     generatedAt: z.string(),
     minimumGroup: z.number().int().describe('Counts under this are never shown'),
-    people: shown.describe('Live people: not erased, not a record kept for a legal hold'),
+    people: shown.describe(
+      'Live people: not erased, not a record kept for a legal hold, not restricted (Art. 18)',
+    ),
     categories: z.array(group).describe('People with a value in the category'),
     purposes: z.array(group).describe('People with a value collected for the purpose'),
     sources: z.array(group).describe('People with a value from the source'),
@@ -69,7 +71,7 @@ export function statisticsRoutes(app: FastifyInstance, service: StatisticsServic
       security,
       summary: 'Anonymised statistics of the register',
       description:
-        'How many live people have each category, purpose and source, the permission states per kind and channel (never asked included), and the requests per type and state. Every count of 1 to 4 is `<5`; counts that would let one be worked out from a total are `hidden`. Needs the action read_audit; the view is logged.',
+        'How many live people (not erased, held or restricted) have each category, purpose and source, the permission states per kind and channel (never asked included), and the requests per type and state. Every count of 1 to 4 is `<5`; counts that would let one be worked out from a total, or from another row of the same permission kind, are `hidden`. Needs the action read_audit; the view is logged.',
       querystring: z.strictObject({}),
       response: { 200: statistics, ...errors },
     },

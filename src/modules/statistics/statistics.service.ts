@@ -5,7 +5,8 @@
  * of grouped queries whatever the number of people: nothing is read person by person, and no
  * personal data leaves the database (only ids of the definition and counts).
  *
- * People are the live ones: not erased, and not the records an erasure kept for a legal hold.
+ * People are the live ones: not erased, not the records an erasure kept for a legal hold, and not
+ * restricted (Art. 18(2): a restricted person's data may only be stored, so it is not counted).
  * Requests are every request the register still holds, whoever made it.
  */
 import { sql, type Kysely } from 'kysely';
@@ -18,6 +19,7 @@ import { PERMISSION_STATES } from '../permissions/index.ts';
 import { REQUEST_STATES } from '../requests/index.ts';
 import {
   MIN_GROUP,
+  suppressLinked,
   suppressOne,
   suppressPartition,
   suppressTotal,
@@ -48,7 +50,7 @@ export interface Statistics {
   generatedAt: string;
   /** Counts under this are never shown. */
   minimumGroup: number;
-  /** Live people: not erased, not a record kept for a legal hold. */
+  /** Live people: not erased, not a record kept for a legal hold, not restricted (Art. 18). */
   people: Shown;
   categories: Array<{ id: string; people: Shown }>;
   purposes: Array<{ id: string; people: Shown }>;
@@ -67,14 +69,15 @@ export type StatisticsFormat = (typeof STATISTICS_FORMATS)[number];
 
 const PERMISSION_COLUMNS = [...PERMISSION_STATES, 'never_asked'] as const;
 const NEGATIVE = sql.raw(`('refused', 'withdrawn', 'objected')`);
-const LIVE = sql.raw(`s.erased_at is null and s.held_purpose is null`);
+const LIVE = sql.raw(`s.erased_at is null and s.held_purpose is null and s.restricted_at is null`);
 /**
  * Rows of live people, for a table aliased `x`: an anti-join against the few people who are not
- * (erased, or a record kept for a hold), which at a million people costs a fraction of a join
+ * (erased, a record kept for a hold, or restricted), which at a million people costs a fraction of a join
  * with every live one.
  */
 const LIVE_ROW = sql.raw(`not exists (select 1 from subjects s
-  where s.id = x.subject_id and (s.erased_at is not null or s.held_purpose is not null))`);
+  where s.id = x.subject_id
+    and (s.erased_at is not null or s.held_purpose is not null or s.restricted_at is not null))`);
 
 /** Ids of the definition first, in its order, then any the data hold that it no longer names. */
 const idsOf = (declared: readonly string[], found: Iterable<string>) => [
@@ -211,26 +214,34 @@ export function createStatisticsService(deps: StatisticsDeps) {
         def.sources.map((s) => s.id),
         r.sources,
       ),
-      permissions: r.permissions.map((p) => {
-        const shown = suppressPartition(p.counts, sumOf(r.total));
-        const [granted, refused, withdrawn, objected, pending, neverAsked] = shown as [
-          Shown,
-          Shown,
-          Shown,
-          Shown,
-          Shown,
-          Shown,
-        ];
-        return {
-          kind: p.kind,
-          channel: p.channel,
-          granted,
-          refused,
-          withdrawn,
-          objected,
-          pending,
-          neverAsked,
-        };
+      // The rows of one kind (`*` and each channel) count the same people, so they are suppressed
+      // together (suppressLinked): a difference between two of them is a group too.
+      permissions: register.marketing.kinds.flatMap((k) => {
+        const rows = r.permissions.filter((p) => p.kind === k.id);
+        const shownRows = suppressLinked(
+          rows.map((p) => p.counts),
+          sumOf(r.total),
+        );
+        return rows.map((p, i) => {
+          const [granted, refused, withdrawn, objected, pending, neverAsked] = shownRows[i] as [
+            Shown,
+            Shown,
+            Shown,
+            Shown,
+            Shown,
+            Shown,
+          ];
+          return {
+            kind: p.kind,
+            channel: p.channel,
+            granted,
+            refused,
+            withdrawn,
+            objected,
+            pending,
+            neverAsked,
+          };
+        });
       }),
       requests: {
         total: suppressTotal(requestTotal),

@@ -12,6 +12,13 @@
  * 4 × groups + 5: one `<5` beside hidden groups adding up to 6 could only be 1), the whole
  * breakdown is hidden.
  *
+ * Linked breakdowns (the `*` row of a permission kind and each of its channels' rows: the same
+ * people, each row a breakdown of them by state) are suppressed together: the same state in two
+ * rows differs by the people whose state differs between them, so where any such difference is 1
+ * to 4, or any count of any of the rows is, every row is suppressed as one breakdown with a small
+ * group (its small counts `'<5'`, every other `'hidden'`). Shown numbers then never stand beside a
+ * `'<5'` or a small difference, and what is hidden depends only on whether something small exists.
+ *
  * Groups that overlap (a person has several categories) add up to nothing, but the total minus one
  * of them is the people outside it: a count is hidden where that would be 1 to 4, and in a
  * register of 5 to 9 people every count not `<5` is hidden.
@@ -47,6 +54,31 @@ export function suppressPartition(counts: readonly number[], sum: number | '<5')
     return counts.map(() => 'hidden');
   }
   return counts.map((c) => (small(c) ? '<5' : 'hidden'));
+}
+
+/**
+ * Linked breakdowns over the same people (`rows`, each adding up to `sum`, state by state in the
+ * same order): shown whole when no count and no difference between the same state of two rows is
+ * 1 to 4; otherwise each row as a breakdown with a small group (`'<5'` for its small counts, the
+ * rest `'hidden'`, all hidden under `safeSum`), whether or not that row has a small count itself.
+ */
+export function suppressLinked(
+  rows: readonly (readonly number[])[],
+  sum: number | '<5',
+): Shown[][] {
+  const linkedSmall =
+    rows.some((row) => row.some(small)) ||
+    rows.some((a, i) =>
+      rows.slice(i + 1).some((b) => a.some((n, j) => small(Math.abs(n - b[j]!)))),
+    );
+  if (!linkedSmall) {
+    return rows.map((row) => [...row]);
+  }
+  return rows.map((row) =>
+    sum === '<5' || sum < safeSum(row.length)
+      ? row.map((): Shown => 'hidden')
+      : row.map((c): Shown => (small(c) ? '<5' : 'hidden')),
+  );
 }
 
 /**
