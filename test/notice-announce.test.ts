@@ -8,11 +8,16 @@
  * And the permission ledger: each change records the published notice version in force when it
  * was given (none before the first), shown in the history and the consent receipts.
  */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
 import type { Register, RegisterDefinition } from '../src/modules/definition/index.ts';
@@ -198,13 +203,21 @@ describe.each(DATABASES)(
         payload: { date: '2026-03-01' },
       });
       expect(published.statusCode, published.body).toBe(201);
+      // Version 2 is told of (the retention changed since version 1).
+      const told2 = await announce(2);
+      expect(told2.statusCode, told2.body).toBe(202);
+      expect(told2.json<{ sinceVersion: number }>().sinceVersion).toBe(1);
+      await drain();
+      const sent = smtp.received.length;
       // Version 3: only the security statements differ from version 2: not material.
       const v3 = await publishFrom((d) => (d.security = []), 'b'.repeat(64));
       expect(v3.version).toBe(3);
       const same = await announce(3);
       expect(same.statusCode, same.body).toBe(409);
       expect(same.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('version');
-      expect(same.json<{ detail: string }>().detail).toContain('changed nothing material');
+      expect(same.json<{ detail: string }>().detail).toContain(
+        'changed nothing material since version 2',
+      );
       const old = await announce(2);
       expect(old.statusCode).toBe(409);
       expect(old.json<{ detail: string }>().detail).toContain('not the latest');
@@ -225,9 +238,12 @@ describe.each(DATABASES)(
         payload: { everyone: true },
       });
       expect(strict.statusCode).toBe(400);
-      const runs = await t.db.handle.db.selectFrom('notice_announcements').select('id').execute();
-      expect(runs).toEqual([]);
-      expect(smtp.received).toEqual([]);
+      const runs = await t.db.handle.db
+        .selectFrom('notice_announcements')
+        .select('version')
+        .execute();
+      expect(runs).toEqual([{ version: 2 }]);
+      expect(smtp.received.length).toBe(sent);
     });
 
     it('mails each person with an active relationship once, in their language; nobody twice', async () => {
@@ -319,14 +335,275 @@ describe.each(DATABASES)(
       const finishes = log.filter((e) => e.action === 'notice.announce_finish');
       expect(finishes.map((e) => (e as { data?: unknown }).data)).toEqual(
         expect.arrayContaining([
-          { version: 4, mailed: toldIds.length },
-          { version: 4, mailed: 0 },
+          { version: 4, mailed: toldIds.length, skipped: 0 },
+          { version: 4, mailed: 0, skipped: 0 },
         ]),
       );
       expect(log.some((e) => e.action === 'notice.announce')).toBe(true);
       const logged = JSON.stringify(t.auditLog) + JSON.stringify(finishes);
       for (const who of [fi, sv, plain, late]) {
         expect(logged).not.toContain(who.email);
+      }
+    });
+  },
+);
+
+describe.each(DATABASES)(
+  'announcing a change that was never told, a run that cannot finish, a batch run twice on %s',
+  { timeout: 180_000 },
+  (kind) => {
+    let t: TestContext;
+    let smtp: Awaited<ReturnType<typeof smtpServer>>;
+    let admin: StaffSession;
+    let dir: string;
+    const publishFrom = async (change: (d: RegisterDefinition) => void, digest: string) => {
+      const definition = structuredClone(t.register.definition);
+      change(definition);
+      const other = { ...t.register, definition, digest } as Register;
+      return createNoticeVersions({
+        db: t.db.handle.db,
+        register: other,
+        audit: t.services.audit,
+        clock: t.services.clock,
+        markdown: (lang) => Promise.resolve(`# ${lang} ${digest}`),
+      }).publish(operator, { date: '2026-02-01' });
+    };
+    const announce = (version: number) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/notice/versions/${version}/announce`,
+        headers: admin.headers,
+      });
+    const drain = async () => {
+      const runner = createRunner({
+        db: t.db.handle.db,
+        jobs: [...t.services.noticeAnnouncements.jobs, ...t.services.mail.jobs],
+      });
+      for (let i = 0; i < 50; i++) {
+        await sql`update jobs set run_at = now() where state = 'queued'`.execute(t.db.handle.db);
+        if ((await runner.drainQueue()) === 0) {
+          return;
+        }
+      }
+    };
+    const queuedBatches = async (id: string) =>
+      (
+        await sql<{ n: number }>`select count(*)::int n from jobs where name = 'notice.announce'
+          and state = 'queued' and payload->>'announcementId' = ${id}`.execute(t.db.handle.db)
+      ).rows[0]!.n;
+    const emails: string[] = [];
+    const renamed = (d: RegisterDefinition) => {
+      const n = d.register.name as unknown as Record<string, string>;
+      for (const k of Object.keys(n)) {
+        n[k] = `${n[k]} (uusi)`;
+      }
+    };
+
+    beforeAll(async () => {
+      smtp = await smtpServer();
+      t = await createTestContext(kind, DEMO, {
+        smtp: { url: smtp.url, from: 'Paahtimo Oy <tietosuoja@example.fi>' },
+        noticeAnnounceBatch: 2,
+      });
+      admin = await newStaffSession(t, 'admin');
+      for (let i = 0; i < 5; i++) {
+        const email = `p${i}.${Math.random().toString(36).slice(2, 8)}@example.com`;
+        emails.push(email);
+        await newSubjectVia(t.services, {
+          values: { identity: { firstName: 'Testi', lastName: `P${i}` }, contact: { email } },
+        });
+      }
+    });
+    afterAll(async () => {
+      await t?.close();
+      await smtp?.close();
+      if (dir) {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('a material change not yet told is told with the next version, even one of wording only', async () => {
+      const demoName = (d: RegisterDefinition) => {
+        d.register.name = structuredClone(
+          (parse(readFileSync(DEMO, 'utf8')) as RegisterDefinition).register.name,
+        );
+      };
+      await publishFrom((d) => {
+        demoName(d);
+        d.retention.rules[0]!.duration = 'P99Y';
+      }, 'a'.repeat(64));
+      // Version 2 changes the retention (material) and is not told of; version 3 only the name.
+      await publishFrom((d) => {
+        demoName(d);
+        d.retention.rules[0]!.duration = 'P1Y';
+      }, 'b'.repeat(64));
+      await publishFrom((d) => {
+        demoName(d);
+        renamed(d);
+        d.retention.rules[0]!.duration = 'P1Y';
+      }, 'c'.repeat(64));
+      const old = await announce(2);
+      expect(old.statusCode).toBe(409);
+      expect(old.json<{ detail: string }>().detail).toContain('not the latest');
+      const r3 = await announce(3);
+      expect(r3.statusCode, r3.body).toBe(202);
+      expect(r3.json<{ sinceVersion: number }>().sinceVersion).toBe(1);
+      await drain();
+      // Everyone is told, and the mail names the retention, changed by version 2.
+      for (const e of emails) {
+        const got = smtp.received.filter((r) => r.rcpt.includes(e));
+        expect(got, e).toHaveLength(1);
+        expect(got[0]!.mail.text).toContain('versio 3');
+        expect(got[0]!.mail.text).toContain('tietojen säilytysajat');
+      }
+      // Version 4, wording only since version 3 (now told of): nothing to tell, naming version 3.
+      await publishFrom((d) => {
+        demoName(d);
+        renamed(d);
+        renamed(d);
+        d.retention.rules[0]!.duration = 'P1Y';
+      }, 'd'.repeat(64));
+      const r4 = await announce(4);
+      expect(r4.statusCode).toBe(409);
+      expect(r4.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('version');
+      expect(r4.json<{ detail: string }>().detail).toContain(
+        'changed nothing material since version 3',
+      );
+    });
+
+    it('a batch run twice at once mails nobody twice and queues one next batch, not two', async () => {
+      const v5 = await publishFrom((d) => (d.retention.rules[0]!.duration = 'P7Y'), 'e'.repeat(64));
+      // A run still going has not told anyone of version 5 yet: it is compared with version 3.
+      const started = await announce(v5.version);
+      expect(started.statusCode, started.body).toBe(202);
+      const run = started.json<{ id: string; sinceVersion: number }>();
+      expect(run.sinceVersion).toBe(3);
+      const outbox = async () =>
+        (await sql<{ n: number }>`select count(*)::int n from outbox`.execute(t.db.handle.db))
+          .rows[0]!.n;
+      const before = await outbox();
+      expect(await queuedBatches(run.id)).toBe(1);
+      await Promise.all([
+        t.services.noticeAnnouncements.runBatch(run.id),
+        t.services.noticeAnnouncements.runBatch(run.id),
+      ]);
+      const told = await t.db.handle.db
+        .selectFrom('notice_announced')
+        .select('subject_id')
+        .where('announcement_id', '=', run.id)
+        .execute();
+      expect(told.length).toBeGreaterThan(0);
+      expect((await outbox()) - before).toBe(told.length);
+      // The job start queued, and the one next batch of whichever batch moved the run on.
+      expect(await queuedBatches(run.id)).toBe(2);
+      // Those two (each reading where the run stands) end in one finished run; everyone once.
+      await drain();
+      const done = await t.db.handle.db
+        .selectFrom('notice_announcements')
+        .selectAll()
+        .where('id', '=', run.id)
+        .executeTakeFirstOrThrow();
+      expect(done.finished_at).not.toBeNull();
+      expect(Number(done.mailed)).toBe(emails.length);
+      const finishes = (await t.services.audit.list({ limit: 500 })).filter(
+        (e) =>
+          e.action === 'notice.announce_finish' &&
+          (e as { data?: { version?: number } }).data?.version === v5.version,
+      );
+      expect(finishes).toHaveLength(1);
+    });
+
+    it('skips a person whose mail is refused and finishes; a run whose job gave up no longer blocks', async () => {
+      // A register whose name the mail template refuses (over 200 characters).
+      const d = parse(await readFile(DEMO, 'utf8')) as {
+        register: { name: Record<string, string> };
+      };
+      for (const k of Object.keys(d.register.name)) {
+        d.register.name[k] = 'Asiakasrekisteri '.repeat(13);
+      }
+      dir = await mkdtemp(join(tmpdir(), 'announce-'));
+      await writeFile(join(dir, 'register.yaml'), stringify(d));
+      const main = { t, admin, emails: [...emails] };
+      t = await createTestContext(kind, join(dir, 'register.yaml'), {
+        smtp: { url: smtp.url, from: 'Paahtimo Oy <tietosuoja@example.fi>' },
+        noticeAnnounceBatch: 2,
+      });
+      try {
+        admin = await newStaffSession(t, 'admin');
+        emails.length = 0;
+        for (let i = 0; i < 3; i++) {
+          const email = `long${i}.${Math.random().toString(36).slice(2, 8)}@example.com`;
+          emails.push(email);
+          await newSubjectVia(t.services, {
+            values: { identity: { firstName: 'Testi', lastName: `L${i}` }, contact: { email } },
+          });
+        }
+        await publishFrom((x) => (x.retention.rules[0]!.duration = 'P99Y'), 'f'.repeat(64));
+        // Version 2 carries the register's own name: longer than the mail template takes.
+        const v6 = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/notice/versions',
+          headers: admin.headers,
+          payload: { date: '2026-03-01' },
+        });
+        expect(v6.statusCode, v6.body).toBe(201);
+        const version = v6.json<{ version: number }>().version;
+        const sent = smtp.received.length;
+        const started = await announce(version);
+        expect(started.statusCode, started.body).toBe(202);
+        const id = started.json<{ id: string }>().id;
+        await drain();
+        const list = await t.app.inject({
+          url: `/api/v1/notice/announcements?version=${version}`,
+          headers: admin.headers,
+        });
+        const [run] = list.json<{ announcements: Array<Record<string, unknown>> }>().announcements;
+        expect(run).toMatchObject({ id, mailed: 0, skipped: emails.length, failedAt: null });
+        expect(run?.finishedAt).not.toBeNull();
+        expect(smtp.received.length).toBe(sent);
+        // Nobody is recorded as told: a later run (after the name is fixed) reaches them.
+        const told = await t.db.handle.db
+          .selectFrom('notice_announced')
+          .select('subject_id')
+          .where('version', '=', version)
+          .execute();
+        expect(told).toEqual([]);
+        // The access log counts them and names the refused field; no one's address anywhere.
+        const log = await t.services.audit.list({ limit: 500 });
+        const skips = log
+          .filter((e) => e.action === 'notice.announce_skip')
+          .map((e) => e.data as { skipped: number; fields: string[] } | null);
+        expect(skips.reduce((n, d) => n + (d?.skipped ?? 0), 0)).toBe(emails.length);
+        expect(skips.every((d) => d?.fields.includes('data.register'))).toBe(true);
+        const logged = JSON.stringify(t.auditLog) + JSON.stringify(log);
+        for (const e of emails) {
+          expect(logged).not.toContain(e);
+        }
+
+        // A run whose job failed for good (simulated: the job marked failed, as the runner does
+        // after the last attempt) is ended as failed by the next start, which is taken.
+        const second = await announce(version);
+        expect(second.statusCode, second.body).toBe(202);
+        const secondId = second.json<{ id: string }>().id;
+        expect(await queuedBatches(secondId)).toBe(1);
+        await sql`update jobs set state = 'failed' where payload->>'announcementId' = ${secondId}`.execute(
+          t.db.handle.db,
+        );
+        const third = await announce(version);
+        expect(third.statusCode, third.body).toBe(202);
+        const runs = await t.services.noticeAnnouncements.list(operator, version);
+        const failed = runs.find((r) => r.id === secondId);
+        expect(failed?.failedAt).not.toBeNull();
+        expect(failed?.finishedAt).not.toBeNull();
+        expect(log.length).toBeGreaterThan(0);
+        const after = await t.services.audit.list({ limit: 500 });
+        expect(after.some((e) => e.action === 'notice.announce_fail')).toBe(true);
+        // The new run compares with version 1 (a run of version 2 is not one before it).
+        expect(runs.find((r) => r.id !== secondId && r.finishedAt === null)?.sinceVersion).toBe(1);
+      } finally {
+        await t.close();
+        ({ t, admin } = main);
+        emails.splice(0, emails.length, ...main.emails);
       }
     });
   },

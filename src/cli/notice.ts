@@ -141,7 +141,7 @@ function versionCommands(cmd: Command): Command {
         async ({ services }) => {
           const a = await services.noticeAnnouncements.start(operator, version);
           console.log(
-            `queued: ${a.eligible} people to be told of version ${a.version} (announcement ${a.id}); the server's jobs runner mails them in batches`,
+            `queued: ${a.eligible} people to be told of version ${a.version}, changes since version ${a.sinceVersion} (announcement ${a.id}); the server's jobs runner mails them in batches`,
           );
         },
         { quiet: true },
@@ -162,7 +162,7 @@ function versionCommands(cmd: Command): Command {
           }
           for (const a of list) {
             console.log(
-              `version ${a.version}  started ${a.startedAt}  ${a.finishedAt ? `finished ${a.finishedAt}` : 'running'}  mailed ${a.mailed} of ${a.eligible}`,
+              `version ${a.version} (changes since ${a.sinceVersion})  started ${a.startedAt}  ${a.failedAt ? `failed ${a.failedAt}` : a.finishedAt ? `finished ${a.finishedAt}` : 'running'}  mailed ${a.mailed} of ${a.eligible}, skipped ${a.skipped}`,
             );
           }
         },

@@ -407,6 +407,12 @@ export interface NoticeAnnouncementsTable {
   mailed: ColumnType<string, number | undefined, number>;
   /** The last person's id the batches are done with. */
   after_subject: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The version whose notice the mail lists the changes since (migration 0039). */
+  since_version: ColumnType<number | null, number | null | undefined, never>;
+  /** People whose mail was refused and who were skipped (migration 0039). */
+  skipped: ColumnType<string, number | undefined, number>;
+  /** When its job gave up: the run is over without having told everyone (migration 0039). */
+  failed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** A person mailed of a version of the notice: once per version (migration 0032). */

@@ -1366,7 +1366,7 @@ export interface paths {
     put?: never;
     /**
      * Tell people of a material change of the notice by mail
-     * @description Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the version before it; otherwise 409 naming `version` (as when a run of that version is still going). Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to `/{lang}/notice`. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.
+     * @description Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the last version people were told of (one with a run that finished without failing; else version 1): the mail lists those changes. Otherwise 409 naming `version` (as when a run of that version is still going; a run whose job gave up is marked failed and no longer blocks). A person whose mail is refused is skipped and counted, and the run goes on. Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to `/{lang}/notice`. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.
      */
     post: operations['announceNoticeVersion'];
     delete?: never;
@@ -2145,6 +2145,12 @@ export interface components {
       eligible: number;
       /** @description People mailed by this run so far */
       mailed: number;
+      /** @description The version the mail lists the material changes since: the last one whose run finished without failing, else 1 */
+      sinceVersion: number;
+      /** @description People skipped because their mail was refused (counted in the access log by field) */
+      skipped: number;
+      /** @description When its job gave up: the run is over (finishedAt is set too) without having told everyone */
+      failedAt: string | null;
     };
     NoticeVersion: {
       version: number;

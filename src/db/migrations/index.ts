@@ -32,6 +32,7 @@ import * as m0031 from './0031_campaign_delivery.ts';
 import * as m0032 from './0032_notice_announcements.ts';
 import * as m0037 from './0037_campaign_start_retry.ts';
 import * as m0038 from './0038_relationship_ended_by.ts';
+import * as m0039 from './0039_notice_announce_runs.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -66,4 +67,5 @@ export const migrations: Record<string, Migration> = {
   '0032_notice_announcements': m0032,
   '0037_campaign_start_retry': m0037,
   '0038_relationship_ended_by': m0038,
+  '0039_notice_announce_runs': m0039,
 };

@@ -49,6 +49,12 @@ export interface Announcement {
   eligible: number;
   /** People mailed by this run so far. */
   mailed: number;
+  /** The version whose notice the mail lists the changes since (the last one announced, else 1). */
+  sinceVersion: number;
+  /** People skipped because their mail was refused (counted, never named). */
+  skipped: number;
+  /** When its job gave up: the run is over without having told everyone. */
+  failedAt: string | null;
 }
 
 export interface AnnounceDeps {
@@ -67,6 +73,32 @@ export interface AnnounceDeps {
 }
 
 const NIL = '00000000-0000-0000-0000-000000000000';
+
+/** Retries of a batch before its job gives up and the run is marked failed. */
+const ANNOUNCE_RETRIES = 8;
+
+/** A refused field as an audit code: `data.register`, `to` (letters, digits, `_`, one dot). */
+const fieldCode = (field: string): string =>
+  field
+    .split('.')
+    .slice(0, 2)
+    .map((p) => p.replace(/[^A-Za-z0-9_]/g, '_') || '_')
+    .join('.');
+
+/**
+ * The last version before `version` that people were told of: one with a run that finished
+ * without failing (a run still going, or one that failed, has not told everyone); else 1.
+ */
+const lastAnnounced = async (db: Kysely<Database>, version: number): Promise<number> => {
+  const row = await db
+    .selectFrom('notice_announcements')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .where('version', '<', version)
+    .where('finished_at', 'is not', null)
+    .where('failed_at', 'is', null)
+    .executeTakeFirst();
+  return row?.v ?? 1;
+};
 
 /** The people to be told of `version`, after `after` in id order: set-based, indexed by id. */
 const eligible = (db: Kysely<Database>, version: number, now: Date) =>
@@ -112,6 +144,9 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
     finished_at: Date | null;
     eligible: string | number;
     mailed: string | number;
+    since_version: number | null;
+    skipped: string | number;
+    failed_at: Date | null;
   }): Announcement => ({
     id: r.id,
     version: r.version,
@@ -120,20 +155,59 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
     finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
     eligible: Number(r.eligible),
     mailed: Number(r.mailed),
+    sinceVersion: r.since_version ?? r.version - 1,
+    skipped: Number(r.skipped),
+    failedAt: r.failed_at === null ? null : new Date(r.failed_at).toISOString(),
   });
 
-  /** The sections that changed in substance from the version before `version` to it. */
-  const materialSections = async (version: number): Promise<MaterialSection[]> => {
-    const changes = await versions.diff(version - 1, version);
+  /**
+   * The sections that changed in substance from `since` (default: the last version announced
+   * before `version`, else 1) to `version`.
+   */
+  const materialSections = async (version: number, since?: number): Promise<MaterialSection[]> => {
+    const from = since ?? (await lastAnnounced(db, version));
+    if (from >= version) {
+      return [];
+    }
+    const changes = await versions.diff(from, version);
     return MATERIAL_SECTIONS.filter((s) => changes.some((c) => c.section === s));
+  };
+
+  /** Marks `announcementId` failed (and so over) if it is still running; records it. */
+  const markFailed = async (announcementId: string): Promise<void> => {
+    await withTransaction(db, async (tx) => {
+      const now = clock.now();
+      const row = await tx
+        .updateTable('notice_announcements')
+        .set({ finished_at: now, failed_at: now })
+        .where('id', '=', announcementId)
+        .where('finished_at', 'is', null)
+        .returning(['version', 'mailed'])
+        .executeTakeFirst();
+      if (row) {
+        await audit.record(tx, {
+          actor: system,
+          action: 'notice.announce_fail',
+          data: { version: row.version, mailed: Number(row.mailed) },
+        });
+      }
+    });
   };
 
   const announceJob = defineJob({
     name: 'notice.announce',
     payload: z.strictObject({ announcementId: z.uuid() }),
-    retry: { limit: 8, backoffMs: 30_000 },
-    handler: async ({ announcementId }) => {
-      await runBatch(announcementId);
+    retry: { limit: ANNOUNCE_RETRIES, backoffMs: 30_000 },
+    handler: async ({ announcementId }, ctx) => {
+      try {
+        await runBatch(announcementId);
+      } catch (err) {
+        // The last attempt: the run is over, failed, so that a new run of the version can start.
+        if (ctx.attempt > ANNOUNCE_RETRIES) {
+          await markFailed(announcementId);
+        }
+        throw err;
+      }
     },
   });
 
@@ -164,18 +238,46 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
         [{ field: 'version', detail: 'the first version changes nothing' }],
       );
     }
-    const sections = await materialSections(version);
+    const since = await lastAnnounced(db, version);
+    const sections = await materialSections(version, since);
     if (sections.length === 0) {
       throw new AppError(
         'conflict',
-        `version ${version} changed nothing material since version ${version - 1} (purposes, legal bases, recipients, transfers, retention): there is nothing to tell`,
-        [{ field: 'version', detail: 'no material change since the previous version' }],
+        `version ${version} changed nothing material since version ${since}, the last one people were told of (purposes, legal bases, recipients, transfers, retention): there is nothing to tell`,
+        [{ field: 'version', detail: `no material change since version ${since}` }],
       );
     }
     const now = clock.now();
     const id = uuidv7();
     try {
       return await withTransaction(db, async (tx) => {
+        // A run whose job is gone (gave up, or its runner died on the last attempt) is over.
+        const dead = await tx
+          .updateTable('notice_announcements as n')
+          .set({ finished_at: now, failed_at: now })
+          .where('n.version', '=', version)
+          .where('n.finished_at', 'is', null)
+          .where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('jobs as j')
+                  .select('j.id')
+                  .where('j.name', '=', 'notice.announce')
+                  .where('j.state', 'in', ['queued', 'running'])
+                  .where(sql<boolean>`j.payload->>'announcementId' = n.id::text`),
+              ),
+            ),
+          )
+          .returning(['n.version', 'n.mailed'])
+          .execute();
+        for (const d of dead) {
+          await audit.record(tx, {
+            actor: system,
+            action: 'notice.announce_fail',
+            data: { version: d.version, mailed: Number(d.mailed) },
+          });
+        }
         const count = await eligible(tx, version, now)
           .select((eb) => eb.fn.countAll<string>().as('n'))
           .executeTakeFirstOrThrow();
@@ -187,6 +289,7 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
             started_at: now,
             started_by: actorLabel(actor),
             eligible: Number(count.n),
+            since_version: since,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -226,7 +329,7 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
     if (!version) {
       return;
     }
-    const sections = await materialSections(run.version);
+    const sections = await materialSections(run.version, run.since_version ?? run.version - 1);
     const languages = Object.keys(version.notice) as NoticeLang[];
     const fallback: NoticeLang = register.languages.find((l) => languages.includes(l)) ?? 'fi';
     const now = clock.now();
@@ -237,6 +340,45 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
       .limit(batchSize)
       .execute();
     let mailed = 0;
+    let skipped = 0;
+    const refused = new Set<string>();
+    const runVersion = run.version;
+    /** Records the person as told and puts the mail in the outbox, in one transaction. */
+    const claimAndMail = async (subjectId: string, email: string, lang: NoticeLang) => {
+      await withTransaction(db, async (tx) => {
+        const claimed = await tx
+          .insertInto('notice_announced')
+          .values({
+            version: runVersion,
+            subject_id: subjectId,
+            announcement_id: announcementId,
+            mailed_at: clock.now(),
+          })
+          .onConflict((oc) => oc.columns(['version', 'subject_id']).doNothing())
+          .returning('subject_id')
+          .executeTakeFirst();
+        if (!claimed) {
+          return; // told already, by another run
+        }
+        await deps.mail.sendMail(
+          {
+            to: email,
+            subjectId,
+            template: 'notice-changed',
+            locale: lang,
+            data: {
+              register: register.definition.register.name[lang],
+              link: `${deps.publicUrl}/${lang}/notice`,
+              version: runVersion,
+              date: version.date,
+              sections,
+            },
+          },
+          { db: tx },
+        );
+        mailed++;
+      });
+    };
     for (const { id: subjectId } of batch) {
       let contact: PersonContact;
       try {
@@ -252,56 +394,53 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
       }
       const lang: NoticeLang =
         contact.lang && languages.includes(contact.lang) ? contact.lang : fallback;
-      await withTransaction(db, async (tx) => {
-        const claimed = await tx
-          .insertInto('notice_announced')
-          .values({
-            version: run.version,
-            subject_id: subjectId,
-            announcement_id: announcementId,
-            mailed_at: clock.now(),
-          })
-          .onConflict((oc) => oc.columns(['version', 'subject_id']).doNothing())
-          .returning('subject_id')
-          .executeTakeFirst();
-        if (!claimed) {
-          return; // told already, by another run
+      try {
+        await claimAndMail(subjectId, contact.email, lang);
+      } catch (err) {
+        // This person's mail was refused (a bad address, or data the template refuses): skip
+        // them and go on; count it and the fields refused, never who or what value.
+        if (err instanceof AppError && err.code === 'validation_failed') {
+          skipped++;
+          for (const i of err.issues ?? []) {
+            refused.add(fieldCode(i.field));
+          }
+          continue;
         }
-        await deps.mail.sendMail(
-          {
-            to: contact.email as string,
-            subjectId,
-            template: 'notice-changed',
-            locale: lang,
-            data: {
-              register: register.definition.register.name[lang],
-              link: `${deps.publicUrl}/${lang}/notice`,
-              version: run.version,
-              date: version.date,
-              sections,
-            },
-          },
-          { db: tx },
-        );
-        mailed++;
-      });
+        throw err;
+      }
     }
     const last = batch.at(-1)?.id ?? null;
     await withTransaction(db, async (tx) => {
       const done = batch.length < batchSize;
+      // Compare and set: only the batch that read where the run stood moves it on and queues the
+      // next one. A batch run twice (a retry after its commit, a runner that lost its lease)
+      // finds the run moved and stops: one chain of jobs, not two.
       const updated = await tx
         .updateTable('notice_announcements')
         .set({
           mailed: sql<number>`mailed + ${mailed}`,
+          skipped: sql<number>`skipped + ${skipped}`,
           ...(last ? { after_subject: last } : {}),
           ...(done ? { finished_at: clock.now() } : {}),
         })
         .where('id', '=', announcementId)
         .where('finished_at', 'is', null)
-        .returning(['id'])
+        .where((eb) =>
+          run.after_subject === null
+            ? eb('after_subject', 'is', null)
+            : eb('after_subject', '=', run.after_subject),
+        )
+        .returning(['id', 'skipped'])
         .executeTakeFirst();
       if (!updated) {
         return;
+      }
+      if (skipped > 0) {
+        await audit.record(tx, {
+          actor: system,
+          action: 'notice.announce_skip',
+          data: { version: run.version, skipped, fields: [...refused].sort() },
+        });
       }
       if (!done) {
         await enqueue(tx, announceJob, { announcementId });
@@ -321,7 +460,11 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
       await audit.record(tx, {
         actor: system,
         action: 'notice.announce_finish',
-        data: { version: run.version, mailed: Number(exact.n) },
+        data: {
+          version: run.version,
+          mailed: Number(exact.n),
+          skipped: Number(updated.skipped),
+        },
       });
     });
   };

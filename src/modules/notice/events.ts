@@ -38,6 +38,7 @@ export const noticeEvents = [
     z.strictObject({
       version: auditData.count(),
       mailed: auditData.count(),
+      skipped: auditData.count(),
     }),
     {
       sv: (d) =>
@@ -45,6 +46,38 @@ export const noticeEvents = [
       fi: (d) =>
         `Lähetti ${d.mailed} henkilölle sähköpostitse tiedon tietosuojaselosteen versiosta ${d.version}`,
       en: (d) => `Mailed ${d.mailed} people of version ${d.version} of the privacy notice`,
+    },
+  ),
+  defineAuditEvent(
+    'notice.announce_skip',
+    z.strictObject({
+      version: auditData.count(),
+      skipped: auditData.count(),
+      /** The fields of the mail that were refused (`data.register`, `to`): never a value. */
+      fields: auditData.codes(),
+    }),
+    {
+      sv: (d) =>
+        `Hoppade över ${d.skipped} personer vars e-post om dataskyddsbeskrivningens version ${d.version} avvisades (${d.fields.join(', ')})`,
+      fi: (d) =>
+        `Ohitti ${d.skipped} henkilöä, joiden sähköposti tietosuojaselosteen versiosta ${d.version} hylättiin (${d.fields.join(', ')})`,
+      en: (d) =>
+        `Skipped ${d.skipped} people whose mail of version ${d.version} of the privacy notice was refused (${d.fields.join(', ')})`,
+    },
+  ),
+  defineAuditEvent(
+    'notice.announce_fail',
+    z.strictObject({
+      version: auditData.count(),
+      mailed: auditData.count(),
+    }),
+    {
+      sv: (d) =>
+        `Meddelandet om dataskyddsbeskrivningens version ${d.version} misslyckades efter ${d.mailed} e-postmeddelanden`,
+      fi: (d) =>
+        `Tietosuojaselosteen version ${d.version} tiedottaminen epäonnistui ${d.mailed} lähetetyn viestin jälkeen`,
+      en: (d) =>
+        `Telling people of version ${d.version} of the privacy notice failed after ${d.mailed} mails`,
     },
   ),
 ] as const;

@@ -42,6 +42,24 @@ const announcementSchema = z
       .int()
       .describe('People to be told when it started (those told of the version before left out)'),
     mailed: z.number().int().describe('People mailed by this run so far'),
+    sinceVersion: z
+      .number()
+      .int()
+      .describe(
+        'The version the mail lists the material changes since: the last one whose run finished without failing, else 1',
+      ),
+    skipped: z
+      .number()
+      .int()
+      .describe(
+        'People skipped because their mail was refused (counted in the access log by field)',
+      ),
+    failedAt: z
+      .string()
+      .nullable()
+      .describe(
+        'When its job gave up: the run is over (finishedAt is set too) without having told everyone',
+      ),
   })
   .meta({ id: 'NoticeAnnouncement' });
 
@@ -257,7 +275,7 @@ export function noticeStaffRoutes(
       security: [{ session: [] }, { bearer: [] }],
       summary: 'Tell people of a material change of the notice by mail',
       description:
-        "Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the version before it; otherwise 409 naming `version` (as when a run of that version is still going). Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to `/{lang}/notice`. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.",
+        "Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the last version people were told of (one with a run that finished without failing; else version 1): the mail lists those changes. Otherwise 409 naming `version` (as when a run of that version is still going; a run whose job gave up is marked failed and no longer blocks). A person whose mail is refused is skipped and counted, and the run goes on. Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to `/{lang}/notice`. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.",
       params: z.strictObject({ version: versionNumber }),
       body: z.strictObject({}).nullish(),
       response: {
