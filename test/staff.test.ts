@@ -1058,7 +1058,8 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       {
         name: 'tell people of a material change of the notice',
         method: 'POST',
-        // Two more versions, the latest changing the retention of the one before: announceable.
+        // Two more versions, the latest changing the retention of every one before it (and so of
+        // the last one people were told of, or the first): announceable.
         prepare: async () => {
           const db = t.db.handle.db;
           const latest =
@@ -1069,11 +1070,11 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
                 .orderBy('version', 'desc')
                 .executeTakeFirst()
             )?.version ?? 0;
-          const before = structuredClone(t.register.definition);
-          before.retention.rules[0]!.duration = 'P99Y';
+          const changed = structuredClone(t.register.definition);
+          changed.retention.rules[0]!.duration = 'P99Y';
           for (const [version, definition] of [
-            [latest + 1, before],
-            [latest + 2, t.register.definition],
+            [latest + 1, t.register.definition],
+            [latest + 2, changed],
           ] as const) {
             await db
               .insertInto('notice_versions')
