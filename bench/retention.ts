@@ -48,6 +48,7 @@ const USAGE = `usage: node --import tsx bench/retention.ts [options]
   --master-key <hex>   its master key (default: from bench/.work/<template>.json)
   --expired <n>        people made old enough to expire (default: a tenth of the population)
   --batch <n>          people per sweep batch (default 1000)
+  --concurrency <n>    sweep batches in flight at once (default: the sweep's own, 2)
   --baseline <s>       seconds of lookup load without a sweep (default 10)
   --connections <n>    concurrent lookup connections (default 10)
   --emails <n>         distinct known addresses the load cycles through (default 2000)
@@ -59,6 +60,7 @@ const opts = options(
     'master-key': { type: 'string' },
     expired: { type: 'string' },
     batch: { type: 'string' },
+    concurrency: { type: 'string' },
     baseline: { type: 'string' },
     connections: { type: 'string' },
     emails: { type: 'string' },
@@ -68,6 +70,7 @@ const opts = options(
 );
 const template = stringOption(opts.template) ?? 'rekisteri_bench_shared';
 const batch = intOption(opts.batch, 'batch', 1000);
+const concurrency = intOption(opts.concurrency, 'concurrency', 2);
 const baseline = intOption(opts.baseline, 'baseline', 10);
 const connections = intOption(opts.connections, 'connections', 10);
 const emailCount = intOption(opts.emails, 'emails', 2000);
@@ -220,9 +223,9 @@ try {
   await lookups(server, token, emails, 3);
   const before = await lookups(server, token, emails, baseline);
 
-  log(`the sweep, batches of ${fmt(batch)}, under the same load`);
+  log(`the sweep, batches of ${fmt(batch)}, ${concurrency} at once, under the same load`);
   const sweepStart = performance.now();
-  const sweep = rt.services.retention.sweep({ batchSize: batch });
+  const sweep = rt.services.retention.sweep({ batchSize: batch, concurrency });
   const during = await lookups(server, token, emails, 3600, sweep);
   const result = await sweep;
   const sweepSeconds = (performance.now() - sweepStart) / 1000;
@@ -275,6 +278,7 @@ try {
       people,
       expired,
       batch,
+      concurrency,
       connections,
       planSeconds,
       sweepSeconds,

@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { operator, subjectActor } from '../src/lib/actor.ts';
+import { retentionCommand } from '../src/cli/retention.ts';
 import { parseDefinition } from '../src/modules/definition/loader.ts';
 import { addDuration, expiryOf, financialYearEndOf } from '../src/modules/retention/index.ts';
 import type { RetentionFacts } from '../src/modules/subjects/index.ts';
@@ -344,10 +345,11 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     now = new Date('2047-01-02T10:00:00Z');
     expect((await services.retention.plan()).erase).toBe(5);
     // Killed after the second batch of two (the first holds `current`, who stays): three
-    // erased, two left.
+    // erased, two left. One lane, so that no third batch is in flight when it dies.
     await expect(
       services.retention.sweep({
         batchSize: 2,
+        concurrency: 1,
         afterBatch: (n) => {
           if (n === 2) {
             throw new Error('killed');
@@ -375,6 +377,57 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     );
     expect(journal.rows[0]?.n).toBe(5);
     expect(await erased(ids.current!)).toBe(false);
+  });
+
+  it('a sweep of two lanes killed half-way leaves each person erased whole or untouched, and the rerun finishes', async () => {
+    now = new Date('2070-03-02T10:00:00Z');
+    const people: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      people.push(await create({ identity: { firstName: 'Testi', lastName: `Kaksikaista${i}` } }));
+      await services.retention.endRelationship(operator, people[i]!, 'customer_relationship');
+    }
+    now = new Date('2077-01-02T10:00:00Z');
+    await expect(
+      services.retention.sweep({
+        batchSize: 2,
+        concurrency: 2,
+        afterBatch: (n) => {
+          if (n === 2) {
+            throw new Error('killed');
+          }
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const logged = async (id: string) =>
+      (
+        await sql<{ n: number }>`
+          select count(*)::int as n from audit_events
+           where action = 'subject.expire' and subject_id = ${id}`.execute(db.handle.db)
+      ).rows[0]?.n ?? 0;
+    const journalled = async (id: string) =>
+      (
+        await sql<{ n: number }>`
+          select count(*)::int as n from erasure_journal where subject_id = ${id}`.execute(
+          db.handle.db,
+        )
+      ).rows[0]?.n ?? 0;
+    let gone = 0;
+    for (const id of people) {
+      const e = await erased(id);
+      // Erased, journalled and logged together, or none of it: no half-done person.
+      expect(await logged(id)).toBe(e ? 1 : 0);
+      expect(await journalled(id)).toBe(e ? 1 : 0);
+      gone += e ? 1 : 0;
+    }
+    // The kill stopped further batches: some people are left for the rerun.
+    expect(gone).toBeGreaterThan(0);
+    expect(gone).toBeLessThan(people.length);
+    const rerun = await services.retention.sweep({ batchSize: 2, concurrency: 2 });
+    expect(rerun).toMatchObject({ erased: people.length - gone, complete: true });
+    for (const id of people) {
+      expect(await erased(id)).toBe(true);
+      expect(await logged(id)).toBe(1);
+    }
   });
 
   it('two sweeps at once share the work: each person is erased and logged once', async () => {
@@ -964,5 +1017,29 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
        group by action`.execute(db.handle.db);
     expect(logged.rows).toEqual([{ action: 'subject.expire', n: 3 }]);
     expect((await services.audit.verify()).ok).toBe(true);
+  });
+});
+
+describe('rekisteri retention sweep: its options', () => {
+  const parse = async (args: string[]) => {
+    const cmd = retentionCommand();
+    let err = '';
+    for (const c of [cmd, ...cmd.commands]) {
+      c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: () => undefined });
+    }
+    // A parse stops at the options, before any database opens: the action never runs here.
+    const sweep = cmd.commands.find((c) => c.name() === 'sweep');
+    sweep?.action(() => undefined);
+    await cmd.parseAsync(['sweep', ...args], { from: 'user' }).catch(() => undefined);
+    return { err, opts: sweep?.opts() ?? {} };
+  };
+
+  it('takes --concurrency from 1 to 8 and refuses anything else, naming the option', async () => {
+    expect((await parse(['--concurrency', '3'])).opts).toMatchObject({ concurrency: 3 });
+    expect((await parse([])).opts).toMatchObject({ concurrency: 2, batch: 1000 });
+    for (const bad of ['0', '9', '-1', '1.5', 'two', '']) {
+      const r = await parse(['--concurrency', bad]);
+      expect(r.err, bad).toMatch(/--concurrency <n>.*expected a whole number from 1 to 8/);
+    }
   });
 });

@@ -22,6 +22,14 @@ const batch = (v: string): number => {
   return n;
 };
 
+const lanes = (v: string): number => {
+  const n = /^\d$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= 8)) {
+    throw new InvalidArgumentError('expected a whole number from 1 to 8');
+  }
+  return n;
+};
+
 export function retentionCommand(): Command {
   const cmd = new Command('retention').description(
     'Retention: what the next sweep would delete and why, and the sweep itself',
@@ -81,10 +89,14 @@ export function retentionCommand(): Command {
     .command('sweep')
     .description('Delete what has expired now, in batches (the daily job does the same)')
     .option('--batch <n>', 'people per batch (1–10000)', batch, 1000)
-    .action(async (opts: { batch: number }) => {
+    .option('--concurrency <n>', 'batches in flight at once (1–8)', lanes, 2)
+    .action(async (opts: { batch: number; concurrency: number }) => {
       await withRuntime(
         async ({ services, keys }) => {
-          const r = await services.retention.sweep({ batchSize: opts.batch });
+          const r = await services.retention.sweep({
+            batchSize: opts.batch,
+            concurrency: opts.concurrency,
+          });
           await keys.clean();
           console.log(
             `erased ${r.erased} people (${r.heldRecords} with a legal hold's categories kept), deleted ${r.categoriesDeleted} categories of others, ${r.categoriesHeld} kept by legal holds, in ${r.batches} batches`,

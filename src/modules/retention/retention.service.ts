@@ -70,6 +70,12 @@ export interface SweepOptions {
   batchSize?: number;
   /** Stop after this many batches (the rest waits for the next run). */
   maxBatches?: number;
+  /**
+   * Batches in flight at once, each in its own transaction on its own connection (default 2).
+   * Their people never overlap: each batch is its own slice of the candidates, and a person
+   * another transaction holds is skipped. On the embedded database they run one after another.
+   */
+  concurrency?: number;
   /** Called after each committed batch; what it throws stops the sweep (tests: a crash). */
   afterBatch?: (n: number) => void;
 }
@@ -350,19 +356,41 @@ export function createRetentionService(deps: RetentionDeps) {
       // what another sweep took meanwhile, or a write made since, is seen.
       const all = await subjects.retention.candidates(b);
       const size = opts.batchSize ?? 1000;
-      for (let i = 0; i < all.length; i += size) {
-        if (opts.maxBatches !== undefined && total.batches >= opts.maxBatches) {
-          total.complete = false;
-          break;
+      // Lanes take the next slice as they finish one, so the database writes one batch while
+      // this process decides the next. A failure stops every lane from starting another batch;
+      // the sweep answers once the batches in flight have settled.
+      let next = 0;
+      let started = 0;
+      let failed = false;
+      const lane = async (): Promise<void> => {
+        while (!failed && next < all.length) {
+          if (opts.maxBatches !== undefined && started >= opts.maxBatches) {
+            total.complete = false;
+            return;
+          }
+          const slice = all.slice(next, next + size);
+          next += size;
+          started++;
+          try {
+            const outcome = await subjects.retention.expireBatch(slice, decide);
+            total.batches++;
+            total.erased += outcome.erased;
+            total.heldRecords += outcome.heldRecords;
+            total.categoriesDeleted += outcome.categoriesDeleted;
+            total.categoriesHeld += outcome.categoriesHeld;
+            total.skipped += outcome.skipped;
+            opts.afterBatch?.(total.batches);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
         }
-        const outcome = await subjects.retention.expireBatch(all.slice(i, i + size), decide);
-        total.batches++;
-        total.erased += outcome.erased;
-        total.heldRecords += outcome.heldRecords;
-        total.categoriesDeleted += outcome.categoriesDeleted;
-        total.categoriesHeld += outcome.categoriesHeld;
-        total.skipped += outcome.skipped;
-        opts.afterBatch?.(total.batches);
+      };
+      const lanes = Math.max(1, Math.min(opts.concurrency ?? 2, 8));
+      const settled = await Promise.allSettled(Array.from({ length: lanes }, lane));
+      const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) {
+        throw failure.reason;
       }
       total.kept = restricted > 0 ? [{ reason: 'restricted', people: restricted }] : [];
       return total;
