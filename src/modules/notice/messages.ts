@@ -103,6 +103,8 @@ export interface NoticeMessages {
   notObliged: string;
   consequences: string;
   requirementIntro: string;
+  /** A purpose whose data all come from other sources: Art. 13(2)(e) does not apply. */
+  notFromYou: string;
   noAutomated: string;
   automatedIntro: string;
   logic: string;
@@ -283,6 +285,8 @@ const sv: NoticeMessages = {
   consequences: 'Om du inte lämnar dem',
   requirementIntro:
     'För varje ändamål: om det är ett lagstadgat eller avtalsenligt krav att lämna uppgifterna eller ett krav för att ingå avtal, om du är skyldig att lämna dem och vad som följer om du inte gör det.',
+  notFromYou:
+    'Uppgifterna samlas inte in från dig utan från andra källor, så du behöver inte lämna dem.',
   noAutomated:
     'Vi fattar inga beslut som enbart grundar sig på automatiserad behandling, inbegripet profilering, och som har rättsliga följder för dig eller på liknande sätt i betydande grad påverkar dig.',
   automatedIntro:
@@ -472,6 +476,8 @@ const fi: NoticeMessages = {
   consequences: 'Jos et anna niitä',
   requirementIntro:
     'Kunkin käyttötarkoituksen osalta: onko tietojen antaminen lakisääteinen tai sopimukseen perustuva vaatimus tai sopimuksen tekemisen edellytys, oletko velvollinen antamaan tiedot ja mitä seuraa, jos et anna niitä.',
+  notFromYou:
+    'Tietoja ei kerätä sinulta vaan muista lähteistä, joten sinun ei tarvitse antaa niitä.',
   noAutomated:
     'Emme tee päätöksiä, jotka perustuvat pelkästään automaattiseen käsittelyyn, kuten profilointiin, ja joilla on sinua koskevia oikeusvaikutuksia tai jotka vaikuttavat sinuun vastaavalla tavalla merkittävästi.',
   automatedIntro:
@@ -659,6 +665,8 @@ const en: NoticeMessages = {
   consequences: 'If you do not provide them',
   requirementIntro:
     'For each purpose: whether providing the data is a statutory or contractual requirement or a requirement to enter into a contract, whether you are obliged to provide them, and what follows if you do not.',
+  notFromYou:
+    'The data are not collected from you but from other sources, so you need not provide them.',
   noAutomated:
     'We make no decisions based solely on automated processing, including profiling, that produce legal effects concerning you or similarly significantly affect you.',
   automatedIntro:
