@@ -15,6 +15,10 @@ export interface NoticeMessages {
   intro: (controller: string, register: string) => string;
   version: string;
   publishedVersion: (n: number, date: string) => string;
+  /** Above a frozen version's page: which version it is, and that it is as it was published. */
+  frozenVersion: (n: number, date: string) => string;
+  /** The link from a frozen version to the notice in force. */
+  inForce: string;
   generated: string;
   unanswered: string;
   notApplicable: string;
@@ -153,6 +157,9 @@ const sv: NoticeMessages = {
     `Här berättar ${c} hur personuppgifterna i registret ”${r}” behandlas och vilka rättigheter du har (artiklarna 13 och 14 i dataskyddsförordningen).`,
   version: 'Version',
   publishedVersion: (n, d) => `version ${n}, daterad ${d}`,
+  frozenVersion: (n, d) =>
+    `Detta är dataskyddsbeskrivningen i version ${n}, daterad ${d}, så som den publicerades. Den kan ha ändrats sedan dess.`,
+  inForce: 'Den gällande dataskyddsbeskrivningen',
   generated: 'Skapad ur registerbeskrivningen',
   unanswered: 'Registerbeskrivningen säger inget om detta ännu.',
   notApplicable: 'Gäller inte detta register.',
@@ -343,6 +350,9 @@ const fi: NoticeMessages = {
     `Tässä ${c} kertoo, miten rekisterin ”${r}” henkilötietoja käsitellään ja mitä oikeuksia sinulla on (tietosuoja-asetuksen 13 ja 14 artikla).`,
   version: 'Versio',
   publishedVersion: (n, d) => `versio ${n}, päivätty ${d}`,
+  frozenVersion: (n, d) =>
+    `Tämä on tietosuojaselosteen versio ${n}, päivätty ${d}, sellaisena kuin se julkaistiin. Selostetta on voitu muuttaa sen jälkeen.`,
+  inForce: 'Voimassa oleva tietosuojaseloste',
   generated: 'Laadittu rekisterin määrittelystä',
   unanswered: 'Rekisterin määrittely ei vielä kerro tätä.',
   notApplicable: 'Ei koske tätä rekisteriä.',
@@ -533,6 +543,9 @@ const en: NoticeMessages = {
     `${c} tells here how the personal data in the register “${r}” are processed and what rights you have (Articles 13 and 14 of the General Data Protection Regulation).`,
   version: 'Version',
   publishedVersion: (n, d) => `version ${n}, dated ${d}`,
+  frozenVersion: (n, d) =>
+    `This is version ${n} of the privacy notice, dated ${d}, as it was published. It may have changed since.`,
+  inForce: 'The privacy notice in force',
   generated: 'Made from the register definition',
   unanswered: 'The register definition does not say this yet.',
   notApplicable: 'Does not apply to this register.',
