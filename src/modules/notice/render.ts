@@ -245,8 +245,8 @@ export function blocksOfMarkdown(markdown: string): NoticeBlock[] {
         blocks.push({
           kind: 'pairs',
           items: pairs.map((p) => ({
-            term: unescapeMarkdown(p![1]!),
-            text: unescapeMarkdown(p![2]!),
+            term: unescapeMarkdown(p[1]!),
+            text: unescapeMarkdown(p[2]!),
           })),
         });
         continue;
