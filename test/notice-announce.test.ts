@@ -283,13 +283,20 @@ describe.each(DATABASES)(
       const fiMail = mailsTo(fi.email)[0]!.mail;
       expect(fiMail.subject).toBe('Tietosuojaselosteemme on muuttunut');
       expect(fiMail.text).toContain('versio 4, päivätty 2026-02-01');
-      expect(fiMail.text).toContain('tietojen säilytysajat');
-      expect(fiMail.text).toContain(`${t.services.publicUrl}/fi/notice`);
+      // In words, only what changed (the retention), and the link to version 4 as published.
+      expect(fiMail.text).toContain('- säilytysajat: kuinka kauan säilytämme tietoja');
+      expect(fiMail.text).not.toContain('käyttötarkoitukset:');
+      expect(fiMail.text).not.toContain('vastaanottajat:');
+      expect(fiMail.text).toContain(`${t.services.publicUrl}/fi/notice/versions/4\n`);
       const svMail = mailsTo(sv.email)[0]!.mail;
       expect(svMail.subject).toBe('Vi har ändrat vår dataskyddsbeskrivning');
-      expect(svMail.text).toContain(`${t.services.publicUrl}/sv/notice`);
+      expect(svMail.text).toContain('- lagringstiderna: hur länge vi sparar uppgifterna');
+      expect(svMail.text).toContain(`${t.services.publicUrl}/sv/notice/versions/4\n`);
+      expect(svMail.html).toContain(`href="${t.services.publicUrl}/sv/notice/versions/4"`);
       // No language of their own: the notice's main language (the demo's is Finnish).
-      expect(mailsTo(plain.email)[0]!.mail.text).toContain(`${t.services.publicUrl}/fi/notice`);
+      expect(mailsTo(plain.email)[0]!.mail.text).toContain(
+        `${t.services.publicUrl}/fi/notice/versions/4\n`,
+      );
       // The person without an address is not among those told.
       const told = await t.db.handle.db
         .selectFrom('notice_announced')
@@ -344,6 +351,86 @@ describe.each(DATABASES)(
       for (const who of [fi, sv, plain, late]) {
         expect(logged).not.toContain(who.email);
       }
+    });
+
+    it('says in words which of the purposes, bases, recipients, transfers and retention changed, and links to the version as published', async () => {
+      // Version 5: b2b marketing's legitimate interest (its basis) and a recipient's name change.
+      await publishFrom((d) => {
+        d.retention.rules[0]!.duration = 'P7Y';
+        const b2b = d.purposes.find((p) => p.id === 'b2b_marketing')!;
+        b2b.legitimateInterest = {
+          sv: 'Ett nytt intresse.',
+          fi: 'Uusi etu.',
+          en: 'A new interest.',
+        };
+        d.recipients[0]!.name = 'Toinen Toimittaja Oy';
+      }, 'f'.repeat(64));
+      const en = await person('Englanti', { language: 'en' });
+      const started = await announce(5);
+      expect(started.statusCode, started.body).toBe(202);
+      expect(started.json<{ sinceVersion: number }>().sinceVersion).toBe(4);
+      await drain();
+      const mail = mailsTo(en.email)[0]!.mail;
+      expect(mail.text).toContain('version 5, dated 2026-02-01');
+      expect(mail.text).toContain('- the legal bases: why we may process the data');
+      expect(mail.text).toContain(
+        '- the recipients: to whom we disclose the data, or who processes it for us',
+      );
+      // Not what did not change since version 4 (the purposes themselves, transfers, retention).
+      expect(mail.text).not.toContain('the purposes:');
+      expect(mail.text).not.toContain('the transfers');
+      expect(mail.text).not.toContain('the retention');
+      const link = `${t.services.publicUrl}/en/notice/versions/5`;
+      expect(mail.text).toContain(`Read the notice as version 5 says it:\n${link}\n`);
+
+      // The link opens version 5 as it was published (frozen: "# en" here), in English, with a
+      // line saying which version it is and a link to the notice in force; no sign-in.
+      const page = await t.app.inject({ url: '/en/notice/versions/5' });
+      expect(page.statusCode, page.body).toBe(200);
+      expect(page.headers['content-type']).toContain('text/html');
+      expect(page.body).toContain('<html lang="en">');
+      expect(page.body).toContain('<h1>en</h1>');
+      expect(page.body).toContain(
+        'This is version 5 of the privacy notice, dated 2026-02-01, as it was published.',
+      );
+      expect(page.body).toContain('href="/en/notice"');
+      expect(page.body).toContain('href="/fi/notice/versions/5"');
+      expect(page.body).not.toContain('<script');
+      const fi = await t.app.inject({ url: '/fi/notice/versions/5' });
+      expect(fi.body).toContain('Tämä on tietosuojaselosteen versio 5, päivätty 2026-02-01');
+    });
+
+    it('shows a published version as it was frozen, and refuses a bad or unknown one', async () => {
+      // Version 2 was published from the definition running now: its page says what the live
+      // notice says, section by section.
+      const live = await t.app.inject({ url: '/fi/notice' });
+      const frozen = await t.app.inject({ url: '/fi/notice/versions/2' });
+      expect(frozen.statusCode, frozen.body).toBe(200);
+      const headings = (html: string) =>
+        [...html.matchAll(/<h([1-3])>([^<]*)<\/h\1>/g)].map((m) => m[2]);
+      expect(headings(live.body).length).toBeGreaterThan(10);
+      expect(headings(frozen.body)).toEqual(headings(live.body));
+      const text = (html: string) =>
+        html
+          .replace(/<style>[\s\S]*?<\/style>/, '')
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ');
+      // Every term of the live page's lists is there, as text (no Markdown escapes left).
+      const terms = [...live.body.matchAll(/<dt>([^<]*)<\/dt>/g)].map((m) => m[1]!);
+      expect(terms.length).toBeGreaterThan(10);
+      for (const term of terms) {
+        expect(frozen.body, term).toContain(`<dt>${term}</dt>`);
+      }
+      expect(text(frozen.body)).not.toMatch(/\\[-*_#.[\]()|<>]/);
+      // Bad input: a version that is not a number is refused naming it; an unknown one is 404.
+      const bad = await t.app.inject({ url: '/fi/notice/versions/latest' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toContain('version');
+      const none = await t.app.inject({ url: '/fi/notice/versions/999' });
+      expect(none.statusCode).toBe(404);
+      expect(none.body).toContain('version');
+      const zero = await t.app.inject({ url: '/fi/notice/versions/0' });
+      expect(zero.statusCode).toBe(400);
     });
   },
 );
@@ -454,7 +541,7 @@ describe.each(DATABASES)(
         const got = smtp.received.filter((r) => r.rcpt.includes(e));
         expect(got, e).toHaveLength(1);
         expect(got[0]!.mail.text).toContain('versio 3');
-        expect(got[0]!.mail.text).toContain('tietojen säilytysajat');
+        expect(got[0]!.mail.text).toContain('säilytysajat: kuinka kauan säilytämme tietoja');
       }
       // Version 4, wording only since version 3 (now told of): nothing to tell, naming version 3.
       await publishFrom((d) => {

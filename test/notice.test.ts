@@ -410,6 +410,96 @@ describe('a register published in Finnish only, silent on some items', () => {
   });
 });
 
+describe('whether providing the data is required (Art. 13(2)(e)): asked only of data collected from the person', async () => {
+  const demo = await loadDefinition(join(EXAMPLES, 'demo.yaml'));
+  /** The demo without `requirement` on the newsletter and the analytics, `change` applied. */
+  const silentOn = (change: (d: RegisterDefinition) => void = () => {}) => {
+    const def = structuredClone(demo.definition);
+    for (const p of def.purposes) {
+      if (p.id === 'newsletter' || p.id === 'analytics') {
+        delete p.requirement;
+      }
+    }
+    change(def);
+    return def;
+  };
+  const asked = (def: RegisterDefinition) =>
+    noticeGaps(def)
+      .filter((g) => g.item === 'requirement')
+      .map((g) => def.purposes[Number(/\[(\d+)\]/.exec(g.path)?.[1])]?.id);
+  const requirementSection = (def: RegisterDefinition) => {
+    const service = createNoticeService({
+      register: { ...demo, definition: def },
+      publicUrl: 'https://portal.example.com',
+    });
+    const text = pageText(service.page('en'));
+    return text.slice(text.indexOf('Must you give the data?'), text.indexOf('Profiling ('));
+  };
+
+  it('asks it of a purpose whose data the person gives, or whose use of the website is observed', () => {
+    // The newsletter's identity, contact and marketing come from the person; the analytics
+    // purpose's device and analytics are collected automatically from their visit.
+    const def = silentOn();
+    expect(asked(def)).toEqual(['newsletter', 'analytics']);
+    for (const g of noticeGaps(def).filter((x) => x.item === 'requirement')) {
+      expect(g.message).toContain('(Art. 13(2)(e))');
+    }
+    expect(requirementSection(def)).toMatch(/Web analytics and personalised content\s+not stated/);
+  });
+
+  it('does not ask it of a purpose whose categories all come from other sources (Art. 14)', () => {
+    // The device and analytics data bought from a partner instead: nothing of the analytics
+    // purpose is collected from the person, so there is nothing they could be obliged to give.
+    const def = silentOn((d) => {
+      const automatic = d.sources.find((s) => s.id === 'automatic')!;
+      automatic.kind = 'partner';
+    });
+    expect(asked(def)).toEqual(['newsletter']);
+    // The notice says why instead of "not stated", in each language.
+    const section = requirementSection(def);
+    expect(section).toContain(noticeMessages.en.notFromYou);
+    expect(section).toMatch(/Newsletter and offers by e-mail\s+not stated/);
+    expect(section).not.toMatch(/Web analytics and personalised content\s+not stated/);
+    const fi = pageText(
+      createNoticeService({
+        register: { ...demo, definition: def },
+        publicUrl: 'https://portal.example.com',
+      }).page('fi'),
+    );
+    expect(fi).toContain(noticeMessages.fi.notFromYou);
+    // The check is clean once the purpose collected from the person answers it.
+    const answered = structuredClone(def);
+    answered.purposes.find((p) => p.id === 'newsletter')!.requirement = structuredClone(
+      demo.definition.purposes.find((p) => p.id === 'newsletter')!.requirement,
+    );
+    expect(asked(answered)).toEqual([]);
+  });
+
+  it('asks it where no source is given for a category (collection from the person cannot be ruled out)', () => {
+    const def = silentOn((d) => {
+      for (const s of d.sources) {
+        s.categories = s.categories.filter((c) => c !== 'device' && c !== 'analytics');
+      }
+    });
+    expect(asked(def)).toEqual(['newsletter', 'analytics']);
+  });
+
+  it('asks it where a purpose mixes other sources with data the person gives', () => {
+    // b2b marketing: organisation and social from the trade register and LinkedIn, but identity
+    // and contact from the person too.
+    const def = silentOn((d) => {
+      delete d.purposes.find((p) => p.id === 'b2b_marketing')!.requirement;
+    });
+    expect(asked(def)).toEqual(['newsletter', 'b2b_marketing', 'analytics']);
+    const only = silentOn((d) => {
+      const b2b = d.purposes.find((p) => p.id === 'b2b_marketing')!;
+      delete b2b.requirement;
+      b2b.categories = ['organisation', 'social'];
+    });
+    expect(asked(only)).toEqual(['newsletter', 'analytics']);
+  });
+});
+
 describe('rekisteri check, notice and records (CLI)', () => {
   const cli = (...args: string[]) =>
     exec(process.execPath, [join(ROOT, 'bin/rekisteri.js'), ...args], { cwd: ROOT }).then(

@@ -903,6 +903,108 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     expect(await search('Kahvipaahtimo')).not.toContain(id);
   });
 
+  it('as an attacker: a person whose address a hold keeps for billing is not found by it under another purpose, as an unknown address', async () => {
+    now = new Date('2190-03-02T10:00:00Z');
+    const address = `testi.pidatetty.${randomBytes(4).toString('hex')}@example.fi`;
+    const id = await create({
+      identity: { firstName: 'Testi', lastName: 'Pidatetty' },
+      contact: { email: address },
+      orders: { orderCount: 1, paymentMethod: 'invoice' },
+    });
+    now = new Date('2190-06-01T10:00:00Z');
+    await services.retention.endRelationship(operator, id, 'customer_relationship');
+    // A later order is booked for billing: the vouchers' hold on identity and contact runs to the
+    // end of 2197, the orders' own rule too.
+    now = new Date('2191-03-01T10:00:00Z');
+    await services.subjects.updateSubject(operator, id, {
+      purpose: 'billing',
+      source: 'subject',
+      values: { orders: { orderCount: 2 } },
+    });
+    // 2 January 2197: identity's and contact's rules have ended (the end of 2196); the holds keep
+    // them in place for billing only; the orders live on for every purpose using them.
+    now = new Date('2197-01-02T10:00:00Z');
+    await services.retention.sweep();
+    expect(await categoriesOf(id)).toEqual(['contact', 'identity', 'orders']);
+    const held = await sql<{ category: string; purpose: string }>`select distinct category, purpose
+      from subject_category_holds where subject_id = ${id} order by category`.execute(db.handle.db);
+    expect(held.rows).toEqual([
+      { category: 'contact', purpose: 'billing' },
+      { category: 'identity', purpose: 'billing' },
+    ]);
+
+    const key = (
+      await services.apiKeys.createApiKey(operator, {
+        name: 'attacker',
+        purposes: ['customer_relationship', 'barista_courses', 'billing'],
+        actions: ['read'],
+      })
+    ).token;
+    const get = (query: string) =>
+      app.inject({
+        method: 'GET',
+        url: `/api/v1/subjects?${query}`,
+        headers: { authorization: `Bearer ${key}` },
+      });
+    const unknown = `nobody.${randomBytes(4).toString('hex')}@example.fi`;
+    for (const purpose of ['barista_courses', 'customer_relationship']) {
+      for (const email of [address, address.toUpperCase()]) {
+        const a = await get(`purpose=${purpose}&email=${encodeURIComponent(email)}`);
+        const b = await get(`purpose=${purpose}&email=${encodeURIComponent(unknown)}`);
+        // Status and body exactly as for an address nobody has.
+        expect(a.statusCode, `${purpose} ${a.body}`).toBe(200);
+        expect(a.statusCode).toBe(b.statusCode);
+        expect(a.body).toBe(b.body);
+        expect(a.json()).toEqual({ items: [], nextCursor: null });
+      }
+    }
+    // Listing everyone: a purpose that sees nothing of the person does not list them; the
+    // customer relationship still sees the live orders, and lists them with those only.
+    const list = async (purpose: string) => {
+      const found: Array<{ id: string; categories: Record<string, unknown> }> = [];
+      let cursor: string | null = null;
+      do {
+        const res = await get(
+          `purpose=${purpose}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        expect(res.statusCode, res.body).toBe(200);
+        const page = res.json<{
+          items: Array<{ id: string; categories: Record<string, unknown> }>;
+          nextCursor: string | null;
+        }>();
+        found.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return found.find((v) => v.id === id);
+    };
+    expect(await list('barista_courses')).toBeUndefined();
+    expect(Object.keys((await list('customer_relationship'))?.categories ?? {})).toEqual([
+      'orders',
+    ]);
+    // Under the hold's own purpose the lookup works, with the held values.
+    const billing = await get(`purpose=billing&email=${encodeURIComponent(address)}`);
+    expect(billing.statusCode, billing.body).toBe(200);
+    const items = billing.json<{
+      items: Array<{
+        id: string;
+        categories: Record<string, Record<string, { value: unknown }>>;
+      }>;
+    }>().items;
+    expect(items.map((v) => v.id)).toEqual([id]);
+    expect(items[0]?.categories.contact?.email?.value).toBe(address);
+    expect(Object.keys(items[0]?.categories ?? {}).sort()).toEqual([
+      'contact',
+      'identity',
+      'orders',
+    ]);
+    // A data subject's request still reaches them (their own data, whatever purpose keeps it).
+    expect(await services.subjects.matchForRequest(operator, { email: address })).toEqual([id]);
+    // Bad input is refused naming the field, as for anyone.
+    const bad = await get('purpose=barista_courses&email=not-an-address');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('email');
+  });
+
   it('ends or resumes a relationship only under a purpose the person has data under, and resumes only under the purpose that ended it', async () => {
     now = new Date('2170-01-10T10:00:00Z');
     const customer = await create({

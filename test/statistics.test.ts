@@ -13,6 +13,7 @@ import {
   MIN_GROUP,
   suppressLinked,
   suppressOne,
+  suppressOverlapping,
   safeSum,
   suppressPartition,
   suppressTotal,
@@ -131,6 +132,106 @@ describe('suppression, attacked', () => {
       }
     }
     expect(leaks).toEqual([]);
+  });
+});
+
+/**
+ * The attacker against overlapping groups who assumes any one of them may be a subset of another
+ * (a purpose that only writes one category): every total up to `maxTotal` and every three counts
+ * of it, grouped by what `rule` shows; among the triples of a group consistent with "i within j",
+ * a count, the people outside it, or the difference j − i of 1 to 4 that has a single possible
+ * value is revealed.
+ */
+function subsetLeaks(
+  rule: (counts: readonly number[], total: number) => Shown[],
+  maxTotal: number,
+): string[] {
+  const byOutput = new Map<string, number[][]>();
+  for (let total = 0; total <= maxTotal; total++) {
+    for (let a = 0; a <= total; a++) {
+      for (let b = 0; b <= total; b++) {
+        for (let c = 0; c <= total; c++) {
+          const key = JSON.stringify([suppressTotal(total), ...rule([a, b, c], total)]);
+          let list = byOutput.get(key);
+          if (!list) {
+            list = [];
+            byOutput.set(key, list);
+          }
+          list.push([total, a, b, c]);
+        }
+      }
+    }
+  }
+  const leaks: string[] = [];
+  const isSmall = (n: number) => n >= 1 && n < MIN_GROUP;
+  const check = (output: string, what: string, values: number[]) => {
+    if (values.some(isSmall) && new Set(values).size === 1) {
+      leaks.push(`${output}: ${what} is ${values[0]}`);
+    }
+  };
+  for (const [output, tuples] of byOutput) {
+    for (let i = 1; i <= 3; i++) {
+      check(
+        output,
+        `count ${i}`,
+        tuples.map((t) => t[i]!),
+      );
+      check(
+        output,
+        `outside ${i}`,
+        tuples.map((t) => t[0]! - t[i]!),
+      );
+      for (let j = 1; j <= 3; j++) {
+        if (i === j) {
+          continue;
+        }
+        // The attacker's hypothesis: group i lies within group j.
+        const consistent = tuples.filter((t) => t[j]! >= t[i]!);
+        if (consistent.length > 0) {
+          check(
+            output,
+            `${j} − ${i}`,
+            consistent.map((t) => t[j]! - t[i]!),
+          );
+        }
+      }
+    }
+  }
+  return leaks;
+}
+
+describe('overlapping groups (categories, purposes and sources), attacked as subsets', () => {
+  it('a purpose that only writes one category, 2 short of it: neither is shown beside the other', () => {
+    // 1164 people have orders, 1162 of them written for billing (the only purpose writing orders):
+    // shown alone each, 1164 − 1162 = 2 people whose orders were not written for billing.
+    expect([suppressOne(1164, 2000), suppressOne(1162, 2000)]).toEqual([1164, 1162]);
+    expect(suppressOverlapping([1164, 1162, 800, 0], 2000)).toEqual(['hidden', 'hidden', 800, 0]);
+    // Equal counts (nobody in one but not the other) are shown, as a 0 would be.
+    expect(suppressOverlapping([1164, 1164], 2000)).toEqual([1164, 1164]);
+    // A count hidden already (4 short of the total) shows no number, so it hides no neighbour.
+    expect(suppressOverlapping([1996, 1994], 2000)).toEqual(['hidden', 1994]);
+    expect(suppressOverlapping([2000, 1996], 2000)).toEqual([2000, 'hidden']);
+  });
+
+  it('the old rule (each against the total only) gives the difference away; the family rule does not', () => {
+    const old = (counts: readonly number[], total: number) =>
+      counts.map((c) => suppressOne(c, total));
+    expect(subsetLeaks(old, 30).length).toBeGreaterThan(0);
+    expect(subsetLeaks(suppressOverlapping, 30)).toEqual([]);
+  }, 60_000);
+
+  it('the documented boundary: a sum of groups, and groups of other sections, are not compared', () => {
+    // Two sources no person has both of (the attacker may know it): 100 + 40 of 143 people, so 3
+    // came from neither. Each pair differs by 5 or more, so both are shown: sums are not compared.
+    expect(suppressOverlapping([100, 40], 143)).toEqual([100, 40]);
+    // A permission state and a purpose count the same people but are suppressed apart: 10 grant
+    // the newsletter, 12 have data for it, and both are shown (12 − 10 = 2).
+    expect(suppressLinked([[10, 0, 0, 0, 0, 90]], 100)).toEqual([[10, 0, 0, 0, 0, 90]]);
+    expect(suppressOverlapping([12], 100)).toEqual([12]);
+    // Request types and request states: 21 erasures, 23 requests in progress; if every erasure is
+    // in progress, 2 other requests are. Both breakdowns are shown whole.
+    expect(suppressPartition([31, 21], 52)).toEqual([31, 21]);
+    expect(suppressPartition([29, 23], 52)).toEqual([29, 23]);
   });
 });
 
@@ -443,6 +544,52 @@ describe.each(DATABASES)('statistics on %s', (kind) => {
       expect((await get(url, {})).statusCode).toBe(401);
     }
     expect((await views()).length).toBe(before);
+  });
+
+  it('as an attacker: a category minus the one purpose writing it does not give the people written otherwise', async () => {
+    // 10 more customers with orders; the orders of 7 of them are then written for billing (the
+    // only purpose writing orders here): orders 10, billing 7, and 10 − 7 = 3.
+    const withOrders: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      withOrders.push(
+        (
+          await newSubjectVia(t.services, {
+            values: { ...personValues('Tilaus'), orders: { orderCount: 1 } },
+          })
+        ).id,
+      );
+    }
+    for (const id of withOrders.slice(0, 7)) {
+      await t.services.subjects.updateSubject(operator, id, {
+        purpose: 'billing',
+        source: 'subject',
+        values: { orders: { orderCount: 2 } },
+      });
+    }
+    const s = (await get('/statistics', dpo.headers)).json<Statistics>();
+    const people = (list: Array<{ id: string; people: Shown }>, id: string) =>
+      list.find((g) => g.id === id)?.people;
+    expect(people(s.categories, 'orders')).toBe('hidden');
+    expect(people(s.purposes, 'billing')).toBe('hidden');
+    // No two numbers shown among categories, purposes and sources (nor one and the total) differ
+    // by 1 to 4.
+    const shown = [...s.categories, ...s.purposes, ...s.sources]
+      .map((g) => g.people)
+      .filter((n): n is number => typeof n === 'number');
+    expect(typeof s.people).toBe('number');
+    for (const x of [...shown, s.people as number]) {
+      for (const y of shown) {
+        expect(Math.abs(x - y), `${x} and ${y}`).not.toBeOneOf([1, 2, 3, 4]);
+      }
+    }
+    // The CSV says the same.
+    const rows = parseCsv((await get('/statistics.csv', dpo.headers)).body);
+    expect(rows.find((r) => r.section === 'category' && r.group === 'orders')?.count).toBe(
+      'hidden',
+    );
+    expect(rows.find((r) => r.section === 'purpose' && r.group === 'billing')?.count).toBe(
+      'hidden',
+    );
   });
 
   it('an unknown query parameter is refused 400 naming it, and nothing is logged', async () => {

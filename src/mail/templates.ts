@@ -886,17 +886,21 @@ export const requestAddressChanged: MailTemplate<z.infer<typeof requestAddressCh
 
 // --- The privacy notice (src/modules/notice) ----------------------------------------------------
 
-/** The notice's sections whose change is material (MATERIAL_SECTIONS; mail may not import a module). */
-const NOTICE_SECTIONS = ['purposes', 'recipients', 'transfers', 'retention'] as const;
+/** What a reader is told changed (CHANGE_KINDS of the notice; mail may not import a module). */
+const NOTICE_CHANGES = ['purposes', 'bases', 'recipients', 'transfers', 'retention'] as const;
 
 const noticeChangedData = z.strictObject({
   register: z.string().min(1).max(200),
-  /** The public notice page in the person's language (`/{lang}/notice`). */
+  /** The version announced, frozen as published, in the person's language (`/{lang}/notice/versions/{n}`). */
   link: z.url({ protocol: /^https?$/ }).max(2000),
   version: z.number().int().min(1),
   date: isoDate,
-  /** What changed in substance since the previous version. */
-  sections: z.array(z.enum(NOTICE_SECTIONS)).min(1).max(NOTICE_SECTIONS.length),
+  /** What changed in substance since the version people were last told of, each once. */
+  changes: z
+    .array(z.enum(NOTICE_CHANGES))
+    .min(1)
+    .max(NOTICE_CHANGES.length)
+    .refine((c) => new Set(c).size === c.length, 'each change once'),
 });
 
 const noticeChangedWords: Record<
@@ -907,71 +911,76 @@ const noticeChangedWords: Record<
     what: string;
     read: string;
     why: string;
-    sections: Record<(typeof NOTICE_SECTIONS)[number], string>;
+    changes: Record<(typeof NOTICE_CHANGES)[number], string>;
   }
 > = {
   sv: {
     subject: 'Vi har ändrat vår dataskyddsbeskrivning',
-    body: 'Dataskyddsbeskrivningen för registret {register} har ändrats: version {version}, daterad {date}.',
-    what: 'Det som ändrats:',
-    read: 'Läs den nya beskrivningen:',
-    why: 'Du får detta meddelande eftersom dina uppgifter finns i registret. Du behöver inte göra något.',
-    sections: {
-      purposes: 'ändamålen och de rättsliga grunderna för behandlingen',
-      recipients: 'mottagarna av uppgifterna',
-      transfers: 'överföringarna till länder utanför EU/EES',
-      retention: 'hur länge uppgifterna sparas',
+    body: 'Dataskyddsbeskrivningen för registret {register} har ändrats i sak: version {version}, daterad {date}.',
+    what: 'Det här har ändrats:',
+    read: 'Läs beskrivningen som den lyder i version {version}:',
+    why: 'Du får detta meddelande eftersom dina uppgifter finns i registret. Du behöver inte göra något, men du kan använda dina rättigheter så som beskrivningen anger.',
+    changes: {
+      purposes: 'ändamålen: vad vi använder uppgifterna till',
+      bases: 'de rättsliga grunderna: varför vi får behandla uppgifterna',
+      recipients:
+        'mottagarna: vem vi lämnar ut uppgifterna till eller vem som behandlar dem för vår räkning',
+      transfers:
+        'överföringarna av uppgifter till länder utanför EU och EES och skyddsåtgärderna för dem',
+      retention: 'lagringstiderna: hur länge vi sparar uppgifterna',
     },
   },
   fi: {
     subject: 'Tietosuojaselosteemme on muuttunut',
-    body: 'Rekisterin {register} tietosuojaseloste on muuttunut: versio {version}, päivätty {date}.',
+    body: 'Rekisterin {register} tietosuojaseloste on muuttunut sisällöltään: versio {version}, päivätty {date}.',
     what: 'Muuttunut:',
-    read: 'Lue uusi seloste:',
-    why: 'Saat tämän viestin, koska tietojasi on rekisterissä. Sinun ei tarvitse tehdä mitään.',
-    sections: {
-      purposes: 'käsittelyn tarkoitukset ja oikeusperusteet',
-      recipients: 'tietojen vastaanottajat',
-      transfers: 'siirrot EU:n ja ETA:n ulkopuolelle',
-      retention: 'tietojen säilytysajat',
+    read: 'Lue seloste sellaisena kuin se on versiossa {version}:',
+    why: 'Saat tämän viestin, koska tietojasi on rekisterissä. Sinun ei tarvitse tehdä mitään, mutta voit käyttää oikeuksiasi selosteessa kerrotulla tavalla.',
+    changes: {
+      purposes: 'käyttötarkoitukset: mihin tietoja käytämme',
+      bases: 'käsittelyn oikeusperusteet: millä perusteella saamme käsitellä tietoja',
+      recipients:
+        'vastaanottajat: kenelle luovutamme tietoja tai kuka käsittelee niitä puolestamme',
+      transfers: 'tietojen siirrot EU:n ja ETA:n ulkopuolelle ja niiden suojatoimet',
+      retention: 'säilytysajat: kuinka kauan säilytämme tietoja',
     },
   },
   en: {
     subject: 'We have changed our privacy notice',
-    body: 'The privacy notice of the register {register} has changed: version {version}, dated {date}.',
+    body: 'The privacy notice of the register {register} has changed in substance: version {version}, dated {date}.',
     what: 'What changed:',
-    read: 'Read the new notice:',
-    why: 'You receive this message because your data is in the register. You need not do anything.',
-    sections: {
-      purposes: 'the purposes of the processing and their legal bases',
-      recipients: 'the recipients of the data',
-      transfers: 'the transfers outside the EU and EEA',
-      retention: 'how long the data is kept',
+    read: 'Read the notice as version {version} says it:',
+    why: 'You receive this message because your data is in the register. You need not do anything, but you may use your rights as the notice describes.',
+    changes: {
+      purposes: 'the purposes: what we use the data for',
+      bases: 'the legal bases: why we may process the data',
+      recipients: 'the recipients: to whom we disclose the data, or who processes it for us',
+      transfers: 'the transfers of data outside the EU and EEA, and their safeguards',
+      retention: 'the retention: how long we keep the data',
     },
   },
 };
 
 /**
  * Tells a person the privacy notice changed in substance (GDPR Art. 13(3), 14(4); the
- * transparency guidelines on changes): the version, its date, which of the purposes and bases,
- * recipients, transfers and retention changed, and the link to the notice.
+ * transparency guidelines on changes): the version, its date, in words which of the purposes,
+ * legal bases, recipients, transfers and retention changed, and the link to that version as it
+ * was published, in the person's language.
  */
 export const noticeChanged: MailTemplate<z.infer<typeof noticeChangedData>> = {
   data: noticeChangedData,
   render(locale, data) {
     const w = noticeChangedWords[locale];
-    const body = (register: string) =>
-      fill(w.body, { version: String(data.version), date: data.date }).replace(
-        '{register}',
-        () => register,
-      );
-    const sections = data.sections.map((s) => w.sections[s]);
+    const vars = { version: String(data.version), date: data.date };
+    const body = (register: string) => fill(w.body, vars).replace('{register}', () => register);
+    const read = fill(w.read, vars);
+    const changes = NOTICE_CHANGES.filter((c) => data.changes.includes(c)).map((c) => w.changes[c]);
     return {
       subject: w.subject,
-      text: `${body(data.register)}\n\n${w.what}\n${sections.map((s) => `- ${s}`).join('\n')}\n\n${w.read}\n${data.link}\n\n${w.why}\n`,
+      text: `${body(data.register)}\n\n${w.what}\n${changes.map((c) => `- ${c}`).join('\n')}\n\n${read}\n${data.link}\n\n${w.why}\n`,
       html: page(
         locale,
-        `<p>${body(`<strong>${escapeHtml(data.register)}</strong>`)}</p>\n<p>${escapeHtml(w.what)}</p>\n<ul>${sections.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>\n<p>${escapeHtml(w.read)} <a href="${escapeHtml(data.link)}">${escapeHtml(data.link)}</a></p>\n<p>${escapeHtml(w.why)}</p>`,
+        `<p>${body(`<strong>${escapeHtml(data.register)}</strong>`)}</p>\n<p>${escapeHtml(w.what)}</p>\n<ul>${changes.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>\n<p>${escapeHtml(read)} <a href="${escapeHtml(data.link)}">${escapeHtml(data.link)}</a></p>\n<p>${escapeHtml(w.why)}</p>`,
       ),
     };
   },

@@ -37,7 +37,13 @@ import type { AuditService } from '../audit/index.ts';
 import type { Register } from '../definition/index.ts';
 import type { PersonContact } from '../subjects/index.ts';
 import type { NoticeLang } from './messages.ts';
-import { MATERIAL_SECTIONS, type MaterialSection, type NoticeVersionsService } from './versions.ts';
+import {
+  changeKindsOf,
+  MATERIAL_SECTIONS,
+  type ChangeKind,
+  type MaterialSection,
+  type NoticeVersionsService,
+} from './versions.ts';
 
 export interface Announcement {
   id: string;
@@ -66,7 +72,10 @@ export interface AnnounceDeps {
   mail: Pick<MailService, 'sendMail'>;
   /** How to write to a person (subjects.contactOf), asked as the system. */
   contactOf: (actor: Actor, id: string) => Promise<PersonContact>;
-  /** Where the portal is (PUBLIC_URL, no trailing slash): the mail links to `/{lang}/notice`. */
+  /**
+   * Where the portal is (PUBLIC_URL, no trailing slash): the mail links to the version announced,
+   * `/{lang}/notice/versions/{n}`.
+   */
   publicUrl: string;
   /** People per batch (default 500). */
   batchSize?: number;
@@ -172,6 +181,13 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
     const changes = await versions.diff(from, version);
     return MATERIAL_SECTIONS.filter((s) => changes.some((c) => c.section === s));
   };
+
+  /**
+   * What the mail says changed from `since` to `version`: the purposes, the legal bases, the
+   * recipients, the transfers, the retention (changeKindsOf).
+   */
+  const changeKinds = async (version: number, since: number): Promise<ChangeKind[]> =>
+    since >= version ? [] : changeKindsOf(await versions.diff(since, version));
 
   /** Marks `announcementId` failed (and so over) if it is still running; records it. */
   const markFailed = async (announcementId: string): Promise<void> => {
@@ -329,7 +345,7 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
     if (!version) {
       return;
     }
-    const sections = await materialSections(run.version, run.since_version ?? run.version - 1);
+    const changes = await changeKinds(run.version, run.since_version ?? run.version - 1);
     const languages = Object.keys(version.notice) as NoticeLang[];
     const fallback: NoticeLang = register.languages.find((l) => languages.includes(l)) ?? 'fi';
     const now = clock.now();
@@ -368,10 +384,11 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
             locale: lang,
             data: {
               register: register.definition.register.name[lang],
-              link: `${deps.publicUrl}/${lang}/notice`,
+              // The version announced, frozen as it was published, in the person's language.
+              link: `${deps.publicUrl}/${lang}/notice/versions/${runVersion}`,
               version: runVersion,
               date: version.date,
-              sections,
+              changes,
             },
           },
           { db: tx },

@@ -61,6 +61,29 @@ export interface NoticeItem {
   render: (ctx: RenderContext) => NoticeBlock[];
 }
 
+/**
+ * Source kinds whose data are collected from the person (Art. 13): what they give themselves and
+ * what is observed of them (their device, their use of the website). The others (public
+ * registers, social networks, partners, staff) are other sources (Art. 14).
+ */
+export const FROM_PERSON_SOURCES: ReadonlySet<string> = new Set(['subject', 'automatic']);
+
+/**
+ * Whether any of `categories` is collected from the person (Art. 13), so that Art. 13(2)(e)
+ * (whether providing the data is required) applies: a category some source of kind `subject` or
+ * `automatic` supplies, or one no source is said to supply (then it cannot be ruled out). False
+ * only when every category comes from other sources alone (Art. 14).
+ */
+export function collectedFromPerson(
+  def: RegisterDefinition,
+  categories: readonly string[],
+): boolean {
+  return categories.some((c) => {
+    const sources = def.sources.filter((s) => s.categories.includes(c));
+    return sources.length === 0 || sources.some((s) => FROM_PERSON_SOURCES.has(s.kind));
+  });
+}
+
 const CORE_RIGHTS: readonly Right[] = ['access', 'rectification', 'erasure', 'restriction'];
 
 /** Purposes that rest on consent, as their basis or as a marketing permission's. */
@@ -664,15 +687,18 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
     id: 'requirement',
     article: 'Art. 13(2)(e)',
     heading: (m) => m.requirement,
-    // Per purpose: each says whether its data are required, or leaves it unanswered.
+    // Per purpose whose data are collected from the person (Art. 13(2)(e)): each says whether its
+    // data are required, or leaves it unanswered. A purpose whose categories all come from other
+    // sources (Art. 14, which has no such item) is not asked.
     gaps: (def) =>
       def.purposes.flatMap((p, i): NoticeGap[] =>
-        p.requirement === undefined || isUnknown(p.requirement)
+        (p.requirement === undefined || isUnknown(p.requirement)) &&
+        collectedFromPerson(def, p.categories)
           ? [
               {
                 item: 'requirement',
                 path: `purposes[${i}].requirement`,
-                message: `${p.requirement === undefined ? 'does not say' : 'leaves unknown'} whether providing the data for purpose "${p.id}" is a statutory or contractual requirement or a requirement to enter into a contract, whether the person is obliged, and what follows from not providing them (Art. 13(2)(e))`,
+                message: `${p.requirement === undefined ? 'does not say' : 'leaves unknown'} whether providing the data for purpose "${p.id}" is a statutory or contractual requirement or a requirement to enter into a contract, whether the person is obliged, and what follows from not providing them, as some of its data are collected from the person or no source of them is given (Art. 13(2)(e))`,
               },
             ]
           : [],
@@ -686,7 +712,10 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
           items: ctx.def.purposes.map((p) => {
             const r = p.requirement;
             if (r === undefined || isUnknown(r)) {
-              return { term: ctx.l(p.label), text: m.notStated };
+              return {
+                term: ctx.l(p.label),
+                text: collectedFromPerson(ctx.def, p.categories) ? m.notStated : m.notFromYou,
+              };
             }
             return {
               term: ctx.l(p.label),

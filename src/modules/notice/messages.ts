@@ -15,6 +15,10 @@ export interface NoticeMessages {
   intro: (controller: string, register: string) => string;
   version: string;
   publishedVersion: (n: number, date: string) => string;
+  /** Above a frozen version's page: which version it is, and that it is as it was published. */
+  frozenVersion: (n: number, date: string) => string;
+  /** The link from a frozen version to the notice in force. */
+  inForce: string;
   generated: string;
   unanswered: string;
   notApplicable: string;
@@ -103,6 +107,8 @@ export interface NoticeMessages {
   notObliged: string;
   consequences: string;
   requirementIntro: string;
+  /** A purpose whose data all come from other sources: Art. 13(2)(e) does not apply. */
+  notFromYou: string;
   noAutomated: string;
   automatedIntro: string;
   logic: string;
@@ -151,6 +157,9 @@ const sv: NoticeMessages = {
     `Här berättar ${c} hur personuppgifterna i registret ”${r}” behandlas och vilka rättigheter du har (artiklarna 13 och 14 i dataskyddsförordningen).`,
   version: 'Version',
   publishedVersion: (n, d) => `version ${n}, daterad ${d}`,
+  frozenVersion: (n, d) =>
+    `Detta är dataskyddsbeskrivningen i version ${n}, daterad ${d}, så som den publicerades. Den kan ha ändrats sedan dess.`,
+  inForce: 'Den gällande dataskyddsbeskrivningen',
   generated: 'Skapad ur registerbeskrivningen',
   unanswered: 'Registerbeskrivningen säger inget om detta ännu.',
   notApplicable: 'Gäller inte detta register.',
@@ -283,6 +292,8 @@ const sv: NoticeMessages = {
   consequences: 'Om du inte lämnar dem',
   requirementIntro:
     'För varje ändamål: om det är ett lagstadgat eller avtalsenligt krav att lämna uppgifterna eller ett krav för att ingå avtal, om du är skyldig att lämna dem och vad som följer om du inte gör det.',
+  notFromYou:
+    'Uppgifterna samlas inte in från dig utan från andra källor, så du behöver inte lämna dem.',
   noAutomated:
     'Vi fattar inga beslut som enbart grundar sig på automatiserad behandling, inbegripet profilering, och som har rättsliga följder för dig eller på liknande sätt i betydande grad påverkar dig.',
   automatedIntro:
@@ -339,6 +350,9 @@ const fi: NoticeMessages = {
     `Tässä ${c} kertoo, miten rekisterin ”${r}” henkilötietoja käsitellään ja mitä oikeuksia sinulla on (tietosuoja-asetuksen 13 ja 14 artikla).`,
   version: 'Versio',
   publishedVersion: (n, d) => `versio ${n}, päivätty ${d}`,
+  frozenVersion: (n, d) =>
+    `Tämä on tietosuojaselosteen versio ${n}, päivätty ${d}, sellaisena kuin se julkaistiin. Selostetta on voitu muuttaa sen jälkeen.`,
+  inForce: 'Voimassa oleva tietosuojaseloste',
   generated: 'Laadittu rekisterin määrittelystä',
   unanswered: 'Rekisterin määrittely ei vielä kerro tätä.',
   notApplicable: 'Ei koske tätä rekisteriä.',
@@ -472,6 +486,8 @@ const fi: NoticeMessages = {
   consequences: 'Jos et anna niitä',
   requirementIntro:
     'Kunkin käyttötarkoituksen osalta: onko tietojen antaminen lakisääteinen tai sopimukseen perustuva vaatimus tai sopimuksen tekemisen edellytys, oletko velvollinen antamaan tiedot ja mitä seuraa, jos et anna niitä.',
+  notFromYou:
+    'Tietoja ei kerätä sinulta vaan muista lähteistä, joten sinun ei tarvitse antaa niitä.',
   noAutomated:
     'Emme tee päätöksiä, jotka perustuvat pelkästään automaattiseen käsittelyyn, kuten profilointiin, ja joilla on sinua koskevia oikeusvaikutuksia tai jotka vaikuttavat sinuun vastaavalla tavalla merkittävästi.',
   automatedIntro:
@@ -527,6 +543,9 @@ const en: NoticeMessages = {
     `${c} tells here how the personal data in the register “${r}” are processed and what rights you have (Articles 13 and 14 of the General Data Protection Regulation).`,
   version: 'Version',
   publishedVersion: (n, d) => `version ${n}, dated ${d}`,
+  frozenVersion: (n, d) =>
+    `This is version ${n} of the privacy notice, dated ${d}, as it was published. It may have changed since.`,
+  inForce: 'The privacy notice in force',
   generated: 'Made from the register definition',
   unanswered: 'The register definition does not say this yet.',
   notApplicable: 'Does not apply to this register.',
@@ -659,6 +678,8 @@ const en: NoticeMessages = {
   consequences: 'If you do not provide them',
   requirementIntro:
     'For each purpose: whether providing the data is a statutory or contractual requirement or a requirement to enter into a contract, whether you are obliged to provide them, and what follows if you do not.',
+  notFromYou:
+    'The data are not collected from you but from other sources, so you need not provide them.',
   noAutomated:
     'We make no decisions based solely on automated processing, including profiling, that produce legal effects concerning you or similarly significantly affect you.',
   automatedIntro:

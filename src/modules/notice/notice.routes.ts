@@ -2,7 +2,8 @@
  * The privacy notice and the records of processing over HTTP:
  *
  * - `GET /notice` and `GET /{sv,fi,en}/notice`: the notice as a page of the portal (public, no
- *   personal data, every text escaped, no script);
+ *   personal data, every text escaped, no script); `GET /{lang}/notice/versions/{n}`: a published
+ *   version as it was frozen (the mail of a change links to it);
  * - `GET /api/v1/notice`: the notice as HTML, Markdown or PDF, and `GET /api/v1/notice/completeness`:
  *   the Art. 13/14 items the definition leaves unanswered (both public, as the notice is);
  * - `GET /api/v1/notice/versions` (and `/{version}`, `/diff`): the published versions and what
@@ -275,7 +276,7 @@ export function noticeStaffRoutes(
       security: [{ session: [] }, { bearer: [] }],
       summary: 'Tell people of a material change of the notice by mail',
       description:
-        "Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the last version people were told of (one with a run that finished without failing; else version 1): the mail lists those changes. Otherwise 409 naming `version` (as when a run of that version is still going; a run whose job gave up is marked failed and no longer blocks). A person whose mail is refused is skipped and counted, and the run goes on. Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to `/{lang}/notice`. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.",
+        "Needs the action manage_definition. `version` must be the latest published version and must have changed the purposes or their legal bases, the recipients, the transfers or the retention since the last version people were told of (one with a run that finished without failing; else version 1): the mail lists those changes. Otherwise 409 naming `version` (as when a run of that version is still going; a run whose job gave up is marked failed and no longer blocks). A person whose mail is refused is skipped and counted, and the run goes on. Every person with an active relationship and an e-mail address (not erased, not restricted, relationship not ended) is mailed, in batches by the jobs runner, in their language where it is known (else the notice's main language), with the link to that version as published, `/{lang}/notice/versions/{version}`, and in words which of the purposes, legal bases, recipients, transfers and retention changed. A person told of the version once is never mailed of it again: a second run mails only those not yet told. Answers 202 with the run; follow it with `GET /notice/announcements`.",
       params: z.strictObject({ version: versionNumber }),
       body: z.strictObject({}).nullish(),
       response: {
@@ -392,5 +393,26 @@ export function noticePages(
     app.get(`/${lang}/notice`, { schema: { hide: true } }, async (_req, reply) =>
       page(reply, lang),
     );
+  }
+  // A published version as it was frozen, in each language it was published in (the mail telling
+  // people of a change links here). Those languages may differ from the register's today.
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  for (const lang of NOTICE_LANGS) {
+    r.get(`/${lang}/notice/versions/:version`, {
+      schema: { hide: true, params: z.strictObject({ version: versionNumber }) },
+      handler: async (req, reply) => {
+        const v = await versions.get(req.params.version);
+        if (!v || v.notice[lang] === undefined) {
+          throw new AppError(
+            'not_found',
+            v
+              ? `version ${req.params.version} of the notice was not published in ${lang}`
+              : `there is no version ${req.params.version} of the notice`,
+            [{ field: 'version', detail: v ? `not published in ${lang}` : 'no such version' }],
+          );
+        }
+        return reply.code(200).type('text/html; charset=utf-8').send(notice.versionPage(lang, v));
+      },
+    });
   }
 }

@@ -9,7 +9,7 @@ import { buildNotice, type NoticeDocument } from './document.ts';
 import { NOTICE_ITEMS, noticeGaps } from './items.ts';
 import { noticeMessages, type NoticeLang } from './messages.ts';
 import { buildRecords, recordsCsv, recordsDocument, type RecordRole } from './records.ts';
-import { renderHtml, renderMarkdown, renderNoticePdf } from './render.ts';
+import { blocksOfMarkdown, renderHtml, renderMarkdown, renderNoticePdf } from './render.ts';
 
 export const NOTICE_FORMATS = ['html', 'md', 'pdf'] as const;
 export type NoticeFormat = (typeof NOTICE_FORMATS)[number];
@@ -42,6 +42,15 @@ export interface NoticeService {
    * published version the definition running now is, its number and date.
    */
   page(lang: NoticeLang, published?: { version: number; date: string }): string;
+  /**
+   * The page of a published version as it was frozen (its Markdown in `lang`), under a line saying
+   * which version it is and a link to the notice in force; links to the version in its other
+   * languages.
+   */
+  versionPage(
+    lang: NoticeLang,
+    version: { version: number; date: string; notice: Partial<Record<NoticeLang, string>> },
+  ): string;
   render(lang: NoticeLang, format: NoticeFormat): Promise<Rendered>;
   completeness(): Completeness;
   /** undefined: the processor role where the definition sets no `register.processorFor`. */
@@ -143,6 +152,37 @@ export function createNoticeService(deps: {
           { text: 'Markdown', href: `/api/v1/notice?lang=${lang}&format=md` },
         ],
       }),
+    versionPage: (lang, v) => {
+      const m = noticeMessages[lang];
+      const blocks = blocksOfMarkdown(v.notice[lang] ?? '');
+      const first = blocks[0];
+      const title = first?.kind === 'heading' ? first.text : m.publishedVersion(v.version, v.date);
+      const frozen = Object.keys(v.notice) as NoticeLang[];
+      return renderHtml(
+        {
+          lang,
+          title,
+          blocks: [
+            { kind: 'paragraph', text: m.frozenVersion(v.version, v.date) },
+            // The notice in force, where it is published in this language; else in the main one.
+            {
+              kind: 'links',
+              items: [
+                {
+                  text: m.inForce,
+                  href: `/${languages.includes(lang) ? lang : (languages[0] ?? 'fi')}/notice`,
+                },
+              ],
+            },
+            ...blocks,
+          ],
+        },
+        {
+          languages: frozen.map((l) => ({ lang: l, href: `/${l}/notice/versions/${v.version}` })),
+          downloads: [],
+        },
+      );
+    },
     async render(lang, format) {
       published(lang);
       const r = await once(`notice:${lang}:${format}`, async () => {

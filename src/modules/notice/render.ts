@@ -180,3 +180,87 @@ export async function renderNoticePdf(
     { createdAt, truncated: '…' },
   );
 }
+
+/** Markdown this module wrote (renderMarkdown), read back as text: escapes and breaks undone. */
+const unescapeMarkdown = (text: string) => text.replace(/ {2}\n/g, '\n').replace(/\\(.)/g, '$1');
+
+const PAIR = /^\*\*((?:\\.|[^\\*])*)\*\*: ([\s\S]*)$/;
+const LINK = /^\[((?:\\.|[^\\\]])*)\]\(<([^<>\s]*)>\)$/;
+const SAFE_HREF = /^(https?:\/\/|\/)/;
+
+/**
+ * The blocks of a notice frozen as Markdown by renderMarkdown (a published version), for its page:
+ * headings, paragraphs, term lists, lists, tables and links as it wrote them. Every text comes back
+ * as text (renderHtml escapes it again); a link whose address is not http(s) or a path of the
+ * portal is shown as text. Anything else it cannot read is a paragraph of its characters.
+ */
+export function blocksOfMarkdown(markdown: string): NoticeBlock[] {
+  const blocks: NoticeBlock[] = [];
+  for (const raw of markdown.split(/\n\n/)) {
+    const b = raw.replace(/\n+$/, '');
+    if (b.trim() === '') {
+      continue;
+    }
+    const heading = /^(#{1,4}) ([\s\S]*)$/.exec(b);
+    if (heading) {
+      blocks.push({
+        kind: 'heading',
+        level: heading[1]!.length as 1 | 2 | 3 | 4,
+        text: unescapeMarkdown(heading[2]!),
+      });
+      continue;
+    }
+    const lines = b.split('\n');
+    if (b.startsWith('| ') && lines.length >= 2 && /^\| (---( \| )?)+ ?\|?$/.test(lines[1]!)) {
+      const cells = (line: string) =>
+        line
+          .replace(/^\| /, '')
+          .replace(/ \|$/, '')
+          .split(' | ')
+          .map((c) => unescapeMarkdown(c.replace(/<br>/g, '  \n')));
+      blocks.push({ kind: 'table', head: cells(lines[0]!), rows: lines.slice(2).map(cells) });
+      continue;
+    }
+    if (b.startsWith('- ')) {
+      // An item goes on until the next line that starts one (a line of its text that began with
+      // `-` was escaped).
+      const items: string[] = [];
+      for (const line of lines) {
+        if (line.startsWith('- ') || items.length === 0) {
+          items.push(line.replace(/^- /, ''));
+        } else {
+          items[items.length - 1] += `\n${line}`;
+        }
+      }
+      const links = items.map((i) => LINK.exec(i));
+      if (links.every((l) => l !== null && SAFE_HREF.test(l[2]!))) {
+        blocks.push({
+          kind: 'links',
+          items: links.map((l) => ({ text: unescapeMarkdown(l![1]!), href: l![2]! })),
+        });
+        continue;
+      }
+      const pairs = items.map((i) => PAIR.exec(i));
+      if (pairs.every((p) => p !== null)) {
+        blocks.push({
+          kind: 'pairs',
+          items: pairs.map((p) => ({
+            term: unescapeMarkdown(p[1]!),
+            text: unescapeMarkdown(p[2]!),
+          })),
+        });
+        continue;
+      }
+      blocks.push({
+        kind: 'list',
+        items: items.map((i) => {
+          const l = LINK.exec(i);
+          return l ? `${unescapeMarkdown(l[1]!)}: ${l[2]!}` : unescapeMarkdown(i);
+        }),
+      });
+      continue;
+    }
+    blocks.push({ kind: 'paragraph', text: unescapeMarkdown(b) });
+  }
+  return blocks;
+}

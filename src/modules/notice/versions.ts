@@ -18,6 +18,38 @@ import type { NoticeLang } from './messages.ts';
 export const MATERIAL_SECTIONS = ['purposes', 'recipients', 'transfers', 'retention'] as const;
 export type MaterialSection = (typeof MATERIAL_SECTIONS)[number];
 
+/**
+ * What a reader is told changed, in the words of Art. 13(3)/14(4) and the transparency
+ * guidelines: the purposes, their legal bases, the recipients, the transfers and the retention.
+ * A purpose's basis (its legal basis, legitimate interest or law) is told apart from the purpose.
+ */
+export const CHANGE_KINDS = ['purposes', 'bases', 'recipients', 'transfers', 'retention'] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+/** The properties of a purpose that are its legal basis. */
+const BASIS_FIELDS: ReadonlySet<string> = new Set(['legalBasis', 'legitimateInterest', 'law']);
+
+/**
+ * The kinds of change among `changes`, in CHANGE_KINDS order: a purpose added or removed changes
+ * the purposes and the bases; a changed purpose its basis (legalBasis, legitimateInterest, law),
+ * its retention rule (retention) or what it is (description, categories).
+ */
+export function changeKindsOf(changes: readonly MaterialChange[]): ChangeKind[] {
+  const kinds = new Set<ChangeKind>();
+  for (const c of changes) {
+    if (c.section !== 'purposes') {
+      kinds.add(c.section);
+    } else if (c.change !== 'changed') {
+      kinds.add('purposes').add('bases');
+    } else {
+      for (const f of c.fields) {
+        kinds.add(BASIS_FIELDS.has(f) ? 'bases' : f === 'retention' ? 'retention' : 'purposes');
+      }
+    }
+  }
+  return CHANGE_KINDS.filter((k) => kinds.has(k));
+}
+
 type Entry = { id: string } & Record<string, unknown>;
 export type Material = Record<MaterialSection, Entry[]>;
 

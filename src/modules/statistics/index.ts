@@ -19,6 +19,7 @@ export {
   safeSum,
   suppressLinked,
   suppressOne,
+  suppressOverlapping,
   suppressPartition,
   suppressTotal,
   type Shown,

@@ -20,7 +20,7 @@ import { REQUEST_STATES } from '../requests/index.ts';
 import {
   MIN_GROUP,
   suppressLinked,
-  suppressOne,
+  suppressOverlapping,
   suppressPartition,
   suppressTotal,
   type Shown,
@@ -185,11 +185,36 @@ export function createStatisticsService(deps: StatisticsDeps) {
     const generatedAt = clock.now().toISOString();
     const r = await raw();
     const sumOf = (n: number): number | '<5' => (n >= 1 && n < MIN_GROUP ? '<5' : n);
-    const list = (declared: readonly string[], counts: Map<string, number>) =>
-      idsOf(declared, counts.keys()).map((id) => ({
-        id,
-        people: suppressOne(counts.get(id) ?? 0, r.total),
-      }));
+    // Categories, purposes and sources count the same people and overlap: one may be a subset of
+    // another, so they are suppressed as one family (no two shown differ by 1 to 4).
+    const groups = (declared: readonly string[], counts: Map<string, number>) =>
+      idsOf(declared, counts.keys()).map((id) => ({ id, n: counts.get(id) ?? 0 }));
+    const family = [
+      groups(
+        def.categories.map((c) => c.id),
+        r.categories,
+      ),
+      groups(
+        def.purposes.map((p) => p.id),
+        r.purposes,
+      ),
+      groups(
+        def.sources.map((s) => s.id),
+        r.sources,
+      ),
+    ];
+    const shownFamily = suppressOverlapping(
+      family.flat().map((g) => g.n),
+      r.total,
+    );
+    let at = 0;
+    const [categories, purposes, sources] = family.map((list) =>
+      list.map((g) => ({ id: g.id, people: shownFamily[at++]! })),
+    ) as [
+      Array<{ id: string; people: Shown }>,
+      Array<{ id: string; people: Shown }>,
+      Array<{ id: string; people: Shown }>,
+    ];
     const requestTotal = r.requests.byType.reduce((a, b) => a + b.n, 0);
     const breakdown = (groups: Array<{ id: string; n: number }>) => {
       const shown = suppressPartition(
@@ -202,18 +227,9 @@ export function createStatisticsService(deps: StatisticsDeps) {
       generatedAt,
       minimumGroup: MIN_GROUP,
       people: suppressTotal(r.total),
-      categories: list(
-        def.categories.map((c) => c.id),
-        r.categories,
-      ),
-      purposes: list(
-        def.purposes.map((p) => p.id),
-        r.purposes,
-      ),
-      sources: list(
-        def.sources.map((s) => s.id),
-        r.sources,
-      ),
+      categories,
+      purposes,
+      sources,
       // The rows of one kind (`*` and each channel) count the same people, so they are suppressed
       // together (suppressLinked): a difference between two of them is a group too.
       permissions: register.marketing.kinds.flatMap((k) => {

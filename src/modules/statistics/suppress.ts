@@ -21,7 +21,11 @@
  *
  * Groups that overlap (a person has several categories) add up to nothing, but the total minus one
  * of them is the people outside it: a count is hidden where that would be 1 to 4, and in a
- * register of 5 to 9 people every count not `<5` is hidden.
+ * register of 5 to 9 people every count not `<5` is hidden. And one of them may be a subset of
+ * another (a purpose that only writes one category, a source that feeds one purpose, or simply
+ * everyone with orders having an identity): their difference is then the people in the larger but
+ * not the smaller. So the categories, purposes and sources are suppressed as one family
+ * (`suppressOverlapping`): no two numbers shown in it differ by 1 to 4.
  */
 
 /** The smallest group shown as a number. */
@@ -94,6 +98,29 @@ export function suppressOne(count: number, total: number): Shown {
     return 'hidden';
   }
   return small(total - count) ? 'hidden' : count;
+}
+
+/**
+ * A family of overlapping groups of the same `total` people (the categories, purposes and sources
+ * together), each first as `suppressOne`; then every count that would be shown (5 or more) and
+ * lies within 1 to 4 of another that would be shown is hidden too, both of them: either could be a
+ * subset of the other, and the difference would then be the people in one but not the other. No
+ * two numbers shown then differ by 1 to 4 (a difference of 0 says that nobody is in one but not
+ * the other, which a shown 0 says as well). What is hidden depends only on which pairs are close,
+ * never on which of them is the larger. Sums of several groups are not compared (docs/statistics.md,
+ * "What it does not protect against").
+ */
+export function suppressOverlapping(counts: readonly number[], total: number): Shown[] {
+  const first = counts.map((c) => suppressOne(c, total));
+  const candidate = (j: number) => typeof first[j] === 'number' && counts[j]! >= MIN_GROUP;
+  return first.map((s, i) => {
+    if (!candidate(i)) {
+      return s;
+    }
+    const c = counts[i]!;
+    const near = counts.some((d, j) => j !== i && candidate(j) && small(Math.abs(c - d)));
+    return near ? 'hidden' : s;
+  });
 }
 
 /** The total itself: `'<5'` for 1 to 4. */

@@ -119,6 +119,11 @@ export function createSubjectCodec(register: Register, vault: Vault) {
      * category holding such fields. Otherwise a purpose that may not use names (analytics, say)
      * could re-identify its pseudonymous data through the index.
      */
+    /** The categories holding an e-mail (or phone) field: where a lookup's index comes from. */
+    lookupCategories(kind: 'email' | 'phone'): string[] {
+      return [...new Set((kind === 'email' ? emailFields : phoneFields).map((f) => f.category))];
+    },
+
     mayLookUp(purpose: string, kind: 'email' | 'phone' | 'q'): boolean {
       const allowed = register.categoriesOf(purpose);
       const fields = kind === 'email' ? emailFields : kind === 'phone' ? phoneFields : searchable;

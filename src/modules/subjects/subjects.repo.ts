@@ -110,6 +110,25 @@ const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer
 /** Arrays sent as one text value go through the shared encoder, which quotes every word. */
 const toArray = arrayLiteral;
 
+/**
+ * A person `purpose` may find (lookup, search, list): not one whose only data left are categories a
+ * legal hold keeps in place for other purposes (subject_category_holds, docs/retention.md). Such a
+ * person is, for `purpose`, as if not there: found only when they have a value of one of
+ * `categories` (the purpose's) that the purpose sees, or no category held in place at all (a
+ * person with no such hold is found as before, with or without values).
+ */
+function notOnlyHeldElsewhere(
+  subject: ReturnType<typeof sql>,
+  categories: readonly string[],
+  purpose: string,
+) {
+  return sql<boolean>`(not exists (select 1 from subject_category_holds hh where hh.subject_id = ${subject})
+          or exists (select 1 from subject_values w
+                      where w.subject_id = ${subject}
+                        and w.category = any(${toArray(categories)}::text[])
+                        and ${notHeldElsewhere(sql`w`, purpose)}))`;
+}
+
 /** Advisory-lock stripes that serialise creation of subjects with the same e-mail address. */
 const DEDUPE_LOCK_BASE = 0x52_4b_00_00;
 const DEDUPE_STRIPES = 64;
@@ -254,6 +273,11 @@ export const subjectsRepo = {
     purpose: string,
     /** A marketing purpose's permission: people it may reach on no channel are left out. */
     marketing?: PurposeMarketing,
+    /**
+     * Leave out people whose only data left are categories a legal hold keeps for other purposes
+     * (default). A data subject's request (no purpose) reaches them: false.
+     */
+    hideHeldElsewhere = true,
   ): Promise<Array<SubjectRow & { values: ValueRow[]; allowed_channels: string[] | null }>> {
     const col = kind === 'email' ? sql`email_index` : sql`phone_index`;
     const allowed = allowedChannelsSql(marketing, sql`s.id`);
@@ -283,6 +307,7 @@ export const subjectsRepo = {
            ${includeRestricted ? sql`` : sql`and s.restricted_at is null`}
            and not exists (select 1 from subject_stops st where st.subject_id = s.id and st.purpose = ${purpose})
            ${allowed ? sql`and cardinality(${allowed}) > 0` : sql``}
+           ${hideHeldElsewhere ? sql`and ${notOnlyHeldElsewhere(sql`s.id`, categories, purpose)}` : sql``}
          order by s.id`.execute(ex);
     const out = new Map<
       string,
@@ -335,6 +360,8 @@ export const subjectsRepo = {
        * who stopped it (subject_stops) are left out.
        */
       purpose: string;
+      /** The purpose's categories: a person whose only data left are held elsewhere is left out. */
+      categories: readonly string[];
       after?: string;
       limit: number;
       /** A marketing purpose's permission: people it may reach on no channel are left out. */
@@ -362,6 +389,7 @@ export const subjectsRepo = {
     if (allowed) {
       q = q.where(sql<boolean>`cardinality(${allowed}) > 0`);
     }
+    q = q.where(notOnlyHeldElsewhere(sql`subjects.id`, opts.categories, opts.purpose));
     if (opts.after) {
       q = q.where('id', '>', opts.after);
     }

@@ -77,10 +77,30 @@ export function createFindSubjects(ctx: UseCaseContext) {
       // up must itself be shown: a person who does not allow the purpose the channel that
       // address reaches (its value withheld) is not found, exactly as an unknown address, so a
       // lookup cannot tell a refusal from a stranger.
+      //
+      // Nor is a person found by an address a legal hold keeps in place for other purposes only
+      // (its category in subject_category_holds, not for this purpose): for this purpose the
+      // address is not there, so the answer is that of an unknown address, whatever else of the
+      // person the purpose sees (docs/retention.md).
       const marketingLookup = register.marketing.purpose(purpose.id) !== undefined;
-      const items = (await access.presentMany(found, purpose.id)).filter((v) => {
+      const presented = await access.presentMany(found, purpose.id);
+      const hidden = presented.some((v) => codec.primaryValue(v.categories, lookup) === undefined)
+        ? await repo.heldElsewhere(
+            db,
+            presented.map((v) => v.id),
+            purpose.id,
+          )
+        : new Set<string>();
+      const lookupCategories = codec.lookupCategories(lookup);
+      const items = presented.filter((v) => {
         const stored = codec.primaryValue(v.categories, lookup);
-        return stored === undefined ? !marketingLookup : normalise(stored) === wanted;
+        if (stored !== undefined) {
+          return normalise(stored) === wanted;
+        }
+        if (marketingLookup) {
+          return false;
+        }
+        return !lookupCategories.some((c) => hidden.has(`${v.id}\u0000${c}`));
       });
       await audit.log(
         items.map((v) => ({
@@ -115,6 +135,7 @@ export function createFindSubjects(ctx: UseCaseContext) {
       groups,
       includeRestricted,
       purpose: purpose.id,
+      categories,
       limit: limit + 1,
       ...(after ? { after } : {}),
       ...(marketing ? { marketing } : {}),

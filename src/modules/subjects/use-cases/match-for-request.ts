@@ -38,7 +38,17 @@ export function createMatchForRequest(ctx: UseCaseContext) {
       if (!index) {
         continue;
       }
-      const found = await repo.findByLookupWithValues(db, by, index, [], true, NO_PURPOSE);
+      // A person whose data a legal hold keeps in place is still theirs to ask about: not hidden.
+      const found = await repo.findByLookupWithValues(
+        db,
+        by,
+        index,
+        [],
+        true,
+        NO_PURPOSE,
+        undefined,
+        false,
+      );
       const ids = found.filter((s) => s.held_purpose === null).map((s) => s.id);
       if (ids.length > 0) {
         await audit.log(
