@@ -81,9 +81,11 @@ try {
   const result: Record<string, unknown> = { purpose, channel, categories };
 
   if (opts.explain) {
-    // The plan of one page as the export runs it (JIT off), with its timings.
+    // The plan of one page as the export runs it (JIT and parallel workers off), with its timings.
     const plan = await db.connection().execute(async (conn) => {
       await sql`set jit = off`.execute(conn);
+      await sql`set max_parallel_workers_per_gather = 0`.execute(conn);
+      await sql`set statement_timeout = 0`.execute(conn);
       const page = pageSql({ ...q, limit: PAGE }).compile(db);
       return conn.executeQuery<{ 'QUERY PLAN': string }>({
         ...page,
@@ -98,6 +100,8 @@ try {
     const t0 = Date.now();
     const r = await db.connection().execute(async (conn) => {
       await sql`set jit = off`.execute(conn);
+      await sql`set max_parallel_workers_per_gather = 0`.execute(conn);
+      await sql`set statement_timeout = 0`.execute(conn);
       const inner = pageSql({ ...q, limit: 2_000_000_000 });
       return sql<{ people: number; rows: number; bytes: string }>`
         select count(distinct x.id)::int as people, count(*)::int as rows,

@@ -56,9 +56,13 @@ export const audienceRepo = {
   ): Promise<AudiencePageRow[]> {
     // The planner prices the page as a scan of every remaining person (it cannot know the limit
     // is reached soon), which would have PostgreSQL JIT-compile each page's query: ~0.3 s of
-    // compiling for ~30 ms of work. Each page is its own short transaction with JIT off.
+    // compiling for ~30 ms of work. For the same reason it plans the prohibition-list check as
+    // one hashed set over all people, built by parallel workers: starting them took ~0.2 s of
+    // each page's 0.33 s on a busy machine (docs/PERFORMANCE.md, "Audiences"). Each page is its
+    // own short transaction with JIT and parallel workers off.
     return withTransaction(ex, async (tx) => {
-      await sql`set local jit = off`.execute(tx);
+      await sql`select set_config('jit', 'off', true),
+                       set_config('max_parallel_workers_per_gather', '0', true)`.execute(tx);
       const r = await pageSql(q).execute(tx);
       return r.rows;
     });

@@ -89,7 +89,7 @@ export function createAudience(ctx: UseCaseContext) {
   const audience = (
     actor: Actor,
     q: AudienceQuery,
-    pageSize = 2000,
+    pageSize = 5000,
   ): AsyncGenerator<AudienceMember[], void, undefined> => {
     const marketing = authorise(actor, q);
     interface Fetched {
