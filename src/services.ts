@@ -130,7 +130,7 @@ export function createServices(deps: {
     subjects,
     register,
     audit,
-    unsubscribeUrl: (target) => unsubscribeLinks.url(unsubscribeLinks.issue(target)),
+    unsubscribeUrls: (target) => unsubscribeLinks.urls(target),
   });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({

@@ -76,6 +76,25 @@ describe('an unsubscribe link', () => {
     }
   });
 
+  it('issued for many people at once, each link opens to its own person, purpose and channel', () => {
+    const urlOf = links.urls({ purpose: 'newsletter', channel: 'sms' });
+    const others = ['0192f3a4-0000-7d8e-9fa0-000000000001', subjectId];
+    const urls = others.map((id) => urlOf(id));
+    others.forEach((id, i) => {
+      const url = urls[i] ?? '';
+      expect(url.startsWith('https://rekisteri.example.fi/u/')).toBe(true);
+      expect(links.open(url.slice(url.lastIndexOf('/') + 1))).toMatchObject({
+        subjectId: id,
+        purpose: 'newsletter',
+        channel: 'sms',
+      });
+    });
+    expect(urlOf(subjectId)).not.toBe(urlOf(subjectId));
+    expect(() => urlOf('not-a-uuid')).toThrow(/subject id/);
+    expect(() => urlOf(subjectId.toUpperCase())).toThrow(/subject id/);
+    expect(() => links.urls({ purpose: 'News letter', channel: 'email' })).toThrow(/purpose id/);
+  });
+
   it('is never issued for a malformed id', () => {
     expect(() =>
       links.issue({ subjectId: 'not-a-uuid', purpose: 'newsletter', channel: 'email' }),

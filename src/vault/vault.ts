@@ -52,8 +52,11 @@ export interface Vault {
   sealRoot(root: Buffer): Buffer;
   /** Opens a root sealed by `sealRoot`; fails unless this is the master key that sealed it. */
   openRoot(sealed: Uint8Array): Buffer;
-  /** Seals a server secret (a staff member's TOTP secret) under a key derived for that use. */
-  sealSecret(aad: string, plaintext: Buffer | string): Buffer;
+  /**
+   * Seals a server secret (a staff member's TOTP secret) under a key derived for that use. The
+   * associated data as text, or already as its UTF-8 bytes (a caller sealing many under one).
+   */
+  sealSecret(aad: string | Uint8Array, plaintext: Buffer | string): Buffer;
   openSecret(aad: string, sealed: Uint8Array): Buffer;
   /** HMAC-SHA256 of the access log chain: covers the previous entry's hash and this entry. */
   auditHash(previous: Buffer, entry: string): Buffer;
@@ -219,11 +222,11 @@ export function createVault(
   const rateLimitKey = derive('rate-limits');
   const interchangeKey = derive('interchange');
 
-  const seal = (key: Buffer, aad: string, plaintext: Buffer | string): Buffer => {
+  const seal = (key: Buffer, aad: string | Uint8Array, plaintext: Buffer | string): Buffer => {
     // The nonce is a view of the random pool: both the cipher and the result copy it at once.
     const iv = randomView(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    cipher.setAAD(typeof aad === 'string' ? Buffer.from(aad, 'utf8') : aad);
     const body = cipher.update(plaintext);
     cipher.final(); // GCM: nothing more to write, but the tag is computed here
     const tag = cipher.getAuthTag();

@@ -18,8 +18,11 @@ export interface AudiencesDeps {
   subjects: Pick<SubjectsService, 'audience' | 'countAudience'>;
   register: Register;
   audit: AuditService;
-  /** The person's unsubscribe link for the purpose and channel (src/modules/permissions). */
-  unsubscribeUrl?: (p: { subjectId: string; purpose: string; channel: string }) => string;
+  /**
+   * Unsubscribe links for a purpose and channel (src/modules/permissions): a function that gives
+   * one person's link, issued afresh each time it is called.
+   */
+  unsubscribeUrls?: (p: { purpose: string; channel: string }) => (subjectId: string) => string;
 }
 
 interface Plan {
@@ -215,7 +218,8 @@ export function createAudiencesService(deps: AudiencesDeps) {
     const p = plan(actor, raw);
     const pages = subjects.audience(actor, query(p), opts.pageSize);
     const header = ['id', ...p.columns.map((c) => `${c.category}.${c.field}`), 'unsubscribe_url'];
-    const unsubscribe = deps.unsubscribeUrl;
+    const unsubscribe = deps.unsubscribeUrls?.({ purpose: p.purpose, channel: p.channel });
+    const filtered = p.filters.length > 0;
     async function* lines() {
       let rows = 0;
       let complete = false;
@@ -226,17 +230,17 @@ export function createAudiencesService(deps: AudiencesDeps) {
           let chunk = '';
           let n = 0;
           for (const m of page) {
-            if (p.filters.length > 0 && !matches(m, p.filters)) {
+            if (filtered && !matches(m, p.filters)) {
               continue;
             }
-            const cells = [
-              m.id,
-              ...p.columns.map((c) => asText(m.categories[c.category]?.[c.field]?.value)),
-              unsubscribe
-                ? unsubscribe({ subjectId: m.id, purpose: p.purpose, channel: p.channel })
-                : '',
-            ];
-            chunk += `${cells.map(csvCell).join(',')}\r\n`;
+            // The id (a UUID) and the link need no guard and no doubled quotes; csvCell would
+            // leave them as they are.
+            let line = `"${m.id}"`;
+            for (const c of p.columns) {
+              line += `,${csvCell(asText(m.categories[c.category]?.[c.field]?.value))}`;
+            }
+            line += unsubscribe ? `,${csvCell(unsubscribe(m.id))}\r\n` : ',""\r\n';
+            chunk += line;
             n++;
           }
           rows += n;

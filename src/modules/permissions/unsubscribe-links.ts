@@ -32,12 +32,19 @@ export interface UnsubscribeLinks {
   issue(target: UnsubscribeTarget, now?: Date): string;
   /** The HTTPS (or configured) URL a mail's List-Unsubscribe header and an audience row carry. */
   url(token: string): string;
+  /**
+   * For many people at once (an audience's rows): a function that issues the URL of a new token
+   * for one person and this purpose and channel, each as `url(issue(…))` would, with what every
+   * row shares checked and encoded once.
+   */
+  urls(target: Omit<UnsubscribeTarget, 'subjectId'>): (subjectId: string) => string;
   /** What a token names, or undefined for anything this register did not issue, unchanged. */
   open(token: string): OpenedUnsubscribeToken | undefined;
 }
 
 /** The associated data every token is sealed with: a label no other sealed secret uses. */
 const AAD = 'unsubscribe-link/v1';
+const AAD_BYTES = Buffer.from(AAD, 'utf8');
 /** The payload's own format number, inside the seal. */
 const FORMAT = 1;
 /** base64url of at least the seal's overhead and a payload; at most what a URL path should hold. */
@@ -52,18 +59,35 @@ export function createUnsubscribeLinks(deps: {
 }): UnsubscribeLinks {
   const base = deps.publicUrl.replace(/\/+$/, '');
 
-  const issue = (target: UnsubscribeTarget, now = new Date()): string => {
-    if (!UUID.test(target.subjectId) || !ID.test(target.purpose) || !ID.test(target.channel)) {
-      throw new Error('an unsubscribe link needs a subject id, a purpose id and a channel id');
+  const refuse = () => {
+    throw new Error('an unsubscribe link needs a subject id, a purpose id and a channel id');
+  };
+  /** Issues tokens for one purpose and channel: the payload's tail encoded once. */
+  const issuer = (target: Omit<UnsubscribeTarget, 'subjectId'>) => {
+    if (!ID.test(target.purpose) || !ID.test(target.channel)) {
+      refuse();
     }
     const ids = Buffer.from(`${target.purpose}\u0000${target.channel}`, 'utf8');
-    const payload = Buffer.allocUnsafe(1 + 16 + 4 + ids.length);
-    payload[0] = FORMAT;
-    Buffer.from(target.subjectId.replaceAll('-', ''), 'hex').copy(payload, 1);
-    payload.writeUInt32BE(Math.floor(now.getTime() / 1000), 17);
-    ids.copy(payload, 21);
-    return deps.vault.sealSecret(AAD, payload).toString('base64url');
+    return (subjectId: string, now: Date | number = Date.now()): string => {
+      if (!UUID.test(subjectId)) {
+        refuse();
+      }
+      const payload = Buffer.allocUnsafe(1 + 16 + 4 + ids.length);
+      payload[0] = FORMAT;
+      // The id's 32 hex digits in its five groups (8-4-4-4-12), straight into the payload.
+      payload.write(subjectId.slice(0, 8), 1, 'hex');
+      payload.write(subjectId.slice(9, 13), 5, 'hex');
+      payload.write(subjectId.slice(14, 18), 7, 'hex');
+      payload.write(subjectId.slice(19, 23), 9, 'hex');
+      payload.write(subjectId.slice(24), 11, 'hex');
+      payload.writeUInt32BE(Math.floor((typeof now === 'number' ? now : now.getTime()) / 1000), 17);
+      ids.copy(payload, 21);
+      return deps.vault.sealSecret(AAD_BYTES, payload).toString('base64url');
+    };
   };
+
+  const issue = (target: UnsubscribeTarget, now = new Date()): string =>
+    issuer(target)(target.subjectId, now);
 
   const open = (token: string): OpenedUnsubscribeToken | undefined => {
     if (!UNSUBSCRIBE_TOKEN_PATTERN.test(token)) {
@@ -92,5 +116,14 @@ export function createUnsubscribeLinks(deps: {
     };
   };
 
-  return { issue, url: (token) => `${base}/u/${token}`, open };
+  const prefix = `${base}/u/`;
+  return {
+    issue,
+    url: (token) => `${prefix}${token}`,
+    urls: (target) => {
+      const one = issuer(target);
+      return (subjectId) => `${prefix}${one(subjectId)}`;
+    },
+    open,
+  };
 }

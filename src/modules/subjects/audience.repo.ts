@@ -7,6 +7,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { PurposeMarketing } from '../definition/index.ts';
+import { notHeldElsewhere } from '../../db/held-categories.ts';
 import { allowedChannelsSql } from './marketing.repo.ts';
 
 export interface AudienceSql {
@@ -43,21 +44,66 @@ export const audienceRepo = {
     return r.rows[0]?.n ?? 0;
   },
 
-  /** One page of the audience after `after` (an id), with the channels each person allows. */
-  async page(
+  /**
+   * One page of the audience after `after` (an id): its people in id order, each with the channels
+   * they allow (as PostgreSQL writes a `text[]`) and, in the same statement, their value rows of
+   * `categories` that `q.purpose` may see (a person without any has one row of nulls). One round
+   * trip a page instead of two; times and provenance come as text, for the caller to cache.
+   */
+  async pageWithValues(
     ex: Executor,
-    q: AudienceSql & { after?: string; limit: number },
-  ): Promise<Array<{ id: string; allowed_channels: string[] }>> {
+    q: AudienceSql & { after?: string; limit: number; categories: readonly string[] },
+  ): Promise<AudiencePageRow[]> {
     // The planner prices the page as a scan of every remaining person (it cannot know the limit
     // is reached soon), which would have PostgreSQL JIT-compile each page's query: ~0.3 s of
-    // compiling for ~30 ms of work. Each page is its own short transaction with JIT off.
+    // compiling for ~30 ms of work. For the same reason it plans the prohibition-list check as
+    // one hashed set over all people, built by parallel workers: starting them took ~0.2 s of
+    // each page's 0.33 s on a busy machine (docs/PERFORMANCE.md, "Audiences"). Each page is its
+    // own short transaction with JIT and parallel workers off.
     return withTransaction(ex, async (tx) => {
-      await sql`set local jit = off`.execute(tx);
-      const r = await sql<{ id: string; allowed_channels: string[] }>`
-        select a.id, a.allowed_channels from ${people(q, q.after)}
-         where ${q.channel}::text = any(a.allowed_channels)
-         order by a.id limit ${q.limit}`.execute(tx);
+      await sql`select set_config('jit', 'off', true),
+                       set_config('max_parallel_workers_per_gather', '0', true)`.execute(tx);
+      const r = await pageSql(q).execute(tx);
       return r.rows;
     });
   },
 };
+
+/**
+ * The statement of `pageWithValues`: also what bench/audience-floor.ts has PostgreSQL run alone,
+ * for the whole audience at once, to measure the floor.
+ */
+export function pageSql(
+  q: AudienceSql & { after?: string; limit: number; categories: readonly string[] },
+) {
+  return sql<AudiencePageRow>`
+        with page as (
+          select a.id, a.allowed_channels from ${people(q, q.after)}
+           where ${q.channel}::text = any(a.allowed_channels)
+           order by a.id limit ${q.limit})
+        select page.id, page.allowed_channels::text as allowed, v.category, v.version, v.sealed,
+               v.source, v.purpose, v.collected_at::text as collected_at,
+               v.field_meta::text as field_meta
+          from page
+          left join subject_values v
+            on v.subject_id = page.id
+           and v.category = any(${arrayLiteral(q.categories)}::text[])
+           and ${notHeldElsewhere(sql`v`, q.purpose)}
+         order by page.id`;
+}
+
+/** A row of `pageWithValues`: a person, and one of their value rows or nulls. */
+export interface AudiencePageRow {
+  id: string;
+  /** The channels the person allows, as a `text[]` literal (`{email,sms}`). */
+  allowed: string;
+  category: string | null;
+  version: number | null;
+  sealed: Buffer | null;
+  source: string | null;
+  purpose: string | null;
+  /** `collected_at` as PostgreSQL writes a `timestamptz`. */
+  collected_at: string | null;
+  /** `field_meta` as JSON text, or null. */
+  field_meta: string | null;
+}

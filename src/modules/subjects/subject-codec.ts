@@ -106,8 +106,10 @@ export function createSubjectCodec(register: Register, vault: Vault) {
    * A row's associated data: the person, the category, the row's write counter and its provenance.
    * An older ciphertext under a newer counter, or provenance edited in place, does not open.
    */
+  const valueAadOf = (subjectId: string, category: string, version: number, prov: string) =>
+    `value/v2:${subjectId}:${category}:${version}:${prov}`;
   const valueAad = (subjectId: string, category: string, version: number, meta: RowMeta) =>
-    `value/v2:${subjectId}:${category}:${version}:${provenance(meta)}`;
+    valueAadOf(subjectId, category, version, provenance(meta));
   const historyAad = (subjectId: string, h: HistoryBinding) =>
     `history/v2:${subjectId}:${h.id}:${h.category}.${h.field}:${JSON.stringify([h.purpose, h.source, h.actor, canonicalTime(h.changedAt)])}`;
 
@@ -370,15 +372,36 @@ export function createSubjectCodec(register: Register, vault: Vault) {
     },
 
     openRow(key: Buffer, row: ValueRow): Record<string, FieldValue> {
+      return this.openSealed(
+        key,
+        row.subject_id,
+        row.category,
+        row.version,
+        provenance(row.meta),
+        row.sealed,
+      );
+    },
+
+    /**
+     * What a value row's associated data binds of its provenance (`meta`), as text: the same for
+     * every row with the same provenance, so a bulk reader may compute it once for many rows.
+     */
+    provenanceText: provenance,
+
+    /** `openRow` with the row's provenance already as `provenanceText` gives it. */
+    openSealed(
+      key: Buffer,
+      subjectId: string,
+      category: string,
+      version: number,
+      provenanceText: string,
+      sealed: Uint8Array,
+    ): Record<string, FieldValue> {
       let plain: Buffer;
       try {
-        plain = vault.open(
-          key,
-          valueAad(row.subject_id, row.category, row.version, row.meta),
-          row.sealed,
-        );
+        plain = vault.open(key, valueAadOf(subjectId, category, version, provenanceText), sealed);
       } catch (err) {
-        return integrityFailed(row.subject_id, err);
+        return integrityFailed(subjectId, err);
       }
       return JSON.parse(plain.toString('utf8')) as Record<string, FieldValue>;
     },

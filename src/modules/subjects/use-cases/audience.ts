@@ -10,9 +10,12 @@ import { requireAction, type Actor } from '../../../lib/actor.ts';
 import { AppError, invalid } from '../../../lib/errors.ts';
 import type { PurposeMarketing } from '../../definition/index.ts';
 import type { UseCaseContext } from '../access.ts';
-import { audienceRepo } from '../audience.repo.ts';
+import { audienceRepo, type AudiencePageRow } from '../audience.repo.ts';
 import type { OpenedCategories } from '../subject-codec.ts';
-import { subjectsRepo as repo, type ValueRow } from '../subjects.repo.ts';
+import { openPage } from './audience-open.ts';
+
+/** Pages read ahead of the one being opened and written (docs/audiences.md, "Streaming"). */
+const READ_AHEAD = 2;
 
 export interface AudienceQuery {
   purpose: string;
@@ -77,81 +80,80 @@ export function createAudience(ctx: UseCaseContext) {
   /**
    * The audience, page by page (`pageSize` people at most in each). Authorises when called, before
    * the first page is read. A person whose key is gone (erased meanwhile) is left out.
+   *
+   * Each page is one statement on the data database (the people and their value rows) and one on
+   * the key store (their wrapped keys, sent as one array). Up to `READ_AHEAD` pages are read ahead
+   * while the current one is opened and written: the next page's people while this page's keys
+   * are read, so neither database waits for the other nor for the opening.
    */
   const audience = (
     actor: Actor,
     q: AudienceQuery,
-    pageSize = 2000,
+    pageSize = 5000,
   ): AsyncGenerator<AudienceMember[], void, undefined> => {
     const marketing = authorise(actor, q);
-    /** One page after `after`: its people, their values and their wrapped keys. */
-    const fetchPage = async (
-      after: string | undefined,
-    ): Promise<{
-      rows: Array<{ id: string; allowed_channels: string[] }>;
-      values: ValueRow[];
-      wrapped: Map<string, Buffer>;
-    }> => {
-      const rows = await audienceRepo.page(db, {
+    interface Fetched {
+      rows: AudiencePageRow[];
+      /** The last person's id, where the next page starts; undefined on the last page. */
+      next: string | undefined;
+      wrapped: Promise<Map<string, Buffer>>;
+    }
+    /** One page after `after`: its people with their values, then (not awaited) their keys. */
+    const fetchPage = async (after: string | undefined): Promise<Fetched> => {
+      const rows = await audienceRepo.pageWithValues(db, {
         purpose: q.purpose,
         marketing,
         channel: q.channel,
+        categories: q.categories,
         limit: pageSize,
         ...(q.createdAfter ? { createdAfter: q.createdAfter } : {}),
         ...(q.ids ? { ids: q.ids } : {}),
         ...(after ? { after } : {}),
       });
-      const ids = rows.map((r) => r.id);
-      const [values, wrapped] = await Promise.all([
-        repo.valuesOf(db, ids, q.categories, q.purpose),
-        keys.getMany(ids),
-      ]);
-      return { rows, values, wrapped };
+      const ids: string[] = [];
+      let last: string | undefined;
+      for (const r of rows) {
+        if (r.id !== last) {
+          ids.push(r.id);
+          last = r.id;
+        }
+      }
+      const wrapped = keys.getMany(ids);
+      // A page abandoned by a consumer that stopped early must not leave a rejection unhandled.
+      wrapped.catch(() => undefined);
+      return { rows, next: ids.length === pageSize ? last : undefined, wrapped };
     };
+    const readAhead: Array<Promise<Fetched | null>> = [];
+    let tail: Promise<Fetched | null> | null = null;
+    /** Keeps `READ_AHEAD` pages asked for ahead of the consumer, each after the one before. */
+    const fill = () => {
+      while (readAhead.length < READ_AHEAD) {
+        const prev: Promise<Fetched | null> | null = tail;
+        tail = prev
+          ? prev.then((p) => (p?.next !== undefined ? fetchPage(p.next) : null))
+          : fetchPage(undefined);
+        tail.catch(() => undefined);
+        readAhead.push(tail);
+      }
+    };
+    const opener = openPage(access);
     return (async function* pages() {
-      // The next page is read while this one is opened and written (two pages in memory at most).
-      let pending: ReturnType<typeof fetchPage> | null = fetchPage(undefined);
       try {
-        while (pending) {
-          const page: Awaited<ReturnType<typeof fetchPage>> = await pending;
-          const { rows, values, wrapped } = page;
-          pending = rows.length === pageSize ? fetchPage(rows[rows.length - 1]?.id) : null;
-          const byPerson = new Map<string, typeof values>();
-          for (const v of values) {
-            const list = byPerson.get(v.subject_id);
-            if (list) {
-              list.push(v);
-            } else {
-              byPerson.set(v.subject_id, [v]);
-            }
+        fill();
+        for (;;) {
+          const page = await readAhead.shift();
+          if (!page) {
+            return;
           }
-          const members: AudienceMember[] = [];
-          for (const r of rows) {
-            const w = wrapped.get(r.id);
-            if (!w) {
-              continue;
-            }
-            const categories = access.codec.openRows(
-              access.codec.key(r.id, w),
-              byPerson.get(r.id) ?? [],
-            );
-            const withheld = access.withheldFields(r.allowed_channels);
-            for (const [category, fields] of Object.entries(categories)) {
-              for (const field of Object.keys(fields)) {
-                if (withheld.has(`${category}.${field}`)) {
-                  delete fields[field];
-                }
-              }
-            }
-            members.push({ id: r.id, categories });
-          }
+          fill();
+          const members = opener(page.rows, await page.wrapped);
           if (members.length > 0) {
             yield members;
           }
         }
       } finally {
-        // A consumer that stopped early: the page read ahead is not wanted.
-        pending?.catch(() => undefined);
+        // A consumer that stopped early: the pages read ahead are not wanted.
+        readAhead.length = 0;
       }
     })();
   };
