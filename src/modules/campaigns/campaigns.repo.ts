@@ -375,10 +375,11 @@ export const campaignsRepo = {
       .where('s.state', '=', 'bounced')
       .where('s.updated_at', '>=', since)
       // Staff lifted the address's suppression after this bounce (0040): it no longer counts.
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('campaign_send_events as e')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('campaign_send_events as e')
               .select('e.id')
               .where('e.action', '=', 'bounce_lifted')
               .where('e.recipient_index', '=', recipientIndex)
