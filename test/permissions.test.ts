@@ -378,7 +378,8 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
   });
 
   it('given at the same moment, a refusal wins over a grant, whichever is recorded first', async () => {
-    const at = '2026-01-15T12:00:00.000Z';
+    // A minute ago: a date given by staff is bounded by the record's life (at most 30 days back).
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000).toISOString();
     const a = await person();
     await record(a.id, [grant('newsletter', 'email')], {
       method: 'form',
@@ -806,6 +807,166 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
       headers: await allPowersKey(t),
     });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('givenAt from staff or an API is bounded: not in the future, not backdated past the record or 30 days; an import may carry old dates', async () => {
+    const p = await person();
+    const history = async () => (await t.services.permissions.history(operator, p.id)).length;
+    const before = await history();
+    const longAgo = new Date(Date.now() - 31 * 24 * 3600_000).toISOString();
+    const beforeEntered = new Date(Date.now() - 2 * 24 * 3600_000).toISOString();
+    // Backdating a consent past the limit, or to before the person was entered (less a day),
+    // would pick the notice version it is recorded under: refused, naming the field.
+    for (const givenAt of [longAgo, beforeEntered, '1999-01-01T00:00:00Z']) {
+      for (const method of ['staff', 'form', 'api'] as const) {
+        const e = await refused(
+          record(p.id, [grant('newsletter', 'email')], { method, wording: WORDING, givenAt }),
+          'validation_failed',
+          'evidence.givenAt',
+        );
+        expect(e.issues[0]?.detail).toContain('too far in the past');
+      }
+      // A refusal backdated alike is refused too (the date is evidence either way).
+      await refused(
+        record(p.id, [refuse('newsletter', 'email')], { givenAt }),
+        'validation_failed',
+        'evidence.givenAt',
+      );
+    }
+    // In the future beyond the clock's skew: refused.
+    await refused(
+      record(p.id, [grant('newsletter', 'email')], {
+        method: 'form',
+        wording: WORDING,
+        givenAt: new Date(Date.now() + 3600_000).toISOString(),
+      }),
+      'validation_failed',
+      'evidence.givenAt',
+    );
+    expect(await history()).toBe(before);
+    expect((await check('newsletter', p.id, 'email')).reason.code).toBe('no_consent');
+    // Within bounds: an hour ago is recorded as given then.
+    const hourAgo = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000).toISOString();
+    const ok = await record(p.id, [grant('newsletter', 'email')], {
+      method: 'form',
+      wording: WORDING,
+      givenAt: hourAgo,
+    });
+    expect(ok.recorded[0]?.givenAt).toBe(hourAgo);
+    // An import of historic consents keeps its own old date, the run as its evidence.
+    const old = await record(p.id, [grant('newsletter', 'email')], {
+      method: 'import',
+      reference: 'import-2019',
+      givenAt: '2019-05-01T08:00:00.000Z',
+    });
+    expect(old.recorded[0]).toMatchObject({
+      givenAt: '2019-05-01T08:00:00.000Z',
+      method: 'import',
+      reference: 'import-2019',
+    });
+    // Over HTTP: 400 naming evidence.givenAt, nothing written.
+    const headers = await allPowersKey(t);
+    const n = await history();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/subjects/${p.id}/permissions`,
+      headers,
+      payload: {
+        changes: [{ kind: 'newsletter', channel: 'email', state: 'refused' }],
+        evidence: { method: 'api', givenAt: longAgo },
+      },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+      'evidence.givenAt',
+    );
+    expect(await history()).toBe(n);
+  });
+
+  it('a repeated withdrawal is recorded as evidence, and decides again over a later grant; the one-click link stays idempotent', async () => {
+    const p = await person();
+    const me = subjectActor(p.id);
+    const withdrawAll = () =>
+      record(p.id, [{ kind: 'newsletter', channel: '*', state: 'withdrawn' }], {}, operator);
+    const first = await withdrawAll();
+    expect(first.recorded).toHaveLength(1);
+    // The person later allows e-mail on their own page: the channel's later grant decides.
+    await record(
+      p.id,
+      [grant('newsletter', 'email')],
+      { method: 'preference_page', wording: WORDING },
+      me,
+    );
+    expect((await check('newsletter', p.id, 'email')).allowed).toBe(true);
+    // Withdrawn again for every channel: recorded, the state stays withdrawn with the new time,
+    // and it decides over the grant before it.
+    const again = await withdrawAll();
+    expect(again.unchanged).toEqual([]);
+    expect(again.recorded).toHaveLength(1);
+    expect(again.recorded[0]).toMatchObject({
+      channel: '*',
+      state: 'withdrawn',
+      previousState: 'withdrawn',
+    });
+    const all = again.state.find((s) => s.channel === '*');
+    expect(all?.state).toBe('withdrawn');
+    expect(Date.parse(all!.changedAt)).toBeGreaterThan(Date.parse(first.recorded[0]!.givenAt) - 1);
+    expect((await check('newsletter', p.id, 'email')).reason.code).toBe('withdrawn');
+    // A single channel said again is recorded alike: both paths keep the evidence.
+    const ch1 = await record(p.id, [refuse('direct_marketing', 'post')]);
+    const ch2 = await record(p.id, [refuse('direct_marketing', 'post')]);
+    expect(ch1.recorded).toHaveLength(1);
+    expect(ch2.recorded).toHaveLength(1);
+    expect(ch2.recorded[0]?.previousState).toBe('refused');
+    // A repeated pending changes nothing.
+    const q = await person();
+    await record(q.id, [{ kind: 'newsletter', channel: 'email', state: 'pending' }], {
+      method: 'form',
+      wording: WORDING,
+    });
+    const pend = await record(q.id, [{ kind: 'newsletter', channel: 'email', state: 'pending' }], {
+      method: 'form',
+      wording: WORDING,
+    });
+    expect(pend.recorded).toEqual([]);
+    expect(pend.unchanged).toHaveLength(1);
+    // The one-click unsubscribe posted twice records once while its "no" decides.
+    const r = await person();
+    const unsub = () =>
+      t.services.permissions.record(
+        subjectActor(r.id),
+        r.id,
+        [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+        { method: 'unsubscribe_link', reference: 'unsubscribe:0123456789abcdef' },
+        { idempotentRepeat: true },
+      );
+    expect((await unsub()).recorded).toHaveLength(1);
+    expect((await unsub()).recorded).toHaveLength(0);
+  });
+
+  it("grantBlockedBy answers as record does: staff naming the person's form are blocked, the person is not", async () => {
+    const p = await person();
+    await record(p.id, [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }]);
+    const blocked = (actor: Actor, method: PermissionEvidence['method']) =>
+      t.services.permissions.grantBlockedBy(actor, p.id, 'newsletter', 'email', method);
+    expect(await blocked(operator, 'form')).toBe('withdrawn');
+    expect(await blocked(staffActor('admin', t), 'form')).toBe('withdrawn');
+    expect(await blocked(operator, 'import')).toBe('withdrawn');
+    expect(await blocked(subjectActor(p.id), 'form')).toBeNull();
+    expect(await blocked(subjectActor(p.id), 'preference_page')).toBeNull();
+    // And record agrees with each answer.
+    await refused(
+      record(p.id, [grant('newsletter', 'email')], { method: 'form', wording: WORDING }),
+      'conflict',
+      'changes[0].state',
+    );
+    const own = await record(
+      p.id,
+      [grant('newsletter', 'email')],
+      { method: 'form', wording: WORDING },
+      subjectActor(p.id),
+    );
+    expect(own.recorded).toHaveLength(1);
   });
 
   it('writes access-log entries without personal data', async () => {

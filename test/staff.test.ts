@@ -573,6 +573,44 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
       return c.id;
     };
 
+    /**
+     * A campaign's mail to the person in `state`, as the job records it: `campaign|person`. The
+     * campaign is set paused (a requeue needs one that may still send) without queueing an
+     * audience, which would slow the walk.
+     */
+    const sendIn = async (person: string, state: 'uncertain' | 'bounced') => {
+      const campaign = await newCampaign();
+      await t.db.handle.db
+        .updateTable('campaigns')
+        .set({ state: 'paused', generation: 1 })
+        .where('id', '=', campaign)
+        .execute();
+      await t.db.handle.db
+        .insertInto('campaign_sends')
+        .values({
+          campaign_id: campaign,
+          subject_id: person,
+          state,
+          reason: state === 'uncertain' ? 'interrupted' : 'bounce 5.1.1',
+          message_id: `<campaign.${campaign}.${person}@walk.example>`,
+          recipient_index: `walk-${person}`,
+          updated_at: new Date(),
+        })
+        .onConflict((oc) =>
+          oc.columns(['campaign_id', 'subject_id']).doUpdateSet({
+            state,
+            reason: state === 'uncertain' ? 'interrupted' : 'bounce 5.1.1',
+            recipient_index: `walk-${person}`,
+          }),
+        )
+        .execute();
+      return `${campaign}|${person}`;
+    };
+    const sendUrl = (id: string, action: string) => {
+      const [campaign, person = campaign] = id.split('|');
+      return `/api/v1/campaigns/${campaign}/sends/${person}${action}`;
+    };
+
     const routes: Array<{
       name: string;
       method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -955,6 +993,37 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         allowed: only('admin', 'marketing'),
       },
       {
+        name: "one person's campaign mail",
+        method: 'GET',
+        url: (id) => sendUrl(id, ''),
+        prepare: (person) => sendIn(person, 'uncertain'),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'resolve an uncertain campaign mail',
+        method: 'POST',
+        url: (id) => sendUrl(id, '/resolve'),
+        body: () => ({ outcome: 'failed', reason: 'The mail server log shows no handover.' }),
+        prepare: (person) => sendIn(person, 'uncertain'),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: 'requeue an uncertain campaign mail',
+        method: 'POST',
+        url: (id) => sendUrl(id, '/requeue'),
+        body: () => ({ reason: 'Not in the mail server log.', confirmSendAgain: true }),
+        prepare: (person) => sendIn(person, 'uncertain'),
+        allowed: only('admin', 'marketing'),
+      },
+      {
+        name: "lift a campaign mail's bounce",
+        method: 'POST',
+        url: (id) => sendUrl(id, '/lift-bounce'),
+        body: () => ({ reason: 'The person says the mailbox works again.' }),
+        prepare: (person) => sendIn(person, 'bounced'),
+        allowed: only('admin', 'marketing'),
+      },
+      {
         name: 'read the access log',
         method: 'GET',
         url: () => '/api/v1/audit',
@@ -1129,7 +1198,7 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
             expect(res.headers['content-type']).toMatch(/problem\+json/);
           }
         }
-      });
+      }, 120_000);
     }
 
     it('walks every documented route that needs credentials', async () => {
@@ -1182,6 +1251,7 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
               .split('?')[0]
               ?.replace(/\/staff\/.*$/, '/staff/{id}')
               .replace(/\/recipients\/[a-z_]+$/, '/recipients/{recipientId}')
+              .replace(/\/campaigns\/\{id\}\/sends\/\{id\}/, '/campaigns/{id}/sends/{subjectId}')
               .replace(
                 /\/requests\/[^/]+\/letters\/[^/]+\/sent$/,
                 '/requests/{id}/letters/{letterId}/sent',

@@ -1,6 +1,7 @@
 /**
- * `rekisteri campaign list|feedback`: campaigns (docs/campaigns.md) at the command line, as the
- * operator. `feedback` feeds back a bounce or a complaint, by Message-ID or recipient, or from the
+ * `rekisteri campaign list|feedback|resolve|requeue|lift-bounce`: campaigns (docs/campaigns.md)
+ * at the command line, as the operator. `resolve` and `requeue` deal with an uncertain mail,
+ * `lift-bounce` with a bounce's suppression, as the routes under `/campaigns/{id}/sends/` do. `feedback` feeds back a bounce or a complaint, by Message-ID or recipient, or from the
  * delivery status notification or abuse report as received (a file, or `-` for standard input),
  * as `POST /api/v1/campaigns/feedback` does.
  */
@@ -75,5 +76,86 @@ export function campaignCommand(): Command {
         );
       },
     );
+  const showDetail = (d: {
+    subjectId: string;
+    state: string;
+    reason: string | null;
+    bounceSuppressedUntil: string | null;
+  }) =>
+    console.log(
+      `${d.state}: person ${d.subjectId}${d.reason ? ` (${d.reason})` : ''}${d.bounceSuppressedUntil ? `, kept out until ${d.bounceSuppressedUntil}` : ''}`,
+    );
+  cmd
+    .command('resolve <campaign> <subject>')
+    .description(
+      'Resolve an uncertain campaign mail after asking the mail server: sent (it was taken) or failed (not delivered; never sent again by itself)',
+    )
+    .addOption(
+      new Option('--outcome <outcome>', 'sent or failed')
+        .choices(['sent', 'failed'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--reason <text>', 'what was checked (kept in the history, not logged)')
+    .action(
+      async (
+        campaign: string,
+        subject: string,
+        opts: { outcome: 'sent' | 'failed'; reason: string },
+      ) => {
+        await withRuntime(
+          async ({ services }) =>
+            showDetail(
+              await services.campaigns.resolveSend(operator, campaign, subject, {
+                outcome: opts.outcome,
+                reason: opts.reason,
+              }),
+            ),
+          { quiet: true },
+        );
+      },
+    );
+  cmd
+    .command('requeue <campaign> <subject>')
+    .description(
+      'Send an uncertain campaign mail again: the person may get it twice (--confirm-send-again); their permission is checked again right before',
+    )
+    .requiredOption('--reason <text>', 'why (kept in the history, not logged)')
+    .option('--confirm-send-again', 'I accept that the person may get this mail twice')
+    .action(
+      async (
+        campaign: string,
+        subject: string,
+        opts: { reason: string; confirmSendAgain?: boolean },
+      ) => {
+        await withRuntime(
+          async ({ services }) =>
+            showDetail(
+              await services.campaigns.requeueSend(operator, campaign, subject, {
+                reason: opts.reason,
+                // Left out unless given: the service refuses it, naming confirmSendAgain.
+                ...(opts.confirmSendAgain ? { confirmSendAgain: true } : {}),
+              }),
+            ),
+          { quiet: true },
+        );
+      },
+    );
+  cmd
+    .command('lift-bounce <campaign> <subject>')
+    .description(
+      'Lift the 180-day suppression of the address this bounced mail went to (the person fixed their mailbox); refusals and prohibition lists still apply',
+    )
+    .requiredOption('--reason <text>', 'why (kept in the history, not logged)')
+    .action(async (campaign: string, subject: string, opts: { reason: string }) => {
+      await withRuntime(
+        async ({ services }) =>
+          showDetail(
+            await services.campaigns.liftBounce(operator, campaign, subject, {
+              reason: opts.reason,
+            }),
+          ),
+        { quiet: true },
+      );
+    });
   return cmd;
 }

@@ -384,6 +384,22 @@ export interface CampaignSendsTable {
   not_before: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
+/** What staff did about a campaign mail (0040): append-only. */
+export interface CampaignSendEventsTable {
+  id: string;
+  campaign_id: string;
+  subject_id: string;
+  action: 'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted';
+  from_state: string;
+  to_state: string;
+  previous_reason: string | null;
+  message_id: string | null;
+  recipient_index: string | null;
+  reason: string;
+  actor: string;
+  at: Timestamp;
+}
+
 /** A published version of the privacy notice (migration 0028). */
 export interface NoticeVersionsTable {
   version: number;
@@ -426,6 +442,7 @@ export interface NoticeAnnouncedTable {
 export interface Database {
   campaigns: CampaignsTable;
   campaign_sends: CampaignSendsTable;
+  campaign_send_events: CampaignSendEventsTable;
   notice_versions: NoticeVersionsTable;
   notice_announcements: NoticeAnnouncementsTable;
   notice_announced: NoticeAnnouncedTable;

@@ -901,6 +901,83 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/campaigns/{id}/sends/{subjectId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One person's mail, with what staff did about it */
+    get: operations['getCampaignSend'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/campaigns/{id}/sends/{subjectId}/resolve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resolve an uncertain mail as sent or failed
+     * @description For a mail whose handover may or may not have happened (uncertain): staff asked the mail server. sent: it was taken; failed: it was not delivered, and it is never sent again by itself. A reason is required; it is kept in the send's history, and the access log records the change without it. 409 naming state unless the mail is uncertain. Needs export_audiences and reading under the campaign's purpose, checked before anything changes.
+     */
+    post: operations['resolveCampaignSend'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/campaigns/{id}/sends/{subjectId}/requeue': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send an uncertain mail again (risks a second copy)
+     * @description Puts an uncertain mail back in the queue: the person may get it twice, so confirmSendAgain must be true, and a reason is required. The mail goes out only through the queue, with the person's permission checked again right before it (someone who unsubscribed meanwhile is skipped). A paused campaign sends it when resumed; a finished one is sending again for it (409 without an SMTP server); a cancelled one sends nothing more (409 naming state). 409 naming state unless the mail is uncertain.
+     */
+    post: operations['requeueCampaignSend'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/campaigns/{id}/sends/{subjectId}/lift-bounce': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Lift a bounce's 180-day suppression early
+     * @description The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting; the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since.
+     */
+    post: operations['liftCampaignBounce'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/campaigns/feedback': {
     parameters: {
       query?: never;
@@ -1550,6 +1627,28 @@ export interface components {
       sender?: components['schemas']['CampaignSenderInput'];
       /** @description The campaign's own mails per minute, at most the server's CAMPAIGN_SEND_RATE (its default) */
       ratePerMinute?: number;
+    };
+    CampaignSendResolutionInput: {
+      /**
+       * @description sent: the mail server's log shows the mail taken; failed: it was not delivered (never sent again by itself)
+       * @enum {string}
+       */
+      outcome: 'sent' | 'failed';
+      /** @description Why (kept with the send's history, not logged): what was checked, never personal data */
+      reason: string;
+    };
+    CampaignSendRequeueInput: {
+      /** @description Why (kept with the send's history, not logged): what was checked, never personal data */
+      reason: string;
+      /**
+       * @description Must be true: the mail may have been delivered already, and sending again may mail the person twice
+       * @constant
+       */
+      confirmSendAgain: true;
+    };
+    CampaignBounceLiftInput: {
+      /** @description Why (kept with the send's history, not logged): what was checked, never personal data */
+      reason: string;
     };
     CampaignFeedbackInput: {
       /**
@@ -2607,6 +2706,41 @@ export interface components {
       fewerThan?: number;
       purpose: string;
       channel: string;
+    };
+    CampaignSendDetail: {
+      /** Format: uuid */
+      subjectId: string;
+      /** @enum {string} */
+      state:
+        | 'queued'
+        | 'sending'
+        | 'sent'
+        | 'skipped'
+        | 'failed'
+        | 'uncertain'
+        | 'bounced'
+        | 'complained';
+      /** @description Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint */
+      reason: string | null;
+      locale: string | null;
+      messageId: string | null;
+      at: string;
+      /** @description Until when a bounce keeps the address from campaigns (180 days from it); null when not bounced, expired or lifted */
+      bounceSuppressedUntil: string | null;
+      /** @description What staff did about this mail, oldest first: append-only */
+      events: {
+        /** @enum {string} */
+        action: 'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted';
+        from: string;
+        to: string;
+        /** @description The mail's Message-ID then (a requeued mail's old one) */
+        messageId: string | null;
+        /** @description The reason staff gave */
+        reason: string;
+        /** @description Who, by kind only: staff, api_key, operator */
+        actor: string;
+        at: string;
+      }[];
     };
     RelationshipEnded: {
       endedAt: string;
@@ -6322,6 +6456,290 @@ export interface operations {
           'application/json': {
             items: components['schemas']['CampaignSend'][];
           };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getCampaignSend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        subjectId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CampaignSendDetail'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  resolveCampaignSend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        subjectId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CampaignSendResolutionInput'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CampaignSendDetail'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  requeueCampaignSend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        subjectId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CampaignSendRequeueInput'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CampaignSendDetail'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  liftCampaignBounce: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        subjectId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CampaignBounceLiftInput'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CampaignSendDetail'];
         };
       };
       /** @description Default Response */

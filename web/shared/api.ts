@@ -58,6 +58,9 @@ export type AuditAlarm = NonNullable<AuditVerification['alarms']>[number];
 export type OutboxMail = Answer<'listOutbox'>['items'][number];
 /** A campaign with its progress (docs/campaigns.md). */
 export type Campaign = Schemas['Campaign'];
+/** One person's campaign mail, and what staff did about it. */
+export type CampaignSend = Schemas['CampaignSend'];
+export type CampaignSendDetail = Schemas['CampaignSendDetail'];
 /** What the next retention sweep would delete, in counts (docs/retention.md). */
 export type RetentionPlan = Schemas['RetentionPlan'];
 /** Anonymised statistics; a count is a number, `<5` (1 to 4) or `hidden`. */
@@ -524,6 +527,29 @@ export function createApiClient(base = '/api/v1') {
       request<Answer<'countCampaign'>>('GET', `/campaigns/${encodeURIComponent(id)}/count`),
     controlCampaign: (id: string, action: 'start' | 'pause' | 'cancel') =>
       request<Answer<'startCampaign'>>('POST', `/campaigns/${encodeURIComponent(id)}/${action}`),
+    /* What became of each person's mail, and staff's actions on one (docs/campaigns.md). */
+    listCampaignSends: (id: string, state: CampaignSend['state']) =>
+      request<Answer<'listCampaignSends'>>('GET', `/campaigns/${encodeURIComponent(id)}/sends`, {
+        query: { state, limit: 100 } satisfies QueryOf<'listCampaignSends'>,
+      }),
+    resolveCampaignSend: (id: string, subjectId: string, body: Body<'resolveCampaignSend'>) =>
+      request<Answer<'resolveCampaignSend'>>(
+        'POST',
+        `/campaigns/${encodeURIComponent(id)}/sends/${encodeURIComponent(subjectId)}/resolve`,
+        { body },
+      ),
+    requeueCampaignSend: (id: string, subjectId: string, body: Body<'requeueCampaignSend'>) =>
+      request<Answer<'requeueCampaignSend'>>(
+        'POST',
+        `/campaigns/${encodeURIComponent(id)}/sends/${encodeURIComponent(subjectId)}/requeue`,
+        { body },
+      ),
+    liftCampaignBounce: (id: string, subjectId: string, body: Body<'liftCampaignBounce'>) =>
+      request<Answer<'liftCampaignBounce'>>(
+        'POST',
+        `/campaigns/${encodeURIComponent(id)}/sends/${encodeURIComponent(subjectId)}/lift-bounce`,
+        { body },
+      ),
     countAudience: (input: Body<'countAudience'>) =>
       request<Answer<'countAudience'>>('POST', '/audiences/count', { body: input }),
     exportAudience: async (input: Body<'exportAudience'>) => {

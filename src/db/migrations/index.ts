@@ -33,6 +33,7 @@ import * as m0032 from './0032_notice_announcements.ts';
 import * as m0037 from './0037_campaign_start_retry.ts';
 import * as m0038 from './0038_relationship_ended_by.ts';
 import * as m0039 from './0039_notice_announce_runs.ts';
+import * as m0040 from './0040_campaign_send_events.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -68,4 +69,5 @@ export const migrations: Record<string, Migration> = {
   '0037_campaign_start_retry': m0037,
   '0038_relationship_ended_by': m0038,
   '0039_notice_announce_runs': m0039,
+  '0040_campaign_send_events': m0040,
 };

@@ -5,9 +5,13 @@
  * marked attempted (`attempted_at`, committed, fenced by the claim's Message-ID): a send left
  * `sending` without it goes back to `queued`, one with it becomes `uncertain` and is never retried.
  */
-import { sql, type Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
-import type { CampaignsTable, CampaignSendsTable } from '../../db/types.ts';
+import type {
+  CampaignsTable,
+  CampaignSendEventsTable,
+  CampaignSendsTable,
+} from '../../db/types.ts';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { SendState } from './model.ts';
 
@@ -365,14 +369,108 @@ export const campaignsRepo = {
    */
   async bouncedBefore(ex: Executor, recipientIndex: string, since: Date): Promise<boolean> {
     const r = await ex
-      .selectFrom('campaign_sends')
-      .select('campaign_id')
-      .where('recipient_index', '=', recipientIndex)
-      .where('state', '=', 'bounced')
-      .where('updated_at', '>=', since)
+      .selectFrom('campaign_sends as s')
+      .select('s.campaign_id')
+      .where('s.recipient_index', '=', recipientIndex)
+      .where('s.state', '=', 'bounced')
+      .where('s.updated_at', '>=', since)
+      // Staff lifted the address's suppression after this bounce (0040): it no longer counts.
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('campaign_send_events as e')
+              .select('e.id')
+              .where('e.action', '=', 'bounce_lifted')
+              .where('e.recipient_index', '=', recipientIndex)
+              .whereRef('e.at', '>=', 's.updated_at'),
+          ),
+        ),
+      )
       .limit(1)
       .executeTakeFirst();
     return r !== undefined;
+  },
+
+  /** One person's send in a campaign. */
+  async sendOf(
+    ex: Executor,
+    campaignId: string,
+    subjectId: string,
+    opts: { lock?: boolean } = {},
+  ): Promise<Selectable<CampaignSendsTable> | undefined> {
+    let q = ex
+      .selectFrom('campaign_sends')
+      .selectAll()
+      .where('campaign_id', '=', campaignId)
+      .where('subject_id', '=', subjectId);
+    if (opts.lock) {
+      q = q.forUpdate();
+    }
+    return q.executeTakeFirst();
+  },
+
+  /**
+   * An `uncertain` send resolved by staff: `sent` or `failed` (kept: its Message-ID, so that a
+   * report on it still finds it), or back to `queued` for another attempt (a new claim, a new
+   * Message-ID; the old one is kept in the event). Conditional: false when it is not uncertain.
+   */
+  async resolveUncertain(
+    ex: Executor,
+    campaignId: string,
+    subjectId: string,
+    to: 'sent' | 'failed' | 'queued',
+    reason: string | null,
+    at: Date,
+  ): Promise<boolean> {
+    const r = await ex
+      .updateTable('campaign_sends')
+      .set({
+        state: to,
+        reason,
+        updated_at: at,
+        ...(to === 'queued'
+          ? {
+              message_id: null,
+              recipient_index: null,
+              locale: null,
+              attempted_at: null,
+              attempts: 0,
+              not_before: null,
+            }
+          : {}),
+      })
+      .where('campaign_id', '=', campaignId)
+      .where('subject_id', '=', subjectId)
+      .where('state', '=', 'uncertain')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
+
+  async addEvent(ex: Executor, row: Insertable<CampaignSendEventsTable>): Promise<void> {
+    await ex.insertInto('campaign_send_events').values(row).execute();
+  },
+
+  async events(ex: Executor, campaignId: string, subjectId: string) {
+    return ex
+      .selectFrom('campaign_send_events')
+      .select(['id', 'action', 'from_state', 'to_state', 'message_id', 'reason', 'actor', 'at'])
+      .where('campaign_id', '=', campaignId)
+      .where('subject_id', '=', subjectId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+  },
+
+  /** When an address's bounce suppression was last lifted (null: never). */
+  async lastLift(ex: Executor, recipientIndex: string): Promise<Date | null> {
+    const r = await ex
+      .selectFrom('campaign_send_events')
+      .select((eb) => eb.fn.max('at').as('at'))
+      .where('action', '=', 'bounce_lifted')
+      .where('recipient_index', '=', recipientIndex)
+      .executeTakeFirst();
+    return r?.at ? new Date(r.at) : null;
   },
 
   async sends(

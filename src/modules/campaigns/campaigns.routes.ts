@@ -16,6 +16,9 @@ import {
   campaignInput,
   campaignSender,
   feedbackInput,
+  liftBounceInput,
+  requeueSendInput,
+  resolveSendInput,
   SEND_STATES,
 } from './model.ts';
 
@@ -214,6 +217,94 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
         ...(req.query.after ? { after: req.query.after } : {}),
       }),
     }),
+  });
+
+  const sendParams = z.strictObject({ id: z.uuid(), subjectId: z.uuid() });
+  const detail = send
+    .extend({
+      bounceSuppressedUntil: z
+        .string()
+        .nullable()
+        .describe(
+          'Until when a bounce keeps the address from campaigns (180 days from it); null when not bounced, expired or lifted',
+        ),
+      events: z
+        .array(
+          z.object({
+            action: z.enum(['marked_sent', 'marked_failed', 'requeued', 'bounce_lifted']),
+            from: z.string(),
+            to: z.string(),
+            messageId: z
+              .string()
+              .nullable()
+              .describe("The mail's Message-ID then (a requeued mail's old one)"),
+            reason: z.string().describe('The reason staff gave'),
+            actor: z.string().describe('Who, by kind only: staff, api_key, operator'),
+            at: z.string(),
+          }),
+        )
+        .describe('What staff did about this mail, oldest first: append-only'),
+    })
+    .meta({ id: 'CampaignSendDetail' });
+
+  r.get('/campaigns/:id/sends/:subjectId', {
+    schema: {
+      operationId: 'getCampaignSend',
+      tags,
+      security,
+      summary: "One person's mail, with what staff did about it",
+      params: sendParams,
+      response: { 200: detail, ...errors },
+    },
+    handler: async (req) => service.sendDetail(actorOf(req), req.params.id, req.params.subjectId),
+  });
+
+  r.post('/campaigns/:id/sends/:subjectId/resolve', {
+    schema: {
+      operationId: 'resolveCampaignSend',
+      tags,
+      security,
+      summary: 'Resolve an uncertain mail as sent or failed',
+      description:
+        "For a mail whose handover may or may not have happened (uncertain): staff asked the mail server. sent: it was taken; failed: it was not delivered, and it is never sent again by itself. A reason is required; it is kept in the send's history, and the access log records the change without it. 409 naming state unless the mail is uncertain. Needs export_audiences and reading under the campaign's purpose, checked before anything changes.",
+      params: sendParams,
+      body: resolveSendInput,
+      response: { 200: detail, ...errors },
+    },
+    handler: async (req) =>
+      service.resolveSend(actorOf(req), req.params.id, req.params.subjectId, req.body),
+  });
+
+  r.post('/campaigns/:id/sends/:subjectId/requeue', {
+    schema: {
+      operationId: 'requeueCampaignSend',
+      tags,
+      security,
+      summary: 'Send an uncertain mail again (risks a second copy)',
+      description:
+        "Puts an uncertain mail back in the queue: the person may get it twice, so confirmSendAgain must be true, and a reason is required. The mail goes out only through the queue, with the person's permission checked again right before it (someone who unsubscribed meanwhile is skipped). A paused campaign sends it when resumed; a finished one is sending again for it (409 without an SMTP server); a cancelled one sends nothing more (409 naming state). 409 naming state unless the mail is uncertain.",
+      params: sendParams,
+      body: requeueSendInput,
+      response: { 200: detail, ...errors },
+    },
+    handler: async (req) =>
+      service.requeueSend(actorOf(req), req.params.id, req.params.subjectId, req.body),
+  });
+
+  r.post('/campaigns/:id/sends/:subjectId/lift-bounce', {
+    schema: {
+      operationId: 'liftCampaignBounce',
+      tags,
+      security,
+      summary: "Lift a bounce's 180-day suppression early",
+      description:
+        "The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting; the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since.",
+      params: sendParams,
+      body: liftBounceInput,
+      response: { 200: detail, ...errors },
+    },
+    handler: async (req) =>
+      service.liftBounce(actorOf(req), req.params.id, req.params.subjectId, req.body),
   });
 
   r.post('/campaigns/feedback', {

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
 import { defineJob, describeError, enqueue, JobError } from '../../jobs/index.ts';
-import { requireAction, requirePurpose, system, type Actor } from '../../lib/actor.ts';
+import { actorLabel, requireAction, requirePurpose, system, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
@@ -40,7 +40,10 @@ import {
   CAMPAIGN_LANGUAGES,
   campaignInput,
   feedbackInput,
+  liftBounceInput,
   readReport,
+  requeueSendInput,
+  resolveSendInput,
   SEND_STATES,
   type CampaignContent,
   type CampaignLanguage,
@@ -112,6 +115,25 @@ export interface CampaignSend {
   locale: string | null;
   messageId: string | null;
   at: string;
+}
+
+/** What staff did about one person's mail (0040): the evidence, oldest first. */
+export interface CampaignSendEvent {
+  action: 'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted';
+  from: string;
+  to: string;
+  /** The mail's Message-ID at the time (a requeued mail's old one). */
+  messageId: string | null;
+  reason: string;
+  /** Who, by kind only: staff, api_key, operator. */
+  actor: string;
+  at: string;
+}
+
+export interface CampaignSendDetail extends CampaignSend {
+  /** Until when a bounce keeps the address out (null: not bounced, expired, or lifted). */
+  bounceSuppressedUntil: string | null;
+  events: CampaignSendEvent[];
 }
 
 /** The footer every campaign mail ends with, in the recipient's language. */
@@ -926,8 +948,307 @@ export function createCampaignsService(deps: CampaignsDeps) {
     return { campaignId: send.campaign_id, subjectId: send.subject_id, state };
   };
 
+  /** The person's send in the campaign, authorised (the campaign's role and purpose first). */
+  const loadSend = async (actor: Actor, id: string, subjectId: string) => {
+    const row = await load(actor, id);
+    if (!UUID.test(subjectId)) {
+      throw invalid('subjectId', 'expected a person id (a UUID)');
+    }
+    const send = await repo.sendOf(db, id, subjectId);
+    if (!send) {
+      throw new AppError('not_found', 'the campaign has no mail to this person', [
+        { field: 'subjectId', detail: 'no send of this campaign to this person' },
+      ]);
+    }
+    return { row, send };
+  };
+
+  const presentSend = (r: {
+    subject_id: string;
+    state: SendState;
+    reason: string | null;
+    locale: string | null;
+    message_id: string | null;
+    updated_at: Date | string;
+  }): CampaignSend => ({
+    subjectId: r.subject_id,
+    state: r.state,
+    reason: r.reason,
+    locale: r.locale,
+    messageId: r.message_id,
+    at: new Date(r.updated_at).toISOString(),
+  });
+
+  /** One person's send with what staff did about it (oldest first). */
+  const sendDetail = async (
+    actor: Actor,
+    id: string,
+    subjectId: string,
+  ): Promise<CampaignSendDetail> => {
+    await loadSend(actor, id, subjectId);
+    return detailOf(id, subjectId);
+  };
+
+  const detailOf = async (id: string, subjectId: string): Promise<CampaignSendDetail> => {
+    const send = await repo.sendOf(db, id, subjectId);
+    if (!send) {
+      throw new AppError('not_found', 'the campaign has no mail to this person');
+    }
+    const lifted =
+      send.state === 'bounced' && send.recipient_index !== null
+        ? await repo.lastLift(db, send.recipient_index)
+        : null;
+    const bounceSuppressedUntil =
+      send.state === 'bounced' &&
+      send.recipient_index !== null &&
+      (lifted === null || lifted.getTime() < new Date(send.updated_at).getTime())
+        ? new Date(new Date(send.updated_at).getTime() + BOUNCE_SUPPRESSION_DAYS * DAY_MS)
+        : null;
+    return {
+      ...presentSend(send),
+      bounceSuppressedUntil:
+        bounceSuppressedUntil && bounceSuppressedUntil.getTime() > clock.now().getTime()
+          ? bounceSuppressedUntil.toISOString()
+          : null,
+      events: (await repo.events(db, id, subjectId)).map((e) => ({
+        action: e.action,
+        from: e.from_state,
+        to: e.to_state,
+        messageId: e.message_id,
+        reason: e.reason,
+        actor: e.actor.split(':')[0] ?? e.actor,
+        at: new Date(e.at).toISOString(),
+      })),
+    };
+  };
+
+  const notUncertain = (state: string) =>
+    new AppError('conflict', `the mail is ${state}, not uncertain: there is nothing to resolve`, [
+      { field: 'state', detail: `expected uncertain; it is ${state}` },
+    ]);
+
+  /**
+   * Staff resolve an `uncertain` mail (docs/campaigns.md, "When the outcome is uncertain"): they
+   * asked the mail server, which took it (`sent`) or did not (`failed`: never sent again by
+   * itself). The role and the campaign's purpose are checked first; the change, its history row
+   * (with the reason) and the log entry (without it) are one transaction.
+   */
+  const resolveSend = async (
+    actor: Actor,
+    id: string,
+    subjectId: string,
+    raw: unknown,
+  ): Promise<CampaignSendDetail> => {
+    const { row } = await loadSend(actor, id, subjectId);
+    const parsed = resolveSendInput.safeParse(raw);
+    if (!parsed.success) {
+      refuse(parsed.error.issues);
+    }
+    const { outcome, reason } = parsed.data;
+    await withTransaction(db, async (tx) => {
+      const send = await repo.sendOf(tx, id, subjectId, { lock: true });
+      if (!send || send.state !== 'uncertain') {
+        throw notUncertain(send?.state ?? 'gone');
+      }
+      const at = clock.now();
+      const previous = send.reason;
+      if (
+        !(await repo.resolveUncertain(
+          tx,
+          id,
+          subjectId,
+          outcome,
+          `${outcome === 'sent' ? 'confirmed sent' : 'confirmed not delivered'} by staff (was uncertain: ${previous ?? 'unknown'})`,
+          at,
+        ))
+      ) {
+        throw notUncertain(send.state);
+      }
+      await repo.addEvent(tx, {
+        id: uuidv7(),
+        campaign_id: id,
+        subject_id: subjectId,
+        action: outcome === 'sent' ? 'marked_sent' : 'marked_failed',
+        from_state: 'uncertain',
+        to_state: outcome,
+        previous_reason: previous,
+        message_id: send.message_id,
+        recipient_index: send.recipient_index,
+        reason,
+        actor: actorLabel(actor),
+        at,
+      });
+      await audit.record(tx, {
+        actor,
+        action: 'campaign.send_resolve',
+        purpose: row.purpose,
+        subjectId,
+        data: { campaign: id, to: outcome },
+      });
+    });
+    return detailOf(id, subjectId);
+  };
+
+  /**
+   * An `uncertain` mail put back in the queue, on staff's explicit confirmation that mailing the
+   * person twice is a risk they take (`confirmSendAgain: true`). The person is mailed again only
+   * through the queue: right before it, their permission is checked again as for anyone. A
+   * finished campaign is sending again for them (409 without an SMTP server); a cancelled one
+   * sends nothing more (409).
+   */
+  const requeueSend = async (
+    actor: Actor,
+    id: string,
+    subjectId: string,
+    raw: unknown,
+  ): Promise<CampaignSendDetail> => {
+    const { row } = await loadSend(actor, id, subjectId);
+    const parsed = requeueSendInput.safeParse(raw);
+    if (!parsed.success) {
+      refuse(parsed.error.issues);
+    }
+    const { reason } = parsed.data;
+    await withTransaction(db, async (tx) => {
+      const campaign = await repo.get(tx, id, { lock: true });
+      if (!campaign || !['sending', 'paused', 'finished'].includes(campaign.state)) {
+        throw new AppError(
+          'conflict',
+          `a campaign that is ${campaign?.state ?? 'gone'} sends nothing more`,
+          [
+            {
+              field: 'state',
+              detail: `expected sending, paused or finished; it is ${campaign?.state ?? 'gone'}`,
+            },
+          ],
+        );
+      }
+      if (campaign.state === 'finished' && !deps.mail.canDeliver()) {
+        throw new AppError(
+          'conflict',
+          'no SMTP server is configured (SMTP_URL): the mail cannot be sent again',
+        );
+      }
+      const send = await repo.sendOf(tx, id, subjectId, { lock: true });
+      if (!send || send.state !== 'uncertain') {
+        throw notUncertain(send?.state ?? 'gone');
+      }
+      const at = clock.now();
+      if (!(await repo.resolveUncertain(tx, id, subjectId, 'queued', null, at))) {
+        throw notUncertain(send.state);
+      }
+      await repo.addEvent(tx, {
+        id: uuidv7(),
+        campaign_id: id,
+        subject_id: subjectId,
+        action: 'requeued',
+        from_state: 'uncertain',
+        to_state: 'queued',
+        previous_reason: send.reason,
+        message_id: send.message_id,
+        recipient_index: send.recipient_index,
+        reason,
+        actor: actorLabel(actor),
+        at,
+      });
+      await audit.record(tx, {
+        actor,
+        action: 'campaign.send_resolve',
+        purpose: row.purpose,
+        subjectId,
+        data: { campaign: id, to: 'queued' },
+      });
+      if (campaign.state === 'finished') {
+        // Sending again, for this person: a new generation and its first batch.
+        const generation = campaign.generation + 1;
+        await repo.setState(tx, id, {
+          state: 'sending',
+          generation,
+          finished_at: null,
+          reason: null,
+          updated_at: at,
+        });
+        await enqueue(tx, sendJob, { campaignId: id, generation });
+        await audit.record(tx, {
+          actor,
+          action: 'campaign.control',
+          purpose: row.purpose,
+          data: { campaign: id, to: 'sending', reason: 'requeued' },
+        });
+      }
+    });
+    return detailOf(id, subjectId);
+  };
+
+  /**
+   * A bounce's suppression lifted before its BOUNCE_SUPPRESSION_DAYS (the person fixed their
+   * mailbox): every bounce of the address recorded up to now no longer keeps it from campaigns.
+   * The bounce stays recorded; the lift is a history row of its own, with the reason. It lifts
+   * the bounce only: a refusal, withdrawal or objection in the ledger, a stop, or a
+   * prohibition list still keeps the person out at the send's permission check.
+   */
+  const liftBounce = async (
+    actor: Actor,
+    id: string,
+    subjectId: string,
+    raw: unknown,
+  ): Promise<CampaignSendDetail> => {
+    const { row } = await loadSend(actor, id, subjectId);
+    const parsed = liftBounceInput.safeParse(raw);
+    if (!parsed.success) {
+      refuse(parsed.error.issues);
+    }
+    const { reason } = parsed.data;
+    await withTransaction(db, async (tx) => {
+      const send = await repo.sendOf(tx, id, subjectId, { lock: true });
+      const at = clock.now();
+      const conflictWith = (detail: string) =>
+        new AppError('conflict', `there is no bounce to lift: ${detail}`, [
+          { field: 'state', detail },
+        ]);
+      if (!send || send.state !== 'bounced' || send.recipient_index === null) {
+        throw conflictWith(`expected bounced; it is ${send?.state ?? 'gone'}`);
+      }
+      const bouncedAt = new Date(send.updated_at).getTime();
+      if (bouncedAt < at.getTime() - BOUNCE_SUPPRESSION_DAYS * DAY_MS) {
+        throw conflictWith(
+          `the bounce is older than ${BOUNCE_SUPPRESSION_DAYS} days: it no longer keeps the address out`,
+        );
+      }
+      const lifted = await repo.lastLift(tx, send.recipient_index);
+      if (lifted !== null && lifted.getTime() >= bouncedAt) {
+        throw conflictWith(`lifted already, at ${lifted.toISOString()}`);
+      }
+      await repo.addEvent(tx, {
+        id: uuidv7(),
+        campaign_id: id,
+        subject_id: subjectId,
+        action: 'bounce_lifted',
+        from_state: 'bounced',
+        to_state: 'bounced',
+        previous_reason: send.reason,
+        message_id: send.message_id,
+        recipient_index: send.recipient_index,
+        reason,
+        actor: actorLabel(actor),
+        at,
+      });
+      await audit.record(tx, {
+        actor,
+        action: 'campaign.bounce_lift',
+        purpose: row.purpose,
+        subjectId,
+        data: { campaign: id },
+      });
+    });
+    return detailOf(id, subjectId);
+  };
+
   return {
     jobs: [sendJob],
+    sendDetail,
+    resolveSend,
+    requeueSend,
+    liftBounce,
     create,
     get,
     list,

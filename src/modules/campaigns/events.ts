@@ -92,6 +92,39 @@ export const campaignEvents = [
           : "The person reported a campaign's mail as spam",
     },
   ),
+  defineAuditEvent(
+    'campaign.send_resolve',
+    z.strictObject({
+      campaign: auditData.id(),
+      /** sent, failed (staff checked the mail server) or queued (to be sent again). */
+      to: z.enum(['sent', 'failed', 'queued']),
+    }),
+    {
+      sv: (d) =>
+        ({
+          sent: 'Personal bekräftade att en kampanjs e-post med okänt utfall skickades',
+          failed: 'Personal bekräftade att en kampanjs e-post med okänt utfall inte levererades',
+          queued: 'Personal köade en kampanjs e-post med okänt utfall för att skickas igen',
+        })[d.to],
+      fi: (d) =>
+        ({
+          sent: 'Henkilöstö vahvisti epävarman kampanjaviestin lähetetyksi',
+          failed: 'Henkilöstö vahvisti, ettei epävarmaa kampanjaviestiä toimitettu',
+          queued: 'Henkilöstö asetti epävarman kampanjaviestin jonoon lähetettäväksi uudelleen',
+        })[d.to],
+      en: (d) =>
+        ({
+          sent: 'Staff confirmed an uncertain campaign mail as sent',
+          failed: 'Staff confirmed an uncertain campaign mail as not delivered',
+          queued: 'Staff queued an uncertain campaign mail to be sent again',
+        })[d.to],
+    },
+  ),
+  defineAuditEvent('campaign.bounce_lift', z.strictObject({ campaign: auditData.id() }), {
+    sv: () => 'Personal hävde spärren efter en studsad kampanjs e-post i förtid',
+    fi: () => 'Henkilöstö poisti palautuneen kampanjaviestin eston ennen aikojaan',
+    en: () => "Staff lifted a campaign mail's bounce suppression early",
+  }),
 ] as const;
 
 declare module '../audit/define-event.ts' {

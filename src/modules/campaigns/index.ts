@@ -2,7 +2,10 @@
 export {
   campaignInput,
   feedbackInput,
+  liftBounceInput,
   readReport,
+  requeueSendInput,
+  resolveSendInput,
   CAMPAIGN_STATES,
   SEND_STATES,
   type CampaignInput,
@@ -13,6 +16,8 @@ export {
   type Campaign,
   type CampaignProgress,
   type CampaignSend,
+  type CampaignSendDetail,
+  type CampaignSendEvent,
   type CampaignsDeps,
   type CampaignsService,
 } from './campaigns.service.ts';

@@ -94,6 +94,44 @@ export type CampaignInput = z.input<typeof campaignInput>;
 
 export const FEEDBACK_TYPES = ['bounce', 'complaint'] as const;
 
+/**
+ * Why staff did what they did to a campaign mail: one line, kept with the evidence (never in the
+ * access log). Say what was checked ("the mail server's log shows it taken at 10:42"), not who the
+ * person is.
+ */
+const staffReason = line(500).describe(
+  "Why (kept with the send's history, not logged): what was checked, never personal data",
+);
+
+export const resolveSendInput = z
+  .strictObject({
+    outcome: z
+      .enum(['sent', 'failed'])
+      .describe(
+        "sent: the mail server's log shows the mail taken; failed: it was not delivered (never sent again by itself)",
+      ),
+    reason: staffReason,
+  })
+  .meta({ id: 'CampaignSendResolution' });
+export type ResolveSendInput = z.input<typeof resolveSendInput>;
+
+export const requeueSendInput = z
+  .strictObject({
+    reason: staffReason,
+    confirmSendAgain: z
+      .literal(true)
+      .describe(
+        'Must be true: the mail may have been delivered already, and sending again may mail the person twice',
+      ),
+  })
+  .meta({ id: 'CampaignSendRequeue' });
+export type RequeueSendInput = z.input<typeof requeueSendInput>;
+
+export const liftBounceInput = z
+  .strictObject({ reason: staffReason })
+  .meta({ id: 'CampaignBounceLift' });
+export type LiftBounceInput = z.input<typeof liftBounceInput>;
+
 export const feedbackInput = z
   .strictObject({
     type: z

@@ -66,6 +66,16 @@ export const permissionsRepo = {
     return r !== undefined;
   },
 
+  /** When the person's record was entered (null: no such person). */
+  async subjectCreatedAt(ex: Executor, subjectId: string): Promise<Date | null> {
+    const r = await ex
+      .selectFrom('subjects')
+      .select('created_at')
+      .where('id', '=', subjectId)
+      .executeTakeFirst();
+    return r ? new Date(r.created_at) : null;
+  },
+
   async subjectExists(ex: Executor, subjectId: string): Promise<boolean> {
     const r = await ex
       .selectFrom('subjects')

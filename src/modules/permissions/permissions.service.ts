@@ -68,6 +68,13 @@ const NOTICE_VERSION = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A clock a little ahead on the caller's side is not a date in the future. */
 const SKEW_MS = 5 * 60_000;
+const DAY_MS = 24 * 3600 * 1000;
+/** How far back a `givenAt` from anything but an import may go (a paper form keyed in late). */
+export const BACKDATE_DAYS = 30;
+/** A form submitted just before its person was entered (the same sign-up) still counts. */
+const GRACE_BEFORE_CREATED_MS = DAY_MS;
+/** Methods whose `givenAt` is not bounded by the record's life: imports of historic consents. */
+const UNBOUNDED_GIVEN_AT: ReadonlySet<string> = new Set(['import']);
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 
@@ -312,6 +319,12 @@ export function createPermissionsService(deps: PermissionsDeps) {
     opts: {
       /** A transaction the caller holds: the changes are written in it (and roll back with it). */
       tx?: Transaction<Database>;
+      /**
+       * A repeat of a refusal, withdrawal or objection is new evidence and is recorded; with this,
+       * it records nothing while the deciding state for its kind and channel is already a "no"
+       * (the one-click unsubscribe, which mail providers post more than once).
+       */
+      idempotentRepeat?: boolean;
     } = {},
   ): Promise<RecordResult> => {
     requireTouch(actor, subjectId);
@@ -363,6 +376,24 @@ export function createPermissionsService(deps: PermissionsDeps) {
             : `the version of the privacy notice in force then is ${inForce}: leave it out or give that`,
         );
       }
+      // A date given by staff, an API key or the person's own pages is bounded by the record's
+      // life: not before the person was entered (less a day's grace for a form keyed in late),
+      // nor more than BACKDATE_DAYS ago, so that a caller cannot pick the notice version a
+      // consent is recorded under by backdating it. An import of historic consents may carry
+      // older dates: the import run is its evidence (docs/permissions.md, "When it was given").
+      if (evidence.givenAt !== undefined && !UNBOUNDED_GIVEN_AT.has(evidence.method)) {
+        const created = await repo.subjectCreatedAt(tx, subjectId);
+        const earliest = Math.max(
+          at.getTime() - BACKDATE_DAYS * DAY_MS,
+          created === null ? -Infinity : created.getTime() - GRACE_BEFORE_CREATED_MS,
+        );
+        if (givenAt.getTime() < earliest) {
+          throw invalid(
+            'evidence.givenAt',
+            `too far in the past: at the earliest ${new Date(earliest).toISOString()} (${BACKDATE_DAYS} days ago, and not more than a day before the person was entered); only an import (method import) may carry older dates`,
+          );
+        }
+      }
       const before = await repo.states(tx, subjectId);
       const current = new Map(before.map((s) => [`${s.kind}\u0000${s.channel}`, s.state]));
       // Only the person's own choice undoes their refusal, withdrawal or objection: made by the
@@ -393,8 +424,17 @@ export function createPermissionsService(deps: PermissionsDeps) {
       const rows = [];
       for (const c of changes) {
         const previous = current.get(`${c.kind}\u0000${c.channel}`) ?? null;
-        // A consent given again is new evidence; any other repeat changes nothing.
-        if (previous === c.state && c.state !== 'granted') {
+        // A consent given again is new evidence, and so is a refusal, withdrawal or objection
+        // said again (its time is what decides against a later grant of the kind's `*` row or of
+        // a channel's): the state stays, the history gains the row. A repeated `pending` changes
+        // nothing, nor does a repeated "no" where the caller asks so and it already decides.
+        const repeatSkipped =
+          previous === c.state &&
+          (c.state === 'pending' ||
+            (opts.idempotentRepeat === true &&
+              isNegative(c.state) &&
+              refusalIn(before, c.kind, c.channel) !== undefined));
+        if (repeatSkipped) {
           unchanged.push({ kind: c.kind, channel: c.channel, state: c.state });
           continue;
         }
@@ -821,7 +861,8 @@ export function createPermissionsService(deps: PermissionsDeps) {
   ): Promise<PermissionState | null> => {
     requireTouch(actor, subjectId);
     checkSubjectId(subjectId);
-    if (REGRANT_METHODS.has(method)) {
+    // As `record` decides: only the person themselves, by their own choice, undoes their "no".
+    if (actor.kind === 'subject' && REGRANT_METHODS.has(method)) {
       return null;
     }
     return refusalIn(await repo.states(db, subjectId), kind, channel)?.state ?? null;

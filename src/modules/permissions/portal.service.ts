@@ -285,6 +285,8 @@ export function createPreferencesService(deps: PreferencesDeps) {
             // Which link, without saying whose: the first 16 hex digits of its SHA-256.
             reference: `unsubscribe:${hash(token).toString('hex').slice(0, 16)}`,
           },
+          // The same link posted again records nothing while the "no" already decides.
+          { idempotentRepeat: true },
         );
       } catch (e) {
         if (e instanceof AppError && e.code === 'not_found') {

@@ -21,6 +21,7 @@ import {
 import { useI18n } from '../i18n.ts';
 import { useReadablePurposes } from '../purpose.tsx';
 import { useDefinition } from '../session.tsx';
+import { CampaignMails } from './CampaignMails.tsx';
 
 const LANGS = ['fi', 'sv', 'en'] as const;
 type Lang = (typeof LANGS)[number];
@@ -45,6 +46,8 @@ export function CampaignsPage() {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  /** The campaign whose uncertain and bounced mails are shown. */
+  const [reviewing, setReviewing] = useState<string | null>(null);
 
   const campaigns = useQuery({
     queryKey: ['campaigns'],
@@ -186,6 +189,16 @@ export function CampaignsPage() {
               {t('campaign.pause')}
             </Button>
           ) : null}
+          {c.progress.uncertain > 0 || c.progress.bounced > 0 ? (
+            <Button
+              variant="secondary"
+              onClick={() => setReviewing(reviewing === c.id ? null : c.id)}
+              aria-label={`${t('campaign.mails.review')}: ${c.name}`}
+              aria-expanded={reviewing === c.id}
+            >
+              {t('campaign.mails.review')}
+            </Button>
+          ) : null}
           {c.state === 'draft' ||
           c.state === 'starting' ||
           c.state === 'sending' ||
@@ -222,14 +235,20 @@ export function CampaignsPage() {
         isEmpty={(data) => data.items.length === 0}
         empty={<p>{t('campaign.none')}</p>}
       >
-        {(data) => (
-          <DataTable
-            label={t('campaign.title')}
-            columns={columns}
-            rows={data.items}
-            rowKey={(c) => c.id}
-          />
-        )}
+        {(data) => {
+          const shown = data.items.find((c) => c.id === reviewing);
+          return (
+            <>
+              <DataTable
+                label={t('campaign.title')}
+                columns={columns}
+                rows={data.items}
+                rowKey={(c) => c.id}
+              />
+              {shown ? <CampaignMails key={shown.id} campaign={shown} /> : null}
+            </>
+          );
+        }}
       </QueryState>
       {notice ? (
         <p role="status" className="campaign-notice">

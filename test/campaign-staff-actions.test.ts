@@ -1,0 +1,489 @@
+/**
+ * What staff do about a campaign mail (docs/campaigns.md, "When the outcome is uncertain" and
+ * "Lifting a bounce early"), through a real SMTP server on loopback, on each database: an
+ * uncertain mail resolved as sent or failed (never mailed again), or put back in the queue only
+ * with an explicit confirmation, then mailed once more with the permission checked again (a person
+ * who withdrew meanwhile is skipped); a bounce's suppression lifted early for the address, never
+ * lifting a withdrawal or a prohibition list; each with its reason in the send's history and a
+ * log entry without it; bad input refused naming the field, a wrong state 409 naming `state`,
+ * no right 403, and each refusal changing nothing.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo, Socket } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../src/jobs/index.ts';
+import { operator } from '../src/lib/actor.ts';
+import { newSubjectVia, tag } from './factories.ts';
+import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
+
+/** A loopback SMTP server counting what it read, dropping the connection after DATA for some. */
+async function smtpServer() {
+  const received: string[][] = [];
+  const drop = new Set<string>();
+  const sockets = new Map<number, Socket>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        const rcpt = session.envelope.rcptTo.map((r) => r.address);
+        received.push(rcpt);
+        const dropped = rcpt.find((r) => drop.has(r));
+        if (dropped !== undefined) {
+          drop.delete(dropped);
+          // The whole message is here; the connection drops before the server answers.
+          sockets.get(session.remotePort)?.destroy();
+          return;
+        }
+        callback();
+      });
+    },
+  });
+  server.server.on('connection', (socket: Socket) => {
+    const port = socket.remotePort;
+    if (port !== undefined) {
+      sockets.set(port, socket);
+      socket.on('close', () => sockets.delete(port));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mailsTo: (address: string) => received.filter((r) => r.includes(address)).length,
+    dropAfterData: (address: string) => drop.add(address),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const WORDING = { text: 'Saa lähettää uutiskirjeen sähköpostiini.', language: 'fi' as const };
+const CONTENT = { fi: { subject: 'Talven uutiset', body: 'Hei!\n\nTalven uutuudet.' } };
+
+interface Detail {
+  subjectId: string;
+  state: string;
+  reason: string | null;
+  messageId: string | null;
+  bounceSuppressedUntil: string | null;
+  events: Array<{ action: string; from: string; to: string; reason: string; actor: string }>;
+}
+
+describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120_000 }, (kind) => {
+  let t: TestContext;
+  let smtp: Awaited<ReturnType<typeof smtpServer>>;
+  let marketer: { authorization: string };
+  let dir: string;
+
+  const person = async (lastName: string, mark: string) => {
+    const email = `${lastName.toLowerCase()}.${mark}@example.com`;
+    const p = await newSubjectVia(t.services, {
+      values: { identity: { firstName: 'Posti', lastName }, contact: { email } },
+    });
+    await t.services.permissions.record(
+      operator,
+      p.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+      { method: 'staff', wording: WORDING },
+    );
+    return { id: p.id, email };
+  };
+  const api = (method: 'GET' | 'POST', url: string, body?: unknown, headers = marketer) =>
+    t.app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers,
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+  const draft = async (mark: string) => {
+    const res = await api('POST', '/campaigns', {
+      name: `Talvi ${mark}`,
+      purpose: 'newsletter',
+      channel: 'email',
+      filters: [{ field: 'contact.email', op: 'contains', value: mark }],
+      content: CONTENT,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<{ id: string }>().id;
+  };
+  const sendAll = async (id: string) => {
+    const runner = createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs });
+    for (let i = 0; i < 50; i++) {
+      await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(
+        t.db.handle.db,
+      );
+      await runner.drainQueue();
+      const c = await t.services.campaigns.get(operator, id);
+      if (c.state !== 'sending') {
+        return c;
+      }
+    }
+    throw new Error('the campaign did not finish');
+  };
+  const send = (campaign: string, subject: string) =>
+    t.services.campaigns.sendDetail(operator, campaign, subject);
+  const events = async (campaign: string, action: string) =>
+    (await t.services.audit.list({ limit: 1000 })).filter(
+      (e) => e.action === action && (e.data as { campaign?: string }).campaign === campaign,
+    );
+  const fieldsOf = (body: string) =>
+    (JSON.parse(body) as { errors?: Array<{ field: string }> }).errors?.map((e) => e.field) ?? [];
+
+  beforeAll(async () => {
+    smtp = await smtpServer();
+    t = await createTestContext(kind, DEMO, {
+      smtp: { url: smtp.url, from: 'Paahtimo Oy <uutiset@example.fi>' },
+      campaigns: { ratePerMinute: 600, windowMs: 60_000 },
+    });
+    marketer = await t.key(['newsletter'], ['read', 'export_audiences']);
+    dir = await mkdtemp(join(tmpdir(), 'rk-campaign-staff-'));
+  });
+  afterAll(async () => {
+    t?.services.mail.close();
+    await t?.close();
+    await smtp?.close();
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an uncertain mail is resolved as sent or failed with a reason, and never mailed again by itself', async () => {
+    const mark = tag();
+    const taken = await person('Otettu', mark);
+    const lost = await person('Kadonnut', mark);
+    const campaign = await draft(mark);
+    smtp.dropAfterData(taken.email);
+    smtp.dropAfterData(lost.email);
+    await api('POST', `/campaigns/${campaign}/start`);
+    expect((await sendAll(campaign)).progress).toMatchObject({ uncertain: 2, sent: 0 });
+    const url = (id: string, what = '/resolve') => `/campaigns/${campaign}/sends/${id}${what}`;
+    const REASON = 'The mail server log shows the message queued at 10:42.';
+
+    // Bad input: each refused naming the field, and nothing changes.
+    for (const [body, field] of [
+      [{ outcome: 'sent' }, 'reason'],
+      [{ outcome: 'sent', reason: '   ' }, 'reason'],
+      [{ outcome: 'sent', reason: 'two\nlines' }, 'reason'],
+      [{ outcome: 'sent', reason: 'x'.repeat(501) }, 'reason'],
+      [{ outcome: 'maybe', reason: REASON }, 'outcome'],
+      [{ reason: REASON }, 'outcome'],
+      [{ outcome: 'sent', reason: REASON, extra: 1 }, 'extra'],
+    ] as const) {
+      const res = await api('POST', url(taken.id), body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      // A field by its name; an unknown key is named in the detail of `body`.
+      expect(field === 'extra' ? res.body : fieldsOf(res.body).join(' '), res.body).toContain(
+        field,
+      );
+    }
+    // A person who is not in the campaign, or a malformed id: 404 / 400 naming subjectId.
+    const stranger = await api('POST', url('0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e'), {
+      outcome: 'sent',
+      reason: REASON,
+    });
+    expect(stranger.statusCode).toBe(404);
+    expect(stranger.body).toContain('subjectId');
+    const malformed = await api('POST', url('not-a-uuid'), { outcome: 'sent', reason: REASON });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.body).toContain('subjectId');
+    // No right: 403 before anything (a reader without export_audiences, another purpose's key).
+    for (const headers of [
+      await t.key(['newsletter'], ['read']),
+      await t.key(['market_research'], ['read', 'export_audiences']),
+    ]) {
+      const res = await api('POST', url(taken.id), { outcome: 'sent', reason: REASON }, headers);
+      expect(res.statusCode).toBe(403);
+      const requeue = await api(
+        'POST',
+        url(taken.id, '/requeue'),
+        { reason: REASON, confirmSendAgain: true },
+        headers,
+      );
+      expect(requeue.statusCode).toBe(403);
+    }
+    expect(await send(campaign, taken.id)).toMatchObject({ state: 'uncertain', events: [] });
+    expect(await events(campaign, 'campaign.send_resolve')).toHaveLength(0);
+
+    // Sent: the mail server took it.
+    const ok = await api('POST', url(taken.id), { outcome: 'sent', reason: REASON });
+    expect(ok.statusCode, ok.body).toBe(200);
+    const detail = ok.json<Detail>();
+    expect(detail).toMatchObject({ state: 'sent', subjectId: taken.id });
+    expect(detail.messageId).toMatch(/^<campaign\./);
+    expect(detail.reason).toContain('confirmed sent by staff');
+    expect(detail.events).toEqual([
+      expect.objectContaining({
+        action: 'marked_sent',
+        from: 'uncertain',
+        to: 'sent',
+        reason: REASON,
+        actor: 'api_key',
+      }),
+    ]);
+    // Again: it is no longer uncertain (409 naming state), nothing more recorded.
+    const twice = await api('POST', url(taken.id), { outcome: 'failed', reason: REASON });
+    expect(twice.statusCode).toBe(409);
+    expect(fieldsOf(twice.body)).toEqual(['state']);
+    expect((await send(campaign, taken.id)).events).toHaveLength(1);
+
+    // Failed: not delivered, and never sent again by itself.
+    const failed = await api('POST', url(lost.id), {
+      outcome: 'failed',
+      reason: 'Not in the mail server log.',
+    });
+    expect(failed.json<Detail>()).toMatchObject({ state: 'failed' });
+    const after = await t.services.campaigns.get(operator, campaign);
+    expect(after).toMatchObject({
+      state: 'finished',
+      progress: { uncertain: 0, sent: 1, failed: 1 },
+    });
+    const runner = createRunner({ db: t.db.handle.db, jobs: t.services.campaigns.jobs });
+    await runner.drainQueue();
+    expect(smtp.mailsTo(lost.email)).toBe(1);
+    expect(smtp.mailsTo(taken.email)).toBe(1);
+
+    // Logged, with the person's id and the outcome, never the reason.
+    const logged = await events(campaign, 'campaign.send_resolve');
+    expect(logged.map((e) => (e.data as { to: string }).to).sort()).toEqual(['failed', 'sent']);
+    expect(logged.map((e) => e.subject_id).sort()).toEqual([taken.id, lost.id].sort());
+    expect(JSON.stringify(logged)).not.toContain('mail server log');
+  });
+
+  it('an uncertain mail is sent again only when confirmed, with the permission checked again right before', async () => {
+    const mark = tag();
+    const again = await person('Uudelleen', mark);
+    const withdrew = await person('Peruja', mark);
+    const campaign = await draft(mark);
+    smtp.dropAfterData(again.email);
+    smtp.dropAfterData(withdrew.email);
+    await api('POST', `/campaigns/${campaign}/start`);
+    expect((await sendAll(campaign)).progress).toMatchObject({ uncertain: 2 });
+    const url = (id: string) => `/campaigns/${campaign}/sends/${id}/requeue`;
+    const REASON = 'The mail server log has no trace of it.';
+
+    // Without the confirmation, or with it false: refused naming it, nothing changes.
+    for (const [body, field] of [
+      [{ reason: REASON }, 'confirmSendAgain'],
+      [{ reason: REASON, confirmSendAgain: false }, 'confirmSendAgain'],
+      [{ reason: REASON, confirmSendAgain: 'yes' }, 'confirmSendAgain'],
+      [{ confirmSendAgain: true }, 'reason'],
+    ] as const) {
+      const res = await api('POST', url(again.id), body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(fieldsOf(res.body).join(' ')).toContain(field);
+    }
+    expect(await send(campaign, again.id)).toMatchObject({ state: 'uncertain', events: [] });
+    expect((await t.services.campaigns.get(operator, campaign)).state).toBe('finished');
+
+    // Confirmed: queued again, the finished campaign sending again for them.
+    const oldId = (await send(campaign, again.id)).messageId;
+    const res = await api('POST', url(again.id), { reason: REASON, confirmSendAgain: true });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<Detail>()).toMatchObject({
+      state: 'queued',
+      messageId: null,
+      events: [expect.objectContaining({ action: 'requeued', to: 'queued', reason: REASON })],
+    });
+    expect((await t.services.campaigns.get(operator, campaign)).state).toBe('sending');
+    expect(
+      (await api('POST', url(withdrew.id), { reason: REASON, confirmSendAgain: true })).statusCode,
+    ).toBe(200);
+    // Meanwhile one withdraws their consent (one POST to their unsubscribe link would do).
+    await t.services.permissions.record(
+      operator,
+      withdrew.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+      { method: 'staff' },
+    );
+    const done = await sendAll(campaign);
+    expect(done).toMatchObject({ state: 'finished', progress: { sent: 1, skipped: 1 } });
+    expect(smtp.mailsTo(again.email)).toBe(2);
+    expect(smtp.mailsTo(withdrew.email)).toBe(1);
+    const resent = await send(campaign, again.id);
+    expect(resent.state).toBe('sent');
+    expect(resent.messageId).not.toBe(oldId);
+    // The old Message-ID is kept in the history.
+    expect(
+      (
+        await t.db.handle.db
+          .selectFrom('campaign_send_events')
+          .select('message_id')
+          .where('subject_id', '=', again.id)
+          .executeTakeFirstOrThrow()
+      ).message_id,
+    ).toBe(oldId);
+    expect(await send(campaign, withdrew.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'withdrawn',
+    });
+    // A mail no longer uncertain is not requeued (409 naming state).
+    const sentAlready = await api('POST', url(again.id), {
+      reason: REASON,
+      confirmSendAgain: true,
+    });
+    expect(sentAlready.statusCode).toBe(409);
+    expect(fieldsOf(sentAlready.body)).toEqual(['state']);
+    const control = await events(campaign, 'campaign.control');
+    expect(control.map((e) => (e.data as { reason?: string }).reason)).toContain('requeued');
+  });
+
+  it('a cancelled campaign sends nothing more: requeueing its uncertain mail is 409, nothing changes', async () => {
+    const mark = tag();
+    const p = await person('Peruttu', mark);
+    const campaign = await draft(mark);
+    await api('POST', `/campaigns/${campaign}/cancel`);
+    await t.db.handle.db
+      .insertInto('campaign_sends')
+      .values({
+        campaign_id: campaign,
+        subject_id: p.id,
+        state: 'uncertain',
+        reason: 'interrupted',
+        message_id: `<campaign.${mark}@example.fi>`,
+        updated_at: new Date(),
+      })
+      .execute();
+    const res = await api('POST', `/campaigns/${campaign}/sends/${p.id}/requeue`, {
+      reason: 'Trying again.',
+      confirmSendAgain: true,
+    });
+    expect(res.statusCode).toBe(409);
+    expect(fieldsOf(res.body)).toEqual(['state']);
+    expect(await send(campaign, p.id)).toMatchObject({ state: 'uncertain', events: [] });
+    expect((await t.services.campaigns.get(operator, campaign)).state).toBe('cancelled');
+  });
+
+  it('a bounce lifted early lets the address be mailed again, but never lifts a withdrawal or a prohibition list', async () => {
+    const mark = tag();
+    const fixed = await person('Korjattu', mark);
+    const withdrew = await person('Kieltaytyi', mark);
+    const listed = await person('Listattu', mark);
+    const campaign = await draft(mark);
+    await api('POST', `/campaigns/${campaign}/start`);
+    await sendAll(campaign);
+    for (const p of [fixed, withdrew, listed]) {
+      const messageId = (await send(campaign, p.id)).messageId;
+      const b = await api('POST', '/campaigns/feedback', { type: 'bounce', messageId });
+      expect(b.statusCode, b.body).toBe(200);
+    }
+    const bounced = await send(campaign, fixed.id);
+    expect(bounced.state).toBe('bounced');
+    expect(Date.parse(bounced.bounceSuppressedUntil ?? '')).toBeGreaterThan(
+      Date.now() + 170 * 24 * 3600_000,
+    );
+    const url = (id: string) => `/campaigns/${campaign}/sends/${id}/lift-bounce`;
+    const REASON = 'The person called: the mailbox works again.';
+
+    // Bad input, no right: refused, nothing changes.
+    for (const [body, field] of [
+      [{}, 'reason'],
+      [{ reason: '' }, 'reason'],
+      [{ reason: REASON, until: 'now' }, 'until'],
+    ] as const) {
+      const res = await api('POST', url(fixed.id), body);
+      expect(res.statusCode).toBe(400);
+      expect(field === 'until' ? res.body : fieldsOf(res.body).join(' '), res.body).toContain(
+        field,
+      );
+    }
+    const noRight = await api(
+      'POST',
+      url(fixed.id),
+      { reason: REASON },
+      await t.key(['newsletter'], ['read']),
+    );
+    expect(noRight.statusCode).toBe(403);
+    expect((await send(campaign, fixed.id)).events).toEqual([]);
+
+    for (const p of [fixed, withdrew, listed]) {
+      const res = await api('POST', url(p.id), { reason: REASON });
+      expect(res.statusCode, res.body).toBe(200);
+      // The bounce stays recorded; the lift is in its history.
+      expect(res.json<Detail>()).toMatchObject({
+        state: 'bounced',
+        bounceSuppressedUntil: null,
+        events: [
+          expect.objectContaining({ action: 'bounce_lifted', reason: REASON, actor: 'api_key' }),
+        ],
+      });
+    }
+    // Lifted once: a second lift is 409 naming state; a mail that did not bounce likewise.
+    const twice = await api('POST', url(fixed.id), { reason: REASON });
+    expect(twice.statusCode).toBe(409);
+    expect(fieldsOf(twice.body)).toEqual(['state']);
+    const logged = await events(campaign, 'campaign.bounce_lift');
+    expect(logged).toHaveLength(3);
+    expect(JSON.stringify(logged)).not.toContain('mailbox works');
+
+    // The next campaign: the fixed address is mailed; the withdrawal and the list still hold.
+    const before = smtp.mailsTo(fixed.email);
+    const next = await draft(mark);
+    await api('POST', `/campaigns/${next}/start`);
+    expect((await t.services.campaigns.get(operator, next)).progress.queued).toBe(3);
+    // Started with all three queued; before their mails, one withdraws and one's address goes
+    // on a prohibition list: the send's permission check still keeps them out.
+    await t.services.permissions.record(
+      operator,
+      withdrew.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+      { method: 'staff' },
+    );
+    const list = join(dir, `prohibitions-${mark}.csv`);
+    await writeFile(list, `email,phone\n${listed.email},\n`);
+    await t.services.interchange.importProhibitions(operator, {
+      file: list,
+      source: `asml-${mark}`,
+    });
+
+    await sendAll(next);
+    expect(smtp.mailsTo(fixed.email)).toBe(before + 1);
+    expect(await send(next, fixed.id)).toMatchObject({ state: 'sent' });
+    expect(await send(next, withdrew.id)).toMatchObject({ state: 'skipped', reason: 'withdrawn' });
+    expect(await send(next, listed.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'prohibition_list',
+    });
+    const sent = await api('POST', `/campaigns/${next}/sends/${fixed.id}/lift-bounce`, {
+      reason: REASON,
+    });
+    expect(sent.statusCode).toBe(409);
+    expect(sent.body).toContain('expected bounced');
+
+    // A new bounce after the lift keeps the address out again.
+    const b2 = await api('POST', '/campaigns/feedback', {
+      type: 'bounce',
+      messageId: (await send(next, fixed.id)).messageId,
+    });
+    expect(b2.statusCode).toBe(200);
+    const third = await draft(mark);
+    await api('POST', `/campaigns/${third}/start`);
+    await sendAll(third);
+    expect(await send(third, fixed.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'bounced_before',
+    });
+    // A bounce older than 180 days has expired: nothing to lift (409).
+    await t.db.handle.db
+      .updateTable('campaign_sends')
+      .set({ updated_at: new Date(Date.now() - 181 * 24 * 3600_000) })
+      .where('campaign_id', '=', next)
+      .where('subject_id', '=', fixed.id)
+      .execute();
+    const expired = await api('POST', `/campaigns/${next}/sends/${fixed.id}/lift-bounce`, {
+      reason: REASON,
+    });
+    expect(expired.statusCode).toBe(409);
+    expect(expired.body).toContain('180 days');
+  });
+
+  it('the history is append-only', async () => {
+    await expect(
+      sql`update campaign_send_events set reason = 'changed'`.execute(t.db.handle.db),
+    ).rejects.toThrow(/append-only/);
+  });
+});
