@@ -252,6 +252,17 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     expect(logged.map((e) => (e.data as { to: string }).to).sort()).toEqual(['failed', 'sent']);
     expect(logged.map((e) => e.subject_id).sort()).toEqual([taken.id, lost.id].sort());
     expect(JSON.stringify(logged)).not.toContain('mail server log');
+
+    // Erasing the person takes staff's words about their mail with them.
+    const reasonsOf = async (id: string) =>
+      (
+        await sql<{ reason: string }>`
+          select reason from campaign_send_events where subject_id = ${id}`.execute(t.db.handle.db)
+      ).rows.map((r) => r.reason);
+    expect(await reasonsOf(lost.id)).toEqual(['Not in the mail server log.']);
+    await t.services.subjects.eraseSubject(operator, lost.id);
+    expect(await reasonsOf(lost.id)).toEqual([]);
+    expect(await reasonsOf(taken.id)).toEqual([REASON]);
   });
 
   it('an uncertain mail is sent again only when confirmed, with the permission checked again right before', async () => {

@@ -693,6 +693,8 @@ export const subjectsRepo = {
     await ex.deleteFrom('subject_compelling_grounds').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_retention').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_category_holds').where('subject_id', '=', subjectId).execute();
+    // What staff did about the person's campaign mails holds a reason in their own words.
+    await ex.deleteFrom('campaign_send_events').where('subject_id', '=', subjectId).execute();
     await ex
       .insertInto('erasure_journal')
       .values({ subject_id: subjectId, erased_at: at, reason })

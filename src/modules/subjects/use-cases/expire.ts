@@ -542,6 +542,7 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
     'subject_retention',
     'subject_category_holds',
     'permission_links',
+    'campaign_send_events',
   ].map(
     (table, i) =>
       sql`${sql.raw(`d${i}`)} as (delete from ${sql.table(table)} where subject_id = any(${idArray}))`,
