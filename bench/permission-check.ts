@@ -10,6 +10,8 @@
  *   node --import tsx bench/permission-check.ts --database-url postgres://…/rekisteri_bench_perm \
  *     --master-key <hex> [--duration 20] [--connections 20] [--no-bare]
  */
+import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import {
@@ -68,6 +70,32 @@ async function sampleIds(databaseUrl: string): Promise<string[]> {
   }
 }
 
+/** CPU seconds used so far by the given processes (all their threads; from /proc). */
+async function cpuSecondsOf(pids: readonly number[]): Promise<number> {
+  let total = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command: utime is the 14th and stime the 15th of the whole line.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += stat ? (Number(rest[11]) + Number(rest[12])) / 100 : 0;
+  }
+  return total;
+}
+
+/** The PostgreSQL backends serving the database now (the server's pool, once it is busy). */
+async function backendsOf(databaseUrl: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ pid: number }>(
+      'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    );
+    return r.rows.map((x) => x.pid);
+  } finally {
+    await client.end();
+  }
+}
+
 async function measure(
   label: string,
   mode: 'rekisteri' | 'bare',
@@ -97,13 +125,26 @@ async function measure(
     if (warmup > 0) {
       await run(warmup);
     }
+    // CPU per request of the server and of the database's backends, which the machine's other
+    // load does not change as much as it changes the throughput (backends that start or end
+    // during the run are not counted).
+    const serverPid = server.child.pid as number;
+    const backends = await backendsOf(url as string);
+    const before = { server: await cpuSecondsOf([serverPid]), pg: await cpuSecondsOf(backends) };
     const r = await run(duration);
+    const after = { server: await cpuSecondsOf([serverPid]), pg: await cpuSecondsOf(backends) };
+    const perRequest = (s: number) => Math.round((s * 1e6) / Math.max(1, r.requests.total));
     return {
       label,
+      // The machine's load average over the last minute, at the end of the measured load.
+      loadAverage: Math.round(loadavg()[0]! * 10) / 10,
       requestsPerSecond: Math.round(r.requests.average),
       p50: r.latency.p50,
       p99: r.latency.p99,
       requests: r.requests.total,
+      serverCpuMicros: perRequest(after.server - before.server),
+      postgresCpuMicros: perRequest(after.pg - before.pg),
+      postgresBackends: backends.length,
       non2xx: r.non2xx,
       errors: r.errors,
     };
@@ -138,7 +179,8 @@ async function main(databaseUrl: string, key: string) {
   }
   for (const m of results) {
     console.log(
-      `  ${m.label.padEnd(11)} ${fmt(m.requestsPerSecond).padStart(8)} req/s   p50 ${fmt(m.p50, 1).padStart(6)} ms   p99 ${fmt(m.p99, 1).padStart(6)} ms   (${fmt(m.requests)} requests, ${m.non2xx} non-2xx, ${m.errors} errors)`,
+      `  ${m.label.padEnd(11)} ${fmt(m.requestsPerSecond).padStart(8)} req/s   p50 ${fmt(m.p50, 1).padStart(6)} ms   p99 ${fmt(m.p99, 1).padStart(6)} ms   (${fmt(m.requests)} requests, ${m.non2xx} non-2xx, ${m.errors} errors; load average ${m.loadAverage})\n` +
+        `  ${''.padEnd(11)} CPU per request: server ${fmt(m.serverCpuMicros)} µs, PostgreSQL ${fmt(m.postgresCpuMicros)} µs (${m.postgresBackends} backends)`,
     );
   }
   const main = results[0];

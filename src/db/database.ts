@@ -13,6 +13,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { copyStatement, copyText, type BulkTransaction, type Snapshot } from './copy.ts';
 import type { Database } from './types.ts';
 import { PGliteDialect } from './pglite-dialect.ts';
+import { prepareMarkedStatements } from './prepared.ts';
 import { emptyCluster, isNewCluster } from './pglite-template.ts';
 
 export interface DatabaseHandle {
@@ -215,7 +216,10 @@ export async function openDatabase(opts: {
     // A connection the server drops reports an 'error' event, idle or in use; with no listener Node
     // would end the process. The query under way fails on its own and the pool discards the client.
     pool.on('error', () => undefined);
-    pool.on('connect', (client) => client.on('error', () => undefined));
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+      prepareMarkedStatements(client);
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     // One query now: a server that accepts connections but never answers fails the start within
     // the connect timeout instead of hanging it.

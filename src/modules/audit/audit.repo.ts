@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { CopyIn } from '../../db/copy.ts';
+import { prepared } from '../../db/prepared.ts';
 import type { Executor } from '../../db/transaction.ts';
 import type { AuditEventsTable } from '../../db/types.ts';
 
@@ -54,7 +55,8 @@ export function createAuditRepo() {
      * Writes the events in one statement whatever their number: the rows go as one JSON
      * parameter, read back by `jsonb_to_recordset` and inserted in the order given (so ids, and
      * the chain, follow it). A sweep's thousand events cost one small statement, not a thousand
-     * rows of bound parameters to build and parse.
+     * rows of bound parameters to build and parse; its text never changes, so it is prepared
+     * once per connection.
      */
     async insert(ex: Executor, events: NewAuditEvent[]): Promise<void> {
       if (events.length === 0) {
@@ -79,7 +81,7 @@ export function createAuditRepo() {
           mac: e.mac === null ? null : bytes(e.mac)?.toString('hex'),
         })),
       );
-      await sql`
+      await sql`${sql.raw(prepared('audit_insert'))}
         insert into audit_events (at, actor_kind, actor_id, role, purpose, subject_id, action,
                                   categories, fields, outcome, request_id, detail, data, mac)
         select x.at, x.actor_kind, x.actor_id, x.role, x.purpose, x.subject_id, x.action,

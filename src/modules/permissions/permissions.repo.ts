@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { notHeldElsewhere } from '../../db/held-categories.ts';
+import { prepared } from '../../db/prepared.ts';
 import type { Executor } from '../../db/transaction.ts';
 import { NEGATIVE_STATES, type PermissionState } from './model.ts';
 
@@ -51,6 +52,47 @@ export interface CheckRow {
   /** Whether the channel's address is on a direct-marketing prohibition list (address_lists). */
   prohibited: boolean;
 }
+
+/** What a check asks of the ledger, but for whom: checks alike in all of this share a statement. */
+export interface CheckQuery {
+  purpose: string;
+  kind: string | null;
+  channel: string;
+  organisationCategory: string | null;
+  customerCategory: string | null;
+  at: Date | null;
+  /** The kind of address the channel reaches, to look up on the prohibition list. */
+  address: 'email' | 'phone' | null;
+}
+
+/** The ids to the next power of two, the last repeated: a handful of statement texts. */
+function padded(ids: readonly string[]): string[] {
+  if (ids.length === 0) {
+    throw new Error('forCheck: no ids');
+  }
+  let n = 1;
+  while (n < ids.length) {
+    n *= 2;
+  }
+  const last = ids[ids.length - 1] as string;
+  return n === ids.length ? [...ids] : [...ids, ...Array<string>(n - ids.length).fill(last)];
+}
+
+/** The row of a person the register does not hold (or holds no longer at all). */
+export const UNKNOWN_CHECK_ROW: CheckRow = Object.freeze({
+  found: false,
+  erased: false,
+  held: false,
+  restricted: false,
+  stop: null,
+  channel_state: null,
+  channel_at: null,
+  all_state: null,
+  all_at: null,
+  in_organisation: false,
+  in_customer: false,
+  prohibited: false,
+});
 
 export const permissionsRepo = {
   /** A live (not erased), ordinary (not held) person, locked for a change of their ledger. */
@@ -218,21 +260,21 @@ export const permissionsRepo = {
    * held, restricted), a stop of the purpose, the ledger's row for the channel and for the kind
    * as a whole (`*`), and, where the purpose needs them, whether the person has a value in the
    * organisation or customer category. With `at`, the ledger as it stood then (its history).
+   *
+   * For several people at once (checks that arrive together under the same purpose and channel
+   * share one statement), by `s.id in (…)`; the answer maps each id to its row, and an id with no
+   * row has none (unknown). The text depends only on the query's shape and the number of ids
+   * rounded up to a power of two (the last id repeated), never on the values, so each is
+   * prepared once per connection. A list of parameters, unlike an array, tells the planner how
+   * many people are asked for, so PostgreSQL keeps the statement's generic plan instead of
+   * planning it anew on every call (an array's generic plan is costed for ten people, and lost
+   * to a custom plan costed for one: 1.7 ms a call instead of 0.6 under the benchmark's load).
    */
   async forCheck(
     ex: Executor,
-    q: {
-      subjectId: string;
-      purpose: string;
-      kind: string | null;
-      channel: string;
-      organisationCategory: string | null;
-      customerCategory: string | null;
-      at: Date | null;
-      /** The kind of address the channel reaches, to look up on the prohibition list. */
-      address: 'email' | 'phone' | null;
-    },
-  ): Promise<CheckRow> {
+    q: CheckQuery,
+    subjectIds: readonly string[],
+  ): Promise<Map<string, CheckRow>> {
     const kind = q.kind ?? '';
     const ledger = (channel: string) =>
       q.at === null
@@ -243,8 +285,9 @@ export const permissionsRepo = {
                   and h.recorded_at <= ${q.at}
                 order by h.given_at desc, (h.state in ('refused', 'withdrawn', 'objected')) desc,
                          h.id desc limit 1)`;
-    const r = await sql<CheckRow>`
-      select true as found,
+    const r = await sql<CheckRow & { id: string }>`${sql.raw(prepared('permission_check'))}
+      select s.id,
+             true as found,
              s.erased_at is not null as erased,
              s.held_purpose is not null as held,
              s.restricted_at is not null as restricted,
@@ -277,22 +320,11 @@ export const permissionsRepo = {
         from subjects s
         left join lateral ${ledger(q.channel)} ch on true
         left join lateral ${ledger('*')} al on true
-       where s.id = ${q.subjectId}`.execute(ex);
-    return (
-      r.rows[0] ?? {
-        found: false,
-        erased: false,
-        held: false,
-        restricted: false,
-        stop: null,
-        channel_state: null,
-        channel_at: null,
-        all_state: null,
-        all_at: null,
-        in_organisation: false,
-        in_customer: false,
-        prohibited: false,
-      }
-    );
+       where s.id in (${sql.join(padded(subjectIds).map((id) => sql`${id}::uuid`))})`.execute(ex);
+    const rows = new Map<string, CheckRow>();
+    for (const { id, ...row } of r.rows) {
+      rows.set(id, row);
+    }
+    return rows;
   },
 };

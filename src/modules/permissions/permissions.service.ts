@@ -44,7 +44,13 @@ import {
   type WordingLanguage,
   type ConsentReceipt,
 } from './model.ts';
-import { permissionsRepo as repo, type HistoryRow, type StateRow } from './permissions.repo.ts';
+import { createCheckBatcher, type LedgerRead } from './check-batcher.ts';
+import {
+  permissionsRepo as repo,
+  UNKNOWN_CHECK_ROW,
+  type HistoryRow,
+  type StateRow,
+} from './permissions.repo.ts';
 
 export interface PermissionsDeps {
   db: Kysely<Database>;
@@ -59,7 +65,15 @@ export interface PermissionsDeps {
    * version is recorded.
    */
   noticeInForce?: (db: Executor, at: Date) => Promise<number | null>;
+  /**
+   * How many statements the checks of the API may have under way at once; checks arriving
+   * while they run are read together in the next (DEFAULT_CHECK_STATEMENTS).
+   */
+  checkStatements?: number;
 }
+
+/** Statements the API's checks may have under way at once (of the pool's ten connections). */
+export const DEFAULT_CHECK_STATEMENTS = 4;
 
 const MAX_CHANGES = 50;
 const MAX_WORDING = 4000;
@@ -517,8 +531,23 @@ export function createPermissionsService(deps: PermissionsDeps) {
     return a > b ? channel.state : all.state;
   };
 
-  /** The permission check, without authorising or logging: for this module's own callers. */
-  const decide = async (input: CheckInput): Promise<CheckResult> => {
+  /** Reads the ledger for one check straight away, in a statement of its own. */
+  const readNow: LedgerRead = async (q, subjectId) => {
+    const id = subjectId.toLowerCase();
+    return (await repo.forCheck(db, q, [id])).get(id) ?? UNKNOWN_CHECK_ROW;
+  };
+  /**
+   * Reads the ledger for checks that arrive together in one statement (checkBatcher): each read
+   * still runs after its request arrived, so the answer is the ledger as it is then; nothing is
+   * cached.
+   */
+  const readTogether: LedgerRead = createCheckBatcher(
+    (q, ids) => repo.forCheck(db, q, ids),
+    deps.checkStatements ?? DEFAULT_CHECK_STATEMENTS,
+  );
+
+  /** The permission check, without authorising or logging, reading the ledger by `read`. */
+  const decideBy = async (input: CheckInput, read: LedgerRead): Promise<CheckResult> => {
     const purpose = register.purpose(input.purpose);
     if (!purpose) {
       throw invalid(
@@ -560,17 +589,19 @@ export function createPermissionsService(deps: PermissionsDeps) {
         ? pm.basis
         : (pm.channels.get(channel) ?? null)
       : null;
-    const row = await repo.forCheck(db, {
-      subjectId: input.subjectId,
-      purpose: purpose.id,
-      kind: pm?.kind ?? null,
-      channel,
-      organisationCategory:
-        pm?.audience === 'organisation_contacts' ? pm.organisationCategory : null,
-      customerCategory: basis === 'soft_opt_in' ? (pm?.customerCategory ?? null) : null,
-      at,
-      address: (basis !== null && pm?.addresses.get(channel)) || null,
-    });
+    const row = await read(
+      {
+        purpose: purpose.id,
+        kind: pm?.kind ?? null,
+        channel,
+        organisationCategory:
+          pm?.audience === 'organisation_contacts' ? pm.organisationCategory : null,
+        customerCategory: basis === 'soft_opt_in' ? (pm?.customerCategory ?? null) : null,
+        at,
+        address: (basis !== null && pm?.addresses.get(channel)) || null,
+      },
+      input.subjectId,
+    );
     const state = pm
       ? decidingState(
           { state: row.channel_state, at: row.channel_at },
@@ -681,12 +712,18 @@ export function createPermissionsService(deps: PermissionsDeps) {
     );
   };
 
+  /**
+   * The permission check without authorising or logging, from a statement of its own run now:
+   * a campaign's send (docs/campaigns.md) and this module's own callers.
+   */
+  const decide = (input: CheckInput): Promise<CheckResult> => decideBy(input, readNow);
+
   const check = async (actor: Actor, input: CheckInput): Promise<CheckResult> => {
-    // An unknown purpose is refused by decide(), naming the field.
+    // An unknown purpose is refused by decideBy(), naming the field.
     if (register.purpose(input.purpose)) {
       requirePurpose(actor, input.purpose, 'read');
     }
-    const result = await decide(input);
+    const result = await decideBy(input, readTogether);
     if (result.reason.code !== 'unknown_subject') {
       await audit.log({
         actor,
@@ -877,7 +914,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
     /**
      * The permission check without authorising or logging, for a caller that authorised its
      * actor and records the answer itself (a campaign's send, one per person: docs/campaigns.md).
-     * Always from the ledger as it is now: no cache.
+     * Always from the ledger as it is now, in a statement of its own: no cache, no batch.
      */
     decide,
     consentReceipts,

@@ -1,0 +1,330 @@
+/**
+ * The permission check under load (docs/permissions.md, "The check under load"): checks that
+ * arrive together are read from the ledger in one statement, and that changes no answer. Every
+ * read starts after its request arrived (no cache), so a check made after a change sees it, and
+ * a campaign's send decides each person from a statement of its own. Also the prepared
+ * statements the hot queries run as (src/db/prepared.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operator, subjectActor } from '../src/lib/actor.ts';
+import { prepared, prepareMarkedStatements, statementName } from '../src/db/prepared.ts';
+import { createCheckBatcher, MAX_BATCH } from '../src/modules/permissions/check-batcher.ts';
+import {
+  UNKNOWN_CHECK_ROW,
+  type CheckQuery,
+  type CheckRow,
+} from '../src/modules/permissions/permissions.repo.ts';
+import type { CheckResult } from '../src/modules/permissions/index.ts';
+import { newSubjectVia, tag } from './factories.ts';
+import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
+
+const WORDING = { text: 'Haluan uutiskirjeen sähköpostiini.', language: 'fi' as const };
+
+const query = (over: Partial<CheckQuery> = {}): CheckQuery => ({
+  purpose: 'newsletter',
+  kind: 'newsletter',
+  channel: 'email',
+  organisationCategory: null,
+  customerCategory: null,
+  at: null,
+  address: 'email',
+  ...over,
+});
+
+const rowFor = (id: string): CheckRow => ({ ...UNKNOWN_CHECK_ROW, found: true, stop: id });
+
+describe('reading checks together (createCheckBatcher)', () => {
+  it('answers each check with its own person, in as few statements as are allowed at once', async () => {
+    const calls: Array<{ q: CheckQuery; ids: string[] }> = [];
+    const read = createCheckBatcher(async (q, ids) => {
+      calls.push({ q, ids });
+      await new Promise((r) => setTimeout(r, 5));
+      return new Map(ids.filter((id) => !id.endsWith('0')).map((id) => [id, rowFor(id)]));
+    }, 2);
+    const ids = Array.from({ length: 60 }, (_, i) => `p${i}`);
+    const rows = await Promise.all(ids.map((id) => read(query(), id)));
+    ids.forEach((id, i) => {
+      // A person the database did not answer for is unknown.
+      expect(rows[i]).toEqual(id.endsWith('0') ? UNKNOWN_CHECK_ROW : rowFor(id));
+    });
+    // Sixty checks asked in one turn: one statement.
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.ids).toHaveLength(60);
+  });
+
+  it('never mixes checks of another purpose, channel or time in one statement', async () => {
+    const calls: Array<{ q: CheckQuery; ids: string[] }> = [];
+    const read = createCheckBatcher((q, ids) => {
+      calls.push({ q, ids });
+      return Promise.resolve(
+        new Map(ids.map((id) => [id, { ...rowFor(id), stop: `${q.channel}:${id}` }])),
+      );
+    }, 4);
+    const at = new Date('2026-01-01T00:00:00Z');
+    const [a, b, c, d] = await Promise.all([
+      read(query(), 'x'),
+      read(query({ channel: 'sms', address: 'phone' }), 'x'),
+      read(query({ at }), 'x'),
+      read(query(), 'y'),
+    ]);
+    expect([a?.stop, b?.stop, c?.stop, d?.stop]).toEqual([
+      'email:x',
+      'sms:x',
+      'email:x',
+      'email:y',
+    ]);
+    expect(calls.map((x) => [x.q.channel, x.q.at?.toISOString() ?? null, x.ids])).toEqual([
+      ['email', null, ['x', 'y']],
+      ['sms', null, ['x']],
+      ['email', at.toISOString(), ['x']],
+    ]);
+  });
+
+  it('asks once for a person checked twice, and for at most MAX_BATCH people a statement', async () => {
+    const sizes: number[] = [];
+    const read = createCheckBatcher((_q, ids) => {
+      sizes.push(ids.length);
+      return Promise.resolve(new Map(ids.map((id) => [id, rowFor(id)])));
+    }, 1);
+    const twice = await Promise.all(['a', 'a', 'A'].map((id) => read(query(), id)));
+    expect(twice).toEqual([rowFor('a'), rowFor('a'), rowFor('a')]);
+    expect(sizes).toEqual([1]);
+    const ids = Array.from({ length: MAX_BATCH + 10 }, (_, i) => `p${i}`);
+    await Promise.all(ids.map((id) => read(query(), id)));
+    expect(sizes).toEqual([1, MAX_BATCH, 10]);
+  });
+
+  it('a failed read fails every check it carried, and the next checks are read anew', async () => {
+    let fail = true;
+    const read = createCheckBatcher((_q, ids) => {
+      if (fail) {
+        fail = false;
+        return Promise.reject(new Error('the database went away'));
+      }
+      return Promise.resolve(new Map(ids.map((id) => [id, rowFor(id)])));
+    }, 1);
+    const first = await Promise.allSettled([read(query(), 'a'), read(query(), 'b')]);
+    expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(await read(query(), 'a')).toEqual(rowFor('a'));
+  });
+
+  it('refuses a bad number of statements', () => {
+    expect(() => createCheckBatcher(() => Promise.resolve(new Map<string, CheckRow>()), 0)).toThrow(
+      /maxStatements/,
+    );
+  });
+});
+
+describe('prepared statements (src/db/prepared.ts)', () => {
+  it('names a marked text by its name and digest, and leaves other texts alone', async () => {
+    const a = `${prepared('permission_check')}select 1`;
+    const b = `${prepared('permission_check')}select 2`;
+    expect(statementName(a)).toMatch(/^permission_check_[0-9a-f]{16}$/);
+    expect(statementName(b)).not.toBe(statementName(a));
+    expect(statementName(a)).toBe(statementName(a));
+    expect(statementName('select 1')).toBeNull();
+    expect(() => prepared('Drop table')).toThrow(/not a statement name/);
+    const seen: unknown[][] = [];
+    const client = {
+      query: (...args: unknown[]) => {
+        seen.push(args);
+        return Promise.resolve({ rows: [] });
+      },
+    };
+    prepareMarkedStatements(client);
+    await client.query(a, [1]);
+    await client.query('select 3', [2]);
+    await client.query(a);
+    expect(seen).toEqual([
+      [{ name: statementName(a), text: a, values: [1] }],
+      ['select 3', [2]],
+      [a],
+    ]);
+  });
+});
+
+describe.each(DATABASES)('the check under load on %s', (kind) => {
+  let t: TestContext;
+  const person = (organisation = false) =>
+    newSubjectVia(t.services, {
+      values: {
+        identity: { firstName: 'Testi', lastName: 'Kuormitus' },
+        contact: { email: `kuorma.${tag()}@example.com` },
+        ...(organisation ? { organisation: { organisation: 'Kahvila Kuura Oy' } } : {}),
+      },
+    });
+  const withoutTime = (r: CheckResult) => ({ ...r, checkedAt: undefined });
+
+  beforeAll(async () => {
+    t = await createTestContext(kind);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('checks made together answer exactly as each made alone, for every reason', async () => {
+    const granted = await person();
+    await t.services.permissions.record(
+      operator,
+      granted.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+      { method: 'staff', wording: WORDING },
+    );
+    const withdrawn = await person();
+    await t.services.permissions.record(
+      operator,
+      withdrawn.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+      { method: 'staff', wording: WORDING },
+    );
+    await t.services.permissions.record(
+      subjectActor(withdrawn.id),
+      withdrawn.id,
+      [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+      { method: 'unsubscribe_link' },
+    );
+    const objecting = await person(true);
+    await t.services.permissions.record(
+      operator,
+      objecting.id,
+      [{ kind: 'direct_marketing', channel: 'email', state: 'objected' }],
+      { method: 'staff' },
+    );
+    const restricted = await person();
+    await t.services.subjects.setRestriction(operator, restricted.id, 'Kiistetty');
+    const stopped = await person();
+    await t.services.subjects.stopProcessing(operator, stopped.id, {
+      reason: 'marketing_prohibition',
+    });
+    const erased = await person();
+    await t.services.subjects.eraseSubject(operator, erased.id, 'request');
+    const organisation = await person(true);
+    const people = [
+      granted.id,
+      withdrawn.id,
+      objecting.id,
+      restricted.id,
+      stopped.id,
+      erased.id,
+      organisation.id,
+      // The same person in capitals, and someone the register never held.
+      granted.id.toUpperCase(),
+      '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e',
+    ];
+    const questions = people.flatMap((subjectId) =>
+      [
+        ['newsletter', 'email'],
+        ['newsletter', 'phone'],
+        ['b2b_marketing', 'email'],
+        ['b2b_marketing', 'post'],
+        ['market_research', 'sms'],
+        ['customer_relationship', 'email'],
+        ['legal_claims', 'email'],
+        ['analytics', undefined],
+      ].map(([purpose, channel]) => ({
+        purpose: purpose as string,
+        subjectId,
+        ...(channel ? { channel } : {}),
+      })),
+    );
+    // One at a time, each from a statement of its own.
+    const alone: CheckResult[] = [];
+    for (const q of questions) {
+      alone.push(await t.services.permissions.decide(q));
+    }
+    // All at once, as the API's checks under load, read together.
+    const together = await Promise.all(
+      questions.map((q) => t.services.permissions.check(operator, q)),
+    );
+    expect(together.map(withoutTime)).toEqual(alone.map(withoutTime));
+    // Every reason the people above give is among them (the test covers what it says).
+    expect(new Set(together.map((r) => r.reason.code))).toEqual(
+      new Set([
+        'consent_granted',
+        'withdrawn',
+        'objected',
+        'restricted',
+        'stopped',
+        'erased',
+        'unknown_subject',
+        'no_consent',
+        'not_refused',
+        'not_organisation_contact',
+        'not_marketing',
+        'channel_not_used',
+      ]),
+    );
+  });
+
+  it('a check made after a withdrawal says no, even while other checks are being read', async () => {
+    const p = await person();
+    const others = await Promise.all([person(), person(), person()]);
+    for (let round = 0; round < 5; round++) {
+      // The person's own choice on their preference page (only it undoes their withdrawal).
+      await t.services.permissions.record(
+        subjectActor(p.id),
+        p.id,
+        [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+        { method: 'preference_page', wording: WORDING },
+      );
+      const before = await t.services.permissions.check(operator, {
+        purpose: 'newsletter',
+        subjectId: p.id,
+        channel: 'email',
+      });
+      expect(before.reason.code).toBe('consent_granted');
+      // Checks of the same kind keep the reads busy while the person withdraws.
+      const load = Array.from({ length: 40 }, (_, i) =>
+        t.services.permissions.check(operator, {
+          purpose: 'newsletter',
+          subjectId: (others[i % others.length] ?? p).id,
+          channel: 'email',
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 1));
+      await t.services.permissions.record(
+        subjectActor(p.id),
+        p.id,
+        [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+        { method: 'unsubscribe_link' },
+      );
+      const after = await t.services.permissions.check(operator, {
+        purpose: 'newsletter',
+        subjectId: p.id,
+        channel: 'email',
+      });
+      expect(after.reason.code).toBe('withdrawn');
+      // And the send's own decision, made now, from a statement of its own.
+      expect(
+        (
+          await t.services.permissions.decide({
+            purpose: 'newsletter',
+            subjectId: p.id,
+            channel: 'email',
+          })
+        ).reason.code,
+      ).toBe('withdrawn');
+      await Promise.all(load);
+      // The next grant must come later than the withdrawal to win (same moment: a refusal wins).
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  });
+
+  it('every check made together is in the access log, one entry each', async () => {
+    const p = await person();
+    const before = await t.services.audit.list({ subjectId: p.id, limit: 1000 });
+    await Promise.all(
+      Array.from({ length: 25 }, () =>
+        t.services.permissions.check(operator, {
+          purpose: 'newsletter',
+          subjectId: p.id,
+          channel: 'email',
+        }),
+      ),
+    );
+    const after = await t.services.audit.list({ subjectId: p.id, limit: 1000 });
+    expect(after.filter((e) => e.action === 'permission.check')).toHaveLength(
+      before.filter((e) => e.action === 'permission.check').length + 25,
+    );
+  });
+});
