@@ -71,7 +71,7 @@ const noReview = /\n {2}reviewInterval: P1Y\n {2}nextReview: '2027-03-01'/;
 
 // Each suite is concurrent with the others; the tests of a suite marked `it.sequential` run in
 // order, on the state the ones before them left.
-describe('rekisteri check and --help', { concurrent: true, timeout: 60_000 }, () => {
+describe('rekisteri check and --help', { concurrent: true, timeout: 120_000 }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rekisteri-cli-'));
@@ -234,14 +234,18 @@ describe('rekisteri CLI on the embedded database', { concurrent: true }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.sequential('init writes register.yaml and a key file readable only by its owner', async () => {
-    const r = await rekisteri(dir, ['init']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(await readFile(join(dir, 'register.yaml'), 'utf8')).toContain('controller:');
-    expect((await stat(join(dir, 'rekisteri.key'))).mode & 0o777).toBe(0o600);
-    const again = await rekisteri(dir, ['init']);
-    expect(again.stdout).toContain('exists; leaving it');
-  });
+  it.sequential(
+    'init writes register.yaml and a key file readable only by its owner',
+    { timeout: 120_000 },
+    async () => {
+      const r = await rekisteri(dir, ['init']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await readFile(join(dir, 'register.yaml'), 'utf8')).toContain('controller:');
+      expect((await stat(join(dir, 'rekisteri.key'))).mode & 0o777).toBe(0o600);
+      const again = await rekisteri(dir, ['init']);
+      expect(again.stdout).toContain('exists; leaving it');
+    },
+  );
 
   it.sequential('seed invents people on the embedded database', { timeout: 120_000 }, async () => {
     const seeded = await rekisteri(dir, ['seed', '--count', '25', '--seed', '3']);

@@ -695,8 +695,7 @@ describe('the log', { concurrent: true }, () => {
     'is JSON lines when stdout is not a terminal, readable lines when LOG_FORMAT=pretty, with no personal data either way',
     { timeout: 300_000 },
     async () => {
-      const dir = await freshDir();
-      await ownRegister(join(dir, 'register.yaml'));
+      const dir = await startedOwnRegister();
       const env = { PORT: String(await freePort()), LOG_LEVEL: 'info' };
       // A query string that a careless logger would write out.
       const probe = '/api/v1/subjects?email=aino.virtanen%40example.fi';
