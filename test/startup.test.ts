@@ -5,14 +5,14 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, cp, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../src/app.ts';
 import { describeError } from '../src/cli/errors.ts';
 import { ConfigError, loadConfig } from '../src/config/config.ts';
@@ -21,20 +21,10 @@ import { openRuntime, type Runtime } from '../src/runtime.ts';
 import { explainDatabaseError } from '../src/startup/database-errors.ts';
 import { describeChange } from '../src/startup/summary.ts';
 import { createPostgresDatabase, DATABASES, DEMO, freePort, ROOT } from './helpers.ts';
-import { processSlots } from './support/process-slots.ts';
 
 const exec = promisify(execFile);
 const BIN = join(ROOT, 'bin/rekisteri.js');
 const PG = process.env.TEST_DATABASE_URL;
-
-/**
- * Every test here starts in directories (and PostgreSQL databases) of its own, so the suites, and
- * the tests in each, run side by side: two at a time in each, and their processes (and the tests
- * that open databases in this process) in two slots. A start's timings are taken once it has its
- * slot.
- */
-vi.setConfig({ maxConcurrency: 2 });
-const slots = processSlots(2);
 
 interface Result {
   code: number;
@@ -80,20 +70,18 @@ async function rekisteri(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<Result> {
-  return slots.run(async () => {
-    const started = Date.now();
-    try {
-      const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], {
-        cwd,
-        env: { ...baseEnv(), ...env },
-        timeout: 90_000,
-      });
-      return { code: 0, stdout, stderr, ms: Date.now() - started };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr, ms: Date.now() - started };
-    }
-  });
+  const started = Date.now();
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...baseEnv(), ...env },
+      timeout: 90_000,
+    });
+    return { code: 0, stdout, stderr, ms: Date.now() - started };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr, ms: Date.now() - started };
+  }
 }
 
 /** One line on stderr, prefixed with the command's name. */
@@ -145,28 +133,7 @@ async function freshDir(): Promise<string> {
   return mkdtemp(join(scratch, 'd-'));
 }
 
-let ownStarted: Promise<string> | undefined;
-/**
- * A new directory holding a register of one's own (ownRegister), started once with `rekisteri
- * apikey list`: its database, key store and key file. The register is made and started once per
- * run, and copied (closed, so the copy is consistent) for each test that needs one.
- */
-async function startedOwnRegister(): Promise<string> {
-  ownStarted ??= (async () => {
-    const dir = await mkdtemp(join(scratch, 'own-'));
-    await ownRegister(join(dir, 'register.yaml'));
-    const r = await rekisteri(dir, ['apikey', 'list']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(await exists(join(dir, 'data', 'rekisteri.lock'))).toBe(false);
-    return dir;
-  })();
-  const original = await ownStarted;
-  const dir = await freshDir();
-  await cp(original, dir, { recursive: true });
-  return dir;
-}
-
-describe('the demo register', { concurrent: true }, () => {
+describe('the demo register', () => {
   it.skipIf(!PG)(
     'is refused when DATABASE_URL is set, and nothing reaches that database',
     { timeout: 120_000 },
@@ -204,7 +171,9 @@ describe('the demo register', { concurrent: true }, () => {
     { timeout: 240_000 },
     async () => {
       // A register of one's own, started once; then its register.yaml goes missing.
-      const own = await startedOwnRegister();
+      const own = await freshDir();
+      await ownRegister(join(own, 'register.yaml'));
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
       await rm(join(own, 'register.yaml'));
       const refused = await rekisteri(own, ['start'], {
         PORT: String(await freePort()),
@@ -254,7 +223,9 @@ describe('the demo register', { concurrent: true }, () => {
     { timeout: 240_000 },
     async () => {
       // A register of one's own, started once: its key store holds its register id.
-      const own = await startedOwnRegister();
+      const own = await freshDir();
+      await ownRegister(join(own, 'register.yaml'));
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
       // The demo in another directory, with that register's key store and key.
       const demo = await freshDir();
       const borrowed = {
@@ -337,14 +308,15 @@ describe('the demo register', { concurrent: true }, () => {
   );
 });
 
-describe('a changed definition', { concurrent: true }, () => {
+describe('a changed definition', () => {
   it(
     'is refused at start until `rekisteri definition apply` records it, once',
     { timeout: 240_000 },
     async () => {
-      // Started once as ownRegister's Oma Rekisteri Oy.
-      const dir = await startedOwnRegister();
+      const dir = await freshDir();
       const file = join(dir, 'register.yaml');
+      await ownRegister(file, 'Ensimmäinen Oy');
+      expect((await rekisteri(dir, ['apikey', 'list'])).code).toBe(0);
       await ownRegister(file, 'Toinen Oy');
       const port = String(await freePort());
       const refused = await rekisteri(dir, ['start'], { PORT: port });
@@ -362,7 +334,7 @@ describe('a changed definition', { concurrent: true }, () => {
 
       const applied = await rekisteri(dir, ['definition', 'apply']);
       expect(applied.code, applied.stderr).toBe(0);
-      expect(applied.stdout).toMatch(/controller: Oma Rekisteri Oy \(.*\) → Toinen Oy \(.*\)/);
+      expect(applied.stdout).toMatch(/controller: Ensimmäinen Oy \(.*\) → Toinen Oy \(.*\)/);
       expect(applied.stdout).toContain('recorded in the access log');
       const again = await rekisteri(dir, ['definition', 'apply']);
       expect(again.stdout).toContain('nothing to apply');
@@ -408,118 +380,116 @@ describe('a changed definition', { concurrent: true }, () => {
     it(
       `is recorded and logged once when three instances start together (${kind})`,
       { timeout: 240_000 },
-      // In this process: it takes a process slot of its own.
-      () =>
-        slots.run(async () => {
-          const dir = await freshDir();
-          const file = join(dir, 'register.yaml');
-          await ownRegister(file, 'Yhdessä Oy');
-          const key = randomBytes(32).toString('hex');
-          const data = kind === 'postgres' ? await createPostgresDatabase() : undefined;
-          const keys = kind === 'postgres' ? await createPostgresDatabase() : undefined;
-          const env = () => ({
-            REKISTERI_REGISTER: file,
-            REKISTERI_MASTER_KEY: key,
-            REKISTERI_DATA: join(dir, 'data'),
-            REKISTERI_KEYSTORE: join(dir, 'keystore'),
-            ...(data && keys ? { DATABASE_URL: data.url, KEYSTORE_DATABASE_URL: keys.url } : {}),
-          });
-          // The embedded database belongs to one process: its instances start one after another.
-          const together = async (fn: () => Promise<Runtime>): Promise<Runtime[]> => {
-            if (kind === 'postgres') {
-              return Promise.all([fn(), fn(), fn()]);
-            }
-            const all: Runtime[] = [];
-            for (let i = 0; i < 3; i++) {
-              const rt = await fn();
-              all.push(rt);
-              await rt.close();
-            }
-            return all;
-          };
-          try {
-            const first = await together(() => openRuntime(loadConfig(env())));
-            if (kind === 'postgres') {
-              await Promise.all(first.map((rt) => rt.close()));
-            }
-            await ownRegister(file, 'Muutettu Oy');
-            await expect(openRuntime(loadConfig(env()))).rejects.toThrow(
-              /rekisteri definition apply/,
-            );
-            const applied = await together(() =>
-              openRuntime(loadConfig(env()), { applyDefinition: true }),
-            );
-            expect(applied.filter((rt) => rt.definitionChange !== undefined)).toHaveLength(1);
-            const rt = applied[0] as Runtime;
-            const check = kind === 'postgres' ? rt : await openRuntime(loadConfig(env()));
-            const logged = await check.database.db
-              .selectFrom('audit_events')
-              .select('data')
-              .where('action', '=', 'definition.change')
-              .execute();
-            expect(logged).toHaveLength(2);
-            expect(
-              logged.filter((e) => (e.data as { controllerChanged?: boolean }).controllerChanged),
-            ).toHaveLength(1);
-            if (kind === 'postgres') {
-              await Promise.all(applied.map((r) => r.close()));
-            } else {
-              await check.close();
-            }
-          } finally {
-            await data?.drop();
-            await keys?.drop();
+      async () => {
+        const dir = await freshDir();
+        const file = join(dir, 'register.yaml');
+        await ownRegister(file, 'Yhdessä Oy');
+        const key = randomBytes(32).toString('hex');
+        const data = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+        const keys = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+        const env = () => ({
+          REKISTERI_REGISTER: file,
+          REKISTERI_MASTER_KEY: key,
+          REKISTERI_DATA: join(dir, 'data'),
+          REKISTERI_KEYSTORE: join(dir, 'keystore'),
+          ...(data && keys ? { DATABASE_URL: data.url, KEYSTORE_DATABASE_URL: keys.url } : {}),
+        });
+        // The embedded database belongs to one process: its instances start one after another.
+        const together = async (fn: () => Promise<Runtime>): Promise<Runtime[]> => {
+          if (kind === 'postgres') {
+            return Promise.all([fn(), fn(), fn()]);
           }
-        }),
+          const all: Runtime[] = [];
+          for (let i = 0; i < 3; i++) {
+            const rt = await fn();
+            all.push(rt);
+            await rt.close();
+          }
+          return all;
+        };
+        try {
+          const first = await together(() => openRuntime(loadConfig(env())));
+          if (kind === 'postgres') {
+            await Promise.all(first.map((rt) => rt.close()));
+          }
+          await ownRegister(file, 'Muutettu Oy');
+          await expect(openRuntime(loadConfig(env()))).rejects.toThrow(
+            /rekisteri definition apply/,
+          );
+          const applied = await together(() =>
+            openRuntime(loadConfig(env()), { applyDefinition: true }),
+          );
+          expect(applied.filter((rt) => rt.definitionChange !== undefined)).toHaveLength(1);
+          const rt = applied[0] as Runtime;
+          const check = kind === 'postgres' ? rt : await openRuntime(loadConfig(env()));
+          const logged = await check.database.db
+            .selectFrom('audit_events')
+            .select('data')
+            .where('action', '=', 'definition.change')
+            .execute();
+          expect(logged).toHaveLength(2);
+          expect(
+            logged.filter((e) => (e.data as { controllerChanged?: boolean }).controllerChanged),
+          ).toHaveLength(1);
+          if (kind === 'postgres') {
+            await Promise.all(applied.map((r) => r.close()));
+          } else {
+            await check.close();
+          }
+        } finally {
+          await data?.drop();
+          await keys?.drop();
+        }
+      },
     );
   }
 });
 
-describe('the master key', { concurrent: true }, () => {
+describe('the master key', () => {
   for (const kind of DATABASES) {
     it(
       `is never created beside a database that holds a register (${kind})`,
       { timeout: 120_000 },
-      // In this process: it takes a process slot of its own.
-      () =>
-        slots.run(async () => {
-          const dir = await freshDir();
-          const keyFile = join(dir, 'rekisteri.key');
-          const data = kind === 'postgres' ? await createPostgresDatabase() : undefined;
-          const keys = kind === 'postgres' ? await createPostgresDatabase() : undefined;
-          const env = () => ({
-            REKISTERI_REGISTER: DEMO,
-            REKISTERI_KEY_FILE: keyFile,
-            REKISTERI_DATA: join(dir, 'data'),
-            REKISTERI_KEYSTORE: join(dir, 'keystore'),
-            ...(data && keys ? { DATABASE_URL: data.url, KEYSTORE_DATABASE_URL: keys.url } : {}),
-          });
-          try {
-            const first = await openRuntime(loadConfig(env()));
-            expect(first.notes.join('\n')).toContain(`created the master key file ${keyFile}`);
-            await first.close();
-            await rm(keyFile);
-            await expect(openRuntime(loadConfig(env()))).rejects.toThrow(
-              new RegExp(
-                `^REKISTERI_KEY_FILE: ${keyFile} does not exist, but the database already holds a register .*REKISTERI_MASTER_KEY`,
-              ),
-            );
-            expect(await exists(keyFile)).toBe(false);
-          } finally {
-            await data?.drop();
-            await keys?.drop();
-          }
-        }),
+      async () => {
+        const dir = await freshDir();
+        const keyFile = join(dir, 'rekisteri.key');
+        const data = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+        const keys = kind === 'postgres' ? await createPostgresDatabase() : undefined;
+        const env = () => ({
+          REKISTERI_REGISTER: DEMO,
+          REKISTERI_KEY_FILE: keyFile,
+          REKISTERI_DATA: join(dir, 'data'),
+          REKISTERI_KEYSTORE: join(dir, 'keystore'),
+          ...(data && keys ? { DATABASE_URL: data.url, KEYSTORE_DATABASE_URL: keys.url } : {}),
+        });
+        try {
+          const first = await openRuntime(loadConfig(env()));
+          expect(first.notes.join('\n')).toContain(`created the master key file ${keyFile}`);
+          await first.close();
+          await rm(keyFile);
+          await expect(openRuntime(loadConfig(env()))).rejects.toThrow(
+            new RegExp(
+              `^REKISTERI_KEY_FILE: ${keyFile} does not exist, but the database already holds a register .*REKISTERI_MASTER_KEY`,
+            ),
+          );
+          expect(await exists(keyFile)).toBe(false);
+        } finally {
+          await data?.drop();
+          await keys?.drop();
+        }
+      },
     );
   }
 });
 
-describe('a missing key file beside a register in use', { concurrent: true }, () => {
+describe('a missing key file beside a register in use', () => {
   it(
     'is refused by init and by a start, and nothing is written: no key, no file, no new database',
     { timeout: 240_000 },
     async () => {
-      const own = await startedOwnRegister();
+      const own = await freshDir();
+      await ownRegister(join(own, 'register.yaml'));
+      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
       for (const [variable, value] of [
         ['REKISTERI_KEYSTORE', join(own, 'keystore')],
         ['REKISTERI_DATA', join(own, 'data')],
@@ -566,7 +536,7 @@ describe('a missing key file beside a register in use', { concurrent: true }, ()
   );
 });
 
-describe('backup', { concurrent: true }, () => {
+describe('backup', () => {
   it(
     'in a directory without a register makes none: refused, nothing created',
     {
@@ -587,14 +557,7 @@ describe('backup', { concurrent: true }, () => {
 });
 
 /** Starts the server in `dir` and waits until it serves; returns its URL, output and process. */
-async function startServer(
-  dir: string,
-  env: Record<string, string>,
-  opts: { together?: boolean } = {},
-) {
-  // A process slot while it starts (once it serves, it waits for requests); servers meant to start
-  // together start at once.
-  const release = opts.together ? () => undefined : await slots.acquire();
+async function startServer(dir: string, env: Record<string, string>) {
   const server = spawn(process.execPath, [BIN, 'start'], {
     cwd: dir,
     env: { ...baseEnv(), ...env },
@@ -614,7 +577,7 @@ async function startServer(
     server.stdout.on('data', onData);
     server.stderr.on('data', onData);
     server.on('exit', () => reject(new Error(`server exited:\n${output.text}`)));
-  }).finally(release);
+  });
   const stop = async () => {
     if (server.exitCode === null) {
       const exited = new Promise((r) => server.on('exit', r));
@@ -625,7 +588,7 @@ async function startServer(
   return { url, output, stop };
 }
 
-describe('the first administrator', { concurrent: true }, () => {
+describe('the first administrator', () => {
   it(
     'has their one-time password in a 0600 file, not in the output; the file goes once they choose their own; then a missing key file is refused, and none is written',
     { timeout: 300_000 },
@@ -680,7 +643,7 @@ describe('the first administrator', { concurrent: true }, () => {
   );
 });
 
-describe('the log', { concurrent: true }, () => {
+describe('the log', () => {
   it('is readable on a terminal and JSON elsewhere, unless LOG_FORMAT says which', () => {
     expect(loadConfig({}).logFormat).toBe('auto');
     expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
@@ -695,7 +658,8 @@ describe('the log', { concurrent: true }, () => {
     'is JSON lines when stdout is not a terminal, readable lines when LOG_FORMAT=pretty, with no personal data either way',
     { timeout: 300_000 },
     async () => {
-      const dir = await startedOwnRegister();
+      const dir = await freshDir();
+      await ownRegister(join(dir, 'register.yaml'));
       const env = { PORT: String(await freePort()), LOG_LEVEL: 'info' };
       // A query string that a careless logger would write out.
       const probe = '/api/v1/subjects?email=aino.virtanen%40example.fi';
@@ -737,7 +701,7 @@ describe('the log', { concurrent: true }, () => {
   );
 });
 
-describe('three instances on one PostgreSQL', { concurrent: true }, () => {
+describe('three instances on one PostgreSQL', () => {
   it.skipIf(!PG)(
     'create one administrator and record the definition once, whose password only one of them wrote down',
     { timeout: 300_000 },
@@ -751,17 +715,13 @@ describe('three instances on one PostgreSQL', { concurrent: true }, () => {
       try {
         const started = await Promise.allSettled(
           [1, 2, 3].map(async (n) =>
-            startServer(
-              dir,
-              {
-                DATABASE_URL: data.url,
-                KEYSTORE_DATABASE_URL: keys.url,
-                REKISTERI_MASTER_KEY: key,
-                REKISTERI_KEYSTORE: join(dir, `keystore-${n}`),
-                PORT: String(await freePort()),
-              },
-              { together: true },
-            ),
+            startServer(dir, {
+              DATABASE_URL: data.url,
+              KEYSTORE_DATABASE_URL: keys.url,
+              REKISTERI_MASTER_KEY: key,
+              REKISTERI_KEYSTORE: join(dir, `keystore-${n}`),
+              PORT: String(await freePort()),
+            }),
           ),
         );
         for (const s of started) {
@@ -796,7 +756,7 @@ describe('three instances on one PostgreSQL', { concurrent: true }, () => {
   );
 });
 
-describe('directories', { concurrent: true }, () => {
+describe('directories', () => {
   it(
     'refuses a data or key-store directory whose parent is missing, creating nothing; init creates them',
     { timeout: 180_000 },
@@ -896,7 +856,7 @@ describe('directories', { concurrent: true }, () => {
   );
 });
 
-describe('start-up errors', { concurrent: true }, () => {
+describe('start-up errors', () => {
   it('refuses PORT 0, a blank PORT and blank or malformed values, naming each', () => {
     for (const [env, pattern] of [
       [{ PORT: '0' }, /^PORT: must be a port number from 1 to 65535 \(found "0"\)/],
@@ -1126,20 +1086,21 @@ describe('start-up errors', { concurrent: true }, () => {
     'ends quietly when its output pipe is closed early, closing its database',
     { timeout: 120_000 },
     async () => {
-      const dir = await startedOwnRegister();
+      const dir = await freshDir();
+      await ownRegister(join(dir, 'register.yaml'));
+      const listed = await rekisteri(dir, ['apikey', 'list']);
+      expect(listed.code, listed.stderr).toBe(0);
       for (const args of [['check', DEMO], ['audit', 'verify'], ['--help']]) {
-        let stderr = '';
-        const code = await slots.run(() => {
-          const child = spawn(process.execPath, [BIN, ...args], {
-            cwd: dir,
-            env: baseEnv(),
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          // Like `| head -0`: the reader goes away before the first line is written.
-          child.stdout.destroy();
-          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-          return new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+        const child = spawn(process.execPath, [BIN, ...args], {
+          cwd: dir,
+          env: baseEnv(),
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
+        // Like `| head -0`: the reader goes away before the first line is written.
+        child.stdout.destroy();
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
         // (audit verify logs its anchor on stderr; nothing else may appear there.)
         expect(stderr, args.join(' ')).not.toMatch(/EPIPE|Error|rekisteri:/);
         expect(code, args.join(' ')).toBe(0);
@@ -1151,16 +1112,14 @@ describe('start-up errors', { concurrent: true }, () => {
       const full = await open('/dev/full', 'w');
       try {
         for (const args of [['audit', 'verify'], ['--help']]) {
-          let stderr = '';
-          const code = await slots.run(() => {
-            const child = spawn(process.execPath, [BIN, ...args], {
-              cwd: dir,
-              env: baseEnv(),
-              stdio: ['ignore', full.fd, 'pipe'],
-            });
-            child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-            return new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+          const child = spawn(process.execPath, [BIN, ...args], {
+            cwd: dir,
+            env: baseEnv(),
+            stdio: ['ignore', full.fd, 'pipe'],
           });
+          let stderr = '';
+          child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+          const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
           expect(code, args.join(' ')).toBe(1);
           expect(stderr, args.join(' ')).toContain('rekisteri: cannot write the output: ENOSPC\n');
           expect(stderr, args.join(' ')).not.toMatch(/ at |Error:/);
