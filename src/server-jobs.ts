@@ -91,7 +91,11 @@ export function startServerJobs(opts: {
       everySeconds: 24 * 60 * 60,
       describe: 'deleting data whose retention period has ended',
       handler: async (ctx) => {
-        const r = await services.retention.sweep();
+        // The embedded database has one connection: a second lane would only queue ahead of the
+        // API's requests.
+        const r = await services.retention.sweep({
+          concurrency: runtime.database.kind === 'pglite' ? 1 : 2,
+        });
         const kept = Object.fromEntries(r.kept.map((k) => [k.reason, k.people]));
         if (r.erased > 0 || r.categoriesDeleted > 0 || r.kept.length > 0) {
           ctx.log.info(

@@ -484,6 +484,17 @@ describe('whether providing the data is required (Art. 13(2)(e)): asked only of 
     expect(asked(def)).toEqual(['newsletter', 'analytics']);
   });
 
+  it('asks it where a source of the person does not say which categories it supplies', () => {
+    // The analytics data bought from a partner, but the person's own source lists nothing (not
+    // stated): it may supply anything, so collection from the person cannot be ruled out.
+    const def = silentOn((d) => {
+      d.sources.find((s) => s.id === 'automatic')!.kind = 'partner';
+      const own = d.sources.find((s) => s.kind === 'subject')!;
+      own.categories = [];
+    });
+    expect(asked(def)).toEqual(['newsletter', 'analytics']);
+  });
+
   it('asks it where a purpose mixes other sources with data the person gives', () => {
     // b2b marketing: organisation and social from the trade register and LinkedIn, but identity
     // and contact from the person too.

@@ -24,6 +24,7 @@ const query = (over: Partial<CheckQuery> = {}): CheckQuery => ({
   purpose: 'newsletter',
   kind: 'newsletter',
   channel: 'email',
+  categories: ['identity', 'contact'],
   organisationCategory: null,
   customerCategory: null,
   at: null,

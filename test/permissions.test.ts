@@ -809,7 +809,7 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     expect(bad.statusCode).toBe(400);
   });
 
-  it('givenAt from staff or an API is bounded: not in the future, not backdated past the record or 30 days; an import may carry old dates', async () => {
+  it('givenAt from staff or an API is bounded: not in the future, not backdated past the record or 30 days; only an import run may carry old dates', async () => {
     const p = await person();
     const history = async () => (await t.services.permissions.history(operator, p.id)).length;
     const before = await history();
@@ -853,12 +853,24 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
       givenAt: hourAgo,
     });
     expect(ok.recorded[0]?.givenAt).toBe(hourAgo);
-    // An import of historic consents keeps its own old date, the run as its evidence.
-    const old = await record(p.id, [grant('newsletter', 'email')], {
-      method: 'import',
-      reference: 'import-2019',
-      givenAt: '2019-05-01T08:00:00.000Z',
-    });
+    // Saying `method: import` is not an import: a caller who does is bounded like anyone else.
+    await refused(
+      record(p.id, [grant('newsletter', 'email')], {
+        method: 'import',
+        reference: 'import-2019',
+        givenAt: '2019-05-01T08:00:00.000Z',
+      }),
+      'validation_failed',
+      'evidence.givenAt',
+    );
+    // An import run of historic consents keeps its own old date, the run as its evidence.
+    const old = await t.services.permissions.record(
+      operator,
+      p.id,
+      [grant('newsletter', 'email')],
+      { method: 'import', reference: 'import-2019', givenAt: '2019-05-01T08:00:00.000Z' },
+      { importRun: true },
+    );
     expect(old.recorded[0]).toMatchObject({
       givenAt: '2019-05-01T08:00:00.000Z',
       method: 'import',

@@ -387,6 +387,15 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
       await services.retention.endRelationship(operator, people[i]!, 'customer_relationship');
     }
     now = new Date('2077-01-02T10:00:00Z');
+    // A number of lanes that is not 1 to 8 is refused before anything is done.
+    for (const concurrency of [Number.NaN, 0, 9, 1.5]) {
+      await expect(services.retention.sweep({ concurrency })).rejects.toMatchObject({
+        issues: [{ field: 'concurrency' }],
+      });
+    }
+    for (const id of people) {
+      expect(await erased(id)).toBe(false);
+    }
     await expect(
       services.retention.sweep({
         batchSize: 2,
@@ -978,6 +987,19 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
       return found.find((v) => v.id === id);
     };
     expect(await list('barista_courses')).toBeUndefined();
+    // The permission check under a purpose that sees nothing of the person: as an unknown id.
+    const check = async (purpose: string, subject: string) =>
+      (
+        await services.permissions.check(operator, {
+          purpose,
+          subjectId: subject,
+          channel: 'email',
+        })
+      ).reason.code;
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    expect(await check('market_research', id)).toBe(await check('market_research', nobody));
+    expect(await check('market_research', id)).toBe('unknown_subject');
+    expect(await check('barista_courses', id)).toBe('unknown_subject');
     expect(Object.keys((await list('customer_relationship'))?.categories ?? {})).toEqual([
       'orders',
     ]);

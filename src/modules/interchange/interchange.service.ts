@@ -368,6 +368,7 @@ export function createInterchangeService(deps: InterchangeDeps) {
               reference: c.run,
               ...(m.givenAt ? { givenAt: m.givenAt.toISOString() } : {}),
             },
+            { importRun: true },
           );
         } catch (err) {
           return rejectionOf(m, err);

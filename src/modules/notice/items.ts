@@ -78,6 +78,11 @@ export function collectedFromPerson(
   def: RegisterDefinition,
   categories: readonly string[],
 ): boolean {
+  // A source of the person that does not say what it supplies (no categories: not stated) may
+  // supply any of them.
+  if (def.sources.some((s) => s.categories.length === 0 && FROM_PERSON_SOURCES.has(s.kind))) {
+    return categories.length > 0;
+  }
   return categories.some((c) => {
     const sources = def.sources.filter((s) => s.categories.includes(c));
     return sources.length === 0 || sources.some((s) => FROM_PERSON_SOURCES.has(s.kind));

@@ -4,6 +4,7 @@
  * unless the person is erased).
  */
 import { sql } from 'kysely';
+import { arrayLiteral } from '../../db/array-literal.ts';
 import { notHeldElsewhere } from '../../db/held-categories.ts';
 import { prepared } from '../../db/prepared.ts';
 import type { Executor } from '../../db/transaction.ts';
@@ -38,6 +39,11 @@ export interface CheckRow {
   found: boolean;
   erased: boolean;
   held: boolean;
+  /**
+   * Whether all the person has in the purpose's categories is kept by a legal hold for another
+   * purpose (subject_category_holds): for this purpose they are not there, as an unknown id.
+   */
+  only_held_elsewhere: boolean;
   restricted: boolean;
   /** The reason of a stop of the purpose (subject_stops), if any. */
   stop: string | null;
@@ -58,6 +64,8 @@ export interface CheckQuery {
   purpose: string;
   kind: string | null;
   channel: string;
+  /** The purpose's categories (a held-only person is unknown to it). */
+  categories: readonly string[];
   organisationCategory: string | null;
   customerCategory: string | null;
   at: Date | null;
@@ -83,6 +91,7 @@ export const UNKNOWN_CHECK_ROW: CheckRow = Object.freeze({
   found: false,
   erased: false,
   held: false,
+  only_held_elsewhere: false,
   restricted: false,
   stop: null,
   channel_state: null,
@@ -290,6 +299,11 @@ export const permissionsRepo = {
              true as found,
              s.erased_at is not null as erased,
              s.held_purpose is not null as held,
+             (exists (select 1 from subject_category_holds hh where hh.subject_id = s.id)
+              and not exists (select 1 from subject_values w
+                               where w.subject_id = s.id
+                                 and w.category = any(${arrayLiteral(q.categories)}::text[])
+                                 and ${notHeldElsewhere(sql`w`, q.purpose)})) as only_held_elsewhere,
              s.restricted_at is not null as restricted,
              (select st.reason from subject_stops st
                where st.subject_id = s.id and st.purpose = ${q.purpose}

@@ -339,6 +339,12 @@ export function createPermissionsService(deps: PermissionsDeps) {
        * (the one-click unsubscribe, which mail providers post more than once).
        */
       idempotentRepeat?: boolean;
+      /**
+       * Set only by the consent import (src/modules/interchange): its `givenAt` may be older than
+       * the record (historic consents, the import run their evidence). A caller who merely says
+       * `method: import` is bounded like anyone else.
+       */
+      importRun?: boolean;
     } = {},
   ): Promise<RecordResult> => {
     requireTouch(actor, subjectId);
@@ -395,7 +401,10 @@ export function createPermissionsService(deps: PermissionsDeps) {
       // nor more than BACKDATE_DAYS ago, so that a caller cannot pick the notice version a
       // consent is recorded under by backdating it. An import of historic consents may carry
       // older dates: the import run is its evidence (docs/permissions.md, "When it was given").
-      if (evidence.givenAt !== undefined && !UNBOUNDED_GIVEN_AT.has(evidence.method)) {
+      if (
+        evidence.givenAt !== undefined &&
+        !(opts.importRun === true && UNBOUNDED_GIVEN_AT.has(evidence.method))
+      ) {
         const created = await repo.subjectCreatedAt(tx, subjectId);
         const earliest = Math.max(
           at.getTime() - BACKDATE_DAYS * DAY_MS,
@@ -594,6 +603,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
         purpose: purpose.id,
         kind: pm?.kind ?? null,
         channel,
+        categories: [...register.categoriesOf(purpose.id)],
         organisationCategory:
           pm?.audience === 'organisation_contacts' ? pm.organisationCategory : null,
         customerCategory: basis === 'soft_opt_in' ? (pm?.customerCategory ?? null) : null,
@@ -620,7 +630,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
       checkedAt: now.toISOString(),
     });
     const on = channel === ANY_CHANNEL ? '' : ` on ${channel}`;
-    if (!row.found || row.held) {
+    if (!row.found || row.held || row.only_held_elsewhere) {
       return answer(false, 'unknown_subject', 'there is no such person in the register');
     }
     if (row.erased) {

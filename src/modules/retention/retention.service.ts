@@ -386,7 +386,13 @@ export function createRetentionService(deps: RetentionDeps) {
           }
         }
       };
-      const lanes = Math.max(1, Math.min(opts.concurrency ?? 2, 8));
+      const wanted = opts.concurrency ?? 2;
+      if (!Number.isInteger(wanted) || wanted < 1 || wanted > 8) {
+        throw new AppError('validation_failed', 'concurrency: a whole number from 1 to 8', [
+          { field: 'concurrency', detail: 'a whole number from 1 to 8' },
+        ]);
+      }
+      const lanes = wanted;
       const settled = await Promise.allSettled(Array.from({ length: lanes }, lane));
       const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) {
