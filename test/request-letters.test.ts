@@ -127,6 +127,9 @@ describe.each(DATABASES)('letters to send on %s', (kind) => {
   });
 
   it('an extension: a letter with the reason and the new due date', async () => {
+    // Proven at once: the extended time is three months from that Helsinki date (not two from a
+    // due date already moved off a holiday, as on 1 December: due 4 January).
+    const provenBefore = helsinkiDate(new Date());
     const created = await postal();
     const res = await post(
       `/requests/${created.id}/extend`,
@@ -139,8 +142,9 @@ describe.each(DATABASES)('letters to send on %s', (kind) => {
     const letter = v.letters.find((l) => l.template === 'request-extended') as Letter;
     expect(letter.subject).toBe('The time to answer your request has been extended');
     expect(letter.text).toContain('The archive boxes are being searched by hand.');
-    const due = nextWorkingDay(addMonths(created.dueOn, 2));
-    expect(v.dueOn).toBe(due);
+    const provenAfter = helsinkiDate(new Date());
+    const due = v.dueOn;
+    expect([provenBefore, provenAfter].map((d) => nextWorkingDay(addMonths(d, 3)))).toContain(due);
     const formatted = new Intl.DateTimeFormat('en-GB', {
       timeZone: 'UTC',
       day: 'numeric',

@@ -269,7 +269,9 @@ describe.skipIf(!HAS_CHROMIUM)('the notice versions in the console, in Chromium'
     expect(sv?.text).toContain(`/sv/notice`);
     const fi = received.find((r) => r.rcpt[0] === 'virtanen@example.com')?.mail;
     expect(fi?.subject).toBe('Tietosuojaselosteemme on muuttunut');
-    expect(fi?.text).toContain('tietojen säilytysajat');
+    // It names what changed (the retention periods) and links to the version announced.
+    expect(fi?.text).toContain('säilytysajat: kuinka kauan säilytämme tietoja');
+    expect(fi?.text).toContain('/fi/notice/versions/2');
   }, 120_000);
 
   it('shows a DPO the versions and the comparison, without publishing or telling', async () => {
