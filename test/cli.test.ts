@@ -196,9 +196,13 @@ describe('rekisteri CLI', () => {
       const help = cmd.helpInformation();
       expect(help, path.join(' ')).toContain(`Usage: ${path.join(' ')}`);
       expect(cmd.description(), path.join(' ')).not.toBe('');
-      for (const sub of cmd.commands) walk(sub, [...path, sub.name()]);
+      for (const sub of cmd.commands) {
+        walk(sub, [...path, sub.name()]);
+      }
     };
-    for (const cmd of program.commands) walk(cmd, ['rekisteri', cmd.name()]);
+    for (const cmd of program.commands) {
+      walk(cmd, ['rekisteri', cmd.name()]);
+    }
 
     // The real command prints the same: its list of commands, and a command's own help.
     const [top, start, campaign] = await Promise.all([
@@ -207,7 +211,9 @@ describe('rekisteri CLI', () => {
       rekisteri(dir, ['campaign', 'requeue', '--help']),
     ]);
     expect(top.code).toBe(0);
-    for (const cmd of commands) expect(top.stdout, cmd).toMatch(new RegExp(`\\n  ${cmd} `));
+    for (const cmd of commands) {
+      expect(top.stdout, cmd).toMatch(new RegExp(`\\n  ${cmd} `));
+    }
     expect(start.code).toBe(0);
     expect(start.stdout).toBe(
       (program.commands.find((c) => c.name() === 'start') as Command).helpInformation(),
