@@ -688,6 +688,27 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     expect(expired.body).toContain('180 days');
   });
 
+  it("erasure finds a person's history rows by an index, and feedback a requeued mail's old Message-ID (0041)", async () => {
+    const plans = await t.db.handle.db.transaction().execute(async (tx) => {
+      // Only the index could make these anything but a read of the whole table.
+      await sql`set local enable_seqscan = off`.execute(tx);
+      const plan = async (q: ReturnType<typeof sql>) =>
+        (await sql<{ 'QUERY PLAN': string }>`explain ${q}`.execute(tx)).rows
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+      return {
+        erase: await plan(
+          sql`delete from campaign_send_events where subject_id = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e'`,
+        ),
+        feedback: await plan(
+          sql`select campaign_id from campaign_send_events where action = 'requeued' and message_id = '<campaign.x@example.fi>'`,
+        ),
+      };
+    });
+    expect(plans.erase).toContain('campaign_send_events_subject');
+    expect(plans.feedback).toContain('campaign_send_events_message');
+  });
+
   it('the history is append-only', async () => {
     await expect(
       sql`update campaign_send_events set reason = 'changed'`.execute(t.db.handle.db),
