@@ -3,8 +3,11 @@
  * "Lifting a bounce early"), through a real SMTP server on loopback, on each database: an
  * uncertain mail resolved as sent or failed (never mailed again), or put back in the queue only
  * with an explicit confirmation, then mailed once more with the permission checked again (a person
- * who withdrew meanwhile is skipped); a bounce's suppression lifted early for the address, never
- * lifting a withdrawal or a prohibition list; each with its reason in the send's history and a
+ * who withdrew meanwhile is skipped); a report quoting a requeued mail's first Message-ID still
+ * applied (a complaint withdraws, a bounce keeps that address out); a requeue racing the last
+ * batch still mailed (PostgreSQL, forced with row locks); a bounce's suppression lifted early for
+ * the address, never lifting a withdrawal, a complaint, a stop or a prohibition list; the history's
+ * indexes (0041) used; each with its reason in the send's history and a
  * log entry without it; bad input refused naming the field, a wrong state 409 naming `state`,
  * no right 403, and each refusal changing nothing.
  */

@@ -2,8 +2,9 @@
  * The permission check under load (docs/permissions.md, "The check under load"): checks that
  * arrive together are read from the ledger in one statement, and that changes no answer. Every
  * read starts after its request arrived (no cache), so a check made after a change sees it, and
- * a campaign's send decides each person from a statement of its own. Also the prepared
- * statements the hot queries run as (src/db/prepared.ts).
+ * a campaign's send decides each person from a statement of its own; kinds of question are
+ * served in turn. Also the prepared statements the hot queries run as (src/db/prepared.ts),
+ * prepared anew when a migration changed a column under them (PostgreSQL's 0A000).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
