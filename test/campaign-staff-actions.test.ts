@@ -3,8 +3,11 @@
  * "Lifting a bounce early"), through a real SMTP server on loopback, on each database: an
  * uncertain mail resolved as sent or failed (never mailed again), or put back in the queue only
  * with an explicit confirmation, then mailed once more with the permission checked again (a person
- * who withdrew meanwhile is skipped); a bounce's suppression lifted early for the address, never
- * lifting a withdrawal or a prohibition list; each with its reason in the send's history and a
+ * who withdrew meanwhile is skipped); a report quoting a requeued mail's first Message-ID still
+ * applied (a complaint withdraws, a bounce keeps that address out); a requeue racing the last
+ * batch still mailed (PostgreSQL, forced with row locks); a bounce's suppression lifted early for
+ * the address, never lifting a withdrawal, a complaint, a stop or a prohibition list; the history's
+ * indexes (0041) used; each with its reason in the send's history and a
  * log entry without it; bad input refused naming the field, a wrong state 409 naming `state`,
  * no right 403, and each refusal changing nothing.
  */
@@ -14,6 +17,7 @@ import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
@@ -343,6 +347,181 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     expect(control.map((e) => (e.data as { reason?: string }).reason)).toContain('requeued');
   });
 
+  it("a complaint or bounce quoting a requeued mail's first Message-ID is applied: the complaint withdraws, the bounce keeps the address out", async () => {
+    const mark = tag();
+    const complains = await person('Valittaja', mark);
+    const bounces = await person('Kimpoava', mark);
+    const campaign = await draft(mark);
+    smtp.dropAfterData(complains.email);
+    smtp.dropAfterData(bounces.email);
+    await api('POST', `/campaigns/${campaign}/start`);
+    expect((await sendAll(campaign)).progress).toMatchObject({ uncertain: 2 });
+    const firstOf = async (p: { id: string }) => (await send(campaign, p.id)).messageId as string;
+    const complainsFirst = await firstOf(complains);
+    const bouncesFirst = await firstOf(bounces);
+    for (const p of [complains, bounces]) {
+      const res = await api('POST', `/campaigns/${campaign}/sends/${p.id}/requeue`, {
+        reason: 'No trace of it in the server log.',
+        confirmSendAgain: true,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+
+    // Another purpose's key, or a recipient other than the first copy's: refused, nothing changes.
+    const stranger = await api(
+      'POST',
+      '/campaigns/feedback',
+      { type: 'complaint', messageId: complainsFirst },
+      await t.key(['market_research'], ['read', 'export_audiences']),
+    );
+    const unknown = await api(
+      'POST',
+      '/campaigns/feedback',
+      { type: 'complaint', messageId: `<campaign.${mark}@nowhere.example>` },
+      await t.key(['market_research'], ['read', 'export_audiences']),
+    );
+    expect(stranger.statusCode).toBe(404);
+    expect(stranger.body).toBe(unknown.body);
+    const wrongRecipient = await api('POST', '/campaigns/feedback', {
+      type: 'complaint',
+      messageId: complainsFirst,
+      recipient: bounces.email,
+    });
+    expect(wrongRecipient.statusCode).toBe(400);
+    expect(fieldsOf(wrongRecipient.body)).toEqual(['recipient']);
+    expect(await send(campaign, complains.id)).toMatchObject({ state: 'queued' });
+
+    // The complaint on the first copy arrives before the second goes: the consent is withdrawn
+    // at once and the second copy never goes.
+    const complaint = await api('POST', '/campaigns/feedback', {
+      type: 'complaint',
+      messageId: complainsFirst,
+      recipient: complains.email,
+    });
+    expect(complaint.statusCode, complaint.body).toBe(200);
+    expect(complaint.json()).toEqual({
+      campaignId: campaign,
+      subjectId: complains.id,
+      state: 'complained',
+    });
+    const check = (id: string) =>
+      t.services.permissions.check(operator, {
+        purpose: 'newsletter',
+        subjectId: id,
+        channel: 'email',
+      });
+    expect((await check(complains.id)).reason.code).toBe('withdrawn');
+    await sendAll(campaign);
+    expect(smtp.mailsTo(complains.email)).toBe(1);
+    expect(smtp.mailsTo(bounces.email)).toBe(2);
+    expect(await send(campaign, complains.id)).toMatchObject({
+      state: 'complained',
+      reason: 'complaint (an earlier copy)',
+      messageId: complainsFirst,
+    });
+
+    // The bounce of the first copy arrives after the second went: the address is kept out.
+    const bouncesSecond = await firstOf(bounces);
+    expect(bouncesSecond).not.toBe(bouncesFirst);
+    const bounce = await api('POST', '/campaigns/feedback', {
+      type: 'bounce',
+      messageId: bouncesFirst.slice(1, -1),
+    });
+    expect(bounce.statusCode, bounce.body).toBe(200);
+    const bounced = await send(campaign, bounces.id);
+    expect(bounced).toMatchObject({ state: 'bounced', messageId: bouncesSecond });
+    expect(bounced.bounceSuppressedUntil).not.toBeNull();
+    // A report on the second copy still finds it.
+    expect(
+      (await api('POST', '/campaigns/feedback', { type: 'bounce', messageId: bouncesSecond }))
+        .statusCode,
+    ).toBe(200);
+    const logged = await events(campaign, 'campaign.feedback');
+    expect(logged.map((e) => (e.data as { copy?: string }).copy)).toContain('earlier');
+
+    // The next campaign: the one who complained is not in its audience; the bounced address
+    // is skipped.
+    const next = await draft(mark);
+    await api('POST', `/campaigns/${next}/start`);
+    expect((await t.services.campaigns.get(operator, next)).progress.queued).toBe(1);
+    await sendAll(next);
+    await expect(send(next, complains.id)).rejects.toMatchObject({ code: 'not_found' });
+    expect(await send(next, bounces.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'bounced_before',
+    });
+    expect(smtp.mailsTo(complains.email)).toBe(1);
+    expect(smtp.mailsTo(bounces.email)).toBe(2);
+  });
+
+  it.skipIf(kind !== 'postgres')(
+    'a requeue landing while the last batch decides the campaign is finished is still mailed: no mail stays queued',
+    async () => {
+      const mark = tag();
+      const first = await person('Ensimmainen', mark);
+      const second = await person('Toinen', mark);
+      const campaign = await draft(mark);
+      smtp.dropAfterData(first.email);
+      smtp.dropAfterData(second.email);
+      await api('POST', `/campaigns/${campaign}/start`);
+      expect((await sendAll(campaign)).progress).toMatchObject({ uncertain: 2 });
+      const requeue = (id: string) =>
+        t.services.campaigns.requeueSend(operator, campaign, id, {
+          reason: 'No trace of it in the server log.',
+          confirmSendAgain: true,
+        });
+      // The first requeued: the finished campaign sends again, in a new generation.
+      await requeue(first.id);
+      const { generation } = await t.db.handle.db
+        .selectFrom('campaigns')
+        .select('generation')
+        .where('id', '=', campaign)
+        .executeTakeFirstOrThrow();
+
+      const holder = new pg.Client({ connectionString: t.db.url });
+      const watcher = new pg.Client({ connectionString: t.db.url });
+      await holder.connect();
+      await watcher.connect();
+      const lockWaiters = async (n: number) => {
+        for (let i = 0; i < 400; i++) {
+          const r = await watcher.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+              where wait_event_type = 'Lock' and datname = current_database()`,
+          );
+          if ((r.rows[0]?.n ?? 0) >= n) {
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        throw new Error(`never ${n} statements waiting for a lock`);
+      };
+      try {
+        // The campaign's row held elsewhere: the second requeue waits for it first, then the
+        // batch mails the first person and, finding nobody else queued yet, waits to finish.
+        await holder.query('begin');
+        await holder.query('select id from campaigns where id = $1 for update', [campaign]);
+        const requeued = requeue(second.id);
+        await lockWaiters(1);
+        const batch = t.services.campaigns.runBatch(campaign, generation);
+        await lockWaiters(2);
+        await holder.query('commit');
+        await requeued;
+        await batch;
+      } finally {
+        await holder.end().catch(() => undefined);
+        await watcher.end().catch(() => undefined);
+      }
+      // The requeue committed first: the batch saw the person queued and did not finish.
+      expect(await send(campaign, second.id)).toMatchObject({ state: 'queued' });
+      expect((await t.services.campaigns.get(operator, campaign)).state).toBe('sending');
+      const done = await sendAll(campaign);
+      expect(done.state).toBe('finished');
+      expect(done.progress).toMatchObject({ queued: 0, sent: 2 });
+      expect(smtp.mailsTo(second.email)).toBe(2);
+      expect(smtp.mailsTo(first.email)).toBe(2);
+    },
+  );
+
   it('a cancelled campaign sends nothing more: requeueing its uncertain mail is 409, nothing changes', async () => {
     const mark = tag();
     const p = await person('Peruttu', mark);
@@ -369,15 +548,18 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     expect((await t.services.campaigns.get(operator, campaign)).state).toBe('cancelled');
   });
 
-  it('a bounce lifted early lets the address be mailed again, but never lifts a withdrawal or a prohibition list', async () => {
+  it('a bounce lifted early lets the address be mailed again, but never lifts a withdrawal, a complaint, a stop or a prohibition list', async () => {
     const mark = tag();
     const fixed = await person('Korjattu', mark);
     const withdrew = await person('Kieltaytyi', mark);
     const listed = await person('Listattu', mark);
+    const complained = await person('Valitti', mark);
+    const stopped = await person('Kielsi', mark);
     const campaign = await draft(mark);
     await api('POST', `/campaigns/${campaign}/start`);
     await sendAll(campaign);
-    for (const p of [fixed, withdrew, listed]) {
+    const all = [fixed, withdrew, listed, complained, stopped];
+    for (const p of all) {
       const messageId = (await send(campaign, p.id)).messageId;
       const b = await api('POST', '/campaigns/feedback', { type: 'bounce', messageId });
       expect(b.statusCode, b.body).toBe(200);
@@ -411,7 +593,7 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     expect(noRight.statusCode).toBe(403);
     expect((await send(campaign, fixed.id)).events).toEqual([]);
 
-    for (const p of [fixed, withdrew, listed]) {
+    for (const p of all) {
       const res = await api('POST', url(p.id), { reason: REASON });
       expect(res.statusCode, res.body).toBe(200);
       // The bounce stays recorded; the lift is in its history.
@@ -428,16 +610,25 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     expect(twice.statusCode).toBe(409);
     expect(fieldsOf(twice.body)).toEqual(['state']);
     const logged = await events(campaign, 'campaign.bounce_lift');
-    expect(logged).toHaveLength(3);
+    expect(logged).toHaveLength(5);
     expect(JSON.stringify(logged)).not.toContain('mailbox works');
 
     // The next campaign: the fixed address is mailed; the withdrawal and the list still hold.
     const before = smtp.mailsTo(fixed.email);
     const next = await draft(mark);
     await api('POST', `/campaigns/${next}/start`);
-    expect((await t.services.campaigns.get(operator, next)).progress.queued).toBe(3);
-    // Started with all three queued; before their mails, one withdraws and one's address goes
-    // on a prohibition list: the send's permission check still keeps them out.
+    expect((await t.services.campaigns.get(operator, next)).progress.queued).toBe(5);
+    // Started with all five queued; before their mails, one withdraws, one's address goes on a
+    // prohibition list, one complains of the earlier mail (whose bounce was lifted) and one
+    // prohibits direct marketing: the send's permission check still keeps them out.
+    const complaint = await api('POST', '/campaigns/feedback', {
+      type: 'complaint',
+      messageId: (await send(campaign, complained.id)).messageId,
+    });
+    expect(complaint.statusCode, complaint.body).toBe(200);
+    await t.services.subjects.stopProcessing(operator, stopped.id, {
+      reason: 'marketing_prohibition',
+    });
     await t.services.permissions.record(
       operator,
       withdrew.id,
@@ -459,6 +650,14 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
       state: 'skipped',
       reason: 'prohibition_list',
     });
+    expect(await send(next, complained.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'withdrawn',
+    });
+    expect(await send(next, stopped.id)).toMatchObject({ state: 'skipped', reason: 'stopped' });
+    for (const p of [withdrew, listed, complained, stopped]) {
+      expect(smtp.mailsTo(p.email)).toBe(1);
+    }
     const sent = await api('POST', `/campaigns/${next}/sends/${fixed.id}/lift-bounce`, {
       reason: REASON,
     });
@@ -490,6 +689,27 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     });
     expect(expired.statusCode).toBe(409);
     expect(expired.body).toContain('180 days');
+  });
+
+  it("erasure finds a person's history rows by an index, and feedback a requeued mail's old Message-ID (0041)", async () => {
+    const plans = await t.db.handle.db.transaction().execute(async (tx) => {
+      // Only the index could make these anything but a read of the whole table.
+      await sql`set local enable_seqscan = off`.execute(tx);
+      const plan = async (q: ReturnType<typeof sql>) =>
+        (await sql<{ 'QUERY PLAN': string }>`explain ${q}`.execute(tx)).rows
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+      return {
+        erase: await plan(
+          sql`delete from campaign_send_events where subject_id = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e'`,
+        ),
+        feedback: await plan(
+          sql`select campaign_id from campaign_send_events where action = 'requeued' and message_id = '<campaign.x@example.fi>'`,
+        ),
+      };
+    });
+    expect(plans.erase).toContain('campaign_send_events_subject');
+    expect(plans.feedback).toContain('campaign_send_events_message');
   });
 
   it('the history is append-only', async () => {

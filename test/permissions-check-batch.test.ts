@@ -2,12 +2,19 @@
  * The permission check under load (docs/permissions.md, "The check under load"): checks that
  * arrive together are read from the ledger in one statement, and that changes no answer. Every
  * read starts after its request arrived (no cache), so a check made after a change sees it, and
- * a campaign's send decides each person from a statement of its own. Also the prepared
- * statements the hot queries run as (src/db/prepared.ts).
+ * a campaign's send decides each person from a statement of its own; kinds of question are
+ * served in turn. Also the prepared statements the hot queries run as (src/db/prepared.ts),
+ * prepared anew when a migration changed a column under them (PostgreSQL's 0A000).
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operator, subjectActor } from '../src/lib/actor.ts';
-import { prepared, prepareMarkedStatements, statementName } from '../src/db/prepared.ts';
+import {
+  isStalePlan,
+  prepared,
+  prepareMarkedStatements,
+  statementName,
+} from '../src/db/prepared.ts';
 import { createCheckBatcher, MAX_BATCH } from '../src/modules/permissions/check-batcher.ts';
 import {
   UNKNOWN_CHECK_ROW,
@@ -16,7 +23,12 @@ import {
 } from '../src/modules/permissions/permissions.repo.ts';
 import type { CheckResult } from '../src/modules/permissions/index.ts';
 import { newSubjectVia, tag } from './factories.ts';
-import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
+import {
+  createPostgresDatabase,
+  createTestContext,
+  DATABASES,
+  type TestContext,
+} from './helpers.ts';
 
 const WORDING = { text: 'Haluan uutiskirjeen sähköpostiini.', language: 'fi' as const };
 
@@ -95,6 +107,42 @@ describe('reading checks together (createCheckBatcher)', () => {
     expect(sizes).toEqual([1, MAX_BATCH, 10]);
   });
 
+  it('serves the kinds of question in turn: a flood of one kind does not hold up another', async () => {
+    const calls: Array<[string, number]> = [];
+    const read = createCheckBatcher(async (q, ids) => {
+      calls.push([q.channel ?? '', ids.length]);
+      await new Promise((r) => setImmediate(r));
+      return new Map(ids.map((id) => [id, rowFor(id)]));
+    }, 1);
+    const flood = Array.from({ length: 2 * MAX_BATCH + 88 }, (_, i) => read(query(), `e${i}`));
+    const sms = read(query({ channel: 'sms', address: 'phone' }), 's1');
+    const mobile = read(query({ channel: 'mobile', address: 'phone' }), 'm1');
+    await Promise.all([...flood, sms, mobile]);
+    // One statement's worth of the flood, then each other kind waiting, then the flood again
+    // (before: the whole flood first, the others after all three of its statements).
+    expect(calls).toEqual([
+      ['email', MAX_BATCH],
+      ['sms', 1],
+      ['mobile', 1],
+      ['email', MAX_BATCH],
+      ['email', 88],
+    ]);
+    // A kind arriving while the flood is partly served waits for at most one statement of each
+    // kind ahead of it (before: for the whole flood).
+    calls.length = 0;
+    const second = Array.from({ length: 3 * MAX_BATCH }, (_, i) => read(query(), `f${i}`));
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([['email', MAX_BATCH]]);
+    const late = read(query({ channel: 'sms', address: 'phone' }), 's2');
+    await Promise.all([...second, late]);
+    expect(calls).toEqual([
+      ['email', MAX_BATCH],
+      ['email', MAX_BATCH],
+      ['sms', 1],
+      ['email', MAX_BATCH],
+    ]);
+  });
+
   it('a failed read fails every check it carried, and the next checks are read anew', async () => {
     let fail = true;
     const read = createCheckBatcher((_q, ids) => {
@@ -144,6 +192,72 @@ describe('prepared statements (src/db/prepared.ts)', () => {
   });
 });
 
+describe.skipIf(!DATABASES.includes('postgres'))(
+  'a prepared statement whose result type a migration changed (PostgreSQL)',
+  () => {
+    let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+    let client: pg.Client;
+    let other: pg.Client;
+    beforeAll(async () => {
+      database = await createPostgresDatabase();
+      client = new pg.Client({ connectionString: database.url });
+      other = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      await other.connect();
+      prepareMarkedStatements(client);
+      await other.query('create table stale_probe (id int primary key, state text not null)');
+      await other.query(`insert into stale_probe values (1, 'granted')`);
+    });
+    afterAll(async () => {
+      await client?.end();
+      await other?.end();
+      await database?.drop();
+    });
+    const text = `${prepared('stale_probe')}select id, state from stale_probe where id = $1`;
+    const read = async () => (await client.query<{ state: string }>(text, [1])).rows;
+
+    it('is prepared anew and the call retried once: the next call answers, no restart', async () => {
+      expect(await read()).toEqual([{ id: 1, state: 'granted' }]);
+      await other.query('alter table stale_probe alter column state type varchar(20)');
+      // Without the wrapper's retry, PostgreSQL answers 0A000 here, and on every call after it.
+      expect(await read()).toEqual([{ id: 1, state: 'granted' }]);
+      expect(await read()).toEqual([{ id: 1, state: 'granted' }]);
+      // Changed back, and a value of another type: still answered.
+      await other.query('alter table stale_probe alter column state type text');
+      expect(await read()).toEqual([{ id: 1, state: 'granted' }]);
+      await other.query('alter table stale_probe alter column id type bigint');
+      expect(await read()).toEqual([{ id: '1', state: 'granted' }]);
+    });
+
+    it('inside a transaction the error reaches its caller (the transaction failed), and the next call after it answers', async () => {
+      expect(await read()).toHaveLength(1);
+      await other.query('alter table stale_probe alter column state type varchar(30)');
+      await client.query('begin');
+      const failed = await read().then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(isStalePlan(failed)).toBe(true);
+      await client.query('rollback');
+      expect(await read()).toEqual([{ id: '1', state: 'granted' }]);
+      // Inside a healthy transaction too.
+      await other.query('alter table stale_probe alter column state type text');
+      await client.query('begin');
+      await expect(read()).rejects.toSatisfy(isStalePlan);
+      await client.query('rollback');
+      await client.query('begin');
+      expect(await read()).toEqual([{ id: '1', state: 'granted' }]);
+      await client.query('commit');
+    });
+
+    it('other errors pass through unchanged and are not retried', async () => {
+      const bad = `${prepared('stale_probe_bad')}select 1 / $1::int as x`;
+      await expect(client.query(bad, [0])).rejects.toMatchObject({ code: '22012' });
+      expect((await client.query(bad, [1])).rows).toEqual([{ x: 1 }]);
+    });
+  },
+);
+
 describe.each(DATABASES)('the check under load on %s', (kind) => {
   let t: TestContext;
   const person = (organisation = false) =>
@@ -162,6 +276,43 @@ describe.each(DATABASES)('the check under load on %s', (kind) => {
   afterAll(async () => {
     await t?.close();
   });
+
+  it.skipIf(kind !== 'postgres')(
+    'a migration changing a column the check reads, while the server runs: the check answers on',
+    async () => {
+      const p = await person();
+      await t.services.permissions.record(
+        operator,
+        p.id,
+        [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+        { method: 'staff', wording: WORDING },
+      );
+      const check = () =>
+        t.services.permissions.check(operator, {
+          purpose: 'newsletter',
+          subjectId: p.id,
+          channel: 'email',
+        });
+      const burst = async () => {
+        for (let i = 0; i < 6; i++) {
+          expect((await check()).reason.code).toBe('consent_granted');
+        }
+        const together = await Promise.all(Array.from({ length: 8 }, () => check()));
+        expect(together.map((r) => r.reason.code)).toEqual(Array(8).fill('consent_granted'));
+      };
+      await burst();
+      const other = new pg.Client({ connectionString: t.db.url });
+      await other.connect();
+      try {
+        await other.query('alter table permission_states alter column state type varchar(20)');
+        await burst();
+        await other.query('alter table permission_states alter column state type text');
+        await burst();
+      } finally {
+        await other.end();
+      }
+    },
+  );
 
   it('checks made together answer exactly as each made alone, for every reason', async () => {
     const granted = await person();

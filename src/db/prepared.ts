@@ -50,18 +50,79 @@ interface QueryConfig {
 }
 
 /**
+ * PostgreSQL's answer when a prepared statement's result columns changed type since it was
+ * prepared (a migration altered a column while the server ran): SQLSTATE 0A000, "cached plan must
+ * not change result type". The statement stays broken on that connection until deallocated.
+ */
+export function isStalePlan(err: unknown): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { code?: unknown }).code === '0A000' &&
+    /cached plan must not change result type/.test(String((err as { message?: unknown }).message))
+  );
+}
+
+/** The parts of a pg client used here (pg.Client has them). */
+interface PgClient {
+  query: (...args: never[]) => unknown;
+  /** 'I' idle, 'T' in a transaction, 'E' in a failed one (null before the first answer). */
+  getTransactionStatus?: () => string | null;
+  /** pg's connection, which remembers the names it parsed (`parsedStatements`). */
+  connection?: unknown;
+}
+
+/**
  * Routes a pooled pg client's marked statements to named, prepared ones; every other call goes
  * through as it was made.
+ *
+ * A statement PostgreSQL refuses as stale (isStalePlan) is deallocated on that connection and
+ * prepared anew: at once, and the call retried once, when the connection is not inside a
+ * transaction; otherwise (the transaction has failed with it, and its caller gets the error) right
+ * before its next use. So a column changed under a running server costs each connection one
+ * failed call at most, never a restart.
  */
-export function prepareMarkedStatements(client: { query: (...args: never[]) => unknown }): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+export function prepareMarkedStatements(client: PgClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  /** Statements to deallocate on this connection before their next use. */
+  const stale = new Set<string>();
+  const status = () => client.getTransactionStatus?.() ?? null;
+  const deallocate = async (name: string) => {
+    // Names are [a-z0-9_] (NAME and a hex digest). Not prepared itself: a simple query.
+    await query(`deallocate "${name}"`);
+    stale.delete(name);
+    const parsed = (client.connection as { parsedStatements?: Record<string, unknown> } | undefined)
+      ?.parsedStatements;
+    if (parsed) {
+      // Otherwise pg would only bind and execute the name, never parse it again.
+      delete parsed[name];
+    }
+  };
+  const run = async (config: QueryConfig) => {
+    if (stale.has(config.name)) {
+      await deallocate(config.name);
+    }
+    try {
+      return await query(config);
+    } catch (err) {
+      if (!isStalePlan(err)) {
+        throw err;
+      }
+      stale.add(config.name);
+      if (status() !== 'I') {
+        // Inside a transaction, which the error has failed: its caller decides.
+        throw err;
+      }
+      await deallocate(config.name);
+      return query(config);
+    }
+  };
   (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     const [text, values] = args;
     if (args.length === 2 && typeof text === 'string' && Array.isArray(values)) {
       const name = statementName(text);
       if (name !== null) {
-        const config: QueryConfig = { name, text, values };
-        return query(config);
+        return run({ name, text, values });
       }
     }
     return query(...args);

@@ -969,7 +969,7 @@ export interface paths {
     put?: never;
     /**
      * Lift a bounce's 180-day suppression early
-     * @description The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting; the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since.
+     * @description The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting, in every campaign of every purpose (a bounce is a fact about the mailbox, not a choice of the person); the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a complaint, a restriction, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since.
      */
     post: operations['liftCampaignBounce'];
     delete?: never;
@@ -989,7 +989,7 @@ export interface paths {
     put?: never;
     /**
      * Feed back a bounce or a complaint
-     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
+     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A Message-ID a mail had before staff requeued it (the first copy) still finds its send, whatever the send's state now: the report is applied to it (a complaint withdraws; a bounce keeps the address that copy went to out, and a send still queued is not mailed again). A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
      */
     post: operations['campaignFeedback'];
     delete?: never;

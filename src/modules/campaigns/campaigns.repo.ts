@@ -505,6 +505,27 @@ export const campaignsRepo = {
       .executeTakeFirst();
   },
 
+  /**
+   * The send whose earlier copy had this Message-ID: a mail requeued by staff is mailed again
+   * with a new one, and the old one is kept in the `requeued` event (0040, indexed in 0041).
+   * With the address that copy went to (its keyed blind index).
+   */
+  async findEarlierCopy(
+    ex: Executor,
+    messageId: string,
+  ): Promise<
+    { campaign_id: string; subject_id: string; recipient_index: string | null } | undefined
+  > {
+    return ex
+      .selectFrom('campaign_send_events')
+      .select(['campaign_id', 'subject_id', 'recipient_index'])
+      .where('action', '=', 'requeued')
+      .where('message_id', '=', messageId)
+      .orderBy('at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  },
+
   async setSendState(
     ex: Executor,
     campaignId: string,
@@ -512,10 +533,29 @@ export const campaignsRepo = {
     state: 'bounced' | 'complained',
     reason: string | null,
     at: Date,
+    /**
+     * A report on an earlier copy (requeued since): the address that copy went to, and its
+     * Message-ID kept where the send has none of its own yet (queued again, not yet claimed).
+     */
+    earlier?: { messageId: string; recipientIndex: string | null },
   ): Promise<void> {
     await ex
       .updateTable('campaign_sends')
-      .set({ state, reason, updated_at: at })
+      .set({
+        state,
+        reason,
+        updated_at: at,
+        ...(earlier
+          ? {
+              message_id: sql<string>`coalesce(message_id, ${earlier.messageId}::text)`,
+              // A bounce is a fact about the address that copy went to: that one is kept out.
+              recipient_index:
+                state === 'bounced' && earlier.recipientIndex !== null
+                  ? earlier.recipientIndex
+                  : sql<string>`coalesce(recipient_index, ${earlier.recipientIndex}::text)`,
+            }
+          : {}),
+      })
       .where('campaign_id', '=', campaignId)
       .where('subject_id', '=', subjectId)
       .execute();

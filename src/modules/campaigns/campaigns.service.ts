@@ -791,12 +791,14 @@ export function createCampaignsService(deps: CampaignsDeps) {
         await repo.settle(db, campaignId, subjectId, messageId, 'sent', null, clock.now());
       }
     }
-    const left = await repo.queuedLeft(db, campaignId);
     await withTransaction(db, async (tx) => {
       const current = await repo.get(tx, campaignId, { lock: true });
       if (!current || current.state !== 'sending' || current.generation !== generation) {
         return;
       }
+      // Read under the campaign's lock: a staff requeue takes it too, so one that committed
+      // before is seen here, and one after finds the campaign finished and sends it again.
+      const left = await repo.queuedLeft(tx, campaignId);
       if (left.left) {
         // At the next window, or when the first deferred person is due if everyone left is.
         const untilDue = left.dueAt === null ? 0 : left.dueAt.getTime() - clock.now().getTime();
@@ -855,8 +857,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
    * bounce is recorded on the send with its evidence (the report's status code) and keeps the
    * address from campaigns for BOUNCE_SUPPRESSION_DAYS; a complaint also records, in the
    * permission ledger and in the same transaction, an objection to the purpose's kind on the
-   * channel (a withdrawn consent where the channel rests on consent). A mail that is not ours,
-   * or of a purpose the caller may not read under, is answered alike (404).
+   * channel (a withdrawn consent where the channel rests on consent). A Message-ID a requeued
+   * mail had before (its first copy, kept in the `requeued` history row) finds the send too, in
+   * any state: the report is applied to it. A mail that is not ours, or of a purpose the caller
+   * may not read under, is answered alike (404).
    */
   const feedback = async (
     actor: Actor,
@@ -888,14 +892,22 @@ export function createCampaignsService(deps: CampaignsDeps) {
       throw invalid(input.recipient ? 'recipient' : 'report', 'not an e-mail address');
     }
     const bracketed = messageId.startsWith('<') ? messageId : `<${messageId}>`;
-    const send = await repo.findSend(db, bracketed);
+    const current = await repo.findSend(db, bracketed);
+    // Not the send's Message-ID now: a copy mailed before staff requeued it (its ID is kept in
+    // the history). That copy was handed over, so a report on it counts whatever the send's
+    // state is now.
+    const earlier = current ? undefined : await repo.findEarlierCopy(db, bracketed);
+    const send =
+      current ??
+      (earlier ? await repo.sendOf(db, earlier.campaign_id, earlier.subject_id) : undefined);
     const row = send ? await repo.get(db, send.campaign_id) : undefined;
     const readable = row !== undefined && (actor.read === '*' || actor.read.has(row.purpose));
     if (
       !send ||
       !row ||
       !readable ||
-      !['sent', 'uncertain', 'bounced', 'complained'].includes(send.state) ||
+      (current !== undefined &&
+        !['sent', 'uncertain', 'bounced', 'complained'].includes(send.state)) ||
       (input.campaignId !== undefined && input.campaignId !== send.campaign_id)
     ) {
       throw new AppError('not_found', 'no campaign mail matches', [
@@ -903,29 +915,40 @@ export function createCampaignsService(deps: CampaignsDeps) {
       ]);
     }
     authorise(actor, row.purpose);
-    if (
-      recipientIndex !== undefined &&
-      send.recipient_index !== null &&
-      recipientIndex !== send.recipient_index
-    ) {
+    const copyIndex = earlier ? earlier.recipient_index : send.recipient_index;
+    if (recipientIndex !== undefined && copyIndex !== null && recipientIndex !== copyIndex) {
       throw invalid(
         input.recipient ? 'recipient' : 'report',
         'the mail of this Message-ID was sent to another address',
       );
     }
-    const state = type === 'bounce' ? 'bounced' : 'complained';
     const status = type === 'bounce' ? fromReport.status : undefined;
-    const reason = status ? `${type} ${status}` : type;
+    const reason = `${status ? `${type} ${status}` : type}${earlier ? ' (an earlier copy)' : ''}`;
     const now = clock.now();
     const pm = register.marketing.purpose(row.purpose);
+    let state: 'bounced' | 'complained' = type === 'bounce' ? 'bounced' : 'complained';
     await withTransaction(db, async (tx) => {
-      await repo.setSendState(tx, send.campaign_id, send.subject_id, state, reason, now);
+      if (earlier) {
+        const locked = await repo.sendOf(tx, send.campaign_id, send.subject_id, { lock: true });
+        // A complaint already recorded stays: it keeps the person out through the ledger.
+        if (locked?.state === 'complained') {
+          state = 'complained';
+        }
+        // Queued again or being mailed: the report stops that (a claim no longer `sending` is
+        // never handed over), a bounce because the address fails, a complaint as a withdrawal.
+        await repo.setSendState(tx, send.campaign_id, send.subject_id, state, reason, now, {
+          messageId: bracketed,
+          recipientIndex: earlier.recipient_index,
+        });
+      } else {
+        await repo.setSendState(tx, send.campaign_id, send.subject_id, state, reason, now);
+      }
       await audit.record(tx, {
         actor,
         action: 'campaign.feedback',
         purpose: row.purpose,
         subjectId: send.subject_id,
-        data: { campaign: send.campaign_id, type },
+        data: { campaign: send.campaign_id, type, ...(earlier ? { copy: 'earlier' } : {}) },
       });
       if (type === 'complaint' && pm) {
         const basis = pm.channels.get(row.channel);
@@ -1181,7 +1204,9 @@ export function createCampaignsService(deps: CampaignsDeps) {
 
   /**
    * A bounce's suppression lifted before its BOUNCE_SUPPRESSION_DAYS (the person fixed their
-   * mailbox): every bounce of the address recorded up to now no longer keeps it from campaigns.
+   * mailbox): every bounce of the address recorded up to now no longer keeps it from campaigns,
+   * of any purpose (a bounce is a fact about the mailbox, not the person's choice or a protection
+   * owed to them; docs/campaigns.md, "Lifting a bounce early").
    * The bounce stays recorded; the lift is a history row of its own, with the reason. It lifts
    * the bounce only: a refusal, withdrawal or objection in the ledger, a stop, or a
    * prohibition list still keeps the person out at the send's permission check.

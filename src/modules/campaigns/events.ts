@@ -76,20 +76,27 @@ export const campaignEvents = [
   ),
   defineAuditEvent(
     'campaign.feedback',
-    z.strictObject({ campaign: auditData.id(), type: z.enum(FEEDBACK_TYPES) }),
+    z.strictObject({
+      campaign: auditData.id(),
+      type: z.enum(FEEDBACK_TYPES),
+      /** The report quoted a copy mailed before staff requeued it (absent: the mail's own). */
+      copy: z.literal('earlier').optional(),
+    }),
     {
       sv: (d) =>
-        d.type === 'bounce'
+        (d.type === 'bounce'
           ? 'En kampanjs e-post till personen studsade'
-          : 'Personen anmälde en kampanjs e-post som skräppost',
+          : 'Personen anmälde en kampanjs e-post som skräppost') +
+        (d.copy ? ' (ett tidigare exemplar)' : ''),
       fi: (d) =>
-        d.type === 'bounce'
+        (d.type === 'bounce'
           ? 'Kampanjan viesti henkilölle palautui'
-          : 'Henkilö ilmoitti kampanjan viestin roskapostiksi',
+          : 'Henkilö ilmoitti kampanjan viestin roskapostiksi') +
+        (d.copy ? ' (aiempi kappale)' : ''),
       en: (d) =>
-        d.type === 'bounce'
+        (d.type === 'bounce'
           ? "A campaign's mail to the person bounced"
-          : "The person reported a campaign's mail as spam",
+          : "The person reported a campaign's mail as spam") + (d.copy ? ' (an earlier copy)' : ''),
     },
   ),
   defineAuditEvent(

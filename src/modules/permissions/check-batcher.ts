@@ -58,7 +58,11 @@ export function createCheckBatcher(
       });
   };
 
-  /** Sends waiting questions while fewer than maxStatements reads are under way. */
+  /**
+   * Sends waiting questions while fewer than maxStatements reads are under way, the kinds of
+   * question in turn: a kind with more than MAX_BATCH people waiting has one statement's worth
+   * sent and goes to the back, so a flood of one kind never holds up another (round-robin).
+   */
   const start = () => {
     scheduled = false;
     while (running < maxStatements && waiting.size > 0) {
@@ -68,6 +72,9 @@ export function createCheckBatcher(
       ];
       if (group.waiters.length > MAX_BATCH) {
         run(group.q, group.waiters.splice(0, MAX_BATCH));
+        // A Map iterates in insertion order: deleted and set again, it is served last.
+        waiting.delete(key);
+        waiting.set(key, group);
       } else {
         waiting.delete(key);
         run(group.q, group.waiters);
