@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,26 @@ async function freshDir(): Promise<string> {
   return mkdtemp(join(scratch, 'd-'));
 }
 
+let madeOnce: Promise<string> | undefined;
+/**
+ * A fresh directory holding a register of one's own (Oma Rekisteri Oy) that has been run once: its
+ * definition, key file, embedded database and key store. The first call makes it with the real
+ * command (`rekisteri apikey list`); later calls copy that directory, which is what the command
+ * would have left there, without spending a process start on making each one again.
+ */
+async function usedRegister(): Promise<string> {
+  madeOnce ??= (async () => {
+    const made = await freshDir();
+    await ownRegister(join(made, 'register.yaml'));
+    const r = await rekisteri(made, ['apikey', 'list']);
+    expect(r.code, r.stderr).toBe(0);
+    return made;
+  })();
+  const dir = await freshDir();
+  await cp(await madeOnce, dir, { recursive: true });
+  return dir;
+}
+
 describe('the demo register', () => {
   it.skipIf(!PG)(
     'is refused when DATABASE_URL is set, and nothing reaches that database',
@@ -171,9 +191,7 @@ describe('the demo register', () => {
     { timeout: 240_000 },
     async () => {
       // A register of one's own, started once; then its register.yaml goes missing.
-      const own = await freshDir();
-      await ownRegister(join(own, 'register.yaml'));
-      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+      const own = await usedRegister();
       await rm(join(own, 'register.yaml'));
       const refused = await rekisteri(own, ['start'], {
         PORT: String(await freePort()),
@@ -223,9 +241,7 @@ describe('the demo register', () => {
     { timeout: 240_000 },
     async () => {
       // A register of one's own, started once: its key store holds its register id.
-      const own = await freshDir();
-      await ownRegister(join(own, 'register.yaml'));
-      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+      const own = await usedRegister();
       // The demo in another directory, with that register's key store and key.
       const demo = await freshDir();
       const borrowed = {
@@ -313,10 +329,8 @@ describe('a changed definition', () => {
     'is refused at start until `rekisteri definition apply` records it, once',
     { timeout: 240_000 },
     async () => {
-      const dir = await freshDir();
+      const dir = await usedRegister();
       const file = join(dir, 'register.yaml');
-      await ownRegister(file, 'Ensimmäinen Oy');
-      expect((await rekisteri(dir, ['apikey', 'list'])).code).toBe(0);
       await ownRegister(file, 'Toinen Oy');
       const port = String(await freePort());
       const refused = await rekisteri(dir, ['start'], { PORT: port });
@@ -334,7 +348,7 @@ describe('a changed definition', () => {
 
       const applied = await rekisteri(dir, ['definition', 'apply']);
       expect(applied.code, applied.stderr).toBe(0);
-      expect(applied.stdout).toMatch(/controller: Ensimmäinen Oy \(.*\) → Toinen Oy \(.*\)/);
+      expect(applied.stdout).toMatch(/controller: Oma Rekisteri Oy \(.*\) → Toinen Oy \(.*\)/);
       expect(applied.stdout).toContain('recorded in the access log');
       const again = await rekisteri(dir, ['definition', 'apply']);
       expect(again.stdout).toContain('nothing to apply');
@@ -487,9 +501,7 @@ describe('a missing key file beside a register in use', () => {
     'is refused by init and by a start, and nothing is written: no key, no file, no new database',
     { timeout: 240_000 },
     async () => {
-      const own = await freshDir();
-      await ownRegister(join(own, 'register.yaml'));
-      expect((await rekisteri(own, ['apikey', 'list'])).code).toBe(0);
+      const own = await usedRegister();
       for (const [variable, value] of [
         ['REKISTERI_KEYSTORE', join(own, 'keystore')],
         ['REKISTERI_DATA', join(own, 'data')],
@@ -658,8 +670,7 @@ describe('the log', () => {
     'is JSON lines when stdout is not a terminal, readable lines when LOG_FORMAT=pretty, with no personal data either way',
     { timeout: 300_000 },
     async () => {
-      const dir = await freshDir();
-      await ownRegister(join(dir, 'register.yaml'));
+      const dir = await usedRegister();
       const env = { PORT: String(await freePort()), LOG_LEVEL: 'info' };
       // A query string that a careless logger would write out.
       const probe = '/api/v1/subjects?email=aino.virtanen%40example.fi';
@@ -1086,10 +1097,7 @@ describe('start-up errors', () => {
     'ends quietly when its output pipe is closed early, closing its database',
     { timeout: 120_000 },
     async () => {
-      const dir = await freshDir();
-      await ownRegister(join(dir, 'register.yaml'));
-      const listed = await rekisteri(dir, ['apikey', 'list']);
-      expect(listed.code, listed.stderr).toBe(0);
+      const dir = await usedRegister();
       for (const args of [['check', DEMO], ['audit', 'verify'], ['--help']]) {
         const child = spawn(process.execPath, [BIN, ...args], {
           cwd: dir,
