@@ -743,24 +743,31 @@ export const subjectsRepo = {
     // A wording is kept while anyone's history shows it (everyone who saw a form saw the same
     // words); one only this person's history used goes with them: a caller may have written it
     // for them alone, with their name in it.
-    if (wordings.length > 0) {
-      await ex
-        .deleteFrom('permission_wordings')
-        .where('id', 'in', wordings)
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('permission_history as h')
-                .select('h.id')
-                .whereRef('h.wording_id', '=', 'permission_wordings.id'),
-            ),
-          ),
-        )
-        .execute();
-    }
+    await subjectsRepo.dropUnusedWordings(ex, wordings);
     // The preference page's links and sessions, and pending sign-up confirmations, go too.
     await ex.deleteFrom('permission_links').where('subject_id', '=', subjectId).execute();
+  },
+
+  /**
+   * Of these wordings (those an erasure's deleted history used), deletes the ones no history row
+   * uses any more. Two erasures of people who saw the same wording, side by side, would each still
+   * see the other's rows (not yet committed) and keep it: an orphan. So the wordings are locked
+   * first, in id order (two erasures cannot deadlock), and the delete decides in a statement of its
+   * own: under read committed it sees what an erasure that held the lock before committed.
+   */
+  async dropUnusedWordings(ex: Executor, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) {
+      return;
+    }
+    const list = sql`${toArray(ids)}::text[]`;
+    await sql`select id from permission_wordings where id = any(${list}) order by id for update`.execute(
+      ex,
+    );
+    await sql`delete from permission_wordings w
+               where w.id = any(${list})
+                 and not exists (select 1 from permission_history h where h.wording_id = w.id)`.execute(
+      ex,
+    );
   },
 
   /** The data database's erasure journal after `afterSeq`, oldest first. */
