@@ -77,7 +77,7 @@ try {
         .map((f) => f.category),
     ),
   ];
-  const q = { purpose, marketing, channel, categories };
+  const q = { purpose, marketing, purposeCategories: [...allowed], channel, categories };
   const result: Record<string, unknown> = { purpose, channel, categories };
 
   if (opts.explain) {

@@ -21,7 +21,7 @@ import { parse, stringify } from 'yaml';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
 import type { Register, RegisterDefinition } from '../src/modules/definition/index.ts';
-import { createNoticeVersions } from '../src/modules/notice/index.ts';
+import { createNoticeAnnouncements, createNoticeVersions } from '../src/modules/notice/index.ts';
 import { newStaffSession, newSubjectVia, type StaffSession } from './factories.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
 
@@ -431,6 +431,79 @@ describe.each(DATABASES)(
       expect(none.body).toContain('version');
       const zero = await t.app.inject({ url: '/fi/notice/versions/0' });
       expect(zero.statusCode).toBe(400);
+    });
+
+    it('writes the mail only in a language the register publishes: the person’s own if published, else the register’s first', async () => {
+      const sv = await person('Ruotsalainen', { language: 'sv' });
+      const en = await person('Englantilainen', { language: 'en' });
+      const fi = await person('Suomenkielinen', { language: 'fi' });
+      const plain = await person('Kieleton');
+      /** Announces a new material version with the running register publishing `languages`. */
+      const announceAs = async (
+        languages: Register['languages'],
+        duration: string,
+        digest: string,
+      ) => {
+        // Published from the demo's definition: in Finnish, Swedish and English.
+        const v = await publishFrom((d) => (d.retention.rules[0]!.duration = duration), digest);
+        const announcer = createNoticeAnnouncements({
+          db: t.db.handle.db,
+          register: { ...t.register, languages },
+          audit: t.services.audit,
+          clock: t.services.clock,
+          versions: t.services.noticeVersions,
+          mail: t.services.mail,
+          contactOf: t.services.subjects.contactOf,
+          publicUrl: t.services.publicUrl,
+          batchSize: 2,
+        });
+        await announcer.start(operator, v.version);
+        const runner = createRunner({
+          db: t.db.handle.db,
+          jobs: [...announcer.jobs, ...t.services.mail.jobs],
+        });
+        for (let i = 0; i < 50; i++) {
+          await sql`update jobs set run_at = now() where state = 'queued'`.execute(t.db.handle.db);
+          if ((await runner.drainQueue()) === 0) {
+            break;
+          }
+        }
+        return v.version;
+      };
+      // A version before them, so that each is a change (when this test runs alone).
+      await publishFrom((d) => (d.retention.rules[0]!.duration = 'P10Y'), '0'.repeat(64));
+      const lastTo = (email: string) => mailsTo(email).at(-1)!.mail;
+      const subjects = {
+        fi: 'Tietosuojaselosteemme on muuttunut',
+        sv: 'Vi har ändrat vår dataskyddsbeskrivning',
+        en: 'We have changed our privacy notice',
+      };
+      // A register publishing only Finnish: everyone in Finnish, linked to the Finnish version,
+      // whatever language they chose; no Swedish or English text reaches anyone.
+      const only = await announceAs(['fi'], 'P11Y', '1'.repeat(64));
+      for (const who of [sv, en, fi, plain]) {
+        const mail = lastTo(who.email);
+        expect(mail.subject, who.email).toBe(subjects.fi);
+        expect(mail.text).toContain(`${t.services.publicUrl}/fi/notice/versions/${only}\n`);
+        expect(mail.text).not.toContain('/sv/');
+        expect(mail.text).not.toContain('/en/');
+      }
+      // A register publishing Swedish and English (Swedish first): the Finnish speaker and the one
+      // with no language get Swedish; the English speaker English.
+      const two = await announceAs(['sv', 'en'], 'P12Y', '2'.repeat(64));
+      for (const [who, lang] of [
+        [sv, 'sv'],
+        [en, 'en'],
+        [fi, 'sv'],
+        [plain, 'sv'],
+      ] as const) {
+        const mail = lastTo(who.email);
+        expect(mail.subject, who.email).toBe(subjects[lang]);
+        expect(mail.text).toContain(`${t.services.publicUrl}/${lang}/notice/versions/${two}\n`);
+      }
+      for (const who of [sv, en, fi, plain]) {
+        expect(mailsTo(who.email), who.email).toHaveLength(2);
+      }
     });
   },
 );

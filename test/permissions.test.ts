@@ -8,6 +8,8 @@ import { sql } from 'kysely';
 import { operator, subjectActor, type Actor } from '../src/lib/actor.ts';
 import { AppError } from '../src/lib/errors.ts';
 import type { PermissionChange, PermissionEvidence } from '../src/modules/permissions/index.ts';
+import { permissionsRepo } from '../src/modules/permissions/permissions.repo.ts';
+import { subjectsRepo } from '../src/modules/subjects/subjects.repo.ts';
 import { allPowersKey, newApiKey, newStaffSession, newSubjectVia, tag } from './factories.ts';
 import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
 
@@ -624,6 +626,128 @@ describe.each(DATABASES)('permission ledger and check on %s', (kind) => {
     expect(wordings.map((w) => w.text)).not.toContain(own);
     await refused(t.services.permissions.stateOf(operator, p.id), 'not_found');
   });
+
+  it.skipIf(kind !== 'postgres')(
+    'two erasures side by side of the only people who saw a wording delete it; a consent recorded with it meanwhile keeps it',
+    async () => {
+      const db = t.db.handle.db;
+      const words = `Kahden yhteinen kyselylupa ${tag()}.`;
+      const wordingOf = async (id: string) =>
+        (
+          await db
+            .selectFrom('permission_history')
+            .select('wording_id')
+            .where('subject_id', '=', id)
+            .where('wording_id', 'is not', null)
+            .executeTakeFirstOrThrow()
+        ).wording_id as string;
+      const stored = async (id: string) =>
+        (await db.selectFrom('permission_wordings').select('id').where('id', '=', id).execute())
+          .length;
+      const saw = async () => {
+        const p = await person();
+        await record(p.id, [grant('market_research', '*')], {
+          method: 'form',
+          wording: { text: words, language: 'fi' },
+        });
+        return p.id;
+      };
+      /**
+       * The data side of an erasure in a transaction of its own, on its own connection, kept open
+       * until `commit` is called: the order in which each would see the other's history still
+       * there (not yet committed) and keep the wording, leaving it to nobody.
+       */
+      const eraseHeld = (id: string) => {
+        let commit!: () => void;
+        const release = new Promise<void>((r) => (commit = r));
+        let erased!: () => void;
+        const done = new Promise<void>((r) => (erased = r));
+        const tx = db.transaction().execute(async (trx) => {
+          await subjectsRepo.erase(trx, id, new Date(), 'request');
+          erased();
+          await release;
+        });
+        return { tx, done, commit };
+      };
+      const settle = () => new Promise((r) => setTimeout(r, 300));
+
+      const a = await saw();
+      const b = await saw();
+      const wording = await wordingOf(a);
+      expect(await wordingOf(b)).toBe(wording);
+      const first = eraseHeld(a);
+      await first.done;
+      const second = eraseHeld(b);
+      await settle(); // the second erasure waits for the first's lock on the wording
+      first.commit();
+      await first.done;
+      await second.done;
+      second.commit();
+      await Promise.all([first.tx, second.tx]);
+      expect(await stored(wording)).toBe(0);
+
+      // A consent recorded with a wording while an erasure of its only other user is deciding:
+      // the consent is recorded and the wording stays, used by it.
+      const c = await saw();
+      const d = await person();
+      const erasing = eraseHeld(c);
+      await erasing.done;
+      const recording = record(d.id, [grant('market_research', '*')], {
+        method: 'form',
+        wording: { text: words, language: 'fi' },
+      });
+      await settle();
+      erasing.commit();
+      await erasing.tx;
+      expect((await recording).recorded).toHaveLength(1);
+      expect(await wordingOf(d.id)).toBe(wording);
+      expect(await stored(wording)).toBe(1);
+      // And the other way round: an erasure waits for a consent being recorded with the wording.
+      const e = await person();
+      let releaseConsent!: () => void;
+      const consentHeld = new Promise<void>((r) => (releaseConsent = r));
+      let wordingPut!: () => void;
+      const put = new Promise<void>((r) => (wordingPut = r));
+      const consent = db.transaction().execute(async (trx) => {
+        await permissionsRepo.putWording(
+          trx,
+          { id: wording, language: 'fi', text: words },
+          new Date(),
+        );
+        wordingPut();
+        await consentHeld;
+        await permissionsRepo.append(
+          trx,
+          e.id,
+          [
+            {
+              kind: 'market_research',
+              channel: '*',
+              state: 'granted',
+              previousState: null,
+              givenAt: new Date(),
+              method: 'form',
+              noticeVersion: null,
+              wordingId: wording,
+              reference: null,
+              actor: 'operator:cli',
+            },
+          ],
+          new Date(),
+        );
+      });
+      await put;
+      const erasure = eraseHeld(d.id);
+      await settle(); // the erasure waits for the consent's hold on the wording
+      releaseConsent();
+      await erasure.done;
+      erasure.commit();
+      await erasure.tx;
+      await consent;
+      expect(await wordingOf(e.id)).toBe(wording);
+      expect(await stored(wording)).toBe(1);
+    },
+  );
 
   it('records changes and reads them over HTTP; checks with GET; strict input', async () => {
     const p = await person({ organisation: true });

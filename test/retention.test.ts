@@ -5,13 +5,16 @@
  * end refused for bad input without changing anything.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { operator, subjectActor } from '../src/lib/actor.ts';
 import { retentionCommand } from '../src/cli/retention.ts';
 import { parseDefinition } from '../src/modules/definition/loader.ts';
+import { checkMapping } from '../src/modules/imports/index.ts';
 import { addDuration, expiryOf, financialYearEndOf } from '../src/modules/retention/index.ts';
 import type { RetentionFacts } from '../src/modules/subjects/index.ts';
 import { kindsOf } from '../src/modules/subjects/use-cases/expire.ts';
@@ -1025,6 +1028,200 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     const bad = await get('purpose=barista_courses&email=not-an-address');
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('email');
+  });
+
+  it('as an attacker: a person held only for billing is, under another purpose, an unknown id to a read or a write, in no audience, and their held address is free to a create and an import', async () => {
+    // As above: customers whose identity and contact a hold keeps for billing only, their orders
+    // live on for the customer relationship. The only people added after 2290.
+    now = new Date('2290-03-02T10:00:00Z');
+    const address = `testi.pidossa.${randomBytes(4).toString('hex')}@example.fi`;
+    const importedAddress = `testi.tuotu.${randomBytes(4).toString('hex')}@example.fi`;
+    const people: string[] = [];
+    for (const email of [address, importedAddress]) {
+      people.push(
+        await create({
+          identity: { firstName: 'Testi', lastName: 'Pidossa' },
+          contact: { email },
+          orders: { orderCount: 1, paymentMethod: 'invoice' },
+        }),
+      );
+    }
+    const [id = '', other = ''] = people;
+    const since = { createdAfter: '2290-01-01T00:00:00.000Z' };
+    const audienceOf = async () => {
+      const q = { purpose: 'market_research', channel: 'email', ...since };
+      const { count } = await services.audiences.count(operator, q);
+      let csv = '';
+      for await (const line of services.audiences.exportCsv(operator, q).lines) {
+        csv += line;
+      }
+      return { count, csv };
+    };
+    // Market research reaches them by e-mail (an opt-out basis, nobody refused): its audience.
+    const before = await audienceOf();
+    expect(before.count).toBe(2);
+    expect(before.csv).toContain(id);
+    now = new Date('2290-06-01T10:00:00Z');
+    for (const p of people) {
+      await services.retention.endRelationship(operator, p, 'customer_relationship');
+    }
+    now = new Date('2291-03-01T10:00:00Z');
+    for (const p of people) {
+      await services.subjects.updateSubject(operator, p, {
+        purpose: 'billing',
+        source: 'subject',
+        values: { orders: { orderCount: 2 } },
+      });
+    }
+    now = new Date('2297-01-02T10:00:00Z');
+    await services.retention.sweep();
+    const held = await sql<{ category: string; purpose: string }>`select distinct category, purpose
+      from subject_category_holds where subject_id = ${id} order by category`.execute(db.handle.db);
+    expect(held.rows).toEqual([
+      { category: 'contact', purpose: 'billing' },
+      { category: 'identity', purpose: 'billing' },
+    ]);
+
+    // Out of the market research audience: neither counted nor exported (no id, no link).
+    const after = await audienceOf();
+    expect(after.count).toBe(0);
+    expect(after.csv).not.toContain(id);
+    expect(after.csv.trim().split('\n')).toHaveLength(1); // the header only
+
+    const key = (
+      await services.apiKeys.createApiKey(operator, {
+        name: 'attacker-by-id',
+        purposes: ['barista_courses', 'market_research', 'billing', 'customer_relationship'],
+        actions: ['read', 'write'],
+      })
+    ).token;
+    const call = (method: 'GET' | 'PATCH' | 'POST', url: string, payload?: object) =>
+      app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${key}` },
+        ...(payload ? { payload } : {}),
+      });
+    const nobody = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d2b';
+    const same = async (
+      path: (who: string) => string,
+      method: 'GET' | 'PATCH' = 'GET',
+      payload?: object,
+    ) => {
+      const a = await call(method, path(id), payload);
+      const b = await call(method, path(nobody), payload);
+      expect(a.statusCode, a.body).toBe(404);
+      expect(a.statusCode).toBe(b.statusCode);
+      expect(a.body.replaceAll(id, 'ID')).toBe(b.body.replaceAll(nobody, 'ID'));
+    };
+    // Read by id, its history, and a write by id: word for word as for an unknown id.
+    for (const purpose of ['barista_courses', 'market_research']) {
+      await same((who) => `/api/v1/subjects/${who}?purpose=${purpose}`);
+      await same((who) => `/api/v1/subjects/${who}/history?purpose=${purpose}`);
+    }
+    await same((who) => `/api/v1/subjects/${who}`, 'PATCH', {
+      purpose: 'barista_courses',
+      source: 'subject',
+      values: { identity: { firstName: 'Kurssi', lastName: 'Laiset' } },
+    });
+    // The hold's purpose reads them with the held values; the customer relationship, the orders.
+    const billing = await call('GET', `/api/v1/subjects/${id}?purpose=billing`);
+    expect(billing.statusCode, billing.body).toBe(200);
+    const view = billing.json<{ categories: { contact?: { email?: { value: string } } } }>();
+    expect(view.categories.contact?.email?.value).toBe(address);
+    const crm = await call('GET', `/api/v1/subjects/${id}?purpose=customer_relationship`);
+    expect(crm.statusCode, crm.body).toBe(200);
+    expect(Object.keys(crm.json<{ categories: object }>().categories)).toEqual(['orders']);
+
+    // A create under the course purpose with the held address answers as with a free one: a new
+    // person (the held address may not be used for courses, nor joined to what is collected now).
+    const free = `testi.vapaa.${randomBytes(4).toString('hex')}@example.fi`;
+    const createWith = (email: string) =>
+      call('POST', '/api/v1/subjects', {
+        purpose: 'barista_courses',
+        source: 'subject',
+        values: { identity: { firstName: 'Testi', lastName: 'Kurssi' }, contact: { email } },
+      });
+    const onHeld = await createWith(address);
+    const onFree = await createWith(free);
+    expect(onHeld.statusCode, onHeld.body).toBe(201);
+    expect(onHeld.statusCode).toBe(onFree.statusCode);
+    const heldNew = onHeld.json<{ id: string }>().id;
+    const freeNew = onFree.json<{ id: string }>().id;
+    expect(heldNew).not.toBe(id);
+    expect(onHeld.body.replaceAll(heldNew, 'ID').replaceAll(address, 'EMAIL')).toBe(
+      onFree.body.replaceAll(freeNew, 'ID').replaceAll(free, 'EMAIL'),
+    );
+    // Looked up by address under the course purpose, each finds the new person alone.
+    const ids = async (purpose: string, email: string) => {
+      const res = await call(
+        'GET',
+        `/api/v1/subjects?purpose=${purpose}&email=${encodeURIComponent(email)}`,
+      );
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ items: Array<{ id: string }> }>().items.map((v) => v.id);
+    };
+    expect(await ids('barista_courses', address)).toEqual([heldNew]);
+    expect(await ids('barista_courses', free)).toEqual([freeNew]);
+    // A second create with either address is a duplicate of the person the course purpose sees,
+    // answered alike.
+    const again = [await createWith(address), await createWith(free)];
+    expect(again[0]?.statusCode, again[0]?.body).toBe(409);
+    expect(again[0]?.body).toBe(again[1]?.body);
+    // The hold's purpose still finds the held person by the address (and the new one beside);
+    // its writes to them go on, the address they keep not a duplicate of the new person's.
+    expect((await ids('billing', address)).sort()).toEqual([id, heldNew].sort());
+    await services.subjects.updateSubject(operator, id, {
+      purpose: 'billing',
+      source: 'subject',
+      values: { orders: { orderCount: 3 } },
+    });
+
+    // An import under the course purpose: the other held person's address makes a new person as
+    // a free address does; run again, both are duplicates of the people it made, skipped alike.
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-held-import-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const mapping = checkMapping(
+      {
+        purpose: 'barista_courses',
+        source: 'partner',
+        dedupe: 'skip',
+        columns: {
+          Etunimi: 'identity.firstName',
+          Sukunimi: 'identity.lastName',
+          Email: 'contact.email',
+        },
+      },
+      services.register,
+    );
+    // (Each file differs: the same file again is not imported twice at all.)
+    const importOf = async (name: string, email: string) => {
+      const file = join(dir, name);
+      await writeFile(file, `Etunimi,Sukunimi,Email\nTesti,Tuonti ${name},${email}\n`);
+      return services.imports.importFile(operator, { file, mapping });
+    };
+    const freeImported = `testi.tuonti.${randomBytes(4).toString('hex')}@example.fi`;
+    const counts = (r: { created: number; skipped: number; merged: number; rejected: number }) => ({
+      created: r.created,
+      skipped: r.skipped,
+      merged: r.merged,
+      rejected: r.rejected,
+    });
+    const first = [
+      await importOf('held.csv', importedAddress),
+      await importOf('free.csv', freeImported),
+    ];
+    expect(counts(first[0]!)).toEqual({ created: 1, skipped: 0, merged: 0, rejected: 0 });
+    expect(counts(first[1]!)).toEqual(counts(first[0]!));
+    const second = [
+      await importOf('held-again.csv', importedAddress),
+      await importOf('free-again.csv', freeImported),
+    ];
+    expect(counts(second[0]!)).toEqual({ created: 0, skipped: 1, merged: 0, rejected: 0 });
+    expect(counts(second[1]!)).toEqual(counts(second[0]!));
+    expect(await ids('barista_courses', importedAddress)).toHaveLength(1);
+    expect(await ids('barista_courses', importedAddress)).not.toContain(other);
+    expect(await ids('billing', importedAddress)).toContain(other);
   });
 
   it('ends or resumes a relationship only under a purpose the person has data under, and resumes only under the purpose that ended it', async () => {

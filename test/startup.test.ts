@@ -3,7 +3,7 @@
  * a scratch directory (embedded database) or on the PostgreSQL test server, and openRuntime where
  * several instances start in one process.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, cp, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../src/app.ts';
 import { describeError } from '../src/cli/errors.ts';
 import { ConfigError, loadConfig } from '../src/config/config.ts';
@@ -128,6 +128,25 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
+});
+/** Every process a test spawned that has not exited: killed after each test, even a failed one. */
+const running = new Set<ChildProcess>();
+function track<T extends ChildProcess>(child: T): T {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+afterEach(async () => {
+  await Promise.all(
+    [...running].map(async (child) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      running.delete(child);
+    }),
+  );
 });
 async function freshDir(): Promise<string> {
   return mkdtemp(join(scratch, 'd-'));
@@ -570,14 +589,19 @@ describe('backup', () => {
 
 /** Starts the server in `dir` and waits until it serves; returns its URL, output and process. */
 async function startServer(dir: string, env: Record<string, string>) {
-  const server = spawn(process.execPath, [BIN, 'start'], {
-    cwd: dir,
-    env: { ...baseEnv(), ...env },
-    stdio: 'pipe',
-  });
+  const server = track(
+    spawn(process.execPath, [BIN, 'start'], {
+      cwd: dir,
+      env: { ...baseEnv(), ...env },
+      stdio: 'pipe',
+    }),
+  );
   const output = { text: '' };
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start:\n${output.text}`)), 120_000);
+    const timer = setTimeout(() => {
+      server.kill('SIGKILL'); // not serving after two minutes: it must not keep its port
+      reject(new Error(`no start:\n${output.text}`));
+    }, 120_000);
     const onData = (d: Buffer) => {
       output.text += d.toString();
       const m = /serving .*? at (http:\/\/\S+)/.exec(output.text);
@@ -588,13 +612,19 @@ async function startServer(dir: string, env: Record<string, string>) {
     };
     server.stdout.on('data', onData);
     server.stderr.on('data', onData);
-    server.on('exit', () => reject(new Error(`server exited:\n${output.text}`)));
+    server.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`server exited:\n${output.text}`));
+    });
   });
   const stop = async () => {
-    if (server.exitCode === null) {
-      const exited = new Promise((r) => server.on('exit', r));
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
       server.kill('SIGTERM');
+      // A server that does not end on SIGTERM within 15 s is killed: no port stays taken.
+      const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(timer);
     }
   };
   return { url, output, stop };
@@ -1099,11 +1129,13 @@ describe('start-up errors', () => {
     async () => {
       const dir = await usedRegister();
       for (const args of [['check', DEMO], ['audit', 'verify'], ['--help']]) {
-        const child = spawn(process.execPath, [BIN, ...args], {
-          cwd: dir,
-          env: baseEnv(),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = track(
+          spawn(process.execPath, [BIN, ...args], {
+            cwd: dir,
+            env: baseEnv(),
+            stdio: ['ignore', 'pipe', 'pipe'],
+          }),
+        );
         // Like `| head -0`: the reader goes away before the first line is written.
         child.stdout.destroy();
         let stderr = '';
@@ -1120,11 +1152,13 @@ describe('start-up errors', () => {
       const full = await open('/dev/full', 'w');
       try {
         for (const args of [['audit', 'verify'], ['--help']]) {
-          const child = spawn(process.execPath, [BIN, ...args], {
-            cwd: dir,
-            env: baseEnv(),
-            stdio: ['ignore', full.fd, 'pipe'],
-          });
+          const child = track(
+            spawn(process.execPath, [BIN, ...args], {
+              cwd: dir,
+              env: baseEnv(),
+              stdio: ['ignore', full.fd, 'pipe'],
+            }),
+          );
           let stderr = '';
           child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
           const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));

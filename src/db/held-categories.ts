@@ -4,6 +4,7 @@
  * condition every read, check and audience shares.
  */
 import { sql, type RawBuilder } from 'kysely';
+import { arrayLiteral } from './array-literal.ts';
 
 /**
  * A row of `table` (with subject_id and category) that `purpose` may see: not a category a legal
@@ -15,4 +16,23 @@ export function notHeldElsewhere(table: RawBuilder<unknown>, purpose: string): R
                        or exists (select 1 from subject_category_holds h
                                    where h.subject_id = ${table}.subject_id and h.category = ${table}.category
                                      and h.purpose = ${purpose}))`;
+}
+
+/**
+ * A person `purpose` may find (lookup, search, list, read by id, audience): not one whose only data
+ * left are categories a legal hold keeps in place for other purposes (subject_category_holds,
+ * docs/retention.md). Such a person is, for `purpose`, as if not there: found only when they have
+ * a value of one of `categories` (the purpose's) that the purpose sees, or no category held in
+ * place at all (a person with no such hold is found as before, with or without values).
+ */
+export function notOnlyHeldElsewhere(
+  subject: RawBuilder<unknown>,
+  categories: readonly string[],
+  purpose: string,
+): RawBuilder<boolean> {
+  return sql<boolean>`(not exists (select 1 from subject_category_holds hh where hh.subject_id = ${subject})
+          or exists (select 1 from subject_values w
+                      where w.subject_id = ${subject}
+                        and w.category = any(${arrayLiteral(categories)}::text[])
+                        and ${notHeldElsewhere(sql`w`, purpose)}))`;
 }

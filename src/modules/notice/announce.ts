@@ -346,8 +346,16 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
       return;
     }
     const changes = await changeKinds(run.version, run.since_version ?? run.version - 1);
+    // The languages the version was published in; the mail is written only in one the register
+    // publishes (a register publishing only Finnish never mails Swedish or English text): the
+    // person's own if it is published and the version has it, else the register's first
+    // published one the version has, else its first published one (the link then opens the
+    // version in a language it was published in).
     const languages = Object.keys(version.notice) as NoticeLang[];
-    const fallback: NoticeLang = register.languages.find((l) => languages.includes(l)) ?? 'fi';
+    const readable = register.languages.filter((l) => languages.includes(l));
+    const fallback: NoticeLang = readable[0] ?? register.languages[0] ?? 'fi';
+    const linkLang = (lang: NoticeLang): NoticeLang =>
+      languages.includes(lang) ? lang : (languages[0] ?? lang);
     const now = clock.now();
     const batch = await eligible(db, run.version, now)
       .select('s.id')
@@ -385,7 +393,7 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
             data: {
               register: register.definition.register.name[lang],
               // The version announced, frozen as it was published, in the person's language.
-              link: `${deps.publicUrl}/${lang}/notice/versions/${runVersion}`,
+              link: `${deps.publicUrl}/${linkLang(lang)}/notice/versions/${runVersion}`,
               version: runVersion,
               date: version.date,
               changes,
@@ -410,7 +418,7 @@ export function createNoticeAnnouncements(deps: AnnounceDeps) {
         continue;
       }
       const lang: NoticeLang =
-        contact.lang && languages.includes(contact.lang) ? contact.lang : fallback;
+        contact.lang && readable.includes(contact.lang) ? contact.lang : fallback;
       try {
         await claimAndMail(subjectId, contact.email, lang);
       } catch (err) {

@@ -177,17 +177,33 @@ export const permissionsRepo = {
     return rows.map((r) => ({ ...r, id: String(r.id) }));
   },
 
-  /** Stores a wording once (by its digest). */
+  /**
+   * Stores a wording once (by its digest) and keeps it until the caller commits (a key-share lock,
+   * which writers of history rows do not contend on): an erasure deleting the wordings its history
+   * used (subjectsRepo.dropUnusedWordings) waits, then sees the new row using it. When an erasure
+   * deleted it in between, it is stored again.
+   */
   async putWording(
     ex: Executor,
     w: { id: string; language: string; text: string },
     at: Date,
   ): Promise<void> {
-    await ex
-      .insertInto('permission_wordings')
-      .values({ id: w.id, language: w.language, text: w.text, created_at: at })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    for (;;) {
+      await ex
+        .insertInto('permission_wordings')
+        .values({ id: w.id, language: w.language, text: w.text, created_at: at })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      const kept = await ex
+        .selectFrom('permission_wordings')
+        .select('id')
+        .where('id', '=', w.id)
+        .forKeyShare()
+        .executeTakeFirst();
+      if (kept) {
+        return;
+      }
+    }
   },
 
   /** Appends history rows and sets the current state of each (kind, channel) they change. */

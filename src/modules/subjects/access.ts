@@ -116,11 +116,20 @@ export function createAccess(deps: SubjectsDeps) {
     mode: 'read' | 'write' = 'read',
   ): Promise<SubjectRow & { allowedChannels: string[] | null }> => {
     const marketing = register.marketing.purpose(purpose);
-    const subject = await repo.findForPurpose(ex, id, purpose, mode === 'write', marketing);
+    const subject = await repo.findForPurpose(
+      ex,
+      id,
+      purpose,
+      mode === 'write',
+      marketing,
+      categoryLists.get(purpose) ?? [],
+    );
+    // A held record, or a person all of whose data in the purpose's categories a legal hold keeps
+    // for other purposes only (as lookup, search and list leave them out): not there.
     const heldElsewhere =
       subject !== undefined &&
-      subject.held_purpose !== null &&
-      (mode === 'write' || subject.held_purpose !== purpose);
+      ((subject.held_purpose !== null && (mode === 'write' || subject.held_purpose !== purpose)) ||
+        subject.only_held_elsewhere);
     // The permission ledger: a marketing purpose the person allows on no channel (refused,
     // withdrawn, objected, or no consent where it rests on consent) does not see them either.
     const unreachable =
@@ -251,13 +260,31 @@ export function createAccess(deps: SubjectsDeps) {
     ),
   });
 
-  /** Refuses a second person with the same primary e-mail address (locks its stripe first). */
-  const ensureNoDuplicateEmail = async (ex: Executor, email: string | null, self?: string) => {
+  /** The categories holding an e-mail field: where the primary address of a person is kept. */
+  const emailCategories = codec.lookupCategories('email');
+
+  /**
+   * Refuses a second person with the same primary e-mail address (locks its stripe first). Writing
+   * under `purpose`, an address a legal hold keeps for other purposes only is not in the register
+   * (docs/retention.md, "An address a hold keeps"): the write goes ahead as for a free address.
+   */
+  const ensureNoDuplicateEmail = async (
+    ex: Executor,
+    email: string | null,
+    purpose: string | null,
+    self?: string,
+  ) => {
     if (email === null) {
       return;
     }
     await repo.lockForDedupe(ex, [email]);
-    const existing = (await repo.findByEmailIndexes(ex, [email])).filter((s) => s.id !== self);
+    const existing = (
+      await repo.findByEmailIndexes(
+        ex,
+        [email],
+        purpose === null ? undefined : { purpose, emailCategories },
+      )
+    ).filter((s) => s.id !== self);
     if (existing.length > 0) {
       throw new AppError('conflict', 'a subject with this e-mail address already exists', [
         { field: 'values', detail: 'the e-mail address already belongs to another subject' },
@@ -277,6 +304,7 @@ export function createAccess(deps: SubjectsDeps) {
     withheldFields,
     anyChannelField,
     touched,
+    emailCategories,
     ensureNoDuplicateEmail,
   };
 }

@@ -1,18 +1,21 @@
 /**
  * The people of an audience (docs/audiences.md): live people a marketing purpose may reach on one
  * channel now, by the permission ledger (allowedChannelsSql), in id order for keyset pages. Never
- * an erased person, a held record, a restricted person, or one who stopped the purpose.
+ * an erased person, a held record, a restricted person, one who stopped the purpose, or one whose
+ * only data in the purpose's categories a legal hold keeps for other purposes (docs/retention.md).
  */
 import { sql, type RawBuilder } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { PurposeMarketing } from '../definition/index.ts';
-import { notHeldElsewhere } from '../../db/held-categories.ts';
+import { notHeldElsewhere, notOnlyHeldElsewhere } from '../../db/held-categories.ts';
 import { allowedChannelsSql } from './marketing.repo.ts';
 
 export interface AudienceSql {
   purpose: string;
   marketing: PurposeMarketing;
+  /** All the purpose's categories: a person with none of them but held elsewhere is left out. */
+  purposeCategories: readonly string[];
   channel: string;
   createdAfter?: Date;
   /** Only these people (a campaign's batch, checked again when it is sent). */
@@ -31,6 +34,7 @@ function people(q: AudienceSql, after?: string) {
        ${after ? sql`and s.id > ${after}::uuid` : sql``}
        ${q.ids ? sql`and s.id = any(${arrayLiteral(q.ids)}::uuid[])` : sql``}
        and not exists (select 1 from subject_stops st where st.subject_id = s.id and st.purpose = ${q.purpose})
+       and ${notOnlyHeldElsewhere(sql`s.id`, q.purposeCategories, q.purpose)}
      order by s.id offset 0) a`;
 }
 

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
-import { notHeldElsewhere } from '../../db/held-categories.ts';
+import { notHeldElsewhere, notOnlyHeldElsewhere } from '../../db/held-categories.ts';
 import type { Executor } from '../../db/transaction.ts';
 import type { FieldMeta } from '../../db/types.ts';
 import { removeSubjectMail } from '../../mail/index.ts';
@@ -110,25 +110,6 @@ const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer
 /** Arrays sent as one text value go through the shared encoder, which quotes every word. */
 const toArray = arrayLiteral;
 
-/**
- * A person `purpose` may find (lookup, search, list): not one whose only data left are categories a
- * legal hold keeps in place for other purposes (subject_category_holds, docs/retention.md). Such a
- * person is, for `purpose`, as if not there: found only when they have a value of one of
- * `categories` (the purpose's) that the purpose sees, or no category held in place at all (a
- * person with no such hold is found as before, with or without values).
- */
-function notOnlyHeldElsewhere(
-  subject: ReturnType<typeof sql>,
-  categories: readonly string[],
-  purpose: string,
-) {
-  return sql<boolean>`(not exists (select 1 from subject_category_holds hh where hh.subject_id = ${subject})
-          or exists (select 1 from subject_values w
-                      where w.subject_id = ${subject}
-                        and w.category = any(${toArray(categories)}::text[])
-                        and ${notHeldElsewhere(sql`w`, purpose)}))`;
-}
-
 /** Advisory-lock stripes that serialise creation of subjects with the same e-mail address. */
 const DEDUPE_LOCK_BASE = 0x52_4b_00_00;
 const DEDUPE_STRIPES = 64;
@@ -192,13 +173,32 @@ export const subjectsRepo = {
     forUpdate = false,
     /** A marketing purpose's permission: the channels the ledger lets it reach the person on. */
     marketing?: PurposeMarketing,
-  ): Promise<(SubjectRow & { stopped: boolean; allowed_channels: string[] | null }) | undefined> {
+    /**
+     * The purpose's categories: with them, `only_held_elsewhere` says whether all the person has
+     * in them is kept by a legal hold for other purposes (as lookup, search and list leave out).
+     */
+    categories?: readonly string[],
+  ): Promise<
+    | (SubjectRow & {
+        stopped: boolean;
+        allowed_channels: string[] | null;
+        only_held_elsewhere: boolean;
+      })
+    | undefined
+  > {
     const allowed = allowedChannelsSql(marketing, sql`s.id`, { audience: !forUpdate });
-    const r = await sql<SubjectRow & { stopped: boolean; allowed_channels: string[] | null }>`
+    const r = await sql<
+      SubjectRow & {
+        stopped: boolean;
+        allowed_channels: string[] | null;
+        only_held_elsewhere: boolean;
+      }
+    >`
         select s.id, s.held_purpose, s.restricted_at, s.restriction_reason, s.created_at, s.updated_at,
                exists (select 1 from subject_stops st
                         where st.subject_id = s.id and st.purpose = ${purpose}) as stopped,
-               ${allowed ?? sql`null::text[]`} as allowed_channels
+               ${allowed ?? sql`null::text[]`} as allowed_channels,
+               ${categories ? sql`not ${notOnlyHeldElsewhere(sql`s.id`, categories, purpose)}` : sql`false`} as only_held_elsewhere
           from subjects s
          where s.id = ${id} and s.erased_at is null
          ${forUpdate ? sql`for update of s` : sql``}`.execute(ex);
@@ -208,6 +208,7 @@ export const subjectsRepo = {
           ...mapSubject(row),
           stopped: row.stopped === true,
           allowed_channels: row.allowed_channels,
+          only_held_elsewhere: row.only_held_elsewhere === true,
         }
       : undefined;
   },
@@ -397,19 +398,32 @@ export const subjectsRepo = {
     return rows.map((r) => ({ ...mapSubject(r), allowed_channels: r.allowed_channels }));
   },
 
-  /** Live subjects (not held records) owning any of the given primary e-mail indexes. */
+  /**
+   * Live subjects (not held records) owning any of the given primary e-mail indexes, in id order.
+   * With `visibleTo` (a purpose and the categories holding e-mail fields), a person whose address
+   * is kept only by a legal hold for other purposes is left out: for that purpose the address is
+   * not theirs (docs/retention.md, "An address a hold keeps").
+   */
   async findByEmailIndexes(
     ex: Executor,
     indexes: string[],
+    visibleTo?: { purpose: string; emailCategories: readonly string[] },
   ): Promise<Array<{ id: string; email_index: string }>> {
     if (indexes.length === 0) {
       return [];
     }
     const rows = await sql<{ id: string; email_index: string }>`
-        select id, email_index from subjects
-         where email_index = any(${toArray(indexes)}::bigint[]) and held_purpose is null`.execute(
-      ex,
-    );
+        select s.id, s.email_index from subjects s
+         where s.email_index = any(${toArray(indexes)}::bigint[]) and s.held_purpose is null
+         ${
+           visibleTo
+             ? sql`and exists (select 1 from subject_values w
+                                where w.subject_id = s.id
+                                  and w.category = any(${toArray(visibleTo.emailCategories)}::text[])
+                                  and ${notHeldElsewhere(sql`w`, visibleTo.purpose)})`
+             : sql``
+         }
+         order by s.id`.execute(ex);
     return rows.rows;
   },
 
@@ -729,24 +743,31 @@ export const subjectsRepo = {
     // A wording is kept while anyone's history shows it (everyone who saw a form saw the same
     // words); one only this person's history used goes with them: a caller may have written it
     // for them alone, with their name in it.
-    if (wordings.length > 0) {
-      await ex
-        .deleteFrom('permission_wordings')
-        .where('id', 'in', wordings)
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('permission_history as h')
-                .select('h.id')
-                .whereRef('h.wording_id', '=', 'permission_wordings.id'),
-            ),
-          ),
-        )
-        .execute();
-    }
+    await subjectsRepo.dropUnusedWordings(ex, wordings);
     // The preference page's links and sessions, and pending sign-up confirmations, go too.
     await ex.deleteFrom('permission_links').where('subject_id', '=', subjectId).execute();
+  },
+
+  /**
+   * Of these wordings (those an erasure's deleted history used), deletes the ones no history row
+   * uses any more. Two erasures of people who saw the same wording, side by side, would each still
+   * see the other's rows (not yet committed) and keep it: an orphan. So the wordings are locked
+   * first, in id order (two erasures cannot deadlock), and the delete decides in a statement of its
+   * own: under read committed it sees what an erasure that held the lock before committed.
+   */
+  async dropUnusedWordings(ex: Executor, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) {
+      return;
+    }
+    const list = sql`${toArray(ids)}::text[]`;
+    await sql`select id from permission_wordings where id = any(${list}) order by id for update`.execute(
+      ex,
+    );
+    await sql`delete from permission_wordings w
+               where w.id = any(${list})
+                 and not exists (select 1 from permission_history h where h.wording_id = w.id)`.execute(
+      ex,
+    );
   },
 
   /** The data database's erasure journal after `afterSeq`, oldest first. */

@@ -41,7 +41,10 @@ export function createAudience(ctx: UseCaseContext) {
    * Refuses before anything is read: the action `export_audiences`, reading under the purpose, a
    * marketing purpose, one of its channels, categories it may use.
    */
-  const authorise = (actor: Actor, q: AudienceQuery): PurposeMarketing => {
+  const authorise = (
+    actor: Actor,
+    q: AudienceQuery,
+  ): { marketing: PurposeMarketing; purposeCategories: readonly string[] } => {
     requireAction(actor, 'export_audiences');
     const { categories } = access.authorise(actor, 'read', q.purpose);
     const marketing = register.marketing.purpose(q.purpose);
@@ -63,15 +66,16 @@ export function createAudience(ctx: UseCaseContext) {
         );
       }
     }
-    return marketing;
+    return { marketing, purposeCategories: categories };
   };
 
   /** The number of people in the audience now (before filters on values). */
   const countAudience = async (actor: Actor, q: AudienceQuery): Promise<number> => {
-    const marketing = authorise(actor, q);
+    const { marketing, purposeCategories } = authorise(actor, q);
     return audienceRepo.count(db, {
       purpose: q.purpose,
       marketing,
+      purposeCategories,
       channel: q.channel,
       ...(q.createdAfter ? { createdAfter: q.createdAfter } : {}),
     });
@@ -91,7 +95,7 @@ export function createAudience(ctx: UseCaseContext) {
     q: AudienceQuery,
     pageSize = 5000,
   ): AsyncGenerator<AudienceMember[], void, undefined> => {
-    const marketing = authorise(actor, q);
+    const { marketing, purposeCategories } = authorise(actor, q);
     interface Fetched {
       rows: AudiencePageRow[];
       /** The last person's id, where the next page starts; undefined on the last page. */
@@ -103,6 +107,7 @@ export function createAudience(ctx: UseCaseContext) {
       const rows = await audienceRepo.pageWithValues(db, {
         purpose: q.purpose,
         marketing,
+        purposeCategories,
         channel: q.channel,
         categories: q.categories,
         limit: pageSize,

@@ -567,11 +567,8 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
   );
   // A wording only these people's history used goes with them, as in a single erasure: a caller
   // may have written it for one person, with their name in it.
-  if (wordings.rows.length > 0) {
-    await sql`delete from permission_wordings w
-               where w.id::text = any(${arrayLiteral(wordings.rows.map((r) => r.wording_id))}::text[])
-                 and not exists (select 1 from permission_history h where h.wording_id = w.id)`.execute(
-      tx,
-    );
-  }
+  await subjectsRepo.dropUnusedWordings(
+    tx,
+    wordings.rows.map((r) => r.wording_id),
+  );
 }
