@@ -260,31 +260,17 @@ export function createAccess(deps: SubjectsDeps) {
     ),
   });
 
-  /** The categories holding an e-mail field: where the primary address of a person is kept. */
-  const emailCategories = codec.lookupCategories('email');
-
   /**
-   * Refuses a second person with the same primary e-mail address (locks its stripe first). Writing
-   * under `purpose`, an address a legal hold keeps for other purposes only is not in the register
-   * (docs/retention.md, "An address a hold keeps"): the write goes ahead as for a free address.
+   * Refuses a second person with the same primary e-mail address (locks its stripe first). An
+   * address a legal hold keeps for other purposes is taken as any other: the answer is the same
+   * conflict, which says that someone holds it, not who or why (docs/retention.md).
    */
-  const ensureNoDuplicateEmail = async (
-    ex: Executor,
-    email: string | null,
-    purpose: string | null,
-    self?: string,
-  ) => {
+  const ensureNoDuplicateEmail = async (ex: Executor, email: string | null, self?: string) => {
     if (email === null) {
       return;
     }
     await repo.lockForDedupe(ex, [email]);
-    const existing = (
-      await repo.findByEmailIndexes(
-        ex,
-        [email],
-        purpose === null ? undefined : { purpose, emailCategories },
-      )
-    ).filter((s) => s.id !== self);
+    const existing = (await repo.findByEmailIndexes(ex, [email])).filter((s) => s.id !== self);
     if (existing.length > 0) {
       throw new AppError('conflict', 'a subject with this e-mail address already exists', [
         { field: 'values', detail: 'the e-mail address already belongs to another subject' },
@@ -304,7 +290,6 @@ export function createAccess(deps: SubjectsDeps) {
     withheldFields,
     anyChannelField,
     touched,
-    emailCategories,
     ensureNoDuplicateEmail,
   };
 }

@@ -399,31 +399,21 @@ export const subjectsRepo = {
   },
 
   /**
-   * Live subjects (not held records) owning any of the given primary e-mail indexes, in id order.
-   * With `visibleTo` (a purpose and the categories holding e-mail fields), a person whose address
-   * is kept only by a legal hold for other purposes is left out: for that purpose the address is
-   * not theirs (docs/retention.md, "An address a hold keeps").
+   * Live subjects (not held records) owning any of the given primary e-mail indexes: at most one
+   * each (the unique index), whether or not a legal hold keeps the address for another purpose.
    */
   async findByEmailIndexes(
     ex: Executor,
     indexes: string[],
-    visibleTo?: { purpose: string; emailCategories: readonly string[] },
   ): Promise<Array<{ id: string; email_index: string }>> {
     if (indexes.length === 0) {
       return [];
     }
     const rows = await sql<{ id: string; email_index: string }>`
-        select s.id, s.email_index from subjects s
-         where s.email_index = any(${toArray(indexes)}::bigint[]) and s.held_purpose is null
-         ${
-           visibleTo
-             ? sql`and exists (select 1 from subject_values w
-                                where w.subject_id = s.id
-                                  and w.category = any(${toArray(visibleTo.emailCategories)}::text[])
-                                  and ${notHeldElsewhere(sql`w`, visibleTo.purpose)})`
-             : sql``
-         }
-         order by s.id`.execute(ex);
+        select id, email_index from subjects
+         where email_index = any(${toArray(indexes)}::bigint[]) and held_purpose is null`.execute(
+      ex,
+    );
     return rows.rows;
   },
 

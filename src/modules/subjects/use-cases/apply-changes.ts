@@ -134,9 +134,6 @@ export function createApplyChanges(ctx: UseCaseContext) {
     const touched = new Set([...changes.keys(), ...codec.indexedCategories]);
     const rows = new Map((await repo.values(tx, id, [...touched])).map((r) => [r.category, r]));
     const current = new Map([...rows].map(([cat, r]) => [cat, codec.openRow(key, r)]));
-    const emailBefore = codec.emailIndex(
-      new Map([...current].map(([cat, plain]) => [cat, new Map(Object.entries(plain))])),
-    );
     // The suppression list, before anything is written: every e-mail address and phone number
     // being written (a value that changes), normalised as the blind index normalises them.
     let overridden: string[] = [];
@@ -249,11 +246,7 @@ export function createApplyChanges(ctx: UseCaseContext) {
       ...codec.indexes(all),
       tokens: codec.indexes(new Map([...all].filter(([cat]) => !held.has(cat)))).tokens,
     };
-    // Only an address written anew can be another's: one kept as it was (which a legal hold may
-    // keep in place beside a new person's, docs/retention.md) is not checked again.
-    if (indexes.email !== emailBefore) {
-      await access.ensureNoDuplicateEmail(tx, indexes.email, c.purpose, id);
-    }
+    await access.ensureNoDuplicateEmail(tx, indexes.email, id);
     await repo.setIndexes(tx, id, indexes, c.now);
     const ids = await repo.reserveHistoryIds(tx, history.length);
     const actor = actorLabel(c.actor);

@@ -126,17 +126,9 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
       p.row.indexes.email === null ? [] : [p.row.indexes.email],
     );
     await repo.lockForDedupe(tx, emailIndexes);
-    // The first owner in id order the purpose sees: an address a legal hold keeps for other
-    // purposes only is not the held person's for this one (docs/retention.md).
-    const owner = new Map<string, string>();
-    for (const s of await repo.findByEmailIndexes(tx, emailIndexes, {
-      purpose: batch.purpose,
-      emailCategories: access.emailCategories,
-    })) {
-      if (!owner.has(s.email_index)) {
-        owner.set(s.email_index, s.id);
-      }
-    }
+    const owner = new Map(
+      (await repo.findByEmailIndexes(tx, emailIndexes)).map((s) => [s.email_index, s.id]),
+    );
     for (const p of records) {
       const match = p.row.indexes.email === null ? undefined : owner.get(p.row.indexes.email);
       const override = overridden.get(p.line);

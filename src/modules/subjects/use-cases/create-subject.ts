@@ -46,7 +46,7 @@ export function createCreateSubject(ctx: UseCaseContext) {
     await withTransaction(db, async (tx) => {
       const [suppressed = []] = await suppressedFields(ctx, tx, [values]);
       refuseSuppressed(actor, suppressed, input.allowSuppressed === true);
-      await access.ensureNoDuplicateEmail(tx, row.indexes.email, input.purpose);
+      await access.ensureNoDuplicateEmail(tx, row.indexes.email);
       await repo.insertMany(tx, [row], now);
       await audit.record(tx, {
         actor,
