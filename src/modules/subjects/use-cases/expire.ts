@@ -147,6 +147,9 @@ async function candidates(ex: Executor, bounds: readonly CandidateBound[]): Prom
  * 100,000 rows took 25–125 ms a batch of 1,000), the set is joined by each table's index on its
  * subject.
  */
+/** People decided at once in a sweep's batch before the process's other work may run. */
+const DECIDE_SHARE = 200;
+
 const inIds = (ids: readonly string[]) => sql`(select unnest(${arrayLiteral(ids)}::uuid[]))`;
 
 /** The facts of these people, in the order given (people not found are left out). */
@@ -395,7 +398,16 @@ export function createRetentionData(
         const byId = new Map(facts.map((f) => [f.id, f]));
         const partial: Array<{ id: string; categories: string[]; rules: string[] }> = [];
         const heldInPlace = new Set<string>();
-        for (const d of decide(facts)) {
+        // The decisions, a share of the batch at a time: between shares the process's other
+        // work (the API's requests, when the job runs in the server) goes first.
+        const decisions: ExpiryDecision[] = [];
+        for (let i = 0; i < facts.length; i += DECIDE_SHARE) {
+          if (i > 0) {
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          decisions.push(...decide(facts.slice(i, i + DECIDE_SHARE)));
+        }
+        for (const d of decisions) {
           const f = byId.get(d.id);
           if (!f || d.categories.length === 0) {
             continue;
