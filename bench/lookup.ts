@@ -204,7 +204,11 @@ async function main() {
         check: (body, email) => {
           const items = (body as { items?: Array<{ categories?: Record<string, unknown> }> }).items;
           if (items?.length !== 1) {
-            return `expected one item, got ${items?.length ?? 'none'}`;
+            // The newsletter rests on consent: the permission ledger shows it only people who
+            // granted it, and a population from bench/populate.ts has no ledger.
+            return items?.length === 0
+              ? `not found: the ${READ_PURPOSE} purpose sees only people who granted it (a population without a permission ledger: psql -f bench/ledger.sql, then look up people it grants)`
+              : `expected one item, got ${items?.length ?? 'none'}`;
           }
           const contact = items[0]?.categories?.contact as
             { email?: { value?: unknown } } | undefined;

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { system } from '../src/lib/actor.ts';
 import { consentToMarketing, newApiKey, newSubject } from './factories.ts';
 import { anna, createTestContext, DATABASES, sealEverything, type TestContext } from './helpers.ts';
 
@@ -100,6 +102,45 @@ describe.each(DATABASES)('access log on %s', (kind) => {
       }),
     );
     expect(JSON.stringify(copy.accessLog)).not.toMatch(/api_key:|actor/);
+  });
+
+  it('writes a record of many events whole and in the order given, or none of it when one is invalid', async () => {
+    const db = t.db.handle.db;
+    // A person of their own, so that the other tests' listings of `id` stay as they were.
+    const someone = randomUUID();
+    const logged = async () =>
+      (
+        await sql<{ rule: string }>`
+          select data->'rules'->>0 as rule from audit_events
+           where action = 'subject.expire' and subject_id = ${someone} order by id`.execute(db)
+      ).rows.map((r) => r.rule);
+    // More events than are MACed at once (a retention sweep's batch of 1,000 is made in shares).
+    const events = Array.from({ length: 450 }, (_, i) => ({
+      actor: system,
+      action: 'subject.expire' as const,
+      subjectId: someone,
+      categories: ['identity'],
+      data: { whole: false, rules: [`rule_${String(i).padStart(3, '0')}`] },
+    }));
+    // One event in a later share carries what is not a rule's code (a name and an address):
+    // refused, naming nothing of it, and none of the 450 is written.
+    const bad = events.map((e, i) =>
+      i === 300 ? { ...e, data: { whole: false, rules: ['Anna Virtanen <anna@example.fi>'] } } : e,
+    );
+    const refused: unknown = await db
+      .transaction()
+      .execute((tx) => t.services.audit.record(tx, bad))
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(refused).toBeInstanceOf(Error);
+    expect(String((refused as Error).message)).not.toMatch(/Anna|example\.fi/);
+    expect(await logged()).toEqual([]);
+    await db.transaction().execute((tx) => t.services.audit.record(tx, events));
+    expect(await logged()).toEqual(events.map((e) => e.data.rules[0]));
+    await sealEverything(t.services.audit);
+    expect(await t.services.audit.verify()).toMatchObject({ ok: true, unsealed: 0 });
   });
 
   it(

@@ -1329,6 +1329,34 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     expect(logged.rows).toEqual([{ action: 'subject.expire', n: 3 }]);
     expect((await services.audit.verify()).ok).toBe(true);
   });
+
+  it('answers only once the key store has destroyed the keys of every batch, though it is slow', async () => {
+    now = new Date('2140-03-02T10:00:00Z');
+    const people: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      people.push(await create({ identity: { firstName: 'Testi', lastName: `Hidas${i}` } }));
+      await services.retention.endRelationship(operator, people[i]!, 'customer_relationship');
+    }
+    now = new Date('2147-01-02T10:00:00Z');
+    // Each erase in the key store takes a while: the lanes go on to their next batch meanwhile.
+    await sql`create function slow_key_delete() returns trigger language plpgsql as
+                $$ begin perform pg_sleep(0.3); return null; end $$`.execute(keys.db);
+    await sql`create trigger slow_key_delete before delete on person_keys
+                for each statement execute function slow_key_delete()`.execute(keys.db);
+    try {
+      const r = await services.retention.sweep({ batchSize: 2, concurrency: 2 });
+      expect(r.erased).toBe(5);
+      // Not one key left when the sweep answers, the last batches' included.
+      expect(await keys.present(people)).toEqual([]);
+    } finally {
+      await sql`drop trigger slow_key_delete on person_keys`.execute(keys.db);
+      await sql`drop function slow_key_delete()`.execute(keys.db);
+    }
+    for (const id of people) {
+      expect(await erased(id)).toBe(true);
+      expect(await categoriesOf(id)).toEqual([]);
+    }
+  });
 });
 
 describe('rekisteri retention sweep: its options', () => {

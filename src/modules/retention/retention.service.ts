@@ -362,28 +362,42 @@ export function createRetentionService(deps: RetentionDeps) {
       let next = 0;
       let started = 0;
       let failed = false;
+      // A lane's batch ends with the key store's erase of the people it erased; the lane does not
+      // wait for it but reads and decides its next batch meanwhile, and waits for it once that
+      // batch is done (so at most one is under way per lane). The sweep answers only once every
+      // lane's last one has finished: every key destroyed, or left to the erasure journal's
+      // reconciliation as before.
       const lane = async (): Promise<void> => {
-        while (!failed && next < all.length) {
-          if (opts.maxBatches !== undefined && started >= opts.maxBatches) {
-            total.complete = false;
-            return;
+        let keyStore: Promise<void> = Promise.resolve();
+        try {
+          while (!failed && next < all.length) {
+            if (opts.maxBatches !== undefined && started >= opts.maxBatches) {
+              total.complete = false;
+              return;
+            }
+            const slice = all.slice(next, next + size);
+            next += size;
+            started++;
+            const previous = keyStore;
+            try {
+              const outcome = await subjects.retention.expireBatch(slice, decide, (erase) => {
+                keyStore = erase;
+              });
+              await previous;
+              total.batches++;
+              total.erased += outcome.erased;
+              total.heldRecords += outcome.heldRecords;
+              total.categoriesDeleted += outcome.categoriesDeleted;
+              total.categoriesHeld += outcome.categoriesHeld;
+              total.skipped += outcome.skipped;
+              opts.afterBatch?.(total.batches);
+            } catch (err) {
+              failed = true;
+              throw err;
+            }
           }
-          const slice = all.slice(next, next + size);
-          next += size;
-          started++;
-          try {
-            const outcome = await subjects.retention.expireBatch(slice, decide);
-            total.batches++;
-            total.erased += outcome.erased;
-            total.heldRecords += outcome.heldRecords;
-            total.categoriesDeleted += outcome.categoriesDeleted;
-            total.categoriesHeld += outcome.categoriesHeld;
-            total.skipped += outcome.skipped;
-            opts.afterBatch?.(total.batches);
-          } catch (err) {
-            failed = true;
-            throw err;
-          }
+        } finally {
+          await keyStore;
         }
       };
       const wanted = opts.concurrency ?? 2;
