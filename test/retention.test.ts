@@ -1382,3 +1382,207 @@ describe('rekisteri retention sweep: its options', () => {
     }
   });
 });
+
+describe.each(DATABASES)(
+  'the permission ledger of a person held for another purpose on %s',
+  (kind) => {
+    const cleanup: Array<() => Promise<void>> = [];
+    let services: Services;
+    let app: Awaited<ReturnType<typeof createApp>>;
+    let db: Awaited<ReturnType<typeof openTestDatabase>>;
+    let now = new Date('2290-03-02T10:00:00Z');
+    let held = '';
+    const nobody = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d2b';
+    const keyFor = async (purposes: string[]) =>
+      (
+        await services.apiKeys.createApiKey(operator, {
+          name: `ledger-${purposes.join('-')}`,
+          purposes,
+          actions: ['read', 'write'],
+        })
+      ).token;
+    const call = (key: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+      app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${key}` },
+        ...(payload ? { payload } : {}),
+      });
+    const ledgerRows = async () =>
+      (
+        await sql<{ state: string; method: string }>`select state, method from permission_history
+        where subject_id = ${held} order by id`.execute(db.handle.db)
+      ).rows;
+
+    beforeAll(async () => {
+      const register = parseDefinition(await readFile(DEMO, 'utf8'));
+      db = await openTestDatabase(kind);
+      const ks = await openTestKeyStore(kind);
+      cleanup.push(
+        () => db.dispose(),
+        () => ks.dispose(),
+      );
+      services = createServices({
+        database: db.handle,
+        keys: ks.keys,
+        register,
+        vault: createVault(randomBytes(32)),
+        clock: { now: () => now },
+      });
+      app = await createApp(services);
+      cleanup.push(() => app.close());
+      // A customer who refused the newsletter by e-mail; years on, their identity and contact
+      // are kept by a hold for billing only, their orders live on for the customer relationship
+      // (as in the attacker tests of the sweep above).
+      held = (
+        await services.subjects.createSubject(operator, {
+          purpose: 'customer_relationship',
+          source: 'subject',
+          values: {
+            identity: { firstName: 'Testi', lastName: 'Pidossa' },
+            contact: { email: `testi.pidossa.${randomBytes(4).toString('hex')}@example.fi` },
+            orders: { orderCount: 1, paymentMethod: 'invoice' },
+          },
+        })
+      ).id;
+      await services.permissions.record(
+        operator,
+        held,
+        [{ kind: 'newsletter', channel: 'email', state: 'refused' }],
+        { method: 'api' },
+      );
+      now = new Date('2290-06-01T10:00:00Z');
+      await services.retention.endRelationship(operator, held, 'customer_relationship');
+      now = new Date('2291-03-01T10:00:00Z');
+      await services.subjects.updateSubject(operator, held, {
+        purpose: 'billing',
+        source: 'subject',
+        values: { orders: { orderCount: 2 } },
+      });
+      now = new Date('2297-01-02T10:00:00Z');
+      await services.retention.sweep();
+      const holds = await sql<{
+        category: string;
+        purpose: string;
+      }>`select distinct category, purpose
+      from subject_category_holds where subject_id = ${held} order by category`.execute(
+        db.handle.db,
+      );
+      expect(holds.rows).toEqual([
+        { category: 'contact', purpose: 'billing' },
+        { category: 'identity', purpose: 'billing' },
+      ]);
+    });
+    afterAll(async () => {
+      for (const fn of cleanup.reverse()) {
+        await fn();
+      }
+    });
+
+    it('as an attacker: under purposes that see none of their data the ledger by id answers as for an unknown id, and records nothing', async () => {
+      const key = await keyFor(['barista_courses', 'newsletter']);
+      const before = await ledgerRows();
+      expect(before.map((r) => r.state)).toEqual(['refused']);
+      const same = async (method: 'GET' | 'POST', path: string, payload?: object) => {
+        const a = await call(key, method, path.replace('ID', held), payload);
+        const b = await call(key, method, path.replace('ID', nobody), payload);
+        expect(a.statusCode, `${method} ${path}: ${a.body}`).toBe(b.statusCode);
+        expect(a.body.replaceAll(held, 'ID'), `${method} ${path}`).toBe(
+          b.body.replaceAll(nobody, 'ID'),
+        );
+        return a;
+      };
+      expect((await same('GET', '/api/v1/subjects/ID/permissions')).statusCode).toBe(404);
+      expect((await same('GET', '/api/v1/subjects/ID/consent-receipts')).statusCode).toBe(404);
+      // A withdrawal, and a grant with its wording: 404 as for a random id, and nothing recorded.
+      for (const state of ['withdrawn', 'granted'] as const) {
+        const r = await same('POST', '/api/v1/subjects/ID/permissions', {
+          changes: [{ kind: 'newsletter', channel: 'email', state }],
+          evidence: {
+            method: 'form',
+            ...(state === 'granted'
+              ? { wording: { text: 'Kyllä, lähettäkää uutiskirje.', language: 'fi' } }
+              : {}),
+          },
+        });
+        expect(r.statusCode, r.body).toBe(404);
+      }
+      // Bad input is refused alike, naming the field, before anyone is looked up.
+      const bad = await same('POST', '/api/v1/subjects/ID/permissions', {
+        changes: [{ kind: 'newsletter', channel: 'email', state: 'maybe' }],
+        evidence: { method: 'form' },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toMatch(/changes.*state/);
+      // The check: unknown_subject without the ledger's state (the refusal), as for a random id.
+      const checked = await same(
+        'GET',
+        '/api/v1/permissions/check?purpose=newsletter&channel=email&subject=ID',
+      );
+      expect(checked.json<{ state: unknown; reason: { code: string } }>()).toMatchObject({
+        state: null,
+        reason: { code: 'unknown_subject' },
+      });
+      // Even for the operator the check under newsletter (which sees nothing of them) says no state.
+      const op = await services.permissions.check(operator, {
+        purpose: 'newsletter',
+        subjectId: held,
+        channel: 'email',
+      });
+      expect({ code: op.reason.code, state: op.state }).toEqual({
+        code: 'unknown_subject',
+        state: null,
+      });
+      expect(await ledgerRows()).toEqual(before);
+    });
+
+    it("the hold's purpose, a purpose that sees their orders, the operator and the person themself still see and change their ledger", async () => {
+      for (const purposes of [['billing'], ['customer_relationship', 'newsletter']]) {
+        const key = await keyFor(purposes);
+        const r = await call(key, 'GET', `/api/v1/subjects/${held}/permissions`);
+        expect(r.statusCode, `${purposes.join(',')}: ${r.body}`).toBe(200);
+        expect(r.json<{ state: Array<{ state: string }> }>().state.map((s) => s.state)).toEqual([
+          'refused',
+        ]);
+        const receipts = await call(key, 'GET', `/api/v1/subjects/${held}/consent-receipts`);
+        expect(receipts.statusCode, receipts.body).toBe(200);
+        expect(receipts.json<{ receipts: unknown[] }>().receipts).toEqual([]);
+      }
+      expect((await services.permissions.stateOf(operator, held)).map((s) => s.state)).toEqual([
+        'refused',
+      ]);
+      // The person, on their own preference page, withdraws: recorded (a "no" is never harder to
+      // say than what it stops), and the hold's purpose sees it.
+      const own = await services.permissions.record(
+        subjectActor(held),
+        held,
+        [{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }],
+        { method: 'preference_page' },
+      );
+      expect(own.recorded.map((r) => r.state)).toEqual(['withdrawn']);
+      expect((await services.permissions.stateOf(subjectActor(held), held))[0]?.state).toBe(
+        'withdrawn',
+      );
+      const billing = await call(
+        await keyFor(['billing']),
+        'GET',
+        `/api/v1/subjects/${held}/permissions`,
+      );
+      expect(billing.json<{ state: Array<{ state: string }> }>().state.map((s) => s.state)).toEqual(
+        ['withdrawn'],
+      );
+      // A refusal by a purpose that sees them (the customer relationship) is recorded too.
+      const crm = await call(
+        await keyFor(['customer_relationship']),
+        'POST',
+        `/api/v1/subjects/${held}/permissions`,
+        {
+          changes: [{ kind: 'newsletter', channel: '*', state: 'refused' }],
+          evidence: { method: 'api' },
+        },
+      );
+      expect(crm.statusCode, crm.body).toBe(200);
+      expect((await ledgerRows()).map((r) => r.state)).toEqual(['refused', 'withdrawn', 'refused']);
+    });
+  },
+);

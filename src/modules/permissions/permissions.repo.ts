@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
-import { notHeldElsewhere } from '../../db/held-categories.ts';
+import { notHeldElsewhere, notOnlyHeldElsewhere } from '../../db/held-categories.ts';
 import { prepared } from '../../db/prepared.ts';
 import type { Executor } from '../../db/transaction.ts';
 import { NEGATIVE_STATES, type PermissionState } from './model.ts';
@@ -103,18 +103,40 @@ export const UNKNOWN_CHECK_ROW: CheckRow = Object.freeze({
   prohibited: false,
 });
 
+/**
+ * The purposes (each with its categories) through which a caller finds a person by id, or null
+ * when the caller sees every person whole (all purposes, request handling, the person themself).
+ * A person all of whose data in each of these purposes' categories a legal hold keeps for other
+ * purposes only is, for the caller, not there (docs/retention.md, "Legal holds").
+ */
+export type SubjectScope = ReadonlyArray<{ purpose: string; categories: readonly string[] }> | null;
+
+async function seen(
+  ex: Executor,
+  subjectId: string,
+  scope: SubjectScope,
+  forUpdate: boolean,
+): Promise<boolean> {
+  const visible =
+    scope === null
+      ? sql<boolean>`true`
+      : scope.length === 0
+        ? sql<boolean>`false`
+        : sql<boolean>`(${sql.join(
+            scope.map((p) => notOnlyHeldElsewhere(sql`s.id`, p.categories, p.purpose)),
+            sql` or `,
+          )})`;
+  const r = await sql<{ id: string }>`
+    select s.id from subjects s
+     where s.id = ${subjectId} and s.erased_at is null and s.held_purpose is null and ${visible}
+     ${forUpdate ? sql`for update of s` : sql``}`.execute(ex);
+  return r.rows.length > 0;
+}
+
 export const permissionsRepo = {
-  /** A live (not erased), ordinary (not held) person, locked for a change of their ledger. */
-  async lockSubject(ex: Executor, subjectId: string): Promise<boolean> {
-    const r = await ex
-      .selectFrom('subjects')
-      .select('id')
-      .where('id', '=', subjectId)
-      .where('erased_at', 'is', null)
-      .where('held_purpose', 'is', null)
-      .forUpdate()
-      .executeTakeFirst();
-    return r !== undefined;
+  /** A live (not erased), ordinary (not held) person the scope sees, locked for a change of their ledger. */
+  async lockSubject(ex: Executor, subjectId: string, scope: SubjectScope = null): Promise<boolean> {
+    return seen(ex, subjectId, scope, true);
   },
 
   /** When the person's record was entered (null: no such person). */
@@ -127,15 +149,13 @@ export const permissionsRepo = {
     return r ? new Date(r.created_at) : null;
   },
 
-  async subjectExists(ex: Executor, subjectId: string): Promise<boolean> {
-    const r = await ex
-      .selectFrom('subjects')
-      .select('id')
-      .where('id', '=', subjectId)
-      .where('erased_at', 'is', null)
-      .where('held_purpose', 'is', null)
-      .executeTakeFirst();
-    return r !== undefined;
+  /** Whether a live (not erased), ordinary (not held) person is there for the scope. */
+  async subjectExists(
+    ex: Executor,
+    subjectId: string,
+    scope: SubjectScope = null,
+  ): Promise<boolean> {
+    return seen(ex, subjectId, scope, false);
   },
 
   async states(ex: Executor, subjectId: string): Promise<StateRow[]> {

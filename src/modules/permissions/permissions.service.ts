@@ -50,6 +50,7 @@ import {
   UNKNOWN_CHECK_ROW,
   type HistoryRow,
   type StateRow,
+  type SubjectScope,
 } from './permissions.repo.ts';
 
 export interface PermissionsDeps {
@@ -148,6 +149,29 @@ export function createPermissionsService(deps: PermissionsDeps) {
           : 'this credential may process no purpose of the register, so it may not touch a person',
       );
     }
+  };
+
+  /**
+   * The purposes through which the actor finds a person by id (the ledger's reads and writes): a
+   * person all of whose data in every one of them a legal hold keeps for other purposes only is,
+   * to the actor, not there, answered word for word as an unknown id (docs/retention.md). Null,
+   * no such narrowing, for an actor who sees every person whole: all purposes (the operator, the
+   * system, an admin), request handling (which exports and erases the whole person), or the
+   * person themself on their own pages (they may always say no, and see what they said).
+   */
+  const scopeOf = (actor: Actor): SubjectScope => {
+    if (
+      actor.kind === 'subject' ||
+      actor.read === '*' ||
+      actor.write === '*' ||
+      may(actor, 'handle_requests')
+    ) {
+      return null;
+    }
+    return [...new Set([...actor.read, ...actor.write])].map((purpose) => ({
+      purpose,
+      categories: [...register.categoriesOf(purpose)],
+    }));
   };
 
   const checkSubjectId = (subjectId: string) => {
@@ -383,7 +407,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
     const inTransaction = <T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> =>
       opts.tx ? fn(opts.tx) : withTransaction(db, fn);
     return inTransaction(async (tx) => {
-      if (!(await repo.lockSubject(tx, subjectId))) {
+      if (!(await repo.lockSubject(tx, subjectId, scopeOf(actor)))) {
         throw new AppError('not_found', `no subject with id ${subjectId}`);
       }
       // The published notice in force when the person made the choice (not when it was recorded).
@@ -501,7 +525,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
   const stateOf = async (actor: Actor, subjectId: string): Promise<PermissionStateEntry[]> => {
     requireTouch(actor, subjectId);
     checkSubjectId(subjectId);
-    if (!(await repo.subjectExists(db, subjectId))) {
+    if (!(await repo.subjectExists(db, subjectId, scopeOf(actor)))) {
       throw new AppError('not_found', `no subject with id ${subjectId}`);
     }
     const rows = await repo.states(db, subjectId);
@@ -512,7 +536,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
   const history = async (actor: Actor, subjectId: string): Promise<PermissionHistoryEntry[]> => {
     requireTouch(actor, subjectId);
     checkSubjectId(subjectId);
-    if (!(await repo.subjectExists(db, subjectId))) {
+    if (!(await repo.subjectExists(db, subjectId, scopeOf(actor)))) {
       throw new AppError('not_found', `no subject with id ${subjectId}`);
     }
     const rows = await repo.history(db, subjectId);
@@ -612,12 +636,17 @@ export function createPermissionsService(deps: PermissionsDeps) {
       },
       input.subjectId,
     );
-    const state = pm
-      ? decidingState(
-          { state: row.channel_state, at: row.channel_at },
-          { state: row.all_state, at: row.all_at },
-        )
-      : null;
+    // A person who is not there for the purpose (a held record, or one whose data in its categories
+    // a legal hold keeps for other purposes only) has no ledger state either: the answer is word
+    // for word the one for an unknown id.
+    const unknown = !row.found || row.held || row.only_held_elsewhere;
+    const state =
+      pm && !unknown
+        ? decidingState(
+            { state: row.channel_state, at: row.channel_at },
+            { state: row.all_state, at: row.all_at },
+          )
+        : null;
     const answer = (allowed: boolean, code: CheckCode, message: string): CheckResult => ({
       allowed,
       purpose: purpose.id,
@@ -630,7 +659,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
       checkedAt: now.toISOString(),
     });
     const on = channel === ANY_CHANNEL ? '' : ` on ${channel}`;
-    if (!row.found || row.held || row.only_held_elsewhere) {
+    if (unknown) {
       return answer(false, 'unknown_subject', 'there is no such person in the register');
     }
     if (row.erased) {
@@ -800,7 +829,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
   ): Promise<ConsentReceipt[]> => {
     requireTouch(actor, subjectId);
     checkSubjectId(subjectId);
-    if (!(await repo.subjectExists(db, subjectId))) {
+    if (!(await repo.subjectExists(db, subjectId, scopeOf(actor)))) {
       throw new AppError('not_found', `no subject with id ${subjectId}`);
     }
     const states = await repo.states(db, subjectId);
