@@ -10,8 +10,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     // Test files share their worker's module cache instead of loading every module again each:
-    // ten small files took 34 % less CPU so (50 s to 33 s). No test file mocks a module or leaves globals or
-    // environment changed (config.test.ts restores what it sets), so none sees another's state.
+    // ten small files took 34 % less CPU so (50 s to 33 s). No test file mocks a module or leaves
+    // globals or environment changed (config.test.ts restores what it sets).
     isolate: false,
   },
 });
