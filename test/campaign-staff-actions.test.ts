@@ -799,6 +799,48 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     expect(smtp.mailsTo(p.email)).toBe(1);
   });
 
+  it("a first copy's bounce arriving before the second copy's (to a changed address) leaves the send to the second address: both are kept out", async () => {
+    const mark = tag();
+    const newEmail = `uusi.${mark}@example.com`;
+    const { p, campaign, first, second } = await mailedTwice('Siirtyja', mark, async (p) => {
+      await t.services.subjects.updateSubject(operator, p.id, {
+        purpose: 'customer_relationship',
+        source: 'staff',
+        values: { contact: { email: newEmail } },
+      });
+    });
+    const sent = await send(campaign, p.id);
+    expect(sent).toMatchObject({ state: 'sent', messageId: second });
+    // The old address bounces: the second copy, handed over to the new one, is left as it was.
+    expect(await feedback({ type: 'bounce', messageId: first })).toMatchObject({ state: 'sent' });
+    const after = await send(campaign, p.id);
+    expect(after).toMatchObject({ state: 'sent', messageId: second, at: sent.at });
+    expect(after.events.map((e) => [e.action, e.from, e.to, e.messageId])).toEqual([
+      ['requeued', 'uncertain', 'queued', first],
+      ['bounced', 'sent', 'sent', first],
+    ]);
+    // The new address bounces later: found by its own Message-ID and its own recipient.
+    expect(await feedback({ type: 'bounce', messageId: second, recipient: newEmail })).toEqual({
+      campaignId: campaign,
+      subjectId: p.id,
+      state: 'bounced',
+    });
+    const other = await person('Seuraaja', mark);
+    await t.services.subjects.updateSubject(operator, other.id, {
+      purpose: 'customer_relationship',
+      source: 'staff',
+      values: { contact: { email: p.email } },
+    });
+    const next = await draft(mark);
+    await api('POST', `/campaigns/${next}/start`);
+    await sendAll(next);
+    for (const id of [p.id, other.id]) {
+      expect(await send(next, id)).toMatchObject({ state: 'skipped', reason: 'bounced_before' });
+    }
+    expect(smtp.mailsTo(newEmail)).toBe(1);
+    expect(smtp.mailsTo(p.email)).toBe(1);
+  });
+
   it("a late complaint on a requeued mail's first copy withdraws, and the second copy's bounce stays", async () => {
     const mark = tag();
     const { p, campaign, first, second } = await mailedTwice('Kaksi', mark);

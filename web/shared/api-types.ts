@@ -989,7 +989,7 @@ export interface paths {
     put?: never;
     /**
      * Feed back a bounce or a complaint
-     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A Message-ID a mail had before staff requeued it (the first copy) still finds its send, whatever the send's state now: the report is applied to it (a complaint withdraws; a bounce keeps the address that copy went to out, and a send still queued is not mailed again). On a send already bounced or complained it changes nothing of the send (its state, reason and address stay) and is kept as a history row of its own (bounced or complained); state answers the send's. A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
+     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A Message-ID a mail had before staff requeued it (the first copy) still finds its send, whatever the send's state now: the report is applied to it (a complaint withdraws; a bounce keeps the address that copy went to out, and a send still queued is not mailed again). On a send already bounced or complained, or (a bounce) one whose second copy went to another address, it changes nothing of the send (its state, reason and address stay) and is kept as a history row of its own (bounced or complained), a bounce keeping the first copy's address out; state answers the send's. A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
      */
     post: operations['campaignFeedback'];
     delete?: never;
@@ -6814,8 +6814,11 @@ export interface operations {
             campaignId: string;
             /** Format: uuid */
             subjectId: string;
-            /** @enum {string} */
-            state: 'bounced' | 'complained';
+            /**
+             * @description The send's state now: bounced or complained, or its own when a late report on a requeued mail's first copy leaves it as it was
+             * @enum {string}
+             */
+            state: 'bounced' | 'complained' | 'sent' | 'uncertain' | 'failed';
           };
         };
       };

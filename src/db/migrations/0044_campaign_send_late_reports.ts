@@ -1,7 +1,8 @@
 /**
  * A late report on a requeued mail's first copy (docs/campaigns.md, "Bounces and complaints"),
- * arriving when the send already stands `bounced` or `complained`, is kept as a row of the send's
- * history (`campaign_send_events`, 0040) instead of rewriting the send:
+ * arriving when the send already stands `bounced` or `complained` (or, a bounce, when the second
+ * copy went to another address), is kept as a row of the send's history (`campaign_send_events`,
+ * 0040) instead of rewriting the send:
  *
  * - `bounced`: the first copy bounced. Its address's keyed blind index is kept; such a row keeps
  *   that address out of campaigns for 180 days as a bounced send does (unless lifted after it).

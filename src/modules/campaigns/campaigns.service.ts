@@ -51,6 +51,9 @@ import {
   type SendState,
 } from './model.ts';
 
+/** A send's state after a report: its own, when a late report on a first copy leaves it as it is. */
+type LateState = 'bounced' | 'complained' | 'sent' | 'uncertain' | 'failed';
+
 export interface CampaignsDeps {
   db: Kysely<Database>;
   register: Register;
@@ -865,7 +868,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
   const feedback = async (
     actor: Actor,
     raw: unknown,
-  ): Promise<{ campaignId: string; subjectId: string; state: 'bounced' | 'complained' }> => {
+  ): Promise<{ campaignId: string; subjectId: string; state: LateState }> => {
     requireAction(actor, 'export_audiences');
     requireAction(actor, 'read');
     const parsed = feedbackInput.safeParse(raw);
@@ -926,15 +929,28 @@ export function createCampaignsService(deps: CampaignsDeps) {
     const reason = `${status ? `${type} ${status}` : type}${earlier ? ' (an earlier copy)' : ''}`;
     const now = clock.now();
     const pm = register.marketing.purpose(row.purpose);
-    let state: 'bounced' | 'complained' = type === 'bounce' ? 'bounced' : 'complained';
+    const reported = type === 'bounce' ? 'bounced' : 'complained';
+    let state: LateState = reported;
     await withTransaction(db, async (tx) => {
       if (earlier) {
         const locked = await repo.sendOf(tx, send.campaign_id, send.subject_id, { lock: true });
-        if (locked?.state === 'bounced' || locked?.state === 'complained') {
-          // The send's own report stands as it is: its address (a bounce of the second copy
+        // The second copy was handed over to another address (the person's changed): the first
+        // copy's bounce says nothing about that one, which stays on the send.
+        const elsewhere =
+          type === 'bounce' &&
+          locked !== undefined &&
+          ['sent', 'uncertain', 'failed'].includes(locked.state) &&
+          locked.recipient_index !== null &&
+          earlier.recipient_index !== null &&
+          locked.recipient_index !== earlier.recipient_index;
+        if (
+          locked !== undefined &&
+          (locked.state === 'bounced' || locked.state === 'complained' || elsewhere)
+        ) {
+          // The send's own state stands as it is: its address (a bounce of the second copy
           // keeps that one out) and its reason (a complaint's evidence). The first copy's report
           // is a history row of its own; a bounce there keeps that copy's address out too.
-          state = locked.state;
+          state = locked.state as LateState;
           await repo.addEvent(tx, {
             id: uuidv7(),
             campaign_id: send.campaign_id,
@@ -952,13 +968,13 @@ export function createCampaignsService(deps: CampaignsDeps) {
         } else {
           // Queued again or being mailed: the report stops that (a claim no longer `sending` is
           // never handed over), a bounce because the address fails, a complaint as a withdrawal.
-          await repo.setSendState(tx, send.campaign_id, send.subject_id, state, reason, now, {
+          await repo.setSendState(tx, send.campaign_id, send.subject_id, reported, reason, now, {
             messageId: bracketed,
             recipientIndex: earlier.recipient_index,
           });
         }
       } else {
-        await repo.setSendState(tx, send.campaign_id, send.subject_id, state, reason, now);
+        await repo.setSendState(tx, send.campaign_id, send.subject_id, reported, reason, now);
       }
       await audit.record(tx, {
         actor,
