@@ -691,6 +691,278 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     expect(expired.body).toContain('180 days');
   });
 
+  const requeueOf = (campaign: string, id: string) =>
+    api('POST', `/campaigns/${campaign}/sends/${id}/requeue`, {
+      reason: 'No trace of it in the server log.',
+      confirmSendAgain: true,
+    });
+  const historyOf = async (subjectId: string) =>
+    (
+      await sql<{ action: string }>`select action from campaign_send_events
+        where subject_id = ${subjectId} order by at, id`.execute(t.db.handle.db)
+    ).rows.map((r) => r.action);
+  /** A person whose first copy was cut off after DATA, requeued and mailed a second time. */
+  const mailedTwice = async (
+    lastName: string,
+    mark: string,
+    between?: (p: { id: string; email: string }) => Promise<void>,
+  ) => {
+    const p = await person(lastName, mark);
+    const campaign = await draft(mark);
+    smtp.dropAfterData(p.email);
+    await api('POST', `/campaigns/${campaign}/start`);
+    expect((await sendAll(campaign)).progress).toMatchObject({ uncertain: 1 });
+    const first = (await send(campaign, p.id)).messageId as string;
+    expect((await requeueOf(campaign, p.id)).statusCode).toBe(200);
+    await between?.(p);
+    await sendAll(campaign);
+    const second = (await send(campaign, p.id)).messageId as string;
+    expect(second).not.toBe(first);
+    return { p, campaign, first, second };
+  };
+  const feedback = async (body: object) => {
+    const res = await api('POST', '/campaigns/feedback', body);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<{ state: string }>();
+  };
+
+  it("a late bounce of a requeued mail's first copy leaves the second copy's bounce as it was and keeps both addresses out, even after an erasure", async () => {
+    const mark = tag();
+    const newEmail = `uusi.${mark}@example.com`;
+    // The person's address changes before the second copy goes.
+    const { p, campaign, first, second } = await mailedTwice('Muuttaja', mark, async (p) => {
+      await t.services.subjects.updateSubject(operator, p.id, {
+        purpose: 'customer_relationship',
+        source: 'staff',
+        values: { contact: { email: newEmail } },
+      });
+    });
+    expect(smtp.mailsTo(newEmail)).toBe(1);
+    // The second copy's address is dead; then the first copy's bounce arrives late.
+    expect(await feedback({ type: 'bounce', messageId: second, recipient: newEmail })).toEqual(
+      expect.objectContaining({ state: 'bounced' }),
+    );
+    const bounced = await send(campaign, p.id);
+    expect(await feedback({ type: 'bounce', messageId: first, recipient: p.email })).toMatchObject({
+      state: 'bounced',
+    });
+    // The send is as the second copy's bounce left it; the first copy's bounce is a row of its own.
+    const after = await send(campaign, p.id);
+    expect(after).toMatchObject({
+      state: 'bounced',
+      reason: 'bounce',
+      messageId: second,
+      at: bounced.at,
+      bounceSuppressedUntil: bounced.bounceSuppressedUntil,
+    });
+    expect(after.events.map((e) => [e.action, e.messageId, e.reason])).toEqual([
+      ['requeued', first, 'No trace of it in the server log.'],
+      ['bounced', first, 'bounce (an earlier copy)'],
+    ]);
+    // A report naming the other address for either copy: refused, nothing added.
+    const wrong = await api('POST', '/campaigns/feedback', {
+      type: 'bounce',
+      messageId: first,
+      recipient: newEmail,
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(fieldsOf(wrong.body)).toEqual(['recipient']);
+    expect(await historyOf(p.id)).toEqual(['requeued', 'bounced']);
+
+    // Both addresses bounced within 180 days: neither is mailed by the next campaign, whoever is
+    // at it (another person now has the old one).
+    const other = await person('Perija', mark);
+    await t.services.subjects.updateSubject(operator, other.id, {
+      purpose: 'customer_relationship',
+      source: 'staff',
+      values: { contact: { email: p.email } },
+    });
+    const next = await draft(mark);
+    await api('POST', `/campaigns/${next}/start`);
+    await sendAll(next);
+    for (const id of [p.id, other.id]) {
+      expect(await send(next, id)).toMatchObject({ state: 'skipped', reason: 'bounced_before' });
+    }
+    expect(smtp.mailsTo(newEmail)).toBe(1);
+    expect(smtp.mailsTo(p.email)).toBe(1);
+
+    // The erasure takes staff's reasons; the late bounce stays, as a bounced send does.
+    await t.services.subjects.eraseSubject(operator, p.id);
+    expect(await historyOf(p.id)).toEqual(['bounced']);
+    const again = await draft(mark);
+    await api('POST', `/campaigns/${again}/start`);
+    await sendAll(again);
+    expect(await send(again, other.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'bounced_before',
+    });
+    expect(smtp.mailsTo(p.email)).toBe(1);
+  });
+
+  it("a first copy's bounce arriving before the second copy's (to a changed address) leaves the send to the second address: both are kept out", async () => {
+    const mark = tag();
+    const newEmail = `uusi.${mark}@example.com`;
+    const { p, campaign, first, second } = await mailedTwice('Siirtyja', mark, async (p) => {
+      await t.services.subjects.updateSubject(operator, p.id, {
+        purpose: 'customer_relationship',
+        source: 'staff',
+        values: { contact: { email: newEmail } },
+      });
+    });
+    const sent = await send(campaign, p.id);
+    expect(sent).toMatchObject({ state: 'sent', messageId: second });
+    // The old address bounces: the second copy, handed over to the new one, is left as it was.
+    expect(await feedback({ type: 'bounce', messageId: first })).toMatchObject({ state: 'sent' });
+    const after = await send(campaign, p.id);
+    expect(after).toMatchObject({ state: 'sent', messageId: second, at: sent.at });
+    expect(after.events.map((e) => [e.action, e.from, e.to, e.messageId])).toEqual([
+      ['requeued', 'uncertain', 'queued', first],
+      ['bounced', 'sent', 'sent', first],
+    ]);
+    // The new address bounces later: found by its own Message-ID and its own recipient.
+    expect(await feedback({ type: 'bounce', messageId: second, recipient: newEmail })).toEqual({
+      campaignId: campaign,
+      subjectId: p.id,
+      state: 'bounced',
+    });
+    const other = await person('Seuraaja', mark);
+    await t.services.subjects.updateSubject(operator, other.id, {
+      purpose: 'customer_relationship',
+      source: 'staff',
+      values: { contact: { email: p.email } },
+    });
+    const next = await draft(mark);
+    await api('POST', `/campaigns/${next}/start`);
+    await sendAll(next);
+    for (const id of [p.id, other.id]) {
+      expect(await send(next, id)).toMatchObject({ state: 'skipped', reason: 'bounced_before' });
+    }
+    expect(smtp.mailsTo(newEmail)).toBe(1);
+    expect(smtp.mailsTo(p.email)).toBe(1);
+  });
+
+  it("a late complaint on a requeued mail's first copy withdraws, and the second copy's bounce stays", async () => {
+    const mark = tag();
+    const { p, campaign, first, second } = await mailedTwice('Kaksi', mark);
+    expect(await feedback({ type: 'bounce', messageId: second })).toMatchObject({
+      state: 'bounced',
+    });
+    const bounced = await send(campaign, p.id);
+    expect(bounced.bounceSuppressedUntil).not.toBeNull();
+    expect(await feedback({ type: 'complaint', messageId: first })).toEqual({
+      campaignId: campaign,
+      subjectId: p.id,
+      state: 'bounced',
+    });
+    const after = await send(campaign, p.id);
+    expect(after).toMatchObject({
+      state: 'bounced',
+      reason: 'bounce',
+      bounceSuppressedUntil: bounced.bounceSuppressedUntil,
+    });
+    expect(after.events.map((e) => [e.action, e.reason])).toEqual([
+      ['requeued', 'No trace of it in the server log.'],
+      ['complained', 'complaint (an earlier copy)'],
+    ]);
+    // The complaint still withdrew the consent.
+    const check = await t.services.permissions.check(operator, {
+      purpose: 'newsletter',
+      subjectId: p.id,
+      channel: 'email',
+    });
+    expect(check.reason.code).toBe('withdrawn');
+  });
+
+  it('a late bounce of a first copy on a complained send leaves the complaint its state and reason', async () => {
+    const mark = tag();
+    const { p, campaign, first, second } = await mailedTwice('Valittava', mark);
+    expect(await feedback({ type: 'complaint', messageId: second })).toMatchObject({
+      state: 'complained',
+    });
+    const complained = await send(campaign, p.id);
+    expect(await feedback({ type: 'bounce', messageId: first })).toMatchObject({
+      state: 'complained',
+    });
+    const after = await send(campaign, p.id);
+    expect(after).toMatchObject({
+      state: 'complained',
+      reason: 'complaint',
+      messageId: second,
+      at: complained.at,
+    });
+    expect(after.events.map((e) => [e.action, e.from, e.to, e.reason])).toEqual([
+      ['requeued', 'uncertain', 'queued', 'No trace of it in the server log.'],
+      ['bounced', 'complained', 'complained', 'bounce (an earlier copy)'],
+    ]);
+  });
+
+  it("after an erasure, staff's actions on the person's mails are refused as for an unknown person (404), writing nothing", async () => {
+    const mark = tag();
+    const unsure = await person('Epavarma', mark);
+    const unsure2 = await person('Epavarma', `${mark}b`);
+    const bounced = await person('Pomppu', mark);
+    const campaign = await draft(mark);
+    smtp.dropAfterData(unsure.email);
+    smtp.dropAfterData(unsure2.email);
+    await api('POST', `/campaigns/${campaign}/start`);
+    expect((await sendAll(campaign)).state).toBe('finished');
+    expect(await send(campaign, unsure.id)).toMatchObject({ state: 'uncertain' });
+    await feedback({ type: 'bounce', messageId: (await send(campaign, bounced.id)).messageId });
+    await t.services.subjects.eraseSubject(operator, unsure.id);
+    await t.services.subjects.eraseSubject(operator, bounced.id);
+    // The erased person's uncertain mail can no longer be sent again by anyone.
+    expect(await send(campaign, unsure.id)).toMatchObject({ state: 'skipped', reason: 'erased' });
+    expect(await send(campaign, unsure2.id)).toMatchObject({ state: 'uncertain' });
+
+    const stranger = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e';
+    const actions = (id: string) => [
+      requeueOf(campaign, id),
+      api('POST', `/campaigns/${campaign}/sends/${id}/lift-bounce`, {
+        reason: 'Anna Virtanen phoned: her mailbox at work is fixed.',
+      }),
+      api('POST', `/campaigns/${campaign}/sends/${id}/resolve`, {
+        outcome: 'failed',
+        reason: 'Anna Virtanen asked us by phone.',
+      }),
+    ];
+    const unknown = await Promise.all(actions(stranger));
+    for (const id of [unsure.id, bounced.id]) {
+      const answers = await Promise.all(actions(id));
+      answers.forEach((res, i) => {
+        expect(res.statusCode, res.body).toBe(404);
+        expect(fieldsOf(res.body)).toEqual(['subjectId']);
+        // The same answer, but for the id in the path.
+        expect(res.body.replaceAll(id, stranger)).toBe(unknown[i]?.body);
+      });
+    }
+    expect(await historyOf(unsure.id)).toEqual([]);
+    expect(await historyOf(bounced.id)).toEqual([]);
+    expect(await events(campaign, 'campaign.send_resolve')).toHaveLength(0);
+    expect(await events(campaign, 'campaign.bounce_lift')).toHaveLength(0);
+    // The finished campaign stays finished.
+    expect((await t.services.campaigns.get(operator, campaign)).state).toBe('finished');
+    expect(smtp.mailsTo(unsure.email)).toBe(1);
+  });
+
+  it('an erasure waiting behind a staff action, or one landing first, leaves no history of the person', async () => {
+    const mark = tag();
+    const unsure = await person('Kilpa', mark);
+    const campaign = await draft(mark);
+    smtp.dropAfterData(unsure.email);
+    await api('POST', `/campaigns/${campaign}/start`);
+    await sendAll(campaign);
+    // Both at once: whichever commits first, nothing of staff's is left once the erasure is done.
+    const [res] = await Promise.all([
+      api('POST', `/campaigns/${campaign}/sends/${unsure.id}/resolve`, {
+        outcome: 'sent',
+        reason: 'The server log shows it taken.',
+      }),
+      t.services.subjects.eraseSubject(operator, unsure.id),
+    ]);
+    expect([200, 404]).toContain(res.statusCode);
+    expect(await historyOf(unsure.id)).toEqual([]);
+  });
+
   it("erasure finds a person's history rows by an index, and feedback a requeued mail's old Message-ID (0041)", async () => {
     const plans = await t.db.handle.db.transaction().execute(async (tx) => {
       // Only the index could make these anything but a read of the whole table.
@@ -706,10 +978,15 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
         feedback: await plan(
           sql`select campaign_id from campaign_send_events where action = 'requeued' and message_id = '<campaign.x@example.fi>'`,
         ),
+        bounced: await plan(
+          sql`select id from campaign_send_events where action = 'bounced' and recipient_index = 'x' and at >= now()`,
+        ),
       };
     });
     expect(plans.erase).toContain('campaign_send_events_subject');
     expect(plans.feedback).toContain('campaign_send_events_message');
+    // A first copy's late bounce is found by its address (0044).
+    expect(plans.bounced).toContain('campaign_send_events_bounced');
   });
 
   it('the history is append-only', async () => {

@@ -157,6 +157,48 @@ describe('reading checks together (createCheckBatcher)', () => {
     expect(await read(query(), 'a')).toEqual(rowFor('a'));
   });
 
+  it('bursts of many kinds, read out of order: each check answered once, with its own person and kind', async () => {
+    // A small deterministic generator, so that a failure repeats.
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      let state = seed;
+      const random = () => {
+        state = (state * 1664525 + 1013904223) >>> 0;
+        return state / 2 ** 32;
+      };
+      const read = createCheckBatcher(
+        async (q, ids) => {
+          expect(ids.length).toBeLessThanOrEqual(MAX_BATCH);
+          expect(new Set(ids).size).toBe(ids.length);
+          await new Promise((r) => setTimeout(r, Math.floor(random() * 4)));
+          // People whose id ends in 7 are not in the ledger.
+          return new Map(
+            ids
+              .filter((id) => !id.endsWith('7'))
+              .map((id) => [id, { ...UNKNOWN_CHECK_ROW, found: true, stop: `${q.channel}:${id}` }]),
+          );
+        },
+        1 + Math.floor(random() * 4),
+      );
+      const asked: Array<{ channel: string; id: string; answer: Promise<CheckRow> }> = [];
+      for (let burst = 0; burst < 8; burst++) {
+        for (let i = Math.floor(random() * 500); i > 0; i--) {
+          const channel = ['email', 'sms', 'post', 'phone'][Math.floor(random() * 4)] as string;
+          const id = `P${Math.floor(random() * 900)}`;
+          asked.push({ channel, id, answer: read(query({ channel }), id) });
+        }
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
+      }
+      const answers = await Promise.all(asked.map((a) => a.answer));
+      expect(answers).toEqual(
+        asked.map((a) =>
+          a.id.endsWith('7')
+            ? UNKNOWN_CHECK_ROW
+            : { ...UNKNOWN_CHECK_ROW, found: true, stop: `${a.channel}:${a.id.toLowerCase()}` },
+        ),
+      );
+    }
+  });
+
   it('refuses a bad number of statements', () => {
     expect(() => createCheckBatcher(() => Promise.resolve(new Map<string, CheckRow>()), 0)).toThrow(
       /maxStatements/,
@@ -248,6 +290,16 @@ describe.skipIf(!DATABASES.includes('postgres'))(
       await client.query('begin');
       expect(await read()).toEqual([{ id: '1', state: 'granted' }]);
       await client.query('commit');
+    });
+
+    it('an INSERT … RETURNING refused as stale is retried once: the row is written once', async () => {
+      await other.query('create table stale_ins (id serial primary key, state text not null)');
+      const ins = `${prepared('stale_ins')}insert into stale_ins (state) values ($1) returning id, state`;
+      await client.query(ins, ['a']);
+      await other.query('alter table stale_ins alter column state type varchar(20)');
+      expect((await client.query(ins, ['b'])).rows).toHaveLength(1);
+      const rows = await other.query<{ state: string }>('select state from stale_ins order by id');
+      expect(rows.rows.map((r) => r.state)).toEqual(['a', 'b']);
     });
 
     it('other errors pass through unchanged and are not retried', async () => {
@@ -480,3 +532,67 @@ describe.each(DATABASES)('the check under load on %s', (kind) => {
     );
   });
 });
+
+/**
+ * A server whose messages are translated (lc_messages, set by initdb from the host's locale, e.g.
+ * sv_SE.UTF-8; only a superuser changes it) sends 0A000 with its message in that language. The
+ * test server has no Swedish locale to switch to, so the client rewrites the message of the real
+ * error as the Swedish catalogue has it; code, routine and the rest are the server's own.
+ */
+describe.skipIf(!DATABASES.includes('postgres'))(
+  'a stale prepared statement on a server answering in Swedish (PostgreSQL)',
+  () => {
+    const SV = 'cache:ad plan får inte ändra resultattyp';
+    let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+    let client: pg.Client;
+    let other: pg.Client;
+    const seen: Array<{ code?: string; routine?: string }> = [];
+    beforeAll(async () => {
+      database = await createPostgresDatabase();
+      client = new pg.Client({ connectionString: database.url });
+      other = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      await other.connect();
+      const raw = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
+      (client as unknown as { query: unknown }).query = (...a: unknown[]) =>
+        raw(...a).catch((err: { code?: string; routine?: string; message: string }) => {
+          if (err.code === '0A000') {
+            seen.push({ code: err.code, routine: err.routine });
+            err.message = SV;
+          }
+          throw err;
+        });
+      prepareMarkedStatements(client);
+      await other.query('create table stale_sv (id int primary key, state text not null)');
+      await other.query(`insert into stale_sv values (1, 'granted')`);
+    });
+    afterAll(async () => {
+      await client?.end();
+      await other?.end();
+      await database?.drop();
+    });
+    const text = `${prepared('stale_sv')}select id, state from stale_sv where id = $1`;
+    const read = async () => (await client.query<{ state: string }>(text, [1])).rows;
+
+    it('is prepared anew as on an English server: recognised by its code and routine, not its words', async () => {
+      expect(await read()).toEqual([{ id: 1, state: 'granted' }]);
+      await other.query('alter table stale_sv alter column state type varchar(20)');
+      for (let i = 0; i < 3; i++) {
+        expect(await read()).toEqual([{ id: 1, state: 'granted' }]);
+      }
+      // The server did refuse the stale plan once, in Swedish; the retry answered.
+      expect(seen).toEqual([{ code: '0A000', routine: 'RevalidateCachedQuery' }]);
+      expect(isStalePlan({ code: '0A000', routine: 'RevalidateCachedQuery', message: SV })).toBe(
+        true,
+      );
+      // Another 0A000 (a feature not supported) is not a stale plan, whatever its text.
+      expect(
+        isStalePlan({
+          code: '0A000',
+          routine: 'transformSelectStmt',
+          message: 'cached plan must not change result type',
+        }),
+      ).toBe(false);
+    });
+  },
+);

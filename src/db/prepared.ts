@@ -51,15 +51,17 @@ interface QueryConfig {
 
 /**
  * PostgreSQL's answer when a prepared statement's result columns changed type since it was
- * prepared (a migration altered a column while the server ran): SQLSTATE 0A000, "cached plan must
- * not change result type". The statement stays broken on that connection until deallocated.
+ * prepared (a migration altered a column while the server ran): SQLSTATE 0A000 ("cached plan must
+ * not change result type") from the routine RevalidateCachedQuery. The message is in the server's
+ * language (lc_messages); the code and the routine's name are never translated, so only they are
+ * read. The statement stays broken on that connection until deallocated.
  */
 export function isStalePlan(err: unknown): boolean {
   return (
     typeof err === 'object' &&
     err !== null &&
     (err as { code?: unknown }).code === '0A000' &&
-    /cached plan must not change result type/.test(String((err as { message?: unknown }).message))
+    (err as { routine?: unknown }).routine === 'RevalidateCachedQuery'
   );
 }
 

@@ -389,7 +389,7 @@ export interface CampaignSendEventsTable {
   id: string;
   campaign_id: string;
   subject_id: string;
-  action: 'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted';
+  action: 'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted' | 'bounced' | 'complained';
   from_state: string;
   to_state: string;
   previous_reason: string | null;

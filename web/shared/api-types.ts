@@ -929,7 +929,7 @@ export interface paths {
     put?: never;
     /**
      * Resolve an uncertain mail as sent or failed
-     * @description For a mail whose handover may or may not have happened (uncertain): staff asked the mail server. sent: it was taken; failed: it was not delivered, and it is never sent again by itself. A reason is required; it is kept in the send's history, and the access log records the change without it. 409 naming state unless the mail is uncertain. Needs export_audiences and reading under the campaign's purpose, checked before anything changes.
+     * @description For a mail whose handover may or may not have happened (uncertain): staff asked the mail server. sent: it was taken; failed: it was not delivered, and it is never sent again by itself. A reason is required; it is kept in the send's history, and the access log records the change without it. 409 naming state unless the mail is uncertain. Needs export_audiences and reading under the campaign's purpose, checked before anything changes. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.
      */
     post: operations['resolveCampaignSend'];
     delete?: never;
@@ -949,7 +949,7 @@ export interface paths {
     put?: never;
     /**
      * Send an uncertain mail again (risks a second copy)
-     * @description Puts an uncertain mail back in the queue: the person may get it twice, so confirmSendAgain must be true, and a reason is required. The mail goes out only through the queue, with the person's permission checked again right before it (someone who unsubscribed meanwhile is skipped). A paused campaign sends it when resumed; a finished one is sending again for it (409 without an SMTP server); a cancelled one sends nothing more (409 naming state). 409 naming state unless the mail is uncertain.
+     * @description Puts an uncertain mail back in the queue: the person may get it twice, so confirmSendAgain must be true, and a reason is required. The mail goes out only through the queue, with the person's permission checked again right before it (someone who unsubscribed meanwhile is skipped). A paused campaign sends it when resumed; a finished one is sending again for it (409 without an SMTP server); a cancelled one sends nothing more (409 naming state). 409 naming state unless the mail is uncertain. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.
      */
     post: operations['requeueCampaignSend'];
     delete?: never;
@@ -969,7 +969,7 @@ export interface paths {
     put?: never;
     /**
      * Lift a bounce's 180-day suppression early
-     * @description The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting, in every campaign of every purpose (a bounce is a fact about the mailbox, not a choice of the person); the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a complaint, a restriction, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since.
+     * @description The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting, in every campaign of every purpose (a bounce is a fact about the mailbox, not a choice of the person); the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a complaint, a restriction, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.
      */
     post: operations['liftCampaignBounce'];
     delete?: never;
@@ -989,7 +989,7 @@ export interface paths {
     put?: never;
     /**
      * Feed back a bounce or a complaint
-     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A Message-ID a mail had before staff requeued it (the first copy) still finds its send, whatever the send's state now: the report is applied to it (a complaint withdraws; a bounce keeps the address that copy went to out, and a send still queued is not mailed again). A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
+     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A Message-ID a mail had before staff requeued it (the first copy) still finds its send, whatever the send's state now: the report is applied to it (a complaint withdraws; a bounce keeps the address that copy went to out, and a send still queued is not mailed again). On a send already bounced or complained, or (a bounce) one whose second copy went to another address, it changes nothing of the send (its state, reason and address stay) and is kept as a history row of its own (bounced or complained), a bounce keeping the first copy's address out; state answers the send's. A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
      */
     post: operations['campaignFeedback'];
     delete?: never;
@@ -2730,7 +2730,8 @@ export interface components {
       /** @description What staff did about this mail, oldest first: append-only */
       events: {
         /** @enum {string} */
-        action: 'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted';
+        action:
+          'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted' | 'bounced' | 'complained';
         from: string;
         to: string;
         /** @description The mail's Message-ID then (a requeued mail's old one) */
@@ -6813,8 +6814,11 @@ export interface operations {
             campaignId: string;
             /** Format: uuid */
             subjectId: string;
-            /** @enum {string} */
-            state: 'bounced' | 'complained';
+            /**
+             * @description The send's state now: bounced or complained, or its own when a late report on a requeued mail's first copy leaves it as it was
+             * @enum {string}
+             */
+            state: 'bounced' | 'complained' | 'sent' | 'uncertain' | 'failed';
           };
         };
       };

@@ -35,6 +35,7 @@ import * as m0038 from './0038_relationship_ended_by.ts';
 import * as m0039 from './0039_notice_announce_runs.ts';
 import * as m0040 from './0040_campaign_send_events.ts';
 import * as m0041 from './0041_campaign_send_event_indexes.ts';
+import * as m0044 from './0044_campaign_send_late_reports.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -72,4 +73,5 @@ export const migrations: Record<string, Migration> = {
   '0039_notice_announce_runs': m0039,
   '0040_campaign_send_events': m0040,
   '0041_campaign_send_event_indexes': m0041,
+  '0044_campaign_send_late_reports': m0044,
 };

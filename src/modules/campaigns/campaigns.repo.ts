@@ -365,16 +365,18 @@ export const campaignsRepo = {
 
   /**
    * Whether an address bounced (hard) in a campaign since `since`: such an address is not mailed
-   * again until then (BOUNCE_SUPPRESSION_DAYS, docs/campaigns.md).
+   * again until then (BOUNCE_SUPPRESSION_DAYS, docs/campaigns.md). A bounce is a bounced send to
+   * the address, or a late bounce of a requeued mail's first copy kept in the history (`bounced`,
+   * 0044) when the send already stood bounced or complained. Either counts unless staff lifted the
+   * address's suppression at or after it (`bounce_lifted`, 0040).
    */
   async bouncedBefore(ex: Executor, recipientIndex: string, since: Date): Promise<boolean> {
-    const r = await ex
+    const send = await ex
       .selectFrom('campaign_sends as s')
       .select('s.campaign_id')
       .where('s.recipient_index', '=', recipientIndex)
       .where('s.state', '=', 'bounced')
       .where('s.updated_at', '>=', since)
-      // Staff lifted the address's suppression after this bounce (0040): it no longer counts.
       .where((eb) =>
         eb.not(
           eb.exists(
@@ -389,7 +391,44 @@ export const campaignsRepo = {
       )
       .limit(1)
       .executeTakeFirst();
-    return r !== undefined;
+    if (send !== undefined) {
+      return true;
+    }
+    const late = await ex
+      .selectFrom('campaign_send_events as b')
+      .select('b.id')
+      .where('b.action', '=', 'bounced')
+      .where('b.recipient_index', '=', recipientIndex)
+      .where('b.at', '>=', since)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('campaign_send_events as e')
+              .select('e.id')
+              .where('e.action', '=', 'bounce_lifted')
+              .where('e.recipient_index', '=', recipientIndex)
+              .whereRef('e.at', '>=', 'b.at'),
+          ),
+        ),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return late !== undefined;
+  },
+
+  /**
+   * Whether the person is erased (or unknown), their row locked against an erasure until the
+   * caller's transaction ends.
+   */
+  async personErased(ex: Executor, subjectId: string): Promise<boolean> {
+    const r = await ex
+      .selectFrom('subjects')
+      .select('erased_at')
+      .where('id', '=', subjectId)
+      .forShare()
+      .executeTakeFirst();
+    return r === undefined || r.erased_at !== null;
   },
 
   /** One person's send in a campaign. */

@@ -51,6 +51,9 @@ import {
   type SendState,
 } from './model.ts';
 
+/** A send's state after a report: its own, when a late report on a first copy leaves it as it is. */
+type LateState = 'bounced' | 'complained' | 'sent' | 'uncertain' | 'failed';
+
 export interface CampaignsDeps {
   db: Kysely<Database>;
   register: Register;
@@ -119,7 +122,7 @@ export interface CampaignSend {
 
 /** What staff did about one person's mail (0040): the evidence, oldest first. */
 export interface CampaignSendEvent {
-  action: 'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted';
+  action: 'marked_sent' | 'marked_failed' | 'requeued' | 'bounce_lifted' | 'bounced' | 'complained';
   from: string;
   to: string;
   /** The mail's Message-ID at the time (a requeued mail's old one). */
@@ -865,7 +868,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
   const feedback = async (
     actor: Actor,
     raw: unknown,
-  ): Promise<{ campaignId: string; subjectId: string; state: 'bounced' | 'complained' }> => {
+  ): Promise<{ campaignId: string; subjectId: string; state: LateState }> => {
     requireAction(actor, 'export_audiences');
     requireAction(actor, 'read');
     const parsed = feedbackInput.safeParse(raw);
@@ -926,22 +929,52 @@ export function createCampaignsService(deps: CampaignsDeps) {
     const reason = `${status ? `${type} ${status}` : type}${earlier ? ' (an earlier copy)' : ''}`;
     const now = clock.now();
     const pm = register.marketing.purpose(row.purpose);
-    let state: 'bounced' | 'complained' = type === 'bounce' ? 'bounced' : 'complained';
+    const reported = type === 'bounce' ? 'bounced' : 'complained';
+    let state: LateState = reported;
     await withTransaction(db, async (tx) => {
       if (earlier) {
         const locked = await repo.sendOf(tx, send.campaign_id, send.subject_id, { lock: true });
-        // A complaint already recorded stays: it keeps the person out through the ledger.
-        if (locked?.state === 'complained') {
-          state = 'complained';
+        // The second copy was handed over to another address (the person's changed): the first
+        // copy's bounce says nothing about that one, which stays on the send.
+        const elsewhere =
+          type === 'bounce' &&
+          locked !== undefined &&
+          ['sent', 'uncertain', 'failed'].includes(locked.state) &&
+          locked.recipient_index !== null &&
+          earlier.recipient_index !== null &&
+          locked.recipient_index !== earlier.recipient_index;
+        if (
+          locked !== undefined &&
+          (locked.state === 'bounced' || locked.state === 'complained' || elsewhere)
+        ) {
+          // The send's own state stands as it is: its address (a bounce of the second copy
+          // keeps that one out) and its reason (a complaint's evidence). The first copy's report
+          // is a history row of its own; a bounce there keeps that copy's address out too.
+          state = locked.state as LateState;
+          await repo.addEvent(tx, {
+            id: uuidv7(),
+            campaign_id: send.campaign_id,
+            subject_id: send.subject_id,
+            action: type === 'bounce' ? 'bounced' : 'complained',
+            from_state: locked.state,
+            to_state: locked.state,
+            previous_reason: locked.reason,
+            message_id: bracketed,
+            recipient_index: earlier.recipient_index,
+            reason,
+            actor: actorLabel(actor),
+            at: now,
+          });
+        } else {
+          // Queued again or being mailed: the report stops that (a claim no longer `sending` is
+          // never handed over), a bounce because the address fails, a complaint as a withdrawal.
+          await repo.setSendState(tx, send.campaign_id, send.subject_id, reported, reason, now, {
+            messageId: bracketed,
+            recipientIndex: earlier.recipient_index,
+          });
         }
-        // Queued again or being mailed: the report stops that (a claim no longer `sending` is
-        // never handed over), a bounce because the address fails, a complaint as a withdrawal.
-        await repo.setSendState(tx, send.campaign_id, send.subject_id, state, reason, now, {
-          messageId: bracketed,
-          recipientIndex: earlier.recipient_index,
-        });
       } else {
-        await repo.setSendState(tx, send.campaign_id, send.subject_id, state, reason, now);
+        await repo.setSendState(tx, send.campaign_id, send.subject_id, reported, reason, now);
       }
       await audit.record(tx, {
         actor,
@@ -979,11 +1012,25 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const send = await repo.sendOf(db, id, subjectId);
     if (!send) {
-      throw new AppError('not_found', 'the campaign has no mail to this person', [
-        { field: 'subjectId', detail: 'no send of this campaign to this person' },
-      ]);
+      throw noSend();
     }
     return { row, send };
+  };
+
+  const noSend = () =>
+    new AppError('not_found', 'the campaign has no mail to this person', [
+      { field: 'subjectId', detail: 'no send of this campaign to this person' },
+    ]);
+
+  /**
+   * Inside a staff action's transaction: a person erased (or erased meanwhile) is answered as one
+   * the campaign never mailed, and nothing is written (their history went with them). The
+   * person's row is locked (shared), so an erasure waits for the action or the action for it.
+   */
+  const refuseErased = async (tx: Executor, subjectId: string) => {
+    if (await repo.personErased(tx, subjectId)) {
+      throw noSend();
+    }
   };
 
   const presentSend = (r: {
@@ -1069,6 +1116,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { outcome, reason } = parsed.data;
     await withTransaction(db, async (tx) => {
+      await refuseErased(tx, subjectId);
       const send = await repo.sendOf(tx, id, subjectId, { lock: true });
       if (!send || send.state !== 'uncertain') {
         throw notUncertain(send?.state ?? 'gone');
@@ -1132,6 +1180,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { reason } = parsed.data;
     await withTransaction(db, async (tx) => {
+      await refuseErased(tx, subjectId);
       const campaign = await repo.get(tx, id, { lock: true });
       if (!campaign || !['sending', 'paused', 'finished'].includes(campaign.state)) {
         throw new AppError(
@@ -1224,6 +1273,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { reason } = parsed.data;
     await withTransaction(db, async (tx) => {
+      await refuseErased(tx, subjectId);
       const send = await repo.sendOf(tx, id, subjectId, { lock: true });
       const at = clock.now();
       const conflictWith = (detail: string) =>

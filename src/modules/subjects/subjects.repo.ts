@@ -697,8 +697,20 @@ export const subjectsRepo = {
     await ex.deleteFrom('subject_compelling_grounds').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_retention').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_category_holds').where('subject_id', '=', subjectId).execute();
-    // What staff did about the person's campaign mails holds a reason in their own words.
-    await ex.deleteFrom('campaign_send_events').where('subject_id', '=', subjectId).execute();
+    // What staff did about the person's campaign mails holds a reason in their own words. A late
+    // bounce of a first copy (`bounced`) stays, like a bounced send: it keeps an address out.
+    await ex
+      .deleteFrom('campaign_send_events')
+      .where('subject_id', '=', subjectId)
+      .where('action', '<>', 'bounced')
+      .execute();
+    // A mail still waiting, or one staff could requeue, is never sent to them.
+    await ex
+      .updateTable('campaign_sends')
+      .set({ state: 'skipped', reason: 'erased', updated_at: at })
+      .where('subject_id', '=', subjectId)
+      .where('state', 'in', ['queued', 'uncertain'])
+      .execute();
     await ex
       .insertInto('erasure_journal')
       .values({ subject_id: subjectId, erased_at: at, reason })
