@@ -97,6 +97,14 @@ export function retentionCommand(): Command {
             batchSize: opts.batch,
             concurrency: opts.concurrency,
           });
+          // A key store erase that failed during the sweep is left to the erasure journal: finish
+          // it now, not at the next start of some command (the server does so within a minute).
+          const journal = await services.subjects.reconcileErasures();
+          if (journal.keysDestroyed > 0) {
+            console.log(
+              `finished the erasure journal: ${journal.keysDestroyed} keys the sweep could not destroy at once destroyed now`,
+            );
+          }
           await keys.clean();
           console.log(
             `erased ${r.erased} people (${r.heldRecords} with a legal hold's categories kept), deleted ${r.categoriesDeleted} categories of others, ${r.categoriesHeld} kept by legal holds, in ${r.batches} batches`,

@@ -364,7 +364,8 @@ export function createRetentionService(deps: RetentionDeps) {
       let failed = false;
       // A lane's batch ends with the key store's erase of the people it erased; the lane does not
       // wait for it but reads and decides its next batch meanwhile, and waits for it once that
-      // batch is done (so at most one is under way per lane). The sweep answers only once every
+      // batch is done (so up to two are under way per lane: the previous batch's, and this one's
+      // from its commit until the lane waits for the previous). The sweep answers only once every
       // lane's last one has finished: every key destroyed, or left to the erasure journal's
       // reconciliation as before.
       const lane = async (): Promise<void> => {
