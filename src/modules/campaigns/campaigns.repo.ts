@@ -421,6 +421,15 @@ export const campaignsRepo = {
    * Whether the person is erased (or unknown), their row locked against an erasure until the
    * caller's transaction ends.
    */
+  /**
+   * Locks the person's row for a change, as an erasure and the permission ledger do first: a
+   * transaction that then changes the person's sends takes the same order (person, then send),
+   * so it cannot deadlock with an erasure, which skips the person's waiting sends.
+   */
+  async lockPerson(ex: Executor, subjectId: string): Promise<void> {
+    await ex.selectFrom('subjects').select('id').where('id', '=', subjectId).forUpdate().execute();
+  },
+
   async personErased(ex: Executor, subjectId: string): Promise<boolean> {
     const r = await ex
       .selectFrom('subjects')

@@ -932,6 +932,9 @@ export function createCampaignsService(deps: CampaignsDeps) {
     const reported = type === 'bounce' ? 'bounced' : 'complained';
     let state: LateState = reported;
     await withTransaction(db, async (tx) => {
+      // The person first, then the send: a complaint also records in the person's ledger, and an
+      // erasure locks the person before it skips their sends (the other order deadlocked).
+      await repo.lockPerson(tx, send.subject_id);
       if (earlier) {
         const locked = await repo.sendOf(tx, send.campaign_id, send.subject_id, { lock: true });
         // The second copy was handed over to another address (the person's changed): the first

@@ -1,0 +1,253 @@
+/**
+ * A person's erasure and their campaign mails: the retention sweep erasing a person with a queued
+ * and an uncertain mail skips both, and a complaint racing the person's erasure neither deadlocks
+ * nor fails (both lock the person before the send).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo, Socket } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { createRunner } from '../src/jobs/index.ts';
+import { operator } from '../src/lib/actor.ts';
+import { parseDefinition } from '../src/modules/definition/loader.ts';
+import { createServices, type Services } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
+import { tag } from './factories.ts';
+import { DATABASES, DEMO, openTestDatabase, openTestKeyStore } from './helpers.ts';
+
+/** A loopback SMTP server counting what it read, dropping the connection after DATA for some. */
+async function smtpServer() {
+  const received: string[][] = [];
+  const drop = new Set<string>();
+  const sockets = new Map<number, Socket>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        const rcpt = session.envelope.rcptTo.map((r) => r.address);
+        received.push(rcpt);
+        const dropped = rcpt.find((r) => drop.has(r));
+        if (dropped !== undefined) {
+          drop.delete(dropped);
+          // The whole message is here; the connection drops before the server answers.
+          sockets.get(session.remotePort)?.destroy();
+          return;
+        }
+        callback();
+      });
+    },
+  });
+  server.server.on('connection', (socket: Socket) => {
+    const port = socket.remotePort;
+    if (port !== undefined) {
+      sockets.set(port, socket);
+      socket.on('close', () => sockets.delete(port));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mailsTo: (address: string) => received.filter((r) => r.includes(address)).length,
+    dropAfterData: (address: string) => drop.add(address),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const WORDING = { text: 'Saa lähettää uutiskirjeen sähköpostiini.', language: 'fi' as const };
+const CONTENT = { fi: { subject: 'Talven uutiset', body: 'Hei!\n\nTalven uutuudet.' } };
+
+describe.each(DATABASES)(
+  'rev-final: campaign mails and erasure on %s',
+  { timeout: 180_000 },
+  (kind) => {
+    const cleanup: Array<() => Promise<void>> = [];
+    let services: Services;
+    let app: Awaited<ReturnType<typeof createApp>>;
+    let db: Awaited<ReturnType<typeof openTestDatabase>>;
+    let smtp: Awaited<ReturnType<typeof smtpServer>>;
+    let marketer: { authorization: string };
+    let offset = 0;
+    const clockNow = () => new Date(Date.now() + offset);
+
+    const api = (method: 'GET' | 'POST', url: string, body?: unknown) =>
+      app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: marketer,
+        ...(body === undefined ? {} : { payload: body as object }),
+      });
+    const subscriber = async (lastName: string, mark: string) => {
+      const email = `${lastName.toLowerCase()}.${mark}@example.com`;
+      const p = await services.subjects.createSubject(operator, {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values: { contact: { email } },
+      });
+      await services.permissions.record(
+        operator,
+        p.id,
+        [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+        { method: 'staff', wording: WORDING },
+      );
+      return { id: p.id, email };
+    };
+    const draft = async (mark: string) => {
+      const res = await api('POST', '/campaigns', {
+        name: `Talvi ${mark}`,
+        purpose: 'newsletter',
+        channel: 'email',
+        filters: [{ field: 'contact.email', op: 'contains', value: mark }],
+        content: CONTENT,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json<{ id: string }>().id;
+    };
+    const drain = async () => {
+      const runner = createRunner({ db: db.handle.db, jobs: services.campaigns.jobs });
+      await sql`update jobs set run_at = now() where name = 'campaigns.send'`.execute(db.handle.db);
+      await runner.drainQueue();
+    };
+    const sendAll = async (id: string) => {
+      let last: unknown;
+      for (let i = 0; i < 50; i++) {
+        await drain();
+        const c = await services.campaigns.get(operator, id);
+        last = c;
+        if (c.state !== 'sending') {
+          return c;
+        }
+      }
+      const jobs = await sql`select name, state, run_at, attempts from jobs`.execute(db.handle.db);
+      throw new Error(
+        `the campaign did not finish ${JSON.stringify(last)} ${JSON.stringify(jobs.rows)}`,
+      );
+    };
+    const send = (campaign: string, subject: string) =>
+      services.campaigns.sendDetail(operator, campaign, subject);
+
+    beforeAll(async () => {
+      smtp = await smtpServer();
+      cleanup.push(() => smtp.close());
+      const register = parseDefinition(await readFile(DEMO, 'utf8'));
+      db = await openTestDatabase(kind);
+      const ks = await openTestKeyStore(kind);
+      cleanup.push(
+        () => db.dispose(),
+        () => ks.dispose(),
+      );
+      services = createServices({
+        database: db.handle,
+        keys: ks.keys,
+        register,
+        vault: createVault(randomBytes(32)),
+        clock: { now: clockNow },
+        mail: { smtp: { url: smtp.url, from: 'Paahtimo Oy <uutiset@example.fi>' } },
+        campaigns: { ratePerMinute: 600, windowMs: 60_000 },
+      });
+      cleanup.push(() => Promise.resolve(services.mail.close()));
+      app = await createApp(services);
+      cleanup.push(() => app.close());
+      const token = (
+        await services.apiKeys.createApiKey(operator, {
+          name: 'rev-final-marketer',
+          purposes: ['newsletter'],
+          actions: ['read', 'export_audiences'],
+        })
+      ).token;
+      marketer = { authorization: `Bearer ${token}` };
+    });
+    afterAll(async () => {
+      for (const fn of cleanup.reverse()) {
+        await fn();
+      }
+    });
+
+    it('the retention sweep erasing a person skips their queued and uncertain campaign mails (erased), and nothing is mailed to them after', async () => {
+      const mark = tag();
+      const unsure = await subscriber('Epavarma', mark);
+      const waiting = await subscriber('Odottava', mark);
+      const keeps = await subscriber('Pysyva', mark);
+      // The first campaign: the connection drops after DATA for one person (uncertain).
+      const first = await draft(mark);
+      smtp.dropAfterData(unsure.email);
+      expect((await api('POST', `/campaigns/${first}/start`)).statusCode).toBe(200);
+      await sendAll(first);
+      expect(await send(first, unsure.id)).toMatchObject({ state: 'uncertain' });
+      // The second campaign is started but not yet sent: everyone's mail is queued.
+      const second = await draft(mark);
+      expect((await api('POST', `/campaigns/${second}/start`)).statusCode).toBe(200);
+      expect(await send(second, waiting.id)).toMatchObject({ state: 'queued' });
+      expect(await send(second, unsure.id)).toMatchObject({ state: 'queued' });
+      // Two withdraw and end their customer relationship; years on, the sweep erases them whole.
+      for (const p of [unsure, waiting]) {
+        await services.permissions.record(
+          operator,
+          p.id,
+          [{ kind: 'newsletter', channel: '*', state: 'withdrawn' }],
+          { method: 'staff' },
+        );
+        await services.retention.endRelationship(operator, p.id, 'customer_relationship');
+      }
+      offset += 15 * 366 * 24 * 3600_000;
+      const outcome = await services.retention.sweep();
+      expect(outcome, JSON.stringify(outcome)).toMatchObject({ erased: 2 });
+      const erased = await sql<{ id: string }>`select id from subjects
+      where id in (${unsure.id}, ${waiting.id}) and erased_at is not null`.execute(db.handle.db);
+      expect(erased.rows).toHaveLength(2);
+      for (const [campaign, p] of [
+        [first, unsure],
+        [second, unsure],
+        [second, waiting],
+      ] as const) {
+        expect(await send(campaign, p.id)).toMatchObject({ state: 'skipped', reason: 'erased' });
+      }
+      // The one who stays is still queued, and is mailed; the erased are not.
+      expect(await send(second, keeps.id)).toMatchObject({ state: 'queued' });
+      await sendAll(second);
+      expect(await send(second, keeps.id)).toMatchObject({ state: 'sent' });
+      expect(smtp.mailsTo(waiting.email)).toBe(1);
+      expect(smtp.mailsTo(unsure.email)).toBe(1);
+      // Staff cannot requeue the erased person's mail.
+      const requeue = await api('POST', `/campaigns/${first}/sends/${unsure.id}/requeue`, {
+        reason: 'No trace of it in the server log.',
+        confirmSendAgain: true,
+      });
+      expect(requeue.statusCode).toBe(404);
+    });
+
+    it.runIf(kind === 'postgres')(
+      'a complaint on an uncertain mail racing the erasure of its person: neither fails (no deadlock)',
+      async () => {
+        const failures: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          const mark = tag();
+          const unsure = await subscriber('Kilpa', mark);
+          const campaign = await draft(mark);
+          smtp.dropAfterData(unsure.email);
+          await api('POST', `/campaigns/${campaign}/start`);
+          await sendAll(campaign);
+          const mailed = await send(campaign, unsure.id);
+          expect(mailed.state).toBe('uncertain');
+          const [complaint, erasure] = await Promise.allSettled([
+            api('POST', '/campaigns/feedback', { type: 'complaint', messageId: mailed.messageId }),
+            services.subjects.eraseSubject(operator, unsure.id),
+          ]);
+          if (complaint.status === 'fulfilled' && complaint.value.statusCode >= 500) {
+            failures.push(`complaint ${complaint.value.statusCode}: ${complaint.value.body}`);
+          }
+          if (erasure.status === 'rejected') {
+            failures.push(`erasure: ${String(erasure.reason)}`);
+          }
+        }
+        expect(failures).toEqual([]);
+      },
+    );
+  },
+);
