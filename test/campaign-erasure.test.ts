@@ -202,12 +202,13 @@ describe.each(DATABASES)(
       where id in (${unsure.id}, ${waiting.id}) and erased_at is not null`.execute(db.handle.db);
       expect(erased.rows).toHaveLength(2);
       for (const [campaign, p] of [
-        [first, unsure],
         [second, unsure],
         [second, waiting],
       ] as const) {
         expect(await send(campaign, p.id)).toMatchObject({ state: 'skipped', reason: 'erased' });
       }
+      // The mail that may have arrived stays uncertain: its bounce still counts.
+      expect(await send(first, unsure.id)).toMatchObject({ state: 'uncertain' });
       // The one who stays is still queued, and is mailed; the erased are not.
       expect(await send(second, keeps.id)).toMatchObject({ state: 'queued' });
       await sendAll(second);
@@ -220,6 +221,26 @@ describe.each(DATABASES)(
         confirmSendAgain: true,
       });
       expect(requeue.statusCode).toBe(404);
+    });
+
+    it("a bounce reported on an erased person's uncertain mail (which may have arrived) is recorded", async () => {
+      const mark = tag();
+      const unsure = await subscriber('Kadonnut', mark);
+      const campaign = await draft(mark);
+      smtp.dropAfterData(unsure.email);
+      await api('POST', `/campaigns/${campaign}/start`);
+      await sendAll(campaign);
+      const mailed = await send(campaign, unsure.id);
+      expect(mailed).toMatchObject({ state: 'uncertain' });
+      await services.subjects.eraseSubject(operator, unsure.id);
+      // The mail did arrive at the provider after all; its bounce comes back a day later.
+      const res = await api('POST', '/campaigns/feedback', {
+        type: 'bounce',
+        messageId: mailed.messageId,
+      });
+      // Recorded: the address is kept out for 180 days, as for any bounce.
+      expect(res.statusCode, res.body).toBe(200);
+      expect(await send(campaign, unsure.id)).toMatchObject({ state: 'bounced' });
     });
 
     it.runIf(kind === 'postgres')(

@@ -704,12 +704,13 @@ export const subjectsRepo = {
       .where('subject_id', '=', subjectId)
       .where('action', '<>', 'bounced')
       .execute();
-    // A mail still waiting, or one staff could requeue, is never sent to them.
+    // A mail still waiting is never sent to them. An uncertain one stays as it is: it may have
+    // arrived, and its bounce still keeps the address out; staff can no longer requeue it.
     await ex
       .updateTable('campaign_sends')
       .set({ state: 'skipped', reason: 'erased', updated_at: at })
       .where('subject_id', '=', subjectId)
-      .where('state', 'in', ['queued', 'uncertain'])
+      .where('state', '=', 'queued')
       .execute();
     await ex
       .insertInto('erasure_journal')

@@ -583,11 +583,12 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
   await sql`
     with ${sql.join(deletes, sql`, `)},
       -- As subjectsRepo.erase: staff's actions go, a first copy's late bounce stays (it keeps an
-      -- address out), and a mail still waiting or requeueable is never sent.
+      -- address out), and a mail still waiting is never sent (an uncertain one stays: it may
+      -- have arrived, and its bounce still counts).
       events as (delete from campaign_send_events
                    where subject_id = any(${idArray}) and action <> 'bounced'),
       sends as (update campaign_sends set state = 'skipped', reason = 'erased', updated_at = ${at}
-                 where subject_id = any(${idArray}) and state in ('queued', 'uncertain')),
+                 where subject_id = any(${idArray}) and state = 'queued'),
       journal as (insert into erasure_journal (subject_id, erased_at, reason)
                     select unnest(${idArray}), ${at}, 'retention'
                   on conflict (subject_id) do nothing)
