@@ -77,7 +77,7 @@ export interface InterchangeDeps {
   register: Register;
   vault: Vault;
   subjects: Pick<SubjectsService, 'createSubject' | 'isSuppressed'>;
-  permissions: Pick<PermissionsService, 'record' | 'grantBlockedBy'>;
+  permissions: Pick<PermissionsService, 'record' | 'grantBlockedBy' | 'seesPerson'>;
   audit: AuditService;
   clock: Clock;
 }
@@ -301,6 +301,19 @@ export function createInterchangeService(deps: InterchangeDeps) {
       return null;
     }
     let subjectId = c.seen.get(index) ?? (await repo.subjectByEmailIndex(db, index));
+    if (
+      subjectId !== undefined &&
+      !c.seen.has(index) &&
+      !(await deps.permissions.seesPerson(actor, subjectId))
+    ) {
+      // A person a legal hold keeps for purposes the importer does not have: the address is taken,
+      // answered as a create with it is (a duplicate), never with their ledger (docs/retention.md).
+      return {
+        line: m.line,
+        field: m.emailColumn,
+        reason: 'the e-mail address already belongs to another subject',
+      };
+    }
     if (subjectId === undefined) {
       if (await deps.subjects.isSuppressed(db, { email: m.email })) {
         c.summary.suppressed++;

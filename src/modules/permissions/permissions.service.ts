@@ -958,6 +958,12 @@ export function createPermissionsService(deps: PermissionsDeps) {
     decide,
     consentReceipts,
     grantBlockedBy,
+    /**
+     * Whether the actor finds the person by id through the ledger (as its reads and writes do): not
+     * when a legal hold keeps all their data for purposes the actor does not have.
+     */
+    seesPerson: (actor: Actor, subjectId: string): Promise<boolean> =>
+      repo.subjectExists(db, subjectId, scopeOf(actor)),
   };
 }
 
