@@ -145,13 +145,15 @@ try {
     let people = 0;
     let page = await readPage(undefined);
     for (;;) {
-      const next = page.ids.length === PAGE ? readPage(page.ids.at(-1)) : null;
+      // With --skip-read only the first page is read: no page ahead is left unawaited.
+      const next =
+        page.ids.length === PAGE && !opts['skip-read'] ? readPage(page.ids.at(-1)) : null;
       const wrapped = await page.wrapped;
       people += page.ids.length;
       if (sample.length < 10) {
         sample.push({ rows: page.rows, wrapped });
       }
-      if (!next || opts['skip-read']) {
+      if (!next) {
         break;
       }
       page = await next;

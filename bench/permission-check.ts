@@ -31,6 +31,8 @@ const USAGE = `usage: node --import tsx bench/permission-check.ts --database-url
   --warmup <s>        seconds of unmeasured load before it (default 3)
   --connections <n>   concurrent connections (default 20)
   --ids <n>           distinct people to cycle through (default 5000)
+  --rate <n>          requests per second, all connections together (default: as many as the
+                      server answers, which saturates it: the p99 is then its queue's)
   --no-bare           leave out the bare-route baseline`;
 
 const opts = options(
@@ -41,6 +43,7 @@ const opts = options(
     warmup: { type: 'string' },
     connections: { type: 'string' },
     ids: { type: 'string' },
+    rate: { type: 'string' },
     'no-bare': { type: 'boolean' },
   },
   USAGE,
@@ -55,6 +58,7 @@ const duration = intOption(opts.duration, 'duration', 20);
 const warmup = intOption(opts.warmup, 'warmup', 3, 0);
 const connections = intOption(opts.connections, 'connections', 20);
 const idCount = intOption(opts.ids, 'ids', 5000);
+const rate = opts.rate === undefined ? undefined : intOption(opts.rate, 'rate', 1);
 
 async function sampleIds(databaseUrl: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -117,6 +121,7 @@ async function measure(
         url: server.url,
         connections,
         duration: seconds,
+        ...(rate === undefined ? {} : { overallRate: rate }),
         headers,
         requests: [
           { setupRequest: (req) => ({ ...req, path: path(ids[i++ % ids.length] as string) }) },
@@ -188,6 +193,7 @@ async function main(databaseUrl: string, key: string) {
     JSON.stringify({
       bench: 'permission-check',
       connections,
+      rate: rate ?? null,
       durationSeconds: duration,
       results,
       target: { requestsPerSecond: 5000, p99Ms: 10 },

@@ -51,6 +51,8 @@ const USAGE = `usage: node --import tsx bench/retention.ts [options]
   --concurrency <n>    sweep batches in flight at once (default: the sweep's own, 2)
   --baseline <s>       seconds of lookup load without a sweep (default 10)
   --connections <n>    concurrent lookup connections (default 10)
+  --rate <n>           lookups per second, all connections together (default: as many as the
+                       server answers, which saturates it: its p99 is then its queue's)
   --emails <n>         distinct known addresses the load cycles through (default 2000)
   --copy <name>        the copy's name (default rekisteri_bench_retention_run)
   --keep               keep the copy`;
@@ -64,6 +66,7 @@ const opts = options(
     concurrency: { type: 'string' },
     baseline: { type: 'string' },
     connections: { type: 'string' },
+    rate: { type: 'string' },
     emails: { type: 'string' },
     copy: { type: 'string' },
     keep: { type: 'boolean' },
@@ -75,6 +78,7 @@ const batch = intOption(opts.batch, 'batch', 1000);
 const concurrency = intOption(opts.concurrency, 'concurrency', 2);
 const baseline = intOption(opts.baseline, 'baseline', 10);
 const connections = intOption(opts.connections, 'connections', 10);
+const rate = opts.rate === undefined ? undefined : intOption(opts.rate, 'rate', 1);
 const emailCount = intOption(opts.emails, 'emails', 2000);
 const COPY = stringOption(opts.copy) ?? 'rekisteri_bench_retention_run';
 
@@ -140,6 +144,7 @@ async function lookups(
       url: server.url,
       connections,
       duration: seconds,
+      ...(rate === undefined ? {} : { overallRate: rate }),
       headers: { authorization: `Bearer ${token}` },
       requests: [
         {
@@ -272,7 +277,9 @@ try {
   if (!(await checkLookups(server, token, emails))) {
     throw new Error('the lookups do not answer with the people looked up');
   }
-  log(`lookups without a sweep: ${baseline} s, ${connections} connections (after 3 s warm-up)`);
+  log(
+    `lookups without a sweep: ${baseline} s, ${connections} connections, ${rate === undefined ? 'as fast as answered' : `${fmt(rate)} a second`} (after 3 s warm-up)`,
+  );
   await lookups(server, token, emails, 3);
   const before = await lookups(server, token, emails, baseline);
 
@@ -327,10 +334,10 @@ try {
     `sweep                      ${fmt(sweepSeconds, 2)} s (${fmt(expired / sweepSeconds)} people/s, ${result.batches} batches)  target ≤ 30 s`,
   );
   console.log(
-    `lookup p99 without sweep   ${before.p99} ms (p50 ${before.p50} ms, ${fmt(before.requests)} requests)`,
+    `lookup p99 without sweep   ${before.p99} ms (p50 ${before.p50} ms, ${fmt(before.requests)} requests, ${fmt(before.requests / baseline)}/s)`,
   );
   console.log(
-    `lookup p99 during sweep    ${during.p99} ms (p50 ${during.p50} ms, max ${during.max} ms, ${fmt(during.requests)} requests)  target ≤ 50 ms`,
+    `lookup p99 during sweep    ${during.p99} ms (p50 ${during.p50} ms, max ${during.max} ms, ${fmt(during.requests)} requests, ${fmt(during.requests / sweepSeconds)}/s)  target ≤ 50 ms`,
   );
   console.log(`deletion set exact         ${ok ? 'yes' : 'NO'}`);
   console.log(
@@ -341,6 +348,7 @@ try {
       batch,
       concurrency,
       connections,
+      lookupRate: rate ?? null,
       planSeconds,
       sweepSeconds,
       lookupP99Before: before.p99,
