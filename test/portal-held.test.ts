@@ -9,6 +9,7 @@
  *   work, an open preference session shows and changes nothing, nothing is recorded on them;
  * - a person whose address a hold keeps though a marketing purpose still sees other data of
  *   theirs gets no link at the held address;
+ * - their one-click unsubscribe still records their "no";
  * - a data subject's request still reaches the held person (it is theirs to ask).
  */
 import { randomBytes } from 'node:crypto';
@@ -435,6 +436,28 @@ describe.each(DATABASES)(
       });
       expect(changed.statusCode).toBe(401);
       expect(await count('permission_history', gone)).toBe(0);
+    });
+
+    it('the held person’s one-click unsubscribe still records their no', async () => {
+      const token = services.unsubscribeLinks.issue({
+        subjectId: held,
+        purpose: 'b2b_marketing',
+        channel: 'email',
+      });
+      const res = await app.inject({
+        method: 'POST',
+        url: `/u/${token}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
+      expect(res.statusCode).toBe(200);
+      const last = (await services.permissions.history(operator, held)).at(-1)!;
+      expect(last).toMatchObject({
+        kind: 'direct_marketing',
+        channel: 'email',
+        state: 'refused',
+        method: 'unsubscribe_link',
+      });
     });
 
     it('a data subject’s access request still reaches the held person', async () => {
