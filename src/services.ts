@@ -251,7 +251,9 @@ export function createServices(deps: {
     publicUrl: deps.publicUrl ?? DEFAULT_PUBLIC_URL,
     unsubscribe: unsubscribeLinks,
     ports: {
-      findByEmail: (email) => subjects.matchForRequest(portalActor, { email }),
+      // Not the requests' matching: a person a legal hold keeps for other purposes is not found.
+      findByEmail: (email) => subjects.matchForMarketing(portalActor, { email }),
+      isKeptByHold: (email) => subjects.addressKeptFromMarketing(portalActor, { email }),
       isSuppressed: (email) => subjects.isSuppressed(db, { email }),
       createPerson: async ({ email, purpose }) =>
         (

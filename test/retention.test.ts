@@ -1551,8 +1551,9 @@ describe.each(DATABASES)(
       expect((await services.permissions.stateOf(operator, held)).map((s) => s.state)).toEqual([
         'refused',
       ]);
-      // The person, on their own preference page, withdraws: recorded (a "no" is never harder to
-      // say than what it stops), and the hold's purpose sees it.
+      // The person themself withdraws (the ledger as the person; the portal's preference page no
+      // longer finds them, test/portal-held.test.ts): recorded (a "no" is never harder to say
+      // than what it stops), and the hold's purpose sees it.
       const own = await services.permissions.record(
         subjectActor(held),
         held,

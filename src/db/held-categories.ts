@@ -36,3 +36,38 @@ export function notOnlyHeldElsewhere(
                         and w.category = any(${arrayLiteral(categories)}::text[])
                         and ${notHeldElsewhere(sql`w`, purpose)}))`;
 }
+
+/**
+ * A person some of these purposes may find (each with its categories), as `notOnlyHeldElsewhere`
+ * says for one: false for no purpose at all.
+ */
+export function seenByAny(
+  subject: RawBuilder<unknown>,
+  scope: ReadonlyArray<{ purpose: string; categories: readonly string[] }>,
+): RawBuilder<boolean> {
+  return scope.length === 0
+    ? sql<boolean>`false`
+    : sql<boolean>`(${sql.join(
+        scope.map((p) => notOnlyHeldElsewhere(subject, p.categories, p.purpose)),
+        sql` or `,
+      )})`;
+}
+
+/**
+ * None of the person's values in `categories` (those holding an e-mail address or phone number)
+ * is kept by a legal hold for purposes other than `purposes` only: the address is not data a hold
+ * keeps from them (docs/retention.md).
+ */
+export function addressNotHeldFrom(
+  subject: RawBuilder<unknown>,
+  categories: readonly string[],
+  purposes: readonly string[],
+): RawBuilder<boolean> {
+  return sql<boolean>`not exists (select 1 from subject_category_holds ah
+                                   where ah.subject_id = ${subject}
+                                     and ah.category = any(${arrayLiteral(categories)}::text[])
+                                     and not exists (select 1 from subject_category_holds ap
+                                                      where ap.subject_id = ah.subject_id
+                                                        and ap.category = ah.category
+                                                        and ap.purpose = any(${arrayLiteral(purposes)}::text[])))`;
+}

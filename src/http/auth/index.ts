@@ -30,6 +30,7 @@ export {
   authenticatePersonSession,
   hashPersonSessionToken,
   newPersonSessionToken,
+  personSessionRefused,
   type PersonSession,
   type PersonSessionRecord,
   type PersonSessionStore,

@@ -49,6 +49,13 @@ export function newPersonSessionToken(): { token: string; hash: Buffer } {
   return { token, hash: hashPersonSessionToken(token) };
 }
 
+/** The one refusal of a session that is not (or no longer) a live one, whatever the reason. */
+export function personSessionRefused(): AppError {
+  return new AppError('unauthenticated', 'sign in to see your own data', [
+    { field: PERSON_SESSION_COOKIE, detail: 'missing, unknown or expired session' },
+  ]);
+}
+
 /** The request's person session; throws `unauthenticated` for anything but a live one. */
 export async function authenticatePersonSession(
   store: PersonSessionStore,
@@ -59,9 +66,7 @@ export async function authenticatePersonSession(
   const found =
     token && TOKEN.test(token) ? await store.find(hashPersonSessionToken(token)) : undefined;
   if (!token || !found || found.expiresAt.getTime() <= clock.now().getTime()) {
-    throw new AppError('unauthenticated', 'sign in to see your own data', [
-      { field: PERSON_SESSION_COOKIE, detail: 'missing, unknown or expired session' },
-    ]);
+    throw personSessionRefused();
   }
   return { subjectId: found.subjectId, token };
 }

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
-import { notHeldElsewhere, notOnlyHeldElsewhere } from '../../db/held-categories.ts';
+import { notHeldElsewhere, seenByAny } from '../../db/held-categories.ts';
 import { prepared } from '../../db/prepared.ts';
 import type { Executor } from '../../db/transaction.ts';
 import { NEGATIVE_STATES, type PermissionState } from './model.ts';
@@ -117,15 +117,7 @@ async function seen(
   scope: SubjectScope,
   forUpdate: boolean,
 ): Promise<boolean> {
-  const visible =
-    scope === null
-      ? sql<boolean>`true`
-      : scope.length === 0
-        ? sql<boolean>`false`
-        : sql<boolean>`(${sql.join(
-            scope.map((p) => notOnlyHeldElsewhere(sql`s.id`, p.categories, p.purpose)),
-            sql` or `,
-          )})`;
+  const visible = scope === null ? sql<boolean>`true` : seenByAny(sql`s.id`, scope);
   const r = await sql<{ id: string }>`
     select s.id from subjects s
      where s.id = ${subjectId} and s.erased_at is null and s.held_purpose is null and ${visible}

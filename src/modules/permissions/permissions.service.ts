@@ -174,6 +174,20 @@ export function createPermissionsService(deps: PermissionsDeps) {
     }));
   };
 
+  /**
+   * The register's marketing purposes (those with a permission kind): the person's own marketing
+   * pages (the preference page, the sign-up confirmation) find the person as these do. One whom
+   * none of them sees (a legal hold keeps all their data left for other purposes only) is, there,
+   * not there: the hold's data serve its purpose alone (docs/permissions.md, "The portal").
+   */
+  const marketingScope: SubjectScope = model.purposes.map((p) => ({
+    purpose: p.purpose,
+    categories: [...register.categoriesOf(p.purpose)],
+  }));
+  /** The actor's scope, or the marketing purposes' where the person acts on a marketing page. */
+  const scopeFor = (actor: Actor, marketingSide: boolean | undefined): SubjectScope =>
+    marketingSide === true ? marketingScope : scopeOf(actor);
+
   const checkSubjectId = (subjectId: string) => {
     if (!UUID.test(subjectId)) {
       throw invalid('subject', 'expected a subject id (a UUID)');
@@ -369,6 +383,11 @@ export function createPermissionsService(deps: PermissionsDeps) {
        * `method: import` is bounded like anyone else.
        */
       importRun?: boolean;
+      /**
+       * The person's own marketing pages (the preference page, the sign-up confirmation): a person
+       * no marketing purpose of the register sees is not found (`not_found`, nothing recorded).
+       */
+      marketingSide?: boolean;
     } = {},
   ): Promise<RecordResult> => {
     requireTouch(actor, subjectId);
@@ -407,7 +426,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
     const inTransaction = <T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> =>
       opts.tx ? fn(opts.tx) : withTransaction(db, fn);
     return inTransaction(async (tx) => {
-      if (!(await repo.lockSubject(tx, subjectId, scopeOf(actor)))) {
+      if (!(await repo.lockSubject(tx, subjectId, scopeFor(actor, opts.marketingSide)))) {
         throw new AppError('not_found', `no subject with id ${subjectId}`);
       }
       // The published notice in force when the person made the choice (not when it was recorded).
@@ -522,10 +541,15 @@ export function createPermissionsService(deps: PermissionsDeps) {
     });
   };
 
-  const stateOf = async (actor: Actor, subjectId: string): Promise<PermissionStateEntry[]> => {
+  const stateOf = async (
+    actor: Actor,
+    subjectId: string,
+    /** As `record`'s: the person's own marketing pages find them as the marketing purposes do. */
+    opts: { marketingSide?: boolean } = {},
+  ): Promise<PermissionStateEntry[]> => {
     requireTouch(actor, subjectId);
     checkSubjectId(subjectId);
-    if (!(await repo.subjectExists(db, subjectId, scopeOf(actor)))) {
+    if (!(await repo.subjectExists(db, subjectId, scopeFor(actor, opts.marketingSide)))) {
       throw new AppError('not_found', `no subject with id ${subjectId}`);
     }
     const rows = await repo.states(db, subjectId);
@@ -964,6 +988,15 @@ export function createPermissionsService(deps: PermissionsDeps) {
      */
     seesPerson: (actor: Actor, subjectId: string): Promise<boolean> =>
       repo.subjectExists(db, subjectId, scopeOf(actor)),
+    /**
+     * Whether some marketing purpose of the register finds the person by id (the person's own
+     * marketing pages: a preference link used, a preference session): not an erased person, nor
+     * one whose data left a legal hold keeps for other purposes only.
+     */
+    seenByMarketing: (subjectId: string): Promise<boolean> =>
+      UUID.test(subjectId)
+        ? repo.subjectExists(db, subjectId, marketingScope)
+        : Promise.resolve(false),
   };
 }
 

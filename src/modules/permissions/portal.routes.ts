@@ -18,6 +18,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   authenticatePersonSession,
+  personSessionRefused,
   hashPersonSessionToken,
   PERSON_SESSION_COOKIE,
   sessionToken,
@@ -105,6 +106,21 @@ export function permissionPortalRoutes(app: FastifyInstance, deps: PermissionPor
   const config = { rateLimit: rateLimit('portal') };
   const person = (req: FastifyRequest) =>
     authenticatePersonSession(preferences.sessions, deps.clock, req);
+  /**
+   * What the session's person does: a person no longer found there (erased, or kept by a legal
+   * hold for other purposes, between the session's check and the work) is refused as a session
+   * that has ended.
+   */
+  const asPerson = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'not_found') {
+        throw personSessionRefused();
+      }
+      throw e;
+    }
+  };
 
   r.get('/portal/preferences/choices', {
     schema: {
@@ -202,7 +218,7 @@ export function permissionPortalRoutes(app: FastifyInstance, deps: PermissionPor
     config,
     handler: async (req) => {
       const { subjectId } = await person(req);
-      return { choices: await preferences.preferences(subjectId) };
+      return { choices: await asPerson(() => preferences.preferences(subjectId)) };
     },
   });
 
@@ -230,7 +246,7 @@ export function permissionPortalRoutes(app: FastifyInstance, deps: PermissionPor
     config,
     handler: async (req) => {
       const { subjectId } = await person(req);
-      return { choices: await preferences.setPreferences(subjectId, req.body) };
+      return { choices: await asPerson(() => preferences.setPreferences(subjectId, req.body)) };
     },
   });
 

@@ -15,10 +15,16 @@
  * Nothing answers whether an address is in the register: the sign-up and the link request answer
  * `{ status: 'sent' }` whatever the address, a suppressed (erased person's) address included, which
  * is never re-created. Links are 32 random bytes whose SHA-256 only is stored (`permission_links`).
+ *
+ * A person a legal hold keeps for other purposes only (or whose address a hold keeps) is, here, as
+ * an address nobody has: no link is mailed, a sign-up with the address is answered alike and
+ * stores and mails nothing, and a link or session of theirs from before the hold does not work.
+ * Their data serve the hold's purpose alone (docs/permissions.md, "The portal").
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/types.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import { subjectActor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, type FieldIssue } from '../../lib/errors.ts';
@@ -55,8 +61,13 @@ export interface UnsubscribeOpener {
 
 /** What the portal needs of the subjects module (filled in src/services.ts). */
 export interface PreferencePorts {
-  /** Live people with this e-mail address (the requests' matching: no purpose, access-logged). */
+  /**
+   * Live people with this e-mail address whom the register's marketing purposes see through it
+   * (access-logged): not a person a legal hold keeps, or whose address it keeps, for other purposes.
+   */
   findByEmail(email: string): Promise<string[]>;
+  /** Whether the address is such a held person's: taken, yet nothing of theirs is for marketing. */
+  isKeptByHold(email: string): Promise<boolean>;
   /** Whether the address belonged to an erased person. */
   isSuppressed(email: string): Promise<boolean>;
   /** A new person with this address, collected for `purpose` from the person themselves. */
@@ -69,7 +80,7 @@ export interface PreferencesDeps {
   vault: Pick<Vault, 'sealSecret' | 'openSecret' | 'rateLimitHash'>;
   clock: Clock;
   register: Register;
-  permissions: Pick<PermissionsService, 'record' | 'stateOf'>;
+  permissions: Pick<PermissionsService, 'record' | 'stateOf' | 'seenByMarketing'>;
   mail: Pick<MailService, 'sendMail'>;
   ports: PreferencePorts;
   publicUrl: string;
@@ -211,9 +222,23 @@ export function createPreferencesService(deps: PreferencesDeps) {
       .executeTakeFirst();
   };
 
-  /** The person's deciding state per kind and channel. */
+  /**
+   * A used link of a sign-up that is refused: its row goes (the sealed address with it), so nothing
+   * of the address is kept. The link does not work.
+   */
+  const refuseSignUp = async (token: string): Promise<AppError> => {
+    await db.deleteFrom('permission_links').where('token_hash', '=', hash(token)).execute();
+    return invalidPermissionLink();
+  };
+
+  /**
+   * The person's deciding state per kind and channel. A person no marketing purpose sees (erased,
+   * or kept by a legal hold for other purposes since the session opened) is not found.
+   */
   const view = async (subjectId: string): Promise<ChoiceView[]> => {
-    const rows = await permissions.stateOf(subjectActor(subjectId), subjectId);
+    const rows = await permissions.stateOf(subjectActor(subjectId), subjectId, {
+      marketingSide: true,
+    });
     const at = (kind: string, channel: string) =>
       rows.find((r) => r.kind === kind && r.channel === channel);
     return choices().map(({ kind, channel }) => {
@@ -306,7 +331,8 @@ export function createPreferencesService(deps: PreferencesDeps) {
 
     /**
      * Mails a link to the preference page (1 h, once) when the address is a person's in the
-     * register; the same answer whether or not it is.
+     * register whom its marketing purposes see (not one a legal hold keeps for other purposes);
+     * the same answer whether or not it is.
      */
     async requestManageLink(input: { email: string; lang: Locale }): Promise<{ status: 'sent' }> {
       const [subjectId] = await ports.findByEmail(input.email);
@@ -333,7 +359,9 @@ export function createPreferencesService(deps: PreferencesDeps) {
       if (!used) {
         throw invalidPermissionLink();
       }
-      if (!used.subject_id) {
+      // Nor when the person is no longer one the marketing purposes see (erased, or kept by a legal
+      // hold for other purposes since the link was mailed).
+      if (!used.subject_id || !(await permissions.seenByMarketing(used.subject_id))) {
         throw invalidPermissionLink();
       }
       // Proving who one is to use one's rights is not use of the controller's service: no
@@ -345,7 +373,11 @@ export function createPreferencesService(deps: PreferencesDeps) {
       };
     },
 
-    /** The person sessions' store (src/http/auth/person-session.ts). */
+    /**
+     * The person sessions' store (src/http/auth/person-session.ts). A session of a person the
+     * marketing purposes no longer see (kept by a legal hold for other purposes since it opened) is
+     * as one that has ended.
+     */
     sessions: {
       async find(tokenHash: Buffer) {
         const row = await db
@@ -355,7 +387,7 @@ export function createPreferencesService(deps: PreferencesDeps) {
           .where('kind', '=', 'session')
           .where('used_at', 'is', null)
           .executeTakeFirst();
-        return row?.subject_id
+        return row?.subject_id && (await permissions.seenByMarketing(row.subject_id))
           ? { subjectId: row.subject_id, expiresAt: new Date(row.expires_at) }
           : undefined;
       },
@@ -396,6 +428,7 @@ export function createPreferencesService(deps: PreferencesDeps) {
               : 'refused',
         })),
         { method: 'preference_page', wording: input.wording },
+        { marketingSide: true },
       );
       return view(subjectId);
     },
@@ -404,9 +437,10 @@ export function createPreferencesService(deps: PreferencesDeps) {
      * A sign-up. Nothing about a person is read or written: the address is sealed into a pending
      * sign-up (no person, expiring with its link) and a confirmation link is mailed. Only
      * following the link creates the person (a new address) or finds them (a known one) and
-     * grants what was asked. An address on the suppression list gets nothing; an address that was
-     * sent a confirmation in the last `SIGNUP_RESEND_MS` gets no second one. The same answer
-     * whatever happened.
+     * grants what was asked. An address on the suppression list gets nothing, nor does an address
+     * a legal hold keeps (its person held for other purposes: it cannot be signed up again while
+     * the hold lasts, nor can a new person have it); an address that was sent a confirmation in
+     * the last `SIGNUP_RESEND_MS` gets no second one. The same answer whatever happened.
      */
     async signUp(input: {
       email: string;
@@ -416,7 +450,7 @@ export function createPreferencesService(deps: PreferencesDeps) {
     }): Promise<{ status: 'sent' }> {
       checkChoices(input.choices, 'choices');
       const email = normaliseEmail(input.email) ?? input.email.trim().toLowerCase();
-      if (await ports.isSuppressed(input.email)) {
+      if ((await ports.isSuppressed(input.email)) || (await ports.isKeptByHold(input.email))) {
         return { status: 'sent' };
       }
       const emailKey = deps.vault.rateLimitHash(`signup\u0000email\u0000${email}`);
@@ -465,7 +499,8 @@ export function createPreferencesService(deps: PreferencesDeps) {
      * The confirmation link followed (once): the person is found by the sealed address, or created
      * (a new address, under the first purpose of the first kind asked for), and the kinds and
      * channels asked for are granted, method `double_opt_in`, with the words shown on the form.
-     * An address erased since the sign-up gets nothing: the link does not work.
+     * An address erased since the sign-up, or kept by a legal hold since (its person held for other
+     * purposes), gets nothing: the link does not work, its row goes, nothing is recorded.
      */
     async confirm(token: string): Promise<{ status: 'confirmed'; granted: KindChannel[] }> {
       const used = await use(token, 'confirm');
@@ -479,8 +514,8 @@ export function createPreferencesService(deps: PreferencesDeps) {
           throw invalidPermissionLink();
         }
         const email = deps.vault.openSecret(SIGNUP_AAD, used.email_sealed).toString('utf8');
-        if (await ports.isSuppressed(email)) {
-          throw invalidPermissionLink();
+        if ((await ports.isSuppressed(email)) || (await ports.isKeptByHold(email))) {
+          throw await refuseSignUp(token);
         }
         [subjectId = null] = await ports.findByEmail(email);
         if (subjectId === null) {
@@ -495,27 +530,33 @@ export function createPreferencesService(deps: PreferencesDeps) {
           }
           subjectId = await ports.createPerson({ email, purpose: purpose.purpose });
         }
-        // The address is no longer needed: the link now names the person it confirmed.
-        await db
-          .updateTable('permission_links')
-          .set({ subject_id: subjectId, email_sealed: null, email_key: null })
-          .where('token_hash', '=', hash(token))
-          .execute();
       }
+      const person = subjectId;
       try {
-        await permissions.record(
-          subjectActor(subjectId),
-          subjectId,
-          data.choices.map((c) => ({ ...c, state: 'granted' as const })),
-          {
-            method: 'double_opt_in',
-            wording: data.wording,
-            reference: `signup:${hash(token).toString('hex').slice(0, 16)}`,
-          },
-        );
+        // The grants and the link naming the person, together: the person is locked and must
+        // still be one the marketing purposes see (a hold since then: nothing recorded).
+        await withTransaction(db, async (tx) => {
+          await permissions.record(
+            subjectActor(person),
+            person,
+            data.choices.map((c) => ({ ...c, state: 'granted' as const })),
+            {
+              method: 'double_opt_in',
+              wording: data.wording,
+              reference: `signup:${hash(token).toString('hex').slice(0, 16)}`,
+            },
+            { tx, marketingSide: true },
+          );
+          // The address is no longer needed: the link now names the person it confirmed.
+          await tx
+            .updateTable('permission_links')
+            .set({ subject_id: person, email_sealed: null, email_key: null })
+            .where('token_hash', '=', hash(token))
+            .execute();
+        });
       } catch (e) {
         if (e instanceof AppError && e.code === 'not_found') {
-          throw invalidPermissionLink();
+          throw await refuseSignUp(token);
         }
         throw e;
       }

@@ -5,7 +5,12 @@
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
-import { notHeldElsewhere, notOnlyHeldElsewhere } from '../../db/held-categories.ts';
+import {
+  addressNotHeldFrom,
+  notHeldElsewhere,
+  notOnlyHeldElsewhere,
+  seenByAny,
+} from '../../db/held-categories.ts';
 import type { Executor } from '../../db/transaction.ts';
 import type { FieldMeta } from '../../db/types.ts';
 import { removeSubjectMail } from '../../mail/index.ts';
@@ -415,6 +420,33 @@ export const subjectsRepo = {
       ex,
     );
     return rows.rows;
+  },
+
+  /**
+   * The live person (not erased, not a held record) owning this primary e-mail index, if any (the
+   * unique index: at most one), and whether the given purposes see them through it: some of them
+   * finds the person (not all their data left kept by a legal hold for other purposes only) and
+   * none of the person's values in `addressCategories` is kept by a hold from all of them.
+   */
+  async ownerSeenBy(
+    ex: Executor,
+    index: string,
+    scope: ReadonlyArray<{ purpose: string; categories: readonly string[] }>,
+    addressCategories: readonly string[],
+  ): Promise<{ id: string; seen: boolean } | undefined> {
+    const r = await sql<{ id: string; seen: boolean }>`
+        select s.id,
+               (${seenByAny(sql`s.id`, scope)}
+                and ${addressNotHeldFrom(
+                  sql`s.id`,
+                  addressCategories,
+                  scope.map((p) => p.purpose),
+                )}) as seen
+          from subjects s
+         where s.email_index = ${index} and s.held_purpose is null and s.erased_at is null`.execute(
+      ex,
+    );
+    return r.rows[0];
   },
 
   /**

@@ -17,6 +17,7 @@ import {
 import { createRetentionData } from './use-cases/expire.ts';
 import { createExportSubject } from './use-cases/export-subject.ts';
 import { createFindSubjects } from './use-cases/find-subjects.ts';
+import { createMatchForMarketing } from './use-cases/match-for-marketing.ts';
 import { createMatchForRequest } from './use-cases/match-for-request.ts';
 import { createReadSubject } from './use-cases/read-subject.ts';
 import { createRectifyBySubject } from './use-cases/rectify-by-subject.ts';
@@ -44,6 +45,8 @@ export function createSubjectsService(deps: SubjectsDeps) {
     findSubjects: createFindSubjects(ctx),
     getSubject,
     ...createMatchForRequest(ctx),
+    /** The portal's marketing side: only people the marketing purposes see by the address. */
+    ...createMatchForMarketing(ctx),
     updateSubject: createRectifySubject(ctx, applyChanges, getSubject),
     getHistory: createSubjectHistory(ctx),
     setRestriction: createSetRestriction(ctx),
