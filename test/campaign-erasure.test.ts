@@ -243,6 +243,98 @@ describe.each(DATABASES)(
       expect(await send(campaign, unsure.id)).toMatchObject({ state: 'bounced' });
     });
 
+    /** The send's row as stored (the routes answer an erased or held person's send as none). */
+    const stored = async (campaign: string, subject: string) =>
+      (
+        await sql<{ state: string; reason: string | null }>`select state, reason
+          from campaign_sends where campaign_id = ${campaign} and subject_id = ${subject}`.execute(
+          db.handle.db,
+        )
+      ).rows[0];
+    /** The newsletter marketer's own actor (the key's rights), for the ledger's reads. */
+    const marketerActor = {
+      kind: 'api_key' as const,
+      id: '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d98',
+      read: new Set(['newsletter']),
+      write: new Set<string>(),
+      actions: new Set(['read', 'export_audiences'] as const),
+    };
+    /**
+     * A customer mailed by a newsletter campaign who then withdraws and ends the relationship;
+     * years on, a legal hold keeps all they have left for billing: the newsletter no longer sees
+     * them (an unknown id to it).
+     */
+    const mailedThenHeld = async (lastName: string) => {
+      const mark = tag();
+      const email = `${lastName.toLowerCase()}.${mark}@example.com`;
+      const p = await services.subjects.createSubject(operator, {
+        purpose: 'customer_relationship',
+        source: 'subject',
+        values: {
+          identity: { firstName: 'Testi', lastName },
+          contact: { email },
+          orders: { orderCount: 1, paymentMethod: 'invoice' },
+        },
+      });
+      await services.permissions.record(
+        operator,
+        p.id,
+        [{ kind: 'newsletter', channel: 'email', state: 'granted' }],
+        { method: 'staff', wording: WORDING },
+      );
+      const campaign = await draft(mark);
+      expect((await api('POST', `/campaigns/${campaign}/start`)).statusCode).toBe(200);
+      await sendAll(campaign);
+      const mailed = await send(campaign, p.id);
+      expect(mailed.state).toBe('sent');
+      await services.permissions.record(
+        operator,
+        p.id,
+        [{ kind: 'newsletter', channel: '*', state: 'withdrawn' }],
+        { method: 'staff' },
+      );
+      await services.retention.endRelationship(operator, p.id, 'customer_relationship');
+      offset += 270 * 24 * 3600_000;
+      await services.subjects.updateSubject(operator, p.id, {
+        purpose: 'billing',
+        source: 'subject',
+        values: { orders: { orderCount: 2 } },
+      });
+      offset += 2140 * 24 * 3600_000;
+      await services.retention.sweep();
+      await expect(services.permissions.stateOf(marketerActor, p.id)).rejects.toThrow(/no subject/);
+      return { id: p.id, email, campaign, messageId: mailed.messageId };
+    };
+
+    it("a complaint about mail sent to a person the campaign's purpose no longer sees (a hold keeps the rest) is recorded: the objection in their ledger, the send complained", async () => {
+      const held = await mailedThenHeld('Pidetty');
+      const before = await services.permissions.history(operator, held.id);
+      const res = await api('POST', '/campaigns/feedback', {
+        type: 'complaint',
+        messageId: held.messageId,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ campaignId: held.campaign, state: 'complained' });
+      // Nothing of the held person's ledger is in the answer.
+      expect(res.body).not.toMatch(/withdrawn|granted|newsletter/);
+      expect(await stored(held.campaign, held.id)).toMatchObject({
+        state: 'complained',
+        reason: 'complaint',
+      });
+      const after = await services.permissions.history(operator, held.id);
+      expect(after).toHaveLength(before.length + 1);
+      expect(after.find((h) => h.reference === `campaign:${held.campaign}`)).toMatchObject({
+        kind: 'newsletter',
+        channel: 'email',
+        state: 'withdrawn',
+        method: 'api',
+      });
+      // The newsletter still sees nothing of them.
+      await expect(services.permissions.stateOf(marketerActor, held.id)).rejects.toThrow(
+        /no subject/,
+      );
+    });
+
     it.runIf(kind === 'postgres')(
       'a complaint on an uncertain mail racing the erasure of its person: neither fails (no deadlock)',
       async () => {

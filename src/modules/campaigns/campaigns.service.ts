@@ -895,6 +895,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
       throw invalid(input.recipient ? 'recipient' : 'report', 'not an e-mail address');
     }
     const bracketed = messageId.startsWith('<') ? messageId : `<${messageId}>`;
+    const noMail = () =>
+      new AppError('not_found', 'no campaign mail matches', [
+        { field, detail: 'no mail of a campaign matches' },
+      ]);
     const current = await repo.findSend(db, bracketed);
     // Not the send's Message-ID now: a copy mailed before staff requeued it (its ID is kept in
     // the history). That copy was handed over, so a report on it counts whatever the send's
@@ -913,9 +917,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
         !['sent', 'uncertain', 'bounced', 'complained'].includes(send.state)) ||
       (input.campaignId !== undefined && input.campaignId !== send.campaign_id)
     ) {
-      throw new AppError('not_found', 'no campaign mail matches', [
-        { field, detail: 'no mail of a campaign matches' },
-      ]);
+      throw noMail();
     }
     authorise(actor, row.purpose);
     const copyIndex = earlier ? earlier.recipient_index : send.recipient_index;
@@ -988,20 +990,27 @@ export function createCampaignsService(deps: CampaignsDeps) {
       });
       if (type === 'complaint' && pm) {
         const basis = pm.channels.get(row.channel);
-        // In this transaction: a person the ledger refuses (erased) leaves nothing recorded.
-        await deps.permissions.record(
-          actor,
-          send.subject_id,
-          [
-            {
-              kind: pm.kind,
-              channel: row.channel,
-              state: basis === 'consent' ? 'withdrawn' : 'objected',
-            },
-          ],
-          { method: 'api', reference: `campaign:${send.campaign_id}` },
-          { tx },
-        );
+        // In this transaction: a person the ledger refuses (erased) leaves nothing recorded. A
+        // person the campaign's purpose no longer sees (a legal hold keeps all they have left for
+        // another purpose) is not narrowed away: recording their "no" is always possible.
+        // The ledger's refusal is answered as an unknown Message-ID is (never the person's id).
+        await deps.permissions
+          .record(
+            actor,
+            send.subject_id,
+            [
+              {
+                kind: pm.kind,
+                channel: row.channel,
+                state: basis === 'consent' ? 'withdrawn' : 'objected',
+              },
+            ],
+            { method: 'api', reference: `campaign:${send.campaign_id}` },
+            { tx, unscoped: true },
+          )
+          .catch((err: unknown) => {
+            throw err instanceof AppError && err.code === 'not_found' ? noMail() : err;
+          });
       }
     });
     return { campaignId: send.campaign_id, subjectId: send.subject_id, state };
