@@ -131,6 +131,14 @@ describe.each(DATABASES)(
     };
     const send = (campaign: string, subject: string) =>
       services.campaigns.sendDetail(operator, campaign, subject);
+    /** The send's row as stored (the routes answer an erased or held person's send as none). */
+    const stored = async (campaign: string, subject: string) =>
+      (
+        await sql<{ state: string; reason: string | null }>`select state, reason
+          from campaign_sends where campaign_id = ${campaign} and subject_id = ${subject}`.execute(
+          db.handle.db,
+        )
+      ).rows[0];
 
     beforeAll(async () => {
       smtp = await smtpServer();
@@ -205,10 +213,10 @@ describe.each(DATABASES)(
         [second, unsure],
         [second, waiting],
       ] as const) {
-        expect(await send(campaign, p.id)).toMatchObject({ state: 'skipped', reason: 'erased' });
+        expect(await stored(campaign, p.id)).toMatchObject({ state: 'skipped', reason: 'erased' });
       }
       // The mail that may have arrived stays uncertain: its bounce still counts.
-      expect(await send(first, unsure.id)).toMatchObject({ state: 'uncertain' });
+      expect(await stored(first, unsure.id)).toMatchObject({ state: 'uncertain' });
       // The one who stays is still queued, and is mailed; the erased are not.
       expect(await send(second, keeps.id)).toMatchObject({ state: 'queued' });
       await sendAll(second);
@@ -240,17 +248,9 @@ describe.each(DATABASES)(
       });
       // Recorded: the address is kept out for 180 days, as for any bounce.
       expect(res.statusCode, res.body).toBe(200);
-      expect(await send(campaign, unsure.id)).toMatchObject({ state: 'bounced' });
+      expect(await stored(campaign, unsure.id)).toMatchObject({ state: 'bounced' });
     });
 
-    /** The send's row as stored (the routes answer an erased or held person's send as none). */
-    const stored = async (campaign: string, subject: string) =>
-      (
-        await sql<{ state: string; reason: string | null }>`select state, reason
-          from campaign_sends where campaign_id = ${campaign} and subject_id = ${subject}`.execute(
-          db.handle.db,
-        )
-      ).rows[0];
     /** The newsletter marketer's own actor (the key's rights), for the ledger's reads. */
     const marketerActor = {
       kind: 'api_key' as const,
@@ -333,6 +333,34 @@ describe.each(DATABASES)(
       await expect(services.permissions.stateOf(marketerActor, held.id)).rejects.toThrow(
         /no subject/,
       );
+    });
+
+    it("a person the campaign's purpose no longer sees: their mail's detail and staff's actions on it are a stranger's 404, bad input too, writing nothing", async () => {
+      const held = await mailedThenHeld('Piilossa');
+      const stranger = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e';
+      const url = (id: string, what = '') => `/campaigns/${held.campaign}/sends/${id}${what}`;
+      const REASON = 'The mail server log shows it taken.';
+      const asks = (id: string) => [
+        api('GET', url(id)),
+        api('POST', url(id, '/resolve'), { outcome: 'sent', reason: REASON }),
+        api('POST', url(id, '/resolve'), { outcome: 'maybe' }),
+        api('POST', url(id, '/requeue'), { reason: REASON, confirmSendAgain: true }),
+        api('POST', url(id, '/requeue'), { confirmSendAgain: false }),
+        api('POST', url(id, '/lift-bounce'), { reason: REASON }),
+        api('POST', url(id, '/lift-bounce'), { extra: 1 }),
+      ];
+      const unknown = await Promise.all(asks(stranger));
+      const answers = await Promise.all(asks(held.id));
+      answers.forEach((res, i) => {
+        expect(res.statusCode, res.body).toBe(404);
+        expect(res.body.replaceAll(held.id, stranger)).toBe(unknown[i]?.body);
+      });
+      // Not shown to the operator either, through the campaign: its purpose does not see them.
+      await expect(send(held.campaign, held.id)).rejects.toMatchObject({ code: 'not_found' });
+      expect(await stored(held.campaign, held.id)).toMatchObject({ state: 'sent' });
+      const history = await sql`select id from campaign_send_events
+        where subject_id = ${held.id}`.execute(db.handle.db);
+      expect(history.rows).toEqual([]);
     });
 
     it.runIf(kind === 'postgres')(

@@ -13,6 +13,7 @@ import type {
   CampaignSendsTable,
 } from '../../db/types.ts';
 import { arrayLiteral } from '../../db/array-literal.ts';
+import { notOnlyHeldElsewhere } from '../../db/held-categories.ts';
 import type { SendState } from './model.ts';
 
 export type CampaignRow = Selectable<CampaignsTable>;
@@ -418,10 +419,6 @@ export const campaignsRepo = {
   },
 
   /**
-   * Whether the person is erased (or unknown), their row locked against an erasure until the
-   * caller's transaction ends.
-   */
-  /**
    * Locks the person's row for a change, as an erasure and the permission ledger do first: a
    * transaction that then changes the person's sends takes the same order (person, then send),
    * so it cannot deadlock with an erasure, which skips the person's waiting sends.
@@ -430,14 +427,24 @@ export const campaignsRepo = {
     await ex.selectFrom('subjects').select('id').where('id', '=', subjectId).forUpdate().execute();
   },
 
-  async personErased(ex: Executor, subjectId: string): Promise<boolean> {
-    const r = await ex
-      .selectFrom('subjects')
-      .select('erased_at')
-      .where('id', '=', subjectId)
-      .forShare()
-      .executeTakeFirst();
-    return r === undefined || r.erased_at !== null;
+  /**
+   * Whether the campaign's purpose sees the person: not erased (nor unknown), not a held record,
+   * and not one whose only data left in the purpose's categories a legal hold keeps for another
+   * purpose (docs/retention.md). With `lock`, their row is locked (shared) until the caller's
+   * transaction ends, so an erasure waits for it or it for the erasure.
+   */
+  async personSeen(
+    ex: Executor,
+    subjectId: string,
+    purpose: string,
+    categories: readonly string[],
+    opts: { lock?: boolean } = {},
+  ): Promise<boolean> {
+    const r = await sql<{ id: string }>`select s.id from subjects s
+      where s.id = ${subjectId} and s.erased_at is null and s.held_purpose is null
+        and ${notOnlyHeldElsewhere(sql`s.id`, categories, purpose)}
+      ${opts.lock ? sql`for share of s` : sql``}`.execute(ex);
+    return r.rows.length > 0;
   },
 
   /** One person's send in a campaign. */

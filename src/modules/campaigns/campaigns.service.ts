@@ -1016,18 +1016,26 @@ export function createCampaignsService(deps: CampaignsDeps) {
     return { campaignId: send.campaign_id, subjectId: send.subject_id, state };
   };
 
-  /** The person's send in the campaign, authorised (the campaign's role and purpose first). */
+  /**
+   * The person's send in the campaign, authorised (the campaign's role and purpose first). A
+   * person the campaign's purpose does not see (erased, or all they have left kept by a legal
+   * hold for another purpose) is answered as one the campaign never mailed, before any body is
+   * read: bad input about their mail is the same 404 as about a stranger's.
+   */
   const loadSend = async (actor: Actor, id: string, subjectId: string) => {
     const row = await load(actor, id);
     if (!UUID.test(subjectId)) {
       throw invalid('subjectId', 'expected a person id (a UUID)');
     }
     const send = await repo.sendOf(db, id, subjectId);
-    if (!send) {
+    if (!send || !(await seen(db, row, subjectId))) {
       throw noSend();
     }
     return { row, send };
   };
+
+  const seen = (ex: Executor, row: CampaignRow, subjectId: string, lock = false) =>
+    repo.personSeen(ex, subjectId, row.purpose, [...register.categoriesOf(row.purpose)], { lock });
 
   const noSend = () =>
     new AppError('not_found', 'the campaign has no mail to this person', [
@@ -1035,12 +1043,13 @@ export function createCampaignsService(deps: CampaignsDeps) {
     ]);
 
   /**
-   * Inside a staff action's transaction: a person erased (or erased meanwhile) is answered as one
-   * the campaign never mailed, and nothing is written (their history went with them). The
-   * person's row is locked (shared), so an erasure waits for the action or the action for it.
+   * Inside a staff action's transaction: a person erased (or erased meanwhile), or one the
+   * campaign's purpose no longer sees, is answered as one the campaign never mailed, and nothing
+   * is written (an erased person's history went with them). The person's row is locked (shared),
+   * so an erasure waits for the action or the action for it.
    */
-  const refuseErased = async (tx: Executor, subjectId: string) => {
-    if (await repo.personErased(tx, subjectId)) {
+  const refuseUnseen = async (tx: Executor, row: CampaignRow, subjectId: string) => {
+    if (!(await seen(tx, row, subjectId, true))) {
       throw noSend();
     }
   };
@@ -1128,7 +1137,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { outcome, reason } = parsed.data;
     await withTransaction(db, async (tx) => {
-      await refuseErased(tx, subjectId);
+      await refuseUnseen(tx, row, subjectId);
       const send = await repo.sendOf(tx, id, subjectId, { lock: true });
       if (!send || send.state !== 'uncertain') {
         throw notUncertain(send?.state ?? 'gone');
@@ -1192,7 +1201,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { reason } = parsed.data;
     await withTransaction(db, async (tx) => {
-      await refuseErased(tx, subjectId);
+      await refuseUnseen(tx, row, subjectId);
       const campaign = await repo.get(tx, id, { lock: true });
       if (!campaign || !['sending', 'paused', 'finished'].includes(campaign.state)) {
         throw new AppError(
@@ -1285,7 +1294,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { reason } = parsed.data;
     await withTransaction(db, async (tx) => {
-      await refuseErased(tx, subjectId);
+      await refuseUnseen(tx, row, subjectId);
       const send = await repo.sendOf(tx, id, subjectId, { lock: true });
       const at = clock.now();
       const conflictWith = (detail: string) =>
@@ -1333,6 +1342,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
   return {
     jobs: [sendJob],
     sendDetail,
+    /** The right, the campaign and the person's mail, as the staff actions check them first. */
+    checkSend: async (actor: Actor, id: string, subjectId: string): Promise<void> => {
+      await loadSend(actor, id, subjectId);
+    },
     resolveSend,
     requeueSend,
     liftBounce,
