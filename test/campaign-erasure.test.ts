@@ -73,6 +73,7 @@ describe.each(DATABASES)(
     let db: Awaited<ReturnType<typeof openTestDatabase>>;
     let smtp: Awaited<ReturnType<typeof smtpServer>>;
     let marketer: { authorization: string };
+    let vault: ReturnType<typeof createVault>;
     let offset = 0;
     const clockNow = () => new Date(Date.now() + offset);
 
@@ -154,7 +155,7 @@ describe.each(DATABASES)(
         database: db.handle,
         keys: ks.keys,
         register,
-        vault: createVault(randomBytes(32)),
+        vault: (vault = createVault(randomBytes(32))),
         clock: { now: clockNow },
         mail: { smtp: { url: smtp.url, from: 'Paahtimo Oy <uutiset@example.fi>' } },
         campaigns: { ratePerMinute: 600, windowMs: 60_000 },
@@ -361,6 +362,95 @@ describe.each(DATABASES)(
       const history = await sql`select id from campaign_send_events
         where subject_id = ${held.id}`.execute(db.handle.db);
       expect(history.rows).toEqual([]);
+    });
+
+    it("as an attacker: 181 days after an erasure, no campaign table holds the person's id, either address's blind index or a Message-ID of theirs, while a first copy's late bounce is kept meanwhile as its address alone", async () => {
+      const mark = tag();
+      const p = await subscriber('Muuttuva', mark);
+      const newEmail = `uusi.${mark}@example.com`;
+      const campaign = await draft(mark);
+      smtp.dropAfterData(p.email);
+      await api('POST', `/campaigns/${campaign}/start`);
+      await sendAll(campaign);
+      const first = (await send(campaign, p.id)).messageId as string;
+      const requeued = await api('POST', `/campaigns/${campaign}/sends/${p.id}/requeue`, {
+        reason: 'No trace of it in the server log.',
+        confirmSendAgain: true,
+      });
+      expect(requeued.statusCode, requeued.body).toBe(200);
+      // Their address changes before the second copy goes; both copies bounce, the first late.
+      await services.subjects.updateSubject(operator, p.id, {
+        purpose: 'customer_relationship',
+        source: 'staff',
+        values: { contact: { email: newEmail } },
+      });
+      await sendAll(campaign);
+      const second = (await send(campaign, p.id)).messageId as string;
+      expect(second).not.toBe(first);
+      for (const [messageId, recipient] of [
+        [second, newEmail],
+        [first, p.email],
+      ]) {
+        const res = await api('POST', '/campaigns/feedback', {
+          type: 'bounce',
+          messageId,
+          recipient,
+        });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+      expect((await send(campaign, p.id)).events.map((e) => e.action)).toEqual([
+        'requeued',
+        'bounced',
+      ]);
+      const traces = [p.id, vault.emailIndex(p.email), vault.emailIndex(newEmail), first, second];
+      const tables = (
+        await sql<{ table_name: string }>`select table_name from information_schema.tables
+          where table_schema = current_schema() and table_name like 'campaign%'`.execute(
+          db.handle.db,
+        )
+      ).rows.map((r) => r.table_name);
+      expect(tables).toEqual(expect.arrayContaining(['campaign_sends', 'campaign_bounces']));
+      const found = async () => {
+        const hits: string[] = [];
+        for (const table of tables) {
+          for (const trace of traces) {
+            const r = await sql<{ n: string }>`select count(*) as n from ${sql.table(table)} x
+              where row_to_json(x)::text like ${`%${trace}%`}`.execute(db.handle.db);
+            if (Number(r.rows[0]?.n) > 0) {
+              hits.push(`${table}: ${traces.indexOf(trace)}`);
+            }
+          }
+        }
+        return hits.sort();
+      };
+
+      await services.subjects.eraseSubject(operator, p.id);
+      // Their history went with them; the first copy's bounce stays as its address alone.
+      const kept = await sql<Record<string, unknown>>`select * from campaign_bounces
+        where recipient_index = ${vault.emailIndex(p.email)}`.execute(db.handle.db);
+      expect(kept.rows).toHaveLength(1);
+      expect(Object.keys(kept.rows[0] ?? {}).sort()).toEqual(['at', 'recipient_index']);
+      expect(await found()).toEqual([
+        'campaign_bounces: 1',
+        'campaign_sends: 0',
+        'campaign_sends: 2',
+        'campaign_sends: 4',
+      ]);
+      // The daily prune within the 180 days changes nothing.
+      offset += 100 * 24 * 3600_000;
+      await services.campaigns.prune();
+      expect(await found()).toHaveLength(4);
+      // 181 days on, nothing of theirs is left in any campaign table; the campaign still counts
+      // the mail.
+      offset += 81 * 24 * 3600_000;
+      const pruned = await services.campaigns.prune();
+      expect(pruned.bounces).toBeGreaterThanOrEqual(1);
+      expect(pruned.sends).toBeGreaterThanOrEqual(1);
+      expect(await found()).toEqual([]);
+      expect((await services.campaigns.get(operator, campaign)).progress).toMatchObject({
+        total: 1,
+        bounced: 1,
+      });
     });
 
     it.runIf(kind === 'postgres')(

@@ -415,7 +415,53 @@ export const campaignsRepo = {
       )
       .limit(1)
       .executeTakeFirst();
-    return late !== undefined;
+    if (late !== undefined) {
+      return true;
+    }
+    // The same, of a person erased since: the address only (campaign_bounces, 0045).
+    const kept = await ex
+      .selectFrom('campaign_bounces as b')
+      .select('b.at')
+      .where('b.recipient_index', '=', recipientIndex)
+      .where('b.at', '>=', since)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('campaign_send_events as e')
+              .select('e.id')
+              .where('e.action', '=', 'bounce_lifted')
+              .where('e.recipient_index', '=', recipientIndex)
+              .whereRef('e.at', '>=', 'b.at'),
+          ),
+        ),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return kept !== undefined;
+  },
+
+  /**
+   * What a campaign keeps past its use (docs/campaigns.md, "Limits"), removed or unlinked once
+   * older than `before` (BOUNCE_SUPPRESSION_DAYS ago): an erased person's kept bounce
+   * (campaign_bounces), and the send rows of a person erased before then and not changed since,
+   * which lose the person's id (a random one takes its place: the campaign's counts stay), the
+   * address's blind index and the Message-ID. Nothing of them then leads back to the person.
+   */
+  async prune(ex: Executor, before: Date): Promise<{ bounces: number; sends: number }> {
+    const bounces = await ex
+      .deleteFrom('campaign_bounces')
+      .where('at', '<', before)
+      .executeTakeFirst();
+    const sends = await sql`update campaign_sends c
+         set subject_id = gen_random_uuid(), recipient_index = null, message_id = null
+        from subjects s
+       where s.id = c.subject_id and s.erased_at is not null and s.erased_at < ${before}
+         and c.updated_at < ${before}`.execute(ex);
+    return {
+      bounces: Number(bounces.numDeletedRows),
+      sends: Number(sends.numAffectedRows ?? 0),
+    };
   },
 
   /**

@@ -23,7 +23,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
-import { defineJob, describeError, enqueue, JobError } from '../../jobs/index.ts';
+import { defineJob, defineSchedule, describeError, enqueue, JobError } from '../../jobs/index.ts';
 import { actorLabel, requireAction, requirePurpose, system, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
@@ -1339,8 +1339,30 @@ export function createCampaignsService(deps: CampaignsDeps) {
     return detailOf(id, subjectId);
   };
 
+  /**
+   * Daily: an erased person's kept bounce older than BOUNCE_SUPPRESSION_DAYS is removed (it keeps
+   * nothing out any longer), and the send rows of a person erased that long ago lose their id,
+   * address index and Message-ID (docs/campaigns.md, "Limits").
+   */
+  const prune = async (): Promise<{ bounces: number; sends: number }> =>
+    repo.prune(db, new Date(clock.now().getTime() - BOUNCE_SUPPRESSION_DAYS * DAY_MS));
+
+  const pruneSchedule = defineSchedule({
+    name: 'campaigns.prune',
+    everySeconds: 24 * 60 * 60,
+    describe: "removing campaign bounces and erased people's mail links older than 180 days",
+    handler: async (ctx) => {
+      const pruned = await prune();
+      if (pruned.bounces > 0 || pruned.sends > 0) {
+        ctx.log.info(pruned, "removed campaign bounces and erased people's mail links");
+      }
+    },
+  });
+
   return {
     jobs: [sendJob],
+    schedules: [pruneSchedule],
+    prune,
     sendDetail,
     /** The right, the campaign and the person's mail, as the staff actions check them first. */
     checkSend: async (actor: Actor, id: string, subjectId: string): Promise<void> => {
