@@ -453,6 +453,27 @@ describe.each(DATABASES)(
       });
     });
 
+    it('a late bounce an older instance left on a person it erased (during a rolling upgrade) is moved by the prune to an address-only row', async () => {
+      const mark = tag();
+      const p = await subscriber('Vanha', mark);
+      const campaign = await draft(mark);
+      const index = vault.emailIndex(p.email) ?? '';
+      // What an instance of 0044 left: the person erased, their late bounce still naming them.
+      await services.subjects.eraseSubject(operator, p.id);
+      await sql`insert into campaign_send_events (id, campaign_id, subject_id, action, from_state,
+          to_state, message_id, recipient_index, reason, actor, at)
+        values (${'01900000-0000-7000-8000-00000000b0c1'}, ${campaign}, ${p.id}, 'bounced',
+          'bounced', 'bounced', '<campaign.old@example.fi>', ${index}, 'bounce (an earlier copy)',
+          'api_key:x', ${clockNow()})`.execute(db.handle.db);
+      await services.campaigns.prune();
+      const history = await sql`select id from campaign_send_events
+        where subject_id = ${p.id}`.execute(db.handle.db);
+      expect(history.rows).toEqual([]);
+      const kept = await sql`select at from campaign_bounces
+        where recipient_index = ${index}`.execute(db.handle.db);
+      expect(kept.rows).toHaveLength(1);
+    });
+
     it.runIf(kind === 'postgres')(
       'a complaint on an uncertain mail racing the erasure of its person: neither fails (no deadlock)',
       async () => {

@@ -13,6 +13,7 @@ import type {
   CampaignSendsTable,
 } from '../../db/types.ts';
 import { arrayLiteral } from '../../db/array-literal.ts';
+import { keepCampaignBounces } from '../../db/campaign-bounces.ts';
 import { notOnlyHeldElsewhere } from '../../db/held-categories.ts';
 import type { SendState } from './model.ts';
 
@@ -449,6 +450,13 @@ export const campaignsRepo = {
    * address's blind index and the Message-ID. Nothing of them then leads back to the person.
    */
   async prune(ex: Executor, before: Date): Promise<{ bounces: number; sends: number }> {
+    // A late bounce an older instance left on a person it erased (it kept or did not know the
+    // rows): kept as the address alone, as an erasure now does, and the person's history goes.
+    const erasedWithHistory = sql`array(select distinct e.subject_id from campaign_send_events e
+      join subjects s on s.id = e.subject_id where s.erased_at is not null)`;
+    await sql`with kept as (${keepCampaignBounces(erasedWithHistory)})
+      delete from campaign_send_events
+       where subject_id = any(${erasedWithHistory})`.execute(ex);
     const bounces = await ex
       .deleteFrom('campaign_bounces')
       .where('at', '<', before)
