@@ -141,6 +141,8 @@ export function startServerJobs(opts: {
       },
     }),
     ...services.mail.schedules,
+    // Campaign bounces and erased people's mail links past the 180-day bounce suppression.
+    ...services.campaigns.schedules,
     // The request handlers' daily digest of requests overdue and due within a week.
     ...services.requests.schedules,
   ];

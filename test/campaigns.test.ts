@@ -991,6 +991,13 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
       messageId: idOf(erased.email),
     });
     expect(late.statusCode, late.body).toBe(404);
+    // Answered as a made-up Message-ID is: never the person's id.
+    const madeUp = await api('POST', '/campaigns/feedback', {
+      type: 'complaint',
+      messageId: '<campaign.made-up@example.fi>',
+    });
+    expect(strip(late.json())).toEqual(strip(madeUp.json()));
+    expect(late.body).not.toContain(erased.id);
     expect(
       (await t.services.campaigns.sends(operator, campaign.id)).find(
         (x) => x.subjectId === erased.id,

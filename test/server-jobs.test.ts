@@ -70,6 +70,7 @@ describe('the server’s jobs', () => {
           const slots = Object.fromEntries(rows.map((r) => [r.name, Number(r.last_slot)]));
           expect(Object.keys(slots)).toEqual([
             'audit.seal',
+            'campaigns.prune',
             'http.prune-rate-limits',
             'keystore.clean',
             'mail.expire',

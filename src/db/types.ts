@@ -400,6 +400,12 @@ export interface CampaignSendEventsTable {
   at: Timestamp;
 }
 
+/** A late bounce of an erased person's first copy, without the person (migration 0045). */
+export interface CampaignBouncesTable {
+  recipient_index: string;
+  at: Timestamp;
+}
+
 /** A published version of the privacy notice (migration 0028). */
 export interface NoticeVersionsTable {
   version: number;
@@ -443,6 +449,7 @@ export interface Database {
   campaigns: CampaignsTable;
   campaign_sends: CampaignSendsTable;
   campaign_send_events: CampaignSendEventsTable;
+  campaign_bounces: CampaignBouncesTable;
   notice_versions: NoticeVersionsTable;
   notice_announcements: NoticeAnnouncementsTable;
   notice_announced: NoticeAnnouncedTable;

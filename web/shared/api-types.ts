@@ -908,7 +908,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One person's mail, with what staff did about it */
+    /**
+     * One person's mail, with what staff did about it
+     * @description A person erased, or one the campaign's purpose no longer sees (a legal hold keeps all they have left for another purpose), is answered as one the campaign has no mail to (404 naming subjectId).
+     */
     get: operations['getCampaignSend'];
     put?: never;
     post?: never;
@@ -929,7 +932,7 @@ export interface paths {
     put?: never;
     /**
      * Resolve an uncertain mail as sent or failed
-     * @description For a mail whose handover may or may not have happened (uncertain): staff asked the mail server. sent: it was taken; failed: it was not delivered, and it is never sent again by itself. A reason is required; it is kept in the send's history, and the access log records the change without it. 409 naming state unless the mail is uncertain. Needs export_audiences and reading under the campaign's purpose, checked before anything changes. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.
+     * @description For a mail whose handover may or may not have happened (uncertain): staff asked the mail server. sent: it was taken; failed: it was not delivered, and it is never sent again by itself. A reason is required; it is kept in the send's history, and the access log records the change without it. 409 naming state unless the mail is uncertain. Needs export_audiences and reading under the campaign's purpose, checked before anything changes. A person erased, or one the campaign's purpose no longer sees (a legal hold keeps all they have left for another purpose), is answered as one the campaign has no mail to (404 naming subjectId), before the body is read, and nothing is written.
      */
     post: operations['resolveCampaignSend'];
     delete?: never;
@@ -949,7 +952,7 @@ export interface paths {
     put?: never;
     /**
      * Send an uncertain mail again (risks a second copy)
-     * @description Puts an uncertain mail back in the queue: the person may get it twice, so confirmSendAgain must be true, and a reason is required. The mail goes out only through the queue, with the person's permission checked again right before it (someone who unsubscribed meanwhile is skipped). A paused campaign sends it when resumed; a finished one is sending again for it (409 without an SMTP server); a cancelled one sends nothing more (409 naming state). 409 naming state unless the mail is uncertain. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.
+     * @description Puts an uncertain mail back in the queue: the person may get it twice, so confirmSendAgain must be true, and a reason is required. The mail goes out only through the queue, with the person's permission checked again right before it (someone who unsubscribed meanwhile is skipped). A paused campaign sends it when resumed; a finished one is sending again for it (409 without an SMTP server); a cancelled one sends nothing more (409 naming state). 409 naming state unless the mail is uncertain. A person erased, or one the campaign's purpose no longer sees (a legal hold keeps all they have left for another purpose), is answered as one the campaign has no mail to (404 naming subjectId), before the body is read, and nothing is written.
      */
     post: operations['requeueCampaignSend'];
     delete?: never;
@@ -969,7 +972,7 @@ export interface paths {
     put?: never;
     /**
      * Lift a bounce's 180-day suppression early
-     * @description The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting, in every campaign of every purpose (a bounce is a fact about the mailbox, not a choice of the person); the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a complaint, a restriction, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.
+     * @description The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting, in every campaign of every purpose (a bounce is a fact about the mailbox, not a choice of the person); the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a complaint, a restriction, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since. A person erased, or one the campaign's purpose no longer sees (a legal hold keeps all they have left for another purpose), is answered as one the campaign has no mail to (404 naming subjectId), before the body is read, and nothing is written.
      */
     post: operations['liftCampaignBounce'];
     delete?: never;

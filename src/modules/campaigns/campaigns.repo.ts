@@ -13,6 +13,8 @@ import type {
   CampaignSendsTable,
 } from '../../db/types.ts';
 import { arrayLiteral } from '../../db/array-literal.ts';
+import { keepCampaignBounces } from '../../db/campaign-bounces.ts';
+import { notOnlyHeldElsewhere } from '../../db/held-categories.ts';
 import type { SendState } from './model.ts';
 
 export type CampaignRow = Selectable<CampaignsTable>;
@@ -414,13 +416,62 @@ export const campaignsRepo = {
       )
       .limit(1)
       .executeTakeFirst();
-    return late !== undefined;
+    if (late !== undefined) {
+      return true;
+    }
+    // The same, of a person erased since: the address only (campaign_bounces, 0045).
+    const kept = await ex
+      .selectFrom('campaign_bounces as b')
+      .select('b.at')
+      .where('b.recipient_index', '=', recipientIndex)
+      .where('b.at', '>=', since)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('campaign_send_events as e')
+              .select('e.id')
+              .where('e.action', '=', 'bounce_lifted')
+              .where('e.recipient_index', '=', recipientIndex)
+              .whereRef('e.at', '>=', 'b.at'),
+          ),
+        ),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return kept !== undefined;
   },
 
   /**
-   * Whether the person is erased (or unknown), their row locked against an erasure until the
-   * caller's transaction ends.
+   * What a campaign keeps past its use (docs/campaigns.md, "Limits"), removed or unlinked once
+   * older than `before` (BOUNCE_SUPPRESSION_DAYS ago): an erased person's kept bounce
+   * (campaign_bounces), and the send rows of a person erased before then and not changed since,
+   * which lose the person's id (a random one takes its place: the campaign's counts stay), the
+   * address's blind index and the Message-ID. Nothing of them then leads back to the person.
    */
+  async prune(ex: Executor, before: Date): Promise<{ bounces: number; sends: number }> {
+    // A late bounce an older instance left on a person it erased (it kept or did not know the
+    // rows): kept as the address alone, as an erasure now does, and the person's history goes.
+    const erasedWithHistory = sql`array(select distinct e.subject_id from campaign_send_events e
+      join subjects s on s.id = e.subject_id where s.erased_at is not null)`;
+    await sql`with kept as (${keepCampaignBounces(erasedWithHistory)})
+      delete from campaign_send_events
+       where subject_id = any(${erasedWithHistory})`.execute(ex);
+    const bounces = await ex
+      .deleteFrom('campaign_bounces')
+      .where('at', '<', before)
+      .executeTakeFirst();
+    const sends = await sql`update campaign_sends c
+         set subject_id = gen_random_uuid(), recipient_index = null, message_id = null
+        from subjects s
+       where s.id = c.subject_id and s.erased_at is not null and s.erased_at < ${before}
+         and c.updated_at < ${before}`.execute(ex);
+    return {
+      bounces: Number(bounces.numDeletedRows),
+      sends: Number(sends.numAffectedRows ?? 0),
+    };
+  },
+
   /**
    * Locks the person's row for a change, as an erasure and the permission ledger do first: a
    * transaction that then changes the person's sends takes the same order (person, then send),
@@ -430,14 +481,24 @@ export const campaignsRepo = {
     await ex.selectFrom('subjects').select('id').where('id', '=', subjectId).forUpdate().execute();
   },
 
-  async personErased(ex: Executor, subjectId: string): Promise<boolean> {
-    const r = await ex
-      .selectFrom('subjects')
-      .select('erased_at')
-      .where('id', '=', subjectId)
-      .forShare()
-      .executeTakeFirst();
-    return r === undefined || r.erased_at !== null;
+  /**
+   * Whether the campaign's purpose sees the person: not erased (nor unknown), not a held record,
+   * and not one whose only data left in the purpose's categories a legal hold keeps for another
+   * purpose (docs/retention.md). With `lock`, their row is locked (shared) until the caller's
+   * transaction ends, so an erasure waits for it or it for the erasure.
+   */
+  async personSeen(
+    ex: Executor,
+    subjectId: string,
+    purpose: string,
+    categories: readonly string[],
+    opts: { lock?: boolean } = {},
+  ): Promise<boolean> {
+    const r = await sql<{ id: string }>`select s.id from subjects s
+      where s.id = ${subjectId} and s.erased_at is null and s.held_purpose is null
+        and ${notOnlyHeldElsewhere(sql`s.id`, categories, purpose)}
+      ${opts.lock ? sql`for share of s` : sql``}`.execute(ex);
+    return r.rows.length > 0;
   },
 
   /** One person's send in a campaign. */

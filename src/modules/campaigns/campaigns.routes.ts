@@ -220,6 +220,17 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
   });
 
   const sendParams = z.strictObject({ id: z.uuid(), subjectId: z.uuid() });
+  /**
+   * Before the body is validated: the right (403), the campaign and the person's mail (404, the
+   * same for a person erased or one the campaign's purpose no longer sees as for a stranger), so
+   * bad input about a mail the caller may not know of is never told apart by a 400.
+   */
+  const sendFirst = {
+    preValidation: async (req: { params: unknown } & Parameters<typeof actorOf>[0]) => {
+      const p = req.params as { id?: string; subjectId?: string };
+      await service.checkSend(actorOf(req), p.id ?? '', p.subjectId ?? '');
+    },
+  };
   const detail = send
     .extend({
       bounceSuppressedUntil: z
@@ -260,6 +271,8 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
       tags,
       security,
       summary: "One person's mail, with what staff did about it",
+      description:
+        "A person erased, or one the campaign's purpose no longer sees (a legal hold keeps all they have left for another purpose), is answered as one the campaign has no mail to (404 naming subjectId).",
       params: sendParams,
       response: { 200: detail, ...errors },
     },
@@ -267,13 +280,14 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
   });
 
   r.post('/campaigns/:id/sends/:subjectId/resolve', {
+    ...sendFirst,
     schema: {
       operationId: 'resolveCampaignSend',
       tags,
       security,
       summary: 'Resolve an uncertain mail as sent or failed',
       description:
-        "For a mail whose handover may or may not have happened (uncertain): staff asked the mail server. sent: it was taken; failed: it was not delivered, and it is never sent again by itself. A reason is required; it is kept in the send's history, and the access log records the change without it. 409 naming state unless the mail is uncertain. Needs export_audiences and reading under the campaign's purpose, checked before anything changes. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.",
+        "For a mail whose handover may or may not have happened (uncertain): staff asked the mail server. sent: it was taken; failed: it was not delivered, and it is never sent again by itself. A reason is required; it is kept in the send's history, and the access log records the change without it. 409 naming state unless the mail is uncertain. Needs export_audiences and reading under the campaign's purpose, checked before anything changes. A person erased, or one the campaign's purpose no longer sees (a legal hold keeps all they have left for another purpose), is answered as one the campaign has no mail to (404 naming subjectId), before the body is read, and nothing is written.",
       params: sendParams,
       body: resolveSendInput,
       response: { 200: detail, ...errors },
@@ -283,13 +297,14 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
   });
 
   r.post('/campaigns/:id/sends/:subjectId/requeue', {
+    ...sendFirst,
     schema: {
       operationId: 'requeueCampaignSend',
       tags,
       security,
       summary: 'Send an uncertain mail again (risks a second copy)',
       description:
-        "Puts an uncertain mail back in the queue: the person may get it twice, so confirmSendAgain must be true, and a reason is required. The mail goes out only through the queue, with the person's permission checked again right before it (someone who unsubscribed meanwhile is skipped). A paused campaign sends it when resumed; a finished one is sending again for it (409 without an SMTP server); a cancelled one sends nothing more (409 naming state). 409 naming state unless the mail is uncertain. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.",
+        "Puts an uncertain mail back in the queue: the person may get it twice, so confirmSendAgain must be true, and a reason is required. The mail goes out only through the queue, with the person's permission checked again right before it (someone who unsubscribed meanwhile is skipped). A paused campaign sends it when resumed; a finished one is sending again for it (409 without an SMTP server); a cancelled one sends nothing more (409 naming state). 409 naming state unless the mail is uncertain. A person erased, or one the campaign's purpose no longer sees (a legal hold keeps all they have left for another purpose), is answered as one the campaign has no mail to (404 naming subjectId), before the body is read, and nothing is written.",
       params: sendParams,
       body: requeueSendInput,
       response: { 200: detail, ...errors },
@@ -299,13 +314,14 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
   });
 
   r.post('/campaigns/:id/sends/:subjectId/lift-bounce', {
+    ...sendFirst,
     schema: {
       operationId: 'liftCampaignBounce',
       tags,
       security,
       summary: "Lift a bounce's 180-day suppression early",
       description:
-        "The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting, in every campaign of every purpose (a bounce is a fact about the mailbox, not a choice of the person); the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a complaint, a restriction, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since. A person erased is answered as one the campaign has no mail to (404 naming subjectId), and nothing is written.",
+        "The person fixed their mailbox: the address this bounced mail went to is mailed by campaigns again. Every bounce of that address recorded up to now stops counting, in every campaign of every purpose (a bounce is a fact about the mailbox, not a choice of the person); the bounce stays recorded and the lift is added to the send's history with the reason. It lifts the bounce only: a refusal, withdrawal or objection, a complaint, a restriction, a stop, or a prohibition list still keeps the person out. 409 naming state unless the mail bounced within the last 180 days and was not lifted since. A person erased, or one the campaign's purpose no longer sees (a legal hold keeps all they have left for another purpose), is answered as one the campaign has no mail to (404 naming subjectId), before the body is read, and nothing is written.",
       params: sendParams,
       body: liftBounceInput,
       response: { 200: detail, ...errors },

@@ -23,7 +23,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { withTransaction, type Executor } from '../../db/transaction.ts';
 import type { Database } from '../../db/types.ts';
-import { defineJob, describeError, enqueue, JobError } from '../../jobs/index.ts';
+import { defineJob, defineSchedule, describeError, enqueue, JobError } from '../../jobs/index.ts';
 import { actorLabel, requireAction, requirePurpose, system, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
@@ -895,6 +895,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
       throw invalid(input.recipient ? 'recipient' : 'report', 'not an e-mail address');
     }
     const bracketed = messageId.startsWith('<') ? messageId : `<${messageId}>`;
+    const noMail = () =>
+      new AppError('not_found', 'no campaign mail matches', [
+        { field, detail: 'no mail of a campaign matches' },
+      ]);
     const current = await repo.findSend(db, bracketed);
     // Not the send's Message-ID now: a copy mailed before staff requeued it (its ID is kept in
     // the history). That copy was handed over, so a report on it counts whatever the send's
@@ -913,9 +917,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
         !['sent', 'uncertain', 'bounced', 'complained'].includes(send.state)) ||
       (input.campaignId !== undefined && input.campaignId !== send.campaign_id)
     ) {
-      throw new AppError('not_found', 'no campaign mail matches', [
-        { field, detail: 'no mail of a campaign matches' },
-      ]);
+      throw noMail();
     }
     authorise(actor, row.purpose);
     const copyIndex = earlier ? earlier.recipient_index : send.recipient_index;
@@ -988,37 +990,52 @@ export function createCampaignsService(deps: CampaignsDeps) {
       });
       if (type === 'complaint' && pm) {
         const basis = pm.channels.get(row.channel);
-        // In this transaction: a person the ledger refuses (erased) leaves nothing recorded.
-        await deps.permissions.record(
-          actor,
-          send.subject_id,
-          [
-            {
-              kind: pm.kind,
-              channel: row.channel,
-              state: basis === 'consent' ? 'withdrawn' : 'objected',
-            },
-          ],
-          { method: 'api', reference: `campaign:${send.campaign_id}` },
-          { tx },
-        );
+        // In this transaction: a person the ledger refuses (erased) leaves nothing recorded. A
+        // person the campaign's purpose no longer sees (a legal hold keeps all they have left for
+        // another purpose) is not narrowed away: recording their "no" is always possible.
+        // The ledger's refusal is answered as an unknown Message-ID is (never the person's id).
+        await deps.permissions
+          .record(
+            actor,
+            send.subject_id,
+            [
+              {
+                kind: pm.kind,
+                channel: row.channel,
+                state: basis === 'consent' ? 'withdrawn' : 'objected',
+              },
+            ],
+            { method: 'api', reference: `campaign:${send.campaign_id}` },
+            { tx, unscoped: true },
+          )
+          .catch((err: unknown) => {
+            throw err instanceof AppError && err.code === 'not_found' ? noMail() : err;
+          });
       }
     });
     return { campaignId: send.campaign_id, subjectId: send.subject_id, state };
   };
 
-  /** The person's send in the campaign, authorised (the campaign's role and purpose first). */
+  /**
+   * The person's send in the campaign, authorised (the campaign's role and purpose first). A
+   * person the campaign's purpose does not see (erased, or all they have left kept by a legal
+   * hold for another purpose) is answered as one the campaign never mailed, before any body is
+   * read: bad input about their mail is the same 404 as about a stranger's.
+   */
   const loadSend = async (actor: Actor, id: string, subjectId: string) => {
     const row = await load(actor, id);
     if (!UUID.test(subjectId)) {
       throw invalid('subjectId', 'expected a person id (a UUID)');
     }
     const send = await repo.sendOf(db, id, subjectId);
-    if (!send) {
+    if (!send || !(await seen(db, row, subjectId))) {
       throw noSend();
     }
     return { row, send };
   };
+
+  const seen = (ex: Executor, row: CampaignRow, subjectId: string, lock = false) =>
+    repo.personSeen(ex, subjectId, row.purpose, [...register.categoriesOf(row.purpose)], { lock });
 
   const noSend = () =>
     new AppError('not_found', 'the campaign has no mail to this person', [
@@ -1026,12 +1043,13 @@ export function createCampaignsService(deps: CampaignsDeps) {
     ]);
 
   /**
-   * Inside a staff action's transaction: a person erased (or erased meanwhile) is answered as one
-   * the campaign never mailed, and nothing is written (their history went with them). The
-   * person's row is locked (shared), so an erasure waits for the action or the action for it.
+   * Inside a staff action's transaction: a person erased (or erased meanwhile), or one the
+   * campaign's purpose no longer sees, is answered as one the campaign never mailed, and nothing
+   * is written (an erased person's history went with them). The person's row is locked (shared),
+   * so an erasure waits for the action or the action for it.
    */
-  const refuseErased = async (tx: Executor, subjectId: string) => {
-    if (await repo.personErased(tx, subjectId)) {
+  const refuseUnseen = async (tx: Executor, row: CampaignRow, subjectId: string) => {
+    if (!(await seen(tx, row, subjectId, true))) {
       throw noSend();
     }
   };
@@ -1119,7 +1137,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { outcome, reason } = parsed.data;
     await withTransaction(db, async (tx) => {
-      await refuseErased(tx, subjectId);
+      await refuseUnseen(tx, row, subjectId);
       const send = await repo.sendOf(tx, id, subjectId, { lock: true });
       if (!send || send.state !== 'uncertain') {
         throw notUncertain(send?.state ?? 'gone');
@@ -1183,7 +1201,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { reason } = parsed.data;
     await withTransaction(db, async (tx) => {
-      await refuseErased(tx, subjectId);
+      await refuseUnseen(tx, row, subjectId);
       const campaign = await repo.get(tx, id, { lock: true });
       if (!campaign || !['sending', 'paused', 'finished'].includes(campaign.state)) {
         throw new AppError(
@@ -1276,7 +1294,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     const { reason } = parsed.data;
     await withTransaction(db, async (tx) => {
-      await refuseErased(tx, subjectId);
+      await refuseUnseen(tx, row, subjectId);
       const send = await repo.sendOf(tx, id, subjectId, { lock: true });
       const at = clock.now();
       const conflictWith = (detail: string) =>
@@ -1321,9 +1339,35 @@ export function createCampaignsService(deps: CampaignsDeps) {
     return detailOf(id, subjectId);
   };
 
+  /**
+   * Daily: an erased person's kept bounce older than BOUNCE_SUPPRESSION_DAYS is removed (it keeps
+   * nothing out any longer), and the send rows of a person erased that long ago lose their id,
+   * address index and Message-ID (docs/campaigns.md, "Limits").
+   */
+  const prune = async (): Promise<{ bounces: number; sends: number }> =>
+    repo.prune(db, new Date(clock.now().getTime() - BOUNCE_SUPPRESSION_DAYS * DAY_MS));
+
+  const pruneSchedule = defineSchedule({
+    name: 'campaigns.prune',
+    everySeconds: 24 * 60 * 60,
+    describe: "removing campaign bounces and erased people's mail links older than 180 days",
+    handler: async (ctx) => {
+      const pruned = await prune();
+      if (pruned.bounces > 0 || pruned.sends > 0) {
+        ctx.log.info(pruned, "removed campaign bounces and erased people's mail links");
+      }
+    },
+  });
+
   return {
     jobs: [sendJob],
+    schedules: [pruneSchedule],
+    prune,
     sendDetail,
+    /** The right, the campaign and the person's mail, as the staff actions check them first. */
+    checkSend: async (actor: Actor, id: string, subjectId: string): Promise<void> => {
+      await loadSend(actor, id, subjectId);
+    },
     resolveSend,
     requeueSend,
     liftBounce,

@@ -388,6 +388,14 @@ export function createPermissionsService(deps: PermissionsDeps) {
        * no marketing purpose of the register sees is not found (`not_found`, nothing recorded).
        */
       marketingSide?: boolean;
+      /**
+       * Set only by campaign feedback (src/modules/campaigns): a complaint about mail the person
+       * was sent records their objection or withdrawal even when none of the caller's purposes
+       * sees them any longer (a legal hold keeps all they have left for another purpose). Recording
+       * a "no" is always possible (GDPR Art. 21(3)); nothing of the ledger is shown to the caller.
+       * An erased person or a held record is still refused. Never taken from a request.
+       */
+      unscoped?: boolean;
     } = {},
   ): Promise<RecordResult> => {
     requireTouch(actor, subjectId);
@@ -426,7 +434,11 @@ export function createPermissionsService(deps: PermissionsDeps) {
     const inTransaction = <T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> =>
       opts.tx ? fn(opts.tx) : withTransaction(db, fn);
     return inTransaction(async (tx) => {
-      if (!(await repo.lockSubject(tx, subjectId, scopeFor(actor, opts.marketingSide)))) {
+      const scope =
+        opts.unscoped === true && changes.every((c) => isNegative(c.state))
+          ? null
+          : scopeFor(actor, opts.marketingSide);
+      if (!(await repo.lockSubject(tx, subjectId, scope))) {
         throw new AppError('not_found', `no subject with id ${subjectId}`);
       }
       // The published notice in force when the person made the choice (not when it was recorded).

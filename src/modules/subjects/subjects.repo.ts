@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import type { CopyIn } from '../../db/copy.ts';
+import { keepCampaignBounces } from '../../db/campaign-bounces.ts';
 import {
   addressNotHeldFrom,
   notHeldElsewhere,
@@ -729,13 +730,11 @@ export const subjectsRepo = {
     await ex.deleteFrom('subject_compelling_grounds').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_retention').where('subject_id', '=', subjectId).execute();
     await ex.deleteFrom('subject_category_holds').where('subject_id', '=', subjectId).execute();
-    // What staff did about the person's campaign mails holds a reason in their own words. A late
-    // bounce of a first copy (`bounced`) stays, like a bounced send: it keeps an address out.
-    await ex
-      .deleteFrom('campaign_send_events')
-      .where('subject_id', '=', subjectId)
-      .where('action', '<>', 'bounced')
-      .execute();
+    // What staff did about the person's campaign mails holds a reason in their own words: it goes.
+    // A late bounce of a first copy (`bounced`) not lifted since keeps that address out for its
+    // 180 days as an address only, without the person (campaign_bounces, 0045).
+    await keepCampaignBounces(sql`array[${subjectId}]::uuid[]`).execute(ex);
+    await ex.deleteFrom('campaign_send_events').where('subject_id', '=', subjectId).execute();
     // A mail still waiting is never sent to them. An uncertain one stays as it is: it may have
     // arrived, and its bounce still keeps the address out; staff can no longer requeue it.
     await ex

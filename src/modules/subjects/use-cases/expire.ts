@@ -9,6 +9,7 @@
  */
 import { sql } from 'kysely';
 import { arrayLiteral } from '../../../db/array-literal.ts';
+import { keepCampaignBounces } from '../../../db/campaign-bounces.ts';
 import { withTransaction, type Executor } from '../../../db/transaction.ts';
 import type { RETENTION_EVENTS } from '../../definition/index.ts';
 import { system } from '../../../lib/actor.ts';
@@ -582,11 +583,12 @@ async function eraseMany(tx: Executor, ids: readonly string[], at: Date): Promis
   );
   await sql`
     with ${sql.join(deletes, sql`, `)},
-      -- As subjectsRepo.erase: staff's actions go, a first copy's late bounce stays (it keeps an
-      -- address out), and a mail still waiting is never sent (an uncertain one stays: it may
-      -- have arrived, and its bounce still counts).
-      events as (delete from campaign_send_events
-                   where subject_id = any(${idArray}) and action <> 'bounced'),
+      -- As subjectsRepo.erase: staff's actions go, a first copy's late bounce not lifted since
+      -- stays as an address only (it keeps the address out; campaign_bounces, 0045), and a mail
+      -- still waiting is never sent (an uncertain one stays: it may have arrived, and its bounce
+      -- still counts). Both read the history as it was before the statement.
+      bounces as (${keepCampaignBounces(idArray)}),
+      events as (delete from campaign_send_events where subject_id = any(${idArray})),
       sends as (update campaign_sends set state = 'skipped', reason = 'erased', updated_at = ${at}
                  where subject_id = any(${idArray}) and state = 'queued'),
       journal as (insert into erasure_journal (subject_id, erased_at, reason)
