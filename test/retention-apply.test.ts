@@ -140,6 +140,17 @@ describe('an end-of-relationship rule and a person who never had a relationship'
       expired: false,
     });
     expect(ended?.purposes.find((p) => p.purpose === 'service')?.until).toBe('2026-11-01');
+    // One relationship per person: once ended (here by another contract purpose), the rule
+    // counts from the end even for a person with no data collected for the service.
+    const [endedElsewhere] = expiryOf(
+      register,
+      facts({
+        rows: [row('customer_marketing')],
+        relationshipEndedAt: new Date('2026-05-01T09:00:00Z'),
+      }),
+      '2026-12-01',
+    );
+    expect(endedElsewhere?.purposes.find((p) => p.purpose === 'service')?.until).toBe('2026-11-01');
   });
 });
 
@@ -234,6 +245,27 @@ describe.each(DATABASES)('retention of people with and without a relationship on
     for (const fn of cleanup.reverse()) {
       await fn();
     }
+  });
+
+  it("looks at people without a relationship through the end-of-relationship rule's own bound", async () => {
+    // The sweep's bound for after_contract: rows of its purposes' categories collected before
+    // six months ago (plus four days), collected for no purpose resting on the relationship.
+    const bound = (before: string) => ({
+      from: 'collection' as const,
+      before: new Date(before),
+      rows: {
+        categories: ['membership'],
+        notFor: [{ purpose: 'service', categories: ['membership'] }],
+      },
+    });
+    const found = await services.subjects.retention.candidates([bound('2023-07-01')]);
+    expect(found).toContain(ids.doris);
+    expect(found).not.toContain(ids.carl); // collected for the service
+    expect(found).not.toContain(ids.erik);
+    // Collected after the bound: not yet.
+    expect(await services.subjects.retention.candidates([bound('2023-05-01')])).not.toContain(
+      ids.doris,
+    );
   });
 
   it('plans, shows and sweeps a person collected only for marketing once marketing has ended; customers stay', async () => {
