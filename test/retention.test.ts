@@ -49,18 +49,30 @@ describe('retention dates', () => {
       withdrawnAt: new Map(),
       kindWithdrawnAt: new Map(),
       restricted: false,
+      heldRecord: null,
       rows: [],
       ...over,
     });
     // 22:30 UTC on 30 January is 31 January in Helsinki: 13 months later is 28 February 2025.
     const at = new Date('2024-01-30T22:30:00Z');
-    const person = facts({ rows: [{ category: 'device', collectedAt: at, updatedAt: at }] });
+    const person = facts({
+      rows: [{ category: 'device', collectedAt: at, updatedAt: at, purposes: ['analytics'] }],
+    });
     const [device] = expiryOf(register, person, '2025-02-28');
     expect(device).toMatchObject({ until: '2025-02-28', rules: ['web_analytics'], expired: false });
     expect(expiryOf(register, person, '2025-03-01')[0]?.expired).toBe(true);
 
     // Identity is used by the customer relationship: kept while the relationship lasts.
-    const customer = facts({ rows: [{ category: 'identity', collectedAt: at, updatedAt: at }] });
+    const customer = facts({
+      rows: [
+        {
+          category: 'identity',
+          collectedAt: at,
+          updatedAt: at,
+          purposes: ['customer_relationship'],
+        },
+      ],
+    });
     expect(expiryOf(register, customer, '2040-01-01')[0]).toMatchObject({
       until: null,
       expired: false,
@@ -70,7 +82,14 @@ describe('retention dates', () => {
     // the financial year 2024) until 2030-12-31, which decides.
     const ended = facts({
       relationshipEndedAt: new Date('2024-02-29T10:00:00Z'),
-      rows: [{ category: 'identity', collectedAt: at, updatedAt: at }],
+      rows: [
+        {
+          category: 'identity',
+          collectedAt: at,
+          updatedAt: at,
+          purposes: ['customer_relationship'],
+        },
+      ],
     });
     const [identity] = expiryOf(register, ended, '2030-12-31');
     expect(identity).toMatchObject({ until: '2030-12-31', rules: ['accounting_vouchers'] });
@@ -84,7 +103,7 @@ describe('retention dates', () => {
     const withdrawnThenGranted = facts({
       kindWithdrawnAt: new Map([['newsletter', new Date('2024-02-01T10:00:00Z')]]),
       kindsGranted: new Set(['newsletter']),
-      rows: [{ category: 'marketing', collectedAt: at, updatedAt: at }],
+      rows: [{ category: 'marketing', collectedAt: at, updatedAt: at, purposes: ['newsletter'] }],
     });
     expect(expiryOf(register, withdrawnThenGranted, '2030-01-01')[0]).toMatchObject({
       until: null,

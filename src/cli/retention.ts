@@ -51,6 +51,19 @@ export function retentionCommand(): Command {
               return;
             }
             console.log(`subject ${s.id} on ${s.today}`);
+            const h = s.heldRecord;
+            if (h !== null) {
+              // A held record: its holds keep it to their end; the rules no longer apply.
+              console.log(
+                `  held record: kept by the legal hold${h.holds.length === 1 ? '' : 's'} ${h.holds.join(', ')} for ${h.purpose} until ${h.until}`,
+              );
+              for (const c of s.categories) {
+                console.log(
+                  `  ${c.category.padEnd(20)} until ${h.until.padEnd(11)} ${c.expired ? 'hold ended, shredded next' : 'kept by the hold'}  (${c.rules.join(', ')})`,
+                );
+              }
+              return;
+            }
             console.log(`  relationship ended: ${s.relationshipEndedAt?.slice(0, 10) ?? 'no'}`);
             console.log(`  last activity: ${s.lastActivityAt.slice(0, 10)}`);
             for (const c of s.categories) {

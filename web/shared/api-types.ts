@@ -1364,7 +1364,7 @@ export interface paths {
     };
     /**
      * A person's retention dates per category
-     * @description Needs the action handle_requests.
+     * @description Needs the action handle_requests. For a held record (an erased person's categories a legal hold keeps), heldRecord names the hold's purpose, its holds and their end, and each category is kept by them until then, not by the retention rules.
      */
     get: operations['subjectRetention'];
     put?: never;
@@ -2591,16 +2591,29 @@ export interface components {
       id: string;
       /** @description A calendar date, YYYY-MM-DD (Europe/Helsinki) */
       today: string;
+      /** @description When the customer relationship ended; null: not ended (or a held record) */
       relationshipEndedAt: string | null;
+      /** @description The person's last activity; for a held record, when the record was made */
       lastActivityAt: string;
+      /** @description A held record (what a legal hold kept of an erased person): kept by its holds until their end, whatever the retention rules say; null for a person */
+      heldRecord: {
+        /** @description The one purpose the record is readable for */
+        purpose: string;
+        /** @description The last day the holds keep it; shredded the day after */
+        until: string;
+        /** @description The legal holds keeping it (their ids) */
+        holds: string[];
+      } | null;
       categories: {
         category: string;
-        /** @description The last day kept; null while a rule has not started */
+        /** @description The last day kept; null while a rule has not started. A held record's: the holds' end */
         until: string | null;
+        /** @description The rules deciding until; a held record's: the legal holds keeping the category */
         rules: string[];
         expired: boolean;
-        /** @description A legal hold keeps it past its rules */
+        /** @description A legal hold keeps it past its rules (every category of a held record) */
         held: boolean;
+        /** @description Each purpose using the category and its rule's end; empty for a held record */
         purposes: {
           purpose: string;
           rule: string;

@@ -44,18 +44,43 @@ const subjectRetention = z
   .object({
     id: z.uuid(),
     today: date,
-    relationshipEndedAt: z.string().nullable(),
-    lastActivityAt: z.string(),
+    relationshipEndedAt: z
+      .string()
+      .nullable()
+      .describe('When the customer relationship ended; null: not ended (or a held record)'),
+    lastActivityAt: z
+      .string()
+      .describe("The person's last activity; for a held record, when the record was made"),
+    heldRecord: z
+      .object({
+        purpose: z.string().describe('The one purpose the record is readable for'),
+        until: date.describe('The last day the holds keep it; shredded the day after'),
+        holds: z.array(z.string()).describe('The legal holds keeping it (their ids)'),
+      })
+      .nullable()
+      .describe(
+        'A held record (what a legal hold kept of an erased person): kept by its holds until their end, whatever the retention rules say; null for a person',
+      ),
     categories: z.array(
       z.object({
         category: z.string(),
-        until: date.nullable().describe('The last day kept; null while a rule has not started'),
-        rules: z.array(z.string()),
+        until: date
+          .nullable()
+          .describe(
+            "The last day kept; null while a rule has not started. A held record's: the holds' end",
+          ),
+        rules: z
+          .array(z.string())
+          .describe(
+            "The rules deciding until; a held record's: the legal holds keeping the category",
+          ),
         expired: z.boolean(),
-        held: z.boolean().describe('A legal hold keeps it past its rules'),
-        purposes: z.array(
-          z.object({ purpose: z.string(), rule: z.string(), until: date.nullable() }),
-        ),
+        held: z
+          .boolean()
+          .describe('A legal hold keeps it past its rules (every category of a held record)'),
+        purposes: z
+          .array(z.object({ purpose: z.string(), rule: z.string(), until: date.nullable() }))
+          .describe("Each purpose using the category and its rule's end; empty for a held record"),
       }),
     ),
   })
@@ -130,7 +155,8 @@ export function retentionRoutes(app: FastifyInstance, service: RetentionService)
       tags,
       security,
       summary: "A person's retention dates per category",
-      description: 'Needs the action handle_requests.',
+      description:
+        "Needs the action handle_requests. For a held record (an erased person's categories a legal hold keeps), heldRecord names the hold's purpose, its holds and their end, and each category is kept by them until then, not by the retention rules.",
       params: z.strictObject({ id: z.uuid().describe('Subject id') }),
       response: { 200: subjectRetention, ...errors },
     },

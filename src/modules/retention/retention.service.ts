@@ -61,7 +61,14 @@ export interface SubjectRetention {
   id: string;
   today: string;
   relationshipEndedAt: string | null;
+  /** The person's last activity; for a held record, when it was made. */
   lastActivityAt: string;
+  /**
+   * A held record (an erasure's legal hold): the purpose it is readable for, its last day and
+   * the holds keeping it. Its categories are kept by those holds until then, not by the rules.
+   * Null for a person.
+   */
+  heldRecord: { purpose: string; until: string; holds: string[] } | null;
   categories: Array<CategoryExpiry & { held: boolean }>;
 }
 
@@ -95,7 +102,13 @@ export function createRetentionService(deps: RetentionDeps) {
   /** The rules some purpose names, each as a loose bound on its event. */
   const bounds = (today: string): CandidateBound[] => {
     const used = new Set(def.purposes.map((p) => p.retention));
-    // A withdrawal or request-closed rule that does not apply to a person counts from collection.
+    // The people who have a customer relationship: a row collected for a purpose resting on it.
+    const notFor = def.purposes
+      .filter((p) => p.legalBasis === 'contract')
+      .map((p) => ({ purpose: p.id, categories: p.categories }));
+    // A withdrawal or request-closed rule that does not apply to a person counts from collection;
+    // so does an end-of-relationship rule for a person with no relationship (of its purposes'
+    // categories, a row collected for no purpose resting on the relationship).
     // A rule whose duration or event the definition leaves unknown keeps the data: no bound.
     return def.retention.rules
       .filter((r) => used.has(r.id))
@@ -105,6 +118,17 @@ export function createRetentionService(deps: RetentionDeps) {
           return [];
         }
         const before = eventBound(today, r.duration);
+        if (from === 'end_of_relationship') {
+          const categories = [
+            ...new Set(
+              def.purposes.filter((p) => p.retention === r.id).flatMap((p) => p.categories),
+            ),
+          ].sort();
+          return [
+            { from, before },
+            { from: 'collection', before, rows: { categories, notFor } },
+          ];
+        }
         return from === 'withdrawal' || from === 'request_closed'
           ? [
               { from, before },
@@ -228,12 +252,33 @@ export function createRetentionService(deps: RetentionDeps) {
     if (!f) {
       throw new AppError('not_found', `no subject with id ${id}`);
     }
+    const h = f.heldRecord;
+    if (h !== null) {
+      // A held record: the holds keep every category of it until their end; no rule applies
+      // (the record's categories are shredded the day after, by subjects.shred-ended-holds).
+      return {
+        id,
+        today,
+        relationshipEndedAt: null,
+        lastActivityAt: f.lastActivityAt.toISOString(),
+        heldRecord: { purpose: h.purpose, until: h.until, holds: [...h.holds] },
+        categories: f.rows.map((r) => ({
+          category: r.category,
+          until: h.until,
+          rules: [...h.holds],
+          expired: h.until < today,
+          purposes: [],
+          held: true,
+        })),
+      };
+    }
     const keep = subjects.retention.heldCategories(f, at);
     return {
       id,
       today,
       relationshipEndedAt: f.relationshipEndedAt?.toISOString() ?? null,
       lastActivityAt: f.lastActivityAt.toISOString(),
+      heldRecord: null,
       categories: expiryOf(register, f, today).map((c) => ({ ...c, held: keep.has(c.category) })),
     };
   }

@@ -8,6 +8,12 @@
  * the latest of its purposes' ends, and a rule whose event has not happened (a relationship that
  * has not ended, a consent not withdrawn, no closed request) keeps it with no end. The category
  * expires the day after its last day.
+ *
+ * A rule whose event can never happen for a person does not apply to them, and counts from the
+ * category's collection: a withdrawal of a permission kind they never gave, a closed request of
+ * one who never made one, and the end of a customer relationship they never had (no relationship
+ * ended, and no data collected for a purpose resting on it, legal basis `contract`: only such a
+ * purpose ends one).
  */
 import type { Register } from '../definition/index.ts';
 import type { RetentionFacts } from '../subjects/index.ts';
@@ -99,6 +105,32 @@ export interface CategoryExpiry {
   purposes: PurposeEnd[];
 }
 
+/** Per definition, the categories of each purpose resting on the customer relationship. */
+const contractCache = new WeakMap<object, Map<string, ReadonlySet<string>>>();
+
+function contractPurposes(register: Register): Map<string, ReadonlySet<string>> {
+  let m = contractCache.get(register.definition);
+  if (m === undefined) {
+    m = new Map(
+      register.definition.purposes
+        .filter((p) => p.legalBasis === 'contract')
+        .map((p) => [p.id, new Set(p.categories)]),
+    );
+    contractCache.set(register.definition, m);
+  }
+  return m;
+}
+
+/**
+ * Whether the person has a customer relationship that can end: data collected for a purpose
+ * resting on it (legal basis `contract`), a value of one of its categories whose purpose is it,
+ * as ending the relationship requires.
+ */
+export function hasRelationship(register: Register, person: RetentionFacts): boolean {
+  const contract = contractPurposes(register);
+  return person.rows.some((r) => r.purposes.some((p) => contract.get(p)?.has(r.category)));
+}
+
 /** Per category the person has, its last day and whether it has expired at `today`. */
 export function expiryOf(
   register: Register,
@@ -109,6 +141,7 @@ export function expiryOf(
   const rules = new Map(def.retention.rules.map((r) => [r.id, r]));
   const yearEnd = def.controller.financialYearEnd;
   const out: CategoryExpiry[] = [];
+  let related: boolean | undefined;
   for (const row of person.rows) {
     const purposes: PurposeEnd[] = [];
     for (const p of def.purposes) {
@@ -142,8 +175,15 @@ export function expiryOf(
           start = financialYearEndOf(helsinkiDate(row.updatedAt), yearEnd);
           break;
         case 'end_of_relationship':
-          // A relationship not ended keeps the data.
-          start = person.relationshipEndedAt && helsinkiDate(person.relationshipEndedAt);
+          // Ended: counted from the end. A relationship not ended keeps the data; a person who
+          // has none (no data collected for a purpose resting on it) has nothing that could end:
+          // counted from the category's collection.
+          if (person.relationshipEndedAt) {
+            start = helsinkiDate(person.relationshipEndedAt);
+          } else {
+            related ??= hasRelationship(register, person);
+            start = related ? null : collected;
+          }
           break;
         case 'withdrawal':
           // Withdrawn: counted from the withdrawal. Granted now: kept. A purpose of a permission

@@ -45,13 +45,36 @@ export interface RetentionFacts {
   kindWithdrawnAt: ReadonlyMap<string, Date>;
   /** Whether processing of the person is restricted (Art. 18): the sweep only keeps them. */
   restricted: boolean;
-  rows: ReadonlyArray<{ category: string; collectedAt: Date; updatedAt: Date }>;
+  /**
+   * A held record (an erasure's legal hold): the purpose it is readable for, its last day
+   * (YYYY-MM-DD) and the holds keeping it; null for a person. The sweep never reads one.
+   */
+  heldRecord: { purpose: string; until: string; holds: readonly string[] } | null;
+  /**
+   * Per category row: its latest collection and write, and the purposes its values were
+   * collected for (the row's default purpose and any field's own).
+   */
+  rows: ReadonlyArray<{
+    category: string;
+    collectedAt: Date;
+    updatedAt: Date;
+    purposes: readonly string[];
+  }>;
 }
 
 /** A rule's event and the time before which it may have expired (a loose bound, never tight). */
 export interface CandidateBound {
   from: (typeof RETENTION_EVENTS)[number];
   before: Date;
+  /**
+   * Only with `from: collection`: only rows of these categories, and none collected for one of
+   * `notFor`'s purposes in its categories (the row's default purpose; a field's own may still
+   * be: the bound stays loose). Such bounds are not merged with others.
+   */
+  rows?: {
+    categories: readonly string[];
+    notFor: ReadonlyArray<{ purpose: string; categories: readonly string[] }>;
+  };
 }
 
 /** What retention decided for one person: the categories that have expired and by which rules. */
@@ -91,22 +114,35 @@ export function heldCategories(
  */
 async function candidates(ex: Executor, bounds: readonly CandidateBound[]): Promise<string[]> {
   const latest = new Map<CandidateBound['from'], Date>();
+  const narrowed = bounds.filter((b) => b.rows !== undefined && b.from === 'collection');
   for (const b of bounds) {
+    if (b.rows !== undefined) {
+      continue;
+    }
     const cur = latest.get(b.from);
     if (!cur || b.before > cur) {
       latest.set(b.from, b.before);
     }
   }
-  if (latest.size === 0) {
+  if (latest.size === 0 && narrowed.length === 0) {
     return [];
   }
   const parts = [];
   const collection = latest.get('collection');
   const fy = latest.get('end_of_financial_year');
-  if (collection || fy) {
+  if (collection || fy || narrowed.length > 0) {
     const conds = [
       ...(collection ? [sql`v.collected_at < ${collection}`] : []),
       ...(fy ? [sql`v.updated_at < ${fy}`] : []),
+      ...narrowed.map(({ before, rows }) => {
+        const not = rows!.notFor.map(
+          (n) =>
+            sql`(v.purpose = ${n.purpose} and v.category = any(${arrayLiteral(n.categories)}::text[]))`,
+        );
+        return sql`(v.collected_at < ${before} and v.category = any(${arrayLiteral(rows!.categories)}::text[])${
+          not.length > 0 ? sql` and not (${sql.join(not, sql` or `)})` : sql``
+        })`;
+      }),
     ];
     parts.push(
       sql`select v.subject_id as id from subject_values v where ${sql.join(conds, sql` or `)}`,
@@ -168,8 +204,11 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       closed_at: Date | null;
       open: boolean;
       restricted: boolean;
+      held_purpose: string | null;
+      held_until: string | null;
+      held_holds: string[] | null;
     }>`
-      select s.id, s.updated_at,
+      select s.id, s.updated_at, s.held_purpose, s.held_until::text as held_until, s.held_holds,
              (select r.last_activity_at from subject_retention r where r.subject_id = s.id) as last_activity_at,
              (select r.relationship_ended_at from subject_retention r where r.subject_id = s.id) as relationship_ended_at,
              (select max(q.closed_at) from requests q where q.subject_id = s.id) as closed_at,
@@ -181,10 +220,11 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       subject_id: string;
       category: string;
       collected_at: Date;
-      field_meta: Record<string, { collectedAt: string }> | string | null;
+      purpose: string;
+      field_meta: Record<string, { collectedAt: string; purpose: string }> | string | null;
       updated_at: Date;
     }>`
-      select subject_id, category, collected_at, field_meta, updated_at
+      select subject_id, category, collected_at, purpose, field_meta, updated_at
         from subject_values where subject_id in ${set}`.execute(ex),
     sql<{ subject_id: string; purpose: string; since: Date }>`
       select subject_id, purpose, since from subject_stops
@@ -207,22 +247,32 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       withdrawnAt: new Map(),
       kindWithdrawnAt: new Map(),
       restricted: p.restricted === true,
+      heldRecord:
+        p.held_purpose !== null && p.held_until !== null
+          ? { purpose: p.held_purpose, until: p.held_until, holds: p.held_holds ?? [] }
+          : null,
       rows: [],
     });
   }
   for (const r of rows.rows) {
-    // The latest collection among the row's fields (as an erasure's holds count it).
+    // The latest collection among the row's fields (as an erasure's holds count it), and every
+    // purpose the row's values were collected for.
     let collected = new Date(r.collected_at).getTime();
+    const purposes = [r.purpose];
     const meta = (
       typeof r.field_meta === 'string' ? JSON.parse(r.field_meta) : r.field_meta
-    ) as Record<string, { collectedAt: string }> | null;
+    ) as Record<string, { collectedAt: string; purpose: string }> | null;
     for (const m of Object.values(meta ?? {})) {
       collected = Math.max(collected, new Date(m.collectedAt).getTime());
+      if (!purposes.includes(m.purpose)) {
+        purposes.push(m.purpose);
+      }
     }
     byId.get(r.subject_id)?.rows.push({
       category: r.category,
       collectedAt: new Date(collected),
       updatedAt: new Date(r.updated_at),
+      purposes,
     });
   }
   for (const s of stops.rows) {
