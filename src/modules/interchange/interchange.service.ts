@@ -84,7 +84,7 @@ export interface InterchangeDeps {
   db: Kysely<Database>;
   register: Register;
   vault: Vault;
-  subjects: Pick<SubjectsService, 'createSubject' | 'isSuppressed'>;
+  subjects: Pick<SubjectsService, 'createSubject' | 'isSuppressed' | 'bulkValues'>;
   permissions: Pick<PermissionsService, 'record' | 'grantBlockedBy' | 'seesPerson'>;
   audit: AuditService;
   clock: Clock;
@@ -329,28 +329,31 @@ export function createInterchangeService(deps: InterchangeDeps) {
         c.summary.suppressed++;
         return null;
       }
-      if (c.dryRun) {
-        subjectId = '';
-      } else {
-        const values: ValuesInput = {};
-        const put = (t: { category: string; field: string } | undefined, v: string | undefined) => {
-          if (t && v) {
-            (values[t.category] ??= {})[t.field] = v;
-          }
-        };
-        put(c.targets.email, m.email);
-        put(c.targets.firstName, m.firstName);
-        put(c.targets.lastName, m.lastName);
-        try {
+      const values: ValuesInput = {};
+      const put = (t: { category: string; field: string } | undefined, v: string | undefined) => {
+        if (t && v) {
+          (values[t.category] ??= {})[t.field] = v;
+        }
+      };
+      put(c.targets.email, m.email);
+      put(c.targets.firstName, m.firstName);
+      put(c.targets.lastName, m.lastName);
+      try {
+        if (c.dryRun) {
+          // The checks a create applies to the values, so that a dry run rejects what the real
+          // run would (docs/interchange.md, "Dry run").
+          deps.subjects.bulkValues.check(c.purpose, values, 'create');
+          subjectId = '';
+        } else {
           const created = await deps.subjects.createSubject(actor, {
             purpose: c.purpose,
             source: c.source,
             values,
           });
           subjectId = created.id;
-        } catch (err) {
-          return rejectionOf(m, err);
         }
+      } catch (err) {
+        return rejectionOf(m, err);
       }
       c.summary.created++;
     } else if (!c.seen.has(index)) {
