@@ -189,6 +189,18 @@ describe.each(DATABASES)('import on %s', (kind) => {
     );
   });
 
+  it('numbers a record whose quoted field spans lines by the line it starts on', async () => {
+    const path = await file(
+      'multiline.csv',
+      `${HEADER}\r\n"Iida\r\nIlona",Ikonen,iida@example.com,,\r\nJuho,Jokela,juho@example.com,12,\r\n`,
+    );
+    const summary = await t.services.imports.importFile(operator, { file: path, mapping });
+    expect(summary).toMatchObject({ created: 0, rejected: 2 });
+    const errors = await readFile(summary.errorFile ?? '', 'utf8');
+    expect(errors).toMatch(/\n2,"identity\.firstName: must be a single line/);
+    expect(errors).toMatch(/\n4,"contact\.phone: expected a phone number/);
+  });
+
   it('refuses a mapping that names what the definition does not have', () => {
     const attempt = (m: object) => {
       try {

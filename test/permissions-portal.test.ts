@@ -326,6 +326,25 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
       });
       expect(bad.statusCode).toBe(400);
       expect(bad.json<{ errors: Array<{ field: string }> }>().errors[0]!.field).toBe('changes[0]');
+      // Its detail reads as every refusal's does: the field, then why.
+      expect(bad.json<{ detail: string }>().detail).toMatch(/^changes\[0\]: no purpose /);
+      // The request's shape names items alike, and an unknown key by its name.
+      const shape = await app.inject({
+        method: 'PUT',
+        url: '/api/v1/portal/preferences',
+        headers,
+        payload: {
+          changes: [{ kind: 'newsletter', channel: 'email', allow: 'yes', extra: 1 }],
+          wording: { text: 'x', language: 'fi' },
+        },
+      });
+      expect(shape.statusCode).toBe(400);
+      expect(
+        shape
+          .json<{ errors: Array<{ field: string }> }>()
+          .errors.map((e) => e.field)
+          .sort(),
+      ).toEqual(['changes[0].allow', 'changes[0].extra']);
       expect(await ledger(anna.id)).toBe(before);
       // Signed out, the page is closed.
       await app.inject({ method: 'DELETE', url: '/api/v1/portal/preferences/session', headers });

@@ -253,12 +253,19 @@ describe.each(DATABASES)('subjects API on %s', (kind) => {
       payload: { reason: 'accuracy contested' },
     });
     expect(put.statusCode).toBe(204);
+    // Customer service is told why; a marketing purpose is not even told the person exists
+    // (test/subjects-restricted.test.ts compares its answer with an unknown id's).
     const refused = await t.app.inject({
-      url: `/api/v1/subjects/${id}?purpose=newsletter`,
+      url: `/api/v1/subjects/${id}?purpose=customer_relationship`,
       headers: reader,
     });
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ status: 403, errors: [{ field: 'purpose' }] });
+    const unseen = await t.app.inject({
+      url: `/api/v1/subjects/${id}?purpose=newsletter`,
+      headers: reader,
+    });
+    expect(unseen.statusCode).toBe(404);
     const hidden = await t.app.inject({
       url: `/api/v1/subjects?purpose=newsletter&email=rauha@example.com`,
       headers: reader,

@@ -71,7 +71,7 @@ export function importAudienceCommand(): Command {
           });
           const would = s.dryRun ? 'dry run, nothing written: would record' : 'recorded';
           console.log(
-            `${s.lines} lines (${s.run}); ${would} ${s.granted} granted, ${s.withdrawn} withdrawn, ${s.refused} refused, ${s.pending} pending; ${s.unchanged} unchanged; ${s.undeliverable} undeliverable; ${s.matched} people matched, ${s.created} ${s.dryRun ? 'to create' : 'created'}; ${s.suppressed} on the suppression list (not created); ${s.skipped.length} skipped (the person's own refusal stands); ${s.rejected.length} rejected`,
+            `${s.lines} lines (${s.run}); ${would} ${s.granted} granted, ${s.withdrawn} withdrawn, ${s.refused} refused, ${s.pending} pending; ${s.unchanged} unchanged; ${s.superseded} superseded (older than the ledger's state); ${s.undeliverable} undeliverable; ${s.matched} people matched, ${s.created} ${s.dryRun ? 'to create' : 'created'}; ${s.suppressed} on the suppression list (not created); ${s.skipped.length} skipped (the person's own refusal stands); ${s.rejected.length} rejected`,
           );
           const errors = await writeRejections(file, s.rejected);
           if (errors) {

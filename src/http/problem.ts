@@ -7,7 +7,13 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, assertUnreachable, type AppErrorCode, type FieldIssue } from '../lib/errors.ts';
+import {
+  AppError,
+  assertUnreachable,
+  zodIssueFields,
+  type AppErrorCode,
+  type FieldIssue,
+} from '../lib/errors.ts';
 import { isDatabaseUnavailable, StorageLowError, unavailableReason } from '../ops/unavailable.ts';
 import { headersFor } from './security-headers.ts';
 
@@ -21,7 +27,18 @@ export const problemSchema = z
     status: z.number().int(),
     detail: z.string().optional(),
     instance: z.string().optional(),
-    errors: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
+    errors: z
+      .array(
+        z.object({
+          field: z
+            .string()
+            .describe(
+              'The field at fault: object keys joined by dots, array positions in brackets (changes[0].state); an unknown key named itself',
+            ),
+          detail: z.string(),
+        }),
+      )
+      .optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
@@ -105,16 +122,28 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, p: Pro
     .send(body);
 }
 
-function pathOf(
-  instancePath: string,
+/**
+ * A validation error's fields (fastify-type-provider-zod gives zod's issue as `keyword`, the
+ * path as `instancePath` and the rest as `params`): array positions in brackets, an unknown key
+ * named itself.
+ */
+function fieldsOf(
+  v: { keyword?: string; instancePath: string; message?: string; params?: { keys?: unknown } },
   context: string | undefined,
-  issuePath?: PropertyKey[],
-): string {
-  const parts =
-    issuePath && issuePath.length > 0
-      ? issuePath.map(String)
-      : instancePath.split('/').filter(Boolean);
-  return parts.length > 0 ? parts.join('.') : (context ?? 'body');
+): FieldIssue[] {
+  const path = v.instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((p) => (/^(0|[1-9][0-9]*)$/.test(p) ? Number(p) : p));
+  return zodIssueFields(
+    {
+      ...(v.keyword === undefined ? {} : { code: v.keyword }),
+      path,
+      message: v.message ?? 'invalid',
+      keys: v.params?.keys,
+    },
+    context ?? 'body',
+  );
 }
 
 /** Fastify's own 4xx errors: a fixed explanation each, never the error's message. */
@@ -244,17 +273,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const validation = error.validation as unknown as Array<{
+        keyword?: string;
         instancePath: string;
         message?: string;
-        params: { issue?: { path?: PropertyKey[] } };
+        params?: { keys?: unknown };
       }>;
-      const errors = validation.map((v) => {
-        const issue = v.params.issue;
-        return {
-          field: pathOf(v.instancePath, error.validationContext, issue?.path),
-          detail: v.message ?? 'invalid',
-        };
-      });
+      const errors = validation.flatMap((v) => fieldsOf(v, error.validationContext));
       return sendProblem(reply, request, {
         code: 'validation_failed',
         status: 400,

@@ -56,6 +56,38 @@ export function invalidAll(issues: FieldIssue[]): AppError {
   );
 }
 
+/**
+ * A field's name as every answer gives it: object keys joined by dots, array positions in
+ * brackets (`changes[0].state`, `choices[1]`, `values.contact.email`); `fallback` for none.
+ */
+export function fieldPath(path: ReadonlyArray<PropertyKey>, fallback = 'body'): string {
+  let out = '';
+  for (const part of path) {
+    out += typeof part === 'number' ? `[${part}]` : out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? fallback : out;
+}
+
+/** What an unknown key of a request is told. */
+export const UNKNOWN_KEY_DETAIL = 'unknown field: not accepted here';
+
+/**
+ * A zod issue as the fields it names, in `fieldPath`'s style: an unknown key names the key itself
+ * (`extra`, `changes[0].extra`), one issue for each. No value is quoted.
+ */
+export function zodIssueFields(
+  issue: { code?: string; path: ReadonlyArray<PropertyKey>; message: string; keys?: unknown },
+  fallback = 'body',
+): FieldIssue[] {
+  if (issue.code === 'unrecognized_keys' && Array.isArray(issue.keys) && issue.keys.length > 0) {
+    return issue.keys.map((k) => ({
+      field: fieldPath([...issue.path, String(k)], fallback),
+      detail: UNKNOWN_KEY_DETAIL,
+    }));
+  }
+  return [{ field: fieldPath(issue.path, fallback), detail: issue.message }];
+}
+
 export function assertUnreachable(value: never): never {
   throw new Error(`Unhandled case: ${String(value)}`);
 }

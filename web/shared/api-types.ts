@@ -1682,6 +1682,7 @@ export interface components {
       detail?: string;
       instance?: string;
       errors?: {
+        /** @description The field at fault: object keys joined by dots, array positions in brackets (changes[0].state); an unknown key named itself */
         field: string;
         detail: string;
       }[];
@@ -2468,7 +2469,10 @@ export interface components {
       withdrawn: number;
       refused: number;
       pending: number;
+      /** @description Lines whose state the ledger already holds, or that this run (the same file) recorded before: nothing recorded */
       unchanged: number;
+      /** @description Lines dated before the ledger's current state for the kind and channel (a later choice stands): nothing recorded */
+      superseded: number;
       undeliverable: number;
       matched: number;
       created: number;

@@ -9,7 +9,7 @@
 import { csvCell } from '../../lib/csv.ts';
 import type { Register } from '../definition/index.ts';
 import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
-import { invalidAll, type FieldIssue } from '../../lib/errors.ts';
+import { invalidAll, zodIssueFields, type FieldIssue } from '../../lib/errors.ts';
 import type { AuditService } from '../audit/index.ts';
 import { type AudienceMember, type FieldValue, type SubjectsService } from '../subjects/index.ts';
 import { audienceInput, type AudienceFilter } from './model.ts';
@@ -70,17 +70,7 @@ export function createAudiencesService(deps: AudiencesDeps) {
     requireAction(actor, 'export_audiences');
     const parsed = audienceInput.safeParse(raw);
     if (!parsed.success) {
-      throw invalidAll(
-        parsed.error.issues.map((i) => ({
-          field:
-            i.path
-              .map((p, n) =>
-                typeof p === 'number' ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`,
-              )
-              .join('') || 'body',
-          detail: i.message,
-        })),
-      );
+      throw invalidAll(parsed.error.issues.flatMap((i) => zodIssueFields(i)));
     }
     const input = parsed.data;
     requireAction(actor, 'read');

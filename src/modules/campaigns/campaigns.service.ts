@@ -26,7 +26,7 @@ import type { Database } from '../../db/types.ts';
 import { defineJob, defineSchedule, describeError, enqueue, JobError } from '../../jobs/index.ts';
 import { actorLabel, requireAction, requirePurpose, system, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { AppError, invalid, invalidAll } from '../../lib/errors.ts';
+import { AppError, invalid, invalidAll, zodIssueFields } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
 import { DirectDeliveryError, escapeHtml, type MailService } from '../../mail/index.ts';
 import type { Vault } from '../../vault/vault.ts';
@@ -152,15 +152,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Zod issues as one validation_failed naming each field (`content.fi.subject`, `filters[0].op`). */
 function refuse(issues: z.core.$ZodIssue[]): never {
-  throw invalidAll(
-    issues.map((i) => ({
-      field:
-        i.path
-          .map((p, n) => (typeof p === 'number' ? `[${p}]` : n === 0 ? String(p) : `.${String(p)}`))
-          .join('') || 'body',
-      detail: i.message,
-    })),
-  );
+  throw invalidAll(issues.flatMap((i) => zodIssueFields(i)));
 }
 
 /** How long a hard bounce keeps its address from being mailed by campaigns (docs/campaigns.md). */

@@ -30,6 +30,9 @@ const CSV_ERRORS: Record<string, string> = {
   INVALID_OPENING_QUOTE: 'a quote appears inside an unquoted field',
 };
 
+/** Line breaks in `text`: CRLF, CR or LF each one. */
+const breaks = (text: string): number => text.match(/\r\n|\r|\n/g)?.length ?? 0;
+
 export interface ReadProgress {
   bytes: number;
 }
@@ -48,6 +51,7 @@ export async function* readCsv(
       delimiter,
       bom: true,
       info: true,
+      raw: true,
       relax_column_count: true,
       skip_empty_lines: true,
       trim: true,
@@ -55,13 +59,19 @@ export async function* readCsv(
   );
   let header: string[] | undefined;
   let lastLine = 0;
+  // Line breaks read so far: a record is numbered by the line it starts on (a quoted field may
+  // span lines), counted from its raw text, as csv-parse counts only to a record's end.
+  let consumed = 0;
   try {
     for await (const item of parser as AsyncIterable<{
       record: string[];
+      raw: string;
       info: { lines: number };
     }>) {
-      const line = item.info.lines;
-      lastLine = line;
+      const lead = /^\s*/.exec(item.raw)?.[0] ?? '';
+      const line = consumed + breaks(lead) + 1;
+      consumed += breaks(item.raw);
+      lastLine = item.info.lines;
       if (!header) {
         header = item.record;
         if (new Set(header).size !== header.length) {

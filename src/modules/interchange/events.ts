@@ -20,6 +20,8 @@ export const interchangeEvents = [
       refused: n(),
       pending: n(),
       unchanged: n(),
+      /** Lines dated before the ledger's current state (entries before it have none). */
+      superseded: n().optional(),
       undeliverable: n(),
       created: n(),
       suppressed: n(),

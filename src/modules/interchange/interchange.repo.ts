@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { Executor } from '../../db/transaction.ts';
+import type { PermissionStateValue } from '../../db/types.ts';
 
 export type AddressKind = 'email' | 'phone';
 export type AddressList = 'prohibition' | 'undeliverable';
@@ -34,20 +35,51 @@ export const interchangeRepo = {
    * deciding state): whether a line would change anything. Read without an access-log entry of its
    * own; the change, if any, is logged when recorded.
    */
+  /** The ledger's row for the person's kind and channel: its state and since when. */
   async currentState(
     ex: Executor,
     subjectId: string,
     kind: string,
     channel: string,
-  ): Promise<string | undefined> {
+  ): Promise<{ state: string; changedAt: Date } | undefined> {
     const r = await ex
       .selectFrom('permission_states')
-      .select('state')
+      .select(['state', 'changed_at'])
       .where('subject_id', '=', subjectId)
       .where('kind', '=', kind)
       .where('channel', '=', channel)
       .executeTakeFirst();
-    return r?.state;
+    return r ? { state: r.state, changedAt: new Date(r.changed_at) } : undefined;
+  },
+
+  /**
+   * Whether the run (`reference`) already recorded this state for the person's kind and channel
+   * (as of `givenAt`, when the line has a date): the same line of the same file, imported again.
+   */
+  async recordedByRun(
+    ex: Executor,
+    subjectId: string,
+    row: {
+      kind: string;
+      channel: string;
+      state: PermissionStateValue;
+      reference: string;
+      givenAt?: Date;
+    },
+  ): Promise<boolean> {
+    let q = ex
+      .selectFrom('permission_history')
+      .select('id')
+      .where('subject_id', '=', subjectId)
+      .where('kind', '=', row.kind)
+      .where('channel', '=', row.channel)
+      .where('state', '=', row.state)
+      .where('reference', '=', row.reference)
+      .where('method', '=', 'import');
+    if (row.givenAt) {
+      q = q.where('given_at', '=', row.givenAt);
+    }
+    return (await q.limit(1).executeTakeFirst()) !== undefined;
   },
 
   /** Adds addresses to a list; one already there keeps its first time and source. Answers how many were new. */

@@ -34,7 +34,18 @@ const audienceSummary = z
     withdrawn: z.number().int(),
     refused: z.number().int(),
     pending: z.number().int(),
-    unchanged: z.number().int(),
+    unchanged: z
+      .number()
+      .int()
+      .describe(
+        'Lines whose state the ledger already holds, or that this run (the same file) recorded before: nothing recorded',
+      ),
+    superseded: z
+      .number()
+      .int()
+      .describe(
+        "Lines dated before the ledger's current state for the kind and channel (a later choice stands): nothing recorded",
+      ),
     undeliverable: z.number().int(),
     matched: z.number().int(),
     created: z.number().int(),

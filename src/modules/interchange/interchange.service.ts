@@ -44,8 +44,16 @@ export interface AudienceImportSummary {
   withdrawn: number;
   refused: number;
   pending: number;
-  /** Lines whose state the ledger already holds: nothing recorded. */
+  /**
+   * Lines whose state the ledger already holds for the kind and channel, or that this run (the
+   * same file) recorded before: nothing recorded.
+   */
   unchanged: number;
+  /**
+   * Lines dated before the ledger's current state for the kind and channel (a later choice
+   * stands): nothing recorded, nothing changed.
+   */
+  superseded: number;
   /** Cleaned addresses listed as undeliverable (no permission change). */
   undeliverable: number;
   /** People found by their e-mail address, and people created. */
@@ -76,7 +84,7 @@ export interface InterchangeDeps {
   db: Kysely<Database>;
   register: Register;
   vault: Vault;
-  subjects: Pick<SubjectsService, 'createSubject' | 'isSuppressed'>;
+  subjects: Pick<SubjectsService, 'createSubject' | 'isSuppressed' | 'bulkValues'>;
   permissions: Pick<PermissionsService, 'record' | 'grantBlockedBy' | 'seesPerson'>;
   audit: AuditService;
   clock: Clock;
@@ -187,6 +195,7 @@ export function createInterchangeService(deps: InterchangeDeps) {
       refused: 0,
       pending: 0,
       unchanged: 0,
+      superseded: 0,
       undeliverable: 0,
       matched: 0,
       created: 0,
@@ -252,6 +261,7 @@ export function createInterchangeService(deps: InterchangeDeps) {
         refused: summary.refused,
         pending: summary.pending,
         unchanged: summary.unchanged,
+        superseded: summary.superseded,
         undeliverable: summary.undeliverable,
         created: summary.created,
         suppressed: summary.suppressed,
@@ -319,28 +329,31 @@ export function createInterchangeService(deps: InterchangeDeps) {
         c.summary.suppressed++;
         return null;
       }
-      if (c.dryRun) {
-        subjectId = '';
-      } else {
-        const values: ValuesInput = {};
-        const put = (t: { category: string; field: string } | undefined, v: string | undefined) => {
-          if (t && v) {
-            (values[t.category] ??= {})[t.field] = v;
-          }
-        };
-        put(c.targets.email, m.email);
-        put(c.targets.firstName, m.firstName);
-        put(c.targets.lastName, m.lastName);
-        try {
+      const values: ValuesInput = {};
+      const put = (t: { category: string; field: string } | undefined, v: string | undefined) => {
+        if (t && v) {
+          (values[t.category] ??= {})[t.field] = v;
+        }
+      };
+      put(c.targets.email, m.email);
+      put(c.targets.firstName, m.firstName);
+      put(c.targets.lastName, m.lastName);
+      try {
+        if (c.dryRun) {
+          // The checks a create applies to the values, so that a dry run rejects what the real
+          // run would (docs/interchange.md, "Dry run").
+          deps.subjects.bulkValues.check(c.purpose, values, 'create');
+          subjectId = '';
+        } else {
           const created = await deps.subjects.createSubject(actor, {
             purpose: c.purpose,
             source: c.source,
             values,
           });
           subjectId = created.id;
-        } catch (err) {
-          return rejectionOf(m, err);
         }
+      } catch (err) {
+        return rejectionOf(m, err);
       }
       c.summary.created++;
     } else if (!c.seen.has(index)) {
@@ -349,10 +362,8 @@ export function createInterchangeService(deps: InterchangeDeps) {
     c.seen.set(index, subjectId);
     const state: PermissionState = m.status;
     if (subjectId !== '') {
-      if ((await repo.currentState(db, subjectId, c.kind, c.channel)) === state) {
-        c.summary.unchanged++;
-        return null;
-      }
+      // The person's own "no" first: a grant over it is skipped with the reason, whatever the
+      // channel's own row holds or the line's date (docs/interchange.md).
       if (state === 'granted' || state === 'pending') {
         const refusal = await deps.permissions.grantBlockedBy(
           actor,
@@ -369,6 +380,30 @@ export function createInterchangeService(deps: InterchangeDeps) {
           });
           return null;
         }
+      }
+      const current = await repo.currentState(db, subjectId, c.kind, c.channel);
+      if (current?.state === state) {
+        c.summary.unchanged++;
+        return null;
+      }
+      // A line older than the state the ledger holds would only add history that changes nothing
+      // (a later choice stands): it is not recorded, so importing the same file again writes
+      // nothing. A live refusal said again is still recorded as new evidence (permissions.record).
+      if (current && m.givenAt && m.givenAt.getTime() < current.changedAt.getTime()) {
+        c.summary.superseded++;
+        return null;
+      }
+      if (
+        await repo.recordedByRun(db, subjectId, {
+          kind: c.kind,
+          channel: c.channel,
+          state,
+          reference: c.run,
+          ...(m.givenAt ? { givenAt: m.givenAt } : {}),
+        })
+      ) {
+        c.summary.unchanged++;
+        return null;
       }
       if (!c.dryRun) {
         try {

@@ -27,7 +27,7 @@ import type { Database } from '../../db/types.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import { subjectActor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { AppError, type FieldIssue } from '../../lib/errors.ts';
+import { AppError, invalidAll, type FieldIssue } from '../../lib/errors.ts';
 import type { Locale, MailService } from '../../mail/index.ts';
 import { normaliseEmail } from '../../vault/normalise.ts';
 import type { Vault } from '../../vault/vault.ts';
@@ -180,11 +180,7 @@ export function createPreferencesService(deps: PreferencesDeps) {
       issues.push({ field: at, detail: 'choose at least one' });
     }
     if (issues.length > 0) {
-      throw new AppError(
-        'validation_failed',
-        `refused: ${issues.map((i) => `${i.field}: ${i.detail}`).join('; ')}`,
-        issues,
-      );
+      throw invalidAll(issues);
     }
   };
 

@@ -101,7 +101,8 @@ export function createAccess(deps: SubjectsDeps) {
 
   /**
    * A live subject the purpose may process now. A restricted one only for purposes allowed then
-   * (Art. 18(2)). A person who stopped the purpose (objection, consent withdrawal, marketing
+   * (Art. 18(2)); for a marketing purpose (one with a permission kind) a restricted person is not
+   * there at all, as below. A person who stopped the purpose (objection, consent withdrawal, marketing
    * prohibition: subject_stops) is, for a read, not there at all: not_found, word for word the
    * answer for an unknown id, so the purpose learns nothing of them, not even that they objected.
    * A write names the id it writes to, so it is refused plainly instead (`forbidden`, naming
@@ -161,6 +162,12 @@ export function createAccess(deps: SubjectsDeps) {
       );
     }
     if (subject.restricted_at && !register.purpose(purpose)?.allowedDuringRestriction) {
+      // A marketing purpose does not see a restricted person (as lists and lookups leave them
+      // out): not there, word for word as an unknown id, read or write, so that it learns nothing
+      // of the restriction. Any other purpose is told plainly why (docs/requests.md, Restriction).
+      if (marketing !== undefined) {
+        throw new AppError('not_found', `no subject with id ${id}`);
+      }
       throw new AppError(
         'subject_restricted',
         `processing of this subject is restricted; purpose "${purpose}" is not allowed during restriction`,

@@ -1,0 +1,107 @@
+/**
+ * Field names in error answers (docs/subjects-api.md, "Errors and headers"): one style whether the
+ * request's shape or the service's own checks refused it: object keys joined by dots, array
+ * positions in brackets (`changes[0].state`, `filters[0].values`); an unknown key is named itself
+ * (`extra`, `changes[0].extra`), in the body and in the query string. Over HTTP.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allPowersKey, newSubject } from './factories.ts';
+import { createTestContext, type TestContext } from './helpers.ts';
+
+interface Problem {
+  detail: string;
+  errors: Array<{ field: string; detail: string }>;
+}
+
+describe('field names in errors', () => {
+  let t: TestContext;
+  let id: string;
+  beforeAll(async () => {
+    t = await createTestContext('pglite');
+    id = (await newSubject(t)).id;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const send = async (
+    method: 'POST' | 'GET',
+    url: string,
+    payload?: unknown,
+    headers?: Record<string, string>,
+  ) => {
+    const res = await t.app.inject({
+      method,
+      url,
+      headers: headers ?? (await allPowersKey(t)),
+      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    return res.json<Problem>();
+  };
+  const fields = (p: Problem) => p.errors.map((e) => e.field);
+  const WORDING = { text: 'Yes, send me the newsletter.', language: 'en' };
+
+  it('the request shape and the service name array items alike: changes[0].state, changes[0].kind', async () => {
+    const shape = await send('POST', `/api/v1/subjects/${id}/permissions`, {
+      changes: [{ kind: 'newsletter', channel: 'email', state: 'maybe' }],
+      evidence: { method: 'api', wording: WORDING },
+    });
+    expect(fields(shape)).toEqual(['changes[0].state']);
+    expect(shape.detail).toMatch(/^changes\[0\]\.state: /);
+    const service = await send('POST', `/api/v1/subjects/${id}/permissions`, {
+      changes: [{ kind: 'nosuchkind', channel: 'email', state: 'granted' }],
+      evidence: { method: 'api', wording: WORDING },
+    });
+    expect(fields(service)).toEqual(['changes[0].kind']);
+  });
+
+  it('filters[0].values from the request shape, filters[0].field from the service', async () => {
+    const key = await t.key(['newsletter'], ['read', 'export_audiences']);
+    const shape = await send(
+      'POST',
+      '/api/v1/audiences/count',
+      {
+        purpose: 'newsletter',
+        channel: 'email',
+        filters: [{ field: 'identity.firstName', op: 'in', values: [] }],
+      },
+      key,
+    );
+    expect(fields(shape)).toEqual(['filters[0].values']);
+    const service = await send(
+      'POST',
+      '/api/v1/audiences/count',
+      {
+        purpose: 'newsletter',
+        channel: 'email',
+        filters: [{ field: 'nosuch.field', op: 'equals', value: 'x' }],
+      },
+      key,
+    );
+    expect(fields(service)).toEqual(['filters[0].field']);
+  });
+
+  it('an unknown key is named itself, at the top, nested and in the query string; nothing is echoed', async () => {
+    const top = await send('POST', '/api/v1/interchange/prohibitions', {
+      source: 'asml',
+      csv: 'email\nx@example.com\n',
+      list: 'x',
+      other: 1,
+    });
+    expect(top.errors).toEqual([
+      { field: 'list', detail: 'unknown field: not accepted here' },
+      { field: 'other', detail: 'unknown field: not accepted here' },
+    ]);
+    expect(top.detail).toBe(
+      'list: unknown field: not accepted here; other: unknown field: not accepted here',
+    );
+    const nested = await send('POST', `/api/v1/subjects/${id}/permissions`, {
+      changes: [{ kind: 'newsletter', channel: 'email', state: 'refused', extra: true }],
+      evidence: { method: 'api' },
+    });
+    expect(fields(nested)).toEqual(['changes[0].extra']);
+    const query = await send('GET', `/api/v1/subjects/${id}?purpose=customer_relationship&extra=1`);
+    expect(fields(query)).toEqual(['extra']);
+  });
+});
