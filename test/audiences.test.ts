@@ -7,7 +7,10 @@
  * naming the field and nothing is exported; the export is logged; no right, 403 before anything.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
 import { operator } from '../src/lib/actor.ts';
+import { createServices } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
 import type { PermissionChange } from '../src/modules/permissions/index.ts';
 import { newSubjectVia, tag } from './factories.ts';
 import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
@@ -67,7 +70,7 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
     (await t.services.audit.list({ limit: 500 })).filter((e) => e.action === 'audience.export');
 
   beforeAll(async () => {
-    t = await createTestContext(kind);
+    t = await createTestContext(kind, undefined, { publicUrl: 'https://rekisteri.example.fi' });
     marketer = await t.key(
       ['newsletter', 'market_research', 'b2b_marketing'],
       ['read', 'export_audiences'],
@@ -382,6 +385,50 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
         expect(
           t.services.unsubscribeLinks.open(link.slice(link.lastIndexOf('/') + 1)),
         ).toMatchObject({ subjectId: p.id, purpose: 'newsletter', channel: 'email' });
+      }
+    }
+  });
+
+  it('while PUBLIC_URL is not https the export is refused naming it (its links would not work), and nothing is read or logged; the count still answers', async () => {
+    const p = await person('Suojaamaton');
+    await grantNewsletter(p.id);
+    for (const publicUrl of [undefined, 'http://rekisteri.example.fi']) {
+      const plain = createServices({
+        database: t.db.handle,
+        keys: t.keys,
+        register: t.register,
+        vault: createVault(t.masterKey),
+        ...(publicUrl ? { publicUrl } : {}),
+      });
+      const app = await createApp(plain);
+      try {
+        const before = (await exportLog()).length;
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/audiences/export',
+          headers: marketer,
+          payload: { purpose: 'newsletter', channel: 'email' },
+        });
+        expect(res.statusCode, res.body).toBe(409);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        const problem = res.json<{ detail: string; errors: unknown[] }>();
+        expect(problem.detail).toMatch(/^PUBLIC_URL is http:\/\/\S+, not an https:\/\/ address/);
+        expect(problem.errors).toEqual([
+          { field: 'PUBLIC_URL', detail: 'expected an https:// URL for unsubscribe links' },
+        ]);
+        expect(res.body).not.toContain(p.email);
+        expect(await exportLog()).toHaveLength(before);
+        // Counting hands out no link: it answers as before.
+        const counted = await app.inject({
+          method: 'POST',
+          url: '/api/v1/audiences/count',
+          headers: marketer,
+          payload: { purpose: 'newsletter', channel: 'email' },
+        });
+        expect(counted.statusCode).toBe(200);
+        expect(counted.json<{ count: number }>().count).toBeGreaterThan(0);
+      } finally {
+        await app.close();
       }
     }
   });

@@ -151,6 +151,7 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     t = await createTestContext(kind, DEMO, {
       smtp: { url: smtp.url, from: 'Paahtimo Oy <uutiset@example.fi>' },
       campaigns: { ratePerMinute: 600, windowMs: 60_000 },
+      publicUrl: 'https://rekisteri.example.fi',
     });
     marketer = await t.key(['newsletter'], ['read', 'export_audiences']);
     dir = await mkdtemp(join(tmpdir(), 'rk-campaign-staff-'));

@@ -16,6 +16,7 @@ import { SMTPServer } from 'smtp-server';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
 import type { AppError } from '../src/lib/errors.ts';
@@ -203,6 +204,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     t = await createTestContext(kind, DEMO, {
       smtp: { url: smtp.url, from: SMTP_FROM },
       campaigns: { ratePerMinute: 2, windowMs: 60_000 },
+      publicUrl: 'https://rekisteri.example.fi',
     });
     marketer = await t.key(['newsletter'], ['read', 'export_audiences']);
   });
@@ -372,6 +374,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
       register: t.register,
       vault: createVault(t.masterKey),
       mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+      publicUrl: 'https://rekisteri.example.fi',
       campaigns: { ratePerMinute: 2, windowMs: 60_000 },
     });
     try {
@@ -625,6 +628,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
         register: t.register,
         vault: createVault(t.masterKey),
         mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+        publicUrl: 'https://rekisteri.example.fi',
         campaigns: { ratePerMinute: 2, windowMs: 60_000 },
       });
       try {
@@ -736,6 +740,93 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     expect(others.map((o) => mailsTo(o.email).length)).toEqual([1, 1]);
   });
 
+  it('refuses to start or resume a campaign while PUBLIC_URL is not https, and its send job pauses rather than mail a plain-http link', async () => {
+    const mark = tag();
+    const who = await person('Salaamaton', mark);
+    const campaign = await draft(mark);
+    // The same register served with PUBLIC_URL left unset (http://localhost:8080) or given as http.
+    const plains = ['', 'http://rekisteri.example.fi'].map((publicUrl) =>
+      createServices({
+        database: t.db.handle,
+        keys: t.keys,
+        register: t.register,
+        vault: createVault(t.masterKey),
+        mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+        ...(publicUrl ? { publicUrl } : {}),
+        campaigns: { ratePerMinute: 2, windowMs: 60_000 },
+      }),
+    );
+    const apps = await Promise.all(plains.map((p) => createApp(p)));
+    const sendsOf = async () =>
+      (
+        await sql<{
+          n: number;
+        }>`select count(*)::int as n from campaign_sends where campaign_id = ${campaign.id}`.execute(
+          t.db.handle.db,
+        )
+      ).rows[0]?.n;
+    try {
+      for (const app of apps) {
+        const refused = await app.inject({
+          method: 'POST',
+          url: `/api/v1/campaigns/${campaign.id}/start`,
+          headers: marketer,
+        });
+        expect(refused.statusCode, refused.body).toBe(409);
+        const problem = refused.json<{ detail: string; errors: Array<{ field: string }> }>();
+        expect(problem.detail).toMatch(/^PUBLIC_URL is http:\/\/.*not an https:\/\/ address/);
+        expect(problem.errors).toEqual([
+          { field: 'PUBLIC_URL', detail: 'expected an https:// URL for unsubscribe links' },
+        ]);
+        // Nothing changed: still a draft, nobody queued.
+        expect((await api('GET', `/campaigns/${campaign.id}`)).json()).toMatchObject({
+          state: 'draft',
+        });
+        expect(await sendsOf()).toBe(0);
+      }
+      // Started where PUBLIC_URL is https; the send job of an instance without it pauses the
+      // campaign with why, and mails nobody.
+      expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
+      await sendAll(plains[0], campaign.id);
+      expect((await api('GET', `/campaigns/${campaign.id}`)).json()).toMatchObject({
+        state: 'paused',
+        reason: expect.stringMatching(
+          /^PUBLIC_URL is http:\/\/localhost:8080, not an https/,
+        ) as string,
+        progress: { queued: 1, sent: 0 },
+      });
+      expect(mailsTo(who.email)).toHaveLength(0);
+      // Resuming there is refused alike; where PUBLIC_URL is https, the person is mailed once.
+      const resume = await apps[1]?.inject({
+        method: 'POST',
+        url: `/api/v1/campaigns/${campaign.id}/start`,
+        headers: marketer,
+      });
+      expect(resume?.statusCode).toBe(409);
+      expect(resume?.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+        'PUBLIC_URL',
+      );
+      expect((await api('GET', `/campaigns/${campaign.id}`)).json()).toMatchObject({
+        state: 'paused',
+      });
+      expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
+      expect(await sendAll(t.services, campaign.id)).toMatchObject({
+        state: 'finished',
+        progress: { sent: 1 },
+      });
+      const [mail, ...more] = mailsTo(who.email);
+      expect(more).toHaveLength(0);
+      expect(rawHeader(mail?.raw ?? '', 'List-Unsubscribe')).toMatch(
+        /^<https:\/\/rekisteri\.example\.fi\/u\/[A-Za-z0-9_-]+>$/,
+      );
+    } finally {
+      await Promise.all(apps.map((a) => a.close()));
+      for (const p of plains) {
+        p.mail.close();
+      }
+    }
+  });
+
   it('when the mail server cannot be reached, the send job gives up and pauses the campaign with the reason', async () => {
     const mark = tag();
     const who = await person('Tavoittamaton', mark);
@@ -754,6 +845,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
       register: t.register,
       vault: createVault(t.masterKey),
       mail: { smtp: { url: `smtp://127.0.0.1:${closed}`, from: SMTP_FROM } },
+      publicUrl: 'https://rekisteri.example.fi',
       campaigns: { ratePerMinute: 2, windowMs: 60_000 },
     });
     try {
@@ -797,6 +889,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
       register: t.register,
       vault: createVault(t.masterKey),
       mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+      publicUrl: 'https://rekisteri.example.fi',
       campaigns: { ratePerMinute: 1, windowMs: 60_000 },
     });
     try {

@@ -56,9 +56,13 @@ export function audiencesRoutes(app: FastifyInstance, service: AudiencesService)
       security,
       summary: 'The audience as CSV, streamed',
       description:
-        "text/csv (UTF-8 with a byte order mark, CRLF): the person's id, the channel's value(s) the purpose may see, and the person's unsubscribe link, one person a row. Cells that would start a spreadsheet formula get a leading quote. The export is logged as one processing with the number of rows.",
+        "text/csv (UTF-8 with a byte order mark, CRLF): the person's id, the channel's value(s) the purpose may see, and the person's unsubscribe link, one person a row. Cells that would start a spreadsheet formula get a leading quote. The export is logged as one processing with the number of rows. 409 naming PUBLIC_URL when it is not an https:// address (a one-click unsubscribe link must be), before anything is read.",
       body: audienceInput,
-      response: { 200: z.any().describe('text/csv: the audience'), ...errors },
+      response: {
+        200: z.any().describe('text/csv: the audience'),
+        ...errors,
+        409: problemSchema,
+      },
     },
     handler: async (req, reply) => {
       const { lines, filename } = service.exportCsv(actorOf(req), req.body);

@@ -23,6 +23,11 @@ export interface AudiencesDeps {
    * one person's link, issued afresh each time it is called.
    */
   unsubscribeUrls?: (p: { purpose: string; channel: string }) => (subjectId: string) => string;
+  /**
+   * Why the links cannot be handed out (PUBLIC_URL is not https: a one-click link an e-mail service
+   * is given must be one); the export is refused with it before anything is read.
+   */
+  unsubscribeRefusal?: () => Error | undefined;
 }
 
 interface Plan {
@@ -216,6 +221,10 @@ export function createAudiencesService(deps: AudiencesDeps) {
     filename: string;
   } => {
     const p = plan(actor, raw);
+    const insecure = deps.unsubscribeRefusal?.();
+    if (insecure) {
+      throw insecure;
+    }
     const pages = subjects.audience(actor, query(p), opts.pageSize);
     const header = ['id', ...p.columns.map((c) => `${c.category}.${c.field}`), 'unsubscribe_url'];
     const unsubscribe = deps.unsubscribeUrls?.({ purpose: p.purpose, channel: p.channel });

@@ -171,7 +171,7 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
     [
       'start',
       'Start (or resume) sending',
-      "A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, or from another state.",
+      "A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, naming PUBLIC_URL when it is not an https:// address (every mail's one-click unsubscribe link must be), or from another state.",
     ],
     ['pause', 'Pause sending', 'No further mail until it is started again. 409 unless sending.'],
     [

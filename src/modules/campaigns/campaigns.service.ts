@@ -246,6 +246,12 @@ export function createCampaignsService(deps: CampaignsDeps) {
   const batchSizeOf = (row: CampaignRow) =>
     Math.max(1, Math.ceil((rateOf(row) * windowMs) / 60_000));
   const host = new URL(deps.publicUrl).hostname || 'rekisteri.invalid';
+  /**
+   * Every campaign mail's List-Unsubscribe (RFC 8058) must be an https:// URL: mail services ignore
+   * (or hold against the sender) a one-click link over plain http. Starting, resuming and sending
+   * again are refused while PUBLIC_URL is not one; the send job pauses a campaign it finds so.
+   */
+  const linksRefusal = () => deps.unsubscribeLinks.refusal('a campaign cannot be sent');
 
   const present = (row: CampaignRow, counts: Map<string, number>): Campaign => {
     const progress: CampaignProgress = {
@@ -435,8 +441,16 @@ export function createCampaignsService(deps: CampaignsDeps) {
   };
 
   /** The send job's last attempt failed: the campaign is paused, with why, for staff to see. */
-  const giveUp = async (campaignId: string, generation: number, err: unknown) => {
-    const reason = `the send job gave up after ${SEND_JOB_RETRIES + 1} attempts: ${describeError(err)}`;
+  const giveUp = async (campaignId: string, generation: number, err: unknown) =>
+    pause(
+      campaignId,
+      generation,
+      `the send job gave up after ${SEND_JOB_RETRIES + 1} attempts: ${describeError(err)}`,
+      'send_job_gave_up',
+    );
+
+  /** The send job pauses the campaign by itself, with why, for staff to see. */
+  const pause = async (campaignId: string, generation: number, reason: string, code: string) => {
     await withTransaction(db, async (tx) => {
       const current = await repo.get(tx, campaignId, { lock: true });
       if (!current || current.state !== 'sending' || current.generation !== generation) {
@@ -447,7 +461,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
         actor: system,
         action: 'campaign.control',
         purpose: current.purpose,
-        data: { campaign: campaignId, to: 'paused', reason: 'send_job_gave_up' },
+        data: { campaign: campaignId, to: 'paused', reason: code },
       });
     });
   };
@@ -564,6 +578,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
         'no SMTP server is configured (SMTP_URL): a campaign cannot be sent',
       );
     }
+    const insecure = to === 'sending' ? linksRefusal() : undefined;
+    if (insecure) {
+      throw insecure;
+    }
     if (to === 'sending' && row.state !== 'paused') {
       await startDraft(actor, row);
       return get(actor, id);
@@ -650,6 +668,12 @@ export function createCampaignsService(deps: CampaignsDeps) {
     const started = Date.now();
     const row = await repo.get(db, campaignId);
     if (!row || row.state !== 'sending' || row.generation !== generation) {
+      return;
+    }
+    const insecure = linksRefusal();
+    if (insecure) {
+      // Started under another configuration: nothing is mailed with a link that does not work.
+      await pause(campaignId, generation, insecure.message, 'public_url_not_https');
       return;
     }
     const c = { id: row.id, generation };
@@ -1220,6 +1244,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
           'conflict',
           'no SMTP server is configured (SMTP_URL): the mail cannot be sent again',
         );
+      }
+      const insecure = linksRefusal();
+      if (insecure) {
+        throw insecure;
       }
       const send = await repo.sendOf(tx, id, subjectId, { lock: true });
       if (!send || send.state !== 'uncertain') {
