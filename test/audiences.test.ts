@@ -197,6 +197,53 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
     }
   });
 
+  it('a channel audience holds only people reachable on it: no phone, not by text message; no address, not by post; count and export agree', async () => {
+    const countOf = async (purpose: string, channel: string) => {
+      const res = await post('count', { purpose, channel });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ count: number }>().count;
+    };
+    const smsBefore = await countOf('market_research', 'sms');
+    const postBefore = await countOf('b2b_marketing', 'post');
+    // One with an e-mail address only; one with a phone number and a postal address too.
+    const email = `puhelimeton.${tag()}@example.com`;
+    const bare = await newSubjectVia(t.services, {
+      values: {
+        identity: { firstName: 'Yleisö', lastName: 'Puhelimeton' },
+        contact: { email, language: 'fi' },
+        organisation: { organisation: 'Paahtimo Puhelimeton Oy' },
+      },
+    });
+    const full = await person('Puhelimellinen');
+    for (const [purpose, channel, column] of [
+      ['market_research', 'sms', 'contact.phone'],
+      ['market_research', 'phone', 'contact.phone'],
+      ['b2b_marketing', 'post', 'contact.address'],
+    ] as const) {
+      const csv = await exported({ purpose, channel });
+      expect(csv.head).toEqual(['id', column, 'unsubscribe_url']);
+      expect(csv.ids, `${purpose}/${channel}`).not.toContain(bare.id);
+      expect(csv.ids, `${purpose}/${channel}`).toContain(full.id);
+      // No row without the channel's value, and the count is the rows.
+      expect(csv.rows.filter((r) => r[1] === '')).toEqual([]);
+      expect(await countOf(purpose, channel)).toBe(csv.rows.length);
+    }
+    expect(await countOf('market_research', 'sms')).toBe(smsBefore + 1);
+    expect(await countOf('b2b_marketing', 'post')).toBe(postBefore + 1);
+    // By e-mail, which both have, both are there.
+    const byEmail = await exported({ purpose: 'market_research', channel: 'email' });
+    expect(byEmail.ids).toEqual(expect.arrayContaining([bare.id, full.id]));
+    expect(await countOf('market_research', 'email')).toBe(byEmail.rows.length);
+    // A filtered count and export leave the person out alike.
+    const filters = [{ field: 'identity.lastName', op: 'equals', value: 'Puhelimeton' }];
+    expect(
+      (await post('count', { purpose: 'market_research', channel: 'sms', filters })).json(),
+    ).toMatchObject({ count: 0, fewerThan: 5 });
+    expect((await exported({ purpose: 'market_research', channel: 'sms', filters })).rows).toEqual(
+      [],
+    );
+  });
+
   it('a filtered count is logged, and below 5 people it does not say how many', async () => {
     const p = await person('Yksinäinen');
     await grantNewsletter(p.id);

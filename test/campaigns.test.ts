@@ -827,6 +827,82 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     }
   });
 
+  it('an address an e-mail service reported cleaned (imported undeliverable) leaves the audience and is skipped by a campaign already started', async () => {
+    const mark = tag();
+    const bouncing = await person('Palautuva', mark);
+    const working = await person('Toimiva', mark);
+    const campaign = await draft(mark);
+    const exportedIds = async () => {
+      const res = await api('POST', '/audiences/export', {
+        purpose: 'newsletter',
+        channel: 'email',
+        filters: [{ field: 'contact.email', op: 'contains', value: mark }],
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.body
+        .split('\r\n')
+        .slice(1)
+        .filter((l) => l !== '')
+        .map((l) => l.slice(1, 37));
+    };
+    const countAll = async () =>
+      (await api('POST', '/audiences/count', { purpose: 'newsletter', channel: 'email' })).json<{
+        count: number;
+      }>().count;
+    expect((await exportedIds()).sort()).toEqual([bouncing.id, working.id].sort());
+    const before = await countAll();
+    // Both are queued at the start; then Mailchimp's cleaned export lists one address.
+    expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
+    const importer = await t.key(['newsletter'], ['read', 'write']);
+    const imported = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/interchange/audience',
+      headers: importer,
+      payload: {
+        format: 'mailchimp',
+        purpose: 'newsletter',
+        csv: [
+          'Email Address,First Name,Last Name,OPTIN_TIME,CONFIRM_TIME,CLEAN_TIME',
+          `${bouncing.email.toUpperCase()},Kampanja,Palautuva,"2022-02-02 10:00:00","2022-02-02 10:05:00","2024-06-10 12:00:00"`,
+        ].join('\r\n'),
+      },
+    });
+    expect(imported.statusCode, imported.body).toBe(200);
+    expect(imported.json()).toMatchObject({ undeliverable: 1, granted: 0, rejected: [] });
+    // The ledger is unchanged: the check still allows the person; only the address fails.
+    expect(
+      (
+        await t.services.permissions.decide({
+          purpose: 'newsletter',
+          subjectId: bouncing.id,
+          channel: 'email',
+        })
+      ).allowed,
+    ).toBe(true);
+    expect(await sendAll(t.services, campaign.id)).toMatchObject({
+      state: 'finished',
+      progress: { total: 2, sent: 1, skipped: 1 },
+    });
+    expect(mailsTo(bouncing.email)).toHaveLength(0);
+    expect(mailsTo(working.email)).toHaveLength(1);
+    const sends = (await api('GET', `/campaigns/${campaign.id}/sends`)).json<{
+      items: Array<{ subjectId: string; state: string; reason: string | null }>;
+    }>().items;
+    expect(sends.find((x) => x.subjectId === bouncing.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'undeliverable',
+    });
+    // The next audience leaves the address out, in the export and in the count alike.
+    expect(await exportedIds()).toEqual([working.id]);
+    expect(await countAll()).toBe(before - 1);
+    // A new campaign does not queue them at all.
+    const next = await draft(mark);
+    expect((await api('POST', `/campaigns/${next.id}/start`)).json()).toMatchObject({
+      progress: { total: 1, queued: 1 },
+    });
+    await api('POST', `/campaigns/${next.id}/cancel`);
+  });
+
   it('when the mail server cannot be reached, the send job gives up and pauses the campaign with the reason', async () => {
     const mark = tag();
     const who = await person('Tavoittamaton', mark);

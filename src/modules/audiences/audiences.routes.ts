@@ -26,7 +26,7 @@ export function audiencesRoutes(app: FastifyInstance, service: AudiencesService)
       security,
       summary: 'How many people an audience holds now',
       description:
-        'The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.',
+        'The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied) and reachable on it (an address of the kind the channel uses, not listed undeliverable; for post, a value in its fields), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.',
       body: audienceInput,
       response: {
         200: z

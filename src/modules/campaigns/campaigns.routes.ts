@@ -87,7 +87,7 @@ const send = z
       .string()
       .nullable()
       .describe(
-        "Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint",
+        "Why a person was skipped (the permission check's code, not_in_audience, no_address, undeliverable, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint",
       ),
     locale: z.string().nullable(),
     messageId: z.string().nullable(),

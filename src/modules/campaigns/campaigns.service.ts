@@ -697,11 +697,25 @@ export function createCampaignsService(deps: CampaignsDeps) {
         channel: row.channel,
         categories,
         ids: batch,
+        // Those the channel cannot reach too: each is skipped below with why.
+        keepUnreachable: true,
       })) {
         for (const m of page) {
           members.set(m.id, m);
         }
       }
+      const addressOf = (member: AudienceMember | undefined) =>
+        fields
+          .map((f) => member?.categories[f.category]?.[f.field]?.value)
+          .find((v): v is string => typeof v === 'string' && v !== '');
+      // The batch's addresses an e-mail service reported as hard-bouncing, in one lookup.
+      const undeliverable = await repo.undeliverable(
+        db,
+        [...members.values()]
+          .map((m) => addressOf(m))
+          .map((a) => (a ? deps.vault.emailIndex(a) : undefined))
+          .filter((i): i is string => i !== undefined),
+      );
       for (const subjectId of batch) {
         // The permission check, from the ledger as it is this moment (no cache).
         const decision = await deps.permissions.decide({
@@ -710,9 +724,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
           channel: row.channel,
         });
         const member = members.get(subjectId);
-        const address = fields
-          .map((f) => member?.categories[f.category]?.[f.field]?.value)
-          .find((v): v is string => typeof v === 'string' && v !== '');
+        const address = addressOf(member);
         const index = address ? (deps.vault.emailIndex(address) ?? null) : null;
         const skipWhy = !decision.allowed
           ? decision.reason.code
@@ -720,14 +732,16 @@ export function createCampaignsService(deps: CampaignsDeps) {
             ? 'not_in_audience'
             : !address
               ? 'no_address'
-              : index !== null &&
-                  (await repo.bouncedBefore(
-                    db,
-                    index,
-                    new Date(clock.now().getTime() - BOUNCE_SUPPRESSION_DAYS * DAY_MS),
-                  ))
-                ? 'bounced_before'
-                : null;
+              : index !== null && undeliverable.has(index)
+                ? 'undeliverable'
+                : index !== null &&
+                    (await repo.bouncedBefore(
+                      db,
+                      index,
+                      new Date(clock.now().getTime() - BOUNCE_SUPPRESSION_DAYS * DAY_MS),
+                    ))
+                  ? 'bounced_before'
+                  : null;
         if (skipWhy !== null) {
           if (!(await repo.skip(db, c, subjectId, skipWhy, clock.now())) && !(await mine())) {
             return; // paused, cancelled or restarted meanwhile
