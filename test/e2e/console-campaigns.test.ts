@@ -257,7 +257,7 @@ describe.skipIf(!HAS_CHROMIUM)('campaigns in the console, in Chromium', () => {
         'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
       );
       expect(line('list-unsubscribe')).toMatch(
-        /^List-Unsubscribe: <http:\/\/[^>]+\/u\/[A-Za-z0-9_-]+>$/,
+        /^List-Unsubscribe: <https:\/\/rekisteri\.example\.fi\/u\/[A-Za-z0-9_-]+>$/,
       );
     }
   }, 120_000);
