@@ -796,6 +796,16 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
         progress: { queued: 1, sent: 0 },
       });
       expect(mailsTo(who.email)).toHaveLength(0);
+      const control = (await t.services.audit.list({ limit: 500 })).filter(
+        (e) =>
+          e.action === 'campaign.control' &&
+          (e.data as { campaign?: string }).campaign === campaign.id,
+      );
+      expect(control.map((e) => e.data)).toContainEqual({
+        campaign: campaign.id,
+        to: 'paused',
+        reason: 'public_url_not_https',
+      });
       // Resuming there is refused alike; where PUBLIC_URL is https, the person is mailed once.
       const resume = await apps[1]?.inject({
         method: 'POST',
