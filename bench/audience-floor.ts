@@ -77,7 +77,14 @@ try {
         .map((f) => f.category),
     ),
   ];
-  const q = { purpose, marketing, purposeCategories: [...allowed], channel, categories };
+  const q = {
+    purpose,
+    marketing,
+    purposeCategories: [...allowed],
+    channelCategories: categories,
+    channel,
+    categories,
+  };
   const result: Record<string, unknown> = { purpose, channel, categories };
 
   if (opts.explain) {

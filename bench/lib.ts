@@ -229,6 +229,8 @@ export function serverEnv(url: string, masterKey: string): Record<string, string
     REKISTERI_REGISTER: DEMO_REGISTER,
     // Never invent demo people into a benchmark database.
     REKISTERI_DEMO_PEOPLE: '0',
+    // The audience export hands out unsubscribe links, which need an https:// PUBLIC_URL.
+    PUBLIC_URL: 'https://rekisteri.example.fi',
   };
 }
 

@@ -131,6 +131,8 @@ export function createServices(deps: {
     register,
     audit,
     unsubscribeUrls: (target) => unsubscribeLinks.urls(target),
+    unsubscribeRefusal: () =>
+      unsubscribeLinks.refusal('an audience cannot be exported with unsubscribe links'),
   });
   const apiKeys = createApiKeysService({ db, repo: createApiKeysRepo(), register, clock, audit });
   const imports = createImportService({

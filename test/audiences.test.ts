@@ -7,7 +7,10 @@
  * naming the field and nothing is exported; the export is logged; no right, 403 before anything.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
 import { operator } from '../src/lib/actor.ts';
+import { createServices } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
 import type { PermissionChange } from '../src/modules/permissions/index.ts';
 import { newSubjectVia, tag } from './factories.ts';
 import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
@@ -67,7 +70,7 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
     (await t.services.audit.list({ limit: 500 })).filter((e) => e.action === 'audience.export');
 
   beforeAll(async () => {
-    t = await createTestContext(kind);
+    t = await createTestContext(kind, undefined, { publicUrl: 'https://rekisteri.example.fi' });
     marketer = await t.key(
       ['newsletter', 'market_research', 'b2b_marketing'],
       ['read', 'export_audiences'],
@@ -192,6 +195,53 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
         'filters[0].field',
       );
     }
+  });
+
+  it('a channel audience holds only people reachable on it: no phone, not by text message; no address, not by post; count and export agree', async () => {
+    const countOf = async (purpose: string, channel: string) => {
+      const res = await post('count', { purpose, channel });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ count: number }>().count;
+    };
+    const smsBefore = await countOf('market_research', 'sms');
+    const postBefore = await countOf('b2b_marketing', 'post');
+    // One with an e-mail address only; one with a phone number and a postal address too.
+    const email = `puhelimeton.${tag()}@example.com`;
+    const bare = await newSubjectVia(t.services, {
+      values: {
+        identity: { firstName: 'Yleisö', lastName: 'Puhelimeton' },
+        contact: { email, language: 'fi' },
+        organisation: { organisation: 'Paahtimo Puhelimeton Oy' },
+      },
+    });
+    const full = await person('Puhelimellinen');
+    for (const [purpose, channel, column] of [
+      ['market_research', 'sms', 'contact.phone'],
+      ['market_research', 'phone', 'contact.phone'],
+      ['b2b_marketing', 'post', 'contact.address'],
+    ] as const) {
+      const csv = await exported({ purpose, channel });
+      expect(csv.head).toEqual(['id', column, 'unsubscribe_url']);
+      expect(csv.ids, `${purpose}/${channel}`).not.toContain(bare.id);
+      expect(csv.ids, `${purpose}/${channel}`).toContain(full.id);
+      // No row without the channel's value, and the count is the rows.
+      expect(csv.rows.filter((r) => r[1] === '')).toEqual([]);
+      expect(await countOf(purpose, channel)).toBe(csv.rows.length);
+    }
+    expect(await countOf('market_research', 'sms')).toBe(smsBefore + 1);
+    expect(await countOf('b2b_marketing', 'post')).toBe(postBefore + 1);
+    // By e-mail, which both have, both are there.
+    const byEmail = await exported({ purpose: 'market_research', channel: 'email' });
+    expect(byEmail.ids).toEqual(expect.arrayContaining([bare.id, full.id]));
+    expect(await countOf('market_research', 'email')).toBe(byEmail.rows.length);
+    // A filtered count and export leave the person out alike.
+    const filters = [{ field: 'identity.lastName', op: 'equals', value: 'Puhelimeton' }];
+    expect(
+      (await post('count', { purpose: 'market_research', channel: 'sms', filters })).json(),
+    ).toMatchObject({ count: 0, fewerThan: 5 });
+    expect((await exported({ purpose: 'market_research', channel: 'sms', filters })).rows).toEqual(
+      [],
+    );
   });
 
   it('a filtered count is logged, and below 5 people it does not say how many', async () => {
@@ -382,6 +432,50 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
         expect(
           t.services.unsubscribeLinks.open(link.slice(link.lastIndexOf('/') + 1)),
         ).toMatchObject({ subjectId: p.id, purpose: 'newsletter', channel: 'email' });
+      }
+    }
+  });
+
+  it('while PUBLIC_URL is not https the export is refused naming it (its links would not work), and nothing is read or logged; the count still answers', async () => {
+    const p = await person('Suojaamaton');
+    await grantNewsletter(p.id);
+    for (const publicUrl of [undefined, 'http://rekisteri.example.fi']) {
+      const plain = createServices({
+        database: t.db.handle,
+        keys: t.keys,
+        register: t.register,
+        vault: createVault(t.masterKey),
+        ...(publicUrl ? { publicUrl } : {}),
+      });
+      const app = await createApp(plain);
+      try {
+        const before = (await exportLog()).length;
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/audiences/export',
+          headers: marketer,
+          payload: { purpose: 'newsletter', channel: 'email' },
+        });
+        expect(res.statusCode, res.body).toBe(409);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        const problem = res.json<{ detail: string; errors: unknown[] }>();
+        expect(problem.detail).toMatch(/^PUBLIC_URL is http:\/\/\S+, not an https:\/\/ address/);
+        expect(problem.errors).toEqual([
+          { field: 'PUBLIC_URL', detail: 'expected an https:// URL for unsubscribe links' },
+        ]);
+        expect(res.body).not.toContain(p.email);
+        expect(await exportLog()).toHaveLength(before);
+        // Counting hands out no link: it answers as before.
+        const counted = await app.inject({
+          method: 'POST',
+          url: '/api/v1/audiences/count',
+          headers: marketer,
+          payload: { purpose: 'newsletter', channel: 'email' },
+        });
+        expect(counted.statusCode).toBe(200);
+        expect(counted.json<{ count: number }>().count).toBeGreaterThan(0);
+      } finally {
+        await app.close();
       }
     }
   });

@@ -158,6 +158,7 @@ describe.each(DATABASES)(
         vault: (vault = createVault(randomBytes(32))),
         clock: { now: clockNow },
         mail: { smtp: { url: smtp.url, from: 'Paahtimo Oy <uutiset@example.fi>' } },
+        publicUrl: 'https://rekisteri.example.fi',
         campaigns: { ratePerMinute: 600, windowMs: 60_000 },
       });
       cleanup.push(() => Promise.resolve(services.mail.close()));

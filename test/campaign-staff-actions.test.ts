@@ -19,8 +19,11 @@ import { SMTPServer } from 'smtp-server';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
+import { createServices } from '../src/services.ts';
+import { createVault } from '../src/vault/vault.ts';
 import { newSubjectVia, tag } from './factories.ts';
 import { createTestContext, DATABASES, DEMO, type TestContext } from './helpers.ts';
 
@@ -151,6 +154,7 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
     t = await createTestContext(kind, DEMO, {
       smtp: { url: smtp.url, from: 'Paahtimo Oy <uutiset@example.fi>' },
       campaigns: { ratePerMinute: 600, windowMs: 60_000 },
+      publicUrl: 'https://rekisteri.example.fi',
     });
     marketer = await t.key(['newsletter'], ['read', 'export_audiences']);
     dir = await mkdtemp(join(tmpdir(), 'rk-campaign-staff-'));
@@ -299,6 +303,33 @@ describe.each(DATABASES)('staff actions on campaign mails on %s', { timeout: 120
       const res = await api('POST', url(again.id), body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(fieldsOf(res.body).join(' ')).toContain(field);
+    }
+    expect(await send(campaign, again.id)).toMatchObject({ state: 'uncertain', events: [] });
+    expect((await t.services.campaigns.get(operator, campaign)).state).toBe('finished');
+
+    // Confirmed, on an instance whose PUBLIC_URL is plain http: refused naming it (the mail's
+    // unsubscribe link would not work), nothing changes.
+    const plain = createServices({
+      database: t.db.handle,
+      keys: t.keys,
+      register: t.register,
+      vault: createVault(t.masterKey),
+      mail: { smtp: { url: smtp.url, from: 'Paahtimo Oy <uutiset@example.fi>' } },
+      publicUrl: 'http://rekisteri.example.fi',
+    });
+    const plainApp = await createApp(plain);
+    try {
+      const refused = await plainApp.inject({
+        method: 'POST',
+        url: `/api/v1${url(again.id)}`,
+        headers: marketer,
+        payload: { reason: REASON, confirmSendAgain: true },
+      });
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(fieldsOf(refused.body)).toEqual(['PUBLIC_URL']);
+    } finally {
+      await plainApp.close();
+      plain.mail.close();
     }
     expect(await send(campaign, again.id)).toMatchObject({ state: 'uncertain', events: [] });
     expect((await t.services.campaigns.get(operator, campaign)).state).toBe('finished');

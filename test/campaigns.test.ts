@@ -16,6 +16,7 @@ import { SMTPServer } from 'smtp-server';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
 import { createRunner } from '../src/jobs/index.ts';
 import { operator } from '../src/lib/actor.ts';
 import type { AppError } from '../src/lib/errors.ts';
@@ -203,6 +204,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     t = await createTestContext(kind, DEMO, {
       smtp: { url: smtp.url, from: SMTP_FROM },
       campaigns: { ratePerMinute: 2, windowMs: 60_000 },
+      publicUrl: 'https://rekisteri.example.fi',
     });
     marketer = await t.key(['newsletter'], ['read', 'export_audiences']);
   });
@@ -372,6 +374,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
       register: t.register,
       vault: createVault(t.masterKey),
       mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+      publicUrl: 'https://rekisteri.example.fi',
       campaigns: { ratePerMinute: 2, windowMs: 60_000 },
     });
     try {
@@ -625,6 +628,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
         register: t.register,
         vault: createVault(t.masterKey),
         mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+        publicUrl: 'https://rekisteri.example.fi',
         campaigns: { ratePerMinute: 2, windowMs: 60_000 },
       });
       try {
@@ -736,6 +740,179 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     expect(others.map((o) => mailsTo(o.email).length)).toEqual([1, 1]);
   });
 
+  it('refuses to start or resume a campaign while PUBLIC_URL is not https, and its send job pauses rather than mail a plain-http link', async () => {
+    const mark = tag();
+    const who = await person('Salaamaton', mark);
+    const campaign = await draft(mark);
+    // The same register served with PUBLIC_URL left unset (http://localhost:8080) or given as http.
+    const plains = ['', 'http://rekisteri.example.fi'].map((publicUrl) =>
+      createServices({
+        database: t.db.handle,
+        keys: t.keys,
+        register: t.register,
+        vault: createVault(t.masterKey),
+        mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+        ...(publicUrl ? { publicUrl } : {}),
+        campaigns: { ratePerMinute: 2, windowMs: 60_000 },
+      }),
+    );
+    const apps = await Promise.all(plains.map((p) => createApp(p)));
+    const sendsOf = async () =>
+      (
+        await sql<{
+          n: number;
+        }>`select count(*)::int as n from campaign_sends where campaign_id = ${campaign.id}`.execute(
+          t.db.handle.db,
+        )
+      ).rows[0]?.n;
+    try {
+      for (const app of apps) {
+        const refused = await app.inject({
+          method: 'POST',
+          url: `/api/v1/campaigns/${campaign.id}/start`,
+          headers: marketer,
+        });
+        expect(refused.statusCode, refused.body).toBe(409);
+        const problem = refused.json<{ detail: string; errors: Array<{ field: string }> }>();
+        expect(problem.detail).toMatch(/^PUBLIC_URL is http:\/\/.*not an https:\/\/ address/);
+        expect(problem.errors).toEqual([
+          { field: 'PUBLIC_URL', detail: 'expected an https:// URL for unsubscribe links' },
+        ]);
+        // Nothing changed: still a draft, nobody queued.
+        expect((await api('GET', `/campaigns/${campaign.id}`)).json()).toMatchObject({
+          state: 'draft',
+        });
+        expect(await sendsOf()).toBe(0);
+      }
+      // Started where PUBLIC_URL is https; the send job of an instance without it pauses the
+      // campaign with why, and mails nobody.
+      expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
+      await sendAll(plains[0], campaign.id);
+      expect((await api('GET', `/campaigns/${campaign.id}`)).json()).toMatchObject({
+        state: 'paused',
+        reason: expect.stringMatching(
+          /^PUBLIC_URL is http:\/\/localhost:8080, not an https/,
+        ) as string,
+        progress: { queued: 1, sent: 0 },
+      });
+      expect(mailsTo(who.email)).toHaveLength(0);
+      const control = (await t.services.audit.list({ limit: 500 })).filter(
+        (e) =>
+          e.action === 'campaign.control' &&
+          (e.data as { campaign?: string }).campaign === campaign.id,
+      );
+      expect(control.map((e) => e.data)).toContainEqual({
+        campaign: campaign.id,
+        to: 'paused',
+        reason: 'public_url_not_https',
+      });
+      // Resuming there is refused alike; where PUBLIC_URL is https, the person is mailed once.
+      const resume = await apps[1]?.inject({
+        method: 'POST',
+        url: `/api/v1/campaigns/${campaign.id}/start`,
+        headers: marketer,
+      });
+      expect(resume?.statusCode).toBe(409);
+      expect(resume?.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+        'PUBLIC_URL',
+      );
+      expect((await api('GET', `/campaigns/${campaign.id}`)).json()).toMatchObject({
+        state: 'paused',
+      });
+      expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
+      expect(await sendAll(t.services, campaign.id)).toMatchObject({
+        state: 'finished',
+        progress: { sent: 1 },
+      });
+      const [mail, ...more] = mailsTo(who.email);
+      expect(more).toHaveLength(0);
+      expect(rawHeader(mail?.raw ?? '', 'List-Unsubscribe')).toMatch(
+        /^<https:\/\/rekisteri\.example\.fi\/u\/[A-Za-z0-9_-]+>$/,
+      );
+    } finally {
+      await Promise.all(apps.map((a) => a.close()));
+      for (const p of plains) {
+        p.mail.close();
+      }
+    }
+  });
+
+  it('an address an e-mail service reported cleaned (imported undeliverable) leaves the audience and is skipped by a campaign already started', async () => {
+    const mark = tag();
+    const bouncing = await person('Palautuva', mark);
+    const working = await person('Toimiva', mark);
+    const campaign = await draft(mark);
+    const exportedIds = async () => {
+      const res = await api('POST', '/audiences/export', {
+        purpose: 'newsletter',
+        channel: 'email',
+        filters: [{ field: 'contact.email', op: 'contains', value: mark }],
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.body
+        .split('\r\n')
+        .slice(1)
+        .filter((l) => l !== '')
+        .map((l) => l.slice(1, 37));
+    };
+    const countAll = async () =>
+      (await api('POST', '/audiences/count', { purpose: 'newsletter', channel: 'email' })).json<{
+        count: number;
+      }>().count;
+    expect((await exportedIds()).sort()).toEqual([bouncing.id, working.id].sort());
+    const before = await countAll();
+    // Both are queued at the start; then Mailchimp's cleaned export lists one address.
+    expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
+    const importer = await t.key(['newsletter'], ['read', 'write']);
+    const imported = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/interchange/audience',
+      headers: importer,
+      payload: {
+        format: 'mailchimp',
+        purpose: 'newsletter',
+        csv: [
+          'Email Address,First Name,Last Name,OPTIN_TIME,CONFIRM_TIME,CLEAN_TIME',
+          `${bouncing.email.toUpperCase()},Kampanja,Palautuva,"2022-02-02 10:00:00","2022-02-02 10:05:00","2024-06-10 12:00:00"`,
+        ].join('\r\n'),
+      },
+    });
+    expect(imported.statusCode, imported.body).toBe(200);
+    expect(imported.json()).toMatchObject({ undeliverable: 1, granted: 0, rejected: [] });
+    // The ledger is unchanged: the check still allows the person; only the address fails.
+    expect(
+      (
+        await t.services.permissions.decide({
+          purpose: 'newsletter',
+          subjectId: bouncing.id,
+          channel: 'email',
+        })
+      ).allowed,
+    ).toBe(true);
+    expect(await sendAll(t.services, campaign.id)).toMatchObject({
+      state: 'finished',
+      progress: { total: 2, sent: 1, skipped: 1 },
+    });
+    expect(mailsTo(bouncing.email)).toHaveLength(0);
+    expect(mailsTo(working.email)).toHaveLength(1);
+    const sends = (await api('GET', `/campaigns/${campaign.id}/sends`)).json<{
+      items: Array<{ subjectId: string; state: string; reason: string | null }>;
+    }>().items;
+    expect(sends.find((x) => x.subjectId === bouncing.id)).toMatchObject({
+      state: 'skipped',
+      reason: 'undeliverable',
+    });
+    // The next audience leaves the address out, in the export and in the count alike.
+    expect(await exportedIds()).toEqual([working.id]);
+    expect(await countAll()).toBe(before - 1);
+    // A new campaign does not queue them at all.
+    const next = await draft(mark);
+    expect((await api('POST', `/campaigns/${next.id}/start`)).json()).toMatchObject({
+      progress: { total: 1, queued: 1 },
+    });
+    await api('POST', `/campaigns/${next.id}/cancel`);
+  });
+
   it('when the mail server cannot be reached, the send job gives up and pauses the campaign with the reason', async () => {
     const mark = tag();
     const who = await person('Tavoittamaton', mark);
@@ -754,6 +931,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
       register: t.register,
       vault: createVault(t.masterKey),
       mail: { smtp: { url: `smtp://127.0.0.1:${closed}`, from: SMTP_FROM } },
+      publicUrl: 'https://rekisteri.example.fi',
       campaigns: { ratePerMinute: 2, windowMs: 60_000 },
     });
     try {
@@ -797,6 +975,7 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
       register: t.register,
       vault: createVault(t.masterKey),
       mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+      publicUrl: 'https://rekisteri.example.fi',
       campaigns: { ratePerMinute: 1, windowMs: 60_000 },
     });
     try {

@@ -255,7 +255,14 @@ describe('rekisteri CLI', () => {
     const counted = await rekisteri(dir, ['audience', 'count', ...audience]);
     expect(counted.code, counted.stderr).toBe(0);
     expect(counted.stdout.trim()).toBe('25');
-    const audienceCsv = await rekisteri(dir, ['audience', 'export', ...audience]);
+    // Without an https PUBLIC_URL the rows' unsubscribe links would not work: refused, nothing out.
+    const insecure = await rekisteri(dir, ['audience', 'export', ...audience]);
+    expect(insecure.code).toBe(1);
+    expect(insecure.stdout).toBe('');
+    expect(insecure.stderr).toMatch(/PUBLIC_URL is http:\/\/\S+, not an https:\/\/ address/);
+    const audienceCsv = await rekisteri(dir, ['audience', 'export', ...audience], {
+      PUBLIC_URL: 'https://rekisteri.example.fi',
+    });
     expect(audienceCsv.code, audienceCsv.stderr).toBe(0);
     const rows = audienceCsv.stdout
       .replace(/^\uFEFF/, '')
@@ -264,7 +271,7 @@ describe('rekisteri CLI', () => {
     expect(rows[0]).toBe('"id","contact.email","unsubscribe_url"');
     expect(rows).toHaveLength(26);
     expect(rows[1]).toMatch(
-      /^"[0-9a-f-]{36}","[^"]+@example\.(?:com|org|net)","http[^"]+\/u\/[\w-]+"$/,
+      /^"[0-9a-f-]{36}","[^"]+@example\.(?:com|org|net)","https:\/\/rekisteri\.example\.fi\/u\/[\w-]+"$/,
     );
     const nobody = await rekisteri(dir, [
       'audience',

@@ -146,6 +146,8 @@ export async function createTestContext(
     };
     /** People per batch when telling people of a notice change. */
     noticeAnnounceBatch?: number;
+    /** PUBLIC_URL: an https:// one lets campaigns start and audiences export their links. */
+    publicUrl?: string;
   } = {},
 ): Promise<TestContext> {
   const db = await openTestDatabase(kind);
@@ -165,6 +167,7 @@ export async function createTestContext(
     ...(opts.smtp ? { mail: { smtp: opts.smtp } } : {}),
     ...(opts.campaigns ? { campaigns: opts.campaigns } : {}),
     ...(opts.noticeAnnounceBatch ? { noticeAnnounceBatch: opts.noticeAnnounceBatch } : {}),
+    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
   });
   const app = await createApp(services);
   return {

@@ -57,7 +57,7 @@ describe.each(DATABASES)('interchange on %s', (kind) => {
     });
 
   beforeAll(async () => {
-    t = await createTestContext(kind);
+    t = await createTestContext(kind, undefined, { publicUrl: 'https://rekisteri.example.fi' });
     dir = await mkdtemp(join(tmpdir(), 'interchange-'));
   });
   afterAll(async () => {

@@ -1,7 +1,8 @@
 /**
  * The person's own side of the permission ledger, through the real HTTP app on real databases:
  * the one-click unsubscribe (RFC 8058) withdraws with no cookie and the permission check then says
- * no, while its GET page, a tampered or foreign token and a wrong body change nothing, a repeat is
+ * no, while its GET page, a tampered or foreign token and a wrong body change nothing (a GET of a
+ * link that does not open says so, with no button), a repeat is
  * harmless and the token never reaches the server log; the preference page's link answers the
  * same for every address, opens a person session once, and the page's changes are recorded at
  * once with their wording; the double opt-in sign-up answers the same for a known, a new and an
@@ -183,6 +184,50 @@ describe.each(DATABASES)('the permissions portal on %s', { timeout: 120_000 }, (
         bodies.push(res.body);
       }
       expect(new Set(bodies).size).toBe(1);
+      expect(await ledger(anna.id)).toBe(before);
+      expect((await check(anna.id)).allowed).toBe(true);
+    });
+
+    it('GET of a forged, cut-short or foreign link says the link does not work, with no button, in the page’s language, changing nothing', async () => {
+      const token = services.unsubscribeLinks.issue({
+        subjectId: anna.id,
+        purpose: 'newsletter',
+        channel: 'email',
+      });
+      const bytes = Buffer.from(token, 'base64url');
+      bytes[12] = bytes[12]! ^ 1;
+      const foreign = createUnsubscribeLinks({
+        vault: createVault(randomBytes(32)),
+        publicUrl: PUBLIC,
+      }).issue({ subjectId: anna.id, purpose: 'newsletter', channel: 'email' });
+      const before = await ledger(anna.id);
+      const words = {
+        sv: 'Den här länken fungerar inte.',
+        fi: 'Tämä linkki ei toimi.',
+        en: 'This link does not work.',
+      };
+      for (const bad of [bytes.toString('base64url'), token.slice(0, -5), foreign, 'forged']) {
+        for (const [lang, text] of Object.entries(words)) {
+          const res = await app.inject({ method: 'GET', url: `/u/${bad}?lang=${lang}` });
+          expect(res.statusCode).toBe(400);
+          expect(res.headers['content-type']).toContain('text/html');
+          expect(res.body).toContain(`<html lang="${lang}">`);
+          expect(res.body).toContain(text);
+          expect(res.body).not.toContain('<form');
+          expect(res.body).not.toContain('List-Unsubscribe');
+          // The very page the button's POST would have answered.
+          const pressed = await app.inject({
+            ...form('List-Unsubscribe=One-Click'),
+            url: `/u/${bad}?lang=${lang}`,
+          });
+          expect(pressed.statusCode).toBe(res.statusCode);
+          expect(pressed.body).toBe(res.body);
+        }
+      }
+      // The real link still asks, with its button.
+      const real = await app.inject({ method: 'GET', url: `/u/${token}?lang=fi` });
+      expect(real.statusCode).toBe(200);
+      expect(real.body).toContain('name="List-Unsubscribe" value="One-Click"');
       expect(await ledger(anna.id)).toBe(before);
       expect((await check(anna.id)).allowed).toBe(true);
     });

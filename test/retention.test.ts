@@ -209,6 +209,8 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
       register,
       vault: createVault(randomBytes(32)),
       clock: { now: () => now },
+      // The audience export hands out unsubscribe links, which need an https PUBLIC_URL.
+      publicUrl: 'https://rekisteri.example.fi',
     });
     app = await createApp(services);
     cleanup.push(() => app.close());

@@ -34,6 +34,7 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
     // An SMTP server that is never reached (no jobs runner runs here): campaigns can be started.
     t = await createTestContext(kind, undefined, {
       smtp: { url: 'smtp://127.0.0.1:9', from: 'walk@example.fi' },
+      publicUrl: 'https://rekisteri.example.fi',
     });
     for (const role of ['admin', 'dpo', 'support', 'marketing', 'auditor']) {
       // A password the account's owner chose (not a one-time one, which must be replaced first:

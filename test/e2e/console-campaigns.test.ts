@@ -117,6 +117,7 @@ describe.skipIf(!HAS_CHROMIUM)('campaigns in the console, in Chromium', () => {
       register,
       vault: createVault(randomBytes(32)),
       mail: { smtp: { url: `smtp://127.0.0.1:${smtpPort}`, from: 'uutiset@example.fi' } },
+      publicUrl: 'https://rekisteri.example.fi',
       campaigns: { ratePerMinute: 6000, windowMs: 1000 },
     });
     app = await createApp(services, { consoleDir });
@@ -256,7 +257,7 @@ describe.skipIf(!HAS_CHROMIUM)('campaigns in the console, in Chromium', () => {
         'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
       );
       expect(line('list-unsubscribe')).toMatch(
-        /^List-Unsubscribe: <http:\/\/[^>]+\/u\/[A-Za-z0-9_-]+>$/,
+        /^List-Unsubscribe: <https:\/\/rekisteri\.example\.fi\/u\/[A-Za-z0-9_-]+>$/,
       );
     }
   }, 120_000);

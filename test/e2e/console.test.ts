@@ -92,6 +92,8 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
       keys: keyStore.keys,
       register,
       vault: createVault(randomBytes(32)),
+      // The audience's CSV carries unsubscribe links: PUBLIC_URL must be https.
+      publicUrl: 'https://rekisteri.example.fi',
     });
     app = await createApp(services, { consoleDir: CONSOLE_DIR });
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -734,7 +734,7 @@ export interface paths {
     put?: never;
     /**
      * How many people an audience holds now
-     * @description The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.
+     * @description The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied) and reachable on it (an address of the kind the channel uses, not listed undeliverable; for post, a value in its fields), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.
      */
     post: operations['countAudience'];
     delete?: never;
@@ -754,7 +754,7 @@ export interface paths {
     put?: never;
     /**
      * The audience as CSV, streamed
-     * @description text/csv (UTF-8 with a byte order mark, CRLF): the person's id, the channel's value(s) the purpose may see, and the person's unsubscribe link, one person a row. Cells that would start a spreadsheet formula get a leading quote. The export is logged as one processing with the number of rows.
+     * @description text/csv (UTF-8 with a byte order mark, CRLF): the person's id, the channel's value(s) the purpose may see, and the person's unsubscribe link, one person a row. Cells that would start a spreadsheet formula get a leading quote. The export is logged as one processing with the number of rows. 409 naming PUBLIC_URL when it is not an https:// address (a one-click unsubscribe link must be), before anything is read.
      */
     post: operations['exportAudience'];
     delete?: never;
@@ -832,7 +832,7 @@ export interface paths {
     put?: never;
     /**
      * Start (or resume) sending
-     * @description A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, or from another state.
+     * @description A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, naming PUBLIC_URL when it is not an https:// address (every mail's one-click unsubscribe link must be), or from another state.
      */
     post: operations['startCampaign'];
     delete?: never;
@@ -2559,7 +2559,7 @@ export interface components {
         | 'uncertain'
         | 'bounced'
         | 'complained';
-      /** @description Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint */
+      /** @description Why a person was skipped (the permission check's code, not_in_audience, no_address, undeliverable, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint */
       reason: string | null;
       locale: string | null;
       messageId: string | null;
@@ -2740,7 +2740,7 @@ export interface components {
         | 'uncertain'
         | 'bounced'
         | 'complained';
-      /** @description Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint */
+      /** @description Why a person was skipped (the permission check's code, not_in_audience, no_address, undeliverable, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint */
       reason: string | null;
       locale: string | null;
       messageId: string | null;
@@ -5960,6 +5960,15 @@ export interface operations {
       };
       /** @description Default Response */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      409: {
         headers: {
           [name: string]: unknown;
         };

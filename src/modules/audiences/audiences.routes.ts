@@ -26,7 +26,7 @@ export function audiencesRoutes(app: FastifyInstance, service: AudiencesService)
       security,
       summary: 'How many people an audience holds now',
       description:
-        'The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.',
+        'The people the marketing purpose may reach on the channel now (the permission ledger, stops, restriction and erasure applied) and reachable on it (an address of the kind the channel uses, not listed undeliverable; for post, a value in its fields), after the filters. Filters may not name the address of another channel (withheld person by person); a filtered count below 5 is answered as fewerThan 5. Every count is logged (audience.count). Needs the action export_audiences and reading under the purpose.',
       body: audienceInput,
       response: {
         200: z
@@ -56,9 +56,13 @@ export function audiencesRoutes(app: FastifyInstance, service: AudiencesService)
       security,
       summary: 'The audience as CSV, streamed',
       description:
-        "text/csv (UTF-8 with a byte order mark, CRLF): the person's id, the channel's value(s) the purpose may see, and the person's unsubscribe link, one person a row. Cells that would start a spreadsheet formula get a leading quote. The export is logged as one processing with the number of rows.",
+        "text/csv (UTF-8 with a byte order mark, CRLF): the person's id, the channel's value(s) the purpose may see, and the person's unsubscribe link, one person a row. Cells that would start a spreadsheet formula get a leading quote. The export is logged as one processing with the number of rows. 409 naming PUBLIC_URL when it is not an https:// address (a one-click unsubscribe link must be), before anything is read.",
       body: audienceInput,
-      response: { 200: z.any().describe('text/csv: the audience'), ...errors },
+      response: {
+        200: z.any().describe('text/csv: the audience'),
+        ...errors,
+        409: problemSchema,
+      },
     },
     handler: async (req, reply) => {
       const { lines, filename } = service.exportCsv(actorOf(req), req.body);

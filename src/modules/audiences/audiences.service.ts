@@ -23,6 +23,11 @@ export interface AudiencesDeps {
    * one person's link, issued afresh each time it is called.
    */
   unsubscribeUrls?: (p: { purpose: string; channel: string }) => (subjectId: string) => string;
+  /**
+   * Why the links cannot be handed out (PUBLIC_URL is not https: a one-click link an e-mail service
+   * is given must be one); the export is refused with it before anything is read.
+   */
+  unsubscribeRefusal?: () => Error | undefined;
 }
 
 interface Plan {
@@ -32,6 +37,17 @@ interface Plan {
   createdAfter?: Date;
   /** `category.field` of the channel's values the purpose may see: the CSV's value columns. */
   columns: Array<{ category: string; field: string }>;
+  /**
+   * The columns a person must have a value in to be reachable: those of the channel's address kind
+   * (e-mail, phone), or every column of a channel without one (post).
+   */
+  reach: Array<{ category: string; field: string }>;
+  /**
+   * Whether the database alone counts the audience exactly: the channel has an address kind and
+   * every field of that kind in the definition is among `reach`, so a person has a value there
+   * exactly when their primary address's blind index is set (what the SQL asks).
+   */
+  countInSql: boolean;
   categories: string[];
 }
 
@@ -112,6 +128,17 @@ export function createAudiencesService(deps: AudiencesDeps) {
     }
     const channel = register.marketing.channel(input.channel);
     const columns = (channel?.fields ?? []).filter((f) => allowed.has(f.category));
+    const address = channel?.address ?? null;
+    const reach = address
+      ? columns.filter((c) => register.field(c.category, c.field)?.type === address)
+      : columns;
+    const countInSql =
+      address !== null &&
+      register.definition.categories.every((c) =>
+        c.fields.every(
+          (f) => f.type !== address || reach.some((r) => r.category === c.id && r.field === f.id),
+        ),
+      );
     const categories = [
       ...new Set([
         ...columns.map((c) => c.category),
@@ -124,9 +151,15 @@ export function createAudiencesService(deps: AudiencesDeps) {
       filters: input.filters,
       ...(input.createdAfter ? { createdAfter: new Date(input.createdAfter) } : {}),
       columns,
+      reach,
+      countInSql,
       categories,
     };
   };
+
+  /** Whether the person has something to be reached at on the channel (docs/audiences.md). */
+  const reachable = (m: AudienceMember, p: Plan) =>
+    p.reach.some((c) => asText(m.categories[c.category]?.[c.field]?.value) !== '');
 
   const matches = (m: AudienceMember, filters: readonly AudienceFilter[]) =>
     filters.every((f) => {
@@ -154,8 +187,8 @@ export function createAudiencesService(deps: AudiencesDeps) {
   });
 
   /**
-   * The audience's size now. Without filters on values, one count in the database; with them,
-   * every person is opened and filtered (as the export would).
+   * The audience's size now. Without filters on values, one count in the database (where it is
+   * exact: `countInSql`); otherwise every person is opened and filtered (as the export would).
    */
   const count = async (
     actor: Actor,
@@ -163,11 +196,11 @@ export function createAudiencesService(deps: AudiencesDeps) {
   ): Promise<{ count: number; fewerThan?: number; purpose: string; channel: string }> => {
     const p = plan(actor, raw);
     let n = 0;
-    if (p.filters.length === 0) {
+    if (p.filters.length === 0 && p.countInSql) {
       n = await subjects.countAudience(actor, query(p));
     } else {
       for await (const page of subjects.audience(actor, query(p))) {
-        n += page.filter((m) => matches(m, p.filters)).length;
+        n += page.filter((m) => reachable(m, p) && matches(m, p.filters)).length;
       }
     }
     // Every count is a processing of the people counted: logged, with what was filtered and how
@@ -206,6 +239,10 @@ export function createAudiencesService(deps: AudiencesDeps) {
     filename: string;
   } => {
     const p = plan(actor, raw);
+    const insecure = deps.unsubscribeRefusal?.();
+    if (insecure) {
+      throw insecure;
+    }
     const pages = subjects.audience(actor, query(p), opts.pageSize);
     const header = ['id', ...p.columns.map((c) => `${c.category}.${c.field}`), 'unsubscribe_url'];
     const unsubscribe = deps.unsubscribeUrls?.({ purpose: p.purpose, channel: p.channel });
@@ -220,7 +257,7 @@ export function createAudiencesService(deps: AudiencesDeps) {
           let chunk = '';
           let n = 0;
           for (const m of page) {
-            if (filtered && !matches(m, p.filters)) {
+            if (!reachable(m, p) || (filtered && !matches(m, p.filters))) {
               continue;
             }
             // The id (a UUID) and the link need no guard and no doubled quotes; csvCell would
@@ -277,7 +314,7 @@ export function createAudiencesService(deps: AudiencesDeps) {
     const pages = subjects.audience(actor, query(p), opts.pageSize);
     return (async function* filtered() {
       for await (const page of pages) {
-        const kept = p.filters.length > 0 ? page.filter((m) => matches(m, p.filters)) : page;
+        const kept = page.filter((m) => reachable(m, p) && matches(m, p.filters));
         if (kept.length > 0) {
           yield kept;
         }

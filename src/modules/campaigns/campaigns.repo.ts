@@ -366,6 +366,24 @@ export const campaignsRepo = {
   },
 
   /**
+   * Which of these e-mail blind indexes are listed undeliverable (an e-mail service's hard bounce,
+   * imported: docs/interchange.md): one lookup a batch, on the list's primary key.
+   */
+  async undeliverable(ex: Executor, indexes: readonly string[]): Promise<Set<string>> {
+    if (indexes.length === 0) {
+      return new Set();
+    }
+    const rows = await ex
+      .selectFrom('address_lists')
+      .select(sql<string>`index_value::text`.as('index_value'))
+      .where('list', '=', 'undeliverable')
+      .where('kind', '=', 'email')
+      .where('index_value', 'in', [...new Set(indexes)])
+      .execute();
+    return new Set(rows.map((r) => r.index_value));
+  },
+
+  /**
    * Whether an address bounced (hard) in a campaign since `since`: such an address is not mailed
    * again until then (BOUNCE_SUPPRESSION_DAYS, docs/campaigns.md). A bounce is a bounced send to
    * the address, or a late bounce of a requeued mail's first copy kept in the history (`bounced`,

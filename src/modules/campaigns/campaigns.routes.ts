@@ -87,7 +87,7 @@ const send = z
       .string()
       .nullable()
       .describe(
-        "Why a person was skipped (the permission check's code, not_in_audience, no_address, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint",
+        "Why a person was skipped (the permission check's code, not_in_audience, no_address, undeliverable, bounced_before), why a mail failed or is uncertain (the SMTP server's answer, classified; interrupted: the run stopped while handing it over), or the feedback: bounce (with the report's status code when it gave one, such as bounce 5.1.1) or complaint",
       ),
     locale: z.string().nullable(),
     messageId: z.string().nullable(),
@@ -171,7 +171,7 @@ export function campaignsRoutes(app: FastifyInstance, service: CampaignsService)
     [
       'start',
       'Start (or resume) sending',
-      "A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, or from another state.",
+      "A draft: the audience as it is now is written to the database page by page (ids only) and mailed in batches at the campaign's rate (ratePerMinute, else CAMPAIGN_SEND_RATE per minute), each person's permission checked again right before their mail. The start takes the campaign first (state starting): a second start meanwhile is refused, 409 naming state; a start that stopped is taken over after 10 minutes. A paused campaign: sending resumes (its reason cleared). 409 without an SMTP server, naming PUBLIC_URL when it is not an https:// address (every mail's one-click unsubscribe link must be), or from another state.",
     ],
     ['pause', 'Pause sending', 'No further mail until it is started again. 409 unless sending.'],
     [

@@ -238,6 +238,12 @@ export function createCampaignsService(deps: CampaignsDeps) {
   const batchSizeOf = (row: CampaignRow) =>
     Math.max(1, Math.ceil((rateOf(row) * windowMs) / 60_000));
   const host = new URL(deps.publicUrl).hostname || 'rekisteri.invalid';
+  /**
+   * Every campaign mail's List-Unsubscribe (RFC 8058) must be an https:// URL: mail services ignore
+   * (or hold against the sender) a one-click link over plain http. Starting, resuming and sending
+   * again are refused while PUBLIC_URL is not one; the send job pauses a campaign it finds so.
+   */
+  const linksRefusal = () => deps.unsubscribeLinks.refusal('a campaign cannot be sent');
 
   const present = (row: CampaignRow, counts: Map<string, number>): Campaign => {
     const progress: CampaignProgress = {
@@ -427,8 +433,16 @@ export function createCampaignsService(deps: CampaignsDeps) {
   };
 
   /** The send job's last attempt failed: the campaign is paused, with why, for staff to see. */
-  const giveUp = async (campaignId: string, generation: number, err: unknown) => {
-    const reason = `the send job gave up after ${SEND_JOB_RETRIES + 1} attempts: ${describeError(err)}`;
+  const giveUp = async (campaignId: string, generation: number, err: unknown) =>
+    pause(
+      campaignId,
+      generation,
+      `the send job gave up after ${SEND_JOB_RETRIES + 1} attempts: ${describeError(err)}`,
+      'send_job_gave_up',
+    );
+
+  /** The send job pauses the campaign by itself, with why, for staff to see. */
+  const pause = async (campaignId: string, generation: number, reason: string, code: string) => {
     await withTransaction(db, async (tx) => {
       const current = await repo.get(tx, campaignId, { lock: true });
       if (!current || current.state !== 'sending' || current.generation !== generation) {
@@ -439,7 +453,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
         actor: system,
         action: 'campaign.control',
         purpose: current.purpose,
-        data: { campaign: campaignId, to: 'paused', reason: 'send_job_gave_up' },
+        data: { campaign: campaignId, to: 'paused', reason: code },
       });
     });
   };
@@ -556,6 +570,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
         'no SMTP server is configured (SMTP_URL): a campaign cannot be sent',
       );
     }
+    const insecure = to === 'sending' ? linksRefusal() : undefined;
+    if (insecure) {
+      throw insecure;
+    }
     if (to === 'sending' && row.state !== 'paused') {
       await startDraft(actor, row);
       return get(actor, id);
@@ -644,6 +662,12 @@ export function createCampaignsService(deps: CampaignsDeps) {
     if (!row || row.state !== 'sending' || row.generation !== generation) {
       return;
     }
+    const insecure = linksRefusal();
+    if (insecure) {
+      // Started under another configuration: nothing is mailed with a link that does not work.
+      await pause(campaignId, generation, insecure.message, 'public_url_not_https');
+      return;
+    }
     const c = { id: row.id, generation };
     /** Whether the campaign is still sending in this job's generation. */
     const mine = async () => {
@@ -665,11 +689,25 @@ export function createCampaignsService(deps: CampaignsDeps) {
         channel: row.channel,
         categories,
         ids: batch,
+        // Those the channel cannot reach too: each is skipped below with why.
+        keepUnreachable: true,
       })) {
         for (const m of page) {
           members.set(m.id, m);
         }
       }
+      const addressOf = (member: AudienceMember | undefined) =>
+        fields
+          .map((f) => member?.categories[f.category]?.[f.field]?.value)
+          .find((v): v is string => typeof v === 'string' && v !== '');
+      // The batch's addresses an e-mail service reported as hard-bouncing, in one lookup.
+      const undeliverable = await repo.undeliverable(
+        db,
+        [...members.values()]
+          .map((m) => addressOf(m))
+          .map((a) => (a ? deps.vault.emailIndex(a) : undefined))
+          .filter((i): i is string => i !== undefined),
+      );
       for (const subjectId of batch) {
         // The permission check, from the ledger as it is this moment (no cache).
         const decision = await deps.permissions.decide({
@@ -678,9 +716,7 @@ export function createCampaignsService(deps: CampaignsDeps) {
           channel: row.channel,
         });
         const member = members.get(subjectId);
-        const address = fields
-          .map((f) => member?.categories[f.category]?.[f.field]?.value)
-          .find((v): v is string => typeof v === 'string' && v !== '');
+        const address = addressOf(member);
         const index = address ? (deps.vault.emailIndex(address) ?? null) : null;
         const skipWhy = !decision.allowed
           ? decision.reason.code
@@ -688,14 +724,16 @@ export function createCampaignsService(deps: CampaignsDeps) {
             ? 'not_in_audience'
             : !address
               ? 'no_address'
-              : index !== null &&
-                  (await repo.bouncedBefore(
-                    db,
-                    index,
-                    new Date(clock.now().getTime() - BOUNCE_SUPPRESSION_DAYS * DAY_MS),
-                  ))
-                ? 'bounced_before'
-                : null;
+              : index !== null && undeliverable.has(index)
+                ? 'undeliverable'
+                : index !== null &&
+                    (await repo.bouncedBefore(
+                      db,
+                      index,
+                      new Date(clock.now().getTime() - BOUNCE_SUPPRESSION_DAYS * DAY_MS),
+                    ))
+                  ? 'bounced_before'
+                  : null;
         if (skipWhy !== null) {
           if (!(await repo.skip(db, c, subjectId, skipWhy, clock.now())) && !(await mine())) {
             return; // paused, cancelled or restarted meanwhile
@@ -1212,6 +1250,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
           'conflict',
           'no SMTP server is configured (SMTP_URL): the mail cannot be sent again',
         );
+      }
+      const insecure = linksRefusal();
+      if (insecure) {
+        throw insecure;
       }
       const send = await repo.sendOf(tx, id, subjectId, { lock: true });
       if (!send || send.state !== 'uncertain') {

@@ -31,7 +31,7 @@ export const campaignEvents = [
     z.strictObject({
       campaign: auditData.id(),
       to: z.enum(['sending', 'paused', 'cancelled']),
-      /** Set when the register paused it itself: `send_job_gave_up`. */
+      /** Set when the register paused it itself: `send_job_gave_up`, `public_url_not_https`. */
       reason: auditData.code().optional(),
     }),
     {

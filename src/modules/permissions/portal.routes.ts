@@ -376,14 +376,15 @@ export async function publicPermissionPages(
       '/u/:token',
       { schema: { hide: true }, config },
       (req, reply) => {
-        // Changes nothing: mail scanners open links. The page asks, its button posts.
+        // Changes nothing: mail scanners open links. The page asks, its button posts. A link this
+        // register did not issue (forged, cut short, another server's) is told as the POST tells
+        // it, with no button: pressing one would only fail.
         const l = lang(req);
         const about = deps.preferences.describeUnsubscribe(req.params.token);
-        return html(
-          reply,
-          200,
-          unsubscribeAskPage(l, req.params.token, about && labelled(deps, l, about)),
-        );
+        if (!about) {
+          return html(reply, 400, unsubscribeInvalidPage(l));
+        }
+        return html(reply, 200, unsubscribeAskPage(l, req.params.token, labelled(deps, l, about)));
       },
     );
 

@@ -15,6 +15,7 @@
  * survives a master-key rotation (the root does not change). Following it can only ever take a
  * permission away, never grant one, so a forwarded mail risks at most an unwanted unsubscribe.
  */
+import { AppError } from '../../lib/errors.ts';
 import type { Vault } from '../../vault/vault.ts';
 
 export interface UnsubscribeTarget {
@@ -40,6 +41,12 @@ export interface UnsubscribeLinks {
   urls(target: Omit<UnsubscribeTarget, 'subjectId'>): (subjectId: string) => string;
   /** What a token names, or undefined for anything this register did not issue, unchanged. */
   open(token: string): OpenedUnsubscribeToken | undefined;
+  /**
+   * Why links cannot be handed out for `doing` (`a campaign cannot be sent`): PUBLIC_URL is not an
+   * https:// address, and RFC 8058 one-click unsubscribe needs one (mail services ignore a plain
+   * http link, or hold it against the sender). A 409 naming PUBLIC_URL; undefined when it is https.
+   */
+  refusal(doing: string): AppError | undefined;
 }
 
 /** The associated data every token is sealed with: a label no other sealed secret uses. */
@@ -125,5 +132,13 @@ export function createUnsubscribeLinks(deps: {
       return (subjectId) => `${prefix}${one(subjectId)}`;
     },
     open,
+    refusal: (doing) =>
+      new URL(base).protocol === 'https:'
+        ? undefined
+        : new AppError(
+            'conflict',
+            `PUBLIC_URL is ${base}, not an https:// address: ${doing}, as its unsubscribe links would not work (RFC 8058 one-click unsubscribe needs https). Set PUBLIC_URL to the portal's https:// address (see the configuration table in README.md)`,
+            [{ field: 'PUBLIC_URL', detail: 'expected an https:// URL for unsubscribe links' }],
+          ),
   };
 }

@@ -20,6 +20,41 @@ export interface AudienceSql {
   createdAfter?: Date;
   /** Only these people (a campaign's batch, checked again when it is sent). */
   ids?: readonly string[];
+  /**
+   * The categories of the channel's fields the purpose may see: a person with no value in any of
+   * them has nothing to be reached at on a channel without an address kind (post).
+   */
+  channelCategories: readonly string[];
+  /**
+   * Keep people the channel cannot reach: no address of its kind, or one listed undeliverable (a
+   * campaign's batch at send time, which records each such person's reason itself).
+   */
+  keepUnreachable?: boolean;
+}
+
+/**
+ * Whether the person has something to be reached at on the channel (docs/audiences.md): for an
+ * e-mail or phone channel, a primary address of that kind (its blind index) not listed as
+ * undeliverable (an e-mail service's hard bounce, docs/interchange.md), an anti-join on the list's
+ * primary key as the prohibition list's; for another channel (post), a value row in one of the
+ * channel's categories the purpose may see. The opened values are checked again per field by the
+ * audiences module; this keeps the people without any out of the SQL (and of the count).
+ */
+function reachable(q: AudienceSql): RawBuilder<unknown> {
+  if (q.keepUnreachable) {
+    return sql``;
+  }
+  const address = q.marketing.addresses.get(q.channel);
+  if (address) {
+    const column = sql.raw(address === 'email' ? 's.email_index' : 's.phone_index');
+    return sql`and ${column} is not null
+       and not exists (select 1 from address_lists ua
+                        where ua.list = 'undeliverable' and ua.kind = ${address} and ua.index_value = ${column})`;
+  }
+  return sql`and exists (select 1 from subject_values cv
+                          where cv.subject_id = s.id
+                            and cv.category = any(${arrayLiteral(q.channelCategories)}::text[])
+                            and ${notHeldElsewhere(sql`cv`, q.purpose)})`;
 }
 
 /**
@@ -33,6 +68,7 @@ function people(q: AudienceSql, after?: string) {
        ${q.createdAfter ? sql`and s.created_at > ${q.createdAfter}` : sql``}
        ${after ? sql`and s.id > ${after}::uuid` : sql``}
        ${q.ids ? sql`and s.id = any(${arrayLiteral(q.ids)}::uuid[])` : sql``}
+       ${reachable(q)}
        and not exists (select 1 from subject_stops st where st.subject_id = s.id and st.purpose = ${q.purpose})
        and ${notOnlyHeldElsewhere(sql`s.id`, q.purposeCategories, q.purpose)}
      order by s.id offset 0) a`;

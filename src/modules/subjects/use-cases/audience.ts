@@ -26,6 +26,11 @@ export interface AudienceQuery {
   categories: readonly string[];
   /** Only these people, if they are still in the audience (a campaign's batch at send time). */
   ids?: readonly string[];
+  /**
+   * Keep people the channel cannot reach (no address of its kind, or one listed undeliverable):
+   * a campaign's batch at send time, which records why it skips each of them.
+   */
+  keepUnreachable?: boolean;
 }
 
 export interface AudienceMember {
@@ -44,7 +49,11 @@ export function createAudience(ctx: UseCaseContext) {
   const authorise = (
     actor: Actor,
     q: AudienceQuery,
-  ): { marketing: PurposeMarketing; purposeCategories: readonly string[] } => {
+  ): {
+    marketing: PurposeMarketing;
+    purposeCategories: readonly string[];
+    channelCategories: readonly string[];
+  } => {
     requireAction(actor, 'export_audiences');
     const { categories } = access.authorise(actor, 'read', q.purpose);
     const marketing = register.marketing.purpose(q.purpose);
@@ -66,16 +75,24 @@ export function createAudience(ctx: UseCaseContext) {
         );
       }
     }
-    return { marketing, purposeCategories: categories };
+    const channelCategories = [
+      ...new Set(
+        (register.marketing.channel(q.channel)?.fields ?? [])
+          .map((f) => f.category)
+          .filter((c) => categories.includes(c)),
+      ),
+    ];
+    return { marketing, purposeCategories: categories, channelCategories };
   };
 
   /** The number of people in the audience now (before filters on values). */
   const countAudience = async (actor: Actor, q: AudienceQuery): Promise<number> => {
-    const { marketing, purposeCategories } = authorise(actor, q);
+    const { marketing, purposeCategories, channelCategories } = authorise(actor, q);
     return audienceRepo.count(db, {
       purpose: q.purpose,
       marketing,
       purposeCategories,
+      channelCategories,
       channel: q.channel,
       ...(q.createdAfter ? { createdAfter: q.createdAfter } : {}),
     });
@@ -95,7 +112,7 @@ export function createAudience(ctx: UseCaseContext) {
     q: AudienceQuery,
     pageSize = 5000,
   ): AsyncGenerator<AudienceMember[], void, undefined> => {
-    const { marketing, purposeCategories } = authorise(actor, q);
+    const { marketing, purposeCategories, channelCategories } = authorise(actor, q);
     interface Fetched {
       rows: AudiencePageRow[];
       /** The last person's id, where the next page starts; undefined on the last page. */
@@ -108,8 +125,10 @@ export function createAudience(ctx: UseCaseContext) {
         purpose: q.purpose,
         marketing,
         purposeCategories,
+        channelCategories,
         channel: q.channel,
         categories: q.categories,
+        ...(q.keepUnreachable ? { keepUnreachable: true } : {}),
         limit: pageSize,
         ...(q.createdAfter ? { createdAfter: q.createdAfter } : {}),
         ...(q.ids ? { ids: q.ids } : {}),
