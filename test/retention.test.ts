@@ -257,8 +257,11 @@ describe.each(DATABASES)('the retention sweep on %s', (kind) => {
     const fields = (res: { json<T>(): T }) =>
       (res.json<{ errors?: Array<{ field: string }> }>().errors ?? []).map((e) => e.field);
     expect(extra.statusCode).toBe(400);
-    expect(fields(extra)).toEqual(['body']);
-    expect(extra.json<{ errors: Array<{ detail: string }> }>().errors[0]?.detail).toContain('"at"');
+    // The unknown key is named itself (docs/subjects-api.md, "Field names in errors").
+    expect(fields(extra)).toEqual(['at']);
+    expect(extra.json<{ errors: Array<{ detail: string }> }>().errors[0]?.detail).toContain(
+      'unknown field',
+    );
     const unknown = await endRelationship(ids.current!, { purpose: 'no_such_purpose' });
     expect(unknown.statusCode).toBe(400);
     expect(fields(unknown)).toEqual(['purpose']);
