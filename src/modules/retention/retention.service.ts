@@ -102,13 +102,7 @@ export function createRetentionService(deps: RetentionDeps) {
   /** The rules some purpose names, each as a loose bound on its event. */
   const bounds = (today: string): CandidateBound[] => {
     const used = new Set(def.purposes.map((p) => p.retention));
-    // The people who have a customer relationship: a row collected for a purpose resting on it.
-    const notFor = def.purposes
-      .filter((p) => p.legalBasis === 'contract')
-      .map((p) => ({ purpose: p.id, categories: p.categories }));
-    // A withdrawal or request-closed rule that does not apply to a person counts from collection;
-    // so does an end-of-relationship rule for a person with no relationship (of its purposes'
-    // categories, a row collected for no purpose resting on the relationship).
+    // A withdrawal or request-closed rule that does not apply to a person counts from collection.
     // A rule whose duration or event the definition leaves unknown keeps the data: no bound.
     return def.retention.rules
       .filter((r) => used.has(r.id))
@@ -118,17 +112,6 @@ export function createRetentionService(deps: RetentionDeps) {
           return [];
         }
         const before = eventBound(today, r.duration);
-        if (from === 'end_of_relationship') {
-          const categories = [
-            ...new Set(
-              def.purposes.filter((p) => p.retention === r.id).flatMap((p) => p.categories),
-            ),
-          ].sort();
-          return [
-            { from, before },
-            { from: 'collection', before, rows: { categories, notFor } },
-          ];
-        }
         return from === 'withdrawal' || from === 'request_closed'
           ? [
               { from, before },

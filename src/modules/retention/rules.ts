@@ -105,32 +105,6 @@ export interface CategoryExpiry {
   purposes: PurposeEnd[];
 }
 
-/** Per definition, the categories of each purpose resting on the customer relationship. */
-const contractCache = new WeakMap<object, Map<string, ReadonlySet<string>>>();
-
-function contractPurposes(register: Register): Map<string, ReadonlySet<string>> {
-  let m = contractCache.get(register.definition);
-  if (m === undefined) {
-    m = new Map(
-      register.definition.purposes
-        .filter((p) => p.legalBasis === 'contract')
-        .map((p) => [p.id, new Set(p.categories)]),
-    );
-    contractCache.set(register.definition, m);
-  }
-  return m;
-}
-
-/**
- * Whether the person has a customer relationship that can end: data collected for a purpose
- * resting on it (legal basis `contract`), a value of one of its categories whose purpose is it,
- * as ending the relationship requires.
- */
-export function hasRelationship(register: Register, person: RetentionFacts): boolean {
-  const contract = contractPurposes(register);
-  return person.rows.some((r) => r.purposes.some((p) => contract.get(p)?.has(r.category)));
-}
-
 /** Per category the person has, its last day and whether it has expired at `today`. */
 export function expiryOf(
   register: Register,
@@ -141,7 +115,6 @@ export function expiryOf(
   const rules = new Map(def.retention.rules.map((r) => [r.id, r]));
   const yearEnd = def.controller.financialYearEnd;
   const out: CategoryExpiry[] = [];
-  let related: boolean | undefined;
   for (const row of person.rows) {
     const purposes: PurposeEnd[] = [];
     for (const p of def.purposes) {
@@ -175,15 +148,12 @@ export function expiryOf(
           start = financialYearEndOf(helsinkiDate(row.updatedAt), yearEnd);
           break;
         case 'end_of_relationship':
-          // Ended: counted from the end. A relationship not ended keeps the data; a person who
-          // has none (no data collected for a purpose resting on it) has nothing that could end:
-          // counted from the category's collection.
-          if (person.relationshipEndedAt) {
-            start = helsinkiDate(person.relationshipEndedAt);
-          } else {
-            related ??= hasRelationship(register, person);
-            start = related ? null : collected;
-          }
+          // Ended: counted from the end. A relationship not ended keeps the data, also for a
+          // person who seems to have none: which purpose a value was written under changes with
+          // every later write (a correction under marketing re-tags a customer's field), so it
+          // cannot tell a customer from a person who never was one (docs/retention.md, "Known
+          // limits"). Erasing a live customer would be the worse mistake.
+          start = person.relationshipEndedAt ? helsinkiDate(person.relationshipEndedAt) : null;
           break;
         case 'withdrawal':
           // Withdrawn: counted from the withdrawal. Granted now: kept. A purpose of a permission

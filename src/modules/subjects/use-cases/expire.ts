@@ -66,15 +66,6 @@ export interface RetentionFacts {
 export interface CandidateBound {
   from: (typeof RETENTION_EVENTS)[number];
   before: Date;
-  /**
-   * Only with `from: collection`: only rows of these categories, and none collected for one of
-   * `notFor`'s purposes in its categories (the row's default purpose; a field's own may still
-   * be: the bound stays loose). Such bounds are not merged with others.
-   */
-  rows?: {
-    categories: readonly string[];
-    notFor: ReadonlyArray<{ purpose: string; categories: readonly string[] }>;
-  };
 }
 
 /** What retention decided for one person: the categories that have expired and by which rules. */
@@ -114,35 +105,22 @@ export function heldCategories(
  */
 async function candidates(ex: Executor, bounds: readonly CandidateBound[]): Promise<string[]> {
   const latest = new Map<CandidateBound['from'], Date>();
-  const narrowed = bounds.filter((b) => b.rows !== undefined && b.from === 'collection');
   for (const b of bounds) {
-    if (b.rows !== undefined) {
-      continue;
-    }
     const cur = latest.get(b.from);
     if (!cur || b.before > cur) {
       latest.set(b.from, b.before);
     }
   }
-  if (latest.size === 0 && narrowed.length === 0) {
+  if (latest.size === 0) {
     return [];
   }
   const parts = [];
   const collection = latest.get('collection');
   const fy = latest.get('end_of_financial_year');
-  if (collection || fy || narrowed.length > 0) {
+  if (collection || fy) {
     const conds = [
       ...(collection ? [sql`v.collected_at < ${collection}`] : []),
       ...(fy ? [sql`v.updated_at < ${fy}`] : []),
-      ...narrowed.map(({ before, rows }) => {
-        const not = rows!.notFor.map(
-          (n) =>
-            sql`(v.purpose = ${n.purpose} and v.category = any(${arrayLiteral(n.categories)}::text[]))`,
-        );
-        return sql`(v.collected_at < ${before} and v.category = any(${arrayLiteral(rows!.categories)}::text[])${
-          not.length > 0 ? sql` and not (${sql.join(not, sql` or `)})` : sql``
-        })`;
-      }),
     ];
     parts.push(
       sql`select v.subject_id as id from subject_values v where ${sql.join(conds, sql` or `)}`,
