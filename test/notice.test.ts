@@ -218,6 +218,66 @@ describe('the privacy notice of each example definition', async () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('says in each language what exactly is missing: whose country, which rights, which purpose', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-'));
+    try {
+      const file = await variant(dir, 'specific.yaml', (doc) => {
+        const d = doc as unknown as { controller: { dpo: unknown }; automatedDecisions: unknown };
+        d.controller.dpo = 'unknown';
+        d.automatedDecisions = 'unknown';
+        doc.recipients.find((r) => r.id === 'backup_storage')!.country = 'unknown';
+        doc.rights.offered = doc.rights.offered.filter(
+          (o) => o.right !== 'erasure' && o.right !== 'restriction',
+        );
+        (doc.purposes[0] as { requirement: unknown }).requirement = 'unknown';
+      });
+      const register = await loadDefinition(file);
+      const purpose = register.definition.purposes[0]!;
+      const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+      const said: Record<NoticeLang, string> = { sv: '', fi: '', en: '' };
+      for (const lang of NOTICE_LANGS) {
+        const m = noticeMessages[lang];
+        const pm = packageMessages[lang];
+        const md = unescapeMd((await service.render(lang, 'md')).body as string);
+        said[lang] = md;
+        // No sentence that leaves the reader to guess what is missing.
+        expect(md, lang).not.toContain(m.unanswered);
+        for (const text of [
+          m.gap.country('Varmistamo AB'),
+          m.gap.rights([pm.rightNames.erasure, pm.rightNames.restriction]),
+          m.gap.requirement(purpose.label[lang]),
+          m.gap.dpo,
+          m.gap.automated,
+        ]) {
+          expect(md, `${lang}: ${text}`).toContain(text);
+        }
+        // Under the heading of its own item: the country under the transfers, after the table.
+        const transfers = md.slice(
+          md.indexOf(`## ${m.transfers}`),
+          md.indexOf(`## ${m.retentionHeading}`),
+        );
+        expect(transfers).toContain(m.gap.country('Varmistamo AB'));
+      }
+      expect(said.en).toContain('The country of the recipient Varmistamo AB is not stated yet.');
+      expect(said.en).toContain(
+        'The register definition does not yet say whether you have these rights: Right to erasure, Right to restriction of processing.',
+      );
+      expect(said.sv).toContain('I vilket land mottagaren Varmistamo AB finns anges inte ännu.');
+      expect(said.sv).toContain(
+        'Registerbeskrivningen säger ännu inte om följande rättigheter gäller: Rätt till radering, Rätt till begränsning av behandling.',
+      );
+      expect(said.fi).toContain(
+        'Sitä, missä maassa vastaanottaja Varmistamo AB on, ei ole vielä kerrottu.',
+      );
+      // No English in the Swedish and Finnish notices' gap sentences.
+      for (const lang of ['sv', 'fi'] as const) {
+        expect(said[lang]).not.toMatch(/not stated|does not (yet )?say|register definition/);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('what changes in substance between two versions', async () => {
