@@ -616,6 +616,60 @@ describe('rekisteri check, notice and records (CLI)', () => {
     }
   }, 180_000);
 
+  it('gives each `unknown` warning the line and column of its value, in text and --json', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));
+    try {
+      const file = await variant(dir, 'unknowns.yaml', (d) => {
+        (d.controller as { dpo: unknown }).dpo = 'unknown';
+        (d.purposes[1] as { requirement: unknown }).requirement = 'unknown';
+        d.automatedDecisions = 'unknown';
+      });
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      /** The 1-based line and column of the first `unknown` value after `key:` from line `from`. */
+      const at = (key: string, from = 0) => {
+        const i = lines.findIndex((l, n) => n >= from && l.trimStart() === `${key}: unknown`);
+        expect(i, key).toBeGreaterThanOrEqual(0);
+        return { line: i + 1, column: (lines[i] as string).indexOf('unknown') + 1 };
+      };
+      const dpo = at(
+        'dpo',
+        lines.findIndex((l) => l === 'controller:'),
+      );
+      // The second purpose: the second item of the list under `purposes:`.
+      const purposes = lines.findIndex((l) => l === 'purposes:');
+      const items = lines.flatMap((l, n) => (n > purposes && /^ {2}- /.test(l) ? [n] : []));
+      const second = items[1] as number;
+      const requirement = at('requirement', second);
+      const automated = at('automatedDecisions');
+      const [text, json] = await Promise.all([cli('check', file), cli('check', '--json', file)]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(
+        `unknowns.yaml:${dpo.line}:${dpo.column}  controller.dpo: warning:`,
+      );
+      expect(text.stdout).toContain(
+        `unknowns.yaml:${requirement.line}:${requirement.column}  purposes[1].requirement: warning:`,
+      );
+      expect(text.stdout).toContain(
+        `unknowns.yaml:${automated.line}:${automated.column}  automatedDecisions: warning:`,
+      );
+      const warnings = (JSON.parse(json.stdout) as { warnings: Array<Record<string, unknown>> })
+        .warnings;
+      expect(warnings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ path: 'controller.dpo', ...dpo }),
+          expect.objectContaining({ path: 'purposes[1].requirement', ...requirement }),
+          expect.objectContaining({ path: 'automatedDecisions', ...automated }),
+        ]),
+      );
+      // Every warning has its place.
+      for (const w of warnings) {
+        expect(w.line, String(w.path)).toEqual(expect.any(Number));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('prints the notice and the records, and refuses a bad option naming it', async () => {
     const demo = join(EXAMPLES, 'demo.yaml');
     const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));

@@ -365,6 +365,21 @@ function locate(
   return found;
 }
 
+/**
+ * Where a path is in a definition's text, for findings made after loading: the text is parsed
+ * again on the first lookup (a server that never asks keeps no syntax tree), then kept.
+ */
+function locatorFor(text: string): (path: string) => { line?: number; column?: number } {
+  let parsed: { doc: Document; counter: LineCounter } | undefined;
+  return (path) => {
+    if (parsed === undefined) {
+      const counter = new LineCounter();
+      parsed = { doc: parseDocument(text, { lineCounter: counter }), counter };
+    }
+    return locate(parsed.doc, parsed.counter, parsePath(path));
+  };
+}
+
 const byPosition = (a: DefinitionProblem, b: DefinitionProblem) =>
   (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 
@@ -426,7 +441,7 @@ export function parseDefinition(
   if (!parsed.success || problems.some((p) => !isWarning(p))) {
     throw new DefinitionError(file, problems);
   }
-  return createRegister(parsed.data, text, problems);
+  return createRegister(parsed.data, text, problems, locatorFor(text));
 }
 
 export async function loadDefinition(file: string, today?: string): Promise<Register> {

@@ -80,6 +80,9 @@ const finding = (p: DefinitionProblem, noticeItem?: string): Finding => ({
   ...(p.line !== undefined ? { line: p.line, column: p.column ?? 1 } : {}),
 });
 
+const located = (pos: { line?: number; column?: number }) =>
+  pos.line !== undefined ? { line: pos.line, column: pos.column ?? 1 } : {};
+
 /**
  * The warnings of a loaded register and the gaps of its notice, each once: a gap at a path a
  * warning already names (an `unknown` value) is folded into that warning.
@@ -101,6 +104,7 @@ export function registerWarnings(reg: Register): Finding[] {
       // The message cites the articles; the item's own where it does not.
       articles: articlesOf(g.message).length > 0 ? articlesOf(g.message) : articlesOf(article),
       noticeItem: g.item,
+      ...located(reg.locate(g.path)),
     });
   }
   return out;
