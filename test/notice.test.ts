@@ -670,6 +670,86 @@ describe('rekisteri check, notice and records (CLI)', () => {
     }
   }, 120_000);
 
+  it('prints every warning it can whatever the error, or says in one line why there are none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));
+    try {
+      const silent = (d: RegisterDefinition) => {
+        (d.controller as { dpo: unknown }).dpo = 'unknown';
+        d.automatedDecisions = 'unknown';
+        d.rights.offered = d.rights.offered.filter((o) => o.right !== 'erasure');
+      };
+      const valid = await variant(dir, 'valid.yaml', silent);
+      const missingText = await variant(dir, 'text.yaml', (d) => {
+        silent(d);
+        delete (d.categories[4]!.fields[0]!.label as { en?: string }).en;
+      });
+      const repealed = await variant(dir, 'law.yaml', (d) => {
+        silent(d);
+        d.notice!.laws.push('Personuppgiftslagen (523/1999)');
+      });
+      const schema = await variant(dir, 'schema.yaml', (d) => {
+        silent(d);
+        (d.categories[4]!.fields[0] as { type: string }).type = 'bogus';
+      });
+      const runs = await Promise.all(
+        [valid, missingText, repealed, schema].map((f) => cli('check', '--json', f)),
+      );
+      type Report = {
+        valid: boolean;
+        errors: Array<{ path: string; message: string; line?: number }>;
+        warnings: Array<{ path: string; message: string; line?: number }>;
+        noWarnings?: string;
+      };
+      const [ok, text, law, bad] = runs.map((r) => JSON.parse(r.stdout) as Report);
+      const said = (r: Report) => r.warnings.map((w) => `${w.path}: ${w.message}`).sort();
+      expect(ok!.valid).toBe(true);
+      // The notice's gaps are among the valid file's warnings.
+      expect(said(ok!)).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('controller.dpo: the privacy notice leaves "dpo" unanswered'),
+          expect.stringContaining('automatedDecisions: the privacy notice leaves'),
+        ]),
+      );
+      for (const [name, r, path] of [
+        ['a missing text', text!, 'categories[4].fields[0].label.en'],
+        ['a repealed law', law!, 'notice.laws[4]'],
+      ] as const) {
+        expect(r.valid, name).toBe(false);
+        expect(
+          r.errors.map((e) => e.path),
+          name,
+        ).toEqual([path]);
+        expect(r.errors[0]?.line, name).toEqual(expect.any(Number));
+        // The same warnings as the valid file, each with its line.
+        expect(said(r), name).toEqual(said(ok!));
+        expect(r.noWarnings, name).toBeUndefined();
+        for (const w of r.warnings) {
+          expect(w.line, `${name}: ${w.path}`).toEqual(expect.any(Number));
+        }
+      }
+      // A schema error leaves nothing to check the rest against: it says so, once.
+      expect(bad!.errors.map((e) => e.path)).toEqual(['categories[4].fields[0].type']);
+      expect(bad!.warnings).toEqual([]);
+      expect(bad!.noWarnings).toMatch(/^warnings not computed: /);
+      // The same in text, on stderr, with exit 1.
+      const [textRun, schemaRun] = await Promise.all([
+        cli('check', missingText),
+        cli('check', schema),
+      ]);
+      expect(textRun.code).toBe(1);
+      expect(textRun.stderr).toMatch(
+        /text\.yaml: 1 problem\(s\) in the register definition, and \d+ warning\(s\)/,
+      );
+      expect(textRun.stderr).toContain(
+        'controller.dpo: warning: the privacy notice leaves "dpo" unanswered',
+      );
+      expect(schemaRun.code).toBe(1);
+      expect(schemaRun.stderr.trimEnd().split('\n').at(-1)).toMatch(/^ {2}warnings not computed: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('prints the notice and the records, and refuses a bad option naming it', async () => {
     const demo = join(EXAMPLES, 'demo.yaml');
     const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));

@@ -37,7 +37,7 @@ export interface Register {
    * Line and column of a path of the definition (`controller.dpo`) in its YAML text, for a
    * finding made after loading (a gap of the notice); empty where the text does not have it.
    */
-  locate(path: string): { line?: number; column?: number };
+  readonly locate: (path: string) => { line?: number; column?: number };
 }
 
 function deepFreeze<T>(value: T): T {
