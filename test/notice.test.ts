@@ -750,6 +750,90 @@ describe('rekisteri check, notice and records (CLI)', () => {
     }
   }, 120_000);
 
+  it('does not publish links to this machine: a PDF is refused, the Markdown warned about', async () => {
+    const demo = join(EXAMPLES, 'demo.yaml');
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));
+    const pdf = join(dir, 'notice.pdf');
+    /** The CLI with PUBLIC_URL set to `publicUrl`, or unset. */
+    const run = (publicUrl: string | undefined, ...args: string[]) => {
+      const env = { ...process.env };
+      delete env.PUBLIC_URL;
+      delete env.HOST;
+      delete env.PORT;
+      return exec(process.execPath, [join(ROOT, 'bin/rekisteri.js'), ...args], {
+        cwd: ROOT,
+        env: { ...env, ...(publicUrl !== undefined ? { PUBLIC_URL: publicUrl } : {}) },
+        encoding: 'buffer',
+      }).then(
+        (r) => ({ code: 0, stdout: r.stdout.toString(), stderr: r.stderr.toString() }),
+        (e: { code: number; stdout: Buffer; stderr: Buffer }) => ({
+          code: e.code,
+          stdout: e.stdout.toString(),
+          stderr: e.stderr.toString(),
+        }),
+      );
+    };
+    try {
+      const [refused, md, given, envSet, loopback, preview, bad] = await Promise.all([
+        run(undefined, 'notice', demo, '--format', 'pdf', '-o', pdf),
+        run(undefined, 'notice', demo, '--lang', 'en'),
+        run(
+          undefined,
+          'notice',
+          demo,
+          '--lang',
+          'en',
+          '--public-url',
+          'https://portaali.example.com/',
+        ),
+        run('https://rekisteri.example.com', 'notice', demo, '--lang', 'en', '--format', 'md'),
+        run('http://localhost:8080', 'notice', demo, '--lang', 'en'),
+        run(
+          undefined,
+          'notice',
+          demo,
+          '--format',
+          'pdf',
+          '--local-links',
+          '-o',
+          join(dir, 'preview.pdf'),
+        ),
+        run(undefined, 'notice', demo, '--public-url', 'https://user:pw@example.com'),
+      ]);
+      // A PDF is made to be handed out: refused, nothing written, the fix named.
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('http://127.0.0.1:8080');
+      expect(refused.stderr).toContain('PUBLIC_URL is not set');
+      expect(refused.stderr).toContain('--public-url');
+      await expect(readFile(pdf)).rejects.toMatchObject({ code: 'ENOENT' });
+      // The Markdown is printed, with a warning on stderr naming the address.
+      expect(md.code).toBe(0);
+      expect(md.stdout).toContain('(<http://127.0.0.1:8080/preferences>)');
+      expect(md.stderr).toMatch(
+        /^warning: the notice's links point to http:\/\/127\.0\.0\.1:8080, /,
+      );
+      // The portal's address given, on the command line or in PUBLIC_URL: its links, no warning.
+      expect(given.code).toBe(0);
+      expect(given.stdout).toContain('(<https://portaali.example.com/preferences>)');
+      expect(given.stderr).toBe('');
+      expect(envSet.stdout).toContain('(<https://rekisteri.example.com/preferences>)');
+      expect(envSet.stderr).toBe('');
+      // PUBLIC_URL set to a loopback address is warned about too.
+      expect(loopback.stderr).toContain(
+        'http://localhost:8080 (PUBLIC_URL), an address only this machine reaches',
+      );
+      // --local-links: a preview PDF, with the warning.
+      expect(preview.code).toBe(0);
+      expect(preview.stderr).toContain('warning: ');
+      expect((await readFile(join(dir, 'preview.pdf'))).subarray(0, 5).toString()).toBe('%PDF-');
+      // A bad address is refused naming the option.
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("option '--public-url <url>'");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('prints the notice and the records, and refuses a bad option naming it', async () => {
     const demo = join(EXAMPLES, 'demo.yaml');
     const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));
