@@ -296,20 +296,38 @@ describe('what changes in substance between two versions', async () => {
         id: definition.purposes[0]!.id,
         change: 'changed',
         fields: ['legalBasis'],
+        // What it was and what it is.
+        values: [
+          {
+            field: 'legalBasis',
+            before: definition.purposes[0]!.legalBasis,
+            after: 'legitimate_interest',
+          },
+        ],
       },
-      { section: 'recipients', id: 'new_processor', change: 'added', fields: [] },
+      { section: 'recipients', id: 'new_processor', change: 'added', fields: [], values: [] },
       {
         section: 'transfers',
         id: `${removed.recipient}→${removed.country}`,
         change: 'removed',
         fields: [],
+        values: [],
       },
       {
         section: 'retention',
         id: definition.retention.rules[0]!.id,
         change: 'changed',
         fields: ['duration'],
+        values: [
+          { field: 'duration', before: definition.retention.rules[0]!.duration, after: 'P3Y' },
+        ],
       },
+    ]);
+    // A list (the categories) is named, not shown value by value.
+    const listed = structuredClone(definition);
+    listed.purposes[0]!.categories = [...listed.purposes[0]!.categories, 'feedback'];
+    expect(diffMaterial(materialOf(definition), materialOf(listed))).toEqual([
+      expect.objectContaining({ fields: ['categories'], values: [] }),
     ]);
     expect(diffMaterial(materialOf(definition), materialOf(structuredClone(definition)))).toEqual(
       [],

@@ -158,10 +158,16 @@ function versionCommands(cmd: Command): Command {
       await withRuntime(
         async ({ services }) => {
           const changes = await services.noticeVersions.diff(opts.from, opts.to);
+          const shown = (v: string | number | boolean | null) =>
+            v === null ? '(none)' : String(v);
           for (const c of changes) {
             console.log(
               `${c.section.padEnd(10)} ${c.change.padEnd(7)} ${c.id}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`,
             );
+            // Each single value with what it was and what it is: `duration: P6M → P1Y`.
+            for (const v of c.values) {
+              console.log(`${''.padEnd(19)} ${v.field}: ${shown(v.before)} → ${shown(v.after)}`);
+            }
           }
           if (changes.length === 0) {
             console.log('nothing material changed');
