@@ -335,6 +335,53 @@ describe('what changes in substance between two versions', async () => {
   });
 });
 
+describe('the records of processing (Art. 30) as a DPO reads them', async () => {
+  const register = await loadDefinition(join(EXAMPLES, 'demo.yaml'));
+  const rowsOf = async (reg: Register, lang: NoticeLang) => {
+    const service = createNoticeService({ register: reg, publicUrl: 'https://portal.example.com' });
+    const csv = (await service.records(lang, 'controller', 'csv'))!.body as string;
+    const rows: Array<Record<string, string>> = parse(csv.replace(/^\uFEFF/, ''), {
+      columns: true,
+    });
+    return rows;
+  };
+
+  it('a controller in the EU/EEA needs no representative: not applicable, in each language', async () => {
+    expect(register.definition.controller.address.country).toBe('FI');
+    const expected = {
+      sv: 'gäller inte (etablerad inom EU/EES)',
+      fi: 'ei sovellu (sijoittautunut EU- tai ETA-alueelle)',
+      en: 'not applicable (established in the EU/EEA)',
+    };
+    for (const lang of NOTICE_LANGS) {
+      expect(noticeMessages[lang].representativeNotNeeded).toBe(expected[lang]);
+      for (const row of await rowsOf(register, lang)) {
+        expect(row.representative, lang).toBe(expected[lang]);
+      }
+    }
+    // Outside the EU/EEA without one, it is still not stated.
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-records-'));
+    try {
+      const abroad = await loadDefinition(
+        await variant(dir, 'abroad.yaml', (d) => {
+          d.controller.address.country = 'CH';
+        }),
+      );
+      const [row] = await rowsOf(abroad, 'en');
+      expect(row!.representative).toBe('not stated');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('joins the security measures as sentences, without a semicolon after a full stop', async () => {
+    const [row] = await rowsOf(register, 'en');
+    const security = register.definition.security.map((x) => x.en);
+    expect(row!.security_measures).toBe(security.join(' '));
+    expect(row!.security_measures).not.toMatch(/[.!?];/);
+  });
+});
+
 /**
  * A register made from a Finnish notice that is silent on some things: published in Finnish only,
  * one purpose's basis, one retention period, one recipient's country and one transfer's safeguard

@@ -157,6 +157,8 @@ export interface NoticeMessages {
   processorIntro: string;
   processorFor: string;
   notStated: string;
+  /** The Art. 30 records' representative of a controller established in the EU/EEA (Art. 27). */
+  representativeNotNeeded: string;
   securityMeasures: string;
   /** The notice's own metadata (definition `notice`). */
   date: string;
@@ -375,6 +377,7 @@ const sv: NoticeMessages = {
     'Behandling som vi utför för våra kunders räkning, skapat ur registerbeskrivningen.',
   processorFor: 'För vems räkning och vad',
   notStated: 'anges inte',
+  representativeNotNeeded: 'gäller inte (etablerad inom EU/EES)',
   date: 'Daterad',
   nextReview: 'Nästa granskning',
   reviewInterval: 'Granskningsintervall',
@@ -592,6 +595,7 @@ const fi: NoticeMessages = {
   processorIntro: 'Käsittely, jota teemme asiakkaidemme lukuun, laadittu rekisterin määrittelystä.',
   processorFor: 'Kenen lukuun ja mitä',
   notStated: 'ei ilmoitettu',
+  representativeNotNeeded: 'ei sovellu (sijoittautunut EU- tai ETA-alueelle)',
   date: 'Päivätty',
   nextReview: 'Seuraava tarkistus',
   reviewInterval: 'Tarkistusväli',
@@ -809,6 +813,7 @@ const en: NoticeMessages = {
     'Processing we carry out on behalf of our customers, made from the register definition.',
   processorFor: 'On whose behalf and what',
   notStated: 'not stated',
+  representativeNotNeeded: 'not applicable (established in the EU/EEA)',
   date: 'Dated',
   nextReview: 'Next review',
   reviewInterval: 'Review interval',
