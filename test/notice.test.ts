@@ -374,6 +374,33 @@ describe('the records of processing (Art. 30) as a DPO reads them', async () => 
     }
   });
 
+  it('lists per purpose only the sources that supply a category it uses', async () => {
+    const rows = await rowsOf(register, 'en');
+    const def = register.definition;
+    let narrower = 0;
+    for (const row of rows) {
+      const p = def.purposes.find((x) => x.id === row.purpose_id)!;
+      const expected = def.sources
+        .filter(
+          (x) => x.categories.length === 0 || x.categories.some((k) => p.categories.includes(k)),
+        )
+        .map((x) => x.label.en);
+      expect(row.sources, p.id).toBe(expected.join('; '));
+      if (expected.length < def.sources.length) {
+        narrower++;
+      }
+    }
+    // The demo has purposes that some sources do not supply (not every source on every row).
+    expect(narrower).toBeGreaterThan(0);
+    const care = rows.find((r) => r.purpose_id === 'emergency_care')!;
+    const partner = def.sources.find(
+      (x) =>
+        x.categories.length > 0 && !x.categories.some((k) => ['identity', 'health'].includes(k)),
+    );
+    expect(partner).toBeDefined();
+    expect(care.sources).not.toContain(partner!.label.en);
+  });
+
   it('joins the security measures as sentences, without a semicolon after a full stop', async () => {
     const [row] = await rowsOf(register, 'en');
     const security = register.definition.security.map((x) => x.en);

@@ -223,7 +223,14 @@ export function buildRecords(
         .filter((cat) => cat.special)
         .map((cat) => l(cat.label))
         .join('; '),
-      sources: def.sources.map((x) => l(x.label)).join('; '),
+      // The sources that supply a category the purpose uses (one that does not say what it
+      // supplies may supply any).
+      sources: def.sources
+        .filter(
+          (x) => x.categories.length === 0 || x.categories.some((k) => p.categories.includes(k)),
+        )
+        .map((x) => l(x.label))
+        .join('; '),
       recipients:
         recipients.length > 0
           ? recipients
