@@ -170,6 +170,34 @@ describe('the privacy notice of each example definition', async () => {
     }
   }
 
+  it('says, where the company is also a processor, that its customers are the controllers of that data', async () => {
+    const saas = all.find((e) => e.file === 'saas-processor.yaml')!.register;
+    const demo = all.find((e) => e.file === 'demo.yaml')!.register;
+    expect(saas.definition.register.processorFor).toBeDefined();
+    expect(demo.definition.register.processorFor).toBeUndefined();
+    for (const lang of saas.languages) {
+      const m = noticeMessages[lang];
+      const service = createNoticeService({
+        register: saas,
+        publicUrl: 'https://portal.example.com',
+      });
+      const md = unescapeMd((await service.render(lang, 'md')).body as string);
+      const section = md.slice(md.indexOf(`## ${m.asProcessor}`));
+      expect(md, lang).toContain(`## ${m.asProcessor}`);
+      expect(section, lang).toContain(m.asProcessorIntro);
+      expect(section, lang).toContain(saas.definition.register.processorFor![lang]);
+    }
+    expect(noticeMessages.en.asProcessorIntro).toContain(
+      'Our customers are the controllers of that data',
+    );
+    const service = createNoticeService({
+      register: demo,
+      publicUrl: 'https://portal.example.com',
+    });
+    const md = (await service.render('en', 'md')).body as string;
+    expect(md).not.toContain(noticeMessages.en.asProcessor);
+  });
+
   it('is in the language asked for, not in another', () => {
     const { register } = all.find((e) => e.file === 'demo.yaml')!;
     const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });

@@ -157,6 +157,9 @@ export interface NoticeMessages {
   processorIntro: string;
   processorFor: string;
   notStated: string;
+  /** The section on processing done for customers (register.processorFor), and its lead. */
+  asProcessor: string;
+  asProcessorIntro: string;
   /** The Art. 30 records' representative of a controller established in the EU/EEA (Art. 27). */
   representativeNotNeeded: string;
   securityMeasures: string;
@@ -378,6 +381,9 @@ const sv: NoticeMessages = {
   processorFor: 'För vems räkning och vad',
   notStated: 'anges inte',
   representativeNotNeeded: 'gäller inte (etablerad inom EU/EES)',
+  asProcessor: 'Uppgifter som vi behandlar för våra kunders räkning',
+  asProcessorIntro:
+    'Vi behandlar också personuppgifter för våra kunders räkning, som deras personuppgiftsbiträde. För dessa uppgifter är kunderna personuppgiftsansvariga, och denna beskrivning gäller inte dem: vill du utöva dina rättigheter i fråga om dem, kontakta kunden i fråga.',
   date: 'Daterad',
   nextReview: 'Nästa granskning',
   reviewInterval: 'Granskningsintervall',
@@ -596,6 +602,9 @@ const fi: NoticeMessages = {
   processorFor: 'Kenen lukuun ja mitä',
   notStated: 'ei ilmoitettu',
   representativeNotNeeded: 'ei sovellu (sijoittautunut EU- tai ETA-alueelle)',
+  asProcessor: 'Tiedot, joita käsittelemme asiakkaidemme lukuun',
+  asProcessorIntro:
+    'Käsittelemme henkilötietoja myös asiakkaidemme lukuun, heidän henkilötietojen käsittelijänään. Näiden tietojen rekisterinpitäjiä ovat asiakkaamme, eikä tämä seloste koske niitä: jos haluat käyttää oikeuksiasi niihin, ota yhteyttä kyseiseen asiakkaaseen.',
   date: 'Päivätty',
   nextReview: 'Seuraava tarkistus',
   reviewInterval: 'Tarkistusväli',
@@ -814,6 +823,9 @@ const en: NoticeMessages = {
   processorFor: 'On whose behalf and what',
   notStated: 'not stated',
   representativeNotNeeded: 'not applicable (established in the EU/EEA)',
+  asProcessor: 'Data we process on behalf of our customers',
+  asProcessorIntro:
+    'We also process personal data on behalf of our customers, as their processor. Our customers are the controllers of that data, and this notice does not cover it: to use your rights over it, contact the customer concerned.',
   date: 'Dated',
   nextReview: 'Next review',
   reviewInterval: 'Review interval',
