@@ -482,6 +482,27 @@ describe('rekisteri CLI', () => {
       expect(listed.stdout).toContain('the definition running now is version 1');
       const diff = await rekisteri(dir, ['notice', 'diff', '--from', '1']);
       expect(diff.stdout).toContain('nothing material changed');
+      // A retention period changed since: the diff shows what it was and what it is.
+      const file = join(dir, 'register.yaml');
+      const text = await readFile(file, 'utf8');
+      const retention = text.indexOf('\nretention:');
+      const m = /^( +duration: )'?(P\d+[YMWD])'?$/m.exec(text.slice(retention))!;
+      const changedTo = m[2] === 'P7Y' ? 'P8Y' : 'P7Y';
+      await writeFile(
+        file,
+        text.slice(0, retention) + text.slice(retention).replace(m[0], `${m[1]}${changedTo}`),
+      );
+      try {
+        const applied = await rekisteri(dir, ['definition', 'apply']);
+        expect(applied.code, applied.stderr).toBe(0);
+        const changed = await rekisteri(dir, ['notice', 'diff', '--from', '1']);
+        expect(changed.code, changed.stderr).toBe(0);
+        expect(changed.stdout).toMatch(/^retention +changed +\S+ \(duration\)$/m);
+        expect(changed.stdout).toContain(`duration: ${m[2]} → ${changedTo}`);
+      } finally {
+        await writeFile(file, text);
+        expect((await rekisteri(dir, ['definition', 'apply'])).code).toBe(0);
+      }
       // The first version changed nothing anyone was told before: nothing is queued.
       const first = await rekisteri(dir, ['notice', 'announce', '1']);
       expect(first.code).toBe(1);

@@ -33,6 +33,15 @@ function problemsOf(text: string, today = TODAY): DefinitionProblem[] {
   throw new Error('expected the definition to be refused');
 }
 const errorsOf = (text: string) => problemsOf(text).filter((p) => p.severity !== 'warning');
+/** The errors of a text, none when it loads. */
+function errorsOrNone(text: string): DefinitionProblem[] {
+  try {
+    load(text);
+    return [];
+  } catch {
+    return errorsOf(text);
+  }
+}
 const warningsOf = (text: string, today = TODAY) => [...load(text, today).warnings];
 
 /** A recipient and a transfer to it, added to the demo. */
@@ -151,6 +160,67 @@ describe('repealed laws, wherever cited', () => {
 
   it('leaves the current laws alone', () => {
     expect(warningsOf(demo)).toEqual([]);
+  });
+
+  /** The errors of the demo with the Swedish text of `notice.changes` replaced. */
+  const swedishChanges = (text: string) =>
+    errorsOrNone(
+      edit(
+        /sv: Vi publicerar den nya versionen på vår webbplats[^\n]*/,
+        `sv: Vi publicerar den nya versionen på vår webbplats ${text}.`,
+      ),
+    );
+
+  it.each([
+    'enligt personuppgiftslagen',
+    'enligt Personuppgiftslagen',
+    'i enlighet med personuppgiftslag (523/99)',
+    'enligt personuppgiftslagens 24 §',
+    'enligt PUL (523/99)',
+    'enligt PUL',
+    'enligt lagen 523/99',
+    'enligt henkilötietolain (523/99)',
+    'enligt Personal Data Act (523/1999)',
+  ])('in Swedish and abbreviated: "%s", at its path and line', (cited) => {
+    const problems = swedishChanges(cited);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: 'notice.changes.sv',
+        message: expect.stringContaining('the Finnish Personal Data Act 523/1999'),
+        line: 28,
+        column: 9,
+      }),
+    ]);
+  });
+
+  it("Sweden's own personuppgiftslagen (SFS 1998:204), with its own message", () => {
+    for (const cited of ['enligt personuppgiftslagen (1998:204)', 'enligt PUL (SFS 1998:204)']) {
+      const problems = swedishChanges(cited);
+      expect(problems, cited).toEqual([
+        expect.objectContaining({
+          path: 'notice.changes.sv',
+          message: expect.stringContaining('SFS 1998:204'),
+          line: 28,
+        }),
+      ]);
+      expect(problems[0]?.message).toContain('2018:218');
+    }
+  });
+
+  it('leaves ordinary words and other numbers alone', () => {
+    for (const text of [
+      'i enlighet med personuppgiftslagstiftningen',
+      'enligt dataskyddslagen (2018:218)',
+      'med kaffepulver och populära pulsar',
+      'i ärende 1523/1999 och 523/990',
+    ]) {
+      expect(swedishChanges(text), text).toEqual([]);
+    }
+    const fi = edit(
+      'fi: Julkaisemme uuden version verkkosivuillamme',
+      'fi: Henkilötietolainsäädännön mukaisesti julkaisemme uuden version verkkosivuillamme',
+    );
+    expect(errorsOrNone(fi)).toEqual([]);
   });
 });
 

@@ -170,6 +170,34 @@ describe('the privacy notice of each example definition', async () => {
     }
   }
 
+  it('says, where the company is also a processor, that its customers are the controllers of that data', async () => {
+    const saas = all.find((e) => e.file === 'saas-processor.yaml')!.register;
+    const demo = all.find((e) => e.file === 'demo.yaml')!.register;
+    expect(saas.definition.register.processorFor).toBeDefined();
+    expect(demo.definition.register.processorFor).toBeUndefined();
+    for (const lang of saas.languages) {
+      const m = noticeMessages[lang];
+      const service = createNoticeService({
+        register: saas,
+        publicUrl: 'https://portal.example.com',
+      });
+      const md = unescapeMd((await service.render(lang, 'md')).body as string);
+      const section = md.slice(md.indexOf(`## ${m.asProcessor}`));
+      expect(md, lang).toContain(`## ${m.asProcessor}`);
+      expect(section, lang).toContain(m.asProcessorIntro);
+      expect(section, lang).toContain(saas.definition.register.processorFor![lang]);
+    }
+    expect(noticeMessages.en.asProcessorIntro).toContain(
+      'Our customers are the controllers of that data',
+    );
+    const service = createNoticeService({
+      register: demo,
+      publicUrl: 'https://portal.example.com',
+    });
+    const md = (await service.render('en', 'md')).body as string;
+    expect(md).not.toContain(noticeMessages.en.asProcessor);
+  });
+
   it('is in the language asked for, not in another', () => {
     const { register } = all.find((e) => e.file === 'demo.yaml')!;
     const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
@@ -218,6 +246,66 @@ describe('the privacy notice of each example definition', async () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('says in each language what exactly is missing: whose country, which rights, which purpose', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-'));
+    try {
+      const file = await variant(dir, 'specific.yaml', (doc) => {
+        const d = doc as unknown as { controller: { dpo: unknown }; automatedDecisions: unknown };
+        d.controller.dpo = 'unknown';
+        d.automatedDecisions = 'unknown';
+        doc.recipients.find((r) => r.id === 'backup_storage')!.country = 'unknown';
+        doc.rights.offered = doc.rights.offered.filter(
+          (o) => o.right !== 'erasure' && o.right !== 'restriction',
+        );
+        (doc.purposes[0] as { requirement: unknown }).requirement = 'unknown';
+      });
+      const register = await loadDefinition(file);
+      const purpose = register.definition.purposes[0]!;
+      const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+      const said: Record<NoticeLang, string> = { sv: '', fi: '', en: '' };
+      for (const lang of NOTICE_LANGS) {
+        const m = noticeMessages[lang];
+        const pm = packageMessages[lang];
+        const md = unescapeMd((await service.render(lang, 'md')).body as string);
+        said[lang] = md;
+        // No sentence that leaves the reader to guess what is missing.
+        expect(md, lang).not.toContain(m.unanswered);
+        for (const text of [
+          m.gap.country('Varmistamo AB'),
+          m.gap.rights([pm.rightNames.erasure, pm.rightNames.restriction]),
+          m.gap.requirement(purpose.label[lang]),
+          m.gap.dpo,
+          m.gap.automated,
+        ]) {
+          expect(md, `${lang}: ${text}`).toContain(text);
+        }
+        // Under the heading of its own item: the country under the transfers, after the table.
+        const transfers = md.slice(
+          md.indexOf(`## ${m.transfers}`),
+          md.indexOf(`## ${m.retentionHeading}`),
+        );
+        expect(transfers).toContain(m.gap.country('Varmistamo AB'));
+      }
+      expect(said.en).toContain('The country of the recipient Varmistamo AB is not stated yet.');
+      expect(said.en).toContain(
+        'The register definition does not yet say whether you have these rights: Right to erasure, Right to restriction of processing.',
+      );
+      expect(said.sv).toContain('I vilket land mottagaren Varmistamo AB finns anges inte ännu.');
+      expect(said.sv).toContain(
+        'Registerbeskrivningen säger ännu inte om följande rättigheter gäller: Rätt till radering, Rätt till begränsning av behandling.',
+      );
+      expect(said.fi).toContain(
+        'Sitä, missä maassa vastaanottaja Varmistamo AB on, ei ole vielä kerrottu.',
+      );
+      // No English in the Swedish and Finnish notices' gap sentences.
+      for (const lang of ['sv', 'fi'] as const) {
+        expect(said[lang]).not.toMatch(/not stated|does not (yet )?say|register definition/);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('what changes in substance between two versions', async () => {
@@ -236,24 +324,116 @@ describe('what changes in substance between two versions', async () => {
         id: definition.purposes[0]!.id,
         change: 'changed',
         fields: ['legalBasis'],
+        // What it was and what it is.
+        values: [
+          {
+            field: 'legalBasis',
+            before: definition.purposes[0]!.legalBasis,
+            after: 'legitimate_interest',
+          },
+        ],
       },
-      { section: 'recipients', id: 'new_processor', change: 'added', fields: [] },
+      { section: 'recipients', id: 'new_processor', change: 'added', fields: [], values: [] },
       {
         section: 'transfers',
         id: `${removed.recipient}→${removed.country}`,
         change: 'removed',
         fields: [],
+        values: [],
       },
       {
         section: 'retention',
         id: definition.retention.rules[0]!.id,
         change: 'changed',
         fields: ['duration'],
+        values: [
+          { field: 'duration', before: definition.retention.rules[0]!.duration, after: 'P3Y' },
+        ],
       },
+    ]);
+    // A list (the categories) is named, not shown value by value.
+    const listed = structuredClone(definition);
+    listed.purposes[0]!.categories = [...listed.purposes[0]!.categories, 'feedback'];
+    expect(diffMaterial(materialOf(definition), materialOf(listed))).toEqual([
+      expect.objectContaining({ fields: ['categories'], values: [] }),
     ]);
     expect(diffMaterial(materialOf(definition), materialOf(structuredClone(definition)))).toEqual(
       [],
     );
+  });
+});
+
+describe('the records of processing (Art. 30) as a DPO reads them', async () => {
+  const register = await loadDefinition(join(EXAMPLES, 'demo.yaml'));
+  const rowsOf = async (reg: Register, lang: NoticeLang) => {
+    const service = createNoticeService({ register: reg, publicUrl: 'https://portal.example.com' });
+    const csv = (await service.records(lang, 'controller', 'csv'))!.body as string;
+    const rows: Array<Record<string, string>> = parse(csv.replace(/^\uFEFF/, ''), {
+      columns: true,
+    });
+    return rows;
+  };
+
+  it('a controller in the EU/EEA needs no representative: not applicable, in each language', async () => {
+    expect(register.definition.controller.address.country).toBe('FI');
+    const expected = {
+      sv: 'gäller inte (etablerad inom EU/EES)',
+      fi: 'ei sovellu (sijoittautunut EU- tai ETA-alueelle)',
+      en: 'not applicable (established in the EU/EEA)',
+    };
+    for (const lang of NOTICE_LANGS) {
+      expect(noticeMessages[lang].representativeNotNeeded).toBe(expected[lang]);
+      for (const row of await rowsOf(register, lang)) {
+        expect(row.representative, lang).toBe(expected[lang]);
+      }
+    }
+    // Outside the EU/EEA without one, it is still not stated.
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-records-'));
+    try {
+      const abroad = await loadDefinition(
+        await variant(dir, 'abroad.yaml', (d) => {
+          d.controller.address.country = 'CH';
+        }),
+      );
+      const [row] = await rowsOf(abroad, 'en');
+      expect(row!.representative).toBe('not stated');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists per purpose only the sources that supply a category it uses', async () => {
+    const rows = await rowsOf(register, 'en');
+    const def = register.definition;
+    let narrower = 0;
+    for (const row of rows) {
+      const p = def.purposes.find((x) => x.id === row.purpose_id)!;
+      const expected = def.sources
+        .filter(
+          (x) => x.categories.length === 0 || x.categories.some((k) => p.categories.includes(k)),
+        )
+        .map((x) => x.label.en);
+      expect(row.sources, p.id).toBe(expected.join('; '));
+      if (expected.length < def.sources.length) {
+        narrower++;
+      }
+    }
+    // The demo has purposes that some sources do not supply (not every source on every row).
+    expect(narrower).toBeGreaterThan(0);
+    const care = rows.find((r) => r.purpose_id === 'emergency_care')!;
+    const partner = def.sources.find(
+      (x) =>
+        x.categories.length > 0 && !x.categories.some((k) => ['identity', 'health'].includes(k)),
+    );
+    expect(partner).toBeDefined();
+    expect(care.sources).not.toContain(partner!.label.en);
+  });
+
+  it('joins the security measures as sentences, without a semicolon after a full stop', async () => {
+    const [row] = await rowsOf(register, 'en');
+    const security = register.definition.security.map((x) => x.en);
+    expect(row!.security_measures).toBe(security.join(' '));
+    expect(row!.security_measures).not.toMatch(/[.!?];/);
   });
 });
 
@@ -555,6 +735,224 @@ describe('rekisteri check, notice and records (CLI)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it('gives each `unknown` warning the line and column of its value, in text and --json', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));
+    try {
+      const file = await variant(dir, 'unknowns.yaml', (d) => {
+        (d.controller as { dpo: unknown }).dpo = 'unknown';
+        (d.purposes[1] as { requirement: unknown }).requirement = 'unknown';
+        d.automatedDecisions = 'unknown';
+      });
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      /** The 1-based line and column of the first `unknown` value after `key:` from line `from`. */
+      const at = (key: string, from = 0) => {
+        const i = lines.findIndex((l, n) => n >= from && l.trimStart() === `${key}: unknown`);
+        expect(i, key).toBeGreaterThanOrEqual(0);
+        return { line: i + 1, column: (lines[i] as string).indexOf('unknown') + 1 };
+      };
+      const dpo = at(
+        'dpo',
+        lines.findIndex((l) => l === 'controller:'),
+      );
+      // The second purpose: the second item of the list under `purposes:`.
+      const purposes = lines.findIndex((l) => l === 'purposes:');
+      const items = lines.flatMap((l, n) => (n > purposes && /^ {2}- /.test(l) ? [n] : []));
+      const second = items[1] as number;
+      const requirement = at('requirement', second);
+      const automated = at('automatedDecisions');
+      const [text, json] = await Promise.all([cli('check', file), cli('check', '--json', file)]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(
+        `unknowns.yaml:${dpo.line}:${dpo.column}  controller.dpo: warning:`,
+      );
+      expect(text.stdout).toContain(
+        `unknowns.yaml:${requirement.line}:${requirement.column}  purposes[1].requirement: warning:`,
+      );
+      expect(text.stdout).toContain(
+        `unknowns.yaml:${automated.line}:${automated.column}  automatedDecisions: warning:`,
+      );
+      const warnings = (JSON.parse(json.stdout) as { warnings: Array<Record<string, unknown>> })
+        .warnings;
+      expect(warnings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ path: 'controller.dpo', ...dpo }),
+          expect.objectContaining({ path: 'purposes[1].requirement', ...requirement }),
+          expect.objectContaining({ path: 'automatedDecisions', ...automated }),
+        ]),
+      );
+      // Every warning has its place.
+      for (const w of warnings) {
+        expect(w.line, String(w.path)).toEqual(expect.any(Number));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('prints every warning it can whatever the error, or says in one line why there are none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));
+    try {
+      const silent = (d: RegisterDefinition) => {
+        (d.controller as { dpo: unknown }).dpo = 'unknown';
+        d.automatedDecisions = 'unknown';
+        d.rights.offered = d.rights.offered.filter((o) => o.right !== 'erasure');
+      };
+      const valid = await variant(dir, 'valid.yaml', silent);
+      const missingText = await variant(dir, 'text.yaml', (d) => {
+        silent(d);
+        delete (d.categories[4]!.fields[0]!.label as { en?: string }).en;
+      });
+      const repealed = await variant(dir, 'law.yaml', (d) => {
+        silent(d);
+        d.notice!.laws.push('Personuppgiftslagen (523/1999)');
+      });
+      const schema = await variant(dir, 'schema.yaml', (d) => {
+        silent(d);
+        (d.categories[4]!.fields[0] as { type: string }).type = 'bogus';
+      });
+      const runs = await Promise.all(
+        [valid, missingText, repealed, schema].map((f) => cli('check', '--json', f)),
+      );
+      type Report = {
+        valid: boolean;
+        errors: Array<{ path: string; message: string; line?: number }>;
+        warnings: Array<{ path: string; message: string; line?: number }>;
+        noWarnings?: string;
+      };
+      const [ok, text, law, bad] = runs.map((r) => JSON.parse(r.stdout) as Report);
+      const said = (r: Report) => r.warnings.map((w) => `${w.path}: ${w.message}`).sort();
+      expect(ok!.valid).toBe(true);
+      // The notice's gaps are among the valid file's warnings.
+      expect(said(ok!)).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('controller.dpo: the privacy notice leaves "dpo" unanswered'),
+          expect.stringContaining('automatedDecisions: the privacy notice leaves'),
+        ]),
+      );
+      for (const [name, r, path] of [
+        ['a missing text', text!, 'categories[4].fields[0].label.en'],
+        ['a repealed law', law!, 'notice.laws[4]'],
+      ] as const) {
+        expect(r.valid, name).toBe(false);
+        expect(
+          r.errors.map((e) => e.path),
+          name,
+        ).toEqual([path]);
+        expect(r.errors[0]?.line, name).toEqual(expect.any(Number));
+        // The same warnings as the valid file, each with its line.
+        expect(said(r), name).toEqual(said(ok!));
+        expect(r.noWarnings, name).toBeUndefined();
+        for (const w of r.warnings) {
+          expect(w.line, `${name}: ${w.path}`).toEqual(expect.any(Number));
+        }
+      }
+      // A schema error leaves nothing to check the rest against: it says so, once.
+      expect(bad!.errors.map((e) => e.path)).toEqual(['categories[4].fields[0].type']);
+      expect(bad!.warnings).toEqual([]);
+      expect(bad!.noWarnings).toMatch(/^warnings not computed: /);
+      // The same in text, on stderr, with exit 1.
+      const [textRun, schemaRun] = await Promise.all([
+        cli('check', missingText),
+        cli('check', schema),
+      ]);
+      expect(textRun.code).toBe(1);
+      expect(textRun.stderr).toMatch(
+        /text\.yaml: 1 problem\(s\) in the register definition, and \d+ warning\(s\)/,
+      );
+      expect(textRun.stderr).toContain(
+        'controller.dpo: warning: the privacy notice leaves "dpo" unanswered',
+      );
+      expect(schemaRun.code).toBe(1);
+      expect(schemaRun.stderr.trimEnd().split('\n').at(-1)).toMatch(/^ {2}warnings not computed: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('does not publish links to this machine: a PDF is refused, the Markdown warned about', async () => {
+    const demo = join(EXAMPLES, 'demo.yaml');
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-cli-'));
+    const pdf = join(dir, 'notice.pdf');
+    /** The CLI with PUBLIC_URL set to `publicUrl`, or unset. */
+    const run = (publicUrl: string | undefined, ...args: string[]) => {
+      const env = { ...process.env };
+      delete env.PUBLIC_URL;
+      delete env.HOST;
+      delete env.PORT;
+      return exec(process.execPath, [join(ROOT, 'bin/rekisteri.js'), ...args], {
+        cwd: ROOT,
+        env: { ...env, ...(publicUrl !== undefined ? { PUBLIC_URL: publicUrl } : {}) },
+        encoding: 'buffer',
+      }).then(
+        (r) => ({ code: 0, stdout: r.stdout.toString(), stderr: r.stderr.toString() }),
+        (e: { code: number; stdout: Buffer; stderr: Buffer }) => ({
+          code: e.code,
+          stdout: e.stdout.toString(),
+          stderr: e.stderr.toString(),
+        }),
+      );
+    };
+    try {
+      const [refused, md, given, envSet, loopback, preview, bad] = await Promise.all([
+        run(undefined, 'notice', demo, '--format', 'pdf', '-o', pdf),
+        run(undefined, 'notice', demo, '--lang', 'en'),
+        run(
+          undefined,
+          'notice',
+          demo,
+          '--lang',
+          'en',
+          '--public-url',
+          'https://portaali.example.com/',
+        ),
+        run('https://rekisteri.example.com', 'notice', demo, '--lang', 'en', '--format', 'md'),
+        run('http://localhost:8080', 'notice', demo, '--lang', 'en'),
+        run(
+          undefined,
+          'notice',
+          demo,
+          '--format',
+          'pdf',
+          '--local-links',
+          '-o',
+          join(dir, 'preview.pdf'),
+        ),
+        run(undefined, 'notice', demo, '--public-url', 'https://user:pw@example.com'),
+      ]);
+      // A PDF is made to be handed out: refused, nothing written, the fix named.
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('http://127.0.0.1:8080');
+      expect(refused.stderr).toContain('PUBLIC_URL is not set');
+      expect(refused.stderr).toContain('--public-url');
+      await expect(readFile(pdf)).rejects.toMatchObject({ code: 'ENOENT' });
+      // The Markdown is printed, with a warning on stderr naming the address.
+      expect(md.code).toBe(0);
+      expect(md.stdout).toContain('(<http://127.0.0.1:8080/preferences>)');
+      expect(md.stderr).toMatch(
+        /^warning: the notice's links point to http:\/\/127\.0\.0\.1:8080, /,
+      );
+      // The portal's address given, on the command line or in PUBLIC_URL: its links, no warning.
+      expect(given.code).toBe(0);
+      expect(given.stdout).toContain('(<https://portaali.example.com/preferences>)');
+      expect(given.stderr).toBe('');
+      expect(envSet.stdout).toContain('(<https://rekisteri.example.com/preferences>)');
+      expect(envSet.stderr).toBe('');
+      // PUBLIC_URL set to a loopback address is warned about too.
+      expect(loopback.stderr).toContain(
+        'http://localhost:8080 (PUBLIC_URL), an address only this machine reaches',
+      );
+      // --local-links: a preview PDF, with the warning.
+      expect(preview.code).toBe(0);
+      expect(preview.stderr).toContain('warning: ');
+      expect((await readFile(join(dir, 'preview.pdf'))).subarray(0, 5).toString()).toBe('%PDF-');
+      // A bad address is refused naming the option.
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("option '--public-url <url>'");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('prints the notice and the records, and refuses a bad option naming it', async () => {
     const demo = join(EXAMPLES, 'demo.yaml');

@@ -3,11 +3,10 @@ import {
   DefinitionError,
   formatProblems,
   loadDefinition,
-  splitProblems,
   type DefinitionProblem,
 } from '../modules/definition/index.ts';
 import { countriesOutsideEea } from '../modules/definition/index.ts';
-import { registerWarnings } from '../modules/notice/index.ts';
+import { refusedFindings, registerWarnings, type Finding } from '../modules/notice/index.ts';
 import { loadConfig } from '../config/config.ts';
 import { resolveRegisterFile } from '../runtime.ts';
 
@@ -101,22 +100,35 @@ export function checkCommand(): Command {
         }
       } catch (err) {
         if (err instanceof DefinitionError) {
+          // Every warning that can be computed, the notice's gaps among them, as for a valid
+          // definition; or one line saying why there are none.
+          const { errors, warnings, noWarnings } = refusedFindings(err);
+          const asProblem = (f: Finding): DefinitionProblem => ({
+            path: f.path,
+            message: f.message,
+            ...(f.severity === 'warning' ? { severity: 'warning' as const } : {}),
+            ...(f.line !== undefined ? { line: f.line, column: f.column ?? 1 } : {}),
+          });
           if (opts.json) {
-            const { errors, warnings } = splitProblems(err.problems);
             console.log(
               JSON.stringify(
                 {
                   file: target,
                   valid: false,
-                  errors: errors.map(asJson),
-                  warnings: warnings.map(asJson),
+                  errors: errors.map(asProblem).map(asJson),
+                  warnings: warnings.map(asProblem).map(asJson),
+                  ...(noWarnings !== undefined ? { noWarnings } : {}),
                 },
                 null,
                 2,
               ),
             );
           } else {
-            console.error(err.message);
+            const all = [...errors, ...warnings].map(asProblem);
+            console.error(new DefinitionError(target, all).message);
+            if (noWarnings !== undefined) {
+              console.error(`  ${noWarnings}`);
+            }
           }
           process.exitCode = 1;
           return;

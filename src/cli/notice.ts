@@ -27,13 +27,53 @@ import {
 import { resolveRegisterFile } from '../runtime.ts';
 import { withRuntime } from './with-runtime.ts';
 
-async function service(file: string | undefined) {
+async function service(file: string | undefined, publicUrl?: string) {
   const config = loadConfig();
   const target = file ?? (await resolveRegisterFile(config)).file;
   return createNoticeService({
     register: await loadDefinition(target),
-    publicUrl: config.publicUrl,
+    publicUrl: publicUrl ?? config.publicUrl,
   });
+}
+
+/** `--public-url`: the portal's address, as PUBLIC_URL takes it. */
+const portalAddress = (v: string): string => {
+  const u = URL.canParse(v) ? new URL(v) : undefined;
+  if (
+    !u ||
+    !['http:', 'https:'].includes(u.protocol) ||
+    u.search !== '' ||
+    u.hash !== '' ||
+    u.username !== '' ||
+    u.password !== ''
+  ) {
+    throw new InvalidArgumentError(
+      'expected the portal’s address, an http:// or https:// URL without query, fragment or credentials',
+    );
+  }
+  return v.replace(/\/+$/, '');
+};
+
+/**
+ * Why the links a Markdown or PDF notice would carry reach no reader: the portal's address is
+ * this machine (PUBLIC_URL not set, or a loopback or unspecified address); undefined when the
+ * address is one people can reach.
+ */
+function localLinks(address: string, fromEnv: boolean): string | undefined {
+  const host = new URL(address).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const local =
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\./.test(host) ||
+    host === '::1' ||
+    host === '0.0.0.0' ||
+    host === '::';
+  if (!fromEnv) {
+    return `the notice's links point to ${address}, this server's own address, as PUBLIC_URL is not set`;
+  }
+  return local
+    ? `the notice's links point to ${address} (PUBLIC_URL), an address only this machine reaches`
+    : undefined;
 }
 
 async function output(r: Rendered, out: string | undefined) {
@@ -118,10 +158,16 @@ function versionCommands(cmd: Command): Command {
       await withRuntime(
         async ({ services }) => {
           const changes = await services.noticeVersions.diff(opts.from, opts.to);
+          const shown = (v: string | number | boolean | null) =>
+            v === null ? '(none)' : String(v);
           for (const c of changes) {
             console.log(
               `${c.section.padEnd(10)} ${c.change.padEnd(7)} ${c.id}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`,
             );
+            // Each single value with what it was and what it is: `duration: P6M → P1Y`.
+            for (const v of c.values) {
+              console.log(`${''.padEnd(19)} ${v.field}: ${shown(v.before)} → ${shown(v.after)}`);
+            }
           }
           if (changes.length === 0) {
             console.log('nothing material changed');
@@ -181,12 +227,49 @@ export function noticeCommand(): Command {
       new Option('--format <format>', 'html, md or pdf').choices(NOTICE_FORMATS).default('md'),
     )
     .option('-o, --output <file>', 'write to this file instead of standard output')
+    .option(
+      '--public-url <url>',
+      "the portal's address the Markdown's and the PDF's links point to (default: PUBLIC_URL)",
+      portalAddress,
+    )
+    .option(
+      '--local-links',
+      'make a PDF even when its links point to this machine (a preview, not for publishing)',
+    )
     .action(
       async (
         file: string | undefined,
-        opts: { lang?: NoticeLang; format: NoticeFormat; output?: string },
+        opts: {
+          lang?: NoticeLang;
+          format: NoticeFormat;
+          output?: string;
+          publicUrl?: string;
+          localLinks?: boolean;
+        },
       ) => {
-        const notice = await service(file);
+        // The Markdown and the PDF carry absolute links to the portal's pages: one to this
+        // machine reaches no reader. A PDF is made to be handed out: refused without
+        // --local-links; the Markdown (the default, read in the terminal) is warned about.
+        if (opts.format !== 'html') {
+          const address = opts.publicUrl ?? loadConfig().publicUrl;
+          const fromEnv = opts.publicUrl !== undefined || (process.env.PUBLIC_URL ?? '') !== '';
+          const why = localLinks(address, fromEnv);
+          if (why !== undefined) {
+            const fix =
+              'set PUBLIC_URL, or pass --public-url, to the address people reach the portal at (https://…)';
+            if (opts.format === 'pdf' && !opts.localLinks) {
+              console.error(
+                `error: a PDF of the notice is made to be published, but ${why}: ${fix}; --local-links makes it anyway, for a preview`,
+              );
+              process.exitCode = 1;
+              return;
+            }
+            console.error(
+              `warning: ${why}: ${fix} before publishing this ${opts.format === 'pdf' ? 'PDF' : 'Markdown'}`,
+            );
+          }
+        }
+        const notice = await service(file, opts.publicUrl);
         await output(await notice.render(notice.published(opts.lang), opts.format), opts.output);
       },
     );

@@ -231,7 +231,8 @@ describe.skipIf(!HAS_CHROMIUM)('the notice versions in the console, in Chromium'
     const compare = page.getByRole('region', { name: 'Compare versions' });
     const changed = compare.getByRole('row').filter({ hasText: 'after_relationship' });
     await changed.getByText('Retention').waitFor();
-    await changed.getByText('duration').waitFor();
+    // What it was and what it is.
+    await changed.getByText('duration: P10Y → P2Y').waitFor();
 
     await page.getByLabel('Date of the notice').fill('2026-01-15');
     await page.getByRole('button', { name: 'Publish a new version' }).click();

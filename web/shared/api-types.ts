@@ -2270,6 +2270,12 @@ export interface components {
       /** @enum {string} */
       change: 'added' | 'removed' | 'changed';
       fields: string[];
+      /** @description For a change: each property of `fields` that is a single value (a legal basis, a duration, a country), before and after */
+      values: {
+        field: string;
+        before: string | number | boolean | null;
+        after: string | number | boolean | null;
+      }[];
     };
     DefinitionFinding: {
       /** @enum {string} */

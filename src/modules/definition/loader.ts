@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
-import { definitionSchema, fillLanguages } from './schema.ts';
+import { definitionSchema, fillLanguages, type RegisterDefinition } from './schema.ts';
 import { crossCheck } from './cross-checks.ts';
 import { createRegister, type Register } from './register.ts';
 
@@ -34,11 +34,25 @@ export function splitProblems(problems: readonly DefinitionProblem[]): {
   };
 }
 
+/** How far a refused definition was read, so that its warnings can still be computed. */
+export interface PartlyRead {
+  /**
+   * The definition as far as it parsed (its missing texts stood in for), for the notice's gaps;
+   * absent where the schema refused it for more than a missing text.
+   */
+  definition?: RegisterDefinition;
+  /** Line and column of a path in the text. */
+  locate?: (path: string) => { line?: number; column?: number };
+  /** Why no warnings were computed, where none could be (the schema refused the text). */
+  noWarnings?: string;
+}
+
 export class DefinitionError extends Error {
   readonly problems: DefinitionProblem[];
   readonly file: string;
+  readonly partly: PartlyRead;
 
-  constructor(file: string, problems: DefinitionProblem[]) {
+  constructor(file: string, problems: DefinitionProblem[], partly: PartlyRead = {}) {
     const warnings = problems.filter(isWarning).length;
     const errors = problems.length - warnings;
     // Errors first, then the warnings: what must be fixed apart from what the notice leaves unsaid.
@@ -49,6 +63,7 @@ export class DefinitionError extends Error {
     this.name = 'DefinitionError';
     this.file = file;
     this.problems = problems;
+    this.partly = partly;
   }
 }
 
@@ -365,6 +380,45 @@ function locate(
   return found;
 }
 
+/**
+ * Where a path is in a definition's text, for findings made after loading: the text is parsed
+ * again on the first lookup (a server that never asks keeps no syntax tree), then kept.
+ */
+function locatorFor(text: string): (path: string) => { line?: number; column?: number } {
+  let parsed: { doc: Document; counter: LineCounter } | undefined;
+  return (path) => {
+    if (parsed === undefined) {
+      const counter = new LineCounter();
+      parsed = { doc: parseDocument(text, { lineCounter: counter }), counter };
+    }
+    return locate(parsed.doc, parsed.counter, parsePath(path));
+  };
+}
+
+/**
+ * The definition with each missing text stood in for, where a missing text is all the schema
+ * refused; undefined otherwise.
+ */
+function withTextsStoodIn(raw: unknown, error: z.ZodError): RegisterDefinition | undefined {
+  const missing = error.issues.filter(
+    (i) => i.code === 'custom' && i.params?.missingText === true && i.path.length > 0,
+  );
+  if (missing.length === 0 || missing.length !== error.issues.length) {
+    return undefined;
+  }
+  const copy = structuredClone(raw);
+  for (const issue of missing) {
+    const parent = valueAt(copy, issue.path.slice(0, -1));
+    if (parent === null || typeof parent !== 'object') {
+      return undefined;
+    }
+    (parent as Record<PropertyKey, unknown>)[issue.path[issue.path.length - 1] as PropertyKey] =
+      '…';
+  }
+  const again = definitionSchema.safeParse(copy);
+  return again.success ? fillLanguages(again.data) : undefined;
+}
+
 const byPosition = (a: DefinitionProblem, b: DefinitionProblem) =>
   (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 
@@ -413,20 +467,33 @@ export function parseDefinition(
     // Texts in the languages the register does not publish repeat its first language.
     fillLanguages(parsed.data);
   }
-  const problems: DefinitionProblem[] = parsed.success
-    ? crossCheck(parsed.data, today).map((p) => ({
-        ...p,
-        ...locate(doc, counter, parsePath(p.path)),
-      }))
-    : locatableProblems(parsed.error, raw).map(({ keys, atKey, ...p }) => ({
-        ...p,
-        ...locate(doc, counter, keys, atKey),
-      }));
+  // A definition whose only fault is a missing text is checked further, the texts stood in for:
+  // its other errors and its warnings are reported at once, not one round of fixes after another.
+  const checked = parsed.success ? parsed.data : withTextsStoodIn(raw, parsed.error);
+  const at = (p: DefinitionProblem) => ({ ...p, ...locate(doc, counter, parsePath(p.path)) });
+  const problems: DefinitionProblem[] = [
+    ...(parsed.success
+      ? []
+      : locatableProblems(parsed.error, raw).map(({ keys, atKey, ...p }) => ({
+          ...p,
+          ...locate(doc, counter, keys, atKey),
+        }))),
+    ...(checked ? crossCheck(checked, today).map(at) : []),
+  ];
   problems.sort(byPosition);
   if (!parsed.success || problems.some((p) => !isWarning(p))) {
-    throw new DefinitionError(file, problems);
+    throw new DefinitionError(file, problems, {
+      ...(checked ? { definition: checked } : {}),
+      locate: (path) => locate(doc, counter, parsePath(path)),
+      ...(checked
+        ? {}
+        : {
+            noWarnings:
+              'warnings not computed: the cross-checks and the notice gaps need a definition the schema accepts; fix the errors above and check again',
+          }),
+    });
   }
-  return createRegister(parsed.data, text, problems);
+  return createRegister(parsed.data, text, problems, locatorFor(text));
 }
 
 export async function loadDefinition(file: string, today?: string): Promise<Register> {

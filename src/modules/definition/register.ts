@@ -33,6 +33,11 @@ export interface Register {
   role(id: string): RoleDefinition | undefined;
   /** Marketing channels, permission kinds and each marketing purpose's permission. */
   readonly marketing: MarketingModel;
+  /**
+   * Line and column of a path of the definition (`controller.dpo`) in its YAML text, for a
+   * finding made after loading (a gap of the notice); empty where the text does not have it.
+   */
+  readonly locate: (path: string) => { line?: number; column?: number };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -49,6 +54,7 @@ export function createRegister(
   definition: RegisterDefinition,
   text: string,
   warnings: readonly DefinitionProblem[] = [],
+  locate: (path: string) => { line?: number; column?: number } = () => ({}),
 ): Register {
   deepFreeze(definition);
   const categories = new Map(definition.categories.map((c) => [c.id, c]));
@@ -77,5 +83,6 @@ export function createRegister(
     roles,
     role: (id) => rolesById.get(id),
     marketing: resolveMarketing(definition),
+    locate,
   };
 }

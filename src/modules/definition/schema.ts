@@ -901,7 +901,8 @@ export const definitionSchema = z
             code: 'custom',
             path: [...path, lang],
             message: `the ${lang} text is missing: the register publishes in ${def.languages.join(', ')} (languages)`,
-            params: { quotesValue: true },
+            // The loader checks the rest of a definition whose only fault is a missing text.
+            params: { quotesValue: true, missingText: true },
           });
         }
       }

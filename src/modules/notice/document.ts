@@ -94,6 +94,15 @@ export function buildNotice(
     blocks.push({ kind: 'heading', level: 2, text: item.heading(m) });
     blocks.push(...item.render(ctx));
   }
+  // Processing done for customers, whose controllers they are (Art. 28): said apart, so that a
+  // reader knows whom to ask about that data.
+  if (def.register.processorFor) {
+    blocks.push(
+      { kind: 'heading', level: 2, text: m.asProcessor },
+      { kind: 'paragraph', text: m.asProcessorIntro },
+      { kind: 'paragraph', text: base.l(def.register.processorFor) },
+    );
+  }
   if (gaps.length > 0) {
     blocks.push(
       { kind: 'heading', level: 2, text: m.gaps },

@@ -6,12 +6,9 @@
  * A value the definition leaves `unknown` is both a cross-check warning and a gap of the notice:
  * it is reported once, as the cross-check's warning, naming the notice item it leaves unanswered.
  */
-import { parse as parseYaml } from 'yaml';
 import {
   countriesOutsideEea,
   DefinitionError,
-  definitionSchema,
-  fillLanguages,
   isWarning,
   parseDefinition,
   type DefinitionProblem,
@@ -80,15 +77,22 @@ const finding = (p: DefinitionProblem, noticeItem?: string): Finding => ({
   ...(p.line !== undefined ? { line: p.line, column: p.column ?? 1 } : {}),
 });
 
+const located = (pos: { line?: number; column?: number }) =>
+  pos.line !== undefined ? { line: pos.line, column: pos.column ?? 1 } : {};
+
 /**
- * The warnings of a loaded register and the gaps of its notice, each once: a gap at a path a
- * warning already names (an `unknown` value) is folded into that warning.
+ * The warnings of a definition and the gaps of its notice, each once: a gap at a path a warning
+ * already names (an `unknown` value) is folded into that warning. Each gap is placed by `locate`.
  */
-export function registerWarnings(reg: Register): Finding[] {
-  const gaps = noticeGaps(reg.definition);
-  const warned = new Set(reg.warnings.map((w) => w.path));
+function warningsWithGaps(
+  def: RegisterDefinition,
+  warnings: readonly DefinitionProblem[],
+  locate: (path: string) => { line?: number; column?: number },
+): Finding[] {
+  const gaps = noticeGaps(def);
+  const warned = new Set(warnings.map((w) => w.path));
   const gapAt = new Map(gaps.map((g) => [g.path, g.item]));
-  const out: Finding[] = reg.warnings.map((w) => finding(w, gapAt.get(w.path)));
+  const out: Finding[] = warnings.map((w) => finding(w, gapAt.get(w.path)));
   for (const g of gaps) {
     if (warned.has(g.path)) {
       continue;
@@ -101,9 +105,37 @@ export function registerWarnings(reg: Register): Finding[] {
       // The message cites the articles; the item's own where it does not.
       articles: articlesOf(g.message).length > 0 ? articlesOf(g.message) : articlesOf(article),
       noticeItem: g.item,
+      ...located(locate(g.path)),
     });
   }
   return out;
+}
+
+/** The warnings of a loaded register and the gaps of its notice, each once. */
+export function registerWarnings(reg: Register): Finding[] {
+  return warningsWithGaps(reg.definition, reg.warnings, reg.locate);
+}
+
+/**
+ * The errors and warnings of a refused definition: where it was read far enough (the schema
+ * accepted it, or only a text was missing), the gaps of its notice among the warnings as for a
+ * valid one; else `noWarnings` says why there are none.
+ */
+export function refusedFindings(err: DefinitionError): {
+  errors: Finding[];
+  warnings: Finding[];
+  noWarnings?: string;
+} {
+  const errors = err.problems.filter((p) => !isWarning(p)).map((p) => finding(p));
+  const own = err.problems.filter(isWarning);
+  const { definition, locate, noWarnings } = err.partly;
+  return {
+    errors,
+    warnings: definition
+      ? warningsWithGaps(definition, own, locate ?? (() => ({})))
+      : own.map((p) => finding(p)),
+    ...(noWarnings !== undefined ? { noWarnings } : {}),
+  };
 }
 
 export function transfersOf(def: RegisterDefinition): TransferView[] {
@@ -145,21 +177,16 @@ export function checkText(text: string, today?: string): CheckReport {
     if (!(err instanceof DefinitionError)) {
       throw err;
     }
-    let transfers: TransferView[] = [];
-    try {
-      const parsed = definitionSchema.safeParse(parseYaml(text));
-      if (parsed.success) {
-        transfers = transfersOf(fillLanguages(parsed.data));
-      }
-    } catch {
-      // Not YAML: the errors say so; there are no transfers to show.
-    }
-    const problems = err.problems.map((p) => finding(p));
+    // Its transfers where it was read far enough, so that a void mechanism is shown beside the
+    // error that refuses it.
+    const read = err.partly.definition;
+    const transfers = read ? transfersOf(read) : [];
+    const { errors, warnings } = refusedFindings(err);
     return {
       valid: false,
       version: null,
-      errors: problems.filter((p) => p.severity === 'error'),
-      warnings: problems.filter((p) => p.severity === 'warning'),
+      errors,
+      warnings,
       transfers,
     };
   }

@@ -23,6 +23,7 @@ export {
   articlesOf,
   checkRegister,
   checkText,
+  refusedFindings,
   registerWarnings,
   transfersOf,
   VOID_MECHANISMS,

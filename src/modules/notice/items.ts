@@ -34,7 +34,29 @@ export interface NoticeGap {
   path: string;
   /** In English, for `rekisteri check`, naming the article that requires it. */
   message: string;
+  /** What exactly is missing, for the notice's own sentence in each of its languages. */
+  fact: GapFact;
 }
+
+/**
+ * What a gap leaves unsaid, by the ids the definition uses (a purpose, a recipient, a rule, a
+ * right), so that the notice names them in its own language.
+ */
+export type GapFact =
+  | { kind: 'representative' }
+  | { kind: 'dpo' }
+  | { kind: 'basis'; purpose: string }
+  | { kind: 'law'; purpose: string }
+  | { kind: 'interest'; purpose: string }
+  | { kind: 'mechanism'; recipient: string; country: string }
+  | { kind: 'country'; recipient: string }
+  | { kind: 'no_transfer'; recipient: string; country: string }
+  | { kind: 'duration'; rule: string }
+  | { kind: 'right'; right: Right }
+  | { kind: 'channels' }
+  | { kind: 'withdrawal' }
+  | { kind: 'requirement'; purpose: string }
+  | { kind: 'automated' };
 
 export interface RenderContext {
   def: RegisterDefinition;
@@ -129,8 +151,67 @@ const openEnded = (ctx: RenderContext, label: string, x: { openEnded: boolean })
 const offered = (def: RegisterDefinition, right: Right) =>
   def.rights.offered.some((o) => o.right === right);
 
-const unanswered = (ctx: RenderContext): NoticeBlock[] =>
-  ctx.gaps.length > 0 ? [{ kind: 'paragraph', text: ctx.m.unanswered }] : [];
+/** The sentence that says what one gap leaves unsaid, naming it in the notice's language. */
+function gapSentence(ctx: RenderContext, fact: GapFact): string {
+  const { m, def } = ctx;
+  const g = m.gap;
+  const recipient = (id: string) => ctx.s(def.recipients.find((r) => r.id === id)?.name ?? id);
+  switch (fact.kind) {
+    case 'representative':
+      return g.representative;
+    case 'dpo':
+      return g.dpo;
+    case 'basis':
+      return g.basis(ctx.purpose(fact.purpose));
+    case 'law':
+      return g.law(ctx.purpose(fact.purpose));
+    case 'interest':
+      return g.interest(ctx.purpose(fact.purpose));
+    case 'mechanism':
+      return g.mechanism(recipient(fact.recipient), ctx.country(fact.country));
+    case 'country':
+      return g.country(recipient(fact.recipient));
+    case 'no_transfer':
+      return g.noTransfer(recipient(fact.recipient), ctx.country(fact.country));
+    case 'duration':
+      return g.duration(
+        ctx.l(def.retention.rules.find((r) => r.id === fact.rule)?.label) || ctx.s(fact.rule),
+      );
+    case 'right':
+      return g.rights([ctx.pm.rightNames[fact.right]]);
+    case 'channels':
+      return g.channels;
+    case 'withdrawal':
+      return g.withdrawal;
+    case 'requirement':
+      return g.requirement(ctx.purpose(fact.purpose));
+    case 'automated':
+      return g.automated;
+  }
+}
+
+/**
+ * What the item's gaps leave unsaid, each named (whose country, which right, which purpose): one
+ * paragraph, or a list when there are several. The rights not offered are one sentence.
+ */
+const unanswered = (ctx: RenderContext): NoticeBlock[] => {
+  const rights = ctx.gaps.flatMap((g) => (g.fact.kind === 'right' ? [g.fact.right] : []));
+  const sentences = [
+    ...new Set(
+      ctx.gaps.map((g) =>
+        g.fact.kind === 'right'
+          ? ctx.m.gap.rights(rights.map((r) => ctx.pm.rightNames[r]))
+          : gapSentence(ctx, g.fact),
+      ),
+    ),
+  ];
+  if (sentences.length === 0) {
+    return [];
+  }
+  return sentences.length === 1
+    ? [{ kind: 'paragraph', text: sentences[0] as string }]
+    : [{ kind: 'list', items: sentences }];
+};
 
 const contactText = (
   ctx: RenderContext,
@@ -157,6 +238,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
             {
               item: 'controller',
               path: 'controller.representative',
+              fact: { kind: 'representative' },
               message:
                 'the controller is outside the EU/EEA: the notice must name its representative in the Union and how to reach them (Art. 27, Art. 13(1)(a))',
             },
@@ -198,6 +280,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
             {
               item: 'dpo',
               path: 'controller.dpo',
+              fact: { kind: 'dpo' },
               message: `${isUnknown(def.controller.dpo) ? 'whether a data protection officer is appointed is not stated (unknown)' : 'no data protection officer is given'}: the notice must publish their contact details, or say that none is appointed (dpo: none) (Art. 13(1)(b))`,
             },
           ],
@@ -230,6 +313,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
               {
                 item: 'purposes',
                 path: `purposes[${i}].legalBasis`,
+                fact: { kind: 'basis', purpose: p.id },
                 message:
                   'the legal basis is not stated (unknown): the notice must give the basis of each purpose (Art. 13(1)(c), Art. 6(1))',
               },
@@ -239,6 +323,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
                 {
                   item: 'purposes',
                   path: `purposes[${i}].law`,
+                  fact: { kind: 'law', purpose: p.id },
                   message:
                     'rests on a legal obligation but names no law that imposes it (Art. 6(3), Art. 13(1)(c))',
                 },
@@ -279,6 +364,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
               {
                 item: 'legitimate_interests',
                 path: `purposes[${i}].legitimateInterest`,
+                fact: { kind: 'interest', purpose: p.id },
                 message:
                   'rests on a legitimate interest but does not say which interest (Art. 13(1)(d))',
               },
@@ -397,6 +483,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
               {
                 item: 'transfers',
                 path: `transfers[${i}].mechanism`,
+                fact: { kind: 'mechanism', recipient: t.recipient, country: t.country },
                 message:
                   'the safeguard of a transfer is not stated (unknown): the notice must say which (Art. 13(1)(f), Art. 46)',
               },
@@ -406,6 +493,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
                 {
                   item: 'transfers',
                   path: `transfers[${i}].mechanism`,
+                  fact: { kind: 'mechanism', recipient: t.recipient, country: t.country },
                   message:
                     'a transfer outside the EU/EEA without its safeguard: the notice must say which (Art. 13(1)(f), Art. 46)',
                 },
@@ -418,6 +506,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
               {
                 item: 'transfers',
                 path: `recipients[${i}].country`,
+                fact: { kind: 'country', recipient: r.id },
                 message:
                   'where the recipient is is not stated (unknown): the notice must say whether data leave the EU/EEA (Art. 13(1)(f))',
               },
@@ -427,6 +516,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
                 {
                   item: 'transfers',
                   path: `recipients[${i}].country`,
+                  fact: { kind: 'no_transfer', recipient: r.id, country: r.country },
                   message: `the recipient is in ${r.country}, outside the EU/EEA, but no transfer states its safeguard (Art. 13(1)(f))`,
                 },
               ]
@@ -477,6 +567,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
               {
                 item: 'retention',
                 path: `retention.rules[${i}].duration`,
+                fact: { kind: 'duration', rule: r.id },
                 message:
                   'how long the data are kept is not stated (unknown): the notice must give the period or how it is decided (Art. 13(2)(a))',
               },
@@ -544,12 +635,14 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
         .map((r) => ({
           item: 'rights',
           path: 'rights.offered',
+          fact: { kind: 'right', right: r },
           message: `does not offer the right "${r}": the notice must tell of it (Art. 13(2)(b))`,
         }));
       if (def.rights.channels.length === 0) {
         gaps.push({
           item: 'rights',
           path: 'rights.channels',
+          fact: { kind: 'channels' },
           message:
             'names no way to make a request: the notice must say how rights are used (Art. 12(2), Art. 13(2)(b))',
         });
@@ -622,6 +715,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
             {
               item: 'consent_withdrawal',
               path: 'rights.offered',
+              fact: { kind: 'withdrawal' },
               message:
                 'purposes rest on consent but the right to withdraw it is not offered (Art. 7(3), Art. 13(2)(c))',
             },
@@ -703,6 +797,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
               {
                 item: 'requirement',
                 path: `purposes[${i}].requirement`,
+                fact: { kind: 'requirement', purpose: p.id },
                 message: `${p.requirement === undefined ? 'does not say' : 'leaves unknown'} whether providing the data for purpose "${p.id}" is a statutory or contractual requirement or a requirement to enter into a contract, whether the person is obliged, and what follows from not providing them, as some of its data are collected from the person or no source of them is given (Art. 13(2)(e))`,
               },
             ]
@@ -763,6 +858,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
             {
               item: 'automated_decisions',
               path: 'automatedDecisions',
+              fact: { kind: 'automated' },
               message: `${def.automatedDecisions === undefined ? 'does not say' : 'leaves unknown'} whether decisions with legal or similarly significant effects are made solely by automated means, profiling included, and if so their logic, significance and envisaged consequences (Art. 13(2)(f), 14(2)(g), Art. 22)`,
             },
           ]

@@ -21,6 +21,26 @@ export interface NoticeMessages {
   inForce: string;
   generated: string;
   unanswered: string;
+  /**
+   * What a gap of the notice leaves unsaid, named: whose country, which purpose's basis, which
+   * rights. Names are given as the notice shows them.
+   */
+  gap: {
+    representative: string;
+    dpo: string;
+    basis: (purpose: string) => string;
+    law: (purpose: string) => string;
+    interest: (purpose: string) => string;
+    mechanism: (recipient: string, country: string) => string;
+    country: (recipient: string) => string;
+    noTransfer: (recipient: string, country: string) => string;
+    duration: (rule: string) => string;
+    rights: (rights: readonly string[]) => string;
+    channels: string;
+    withdrawal: string;
+    requirement: (purpose: string) => string;
+    automated: string;
+  };
   notApplicable: string;
   controller: string;
   name: string;
@@ -137,6 +157,11 @@ export interface NoticeMessages {
   processorIntro: string;
   processorFor: string;
   notStated: string;
+  /** The section on processing done for customers (register.processorFor), and its lead. */
+  asProcessor: string;
+  asProcessorIntro: string;
+  /** The Art. 30 records' representative of a controller established in the EU/EEA (Art. 27). */
+  representativeNotNeeded: string;
   securityMeasures: string;
   /** The notice's own metadata (definition `notice`). */
   date: string;
@@ -162,6 +187,29 @@ const sv: NoticeMessages = {
   inForce: 'Den gällande dataskyddsbeskrivningen',
   generated: 'Skapad ur registerbeskrivningen',
   unanswered: 'Registerbeskrivningen säger inget om detta ännu.',
+  gap: {
+    representative:
+      'Den personuppgiftsansvarige är etablerad utanför EU/EES, men registerbeskrivningen nämner ännu inte dess företrädare i unionen.',
+    dpo: 'Registerbeskrivningen säger ännu inte om ett dataskyddsombud har utsetts.',
+    basis: (p) => `Den rättsliga grunden för ändamålet ”${p}” anges inte ännu.`,
+    law: (p) =>
+      `Lagen som ålägger den rättsliga förpliktelsen för ändamålet ”${p}” anges inte ännu.`,
+    interest: (p) => `Det berättigade intresset för ändamålet ”${p}” anges inte ännu.`,
+    mechanism: (r, c) =>
+      `Skyddsåtgärden för överföringen till mottagaren ${r} (${c}) anges inte ännu.`,
+    country: (r) => `I vilket land mottagaren ${r} finns anges inte ännu.`,
+    noTransfer: (r, c) =>
+      `Mottagaren ${r} finns i ${c}, utanför EU/EES, men skyddsåtgärden för överföringen anges inte ännu.`,
+    duration: (rule) => `Hur länge uppgifterna sparas enligt regeln ”${rule}” anges inte ännu.`,
+    rights: (list) =>
+      `Registerbeskrivningen säger ännu inte om ${list.length === 1 ? 'följande rättighet gäller' : 'följande rättigheter gäller'}: ${list.join(', ')}.`,
+    channels: 'Registerbeskrivningen anger ännu inte hur du kan framställa en begäran.',
+    withdrawal:
+      'Behandlingen grundar sig delvis på samtycke, men registerbeskrivningen säger ännu inte hur du kan återkalla ditt samtycke.',
+    requirement: (p) => `För ändamålet ”${p}” anges inte ännu om du måste lämna uppgifterna.`,
+    automated:
+      'Registerbeskrivningen säger ännu inte om beslut fattas enbart genom automatiserad behandling.',
+  },
   notApplicable: 'Gäller inte detta register.',
   controller: 'Personuppgiftsansvarig',
   name: 'Namn',
@@ -332,6 +380,10 @@ const sv: NoticeMessages = {
     'Behandling som vi utför för våra kunders räkning, skapat ur registerbeskrivningen.',
   processorFor: 'För vems räkning och vad',
   notStated: 'anges inte',
+  representativeNotNeeded: 'gäller inte (etablerad inom EU/EES)',
+  asProcessor: 'Uppgifter som vi behandlar för våra kunders räkning',
+  asProcessorIntro:
+    'Vi behandlar också personuppgifter för våra kunders räkning, som deras personuppgiftsbiträde. För dessa uppgifter är kunderna personuppgiftsansvariga, och denna beskrivning gäller inte dem: vill du utöva dina rättigheter i fråga om dem, kontakta kunden i fråga.',
   date: 'Daterad',
   nextReview: 'Nästa granskning',
   reviewInterval: 'Granskningsintervall',
@@ -355,6 +407,30 @@ const fi: NoticeMessages = {
   inForce: 'Voimassa oleva tietosuojaseloste',
   generated: 'Laadittu rekisterin määrittelystä',
   unanswered: 'Rekisterin määrittely ei vielä kerro tätä.',
+  gap: {
+    representative:
+      'Rekisterinpitäjä on sijoittautunut EU:n/ETA:n ulkopuolelle, mutta rekisterin määrittely ei vielä nimeä sen edustajaa unionissa.',
+    dpo: 'Rekisterin määrittely ei vielä kerro, onko tietosuojavastaava nimetty.',
+    basis: (p) => `Käyttötarkoituksen ”${p}” oikeusperustetta ei ole vielä kerrottu.`,
+    law: (p) =>
+      `Lakia, johon käyttötarkoituksen ”${p}” lakisääteinen velvoite perustuu, ei ole vielä kerrottu.`,
+    interest: (p) => `Käyttötarkoituksen ”${p}” oikeutettua etua ei ole vielä kerrottu.`,
+    mechanism: (r, c) =>
+      `Vastaanottajalle ${r} (${c}) tehtävän siirron suojatoimia ei ole vielä kerrottu.`,
+    country: (r) => `Sitä, missä maassa vastaanottaja ${r} on, ei ole vielä kerrottu.`,
+    noTransfer: (r, c) =>
+      `Vastaanottaja ${r} on EU:n/ETA:n ulkopuolella (${c}), mutta siirron suojatoimia ei ole vielä kerrottu.`,
+    duration: (rule) => `Säilytysaikaa säännön ”${rule}” mukaan ei ole vielä kerrottu.`,
+    rights: (list) =>
+      `Rekisterin määrittely ei vielä kerro, ${list.length === 1 ? 'onko sinulla seuraava oikeus' : 'onko sinulla seuraavat oikeudet'}: ${list.join(', ')}.`,
+    channels: 'Rekisterin määrittely ei vielä kerro, miten pyynnön voi tehdä.',
+    withdrawal:
+      'Käsittely perustuu osin suostumukseen, mutta rekisterin määrittely ei vielä kerro, miten suostumuksen voi peruuttaa.',
+    requirement: (p) =>
+      `Käyttötarkoituksen ”${p}” osalta ei ole vielä kerrottu, onko tietojen antaminen pakollista.`,
+    automated:
+      'Rekisterin määrittely ei vielä kerro, tehdäänkö pelkästään automaattiseen käsittelyyn perustuvia päätöksiä.',
+  },
   notApplicable: 'Ei koske tätä rekisteriä.',
   controller: 'Rekisterinpitäjä',
   name: 'Nimi',
@@ -525,6 +601,10 @@ const fi: NoticeMessages = {
   processorIntro: 'Käsittely, jota teemme asiakkaidemme lukuun, laadittu rekisterin määrittelystä.',
   processorFor: 'Kenen lukuun ja mitä',
   notStated: 'ei ilmoitettu',
+  representativeNotNeeded: 'ei sovellu (sijoittautunut EU- tai ETA-alueelle)',
+  asProcessor: 'Tiedot, joita käsittelemme asiakkaidemme lukuun',
+  asProcessorIntro:
+    'Käsittelemme henkilötietoja myös asiakkaidemme lukuun, heidän henkilötietojen käsittelijänään. Näiden tietojen rekisterinpitäjiä ovat asiakkaamme, eikä tämä seloste koske niitä: jos haluat käyttää oikeuksiasi niihin, ota yhteyttä kyseiseen asiakkaaseen.',
   date: 'Päivätty',
   nextReview: 'Seuraava tarkistus',
   reviewInterval: 'Tarkistusväli',
@@ -548,6 +628,30 @@ const en: NoticeMessages = {
   inForce: 'The privacy notice in force',
   generated: 'Made from the register definition',
   unanswered: 'The register definition does not say this yet.',
+  gap: {
+    representative:
+      'The controller is established outside the EU/EEA, but the register definition does not yet name its representative in the Union.',
+    dpo: 'The register definition does not yet say whether a data protection officer has been appointed.',
+    basis: (p) => `The legal basis of the purpose “${p}” is not stated yet.`,
+    law: (p) =>
+      `The law that imposes the legal obligation of the purpose “${p}” is not stated yet.`,
+    interest: (p) => `The legitimate interest of the purpose “${p}” is not stated yet.`,
+    mechanism: (r, c) =>
+      `The safeguard for the transfer to the recipient ${r} (${c}) is not stated yet.`,
+    country: (r) => `The country of the recipient ${r} is not stated yet.`,
+    noTransfer: (r, c) =>
+      `The recipient ${r} is in ${c}, outside the EU/EEA, but the safeguard for the transfer is not stated yet.`,
+    duration: (rule) => `How long the data are kept under the rule “${rule}” is not stated yet.`,
+    rights: (list) =>
+      `The register definition does not yet say whether you have ${list.length === 1 ? 'this right' : 'these rights'}: ${list.join(', ')}.`,
+    channels: 'The register definition does not yet say how to make a request.',
+    withdrawal:
+      'Processing rests partly on consent, but the register definition does not yet say how to withdraw it.',
+    requirement: (p) =>
+      `For the purpose “${p}”, whether you must provide the data is not stated yet.`,
+    automated:
+      'The register definition does not yet say whether decisions are made solely by automated means.',
+  },
   notApplicable: 'Does not apply to this register.',
   controller: 'Controller',
   name: 'Name',
@@ -718,6 +822,10 @@ const en: NoticeMessages = {
     'Processing we carry out on behalf of our customers, made from the register definition.',
   processorFor: 'On whose behalf and what',
   notStated: 'not stated',
+  representativeNotNeeded: 'not applicable (established in the EU/EEA)',
+  asProcessor: 'Data we process on behalf of our customers',
+  asProcessorIntro:
+    'We also process personal data on behalf of our customers, as their processor. Our customers are the controllers of that data, and this notice does not cover it: to use your rights over it, contact the customer concerned.',
   date: 'Dated',
   nextReview: 'Next review',
   reviewInterval: 'Review interval',

@@ -79,6 +79,17 @@ const changeSchema = z
     id: z.string(),
     change: z.enum(['added', 'removed', 'changed']),
     fields: z.array(z.string()),
+    values: z
+      .array(
+        z.strictObject({
+          field: z.string(),
+          before: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+          after: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+        }),
+      )
+      .describe(
+        'For a change: each property of `fields` that is a single value (a legal basis, a duration, a country), before and after',
+      ),
   })
   .meta({ id: 'NoticeChange' });
 

@@ -7,6 +7,7 @@
  */
 import { csv } from '../../lib/csv.ts';
 import {
+  EEA_COUNTRIES,
   appointedDpo,
   countriesOutsideEea,
   isUnknown,
@@ -150,7 +151,20 @@ export function buildRecords(
       });
     return list.length > 0 ? list.join('; ') : m.noTransfers;
   };
-  const security = def.security.length > 0 ? def.security.map((x) => l(x)).join('; ') : m.notStated;
+  // The statements are sentences: one that ends its own sentence is not given a semicolon too.
+  const security =
+    def.security.length > 0
+      ? def.security
+          .map((x) => l(x).trim())
+          .map((x, i, all) => (i < all.length - 1 && !/[.!?…;:]$/.test(x) ? `${x};` : x))
+          .join(' ')
+      : m.notStated;
+  // Art. 27 asks a representative only of a controller or processor outside the EU/EEA.
+  const representative = c.representative
+    ? person(c.representative)
+    : EEA_COUNTRIES.has(c.address.country)
+      ? m.representativeNotNeeded
+      : m.notStated;
 
   if (role === 'processor') {
     if (!def.register.processorFor) {
@@ -160,7 +174,7 @@ export function buildRecords(
     const row: Record<ProcessorColumn, string> = {
       processor: s(`${c.name} (${c.businessId})`),
       processor_contact: contact,
-      representative: c.representative ? person(c.representative) : m.notStated,
+      representative,
       dpo: c.dpo === 'none' ? m.noDpo : person(appointedDpo(c)),
       controllers_and_processing: l(def.register.processorFor),
       // The sub-processors' transfers: the chain the customers' data travel along.
@@ -196,7 +210,7 @@ export function buildRecords(
     const row: Record<ControllerColumn, string> = {
       controller: s(`${c.name} (${c.businessId})`),
       controller_contact: contact,
-      representative: c.representative ? person(c.representative) : m.notStated,
+      representative,
       dpo: c.dpo === 'none' ? m.noDpo : person(appointedDpo(c)),
       purpose_id: p.id,
       purpose: `${l(p.label)}: ${l(p.description)}`,
@@ -209,7 +223,14 @@ export function buildRecords(
         .filter((cat) => cat.special)
         .map((cat) => l(cat.label))
         .join('; '),
-      sources: def.sources.map((x) => l(x.label)).join('; '),
+      // The sources that supply a category the purpose uses (one that does not say what it
+      // supplies may supply any).
+      sources: def.sources
+        .filter(
+          (x) => x.categories.length === 0 || x.categories.some((k) => p.categories.includes(k)),
+        )
+        .map((x) => l(x.label))
+        .join('; '),
       recipients:
         recipients.length > 0
           ? recipients

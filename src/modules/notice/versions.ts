@@ -60,7 +60,23 @@ export interface MaterialChange {
   change: 'added' | 'removed' | 'changed';
   /** For `changed`: the properties that differ. */
   fields: string[];
+  /**
+   * For `changed`: each property of `fields` whose value is a single value (a legal basis, a
+   * duration, a country, a law), with what it was and what it is; a list or a text in several
+   * languages is named in `fields` only.
+   */
+  values: ScalarChange[];
 }
+
+export type Scalar = string | number | boolean | null;
+export interface ScalarChange {
+  field: string;
+  before: Scalar;
+  after: Scalar;
+}
+
+const isScalar = (v: unknown): v is Scalar =>
+  v === null || ['string', 'number', 'boolean'].includes(typeof v);
 
 /** What of a definition a reader must be told again when it changes. */
 export function materialOf(def: RegisterDefinition): Material {
@@ -121,18 +137,24 @@ export function diffMaterial(from: Material, to: Material): MaterialChange[] {
     for (const [id, e] of after) {
       const old = before.get(id);
       if (!old) {
-        changes.push({ section, id, change: 'added', fields: [] });
+        changes.push({ section, id, change: 'added', fields: [], values: [] });
         continue;
       }
       const keys = [...new Set([...Object.keys(old), ...Object.keys(e)])];
       const fields = keys.filter((k) => canonical(old[k]) !== canonical(e[k]));
       if (fields.length > 0) {
-        changes.push({ section, id, change: 'changed', fields });
+        // A property left out on one side (an older version's material) is null there.
+        const values = fields.flatMap((field): ScalarChange[] => {
+          const b = old[field] ?? null;
+          const a = e[field] ?? null;
+          return isScalar(b) && isScalar(a) ? [{ field, before: b, after: a }] : [];
+        });
+        changes.push({ section, id, change: 'changed', fields, values });
       }
     }
     for (const id of before.keys()) {
       if (!after.has(id)) {
-        changes.push({ section, id, change: 'removed', fields: [] });
+        changes.push({ section, id, change: 'removed', fields: [], values: [] });
       }
     }
   }

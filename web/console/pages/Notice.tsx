@@ -47,7 +47,15 @@ function ChangeTable({ changes, label }: { changes: NoticeChange[]; label: strin
       id: 'fields',
       header: t('notice.col.fields'),
       className: 'mono',
-      cell: (c) => c.fields.join(', ') || '—',
+      // A single value with what it was and what it is: `duration: P6M → P1Y`.
+      cell: (c) =>
+        c.fields
+          .map((f) => {
+            const v = c.values.find((x) => x.field === f);
+            const shown = (x: string | number | boolean | null) => (x === null ? '—' : String(x));
+            return v ? `${f}: ${shown(v.before)} → ${shown(v.after)}` : f;
+          })
+          .join(', ') || '—',
     },
   ];
   return (
