@@ -48,7 +48,7 @@ const USAGE = `usage: node --import tsx bench/retention.ts [options]
   --master-key <hex>   its master key (default: from bench/.work/<template>.json)
   --expired <n>        people made old enough to expire (default: a tenth of the population)
   --batch <n>          people per sweep batch (default 1000)
-  --concurrency <n>    sweep batches in flight at once (default: the sweep's own, 2)
+  --concurrency <n>    sweep batches in flight at once (default: the sweep's own, 1)
   --baseline <s>       seconds of lookup load without a sweep (default 10)
   --connections <n>    concurrent lookup connections (default 10)
   --rate <n>           lookups per second, all connections together (default: as many as the
@@ -75,7 +75,7 @@ const opts = options(
 );
 const template = stringOption(opts.template) ?? 'rekisteri_bench_shared';
 const batch = intOption(opts.batch, 'batch', 1000);
-const concurrency = intOption(opts.concurrency, 'concurrency', 2);
+const concurrency = intOption(opts.concurrency, 'concurrency', 1);
 const baseline = intOption(opts.baseline, 'baseline', 10);
 const connections = intOption(opts.connections, 'connections', 10);
 const rate = opts.rate === undefined ? undefined : intOption(opts.rate, 'rate', 1);

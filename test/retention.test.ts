@@ -1399,7 +1399,7 @@ describe('rekisteri retention sweep: its options', () => {
 
   it('takes --concurrency from 1 to 8 and refuses anything else, naming the option', async () => {
     expect((await parse(['--concurrency', '3'])).opts).toMatchObject({ concurrency: 3 });
-    expect((await parse([])).opts).toMatchObject({ concurrency: 2, batch: 1000 });
+    expect((await parse([])).opts).toMatchObject({ concurrency: 1, batch: 1000 });
     for (const bad of ['0', '9', '-1', '1.5', 'two', '']) {
       const r = await parse(['--concurrency', bad]);
       expect(r.err, bad).toMatch(/--concurrency <n>.*expected a whole number from 1 to 8/);

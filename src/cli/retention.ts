@@ -102,7 +102,12 @@ export function retentionCommand(): Command {
     .command('sweep')
     .description('Delete what has expired now, in batches (the daily job does the same)')
     .option('--batch <n>', 'people per batch (1–10000)', batch, 1000)
-    .option('--concurrency <n>', 'batches in flight at once (1–8)', lanes, 2)
+    .option(
+      '--concurrency <n>',
+      'batches in flight at once (1–8; more is faster, but takes CPU from the API)',
+      lanes,
+      1,
+    )
     .action(async (opts: { batch: number; concurrency: number }) => {
       await withRuntime(
         async ({ services, keys }) => {

@@ -78,7 +78,7 @@ export interface SweepOptions {
   /** Stop after this many batches (the rest waits for the next run). */
   maxBatches?: number;
   /**
-   * Batches in flight at once, each in its own transaction on its own connection (default 2).
+   * Batches in flight at once, each in its own transaction on its own connection (default 1).
    * Their people never overlap: each batch is its own slice of the candidates, and a person
    * another transaction holds is skipped. On the embedded database they run one after another.
    */
@@ -429,7 +429,7 @@ export function createRetentionService(deps: RetentionDeps) {
           await keyStore;
         }
       };
-      const wanted = opts.concurrency ?? 2;
+      const wanted = opts.concurrency ?? 1;
       if (!Number.isInteger(wanted) || wanted < 1 || wanted > 8) {
         throw new AppError('validation_failed', 'concurrency: a whole number from 1 to 8', [
           { field: 'concurrency', detail: 'a whole number from 1 to 8' },
