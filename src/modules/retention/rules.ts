@@ -10,10 +10,10 @@
  * expires the day after its last day.
  *
  * A rule whose event can never happen for a person does not apply to them, and counts from the
- * category's collection: a withdrawal of a permission kind they never gave, a closed request of
- * one who never made one, and the end of a customer relationship they never had (no relationship
- * ended, and no data collected for a purpose resting on it, legal basis `contract`: only such a
- * purpose ends one).
+ * category's collection: a withdrawal of a permission kind they never gave, and a closed request
+ * of one who never made one. The end of a customer relationship is the exception: until some
+ * purpose ends it, its rule keeps the data, also of a person who seems never to have had one
+ * (the purpose values were last written under cannot tell; docs/retention.md).
  */
 import type { Register } from '../definition/index.ts';
 import type { RetentionFacts } from '../subjects/index.ts';
