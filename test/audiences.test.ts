@@ -436,6 +436,39 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
     }
   });
 
+  it('an https PUBLIC_URL on a loopback host (localhost, 127.0.0.1, [::1]) is refused naming PUBLIC_URL, as no recipient reaches its links', async () => {
+    // docs/notice.md: "Links to this machine reach no reader" (rekisteri notice refuses such a
+    // PDF). An export's unsubscribe links to https://localhost reach no recipient either.
+    const p = await person('Silmukka');
+    await grantNewsletter(p.id);
+    for (const publicUrl of ['https://localhost:8443', 'https://127.0.0.1', 'https://[::1]']) {
+      const looped = createServices({
+        database: t.db.handle,
+        keys: t.keys,
+        register: t.register,
+        vault: createVault(t.masterKey),
+        publicUrl,
+      });
+      const app = await createApp(looped);
+      try {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/audiences/export',
+          headers: marketer,
+          payload: { purpose: 'newsletter', channel: 'email' },
+        });
+        expect(res.statusCode, `${publicUrl}: ${res.body.slice(0, 200)}`).toBe(409);
+        expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(
+          'PUBLIC_URL',
+        );
+        expect(res.body).toContain('an address only this machine reaches');
+        expect(res.body).not.toContain(p.email);
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
   it('while PUBLIC_URL is not https the export is refused naming it (its links would not work), and nothing is read or logged; the count still answers', async () => {
     const p = await person('Suojaamaton');
     await grantNewsletter(p.id);
@@ -461,7 +494,10 @@ describe.each(DATABASES)('audiences on %s', (kind) => {
         const problem = res.json<{ detail: string; errors: unknown[] }>();
         expect(problem.detail).toMatch(/^PUBLIC_URL is http:\/\/\S+, not an https:\/\/ address/);
         expect(problem.errors).toEqual([
-          { field: 'PUBLIC_URL', detail: 'expected an https:// URL for unsubscribe links' },
+          {
+            field: 'PUBLIC_URL',
+            detail: 'expected a public https:// URL (not a loopback host) for unsubscribe links',
+          },
         ]);
         expect(res.body).not.toContain(p.email);
         expect(await exportLog()).toHaveLength(before);

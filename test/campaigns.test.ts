@@ -776,7 +776,10 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
         const problem = refused.json<{ detail: string; errors: Array<{ field: string }> }>();
         expect(problem.detail).toMatch(/^PUBLIC_URL is http:\/\/.*not an https:\/\/ address/);
         expect(problem.errors).toEqual([
-          { field: 'PUBLIC_URL', detail: 'expected an https:// URL for unsubscribe links' },
+          {
+            field: 'PUBLIC_URL',
+            detail: 'expected a public https:// URL (not a loopback host) for unsubscribe links',
+          },
         ]);
         // Nothing changed: still a draft, nobody queued.
         expect((await api('GET', `/campaigns/${campaign.id}`)).json()).toMatchObject({
@@ -835,6 +838,48 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
         p.mail.close();
       }
     }
+  });
+
+  it('refuses to start a campaign while PUBLIC_URL is an https address on a loopback host (its links reach no recipient)', async () => {
+    const mark = tag();
+    const who = await person('Silmukka', mark);
+    const campaign = await draft(mark);
+    for (const publicUrl of ['https://localhost:8443', 'https://127.0.0.1', 'https://[::1]']) {
+      const looped = createServices({
+        database: t.db.handle,
+        keys: t.keys,
+        register: t.register,
+        vault: createVault(t.masterKey),
+        mail: { smtp: { url: smtp.url, from: SMTP_FROM } },
+        publicUrl,
+      });
+      const app = await createApp(looped);
+      try {
+        const refused = await app.inject({
+          method: 'POST',
+          url: `/api/v1/campaigns/${campaign.id}/start`,
+          headers: marketer,
+        });
+        expect(refused.statusCode, `${publicUrl}: ${refused.body}`).toBe(409);
+        const problem = refused.json<{ detail: string; errors: Array<{ field: string }> }>();
+        expect(problem.detail).toMatch(
+          /^PUBLIC_URL is https:\/\/.*an address only this machine reaches/,
+        );
+        expect(problem.errors).toEqual([
+          {
+            field: 'PUBLIC_URL',
+            detail: 'expected a public https:// URL (not a loopback host) for unsubscribe links',
+          },
+        ]);
+        expect((await api('GET', `/campaigns/${campaign.id}`)).json()).toMatchObject({
+          state: 'draft',
+        });
+      } finally {
+        await app.close();
+        looped.mail.close();
+      }
+    }
+    expect(mailsTo(who.email)).toHaveLength(0);
   });
 
   it('an address an e-mail service reported cleaned (imported undeliverable) leaves the audience and is skipped by a campaign already started', async () => {

@@ -10,6 +10,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { operator } from '../lib/actor.ts';
+import { isLoopbackAddress } from '../lib/public-url.ts';
 import { loadConfig } from '../config/config.ts';
 import { loadDefinition } from '../modules/definition/index.ts';
 import {
@@ -60,14 +61,7 @@ const portalAddress = (v: string): string => {
  * address is one people can reach.
  */
 function localLinks(address: string, fromEnv: boolean): string | undefined {
-  const host = new URL(address).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const local =
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    /^127\./.test(host) ||
-    host === '::1' ||
-    host === '0.0.0.0' ||
-    host === '::';
+  const local = isLoopbackAddress(address);
   if (!fromEnv) {
     return `the notice's links point to ${address}, this server's own address, as PUBLIC_URL is not set`;
   }

@@ -16,6 +16,7 @@
  * permission away, never grant one, so a forwarded mail risks at most an unwanted unsubscribe.
  */
 import { AppError } from '../../lib/errors.ts';
+import { unreachableForRecipients } from '../../lib/public-url.ts';
 import type { Vault } from '../../vault/vault.ts';
 
 export interface UnsubscribeTarget {
@@ -132,13 +133,21 @@ export function createUnsubscribeLinks(deps: {
       return (subjectId) => `${prefix}${one(subjectId)}`;
     },
     open,
-    refusal: (doing) =>
-      new URL(base).protocol === 'https:'
+    refusal: (doing) => {
+      const why = unreachableForRecipients(base);
+      return why === undefined
         ? undefined
         : new AppError(
             'conflict',
-            `PUBLIC_URL is ${base}, not an https:// address: ${doing}, as its unsubscribe links would not work (RFC 8058 one-click unsubscribe needs https). Set PUBLIC_URL to the portal's https:// address (see the configuration table in README.md)`,
-            [{ field: 'PUBLIC_URL', detail: 'expected an https:// URL for unsubscribe links' }],
-          ),
+            `PUBLIC_URL is ${base}, ${why}: ${doing}, as its unsubscribe links would not work for recipients (RFC 8058 one-click unsubscribe needs https on an address they reach). Set PUBLIC_URL to the portal's public https:// address (see the configuration table in README.md)`,
+            [
+              {
+                field: 'PUBLIC_URL',
+                detail:
+                  'expected a public https:// URL (not a loopback host) for unsubscribe links',
+              },
+            ],
+          );
+    },
   };
 }
