@@ -207,6 +207,44 @@ describe('repealed laws, wherever cited', () => {
     }
   });
 
+  it.each([
+    'as required by the Finnish Personal Data Act',
+    'under the Personal Data Act of Finland',
+    "under Finland's Personal Data Act",
+    'under the Personal Data Act (Finland)',
+  ])('in English without the number, named as Finnish: "%s"', (cited) => {
+    const problems = errorsOrNone(
+      edit(
+        /en: We publish the new version on our website[^\n]*/,
+        `en: We publish the new version on our website ${cited}.`,
+      ),
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: 'notice.changes.en',
+        message: expect.stringContaining('the Finnish Personal Data Act 523/1999'),
+      }),
+    ]);
+  });
+
+  // Norway's Personal Data Act (personopplysningsloven, 2018) is in force and is also called the
+  // Personal Data Act in English: without Finland named, nothing is flagged.
+  it.each([
+    'under the Personal Data Act',
+    "under Norway's Personal Data Act",
+    'under the Norwegian Personal Data Act',
+    'under the Personal Data Act of Norway (2018)',
+  ])('an English "Personal Data Act" not named as Finnish is left alone: "%s"', (cited) => {
+    expect(
+      errorsOrNone(
+        edit(
+          /en: We publish the new version on our website[^\n]*/,
+          `en: We publish the new version on our website ${cited}.`,
+        ),
+      ),
+    ).toEqual([]);
+  });
+
   it('leaves ordinary words and other numbers alone', () => {
     for (const text of [
       'i enlighet med personuppgiftslagstiftningen',

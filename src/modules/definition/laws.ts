@@ -34,8 +34,11 @@ export const REPEALED_LAWS: readonly RepealedLaw[] = [
       /(?<!\p{L})personuppgiftslag(?:en|ens)?(?!\p{L})(?![^.;\n]{0,24}1998:204)/iu,
       // Its Swedish abbreviation, in capitals and on its own (not "pul" inside a word).
       /(?<!\p{L})PUL(?!\p{L})(?![^.;\n]{0,24}1998:204)/u,
-      // English.
+      // English: with its number, or named as Finland's. Not "Personal Data Act" alone: Norway's
+      // act in force (personopplysningsloven, 2018) is also called that in English.
       /Personal Data Act \(523/i,
+      /(?<!\p{L})(?:Finnish|Finland['’]s)\s+Personal\s+Data\s+Act(?!\p{L})/iu,
+      /(?<!\p{L})Personal\s+Data\s+Act\s*(?:of\s+Finland|\(\s*Finland\s*\)|,\s*Finland)(?!\p{L})/iu,
     ],
     repealedBy: 'the Data Protection Act 1050/2018',
     since: '2019-01-01',
