@@ -11,7 +11,12 @@ import type { Register } from '../definition/index.ts';
 import { requireAction, requirePurpose, type Actor } from '../../lib/actor.ts';
 import { invalidAll, zodIssueFields, type FieldIssue } from '../../lib/errors.ts';
 import type { AuditService } from '../audit/index.ts';
-import { type AudienceMember, type FieldValue, type SubjectsService } from '../subjects/index.ts';
+import {
+  addressIsPrimary,
+  type AudienceMember,
+  type FieldValue,
+  type SubjectsService,
+} from '../subjects/index.ts';
 import { audienceInput, type AudienceFilter } from './model.ts';
 
 export interface AudiencesDeps {
@@ -43,9 +48,12 @@ interface Plan {
    */
   reach: Array<{ category: string; field: string }>;
   /**
-   * Whether the database alone counts the audience exactly: the channel has an address kind and
-   * every field of that kind in the definition is among `reach`, so a person has a value there
-   * exactly when their primary address's blind index is set (what the SQL asks).
+   * Whether the database alone counts the audience exactly: the channel's address is the person's
+   * primary one of its kind (`addressIsPrimary`: every field of that kind in the definition is
+   * among `reach`, in the definition's order), so a person has a value there exactly when their
+   * primary address's blind index is set, and it is that address the undeliverable list is
+   * matched against (what the SQL asks). Otherwise the count opens each person as the export
+   * does, and the subjects module checks each opened address against the list.
    */
   countInSql: boolean;
   categories: string[];
@@ -132,13 +140,7 @@ export function createAudiencesService(deps: AudiencesDeps) {
     const reach = address
       ? columns.filter((c) => register.field(c.category, c.field)?.type === address)
       : columns;
-    const countInSql =
-      address !== null &&
-      register.definition.categories.every((c) =>
-        c.fields.every(
-          (f) => f.type !== address || reach.some((r) => r.category === c.id && r.field === f.id),
-        ),
-      );
+    const countInSql = addressIsPrimary(register, (c) => allowed.has(c), input.channel);
     const categories = [
       ...new Set([
         ...columns.map((c) => c.category),

@@ -30,14 +30,23 @@ export interface AudienceSql {
    * campaign's batch at send time, which records each such person's reason itself).
    */
   keepUnreachable?: boolean;
+  /**
+   * Whether the channel's address is the person's primary one of its kind (the blind index in
+   * `subjects.email_index`/`phone_index`; `addressIsPrimary`). When it is not, the SQL only asks
+   * for a value in the channel's categories and the caller checks each opened address against the
+   * undeliverable list (`listed`).
+   */
+  addressInSql?: boolean;
 }
 
 /**
  * Whether the person has something to be reached at on the channel (docs/audiences.md): for an
- * e-mail or phone channel, a primary address of that kind (its blind index) not listed as
- * undeliverable (an e-mail service's hard bounce, docs/interchange.md), an anti-join on the list's
- * primary key as the prohibition list's; for another channel (post), a value row in one of the
- * channel's categories the purpose may see. The opened values are checked again per field by the
+ * e-mail or phone channel whose address is the primary one of its kind, that address (its blind
+ * index) set and not listed as undeliverable (an e-mail service's hard bounce,
+ * docs/interchange.md), an anti-join on the list's primary key as the prohibition list's; for
+ * another channel (post, or an address field that is not the primary one), a value row in one of
+ * the channel's categories the purpose may see (the opened address is checked against the list by
+ * the caller, a page at a time). The opened values are checked again per field by the
  * audiences module; this keeps the people without any out of the SQL (and of the count).
  */
 function reachable(q: AudienceSql): RawBuilder<unknown> {
@@ -45,7 +54,7 @@ function reachable(q: AudienceSql): RawBuilder<unknown> {
     return sql``;
   }
   const address = q.marketing.addresses.get(q.channel);
-  if (address) {
+  if (address && q.addressInSql !== false) {
     const column = sql.raw(address === 'email' ? 's.email_index' : 's.phone_index');
     return sql`and ${column} is not null
        and not exists (select 1 from address_lists ua
@@ -75,6 +84,25 @@ function people(q: AudienceSql, after?: string) {
 }
 
 export const audienceRepo = {
+  /**
+   * Which of these blind indexes of one address kind are listed undeliverable: one lookup on the
+   * list's primary key for a page of opened addresses.
+   */
+  async listed(
+    ex: Executor,
+    kind: 'email' | 'phone',
+    indexes: readonly string[],
+  ): Promise<Set<string>> {
+    if (indexes.length === 0) {
+      return new Set();
+    }
+    const r = await sql<{ index_value: string }>`
+      select index_value::text as index_value from address_lists
+       where list = 'undeliverable' and kind = ${kind}
+         and index_value = any(${arrayLiteral([...new Set(indexes)])}::bigint[])`.execute(ex);
+    return new Set(r.rows.map((row) => row.index_value));
+  },
+
   /** How many people the audience holds now (before any filter on values). */
   async count(ex: Executor, q: AudienceSql): Promise<number> {
     const r = await sql<{ n: number }>`

@@ -19,6 +19,7 @@ export type { BulkBatch, BulkResult } from './use-cases/bulk-write.ts';
 export { STOP_REASONS, type StopReason } from './subjects.repo.ts';
 export type { StopInput, StopResult, StopsOfPerson } from './use-cases/stop-processing.ts';
 export type { AudienceMember, AudienceQuery } from './use-cases/audience.ts';
+export { addressIsPrimary } from './use-cases/audience.ts';
 export type { OpenedCategories } from './subject-codec.ts';
 export type { SelfChange } from './use-cases/rectify-by-subject.ts';
 export type { ContactLang, PersonContact } from './use-cases/recipients-contact.ts';

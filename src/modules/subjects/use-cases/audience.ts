@@ -8,7 +8,7 @@
  */
 import { requireAction, type Actor } from '../../../lib/actor.ts';
 import { AppError, invalid } from '../../../lib/errors.ts';
-import type { PurposeMarketing } from '../../definition/index.ts';
+import type { PurposeMarketing, Register } from '../../definition/index.ts';
 import type { UseCaseContext } from '../access.ts';
 import { audienceRepo, type AudiencePageRow } from '../audience.repo.ts';
 import type { OpenedCategories } from '../subject-codec.ts';
@@ -39,8 +39,52 @@ export interface AudienceMember {
   categories: OpenedCategories;
 }
 
+/**
+ * The fields a channel reaches people at that a purpose may see, of the channel's address kind
+ * (e-mail, phone), in the channel's order: the first holding a value is where a campaign mails.
+ * Empty for a channel without an address kind (post).
+ */
+export function channelAddressFields(
+  register: Register,
+  allowed: (category: string) => boolean,
+  channel: string,
+): Array<{ category: string; field: string }> {
+  const kind = register.marketing.channel(channel)?.address;
+  if (!kind) {
+    return [];
+  }
+  return (register.marketing.channel(channel)?.fields ?? []).filter(
+    (f) => allowed(f.category) && register.field(f.category, f.field)?.type === kind,
+  );
+}
+
+/**
+ * Whether a channel's address is always the person's primary one of its kind (the first field of
+ * that kind in the definition holding a value, whose blind index is a column of `subjects`): its
+ * address fields the purpose may see are every field of that kind, in the definition's order.
+ * Then the database alone decides who the channel reaches (an indexed anti-join on the
+ * undeliverable list) and counts them; otherwise each opened address is checked.
+ */
+export function addressIsPrimary(
+  register: Register,
+  allowed: (category: string) => boolean,
+  channel: string,
+): boolean {
+  const kind = register.marketing.channel(channel)?.address;
+  if (!kind) {
+    return false;
+  }
+  const reach = channelAddressFields(register, allowed, channel).map(
+    (f) => `${f.category}.${f.field}`,
+  );
+  const all = register.definition.categories.flatMap((c) =>
+    c.fields.filter((f) => f.type === kind).map((f) => `${c.id}.${f.id}`),
+  );
+  return reach.length === all.length && reach.every((f, i) => f === all[i]);
+}
+
 export function createAudience(ctx: UseCaseContext) {
-  const { access, db, register, keys } = ctx;
+  const { access, db, register, keys, vault } = ctx;
 
   /**
    * Refuses before anything is read: the action `export_audiences`, reading under the purpose, a
@@ -53,6 +97,7 @@ export function createAudience(ctx: UseCaseContext) {
     marketing: PurposeMarketing;
     purposeCategories: readonly string[];
     channelCategories: readonly string[];
+    addressInSql: boolean;
   } => {
     requireAction(actor, 'export_audiences');
     const { categories } = access.authorise(actor, 'read', q.purpose);
@@ -82,13 +127,20 @@ export function createAudience(ctx: UseCaseContext) {
           .filter((c) => categories.includes(c)),
       ),
     ];
-    return { marketing, purposeCategories: categories, channelCategories };
+    const allowed = (c: string) => categories.includes(c);
+    return {
+      marketing,
+      purposeCategories: categories,
+      channelCategories,
+      addressInSql: addressIsPrimary(register, allowed, q.channel),
+    };
   };
 
   /** The number of people in the audience now (before filters on values). */
   const countAudience = async (actor: Actor, q: AudienceQuery): Promise<number> => {
-    const { marketing, purposeCategories, channelCategories } = authorise(actor, q);
+    const { marketing, purposeCategories, channelCategories, addressInSql } = authorise(actor, q);
     return audienceRepo.count(db, {
+      addressInSql,
       purpose: q.purpose,
       marketing,
       purposeCategories,
@@ -112,7 +164,39 @@ export function createAudience(ctx: UseCaseContext) {
     q: AudienceQuery,
     pageSize = 5000,
   ): AsyncGenerator<AudienceMember[], void, undefined> => {
-    const { marketing, purposeCategories, channelCategories } = authorise(actor, q);
+    const { marketing, purposeCategories, channelCategories, addressInSql } = authorise(actor, q);
+    // Where the channel's address is not the primary one, the SQL cannot tell whether it is
+    // listed undeliverable: each opened person's address (the first of the channel's address
+    // fields holding one, where a campaign mails) is looked up, one statement a page.
+    const kind = register.marketing.channel(q.channel)?.address;
+    const checkOpened = kind !== undefined && !addressInSql && !q.keepUnreachable;
+    const addressFields = checkOpened
+      ? channelAddressFields(register, (c) => purposeCategories.includes(c), q.channel)
+      : [];
+    const indexOf = (m: AudienceMember): string | undefined => {
+      const address = addressFields
+        .map((f) => m.categories[f.category]?.[f.field]?.value)
+        .find((v): v is string => typeof v === 'string' && v !== '');
+      if (address === undefined) {
+        return undefined;
+      }
+      return kind === 'email' ? vault.emailIndex(address) : vault.phoneIndex(address);
+    };
+    const deliverable = async (members: AudienceMember[]): Promise<AudienceMember[]> => {
+      if (!checkOpened || !kind) {
+        return members;
+      }
+      const indexes = members.map(indexOf);
+      const listed = await audienceRepo.listed(
+        db,
+        kind,
+        indexes.filter((i): i is string => i !== undefined),
+      );
+      return members.filter((_, i) => {
+        const index = indexes[i];
+        return index === undefined || !listed.has(index);
+      });
+    };
     interface Fetched {
       rows: AudiencePageRow[];
       /** The last person's id, where the next page starts; undefined on the last page. */
@@ -122,6 +206,7 @@ export function createAudience(ctx: UseCaseContext) {
     /** One page after `after`: its people with their values, then (not awaited) their keys. */
     const fetchPage = async (after: string | undefined): Promise<Fetched> => {
       const rows = await audienceRepo.pageWithValues(db, {
+        addressInSql,
         purpose: q.purpose,
         marketing,
         purposeCategories,
@@ -170,7 +255,7 @@ export function createAudience(ctx: UseCaseContext) {
             return;
           }
           fill();
-          const members = opener(page.rows, await page.wrapped);
+          const members = await deliverable(opener(page.rows, await page.wrapped));
           if (members.length > 0) {
             yield members;
           }
