@@ -117,7 +117,12 @@ describe('field names in errors', () => {
       },
     });
     expect(lines.statusCode, lines.body).toBe(201);
-    expect(lines.json<{ changes: Array<{ value: unknown }> }>().changes[0]?.value).toBe(
+    const opened = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/requests/${lines.json<{ id: string }>().id}`,
+      headers: await allPowersKey(t),
+    });
+    expect(opened.json<{ changes: Array<{ value: unknown }> }>().changes[0]?.value).toBe(
       'Ensimmäinen rivi\ntoinen rivi',
     );
   });
