@@ -381,9 +381,9 @@ describe.each(DATABASES)(
       for (const query of ['', '?state=sent', '?limit=1']) {
         const list = await api('GET', `/campaigns/${campaign}/sends${query}`);
         expect(list.statusCode, list.body).toBe(200);
-        expect(list.json<{ items: Array<{ subjectId: string }> }>().items.map((i) => i.subjectId)).toEqual([
-          stays.id,
-        ]);
+        expect(
+          list.json<{ items: Array<{ subjectId: string }> }>().items.map((i) => i.subjectId),
+        ).toEqual([stays.id]);
         expect(list.body).not.toContain(leaves.id);
       }
       expect((await services.campaigns.get(operator, campaign)).progress).toMatchObject({

@@ -334,7 +334,11 @@ describe.each(DATABASES)('campaigns on %s', { timeout: 120_000 }, (kind) => {
     const restricted = await person('Rajoitettu', mark, 'fi');
     const campaign = await draft(mark);
     expect((await api('POST', `/campaigns/${campaign.id}/start`)).statusCode).toBe(200);
-    await t.services.subjects.setRestriction(operator, restricted.id, 'Tietojen oikeellisuus kiistetty');
+    await t.services.subjects.setRestriction(
+      operator,
+      restricted.id,
+      'Tietojen oikeellisuus kiistetty',
+    );
     // The marketer's check tells the restricted person from no one not at all.
     const check = await api(
       'GET',

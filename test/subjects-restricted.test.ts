@@ -197,7 +197,9 @@ describe.each(DATABASES)('a restricted person under a marketing purpose on %s', 
       recorded: Array<{ kind: string; channel: string; state: string }>;
       state: Array<{ kind: string; channel: string; state: string }>;
     }>();
-    expect(body.recorded).toMatchObject([{ kind: 'newsletter', channel: 'email', state: 'withdrawn' }]);
+    expect(body.recorded).toMatchObject([
+      { kind: 'newsletter', channel: 'email', state: 'withdrawn' },
+    ]);
     // Only what it said: not the profiling consent the person also holds.
     expect(body.state.map((s) => [s.kind, s.channel, s.state])).toEqual([
       ['newsletter', 'email', 'withdrawn'],
@@ -205,7 +207,9 @@ describe.each(DATABASES)('a restricted person under a marketing purpose on %s', 
     const after = await t.services.permissions.history(operator, p.id);
     expect(after).toHaveLength(before.length + 1);
     expect(
-      (await t.services.permissions.stateOf(operator, p.id)).map((s) => `${s.kind} ${s.state}`).sort(),
+      (await t.services.permissions.stateOf(operator, p.id))
+        .map((s) => `${s.kind} ${s.state}`)
+        .sort(),
     ).toEqual(['newsletter withdrawn', 'profiling granted']);
     // Reading the ledger is still as for an unknown id.
     const read = await t.app.inject({

@@ -512,7 +512,10 @@ export const campaignsRepo = {
    * 0045), so that the address stays out of campaigns; nothing of the person.
    */
   async keepBounce(ex: Executor, recipientIndex: string, at: Date): Promise<void> {
-    await ex.insertInto('campaign_bounces').values({ recipient_index: recipientIndex, at }).execute();
+    await ex
+      .insertInto('campaign_bounces')
+      .values({ recipient_index: recipientIndex, at })
+      .execute();
   },
 
   /**
@@ -632,14 +635,7 @@ export const campaignsRepo = {
     let q = ex
       .selectFrom('campaign_sends as c')
       .innerJoin('subjects as s', 's.id', 'c.subject_id')
-      .select([
-        'c.subject_id',
-        'c.state',
-        'c.reason',
-        'c.locale',
-        'c.message_id',
-        'c.updated_at',
-      ])
+      .select(['c.subject_id', 'c.state', 'c.reason', 'c.locale', 'c.message_id', 'c.updated_at'])
       .where('c.campaign_id', '=', campaignId)
       .where('s.erased_at', 'is', null)
       .where('s.held_purpose', 'is', null)

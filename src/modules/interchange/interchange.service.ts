@@ -21,11 +21,7 @@ import { AppError, type FieldIssue } from '../../lib/errors.ts';
 import type { AuditService } from '../audit/index.ts';
 import type { Register } from '../definition/index.ts';
 import { readCsv, type RawRecord } from '../imports/index.ts';
-import {
-  isNegative,
-  type PermissionState,
-  type PermissionsService,
-} from '../permissions/index.ts';
+import { isNegative, type PermissionState, type PermissionsService } from '../permissions/index.ts';
 import type { SubjectsService, ValuesInput } from '../subjects/index.ts';
 import type { Vault } from '../../vault/vault.ts';
 import {

@@ -239,7 +239,7 @@ export function permissionsRoutes(app: FastifyInstance, service: PermissionsServ
       security,
       summary: 'Record permission changes with their evidence',
       description:
-        'Refusing, withdrawing and objecting are open to anyone who may process any purpose of the register (also for a person restricted from the caller\'s marketing purposes, who is otherwise an unknown id to it: the answer then shows only what was recorded); granting (and a pending consent) needs the right to write for a purpose of the kind, and the wording shown (an import names its run in reference). Each change is appended to the history; a change to the state already held is reported under unchanged and not written (a consent given again is).',
+        "Refusing, withdrawing and objecting are open to anyone who may process any purpose of the register (also for a person restricted from the caller's marketing purposes, who is otherwise an unknown id to it: the answer then shows only what was recorded); granting (and a pending consent) needs the right to write for a purpose of the kind, and the wording shown (an import names its run in reference). Each change is appended to the history; a change to the state already held is reported under unchanged and not written (a consent given again is).",
       params: z.object({ id: subjectId }),
       body: z.strictObject({
         changes: z.array(change).min(1).max(50),
