@@ -368,7 +368,7 @@ describe.each(DATABASES)(
       expect(await kept(gone.email)).toBe(1);
     });
 
-    it("the sends list leaves out an erased person's mail and a person the purpose no longer sees; the counts still count them", async () => {
+    it("the sends list leaves out an erased person's mail; the counts still count it", async () => {
       const mark = tag();
       const stays = await subscriber('Jaava', mark);
       const leaves = await subscriber('Lahteva', mark);
@@ -389,14 +389,6 @@ describe.each(DATABASES)(
       expect((await services.campaigns.get(operator, campaign)).progress).toMatchObject({
         total: 2,
         sent: 2,
-      });
-      // A person all of whose data left a legal hold keeps for another purpose: not listed either.
-      const held = await mailedThenHeld('Kateissa');
-      const list = await api('GET', `/campaigns/${held.campaign}/sends`);
-      expect(list.statusCode, list.body).toBe(200);
-      expect(list.json()).toEqual({ items: [] });
-      expect((await services.campaigns.get(operator, held.campaign)).progress).toMatchObject({
-        total: 1,
       });
     });
 
@@ -429,7 +421,7 @@ describe.each(DATABASES)(
       );
     });
 
-    it("a person the campaign's purpose no longer sees: their mail's detail and staff's actions on it are a stranger's 404, bad input too, writing nothing", async () => {
+    it("a person the campaign's purpose no longer sees: their mail's detail and staff's actions on it are a stranger's 404, bad input too, writing nothing; the sends list leaves them out", async () => {
       const held = await mailedThenHeld('Piilossa');
       const stranger = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e';
       const url = (id: string, what = '') => `/campaigns/${held.campaign}/sends/${id}${what}`;
@@ -448,6 +440,14 @@ describe.each(DATABASES)(
       answers.forEach((res, i) => {
         expect(res.statusCode, res.body).toBe(404);
         expect(res.body.replaceAll(held.id, stranger)).toBe(unknown[i]?.body);
+      });
+      // Nor listed among the campaign's mails; the counts still count it.
+      const list = await api('GET', `/campaigns/${held.campaign}/sends`);
+      expect(list.statusCode, list.body).toBe(200);
+      expect(list.json()).toEqual({ items: [] });
+      expect((await services.campaigns.get(operator, held.campaign)).progress).toMatchObject({
+        total: 1,
+        sent: 1,
       });
       // Not shown to the operator either, through the campaign: its purpose does not see them.
       await expect(send(held.campaign, held.id)).rejects.toMatchObject({ code: 'not_found' });
