@@ -1,7 +1,9 @@
 /**
  * A person's erasure and their campaign mails: the retention sweep erasing a person with a queued
- * and an uncertain mail skips both, and a complaint racing the person's erasure neither deadlocks
- * nor fails (both lock the person before the send).
+ * and an uncertain mail skips both, a complaint racing the person's erasure neither deadlocks nor
+ * fails (both lock the person before the send), a report on an erased person's mail is answered
+ * as one on a mail that is not ours (a bounce keeping the address alone out), and the sends list
+ * leaves out whom the campaign's purpose no longer sees.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -233,26 +235,6 @@ describe.each(DATABASES)(
       expect(requeue.statusCode).toBe(404);
     });
 
-    it("a bounce reported on an erased person's uncertain mail (which may have arrived) is recorded", async () => {
-      const mark = tag();
-      const unsure = await subscriber('Kadonnut', mark);
-      const campaign = await draft(mark);
-      smtp.dropAfterData(unsure.email);
-      await api('POST', `/campaigns/${campaign}/start`);
-      await sendAll(campaign);
-      const mailed = await send(campaign, unsure.id);
-      expect(mailed).toMatchObject({ state: 'uncertain' });
-      await services.subjects.eraseSubject(operator, unsure.id);
-      // The mail did arrive at the provider after all; its bounce comes back a day later.
-      const res = await api('POST', '/campaigns/feedback', {
-        type: 'bounce',
-        messageId: mailed.messageId,
-      });
-      // Recorded: the address is kept out for 180 days, as for any bounce.
-      expect(res.statusCode, res.body).toBe(200);
-      expect(await stored(campaign, unsure.id)).toMatchObject({ state: 'bounced' });
-    });
-
     /** The newsletter marketer's own actor (the key's rights), for the ledger's reads. */
     const marketerActor = {
       kind: 'api_key' as const,
@@ -308,6 +290,108 @@ describe.each(DATABASES)(
       return { id: p.id, email, campaign, messageId: mailed.messageId };
     };
 
+    it("a bounce on an erased person's mail keeps only the address out, and is answered as a Message-ID that is not ours: never the person's id, no state, no log entry", async () => {
+      const mark = tag();
+      const unsure = await subscriber('Kadonnut', mark);
+      const gone = await subscriber('Lahtenyt', mark);
+      const campaign = await draft(mark);
+      smtp.dropAfterData(unsure.email);
+      await api('POST', `/campaigns/${campaign}/start`);
+      await sendAll(campaign);
+      const uncertain = await send(campaign, unsure.id);
+      const sent = await send(campaign, gone.id);
+      expect([uncertain.state, sent.state]).toEqual(['uncertain', 'sent']);
+      await services.subjects.eraseSubject(operator, unsure.id);
+      await services.subjects.eraseSubject(operator, gone.id);
+      const row = async (subject: string) =>
+        (
+          await sql<{ state: string; reason: string | null; updated_at: Date }>`select state,
+            reason, updated_at from campaign_sends
+            where campaign_id = ${campaign} and subject_id = ${subject}`.execute(db.handle.db)
+        ).rows[0];
+      const before = [await row(unsure.id), await row(gone.id)];
+      const feedbackLogged = async () =>
+        (await services.audit.list({ limit: 1000 })).filter(
+          (e) =>
+            e.action === 'campaign.feedback' &&
+            (e.data as { campaign?: string }).campaign === campaign,
+        ).length;
+      const logged = await feedbackLogged();
+      const kept = async (email: string) =>
+        (
+          await sql<{ at: Date }>`select at from campaign_bounces
+            where recipient_index = ${vault.emailIndex(email)}`.execute(db.handle.db)
+        ).rows.length;
+      const unknown = await api('POST', '/campaigns/feedback', {
+        type: 'bounce',
+        messageId: '<campaign.made-up@example.fi>',
+      });
+      expect(unknown.statusCode).toBe(404);
+      const strip = (body: string) => ({ ...JSON.parse(body), instance: undefined }) as unknown;
+      // A report naming another address than the mail went to keeps nothing out.
+      const forged = await api('POST', '/campaigns/feedback', {
+        type: 'bounce',
+        messageId: sent.messageId,
+        recipient: `joku.${mark}@example.com`,
+      });
+      expect(forged.statusCode, forged.body).toBe(404);
+      expect(strip(forged.body)).toEqual(strip(unknown.body));
+      expect(await kept(gone.email)).toBe(0);
+      // The mail that may have arrived did; its bounce comes back a day later. So does the other.
+      for (const [mail, p] of [
+        [uncertain, unsure],
+        [sent, gone],
+      ] as const) {
+        const res = await api('POST', '/campaigns/feedback', {
+          type: 'bounce',
+          messageId: mail.messageId,
+        });
+        expect(res.statusCode, res.body).toBe(404);
+        expect(res.body).not.toContain(p.id);
+        expect(strip(res.body)).toEqual(strip(unknown.body));
+        // The address alone is kept out of campaigns for 180 days, as a late bounce at erasure is.
+        expect(await kept(p.email)).toBe(1);
+      }
+      // Nothing else: the send's state, reason and time stand (its anonymisation is not put off),
+      // no history row, no access-log entry naming anyone.
+      expect([await row(unsure.id), await row(gone.id)]).toEqual(before);
+      const history = await sql`select id from campaign_send_events
+        where subject_id in (${unsure.id}, ${gone.id})`.execute(db.handle.db);
+      expect(history.rows).toEqual([]);
+      expect(await feedbackLogged()).toBe(logged);
+      // A complaint on the same mail: the same answer, and nothing at all.
+      const complaint = await api('POST', '/campaigns/feedback', {
+        type: 'complaint',
+        messageId: sent.messageId,
+      });
+      expect(strip(complaint.body)).toEqual(strip(unknown.body));
+      expect(await kept(gone.email)).toBe(1);
+    });
+
+    it("the sends list leaves out an erased person's mail; the counts still count it", async () => {
+      const mark = tag();
+      const stays = await subscriber('Jaava', mark);
+      const leaves = await subscriber('Lahteva', mark);
+      const campaign = await draft(mark);
+      await api('POST', `/campaigns/${campaign}/start`);
+      await sendAll(campaign);
+      await services.subjects.eraseSubject(operator, leaves.id);
+      expect((await api('GET', `/campaigns/${campaign}/sends/${leaves.id}`)).statusCode).toBe(404);
+      // A page of one still holds the person listed, whichever id sorts first.
+      for (const query of ['', '?state=sent', '?limit=1']) {
+        const list = await api('GET', `/campaigns/${campaign}/sends${query}`);
+        expect(list.statusCode, list.body).toBe(200);
+        expect(
+          list.json<{ items: Array<{ subjectId: string }> }>().items.map((i) => i.subjectId),
+        ).toEqual([stays.id]);
+        expect(list.body).not.toContain(leaves.id);
+      }
+      expect((await services.campaigns.get(operator, campaign)).progress).toMatchObject({
+        total: 2,
+        sent: 2,
+      });
+    });
+
     it("a complaint about mail sent to a person the campaign's purpose no longer sees (a hold keeps the rest) is recorded: the objection in their ledger, the send complained", async () => {
       const held = await mailedThenHeld('Pidetty');
       const before = await services.permissions.history(operator, held.id);
@@ -337,7 +421,7 @@ describe.each(DATABASES)(
       );
     });
 
-    it("a person the campaign's purpose no longer sees: their mail's detail and staff's actions on it are a stranger's 404, bad input too, writing nothing", async () => {
+    it("a person the campaign's purpose no longer sees: their mail's detail and staff's actions on it are a stranger's 404, bad input too, writing nothing; the sends list leaves them out", async () => {
       const held = await mailedThenHeld('Piilossa');
       const stranger = '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e';
       const url = (id: string, what = '') => `/campaigns/${held.campaign}/sends/${id}${what}`;
@@ -356,6 +440,14 @@ describe.each(DATABASES)(
       answers.forEach((res, i) => {
         expect(res.statusCode, res.body).toBe(404);
         expect(res.body.replaceAll(held.id, stranger)).toBe(unknown[i]?.body);
+      });
+      // Nor listed among the campaign's mails; the counts still count it.
+      const list = await api('GET', `/campaigns/${held.campaign}/sends`);
+      expect(list.statusCode, list.body).toBe(200);
+      expect(list.json()).toEqual({ items: [] });
+      expect((await services.campaigns.get(operator, held.campaign)).progress).toMatchObject({
+        total: 1,
+        sent: 1,
       });
       // Not shown to the operator either, through the campaign: its purpose does not see them.
       await expect(send(held.campaign, held.id)).rejects.toMatchObject({ code: 'not_found' });

@@ -2,7 +2,8 @@
  * Field names in error answers (docs/subjects-api.md, "Errors and headers"): one style whether the
  * request's shape or the service's own checks refused it: object keys joined by dots, array
  * positions in brackets (`changes[0].state`, `filters[0].values`); an unknown key is named itself
- * (`extra`, `changes[0].extra`), in the body and in the query string. Over HTTP.
+ * (`extra`, `changes[0].extra`), in the body and in the query string; the text guard, which
+ * refuses control characters before any route's own checks, names them alike. Over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allPowersKey, newSubject } from './factories.ts';
@@ -80,6 +81,50 @@ describe('field names in errors', () => {
       key,
     );
     expect(fields(service)).toEqual(['filters[0].field']);
+  });
+
+  it('text that may not be stored is named in the same style: changes[0].kind, changes[1].field', async () => {
+    // Refused before the route's own checks, by the text guard: still brackets for positions.
+    const ledger = await send('POST', `/api/v1/subjects/${id}/permissions`, {
+      changes: [{ kind: 'news\u0007letter', channel: 'email', state: 'refused' }],
+      evidence: { method: 'api' },
+    });
+    expect(fields(ledger)).toEqual(['changes[0].kind']);
+    expect(ledger.detail).toMatch(/^changes\[0\]\.kind: contains a control character \(U\+0007\)/);
+    const request = {
+      type: 'rectification',
+      channel: 'in_person',
+      lang: 'fi',
+      subjectId: id,
+      identity: { proof: 'photo_id', documentType: 'passport' },
+    };
+    const twoBad = await send('POST', '/api/v1/requests', {
+      ...request,
+      changes: [
+        { category: 'notes', field: 'note', value: 'fine' },
+        { category: 'identity', field: 'last\u202eName', value: 'Tahvanainen' },
+      ],
+    });
+    expect(fields(twoBad)).toEqual(['changes[1].field']);
+    // A route that lets `changes` hold several lines lets them do so at every position.
+    const lines = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/requests',
+      headers: await allPowersKey(t),
+      payload: {
+        ...request,
+        changes: [{ category: 'notes', field: 'note', value: 'Ensimmäinen rivi\ntoinen rivi' }],
+      },
+    });
+    expect(lines.statusCode, lines.body).toBe(201);
+    const opened = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/requests/${lines.json<{ id: string }>().id}`,
+      headers: await allPowersKey(t),
+    });
+    expect(opened.json<{ changes: Array<{ value: unknown }> }>().changes[0]?.value).toBe(
+      'Ensimmäinen rivi\ntoinen rivi',
+    );
   });
 
   it('an unknown key is named itself, at the top, nested and in the query string; nothing is echoed', async () => {

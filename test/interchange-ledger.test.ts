@@ -4,10 +4,11 @@
  * superseded and writes nothing (the same file twice writes nothing the second time); a line this
  * run recorded before is unchanged; a grant over the person's objection on every channel is
  * skipped, not counted unchanged; the dry run checks a new person's values as the real run does
- * and both number a record by the line it starts on. Invented people.
+ * and both number a record by the line it starts on; a newsletter key's line for a restricted
+ * person is told the address is taken unless it says no. Invented people.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subjectActor } from '../src/lib/actor.ts';
+import { operator, subjectActor } from '../src/lib/actor.ts';
 import { allPowersKey, newSubject, personValues } from './factories.ts';
 import { createTestContext, DATABASES, type TestContext } from './helpers.ts';
 
@@ -154,5 +155,34 @@ describe.each(DATABASES)('audience import against the ledger on %s', (kind) => {
     expect(dry).toMatchObject({ ...expected, lines: 4 });
     const real = await importCsv(csv);
     expect(real).toMatchObject({ ...expected, lines: 4 });
+  });
+
+  it('a restricted person: a newsletter key’s subscribed line is told the address is taken, an unsubscribed line is recorded', async () => {
+    const rauha = await newSubject(t, { values: personValues('Rauha', 'Rajala') });
+    const email = (rauha.values.contact as { email: string }).email;
+    await recordVia(rauha.id, [{ kind: 'newsletter', channel: 'email', state: 'granted' }], {
+      method: 'form',
+      wording: WORDING,
+    });
+    await t.services.subjects.setRestriction(operator, rauha.id, 'accuracy contested');
+    const before = await historyLength(rauha.id);
+    const line = (sub: string) =>
+      `email,name,status,subscription_status\n${email},Rauha Rajala,enabled,${sub}\n`;
+    for (const dryRun of [true, false]) {
+      const pending = await importCsv(line('unconfirmed'), { format: 'listmonk', dryRun });
+      expect(pending).toMatchObject({ matched: 0, created: 0, pending: 0 });
+      expect(pending.rejected).toEqual([
+        {
+          line: 2,
+          field: 'email',
+          reason: 'the e-mail address already belongs to another subject',
+        },
+      ]);
+    }
+    expect(await historyLength(rauha.id)).toBe(before);
+    const unsubscribed = await importCsv(line('unsubscribed'), { format: 'listmonk' });
+    expect(unsubscribed).toMatchObject({ withdrawn: 1, matched: 1, rejected: [] });
+    expect(await historyLength(rauha.id)).toBe(before + 1);
+    expect(await states(rauha.id)).toContain('"state":"withdrawn"');
   });
 });

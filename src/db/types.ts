@@ -400,7 +400,10 @@ export interface CampaignSendEventsTable {
   at: Timestamp;
 }
 
-/** A late bounce of an erased person's first copy, without the person (migration 0045). */
+/**
+ * A bounce of an erased person's mail (a late one, or one reported after the erasure), without
+ * the person (migration 0045).
+ */
 export interface CampaignBouncesTable {
   recipient_index: string;
   at: Timestamp;

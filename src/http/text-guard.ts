@@ -12,7 +12,10 @@ import { textFaults } from '../lib/text.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Dotted paths (or their prefixes) of body fields that may hold several lines. */
+    /**
+     * Paths (or their prefixes) of body fields that may hold several lines: `changes` also covers
+     * `changes[0].value` and `changes.note`.
+     */
     multiline?: readonly string[];
   }
 }
@@ -76,7 +79,7 @@ export function registerTextGuard(app: FastifyInstance): void {
   app.addHook('preValidation', (request, _reply, done) => {
     const multiline = request.routeOptions.config.multiline ?? [];
     const isMultiline = (path: string) =>
-      multiline.some((m) => path === m || path.startsWith(`${m}.`));
+      multiline.some((m) => path === m || path.startsWith(`${m}.`) || path.startsWith(`${m}[`));
     const single = () => false;
     const issues = [
       ...textFaults(request.params, '', single),

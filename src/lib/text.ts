@@ -44,7 +44,9 @@ export function textFault(s: string, multiline = false): string | null {
 
 /**
  * Every fault in the strings of a parsed JSON value or query object, keys included, each named by
- * its dotted path. `multiline(path)` says whether the string at `path` may hold several lines.
+ * its path in the style of every other field name (docs/subjects-api.md, "Errors and headers"):
+ * object keys joined by dots, array positions in brackets (`changes[0].kind`, `[1]` at the top).
+ * `multiline(path)` says whether the string at `path` may hold several lines.
  */
 export function textFaults(
   value: unknown,
@@ -61,7 +63,7 @@ export function textFaults(
       out.push({ field: path || 'body', detail: fault });
     }
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => textFaults(v, path ? `${path}.${i}` : String(i), multiline, out));
+    value.forEach((v, i) => textFaults(v, `${path}[${i}]`, multiline, out));
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       const keyFault = textFault(k);

@@ -631,7 +631,7 @@ export interface paths {
     };
     /**
      * May this purpose reach this person on this channel now?
-     * @description Answers 200 with allowed true or false and the reason (a code and a sentence), from the ledger, the purpose's basis for the channel, restriction, objection, consent withdrawal, marketing prohibition and erasure. Needs the right to read under the purpose. A bad purpose, channel or time is 400 naming the field.
+     * @description Answers 200 with allowed true or false and the reason (a code and a sentence), from the ledger, the purpose's basis for the channel, restriction, objection, consent withdrawal, marketing prohibition and erasure. Needs the right to read under the purpose. To a caller whose purposes are all marketing purposes not allowed during restriction, a restricted person is answered as an unknown id is (unknown_subject, state null). A bad purpose, channel or time is 400 naming the field.
      */
     get: operations['checkPermission'];
     put?: never;
@@ -654,7 +654,7 @@ export interface paths {
     put?: never;
     /**
      * Record permission changes with their evidence
-     * @description Refusing, withdrawing and objecting are open to anyone who may process any purpose of the register; granting (and a pending consent) needs the right to write for a purpose of the kind, and the wording shown (an import names its run in reference). Each change is appended to the history; a change to the state already held is reported under unchanged and not written (a consent given again is).
+     * @description Refusing, withdrawing and objecting are open to anyone who may process any purpose of the register (also for a person restricted from the caller's marketing purposes, who is otherwise an unknown id to it: the answer then shows only what was recorded); granting (and a pending consent) needs the right to write for a purpose of the kind, and the wording shown (an import names its run in reference). Each change is appended to the history; a change to the state already held is reported under unchanged and not written (a consent given again is).
      */
     post: operations['recordSubjectPermissions'];
     delete?: never;
@@ -890,7 +890,7 @@ export interface paths {
     };
     /**
      * What became of each person’s mail
-     * @description One row per person of the audience at start, by id: queued, sending, sent, skipped (with the reason), failed, uncertain (the server may have the mail; never sent again by itself: check with the mail server before mailing the person another way), bounced or complained. Keyset pages: pass the last subjectId as after.
+     * @description One row per person of the audience at start, by id: queued, sending, sent, skipped (with the reason), failed, uncertain (the server may have the mail; never sent again by itself: check with the mail server before mailing the person another way), bounced or complained. A person the campaign’s purpose no longer sees (erased since, or all they have left kept by a legal hold for another purpose) is not listed, as their mail’s detail answers 404; the campaign’s counts still count their mail. Keyset pages: pass the last subjectId as after.
      */
     get: operations['listCampaignSends'];
     put?: never;
@@ -992,7 +992,7 @@ export interface paths {
     put?: never;
     /**
      * Feed back a bounce or a complaint
-     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction: for a person the ledger no longer holds (erased), 404 and nothing recorded. A Message-ID a mail had before staff requeued it (the first copy) still finds its send, whatever the send's state now: the report is applied to it (a complaint withdraws; a bounce keeps the address that copy went to out, and a send still queued is not mailed again). On a send already bounced or complained, or (a bounce) one whose second copy went to another address, it changes nothing of the send (its state, reason and address stay) and is kept as a history row of its own (bounced or complained), a bounce keeping the first copy's address out; state answers the send's. A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
+     * @description By the campaign mail's Message-ID, given or quoted in the delivery status notification or feedback report: only a report on a mail we sent counts (an address alone is refused, 400 naming messageId), and a recipient or campaignId given must match that mail. A bounce is recorded on the send with the report's status code as evidence, and the address is not mailed by campaigns for 180 days after it; a complaint also records an objection (a withdrawn consent where the channel rests on consent) in the permission ledger, in the same transaction. A mail to a person erased since is answered as one that is not ours (404, never the person's id): a bounce keeps only the address out (its keyed blind index and the time), a complaint records nothing, and nothing of the send or the access log changes. A Message-ID a mail had before staff requeued it (the first copy) still finds its send, whatever the send's state now: the report is applied to it (a complaint withdraws; a bounce keeps the address that copy went to out, and a send still queued is not mailed again). On a send already bounced or complained, or (a bounce) one whose second copy went to another address, it changes nothing of the send (its state, reason and address stay) and is kept as a history row of its own (bounced or complained), a bounce keeping the first copy's address out; state answers the send's. A mail that is not ours, not yet sent, or of a purpose the caller may not read under is answered alike, 404.
      */
     post: operations['campaignFeedback'];
     delete?: never;

@@ -495,8 +495,27 @@ export const campaignsRepo = {
    * transaction that then changes the person's sends takes the same order (person, then send),
    * so it cannot deadlock with an erasure, which skips the person's waiting sends.
    */
-  async lockPerson(ex: Executor, subjectId: string): Promise<void> {
-    await ex.selectFrom('subjects').select('id').where('id', '=', subjectId).forUpdate().execute();
+  async lockPerson(ex: Executor, subjectId: string): Promise<{ erased: boolean }> {
+    const r = await ex
+      .selectFrom('subjects')
+      .select('erased_at')
+      .where('id', '=', subjectId)
+      .forUpdate()
+      .executeTakeFirst();
+    // No row at all: a send whose person was unlinked (prune) is as erased.
+    return { erased: r === undefined || r.erased_at !== null };
+  },
+
+  /**
+   * A bounce of an erased person's mail (reported after the erasure): kept as the address alone
+   * (its keyed blind index) with the time, as an erasure keeps a late bounce (campaign_bounces,
+   * 0045), so that the address stays out of campaigns; nothing of the person.
+   */
+  async keepBounce(ex: Executor, recipientIndex: string, at: Date): Promise<void> {
+    await ex
+      .insertInto('campaign_bounces')
+      .values({ recipient_index: recipientIndex, at })
+      .execute();
   },
 
   /**
@@ -600,22 +619,34 @@ export const campaignsRepo = {
     return r?.at ? new Date(r.at) : null;
   },
 
+  /**
+   * A campaign's sends, by person id, of the people its purpose sees (as `personSeen`): a send of
+   * a person erased since (or unlinked by prune), a held record's, or one whose only data left a
+   * legal hold keeps for another purpose is left out, as their detail answers as for a stranger.
+   * The campaign's counts still count those sends.
+   */
   async sends(
     ex: Executor,
     campaignId: string,
+    purpose: string,
+    categories: readonly string[],
     opts: { state?: SendState; limit: number; after?: string },
   ) {
     let q = ex
-      .selectFrom('campaign_sends')
-      .select(['subject_id', 'state', 'reason', 'locale', 'message_id', 'updated_at'])
-      .where('campaign_id', '=', campaignId)
-      .orderBy('subject_id')
+      .selectFrom('campaign_sends as c')
+      .innerJoin('subjects as s', 's.id', 'c.subject_id')
+      .select(['c.subject_id', 'c.state', 'c.reason', 'c.locale', 'c.message_id', 'c.updated_at'])
+      .where('c.campaign_id', '=', campaignId)
+      .where('s.erased_at', 'is', null)
+      .where('s.held_purpose', 'is', null)
+      .where(notOnlyHeldElsewhere(sql`s.id`, categories, purpose))
+      .orderBy('c.subject_id')
       .limit(opts.limit);
     if (opts.state) {
-      q = q.where('state', '=', opts.state);
+      q = q.where('c.state', '=', opts.state);
     }
     if (opts.after) {
-      q = q.where('subject_id', '>', opts.after);
+      q = q.where('c.subject_id', '>', opts.after);
     }
     return q.execute();
   },

@@ -867,8 +867,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
     id: string,
     opts: { state?: SendState; limit?: number; after?: string } = {},
   ): Promise<CampaignSend[]> => {
-    await load(actor, id);
-    const rows = await repo.sends(db, id, {
+    const row = await load(actor, id);
+    // Only the people the campaign's purpose sees: an erased person's (or one a legal hold keeps
+    // from the purpose) id, state and Message-ID are not shown, as their detail is a stranger's.
+    const rows = await repo.sends(db, id, row.purpose, [...register.categoriesOf(row.purpose)], {
       limit: Math.min(Math.max(Math.trunc(opts.limit ?? 100), 1), 1000),
       ...(opts.state ? { state: opts.state } : {}),
       ...(opts.after ? { after: opts.after } : {}),
@@ -893,7 +895,9 @@ export function createCampaignsService(deps: CampaignsDeps) {
    * channel (a withdrawn consent where the channel rests on consent). A Message-ID a requeued
    * mail had before (its first copy, kept in the `requeued` history row) finds the send too, in
    * any state: the report is applied to it. A mail that is not ours, or of a purpose the caller
-   * may not read under, is answered alike (404).
+   * may not read under, is answered alike (404), and so is a mail to a person erased since: for
+   * them a bounce keeps only the address out (campaign_bounces, as an erasure does) and a
+   * complaint records nothing, so the caller never learns the person's id (docs/campaigns.md).
    */
   const feedback = async (
     actor: Actor,
@@ -951,22 +955,35 @@ export function createCampaignsService(deps: CampaignsDeps) {
     }
     authorise(actor, row.purpose);
     const copyIndex = earlier ? earlier.recipient_index : send.recipient_index;
-    if (recipientIndex !== undefined && copyIndex !== null && recipientIndex !== copyIndex) {
-      throw invalid(
-        input.recipient ? 'recipient' : 'report',
-        'the mail of this Message-ID was sent to another address',
-      );
-    }
+    const otherAddress =
+      recipientIndex !== undefined && copyIndex !== null && recipientIndex !== copyIndex;
     const status = type === 'bounce' ? fromReport.status : undefined;
     const reason = `${status ? `${type} ${status}` : type}${earlier ? ' (an earlier copy)' : ''}`;
     const now = clock.now();
     const pm = register.marketing.purpose(row.purpose);
     const reported = type === 'bounce' ? 'bounced' : 'complained';
     let state: LateState = reported;
-    await withTransaction(db, async (tx) => {
+    const erased = await withTransaction(db, async (tx) => {
       // The person first, then the send: a complaint also records in the person's ledger, and an
       // erasure locks the person before it skips their sends (the other order deadlocked).
-      await repo.lockPerson(tx, send.subject_id);
+      if ((await repo.lockPerson(tx, send.subject_id)).erased) {
+        // Erased (before the report, or while it waited for the lock): answered as an unknown
+        // Message-ID is, after this transaction. A bounce keeps its address out of campaigns as
+        // an erasure keeps a late bounce: the address's keyed blind index and the time, nothing
+        // of the person (no state on the send, no access-log entry, no `updated_at`, which would
+        // put off the send's anonymisation by `campaigns.prune`). A complaint records nothing:
+        // the person's ledger went with them.
+        if (type === 'bounce' && !otherAddress && copyIndex !== null) {
+          await repo.keepBounce(tx, copyIndex, now);
+        }
+        return true;
+      }
+      if (otherAddress) {
+        throw invalid(
+          input.recipient ? 'recipient' : 'report',
+          'the mail of this Message-ID was sent to another address',
+        );
+      }
       if (earlier) {
         const locked = await repo.sendOf(tx, send.campaign_id, send.subject_id, { lock: true });
         // The second copy was handed over to another address (the person's changed): the first
@@ -1020,9 +1037,10 @@ export function createCampaignsService(deps: CampaignsDeps) {
       });
       if (type === 'complaint' && pm) {
         const basis = pm.channels.get(row.channel);
-        // In this transaction: a person the ledger refuses (erased) leaves nothing recorded. A
-        // person the campaign's purpose no longer sees (a legal hold keeps all they have left for
-        // another purpose) is not narrowed away: recording their "no" is always possible.
+        // In this transaction: a person the ledger refuses (not expected: erasure was checked
+        // under the lock) leaves nothing recorded. A person the campaign's purpose no longer sees
+        // (a legal hold keeps all they have left for another purpose) is not narrowed away:
+        // recording their "no" is always possible, restricted or not.
         // The ledger's refusal is answered as an unknown Message-ID is (never the person's id).
         await deps.permissions
           .record(
@@ -1042,7 +1060,11 @@ export function createCampaignsService(deps: CampaignsDeps) {
             throw err instanceof AppError && err.code === 'not_found' ? noMail() : err;
           });
       }
+      return false;
     });
+    if (erased) {
+      throw noMail();
+    }
     return { campaignId: send.campaign_id, subjectId: send.subject_id, state };
   };
 

@@ -21,7 +21,7 @@ import { AppError, type FieldIssue } from '../../lib/errors.ts';
 import type { AuditService } from '../audit/index.ts';
 import type { Register } from '../definition/index.ts';
 import { readCsv, type RawRecord } from '../imports/index.ts';
-import type { PermissionState, PermissionsService } from '../permissions/index.ts';
+import { isNegative, type PermissionState, type PermissionsService } from '../permissions/index.ts';
 import type { SubjectsService, ValuesInput } from '../subjects/index.ts';
 import type { Vault } from '../../vault/vault.ts';
 import {
@@ -314,9 +314,10 @@ export function createInterchangeService(deps: InterchangeDeps) {
     if (
       subjectId !== undefined &&
       !c.seen.has(index) &&
-      !(await deps.permissions.seesPerson(actor, subjectId))
+      !(await deps.permissions.seesPerson(actor, subjectId, { saysNo: isNegative(m.status) }))
     ) {
-      // A person a legal hold keeps for purposes the importer does not have: the address is taken,
+      // A person a legal hold keeps for purposes the importer does not have, or (but for a "no")
+      // a restricted person the importer's marketing purposes do not find: the address is taken,
       // answered as a create with it is (a duplicate), never with their ledger (docs/retention.md).
       return {
         line: m.line,

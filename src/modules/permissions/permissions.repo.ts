@@ -3,7 +3,7 @@
  * text (not personal data). The history is append-only (a trigger refuses UPDATE, and DELETE
  * unless the person is erased).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { arrayLiteral } from '../../db/array-literal.ts';
 import { notHeldElsewhere, seenByAny } from '../../db/held-categories.ts';
 import { prepared } from '../../db/prepared.ts';
@@ -107,9 +107,27 @@ export const UNKNOWN_CHECK_ROW: CheckRow = Object.freeze({
  * The purposes (each with its categories) through which a caller finds a person by id, or null
  * when the caller sees every person whole (all purposes, request handling, the person themself).
  * A person all of whose data in each of these purposes' categories a legal hold keeps for other
- * purposes only is, for the caller, not there (docs/retention.md, "Legal holds").
+ * purposes only is, for the caller, not there (docs/retention.md, "Legal holds"); so is a
+ * restricted person to a purpose with `restricted: false` (a marketing purpose not allowed during
+ * restriction: docs/requests.md, "Restriction").
  */
-export type SubjectScope = ReadonlyArray<{ purpose: string; categories: readonly string[] }> | null;
+export type SubjectScope = ReadonlyArray<{
+  purpose: string;
+  categories: readonly string[];
+  /** Whether the purpose finds a restricted person (absent: it does). */
+  restricted?: boolean;
+}> | null;
+
+/** Whether the scope finds `s`, the subjects row (all of it: held data, restriction). */
+function visibleTo(scope: NonNullable<SubjectScope>): RawBuilder<boolean> {
+  const always = scope.filter((p) => p.restricted !== false);
+  const unrestricted = scope.filter((p) => p.restricted === false);
+  if (unrestricted.length === 0) {
+    return seenByAny(sql`s.id`, always);
+  }
+  return sql<boolean>`(${seenByAny(sql`s.id`, always)}
+    or (s.restricted_at is null and ${seenByAny(sql`s.id`, unrestricted)}))`;
+}
 
 async function seen(
   ex: Executor,
@@ -117,7 +135,7 @@ async function seen(
   scope: SubjectScope,
   forUpdate: boolean,
 ): Promise<boolean> {
-  const visible = scope === null ? sql<boolean>`true` : seenByAny(sql`s.id`, scope);
+  const visible = scope === null ? sql<boolean>`true` : visibleTo(scope);
   const r = await sql<{ id: string }>`
     select s.id from subjects s
      where s.id = ${subjectId} and s.erased_at is null and s.held_purpose is null and ${visible}

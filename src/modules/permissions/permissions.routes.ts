@@ -170,7 +170,7 @@ export function permissionsRoutes(app: FastifyInstance, service: PermissionsServ
       security,
       summary: 'May this purpose reach this person on this channel now?',
       description:
-        "Answers 200 with allowed true or false and the reason (a code and a sentence), from the ledger, the purpose's basis for the channel, restriction, objection, consent withdrawal, marketing prohibition and erasure. Needs the right to read under the purpose. A bad purpose, channel or time is 400 naming the field.",
+        "Answers 200 with allowed true or false and the reason (a code and a sentence), from the ledger, the purpose's basis for the channel, restriction, objection, consent withdrawal, marketing prohibition and erasure. Needs the right to read under the purpose. To a caller whose purposes are all marketing purposes not allowed during restriction, a restricted person is answered as an unknown id is (unknown_subject, state null). A bad purpose, channel or time is 400 naming the field.",
       querystring: z.strictObject({
         purpose: code.describe('The purpose that would reach the person'),
         subject: subjectId,
@@ -239,7 +239,7 @@ export function permissionsRoutes(app: FastifyInstance, service: PermissionsServ
       security,
       summary: 'Record permission changes with their evidence',
       description:
-        'Refusing, withdrawing and objecting are open to anyone who may process any purpose of the register; granting (and a pending consent) needs the right to write for a purpose of the kind, and the wording shown (an import names its run in reference). Each change is appended to the history; a change to the state already held is reported under unchanged and not written (a consent given again is).',
+        "Refusing, withdrawing and objecting are open to anyone who may process any purpose of the register (also for a person restricted from the caller's marketing purposes, who is otherwise an unknown id to it: the answer then shows only what was recorded); granting (and a pending consent) needs the right to write for a purpose of the kind, and the wording shown (an import names its run in reference). Each change is appended to the history; a change to the state already held is reported under unchanged and not written (a consent given again is).",
       params: z.object({ id: subjectId }),
       body: z.strictObject({
         changes: z.array(change).min(1).max(50),

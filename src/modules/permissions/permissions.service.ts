@@ -93,6 +93,12 @@ const UNBOUNDED_GIVEN_AT: ReadonlySet<string> = new Set(['import']);
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 
+/** The check's answer for an id that is no one (to the caller). */
+const UNKNOWN_REASON = {
+  code: 'unknown_subject',
+  message: 'there is no such person in the register',
+} as const satisfies { code: CheckCode; message: string };
+
 const presentState = (r: StateRow): PermissionStateEntry => ({
   kind: r.kind,
   channel: r.channel,
@@ -158,6 +164,10 @@ export function createPermissionsService(deps: PermissionsDeps) {
    * no such narrowing, for an actor who sees every person whole: all purposes (the operator, the
    * system, an admin), request handling (which exports and erases the whole person), or the
    * person themself on their own pages (they may always say no, and see what they said).
+   * A marketing purpose (one with a permission kind) not allowed during restriction does not find
+   * a restricted person either, as the subject routes answer under it (docs/requests.md,
+   * "Restriction"): to an actor with only such purposes, a restricted person is an unknown id.
+   * Any other purpose still finds them (the subject routes tell it of the restriction).
    */
   const scopeOf = (actor: Actor): SubjectScope => {
     if (
@@ -171,8 +181,23 @@ export function createPermissionsService(deps: PermissionsDeps) {
     return [...new Set([...actor.read, ...actor.write])].map((purpose) => ({
       purpose,
       categories: [...register.categoriesOf(purpose)],
+      restricted:
+        model.purpose(purpose) === undefined ||
+        register.purpose(purpose)?.allowedDuringRestriction === true,
     }));
   };
+
+  /** Whether the actor finds restricted people through some purpose of theirs (as `scopeOf`). */
+  const seesRestricted = (actor: Actor): boolean => {
+    const scope = scopeOf(actor);
+    return scope === null || scope.some((p) => p.restricted !== false);
+  };
+
+  /** The scope with restricted people found too: where a "no" is recorded (Art. 21(3)). */
+  const withRestricted = (scope: SubjectScope): SubjectScope =>
+    scope === null || scope.every((p) => p.restricted !== false)
+      ? scope
+      : scope.map((p) => ({ ...p, restricted: true }));
 
   /**
    * The register's marketing purposes (those with a permission kind): the person's own marketing
@@ -434,13 +459,18 @@ export function createPermissionsService(deps: PermissionsDeps) {
     const inTransaction = <T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T> =>
       opts.tx ? fn(opts.tx) : withTransaction(db, fn);
     return inTransaction(async (tx) => {
+      const negativeOnly = changes.every((c) => isNegative(c.state));
       const scope =
-        opts.unscoped === true && changes.every((c) => isNegative(c.state))
-          ? null
-          : scopeFor(actor, opts.marketingSide);
-      if (!(await repo.lockSubject(tx, subjectId, scope))) {
+        opts.unscoped === true && negativeOnly ? null : scopeFor(actor, opts.marketingSide);
+      // A refusal, withdrawal or objection is recorded for a person the actor's purposes do not
+      // find only because processing of them is restricted: saying no is always possible (GDPR
+      // Art. 21(3)), and it is no processing for the purpose. The answer then shows only what was
+      // just recorded, nothing else of the ledger (docs/permissions.md).
+      const lockScope = negativeOnly ? withRestricted(scope) : scope;
+      if (!(await repo.lockSubject(tx, subjectId, lockScope))) {
         throw new AppError('not_found', `no subject with id ${subjectId}`);
       }
+      const hidden = lockScope !== scope && !(await repo.subjectExists(tx, subjectId, scope));
       // The published notice in force when the person made the choice (not when it was recorded).
       const inForce = await noticeInForce(tx, givenAt);
       if (evidence.noticeVersion !== undefined && evidence.noticeVersion !== inForce) {
@@ -545,10 +575,13 @@ export function createPermissionsService(deps: PermissionsDeps) {
         });
       }
       const history = (await repo.history(tx, subjectId)).filter((h) => ids.has(h.id));
+      const said = new Set(changes.map((c) => `${c.kind}\u0000${c.channel}`));
       return {
         recorded: history.map(presentHistory),
         unchanged,
-        state: (await repo.states(tx, subjectId)).map(presentState),
+        state: (await repo.states(tx, subjectId))
+          .filter((st) => !hidden || said.has(`${st.kind}\u0000${st.channel}`))
+          .map(presentState),
       };
     });
   };
@@ -696,7 +729,7 @@ export function createPermissionsService(deps: PermissionsDeps) {
     });
     const on = channel === ANY_CHANNEL ? '' : ` on ${channel}`;
     if (unknown) {
-      return answer(false, 'unknown_subject', 'there is no such person in the register');
+      return answer(false, UNKNOWN_REASON.code, UNKNOWN_REASON.message);
     }
     if (row.erased) {
       return answer(false, 'erased', 'the person has been erased from the register');
@@ -793,6 +826,15 @@ export function createPermissionsService(deps: PermissionsDeps) {
    */
   const decide = (input: CheckInput): Promise<CheckResult> => decideBy(input, readNow);
 
+  /**
+   * The check of the API (and the console). A restricted person is answered to an actor none of
+   * whose purposes finds them (only marketing purposes not allowed during restriction: `scopeOf`)
+   * as an unknown id is, `unknown_subject` with no state, word for word: such a caller cannot
+   * learn that the person exists (docs/permissions.md, "The check"). An actor that finds them
+   * through another purpose is told `restricted`, as is a campaign's send (`decide`), which
+   * records it as the reason it skipped them. The access log has the check as it was
+   * (`restricted`).
+   */
   const check = async (actor: Actor, input: CheckInput): Promise<CheckResult> => {
     // An unknown purpose is refused by decideBy(), naming the field.
     if (register.purpose(input.purpose)) {
@@ -807,6 +849,9 @@ export function createPermissionsService(deps: PermissionsDeps) {
         subjectId: result.subjectId,
         data: { channel: result.channel, allowed: result.allowed, code: result.reason.code },
       });
+    }
+    if (result.reason.code === 'restricted' && !seesRestricted(actor)) {
+      return { ...result, state: null, reason: { ...UNKNOWN_REASON } };
     }
     return result;
   };
@@ -996,10 +1041,20 @@ export function createPermissionsService(deps: PermissionsDeps) {
     grantBlockedBy,
     /**
      * Whether the actor finds the person by id through the ledger (as its reads and writes do): not
-     * when a legal hold keeps all their data for purposes the actor does not have.
+     * when a legal hold keeps all their data for purposes the actor does not have, nor a restricted
+     * person to an actor with only marketing purposes not allowed meanwhile, unless `saysNo` (a
+     * refusal, withdrawal or objection is recorded for a restricted person, as `record` does).
      */
-    seesPerson: (actor: Actor, subjectId: string): Promise<boolean> =>
-      repo.subjectExists(db, subjectId, scopeOf(actor)),
+    seesPerson: (
+      actor: Actor,
+      subjectId: string,
+      opts: { saysNo?: boolean } = {},
+    ): Promise<boolean> =>
+      repo.subjectExists(
+        db,
+        subjectId,
+        opts.saysNo === true ? withRestricted(scopeOf(actor)) : scopeOf(actor),
+      ),
     /**
      * Whether some marketing purpose of the register finds the person by id (the person's own
      * marketing pages: a preference link used, a preference session): not an erased person, nor
