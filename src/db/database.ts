@@ -38,6 +38,44 @@ export interface PoolTimeouts {
 }
 
 /**
+ * What every server session is set to when it opens. Times are read and written in ISO format and
+ * UTC, whatever the server's or the database's defaults: backups carry times as text, and the
+ * access log's MACs cover them. A statement (a lock wait included) and an idle transaction end
+ * after their timeouts, so a stuck database gives errors, not requests that hang.
+ *
+ * Sent as statements on the new connection, not as the startup packet's `options`: PgBouncer
+ * refuses a connection whose `options` it does not know (1.18, Debian 12's, refuses `options`
+ * whole; later releases any parameter but a few), and one told to ignore them would drop them
+ * silently. In session mode the settings then last as long as the client's session.
+ */
+export function sessionSettings(timeouts: PoolTimeouts): string {
+  const ms = (n: number, name: string) => {
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new Error(`${name} must be a whole number of milliseconds, 0 or more`);
+    }
+    return String(n);
+  };
+  return (
+    "set DateStyle = 'ISO, YMD'; set TimeZone = 'UTC'; set IntervalStyle = 'postgres'; " +
+    `set statement_timeout = ${ms(timeouts.statement, 'the statement timeout')}; ` +
+    `set idle_in_transaction_session_timeout = ${ms(timeouts.idleInTransaction, 'the idle-in-transaction timeout')}`
+  );
+}
+
+/**
+ * The pool's `onConnect` hook: pg-pool (3.10 and later) awaits what it returns before the new
+ * connection is first handed out, and closes the connection when it rejects. @types/pg declares
+ * the hook as returning nothing.
+ */
+function settingsOnConnect(settings: string): (client: pg.ClientBase) => void {
+  const hook = async (client: pg.ClientBase): Promise<void> => {
+    await client.query(settings);
+  };
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool awaits it (above)
+  return hook;
+}
+
+/**
  * Without a configuration (CLI tools that open a database themselves): a connection must still
  * come within 10 s, but statements may run as long as they need.
  */
@@ -56,11 +94,17 @@ export async function withoutStatementTimeout<DB, T>(
   fn: (conn: Kysely<DB>) => Promise<T>,
 ): Promise<T> {
   return db.connection().execute(async (conn) => {
+    // The session's own value, set when the connection opened (sessionSettings): `reset` would
+    // fall back to the server's default instead.
+    const before = await sql<{ statement_timeout: string }>`show statement_timeout`.execute(conn);
+    const timeout = before.rows[0]?.statement_timeout ?? '0';
     await sql`set statement_timeout = 0`.execute(conn);
     try {
       return await fn(conn);
     } finally {
-      await sql`reset statement_timeout`.execute(conn).catch(() => undefined);
+      await sql`select set_config('statement_timeout', ${timeout}, false)`
+        .execute(conn)
+        .catch(() => undefined);
     }
   });
 }
@@ -199,19 +243,12 @@ export async function openDatabase(opts: {
 }): Promise<DatabaseHandle> {
   if (opts.url) {
     const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
-    // Every session reads and writes times in ISO format and UTC, whatever the server's or the
-    // database's defaults: backups carry times as text, and the access log's MACs cover them.
-    // A statement (a lock wait included) and an idle transaction end after their timeouts, so a
-    // stuck database gives errors, not requests that hang.
     const pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: timeouts.connect,
       keepAlive: true,
-      options:
-        '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=postgres' +
-        ` -c statement_timeout=${timeouts.statement}` +
-        ` -c idle_in_transaction_session_timeout=${timeouts.idleInTransaction}`,
+      onConnect: settingsOnConnect(sessionSettings(timeouts)),
     });
     // A connection the server drops reports an 'error' event, idle or in use; with no listener Node
     // would end the process. The query under way fails on its own and the pool discards the client.
