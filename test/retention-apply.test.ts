@@ -1,11 +1,11 @@
 /**
  * Which retention rules apply to whom (docs/retention.md): a rule counted from the end of the
- * customer relationship keeps the data until the relationship ends, also of a person who seems
- * never to have had one (data written only for marketing): the purpose a value was written under
- * changes with later writes, so it cannot tell a customer from someone who never was one, and the
- * sweep must never erase a live customer (a known limit); once ended, by any purpose, it counts
- * from the end. A held record's retention view names its hold and the hold's end, not the rules.
- * Through the service, the API and the real `rekisteri retention` command.
+ * customer relationship keeps the data of a person whose relationship began (a lasting mark set by
+ * the first write under a relationship purpose) until it ends; once ended, by any purpose, it
+ * counts from the end. For a person no relationship began for (data written only for marketing)
+ * it counts from the category's collection. A held record's retention view names its hold and the
+ * hold's end, not the rules. Through the service, the API and the real `rekisteri retention`
+ * command. test/retention-related.test.ts tries the mark on every write path.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -69,14 +69,15 @@ async function registerText(): Promise<string> {
 
 const member = (no: string) => ({ membership: { memberNo: no } });
 
-describe('an end-of-relationship rule and a person who seems never to have had a relationship', () => {
-  it('keeps until the relationship ends, whatever purpose the data were written under', async () => {
+describe('an end-of-relationship rule and a person who never had a relationship', () => {
+  it('keeps a related person until the relationship ends, and counts from collection for one who never had one', async () => {
     const register = parseDefinition(await registerText());
     const at = new Date('2023-06-01T09:00:00Z');
     const facts = (over: Partial<RetentionFacts>): RetentionFacts => ({
       id: '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e',
       lastActivityAt: at,
       relationshipEndedAt: null,
+      relatedAt: null,
       requestClosedAt: null,
       requestOpen: false,
       kindsGranted: new Set(),
@@ -93,14 +94,35 @@ describe('an end-of-relationship rule and a person who seems never to have had a
       updatedAt: at,
       purposes,
     });
-    // Doris: written for marketing only. The contract's rule keeps the category while no
-    // relationship has ended (she may be a customer whose data a marketing write re-tagged).
+    // Doris: written for marketing only, no relationship ever began. The contract's rule counts
+    // from the collection (2023-12-01), marketing's from her last activity (2025-06-01).
     const [doris] = expiryOf(register, facts({ rows: [row('customer_marketing')] }), '2026-12-01');
-    expect(doris).toMatchObject({ until: null, rules: ['after_contract'], expired: false });
+    expect(doris).toMatchObject({ until: '2025-06-01', rules: ['marketing_activity'], expired: true });
+    expect(doris?.purposes.find((p) => p.purpose === 'service')).toEqual({
+      purpose: 'service',
+      rule: 'after_contract',
+      countedFrom: 'collection',
+      until: '2023-12-01',
+    });
+    // The same person marked related (a customer whose field a marketer re-tagged): kept.
+    const [retagged] = expiryOf(
+      register,
+      facts({ rows: [row('customer_marketing')], relatedAt: at }),
+      '2040-01-01',
+    );
+    expect(retagged).toMatchObject({ until: null, rules: ['after_contract'], expired: false });
+    expect(retagged?.purposes.find((p) => p.purpose === 'service')?.countedFrom).toBe(
+      'end_of_relationship',
+    );
     // A customer (collected for the service), relationship not ended: kept with no end.
-    const [customer] = expiryOf(register, facts({ rows: [row('service')] }), '2040-01-01');
+    const [customer] = expiryOf(
+      register,
+      facts({ rows: [row('service')], relatedAt: at }),
+      '2040-01-01',
+    );
     expect(customer).toMatchObject({ until: null, rules: ['after_contract'], expired: false });
-    // A field collected for the service makes a customer too (as ending the relationship asks).
+    // A field still collected for the service keeps the person related even with no mark (a
+    // purpose that became a relationship purpose after the write).
     const [mixed] = expiryOf(
       register,
       facts({ rows: [row('customer_marketing', 'service')] }),
@@ -108,7 +130,7 @@ describe('an end-of-relationship rule and a person who seems never to have had a
     );
     expect(mixed).toMatchObject({ until: null, expired: false });
     // Data of a purpose resting on another contract (courses) in another category make a
-    // relationship that can end: the service's rule keeps this category until it does.
+    // relationship too: the service's rule keeps this category until it ends.
     const course = { category: 'courses', collectedAt: at, updatedAt: at };
     const [withCourse] = expiryOf(
       register,
