@@ -97,7 +97,11 @@ describe('an end-of-relationship rule and a person who never had a relationship'
     // Doris: written for marketing only, no relationship ever began. The contract's rule counts
     // from the collection (2023-12-01), marketing's from her last activity (2025-06-01).
     const [doris] = expiryOf(register, facts({ rows: [row('customer_marketing')] }), '2026-12-01');
-    expect(doris).toMatchObject({ until: '2025-06-01', rules: ['marketing_activity'], expired: true });
+    expect(doris).toMatchObject({
+      until: '2025-06-01',
+      rules: ['marketing_activity'],
+      expired: true,
+    });
     expect(doris?.purposes.find((p) => p.purpose === 'service')).toEqual({
       purpose: 'service',
       rule: 'after_contract',
@@ -262,36 +266,61 @@ describe.each(DATABASES)('retention of people with and without a relationship on
     }
   });
 
-  it('plans, shows and sweeps: a person written only for marketing is kept while no relationship has ended; customers stay', async () => {
+  it('plans, shows and sweeps: a person written only for marketing expires by her rules from collection and activity; customers stay', async () => {
     const plan = await services.retention.plan();
-    expect(plan.erase).toBe(1); // the former customer with orders (to a held record)
-    expect(plan.rows.find((r) => r.category === 'membership')).toBeUndefined();
+    // The former customer with orders (to a held record) and Doris.
+    expect(plan.erase).toBe(2);
+    expect(plan.rows.filter((r) => r.category === 'membership')).toEqual([
+      { rule: 'marketing_activity', category: 'membership', people: 1 },
+    ]);
 
     const doris = await retentionOf(ids.doris!);
     expect(doris.statusCode, doris.body).toBe(200);
     expect(doris.json()).toMatchObject({
+      relationshipStartedAt: null,
+      relationshipBegan: false,
       relationshipEndedAt: null,
       heldRecord: null,
       categories: [
         {
           category: 'membership',
-          until: null,
-          rules: ['after_contract'],
-          expired: false,
+          until: '2025-06-01',
+          rules: ['marketing_activity'],
+          expired: true,
           held: false,
+          purposes: expect.arrayContaining([
+            {
+              purpose: 'service',
+              rule: 'after_contract',
+              countedFrom: 'collection',
+              until: '2023-12-01',
+            },
+            {
+              purpose: 'customer_marketing',
+              rule: 'marketing_activity',
+              countedFrom: 'last_activity',
+              until: '2025-06-01',
+            },
+          ]),
         },
       ],
     });
-    const carl = (await services.retention.ofSubject(ids.carl!)).categories;
-    expect(carl).toMatchObject([{ until: null, rules: ['after_contract'], expired: false }]);
+    const carl = await services.retention.ofSubject(ids.carl!);
+    expect(carl).toMatchObject({
+      relationshipStartedAt: '2023-06-01T09:00:00.000Z',
+      relationshipBegan: true,
+    });
+    expect(carl.categories).toMatchObject([
+      { until: null, rules: ['after_contract'], expired: false },
+    ]);
     const erik = await retentionOf(ids.erik!);
     expect(erik.json()).toMatchObject({
       categories: [{ until: '2027-12-01', rules: ['marketing_activity'], expired: false }],
     });
 
     const swept = await services.retention.sweep();
-    expect(swept).toMatchObject({ erased: 1, heldRecords: 1, categoriesDeleted: 0 });
-    expect(await erased(ids.doris!)).toBe(false);
+    expect(swept).toMatchObject({ erased: 2, heldRecords: 1, categoriesDeleted: 0 });
+    expect(await erased(ids.doris!)).toBe(true);
     expect(await erased(ids.carl!)).toBe(false);
     expect(await erased(ids.erik!)).toBe(false);
     // Run again: nothing more.
@@ -316,6 +345,8 @@ describe.each(DATABASES)('retention of people with and without a relationship on
     expect(body).toMatchObject({
       id: held,
       today: '2026-12-01',
+      relationshipStartedAt: null,
+      relationshipBegan: false,
       relationshipEndedAt: null,
       heldRecord: { purpose: 'billing', until: '2029-12-31', holds: ['accounting_books'] },
       categories: [
@@ -416,7 +447,9 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
                    where id = ${id}`.execute(db);
         if (ended) {
           await sql`insert into subject_retention (subject_id, relationship_ended_at)
-                    values (${id}, ${ended})`.execute(db);
+                    values (${id}, ${ended})
+                    on conflict (subject_id) do update
+                      set relationship_ended_at = excluded.relationship_ended_at`.execute(db);
         }
       };
       await age(ids.doris, ago(3, 6), ago(3, 6), null);
@@ -439,11 +472,21 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('shows Doris and customers kept until a relationship ends, and the sweep erases none of them', async () => {
+  it('shows Doris expired (no relationship began) and customers kept until a relationship ends, and the sweep erases only her', async () => {
+    const plan = await run('retention', 'plan');
+    expect(plan.code, plan.err).toBe(0);
+    expect(plan.out).toContain('would erase 1 people whole');
+    expect(plan.out).toMatch(/marketing_activity\s+membership\s+1 people/);
     const doris = await run('retention', 'plan', '--subject', ids.doris!);
     expect(doris.code, doris.err).toBe(0);
-    expect(doris.out).toMatch(/membership\s+until no end yet\s+kept\s+\(after_contract\)/);
+    expect(doris.out).toContain(
+      'relationship began: no (rules from the end of the relationship count from collection)',
+    );
+    expect(doris.out).toMatch(
+      /membership\s+until \d{4}-\d{2}-\d{2}\s+EXPIRED\s+\(marketing_activity\)/,
+    );
     const carl = await run('retention', 'plan', '--subject', ids.carl!);
+    expect(carl.out).toMatch(/relationship began: \d{4}-\d{2}-\d{2}/);
     expect(carl.out).toMatch(/membership\s+until no end yet\s+kept\s+\(after_contract\)/);
     const erik = await run('retention', 'plan', '--subject', ids.erik!);
     expect(erik.out).toMatch(
@@ -452,7 +495,7 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
 
     const swept = await run('retention', 'sweep');
     expect(swept.code, swept.err).toBe(0);
-    expect(swept.out).toContain("erased 0 people (0 with a legal hold's categories kept)");
+    expect(swept.out).toContain("erased 1 people (0 with a legal hold's categories kept)");
 
     const database = await openDatabase({ dataDir: join(dir, 'data') });
     let live: string[];
@@ -464,7 +507,7 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
     } finally {
       await database.close();
     }
-    expect(live.sort()).toEqual([ids.doris!, ids.carl!, ids.erik!].sort());
+    expect(live.sort()).toEqual([ids.carl!, ids.erik!].sort());
   }, 180_000);
 
   it('shows a held record by its holds, their purpose and end, not by the rules', async () => {
