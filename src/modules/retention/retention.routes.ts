@@ -54,7 +54,7 @@ const subjectRetention = z
     relationshipBegan: z
       .boolean()
       .describe(
-        'Whether a customer relationship began (a start recorded, an end, or a value still collected for a relationship purpose). False: rules from the end of the relationship count from the category\'s collection. False for a held record',
+        "Whether a customer relationship began (a start recorded, an end, or a value still collected for a relationship purpose). False: rules from the end of the relationship count from the category's collection. False for a held record",
       ),
     relationshipEndedAt: z
       .string()
