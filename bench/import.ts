@@ -227,7 +227,7 @@ async function storageFloor(): Promise<Measured & { parts: Record<string, number
   const client = new pg.Client({ connectionString: databaseUrl(REKISTERI_DB) });
   await client.connect();
   try {
-    const tables = ['subjects', 'subject_values', 'audit_events'];
+    const tables = ['subjects', 'subject_values', 'subject_retention', 'audit_events'];
     for (const t of tables) {
       await client.query(
         `create table floor_${t} (like ${t} including defaults including indexes)`,

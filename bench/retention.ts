@@ -227,8 +227,13 @@ try {
              where id in (select id from bench_expired)`.execute(db);
   await sql`update subject_values set collected_at = '2012-01-01', updated_at = '2012-01-01',
               field_meta = null where subject_id in (select id from bench_expired)`.execute(db);
-  await sql`insert into subject_retention (subject_id, relationship_ended_at)
-              select id, '2012-06-01' from bench_expired`.execute(db);
+  // The population was imported under the customer relationship (a relationship purpose), so
+  // every person has a row marking it begun (migration 0046): theirs began in 2012 and ended.
+  await sql`insert into subject_retention (subject_id, relationship_ended_at, related_at)
+              select id, '2012-06-01', '2012-01-01' from bench_expired
+            on conflict (subject_id) do update
+              set relationship_ended_at = excluded.relationship_ended_at,
+                  related_at = excluded.related_at`.execute(db);
   // The load looks people up under the newsletter, a purpose resting on consent: the permission
   // ledger lets it see only people who granted it (src/modules/subjects/marketing.repo.ts). The
   // population has no ledger, so without this every lookup would answer "not found" and the load

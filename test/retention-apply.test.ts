@@ -1,11 +1,11 @@
 /**
  * Which retention rules apply to whom (docs/retention.md): a rule counted from the end of the
- * customer relationship keeps the data until the relationship ends, also of a person who seems
- * never to have had one (data written only for marketing): the purpose a value was written under
- * changes with later writes, so it cannot tell a customer from someone who never was one, and the
- * sweep must never erase a live customer (a known limit); once ended, by any purpose, it counts
- * from the end. A held record's retention view names its hold and the hold's end, not the rules.
- * Through the service, the API and the real `rekisteri retention` command.
+ * customer relationship keeps the data of a person whose relationship began (a lasting mark set by
+ * the first write under a relationship purpose) until it ends; once ended, by any purpose, it
+ * counts from the end. For a person no relationship began for (data written only for marketing)
+ * it counts from the category's collection. A held record's retention view names its hold and the
+ * hold's end, not the rules. Through the service, the API and the real `rekisteri retention`
+ * command. test/retention-related.test.ts tries the mark on every write path.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -69,14 +69,15 @@ async function registerText(): Promise<string> {
 
 const member = (no: string) => ({ membership: { memberNo: no } });
 
-describe('an end-of-relationship rule and a person who seems never to have had a relationship', () => {
-  it('keeps until the relationship ends, whatever purpose the data were written under', async () => {
+describe('an end-of-relationship rule and a person who never had a relationship', () => {
+  it('keeps a related person until the relationship ends, and counts from collection for one who never had one', async () => {
     const register = parseDefinition(await registerText());
     const at = new Date('2023-06-01T09:00:00Z');
     const facts = (over: Partial<RetentionFacts>): RetentionFacts => ({
       id: '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e',
       lastActivityAt: at,
       relationshipEndedAt: null,
+      relatedAt: null,
       requestClosedAt: null,
       requestOpen: false,
       kindsGranted: new Set(),
@@ -93,14 +94,39 @@ describe('an end-of-relationship rule and a person who seems never to have had a
       updatedAt: at,
       purposes,
     });
-    // Doris: written for marketing only. The contract's rule keeps the category while no
-    // relationship has ended (she may be a customer whose data a marketing write re-tagged).
+    // Doris: written for marketing only, no relationship ever began. The contract's rule counts
+    // from the collection (2023-12-01), marketing's from her last activity (2025-06-01).
     const [doris] = expiryOf(register, facts({ rows: [row('customer_marketing')] }), '2026-12-01');
-    expect(doris).toMatchObject({ until: null, rules: ['after_contract'], expired: false });
+    expect(doris).toMatchObject({
+      until: '2025-06-01',
+      rules: ['marketing_activity'],
+      expired: true,
+    });
+    expect(doris?.purposes.find((p) => p.purpose === 'service')).toEqual({
+      purpose: 'service',
+      rule: 'after_contract',
+      countedFrom: 'collection',
+      until: '2023-12-01',
+    });
+    // The same person marked related (a customer whose field a marketer re-tagged): kept.
+    const [retagged] = expiryOf(
+      register,
+      facts({ rows: [row('customer_marketing')], relatedAt: at }),
+      '2040-01-01',
+    );
+    expect(retagged).toMatchObject({ until: null, rules: ['after_contract'], expired: false });
+    expect(retagged?.purposes.find((p) => p.purpose === 'service')?.countedFrom).toBe(
+      'end_of_relationship',
+    );
     // A customer (collected for the service), relationship not ended: kept with no end.
-    const [customer] = expiryOf(register, facts({ rows: [row('service')] }), '2040-01-01');
+    const [customer] = expiryOf(
+      register,
+      facts({ rows: [row('service')], relatedAt: at }),
+      '2040-01-01',
+    );
     expect(customer).toMatchObject({ until: null, rules: ['after_contract'], expired: false });
-    // A field collected for the service makes a customer too (as ending the relationship asks).
+    // A field still collected for the service keeps the person related even with no mark (a
+    // purpose that became a relationship purpose after the write).
     const [mixed] = expiryOf(
       register,
       facts({ rows: [row('customer_marketing', 'service')] }),
@@ -108,7 +134,7 @@ describe('an end-of-relationship rule and a person who seems never to have had a
     );
     expect(mixed).toMatchObject({ until: null, expired: false });
     // Data of a purpose resting on another contract (courses) in another category make a
-    // relationship that can end: the service's rule keeps this category until it does.
+    // relationship too: the service's rule keeps this category until it ends.
     const course = { category: 'courses', collectedAt: at, updatedAt: at };
     const [withCourse] = expiryOf(
       register,
@@ -240,36 +266,61 @@ describe.each(DATABASES)('retention of people with and without a relationship on
     }
   });
 
-  it('plans, shows and sweeps: a person written only for marketing is kept while no relationship has ended; customers stay', async () => {
+  it('plans, shows and sweeps: a person written only for marketing expires by her rules from collection and activity; customers stay', async () => {
     const plan = await services.retention.plan();
-    expect(plan.erase).toBe(1); // the former customer with orders (to a held record)
-    expect(plan.rows.find((r) => r.category === 'membership')).toBeUndefined();
+    // The former customer with orders (to a held record) and Doris.
+    expect(plan.erase).toBe(2);
+    expect(plan.rows.filter((r) => r.category === 'membership')).toEqual([
+      { rule: 'marketing_activity', category: 'membership', people: 1 },
+    ]);
 
     const doris = await retentionOf(ids.doris!);
     expect(doris.statusCode, doris.body).toBe(200);
     expect(doris.json()).toMatchObject({
+      relationshipStartedAt: null,
+      relationshipBegan: false,
       relationshipEndedAt: null,
       heldRecord: null,
       categories: [
         {
           category: 'membership',
-          until: null,
-          rules: ['after_contract'],
-          expired: false,
+          until: '2025-06-01',
+          rules: ['marketing_activity'],
+          expired: true,
           held: false,
+          purposes: expect.arrayContaining([
+            {
+              purpose: 'service',
+              rule: 'after_contract',
+              countedFrom: 'collection',
+              until: '2023-12-01',
+            },
+            {
+              purpose: 'customer_marketing',
+              rule: 'marketing_activity',
+              countedFrom: 'last_activity',
+              until: '2025-06-01',
+            },
+          ]),
         },
       ],
     });
-    const carl = (await services.retention.ofSubject(ids.carl!)).categories;
-    expect(carl).toMatchObject([{ until: null, rules: ['after_contract'], expired: false }]);
+    const carl = await services.retention.ofSubject(ids.carl!);
+    expect(carl).toMatchObject({
+      relationshipStartedAt: '2023-06-01T09:00:00.000Z',
+      relationshipBegan: true,
+    });
+    expect(carl.categories).toMatchObject([
+      { until: null, rules: ['after_contract'], expired: false },
+    ]);
     const erik = await retentionOf(ids.erik!);
     expect(erik.json()).toMatchObject({
       categories: [{ until: '2027-12-01', rules: ['marketing_activity'], expired: false }],
     });
 
     const swept = await services.retention.sweep();
-    expect(swept).toMatchObject({ erased: 1, heldRecords: 1, categoriesDeleted: 0 });
-    expect(await erased(ids.doris!)).toBe(false);
+    expect(swept).toMatchObject({ erased: 2, heldRecords: 1, categoriesDeleted: 0 });
+    expect(await erased(ids.doris!)).toBe(true);
     expect(await erased(ids.carl!)).toBe(false);
     expect(await erased(ids.erik!)).toBe(false);
     // Run again: nothing more.
@@ -294,6 +345,8 @@ describe.each(DATABASES)('retention of people with and without a relationship on
     expect(body).toMatchObject({
       id: held,
       today: '2026-12-01',
+      relationshipStartedAt: null,
+      relationshipBegan: false,
       relationshipEndedAt: null,
       heldRecord: { purpose: 'billing', until: '2029-12-31', holds: ['accounting_books'] },
       categories: [
@@ -394,7 +447,9 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
                    where id = ${id}`.execute(db);
         if (ended) {
           await sql`insert into subject_retention (subject_id, relationship_ended_at)
-                    values (${id}, ${ended})`.execute(db);
+                    values (${id}, ${ended})
+                    on conflict (subject_id) do update
+                      set relationship_ended_at = excluded.relationship_ended_at`.execute(db);
         }
       };
       await age(ids.doris, ago(3, 6), ago(3, 6), null);
@@ -417,11 +472,21 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('shows Doris and customers kept until a relationship ends, and the sweep erases none of them', async () => {
+  it('shows Doris expired (no relationship began) and customers kept until a relationship ends, and the sweep erases only her', async () => {
+    const plan = await run('retention', 'plan');
+    expect(plan.code, plan.err).toBe(0);
+    expect(plan.out).toContain('would erase 1 people whole');
+    expect(plan.out).toMatch(/marketing_activity\s+membership\s+1 people/);
     const doris = await run('retention', 'plan', '--subject', ids.doris!);
     expect(doris.code, doris.err).toBe(0);
-    expect(doris.out).toMatch(/membership\s+until no end yet\s+kept\s+\(after_contract\)/);
+    expect(doris.out).toContain(
+      'relationship began: no (rules from the end of the relationship count from collection)',
+    );
+    expect(doris.out).toMatch(
+      /membership\s+until \d{4}-\d{2}-\d{2}\s+EXPIRED\s+\(marketing_activity\)/,
+    );
     const carl = await run('retention', 'plan', '--subject', ids.carl!);
+    expect(carl.out).toMatch(/relationship began: \d{4}-\d{2}-\d{2}/);
     expect(carl.out).toMatch(/membership\s+until no end yet\s+kept\s+\(after_contract\)/);
     const erik = await run('retention', 'plan', '--subject', ids.erik!);
     expect(erik.out).toMatch(
@@ -430,7 +495,7 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
 
     const swept = await run('retention', 'sweep');
     expect(swept.code, swept.err).toBe(0);
-    expect(swept.out).toContain("erased 0 people (0 with a legal hold's categories kept)");
+    expect(swept.out).toContain("erased 1 people (0 with a legal hold's categories kept)");
 
     const database = await openDatabase({ dataDir: join(dir, 'data') });
     let live: string[];
@@ -442,7 +507,7 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
     } finally {
       await database.close();
     }
-    expect(live.sort()).toEqual([ids.doris!, ids.carl!, ids.erik!].sort());
+    expect(live.sort()).toEqual([ids.carl!, ids.erik!].sort());
   }, 180_000);
 
   it('shows a held record by its holds, their purpose and end, not by the rules', async () => {

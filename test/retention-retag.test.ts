@@ -1,7 +1,8 @@
 /**
  * A customer whose contract field was later rewritten under a marketing purpose (which re-tags
  * the field's purpose) keeps their data while the relationship has not ended: the sweep never
- * reads "no relationship" from the purposes values were last written under (docs/retention.md).
+ * reads "no relationship" from the purposes values were last written under, but from the lasting
+ * mark their first write under the contract purpose set (docs/retention.md; migration 0046).
  */
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';

@@ -43,6 +43,8 @@ describe('retention dates', () => {
       id: '0190c6a4-1f2e-7b3c-8d4e-5f6a7b8c9d0e',
       lastActivityAt: new Date('2024-01-30T22:30:00Z'),
       relationshipEndedAt: null,
+      // A customer: a relationship began (one that never did counts from collection).
+      relatedAt: new Date('2024-01-30T22:30:00Z'),
       requestClosedAt: null,
       requestOpen: false,
       kindsGranted: new Set(),

@@ -64,6 +64,9 @@ export function retentionCommand(): Command {
               }
               return;
             }
+            console.log(
+              `  relationship began: ${s.relationshipStartedAt?.slice(0, 10) ?? (s.relationshipBegan ? 'yes (a value collected for a relationship purpose)' : 'no (rules from the end of the relationship count from collection)')}`,
+            );
             console.log(`  relationship ended: ${s.relationshipEndedAt?.slice(0, 10) ?? 'no'}`);
             console.log(`  last activity: ${s.lastActivityAt.slice(0, 10)}`);
             for (const c of s.categories) {

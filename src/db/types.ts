@@ -98,6 +98,11 @@ export interface SubjectRetentionTable {
   last_activity_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** The purpose that ended the relationship (null: before migration 0038, or not ended). */
   relationship_ended_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * When the person's data were first written under a relationship purpose, or their relationship
+   * ended (migration 0046; people stored before it count from the upgrade). Never cleared.
+   */
+  related_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** A purpose stopped for one person, and why (migration 0015). */

@@ -2601,6 +2601,10 @@ export interface components {
       id: string;
       /** @description A calendar date, YYYY-MM-DD (Europe/Helsinki) */
       today: string;
+      /** @description When a customer relationship began: the first write of the person's data under a relationship purpose (legal basis contract, or a retention rule from the end of the relationship), or its end. People stored before this was recorded count from the upgrade (their earliest collection). Null: none recorded (or a held record) */
+      relationshipStartedAt: string | null;
+      /** @description Whether a customer relationship began (a start recorded, an end, or a value still collected for a relationship purpose). False: rules from the end of the relationship count from the category's collection. False for a held record */
+      relationshipBegan: boolean;
       /** @description When the customer relationship ended; null: not ended (or a held record) */
       relationshipEndedAt: string | null;
       /** @description The person's last activity; for a held record, when the record was made */
@@ -2627,6 +2631,17 @@ export interface components {
         purposes: {
           purpose: string;
           rule: string;
+          /** @description The event the rule's end counts from: its own, or collection where its event cannot happen for the person (a permission kind never given, no request ever made, no relationship ever begun). Null: the rule states no duration or event */
+          countedFrom:
+            | (
+                | 'collection'
+                | 'end_of_relationship'
+                | 'last_activity'
+                | 'end_of_financial_year'
+                | 'withdrawal'
+                | 'request_closed'
+              )
+            | null;
           until: string | null;
         }[];
       }[];

@@ -37,6 +37,7 @@ import * as m0040 from './0040_campaign_send_events.ts';
 import * as m0041 from './0041_campaign_send_event_indexes.ts';
 import * as m0044 from './0044_campaign_send_late_reports.ts';
 import * as m0045 from './0045_campaign_bounces.ts';
+import * as m0046 from './0046_relationship_began.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
@@ -76,4 +77,5 @@ export const migrations: Record<string, Migration> = {
   '0041_campaign_send_event_indexes': m0041,
   '0044_campaign_send_late_reports': m0044,
   '0045_campaign_bounces': m0045,
+  '0046_relationship_began': m0046,
 };

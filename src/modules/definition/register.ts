@@ -34,6 +34,12 @@ export interface Register {
   /** Marketing channels, permission kinds and each marketing purpose's permission. */
   readonly marketing: MarketingModel;
   /**
+   * The relationship purposes: those resting on the customer relationship (legal basis
+   * `contract`) or whose retention rule counts from its end. A write under one marks the person
+   * as related for good (docs/retention.md, "When data expire").
+   */
+  readonly relationshipPurposes: ReadonlySet<string>;
+  /**
    * Line and column of a path of the definition (`controller.dpo`) in its YAML text, for a
    * finding made after loading (a gap of the notice); empty where the text does not have it.
    */
@@ -70,6 +76,14 @@ export function createRegister(
   const empty: ReadonlySet<string> = new Set();
   const roles = definition.roles ?? deepFreeze(defaultRoles(definition));
   const rolesById = new Map(roles.map((r) => [r.id, r]));
+  const fromEnd = new Set(
+    definition.retention.rules.filter((r) => r.from === 'end_of_relationship').map((r) => r.id),
+  );
+  const relationshipPurposes: ReadonlySet<string> = new Set(
+    definition.purposes
+      .filter((p) => p.legalBasis === 'contract' || fromEnd.has(p.retention))
+      .map((p) => p.id),
+  );
   return {
     definition,
     digest: createHash('sha256').update(text).digest('hex'),
@@ -83,6 +97,7 @@ export function createRegister(
     roles,
     role: (id) => rolesById.get(id),
     marketing: resolveMarketing(definition),
+    relationshipPurposes,
     locate,
   };
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
 import { requireAction } from '../../lib/actor.ts';
+import { RETENTION_EVENTS } from '../definition/index.ts';
 import type { RetentionService } from './retention.service.ts';
 
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
@@ -44,6 +45,17 @@ const subjectRetention = z
   .object({
     id: z.uuid(),
     today: date,
+    relationshipStartedAt: z
+      .string()
+      .nullable()
+      .describe(
+        "When a customer relationship began: the first write of the person's data under a relationship purpose (legal basis contract, or a retention rule from the end of the relationship), or its end. People stored before this was recorded count from the upgrade (their earliest collection). Null: none recorded (or a held record)",
+      ),
+    relationshipBegan: z
+      .boolean()
+      .describe(
+        "Whether a customer relationship began (a start recorded, an end, or a value still collected for a relationship purpose). False: rules from the end of the relationship count from the category's collection. False for a held record",
+      ),
     relationshipEndedAt: z
       .string()
       .nullable()
@@ -79,7 +91,19 @@ const subjectRetention = z
           .boolean()
           .describe('A legal hold keeps it past its rules (every category of a held record)'),
         purposes: z
-          .array(z.object({ purpose: z.string(), rule: z.string(), until: date.nullable() }))
+          .array(
+            z.object({
+              purpose: z.string(),
+              rule: z.string(),
+              countedFrom: z
+                .enum(RETENTION_EVENTS)
+                .nullable()
+                .describe(
+                  "The event the rule's end counts from: its own, or collection where its event cannot happen for the person (a permission kind never given, no request ever made, no relationship ever begun). Null: the rule states no duration or event",
+                ),
+              until: date.nullable(),
+            }),
+          )
           .describe("Each purpose using the category and its rule's end; empty for a held record"),
       }),
     ),

@@ -19,7 +19,13 @@ import type {
   RetentionFacts,
   SubjectsService,
 } from '../subjects/index.ts';
-import { eventBound, expiryOf, helsinkiDate, type CategoryExpiry } from './rules.ts';
+import {
+  eventBound,
+  expiryOf,
+  helsinkiDate,
+  relationshipBegan,
+  type CategoryExpiry,
+} from './rules.ts';
 
 export interface RetentionDeps {
   db: Kysely<Database>;
@@ -60,6 +66,19 @@ export interface KeptRow {
 export interface SubjectRetention {
   id: string;
   today: string;
+  /**
+   * When a customer relationship began: the first write of the person's data under a relationship
+   * purpose, or its end (migration 0046; people stored before it count from its backfill). Null:
+   * none began, and rules from the end of the relationship count from the category's collection
+   * (unless a value is still collected for a relationship purpose). Null for a held record.
+   */
+  relationshipStartedAt: string | null;
+  /**
+   * Whether a relationship began (a start recorded, an end, or a value still collected for a
+   * relationship purpose). False: rules from the end of the relationship count from the
+   * category's collection. False for a held record.
+   */
+  relationshipBegan: boolean;
   relationshipEndedAt: string | null;
   /** The person's last activity; for a held record, when it was made. */
   lastActivityAt: string;
@@ -103,7 +122,10 @@ export function createRetentionService(deps: RetentionDeps) {
   const bounds = (today: string): CandidateBound[] => {
     const used = new Set(def.purposes.map((p) => p.retention));
     // A withdrawal or request-closed rule that does not apply to a person counts from collection.
-    // A rule whose duration or event the definition leaves unknown keeps the data: no bound.
+    // So does a rule from the end of the relationship for a person no relationship began for: its
+    // collection bound is for such people only (a plain one would make everyone a candidate
+    // every day). A rule whose duration or event the definition leaves unknown keeps the data: no
+    // bound.
     return def.retention.rules
       .filter((r) => used.has(r.id))
       .flatMap((r): CandidateBound[] => {
@@ -112,12 +134,19 @@ export function createRetentionService(deps: RetentionDeps) {
           return [];
         }
         const before = eventBound(today, r.duration);
-        return from === 'withdrawal' || from === 'request_closed'
-          ? [
-              { from, before },
-              { from: 'collection', before },
-            ]
-          : [{ from, before }];
+        if (from === 'withdrawal' || from === 'request_closed') {
+          return [
+            { from, before },
+            { from: 'collection', before },
+          ];
+        }
+        if (from === 'end_of_relationship') {
+          return [
+            { from, before },
+            { from: 'collection', before, unrelatedOnly: true },
+          ];
+        }
+        return [{ from, before }];
       });
   };
 
@@ -242,6 +271,8 @@ export function createRetentionService(deps: RetentionDeps) {
       return {
         id,
         today,
+        relationshipStartedAt: null,
+        relationshipBegan: false,
         relationshipEndedAt: null,
         lastActivityAt: f.lastActivityAt.toISOString(),
         heldRecord: { purpose: h.purpose, until: h.until, holds: [...h.holds] },
@@ -259,6 +290,8 @@ export function createRetentionService(deps: RetentionDeps) {
     return {
       id,
       today,
+      relationshipStartedAt: f.relatedAt?.toISOString() ?? null,
+      relationshipBegan: relationshipBegan(register, f),
       relationshipEndedAt: f.relationshipEndedAt?.toISOString() ?? null,
       lastActivityAt: f.lastActivityAt.toISOString(),
       heldRecord: null,
@@ -284,13 +317,15 @@ export function createRetentionService(deps: RetentionDeps) {
       return db.transaction().execute(async (tx) => {
         await subjects.retention.lockVisible(tx, subjectId, purpose);
         const row = await sql<{ relationship_ended_at: Date }>`
-            insert into subject_retention (subject_id, relationship_ended_at, relationship_ended_by)
-            values (${subjectId}, ${at}, ${purpose})
+            insert into subject_retention (subject_id, relationship_ended_at, relationship_ended_by, related_at)
+            values (${subjectId}, ${at}, ${purpose}, ${at})
             on conflict (subject_id) do update
               set relationship_ended_by = case when subject_retention.relationship_ended_at is null
                                                then excluded.relationship_ended_by
                                                else subject_retention.relationship_ended_by end,
-                  relationship_ended_at = coalesce(subject_retention.relationship_ended_at, excluded.relationship_ended_at)
+                  relationship_ended_at = coalesce(subject_retention.relationship_ended_at, excluded.relationship_ended_at),
+                  -- A relationship that ended had begun (migration 0046).
+                  related_at = coalesce(subject_retention.related_at, excluded.related_at)
             returning relationship_ended_at`.execute(tx);
         const endedAt = new Date(row.rows[0]?.relationship_ended_at ?? at);
         if (endedAt.getTime() === at.getTime()) {

@@ -10,12 +10,17 @@
  * expires the day after its last day.
  *
  * A rule whose event can never happen for a person does not apply to them, and counts from the
- * category's collection: a withdrawal of a permission kind they never gave, and a closed request
- * of one who never made one. The end of a customer relationship is the exception: until some
- * purpose ends it, its rule keeps the data, also of a person who seems never to have had one
- * (the purpose values were last written under cannot tell; docs/retention.md).
+ * category's collection: a withdrawal of a permission kind they never gave, a closed request of
+ * one who never made one, and the end of a relationship that never began. A relationship began
+ * when the person's data were first written under a relationship purpose (resting on the
+ * contract, or with a rule from the end of the relationship): a lasting mark
+ * (`subject_retention.related_at`, migration 0046) that no later write clears, so a customer whose
+ * field a marketer re-tagged stays a customer. A related person's data are kept by the rule until
+ * the relationship ends; an ended one counts from the end. A value still collected for a
+ * relationship purpose keeps the person related too (a purpose that became one after they were
+ * written). People stored before the mark existed count as related (docs/retention.md).
  */
-import type { Register } from '../definition/index.ts';
+import type { Register, RETENTION_EVENTS } from '../definition/index.ts';
 import type { RetentionFacts } from '../subjects/index.ts';
 
 const HELSINKI = new Intl.DateTimeFormat('en-CA', {
@@ -91,8 +96,28 @@ export function financialYearEndOf(date: string, yearEnd: string): string {
 export interface PurposeEnd {
   purpose: string;
   rule: string;
+  /**
+   * The event the end counts from: the rule's own, or `collection` where the rule's event cannot
+   * happen for this person (a permission kind never given, no request ever made, no relationship
+   * ever begun). Null: the rule states no duration or event (kept, no end known), or names no
+   * rule of the definition.
+   */
+  countedFrom: (typeof RETENTION_EVENTS)[number] | null;
   /** The last day kept under this purpose, or null while the rule's event has not happened. */
   until: string | null;
+}
+
+/**
+ * Whether a customer relationship began for the person: marked so (their data were once written
+ * under a relationship purpose), ended, or with a value still collected for a relationship
+ * purpose.
+ */
+export function relationshipBegan(register: Register, person: RetentionFacts): boolean {
+  return (
+    person.relatedAt !== null ||
+    person.relationshipEndedAt !== null ||
+    person.rows.some((r) => r.purposes.some((p) => register.relationshipPurposes.has(p)))
+  );
 }
 
 export interface CategoryExpiry {
@@ -115,6 +140,7 @@ export function expiryOf(
   const rules = new Map(def.retention.rules.map((r) => [r.id, r]));
   const yearEnd = def.controller.financialYearEnd;
   const out: CategoryExpiry[] = [];
+  const related = relationshipBegan(register, person);
   for (const row of person.rows) {
     const purposes: PurposeEnd[] = [];
     for (const p of def.purposes) {
@@ -123,7 +149,7 @@ export function expiryOf(
       }
       const rule = rules.get(p.retention);
       if (!rule) {
-        purposes.push({ purpose: p.id, rule: p.retention, until: null });
+        purposes.push({ purpose: p.id, rule: p.retention, countedFrom: null, until: null });
         continue;
       }
       // A stop of the purpose (a consent withdrawal request) counts while it stands. Else the
@@ -136,8 +162,11 @@ export function expiryOf(
         (kind !== undefined && !grantedNow ? person.kindWithdrawnAt.get(kind) : undefined);
       const collected = helsinkiDate(row.collectedAt);
       // A duration or an event the definition leaves unknown keeps the data (no end is known).
+      const from = rule.duration === 'unknown' ? undefined : rule.from;
       let start: string | null = null;
-      switch (rule.duration === 'unknown' ? undefined : rule.from) {
+      // Where the rule's event cannot happen for the person, it counts from collection.
+      let countedFrom: PurposeEnd['countedFrom'] = from ?? null;
+      switch (from) {
         case 'collection':
           start = collected;
           break;
@@ -148,30 +177,39 @@ export function expiryOf(
           start = financialYearEndOf(helsinkiDate(row.updatedAt), yearEnd);
           break;
         case 'end_of_relationship':
-          // Ended: counted from the end. A relationship not ended keeps the data, also for a
-          // person who seems to have none: which purpose a value was written under changes with
-          // every later write (a correction under marketing re-tags a customer's field), so it
-          // cannot tell a customer from a person who never was one (docs/retention.md, "Known
-          // limits"). Erasing a live customer would be the worse mistake.
-          start = person.relationshipEndedAt ? helsinkiDate(person.relationshipEndedAt) : null;
+          // Ended: counted from the end. Began and not ended: kept. Never began (the person's
+          // data were never written under a relationship purpose, a mark no later write clears):
+          // the rule does not apply, counted from the category's collection. Never read from the
+          // purposes values are tagged with now alone: a correction under marketing re-tags a
+          // customer's field.
+          if (person.relationshipEndedAt) {
+            start = helsinkiDate(person.relationshipEndedAt);
+          } else if (!related) {
+            start = collected;
+            countedFrom = 'collection';
+          }
           break;
         case 'withdrawal':
           // Withdrawn: counted from the withdrawal. Granted now: kept. A purpose of a permission
           // kind the person never gave does not apply to them: counted from the category's
           // collection.
-          start = withdrawn
-            ? helsinkiDate(withdrawn)
-            : kind !== undefined && !grantedNow
-              ? collected
-              : null;
+          if (withdrawn) {
+            start = helsinkiDate(withdrawn);
+          } else if (kind !== undefined && !grantedNow) {
+            start = collected;
+            countedFrom = 'collection';
+          }
           break;
         case 'request_closed':
           // A request open keeps the data; a person who never made one: from collection.
-          start = person.requestOpen
-            ? null
-            : person.requestClosedAt
-              ? helsinkiDate(person.requestClosedAt)
-              : collected;
+          if (person.requestOpen) {
+            start = null;
+          } else if (person.requestClosedAt) {
+            start = helsinkiDate(person.requestClosedAt);
+          } else {
+            start = collected;
+            countedFrom = 'collection';
+          }
           break;
         default:
           start = null;
@@ -179,6 +217,7 @@ export function expiryOf(
       purposes.push({
         purpose: p.id,
         rule: rule.id,
+        countedFrom,
         until: start ? addDuration(start, rule.duration) : null,
       });
     }

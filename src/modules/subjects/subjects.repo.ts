@@ -116,6 +116,28 @@ const buf = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer
 /** Arrays sent as one text value go through the shared encoder, which quotes every word. */
 const toArray = arrayLiteral;
 
+/** Of new people, those with a value collected for one of the relationship purposes. */
+const relatedOf = (rows: readonly NewSubjectRow[], relationship: ReadonlySet<string>): string[] =>
+  rows.filter((r) => r.values.some((v) => relationship.has(v.meta.purpose))).map((r) => r.id);
+
+/**
+ * Marks people as related (subject_retention.related_at, migration 0046): data of theirs were
+ * written under a relationship purpose (resting on the contract, or with a rule from the end of
+ * the relationship), so a rule from the end of the relationship keeps their data until it ends.
+ * The first time stays; nothing clears it but the person's erasure. A row already marked is not
+ * rewritten.
+ */
+async function markRelated(ex: Executor, ids: readonly string[], at: Date): Promise<void> {
+  if (ids.length === 0) {
+    return;
+  }
+  await sql`
+      insert into subject_retention (subject_id, related_at)
+      select unnest(${toArray(ids)}::uuid[]), ${at}
+      on conflict (subject_id) do update set related_at = excluded.related_at
+       where subject_retention.related_at is null`.execute(ex);
+}
+
 /** Advisory-lock stripes that serialise creation of subjects with the same e-mail address. */
 const DEDUPE_LOCK_BASE = 0x52_4b_00_00;
 const DEDUPE_STRIPES = 64;
@@ -470,7 +492,16 @@ export const subjectsRepo = {
     );
   },
 
-  async insertMany(ex: Executor, rows: NewSubjectRow[], at: Date): Promise<void> {
+  /**
+   * New people and their values. Those written under a relationship purpose (`relationship`, the
+   * register's `relationshipPurposes`) are marked related (see `markRelated`).
+   */
+  async insertMany(
+    ex: Executor,
+    rows: NewSubjectRow[],
+    at: Date,
+    relationship: ReadonlySet<string>,
+  ): Promise<void> {
     if (rows.length === 0) {
       return;
     }
@@ -493,10 +524,19 @@ export const subjectsRepo = {
         ex,
       );
     }
+    await markRelated(ex, relatedOf(rows, relationship), at);
   },
 
-  /** The same as insertMany, through COPY: the importer's batches. */
-  async copyMany(copy: CopyIn, rows: NewSubjectRow[], at: Date): Promise<void> {
+  /**
+   * The same as insertMany, through COPY: the importer's batches. The people are new, so their
+   * relationship marks are copied too (no row of theirs can be there already).
+   */
+  async copyMany(
+    copy: CopyIn,
+    rows: NewSubjectRow[],
+    at: Date,
+    relationship: ReadonlySet<string>,
+  ): Promise<void> {
     await copy(
       'subjects',
       ['id', 'email_index', 'phone_index', 'blind_index', 'created_at', 'updated_at'],
@@ -527,6 +567,14 @@ export const subjectsRepo = {
         ]),
       ),
     );
+    const related = relatedOf(rows, relationship);
+    if (related.length > 0) {
+      await copy(
+        'subject_retention',
+        ['subject_id', 'related_at'],
+        related.map((id) => [id, at]),
+      );
+    }
   },
 
   /**
@@ -537,6 +585,7 @@ export const subjectsRepo = {
     ex: Executor,
     row: { subjectId: string; category: string; sealed: Buffer; meta: RowMeta; version: number },
     at: Date,
+    relationship: ReadonlySet<string>,
   ): Promise<void> {
     const { default: d, fields } = row.meta;
     const columns = {
@@ -555,6 +604,12 @@ export const subjectsRepo = {
       .execute();
     // Written again: collected anew, no longer only what a legal hold keeps.
     await releaseHeld(ex, row.subjectId, row.category);
+    if (
+      relationship.has(d.purpose) ||
+      Object.values(fields).some((m) => relationship.has(m.purpose))
+    ) {
+      await markRelated(ex, [row.subjectId], at);
+    }
   },
 
   async deleteValue(ex: Executor, subjectId: string, category: string): Promise<void> {

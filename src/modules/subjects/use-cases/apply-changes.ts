@@ -232,6 +232,7 @@ export function createApplyChanges(ctx: UseCaseContext) {
             version,
           },
           c.now,
+          register.relationshipPurposes,
         );
       }
       current.set(category, plain);

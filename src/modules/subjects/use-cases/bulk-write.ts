@@ -178,7 +178,7 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
       created.map((r) => ({ subjectId: r.id, wrapped: r.wrappedKey })),
       wrapKeyId,
     );
-    await repo.copyMany(copy, created, batch.now);
+    await repo.copyMany(copy, created, batch.now, ctx.register.relationshipPurposes);
     await audit.recordBulk(
       copy,
       created.map((row) => ({

@@ -47,7 +47,7 @@ export function createCreateSubject(ctx: UseCaseContext) {
       const [suppressed = []] = await suppressedFields(ctx, tx, [values]);
       refuseSuppressed(actor, suppressed, input.allowSuppressed === true);
       await access.ensureNoDuplicateEmail(tx, row.indexes.email);
-      await repo.insertMany(tx, [row], now);
+      await repo.insertMany(tx, [row], now, ctx.register.relationshipPurposes);
       await audit.record(tx, {
         actor,
         action: 'subject.create',

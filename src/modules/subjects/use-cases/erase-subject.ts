@@ -99,6 +99,8 @@ export function createEraseSubject(ctx: UseCaseContext) {
               version: 1,
             },
             at,
+            // A held record is no person with a relationship: no retention rule applies to it.
+            new Set(),
           );
         }
         await audit.record(tx, {

@@ -27,6 +27,11 @@ export interface RetentionFacts {
   /** The latest write to the person (subjects.updated_at) or their own portal use. */
   lastActivityAt: Date;
   relationshipEndedAt: Date | null;
+  /**
+   * When the person's data were first written under a relationship purpose, or their
+   * relationship ended (subject_retention.related_at, migration 0046): null, no relationship began.
+   */
+  relatedAt: Date | null;
   /** The latest closed request of the person. */
   requestClosedAt: Date | null;
   /** Whether the person has a request still open. */
@@ -66,6 +71,12 @@ export interface RetentionFacts {
 export interface CandidateBound {
   from: (typeof RETENTION_EVENTS)[number];
   before: Date;
+  /**
+   * Only people for whom no relationship began (no `related_at`): a rule from the end of the
+   * relationship counts from collection for them alone, so its bound on collection is narrowed to
+   * them (everyone else would be a candidate every day).
+   */
+  unrelatedOnly?: true;
 }
 
 /** What retention decided for one person: the categories that have expired and by which rules. */
@@ -105,13 +116,18 @@ export function heldCategories(
  */
 async function candidates(ex: Executor, bounds: readonly CandidateBound[]): Promise<string[]> {
   const latest = new Map<CandidateBound['from'], Date>();
+  let unrelated: Date | undefined;
   for (const b of bounds) {
+    if (b.unrelatedOnly) {
+      unrelated = !unrelated || b.before > unrelated ? b.before : unrelated;
+      continue;
+    }
     const cur = latest.get(b.from);
     if (!cur || b.before > cur) {
       latest.set(b.from, b.before);
     }
   }
-  if (latest.size === 0) {
+  if (latest.size === 0 && !unrelated) {
     return [];
   }
   const parts = [];
@@ -125,6 +141,17 @@ async function candidates(ex: Executor, bounds: readonly CandidateBound[]): Prom
     parts.push(
       sql`select v.subject_id as id from subject_values v where ${sql.join(conds, sql` or `)}`,
     );
+  }
+  if (unrelated && !(collection && collection >= unrelated)) {
+    // People no relationship began for, collected before the bound of a rule from the end of the
+    // relationship: an anti-join against the marked (a hash anti-join, or the primary key of
+    // subject_retention for a few rows). Left out where a rule from collection with a bound as
+    // late already reads every such row (the demo register's withdrawal rules do); kept apart from
+    // that scan, as `or not exists` inside it is costed as a subplan per row.
+    parts.push(sql`select v.subject_id as id from subject_values v
+                    where v.collected_at < ${unrelated}
+                      and not exists (select 1 from subject_retention r
+                                       where r.subject_id = v.subject_id and r.related_at is not null)`);
   }
   const activity = latest.get('last_activity');
   if (activity) {
@@ -179,6 +206,7 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       updated_at: Date;
       last_activity_at: Date | null;
       relationship_ended_at: Date | null;
+      related_at: Date | null;
       closed_at: Date | null;
       open: boolean;
       restricted: boolean;
@@ -187,12 +215,12 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       held_holds: string[] | null;
     }>`
       select s.id, s.updated_at, s.held_purpose, s.held_until::text as held_until, s.held_holds,
-             (select r.last_activity_at from subject_retention r where r.subject_id = s.id) as last_activity_at,
-             (select r.relationship_ended_at from subject_retention r where r.subject_id = s.id) as relationship_ended_at,
+             r.last_activity_at, r.relationship_ended_at, r.related_at,
              (select max(q.closed_at) from requests q where q.subject_id = s.id) as closed_at,
              exists (select 1 from requests q where q.subject_id = s.id and q.closed_at is null) as open,
              s.restricted_at is not null as restricted
         from subjects s
+        left join subject_retention r on r.subject_id = s.id
        where s.id in ${set}`.execute(ex),
     sql<{
       subject_id: string;
@@ -219,6 +247,7 @@ async function factsOf(ex: Executor, ids: readonly string[]): Promise<RetentionF
       id: p.id,
       lastActivityAt: new Date(lastActivity),
       relationshipEndedAt: p.relationship_ended_at && new Date(p.relationship_ended_at),
+      relatedAt: p.related_at && new Date(p.related_at),
       requestClosedAt: p.closed_at && new Date(p.closed_at),
       requestOpen: p.open,
       kindsGranted: new Set(),
