@@ -169,6 +169,7 @@ describe('rekisteri CLI', () => {
       'import-audience',
       'import-prohibitions',
       'suppression-export',
+      'address-list',
       'export',
       'seed',
       'apikey',

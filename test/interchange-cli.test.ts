@@ -1,7 +1,8 @@
 /**
  * The interchange commands as an operator runs them (docs/interchange.md), on the embedded
- * database: import-audience with a dry run first and its error file, import-prohibitions, and
- * suppression-export with the key a receiver compares with. Invented people.
+ * database: import-audience with a dry run first and its error file, import-prohibitions,
+ * suppression-export with the key a receiver compares with, and address-list show|remove taking a
+ * listed address off with a reason. Invented people.
  */
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -133,6 +134,86 @@ describe('interchange commands', () => {
       expect(text).toContain(`${hmac('robin.kieltaja@example.com')},email,`);
       expect(text).toContain(`${hmac('+358407654321')},phone,`);
       expect(text).not.toContain(hmac('aino.kuusela@example.com'));
+    },
+  );
+
+  it(
+    'address-list show and remove: a prohibition taken off with a reason; bad input refused, nothing changed',
+    { timeout: 180_000 },
+    async () => {
+      // Listed by the previous test's prohibition list.
+      const args = ['--list', 'prohibition', '--email', ' Robin.Kieltaja@Example.com'];
+      const shown = await rekisteri(dir, ['address-list', 'show', ...args]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toMatch(/^listed on prohibition since \S+ \(source asml-2026-11\)/);
+      expect(shown.stdout).not.toContain('@');
+
+      const noReason = await rekisteri(dir, ['address-list', 'remove', ...args]);
+      expect(noReason.code).not.toBe(0);
+      expect(noReason.stderr).toContain('--reason');
+      const longReason = await rekisteri(dir, [
+        'address-list',
+        'remove',
+        ...args,
+        '--reason',
+        'x'.repeat(501),
+      ]);
+      expect(longReason.code).not.toBe(0);
+      expect(longReason.stderr).toContain('reason');
+      const unknownList = await rekisteri(dir, [
+        'address-list',
+        'show',
+        '--list',
+        'bounced',
+        '--email',
+        'robin.kieltaja@example.com',
+      ]);
+      expect(unknownList.code).not.toBe(0);
+      expect(unknownList.stderr).toContain('undeliverable, prohibition');
+      const malformed = await rekisteri(dir, [
+        'address-list',
+        'show',
+        '--list',
+        'prohibition',
+        '--email',
+        'ei-osoite',
+      ]);
+      expect(malformed.code).not.toBe(0);
+      expect(malformed.stderr).toContain('email: not an e-mail address');
+      // Nothing of that changed anything: the entry comes off once, with its first source.
+      const removed = await rekisteri(dir, [
+        'address-list',
+        'remove',
+        ...args,
+        '--reason',
+        'No longer on the prohibition service (checked 2026-12-01)',
+      ]);
+      expect(removed.code, removed.stderr).toBe(0);
+      expect(removed.stdout).toMatch(
+        /^removed from prohibition \(listed since \S+, source asml-2026-11\) at /,
+      );
+      expect((await rekisteri(dir, ['address-list', 'show', ...args])).stdout).toContain(
+        'not listed on prohibition',
+      );
+      const again = await rekisteri(dir, [
+        'address-list',
+        'remove',
+        ...args,
+        '--reason',
+        'No longer on the prohibition service',
+      ]);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toContain('not listed');
+      // The phone number of the same list is still there.
+      const phone = await rekisteri(dir, [
+        'address-list',
+        'show',
+        '--list',
+        'prohibition',
+        '--phone',
+        '+358 40 765 4321',
+      ]);
+      expect(phone.stdout).toContain('listed on prohibition since');
     },
   );
 });

@@ -607,6 +607,21 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         .execute();
       return `${campaign}|${person}`;
     };
+    /** The walk's address of a person, listed on an address list: the person's id. */
+    const listed = async (list: 'undeliverable' | 'prohibition', person: string) => {
+      await t.db.handle.db
+        .insertInto('address_lists')
+        .values({
+          list,
+          kind: 'email',
+          index_value: t.services.vault.emailIndex(`walk.${person}@example.com`)!,
+          listed_at: new Date(),
+          source: 'walk',
+          share_hash: null,
+        })
+        .execute();
+      return person;
+    };
     const sendUrl = (id: string, action: string) => {
       const [campaign, person = campaign] = id.split('|');
       return `/api/v1/campaigns/${campaign}/sends/${person}${action}`;
@@ -866,6 +881,32 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
         url: () => '/api/v1/interchange/prohibitions',
         body: (id) => ({ source: 'walk', dryRun: true, csv: `email\nwalk.${id}@example.com\n` }),
         allowed: only('admin', 'dpo', 'support', 'marketing', 'apikey'),
+      },
+      {
+        name: 'look up an address on the undeliverable list',
+        method: 'POST',
+        url: () => '/api/v1/interchange/address-lists/undeliverable/lookup',
+        body: (id) => ({ email: `walk.${id}@example.com` }),
+        allowed: only('admin', 'dpo', 'marketing'),
+      },
+      {
+        name: 'take an address off the undeliverable list',
+        method: 'POST',
+        url: () => '/api/v1/interchange/address-lists/undeliverable/remove',
+        body: (id) => ({ email: `walk.${id}@example.com`, reason: 'The mailbox works again.' }),
+        prepare: (person) => listed('undeliverable', person),
+        allowed: only('admin', 'dpo', 'marketing'),
+      },
+      {
+        name: 'take an address off the prohibition list',
+        method: 'POST',
+        url: () => '/api/v1/interchange/address-lists/prohibition/remove',
+        body: (id) => ({
+          email: `walk.${id}@example.com`,
+          reason: 'No longer on the prohibition service (checked 2026-12-01).',
+        }),
+        prepare: (person) => listed('prohibition', person),
+        allowed: only('admin', 'dpo'),
       },
       {
         name: 'check a permission',
@@ -1252,6 +1293,7 @@ describe.each(DATABASES)('staff accounts and roles on %s', (kind) => {
               .split('?')[0]
               ?.replace(/\/staff\/.*$/, '/staff/{id}')
               .replace(/\/recipients\/[a-z_]+$/, '/recipients/{recipientId}')
+              .replace(/\/address-lists\/[a-z]+\//, '/address-lists/{list}/')
               .replace(/\/campaigns\/\{id\}\/sends\/\{id\}/, '/campaigns/{id}/sends/{subjectId}')
               .replace(
                 /\/requests\/[^/]+\/letters\/[^/]+\/sent$/,

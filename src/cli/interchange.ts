@@ -1,13 +1,16 @@
 /**
  * Interchange commands (docs/interchange.md): an e-mail service's audience export into the
- * permission ledger, a direct-marketing prohibition list, and the suppression list's export as
- * keyed hashes. Rejected lines go to `<file>.errors.csv` (line, column, reason: never a value).
+ * permission ledger, a direct-marketing prohibition list, the suppression list's export as
+ * keyed hashes, and one address on the undeliverable or prohibition list looked up or taken off
+ * (`address-list show|remove`). Rejected lines go to `<file>.errors.csv` (line, column, reason:
+ * never a value).
  */
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { operator } from '../lib/actor.ts';
 import {
+  ADDRESS_LISTS,
   AUDIENCE_FORMATS,
   type AudienceFormat,
   type Rejection,
@@ -136,4 +139,67 @@ export function suppressionExportCommand(): Command {
         }
       });
     });
+}
+
+/**
+ * `rekisteri address-list show|remove --list L --email A | --phone N [--reason R]`: one address on
+ * the undeliverable or prohibition list, as `POST /interchange/address-lists/{list}/lookup` and
+ * `/remove` do. The address is normalised as the lists key it and never printed back.
+ */
+export function addressListCommand(): Command {
+  const cmd = new Command('address-list').description(
+    'One address on the undeliverable or prohibition list: look it up, or take it off with a reason',
+  );
+  const address = (c: Command) =>
+    c
+      .addOption(
+        new Option('--list <list>', 'undeliverable or prohibition')
+          .choices([...ADDRESS_LISTS])
+          .makeOptionMandatory(),
+      )
+      .option('--email <address>', 'the e-mail address (normalised as the list keys it)')
+      .option('--phone <number>', 'the phone number (normalised to E.164 as the list keys it)');
+  type Opts = { list: string; email?: string; phone?: string; reason?: string };
+  const which = (o: Opts) => ({
+    ...(o.email === undefined ? {} : { email: o.email }),
+    ...(o.phone === undefined ? {} : { phone: o.phone }),
+  });
+  address(cmd.command('show'))
+    .description('Whether the address is on the list, since when and where from')
+    .action(async (o: Opts) => {
+      await withRuntime(
+        async ({ services }) => {
+          const e = await services.interchange.lookupAddress(operator, o.list, which(o));
+          console.log(
+            e.listed
+              ? `listed on ${e.list} since ${e.listedAt ?? '?'} (source ${e.source ?? '?'})`
+              : `not listed on ${e.list}`,
+          );
+        },
+        { quiet: true },
+      );
+    });
+  address(cmd.command('remove'))
+    .description(
+      'Take the address off the list: audiences and campaigns reach it again (undeliverable), or the permission check no longer answers prohibition_list (prohibition)',
+    )
+    .requiredOption(
+      '--reason <text>',
+      'why (one line, up to 500 characters, never personal data); the access log keeps its digest',
+    )
+    .action(async (o: Opts) => {
+      await withRuntime(
+        async ({ services }) => {
+          const r = await services.interchange.removeAddress(operator, o.list, {
+            ...which(o),
+            reason: o.reason,
+          });
+          console.log(
+            `removed from ${r.list} (listed since ${r.listedAt}, source ${r.source}) at ${r.removedAt}`,
+          );
+        },
+        { quiet: true },
+      );
+    });
+  return cmd;
 }

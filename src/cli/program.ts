@@ -14,6 +14,7 @@ import { eraseCommand } from './erase.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
 import {
+  addressListCommand,
   importAudienceCommand,
   importProhibitionsCommand,
   suppressionExportCommand,
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     importAudienceCommand,
     importProhibitionsCommand,
     suppressionExportCommand,
+    addressListCommand,
     exportCommand,
     audienceCommand,
     campaignCommand,

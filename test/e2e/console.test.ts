@@ -72,6 +72,8 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
   let keyStore: Awaited<ReturnType<typeof openTestKeyStore>> | undefined;
   let totp: OTPAuth.TOTP;
   let supportPassword: string;
+  /** Lists an e-mail address as an e-mail service's hard bounce (what an import of cleaned members does). */
+  let listUndeliverable: (email: string) => Promise<void>;
   const admin = { username: 'astrid.admin', password: '' };
 
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
@@ -95,6 +97,19 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
       // The audience's CSV carries unsubscribe links: PUBLIC_URL must be https.
       publicUrl: 'https://rekisteri.example.fi',
     });
+    listUndeliverable = async (email) => {
+      await db.handle.db
+        .insertInto('address_lists')
+        .values({
+          list: 'undeliverable',
+          kind: 'email',
+          index_value: services.vault.emailIndex(email)!,
+          listed_at: new Date(),
+          source: 'audience-0123456789ab',
+          share_hash: null,
+        })
+        .execute();
+    };
     app = await createApp(services, { consoleDir: CONSOLE_DIR });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -455,6 +470,27 @@ describe.skipIf(!HAS_CHROMIUM)('staff console in Chromium', () => {
     await page.getByLabel('Purpose').selectOption('market_research');
     await page.getByRole('button', { name: 'Show the size' }).click();
     await page.getByRole('status').filter({ hasText: '0 people in this audience now.' }).waitFor();
+  }, 60_000);
+
+  it('takes an address off the undeliverable list with a reason', async () => {
+    await listUndeliverable(anna.contact.email);
+    await page.getByRole('navigation').getByRole('link', { name: 'Address lists' }).click();
+    await heading('Address lists').waitFor();
+    await page.getByLabel('List').selectOption('undeliverable');
+    await page.getByLabel('E-mail address').fill(` ${anna.contact.email.toUpperCase()}`);
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /On the list since .* \(source audience-0123456789ab\)\./ })
+      .waitFor();
+    await page.getByLabel('Reason').fill('The customer says the mailbox works again.');
+    await shot('address-lists');
+    await page.getByRole('button', { name: 'Take off the list' }).click();
+    await page.getByRole('status').filter({ hasText: 'Taken off the list' }).waitFor();
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByRole('status').filter({ hasText: 'Not on this list.' }).waitFor();
+    // The page's address never held the e-mail address.
+    expect(page.url()).not.toContain('@');
   }, 60_000);
 
   it('creates a staff member and shows the one-time password once', async () => {

@@ -19,6 +19,7 @@ import {
 } from '../shared/ui.tsx';
 import { AccessLogPage } from './pages/AccessLog.tsx';
 import { AccountPage } from './pages/Account.tsx';
+import { AddressListsPage } from './pages/AddressLists.tsx';
 import { AudiencesPage } from './pages/Audiences.tsx';
 import { CampaignsPage } from './pages/Campaigns.tsx';
 import { FirstPasswordPage } from './pages/FirstPassword.tsx';
@@ -151,6 +152,16 @@ function Shell({ me }: { me: Me }) {
           },
         ]
       : []),
+    // Taking an address off the undeliverable or prohibition list (docs/interchange.md).
+    ...(canAudiences || canOutbox
+      ? [
+          {
+            to: '/address-lists',
+            label: 'nav.addressLists' as const,
+            current: (p: string) => p === '/address-lists',
+          },
+        ]
+      : []),
     ...(canOutbox
       ? [{ to: '/outbox', label: 'nav.outbox' as const, current: (p: string) => p === '/outbox' }]
       : []),
@@ -276,6 +287,9 @@ function Routes({
       <Route path="/register">{canAudit ? <RegisterPage /> : <NotAllowed />}</Route>
       <Route path="/audiences">{canAudiences ? <AudiencesPage /> : <NotAllowed />}</Route>
       <Route path="/campaigns">{canAudiences ? <CampaignsPage /> : <NotAllowed />}</Route>
+      <Route path="/address-lists">
+        {canAudiences || canOutbox ? <AddressListsPage /> : <NotAllowed />}
+      </Route>
       <Route path="/outbox">{canOutbox ? <OutboxPage /> : <NotAllowed />}</Route>
       <Route path="/retention">{canOutbox ? <RetentionPage /> : <NotAllowed />}</Route>
       <Route path="/notice">

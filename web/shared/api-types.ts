@@ -723,6 +723,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/interchange/address-lists/{list}/lookup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Whether an e-mail address or phone number is on an address list
+     * @description The address goes in the body (never in a URL), exactly one of email and phone, normalised as the list keys it. Answers listed, since when and where from; an address not listed is listed false. Logged without the address (the first 16 hex digits of its interchange hash). Needs export_audiences or handle_requests.
+     */
+    post: operations['lookupAddressListEntry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/interchange/address-lists/{list}/remove': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Take an e-mail address or phone number off an address list
+     * @description Afterwards the address is in audiences and campaigns again (undeliverable), or the permission check no longer answers prohibition_list for it (prohibition); the ledger, the person's own objections, withdrawals and prohibition requests, the suppression list and campaign bounces are untouched. A reason is required (one line, up to 500 characters, never personal data); the access log keeps its SHA-256 and the first 16 hex digits of the address's interchange hash, in the same transaction. An address not on the list is 404 naming email or phone, and nothing changes. The undeliverable list needs export_audiences or handle_requests; the prohibition list needs handle_requests (it reopens marketing to a person who asked for none).
+     */
+    post: operations['removeAddressListEntry'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audiences/count': {
     parameters: {
       query?: never;
@@ -1554,6 +1594,20 @@ export interface components {
       };
       /** @description An opaque reference: the request, import run or campaign; required for an import */
       reference?: string;
+    };
+    AddressListLookupInput: {
+      /** @description The e-mail address, as written: normalised (case, spaces, invisible characters) as the lists key it */
+      email?: string;
+      /** @description The phone number, as written: normalised to E.164 as the lists key it (a leading 0 takes the register's calling code) */
+      phone?: string;
+    };
+    AddressListRemovalInput: {
+      /** @description The e-mail address, as written: normalised (case, spaces, invisible characters) as the lists key it */
+      email?: string;
+      /** @description The phone number, as written: normalised to E.164 as the lists key it (a leading 0 takes the register's calling code) */
+      phone?: string;
+      /** @description Why the address comes off the list (one line, up to 500 characters): what was checked, never personal data. Not kept as text: the access log keeps its SHA-256 */
+      reason: string;
     };
     AudienceFilterInput:
       | {
@@ -2498,6 +2552,28 @@ export interface components {
       phone: number;
       already: number;
       rejected: components['schemas']['InterchangeRejection'][];
+    };
+    AddressListEntry: {
+      /** @enum {string} */
+      list: 'undeliverable' | 'prohibition';
+      /** @enum {string} */
+      kind: 'email' | 'phone';
+      listed: boolean;
+      /** @description When it was listed; null when it is not */
+      listedAt: string | null;
+      /** @description Where from: the prohibition list's name or the audience import's run */
+      source: string | null;
+    };
+    AddressListRemoved: {
+      /** @enum {string} */
+      list: 'undeliverable' | 'prohibition';
+      /** @enum {string} */
+      kind: 'email' | 'phone';
+      /** @description When the entry had been listed */
+      listedAt: string;
+      /** @description Where the entry had come from */
+      source: string;
+      removedAt: string;
     };
     CampaignText: {
       /** @description The mail's subject */
@@ -5879,6 +5955,123 @@ export interface operations {
       };
       /** @description Default Response */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  lookupAddressListEntry: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description undeliverable (an e-mail service's cleaned members) or prohibition */
+        list: 'undeliverable' | 'prohibition';
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AddressListLookupInput'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AddressListEntry'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  removeAddressListEntry: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description undeliverable (an e-mail service's cleaned members) or prohibition */
+        list: 'undeliverable' | 'prohibition';
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AddressListRemovalInput'];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AddressListRemoved'];
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Default Response */
+      404: {
         headers: {
           [name: string]: unknown;
         };

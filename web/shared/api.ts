@@ -550,6 +550,18 @@ export function createApiClient(base = '/api/v1') {
         `/campaigns/${encodeURIComponent(id)}/sends/${encodeURIComponent(subjectId)}/lift-bounce`,
         { body },
       ),
+    lookupAddressListEntry: (list: string, body: Body<'lookupAddressListEntry'>) =>
+      request<Answer<'lookupAddressListEntry'>>(
+        'POST',
+        `/interchange/address-lists/${encodeURIComponent(list)}/lookup`,
+        { body },
+      ),
+    removeAddressListEntry: (list: string, body: Body<'removeAddressListEntry'>) =>
+      request<Answer<'removeAddressListEntry'>>(
+        'POST',
+        `/interchange/address-lists/${encodeURIComponent(list)}/remove`,
+        { body },
+      ),
     countAudience: (input: Body<'countAudience'>) =>
       request<Answer<'countAudience'>>('POST', '/audiences/count', { body: input }),
     exportAudience: async (input: Body<'exportAudience'>) => {

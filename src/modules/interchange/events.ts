@@ -59,6 +59,43 @@ export const interchangeEvents = [
     },
   ),
   defineAuditEvent(
+    'interchange.address_list_lookup',
+    z.strictObject({
+      list: z.enum(['undeliverable', 'prohibition']),
+      kind: z.enum(['email', 'phone']),
+      /** The first 16 hex digits of the address's interchange hash: never the address. */
+      entry: auditData.hex(),
+      listed: z.boolean(),
+    }),
+    {
+      sv: (d) =>
+        `Slog upp ${d.kind === 'email' ? 'en e-postadress' : 'ett telefonnummer'} på listan ${d.list} (${d.entry}): ${d.listed ? 'listad' : 'inte listad'}`,
+      fi: (d) =>
+        `Tarkisti ${d.kind === 'email' ? 'sähköpostiosoitteen' : 'puhelinnumeron'} listalta ${d.list} (${d.entry}): ${d.listed ? 'listalla' : 'ei listalla'}`,
+      en: (d) =>
+        `Looked up ${d.kind === 'email' ? 'an e-mail address' : 'a phone number'} on the ${d.list} list (${d.entry}): ${d.listed ? 'listed' : 'not listed'}`,
+    },
+  ),
+  defineAuditEvent(
+    'interchange.address_list_remove',
+    z.strictObject({
+      list: z.enum(['undeliverable', 'prohibition']),
+      kind: z.enum(['email', 'phone']),
+      /** The first 16 hex digits of the address's interchange hash: never the address. */
+      entry: auditData.hex(),
+      /** The first 16 hex digits of the SHA-256 of the reason given (the log takes no free text). */
+      reason: auditData.hex(),
+    }),
+    {
+      sv: (d) =>
+        `Tog bort ${d.kind === 'email' ? 'en e-postadress' : 'ett telefonnummer'} (${d.entry}) från listan ${d.list}`,
+      fi: (d) =>
+        `Poisti ${d.kind === 'email' ? 'sähköpostiosoitteen' : 'puhelinnumeron'} (${d.entry}) listalta ${d.list}`,
+      en: (d) =>
+        `Took ${d.kind === 'email' ? 'an e-mail address' : 'a phone number'} (${d.entry}) off the ${d.list} list`,
+    },
+  ),
+  defineAuditEvent(
     'interchange.suppression_export',
     z.strictObject({ rows: n(), withoutHash: n() }),
     {

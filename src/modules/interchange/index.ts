@@ -9,3 +9,11 @@ export {
 export { AUDIENCE_FORMATS, parseListDate, type AudienceFormat, type Rejection } from './formats.ts';
 export { interchangeEvents } from './events.ts';
 export { interchangeRoutes } from './interchange.routes.ts';
+export {
+  ADDRESS_LISTS,
+  addressLookupInput,
+  addressRemovalInput,
+  REASON_MAX,
+  type AddressListEntry,
+  type AddressListRemoval,
+} from './address-lists.ts';

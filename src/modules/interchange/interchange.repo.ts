@@ -130,6 +130,40 @@ export const interchangeRepo = {
     return new Set(rows.map((r) => r.index_value));
   },
 
+  /** One address's entry on a list: when it was listed and where from; undefined when not listed. */
+  async entry(
+    ex: Executor,
+    list: AddressList,
+    kind: AddressKind,
+    index: string,
+  ): Promise<{ listedAt: Date; source: string } | undefined> {
+    const r = await ex
+      .selectFrom('address_lists')
+      .select(['listed_at', 'source'])
+      .where('list', '=', list)
+      .where('kind', '=', kind)
+      .where('index_value', '=', index)
+      .executeTakeFirst();
+    return r ? { listedAt: new Date(r.listed_at), source: r.source } : undefined;
+  },
+
+  /** Takes one address off a list; what the entry was, or undefined when it was not listed. */
+  async removeFromList(
+    ex: Executor,
+    list: AddressList,
+    kind: AddressKind,
+    index: string,
+  ): Promise<{ listedAt: Date; source: string } | undefined> {
+    const r = await ex
+      .deleteFrom('address_lists')
+      .where('list', '=', list)
+      .where('kind', '=', kind)
+      .where('index_value', '=', index)
+      .returning(['listed_at', 'source'])
+      .executeTakeFirst();
+    return r ? { listedAt: new Date(r.listed_at), source: r.source } : undefined;
+  },
+
   /**
    * The suppression list (erased people's addresses) and the prohibition list, in pages after
    * `after` (a position from the previous page): what an export writes.

@@ -1,7 +1,9 @@
 /**
  * HTTP routes of interchange under /api/v1 (docs/interchange.md): an audience export and a
  * prohibition list, each sent as the CSV's text in a JSON body (a temporary file, mode 0600,
- * removed at once), with a dry run. The suppression export is a command (`suppression-export`).
+ * removed at once), with a dry run; one address on the undeliverable or prohibition list looked up
+ * or taken off (the address in the body, never in the URL). The suppression export is a command
+ * (`suppression-export`).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../http/auth/index.ts';
 import { problemSchema } from '../../http/problem.ts';
+import { ADDRESS_LISTS, addressLookupInput, addressRemovalInput } from './address-lists.ts';
 import { AUDIENCE_FORMATS } from './formats.ts';
 import type { InterchangeService } from './interchange.service.ts';
 
@@ -73,6 +76,35 @@ const prohibitionSummary = z
     rejected: z.array(rejection),
   })
   .meta({ id: 'ProhibitionImport' });
+
+const addressListEntry = z
+  .object({
+    list: z.enum(ADDRESS_LISTS),
+    kind: z.enum(['email', 'phone']),
+    listed: z.boolean(),
+    listedAt: z.string().nullable().describe('When it was listed; null when it is not'),
+    source: z
+      .string()
+      .nullable()
+      .describe("Where from: the prohibition list's name or the audience import's run"),
+  })
+  .meta({ id: 'AddressListEntry' });
+
+const addressListRemoved = z
+  .object({
+    list: z.enum(ADDRESS_LISTS),
+    kind: z.enum(['email', 'phone']),
+    listedAt: z.string().describe('When the entry had been listed'),
+    source: z.string().describe('Where the entry had come from'),
+    removedAt: z.string(),
+  })
+  .meta({ id: 'AddressListRemoved' });
+
+const listParams = z.strictObject({
+  list: z
+    .enum(ADDRESS_LISTS)
+    .describe("undeliverable (an e-mail service's cleaned members) or prohibition"),
+});
 
 const csv = z.string().min(1).max(MAX_CSV).describe('The CSV file, with its header row');
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema };
@@ -156,5 +188,35 @@ export function interchangeRoutes(app: FastifyInstance, service: InterchangeServ
           dryRun: req.body.dryRun === true,
         }),
       ),
+  });
+
+  r.post('/interchange/address-lists/:list/lookup', {
+    schema: {
+      operationId: 'lookupAddressListEntry',
+      tags,
+      security,
+      summary: 'Whether an e-mail address or phone number is on an address list',
+      description:
+        'The address goes in the body (never in a URL), exactly one of email and phone, normalised as the list keys it. Answers listed, since when and where from; an address not listed is listed false. Logged without the address (the first 16 hex digits of its interchange hash). Needs export_audiences or handle_requests.',
+      params: listParams,
+      body: addressLookupInput,
+      response: { 200: addressListEntry, ...errors },
+    },
+    handler: async (req) => service.lookupAddress(actorOf(req), req.params.list, req.body),
+  });
+
+  r.post('/interchange/address-lists/:list/remove', {
+    schema: {
+      operationId: 'removeAddressListEntry',
+      tags,
+      security,
+      summary: 'Take an e-mail address or phone number off an address list',
+      description:
+        "Afterwards the address is in audiences and campaigns again (undeliverable), or the permission check no longer answers prohibition_list for it (prohibition); the ledger, the person's own objections, withdrawals and prohibition requests, the suppression list and campaign bounces are untouched. A reason is required (one line, up to 500 characters, never personal data); the access log keeps its SHA-256 and the first 16 hex digits of the address's interchange hash, in the same transaction. An address not on the list is 404 naming email or phone, and nothing changes. The undeliverable list needs export_audiences or handle_requests; the prohibition list needs handle_requests (it reopens marketing to a person who asked for none).",
+      params: listParams,
+      body: addressRemovalInput,
+      response: { 200: addressListRemoved, ...errors, 404: problemSchema },
+    },
+    handler: async (req) => service.removeAddress(actorOf(req), req.params.list, req.body),
   });
 }

@@ -11,6 +11,7 @@
  *   as keyed hashes; no marketing purpose then reaches the person on that channel.
  * - `exportSuppression`: the suppression and prohibition lists as HMAC-SHA256 under the
  *   interchange key, for a processor holding that key.
+ * - `lookupAddress`, `removeAddress`: one address on those lists (address-lists.ts).
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -32,6 +33,7 @@ import {
   type AudienceMember,
   type Rejection,
 } from './formats.ts';
+import { createAddressListUseCases } from './address-lists.ts';
 import { interchangeRepo as repo, type AddressKind } from './interchange.repo.ts';
 
 export interface AudienceImportSummary {
@@ -608,6 +610,8 @@ export function createInterchangeService(deps: InterchangeDeps) {
     importAudience,
     importProhibitions,
     exportSuppression,
+    /** One address on the undeliverable or prohibition list: look it up, take it off (address-lists.ts). */
+    ...createAddressListUseCases({ db, vault, audit, clock }),
     /** The key a receiver of the export needs (hex): give it to them apart from the file. */
     interchangeKey: (actor: Actor) => {
       requireAction(actor, 'handle_requests');
