@@ -306,7 +306,104 @@ describe('the privacy notice of each example definition', async () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('never puts a parenthesis inside another: a country, a name or a law in the notice and the records', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-'));
+    try {
+      // The demo with what the examples leave out: a transfer whose safeguard is not stated, a
+      // recipient outside the EU/EEA with no transfer, a disclosure naming a recipient whose name
+      // holds parentheses, and a hold's law with some.
+      const file = await variant(dir, 'parentheses.yaml', (doc) => {
+        const us = doc.transfers.find((t) => t.country === 'US')!;
+        (us as { mechanism: unknown }).mechanism = 'unknown';
+        delete (us as { sccModule?: unknown }).sccModule;
+        const emergency = doc.recipients.find((r) => /\(112\)/.test(JSON.stringify(r.name)))!;
+        doc.disclosures.push({
+          kind: 'other',
+          text: { sv: 'I en nödsituation.', fi: 'Hätätilanteessa.', en: 'In an emergency.' },
+          recipients: [emergency.id],
+        } as (typeof doc.disclosures)[number]);
+        doc.retention.legalHolds[0]!.law = 'General Data Protection Regulation (EU) 2016/679';
+      });
+      const loaded = await loadDefinition(file);
+      // A recipient outside the EU/EEA with no transfer: the loader refuses it, the notice names it.
+      const def = structuredClone(loaded.definition);
+      def.recipients.find((r) => r.id === 'backup_storage')!.country = 'CH';
+      const registers = [
+        ...all,
+        { file: 'parentheses.yaml', register: { ...loaded, definition: def } },
+      ];
+      for (const { file: name, register } of registers) {
+        const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+        for (const lang of register.languages) {
+          const texts = {
+            notice: unescapeMd((await service.render(lang, 'md')).body as string),
+            records: (await service.records(lang, 'controller', 'csv'))!.body as string,
+            processor: ((await service.records(lang, 'processor', 'csv'))?.body ?? '') as string,
+          };
+          for (const [what, text] of Object.entries(texts)) {
+            expect(nestedParentheses(text), `${name} ${lang} ${what}`).toEqual([]);
+          }
+        }
+      }
+      // What the variant's gaps and records say instead, in each language.
+      const variantNotice = createNoticeService({
+        register: registers.at(-1)!.register,
+        publicUrl: 'https://portal.example.com',
+      });
+      const md = async (lang: NoticeLang) =>
+        unescapeMd((await variantNotice.render(lang, 'md')).body as string);
+      const csv = async (lang: NoticeLang) =>
+        (await variantNotice.records(lang, 'controller', 'csv'))!.body as string;
+      const [fi, sv, en] = await Promise.all([md('fi'), md('sv'), md('en')]);
+      expect(fi).toContain(
+        'Siirron suojatoimia ei ole vielä kerrottu: vastaanottaja Mailfinch Inc., maa Yhdysvallat (US).',
+      );
+      expect(fi).toContain(
+        'Vastaanottaja Varmistamo AB on EU:n/ETA:n ulkopuolella, maassa Sveitsi (CH), mutta siirron suojatoimia ei ole vielä kerrottu.',
+      );
+      expect(sv).toContain(
+        'Skyddsåtgärden för överföringen till mottagaren Mailfinch Inc. i USA (US) anges inte ännu.',
+      );
+      expect(en).toContain(
+        'The safeguard for the transfer to the recipient Mailfinch Inc. in United States (US) is not stated yet.',
+      );
+      expect(en).toContain('In an emergency. Recipients: Ensihoito / Akutvården (112)');
+      expect(await csv('fi')).toContain(
+        'Mailfinch Inc.: Henkilötietojen käsittelijä, Yhdysvallat (US)',
+      );
+      expect(await csv('en')).toContain(
+        ': 10 years from the end of the financial year — General Data Protection Regulation (EU) 2016/679',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/**
+ * The lines where a parenthesis opens inside another, as "(Yhdysvallat (US))" did; a citation's
+ * subdivisions (Art. 6(1)(a)) and a Markdown link's address are not parentheses of the text.
+ */
+function nestedParentheses(text: string): string[] {
+  const found: string[] = [];
+  for (const line of text.split('\n')) {
+    const plain = line.replace(/\]\([^)]*\)/g, ']').replace(/(?<=[\w)])\(\w{1,3}\)/g, '');
+    let depth = 0;
+    for (const ch of plain) {
+      if (ch === '(') {
+        depth++;
+        if (depth > 1) {
+          found.push(line);
+          break;
+        }
+      } else if (ch === ')') {
+        depth = Math.max(0, depth - 1);
+      }
+    }
+  }
+  return found;
+}
 
 describe('what changes in substance between two versions', async () => {
   const { definition } = await loadDefinition(join(EXAMPLES, 'demo.yaml'));

@@ -446,7 +446,11 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
                   const to = d.recipients.map(
                     (id) => def.recipients.find((r) => r.id === id)?.name ?? id,
                   );
-                  return `${ctx.l(d.text)}${to.length > 0 ? ` (${ctx.s(to.join(', '))})` : ''}`;
+                  // The recipients after the condition, not in parentheses: a name may hold some.
+                  const text = ctx.l(d.text);
+                  return to.length > 0
+                    ? `${text}${/[.!?]$/.test(text) ? '' : '.'} ${m.recipients}: ${ctx.s(to.join(', '))}`
+                    : text;
                 }),
               },
             ];

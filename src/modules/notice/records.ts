@@ -236,14 +236,15 @@ export function buildRecords(
           ? recipients
               .map(
                 (r) =>
-                  `${s(r.name)} (${pm.roles[r.role]}, ${isUnknown(r.country) ? m.notStated : ctx.country(r.country)})`,
+                  // The country's code is in parentheses already: none around it.
+                  `${s(r.name)}: ${pm.roles[r.role]}, ${isUnknown(r.country) ? m.notStated : ctx.country(r.country)}`,
               )
               .join('; ')
           : m.noRecipients,
       third_country_transfers: transfers((r) => r === undefined || recipients.includes(r)),
       retention: rule ? `${l(rule.label)}: ${retentionText(ctx, rule)}` : m.notStated,
       legal_holds: holds
-        .map((h) => `${l(h.label)} (${s(h.law)}): ${retentionText(ctx, h)}`)
+        .map((h) => `${l(h.label)}: ${retentionText(ctx, h)} — ${s(h.law)}`)
         .join('; '),
       security_measures: security,
     };
