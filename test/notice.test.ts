@@ -1300,7 +1300,7 @@ for (const kind of DATABASES) {
         current: { publishedAs: null, needsNewVersion: true },
       });
       expect(pageText((await t.app.inject({ url: '/en/notice' })).body)).not.toContain(
-        'version 1, dated',
+        'In force from',
       );
       const dpo = await newStaffSession(t, 'dpo');
       const refused = await t.app.inject({
@@ -1346,13 +1346,28 @@ for (const kind of DATABASES) {
       }>();
       expect(after.versions.map((v) => [v.version, v.date])).toEqual([[1, '2026-03-01']]);
       expect(after.current).toMatchObject({ publishedAs: 1, needsNewVersion: false, changes: [] });
-      // The page says which version it is, and its date.
-      expect(pageText((await t.app.inject({ url: '/en/notice' })).body)).toContain(
-        'version 1, dated 2026-03-01',
-      );
-      expect(pageText((await t.app.inject({ url: '/fi/notice' })).body)).toContain(
-        'versio 1, päivätty 2026-03-01',
-      );
+      // The page says which version it is and, once, the date it took effect (the version's, not
+      // the definition's notice.date), labelled, and when it is next reviewed.
+      const defined = t.register.definition.notice!;
+      expect(defined.date).not.toBe('2026-03-01');
+      const labels = {
+        en: ['Version', 'In force from', 'Next review'],
+        sv: ['Version', 'Gäller från', 'Nästa granskning'],
+        fi: ['Versio', 'Voimassa alkaen', 'Seuraava tarkistus'],
+      } as const;
+      for (const lang of ['en', 'sv', 'fi'] as const) {
+        const m = noticeMessages[lang];
+        const html = (await t.app.inject({ url: `/${lang}/notice` })).body;
+        const meta = /<dl>[\s\S]*?<\/dl>/.exec(html)![0];
+        const [version, inForce, review] = labels[lang];
+        expect(meta, lang).toContain(`<dt>${version}</dt><dd>1<span class="note">`);
+        expect(meta, lang).toContain(`<dt>${inForce}</dt><dd>2026-03-01</dd>`);
+        expect(meta, lang).toContain(`<dt>${review}</dt><dd>${defined.nextReview!}</dd>`);
+        // One date of the version: not the definition's beside it, nor the same twice.
+        expect(meta, lang).not.toContain(defined.date);
+        expect(meta, lang).not.toContain(`<dt>${m.date}</dt>`);
+        expect(meta.split('2026-03-01'), lang).toHaveLength(2);
+      }
 
       const frozen = await t.app.inject({ url: '/api/v1/notice/versions/1' });
       expect(frozen.json<{ notice: Record<string, string> }>().notice.fi).toMatch(

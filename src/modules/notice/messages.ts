@@ -165,6 +165,8 @@ export interface NoticeMessages {
   securityMeasures: string;
   /** The notice's own metadata (definition `notice`). */
   date: string;
+  /** The date a published version took effect: its own date, on the portal page. */
+  inForceFrom: string;
   nextReview: string;
   reviewInterval: string;
   changes: string;
@@ -385,6 +387,7 @@ const sv: NoticeMessages = {
   asProcessorIntro:
     'Vi behandlar också personuppgifter för våra kunders räkning, som deras personuppgiftsbiträde. För dessa uppgifter är kunderna personuppgiftsansvariga, och denna beskrivning gäller inte dem: vill du utöva dina rättigheter i fråga om dem, kontakta kunden i fråga.',
   date: 'Daterad',
+  inForceFrom: 'Gäller från',
   nextReview: 'Nästa granskning',
   reviewInterval: 'Granskningsintervall',
   changes: 'Hur ändringar meddelas',
@@ -605,6 +608,7 @@ const fi: NoticeMessages = {
   asProcessorIntro:
     'Käsittelemme henkilötietoja myös asiakkaidemme lukuun, heidän henkilötietojen käsittelijänään. Näiden tietojen rekisterinpitäjiä ovat asiakkaamme, eikä tämä seloste koske niitä: jos haluat käyttää oikeuksiasi niihin, ota yhteyttä kyseiseen asiakkaaseen.',
   date: 'Päivätty',
+  inForceFrom: 'Voimassa alkaen',
   nextReview: 'Seuraava tarkistus',
   reviewInterval: 'Tarkistusväli',
   changes: 'Miten muutoksista ilmoitetaan',
@@ -826,6 +830,7 @@ const en: NoticeMessages = {
   asProcessorIntro:
     'We also process personal data on behalf of our customers, as their processor. Our customers are the controllers of that data, and this notice does not cover it: to use your rights over it, contact the customer concerned.',
   date: 'Dated',
+  inForceFrom: 'In force from',
   nextReview: 'Next review',
   reviewInterval: 'Review interval',
   changes: 'How changes are announced',

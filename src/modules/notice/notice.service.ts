@@ -67,7 +67,11 @@ export function completenessOf(def: Register['definition']): Completeness {
   return { complete: gaps.length === 0, gaps };
 }
 
-/** The notice with its published version's number and date beside the definition's version. */
+/**
+ * The notice as the portal shows it once the definition running now is a published version: the
+ * version's number, and one date, the version's own (the day it took effect), in place of the
+ * definition's `notice.date`; the next review stays where the definition gives one.
+ */
 function withPublished(
   doc: NoticeDocument,
   published: { version: number; date: string },
@@ -75,17 +79,20 @@ function withPublished(
   const m = noticeMessages[doc.lang];
   return {
     ...doc,
-    blocks: doc.blocks.map((b) =>
-      b.kind === 'pairs' && b.items[0]?.term === m.version
-        ? {
-            kind: 'pairs',
-            items: [
-              { term: m.version, text: m.publishedVersion(published.version, published.date) },
-              ...b.items.slice(1),
-            ],
-          }
-        : b,
-    ),
+    blocks: doc.blocks.map((b) => {
+      const [first, ...rest] = b.kind === 'pairs' ? b.items : [];
+      if (b.kind !== 'pairs' || first?.term !== m.version) {
+        return b;
+      }
+      return {
+        kind: 'pairs',
+        items: [
+          { ...first, text: String(published.version) },
+          { term: m.inForceFrom, text: published.date },
+          ...rest.filter((p) => p.term !== m.date),
+        ],
+      };
+    }),
   };
 }
 
