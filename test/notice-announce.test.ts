@@ -363,7 +363,11 @@ describe.each(DATABASES)(
           fi: 'Uusi etu.',
           en: 'A new interest.',
         };
-        d.recipients[0]!.name = 'Toinen Toimittaja Oy';
+        d.recipients[0]!.name = {
+          sv: 'Toinen Toimittaja Oy',
+          fi: 'Toinen Toimittaja Oy',
+          en: 'Toinen Toimittaja Oy',
+        };
       }, 'f'.repeat(64));
       const en = await person('Englanti', { language: 'en' });
       const started = await announce(5);

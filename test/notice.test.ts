@@ -116,7 +116,7 @@ describe('the privacy notice of each example definition', async () => {
           ...def.categories.map((c) => c.label[lang]),
           ...def.sources.map((s) => s.label[lang]),
           // Recipients and transfers with their safeguards.
-          ...def.recipients.map((r) => r.name),
+          ...def.recipients.map((r) => r.name[lang]),
           ...def.transfers.flatMap((t) => (t.mechanism ? [pm.mechanisms[t.mechanism]] : [])),
           // Retention rules and legal holds.
           ...def.retention.rules.map((r) => r.label[lang]),
@@ -307,6 +307,44 @@ describe('the privacy notice of each example definition', async () => {
     }
   });
 
+  it("names a recipient in the notice's language where the definition gives its name in each", async () => {
+    const { register } = all.find((e) => e.file === 'chat-marketing.yaml')!;
+    const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+    const names = { sv: 'Myndigheter', fi: 'Viranomaiset', en: 'Authorities' } as const;
+    const buyer = {
+      sv: 'Köpare eller efterträdare vid en överlåtelse av verksamheten',
+      fi: 'Ostaja tai seuraaja liiketoiminnan luovutuksessa',
+      en: 'Acquirer or successor in a business transfer',
+    } as const;
+    for (const lang of NOTICE_LANGS) {
+      const m = noticeMessages[lang];
+      const md = unescapeMd((await service.render(lang, 'md')).body as string);
+      const recipients = md.slice(
+        md.indexOf(`## ${m.recipients}`),
+        md.indexOf(`## ${m.transfers}`),
+      );
+      expect(recipients, lang).toContain(
+        `| ${names[lang]} | ${packageMessages[lang].roles.authority} |`,
+      );
+      expect(recipients, lang).toContain(`| ${buyer[lang]} |`);
+      // A disclosure names it in the same language.
+      expect(recipients, lang).toContain(`${m.recipients}: ${names[lang]}`);
+      const csv = (await service.records(lang, 'controller', 'csv'))!.body as string;
+      expect(csv, lang).toContain(`${names[lang]}: ${packageMessages[lang].roles.authority}`);
+      // Not the other languages' names, nor the old two-language string.
+      for (const other of NOTICE_LANGS.filter((l) => l !== lang)) {
+        expect(md, `${lang} ${other}`).not.toContain(buyer[other]);
+        expect(csv, `${lang} ${other}`).not.toContain(`${names[other]}:`);
+      }
+      expect(md).not.toContain('Viranomaiset / Myndigheter');
+    }
+    // A proper name given as one string is the same in every language.
+    const fi = (await service.render('fi', 'md')).body as string;
+    const en = (await service.render('en', 'md')).body as string;
+    expect(fi).toContain('| Maildove Inc. |');
+    expect(en).toContain('| Maildove Inc. |');
+  });
+
   it('never puts a parenthesis inside another: a country, a name or a law in the notice and the records', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-'));
     try {
@@ -322,7 +360,7 @@ describe('the privacy notice of each example definition', async () => {
           kind: 'other',
           text: { sv: 'I en nödsituation.', fi: 'Hätätilanteessa.', en: 'In an emergency.' },
           recipients: [emergency.id],
-        } as (typeof doc.disclosures)[number]);
+        });
         doc.retention.legalHolds[0]!.law = 'General Data Protection Regulation (EU) 2016/679';
       });
       const loaded = await loadDefinition(file);
@@ -411,7 +449,11 @@ describe('what changes in substance between two versions', async () => {
     const next = structuredClone(definition);
     next.purposes[0]!.legalBasis = 'legitimate_interest';
     next.purposes[1]!.label = { sv: 'Ny', fi: 'Uusi', en: 'New' };
-    next.recipients.push({ ...next.recipients[0]!, id: 'new_processor', name: 'Uusi Oy' });
+    next.recipients.push({
+      ...next.recipients[0]!,
+      id: 'new_processor',
+      name: { sv: 'Uusi Oy', fi: 'Uusi Oy', en: 'Uusi Oy' },
+    });
     const removed = next.transfers.shift()!;
     next.retention.rules[0]!.duration = 'P3Y';
     next.security = [];

@@ -137,7 +137,7 @@ export function buildRecords(
       .filter((t) => countriesOutsideEea(def, t).length > 0 || isUnknown(t.mechanism))
       .filter((t) => filter(def.recipients.find((r) => r.id === t.recipient)))
       .map((t) => {
-        const name = s(def.recipients.find((r) => r.id === t.recipient)?.name ?? t.recipient);
+        const name = l(def.recipients.find((r) => r.id === t.recipient)?.name) || s(t.recipient);
         const safeguard = [
           t.mechanism === undefined || isUnknown(t.mechanism)
             ? m.notStated
@@ -237,7 +237,7 @@ export function buildRecords(
               .map(
                 (r) =>
                   // The country's code is in parentheses already: none around it.
-                  `${s(r.name)}: ${pm.roles[r.role]}, ${isUnknown(r.country) ? m.notStated : ctx.country(r.country)}`,
+                  `${l(r.name)}: ${pm.roles[r.role]}, ${isUnknown(r.country) ? m.notStated : ctx.country(r.country)}`,
               )
               .join('; ')
           : m.noRecipients,
