@@ -161,7 +161,11 @@ export function createNoticeService(deps: {
       }),
     versionPage: (lang, v) => {
       const m = noticeMessages[lang];
-      const blocks = blocksOfMarkdown(v.notice[lang] ?? '');
+      // The version's own number and date in place of the definition's, as on the notice page.
+      const blocks = withPublished(
+        { lang, title: '', blocks: blocksOfMarkdown(v.notice[lang] ?? '') },
+        v,
+      ).blocks;
       const first = blocks[0];
       const title = first?.kind === 'heading' ? first.text : m.publishedVersion(v.version, v.date);
       const frozen = Object.keys(v.notice) as NoticeLang[];
