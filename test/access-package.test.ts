@@ -347,7 +347,7 @@ describe('the access package', () => {
       const recipients = def.recipients.filter((r) => r.categories.includes(c));
       expect(cat.recipients.map((r) => r.id)).toEqual(recipients.map((r) => r.id));
       for (const r of recipients) {
-        shown(r.name);
+        shown(r.name.sv);
         const outside = def.transfers.filter(
           (x) => x.recipient === r.id && !EEA_COUNTRIES.has(x.country),
         );

@@ -468,6 +468,42 @@ describe('languages', () => {
     expect(problems.map((p) => p.path)).toContain('register.name.sv');
   });
 
+  it("takes a recipient's name as one string or in each language, required in the published ones", () => {
+    const authority = '    name: Verohallinto / Skatteförvaltningen\n';
+    const localizedName = '    name:\n      fi: Verohallinto\n      sv: Skatteförvaltningen\n';
+    // A plain string, a proper name: the same in every language, as before.
+    const plain = load(demo).definition.recipients.find((r) => r.id === 'tax_authority')!;
+    expect(plain.name).toEqual({
+      sv: 'Verohallinto / Skatteförvaltningen',
+      fi: 'Verohallinto / Skatteförvaltningen',
+      en: 'Verohallinto / Skatteförvaltningen',
+    });
+    // In each language: one the register publishes (sv, fi, en) left out is refused, naming it.
+    const problems = problemsOf(edit(authority, localizedName));
+    expect(problems.map((p) => [p.path, p.message])).toEqual([
+      [
+        expect.stringMatching(/^recipients\[\d+\]\.name\.en$/),
+        'the en text is missing: the register publishes in fi, sv, en (languages)',
+      ],
+    ]);
+    const named = load(edit(authority, `${localizedName}      en: Finnish Tax Administration\n`));
+    expect(named.definition.recipients.find((r) => r.id === 'tax_authority')!.name).toEqual({
+      fi: 'Verohallinto',
+      sv: 'Skatteförvaltningen',
+      en: 'Finnish Tax Administration',
+    });
+    // A register published in Finnish only needs the Finnish name alone.
+    const fiOnly = load(edited(finnishOnly, authority, '    name:\n      fi: Verohallinto\n'));
+    expect(fiOnly.definition.recipients.find((r) => r.id === 'tax_authority')!.name.fi).toBe(
+      'Verohallinto',
+    );
+    // Neither an empty name nor an unknown language.
+    expect(problemsOf(edit(authority, "    name: ''\n"))[0]?.path).toMatch(/\.name$/);
+    expect(
+      errorsOf(edit(authority, `${localizedName}      en: Tax\n      de: Steuer\n`))[0]?.path,
+    ).toMatch(/\.name/);
+  });
+
   it('refuses a language listed twice and one it does not know', () => {
     expect(problemsOf(edit(/^languages: .*$/m, 'languages: [fi, fi]'))[0]?.path).toBe('languages');
     expect(problemsOf(edit(/^languages: .*$/m, 'languages: [de]'))[0]?.path).toBe('languages[0]');

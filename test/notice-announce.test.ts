@@ -363,7 +363,11 @@ describe.each(DATABASES)(
           fi: 'Uusi etu.',
           en: 'A new interest.',
         };
-        d.recipients[0]!.name = 'Toinen Toimittaja Oy';
+        d.recipients[0]!.name = {
+          sv: 'Toinen Toimittaja Oy',
+          fi: 'Toinen Toimittaja Oy',
+          en: 'Toinen Toimittaja Oy',
+        };
       }, 'f'.repeat(64));
       const en = await person('Englanti', { language: 'en' });
       const started = await announce(5);
@@ -422,6 +426,9 @@ describe.each(DATABASES)(
         expect(frozen.body, term).toContain(`<dt>${term}</dt>`);
       }
       expect(text(frozen.body)).not.toMatch(/\\[-*_#.[\]()|<>]/);
+      // One date of the version, labelled as on the notice page: not the definition's beside it.
+      expect(frozen.body).toContain('<dt>Voimassa alkaen</dt>');
+      expect(frozen.body).not.toContain('<dt>Päivätty</dt>');
       // Bad input: a version that is not a number is refused naming it; an unknown one is 404.
       const bad = await t.app.inject({ url: '/fi/notice/versions/latest' });
       expect(bad.statusCode).toBe(400);

@@ -116,7 +116,7 @@ describe('the privacy notice of each example definition', async () => {
           ...def.categories.map((c) => c.label[lang]),
           ...def.sources.map((s) => s.label[lang]),
           // Recipients and transfers with their safeguards.
-          ...def.recipients.map((r) => r.name),
+          ...def.recipients.map((r) => r.name[lang]),
           ...def.transfers.flatMap((t) => (t.mechanism ? [pm.mechanisms[t.mechanism]] : [])),
           // Retention rules and legal holds.
           ...def.retention.rules.map((r) => r.label[lang]),
@@ -306,7 +306,142 @@ describe('the privacy notice of each example definition', async () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("names a recipient in the notice's language where the definition gives its name in each", async () => {
+    const { register } = all.find((e) => e.file === 'chat-marketing.yaml')!;
+    const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+    const names = { sv: 'Myndigheter', fi: 'Viranomaiset', en: 'Authorities' } as const;
+    const buyer = {
+      sv: 'Köpare eller efterträdare vid en överlåtelse av verksamheten',
+      fi: 'Ostaja tai seuraaja liiketoiminnan luovutuksessa',
+      en: 'Acquirer or successor in a business transfer',
+    } as const;
+    for (const lang of NOTICE_LANGS) {
+      const m = noticeMessages[lang];
+      const md = unescapeMd((await service.render(lang, 'md')).body as string);
+      const recipients = md.slice(
+        md.indexOf(`## ${m.recipients}`),
+        md.indexOf(`## ${m.transfers}`),
+      );
+      expect(recipients, lang).toContain(
+        `| ${names[lang]} | ${packageMessages[lang].roles.authority} |`,
+      );
+      expect(recipients, lang).toContain(`| ${buyer[lang]} |`);
+      // A disclosure names it in the same language.
+      expect(recipients, lang).toContain(`${m.recipients}: ${names[lang]}`);
+      const csv = (await service.records(lang, 'controller', 'csv'))!.body as string;
+      expect(csv, lang).toContain(`${names[lang]}: ${packageMessages[lang].roles.authority}`);
+      // Not the other languages' names, nor the old two-language string.
+      for (const other of NOTICE_LANGS.filter((l) => l !== lang)) {
+        expect(md, `${lang} ${other}`).not.toContain(buyer[other]);
+        expect(csv, `${lang} ${other}`).not.toContain(`${names[other]}:`);
+      }
+      expect(md).not.toContain('Viranomaiset / Myndigheter');
+    }
+    // A proper name given as one string is the same in every language.
+    const fi = (await service.render('fi', 'md')).body as string;
+    const en = (await service.render('en', 'md')).body as string;
+    expect(fi).toContain('| Maildove Inc. |');
+    expect(en).toContain('| Maildove Inc. |');
+  });
+
+  it('never puts a parenthesis inside another: a country, a name or a law in the notice and the records', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekisteri-notice-'));
+    try {
+      // The demo with what the examples leave out: a transfer whose safeguard is not stated, a
+      // recipient outside the EU/EEA with no transfer, a disclosure naming a recipient whose name
+      // holds parentheses, and a hold's law with some.
+      const file = await variant(dir, 'parentheses.yaml', (doc) => {
+        const us = doc.transfers.find((t) => t.country === 'US')!;
+        (us as { mechanism: unknown }).mechanism = 'unknown';
+        delete (us as { sccModule?: unknown }).sccModule;
+        const emergency = doc.recipients.find((r) => /\(112\)/.test(JSON.stringify(r.name)))!;
+        doc.disclosures.push({
+          kind: 'other',
+          text: { sv: 'I en nödsituation.', fi: 'Hätätilanteessa.', en: 'In an emergency.' },
+          recipients: [emergency.id],
+        });
+        doc.retention.legalHolds[0]!.law = 'General Data Protection Regulation (EU) 2016/679';
+      });
+      const loaded = await loadDefinition(file);
+      // A recipient outside the EU/EEA with no transfer: the loader refuses it, the notice names it.
+      const def = structuredClone(loaded.definition);
+      def.recipients.find((r) => r.id === 'backup_storage')!.country = 'CH';
+      const registers = [
+        ...all,
+        { file: 'parentheses.yaml', register: { ...loaded, definition: def } },
+      ];
+      for (const { file: name, register } of registers) {
+        const service = createNoticeService({ register, publicUrl: 'https://portal.example.com' });
+        for (const lang of register.languages) {
+          const texts = {
+            notice: unescapeMd((await service.render(lang, 'md')).body as string),
+            records: (await service.records(lang, 'controller', 'csv'))!.body as string,
+            processor: ((await service.records(lang, 'processor', 'csv'))?.body ?? '') as string,
+          };
+          for (const [what, text] of Object.entries(texts)) {
+            expect(nestedParentheses(text), `${name} ${lang} ${what}`).toEqual([]);
+          }
+        }
+      }
+      // What the variant's gaps and records say instead, in each language.
+      const variantNotice = createNoticeService({
+        register: registers.at(-1)!.register,
+        publicUrl: 'https://portal.example.com',
+      });
+      const md = async (lang: NoticeLang) =>
+        unescapeMd((await variantNotice.render(lang, 'md')).body as string);
+      const csv = async (lang: NoticeLang) =>
+        (await variantNotice.records(lang, 'controller', 'csv'))!.body as string;
+      const [fi, sv, en] = await Promise.all([md('fi'), md('sv'), md('en')]);
+      expect(fi).toContain(
+        'Siirron suojatoimia ei ole vielä kerrottu: vastaanottaja Mailfinch Inc., maa Yhdysvallat (US).',
+      );
+      expect(fi).toContain(
+        'Vastaanottaja Varmistamo AB on EU:n/ETA:n ulkopuolella, maassa Sveitsi (CH), mutta siirron suojatoimia ei ole vielä kerrottu.',
+      );
+      expect(sv).toContain(
+        'Skyddsåtgärden för överföringen till mottagaren Mailfinch Inc. i USA (US) anges inte ännu.',
+      );
+      expect(en).toContain(
+        'The safeguard for the transfer to the recipient Mailfinch Inc. in United States (US) is not stated yet.',
+      );
+      expect(en).toContain('In an emergency. Recipients: Ensihoito / Akutvården (112)');
+      expect(await csv('fi')).toContain(
+        'Mailfinch Inc.: Henkilötietojen käsittelijä, Yhdysvallat (US)',
+      );
+      expect(await csv('en')).toContain(
+        ': 10 years from the end of the financial year — General Data Protection Regulation (EU) 2016/679',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/**
+ * The lines where a parenthesis opens inside another, as "(Yhdysvallat (US))" did; a citation's
+ * subdivisions (Art. 6(1)(a)) and a Markdown link's address are not parentheses of the text.
+ */
+function nestedParentheses(text: string): string[] {
+  const found: string[] = [];
+  for (const line of text.split('\n')) {
+    const plain = line.replace(/\]\([^)]*\)/g, ']').replace(/(?<=[\w)])\(\w{1,3}\)/g, '');
+    let depth = 0;
+    for (const ch of plain) {
+      if (ch === '(') {
+        depth++;
+        if (depth > 1) {
+          found.push(line);
+          break;
+        }
+      } else if (ch === ')') {
+        depth = Math.max(0, depth - 1);
+      }
+    }
+  }
+  return found;
+}
 
 describe('what changes in substance between two versions', async () => {
   const { definition } = await loadDefinition(join(EXAMPLES, 'demo.yaml'));
@@ -314,7 +449,11 @@ describe('what changes in substance between two versions', async () => {
     const next = structuredClone(definition);
     next.purposes[0]!.legalBasis = 'legitimate_interest';
     next.purposes[1]!.label = { sv: 'Ny', fi: 'Uusi', en: 'New' };
-    next.recipients.push({ ...next.recipients[0]!, id: 'new_processor', name: 'Uusi Oy' });
+    next.recipients.push({
+      ...next.recipients[0]!,
+      id: 'new_processor',
+      name: { sv: 'Uusi Oy', fi: 'Uusi Oy', en: 'Uusi Oy' },
+    });
     const removed = next.transfers.shift()!;
     next.retention.rules[0]!.duration = 'P3Y';
     next.security = [];
@@ -1203,7 +1342,7 @@ for (const kind of DATABASES) {
         current: { publishedAs: null, needsNewVersion: true },
       });
       expect(pageText((await t.app.inject({ url: '/en/notice' })).body)).not.toContain(
-        'version 1, dated',
+        'In force from',
       );
       const dpo = await newStaffSession(t, 'dpo');
       const refused = await t.app.inject({
@@ -1249,13 +1388,28 @@ for (const kind of DATABASES) {
       }>();
       expect(after.versions.map((v) => [v.version, v.date])).toEqual([[1, '2026-03-01']]);
       expect(after.current).toMatchObject({ publishedAs: 1, needsNewVersion: false, changes: [] });
-      // The page says which version it is, and its date.
-      expect(pageText((await t.app.inject({ url: '/en/notice' })).body)).toContain(
-        'version 1, dated 2026-03-01',
-      );
-      expect(pageText((await t.app.inject({ url: '/fi/notice' })).body)).toContain(
-        'versio 1, päivätty 2026-03-01',
-      );
+      // The page says which version it is and, once, the date it took effect (the version's, not
+      // the definition's notice.date), labelled, and when it is next reviewed.
+      const defined = t.register.definition.notice!;
+      expect(defined.date).not.toBe('2026-03-01');
+      const labels = {
+        en: ['Version', 'In force from', 'Next review'],
+        sv: ['Version', 'Gäller från', 'Nästa granskning'],
+        fi: ['Versio', 'Voimassa alkaen', 'Seuraava tarkistus'],
+      } as const;
+      for (const lang of ['en', 'sv', 'fi'] as const) {
+        const m = noticeMessages[lang];
+        const html = (await t.app.inject({ url: `/${lang}/notice` })).body;
+        const meta = /<dl>[\s\S]*?<\/dl>/.exec(html)![0];
+        const [version, inForce, review] = labels[lang];
+        expect(meta, lang).toContain(`<dt>${version}</dt><dd>1<span class="note">`);
+        expect(meta, lang).toContain(`<dt>${inForce}</dt><dd>2026-03-01</dd>`);
+        expect(meta, lang).toContain(`<dt>${review}</dt><dd>${defined.nextReview!}</dd>`);
+        // One date of the version: not the definition's beside it, nor the same twice.
+        expect(meta, lang).not.toContain(defined.date);
+        expect(meta, lang).not.toContain(`<dt>${m.date}</dt>`);
+        expect(meta.split('2026-03-01'), lang).toHaveLength(2);
+      }
 
       const frozen = await t.app.inject({ url: '/api/v1/notice/versions/1' });
       expect(frozen.json<{ notice: Record<string, string> }>().notice.fi).toMatch(

@@ -19,6 +19,7 @@ import { parse, stringify } from 'yaml';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { openDatabase } from '../src/db/database.ts';
+import { openKeyStore } from '../src/keystore/keystore.ts';
 import { operator } from '../src/lib/actor.ts';
 import { parseDefinition } from '../src/modules/definition/loader.ts';
 import { expiryOf } from '../src/modules/retention/index.ts';
@@ -530,5 +531,146 @@ describe('rekisteri retention plan --subject and sweep, the real command', () =>
     );
     expect(record.out).not.toContain('relationship ended');
     expect(record.out).not.toContain('no end yet');
+  }, 180_000);
+});
+
+describe('rekisteri retention sweep, the real command, on a person whose data have expired', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let frida: string;
+  let carl: string;
+  const run = async (...args: string[]) => {
+    try {
+      const r = await exec(process.execPath, [join(ROOT, 'bin/rekisteri.js'), ...args], {
+        cwd: dir,
+        env,
+        timeout: 60_000,
+      });
+      return { code: 0, out: r.stdout, err: r.stderr };
+    } catch (e) {
+      const x = e as { code: number; stdout: string; stderr: string };
+      return { code: x.code, out: x.stdout, err: x.stderr };
+    }
+  };
+  const yearsAgo = (years: number) => {
+    const t = new Date();
+    t.setUTCHours(12, 0, 0, 0);
+    t.setUTCFullYear(t.getUTCFullYear() - years);
+    return t;
+  };
+  /** The data database's and the key store's view of a person, each opened and closed here. */
+  const state = async (id: string) => {
+    const database = await openDatabase({ dataDir: join(dir, 'data') });
+    let erased: boolean;
+    let journalled: string[];
+    try {
+      erased =
+        (
+          await sql<{ erased: boolean }>`select erased_at is not null as erased from subjects
+             where id = ${id}`.execute(database.db)
+        ).rows[0]?.erased ?? true;
+      journalled = (
+        await sql<{ reason: string }>`select reason from erasure_journal
+           where subject_id = ${id}`.execute(database.db)
+      ).rows.map((r) => r.reason);
+    } finally {
+      await database.close();
+    }
+    const keys = await openKeyStore({ dir: join(dir, 'keystore', 'keys') });
+    try {
+      return {
+        erased,
+        journalled,
+        key: (await keys.present([id])).length === 1,
+        keyJournal: (await keys.journal()).filter((e) => e.subjectId === id).map((e) => e.reason),
+      };
+    } finally {
+      await keys.close();
+    }
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rekisteri-retention-sweep-'));
+    const file = join(dir, 'register.yaml');
+    await writeFile(file, await registerText());
+    env = {
+      ...Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([k]) => !['DATABASE_URL', 'KEYSTORE_DATABASE_URL'].includes(k),
+        ),
+      ),
+      REKISTERI_REGISTER: file,
+      REKISTERI_MASTER_KEY: randomBytes(32).toString('hex'),
+      REKISTERI_DATA: join(dir, 'data'),
+      REKISTERI_KEYSTORE: join(dir, 'keystore'),
+    };
+    const rt = await openRuntime(loadConfig({ ...env }));
+    try {
+      const create = async (values: Record<string, Record<string, unknown>>) =>
+        (
+          await rt.services.subjects.createSubject(operator, {
+            purpose: 'service',
+            source: 'subject',
+            values,
+          })
+        ).id;
+      // Frida: a customer whose relationship ended two years ago, last active three years ago:
+      // the service's six months and marketing's two years from the last activity have both run.
+      frida = await create(member('F-1'));
+      // Carl: a customer whose relationship has not ended.
+      carl = await create(member('C-1'));
+      const db = rt.database.db;
+      await sql`update subject_values set collected_at = ${yearsAgo(4)}, updated_at = ${yearsAgo(4)}
+                 where subject_id = ${frida}`.execute(db);
+      await sql`update subjects set created_at = ${yearsAgo(4)}, updated_at = ${yearsAgo(3)}
+                 where id = ${frida}`.execute(db);
+      await sql`insert into subject_retention (subject_id, relationship_ended_at)
+                values (${frida}, ${yearsAgo(2)})`.execute(db);
+    } finally {
+      await rt.close();
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a bad --batch or --concurrency naming the option, and erases no one', async () => {
+    for (const [args, option, expected] of [
+      [['--batch', '0'], '--batch', 'expected a whole number from 1 to 10000'],
+      [['--batch', 'all'], '--batch', 'expected a whole number from 1 to 10000'],
+      [['--concurrency', '9'], '--concurrency', 'expected a whole number from 1 to 8'],
+    ] as const) {
+      const r = await run('retention', 'sweep', ...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err).toContain(option);
+      expect(r.err).toContain(expected);
+      expect(r.out).not.toContain('erased');
+    }
+    expect(await state(frida)).toEqual({
+      erased: false,
+      journalled: [],
+      key: true,
+      keyJournal: [],
+    });
+  }, 180_000);
+
+  it('erases the expired person, says so, and finishes the erasure journal: their key destroyed', async () => {
+    const swept = await run('retention', 'sweep', '--batch', '1');
+    expect(swept.code, swept.err).toBe(0);
+    expect(swept.out).toContain(
+      "erased 1 people (0 with a legal hold's categories kept), deleted 0 categories of others",
+    );
+    // Both journals name her, with the reason; her key is gone from the key store.
+    expect(await state(frida)).toEqual({
+      erased: true,
+      journalled: ['retention'],
+      key: false,
+      keyJournal: ['retention'],
+    });
+    expect(await state(carl)).toMatchObject({ erased: false, key: true, journalled: [] });
+    // Run again, it erases no one.
+    const again = await run('retention', 'sweep');
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain("erased 0 people (0 with a legal hold's categories kept)");
   }, 180_000);
 });

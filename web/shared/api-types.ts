@@ -2099,7 +2099,8 @@ export interface components {
           /** @description The recipients of the definition that receive this category */
           recipients: {
             id: string;
-            name: string;
+            /** @description Its name in each language (a proper name is the same in all) */
+            name: components['schemas']['LocalizedText'];
             /** @enum {string} */
             role:
               | 'processor'
@@ -3207,7 +3208,12 @@ export interface operations {
             }[];
             recipients: {
               id: string;
-              name: string;
+              /** @description Its name in each language (a proper name is the same in all) */
+              name: {
+                sv: string;
+                fi: string;
+                en: string;
+              };
               role: string;
               /** @description ISO 3166-1 alpha-2, or unknown where not stated */
               country: string;

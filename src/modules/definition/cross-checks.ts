@@ -293,19 +293,19 @@ export function crossCheck(def: RegisterDefinition, today?: string): DefinitionP
     if (r.dpaDate === UNKNOWN) {
       warn(
         `recipients[${ri}].dpaDate`,
-        `the date of the data processing agreement with ${r.name} is unknown: a processor acts only on a binding contract (Art. 28(3)); find it and give its date`,
+        `the date of the data processing agreement with ${r.name.en} is unknown: a processor acts only on a binding contract (Art. 28(3)); find it and give its date`,
       );
     }
     if (r.dpfCertified && r.country !== 'US') {
       add(
         `recipients[${ri}].dpfCertified`,
-        `only organisations in the United States are certified under the EU-US Data Privacy Framework; ${r.name} is in ${r.country === UNKNOWN ? 'an unknown country' : describeCountry(r.country)}`,
+        `only organisations in the United States are certified under the EU-US Data Privacy Framework; ${r.name.en} is in ${r.country === UNKNOWN ? 'an unknown country' : describeCountry(r.country)}`,
       );
     }
     if (r.country === UNKNOWN) {
       warn(
         `recipients[${ri}].country`,
-        `where ${r.name} is, is unknown: if outside the EU/EEA, the notice must say so and name the safeguard (Art. 13(1)(f), 14(1)(f), 44–49)`,
+        `where ${r.name.en} is, is unknown: if outside the EU/EEA, the notice must say so and name the safeguard (Art. 13(1)(f), 14(1)(f), 44–49)`,
       );
     } else if (!EEA_COUNTRIES.has(r.country) && !def.transfers.some((t) => t.recipient === r.id)) {
       add(
@@ -383,7 +383,7 @@ export function crossCheck(def: RegisterDefinition, today?: string): DefinitionP
       ) {
         warn(
           `${at}.sccModule`,
-          `${module.name} of the clauses 2021/914 sends data to a ${module.to}, but ${recipient.name} is a ${recipient.role.replace('_', ' ')}: check the module`,
+          `${module.name} of the clauses 2021/914 sends data to a ${module.to}, but ${recipient.name.en} is a ${recipient.role.replace('_', ' ')}: check the module`,
         );
       }
     } else if (t.mechanism === 'derogation' && !t.derogation) {
@@ -400,7 +400,7 @@ export function crossCheck(def: RegisterDefinition, today?: string): DefinitionP
       } else if (recipient && !recipient.dpfCertified) {
         add(
           `${at}.mechanism`,
-          `${coverage('US')}: ${recipient.name} is not marked dpfCertified; once it is on the Data Privacy Framework List for the data it receives, set dpfCertified: true, or use scc or another mechanism`,
+          `${coverage('US')}: ${recipient.name.en} is not marked dpfCertified; once it is on the Data Privacy Framework List for the data it receives, set dpfCertified: true, or use scc or another mechanism`,
         );
       }
     } else if (t.mechanism === 'adequacy') {
@@ -421,12 +421,12 @@ export function crossCheck(def: RegisterDefinition, today?: string): DefinitionP
         } else if (decision.privateSectorOnly && recipient?.role === 'authority') {
           add(
             `${at}.mechanism`,
-            `${coverage(c)}: ${recipient.name} is an authority, outside it; use scc, or a derogation for an occasional transfer`,
+            `${coverage(c)}: ${recipient.name.en} is an authority, outside it; use scc, or a derogation for an occasional transfer`,
           );
         } else if (decision.covers && t.withinAdequacyScope !== true) {
           warn(
             `${at}.withinAdequacyScope`,
-            `${coverage(c)}: check that ${recipient?.name ?? t.recipient} and the data it receives fall within it and set withinAdequacyScope: true, or use scc`,
+            `${coverage(c)}: check that ${recipient?.name.en ?? t.recipient} and the data it receives fall within it and set withinAdequacyScope: true, or use scc`,
           );
         }
       }

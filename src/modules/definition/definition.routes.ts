@@ -346,7 +346,9 @@ export function definitionRoutes(app: FastifyInstance, register: Register): void
           recipients: z.array(
             z.object({
               id: z.string(),
-              name: z.string(),
+              name: localized.describe(
+                'Its name in each language (a proper name is the same in all)',
+              ),
               role: z.string(),
               country: z.string().describe('ISO 3166-1 alpha-2, or unknown where not stated'),
               description: localized,

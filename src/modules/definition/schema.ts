@@ -464,7 +464,13 @@ export const RECIPIENT_ROLES = [
 
 const recipient = z.strictObject({
   id,
-  name: z.string().min(1),
+  /**
+   * Its name, in each language (an authority's differs: Verohallinto / Skatteförvaltningen); a
+   * plain string, as a company's proper name is, is used as it is in every language.
+   */
+  name: z
+    .union([z.string().min(1), localized])
+    .transform((r): Localized => (typeof r === 'string' ? { sv: r, fi: r, en: r } : r)),
   role: z.enum(RECIPIENT_ROLES),
   /** Where the recipient is; `unknown` where the notice does not say (Art. 13(1)(f), 44–49). */
   country: countryOrUnknown,

@@ -143,7 +143,8 @@ export function transfersOf(def: RegisterDefinition): TransferView[] {
     const r = def.recipients.find((x) => x.id === t.recipient);
     return {
       recipient: t.recipient,
-      recipientName: r?.name ?? t.recipient,
+      // In the register's main language: `check` speaks English, but the name is the register's.
+      recipientName: r ? r.name[def.languages[0] ?? 'fi'] : t.recipient,
       recipientCountry: r?.country ?? 'unknown',
       country: t.country,
       outsideEea: countriesOutsideEea(def, t),

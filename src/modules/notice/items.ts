@@ -155,7 +155,8 @@ const offered = (def: RegisterDefinition, right: Right) =>
 function gapSentence(ctx: RenderContext, fact: GapFact): string {
   const { m, def } = ctx;
   const g = m.gap;
-  const recipient = (id: string) => ctx.s(def.recipients.find((r) => r.id === id)?.name ?? id);
+  const recipient = (id: string) =>
+    ctx.l(def.recipients.find((r) => r.id === id)?.name) || ctx.s(id);
   switch (fact.kind) {
     case 'representative':
       return g.representative;
@@ -444,9 +445,13 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
                 kind: 'list',
                 items: def.disclosures.map((d) => {
                   const to = d.recipients.map(
-                    (id) => def.recipients.find((r) => r.id === id)?.name ?? id,
+                    (id) => ctx.l(def.recipients.find((r) => r.id === id)?.name) || ctx.s(id),
                   );
-                  return `${ctx.l(d.text)}${to.length > 0 ? ` (${ctx.s(to.join(', '))})` : ''}`;
+                  // The recipients after the condition, not in parentheses: a name may hold some.
+                  const text = ctx.l(d.text);
+                  return to.length > 0
+                    ? `${text}${/[.!?]$/.test(text) ? '' : '.'} ${m.recipients}: ${to.join(', ')}`
+                    : text;
                 }),
               },
             ];
@@ -460,7 +465,7 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
           kind: 'table',
           head: [m.recipient, m.role, m.country, m.description, m.categoriesUsed, m.forPurposes],
           rows: def.recipients.map((r) => [
-            ctx.s(r.name),
+            ctx.l(r.name),
             pm.roles[r.role],
             countryText(ctx, r.country),
             ctx.l(r.description),
@@ -531,7 +536,8 @@ export const NOTICE_ITEMS: readonly NoticeItem[] = [
       if (outside.length === 0 && ctx.gaps.length === 0) {
         return [{ kind: 'paragraph', text: m.noTransfers }];
       }
-      const name = (id: string) => ctx.s(def.recipients.find((r) => r.id === id)?.name ?? id);
+      const name = (id: string) =>
+        ctx.l(def.recipients.find((r) => r.id === id)?.name) || ctx.s(id);
       return [
         {
           kind: 'table',

@@ -165,6 +165,8 @@ export interface NoticeMessages {
   securityMeasures: string;
   /** The notice's own metadata (definition `notice`). */
   date: string;
+  /** The date a published version took effect: its own date, on the portal page. */
+  inForceFrom: string;
   nextReview: string;
   reviewInterval: string;
   changes: string;
@@ -196,7 +198,7 @@ const sv: NoticeMessages = {
       `Lagen som ålägger den rättsliga förpliktelsen för ändamålet ”${p}” anges inte ännu.`,
     interest: (p) => `Det berättigade intresset för ändamålet ”${p}” anges inte ännu.`,
     mechanism: (r, c) =>
-      `Skyddsåtgärden för överföringen till mottagaren ${r} (${c}) anges inte ännu.`,
+      `Skyddsåtgärden för överföringen till mottagaren ${r} i ${c} anges inte ännu.`,
     country: (r) => `I vilket land mottagaren ${r} finns anges inte ännu.`,
     noTransfer: (r, c) =>
       `Mottagaren ${r} finns i ${c}, utanför EU/EES, men skyddsåtgärden för överföringen anges inte ännu.`,
@@ -385,6 +387,7 @@ const sv: NoticeMessages = {
   asProcessorIntro:
     'Vi behandlar också personuppgifter för våra kunders räkning, som deras personuppgiftsbiträde. För dessa uppgifter är kunderna personuppgiftsansvariga, och denna beskrivning gäller inte dem: vill du utöva dina rättigheter i fråga om dem, kontakta kunden i fråga.',
   date: 'Daterad',
+  inForceFrom: 'Gäller från',
   nextReview: 'Nästa granskning',
   reviewInterval: 'Granskningsintervall',
   changes: 'Hur ändringar meddelas',
@@ -415,11 +418,10 @@ const fi: NoticeMessages = {
     law: (p) =>
       `Lakia, johon käyttötarkoituksen ”${p}” lakisääteinen velvoite perustuu, ei ole vielä kerrottu.`,
     interest: (p) => `Käyttötarkoituksen ”${p}” oikeutettua etua ei ole vielä kerrottu.`,
-    mechanism: (r, c) =>
-      `Vastaanottajalle ${r} (${c}) tehtävän siirron suojatoimia ei ole vielä kerrottu.`,
+    mechanism: (r, c) => `Siirron suojatoimia ei ole vielä kerrottu: vastaanottaja ${r}, maa ${c}.`,
     country: (r) => `Sitä, missä maassa vastaanottaja ${r} on, ei ole vielä kerrottu.`,
     noTransfer: (r, c) =>
-      `Vastaanottaja ${r} on EU:n/ETA:n ulkopuolella (${c}), mutta siirron suojatoimia ei ole vielä kerrottu.`,
+      `Vastaanottaja ${r} on EU:n/ETA:n ulkopuolella, maassa ${c}, mutta siirron suojatoimia ei ole vielä kerrottu.`,
     duration: (rule) => `Säilytysaikaa säännön ”${rule}” mukaan ei ole vielä kerrottu.`,
     rights: (list) =>
       `Rekisterin määrittely ei vielä kerro, ${list.length === 1 ? 'onko sinulla seuraava oikeus' : 'onko sinulla seuraavat oikeudet'}: ${list.join(', ')}.`,
@@ -606,6 +608,7 @@ const fi: NoticeMessages = {
   asProcessorIntro:
     'Käsittelemme henkilötietoja myös asiakkaidemme lukuun, heidän henkilötietojen käsittelijänään. Näiden tietojen rekisterinpitäjiä ovat asiakkaamme, eikä tämä seloste koske niitä: jos haluat käyttää oikeuksiasi niihin, ota yhteyttä kyseiseen asiakkaaseen.',
   date: 'Päivätty',
+  inForceFrom: 'Voimassa alkaen',
   nextReview: 'Seuraava tarkistus',
   reviewInterval: 'Tarkistusväli',
   changes: 'Miten muutoksista ilmoitetaan',
@@ -637,7 +640,7 @@ const en: NoticeMessages = {
       `The law that imposes the legal obligation of the purpose “${p}” is not stated yet.`,
     interest: (p) => `The legitimate interest of the purpose “${p}” is not stated yet.`,
     mechanism: (r, c) =>
-      `The safeguard for the transfer to the recipient ${r} (${c}) is not stated yet.`,
+      `The safeguard for the transfer to the recipient ${r} in ${c} is not stated yet.`,
     country: (r) => `The country of the recipient ${r} is not stated yet.`,
     noTransfer: (r, c) =>
       `The recipient ${r} is in ${c}, outside the EU/EEA, but the safeguard for the transfer is not stated yet.`,
@@ -827,6 +830,7 @@ const en: NoticeMessages = {
   asProcessorIntro:
     'We also process personal data on behalf of our customers, as their processor. Our customers are the controllers of that data, and this notice does not cover it: to use your rights over it, contact the customer concerned.',
   date: 'Dated',
+  inForceFrom: 'In force from',
   nextReview: 'Next review',
   reviewInterval: 'Review interval',
   changes: 'How changes are announced',

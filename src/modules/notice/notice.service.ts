@@ -67,7 +67,11 @@ export function completenessOf(def: Register['definition']): Completeness {
   return { complete: gaps.length === 0, gaps };
 }
 
-/** The notice with its published version's number and date beside the definition's version. */
+/**
+ * The notice as the portal shows it once the definition running now is a published version: the
+ * version's number, and one date, the version's own (the day it took effect), in place of the
+ * definition's `notice.date`; the next review stays where the definition gives one.
+ */
 function withPublished(
   doc: NoticeDocument,
   published: { version: number; date: string },
@@ -75,17 +79,20 @@ function withPublished(
   const m = noticeMessages[doc.lang];
   return {
     ...doc,
-    blocks: doc.blocks.map((b) =>
-      b.kind === 'pairs' && b.items[0]?.term === m.version
-        ? {
-            kind: 'pairs',
-            items: [
-              { term: m.version, text: m.publishedVersion(published.version, published.date) },
-              ...b.items.slice(1),
-            ],
-          }
-        : b,
-    ),
+    blocks: doc.blocks.map((b) => {
+      const [first, ...rest] = b.kind === 'pairs' ? b.items : [];
+      if (b.kind !== 'pairs' || first?.term !== m.version) {
+        return b;
+      }
+      return {
+        kind: 'pairs',
+        items: [
+          { ...first, text: String(published.version) },
+          { term: m.inForceFrom, text: published.date },
+          ...rest.filter((p) => p.term !== m.date),
+        ],
+      };
+    }),
   };
 }
 
@@ -154,7 +161,11 @@ export function createNoticeService(deps: {
       }),
     versionPage: (lang, v) => {
       const m = noticeMessages[lang];
-      const blocks = blocksOfMarkdown(v.notice[lang] ?? '');
+      // The version's own number and date in place of the definition's, as on the notice page.
+      const blocks = withPublished(
+        { lang, title: '', blocks: blocksOfMarkdown(v.notice[lang] ?? '') },
+        v,
+      ).blocks;
       const first = blocks[0];
       const title = first?.kind === 'heading' ? first.text : m.publishedVersion(v.version, v.date);
       const frozen = Object.keys(v.notice) as NoticeLang[];

@@ -137,7 +137,7 @@ export function buildRecords(
       .filter((t) => countriesOutsideEea(def, t).length > 0 || isUnknown(t.mechanism))
       .filter((t) => filter(def.recipients.find((r) => r.id === t.recipient)))
       .map((t) => {
-        const name = s(def.recipients.find((r) => r.id === t.recipient)?.name ?? t.recipient);
+        const name = l(def.recipients.find((r) => r.id === t.recipient)?.name) || s(t.recipient);
         const safeguard = [
           t.mechanism === undefined || isUnknown(t.mechanism)
             ? m.notStated
@@ -236,14 +236,15 @@ export function buildRecords(
           ? recipients
               .map(
                 (r) =>
-                  `${s(r.name)} (${pm.roles[r.role]}, ${isUnknown(r.country) ? m.notStated : ctx.country(r.country)})`,
+                  // The country's code is in parentheses already: none around it.
+                  `${l(r.name)}: ${pm.roles[r.role]}, ${isUnknown(r.country) ? m.notStated : ctx.country(r.country)}`,
               )
               .join('; ')
           : m.noRecipients,
       third_country_transfers: transfers((r) => r === undefined || recipients.includes(r)),
       retention: rule ? `${l(rule.label)}: ${retentionText(ctx, rule)}` : m.notStated,
       legal_holds: holds
-        .map((h) => `${l(h.label)} (${s(h.law)}): ${retentionText(ctx, h)}`)
+        .map((h) => `${l(h.label)}: ${retentionText(ctx, h)} — ${s(h.law)}`)
         .join('; '),
       security_measures: security,
     };

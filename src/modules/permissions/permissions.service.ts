@@ -974,7 +974,11 @@ export function createPermissionsService(deps: PermissionsDeps) {
                 termination: label(rule?.label, p?.retention ?? ''),
                 thirdPartyDisclosure: recipients.length > 0,
                 ...(recipients.length > 0
-                  ? { thirdPartyName: recipients.map((r) => r.name).join(', ') }
+                  ? {
+                      thirdPartyName: recipients
+                        .map((r) => r.name[register.languages[0] ?? 'fi'])
+                        .join(', '),
+                    }
                   : {}),
               };
             }),

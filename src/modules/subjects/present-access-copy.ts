@@ -69,7 +69,7 @@ export interface AccessCopyTransfer {
 
 export interface AccessCopyRecipient {
   id: string;
-  name: string;
+  name: Localized;
   role: RecipientRole;
   country: string;
   description: Localized;

@@ -82,7 +82,7 @@ const sourceSchema = z
 
 const recipientSchema = z.object({
   id: z.string(),
-  name: z.string(),
+  name: localizedText.describe('Its name in each language (a proper name is the same in all)'),
   role: z.enum(RECIPIENT_ROLES),
   country: z.string().describe('ISO 3166-1 alpha-2'),
   description: localizedText,

@@ -1052,7 +1052,11 @@ function RecipientsTold({ request, def }: { request: RequestView; def: Definitio
   const told = new Map(request.recipients.map((r) => [r.recipientId, r]));
   // Any recipient already recorded stays shown, listed or not.
   const all = [...new Set([...ids, ...told.keys()])];
-  const nameOf = (id: string) => def?.recipients.find((r) => r.id === id)?.name ?? id;
+  const nameOf = (id: string) => {
+    const name = def?.recipients.find((r) => r.id === id)?.name;
+    // In the language of the console (a proper name is the same in all).
+    return name === undefined ? id : typeof name === 'string' ? name : i18n.loc(name, id);
+  };
   return (
     <section aria-labelledby="recipients-title">
       <h2 id="recipients-title">{t('recipients.title')}</h2>

@@ -21,7 +21,7 @@ export function Summary({ def }: { def: Definition }) {
     const labels = new Map(def.categories.map((c) => [c.id, c.label]));
     return (id: string) => loc(labels.get(id), id);
   }, [def.categories, loc]);
-  const recipientName = new Map(def.recipients.map((r) => [r.id, r.name]));
+  const recipientName = new Map(def.recipients.map((r) => [r.id, loc(r.name)]));
   const c = def.controller;
 
   return (
@@ -101,7 +101,7 @@ export function Summary({ def }: { def: Definition }) {
         {def.recipients.length === 0 ? <p>{p('portal.noRecipients')}</p> : null}
         {def.recipients.map((r) => (
           <article key={r.id} className="card" aria-labelledby={`recipient-${r.id}`}>
-            <h3 id={`recipient-${r.id}`}>{r.name}</h3>
+            <h3 id={`recipient-${r.id}`}>{loc(r.name)}</h3>
             <p className="muted">{knownText(i18n, 'role', r.role)}</p>
             <p>{loc(r.description)}</p>
             <dl className="portal-facts">

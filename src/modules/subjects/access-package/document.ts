@@ -399,7 +399,7 @@ function purposeAndRecipientBlocks(
       kind: 'list',
       items: [...recipients.values()].map((r) => {
         const parts = [
-          `${showable(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country === 'unknown' ? m.legalBases.unknown.toLowerCase() : r.country}.`,
+          `${l(r.name)}: ${m.roles[r.role]}, ${m.country} ${r.country === 'unknown' ? m.legalBases.unknown.toLowerCase() : r.country}.`,
           sentence(l(r.description)),
         ];
         for (const t of r.transfers) {
@@ -472,7 +472,7 @@ function categoryBlocks(
         text:
           cat.recipients.length === 0
             ? m.noRecipients
-            : cat.recipients.map((r) => showable(r.name)).join('; '),
+            : cat.recipients.map((r) => l(r.name)).join('; '),
       },
     ],
   });

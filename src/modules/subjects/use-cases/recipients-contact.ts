@@ -39,7 +39,8 @@ export function createRecipientsAndContact(ctx: UseCaseContext) {
   /** Each recipient's categories: its own, or its purposes' when it lists none. */
   const received = def.recipients.map((r) => ({
     id: r.id,
-    name: r.name,
+    // Staff read it: in the register's main language.
+    name: r.name[register.languages[0] ?? 'fi'],
     categories: new Set(
       r.categories.length > 0
         ? r.categories
