@@ -35,7 +35,7 @@ if (SERVER && !PGBOUNCER) {
 }
 
 /** PgBouncer in session mode on a loopback port, in front of two databases of the test server. */
-async function startPgBouncer(databases: Record<string, string>) {
+async function startPgBouncer(databases: Record<string, string>, poolSize = 10) {
   const server = new URL(SERVER!);
   const dir = await mkdtemp(join(tmpdir(), 'rekisteri-pgbouncer-'));
   // PgBouncer will not run as root: as root it is started as `postgres`, who must read these.
@@ -60,7 +60,7 @@ async function startPgBouncer(databases: Record<string, string>) {
       `auth_file = ${join(dir, 'users.txt')}`,
       'pool_mode = session',
       'max_client_conn = 50',
-      'default_pool_size = 10',
+      `default_pool_size = ${poolSize}`,
       '',
     ].join('\n'),
     { mode: 0o644 },
@@ -227,6 +227,41 @@ describe.runIf(SERVER && PGBOUNCER)('behind PgBouncer in session mode', () => {
         for (const fn of cleanup) {
           await fn().catch(() => undefined);
         }
+      }
+    },
+  );
+
+  it(
+    'gives up within the connect timeout when the pooler takes the login but has no server connection to give',
+    { timeout: 60_000 },
+    async () => {
+      const data = await createPostgresDatabase();
+      const bouncer = await startPgBouncer({ rekisteri: new URL(data.url).pathname.slice(1) }, 1);
+      // Another client holds the pool's only server connection for its whole session.
+      const holder = new pg.Client({ connectionString: bouncer.url('rekisteri') });
+      try {
+        await holder.connect();
+        await holder.query('select 1');
+        const started = Date.now();
+        const opened = await openDatabase({
+          url: bouncer.url('rekisteri'),
+          poolSize: 1,
+          timeouts: { connect: 1500, statement: 2000, idleInTransaction: 2000 },
+        }).then(
+          async (h) => {
+            await h.close();
+            return undefined;
+          },
+          (err: unknown) => err,
+        );
+        expect(opened).toBeInstanceOf(Error);
+        expect(String(opened)).toMatch(/DATABASE_CONNECT_TIMEOUT/);
+        // Not PgBouncer's own query_wait_timeout (120 s by default).
+        expect(Date.now() - started).toBeLessThan(10_000);
+      } finally {
+        await holder.end().catch(() => undefined);
+        await bouncer.stop();
+        await data.drop();
       }
     },
   );

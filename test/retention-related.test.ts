@@ -414,6 +414,50 @@ describe.each(DATABASES)('a relationship that began, on %s', (kind) => {
     expect(await relatedAt(nora)).toBeNull();
     expect((await services.retention.ofSubject(nora)).relationshipBegan).toBe(false);
   });
+
+  it('marks a newsletter subscriber who becomes a customer with the very same data: a merging or skipping import under the service, not a refused update', async () => {
+    now = new Date('2031-08-01T09:00:00Z');
+    const anni = await create('customer_marketing', person('Anni', 'anni@example.com', 'A-1'));
+    const ville = await create('customer_marketing', person('Ville', 'ville@example.com', 'V-1'));
+    expect(await relatedAt(anni)).toBeNull();
+    expect(await relatedAt(ville)).toBeNull();
+    now = new Date('2031-08-02T09:00:00Z');
+    // An update under the service that changes nothing is refused, and marks nothing.
+    await expect(
+      update(anni, 'service', person('Anni', 'anni@example.com', 'A-1')),
+    ).rejects.toMatchObject({ code: 'validation_failed' });
+    expect(await relatedAt(anni)).toBeNull();
+    // A customer file merged over her with the very same data changes none of it, yet she is
+    // the service's customer now.
+    const merged = await importCsv(
+      'customers-merge.csv',
+      'service',
+      'merge',
+      'Etunimi,Sukunimi,Email,Jasen\nAnni,Koivisto,anni@example.com,A-1\n',
+    );
+    expect(merged).toMatchObject({ created: 0, merged: 0, rejected: 0 });
+    expect(await relatedAt(anni)).toEqual(now);
+    expect((await services.retention.ofSubject(anni)).relationshipBegan).toBe(true);
+    // A customer file imported with `dedupe: skip` (the default) names Ville: his data stay as
+    // they were, and he is a customer.
+    const skipped = await importCsv(
+      'customers-again.csv',
+      'service',
+      'skip',
+      'Etunimi,Sukunimi,Email,Jasen\nVille,Koivisto,ville@example.com,V-1\n',
+    );
+    expect(skipped).toMatchObject({ created: 0, merged: 0, rejected: 0 });
+    expect(await relatedAt(ville)).toEqual(now);
+    // A skipping import under marketing marks nobody.
+    const marketing = await create('customer_marketing', person('Oona', 'oona@example.com', 'O-9'));
+    await importCsv(
+      'newsletter-again.csv',
+      'customer_marketing',
+      'skip',
+      'Etunimi,Sukunimi,Email,Jasen\nOona,Koivisto,oona@example.com,O-9\n',
+    );
+    expect(await relatedAt(marketing)).toBeNull();
+  });
 });
 
 /** A database migrated up to (not including) 0046, on either kind. */

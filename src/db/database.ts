@@ -65,11 +65,35 @@ export function sessionSettings(timeouts: PoolTimeouts): string {
 /**
  * The pool's `onConnect` hook: pg-pool (3.10 and later) awaits what it returns before the new
  * connection is first handed out, and closes the connection when it rejects. @types/pg declares
- * the hook as returning nothing.
+ * the hook as returning nothing. The connect timeout has stopped once the login is done, and the
+ * statement timeout is what this sets: a server (or pooler) that takes the login and then never
+ * answers is given up on after the connect timeout here.
  */
-function settingsOnConnect(settings: string): (client: pg.ClientBase) => void {
+function settingsOnConnect(settings: string, timeoutMs: number): (client: pg.ClientBase) => void {
   const hook = async (client: pg.ClientBase): Promise<void> => {
-    await client.query(settings);
+    if (timeoutMs <= 0) {
+      await client.query(settings);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.query(settings),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `the database took the login but did not answer within ${timeoutMs / 1000} s (DATABASE_CONNECT_TIMEOUT)`,
+                ),
+              ),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool awaits it (above)
   return hook;
@@ -248,7 +272,7 @@ export async function openDatabase(opts: {
       max: opts.poolSize ?? 10,
       connectionTimeoutMillis: timeouts.connect,
       keepAlive: true,
-      onConnect: settingsOnConnect(sessionSettings(timeouts)),
+      onConnect: settingsOnConnect(sessionSettings(timeouts), timeouts.connect),
     });
     // A connection the server drops reports an 'error' event, idle or in use; with no listener Node
     // would end the process. The query under way fails on its own and the pool discards the client.

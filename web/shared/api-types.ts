@@ -754,7 +754,7 @@ export interface paths {
     put?: never;
     /**
      * Take an e-mail address or phone number off an address list
-     * @description Afterwards the address is in audiences and campaigns again (undeliverable), or the permission check no longer answers prohibition_list for it (prohibition); the ledger, the person's own objections, withdrawals and prohibition requests, the suppression list and campaign bounces are untouched. A reason is required (one line, up to 500 characters, never personal data); the access log keeps its SHA-256 and the first 16 hex digits of the address's interchange hash, in the same transaction. An address not on the list is 404 naming email or phone, and nothing changes. The undeliverable list needs export_audiences or handle_requests; the prohibition list needs handle_requests (it reopens marketing to a person who asked for none).
+     * @description Afterwards the address is in audiences and campaigns again (undeliverable), or the permission check no longer answers prohibition_list for it (prohibition); the ledger, the person's own objections, withdrawals and prohibition requests, the suppression list and campaign bounces are untouched. A reason is required (one line, up to 500 characters, never personal data); the access log keeps the first 16 hex digits of its SHA-256 and of the address's interchange hash, in the same transaction. An address not on the list is 404 naming email or phone, and nothing changes. The undeliverable list needs export_audiences or handle_requests; the prohibition list needs handle_requests (it reopens marketing to a person who asked for none).
      */
     post: operations['removeAddressListEntry'];
     delete?: never;

@@ -177,6 +177,8 @@ const mapValue = (r: ValueRecord): ValueRow => ({
 
 /** The subjects' SQL. Every method runs on the executor it is given: the database or a transaction. */
 export const subjectsRepo = {
+  markRelated,
+
   async findById(ex: Executor, id: string, forUpdate = false): Promise<SubjectRow | undefined> {
     let q = ex
       .selectFrom('subjects')

@@ -237,6 +237,12 @@ export function createApplyChanges(ctx: UseCaseContext) {
       }
       current.set(category, plain);
     }
+    // A write under a relationship purpose says the person is its customer, also when it
+    // changes nothing (the same values again, a customer file imported over a newsletter
+    // subscriber): the mark is set all the same, or their data would count from collection.
+    if (c.purpose !== null && register.relationshipPurposes.has(c.purpose) && changes.size > 0) {
+      await repo.markRelated(tx, [id], c.now);
+    }
     if (history.length === 0) {
       return false;
     }

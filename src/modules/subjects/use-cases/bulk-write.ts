@@ -122,6 +122,7 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
     const created: NewSubjectRow[] = [];
     let merged = 0;
     let skipped = 0;
+    const relatedSkipped: string[] = [];
     const emailIndexes = records.flatMap((p) =>
       p.row.indexes.email === null ? [] : [p.row.indexes.email],
     );
@@ -139,6 +140,11 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
         }
       } else if (batch.dedupe === 'skip') {
         skipped++;
+        if (ctx.register.relationshipPurposes.has(batch.purpose)) {
+          // Its data are not written, but a line of a customer file says it is a customer: the
+          // relationship's mark (docs/retention.md) is set as a write would.
+          relatedSkipped.push(match);
+        }
       } else {
         try {
           const changed = await applyChanges(tx, match, p.values, {
@@ -172,6 +178,7 @@ export function createBulkWrite(ctx: UseCaseContext, applyChanges: ApplyChanges)
         }
       }
     }
+    await repo.markRelated(tx, relatedSkipped, batch.now);
     // The keys are committed in the key store before the people: a key without its person (a
     // rolled-back batch) opens nothing; a person without a key could never be read.
     await keys.put(

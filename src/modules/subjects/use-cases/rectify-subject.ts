@@ -38,19 +38,20 @@ export function createRectifySubject(
       throw invalid('values', 'nothing to change');
     }
     const now = clock.now();
-    const changed = await withTransaction(db, (tx) =>
-      applyChanges(tx, id, changes, {
+    await withTransaction(db, async (tx) => {
+      const changed = await applyChanges(tx, id, changes, {
         purpose: input.purpose,
         source: input.source,
         reason: input.reason ?? null,
         actor,
         now,
         allowSuppressed: input.allowSuppressed === true,
-      }),
-    );
-    if (!changed) {
-      throw invalid('values', 'nothing to change: every value is as given already');
-    }
+      });
+      if (!changed) {
+        // Refused inside the transaction: nothing of it stays (the relationship's mark included).
+        throw invalid('values', 'nothing to change: every value is as given already');
+      }
+    });
     // The answer shows the whole purpose view, so it is logged as a read as well.
     return readSubject(actor, id, input.purpose);
   };
