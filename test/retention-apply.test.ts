@@ -625,7 +625,9 @@ describe('rekisteri retention sweep, the real command, on a person whose data ha
       await sql`update subjects set created_at = ${yearsAgo(4)}, updated_at = ${yearsAgo(3)}
                  where id = ${frida}`.execute(db);
       await sql`insert into subject_retention (subject_id, relationship_ended_at)
-                values (${frida}, ${yearsAgo(2)})`.execute(db);
+                values (${frida}, ${yearsAgo(2)})
+                on conflict (subject_id) do update
+                  set relationship_ended_at = excluded.relationship_ended_at`.execute(db);
     } finally {
       await rt.close();
     }
